@@ -1,0 +1,262 @@
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+
+
+class ConsentClaim(models.TextChoices):
+    OPT_IN = "opt_in", _("opt-in (prior consent)")
+    OPT_OUT = "opt_out", _("opt-out (informed, able to object)")
+    UNKNOWN = "unknown", _("not stated")
+
+
+class Audience(models.TextChoices):
+    B2B = "b2b", _("B2B (professionals)")
+    B2C = "b2c", _("B2C (consumers)")
+
+
+class Vendor(models.Model):
+    """A company that sells or rents contact lists."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    contact_name = models.CharField(_("vendor contact"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("vendor contact e-mail"), blank=True)
+    contract_reference = models.CharField(
+        _("contract reference"), max_length=100, blank=True
+    )
+    dpa_signed_on = models.DateField(
+        _("data-processing agreement signed on"), null=True, blank=True
+    )
+    dpa_reference = models.CharField(
+        _("data-processing agreement reference"), max_length=100, blank=True
+    )
+    collection_method = models.TextField(
+        _("collection method stated by the vendor"), blank=True
+    )
+    consent_claim = models.CharField(
+        _("consent claim"),
+        max_length=10,
+        choices=ConsentClaim.choices,
+        default=ConsentClaim.UNKNOWN,
+    )
+    objection_instructions = models.TextField(
+        _("how people can object with the vendor"), blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class ContactList(models.Model):
+    """A purchased or rented file of contacts from one vendor."""
+
+    class Acquisition(models.TextChoices):
+        PURCHASE = "purchase", _("purchase")
+        RENTAL = "rental", _("rental")
+
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="lists"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    acquisition = models.CharField(
+        _("acquisition"),
+        max_length=10,
+        choices=Acquisition.choices,
+        default=Acquisition.PURCHASE,
+    )
+    acquired_on = models.DateField(_("acquired on"))
+    licence_ends_on = models.DateField(_("licence ends on"), null=True, blank=True)
+    collection_method = models.TextField(_("collection method"), blank=True)
+    consent_claim = models.CharField(
+        _("consent claim"),
+        max_length=10,
+        choices=ConsentClaim.choices,
+        default=ConsentClaim.UNKNOWN,
+    )
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, blank=True)
+    row_count = models.PositiveIntegerField(_("data rows"), default=0)
+    created_count = models.PositiveIntegerField(_("contacts created"), default=0)
+    merged_count = models.PositiveIntegerField(_("contacts merged"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contact list")
+        verbose_name_plural = _("contact lists")
+        ordering = ["-acquired_on", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "name"], name="contact_list_unique_per_vendor"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(acquisition="rental")
+                | models.Q(licence_ends_on__isnull=False),
+                name="contact_list_rental_has_licence_end",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor} · {self.name}"
+
+
+class Contact(models.Model):
+    """A prospect. ``email`` and ``phone`` hold the normalised forms.
+
+    Status transitions: active <-> restricted (Art. 18, lifted by the DPO);
+    active or restricted -> objected or unsubscribed (final); any -> anonymised
+    (final, by the retention job, which also blanks every identifying field).
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        RESTRICTED = "restricted", _("restricted")
+        OBJECTED = "objected", _("objected")
+        UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+        ANONYMISED = "anonymised", _("anonymised")
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    job_title = models.CharField(_("job title"), max_length=200, blank=True)
+    job_function = models.CharField(_("job function"), max_length=100, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    company_domain = models.CharField(_("company domain"), max_length=200, blank=True)
+    company_registration = models.CharField(_("SIRET"), max_length=20, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=20, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+    audience = models.CharField(
+        _("audience"), max_length=3, choices=Audience.choices, default=Audience.B2B
+    )
+    processing_activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    lawful_basis = models.CharField(
+        _("lawful basis"), max_length=30, choices=LawfulBasis.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=15, choices=Status.choices, default=Status.ACTIVE
+    )
+    collected_at = models.DateTimeField(_("collected at"))
+    last_contact_at = models.DateTimeField(
+        _("last contact from the person"), null=True, blank=True
+    )
+    art14_notice_sent_at = models.DateTimeField(
+        _("Art. 14 notice sent at"), null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["phone"], name="contact_phone_idx"),
+            models.Index(fields=["company"], name="contact_company_idx"),
+            models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+class Provenance(models.Model):
+    """One appearance of a contact in a list: a contact can come from several."""
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="provenances"
+    )
+    contact_list = models.ForeignKey(
+        ContactList,
+        verbose_name=_("list"),
+        on_delete=models.PROTECT,
+        related_name="provenances",
+    )
+    row_number = models.PositiveIntegerField(_("row number"), null=True, blank=True)
+    import_job_id = models.BigIntegerField(_("import job"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("provenance")
+        verbose_name_plural = _("provenances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "contact_list"], name="provenance_once_per_list"
+            )
+        ]
+
+
+class ConsentRecord(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        PHONE = "phone", _("phone")
+        SMS = "sms", _("SMS")
+        POST = "post", _("post")
+
+    class State(models.TextChoices):
+        GRANTED = "granted", _("granted")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    contact = models.ForeignKey(
+        Contact, on_delete=models.CASCADE, related_name="consents"
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    recorded_at = models.DateTimeField(_("when"))
+    evidence = models.TextField(_("evidence"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-recorded_at"]
+
+
+class SuppressionEntry(models.Model):
+    """A person who must never be contacted again, kept as a keyed hash only.
+
+    ``identifier_hash`` is the HMAC-SHA256 of the normalised e-mail or phone
+    (``apps.core.identifiers``); the clear identifier is never stored.
+    """
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        PHONE = "phone", _("phone")
+
+    class Reason(models.TextChoices):
+        UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
+        OBJECTED = "objected", _("objected")
+        ERASED = "erased", _("erased")
+
+    identifier_hash = models.CharField(_("identifier hash"), max_length=64, unique=True)
+    kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)
+    reason = models.CharField(_("reason"), max_length=15, choices=Reason.choices)
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("suppression entry")
+        verbose_name_plural = _("suppression list")

@@ -1,0 +1,57 @@
+"""The audit trail's single entry point."""
+
+import logging
+from typing import Any
+
+from django.db import models
+
+from apps.core.models import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    actor_label: str = "",
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: Any = "",
+    count: int | None = None,
+    details: dict | None = None,
+) -> AuditEvent:
+    """Append an audit event.
+
+    ``action`` is a dotted code such as ``contacts.list.imported``. Pass either a
+    model instance as ``target`` or ``target_type`` and ``target_id``. ``details``
+    holds ids, counts and choices only: never names, e-mails or phone numbers.
+    """
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = target.pk
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+
+    event = AuditEvent(
+        action=action,
+        actor=actor,
+        actor_label=actor_label,
+        target_type=target_type,
+        target_id="" if target_id in (None, "") else str(target_id),
+        count=count,
+        details=details or {},
+    )
+    event.full_clean()
+    event.save()
+    logger.info(
+        "audit %s target=%s:%s count=%s", action, target_type, event.target_id, count
+    )
+    return event
+
+
+def audit_events_for(target: models.Model):
+    """Return the audit events that name ``target``, newest first."""
+    return AuditEvent.objects.filter(
+        target_type=target._meta.label_lower, target_id=str(target.pk)
+    ).select_related("actor")

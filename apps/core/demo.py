@@ -1,0 +1,41 @@
+"""Invented demo data of the core app: the organisation and one user per role."""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from apps.core.models import Organisation
+from apps.core.roles import COMPLIANCE_OFFICER
+from apps.core.roles import DPO
+from apps.core.roles import SALES
+
+DEMO_USERS = {
+    "conformite": COMPLIANCE_OFFICER,
+    "commercial": SALES,
+    "dpo": DPO,
+}
+
+
+def seed_demo(*, password: str, stdout) -> None:
+    organisation = Organisation.current()
+    if not organisation.name:
+        organisation.name = "Exemplaire Industries SAS"
+        organisation.address = "12 rue de l'Exemple\n69002 Lyon"
+        organisation.registration_number = "123 456 789 00012"
+        organisation.phone = "+33 4 00 00 00 00"
+        organisation.email = "contact@exemplaire.example"
+        organisation.legal_representative = "Claire Invent, présidente"
+        organisation.dpo_name = "Bruno Fictif"
+        organisation.dpo_email = "dpo@exemplaire.example"
+        organisation.dpo_phone = "+33 4 00 00 00 01"
+        organisation.save()
+
+    User = get_user_model()
+    for username, role in DEMO_USERS.items():
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"email": f"{username}@exemplaire.example"}
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.add(Group.objects.get(name=role))
+    stdout.write(f"core: organisation and users {', '.join(DEMO_USERS)}")

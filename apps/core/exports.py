@@ -1,0 +1,57 @@
+"""Spreadsheet-safe export helpers shared by every export.
+
+A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return is run as a formula by Excel and LibreOffice (CSV injection), so such
+text is prefixed with an apostrophe, which spreadsheets show as plain text.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formula(value):
+    """Return ``value`` with a leading apostrophe if its text could run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def safe_row(values: Iterable) -> list:
+    return [neutralize_formula(value) for value in values]
+
+
+def write_csv(
+    stream, headers: Sequence[str], rows: Iterable[Sequence], *, delimiter=","
+) -> None:
+    """Write a formula-safe UTF-8 CSV (with BOM, so Excel reads the accents)."""
+    stream.write("\ufeff")
+    writer = csv.writer(stream, delimiter=delimiter)
+    writer.writerow(safe_row(headers))
+    for row in rows:
+        writer.writerow(safe_row(row))
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+    buffer = io.StringIO()
+    write_csv(buffer, headers, rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def xlsx_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "Export"
+) -> bytes:
+    """Return a one-sheet, formula-safe XLSX workbook, written in streaming mode."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(safe_row(headers))
+    for row in rows:
+        sheet.append(safe_row(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

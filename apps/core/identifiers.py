@@ -1,0 +1,73 @@
+"""Normalisation and keyed hashing of personal identifiers.
+
+The normalised form is the matching key: two spellings of one address or number
+give the same string, and so the same suppression hash.
+"""
+
+import hashlib
+import hmac
+import unicodedata
+
+import phonenumbers
+from django.conf import settings
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+
+class InvalidIdentifier(ValueError):
+    """An e-mail address or phone number that cannot be normalised."""
+
+
+def normalize_email(value: str) -> str:
+    """Return the matching form of an e-mail address.
+
+    Trims, applies Unicode NFC and lower-cases the whole address: mailbox
+    providers treat local parts case-insensitively in practice, and matching
+    must not let ``Jean.Dupont@`` escape a suppression of ``jean.dupont@``.
+    Accented local parts (SMTPUTF8) are accepted. No DNS lookup is made.
+    """
+    text = unicodedata.normalize("NFC", (value or "").strip()).lower()
+    if not text:
+        raise InvalidIdentifier("The e-mail address is empty.")
+    try:
+        result = validate_email(
+            text, check_deliverability=False, allow_smtputf8=True
+        )
+    except EmailNotValidError as error:
+        raise InvalidIdentifier(f"{value!r} is not a valid e-mail address: {error}")
+    return result.normalized.lower()
+
+
+def normalize_phone(value: str, region: str | None = None) -> str:
+    """Return a phone number in E.164 form (``+33612345678``).
+
+    National numbers are read in ``region`` (default ``PHONE_DEFAULT_REGION``).
+    A leading ``00`` international prefix and a ``(0)`` trunk prefix after the
+    country code are accepted.
+    """
+    text = (value or "").strip()
+    if not text:
+        raise InvalidIdentifier("The phone number is empty.")
+    region = region or settings.PHONE_DEFAULT_REGION
+    cleaned = text.replace("(0)", "")
+    if cleaned.startswith("00"):
+        cleaned = "+" + cleaned[2:]
+    try:
+        number = phonenumbers.parse(cleaned, region)
+    except phonenumbers.NumberParseException as error:
+        raise InvalidIdentifier(
+            f"{value!r} is not a phone number ({error}); "
+            "write it as 06 12 34 56 78 or +33 6 12 34 56 78."
+        ) from error
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidIdentifier(
+            f"{value!r} is not a valid phone number for region {region}; "
+            "check the digits or add the country code (+33...)."
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def identifier_hash(normalized: str) -> str:
+    """Return the HMAC-SHA256 (hex) of a normalised identifier."""
+    key = settings.IDENTIFIER_HASH_KEY.encode()
+    return hmac.new(key, normalized.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,39 @@
+"""The Celery application and the schedule of every periodic job."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("registre")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    # Every day at 03:15 (Europe/Paris): apply the register's retention rules.
+    "apply-retention": {
+        "task": "apps.retention.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
+    # Every five minutes: breach 72-hour clock alerts and lateness.
+    "check-breach-deadlines": {
+        "task": "apps.breaches.tasks.check_breach_deadlines",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
+    },
+    # Every hour at minute 7: subject-request reminders and overdue flags.
+    "check-request-deadlines": {
+        "task": "apps.subject_requests.tasks.check_request_deadlines",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 50 * 60},
+    },
+    # Every hour at minute 37: delete uploaded import files past their period.
+    "purge-import-files": {
+        "task": "apps.imports.tasks.purge_import_files",
+        "schedule": crontab(minute=37),
+        "options": {"expires": 50 * 60},
+    },
+}

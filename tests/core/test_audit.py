@@ -1,0 +1,75 @@
+import pytest
+from django.urls import reverse
+
+from apps.core.audit import audit_record
+from apps.core.models import AuditEvent
+
+
+@pytest.fixture
+def event(db, dpo):
+    return audit_record(
+        action="contacts.list.imported",
+        actor=dpo,
+        target_type="contacts.contactlist",
+        target_id=7,
+        count=120,
+        details={"created": 100, "merged": 20},
+    )
+
+
+def test_audit_record_stores_event(event, dpo):
+    stored = AuditEvent.objects.get(pk=event.pk)
+
+    assert stored.actor == dpo
+    assert stored.action == "contacts.list.imported"
+    assert stored.target_id == "7"
+    assert stored.count == 120
+
+
+def test_audit_event_cannot_be_changed(event):
+    event.count = 1
+
+    with pytest.raises(PermissionError):
+        event.save()
+
+
+def test_audit_event_cannot_be_deleted(event):
+    with pytest.raises(PermissionError):
+        event.delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_audit_queryset_cannot_update_or_delete(event):
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.filter(pk=event.pk).update(count=0)
+    with pytest.raises(PermissionError):
+        AuditEvent.objects.all().delete()
+    assert AuditEvent.objects.get(pk=event.pk).count == 120
+
+
+def test_admin_offers_no_change_or_delete(event, admin_client):
+    change_url = reverse("admin:core_auditevent_change", args=[event.pk])
+    delete_url = reverse("admin:core_auditevent_delete", args=[event.pk])
+
+    response = admin_client.post(change_url, {"action": "tampered"})
+    delete_response = admin_client.post(delete_url, {"post": "yes"})
+
+    assert response.status_code == 403
+    assert delete_response.status_code == 403
+    assert AuditEvent.objects.get(pk=event.pk).action == "contacts.list.imported"
+
+
+def test_audit_list_filters_by_action(event, client_for, compliance_officer):
+    audit_record(action="register.activity.changed", actor=compliance_officer)
+    client = client_for(compliance_officer)
+
+    response = client.get(reverse("core:audit-list"), {"action": "contacts."})
+
+    assert response.status_code == 200
+    assert list(response.context["events"]) == [event]
+
+
+def test_audit_list_forbidden_to_sales(client_for, sales_user):
+    response = client_for(sales_user).get(reverse("core:audit-list"))
+
+    assert response.status_code == 403

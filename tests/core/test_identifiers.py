@@ -1,0 +1,86 @@
+import pytest
+
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import identifier_hash
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("jean.dupont@example.com", "jean.dupont@example.com"),
+        ("  Jean.Dupont@Example.COM  ", "jean.dupont@example.com"),
+        ("JEAN.DUPONT@EXAMPLE.COM\t", "jean.dupont@example.com"),
+        ("inès.dupont434@example.com", "inès.dupont434@example.com"),
+        ("Ine\u0300s@example.com", "inès@example.com"),
+        ("contact+news@sub.example.fr", "contact+news@sub.example.fr"),
+    ],
+)
+def test_normalize_email_valid(raw, expected):
+    assert normalize_email(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "   ", "jean.dupont", "jean@", "@example.com", "a b@example.com"]
+)
+def test_normalize_email_rejects_invalid(raw):
+    with pytest.raises(InvalidIdentifier):
+        normalize_email(raw)
+
+
+def test_normalize_email_error_names_value():
+    with pytest.raises(InvalidIdentifier, match="jean.dupont"):
+        normalize_email("jean.dupont")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("0612345678", "+33612345678"),
+        ("06.12.34.56.78", "+33612345678"),
+        ("06-12-34-56-78", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("+33 (0)6 12 34 56 78", "+33612345678"),
+        ("0033612345678", "+33612345678"),
+        ("0033 6 12 34 56 78", "+33612345678"),
+        ("01 42 68 53 00", "+33142685300"),
+        ("+32 2 555 12 12", "+3225551212"),
+    ],
+)
+def test_normalize_phone_french_formats(raw, expected):
+    assert normalize_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["", "12", "06 12 34", "not a number", "+33 1"])
+def test_normalize_phone_rejects_invalid(raw):
+    with pytest.raises(InvalidIdentifier):
+        normalize_phone(raw)
+
+
+def test_normalize_phone_error_suggests_fix():
+    with pytest.raises(InvalidIdentifier, match=r"\+33"):
+        normalize_phone("06 12 34")
+
+
+def test_normalize_phone_uses_given_region():
+    assert normalize_phone("(415) 555-2671", region="US") == "+14155552671"
+
+
+def test_identifier_hash_is_keyed_and_stable(settings):
+    first = identifier_hash("jean.dupont@example.com")
+
+    assert first == identifier_hash("jean.dupont@example.com")
+    assert len(first) == 64
+    assert "jean" not in first
+    settings.IDENTIFIER_HASH_KEY = "another-key"
+    assert identifier_hash("jean.dupont@example.com") != first
+
+
+def test_identifier_hash_same_for_spellings():
+    spellings = ["Jean.Dupont@Example.com", " jean.dupont@example.com "]
+
+    hashes = {identifier_hash(normalize_email(value)) for value in spellings}
+
+    assert len(hashes) == 1

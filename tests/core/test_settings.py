@@ -1,0 +1,75 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+STRONG = "x" * 50
+
+
+def _run_check(tmp_path, **environment):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_rejects_development_secret(tmp_path):
+    result = _run_check(tmp_path, REGISTRE_ENV="production")
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is a development value" in result.stderr
+
+
+def test_production_rejects_debug(tmp_path):
+    result = _run_check(
+        tmp_path,
+        REGISTRE_ENV="production",
+        SECRET_KEY=STRONG,
+        IDENTIFIER_HASH_KEY=STRONG + "y",
+        DEBUG="true",
+    )
+
+    assert result.returncode != 0
+    assert "DEBUG is on" in result.stderr
+
+
+def test_production_rejects_development_hash_key(tmp_path):
+    result = _run_check(tmp_path, REGISTRE_ENV="production", SECRET_KEY=STRONG)
+
+    assert result.returncode != 0
+    assert "IDENTIFIER_HASH_KEY" in result.stderr
+
+
+def test_production_check_deploy_is_clean(tmp_path):
+    result = _run_check(
+        tmp_path,
+        REGISTRE_ENV="production",
+        SECRET_KEY="k3y-" + STRONG,
+        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
+        ALLOWED_HOSTS="registre.example.test",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("value", ["staging", "prod"])
+def test_unknown_environment_name_rejected(tmp_path, value):
+    result = _run_check(tmp_path, REGISTRE_ENV=value)
+
+    assert result.returncode != 0
+    assert f"REGISTRE_ENV={value!r} is invalid" in result.stderr
