@@ -1,0 +1,87 @@
+from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Concat
+from django.db.models.functions import Lower
+from django.urls import NoReverseMatch
+from django.urls import reverse
+
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
+from apps.core.personal_data import PersonalDataMatch
+
+
+def _contact_url(contact_id: int) -> str:
+    try:
+        return reverse("contacts:contact-detail", args=[contact_id])
+    except NoReverseMatch:
+        return ""
+
+
+def find(*, emails, phones, names) -> list[PersonalDataMatch]:
+    condition = Q(pk__in=[])
+    if emails:
+        condition |= Q(email__in=list(emails))
+    if phones:
+        condition |= Q(phone__in=list(phones))
+    lowered = [name.strip().lower() for name in names if name.strip()]
+    contacts = Contact.objects.annotate(
+        full_name_lower=Lower(Concat("first_name", Value(" "), "last_name"))
+    )
+    if lowered:
+        condition |= Q(full_name_lower__in=lowered)
+
+    matches = []
+    for contact in contacts.filter(condition):
+        reasons = []
+        if contact.email and contact.email in emails:
+            reasons.append("email")
+        if contact.phone and contact.phone in phones:
+            reasons.append("phone")
+        if contact.full_name_lower in lowered:
+            reasons.append("name")
+        matched_on = ", ".join(reasons)
+        matches.append(
+            PersonalDataMatch(
+                kind="contact",
+                record_id=contact.pk,
+                label=f"{contact.full_name} · {contact.company}".strip(" ·"),
+                matched_on=matched_on,
+                url=_contact_url(contact.pk),
+            )
+        )
+        for provenance in Provenance.objects.filter(contact=contact).select_related(
+            "contact_list__vendor"
+        ):
+            matches.append(
+                PersonalDataMatch(
+                    kind="provenance",
+                    record_id=provenance.pk,
+                    label=str(provenance.contact_list),
+                    matched_on=f"contact #{contact.pk}",
+                )
+            )
+        for consent in ConsentRecord.objects.filter(contact=contact):
+            matches.append(
+                PersonalDataMatch(
+                    kind="consent",
+                    record_id=consent.pk,
+                    label=f"{consent.get_channel_display()}: {consent.get_state_display()}",
+                    matched_on=f"contact #{contact.pk}",
+                )
+            )
+    return matches
+
+
+def erase(*, contact_ids, emails, phones) -> dict[str, int]:
+    """Delete the contacts and, through cascading keys, their provenance and
+    consent records."""
+    contacts = Contact.objects.filter(pk__in=list(contact_ids))
+    provenances = Provenance.objects.filter(contact__in=contacts).count()
+    consents = ConsentRecord.objects.filter(contact__in=contacts).count()
+    deleted, _ = contacts.delete()
+    return {
+        "contact": deleted - provenances - consents,
+        "provenance": provenances,
+        "consent_record": consents,
+    }

@@ -1,0 +1,80 @@
+"""Where Registre holds personal data: one finder and one eraser per domain app.
+
+Each domain app that stores personal data provides ``personal_data.py`` with:
+
+``find(*, emails, phones, names) -> list[PersonalDataMatch]``
+    every record that holds one of the normalised e-mails, E.164 phones or
+    full names (case-insensitive);
+``erase(*, contact_ids, emails, phones) -> dict[str, int]``
+    delete every record derived from those contacts or identifiers, and
+    return how many records of each kind were removed (labels, no data).
+
+Subject-rights requests and the retention job call the functions below, so an
+app that starts storing personal data only has to add its module here.
+"""
+
+from collections import Counter
+from collections.abc import Collection
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.apps import apps
+
+
+@dataclass(frozen=True)
+class PersonalDataMatch:
+    """One record found for a person: its kind, id and why it matched."""
+
+    kind: str
+    record_id: int | str
+    label: str
+    matched_on: str
+    url: str = ""
+
+
+def _providers():
+    for app_config in apps.get_app_configs():
+        if not app_config.name.startswith("apps."):
+            continue
+        try:
+            yield import_module(f"{app_config.name}.personal_data")
+        except ModuleNotFoundError:
+            continue
+
+
+def personal_data_sources() -> list[str]:
+    """Return the app names searched, to show the DPO what was looked at."""
+    return [module.__name__.rsplit(".", 2)[-2] for module in _providers()]
+
+
+def personal_data_find(
+    *,
+    emails: Collection[str] = (),
+    phones: Collection[str] = (),
+    names: Collection[str] = (),
+) -> list[PersonalDataMatch]:
+    matches: list[PersonalDataMatch] = []
+    for module in _providers():
+        finder = getattr(module, "find", None)
+        if finder is not None:
+            matches.extend(finder(emails=emails, phones=phones, names=names))
+    return matches
+
+
+def personal_data_erase(
+    *,
+    contact_ids: Collection[int] = (),
+    emails: Collection[str] = (),
+    phones: Collection[str] = (),
+) -> dict[str, int]:
+    """Erase every record derived from the contacts or identifiers, in every app.
+
+    The caller owns the transaction: wrap the call in ``transaction.atomic`` so
+    that a failure leaves nothing half-erased.
+    """
+    counts: Counter[str] = Counter()
+    for module in _providers():
+        eraser = getattr(module, "erase", None)
+        if eraser is not None:
+            counts.update(eraser(contact_ids=contact_ids, emails=emails, phones=phones))
+    return {kind: count for kind, count in counts.items() if count}
