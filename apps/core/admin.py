@@ -11,7 +11,14 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["occurred_at", "action", "actor", "target_type", "target_id", "count"]
+    list_display = [
+        "occurred_at",
+        "action",
+        "actor",
+        "target_type",
+        "target_id",
+        "count",
+    ]
     list_filter = ["action", "target_type"]
     search_fields = ["action", "target_id"]
     date_hierarchy = "occurred_at"

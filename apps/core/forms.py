@@ -7,7 +7,20 @@ from apps.core.models import Organisation
 class OrganisationForm(forms.ModelForm):
     class Meta:
         model = Organisation
-        exclude = ["updated_at"]
+        fields = [
+            "name",
+            "address",
+            "country",
+            "registration_number",
+            "phone",
+            "email",
+            "legal_representative",
+            "eu_representative",
+            "dpo_name",
+            "dpo_email",
+            "dpo_phone",
+            "dpo_address",
+        ]
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "eu_representative": forms.Textarea(attrs={"rows": 3}),

@@ -30,11 +30,11 @@ def normalize_email(value: str) -> str:
     if not text:
         raise InvalidIdentifier("The e-mail address is empty.")
     try:
-        result = validate_email(
-            text, check_deliverability=False, allow_smtputf8=True
-        )
+        result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
-        raise InvalidIdentifier(f"{value!r} is not a valid e-mail address: {error}")
+        raise InvalidIdentifier(
+            f"{value!r} is not a valid e-mail address: {error}"
+        ) from error
     return result.normalized.lower()
 
 

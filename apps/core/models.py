@@ -21,7 +21,9 @@ class Organisation(models.Model):
     eu_representative = models.TextField(
         _("EU representative"),
         blank=True,
-        help_text=_("Name and address; only for controllers established outside the EU."),
+        help_text=_(
+            "Name and address; only for controllers established outside the EU."
+        ),
     )
     dpo_name = models.CharField(_("DPO name"), max_length=200, blank=True)
     dpo_email = models.EmailField(_("DPO e-mail"), blank=True)

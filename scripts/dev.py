@@ -1,0 +1,168 @@
+#!/usr/bin/env python3
+"""Run or test Registre on a machine with only Python 3.11+.
+
+    python3 scripts/dev.py run    # install, migrate, seed, serve with jobs
+    python3 scripts/dev.py test   # install with test tools, run the suite
+
+Both create ``.venv`` on first use and reinstall only when pyproject.toml
+changes. Extra arguments after ``test`` go to pytest.
+"""
+
+import hashlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VENV_DIR = BASE_DIR / ".venv"
+DATA_DIR = Path(os.environ.get("REGISTRE_DATA_DIR", BASE_DIR / "data"))
+PASSWORD_FILE = DATA_DIR / "demo-password.txt"
+ADDRESS = os.environ.get("REGISTRE_ADDRESS", "127.0.0.1:8000")
+
+
+def venv_python() -> Path:
+    return VENV_DIR / "bin" / "python"
+
+
+def ensure_environment(extras: str) -> None:
+    """Create the virtualenv and install the project when pyproject.toml changed."""
+    if not venv_python().exists():
+        print(f"Creating the virtualenv in {VENV_DIR} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV_DIR)
+        subprocess.run(
+            [venv_python(), "-m", "pip", "install", "-q", "--upgrade", "pip"],
+            check=True,
+        )
+
+    digest = hashlib.sha256((BASE_DIR / "pyproject.toml").read_bytes()).hexdigest()
+    stamp = VENV_DIR / f".installed-{extras or 'base'}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    target = f".[{extras}]" if extras else "."
+    print(f"Installing Registre and its dependencies ({target}) ...", flush=True)
+    subprocess.run(
+        [venv_python(), "-m", "pip", "install", "-q", "-e", target],
+        cwd=BASE_DIR,
+        check=True,
+    )
+    stamp.write_text(digest)
+
+
+def manage(*arguments: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [venv_python(), "manage.py", *arguments], cwd=BASE_DIR, check=True, **kwargs
+    )
+
+
+def demo_password() -> str:
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    if not PASSWORD_FILE.exists():
+        PASSWORD_FILE.write_text(secrets.token_urlsafe(12))
+        PASSWORD_FILE.chmod(0o600)
+    return PASSWORD_FILE.read_text().strip()
+
+
+def ensure_administrator(password: str) -> None:
+    script = (
+        "from django.contrib.auth import get_user_model\n"
+        "User = get_user_model()\n"
+        "user, created = User.objects.get_or_create(username='admin', "
+        "defaults={'is_staff': True, 'is_superuser': True})\n"
+        "if created:\n"
+        f"    user.set_password({password!r})\n"
+        "    user.save()\n"
+    )
+    manage("shell", "-c", script)
+
+
+def run() -> None:
+    ensure_environment("")
+    manage("migrate", "--no-input", "-v", "0")
+    password = demo_password()
+    manage("seed_demo", "--password", password)
+    ensure_administrator(password)
+
+    processes = [
+        subprocess.Popen(
+            [venv_python(), "manage.py", "runserver", ADDRESS, "--noreload"],
+            cwd=BASE_DIR,
+        ),
+        subprocess.Popen(
+            [
+                venv_python(),
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+            ],
+            cwd=BASE_DIR,
+        ),
+        subprocess.Popen(
+            [
+                venv_python(),
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+            ],
+            cwd=BASE_DIR,
+        ),
+    ]
+    print(
+        f"\nRegistre is starting on http://{ADDRESS}/\n"
+        "Log in as admin (all rights), conformite (compliance officer), "
+        "commercial (sales) or dpo (DPO)\n"
+        f"with the password: {password}   (stored in {PASSWORD_FILE})\n"
+        "A Celery worker and Celery beat run the scheduled jobs. "
+        "Press Ctrl+C to stop.\n",
+        flush=True,
+    )
+    try:
+        while all(process.poll() is None for process in processes):
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    failed = [process.args[3] for process in processes if process.returncode]
+    if failed:
+        sys.exit(f"Stopped because a process exited: {', '.join(map(str, failed))}")
+
+
+def test(arguments: list[str]) -> None:
+    ensure_environment("dev")
+    result = subprocess.run([venv_python(), "-m", "pytest", *arguments], cwd=BASE_DIR)
+    sys.exit(result.returncode)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
+        sys.exit(__doc__)
+    if sys.argv[1] == "run":
+        run()
+    else:
+        test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
