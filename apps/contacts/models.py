@@ -1,7 +1,10 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Concat
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.identifiers import identifier_hash
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
@@ -158,6 +161,43 @@ class Contact(models.Model):
     art14_notice_sent_at = models.DateTimeField(
         _("Art. 14 notice sent at"), null=True, blank=True
     )
+    last_messaged_at = models.DateTimeField(
+        _("last campaign message sent at"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set by a campaign export when the user asks for it. It does not "
+            "extend the retention period, which runs from the last contact "
+            "coming from the person."
+        ),
+    )
+    # Keyed hashes of ``email`` and ``phone`` (``apps.core.identifiers``), so that
+    # the suppression check is a join on an index. ``save()`` fills them; code
+    # that writes rows with ``bulk_create`` or ``update`` calls
+    # ``apps.contacts.services.contact_hashes_fill`` afterwards. A contact whose
+    # hash is missing is treated as suppressed until the hash is filled.
+    email_hash = models.CharField(
+        _("e-mail hash"), max_length=64, blank=True, db_index=True
+    )
+    phone_hash = models.CharField(
+        _("phone hash"), max_length=64, blank=True, db_index=True
+    )
+    # Lower-cased "first last company", computed by the database. PostgreSQL
+    # indexes it with a pg_trgm GIN index for fragment search.
+    search_text = models.GeneratedField(
+        expression=Lower(
+            Concat(
+                "first_name",
+                models.Value(" "),
+                "last_name",
+                models.Value(" "),
+                "company",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -168,10 +208,26 @@ class Contact(models.Model):
             models.Index(fields=["phone"], name="contact_phone_idx"),
             models.Index(fields=["company"], name="contact_company_idx"),
             models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
+            # Keyset pagination seeks on (sort key, id).
+            models.Index(fields=["last_name", "id"], name="contact_last_name_id_idx"),
+            models.Index(fields=["company", "id"], name="contact_company_id_idx"),
         ]
 
     def __str__(self):
         return f"#{self.pk}"
+
+    def save(self, *args, **kwargs):
+        self.email_hash = identifier_hash(self.email) if self.email else ""
+        self.phone_hash = identifier_hash(self.phone) if self.phone else ""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            update_fields = set(update_fields)
+            if "email" in update_fields:
+                update_fields.add("email_hash")
+            if "phone" in update_fields:
+                update_fields.add("phone_hash")
+            kwargs["update_fields"] = update_fields
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:
@@ -203,6 +259,9 @@ class Provenance(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"#{self.contact_id} · {self.contact_list_id}"
+
 
 class ConsentRecord(models.Model):
     class Channel(models.TextChoices):
@@ -227,6 +286,9 @@ class ConsentRecord(models.Model):
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
         ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"{self.channel}: {self.state}"
 
 
 class SuppressionEntry(models.Model):
@@ -260,3 +322,78 @@ class SuppressionEntry(models.Model):
     class Meta:
         verbose_name = _("suppression entry")
         verbose_name_plural = _("suppression list")
+
+    def __str__(self):
+        return f"{self.kind} · {self.identifier_hash[:12]}…"
+
+
+class CampaignExport(models.Model):
+    """A campaign file built from a segment and kept under ``MEDIA_ROOT``.
+
+    ``CampaignExportContact`` rows list the contacts that the file holds, so that
+    erasing a contact can find and delete every file that contains them.
+    """
+
+    class Format(models.TextChoices):
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel (XLSX)")
+
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    file_format = models.CharField(
+        _("format"), max_length=4, choices=Format.choices, default=Format.CSV
+    )
+    file_path = models.CharField(
+        _("file path"), max_length=255, blank=True, help_text=_("Under MEDIA_ROOT.")
+    )
+    filters = models.JSONField(_("segment filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("contacts exported"), default=0)
+    excluded_count = models.PositiveIntegerField(
+        _("contacts left out as not contactable"), default=0
+    )
+    records_notice = models.BooleanField(
+        _("records the Art. 14 notice as sent"), default=False
+    )
+    records_message_date = models.BooleanField(
+        _("records the campaign message date"), default=False
+    )
+    file_deleted_at = models.DateTimeField(_("file deleted at"), null=True, blank=True)
+    file_deleted_reason = models.CharField(
+        _("why the file was deleted"), max_length=100, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("campaign export")
+        verbose_name_plural = _("campaign exports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"#{self.pk}"
+
+
+class CampaignExportContact(models.Model):
+    """One contact written to a campaign export file (ids only)."""
+
+    export = models.ForeignKey(
+        CampaignExport, on_delete=models.CASCADE, related_name="contact_rows"
+    )
+    contact_id = models.BigIntegerField(_("contact id"), db_index=True)
+
+    class Meta:
+        verbose_name = _("campaign export contact")
+        verbose_name_plural = _("campaign export contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["export", "contact_id"], name="campaign_export_contact_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"#{self.export_id} · {self.contact_id}"

@@ -66,7 +66,10 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
                 PersonalDataMatch(
                     kind="consent",
                     record_id=consent.pk,
-                    label=f"{consent.get_channel_display()}: {consent.get_state_display()}",
+                    label=(
+                        f"{consent.get_channel_display()}: "
+                        f"{consent.get_state_display()}"
+                    ),
                     matched_on=f"contact #{contact.pk}",
                 )
             )
