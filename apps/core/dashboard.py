@@ -32,3 +32,33 @@ def dashboard_panels_for(user) -> list[Panel]:
         if provider is not None:
             panels.extend(provider(user))
     return sorted(panels, key=lambda panel: panel.order)
+
+
+def dashboard_panels(user) -> list[Panel]:
+    from django.utils.translation import gettext as _
+
+    from apps.core.models import AuditEvent
+    from apps.core.models import Organisation
+
+    panels = []
+    if user.has_perm("core.change_organisation"):
+        missing = Organisation.current().missing_items()
+        if missing:
+            panels.append(
+                Panel(
+                    title=_("Organisation profile"),
+                    template="core/panels/organisation.html",
+                    context={"missing": missing},
+                    order=5,
+                )
+            )
+    if user.has_perm("core.view_audit_trail"):
+        panels.append(
+            Panel(
+                title=_("Latest audit events"),
+                template="core/panels/audit.html",
+                context={"events": AuditEvent.objects.select_related("actor")[:8]},
+                order=90,
+            )
+        )
+    return panels

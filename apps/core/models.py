@@ -39,6 +39,15 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def missing_items(self) -> list[str]:
+        """Return the labels of the Art. 30(1)(a) items not yet filled in."""
+        required = ["name", "address", "registration_number", "dpo_name", "dpo_email"]
+        return [
+            str(self._meta.get_field(name).verbose_name)
+            for name in required
+            if not getattr(self, name)
+        ]
+
     @classmethod
     def current(cls) -> "Organisation":
         """Return the organisation, creating an empty one on first use."""

@@ -64,3 +64,19 @@ def test_outsider_cannot_view_organisation(client_for, outsider):
     response = client_for(outsider).get(reverse("core:organisation"))
 
     assert response.status_code == 403
+
+
+def test_dashboard_lists_missing_organisation_items(client_for, compliance_officer):
+    response = client_for(compliance_officer).get(
+        reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert "DPO name" in response.content.decode()
+
+
+def test_dashboard_hides_audit_panel_from_sales(client_for, sales_user):
+    response = client_for(sales_user).get(
+        reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert "Latest audit events" not in response.content.decode()
