@@ -1,0 +1,100 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import RECTIFIABLE_FIELDS
+
+
+class RequestCreateForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=SubjectRequest.Kind.choices)
+    channel = forms.ChoiceField(
+        label=_("Received by"), choices=SubjectRequest.Channel.choices
+    )
+    requester_name = forms.CharField(label=_("Requester's name"), max_length=200)
+    requester_email = forms.CharField(
+        label=_("Requester's e-mail"), max_length=254, required=False
+    )
+    requester_phone = forms.CharField(
+        label=_("Requester's phone"), max_length=40, required=False
+    )
+    requester_address = forms.CharField(
+        label=_("Requester's postal address"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    received_at = forms.DateTimeField(
+        label=_("Received at"),
+        help_text=_("Date and time the request arrived (Paris time)."),
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["received_at"].initial = timezone.localtime().strftime(
+            "%Y-%m-%dT%H:%M"
+        )
+
+
+class IdentityForm(forms.Form):
+    verified = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("1", _("identity verified")), ("0", _("identity not proven"))],
+        coerce=lambda value: value == "1",
+    )
+    method = forms.CharField(
+        label=_("How it was checked"),
+        max_length=200,
+        help_text=_("For example: reply from the address on file, ID card copy."),
+    )
+
+
+class ExtendForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=_("Extend by"),
+        choices=[(1, _("1 month")), (2, _("2 months"))],
+        coerce=int,
+    )
+    reason = forms.CharField(
+        label=_("Reason told to the person"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class LinkForm(forms.Form):
+    contact_ids = forms.TypedMultipleChoiceField(
+        label=_("Contacts to link"), coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, contact_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact_ids"].choices = contact_choices
+
+
+class RefuseForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for refusal"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class EraseForm(forms.Form):
+    confirm = forms.BooleanField(
+        label=_("I confirm: delete the linked contacts and all derived records."),
+    )
+
+
+class RectifyForm(forms.Form):
+    def __init__(self, *args, contact, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RECTIFIABLE_FIELDS:
+            model_field = contact._meta.get_field(name)
+            self.fields[name] = forms.CharField(
+                label=model_field.verbose_name,
+                max_length=model_field.max_length,
+                required=False,
+                initial=getattr(contact, name),
+            )

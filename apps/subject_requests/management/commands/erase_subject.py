@@ -1,0 +1,75 @@
+import json
+
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.db.models import Q
+
+from apps.contacts.models import Contact
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import request_erase
+from apps.subject_requests.services import request_link_contacts
+
+ACTOR_LABEL = "manage.py erase_subject"
+
+
+class Command(BaseCommand):
+    help = (
+        "Erase a person for an erasure request whose identity is verified: link "
+        "the contacts with this e-mail or phone, delete everything derived from "
+        "them, add the identifiers to the suppression list and print the proof "
+        "of erasure as JSON."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--email", required=True, help="The person's e-mail.")
+        parser.add_argument("--phone", default="", help="The person's phone number.")
+        parser.add_argument(
+            "--request", type=int, required=True, help="Id of the erasure request."
+        )
+
+    def handle(self, *args, email, phone, request, **options):
+        subject_request = SubjectRequest.objects.filter(pk=request).first()
+        if subject_request is None:
+            raise CommandError(
+                f"Subject request {request} was not found; check the id in the "
+                "request list."
+            )
+        try:
+            email = normalize_email(email)
+            phone = normalize_phone(phone) if phone else ""
+        except InvalidIdentifier as error:
+            raise CommandError(str(error)) from error
+
+        condition = Q(email=email)
+        if phone:
+            condition |= Q(phone=phone)
+        contact_ids = list(
+            Contact.objects.filter(condition).values_list("pk", flat=True)
+        )
+        try:
+            if contact_ids:
+                request_link_contacts(
+                    request=subject_request, contact_ids=contact_ids, actor=None
+                )
+            proof = request_erase(
+                request=subject_request,
+                actor_label=ACTOR_LABEL,
+                extra_emails=[email],
+                extra_phones=[phone] if phone else [],
+            )
+        except RequestError as error:
+            raise CommandError(str(error)) from error
+
+        summary = {
+            "request": subject_request.pk,
+            "proof": proof.pk,
+            "erased_at": proof.erased_at.isoformat(),
+            "record_counts": proof.record_counts,
+            "suppression_kinds": proof.suppression_kinds,
+            "suppression_added": proof.suppression_added,
+        }
+        self.stdout.write(json.dumps(summary, indent=2))

@@ -1,0 +1,674 @@
+"""Business rules of subject-rights requests: every action of the DPO.
+
+Each service validates its input, writes the change, adds a step to the
+request's timeline and an audit event (ids and counts, never personal data).
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Contact
+from apps.contacts.suppression import suppression_add
+from apps.core.audit import audit_record
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+from apps.core.personal_data import personal_data_erase
+from apps.core.personal_data import personal_data_find
+from apps.core.personal_data import personal_data_sources
+from apps.subject_requests import package
+from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
+from apps.subject_requests.dates import due_date
+from apps.subject_requests.dates import local_date
+from apps.subject_requests.dates import today_local
+from apps.subject_requests.models import ErasureProof
+from apps.subject_requests.models import RequestEvent
+from apps.subject_requests.models import SubjectRequest
+
+logger = logging.getLogger(__name__)
+
+Status = SubjectRequest.Status
+Kind = SubjectRequest.Kind
+
+# Fields of a contact that a rectification may change. The normalised e-mail
+# and phone are re-normalised so matching and suppression keep working.
+RECTIFIABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "job_title",
+    "job_function",
+    "company",
+    "postcode",
+    "city",
+    "country",
+)
+
+
+class RequestError(Exception):
+    """A request action that the request's state or input does not allow."""
+
+
+def _event(request: SubjectRequest, action: str, actor=None, **details):
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return RequestEvent.objects.create(
+        request=request, action=action, actor=actor, details=details
+    )
+
+
+def _require_open(request: SubjectRequest) -> None:
+    if not request.is_open:
+        raise RequestError(
+            _("Request %(ref)s is %(status)s; reopen is not possible, file a new one.")
+            % {"ref": request.reference, "status": request.get_status_display()}
+        )
+
+
+def _require_verified(request: SubjectRequest) -> None:
+    _require_open(request)
+    if request.identity_status != SubjectRequest.IdentityStatus.VERIFIED:
+        raise RequestError(
+            _(
+                "The requester's identity for %(ref)s is not verified; verify it "
+                "before disclosing or changing any data."
+            )
+            % {"ref": request.reference}
+        )
+
+
+def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
+    try:
+        email = normalize_email(email) if email.strip() else ""
+        phone = normalize_phone(phone) if phone.strip() else ""
+    except InvalidIdentifier as error:
+        raise RequestError(str(error)) from error
+    return email, phone
+
+
+def request_create(
+    *,
+    kind: str,
+    channel: str,
+    requester_name: str,
+    received_at: datetime.datetime,
+    requester_email: str = "",
+    requester_phone: str = "",
+    requester_address: str = "",
+    notes: str = "",
+    handler=None,
+) -> SubjectRequest:
+    """Record a new request and compute its due date from the receipt date."""
+    if timezone.is_naive(received_at):
+        raise RequestError(
+            _("received_at=%(value)s has no time zone; pass an aware datetime.")
+            % {"value": received_at.isoformat()}
+        )
+    if received_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise RequestError(
+            _("The receipt time %(value)s is in the future; enter when it arrived.")
+            % {"value": received_at.isoformat()}
+        )
+    email, phone = _normalized_identifiers(email=requester_email, phone=requester_phone)
+    if not (email or phone or requester_address.strip()):
+        raise RequestError(
+            _(
+                "Give at least one way to answer the requester: e-mail, phone "
+                "or postal address."
+            )
+        )
+
+    received_on = local_date(received_at)
+    request = SubjectRequest(
+        kind=kind,
+        channel=channel,
+        requester_name=requester_name.strip(),
+        requester_email=email,
+        requester_phone=phone,
+        requester_address=requester_address.strip(),
+        received_at=received_at,
+        received_on=received_on,
+        initial_due_on=due_date(received_on),
+        due_on=due_date(received_on),
+        notes=notes,
+        handler=handler if getattr(handler, "is_authenticated", False) else None,
+    )
+    request.full_clean()
+    with transaction.atomic():
+        request.save()
+        _event(request, "created", handler, kind=kind, channel=channel)
+        audit_record(
+            action="subject_requests.request.created",
+            actor=handler,
+            target=request,
+            details={"kind": kind, "channel": channel},
+        )
+    logger.info("subject request %s created kind=%s", request.pk, kind)
+    return request
+
+
+def request_verify_identity(
+    *, request: SubjectRequest, verified: bool, method: str, actor
+) -> SubjectRequest:
+    """Record the identity check; a verified request moves to in progress."""
+    _require_open(request)
+    method = method.strip()
+    if not method:
+        raise RequestError(
+            _("Describe how the identity was checked (for example: ID card copy).")
+        )
+
+    request.identity_status = (
+        SubjectRequest.IdentityStatus.VERIFIED
+        if verified
+        else SubjectRequest.IdentityStatus.FAILED
+    )
+    request.identity_method = method
+    request.identity_checked_at = timezone.now()
+    if verified and request.status == Status.RECEIVED:
+        request.status = Status.IN_PROGRESS
+    if request.handler is None and getattr(actor, "is_authenticated", False):
+        request.handler = actor
+    with transaction.atomic():
+        request.save()
+        _event(request, "identity_checked", actor, verified=verified)
+        audit_record(
+            action="subject_requests.identity.checked",
+            actor=actor,
+            target=request,
+            details={"verified": verified},
+        )
+    return request
+
+
+def request_extend(
+    *,
+    request: SubjectRequest,
+    months: int,
+    reason: str,
+    actor,
+    now: datetime.datetime | None = None,
+) -> SubjectRequest:
+    """Extend the deadline by ``months`` more, at most two months in total.
+
+    GDPR Art. 12(3): the person is told of the extension and its reasons
+    within one month of receipt, so the extension must be decided before the
+    initial due date has passed.
+    """
+    _require_open(request)
+    reason = reason.strip()
+    if not reason:
+        raise RequestError(
+            _("Give the reason for the extension (complexity or number of requests).")
+        )
+    total = request.extension_months + months
+    if months < 1 or total > MAX_EXTENSION_MONTHS:
+        raise RequestError(
+            _(
+                "An extension of %(months)s month(s) is not possible: the request "
+                "is already extended by %(done)s and the total is capped at "
+                "%(max)s months beyond the first."
+            )
+            % {
+                "months": months,
+                "done": request.extension_months,
+                "max": MAX_EXTENSION_MONTHS,
+            }
+        )
+    if today_local(now) > request.initial_due_on:
+        raise RequestError(
+            _(
+                "The first month ended on %(date)s; an extension must be decided "
+                "and told to the person within it."
+            )
+            % {"date": request.initial_due_on.isoformat()}
+        )
+
+    request.extension_months = total
+    request.extension_reason = "\n".join(
+        part for part in (request.extension_reason, reason) if part
+    )
+    request.extended_at = now or timezone.now()
+    request.due_on = due_date(request.received_on, extension_months=total)
+    request.overdue_flagged_at = None
+    with transaction.atomic():
+        request.save()
+        _event(request, "extended", actor, months=months, due_on=str(request.due_on))
+        audit_record(
+            action="subject_requests.request.extended",
+            actor=actor,
+            target=request,
+            details={"months": months, "due_on": str(request.due_on)},
+        )
+    return request
+
+
+def request_search(*, request: SubjectRequest, actor) -> dict:
+    """Search every personal-data source for the requester; store what matched.
+
+    The stored result keeps kinds, ids and the field that matched, never the
+    matched values, so a later erasure leaves nothing behind in it.
+    """
+    emails = [request.requester_email] if request.requester_email else []
+    phones = [request.requester_phone] if request.requester_phone else []
+    names = [request.requester_name] if request.requester_name else []
+    matches = personal_data_find(emails=emails, phones=phones, names=names)
+    matches = [
+        match
+        for match in matches
+        if not (match.kind == "subject_request" and match.record_id == request.pk)
+    ]
+
+    result = {
+        "searched_at": timezone.now().isoformat(),
+        "sources": personal_data_sources(),
+        "criteria": [
+            kind
+            for kind, values in (("email", emails), ("phone", phones), ("name", names))
+            if values
+        ],
+        "matches": [
+            {
+                "kind": match.kind,
+                "record_id": match.record_id,
+                "matched_on": match.matched_on,
+                "url": match.url,
+            }
+            for match in matches
+        ],
+    }
+    request.last_search = result
+    with transaction.atomic():
+        request.save(update_fields=["last_search"])
+        _event(request, "searched", actor, matches=len(matches))
+        audit_record(
+            action="subject_requests.person.searched",
+            actor=actor,
+            target=request,
+            count=len(matches),
+            details={"sources": result["sources"]},
+        )
+    return result
+
+
+def request_link_contacts(
+    *, request: SubjectRequest, contact_ids: list[int], actor
+) -> int:
+    """Link contacts to the request; return how many were newly linked."""
+    _require_open(request)
+    found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+    missing = sorted(set(contact_ids) - found)
+    if missing:
+        raise RequestError(
+            _("Contact ids %(ids)s were not found; run the search again.")
+            % {"ids": ", ".join(str(pk) for pk in missing)}
+        )
+    already = set(request.contacts.values_list("pk", flat=True))
+    new_ids = sorted(found - already)
+    with transaction.atomic():
+        request.contacts.add(*new_ids)
+        _event(request, "contacts_linked", actor, contact_ids=new_ids)
+        audit_record(
+            action="subject_requests.contacts.linked",
+            actor=actor,
+            target=request,
+            count=len(new_ids),
+            details={"contact_ids": new_ids},
+        )
+    return len(new_ids)
+
+
+def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
+    _require_open(request)
+    with transaction.atomic():
+        request.contacts.remove(contact_id)
+        _event(request, "contact_unlinked", actor, contact_id=contact_id)
+        audit_record(
+            action="subject_requests.contacts.unlinked",
+            actor=actor,
+            target=request,
+            details={"contact_id": contact_id},
+        )
+
+
+def _require_linked(request: SubjectRequest) -> list[Contact]:
+    contacts = list(request.contacts.order_by("pk"))
+    if not contacts:
+        raise RequestError(
+            _(
+                "No contact is linked to %(ref)s; search for the person and link "
+                "the matching contacts first."
+            )
+            % {"ref": request.reference}
+        )
+    return contacts
+
+
+def request_build_package(
+    *, request: SubjectRequest, actor, portability: bool = False, actor_label=""
+) -> bytes:
+    """Build the access package (or the portability subset) as ZIP bytes.
+
+    The package is returned, never stored on disk, so no copy of the data
+    remains on the server once it is downloaded.
+    """
+    _require_verified(request)
+    contacts = request.contacts.order_by("pk")
+    content = package.package_content(request=request, contacts=contacts)
+    data = package.package_zip(content, portability=portability)
+
+    action = "portability" if portability else "access"
+    with transaction.atomic():
+        _event(
+            request,
+            f"{action}_package_built",
+            actor,
+            contact_ids=[item["id"] for item in content["contacts"]],
+        )
+        audit_record(
+            action=f"subject_requests.{action}_package.built",
+            actor=actor,
+            actor_label=actor_label,
+            target=request,
+            count=len(content["contacts"]),
+            details={"contact_ids": [item["id"] for item in content["contacts"]]},
+        )
+    return data
+
+
+def request_rectify(
+    *, request: SubjectRequest, contact_id: int, changes: dict, actor
+) -> list[str]:
+    """Apply the requested corrections to one linked contact.
+
+    Returns the names of the fields that changed. The timeline records those
+    names, not the old or new values.
+    """
+    _require_verified(request)
+    contact = request.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise RequestError(
+            _("Contact #%(id)s is not linked to %(ref)s; link it first.")
+            % {"id": contact_id, "ref": request.reference}
+        )
+    unknown = sorted(set(changes) - set(RECTIFIABLE_FIELDS))
+    if unknown:
+        raise RequestError(
+            _("Fields %(fields)s cannot be rectified; allowed: %(allowed)s.")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(RECTIFIABLE_FIELDS)}
+        )
+    changes = dict(changes)
+    email, phone = _normalized_identifiers(
+        email=changes.get("email", contact.email) or "",
+        phone=changes.get("phone", contact.phone) or "",
+    )
+    if "email" in changes:
+        changes["email"] = email
+    if "phone" in changes:
+        changes["phone"] = phone
+
+    changed = [
+        field for field, value in changes.items() if getattr(contact, field) != value
+    ]
+    for field in changed:
+        setattr(contact, field, changes[field])
+    contact.full_clean()
+    with transaction.atomic():
+        contact.save()
+        _event(request, "rectified", actor, contact_id=contact.pk, fields=changed)
+        audit_record(
+            action="subject_requests.contact.rectified",
+            actor=actor,
+            target=contact,
+            details={"request_id": request.pk, "fields": changed},
+        )
+    return changed
+
+
+def _set_status(request, contacts, *, from_statuses, to_status) -> list[int]:
+    ids = [c.pk for c in contacts if c.status in from_statuses]
+    Contact.objects.filter(pk__in=ids, status__in=from_statuses).update(
+        status=to_status, updated_at=timezone.now()
+    )
+    return ids
+
+
+def request_restrict(*, request: SubjectRequest, actor) -> int:
+    """Restrict processing (Art. 18): contacts stay stored but leave every export.
+
+    The contacts app's contactable rule excludes ``restricted`` contacts from
+    segments, exports and campaigns until the restriction is lifted.
+    """
+    _require_verified(request)
+    contacts = _require_linked(request)
+    with transaction.atomic():
+        ids = _set_status(
+            request,
+            contacts,
+            from_statuses=[Contact.Status.ACTIVE],
+            to_status=Contact.Status.RESTRICTED,
+        )
+        _event(request, "restricted", actor, contact_ids=ids)
+        audit_record(
+            action="subject_requests.contacts.restricted",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids},
+        )
+    return len(ids)
+
+
+def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
+    _require_open(request)
+    contacts = _require_linked(request)
+    with transaction.atomic():
+        ids = _set_status(
+            request,
+            contacts,
+            from_statuses=[Contact.Status.RESTRICTED],
+            to_status=Contact.Status.ACTIVE,
+        )
+        _event(request, "restriction_lifted", actor, contact_ids=ids)
+        audit_record(
+            action="subject_requests.contacts.restriction_lifted",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids},
+        )
+    return len(ids)
+
+
+def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
+    emails = {c.email for c in contacts if c.email}
+    phones = {c.phone for c in contacts if c.phone}
+    if request.requester_email:
+        emails.add(request.requester_email)
+    if request.requester_phone:
+        phones.add(request.requester_phone)
+    return emails, phones
+
+
+def request_object(*, request: SubjectRequest, actor) -> int:
+    """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
+
+    Every identifier of the requester and the linked contacts goes on the
+    suppression list, and the linked contacts are marked objected.
+    """
+    _require_verified(request)
+    contacts = list(request.contacts.all())
+    emails, phones = _identifiers_of(request, contacts)
+    with transaction.atomic():
+        added = suppression_add(
+            reason="objected", emails=emails, phones=phones, actor=actor
+        )
+        ids = _set_status(
+            request,
+            contacts,
+            from_statuses=[Contact.Status.ACTIVE, Contact.Status.RESTRICTED],
+            to_status=Contact.Status.OBJECTED,
+        )
+        _event(request, "objected", actor, contact_ids=ids, suppression_added=added)
+        audit_record(
+            action="subject_requests.contacts.objected",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids, "suppression_added": added},
+        )
+    return len(ids)
+
+
+def request_erase(
+    *,
+    request: SubjectRequest,
+    actor=None,
+    actor_label: str = "",
+    extra_emails: list[str] = (),
+    extra_phones: list[str] = (),
+) -> ErasureProof:
+    """Erase the person in one transaction and return the proof of erasure.
+
+    Every app's eraser removes what derives from the linked contacts and the
+    identifiers; the identifiers go on the suppression list so a later import
+    skips them. The request keeps the requester's identity as the proof of
+    the answer (GDPR Art. 5(2) accountability) until the retention job purges
+    it; only its links to the erased contacts disappear.
+    """
+    _require_verified(request)
+    if request.kind != Kind.ERASURE:
+        raise RequestError(
+            _(
+                "Request %(ref)s is a %(kind)s request; erasure needs an "
+                "erasure request."
+            )
+            % {"ref": request.reference, "kind": request.get_kind_display()}
+        )
+    contacts = list(request.contacts.all())
+    emails, phones = _identifiers_of(request, contacts)
+    for value in extra_emails:
+        emails.add(_normalized_identifiers(email=value, phone="")[0])
+    for value in extra_phones:
+        phones.add(_normalized_identifiers(email="", phone=value)[1])
+    contact_ids = [c.pk for c in contacts]
+
+    with transaction.atomic():
+        # Drop the links first so the contact deletion does not count them.
+        links = len(contact_ids)
+        request.contacts.clear()
+        counts = personal_data_erase(
+            contact_ids=contact_ids, emails=emails, phones=phones
+        )
+        if links:
+            counts["subject_request_link"] = (
+                counts.get("subject_request_link", 0) + links
+            )
+        added = suppression_add(
+            reason="erased", emails=emails, phones=phones, actor=actor
+        )
+        request.last_search = {}
+        request.save(update_fields=["last_search"])
+        proof = ErasureProof.objects.create(
+            request=request,
+            erased_by=actor if getattr(actor, "is_authenticated", False) else None,
+            erased_by_label=actor_label,
+            record_counts=counts,
+            suppression_kinds=sorted(
+                kind
+                for kind, values in (("email", emails), ("phone", phones))
+                if values
+            ),
+            suppression_added=added,
+        )
+        _event(request, "erased", actor, proof_id=proof.pk, counts=counts)
+        audit_record(
+            action="subject_requests.person.erased",
+            actor=actor,
+            actor_label=actor_label,
+            target=request,
+            count=sum(counts.values()),
+            details={"proof_id": proof.pk, "counts": counts},
+        )
+    logger.info(
+        "subject request %s erased %d records", request.pk, sum(counts.values())
+    )
+    return proof
+
+
+def request_close(
+    *,
+    request: SubjectRequest,
+    actor,
+    response_sent_at: datetime.datetime | None = None,
+) -> SubjectRequest:
+    """Close a request once the answer is sent."""
+    _require_verified(request)
+    now = timezone.now()
+    request.status = Status.CLOSED
+    request.response_sent_at = response_sent_at or now
+    request.closed_at = now
+    with transaction.atomic():
+        request.save()
+        _event(request, "closed", actor)
+        audit_record(
+            action="subject_requests.request.closed", actor=actor, target=request
+        )
+    return request
+
+
+def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:
+    """Refuse a request (identity not proven, manifestly unfounded or excessive)."""
+    _require_open(request)
+    reason = reason.strip()
+    if not reason:
+        raise RequestError(
+            _("Give the reason for the refusal; the person must be told it.")
+        )
+    now = timezone.now()
+    request.status = Status.REFUSED
+    request.refusal_reason = reason
+    request.closed_at = now
+    request.response_sent_at = request.response_sent_at or now
+    with transaction.atomic():
+        request.save()
+        _event(request, "refused", actor)
+        audit_record(
+            action="subject_requests.request.refused", actor=actor, target=request
+        )
+    return request
+
+
+def request_purge_closed(*, closed_before: datetime.datetime) -> int:
+    """Delete requests closed or refused before the cutoff, with their events.
+
+    The retention job calls this with the register's rule for closed requests
+    (5 years by default). Returns how many requests were deleted.
+    """
+    if timezone.is_naive(closed_before):
+        raise RequestError(
+            _("closed_before=%(value)s has no time zone; pass an aware datetime.")
+            % {"value": closed_before.isoformat()}
+        )
+    requests = SubjectRequest.objects.filter(
+        status__in=[Status.CLOSED, Status.REFUSED], closed_at__lt=closed_before
+    )
+    with transaction.atomic():
+        ids = list(requests.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        SubjectRequest.objects.filter(pk__in=ids).delete()
+        audit_record(
+            action="subject_requests.request.purged",
+            actor_label="retention",
+            target_type="subject_requests.subjectrequest",
+            count=len(ids),
+            details={"closed_before": closed_before.isoformat(), "request_ids": ids},
+        )
+    logger.info("purged %d closed subject requests", len(ids))
+    return len(ids)

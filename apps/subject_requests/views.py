@@ -1,0 +1,348 @@
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView
+from django.views.generic import ListView
+from django.views.generic import TemplateView
+
+from apps.contacts.models import Contact
+from apps.core.permissions import RolePermissionMixin
+from apps.subject_requests import forms
+from apps.subject_requests import services
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.selectors import days_left
+from apps.subject_requests.selectors import request_list
+from apps.subject_requests.selectors import request_timeline
+
+VIEW_PERMISSION = "subject_requests.view_subjectrequest"
+CHANGE_PERMISSION = "subject_requests.change_subjectrequest"
+
+
+class RequestListView(RolePermissionMixin, ListView):
+    permission_required = VIEW_PERMISSION
+    template_name = "subject_requests/request_list.html"
+    context_object_name = "requests"
+    paginate_by = 50
+
+    def get_queryset(self):
+        self.status = self.request.GET.get("status", "open")
+        self.query = self.request.GET.get("q", "").strip()
+        return request_list(status=self.status, query=self.query)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for item in context["requests"]:
+            item.days_left = days_left(item)
+        context["status"] = self.status
+        context["query"] = self.query
+        context["statuses"] = [("open", _("open")), ("all", _("all"))] + list(
+            SubjectRequest.Status.choices
+        )
+        context["can_add"] = self.request.user.has_perm(
+            "subject_requests.add_subjectrequest"
+        )
+        return context
+
+
+class RequestCreateView(RolePermissionMixin, FormView):
+    permission_required = "subject_requests.add_subjectrequest"
+    template_name = "subject_requests/request_form.html"
+    form_class = forms.RequestCreateForm
+
+    def form_valid(self, form):
+        try:
+            created = services.request_create(
+                handler=self.request.user, **form.cleaned_data
+            )
+        except services.RequestError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Request %(ref)s recorded; it is due on %(date)s.")
+            % {"ref": created.reference, "date": created.due_on},
+        )
+        return redirect("subject_requests:request-detail", pk=created.pk)
+
+
+def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
+    """Return the last search's matches, with contact labels read live."""
+    matches = request_obj.last_search.get("matches", [])
+    contact_ids = [m["record_id"] for m in matches if m["kind"] == "contact"]
+    show_names = user.has_perm("contacts.view_contact")
+    contacts = Contact.objects.in_bulk(contact_ids) if show_names else {}
+    linked = set(request_obj.contacts.values_list("pk", flat=True))
+    rows = []
+    for match in matches:
+        contact = (
+            contacts.get(match["record_id"]) if match["kind"] == "contact" else None
+        )
+        label = ""
+        if contact is not None:
+            label = " · ".join(
+                part
+                for part in (contact.full_name, contact.email, contact.company)
+                if part
+            )
+        rows.append(
+            {
+                **match,
+                "label": label,
+                "linked": match["kind"] == "contact" and match["record_id"] in linked,
+            }
+        )
+    return rows
+
+
+class RequestDetailView(RolePermissionMixin, TemplateView):
+    permission_required = VIEW_PERMISSION
+    template_name = "subject_requests/request_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        request_obj = get_object_or_404(
+            SubjectRequest.objects.select_related("handler"), pk=kwargs["pk"]
+        )
+        user = self.request.user
+        contacts = list(
+            request_obj.contacts.select_related("processing_activity").order_by("pk")
+        )
+        matches = _match_rows(request_obj, user)
+        link_choices = [
+            (m["record_id"], m["label"] or f"#{m['record_id']}")
+            for m in matches
+            if m["kind"] == "contact" and not m["linked"]
+        ]
+        context.update(
+            {
+                "req": request_obj,
+                "days_left": days_left(request_obj),
+                "contacts": contacts,
+                "show_contact_data": user.has_perm("contacts.view_contact"),
+                "matches": matches,
+                "search": request_obj.last_search,
+                "timeline": request_timeline(request_obj),
+                "proofs": request_obj.erasure_proofs.select_related("erased_by"),
+                "can_change": user.has_perm(CHANGE_PERMISSION) and request_obj.is_open,
+                "identity_form": forms.IdentityForm(),
+                "extend_form": forms.ExtendForm(),
+                "link_form": forms.LinkForm(contact_choices=link_choices),
+                "refuse_form": forms.RefuseForm(),
+                "erase_form": forms.EraseForm(),
+                "verified": request_obj.identity_status
+                == SubjectRequest.IdentityStatus.VERIFIED,
+            }
+        )
+        return context
+
+
+class RequestActionView(RolePermissionMixin, View):
+    """A POST-only action of the DPO on one request: parse, call, redirect."""
+
+    permission_required = CHANGE_PERMISSION
+    form_class = None
+
+    def get_form_kwargs(self, request_obj):
+        return {}
+
+    def post(self, request, pk, **kwargs):
+        request_obj = get_object_or_404(SubjectRequest, pk=pk)
+        form = None
+        if self.form_class is not None:
+            form = self.form_class(request.POST, **self.get_form_kwargs(request_obj))
+            if not form.is_valid():
+                for field, errors in form.errors.items():
+                    label = form.fields[field].label if field in form.fields else ""
+                    for error in errors:
+                        messages.error(request, f"{label}: {error}" if label else error)
+                return redirect("subject_requests:request-detail", pk=pk)
+        try:
+            response = self.perform(request_obj, form, **kwargs)
+        except services.RequestError as error:
+            messages.error(request, str(error))
+            return redirect("subject_requests:request-detail", pk=pk)
+        return response or redirect("subject_requests:request-detail", pk=pk)
+
+    def perform(self, request_obj, form, **kwargs):
+        raise NotImplementedError
+
+
+class IdentityView(RequestActionView):
+    form_class = forms.IdentityForm
+
+    def perform(self, request_obj, form, **kwargs):
+        services.request_verify_identity(
+            request=request_obj, actor=self.request.user, **form.cleaned_data
+        )
+        messages.success(self.request, _("Identity check recorded."))
+
+
+class ExtendView(RequestActionView):
+    form_class = forms.ExtendForm
+
+    def perform(self, request_obj, form, **kwargs):
+        services.request_extend(
+            request=request_obj, actor=self.request.user, **form.cleaned_data
+        )
+        messages.success(
+            self.request,
+            _("Deadline extended to %(date)s. Tell the person why.")
+            % {"date": request_obj.due_on},
+        )
+
+
+class SearchView(RequestActionView):
+    def perform(self, request_obj, form, **kwargs):
+        result = services.request_search(request=request_obj, actor=self.request.user)
+        messages.success(
+            self.request,
+            _("Searched %(sources)s: %(count)s record(s) matched.")
+            % {
+                "sources": ", ".join(result["sources"]),
+                "count": len(result["matches"]),
+            },
+        )
+
+
+class LinkView(RequestActionView):
+    form_class = forms.LinkForm
+
+    def get_form_kwargs(self, request_obj):
+        ids = [
+            m["record_id"]
+            for m in request_obj.last_search.get("matches", [])
+            if m["kind"] == "contact"
+        ]
+        return {"contact_choices": [(pk, pk) for pk in ids]}
+
+    def perform(self, request_obj, form, **kwargs):
+        count = services.request_link_contacts(
+            request=request_obj,
+            contact_ids=form.cleaned_data["contact_ids"],
+            actor=self.request.user,
+        )
+        messages.success(
+            self.request, _("%(count)s contact(s) linked.") % {"count": count}
+        )
+
+
+class UnlinkView(RequestActionView):
+    def perform(self, request_obj, form, contact_id, **kwargs):
+        services.request_unlink_contact(
+            request=request_obj, contact_id=contact_id, actor=self.request.user
+        )
+        messages.success(self.request, _("Contact unlinked."))
+
+
+class PackageView(RequestActionView):
+    portability = False
+
+    def perform(self, request_obj, form, **kwargs):
+        data = services.request_build_package(
+            request=request_obj, actor=self.request.user, portability=self.portability
+        )
+        suffix = "portability" if self.portability else "access"
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{request_obj.reference}-{suffix}.zip"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class RectifyView(RolePermissionMixin, FormView):
+    permission_required = CHANGE_PERMISSION
+    template_name = "subject_requests/rectify_form.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        self.request_obj = get_object_or_404(SubjectRequest, pk=kwargs["pk"])
+        self.contact = get_object_or_404(
+            self.request_obj.contacts, pk=kwargs["contact_id"]
+        )
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form(self, form_class=None):
+        return forms.RectifyForm(contact=self.contact, **self.get_form_kwargs())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["req"] = self.request_obj
+        context["contact"] = self.contact
+        return context
+
+    def form_valid(self, form):
+        try:
+            changed = services.request_rectify(
+                request=self.request_obj,
+                contact_id=self.contact.pk,
+                changes=form.cleaned_data,
+                actor=self.request.user,
+            )
+        except services.RequestError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Rectified fields: %(fields)s.") % {"fields": ", ".join(changed) or "-"},
+        )
+        return redirect("subject_requests:request-detail", pk=self.request_obj.pk)
+
+
+class RestrictView(RequestActionView):
+    def perform(self, request_obj, form, **kwargs):
+        count = services.request_restrict(request=request_obj, actor=self.request.user)
+        messages.success(
+            self.request, _("%(count)s contact(s) restricted.") % {"count": count}
+        )
+
+
+class LiftRestrictionView(RequestActionView):
+    def perform(self, request_obj, form, **kwargs):
+        count = services.request_lift_restriction(
+            request=request_obj, actor=self.request.user
+        )
+        messages.success(
+            self.request,
+            _("Restriction lifted on %(count)s contact(s).") % {"count": count},
+        )
+
+
+class ObjectView(RequestActionView):
+    def perform(self, request_obj, form, **kwargs):
+        count = services.request_object(request=request_obj, actor=self.request.user)
+        messages.success(
+            self.request,
+            _("Objection granted: %(count)s contact(s) marked objected and suppressed.")
+            % {"count": count},
+        )
+
+
+class EraseView(RequestActionView):
+    form_class = forms.EraseForm
+
+    def perform(self, request_obj, form, **kwargs):
+        proof = services.request_erase(request=request_obj, actor=self.request.user)
+        messages.success(
+            self.request,
+            _("Erased %(count)s record(s); the proof of erasure is recorded.")
+            % {"count": proof.total},
+        )
+
+
+class CloseView(RequestActionView):
+    def perform(self, request_obj, form, **kwargs):
+        services.request_close(request=request_obj, actor=self.request.user)
+        messages.success(self.request, _("Request closed."))
+
+
+class RefuseView(RequestActionView):
+    form_class = forms.RefuseForm
+
+    def perform(self, request_obj, form, **kwargs):
+        services.request_refuse(
+            request=request_obj, actor=self.request.user, **form.cleaned_data
+        )
+        messages.success(self.request, _("Request refused."))

@@ -1,0 +1,116 @@
+import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from apps.subject_requests.dates import due_date
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import request_extend
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+@pytest.mark.parametrize(
+    ("received_on", "expected"),
+    [
+        (datetime.date(2027, 1, 31), datetime.date(2027, 2, 28)),
+        (datetime.date(2028, 1, 31), datetime.date(2028, 2, 29)),
+        (datetime.date(2028, 1, 30), datetime.date(2028, 2, 29)),
+        (datetime.date(2027, 3, 31), datetime.date(2027, 4, 30)),
+        (datetime.date(2027, 12, 15), datetime.date(2028, 1, 15)),
+        (datetime.date(2028, 2, 29), datetime.date(2028, 3, 29)),
+    ],
+)
+def test_due_date_one_month(received_on, expected):
+    assert due_date(received_on) == expected
+
+
+def test_due_date_extension_capped():
+    received_on = datetime.date(2027, 11, 30)
+
+    assert due_date(received_on, extension_months=2) == datetime.date(2028, 2, 29)
+    with pytest.raises(ValueError, match="extension_months=3"):
+        due_date(received_on, extension_months=3)
+
+
+@pytest.mark.postgres
+def test_receipt_counts_in_paris_time(make_request):
+    # 23:30 UTC on 31 January is already 1 February in Paris.
+    received_at = datetime.datetime(2026, 1, 31, 23, 30, tzinfo=datetime.UTC)
+
+    request = make_request(received_at=received_at)
+
+    assert request.received_on == datetime.date(2026, 2, 1)
+    assert request.due_on == datetime.date(2026, 3, 1)
+
+
+@pytest.mark.postgres
+def test_receipt_on_31_january_due_end_february(make_request):
+    received_at = datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+
+    request = make_request(received_at=received_at)
+
+    assert request.due_on == datetime.date(2026, 2, 28)
+    assert request.initial_due_on == datetime.date(2026, 2, 28)
+
+
+@pytest.mark.postgres
+def test_extension_capped_at_three_months(make_request, dpo):
+    received_at = datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    request = make_request(received_at=received_at)
+    within_first_month = datetime.datetime(2026, 2, 20, 12, 0, tzinfo=PARIS)
+
+    request_extend(
+        request=request,
+        months=1,
+        reason="Many lists",
+        actor=dpo,
+        now=within_first_month,
+    )
+    assert request.due_on == datetime.date(2026, 3, 31)
+    request_extend(
+        request=request, months=1, reason="Archives", actor=dpo, now=within_first_month
+    )
+    assert request.due_on == datetime.date(2026, 4, 30)
+
+    with pytest.raises(RequestError, match="capped at 2 months"):
+        request_extend(
+            request=request, months=1, reason="More", actor=dpo, now=within_first_month
+        )
+    request.refresh_from_db()
+    assert request.due_on == datetime.date(2026, 4, 30)
+    assert request.extension_months == 2
+
+
+@pytest.mark.postgres
+def test_extension_after_first_month_rejected(make_request, dpo):
+    received_at = datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    request = make_request(received_at=received_at)
+    too_late = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=PARIS)
+
+    with pytest.raises(RequestError, match="first month ended on 2026-02-28"):
+        request_extend(
+            request=request, months=1, reason="Late", actor=dpo, now=too_late
+        )
+
+
+@pytest.mark.postgres
+def test_extension_needs_reason(make_request, dpo):
+    request = make_request()
+
+    with pytest.raises(RequestError, match="reason for the extension"):
+        request_extend(request=request, months=1, reason="  ", actor=dpo)
+
+
+@pytest.mark.postgres
+def test_database_rejects_due_before_receipt(make_request):
+    from django.db import IntegrityError
+    from django.db import transaction
+
+    request = make_request()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        SubjectRequest.objects.filter(pk=request.pk).update(
+            initial_due_on=request.received_on, due_on=request.received_on
+        )
