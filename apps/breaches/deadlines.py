@@ -1,0 +1,219 @@
+"""The 72-hour clock: alerts before the notification deadline and lateness.
+
+Each alert is a ``BreachAlert`` row with a unique (breach, threshold) pair.
+A run claims an alert by inserting its row inside a transaction that also
+sends the e-mail. When two runs overlap, the second insert waits on the
+unique index until the first transaction ends. It then fails, and that run
+sends nothing. If the e-mail fails, the transaction rolls back and the next
+run tries again.
+
+Missed runs: when several thresholds are due at once (the job did not run for
+a while, or a breach was recorded late), only the most urgent one is e-mailed.
+The less urgent ones are recorded as superseded, so they are never sent
+later, because "48 hours left" is false once 5 hours are left.
+"""
+
+import logging
+from datetime import datetime
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from apps.core.models import Organisation
+
+from .clock import time_left_text
+from .models import Breach
+from .models import BreachAlert
+from .models import BreachEvent
+
+logger = logging.getLogger(__name__)
+
+Threshold = BreachAlert.Threshold
+
+# Alert thresholds from least to most urgent, with the time left that makes
+# each one due.
+THRESHOLDS = (
+    (Threshold.HOURS_48, timedelta(hours=48)),
+    (Threshold.HOURS_24, timedelta(hours=24)),
+    (Threshold.HOURS_6, timedelta(hours=6)),
+    (Threshold.PASSED, timedelta(0)),
+)
+EARLIEST_ALERT = THRESHOLDS[0][1]
+ACTOR_LABEL = "check_breach_deadlines"
+
+
+def alert_recipients() -> list[str]:
+    """Return ``DPO_ALERT_EMAILS`` and the organisation's DPO e-mail, once each."""
+    recipients = list(settings.DPO_ALERT_EMAILS)
+    dpo_email = Organisation.current().dpo_email
+    if dpo_email:
+        recipients.append(dpo_email)
+    return list(dict.fromkeys(address.strip() for address in recipients if address))
+
+
+def due_thresholds(*, breach: Breach, now: datetime) -> list[str]:
+    """Return the thresholds already reached at ``now``, least urgent first."""
+    time_left = breach.deadline_at - now
+    return [threshold for threshold, limit in THRESHOLDS if time_left <= limit]
+
+
+def _clock_breaches(now: datetime):
+    """Return the breaches whose clock runs and whose first alert is due."""
+    return (
+        Breach.objects.filter(
+            status=Breach.Status.OPEN,
+            notified_at__isnull=True,
+            deadline_at__lte=now + EARLIEST_ALERT,
+        )
+        .exclude(notification_decision=Breach.NotificationDecision.NOT_REQUIRED)
+        .prefetch_related("alerts")
+        .order_by("deadline_at")
+    )
+
+
+def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, str]:
+    # Alerts go to mailboxes, not to a user with a chosen language, so they use
+    # the site's default language.
+    with translation.override(settings.LANGUAGE_CODE):
+        deadline = date_format(
+            timezone.localtime(breach.deadline_at), "DATETIME_FORMAT"
+        )
+        url = settings.SITE_URL + reverse("breaches:breach-detail", args=[breach.pk])
+        if threshold == Threshold.PASSED:
+            subject = _("Breach %(reference)s: the notification deadline has passed")
+            lead = _(
+                "The 72-hour deadline to notify the supervisory authority passed on "
+                "%(deadline)s and no notification is recorded. Notify now and state "
+                "the reasons for the delay."
+            )
+        else:
+            subject = _("Breach %(reference)s: %(time_left)s to notify")
+            lead = _(
+                "The deadline to notify the supervisory authority is %(deadline)s "
+                "(%(time_left)s)."
+            )
+        values = {
+            "reference": breach.reference,
+            "deadline": deadline,
+            "time_left": time_left_text(breach.seconds_left(now)),
+        }
+        body = "\n\n".join(
+            [
+                lead % values,
+                _("Breach: %(reference)s, %(title)s")
+                % {"reference": breach.reference, "title": breach.title},
+                url,
+            ]
+        )
+        return subject % values, body
+
+
+def _process_breach(*, breach: Breach, now: datetime, counts: dict) -> None:
+    recorded = {alert.threshold for alert in breach.alerts.all()}
+    due = due_thresholds(breach=breach, now=now)
+    most_urgent = due[-1]
+    if most_urgent in recorded:
+        return
+    superseded = [threshold for threshold in due[:-1] if threshold not in recorded]
+    recipients = alert_recipients()
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                BreachAlert.objects.create(
+                    breach=breach,
+                    threshold=most_urgent,
+                    created_at=now,
+                    sent=bool(recipients),
+                    recipient_count=len(recipients),
+                )
+        except IntegrityError:
+            # Another run claimed this alert first and sends it.
+            counts["already_claimed"] += 1
+            return
+        BreachAlert.objects.bulk_create(
+            [
+                BreachAlert(
+                    breach=breach, threshold=threshold, created_at=now, superseded=True
+                )
+                for threshold in superseded
+            ],
+            ignore_conflicts=True,
+        )
+        label = Threshold(most_urgent).label
+        BreachEvent.objects.create(
+            breach=breach, occurred_at=now, kind=BreachEvent.Kind.ALERT, text=str(label)
+        )
+        if recipients:
+            subject, body = _alert_message(breach, most_urgent, now)
+            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+            counts["alerts_sent"] += 1
+        else:
+            logger.warning(
+                "breach %s alert %s has no recipient: set DPO_ALERT_EMAILS or the "
+                "organisation's DPO e-mail",
+                breach.pk,
+                most_urgent,
+            )
+            counts["alerts_without_recipient"] += 1
+        counts["alerts_superseded"] += len(superseded)
+    logger.info(
+        "breach %s alert %s claimed, %d superseded",
+        breach.pk,
+        most_urgent,
+        len(superseded),
+    )
+
+
+def _mark_late(*, breach: Breach, now: datetime) -> bool:
+    """Set ``late_at`` with a conditional update; return True if this run did."""
+    with transaction.atomic():
+        updated = Breach.objects.filter(
+            pk=breach.pk, late_at__isnull=True, notified_at__isnull=True
+        ).update(late_at=now)
+        if updated:
+            BreachEvent.objects.create(
+                breach=breach, occurred_at=now, kind=BreachEvent.Kind.LATE
+            )
+    return bool(updated)
+
+
+def check_deadlines(*, now: datetime | None = None) -> dict:
+    """Send the due breach alerts and mark late breaches; return the counts.
+
+    Safe to run twice, and by two workers at once: each alert is claimed by a
+    unique insert, and lateness by a conditional update.
+    """
+    now = now or timezone.now()
+    counts = {
+        "breaches_checked": 0,
+        "alerts_sent": 0,
+        "alerts_without_recipient": 0,
+        "alerts_superseded": 0,
+        "already_claimed": 0,
+        "marked_late": 0,
+        "failed": 0,
+    }
+
+    for breach in _clock_breaches(now):
+        counts["breaches_checked"] += 1
+        try:
+            _process_breach(breach=breach, now=now, counts=counts)
+            if now >= breach.deadline_at and breach.late_at is None:
+                counts["marked_late"] += _mark_late(breach=breach, now=now)
+        except Exception:
+            # One breach's failure (an SMTP error) must not stop the alerts of
+            # the others; its alert row was rolled back, so the next run retries.
+            logger.exception("breach %s deadline check failed", breach.pk)
+            counts["failed"] += 1
+
+    logger.info("breach deadlines checked: %s", counts)
+    return counts

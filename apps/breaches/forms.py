@@ -1,0 +1,212 @@
+"""Forms of the breach pages. Times are typed in local time (Europe/Paris).
+
+Django reads a naive form datetime in the current time zone and raises a
+validation error for a local time that does not exist or is ambiguous (the
+hour skipped or repeated by a daylight-saving change), so the stored value is
+an unambiguous UTC instant.
+"""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.contacts.models import Audience
+from apps.contacts.models import Contact
+from apps.register.models import ProcessingActivity
+
+from .models import Breach
+from .models import BreachNotification
+from .selectors import DEFAULT_CONTACT_STATUSES
+from .services import EDITABLE_FIELDS
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format=LOCAL_INPUT_FORMAT)
+
+
+def local_datetime_field(label, **kwargs) -> forms.DateTimeField:
+    return forms.DateTimeField(
+        label=label,
+        widget=LocalDateTimeInput(),
+        input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        help_text=kwargs.pop("help_text", _("Local time (Europe/Paris).")),
+        **kwargs,
+    )
+
+
+class BreachForm(forms.ModelForm):
+    detected_at = local_datetime_field(_("Detected at"))
+    aware_at = local_datetime_field(
+        _("Became aware at"),
+        help_text=_(
+            "Local time (Europe/Paris). When the organisation became reasonably "
+            "certain that personal data was affected: the 72-hour clock starts here."
+        ),
+    )
+    activities = forms.ModelMultipleChoiceField(
+        label=_("Processing activities concerned"),
+        queryset=ProcessingActivity.objects.order_by("reference"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Breach
+        fields = [*EDITABLE_FIELDS, "activities"]
+        widgets = {
+            field: forms.Textarea(attrs={"rows": 3})
+            for field in (
+                "description",
+                "subject_categories",
+                "data_categories",
+                "likely_consequences",
+                "measures_taken",
+                "measures_proposed",
+                "risk_reasoning",
+                "no_notification_reason",
+                "no_communication_reason",
+            )
+        }
+
+    FIELDSETS = (
+        (
+            _("What happened"),
+            (
+                "title",
+                "description",
+                "detected_at",
+                "aware_at",
+                "affects_confidentiality",
+                "affects_integrity",
+                "affects_availability",
+            ),
+        ),
+        (
+            _("Scale"),
+            (
+                "subject_categories",
+                "subjects_approx",
+                "data_categories",
+                "records_approx",
+                "activities",
+            ),
+        ),
+        (
+            _("Consequences and measures"),
+            ("likely_consequences", "measures_taken", "measures_proposed"),
+        ),
+        (
+            _("Risk assessment and decisions"),
+            (
+                "risk_level",
+                "risk_reasoning",
+                "notification_decision",
+                "no_notification_reason",
+                "subjects_must_be_informed",
+                "no_communication_reason",
+            ),
+        ),
+    )
+
+    def fieldsets(self) -> list[tuple[str, list]]:
+        """Return (legend, bound fields) pairs in the order the page shows them."""
+        return [
+            (legend, [self[name] for name in names]) for legend, names in self.FIELDSETS
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        natures = (
+            "affects_confidentiality",
+            "affects_integrity",
+            "affects_availability",
+        )
+        if not any(cleaned.get(name) for name in natures):
+            raise forms.ValidationError(
+                _(
+                    "Tick at least one type of breach: confidentiality, integrity "
+                    "or availability."
+                )
+            )
+        return cleaned
+
+    def service_data(self) -> dict:
+        return {field: self.cleaned_data[field] for field in EDITABLE_FIELDS}
+
+
+class NotificationForm(forms.Form):
+    phase = forms.ChoiceField(
+        label=_("Phase"),
+        choices=BreachNotification.Phase.choices,
+        initial=BreachNotification.Phase.INITIAL,
+    )
+    submitted_at = local_datetime_field(_("Submitted at"))
+    authority_reference = forms.CharField(
+        label=_("Authority reference"),
+        max_length=100,
+        required=False,
+        help_text=_("The number the CNIL's online service gives to the notification."),
+    )
+    content = forms.CharField(
+        label=_("What this notification says"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    delay_reasons = forms.CharField(
+        label=_("Reasons for the delay"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Required when the initial notification is made after the deadline."
+        ),
+    )
+
+
+class ContactSelectionForm(forms.Form):
+    """The DPO's choice of which contacts a breach affects."""
+
+    activities = forms.ModelMultipleChoiceField(
+        label=_("Processing activities"),
+        queryset=ProcessingActivity.objects.order_by("reference"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": _("Choose at least one processing activity."),
+        },
+    )
+    statuses = forms.MultipleChoiceField(
+        label=_("Contact statuses"),
+        choices=[
+            (status, Contact.Status(status).label)
+            for status in DEFAULT_CONTACT_STATUSES
+        ],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: every status except anonymised."),
+    )
+    audience = forms.ChoiceField(
+        label=_("Audience"),
+        choices=[("", _("All")), *Audience.choices],
+        required=False,
+    )
+
+    def selection(self) -> dict:
+        return {
+            "activity_ids": [
+                activity.pk for activity in self.cleaned_data["activities"]
+            ],
+            "statuses": self.cleaned_data["statuses"],
+            "audience": self.cleaned_data["audience"],
+        }
+
+
+class CommunicationForm(ContactSelectionForm):
+    communicated_at = local_datetime_field(_("Informed at"))
+    method = forms.CharField(
+        label=_("How"),
+        max_length=200,
+        help_text=_("For example: e-mail from the DPO, letter, phone call."),
+    )

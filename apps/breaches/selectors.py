@@ -1,0 +1,232 @@
+"""Reads of the breach register: dashboard order, affected contacts, the draft."""
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.db.models import BooleanField
+from django.db.models import Case
+from django.db.models import QuerySet
+from django.db.models import Value
+from django.db.models import When
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Contact
+from apps.core.models import Organisation
+
+from .models import Breach
+
+# Contacts informed of a breach by default: anonymised contacts have no
+# identifier left to write to.
+DEFAULT_CONTACT_STATUSES = (
+    Contact.Status.ACTIVE,
+    Contact.Status.RESTRICTED,
+    Contact.Status.OBJECTED,
+    Contact.Status.UNSUBSCRIBED,
+)
+
+# Columns of the exported list of people to inform.
+CONTACT_EXPORT_FIELDS = (
+    "pk",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "postcode",
+    "city",
+    "country",
+    "processing_activity__reference",
+    "status",
+)
+
+
+def breach_list(*, status: str = "") -> QuerySet[Breach]:
+    breaches = Breach.objects.prefetch_related("activities")
+    if status:
+        breaches = breaches.filter(status=status)
+    return breaches
+
+
+def breach_open_by_time_left() -> QuerySet[Breach]:
+    """Return the breaches not closed, those whose clock runs first, by deadline.
+
+    A notified or waived breach has no deadline left to meet, so it comes after
+    every breach whose clock still runs.
+    """
+    return (
+        Breach.objects.exclude(status=Breach.Status.CLOSED)
+        .annotate(
+            clock_stopped=Case(
+                When(status=Breach.Status.NOTIFIED, then=Value(True)),
+                When(
+                    notification_decision=Breach.NotificationDecision.NOT_REQUIRED,
+                    then=Value(True),
+                ),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("clock_stopped", "deadline_at", "pk")
+    )
+
+
+def breach_affected_contacts(
+    *,
+    activity_ids: Collection[int],
+    statuses: Collection[str] = (),
+    audience: str = "",
+) -> QuerySet[Contact]:
+    """Return the contacts of the chosen processing activities and filters."""
+    contacts = Contact.objects.filter(
+        processing_activity_id__in=list(activity_ids),
+        status__in=list(statuses or DEFAULT_CONTACT_STATUSES),
+    )
+    if audience:
+        contacts = contacts.filter(audience=audience)
+    return contacts.order_by("pk")
+
+
+def breach_affected_rows(contacts: QuerySet[Contact]):
+    """Yield export rows of ``contacts``, reading the table in chunks."""
+    yield from contacts.values_list(*CONTACT_EXPORT_FIELDS).iterator(chunk_size=2000)
+
+
+def contact_export_headers() -> list[str]:
+    return [
+        _("Contact id"),
+        _("First name"),
+        _("Last name"),
+        _("E-mail"),
+        _("Phone"),
+        _("Company"),
+        _("Postcode"),
+        _("City"),
+        _("Country"),
+        _("Processing activity"),
+        _("Status"),
+    ]
+
+
+@dataclass
+class DraftSection:
+    title: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _when(value) -> str:
+    if value is None:
+        return _("not recorded")
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _number(value) -> str:
+    return _("unknown") if value is None else str(value)
+
+
+def _text(value: str) -> str:
+    return value.strip() or _("not stated yet")
+
+
+def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
+    """Return the notification's content, section by section, from the breach.
+
+    The sections follow GDPR Art. 33(3) (a) to (d) and the questions of the
+    CNIL's online notification form: who notifies, the timeline, the nature
+    and scale, the DPO contact, the consequences, the measures, and the
+    information of the data subjects.
+    """
+    organisation = Organisation.current()
+    activities = ", ".join(str(activity) for activity in breach.activities.all())
+    notifications = [
+        f"{notification.get_phase_display()}: {_when(notification.submitted_at)}"
+        + (
+            f" ({notification.authority_reference})"
+            if notification.authority_reference
+            else ""
+        )
+        for notification in breach.notifications.all()
+    ]
+
+    controller = DraftSection(
+        _("Controller"),
+        [
+            (_("Organisation"), _text(organisation.name)),
+            (_("Registration number"), _text(organisation.registration_number)),
+            (_("Address"), _text(organisation.address)),
+            (_("Legal representative"), _text(organisation.legal_representative)),
+        ],
+    )
+    dpo = DraftSection(
+        _("Data protection officer or other contact point (Art. 33(3)(b))"),
+        [
+            (_("Name"), _text(organisation.dpo_name)),
+            (_("E-mail"), _text(organisation.dpo_email)),
+            (_("Phone"), _text(organisation.dpo_phone)),
+            (_("Postal address"), _text(organisation.dpo_address)),
+        ],
+    )
+    timeline = DraftSection(
+        _("Timeline"),
+        [
+            (_("Breach reference"), breach.reference),
+            (_("Detected at"), _when(breach.detected_at)),
+            (_("Became aware at"), _when(breach.aware_at)),
+            (_("Notification deadline (72 hours)"), _when(breach.deadline_at)),
+            (_("Notifications already made"), "; ".join(notifications) or _("none")),
+        ],
+    )
+    if breach.notified_late or (
+        breach.notified_at is None and timezone.now() > breach.deadline_at
+    ):
+        timeline.rows.append(
+            (_("Reasons for the delay (Art. 33(1))"), _text(breach.delay_reasons))
+        )
+    nature = DraftSection(
+        _("Nature of the breach (Art. 33(3)(a))"),
+        [
+            (_("What happened"), _text(breach.description)),
+            (_("Type of breach"), ", ".join(breach.natures) or _("not stated yet")),
+            (_("Processing activities concerned"), activities or _("none selected")),
+            (_("Categories of data subjects"), _text(breach.subject_categories)),
+            (_("Approximate number of data subjects"), _number(breach.subjects_approx)),
+            (_("Categories of personal data"), _text(breach.data_categories)),
+            (_("Approximate number of records"), _number(breach.records_approx)),
+        ],
+    )
+    consequences = DraftSection(
+        _("Likely consequences (Art. 33(3)(c))"),
+        [
+            (_("Likely consequences"), _text(breach.likely_consequences)),
+            (_("Risk assessment"), breach.get_risk_level_display()),
+            (_("Reasoning"), _text(breach.risk_reasoning)),
+        ],
+    )
+    measures = DraftSection(
+        _("Measures taken or proposed (Art. 33(3)(d))"),
+        [
+            (_("Measures taken"), _text(breach.measures_taken)),
+            (
+                _("Measures proposed, including mitigation"),
+                _text(breach.measures_proposed),
+            ),
+        ],
+    )
+    subjects = DraftSection(
+        _("Information of the data subjects (Art. 34)"),
+        [
+            (
+                _("Data subjects must be informed"),
+                _("yes") if breach.subjects_must_be_informed else _("no"),
+            ),
+            (_("Informed at"), _when(breach.communicated_at)),
+            (_("How"), _text(breach.communication_method)),
+        ],
+    )
+    if breach.no_communication_reason.strip():
+        subjects.rows.append(
+            (_("Why they are not informed"), breach.no_communication_reason.strip())
+        )
+    return [controller, dpo, timeline, nature, consequences, measures, subjects]

@@ -1,0 +1,434 @@
+"""Business rules of the breach register: record, assess, notify, inform, close."""
+
+import logging
+from collections.abc import Collection
+from datetime import datetime
+from datetime import timedelta
+
+from django.db import IntegrityError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from apps.core.audit import audit_record
+
+from .models import Breach
+from .models import BreachCommunication
+from .models import BreachEvent
+from .models import BreachNotification
+from .models import BreachRecipient
+from .selectors import breach_affected_contacts
+
+logger = logging.getLogger(__name__)
+
+# A submission time up to this far in the future is accepted, because the
+# user's clock and the server's clock may differ a little.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# The fields a user edits through the breach form; the services set the others.
+EDITABLE_FIELDS = (
+    "title",
+    "description",
+    "detected_at",
+    "aware_at",
+    "affects_confidentiality",
+    "affects_integrity",
+    "affects_availability",
+    "subject_categories",
+    "subjects_approx",
+    "data_categories",
+    "records_approx",
+    "likely_consequences",
+    "measures_taken",
+    "measures_proposed",
+    "risk_level",
+    "risk_reasoning",
+    "notification_decision",
+    "no_notification_reason",
+    "subjects_must_be_informed",
+    "no_communication_reason",
+)
+
+
+class BreachError(Exception):
+    """A breach operation that the rules reject; the message says how to fix it."""
+
+
+def _require_aware(value: datetime | None, field: str) -> None:
+    if value is not None and timezone.is_naive(value):
+        raise BreachError(
+            _(
+                "%(field)s=%(value)s has no time zone; pass an aware datetime "
+                "(forms read local times in Europe/Paris)."
+            )
+            % {"field": field, "value": value.isoformat()}
+        )
+
+
+def _local(value: datetime) -> str:
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _next_reference(year: int) -> str:
+    prefix = f"BRE-{year}-"
+    last = (
+        Breach.objects.filter(reference__startswith=prefix)
+        .order_by("-reference")
+        .values_list("reference", flat=True)
+        .first()
+    )
+    number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{number:03d}"
+
+
+def _event_add(*, breach: Breach, kind: str, text: str = "", actor=None) -> None:
+    BreachEvent.objects.create(
+        breach=breach,
+        kind=kind,
+        text=text,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+
+
+def breach_create(
+    *,
+    data: dict,
+    activities: Collection = (),
+    actor=None,
+) -> Breach:
+    """Record a new breach; ``data`` holds ``EDITABLE_FIELDS`` values."""
+    _require_aware(data.get("detected_at"), "detected_at")
+    _require_aware(data.get("aware_at"), "aware_at")
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise BreachError(
+            _("Unknown breach fields: %(fields)s.") % {"fields": sorted(unknown)}
+        )
+
+    breach = Breach(**data)
+    if breach.risk_level == Breach.RiskLevel.HIGH:
+        breach.subjects_must_be_informed = True
+    if getattr(actor, "is_authenticated", False):
+        breach.created_by = actor
+
+    # Two users recording a breach at the same moment can compute the same
+    # reference; the unique constraint rejects the second, which retries.
+    for _attempt in range(5):
+        breach.reference = _next_reference(breach.aware_at.year)
+        breach.full_clean()
+        try:
+            with transaction.atomic():
+                breach.save()
+                breach.activities.set(activities)
+                _event_add(breach=breach, kind=BreachEvent.Kind.RECORDED, actor=actor)
+                audit_record(
+                    action="breaches.breach.recorded", actor=actor, target=breach
+                )
+            break
+        except IntegrityError:
+            breach.pk = None
+            continue
+    else:
+        raise BreachError(_("Could not allocate a breach reference; try again."))
+
+    logger.info("breach %s recorded, deadline %s", breach.pk, breach.deadline_at)
+    return breach
+
+
+@transaction.atomic
+def breach_update(
+    *,
+    breach: Breach,
+    data: dict,
+    activities: Collection | None = None,
+    actor=None,
+) -> Breach:
+    """Change the facts and the assessment of a breach that is not closed."""
+    if breach.status == Breach.Status.CLOSED:
+        raise BreachError(
+            _("Breach %(reference)s is closed and can no longer be changed.")
+            % {"reference": breach.reference}
+        )
+    _require_aware(data.get("detected_at"), "detected_at")
+    _require_aware(data.get("aware_at"), "aware_at")
+
+    changed = sorted(
+        field
+        for field, value in data.items()
+        if field in EDITABLE_FIELDS and getattr(breach, field) != value
+    )
+    for field in changed:
+        setattr(breach, field, data[field])
+    if breach.risk_level == Breach.RiskLevel.HIGH:
+        breach.subjects_must_be_informed = True
+    breach.full_clean()
+    breach.save()
+    if activities is not None:
+        breach.activities.set(activities)
+
+    if changed:
+        _event_add(
+            breach=breach,
+            kind=BreachEvent.Kind.UPDATED,
+            text=", ".join(changed),
+            actor=actor,
+        )
+        audit_record(
+            action="breaches.breach.changed",
+            actor=actor,
+            target=breach,
+            details={"fields": changed},
+        )
+    return breach
+
+
+@transaction.atomic
+def breach_notify_authority(
+    *,
+    breach: Breach,
+    phase: str,
+    submitted_at: datetime,
+    authority_reference: str = "",
+    content: str = "",
+    delay_reasons: str = "",
+    actor=None,
+) -> BreachNotification:
+    """Record a notification sent to the authority, initial or complementary.
+
+    GDPR Art. 33(1): an initial notification made after the 72-hour deadline
+    must state the reasons for the delay. Art. 33(4): information may follow
+    in phases, so complementary notifications come after the initial one.
+    """
+    _require_aware(submitted_at, "submitted_at")
+    breach = Breach.objects.select_for_update().get(pk=breach.pk)
+    if breach.status == Breach.Status.CLOSED:
+        raise BreachError(
+            _("Breach %(reference)s is closed; reopen it before notifying.")
+            % {"reference": breach.reference}
+        )
+    if submitted_at > timezone.now() + CLOCK_SKEW:
+        raise BreachError(
+            _("The submission time %(when)s is in the future; enter when it was sent.")
+            % {"when": _local(submitted_at)}
+        )
+    if submitted_at < breach.aware_at:
+        raise BreachError(
+            _(
+                "The submission time %(when)s is before the awareness time "
+                "%(aware)s; check both dates."
+            )
+            % {"when": _local(submitted_at), "aware": _local(breach.aware_at)}
+        )
+
+    has_initial = breach.notifications.filter(
+        phase=BreachNotification.Phase.INITIAL
+    ).exists()
+    if phase == BreachNotification.Phase.INITIAL:
+        if has_initial:
+            raise BreachError(
+                _(
+                    "Breach %(reference)s already has an initial notification; "
+                    "record a complementary notification instead."
+                )
+                % {"reference": breach.reference}
+            )
+        if submitted_at > breach.deadline_at and not delay_reasons.strip():
+            raise BreachError(
+                _(
+                    "The notification was submitted at %(when)s, after the deadline "
+                    "of %(deadline)s; state the reasons for the delay "
+                    "(GDPR Art. 33(1))."
+                )
+                % {"when": _local(submitted_at), "deadline": _local(breach.deadline_at)}
+            )
+    elif phase == BreachNotification.Phase.COMPLEMENTARY:
+        if not has_initial:
+            raise BreachError(
+                _(
+                    "Breach %(reference)s has no initial notification yet; record "
+                    "the initial notification first."
+                )
+                % {"reference": breach.reference}
+            )
+    else:
+        raise BreachError(
+            _("Unknown notification phase %(phase)r; use 'initial' or 'complementary'.")
+            % {"phase": phase}
+        )
+
+    notification = BreachNotification.objects.create(
+        breach=breach,
+        phase=phase,
+        submitted_at=submitted_at,
+        authority_reference=authority_reference,
+        content=content,
+        delay_reasons=delay_reasons,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    if phase == BreachNotification.Phase.INITIAL:
+        breach.notified_at = submitted_at
+        breach.delay_reasons = delay_reasons
+        breach.status = Breach.Status.NOTIFIED
+        breach.notification_decision = Breach.NotificationDecision.REQUIRED
+    if authority_reference:
+        breach.authority_reference = authority_reference
+    breach.save()
+
+    _event_add(
+        breach=breach,
+        kind=BreachEvent.Kind.NOTIFIED,
+        text=notification.get_phase_display(),
+        actor=actor,
+    )
+    audit_record(
+        action=f"breaches.notification.{phase}",
+        actor=actor,
+        target=breach,
+        details={"notification": notification.pk, "late": breach.notified_late},
+    )
+    return notification
+
+
+@transaction.atomic
+def breach_record_communication(
+    *,
+    breach: Breach,
+    communicated_at: datetime,
+    method: str,
+    activity_ids: Collection[int],
+    statuses: Collection[str] = (),
+    audience: str = "",
+    actor=None,
+) -> BreachCommunication:
+    """Record that the selected contacts were informed of the breach (Art. 34).
+
+    The recipients are the contacts the same filters select at this moment,
+    stored as contact ids so that the register never copies their data.
+    """
+    _require_aware(communicated_at, "communicated_at")
+    if not method.strip():
+        raise BreachError(_("Say how the people were informed (e-mail, letter...)."))
+    if communicated_at < breach.aware_at:
+        raise BreachError(
+            _("The communication time %(when)s is before the awareness time.")
+            % {"when": _local(communicated_at)}
+        )
+
+    contact_ids = list(
+        breach_affected_contacts(
+            activity_ids=activity_ids, statuses=statuses, audience=audience
+        ).values_list("pk", flat=True)
+    )
+    if not contact_ids:
+        raise BreachError(
+            _("No contact matches this selection; widen the filters and try again.")
+        )
+
+    communication = BreachCommunication.objects.create(
+        breach=breach,
+        communicated_at=communicated_at,
+        method=method,
+        filters={
+            "activity_ids": sorted(int(pk) for pk in activity_ids),
+            "statuses": sorted(statuses),
+            "audience": audience,
+        },
+        recipient_count=len(contact_ids),
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    BreachRecipient.objects.bulk_create(
+        [
+            BreachRecipient(communication=communication, contact_id=pk)
+            for pk in contact_ids
+        ],
+        batch_size=2000,
+    )
+    breach.communicated_at = breach.communicated_at or communicated_at
+    breach.communication_method = method
+    breach.save(update_fields=["communicated_at", "communication_method", "updated_at"])
+
+    _event_add(
+        breach=breach,
+        kind=BreachEvent.Kind.COMMUNICATED,
+        text=f"{method} ({len(contact_ids)})",
+        actor=actor,
+    )
+    audit_record(
+        action="breaches.subjects.informed",
+        actor=actor,
+        target=breach,
+        count=len(contact_ids),
+        details={"communication": communication.pk, **communication.filters},
+    )
+    return communication
+
+
+@transaction.atomic
+def breach_close(*, breach: Breach, actor=None, closed_at: datetime | None = None):
+    """Close a breach once the authority and the data subjects are dealt with."""
+    closed_at = closed_at or timezone.now()
+    _require_aware(closed_at, "closed_at")
+    breach = Breach.objects.select_for_update().get(pk=breach.pk)
+    if breach.status == Breach.Status.CLOSED:
+        return breach
+
+    decision = breach.notification_decision
+    if (
+        breach.notified_at is None
+        and decision != Breach.NotificationDecision.NOT_REQUIRED
+    ):
+        raise BreachError(
+            _(
+                "Breach %(reference)s is not notified; record the notification "
+                "or decide, with the reason, that none is required."
+            )
+            % {"reference": breach.reference}
+        )
+    if (
+        breach.subjects_must_be_informed
+        and breach.communicated_at is None
+        and not breach.no_communication_reason.strip()
+    ):
+        raise BreachError(
+            _(
+                "The data subjects of breach %(reference)s must be informed; record "
+                "the communication or the Art. 34(3) exception that applies."
+            )
+            % {"reference": breach.reference}
+        )
+
+    breach.status = Breach.Status.CLOSED
+    breach.closed_at = closed_at
+    breach.save(update_fields=["status", "closed_at", "updated_at"])
+    _event_add(breach=breach, kind=BreachEvent.Kind.CLOSED, actor=actor)
+    audit_record(action="breaches.breach.closed", actor=actor, target=breach)
+    return breach
+
+
+@transaction.atomic
+def breach_purge_closed(*, closed_before: datetime) -> int:
+    """Delete the breaches closed before ``closed_before``; return how many.
+
+    The retention job calls this with the end of the period in the register's
+    retention rule for breach records. Timelines, alerts, notifications and
+    communication lists go with their breach.
+    """
+    _require_aware(closed_before, "closed_before")
+    breaches = Breach.objects.filter(
+        status=Breach.Status.CLOSED, closed_at__lt=closed_before
+    )
+    breach_ids = list(breaches.values_list("pk", flat=True))
+    if not breach_ids:
+        return 0
+
+    Breach.objects.filter(pk__in=breach_ids).delete()
+    audit_record(
+        action="breaches.breach.purged",
+        actor_label="breach_purge_closed",
+        target_type="breaches.breach",
+        count=len(breach_ids),
+        details={"breach_ids": breach_ids, "closed_before": closed_before.isoformat()},
+    )
+    logger.info("purged %d closed breaches", len(breach_ids))
+    return len(breach_ids)

@@ -1,0 +1,39 @@
+// Ticks every countdown badge of the 72-hour clock once a minute. The server
+// renders the same text, so the page reads correctly without JavaScript; this
+// only keeps it current while the page stays open.
+(function () {
+  "use strict";
+
+  function format(template, seconds) {
+    var minutes = Math.floor(Math.abs(seconds) / 60);
+    var hours = Math.floor(minutes / 60);
+    var rest = String(minutes % 60).padStart(2, "0");
+    return template.replace("%(hours)s", hours).replace("%(minutes)s", rest);
+  }
+
+  function urgency(seconds) {
+    if (seconds < 6 * 3600) { return "bad"; }
+    if (seconds < 24 * 3600) { return "warn"; }
+    return "ok";
+  }
+
+  function tick() {
+    var badges = document.querySelectorAll(".breach-countdown[data-deadline]");
+    var now = Date.now();
+    badges.forEach(function (badge) {
+      var deadline = Date.parse(badge.dataset.deadline);
+      if (isNaN(deadline)) { return; }
+      var seconds = Math.floor((deadline - now) / 1000);
+      var template = seconds >= 0 ? badge.dataset.leftTemplate : badge.dataset.overdueTemplate;
+      badge.textContent = format(template, seconds);
+      badge.classList.remove("ok", "warn", "bad");
+      badge.classList.add(urgency(seconds));
+    });
+  }
+
+  if (!window.breachCountdownStarted) {
+    window.breachCountdownStarted = true;
+    tick();
+    window.setInterval(tick, 30000);
+  }
+})();

@@ -1,0 +1,304 @@
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import DetailView
+from django.views.generic import FormView
+from django.views.generic import ListView
+
+from apps.core.audit import audit_events_for
+from apps.core.audit import audit_record
+from apps.core.exports import csv_bytes
+from apps.core.exports import xlsx_bytes
+from apps.core.permissions import RolePermissionMixin
+
+from . import selectors
+from . import services
+from .forms import BreachForm
+from .forms import CommunicationForm
+from .forms import ContactSelectionForm
+from .forms import NotificationForm
+from .models import Breach
+from .pdf import breach_draft_pdf
+
+# Rows of the affected-contacts preview; the export has them all.
+PREVIEW_ROWS = 50
+
+
+class BreachMixin:
+    """Load the breach named in the URL as ``self.breach``."""
+
+    def dispatch(self, request, *args, **kwargs):
+        self.breach = get_object_or_404(Breach, pk=kwargs["pk"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["breach"] = self.breach
+        return context
+
+
+class BreachListView(RolePermissionMixin, ListView):
+    permission_required = "breaches.view_breach"
+    template_name = "breaches/breach_list.html"
+    context_object_name = "breaches"
+    paginate_by = 50
+
+    def get_queryset(self):
+        status = self.request.GET.get("status", "")
+        if status not in Breach.Status.values:
+            status = ""
+        self.status = status
+        return selectors.breach_list(status=status)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["statuses"] = Breach.Status.choices
+        context["status"] = self.status
+        context["query_string"] = f"status={self.status}" if self.status else ""
+        return context
+
+
+class BreachCreateView(RolePermissionMixin, FormView):
+    permission_required = "breaches.add_breach"
+    template_name = "breaches/breach_form.html"
+    form_class = BreachForm
+
+    def form_valid(self, form):
+        try:
+            breach = services.breach_create(
+                data=form.service_data(),
+                activities=form.cleaned_data["activities"],
+                actor=self.request.user,
+            )
+        except services.BreachError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Breach %(reference)s recorded.") % {"reference": breach.reference},
+        )
+        return redirect("breaches:breach-detail", pk=breach.pk)
+
+
+class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
+    permission_required = "breaches.change_breach"
+    template_name = "breaches/breach_form.html"
+    form_class = BreachForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["instance"] = self.breach
+        return kwargs
+
+    def form_valid(self, form):
+        # The form's instance already holds the posted values, so the service
+        # compares against a fresh copy to know what changed.
+        current = Breach.objects.get(pk=self.breach.pk)
+        try:
+            services.breach_update(
+                breach=current,
+                data=form.service_data(),
+                activities=form.cleaned_data["activities"],
+                actor=self.request.user,
+            )
+        except services.BreachError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Breach saved."))
+        return redirect("breaches:breach-detail", pk=current.pk)
+
+
+class BreachDetailView(RolePermissionMixin, DetailView):
+    permission_required = "breaches.view_breach"
+    template_name = "breaches/breach_detail.html"
+    context_object_name = "breach"
+    queryset = Breach.objects.prefetch_related("activities")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        breach = self.object
+        context["events"] = breach.events.select_related("actor")
+        context["notifications"] = breach.notifications.all()
+        context["alerts"] = breach.alerts.all()
+        context["communications"] = breach.communications.all()
+        context["audit_events"] = audit_events_for(breach)[:20]
+        context["can_change"] = self.request.user.has_perm("breaches.change_breach")
+        context["can_inform"] = self.request.user.has_perm("breaches.inform_subjects")
+        return context
+
+
+class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
+    permission_required = "breaches.change_breach"
+    template_name = "breaches/breach_notify.html"
+    form_class = NotificationForm
+
+    def get_initial(self):
+        initial = super().get_initial()
+        if self.breach.notified_at is not None:
+            initial["phase"] = "complementary"
+        initial["submitted_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        return initial
+
+    def form_valid(self, form):
+        try:
+            services.breach_notify_authority(
+                breach=self.breach, actor=self.request.user, **form.cleaned_data
+            )
+        except services.BreachError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(self.request, _("Notification recorded."))
+        return redirect("breaches:breach-detail", pk=self.breach.pk)
+
+
+class BreachCloseView(RolePermissionMixin, BreachMixin, View):
+    permission_required = "breaches.change_breach"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        try:
+            services.breach_close(breach=self.breach, actor=request.user)
+        except services.BreachError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Breach closed."))
+        return redirect("breaches:breach-detail", pk=self.breach.pk)
+
+
+class BreachDraftView(RolePermissionMixin, BreachMixin, View):
+    """The notification draft as a page, or as a PDF with ``?format=pdf``."""
+
+    permission_required = "breaches.view_breach"
+
+    def get(self, request, *args, **kwargs):
+        sections = selectors.breach_notification_draft(breach=self.breach)
+        if request.GET.get("format") == "pdf":
+            content = breach_draft_pdf(breach=self.breach, sections=sections)
+            response = HttpResponse(content, content_type="application/pdf")
+            response["Content-Disposition"] = (
+                f'attachment; filename="{self.breach.reference}-notification.pdf"'
+            )
+            return response
+
+        return render(
+            request,
+            "breaches/breach_draft.html",
+            {"breach": self.breach, "sections": sections},
+        )
+
+
+def _initial_selection(breach: Breach) -> dict:
+    return {"activities": list(breach.activities.all())}
+
+
+class BreachSubjectsView(RolePermissionMixin, BreachMixin, FormView):
+    """People to inform: the DPO selects them, previews, exports, records."""
+
+    permission_required = "breaches.inform_subjects"
+    template_name = "breaches/breach_subjects.html"
+    form_class = ContactSelectionForm
+    http_method_names = ["get"]
+
+    def get_form_kwargs(self):
+        kwargs = {"initial": _initial_selection(self.breach)}
+        if "selected" in self.request.GET:
+            kwargs["data"] = self.request.GET
+        return kwargs
+
+    def get(self, request, *args, **kwargs):
+        form = self.get_form()
+        context = {"form": form}
+        if form.is_bound and form.is_valid():
+            selection = form.selection()
+            contacts = selectors.breach_affected_contacts(**selection)
+            context["contact_count"] = contacts.count()
+            context["preview"] = contacts.select_related("processing_activity")[
+                :PREVIEW_ROWS
+            ]
+            context["query_string"] = request.GET.urlencode()
+            context["communication_form"] = CommunicationForm(
+                initial={
+                    **form.cleaned_data,
+                    "communicated_at": timezone.localtime().replace(
+                        second=0, microsecond=0
+                    ),
+                }
+            )
+        context["communications"] = self.breach.communications.all()
+        context["preview_rows"] = PREVIEW_ROWS
+        return self.render_to_response(self.get_context_data(**context))
+
+
+class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
+    permission_required = "breaches.inform_subjects"
+
+    def get(self, request, *args, **kwargs):
+        export_format = request.GET.get("format", "csv")
+        if export_format not in ("csv", "xlsx"):
+            messages.error(
+                request,
+                _("Unknown export format %(format)r; use csv or xlsx.")
+                % {"format": export_format},
+            )
+            return redirect("breaches:breach-subjects", pk=self.breach.pk)
+        form = ContactSelectionForm(request.GET)
+        if not form.is_valid():
+            messages.error(request, _("Choose at least one processing activity."))
+            return redirect("breaches:breach-subjects", pk=self.breach.pk)
+
+        selection = form.selection()
+        contacts = selectors.breach_affected_contacts(**selection)
+        count = contacts.count()
+        headers = selectors.contact_export_headers()
+        rows = selectors.breach_affected_rows(contacts)
+        if export_format == "csv":
+            content = csv_bytes(headers, rows)
+            content_type = "text/csv; charset=utf-8"
+        else:
+            content = xlsx_bytes(headers, rows, title=self.breach.reference)
+            content_type = (
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            )
+
+        audit_record(
+            action="breaches.subjects.exported",
+            actor=request.user,
+            target=self.breach,
+            count=count,
+            details={"format": export_format, **selection},
+        )
+        response = HttpResponse(content, content_type=content_type)
+        filename = f"{self.breach.reference}-people-to-inform.{export_format}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
+    permission_required = "breaches.inform_subjects"
+    template_name = "breaches/breach_communication.html"
+    form_class = CommunicationForm
+    http_method_names = ["post"]
+
+    def form_valid(self, form):
+        try:
+            communication = services.breach_record_communication(
+                breach=self.breach,
+                communicated_at=form.cleaned_data["communicated_at"],
+                method=form.cleaned_data["method"],
+                actor=self.request.user,
+                **form.selection(),
+            )
+        except services.BreachError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        messages.success(
+            self.request,
+            _("Communication to %(count)s people recorded.")
+            % {"count": communication.recipient_count},
+        )
+        return redirect("breaches:breach-detail", pk=self.breach.pk)

@@ -1,0 +1,239 @@
+"""Deadline alerts: each threshold once, across runs, workers and missed runs."""
+
+import json
+import threading
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from apps.breaches import deadlines
+from apps.breaches.deadlines import check_deadlines
+from apps.breaches.models import Breach
+from apps.breaches.models import BreachAlert
+from apps.breaches.models import BreachEvent
+
+from .factories import BreachFactory
+
+pytestmark = pytest.mark.postgres
+
+ALERT_EMAILS = ["alerts@example.test", "dpo@example.test"]
+
+
+@pytest.fixture(autouse=True)
+def alert_emails(settings, organisation):
+    settings.DPO_ALERT_EMAILS = ALERT_EMAILS
+    return ALERT_EMAILS
+
+
+def _alerts(breach) -> dict[str, BreachAlert]:
+    return {
+        alert.threshold: alert for alert in BreachAlert.objects.filter(breach=breach)
+    }
+
+
+def test_first_threshold_sent_once(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+
+    first = check_deadlines()
+    second = check_deadlines()
+
+    assert first["alerts_sent"] == 1
+    assert second["alerts_sent"] == 0
+    assert len(mail.outbox) == 1
+    assert list(_alerts(breach)) == ["48h"]
+    assert breach.reference in mail.outbox[0].subject
+
+
+def test_recipients_are_setting_and_organisation_dpo(db, organisation):
+    organisation.dpo_email = "dana.dpo@example.test"
+    organisation.save()
+    BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+
+    check_deadlines()
+
+    assert sorted(mail.outbox[0].to) == sorted([*ALERT_EMAILS, "dana.dpo@example.test"])
+
+
+def test_recipients_deduplicated(db):
+    # The organisation's DPO e-mail is also in DPO_ALERT_EMAILS.
+    BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+
+    check_deadlines()
+
+    assert sorted(mail.outbox[0].to) == sorted(ALERT_EMAILS)
+
+
+def test_each_threshold_sent_once_over_lifetime(db):
+    aware_at = timezone.now() - timedelta(hours=1)
+    breach = BreachFactory(aware_at=aware_at)
+    # Every 5 minutes from awareness to 2 hours past the deadline.
+    runs = [aware_at + timedelta(minutes=5 * step) for step in range(0, 74 * 12)]
+
+    totals = [check_deadlines(now=now)["alerts_sent"] for now in runs[::6]]
+
+    alerts = _alerts(breach)
+    assert sum(totals) == 4
+    assert len(mail.outbox) == 4
+    assert sorted(alerts) == ["24h", "48h", "6h", "passed"]
+    assert not any(alert.superseded for alert in alerts.values())
+    assert "deadline has passed" in mail.outbox[-1].subject
+
+
+def test_threshold_sent_at_its_time(db):
+    aware_at = timezone.now() - timedelta(hours=1)
+    breach = BreachFactory(aware_at=aware_at)
+
+    before = check_deadlines(now=aware_at + timedelta(hours=23, minutes=59))
+    at = check_deadlines(now=aware_at + timedelta(hours=24))
+
+    assert before["alerts_sent"] == 0
+    assert at["alerts_sent"] == 1
+    assert list(_alerts(breach)) == ["48h"]
+
+
+def test_missed_run_sends_most_urgent_only(db):
+    now = timezone.now()
+    breach = BreachFactory(aware_at=now - timedelta(hours=70))
+
+    counts = check_deadlines(now=now)
+
+    alerts = _alerts(breach)
+    assert counts["alerts_sent"] == 1
+    assert counts["alerts_superseded"] == 2
+    assert len(mail.outbox) == 1
+    assert "2 h 00 min left" in mail.outbox[0].subject
+    assert alerts["6h"].sent is True
+    assert alerts["48h"].superseded is True
+    assert alerts["24h"].superseded is True
+    assert alerts["48h"].sent is False
+
+
+def test_missed_run_then_deadline_sends_passed(db):
+    aware_at = timezone.now() - timedelta(hours=70)
+    breach = BreachFactory(aware_at=aware_at)
+
+    check_deadlines(now=aware_at + timedelta(hours=70))
+    counts = check_deadlines(now=aware_at + timedelta(hours=80))
+
+    assert counts["alerts_sent"] == 1
+    assert len(mail.outbox) == 2
+    assert "passed" in _alerts(breach)
+
+
+def test_notified_breach_gets_no_alert(db):
+    aware_at = timezone.now() - timedelta(hours=30)
+    BreachFactory(
+        aware_at=aware_at,
+        notified_at=aware_at + timedelta(hours=2),
+        status=Breach.Status.NOTIFIED,
+    )
+
+    counts = check_deadlines()
+
+    assert counts["breaches_checked"] == 0
+    assert mail.outbox == []
+    assert not BreachAlert.objects.exists()
+
+
+def test_breach_not_requiring_notification_gets_no_alert(db):
+    BreachFactory(
+        aware_at=timezone.now() - timedelta(hours=80),
+        risk_level=Breach.RiskLevel.NONE,
+        notification_decision=Breach.NotificationDecision.NOT_REQUIRED,
+        no_notification_reason="Encrypted backup tape, key not lost.",
+    )
+
+    check_deadlines()
+
+    assert mail.outbox == []
+    assert not BreachAlert.objects.exists()
+
+
+def test_passed_deadline_marks_late_once(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=73))
+
+    first = check_deadlines()
+    second = check_deadlines()
+
+    breach.refresh_from_db()
+    assert first["marked_late"] == 1
+    assert second["marked_late"] == 0
+    assert breach.late_at is not None
+    assert BreachEvent.objects.filter(breach=breach, kind="late").count() == 1
+
+
+def test_no_recipient_records_alert_without_mail(db, settings, organisation):
+    settings.DPO_ALERT_EMAILS = []
+    organisation.dpo_email = ""
+    organisation.save()
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+
+    counts = check_deadlines()
+
+    assert counts["alerts_without_recipient"] == 1
+    assert mail.outbox == []
+    assert _alerts(breach)["48h"].sent is False
+
+
+def test_mail_failure_rolls_back_and_retries(db, monkeypatch):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+
+    def refuse(*args, **kwargs):
+        raise ConnectionRefusedError("SMTP server refused the connection")
+
+    monkeypatch.setattr(deadlines, "send_mail", refuse)
+    failed = check_deadlines()
+    monkeypatch.undo()
+    retried = check_deadlines()
+
+    assert failed["failed"] == 1
+    assert retried["alerts_sent"] == 1
+    assert list(_alerts(breach)) == ["48h"]
+    assert len(mail.outbox) == 1
+
+
+def test_two_workers_at_once_send_once(transactional_db):
+    """GIVEN a breach with its 48-hour alert due
+    WHEN two runs start together, each in its own thread and connection
+    THEN the alert is recorded and e-mailed once.
+    """
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+    now = timezone.now()
+    barrier = threading.Barrier(2)
+    results = []
+    errors = []
+
+    def run():
+        try:
+            barrier.wait(timeout=10)
+            results.append(check_deadlines(now=now))
+        except Exception as error:  # noqa: BLE001 - reported by the assert below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert errors == []
+    assert sorted(result["alerts_sent"] for result in results) == [0, 1]
+    assert BreachAlert.objects.filter(breach=breach).count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_check_deadlines_command_reports_breaches(db):
+    BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+    output = StringIO()
+
+    call_command("check_deadlines", stdout=output)
+
+    summary = json.loads(output.getvalue())
+    assert summary["breaches"]["alerts_sent"] == 1
