@@ -11,8 +11,8 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('contacts', '0003_trigram_search_and_hashes'),
-        ('register', '0003_reference_terms'),
+        ('contacts', '0001_initial'),
+        ('register', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
