@@ -373,6 +373,7 @@ class CampaignExport(models.Model):
         verbose_name = _("campaign export")
         verbose_name_plural = _("campaign exports")
         ordering = ["-created_at", "-pk"]
+        permissions = [("export_campaign", _("Can export a campaign file"))]
 
     def __str__(self):
         return f"#{self.pk}"

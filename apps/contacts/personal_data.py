@@ -5,6 +5,9 @@ from django.db.models.functions import Lower
 from django.urls import NoReverseMatch
 from django.urls import reverse
 
+from apps.contacts.campaigns import campaign_exports_delete_files
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
@@ -73,18 +76,44 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
                     matched_on=f"contact #{contact.pk}",
                 )
             )
+        export_ids = CampaignExportContact.objects.filter(contact_id=contact.pk).values(
+            "export_id"
+        )
+        for export in CampaignExport.objects.filter(
+            pk__in=export_ids, file_deleted_at__isnull=True
+        ):
+            matches.append(
+                PersonalDataMatch(
+                    kind="campaign_export_file",
+                    record_id=export.pk,
+                    label=export.file_path,
+                    matched_on=f"contact #{contact.pk}",
+                )
+            )
     return matches
 
 
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    """Delete the contacts and, through cascading keys, their provenance and
-    consent records."""
-    contacts = Contact.objects.filter(pk__in=list(contact_ids))
-    provenances = Provenance.objects.filter(contact__in=contacts).count()
-    consents = ConsentRecord.objects.filter(contact__in=contacts).count()
-    deleted, _ = contacts.delete()
+    """Delete the contacts, their provenance and consent records (through
+    cascading keys) and every kept campaign file that holds one of them."""
+    contact_ids = set(contact_ids)
+    matching = Q(pk__in=list(contact_ids))
+    if emails:
+        matching |= Q(email__in=list(emails))
+    if phones:
+        matching |= Q(phone__in=list(phones))
+    contacts = Contact.objects.filter(matching)
+    erased_ids = list(contacts.values_list("pk", flat=True))
+
+    files = campaign_exports_delete_files(
+        contact_ids=set(erased_ids) | contact_ids, reason="erasure"
+    )
+    provenances = Provenance.objects.filter(contact_id__in=erased_ids).count()
+    consents = ConsentRecord.objects.filter(contact_id__in=erased_ids).count()
+    deleted, _ = Contact.objects.filter(pk__in=erased_ids).delete()
     return {
         "contact": deleted - provenances - consents,
         "provenance": provenances,
         "consent_record": consents,
+        "campaign_export_file": files,
     }

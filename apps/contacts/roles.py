@@ -9,6 +9,8 @@ ROLE_PERMISSIONS = {
         "contacts.view_contactlist",
         "contacts.add_contactlist",
         "contacts.change_contactlist",
+        "contacts.view_campaignexport",
+        "contacts.export_campaign",
     ],
     "dpo": [
         "contacts.view_contact",
@@ -16,6 +18,7 @@ ROLE_PERMISSIONS = {
         "contacts.view_vendor",
         "contacts.view_contactlist",
         "contacts.view_suppressionentry",
+        "contacts.view_campaignexport",
     ],
     "compliance_officer": [
         "contacts.view_vendor",

@@ -1,0 +1,163 @@
+"""JSON endpoints for an e-mailing tool: check addresses, report unsubscribes.
+
+Clients send ``Authorization: Bearer <token>`` with a token listed in the
+``API_TOKENS`` setting. ``docs/api.md`` describes the requests and responses.
+"""
+
+import hmac
+import json
+import logging
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import contacts_unsubscribe_batch
+from apps.contacts.suppression import suppressed_hashes
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import identifier_hash
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+
+logger = logging.getLogger(__name__)
+
+MAX_BATCH = 1000
+API_SOURCE = "e-mailing API"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="registre"'
+    return response
+
+
+def _authenticate(request) -> None:
+    header = request.headers.get("Authorization", "")
+    scheme, _space, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "Missing API token: send 'Authorization: Bearer <token>'.")
+    token = token.strip().encode()
+    # Compare with every configured token in constant time, so the response
+    # time does not reveal how much of a guess was right.
+    valid = False
+    for configured in settings.API_TOKENS:
+        if hmac.compare_digest(token, configured.encode()):
+            valid = True
+    if not valid:
+        logger.warning("API request with an invalid token rejected")
+        raise ApiError(
+            401, "Invalid API token: check the token with the administrator."
+        )
+
+
+def _read_batch(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(400, f"The request body is not valid JSON: {error}.") from error
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    for key in ("emails", "phones"):
+        values = body.get(key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise ApiError(400, f"'{key}' must be a list of strings.")
+    total = len(body.get("emails", [])) + len(body.get("phones", []))
+    if total == 0:
+        raise ApiError(400, "Send at least one address in 'emails' or 'phones'.")
+    if total > MAX_BATCH:
+        raise ApiError(
+            400,
+            f"The batch has {total} identifiers: send at most {MAX_BATCH} per request.",
+        )
+    return body
+
+
+def _normalise(values: list[str], normalizer) -> list[tuple[str, str, str]]:
+    """Return (input, normalised, error) for each value."""
+    results = []
+    for value in values:
+        try:
+            results.append((value, normalizer(value), ""))
+        except InvalidIdentifier as error:
+            results.append((value, "", str(error)))
+    return results
+
+
+def _api_view(handler):
+    @csrf_exempt
+    @require_POST
+    def view(request):
+        try:
+            _authenticate(request)
+            return handler(request, _read_batch(request))
+        except ApiError as error:
+            return _error(error.status, error.message)
+
+    view.__name__ = handler.__name__
+    view.__doc__ = handler.__doc__
+    return view
+
+
+@_api_view
+def suppression_check(request, body):
+    """Return, for each address, whether it is on the suppression list."""
+    emails = _normalise(body.get("emails", []), normalize_email)
+    phones = _normalise(body.get("phones", []), normalize_phone)
+    hashes = [identifier_hash(value) for _raw, value, _e in emails + phones if value]
+    suppressed = suppressed_hashes(hashes)
+
+    def describe(rows):
+        return [
+            {
+                "input": raw,
+                "normalized": value or None,
+                "suppressed": bool(value) and identifier_hash(value) in suppressed,
+                "error": error or None,
+            }
+            for raw, value, error in rows
+        ]
+
+    logger.info("API suppression check of %d identifiers", len(emails) + len(phones))
+    return JsonResponse({"emails": describe(emails), "phones": describe(phones)})
+
+
+@_api_view
+def unsubscribes_report(request, body):
+    """Put the addresses on the suppression list and update matching contacts."""
+    reason = body.get("reason", SuppressionEntry.Reason.UNSUBSCRIBED)
+    allowed = (SuppressionEntry.Reason.UNSUBSCRIBED, SuppressionEntry.Reason.OBJECTED)
+    if reason not in allowed:
+        raise ApiError(
+            400, f"'reason' {reason!r} is invalid: use 'unsubscribed' or 'objected'."
+        )
+    emails = _normalise(body.get("emails", []), normalize_email)
+    phones = _normalise(body.get("phones", []), normalize_phone)
+    result = contacts_unsubscribe_batch(
+        emails=[value for _raw, value, _e in emails if value],
+        phones=[value for _raw, value, _e in phones if value],
+        reason=reason,
+        source=API_SOURCE,
+    )
+    invalid = [
+        {"input": raw, "error": error}
+        for raw, _value, error in emails + phones
+        if error
+    ]
+    return JsonResponse(
+        {
+            "added": result.added,
+            "already_suppressed": result.already_suppressed,
+            "contacts_updated": result.contacts_updated,
+            "invalid": invalid,
+        }
+    )

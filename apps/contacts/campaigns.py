@@ -1,0 +1,353 @@
+"""Campaign export: a CSV or XLSX of the contactable contacts of a segment.
+
+Each row carries the contact's unsubscribe URL and, while the GDPR Art. 14
+notice is not recorded, the source statement that the first message must
+include (vendor, list, how to object; Art. 14(3)(b) requires it at the first
+communication). The file is kept under ``MEDIA_ROOT`` with the ids of the
+contacts it holds, so an erasure can delete it.
+"""
+
+import csv
+import logging
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import CampaignExportContact
+from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
+from apps.contacts.selectors import contact_segment
+from apps.contacts.services import contact_unsubscribe_url
+from apps.contacts.services import contacts_contactable
+from apps.core.audit import audit_record
+from apps.core.exports import safe_row
+
+logger = logging.getLogger(__name__)
+
+EXPORT_FOLDER = "contacts/campaigns"
+CHUNK_SIZE = 2000
+# Filter keys stored with the export and in the audit event. The free-text
+# search is left out because it may be a name or an e-mail address.
+STORED_FILTERS = (
+    "vendor",
+    "contact_list",
+    "audience",
+    "lawful_basis",
+    "country",
+    "job_function",
+    "status",
+    "contactable",
+)
+
+
+def _headers() -> list[str]:
+    return [
+        _("contact id"),
+        _("first name"),
+        _("last name"),
+        _("e-mail"),
+        _("company"),
+        _("job title"),
+        _("country"),
+        _("unsubscribe URL"),
+        _("source statement for the first message"),
+    ]
+
+
+def _source_statement(provenances: list[Provenance], unsubscribe_url: str) -> str:
+    """Return the Art. 14 sentence naming the vendor, the list and how to object."""
+    if not provenances:
+        return _(
+            "Your details were collected by us directly. You can object at any "
+            "time: %(url)s"
+        ) % {"url": unsubscribe_url}
+    parts = []
+    for provenance in provenances:
+        contact_list = provenance.contact_list
+        parts.append(
+            _("%(vendor)s (list “%(list)s”, obtained on %(date)s)")
+            % {
+                "vendor": contact_list.vendor.name,
+                "list": contact_list.name,
+                "date": date_format(contact_list.acquired_on, "SHORT_DATE_FORMAT"),
+            }
+        )
+    statement = _(
+        "We obtained your professional details from %(sources)s. You can object "
+        "to our messages at any time with one click: %(url)s"
+    ) % {"sources": "; ".join(parts), "url": unsubscribe_url}
+    instructions = [
+        provenance.contact_list.vendor.objection_instructions.strip()
+        for provenance in provenances
+        if provenance.contact_list.vendor.objection_instructions.strip()
+    ]
+    if instructions:
+        statement += " " + _("To object with the vendor: %(how)s") % {
+            "how": " ".join(instructions)
+        }
+    return statement
+
+
+def _rows(contacts: list[Contact], provenances: dict[int, list]) -> list[list]:
+    rows = []
+    for contact in contacts:
+        url = contact_unsubscribe_url(contact, site_url=settings.SITE_URL)
+        statement = ""
+        if contact.art14_notice_sent_at is None:
+            statement = _source_statement(provenances.get(contact.pk, []), url)
+        rows.append(
+            [
+                contact.pk,
+                contact.first_name,
+                contact.last_name,
+                contact.email,
+                contact.company,
+                contact.job_title,
+                contact.country,
+                url,
+                statement,
+            ]
+        )
+    return rows
+
+
+def _provenances_by_contact(contact_ids: list[int]) -> dict[int, list]:
+    grouped: dict[int, list] = {}
+    provenances = (
+        Provenance.objects.filter(contact_id__in=contact_ids)
+        .select_related("contact_list__vendor")
+        .order_by("contact_id", "imported_at", "pk")
+    )
+    for provenance in provenances:
+        grouped.setdefault(provenance.contact_id, []).append(provenance)
+    return grouped
+
+
+class _CsvWriter:
+    def __init__(self, path: Path):
+        self.stream = path.open("w", encoding="utf-8", newline="")
+        self.stream.write("\ufeff")
+        self.writer = csv.writer(self.stream)
+
+    def append(self, row):
+        self.writer.writerow(safe_row(row))
+
+    def close(self):
+        self.stream.close()
+
+
+class _XlsxWriter:
+    def __init__(self, path: Path):
+        self.path = path
+        self.workbook = Workbook(write_only=True)
+        self.sheet = self.workbook.create_sheet(title=_("Campaign")[:31])
+
+    def append(self, row):
+        self.sheet.append(safe_row(row))
+
+    def close(self):
+        self.workbook.save(self.path)
+
+
+def campaign_export_path(export: CampaignExport) -> Path:
+    return Path(settings.MEDIA_ROOT) / export.file_path
+
+
+def _clean_filters(filters: dict) -> dict:
+    stored = {}
+    for key in STORED_FILTERS:
+        value = filters.get(key)
+        if value in (None, ""):
+            continue
+        stored[key] = getattr(value, "pk", value)
+    stored["search_used"] = bool((filters.get("q") or "").strip())
+    return stored
+
+
+def campaign_export_create(
+    *,
+    filters: dict,
+    file_format: str,
+    records_notice: bool,
+    records_message_date: bool,
+    actor,
+) -> CampaignExport:
+    """Write the campaign file of the segment ``filters`` and record the export.
+
+    Only contactable contacts are written, whatever the segment's own
+    ``contactable`` filter says. With ``records_notice`` the exported contacts
+    without an Art. 14 notice get it recorded now, and with
+    ``records_message_date`` their ``last_messaged_at`` is set to now. Raises
+    ``InvalidQuery`` for a search that cannot be used and ``ValueError`` for an
+    unknown format.
+    """
+    if file_format not in CampaignExport.Format.values:
+        raise ValueError(
+            f"file_format={file_format!r} is invalid: use one of "
+            f"{', '.join(CampaignExport.Format.values)}."
+        )
+    segment = contact_segment(filters=filters)
+    contactable = contacts_contactable(segment).order_by("pk")
+    now = timezone.now()
+
+    folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    relative = f"{EXPORT_FOLDER}/campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+    relative += f".{file_format}"
+    writer_class = (
+        _CsvWriter if file_format == CampaignExport.Format.CSV else _XlsxWriter
+    )
+
+    path = Path(settings.MEDIA_ROOT) / relative
+    try:
+        export = _export_in_transaction(
+            path=path,
+            relative=relative,
+            writer_class=writer_class,
+            segment=segment,
+            contactable=contactable,
+            filters=filters,
+            file_format=file_format,
+            records_notice=records_notice,
+            records_message_date=records_message_date,
+            actor=actor,
+            now=now,
+        )
+    except BaseException:
+        # The transaction rolled back, so no record points at the file: delete
+        # it rather than leave personal data behind.
+        path.unlink(missing_ok=True)
+        raise
+    logger.info(
+        "campaign export %s written: %d contacts, %d left out",
+        export.pk,
+        export.row_count,
+        export.excluded_count,
+    )
+    return export
+
+
+def _export_in_transaction(
+    *,
+    path,
+    relative,
+    writer_class,
+    segment,
+    contactable,
+    filters,
+    file_format,
+    records_notice,
+    records_message_date,
+    actor,
+    now,
+) -> CampaignExport:
+    with transaction.atomic():
+        export = CampaignExport.objects.create(
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            file_format=file_format,
+            file_path=relative,
+            filters=_clean_filters(filters),
+            records_notice=records_notice,
+            records_message_date=records_message_date,
+        )
+        writer = writer_class(path)
+        try:
+            writer.append(_headers())
+            exported = _write_chunks(writer, export, contactable)
+        finally:
+            writer.close()
+
+        exported_ids = CampaignExportContact.objects.filter(export=export).values(
+            "contact_id"
+        )
+        noticed = 0
+        if records_notice:
+            noticed = Contact.objects.filter(
+                pk__in=exported_ids, art14_notice_sent_at__isnull=True
+            ).update(art14_notice_sent_at=now, updated_at=now)
+        if records_message_date:
+            Contact.objects.filter(pk__in=exported_ids).update(
+                last_messaged_at=now, updated_at=now
+            )
+
+        export.row_count = exported
+        export.excluded_count = max(segment.order_by().count() - exported, 0)
+        export.save(update_fields=["row_count", "excluded_count"])
+        audit_record(
+            action="contacts.campaign.exported",
+            actor=actor,
+            target=export,
+            count=exported,
+            details={
+                "format": file_format,
+                "filters": export.filters,
+                "excluded": export.excluded_count,
+                "records_notice": records_notice,
+                "notices_recorded": noticed,
+                "records_message_date": records_message_date,
+            },
+        )
+    return export
+
+
+def _write_chunks(writer, export: CampaignExport, contacts) -> int:
+    exported = 0
+    chunk: list[Contact] = []
+
+    def flush():
+        provenances = _provenances_by_contact([contact.pk for contact in chunk])
+        for row in _rows(chunk, provenances):
+            writer.append(row)
+        CampaignExportContact.objects.bulk_create(
+            CampaignExportContact(export=export, contact_id=contact.pk)
+            for contact in chunk
+        )
+
+    for contact in contacts.iterator(chunk_size=CHUNK_SIZE):
+        chunk.append(contact)
+        if len(chunk) >= CHUNK_SIZE:
+            flush()
+            exported += len(chunk)
+            chunk = []
+    if chunk:
+        flush()
+        exported += len(chunk)
+    return exported
+
+
+def campaign_exports_delete_files(*, contact_ids, reason: str) -> int:
+    """Delete every kept campaign file that holds one of ``contact_ids``.
+
+    The export records stay (with the file marked deleted) so the audit trail
+    still points at them; the rows naming the contacts are removed. Returns
+    the number of files deleted.
+    """
+    contact_ids = list(contact_ids)
+    if not contact_ids:
+        return 0
+    export_ids = set(
+        CampaignExportContact.objects.filter(contact_id__in=contact_ids).values_list(
+            "export_id", flat=True
+        )
+    )
+    deleted = 0
+    now = timezone.now()
+    for export in CampaignExport.objects.filter(
+        pk__in=export_ids, file_deleted_at__isnull=True
+    ):
+        path = campaign_export_path(export)
+        path.unlink(missing_ok=True)
+        export.file_deleted_at = now
+        export.file_deleted_reason = reason
+        export.save(update_fields=["file_deleted_at", "file_deleted_reason"])
+        deleted += 1
+        logger.info("campaign export %s file deleted (%s)", export.pk, reason)
+    CampaignExportContact.objects.filter(contact_id__in=contact_ids).delete()
+    return deleted

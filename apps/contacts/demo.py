@@ -1,0 +1,199 @@
+"""Invented demo data of the contacts app: two vendors, two lists, 36 contacts.
+
+The register app's demo runs first and creates activity TRT-001; when it is
+missing, a minimal activity in force is created so the contacts have one.
+Every name and address is invented (``example.com``). Safe to run twice.
+"""
+
+from datetime import date
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.contacts.models import Audience
+from apps.contacts.models import ConsentClaim
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Provenance
+from apps.contacts.models import Vendor
+from apps.contacts.services import contact_unsubscribe
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+
+ACTIVITY_REFERENCE = "TRT-001"
+FIRST_NAMES = [
+    "Camille",
+    "Hugo",
+    "Léa",
+    "Arthur",
+    "Inès",
+    "Jules",
+    "Manon",
+    "Théo",
+    "Chloé",
+    "Louis",
+    "Zoé",
+    "Gabriel",
+]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Garnier"]
+COMPANIES = [
+    ("Atelier Exemple Mécanique", "atelier-exemple", "purchasing"),
+    ("Fictiva Logistique", "fictiva", "operations"),
+    ("Démo Conseil RH", "demo-conseil", "human_resources"),
+    ("Imaginaire Systèmes", "imaginaire", "it"),
+    ("Modèle Distribution", "modele-distribution", "sales"),
+    ("Prototype Industries", "prototype-industries", "management"),
+]
+JOB_TITLES = {
+    "purchasing": "Responsable achats",
+    "operations": "Directrice des opérations",
+    "human_resources": "Responsable RH",
+    "it": "DSI",
+    "sales": "Directeur commercial",
+    "management": "Gérante",
+}
+CONTACT_COUNT = 36
+
+
+def _activity() -> ProcessingActivity:
+    activity = ProcessingActivity.objects.filter(reference=ACTIVITY_REFERENCE).first()
+    if activity is not None:
+        return activity
+    return ProcessingActivity.objects.create(
+        reference=ACTIVITY_REFERENCE,
+        name="Prospection commerciale B2B",
+        purposes="Prospection commerciale auprès des entreprises",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        legitimate_interest="Développer la clientèle professionnelle.",
+        concerns_recipients_profession=True,
+        status=ProcessingActivity.Status.IN_FORCE,
+    )
+
+
+def _vendors_and_lists(today: date) -> tuple[ContactList, ContactList]:
+    datapro, _ = Vendor.objects.get_or_create(
+        name="DataPro Leads SARL",
+        defaults={
+            "contact_name": "Service clients DataPro",
+            "contact_email": "clients@datapro-leads.example.com",
+            "contract_reference": "DPL-2026-014",
+            "dpa_signed_on": date(2026, 1, 15),
+            "dpa_reference": "DPA-DPL-2026",
+            "collection_method": "Annuaires professionnels publics et salons.",
+            "consent_claim": ConsentClaim.OPT_OUT,
+            "objection_instructions": "Écrire à opposition@datapro-leads.example.com",
+        },
+    )
+    express, _ = Vendor.objects.get_or_create(
+        name="B2B Fichiers Express",
+        defaults={
+            "contact_name": "Équipe location",
+            "contact_email": "location@b2b-fichiers.example.com",
+            "contract_reference": "BFE-LOC-77",
+            "collection_method": "Formulaires de livres blancs.",
+            "consent_claim": ConsentClaim.OPT_IN,
+            "objection_instructions": "Lien de désinscription dans chaque message.",
+        },
+    )
+    purchased, _ = ContactList.objects.get_or_create(
+        vendor=datapro,
+        name="Décideurs industrie Rhône-Alpes",
+        defaults={
+            "acquisition": ContactList.Acquisition.PURCHASE,
+            "acquired_on": today - timedelta(days=60),
+            "collection_method": "Annuaires professionnels publics.",
+            "consent_claim": ConsentClaim.OPT_OUT,
+            "file_name": "decideurs-rhone-alpes.csv",
+            "row_count": 30,
+            "created_count": 30,
+        },
+    )
+    rented, _ = ContactList.objects.get_or_create(
+        vendor=express,
+        name="Directions achats (location échue)",
+        defaults={
+            "acquisition": ContactList.Acquisition.RENTAL,
+            "acquired_on": today - timedelta(days=400),
+            "licence_ends_on": today - timedelta(days=35),
+            "collection_method": "Formulaires de livres blancs.",
+            "consent_claim": ConsentClaim.OPT_IN,
+            "file_name": "directions-achats.xlsx",
+            "row_count": 10,
+            "created_count": 6,
+            "merged_count": 4,
+        },
+    )
+    return purchased, rented
+
+
+def _contact_fields(number: int, activity, now) -> dict:
+    first = FIRST_NAMES[number % len(FIRST_NAMES)]
+    last = LAST_NAMES[number % len(LAST_NAMES)]
+    company, domain, function = COMPANIES[number % len(COMPANIES)]
+    b2c = number in (33, 34, 35)
+    old = number in (27, 28, 29)
+    ascii_first = first.lower().translate(str.maketrans("éèëïô", "eeeio"))
+    return {
+        "first_name": first,
+        "last_name": last,
+        "phone": f"+3361000{number:04d}",
+        "job_title": "" if b2c else JOB_TITLES[function],
+        "job_function": "" if b2c else function,
+        "company": "" if b2c else company,
+        "company_domain": "" if b2c else f"{domain}.example.com",
+        "city": "Lyon",
+        "country": "BE" if number % 9 == 4 else "FR",
+        "audience": Audience.B2C if b2c else Audience.B2B,
+        "processing_activity": activity,
+        "lawful_basis": LawfulBasis.CONSENT
+        if b2c
+        else LawfulBasis.LEGITIMATE_INTERESTS,
+        "collected_at": now - timedelta(days=(3 * 365 + 40) if old else 30 + number),
+        "email": f"{ascii_first}.{last.lower()}{number}@{domain}.example.com",
+    }
+
+
+def seed_demo(*, password: str, stdout) -> None:
+    now = timezone.now()
+    activity = _activity()
+    purchased, rented = _vendors_and_lists(timezone.localdate())
+
+    contacts = []
+    for number in range(CONTACT_COUNT):
+        fields = _contact_fields(number, activity, now)
+        contact, created = Contact.objects.get_or_create(
+            email=fields.pop("email"), defaults=fields
+        )
+        contacts.append(contact)
+        if number < 30:
+            Provenance.objects.get_or_create(
+                contact=contact,
+                contact_list=purchased,
+                defaults={"row_number": number + 2},
+            )
+        if number >= 26:
+            Provenance.objects.get_or_create(
+                contact=contact,
+                contact_list=rented,
+                defaults={"row_number": number - 24},
+            )
+        if created and number in (33, 34):
+            ConsentRecord.objects.create(
+                contact=contact,
+                channel=ConsentRecord.Channel.EMAIL,
+                state=ConsentRecord.State.GRANTED,
+                recorded_at=now - timedelta(days=20),
+                evidence="Case cochée sur le formulaire du livre blanc (démo)",
+            )
+
+    restricted = contacts[5]
+    if restricted.status == Contact.Status.ACTIVE:
+        restricted.status = Contact.Status.RESTRICTED
+        restricted.save(update_fields=["status", "updated_at"])
+    contact_unsubscribe(contact=contacts[7], source="demo data")
+
+    stdout.write(
+        f"contacts: {len(contacts)} contacts from lists {purchased.pk} and "
+        f"{rented.pk} (activity {activity.reference})"
+    )

@@ -1,0 +1,100 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from apps.contacts.models import Audience
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Vendor
+from apps.register.models import LawfulBasis
+
+
+def _blank(choices):
+    return [("", _("any"))] + list(choices)
+
+
+class ContactFilterForm(forms.Form):
+    """The contact list's search and filters; a campaign export reuses them."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        help_text=_("A whole e-mail or phone, or 3+ letters of a name or company."),
+    )
+    vendor = forms.ModelChoiceField(
+        label=_("Vendor"), queryset=Vendor.objects.order_by("name"), required=False
+    )
+    contact_list = forms.ModelChoiceField(
+        label=_("List"),
+        queryset=ContactList.objects.select_related("vendor"),
+        required=False,
+    )
+    audience = forms.ChoiceField(
+        label=_("Audience"), choices=_blank(Audience.choices), required=False
+    )
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis"), choices=_blank(LawfulBasis.choices), required=False
+    )
+    country = forms.CharField(
+        label=_("Country"),
+        required=False,
+        max_length=2,
+        help_text=_("Two-letter ISO code, e.g. FR."),
+    )
+    job_function = forms.CharField(label=_("Job function"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_blank(Contact.Status.choices), required=False
+    )
+    contactable = forms.ChoiceField(
+        label=_("Contactable by e-mail"),
+        choices=[("", _("any")), ("yes", _("yes")), ("no", _("no"))],
+        required=False,
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        choices=[
+            ("newest", _("newest first")),
+            ("name", _("last name")),
+            ("company", _("company")),
+        ],
+        required=False,
+    )
+
+    def clean_country(self):
+        country = self.cleaned_data["country"].strip().upper()
+        if country and (len(country) != 2 or not country.isalpha()):
+            raise forms.ValidationError(
+                _("%(value)r is not a country code: use two letters such as FR."),
+                params={"value": country},
+            )
+        return country
+
+    def clean_job_function(self):
+        return self.cleaned_data["job_function"].strip()
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or "newest"
+
+
+class CampaignExportForm(forms.Form):
+    file_format = forms.ChoiceField(
+        label=_("Format"),
+        choices=CampaignExport.Format.choices,
+        initial=CampaignExport.Format.CSV,
+    )
+    records_notice = forms.BooleanField(
+        label=_("Record the Art. 14 notice as sent"),
+        required=False,
+        help_text=_(
+            "Tick when the first message will include the source statement of "
+            "each row. Contacts without a recorded notice get it dated today."
+        ),
+    )
+    records_message_date = forms.BooleanField(
+        label=_("Record today as the last campaign message date"),
+        required=False,
+        help_text=_(
+            "Sets the last campaign message date of every exported contact. "
+            "It does not extend the retention period."
+        ),
+    )

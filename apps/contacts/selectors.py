@@ -1,0 +1,290 @@
+"""Reads of the prospect database: segments, search, keyset pages, list statistics.
+
+Pages use keyset (seek) pagination on (sort key, id): the next page starts
+after the last row shown, so page 80,000 costs what page 1 costs, and no
+``OFFSET`` or whole-table ``COUNT(*)`` runs on a page load.
+"""
+
+import base64
+import json
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.db import connection
+from django.db.models import Count
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import CampaignExportContact
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Provenance
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.models import Vendor
+from apps.contacts.services import contacts_contactable
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+
+PAGE_SIZE = 50
+# The list page counts matching rows up to this number and shows "more than"
+# beyond it, so a count never scans millions of rows.
+COUNT_LIMIT = 1000
+MIN_FRAGMENT_LENGTH = 3
+# An unsubscribe or objection rate above this percentage flags a list or vendor
+# whose people probably never agreed to be prospected.
+HIGH_OPT_OUT_RATE = 5.0
+
+# Sort name -> (field of the keyset, descending).
+SORTS = {
+    "newest": ("id", True),
+    "name": ("last_name", False),
+    "company": ("company", False),
+}
+
+
+class InvalidQuery(ValueError):
+    """A search text, filter or page cursor that cannot be used."""
+
+
+def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
+    """Filter ``queryset`` by an exact e-mail or phone, or a name or company fragment.
+
+    Text with an ``@`` is an exact e-mail, text of digits (with ``+``, spaces,
+    dots or dashes) an exact phone, anything else a fragment of at least three
+    characters matched in "first last company" (a pg_trgm index on PostgreSQL).
+    Raises ``InvalidQuery`` naming the text when it cannot be searched.
+    """
+    text = text.strip()
+    if not text:
+        return queryset
+    if "@" in text:
+        try:
+            return queryset.filter(email=normalize_email(text))
+        except InvalidIdentifier as error:
+            raise InvalidQuery(str(error)) from error
+    if text.lstrip("+").replace(" ", "").replace(".", "").replace("-", "").isdigit():
+        try:
+            return queryset.filter(phone=normalize_phone(text))
+        except InvalidIdentifier as error:
+            raise InvalidQuery(str(error)) from error
+    if len(text) < MIN_FRAGMENT_LENGTH:
+        raise InvalidQuery(
+            _(
+                "The search %(text)r is too short: type at least %(minimum)d "
+                "characters of a name or company, or a whole e-mail address."
+            )
+            % {"text": text, "minimum": MIN_FRAGMENT_LENGTH}
+        )
+    return queryset.filter(search_text__contains=text.lower())
+
+
+def contact_segment(*, filters: dict) -> QuerySet[Contact]:
+    """Return the contacts matching the cleaned filter form's data (unordered).
+
+    Raises ``InvalidQuery`` for a search text that cannot be used.
+    """
+    contacts = Contact.objects.all()
+    if filters.get("vendor"):
+        contacts = contacts.filter(
+            Exists(
+                Provenance.objects.filter(
+                    contact=OuterRef("pk"), contact_list__vendor=filters["vendor"]
+                )
+            )
+        )
+    if filters.get("contact_list"):
+        contacts = contacts.filter(
+            Exists(
+                Provenance.objects.filter(
+                    contact=OuterRef("pk"), contact_list=filters["contact_list"]
+                )
+            )
+        )
+    for name in ("audience", "lawful_basis", "country", "job_function", "status"):
+        if filters.get(name):
+            contacts = contacts.filter(**{name: filters[name]})
+    contactable = filters.get("contactable")
+    if contactable == "yes":
+        contacts = contacts_contactable(contacts)
+    elif contactable == "no":
+        contacts = contacts.exclude(pk__in=contacts_contactable(Contact.objects.all()))
+    return contact_search(contacts, filters.get("q") or "")
+
+
+def _encode_cursor(values: list) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidQuery(
+            _("The page link %(cursor)r is invalid: go back to the first page.")
+            % {"cursor": cursor[:40]}
+        ) from error
+    if (
+        not isinstance(values, list)
+        or len(values) != 2
+        or not isinstance(values[1], int)
+    ):
+        raise InvalidQuery(
+            _("The page link %(cursor)r is invalid: go back to the first page.")
+            % {"cursor": cursor[:40]}
+        )
+    return values
+
+
+@dataclass
+class KeysetPage:
+    """One page of contacts and the cursor of the next page ("" on the last)."""
+
+    rows: list
+    next_cursor: str = ""
+    sort: str = "newest"
+    extra: dict = field(default_factory=dict)
+
+
+def contact_page(
+    queryset: QuerySet[Contact],
+    *,
+    sort: str = "newest",
+    after: str = "",
+    size: int = PAGE_SIZE,
+) -> KeysetPage:
+    """Return the page of ``queryset`` that follows the cursor ``after``.
+
+    The seek condition ``key >= v AND (key > v OR id > last_id)`` lets the
+    database start an index range scan at the cursor instead of skipping rows.
+    Raises ``InvalidQuery`` for an unknown sort or a damaged cursor.
+    """
+    if sort not in SORTS:
+        raise InvalidQuery(
+            _("The sort %(sort)r is unknown: use one of %(choices)s.")
+            % {"sort": sort, "choices": ", ".join(SORTS)}
+        )
+    key, descending = SORTS[sort]
+    if descending:
+        ordered = queryset.order_by(f"-{key}")
+    else:
+        ordered = queryset.order_by(key, "id")
+
+    if after:
+        value, last_id = _decode_cursor(after)
+        if key == "id":
+            ordered = ordered.filter(id__lt=last_id)
+        else:
+            ordered = ordered.filter(
+                Q(**{f"{key}__gte": value})
+                & (Q(**{f"{key}__gt": value}) | Q(id__gt=last_id))
+            )
+
+    rows = list(ordered[: size + 1])
+    next_cursor = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_cursor = _encode_cursor([getattr(last, key), last.pk])
+    return KeysetPage(rows=rows, next_cursor=next_cursor, sort=sort)
+
+
+def contact_count_bounded(queryset: QuerySet[Contact], *, limit: int = COUNT_LIMIT):
+    """Return (count, more): the count up to ``limit`` and whether there are more."""
+    count = queryset.order_by()[: limit + 1].count()
+    return min(count, limit), count > limit
+
+
+def contact_count_estimate() -> int:
+    """Return the number of contacts, estimated from PostgreSQL's statistics.
+
+    An exact ``COUNT(*)`` reads the whole table, so PostgreSQL's planner
+    estimate (``pg_class.reltuples``, refreshed by ANALYZE and autovacuum) is
+    used. It falls back to an exact count on other databases and on a table
+    never analysed.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass",
+                [Contact._meta.db_table],
+            )
+            row = cursor.fetchone()
+        if row and row[0] > 0:
+            return row[0]
+    return Contact.objects.count()
+
+
+def contact_detail(*, contact_id: int) -> Contact:
+    return Contact.objects.select_related("processing_activity").get(pk=contact_id)
+
+
+def contact_provenances(contact: Contact) -> QuerySet[Provenance]:
+    return (
+        Provenance.objects.filter(contact=contact)
+        .select_related("contact_list__vendor")
+        .order_by("imported_at", "pk")
+    )
+
+
+def contact_campaign_exports(contact: Contact) -> QuerySet[CampaignExport]:
+    export_ids = CampaignExportContact.objects.filter(contact_id=contact.pk).values(
+        "export_id"
+    )
+    return CampaignExport.objects.filter(pk__in=export_ids)
+
+
+def contact_list_statistics(lists: QuerySet[ContactList]) -> QuerySet[ContactList]:
+    """Annotate lists with contact counts and the share that unsubscribed or objected.
+
+    A high unsubscribe or objection rate is a sign of a vendor whose people
+    never agreed to hear from us.
+    """
+    opted_out = Q(
+        provenances__contact__status__in=[
+            Contact.Status.UNSUBSCRIBED,
+            Contact.Status.OBJECTED,
+        ]
+    )
+    return lists.select_related("vendor").annotate(
+        contact_total=Count("provenances"),
+        opted_out_total=Count("provenances", filter=opted_out),
+    )
+
+
+def opt_out_rate(annotated) -> float | None:
+    """Return the percentage of contacts that unsubscribed or objected.
+
+    ``annotated`` is a list or vendor annotated by ``contact_list_statistics``
+    or ``vendor_statistics``. Returns None when it has no contacts.
+    """
+    total = getattr(annotated, "contact_total", 0)
+    if not total:
+        return None
+    return 100 * annotated.opted_out_total / total
+
+
+def vendor_statistics() -> QuerySet[Vendor]:
+    return Vendor.objects.annotate(
+        list_total=Count("lists", distinct=True),
+        contact_total=Count("lists__provenances"),
+        opted_out_total=Count(
+            "lists__provenances",
+            filter=Q(
+                lists__provenances__contact__status__in=[
+                    Contact.Status.UNSUBSCRIBED,
+                    Contact.Status.OBJECTED,
+                ]
+            ),
+        ),
+    ).order_by("name")
+
+
+def suppression_count() -> int:
+    return SuppressionEntry.objects.count()

@@ -1,0 +1,412 @@
+"""Business rules of the prospect database: who may be contacted, unsubscribe.
+
+The contactable rule lives here once, in two forms that must agree: a verdict
+with reasons for one contact (``contact_contactability``) and a queryset filter
+for segments (``contacts_contactable``). Campaign export and the other apps
+call them.
+"""
+
+import logging
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+
+from django.core import signing
+from django.db import transaction
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import Q
+from django.db.models import QuerySet
+from django.db.models import Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from apps.contacts.models import Audience
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.suppression import suppression_add
+from apps.core.audit import audit_record
+from apps.core.identifiers import identifier_hash
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+
+logger = logging.getLogger(__name__)
+
+UNSUBSCRIBE_SALT = "contacts.unsubscribe"
+# Statuses after which a contact is never contacted again (or not until the DPO
+# lifts a restriction).
+BLOCKING_STATUSES = {
+    Contact.Status.RESTRICTED: _("Processing is restricted (GDPR Art. 18)."),
+    Contact.Status.OBJECTED: _("The person objected to prospecting."),
+    Contact.Status.UNSUBSCRIBED: _("The person unsubscribed."),
+    Contact.Status.ANONYMISED: _("The contact was anonymised."),
+}
+FINAL_STATUSES = {
+    Contact.Status.OBJECTED,
+    Contact.Status.UNSUBSCRIBED,
+    Contact.Status.ANONYMISED,
+}
+
+
+@dataclass
+class Verdict:
+    """Whether a contact may receive a prospecting e-mail, and why not.
+
+    ``codes`` are stable identifiers of the failed conditions (for tests and
+    machines); ``reasons`` are the same conditions as translated sentences.
+    """
+
+    contactable: bool
+    reasons: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+
+
+def _latest_email_consent(contact: Contact, at: datetime) -> str | None:
+    record = (
+        ConsentRecord.objects.filter(
+            contact=contact,
+            channel=ConsentRecord.Channel.EMAIL,
+            recorded_at__lte=at,
+        )
+        .order_by("-recorded_at", "-pk")
+        .values_list("state", flat=True)
+        .first()
+    )
+    return record
+
+
+def _is_suppressed(contact: Contact) -> bool:
+    hashes = [
+        identifier_hash(value) for value in (contact.email, contact.phone) if value
+    ]
+    return SuppressionEntry.objects.filter(identifier_hash__in=hashes).exists()
+
+
+def _licence_ended(contact: Contact, at: datetime) -> bool:
+    """Return True when every list the contact came from is a rental that ended.
+
+    A contact with no provenance (entered by hand) has no licence to end.
+    """
+    provenances = Provenance.objects.filter(contact=contact)
+    if not provenances.exists():
+        return False
+    usable = provenances.filter(
+        Q(contact_list__licence_ends_on__isnull=True)
+        | Q(contact_list__licence_ends_on__gte=at.date())
+    )
+    return not usable.exists()
+
+
+def _lawful_basis_failures(contact: Contact, consent: str | None) -> list[tuple]:
+    """Return (code, reason) pairs for a lawful basis that does not fit the audience.
+
+    French CPCE L.34-5: a consumer (B2C) needs prior consent, while a
+    professional (B2B) may be prospected on an opt-out basis (legitimate
+    interests) when the message concerns their profession.
+    """
+    if consent == ConsentRecord.State.WITHDRAWN:
+        return [("consent_withdrawn", _("The person withdrew their e-mail consent."))]
+    granted = consent == ConsentRecord.State.GRANTED
+    if contact.audience == Audience.B2C:
+        if contact.lawful_basis != LawfulBasis.CONSENT or not granted:
+            return [
+                (
+                    "b2c_without_consent",
+                    _("A consumer (B2C) needs a granted e-mail consent."),
+                )
+            ]
+        return []
+
+    if contact.lawful_basis == LawfulBasis.CONSENT and granted:
+        return []
+    if contact.lawful_basis != LawfulBasis.LEGITIMATE_INTERESTS:
+        return [
+            (
+                "b2b_basis_invalid",
+                _(
+                    "A professional (B2B) needs legitimate interests or a "
+                    "granted consent as lawful basis."
+                ),
+            )
+        ]
+    activity = contact.processing_activity
+    if activity is None or not activity.concerns_recipients_profession:
+        return [
+            (
+                "b2b_not_profession",
+                _(
+                    "The processing activity does not state that its messages "
+                    "concern the recipient's profession."
+                ),
+            )
+        ]
+    return []
+
+
+def contact_contactability(contact: Contact, *, at: datetime | None = None) -> Verdict:
+    """Decide whether ``contact`` may receive a prospecting e-mail at ``at``.
+
+    Every failed condition is listed, not only the first, so the contact page
+    shows everything that has to change.
+    """
+    at = at or timezone.now()
+    failures: list[tuple] = []
+
+    if contact.status in BLOCKING_STATUSES:
+        failures.append((f"status_{contact.status}", BLOCKING_STATUSES[contact.status]))
+    if not contact.email:
+        failures.append(("no_email", _("The contact has no e-mail address.")))
+    if _is_suppressed(contact):
+        failures.append(("suppressed", _("The address is on the suppression list.")))
+
+    activity = contact.processing_activity
+    if activity is None:
+        failures.append(
+            ("no_activity", _("The contact is not attached to a processing activity."))
+        )
+    elif activity.status != ProcessingActivity.Status.IN_FORCE:
+        failures.append(
+            (
+                "activity_not_in_force",
+                _("The processing activity %(reference)s is not in force.")
+                % {"reference": activity.reference},
+            )
+        )
+
+    failures.extend(_lawful_basis_failures(contact, _latest_email_consent(contact, at)))
+    if _licence_ended(contact, at):
+        failures.append(
+            ("licence_ended", _("The licence of every list it came from has ended."))
+        )
+
+    return Verdict(
+        contactable=not failures,
+        reasons=[str(reason) for _code, reason in failures],
+        codes=[code for code, _reason in failures],
+    )
+
+
+def contacts_contactable(
+    queryset: QuerySet[Contact], *, at: datetime | None = None
+) -> QuerySet[Contact]:
+    """Filter ``queryset`` to the contacts that ``contact_contactability`` accepts.
+
+    A contact whose identifier hash is missing (a row written without
+    ``Contact.save``) is left out, because its suppression cannot be checked
+    by the join; ``contact_hashes_fill`` repairs such rows.
+    """
+    at = at or timezone.now()
+    latest_consent = Subquery(
+        ConsentRecord.objects.filter(
+            contact=OuterRef("pk"),
+            channel=ConsentRecord.Channel.EMAIL,
+            recorded_at__lte=at,
+        )
+        .order_by("-recorded_at", "-pk")
+        .values("state")[:1]
+    )
+    suppressed_email = SuppressionEntry.objects.filter(
+        identifier_hash=OuterRef("email_hash")
+    )
+    suppressed_phone = SuppressionEntry.objects.filter(
+        identifier_hash=OuterRef("phone_hash")
+    )
+    any_provenance = Provenance.objects.filter(contact=OuterRef("pk"))
+    usable_provenance = any_provenance.filter(
+        Q(contact_list__licence_ends_on__isnull=True)
+        | Q(contact_list__licence_ends_on__gte=at.date())
+    )
+    granted = Q(latest_email_consent=ConsentRecord.State.GRANTED)
+    b2c_valid = Q(audience=Audience.B2C) & Q(lawful_basis=LawfulBasis.CONSENT) & granted
+    b2b_valid = Q(audience=Audience.B2B) & (
+        (Q(lawful_basis=LawfulBasis.CONSENT) & granted)
+        | (
+            Q(lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS)
+            & Q(processing_activity__concerns_recipients_profession=True)
+            & (
+                Q(latest_email_consent__isnull=True)
+                | ~Q(latest_email_consent=ConsentRecord.State.WITHDRAWN)
+            )
+        )
+    )
+
+    return (
+        queryset.annotate(latest_email_consent=latest_consent)
+        .filter(status=Contact.Status.ACTIVE)
+        .exclude(email="")
+        .exclude(email_hash="")
+        .exclude(~Q(phone="") & Q(phone_hash=""))
+        .exclude(Exists(suppressed_email))
+        .exclude(Exists(suppressed_phone))
+        .filter(processing_activity__status=ProcessingActivity.Status.IN_FORCE)
+        .filter(b2c_valid | b2b_valid)
+        .filter(~Exists(any_provenance) | Exists(usable_provenance))
+    )
+
+
+def contact_hashes_fill(*, batch_size: int = 2000) -> int:
+    """Compute the missing identifier hashes of contacts; return how many rows changed.
+
+    Needed after rows are written with ``bulk_create`` or ``update``, which skip
+    ``Contact.save``. Safe to run twice.
+    """
+    pending = Contact.objects.filter(
+        (Q(email_hash="") & ~Q(email="")) | (Q(phone_hash="") & ~Q(phone=""))
+    ).only("pk", "email", "phone")
+    changed = []
+    for contact in pending.iterator(chunk_size=batch_size):
+        contact.email_hash = identifier_hash(contact.email) if contact.email else ""
+        contact.phone_hash = identifier_hash(contact.phone) if contact.phone else ""
+        changed.append(contact)
+    Contact.objects.bulk_update(
+        changed, ["email_hash", "phone_hash"], batch_size=batch_size
+    )
+    if changed:
+        logger.info("filled identifier hashes of %d contacts", len(changed))
+    return len(changed)
+
+
+def contact_unsubscribe_token(contact: Contact) -> str:
+    """Return the signed token of the contact's public unsubscribe URL.
+
+    The token carries the contact id signed with ``SECRET_KEY``, so nobody can
+    build the token of another contact. It does not expire, because an
+    unsubscribe link in an old message must keep working.
+    """
+    return signing.dumps(contact.pk, salt=UNSUBSCRIBE_SALT)
+
+
+def contact_from_unsubscribe_token(token: str) -> int:
+    """Return the contact id in ``token``; raise ``signing.BadSignature`` if forged."""
+    contact_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if not isinstance(contact_id, int):
+        raise signing.BadSignature("The unsubscribe token holds no contact id.")
+    return contact_id
+
+
+def contact_unsubscribe_url(contact: Contact, *, site_url: str) -> str:
+    path = reverse("contacts:unsubscribe", args=[contact_unsubscribe_token(contact)])
+    return f"{site_url}{path}"
+
+
+@transaction.atomic
+def contact_unsubscribe(
+    *,
+    contact: Contact,
+    reason: str = SuppressionEntry.Reason.UNSUBSCRIBED,
+    source: str,
+    actor=None,
+) -> bool:
+    """Unsubscribe ``contact`` for good; return False if nothing had to change.
+
+    The e-mail and phone go on the suppression list, the status becomes
+    ``unsubscribed`` (or ``objected``) and a withdrawn e-mail consent records
+    the objection. A contact already objected, unsubscribed or anonymised keeps
+    its status, so a repeated request changes nothing.
+    """
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    suppression_add(
+        reason=reason,
+        emails=[contact.email] if contact.email else [],
+        phones=[contact.phone] if contact.phone else [],
+        actor=actor,
+    )
+    if contact.status in FINAL_STATUSES:
+        logger.info("unsubscribe of contact %s repeated, nothing changed", contact.pk)
+        return False
+
+    previous = contact.status
+    now = timezone.now()
+    contact.status = (
+        Contact.Status.OBJECTED
+        if reason == SuppressionEntry.Reason.OBJECTED
+        else Contact.Status.UNSUBSCRIBED
+    )
+    contact.save(update_fields=["status", "updated_at"])
+    ConsentRecord.objects.create(
+        contact=contact,
+        channel=ConsentRecord.Channel.EMAIL,
+        state=ConsentRecord.State.WITHDRAWN,
+        recorded_at=now,
+        evidence=f"{source} ({reason})",
+    )
+    audit_record(
+        action=f"contacts.contact.{contact.status}",
+        actor=actor,
+        actor_label="" if actor else source,
+        target=contact,
+        details={"source": source, "previous_status": previous},
+    )
+    return True
+
+
+@dataclass
+class BatchUnsubscribeResult:
+    """Counts of one batch of unsubscribes reported by an e-mailing tool."""
+
+    added: int
+    already_suppressed: int
+    contacts_updated: int
+
+
+@transaction.atomic
+def contacts_unsubscribe_batch(
+    *,
+    emails: list[str],
+    phones: list[str],
+    reason: str,
+    source: str,
+) -> BatchUnsubscribeResult:
+    """Suppress normalised ``emails`` and ``phones`` and update matching contacts.
+
+    Every matching contact that is active or restricted becomes unsubscribed
+    (or objected) with a withdrawn e-mail consent; one audit event records the
+    counts. Repeating a batch adds nothing.
+    """
+    identifiers = sorted(set(emails)) + sorted(set(phones))
+    added = suppression_add(reason=reason, emails=set(emails), phones=set(phones))
+    hashes = [identifier_hash(value) for value in identifiers]
+
+    status = (
+        Contact.Status.OBJECTED
+        if reason == SuppressionEntry.Reason.OBJECTED
+        else Contact.Status.UNSUBSCRIBED
+    )
+    matching = Contact.objects.filter(
+        Q(email_hash__in=hashes) | Q(phone_hash__in=hashes)
+    ).exclude(status__in=FINAL_STATUSES)
+    contact_ids = list(matching.select_for_update().values_list("pk", flat=True))
+    now = timezone.now()
+    Contact.objects.filter(pk__in=contact_ids).update(status=status, updated_at=now)
+    ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            contact_id=contact_id,
+            channel=ConsentRecord.Channel.EMAIL,
+            state=ConsentRecord.State.WITHDRAWN,
+            recorded_at=now,
+            evidence=f"{source} ({reason})",
+        )
+        for contact_id in contact_ids
+    )
+
+    result = BatchUnsubscribeResult(
+        added=added,
+        already_suppressed=len(hashes) - added,
+        contacts_updated=len(contact_ids),
+    )
+    audit_record(
+        action="contacts.suppression.batch_reported",
+        actor_label=source,
+        target_type="contacts.suppressionentry",
+        count=len(hashes),
+        details={
+            "reason": reason,
+            "added": result.added,
+            "contacts_updated": result.contacts_updated,
+            "contact_ids": contact_ids[:1000],
+        },
+    )
+    return result

@@ -1,0 +1,294 @@
+import logging
+
+from django.contrib import messages
+from django.core import signing
+from django.http import FileResponse
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import DetailView
+from django.views.generic import ListView
+from django.views.generic import TemplateView
+
+from apps.contacts.campaigns import campaign_export_create
+from apps.contacts.campaigns import campaign_export_path
+from apps.contacts.forms import CampaignExportForm
+from apps.contacts.forms import ContactFilterForm
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Vendor
+from apps.contacts.selectors import HIGH_OPT_OUT_RATE
+from apps.contacts.selectors import InvalidQuery
+from apps.contacts.selectors import contact_campaign_exports
+from apps.contacts.selectors import contact_count_bounded
+from apps.contacts.selectors import contact_detail
+from apps.contacts.selectors import contact_list_statistics
+from apps.contacts.selectors import contact_page
+from apps.contacts.selectors import contact_provenances
+from apps.contacts.selectors import contact_segment
+from apps.contacts.selectors import opt_out_rate
+from apps.contacts.selectors import vendor_statistics
+from apps.contacts.services import contact_contactability
+from apps.contacts.services import contact_from_unsubscribe_token
+from apps.contacts.services import contact_unsubscribe
+from apps.contacts.services import contact_unsubscribe_url
+from apps.core.audit import audit_events_for
+from apps.core.permissions import RolePermissionMixin
+
+logger = logging.getLogger(__name__)
+
+
+def _filters_from(request) -> tuple[ContactFilterForm, dict, str]:
+    """Return the bound filter form, its cleaned data and the filter query string."""
+    form = ContactFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    query = request.GET.copy()
+    query.pop("after", None)
+    return form, filters, query.urlencode()
+
+
+class ContactListView(RolePermissionMixin, TemplateView):
+    permission_required = "contacts.view_contact"
+    template_name = "contacts/contact_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form, filters, query_string = _filters_from(self.request)
+        context.update(form=form, query_string=query_string, page=None)
+        if form.is_bound and not form.is_valid():
+            return context
+        try:
+            segment = contact_segment(filters=filters)
+            page = contact_page(
+                segment,
+                sort=filters.get("sort") or "newest",
+                after=self.request.GET.get("after", ""),
+            )
+        except InvalidQuery as error:
+            context["search_error"] = str(error)
+            return context
+        count, more = contact_count_bounded(segment)
+        context.update(
+            page=page,
+            count=count,
+            count_more=more,
+            first_page=not self.request.GET.get("after"),
+            can_export=self.request.user.has_perm("contacts.export_campaign"),
+        )
+        return context
+
+
+class ContactDetailView(RolePermissionMixin, TemplateView):
+    permission_required = "contacts.view_contact"
+    template_name = "contacts/contact_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        try:
+            contact = contact_detail(contact_id=kwargs["pk"])
+        except Contact.DoesNotExist as error:
+            raise Http404(
+                _("No contact has id %(id)s.") % {"id": kwargs["pk"]}
+            ) from error
+        context.update(
+            contact=contact,
+            verdict=contact_contactability(contact),
+            provenances=contact_provenances(contact),
+            consents=contact.consents.all(),
+            audit_events=audit_events_for(contact)[:100],
+            exports=contact_campaign_exports(contact),
+            unsubscribe_url=contact_unsubscribe_url(
+                contact, site_url=self.request.build_absolute_uri("/").rstrip("/")
+            ),
+        )
+        return context
+
+
+class VendorListView(RolePermissionMixin, ListView):
+    permission_required = "contacts.view_vendor"
+    template_name = "contacts/vendor_list.html"
+    context_object_name = "vendors"
+
+    def get_queryset(self):
+        return vendor_statistics()
+
+
+class VendorDetailView(RolePermissionMixin, DetailView):
+    permission_required = "contacts.view_vendor"
+    template_name = "contacts/vendor_detail.html"
+    model = Vendor
+    context_object_name = "vendor"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        lists = contact_list_statistics(self.object.lists.all())
+        context["lists"] = [(item, opt_out_rate(item)) for item in lists]
+        context["today"] = timezone.localdate()
+        context["high_rate"] = HIGH_OPT_OUT_RATE
+        return context
+
+
+class ContactListListView(RolePermissionMixin, ListView):
+    permission_required = "contacts.view_contactlist"
+    template_name = "contacts/contactlist_list.html"
+    context_object_name = "lists"
+
+    def get_queryset(self):
+        return contact_list_statistics(ContactList.objects.all())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rows"] = [(item, opt_out_rate(item)) for item in context["lists"]]
+        context["today"] = timezone.localdate()
+        context["high_rate"] = HIGH_OPT_OUT_RATE
+        return context
+
+
+class ContactListDetailView(RolePermissionMixin, DetailView):
+    permission_required = "contacts.view_contactlist"
+    template_name = "contacts/contactlist_detail.html"
+    context_object_name = "contact_list"
+
+    def get_queryset(self):
+        return contact_list_statistics(ContactList.objects.all())
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["rate"] = opt_out_rate(self.object)
+        context["today"] = timezone.localdate()
+        context["high_rate"] = HIGH_OPT_OUT_RATE
+        context["can_view_contacts"] = self.request.user.has_perm(
+            "contacts.view_contact"
+        )
+        return context
+
+
+class CampaignExportCreateView(RolePermissionMixin, TemplateView):
+    """Confirm a segment's export options, then write the file (POST)."""
+
+    permission_required = ("contacts.view_contact", "contacts.export_campaign")
+    template_name = "contacts/campaign_create.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        filter_form, filters, query_string = _filters_from(self.request)
+        context.update(
+            filter_form=filter_form,
+            filters=filters,
+            query_string=query_string,
+            form=kwargs.get("form") or CampaignExportForm(),
+        )
+        if filter_form.is_bound and not filter_form.is_valid():
+            context["search_error"] = _("Fix the filters on the contact list first.")
+            return context
+        try:
+            segment = contact_segment(filters=filters)
+        except InvalidQuery as error:
+            context["search_error"] = str(error)
+            return context
+        context["count"], context["count_more"] = contact_count_bounded(segment)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        form = CampaignExportForm(request.POST)
+        filter_form, filters, _query = _filters_from(request)
+        if not form.is_valid() or (filter_form.is_bound and not filter_form.is_valid()):
+            return self.render_to_response(self.get_context_data(form=form))
+        try:
+            export = campaign_export_create(
+                filters=filters,
+                file_format=form.cleaned_data["file_format"],
+                records_notice=form.cleaned_data["records_notice"],
+                records_message_date=form.cleaned_data["records_message_date"],
+                actor=request.user,
+            )
+        except InvalidQuery as error:
+            messages.error(request, str(error))
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(
+            request,
+            _("Campaign file written with %(count)d contactable contacts.")
+            % {"count": export.row_count},
+        )
+        return redirect("contacts:campaign-detail", pk=export.pk)
+
+
+class CampaignExportListView(RolePermissionMixin, ListView):
+    permission_required = "contacts.view_campaignexport"
+    template_name = "contacts/campaign_list.html"
+    context_object_name = "exports"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return CampaignExport.objects.select_related("created_by")
+
+
+class CampaignExportDetailView(RolePermissionMixin, DetailView):
+    permission_required = "contacts.view_campaignexport"
+    template_name = "contacts/campaign_detail.html"
+    model = CampaignExport
+    context_object_name = "export"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["can_download"] = self.request.user.has_perm("contacts.export_campaign")
+        return context
+
+
+class CampaignExportDownloadView(RolePermissionMixin, View):
+    permission_required = "contacts.export_campaign"
+
+    def get(self, request, pk):
+        export = get_object_or_404(CampaignExport, pk=pk)
+        path = campaign_export_path(export)
+        if export.file_deleted_at or not path.exists():
+            raise Http404(
+                _("The file of campaign export %(id)s was deleted.") % {"id": pk}
+            )
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+
+
+@method_decorator(csrf_exempt, name="dispatch")
+class UnsubscribeView(View):
+    """The public unsubscribe link of one contact: no login, no cookie, no CSRF.
+
+    GET shows a confirmation button. POST unsubscribes, both from that button
+    and from a mail client's RFC 8058 one-click request, whose body is
+    ``List-Unsubscribe=One-Click``. The signed token is the only credential,
+    so CSRF protection would add nothing and would break one-click.
+    """
+
+    def _contact_id(self, token: str) -> int:
+        try:
+            return contact_from_unsubscribe_token(token)
+        except signing.BadSignature as error:
+            logger.warning("unsubscribe with an invalid token rejected")
+            raise Http404(_("This unsubscribe link is invalid.")) from error
+
+    def get(self, request, token):
+        self._contact_id(token)
+        return render(request, "contacts/unsubscribe_confirm.html", {"token": token})
+
+    def post(self, request, token):
+        contact_id = self._contact_id(token)
+        one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+        contact = Contact.objects.filter(pk=contact_id).first()
+        if contact is None:
+            # The contact was erased, and erasure puts the address on the
+            # suppression list, so the person is already unsubscribed.
+            logger.info("unsubscribe for erased contact %s", contact_id)
+        else:
+            contact_unsubscribe(
+                contact=contact,
+                source="unsubscribe link (one-click)"
+                if one_click
+                else "unsubscribe link",
+            )
+        return render(request, "contacts/unsubscribe_done.html")
