@@ -1,0 +1,317 @@
+import datetime
+import io
+import zipfile
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.contacts.models import Contact
+from apps.core.navigation import navigation_for
+from apps.subject_requests.models import SubjectRequest
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
+def _detail(request):
+    return reverse("subject_requests:request-detail", args=[request.pk])
+
+
+def _action(name, request):
+    return reverse(f"subject_requests:request-{name}", args=[request.pk])
+
+
+@pytest.mark.parametrize("persona", ["dpo", "compliance_officer"])
+def test_list_visible_to_dpo_and_officer(request, client_for, persona, make_request):
+    make_request()
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(reverse("subject_requests:request-list"))
+
+    assert response.status_code == 200
+    assert b"DSR-" in response.content
+
+
+@pytest.mark.parametrize("persona", ["sales_user", "outsider"])
+def test_list_forbidden_to_others(request, client_for, persona):
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(reverse("subject_requests:request-list"))
+
+    assert response.status_code == 403
+
+
+def test_list_requires_login(client):
+    response = client.get(reverse("subject_requests:request-list"))
+
+    assert response.status_code == 302
+
+
+def test_navigation_entry_by_role(dpo, compliance_officer, sales_user):
+    def names(user):
+        return {entry["url_name"] for entry in navigation_for(user)}
+
+    assert "subject_requests:request-list" in names(dpo)
+    assert "subject_requests:request-list" in names(compliance_officer)
+    assert "subject_requests:request-list" not in names(sales_user)
+
+
+def test_officer_cannot_act(client_for, compliance_officer, make_request):
+    request = make_request()
+    client = client_for(compliance_officer)
+
+    detail = client.get(_detail(request))
+    response = client.post(_action("search", request))
+
+    assert detail.status_code == 200
+    assert b"Search every source" not in detail.content
+    assert response.status_code == 403
+
+
+def test_sales_cannot_see_request(client_for, sales_user, make_request):
+    request = make_request()
+
+    response = client_for(sales_user).get(_detail(request))
+
+    assert response.status_code == 403
+
+
+def test_officer_sees_no_contact_data(
+    client_for, compliance_officer, make_request, dpo, person
+):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    response = client_for(compliance_officer).get(_detail(request))
+
+    assert b"Quincaillerie Exemple" not in response.content
+    assert f'data-contact="{person.pk}"'.encode() in response.content
+
+
+def test_create_computes_due_date(client_for, dpo):
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-create"),
+        {
+            "kind": "access",
+            "channel": "letter",
+            "requester_name": "Alix Exemple",
+            "requester_email": "Alix.Exemple@Example.com",
+            "received_at": "2026-01-31T10:00",
+        },
+    )
+
+    created = SubjectRequest.objects.get()
+    assert response.status_code == 302
+    assert created.due_on == datetime.date(2026, 2, 28)
+    assert created.requester_email == "alix.exemple@example.com"
+    assert created.handler == dpo
+
+
+def test_create_rejects_bad_email(client_for, dpo):
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-create"),
+        {
+            "kind": "access",
+            "channel": "email",
+            "requester_name": "Alix Exemple",
+            "requester_email": "alix-at-example",
+            "received_at": "2026-01-31T10:00",
+        },
+    )
+
+    assert response.status_code == 200
+    assert b"alix-at-example" in response.content
+    assert b"is not a valid e-mail address" in response.content
+    assert not SubjectRequest.objects.exists()
+
+
+def test_create_rejects_future_receipt(client_for, dpo):
+    future = timezone.localtime() + datetime.timedelta(days=2)
+
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-create"),
+        {
+            "kind": "access",
+            "channel": "email",
+            "requester_name": "Alix Exemple",
+            "requester_email": "alix@example.com",
+            "received_at": future.strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+
+    assert b"is in the future" in response.content
+
+
+def test_search_and_link_flow(client_for, dpo, make_request, person, bystander):
+    request = make_request()
+    client = client_for(dpo)
+
+    client.post(_action("search", request))
+    page = client.get(_detail(request))
+    client.post(_action("link", request), {"contact_ids": [person.pk]})
+
+    assert b"Quincaillerie Exemple" in page.content
+    assert list(request.contacts.values_list("pk", flat=True)) == [person.pk]
+    assert request.events.filter(action="searched").exists()
+
+
+def test_link_rejects_unsearched_contact(client_for, dpo, make_request, bystander):
+    request = make_request()
+    client = client_for(dpo)
+
+    client.post(_action("search", request))
+    response = client.post(
+        _action("link", request), {"contact_ids": [bystander.pk]}, follow=True
+    )
+
+    assert not request.contacts.exists()
+    assert b"is not one of the available choices" in response.content
+
+
+def test_package_download_before_identity(client_for, dpo, make_request):
+    request = make_request()
+
+    response = client_for(dpo).post(_action("access-package", request), follow=True)
+
+    assert b"is not verified" in response.content
+
+
+def test_package_download(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    response = client_for(dpo).post(_action("access-package", request))
+
+    assert response["Content-Type"] == "application/zip"
+    assert "attachment" in response["Content-Disposition"]
+    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+    assert "answer.html" in names
+
+
+def test_restrict_and_lift(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    client = client_for(dpo)
+
+    client.post(_action("restrict", request))
+    person.refresh_from_db()
+    assert person.status == Contact.Status.RESTRICTED
+
+    client.post(_action("lift-restriction", request))
+    person.refresh_from_db()
+    assert person.status == Contact.Status.ACTIVE
+
+
+def test_objection_suppresses(client_for, dpo, make_request, person):
+    from apps.contacts.suppression import is_suppressed
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="objection", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    client_for(dpo).post(_action("object", request))
+
+    person.refresh_from_db()
+    assert person.status == Contact.Status.OBJECTED
+    assert is_suppressed(email=person.email)
+
+
+def test_rectify_records_fields(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    url = reverse("subject_requests:request-rectify", args=[request.pk, person.pk])
+    form = {
+        field: getattr(person, field)
+        for field in (
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "job_title",
+            "job_function",
+            "company",
+            "postcode",
+            "city",
+            "country",
+        )
+    }
+    form["job_title"] = "Head of purchasing"
+    form["phone"] = "06 98 76 54 32"
+
+    response = client_for(dpo).post(url, form)
+
+    person.refresh_from_db()
+    assert response.status_code == 302
+    assert person.job_title == "Head of purchasing"
+    assert person.phone == "+33698765432"
+    event = request.events.get(action="rectified")
+    assert sorted(event.details["fields"]) == ["job_title", "phone"]
+
+
+def test_erase_needs_confirmation(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="erasure", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    client_for(dpo).post(_action("erase", request), {})
+
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_refuse_needs_reason(client_for, dpo, make_request):
+    request = make_request()
+
+    client_for(dpo).post(_action("refuse", request), {"reason": ""})
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.RECEIVED
+
+
+def test_closed_request_rejects_actions(client_for, dpo, make_request):
+    from apps.subject_requests.services import request_close
+
+    request = make_request(verified_by=dpo)
+    request_close(request=request, actor=dpo)
+
+    response = client_for(dpo).post(
+        _action("refuse", request), {"reason": "Too late"}, follow=True
+    )
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.CLOSED
+    assert b"file a new one" in response.content
+
+
+def test_dashboard_panel_counts_overdue(dpo, make_request):
+    from django.template.loader import render_to_string
+
+    from apps.subject_requests.dashboard import dashboard_panels
+
+    make_request(received_at=timezone.now() - datetime.timedelta(days=40))
+    make_request()
+
+    (panel,) = dashboard_panels(dpo)
+    html = render_to_string(panel.template, {"panel": panel.context})
+
+    assert panel.context["open_count"] == 2
+    assert 'data-overdue="1"' in html
+
+
+def test_dashboard_panel_hidden_from_sales(sales_user):
+    from apps.subject_requests.dashboard import dashboard_panels
+
+    assert dashboard_panels(sales_user) == []
