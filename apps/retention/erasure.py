@@ -1,0 +1,268 @@
+"""Bulk deletion and anonymisation of one locked chunk of contacts.
+
+Each function here runs inside the caller's batch transaction, on contacts the
+caller has locked with ``SELECT ... FOR UPDATE``. The contact tables are
+changed with one SQL statement per table and chunk, not through Django's
+Python-side collector, which loads every row and runs a query per relation.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.apps import apps
+from django.db import connection
+from django.db import models
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
+from apps.contacts.suppression import suppression_add
+
+logger = logging.getLogger(__name__)
+
+CONTACTS_APP = "apps.contacts"
+
+# Suppression reason for each status that records an objection. The CNIL
+# expects objection data to be kept for at least 3 years, so these people stay
+# on the suppression list (as a keyed hash) after their contact is removed.
+OBJECTION_REASONS = {
+    Contact.Status.OBJECTED: "objected",
+    Contact.Status.UNSUBSCRIBED: "unsubscribed",
+}
+
+# Contact fields that anonymisation keeps, for statistics. Every other field
+# is blanked, including fields added to the model later.
+CONTACT_FIELDS_KEPT = {
+    "id",
+    "audience",
+    "country",
+    "job_function",
+    "processing_activity",
+    "lawful_basis",
+    "status",
+    "collected_at",
+    "last_contact_at",
+    "created_at",
+    "updated_at",
+}
+# Dates kept for statistics are truncated to the first day of their month.
+CONTACT_DATES_TRUNCATED = ("collected_at", "last_contact_at", "created_at")
+PROVENANCE_FIELDS_KEPT = {"id", "contact", "contact_list", "imported_at"}
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    """The columns of a locked contact that the bulk operations need."""
+
+    id: int
+    email: str
+    phone: str
+    status: str
+
+
+CONTACT_ROW_FIELDS = ("id", "email", "phone", "status")
+
+
+class RelatedRecordsBlocked(Exception):
+    """A record in another app protects a contact that is due for deletion."""
+
+
+def _personal_data_erasers(*, exclude_app: str) -> list:
+    erasers = []
+    for app_config in apps.get_app_configs():
+        if not app_config.name.startswith("apps.") or app_config.name == exclude_app:
+            continue
+        module_name = f"{app_config.name}.personal_data"
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        eraser = getattr(module, "erase", None)
+        if eraser is not None:
+            erasers.append(eraser)
+    return erasers
+
+
+def derived_records_erase(*, contact_ids: Sequence[int], exclude_app: str) -> Counter:
+    """Run every app's personal-data eraser except ``exclude_app``'s on the ids."""
+    counts: Counter = Counter()
+    for eraser in _personal_data_erasers(exclude_app=exclude_app):
+        counts.update(eraser(contact_ids=list(contact_ids), emails=(), phones=()))
+    return Counter({kind: count for kind, count in counts.items() if count})
+
+
+def objectors_suppress(rows: Sequence[ContactRow]) -> int:
+    """Add the identifiers of people who objected or unsubscribed to the list."""
+    by_reason: dict[str, tuple[list[str], list[str]]] = {}
+    for row in rows:
+        reason = OBJECTION_REASONS.get(row.status)
+        if reason is None:
+            continue
+        emails, phones = by_reason.setdefault(reason, ([], []))
+        if row.email:
+            emails.append(row.email)
+        if row.phone:
+            phones.append(row.phone)
+    return sum(
+        suppression_add(reason=reason, emails=emails, phones=phones)
+        for reason, (emails, phones) in by_reason.items()
+    )
+
+
+def _rows_delete(model, column: str, ids: Sequence[int]) -> int:
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [list(ids)])
+        else:
+            placeholders = ", ".join(["%s"] * len(ids))
+            cursor.execute(
+                f"DELETE FROM {table} WHERE {column} IN ({placeholders})", list(ids)
+            )
+        return cursor.rowcount
+
+
+def _other_relations():
+    """Yield the reverse foreign keys to Contact besides provenance and consents.
+
+    Hidden relations (``related_name="+"``) and the keys of many-to-many
+    through tables are included, since they block a raw delete all the same.
+    """
+    own = {Provenance, ConsentRecord}
+    for field in Contact._meta.get_fields(include_hidden=True):
+        if not field.auto_created or field.concrete or field.many_to_many:
+            continue
+        if field.related_model in own:
+            continue
+        yield field
+
+
+def related_records_clear(*, contact_ids: Sequence[int]) -> Counter:
+    """Apply each remaining foreign key's ``on_delete`` to rows naming the ids.
+
+    The personal-data erasers have already removed what they own; this catches
+    links they leave, such as many-to-many rows, so the contact rows can go.
+    Raises ``RelatedRecordsBlocked`` when a protecting key still holds a row.
+    """
+    counts: Counter = Counter()
+    ids = list(contact_ids)
+    for relation in _other_relations():
+        model = relation.related_model
+        name = relation.field.name
+        rows = model._base_manager.filter(**{f"{name}__in": ids})
+        on_delete = relation.on_delete
+        if on_delete is models.CASCADE:
+            _, per_model = rows.delete()
+            counts.update(per_model)
+        elif on_delete is models.SET_NULL:
+            counts[model._meta.label_lower] += rows.update(**{name: None})
+        elif on_delete is models.DO_NOTHING:
+            continue
+        elif rows.exists():
+            raise RelatedRecordsBlocked(
+                f"{model._meta.label} rows protect contacts due for deletion "
+                f"(on_delete={on_delete.__name__}); their app's personal-data "
+                "eraser must remove them first."
+            )
+    return Counter({kind: count for kind, count in counts.items() if count})
+
+
+def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
+    """Erase the locked contacts completely, as a subject-rights erasure does.
+
+    Order: suppression for people who objected, the other apps' derived
+    records, remaining links, then provenance, consent and contact rows, and
+    last the contacts app's own eraser for records kept by id only (campaign
+    export files), which finds no contact left to delete.
+    """
+    ids = [row.id for row in rows]
+    counts: Counter = Counter()
+    if not ids:
+        return counts
+
+    counts["suppressed"] += objectors_suppress(rows)
+    counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
+    counts.update(related_records_clear(contact_ids=ids))
+
+    counts["provenances_removed"] += _rows_delete(Provenance, "contact_id", ids)
+    counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
+    counts["deleted"] += _rows_delete(Contact, "id", ids)
+
+    contacts_eraser = _contacts_app_eraser()
+    if contacts_eraser is not None:
+        leftovers = contacts_eraser(contact_ids=ids, emails=(), phones=())
+        counts.update({kind: n for kind, n in leftovers.items() if n})
+    return counts
+
+
+def _contacts_app_eraser():
+    module = import_module(f"{CONTACTS_APP}.personal_data")
+    return getattr(module, "erase", None)
+
+
+def blanked_values(model, kept: set[str]) -> dict:
+    """Return the UPDATE values that blank every field of ``model`` not kept.
+
+    Text fields become empty, nullable fields NULL; generated columns, keys
+    and non-null fields of other types (flags, counters) are left alone.
+    """
+    values = {}
+    for field in model._meta.concrete_fields:
+        if field.name in kept or field.primary_key:
+            continue
+        if getattr(field, "generated", False):
+            continue
+        if field.null:
+            values[field.attname] = None
+        elif isinstance(field, models.CharField | models.TextField):
+            values[field.attname] = ""
+    return values
+
+
+def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
+    """Anonymise the locked contacts, keeping only statistical fields.
+
+    People who objected are added to the suppression list first, so that the
+    address cannot come back in a later purchased list once it is blanked.
+    Consent records (their evidence can identify) and the other apps' derived
+    records are deleted; provenance rows keep the list but lose the row number.
+    """
+    ids = [row.id for row in rows]
+    counts: Counter = Counter()
+    if not ids:
+        return counts
+
+    counts["suppressed"] += objectors_suppress(rows)
+    counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
+    counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
+
+    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
+    if provenance_values:
+        Provenance.objects.filter(contact_id__in=ids).update(**provenance_values)
+
+    contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
+    for name in CONTACT_DATES_TRUNCATED:
+        contact_values[name] = TruncMonth(name)
+    contact_values["status"] = Contact.Status.ANONYMISED
+    contact_values["updated_at"] = timezone.now()
+    counts["anonymised"] += Contact.objects.filter(pk__in=ids).update(**contact_values)
+    return counts
+
+
+def provenances_detach(*, contact_ids: Sequence[int], list_ids: Sequence[int]) -> int:
+    """Delete the provenance rows that tie the contacts to the given lists."""
+    if not contact_ids or not list_ids:
+        return 0
+    # Nothing refers to provenance rows, so Django deletes them in one statement.
+    deleted, _ = Provenance.objects.filter(
+        contact_id__in=list(contact_ids), contact_list_id__in=list(list_ids)
+    ).delete()
+    return deleted

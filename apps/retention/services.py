@@ -1,0 +1,573 @@
+"""The retention job: apply the register's retention rules to the data.
+
+A run is created queued, claimed by one worker with a conditional UPDATE, then
+walks the steps of ``selectors.retention_plan``. Contacts are processed in
+batches of ``BATCH_SIZE`` ids, collected by keyset on the primary key, each
+batch in its own transaction that also records the run's counts. A run killed
+between or inside batches therefore leaves every record either fully processed
+or untouched, and the next run picks up what is still due.
+"""
+
+import inspect
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import date
+from importlib import import_module
+
+from django.conf import settings
+from django.db import connection
+from django.db import transaction
+from django.utils import timezone
+from django.utils import translation
+
+from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
+from apps.core.audit import audit_record
+from apps.register.models import RetentionRule
+from apps.retention.erasure import CONTACT_ROW_FIELDS
+from apps.retention.erasure import ContactRow
+from apps.retention.erasure import contacts_anonymise
+from apps.retention.erasure import contacts_delete
+from apps.retention.erasure import provenances_detach
+from apps.retention.models import RetentionRun
+from apps.retention.policy import local_today
+from apps.retention.selectors import Step
+from apps.retention.selectors import StepKind
+from apps.retention.selectors import retention_plan
+
+logger = logging.getLogger(__name__)
+
+ACTOR_LABEL = "retention job"
+BATCH_SIZE = 1000
+# Key of the PostgreSQL advisory lock held by a run: real runs take it
+# exclusively, dry runs shared, so a preview never counts a half-done run.
+ADVISORY_LOCK_KEY = 0x52455445
+
+# The purge function of each step kind that another app owns, with the name of
+# its cutoff argument. They are imported when a run reaches them.
+PURGE_FUNCTIONS = {
+    StepKind.SUBJECT_REQUESTS: (
+        "apps.subject_requests.services",
+        "request_purge_closed",
+        "closed_before",
+    ),
+    StepKind.BREACHES: (
+        "apps.breaches.services",
+        "breach_purge_closed",
+        "closed_before",
+    ),
+    StepKind.IMPORT_LEFTOVERS: (
+        "apps.imports.services",
+        "import_leftovers_purge",
+        "older_than",
+    ),
+}
+
+Status = RetentionRun.Status
+# Counts of the contact tables, kept at the top of a step's summary; the other
+# apps' erasers report under "erased".
+CONTACT_COUNT_KEYS = {
+    "deleted",
+    "anonymised",
+    "suppressed",
+    "provenances_removed",
+    "consents_removed",
+}
+BatchHook = Callable[[RetentionRun, dict], None]
+
+
+class RetentionError(Exception):
+    """A retention run that cannot be created or executed as asked."""
+
+
+def retention_run_create(
+    *,
+    trigger: str,
+    dry_run: bool = False,
+    requested_by=None,
+    as_of: date | None = None,
+) -> RetentionRun:
+    """Create a queued run; ``as_of`` defaults to today in Europe/Paris."""
+    if trigger not in RetentionRun.Trigger.values:
+        raise RetentionError(
+            f"trigger={trigger!r} is invalid: use one of "
+            f"{', '.join(RetentionRun.Trigger.values)}."
+        )
+    run = RetentionRun(
+        trigger=trigger,
+        dry_run=dry_run,
+        requested_by=requested_by
+        if getattr(requested_by, "is_authenticated", False)
+        else None,
+        as_of=as_of or local_today(),
+    )
+    run.full_clean()
+    run.save()
+    return run
+
+
+def _run_claim(run_id: int) -> bool:
+    claimed = RetentionRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    return claimed == 1
+
+
+def _run_steps_save(run: RetentionRun) -> None:
+    RetentionRun.objects.filter(pk=run.pk).update(steps=run.steps)
+
+
+def _run_finish(run: RetentionRun, *, status: str, error: str = "") -> None:
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now()
+    RetentionRun.objects.filter(pk=run.pk).update(
+        status=status, error=error, finished_at=run.finished_at, steps=run.steps
+    )
+
+
+@contextmanager
+def _job_lock(*, exclusive: bool):
+    """Hold the job's advisory lock for the block; yield whether it was taken.
+
+    The lock belongs to the database session, so a killed process loses it
+    with its connection. Other databases (SQLite for development) have no
+    such lock and every run proceeds.
+    """
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    suffix = "" if exclusive else "_shared"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT pg_try_advisory_lock{suffix}(%s)", [ADVISORY_LOCK_KEY])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT pg_advisory_unlock{suffix}(%s)", [ADVISORY_LOCK_KEY]
+                )
+
+
+def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
+    """Mark as interrupted the runs still "running" while we hold the lock.
+
+    Only a real run calls this, holding the exclusive lock, so no other run
+    can be alive: any run still marked running lost its process. Its counts
+    were saved with each batch, so the audit event states what it applied.
+    """
+    stale = list(
+        RetentionRun.objects.filter(status=Status.RUNNING)
+        .exclude(pk=current.pk)
+        .order_by("pk")
+    )
+    for run in stale:
+        _run_finish(
+            run,
+            status=Status.INTERRUPTED,
+            error="The run stopped before finishing (process killed or lost).",
+        )
+        if run.dry_run:
+            continue
+        audit_record(
+            action="retention.run.interrupted",
+            actor_label=ACTOR_LABEL,
+            target=run,
+            count=run.total_removed,
+            details={
+                "run_id": run.pk,
+                "found_by_run_id": current.pk,
+                "steps": [
+                    {"key": step["key"], "removed": step.get("removed", 0)}
+                    for step in run.steps
+                ],
+            },
+        )
+        logger.warning(
+            "retention run %s was interrupted; run %s goes on", run.pk, current.pk
+        )
+    return [run.pk for run in stale]
+
+
+def retention_run_execute(
+    *,
+    run_id: int,
+    batch_size: int = BATCH_SIZE,
+    pause_seconds: float = 0.0,
+    collect_ids: bool = False,
+    on_batch: BatchHook | None = None,
+) -> tuple[RetentionRun, dict[str, list[int]]]:
+    """Claim the queued run and execute it; return it with the ids it listed.
+
+    ``collect_ids`` returns, per step key, the contact ids removed (or, for a
+    dry run, due); keep it for small data. ``pause_seconds`` sleeps between
+    batches to leave room to other database work. A run that is not queued is
+    returned unchanged, so executing twice is harmless.
+    """
+    if batch_size < 1:
+        raise RetentionError(f"batch_size={batch_size} is invalid: use 1 or more.")
+    if pause_seconds < 0:
+        raise RetentionError(
+            f"pause_seconds={pause_seconds} is invalid: use 0 or more seconds."
+        )
+    ids: dict[str, list[int]] = {}
+    if not _run_claim(run_id):
+        logger.info("retention run %s is not queued; nothing to do", run_id)
+        return RetentionRun.objects.get(pk=run_id), ids
+    run = RetentionRun.objects.get(pk=run_id)
+
+    with _job_lock(exclusive=not run.dry_run) as acquired:
+        if not acquired:
+            _run_finish(
+                run,
+                status=Status.SKIPPED,
+                error="Another retention run was in progress.",
+            )
+            logger.warning(
+                "retention run %s skipped: another run holds the lock", run.pk
+            )
+            return run, ids
+        if not run.dry_run:
+            _runs_interrupted_close(current=run)
+
+        logger.info("retention run %s started (dry_run=%s)", run.pk, run.dry_run)
+        executor = _StepExecutor(
+            run=run,
+            batch_size=batch_size,
+            pause_seconds=pause_seconds,
+            collect_ids=collect_ids,
+            on_batch=on_batch,
+        )
+        try:
+            # Step labels are stored with the run, in the site's language.
+            with translation.override(settings.LANGUAGE_CODE):
+                steps = retention_plan(as_of=run.as_of, now=timezone.now())
+            for step in steps:
+                executor.execute(step)
+        except Exception as error:
+            logger.exception("retention run %s failed", run.pk)
+            _run_finish(run, status=Status.FAILED, error=_error_text(error))
+            if not run.dry_run:
+                _run_audit(run, action="retention.run.failed")
+            return run, executor.ids
+
+        _run_finish(run, status=Status.SUCCEEDED)
+        if not run.dry_run:
+            _run_audit(run, action="retention.run.finished")
+        logger.info(
+            "retention run %s finished: %s records removed", run.pk, run.total_removed
+        )
+        return run, executor.ids
+
+
+def _error_text(error: Exception) -> str:
+    # The exception class and the step only: database messages can quote values.
+    return f"{type(error).__name__} (see the worker log for the traceback)"
+
+
+def _run_audit(run: RetentionRun, *, action: str) -> None:
+    audit_record(
+        action=action,
+        actor_label=ACTOR_LABEL,
+        target=run,
+        count=run.total_removed,
+        details={
+            "run_id": run.pk,
+            "as_of": run.as_of.isoformat(),
+            "steps": [
+                {"key": step["key"], "removed": step.get("removed", 0)}
+                for step in run.steps
+            ],
+        },
+    )
+
+
+def retention_apply(
+    *,
+    trigger: str,
+    dry_run: bool = False,
+    requested_by=None,
+    as_of: date | None = None,
+    **options,
+) -> tuple[RetentionRun, dict[str, list[int]]]:
+    """Create a run and execute it at once (the command and the daily task)."""
+    run = retention_run_create(
+        trigger=trigger, dry_run=dry_run, requested_by=requested_by, as_of=as_of
+    )
+    return retention_run_execute(run_id=run.pk, **options)
+
+
+def retention_run_request(*, requested_by, dry_run: bool, as_of: date | None = None):
+    """Queue a run from the page and hand it to a worker after the commit."""
+    from apps.retention.tasks import apply_retention
+    from apps.retention.tasks import preview_retention
+
+    run = retention_run_create(
+        trigger=RetentionRun.Trigger.PAGE,
+        dry_run=dry_run,
+        requested_by=requested_by,
+        as_of=as_of,
+    )
+    task = preview_retention if dry_run else apply_retention
+    transaction.on_commit(lambda: task.delay(run_id=run.pk))
+    audit_record(
+        action="retention.run.requested",
+        actor=requested_by,
+        target=run,
+        details={"dry_run": dry_run, "as_of": run.as_of.isoformat()},
+    )
+    return run
+
+
+class _StepExecutor:
+    """Runs the steps of one run and keeps their counts in ``run.steps``."""
+
+    def __init__(self, *, run, batch_size, pause_seconds, collect_ids, on_batch):
+        self.run = run
+        self.batch_size = batch_size
+        self.pause_seconds = pause_seconds
+        self.collect_ids = collect_ids
+        self.on_batch = on_batch
+        self.ids: dict[str, list[int]] = {}
+
+    def execute(self, step: Step) -> None:
+        entry = {**step.as_summary(), "status": "running", "removed": 0}
+        self.run.steps.append(entry)
+        _run_steps_save(self.run)
+
+        if self.run.dry_run:
+            self._preview(step, entry)
+        elif step.not_applied_reason:
+            self._count_not_applied(step, entry)
+        elif step.kind == StepKind.CONTACTS:
+            self._contacts_apply(step, entry)
+        elif step.kind == StepKind.RENTED_LISTS:
+            self._rented_lists_apply(step, entry)
+        else:
+            self._purge_apply(step, entry)
+
+        if entry["status"] == "running":
+            entry["status"] = "done"
+        with transaction.atomic():
+            _run_steps_save(self.run)
+            if not self.run.dry_run:
+                self._step_audit(step, entry)
+
+    # Dry run ---------------------------------------------------------------
+
+    def _preview(self, step: Step, entry: dict) -> None:
+        if step.kind == StepKind.CONTACTS and step.preview is None:
+            entry["status"] = "not_applied"
+            return
+        if step.kind in (StepKind.CONTACTS, StepKind.RENTED_LISTS):
+            due = Contact.objects.filter(step.preview)
+            count = due.count()
+            entry["due"] = count
+            entry["objectors"] = due.filter(
+                status__in=[Contact.Status.OBJECTED, Contact.Status.UNSUBSCRIBED]
+            ).count()
+            if self.collect_ids:
+                self.ids[step.key] = list(
+                    due.order_by("pk").values_list("pk", flat=True)
+                )
+            if step.kind == StepKind.RENTED_LISTS:
+                entry["provenances_removed"] = (
+                    Provenance.objects.filter(contact_list_id__in=step.ended_list_ids)
+                    .exclude(contact__in=due)
+                    .count()
+                )
+            if step.not_applied_reason:
+                entry["status"] = "not_applied"
+            else:
+                entry["removed"] = count
+            return
+        self._purge_preview(step, entry)
+
+    def _purge_preview(self, step: Step, entry: dict) -> None:
+        purge, argument = _purge_function(step.kind)
+        if purge is None:
+            entry["status"] = "unavailable"
+            return
+        if "dry_run" not in inspect.signature(purge).parameters:
+            entry["status"] = "not_previewed"
+            return
+        result = purge(**{argument: step.cutoff, "dry_run": True})
+        entry.update(_purge_counts(result))
+
+    # Real run --------------------------------------------------------------
+
+    def _count_not_applied(self, step: Step, entry: dict) -> None:
+        entry["status"] = "not_applied"
+        if step.due is not None:
+            entry["due"] = Contact.objects.filter(step.due).count()
+        logger.warning(
+            "retention step %s not applied: %s", step.key, step.not_applied_reason
+        )
+
+    def _batches(self, entry: dict, batch: Callable[[int], int | None]) -> None:
+        """Call ``batch(after_id)`` in one transaction each until it returns None.
+
+        ``batch`` returns the last id it handled, the keyset for the next one.
+        """
+        after = 0
+        entry.setdefault("batches", 0)
+        entry.setdefault("max_transaction_ms", 0.0)
+        while True:
+            started = time.perf_counter()
+            with transaction.atomic():
+                last_id = batch(after)
+                if last_id is not None:
+                    entry["batches"] += 1
+                    _run_steps_save(self.run)
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            if last_id is None:
+                break
+            entry["max_transaction_ms"] = round(
+                max(entry["max_transaction_ms"], elapsed_ms), 2
+            )
+            after = last_id
+            if self.on_batch is not None:
+                self.on_batch(self.run, entry)
+            if self.pause_seconds:
+                time.sleep(self.pause_seconds)
+
+    def _add_counts(self, entry: dict, counts: Counter) -> None:
+        erased = entry.setdefault("erased", {})
+        for key, value in counts.items():
+            if key in CONTACT_COUNT_KEYS:
+                entry[key] = entry.get(key, 0) + value
+            else:
+                erased[key] = erased.get(key, 0) + value
+        entry["removed"] = entry.get("deleted", 0) + entry.get("anonymised", 0)
+
+    def _lock_rows(self, queryset, limit: int | None = None) -> list[ContactRow]:
+        rows = (
+            queryset.select_for_update().order_by("pk").values_list(*CONTACT_ROW_FIELDS)
+        )
+        if limit is not None:
+            rows = rows[:limit]
+        return [ContactRow(*values) for values in rows]
+
+    def _contacts_apply(self, step: Step, entry: dict) -> None:
+        act = (
+            contacts_anonymise
+            if step.action == RetentionRule.Action.ANONYMISE
+            else contacts_delete
+        )
+
+        def batch(after: int) -> int | None:
+            candidates = Contact.objects.filter(step.due, pk__gt=after)
+            rows = self._lock_rows(candidates, self.batch_size)
+            if not rows:
+                return None
+            self._add_counts(entry, act(rows=rows))
+            self._remember(step, rows)
+            return rows[-1].id
+
+        self._batches(entry, batch)
+
+    def _rented_lists_apply(self, step: Step, entry: dict) -> None:
+        ended = list(step.ended_list_ids)
+        if not ended:
+            return
+
+        def batch(after: int) -> int | None:
+            contact_ids = list(
+                Provenance.objects.filter(
+                    contact_list_id__in=ended, contact_id__gt=after
+                )
+                .order_by("contact_id")
+                .values_list("contact_id", flat=True)
+                .distinct()[: self.batch_size]
+            )
+            if not contact_ids:
+                return None
+            rows = self._lock_rows(Contact.objects.filter(pk__in=contact_ids))
+            kept = set(
+                Provenance.objects.filter(contact_id__in=contact_ids)
+                .exclude(contact_list_id__in=ended)
+                .values_list("contact_id", flat=True)
+            )
+            doomed = [
+                row
+                for row in rows
+                if row.id not in kept and row.status != Contact.Status.ANONYMISED
+            ]
+            doomed_ids = {row.id for row in doomed}
+            survivors = [row.id for row in rows if row.id not in doomed_ids]
+            counts = contacts_delete(rows=doomed)
+            counts["provenances_removed"] += provenances_detach(
+                contact_ids=survivors, list_ids=ended
+            )
+            self._add_counts(entry, counts)
+            self._remember(step, doomed)
+            return contact_ids[-1]
+
+        self._batches(entry, batch)
+
+    def _remember(self, step: Step, rows) -> None:
+        if self.collect_ids:
+            self.ids.setdefault(step.key, []).extend(row.id for row in rows)
+
+    def _purge_apply(self, step: Step, entry: dict) -> None:
+        purge, argument = _purge_function(step.kind)
+        if purge is None:
+            entry["status"] = "unavailable"
+            logger.warning(
+                "retention step %s skipped: its purge function is missing", step.key
+            )
+            return
+        with transaction.atomic():
+            result = purge(**{argument: step.cutoff})
+        entry.update(_purge_counts(result))
+
+    def _step_audit(self, step: Step, entry: dict) -> None:
+        if step.rule_id is not None:
+            target = {
+                "target_type": "register.retentionrule",
+                "target_id": step.rule_id,
+            }
+        else:
+            target = {"target_type": "retention.retentionrun", "target_id": self.run.pk}
+        details = {
+            key: value
+            for key, value in entry.items()
+            if key not in {"label", "not_applied_reason"}
+        }
+        details["run_id"] = self.run.pk
+        audit_record(
+            action=f"retention.{step.kind}.applied",
+            actor_label=ACTOR_LABEL,
+            count=entry.get("removed", 0),
+            details=details,
+            **target,
+        )
+
+
+def _purge_function(kind: str):
+    """Return the other app's purge function and its cutoff argument's name.
+
+    Returns ``(None, name)`` when that app does not provide it yet.
+    """
+    module_name, function_name, argument = PURGE_FUNCTIONS[kind]
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return None, argument
+    return getattr(module, function_name, None), argument
+
+
+def _purge_counts(result) -> dict:
+    """Normalise a purge function's result (a count or a dict of counts)."""
+    if isinstance(result, dict):
+        counts = {f"purged_{key}": value for key, value in result.items()}
+        removed = sum(value for value in result.values() if isinstance(value, int))
+        return {**counts, "removed": removed}
+    return {"removed": int(result or 0)}
