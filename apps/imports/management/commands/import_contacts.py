@@ -1,0 +1,158 @@
+"""Import a vendor's contact file from the command line and print its summary."""
+
+import datetime
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+
+from apps.contacts.models import Audience
+from apps.contacts.models import ConsentClaim
+from apps.contacts.models import ContactList
+from apps.imports.selectors import job_summary
+from apps.imports.services import ImportInputError
+from apps.imports.services import import_job_cancel
+from apps.imports.services import import_job_check
+from apps.imports.services import import_job_create
+from apps.imports.services import import_job_map
+from apps.imports.services import import_job_run
+from apps.imports.services import import_job_start
+from apps.register.models import ProcessingActivity
+
+CONSENT_CLAIMS = {"opt-in": ConsentClaim.OPT_IN, "opt-out": ConsentClaim.OPT_OUT}
+
+
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as error:
+        raise CommandError(
+            f"Invalid date {value!r}: write it as YYYY-MM-DD (2025-01-31)."
+        ) from error
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a CSV, XLSX or ODS contact file into a vendor's list and print "
+        "the job's JSON summary. The import runs in this process, not in Celery."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="Path of the CSV, XLSX or ODS file.")
+        parser.add_argument("--vendor", required=True, help="Vendor name.")
+        parser.add_argument(
+            "--list", required=True, dest="list_name", help="List name."
+        )
+        parser.add_argument(
+            "--acquired-on",
+            required=True,
+            help="Date the list was received (YYYY-MM-DD).",
+        )
+        parser.add_argument(
+            "--licence-until",
+            help="Last day the list may be used (YYYY-MM-DD); makes it a rental.",
+        )
+        parser.add_argument(
+            "--collection-method", default="", help="How the vendor collected the data."
+        )
+        parser.add_argument(
+            "--consent-claim",
+            choices=sorted(CONSENT_CLAIMS),
+            help="What the vendor states about consent (default: not stated).",
+        )
+        parser.add_argument(
+            "--audience", choices=[value for value in Audience.values], default="b2b"
+        )
+        parser.add_argument(
+            "--activity", help="Reference of the processing activity (register)."
+        )
+        parser.add_argument(
+            "--mapping",
+            help="JSON object from header text or column number (0-based) to field, "
+            'e.g. {"Courriel": "email", "3": "phone"}.',
+        )
+        parser.add_argument(
+            "--sheet", default="", help="Sheet to read in an XLSX or ODS workbook."
+        )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Apply every rule and print the counts without writing contacts.",
+        )
+
+    def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"File not found: {path}.")
+        activity = None
+        if options["activity"]:
+            activity = ProcessingActivity.objects.filter(
+                reference=options["activity"]
+            ).first()
+            if activity is None:
+                raise CommandError(
+                    "No processing activity has the reference "
+                    f"{options['activity']!r}; "
+                    "check the register."
+                )
+        licence = _date(options["licence_until"]) if options["licence_until"] else None
+        job = None
+        try:
+            with path.open("rb") as upload:
+                job = import_job_create(
+                    upload=upload,
+                    file_name=path.name,
+                    vendor_name=options["vendor"],
+                    list_name=options["list_name"],
+                    acquired_on=_date(options["acquired_on"]),
+                    acquisition=ContactList.Acquisition.RENTAL
+                    if licence
+                    else ContactList.Acquisition.PURCHASE,
+                    licence_ends_on=licence,
+                    collection_method=options["collection_method"],
+                    consent_claim=CONSENT_CLAIMS.get(
+                        options["consent_claim"], ConsentClaim.UNKNOWN
+                    ),
+                    audience=options["audience"],
+                    processing_activity=activity,
+                    sheet_name=options["sheet"],
+                )
+            if options["mapping"]:
+                import_job_map(job=job, mapping=self._mapping(job, options["mapping"]))
+            if options["dry_run"]:
+                import_job_check(job=job, enqueue=False)
+            else:
+                import_job_start(job=job, enqueue=False)
+        except ImportInputError as error:
+            if job is not None:
+                import_job_cancel(job=job)
+            raise CommandError(str(error)) from error
+        job = import_job_run(job_id=job.pk, dry_run=options["dry_run"])
+        summary = job_summary(job)
+        self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
+        if summary["status"] == "failed" or summary.get("dry_run", {}).get("error"):
+            raise CommandError(summary["error"] or summary["dry_run"]["error"])
+
+    def _mapping(self, job, text: str) -> dict[str, str]:
+        from apps.imports.services import job_headers
+
+        try:
+            given = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise CommandError(f"--mapping is not valid JSON: {error}.") from error
+        if not isinstance(given, dict):
+            raise CommandError('--mapping must be a JSON object: {"header": "field"}.')
+        headers = job_headers(job)
+        mapping = {}
+        for key, field in given.items():
+            if str(key).isdigit():
+                mapping[str(key)] = field
+            elif key in headers:
+                mapping[str(headers.index(key))] = field
+            else:
+                raise CommandError(
+                    f"--mapping names the column {key!r}, which the file does not "
+                    f"have; its headers are: {', '.join(headers)}."
+                )
+        return mapping

@@ -1,0 +1,299 @@
+"""Column mapping: which column of a vendor file feeds which contact field.
+
+Header text is compared after removing accents, case, punctuation, required
+markers (``*``) and parenthesised notes, so ``"Adresse e-mail*"``,
+``"ADRESSE MAIL"`` and ``"Zip (s.cp)"`` are all recognised.
+"""
+
+import re
+import unicodedata
+
+from django.utils.translation import gettext_lazy as _
+
+IGNORE = ""
+
+# Registre fields that a column can feed, in the order the mapping form shows.
+FIELD_CHOICES = [
+    (IGNORE, _("(ignore this column)")),
+    ("email", _("E-mail")),
+    ("phone", _("Phone")),
+    ("mobile", _("Mobile phone")),
+    ("first_name", _("First name")),
+    ("last_name", _("Last name")),
+    ("full_name", _("Full name (first and last)")),
+    ("job_title", _("Job title")),
+    ("job_function", _("Job function")),
+    ("company", _("Company")),
+    ("company_registration", _("SIRET or SIREN")),
+    ("postcode", _("Postcode")),
+    ("city", _("City")),
+    ("postcode_city", _("Postcode and city in one column")),
+    ("country", _("Country")),
+    ("collected_on", _("Collection date")),
+]
+FIELDS = {value for value, _label in FIELD_CHOICES if value}
+IDENTIFIER_FIELDS = {"email", "phone", "mobile"}
+
+# Normalised header text to field. Keys are the output of ``normalize_header``.
+HEADER_SYNONYMS = {
+    "email": [
+        "email",
+        "e mail",
+        "mail",
+        "courriel",
+        "adresse mail",
+        "adresse email",
+        "adresse e mail",
+        "adresse courriel",
+        "adresses mails",
+        "adresse electronique",
+        "emailid",
+        "email address",
+        "e mail address",
+        "mail address",
+        "author email",
+        "adresse electronique dossier",
+        "contact email",
+        "email contact",
+    ],
+    "phone": [
+        "phone",
+        "telephone",
+        "tel",
+        "tel fixe",
+        "telephone fixe",
+        "phone number",
+        "numero de telephone",
+        "n telephones",
+        "n telephone",
+        "no telephone",
+        "numero telephone",
+        "telephone professionnel",
+        "tel pro",
+        "business phone",
+        "work phone",
+        "numero telephone dossier",
+        "ligne directe",
+        "standard",
+    ],
+    "mobile": [
+        "mobile",
+        "portable",
+        "tel portable",
+        "telephone portable",
+        "mobile phone",
+        "cell",
+        "cell phone",
+        "gsm",
+        "mobilephone",
+        "tel mobile",
+        "telephone mobile",
+        "numero telephone 2 dossier",
+    ],
+    "first_name": [
+        "prenom",
+        "first name",
+        "firstname",
+        "given name",
+        "prenom beneficiaire",
+        "prenom responsable dossier",
+        "prenom contact",
+        "contact first name",
+    ],
+    "last_name": [
+        "nom",
+        "last name",
+        "lastname",
+        "surname",
+        "family name",
+        "nom de famille",
+        "nom beneficiaire",
+        "nom responsable dossier",
+        "nom contact",
+        "contact last name",
+        "nom d usage",
+    ],
+    "full_name": [
+        "nom complet",
+        "full name",
+        "contact name",
+        "contact",
+        "nom et prenom",
+        "prenom et nom",
+        "interlocuteur",
+    ],
+    "job_title": [
+        "fonction",
+        "poste",
+        "titre",
+        "job title",
+        "title",
+        "intitule de poste",
+        "position",
+        "role contact",
+    ],
+    "job_function": [
+        "service",
+        "departement",
+        "department",
+        "job function",
+        "metier",
+    ],
+    "company": [
+        "societe",
+        "raison sociale",
+        "entreprise",
+        "company",
+        "company name",
+        "organisation",
+        "organization",
+        "employeur",
+        "etablissement",
+        "denomination",
+        "nom de l entreprise",
+        "nom societe",
+    ],
+    "company_registration": [
+        "siret",
+        "siren",
+        "numero siret",
+        "n siret",
+        "idprof1",
+        "company number",
+    ],
+    "postcode": [
+        "code postal",
+        "cp",
+        "postcode",
+        "postal code",
+        "zip",
+        "zip code",
+        "billing code",
+        "billing postal code",
+        "code postal ville",
+    ],
+    "city": ["ville", "city", "commune", "localite", "town", "billing city"],
+    "postcode_city": ["cp ville", "code postal et ville"],
+    "country": ["pays", "country", "billing country", "code pays", "country code"],
+    "collected_on": [
+        "date de collecte",
+        "collecte le",
+        "date collecte",
+        "collected on",
+        "collection date",
+        "date optin",
+        "date opt in",
+        "date d inscription",
+    ],
+}
+SYNONYM_TO_FIELD = {
+    synonym: field
+    for field, synonyms in HEADER_SYNONYMS.items()
+    for synonym in synonyms
+}
+
+# Columns that must never be imported: special categories or national
+# identifiers have no place in a prospect database (GDPR Art. 9 and 87).
+FORBIDDEN_HEADERS = {
+    "nir",
+    "numero de securite sociale",
+    "securite sociale",
+    "n securite sociale",
+    "social security number",
+    "ssn",
+    "numero insee",
+}
+
+
+def normalize_header(text) -> str:
+    """Return the comparison form of a header cell (see the module docstring)."""
+    value = unicodedata.normalize("NFKD", str(text or ""))
+    value = "".join(char for char in value if not unicodedata.combining(char))
+    value = re.sub(r"\(.*?\)|\[.*?\]", " ", value.lower())
+    value = value.replace("°", " ")
+    value = re.sub(r"[^a-z0-9]+", " ", value)
+    return " ".join(value.split())
+
+
+def field_for_header(text) -> str:
+    """Return the field that a header names, or ``IGNORE`` when none fits."""
+    key = normalize_header(text)
+    if not key or key in FORBIDDEN_HEADERS:
+        return IGNORE
+    if key in SYNONYM_TO_FIELD:
+        return SYNONYM_TO_FIELD[key]
+    words = set(key.split())
+    # Long cells are titles or instructions, and billing, shipping or fax
+    # columns describe the company, not the person.
+    if len(words) > 5 or words & {"billing", "shipping", "fax", "livraison"}:
+        return IGNORE
+    if words & {"portable", "mobile", "gsm"}:
+        return "mobile"
+    if words & {"email", "courriel", "mail", "mails", "emails"}:
+        return "email"
+    if words & {"telephone", "telephones", "tel", "phone"}:
+        return "phone"
+    return IGNORE
+
+
+def is_forbidden_header(text) -> bool:
+    return normalize_header(text) in FORBIDDEN_HEADERS
+
+
+def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
+    """Return ``{column index as text: field}`` for the recognised columns.
+
+    A header found in ``saved`` (a vendor's saved mapping, keyed by header
+    text) wins over the synonyms. Each field feeds from one column only: when
+    two columns name the same field, the last one is kept, because exports
+    such as Invoice Ninja's list the company's columns before the contact's
+    under the same header.
+    """
+    saved = saved or {}
+    by_field: dict[str, str] = {}
+    for index, header in enumerate(headers):
+        if is_forbidden_header(header):
+            continue
+        field = saved.get(str(header).strip(), None)
+        if field is None:
+            field = field_for_header(header)
+        if field and field in FIELDS:
+            by_field[field] = str(index)
+    return {
+        index: field
+        for field, index in sorted(by_field.items(), key=lambda item: int(item[1]))
+    }
+
+
+def mapping_problems(mapping: dict[str, str], column_count: int) -> list[str]:
+    """Return what makes ``mapping`` unusable, as messages for the user."""
+    problems = []
+    fields = [field for field in mapping.values() if field]
+    for field in sorted(set(fields)):
+        if fields.count(field) > 1:
+            problems.append(
+                str(_("Several columns are mapped to %(field)s; keep one."))
+                % {"field": field}
+            )
+    for index, field in mapping.items():
+        if field and field not in FIELDS:
+            problems.append(
+                str(_("Unknown field %(field)s for column %(column)s."))
+                % {"field": field, "column": index}
+            )
+        if not index.isdigit() or int(index) >= column_count:
+            problems.append(
+                str(_("Column %(column)s does not exist in the file."))
+                % {"column": index}
+            )
+    if not IDENTIFIER_FIELDS & set(fields):
+        problems.append(
+            str(
+                _(
+                    "No column is mapped to an e-mail address or a phone number, "
+                    "so no row could be matched or checked against the "
+                    "suppression list. Map at least one of them."
+                )
+            )
+        )
+    return problems

@@ -1,0 +1,379 @@
+"""Normalising and validating the values of one row.
+
+E-mail addresses and phone numbers have a fast path for their common forms
+and fall back to ``apps.core.identifiers`` (email-validator, phonenumbers) for
+everything else. The fast path accepts only values that the libraries accept
+too, and returns the same normalised form; ``tests/imports/test_normalizers.py``
+compares both on generated values. Every ``*_error`` message names the problem
+but never repeats the value, because row reasons must not hold personal data.
+"""
+
+import datetime
+import re
+import unicodedata
+from functools import lru_cache
+
+import phonenumbers
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from email_validator import EmailNotValidError
+from email_validator import validate_email
+
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_phone
+
+
+class InvalidValue(ValueError):
+    """A cell value that cannot be used; the message names the problem only."""
+
+
+_EMAIL_FAST = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}))"
+)
+_SPECIAL_USE_TLDS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+# Local parts that name a role or a company mailbox, not a person. Several
+# people may share one, so such addresses never merge contacts on their own.
+GENERIC_LOCAL_PARTS = frozenset(
+    [
+        "accueil",
+        "admin",
+        "administration",
+        "bonjour",
+        "billing",
+        "commercial",
+        "commande",
+        "communication",
+        "compta",
+        "comptabilite",
+        "contact",
+        "contacts",
+        "direction",
+        "facturation",
+        "hello",
+        "hr",
+        "info",
+        "infos",
+        "information",
+        "informations",
+        "jobs",
+        "mail",
+        "marketing",
+        "newsletter",
+        "no-reply",
+        "noreply",
+        "office",
+        "postmaster",
+        "reception",
+        "recrutement",
+        "rh",
+        "sales",
+        "secretariat",
+        "service",
+        "serviceclient",
+        "support",
+        "team",
+        "vente",
+        "ventes",
+        "webmaster",
+    ]
+)
+
+
+def email_normalize(value: str) -> str:
+    """Return the matching form of an e-mail address, or raise ``InvalidValue``.
+
+    The result equals ``apps.core.identifiers.normalize_email`` for every
+    input. Plain ASCII addresses skip email-validator: they only need the
+    lower-casing that normalize_email applies after validation.
+    """
+    text = value.strip()
+    if text.isascii():
+        lowered = text.lower()
+        match = _EMAIL_FAST.fullmatch(lowered)
+        if (
+            match
+            and len(lowered) <= 254
+            and lowered.index("@") <= 64
+            and "--" not in match.group(1)
+            and match.group(2) not in _SPECIAL_USE_TLDS
+        ):
+            return lowered
+    return _email_normalize_slow(text)
+
+
+def _email_normalize_slow(text: str) -> str:
+    normalized = unicodedata.normalize("NFC", text).lower()
+    if not normalized:
+        raise InvalidValue(_("empty e-mail address"))
+    try:
+        result = validate_email(
+            normalized, check_deliverability=False, allow_smtputf8=True
+        )
+    except EmailNotValidError as error:
+        raise InvalidValue(
+            _("not a valid e-mail address (%(problem)s)") % {"problem": error}
+        ) from error
+    return result.normalized.lower()
+
+
+def email_is_generic(email: str) -> bool:
+    return email.split("@", 1)[0] in GENERIC_LOCAL_PARTS
+
+
+@lru_cache(maxsize=64)
+def _phone_fast_rule(region: str):
+    """Return (country code, national length, compiled pattern) or None.
+
+    Only regions whose country code belongs to them alone and whose national
+    prefix is a plain ``0`` get a fast path (France, Belgium, Switzerland...).
+    The pattern is the union of the metadata's number types, anchored by the
+    general pattern, which is how phonenumbers decides validity.
+    """
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if metadata is None or metadata.national_prefix_for_parsing not in ("0", None):
+        return None
+    if metadata.national_prefix != "0":
+        return None
+    code = metadata.country_code
+    if len(phonenumbers.COUNTRY_CODE_TO_REGION_CODE.get(code, ())) != 1:
+        return None
+    lengths = metadata.general_desc.possible_length
+    if len(lengths) != 1:
+        return None
+    types = [
+        getattr(metadata, name)
+        for name in (
+            "premium_rate",
+            "toll_free",
+            "shared_cost",
+            "voip",
+            "personal_number",
+            "pager",
+            "uan",
+            "voicemail",
+            "fixed_line",
+            "mobile",
+        )
+    ]
+    patterns = [
+        desc.national_number_pattern
+        for desc in types
+        if desc is not None and desc.national_number_pattern
+    ]
+    for desc in types:
+        if desc is not None and desc.possible_length not in ((), lengths):
+            return None
+    general = metadata.general_desc.national_number_pattern
+    combined = re.compile(f"(?=(?:{general})$)(?:{'|'.join(patterns)})$")
+    return str(code), lengths[0], combined
+
+
+_PHONE_SEPARATORS = str.maketrans("", "", " .-\u00a0\u202f")
+
+
+def phone_normalize(value: str, region: str = "") -> str:
+    """Return a phone number in E.164 form, or raise ``InvalidValue``.
+
+    The result equals ``apps.core.identifiers.normalize_phone``: national
+    ``0``-prefixed and ``+CC``/``00CC`` numbers of a fast-path region are
+    checked against the phonenumbers metadata directly, the rest go through
+    the library.
+    """
+    region = region or settings.PHONE_DEFAULT_REGION
+    text = value.strip()
+    rule = _phone_fast_rule(region)
+    if rule is not None:
+        code, length, pattern = rule
+        digits = text.translate(_PHONE_SEPARATORS)
+        national = None
+        if digits.startswith("+" + code):
+            national = digits[len(code) + 1 :]
+        elif digits.startswith("00" + code):
+            national = digits[len(code) + 2 :]
+        elif digits.startswith("0") and not digits.startswith("00"):
+            national = digits[1:]
+        if (
+            national is not None
+            and len(national) == length
+            and national.isdigit()
+            and national.isascii()
+            and pattern.match(national)
+        ):
+            return f"+{code}{national}"
+    try:
+        return normalize_phone(text, region)
+    except InvalidIdentifier as error:
+        raise InvalidValue(
+            _("not a valid phone number for region %(region)s") % {"region": region}
+        ) from error
+
+
+def text_clean(value, max_length: int) -> str:
+    """Return ``value`` trimmed, NFC-normalised, with inner spaces collapsed."""
+    text = value if isinstance(value, str) else cell_text(value)
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    if len(text) > max_length:
+        raise InvalidValue(_("longer than %(max)d characters") % {"max": max_length})
+    if text.startswith(("=", "@")) or (
+        text.startswith(("+", "-")) and not text[1:2].isdigit()
+    ):
+        raise InvalidValue(_("looks like a spreadsheet formula"))
+    return text
+
+
+def cell_text(value) -> str:
+    """Return the text of a spreadsheet cell, keeping integers without ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if not value.time() else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+COUNTRY_NAMES = {
+    "france": "FR",
+    "belgique": "BE",
+    "belgium": "BE",
+    "suisse": "CH",
+    "switzerland": "CH",
+    "luxembourg": "LU",
+    "allemagne": "DE",
+    "germany": "DE",
+    "espagne": "ES",
+    "spain": "ES",
+    "italie": "IT",
+    "italy": "IT",
+    "royaume uni": "GB",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "angleterre": "GB",
+    "pays bas": "NL",
+    "netherlands": "NL",
+    "portugal": "PT",
+    "autriche": "AT",
+    "austria": "AT",
+    "irlande": "IE",
+    "ireland": "IE",
+    "monaco": "MC",
+    "canada": "CA",
+    "etats unis": "US",
+    "united states": "US",
+    "usa": "US",
+    "maroc": "MA",
+    "morocco": "MA",
+    "tunisie": "TN",
+    "tunisia": "TN",
+    "algerie": "DZ",
+    "algeria": "DZ",
+    "pologne": "PL",
+    "poland": "PL",
+    "suede": "SE",
+    "sweden": "SE",
+    "danemark": "DK",
+    "denmark": "DK",
+    "norvege": "NO",
+    "norway": "NO",
+    "finlande": "FI",
+    "finland": "FI",
+    "grece": "GR",
+    "greece": "GR",
+    "roumanie": "RO",
+    "romania": "RO",
+    "republique tcheque": "CZ",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "fra": "FR",
+    "bel": "BE",
+    "che": "CH",
+    "lux": "LU",
+    "deu": "DE",
+    "esp": "ES",
+    "ita": "IT",
+    "gbr": "GB",
+    "nld": "NL",
+    "prt": "PT",
+    "can": "CA",
+}
+_REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "HM", "TF", "UM"}
+
+
+def country_normalize(value: str) -> str:
+    """Return the ISO 3166-1 alpha-2 code of a country code or common name."""
+    text = unicodedata.normalize("NFKD", value.strip())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    key = " ".join(re.sub(r"[^a-z]+", " ", text.lower()).split())
+    if len(key) == 2 and key.upper() in _REGIONS:
+        return key.upper()
+    if key in COUNTRY_NAMES:
+        return COUNTRY_NAMES[key]
+    raise InvalidValue(
+        _("unknown country: use an ISO code such as FR or a common name")
+    )
+
+
+_DATE_FR = re.compile(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})")
+_DATE_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?")
+_EXCEL_EPOCH_1900 = datetime.date(1899, 12, 30)
+_EXCEL_EPOCH_1904 = datetime.date(1904, 1, 1)
+
+
+def date_parse(value, *, date1904: bool = False) -> datetime.date:
+    """Return the date of a cell: ISO, French ``jj/mm/aaaa`` or an Excel serial.
+
+    Slashed dates are always read day first, as French files write them; a
+    two-digit year means 19xx above the current two-digit year, else 20xx.
+    """
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        epoch = _EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH_1900
+        if not 1 <= value < 2958466:
+            raise InvalidValue(_("not a date"))
+        return epoch + datetime.timedelta(days=int(value))
+    text = str(value).strip()
+    try:
+        if match := _DATE_ISO.fullmatch(text):
+            year, month, day = (int(part) for part in match.groups())
+            return datetime.date(year, month, day)
+        if match := _DATE_FR.fullmatch(text):
+            day, month, year = (int(part) for part in match.groups())
+            if year < 100:
+                pivot = timezone.localdate().year % 100
+                year += 1900 if year > pivot else 2000
+            return datetime.date(year, month, day)
+    except ValueError as error:
+        raise InvalidValue(_("not a valid calendar date")) from error
+    if re.fullmatch(r"\d{4,5}(\.0+)?", text):
+        return date_parse(float(text), date1904=date1904)
+    raise InvalidValue(_("not a date: write it as 31/12/2024 or 2024-12-31"))
+
+
+def registration_normalize(value: str) -> str:
+    """Return a SIRET (14 digits) or SIREN (9 digits) without spaces."""
+    digits = re.sub(r"[\s.]", "", value)
+    if not digits.isdigit() or len(digits) not in (9, 14):
+        raise InvalidValue(_("not a SIRET (14 digits) or SIREN (9 digits)"))
+    return digits
+
+
+_POSTCODE_CITY = re.compile(r"\s*([0-9][0-9A-Za-z]{1,4}(?:[ -]?[0-9]{3})?)\s+(.+)")
+
+
+def postcode_city_split(value: str) -> tuple[str, str]:
+    """Split ``"75007 PARIS"`` into postcode and city; no digits gives a city."""
+    match = _POSTCODE_CITY.fullmatch(value)
+    if match:
+        return match.group(1), match.group(2).strip()
+    return "", value.strip()

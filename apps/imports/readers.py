@@ -1,0 +1,422 @@
+"""Reading vendor files: CSV, XLSX and ODS, streamed row by row.
+
+``layout_detect`` looks at the start of a file and returns its ``FileLayout``
+(format, encoding, delimiter, sheet, header row); ``FileReader`` then yields
+every row after the header without loading the file into memory.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+from xml.etree import ElementTree
+
+import charset_normalizer
+import openpyxl
+from django.utils.translation import gettext as _
+from openpyxl.utils.datetime import CALENDAR_MAC_1904
+
+from apps.imports.mapping import field_for_header
+
+SAMPLE_BYTES = 1024 * 1024
+HEADER_SEARCH_ROWS = 20
+DELIMITERS = (";", ",", "\t", "|")
+# Single-byte encodings that charset-normalizer may name for a Western
+# European file; they are read as Windows-1252, the superset that French
+# spreadsheet software writes, unless a byte is undefined there.
+WESTERN_ENCODINGS = {
+    "cp1252",
+    "latin_1",
+    "iso8859_15",
+    "cp1250",
+    "iso8859_2",
+    "mac_roman",
+    "iso8859_9",
+    "cp1254",
+    "cp850",
+    "cp437",
+    "ascii",
+}
+# Field size limit for one CSV cell; vendor files quote long notes.
+csv.field_size_limit(10 * 1024 * 1024)
+
+
+class UnreadableFile(ValueError):
+    """A file that cannot be read as a table; the message says why and what to do."""
+
+
+@dataclass
+class FileLayout:
+    file_format: str
+    encoding: str = ""
+    delimiter: str = ""
+    sheet_name: str = ""
+    sheet_names: list[str] = field(default_factory=list)
+    header_row: int = 1
+    headers: list[str] = field(default_factory=list)
+    date1904: bool = False
+
+
+def _zip_kind(path) -> str:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype").decode("ascii", "replace")
+                if mimetype.strip() == "application/vnd.oasis.opendocument.spreadsheet":
+                    return "ods"
+            if "xl/workbook.xml" in names:
+                return "xlsx"
+    except zipfile.BadZipFile as error:
+        raise UnreadableFile(
+            _("The file looks like a ZIP archive but is damaged: %(error)s")
+            % {"error": error}
+        ) from error
+    raise UnreadableFile(
+        _(
+            "The file is a ZIP archive but neither an XLSX nor an ODS spreadsheet; "
+            "export the list as CSV, XLSX or ODS."
+        )
+    )
+
+
+def _detect_encoding(sample: bytes) -> str:
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in sample:
+        raise UnreadableFile(
+            _(
+                "The file is not a text file (it contains NUL bytes). Upload a CSV, "
+                "XLSX or ODS file; a renamed binary file cannot be imported."
+            )
+        )
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = charset_normalizer.from_bytes(sample).best()
+    if best is None:
+        raise UnreadableFile(
+            _(
+                "The file's text encoding could not be detected, so it is probably "
+                "not a text file. Save it as CSV in UTF-8 and upload it again."
+            )
+        )
+    encoding = best.encoding
+    if encoding in WESTERN_ENCODINGS:
+        try:
+            sample.decode("cp1252")
+            return "cp1252"
+        except UnicodeDecodeError:
+            return "latin_1"
+    return encoding
+
+
+def _detect_delimiter(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()][:50]
+    best, best_score = ",", (0, 0)
+    for delimiter in DELIMITERS:
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        widths = Counter(len(row) for row in rows if len(row) > 1)
+        if not widths:
+            continue
+        width, frequency = widths.most_common(1)[0]
+        score = (frequency, width)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _header_index(rows: list[list]) -> int:
+    """Return the index of the row that looks most like a header."""
+    best_index, best_score = None, 0
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        fields = {field_for_header(cell) for cell in row if cell not in (None, "")}
+        score = len(fields - {""})
+        if score > best_score:
+            best_index, best_score = index, score
+    if best_index is not None:
+        return best_index
+    for index, row in enumerate(rows):
+        if sum(1 for cell in row if cell not in (None, "")) >= 1:
+            return index
+    return 0
+
+
+def _is_blank(row) -> bool:
+    return all(cell is None or str(cell).strip() == "" for cell in row)
+
+
+def _trim(row: list) -> list:
+    end = len(row)
+    while end and (row[end - 1] is None or row[end - 1] == ""):
+        end -= 1
+    return list(row[:end])
+
+
+def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
+    """Return the layout of the file at ``path``, or raise ``UnreadableFile``."""
+    with open(path, "rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if not sample.strip(b" \t\r\n" + codecs.BOM_UTF8):
+        raise UnreadableFile(_("The file is empty."))
+    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise UnreadableFile(
+            _(
+                "Old Excel files (.xls) are not supported; save the sheet as .xlsx "
+                "or CSV and upload it again."
+            )
+        )
+    if sample.startswith(b"PK\x03\x04"):
+        layout = FileLayout(file_format=_zip_kind(path))
+    else:
+        layout = FileLayout(file_format="csv", encoding=_detect_encoding(sample))
+        text = sample.decode(layout.encoding, errors="ignore")
+        if len(sample) == SAMPLE_BYTES:
+            text = text[: text.rfind("\n") + 1] or text
+        layout.delimiter = _detect_delimiter(text)
+
+    reader = FileReader(path, layout)
+    if layout.file_format != "csv":
+        layout.sheet_names = reader.sheet_names()
+        layout.sheet_name = reader.choose_sheet(sheet_name)
+    head = []
+    for _number, row in reader.raw_rows():
+        head.append(row)
+        if len(head) >= HEADER_SEARCH_ROWS * 3:
+            break
+    non_blank = [(index, row) for index, row in enumerate(head) if not _is_blank(row)]
+    if not non_blank:
+        raise UnreadableFile(_("The file is empty."))
+    header_at = _header_index([row for _index, row in non_blank])
+    raw_index, header = non_blank[header_at]
+    layout.header_row = raw_index + 1
+    layout.headers = [
+        " ".join(str(cell).split()) if cell is not None else "" for cell in header
+    ]
+    layout.date1904 = reader.date1904
+    return layout
+
+
+class FileReader:
+    """Streams the rows of one file; ``fraction_read`` reports progress (0 to 1)."""
+
+    def __init__(self, path, layout: FileLayout):
+        self.path = path
+        self.layout = layout
+        self.date1904 = False
+        self._size = max(1, _file_size(path))
+        self._position = 0
+        self._workbook = None
+
+    def fraction_read(self) -> float | None:
+        """Return the share of a CSV file read so far; None for spreadsheets."""
+        if self.layout.file_format != "csv":
+            return None
+        return min(1.0, self._position / self._size)
+
+    def sheet_names(self) -> list[str]:
+        if self.layout.file_format == "xlsx":
+            return list(self._open_xlsx().sheetnames)
+        return [name for name, _rows in _ods_sheets(self.path, names_only=True)]
+
+    def choose_sheet(self, requested: str) -> str:
+        names = self.sheet_names()
+        if requested:
+            if requested not in names:
+                raise UnreadableFile(
+                    _(
+                        "The workbook has no sheet named %(sheet)s; its sheets are: "
+                        "%(sheets)s."
+                    )
+                    % {"sheet": requested, "sheets": ", ".join(names)}
+                )
+            return requested
+        for name in names:
+            for _number, row in self._sheet_rows(name):
+                if not _is_blank(row):
+                    return name
+        return names[0] if names else ""
+
+    def raw_rows(self) -> Iterator[tuple[int, list]]:
+        """Yield ``(row number, cells)`` for every row, blank ones included."""
+        if self.layout.file_format == "csv":
+            yield from self._csv_rows()
+        else:
+            yield from self._sheet_rows(self.layout.sheet_name)
+
+    def data_rows(self) -> Iterator[tuple[int, list]]:
+        """Yield ``(row number, cells)`` after the header, skipping blank rows."""
+        for number, row in self.raw_rows():
+            if number <= self.layout.header_row or _is_blank(row):
+                continue
+            yield number, row
+
+    def _csv_rows(self):
+        with open(self.path, "rb") as binary:
+            text = io.TextIOWrapper(binary, encoding=self.layout.encoding, newline="")
+            reader = csv.reader(text, delimiter=self.layout.delimiter or ",")
+            number = 0
+            try:
+                for row in reader:
+                    number += 1
+                    if number % 1024 == 0:
+                        self._position = binary.tell()
+                    yield number, row
+            except UnicodeDecodeError as error:
+                raise UnreadableFile(
+                    _(
+                        "Row %(row)d is not valid %(encoding)s text although the "
+                        "start of the file is; save the file again in UTF-8."
+                    )
+                    % {"row": number + 1, "encoding": self.layout.encoding}
+                ) from error
+            except csv.Error as error:
+                raise UnreadableFile(
+                    _("Row %(row)d cannot be read as CSV: %(error)s")
+                    % {"row": number + 1, "error": error}
+                ) from error
+        self._position = self._size
+
+    def _open_xlsx(self):
+        if self._workbook is None:
+            # A file object, because openpyxl rejects a path whose extension
+            # is not .xlsx, and stored uploads keep no extension.
+            self._handle = open(self.path, "rb")  # noqa: SIM115
+            try:
+                self._workbook = openpyxl.load_workbook(
+                    self._handle, read_only=True, data_only=True
+                )
+            except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+                self._handle.close()
+                raise UnreadableFile(
+                    _("The XLSX file cannot be opened: %(error)s") % {"error": error}
+                ) from error
+            self.date1904 = self._workbook.epoch == CALENDAR_MAC_1904
+        return self._workbook
+
+    def _sheet_rows(self, name: str):
+        if self.layout.file_format == "xlsx":
+            sheet = self._open_xlsx()[name]
+            # Declared dimensions can be wrong (a million empty rows, or none
+            # at all), so iterate over the rows the sheet really stores.
+            sheet.reset_dimensions()
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+                yield number, _trim(row)
+        else:
+            for sheet_name, rows in _ods_sheets(self.path):
+                if sheet_name == name:
+                    yield from rows
+                    return
+
+    def close(self):
+        if self._workbook is not None:
+            self._workbook.close()
+            self._workbook = None
+            self._handle.close()
+
+
+def _file_size(path) -> int:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, io.SEEK_END)
+            return handle.tell()
+    except OSError:
+        return 0
+
+
+_TABLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_OFFICE_NS = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+_TEXT_NS = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
+_TABLE = f"{_TABLE_NS}table"
+_ROW = f"{_TABLE_NS}table-row"
+_CELLS = {f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell"}
+_NAME = f"{_TABLE_NS}name"
+_ROWS_REPEATED = f"{_TABLE_NS}number-rows-repeated"
+_COLUMNS_REPEATED = f"{_TABLE_NS}number-columns-repeated"
+_VALUE_TYPE = f"{_OFFICE_NS}value-type"
+_PARAGRAPH = f"{_TEXT_NS}p"
+# Repeated empty rows or columns pad ODS sheets to the sheet's full size.
+_MAX_REPEAT = 1000
+
+
+def _ods_cell(cell):
+    kind = cell.get(_VALUE_TYPE)
+    if kind in ("float", "percentage", "currency"):
+        value = float(cell.get(f"{_OFFICE_NS}value"))
+        return int(value) if value.is_integer() else value
+    if kind == "date":
+        text = cell.get(f"{_OFFICE_NS}date-value")
+        if "T" in text:
+            return datetime.datetime.fromisoformat(text)
+        return datetime.date.fromisoformat(text)
+    if kind == "boolean":
+        return cell.get(f"{_OFFICE_NS}boolean-value") == "true"
+    paragraphs = ["".join(p.itertext()) for p in cell.iter(_PARAGRAPH)]
+    return "\n".join(paragraphs) if paragraphs else None
+
+
+def _ods_sheets(path, names_only=False):
+    """Yield ``(sheet name, row iterator)`` from an ODS file's content.xml.
+
+    The XML is parsed incrementally and each row element is cleared once
+    read, so memory stays flat whatever the sheet's length.
+    """
+    try:
+        archive = zipfile.ZipFile(path)
+        content = archive.open("content.xml")
+    except (KeyError, zipfile.BadZipFile) as error:
+        raise UnreadableFile(
+            _("The ODS file cannot be opened: %(error)s") % {"error": error}
+        ) from error
+    with archive, content:
+        events = ElementTree.iterparse(content, events=("start", "end"))
+        for event, element in events:
+            if event == "start" and element.tag == _TABLE:
+                name = element.get(_NAME, "")
+                if names_only:
+                    yield name, iter(())
+                    _skip_table(events)
+                else:
+                    yield name, _ods_rows(events)
+    return
+
+
+def _skip_table(events):
+    for event, element in events:
+        if event == "end" and element.tag == _TABLE:
+            element.clear()
+            return
+
+
+def _ods_rows(events):
+    number = 0
+    for event, element in events:
+        if event == "end" and element.tag == _TABLE:
+            return
+        if event != "end" or element.tag != _ROW:
+            continue
+        cells = []
+        for cell in element:
+            if cell.tag not in _CELLS:
+                continue
+            repeat = min(int(cell.get(_COLUMNS_REPEATED, "1")), _MAX_REPEAT)
+            cells.extend([_ods_cell(cell)] * repeat)
+        row = _trim(cells)
+        repeat = int(element.get(_ROWS_REPEATED, "1"))
+        element.clear()
+        if not row:
+            number += repeat
+            continue
+        for _index in range(min(repeat, _MAX_REPEAT)):
+            number += 1
+            yield number, row

@@ -1,0 +1,220 @@
+"""Turning the cells of one file row into a normalised staging row."""
+
+import datetime
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import cell_text
+from apps.imports.normalizers import country_normalize
+from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_is_generic
+from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import phone_normalize
+from apps.imports.normalizers import postcode_city_split
+from apps.imports.normalizers import registration_normalize
+from apps.imports.normalizers import text_clean
+
+# Staging columns in the order ``RowNormalizer.normalize`` returns them.
+STAGING_COLUMNS = (
+    "row_number",
+    "outcome",
+    "reason",
+    "match_key",
+    "email",
+    "phone",
+    "email_hash",
+    "phone_hash",
+    "first_name",
+    "last_name",
+    "job_title",
+    "job_function",
+    "company",
+    "company_registration",
+    "postcode",
+    "city",
+    "country",
+    "collected_at",
+)
+TEXT_LIMITS = {
+    "first_name": 150,
+    "last_name": 150,
+    "job_title": 200,
+    "job_function": 100,
+    "company": 200,
+    "postcode": 20,
+    "city": 100,
+}
+REJECTED = "rejected"
+
+
+class RowNormalizer:
+    """Normalises rows with one mapping; ``normalize`` returns a staging tuple.
+
+    A row without a usable identifier, or with an invalid e-mail address, is
+    rejected with a reason that names the column. An invalid optional value
+    (a phone beside a valid e-mail, a country, a date) is dropped and noted
+    in the reason while the row goes on.
+    """
+
+    def __init__(self, *, mapping: dict[str, str], headers: list[str], date1904=False):
+        self.columns = {field: int(index) for index, field in mapping.items() if field}
+        self.headers = headers
+        self.date1904 = date1904
+        self.region = settings.PHONE_DEFAULT_REGION
+        self._hmac = hmac.new(
+            settings.IDENTIFIER_HASH_KEY.encode(), digestmod=hashlib.sha256
+        )
+
+    def _hash(self, value: str) -> str:
+        digest = self._hmac.copy()
+        digest.update(value.encode())
+        return digest.hexdigest()
+
+    def _label(self, field: str) -> str:
+        index = self.columns[field]
+        header = self.headers[index] if index < len(self.headers) else ""
+        return header or _("column %(number)d") % {"number": index + 1}
+
+    def _problem(self, field: str, error) -> str:
+        return _("%(column)s: %(problem)s") % {
+            "column": self._label(field),
+            "problem": error,
+        }
+
+    def _cell(self, cells: list, field: str):
+        index = self.columns.get(field)
+        if index is None or index >= len(cells):
+            return None
+        value = cells[index]
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return value
+
+    def normalize(self, row_number: int, cells: list) -> tuple:
+        notes: list[str] = []
+        values = dict.fromkeys(STAGING_COLUMNS, "")
+        values["row_number"] = row_number
+        values["collected_at"] = None
+
+        raw_email = self._cell(cells, "email")
+        if raw_email is not None:
+            try:
+                values["email"] = email_normalize(cell_text(raw_email))
+            except InvalidValue as error:
+                return self._rejected(values, self._problem("email", error))
+
+        country = self._cell(cells, "country")
+        if country is not None:
+            try:
+                values["country"] = country_normalize(cell_text(country))
+            except InvalidValue as error:
+                notes.append(self._problem("country", error))
+        region = values["country"] or self.region
+
+        phone_problems = []
+        for field in ("mobile", "phone"):
+            raw_phone = self._cell(cells, field)
+            if raw_phone is None or values["phone"]:
+                continue
+            try:
+                values["phone"] = phone_normalize(cell_text(raw_phone), region)
+            except InvalidValue as error:
+                phone_problems.append(self._problem(field, error))
+        if not values["email"] and not values["phone"]:
+            if phone_problems:
+                return self._rejected(values, "; ".join(phone_problems))
+            return self._rejected(
+                values, _("no e-mail address and no phone number in this row")
+            )
+        notes.extend(phone_problems)
+
+        self._read_texts(cells, values, notes)
+        self._read_others(cells, values, notes)
+
+        if values["email"]:
+            values["email_hash"] = self._hash(values["email"])
+        if values["phone"]:
+            values["phone_hash"] = self._hash(values["phone"])
+        values["match_key"] = self._match_key(values)
+        if notes:
+            values["reason"] = _("kept without %(notes)s") % {"notes": "; ".join(notes)}
+        return tuple(values[column] for column in STAGING_COLUMNS)
+
+    def _read_texts(self, cells, values, notes):
+        full_name = self._cell(cells, "full_name")
+        if full_name is not None and not (
+            self._cell(cells, "first_name") or self._cell(cells, "last_name")
+        ):
+            try:
+                name = text_clean(full_name, 2 * TEXT_LIMITS["first_name"] + 1)
+            except InvalidValue as error:
+                notes.append(self._problem("full_name", error))
+            else:
+                first, _space, last = name.partition(" ")
+                if max(len(first), len(last)) > TEXT_LIMITS["first_name"]:
+                    notes.append(self._problem("full_name", _("name part too long")))
+                else:
+                    values["first_name"], values["last_name"] = first, last
+        for field, limit in TEXT_LIMITS.items():
+            raw = self._cell(cells, field)
+            if raw is None:
+                continue
+            try:
+                values[field] = text_clean(raw, limit)
+            except InvalidValue as error:
+                notes.append(self._problem(field, error))
+
+    def _read_others(self, cells, values, notes):
+        combined = self._cell(cells, "postcode_city")
+        if combined is not None:
+            postcode, city = postcode_city_split(cell_text(combined))
+            values["postcode"] = values["postcode"] or postcode[:20]
+            values["city"] = values["city"] or city[:100]
+        registration = self._cell(cells, "company_registration")
+        if registration is not None:
+            try:
+                values["company_registration"] = registration_normalize(
+                    cell_text(registration)
+                )
+            except InvalidValue as error:
+                notes.append(self._problem("company_registration", error))
+        collected = self._cell(cells, "collected_on")
+        if collected is not None:
+            try:
+                day = date_parse(collected, date1904=self.date1904)
+                values["collected_at"] = timezone.make_aware(
+                    datetime.datetime.combine(day, datetime.time(12))
+                )
+            except InvalidValue as error:
+                notes.append(self._problem("collected_on", error))
+
+    def _match_key(self, values) -> str:
+        """Return the identity of the person for in-file deduplication.
+
+        A personal address identifies the person. A generic address
+        (contact@, info@) or a phone number is shared inside a company, so
+        those keys include the lower-cased name: two people behind one
+        switchboard stay two contacts.
+        """
+        email = values["email"]
+        if email and not email_is_generic(email):
+            return "e:" + email
+        name = f"{values['first_name']}|{values['last_name']}".lower()
+        if values["phone"]:
+            return f"p:{values['phone']}|{name}"
+        return f"g:{email}|{name}"
+
+    def _rejected(self, values, reason: str) -> tuple:
+        values.update(
+            dict.fromkeys(
+                ("email", "phone", "first_name", "last_name", "company", "city"), ""
+            )
+        )
+        values["outcome"] = REJECTED
+        values["reason"] = reason
+        return tuple(values[column] for column in STAGING_COLUMNS)

@@ -1,0 +1,60 @@
+"""Reads of import jobs for pages, the JSON progress view and the command."""
+
+from collections.abc import Iterator
+
+from django.db.models import QuerySet
+
+from apps.imports.models import ImportJob
+from apps.imports.models import Outcome
+from apps.imports.models import RowResult
+
+
+def job_list(*, user=None) -> QuerySet[ImportJob]:
+    return ImportJob.objects.select_related("vendor", "contact_list", "created_by")
+
+
+def job_recent(*, limit: int = 5) -> list[ImportJob]:
+    return list(job_list()[:limit])
+
+
+def job_summary(job: ImportJob) -> dict:
+    """Return the job's state and counts as plain data (no personal data)."""
+    summary = {
+        "id": job.pk,
+        "status": job.status,
+        "progress": job.progress,
+        "rows_read": job.rows_read,
+        "file_name": job.file_name,
+        "file_sha256": job.file_sha256,
+        "file_size": job.file_size,
+        "format": job.file_format,
+        "encoding": job.encoding,
+        "delimiter": job.delimiter,
+        "sheet": job.sheet_name,
+        "header_row": job.header_row,
+        "vendor": job.vendor.name,
+        "list": job.list_name,
+        "list_id": job.contact_list_id,
+        "mapping": job.mapping,
+        "row_count": job.row_count,
+        "counts": {str(key): value for key, value in job.counts.items()},
+        "error": job.error,
+    }
+    if job.dry_run_summary:
+        summary["dry_run"] = job.dry_run_summary
+    return summary
+
+
+def job_problem_rows(job: ImportJob, *, limit: int | None = None) -> QuerySet:
+    rows = RowResult.objects.filter(job=job).exclude(
+        outcome__in=[Outcome.CREATED, Outcome.MERGED]
+    )
+    return rows[:limit] if limit else rows
+
+
+def job_rejected_rows(job: ImportJob) -> Iterator[tuple[int, str, str]]:
+    """Yield ``(row number, outcome, reason)`` of the rows not imported, in order."""
+    rows = job_problem_rows(job).order_by("row_number")
+    yield from rows.values_list("row_number", "outcome", "reason").iterator(
+        chunk_size=5000
+    )

@@ -1,0 +1,615 @@
+"""Business rules of imports: create a job, confirm its mapping, run it.
+
+Views, the ``import_contacts`` command and the Celery tasks call these
+functions and decide nothing themselves.
+"""
+
+import datetime
+import hashlib
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import DatabaseError
+from django.db import InterfaceError
+from django.db import OperationalError
+from django.db import transaction
+from django.db.models import Q
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Audience
+from apps.contacts.models import ConsentClaim
+from apps.contacts.models import ContactList
+from apps.contacts.models import Vendor
+from apps.core.audit import audit_record
+from apps.imports import pipeline
+from apps.imports.mapping import mapping_guess
+from apps.imports.mapping import mapping_problems
+from apps.imports.models import ImportJob
+from apps.imports.models import Outcome
+from apps.imports.models import StagingRow
+from apps.imports.models import VendorMapping
+from apps.imports.readers import FileReader
+from apps.imports.readers import UnreadableFile
+from apps.imports.readers import layout_detect
+from apps.imports.rows import RowNormalizer
+from apps.register.models import LawfulBasis
+
+logger = logging.getLogger(__name__)
+
+Status = ImportJob.Status
+# Share of the progress bar given to reading the file; the merge takes the rest.
+READ_SHARE = 80
+# A running job whose worker has not reported for this long may be resumed.
+STALE_AFTER = datetime.timedelta(minutes=15)
+
+
+class ImportInputError(ValueError):
+    """A request that the import rules reject; the message says what to fix."""
+
+
+def _sha256(handle) -> str:
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+        digest.update(chunk)
+    handle.seek(0)
+    return digest.hexdigest()
+
+
+def _validate_list_terms(
+    *, acquisition, acquired_on, licence_ends_on, consent_claim, audience, lawful_basis
+):
+    if acquired_on > timezone.localdate():
+        raise ImportInputError(
+            _(
+                "The acquisition date %(date)s is in the future; give the date the "
+                "list was received."
+            )
+            % {"date": acquired_on.isoformat()}
+        )
+    if acquisition == ContactList.Acquisition.RENTAL and not licence_ends_on:
+        raise ImportInputError(
+            _("A rented list needs the date its licence ends (--licence-until).")
+        )
+    if licence_ends_on and licence_ends_on < acquired_on:
+        raise ImportInputError(
+            _("The licence end %(end)s is before the acquisition date %(start)s.")
+            % {"end": licence_ends_on.isoformat(), "start": acquired_on.isoformat()}
+        )
+    if consent_claim not in ConsentClaim.values:
+        raise ImportInputError(
+            _("Unknown consent claim %(value)s; use one of: %(choices)s.")
+            % {"value": consent_claim, "choices": ", ".join(ConsentClaim.values)}
+        )
+    if audience not in Audience.values:
+        raise ImportInputError(
+            _("Unknown audience %(value)s; use b2b or b2c.") % {"value": audience}
+        )
+    if lawful_basis not in LawfulBasis.values:
+        raise ImportInputError(
+            _("Unknown lawful basis %(value)s; use one of: %(choices)s.")
+            % {"value": lawful_basis, "choices": ", ".join(LawfulBasis.values)}
+        )
+    if audience == Audience.B2C and consent_claim != ConsentClaim.OPT_IN:
+        # French CPCE L.34-5: e-mail prospecting of consumers needs prior
+        # consent, so a B2C list without an opt-in claim cannot be used.
+        raise ImportInputError(
+            _(
+                "A B2C list must come with prior consent (opt-in); this one claims "
+                "%(claim)s. Ask the vendor for opt-in evidence or import it as B2B."
+            )
+            % {"claim": consent_claim}
+        )
+
+
+def import_job_create(
+    *,
+    upload,
+    file_name: str,
+    vendor_name: str,
+    list_name: str,
+    acquired_on: datetime.date,
+    acquisition: str = ContactList.Acquisition.PURCHASE,
+    licence_ends_on: datetime.date | None = None,
+    collection_method: str = "",
+    consent_claim: str = ConsentClaim.UNKNOWN,
+    audience: str = Audience.B2B,
+    processing_activity=None,
+    lawful_basis: str = LawfulBasis.LEGITIMATE_INTERESTS,
+    sheet_name: str = "",
+    mapping: dict[str, str] | None = None,
+    actor=None,
+) -> ImportJob:
+    """Store an uploaded file, detect its layout and guess its mapping.
+
+    ``upload`` is a binary file object. Raises ``ImportInputError`` for a
+    file that is too large or unreadable, or for invalid list terms; nothing
+    is kept in that case.
+    """
+    vendor_name, list_name = vendor_name.strip(), list_name.strip()
+    if not vendor_name or not list_name:
+        raise ImportInputError(_("Give the vendor's name and the list's name."))
+    _validate_list_terms(
+        acquisition=acquisition,
+        acquired_on=acquired_on,
+        licence_ends_on=licence_ends_on,
+        consent_claim=consent_claim,
+        audience=audience,
+        lawful_basis=lawful_basis,
+    )
+    upload.seek(0, 2)
+    size = upload.tell()
+    upload.seek(0)
+    if size > settings.MAX_UPLOAD_SIZE:
+        raise ImportInputError(
+            _(
+                "The file is %(size)s MB, above the %(limit)s MB limit; split it or "
+                "ask an administrator to raise MAX_UPLOAD_SIZE_MB."
+            )
+            % {
+                "size": f"{size / 1048576:.1f}",
+                "limit": f"{settings.MAX_UPLOAD_SIZE / 1048576:.0f}",
+            }
+        )
+
+    vendor, _created = Vendor.objects.get_or_create(name=vendor_name)
+    existing = ContactList.objects.filter(vendor=vendor, name=list_name).first()
+    job = ImportJob(
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_name=Path(file_name).name[:255],
+        file_size=size,
+        file_sha256=_sha256(upload),
+        vendor=vendor,
+        contact_list=existing,
+        list_name=list_name,
+        acquisition=acquisition,
+        acquired_on=acquired_on,
+        licence_ends_on=licence_ends_on,
+        collection_method=collection_method,
+        consent_claim=consent_claim,
+        audience=audience,
+        processing_activity=processing_activity,
+        lawful_basis=lawful_basis,
+        sheet_name=sheet_name,
+    )
+    job.source_file.save(f"job-{job.file_sha256[:16]}.upload", File(upload), save=False)
+    try:
+        _layout_apply(job, sheet_name=sheet_name)
+    except UnreadableFile as error:
+        job.source_file.delete(save=False)
+        raise ImportInputError(str(error)) from error
+
+    saved = getattr(vendor, "import_mapping", None)
+    job.mapping = (
+        mapping
+        if mapping is not None
+        else mapping_guess(job_headers(job), saved.headers if saved else None)
+    )
+    job.full_clean(exclude=["source_file", "contact_list"])
+    job.save()
+    audit_record(
+        action="imports.job.created",
+        actor=actor,
+        target=job,
+        details={"vendor_id": vendor.pk, "size": size, "format": job.file_format},
+    )
+    logger.info("import job %s created (%s bytes)", job.pk, size)
+    return job
+
+
+def _layout_apply(job: ImportJob, *, sheet_name: str) -> None:
+    layout = layout_detect(job.source_file.path, sheet_name=sheet_name)
+    job.file_format = layout.file_format
+    job.encoding = layout.encoding
+    job.delimiter = layout.delimiter
+    job.sheet_name = layout.sheet_name
+    job.header_row = layout.header_row
+    job.layout = layout
+
+
+def job_layout(job: ImportJob):
+    """Return the detected layout of the job's file (read again on demand)."""
+    layout = getattr(job, "layout", None)
+    if layout is None:
+        if not job.source_file:
+            raise UnreadableFile(
+                _("The uploaded file was deleted after the retention period.")
+            )
+        layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
+        job.layout = layout
+    return layout
+
+
+def job_headers(job: ImportJob) -> list[str]:
+    return job_layout(job).headers
+
+
+def import_job_map(
+    *,
+    job: ImportJob,
+    mapping: dict[str, str],
+    save_for_vendor: bool = False,
+    actor=None,
+) -> ImportJob:
+    """Set the column mapping of a pending job, optionally saving it for the vendor."""
+    if job.status != Status.PENDING:
+        raise ImportInputError(
+            _("Job #%(id)s is %(status)s; only a pending job's mapping can change.")
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    headers = job_headers(job)
+    mapping = {index: field for index, field in mapping.items() if field}
+    problems = mapping_problems(mapping, len(headers))
+    if problems:
+        raise ImportInputError(" ".join(problems))
+    job.mapping = mapping
+    job.dry_run_summary = {}
+    job.save(update_fields=["mapping", "dry_run_summary"])
+    if save_for_vendor:
+        VendorMapping.objects.update_or_create(
+            vendor=job.vendor,
+            defaults={
+                "headers": {
+                    headers[int(index)]: field for index, field in mapping.items()
+                }
+            },
+        )
+    return job
+
+
+def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool) -> None:
+    if not enqueue:
+        return
+    from apps.imports.tasks import run_import_job
+
+    transaction.on_commit(lambda: run_import_job.delay(job.pk, dry_run=dry_run))
+
+
+def _claim(job: ImportJob, *, source: list[str], target: str) -> bool:
+    changed = ImportJob.objects.filter(pk=job.pk, status__in=source).update(
+        status=target, heartbeat_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return changed == 1
+
+
+def import_job_check(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
+    """Queue a dry run: every rule applied, counts stored, nothing written."""
+    _mapping_required(job)
+    if not _claim(job, source=[Status.PENDING], target=Status.CHECKING):
+        raise ImportInputError(
+            _("Job #%(id)s is %(status)s; a dry run needs a pending job.")
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    ImportJob.objects.filter(pk=job.pk).update(progress=0, rows_read=0)
+    _enqueue(job, dry_run=True, enqueue=enqueue)
+    return job
+
+
+def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
+    """Queue the real import of a pending job."""
+    _mapping_required(job)
+    if not _claim(job, source=[Status.PENDING], target=Status.QUEUED):
+        raise ImportInputError(
+            _("Job #%(id)s is %(status)s; only a pending job can start.")
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    audit_record(action="imports.job.started", actor=actor, target=job)
+    _enqueue(job, dry_run=False, enqueue=enqueue)
+    return job
+
+
+def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
+    """Queue a failed job again, or one whose worker stopped reporting.
+
+    The merge step commits in one transaction, so a failed run left no
+    contact, provenance or row result: running again cannot duplicate rows.
+    """
+    stale = timezone.now() - STALE_AFTER
+    resumable = Q(status=Status.FAILED) | Q(
+        status__in=[Status.RUNNING, Status.QUEUED], heartbeat_at__lt=stale
+    )
+    changed = ImportJob.objects.filter(resumable, pk=job.pk).update(
+        status=Status.QUEUED, error="", heartbeat_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if changed != 1:
+        raise ImportInputError(
+            _(
+                "Job #%(id)s is %(status)s and still reporting; only a failed or "
+                "stalled job can be resumed."
+            )
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    audit_record(action="imports.job.resumed", actor=actor, target=job)
+    _enqueue(job, dry_run=False, enqueue=enqueue)
+    return job
+
+
+def import_job_cancel(*, job: ImportJob, actor=None) -> ImportJob:
+    """Roll back a job that has not finished: drop its staged rows and its file."""
+    stale = timezone.now() - STALE_AFTER
+    cancellable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(
+        status__in=[Status.RUNNING, Status.QUEUED, Status.CHECKING],
+        heartbeat_at__lt=stale,
+    )
+    changed = ImportJob.objects.filter(cancellable, pk=job.pk).update(
+        status=Status.CANCELLED, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if changed != 1:
+        raise ImportInputError(
+            _(
+                "Job #%(id)s is %(status)s; only a pending, failed or stalled job "
+                "can be cancelled."
+            )
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    staged = pipeline.staging_clear(job.pk)
+    _source_file_delete(job)
+    audit_record(
+        action="imports.job.cancelled",
+        actor=actor,
+        target=job,
+        details={"staged_rows_deleted": staged},
+    )
+    return job
+
+
+def _mapping_required(job: ImportJob) -> None:
+    problems = mapping_problems(job.mapping, len(job_headers(job)))
+    if problems:
+        raise ImportInputError(" ".join(problems))
+
+
+def _source_file_delete(job: ImportJob) -> bool:
+    if not job.source_file:
+        return False
+    job.source_file.delete(save=False)
+    job.file_deleted_at = timezone.now()
+    job.save(update_fields=["source_file", "file_deleted_at"])
+    return True
+
+
+def _report_progress(job_id: int, *, rows: int, fraction: float | None) -> None:
+    if fraction is None:
+        # Spreadsheets do not say how many rows they hold: creep towards the
+        # end of the reading share instead of showing a frozen bar.
+        fraction = 1 - 1 / (1 + rows / 50_000)
+    ImportJob.objects.filter(pk=job_id).update(
+        rows_read=rows,
+        progress=int(READ_SHARE * min(fraction, 1.0)),
+        heartbeat_at=timezone.now(),
+    )
+
+
+def _stage(job: ImportJob) -> int:
+    """Read the whole file into the staging table; return the data rows."""
+    pipeline.staging_clear(job.pk)
+    layout = job_layout(job)
+    reader = FileReader(job.source_file.path, layout)
+    normalizer = RowNormalizer(
+        mapping=job.mapping, headers=layout.headers, date1904=layout.date1904
+    )
+    rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
+    try:
+        total = pipeline.stage_rows(
+            job=job,
+            rows=rows,
+            on_chunk=lambda done: _report_progress(
+                job.pk, rows=done, fraction=reader.fraction_read()
+            ),
+        )
+    finally:
+        reader.close()
+    ImportJob.objects.filter(pk=job.pk).update(
+        staged=True, row_count=total, rows_read=total, progress=READ_SHARE
+    )
+    return total
+
+
+def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
+    """Run a queued job (or a dry run of a checking one) to the end.
+
+    Safe to call twice: a job that is not in the expected state is left
+    alone. Returns the job, or None when it does not exist.
+    """
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        logger.warning("import job %s not found; nothing to run", job_id)
+        return None
+    if dry_run:
+        if job.status != Status.CHECKING:
+            return job
+    elif not _claim(job, source=[Status.QUEUED], target=Status.RUNNING):
+        logger.info("import job %s is %s; not run again", job_id, job.status)
+        return job
+
+    with translation.override(job.language or settings.LANGUAGE_CODE):
+        try:
+            if dry_run:
+                return _dry_run(job)
+            return _real_run(job)
+        except (UnreadableFile, ImportInputError) as error:
+            return _fail(job, str(error), dry_run=dry_run)
+        except (OperationalError, InterfaceError) as error:
+            # The message of a database error can quote row values, so only
+            # its type is logged and stored.
+            logger.error(
+                "import job %s lost the database: %s", job.pk, type(error).__name__
+            )
+            return _fail(
+                job,
+                _(
+                    "The database failed during the import (%(error)s); resume the "
+                    "job once it is back."
+                )
+                % {"error": type(error).__name__},
+                dry_run=dry_run,
+            )
+        except DatabaseError as error:
+            logger.error(
+                "import job %s failed on the database: %s (SQLSTATE %s)",
+                job.pk,
+                type(error).__name__,
+                getattr(getattr(error, "__cause__", None), "sqlstate", ""),
+            )
+            _fail(
+                job,
+                _(
+                    "The import failed on a database error (%(error)s); nothing was "
+                    "written. Report it to an administrator."
+                )
+                % {"error": type(error).__name__},
+                dry_run=dry_run,
+            )
+            raise
+
+
+def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
+    if dry_run:
+        pipeline.staging_clear(job.pk)
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=Status.PENDING, dry_run_summary={"error": message}
+        )
+    else:
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=Status.FAILED, error=message, finished_at=timezone.now()
+        )
+    logger.warning("import job %s stopped: %s", job.pk, message)
+    job.refresh_from_db()
+    return job
+
+
+def _dry_run(job: ImportJob) -> ImportJob:
+    _stage(job)
+    with transaction.atomic():
+        pipeline.run_merge(job=job, contact_list=job.contact_list, write=False)
+        counts = pipeline.staged_counts(job)
+        problems = pipeline.staged_problems(job)
+    pipeline.staging_clear(job.pk)
+    summary = {
+        "counts": counts,
+        "row_count": sum(counts.values()),
+        "problems": problems,
+        "checked_at": timezone.now().isoformat(),
+    }
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=Status.PENDING, dry_run_summary=summary, progress=100, staged=False
+    )
+    logger.info("import job %s dry run: %s", job.pk, counts)
+    job.refresh_from_db()
+    return job
+
+
+def _real_run(job: ImportJob) -> ImportJob:
+    ImportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
+        started_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if not job.staged:
+        _stage(job)
+        job.refresh_from_db()
+    with transaction.atomic():
+        contact_list = _contact_list_for(job)
+        pipeline.run_merge(job=job, contact_list=contact_list, write=True)
+        counts = pipeline.staged_counts(job)
+        StagingRow.objects.filter(job=job).delete()
+        ImportJob.objects.filter(pk=job.pk).update(
+            contact_list=contact_list,
+            status=Status.DONE,
+            progress=100,
+            staged=False,
+            row_count=sum(counts.values()),
+            created_count=counts[Outcome.CREATED],
+            merged_count=counts[Outcome.MERGED],
+            duplicate_count=counts[Outcome.DUPLICATE],
+            suppressed_count=counts[Outcome.SUPPRESSED],
+            rejected_count=counts[Outcome.REJECTED],
+            finished_at=timezone.now(),
+            error="",
+        )
+        _list_totals_update(contact_list)
+        audit_record(
+            action="imports.job.completed",
+            actor=job.created_by,
+            target=job,
+            count=sum(counts.values()),
+            details={"list_id": contact_list.pk, "counts": counts},
+        )
+    logger.info("import job %s done: %s", job.pk, counts)
+    job.refresh_from_db()
+    return job
+
+
+def _contact_list_for(job: ImportJob) -> ContactList:
+    contact_list, created = ContactList.objects.get_or_create(
+        vendor=job.vendor,
+        name=job.list_name,
+        defaults={
+            "acquisition": job.acquisition,
+            "acquired_on": job.acquired_on,
+            "licence_ends_on": job.licence_ends_on,
+            "collection_method": job.collection_method,
+            "consent_claim": job.consent_claim,
+            "file_name": job.file_name,
+            "file_sha256": job.file_sha256,
+        },
+    )
+    if created:
+        audit_record(
+            action="contacts.list.created", actor=job.created_by, target=contact_list
+        )
+    return contact_list
+
+
+def _list_totals_update(contact_list: ContactList) -> None:
+    totals = ImportJob.objects.filter(
+        contact_list=contact_list, status=Status.DONE
+    ).aggregate(
+        rows=Sum("row_count"), created=Sum("created_count"), merged=Sum("merged_count")
+    )
+    ContactList.objects.filter(pk=contact_list.pk).update(
+        row_count=totals["rows"] or 0,
+        created_count=totals["created"] or 0,
+        merged_count=totals["merged"] or 0,
+    )
+
+
+def import_leftovers_purge(*, older_than: datetime.datetime) -> dict[str, int]:
+    """Delete uploaded files and staged rows of jobs created before ``older_than``.
+
+    The job and its row results stay: they hold no personal data. Jobs that
+    are queued or running keep their file until they finish.
+    """
+    old_jobs = ImportJob.objects.filter(created_at__lt=older_than)
+    staged = StagingRow.objects.filter(
+        job__in=old_jobs.exclude(status__in=[Status.QUEUED, Status.RUNNING])
+    ).delete()[0]
+    files = 0
+    with_files = old_jobs.exclude(source_file="").exclude(
+        status__in=[Status.QUEUED, Status.RUNNING, Status.CHECKING]
+    )
+    for job in with_files.iterator():
+        if _source_file_delete(job):
+            files += 1
+    # Without its file a pending or failed job can never run: close it.
+    old_jobs.filter(status__in=[Status.PENDING, Status.FAILED]).update(
+        status=Status.CANCELLED,
+        error=_("The uploaded file was deleted after the retention period."),
+        dry_run_summary={},
+    )
+    result = {"source_file": files, "staging_row": staged}
+    if files or staged:
+        audit_record(
+            action="imports.leftovers.purged",
+            actor_label="purge_import_files",
+            count=files + staged,
+            details=result,
+        )
+    return result

@@ -1,0 +1,170 @@
+"""The fast paths for e-mail and phone agree with apps.core.identifiers."""
+
+import datetime
+import random
+
+import pytest
+
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import country_normalize
+from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import phone_normalize
+from apps.imports.normalizers import postcode_city_split
+from apps.imports.normalizers import text_clean
+
+
+def _library_email(value):
+    try:
+        return normalize_email(value)
+    except InvalidIdentifier:
+        return None
+
+
+def _fast_email(value):
+    try:
+        return email_normalize(value)
+    except InvalidValue:
+        return None
+
+
+def _library_phone(value, region="FR"):
+    try:
+        return normalize_phone(value, region)
+    except InvalidIdentifier:
+        return None
+
+
+def _fast_phone(value, region="FR"):
+    try:
+        return phone_normalize(value, region)
+    except InvalidValue:
+        return None
+
+
+EMAILS = [
+    "Jean.Dupont@Example.COM",
+    " marie@example.com ",
+    "inès.dupont434@example.com",
+    "a@b.co",
+    "x@example.test",
+    "no-at-sign.example.com",
+    "two@@example.com",
+    "dot.@example.com",
+    "a..b@example.com",
+    "user@-example.com",
+    "user@ex--ample.com",
+    "user@xn--caf-dma.com",
+    "user@localhost",
+    "user@example.123",
+    "o'neil@example.fr",
+    "user+tag@sub.example.co.uk",
+    "x" * 65 + "@example.com",
+    "user@" + "a" * 64 + ".com",
+    '"quoted"@example.com',
+    "Name <user@example.com>",
+]
+
+
+@pytest.mark.parametrize("value", EMAILS)
+def test_email_fast_path_matches_library(value):
+    assert _fast_email(value) == _library_email(value)
+
+
+def test_email_fast_path_matches_library_on_generated_values():
+    generator = random.Random(5)
+    alphabet = "abcXYZ019.-_+@é"
+    for _index in range(3000):
+        length = generator.randint(3, 20)
+        value = "".join(generator.choice(alphabet) for _char in range(length))
+        value += generator.choice(["", ".com", ".fr", ".test", "@example.com"])
+        assert _fast_email(value) == _library_email(value), value
+
+
+PHONES = [
+    "06 12 34 56 78",
+    "0612345678",
+    "+33 6 12 34 56 78",
+    "0033612345678",
+    "06.39.12.34.56",
+    "+33 (0)6 12 34 56 78",
+    "612345678",
+    "01-23-45-67-89",
+    "0800 123 456",
+    "1-995-790-2394 x58884",
+    "888-867-5309",
+    "12",
+    "+44 20 7946 0958",
+]
+
+
+@pytest.mark.parametrize("value", PHONES)
+def test_phone_fast_path_matches_library(value):
+    assert _fast_phone(value) == _library_phone(value)
+
+
+@pytest.mark.parametrize("region", ["FR", "BE", "CH", "US", "GB"])
+def test_phone_fast_path_matches_library_on_generated_values(region):
+    generator = random.Random(region)
+    for _index in range(2000):
+        prefix = generator.choice(["0", "+33", "0033", "+32", "+41", "0 ", "+1"])
+        digits = "".join(
+            generator.choice("0123456789") for _digit in range(generator.randint(7, 11))
+        )
+        value = prefix + digits
+        assert _fast_phone(value, region) == _library_phone(value, region), value
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("31/12/2024", datetime.date(2024, 12, 31)),
+        ("2024-12-31", datetime.date(2024, 12, 31)),
+        ("2021-01-28 05:14:15", datetime.date(2021, 1, 28)),
+        ("02/08/1978", datetime.date(1978, 8, 2)),
+        ("01/01/00", datetime.date(2000, 1, 1)),
+        (29546.0, datetime.date(1980, 11, 21)),
+        ("45292", datetime.date(2024, 1, 1)),
+    ],
+)
+def test_date_parse_reads_french_iso_and_serial(value, expected):
+    assert date_parse(value) == expected
+
+
+def test_date_parse_uses_the_1904_epoch():
+    assert date_parse(0 + 1, date1904=True) == datetime.date(1904, 1, 2)
+
+
+@pytest.mark.parametrize("value", ["1996x-01-01", "31/02/2024", "hier"])
+def test_date_parse_rejects_invalid_dates(value):
+    with pytest.raises(InvalidValue):
+        date_parse(value)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("France", "FR"), ("fr", "FR"), ("Royaume-Uni", "GB"), ("BEL", "BE")],
+)
+def test_country_normalize_reads_codes_and_names(value, expected):
+    assert country_normalize(value) == expected
+
+
+def test_country_normalize_rejects_unknown_names():
+    with pytest.raises(InvalidValue):
+        country_normalize("Atlantide")
+
+
+def test_postcode_city_split_separates_the_postcode():
+    assert postcode_city_split("75007 PARIS ") == ("75007", "PARIS")
+
+
+def test_text_clean_rejects_formulas():
+    with pytest.raises(InvalidValue):
+        text_clean('=HYPERLINK("http://example.com")', 200)
+
+
+def test_text_clean_collapses_spaces_and_composes_accents():
+    assert text_clean("  Ine\u0300s   Dupont ", 200) == "Inès Dupont"
