@@ -127,11 +127,13 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "timeline": request_timeline(request_obj),
                 "proofs": request_obj.erasure_proofs.select_related("erased_by"),
                 "can_change": user.has_perm(CHANGE_PERMISSION) and request_obj.is_open,
-                "identity_form": forms.IdentityForm(),
-                "extend_form": forms.ExtendForm(),
-                "link_form": forms.LinkForm(contact_choices=link_choices),
-                "refuse_form": forms.RefuseForm(),
-                "erase_form": forms.EraseForm(),
+                "identity_form": forms.IdentityForm(auto_id="identity_%s"),
+                "extend_form": forms.ExtendForm(auto_id="extend_%s"),
+                "link_form": forms.LinkForm(
+                    contact_choices=link_choices, auto_id="link_%s"
+                ),
+                "refuse_form": forms.RefuseForm(auto_id="refuse_%s"),
+                "erase_form": forms.EraseForm(auto_id="erase_%s"),
                 "verified": request_obj.identity_status
                 == SubjectRequest.IdentityStatus.VERIFIED,
             }

@@ -1,0 +1,187 @@
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from apps.contacts.models import Contact
+from apps.core.identifiers import identifier_hash
+from apps.core.models import AuditEvent
+from apps.core.personal_data import personal_data_find
+from apps.subject_requests.models import ErasureProof
+from apps.subject_requests.models import RequestEvent
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import request_close
+from apps.subject_requests.services import request_erase
+from apps.subject_requests.services import request_link_contacts
+from apps.subject_requests.services import request_purge_closed
+from apps.subject_requests.services import request_rectify
+from apps.subject_requests.services import request_refuse
+from apps.subject_requests.services import request_search
+from tests.subject_requests.conftest import PERSON
+
+pytestmark = pytest.mark.postgres
+
+
+def test_earlier_request_found_as_personal_data(make_request):
+    earlier = make_request()
+
+    matches = personal_data_find(emails=[PERSON["email"]], phones=[], names=[])
+
+    found = [m for m in matches if m.kind == "subject_request"]
+    assert [m.record_id for m in found] == [earlier.pk]
+    assert found[0].matched_on == "email"
+
+
+def test_search_lists_sources_and_matches(make_request, dpo, person):
+    earlier = make_request()
+    request = make_request()
+
+    result = request_search(request=request, actor=dpo)
+
+    assert {"contacts", "subject_requests"} <= set(result["sources"])
+    assert result["criteria"] == ["email", "phone", "name"]
+    kinds = {(m["kind"], m["record_id"]) for m in result["matches"]}
+    assert ("contact", person.pk) in kinds
+    assert ("subject_request", earlier.pk) in kinds
+    assert ("subject_request", request.pk) not in kinds
+    stored = str(request.last_search).lower()
+    assert PERSON["email"] not in stored
+    assert PERSON["last_name"].lower() not in stored
+
+
+def test_erasure_keeps_other_requests(make_request, dpo, person):
+    """GIVEN an earlier access request linked to the contact
+    WHEN an erasure request erases the contact
+    THEN the earlier request stays as proof and loses only its link."""
+    earlier = make_request(verified_by=dpo)
+    request_link_contacts(request=earlier, contact_ids=[person.pk], actor=dpo)
+    erasure = make_request(kind="erasure", verified_by=dpo)
+    request_link_contacts(request=erasure, contact_ids=[person.pk], actor=dpo)
+
+    request_erase(request=erasure, actor=dpo)
+
+    assert SubjectRequest.objects.filter(pk=earlier.pk).exists()
+    assert not earlier.contacts.exists()
+
+
+def test_purge_deletes_old_closed_requests(make_request, dpo):
+    old = make_request(verified_by=dpo)
+    request_close(request=old, actor=dpo)
+    SubjectRequest.objects.filter(pk=old.pk).update(
+        closed_at=timezone.now() - datetime.timedelta(days=6 * 365)
+    )
+    recent = make_request(verified_by=dpo)
+    request_close(request=recent, actor=dpo)
+    still_open = make_request()
+
+    purged = request_purge_closed(
+        closed_before=timezone.now() - datetime.timedelta(days=5 * 365)
+    )
+
+    assert purged == 1
+    assert set(SubjectRequest.objects.values_list("pk", flat=True)) == {
+        recent.pk,
+        still_open.pk,
+    }
+    assert not RequestEvent.objects.filter(request_id=old.pk).exists()
+    event = AuditEvent.objects.get(action="subject_requests.request.purged")
+    assert event.details["request_ids"] == [old.pk]
+
+
+def test_purge_removes_erasure_proof(make_request, dpo, person):
+    request = make_request(kind="erasure", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_erase(request=request, actor=dpo)
+    request_close(request=request, actor=dpo)
+
+    request_purge_closed(closed_before=timezone.now() + datetime.timedelta(seconds=1))
+
+    assert not ErasureProof.objects.exists()
+
+
+def test_purge_rejects_naive_cutoff(db):
+    with pytest.raises(RequestError, match="has no time zone"):
+        request_purge_closed(closed_before=datetime.datetime(2020, 1, 1))  # noqa: DTZ001
+
+
+def test_refuse_sets_closed_at(make_request, dpo):
+    request = make_request()
+
+    request_refuse(request=request, reason="Identity not proven", actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.REFUSED
+    assert request.closed_at is not None
+
+
+def test_close_needs_verified_identity(make_request, dpo):
+    request = make_request()
+
+    with pytest.raises(RequestError, match="not verified"):
+        request_close(request=request, actor=dpo)
+
+
+def test_rectify_rejects_unknown_field(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="Fields status cannot be rectified"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"status": "active"},
+            actor=dpo,
+        )
+
+
+def test_rectify_rejects_bad_phone(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="'12' is not a valid phone number"):
+        request_rectify(
+            request=request, contact_id=person.pk, changes={"phone": "12"}, actor=dpo
+        )
+    person.refresh_from_db()
+    assert person.phone == PERSON["phone"]
+
+
+def test_rectify_normalises_email(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    request_rectify(
+        request=request,
+        contact_id=person.pk,
+        changes={"email": "M.Quintard@Example.com"},
+        actor=dpo,
+    )
+
+    contact = Contact.objects.get(pk=person.pk)
+    assert contact.email == "m.quintard@example.com"
+    assert contact.email_hash == identifier_hash("m.quintard@example.com")
+
+
+def test_link_unknown_contact_rejected(make_request, dpo):
+    request = make_request()
+
+    with pytest.raises(RequestError, match="Contact ids 999999 were not found"):
+        request_link_contacts(request=request, contact_ids=[999999], actor=dpo)
+
+
+def test_request_needs_a_way_to_answer(make_request):
+    with pytest.raises(RequestError, match="at least one way to answer"):
+        make_request(requester_email="", requester_phone="")
+
+
+def test_demo_creates_one_request(db, person):
+    import io
+
+    from apps.subject_requests.demo import seed_demo
+
+    seed_demo(password="x", stdout=io.StringIO())
+    seed_demo(password="x", stdout=io.StringIO())
+
+    request = SubjectRequest.objects.get()
+    assert list(request.contacts.all()) != []
