@@ -1,3 +1,4 @@
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -12,13 +13,25 @@ class LawfulBasis(models.TextChoices):
     LEGAL_OBLIGATION = "legal_obligation", _("Legal obligation (Art. 6(1)(c))")
     VITAL_INTERESTS = "vital_interests", _("Vital interests (Art. 6(1)(d))")
     PUBLIC_TASK = "public_task", _("Public task (Art. 6(1)(e))")
-    LEGITIMATE_INTERESTS = "legitimate_interests", _(
-        "Legitimate interests (Art. 6(1)(f))"
+    LEGITIMATE_INTERESTS = (
+        "legitimate_interests",
+        _("Legitimate interests (Art. 6(1)(f))"),
     )
+
+
+class Sensitivity(models.TextChoices):
+    """Whether a category of personal data needs an extra legal condition."""
+
+    STANDARD = "standard", _("Standard data")
+    SPECIAL = "special", _("Special category (Art. 9)")
+    CRIMINAL = "criminal", _("Criminal convictions and offences (Art. 10)")
 
 
 class ProcessingActivity(models.Model):
     """One entry of the record of processing activities (GDPR Art. 30).
+
+    The same model holds the processor's record (Art. 30(2)) when ``role`` is
+    ``processor``: ``controllers_served`` then names the controllers.
 
     Status transitions: draft -> in_force -> retired, and retired -> in_force
     when an activity is reinstated. Only an activity in force covers contacts.
@@ -58,6 +71,50 @@ class ProcessingActivity(models.Model):
         ),
     )
     security_measures = models.TextField(_("security measures"), blank=True)
+    joint_controllers = models.TextField(
+        _("joint controllers"),
+        blank=True,
+        help_text=_("Name and contact details of each joint controller (Art. 26)."),
+    )
+    controllers_served = models.TextField(
+        _("controllers we act for"),
+        blank=True,
+        help_text=_(
+            "When the organisation is a processor: name and contact details of "
+            "each controller it acts for (Art. 30(2)(a))."
+        ),
+    )
+    special_category_condition = models.TextField(
+        _("condition for special-category data"),
+        blank=True,
+        help_text=_(
+            "The Art. 9(2) exception relied on, required when special-category "
+            "data (health, opinions, biometrics...) is processed."
+        ),
+    )
+    criminal_data_authority = models.TextField(
+        _("authority for criminal-offence data"),
+        blank=True,
+        help_text=_(
+            "The legal provision allowing criminal-offence data (Art. 10), "
+            "required when such data is processed."
+        ),
+    )
+    data_sources = models.TextField(
+        _("data sources"),
+        blank=True,
+        help_text=_("Where the data comes from: the person, a list vendor, ..."),
+    )
+    dpia_required = models.BooleanField(
+        _("DPIA required"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty until the need for an impact assessment is decided."),
+    )
+    dpia_done = models.BooleanField(_("DPIA done"), default=False)
+    dpia_reference = models.CharField(
+        _("DPIA reference or location"), max_length=200, blank=True
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
@@ -80,6 +137,11 @@ class ProcessingActivity(models.Model):
         verbose_name = _("processing activity")
         verbose_name_plural = _("processing activities")
         ordering = ["reference"]
+        permissions = [
+            ("view_whole_register", _("Can view every processing activity")),
+            ("export_register", _("Can export the register")),
+            ("import_register", _("Can import a register spreadsheet")),
+        ]
 
     def __str__(self):
         return f"{self.reference} · {self.name}"
@@ -110,12 +172,14 @@ class RetentionRule(models.Model):
     class StartEvent(models.TextChoices):
         COLLECTION = "collection", _("collection")
         LAST_CONTACT = "last_contact", _("last contact from the person")
-        COLLECTION_OR_LAST_CONTACT = "collection_or_last_contact", _(
-            "collection or last contact from the person, whichever is later"
+        COLLECTION_OR_LAST_CONTACT = (
+            "collection_or_last_contact",
+            _("collection or last contact from the person, whichever is later"),
         )
         END_OF_CONTRACT = "end_of_contract", _("end of the contract")
         REQUEST_CLOSED = "request_closed", _("request closed")
         BREACH_CLOSED = "breach_closed", _("breach closed")
+        OTHER = "other", _("another event, described in words")
 
     class Action(models.TextChoices):
         DELETE = "delete", _("delete")
@@ -142,6 +206,12 @@ class RetentionRule(models.Model):
     start_event = models.CharField(
         _("runs from"), max_length=40, choices=StartEvent.choices
     )
+    start_event_other = models.CharField(
+        _("event described"),
+        max_length=200,
+        blank=True,
+        help_text=_("The starting event in words, when it is none of the listed ones."),
+    )
     action = models.CharField(
         _("at the end"), max_length=20, choices=Action.choices, default=Action.DELETE
     )
@@ -165,10 +235,205 @@ class RetentionRule(models.Model):
     def describe(self) -> str:
         """Return the rule as a sentence, e.g. "Contacts: 3 years from collection,
         then delete"."""
-        return _("%(category)s: %(duration)s %(unit)s from %(event)s, then %(action)s") % {
+        return _(
+            "%(category)s: %(duration)s %(unit)s from %(event)s, then %(action)s"
+        ) % {
             "category": self.data_category,
             "duration": self.duration,
             "unit": self.get_unit_display(),
-            "event": self.get_start_event_display(),
+            "event": self.start_event_label(),
             "action": self.get_action_display(),
         }
+
+    def start_event_label(self) -> str:
+        """Return the starting event in words, using the free text for ``other``."""
+        if self.start_event == self.StartEvent.OTHER and self.start_event_other:
+            return self.start_event_other
+        return str(self.get_start_event_display())
+
+    def duration_as_relativedelta(self) -> relativedelta:
+        """Return the retention period, to add to the date of the starting event."""
+        return relativedelta(**{self.unit: self.duration})
+
+
+class ReferenceTerm(models.Model):
+    """One entry of an editable reference list offered when filling the register.
+
+    The forms suggest these labels but accept free text, because the register
+    must be able to describe categories the lists do not foresee.
+    """
+
+    class Kind(models.TextChoices):
+        DATA_SUBJECT = "data_subject", _("category of data subjects")
+        PERSONAL_DATA = "personal_data", _("category of personal data")
+        RECIPIENT = "recipient", _("category of recipients")
+        SECURITY_MEASURE = "security_measure", _("security measure")
+        DATA_SOURCE = "data_source", _("data source")
+
+    kind = models.CharField(_("list"), max_length=20, choices=Kind.choices)
+    label = models.CharField(_("label"), max_length=200)
+    sensitivity = models.CharField(
+        _("sensitivity"),
+        max_length=20,
+        choices=Sensitivity.choices,
+        default=Sensitivity.STANDARD,
+        help_text=_("Only meaningful for categories of personal data."),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("reference term")
+        verbose_name_plural = _("reference terms")
+        ordering = ["kind", "position", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "label"], name="reference_term_unique_label"
+            )
+        ]
+
+    def __str__(self):
+        return self.label
+
+
+class DataSubjectCategory(models.Model):
+    """A category of people whose data the activity processes (Art. 30(1)(c))."""
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        on_delete=models.CASCADE,
+        related_name="data_subjects",
+    )
+    label = models.CharField(_("category of data subjects"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("category of data subjects")
+        verbose_name_plural = _("categories of data subjects")
+        ordering = ["activity", "pk"]
+
+    def __str__(self):
+        return self.label
+
+
+class PersonalDataCategory(models.Model):
+    """A category of personal data processed, flagged when Art. 9 or 10 applies."""
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        on_delete=models.CASCADE,
+        related_name="data_categories",
+    )
+    label = models.CharField(_("category of personal data"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+    sensitivity = models.CharField(
+        _("sensitivity"),
+        max_length=20,
+        choices=Sensitivity.choices,
+        default=Sensitivity.STANDARD,
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("category of personal data")
+        verbose_name_plural = _("categories of personal data")
+        ordering = ["activity", "pk"]
+
+    def __str__(self):
+        return self.label
+
+
+class Recipient(models.Model):
+    """A category of recipients of the data (Art. 30(1)(d))."""
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        on_delete=models.CASCADE,
+        related_name="recipients",
+    )
+    label = models.CharField(_("category of recipients"), max_length=200)
+    details = models.TextField(_("details"), blank=True)
+    third_country = models.BooleanField(
+        _("in a third country or international organisation"), default=False
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("recipient")
+        verbose_name_plural = _("recipients")
+        ordering = ["activity", "pk"]
+
+    def __str__(self):
+        return self.label
+
+
+class Processor(models.Model):
+    """A processor (sous-traitant) used by the activity, with its Art. 28 contract."""
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        on_delete=models.CASCADE,
+        related_name="processors",
+    )
+    name = models.CharField(_("processor"), max_length=200)
+    service = models.CharField(_("service provided"), max_length=200, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True)
+    dpa_signed_on = models.DateField(
+        _("data-processing agreement signed on"), null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("processor")
+        verbose_name_plural = _("processors")
+        ordering = ["activity", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Transfer(models.Model):
+    """A transfer outside the EU with the safeguard that frames it (Art. 44-49)."""
+
+    class Safeguard(models.TextChoices):
+        ADEQUACY = "adequacy", _("Adequacy decision (Art. 45)")
+        SCC = "scc", _("Standard contractual clauses (Art. 46)")
+        BCR = "bcr", _("Binding corporate rules (Art. 47)")
+        CODE_OF_CONDUCT = "code_of_conduct", _("Code of conduct (Art. 46(2)(e))")
+        CERTIFICATION = "certification", _("Certification (Art. 46(2)(f))")
+        DEROGATION = "derogation", _("Derogation for a specific situation (Art. 49)")
+
+    activity = models.ForeignKey(
+        ProcessingActivity,
+        verbose_name=_("processing activity"),
+        on_delete=models.CASCADE,
+        related_name="transfers",
+    )
+    recipient = models.CharField(_("recipient organisation"), max_length=200)
+    country = models.CharField(_("country"), max_length=100)
+    safeguard = models.CharField(
+        _("safeguard"), max_length=20, choices=Safeguard.choices, blank=True
+    )
+    documentation = models.TextField(
+        _("documentation"),
+        blank=True,
+        help_text=_("Where the safeguard is documented: contract date, link..."),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("transfer outside the EU")
+        verbose_name_plural = _("transfers outside the EU")
+        ordering = ["activity", "pk"]
+
+    def __str__(self):
+        return f"{self.recipient} ({self.country})"

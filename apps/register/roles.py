@@ -1,21 +1,26 @@
+_EDIT_REGISTER = [
+    "register.view_processingactivity",
+    "register.add_processingactivity",
+    "register.change_processingactivity",
+    "register.view_whole_register",
+    "register.export_register",
+    "register.import_register",
+    "register.view_retentionrule",
+    "register.add_retentionrule",
+    "register.change_retentionrule",
+    "register.view_referenceterm",
+    "register.add_referenceterm",
+    "register.change_referenceterm",
+]
+
 ROLE_PERMISSIONS = {
-    "compliance_officer": [
-        "register.view_processingactivity",
-        "register.add_processingactivity",
-        "register.change_processingactivity",
+    "compliance_officer": _EDIT_REGISTER
+    + [
         "register.delete_processingactivity",
-        "register.view_retentionrule",
-        "register.add_retentionrule",
-        "register.change_retentionrule",
         "register.delete_retentionrule",
+        "register.delete_referenceterm",
     ],
-    "dpo": [
-        "register.view_processingactivity",
-        "register.add_processingactivity",
-        "register.change_processingactivity",
-        "register.view_retentionrule",
-        "register.add_retentionrule",
-        "register.change_retentionrule",
-    ],
+    "dpo": list(_EDIT_REGISTER),
+    # Sales sees only the activities that cover its contacts (see selectors).
     "sales": ["register.view_processingactivity"],
 }

@@ -1,0 +1,55 @@
+"""Cell helpers and the problem record shared by the register import readers."""
+
+import datetime
+from dataclasses import dataclass
+
+from apps.core.exports import FORMULA_PREFIXES
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+
+@dataclass
+class Problem:
+    """One remark on the file; an ``error`` blocks the import."""
+
+    level: str
+    sheet: str
+    row: int | None
+    column: str
+    message: str
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def cell_value(row: list, index: int):
+    value = row[index] if index < len(row) else None
+    if isinstance(value, str):
+        if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
+            # Undo the neutralisation that the exports apply to formula-like text.
+            value = value[1:]
+        return value
+    return value
+
+
+def cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def last_line(value) -> str:
+    lines = [line for line in cell_text(value).split("\n") if line.strip()]
+    return lines[-1].strip() if lines else ""

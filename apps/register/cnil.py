@@ -1,0 +1,323 @@
+"""Reading one record sheet ("fiche de registre") of the CNIL's register template.
+
+The template is a vertical form: a label in column A and the value in column B,
+then sections whose heading is the last line of a long help text in column A
+("...\\nCatégories de personnes concernées"), each followed by numbered rows
+("Catégorie de personnes 1") with the value in B and details in E. Drop-down
+cells hold "Sélectionnez un élément dans cette liste" until chosen; that
+placeholder is never taken as a value.
+"""
+
+import re
+
+from django.utils.translation import gettext as _
+
+from apps.register.cells import ERROR
+from apps.register.cells import INFO
+from apps.register.cells import WARNING
+from apps.register.cells import cell_text
+from apps.register.cells import cell_value
+from apps.register.cells import last_line
+from apps.register.layout import normalize_label
+from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
+from apps.register.models import Sensitivity
+from apps.register.models import Transfer
+
+# Section headings (last line of column A, normalised) and the section they open.
+SECTIONS = {
+    "acteurs": "actors",
+    "description du traitement": "description",
+    "finalité(s) du traitement effectué": "purposes",
+    "catégories de données personnelles concernées": "data",
+    "données sensibles": "sensitive",
+    "catégories de personnes concernées": "subjects",
+    "destinataires": "recipients",
+    "mesures de sécurité": "security",
+    "transferts hors ue": "transfers",
+}
+
+SAFEGUARDS = {
+    "clauses contractuelles types (cct)": Transfer.Safeguard.SCC,
+    "clauses contractuelles types": Transfer.Safeguard.SCC,
+    "règles d'entreprise contraignantes (bcr)": Transfer.Safeguard.BCR,
+    "règles d'entreprise contraignantes": Transfer.Safeguard.BCR,
+    "pays adéquat": Transfer.Safeguard.ADEQUACY,
+    "décision d'adéquation": Transfer.Safeguard.ADEQUACY,
+    "code de conduite": Transfer.Safeguard.CODE_OF_CONDUCT,
+    "certification": Transfer.Safeguard.CERTIFICATION,
+    "dérogations (art 49)": Transfer.Safeguard.DEROGATION,
+    "dérogations": Transfer.Safeguard.DEROGATION,
+}
+
+_RETENTION = re.compile(
+    r"^(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s,]*"
+    r"(?:(?:à compter|à partir|après)\s*(?:de la |du |des |de l'|de |d')?)?"
+    r"(?P<event>.*)$"
+)
+_UNITS = {"an": "years", "ans": "years", "année": "years", "années": "years"}
+_UNITS |= {"mois": "months", "jour": "days", "jours": "days"}
+
+_ACTOR_ROWS = (
+    "responsable du traitement",
+    "délégué à la protection des données",
+    "société du dpo (si celui-ci est externe)",
+    "représentant",
+)
+
+PLACEHOLDER = "sélectionnez un élément dans cette liste"
+
+
+def _is_placeholder(text: str) -> bool:
+    return normalize_label(text).startswith(PLACEHOLDER)
+
+
+class CnilRecordReader:
+    """Read one CNIL record sheet through a ``RegisterParser`` (for its problems)."""
+
+    def __init__(self, parser, sheet):
+        self.parser = parser
+        self.sheet = sheet
+        self.fields: dict = {"status": ProcessingActivity.Status.DRAFT}
+        self.parts: dict[str, list[dict]] = {
+            "data_subjects": [],
+            "data_categories": [],
+            "recipients": [],
+            "processors": [],
+            "transfers": [],
+            "retention_rules": [],
+        }
+        self.purposes: list[str] = []
+        self.security: list[str] = []
+        self.created_on = None
+        self.reference_row = 0
+
+    def text(self, row, column) -> str:
+
+        value = cell_text(cell_value(row, column))
+        return "" if _is_placeholder(value) else value
+
+    def problem(self, level, row_index, column_index, message) -> None:
+        self.parser._problem(level, self.sheet, row_index, column_index, message)
+
+    def read(self):
+
+        section = None
+        for index, row in enumerate(self.sheet.rows):
+            label = normalize_label(last_line(row[0] if row else None))
+            if label in SECTIONS:
+                section = SECTIONS[label]
+                continue
+            if label == "nom du traitement":
+                self.fields["name"] = self.text(row, 1)
+                self.reference_row = index
+            elif label == "n° / réf":
+                self.fields["reference"] = self.text(row, 1)
+            elif label == "date de création du traitement":
+                self.created_on = self.parser._convert(
+                    "date", row[1] if len(row) > 1 else None, self.sheet, index, 1
+                )
+            elif label == "mise à jour du traitement":
+                continue
+            elif section is not None and label:
+                self._section_row(section, label, index, row)
+
+        if not self.fields.get("name"):
+            self.problem(
+                INFO,
+                None,
+                None,
+                _("Sheet skipped: 'Nom du traitement' is empty (a blank model sheet)."),
+            )
+            return None
+        self.fields["purposes"] = "\n".join(self.purposes)
+        self.fields["security_measures"] = "\n".join(self.security)
+        self.problem(
+            WARNING,
+            self.reference_row,
+            None,
+            _(
+                "The CNIL template has no lawful basis, status or owner: the "
+                "activity %(reference)s is imported as a draft; choose its lawful "
+                "basis on its page. Its retention rules end with deletion, "
+                "because the template does not say what happens at the end."
+            )
+            % {"reference": self.fields.get("reference") or self.fields["name"]},
+        )
+        return self.parser._finish(
+            self.sheet, self.reference_row, self.fields, self.parts, self.created_on
+        )
+
+    def _section_row(self, section, label, index, row) -> None:
+
+        if section == "actors":
+            values = [self.text(row, column) for column in range(1, 8)]
+            if label.startswith("responsable(s) conjoint(s)"):
+                if any(values):
+                    self.fields["joint_controllers"] = " · ".join(
+                        v for v in values if v
+                    )
+                    self.fields["role"] = ProcessingActivity.Role.JOINT_CONTROLLER
+            elif any(values) and label in _ACTOR_ROWS:
+                self.problem(
+                    INFO,
+                    index,
+                    1,
+                    _(
+                        "The contact details of %(actor)s are not imported: the "
+                        "organisation profile holds the controller and the DPO."
+                    )
+                    % {"actor": cell_text(row[0]).split("\n")[-1]},
+                )
+        elif section == "purposes":
+            value = self.text(row, 1)
+            if value:
+                self.purposes.append(value)
+        elif section in ("data", "sensitive"):
+            self._data_row(section, index, row)
+        elif section == "subjects" and label.startswith("catégorie de personnes"):
+            value = self.text(row, 1)
+            if value:
+                self.parts["data_subjects"].append(
+                    {"label": value, "details": self.text(row, 4)}
+                )
+        elif section == "recipients" and label.startswith("destinataire"):
+            value = self.text(row, 1)
+            if value:
+                self.parts["recipients"].append(
+                    {
+                        "label": value,
+                        "details": self.text(row, 4),
+                        "third_country": normalize_label(value).startswith(
+                            "destinataires dans des pays tiers"
+                        ),
+                    }
+                )
+        elif section == "security" and label.startswith("mesure de sécurité"):
+            value = self.text(row, 1)
+            details = self.text(row, 4)
+            if value:
+                self.security.append(f"{value} : {details}" if details else value)
+        elif section == "transfers" and label.startswith("organisme destinataire"):
+            self._transfer_row(index, row)
+
+    def _data_row(self, section, index, row) -> None:
+
+        description = self.text(row, 1)
+        retention = self.text(row, 4)
+        if not (description or retention):
+            return
+        category = last_line(row[0])
+        sensitivity = Sensitivity.STANDARD
+        if section == "sensitive":
+            sensitivity = (
+                Sensitivity.CRIMINAL
+                if "pénales" in normalize_label(category)
+                else Sensitivity.SPECIAL
+            )
+        self.parts["data_categories"].append(
+            {"label": category, "details": description, "sensitivity": sensitivity}
+        )
+        if retention:
+            rule = self._retention_rule(category, retention, index)
+            if rule is not None:
+                self.parts["retention_rules"].append(rule)
+
+    def _retention_rule(self, category, text, index) -> dict | None:
+
+        match = _RETENTION.match(normalize_label(text))
+        if match is None:
+            self.problem(
+                ERROR,
+                index,
+                4,
+                _(
+                    "%(value)r is not a retention period Registre can read; write "
+                    "it as a number, a unit and the starting event, e.g. "
+                    "'5 ans à compter de la fin du contrat'."
+                )
+                % {"value": text},
+            )
+            return None
+        event_text = match.group("event").strip()
+        event = _start_event(normalize_label(event_text))
+        return {
+            "data_category": category,
+            "record_type": RetentionRule.RecordType.OTHER,
+            "duration": int(match.group("duration")),
+            "unit": _UNITS[match.group("unit")],
+            "start_event": event,
+            "start_event_other": event_text
+            if event == RetentionRule.StartEvent.OTHER
+            else "",
+            "action": RetentionRule.Action.DELETE,
+            "notes": _("Imported from the CNIL template: %(text)s") % {"text": text},
+        }
+
+    def _transfer_row(self, index, row) -> None:
+
+        recipient = self.text(row, 1)
+        country = self.text(row, 2)
+        safeguard_text = self.text(row, 3)
+        documentation = self.text(row, 5)
+        if not (recipient or country or safeguard_text):
+            return
+        if not country:
+            self.problem(
+                ERROR,
+                index,
+                2,
+                _("The transfer to %(recipient)r has no country; fill in column C.")
+                % {"recipient": recipient},
+            )
+            return
+        key = normalize_label(safeguard_text)
+        safeguard = SAFEGUARDS.get(key, "")
+        if key == "privacy shield":
+            self.problem(
+                WARNING,
+                index,
+                3,
+                _(
+                    "The Privacy Shield was invalidated by the EU Court of Justice "
+                    "on 16 July 2020 (case C-311/18); the transfer is imported "
+                    "without a safeguard, choose a valid one."
+                ),
+            )
+        elif key and not safeguard:
+            self.problem(
+                ERROR,
+                index,
+                3,
+                _("%(value)r is not a known safeguard; use one of: %(accepted)s.")
+                % {
+                    "value": safeguard_text,
+                    "accepted": " | ".join(sorted(set(SAFEGUARDS))),
+                },
+            )
+            return
+        self.parts["transfers"].append(
+            {
+                "recipient": recipient or country,
+                "country": country,
+                "safeguard": safeguard,
+                "documentation": documentation,
+            }
+        )
+
+
+def _start_event(event: str) -> str:
+    events = RetentionRule.StartEvent
+    if "collecte" in event and "dernier contact" in event:
+        return events.COLLECTION_OR_LAST_CONTACT
+    if "dernier contact" in event:
+        return events.LAST_CONTACT
+    if "collecte" in event:
+        return events.COLLECTION
+    if "fin du contrat" in event or "fin de la relation" in event:
+        return events.END_OF_CONTRACT
+    if "clôture de la demande" in event:
+        return events.REQUEST_CLOSED
+    if "clôture de la violation" in event:
+        return events.BREACH_CLOSED
+    return events.OTHER

@@ -1,0 +1,244 @@
+"""Exports of the register: XLSX and ODS like the CNIL template, CSV and PDF.
+
+Every export goes through ``register_export``, which writes the audit event.
+"""
+
+import re
+from collections.abc import Sequence
+
+from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from apps.core.audit import audit_record
+from apps.core.models import Organisation
+from apps.register import spreadsheets
+from apps.register.layout import NO
+from apps.register.layout import PART_TABLES
+from apps.register.layout import RECORD_FIELDS
+from apps.register.layout import RECORD_TITLE
+from apps.register.layout import SUMMARY_SHEET
+from apps.register.layout import SUMMARY_TITLE
+from apps.register.layout import YES
+from apps.register.layout import choice_label
+from apps.register.layout import format_value
+from apps.register.models import ProcessingActivity
+from apps.register.models import Sensitivity
+from apps.register.pdf import register_pdf
+from apps.register.services import activity_missing_items
+from apps.register.spreadsheets import Sheet
+
+FORMATS = {
+    "xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "xlsx",
+    ),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "pdf": ("application/pdf", "pdf"),
+}
+
+CSV_KIND_COLUMN = "Type de ligne"
+CSV_ACTIVITY_KIND = "Traitement"
+
+
+class ExportError(ValueError):
+    """An export that cannot be produced with the given options."""
+
+
+def register_export(
+    *,
+    activities: Sequence[ProcessingActivity],
+    file_format: str,
+    actor=None,
+    actor_label: str = "",
+) -> bytes:
+    """Return the register (or one activity) in ``file_format`` and audit it.
+
+    The files use the CNIL template's French wording whatever the user's
+    language, because they are what an inspector reads.
+    """
+    if file_format not in FORMATS:
+        raise ExportError(
+            _("Unknown export format %(format)r; use one of %(formats)s.")
+            % {"format": file_format, "formats": ", ".join(FORMATS)}
+        )
+    activities = list(activities)
+    organisation = Organisation.current()
+
+    with translation.override("fr"):
+        content = _export_content(activities, file_format, organisation)
+
+    audit_record(
+        action="register.exported",
+        actor=actor,
+        actor_label=actor_label,
+        target_type="register.processingactivity",
+        target_id=activities[0].pk if len(activities) == 1 else "",
+        count=len(activities),
+        details={"format": file_format, "activity_ids": [a.pk for a in activities]},
+    )
+    return content
+
+
+def _export_content(activities, file_format: str, organisation) -> bytes:
+
+    if file_format == "pdf":
+        return register_pdf(activities=activities, organisation=organisation)
+    if file_format == "csv":
+        return spreadsheets.csv_write(register_csv_rows(activities))
+    sheets = register_sheets(activities=activities, organisation=organisation)
+    if file_format == "xlsx":
+        return spreadsheets.xlsx_write(sheets)
+    return spreadsheets.ods_write(sheets)
+
+
+def export_filename(*, file_format: str, activity: ProcessingActivity | None = None):
+    stamp = timezone.localdate().isoformat()
+    if activity is not None:
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", activity.reference).strip("-")
+        return f"registre-{slug}-{stamp}.{FORMATS[file_format][1]}"
+    return f"registre-{stamp}.{FORMATS[file_format][1]}"
+
+
+def register_sheets(*, activities, organisation: Organisation) -> list[Sheet]:
+    """Build the summary sheet and one record sheet per activity."""
+    sheets = [_summary_sheet(activities, organisation)]
+    used_names = {SUMMARY_SHEET}
+    for activity in activities:
+        name = _sheet_name(activity.reference, used_names)
+        used_names.add(name)
+        sheets.append(_record_sheet(activity, name))
+    return sheets
+
+
+def _summary_sheet(activities, organisation: Organisation) -> Sheet:
+    sheet = Sheet(
+        name=SUMMARY_SHEET, column_widths=[22, 40, 14, 30, 50, 14, 14, 12, 40]
+    )
+    sheet.append([SUMMARY_TITLE], bold=True)
+    sheet.append(["Responsable de traitement :", organisation.name])
+    sheet.append(["Adresse :", organisation.address])
+    sheet.append(["Téléphone :", organisation.phone])
+    sheet.append(["Adresse mél :", organisation.email])
+    sheet.append(["Représentant légal :", organisation.legal_representative])
+    sheet.append(["Représentant dans l'UE :", organisation.eu_representative])
+    sheet.append(
+        [
+            "Délégué à la protection des données (DPO) :",
+            " · ".join(
+                part
+                for part in (
+                    organisation.dpo_name,
+                    organisation.dpo_email,
+                    organisation.dpo_phone,
+                )
+                if part
+            ),
+        ]
+    )
+    sheet.append(["Date de l'export :", timezone.localdate()])
+    sheet.append([])
+    sheet.append(
+        [
+            "N° / RÉF",
+            "Nom du traitement",
+            "Statut",
+            "Base légale",
+            "Finalité(s) du traitement",
+            "Date de création de la fiche",
+            "Dernière mise à jour de la fiche",
+            "Données sensibles ?",
+            "Éléments manquants",
+        ],
+        bold=True,
+    )
+    for activity in activities:
+        sensitive = any(
+            item.sensitivity != Sensitivity.STANDARD
+            for item in activity.data_categories.all()
+        )
+        sheet.append(
+            [
+                activity.reference,
+                activity.name,
+                choice_label("status", activity.status),
+                choice_label("lawful_basis", activity.lawful_basis),
+                activity.purposes,
+                format_value("date", activity.created_at),
+                format_value("date", activity.updated_at),
+                YES if sensitive else NO,
+                ", ".join(
+                    str(item.label)
+                    for item in activity_missing_items(activity=activity)
+                ),
+            ]
+        )
+    return sheet
+
+
+def _record_sheet(activity: ProcessingActivity, name: str) -> Sheet:
+    sheet = Sheet(name=name, column_widths=[45, 45, 30, 20, 30, 30, 20, 30])
+    sheet.append([RECORD_TITLE, activity.reference], bold=True)
+    sheet.append([])
+    for field_name, label, kind in RECORD_FIELDS:
+        sheet.append([label, format_value(kind, getattr(activity, field_name))])
+    for part, (title, columns) in PART_TABLES.items():
+        sheet.append([])
+        sheet.append([title], bold=True)
+        sheet.append([header for _name, header, _kind in columns], bold=True)
+        for item in getattr(activity, part).all():
+            sheet.append(
+                [
+                    format_value(kind, getattr(item, field_name))
+                    for field_name, _header, kind in columns
+                ]
+            )
+    return sheet
+
+
+def _sheet_name(reference: str, used: set[str]) -> str:
+    # Sheet names are limited to 31 characters without []:*?/\ in both formats.
+    base = re.sub(r"[\[\]:*?/\\]", "-", reference)[:31] or "Fiche"
+    name = base
+    counter = 2
+    while name in used:
+        suffix = f" ({counter})"
+        name = base[: 31 - len(suffix)] + suffix
+        counter += 1
+    return name
+
+
+def csv_headers() -> list[str]:
+    """Return the CSV columns: the row kind, the activity fields, then each part's."""
+    headers = [CSV_KIND_COLUMN] + [label for _name, label, _kind in RECORD_FIELDS]
+    for title, columns in PART_TABLES.values():
+        headers.extend(f"{title} : {header}" for _name, header, _kind in columns)
+    return headers
+
+
+def register_csv_rows(activities) -> list[list]:
+    """Return one CSV row per activity and one per part row, under ``csv_headers``.
+
+    Every row repeats the activity's reference so that the file can be filtered
+    and re-imported in any order of activities.
+    """
+    headers = csv_headers()
+    rows = [headers]
+    reference_column = headers.index("N° / RÉF")
+    for activity in activities:
+        row = [CSV_ACTIVITY_KIND] + [
+            format_value(kind, getattr(activity, name))
+            for name, _label, kind in RECORD_FIELDS
+        ]
+        rows.append(row + [""] * (len(headers) - len(row)))
+        for part, (title, columns) in PART_TABLES.items():
+            start = headers.index(f"{title} : {columns[0][1]}")
+            for item in getattr(activity, part).all():
+                line = [""] * len(headers)
+                line[0] = title
+                line[reference_column] = activity.reference
+                for offset, (name, _header, kind) in enumerate(columns):
+                    line[start + offset] = format_value(kind, getattr(item, name))
+                rows.append(line)
+    return rows

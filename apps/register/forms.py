@@ -1,0 +1,138 @@
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms import inlineformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from apps.register.models import DataSubjectCategory
+from apps.register.models import LawfulBasis
+from apps.register.models import PersonalDataCategory
+from apps.register.models import ProcessingActivity
+from apps.register.models import Processor
+from apps.register.models import Recipient
+from apps.register.models import ReferenceTerm
+from apps.register.models import RetentionRule
+from apps.register.models import Transfer
+from apps.register.services import ACTIVITY_FIELDS
+from apps.register.services import CHILD_FIELDS
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
+
+
+class ActivityFilterForm(forms.Form):
+    search = forms.CharField(label=_("Search"), required=False)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any"))] + ProcessingActivity.Status.choices,
+    )
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis"),
+        required=False,
+        choices=[("", _("Any"))] + LawfulBasis.choices,
+    )
+    owner = forms.ModelChoiceField(
+        label=_("Person in charge"),
+        required=False,
+        queryset=get_user_model().objects.filter(owned_activities__isnull=False),
+    )
+    needs_review = forms.BooleanField(label=_("Review due"), required=False)
+    incomplete = forms.BooleanField(label=_("Incomplete"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = self.fields["owner"].queryset.distinct()
+
+
+class ActivityForm(forms.ModelForm):
+    dpia_required = forms.NullBooleanField(
+        label=_("DPIA required"),
+        required=False,
+        widget=forms.NullBooleanSelect,
+        help_text=_("Leave unknown until the need for an impact assessment is known."),
+    )
+
+    class Meta:
+        model = ProcessingActivity
+        fields = ACTIVITY_FIELDS
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "purposes": forms.Textarea(attrs={"rows": 3}),
+            "legitimate_interest": _SHORT_TEXT,
+            "joint_controllers": _SHORT_TEXT,
+            "controllers_served": _SHORT_TEXT,
+            "special_category_condition": _SHORT_TEXT,
+            "criminal_data_authority": _SHORT_TEXT,
+            "data_sources": forms.Textarea(
+                attrs={"rows": 2, "list": "terms-data_source"}
+            ),
+            "security_measures": forms.Textarea(attrs={"rows": 4}),
+            "last_reviewed_on": _DATE,
+            "next_review_on": _DATE,
+        }
+
+
+def _label_widget(kind: str) -> forms.TextInput:
+    return forms.TextInput(attrs={"list": f"terms-{kind}"})
+
+
+def _part_formset(model, part: str, widgets: dict | None = None):
+    return inlineformset_factory(
+        ProcessingActivity,
+        model,
+        fields=CHILD_FIELDS[part],
+        extra=1,
+        can_delete=True,
+        widgets=widgets or {},
+    )
+
+
+PART_FORMSETS = {
+    "data_subjects": _part_formset(
+        DataSubjectCategory,
+        "data_subjects",
+        {"label": _label_widget("data_subject"), "details": _SHORT_TEXT},
+    ),
+    "data_categories": _part_formset(
+        PersonalDataCategory,
+        "data_categories",
+        {"label": _label_widget("personal_data"), "details": _SHORT_TEXT},
+    ),
+    "recipients": _part_formset(
+        Recipient,
+        "recipients",
+        {"label": _label_widget("recipient"), "details": _SHORT_TEXT},
+    ),
+    "processors": _part_formset(Processor, "processors", {"dpa_signed_on": _DATE}),
+    "transfers": _part_formset(Transfer, "transfers", {"documentation": _SHORT_TEXT}),
+    "retention_rules": _part_formset(
+        RetentionRule, "retention_rules", {"notes": _SHORT_TEXT}
+    ),
+}
+
+PART_TITLES = {
+    "data_subjects": _("Categories of data subjects"),
+    "data_categories": _("Categories of personal data"),
+    "recipients": _("Recipients"),
+    "processors": _("Processors"),
+    "transfers": _("Transfers outside the EU"),
+    "retention_rules": _("Retention rules"),
+}
+
+
+def reference_terms() -> dict[str, list[str]]:
+    """Return the suggested labels of each reference list, for the datalists."""
+    terms: dict[str, list[str]] = {kind: [] for kind in ReferenceTerm.Kind.values}
+    for kind, label in ReferenceTerm.objects.values_list("kind", "label"):
+        terms[kind].append(label)
+    return terms
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Register spreadsheet"),
+        help_text=_(
+            "An XLSX, ODS or CSV export of this register, or the CNIL's "
+            "register template filled in (ODS or XLSX)."
+        ),
+    )

@@ -1,0 +1,179 @@
+"""The register's spreadsheet layout, shared by the exports and the import.
+
+The workbook follows the CNIL's simplified register template: a summary sheet
+listing the activities ("Liste des traitements") and one record sheet per
+activity ("fiche de registre") with labels in column A and values in column B,
+followed by one table per part. Labels are the template's French wording.
+"""
+
+import datetime
+import re
+import unicodedata
+
+from django.utils import timezone
+from django.utils import translation
+
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
+from apps.register.models import Sensitivity
+from apps.register.models import Transfer
+
+SUMMARY_TITLE = "Registre des activités de traitement"
+SUMMARY_SHEET = "Liste des traitements"
+RECORD_TITLE = "Fiche de registre"
+
+# Activity fields of a record sheet: (field, label, kind).
+RECORD_FIELDS = [
+    ("name", "Nom du traitement", "text"),
+    ("reference", "N° / RÉF", "text"),
+    ("created_at", "Date de création de la fiche", "date"),
+    ("updated_at", "Mise à jour de la fiche", "date"),
+    ("description", "Description du traitement", "text"),
+    ("role", "Rôle de l'organisme", "role"),
+    ("joint_controllers", "Responsable(s) conjoint(s)", "text"),
+    (
+        "controllers_served",
+        "Responsables pour le compte desquels nous agissons",
+        "text",
+    ),
+    ("purposes", "Finalité(s) du traitement effectué", "text"),
+    ("lawful_basis", "Base légale", "lawful_basis"),
+    ("legitimate_interest", "Intérêt légitime poursuivi", "text"),
+    (
+        "concerns_recipients_profession",
+        "Messages en rapport avec la profession du destinataire",
+        "bool",
+    ),
+    (
+        "special_category_condition",
+        "Condition de l'article 9 (données sensibles)",
+        "text",
+    ),
+    ("criminal_data_authority", "Fondement de l'article 10 (infractions)", "text"),
+    ("data_sources", "Sources des données", "text"),
+    ("security_measures", "Mesures de sécurité", "text"),
+    ("dpia_required", "AIPD requise", "optional_bool"),
+    ("dpia_done", "AIPD réalisée", "bool"),
+    ("dpia_reference", "Référence de l'AIPD", "text"),
+    ("status", "Statut", "status"),
+    ("owner", "Responsable de la fiche (identifiant)", "owner"),
+    ("last_reviewed_on", "Dernière revue", "date"),
+    ("next_review_on", "Prochaine revue", "date"),
+]
+
+# Part tables of a record sheet: part -> (title, [(field, header, kind)]).
+PART_TABLES = {
+    "data_subjects": (
+        "Catégories de personnes concernées",
+        [("label", "Catégorie", "text"), ("details", "Précisions", "text")],
+    ),
+    "data_categories": (
+        "Catégories de données personnelles concernées",
+        [
+            ("label", "Catégorie", "text"),
+            ("details", "Description", "text"),
+            ("sensitivity", "Sensibilité", "sensitivity"),
+        ],
+    ),
+    "recipients": (
+        "Destinataires",
+        [
+            ("label", "Type de destinataire", "text"),
+            ("details", "Précisions", "text"),
+            ("third_country", "Pays tiers ou organisation internationale", "bool"),
+        ],
+    ),
+    "processors": (
+        "Sous-traitants",
+        [
+            ("name", "Sous-traitant", "text"),
+            ("service", "Prestation", "text"),
+            ("country", "Pays", "text"),
+            ("dpa_signed_on", "Contrat de sous-traitance signé le", "date"),
+        ],
+    ),
+    "transfers": (
+        "Transferts hors UE",
+        [
+            ("recipient", "Destinataire", "text"),
+            ("country", "Pays", "text"),
+            ("safeguard", "Type de garanties", "safeguard"),
+            ("documentation", "Liens vers la documentation", "text"),
+        ],
+    ),
+    "retention_rules": (
+        "Durées de conservation",
+        [
+            ("data_category", "Catégorie de données", "text"),
+            ("record_type", "Enregistrements concernés", "record_type"),
+            ("duration", "Durée", "int"),
+            ("unit", "Unité", "unit"),
+            ("start_event", "Point de départ", "start_event"),
+            ("start_event_other", "Point de départ (autre, en clair)", "text"),
+            ("action", "À l'échéance", "action"),
+            ("notes", "Notes", "text"),
+        ],
+    ),
+}
+
+CHOICES = {
+    "role": ProcessingActivity.Role,
+    "lawful_basis": LawfulBasis,
+    "status": ProcessingActivity.Status,
+    "sensitivity": Sensitivity,
+    "safeguard": Transfer.Safeguard,
+    "record_type": RetentionRule.RecordType,
+    "unit": RetentionRule.Unit,
+    "start_event": RetentionRule.StartEvent,
+    "action": RetentionRule.Action,
+}
+
+YES = "Oui"
+NO = "Non"
+UNKNOWN = "À décider"
+
+
+def normalize_label(value) -> str:
+    """Return a comparable form of a label: NFKC, lower case, plain apostrophes,
+    single spaces, without a trailing colon."""
+    text = unicodedata.normalize("NFKC", str(value or ""))
+    text = text.replace("’", "'").replace("\u00a0", " ").lower()
+    text = re.sub(r"\s+", " ", text).strip()
+    return text.rstrip(" :").strip()
+
+
+def choice_label(kind: str, value: str) -> str:
+    """Return the French label of a choice, as the exports write it."""
+    if not value:
+        return ""
+    with translation.override("fr"):
+        return str(CHOICES[kind](value).label)
+
+
+def choice_lookup(kind: str) -> dict[str, str]:
+    """Map every accepted spelling of a choice (code, French, English) to its code."""
+    lookup: dict[str, str] = {}
+    for value in CHOICES[kind].values:
+        lookup[normalize_label(value)] = value
+        for language in ("fr", "en"):
+            with translation.override(language):
+                lookup[normalize_label(CHOICES[kind](value).label)] = value
+    return lookup
+
+
+def format_value(kind: str, value):
+    """Return the cell value of a field for the spreadsheet exports."""
+    if kind == "bool":
+        return YES if value else NO
+    if kind == "optional_bool":
+        return UNKNOWN if value is None else (YES if value else NO)
+    if kind == "owner":
+        return value.get_username() if value is not None else ""
+    if kind == "date":
+        if isinstance(value, datetime.datetime):
+            return timezone.localtime(value).date()
+        return value
+    if kind in CHOICES:
+        return choice_label(kind, value)
+    return value if value is not None else ""

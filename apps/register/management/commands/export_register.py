@@ -1,0 +1,67 @@
+import json
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+
+from apps.register.exports import FORMATS
+from apps.register.exports import register_export
+from apps.register.models import ProcessingActivity
+from apps.register.selectors import activities_for_export
+
+
+class _SystemUser:
+    """Reads the whole register, as an operator running the command may."""
+
+    is_authenticated = False
+
+    def has_perm(self, permission: str) -> bool:
+        return True
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the whole processing register (or one activity) to a file. "
+        "Prints a JSON summary on stdout."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", required=True, choices=sorted(FORMATS))
+        parser.add_argument(
+            "--output", required=True, help="Path of the file to write."
+        )
+        parser.add_argument(
+            "--activity",
+            help="Reference of a single activity to export (default: all).",
+        )
+
+    def handle(self, *args, format, output, activity=None, **options):
+        pk = None
+        if activity:
+            found = ProcessingActivity.objects.filter(reference=activity).first()
+            if found is None:
+                raise CommandError(
+                    f"No processing activity has the reference {activity!r}; "
+                    "check the reference on the register page."
+                )
+            pk = found.pk
+
+        activities = list(activities_for_export(user=_SystemUser(), pk=pk))
+        content = register_export(
+            activities=activities,
+            file_format=format,
+            actor_label="manage.py export_register",
+        )
+        path = Path(output)
+        try:
+            path.write_bytes(content)
+        except OSError as error:
+            raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
+
+        summary = {
+            "output": str(path),
+            "format": format,
+            "activities": len(activities),
+            "bytes": len(content),
+        }
+        self.stdout.write(json.dumps(summary))

@@ -1,0 +1,182 @@
+"""The printable register: a PDF with the organisation's header on every page."""
+
+import io
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import PageBreak
+from reportlab.platypus import Paragraph
+from reportlab.platypus import SimpleDocTemplate
+from reportlab.platypus import Spacer
+from reportlab.platypus import Table
+from reportlab.platypus import TableStyle
+
+from apps.core.models import Organisation
+from apps.register.layout import PART_TABLES
+from apps.register.layout import RECORD_FIELDS
+from apps.register.layout import SUMMARY_TITLE
+from apps.register.layout import format_value
+from apps.register.services import activity_missing_items
+
+# DejaVu Sans covers every character of the French texts; the built-in
+# Helvetica is the fallback where Debian's fonts-dejavu is not installed.
+_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+def _fonts() -> tuple[str, str]:
+    regular = _DEJAVU / "DejaVuSans.ttf"
+    bold = _DEJAVU / "DejaVuSans-Bold.ttf"
+    if not (regular.exists() and bold.exists()):
+        return "Helvetica", "Helvetica-Bold"
+    if "RegistreSans" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("RegistreSans", str(regular)))
+        pdfmetrics.registerFont(TTFont("RegistreSans-Bold", str(bold)))
+    return "RegistreSans", "RegistreSans-Bold"
+
+
+def register_pdf(*, activities, organisation: Organisation) -> bytes:
+    """Return the PDF of the activities: a summary table, then one record each."""
+    regular, bold = _fonts()
+    base = getSampleStyleSheet()
+    body = ParagraphStyle(
+        "body", parent=base["BodyText"], fontName=regular, fontSize=8.5
+    )
+    heading = ParagraphStyle("heading", parent=base["Heading1"], fontName=bold)
+    subheading = ParagraphStyle("sub", parent=base["Heading3"], fontName=bold)
+
+    def text(value) -> Paragraph:
+        shown = format_value("text", value)
+        if hasattr(shown, "strftime"):
+            shown = shown.strftime("%d/%m/%Y")
+        return Paragraph(escape(str(shown)).replace("\n", "<br/>"), body)
+
+    story = [Paragraph(escape(SUMMARY_TITLE), heading)]
+    story.append(
+        _grid(
+            [["N° / RÉF", "Nom du traitement", "Statut", "Éléments manquants"]]
+            + [
+                [
+                    activity.reference,
+                    activity.name,
+                    format_value("status", activity.status),
+                    ", ".join(
+                        str(item.label)
+                        for item in activity_missing_items(activity=activity)
+                    )
+                    or "—",
+                ]
+                for activity in activities
+            ],
+            text,
+            bold,
+            widths=[3 * cm, 6 * cm, 2.5 * cm, 6.5 * cm],
+        )
+    )
+
+    for activity in activities:
+        story.append(PageBreak())
+        story.append(
+            Paragraph(escape(f"{activity.reference} · {activity.name}"), heading)
+        )
+        rows = [
+            [label, format_value(kind, getattr(activity, name))]
+            for name, label, kind in RECORD_FIELDS
+        ]
+        story.append(_grid(rows, text, bold, widths=[6 * cm, 12 * cm], header=False))
+        for part, (title, columns) in PART_TABLES.items():
+            story.append(Spacer(1, 0.3 * cm))
+            story.append(Paragraph(escape(title), subheading))
+            items = list(getattr(activity, part).all())
+            if not items:
+                story.append(text("—"))
+                continue
+            table_rows = [[header for _name, header, _kind in columns]]
+            for item in items:
+                table_rows.append(
+                    [
+                        format_value(kind, getattr(item, name))
+                        for name, _header, kind in columns
+                    ]
+                )
+            width = 18 * cm / len(columns)
+            story.append(_grid(table_rows, text, bold, widths=[width] * len(columns)))
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=1.5 * cm,
+        rightMargin=1.5 * cm,
+        topMargin=2.6 * cm,
+        bottomMargin=1.5 * cm,
+        title=SUMMARY_TITLE,
+        author=organisation.name,
+    )
+    header = _page_header(organisation, regular, bold)
+    document.build(story, onFirstPage=header, onLaterPages=header)
+    return buffer.getvalue()
+
+
+def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
+    table = Table(
+        [[text(value) for value in row] for row in rows],
+        colWidths=widths,
+        repeatRows=1 if header else 0,
+    )
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d9dee7")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f6")))
+    else:
+        style.append(("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#eef1f6")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _page_header(organisation: Organisation, regular: str, bold: str):
+    printed = timezone.localdate().strftime("%d/%m/%Y")
+    lines = [
+        organisation.address.replace("\n", ", "),
+        " · ".join(
+            part
+            for part in (
+                organisation.registration_number,
+                organisation.phone,
+                organisation.email,
+            )
+            if part
+        ),
+        "DPO : "
+        + " · ".join(
+            part for part in (organisation.dpo_name, organisation.dpo_email) if part
+        )
+        if organisation.dpo_name
+        else "",
+    ]
+
+    def draw(canvas, document):
+        width, height = A4
+        canvas.saveState()
+        canvas.setFont(bold, 11)
+        canvas.drawString(1.5 * cm, height - 1.2 * cm, organisation.name or "—")
+        canvas.setFont(regular, 8)
+        for index, line in enumerate(line for line in lines if line):
+            canvas.drawString(1.5 * cm, height - (1.6 + 0.4 * index) * cm, line)
+        canvas.drawRightString(
+            width - 1.5 * cm,
+            height - 1.2 * cm,
+            f"{SUMMARY_TITLE} · {printed} · page {document.page}",
+        )
+        canvas.restoreState()
+
+    return draw

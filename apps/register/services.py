@@ -1,0 +1,340 @@
+"""Business rules of the processing register: saving activities and their parts."""
+
+import logging
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from apps.core.audit import audit_record
+from apps.register.models import DataSubjectCategory
+from apps.register.models import LawfulBasis
+from apps.register.models import PersonalDataCategory
+from apps.register.models import ProcessingActivity
+from apps.register.models import Processor
+from apps.register.models import Recipient
+from apps.register.models import RetentionRule
+from apps.register.models import Sensitivity
+from apps.register.models import Transfer
+
+logger = logging.getLogger(__name__)
+
+# The parts of an activity, in the order forms, exports and imports show them.
+CHILD_MODELS: dict[str, type[models.Model]] = {
+    "data_subjects": DataSubjectCategory,
+    "data_categories": PersonalDataCategory,
+    "recipients": Recipient,
+    "processors": Processor,
+    "transfers": Transfer,
+    "retention_rules": RetentionRule,
+}
+
+# Editable fields of each part, without the id and the activity.
+CHILD_FIELDS: dict[str, list[str]] = {
+    "data_subjects": ["label", "details"],
+    "data_categories": ["label", "details", "sensitivity"],
+    "recipients": ["label", "details", "third_country"],
+    "processors": ["name", "service", "country", "dpa_signed_on"],
+    "transfers": ["recipient", "country", "safeguard", "documentation"],
+    "retention_rules": [
+        "data_category",
+        "record_type",
+        "duration",
+        "unit",
+        "start_event",
+        "start_event_other",
+        "action",
+        "notes",
+    ],
+}
+
+ACTIVITY_FIELDS = [
+    "reference",
+    "name",
+    "description",
+    "role",
+    "joint_controllers",
+    "controllers_served",
+    "purposes",
+    "lawful_basis",
+    "legitimate_interest",
+    "concerns_recipients_profession",
+    "special_category_condition",
+    "criminal_data_authority",
+    "data_sources",
+    "security_measures",
+    "dpia_required",
+    "dpia_done",
+    "dpia_reference",
+    "status",
+    "owner",
+    "last_reviewed_on",
+    "next_review_on",
+]
+
+# Allowed status changes through the forms; an import restores any status.
+STATUS_TRANSITIONS = {
+    ProcessingActivity.Status.DRAFT: {ProcessingActivity.Status.IN_FORCE},
+    ProcessingActivity.Status.IN_FORCE: {ProcessingActivity.Status.RETIRED},
+    ProcessingActivity.Status.RETIRED: {ProcessingActivity.Status.IN_FORCE},
+}
+
+
+@dataclass
+class ActivityData:
+    """The values of one activity and of its parts, as forms and imports give them.
+
+    ``fields`` maps activity field names to values (``owner`` is a user or None).
+    Each list in ``parts`` holds dicts of ``CHILD_FIELDS``; a dict may carry the
+    ``id`` of the existing row it updates.
+    """
+
+    fields: dict
+    parts: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    """An Art. 30 item an inspector would ask for and the activity lacks."""
+
+    code: str
+    label: str
+
+
+class RegisterError(ValidationError):
+    """A register change that breaks a domain rule."""
+
+
+def activity_missing_items(*, activity: ProcessingActivity) -> list[MissingItem]:
+    """List what the activity lacks for a complete Art. 30 record, in form order."""
+    missing: list[MissingItem] = []
+
+    def need(condition: bool, code: str, label: str) -> None:
+        if not condition:
+            missing.append(MissingItem(code, label))
+
+    categories = list(activity.data_categories.all())
+    transfers = list(activity.transfers.all())
+    processors = list(activity.processors.all())
+    is_processor = activity.role == ProcessingActivity.Role.PROCESSOR
+    legitimate = activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+
+    need(bool(activity.purposes.strip()), "purposes", _("purposes"))
+    if is_processor:
+        need(
+            bool(activity.controllers_served.strip()),
+            "controllers_served",
+            _("controllers the organisation acts for"),
+        )
+    else:
+        need(bool(activity.lawful_basis), "lawful_basis", _("lawful basis"))
+    if legitimate:
+        need(
+            bool(activity.legitimate_interest.strip()),
+            "legitimate_interest",
+            _("legitimate interest pursued"),
+        )
+    if activity.role == ProcessingActivity.Role.JOINT_CONTROLLER:
+        need(
+            bool(activity.joint_controllers.strip()),
+            "joint_controllers",
+            _("joint controllers"),
+        )
+    need(
+        activity.data_subjects.exists(),
+        "data_subjects",
+        _("categories of data subjects"),
+    )
+    need(bool(categories), "data_categories", _("categories of personal data"))
+    if any(item.sensitivity == Sensitivity.SPECIAL for item in categories):
+        need(
+            bool(activity.special_category_condition.strip()),
+            "special_category_condition",
+            _("condition for special-category data"),
+        )
+    if any(item.sensitivity == Sensitivity.CRIMINAL for item in categories):
+        need(
+            bool(activity.criminal_data_authority.strip()),
+            "criminal_data_authority",
+            _("authority for criminal-offence data"),
+        )
+    need(activity.recipients.exists(), "recipients", _("recipients"))
+    for transfer in transfers:
+        need(
+            bool(transfer.safeguard),
+            f"transfer_safeguard_{transfer.pk}",
+            _("safeguard of the transfer to %(recipient)s")
+            % {"recipient": transfer.recipient},
+        )
+    for processor in processors:
+        need(
+            processor.dpa_signed_on is not None,
+            f"processor_dpa_{processor.pk}",
+            _("data-processing agreement of %(name)s") % {"name": processor.name},
+        )
+    need(activity.retention_rules.exists(), "retention_rules", _("retention rule"))
+    need(
+        bool(activity.security_measures.strip()),
+        "security_measures",
+        _("security measures"),
+    )
+    need(bool(activity.data_sources.strip()), "data_sources", _("data sources"))
+    need(activity.dpia_required is not None, "dpia_required", _("DPIA decision"))
+    if activity.dpia_required:
+        need(activity.dpia_done, "dpia_done", _("DPIA carried out"))
+    need(activity.owner_id is not None, "owner", _("person in charge"))
+    need(activity.next_review_on is not None, "next_review_on", _("next review"))
+    return missing
+
+
+def activity_save(
+    *,
+    data: ActivityData,
+    actor=None,
+    activity: ProcessingActivity | None = None,
+    check_transition: bool = True,
+    audit: bool = True,
+) -> ProcessingActivity:
+    """Create or update an activity and replace its parts with ``data.parts``.
+
+    Parts listed with an ``id`` update that row; parts without one update the
+    existing rows in order, so a re-import leaves no history entry when nothing
+    changed. Rows not matched are deleted. Raises ``ValidationError`` naming the
+    field and the value when a rule is broken; nothing is saved then.
+    """
+    creating = activity is None
+    activity = activity or ProcessingActivity()
+    previous_status = activity.status if not creating else None
+
+    for name, value in data.fields.items():
+        setattr(activity, name, value)
+    _activity_check(
+        activity=activity,
+        previous_status=previous_status,
+        check_transition=check_transition,
+    )
+
+    with transaction.atomic():
+        changed = creating or _has_changes(activity)
+        if changed:
+            activity.save()
+        part_counts = {
+            part: _parts_sync(activity=activity, part=part, rows=rows)
+            for part, rows in data.parts.items()
+        }
+
+    if audit and (changed or any(part_counts.values())):
+        audit_record(
+            action="register.activity.created"
+            if creating
+            else "register.activity.changed",
+            actor=actor,
+            target=activity,
+            details={"parts_changed": part_counts, "status": activity.status},
+        )
+    return activity
+
+
+def _activity_check(
+    *,
+    activity: ProcessingActivity,
+    previous_status: str | None,
+    check_transition: bool,
+) -> None:
+    try:
+        activity.full_clean()
+    except ValidationError as error:
+        raise RegisterError(error.message_dict) from error
+
+    if (
+        activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+        and not activity.legitimate_interest.strip()
+    ):
+        raise RegisterError(
+            {
+                "legitimate_interest": _(
+                    "Describe the legitimate interest pursued: it is required "
+                    "when the lawful basis is legitimate interests."
+                )
+            }
+        )
+
+    allowed = STATUS_TRANSITIONS.get(previous_status, set())
+    if (
+        check_transition
+        and previous_status is not None
+        and activity.status != previous_status
+        and activity.status not in allowed
+    ):
+        raise RegisterError(
+            {
+                "status": _(
+                    "An activity cannot go from %(old)s to %(new)s; allowed: "
+                    "%(allowed)s."
+                )
+                % {
+                    "old": previous_status,
+                    "new": activity.status,
+                    "allowed": ", ".join(sorted(allowed)) or "-",
+                }
+            }
+        )
+
+
+def _has_changes(instance: models.Model) -> bool:
+    stored = type(instance).objects.filter(pk=instance.pk).first()
+    if stored is None:
+        return True
+    return any(
+        getattr(stored, item.attname) != getattr(instance, item.attname)
+        for item in instance._meta.concrete_fields
+        if item.attname not in {"updated_at", "created_at"}
+    )
+
+
+def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) -> int:
+    """Make the activity's rows of one part equal to ``rows``; return the changes."""
+    model = CHILD_MODELS[part]
+    existing = {row.pk: row for row in model.objects.filter(activity=activity)}
+    by_position = not any(row.get("id") for row in rows)
+    unmatched = list(existing.values())
+    changes = 0
+
+    for index, values in enumerate(rows):
+        if by_position:
+            instance = unmatched[index] if index < len(unmatched) else None
+        else:
+            instance = existing.get(values.get("id"))
+        instance = instance or model(activity=activity)
+        for name in CHILD_FIELDS[part]:
+            if name in values:
+                setattr(instance, name, values[name])
+        try:
+            instance.full_clean(exclude=["activity"])
+        except ValidationError as error:
+            raise RegisterError(
+                {
+                    part: _("Row %(row)d: %(errors)s")
+                    % {"row": index + 1, "errors": _format_errors(error)}
+                }
+            ) from error
+        if instance.pk is None or _has_changes(instance):
+            instance.save()
+            changes += 1
+        existing.pop(instance.pk, None)
+
+    # Rows still here were neither matched by id nor by position.
+    leftovers = list(existing.values())
+    for row in leftovers:
+        row.delete()
+        changes += 1
+    return changes
+
+
+def _format_errors(error: ValidationError) -> str:
+    return "; ".join(
+        f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
+    )

@@ -1,0 +1,281 @@
+"""Reading and writing spreadsheet grids (XLSX, ODS, CSV) for the register.
+
+A grid is a list of sheets; each sheet has a name and rows of cell values
+(``str``, ``int``, ``float``, ``date``, ``bool`` or ``None``). Exports build
+grids and write them; imports read files into grids and then parse them, so
+every format goes through the same layout code.
+"""
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
+
+from odf import teletype
+from odf.namespaces import OFFICENS
+from odf.namespaces import TABLENS
+from odf.opendocument import OpenDocumentSpreadsheet
+from odf.opendocument import load as odf_load
+from odf.style import Style
+from odf.style import TableColumnProperties
+from odf.style import TextProperties
+from odf.table import Table
+from odf.table import TableCell
+from odf.table import TableColumn
+from odf.table import TableRow
+from odf.text import P
+from openpyxl import Workbook
+from openpyxl import load_workbook
+from openpyxl.styles import Alignment
+from openpyxl.styles import Font
+
+from apps.core.exports import neutralize_formula
+
+# Rows and columns beyond these are ignored when a file repeats empty cells,
+# as ODS files do to fill a sheet up to its 1,048,576 rows.
+MAX_ROWS = 20_000
+MAX_COLUMNS = 200
+
+
+class SpreadsheetError(ValueError):
+    """A file that cannot be read as a spreadsheet."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list] = field(default_factory=list)
+    # Indexes of rows shown in bold (titles and column headers).
+    bold_rows: set[int] = field(default_factory=set)
+    column_widths: list[int] = field(default_factory=list)
+
+    def append(self, values: list, *, bold: bool = False) -> None:
+        if bold:
+            self.bold_rows.add(len(self.rows))
+        self.rows.append(list(values))
+
+
+def _safe(value):
+    return neutralize_formula(value) if isinstance(value, str) else value
+
+
+def xlsx_write(sheets: list[Sheet]) -> bytes:
+    """Return an XLSX workbook of the sheets, with formula-like text neutralised."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for sheet in sheets:
+        worksheet = workbook.create_sheet(title=sheet.name[:31])
+        for index, row in enumerate(sheet.rows):
+            worksheet.append([_safe(value) for value in row])
+            for cell in worksheet[index + 1]:
+                cell.alignment = wrap
+                if index in sheet.bold_rows:
+                    cell.font = bold
+                if isinstance(cell.value, datetime.date):
+                    cell.number_format = "DD/MM/YYYY"
+        for column, width in enumerate(sheet.column_widths):
+            letter = worksheet.cell(row=1, column=column + 1).column_letter
+            worksheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def ods_write(sheets: list[Sheet]) -> bytes:
+    """Return an ODS document of the sheets, with formula-like text neutralised."""
+    document = OpenDocumentSpreadsheet()
+    bold = Style(name="registre-bold", family="table-cell")
+    bold.addElement(TextProperties(fontweight="bold"))
+    document.automaticstyles.addElement(bold)
+    widths = {}
+    for sheet in sheets:
+        table = Table(name=sheet.name[:31])
+        for column, width in enumerate(sheet.column_widths):
+            style_name = f"registre-col-{width}"
+            if style_name not in widths:
+                widths[style_name] = Style(name=style_name, family="table-column")
+                widths[style_name].addElement(
+                    TableColumnProperties(columnwidth=f"{width * 0.19:.2f}cm")
+                )
+                document.automaticstyles.addElement(widths[style_name])
+            table.addElement(TableColumn(stylename=widths[style_name]))
+            del column
+        for index, row in enumerate(sheet.rows):
+            table_row = TableRow()
+            for value in row:
+                table_row.addElement(
+                    _ods_cell(_safe(value), bold if index in sheet.bold_rows else None)
+                )
+            table.addElement(table_row)
+        document.spreadsheet.addElement(table)
+    buffer = io.BytesIO()
+    document.write(buffer)
+    return buffer.getvalue()
+
+
+def _ods_cell(value, style) -> TableCell:
+    extra = {"stylename": style} if style is not None else {}
+    if value is None or value == "":
+        return TableCell(**extra)
+    if isinstance(value, bool):
+        cell = TableCell(valuetype="boolean", booleanvalue=str(value).lower(), **extra)
+        cell.addElement(P(text="VRAI" if value else "FAUX"))
+        return cell
+    if isinstance(value, int | float):
+        cell = TableCell(valuetype="float", value=value, **extra)
+        cell.addElement(P(text=str(value)))
+        return cell
+    if isinstance(value, datetime.date):
+        cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
+        cell.addElement(P(text=value.strftime("%d/%m/%Y")))
+        return cell
+    cell = TableCell(valuetype="string", **extra)
+    for line in str(value).split("\n"):
+        paragraph = P()
+        teletype.addTextToElement(paragraph, line)
+        cell.addElement(paragraph)
+    return cell
+
+
+def csv_write(rows: list[list]) -> bytes:
+    """Return UTF-8 CSV (with BOM) of the rows, with formula-like text neutralised."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(
+            ["" if value is None else _safe(_csv_text(value)) for value in row]
+        )
+    return buffer.getvalue().encode("utf-8")
+
+
+def _csv_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
+    """Read an XLSX, ODS or CSV file into sheets, or raise SpreadsheetError."""
+    path = Path(path)
+    suffix = Path(name or path.name).suffix.lower()
+    readers = {".xlsx": _xlsx_read, ".ods": _ods_read, ".csv": _csv_read}
+    reader = readers.get(suffix)
+    if reader is None:
+        raise SpreadsheetError(
+            f"{path.name!r} has the extension {suffix or '(none)'!r}; "
+            "use an .xlsx, .ods or .csv file."
+        )
+    try:
+        return reader(path)
+    except SpreadsheetError:
+        raise
+    except Exception as error:  # noqa: BLE001 (every parser raises its own types)
+        raise SpreadsheetError(
+            f"{path.name!r} could not be read as {suffix[1:].upper()}: {error}. "
+            "Check that the file is not damaged and has the right extension."
+        ) from error
+
+
+def _xlsx_read(path: Path) -> list[Sheet]:
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    sheets = []
+    for worksheet in workbook.worksheets:
+        sheet = Sheet(name=worksheet.title)
+        for index, row in enumerate(worksheet.iter_rows(values_only=True)):
+            if index >= MAX_ROWS:
+                break
+            values = [_plain(value) for value in row[:MAX_COLUMNS]]
+            sheet.rows.append(values)
+        _trim(sheet)
+        sheets.append(sheet)
+    workbook.close()
+    return sheets
+
+
+def _plain(value):
+    if isinstance(value, datetime.datetime):
+        return value.date() if value.time() == datetime.time() else value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _ods_read(path: Path) -> list[Sheet]:
+    document = odf_load(str(path))
+    sheets = []
+    for table in document.spreadsheet.getElementsByType(Table):
+        sheet = Sheet(name=table.getAttribute("name"))
+        for row in table.getElementsByType(TableRow):
+            repeat = int(row.getAttrNS(TABLENS, "number-rows-repeated") or 1)
+            values = _ods_row(row)
+            if not any(value not in (None, "") for value in values):
+                # Empty rows keep their place but are not copied a million times.
+                sheet.rows.extend([[]] * min(repeat, MAX_ROWS - len(sheet.rows)))
+            else:
+                sheet.rows.extend([values] * min(repeat, MAX_ROWS - len(sheet.rows)))
+            if len(sheet.rows) >= MAX_ROWS:
+                break
+        _trim(sheet)
+        sheets.append(sheet)
+    return sheets
+
+
+def _ods_row(row) -> list:
+    values: list = []
+    for cell in row.childNodes:
+        if cell.qname[1] not in ("table-cell", "covered-table-cell"):
+            continue
+        repeat = int(cell.getAttrNS(TABLENS, "number-columns-repeated") or 1)
+        value = _ods_value(cell)
+        values.extend([value] * min(repeat, MAX_COLUMNS - len(values)))
+        if len(values) >= MAX_COLUMNS:
+            break
+    return values
+
+
+def _ods_value(cell):
+    if cell.qname[1] == "covered-table-cell":
+        return None
+    kind = cell.getAttrNS(OFFICENS, "value-type")
+    if kind == "date":
+        text = cell.getAttrNS(OFFICENS, "date-value") or ""
+        try:
+            return datetime.date.fromisoformat(text[:10])
+        except ValueError:
+            return text
+    if kind in ("float", "percentage", "currency"):
+        number = float(cell.getAttrNS(OFFICENS, "value"))
+        return int(number) if number.is_integer() else number
+    if kind == "boolean":
+        return cell.getAttrNS(OFFICENS, "boolean-value") == "true"
+    lines = [teletype.extractText(paragraph) for paragraph in cell.getElementsByType(P)]
+    text = "\n".join(lines)
+    return text if text else None
+
+
+def _csv_read(path: Path) -> list[Sheet]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return [Sheet(name=path.stem, rows=rows[:MAX_ROWS])]
+
+
+def _trim(sheet: Sheet) -> None:
+    """Drop trailing empty cells and rows, which spreadsheets pad generously."""
+    for row in sheet.rows:
+        while row and row[-1] in (None, ""):
+            row.pop()
+    while sheet.rows and not sheet.rows[-1]:
+        sheet.rows.pop()

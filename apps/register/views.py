@@ -1,0 +1,319 @@
+import logging
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from apps.core.permissions import RolePermissionMixin
+from apps.register.exports import FORMATS
+from apps.register.exports import export_filename
+from apps.register.exports import register_export
+from apps.register.forms import PART_FORMSETS
+from apps.register.forms import PART_TITLES
+from apps.register.forms import ActivityFilterForm
+from apps.register.forms import ActivityForm
+from apps.register.forms import RegisterImportForm
+from apps.register.forms import reference_terms
+from apps.register.imports import register_import
+from apps.register.models import ProcessingActivity
+from apps.register.selectors import activities_for_export
+from apps.register.selectors import activity_detail
+from apps.register.selectors import activity_history
+from apps.register.selectors import activity_list
+from apps.register.selectors import activity_visible_to
+from apps.register.services import ActivityData
+from apps.register.services import activity_missing_items
+from apps.register.services import activity_save
+
+logger = logging.getLogger(__name__)
+
+# Uploaded register files wait here between the preview and the confirmation.
+STAGING_DIR_NAME = "register_imports"
+STAGING_MAX_AGE_SECONDS = 24 * 3600
+IMPORT_SESSION_KEY = "register_import"
+
+
+class ActivityListView(RolePermissionMixin, TemplateView):
+    permission_required = "register.view_processingactivity"
+    template_name = "register/activity_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = ActivityFilterForm(self.request.GET or None)
+        filters = form.cleaned_data if form.is_valid() else {}
+        context["filter_form"] = form
+        context["activities"] = activity_list(user=self.request.user, filters=filters)
+        context["can_add"] = self.request.user.has_perm(
+            "register.add_processingactivity"
+        )
+        context["can_export"] = self.request.user.has_perm("register.export_register")
+        context["can_import"] = self.request.user.has_perm("register.import_register")
+        return context
+
+
+class _ActivityMixin:
+    def get_activity(self) -> ProcessingActivity:
+        try:
+            return activity_detail(user=self.request.user, pk=self.kwargs["pk"])
+        except ProcessingActivity.DoesNotExist as error:
+            raise Http404(_("No such processing activity.")) from error
+
+
+class ActivityDetailView(RolePermissionMixin, _ActivityMixin, TemplateView):
+    permission_required = "register.view_processingactivity"
+    template_name = "register/activity_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.get_activity()
+        context["activity"] = activity
+        context["missing"] = activity_missing_items(activity=activity)
+        context["part_titles"] = PART_TITLES
+        context["tab"] = "details"
+        context["can_change"] = self.request.user.has_perm(
+            "register.change_processingactivity"
+        )
+        context["can_export"] = self.request.user.has_perm("register.export_register")
+        return context
+
+
+class ActivityHistoryView(RolePermissionMixin, _ActivityMixin, TemplateView):
+    permission_required = "register.view_processingactivity"
+    template_name = "register/activity_history.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = self.get_activity()
+        context["activity"] = activity
+        context["entries"] = activity_history(activity=activity)
+        context["tab"] = "history"
+        return context
+
+
+class ActivityEditView(RolePermissionMixin, View):
+    """Create an activity (no ``pk``) or edit one, with its parts as formsets."""
+
+    template_name = "register/activity_form.html"
+
+    def get_permission_required(self):
+        if "pk" in self.kwargs:
+            return ["register.change_processingactivity"]
+        return ["register.add_processingactivity"]
+
+    def get_activity(self) -> ProcessingActivity | None:
+        if "pk" not in self.kwargs:
+            return None
+        activity = activity_visible_to(user=self.request.user).filter(
+            pk=self.kwargs["pk"]
+        )
+        if not activity.exists():
+            raise Http404(_("No such processing activity."))
+        return activity.get()
+
+    def get(self, request, *args, **kwargs):
+        activity = self.get_activity()
+        form = ActivityForm(instance=activity)
+        formsets = self._formsets(activity)
+        return self._render(activity, form, formsets)
+
+    def post(self, request, *args, **kwargs):
+        activity = self.get_activity()
+        form = ActivityForm(request.POST, instance=activity)
+        formsets = self._formsets(activity, data=request.POST)
+        if not (form.is_valid() and all(fs.is_valid() for fs in formsets.values())):
+            return self._render(activity, form, formsets, status=400)
+
+        data = ActivityData(
+            fields={name: form.cleaned_data[name] for name in form.Meta.fields},
+            parts={part: _formset_rows(fs) for part, fs in formsets.items()},
+        )
+        try:
+            saved = activity_save(
+                data=data,
+                actor=request.user,
+                activity=ProcessingActivity.objects.get(pk=activity.pk)
+                if activity
+                else None,
+            )
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                target = name if name in form.fields else None
+                for message in errors:
+                    form.add_error(target, message if target else f"{name}: {message}")
+            return self._render(activity, form, formsets, status=400)
+
+        messages.success(
+            request,
+            _("Activity %(reference)s saved.") % {"reference": saved.reference},
+        )
+        return redirect("register:activity-detail", pk=saved.pk)
+
+    def _formsets(self, activity, data=None):
+        return {
+            part: formset_class(
+                data=data,
+                instance=activity or ProcessingActivity(),
+                prefix=part,
+            )
+            for part, formset_class in PART_FORMSETS.items()
+        }
+
+    def _render(self, activity, form, formsets, status=200):
+        context = {
+            "activity": activity,
+            "form": form,
+            "formsets": [
+                (part, PART_TITLES[part], formset) for part, formset in formsets.items()
+            ],
+            "terms": reference_terms(),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+
+def _formset_rows(formset) -> list[dict]:
+    rows = []
+    for form in formset.forms:
+        if not form.has_changed() and form.instance.pk is None:
+            continue
+        if form.cleaned_data.get("DELETE"):
+            continue
+        values = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name not in ("id", "DELETE", "activity")
+        }
+        instance = form.cleaned_data.get("id")
+        # An id tells the service to update that row rather than add one.
+        values["id"] = instance.pk if instance else None
+        rows.append(values)
+    return rows
+
+
+class RegisterExportView(RolePermissionMixin, View):
+    """Download the whole register, or one activity with ``pk``."""
+
+    permission_required = "register.export_register"
+
+    def get(self, request, file_format, pk=None):
+        if file_format not in FORMATS:
+            raise Http404(_("Unknown export format."))
+        activities = list(activities_for_export(user=request.user, pk=pk))
+        if pk is not None and not activities:
+            raise Http404(_("No such processing activity."))
+
+        content = register_export(
+            activities=activities, file_format=file_format, actor=request.user
+        )
+        name = export_filename(
+            file_format=file_format, activity=activities[0] if pk else None
+        )
+        response = HttpResponse(content, content_type=FORMATS[file_format][0])
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+def _staging_dir() -> Path:
+    path = Path(settings.MEDIA_ROOT) / STAGING_DIR_NAME
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _staging_purge_old() -> None:
+    cutoff = time.time() - STAGING_MAX_AGE_SECONDS
+    for path in _staging_dir().iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+class RegisterImportView(RolePermissionMixin, View):
+    """Upload a register file, preview the dry run, then confirm or cancel."""
+
+    permission_required = "register.import_register"
+    template_name = "register/import.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": RegisterImportForm()})
+
+    def post(self, request):
+        action = request.POST.get("action", "preview")
+        if action == "preview":
+            return self._preview(request)
+        staged = request.session.get(IMPORT_SESSION_KEY)
+        if not staged or staged.get("token") != request.POST.get("token"):
+            messages.error(
+                request,
+                _("This import preview has expired; upload the file again."),
+            )
+            return redirect("register:import")
+        path = _staging_dir() / staged["stored_name"]
+        try:
+            if action == "confirm":
+                return self._confirm(request, path, staged["file_name"])
+            messages.info(request, _("Import cancelled; nothing was changed."))
+            return redirect("register:import")
+        finally:
+            path.unlink(missing_ok=True)
+            request.session.pop(IMPORT_SESSION_KEY, None)
+
+    def _preview(self, request):
+        form = RegisterImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form}, status=400)
+        upload = form.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        _staging_purge_old()
+        token = secrets.token_hex(16)
+        path = _staging_dir() / f"{token}{suffix}"
+        with path.open("wb") as destination:
+            for chunk in upload.chunks():
+                destination.write(chunk)
+
+        report = register_import(
+            path=path, file_name=upload.name, actor=request.user, dry_run=True
+        )
+        if report.has_errors:
+            path.unlink(missing_ok=True)
+        else:
+            request.session[IMPORT_SESSION_KEY] = {
+                "token": token,
+                "stored_name": path.name,
+                "file_name": upload.name,
+            }
+        context = {"form": RegisterImportForm(), "report": report, "token": token}
+        return render(request, self.template_name, context)
+
+    def _confirm(self, request, path: Path, file_name: str):
+        if not path.exists():
+            messages.error(
+                request, _("The uploaded file is gone; upload the file again.")
+            )
+            return redirect("register:import")
+        with transaction.atomic():
+            report = register_import(
+                path=path, file_name=file_name, actor=request.user, dry_run=False
+            )
+        if report.has_errors:
+            return render(
+                request,
+                self.template_name,
+                {"form": RegisterImportForm(), "report": report},
+                status=400,
+            )
+        messages.success(
+            request,
+            _("Register imported: %(count)d activities read.")
+            % {"count": len(report.activities)},
+        )
+        return redirect(reverse("register:activity-list"))

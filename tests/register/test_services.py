@@ -1,0 +1,158 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from apps.core.models import AuditEvent
+from apps.register.models import LawfulBasis
+from apps.register.models import PersonalDataCategory
+from apps.register.models import ProcessingActivity
+from apps.register.models import Sensitivity
+from apps.register.services import ActivityData
+from apps.register.services import activity_missing_items
+from apps.register.services import activity_save
+from tests.register.factories import ActivityFactory
+from tests.register.factories import complete_activity
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def _missing_codes(activity) -> set[str]:
+    return {item.code for item in activity_missing_items(activity=activity)}
+
+
+def test_complete_activity_has_nothing_missing(compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    assert activity_missing_items(activity=activity) == []
+
+
+def test_missing_retention_lawful_basis_security(compliance_officer):
+    activity = complete_activity(
+        compliance_officer, lawful_basis="", security_measures=""
+    )
+    activity.retention_rules.all().delete()
+
+    labels = {str(item.label) for item in activity_missing_items(activity=activity)}
+
+    assert "retention rule" in labels
+    assert "lawful basis" in labels
+    assert "security measures" in labels
+
+
+def test_special_category_needs_condition(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    PersonalDataCategory.objects.create(
+        activity=activity, label="Santé", sensitivity=Sensitivity.SPECIAL
+    )
+
+    assert "special_category_condition" in _missing_codes(activity)
+
+
+def test_transfer_without_safeguard_is_named(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    activity.transfers.update(safeguard="")
+
+    labels = [str(item.label) for item in activity_missing_items(activity=activity)]
+
+    assert "safeguard of the transfer to Hébergeur Inc." in labels
+
+
+def test_processor_record_needs_controllers(compliance_officer):
+    activity = complete_activity(
+        compliance_officer, role=ProcessingActivity.Role.PROCESSOR, lawful_basis=""
+    )
+
+    codes = _missing_codes(activity)
+
+    assert "controllers_served" in codes
+    assert "lawful_basis" not in codes
+
+
+def _data(**fields) -> ActivityData:
+    values = {
+        "reference": "NEW-001",
+        "name": "Nouveau traitement",
+        "purposes": "Tester",
+        "lawful_basis": LawfulBasis.CONSENT,
+        "status": ProcessingActivity.Status.DRAFT,
+    }
+    values.update(fields)
+    return ActivityData(
+        fields=values,
+        parts={
+            "retention_rules": [
+                {
+                    "data_category": "Coordonnées",
+                    "record_type": "contact",
+                    "duration": 3,
+                    "unit": "years",
+                    "start_event": "collection",
+                    "action": "delete",
+                }
+            ]
+        },
+    )
+
+
+def test_activity_save_creates_and_audits(compliance_officer):
+    activity = activity_save(data=_data(), actor=compliance_officer)
+
+    assert activity.retention_rules.count() == 1
+    event = AuditEvent.objects.get(action="register.activity.created")
+    assert event.target_id == str(activity.pk)
+    assert event.actor == compliance_officer
+
+
+def test_legitimate_interest_must_be_described():
+    data = _data(lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS)
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data)
+
+    assert "legitimate_interest" in caught.value.message_dict
+    assert not ProcessingActivity.objects.filter(reference="NEW-001").exists()
+
+
+def test_draft_cannot_jump_to_retired():
+    activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
+    data = ActivityData(fields={"status": ProcessingActivity.Status.RETIRED})
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    assert "status" in caught.value.message_dict
+    activity.refresh_from_db()
+    assert activity.status == ProcessingActivity.Status.DRAFT
+
+
+def test_invalid_part_names_the_row():
+    data = _data()
+    data.parts["retention_rules"][0]["duration"] = 0
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data)
+
+    assert "Row 1" in caught.value.message_dict["retention_rules"][0]
+
+
+def test_unchanged_save_adds_no_history(compliance_officer):
+    activity = activity_save(data=_data(), actor=compliance_officer)
+    versions = activity.history.count()
+    rule_versions = activity.retention_rules.get().history.count()
+
+    activity_save(data=_data(), activity=activity)
+
+    assert activity.history.count() == versions
+    assert activity.retention_rules.get().history.count() == rule_versions
+
+
+def test_parts_without_ids_update_in_order():
+    activity = activity_save(data=_data())
+    rule_id = activity.retention_rules.get().pk
+    data = _data()
+    data.parts["retention_rules"][0]["duration"] = 5
+
+    activity_save(data=data, activity=activity)
+
+    rule = activity.retention_rules.get()
+    assert rule.pk == rule_id
+    assert rule.duration == 5
