@@ -1,0 +1,310 @@
+"""Rules of the breach services: notification phases, lateness, closing, purge."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from apps.breaches.models import Breach
+from apps.breaches.models import BreachEvent
+from apps.breaches.models import BreachNotification
+from apps.breaches.models import BreachRecipient
+from apps.breaches.services import BreachError
+from apps.breaches.services import breach_close
+from apps.breaches.services import breach_create
+from apps.breaches.services import breach_notify_authority
+from apps.breaches.services import breach_purge_closed
+from apps.breaches.services import breach_record_communication
+from apps.breaches.services import breach_update
+from apps.contacts.models import Contact
+from apps.core.models import AuditEvent
+
+from .factories import ActivityFactory
+from .factories import BreachFactory
+from .factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+INITIAL = BreachNotification.Phase.INITIAL
+COMPLEMENTARY = BreachNotification.Phase.COMPLEMENTARY
+
+
+@pytest.fixture
+def late_breach(db):
+    return BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+
+
+def test_late_notification_without_reasons_rejected(late_breach, dpo):
+    with pytest.raises(BreachError, match="state the reasons for the delay"):
+        breach_notify_authority(
+            breach=late_breach, phase=INITIAL, submitted_at=timezone.now(), actor=dpo
+        )
+
+    late_breach.refresh_from_db()
+    assert late_breach.status == Breach.Status.OPEN
+    assert late_breach.notified_at is None
+    assert not BreachNotification.objects.exists()
+
+
+def test_late_notification_blank_reasons_rejected(late_breach):
+    with pytest.raises(BreachError, match="after the deadline"):
+        breach_notify_authority(
+            breach=late_breach,
+            phase=INITIAL,
+            submitted_at=timezone.now(),
+            delay_reasons="   ",
+        )
+
+
+def test_late_notification_with_reasons_accepted(late_breach, dpo):
+    breach_notify_authority(
+        breach=late_breach,
+        phase=INITIAL,
+        submitted_at=timezone.now(),
+        delay_reasons="The processor told us only on day 3.",
+        authority_reference="CNIL-2026-0042",
+        actor=dpo,
+    )
+
+    late_breach.refresh_from_db()
+    assert late_breach.status == Breach.Status.NOTIFIED
+    assert late_breach.notified_late is True
+    assert late_breach.delay_reasons == "The processor told us only on day 3."
+    assert late_breach.authority_reference == "CNIL-2026-0042"
+    assert AuditEvent.objects.filter(action="breaches.notification.initial").exists()
+
+
+def test_notification_in_time_needs_no_reasons(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+
+    breach.refresh_from_db()
+    assert breach.status == Breach.Status.NOTIFIED
+    assert breach.notified_late is False
+
+
+def test_complementary_before_initial_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="record the initial notification first"):
+        breach_notify_authority(
+            breach=breach, phase=COMPLEMENTARY, submitted_at=timezone.now()
+        )
+
+
+def test_complementary_after_initial_accepted(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=100))
+    breach_notify_authority(
+        breach=breach,
+        phase=INITIAL,
+        submitted_at=breach.aware_at + timedelta(hours=20),
+    )
+
+    breach_notify_authority(
+        breach=breach,
+        phase=COMPLEMENTARY,
+        submitted_at=timezone.now(),
+        content="Forensic report: 340 records were read.",
+    )
+
+    phases = list(breach.notifications.values_list("phase", flat=True))
+    assert phases == [INITIAL, COMPLEMENTARY]
+    breach.refresh_from_db()
+    assert breach.notified_late is False
+
+
+def test_second_initial_notification_rejected(db):
+    breach = BreachFactory()
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+
+    with pytest.raises(BreachError, match="already has an initial notification"):
+        breach_notify_authority(
+            breach=breach, phase=INITIAL, submitted_at=timezone.now()
+        )
+
+
+def test_notification_before_awareness_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="before the awareness time"):
+        breach_notify_authority(
+            breach=breach,
+            phase=INITIAL,
+            submitted_at=breach.aware_at - timedelta(hours=1),
+        )
+
+
+def test_unknown_phase_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="'final'"):
+        breach_notify_authority(
+            breach=breach, phase="final", submitted_at=timezone.now()
+        )
+
+
+def test_references_follow_year(db):
+    aware_at = timezone.now() - timedelta(hours=1)
+    data = {
+        "title": "Misdirected e-mail",
+        "description": "A list was sent to a wrong recipient.",
+        "detected_at": aware_at,
+        "aware_at": aware_at,
+        "affects_confidentiality": True,
+    }
+
+    first = breach_create(data=data)
+    second = breach_create(data=data)
+
+    assert first.reference == f"BRE-{aware_at.year}-001"
+    assert second.reference == f"BRE-{aware_at.year}-002"
+    assert first.events.filter(kind=BreachEvent.Kind.RECORDED).exists()
+
+
+def test_high_risk_requires_informing_subjects(db):
+    breach = BreachFactory()
+
+    breach_update(breach=breach, data={"risk_level": Breach.RiskLevel.HIGH})
+
+    assert breach.subjects_must_be_informed is True
+
+
+def test_not_required_needs_reason(db):
+    breach = BreachFactory(risk_level=Breach.RiskLevel.NONE)
+
+    with pytest.raises(ValidationError) as error:
+        breach_update(
+            breach=breach,
+            data={"notification_decision": Breach.NotificationDecision.NOT_REQUIRED},
+        )
+
+    assert "no_notification_reason" in error.value.message_dict
+
+
+def test_not_required_with_risk_rejected(db):
+    breach = BreachFactory(risk_level=Breach.RiskLevel.RISK)
+
+    with pytest.raises(ValidationError) as error:
+        breach_update(
+            breach=breach,
+            data={
+                "notification_decision": Breach.NotificationDecision.NOT_REQUIRED,
+                "no_notification_reason": "Small file.",
+            },
+        )
+
+    assert "notification_decision" in error.value.message_dict
+
+
+def test_update_records_changed_fields(db, dpo):
+    breach = BreachFactory()
+
+    breach_update(breach=breach, data={"title": "New title"}, actor=dpo)
+
+    event = AuditEvent.objects.get(action="breaches.breach.changed")
+    assert event.details == {"fields": ["title"]}
+
+
+def test_close_unnotified_breach_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="is not notified"):
+        breach_close(breach=breach)
+
+
+def test_close_waived_breach(db):
+    breach = BreachFactory(
+        risk_level=Breach.RiskLevel.NONE,
+        notification_decision=Breach.NotificationDecision.NOT_REQUIRED,
+        no_notification_reason="Encrypted laptop, key not compromised.",
+    )
+
+    breach_close(breach=breach)
+
+    breach.refresh_from_db()
+    assert breach.status == Breach.Status.CLOSED
+    assert breach.closed_at is not None
+
+
+def test_close_high_risk_uninformed_rejected(db):
+    breach = BreachFactory(
+        risk_level=Breach.RiskLevel.HIGH, subjects_must_be_informed=True
+    )
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+
+    with pytest.raises(BreachError, match="must be informed"):
+        breach_close(breach=breach)
+
+
+def test_closed_breach_cannot_change(db):
+    breach = BreachFactory(status=Breach.Status.CLOSED, closed_at=timezone.now())
+
+    with pytest.raises(BreachError, match="is closed"):
+        breach_update(breach=breach, data={"title": "Changed"})
+
+
+def test_purge_deletes_closed_before_cutoff(db):
+    now = timezone.now()
+    old = BreachFactory(
+        status=Breach.Status.CLOSED, closed_at=now - timedelta(days=2000)
+    )
+    recent = BreachFactory(status=Breach.Status.CLOSED, closed_at=now)
+    still_open = BreachFactory()
+
+    purged = breach_purge_closed(closed_before=now - timedelta(days=1825))
+
+    assert purged == 1
+    assert not Breach.objects.filter(pk=old.pk).exists()
+    assert Breach.objects.filter(pk__in=[recent.pk, still_open.pk]).count() == 2
+    event = AuditEvent.objects.get(action="breaches.breach.purged")
+    assert event.count == 1
+    assert event.details["breach_ids"] == [old.pk]
+
+
+def test_purge_with_nothing_to_do(db):
+    assert breach_purge_closed(closed_before=timezone.now()) == 0
+    assert not AuditEvent.objects.filter(action="breaches.breach.purged").exists()
+
+
+def test_communication_records_matching_contacts(db, dpo):
+    activity = ActivityFactory()
+    other_activity = ActivityFactory()
+    informed = ContactFactory.create_batch(3, processing_activity=activity)
+    ContactFactory(processing_activity=activity, status=Contact.Status.ANONYMISED)
+    ContactFactory(processing_activity=other_activity)
+    breach = BreachFactory()
+
+    communication = breach_record_communication(
+        breach=breach,
+        communicated_at=timezone.now(),
+        method="E-mail from the DPO",
+        activity_ids=[activity.pk],
+        actor=dpo,
+    )
+
+    recipients = set(
+        BreachRecipient.objects.filter(communication=communication).values_list(
+            "contact_id", flat=True
+        )
+    )
+    assert recipients == {contact.pk for contact in informed}
+    assert communication.recipient_count == 3
+    breach.refresh_from_db()
+    assert breach.communicated_at == communication.communicated_at
+    event = AuditEvent.objects.get(action="breaches.subjects.informed")
+    assert event.count == 3
+    assert event.details["activity_ids"] == [activity.pk]
+
+
+def test_communication_with_no_contact_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="No contact matches"):
+        breach_record_communication(
+            breach=breach,
+            communicated_at=timezone.now(),
+            method="Letter",
+            activity_ids=[ActivityFactory().pk],
+        )

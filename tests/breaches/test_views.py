@@ -1,0 +1,289 @@
+"""Breach pages: permissions, notification form, draft, people to inform."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from apps.breaches.dashboard import dashboard_panels
+from apps.breaches.models import Breach
+from apps.breaches.models import BreachCommunication
+from apps.core.models import AuditEvent
+from apps.core.navigation import navigation_for
+
+from .factories import ActivityFactory
+from .factories import BreachFactory
+from .factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def breach(db):
+    return BreachFactory(
+        aware_at=timezone.now() - timedelta(hours=30),
+        subject_categories="B2B prospects",
+        subjects_approx=120,
+        data_categories="Professional e-mail addresses",
+        records_approx=130,
+        likely_consequences="Phishing attempts.",
+        measures_taken="Passwords reset.",
+        measures_proposed="Encrypt every export.",
+    )
+
+
+def _pages(breach) -> list[str]:
+    return [
+        reverse("breaches:breach-list"),
+        reverse("breaches:breach-create"),
+        reverse("breaches:breach-detail", args=[breach.pk]),
+        reverse("breaches:breach-update", args=[breach.pk]),
+        reverse("breaches:breach-notify", args=[breach.pk]),
+        reverse("breaches:breach-draft", args=[breach.pk]),
+        reverse("breaches:breach-subjects", args=[breach.pk]),
+        reverse("breaches:breach-subjects-export", args=[breach.pk]),
+    ]
+
+
+def test_sales_forbidden_everywhere(client_for, sales_user, breach):
+    client = client_for(sales_user)
+
+    statuses = {url: client.get(url).status_code for url in _pages(breach)}
+
+    assert set(statuses.values()) == {403}
+
+
+def test_outsider_forbidden(client_for, outsider, breach):
+    client = client_for(outsider)
+
+    response = client.get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert response.status_code == 403
+
+
+def test_anonymous_redirected_to_login(client, breach):
+    response = client.get(reverse("breaches:breach-list"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_dpo_opens_every_page(client_for, dpo, breach):
+    client = client_for(dpo)
+
+    statuses = {url: client.get(url).status_code for url in _pages(breach)[:-1]}
+
+    assert set(statuses.values()) == {200}
+
+
+def test_compliance_officer_sees_breach(client_for, compliance_officer, breach):
+    client = client_for(compliance_officer)
+
+    response = client.get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert response.status_code == 200
+
+
+def test_compliance_officer_no_contact_list(client_for, compliance_officer, breach):
+    client = client_for(compliance_officer)
+
+    response = client.get(reverse("breaches:breach-subjects", args=[breach.pk]))
+
+    assert response.status_code == 403
+
+
+def test_navigation_entry_by_role(dpo, sales_user):
+    dpo_urls = [entry["url_name"] for entry in navigation_for(dpo)]
+    sales_urls = [entry["url_name"] for entry in navigation_for(sales_user)]
+
+    assert "breaches:breach-list" in dpo_urls
+    assert "breaches:breach-list" not in sales_urls
+
+
+def test_detail_shows_countdown(client_for, dpo, breach):
+    response = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    content = response.content.decode()
+    assert "breach-countdown" in content
+    assert "41 h" in content or "42 h" in content
+
+
+def test_notify_late_without_reasons_shows_error(client_for, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+    client = client_for(dpo)
+    submitted = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    response = client.post(
+        reverse("breaches:breach-notify", args=[breach.pk]),
+        {"phase": "initial", "submitted_at": submitted},
+    )
+
+    assert response.status_code == 200
+    assert "state the reasons for the delay" in response.content.decode()
+    breach.refresh_from_db()
+    assert breach.notified_at is None
+
+
+def test_notify_records_notification(client_for, dpo, breach):
+    client = client_for(dpo)
+    submitted = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    response = client.post(
+        reverse("breaches:breach-notify", args=[breach.pk]),
+        {"phase": "initial", "submitted_at": submitted, "authority_reference": "N-1"},
+    )
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.status == Breach.Status.NOTIFIED
+    assert breach.authority_reference == "N-1"
+
+
+def test_close_view_reports_rule(client_for, dpo, breach):
+    client = client_for(dpo)
+
+    response = client.post(
+        reverse("breaches:breach-close", args=[breach.pk]), follow=True
+    )
+
+    assert "is not notified" in response.content.decode()
+    breach.refresh_from_db()
+    assert breach.status == Breach.Status.OPEN
+
+
+def test_draft_contains_every_article_33_item(client_for, dpo, breach, organisation):
+    response = client_for(dpo).get(reverse("breaches:breach-draft", args=[breach.pk]))
+
+    content = response.content.decode()
+    for expected in (
+        "Exemple Industries SAS",
+        "Dana Fictive",
+        "dpo@example.test",
+        "B2B prospects",
+        "120",
+        "Professional e-mail addresses",
+        "130",
+        "Phishing attempts.",
+        "Passwords reset.",
+        "Encrypt every export.",
+        breach.reference,
+    ):
+        assert expected in content, expected
+
+
+def test_draft_pdf_download(client_for, dpo, breach, organisation):
+    url = reverse("breaches:breach-draft", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"format": "pdf"})
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert breach.reference in response["Content-Disposition"]
+
+
+@pytest.fixture
+def affected(db, breach):
+    activity = ActivityFactory()
+    breach.activities.add(activity)
+    contacts = ContactFactory.create_batch(2, processing_activity=activity)
+    ContactFactory(processing_activity=ActivityFactory())
+    return activity, contacts
+
+
+def test_subjects_page_lists_affected(client_for, dpo, breach, affected):
+    activity, contacts = affected
+    url = reverse("breaches:breach-subjects", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"selected": "1", "activities": activity.pk})
+
+    assert response.context["contact_count"] == 2
+    assert contacts[0].email in response.content.decode()
+
+
+def test_subjects_page_requires_activity(client_for, dpo, breach):
+    url = reverse("breaches:breach-subjects", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"selected": "1"})
+
+    assert "Choose at least one processing activity." in response.content.decode()
+
+
+def test_export_csv_and_audit(client_for, dpo, breach, affected):
+    activity, contacts = affected
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"activities": activity.pk, "format": "csv"})
+
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert len(rows) == 3
+    assert {row[3] for row in rows[1:]} == {contact.email for contact in contacts}
+    event = AuditEvent.objects.get(action="breaches.subjects.exported")
+    assert event.count == 2
+    assert contacts[0].email not in str(event.details)
+
+
+def test_export_xlsx(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"activities": activity.pk, "format": "xlsx"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 3
+
+
+def test_export_unknown_format_rejected(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(
+        url, {"activities": activity.pk, "format": "ods"}, follow=True
+    )
+
+    assert "Unknown export format &#x27;ods&#x27;" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="breaches.subjects.exported").exists()
+
+
+def test_communication_recorded(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-communication", args=[breach.pk])
+
+    response = client_for(dpo).post(
+        url,
+        {
+            "activities": [activity.pk],
+            "communicated_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "method": "E-mail from the DPO",
+        },
+    )
+
+    assert response.status_code == 302
+    communication = BreachCommunication.objects.get(breach=breach)
+    assert communication.recipient_count == 2
+
+
+def test_panel_orders_by_time_left(dpo):
+    now = timezone.now()
+    later = BreachFactory(aware_at=now - timedelta(hours=2))
+    sooner = BreachFactory(aware_at=now - timedelta(hours=60))
+    notified = BreachFactory(
+        aware_at=now - timedelta(hours=70),
+        status=Breach.Status.NOTIFIED,
+        notified_at=now,
+    )
+    BreachFactory(status=Breach.Status.CLOSED, closed_at=now)
+
+    panel = dashboard_panels(dpo)[0]
+
+    assert panel.context["breaches"] == [sooner, later, notified]
+    html = render_to_string(panel.template, {"panel": panel.context})
+    assert html.index(sooner.reference) < html.index(later.reference)
+
+
+def test_panel_hidden_from_sales(sales_user):
+    assert dashboard_panels(sales_user) == []
