@@ -137,6 +137,7 @@ def _process_breach(*, breach: Breach, now: datetime, counts: dict) -> None:
                 )
         except IntegrityError:
             # Another run claimed this alert first and sends it.
+            logger.info("breach %s alert %s already claimed", breach.pk, most_urgent)
             counts["already_claimed"] += 1
             return
         BreachAlert.objects.bulk_create(

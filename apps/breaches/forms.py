@@ -1,9 +1,9 @@
 """Forms of the breach pages. Times are typed in local time (Europe/Paris).
 
-Django reads a naive form datetime in the current time zone and raises a
-validation error for a local time that does not exist or is ambiguous (the
-hour skipped or repeated by a daylight-saving change), so the stored value is
-an unambiguous UTC instant.
+Django reads a naive form datetime in the current time zone. It raises a
+validation error for a local time that does not exist or is ambiguous, such as
+the hour skipped or repeated by a daylight-saving change. So the stored value
+is always one UTC instant.
 """
 
 from django import forms
@@ -136,6 +136,14 @@ class BreachForm(forms.ModelForm):
 
     def service_data(self) -> dict:
         return {field: self.cleaned_data[field] for field in EDITABLE_FIELDS}
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+    )
 
 
 class NotificationForm(forms.Form):

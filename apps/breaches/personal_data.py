@@ -1,8 +1,8 @@
 """Personal data held by the breach register, for the personal-data registry.
 
 The register stores the contact ids of the people informed of a breach, never
-their identifiers. A recipient row still tells that a person was affected, so
-it is found and erased with the person. The communication keeps its count.
+their identifiers. A recipient row still records that a person was affected,
+so it is found and erased with the person. The communication keeps its count.
 """
 
 from django.db.models import Q

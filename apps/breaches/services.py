@@ -52,7 +52,7 @@ EDITABLE_FIELDS = (
 
 
 class BreachError(Exception):
-    """A breach operation that the rules reject; the message says how to fix it."""
+    """A breach operation that the rules reject; the message explains the fix."""
 
 
 def _require_aware(value: datetime | None, field: str) -> None:
@@ -97,7 +97,7 @@ def breach_create(
     activities: Collection = (),
     actor=None,
 ) -> Breach:
-    """Record a new breach; ``data`` holds ``EDITABLE_FIELDS`` values."""
+    """Record a new breach from ``data``, a mapping of ``EDITABLE_FIELDS`` values."""
     _require_aware(data.get("detected_at"), "detected_at")
     _require_aware(data.get("aware_at"), "aware_at")
     unknown = set(data) - set(EDITABLE_FIELDS)
@@ -181,6 +181,33 @@ def breach_update(
             details={"fields": changed},
         )
     return breach
+
+
+@transaction.atomic
+def breach_add_note(*, breach: Breach, text: str, actor=None) -> BreachEvent:
+    """Add a note to the breach's timeline: a finding, a call, a decision."""
+    text = text.strip()
+    if not text:
+        raise BreachError(_("The note is empty; write what happened."))
+    if breach.status == Breach.Status.CLOSED:
+        raise BreachError(
+            _("Breach %(reference)s is closed; its timeline can no longer change.")
+            % {"reference": breach.reference}
+        )
+
+    event = BreachEvent.objects.create(
+        breach=breach,
+        kind=BreachEvent.Kind.NOTE,
+        text=text,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    audit_record(
+        action="breaches.timeline.noted",
+        actor=actor,
+        target=breach,
+        details={"event": event.pk},
+    )
+    return event
 
 
 @transaction.atomic

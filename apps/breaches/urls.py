@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.BreachDetailView.as_view(), name="breach-detail"),
     path("<int:pk>/edit/", views.BreachUpdateView.as_view(), name="breach-update"),
     path("<int:pk>/notify/", views.BreachNotifyView.as_view(), name="breach-notify"),
+    path("<int:pk>/note/", views.BreachNoteView.as_view(), name="breach-note"),
     path("<int:pk>/close/", views.BreachCloseView.as_view(), name="breach-close"),
     path("<int:pk>/draft/", views.BreachDraftView.as_view(), name="breach-draft"),
     path(

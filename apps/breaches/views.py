@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -21,9 +23,12 @@ from . import services
 from .forms import BreachForm
 from .forms import CommunicationForm
 from .forms import ContactSelectionForm
+from .forms import NoteForm
 from .forms import NotificationForm
 from .models import Breach
 from .pdf import breach_draft_pdf
+
+logger = logging.getLogger(__name__)
 
 # Rows of the affected-contacts preview; the export has them all.
 PREVIEW_ROWS = 50
@@ -76,6 +81,9 @@ class BreachCreateView(RolePermissionMixin, FormView):
                 actor=self.request.user,
             )
         except services.BreachError as error:
+            logger.info(
+                "breach change rejected, user %s: %s", self.request.user.pk, error
+            )
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(
@@ -96,8 +104,8 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        # The form's instance already holds the posted values, so the service
-        # compares against a fresh copy to know what changed.
+        # The form has already copied the posted values onto its instance, so
+        # the service receives a fresh copy to find which fields changed.
         current = Breach.objects.get(pk=self.breach.pk)
         try:
             services.breach_update(
@@ -107,6 +115,9 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
                 actor=self.request.user,
             )
         except services.BreachError as error:
+            logger.info(
+                "breach change rejected, user %s: %s", self.request.user.pk, error
+            )
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, _("Breach saved."))
@@ -129,6 +140,7 @@ class BreachDetailView(RolePermissionMixin, DetailView):
         context["audit_events"] = audit_events_for(breach)[:20]
         context["can_change"] = self.request.user.has_perm("breaches.change_breach")
         context["can_inform"] = self.request.user.has_perm("breaches.inform_subjects")
+        context["note_form"] = NoteForm()
         return context
 
 
@@ -150,6 +162,9 @@ class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
                 breach=self.breach, actor=self.request.user, **form.cleaned_data
             )
         except services.BreachError as error:
+            logger.info(
+                "breach change rejected, user %s: %s", self.request.user.pk, error
+            )
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, _("Notification recorded."))
@@ -164,9 +179,33 @@ class BreachCloseView(RolePermissionMixin, BreachMixin, View):
         try:
             services.breach_close(breach=self.breach, actor=request.user)
         except services.BreachError as error:
+            logger.info(
+                "breach change rejected, user %s: %s", self.request.user.pk, error
+            )
             messages.error(request, str(error))
         else:
             messages.success(request, _("Breach closed."))
+        return redirect("breaches:breach-detail", pk=self.breach.pk)
+
+
+class BreachNoteView(RolePermissionMixin, BreachMixin, View):
+    permission_required = "breaches.change_breach"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        form = NoteForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("The note is empty; write what happened."))
+            return redirect("breaches:breach-detail", pk=self.breach.pk)
+        try:
+            services.breach_add_note(
+                breach=self.breach, text=form.cleaned_data["text"], actor=request.user
+            )
+        except services.BreachError as error:
+            logger.info("breach change rejected, user %s: %s", request.user.pk, error)
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Note added to the timeline."))
         return redirect("breaches:breach-detail", pk=self.breach.pk)
 
 
@@ -294,6 +333,9 @@ class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
                 **form.selection(),
             )
         except services.BreachError as error:
+            logger.info(
+                "breach change rejected, user %s: %s", self.request.user.pk, error
+            )
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(

@@ -1,4 +1,4 @@
-"""The DPO records a breach, sees the countdown and records the notification."""
+"""Browser flow: record a breach, watch the countdown, record the notification."""
 
 from datetime import timedelta
 

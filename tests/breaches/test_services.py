@@ -11,6 +11,7 @@ from apps.breaches.models import BreachEvent
 from apps.breaches.models import BreachNotification
 from apps.breaches.models import BreachRecipient
 from apps.breaches.services import BreachError
+from apps.breaches.services import breach_add_note
 from apps.breaches.services import breach_close
 from apps.breaches.services import breach_create
 from apps.breaches.services import breach_notify_authority
@@ -308,3 +309,20 @@ def test_communication_with_no_contact_rejected(db):
             method="Letter",
             activity_ids=[ActivityFactory().pk],
         )
+
+
+def test_note_added_to_timeline(db, dpo):
+    breach = BreachFactory()
+
+    event = breach_add_note(
+        breach=breach, text="  Processor confirmed the leak.  ", actor=dpo
+    )
+
+    assert event.kind == BreachEvent.Kind.NOTE
+    assert event.text == "Processor confirmed the leak."
+    assert AuditEvent.objects.filter(action="breaches.timeline.noted").exists()
+
+
+def test_empty_note_rejected(db):
+    with pytest.raises(BreachError, match="The note is empty"):
+        breach_add_note(breach=BreachFactory(), text="   ")

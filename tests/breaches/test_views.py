@@ -287,3 +287,12 @@ def test_panel_orders_by_time_left(dpo):
 
 def test_panel_hidden_from_sales(sales_user):
     assert dashboard_panels(sales_user) == []
+
+
+def test_note_form_adds_event(client_for, dpo, breach):
+    url = reverse("breaches:breach-note", args=[breach.pk])
+
+    response = client_for(dpo).post(url, {"text": "Called the processor."}, follow=True)
+
+    assert "Called the processor." in response.content.decode()
+    assert breach.events.filter(kind="note").count() == 1
