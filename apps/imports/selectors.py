@@ -58,3 +58,60 @@ def job_rejected_rows(job: ImportJob) -> Iterator[tuple[int, str, str]]:
     yield from rows.values_list("row_number", "outcome", "reason").iterator(
         chunk_size=5000
     )
+
+
+def job_preview(job: ImportJob, *, limit: int = 10) -> list[list[str]]:
+    """Return the first data rows of the job's file as text, for the preview."""
+    from apps.imports.normalizers import cell_text
+    from apps.imports.readers import FileReader
+    from apps.imports.services import job_layout
+
+    layout = job_layout(job)
+    reader = FileReader(job.source_file.path, layout)
+    rows = []
+    try:
+        for _number, cells in reader.data_rows():
+            rows.append([cell_text(cell) for cell in cells][: len(layout.headers)])
+            if len(rows) >= limit:
+                break
+    finally:
+        reader.close()
+    return rows
+
+
+def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
+    """Return headers and rows of the rejected rows, with the file's cells.
+
+    The rows are read again from the uploaded file, because row results keep
+    no personal data; once the file is deleted only the row number and the
+    reason remain.
+    """
+    from apps.imports.normalizers import cell_text
+    from apps.imports.readers import FileReader
+    from apps.imports.readers import UnreadableFile
+    from apps.imports.services import job_layout
+
+    rejected = (
+        RowResult.objects.filter(job=job, outcome=Outcome.REJECTED)
+        .order_by("row_number")
+        .values_list("row_number", "reason")
+    )
+    fixed = ["row", "reason"]
+    try:
+        layout = job_layout(job) if job.source_file else None
+    except (UnreadableFile, OSError):
+        layout = None
+    if layout is None:
+        return fixed, ([number, reason] for number, reason in rejected.iterator())
+
+    def rows():
+        reasons = dict(rejected)
+        reader = FileReader(job.source_file.path, layout)
+        try:
+            for number, cells in reader.raw_rows():
+                if number in reasons:
+                    yield [number, reasons[number], *map(cell_text, cells)]
+        finally:
+            reader.close()
+
+    return fixed + layout.headers, rows()

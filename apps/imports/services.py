@@ -28,7 +28,7 @@ from apps.contacts.models import Vendor
 from apps.core.audit import audit_record
 from apps.imports import pipeline
 from apps.imports.mapping import mapping_guess
-from apps.imports.mapping import mapping_problems
+from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import StagingRow
@@ -613,3 +613,21 @@ def import_leftovers_purge(*, older_than: datetime.datetime) -> dict[str, int]:
             details=result,
         )
     return result
+
+
+def import_job_sheet_choose(*, job: ImportJob, sheet_name: str) -> ImportJob:
+    """Read another sheet of a pending job's workbook and guess its mapping again."""
+    if job.status != Status.PENDING:
+        raise ImportInputError(
+            _("Job #%(id)s is %(status)s; only a pending job can change sheet.")
+            % {"id": job.pk, "status": job.get_status_display()}
+        )
+    try:
+        _layout_apply(job, sheet_name=sheet_name)
+    except UnreadableFile as error:
+        raise ImportInputError(str(error)) from error
+    saved = VendorMapping.objects.filter(vendor=job.vendor).first()
+    job.mapping = mapping_guess(job.layout.headers, saved.headers if saved else None)
+    job.dry_run_summary = {}
+    job.save()
+    return job

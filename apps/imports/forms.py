@@ -1,0 +1,115 @@
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from apps.contacts.models import Audience
+from apps.contacts.models import ConsentClaim
+from apps.contacts.models import ContactList
+from apps.imports.mapping import FIELD_CHOICES
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+
+
+class UploadForm(forms.Form):
+    source_file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV, XLSX or ODS, as the vendor delivered it."),
+    )
+    vendor_name = forms.CharField(
+        label=_("Vendor"),
+        max_length=200,
+        help_text=_("The company that sold or rented the list."),
+    )
+    list_name = forms.CharField(
+        label=_("List name"),
+        max_length=200,
+        help_text=_("Importing again into the same list creates nothing twice."),
+    )
+    acquisition = forms.ChoiceField(
+        label=_("Acquisition"),
+        choices=ContactList.Acquisition.choices,
+        initial=ContactList.Acquisition.PURCHASE,
+    )
+    acquired_on = forms.DateField(
+        label=_("Acquired on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    licence_ends_on = forms.DateField(
+        label=_("Licence ends on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Required for a rented list: its contacts are unusable after."),
+    )
+    collection_method = forms.CharField(
+        label=_("Collection method stated by the vendor"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    consent_claim = forms.ChoiceField(
+        label=_("Consent claim"),
+        choices=ConsentClaim.choices,
+        initial=ConsentClaim.UNKNOWN,
+    )
+    audience = forms.ChoiceField(
+        label=_("Audience"), choices=Audience.choices, initial=Audience.B2B
+    )
+    processing_activity = forms.ModelChoiceField(
+        label=_("Processing activity"),
+        queryset=ProcessingActivity.objects.order_by("reference"),
+        required=False,
+    )
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis for the batch"),
+        choices=LawfulBasis.choices,
+        initial=LawfulBasis.LEGITIMATE_INTERESTS,
+    )
+
+    def clean_source_file(self):
+        upload = self.cleaned_data["source_file"]
+        if upload.size > settings.MAX_UPLOAD_SIZE:
+            raise forms.ValidationError(
+                _(
+                    "The file is %(size)s MB, above the %(limit)s MB limit; split "
+                    "it or ask an administrator to raise MAX_UPLOAD_SIZE_MB."
+                ),
+                params={
+                    "size": f"{upload.size / 1048576:.1f}",
+                    "limit": f"{settings.MAX_UPLOAD_SIZE / 1048576:.0f}",
+                },
+            )
+        return upload
+
+
+class MappingForm(forms.Form):
+    """One field choice per column of the file, plus the sheet of a workbook."""
+
+    save_for_vendor = forms.BooleanField(
+        label=_("Save this mapping for the vendor's next files"), required=False
+    )
+
+    def __init__(self, *args, headers: list[str], mapping: dict, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.headers = headers
+        for index, header in enumerate(headers):
+            self.fields[f"column_{index}"] = forms.ChoiceField(
+                label=header or _("Column %(number)d") % {"number": index + 1},
+                choices=FIELD_CHOICES,
+                required=False,
+                initial=mapping.get(str(index), ""),
+            )
+
+    def column_fields(self):
+        return [self[f"column_{index}"] for index in range(len(self.headers))]
+
+    def mapping(self) -> dict[str, str]:
+        return {
+            str(index): self.cleaned_data.get(f"column_{index}") or ""
+            for index in range(len(self.headers))
+        }
+
+
+class SheetForm(forms.Form):
+    sheet = forms.ChoiceField(label=_("Sheet"))
+
+    def __init__(self, *args, sheets: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sheet"].choices = [(name, name) for name in sheets]

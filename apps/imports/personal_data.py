@@ -1,0 +1,144 @@
+"""Personal data held by imports: staged rows and uploaded source files.
+
+Row results hold no personal data (row number, outcome, reason, contact id);
+erasing a person unlinks them from the contact so that the job's report no
+longer points at the person.
+"""
+
+import contextlib
+
+from django.db.models import Q
+from django.db.models import Value
+from django.db.models.functions import Concat
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.personal_data import PersonalDataMatch
+from apps.imports.models import ImportJob
+from apps.imports.models import RowResult
+from apps.imports.models import StagingRow
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import cell_text
+from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import phone_normalize
+from apps.imports.readers import FileReader
+from apps.imports.readers import UnreadableFile
+from apps.imports.readers import layout_detect
+
+
+def _staging_matches(*, emails, phones, names):
+    condition = Q(pk__in=[])
+    if emails:
+        condition |= Q(email__in=list(emails))
+    if phones:
+        condition |= Q(phone__in=list(phones))
+    lowered = [name.strip().lower() for name in names if name.strip()]
+    rows = StagingRow.objects.annotate(
+        full_name_lower=Lower(Concat("first_name", Value(" "), "last_name"))
+    )
+    if lowered:
+        condition |= Q(full_name_lower__in=lowered)
+    return rows.filter(condition)
+
+
+def _cell_identifiers(value) -> set[str]:
+    text = cell_text(value).strip()
+    found = set()
+    if "@" in text:
+        with contextlib.suppress(InvalidValue):
+            found.add(email_normalize(text))
+    digits = sum(char.isdigit() for char in text)
+    if 8 <= digits <= 15:
+        with contextlib.suppress(InvalidValue):
+            found.add(phone_normalize(text))
+    return found
+
+
+def _files_holding(identifiers: set[str]):
+    """Yield ``(job, row numbers)`` for every stored file that holds an identifier.
+
+    Every cell is checked, not only the mapped columns, because a person's
+    address may sit in a column that the import ignored.
+    """
+    if not identifiers:
+        return
+    jobs = ImportJob.objects.exclude(source_file="").order_by("pk")
+    for job in jobs.iterator():
+        try:
+            layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
+        except (UnreadableFile, OSError):
+            continue
+        reader = FileReader(job.source_file.path, layout)
+        try:
+            rows = [
+                number
+                for number, cells in reader.raw_rows()
+                if any(_cell_identifiers(cell) & identifiers for cell in cells if cell)
+            ]
+        finally:
+            reader.close()
+        if rows:
+            yield job, rows
+
+
+def find(*, emails, phones, names) -> list[PersonalDataMatch]:
+    matches = []
+    for row in _staging_matches(emails=emails, phones=phones, names=names):
+        matches.append(
+            PersonalDataMatch(
+                kind="import_staging_row",
+                record_id=row.pk,
+                label=f"import #{row.job_id}, row {row.row_number}",
+                matched_on="email, phone or name",
+            )
+        )
+    for job, rows in _files_holding(set(emails) | set(phones)):
+        matches.append(
+            PersonalDataMatch(
+                kind="import_source_file",
+                record_id=job.pk,
+                label=f"{job.file_name} (rows {', '.join(map(str, rows[:10]))})",
+                matched_on="email or phone",
+                url=reverse("imports:job-detail", args=[job.pk]),
+            )
+        )
+    return matches
+
+
+def erase(*, contact_ids, emails, phones) -> dict[str, int]:
+    """Delete staged rows and uploaded files holding the person; unlink results.
+
+    A file is deleted whole, because rewriting an XLSX or ODS file without
+    one row is not reliable; the job's report and counts stay.
+    NOTE: a job that is running at that moment is skipped: its rows go
+    through the suppression check, which the erasure request fills.
+    """
+    staged_rows = _staging_matches(emails=emails, phones=phones, names=())
+    if contact_ids:
+        staged_rows = staged_rows | StagingRow.objects.filter(
+            contact_id__in=list(contact_ids)
+        )
+    staged = StagingRow.objects.filter(pk__in=staged_rows.values("pk")).delete()[0]
+    unlinked = RowResult.objects.filter(contact_id__in=list(contact_ids)).update(
+        contact_id=None
+    )
+    files = 0
+    for job, _rows in list(_files_holding(set(emails) | set(phones))):
+        if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
+            continue
+        job.source_file.delete(save=False)
+        job.save(update_fields=["source_file"])
+        ImportJob.objects.filter(pk=job.pk, file_deleted_at__isnull=True).update(
+            file_deleted_at=timezone.now()
+        )
+        if job.status in (ImportJob.Status.PENDING, ImportJob.Status.FAILED):
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.CANCELLED
+            )
+        files += 1
+    return {
+        "import_staging_row": staged,
+        "import_source_file": files,
+        "import_row_result_unlinked": unlinked,
+    }

@@ -1,0 +1,38 @@
+// Polls the job's progress view and updates the bar; reloads the page when the
+// job stops, so the report or the dry-run counts appear.
+(function () {
+  "use strict";
+  var card = document.getElementById("progress-card");
+  if (!card || card.hidden) {
+    return;
+  }
+  var url = card.getAttribute("data-progress-url");
+  var bar = document.getElementById("job-progress");
+  var text = document.getElementById("job-progress-text");
+  var rows = document.getElementById("job-rows-read");
+
+  function poll() {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("progress request failed: " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        bar.value = data.progress;
+        bar.textContent = data.progress + "%";
+        text.textContent = data.progress;
+        rows.textContent = data.rows_read.toLocaleString(document.documentElement.lang);
+        if (data.active) {
+          window.setTimeout(poll, 1000);
+        } else {
+          window.location.reload();
+        }
+      })
+      .catch(function () {
+        window.setTimeout(poll, 5000);
+      });
+  }
+  window.setTimeout(poll, 500);
+})();

@@ -1,0 +1,233 @@
+import csv
+
+from django.contrib import messages
+from django.http import Http404
+from django.http import HttpResponse
+from django.http import JsonResponse
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView
+from django.views.generic import ListView
+from django.views.generic import TemplateView
+
+from apps.contacts.models import Vendor
+from apps.core.audit import audit_record
+from apps.core.exports import safe_row
+from apps.core.exports import xlsx_bytes
+from apps.core.permissions import RolePermissionMixin
+from apps.imports import services
+from apps.imports.forms import MappingForm
+from apps.imports.forms import SheetForm
+from apps.imports.forms import UploadForm
+from apps.imports.models import ImportJob
+from apps.imports.models import Outcome
+from apps.imports.readers import UnreadableFile
+from apps.imports.selectors import job_list
+from apps.imports.selectors import job_preview
+from apps.imports.selectors import job_problem_rows
+from apps.imports.selectors import job_rejected_export
+from apps.imports.selectors import job_summary
+
+
+class JobListView(RolePermissionMixin, ListView):
+    permission_required = "imports.view_importjob"
+    template_name = "imports/job_list.html"
+    context_object_name = "jobs"
+    paginate_by = 50
+
+    def get_queryset(self):
+        return job_list(user=self.request.user)
+
+
+class JobCreateView(RolePermissionMixin, FormView):
+    permission_required = "imports.add_importjob"
+    template_name = "imports/job_form.html"
+    form_class = UploadForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["vendors"] = Vendor.objects.values_list("name", flat=True)
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        upload = data["source_file"]
+        try:
+            job = services.import_job_create(
+                upload=upload.file,
+                file_name=upload.name,
+                vendor_name=data["vendor_name"],
+                list_name=data["list_name"],
+                acquisition=data["acquisition"],
+                acquired_on=data["acquired_on"],
+                licence_ends_on=data["licence_ends_on"],
+                collection_method=data["collection_method"],
+                consent_claim=data["consent_claim"],
+                audience=data["audience"],
+                processing_activity=data["processing_activity"],
+                lawful_basis=data["lawful_basis"],
+                actor=self.request.user,
+            )
+        except services.ImportInputError as error:
+            form.add_error(None, str(error))
+            return self.form_invalid(form)
+        return redirect("imports:job-detail", pk=job.pk)
+
+
+class JobDetailView(RolePermissionMixin, TemplateView):
+    permission_required = "imports.view_importjob"
+    template_name = "imports/job_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        job = get_object_or_404(job_list(), pk=self.kwargs["pk"])
+        context["job"] = job
+        context["can_change"] = self.request.user.has_perm("imports.change_importjob")
+        context["outcomes"] = [
+            (label, job.counts[value]) for value, label in Outcome.choices
+        ]
+        if job.status == ImportJob.Status.PENDING and job.source_file:
+            context.update(self._pending_context(job))
+        if job.status == ImportJob.Status.DONE:
+            context["problems"] = job_problem_rows(job, limit=50)
+        summary = job.dry_run_summary or {}
+        if summary.get("counts"):
+            context["dry_run_counts"] = [
+                (label, summary["counts"].get(value, 0))
+                for value, label in Outcome.choices
+            ]
+        return context
+
+    def _pending_context(self, job):
+        try:
+            layout = services.job_layout(job)
+            preview = job_preview(job)
+        except (UnreadableFile, OSError) as error:
+            return {"layout_error": str(error)}
+        mapping_form = MappingForm(headers=layout.headers, mapping=job.mapping)
+        return {
+            "layout": layout,
+            "preview": preview,
+            "mapping_form": mapping_form,
+            "mapping_problems": services.mapping_problems(
+                job.mapping, len(layout.headers)
+            ),
+            "sheet_form": SheetForm(
+                sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}
+            )
+            if len(layout.sheet_names) > 1
+            else None,
+        }
+
+
+class JobActionView(RolePermissionMixin, View):
+    """POST-only actions on a job; each calls one service and redirects."""
+
+    permission_required = "imports.change_importjob"
+    action = ""
+
+    def post(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        try:
+            getattr(self, f"do_{self.action}")(job)
+        except services.ImportInputError as error:
+            messages.error(request, str(error))
+        except UnreadableFile as error:
+            messages.error(request, str(error))
+        return redirect("imports:job-detail", pk=job.pk)
+
+    def do_mapping(self, job):
+        headers = services.job_headers(job)
+        form = MappingForm(self.request.POST, headers=headers, mapping=job.mapping)
+        if not form.is_valid():
+            raise services.ImportInputError(_("The mapping form is invalid."))
+        services.import_job_map(
+            job=job,
+            mapping=form.mapping(),
+            save_for_vendor=form.cleaned_data["save_for_vendor"],
+            actor=self.request.user,
+        )
+        messages.success(self.request, _("Mapping saved."))
+
+    def do_sheet(self, job):
+        layout = services.job_layout(job)
+        form = SheetForm(self.request.POST, sheets=layout.sheet_names)
+        if not form.is_valid():
+            raise services.ImportInputError(
+                _("Choose one of the workbook's sheets: %(sheets)s.")
+                % {"sheets": ", ".join(layout.sheet_names)}
+            )
+        services.import_job_sheet_choose(job=job, sheet_name=form.cleaned_data["sheet"])
+
+    def do_check(self, job):
+        services.import_job_check(job=job, actor=self.request.user)
+
+    def do_start(self, job):
+        services.import_job_start(job=job, actor=self.request.user)
+
+    def do_resume(self, job):
+        services.import_job_resume(job=job, actor=self.request.user)
+
+    def do_cancel(self, job):
+        services.import_job_cancel(job=job, actor=self.request.user)
+        messages.success(self.request, _("Import cancelled; its file was deleted."))
+
+
+class JobProgressView(RolePermissionMixin, View):
+    permission_required = "imports.view_importjob"
+
+    def get(self, request, pk):
+        job = get_object_or_404(job_list(), pk=pk)
+        summary = job_summary(job)
+        summary["active"] = job.is_active
+        summary["status_label"] = job.get_status_display()
+        summary["url"] = reverse("imports:job-detail", args=[job.pk])
+        return JsonResponse(summary)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+class JobRejectedDownloadView(RolePermissionMixin, View):
+    """The rejected rows with their reasons, formula-safe, as CSV or XLSX."""
+
+    permission_required = "imports.view_importjob"
+
+    def get(self, request, pk, file_format):
+        if file_format not in ("csv", "xlsx"):
+            raise Http404(_("Download the rejected rows as .csv or .xlsx."))
+        job = get_object_or_404(ImportJob, pk=pk, status=ImportJob.Status.DONE)
+        headers, rows = job_rejected_export(job)
+        name = f"import-{job.pk}-rejected.{file_format}"
+        audit_record(
+            action="imports.rejected_rows.exported",
+            actor=request.user,
+            target=job,
+            count=job.rejected_count,
+            details={"format": file_format},
+        )
+        if file_format == "xlsx":
+            response = HttpResponse(
+                xlsx_bytes(headers, rows, title=_("Rejected rows")),
+                content_type="application/vnd.openxmlformats-officedocument."
+                "spreadsheetml.sheet",
+            )
+        else:
+            writer = csv.writer(_Echo())
+
+            def lines():
+                yield "\ufeff" + writer.writerow(safe_row(headers))
+                for row in rows:
+                    yield writer.writerow(safe_row(row))
+
+            response = StreamingHttpResponse(
+                lines(), content_type="text/csv; charset=utf-8"
+            )
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response

@@ -1,0 +1,49 @@
+"""Helpers for import tests: write files, run a job to the end."""
+
+import datetime
+from pathlib import Path
+
+import pytest
+
+from apps.imports.services import import_job_create
+from apps.imports.services import import_job_run
+from apps.imports.services import import_job_start
+
+REALDATA = Path("/work/shared/realdata")
+
+
+def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
+    """Create a job for ``path`` and run it in this process; return the job."""
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name=path.name,
+            vendor_name=terms.pop("vendor_name", "Fichiers Exemple SARL"),
+            list_name=list_name,
+            acquired_on=terms.pop("acquired_on", datetime.date(2025, 3, 1)),
+            mapping=mapping,
+            **terms,
+        )
+    import_job_start(job=job, enqueue=False)
+    return import_job_run(job_id=job.pk)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def write_file(tmp_path):
+    """Return a function writing text (in an encoding) or bytes to a file."""
+
+    def write(name: str, content, encoding="utf-8") -> Path:
+        path = tmp_path / name
+        if isinstance(content, str):
+            path.write_bytes(content.encode(encoding))
+        else:
+            path.write_bytes(content)
+        return path
+
+    return write

@@ -1,0 +1,253 @@
+"""Awkward vendor files: each ends with the expected count per outcome."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+import tablib
+
+from apps.contacts.models import Contact
+from apps.imports.models import ImportJob
+from apps.imports.services import ImportInputError
+from tests.imports.conftest import import_file
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+HEADER = "Prénom;Nom;Adresse mail;Téléphone;Société\n"
+
+
+def _xlsx(rows, *, sheets=None) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = "Contacts"
+    for row in rows:
+        sheet.append(row)
+    for name, extra_rows in (sheets or {}).items():
+        other = workbook.create_sheet(name)
+        for row in extra_rows:
+            other.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _ods(rows) -> bytes:
+    dataset = tablib.Dataset(*rows[1:], headers=rows[0])
+    return dataset.export("ods")
+
+
+AWKWARD_FILES = {
+    "utf8-bom.csv": (
+        (
+            "\ufeff"
+            + HEADER
+            + "Jean;Dupont;jean.dupont@example.com;06 12 34 56 78;Acme\n"
+            + "Inès;Martin;ines.martin@example.com;;Acme\n"
+        ).encode(),
+        {"created": 2},
+    ),
+    "windows-1252.csv": (
+        (
+            HEADER
+            + "Hélène;Mahé;helene.mahe@example.com;01 23 45 67 89;Société Générale\n"
+            + "François;Noël;francois.noel@example.com;;Crème & Brûlée\n"
+        ).encode("cp1252"),
+        {"created": 2},
+    ),
+    "comma-quoted-line-break.csv": (
+        (
+            "first_name,last_name,email,company\n"
+            'Anne,Leroy,anne.leroy@example.com,"Leroy SA\nSiège social"\n'
+            'Paul,Roux,paul.roux@example.com,"Roux, Fils et Cie"\n'
+        ).encode(),
+        {"created": 2},
+    ),
+    "blank-lines.csv": (
+        (
+            HEADER
+            + "\n"
+            + "Jean;Dupont;jean.dupont@example.com;;\n"
+            + ";;;;\n"
+            + "\n"
+            + "Luc;Blanc;luc.blanc@example.com;;\n"
+            + "\n"
+        ).encode(),
+        {"created": 2},
+    ),
+    "duplicates-different-case.csv": (
+        (
+            HEADER
+            + "Jean;Dupont;Jean.Dupont@Example.com;;\n"
+            + "Jean;Dupont;jean.dupont@example.com;;\n"
+            + "JEAN;DUPONT;JEAN.DUPONT@EXAMPLE.COM;;\n"
+        ).encode(),
+        {"created": 1, "duplicate": 2},
+    ),
+    "header-not-first.csv": (
+        (
+            "Export du 01/03/2025;;;;\n"
+            ";;;;\n" + HEADER + "Jean;Dupont;jean.dupont@example.com;;\n"
+        ).encode(),
+        {"created": 1},
+    ),
+    "tab-delimited.tsv": (
+        (
+            "Prénom\tNom\tE-mail\n"
+            "Jean\tDupont\tjean.dupont@example.com\n"
+            "Marc\tPetit\tpas-une-adresse\n"
+        ).encode(),
+        {"created": 1, "rejected": 1},
+    ),
+    "pipe-delimited.csv": (
+        (
+            "Prénom|Nom|Courriel\n"
+            "Jean|Dupont|jean.dupont@example.com\n"
+            "Zoé|Petit|zoe.petit@example.com\n"
+        ).encode(),
+        {"created": 2},
+    ),
+    "mac-line-endings.csv": (
+        b"Nom,E-mail\rDupont,jean.dupont@example.com\rPetit,zoe.petit@example.com\r",
+        {"created": 2},
+    ),
+    "formula-cells.csv": (
+        (
+            HEADER
+            + 'Jean;Dupont;jean.dupont@example.com;;=HYPERLINK("http://x.example")\n'
+            + "Eve;Malice;=1+1;;Acme\n"
+        ).encode(),
+        {"created": 1, "rejected": 1},
+    ),
+    "only-headers.csv": (HEADER.encode(), {}),
+    "serial-dates.xlsx": (
+        _xlsx(
+            [
+                ["E-mail", "Nom", "Date de collecte"],
+                ["jean.dupont@example.com", "Dupont", 45292],
+                ["zoe.petit@example.com", "Petit", None],
+                [None, None, None],
+                [None, None, None],
+            ]
+        ),
+        {"created": 2},
+    ),
+    "several-sheets.xlsx": (
+        _xlsx(
+            [
+                ["Courriel", "Tél. portable"],
+                ["jean.dupont@example.com", 612345678],
+                [None, "06 98 76 54 32"],
+                [None, "12"],
+            ],
+            sheets={"Notes": [["not", "contacts"]]},
+        ),
+        {"created": 2, "rejected": 1},
+    ),
+    "contacts.ods": (
+        _ods(
+            [
+                ["Adresse mail", "Nom", "Pays"],
+                ["jean.dupont@example.com", "Dupont", "France"],
+                ["anna.muller@example.com", "Müller", "Atlantide"],
+            ]
+        ),
+        {"created": 2},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(AWKWARD_FILES))
+def test_awkward_file_outcomes(name, media_root, write_file):
+    content, expected = AWKWARD_FILES[name]
+    job = import_file(write_file(name, content))
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    for outcome in ("created", "merged", "duplicate", "suppressed", "rejected"):
+        assert job.counts[outcome] == expected.get(outcome, 0), outcome
+    assert sum(job.counts.values()) == job.row_count
+    assert job.row_results.count() == job.row_count
+
+
+def test_windows_1252_names_keep_their_accents(media_root, write_file):
+    content, _expected = AWKWARD_FILES["windows-1252.csv"]
+    import_file(write_file("accents.csv", content))
+
+    contact = Contact.objects.get(email="helene.mahe@example.com")
+    assert (contact.first_name, contact.last_name) == ("Hélène", "Mahé")
+    assert contact.company == "Société Générale"
+    assert contact.phone == "+33123456789"
+
+
+def test_quoted_line_break_stays_in_one_field(media_root, write_file):
+    content, _expected = AWKWARD_FILES["comma-quoted-line-break.csv"]
+    import_file(write_file("quoted.csv", content))
+
+    assert Contact.objects.get(email="anne.leroy@example.com").company == (
+        "Leroy SA Siège social"
+    )
+
+
+def test_serial_date_becomes_collection_date(media_root, write_file):
+    content, _expected = AWKWARD_FILES["serial-dates.xlsx"]
+    import_file(write_file("dates.xlsx", content))
+
+    dated = Contact.objects.get(email="jean.dupont@example.com")
+    undated = Contact.objects.get(email="zoe.petit@example.com")
+    assert dated.collected_at.date() == datetime.date(2024, 1, 1)
+    assert undated.collected_at.date() == datetime.date(2025, 3, 1)
+
+
+def test_formula_cell_is_dropped_and_noted(media_root, write_file):
+    content, _expected = AWKWARD_FILES["formula-cells.csv"]
+    job = import_file(write_file("formula.csv", content))
+
+    contact = Contact.objects.get(email="jean.dupont@example.com")
+    created = job.row_results.get(outcome="created")
+    rejected = job.row_results.get(outcome="rejected")
+    assert contact.company == ""
+    assert "Société" in created.reason
+    assert "formula" in created.reason
+    assert "Adresse mail" in rejected.reason
+
+
+def test_unknown_country_is_dropped_but_row_kept(media_root, write_file):
+    content, _expected = AWKWARD_FILES["contacts.ods"]
+    job = import_file(write_file("pays.ods", content))
+
+    assert Contact.objects.get(email="jean.dupont@example.com").country == "FR"
+    assert Contact.objects.get(email="anna.muller@example.com").country == ""
+    assert "Pays" in job.row_results.get(row_number=3).reason
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.csv", b"", "empty"),
+        ("blank.csv", b"\n\n  \n", "empty"),
+        ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "NUL"),
+        ("legacy.csv", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100), ".xls"),
+        ("archive.csv", b"PK\x03\x04" + bytes(100), "ZIP"),
+    ],
+)
+def test_unreadable_file_is_rejected_with_reason(
+    name, content, message, media_root, write_file
+):
+    with pytest.raises(ImportInputError, match=message):
+        import_file(write_file(name, content))
+    assert not ImportJob.objects.exists()
+
+
+def test_file_above_size_limit_is_rejected(settings, media_root, write_file):
+    settings.MAX_UPLOAD_SIZE = 100
+    path = write_file("big.csv", HEADER + "Jean;Dupont;jean@example.com;;\n" * 10)
+
+    with pytest.raises(ImportInputError, match="above the 0 MB limit"):
+        import_file(path)
+
+
+def test_file_without_identifier_column_is_rejected(media_root, write_file):
+    path = write_file("names.csv", "first_name,last_name,age\nJohn,Smith,37\n")
+
+    with pytest.raises(ImportInputError, match="e-mail address or a phone number"):
+        import_file(path)
