@@ -242,23 +242,23 @@ def _ensure_activity(cursor, activity_id: int | None) -> int:
     row = cursor.fetchone()
     if row is not None:
         return row[0]
-    now = datetime.now(UTC)
-    cursor.execute(
-        "INSERT INTO register_processingactivity (reference, name, description, "
-        "role, purposes, lawful_basis, legitimate_interest, "
-        "concerns_recipients_profession, security_measures, status, created_at, "
-        "updated_at) VALUES (%s, %s, '', 'controller', %s, "
-        "'legitimate_interests', %s, true, '', 'in_force', %s, %s) RETURNING id",
-        (
-            "BENCH-001",
-            "Prospection B2B (benchmark)",
-            "Prospection commerciale B2B",
-            "Développer la clientèle professionnelle",
-            now,
-            now,
-        ),
+    # The register's model has many defaults, so the ORM creates the row. This
+    # needs Django set up on the same database as ``connection``.
+    from apps.register.models import LawfulBasis
+    from apps.register.models import ProcessingActivity
+
+    activity, _created = ProcessingActivity.objects.get_or_create(
+        reference="BENCH-001",
+        defaults={
+            "name": "Prospection B2B (benchmark)",
+            "purposes": "Prospection commerciale B2B",
+            "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS,
+            "legitimate_interest": "Développer la clientèle professionnelle",
+            "concerns_recipients_profession": True,
+            "status": ProcessingActivity.Status.IN_FORCE,
+        },
     )
-    return cursor.fetchone()[0]
+    return activity.pk
 
 
 def _create_lists(cursor, *, lists: int, run_tag: str, today) -> tuple[list, list]:
@@ -444,6 +444,8 @@ def seed_contacts(
                 suppressed=suppressed,
             )
 
+        if dropped:
+            cursor.execute("SET maintenance_work_mem = '512MB'")
         for _name, definition in dropped:
             cursor.execute(definition)
         _set_sequence(cursor, "contacts_contact")

@@ -7,10 +7,12 @@ after the last row shown, so page 80,000 costs what page 1 costs, and no
 
 import base64
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 
 from django.db import connection
+from django.db import transaction
 from django.db.models import Count
 from django.db.models import Exists
 from django.db.models import OuterRef
@@ -152,6 +154,24 @@ class KeysetPage:
     extra: dict = field(default_factory=dict)
 
 
+@contextmanager
+def _without_jit():
+    """Run the enclosed queries with PostgreSQL's JIT compiler off.
+
+    The planner's cost of a filtered page is high (it expects to walk the
+    index far before finding 50 rows), so PostgreSQL compiles the query with
+    JIT, which took about 1 s against 160 ms of execution in the benchmark.
+    Short queries never gain from JIT. ``SET LOCAL`` ends with the transaction.
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 def contact_page(
     queryset: QuerySet[Contact],
     *,
@@ -186,7 +206,8 @@ def contact_page(
                 & (Q(**{f"{key}__gt": value}) | Q(id__gt=last_id))
             )
 
-    rows = list(ordered[: size + 1])
+    with _without_jit():
+        rows = list(ordered[: size + 1])
     next_cursor = ""
     if len(rows) > size:
         rows = rows[:size]
@@ -197,7 +218,8 @@ def contact_page(
 
 def contact_count_bounded(queryset: QuerySet[Contact], *, limit: int = COUNT_LIMIT):
     """Return (count, more): the count up to ``limit`` and whether there are more."""
-    count = queryset.order_by()[: limit + 1].count()
+    with _without_jit():
+        count = queryset.order_by()[: limit + 1].count()
     return min(count, limit), count > limit
 
 

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import suppression_add
@@ -214,10 +215,13 @@ def contacts_contactable(
     suppressed_phone = SuppressionEntry.objects.filter(
         identifier_hash=OuterRef("phone_hash")
     )
-    any_provenance = Provenance.objects.filter(contact=OuterRef("pk"))
-    usable_provenance = any_provenance.filter(
-        Q(contact_list__licence_ends_on__isnull=True)
-        | Q(contact_list__licence_ends_on__gte=at.date())
+    # Lists whose licence ended are few, so their ids are read first: without
+    # any, the licence condition disappears from the query, and with some, the
+    # subqueries look up only those lists' provenance rows.
+    ended_list_ids = list(
+        ContactList.objects.filter(licence_ends_on__lt=at.date()).values_list(
+            "pk", flat=True
+        )
     )
     granted = Q(latest_email_consent=ConsentRecord.State.GRANTED)
     b2c_valid = Q(audience=Audience.B2C) & Q(lawful_basis=LawfulBasis.CONSENT) & granted
@@ -233,7 +237,7 @@ def contacts_contactable(
         )
     )
 
-    return (
+    contactable = (
         queryset.annotate(latest_email_consent=latest_consent)
         .filter(status=Contact.Status.ACTIVE)
         .exclude(email="")
@@ -243,8 +247,14 @@ def contacts_contactable(
         .exclude(Exists(suppressed_phone))
         .filter(processing_activity__status=ProcessingActivity.Status.IN_FORCE)
         .filter(b2c_valid | b2b_valid)
-        .filter(~Exists(any_provenance) | Exists(usable_provenance))
     )
+    if ended_list_ids:
+        provenances = Provenance.objects.filter(contact=OuterRef("pk"))
+        contactable = contactable.filter(
+            ~Exists(provenances.filter(contact_list__in=ended_list_ids))
+            | Exists(provenances.exclude(contact_list__in=ended_list_ids))
+        )
+    return contactable
 
 
 def contact_hashes_fill(*, batch_size: int = 2000) -> int:
