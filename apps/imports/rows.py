@@ -142,7 +142,9 @@ class RowNormalizer:
             values["phone_hash"] = self._hash(values["phone"])
         values["match_key"] = self._match_key(values)
         if notes:
-            values["reason"] = _("kept without %(notes)s") % {"notes": "; ".join(notes)}
+            values["reason"] = _("Left out %(problems)s") % {
+                "problems": "; ".join(notes)
+            }
         return tuple(values[column] for column in STAGING_COLUMNS)
 
     def _read_texts(self, cells, values, notes):

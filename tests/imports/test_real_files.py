@@ -1,0 +1,121 @@
+"""Every contact or lead file of the shared real-data folder imports sensibly.
+
+The files are read in place and never copied into the repository.
+"""
+
+import pytest
+
+from apps.contacts.models import Contact
+from apps.imports.models import ImportJob
+from apps.imports.services import ImportInputError
+from tests.imports.conftest import REALDATA
+from tests.imports.conftest import import_file
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not REALDATA.is_dir(), reason=f"{REALDATA} (shared real input files) is absent"
+    ),
+]
+
+# File, expected counts, and fields that the guessed mapping must contain.
+IMPORTABLE = [
+    (
+        "rdv-insertion/fichier_usager_600_lignes.csv",
+        {"created": 600},
+        {"email", "phone", "first_name", "last_name", "postcode_city"},
+    ),
+    (
+        "rdv-insertion/new_fichier_usager_test.xlsx",
+        {"created": 2},
+        {"email", "phone", "first_name", "last_name"},
+    ),
+    (
+        "rdv-insertion/fichier_contact_test_priorite_nir.csv",
+        {"created": 2},
+        {"email", "phone", "first_name", "last_name"},
+    ),
+    ("invoiceninja/clients.csv", {"created": 20}, {"email", "first_name", "phone"}),
+    (
+        "invoiceninja/zoho_contacts.csv",
+        {"created": 5},
+        {"email", "company", "mobile", "phone"},
+    ),
+    (
+        "dolibarr/file_import_company_1.csv",
+        {"created": 2},
+        {"email", "phone", "postcode", "city"},
+    ),
+    ("django-import-export/books-ISO-8859-1.csv", {"created": 1}, {"email"}),
+    ("django-import-export/books-mac.csv", {"created": 1}, {"email"}),
+]
+
+# Files that hold no e-mail or phone column: they are rejected with a message.
+NOT_CONTACT_LISTS = [
+    "csv-test-files/CSV-basic-ISO-8859-1.CRLF.csv",
+    "django-import-export/books-invalid-date.csv",
+    "pix-siecle/siecle-csv-with-unknown-encoding.csv",
+    "tablib/bad_dimensions.xlsx",
+    "tablib/xlsx_cell_values.xlsx",
+    "cnil-registre/registre-traitement-simplifie.ods",
+]
+
+
+def _real(relative):
+    path = REALDATA / relative
+    if not path.is_file():
+        pytest.skip(f"{path} is absent")
+    return path
+
+
+@pytest.mark.parametrize(("relative", "expected", "fields"), IMPORTABLE)
+def test_real_file_imports(relative, expected, fields, media_root):
+    job = import_file(_real(relative))
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert fields <= set(job.mapping.values())
+    for outcome in ("created", "merged", "duplicate", "suppressed", "rejected"):
+        assert job.counts[outcome] == expected.get(outcome, 0), outcome
+    assert sum(job.counts.values()) == job.row_count
+
+
+@pytest.mark.parametrize("relative", NOT_CONTACT_LISTS)
+def test_non_contact_file_is_rejected_with_message(relative, media_root):
+    with pytest.raises(ImportInputError, match="e-mail address or a phone number"):
+        import_file(_real(relative))
+
+
+def test_accented_local_parts_are_kept(media_root):
+    import_file(_real("rdv-insertion/fichier_usager_600_lignes.csv"))
+
+    contact = Contact.objects.get(email="inès.dupont434@example.com")
+    assert contact.first_name == "Inès"
+    assert contact.phone == "+33680307435"
+    assert (contact.postcode, contact.city) == ("17874", "Lyon")
+
+
+def test_same_name_different_email_stays_two_people(media_root):
+    import_file(_real("rdv-insertion/fichier_usager_600_lignes.csv"))
+
+    names = Contact.objects.values_list("first_name", "last_name")
+    assert len(set(names)) < Contact.objects.count()
+
+
+def test_nir_column_is_never_mapped(media_root):
+    job = import_file(_real("rdv-insertion/fichier_contact_test_priorite_nir.csv"))
+
+    assert "3" not in job.mapping
+
+
+def test_invoice_ninja_uses_contact_phone_column(media_root):
+    job = import_file(_real("invoiceninja/clients.csv"))
+
+    assert job.header_row == 4
+    assert job.mapping["25"] == "phone"
+
+
+def test_zoho_shared_phone_does_not_merge_companies(media_root):
+    import_file(_real("invoiceninja/zoho_contacts.csv"))
+
+    assert Contact.objects.count() == 5

@@ -1,0 +1,266 @@
+"""Import rules: suppression, deduplication, merging, provenance, re-imports."""
+
+import datetime
+
+import pytest
+from django.db import OperationalError
+
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Provenance
+from apps.contacts.suppression import suppression_add
+from apps.core.models import AuditEvent
+from apps.imports import pipeline
+from apps.imports.models import ImportJob
+from apps.imports.models import StagingRow
+from apps.imports.services import ImportInputError
+from apps.imports.services import import_job_cancel
+from apps.imports.services import import_job_resume
+from apps.imports.services import import_job_run
+from tests.imports.conftest import import_file
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+MIXED = (
+    "Prénom;Nom;Courriel;Téléphone;Société\n"
+    "Jean;Dupont;jean.dupont@example.com;06 12 34 56 78;Acme\n"
+    "Opposé;Martin;oppose.martin@example.com;;Acme\n"
+    "Jean;Dupont;JEAN.DUPONT@example.com;;Acme\n"
+    "Claire;Petit;contact@acme.example.com;;Acme\n"
+    "Marc;Roux;contact@acme.example.com;;Acme\n"
+    "Sans;Adresse;;0123;Acme\n"
+    "Lucie;Blanc;lucie.blanc@example;;Acme\n"
+    "Paul;Noir;;07 98 76 54 32;Acme\n"
+    "\n"
+)
+
+
+def _existing_contact(**fields):
+    defaults = {"collected_at": datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)}
+    return Contact.objects.create(**(defaults | fields))
+
+
+def test_mixed_file_counts_add_up(media_root, write_file):
+    suppression_add(reason="objected", emails=["oppose.martin@example.com"])
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_count == 8
+    assert job.counts == {
+        "created": 4,
+        "merged": 0,
+        "duplicate": 1,
+        "suppressed": 1,
+        "rejected": 2,
+    }
+    assert sum(job.counts.values()) == job.row_count
+    assert job.row_results.count() == 8
+
+
+def test_suppressed_address_is_never_created(media_root, write_file):
+    suppression_add(reason="unsubscribed", emails=["oppose.martin@example.com"])
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    result = job.row_results.get(row_number=3)
+    assert result.outcome == "suppressed"
+    assert result.contact_id is None
+    assert not Contact.objects.filter(email="oppose.martin@example.com").exists()
+
+
+def test_suppressed_phone_is_skipped(media_root, write_file):
+    suppression_add(reason="objected", phones=["+33798765432"])
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_results.get(row_number=9).outcome == "suppressed"
+    assert not Contact.objects.filter(phone="+33798765432").exists()
+
+
+def test_generic_address_keeps_people_apart(media_root, write_file):
+    import_file(write_file("mixed.csv", MIXED))
+
+    shared = Contact.objects.filter(email="contact@acme.example.com")
+    assert sorted(shared.values_list("first_name", flat=True)) == ["Claire", "Marc"]
+
+
+def test_rejection_reason_names_column(media_root, write_file):
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    invalid_email = job.row_results.get(row_number=8)
+    no_identifier = job.row_results.get(row_number=7)
+    assert invalid_email.outcome == "rejected"
+    assert invalid_email.reason.startswith("Courriel:")
+    assert "lucie" not in invalid_email.reason
+    assert no_identifier.reason.startswith("Téléphone:")
+
+
+def test_duplicate_reason_points_to_first_row(media_root, write_file):
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_results.get(row_number=4).reason == ("same e-mail address as row 2")
+
+
+def test_existing_contact_is_merged_not_twinned(media_root, write_file):
+    existing = _existing_contact(email="jean.dupont@example.com", company="")
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    existing.refresh_from_db()
+    assert job.counts["merged"] == 1
+    assert Contact.objects.filter(email="jean.dupont@example.com").count() == 1
+    assert existing.company == "Acme"
+    assert existing.phone == "+33612345678"
+    assert existing.provenances.get().row_number == 2
+
+
+def test_phone_and_name_match_merges(media_root, write_file):
+    existing = _existing_contact(
+        phone="+33798765432", first_name="paul", last_name="NOIR"
+    )
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_results.get(row_number=9).contact_id == existing.pk
+    assert job.row_results.get(row_number=9).outcome == "merged"
+
+
+def test_phone_match_with_other_name_creates(media_root, write_file):
+    _existing_contact(phone="+33798765432", first_name="Standard", last_name="Acme")
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_results.get(row_number=9).outcome == "created"
+
+
+def test_objected_contact_is_suppressed(media_root, write_file):
+    _existing_contact(email="jean.dupont@example.com", status=Contact.Status.OBJECTED)
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.row_results.get(row_number=2).outcome == "suppressed"
+    assert not Provenance.objects.filter(contact__email="jean.dupont@example.com")
+
+
+def test_reimport_creates_nothing_new(media_root, write_file):
+    path = write_file("mixed.csv", MIXED)
+    first = import_file(path)
+    contacts = Contact.objects.count()
+    provenances = Provenance.objects.count()
+
+    second = import_file(path)
+
+    assert second.counts["created"] == 0
+    assert second.counts["merged"] == first.counts["created"]
+    assert Contact.objects.count() == contacts
+    assert Provenance.objects.count() == provenances
+    assert ContactList.objects.get().row_count == first.row_count + second.row_count
+
+
+def test_provenance_records_list_and_row(media_root, write_file):
+    job = import_file(write_file("mixed.csv", MIXED), list_name="Salon 2025")
+
+    provenance = Provenance.objects.get(contact__email="jean.dupont@example.com")
+    assert provenance.contact_list.name == "Salon 2025"
+    assert provenance.row_number == 2
+    assert provenance.import_job_id == job.pk
+
+
+def test_contacts_get_batch_terms(media_root, write_file):
+    import_file(write_file("mixed.csv", MIXED), lawful_basis="consent", audience="b2b")
+
+    contact = Contact.objects.get(email="jean.dupont@example.com")
+    assert contact.lawful_basis == "consent"
+    assert contact.audience == "b2b"
+    assert contact.email_hash
+
+
+def test_rental_without_licence_end_is_rejected(media_root, write_file):
+    with pytest.raises(ImportInputError, match="licence"):
+        import_file(write_file("mixed.csv", MIXED), acquisition="rental")
+
+
+def test_b2c_without_opt_in_is_rejected(media_root, write_file):
+    with pytest.raises(ImportInputError, match="opt-in"):
+        import_file(write_file("mixed.csv", MIXED), audience="b2c")
+
+
+def test_completed_import_is_audited_without_personal_data(media_root, write_file):
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    event = AuditEvent.objects.get(action="imports.job.completed")
+    assert event.target_id == str(job.pk)
+    assert event.count == 8
+    assert "example.com" not in str(event.details)
+
+
+def test_failed_merge_leaves_nothing_and_resumes(media_root, write_file, monkeypatch):
+    """GIVEN a merge that loses the database halfway
+    WHEN the job is resumed
+    THEN it ends with every row counted once and no twin contact."""
+    original = pipeline.write_postgres
+
+    def failing_write(**kwargs):
+        original(**kwargs)
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(pipeline, "write_postgres", failing_write)
+    failed = import_file(write_file("mixed.csv", MIXED))
+    assert failed.status == ImportJob.Status.FAILED
+    assert Contact.objects.count() == 0
+    assert failed.row_results.count() == 0
+    assert StagingRow.objects.filter(job=failed).count() == 8
+
+    monkeypatch.setattr(pipeline, "write_postgres", original)
+    import_job_resume(job=failed, enqueue=False)
+    done = import_job_run(job_id=failed.pk)
+
+    assert done.status == ImportJob.Status.DONE
+    assert done.counts["created"] == 5
+    assert Contact.objects.count() == 5
+    assert StagingRow.objects.filter(job=done).count() == 0
+
+
+def test_failed_job_rolls_back(media_root, write_file, monkeypatch):
+    def failing_write(**kwargs):
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(pipeline, "write_postgres", failing_write)
+    failed = import_file(write_file("mixed.csv", MIXED))
+
+    cancelled = import_job_cancel(job=failed)
+
+    assert cancelled.status == ImportJob.Status.CANCELLED
+    assert not cancelled.source_file
+    assert StagingRow.objects.filter(job=failed).count() == 0
+    assert Contact.objects.count() == 0
+
+
+def test_running_job_is_not_run_twice(media_root, write_file):
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    again = import_job_run(job_id=job.pk)
+
+    assert again.status == ImportJob.Status.DONE
+    assert Contact.objects.count() == 5
+
+
+def test_simple_path_matches_postgres_path(media_root, write_file, monkeypatch):
+    """The row-by-row path (used on SQLite) gives the same outcomes."""
+    suppression_add(reason="objected", emails=["oppose.martin@example.com"])
+    _existing_contact(phone="+33798765432", first_name="Paul", last_name="Noir")
+    path = write_file("mixed.csv", MIXED)
+    sql_job = import_file(path, list_name="SQL")
+    sql_outcomes = list(sql_job.row_results.values_list("row_number", "outcome"))
+    Contact.objects.exclude(phone="+33798765432").delete()
+
+    def simple(*, job, contact_list, write):
+        pipeline.merge_simple(job=job, contact_list=contact_list, write=write)
+
+    monkeypatch.setattr(pipeline, "run_merge", simple)
+    simple_job = import_file(path, list_name="Simple")
+
+    assert list(simple_job.row_results.values_list("row_number", "outcome")) == (
+        sql_outcomes
+    )
+    assert simple_job.counts == sql_job.counts
