@@ -1,0 +1,196 @@
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from apps.contacts import personal_data
+from apps.contacts.campaigns import campaign_export_create
+from apps.contacts.campaigns import campaign_export_path
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.suppression import suppression_add
+from apps.core.models import AuditEvent
+from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ContactListFactory
+from tests.contacts.factories import ProvenanceFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def segment():
+    """A list with contactable, suppressed, restricted and B2C contacts."""
+    contact_list = ContactListFactory()
+    contacts = {
+        "ok": ContactFactory(company='=HYPERLINK("http://x.example.com")'),
+        "ok_noticed": ContactFactory(),
+        "suppressed": ContactFactory(),
+        "restricted": ContactFactory(status=Contact.Status.RESTRICTED),
+        "b2c": ContactFactory(audience="b2c", lawful_basis="consent"),
+    }
+    for contact in contacts.values():
+        ProvenanceFactory(contact=contact, contact_list=contact_list)
+    Contact.objects.filter(pk=contacts["ok_noticed"].pk).update(
+        art14_notice_sent_at="2026-01-05T10:00:00Z"
+    )
+    # The address comes back with other case and spaces: still suppressed.
+    suppression_add(reason="objected", emails=[contacts["suppressed"].email])
+    return contact_list, contacts
+
+
+def _csv_rows(export):
+    text = campaign_export_path(export).read_text(encoding="utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def _export(contact_list, user=None, **options):
+    values = {
+        "file_format": "csv",
+        "records_notice": False,
+        "records_message_date": False,
+    }
+    values.update(options)
+    return campaign_export_create(
+        filters={"contact_list": contact_list}, actor=user, **values
+    )
+
+
+def test_export_holds_only_contactable(segment, sales_user):
+    contact_list, contacts = segment
+
+    export = _export(contact_list, sales_user)
+
+    ids = {int(row[0]) for row in _csv_rows(export)[1:]}
+    assert ids == {contacts["ok"].pk, contacts["ok_noticed"].pk}
+    assert export.row_count == 2
+    assert export.excluded_count == 3
+
+
+def test_export_neutralises_formulas(segment):
+    contact_list, contacts = segment
+
+    export = _export(contact_list)
+
+    row = next(r for r in _csv_rows(export) if r[0] == str(contacts["ok"].pk))
+    assert row[4].startswith("'=HYPERLINK")
+
+
+def test_export_xlsx_neutralises_formulas(segment):
+    contact_list, contacts = segment
+
+    export = _export(contact_list, file_format="xlsx")
+
+    sheet = load_workbook(campaign_export_path(export)).active
+    companies = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert '\'=HYPERLINK("http://x.example.com")' in companies
+
+
+def test_export_rows_carry_unsubscribe_and_source(segment):
+    contact_list, contacts = segment
+
+    export = _export(contact_list)
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    fresh = rows[str(contacts["ok"].pk)]
+    noticed = rows[str(contacts["ok_noticed"].pk)]
+    assert fresh[7].startswith(settings.SITE_URL + "/contacts/unsubscribe/")
+    assert contact_list.vendor.name in fresh[8]
+    assert contact_list.name in fresh[8]
+    assert fresh[7] in fresh[8]
+    assert noticed[8] == ""
+
+
+def test_export_records_notice_when_asked(segment):
+    contact_list, contacts = segment
+
+    _export(contact_list, records_notice=True, records_message_date=True)
+
+    exported = Contact.objects.get(pk=contacts["ok"].pk)
+    left_out = Contact.objects.get(pk=contacts["restricted"].pk)
+    assert exported.art14_notice_sent_at is not None
+    assert exported.last_messaged_at is not None
+    assert left_out.art14_notice_sent_at is None
+
+
+def test_export_without_recording_changes_nothing(segment):
+    contact_list, contacts = segment
+
+    _export(contact_list)
+
+    exported = Contact.objects.get(pk=contacts["ok"].pk)
+    assert exported.art14_notice_sent_at is None
+    assert exported.last_messaged_at is None
+
+
+def test_export_writes_audit_event(segment, sales_user):
+    contact_list, contacts = segment
+
+    export = _export(contact_list, sales_user)
+
+    event = AuditEvent.objects.get(action="contacts.campaign.exported")
+    assert event.actor == sales_user
+    assert event.count == 2
+    assert event.target_id == str(export.pk)
+    assert contacts["ok"].email not in str(event.details)
+
+
+def test_ended_licence_list_exports_nothing():
+    rental = ContactListFactory(
+        acquisition=ContactList.Acquisition.RENTAL, licence_ends_on="2026-01-01"
+    )
+    ProvenanceFactory(contact_list=rental)
+
+    export = _export(rental)
+
+    assert export.row_count == 0
+    assert len(_csv_rows(export)) == 1
+
+
+def test_erasure_deletes_export_files(segment):
+    contact_list, contacts = segment
+    export = _export(contact_list)
+    path = campaign_export_path(export)
+
+    counts = personal_data.erase(contact_ids=[contacts["ok"].pk], emails=[], phones=[])
+
+    export.refresh_from_db()
+    assert counts["campaign_export_file"] == 1
+    assert counts["contact"] == 1
+    assert not Path(path).exists()
+    assert export.file_deleted_at is not None
+
+
+def test_sales_downloads_export(segment, sales_user, client_for):
+    contact_list, _contacts = segment
+    client = client_for(sales_user)
+
+    response = client.post(
+        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+        {"file_format": "csv"},
+    )
+    download = client.get(response.url.rstrip("/") + "/file/")
+
+    assert response.status_code == 302
+    assert download.status_code == 200
+    assert b"unsubscribe" in b"".join(download.streaming_content)
+
+
+def test_dpo_cannot_export(segment, dpo, client_for):
+    contact_list, _contacts = segment
+
+    response = client_for(dpo).post(
+        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+        {"file_format": "csv"},
+    )
+
+    assert response.status_code == 403

@@ -1,0 +1,120 @@
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import contact_unsubscribe_token
+from apps.contacts.suppression import is_suppressed
+from apps.core.models import AuditEvent
+from tests.contacts.factories import ContactFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture
+def contact():
+    return ContactFactory(phone="+33612345678")
+
+
+@pytest.fixture
+def anonymous():
+    """A client with no cookie that rejects requests without a CSRF token."""
+    return Client(enforce_csrf_checks=True)
+
+
+def _url(contact):
+    return reverse("contacts:unsubscribe", args=[contact_unsubscribe_token(contact)])
+
+
+def test_one_click_post_unsubscribes(contact, anonymous):
+    assert not anonymous.cookies
+
+    response = anonymous.post(
+        _url(contact),
+        data="List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert contact.status == Contact.Status.UNSUBSCRIBED
+    assert is_suppressed(email=contact.email)
+    assert is_suppressed(phone=contact.phone)
+
+
+def test_one_click_records_objection(contact, anonymous):
+    anonymous.post(_url(contact), {"List-Unsubscribe": "One-Click"})
+
+    consent = ConsentRecord.objects.get(contact=contact)
+    assert consent.state == ConsentRecord.State.WITHDRAWN
+    assert consent.channel == ConsentRecord.Channel.EMAIL
+    event = AuditEvent.objects.get(action="contacts.contact.unsubscribed")
+    assert event.target_id == str(contact.pk)
+    assert contact.email not in str(event.details)
+
+
+def test_repeated_unsubscribe_is_harmless(contact, anonymous):
+    first = anonymous.post(_url(contact), {"List-Unsubscribe": "One-Click"})
+    second = anonymous.post(_url(contact), {"List-Unsubscribe": "One-Click"})
+
+    assert first.status_code == 200
+    assert second.status_code == 200
+    assert SuppressionEntry.objects.count() == 2
+    assert ConsentRecord.objects.filter(contact=contact).count() == 1
+    assert (
+        AuditEvent.objects.filter(action__startswith="contacts.contact.").count() == 1
+    )
+
+
+def test_confirmation_page_then_button(contact, anonymous):
+    page = anonymous.get(_url(contact))
+    contact.refresh_from_db()
+
+    assert page.status_code == 200
+    assert contact.status == Contact.Status.ACTIVE
+
+    anonymous.post(_url(contact))
+    contact.refresh_from_db()
+    assert contact.status == Contact.Status.UNSUBSCRIBED
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_tampered_token_changes_nothing(contact, anonymous, method):
+    token = contact_unsubscribe_token(contact)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    url = reverse("contacts:unsubscribe", args=[tampered])
+
+    response = getattr(anonymous, method)(url, {"List-Unsubscribe": "One-Click"})
+
+    contact.refresh_from_db()
+    assert response.status_code == 404
+    assert contact.status == Contact.Status.ACTIVE
+    assert SuppressionEntry.objects.count() == 0
+
+
+def test_token_of_other_contact_not_guessable(contact, anonymous):
+    other = ContactFactory()
+    token = contact_unsubscribe_token(contact)
+    forged = token.replace(
+        token.split(":")[0], contact_unsubscribe_token(other).split(":")[0], 1
+    )
+
+    response = anonymous.post(
+        reverse("contacts:unsubscribe", args=[forged]),
+        {"List-Unsubscribe": "One-Click"},
+    )
+
+    other.refresh_from_db()
+    assert response.status_code == 404
+    assert other.status == Contact.Status.ACTIVE
+
+
+def test_erased_contact_link_still_answers(contact, anonymous):
+    url = _url(contact)
+    contact.delete()
+
+    response = anonymous.post(url, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
