@@ -1,0 +1,62 @@
+import json
+
+import pytest
+from django.core.management import CommandError
+from django.core.management import call_command
+
+from apps.core.models import AuditEvent
+from apps.register.models import ProcessingActivity
+from tests.register.factories import complete_activity
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv", "pdf"])
+def test_export_register_writes_file(compliance_officer, tmp_path, capsys, file_format):
+    complete_activity(compliance_officer)
+    output = tmp_path / f"register.{file_format}"
+
+    call_command("export_register", format=file_format, output=str(output))
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["activities"] == 1
+    assert output.stat().st_size == summary["bytes"]
+    event = AuditEvent.objects.get(action="register.exported")
+    assert event.actor_label == "manage.py export_register"
+
+
+def test_export_unknown_activity_fails(tmp_path):
+    with pytest.raises(CommandError, match="NOPE"):
+        call_command(
+            "export_register",
+            format="csv",
+            output=str(tmp_path / "x.csv"),
+            activity="NOPE",
+        )
+
+
+def test_import_register_dry_run(compliance_officer, tmp_path, capsys):
+    complete_activity(compliance_officer, reference="CMD-1")
+    output = tmp_path / "register.xlsx"
+    call_command("export_register", format="xlsx", output=str(output))
+    capsys.readouterr()
+    ProcessingActivity.objects.all().delete()
+
+    call_command("import_register", str(output), dry_run=True)
+
+    report = json.loads(capsys.readouterr().out)
+    assert report["dry_run"] is True
+    assert report["activities"][0]["outcome"] == "created"
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_import_register_failure_exits_nonzero(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("Type de ligne,Nom du traitement\nTraitement,X\n", encoding="utf-8")
+
+    with pytest.raises(CommandError, match="rejected"):
+        call_command("import_register", str(path))
+
+    captured = capsys.readouterr()
+    assert "error:" in captured.err
+    assert json.loads(captured.out)["applied"] is False

@@ -1,0 +1,171 @@
+import csv
+import io
+
+import pytest
+from odf.opendocument import load as odf_load
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from apps.core.models import AuditEvent
+from apps.register.exports import register_export
+from apps.register.imports import register_import
+from apps.register.models import ProcessingActivity
+from apps.register.selectors import activities_for_export
+from apps.register.selectors import register_snapshot
+from apps.register.spreadsheets import read_grid
+from tests.register.factories import complete_activity
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+FORMULA = '=HYPERLINK("http://attacker.example";"x")'
+
+
+class _Reader:
+    is_authenticated = False
+
+    def has_perm(self, permission):
+        return True
+
+
+@pytest.fixture
+def register(compliance_officer):
+    """Two activities, one with formula-like text in several fields."""
+    first = complete_activity(compliance_officer, reference="TRT-101")
+    second = complete_activity(
+        compliance_officer,
+        reference="TRT-102",
+        name="+33 rappel automatique",
+        purposes=FORMULA,
+        security_measures="-chiffrement\n@audit",
+        role=ProcessingActivity.Role.JOINT_CONTROLLER,
+        joint_controllers="Partenaire SAS, 1 rue Exemple, Lyon",
+        dpia_required=None,
+    )
+    second.transfers.update(documentation="=1+1")
+    return [first, second]
+
+
+def _export(file_format) -> bytes:
+    activities = activities_for_export(user=_Reader())
+    return register_export(activities=activities, file_format=file_format)
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_round_trip_restores_register(register, tmp_path, file_format):
+    before = register_snapshot()
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+    ProcessingActivity.objects.all().delete()
+
+    report = register_import(path=path, dry_run=False)
+
+    assert report.problems == []
+    assert report.applied
+    assert register_snapshot() == before
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_reimport_reports_unchanged(register, tmp_path, file_format):
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    report = register_import(path=path, dry_run=False)
+
+    assert [entry["outcome"] for entry in report.activities] == [
+        "unchanged",
+        "unchanged",
+    ]
+
+
+def test_xlsx_neutralises_formulas(register):
+    workbook = load_workbook(io.BytesIO(_export("xlsx")))
+    cells = [
+        cell
+        for sheet in workbook.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if isinstance(cell.value, str)
+    ]
+
+    assert not any(cell.data_type == "f" for cell in cells)
+    assert not any(cell.value.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert any(cell.value == "'" + FORMULA for cell in cells)
+
+
+def test_ods_neutralises_formulas(register, tmp_path):
+    path = tmp_path / "register.ods"
+    path.write_bytes(_export("ods"))
+    document = odf_load(str(path))
+    formula_cells = [
+        cell
+        for cell in document.spreadsheet.getElementsByType(
+            __import__("odf.table", fromlist=["TableCell"]).TableCell
+        )
+        if cell.getAttribute("formula")
+    ]
+    texts = [
+        value
+        for sheet in read_grid(path)
+        for row in sheet.rows
+        for value in row
+        if isinstance(value, str)
+    ]
+
+    assert formula_cells == []
+    assert not any(text.startswith(("=", "+", "-", "@")) for text in texts)
+    assert "'" + FORMULA in texts
+
+
+def test_csv_neutralises_formulas(register):
+    text = _export("csv").decode("utf-8-sig")
+    values = [value for row in csv.reader(io.StringIO(text)) for value in row]
+
+    assert not any(value.startswith(("=", "+", "-", "@")) for value in values)
+    assert "'" + FORMULA in values
+    assert "'+33 rappel automatique" in values
+
+
+def test_pdf_shows_every_activity_and_item(register):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    for activity in register:
+        assert activity.reference in text
+    for label in (
+        "Finalité(s) du traitement effectué",
+        "Base légale",
+        "Catégories de personnes concernées",
+        "Catégories de données personnelles concernées",
+        "Destinataires",
+        "Transferts hors UE",
+        "Durées de conservation",
+        "Mesures de sécurité",
+    ):
+        assert label in text
+    assert "États-Unis" in text
+
+
+def test_pdf_shows_formula_as_inert_text(register):
+    content = _export("pdf")
+    reader = PdfReader(io.BytesIO(content))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+
+    assert "=HYPERLINK" in text
+    assert b"/URI" not in content
+    assert b"/JavaScript" not in content
+
+
+def test_export_writes_audit_event(register):
+    _export("xlsx")
+
+    event = AuditEvent.objects.get(action="register.exported")
+    assert event.count == 2
+    assert event.details["format"] == "xlsx"
+
+
+def test_xlsx_has_summary_and_record_sheets(register):
+    workbook = load_workbook(io.BytesIO(_export("xlsx")))
+
+    assert workbook.sheetnames == ["Liste des traitements", "TRT-101", "TRT-102"]
+    summary = workbook["Liste des traitements"]
+    assert summary["A1"].value == "Registre des activités de traitement"

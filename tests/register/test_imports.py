@@ -1,0 +1,196 @@
+import datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from apps.core.models import AuditEvent
+from apps.register.imports import register_import
+from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
+from apps.register.models import Transfer
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+CNIL_FILE = Path(
+    "/work/shared/realdata/cnil-registre/registre-traitement-simplifie.ods"
+)
+needs_cnil_file = pytest.mark.skipif(
+    not CNIL_FILE.exists(),
+    reason=f"the CNIL register template is not at {CNIL_FILE}",
+)
+
+
+def _problems(report, level="error"):
+    return [problem for problem in report.problems if problem.level == level]
+
+
+@needs_cnil_file
+def test_cnil_dry_run_writes_nothing():
+    report = register_import(path=CNIL_FILE, dry_run=True)
+
+    assert _problems(report) == []
+    assert report.activities == [
+        {"reference": "1 - Exemple", "name": "Gestion de la paie", "outcome": "created"}
+    ]
+    assert not ProcessingActivity.objects.exists()
+    assert not AuditEvent.objects.filter(action="register.imported").exists()
+
+
+@needs_cnil_file
+def test_cnil_example_record_imports():
+    report = register_import(path=CNIL_FILE, dry_run=False)
+
+    activity = ProcessingActivity.objects.get(reference="1 - Exemple")
+    assert report.applied
+    assert activity.status == ProcessingActivity.Status.DRAFT
+    assert activity.purposes.splitlines()[0] == "Gestion de la paie"
+    assert len(activity.purposes.splitlines()) == 4
+    assert activity.created_at.date() == datetime.date(2018, 5, 26)
+    assert list(activity.data_subjects.values_list("label", flat=True)) == ["Salariés"]
+    assert activity.data_categories.count() == 3
+    assert activity.recipients.filter(third_country=True).count() == 1
+
+
+@needs_cnil_file
+def test_cnil_transfer_and_retention():
+    register_import(path=CNIL_FILE, dry_run=False)
+    activity = ProcessingActivity.objects.get(reference="1 - Exemple")
+
+    transfer = activity.transfers.get()
+    rule = activity.retention_rules.first()
+
+    assert transfer.country == "Andorre"
+    assert transfer.safeguard == Transfer.Safeguard.SCC
+    assert activity.retention_rules.count() == 3
+    assert rule.duration == 5
+    assert rule.unit == RetentionRule.Unit.YEARS
+    assert rule.start_event == RetentionRule.StartEvent.OTHER
+    assert rule.start_event_other == "versement de la paie"
+
+
+@needs_cnil_file
+def test_cnil_placeholders_and_blank_sheet_ignored():
+    report = register_import(path=CNIL_FILE, dry_run=True)
+    notes = {(p.sheet, p.message) for p in report.problems if p.level == "info"}
+
+    assert any(sheet.startswith("3_") and "empty" in msg for sheet, msg in notes)
+    assert all("Sélectionnez" not in str(entry) for entry in report.activities)
+
+
+@needs_cnil_file
+def test_cnil_example_row_is_flagged():
+    report = register_import(path=CNIL_FILE, dry_run=True)
+
+    warnings = _problems(report, "warning")
+
+    assert any(
+        p.sheet == "2_-_Liste_des_traitements" and p.row == 9 and p.column == "A"
+        for p in warnings
+    )
+
+
+def _cnil_like_workbook(path, rows):
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Fiche paie"
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def test_cnil_record_errors_name_cells(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Paie"],
+            ["N° / RÉF", "P-1"],
+            ["Date de création du traitement", "31/02/2020"],
+            ["Données sensibles"],
+            ["Données concernant la santé", "Arrêts maladie", None, None, "longtemps"],
+            ["Transferts hors UE", "Destinataire", "Pays", "Type de Garanties"],
+            ["Organisme destinataire 1", "Banque", "Andorre", "Poignée de main"],
+        ],
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = {(p.sheet, p.row, p.column): p.message for p in _problems(report)}
+
+    assert ("Fiche paie", 3, "B") in errors
+    assert "DD/MM/YYYY" in errors[("Fiche paie", 3, "B")]
+    assert ("Fiche paie", 5, "E") in errors
+    assert "'longtemps'" in errors[("Fiche paie", 5, "E")]
+    assert ("Fiche paie", 7, "D") in errors
+    assert "Poignée de main" in errors[("Fiche paie", 7, "D")]
+    assert report.activities == []
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_privacy_shield_is_a_warning(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Paie"],
+            ["N° / RÉF", "P-1"],
+            ["Transferts hors UE", "Destinataire", "Pays", "Type de Garanties"],
+            ["Organisme destinataire 1", "Hébergeur", "Etats-Unis", "Privacy shield"],
+        ],
+    )
+
+    report = register_import(path=path, dry_run=False)
+
+    warning = next(p for p in _problems(report, "warning") if p.column == "D")
+    assert "C-311/18" in warning.message
+    assert ProcessingActivity.objects.get().transfers.get().safeguard == ""
+
+
+def test_unreadable_file_is_rejected(tmp_path):
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(b"not a workbook")
+
+    report = register_import(path=path, dry_run=False)
+
+    assert len(_problems(report)) == 1
+    assert "register.xlsx" in _problems(report)[0].message
+
+
+def test_unknown_extension_is_rejected(tmp_path):
+    path = tmp_path / "register.pdf"
+    path.write_bytes(b"%PDF-1.4")
+
+    report = register_import(path=path, dry_run=True)
+
+    assert ".pdf" in _problems(report)[0].message
+
+
+def test_csv_part_without_activity_is_rejected(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,"
+        "Destinataires : Type de destinataire\n"
+        "Destinataires,ABSENT-1,,Service interne\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    error = _problems(report)[0]
+
+    assert (error.row, error.column) == (2, "B")
+    assert "ABSENT-1" in error.message
+
+
+def test_bad_choice_lists_accepted_values(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,Base légale\n"
+        "Traitement,X-1,Essai,Parce que\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    error = _problems(report)[0]
+
+    assert (error.row, error.column) == (2, "D")
+    assert "'Parce que'" in error.message
+    assert "Art. 6(1)(a)" in error.message

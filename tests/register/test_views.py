@@ -1,0 +1,286 @@
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.contacts.models import Contact
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
+from apps.register.models import Transfer
+from tests.register.factories import ActivityFactory
+from tests.register.factories import complete_activity
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def _management(prefix, total=0, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def _activity_post(**fields) -> dict:
+    data = {
+        "reference": "TRT-900",
+        "name": "Enquête de satisfaction",
+        "role": ProcessingActivity.Role.CONTROLLER,
+        "purposes": "Mesurer la satisfaction des clients",
+        "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS,
+        "legitimate_interest": "Améliorer nos services",
+        "security_measures": "Accès restreint",
+        "status": ProcessingActivity.Status.DRAFT,
+        "dpia_required": "unknown",
+    }
+    data.update(fields)
+    for prefix in (
+        "data_subjects",
+        "data_categories",
+        "recipients",
+        "processors",
+        "retention_rules",
+    ):
+        data.update(_management(prefix))
+    data.update(_management("transfers", total=1))
+    data.update(
+        {
+            "transfers-0-recipient": "Sondages Inc.",
+            "transfers-0-country": "Canada",
+            "transfers-0-safeguard": Transfer.Safeguard.ADEQUACY,
+            "transfers-0-documentation": "",
+        }
+    )
+    return data
+
+
+def test_list_shows_activities(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    response = client_for(compliance_officer).get(reverse("register:activity-list"))
+
+    assert response.status_code == 200
+    assert activity.reference in response.content.decode()
+
+
+def test_list_filters_incomplete(client_for, compliance_officer):
+    complete = complete_activity(compliance_officer, reference="OK-001")
+    incomplete = ActivityFactory(reference="KO-001", security_measures="")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-list"), {"incomplete": "on"}
+    )
+
+    references = [a.reference for a in response.context["activities"]]
+    assert references == [incomplete.reference]
+    assert complete.reference not in references
+
+
+def test_list_filters_status_and_search(client_for, compliance_officer):
+    ActivityFactory(reference="A-1", name="Paie", status="draft")
+    ActivityFactory(reference="A-2", name="Paie des intérimaires", status="in_force")
+    ActivityFactory(reference="A-3", name="Newsletter", status="in_force")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-list"), {"status": "in_force", "search": "paie"}
+    )
+
+    assert [a.reference for a in response.context["activities"]] == ["A-2"]
+
+
+def test_create_with_transfer(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+
+    response = client.post(reverse("register:activity-create"), _activity_post())
+
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    assert response.status_code == 302
+    assert activity.transfers.get().country == "Canada"
+
+
+def test_create_rejects_missing_interest(client_for, compliance_officer):
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"), _activity_post(legitimate_interest="")
+    )
+
+    assert response.status_code == 400
+    assert "legitimate interest" in response.content.decode()
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_sales_cannot_edit_activity(client_for, sales_user):
+    activity = ActivityFactory()
+
+    client = client_for(sales_user)
+    page = client.get(reverse("register:activity-edit", args=[activity.pk]))
+    response = client.post(
+        reverse("register:activity-edit", args=[activity.pk]),
+        _activity_post(reference=activity.reference, name="Changé"),
+    )
+
+    assert page.status_code == 403
+    assert response.status_code == 403
+    activity.refresh_from_db()
+    assert activity.name != "Changé"
+
+
+def test_sales_cannot_create_activity(client_for, sales_user):
+    response = client_for(sales_user).post(
+        reverse("register:activity-create"), _activity_post()
+    )
+
+    assert response.status_code == 403
+
+
+def test_sales_sees_only_activities_of_contacts(client_for, sales_user):
+    used = ActivityFactory(reference="USED-1")
+    ActivityFactory(reference="UNUSED-1")
+    Contact.objects.create(
+        email="prospect@example.test",
+        collected_at=timezone.now(),
+        processing_activity=used,
+    )
+
+    client = client_for(sales_user)
+    listing = client.get(reverse("register:activity-list"))
+
+    assert [a.reference for a in listing.context["activities"]] == ["USED-1"]
+
+
+def test_sales_gets_404_for_unused_activity(client_for, sales_user):
+    unused = ActivityFactory()
+
+    response = client_for(sales_user).get(
+        reverse("register:activity-detail", args=[unused.pk])
+    )
+
+    assert response.status_code == 404
+
+
+def test_sales_cannot_export(client_for, sales_user):
+    response = client_for(sales_user).get(
+        reverse("register:register-export", args=["xlsx"])
+    )
+
+    assert response.status_code == 403
+
+
+def test_outsider_cannot_read_register(client_for, outsider):
+    response = client_for(outsider).get(reverse("register:activity-list"))
+
+    assert response.status_code == 403
+
+
+def test_detail_names_missing_items(client_for, compliance_officer):
+    activity = ActivityFactory(lawful_basis="")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-detail", args=[activity.pk])
+    )
+
+    codes = [item.code for item in response.context["missing"]]
+    assert "lawful_basis" in codes
+    assert "retention_rules" in codes
+    assert 'data-missing="lawful_basis"' in response.content.decode()
+
+
+def test_history_shows_edit_diff(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-create"), _activity_post())
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    edit = _activity_post(name="Enquête annuelle")
+    edit.update(_management("transfers", total=1, initial=1))
+    edit["transfers-0-id"] = str(activity.transfers.get().pk)
+    edit["transfers-0-activity"] = str(activity.pk)
+
+    client.post(reverse("register:activity-edit", args=[activity.pk]), edit)
+    response = client.get(reverse("register:activity-history", args=[activity.pk]))
+
+    latest = response.context["entries"][0]
+    assert latest.action == "changed"
+    assert latest.user == compliance_officer
+    assert [(c.old, c.new) for c in latest.changes] == [
+        ("Enquête de satisfaction", "Enquête annuelle")
+    ]
+    assert activity.transfers.count() == 1
+
+
+def test_export_downloads_each_format(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+    client = client_for(compliance_officer)
+
+    for file_format, signature in (
+        ("xlsx", b"PK"),
+        ("ods", b"PK"),
+        ("csv", b"\xef\xbb\xbf"),
+        ("pdf", b"%PDF"),
+    ):
+        response = client.get(
+            reverse("register:activity-export", args=[activity.pk, file_format])
+        )
+        assert response.status_code == 200
+        assert response.content.startswith(signature)
+        assert activity.reference in response["Content-Disposition"]
+
+
+def test_import_preview_then_confirm(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    csv_text = (
+        "Type de ligne,N° / RÉF,Nom du traitement,Statut\n"
+        "Traitement,IMP-1,Importé,draft\n"
+    )
+    upload = SimpleUploadedFile("register.csv", csv_text.encode("utf-8"))
+
+    preview = client.post(reverse("register:import"), {"file": upload})
+
+    assert preview.status_code == 200
+    assert preview.context["report"].activities[0]["outcome"] == "created"
+    assert not ProcessingActivity.objects.exists()
+    token = preview.context["token"]
+    confirm = client.post(
+        reverse("register:import"), {"action": "confirm", "token": token}
+    )
+    assert confirm.status_code == 302
+    assert ProcessingActivity.objects.get().reference == "IMP-1"
+
+
+def test_import_cancel_writes_nothing(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    upload = SimpleUploadedFile(
+        "register.csv",
+        b"Type de ligne,N\xc2\xb0 / R\xc3\x89F,Nom du traitement\nTraitement,C-1,X\n",
+    )
+    preview = client.post(reverse("register:import"), {"file": upload})
+
+    client.post(
+        reverse("register:import"),
+        {"action": "cancel", "token": preview.context["token"]},
+    )
+
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_import_rejected_lists_problems(client_for, compliance_officer):
+    upload = SimpleUploadedFile("register.ods", io.BytesIO(b"garbage").read())
+
+    response = client_for(compliance_officer).post(
+        reverse("register:import"), {"file": upload}
+    )
+
+    assert response.context["report"].has_errors
+    assert "Confirm the import" not in response.content.decode()
+
+
+def test_dashboard_panel_counts(client_for, compliance_officer):
+    draft = ActivityFactory(status="draft", security_measures="")
+
+    response = client_for(compliance_officer).get(reverse("core:dashboard"))
+
+    panel = next(
+        p for p in response.context["panels"] if p.template == "register/panel.html"
+    )
+    assert dict(panel.context["by_status"])["Draft"] == 1
+    assert panel.context["incomplete"] == [draft]
