@@ -1,5 +1,6 @@
 """Browser flow: create an activity through the forms, edit it, export it."""
 
+import io
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
@@ -66,7 +67,8 @@ def test_officer_creates_edits_exports(page, login_as, compliance_officer):
         page.click("a[data-export=xlsx]")
     download = download_info.value
     assert download.suggested_filename.endswith(".xlsx")
-    workbook = load_workbook(download.path())
+    # The download has no extension, which openpyxl needs, so read its bytes.
+    workbook = load_workbook(io.BytesIO(download.path().read_bytes()))
     assert "TRT-777" in workbook.sheetnames
     record = workbook["TRT-777"]
     values = [cell.value for row in record.iter_rows() for cell in row]
