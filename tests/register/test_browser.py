@@ -1,6 +1,7 @@
 """Browser flow: create an activity through the forms, edit it, export it."""
 
 import io
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
