@@ -1,0 +1,159 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.suppression import is_suppressed
+from apps.contacts.suppression import suppression_add
+from apps.core.models import AuditEvent
+from tests.contacts.factories import ContactFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+TOKEN = "test-token-0123456789abcdef0123456789"
+
+
+@pytest.fixture(autouse=True)
+def api_tokens(settings):
+    settings.API_TOKENS = ["other-token-abcdefabcdefabcdefabcdef", TOKEN]
+
+
+def _post(client, url_name, body, token=TOKEN):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return client.post(
+        reverse(url_name),
+        data=json.dumps(body),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+def test_check_reports_suppressed(client):
+    suppression_add(reason="unsubscribed", emails=["ana.martin@example.com"])
+
+    response = _post(
+        client,
+        "contacts:api-suppression-check",
+        {"emails": [" Ana.Martin@Example.com ", "paul@example.com", "not-an-address"]},
+    )
+
+    results = response.json()["emails"]
+    assert response.status_code == 200
+    assert results[0]["suppressed"] is True
+    assert results[0]["normalized"] == "ana.martin@example.com"
+    assert results[1]["suppressed"] is False
+    assert results[2]["suppressed"] is False
+    assert "not-an-address" in results[2]["error"]
+
+
+def test_check_handles_phones(client):
+    suppression_add(reason="objected", phones=["+33612345678"])
+
+    response = _post(
+        client, "contacts:api-suppression-check", {"phones": ["06 12 34 56 78"]}
+    )
+
+    assert response.json()["phones"][0]["suppressed"] is True
+
+
+@pytest.mark.parametrize("token", ["", "wrong-token"])
+def test_bad_token_rejected(client, token):
+    response = _post(
+        client, "contacts:api-suppression-check", {"emails": ["a@example.com"]}, token
+    )
+
+    assert response.status_code == 401
+    assert "token" in response.json()["error"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_no_configured_token_rejects(client, settings):
+    settings.API_TOKENS = []
+
+    response = _post(
+        client, "contacts:api-suppression-check", {"emails": ["a@example.com"]}
+    )
+
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "at least one"),
+        ({"emails": "a@example.com"}, "list of strings"),
+        ({"emails": ["a@example.com"] * 1001}, "at most 1000"),
+    ],
+)
+def test_bad_batch_rejected(client, body, message):
+    response = _post(client, "contacts:api-suppression-check", body)
+
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_invalid_json_rejected(client):
+    response = client.post(
+        reverse("contacts:api-suppression-check"),
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert response.status_code == 400
+    assert "not valid JSON" in response.json()["error"]
+
+
+def test_get_not_allowed(client):
+    response = client.get(reverse("contacts:api-suppression-check"))
+
+    assert response.status_code == 405
+
+
+def test_report_unsubscribes_updates_contacts(client):
+    contact = ContactFactory(email="lea.dubois@example.com")
+
+    response = _post(
+        client,
+        "contacts:api-unsubscribes",
+        {"emails": ["LEA.DUBOIS@example.com", "new@example.com", "bad"]},
+    )
+
+    body = response.json()
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert body["added"] == 2
+    assert body["contacts_updated"] == 1
+    assert body["invalid"][0]["input"] == "bad"
+    assert contact.status == Contact.Status.UNSUBSCRIBED
+    assert is_suppressed(email="new@example.com")
+    assert AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).exists()
+
+
+def test_report_twice_is_harmless(client):
+    ContactFactory(email="lea.dubois@example.com")
+    body = {"emails": ["lea.dubois@example.com"], "reason": "objected"}
+
+    _post(client, "contacts:api-unsubscribes", body)
+    second = _post(client, "contacts:api-unsubscribes", body).json()
+
+    assert second["added"] == 0
+    assert second["already_suppressed"] == 1
+    assert second["contacts_updated"] == 0
+    assert SuppressionEntry.objects.count() == 1
+    assert Contact.objects.get().status == Contact.Status.OBJECTED
+
+
+def test_report_rejects_unknown_reason(client):
+    response = _post(
+        client,
+        "contacts:api-unsubscribes",
+        {"emails": ["a@example.com"], "reason": "erased"},
+    )
+
+    assert response.status_code == 400
+    assert "'erased'" in response.json()["error"]

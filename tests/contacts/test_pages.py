@@ -1,0 +1,195 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.contacts.models import Contact
+from apps.contacts.selectors import InvalidQuery
+from apps.contacts.selectors import contact_page
+from apps.contacts.selectors import contact_search
+from apps.contacts.services import contact_unsubscribe
+from tests.contacts.factories import ActivityFactory
+from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ProvenanceFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+TABLE_SIZE = 1200
+
+
+@pytest.fixture
+def large_table():
+    """Rows written in one statement; the hashes are computed like save() does."""
+    activity = ActivityFactory()
+    now = timezone.now()
+    Contact.objects.bulk_create(
+        Contact(
+            first_name="Léa",
+            last_name=f"Nom{number % 97:02d}",
+            email=f"lea{number}@example.com",
+            company=f"Société {number % 13}",
+            processing_activity=activity,
+            lawful_basis="legitimate_interests",
+            collected_at=now,
+        )
+        for number in range(TABLE_SIZE)
+    )
+    return Contact.objects.all()
+
+
+@pytest.mark.parametrize("sort", ["newest", "name", "company"])
+def test_keyset_walks_all_rows_once(large_table, sort):
+    seen = []
+    after = ""
+    while True:
+        page = contact_page(large_table, sort=sort, after=after, size=100)
+        seen.extend(contact.pk for contact in page.rows)
+        if not page.next_cursor:
+            break
+        after = page.next_cursor
+
+    assert len(seen) == TABLE_SIZE
+    assert len(set(seen)) == TABLE_SIZE
+
+
+@pytest.mark.parametrize("sort", ["newest", "name"])
+def test_deep_page_uses_no_offset(large_table, sort):
+    after = ""
+    for _ in range(10):
+        after = contact_page(large_table, sort=sort, after=after, size=100).next_cursor
+
+    with CaptureQueriesContext(connection) as captured:
+        page = contact_page(large_table, sort=sort, after=after, size=100)
+
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert len(page.rows) == 100
+    assert "OFFSET" not in sql.upper()
+    assert "LIMIT 101" in sql
+
+
+def test_list_view_has_no_full_count(large_table, sales_user, client_for):
+    client = client_for(sales_user)
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("contacts:contact-list"))
+
+    counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+    assert response.status_code == 200
+    assert counts
+    assert all("LIMIT 1001" in sql for sql in counts)
+    assert all("OFFSET" not in q["sql"] for q in captured.captured_queries)
+    assert "More than 1000" in response.content.decode()
+
+
+def test_next_link_reaches_second_page(large_table, sales_user, client_for):
+    client = client_for(sales_user)
+
+    first = client.get(reverse("contacts:contact-list"), {"sort": "name"})
+    cursor = first.context["page"].next_cursor
+    second = client.get(
+        reverse("contacts:contact-list"), {"sort": "name", "after": cursor}
+    )
+
+    first_ids = {contact.pk for contact in first.context["page"].rows}
+    second_ids = {contact.pk for contact in second.context["page"].rows}
+    assert len(second_ids) == 50
+    assert not first_ids & second_ids
+
+
+def test_damaged_cursor_shows_error(sales_user, client_for):
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"after": "not-a-cursor!!"}
+    )
+
+    assert response.status_code == 200
+    assert "first page" in response.context["search_error"]
+
+
+def test_fragment_search_uses_trigram_index(large_table):
+    queryset = contact_search(large_table, "nom4")
+    sql, params = queryset.order_by().query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        # A 1,200-row table is read faster sequentially, so the planner is told
+        # to avoid that and show whether the trigram index matches the filter.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "contact_search_text_trgm_idx" in plan
+    assert queryset.count() == 120
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LEA7@Example.com", 1),
+        ("  lea7@example.com ", 1),
+        # "Société 1", "… 10", "… 11" and "… 12": 93 + 3 × 92 rows.
+        ("société 1", 369),
+        ("NOM96", 12),
+    ],
+)
+def test_search_matches(large_table, text, expected):
+    assert contact_search(large_table, text).count() == expected
+
+
+@pytest.mark.parametrize("text", ["ab", "x@", "06 12"])
+def test_search_rejects_bad_text(large_table, text):
+    with pytest.raises(InvalidQuery, match="|".join(["3", "valid", "phone"])):
+        contact_search(large_table, text)
+
+
+def test_contact_page_shows_reasons(sales_user, client_for):
+    contact = ContactFactory()
+    ProvenanceFactory(contact=contact)
+    contact_unsubscribe(contact=contact, source="test")
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-detail", args=[contact.pk])
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'data-verdict="no"' in content
+    assert "The person unsubscribed." in content
+    assert "The address is on the suppression list." in content
+    assert "contacts.contact.unsubscribed" in content
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["contacts:contact-list", "contacts:vendor-list", "contacts:contactlist-list"],
+)
+def test_outsider_gets_403(outsider, client_for, url_name):
+    response = client_for(outsider).get(reverse(url_name))
+
+    assert response.status_code == 403
+
+
+def test_anonymous_redirected_to_login(client):
+    response = client.get(reverse("contacts:contact-list"))
+
+    assert response.status_code == 302
+    assert "/login/" in response.url
+
+
+def test_compliance_officer_sees_lists_not_contacts(compliance_officer, client_for):
+    client = client_for(compliance_officer)
+
+    assert client.get(reverse("contacts:contactlist-list")).status_code == 200
+    assert client.get(reverse("contacts:contact-list")).status_code == 403
+
+
+def test_list_page_shows_opt_out_rate(sales_user, client_for):
+    provenance = ProvenanceFactory()
+    ProvenanceFactory(contact_list=provenance.contact_list)
+    contact_unsubscribe(contact=provenance.contact, source="test")
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contactlist-detail", args=[provenance.contact_list.pk])
+    )
+
+    assert response.status_code == 200
+    assert response.context["rate"] == 50.0
