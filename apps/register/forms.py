@@ -136,3 +136,9 @@ class RegisterImportForm(forms.Form):
             "register template filled in (ODS or XLSX)."
         ),
     )
+
+
+class ReferenceTermForm(forms.ModelForm):
+    class Meta:
+        model = ReferenceTerm
+        fields = ["kind", "label", "sensitivity"]

@@ -16,6 +16,7 @@ from apps.register.models import PersonalDataCategory
 from apps.register.models import ProcessingActivity
 from apps.register.models import Processor
 from apps.register.models import Recipient
+from apps.register.models import ReferenceTerm
 from apps.register.models import RetentionRule
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
@@ -338,3 +339,29 @@ def _format_errors(error: ValidationError) -> str:
     return "; ".join(
         f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
     )
+
+
+def reference_term_add(*, kind: str, label: str, sensitivity: str, actor=None):
+    """Add an entry to a reference list; raise ValidationError if it exists."""
+    last = ReferenceTerm.objects.filter(kind=kind).order_by("-position").first()
+    term = ReferenceTerm(
+        kind=kind,
+        label=label.strip(),
+        sensitivity=sensitivity,
+        position=(last.position + 1) if last else 0,
+    )
+    term.full_clean()
+    term.save()
+    audit_record(action="register.term.added", actor=actor, target=term)
+    return term
+
+
+def reference_term_delete(*, term, actor=None) -> None:
+    """Remove an entry from a reference list; activities keep their own text."""
+    audit_record(
+        action="register.term.deleted",
+        actor=actor,
+        target=term,
+        details={"kind": term.kind},
+    )
+    term.delete()

@@ -25,4 +25,5 @@ urlpatterns = [
         name="register-export",
     ),
     path("import/", views.RegisterImportView.as_view(), name="import"),
+    path("lists/", views.ReferenceTermListView.as_view(), name="reference-terms"),
 ]

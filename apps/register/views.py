@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
@@ -24,10 +25,12 @@ from apps.register.forms import PART_FORMSETS
 from apps.register.forms import PART_TITLES
 from apps.register.forms import ActivityFilterForm
 from apps.register.forms import ActivityForm
+from apps.register.forms import ReferenceTermForm
 from apps.register.forms import RegisterImportForm
 from apps.register.forms import reference_terms
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
+from apps.register.models import ReferenceTerm
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import activity_detail
 from apps.register.selectors import activity_history
@@ -36,6 +39,8 @@ from apps.register.selectors import activity_visible_to
 from apps.register.services import ActivityData
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
+from apps.register.services import reference_term_add
+from apps.register.services import reference_term_delete
 
 logger = logging.getLogger(__name__)
 
@@ -317,3 +322,50 @@ class RegisterImportView(RolePermissionMixin, View):
             % {"count": len(report.activities)},
         )
         return redirect(reverse("register:activity-list"))
+
+
+class ReferenceTermListView(RolePermissionMixin, View):
+    """The editable reference lists that the activity forms suggest."""
+
+    permission_required = "register.view_referenceterm"
+    template_name = "register/reference_terms.html"
+
+    def get(self, request, form=None, status=200):
+        terms = ReferenceTerm.objects.all()
+        lists = [
+            (label, [term for term in terms if term.kind == kind])
+            for kind, label in ReferenceTerm.Kind.choices
+        ]
+        context = {
+            "lists": lists,
+            "form": form or ReferenceTermForm(),
+            "can_change": request.user.has_perm("register.add_referenceterm"),
+            "can_delete": request.user.has_perm("register.delete_referenceterm"),
+        }
+        return render(request, self.template_name, context, status=status)
+
+    def post(self, request):
+        if "delete" in request.POST:
+            return self._delete(request)
+        if not request.user.has_perm("register.add_referenceterm"):
+            raise PermissionDenied
+        form = ReferenceTermForm(request.POST)
+        if not form.is_valid():
+            return self.get(request, form=form, status=400)
+        try:
+            reference_term_add(**form.cleaned_data, actor=request.user)
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.get(request, form=form, status=400)
+        messages.success(request, _("Entry added to the list."))
+        return redirect("register:reference-terms")
+
+    def _delete(self, request):
+        if not request.user.has_perm("register.delete_referenceterm"):
+            raise PermissionDenied
+        term = ReferenceTerm.objects.filter(pk=request.POST.get("delete")).first()
+        if term is None:
+            raise Http404(_("No such list entry."))
+        reference_term_delete(term=term, actor=request.user)
+        messages.success(request, _("Entry removed from the list."))
+        return redirect("register:reference-terms")

@@ -6,8 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.contacts.models import Contact
+from apps.core.models import AuditEvent
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
+from apps.register.models import ReferenceTerm
 from apps.register.models import Transfer
 from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
@@ -284,3 +286,43 @@ def test_dashboard_panel_counts(client_for, compliance_officer):
     )
     assert dict(panel.context["by_status"])["Draft"] == 1
     assert panel.context["incomplete"] == [draft]
+
+
+def test_reference_list_add_and_remove(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+
+    client.post(
+        reverse("register:reference-terms"),
+        {
+            "kind": "data_subject",
+            "label": "Visiteurs de salon",
+            "sensitivity": "standard",
+        },
+    )
+    term = ReferenceTerm.objects.get(label="Visiteurs de salon")
+    client.post(reverse("register:reference-terms"), {"delete": term.pk})
+
+    assert not ReferenceTerm.objects.filter(pk=term.pk).exists()
+    assert AuditEvent.objects.filter(action="register.term.added").count() == 1
+    assert AuditEvent.objects.filter(action="register.term.deleted").count() == 1
+
+
+def test_reference_list_rejects_duplicate(client_for, compliance_officer):
+    ReferenceTerm.objects.create(kind="recipient", label="Comptable")
+
+    response = client_for(compliance_officer).post(
+        reverse("register:reference-terms"),
+        {"kind": "recipient", "label": "Comptable", "sensitivity": "standard"},
+    )
+
+    assert response.status_code == 400
+    assert ReferenceTerm.objects.filter(label="Comptable").count() == 1
+
+
+def test_sales_cannot_change_reference_lists(client_for, sales_user):
+    response = client_for(sales_user).post(
+        reverse("register:reference-terms"),
+        {"kind": "recipient", "label": "Intrus", "sensitivity": "standard"},
+    )
+
+    assert response.status_code == 403
