@@ -21,6 +21,9 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
@@ -66,7 +69,14 @@ def due_thresholds(*, breach: Breach, now: datetime) -> list[str]:
 
 
 def _clock_breaches(now: datetime):
-    """Return the breaches whose clock runs and whose first alert is due."""
+    """Return the breaches whose clock runs and whose first alert is due.
+
+    A breach already marked late with its last alert sent has nothing left to
+    do, so it is left out even though its clock still runs.
+    """
+    passed_alert = BreachAlert.objects.filter(
+        breach=OuterRef("pk"), threshold=Threshold.PASSED
+    )
     return (
         Breach.objects.filter(
             status=Breach.Status.OPEN,
@@ -74,6 +84,7 @@ def _clock_breaches(now: datetime):
             deadline_at__lte=now + EARLIEST_ALERT,
         )
         .exclude(notification_decision=Breach.NotificationDecision.NOT_REQUIRED)
+        .exclude(Q(late_at__isnull=False) & Exists(passed_alert))
         .prefetch_related("alerts")
         .order_by("deadline_at")
     )
@@ -116,14 +127,15 @@ def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, 
         return subject % values, body
 
 
-def _process_breach(*, breach: Breach, now: datetime, counts: dict) -> None:
+def _process_breach(
+    *, breach: Breach, now: datetime, recipients: list[str], counts: dict
+) -> None:
     recorded = {alert.threshold for alert in breach.alerts.all()}
     due = due_thresholds(breach=breach, now=now)
     most_urgent = due[-1]
     if most_urgent in recorded:
         return
     superseded = [threshold for threshold in due[:-1] if threshold not in recorded]
-    recipients = alert_recipients()
 
     with transaction.atomic():
         try:
@@ -204,10 +216,13 @@ def check_deadlines(*, now: datetime | None = None) -> dict:
         "failed": 0,
     }
 
+    recipients = alert_recipients()
     for breach in _clock_breaches(now):
         counts["breaches_checked"] += 1
         try:
-            _process_breach(breach=breach, now=now, counts=counts)
+            _process_breach(
+                breach=breach, now=now, recipients=recipients, counts=counts
+            )
             if now >= breach.deadline_at and breach.late_at is None:
                 counts["marked_late"] += _mark_late(breach=breach, now=now)
         except Exception:

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from apps.core.models import Organisation
 
@@ -12,3 +13,14 @@ def organisation(db):
     organisation.dpo_phone = "+33 4 00 00 00 01"
     organisation.save()
     return organisation
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Run in English, whatever the site default, so messages match the source.
+
+    Tests of the French wording switch the language back themselves.
+    """
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

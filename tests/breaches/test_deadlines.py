@@ -163,6 +163,7 @@ def test_passed_deadline_marks_late_once(db):
     breach.refresh_from_db()
     assert first["marked_late"] == 1
     assert second["marked_late"] == 0
+    assert second["breaches_checked"] == 0
     assert breach.late_at is not None
     assert BreachEvent.objects.filter(breach=breach, kind="late").count() == 1
 
