@@ -1,11 +1,11 @@
 """Reading one record sheet ("fiche de registre") of the CNIL's register template.
 
-The template is a vertical form: a label in column A and the value in column B,
-then sections whose heading is the last line of a long help text in column A
-("...\\nCatégories de personnes concernées"), each followed by numbered rows
-("Catégorie de personnes 1") with the value in B and details in E. Drop-down
-cells hold "Sélectionnez un élément dans cette liste" until chosen; that
-placeholder is never taken as a value.
+The template is a vertical form with a label in column A and the value in
+column B. Each section starts with a long help text in column A whose last line
+is the heading, such as "Catégories de personnes concernées". Numbered rows
+follow ("Catégorie de personnes 1"), with the value in B and details in E.
+Drop-down cells show "Sélectionnez un élément dans cette liste" until a value
+is chosen, so the reader skips that placeholder.
 """
 
 import re

@@ -117,47 +117,17 @@ def _summary_sheet(activities, organisation: Organisation) -> Sheet:
         name=SUMMARY_SHEET, column_widths=[22, 40, 14, 30, 50, 14, 14, 12, 40]
     )
     sheet.append([SUMMARY_TITLE], bold=True)
-    sheet.append(["Responsable de traitement :", organisation.name])
-    sheet.append(["Adresse :", organisation.address])
-    sheet.append(["Téléphone :", organisation.phone])
-    sheet.append(["Adresse mél :", organisation.email])
-    sheet.append(["Représentant légal :", organisation.legal_representative])
-    sheet.append(["Représentant dans l'UE :", organisation.eu_representative])
-    sheet.append(
-        [
-            "Délégué à la protection des données (DPO) :",
-            " · ".join(
-                part
-                for part in (
-                    organisation.dpo_name,
-                    organisation.dpo_email,
-                    organisation.dpo_phone,
-                )
-                if part
-            ),
-        ]
-    )
-    sheet.append(["Date de l'export :", timezone.localdate()])
+    for row in _organisation_rows(organisation):
+        sheet.append(row)
     sheet.append([])
-    sheet.append(
-        [
-            "N° / RÉF",
-            "Nom du traitement",
-            "Statut",
-            "Base légale",
-            "Finalité(s) du traitement",
-            "Date de création de la fiche",
-            "Dernière mise à jour de la fiche",
-            "Données sensibles ?",
-            "Éléments manquants",
-        ],
-        bold=True,
-    )
+
+    sheet.append(SUMMARY_HEADERS, bold=True)
     for activity in activities:
         sensitive = any(
             item.sensitivity != Sensitivity.STANDARD
             for item in activity.data_categories.all()
         )
+        missing = activity_missing_items(activity=activity)
         sheet.append(
             [
                 activity.reference,
@@ -168,13 +138,41 @@ def _summary_sheet(activities, organisation: Organisation) -> Sheet:
                 format_value("date", activity.created_at),
                 format_value("date", activity.updated_at),
                 YES if sensitive else NO,
-                ", ".join(
-                    str(item.label)
-                    for item in activity_missing_items(activity=activity)
-                ),
+                ", ".join(str(item.label) for item in missing),
             ]
         )
     return sheet
+
+
+SUMMARY_HEADERS = [
+    "N° / RÉF",
+    "Nom du traitement",
+    "Statut",
+    "Base légale",
+    "Finalité(s) du traitement",
+    "Date de création de la fiche",
+    "Dernière mise à jour de la fiche",
+    "Données sensibles ?",
+    "Éléments manquants",
+]
+
+
+def _organisation_rows(organisation: Organisation) -> list[list]:
+    """Return the controller's identity block, as the CNIL template opens with."""
+    dpo = (organisation.dpo_name, organisation.dpo_email, organisation.dpo_phone)
+    return [
+        ["Responsable de traitement :", organisation.name],
+        ["Adresse :", organisation.address],
+        ["Téléphone :", organisation.phone],
+        ["Adresse mél :", organisation.email],
+        ["Représentant légal :", organisation.legal_representative],
+        ["Représentant dans l'UE :", organisation.eu_representative],
+        [
+            "Délégué à la protection des données (DPO) :",
+            " · ".join(part for part in dpo if part),
+        ],
+        ["Date de l'export :", timezone.localdate()],
+    ]
 
 
 def _record_sheet(activity: ProcessingActivity, name: str) -> Sheet:

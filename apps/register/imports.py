@@ -62,8 +62,11 @@ class ParsedActivity:
 
 @dataclass
 class ImportReport:
-    """What an import found and did; ``activities`` lists reference, name and
-    outcome (created, updated or unchanged)."""
+    """Outcome of one import run.
+
+    ``activities`` lists each activity's reference, name and outcome (created,
+    updated or unchanged).
+    """
 
     file_name: str
     dry_run: bool
@@ -486,12 +489,13 @@ class RegisterParser:
 
     def _parse_part_table(self, sheet, title_index, part, parts) -> int:
         """Read one part table starting at its title row; return the next row."""
-        _title, columns = PART_TABLES[part]
+        title, columns = PART_TABLES[part]
         headers = {
             normalize_label(header): (name, kind) for name, header, kind in columns
         }
         index = title_index + 1
         header_row = sheet.rows[index] if index < len(sheet.rows) else []
+
         mapping = {}
         for column, header in enumerate(header_row):
             key = normalize_label(cell_value(header_row, column))
@@ -506,16 +510,18 @@ class RegisterParser:
                     _("Unknown column %(header)r; it is ignored.")
                     % {"header": cell_text(header)},
                 )
-        missing = [h for n, h, _k in columns if (n, _k) not in mapping.values()]
+        found = {name for name, _kind in mapping.values()}
+        missing = [header for name, header, _kind in columns if name not in found]
         if missing:
             self._problem(
                 ERROR,
                 sheet,
                 index,
                 None,
-                _("The table %(title)s lacks the columns: %(columns)s.")
-                % {"title": _title, "columns": ", ".join(missing)},
+                _("The table %(title)s is missing the columns: %(columns)s.")
+                % {"title": title, "columns": ", ".join(missing)},
             )
+
         index += 1
         while index < len(sheet.rows) and any(cell_text(v) for v in sheet.rows[index]):
             row = sheet.rows[index]

@@ -167,7 +167,9 @@ def format_value(kind: str, value):
     if kind == "bool":
         return YES if value else NO
     if kind == "optional_bool":
-        return UNKNOWN if value is None else (YES if value else NO)
+        if value is None:
+            return UNKNOWN
+        return YES if value else NO
     if kind == "owner":
         return value.get_username() if value is not None else ""
     if kind == "date":

@@ -30,7 +30,7 @@ class Sensitivity(models.TextChoices):
 class ProcessingActivity(models.Model):
     """One entry of the record of processing activities (GDPR Art. 30).
 
-    The same model holds the processor's record (Art. 30(2)) when ``role`` is
+    The same model is also the processor's record (Art. 30(2)) when ``role`` is
     ``processor``: ``controllers_served`` then names the controllers.
 
     Status transitions: draft -> in_force -> retired, and retired -> in_force

@@ -53,10 +53,10 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
     subheading = ParagraphStyle("sub", parent=base["Heading3"], fontName=bold)
 
     def text(value) -> Paragraph:
-        shown = format_value("text", value)
-        if hasattr(shown, "strftime"):
-            shown = shown.strftime("%d/%m/%Y")
-        return Paragraph(escape(str(shown)).replace("\n", "<br/>"), body)
+        display_value = format_value("text", value)
+        if hasattr(display_value, "strftime"):
+            display_value = display_value.strftime("%d/%m/%Y")
+        return Paragraph(escape(str(display_value)).replace("\n", "<br/>"), body)
 
     story = [Paragraph(escape(SUMMARY_TITLE), heading)]
     story.append(

@@ -21,6 +21,6 @@ ROLE_PERMISSIONS = {
         "register.delete_referenceterm",
     ],
     "dpo": list(_EDIT_REGISTER),
-    # Sales sees only the activities that cover its contacts (see selectors).
+    # Sales reads only the activities that cover its contacts (see selectors).
     "sales": ["register.view_processingactivity"],
 }

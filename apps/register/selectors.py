@@ -222,8 +222,9 @@ def _display(model, name: str, value) -> str:
 def activity_snapshot(*, activity: ProcessingActivity) -> dict:
     """Return the activity's register content as plain values, parts in order.
 
-    Two activities with equal snapshots say the same thing in the register; the
-    import uses it to tell an unchanged activity, the tests to check round trips.
+    Two activities with equal snapshots have the same register content. The
+    import compares snapshots to detect an unchanged activity, and the tests
+    compare them to check round trips.
     """
     snapshot = {}
     for name in ACTIVITY_FIELDS:

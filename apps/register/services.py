@@ -89,7 +89,7 @@ class ActivityData:
     """The values of one activity and of its parts, as forms and imports give them.
 
     ``fields`` maps activity field names to values (``owner`` is a user or None).
-    Each list in ``parts`` holds dicts of ``CHILD_FIELDS``; a dict may carry the
+    Each list in ``parts`` contains dicts of ``CHILD_FIELDS``; a dict may carry the
     ``id`` of the existing row it updates.
     """
 
@@ -201,10 +201,10 @@ def activity_save(
 ) -> ProcessingActivity:
     """Create or update an activity and replace its parts with ``data.parts``.
 
-    Parts listed with an ``id`` update that row; parts without one update the
-    existing rows in order, so a re-import leaves no history entry when nothing
-    changed. Rows not matched are deleted. Raises ``ValidationError`` naming the
-    field and the value when a rule is broken; nothing is saved then.
+    A part with an ``id`` updates that row. Parts without one update the existing
+    rows in order, so a re-import of unchanged data adds no history entry. Rows
+    left unmatched are deleted. A broken rule raises ``ValidationError`` naming
+    the field and the value, and then nothing is saved.
     """
     creating = activity is None
     activity = activity or ProcessingActivity()

@@ -200,7 +200,7 @@ def _formset_rows(formset) -> list[dict]:
             if name not in ("id", "DELETE", "activity")
         }
         instance = form.cleaned_data.get("id")
-        # An id tells the service to update that row rather than add one.
+        # The service updates the row with this id instead of adding a new one.
         values["id"] = instance.pk if instance else None
         rows.append(values)
     return rows
