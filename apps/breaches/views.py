@@ -274,6 +274,13 @@ class BreachSubjectsView(RolePermissionMixin, BreachMixin, FormView):
 
 
 class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
+    """The affected contacts as CSV or XLSX, built inside the request.
+
+    NOTE: XLSX takes about 30 seconds for 100,000 rows (bench/breaches.py),
+    which may exceed a proxy's timeout; CSV takes about 1.4 seconds. A
+    Celery export job would be needed for very large lists.
+    """
+
     permission_required = "breaches.inform_subjects"
 
     def get(self, request, *args, **kwargs):
