@@ -15,6 +15,7 @@ from importlib import import_module
 from django.apps import apps
 from django.db import connection
 from django.db import models
+from django.db.models import Func
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.contacts.suppression import suppression_add
+from apps.retention.policy import RETENTION_TIME_ZONE
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +52,8 @@ CONTACT_FIELDS_KEPT = {
     "created_at",
     "updated_at",
 }
-# Dates kept for statistics are truncated to the first day of their month.
+# Dates kept for statistics are truncated to the first day of their month
+# (Europe/Paris).
 CONTACT_DATES_TRUNCATED = ("collected_at", "last_contact_at", "created_at")
 PROVENANCE_FIELDS_KEPT = {"id", "contact", "contact_list", "imported_at"}
 
@@ -227,6 +230,24 @@ def blanked_values(model, kept: set[str]) -> dict:
     return values
 
 
+class _MonthStartPostgres(Func):
+    """The first instant of the value's month in Europe/Paris, as a timestamptz."""
+
+    template = (
+        "(DATE_TRUNC('month', %(expressions)s AT TIME ZONE 'Europe/Paris') "
+        "AT TIME ZONE 'Europe/Paris')"
+    )
+    output_field = models.DateTimeField()
+
+
+def _month_start(name: str):
+    if connection.vendor == "postgresql":
+        return _MonthStartPostgres(name)
+    # NOTE: on other databases the truncated value is read back in UTC, so it
+    # can land an hour or two before the first of the month in Paris.
+    return TruncMonth(name, tzinfo=RETENTION_TIME_ZONE)
+
+
 def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
     """Anonymise the locked contacts, keeping only statistical fields.
 
@@ -250,7 +271,7 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
 
     contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
     for name in CONTACT_DATES_TRUNCATED:
-        contact_values[name] = TruncMonth(name)
+        contact_values[name] = _month_start(name)
     contact_values["status"] = Contact.Status.ANONYMISED
     contact_values["updated_at"] = timezone.now()
     counts["anonymised"] += Contact.objects.filter(pk__in=ids).update(**contact_values)

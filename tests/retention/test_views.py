@@ -1,0 +1,167 @@
+"""The retention page, its actions, navigation and dashboard panel."""
+
+import pytest
+from django.urls import reverse
+
+from apps.contacts.models import Contact
+from apps.core.models import AuditEvent
+from apps.core.navigation import navigation_for
+from apps.retention.models import RetentionRun
+from apps.retention.services import retention_apply
+from tests.retention.conftest import AS_OF
+from tests.retention.factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+OVERVIEW = reverse("retention:overview")
+RUN_REQUEST = reverse("retention:run-request")
+
+
+@pytest.fixture
+def finished_runs(contact_rule, expired_at):
+    for _ in range(2):
+        ContactFactory(
+            processing_activity=contact_rule.activity, collected_at=expired_at
+        )
+    preview, _ = retention_apply(trigger="command", dry_run=True, as_of=AS_OF)
+    applied, _ = retention_apply(trigger="command", as_of=AS_OF)
+    return preview, applied
+
+
+def test_overview_shows_runs_to_compliance_officer(
+    client_for, compliance_officer, finished_runs
+):
+    preview, applied = finished_runs
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.status_code == 200
+    assert response.context["next_run"] is not None
+    assert response.context["preview"] == preview
+    assert response.context["last_run"] == applied
+    assert response.context["can_run"] is True
+    page = response.content.decode()
+    assert f'action="{RUN_REQUEST}"' in page
+    assert 'data-removed="2"' in page
+
+
+def test_dpo_reads_without_run_buttons(client_for, dpo, finished_runs):
+    response = client_for(dpo).get(OVERVIEW)
+
+    assert response.status_code == 200
+    assert response.context["can_run"] is False
+    assert f'action="{RUN_REQUEST}"' not in response.content.decode()
+
+
+@pytest.mark.parametrize("persona", ["sales_user", "outsider"])
+def test_overview_forbidden_without_permission(request, client_for, persona):
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(OVERVIEW)
+
+    assert response.status_code == 403
+
+
+def test_overview_requires_login(client, db):
+    response = client.get(OVERVIEW)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_preview_request_runs_dry_run(
+    client_for,
+    compliance_officer,
+    contact_rule,
+    expired_at,
+    django_capture_on_commit_callbacks,
+):
+    contact = ContactFactory(
+        processing_activity=contact_rule.activity, collected_at=expired_at
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(compliance_officer).post(RUN_REQUEST, {"kind": "preview"})
+
+    assert response.status_code == 302
+    run = RetentionRun.objects.get()
+    assert run.dry_run is True
+    assert run.status == "succeeded"
+    assert run.requested_by == compliance_officer
+    assert run.total_removed == 1
+    assert Contact.objects.filter(pk=contact.pk).exists()
+    assert AuditEvent.objects.filter(
+        action="retention.run.requested", actor=compliance_officer
+    ).exists()
+
+
+def test_apply_request_removes_due_contacts(
+    client_for,
+    compliance_officer,
+    contact_rule,
+    expired_at,
+    django_capture_on_commit_callbacks,
+):
+    contact = ContactFactory(
+        processing_activity=contact_rule.activity, collected_at=expired_at
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(compliance_officer).post(RUN_REQUEST, {"kind": "apply"})
+
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert RetentionRun.objects.filter(dry_run=False, status="succeeded").count() == 1
+
+
+def test_dpo_cannot_request_run(client_for, dpo):
+    response = client_for(dpo).post(RUN_REQUEST, {"kind": "apply"})
+
+    assert response.status_code == 403
+    assert not RetentionRun.objects.exists()
+
+
+def test_invalid_kind_is_rejected(client_for, compliance_officer):
+    response = client_for(compliance_officer).post(RUN_REQUEST, {"kind": "everything"})
+
+    assert response.status_code == 400
+    assert "everything" in response.content.decode()
+    assert not RetentionRun.objects.exists()
+
+
+def test_run_request_refuses_get(client_for, compliance_officer):
+    response = client_for(compliance_officer).get(RUN_REQUEST)
+
+    assert response.status_code == 405
+
+
+def test_run_detail_lists_steps(client_for, dpo, finished_runs):
+    _, applied = finished_runs
+
+    response = client_for(dpo).get(reverse("retention:run-detail", args=[applied.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    for step in applied.steps:
+        assert f'data-step="{step["key"]}"' in page
+
+
+def test_navigation_shows_retention_to_roles(compliance_officer, dpo, sales_user):
+    def names(user):
+        return {entry["url_name"] for entry in navigation_for(user)}
+
+    assert "retention:overview" in names(compliance_officer)
+    assert "retention:overview" in names(dpo)
+    assert "retention:overview" not in names(sales_user)
+
+
+def test_dashboard_panel_for_compliance_officer(
+    client_for, compliance_officer, sales_user, finished_runs
+):
+    officer_page = client_for(compliance_officer).get(reverse("core:dashboard"))
+    officer_titles = [str(panel.title) for panel in officer_page.context["panels"]]
+    sales_page = client_for(sales_user).get(reverse("core:dashboard"))
+    sales_titles = [str(panel.title) for panel in sales_page.context["panels"]]
+
+    assert any(title in {"Retention", "Conservation"} for title in officer_titles)
+    assert not any(title in {"Retention", "Conservation"} for title in sales_titles)
+    assert OVERVIEW in officer_page.content.decode()
