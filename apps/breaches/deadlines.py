@@ -161,9 +161,11 @@ def _process_breach(
             ],
             ignore_conflicts=True,
         )
-        label = Threshold(most_urgent).label
         BreachEvent.objects.create(
-            breach=breach, occurred_at=now, kind=BreachEvent.Kind.ALERT, text=str(label)
+            breach=breach,
+            occurred_at=now,
+            kind=BreachEvent.Kind.ALERT,
+            text=most_urgent,
         )
         if recipients:
             subject, body = _alert_message(breach, most_urgent, now)

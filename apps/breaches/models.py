@@ -3,6 +3,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -26,6 +27,13 @@ def breach_deadline(aware_at: datetime) -> datetime:
     72 real hours.
     """
     return aware_at.astimezone(UTC) + NOTIFICATION_DELAY
+
+
+def _field_label(model, name: str) -> str:
+    try:
+        return str(model._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 class Breach(models.Model):
@@ -285,6 +293,23 @@ class BreachEvent(models.Model):
 
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def display_text(self) -> str:
+        """Return ``text`` in the reader's language.
+
+        The services store codes (field names, a notification phase, an alert
+        threshold) rather than labels, so the timeline reads in the language
+        of whoever opens it.
+        """
+        if self.kind == self.Kind.UPDATED:
+            names = [name.strip() for name in self.text.split(",") if name.strip()]
+            return ", ".join(_field_label(Breach, name) for name in names)
+        if self.kind == self.Kind.NOTIFIED and self.text in BreachNotification.Phase:
+            return str(BreachNotification.Phase(self.text).label)
+        if self.kind == self.Kind.ALERT and self.text in BreachAlert.Threshold:
+            return str(BreachAlert.Threshold(self.text).label)
+        return self.text
 
 
 class BreachNotification(models.Model):

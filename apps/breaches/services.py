@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -72,9 +73,10 @@ def _local(value: datetime) -> str:
 
 def _next_reference(year: int) -> str:
     prefix = f"BRE-{year}-"
+    # Sorting by length first keeps BRE-2026-1000 after BRE-2026-999.
     last = (
         Breach.objects.filter(reference__startswith=prefix)
-        .order_by("-reference")
+        .order_by(Length("reference").desc(), "-reference")
         .values_list("reference", flat=True)
         .first()
     )
@@ -305,7 +307,7 @@ def breach_notify_authority(
     _event_add(
         breach=breach,
         kind=BreachEvent.Kind.NOTIFIED,
-        text=notification.get_phase_display(),
+        text=phase,
         actor=actor,
     )
     audit_record(

@@ -46,3 +46,13 @@ def test_register_page_in_french(client_for, dpo):
     response = client.get(reverse("breaches:breach-list"), HTTP_ACCEPT_LANGUAGE="fr")
 
     assert "Registre des violations de données" in response.content.decode()
+
+
+def test_draft_pdf_in_french(client_for, dpo, organisation):
+    breach = BreachFactory(measures_taken="Mots de passe réinitialisés, accès coupé…")
+    url = reverse("breaches:breach-draft", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"format": "pdf"}, HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")

@@ -11,6 +11,7 @@ from apps.breaches.models import BreachEvent
 from apps.breaches.models import BreachNotification
 from apps.breaches.models import BreachRecipient
 from apps.breaches.services import BreachError
+from apps.breaches.services import _next_reference
 from apps.breaches.services import breach_add_note
 from apps.breaches.services import breach_close
 from apps.breaches.services import breach_create
@@ -326,3 +327,20 @@ def test_note_added_to_timeline(db, dpo):
 def test_empty_note_rejected(db):
     with pytest.raises(BreachError, match="The note is empty"):
         breach_add_note(breach=BreachFactory(), text="   ")
+
+
+def test_reference_after_999(db):
+    BreachFactory(reference="BRE-2026-999")
+    BreachFactory(reference="BRE-2026-1000")
+
+    assert _next_reference(2026) == "BRE-2026-1001"
+
+
+def test_timeline_shows_field_labels(db, dpo):
+    breach = BreachFactory()
+
+    breach_update(breach=breach, data={"records_approx": 12}, actor=dpo)
+
+    event = breach.events.get(kind=BreachEvent.Kind.UPDATED)
+    assert event.text == "records_approx"
+    assert event.display_text == "approximate number of records"
