@@ -59,10 +59,12 @@ def test_erasure_keeps_other_requests(make_request, dpo, person):
     erasure = make_request(kind="erasure", verified_by=dpo)
     request_link_contacts(request=erasure, contact_ids=[person.pk], actor=dpo)
 
-    request_erase(request=erasure, actor=dpo)
+    proof = request_erase(request=erasure, actor=dpo)
 
     assert SubjectRequest.objects.filter(pk=earlier.pk).exists()
     assert not earlier.contacts.exists()
+    assert proof.record_counts["contact"] == 1
+    assert proof.record_counts["subject_request_link"] == 2
 
 
 def test_purge_deletes_old_closed_requests(make_request, dpo):
