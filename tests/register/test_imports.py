@@ -193,4 +193,4 @@ def test_bad_choice_lists_accepted_values(tmp_path):
 
     assert (error.row, error.column) == (2, "D")
     assert "'Parce que'" in error.message
-    assert "Art. 6(1)(a)" in error.message
+    assert "Consentement (art. 6.1.a)" in error.message
