@@ -16,6 +16,7 @@ from tests.contacts.factories import ProvenanceFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 TABLE_SIZE = 1200
+ENGLISH = {"Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_list_view_has_no_full_count(large_table, sales_user, client_for):
     client = client_for(sales_user)
 
     with CaptureQueriesContext(connection) as captured:
-        response = client.get(reverse("contacts:contact-list"))
+        response = client.get(reverse("contacts:contact-list"), headers=ENGLISH)
 
     counts = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
     assert response.status_code == 200
@@ -80,6 +81,14 @@ def test_list_view_has_no_full_count(large_table, sales_user, client_for):
     assert all("LIMIT 1001" in sql for sql in counts)
     assert all("OFFSET" not in q["sql"] for q in captured.captured_queries)
     assert "More than 1000" in response.content.decode()
+
+
+def test_list_view_speaks_french_by_default(large_table, sales_user, client_for):
+    response = client_for(sales_user).get(reverse("contacts:contact-list"))
+
+    content = response.content.decode()
+    assert "Plus de 1000 contacts correspondent." in content
+    assert "Exporter un fichier de campagne" in content
 
 
 def test_next_link_reaches_second_page(large_table, sales_user, client_for):
@@ -99,7 +108,7 @@ def test_next_link_reaches_second_page(large_table, sales_user, client_for):
 
 def test_damaged_cursor_shows_error(sales_user, client_for):
     response = client_for(sales_user).get(
-        reverse("contacts:contact-list"), {"after": "not-a-cursor!!"}
+        reverse("contacts:contact-list"), {"after": "not-a-cursor!!"}, headers=ENGLISH
     )
 
     assert response.status_code == 200
@@ -147,7 +156,7 @@ def test_contact_page_shows_reasons(sales_user, client_for):
     contact_unsubscribe(contact=contact, source="test")
 
     response = client_for(sales_user).get(
-        reverse("contacts:contact-detail", args=[contact.pk])
+        reverse("contacts:contact-detail", args=[contact.pk]), headers=ENGLISH
     )
 
     content = response.content.decode()
