@@ -21,9 +21,12 @@ def time_left_text(seconds: int) -> str:
 
 
 def urgency(seconds: int) -> str:
-    """Return the badge class: bad when passed or under 6 hours, warn under 24."""
+    """Return the badge class: bad when passed or under 6 hours, warn under 48.
+
+    48 hours left is the first alert e-mail, so the badge turns with it.
+    """
     if seconds < 6 * 3600:
         return "bad"
-    if seconds < 24 * 3600:
+    if seconds < 48 * 3600:
         return "warn"
     return "ok"

@@ -12,8 +12,8 @@ from .services import breach_close
 from .services import breach_create
 from .services import breach_notify_authority
 
-OPEN_TITLE = "Lost laptop of a sales representative"
-CLOSED_TITLE = "Prospect e-mail sent with every recipient visible"
+OPEN_TITLE = "Perte de l'ordinateur portable d'un commercial"
+CLOSED_TITLE = "E-mail de prospection envoyé avec tous les destinataires visibles"
 
 
 def _seed_open(*, activities) -> None:
@@ -22,21 +22,22 @@ def _seed_open(*, activities) -> None:
         data={
             "title": OPEN_TITLE,
             "description": (
-                "A laptop holding an export of prospect contacts was left on a "
-                "train. The disk encryption status is being checked."
+                "Un ordinateur portable contenant un export de contacts prospects "
+                "a été oublié dans un train. Le chiffrement du disque est en "
+                "cours de vérification."
             ),
             "detected_at": now - timedelta(hours=32),
             "aware_at": now - timedelta(hours=30),
             "affects_confidentiality": True,
-            "subject_categories": "B2B prospects",
+            "subject_categories": "Prospects B2B",
             "subjects_approx": 1200,
-            "data_categories": "Name, professional e-mail, phone, company",
+            "data_categories": "Nom, e-mail professionnel, téléphone, société",
             "records_approx": 1200,
-            "likely_consequences": "Unsolicited contact, phishing attempts.",
-            "measures_taken": "Remote wipe requested; account passwords reset.",
-            "measures_proposed": "Enforce disk encryption on every laptop.",
+            "likely_consequences": "Sollicitations non désirées, hameçonnage.",
+            "measures_taken": "Effacement à distance demandé, mots de passe changés.",
+            "measures_proposed": "Chiffrement obligatoire de tous les portables.",
             "risk_level": Breach.RiskLevel.RISK,
-            "risk_reasoning": "Professional contact data only; encryption unknown.",
+            "risk_reasoning": "Contacts professionnels, chiffrement inconnu.",
             "notification_decision": Breach.NotificationDecision.REQUIRED,
         },
         activities=activities,
@@ -50,21 +51,21 @@ def _seed_closed(*, activities) -> None:
         data={
             "title": CLOSED_TITLE,
             "description": (
-                "A newsletter went out with the recipients in the To field "
-                "instead of Bcc, so each recipient saw 85 other addresses."
+                "Une lettre d'information est partie avec les destinataires en "
+                "« À » au lieu de « Cci » : chacun a vu 85 autres adresses."
             ),
             "detected_at": aware_at - timedelta(hours=1),
             "aware_at": aware_at,
             "affects_confidentiality": True,
-            "subject_categories": "B2B prospects",
+            "subject_categories": "Prospects B2B",
             "subjects_approx": 86,
-            "data_categories": "Professional e-mail addresses",
+            "data_categories": "Adresses e-mail professionnelles",
             "records_approx": 86,
-            "likely_consequences": "Addresses known to other prospects.",
-            "measures_taken": "Recall requested; recipients asked to delete it.",
-            "measures_proposed": "Send campaigns only through the mailing tool.",
+            "likely_consequences": "Adresses connues d'autres prospects.",
+            "measures_taken": "Message rappelé, suppression demandée.",
+            "measures_proposed": "Campagnes par l'outil d'e-mailing uniquement.",
             "risk_level": Breach.RiskLevel.RISK,
-            "risk_reasoning": "Professional addresses, limited spread.",
+            "risk_reasoning": "Adresses professionnelles, diffusion limitée.",
             "notification_decision": Breach.NotificationDecision.REQUIRED,
         },
         activities=activities,
@@ -74,7 +75,7 @@ def _seed_closed(*, activities) -> None:
         phase=BreachNotification.Phase.INITIAL,
         submitted_at=aware_at + timedelta(hours=30),
         authority_reference="DEMO-0001",
-        content="Initial notification with the facts known at the time.",
+        content="Notification initiale avec les faits connus à ce moment.",
     )
     breach_close(breach=breach, closed_at=aware_at + timedelta(days=10))
 

@@ -13,7 +13,7 @@
 
   function urgency(seconds) {
     if (seconds < 6 * 3600) { return "bad"; }
-    if (seconds < 24 * 3600) { return "warn"; }
+    if (seconds < 48 * 3600) { return "warn"; }
     return "ok";
   }
 
