@@ -52,6 +52,7 @@ class BreachAdmin(admin.ModelAdmin):
     search_fields = ["reference", "title"]
     readonly_fields = [
         "reference",
+        "status",
         "deadline_at",
         "notified_at",
         "late_at",

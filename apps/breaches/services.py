@@ -338,6 +338,14 @@ def breach_record_communication(
     _require_aware(communicated_at, "communicated_at")
     if not method.strip():
         raise BreachError(_("Say how the people were informed (e-mail, letter...)."))
+    if communicated_at > timezone.now() + CLOCK_SKEW:
+        raise BreachError(
+            _(
+                "The communication time %(when)s is in the future; enter when "
+                "it was sent."
+            )
+            % {"when": _local(communicated_at)}
+        )
     if communicated_at < breach.aware_at:
         raise BreachError(
             _("The communication time %(when)s is before the awareness time.")

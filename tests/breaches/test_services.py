@@ -344,3 +344,16 @@ def test_timeline_shows_field_labels(db, dpo):
     event = breach.events.get(kind=BreachEvent.Kind.UPDATED)
     assert event.text == "records_approx"
     assert event.display_text == "approximate number of records"
+
+
+def test_communication_in_future_rejected(db):
+    activity = ActivityFactory()
+    ContactFactory(processing_activity=activity)
+
+    with pytest.raises(BreachError, match="is in the future"):
+        breach_record_communication(
+            breach=BreachFactory(),
+            communicated_at=timezone.now() + timedelta(days=1),
+            method="Letter",
+            activity_ids=[activity.pk],
+        )
