@@ -1,11 +1,12 @@
 """Benchmark the contact pages and searches on a large PostgreSQL table.
 
-Seeds ``--count`` invented contacts (default 5 million) with ``bench.seed``,
-then measures, in one run, the queries behind the list page (unfiltered and
-filtered), exact e-mail search, name or company fragment search, page 1
-against a page deep in the table, and the contact page. Each figure is
-printed with its target and with a ratio to a baseline measured in the same
-run. Run it against a database of its own, then drop that database::
+Seeds ``--count`` invented contacts (default 5 million) with ``bench.seed``.
+Then it measures, in one run, the queries behind the list page (unfiltered
+and filtered), exact e-mail search and name or company fragment search. It
+also compares page 1 with a page deep in the table and times the contact
+page. Each figure is printed with its target and with a ratio to a baseline
+measured in the same run. Run it against a database of its own, then drop
+that database::
 
     createdb -h 127.0.0.1 -U postgres registre_bench_contacts
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/registre_bench_contacts \\

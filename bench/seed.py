@@ -313,6 +313,7 @@ def _contact_row(index, contact_id, *, rng, key, activity_id, now, is_past):
     phone = f"+336{contact_id % 100_000_000:08d}"
     function = rng.choice(JOB_FUNCTIONS)
     b2c = index % 10 == 9
+
     if is_past:
         collected = now - timedelta(days=365 * RETENTION_YEARS + rng.randint(30, 700))
         last_contact = None
@@ -322,6 +323,7 @@ def _contact_row(index, contact_id, *, rng, key, activity_id, now, is_past):
             now - timedelta(days=rng.randint(1, 300)) if index % 10 == 3 else None
         )
     status = "restricted" if index % 97 == 0 else "active"
+
     return (
         contact_id,
         first,

@@ -181,10 +181,11 @@ def campaign_export_create(
 ) -> CampaignExport:
     """Write the campaign file of the segment ``filters`` and record the export.
 
-    Only contactable contacts are written, whatever the segment's own
-    ``contactable`` filter says. With ``records_notice`` the exported contacts
-    without an Art. 14 notice get it recorded now, and with
-    ``records_message_date`` their ``last_messaged_at`` is set to now. Raises
+    Only contactable contacts are written, even when the segment's own
+    ``contactable`` filter asks for non-contactable ones. With
+    ``records_notice`` the exported contacts without an Art. 14 notice get it
+    recorded now, and with ``records_message_date`` their
+    ``last_messaged_at`` is set to now. Raises
     ``InvalidQuery`` for a search that cannot be used and ``ValueError`` for an
     unknown format.
     """
@@ -323,7 +324,7 @@ def _write_chunks(writer, export: CampaignExport, contacts) -> int:
 
 
 def campaign_exports_delete_files(*, contact_ids, reason: str) -> int:
-    """Delete every kept campaign file that holds one of ``contact_ids``.
+    """Delete every kept campaign file that contains one of ``contact_ids``.
 
     The export records stay (with the file marked deleted) so the audit trail
     still points at them; the rows naming the contacts are removed. Returns

@@ -95,7 +95,7 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
 
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     """Delete the contacts, their provenance and consent records (through
-    cascading keys) and every kept campaign file that holds one of them."""
+    cascading keys) and every kept campaign file that contains one of them."""
     contact_ids = set(contact_ids)
     matching = Q(pk__in=list(contact_ids))
     if emails:

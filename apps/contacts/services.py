@@ -196,8 +196,8 @@ def contacts_contactable(
     """Filter ``queryset`` to the contacts that ``contact_contactability`` accepts.
 
     A contact whose identifier hash is missing (a row written without
-    ``Contact.save``) is left out, because its suppression cannot be checked
-    by the join; ``contact_hashes_fill`` repairs such rows.
+    ``Contact.save``) is left out, because the join cannot check its
+    suppression. ``contact_hashes_fill`` repairs such rows.
     """
     at = at or timezone.now()
     latest_consent = Subquery(
@@ -282,9 +282,9 @@ def contact_hashes_fill(*, batch_size: int = 2000) -> int:
 def contact_unsubscribe_token(contact: Contact) -> str:
     """Return the signed token of the contact's public unsubscribe URL.
 
-    The token carries the contact id signed with ``SECRET_KEY``, so nobody can
-    build the token of another contact. It does not expire, because an
-    unsubscribe link in an old message must keep working.
+    The token carries the contact id signed with ``SECRET_KEY``, so the token
+    of another contact cannot be built without the key. It does not expire,
+    because an unsubscribe link in an old message must keep working.
     """
     return signing.dumps(contact.pk, salt=UNSUBSCRIBE_SALT)
 
@@ -293,7 +293,7 @@ def contact_from_unsubscribe_token(token: str) -> int:
     """Return the contact id in ``token``; raise ``signing.BadSignature`` if forged."""
     contact_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     if not isinstance(contact_id, int):
-        raise signing.BadSignature("The unsubscribe token holds no contact id.")
+        raise signing.BadSignature("The unsubscribe token contains no contact id.")
     return contact_id
 
 

@@ -36,9 +36,9 @@ def test_sales_list_to_campaign_file(page, login_as, sales_user):
     WHEN a sales user opens the list, its contacts and exports a CSV
     THEN the downloaded file holds only the contactable contact."""
     contact_list = ContactListFactory(name="Décideurs démo")
-    kept = ProvenanceFactory(contact_list=contact_list).contact
-    dropped = ProvenanceFactory(contact_list=contact_list).contact
-    suppression_add(reason="objected", emails=[dropped.email])
+    contactable_contact = ProvenanceFactory(contact_list=contact_list).contact
+    suppressed_contact = ProvenanceFactory(contact_list=contact_list).contact
+    suppression_add(reason="objected", emails=[suppressed_contact.email])
 
     login_as(sales_user)
     page.click('a[data-nav="contacts:contactlist-list"]')
@@ -52,10 +52,10 @@ def test_sales_list_to_campaign_file(page, login_as, sales_user):
         page.click('a[href$="/file/"]')
     content = download_info.value.path().read_text(encoding="utf-8-sig")
 
-    kept.refresh_from_db()
+    contactable_contact.refresh_from_db()
     assert page.inner_text("[data-testid=row-count]") == "1"
-    assert kept.email in content
-    assert dropped.email not in content
+    assert contactable_contact.email in content
+    assert suppressed_contact.email not in content
     assert "/contacts/unsubscribe/" in content
-    assert kept.art14_notice_sent_at is not None
+    assert contactable_contact.art14_notice_sent_at is not None
     assert CampaignExport.objects.get().created_by == sales_user
