@@ -114,6 +114,8 @@ def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     if contactable == "yes":
         contacts = contacts_contactable(contacts)
     elif contactable == "no":
+        # NOTE: this NOT IN over the contactable set is not index-friendly; the
+        # benchmark does not measure it and it may take seconds on millions.
         contacts = contacts.exclude(pk__in=contacts_contactable(Contact.objects.all()))
     return contact_search(contacts, filters.get("q") or "")
 
@@ -267,6 +269,9 @@ def contact_list_statistics(lists: QuerySet[ContactList]) -> QuerySet[ContactLis
 
     A high unsubscribe or objection rate is a sign of a vendor whose people
     never agreed to hear from us.
+
+    NOTE: the counts aggregate every provenance row of the lists on each page
+    load, which is not bounded like the contact list's count.
     """
     opted_out = Q(
         provenances__contact__status__in=[

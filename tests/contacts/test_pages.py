@@ -1,4 +1,5 @@
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -210,3 +211,14 @@ def test_list_page_shows_opt_out_rate(sales_user, client_for):
 def test_hashes_fill_repairs_bulk_rows(large_table):
     assert not large_table.filter(email_hash="").exists()
     assert contact_hashes_fill() == 0
+
+
+def test_fill_hashes_command_prints_json(capsys):
+    contact = ContactFactory()
+    Contact.objects.filter(pk=contact.pk).update(email_hash="")
+
+    call_command("fill_contact_hashes")
+
+    contact.refresh_from_db()
+    assert capsys.readouterr().out.strip() == '{"contacts_filled": 1}'
+    assert contact.email_hash
