@@ -120,6 +120,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
             {
                 "req": request_obj,
                 "days_left": days_left(request_obj),
+                "days_overdue": -days_left(request_obj),
                 "contacts": contacts,
                 "show_contact_data": user.has_perm("contacts.view_contact"),
                 "matches": matches,

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from django.utils import translation
 
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
@@ -23,6 +24,13 @@ PERSON = {
     "email": "maelle.quintard@example.com",
     "phone": "+33612345678",
 }
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Run in English: the tests match messages written in the source."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
