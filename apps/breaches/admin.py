@@ -37,8 +37,12 @@ class BreachAlertInline(admin.TabularInline):
 
 @admin.register(Breach)
 class BreachAdmin(admin.ModelAdmin):
-    """Read-mostly view for superusers; changes go through the breach pages,
-    whose services keep the timeline and the audit trail."""
+    """Read-mostly view for superusers.
+
+    Changes belong on the breach pages, whose services keep the timeline and
+    the audit trail, so the admin cannot change the status or the dates the
+    services set.
+    """
 
     list_display = [
         "reference",

@@ -4,7 +4,7 @@ from apps.core.dashboard import Panel
 
 from .selectors import breach_open_by_time_left
 
-# The panel lists at most this many breaches; the breach list shows the rest.
+# The panel lists at most this many breaches. The breach list shows the rest.
 PANEL_LIMIT = 10
 
 

@@ -228,8 +228,9 @@ def check_deadlines(*, now: datetime | None = None) -> dict:
             if now >= breach.deadline_at and breach.late_at is None:
                 counts["marked_late"] += _mark_late(breach=breach, now=now)
         except Exception:
-            # One breach's failure (an SMTP error) must not stop the alerts of
-            # the others; its alert row was rolled back, so the next run retries.
+            # One breach's failure, such as an SMTP error, must not stop the
+            # alerts of the others. Its alert row was rolled back, so the next
+            # run retries.
             logger.exception("breach %s deadline check failed", breach.pk)
             counts["failed"] += 1
 

@@ -300,7 +300,7 @@ class BreachEvent(models.Model):
 
         The services store codes (field names, a notification phase, an alert
         threshold) rather than labels, so the timeline reads in the language
-        of whoever opens it.
+        of the reader.
         """
         if self.kind == self.Kind.UPDATED:
             names = [name.strip() for name in self.text.split(",") if name.strip()]
@@ -313,7 +313,7 @@ class BreachEvent(models.Model):
 
 
 class BreachNotification(models.Model):
-    """One notification to the authority; GDPR Art. 33(4) allows it in phases."""
+    """One notification to the authority, which GDPR Art. 33(4) allows in phases."""
 
     class Phase(models.TextChoices):
         INITIAL = "initial", _("Initial notification")
@@ -430,7 +430,7 @@ class BreachCommunication(models.Model):
 
 
 class BreachRecipient(models.Model):
-    """One contact informed of a breach; erased with the contact."""
+    """One contact informed of a breach, erased with the contact."""
 
     communication = models.ForeignKey(
         BreachCommunication, on_delete=models.CASCADE, related_name="recipients"

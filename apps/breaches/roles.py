@@ -1,4 +1,4 @@
-"""Permissions of each role on the breach register; sales has none."""
+"""Permissions of each role on the breach register. Sales has none."""
 
 _READ_WRITE = [
     "breaches.view_breach",

@@ -133,10 +133,10 @@ def _text(value: str) -> str:
 def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
     """Return the notification's content, section by section, from the breach.
 
-    The sections follow GDPR Art. 33(3) (a) to (d) and the questions of the
-    CNIL's online notification form: who notifies, the timeline, the nature
-    and scale, the DPO contact, the consequences, the measures, and the
-    information of the data subjects.
+    The sections cover GDPR Art. 33(3) (a) to (d): the nature and scale, the
+    DPO contact, the consequences and the measures. They add the controller,
+    the timeline with any reasons for delay, and the information of the data
+    subjects (Art. 34).
     """
     organisation = Organisation.current()
     activities = ", ".join(str(activity) for activity in breach.activities.all())

@@ -53,7 +53,7 @@ EDITABLE_FIELDS = (
 
 
 class BreachError(Exception):
-    """A breach operation that the rules reject; the message explains the fix."""
+    """A breach operation that the rules reject. The message explains the fix."""
 
 
 def _require_aware(value: datetime | None, field: str) -> None:
@@ -115,7 +115,7 @@ def breach_create(
         breach.created_by = actor
 
     # Two users recording a breach at the same moment can compute the same
-    # reference; the unique constraint rejects the second, which retries.
+    # reference. The unique constraint rejects the second, which retries.
     for _attempt in range(5):
         breach.reference = _next_reference(breach.aware_at.year)
         breach.full_clean()

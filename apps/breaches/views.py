@@ -30,7 +30,7 @@ from .pdf import breach_draft_pdf
 
 logger = logging.getLogger(__name__)
 
-# Rows of the affected-contacts preview; the export has them all.
+# Rows shown in the affected-contacts preview. The export has them all.
 PREVIEW_ROWS = 50
 
 
@@ -276,8 +276,9 @@ class BreachSubjectsView(RolePermissionMixin, BreachMixin, FormView):
 class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
     """The affected contacts as CSV or XLSX, built inside the request.
 
-    NOTE: XLSX takes about 30 seconds for 100,000 rows (bench/breaches.py),
-    which may exceed a proxy's timeout; CSV takes about 1.4 seconds. A
+    NOTE: XLSX took about 30 seconds for 100,000 rows in bench/breaches.py on
+    a shared 2-CPU machine, which may exceed a proxy's timeout. CSV took
+    about 1.4 seconds. A
     Celery export job would be needed for very large lists.
     """
 

@@ -1,4 +1,4 @@
-"""factory_boy factories of the breach tests; every person is invented."""
+"""factory_boy factories of the breach tests. Every person is invented."""
 
 from datetime import timedelta
 

@@ -1,4 +1,4 @@
-"""Template tag of the 72-hour countdown; static/breaches/countdown.js ticks it."""
+"""Template tag of the 72-hour countdown, which static/breaches/countdown.js ticks."""
 
 from django import template
 from django.utils import timezone

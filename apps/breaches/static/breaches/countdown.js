@@ -1,6 +1,6 @@
-// Ticks every countdown badge of the 72-hour clock once a minute. The server
-// renders the same text, so the page reads correctly without JavaScript; this
-// only keeps it current while the page stays open.
+// Ticks every countdown badge of the 72-hour clock every 30 seconds. The
+// server renders the same text, so the page reads correctly without
+// JavaScript. This script only keeps it current while the page stays open.
 (function () {
   "use strict";
 
