@@ -12,7 +12,6 @@ from django.views.generic import DetailView
 from django.views.generic import FormView
 from django.views.generic import ListView
 
-from apps.core.audit import audit_events_for
 from apps.core.audit import audit_record
 from apps.core.exports import csv_bytes
 from apps.core.exports import xlsx_bytes
@@ -137,7 +136,6 @@ class BreachDetailView(RolePermissionMixin, DetailView):
         context["notifications"] = breach.notifications.all()
         context["alerts"] = breach.alerts.all()
         context["communications"] = breach.communications.all()
-        context["audit_events"] = audit_events_for(breach)[:20]
         context["can_change"] = self.request.user.has_perm("breaches.change_breach")
         context["can_inform"] = self.request.user.has_perm("breaches.inform_subjects")
         context["note_form"] = NoteForm()

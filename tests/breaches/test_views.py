@@ -296,3 +296,16 @@ def test_note_form_adds_event(client_for, dpo, breach):
 
     assert "Called the processor." in response.content.decode()
     assert breach.events.filter(kind="note").count() == 1
+
+
+def test_dashboard_lists_open_breaches(client_for, dpo):
+    now = timezone.now()
+    later = BreachFactory(aware_at=now - timedelta(hours=2))
+    sooner = BreachFactory(aware_at=now - timedelta(hours=60))
+
+    response = client_for(dpo).get(reverse("core:dashboard"))
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.index(sooner.reference) < content.index(later.reference)
+    assert "breach-countdown" in content
