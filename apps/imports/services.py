@@ -243,6 +243,7 @@ def import_job_map(
             % {"id": job.pk, "status": job.get_status_display()}
         )
     headers = job_headers(job)
+    chosen = dict(mapping)
     mapping = {index: field for index, field in mapping.items() if field}
     problems = mapping_problems(mapping, len(headers))
     if problems:
@@ -253,9 +254,13 @@ def import_job_map(
     if save_for_vendor:
         VendorMapping.objects.update_or_create(
             vendor=job.vendor,
+            # Ignored columns are saved too, so that the next file keeps
+            # them ignored instead of guessing again.
             defaults={
                 "headers": {
-                    headers[int(index)]: field for index, field in mapping.items()
+                    header: chosen.get(str(index), "")
+                    for index, header in enumerate(headers)
+                    if header
                 }
             },
         )

@@ -140,9 +140,11 @@ class Command(BaseCommand):
         try:
             given = json.loads(text)
         except json.JSONDecodeError as error:
-            raise CommandError(f"--mapping is not valid JSON: {error}.") from error
+            raise ImportInputError(f"--mapping is not valid JSON: {error}.") from error
         if not isinstance(given, dict):
-            raise CommandError('--mapping must be a JSON object: {"header": "field"}.')
+            raise ImportInputError(
+                '--mapping must be a JSON object: {"header": "field"}.'
+            )
         headers = job_headers(job)
         mapping = {}
         for key, field in given.items():
@@ -151,7 +153,7 @@ class Command(BaseCommand):
             elif key in headers:
                 mapping[str(headers.index(key))] = field
             else:
-                raise CommandError(
+                raise ImportInputError(
                     f"--mapping names the column {key!r}, which the file does not "
                     f"have; its headers are: {', '.join(headers)}."
                 )

@@ -1,0 +1,110 @@
+"""The import_contacts command prints JSON and fails loudly on bad input."""
+
+import json
+
+import pytest
+from django.core.management import CommandError
+from django.core.management import call_command
+
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.imports.models import ImportJob
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILE = (
+    b"Courriel,Nom,Portable\n"
+    b"jean.dupont@example.com,Dupont,06 12 34 56 78\n"
+    b"mauvais,Petit,\n"
+)
+
+
+def _run(*args):
+    import io
+
+    stdout = io.StringIO()
+    call_command("import_contacts", *args, stdout=stdout)
+    return json.loads(stdout.getvalue())
+
+
+def test_command_prints_summary(media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    summary = _run(
+        str(path),
+        "--vendor=Fichiers Exemple SARL",
+        "--list=Salon",
+        "--acquired-on=2025-03-01",
+        "--licence-until=2026-03-01",
+        "--consent-claim=opt-out",
+    )
+
+    assert summary["status"] == "done"
+    assert summary["counts"] == {
+        "created": 1,
+        "merged": 0,
+        "duplicate": 0,
+        "suppressed": 0,
+        "rejected": 1,
+    }
+    contact_list = ContactList.objects.get()
+    assert contact_list.acquisition == "rental"
+    assert contact_list.consent_claim == "opt_out"
+
+
+def test_command_dry_run_writes_nothing(media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    summary = _run(
+        str(path), "--vendor=V", "--list=L", "--acquired-on=2025-03-01", "--dry-run"
+    )
+
+    assert summary["dry_run"]["counts"]["created"] == 1
+    assert Contact.objects.count() == 0
+
+
+def test_command_mapping_by_header(media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    summary = _run(
+        str(path),
+        "--vendor=V",
+        "--list=L",
+        "--acquired-on=2025-03-01",
+        '--mapping={"Courriel": "email", "Nom": "company"}',
+    )
+
+    assert summary["mapping"] == {"0": "email", "1": "company"}
+    assert Contact.objects.get().company == "Dupont"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--acquired-on=2025-31-01"], "YYYY-MM-DD"),
+        (["--acquired-on=2025-03-01", "--mapping={bad"], "not valid JSON"),
+        (["--acquired-on=2025-03-01", '--mapping={"Fax": "phone"}'], "Fax"),
+        (["--acquired-on=2025-03-01", "--activity=NOPE"], "NOPE"),
+        (["--acquired-on=2099-03-01"], "future"),
+    ],
+)
+def test_command_bad_input_fails(args, message, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with pytest.raises(CommandError, match=message):
+        _run(str(path), "--vendor=V", "--list=L", *args)
+    assert not ImportJob.objects.exclude(status="cancelled").exists()
+
+
+def test_command_missing_file_fails(tmp_path):
+    with pytest.raises(CommandError, match="File not found"):
+        _run(
+            str(tmp_path / "absent.csv"),
+            "--vendor=V",
+            "--list=L",
+            "--acquired-on=2025-03-01",
+        )

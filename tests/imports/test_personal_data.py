@@ -1,0 +1,94 @@
+"""Erasure reaches staged rows, uploaded files and row-result links."""
+
+import datetime
+
+import pytest
+
+from apps.core.personal_data import personal_data_erase
+from apps.core.personal_data import personal_data_find
+from apps.imports import personal_data
+from apps.imports.models import StagingRow
+from apps.imports.services import import_job_create
+from tests.imports.conftest import import_file
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILE = (
+    "Courriel;Nom;Téléphone\n"
+    "jean.dupont@example.com;Dupont;06 12 34 56 78\n"
+    "zoe.petit@example.com;Petit;\n"
+).encode()
+
+
+def _pending_job(tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    with path.open("rb") as upload:
+        return import_job_create(
+            upload=upload,
+            file_name="liste.csv",
+            vendor_name="V",
+            list_name="L",
+            acquired_on=datetime.date(2025, 3, 1),
+        )
+
+
+def test_find_reports_file_and_staging(media_root, tmp_path):
+    job = _pending_job(tmp_path)
+    StagingRow.objects.create(job=job, row_number=2, email="jean.dupont@example.com")
+
+    matches = personal_data.find(
+        emails=["jean.dupont@example.com"], phones=[], names=[]
+    )
+
+    kinds = sorted(match.kind for match in matches)
+    assert kinds == ["import_source_file", "import_staging_row"]
+    assert all("jean" not in match.label for match in matches)
+
+
+def test_find_matches_phone_in_file(media_root, tmp_path):
+    _pending_job(tmp_path)
+
+    matches = personal_data.find(emails=[], phones=["+33612345678"], names=[])
+
+    assert [match.kind for match in matches] == ["import_source_file"]
+
+
+def test_erase_deletes_file_staging_and_links(media_root, tmp_path):
+    path = tmp_path / "done.csv"
+    path.write_bytes(FILE)
+    done = import_file(path)
+    contact_id = done.row_results.get(row_number=2).contact_id
+    pending = _pending_job(tmp_path)
+    StagingRow.objects.create(
+        job=pending, row_number=2, email="jean.dupont@example.com"
+    )
+
+    counts = personal_data_erase(
+        contact_ids=[contact_id], emails=["jean.dupont@example.com"], phones=[]
+    )
+
+    done.refresh_from_db()
+    pending.refresh_from_db()
+    assert counts["import_staging_row"] == 1
+    assert counts["import_source_file"] == 2
+    assert counts["import_row_result_unlinked"] == 1
+    assert not done.source_file
+    assert not pending.source_file
+    assert pending.status == "cancelled"
+    assert done.row_results.count() == 2
+    assert not personal_data_find(
+        emails=["jean.dupont@example.com"], phones=[], names=[]
+    )
+
+
+def test_erase_keeps_files_of_other_people(media_root, tmp_path):
+    job = _pending_job(tmp_path)
+
+    counts = personal_data.erase(
+        contact_ids=[], emails=["someone.else@example.com"], phones=[]
+    )
+
+    job.refresh_from_db()
+    assert counts["import_source_file"] == 0
+    assert job.source_file

@@ -1,0 +1,105 @@
+"""Celery tasks: an import end to end on Redis, and the leftovers purge."""
+
+import datetime
+import os
+import time
+
+import pytest
+from django.utils import timezone
+
+from apps.contacts.models import Contact
+from apps.imports.models import ImportJob
+from apps.imports.models import StagingRow
+from apps.imports.services import import_job_create
+from apps.imports.services import import_job_start
+from apps.imports.tasks import purge_import_files
+from apps.imports.tasks import run_import_job
+from config.celery import app
+from tests.imports.conftest import import_file
+
+ROWS = "".join(
+    f"Personne{index};Test;personne{index}@example.com\n" for index in range(300)
+)
+FILE = ("Prénom;Nom;E-mail\n" + ROWS).encode()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+def test_worker_on_redis_runs_import_to_100(celery_worker_redis, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name="liste.csv",
+            vendor_name="Fichiers Exemple SARL",
+            list_name="Redis",
+            acquired_on=datetime.date(2025, 3, 1),
+        )
+
+    import_job_start(job=job, enqueue=False)
+    # A fresh connection, because the producer pool that ``delay`` uses keeps
+    # the broker of the first task sent in the session (memory:// when an
+    # eager test ran before) and the fixture does not reset it.
+    with app.connection_for_write() as connection:
+        run_import_job.apply_async((job.pk,), connection=connection)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if not job.is_active:
+            break
+        time.sleep(0.2)
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.progress == 100
+    assert job.counts["created"] == 300
+    assert Contact.objects.count() == 300
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_purge_deletes_old_files_and_staging(settings, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+    file_path = job.source_file.path
+    pending = StagingRow.objects.create(job=job, row_number=1, email="x@example.com")
+    settings.IMPORT_FILE_RETENTION_HOURS = 1
+
+    kept = purge_import_files()
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - datetime.timedelta(hours=2)
+    )
+    purged = purge_import_files()
+
+    job.refresh_from_db()
+    assert kept == {"source_file": 0, "staging_row": 0}
+    assert purged == {"source_file": 1, "staging_row": 1}
+    assert not job.source_file
+    assert job.file_deleted_at is not None
+    assert not StagingRow.objects.filter(pk=pending.pk).exists()
+    assert not os.path.exists(file_path)
+    assert job.row_results.count() == 300
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_purge_closes_pending_jobs(media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name="liste.csv",
+            vendor_name="V",
+            list_name="L",
+            acquired_on=datetime.date(2025, 3, 1),
+        )
+
+    from apps.imports.services import import_leftovers_purge
+
+    import_leftovers_purge(older_than=timezone.now())
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not job.source_file

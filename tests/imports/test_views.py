@@ -1,0 +1,228 @@
+"""Import pages: permissions, the upload-map-check-run flow, the downloads."""
+
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from apps.contacts.models import Contact
+from apps.imports.models import ImportJob
+from apps.imports.services import import_job_create
+from tests.imports.conftest import import_file
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILE = (
+    "Prénom;Nom;Courriel;Numéro\n"
+    "Jean;Dupont;jean.dupont@example.com;06 12 34 56 78\n"
+    'Eve;Malice;=HYPERLINK("http://x.example");\n'
+    "Zoé;Petit;zoe.petit@example.com;\n"
+).encode("cp1252")
+
+
+def _upload_data(content=FILE, name="liste.csv"):
+    return {
+        "source_file": SimpleUploadedFile(name, content),
+        "vendor_name": "Fichiers Exemple SARL",
+        "list_name": "Salon 2025",
+        "acquisition": "purchase",
+        "acquired_on": "2025-03-01",
+        "consent_claim": "opt_out",
+        "audience": "b2b",
+        "lawful_basis": "legitimate_interests",
+    }
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("sales_user", 200), ("dpo", 200), ("compliance_officer", 200), ("outsider", 403)],
+)
+def test_job_list_access_by_role(persona, status, request, client_for):
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(reverse("imports:job-list"))
+
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("sales_user", 200), ("dpo", 403), ("compliance_officer", 403)],
+)
+def test_upload_page_needs_import_permission(persona, status, request, client_for):
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(reverse("imports:job-create"))
+
+    assert response.status_code == status
+
+
+def test_anonymous_user_is_sent_to_login(client):
+    response = client.get(reverse("imports:job-list"))
+
+    assert response.status_code == 302
+    assert reverse("login") in response["Location"]
+
+
+def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name="liste.csv",
+            vendor_name="V",
+            list_name="L",
+            acquired_on=datetime.date(2025, 1, 1),
+        )
+
+    response = client_for(dpo).post(reverse("imports:job-start", args=[job.pk]))
+
+    assert response.status_code == 403
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING
+
+
+def test_upload_map_check_and_run(
+    sales_user, client_for, media_root, django_capture_on_commit_callbacks
+):
+    """GIVEN sales uploads a Windows-1252 file with a header it must map by hand
+    WHEN they map it, run a dry run, then the import
+    THEN the dry run writes nothing and the import reports every row."""
+    client = client_for(sales_user)
+
+    response = client.post(reverse("imports:job-create"), _upload_data())
+    job = ImportJob.objects.get()
+    assert response.status_code == 302
+    assert (job.encoding, job.delimiter) == ("cp1252", ";")
+    assert "3" not in job.mapping
+
+    detail = client.get(reverse("imports:job-detail", args=[job.pk]))
+    assert detail.status_code == 200
+    assert "jean.dupont@example.com" in detail.content.decode()
+
+    client.post(
+        reverse("imports:job-mapping", args=[job.pk]),
+        {
+            "column_0": "first_name",
+            "column_1": "last_name",
+            "column_2": "email",
+            "column_3": "phone",
+            "save_for_vendor": "on",
+        },
+    )
+    job.refresh_from_db()
+    assert job.mapping["3"] == "phone"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:job-check", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING
+    assert job.dry_run_summary["counts"]["created"] == 2
+    assert job.dry_run_summary["counts"]["rejected"] == 1
+    assert Contact.objects.count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:job-start", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.DONE
+    assert job.counts["created"] == 2
+    assert Contact.objects.get(email="jean.dupont@example.com").phone == (
+        "+33612345678"
+    )
+
+    progress = client.get(reverse("imports:job-progress", args=[job.pk])).json()
+    assert progress["progress"] == 100
+    assert progress["active"] is False
+
+
+def test_saved_mapping_applies_to_next_file(
+    sales_user, client_for, media_root, django_capture_on_commit_callbacks
+):
+    client = client_for(sales_user)
+    client.post(reverse("imports:job-create"), _upload_data())
+    first = ImportJob.objects.get()
+    client.post(
+        reverse("imports:job-mapping", args=[first.pk]),
+        {"column_2": "email", "column_3": "mobile", "save_for_vendor": "on"},
+    )
+
+    client.post(reverse("imports:job-create"), _upload_data(name="autre.csv"))
+
+    second = ImportJob.objects.exclude(pk=first.pk).get()
+    assert second.mapping == {"2": "email", "3": "mobile"}
+
+
+def test_rejected_rows_download_is_formula_safe(
+    sales_user, client_for, media_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+
+    response = client_for(sales_user).get(
+        reverse("imports:job-rejected", args=[job.pk, "csv"])
+    )
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+
+    assert response.status_code == 200
+    lines = body.splitlines()
+    assert lines[0].startswith("row,reason,Prénom,Nom,Courriel")
+    assert len(lines) == 2
+    assert lines[1].startswith("3,")
+    assert "'=HYPERLINK" in lines[1]
+
+
+def test_rejected_rows_download_as_xlsx(sales_user, client_for, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+
+    response = client_for(sales_user).get(
+        reverse("imports:job-rejected", args=[job.pk, "xlsx"])
+    )
+
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][0] == 3
+    assert rows[1][4].startswith("'=")
+
+
+def test_rejected_rows_after_file_purge_keep_reasons(
+    sales_user, client_for, media_root, tmp_path
+):
+    from django.utils import timezone
+
+    from apps.imports.services import import_leftovers_purge
+
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+    import_leftovers_purge(older_than=timezone.now())
+
+    response = client_for(sales_user).get(
+        reverse("imports:job-rejected", args=[job.pk, "csv"])
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+
+    assert lines[0] == "row,reason"
+    assert lines[1].startswith("3,Courriel:")
+
+
+def test_dashboard_shows_recent_imports(sales_user, client_for, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    import_file(path)
+
+    response = client_for(sales_user).get(reverse("core:dashboard"))
+
+    assert "liste.csv" in response.content.decode()
+
+
+def test_navigation_lists_imports_for_sales(sales_user, client_for):
+    response = client_for(sales_user).get(reverse("core:dashboard"))
+
+    assert reverse("imports:job-list") in response.content.decode()
