@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from apps.core.roles import COMPLIANCE_OFFICER
 from apps.core.roles import DPO
@@ -41,6 +42,18 @@ def pytest_collection_modifyitems(config, items):
             and not in_ci
         ):
             item.add_marker(skip_browser)
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Run each test with English active outside requests.
+
+    Requests still pick their language from Accept-Language (French by
+    default); this only stops a French request in one test from leaking its
+    active language into the service messages of the next.
+    """
+    with translation.override("en"):
+        yield
 
 
 def _make_user(django_user_model, username, role=None, **extra):

@@ -13,7 +13,7 @@ def rename_organisation(name):
     organisation.save()
 
 
-def _wait_for(condition, *, timeout=30.0):
+def _wait_for(condition, *, timeout=90.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
