@@ -42,9 +42,8 @@ from apps.register.layout import choice_label
 from apps.register.layout import choice_lookup
 from apps.register.layout import normalize_label
 from apps.register.models import ProcessingActivity
-from apps.register.selectors import activity_snapshot
 from apps.register.services import ActivityData
-from apps.register.services import activity_save
+from apps.register.services import activity_write
 from apps.register.spreadsheets import Sheet
 from apps.register.spreadsheets import SpreadsheetError
 from apps.register.spreadsheets import read_grid
@@ -163,13 +162,11 @@ def register_import(
 
 
 def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
-
     reference = item.data.fields["reference"]
     existing = ProcessingActivity.objects.filter(reference=reference).first()
-    before = activity_snapshot(activity=existing) if existing else None
     try:
         with transaction.atomic():
-            activity = activity_save(
+            outcome = activity_write(
                 data=item.data,
                 actor=actor,
                 activity=existing,
@@ -193,19 +190,21 @@ def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
             )
         return
 
-    if existing is None and item.created_on is not None:
+    activity = outcome.activity
+    if outcome.created and item.created_on is not None:
+        # Noon keeps the local date whatever the time zone's offset.
         created_at = timezone.make_aware(
             datetime.datetime.combine(item.created_on, datetime.time(12))
         )
         ProcessingActivity.objects.filter(pk=activity.pk).update(created_at=created_at)
-    if existing is None:
-        outcome = "created"
-    elif activity_snapshot(activity=activity) == before:
-        outcome = "unchanged"
+    if outcome.created:
+        result = "created"
+    elif outcome.changed:
+        result = "updated"
     else:
-        outcome = "updated"
+        result = "unchanged"
     report.activities.append(
-        {"reference": reference, "name": activity.name, "outcome": outcome}
+        {"reference": reference, "name": activity.name, "outcome": result}
     )
 
 

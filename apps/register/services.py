@@ -191,6 +191,20 @@ def activity_missing_items(*, activity: ProcessingActivity) -> list[MissingItem]
     return missing
 
 
+@dataclass(frozen=True)
+class SaveOutcome:
+    """The saved activity, whether it is new, and how many rows changed."""
+
+    activity: ProcessingActivity
+    created: bool
+    activity_changed: bool
+    part_changes: dict[str, int]
+
+    @property
+    def changed(self) -> bool:
+        return self.created or self.activity_changed or any(self.part_changes.values())
+
+
 def activity_save(
     *,
     data: ActivityData,
@@ -199,16 +213,37 @@ def activity_save(
     check_transition: bool = True,
     audit: bool = True,
 ) -> ProcessingActivity:
+    """Create or update an activity and replace its parts; see ``activity_write``."""
+    return activity_write(
+        data=data,
+        actor=actor,
+        activity=activity,
+        check_transition=check_transition,
+        audit=audit,
+    ).activity
+
+
+def activity_write(
+    *,
+    data: ActivityData,
+    actor=None,
+    activity: ProcessingActivity | None = None,
+    check_transition: bool = True,
+    audit: bool = True,
+) -> SaveOutcome:
     """Create or update an activity and replace its parts with ``data.parts``.
 
-    A part with an ``id`` updates that row. Parts without one update the existing
-    rows in order, so a re-import of unchanged data adds no history entry. Rows
-    left unmatched are deleted. A broken rule raises ``ValidationError`` naming
-    the field and the value, and then nothing is saved.
+    ``activity`` must be as stored, because its values before the change decide
+    whether anything changed. A part with an ``id`` updates that row. Parts
+    without one update the existing rows in order, so a re-import of unchanged
+    data adds no history entry. Rows left unmatched are deleted. A broken rule
+    raises ``ValidationError`` naming the field and the value, and then nothing
+    is saved.
     """
     creating = activity is None
     activity = activity or ProcessingActivity()
     previous_status = activity.status if not creating else None
+    before = _field_values(activity)
 
     for name, value in data.fields.items():
         setattr(activity, name, value)
@@ -219,7 +254,7 @@ def activity_save(
     )
 
     with transaction.atomic():
-        changed = creating or _has_changes(activity)
+        changed = creating or _field_values(activity) != before
         if changed:
             activity.save()
         part_counts = {
@@ -227,7 +262,8 @@ def activity_save(
             for part, rows in data.parts.items()
         }
 
-    if audit and (changed or any(part_counts.values())):
+    outcome = SaveOutcome(activity, creating, changed and not creating, part_counts)
+    if audit and outcome.changed:
         audit_record(
             action="register.activity.created"
             if creating
@@ -236,7 +272,7 @@ def activity_save(
             target=activity,
             details={"parts_changed": part_counts, "status": activity.status},
         )
-    return activity
+    return outcome
 
 
 def _activity_check(
@@ -285,15 +321,12 @@ def _activity_check(
         )
 
 
-def _has_changes(instance: models.Model) -> bool:
-    stored = type(instance).objects.filter(pk=instance.pk).first()
-    if stored is None:
-        return True
-    return any(
-        getattr(stored, item.attname) != getattr(instance, item.attname)
+def _field_values(instance: models.Model) -> dict:
+    return {
+        item.attname: getattr(instance, item.attname)
         for item in instance._meta.concrete_fields
         if item.attname not in {"updated_at", "created_at"}
-    )
+    }
 
 
 def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) -> int:
@@ -310,11 +343,16 @@ def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) ->
         else:
             instance = existing.get(values.get("id"))
         instance = instance or model(activity=activity)
+        before = _field_values(instance)
         for name in CHILD_FIELDS[part]:
             if name in values:
                 setattr(instance, name, values[name])
         try:
-            instance.full_clean(exclude=["activity"])
+            # Django checks CheckConstraints with one query each, so only
+            # models that declare some pay for it.
+            instance.full_clean(
+                exclude=["activity"], validate_constraints=bool(model._meta.constraints)
+            )
         except ValidationError as error:
             raise RegisterError(
                 {
@@ -322,7 +360,7 @@ def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) ->
                     % {"row": index + 1, "errors": _format_errors(error)}
                 }
             ) from error
-        if instance.pk is None or _has_changes(instance):
+        if instance.pk is None or _field_values(instance) != before:
             instance.save()
             changes += 1
         existing.pop(instance.pk, None)
