@@ -6,6 +6,7 @@ request's timeline and an audit event (ids and counts, never personal data).
 
 import datetime
 import logging
+from collections.abc import Collection
 
 from django.db import transaction
 from django.db.models import Q
@@ -197,9 +198,9 @@ def request_extend(
 ) -> SubjectRequest:
     """Extend the deadline by ``months`` more, at most two months in total.
 
-    GDPR Art. 12(3): the person is told of the extension and its reasons
-    within one month of receipt, so the extension must be decided before the
-    initial due date has passed.
+    GDPR Art. 12(3) requires informing the person of the extension and its
+    reasons within one month of receipt, so the initial due date must not have
+    passed.
     """
     _require_open(request)
     reason = reason.strip()
@@ -546,16 +547,16 @@ def request_erase(
     request: SubjectRequest,
     actor=None,
     actor_label: str = "",
-    extra_emails: list[str] = (),
-    extra_phones: list[str] = (),
+    extra_emails: Collection[str] = (),
+    extra_phones: Collection[str] = (),
 ) -> ErasureProof:
     """Erase the person in one transaction and return the proof of erasure.
 
     Every app's eraser removes what derives from the linked contacts and the
-    identifiers; the identifiers go on the suppression list so a later import
+    identifiers. The identifiers go on the suppression list, so a later import
     skips them. The request keeps the requester's identity as the proof of
     the answer (GDPR Art. 5(2) accountability) until the retention job purges
-    it; only its links to the erased contacts disappear.
+    it. Only its links to the erased contacts disappear.
     """
     _require_verified(request)
     if request.kind != Kind.ERASURE:

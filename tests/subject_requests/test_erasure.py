@@ -71,7 +71,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def campaign_file(media_root, person, bystander):
-    """A kept campaign export file that holds the person and a bystander."""
+    """A kept campaign export file with the person and a bystander in it."""
     export = CampaignExport.objects.create(file_path="campaigns/export-1.csv")
     path = media_root / export.file_path
     path.parent.mkdir(parents=True)
@@ -99,7 +99,7 @@ def test_erasure_leaves_no_trace(
 ):
     """GIVEN a person from two lists with consents and a kept campaign file
     WHEN the DPO erases them
-    THEN no table and no file under MEDIA_ROOT holds their e-mail, phone or
+    THEN no table and no file under MEDIA_ROOT contains their e-mail, phone or
     name, and only the request itself keeps the requester's identity."""
     assert _database_traces(allowed_request_id=erasure_request.pk)
     assert _media_traces(media_root)
@@ -127,9 +127,7 @@ def test_erasure_proof_counts_without_data(erasure_request, dpo, person):
     assert all(needle.lower() not in stored.lower() for needle in NEEDLES)
 
 
-def test_erasure_suppresses_reimport(erasure_request, dpo):
-    # NOTE: the importer has no service to call yet, so this checks the
-    # suppression list that the importer consults for every row.
+def test_erasure_adds_suppression_hashes(erasure_request, dpo):
     request_erase(request=erasure_request, actor=dpo)
 
     assert is_suppressed(email=PERSON["email"])
@@ -188,3 +186,46 @@ def test_erase_subject_unknown_request(db):
 
     with pytest.raises(CommandError, match="Subject request 999999 was not found"):
         call_command("erase_subject", "--email", PERSON["email"], "--request", "999999")
+
+
+VENDOR_FILE = (
+    "Prénom;Nom;Email;Téléphone;Société\n"
+    "Maëlle;Quintard-Exemple;maelle.quintard@example.com;06 12 34 56 78;"
+    "Quincaillerie Exemple\n"
+    "Bastien;Autre;bastien.autre@example.com;;Autre Exemple\n"
+)
+
+
+def _import(path, list_name, capsys) -> dict:
+    call_command(
+        "import_contacts",
+        str(path),
+        "--vendor",
+        "Fichiers Exemple SARL",
+        "--list",
+        list_name,
+        "--acquired-on",
+        "2026-11-02",
+    )
+    return json.loads(capsys.readouterr().out)
+
+
+def test_reimport_skips_erased_person(media_root, make_request, dpo, tmp_path, capsys):
+    """GIVEN a person imported from a vendor file and then erased
+    WHEN the same vendor file is imported again
+    THEN the importer skips the person as suppressed and keeps the others."""
+    path = tmp_path / "vendor.csv"
+    path.write_text(VENDOR_FILE, encoding="utf-8")
+    first = _import(path, "Salon 2026", capsys)
+    assert first["counts"]["created"] == 2
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+    call_command(
+        "erase_subject", "--email", PERSON["email"], "--request", str(request.pk)
+    )
+    capsys.readouterr()
+
+    second = _import(path, "Salon 2026 again", capsys)
+
+    assert second["counts"]["suppressed"] == 1
+    assert not Contact.objects.filter(email=PERSON["email"]).exists()
+    assert Contact.objects.filter(email="bastien.autre@example.com").exists()
