@@ -326,3 +326,12 @@ def test_sales_cannot_change_reference_lists(client_for, sales_user):
     )
 
     assert response.status_code == 403
+
+
+def test_dpo_creates_activity(client_for, dpo):
+    response = client_for(dpo).post(
+        reverse("register:activity-create"), _activity_post()
+    )
+
+    assert response.status_code == 302
+    assert ProcessingActivity.objects.filter(reference="TRT-900").exists()
