@@ -110,6 +110,7 @@ class BreachForm(forms.ModelForm):
                 "no_communication_reason",
             ),
         ),
+        (_("Notification"), ("delay_reasons",)),
     )
 
     def fieldsets(self) -> list[tuple[str, list]]:

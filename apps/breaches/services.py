@@ -19,6 +19,7 @@ from .models import BreachCommunication
 from .models import BreachEvent
 from .models import BreachNotification
 from .models import BreachRecipient
+from .models import breach_deadline
 from .selectors import breach_affected_contacts
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ EDITABLE_FIELDS = (
     "no_notification_reason",
     "subjects_must_be_informed",
     "no_communication_reason",
+    "delay_reasons",
 )
 
 
@@ -138,6 +140,25 @@ def breach_create(
     return breach
 
 
+def _check_late_notification_reasons(breach: Breach) -> None:
+    """Reject a notified breach whose notification is late without reasons.
+
+    Moving the awareness time earlier can make a notification that was on
+    time late, and GDPR Art. 33(1) then requires the reasons for the delay.
+    """
+    if breach.notified_at is None or breach.delay_reasons.strip():
+        return
+    deadline = breach_deadline(breach.aware_at)
+    if breach.notified_at > deadline:
+        raise BreachError(
+            _(
+                "The authority was notified at %(when)s, after the deadline of "
+                "%(deadline)s; state the reasons for the delay (GDPR Art. 33(1))."
+            )
+            % {"when": _local(breach.notified_at), "deadline": _local(deadline)}
+        )
+
+
 @transaction.atomic
 def breach_update(
     *,
@@ -146,7 +167,12 @@ def breach_update(
     activities: Collection | None = None,
     actor=None,
 ) -> Breach:
-    """Change the facts and the assessment of a breach that is not closed."""
+    """Change the facts and the assessment of a breach that is not closed.
+
+    The row is read again under a lock, so a caller holding an older copy
+    cannot overwrite what a notification or the clock job recorded since.
+    """
+    breach = Breach.objects.select_for_update().get(pk=breach.pk)
     if breach.status == Breach.Status.CLOSED:
         raise BreachError(
             _("Breach %(reference)s is closed and can no longer be changed.")
@@ -154,6 +180,11 @@ def breach_update(
         )
     _require_aware(data.get("detected_at"), "detected_at")
     _require_aware(data.get("aware_at"), "aware_at")
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise BreachError(
+            _("Unknown breach fields: %(fields)s.") % {"fields": sorted(unknown)}
+        )
 
     changed = sorted(
         field
@@ -164,6 +195,7 @@ def breach_update(
         setattr(breach, field, data[field])
     if breach.risk_level == Breach.RiskLevel.HIGH:
         breach.subjects_must_be_informed = True
+    _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()
     if activities is not None:
@@ -233,7 +265,7 @@ def breach_notify_authority(
     breach = Breach.objects.select_for_update().get(pk=breach.pk)
     if breach.status == Breach.Status.CLOSED:
         raise BreachError(
-            _("Breach %(reference)s is closed; reopen it before notifying.")
+            _("Breach %(reference)s is closed and can no longer be notified.")
             % {"reference": breach.reference}
         )
     if submitted_at > timezone.now() + CLOCK_SKEW:

@@ -103,12 +103,9 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
         return kwargs
 
     def form_valid(self, form):
-        # The form has already copied the posted values onto its instance, so
-        # the service receives a fresh copy to find which fields changed.
-        current = Breach.objects.get(pk=self.breach.pk)
         try:
             services.breach_update(
-                breach=current,
+                breach=self.breach,
                 data=form.service_data(),
                 activities=form.cleaned_data["activities"],
                 actor=self.request.user,
@@ -120,7 +117,7 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
             form.add_error(None, str(error))
             return self.form_invalid(form)
         messages.success(self.request, _("Breach saved."))
-        return redirect("breaches:breach-detail", pk=current.pk)
+        return redirect("breaches:breach-detail", pk=self.breach.pk)
 
 
 class BreachDetailView(RolePermissionMixin, DetailView):

@@ -168,9 +168,9 @@ def test_references_follow_year(db):
 def test_high_risk_requires_informing_subjects(db):
     breach = BreachFactory()
 
-    breach_update(breach=breach, data={"risk_level": Breach.RiskLevel.HIGH})
+    updated = breach_update(breach=breach, data={"risk_level": Breach.RiskLevel.HIGH})
 
-    assert breach.subjects_must_be_informed is True
+    assert updated.subjects_must_be_informed is True
 
 
 def test_not_required_needs_reason(db):
@@ -205,6 +205,8 @@ def test_update_records_changed_fields(db, dpo):
 
     breach_update(breach=breach, data={"title": "New title"}, actor=dpo)
 
+    breach.refresh_from_db()
+    assert breach.title == "New title"
     event = AuditEvent.objects.get(action="breaches.breach.changed")
     assert event.details == {"fields": ["title"]}
 
@@ -357,3 +359,52 @@ def test_communication_in_future_rejected(db):
             method="Letter",
             activity_ids=[activity.pk],
         )
+
+
+def test_earlier_awareness_needs_delay_reasons(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+
+    with pytest.raises(BreachError, match="state the reasons for the delay"):
+        breach_update(
+            breach=breach,
+            data={
+                "aware_at": breach.aware_at - timedelta(hours=70),
+                "detected_at": breach.aware_at - timedelta(hours=70),
+            },
+        )
+
+
+def test_earlier_awareness_with_reasons_accepted(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+    earlier = breach.aware_at - timedelta(hours=70)
+
+    breach_update(
+        breach=breach,
+        data={
+            "aware_at": earlier,
+            "detected_at": earlier,
+            "delay_reasons": "The processor's report reached us late.",
+        },
+    )
+
+    breach.refresh_from_db()
+    assert breach.notified_late is True
+
+
+def test_update_rejects_unknown_field(db):
+    with pytest.raises(BreachError, match="status"):
+        breach_update(breach=BreachFactory(), data={"status": "closed"})
+
+
+def test_stale_copy_keeps_notification(db):
+    breach = BreachFactory()
+    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+
+    breach_update(breach=breach, data={"title": "Renamed"})
+
+    breach.refresh_from_db()
+    assert breach.title == "Renamed"
+    assert breach.notified_at is not None
+    assert breach.status == Breach.Status.NOTIFIED

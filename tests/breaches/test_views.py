@@ -309,3 +309,23 @@ def test_dashboard_lists_open_breaches(client_for, dpo):
     assert response.status_code == 200
     assert content.index(sooner.reference) < content.index(later.reference)
     assert "breach-countdown" in content
+
+
+def test_edit_form_saves_changes(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    form = client_for(dpo).get(url).context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name != "activities"
+    }
+    for name in ("detected_at", "aware_at"):
+        data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
+    data["records_approx"] = 999
+
+    response = client_for(dpo).post(url, data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.records_approx == 999
+    assert breach.events.filter(kind="updated").count() == 1
