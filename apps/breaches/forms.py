@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
 from apps.register.models import ProcessingActivity
 
 from .models import Breach
@@ -201,9 +202,18 @@ class ContactSelectionForm(forms.Form):
         choices=[("", _("All")), *Audience.choices],
         required=False,
     )
+    lists = forms.ModelMultipleChoiceField(
+        label=_("Contact lists"),
+        queryset=ContactList.objects.select_related("vendor"),
+        required=False,
+        help_text=_("None selected: contacts from any list or from none."),
+    )
 
     def selection(self) -> dict:
         return {
+            "list_ids": [
+                contact_list.pk for contact_list in self.cleaned_data["lists"]
+            ],
             "activity_ids": [
                 activity.pk for activity in self.cleaned_data["activities"]
             ],

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
 from apps.core.models import Organisation
 
 from .models import Breach
@@ -78,14 +79,25 @@ def breach_affected_contacts(
     activity_ids: Collection[int],
     statuses: Collection[str] = (),
     audience: str = "",
+    list_ids: Collection[int] = (),
 ) -> QuerySet[Contact]:
-    """Return the contacts of the chosen processing activities and filters."""
+    """Return the contacts of the chosen processing activities and filters.
+
+    ``list_ids`` keeps the contacts that came from one of those purchased or
+    rented lists, for a breach that concerns a given file.
+    """
     contacts = Contact.objects.filter(
         processing_activity_id__in=list(activity_ids),
         status__in=list(statuses or DEFAULT_CONTACT_STATUSES),
     )
     if audience:
         contacts = contacts.filter(audience=audience)
+    if list_ids:
+        contacts = contacts.filter(
+            pk__in=Provenance.objects.filter(contact_list_id__in=list(list_ids)).values(
+                "contact_id"
+            )
+        )
     return contacts.order_by("pk")
 
 

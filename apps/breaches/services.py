@@ -360,6 +360,7 @@ def breach_record_communication(
     activity_ids: Collection[int],
     statuses: Collection[str] = (),
     audience: str = "",
+    list_ids: Collection[int] = (),
     actor=None,
 ) -> BreachCommunication:
     """Record that the selected contacts were informed of the breach (Art. 34).
@@ -386,7 +387,10 @@ def breach_record_communication(
 
     contact_ids = list(
         breach_affected_contacts(
-            activity_ids=activity_ids, statuses=statuses, audience=audience
+            activity_ids=activity_ids,
+            statuses=statuses,
+            audience=audience,
+            list_ids=list_ids,
         ).values_list("pk", flat=True)
     )
     if not contact_ids:
@@ -402,6 +406,7 @@ def breach_record_communication(
             "activity_ids": sorted(int(pk) for pk in activity_ids),
             "statuses": sorted(statuses),
             "audience": audience,
+            "list_ids": sorted(int(pk) for pk in list_ids),
         },
         recipient_count=len(contact_ids),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,

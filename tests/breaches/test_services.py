@@ -20,6 +20,9 @@ from apps.breaches.services import breach_purge_closed
 from apps.breaches.services import breach_record_communication
 from apps.breaches.services import breach_update
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Provenance
+from apps.contacts.models import Vendor
 from apps.core.models import AuditEvent
 
 from .factories import ActivityFactory
@@ -408,3 +411,26 @@ def test_stale_copy_keeps_notification(db):
     assert breach.title == "Renamed"
     assert breach.notified_at is not None
     assert breach.status == Breach.Status.NOTIFIED
+
+
+def test_communication_limited_to_lists(db):
+    activity = ActivityFactory()
+    vendor = Vendor.objects.create(name="Fichiers Exemple SA")
+    leaked_list = ContactList.objects.create(
+        vendor=vendor, name="Salon 2026", acquired_on=timezone.localdate()
+    )
+    from_list = ContactFactory(processing_activity=activity)
+    Provenance.objects.create(contact=from_list, contact_list=leaked_list)
+    ContactFactory(processing_activity=activity)
+
+    communication = breach_record_communication(
+        breach=BreachFactory(),
+        communicated_at=timezone.now(),
+        method="E-mail",
+        activity_ids=[activity.pk],
+        list_ids=[leaked_list.pk],
+    )
+
+    assert communication.recipient_count == 1
+    assert communication.filters["list_ids"] == [leaked_list.pk]
+    assert communication.recipients.get().contact_id == from_list.pk
