@@ -107,16 +107,14 @@ def _text(value) -> str:
 
 
 def _activity_recipients(activity) -> list[str]:
-    """Return the activity's recipients when the register models hold them.
-
-    The register has no recipient model yet; once one exists under a related
-    name ``recipients`` or ``recipient_categories`` it is read here.
-    """
-    for related_name in ("recipients", "recipient_categories"):
-        manager = getattr(activity, related_name, None)
-        if manager is not None and hasattr(manager, "all"):
-            return [str(recipient) for recipient in manager.all()]
-    return []
+    """Return the register's recipient categories, marking third countries."""
+    recipients = []
+    for recipient in activity.recipients.all():
+        label = recipient.label
+        if recipient.third_country:
+            label = _("%(label)s (outside the EU)") % {"label": label}
+        recipients.append(label)
+    return recipients
 
 
 def _processing(contact) -> dict:
@@ -154,11 +152,20 @@ def _processing(contact) -> dict:
 def _contact_content(contact) -> dict:
     labels = _category_labels()
     data = {field: _text(getattr(contact, field)) for field in CONTACT_FIELDS}
-    categories = [
-        labels[category]
-        for category, fields in CATEGORY_FIELDS.items()
-        if any(data[field] for field in fields)
-    ]
+    activity = contact.processing_activity
+    categories = (
+        [category.label for category in activity.data_categories.all()]
+        if activity
+        else []
+    )
+    if not categories:
+        # The register lists no category for the activity, so the categories
+        # are read from the fields that hold data.
+        categories = [
+            labels[category]
+            for category, fields in CATEGORY_FIELDS.items()
+            if any(data[field] for field in fields)
+        ]
     sources = [
         {
             "vendor": provenance.contact_list.vendor.name,
@@ -196,7 +203,9 @@ def package_content(*, request, contacts) -> dict:
     """Gather everything the package shows, as plain JSON-ready values."""
     organisation = Organisation.current()
     contacts = contacts.select_related("processing_activity").prefetch_related(
-        "processing_activity__retention_rules"
+        "processing_activity__retention_rules",
+        "processing_activity__recipients",
+        "processing_activity__data_categories",
     )
     return {
         "generated_at": timezone.now().isoformat(),

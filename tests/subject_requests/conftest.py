@@ -12,7 +12,9 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import Vendor
 from apps.register.models import LawfulBasis
+from apps.register.models import PersonalDataCategory
 from apps.register.models import ProcessingActivity
+from apps.register.models import Recipient
 from apps.register.models import RetentionRule
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import request_create
@@ -42,6 +44,13 @@ def activity(db):
         lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
         legitimate_interest="Developing our customer base among businesses.",
         status=ProcessingActivity.Status.IN_FORCE,
+    )
+    Recipient.objects.create(activity=activity, label="Sales team")
+    Recipient.objects.create(
+        activity=activity, label="E-mail routing provider", third_country=True
+    )
+    PersonalDataCategory.objects.create(
+        activity=activity, label="Professional contact details"
     )
     RetentionRule.objects.create(
         activity=activity,

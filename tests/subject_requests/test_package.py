@@ -66,12 +66,15 @@ def test_package_json_has_every_item(access_request, dpo, person, organisation):
     assert item["processing"]["purposes"].startswith("Offering our services")
     assert item["processing"]["lawful_basis"] == "legitimate_interests"
     assert item["processing"]["legitimate_interest"].startswith("Developing")
-    assert "recipients" in item["processing"]
+    assert item["processing"]["recipients"] == [
+        "Sales team",
+        "E-mail routing provider (outside the EU)",
+    ]
     assert item["processing"]["retention"] == [
         "Prospect contacts: 3 years from collection or last contact from the "
         "person, whichever is later, then delete"
     ]
-    assert len(item["categories"]) == 4
+    assert item["categories"] == ["Professional contact details"]
     assert {source["vendor"] for source in item["sources"]} == {"Fichiers Exemple SARL"}
     assert {source["list"] for source in item["sources"]} == {
         "Salon 2026",
@@ -93,6 +96,8 @@ def test_package_html_names_vendor_and_rights(access_request, dpo, organisation)
     assert "Salon 2026" in html
     assert "Offering our services" in html
     assert "3 years from collection" in html
+    assert "Sales team" in html
+    assert "Professional contact details" in html
     assert "CNIL" in html
     assert "maelle.quintard@example.com" in html
 
@@ -158,3 +163,13 @@ def test_access_package_command_missing_folder(access_request, tmp_path):
             "--output",
             str(tmp_path / "missing" / "answer.zip"),
         )
+
+
+def test_categories_from_fields_without_register(access_request, dpo, activity):
+    activity.data_categories.all().delete()
+
+    archive = _open(request_build_package(request=access_request, actor=dpo))
+
+    categories = json.loads(archive.read("data.json"))["contacts"][0]["categories"]
+    assert "Identity (first and last name)" in categories
+    assert "Contact details (e-mail, phone)" in categories
