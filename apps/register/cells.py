@@ -35,6 +35,8 @@ def cell_value(row: list, index: int):
     if isinstance(value, str):
         if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
             # Undo the neutralisation that the exports apply to formula-like text.
+            # NOTE: a value typed with a leading apostrophe before "=" (rare in a
+            # register) loses that apostrophe on import.
             value = value[1:]
         return value
     return value

@@ -52,7 +52,9 @@ SAFEGUARDS = {
 
 _RETENTION = re.compile(
     r"^(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s,]*"
-    r"(?:(?:à compter|à partir|après)\s*(?:de la |du |des |de l'|de |d')?)?"
+    r"(?:(?:à compter|à partir)\s+)?"
+    # The event keeps its article ("du versement de la paie"), because the
+    # French rule sentence reads "à compter du versement de la paie".
     r"(?P<event>.*)$"
 )
 _UNITS = {"an": "years", "ans": "years", "année": "years", "années": "years"}

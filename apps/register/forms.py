@@ -128,6 +128,11 @@ def reference_terms() -> dict[str, list[str]]:
     return terms
 
 
+# A register of a few thousand activities fits in a few megabytes.
+MAX_REGISTER_FILE_MB = 20
+REGISTER_FILE_SUFFIXES = (".xlsx", ".ods", ".csv")
+
+
 class RegisterImportForm(forms.Form):
     file = forms.FileField(
         label=_("Register spreadsheet"),
@@ -136,6 +141,27 @@ class RegisterImportForm(forms.Form):
             "register template filled in (ODS or XLSX)."
         ),
     )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = upload.name.lower()
+        if not name.endswith(REGISTER_FILE_SUFFIXES):
+            raise forms.ValidationError(
+                _(
+                    "%(name)s is not an .xlsx, .ods or .csv file; export the "
+                    "register in one of these formats."
+                )
+                % {"name": upload.name}
+            )
+        if upload.size > MAX_REGISTER_FILE_MB * 1024 * 1024:
+            raise forms.ValidationError(
+                _(
+                    "%(name)s is larger than %(limit)d MB; a register file is "
+                    "smaller, so check that this is the right file."
+                )
+                % {"name": upload.name, "limit": MAX_REGISTER_FILE_MB}
+            )
+        return upload
 
 
 class ReferenceTermForm(forms.ModelForm):

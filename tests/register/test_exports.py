@@ -42,6 +42,7 @@ def register(compliance_officer):
         dpia_required=None,
     )
     second.transfers.update(documentation="=1+1")
+    second.recipients.update(third_country=True, details="Filiale\nau Canada")
     return [first, second]
 
 

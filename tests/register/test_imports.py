@@ -66,7 +66,7 @@ def test_cnil_transfer_and_retention():
     assert rule.duration == 5
     assert rule.unit == RetentionRule.Unit.YEARS
     assert rule.start_event == RetentionRule.StartEvent.OTHER
-    assert rule.start_event_other == "versement de la paie"
+    assert rule.start_event_other == "du versement de la paie"
 
 
 @needs_cnil_file

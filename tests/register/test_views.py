@@ -265,6 +265,19 @@ def test_import_cancel_writes_nothing(client_for, compliance_officer):
     assert not ProcessingActivity.objects.exists()
 
 
+def test_import_rejects_other_extension(client_for, compliance_officer):
+    upload = SimpleUploadedFile("register.pdf", b"%PDF-1.4")
+
+    response = client_for(compliance_officer).post(
+        reverse("register:import"), {"file": upload}
+    )
+
+    assert response.status_code == 400
+    assert "register.pdf is not an .xlsx, .ods or .csv file" in (
+        response.content.decode()
+    )
+
+
 def test_import_rejected_lists_problems(client_for, compliance_officer):
     upload = SimpleUploadedFile("register.ods", io.BytesIO(b"garbage").read())
 
