@@ -6,6 +6,7 @@ changed with one SQL statement per table and chunk, not through Django's
 Python-side collector, which loads every row and runs a query per relation.
 """
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Sequence
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from django.apps import apps
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db import models
+from django.db.models import F
 from django.db.models import Func
+from django.db.models import Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -75,6 +79,7 @@ class RelatedRecordsBlocked(Exception):
     """A record in another app protects a contact that is due for deletion."""
 
 
+@functools.cache
 def _personal_data_erasers(*, exclude_app: str) -> list:
     erasers = []
     for app_config in apps.get_app_configs():
@@ -119,18 +124,69 @@ def objectors_suppress(rows: Sequence[ContactRow]) -> int:
     )
 
 
+def _id_condition(column: str, ids: Sequence[int]) -> tuple[str, list]:
+    """Return ``column`` matching any of ``ids``, as SQL and its parameters.
+
+    PostgreSQL gets one array parameter, which it parses much faster than a
+    thousand placeholders.
+    """
+    column = connection.ops.quote_name(column)
+    if connection.vendor == "postgresql":
+        return f"{column} = ANY(%s)", [list(ids)]
+    placeholders = ", ".join(["%s"] * len(ids))
+    return f"{column} IN ({placeholders})", list(ids)
+
+
+class _AnyOf(Func):
+    """``column = ANY(array)`` as a filter, for PostgreSQL."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = models.BooleanField()
+
+
+def ids_filter(name: str, ids: Sequence[int]) -> dict | _AnyOf:
+    """Return a filter on field ``name`` matching ``ids``, for ``.filter()``.
+
+    On PostgreSQL it is one array parameter; Django's ``__in`` lookup prepares
+    each of a thousand values in Python, which costs more than the query.
+    """
+    if connection.vendor == "postgresql":
+        array = Value(list(ids), output_field=ArrayField(models.BigIntegerField()))
+        return _AnyOf(F(name), array)
+    return {f"{name}__in": list(ids)}
+
+
+def _filtered(model, name: str, ids: Sequence[int]):
+    condition = ids_filter(name, ids)
+    if isinstance(condition, dict):
+        return model._base_manager.filter(**condition)
+    return model._base_manager.filter(condition)
+
+
 def _rows_delete(model, column: str, ids: Sequence[int]) -> int:
     table = connection.ops.quote_name(model._meta.db_table)
-    column = connection.ops.quote_name(column)
+    condition, params = _id_condition(column, ids)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", [list(ids)])
-        else:
-            placeholders = ", ".join(["%s"] * len(ids))
-            cursor.execute(
-                f"DELETE FROM {table} WHERE {column} IN ({placeholders})", list(ids)
-            )
+        cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)
         return cursor.rowcount
+
+
+def _rows_unlink(model, column: str, ids: Sequence[int]) -> int:
+    table = connection.ops.quote_name(model._meta.db_table)
+    condition, params = _id_condition(column, ids)
+    quoted = connection.ops.quote_name(column)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {quoted} = NULL WHERE {condition}", params)
+        return cursor.rowcount
+
+
+def _rows_exist(model, column: str, ids: Sequence[int]) -> bool:
+    table = connection.ops.quote_name(model._meta.db_table)
+    condition, params = _id_condition(column, ids)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE {condition} LIMIT 1", params)
+        return cursor.fetchone() is not None
 
 
 def _other_relations():
@@ -148,28 +204,39 @@ def _other_relations():
         yield field
 
 
+def _is_leaf(model) -> bool:
+    """Tell whether no foreign key points at ``model``, so a raw delete is safe."""
+    return not any(
+        field.auto_created and not field.concrete
+        for field in model._meta.get_fields(include_hidden=True)
+    )
+
+
 def related_records_clear(*, contact_ids: Sequence[int]) -> Counter:
     """Apply each remaining foreign key's ``on_delete`` to rows naming the ids.
 
     The personal-data erasers have already removed what they own; this catches
-    links they leave, such as many-to-many rows, so the contact rows can go.
+    links they leave, so the contact rows can go. Tables that nothing refers
+    to are changed with one SQL statement; others go through Django's delete.
     Raises ``RelatedRecordsBlocked`` when a protecting key still holds a row.
     """
     counts: Counter = Counter()
     ids = list(contact_ids)
     for relation in _other_relations():
         model = relation.related_model
-        name = relation.field.name
-        rows = model._base_manager.filter(**{f"{name}__in": ids})
+        column = relation.field.column
+        label = model._meta.label_lower
         on_delete = relation.on_delete
-        if on_delete is models.CASCADE:
-            _, per_model = rows.delete()
-            counts.update(per_model)
+        if on_delete is models.CASCADE and _is_leaf(model):
+            counts[label] += _rows_delete(model, column, ids)
+        elif on_delete is models.CASCADE:
+            rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
+            counts.update(rows.delete()[1])
         elif on_delete is models.SET_NULL:
-            counts[model._meta.label_lower] += rows.update(**{name: None})
+            counts[label] += _rows_unlink(model, column, ids)
         elif on_delete is models.DO_NOTHING:
             continue
-        elif rows.exists():
+        elif _rows_exist(model, column, ids):
             raise RelatedRecordsBlocked(
                 f"{model._meta.label} rows protect contacts due for deletion "
                 f"(on_delete={on_delete.__name__}); their app's personal-data "
@@ -178,13 +245,26 @@ def related_records_clear(*, contact_ids: Sequence[int]) -> Counter:
     return Counter({kind: count for kind, count in counts.items() if count})
 
 
+def campaign_files_delete(*, contact_ids: Sequence[int]) -> int:
+    """Delete the kept campaign export files that list any of the contacts.
+
+    The contacts app keeps these rows by contact id, with no foreign key, so
+    nothing else finds them once the contacts are gone.
+    """
+    try:
+        from apps.contacts.campaigns import campaign_exports_delete_files
+    except ImportError:
+        return 0
+    return campaign_exports_delete_files(contact_ids=contact_ids, reason="retention")
+
+
 def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     """Erase the locked contacts completely, as a subject-rights erasure does.
 
     Order: suppression for people who objected, the other apps' derived
     records, remaining links, then provenance, consent and contact rows, and
-    last the contacts app's own eraser for records kept by id only (campaign
-    export files), which finds no contact left to delete.
+    the campaign files that list them. The contacts app's own eraser is not
+    called because it deletes through Django's collector, row by row.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()
@@ -198,17 +278,8 @@ def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     counts["provenances_removed"] += _rows_delete(Provenance, "contact_id", ids)
     counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
     counts["deleted"] += _rows_delete(Contact, "id", ids)
-
-    contacts_eraser = _contacts_app_eraser()
-    if contacts_eraser is not None:
-        leftovers = contacts_eraser(contact_ids=ids, emails=(), phones=())
-        counts.update({kind: n for kind, n in leftovers.items() if n})
-    return counts
-
-
-def _contacts_app_eraser():
-    module = import_module(f"{CONTACTS_APP}.personal_data")
-    return getattr(module, "erase", None)
+    counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
+    return +counts
 
 
 def blanked_values(model, kept: set[str]) -> dict:
@@ -253,8 +324,9 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
 
     People who objected are added to the suppression list first, so that the
     address cannot come back in a later purchased list once it is blanked.
-    Consent records (their evidence can identify) and the other apps' derived
-    records are deleted; provenance rows keep the list but lose the row number.
+    Consent records (their evidence can identify), campaign files listing the
+    contacts and the other apps' derived records are deleted; provenance rows
+    keep the list but lose the row number.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()
@@ -263,11 +335,12 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
 
     counts["suppressed"] += objectors_suppress(rows)
     counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
+    counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
     counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
 
     provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
     if provenance_values:
-        Provenance.objects.filter(contact_id__in=ids).update(**provenance_values)
+        _filtered(Provenance, "contact_id", ids).update(**provenance_values)
 
     contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
     for name in CONTACT_DATES_TRUNCATED:
@@ -283,7 +356,6 @@ def provenances_detach(*, contact_ids: Sequence[int], list_ids: Sequence[int]) -
     if not contact_ids or not list_ids:
         return 0
     # Nothing refers to provenance rows, so Django deletes them in one statement.
-    deleted, _ = Provenance.objects.filter(
-        contact_id__in=list(contact_ids), contact_list_id__in=list(list_ids)
-    ).delete()
+    provenances = _filtered(Provenance, "contact_id", contact_ids)
+    deleted, _ = provenances.filter(contact_list_id__in=list(list_ids)).delete()
     return deleted

@@ -409,18 +409,18 @@ class _StepExecutor:
             "retention step %s not applied: %s", step.key, step.not_applied_reason
         )
 
-    def _batches(self, entry: dict, batch: Callable[[int], int | None]) -> None:
-        """Call ``batch(after_id)`` in one transaction each until it returns None.
-
-        ``batch`` returns the last id it handled, the keyset for the next one.
+    def _batches(self, entry: dict, batch: Callable[[int, int], int | None]) -> None:
+        """Call ``batch(after_id, size)`` in one transaction each until it returns
+        None; ``batch`` returns the last id it handled, the keyset for the next.
         """
         after = 0
+        size = self.batch_size
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
         while True:
             started = time.perf_counter()
             with transaction.atomic():
-                last_id = batch(after)
+                last_id = batch(after, size)
                 if last_id is not None:
                     entry["batches"] += 1
                     _run_steps_save(self.run)
@@ -460,9 +460,9 @@ class _StepExecutor:
             else contacts_delete
         )
 
-        def batch(after: int) -> int | None:
+        def batch(after: int, size: int) -> int | None:
             candidates = Contact.objects.filter(step.due, pk__gt=after)
-            rows = self._lock_rows(candidates, self.batch_size)
+            rows = self._lock_rows(candidates, size)
             if not rows:
                 return None
             self._add_counts(entry, act(rows=rows))
@@ -476,14 +476,14 @@ class _StepExecutor:
         if not ended:
             return
 
-        def batch(after: int) -> int | None:
+        def batch(after: int, size: int) -> int | None:
             contact_ids = list(
                 Provenance.objects.filter(
                     contact_list_id__in=ended, contact_id__gt=after
                 )
                 .order_by("contact_id")
                 .values_list("contact_id", flat=True)
-                .distinct()[: self.batch_size]
+                .distinct()[:size]
             )
             if not contact_ids:
                 return None

@@ -1,0 +1,253 @@
+"""Benchmark the retention job against a single-statement DELETE of the same rows.
+
+Creates the database ``registre_bench_retention``, seeds ``--contacts``
+invented contacts of which ``--past-limit`` are past the 3-year limit (with
+``bench/seed.py``), copies it twice with ``CREATE DATABASE ... TEMPLATE``, then
+measures in one run:
+
+- baseline: one SQL statement deleting the due contacts with their provenance
+  and consent rows (one transaction that holds its locks for the whole run);
+- the retention job deleting the same contacts (rule action ``delete``), in
+  keyset batches of one transaction each, through the real service;
+- the retention job anonymising them (rule action ``anonymise``) on the copy.
+
+It prints the throughput of each, the ratio of the job's deletion throughput
+to the baseline's, the longest batch transaction and the process memory
+(resident set) sampled during the runs, then drops every database it made
+unless ``--keep`` is given::
+
+    .venv/bin/python bench/retention.py --contacts 5000000 --past-limit 1000000
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DATABASE = "registre_bench_retention"
+COPIES = {
+    "single": f"{DATABASE}_single",
+    "anonymise": f"{DATABASE}_anonymise",
+}
+SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
+
+os.environ["DATABASE_URL"] = f"{SERVER_URL}/{DATABASE}"
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.db import connections  # noqa: E402
+
+from apps.register.models import RetentionRule  # noqa: E402
+from apps.retention.policy import local_today  # noqa: E402
+from apps.retention.services import retention_apply  # noqa: E402
+from bench.seed import seed_contacts  # noqa: E402
+
+
+def rss_megabytes() -> float:
+    """Return this process's resident set size in MiB (Linux /proc)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _server(sql: str) -> None:
+    with psycopg.connect(f"{SERVER_URL}/postgres", autocommit=True) as server:
+        server.execute(sql)
+
+
+def databases_create() -> None:
+    databases_drop()
+    _server(f'CREATE DATABASE "{DATABASE}"')
+
+
+def databases_drop() -> None:
+    for name in (DATABASE, *COPIES.values()):
+        _server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_use(name: str) -> None:
+    connections.close_all()
+    connection.settings_dict["NAME"] = name
+
+
+def seed(contacts: int, past_limit: int) -> int:
+    """Migrate, seed and add the prospect rule; return the rule's id."""
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    summary = seed_contacts(
+        connection, count=contacts, past_limit=past_limit, defer_indexes=True
+    )
+    rule = RetentionRule.objects.create(
+        activity_id=summary.activity_id,
+        data_category="Coordonnées des prospects (banc)",
+        record_type=RetentionRule.RecordType.CONTACT,
+        duration=3,
+        unit=RetentionRule.Unit.YEARS,
+        start_event=RetentionRule.StartEvent.COLLECTION_OR_LAST_CONTACT,
+        action=RetentionRule.Action.DELETE,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    print(
+        f"seeded {summary.contacts:,} contacts, {summary.provenances:,} provenance "
+        f"rows, {summary.consents:,} consents in {time.perf_counter() - started:.0f} s"
+    )
+    return rule.pk
+
+
+def copies_create() -> None:
+    connections.close_all()
+    for name in COPIES.values():
+        _server(f'CREATE DATABASE "{name}" TEMPLATE "{DATABASE}"')
+
+
+def single_statement_delete(rule_id: int) -> tuple[int, float]:
+    """Delete the due contacts and their rows in one statement; return count, s."""
+    rule = RetentionRule.objects.get(pk=rule_id)
+    run_plan_cutoff = _cutoff(rule)
+    due = (
+        "SELECT id FROM contacts_contact WHERE processing_activity_id = %(activity)s "
+        "AND status <> 'anonymised' AND collected_at < %(cutoff)s "
+        "AND (last_contact_at IS NULL OR last_contact_at < %(cutoff)s)"
+    )
+    statement = (
+        f"WITH due AS ({due}), "
+        "provenances AS (DELETE FROM contacts_provenance "
+        "WHERE contact_id IN (SELECT id FROM due)), "
+        "consents AS (DELETE FROM contacts_consentrecord "
+        "WHERE contact_id IN (SELECT id FROM due)) "
+        "DELETE FROM contacts_contact WHERE id IN (SELECT id FROM due)"
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            statement, {"activity": rule.activity_id, "cutoff": run_plan_cutoff}
+        )
+        deleted = cursor.rowcount
+    return deleted, time.perf_counter() - started
+
+
+def _cutoff(rule):
+    from apps.retention.policy import rule_duration
+    from apps.retention.policy import start_cutoff
+
+    return start_cutoff(duration=rule_duration(rule), as_of=local_today())
+
+
+class MemorySampler:
+    """Sample the resident set size every ``every`` batches."""
+
+    def __init__(self, every: int = 50):
+        self.every = every
+        self.batches = 0
+        self.samples: list[float] = []
+
+    def __call__(self, run, entry) -> None:
+        self.batches += 1
+        if self.batches % self.every == 1:
+            self.samples.append(rss_megabytes())
+
+
+def job_run(rule_id: int, action: str) -> dict:
+    """Run the retention job with the rule's action set; return its figures."""
+    RetentionRule.objects.filter(pk=rule_id).update(action=action)
+    sampler = MemorySampler()
+    started = time.perf_counter()
+    run, _ = retention_apply(trigger="command", on_batch=sampler)
+    elapsed = time.perf_counter() - started
+    step = next(step for step in run.steps if step.get("rule_id") == rule_id)
+    if run.status != "succeeded":
+        raise SystemExit(f"the retention run failed: {run.error}")
+    return {
+        "count": step.get("deleted", 0) + step.get("anonymised", 0),
+        "seconds": elapsed,
+        "batches": step.get("batches", 0),
+        "max_transaction_ms": step.get("max_transaction_ms", 0.0),
+        "rss_first": sampler.samples[0] if sampler.samples else 0.0,
+        "rss_max": max(sampler.samples, default=0.0),
+        "rss_last": sampler.samples[-1] if sampler.samples else 0.0,
+        "suppressed": step.get("suppressed", 0),
+    }
+
+
+def _report(label: str, figures: dict) -> None:
+    rate = figures["count"] / figures["seconds"]
+    print(
+        f"{label}: {figures['count']:,} contacts in {figures['seconds']:.1f} s "
+        f"= {rate:,.0f}/s; {figures['batches']} batches, mean "
+        f"{figures['seconds'] * 1000 / max(figures['batches'], 1):.1f} ms, longest "
+        f"transaction {figures['max_transaction_ms']:.1f} ms; "
+        f"RSS {figures['rss_first']:.0f} -> "
+        f"{figures['rss_max']:.0f} (max) -> {figures['rss_last']:.0f} MiB"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--contacts", type=int, default=5_000_000)
+    parser.add_argument("--past-limit", type=int, default=1_000_000)
+    parser.add_argument(
+        "--keep", action="store_true", help="Keep the databases after the run."
+    )
+    options = parser.parse_args()
+    if not 0 < options.past_limit <= options.contacts:
+        parser.error(
+            f"--past-limit {options.past_limit} is invalid: use 1 to --contacts "
+            f"({options.contacts})."
+        )
+
+    databases_create()
+    try:
+        rule_id = seed(options.contacts, options.past_limit)
+        copies_create()
+
+        database_use(COPIES["single"])
+        deleted, seconds = single_statement_delete(rule_id)
+        baseline = deleted / seconds
+        print(
+            f"single DELETE statement: {deleted:,} contacts in {seconds:.1f} s "
+            f"= {baseline:,.0f}/s, one transaction of {seconds * 1000:,.0f} ms"
+        )
+
+        database_use(DATABASE)
+        deletion = job_run(rule_id, RetentionRule.Action.DELETE)
+        _report("retention job, delete", deletion)
+
+        database_use(COPIES["anonymise"])
+        anonymisation = job_run(rule_id, RetentionRule.Action.ANONYMISE)
+        _report("retention job, anonymise", anonymisation)
+
+        deletion_rate = deletion["count"] / deletion["seconds"]
+        anonymisation_rate = anonymisation["count"] / anonymisation["seconds"]
+        print(
+            f"deletion ratio to the single statement: {deletion_rate / baseline:.2f} "
+            "(target >= 0.60)"
+        )
+        print(
+            f"anonymisation: {anonymisation_rate:,.0f}/s (target >= 35,000/s), "
+            f"ratio to the single DELETE: {anonymisation_rate / baseline:.2f}"
+        )
+        longest = max(
+            deletion["max_transaction_ms"], anonymisation["max_transaction_ms"]
+        )
+        print(f"longest batch transaction: {longest:.1f} ms (target < 50 ms)")
+    finally:
+        connections.close_all()
+        if not options.keep:
+            databases_drop()
+
+
+if __name__ == "__main__":
+    main()
