@@ -54,7 +54,12 @@ class BreachListView(RolePermissionMixin, ListView):
 
     def get_queryset(self):
         status = self.request.GET.get("status", "")
-        if status not in Breach.Status.values:
+        if status and status not in Breach.Status.values:
+            messages.warning(
+                self.request,
+                _("Unknown status %(status)r; showing every breach.")
+                % {"status": status},
+            )
             status = ""
         self.status = status
         return selectors.breach_list(status=status)
@@ -290,7 +295,11 @@ class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
             return redirect("breaches:breach-subjects", pk=self.breach.pk)
         form = ContactSelectionForm(request.GET)
         if not form.is_valid():
-            messages.error(request, _("Choose at least one processing activity."))
+            for name, errors in form.errors.items():
+                text = " ".join(errors)
+                if name in form.fields:
+                    text = f"{form.fields[name].label}: {text}"
+                messages.error(request, text)
             return redirect("breaches:breach-subjects", pk=self.breach.pk)
 
         selection = form.selection()

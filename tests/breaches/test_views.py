@@ -329,3 +329,18 @@ def test_edit_form_saves_changes(client_for, dpo, breach):
     breach.refresh_from_db()
     assert breach.records_approx == 999
     assert breach.events.filter(kind="updated").count() == 1
+
+
+def test_export_without_activity_explains(client_for, dpo, breach):
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"format": "csv"}, follow=True)
+
+    assert "Choose at least one processing activity." in response.content.decode()
+
+
+def test_list_unknown_status_warns(client_for, dpo, breach):
+    response = client_for(dpo).get(reverse("breaches:breach-list"), {"status": "lost"})
+
+    assert "Unknown status &#x27;lost&#x27;" in response.content.decode()
+    assert list(response.context["breaches"]) == [breach]
