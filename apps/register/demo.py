@@ -226,6 +226,31 @@ def _activities(owner) -> list[ActivityData]:
         ),
         ActivityData(
             fields={
+                **common,
+                "reference": "TRT-006",
+                "name": "Hébergement des fichiers clients d'un partenaire",
+                "role": ProcessingActivity.Role.PROCESSOR,
+                "controllers_served": "Partenaire Exemple SARL, 3 place de "
+                "l'Exemple, 33000 Bordeaux, dpo@partenaire.example",
+                "description": "Hébergement et sauvegarde, pour le compte du "
+                "partenaire, de son fichier de clients.",
+                "purposes": "Hébergement\nSauvegarde",
+                "status": _IN_FORCE,
+            },
+            parts={
+                "processors": [
+                    {
+                        "name": "Sauvegarde Exemple GmbH",
+                        "service": "Sauvegarde externalisée (sous-traitant "
+                        "ultérieur autorisé par le partenaire)",
+                        "country": "Allemagne",
+                        "dpa_signed_on": datetime.date(2025, 9, 1),
+                    }
+                ],
+            },
+        ),
+        ActivityData(
+            fields={
                 "owner": None,
                 "reference": "TRT-005",
                 "name": "Gestion des candidatures",

@@ -114,7 +114,7 @@ def register_sheets(*, activities, organisation: Organisation) -> list[Sheet]:
 
 def _summary_sheet(activities, organisation: Organisation) -> Sheet:
     sheet = Sheet(
-        name=SUMMARY_SHEET, column_widths=[22, 40, 14, 30, 50, 14, 14, 12, 40]
+        name=SUMMARY_SHEET, column_widths=[22, 40, 14, 24, 30, 50, 14, 14, 12, 40]
     )
     sheet.append([SUMMARY_TITLE], bold=True)
     for row in _organisation_rows(organisation):
@@ -133,6 +133,7 @@ def _summary_sheet(activities, organisation: Organisation) -> Sheet:
                 activity.reference,
                 activity.name,
                 choice_label("status", activity.status),
+                choice_label("role", activity.role),
                 choice_label("lawful_basis", activity.lawful_basis),
                 activity.purposes,
                 format_value("date", activity.created_at),
@@ -148,6 +149,7 @@ SUMMARY_HEADERS = [
     "N° / RÉF",
     "Nom du traitement",
     "Statut",
+    "Rôle de l'organisme",
     "Base légale",
     "Finalité(s) du traitement",
     "Date de création de la fiche",

@@ -26,6 +26,11 @@ class ActivityFilterForm(forms.Form):
         required=False,
         choices=[("", _("Any"))] + ProcessingActivity.Status.choices,
     )
+    role = forms.ChoiceField(
+        label=_("Role"),
+        required=False,
+        choices=[("", _("Any"))] + ProcessingActivity.Role.choices,
+    )
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis"),
         required=False,

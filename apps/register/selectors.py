@@ -52,6 +52,8 @@ def activity_list(*, user, filters: dict) -> list[ProcessingActivity]:
         )
     if filters.get("status"):
         activities = activities.filter(status=filters["status"])
+    if filters.get("role"):
+        activities = activities.filter(role=filters["role"])
     if filters.get("lawful_basis"):
         activities = activities.filter(lawful_basis=filters["lawful_basis"])
     if filters.get("owner"):

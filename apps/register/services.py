@@ -110,85 +110,110 @@ class RegisterError(ValidationError):
 
 
 def activity_missing_items(*, activity: ProcessingActivity) -> list[MissingItem]:
-    """List what the activity lacks for a complete Art. 30 record, in form order."""
-    missing: list[MissingItem] = []
+    """List what the activity lacks for a complete record, in form order.
 
-    def need(condition: bool, code: str, label: str) -> None:
-        if not condition:
-            missing.append(MissingItem(code, label))
-
-    categories = list(activity.data_categories.all())
-    transfers = list(activity.transfers.all())
-    processors = list(activity.processors.all())
-    is_processor = activity.role == ProcessingActivity.Role.PROCESSOR
-    legitimate = activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
-
-    need(bool(activity.purposes.strip()), "purposes", _("purposes"))
-    if is_processor:
-        need(
-            bool(activity.controllers_served.strip()),
-            "controllers_served",
-            _("controllers the organisation acts for"),
-        )
+    A controller's activity follows Art. 30(1) plus what the CNIL template
+    asks for. A processor's activity follows the lighter Art. 30(2) record:
+    the controllers, the categories of processing, transfers and security.
+    """
+    if activity.role == ProcessingActivity.Role.PROCESSOR:
+        checks = _processor_checks(activity)
     else:
-        need(bool(activity.lawful_basis), "lawful_basis", _("lawful basis"))
-    if legitimate:
-        need(
+        checks = _controller_checks(activity)
+    return [MissingItem(code, label) for passed, code, label in checks if not passed]
+
+
+def _controller_checks(activity: ProcessingActivity):
+    categories = list(activity.data_categories.all())
+    sensitivities = {item.sensitivity for item in categories}
+
+    yield bool(activity.purposes.strip()), "purposes", _("purposes")
+    yield bool(activity.lawful_basis), "lawful_basis", _("lawful basis")
+    if activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS:
+        yield (
             bool(activity.legitimate_interest.strip()),
             "legitimate_interest",
             _("legitimate interest pursued"),
         )
     if activity.role == ProcessingActivity.Role.JOINT_CONTROLLER:
-        need(
+        yield (
             bool(activity.joint_controllers.strip()),
             "joint_controllers",
             _("joint controllers"),
         )
-    need(
+    yield (
         activity.data_subjects.exists(),
         "data_subjects",
         _("categories of data subjects"),
     )
-    need(bool(categories), "data_categories", _("categories of personal data"))
-    if any(item.sensitivity == Sensitivity.SPECIAL for item in categories):
-        need(
+    yield bool(categories), "data_categories", _("categories of personal data")
+    if Sensitivity.SPECIAL in sensitivities:
+        yield (
             bool(activity.special_category_condition.strip()),
             "special_category_condition",
             _("condition for special-category data"),
         )
-    if any(item.sensitivity == Sensitivity.CRIMINAL for item in categories):
-        need(
+    if Sensitivity.CRIMINAL in sensitivities:
+        yield (
             bool(activity.criminal_data_authority.strip()),
             "criminal_data_authority",
             _("authority for criminal-offence data"),
         )
-    need(activity.recipients.exists(), "recipients", _("recipients"))
-    for transfer in transfers:
-        need(
+    yield activity.recipients.exists(), "recipients", _("recipients")
+    yield from _contract_checks(activity)
+    yield activity.retention_rules.exists(), "retention_rules", _("retention rule")
+    yield (
+        bool(activity.security_measures.strip()),
+        "security_measures",
+        _("security measures"),
+    )
+    yield bool(activity.data_sources.strip()), "data_sources", _("data sources")
+    yield activity.dpia_required is not None, "dpia_required", _("DPIA decision")
+    if activity.dpia_required:
+        yield activity.dpia_done, "dpia_done", _("DPIA carried out")
+    yield from _follow_up_checks(activity)
+
+
+def _processor_checks(activity: ProcessingActivity):
+    yield (
+        bool(activity.controllers_served.strip()),
+        "controllers_served",
+        _("controllers the organisation acts for"),
+    )
+    yield (
+        bool(activity.purposes.strip() or activity.description.strip()),
+        "purposes",
+        _("categories of processing carried out for the controllers"),
+    )
+    yield from _contract_checks(activity)
+    yield (
+        bool(activity.security_measures.strip()),
+        "security_measures",
+        _("security measures"),
+    )
+    yield from _follow_up_checks(activity)
+
+
+def _contract_checks(activity: ProcessingActivity):
+    """Check each transfer's safeguard and each processor's Art. 28 contract."""
+    for transfer in activity.transfers.all():
+        yield (
             bool(transfer.safeguard),
             f"transfer_safeguard_{transfer.pk}",
             _("safeguard of the transfer to %(recipient)s")
             % {"recipient": transfer.recipient},
         )
-    for processor in processors:
-        need(
+    for processor in activity.processors.all():
+        yield (
             processor.dpa_signed_on is not None,
             f"processor_dpa_{processor.pk}",
             _("data-processing agreement of %(name)s") % {"name": processor.name},
         )
-    need(activity.retention_rules.exists(), "retention_rules", _("retention rule"))
-    need(
-        bool(activity.security_measures.strip()),
-        "security_measures",
-        _("security measures"),
-    )
-    need(bool(activity.data_sources.strip()), "data_sources", _("data sources"))
-    need(activity.dpia_required is not None, "dpia_required", _("DPIA decision"))
-    if activity.dpia_required:
-        need(activity.dpia_done, "dpia_done", _("DPIA carried out"))
-    need(activity.owner_id is not None, "owner", _("person in charge"))
-    need(activity.next_review_on is not None, "next_review_on", _("next review"))
-    return missing
+
+
+def _follow_up_checks(activity: ProcessingActivity):
+    yield activity.owner_id is not None, "owner", _("person in charge")
+    yield activity.next_review_on is not None, "next_review_on", _("next review")
 
 
 @dataclass(frozen=True)

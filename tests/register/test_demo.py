@@ -16,7 +16,7 @@ def test_seed_demo_is_idempotent():
     seed_demo(password="x", stdout=io.StringIO())
     seed_demo(password="x", stdout=io.StringIO())
 
-    assert ProcessingActivity.objects.count() == 5
+    assert ProcessingActivity.objects.count() == 6
     assert RetentionRule.objects.filter(activity__reference="TRT-001").count() == 1
 
 
@@ -84,9 +84,6 @@ def test_demo_draft_shows_missing_items():
 
     assert draft.status == ProcessingActivity.Status.DRAFT
     assert {"lawful_basis", "retention_rules", "security_measures"} <= codes
-    assert (
-        activity_missing_items(
-            activity=ProcessingActivity.objects.get(reference="TRT-001")
-        )
-        == []
-    )
+    for reference in ("TRT-001", "TRT-006"):
+        activity = ProcessingActivity.objects.get(reference=reference)
+        assert activity_missing_items(activity=activity) == []

@@ -63,8 +63,22 @@ def test_processor_record_needs_controllers(compliance_officer):
 
     codes = _missing_codes(activity)
 
-    assert "controllers_served" in codes
-    assert "lawful_basis" not in codes
+    assert codes == {"controllers_served"}
+
+
+def test_processor_record_is_art_30_2(compliance_officer):
+    activity = complete_activity(
+        compliance_officer,
+        role=ProcessingActivity.Role.PROCESSOR,
+        controllers_served="Client SA, 1 rue Exemple, Paris",
+        lawful_basis="",
+        data_sources="",
+        dpia_required=None,
+    )
+    activity.retention_rules.all().delete()
+    activity.data_subjects.all().delete()
+
+    assert activity_missing_items(activity=activity) == []
 
 
 def _data(**fields) -> ActivityData:

@@ -81,6 +81,17 @@ def test_list_filters_incomplete(client_for, compliance_officer):
     assert complete.reference not in references
 
 
+def test_list_filters_processor_record(client_for, compliance_officer):
+    ActivityFactory(reference="C-1")
+    ActivityFactory(reference="P-1", role=ProcessingActivity.Role.PROCESSOR)
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-list"), {"role": "processor"}
+    )
+
+    assert [a.reference for a in response.context["activities"]] == ["P-1"]
+
+
 def test_list_filters_status_and_search(client_for, compliance_officer):
     ActivityFactory(reference="A-1", name="Paie", status="draft")
     ActivityFactory(reference="A-2", name="Paie des intérimaires", status="in_force")
