@@ -127,6 +127,17 @@ def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, 
         return subject % values, body
 
 
+def _clock_still_running(breach_id: int) -> bool:
+    """Lock the breach row and return whether its clock still runs."""
+    running = (
+        Breach.objects.select_for_update()
+        .filter(pk=breach_id, status=Breach.Status.OPEN, notified_at__isnull=True)
+        .exclude(notification_decision=Breach.NotificationDecision.NOT_REQUIRED)
+        .values_list("pk", flat=True)
+    )
+    return bool(list(running))
+
+
 def _process_breach(
     *, breach: Breach, now: datetime, recipients: list[str], counts: dict
 ) -> None:
@@ -138,6 +149,12 @@ def _process_breach(
     superseded = [threshold for threshold in due[:-1] if threshold not in recorded]
 
     with transaction.atomic():
+        # The breach was read before this transaction began, so a notification
+        # may have been recorded since. Locking the row waits for one being
+        # recorded now, because breach_notify_authority locks it too.
+        if not _clock_still_running(breach.pk):
+            counts["skipped_notified"] += 1
+            return
         try:
             with transaction.atomic():
                 BreachAlert.objects.create(
@@ -201,6 +218,20 @@ def _mark_late(*, breach: Breach, now: datetime) -> bool:
     return bool(updated)
 
 
+def empty_counts() -> dict[str, int]:
+    """Return the zeroed counters that ``check_deadlines`` fills and returns."""
+    return {
+        "breaches_checked": 0,
+        "alerts_sent": 0,
+        "alerts_without_recipient": 0,
+        "alerts_superseded": 0,
+        "already_claimed": 0,
+        "skipped_notified": 0,
+        "marked_late": 0,
+        "failed": 0,
+    }
+
+
 def check_deadlines(*, now: datetime | None = None) -> dict:
     """Send the due breach alerts and mark late breaches; return the counts.
 
@@ -208,15 +239,7 @@ def check_deadlines(*, now: datetime | None = None) -> dict:
     unique insert, and lateness by a conditional update.
     """
     now = now or timezone.now()
-    counts = {
-        "breaches_checked": 0,
-        "alerts_sent": 0,
-        "alerts_without_recipient": 0,
-        "alerts_superseded": 0,
-        "already_claimed": 0,
-        "marked_late": 0,
-        "failed": 0,
-    }
+    counts = empty_counts()
 
     recipients = alert_recipients()
     for breach in _clock_breaches(now):

@@ -16,6 +16,7 @@ from apps.breaches.deadlines import check_deadlines
 from apps.breaches.models import Breach
 from apps.breaches.models import BreachAlert
 from apps.breaches.models import BreachEvent
+from apps.breaches.services import breach_notify_authority
 
 from .factories import BreachFactory
 
@@ -238,3 +239,22 @@ def test_check_deadlines_command_reports_breaches(db):
 
     summary = json.loads(output.getvalue())
     assert summary["breaches"]["alerts_sent"] == 1
+
+
+def test_notified_during_run_gets_no_alert(db):
+    """GIVEN a breach read by the clock job with its 48-hour alert due
+    WHEN the notification is recorded before the job claims the alert
+    THEN the job sends nothing for it.
+    """
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+    stale = Breach.objects.get(pk=breach.pk)
+    breach_notify_authority(breach=breach, phase="initial", submitted_at=timezone.now())
+    counts = deadlines.empty_counts()
+
+    deadlines._process_breach(
+        breach=stale, now=timezone.now(), recipients=ALERT_EMAILS, counts=counts
+    )
+
+    assert counts["skipped_notified"] == 1
+    assert mail.outbox == []
+    assert not BreachAlert.objects.exists()
