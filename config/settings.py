@@ -185,10 +185,12 @@ if CELERY_BROKER_URL == "filesystem://":
     _celery_queue = DATA_DIR / "celery" / "queue"
     _celery_queue.mkdir(parents=True, exist_ok=True)
     (DATA_DIR / "celery" / "processed").mkdir(parents=True, exist_ok=True)
+    (DATA_DIR / "celery" / "control").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_queue),
         "data_folder_out": str(_celery_queue),
         "processed_folder": str(DATA_DIR / "celery" / "processed"),
+        "control_folder": str(DATA_DIR / "celery" / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
