@@ -114,7 +114,10 @@ def copies_create() -> None:
 
 
 def single_statement_delete(rule_id: int) -> tuple[int, float]:
-    """Delete the due contacts and their rows in one statement; return count, s."""
+    """Delete the due contacts and their rows in one statement.
+
+    Returns the number of contacts deleted and the seconds the statement took.
+    """
     rule = RetentionRule.objects.get(pk=rule_id)
     run_plan_cutoff = _cutoff(rule)
     due = (

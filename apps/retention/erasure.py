@@ -218,7 +218,7 @@ def related_records_clear(*, contact_ids: Sequence[int]) -> Counter:
     The personal-data erasers have already removed what they own; this catches
     links they leave, so the contact rows can go. Tables that nothing refers
     to are changed with one SQL statement; others go through Django's delete.
-    Raises ``RelatedRecordsBlocked`` when a protecting key still holds a row.
+    Raises ``RelatedRecordsBlocked`` when a protecting key still points at a row.
     """
     counts: Counter = Counter()
     ids = list(contact_ids)
@@ -282,7 +282,7 @@ def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     return +counts
 
 
-def blanked_values(model, kept: set[str]) -> dict:
+def blanked_values(model, kept_fields: set[str]) -> dict:
     """Return the UPDATE values that blank every field of ``model`` not kept.
 
     Text fields become empty, nullable fields NULL; generated columns, keys
@@ -290,7 +290,7 @@ def blanked_values(model, kept: set[str]) -> dict:
     """
     values = {}
     for field in model._meta.concrete_fields:
-        if field.name in kept or field.primary_key:
+        if field.name in kept_fields or field.primary_key:
             continue
         if getattr(field, "generated", False):
             continue
@@ -324,9 +324,9 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
 
     People who objected are added to the suppression list first, so that the
     address cannot come back in a later purchased list once it is blanked.
-    Consent records (their evidence can identify), campaign files listing the
-    contacts and the other apps' derived records are deleted; provenance rows
-    keep the list but lose the row number.
+    Consent records are deleted because their evidence can identify. Campaign
+    files listing the contacts and the other apps' derived records are deleted
+    too. Provenance rows keep the list but lose the row number.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()

@@ -1,9 +1,9 @@
 """Reads of the retention app: the plan of a run and what the page shows.
 
-A run is a list of steps, built from the register for one day: first the rented
-lists whose licence has ended, then each contact rule of each activity in force,
-then the default prospect rule for contacts that no applicable rule governs,
-then closed subject requests, breach records and import leftovers.
+A run is a list of steps, built from the register for one day. The rented lists
+whose licence has ended come first. Each contact rule of each activity in force
+follows, then the default prospect rule for contacts that no applicable rule
+governs. Closed subject requests, breach records and import leftovers come last.
 """
 
 from dataclasses import dataclass
@@ -311,10 +311,10 @@ def run_steps_by_activity(
                 "steps": [],
             },
         )
-        shown = dict(step)
+        displayed = dict(step)
         if with_datetimes and step.get("cutoff"):
-            shown["cutoff_at"] = datetime.fromisoformat(step["cutoff"])
-        group["steps"].append(shown)
+            displayed["cutoff_at"] = datetime.fromisoformat(step["cutoff"])
+        group["steps"].append(displayed)
     with_activity = [group for key, group in groups.items() if key is not None]
     without = [group for key, group in groups.items() if key is None]
     return with_activity + without

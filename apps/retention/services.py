@@ -229,7 +229,7 @@ def retention_run_execute(
                 error="Another retention run was in progress.",
             )
             logger.warning(
-                "retention run %s skipped: another run holds the lock", run.pk
+                "retention run %s skipped: another run is in progress", run.pk
             )
             return run, ids
         if not run.dry_run:
@@ -488,22 +488,26 @@ class _StepExecutor:
             if not contact_ids:
                 return None
             rows = self._lock_rows(Contact.objects.filter(pk__in=contact_ids))
-            kept = set(
+            linked_elsewhere = set(
                 Provenance.objects.filter(contact_id__in=contact_ids)
                 .exclude(contact_list_id__in=ended)
                 .values_list("contact_id", flat=True)
             )
+
             doomed = [
                 row
                 for row in rows
-                if row.id not in kept and row.status != Contact.Status.ANONYMISED
+                if row.id not in linked_elsewhere
+                and row.status != Contact.Status.ANONYMISED
             ]
             doomed_ids = {row.id for row in doomed}
             survivors = [row.id for row in rows if row.id not in doomed_ids]
+
             counts = contacts_delete(rows=doomed)
             counts["provenances_removed"] += provenances_detach(
                 contact_ids=survivors, list_ids=ended
             )
+
             self._add_counts(entry, counts)
             self._remember(step, doomed)
             return contact_ids[-1]

@@ -15,10 +15,10 @@ pytestmark = [
 def test_officer_previews_then_applies_retention(
     login_as, compliance_officer, contact_rule, expired_at, recent_at
 ):
-    """GIVEN two contacts past their limit and one recent, WHEN the compliance
-    officer refreshes the preview then applies the rules from the retention
-    page, THEN the preview counts 2, the run removes them, and the audit trail
-    shows the rule's event with its count."""
+    """GIVEN two contacts past their limit and one recent contact.
+    WHEN the compliance officer refreshes the preview, then applies the rules.
+    THEN the preview counts 2 and the run removes both contacts.
+    AND the audit trail shows the rule's event with its count."""
     due = [
         ContactFactory(
             processing_activity=contact_rule.activity, collected_at=expired_at

@@ -194,9 +194,11 @@ def test_licence_ending_today_is_still_valid(db, recent_at):
 
 
 def test_dry_run_changes_nothing_then_real_run_matches(activity, expired_at, recent_at):
-    """GIVEN due contacts under a delete rule, an anonymise rule, the default rule
-    and an ended rented list, WHEN a dry run then a real run execute, THEN the
-    dry run changes nothing and the real run removes exactly what it listed."""
+    """GIVEN contacts due under a delete rule, an anonymise rule, the default
+    rule and an ended rented list.
+    WHEN a dry run executes, then a real run.
+    THEN the dry run changes nothing.
+    AND the real run removes exactly the contacts that the dry run listed."""
     delete_rule = RuleFactory(activity=activity)
     other = ActivityFactory()
     anonymise_rule = RuleFactory(activity=other, action=RetentionRule.Action.ANONYMISE)

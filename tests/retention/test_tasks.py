@@ -32,7 +32,7 @@ def test_worker_applies_retention_and_previews(
     due = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
     )
-    kept = ContactFactory(
+    recent = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=recent_at
     )
 
@@ -48,7 +48,7 @@ def test_worker_applies_retention_and_previews(
     assert run.status == "succeeded"
     assert run.trigger == "schedule"
     assert not Contact.objects.filter(pk=due.pk).exists()
-    assert Contact.objects.filter(pk=kept.pk).exists()
+    assert Contact.objects.filter(pk=recent.pk).exists()
     assert AuditEvent.objects.filter(action="retention.run.finished").count() == 1
 
 
