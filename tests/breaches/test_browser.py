@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from apps.breaches.models import Breach
 
+from .factories import BreachFactory
+
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
@@ -54,3 +56,20 @@ def test_dpo_records_and_notifies_breach(page, login_as, dpo):
     breach = Breach.objects.get()
     assert breach.status == Breach.Status.NOTIFIED
     assert breach.authority_reference == "CNIL-TEST-1"
+
+
+def test_draft_offers_copy_buttons(page, login_as, dpo, organisation):
+    page.set_default_timeout(30_000)
+    breach = BreachFactory(measures_taken="Passwords reset.")
+    login_as(dpo)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+
+    page.goto(f"/breaches/{breach.pk}/draft/")
+
+    values = page.locator("dl.details dd")
+    buttons = page.locator("button.draft-copy")
+    expect(buttons).to_have_count(values.count())
+    measures = page.locator("dd", has_text="Passwords reset.")
+    measures.locator("button.draft-copy").click()
+    expect(measures.locator("button.draft-copy")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "Passwords reset."
