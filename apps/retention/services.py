@@ -267,7 +267,7 @@ def retention_run_execute(
 
 def _error_text(error: Exception) -> str:
     # The exception class and the step only: database messages can quote values.
-    return f"{type(error).__name__} (see the worker log for the traceback)"
+    return f"{type(error).__name__} (the traceback is in the log)"
 
 
 def _run_audit(run: RetentionRun, *, action: str) -> None:
