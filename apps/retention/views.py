@@ -32,6 +32,9 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
             last_run=last_run,
             last_run_groups=run_steps_by_activity(last_run) if last_run else [],
             preview=preview,
+            preview_outdated=bool(
+                preview and last_run and preview.created_at < last_run.created_at
+            ),
             preview_groups=run_steps_by_activity(preview) if preview else [],
             pending=run_pending(),
             runs=runs_recent(limit=10),

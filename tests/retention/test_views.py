@@ -45,6 +45,15 @@ def test_overview_shows_runs_to_compliance_officer(
     assert 'data-removed="2"' in page
 
 
+def test_preview_older_than_last_run_is_flagged(
+    client_for, compliance_officer, finished_runs
+):
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["preview_outdated"] is True
+    assert 'id="preview-outdated"' in response.content.decode()
+
+
 def test_dpo_reads_without_run_buttons(client_for, dpo, finished_runs):
     response = client_for(dpo).get(OVERVIEW)
 
