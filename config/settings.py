@@ -171,8 +171,13 @@ PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 API_TOKENS = env.list("API_TOKENS", default=[])
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
-vars().update(EMAIL_CONFIG)
+# Without EMAIL_URL, mails are written as files in DATA_DIR/mail, which keeps
+# them out of the JSON that management commands print on stdout.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="registre@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 DPO_ALERT_EMAILS = env.list("DPO_ALERT_EMAILS", default=[])
