@@ -219,9 +219,15 @@ def contact_page(
 
 
 def contact_count_bounded(queryset: QuerySet[Contact], *, limit: int = COUNT_LIMIT):
-    """Return (count, more): the count up to ``limit`` and whether there are more."""
+    """Return (count, more): the count up to ``limit`` and whether there are more.
+
+    The rows are counted in primary-key order, like the first page, so that
+    PostgreSQL walks the index and stops after ``limit`` rows. Unordered, it
+    planned a scan of the whole table for the contactable filter (about 20 s
+    instead of 60 ms on 5 million contacts in ``bench/contacts.py``).
+    """
     with _without_jit():
-        count = queryset.order_by()[: limit + 1].count()
+        count = queryset.order_by("-id")[: limit + 1].count()
     return min(count, limit), count > limit
 
 
