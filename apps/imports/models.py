@@ -210,7 +210,11 @@ class StagingRow(models.Model):
     ``outcome`` is empty until the row is classified.
     """
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: checking the key of every COPY row costs more
+    # than the staging itself, and the rows are deleted with their job.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     row_number = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, blank=True)
     reason = models.TextField(blank=True)

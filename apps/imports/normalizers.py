@@ -33,6 +33,11 @@ _EMAIL_FAST = re.compile(
     r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}))"
 )
+_EMAIL_FAST_LATIN = re.compile(
+    r"[a-z0-9!#$%&'*+/=?^_`{|}~\u00e0-\u00f6\u00f8-\u00ff-]+"
+    r"(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~\u00e0-\u00f6\u00f8-\u00ff-]+)*"
+    r"@((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,63}))"
+)
 _SPECIAL_USE_TLDS = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 # Local parts that name a role or a company mailbox, not a person. Several
@@ -98,6 +103,20 @@ def email_normalize(value: str) -> str:
             match
             and len(lowered) <= 254
             and lowered.index("@") <= 64
+            and "--" not in match.group(1)
+            and match.group(2) not in _SPECIAL_USE_TLDS
+        ):
+            return lowered
+    else:
+        lowered = unicodedata.normalize("NFC", text).lower()
+        match = _EMAIL_FAST_LATIN.fullmatch(lowered)
+        # Accented French local parts (inès.dupont@) are common in vendor
+        # files; short ones with Latin-1 letters and an ASCII domain are
+        # accepted by email-validator unchanged, so they skip it too.
+        if (
+            match
+            and len(lowered) <= 100
+            and lowered.index("@") <= 32
             and "--" not in match.group(1)
             and match.group(2) not in _SPECIAL_USE_TLDS
         ):
@@ -201,9 +220,14 @@ def phone_normalize(value: str, region: str = "") -> str:
             and len(national) == length
             and national.isdigit()
             and national.isascii()
-            and pattern.match(national)
         ):
-            return f"+{code}{national}"
+            if pattern.match(national):
+                return f"+{code}{national}"
+            # The library reads this shape the same way and finds no number
+            # type for it either, so it is invalid without asking.
+            raise InvalidValue(
+                _("not a valid phone number for region %(region)s") % {"region": region}
+            )
     try:
         return normalize_phone(text, region)
     except InvalidIdentifier as error:

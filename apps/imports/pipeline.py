@@ -11,6 +11,7 @@ same rules row by row in ``merge_simple``. Both give the same outcomes, which
 
 import datetime
 import logging
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 
@@ -33,7 +34,7 @@ from apps.imports.rows import STAGING_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-COPY_CHUNK_ROWS = 50_000
+COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
 # Serialises the merge step of concurrent imports, so that two files holding
@@ -249,15 +250,32 @@ def classify_postgres(*, job: ImportJob, list_id: int | None) -> None:
         )
     statements.append(
         (
-            f"""UPDATE {staging} SET outcome = 'created' WHERE job_id = %s
-            AND outcome = ''""",
+            # The new contacts' ids are drawn here, so that the insert, the
+            # provenance and the row results all know them.
+            f"""UPDATE {staging} SET outcome = 'created',
+            contact_id = nextval(pg_get_serial_sequence('{contacts}', 'id'))
+            WHERE job_id = %s AND outcome = ''""",
             [job_id],
         )
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
+        # Fresh staged rows have no statistics, and without them the planner
+        # picks nested loops that turn the duplicate search quadratic.
+        cursor.execute(f"ANALYZE {staging}")
         for sql, params in statements:
-            cursor.execute(sql, params)
+            _execute(cursor, sql, params)
+
+
+def _execute(cursor, sql: str, params) -> None:
+    started = time.perf_counter()
+    cursor.execute(sql, params)
+    logger.debug(
+        "%.2fs %s rows: %s",
+        time.perf_counter() - started,
+        cursor.rowcount,
+        " ".join(sql.split())[:90],
+    )
 
 
 def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
@@ -279,19 +297,15 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             "THEN s.phone_hash ELSE c.phone_hash END"
         )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""UPDATE {staging} SET contact_id =
-            nextval(pg_get_serial_sequence('{contacts}', 'id'))
-            WHERE job_id = %s AND outcome = 'created'""",
-            [job_id],
-        )
-        cursor.execute(
+        _execute(
+            cursor,
             f"""INSERT INTO {contacts} ({", ".join(columns)})
             SELECT {", ".join(expressions)} FROM {staging} s
             WHERE s.job_id = %s AND s.outcome = 'created'""",
             [*params, job_id],
         )
-        cursor.execute(
+        _execute(
+            cursor,
             f"""UPDATE {contacts} c SET {fill},
             email = CASE WHEN c.email = '' THEN s.email ELSE c.email END,
             phone = CASE WHEN c.phone = '' THEN s.phone ELSE c.phone END
@@ -302,7 +316,8 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             WHERE c.id = s.contact_id AND c.status = 'active'""",
             [job_id],
         )
-        cursor.execute(
+        _execute(
+            cursor,
             f"""INSERT INTO {Provenance._meta.db_table}
             (contact_id, contact_list_id, row_number, import_job_id, imported_at)
             SELECT DISTINCT ON (contact_id) contact_id, %s, row_number, job_id, now()
@@ -311,7 +326,8 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
             [contact_list.pk, job_id],
         )
-        cursor.execute(
+        _execute(
+            cursor,
             f"""INSERT INTO {RowResult._meta.db_table}
             (job_id, row_number, outcome, reason, contact_id)
             SELECT job_id, row_number, outcome, reason, contact_id FROM {staging}

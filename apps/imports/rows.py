@@ -86,29 +86,33 @@ class RowNormalizer:
             "problem": error,
         }
 
-    def _cell(self, cells: list, field: str):
-        index = self.columns.get(field)
-        if index is None or index >= len(cells):
-            return None
-        value = cells[index]
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return value
+    def _present(self, cells: list) -> dict:
+        """Return the non-empty mapped values of ``cells``, by field."""
+        present = {}
+        width = len(cells)
+        for field, index in self.columns.items():
+            if index < width:
+                value = cells[index]
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue
+                present[field] = value
+        return present
 
     def normalize(self, row_number: int, cells: list) -> tuple:
         notes: list[str] = []
         values = dict.fromkeys(STAGING_COLUMNS, "")
         values["row_number"] = row_number
         values["collected_at"] = None
+        cells = self._present(cells)
 
-        raw_email = self._cell(cells, "email")
+        raw_email = cells.get("email")
         if raw_email is not None:
             try:
                 values["email"] = email_normalize(cell_text(raw_email))
             except InvalidValue as error:
                 return self._rejected(values, self._problem("email", error))
 
-        country = self._cell(cells, "country")
+        country = cells.get("country")
         if country is not None:
             try:
                 values["country"] = country_normalize(cell_text(country))
@@ -118,7 +122,7 @@ class RowNormalizer:
 
         phone_problems = []
         for field in ("mobile", "phone"):
-            raw_phone = self._cell(cells, field)
+            raw_phone = cells.get(field)
             if raw_phone is None or values["phone"]:
                 continue
             try:
@@ -148,9 +152,9 @@ class RowNormalizer:
         return tuple(values[column] for column in STAGING_COLUMNS)
 
     def _read_texts(self, cells, values, notes):
-        full_name = self._cell(cells, "full_name")
+        full_name = cells.get("full_name")
         if full_name is not None and not (
-            self._cell(cells, "first_name") or self._cell(cells, "last_name")
+            cells.get("first_name") or cells.get("last_name")
         ):
             try:
                 name = text_clean(full_name, 2 * TEXT_LIMITS["first_name"] + 1)
@@ -163,7 +167,7 @@ class RowNormalizer:
                 else:
                     values["first_name"], values["last_name"] = first, last
         for field, limit in TEXT_LIMITS.items():
-            raw = self._cell(cells, field)
+            raw = cells.get(field)
             if raw is None:
                 continue
             try:
@@ -172,12 +176,12 @@ class RowNormalizer:
                 notes.append(self._problem(field, error))
 
     def _read_others(self, cells, values, notes):
-        combined = self._cell(cells, "postcode_city")
+        combined = cells.get("postcode_city")
         if combined is not None:
             postcode, city = postcode_city_split(cell_text(combined))
             values["postcode"] = values["postcode"] or postcode[:20]
             values["city"] = values["city"] or city[:100]
-        registration = self._cell(cells, "company_registration")
+        registration = cells.get("company_registration")
         if registration is not None:
             try:
                 values["company_registration"] = registration_normalize(
@@ -185,7 +189,7 @@ class RowNormalizer:
                 )
             except InvalidValue as error:
                 notes.append(self._problem("company_registration", error))
-        collected = self._cell(cells, "collected_on")
+        collected = cells.get("collected_on")
         if collected is not None:
             try:
                 day = date_parse(collected, date1904=self.date1904)
