@@ -90,11 +90,21 @@ def retention_run_create(
     requested_by=None,
     as_of: date | None = None,
 ) -> RetentionRun:
-    """Create a queued run; ``as_of`` defaults to today in Europe/Paris."""
+    """Create a queued run; ``as_of`` defaults to today in Europe/Paris.
+
+    Only a dry run may look ahead: a real run as of a later day would remove
+    data before its limit.
+    """
     if trigger not in RetentionRun.Trigger.values:
         raise RetentionError(
             f"trigger={trigger!r} is invalid: use one of "
             f"{', '.join(RetentionRun.Trigger.values)}."
+        )
+    today = local_today()
+    if as_of is not None and as_of > today and not dry_run:
+        raise RetentionError(
+            f"as_of={as_of.isoformat()} is after today ({today.isoformat()}): "
+            "only a dry run can look ahead; add --dry-run or drop --as-of."
         )
     run = RetentionRun(
         trigger=trigger,

@@ -4,6 +4,7 @@ from datetime import time
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from apps.retention.policy import RETENTION_TIME_ZONE
 from tests.retention.factories import ActivityFactory
@@ -42,3 +43,9 @@ def expired_at():
 @pytest.fixture
 def recent_at():
     return paris(AS_OF - timedelta(days=30))
+
+
+@pytest.fixture
+def recent_today():
+    """Collection time of a contact that no run removes today: a month ago."""
+    return timezone.now() - timedelta(days=30)

@@ -13,7 +13,7 @@ pytestmark = [
 
 
 def test_officer_previews_then_applies_retention(
-    login_as, compliance_officer, contact_rule, expired_at, recent_at
+    login_as, compliance_officer, contact_rule, expired_at, recent_today
 ):
     """GIVEN two contacts past their limit and one recent contact.
     WHEN the compliance officer refreshes the preview, then applies the rules.
@@ -26,7 +26,7 @@ def test_officer_previews_then_applies_retention(
         for _ in range(2)
     ]
     kept = ContactFactory(
-        processing_activity=contact_rule.activity, collected_at=recent_at
+        processing_activity=contact_rule.activity, collected_at=recent_today
     )
     page = login_as(compliance_officer)
 

@@ -399,6 +399,14 @@ def test_run_skipped_while_another_holds_lock(contact_rule, expired_at):
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
+def test_real_run_cannot_look_ahead(db):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+
+    with pytest.raises(RetentionError, match="only a dry run can look ahead"):
+        retention_run_create(trigger="command", as_of=tomorrow)
+    assert retention_run_create(trigger="command", as_of=tomorrow, dry_run=True)
+
+
 def test_invalid_options_are_rejected(db):
     with pytest.raises(RetentionError, match="trigger='cron' is invalid"):
         retention_run_create(trigger="cron")

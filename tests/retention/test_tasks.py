@@ -27,13 +27,13 @@ def _wait_until(condition, seconds: float = 30):
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
 def test_worker_applies_retention_and_previews(
-    celery_worker_redis, contact_rule, expired_at, recent_at
+    celery_worker_redis, contact_rule, expired_at, recent_today
 ):
     due = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
     )
     recent = ContactFactory(
-        processing_activity=contact_rule.activity, collected_at=recent_at
+        processing_activity=contact_rule.activity, collected_at=recent_today
     )
 
     # An explicit connection reaches Redis even when an earlier eager test left

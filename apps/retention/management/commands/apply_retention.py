@@ -40,7 +40,7 @@ class Command(BaseCommand):
             type=_day,
             default=None,
             help="Apply the limits as on this day (YYYY-MM-DD, Europe/Paris); "
-            "default today. A day in the future previews a later run.",
+            "default today. A later day needs --dry-run: it previews a later run.",
         )
         parser.add_argument(
             "--batch-size",
