@@ -131,6 +131,53 @@ def _baseline(contact_ids: list[int]) -> float:
     return median
 
 
+PLAN_CHECKS = {
+    "contact by e-mail or phone": (
+        "SELECT id FROM contacts_contact WHERE email = %(email)s OR phone = %(phone)s"
+    ),
+    "provenance by contact": (
+        "SELECT id FROM contacts_provenance WHERE contact_id = %(id)s"
+    ),
+    "consents by contact": (
+        "SELECT id FROM contacts_consentrecord WHERE contact_id = %(id)s"
+    ),
+    "campaign files by contact": (
+        "SELECT export_id FROM contacts_campaignexportcontact WHERE contact_id = %(id)s"
+    ),
+    "request links by contact": (
+        "SELECT id FROM subject_requests_subjectrequest_contacts "
+        "WHERE contact_id = %(id)s"
+    ),
+    "suppression by hash": (
+        "SELECT id FROM contacts_suppressionentry WHERE identifier_hash = %(hash)s"
+    ),
+}
+
+
+def _scan_nodes(plan: dict) -> list[str]:
+    nodes = [f"{plan['Node Type']} {plan.get('Relation Name', '')}".strip()]
+    for child in plan.get("Plans", []):
+        nodes.extend(_scan_nodes(child))
+    return nodes
+
+
+def _check_plans(contact: Contact) -> None:
+    """Print the scan nodes of each look-up that erasure makes, to show indexes."""
+    params = {
+        "email": contact.email,
+        "phone": contact.phone,
+        "id": contact.pk,
+        "hash": contact.email_hash,
+    }
+    with connection.cursor() as cursor:
+        for label, sql in PLAN_CHECKS.items():
+            cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0][0]["Plan"]
+            nodes = [n for n in _scan_nodes(plan) if "Scan" in n]
+            flag = "  <- sequential scan" if any("Seq Scan" in n for n in nodes) else ""
+            print(f"  plan {label:<28} {', '.join(nodes)}{flag}", flush=True)
+
+
 def _bench_erase(sample: list[Contact], dpo, baseline: float) -> None:
     query_ms, wall_ms, counts = [], [], []
     by_app = Counter()
@@ -202,14 +249,24 @@ def _bench_search(sample: list[Contact], dpo, baseline: float) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--count", type=int, default=5_000_000, help="contacts to seed")
     parser.add_argument(
-        "--erasures", type=int, default=200, help="people erased per measure"
+        "--count",
+        type=int,
+        default=5_000_000,
+        help="number of contacts to seed when the database has none",
     )
     parser.add_argument(
-        "--packages", type=int, default=30, help="access packages built"
+        "--erasures",
+        type=int,
+        default=200,
+        help="number of people erased in each erasure measure",
     )
-    parser.add_argument("--searches", type=int, default=5, help="person searches run")
+    parser.add_argument(
+        "--packages", type=int, default=30, help="number of access packages built"
+    )
+    parser.add_argument(
+        "--searches", type=int, default=5, help="number of person searches run"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("DATABASE_URL must point to PostgreSQL; this benchmark needs COPY.")
@@ -228,8 +285,8 @@ def main() -> None:
     first = Contact.objects.order_by("pk").values_list("pk", flat=True).first()
     last = Contact.objects.order_by("-pk").values_list("pk", flat=True).first()
     rng = random.Random(6)
-    wanted = args.erasures * 2 + args.packages + args.searches
-    ids = rng.sample(range(first, last + 1), min(wanted * 2, last - first + 1))
+    sample_size = args.erasures * 2 + args.packages + args.searches
+    ids = rng.sample(range(first, last + 1), min(sample_size * 2, last - first + 1))
     people = list(Contact.objects.filter(pk__in=ids).exclude(email=""))
     rng.shuffle(people)
 
@@ -237,8 +294,9 @@ def main() -> None:
     erase_sample = people[: args.erasures]
     by_email_sample = people[args.erasures : args.erasures * 2]
     package_sample = people[args.erasures * 2 : args.erasures * 2 + args.packages]
-    search_sample = people[args.erasures * 2 + args.packages : wanted]
+    search_sample = people[args.erasures * 2 + args.packages : sample_size]
 
+    _check_plans(people[-1])
     _bench_package(package_sample, dpo, baseline)
     _bench_erase(erase_sample, dpo, baseline)
     _bench_erase_by_email(by_email_sample, dpo, baseline)
