@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class RunRequestForm(forms.Form):
-    """What the compliance officer asks for from the retention page."""
+    """The run that the compliance officer requests from the retention page."""
 
     PREVIEW = "preview"
     APPLY = "apply"

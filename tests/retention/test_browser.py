@@ -25,7 +25,7 @@ def test_officer_previews_then_applies_retention(
         ).pk
         for _ in range(2)
     ]
-    kept = ContactFactory(
+    recent = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=recent_today
     )
     page = login_as(compliance_officer)
@@ -43,7 +43,7 @@ def test_officer_previews_then_applies_retention(
     assert page.locator(f"{last_row} td.num").inner_text() == "2"
     assert page.locator("#last-run .badge.ok").first.is_visible()
     assert not Contact.objects.filter(pk__in=due).exists()
-    assert Contact.objects.filter(pk=kept.pk).exists()
+    assert Contact.objects.filter(pk=recent.pk).exists()
 
     page.goto("/audit/?action=retention.contacts.applied")
     event_row = page.locator(
