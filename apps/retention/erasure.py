@@ -99,7 +99,13 @@ def _personal_data_erasers(*, exclude_app: str) -> list:
 
 
 def derived_records_erase(*, contact_ids: Sequence[int], exclude_app: str) -> Counter:
-    """Run every app's personal-data eraser except ``exclude_app``'s on the ids."""
+    """Run every app's personal-data eraser except ``exclude_app``'s on the ids.
+
+    Only ids are passed, not e-mails or phones: a generic address such as
+    contact@ can be shared by several contacts, and erasing by identifier would
+    reach the records of contacts that are not due. Uploaded import files that
+    contain an identifier are deleted by the import-leftovers step instead.
+    """
     counts: Counter = Counter()
     for eraser in _personal_data_erasers(exclude_app=exclude_app):
         counts.update(eraser(contact_ids=list(contact_ids), emails=(), phones=()))
