@@ -21,6 +21,7 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
+from apps.contacts.models import Contact
 from apps.core.exports import csv_bytes
 from apps.core.models import Organisation
 from apps.register.models import LawfulBasis
@@ -270,8 +271,25 @@ def _consents_csv(content) -> bytes:
     return csv_bytes(headers, rows)
 
 
+def field_labels() -> dict[str, str]:
+    """Return the translated label of each contact field, for people to read."""
+    return {
+        field: str(Contact._meta.get_field(field).verbose_name)
+        for field in CONTACT_FIELDS
+    }
+
+
+def _readable_rows(item) -> list[tuple[str, str]]:
+    labels = field_labels()
+    return [(labels[field], value) for field, value in item["data"].items() if value]
+
+
 def package_html(content) -> str:
-    return render_to_string("subject_requests/package/access.html", {"p": content})
+    contacts = [{**item, "rows": _readable_rows(item)} for item in content["contacts"]]
+    return render_to_string(
+        "subject_requests/package/access.html",
+        {"p": {**content, "contacts": contacts}},
+    )
 
 
 def package_pdf(content) -> bytes:
@@ -305,9 +323,8 @@ def package_pdf(content) -> bytes:
 
     for item in content["contacts"]:
         heading(_("Record #%(id)s") % {"id": item["id"]})
-        for field, value in item["data"].items():
-            if value:
-                line(f"{field}: {value}")
+        for label, value in _readable_rows(item):
+            line(f"{label}: {value}")
         processing = item["processing"]
         line(_("Purposes: %(value)s") % {"value": processing["purposes"] or "-"})
         line(

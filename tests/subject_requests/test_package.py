@@ -100,6 +100,7 @@ def test_package_html_names_vendor_and_rights(access_request, dpo, organisation)
     assert "Professional contact details" in html
     assert "CNIL" in html
     assert "maelle.quintard@example.com" in html
+    assert "<th>job title</th>" in html
 
 
 def test_package_csv_rows(access_request, dpo, person):

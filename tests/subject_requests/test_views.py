@@ -315,3 +315,40 @@ def test_dashboard_panel_hidden_from_sales(sales_user):
     from apps.subject_requests.dashboard import dashboard_panels
 
     assert dashboard_panels(sales_user) == []
+
+
+ACTIONS = [
+    "identity",
+    "extend",
+    "search",
+    "link",
+    "access-package",
+    "portability",
+    "restrict",
+    "lift-restriction",
+    "object",
+    "erase",
+    "close",
+    "refuse",
+]
+
+
+@pytest.mark.parametrize("persona", ["compliance_officer", "sales_user"])
+def test_actions_forbidden_without_change(request, client_for, persona, make_request):
+    client = client_for(request.getfixturevalue(persona))
+    subject_request = make_request()
+
+    statuses = {
+        action: client.post(_action(action, subject_request)).status_code
+        for action in ACTIONS
+    }
+
+    assert statuses == dict.fromkeys(ACTIONS, 403)
+
+
+def test_create_forbidden_to_officer(client_for, compliance_officer):
+    response = client_for(compliance_officer).get(
+        reverse("subject_requests:request-create")
+    )
+
+    assert response.status_code == 403
