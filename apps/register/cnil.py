@@ -85,7 +85,6 @@ class CnilRecordReader:
             "data_subjects": [],
             "data_categories": [],
             "recipients": [],
-            "processors": [],
             "transfers": [],
             "retention_rules": [],
         }

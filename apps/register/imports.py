@@ -450,7 +450,8 @@ class RegisterParser:
             normalize_label(title): part for part, (title, _c) in PART_TABLES.items()
         }
         fields: dict = {}
-        parts: dict[str, list[dict]] = {part: [] for part in PART_TABLES}
+        # Only the part tables present in the sheet replace the stored parts.
+        parts: dict[str, list[dict]] = {}
         created_on = None
         reference_row = 0
         index = 1
@@ -522,6 +523,7 @@ class RegisterParser:
             )
 
         index += 1
+        parts[part] = []
         while index < len(sheet.rows) and any(cell_text(v) for v in sheet.rows[index]):
             row = sheet.rows[index]
             values = {}
@@ -634,7 +636,8 @@ class RegisterParser:
                         created_on = value
                     elif name != "updated_at":
                         fields[name] = value
-                parts = {part: [] for part in PART_TABLES}
+                # A part without columns in the file keeps its stored rows.
+                parts = {part: [] for part, columns in part_columns.items() if columns}
                 item = self._finish(sheet, index, fields, parts, created_on)
                 if item is not None:
                     if reference in activities:
@@ -647,6 +650,18 @@ class RegisterParser:
                             % {"reference": reference},
                         )
                     activities[reference] = item
+            elif kind in titles and not part_columns[titles[kind]]:
+                self._problem(
+                    ERROR,
+                    sheet,
+                    index,
+                    0,
+                    _(
+                        "Rows of type %(kind)r need their columns in the header, "
+                        "named '%(kind)s : <column>'."
+                    )
+                    % {"kind": cell_text(cell_value(row, 0))},
+                )
             elif kind in titles:
                 part = titles[kind]
                 values = {

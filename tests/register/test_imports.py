@@ -9,6 +9,7 @@ from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.register.models import Transfer
+from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -194,3 +195,36 @@ def test_bad_choice_lists_accepted_values(tmp_path):
     assert (error.row, error.column) == (2, "D")
     assert "'Parce que'" in error.message
     assert "Consentement (art. 6.1.a)" in error.message
+
+
+def test_csv_without_part_columns_keeps_parts(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="KEEP-1")
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement\nTraitement,KEEP-1,Nouveau nom\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=False)
+
+    activity.refresh_from_db()
+    assert report.activities[0]["outcome"] == "updated"
+    assert activity.name == "Nouveau nom"
+    assert activity.transfers.count() == 1
+    assert activity.retention_rules.count() == 1
+
+
+def test_csv_part_rows_need_their_columns(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement\n"
+        "Traitement,X-1,Essai\n"
+        "Destinataires,X-1,\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    error = _problems(report)[0]
+
+    assert (error.row, error.column) == (3, "A")
+    assert "Destinataires : <column>" in error.message
