@@ -501,9 +501,11 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
     Every identifier of the requester and the linked contacts goes on the
-    suppression list, and the linked contacts are marked objected.
+    suppression list, and the linked contacts are marked objected. No identity
+    check is required because the objection discloses nothing and only stops
+    prospecting, which the person must be able to do simply (CPCE L.34-5).
     """
-    _require_verified(request)
+    _require_open(request)
     contacts = list(request.contacts.all())
     emails, phones = _identifiers_of(request, contacts)
     with transaction.atomic():

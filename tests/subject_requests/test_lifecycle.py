@@ -187,3 +187,18 @@ def test_demo_creates_one_request(db, person):
 
     request = SubjectRequest.objects.get()
     assert list(request.contacts.all()) != []
+
+
+def test_objection_without_identity_check(make_request, dpo, person):
+    from apps.contacts.suppression import is_suppressed
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    request_object(request=request, actor=dpo)
+
+    person.refresh_from_db()
+    assert person.status == Contact.Status.OBJECTED
+    assert is_suppressed(email=PERSON["email"])
+    assert is_suppressed(phone=PERSON["phone"])
