@@ -174,8 +174,14 @@ class ImportJob(models.Model):
 class RowResult(models.Model):
     """The outcome of one data row. It holds no personal data: ids and reasons."""
 
+    # No database constraint: the merge inserts a million results at once and
+    # a deferred key check per row doubles its commit time. Django's cascade
+    # still deletes the results with their job.
     job = models.ForeignKey(
-        ImportJob, on_delete=models.CASCADE, related_name="row_results"
+        ImportJob,
+        on_delete=models.CASCADE,
+        related_name="row_results",
+        db_constraint=False,
     )
     row_number = models.PositiveIntegerField(_("row number"))
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
@@ -207,7 +213,8 @@ class StagingRow(models.Model):
     ``import_leftovers_purge`` deletes the rows of jobs that never finished.
     On PostgreSQL the table is UNLOGGED (see the migration), because a crash
     only costs re-reading the file, which the resume path does.
-    ``outcome`` is empty until the row is classified.
+    ``outcome`` is empty until the row is classified; on PostgreSQL it stays
+    empty for rows to create, which get ``new_contact_id`` when staged.
     """
 
     # No database constraint: checking the key of every COPY row costs more
@@ -234,6 +241,7 @@ class StagingRow(models.Model):
     country = models.CharField(max_length=2, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
     contact_id = models.BigIntegerField(null=True, blank=True)
+    new_contact_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [

@@ -84,12 +84,29 @@ def stage_rows(
 
 
 def _copy_chunk(job_id: int, chunk: list[tuple]) -> None:
+    """COPY one chunk, giving each row that may be created a contact id.
+
+    The ids come from the contacts' own sequence, so they never collide
+    with contacts created elsewhere; rows that end up merged or skipped
+    leave gaps in the sequence, which is harmless.
+    """
     table = StagingRow._meta.db_table
-    columns = ", ".join(("job_id",) + STAGING_COLUMNS)
-    sql = f"COPY {table} ({columns}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for row in chunk:
-            copy.write_row((job_id, *row))
+    contacts = Contact._meta.db_table
+    columns = ", ".join(("job_id", *STAGING_COLUMNS, "new_contact_id"))
+    outcome_at = STAGING_COLUMNS.index("outcome")
+    wanted = sum(1 for row in chunk if row[outcome_at] == "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{contacts}', 'id')) "
+            "FROM generate_series(1, %s)",
+            [wanted],
+        )
+        ids = iter([value for (value,) in cursor.fetchall()])
+        sql = f"COPY {table} ({columns}) FROM STDIN"
+        with cursor.cursor.copy(sql) as copy:
+            for row in chunk:
+                new_id = next(ids) if row[outcome_at] == "" else None
+                copy.write_row((job_id, *row, new_id))
 
 
 def _as_fields(row: tuple) -> dict:
@@ -122,7 +139,7 @@ def _contact_insert_columns(job: ImportJob) -> tuple[list[str], list[str], list]
         "lawful_basis": job.lawful_basis,
         "status": Contact.Status.ACTIVE,
     }
-    columns, expressions, params = ["id"], ["s.contact_id"], []
+    columns, expressions, params = ["id"], ["s.new_contact_id"], []
     for field in Contact._meta.concrete_fields:
         if field.primary_key or isinstance(field, models.GeneratedField):
             continue
@@ -166,6 +183,10 @@ def _reasons() -> dict[str, str]:
 
 def classify_postgres(*, job: ImportJob, list_id: int | None) -> None:
     """Give every staged row its outcome and contact id (PostgreSQL).
+
+    Rows left with an empty outcome are the ones to create, under the id
+    drawn for them while staging; rewriting every such row to say
+    "created" would cost an update per row.
 
     Order matters and mirrors ``merge_simple``: suppression first, so a
     suppressed address is never counted as a duplicate or merged; then
@@ -248,16 +269,6 @@ def classify_postgres(*, job: ImportJob, list_id: int | None) -> None:
                 [reasons["already"], job_id, list_id],
             )
         )
-    statements.append(
-        (
-            # The new contacts' ids are drawn here, so that the insert, the
-            # provenance and the row results all know them.
-            f"""UPDATE {staging} SET outcome = 'created',
-            contact_id = nextval(pg_get_serial_sequence('{contacts}', 'id'))
-            WHERE job_id = %s AND outcome = ''""",
-            [job_id],
-        )
-    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
         # Fresh staged rows have no statistics, and without them the planner
@@ -301,7 +312,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             cursor,
             f"""INSERT INTO {contacts} ({", ".join(columns)})
             SELECT {", ".join(expressions)} FROM {staging} s
-            WHERE s.job_id = %s AND s.outcome = 'created'""",
+            WHERE s.job_id = %s AND s.outcome = ''""",
             [*params, job_id],
         )
         _execute(
@@ -320,8 +331,16 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             cursor,
             f"""INSERT INTO {Provenance._meta.db_table}
             (contact_id, contact_list_id, row_number, import_job_id, imported_at)
+            SELECT new_contact_id, %s, row_number, job_id, now()
+            FROM {staging} WHERE job_id = %s AND outcome = ''""",
+            [contact_list.pk, job_id],
+        )
+        _execute(
+            cursor,
+            f"""INSERT INTO {Provenance._meta.db_table}
+            (contact_id, contact_list_id, row_number, import_job_id, imported_at)
             SELECT DISTINCT ON (contact_id) contact_id, %s, row_number, job_id, now()
-            FROM {staging} WHERE job_id = %s AND outcome IN ('created', 'merged')
+            FROM {staging} WHERE job_id = %s AND outcome = 'merged'
             ORDER BY contact_id, row_number
             ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
             [contact_list.pk, job_id],
@@ -330,8 +349,10 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             cursor,
             f"""INSERT INTO {RowResult._meta.db_table}
             (job_id, row_number, outcome, reason, contact_id)
-            SELECT job_id, row_number, outcome, reason, contact_id FROM {staging}
-            WHERE job_id = %s""",
+            SELECT job_id, row_number,
+            CASE WHEN outcome = '' THEN 'created' ELSE outcome END, reason,
+            CASE WHEN outcome = '' THEN new_contact_id ELSE contact_id END
+            FROM {staging} WHERE job_id = %s""",
             [job_id],
         )
 
@@ -352,7 +373,7 @@ def staged_problems(job: ImportJob) -> list[dict]:
     """Return the first rows that were not created or merged, for a dry run."""
     rows = (
         StagingRow.objects.filter(job=job)
-        .exclude(outcome__in=[Outcome.CREATED, Outcome.MERGED])
+        .exclude(outcome__in=["", Outcome.CREATED, Outcome.MERGED])
         .order_by("row_number")
         .values("row_number", "outcome", "reason")[:PROBLEM_SAMPLE]
     )
@@ -527,6 +548,29 @@ def run_merge(*, job: ImportJob, contact_list: ContactList | None, write: bool) 
             write_postgres(job=job, contact_list=contact_list)
     else:
         merge_simple(job=job, contact_list=contact_list, write=write)
+
+
+def staging_release(job: ImportJob) -> None:
+    """Delete a finished job's staged rows inside the caller's transaction.
+
+    On PostgreSQL the table is emptied with TRUNCATE when no other job has
+    rows in it, which is much cheaper than deleting a million rows. The
+    exclusive lock taken first makes other jobs wait for the commit, so
+    none can stage rows between the check and the truncation.
+    """
+    table = StagingRow._meta.db_table
+    if connection.vendor != "postgresql":
+        StagingRow.objects.filter(job=job).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {table} WHERE job_id <> %s)", [job.pk]
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(f"DELETE FROM {table} WHERE job_id = %s", [job.pk])
+        else:
+            cursor.execute(f"TRUNCATE {table}")
 
 
 def staging_clear(job_id: int) -> int:

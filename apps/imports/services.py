@@ -309,6 +309,16 @@ def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
     return job
 
 
+def job_is_resumable(job: ImportJob) -> bool:
+    """Return whether ``import_job_resume`` would accept the job now."""
+    if job.status == Status.FAILED:
+        return True
+    stale = timezone.now() - STALE_AFTER
+    return job.status in (Status.RUNNING, Status.QUEUED) and (
+        job.heartbeat_at is None or job.heartbeat_at < stale
+    )
+
+
 def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
     """Queue a failed job again, or one whose worker stopped reporting.
 
@@ -524,7 +534,7 @@ def _real_run(job: ImportJob) -> ImportJob:
         contact_list = _contact_list_for(job)
         pipeline.run_merge(job=job, contact_list=contact_list, write=True)
         counts = pipeline.staged_counts(job)
-        StagingRow.objects.filter(job=job).delete()
+        pipeline.staging_release(job)
         ImportJob.objects.filter(pk=job.pk).update(
             contact_list=contact_list,
             status=Status.DONE,

@@ -87,6 +87,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         job = get_object_or_404(job_list(), pk=self.kwargs["pk"])
         context["job"] = job
         context["can_change"] = self.request.user.has_perm("imports.change_importjob")
+        context["can_resume"] = services.job_is_resumable(job)
         context["outcomes"] = [
             (label, job.counts[value]) for value, label in Outcome.choices
         ]

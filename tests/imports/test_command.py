@@ -77,7 +77,7 @@ def test_command_mapping_by_header(media_root, tmp_path):
         '--mapping={"Courriel": "email", "Nom": "company"}',
     )
 
-    assert summary["mapping"] == {"0": "email", "1": "company"}
+    assert summary["mapping"] == {"0": "email", "1": "company", "2": "mobile"}
     assert Contact.objects.get().company == "Dupont"
 
 

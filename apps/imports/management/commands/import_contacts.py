@@ -146,15 +146,18 @@ class Command(BaseCommand):
                 '--mapping must be a JSON object: {"header": "field"}.'
             )
         headers = job_headers(job)
-        mapping = {}
+        mapping = dict(job.mapping)
         for key, field in given.items():
             if str(key).isdigit():
-                mapping[str(key)] = field
+                index = str(key)
             elif key in headers:
-                mapping[str(headers.index(key))] = field
+                index = str(headers.index(key))
             else:
                 raise ImportInputError(
                     f"--mapping names the column {key!r}, which the file does not "
                     f"have; its headers are: {', '.join(headers)}."
                 )
+            # The given column replaces any guessed column for the same field.
+            mapping = {i: f for i, f in mapping.items() if f != field or i == index}
+            mapping[index] = field
         return mapping
