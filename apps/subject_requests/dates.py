@@ -1,6 +1,6 @@
 """Deadline arithmetic for subject-rights requests, in Europe/Paris dates.
 
-GDPR Art. 12(3): the controller answers within one month of receipt, and may
+GDPR Art. 12(3): the controller responds within one month of receipt, and may
 extend by two further months. A month runs to the same day of the next month,
 or to that month's last day when it is shorter (31 January -> 28 or 29
 February), which is what ``dateutil.relativedelta`` computes.

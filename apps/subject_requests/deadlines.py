@@ -2,13 +2,15 @@
 
 Reminders go before the due date (7 days and 2 days ahead) and once overdue.
 Each one is claimed by inserting its ``ReminderSent`` row inside the
-transaction that sends the mail: a second worker running at the same time
-blocks on the unique key, then fails the insert and skips, so no reminder is
-sent twice. A mail failure rolls the claim back so the next run retries.
+transaction that sends the mail. A second worker running at the same time
+blocks on the unique key until that transaction ends. Its insert then fails and
+it skips the reminder, so no reminder is sent twice. A mail failure rolls the
+claim back so the next run retries.
 """
 
 import datetime
 import logging
+import smtplib
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -111,6 +113,7 @@ def check_deadlines(*, now: datetime.datetime | None = None) -> dict:
         "checked": 0,
         "reminders_sent": 0,
         "reminders_without_recipient": 0,
+        "reminders_failed": 0,
         "overdue": 0,
         "newly_overdue": 0,
     }
@@ -132,7 +135,17 @@ def check_deadlines(*, now: datetime.datetime | None = None) -> dict:
                 "subject request %s reminder %s has no recipient", request.pk, kind
             )
             continue
-        if _claim_and_send(request, kind, days_left, recipients):
+        try:
+            sent = _claim_and_send(request, kind, days_left, recipients)
+        except (smtplib.SMTPException, OSError):
+            # The claim rolled back with the failed mail, so the next run
+            # tries again; the other requests still get their reminders.
+            summary["reminders_failed"] += 1
+            logger.exception(
+                "subject request %s reminder %s failed to send", request.pk, kind
+            )
+            continue
+        if sent:
             summary["reminders_sent"] += 1
             logger.info("subject request %s reminder %s sent", request.pk, kind)
     return summary

@@ -152,7 +152,7 @@ class SubjectRequest(models.Model):
 
 
 class RequestEvent(models.Model):
-    """One step of a request's timeline. ``details`` holds ids and counts only."""
+    """One step of a request's timeline. ``details`` contains ids and counts only."""
 
     request = models.ForeignKey(
         SubjectRequest, on_delete=models.CASCADE, related_name="events"
@@ -179,7 +179,7 @@ class RequestEvent(models.Model):
 
 
 class ErasureProof(models.Model):
-    """What an erasure removed: kinds of records and counts, never the data."""
+    """Record of one erasure: kinds of records and their counts, never the data."""
 
     request = models.ForeignKey(
         SubjectRequest, on_delete=models.CASCADE, related_name="erasure_proofs"

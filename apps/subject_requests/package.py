@@ -293,7 +293,7 @@ def package_html(content) -> str:
 
 
 def package_pdf(content) -> bytes:
-    """Render the human-readable answer as a PDF with reportlab's platypus."""
+    """Render the person's copy as a PDF with reportlab's platypus."""
     styles = getSampleStyleSheet()
     story = []
 

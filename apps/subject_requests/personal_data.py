@@ -2,7 +2,7 @@
 
 A request found here is another request by the same person. On erasure only
 the links between requests and the erased contacts are dropped: the request
-itself keeps the requester's identity as the proof of the answer until the
+itself keeps the requester's identity as the proof of the response until the
 retention job purges it.
 """
 

@@ -557,7 +557,7 @@ def request_erase(
     Every app's eraser removes what derives from the linked contacts and the
     identifiers. The identifiers go on the suppression list, so a later import
     skips them. The request keeps the requester's identity as the proof of
-    the answer (GDPR Art. 5(2) accountability) until the retention job purges
+    the response (GDPR Art. 5(2) accountability) until the retention job purges
     it. Only its links to the erased contacts disappear.
     """
     _require_verified(request)
@@ -625,7 +625,7 @@ def request_close(
     actor,
     response_sent_at: datetime.datetime | None = None,
 ) -> SubjectRequest:
-    """Close a request once the answer is sent."""
+    """Close a request once the response is sent."""
     _require_verified(request)
     now = timezone.now()
     request.status = Status.CLOSED

@@ -185,3 +185,24 @@ def test_celery_task_twice_sends_once(celery_worker_redis, make_request):
     assert _wait_for(lambda: Organisation.current().name == "drained")
     assert ReminderSent.objects.filter(request=request).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_failed_mail_retried_next_run(make_request, monkeypatch):
+    import smtplib
+
+    from apps.subject_requests import deadlines
+
+    request = make_request(received_at=_received_days_ago(27))
+
+    def disconnect(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection closed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(deadlines, "send_mail", disconnect)
+        failed = check_deadlines()
+    retried = check_deadlines()
+
+    assert failed["reminders_failed"] == 1
+    assert retried["reminders_sent"] == 1
+    assert ReminderSent.objects.filter(request=request).count() == 1
+    assert len(mail.outbox) == 1
