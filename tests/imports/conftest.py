@@ -4,6 +4,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
 from apps.imports.services import import_job_create
 from apps.imports.services import import_job_run
@@ -47,3 +48,10 @@ def write_file(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Run each test in English, so that messages and reasons read as written."""
+    with translation.override("en"):
+        yield

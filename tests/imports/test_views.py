@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
@@ -226,3 +227,13 @@ def test_navigation_lists_imports_for_sales(sales_user, client_for):
     response = client_for(sales_user).get(reverse("core:dashboard"))
 
     assert reverse("imports:job-list") in response.content.decode()
+
+
+def test_reasons_follow_the_uploader_language(media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with translation.override("fr"):
+        job = import_file(path)
+
+    assert job.row_results.get(row_number=3).reason.startswith("Courriel :")
