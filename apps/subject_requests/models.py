@@ -154,6 +154,24 @@ class SubjectRequest(models.Model):
 class RequestEvent(models.Model):
     """One step of a request's timeline. ``details`` contains ids and counts only."""
 
+    ACTION_LABELS = {
+        "created": _("request recorded"),
+        "identity_checked": _("identity checked"),
+        "extended": _("deadline extended"),
+        "searched": _("person searched"),
+        "contacts_linked": _("contacts linked"),
+        "contact_unlinked": _("contact unlinked"),
+        "access_package_built": _("access package built"),
+        "portability_package_built": _("portability data built"),
+        "rectified": _("contact rectified"),
+        "restricted": _("processing restricted"),
+        "restriction_lifted": _("restriction lifted"),
+        "objected": _("objection granted"),
+        "erased": _("person erased"),
+        "closed": _("request closed"),
+        "refused": _("request refused"),
+    }
+
     request = models.ForeignKey(
         SubjectRequest, on_delete=models.CASCADE, related_name="events"
     )
@@ -176,6 +194,10 @@ class RequestEvent(models.Model):
 
     def __str__(self):
         return f"{self.request_id} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        return self.ACTION_LABELS.get(self.action, self.action)
 
 
 class ErasureProof(models.Model):

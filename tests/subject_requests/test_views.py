@@ -352,3 +352,11 @@ def test_create_forbidden_to_officer(client_for, compliance_officer):
     )
 
     assert response.status_code == 403
+
+
+def test_timeline_shows_action_labels(client_for, dpo, make_request):
+    request = make_request(verified_by=dpo)
+
+    response = client_for(dpo).get(_detail(request))
+
+    assert b'data-action="identity_checked">identity checked<' in response.content
