@@ -356,8 +356,8 @@ def request_build_package(
 ) -> bytes:
     """Build the access package (or the portability subset) as ZIP bytes.
 
-    The package is returned, never stored on disk, so no copy of the data
-    remains on the server once it is downloaded.
+    The service returns the package and never stores it. Only the
+    ``access_package`` command writes it, to the file its operator names.
     """
     _require_verified(request)
     contacts = request.contacts.order_by("pk")

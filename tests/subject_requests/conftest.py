@@ -43,6 +43,7 @@ def activity(db):
         purposes="Offering our services to purchasing managers.",
         lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
         legitimate_interest="Developing our customer base among businesses.",
+        concerns_recipients_profession=True,
         status=ProcessingActivity.Status.IN_FORCE,
     )
     Recipient.objects.create(activity=activity, label="Sales team")

@@ -202,3 +202,21 @@ def test_objection_without_identity_check(make_request, dpo, person):
     assert person.status == Contact.Status.OBJECTED
     assert is_suppressed(email=PERSON["email"])
     assert is_suppressed(phone=PERSON["phone"])
+
+
+def test_restricted_contact_not_contactable(make_request, dpo, person):
+    from apps.contacts.services import contacts_contactable
+    from apps.subject_requests.services import request_lift_restriction
+    from apps.subject_requests.services import request_restrict
+
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    assert contacts_contactable(Contact.objects.filter(pk=person.pk)).exists()
+
+    request_restrict(request=request, actor=dpo)
+    restricted = contacts_contactable(Contact.objects.filter(pk=person.pk))
+    assert not restricted.exists()
+
+    request_lift_restriction(request=request, actor=dpo)
+    person.refresh_from_db()
+    assert person.status == Contact.Status.ACTIVE
