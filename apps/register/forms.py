@@ -133,7 +133,8 @@ def reference_terms() -> dict[str, list[str]]:
     return terms
 
 
-# A register of a few thousand activities fits in a few megabytes.
+# An estimate with room to spare: bench/register.py exports 500 activities to
+# about 1.1 MB of XLSX.
 MAX_REGISTER_FILE_MB = 20
 REGISTER_FILE_SUFFIXES = (".xlsx", ".ods", ".csv")
 
