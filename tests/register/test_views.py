@@ -13,6 +13,7 @@ from apps.register.models import ReferenceTerm
 from apps.register.models import Transfer
 from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
+from tests.register.test_imports import CNIL_FILE
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -359,3 +360,22 @@ def test_dpo_creates_activity(client_for, dpo):
 
     assert response.status_code == 302
     assert ProcessingActivity.objects.filter(reference="TRT-900").exists()
+
+
+@pytest.mark.skipif(
+    not CNIL_FILE.exists(), reason=f"the CNIL template is not at {CNIL_FILE}"
+)
+def test_import_cnil_template_through_page(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    upload = SimpleUploadedFile(CNIL_FILE.name, CNIL_FILE.read_bytes())
+
+    preview = client.post(reverse("register:import"), {"file": upload})
+    client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": preview.context["token"]},
+    )
+
+    activity = ProcessingActivity.objects.get(reference="1 - Exemple")
+    assert activity.transfers.get().country == "Andorre"
+    assert activity.history.first().history_user == compliance_officer
+    assert AuditEvent.objects.filter(action="register.imported").count() == 1
