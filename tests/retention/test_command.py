@@ -1,0 +1,75 @@
+"""The apply_retention management command and the schedule it reports."""
+
+import json
+from datetime import UTC
+from datetime import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError
+from django.core.management import call_command
+
+from apps.contacts.models import Contact
+from apps.retention.schedule import next_scheduled_run
+from tests.retention.conftest import AS_OF
+from tests.retention.factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+
+def _run(*args) -> dict:
+    output = StringIO()
+    call_command("apply_retention", *args, stdout=output)
+    return json.loads(output.getvalue())
+
+
+def test_dry_run_prints_counts_per_activity(contact_rule, expired_at):
+    contact = ContactFactory(
+        processing_activity=contact_rule.activity, collected_at=expired_at
+    )
+
+    summary = _run("--dry-run", "--as-of", AS_OF.isoformat(), "--ids")
+
+    assert summary["dry_run"] is True
+    assert summary["status"] == "succeeded"
+    assert summary["removed"] == 1
+    group = summary["activities"][0]
+    assert group["activity_reference"] == contact_rule.activity.reference
+    assert group["steps"][0]["removed"] == 1
+    assert summary["contact_ids"][f"contacts:rule:{contact_rule.pk}"] == [contact.pk]
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_real_run_removes_due_contacts(contact_rule, expired_at):
+    contact = ContactFactory(
+        processing_activity=contact_rule.activity, collected_at=expired_at
+    )
+
+    summary = _run("--as-of", AS_OF.isoformat())
+
+    assert summary["dry_run"] is False
+    assert summary["removed"] == 1
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_malformed_date_is_rejected(db):
+    with pytest.raises(CommandError, match="'04/12/2026' is not a date"):
+        call_command("apply_retention", "--as-of", "04/12/2026")
+
+
+def test_invalid_batch_size_is_rejected(db):
+    with pytest.raises(CommandError, match="batch_size=0 is invalid"):
+        call_command("apply_retention", "--batch-size", "0")
+
+
+def test_next_run_follows_beat_schedule():
+    before = datetime(2026, 6, 1, 1, 0, tzinfo=UTC)
+    after = datetime(2026, 6, 1, 1, 30, tzinfo=UTC)
+
+    first = next_scheduled_run(before)
+    second = next_scheduled_run(after)
+
+    assert first.entry_name == "apply-retention"
+    assert first.at == datetime(2026, 6, 1, 1, 15, tzinfo=UTC)
+    assert second.at == datetime(2026, 6, 2, 1, 15, tzinfo=UTC)
+    assert second.local_day.isoformat() == "2026-06-02"
