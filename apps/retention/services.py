@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -67,6 +68,9 @@ PURGE_FUNCTIONS = {
 }
 
 Status = RetentionRun.Status
+# The beat entry's task expires after 6 hours, so a run still queued after that
+# will never be taken by a worker.
+QUEUED_RUN_TIMEOUT = timedelta(hours=6)
 # Counts of the contact tables, kept at the top of a step's summary; the other
 # apps' erasers report under "erased".
 CONTACT_COUNT_KEYS = {
@@ -204,6 +208,27 @@ def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
     return [run.pk for run in stale]
 
 
+def _runs_abandoned_close() -> int:
+    """Mark as skipped the runs queued so long ago that no worker will take them.
+
+    A queued run waits for its Celery task; when the broker lost the task, the
+    run would otherwise show as queued on the page for ever.
+    """
+    limit = timezone.now() - QUEUED_RUN_TIMEOUT
+    abandoned = RetentionRun.objects.filter(status=Status.QUEUED, created_at__lt=limit)
+    count = abandoned.update(
+        status=Status.SKIPPED,
+        finished_at=timezone.now(),
+        error="No worker took the run within "
+        f"{QUEUED_RUN_TIMEOUT.total_seconds() / 3600:.0f} hours.",
+    )
+    if count:
+        logger.warning(
+            "%s queued retention runs were never taken; marked skipped", count
+        )
+    return count
+
+
 def retention_run_execute(
     *,
     run_id: int,
@@ -244,6 +269,7 @@ def retention_run_execute(
             return run, ids
         if not run.dry_run:
             _runs_interrupted_close(current=run)
+            _runs_abandoned_close()
 
         logger.info("retention run %s started (dry_run=%s)", run.pk, run.dry_run)
         executor = _StepExecutor(

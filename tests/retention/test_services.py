@@ -379,6 +379,22 @@ def test_run_executed_twice_does_nothing_more(contact_rule, expired_at):
     assert AuditEvent.objects.filter(action="retention.run.finished").count() == 1
 
 
+def test_abandoned_queued_run_is_closed(db):
+    abandoned = retention_run_create(trigger="page", as_of=AS_OF)
+    RetentionRun.objects.filter(pk=abandoned.pk).update(
+        created_at=timezone.now() - timedelta(hours=7)
+    )
+    waiting = retention_run_create(trigger="page", as_of=AS_OF)
+
+    _apply()
+
+    abandoned.refresh_from_db()
+    waiting.refresh_from_db()
+    assert abandoned.status == RetentionRun.Status.SKIPPED
+    assert "No worker took the run" in abandoned.error
+    assert waiting.status == RetentionRun.Status.QUEUED
+
+
 def test_run_skipped_while_another_holds_lock(contact_rule, expired_at):
     contact = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
