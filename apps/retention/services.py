@@ -68,8 +68,8 @@ PURGE_FUNCTIONS = {
 }
 
 Status = RetentionRun.Status
-# The beat entry's task expires after 6 hours, so a run still queued after that
-# will never be taken by a worker.
+# A run queued from the page starts as soon as a worker is free. After this
+# long its task is taken as lost by the broker (an estimate, not a Celery limit).
 QUEUED_RUN_TIMEOUT = timedelta(hours=6)
 # Counts of the contact tables, kept at the top of a step's summary; the other
 # apps' erasers report under "erased".
