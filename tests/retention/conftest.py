@@ -1,26 +1,13 @@
-from datetime import date
-from datetime import datetime
-from datetime import time
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from apps.retention.policy import RETENTION_TIME_ZONE
+from tests.retention.dates import AS_OF
+from tests.retention.dates import paris
+from tests.retention.dates import years_before
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import RuleFactory
-
-# Every test applies the rules as of this day, so boundaries are exact.
-AS_OF = date(2026, 12, 4)
-
-
-def paris(day: date, at: time = time(12, 0)) -> datetime:
-    """Return ``day`` at ``at`` (Europe/Paris) as an aware datetime."""
-    return datetime.combine(day, at, tzinfo=RETENTION_TIME_ZONE)
-
-
-def years_before(day: date, years: int) -> date:
-    return day.replace(year=day.year - years)
 
 
 @pytest.fixture

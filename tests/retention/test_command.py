@@ -11,7 +11,7 @@ from django.core.management import call_command
 
 from apps.contacts.models import Contact
 from apps.retention.schedule import next_scheduled_run
-from tests.retention.conftest import AS_OF
+from tests.retention.dates import AS_OF
 from tests.retention.factories import ContactFactory
 
 pytestmark = pytest.mark.postgres

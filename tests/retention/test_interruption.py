@@ -17,7 +17,7 @@ from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
 from apps.retention.services import ADVISORY_LOCK_KEY
 from apps.retention.services import retention_apply
-from tests.retention.conftest import AS_OF
+from tests.retention.dates import AS_OF
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import ContactFactory
 from tests.retention.factories import RuleFactory

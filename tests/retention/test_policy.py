@@ -16,9 +16,9 @@ from apps.retention.policy import rule_duration
 from apps.retention.policy import start_cutoff
 from apps.retention.selectors import DEFAULT_CONTACTS_KEY
 from apps.retention.services import retention_apply
-from tests.retention.conftest import AS_OF
-from tests.retention.conftest import paris
-from tests.retention.conftest import years_before
+from tests.retention.dates import AS_OF
+from tests.retention.dates import paris
+from tests.retention.dates import years_before
 from tests.retention.factories import ContactFactory
 from tests.retention.factories import RuleFactory
 

@@ -7,7 +7,7 @@ from apps.retention import services
 from apps.retention.selectors import IMPORT_LEFTOVERS_KEY
 from apps.retention.selectors import StepKind
 from apps.retention.services import retention_apply
-from tests.retention.conftest import AS_OF
+from tests.retention.dates import AS_OF
 from tests.retention.factories import RuleFactory
 
 pytestmark = pytest.mark.postgres

@@ -24,7 +24,7 @@ from apps.retention.services import RetentionError
 from apps.retention.services import retention_apply
 from apps.retention.services import retention_run_create
 from apps.retention.services import retention_run_execute
-from tests.retention.conftest import AS_OF
+from tests.retention.dates import AS_OF
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import ConsentFactory
 from tests.retention.factories import ContactFactory

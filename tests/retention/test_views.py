@@ -8,7 +8,7 @@ from apps.core.models import AuditEvent
 from apps.core.navigation import navigation_for
 from apps.retention.models import RetentionRun
 from apps.retention.services import retention_apply
-from tests.retention.conftest import AS_OF
+from tests.retention.dates import AS_OF
 from tests.retention.factories import ContactFactory
 
 pytestmark = pytest.mark.postgres
