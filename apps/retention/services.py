@@ -302,7 +302,8 @@ def retention_run_execute(
 
 
 def _error_text(error: Exception) -> str:
-    # The exception class and the step only: database messages can quote values.
+    # Only the exception class, because database messages can quote personal
+    # values. The step that failed is the one still marked "running".
     return f"{type(error).__name__} (the traceback is in the log)"
 
 
@@ -412,11 +413,13 @@ class _StepExecutor:
                     due.order_by("pk").values_list("pk", flat=True)
                 )
             if step.kind == StepKind.RENTED_LISTS:
-                entry["provenances_removed"] = (
-                    Provenance.objects.filter(contact_list_id__in=step.ended_list_ids)
-                    .exclude(contact__in=due)
-                    .count()
-                )
+                # As in the real run: every row of the deleted contacts, and the
+                # ended lists' rows of the contacts that stay.
+                detached = Provenance.objects.filter(
+                    contact_list_id__in=step.ended_list_ids
+                ).exclude(contact__in=due)
+                erased = Provenance.objects.filter(contact__in=due)
+                entry["provenances_removed"] = detached.count() + erased.count()
             if step.not_applied_reason:
                 entry["status"] = "not_applied"
             else:

@@ -226,6 +226,10 @@ def test_dry_run_changes_nothing_then_real_run_matches(activity, expired_at, rec
     applied, removed = _apply(collect_ids=True)
 
     assert removed == listed
+    assert (
+        _step(applied, RENTED_LISTS_KEY)["provenances_removed"]
+        == _step(preview, RENTED_LISTS_KEY)["provenances_removed"]
+    )
     for key in listed:
         assert _step(applied, key)["removed"] == _step(preview, key)["removed"]
     assert set(listed[RENTED_LISTS_KEY]) >= {overlap.pk}
