@@ -23,9 +23,13 @@ def apply_retention(run_id: int | None = None) -> dict:
     if run_id is None:
         run, _ = retention_apply(trigger=RetentionRun.Trigger.SCHEDULE)
     else:
-        if not RetentionRun.objects.filter(pk=run_id).exists():
+        run = RetentionRun.objects.filter(pk=run_id).first()
+        if run is None:
             logger.warning("retention run %s no longer exists", run_id)
             return {"run_id": run_id, "status": "missing"}
+        if run.status != RetentionRun.Status.QUEUED:
+            logger.info("retention run %s is %s; nothing to do", run_id, run.status)
+            return {"run_id": run.pk, "status": run.status}
         run, _ = retention_run_execute(run_id=run_id)
 
     if run.status == RetentionRun.Status.SUCCEEDED:

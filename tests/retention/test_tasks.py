@@ -66,6 +66,18 @@ def test_task_leaves_finished_run_alone(contact_rule):
 
 
 @pytest.mark.django_db
+def test_task_repeated_for_done_run_does_nothing(contact_rule):
+    run = RetentionRun.objects.create(
+        trigger="page", status="succeeded", as_of="2026-12-04"
+    )
+
+    result = apply_retention.run(run_id=run.pk)
+
+    assert result == {"run_id": run.pk, "status": "succeeded"}
+    assert RetentionRun.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_task_reports_missing_run():
     result = apply_retention.run(run_id=999_999)
 
