@@ -13,7 +13,7 @@ from apps.register.models import ProcessingActivity
 
 
 class Outcome(models.TextChoices):
-    """What happened to one data row of a file: exactly one per row."""
+    """The result of one data row of a file. Each row gets exactly one."""
 
     CREATED = "created", _("created")
     MERGED = "merged", _("merged into an existing contact")
@@ -172,7 +172,7 @@ class ImportJob(models.Model):
 
 
 class RowResult(models.Model):
-    """The outcome of one data row. It holds no personal data: ids and reasons."""
+    """The outcome of one data row: ids and a reason, no personal data."""
 
     # No database constraint: the merge inserts a million results at once and
     # a deferred key check per row doubles its commit time. Django's cascade
@@ -207,7 +207,7 @@ class RowResult(models.Model):
 
 
 class StagingRow(models.Model):
-    """A normalised row waiting to be merged; it holds personal data.
+    """A normalised row waiting to be merged. It contains personal data.
 
     Rows live only while their job runs: the merge deletes them, and
     ``import_leftovers_purge`` deletes the rows of jobs that never finished.

@@ -111,8 +111,8 @@ def email_normalize(value: str) -> str:
         lowered = unicodedata.normalize("NFC", text).lower()
         match = _EMAIL_FAST_LATIN.fullmatch(lowered)
         # Accented French local parts (inès.dupont@) are common in vendor
-        # files; short ones with Latin-1 letters and an ASCII domain are
-        # accepted by email-validator unchanged, so they skip it too.
+        # files. email-validator accepts short ones with Latin-1 letters and
+        # an ASCII domain unchanged, so they skip it too.
         if (
             match
             and len(lowered) <= 100

@@ -1,8 +1,8 @@
-"""Personal data held by imports: staged rows and uploaded source files.
+"""Personal data stored by imports: staged rows and uploaded source files.
 
-Row results hold no personal data (row number, outcome, reason, contact id);
-erasing a person unlinks them from the contact so that the job's report no
-longer points at the person.
+Row results contain no personal data (row number, outcome, reason, contact
+id). Erasing a person unlinks those results from the contact, so the job's
+report no longer points at the person.
 """
 
 import contextlib
@@ -56,7 +56,7 @@ def _cell_identifiers(value) -> set[str]:
 
 
 def _files_holding(identifiers: set[str]):
-    """Yield ``(job, row numbers)`` for every stored file that holds an identifier.
+    """Yield ``(job, row numbers)`` for each stored file containing an identifier.
 
     Every cell is checked, not only the mapped columns, because a person's
     address may sit in a column that the import ignored.

@@ -94,12 +94,12 @@ def _copy_chunk(job_id: int, chunk: list[tuple]) -> None:
     contacts = Contact._meta.db_table
     columns = ", ".join(("job_id", *STAGING_COLUMNS, "new_contact_id"))
     outcome_at = STAGING_COLUMNS.index("outcome")
-    wanted = sum(1 for row in chunk if row[outcome_at] == "")
+    needed = sum(1 for row in chunk if row[outcome_at] == "")
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{contacts}', 'id')) "
             "FROM generate_series(1, %s)",
-            [wanted],
+            [needed],
         )
         ids = iter([value for (value,) in cursor.fetchall()])
         sql = f"COPY {table} ({columns}) FROM STDIN"
@@ -387,7 +387,7 @@ def merge_simple(
 
     A dry run passes ``write=False``: outcomes are computed on the staging
     rows and nothing else is written. ``contact_list`` is None only when the
-    list does not exist yet, which a real run never sees.
+    list does not exist yet, which cannot happen in a real run.
     """
     reasons = _reasons()
     first_rows: dict[str, int] = {}
@@ -417,7 +417,7 @@ def merge_simple(
         row.contact_id = contact.pk
         row.save(update_fields=["contact_id"])
     _fill_merged_simple(job)
-    kept = StagingRow.objects.filter(
+    imported_rows = StagingRow.objects.filter(
         job=job, outcome__in=[Outcome.CREATED, Outcome.MERGED]
     ).order_by("row_number")
     Provenance.objects.bulk_create(
@@ -428,7 +428,7 @@ def merge_simple(
                 row_number=row.row_number,
                 import_job_id=job.pk,
             )
-            for row in kept
+            for row in imported_rows
         ],
         ignore_conflicts=True,
         batch_size=BULK_CHUNK_ROWS,
@@ -540,7 +540,7 @@ def _fill_merged_simple(job: ImportJob) -> None:
 def run_merge(*, job: ImportJob, contact_list: ContactList | None, write: bool) -> None:
     """Classify the staged rows and, with ``write``, store the results.
 
-    The caller holds the transaction, so a failure leaves no contact behind.
+    The caller owns the transaction, so a failure leaves no contact behind.
     """
     if connection.vendor == "postgresql":
         classify_postgres(job=job, list_id=contact_list.pk if contact_list else None)

@@ -83,7 +83,7 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
     """Return headers and rows of the rejected rows, with the file's cells.
 
     The rows are read again from the uploaded file, because row results keep
-    no personal data; once the file is deleted only the row number and the
+    no personal data. Once the file is deleted, only the row number and the
     reason remain.
     """
     from apps.imports.normalizers import cell_text

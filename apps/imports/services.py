@@ -49,7 +49,7 @@ STALE_AFTER = datetime.timedelta(minutes=15)
 
 
 class ImportInputError(ValueError):
-    """A request that the import rules reject; the message says what to fix."""
+    """A request that the import rules reject. The message names the fix."""
 
 
 def _sha256(handle) -> str:

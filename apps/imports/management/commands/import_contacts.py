@@ -138,16 +138,16 @@ class Command(BaseCommand):
         from apps.imports.services import job_headers
 
         try:
-            given = json.loads(text)
+            requested = json.loads(text)
         except json.JSONDecodeError as error:
             raise ImportInputError(f"--mapping is not valid JSON: {error}.") from error
-        if not isinstance(given, dict):
+        if not isinstance(requested, dict):
             raise ImportInputError(
                 '--mapping must be a JSON object: {"header": "field"}.'
             )
         headers = job_headers(job)
         mapping = dict(job.mapping)
-        for key, field in given.items():
+        for key, field in requested.items():
             if str(key).isdigit():
                 index = str(key)
             elif key in headers:
