@@ -211,8 +211,8 @@ def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
 def _runs_abandoned_close() -> int:
     """Mark as skipped the runs queued so long ago that no worker will take them.
 
-    A queued run waits for its Celery task; when the broker lost the task, the
-    run would otherwise show as queued on the page for ever.
+    A queued run waits for its Celery task. When the broker loses the task,
+    the run would otherwise show as queued on the page for ever.
     """
     limit = timezone.now() - QUEUED_RUN_TIMEOUT
     abandoned = RetentionRun.objects.filter(status=Status.QUEUED, created_at__lt=limit)
