@@ -232,11 +232,34 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "strip_query_string": {"()": "apps.core.logging.StripQueryString"},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["strip_query_string"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.server": {
+            "handlers": ["requests"],
+            "level": "INFO",
+            "propagate": False,
+        },
+        "django.request": {
+            "handlers": ["requests"],
+            "level": "WARNING",
+            "propagate": False,
+        },
+        "gunicorn.access": {
+            "handlers": ["requests"],
+            "level": "INFO",
+            "propagate": False,
+        },
     },
 }

@@ -80,7 +80,13 @@ def ensure_administrator(password: str) -> None:
     manage("shell", "-c", script)
 
 
+def stop_on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
 def run() -> None:
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
+    os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")
     ensure_environment("")
     manage("migrate", "--no-input", "-v", "0")
     password = demo_password()
@@ -89,7 +95,16 @@ def run() -> None:
 
     processes = [
         subprocess.Popen(
-            [venv_python(), "manage.py", "runserver", ADDRESS, "--noreload"],
+            # --insecure serves static files with DEBUG off, as a
+            # development run needs; production serves them from the proxy.
+            [
+                venv_python(),
+                "manage.py",
+                "runserver",
+                ADDRESS,
+                "--noreload",
+                "--insecure",
+            ],
             cwd=BASE_DIR,
         ),
         subprocess.Popen(

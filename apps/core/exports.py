@@ -3,23 +3,29 @@
 A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is run as a formula by Excel and LibreOffice (CSV injection), so such
 text is prefixed with an apostrophe, which spreadsheets show as plain text.
+Text made only of digits, spaces and ``+-().,/`` (an E.164 phone number, a
+negative amount) cannot call a function, so it is left intact.
 """
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 
 from openpyxl import Workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+NUMERIC_TEXT = re.compile(r"[+-][\d\s().,/+-]*\Z")
 
 
 def neutralize_formula(value):
     """Return ``value`` with a leading apostrophe if its text could run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+    if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
+        return value
+    if NUMERIC_TEXT.match(value):
+        return value
+    return "'" + value
 
 
 def safe_row(values: Iterable) -> list:

@@ -42,4 +42,7 @@ def test_wrong_password_shows_error(page, sales_user):
     page.fill("input[name=password]", "wrong-password")
     page.click("main button[type=submit]")
 
-    assert "did not match" in page.locator("main").inner_text()
+    assert (
+        "Please enter a correct username and password"
+        in page.locator("main").inner_text()
+    )

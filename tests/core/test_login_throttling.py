@@ -27,6 +27,7 @@ def test_login_locked_after_failures(axes_enabled, client, sales_user):
 
     assert response.status_code == 429
     assert "Account locked" in response.content.decode()
+    assert "15\xa0minutes" in response.content.decode()
     assert "_auth_user_id" not in client.session
 
 

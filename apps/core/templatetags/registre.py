@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from django import template
+from django.utils.timesince import timeuntil
+from django.utils.timezone import now
+
+register = template.Library()
+
+
+@register.filter
+def timeuntil_delta(value: timedelta | None) -> str:
+    """Render a duration such as "15 minutes" in the active language."""
+    if not value:
+        return ""
+    moment = now()
+    return timeuntil(moment + value, moment)
+
+
+@register.filter
+def audit_details(details: dict | None) -> list[tuple[str, str]]:
+    """Return an audit event's details as sorted (key, text) pairs for display."""
+    if not details:
+        return []
+    pairs = []
+    for key, value in sorted(details.items()):
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(item) for item in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{inner}={item}" for inner, item in value.items())
+        pairs.append((key, str(value)))
+    return pairs

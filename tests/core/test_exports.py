@@ -1,0 +1,50 @@
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from apps.core.exports import csv_bytes
+from apps.core.exports import neutralize_formula
+from apps.core.exports import xlsx_bytes
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '=HYPERLINK("http://evil.example";"click")',
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        "@SUM(1+1)*cmd|' /C calc'!A0",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_formula_text_gets_apostrophe(value):
+    assert neutralize_formula(value) == "'" + value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["+33612345678", "+33 (0)6 12 34 56 78", "-142.85", "Jean", "a=b", 42, None],
+)
+def test_plain_values_left_intact(value):
+    assert neutralize_formula(value) == value
+
+
+def test_csv_bytes_neutralises_cells():
+    content = csv_bytes(["name", "phone"], [["=1+1", "+33612345678"]])
+
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+
+    assert rows[1] == ["'=1+1", "+33612345678"]
+
+
+def test_xlsx_bytes_stores_formula_as_text():
+    content = xlsx_bytes(["name"], [["=1+1"], ["@SUM(A1)"]])
+
+    sheet = load_workbook(io.BytesIO(content)).active
+
+    assert sheet["A2"].value == "'=1+1"
+    assert sheet["A2"].data_type == "s"
+    assert sheet["A3"].value == "'@SUM(A1)"
