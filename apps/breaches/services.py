@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
@@ -55,7 +56,15 @@ EDITABLE_FIELDS = (
 
 
 class BreachError(Exception):
-    """A breach operation that the rules reject. The message explains the fix."""
+    """A breach operation that the rules reject. The message explains the fix.
+
+    ``field`` names the form field at fault, when there is one, so a form can
+    show the message next to it.
+    """
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def _require_aware(value: datetime | None, field: str) -> None:
@@ -71,6 +80,30 @@ def _require_aware(value: datetime | None, field: str) -> None:
 
 def _local(value: datetime) -> str:
     return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+
+
+def _require_past_facts(breach: Breach) -> None:
+    """Reject a detection or awareness time later than now.
+
+    The 72-hour clock runs from the awareness time, so a future value would
+    push the deadline back. ``CLOCK_SKEW`` absorbs a small clock difference.
+    """
+    latest = timezone.now() + CLOCK_SKEW
+    for field in ("detected_at", "aware_at"):
+        value = getattr(breach, field)
+        if value is not None and value > latest:
+            raise BreachError(
+                _(
+                    "%(label)s: %(when)s is in the future; enter when it "
+                    "happened, no later than now (%(now)s)."
+                )
+                % {
+                    "label": capfirst(Breach._meta.get_field(field).verbose_name),
+                    "when": _local(value),
+                    "now": _local(timezone.now()),
+                },
+                field=field,
+            )
 
 
 def _next_reference(year: int) -> str:
@@ -111,6 +144,7 @@ def breach_create(
         )
 
     breach = Breach(**data)
+    _require_past_facts(breach)
     if breach.risk_level == Breach.RiskLevel.HIGH:
         breach.subjects_must_be_informed = True
     if getattr(actor, "is_authenticated", False):
@@ -195,6 +229,7 @@ def breach_update(
         setattr(breach, field, data[field])
     if breach.risk_level == Breach.RiskLevel.HIGH:
         breach.subjects_must_be_informed = True
+    _require_past_facts(breach)
     _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()
@@ -271,7 +306,8 @@ def breach_notify_authority(
     if submitted_at > timezone.now() + CLOCK_SKEW:
         raise BreachError(
             _("The submission time %(when)s is in the future; enter when it was sent.")
-            % {"when": _local(submitted_at)}
+            % {"when": _local(submitted_at)},
+            field="submitted_at",
         )
     if submitted_at < breach.aware_at:
         raise BreachError(
@@ -279,7 +315,8 @@ def breach_notify_authority(
                 "The submission time %(when)s is before the awareness time "
                 "%(aware)s; check both dates."
             )
-            % {"when": _local(submitted_at), "aware": _local(breach.aware_at)}
+            % {"when": _local(submitted_at), "aware": _local(breach.aware_at)},
+            field="submitted_at",
         )
 
     has_initial = breach.notifications.filter(
@@ -377,12 +414,14 @@ def breach_record_communication(
                 "The communication time %(when)s is in the future; enter when "
                 "it was sent."
             )
-            % {"when": _local(communicated_at)}
+            % {"when": _local(communicated_at)},
+            field="communicated_at",
         )
     if communicated_at < breach.aware_at:
         raise BreachError(
             _("The communication time %(when)s is before the awareness time.")
-            % {"when": _local(communicated_at)}
+            % {"when": _local(communicated_at)},
+            field="communicated_at",
         )
 
     contact_ids = list(

@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 50
 
 
+def _show_service_error(form, error: services.BreachError) -> None:
+    """Show a rejected change next to the field at fault, or above the form."""
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, str(error))
+
+
 class BreachMixin:
     """Load the breach named in the URL as ``self.breach``."""
 
@@ -88,7 +94,7 @@ class BreachCreateView(RolePermissionMixin, FormView):
             logger.info(
                 "breach change rejected, user %s: %s", self.request.user.pk, error
             )
-            form.add_error(None, str(error))
+            _show_service_error(form, error)
             return self.form_invalid(form)
         messages.success(
             self.request,
@@ -119,7 +125,7 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
             logger.info(
                 "breach change rejected, user %s: %s", self.request.user.pk, error
             )
-            form.add_error(None, str(error))
+            _show_service_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Breach saved."))
         return redirect("breaches:breach-detail", pk=self.breach.pk)
@@ -165,7 +171,7 @@ class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
             logger.info(
                 "breach change rejected, user %s: %s", self.request.user.pk, error
             )
-            form.add_error(None, str(error))
+            _show_service_error(form, error)
             return self.form_invalid(form)
         messages.success(self.request, _("Notification recorded."))
         return redirect("breaches:breach-detail", pk=self.breach.pk)
@@ -348,7 +354,7 @@ class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
             logger.info(
                 "breach change rejected, user %s: %s", self.request.user.pk, error
             )
-            form.add_error(None, str(error))
+            _show_service_error(form, error)
             return self.form_invalid(form)
         messages.success(
             self.request,

@@ -434,3 +434,80 @@ def test_communication_limited_to_lists(db):
     assert communication.recipient_count == 1
     assert communication.filters["list_ids"] == [leaked_list.pk]
     assert communication.recipients.get().contact_id == from_list.pk
+
+
+def _new_breach_data(*, detected_at, aware_at) -> dict:
+    return {
+        "title": "Misdirected e-mail",
+        "description": "A list was sent to a wrong recipient.",
+        "detected_at": detected_at,
+        "aware_at": aware_at,
+        "affects_confidentiality": True,
+    }
+
+
+def test_create_rejects_future_awareness(db):
+    now = timezone.now()
+    data = _new_breach_data(detected_at=now, aware_at=now + timedelta(days=6))
+
+    with pytest.raises(BreachError, match="is in the future") as error:
+        breach_create(data=data)
+
+    assert error.value.field == "aware_at"
+    assert "Became aware at" in str(error.value)
+    assert not Breach.objects.exists()
+
+
+def test_create_rejects_future_detection(db):
+    now = timezone.now()
+    data = _new_breach_data(
+        detected_at=now + timedelta(hours=2), aware_at=now + timedelta(hours=3)
+    )
+
+    with pytest.raises(BreachError, match="is in the future") as error:
+        breach_create(data=data)
+
+    assert error.value.field == "detected_at"
+    assert "Detected at" in str(error.value)
+    assert not Breach.objects.exists()
+
+
+def test_create_accepts_small_clock_skew(db):
+    # The browser's clock may run a little ahead of the server's.
+    ahead = timezone.now() + timedelta(minutes=2)
+
+    breach = breach_create(data=_new_breach_data(detected_at=ahead, aware_at=ahead))
+
+    assert breach.aware_at == ahead
+
+
+def test_update_rejects_future_awareness(db):
+    breach = BreachFactory()
+    original_deadline = breach.deadline_at
+
+    with pytest.raises(BreachError, match="is in the future") as error:
+        breach_update(
+            breach=breach,
+            data={"aware_at": timezone.now() + timedelta(days=6)},
+        )
+
+    assert error.value.field == "aware_at"
+    breach.refresh_from_db()
+    assert breach.deadline_at == original_deadline
+    assert not breach.events.filter(kind=BreachEvent.Kind.UPDATED).exists()
+
+
+def test_notification_in_future_rejected(db):
+    breach = BreachFactory()
+
+    with pytest.raises(BreachError, match="is in the future") as error:
+        breach_notify_authority(
+            breach=breach,
+            phase=INITIAL,
+            submitted_at=timezone.now() + timedelta(days=1),
+        )
+
+    assert error.value.field == "submitted_at"
+    breach.refresh_from_db()
+    assert breach.notified_at is None
+    assert not BreachNotification.objects.exists()

@@ -344,3 +344,50 @@ def test_list_unknown_status_warns(client_for, dpo, breach):
 
     assert "Unknown status &#x27;lost&#x27;" in response.content.decode()
     assert list(response.context["breaches"]) == [breach]
+
+
+def _local_input(value) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_create_form_rejects_future_awareness(client_for, dpo):
+    now = timezone.now()
+    data = {
+        "title": "Misdirected prospect file",
+        "description": "A prospect file was sent to a wrong address.",
+        "detected_at": _local_input(now - timedelta(hours=1)),
+        "aware_at": _local_input(now + timedelta(days=6)),
+        "affects_confidentiality": "on",
+        "risk_level": Breach.RiskLevel.RISK,
+        "notification_decision": Breach.NotificationDecision.PENDING,
+    }
+
+    response = client_for(dpo).post(reverse("breaches:breach-create"), data)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "aware_at" in errors
+    assert "is in the future" in str(errors["aware_at"])
+    assert not Breach.objects.exists()
+
+
+def test_edit_form_rejects_future_detection(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    form = client_for(dpo).get(url).context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name != "activities"
+    }
+    future = timezone.now() + timedelta(days=1)
+    data["detected_at"] = _local_input(future)
+    data["aware_at"] = _local_input(future)
+
+    response = client_for(dpo).post(url, data)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "detected_at" in errors
+    assert "is in the future" in str(errors["detected_at"])
+    breach.refresh_from_db()
+    assert breach.aware_at < timezone.now()
