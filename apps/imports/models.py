@@ -8,6 +8,7 @@ from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
+from apps.imports.storage import PrivateUploadStorage
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
@@ -57,7 +58,11 @@ class ImportJob(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     source_file = models.FileField(
-        _("uploaded file"), upload_to="imports/%Y/%m/", blank=True, max_length=255
+        _("uploaded file"),
+        upload_to="%Y/%m/",
+        storage=PrivateUploadStorage(),
+        blank=True,
+        max_length=255,
     )
     file_name = models.CharField(_("file name"), max_length=255)
     file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)

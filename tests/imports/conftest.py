@@ -31,8 +31,10 @@ def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
 
 @pytest.fixture
 def media_root(settings, tmp_path):
+    """Keep uploaded files of the test in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "uploads"
+    return settings.IMPORT_UPLOAD_ROOT
 
 
 @pytest.fixture

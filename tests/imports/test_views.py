@@ -237,3 +237,14 @@ def test_reasons_follow_the_uploader_language(media_root, tmp_path):
         job = import_file(path)
 
     assert job.row_results.get(row_number=3).reason.startswith("Courriel :")
+
+
+def test_uploaded_file_is_outside_media_root(settings, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    job = import_file(path)
+
+    stored = job.source_file.path
+    assert stored.startswith(str(media_root))
+    assert not stored.startswith(str(settings.MEDIA_ROOT))
