@@ -42,6 +42,7 @@ from apps.contacts.models import Contact  # noqa: E402
 from apps.contacts.selectors import FRAGMENT_PROBE_LIMIT  # noqa: E402
 from apps.contacts.selectors import _encode_cursor  # noqa: E402
 from apps.contacts.selectors import contact_count_bounded  # noqa: E402
+from apps.contacts.selectors import contact_count_limit  # noqa: E402
 from apps.contacts.selectors import contact_page  # noqa: E402
 from apps.contacts.selectors import contact_segment  # noqa: E402
 from bench.seed import seed_contacts  # noqa: E402
@@ -80,7 +81,7 @@ def _report(label: str, timings: list[float], target: str = "", baseline=None):
 def _list_page(filters: dict, after: str = "", sort: str = "newest"):
     segment = contact_segment(filters=filters)
     page = contact_page(segment, sort=sort, after=after)
-    contact_count_bounded(segment)
+    contact_count_bounded(segment, limit=contact_count_limit(filters))
     return page
 
 

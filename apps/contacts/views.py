@@ -28,6 +28,7 @@ from apps.contacts.selectors import HIGH_OPT_OUT_RATE
 from apps.contacts.selectors import InvalidQuery
 from apps.contacts.selectors import contact_campaign_exports
 from apps.contacts.selectors import contact_count_bounded
+from apps.contacts.selectors import contact_count_limit
 from apps.contacts.selectors import contact_detail
 from apps.contacts.selectors import contact_list_statistics
 from apps.contacts.selectors import contact_page
@@ -74,7 +75,7 @@ class ContactListView(RolePermissionMixin, TemplateView):
         except InvalidQuery as error:
             context["search_error"] = str(error)
             return context
-        count, more = contact_count_bounded(segment)
+        count, more = contact_count_bounded(segment, limit=contact_count_limit(filters))
         context.update(
             page=page,
             count=count,
@@ -193,7 +194,9 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
         except InvalidQuery as error:
             context["search_error"] = str(error)
             return context
-        context["count"], context["count_more"] = contact_count_bounded(segment)
+        context["count"], context["count_more"] = contact_count_bounded(
+            segment, limit=contact_count_limit(filters)
+        )
         return context
 
     def post(self, request, *args, **kwargs):

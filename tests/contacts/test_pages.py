@@ -121,7 +121,7 @@ def test_damaged_cursor_shows_error(sales_user, client_for):
 
 def test_fragment_probe_uses_trigram_index(large_table):
     with CaptureQueriesContext(connection) as captured:
-        queryset = contact_search(large_table, "nom4")
+        queryset = contact_search(large_table, "nom96")
     probe = next(
         query["sql"]
         for query in captured.captured_queries
@@ -136,16 +136,17 @@ def test_fragment_probe_uses_trigram_index(large_table):
         plan = "\n".join(row[0] for row in cursor.fetchall())
 
     assert "contact_search_text_trgm_idx" in plan
-    assert queryset.count() == 120
+    assert "LIKE" not in str(queryset.query)
+    assert queryset.count() == 12
 
 
 def test_frequent_fragment_keeps_plain_filter(large_table, monkeypatch):
-    monkeypatch.setattr("apps.contacts.selectors.FRAGMENT_PROBE_LIMIT", 50)
+    monkeypatch.setattr("apps.contacts.selectors.FRAGMENT_PROBE_LIMIT", 5)
 
-    queryset = contact_search(large_table, "nom4")
+    queryset = contact_search(large_table, "nom96")
 
     assert "LIKE" in str(queryset.query)
-    assert queryset.count() == 120
+    assert queryset.count() == 12
 
 
 @pytest.mark.parametrize(
@@ -245,3 +246,13 @@ def test_common_fragment_skips_probe(large_table):
     assert len(captured.captured_queries) == 1
     assert "LIKE" in str(queryset.query)
     assert queryset.count() == TABLE_SIZE
+
+
+def test_fragment_search_counts_one_page(large_table, sales_user, client_for):
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"q": "léa"}, headers=ENGLISH
+    )
+
+    assert response.context["count"] == 50
+    assert response.context["count_more"] is True
+    assert "More than 50 contacts match." in response.content.decode()
