@@ -13,6 +13,8 @@ from apps.register.services import ActivityData
 from apps.register.services import activity_save
 
 _IN_FORCE = ProcessingActivity.Status.IN_FORCE
+# The core demo's compliance officer, who is in charge of the demo activities.
+DEMO_OWNER = "conformite"
 _SECURITY = (
     "Contrôle d'accès par rôle et authentification individuelle\n"
     "Chiffrement des sauvegardes et des échanges (TLS)\n"
@@ -282,7 +284,14 @@ def _activities(owner) -> list[ActivityData]:
 
 
 def seed_demo(*, password: str, stdout) -> None:
-    owner = get_user_model().objects.filter(username="conformite").first()
+    # Activities in force need a person in charge, so the core demo, which
+    # seed_demo runs first, must have created this user.
+    owner = get_user_model().objects.filter(username=DEMO_OWNER).first()
+    if owner is None:
+        raise LookupError(
+            f"The demo user {DEMO_OWNER!r} was not found; run the core app's "
+            "demo first (manage.py seed_demo does)."
+        )
     created = 0
     for data in _activities(owner):
         reference = data.fields["reference"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
 from apps.register.models import DataSubjectCategory
@@ -286,6 +287,8 @@ def activity_write(
             part: _parts_sync(activity=activity, part=part, rows=rows)
             for part, rows in data.parts.items()
         }
+        # Raising here rolls back the activity and its parts together.
+        _in_force_check(activity=activity)
 
     outcome = SaveOutcome(activity, creating, changed and not creating, part_counts)
     if audit and outcome.changed:
@@ -344,6 +347,40 @@ def _activity_check(
                 }
             }
         )
+
+
+def _in_force_check(*, activity: ProcessingActivity) -> None:
+    """Reject an activity in force whose record still lacks Art. 30 items.
+
+    The check runs on every save through this service, so it covers a new
+    activity, a change of status and an edit that empties an item. Drafts and
+    retired activities may stay incomplete. Rows created straight through the
+    ORM skip it, as other apps' tests do.
+    """
+    if activity.status != ProcessingActivity.Status.IN_FORCE:
+        return
+
+    # A fresh read returns the parts saved above, not a stale prefetch cache.
+    stored = ProcessingActivity.objects.get(pk=activity.pk)
+    missing = activity_missing_items(activity=stored)
+    if not missing:
+        return
+
+    labels = ", ".join(str(item.label) for item in missing)
+    raise RegisterError(
+        {
+            "status": ngettext(
+                "An activity in force needs a complete record, and %(count)d "
+                "item is missing: %(items)s. Fill it in or keep the activity "
+                "as a draft.",
+                "An activity in force needs a complete record, and %(count)d "
+                "items are missing: %(items)s. Fill them in or keep the "
+                "activity as a draft.",
+                len(missing),
+            )
+            % {"count": len(missing), "items": labels}
+        }
+    )
 
 
 def _field_values(instance: models.Model) -> dict:

@@ -1,8 +1,8 @@
 import io
 
 import pytest
-from django.contrib.auth import get_user_model
 
+from apps.core.demo import seed_demo as core_seed_demo
 from apps.register.demo import seed_demo
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
@@ -10,6 +10,12 @@ from apps.register.models import RetentionRule
 from apps.register.services import activity_missing_items
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+@pytest.fixture(autouse=True)
+def core_demo():
+    """Create the demo users first, as manage.py seed_demo does."""
+    core_seed_demo(password="x", stdout=io.StringIO())
 
 
 def test_seed_demo_is_idempotent():
@@ -76,7 +82,6 @@ def test_demo_prospecting_is_b2b_legitimate_interest():
 
 
 def test_demo_draft_shows_missing_items():
-    get_user_model().objects.create_user(username="conformite")
     seed_demo(password="x", stdout=io.StringIO())
 
     draft = ProcessingActivity.objects.get(reference="TRT-005")
@@ -87,3 +92,13 @@ def test_demo_draft_shows_missing_items():
     for reference in ("TRT-001", "TRT-006"):
         activity = ProcessingActivity.objects.get(reference=reference)
         assert activity_missing_items(activity=activity) == []
+
+
+@pytest.mark.parametrize("reference", ["TRT-001", "TRT-002", "TRT-003", "TRT-004"])
+def test_demo_activity_in_force_is_complete(reference):
+    seed_demo(password="x", stdout=io.StringIO())
+
+    activity = ProcessingActivity.objects.get(reference=reference)
+
+    assert activity.status == ProcessingActivity.Status.IN_FORCE
+    assert activity_missing_items(activity=activity) == []

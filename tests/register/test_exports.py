@@ -29,7 +29,11 @@ class _Reader:
 
 @pytest.fixture
 def register(compliance_officer):
-    """Two activities, one with formula-like text in several fields."""
+    """Two activities, one with formula-like text in several fields.
+
+    The second one has no DPIA decision yet, so it is a draft: an activity in
+    force must be complete.
+    """
     first = complete_activity(compliance_officer, reference="TRT-101")
     second = complete_activity(
         compliance_officer,
@@ -40,6 +44,7 @@ def register(compliance_officer):
         role=ProcessingActivity.Role.JOINT_CONTROLLER,
         joint_controllers="Partenaire SAS, 1 rue Exemple, Lyon",
         dpia_required=None,
+        status=ProcessingActivity.Status.DRAFT,
     )
     second.transfers.update(documentation="=1+1")
     second.recipients.update(third_country=True, details="Filiale\nau Canada")

@@ -170,3 +170,62 @@ def test_parts_without_ids_update_in_order():
     rule = activity.retention_rules.get()
     assert rule.pk == rule_id
     assert rule.duration == 5
+
+
+def test_in_force_rejected_while_incomplete():
+    data = _data(status=ProcessingActivity.Status.IN_FORCE)
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data)
+
+    message = caught.value.message_dict["status"][0]
+    assert "categories of data subjects" in message
+    assert "person in charge" in message
+    assert "draft" in message
+    assert not ProcessingActivity.objects.filter(reference="NEW-001").exists()
+
+
+def test_draft_saves_while_incomplete():
+    activity = activity_save(data=_data())
+
+    assert activity.status == ProcessingActivity.Status.DRAFT
+    assert activity_missing_items(activity=activity)
+
+
+def test_draft_to_in_force_needs_complete_record(compliance_officer):
+    activity = complete_activity(
+        compliance_officer,
+        status=ProcessingActivity.Status.DRAFT,
+        security_measures="",
+    )
+    data = ActivityData(fields={"status": ProcessingActivity.Status.IN_FORCE})
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    assert "security measures" in caught.value.message_dict["status"][0]
+    activity.refresh_from_db()
+    assert activity.status == ProcessingActivity.Status.DRAFT
+
+
+def test_draft_to_in_force_when_complete(compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    data = ActivityData(fields={"status": ProcessingActivity.Status.IN_FORCE})
+
+    activity_save(data=data, activity=activity)
+
+    activity.refresh_from_db()
+    assert activity.status == ProcessingActivity.Status.IN_FORCE
+
+
+def test_in_force_edit_cannot_drop_item(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    data = ActivityData(fields={}, parts={"recipients": []})
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    assert "recipients" in caught.value.message_dict["status"][0]
+    assert activity.recipients.count() == 1

@@ -125,6 +125,39 @@ def test_create_rejects_missing_interest(client_for, compliance_officer):
     assert not ProcessingActivity.objects.exists()
 
 
+def test_create_in_force_rejects_incomplete(client_for, compliance_officer):
+    data = _activity_post(
+        status=ProcessingActivity.Status.IN_FORCE,
+        lawful_basis="",
+        legitimate_interest="",
+        security_measures="",
+    )
+    data["transfers-0-country"] = "États-Unis"
+    data["transfers-0-safeguard"] = ""
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"), data
+    )
+
+    errors = response.context["form"].errors["status"]
+    assert response.status_code == 400
+    assert "lawful basis" in errors[0]
+    assert "safeguard of the transfer to Sondages Inc." in errors[0]
+    assert "security measures" in errors[0]
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_create_draft_saves_incomplete(client_for, compliance_officer):
+    data = _activity_post(lawful_basis="", legitimate_interest="")
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"), data
+    )
+
+    assert response.status_code == 302
+    assert ProcessingActivity.objects.get().status == "draft"
+
+
 def test_sales_cannot_edit_activity(client_for, sales_user):
     activity = ActivityFactory()
 
