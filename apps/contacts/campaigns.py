@@ -182,7 +182,7 @@ def campaign_export_create(
     """Write the campaign file of the segment ``filters`` and record the export.
 
     Only contactable contacts are written, even when the segment's own
-    ``contactable`` filter asks for non-contactable ones. With
+    ``contactable`` filter requests non-contactable ones. With
     ``records_notice`` the exported contacts without an Art. 14 notice get it
     recorded now, and with ``records_message_date`` their
     ``last_messaged_at`` is set to now. Raises

@@ -34,7 +34,7 @@ from apps.core.identifiers import normalize_phone
 
 PAGE_SIZE = 50
 # The list page counts matching rows up to this number and shows "more than"
-# beyond it, so a count never scans millions of rows.
+# beyond it, so the count stops after that many matching rows.
 COUNT_LIMIT = 1000
 MIN_FRAGMENT_LENGTH = 3
 # A fragment with up to this many matches is searched through the trigram index
@@ -187,8 +187,8 @@ def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     if contactable == "yes":
         contacts = contacts_contactable(contacts)
     elif contactable == "no":
-        # NOTE: this NOT IN over the contactable set is not index-friendly; the
-        # benchmark does not measure it and it may take seconds on millions.
+        # NOTE: this NOT IN over the contactable set cannot use an index. The
+        # benchmark does not measure it, and it may take seconds on millions.
         contacts = contacts.exclude(pk__in=contacts_contactable(Contact.objects.all()))
     return contact_search(contacts, filters.get("q") or "")
 

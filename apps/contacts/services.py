@@ -215,9 +215,9 @@ def contacts_contactable(
     suppressed_phone = SuppressionEntry.objects.filter(
         identifier_hash=OuterRef("phone_hash")
     )
-    # Lists whose licence ended are few, so their ids are read first: without
-    # any, the licence condition disappears from the query, and with some, the
-    # subqueries look up only those lists' provenance rows.
+    # Lists whose licence ended are few, so their ids are read first. With none,
+    # the licence condition is left out of the query. With some, the subqueries
+    # look up only the provenance rows of those lists.
     ended_list_ids = list(
         ContactList.objects.filter(licence_ends_on__lt=at.date()).values_list(
             "pk", flat=True
