@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.core.models import Organisation
@@ -28,7 +29,8 @@ DEFAULT_CONTACT_STATUSES = (
     Contact.Status.UNSUBSCRIBED,
 )
 
-# Columns of the exported list of people to inform.
+# Columns of the exported list of people to inform. The rows show the
+# translated label of the choice fields, not the stored code.
 CONTACT_EXPORT_FIELDS = (
     "pk",
     "first_name",
@@ -41,7 +43,12 @@ CONTACT_EXPORT_FIELDS = (
     "country",
     "processing_activity__reference",
     "status",
+    "audience",
 )
+CONTACT_EXPORT_CHOICES = {
+    "status": Contact.Status,
+    "audience": Audience,
+}
 
 
 def breach_list(*, status: str = "") -> QuerySet[Breach]:
@@ -102,8 +109,22 @@ def breach_affected_contacts(
 
 
 def breach_affected_rows(contacts: QuerySet[Contact]):
-    """Yield export rows of ``contacts``, reading the table in chunks."""
-    yield from contacts.values_list(*CONTACT_EXPORT_FIELDS).iterator(chunk_size=2000)
+    """Yield export rows of ``contacts``, reading the table in chunks.
+
+    Status and audience come out as labels in the active language.
+    """
+    labels_by_column = {
+        CONTACT_EXPORT_FIELDS.index(name): {
+            value: str(label) for value, label in choices.choices
+        }
+        for name, choices in CONTACT_EXPORT_CHOICES.items()
+    }
+    rows = contacts.values_list(*CONTACT_EXPORT_FIELDS).iterator(chunk_size=2000)
+    for row in rows:
+        row = list(row)
+        for column, labels in labels_by_column.items():
+            row[column] = labels.get(row[column], row[column])
+        yield row
 
 
 def contact_export_headers() -> list[str]:
@@ -119,6 +140,7 @@ def contact_export_headers() -> list[str]:
         _("Country"),
         _("Processing activity"),
         _("Status"),
+        _("Audience"),
     ]
 
 

@@ -13,6 +13,8 @@ from openpyxl import load_workbook
 from apps.breaches.dashboard import dashboard_panels
 from apps.breaches.models import Breach
 from apps.breaches.models import BreachCommunication
+from apps.contacts.models import Audience
+from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.core.navigation import navigation_for
 
@@ -391,3 +393,56 @@ def test_edit_form_rejects_future_detection(client_for, dpo, breach):
     assert "is in the future" in str(errors["detected_at"])
     breach.refresh_from_db()
     assert breach.aware_at < timezone.now()
+
+
+@pytest.fixture
+def french_contact(db, breach, settings):
+    """A contact affected by ``breach``, with the site in French by default."""
+    settings.LANGUAGE_CODE = "fr"
+    activity = ActivityFactory()
+    breach.activities.add(activity)
+    contact = ContactFactory(
+        processing_activity=activity,
+        phone="+33610000000",
+        status=Contact.Status.RESTRICTED,
+        audience=Audience.B2C,
+    )
+    return activity, contact
+
+
+def test_export_csv_shows_labels(client_for, dpo, breach, french_contact):
+    activity, contact = french_contact
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"activities": activity.pk, "format": "csv"})
+
+    headers, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    cells = dict(zip(headers, row, strict=True))
+    assert cells["Statut"] == "limité"
+    assert cells["Cible"] == "B2C (particuliers)"
+    assert cells["Téléphone"] == "+33610000000"
+
+
+def test_export_xlsx_shows_labels(client_for, dpo, breach, french_contact):
+    activity, contact = french_contact
+    url = reverse("breaches:breach-subjects-export", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"activities": activity.pk, "format": "xlsx"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    headers, row = sheet.iter_rows(values_only=True)
+    cells = dict(zip(headers, row, strict=True))
+    assert cells["Statut"] == "limité"
+    assert cells["Cible"] == "B2C (particuliers)"
+    assert cells["Téléphone"] == "+33610000000"
+
+
+def test_subjects_preview_shows_labels(client_for, dpo, breach, french_contact):
+    activity, contact = french_contact
+    url = reverse("breaches:breach-subjects", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"selected": "1", "activities": activity.pk})
+
+    content = response.content.decode()
+    assert "<td>limité</td>" in content
+    assert "<td>B2C (particuliers)</td>" in content
