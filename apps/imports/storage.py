@@ -1,4 +1,4 @@
-"""Where uploaded vendor files are kept: a private folder, outside MEDIA_ROOT.
+"""Private storage of uploaded vendor files, outside MEDIA_ROOT.
 
 MEDIA_ROOT may be served as-is (``config/urls.py`` does so when DEBUG is on,
 and reverse proxies often do), and an uploaded list is full of personal data.

@@ -248,3 +248,19 @@ def test_uploaded_file_is_outside_media_root(settings, media_root, tmp_path):
     stored = job.source_file.path
     assert stored.startswith(str(media_root))
     assert not stored.startswith(str(settings.MEDIA_ROOT))
+
+
+def test_pages_render_in_french(sales_user, client_for, media_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+    client = client_for(sales_user)
+
+    with translation.override("fr"):
+        listing = client.get(reverse("imports:job-list"), HTTP_ACCEPT_LANGUAGE="fr")
+        detail = client.get(
+            reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+        )
+
+    assert "Importer un fichier" in listing.content.decode()
+    assert "Télécharger les lignes rejetées (CSV)" in detail.content.decode()
