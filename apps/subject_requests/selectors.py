@@ -1,7 +1,29 @@
+import re
+
 from django.db.models import Q
 
 from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import SubjectRequest
+
+# A request as the pages show it (DSR-00002, any case, leading zeros optional)
+# or its bare numeric id.
+REFERENCE_PATTERN = re.compile(r"^(?:DSR-)?0*(\d+)$", re.IGNORECASE)
+
+
+def request_id_from_reference(reference: str) -> int | None:
+    """Return the id in ``DSR-00002`` or ``2``, or None when it is neither."""
+    match = REFERENCE_PATTERN.match(reference.strip())
+    if match is None:
+        return None
+    return int(match.group(1))
+
+
+def request_by_reference(reference: str) -> SubjectRequest | None:
+    """Return the request that a reference or numeric id names, or None."""
+    request_id = request_id_from_reference(reference)
+    if request_id is None:
+        return None
+    return SubjectRequest.objects.filter(pk=request_id).first()
 
 
 def request_list(*, status: str = "open", query: str = ""):

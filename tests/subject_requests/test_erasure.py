@@ -229,3 +229,32 @@ def test_reimport_skips_erased_person(media_root, make_request, dpo, tmp_path, c
     assert second["counts"]["suppressed"] == 1
     assert not Contact.objects.filter(email=PERSON["email"]).exists()
     assert Contact.objects.filter(email="bastien.autre@example.com").exists()
+
+
+def test_erase_subject_accepts_reference(make_request, dpo, person, capsys):
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    call_command(
+        "erase_subject", "--email", PERSON["email"], "--request", request.reference
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["request"] == request.pk
+    assert summary["reference"] == request.reference
+    assert not Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_erase_subject_unknown_reference(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="Subject request DSR-99999 was not found"):
+        call_command(
+            "erase_subject", "--email", PERSON["email"], "--request", "DSR-99999"
+        )
+
+
+def test_erase_subject_invalid_reference(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="'REQ-7' is invalid"):
+        call_command("erase_subject", "--email", PERSON["email"], "--request", "REQ-7")

@@ -8,7 +8,8 @@ from apps.contacts.models import Contact
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
-from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.management.request_option import REQUEST_HELP
+from apps.subject_requests.management.request_option import request_from_option
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_link_contacts
@@ -28,16 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--email", required=True, help="The person's e-mail.")
         parser.add_argument("--phone", default="", help="The person's phone number.")
         parser.add_argument(
-            "--request", type=int, required=True, help="Id of the erasure request."
+            "--request", required=True, help=f"The erasure request: {REQUEST_HELP}"
         )
 
     def handle(self, *args, email, phone, request, **options):
-        subject_request = SubjectRequest.objects.filter(pk=request).first()
-        if subject_request is None:
-            raise CommandError(
-                f"Subject request {request} was not found; check the id in the "
-                "request list."
-            )
+        subject_request = request_from_option(request)
         try:
             email = normalize_email(email)
             phone = normalize_phone(phone) if phone else ""
@@ -66,6 +62,7 @@ class Command(BaseCommand):
 
         summary = {
             "request": subject_request.pk,
+            "reference": subject_request.reference,
             "proof": proof.pk,
             "erased_at": proof.erased_at.isoformat(),
             "record_counts": proof.record_counts,
