@@ -5,6 +5,7 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.db import connections
 from django.utils import translation
 
 from apps.core.roles import COMPLIANCE_OFFICER
@@ -119,12 +120,23 @@ def celery_worker_redis(transactional_db):
         broker_transport_options={},
         result_backend=None,
     )
+    _reset_producer_pool(app)
     app.connection_for_write().ensure_connection(max_retries=1)
     with start_worker(
         app, pool="solo", perform_ping_check=False, shutdown_timeout=30
     ) as worker:
         yield worker
     app.conf.update(previous)
+    _reset_producer_pool(app)
+    connections.close_all()
+
+
+def _reset_producer_pool(app):
+    # The producer pool keeps connections to the broker it was first used with
+    # (memory:// in eager tests), so .delay() would never reach Redis.
+    # Celery does the same after a fork (Celery._after_fork).
+    app._pool = None
+    app.amqp._producer_pool = None
 
 
 @pytest.fixture(scope="session")
