@@ -19,9 +19,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
 from apps.subject_requests.dates import today_local
+from apps.subject_requests.labels import format_date
 from apps.subject_requests.models import ReminderSent
 from apps.subject_requests.models import SubjectRequest
 
@@ -58,14 +60,18 @@ def _send(
         subject = _("Overdue: subject request %(ref)s was due on %(date)s")
     else:
         subject = _("Reminder: subject request %(ref)s is due on %(date)s")
-    subject = subject % {"ref": request.reference, "date": request.due_on.isoformat()}
-    body = _(
-        "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s day(s) from "
-        "today.\n\nOpen it: %(url)s"
+    due_on = format_date(request.due_on)
+    subject = subject % {"ref": request.reference, "date": due_on}
+    body = ngettext(
+        "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s day from "
+        "today.\n\nOpen it: %(url)s",
+        "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s days from "
+        "today.\n\nOpen it: %(url)s",
+        abs(days_left),
     ) % {
         "ref": request.reference,
         "kind": request.get_kind_display(),
-        "date": request.due_on.isoformat(),
+        "date": due_on,
         "days": days_left,
         "url": url,
     }

@@ -1,8 +1,11 @@
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.package import DEFAULT_LANGUAGE
+from apps.subject_requests.package import LANGUAGES
 from apps.subject_requests.services import RECTIFIABLE_FIELDS
 
 
@@ -73,6 +76,21 @@ class LinkForm(forms.Form):
     def __init__(self, *args, contact_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact_ids"].choices = contact_choices
+
+
+class PackageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language of the package"),
+        choices=[
+            (code, name) for code, name in settings.LANGUAGES if code in LANGUAGES
+        ],
+        initial=DEFAULT_LANGUAGE,
+        required=False,
+        help_text=_("Labels, texts and dates the person reads are in this language."),
+    )
+
+    def clean_language(self):
+        return self.cleaned_data["language"] or DEFAULT_LANGUAGE
 
 
 class RefuseForm(forms.Form):

@@ -3,7 +3,9 @@
 ``package_content`` gathers the data and every item Art. 15(1) lists: the
 purposes and lawful basis, the categories of data, the recipients, the
 retention period, the source when the data was not collected from the person,
-and the person's rights including the right to complain to the CNIL.
+the transfers outside the EU with their safeguards (Art. 15(2)), the
+statement on automated decision-making (Art. 15(1)(h)), and the person's rights
+including the right to complain to the CNIL.
 ``package_zip`` writes it as HTML and PDF for people, JSON and CSV for machines.
 """
 
@@ -12,6 +14,7 @@ import json
 import zipfile
 from xml.sax.saxutils import escape
 
+from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,11 +24,20 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
+from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
 from apps.core.exports import csv_bytes
 from apps.core.models import Organisation
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
+from apps.subject_requests.labels import format_date
+from apps.subject_requests.labels import format_datetime
+
+# Languages of the package's human-readable part. French is the default
+# because the users are French companies answering French-speaking people.
+LANGUAGES = ("fr", "en")
+DEFAULT_LANGUAGE = "fr"
 
 CONTACT_FIELDS = (
     "first_name",
@@ -118,6 +130,36 @@ def _activity_recipients(activity) -> list[str]:
     return recipients
 
 
+def _activity_transfers(activity) -> list[dict]:
+    """Return each transfer outside the EU that the register records (Art. 15(2))."""
+    return [
+        {
+            "country": transfer.country,
+            "recipient": transfer.recipient,
+            "safeguard": transfer.safeguard,
+            "safeguard_label": str(transfer.get_safeguard_display())
+            if transfer.safeguard
+            else _("no safeguard recorded in the register"),
+        }
+        for transfer in activity.transfers.all()
+    ]
+
+
+def automated_decisions_text(purposes: str) -> str:
+    """Return the statement on automated decision-making (GDPR Art. 15(1)(h)).
+
+    Registre scores, ranks and filters no one on its own: every decision about
+    a person is taken by staff, so the statement is the same for every activity.
+    """
+    statement = _(
+        "No decision based solely on automated processing, including profiling, "
+        "is made about you (GDPR Art. 22): your data is used only by our staff."
+    )
+    if not purposes:
+        return statement
+    return statement + " " + _("It is used for: %(purposes)s") % {"purposes": purposes}
+
+
 def _processing(contact) -> dict:
     activity = contact.processing_activity
     lawful_basis = contact.lawful_basis or (activity.lawful_basis if activity else "")
@@ -131,7 +173,9 @@ def _processing(contact) -> dict:
             else "",
             "legitimate_interest": "",
             "recipients": [],
+            "transfers": [],
             "retention": [],
+            "automated_decisions": automated_decisions_text(""),
         }
     rules = list(activity.retention_rules.all())
     contact_rules = [
@@ -146,7 +190,9 @@ def _processing(contact) -> dict:
         else "",
         "legitimate_interest": activity.legitimate_interest,
         "recipients": _activity_recipients(activity),
+        "transfers": _activity_transfers(activity),
         "retention": [rule.describe() for rule in (contact_rules or rules)],
+        "automated_decisions": automated_decisions_text(activity.purposes),
     }
 
 
@@ -207,6 +253,7 @@ def package_content(*, request, contacts) -> dict:
         "processing_activity__retention_rules",
         "processing_activity__recipients",
         "processing_activity__data_categories",
+        "processing_activity__transfers",
     )
     return {
         "generated_at": timezone.now().isoformat(),
@@ -279,22 +326,73 @@ def field_labels() -> dict[str, str]:
     }
 
 
+def _display(model, field_name: str, value) -> str:
+    """Return a stored value as people read it: a choice's label or a local date."""
+    if value in ("", None):
+        return ""
+    field = model._meta.get_field(field_name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField):
+        return format_datetime(value)
+    if isinstance(field, models.DateField):
+        return format_date(value)
+    return str(value)
+
+
 def _readable_rows(item) -> list[tuple[str, str]]:
     labels = field_labels()
-    return [(labels[field], value) for field, value in item["data"].items() if value]
+    return [
+        (labels[field], _display(Contact, field, value))
+        for field, value in item["data"].items()
+        if value
+    ]
+
+
+def _readable_item(item) -> dict:
+    """Return one contact's part of the package with labels and local dates."""
+    sources = [
+        {
+            **source,
+            "acquisition_label": _display(
+                ContactList, "acquisition", source["acquisition"]
+            ),
+            "acquired_on_label": format_date(source["acquired_on"]),
+        }
+        for source in item["sources"]
+    ]
+    consents = [
+        {
+            "channel_label": _display(ConsentRecord, "channel", consent["channel"]),
+            "state_label": _display(ConsentRecord, "state", consent["state"]),
+            "recorded_at_label": format_datetime(consent["recorded_at"]),
+        }
+        for consent in item["consents"]
+    ]
+    return {
+        **item,
+        "rows": _readable_rows(item),
+        "sources": sources,
+        "consents": consents,
+    }
+
+
+def _readable(content) -> dict:
+    return {
+        **content,
+        "generated_at_label": format_datetime(content["generated_at"]),
+        "received_on_label": format_date(content["request"]["received_on"]),
+        "contacts": [_readable_item(item) for item in content["contacts"]],
+    }
 
 
 def package_html(content) -> str:
-    contacts = [{**item, "rows": _readable_rows(item)} for item in content["contacts"]]
     return render_to_string(
-        "subject_requests/package/access.html",
-        {"p": {**content, "contacts": contacts}},
+        "subject_requests/package/access.html", {"p": _readable(content)}
     )
 
 
-def package_pdf(content) -> bytes:
-    """Render the person's copy as a PDF with reportlab's platypus."""
-    styles = getSampleStyleSheet()
+def _pdf_story(content, styles) -> list:
     story = []
 
     def heading(text):
@@ -313,6 +411,14 @@ def package_pdf(content) -> bytes:
             styles["Title"],
         )
     )
+    story.append(Spacer(1, 6))
+    line(
+        _("Request received on %(received)s; answer generated on %(generated)s.")
+        % {
+            "received": content["received_on_label"],
+            "generated": content["generated_at_label"],
+        }
+    )
     heading(_("Controller"))
     line(controller["name"])
     line(controller["address"])
@@ -323,7 +429,7 @@ def package_pdf(content) -> bytes:
 
     for item in content["contacts"]:
         heading(_("Record #%(id)s") % {"id": item["id"]})
-        for label, value in _readable_rows(item):
+        for label, value in item["rows"]:
             line(f"{label}: {value}")
         processing = item["processing"]
         line(_("Purposes: %(value)s") % {"value": processing["purposes"] or "-"})
@@ -344,24 +450,39 @@ def package_pdf(content) -> bytes:
             _("Recipients: %(value)s")
             % {"value": ", ".join(processing["recipients"]) or _("none")}
         )
+        if not processing["transfers"]:
+            line(_("No transfer outside the EU is recorded in the register."))
+        for transfer in processing["transfers"]:
+            line(
+                _(
+                    "Transfer outside the EU: %(recipient)s in %(country)s, "
+                    "safeguard: %(safeguard)s"
+                )
+                % {
+                    "recipient": transfer["recipient"],
+                    "country": transfer["country"],
+                    "safeguard": transfer["safeguard_label"],
+                }
+            )
         for rule in processing["retention"]:
             line(_("Retention period: %(value)s") % {"value": rule})
+        line(processing["automated_decisions"])
         for source in item["sources"]:
             line(
                 _("Source: list %(list)s bought from %(vendor)s on %(date)s")
                 % {
                     "list": source["list"],
                     "vendor": source["vendor"],
-                    "date": source["acquired_on"],
+                    "date": source["acquired_on_label"],
                 }
             )
         for consent in item["consents"]:
             line(
                 _("Consent (%(channel)s): %(state)s on %(date)s")
                 % {
-                    "channel": consent["channel"],
-                    "state": consent["state"],
-                    "date": consent["recorded_at"],
+                    "channel": consent["channel_label"],
+                    "state": consent["state_label"],
+                    "date": consent["recorded_at_label"],
                 }
             )
 
@@ -370,9 +491,13 @@ def package_pdf(content) -> bytes:
         line(right)
     complaint = content["complaint"]
     line(f"{complaint['authority']}, {complaint['address']}, {complaint['website']}")
+    return story
 
+
+def package_pdf(content) -> bytes:
+    """Render the person's copy as a PDF with reportlab's platypus."""
+    story = _pdf_story(_readable(content), getSampleStyleSheet())
     buffer = io.BytesIO()
-    story.insert(1, Spacer(1, 6))
     SimpleDocTemplate(buffer, pagesize=A4, title=content["request"]["reference"]).build(
         story
     )

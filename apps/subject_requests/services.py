@@ -11,7 +11,9 @@ from collections.abc import Collection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.contacts.models import Contact
 from apps.contacts.suppression import suppression_add
@@ -27,6 +29,8 @@ from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
+from apps.subject_requests.labels import format_date
+from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import RequestEvent
 from apps.subject_requests.models import SubjectRequest
@@ -114,7 +118,7 @@ def request_create(
     if received_at > timezone.now() + datetime.timedelta(minutes=5):
         raise RequestError(
             _("The receipt time %(value)s is in the future; enter when it arrived.")
-            % {"value": received_at.isoformat()}
+            % {"value": format_datetime(received_at)}
         )
     email, phone = _normalized_identifiers(email=requester_email, phone=requester_phone)
     if not (email or phone or requester_address.strip()):
@@ -211,10 +215,14 @@ def request_extend(
     total = request.extension_months + months
     if months < 1 or total > MAX_EXTENSION_MONTHS:
         raise RequestError(
-            _(
-                "An extension of %(months)s month(s) is not possible: the request "
+            ngettext(
+                "An extension of %(months)s month is not possible: the request "
                 "is already extended by %(done)s and the total is capped at "
-                "%(max)s months beyond the first."
+                "%(max)s months beyond the first.",
+                "An extension of %(months)s months is not possible: the request "
+                "is already extended by %(done)s and the total is capped at "
+                "%(max)s months beyond the first.",
+                months,
             )
             % {
                 "months": months,
@@ -228,7 +236,7 @@ def request_extend(
                 "The first month ended on %(date)s; an extension must be decided "
                 "and told to the person within it."
             )
-            % {"date": request.initial_due_on.isoformat()}
+            % {"date": format_date(request.initial_due_on)}
         )
 
     request.extension_months = total
@@ -352,17 +360,30 @@ def _require_linked(request: SubjectRequest) -> list[Contact]:
 
 
 def request_build_package(
-    *, request: SubjectRequest, actor, portability: bool = False, actor_label=""
+    *,
+    request: SubjectRequest,
+    actor,
+    portability: bool = False,
+    actor_label: str = "",
+    language: str = package.DEFAULT_LANGUAGE,
 ) -> bytes:
     """Build the access package (or the portability subset) as ZIP bytes.
 
-    The service returns the package and never stores it. Only the
-    ``access_package`` command writes it, to the file its operator names.
+    ``language`` (``fr`` or ``en``) sets the language of the labels, texts and
+    dates that people read. The JSON and CSV keys and their ISO dates do not
+    change with it. The service returns the package and never stores it. Only
+    the ``access_package`` command writes it, to the file its operator names.
     """
+    if language not in package.LANGUAGES:
+        raise RequestError(
+            _("Package language %(value)s is not available; use %(choices)s.")
+            % {"value": language, "choices": ", ".join(package.LANGUAGES)}
+        )
     _require_verified(request)
     contacts = request.contacts.order_by("pk")
-    content = package.package_content(request=request, contacts=contacts)
-    data = package.package_zip(content, portability=portability)
+    with translation.override(language):
+        content = package.package_content(request=request, contacts=contacts)
+        data = package.package_zip(content, portability=portability)
 
     action = "portability" if portability else "access"
     with transaction.atomic():
@@ -371,6 +392,7 @@ def request_build_package(
             f"{action}_package_built",
             actor,
             contact_ids=[item["id"] for item in content["contacts"]],
+            language=language,
         )
         audit_record(
             action=f"subject_requests.{action}_package.built",
@@ -378,7 +400,10 @@ def request_build_package(
             actor_label=actor_label,
             target=request,
             count=len(content["contacts"]),
-            details={"contact_ids": [item["id"] for item in content["contacts"]]},
+            details={
+                "contact_ids": [item["id"] for item in content["contacts"]],
+                "language": language,
+            },
         )
     return data
 

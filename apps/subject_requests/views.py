@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import FormView
 from django.views.generic import ListView
@@ -11,6 +12,7 @@ from django.views.generic import TemplateView
 from apps.contacts.models import Contact
 from apps.core.permissions import RolePermissionMixin
 from apps.subject_requests import forms
+from apps.subject_requests import labels
 from apps.subject_requests import services
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.selectors import days_left
@@ -63,16 +65,33 @@ class RequestCreateView(RolePermissionMixin, FormView):
         messages.success(
             self.request,
             _("Request %(ref)s recorded; it is due on %(date)s.")
-            % {"ref": created.reference, "date": created.due_on},
+            % {"ref": created.reference, "date": labels.format_date(created.due_on)},
         )
         return redirect("subject_requests:request-detail", pk=created.pk)
+
+
+# The permission each linked page needs. A match of another kind, or one the
+# user lacks the permission for, is shown as plain text instead of a link that
+# would answer 403.
+MATCH_URL_PERMISSIONS = {
+    "contact": "contacts.view_contact",
+    "import_source_file": "imports.view_importjob",
+    "subject_request": VIEW_PERMISSION,
+}
+
+
+def _match_url(match: dict, user) -> str:
+    permission = MATCH_URL_PERMISSIONS.get(match["kind"])
+    if not match.get("url") or permission is None:
+        return ""
+    return match["url"] if user.has_perm(permission) else ""
 
 
 def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
     """Return the last search's matches, with contact labels read live."""
     matches = request_obj.last_search.get("matches", [])
     contact_ids = [m["record_id"] for m in matches if m["kind"] == "contact"]
-    show_names = user.has_perm("contacts.view_contact")
+    show_names = user.has_perm(MATCH_URL_PERMISSIONS["contact"])
     contacts = Contact.objects.in_bulk(contact_ids) if show_names else {}
     linked = set(request_obj.contacts.values_list("pk", flat=True))
     rows = []
@@ -90,11 +109,24 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
         rows.append(
             {
                 **match,
+                "url": _match_url(match, user),
+                "kind_label": labels.record_kind_label(match["kind"]),
+                "matched_on_label": labels.matched_on_label(match["matched_on"]),
                 "label": label,
                 "linked": match["kind"] == "contact" and match["record_id"] in linked,
             }
         )
     return rows
+
+
+def _proof_rows(request_obj: SubjectRequest) -> list:
+    proofs = list(request_obj.erasure_proofs.select_related("erased_by"))
+    for proof in proofs:
+        proof.counts_label = labels.event_details({"counts": proof.record_counts})[0][1]
+        proof.kinds_label = ", ".join(
+            labels.identifier_label(kind) for kind in proof.suppression_kinds
+        )
+    return proofs
 
 
 class RequestDetailView(RolePermissionMixin, TemplateView):
@@ -125,8 +157,14 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "show_contact_data": user.has_perm("contacts.view_contact"),
                 "matches": matches,
                 "search": request_obj.last_search,
-                "timeline": request_timeline(request_obj),
-                "proofs": request_obj.erasure_proofs.select_related("erased_by"),
+                "search_summary": labels.search_summary(request_obj.last_search)
+                if request_obj.last_search.get("sources")
+                else None,
+                "timeline": [
+                    (event, labels.event_details(event.details))
+                    for event in request_timeline(request_obj)
+                ],
+                "proofs": _proof_rows(request_obj),
                 "can_change": user.has_perm(CHANGE_PERMISSION) and request_obj.is_open,
                 "identity_form": forms.IdentityForm(auto_id="identity_%s"),
                 "extend_form": forms.ExtendForm(auto_id="extend_%s"),
@@ -134,6 +172,8 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                     contact_choices=link_choices, auto_id="link_%s"
                 ),
                 "refuse_form": forms.RefuseForm(auto_id="refuse_%s"),
+                "package_form": forms.PackageForm(auto_id="package_%s"),
+                "portability_form": forms.PackageForm(auto_id="portability_%s"),
                 "erase_form": forms.EraseForm(auto_id="erase_%s"),
                 "verified": request_obj.identity_status
                 == SubjectRequest.IdentityStatus.VERIFIED,
@@ -193,7 +233,7 @@ class ExtendView(RequestActionView):
         messages.success(
             self.request,
             _("Deadline extended to %(date)s. Tell the person why.")
-            % {"date": request_obj.due_on},
+            % {"date": labels.format_date(request_obj.due_on)},
         )
 
 
@@ -202,9 +242,13 @@ class SearchView(RequestActionView):
         result = services.request_search(request=request_obj, actor=self.request.user)
         messages.success(
             self.request,
-            _("Searched %(sources)s: %(count)s record(s) matched.")
+            ngettext(
+                "Searched %(sources)s: %(count)s record matched.",
+                "Searched %(sources)s: %(count)s records matched.",
+                len(result["matches"]),
+            )
             % {
-                "sources": ", ".join(result["sources"]),
+                "sources": labels.search_summary(result)["sources"],
                 "count": len(result["matches"]),
             },
         )
@@ -228,7 +272,9 @@ class LinkView(RequestActionView):
             actor=self.request.user,
         )
         messages.success(
-            self.request, _("%(count)s contact(s) linked.") % {"count": count}
+            self.request,
+            ngettext("%(count)s contact linked.", "%(count)s contacts linked.", count)
+            % {"count": count},
         )
 
 
@@ -241,11 +287,15 @@ class UnlinkView(RequestActionView):
 
 
 class PackageView(RequestActionView):
+    form_class = forms.PackageForm
     portability = False
 
     def perform(self, request_obj, form, **kwargs):
         data = services.request_build_package(
-            request=request_obj, actor=self.request.user, portability=self.portability
+            request=request_obj,
+            actor=self.request.user,
+            portability=self.portability,
+            language=form.cleaned_data["language"],
         )
         suffix = "portability" if self.portability else "access"
         response = HttpResponse(data, content_type="application/zip")
@@ -289,7 +339,11 @@ class RectifyView(RolePermissionMixin, FormView):
             return self.form_invalid(form)
         messages.success(
             self.request,
-            _("Rectified fields: %(fields)s.") % {"fields": ", ".join(changed) or "-"},
+            _("Rectified fields: %(fields)s.")
+            % {
+                "fields": ", ".join(labels.contact_field_label(f) for f in changed)
+                or "-"
+            },
         )
         return redirect("subject_requests:request-detail", pk=self.request_obj.pk)
 
@@ -298,7 +352,11 @@ class RestrictView(RequestActionView):
     def perform(self, request_obj, form, **kwargs):
         count = services.request_restrict(request=request_obj, actor=self.request.user)
         messages.success(
-            self.request, _("%(count)s contact(s) restricted.") % {"count": count}
+            self.request,
+            ngettext(
+                "%(count)s contact restricted.", "%(count)s contacts restricted.", count
+            )
+            % {"count": count},
         )
 
 
@@ -309,7 +367,12 @@ class LiftRestrictionView(RequestActionView):
         )
         messages.success(
             self.request,
-            _("Restriction lifted on %(count)s contact(s).") % {"count": count},
+            ngettext(
+                "Restriction lifted on %(count)s contact.",
+                "Restriction lifted on %(count)s contacts.",
+                count,
+            )
+            % {"count": count},
         )
 
 
@@ -318,7 +381,11 @@ class ObjectView(RequestActionView):
         count = services.request_object(request=request_obj, actor=self.request.user)
         messages.success(
             self.request,
-            _("Objection granted: %(count)s contact(s) marked objected and suppressed.")
+            ngettext(
+                "Objection granted: %(count)s contact marked objected and suppressed.",
+                "Objection granted: %(count)s contacts marked objected and suppressed.",
+                count,
+            )
             % {"count": count},
         )
 
@@ -330,7 +397,11 @@ class EraseView(RequestActionView):
         proof = services.request_erase(request=request_obj, actor=self.request.user)
         messages.success(
             self.request,
-            _("Erased %(count)s record(s); the proof of erasure is recorded.")
+            ngettext(
+                "Erased %(count)s record; the proof of erasure is recorded.",
+                "Erased %(count)s records; the proof of erasure is recorded.",
+                proof.total,
+            )
             % {"count": proof.total},
         )
 

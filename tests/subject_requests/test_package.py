@@ -1,13 +1,20 @@
 import csv
+import datetime
 import io
 import json
 import zipfile
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import translation
 
+from apps.contacts.models import ConsentRecord
+from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.core.models import Organisation
+from apps.register.models import Transfer
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_build_package
 from apps.subject_requests.services import request_link_contacts
@@ -57,7 +64,9 @@ def test_package_files(access_request, dpo, organisation):
 
 
 def test_package_json_has_every_item(access_request, dpo, person, organisation):
-    archive = _open(request_build_package(request=access_request, actor=dpo))
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
     content = json.loads(archive.read("data.json"))
 
     item = content["contacts"][0]
@@ -89,7 +98,9 @@ def test_package_json_has_every_item(access_request, dpo, person, organisation):
 
 
 def test_package_html_names_vendor_and_rights(access_request, dpo, organisation):
-    archive = _open(request_build_package(request=access_request, actor=dpo))
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
     html = archive.read("answer.html").decode()
 
     assert "Fichiers Exemple SARL" in html
@@ -137,7 +148,7 @@ def test_package_audit_has_ids_only(access_request, dpo, person):
     request_build_package(request=access_request, actor=dpo)
 
     event = AuditEvent.objects.get(action="subject_requests.access_package.built")
-    assert event.details == {"contact_ids": [person.pk]}
+    assert event.details == {"contact_ids": [person.pk], "language": "fr"}
     assert event.count == 1
 
 
@@ -169,8 +180,205 @@ def test_access_package_command_missing_folder(access_request, tmp_path):
 def test_categories_from_fields_without_register(access_request, dpo, activity):
     activity.data_categories.all().delete()
 
-    archive = _open(request_build_package(request=access_request, actor=dpo))
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
 
     categories = json.loads(archive.read("data.json"))["contacts"][0]["categories"]
     assert "Identity (first and last name)" in categories
     assert "Contact details (e-mail, phone)" in categories
+
+
+@pytest.mark.parametrize("form", ["reference", "lower", "id"])
+def test_access_package_command_reference(access_request, tmp_path, capsys, form):
+    value = {
+        "reference": access_request.reference,
+        "lower": access_request.reference.lower(),
+        "id": str(access_request.pk),
+    }[form]
+    output = tmp_path / "answer.zip"
+
+    call_command("access_package", "--request", value, "--output", str(output))
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["reference"] == access_request.reference
+    assert output.exists()
+
+
+def test_access_package_command_unknown_reference(db, tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="DSR-99999 was not found"):
+        call_command(
+            "access_package",
+            "--request",
+            "DSR-99999",
+            "--output",
+            str(tmp_path / "answer.zip"),
+        )
+
+
+@pytest.fixture
+def dated_person(person, activity):
+    """The person with fixed dates, an audience, a status and a transfer."""
+    Contact.objects.filter(pk=person.pk).update(
+        audience="b2b",
+        status=Contact.Status.UNSUBSCRIBED,
+        collected_at=datetime.datetime(2024, 3, 15, 11, 0, tzinfo=datetime.UTC),
+    )
+    ConsentRecord.objects.filter(contact=person).update(
+        state=ConsentRecord.State.WITHDRAWN,
+        recorded_at=datetime.datetime(2026, 12, 4, 16, 4, tzinfo=datetime.UTC),
+    )
+    Transfer.objects.create(
+        activity=activity,
+        recipient="Routage Exemple Inc.",
+        country="United States",
+        safeguard=Transfer.Safeguard.SCC,
+    )
+    return person
+
+
+def _html(request, dpo, **options) -> str:
+    data = request_build_package(request=request, actor=dpo, **options)
+    return _open(data).read("answer.html").decode()
+
+
+def test_package_html_french_by_default(access_request, dpo, dated_person):
+    html = _html(access_request, dpo)
+
+    assert "<th>prénom</th>" in html
+    assert "<th>first_name</th>" not in html
+    assert "B2B (professionnels)" in html
+    assert "désinscrit" in html
+    assert "15 mars 2024 12:00" in html
+    assert "2024-03-15T" not in html
+    assert "e-mail: retiré (4 décembre 2026 17:04)" in html
+    assert "withdrawn" not in html
+
+
+def test_package_html_in_english(access_request, dpo, dated_person):
+    html = _html(access_request, dpo, language="en")
+
+    assert "<th>first name</th>" in html
+    assert "B2B (professionals)" in html
+    assert "unsubscribed" in html
+    assert "March 15, 2024" in html
+    assert "e-mail: withdrawn" in html
+
+
+def test_package_lists_transfers(access_request, dpo, dated_person):
+    data = request_build_package(request=access_request, actor=dpo, language="en")
+    archive = _open(data)
+    html = archive.read("answer.html").decode()
+    content = json.loads(archive.read("data.json"))
+
+    transfers = content["contacts"][0]["processing"]["transfers"]
+    assert transfers[0]["country"] == "United States"
+    assert transfers[0]["recipient"] == "Routage Exemple Inc."
+    assert transfers[0]["safeguard"] == "scc"
+    assert "<td>United States</td>" in html
+    assert "<td>Routage Exemple Inc.</td>" in html
+    assert "Standard contractual clauses (Art. 46)" in html
+
+
+def test_package_transfers_in_french(access_request, dpo, dated_person):
+    html = _html(access_request, dpo)
+
+    assert "Clauses contractuelles types (art. 46)" in html
+
+
+def test_package_without_transfer(access_request, dpo, person):
+    html = _html(access_request, dpo, language="en")
+
+    assert "No transfer outside the EU is recorded in the register." in html
+
+
+def test_package_states_automated_decisions(access_request, dpo, person):
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
+    html = archive.read("answer.html").decode()
+    content = json.loads(archive.read("data.json"))
+
+    statement = content["contacts"][0]["processing"]["automated_decisions"]
+    assert "No decision based solely on automated processing" in statement
+    assert "Offering our services to purchasing managers." in statement
+    assert "profiling" in html
+
+
+def test_package_json_keeps_iso_dates(access_request, dpo, dated_person):
+    archive = _open(request_build_package(request=access_request, actor=dpo))
+    content = json.loads(archive.read("data.json"))
+    contacts = _csv_rows(archive, "contacts.csv")
+
+    item = content["contacts"][0]
+    assert item["data"]["collected_at"] == "2024-03-15T11:00:00+00:00"
+    assert item["data"]["audience"] == "b2b"
+    assert item["consents"][0]["state"] == "withdrawn"
+    assert contacts[0]["collected_at"] == "2024-03-15T11:00:00+00:00"
+
+
+def test_package_pdf_in_french(access_request, dpo, dated_person):
+    from apps.subject_requests import package
+
+    with translation.override("fr"):
+        content = package.package_content(
+            request=access_request, contacts=access_request.contacts.all()
+        )
+        story = package._pdf_story(
+            package._readable(content), package.getSampleStyleSheet()
+        )
+    text = " ".join(getattr(flowable, "text", "") for flowable in story)
+
+    assert "prénom" in text
+    assert "15 mars 2024" in text
+    assert "United States" in text
+    assert "Clauses contractuelles types" in text
+    assert "first_name" not in text
+
+
+def test_package_rejects_unknown_language(access_request, dpo):
+    with pytest.raises(RequestError, match="Package language de is not available"):
+        request_build_package(request=access_request, actor=dpo, language="de")
+
+
+def test_access_package_command_language(access_request, tmp_path, dated_person):
+    output = tmp_path / "answer.zip"
+
+    call_command(
+        "access_package",
+        "--request",
+        access_request.reference,
+        "--output",
+        str(output),
+        "--language",
+        "en",
+    )
+
+    html = _open(output.read_bytes()).read("answer.html").decode()
+    assert "<th>first name</th>" in html
+
+
+def test_access_package_command_bad_language(access_request, tmp_path):
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command(
+            "access_package",
+            "--request",
+            access_request.reference,
+            "--output",
+            str(tmp_path / "answer.zip"),
+            "--language",
+            "de",
+        )
+
+
+@pytest.mark.parametrize(("language", "label"), [("", "prénom"), ("en", "first name")])
+def test_package_download_language(client_for, dpo, access_request, language, label):
+    url = reverse("subject_requests:request-access-package", args=[access_request.pk])
+
+    response = client_for(dpo).post(url, {"language": language})
+
+    html = _open(response.content).read("answer.html").decode()
+    assert response.status_code == 200
+    assert f"<th>{label}</th>" in html

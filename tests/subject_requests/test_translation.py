@@ -46,7 +46,7 @@ def test_detail_page_in_french(client_for, dpo, make_request, person):
     assert response.status_code == 200
     assert "Effacer la personne" in html
     assert "Rechercher dans toutes les sources" in html
-    assert "jour(s) restant(s)" in html
+    assert "jours restants" in html
 
 
 def test_access_package_in_french(make_request, dpo, person):

@@ -4,7 +4,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 
-from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.management.request_option import REQUEST_HELP
+from apps.subject_requests.management.request_option import request_from_option
+from apps.subject_requests.package import DEFAULT_LANGUAGE
+from apps.subject_requests.package import LANGUAGES
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_build_package
 
@@ -19,9 +22,18 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--request", type=int, required=True, help="Request id.")
+        parser.add_argument("--request", required=True, help=REQUEST_HELP)
         parser.add_argument(
             "--output", required=True, help="Path of the ZIP file to write."
+        )
+        parser.add_argument(
+            "--language",
+            choices=LANGUAGES,
+            default=DEFAULT_LANGUAGE,
+            help=(
+                "Language of the labels, texts and dates the person reads "
+                f"(default {DEFAULT_LANGUAGE}). JSON and CSV keys stay the same."
+            ),
         )
         parser.add_argument(
             "--portability",
@@ -29,13 +41,8 @@ class Command(BaseCommand):
             help="Write only the machine-readable JSON and CSV (GDPR Art. 20).",
         )
 
-    def handle(self, *args, request, output, portability, **options):
-        subject_request = SubjectRequest.objects.filter(pk=request).first()
-        if subject_request is None:
-            raise CommandError(
-                f"Subject request {request} was not found; check the id in the "
-                "request list."
-            )
+    def handle(self, *args, request, output, portability, language, **options):
+        subject_request = request_from_option(request)
         path = Path(output)
         if not path.parent.is_dir():
             raise CommandError(
@@ -48,6 +55,7 @@ class Command(BaseCommand):
                 actor=None,
                 actor_label=ACTOR_LABEL,
                 portability=portability,
+                language=language,
             )
         except RequestError as error:
             raise CommandError(str(error)) from error
@@ -55,9 +63,11 @@ class Command(BaseCommand):
         path.write_bytes(data)
         summary = {
             "request": subject_request.pk,
+            "reference": subject_request.reference,
             "output": str(path),
             "bytes": len(data),
             "contacts": subject_request.contacts.count(),
             "portability": portability,
+            "language": language,
         }
         self.stdout.write(json.dumps(summary, indent=2))
