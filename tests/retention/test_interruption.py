@@ -75,7 +75,8 @@ def _wait_for_lock_release():
         while time.monotonic() < deadline:
             cursor.execute(
                 "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
-                "AND objid = %s",
+                "AND objid = %s AND database = "
+                "(SELECT oid FROM pg_database WHERE datname = current_database())",
                 [ADVISORY_LOCK_KEY],
             )
             if cursor.fetchone()[0] == 0:
