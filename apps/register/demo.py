@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import ngettext
 
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
@@ -299,4 +300,11 @@ def seed_demo(*, password: str, stdout) -> None:
             continue
         activity_save(data=data, audit=False)
         created += 1
-    stdout.write(f"register: {created} processing activities created")
+    stdout.write(
+        ngettext(
+            "register: %(count)d processing activity created",
+            "register: %(count)d processing activities created",
+            created,
+        )
+        % {"count": created}
+    )

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
@@ -161,9 +162,12 @@ class RegisterImportForm(forms.Form):
             )
         if upload.size > MAX_REGISTER_FILE_MB * 1024 * 1024:
             raise forms.ValidationError(
-                _(
+                ngettext(
                     "%(name)s is larger than %(limit)d MB; a register file is "
-                    "smaller, so check that this is the right file."
+                    "smaller, so check that this is the right file.",
+                    "%(name)s is larger than %(limit)d MB; a register file is "
+                    "smaller, so check that this is the right file.",
+                    MAX_REGISTER_FILE_MB,
                 )
                 % {"name": upload.name, "limit": MAX_REGISTER_FILE_MB}
             )

@@ -9,10 +9,13 @@ every format goes through the same layout code.
 import csv
 import datetime
 import io
+import logging
+import re
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from odf import teletype
 from odf.namespaces import OFFICENS
 from odf.namespaces import TABLENS
@@ -32,6 +35,8 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
 from apps.core.exports import neutralize_formula
+
+logger = logging.getLogger(__name__)
 
 # Rows and columns beyond these are ignored when a file repeats empty cells,
 # as ODS files do to fill a sheet up to its 1,048,576 rows.
@@ -162,24 +167,42 @@ def _csv_text(value) -> str:
 
 
 def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
-    """Read an XLSX, ODS or CSV file into sheets, or raise SpreadsheetError."""
+    """Read an XLSX, ODS or CSV file into sheets, or raise SpreadsheetError.
+
+    ``name`` is the file name shown to the user, such as the uploaded file's
+    original name. The suffix of ``name`` picks the reader, and error messages
+    show ``name`` and never the stored path.
+    """
     path = Path(path)
-    suffix = Path(name or path.name).suffix.lower()
+    display_name = name or path.name
+    suffix = Path(display_name).suffix.lower()
     readers = {".xlsx": _xlsx_read, ".ods": _ods_read, ".csv": _csv_read}
     reader = readers.get(suffix)
     if reader is None:
         raise SpreadsheetError(
-            f"{path.name!r} has the extension {suffix or '(none)'!r}; "
-            "use an .xlsx, .ods or .csv file."
+            _(
+                "%(file)s has the extension %(suffix)s, which cannot be imported. "
+                "Save the register as an .xlsx, .ods or .csv file and upload it "
+                "again."
+            )
+            % {"file": display_name, "suffix": suffix or _("(none)")}
         )
     try:
         return reader(path)
     except SpreadsheetError:
         raise
     except Exception as error:  # noqa: BLE001 (every parser raises its own types)
+        # The parser's own message is technical and in English, so it goes to
+        # the log and the user gets a translated one.
+        logger.warning("Register file could not be read as %s: %r", suffix, error)
         raise SpreadsheetError(
-            f"{path.name!r} could not be read as {suffix[1:].upper()}: {error}. "
-            "Check that the file is not damaged and has the right extension."
+            _(
+                "%(file)s could not be read as an %(format)s file. Check that "
+                "it is a register export or the CNIL's register template saved "
+                "in this format, and that it opens in a spreadsheet program, "
+                "then upload it again."
+            )
+            % {"file": display_name, "format": suffix[1:].upper()}
         ) from error
 
 
@@ -266,10 +289,21 @@ def _csv_read(path: Path) -> list[Sheet]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("cp1252")
-    first_line = text.split("\n", 1)[0]
+    first_line = re.split(r"\r\n|\r|\n", text, maxsplit=1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    rows = [list(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    # newline="" lets the csv module split rows on CRLF, LF and the bare CR of
+    # old Mac files, and keep line breaks inside quoted cells.
+    buffer = io.StringIO(text, newline="")
+    rows = [
+        [_newlines_unified(value) for value in row]
+        for row in csv.reader(buffer, delimiter=delimiter)
+    ]
     return [Sheet(name=path.stem, rows=rows[:MAX_ROWS])]
+
+
+def _newlines_unified(text: str) -> str:
+    """Return ``text`` with CRLF and bare CR line breaks written as LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _trim(sheet: Sheet) -> None:

@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -318,7 +319,11 @@ class RegisterImportView(RolePermissionMixin, View):
             )
         messages.success(
             request,
-            _("Register imported: %(count)d activities read.")
+            ngettext(
+                "Register imported: %(count)d activity read.",
+                "Register imported: %(count)d activities read.",
+                len(report.activities),
+            )
             % {"count": len(report.activities)},
         )
         return redirect(reverse("register:activity-list"))

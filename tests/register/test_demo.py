@@ -19,8 +19,14 @@ def core_demo():
 
 
 def test_seed_demo_is_idempotent():
-    seed_demo(password="x", stdout=io.StringIO())
-    seed_demo(password="x", stdout=io.StringIO())
+    first_output = io.StringIO()
+    second_output = io.StringIO()
+
+    seed_demo(password="x", stdout=first_output)
+    seed_demo(password="x", stdout=second_output)
+
+    assert first_output.getvalue() == "register: 6 processing activities created"
+    assert second_output.getvalue() == "register: 0 processing activities created"
 
     assert ProcessingActivity.objects.count() == 6
     assert RetentionRule.objects.filter(activity__reference="TRT-001").count() == 1

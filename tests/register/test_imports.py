@@ -2,13 +2,16 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from openpyxl import Workbook
 
 from apps.core.models import AuditEvent
+from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.register.models import Transfer
+from apps.register.selectors import activities_for_export
 from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -20,6 +23,8 @@ needs_cnil_file = pytest.mark.skipif(
     not CNIL_FILE.exists(),
     reason=f"the CNIL register template is not at {CNIL_FILE}",
 )
+# A CSV file with bare CR line endings, as old Mac programs write them.
+MAC_CSV_FILE = Path("/work/shared/realdata/django-import-export/books-mac.csv")
 
 
 def _problems(report, level="error"):
@@ -154,6 +159,64 @@ def test_unreadable_file_is_rejected(tmp_path):
 
     assert len(_problems(report)) == 1
     assert "register.xlsx" in _problems(report)[0].message
+
+
+def test_unreadable_file_names_upload(tmp_path):
+    path = tmp_path / "a7e5ffe7c9e00653d480601ef9cdcd07.xlsx"
+    path.write_bytes(b"\x00\x01random bytes")
+
+    report = register_import(path=path, file_name="binary.xlsx", dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "binary.xlsx" in message
+    assert "a7e5ffe7" not in message
+    assert "zip" not in message
+    assert "upload it again" in message
+
+
+def test_unreadable_file_message_in_french(tmp_path):
+    path = tmp_path / "stored.xlsx"
+    path.write_bytes(b"not a workbook")
+
+    with translation.override("fr"):
+        report = register_import(path=path, file_name="binaire.xlsx", dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "binaire.xlsx" in message
+    assert "n'a pas pu être lu" in message
+
+
+@pytest.mark.skipif(
+    not MAC_CSV_FILE.exists(), reason=f"the CSV sample is not at {MAC_CSV_FILE}"
+)
+def test_mac_csv_is_not_register(tmp_path):
+    path = tmp_path / "stored.csv"
+    path.write_bytes(MAC_CSV_FILE.read_bytes())
+
+    report = register_import(path=path, file_name="books-mac.csv", dry_run=True)
+
+    messages = [problem.message for problem in _problems(report)]
+    assert len(messages) == 1
+    assert "No processing activity was found in books-mac.csv" in messages[0]
+    assert "new-line" not in messages[0]
+
+
+def test_csv_with_cr_line_endings_imports(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="TRT-201")
+    activity.recipients.update(details="Siège\nFiliale")
+    content = register_export(
+        activities=activities_for_export(user=compliance_officer),
+        file_format="csv",
+    )
+    ProcessingActivity.objects.all().delete()
+    path = tmp_path / "register.csv"
+    path.write_bytes(content.replace(b"\r\n", b"\r").replace(b"\n", b"\r"))
+
+    report = register_import(path=path, dry_run=False)
+
+    restored = ProcessingActivity.objects.get(reference="TRT-201")
+    assert not _problems(report)
+    assert restored.recipients.get().details == "Siège\nFiliale"
 
 
 def test_unknown_extension_is_rejected(tmp_path):

@@ -294,6 +294,32 @@ def test_import_preview_then_confirm(client_for, compliance_officer):
     assert ProcessingActivity.objects.get().reference == "IMP-1"
 
 
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        (["IMP-1"], "Registre importé : 1 traitement lu."),
+        (["IMP-1", "IMP-2"], "Registre importé : 2 traitements lus."),
+    ],
+)
+def test_import_confirm_count_in_french(client_for, compliance_officer, rows, expected):
+    client = client_for(compliance_officer)
+    csv_text = "Type de ligne,N° / RÉF,Nom du traitement,Statut\n" + "".join(
+        f"Traitement,{reference},Importé {reference},draft\n" for reference in rows
+    )
+    upload = SimpleUploadedFile("register.csv", csv_text.encode("utf-8"))
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    preview = client.post(reverse("register:import"), {"file": upload}, **french)
+
+    confirm = client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": preview.context["token"]},
+        follow=True,
+        **french,
+    )
+
+    assert expected in confirm.content.decode()
+
+
 def test_import_cancel_writes_nothing(client_for, compliance_officer):
     client = client_for(compliance_officer)
     upload = SimpleUploadedFile(
@@ -332,6 +358,19 @@ def test_import_rejected_lists_problems(client_for, compliance_officer):
 
     assert response.context["report"].has_errors
     assert "Confirm the import" not in response.content.decode()
+
+
+def test_import_error_names_uploaded_file(client_for, compliance_officer):
+    upload = SimpleUploadedFile("binary.xlsx", bytes(range(256)) * 4)
+
+    response = client_for(compliance_officer).post(
+        reverse("register:import"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    page = response.content.decode()
+    assert "binary.xlsx n&#x27;a pas pu être lu" in page
+    assert "zip" not in page
+    assert "register_imports" not in page
 
 
 def test_dashboard_panel_counts(client_for, compliance_officer):
