@@ -34,6 +34,10 @@ from apps.imports.rows import STAGING_COLUMNS
 
 logger = logging.getLogger(__name__)
 
+# Called after each merge statement, to report progress from a long merge.
+StepCallback = Callable[[], None] | None
+# Statements of a merge with a list on PostgreSQL, for the progress bar.
+MERGE_STEPS = 14
 COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
@@ -181,7 +185,9 @@ def _reasons() -> dict[str, str]:
     }
 
 
-def classify_postgres(*, job: ImportJob, list_id: int | None) -> None:
+def classify_postgres(
+    *, job: ImportJob, list_id: int | None, on_step: StepCallback = None
+) -> None:
     """Give every staged row its outcome and contact id (PostgreSQL).
 
     Rows left with an empty outcome are the ones to create, under the id
@@ -275,10 +281,10 @@ def classify_postgres(*, job: ImportJob, list_id: int | None) -> None:
         # picks nested loops that turn the duplicate search quadratic.
         cursor.execute(f"ANALYZE {staging}")
         for sql, params in statements:
-            _execute(cursor, sql, params)
+            _execute(cursor, sql, params, on_step)
 
 
-def _execute(cursor, sql: str, params) -> None:
+def _execute(cursor, sql: str, params, on_step: StepCallback = None) -> None:
     started = time.perf_counter()
     cursor.execute(sql, params)
     logger.debug(
@@ -287,9 +293,13 @@ def _execute(cursor, sql: str, params) -> None:
         cursor.rowcount,
         " ".join(sql.split())[:90],
     )
+    if on_step is not None:
+        on_step()
 
 
-def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
+def write_postgres(
+    *, job: ImportJob, contact_list: ContactList, on_step: StepCallback = None
+) -> None:
     """Insert the created contacts, fill blanks of merged ones, add provenance."""
     staging = StagingRow._meta.db_table
     contacts = Contact._meta.db_table
@@ -314,6 +324,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             SELECT {", ".join(expressions)} FROM {staging} s
             WHERE s.job_id = %s AND s.outcome = ''""",
             [*params, job_id],
+            on_step,
         )
         _execute(
             cursor,
@@ -326,6 +337,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
                   ORDER BY contact_id, row_number) s
             WHERE c.id = s.contact_id AND c.status = 'active'""",
             [job_id],
+            on_step,
         )
         _execute(
             cursor,
@@ -334,6 +346,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             SELECT new_contact_id, %s, row_number, job_id, now()
             FROM {staging} WHERE job_id = %s AND outcome = ''""",
             [contact_list.pk, job_id],
+            on_step,
         )
         _execute(
             cursor,
@@ -344,6 +357,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             ORDER BY contact_id, row_number
             ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
             [contact_list.pk, job_id],
+            on_step,
         )
         _execute(
             cursor,
@@ -354,6 +368,7 @@ def write_postgres(*, job: ImportJob, contact_list: ContactList) -> None:
             CASE WHEN outcome = '' THEN new_contact_id ELSE contact_id END
             FROM {staging} WHERE job_id = %s""",
             [job_id],
+            on_step,
         )
 
 
@@ -537,15 +552,22 @@ def _fill_merged_simple(job: ImportJob) -> None:
             contact.save()
 
 
-def run_merge(*, job: ImportJob, contact_list: ContactList | None, write: bool) -> None:
+def run_merge(
+    *,
+    job: ImportJob,
+    contact_list: ContactList | None,
+    write: bool,
+    on_step: StepCallback = None,
+) -> None:
     """Classify the staged rows and, with ``write``, store the results.
 
     The caller owns the transaction, so a failure leaves no contact behind.
     """
     if connection.vendor == "postgresql":
-        classify_postgres(job=job, list_id=contact_list.pk if contact_list else None)
+        list_id = contact_list.pk if contact_list else None
+        classify_postgres(job=job, list_id=list_id, on_step=on_step)
         if write:
-            write_postgres(job=job, contact_list=contact_list)
+            write_postgres(job=job, contact_list=contact_list, on_step=on_step)
     else:
         merge_simple(job=job, contact_list=contact_list, write=write)
 

@@ -7,6 +7,7 @@ functions and decide nothing themselves.
 import datetime
 import hashlib
 import logging
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.core.files import File
 from django.db import DatabaseError
 from django.db import InterfaceError
 from django.db import OperationalError
+from django.db import connection
 from django.db import transaction
 from django.db.models import Q
 from django.db.models import Sum
@@ -403,6 +405,49 @@ def _report_progress(job_id: int, *, rows: int, fraction: float | None) -> None:
     )
 
 
+def _merge_progress(job_id: int):
+    """Return a callback that moves the bar and the heartbeat during the merge.
+
+    The merge runs in one transaction, so its own updates stay invisible
+    until the end. The callback writes from a short-lived thread, which
+    Django gives its own connection and transaction. Without it, a long
+    merge would look stalled and could be cancelled while it runs.
+    """
+    if connection.vendor != "postgresql":
+        # SQLite allows one writer at a time: a second connection would wait
+        # for the merge's own transaction.
+        return None
+    done = 0
+
+    def report():
+        nonlocal done
+        done += 1
+        share = min(done / pipeline.MERGE_STEPS, 1.0)
+        progress = READ_SHARE + int((99 - READ_SHARE) * share)
+        thread = threading.Thread(target=_progress_write, args=(job_id, progress))
+        thread.start()
+        thread.join()
+
+    return report
+
+
+def _progress_write(job_id: int, progress: int) -> None:
+    # The lock timeout guarantees that the merge, which waits for this
+    # thread, cannot deadlock on a lock that it holds itself.
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+            ImportJob.objects.filter(pk=job_id).update(
+                progress=progress, heartbeat_at=timezone.now()
+            )
+    except OperationalError as error:
+        logger.warning(
+            "import job %s: progress not saved (%s)", job_id, type(error).__name__
+        )
+    finally:
+        connection.close()
+
+
 def _stage(job: ImportJob) -> int:
     """Read the whole file into the staging table; return the data rows."""
     pipeline.staging_clear(job.pk)
@@ -504,7 +549,12 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
 def _dry_run(job: ImportJob) -> ImportJob:
     _stage(job)
     with transaction.atomic():
-        pipeline.run_merge(job=job, contact_list=job.contact_list, write=False)
+        pipeline.run_merge(
+            job=job,
+            contact_list=job.contact_list,
+            write=False,
+            on_step=_merge_progress(job.pk),
+        )
         counts = pipeline.staged_counts(job)
         problems = pipeline.staged_problems(job)
     pipeline.staging_clear(job.pk)
@@ -532,7 +582,12 @@ def _real_run(job: ImportJob) -> ImportJob:
         job.refresh_from_db()
     with transaction.atomic():
         contact_list = _contact_list_for(job)
-        pipeline.run_merge(job=job, contact_list=contact_list, write=True)
+        pipeline.run_merge(
+            job=job,
+            contact_list=contact_list,
+            write=True,
+            on_step=_merge_progress(job.pk),
+        )
         counts = pipeline.staged_counts(job)
         pipeline.staging_release(job)
         ImportJob.objects.filter(pk=job.pk).update(

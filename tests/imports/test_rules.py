@@ -254,7 +254,7 @@ def test_simple_path_matches_postgres_path(media_root, write_file, monkeypatch):
     sql_outcomes = list(sql_job.row_results.values_list("row_number", "outcome"))
     Contact.objects.exclude(phone="+33798765432").delete()
 
-    def simple(*, job, contact_list, write):
+    def simple(*, job, contact_list, write, on_step=None):
         pipeline.merge_simple(job=job, contact_list=contact_list, write=write)
 
     monkeypatch.setattr(pipeline, "run_merge", simple)
@@ -264,3 +264,20 @@ def test_simple_path_matches_postgres_path(media_root, write_file, monkeypatch):
         sql_outcomes
     )
     assert simple_job.counts == sql_job.counts
+
+
+def test_merge_reports_progress_steps(media_root, write_file, monkeypatch):
+    from apps.imports import services
+
+    reports = []
+    monkeypatch.setattr(
+        services, "_progress_write", lambda job_id, progress: reports.append(progress)
+    )
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.progress == 100
+    assert len(reports) == pipeline.MERGE_STEPS
+    assert reports == sorted(reports)
+    assert reports[0] > services.READ_SHARE
+    assert reports[-1] == 99
