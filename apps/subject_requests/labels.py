@@ -110,7 +110,7 @@ def contact_field_label(name: str) -> str:
 def search_summary(search: dict) -> dict:
     """Return the last search's sources, criteria and time as readable text."""
     return {
-        "sources": ", ".join(source_label(code) for code in search["sources"]),
+        "sources": " · ".join(source_label(code) for code in search["sources"]),
         "criteria": ", ".join(
             identifier_label(code) for code in search.get("criteria", [])
         ),
@@ -122,8 +122,15 @@ def _ids(values) -> str:
     return ", ".join(f"#{value}" for value in values) or "-"
 
 
-def _counts(counts: dict) -> str:
-    parts = [f"{record_kind_label(kind)}: {count}" for kind, count in counts.items()]
+def label_value(label: str, value) -> str:
+    """Return "label: value" with the active language's punctuation."""
+    return _("%(label)s: %(value)s") % {"label": label, "value": value}
+
+
+def record_counts_text(counts: dict) -> str:
+    parts = [
+        label_value(record_kind_label(kind), count) for kind, count in counts.items()
+    ]
     return ", ".join(parts) or "-"
 
 
@@ -158,7 +165,7 @@ DETAIL_FORMATS = {
     ),
     "suppression_added": (gettext_lazy("new suppression entries"), str),
     "proof_id": (gettext_lazy("proof of erasure"), lambda value: f"#{value}"),
-    "counts": (gettext_lazy("records removed"), _counts),
+    "counts": (gettext_lazy("records removed"), record_counts_text),
     "language": (
         gettext_lazy("language"),
         lambda value: _choice(settings.LANGUAGES, value),
@@ -173,3 +180,9 @@ def event_details(details: dict) -> list[tuple[str, str]]:
         label, render = DETAIL_FORMATS.get(key, (key, str))
         pairs.append((str(label), render(value)))
     return pairs
+
+
+def event_details_text(details: dict) -> str:
+    """Return an event's details as one line of "label: value" parts."""
+    parts = [label_value(label, value) for label, value in event_details(details)]
+    return " · ".join(parts) or "-"

@@ -122,7 +122,7 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
 def _proof_rows(request_obj: SubjectRequest) -> list:
     proofs = list(request_obj.erasure_proofs.select_related("erased_by"))
     for proof in proofs:
-        proof.counts_label = labels.event_details({"counts": proof.record_counts})[0][1]
+        proof.counts_label = labels.record_counts_text(proof.record_counts)
         proof.kinds_label = ", ".join(
             labels.identifier_label(kind) for kind in proof.suppression_kinds
         )
@@ -161,7 +161,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 if request_obj.last_search.get("sources")
                 else None,
                 "timeline": [
-                    (event, labels.event_details(event.details))
+                    (event, labels.event_details_text(event.details))
                     for event in request_timeline(request_obj)
                 ],
                 "proofs": _proof_rows(request_obj),

@@ -33,7 +33,7 @@ def test_timeline_in_french(client_for, dpo, make_request, person):
 
     assert 'data-action="created">demande enregistrée<' in html
     assert 'data-action="identity_checked">identité vérifiée<' in html
-    assert "type: accès (art. 15)" in html
+    assert "type : accès (art. 15) · reçue par : e-mail" in html
     assert "{&#x27;kind&#x27;" not in html
     assert "{'kind'" not in html
     assert f"#{person.pk}" in html
@@ -56,7 +56,7 @@ def test_event_details_readable(db):
     assert pairs["reçue par"] == "e-mail"
     assert pairs["nouvelle échéance"] == "4 février 2027"
     assert pairs["enregistrements supprimés"] == (
-        "contact: 1, preuve de consentement: 2"
+        "contact : 1, preuve de consentement : 2"
     )
 
 
@@ -82,7 +82,7 @@ def test_search_summary_local_date(client_for, dpo, make_request, person):
 
     html = _french_page(client_for(dpo), request)
 
-    assert "le 4 décembre 2026 17:05." in html
+    assert "Sources consultées le 4 décembre 2026 17:05 :" in html
     assert "2026-12-04T" not in html
 
 
