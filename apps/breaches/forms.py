@@ -8,6 +8,7 @@ is always one UTC instant.
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
@@ -199,7 +200,7 @@ class ContactSelectionForm(forms.Form):
     )
     audience = forms.ChoiceField(
         label=_("Audience"),
-        choices=[("", _("All")), *Audience.choices],
+        choices=[("", pgettext_lazy("every audience", "All")), *Audience.choices],
         required=False,
     )
     lists = forms.ModelMultipleChoiceField(

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Contact
 from apps.register.models import ProcessingActivity
@@ -265,7 +266,7 @@ class BreachEvent(models.Model):
 
     class Kind(models.TextChoices):
         RECORDED = "recorded", _("Recorded")
-        UPDATED = "updated", _("Updated")
+        UPDATED = "updated", pgettext_lazy("breach event", "Updated")
         ALERT = "alert", _("Deadline alert")
         LATE = "late", _("Deadline passed")
         NOTIFIED = "notified", _("Notification to the authority")

@@ -11,7 +11,9 @@ from django.db.models import Value
 from django.db.models import When
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
@@ -157,7 +159,9 @@ def _when(value) -> str:
 
 
 def _number(value) -> str:
-    return _("unknown") if value is None else str(value)
+    if value is None:
+        return _("unknown")
+    return number_format(value, force_grouping=True)
 
 
 def _text(value: str) -> str:
@@ -175,7 +179,11 @@ def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
     organisation = Organisation.current()
     activities = ", ".join(str(activity) for activity in breach.activities.all())
     notifications = [
-        f"{notification.get_phase_display()}: {_when(notification.submitted_at)}"
+        _("%(phase)s: %(when)s")
+        % {
+            "phase": notification.get_phase_display(),
+            "when": _when(notification.submitted_at),
+        }
         + (
             f" ({notification.authority_reference})"
             if notification.authority_reference
@@ -202,14 +210,20 @@ def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
             (_("Postal address"), _text(organisation.dpo_address)),
         ],
     )
+    # Django merges the catalogues of every app, and the first app in
+    # INSTALLED_APPS wins on a shared msgid, so short words shared with other
+    # apps ("Timeline", "none") carry a context to keep this app's French.
     timeline = DraftSection(
-        _("Timeline"),
+        pgettext("breach events", "Timeline"),
         [
             (_("Breach reference"), breach.reference),
             (_("Detected at"), _when(breach.detected_at)),
             (_("Became aware at"), _when(breach.aware_at)),
             (_("Notification deadline (72 hours)"), _when(breach.deadline_at)),
-            (_("Notifications already made"), "; ".join(notifications) or _("none")),
+            (
+                _("Notifications already made"),
+                "; ".join(notifications) or pgettext("no notification", "none"),
+            ),
         ],
     )
     if breach.notified_late or (

@@ -12,7 +12,9 @@ from apps.breaches.deadlines import check_deadlines
 from apps.breaches.models import BreachNotification
 from apps.breaches.services import BreachError
 from apps.breaches.services import breach_notify_authority
+from apps.breaches.services import breach_update
 
+from .factories import ActivityFactory
 from .factories import BreachFactory
 
 pytestmark = pytest.mark.postgres
@@ -56,3 +58,64 @@ def test_draft_pdf_in_french(client_for, dpo, organisation):
 
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF")
+
+
+@pytest.fixture
+def french_site(settings):
+    """The site in its default language, French, with no Accept-Language header."""
+    settings.LANGUAGE_CODE = "fr"
+
+
+def test_detail_page_in_french(client_for, dpo, organisation, french_site):
+    breach = BreachFactory(
+        aware_at=timezone.now() - timedelta(hours=30),
+        subjects_approx=1200,
+        records_approx=3400,
+    )
+    breach_update(breach=breach, data={"records_approx": 3500}, actor=dpo)
+    check_deadlines()
+    url = reverse("breaches:breach-detail", args=[breach.pk])
+
+    content = client_for(dpo).get(url).content.decode()
+
+    assert "1\xa0200" in content
+    assert "3\xa0500" in content
+    assert "<h2>Chronologie</h2>" in content
+    assert "Modifiée" in content
+    assert "encore 48 heures : " in content
+
+
+def test_draft_in_french(client_for, dpo, organisation, french_site):
+    breach = BreachFactory(subjects_approx=1200)
+    submitted_at = timezone.now()
+    url = reverse("breaches:breach-draft", args=[breach.pk])
+    client = client_for(dpo)
+
+    before = client.get(url).content.decode()
+    breach_notify_authority(
+        breach=breach,
+        phase=BreachNotification.Phase.INITIAL,
+        submitted_at=submitted_at,
+    )
+    after = client.get(url).content.decode()
+
+    assert "<dd>aucune</dd>" in before
+    assert "<dd>1\xa0200</dd>" in before
+    assert "<dt>Adresse postale</dt><dd>à compléter</dd>" in before
+    assert "Notification initiale : " in after
+    assert submitted_at.isoformat()[:10] not in after
+
+
+def test_list_filters_in_french(client_for, dpo, french_site):
+    breach = BreachFactory()
+    activity = ActivityFactory()
+    breach.activities.add(activity)
+    client = client_for(dpo)
+
+    register = client.get(reverse("breaches:breach-list")).content.decode()
+    people = client.get(
+        reverse("breaches:breach-subjects", args=[breach.pk])
+    ).content.decode()
+
+    assert '<option value="">Tous</option>' in register
+    assert '<option value="" selected>Toutes</option>' in people
