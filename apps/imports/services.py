@@ -47,6 +47,9 @@ Status = ImportJob.Status
 # Share of the progress bar given to reading the file; the merge takes the rest.
 READ_SHARE = 80
 # A running job whose worker has not reported for this long may be resumed.
+# NOTE: the heartbeat is written between merge statements only, so a single
+# statement on a file of several million rows on a loaded server could
+# outlast this limit; raise it if such jobs get cancelled while running.
 STALE_AFTER = datetime.timedelta(minutes=15)
 
 

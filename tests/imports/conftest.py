@@ -30,7 +30,7 @@ def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
 
 
 @pytest.fixture
-def media_root(settings, tmp_path):
+def upload_root(settings, tmp_path):
     """Keep uploaded files of the test in its own temporary folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.IMPORT_UPLOAD_ROOT = tmp_path / "uploads"

@@ -158,7 +158,7 @@ AWKWARD_FILES = {
 
 
 @pytest.mark.parametrize("name", sorted(AWKWARD_FILES))
-def test_awkward_file_outcomes(name, media_root, write_file):
+def test_awkward_file_outcomes(name, upload_root, write_file):
     content, expected = AWKWARD_FILES[name]
     job = import_file(write_file(name, content))
 
@@ -169,7 +169,7 @@ def test_awkward_file_outcomes(name, media_root, write_file):
     assert job.row_results.count() == job.row_count
 
 
-def test_windows_1252_names_keep_their_accents(media_root, write_file):
+def test_windows_1252_names_keep_their_accents(upload_root, write_file):
     content, _expected = AWKWARD_FILES["windows-1252.csv"]
     import_file(write_file("accents.csv", content))
 
@@ -179,7 +179,7 @@ def test_windows_1252_names_keep_their_accents(media_root, write_file):
     assert contact.phone == "+33123456789"
 
 
-def test_quoted_line_break_stays_in_one_field(media_root, write_file):
+def test_quoted_line_break_stays_in_one_field(upload_root, write_file):
     content, _expected = AWKWARD_FILES["comma-quoted-line-break.csv"]
     import_file(write_file("quoted.csv", content))
 
@@ -188,7 +188,7 @@ def test_quoted_line_break_stays_in_one_field(media_root, write_file):
     )
 
 
-def test_serial_date_becomes_collection_date(media_root, write_file):
+def test_serial_date_becomes_collection_date(upload_root, write_file):
     content, _expected = AWKWARD_FILES["serial-dates.xlsx"]
     import_file(write_file("dates.xlsx", content))
 
@@ -198,7 +198,7 @@ def test_serial_date_becomes_collection_date(media_root, write_file):
     assert undated.collected_at.date() == datetime.date(2025, 3, 1)
 
 
-def test_formula_cell_is_dropped_and_noted(media_root, write_file):
+def test_formula_cell_is_dropped_and_noted(upload_root, write_file):
     content, _expected = AWKWARD_FILES["formula-cells.csv"]
     job = import_file(write_file("formula.csv", content))
 
@@ -211,7 +211,7 @@ def test_formula_cell_is_dropped_and_noted(media_root, write_file):
     assert "Adresse mail" in rejected.reason
 
 
-def test_unknown_country_is_dropped_but_row_kept(media_root, write_file):
+def test_unknown_country_is_dropped_but_row_kept(upload_root, write_file):
     content, _expected = AWKWARD_FILES["contacts.ods"]
     job = import_file(write_file("pays.ods", content))
 
@@ -231,14 +231,14 @@ def test_unknown_country_is_dropped_but_row_kept(media_root, write_file):
     ],
 )
 def test_unreadable_file_is_rejected_with_reason(
-    name, content, message, media_root, write_file
+    name, content, message, upload_root, write_file
 ):
     with pytest.raises(ImportInputError, match=message):
         import_file(write_file(name, content))
     assert not ImportJob.objects.exists()
 
 
-def test_file_above_size_limit_is_rejected(settings, media_root, write_file):
+def test_file_above_size_limit_is_rejected(settings, upload_root, write_file):
     settings.MAX_UPLOAD_SIZE = 100
     path = write_file("big.csv", HEADER + "Jean;Dupont;jean@example.com;;\n" * 10)
 
@@ -246,7 +246,7 @@ def test_file_above_size_limit_is_rejected(settings, media_root, write_file):
         import_file(path)
 
 
-def test_file_without_identifier_column_is_rejected(media_root, write_file):
+def test_file_without_identifier_column_is_rejected(upload_root, write_file):
     path = write_file("names.csv", "first_name,last_name,age\nJohn,Smith,37\n")
 
     with pytest.raises(ImportInputError, match="e-mail address or a phone number"):

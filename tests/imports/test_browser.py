@@ -16,7 +16,7 @@ FILE = (
 
 
 def test_sales_imports_and_downloads_rejected_rows(
-    page, login_as, sales_user, media_root, tmp_path
+    page, login_as, sales_user, upload_root, tmp_path
 ):
     """GIVEN sales uploads a semicolon Windows-1252 file with an unknown header
     WHEN they map that column to the phone and run the import

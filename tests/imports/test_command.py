@@ -27,7 +27,7 @@ def _run(*args):
     return json.loads(stdout.getvalue())
 
 
-def test_command_prints_summary(media_root, tmp_path):
+def test_command_prints_summary(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
@@ -53,7 +53,7 @@ def test_command_prints_summary(media_root, tmp_path):
     assert contact_list.consent_claim == "opt_out"
 
 
-def test_command_dry_run_writes_nothing(media_root, tmp_path):
+def test_command_dry_run_writes_nothing(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
@@ -65,7 +65,7 @@ def test_command_dry_run_writes_nothing(media_root, tmp_path):
     assert Contact.objects.count() == 0
 
 
-def test_command_mapping_by_header(media_root, tmp_path):
+def test_command_mapping_by_header(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
@@ -91,7 +91,7 @@ def test_command_mapping_by_header(media_root, tmp_path):
         (["--acquired-on=2099-03-01"], "future"),
     ],
 )
-def test_command_bad_input_fails(args, message, media_root, tmp_path):
+def test_command_bad_input_fails(args, message, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 

@@ -33,7 +33,7 @@ def _pending_job(tmp_path):
         )
 
 
-def test_find_reports_file_and_staging(media_root, tmp_path):
+def test_find_reports_file_and_staging(upload_root, tmp_path):
     job = _pending_job(tmp_path)
     StagingRow.objects.create(job=job, row_number=2, email="jean.dupont@example.com")
 
@@ -46,7 +46,7 @@ def test_find_reports_file_and_staging(media_root, tmp_path):
     assert all("jean" not in match.label for match in matches)
 
 
-def test_find_matches_phone_in_file(media_root, tmp_path):
+def test_find_matches_phone_in_file(upload_root, tmp_path):
     _pending_job(tmp_path)
 
     matches = personal_data.find(emails=[], phones=["+33612345678"], names=[])
@@ -54,7 +54,7 @@ def test_find_matches_phone_in_file(media_root, tmp_path):
     assert [match.kind for match in matches] == ["import_source_file"]
 
 
-def test_erase_deletes_file_staging_and_links(media_root, tmp_path):
+def test_erase_deletes_file_staging_and_links(upload_root, tmp_path):
     path = tmp_path / "done.csv"
     path.write_bytes(FILE)
     done = import_file(path)
@@ -82,7 +82,7 @@ def test_erase_deletes_file_staging_and_links(media_root, tmp_path):
     )
 
 
-def test_erase_keeps_files_of_other_people(media_root, tmp_path):
+def test_erase_keeps_files_of_other_people(upload_root, tmp_path):
     job = _pending_job(tmp_path)
 
     counts = personal_data.erase(

@@ -70,7 +70,7 @@ def _real(relative):
 
 
 @pytest.mark.parametrize(("relative", "expected", "fields"), IMPORTABLE)
-def test_real_file_imports(relative, expected, fields, media_root):
+def test_real_file_imports(relative, expected, fields, upload_root):
     job = import_file(_real(relative))
 
     assert job.status == ImportJob.Status.DONE, job.error
@@ -81,12 +81,12 @@ def test_real_file_imports(relative, expected, fields, media_root):
 
 
 @pytest.mark.parametrize("relative", NOT_CONTACT_LISTS)
-def test_non_contact_file_is_rejected_with_message(relative, media_root):
+def test_non_contact_file_is_rejected_with_message(relative, upload_root):
     with pytest.raises(ImportInputError, match="e-mail address or a phone number"):
         import_file(_real(relative))
 
 
-def test_accented_local_parts_are_kept(media_root):
+def test_accented_local_parts_are_kept(upload_root):
     import_file(_real("rdv-insertion/fichier_usager_600_lignes.csv"))
 
     contact = Contact.objects.get(email="inès.dupont434@example.com")
@@ -95,27 +95,27 @@ def test_accented_local_parts_are_kept(media_root):
     assert (contact.postcode, contact.city) == ("17874", "Lyon")
 
 
-def test_same_name_different_email_stays_two_people(media_root):
+def test_same_name_different_email_stays_two_people(upload_root):
     import_file(_real("rdv-insertion/fichier_usager_600_lignes.csv"))
 
     names = Contact.objects.values_list("first_name", "last_name")
     assert len(set(names)) < Contact.objects.count()
 
 
-def test_nir_column_is_never_mapped(media_root):
+def test_nir_column_is_never_mapped(upload_root):
     job = import_file(_real("rdv-insertion/fichier_contact_test_priorite_nir.csv"))
 
     assert "3" not in job.mapping
 
 
-def test_invoice_ninja_uses_contact_phone_column(media_root):
+def test_invoice_ninja_uses_contact_phone_column(upload_root):
     job = import_file(_real("invoiceninja/clients.csv"))
 
     assert job.header_row == 4
     assert job.mapping["25"] == "phone"
 
 
-def test_zoho_shared_phone_does_not_merge_companies(media_root):
+def test_zoho_shared_phone_does_not_merge_companies(upload_root):
     import_file(_real("invoiceninja/zoho_contacts.csv"))
 
     assert Contact.objects.count() == 5

@@ -40,7 +40,7 @@ def _existing_contact(**fields):
     return Contact.objects.create(**(defaults | fields))
 
 
-def test_mixed_file_counts_add_up(media_root, write_file):
+def test_mixed_file_counts_add_up(upload_root, write_file):
     suppression_add(reason="objected", emails=["oppose.martin@example.com"])
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -57,7 +57,7 @@ def test_mixed_file_counts_add_up(media_root, write_file):
     assert job.row_results.count() == 8
 
 
-def test_suppressed_address_is_never_created(media_root, write_file):
+def test_suppressed_address_is_never_created(upload_root, write_file):
     suppression_add(reason="unsubscribed", emails=["oppose.martin@example.com"])
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -68,7 +68,7 @@ def test_suppressed_address_is_never_created(media_root, write_file):
     assert not Contact.objects.filter(email="oppose.martin@example.com").exists()
 
 
-def test_suppressed_phone_is_skipped(media_root, write_file):
+def test_suppressed_phone_is_skipped(upload_root, write_file):
     suppression_add(reason="objected", phones=["+33798765432"])
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -77,14 +77,14 @@ def test_suppressed_phone_is_skipped(media_root, write_file):
     assert not Contact.objects.filter(phone="+33798765432").exists()
 
 
-def test_generic_address_keeps_people_apart(media_root, write_file):
+def test_generic_address_keeps_people_apart(upload_root, write_file):
     import_file(write_file("mixed.csv", MIXED))
 
     shared = Contact.objects.filter(email="contact@acme.example.com")
     assert sorted(shared.values_list("first_name", flat=True)) == ["Claire", "Marc"]
 
 
-def test_rejection_reason_names_column(media_root, write_file):
+def test_rejection_reason_names_column(upload_root, write_file):
     job = import_file(write_file("mixed.csv", MIXED))
 
     invalid_email = job.row_results.get(row_number=8)
@@ -95,13 +95,13 @@ def test_rejection_reason_names_column(media_root, write_file):
     assert no_identifier.reason.startswith("Téléphone:")
 
 
-def test_duplicate_reason_points_to_first_row(media_root, write_file):
+def test_duplicate_reason_points_to_first_row(upload_root, write_file):
     job = import_file(write_file("mixed.csv", MIXED))
 
     assert job.row_results.get(row_number=4).reason == ("same e-mail address as row 2")
 
 
-def test_existing_contact_is_merged_not_twinned(media_root, write_file):
+def test_existing_contact_is_merged_not_twinned(upload_root, write_file):
     existing = _existing_contact(email="jean.dupont@example.com", company="")
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -114,7 +114,7 @@ def test_existing_contact_is_merged_not_twinned(media_root, write_file):
     assert existing.provenances.get().row_number == 2
 
 
-def test_phone_and_name_match_merges(media_root, write_file):
+def test_phone_and_name_match_merges(upload_root, write_file):
     existing = _existing_contact(
         phone="+33798765432", first_name="paul", last_name="NOIR"
     )
@@ -125,7 +125,7 @@ def test_phone_and_name_match_merges(media_root, write_file):
     assert job.row_results.get(row_number=9).outcome == "merged"
 
 
-def test_phone_match_with_other_name_creates(media_root, write_file):
+def test_phone_match_with_other_name_creates(upload_root, write_file):
     _existing_contact(phone="+33798765432", first_name="Standard", last_name="Acme")
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -133,7 +133,7 @@ def test_phone_match_with_other_name_creates(media_root, write_file):
     assert job.row_results.get(row_number=9).outcome == "created"
 
 
-def test_objected_contact_is_suppressed(media_root, write_file):
+def test_objected_contact_is_suppressed(upload_root, write_file):
     _existing_contact(email="jean.dupont@example.com", status=Contact.Status.OBJECTED)
 
     job = import_file(write_file("mixed.csv", MIXED))
@@ -142,7 +142,7 @@ def test_objected_contact_is_suppressed(media_root, write_file):
     assert not Provenance.objects.filter(contact__email="jean.dupont@example.com")
 
 
-def test_reimport_creates_nothing_new(media_root, write_file):
+def test_reimport_creates_nothing_new(upload_root, write_file):
     path = write_file("mixed.csv", MIXED)
     first = import_file(path)
     contacts = Contact.objects.count()
@@ -157,7 +157,7 @@ def test_reimport_creates_nothing_new(media_root, write_file):
     assert ContactList.objects.get().row_count == first.row_count + second.row_count
 
 
-def test_provenance_records_list_and_row(media_root, write_file):
+def test_provenance_records_list_and_row(upload_root, write_file):
     job = import_file(write_file("mixed.csv", MIXED), list_name="Salon 2025")
 
     provenance = Provenance.objects.get(contact__email="jean.dupont@example.com")
@@ -166,7 +166,7 @@ def test_provenance_records_list_and_row(media_root, write_file):
     assert provenance.import_job_id == job.pk
 
 
-def test_contacts_get_batch_terms(media_root, write_file):
+def test_contacts_get_batch_terms(upload_root, write_file):
     import_file(write_file("mixed.csv", MIXED), lawful_basis="consent", audience="b2b")
 
     contact = Contact.objects.get(email="jean.dupont@example.com")
@@ -175,17 +175,17 @@ def test_contacts_get_batch_terms(media_root, write_file):
     assert contact.email_hash
 
 
-def test_rental_without_licence_end_is_rejected(media_root, write_file):
+def test_rental_without_licence_end_is_rejected(upload_root, write_file):
     with pytest.raises(ImportInputError, match="licence"):
         import_file(write_file("mixed.csv", MIXED), acquisition="rental")
 
 
-def test_b2c_without_opt_in_is_rejected(media_root, write_file):
+def test_b2c_without_opt_in_is_rejected(upload_root, write_file):
     with pytest.raises(ImportInputError, match="opt-in"):
         import_file(write_file("mixed.csv", MIXED), audience="b2c")
 
 
-def test_completed_import_is_audited_without_personal_data(media_root, write_file):
+def test_completed_import_is_audited_without_personal_data(upload_root, write_file):
     job = import_file(write_file("mixed.csv", MIXED))
 
     event = AuditEvent.objects.get(action="imports.job.completed")
@@ -194,7 +194,7 @@ def test_completed_import_is_audited_without_personal_data(media_root, write_fil
     assert "example.com" not in str(event.details)
 
 
-def test_failed_merge_leaves_nothing_and_resumes(media_root, write_file, monkeypatch):
+def test_failed_merge_leaves_nothing_and_resumes(upload_root, write_file, monkeypatch):
     """GIVEN a merge that loses the database halfway
     WHEN the job is resumed
     THEN it ends with every row counted once and no twin contact."""
@@ -221,7 +221,7 @@ def test_failed_merge_leaves_nothing_and_resumes(media_root, write_file, monkeyp
     assert StagingRow.objects.filter(job=done).count() == 0
 
 
-def test_failed_job_rolls_back(media_root, write_file, monkeypatch):
+def test_failed_job_rolls_back(upload_root, write_file, monkeypatch):
     def failing_write(**kwargs):
         raise OperationalError("database is down")
 
@@ -236,7 +236,7 @@ def test_failed_job_rolls_back(media_root, write_file, monkeypatch):
     assert Contact.objects.count() == 0
 
 
-def test_running_job_is_not_run_twice(media_root, write_file):
+def test_running_job_is_not_run_twice(upload_root, write_file):
     job = import_file(write_file("mixed.csv", MIXED))
 
     again = import_job_run(job_id=job.pk)
@@ -245,7 +245,7 @@ def test_running_job_is_not_run_twice(media_root, write_file):
     assert Contact.objects.count() == 5
 
 
-def test_simple_path_matches_postgres_path(media_root, write_file, monkeypatch):
+def test_simple_path_matches_postgres_path(upload_root, write_file, monkeypatch):
     """The row-by-row path (used on SQLite) gives the same outcomes."""
     suppression_add(reason="objected", emails=["oppose.martin@example.com"])
     _existing_contact(phone="+33798765432", first_name="Paul", last_name="Noir")
@@ -266,7 +266,7 @@ def test_simple_path_matches_postgres_path(media_root, write_file, monkeypatch):
     assert simple_job.counts == sql_job.counts
 
 
-def test_merge_reports_progress_steps(media_root, write_file, monkeypatch):
+def test_merge_reports_progress_steps(upload_root, write_file, monkeypatch):
     from apps.imports import services
 
     reports = []

@@ -25,7 +25,7 @@ FILE = ("Prénom;Nom;E-mail\n" + ROWS).encode()
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_worker_on_redis_runs_import_to_100(celery_worker_redis, media_root, tmp_path):
+def test_worker_on_redis_runs_import_to_100(celery_worker_redis, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     with path.open("rb") as upload:
@@ -58,7 +58,7 @@ def test_worker_on_redis_runs_import_to_100(celery_worker_redis, media_root, tmp
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_purge_deletes_old_files_and_staging(settings, media_root, tmp_path):
+def test_purge_deletes_old_files_and_staging(settings, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = import_file(path)
@@ -84,7 +84,7 @@ def test_purge_deletes_old_files_and_staging(settings, media_root, tmp_path):
 
 @pytest.mark.postgres
 @pytest.mark.django_db
-def test_purge_closes_pending_jobs(media_root, tmp_path):
+def test_purge_closes_pending_jobs(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     with path.open("rb") as upload:

@@ -68,7 +68,7 @@ def test_anonymous_user_is_sent_to_login(client):
     assert reverse("login") in response["Location"]
 
 
-def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, media_root, tmp_path):
+def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     with path.open("rb") as upload:
@@ -88,7 +88,7 @@ def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, media_root, tmp
 
 
 def test_upload_map_check_and_run(
-    sales_user, client_for, media_root, django_capture_on_commit_callbacks
+    sales_user, client_for, upload_root, django_capture_on_commit_callbacks
 ):
     """GIVEN sales uploads a Windows-1252 file with a header it must map by hand
     WHEN they map it, run a dry run, then the import
@@ -141,7 +141,7 @@ def test_upload_map_check_and_run(
 
 
 def test_saved_mapping_applies_to_next_file(
-    sales_user, client_for, media_root, django_capture_on_commit_callbacks
+    sales_user, client_for, upload_root, django_capture_on_commit_callbacks
 ):
     client = client_for(sales_user)
     client.post(reverse("imports:job-create"), _upload_data())
@@ -158,7 +158,7 @@ def test_saved_mapping_applies_to_next_file(
 
 
 def test_rejected_rows_download_is_formula_safe(
-    sales_user, client_for, media_root, tmp_path
+    sales_user, client_for, upload_root, tmp_path
 ):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
@@ -177,7 +177,7 @@ def test_rejected_rows_download_is_formula_safe(
     assert "'=HYPERLINK" in lines[1]
 
 
-def test_rejected_rows_download_as_xlsx(sales_user, client_for, media_root, tmp_path):
+def test_rejected_rows_download_as_xlsx(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = import_file(path)
@@ -193,7 +193,7 @@ def test_rejected_rows_download_as_xlsx(sales_user, client_for, media_root, tmp_
 
 
 def test_rejected_rows_after_file_purge_keep_reasons(
-    sales_user, client_for, media_root, tmp_path
+    sales_user, client_for, upload_root, tmp_path
 ):
     from django.utils import timezone
 
@@ -213,7 +213,7 @@ def test_rejected_rows_after_file_purge_keep_reasons(
     assert lines[1].startswith("3,Courriel:")
 
 
-def test_dashboard_shows_recent_imports(sales_user, client_for, media_root, tmp_path):
+def test_dashboard_shows_recent_imports(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     import_file(path)
@@ -229,7 +229,7 @@ def test_navigation_lists_imports_for_sales(sales_user, client_for):
     assert reverse("imports:job-list") in response.content.decode()
 
 
-def test_reasons_follow_the_uploader_language(media_root, tmp_path):
+def test_reasons_follow_the_uploader_language(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
@@ -239,18 +239,18 @@ def test_reasons_follow_the_uploader_language(media_root, tmp_path):
     assert job.row_results.get(row_number=3).reason.startswith("Courriel :")
 
 
-def test_uploaded_file_is_outside_media_root(settings, media_root, tmp_path):
+def test_uploaded_file_is_outside_media_root(settings, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
     job = import_file(path)
 
     stored = job.source_file.path
-    assert stored.startswith(str(media_root))
+    assert stored.startswith(str(upload_root))
     assert not stored.startswith(str(settings.MEDIA_ROOT))
 
 
-def test_pages_render_in_french(sales_user, client_for, media_root, tmp_path):
+def test_pages_render_in_french(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = import_file(path)
