@@ -225,9 +225,11 @@ class BreachDraftView(RolePermissionMixin, BreachMixin, View):
         if request.GET.get("format") == "pdf":
             content = breach_draft_pdf(breach=self.breach, sections=sections)
             response = HttpResponse(content, content_type="application/pdf")
-            response["Content-Disposition"] = (
-                f'attachment; filename="{self.breach.reference}-notification.pdf"'
-            )
+            # Translators: a download's file name; keep it ASCII, with no spaces.
+            filename = _("%(reference)s-notification-draft.pdf") % {
+                "reference": self.breach.reference
+            }
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
             return response
 
         return render(
@@ -330,7 +332,11 @@ class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
             details={"format": export_format, **selection},
         )
         response = HttpResponse(content, content_type=content_type)
-        filename = f"{self.breach.reference}-people-to-inform.{export_format}"
+        # Translators: a download's file name; keep it ASCII, with no spaces.
+        filename = _("%(reference)s-people-to-inform.%(extension)s") % {
+            "reference": self.breach.reference,
+            "extension": export_format,
+        }
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 

@@ -16,6 +16,7 @@ from apps.breaches.services import breach_update
 
 from .factories import ActivityFactory
 from .factories import BreachFactory
+from .factories import ContactFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -119,3 +120,25 @@ def test_list_filters_in_french(client_for, dpo, french_site):
 
     assert '<option value="">Tous</option>' in register
     assert '<option value="" selected>Toutes</option>' in people
+
+
+def test_download_names_in_french(client_for, dpo, organisation, french_site):
+    breach = BreachFactory()
+    activity = ActivityFactory()
+    ContactFactory(processing_activity=activity)
+    client = client_for(dpo)
+
+    draft = client.get(
+        reverse("breaches:breach-draft", args=[breach.pk]), {"format": "pdf"}
+    )
+    people = client.get(
+        reverse("breaches:breach-subjects-export", args=[breach.pk]),
+        {"activities": activity.pk, "format": "csv"},
+    )
+
+    assert draft["Content-Disposition"] == (
+        f'attachment; filename="{breach.reference}-brouillon-notification.pdf"'
+    )
+    assert people["Content-Disposition"] == (
+        f'attachment; filename="{breach.reference}-personnes-a-informer.csv"'
+    )
