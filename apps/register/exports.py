@@ -22,6 +22,7 @@ from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import YES
 from apps.register.layout import choice_label
 from apps.register.layout import format_value
+from apps.register.layout import organisation_rows
 from apps.register.models import ProcessingActivity
 from apps.register.models import Sensitivity
 from apps.register.pdf import register_pdf
@@ -117,7 +118,7 @@ def _summary_sheet(activities, organisation: Organisation) -> Sheet:
         name=SUMMARY_SHEET, column_widths=[22, 40, 14, 24, 30, 50, 14, 14, 12, 40]
     )
     sheet.append([SUMMARY_TITLE], bold=True)
-    for row in _organisation_rows(organisation):
+    for row in organisation_rows(organisation):
         sheet.append(row)
     sheet.append([])
 
@@ -157,24 +158,6 @@ SUMMARY_HEADERS = [
     "Données sensibles ?",
     "Éléments manquants",
 ]
-
-
-def _organisation_rows(organisation: Organisation) -> list[list]:
-    """Return the controller's identity block, as the CNIL template opens with."""
-    dpo = (organisation.dpo_name, organisation.dpo_email, organisation.dpo_phone)
-    return [
-        ["Responsable de traitement :", organisation.name],
-        ["Adresse :", organisation.address],
-        ["Téléphone :", organisation.phone],
-        ["Adresse mél :", organisation.email],
-        ["Représentant légal :", organisation.legal_representative],
-        ["Représentant dans l'UE :", organisation.eu_representative],
-        [
-            "Délégué à la protection des données (DPO) :",
-            " · ".join(part for part in dpo if part),
-        ],
-        ["Date de l'export :", timezone.localdate()],
-    ]
 
 
 def _record_sheet(activity: ProcessingActivity, name: str) -> Sheet:

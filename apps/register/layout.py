@@ -13,6 +13,7 @@ import unicodedata
 from django.utils import timezone
 from django.utils import translation
 
+from apps.core.models import Organisation
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
@@ -179,3 +180,26 @@ def format_value(kind: str, value):
     if kind in CHOICES:
         return choice_label(kind, value)
     return value if value is not None else ""
+
+
+def organisation_rows(organisation: Organisation) -> list[list]:
+    """Return the controller's identity block, as the CNIL template opens with."""
+    dpo = (
+        organisation.dpo_name,
+        organisation.dpo_email,
+        organisation.dpo_phone,
+        organisation.dpo_address.replace("\n", ", "),
+    )
+    return [
+        ["Responsable de traitement :", organisation.name],
+        ["Adresse :", organisation.address],
+        ["Téléphone :", organisation.phone],
+        ["Adresse mél :", organisation.email],
+        ["Représentant légal :", organisation.legal_representative],
+        ["Représentant dans l'UE :", organisation.eu_representative],
+        [
+            "Délégué à la protection des données (DPO) :",
+            " · ".join(part for part in dpo if part),
+        ],
+        ["Date de l'export :", timezone.localdate()],
+    ]

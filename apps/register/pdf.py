@@ -24,6 +24,7 @@ from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import format_value
+from apps.register.layout import organisation_rows
 from apps.register.services import activity_missing_items
 
 # DejaVu Sans covers every character of the French texts; the built-in
@@ -43,7 +44,7 @@ def _fonts() -> tuple[str, str]:
 
 
 def register_pdf(*, activities, organisation: Organisation) -> bytes:
-    """Return the PDF of the activities: a summary table, then one record each."""
+    """Return the PDF: the organisation, a summary table, then one record each."""
     regular, bold = _fonts()
     base = getSampleStyleSheet()
     body = ParagraphStyle(
@@ -59,6 +60,18 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
         return Paragraph(escape(str(display_value)).replace("\n", "<br/>"), body)
 
     story = [Paragraph(escape(SUMMARY_TITLE), heading)]
+    # Art. 30(1)(a) GDPR: the controller's name and contact details, its
+    # representative and its DPO. The page header only repeats a short form.
+    story.append(
+        _grid(
+            organisation_rows(organisation),
+            text,
+            bold,
+            widths=[6 * cm, 12 * cm],
+            header=False,
+        )
+    )
+    story.append(Spacer(1, 0.4 * cm))
     story.append(
         _grid(
             [["N° / RÉF", "Nom du traitement", "Statut", "Éléments manquants"]]
@@ -106,8 +119,8 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
                         for name, _header, kind in columns
                     ]
                 )
-            width = 18 * cm / len(columns)
-            story.append(_grid(table_rows, text, bold, widths=[width] * len(columns)))
+            widths = _column_widths(table_rows, total=18 * cm)
+            story.append(_grid(table_rows, text, bold, widths=widths))
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -123,6 +136,22 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
     header = _page_header(organisation, regular, bold)
     document.build(story, onFirstPage=header, onLaterPages=header)
     return buffer.getvalue()
+
+
+def _column_widths(rows, *, total: float) -> list[float]:
+    """Share ``total`` between the columns in proportion to their longest word.
+
+    Equal widths split words such as "Enregistrements" across lines in the
+    eight-column retention table. A column counts as at least seven characters
+    wide, and a word still wider than its column wraps inside the word.
+    """
+    longest = [7] * len(rows[0])
+    for row in rows:
+        for index, value in enumerate(row):
+            words = str(format_value("text", value)).split()
+            if words:
+                longest[index] = max(longest[index], *(len(word) for word in words))
+    return [total * length / sum(longest) for length in longest]
 
 
 def _grid(rows, text, bold_font, *, widths, header=True) -> Table:

@@ -6,7 +6,9 @@ from odf.opendocument import load as odf_load
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from apps.core.exports import neutralize_formula
 from apps.core.models import AuditEvent
+from apps.core.models import Organisation
 from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
@@ -18,6 +20,7 @@ from tests.register.factories import complete_activity
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 FORMULA = '=HYPERLINK("http://attacker.example";"x")'
+PHONE = "+33 4 00 00 00 00"
 
 
 class _Reader:
@@ -28,7 +31,24 @@ class _Reader:
 
 
 @pytest.fixture
-def register(compliance_officer):
+def organisation():
+    """The controller's identity, with phone numbers that start with a plus."""
+    organisation = Organisation.current()
+    organisation.name = "Exemplaire Industries SAS"
+    organisation.address = "12 rue de l'Exemple\n69002 Lyon"
+    organisation.phone = PHONE
+    organisation.email = "contact@exemplaire.example"
+    organisation.legal_representative = "Claire Invent, présidente"
+    organisation.eu_representative = "Représentant Exemple GmbH, Berlin"
+    organisation.dpo_name = "Bruno Fictif"
+    organisation.dpo_email = "dpo@exemplaire.example"
+    organisation.dpo_phone = "+33 4 00 00 00 01"
+    organisation.save()
+    return organisation
+
+
+@pytest.fixture
+def register(compliance_officer, organisation):
     """Two activities, one with formula-like text in several fields.
 
     The second one has no DPIA decision yet, so it is a draft: an activity in
@@ -94,7 +114,7 @@ def test_xlsx_neutralises_formulas(register):
     ]
 
     assert not any(cell.data_type == "f" for cell in cells)
-    assert not any(cell.value.startswith(("=", "+", "-", "@")) for cell in cells)
+    assert all(neutralize_formula(cell.value) == cell.value for cell in cells)
     assert any(cell.value == "'" + FORMULA for cell in cells)
 
 
@@ -118,7 +138,7 @@ def test_ods_neutralises_formulas(register, tmp_path):
     ]
 
     assert formula_cells == []
-    assert not any(text.startswith(("=", "+", "-", "@")) for text in texts)
+    assert all(neutralize_formula(text) == text for text in texts)
     assert "'" + FORMULA in texts
 
 
@@ -126,7 +146,7 @@ def test_csv_neutralises_formulas(register):
     text = _export("csv").decode("utf-8-sig")
     values = [value for row in csv.reader(io.StringIO(text)) for value in row]
 
-    assert not any(value.startswith(("=", "+", "-", "@")) for value in values)
+    assert all(neutralize_formula(value) == value for value in values)
     assert "'" + FORMULA in values
     assert "'+33 rappel automatique" in values
 
@@ -146,9 +166,20 @@ def test_pdf_shows_every_activity_and_item(register):
         "Transferts hors UE",
         "Durées de conservation",
         "Mesures de sécurité",
+        "Sous-traitants",
     ):
         assert label in text
-    assert "États-Unis" in text
+    for value in (
+        "Prospection commerciale",
+        "Prospects",
+        "Service commercial",
+        "Routeur SA",
+        "Hébergeur Inc.",
+        "États-Unis",
+        "Contrôle d'accès",
+        "Partenaire SAS, 1 rue Exemple, Lyon",
+    ):
+        assert value in text
 
 
 def test_pdf_shows_formula_as_inert_text(register):
@@ -175,3 +206,49 @@ def test_xlsx_has_summary_and_record_sheets(register):
     assert workbook.sheetnames == ["Liste des traitements", "TRT-101", "TRT-102"]
     summary = workbook["Liste des traitements"]
     assert summary["A1"].value == "Registre des activités de traitement"
+
+
+def test_xlsx_keeps_phone_number(register):
+    workbook = load_workbook(io.BytesIO(_export("xlsx")))
+    summary = workbook["Liste des traitements"]
+    values = [cell.value for row in summary.iter_rows() for cell in row]
+
+    assert PHONE in values
+    assert "'" + PHONE not in values
+
+
+def test_ods_keeps_phone_number(register, tmp_path):
+    path = tmp_path / "register.ods"
+    path.write_bytes(_export("ods"))
+
+    summary = read_grid(path)[0]
+
+    assert ["Téléphone :", PHONE] in summary.rows
+
+
+def test_pdf_shows_organisation_block(register):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    first_page = reader.pages[0].extract_text()
+
+    assert "Exemplaire Industries SAS" in first_page
+    assert PHONE in first_page
+    assert "'" + PHONE not in first_page
+    assert "contact@exemplaire.example" in first_page
+    assert "Représentant Exemple GmbH, Berlin" in first_page
+    assert "Claire Invent, présidente" in first_page
+    assert "+33 4 00 00 00 01" in first_page
+
+
+def test_pdf_header_on_every_page(register):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+
+    for page in reader.pages:
+        assert "Exemplaire Industries SAS" in page.extract_text()
+
+
+def test_pdf_keeps_words_whole(register):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    assert "Enregistrements" in text
+    assert "Coordonnées" in text
