@@ -258,3 +258,17 @@ def test_erase_subject_invalid_reference(db):
 
     with pytest.raises(CommandError, match="'REQ-7' is invalid"):
         call_command("erase_subject", "--email", PERSON["email"], "--request", "REQ-7")
+
+
+def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    call_command(
+        "erase_subject", "--email", PERSON["email"], "--request", request.reference
+    )
+
+    actions = list(request.events.values_list("action", flat=True))
+    erased = request.events.get(action="erased")
+    assert "contacts_linked" not in actions
+    assert erased.details["contact_ids"] == [person.pk]
+    assert erased.details["counts"]["contact"] == 1

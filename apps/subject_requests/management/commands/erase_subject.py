@@ -12,17 +12,16 @@ from apps.subject_requests.management.request_option import REQUEST_HELP
 from apps.subject_requests.management.request_option import request_from_option
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_erase
-from apps.subject_requests.services import request_link_contacts
 
 ACTOR_LABEL = "manage.py erase_subject"
 
 
 class Command(BaseCommand):
     help = (
-        "Erase a person for an erasure request whose identity is verified: link "
-        "the contacts with this e-mail or phone, delete everything derived from "
-        "them, add the identifiers to the suppression list and print the proof "
-        "of erasure as JSON."
+        "Erase a person for an erasure request whose identity is verified: find "
+        "the contacts with this e-mail or phone, delete them and everything "
+        "derived from them, add the identifiers to the suppression list and "
+        "print the proof of erasure as JSON."
     )
 
     def add_arguments(self, parser):
@@ -47,15 +46,12 @@ class Command(BaseCommand):
             Contact.objects.filter(condition).values_list("pk", flat=True)
         )
         try:
-            if contact_ids:
-                request_link_contacts(
-                    request=subject_request, contact_ids=contact_ids, actor=None
-                )
             proof = request_erase(
                 request=subject_request,
                 actor_label=ACTOR_LABEL,
                 extra_emails=[email],
                 extra_phones=[phone] if phone else [],
+                extra_contact_ids=contact_ids,
             )
         except RequestError as error:
             raise CommandError(str(error)) from error
