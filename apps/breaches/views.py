@@ -6,7 +6,9 @@ from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import DetailView
 from django.views.generic import FormView
@@ -362,9 +364,14 @@ class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
             )
             _show_service_error(form, error)
             return self.form_invalid(form)
+        count = communication.recipient_count
         messages.success(
             self.request,
-            _("Communication to %(count)s people recorded.")
-            % {"count": communication.recipient_count},
+            ngettext(
+                "Communication to %(count)s person recorded.",
+                "Communication to %(count)s people recorded.",
+                count,
+            )
+            % {"count": number_format(count, force_grouping=True)},
         )
         return redirect("breaches:breach-detail", pk=self.breach.pk)

@@ -13,6 +13,7 @@ from apps.breaches.models import BreachNotification
 from apps.breaches.services import BreachError
 from apps.breaches.services import breach_notify_authority
 from apps.breaches.services import breach_update
+from apps.contacts.models import Contact
 
 from .factories import ActivityFactory
 from .factories import BreachFactory
@@ -142,3 +143,35 @@ def test_download_names_in_french(client_for, dpo, organisation, french_site):
     assert people["Content-Disposition"] == (
         f'attachment; filename="{breach.reference}-personnes-a-informer.csv"'
     )
+
+
+def test_contact_counts_grouped_in_french(client_for, dpo, french_site):
+    breach = BreachFactory()
+    activity = ActivityFactory()
+    Contact.objects.bulk_create(
+        Contact(
+            email=f"person{number}@example.test",
+            processing_activity=activity,
+            collected_at=timezone.now(),
+        )
+        for number in range(1000)
+    )
+    client = client_for(dpo)
+    selection = {"selected": "1", "activities": activity.pk}
+    local_now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+    people = client.get(
+        reverse("breaches:breach-subjects", args=[breach.pk]), selection
+    )
+    recorded = client.post(
+        reverse("breaches:breach-communication", args=[breach.pk]),
+        {"activities": activity.pk, "communicated_at": local_now, "method": "E-mail"},
+        follow=True,
+    )
+
+    people_html = people.content.decode()
+    recorded_html = recorded.content.decode()
+    assert "1\xa0000 contacts touchés" in people_html
+    assert "Enregistrer que 1\xa0000 personnes ont été informées" in people_html
+    assert "Communication à 1\xa0000 personnes enregistrée." in recorded_html
+    assert '<td class="num">1\xa0000</td>' in recorded_html
