@@ -54,7 +54,7 @@ def test_import_register_failure_exits_nonzero(tmp_path, capsys):
     path = tmp_path / "bad.csv"
     path.write_text("Type de ligne,Nom du traitement\nTraitement,X\n", encoding="utf-8")
 
-    with pytest.raises(CommandError, match="rejected"):
+    with pytest.raises(CommandError, match="bad.csv was rejected with 1 error;"):
         call_command("import_register", str(path))
 
     captured = capsys.readouterr()

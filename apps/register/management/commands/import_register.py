@@ -3,7 +3,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
+from django.utils.translation import ngettext
 
+from apps.register.cells import ERROR
 from apps.register.imports import register_import
 
 
@@ -43,8 +45,12 @@ class Command(BaseCommand):
             )
             self.stderr.write(f"{problem.level}: {place}: {problem.message}")
         if report.has_errors:
+            errors = sum(1 for problem in report.problems if problem.level == ERROR)
             raise CommandError(
-                f"{path.name} was rejected with "
-                f"{sum(1 for p in report.problems if p.level == 'error')} error(s); "
-                "nothing was written."
+                ngettext(
+                    "%(file)s was rejected with %(count)d error; nothing was written.",
+                    "%(file)s was rejected with %(count)d errors; nothing was written.",
+                    errors,
+                )
+                % {"file": path.name, "count": errors}
             )
