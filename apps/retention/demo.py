@@ -23,5 +23,6 @@ def seed_demo(*, password: str, stdout) -> None:
         trigger=RetentionRun.Trigger.COMMAND, dry_run=True, as_of=as_of
     )
     stdout.write(
-        f"retention: preview #{run.pk} for {as_of}: {run.total_removed} records due"
+        f"retention: preview #{run.pk} for {as_of}: "
+        f"{run.total_would_remove} records would be removed"
     )

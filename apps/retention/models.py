@@ -73,8 +73,16 @@ class RetentionRun(models.Model):
 
     @property
     def total_removed(self) -> int:
-        """Contacts deleted or anonymised and records purged, over every step."""
+        """Contacts deleted or anonymised and records purged, over every step.
+
+        Always 0 for a dry run, which changes nothing: see ``total_would_remove``.
+        """
         return sum(step.get("removed", 0) or 0 for step in self.steps)
+
+    @property
+    def total_would_remove(self) -> int:
+        """Records a dry run found due for removal, over every step."""
+        return sum(step.get("would_remove", 0) or 0 for step in self.steps)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -293,11 +293,19 @@ def retention_run_execute(
             return run, executor.ids
 
         _run_finish(run, status=Status.SUCCEEDED)
-        if not run.dry_run:
+        if run.dry_run:
+            logger.info(
+                "retention dry run %s finished: %s records would be removed",
+                run.pk,
+                run.total_would_remove,
+            )
+        else:
             _run_audit(run, action="retention.run.finished")
-        logger.info(
-            "retention run %s finished: %s records removed", run.pk, run.total_removed
-        )
+            logger.info(
+                "retention run %s finished: %s records removed",
+                run.pk,
+                run.total_removed,
+            )
         return run, executor.ids
 
 
@@ -373,7 +381,10 @@ class _StepExecutor:
         self.ids: dict[str, list[int]] = {}
 
     def execute(self, step: Step) -> None:
-        entry = {**step.as_summary(), "status": "running", "removed": 0}
+        # A dry run counts under "would_remove" and a real run under "removed",
+        # so no summary, log line or page reports a preview as done.
+        total_key = "would_remove" if self.run.dry_run else "removed"
+        entry = {**step.as_summary(), "status": "running", total_key: 0}
         self.run.steps.append(entry)
         _run_steps_save(self.run)
 
@@ -419,11 +430,11 @@ class _StepExecutor:
                     contact_list_id__in=step.ended_list_ids
                 ).exclude(contact__in=due)
                 erased = Provenance.objects.filter(contact__in=due)
-                entry["provenances_removed"] = detached.count() + erased.count()
+                entry["would_remove_provenances"] = detached.count() + erased.count()
             if step.not_applied_reason:
                 entry["status"] = "not_applied"
             else:
-                entry["removed"] = count
+                entry["would_remove"] = count
             return
         self._purge_preview(step, entry)
 
@@ -436,7 +447,7 @@ class _StepExecutor:
             entry["status"] = "not_previewed"
             return
         result = purge(**{argument: step.cutoff, "dry_run": True})
-        entry.update(_purge_counts(result))
+        entry.update(_purge_counts(result, dry_run=True))
 
     # Real run --------------------------------------------------------------
 
@@ -607,10 +618,17 @@ def _purge_function(kind: str):
     return getattr(module, function_name, None), argument
 
 
-def _purge_counts(result) -> dict:
-    """Normalise a purge function's result (a count or a dict of counts)."""
+def _purge_counts(result, *, dry_run: bool = False) -> dict:
+    """Normalise a purge function's result (a count or a dict of counts).
+
+    A dry run's counts are keyed ``would_purge_<kind>`` and ``would_remove``,
+    a real run's ``purged_<kind>`` and ``removed``.
+    """
+    prefix, total_key = (
+        ("would_purge_", "would_remove") if dry_run else ("purged_", "removed")
+    )
     if isinstance(result, dict):
-        counts = {f"purged_{key}": value for key, value in result.items()}
-        removed = sum(value for value in result.values() if isinstance(value, int))
-        return {**counts, "removed": removed}
-    return {"removed": int(result or 0)}
+        counts = {f"{prefix}{key}": value for key, value in result.items()}
+        total = sum(value for value in result.values() if isinstance(value, int))
+        return {**counts, total_key: total}
+    return {total_key: int(result or 0)}

@@ -49,4 +49,8 @@ def preview_retention(run_id: int) -> dict:
         logger.warning("retention preview %s no longer exists", run_id)
         return {"run_id": run_id, "status": "missing"}
     run, _ = retention_run_execute(run_id=run_id)
-    return {"run_id": run.pk, "status": run.status, "due": run.total_removed}
+    return {
+        "run_id": run.pk,
+        "status": run.status,
+        "would_remove": run.total_would_remove,
+    }

@@ -1,6 +1,7 @@
 """The apply_retention management command and the schedule it reports."""
 
 import json
+import logging
 from datetime import UTC
 from datetime import datetime
 from io import StringIO
@@ -32,12 +33,30 @@ def test_dry_run_prints_counts_per_activity(contact_rule, expired_at):
 
     assert summary["dry_run"] is True
     assert summary["status"] == "succeeded"
-    assert summary["removed"] == 1
+    assert summary["would_remove"] == 1
     group = summary["activities"][0]
     assert group["activity_reference"] == contact_rule.activity.reference
-    assert group["steps"][0]["removed"] == 1
+    assert group["steps"][0]["would_remove"] == 1
     assert summary["contact_ids"][f"contacts:rule:{contact_rule.pk}"] == [contact.pk]
     assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_dry_run_output_omits_removed(contact_rule, expired_at, caplog):
+    ContactFactory(processing_activity=contact_rule.activity, collected_at=expired_at)
+
+    with caplog.at_level(logging.INFO, logger="apps.retention.services"):
+        output = StringIO()
+        call_command(
+            "apply_retention", "--dry-run", "--as-of", AS_OF.isoformat(), stdout=output
+        )
+
+    printed = output.getvalue()
+    summary = json.loads(printed)
+    assert "removed" not in summary
+    assert '"removed"' not in printed
+    assert all("removed" not in step for step in summary["activities"][0]["steps"])
+    assert "records would be removed" in caplog.text
+    assert "records removed" not in caplog.text
 
 
 def test_real_run_removes_due_contacts(contact_rule, expired_at):
@@ -49,6 +68,7 @@ def test_real_run_removes_due_contacts(contact_rule, expired_at):
 
     assert summary["dry_run"] is False
     assert summary["removed"] == 1
+    assert "would_remove" not in summary
     assert not Contact.objects.filter(pk=contact.pk).exists()
 
 

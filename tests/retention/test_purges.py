@@ -61,8 +61,10 @@ def test_dry_run_uses_purge_preview(monkeypatch, breach_rule):
     step = _step(run, f"breaches:rule:{breach_rule.pk}")
     assert calls == [{"closed_before": calls[0]["closed_before"], "dry_run": True}]
     assert calls[0]["closed_before"].isoformat() == step["cutoff"]
-    assert step["removed"] == 7
-    assert step["purged_event"] == 5
+    assert step["would_remove"] == 7
+    assert step["would_purge_event"] == 5
+    assert "removed" not in step
+    assert "purged_event" not in step
 
 
 def test_purge_without_preview_is_not_counted(breach_rule):

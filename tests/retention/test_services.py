@@ -228,15 +228,16 @@ def test_dry_run_changes_nothing_then_real_run_matches(activity, expired_at, rec
     assert removed == listed
     assert (
         _step(applied, RENTED_LISTS_KEY)["provenances_removed"]
-        == _step(preview, RENTED_LISTS_KEY)["provenances_removed"]
+        == _step(preview, RENTED_LISTS_KEY)["would_remove_provenances"]
     )
     for key in listed:
-        assert _step(applied, key)["removed"] == _step(preview, key)["removed"]
+        assert _step(applied, key)["removed"] == _step(preview, key)["would_remove"]
     assert set(listed[RENTED_LISTS_KEY]) >= {overlap.pk}
     assert len(listed[f"contacts:rule:{delete_rule.pk}"]) == 4
     assert len(listed[f"contacts:rule:{anonymise_rule.pk}"]) == 4
     assert len(listed[DEFAULT_CONTACTS_KEY]) == 4
-    assert applied.total_removed == preview.total_removed == 17
+    assert applied.total_removed == preview.total_would_remove == 17
+    assert preview.total_removed == 0
 
 
 def test_each_rule_gets_audit_event(contact_rule, expired_at):

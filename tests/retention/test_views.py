@@ -43,6 +43,18 @@ def test_overview_shows_runs_to_compliance_officer(
     page = response.content.decode()
     assert f'action="{RUN_REQUEST}"' in page
     assert 'data-removed="2"' in page
+    assert 'data-would-remove="2"' in page
+
+
+def test_overview_labels_dry_and_real_counts(
+    client_for, compliance_officer, finished_runs
+):
+    response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert "<strong>2</strong> records would be removed" in page
+    assert "2 would be removed" in page
+    assert "<strong>2</strong> records removed" in page
 
 
 def test_preview_older_than_last_run_is_flagged(
@@ -97,7 +109,8 @@ def test_preview_request_runs_dry_run(
     assert run.dry_run is True
     assert run.status == "succeeded"
     assert run.requested_by == compliance_officer
-    assert run.total_removed == 1
+    assert run.total_would_remove == 1
+    assert run.total_removed == 0
     assert Contact.objects.filter(pk=contact.pk).exists()
     assert AuditEvent.objects.filter(
         action="retention.run.requested", actor=compliance_officer
@@ -152,6 +165,21 @@ def test_run_detail_lists_steps(client_for, dpo, finished_runs):
     page = response.content.decode()
     for step in applied.steps:
         assert f'data-step="{step["key"]}"' in page
+
+
+def test_dry_run_detail_labels_count(client_for, dpo, finished_runs):
+    preview, _ = finished_runs
+
+    response = client_for(dpo).get(
+        reverse("retention:run-detail", args=[preview.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Records that would be removed" in page
+    assert "Records removed" not in page
+    assert 'data-would-remove="2"' in page
+    assert "data-removed=" not in page
 
 
 def test_navigation_shows_retention_to_roles(compliance_officer, dpo, sales_user):

@@ -58,8 +58,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--ids",
             action="store_true",
-            help="Also print the contact ids removed (or due, with --dry-run) "
-            "per step. For small data: the list can be long.",
+            help="Also print the contact ids removed (or that would be removed, "
+            "with --dry-run) per step. For small data: the list can be long.",
         )
 
     def handle(self, *args, dry_run, as_of, batch_size, pause, ids, **options):
@@ -80,9 +80,12 @@ class Command(BaseCommand):
             "dry_run": run.dry_run,
             "as_of": run.as_of.isoformat(),
             "status": run.status,
-            "removed": run.total_removed,
-            "activities": run_steps_by_activity(run, with_datetimes=False),
         }
+        if run.dry_run:
+            summary["would_remove"] = run.total_would_remove
+        else:
+            summary["removed"] = run.total_removed
+        summary["activities"] = run_steps_by_activity(run, with_datetimes=False)
         if ids:
             summary["contact_ids"] = listed_ids
         self.stdout.write(json.dumps(summary, indent=2, default=str))
