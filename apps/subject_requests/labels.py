@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from apps.contacts.models import Contact
 from apps.subject_requests.models import SubjectRequest
 
-# Apps whose ``personal_data.py`` the search reads, as the DPO knows them.
+# Apps whose ``personal_data.py`` the search reads, labelled for the DPO.
 SOURCE_LABELS = {
     "core": gettext_lazy("organisation profile and audit trail"),
     "contacts": gettext_lazy("contacts, provenance and consent records"),

@@ -34,8 +34,8 @@ from apps.register.models import RetentionRule
 from apps.subject_requests.labels import format_date
 from apps.subject_requests.labels import format_datetime
 
-# Languages of the package's human-readable part. French is the default
-# because the users are French companies answering French-speaking people.
+# Languages of the package's human-readable part. French is the default, as
+# for the interface and every export of Registre.
 LANGUAGES = ("fr", "en")
 DEFAULT_LANGUAGE = "fr"
 
@@ -148,8 +148,9 @@ def _activity_transfers(activity) -> list[dict]:
 def automated_decisions_text(purposes: str) -> str:
     """Return the statement on automated decision-making (GDPR Art. 15(1)(h)).
 
-    Registre scores, ranks and filters no one on its own: every decision about
-    a person is taken by staff, so the statement is the same for every activity.
+    Registre takes no decision about a person by automated means: staff choose
+    the segments and act on every request, so the statement is the same for
+    every activity.
     """
     statement = _(
         "No decision based solely on automated processing, including profiling, "

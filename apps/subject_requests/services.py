@@ -581,9 +581,10 @@ def request_erase(
     """Erase the person in one transaction and return the proof of erasure.
 
     Every app's eraser removes what derives from the linked contacts, the
-    ``extra_contact_ids`` and the identifiers. A caller that already knows the
-    contacts passes them as ``extra_contact_ids`` instead of linking them first,
-    which saves the link's writes that the erasure would delete at once.
+    ``extra_contact_ids`` and the identifiers. A caller that has already looked
+    up the contacts passes them as ``extra_contact_ids`` instead of linking
+    them first, which saves the link's writes that the erasure would delete
+    at once.
     The identifiers go on the suppression list, so a later import skips them.
     The request keeps the requester's identity as the proof of the response
     (GDPR Art. 5(2) accountability) until the retention job purges it. Only its

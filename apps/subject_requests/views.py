@@ -72,7 +72,7 @@ class RequestCreateView(RolePermissionMixin, FormView):
 
 # The permission each linked page needs. A match of another kind, or one the
 # user lacks the permission for, is shown as plain text instead of a link that
-# would answer 403.
+# would return 403.
 MATCH_URL_PERMISSIONS = {
     "contact": "contacts.view_contact",
     "import_source_file": "imports.view_importjob",

@@ -6,9 +6,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
+from django.utils.formats import date_format
 
 from apps.subject_requests.labels import event_details
 from apps.subject_requests.labels import matched_on_label
+from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
 
@@ -149,9 +151,12 @@ def test_create_message_local_date(client_for, dpo):
         follow=True,
     )
 
+    created = SubjectRequest.objects.get()
+    with translation.override("fr"):
+        expected = date_format(created.due_on, "DATE_FORMAT")
     messages = " ".join(_messages(response))
-    assert "échéance le" in messages
-    assert "-" not in messages.split("échéance le")[1]
+    assert f"échéance le {expected}" in messages
+    assert created.due_on.isoformat() not in messages
 
 
 def test_extend_message_local_date(client_for, dpo, make_request):
@@ -166,8 +171,6 @@ def test_extend_message_local_date(client_for, dpo, make_request):
 
     request.refresh_from_db()
     with translation.override("fr"):
-        from django.utils.formats import date_format
-
         expected = date_format(request.due_on, "DATE_FORMAT")
     assert any(expected in message for message in _messages(response))
     assert not any(request.due_on.isoformat() in m for m in _messages(response))
