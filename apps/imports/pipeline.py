@@ -10,6 +10,7 @@ same rules row by row in ``merge_simple``. Both give the same outcomes, which
 """
 
 import datetime
+import itertools
 import logging
 import time
 from collections.abc import Callable
@@ -66,61 +67,60 @@ def stage_rows(
     """Write the normalised ``rows`` of ``job`` to the staging table.
 
     Each chunk is committed on its own, so a crash leaves a partial stage
-    that the caller deletes before reading the file again.
+    that the caller deletes before reading the file again. On PostgreSQL the
+    rows stream into COPY as they are normalised, so the server loads them
+    on one core while Python reads the file on the other.
     """
-    write = _copy_chunk if connection.vendor == "postgresql" else _bulk_chunk
+    if connection.vendor == "postgresql":
+        write, size = _copy_chunk, COPY_CHUNK_ROWS
+    else:
+        write, size = _bulk_chunk, BULK_CHUNK_ROWS
     total = 0
-    chunk: list[tuple] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= (
-            COPY_CHUNK_ROWS if connection.vendor == "postgresql" else BULK_CHUNK_ROWS
-        ):
-            write(job.pk, chunk)
-            total += len(chunk)
-            chunk = []
-            on_chunk(total)
-    if chunk:
-        write(job.pk, chunk)
-        total += len(chunk)
+    iterator = iter(rows)
+    while written := write(job.pk, itertools.islice(iterator, size)):
+        total += written
         on_chunk(total)
+        if written < size:
+            break
     return total
 
 
-def _copy_chunk(job_id: int, chunk: list[tuple]) -> None:
-    """COPY one chunk, giving each row that may be created a contact id.
+def _copy_chunk(job_id: int, rows: Iterator[tuple]) -> int:
+    """COPY one chunk of rows, giving each row that may be created a contact id.
 
     The ids come from the contacts' own sequence, so they never collide
-    with contacts created elsewhere; rows that end up merged or skipped
-    leave gaps in the sequence, which is harmless.
+    with contacts created elsewhere. Ids drawn for rows that end up merged,
+    skipped or rejected leave gaps in the sequence, which are harmless.
     """
     table = StagingRow._meta.db_table
     contacts = Contact._meta.db_table
     columns = ", ".join(("job_id", *STAGING_COLUMNS, "new_contact_id"))
     outcome_at = STAGING_COLUMNS.index("outcome")
-    needed = sum(1 for row in chunk if row[outcome_at] == "")
+    written = 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{contacts}', 'id')) "
             "FROM generate_series(1, %s)",
-            [needed],
+            [COPY_CHUNK_ROWS],
         )
         ids = iter([value for (value,) in cursor.fetchall()])
         sql = f"COPY {table} ({columns}) FROM STDIN"
         with cursor.cursor.copy(sql) as copy:
-            for row in chunk:
+            for row in rows:
                 new_id = next(ids) if row[outcome_at] == "" else None
                 copy.write_row((job_id, *row, new_id))
+                written += 1
+    return written
 
 
 def _as_fields(row: tuple) -> dict:
     return dict(zip(STAGING_COLUMNS, row, strict=True))
 
 
-def _bulk_chunk(job_id: int, chunk: list[tuple]) -> None:
-    StagingRow.objects.bulk_create(
-        [StagingRow(job_id=job_id, **_as_fields(row)) for row in chunk]
-    )
+def _bulk_chunk(job_id: int, rows: Iterator[tuple]) -> int:
+    staged = [StagingRow(job_id=job_id, **_as_fields(row)) for row in rows]
+    StagingRow.objects.bulk_create(staged)
+    return len(staged)
 
 
 def _contact_insert_columns(job: ImportJob) -> tuple[list[str], list[str], list]:

@@ -281,3 +281,17 @@ def test_merge_reports_progress_steps(upload_root, write_file, monkeypatch):
     assert reports == sorted(reports)
     assert reports[0] > services.READ_SHARE
     assert reports[-1] == 99
+
+
+def test_bulk_staging_path_stores_rows(upload_root, write_file):
+    """The bulk_create staging used on SQLite stores rows like COPY does."""
+    job = import_file(write_file("mixed.csv", MIXED))
+    row = (2, "", "", "e:x@example.com", "x@example.com", "", "hash", "")
+    row += ("Jean", "Dupont", "", "", "", "", "", "", "", None)
+
+    written = pipeline._bulk_chunk(job.pk, iter([row]))
+
+    staged = StagingRow.objects.get(job=job)
+    assert written == 1
+    assert (staged.row_number, staged.email) == (2, "x@example.com")
+    assert staged.first_name == "Jean"
