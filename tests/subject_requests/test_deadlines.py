@@ -7,8 +7,11 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from django.utils import translation
+from django.utils.formats import date_format
 
 from apps.core.models import Organisation
+from apps.subject_requests.dates import today_local
 from apps.subject_requests.deadlines import check_deadlines
 from apps.subject_requests.deadlines import reminder_kind
 from apps.subject_requests.models import ReminderSent
@@ -57,6 +60,20 @@ def test_reminder_sent_once(make_request, dpo):
     assert sorted(mail.outbox[0].to) == sorted([DPO_BOX, dpo.email])
     assert request.reference in mail.outbox[0].subject
     assert ReminderSent.objects.filter(request=request).count() == 1
+
+
+def test_reminder_local_due_date(make_request):
+    request = make_request(received_at=_received_days_ago(27))
+
+    with translation.override("fr"):
+        check_deadlines()
+        expected = date_format(request.due_on, "DATE_FORMAT")
+
+    days = (request.due_on - today_local()).days
+    message = mail.outbox[0]
+    assert f"doit être traitée le {expected}" in message.subject
+    assert request.due_on.isoformat() not in message.subject + message.body
+    assert f"dans {days} jours" in message.body
 
 
 def test_reminder_leaves_out_personal_data(make_request):
