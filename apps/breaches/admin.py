@@ -40,8 +40,8 @@ class BreachAdmin(admin.ModelAdmin):
     """Read-mostly view for superusers.
 
     Changes belong on the breach pages, whose services keep the timeline and
-    the audit trail, so the admin cannot change the status or the dates the
-    services set.
+    the audit trail and reject times in the future. So the admin cannot
+    change the status or any date of the breach.
     """
 
     list_display = [
@@ -57,6 +57,8 @@ class BreachAdmin(admin.ModelAdmin):
     readonly_fields = [
         "reference",
         "status",
+        "detected_at",
+        "aware_at",
         "deadline_at",
         "notified_at",
         "late_at",

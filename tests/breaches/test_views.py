@@ -446,3 +446,43 @@ def test_subjects_preview_shows_labels(client_for, dpo, breach, french_contact):
     content = response.content.decode()
     assert "<td>limité</td>" in content
     assert "<td>B2C (particuliers)</td>" in content
+
+
+def test_admin_cannot_change_clock_times(admin_client, breach):
+    url = reverse("admin:breaches_breach_change", args=[breach.pk])
+
+    content = admin_client.get(url).content.decode()
+
+    assert 'name="title"' in content
+    assert 'name="aware_at' not in content
+    assert 'name="detected_at' not in content
+
+
+def test_notify_form_rejects_future_time(client_for, dpo, breach):
+    url = reverse("breaches:breach-notify", args=[breach.pk])
+    future = _local_input(timezone.now() + timedelta(days=1))
+
+    response = client_for(dpo).post(url, {"phase": "initial", "submitted_at": future})
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "is in the future" in str(errors["submitted_at"])
+    breach.refresh_from_db()
+    assert breach.notified_at is None
+
+
+def test_communication_form_rejects_future_time(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-communication", args=[breach.pk])
+    data = {
+        "activities": activity.pk,
+        "communicated_at": _local_input(timezone.now() + timedelta(days=1)),
+        "method": "Letter",
+    }
+
+    response = client_for(dpo).post(url, data)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "is in the future" in str(errors["communicated_at"])
+    assert not BreachCommunication.objects.exists()
