@@ -7,6 +7,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
+from django.utils.formats import date_format
 
 from apps.breaches.deadlines import check_deadlines
 from apps.breaches.models import BreachNotification
@@ -175,3 +176,17 @@ def test_contact_counts_grouped_in_french(client_for, dpo, french_site):
     assert "Enregistrer que 1\xa0000 personnes ont été informées" in people_html
     assert "Communication à 1\xa0000 personnes enregistrée." in recorded_html
     assert '<td class="num">1\xa0000</td>' in recorded_html
+
+
+def test_notify_page_in_french(client_for, dpo, french_site):
+    breach = BreachFactory()
+    url = reverse("breaches:breach-notify", args=[breach.pk])
+    with translation.override("fr"):
+        deadline = date_format(
+            timezone.localtime(breach.deadline_at), "DATETIME_FORMAT"
+        )
+
+    content = client_for(dpo).get(url).content.decode()
+
+    assert f"Date limite : {deadline} · " in content
+    assert "encore " in content
