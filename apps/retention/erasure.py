@@ -9,6 +9,7 @@ Python-side collector, which loads every row and runs a query per relation.
 import functools
 import logging
 from collections import Counter
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import import_module
@@ -23,6 +24,7 @@ from django.db.models import Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
@@ -32,6 +34,8 @@ from apps.retention.policy import RETENTION_TIME_ZONE
 logger = logging.getLogger(__name__)
 
 CONTACTS_APP = "apps.contacts"
+# The campaign export rows store contact ids with no foreign key.
+CAMPAIGN_EXPORT_COLUMN = (CampaignExportContact._meta.db_table, "contact_id")
 
 # Suppression reason for each status that records an objection. The CNIL
 # expects objection data to be kept for at least 3 years, so these people stay
@@ -79,8 +83,37 @@ class RelatedRecordsBlocked(Exception):
     """A record in another app protects a contact that is due for deletion."""
 
 
+# A (table, column) pair whose column stores contact ids.
+ContactIdColumn = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class _Eraser:
+    """An app's personal-data eraser and the columns where it finds contact ids."""
+
+    app: str
+    erase: Callable[..., dict]
+    columns: tuple[ContactIdColumn, ...]
+
+
+def _contact_id_columns(app_config) -> tuple[ContactIdColumn, ...]:
+    """Return the columns of the app's tables that store contact ids.
+
+    A column counts when it is a foreign key to Contact (including the keys of
+    automatic many-to-many tables) or, with no database key, is named
+    ``contact_id``.
+    """
+    columns = []
+    for model in app_config.get_models(include_auto_created=True):
+        for field in model._meta.concrete_fields:
+            is_key = field.is_relation and field.related_model is Contact
+            if is_key or field.column == "contact_id":
+                columns.append((model._meta.db_table, field.column))
+    return tuple(columns)
+
+
 @functools.cache
-def _personal_data_erasers(*, exclude_app: str) -> list:
+def _personal_data_erasers(*, exclude_app: str) -> list[_Eraser]:
     erasers = []
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("apps.") or app_config.name == exclude_app:
@@ -94,21 +127,61 @@ def _personal_data_erasers(*, exclude_app: str) -> list:
             continue
         eraser = getattr(module, "erase", None)
         if eraser is not None:
-            erasers.append(eraser)
+            columns = _contact_id_columns(app_config)
+            erasers.append(_Eraser(app_config.name, eraser, columns))
     return erasers
 
 
+def _columns_with_ids(
+    columns: Sequence[ContactIdColumn], ids: Sequence[int]
+) -> set[ContactIdColumn]:
+    """Return the columns that contain any of ``ids``, in one query.
+
+    Each column gets an ``EXISTS`` on its own index, so the query costs a few
+    index probes when no table refers to the chunk, the usual case.
+    """
+    if not columns or not ids:
+        return set()
+    checks = []
+    params = []
+    for table, column in columns:
+        condition, condition_params = _id_condition(column, ids)
+        quoted_table = connection.ops.quote_name(table)
+        checks.append(f"EXISTS (SELECT 1 FROM {quoted_table} WHERE {condition})")
+        params.extend(condition_params)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(checks)}", params)
+        found = cursor.fetchone()
+    return {column for column, exists in zip(columns, found, strict=True) if exists}
+
+
 def derived_records_erase(*, contact_ids: Sequence[int], exclude_app: str) -> Counter:
-    """Run every app's personal-data eraser except ``exclude_app``'s on the ids.
+    """Erase the records derived from the contacts in the other apps.
+
+    Runs every app's personal-data eraser except ``exclude_app``'s, then
+    deletes the kept campaign files that list the contacts. One query first
+    checks which tables refer to the ids, and an eraser runs only when one of
+    its app's contact-id columns does. An app with no such column has its
+    eraser run every time, since it may find the contacts another way.
 
     Only ids are passed, not e-mails or phones: a generic address such as
     contact@ can be shared by several contacts, and erasing by identifier would
     reach the records of contacts that are not due. Uploaded import files that
     contain an identifier are deleted by the import-leftovers step instead.
     """
+    ids = list(contact_ids)
+    erasers = _personal_data_erasers(exclude_app=exclude_app)
+    probed = [column for eraser in erasers for column in eraser.columns]
+    probed.append(CAMPAIGN_EXPORT_COLUMN)
+    found = _columns_with_ids(probed, ids)
+
     counts: Counter = Counter()
-    for eraser in _personal_data_erasers(exclude_app=exclude_app):
-        counts.update(eraser(contact_ids=list(contact_ids), emails=(), phones=()))
+    for eraser in erasers:
+        if eraser.columns and found.isdisjoint(eraser.columns):
+            continue
+        counts.update(eraser.erase(contact_ids=ids, emails=(), phones=()))
+    if CAMPAIGN_EXPORT_COLUMN in found:
+        counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
     return Counter({kind: count for kind, count in counts.items() if count})
 
 
@@ -268,9 +341,9 @@ def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     """Erase the locked contacts completely, as a subject-rights erasure does.
 
     Order: suppression for people who objected, the other apps' derived
-    records, remaining links, then provenance, consent and contact rows, and
-    the campaign files that list them. The contacts app's own eraser is not
-    called because it deletes through Django's collector, row by row.
+    records and the campaign files that list the contacts, remaining links,
+    then provenance, consent and contact rows. The contacts app's own eraser
+    is not called because it deletes through Django's collector, row by row.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()
@@ -284,7 +357,6 @@ def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     counts["provenances_removed"] += _rows_delete(Provenance, "contact_id", ids)
     counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
     counts["deleted"] += _rows_delete(Contact, "id", ids)
-    counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
     return +counts
 
 
@@ -307,22 +379,11 @@ def blanked_values(model, kept_fields: set[str]) -> dict:
     return values
 
 
-class _MonthStartPostgres(Func):
-    """The first instant of the value's month in Europe/Paris, as a timestamptz."""
-
-    template = (
-        "(DATE_TRUNC('month', %(expressions)s AT TIME ZONE 'Europe/Paris') "
-        "AT TIME ZONE 'Europe/Paris')"
-    )
-    output_field = models.DateTimeField()
-
-
-def _month_start(name: str):
-    if connection.vendor == "postgresql":
-        return _MonthStartPostgres(name)
-    # NOTE: on other databases the truncated value is read back in UTC, so it
-    # can land an hour or two before the first of the month in Paris.
-    return TruncMonth(name, tzinfo=RETENTION_TIME_ZONE)
+# The first instant of a timestamptz column's month in Europe/Paris.
+MONTH_START_SQL = (
+    "(DATE_TRUNC('month', %(column)s AT TIME ZONE 'Europe/Paris') "
+    "AT TIME ZONE 'Europe/Paris')"
+)
 
 
 def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
@@ -341,20 +402,49 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
 
     counts["suppressed"] += objectors_suppress(rows)
     counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
-    counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
     counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
 
     provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
     if provenance_values:
         _filtered(Provenance, "contact_id", ids).update(**provenance_values)
 
-    contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
-    for name in CONTACT_DATES_TRUNCATED:
-        contact_values[name] = _month_start(name)
-    contact_values["status"] = Contact.Status.ANONYMISED
-    contact_values["updated_at"] = timezone.now()
-    counts["anonymised"] += Contact.objects.filter(pk__in=ids).update(**contact_values)
+    counts["anonymised"] += _contact_rows_anonymise(ids)
     return counts
+
+
+def _contact_rows_anonymise(ids: Sequence[int]) -> int:
+    """Blank the contacts' identifying columns in one UPDATE; return the count.
+
+    On PostgreSQL the statement is written in SQL with the ids as one array
+    parameter, because Django's ``pk__in`` prepares each of the ids in Python.
+    """
+    values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
+    values["status"] = Contact.Status.ANONYMISED
+    values["updated_at"] = timezone.now()
+    if connection.vendor != "postgresql":
+        # NOTE: on other databases the truncated value is read back in UTC, so
+        # it can land an hour or two before the first of the month in Paris.
+        for name in CONTACT_DATES_TRUNCATED:
+            values[name] = TruncMonth(name, tzinfo=RETENTION_TIME_ZONE)
+        return Contact.objects.filter(pk__in=list(ids)).update(**values)
+
+    assignments = []
+    params = []
+    for attname, value in values.items():
+        field = Contact._meta.get_field(attname)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    for name in CONTACT_DATES_TRUNCATED:
+        column = connection.ops.quote_name(Contact._meta.get_field(name).column)
+        assignments.append(f"{column} = {MONTH_START_SQL % {'column': column}}")
+    table = connection.ops.quote_name(Contact._meta.db_table)
+    condition, condition_params = _id_condition("id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}",
+            params + condition_params,
+        )
+        return cursor.rowcount
 
 
 def provenances_detach(*, contact_ids: Sequence[int], list_ids: Sequence[int]) -> int:
