@@ -166,6 +166,11 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
 IMPORT_FILE_RETENTION_HOURS = env.int("IMPORT_FILE_RETENTION_HOURS", default=72)
+# Uploaded vendor files contain personal data: they stay outside MEDIA_ROOT,
+# which development serves, and are never reachable by URL.
+IMPORT_UPLOAD_ROOT = Path(
+    env.str("IMPORT_UPLOAD_ROOT", default=str(DATA_DIR / "private" / "imports"))
+)
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
