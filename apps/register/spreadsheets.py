@@ -8,6 +8,7 @@ every format goes through the same layout code.
 
 import csv
 import datetime
+import functools
 import io
 import logging
 import re
@@ -176,7 +177,13 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
     path = Path(path)
     display_name = name or path.name
     suffix = Path(display_name).suffix.lower()
-    readers = {".xlsx": _xlsx_read, ".ods": _ods_read, ".csv": _csv_read}
+    readers = {
+        ".xlsx": _xlsx_read,
+        ".ods": _ods_read,
+        # A CSV file has no sheet name, so its sheet takes the name the user
+        # gave the file, not the stored file's.
+        ".csv": functools.partial(_csv_read, sheet_name=Path(display_name).stem),
+    }
     reader = readers.get(suffix)
     if reader is None:
         raise SpreadsheetError(
@@ -283,7 +290,7 @@ def _ods_value(cell):
     return text if text else None
 
 
-def _csv_read(path: Path) -> list[Sheet]:
+def _csv_read(path: Path, *, sheet_name: str) -> list[Sheet]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -298,7 +305,7 @@ def _csv_read(path: Path) -> list[Sheet]:
         [_newlines_unified(value) for value in row]
         for row in csv.reader(buffer, delimiter=delimiter)
     ]
-    return [Sheet(name=path.stem, rows=rows[:MAX_ROWS])]
+    return [Sheet(name=sheet_name, rows=rows[:MAX_ROWS])]
 
 
 def _newlines_unified(text: str) -> str:

@@ -196,6 +196,8 @@ def test_mac_csv_is_not_register(tmp_path):
     report = register_import(path=path, file_name="books-mac.csv", dry_run=True)
 
     messages = [problem.message for problem in _problems(report)]
+    sheets = {problem.sheet for problem in report.problems} - {""}
+    assert sheets == {"books-mac"}
     assert len(messages) == 1
     assert "No processing activity was found in books-mac.csv" in messages[0]
     assert "new-line" not in messages[0]
