@@ -86,7 +86,9 @@ def _part_formset(model, part: str, widgets: dict | None = None):
     return inlineformset_factory(
         ProcessingActivity,
         model,
-        fields=CHILD_FIELDS[part],
+        # A copy, because each inline formset appends the foreign key to its
+        # form's field list, which would add "activity" to CHILD_FIELDS.
+        fields=list(CHILD_FIELDS[part]),
         extra=1,
         can_delete=True,
         widgets=widgets or {},

@@ -11,6 +11,7 @@ from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
 from apps.register.models import Transfer
+from apps.register.services import CHILD_FIELDS
 from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
 from tests.register.test_imports import CNIL_FILE
@@ -451,3 +452,12 @@ def test_import_cnil_template_through_page(client_for, compliance_officer):
     assert activity.transfers.get().country == "Andorre"
     assert activity.history.first().history_user == compliance_officer
     assert AuditEvent.objects.filter(action="register.imported").count() == 1
+
+
+def test_edit_page_keeps_part_fields(client_for, compliance_officer):
+    expected = {part: list(fields) for part, fields in CHILD_FIELDS.items()}
+
+    client_for(compliance_officer).get(reverse("register:activity-create"))
+
+    assert expected == CHILD_FIELDS
+    assert all("activity" not in fields for fields in CHILD_FIELDS.values())
