@@ -1,3 +1,4 @@
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -7,7 +8,9 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Contact
@@ -261,6 +264,23 @@ class Breach(models.Model):
         return self.notified_at is not None and self.notified_at > self.deadline_at
 
 
+# The text of a "communicated" event: the method, then the number of people.
+COMMUNICATION_TEXT = re.compile(r"(?P<method>.*) \((?P<count>\d+)\)\Z", re.DOTALL)
+
+
+def _communication_text(text: str) -> str:
+    match = COMMUNICATION_TEXT.match(text)
+    if match is None:
+        return text
+    count = int(match["count"])
+    return ngettext(
+        "%(method)s (%(count)s person)", "%(method)s (%(count)s people)", count
+    ) % {
+        "method": match["method"],
+        "count": number_format(count, force_grouping=True),
+    }
+
+
 class BreachEvent(models.Model):
     """One entry of a breach's timeline, written by the services and the clock."""
 
@@ -310,6 +330,8 @@ class BreachEvent(models.Model):
             return str(BreachNotification.Phase(self.text).label)
         if self.kind == self.Kind.ALERT and self.text in BreachAlert.Threshold:
             return str(BreachAlert.Threshold(self.text).label)
+        if self.kind == self.Kind.COMMUNICATED:
+            return _communication_text(self.text)
         return self.text
 
 

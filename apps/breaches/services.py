@@ -464,6 +464,7 @@ def breach_record_communication(
     _event_add(
         breach=breach,
         kind=BreachEvent.Kind.COMMUNICATED,
+        # BreachEvent.display_text parses "method (count)" to show the count.
         text=f"{method} ({len(contact_ids)})",
         actor=actor,
     )

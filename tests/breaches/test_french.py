@@ -175,6 +175,7 @@ def test_contact_counts_grouped_in_french(client_for, dpo, french_site):
     assert "1\xa0000 contacts touchés" in people_html
     assert "Enregistrer que 1\xa0000 personnes ont été informées" in people_html
     assert "Communication à 1\xa0000 personnes enregistrée." in recorded_html
+    assert "E-mail (1\xa0000 personnes)" in recorded_html
     assert '<td class="num">1\xa0000</td>' in recorded_html
 
 

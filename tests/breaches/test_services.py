@@ -511,3 +511,19 @@ def test_notification_in_future_rejected(db):
     breach.refresh_from_db()
     assert breach.notified_at is None
     assert not BreachNotification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Letter (1)", "Letter (1 person)"),
+        ("Phone call (DPO) (1200)", "Phone call (DPO) (1,200 people)"),
+        ("Written before counts were stored", "Written before counts were stored"),
+    ],
+)
+def test_communication_event_shows_count(db, text, expected):
+    event = BreachEvent(
+        breach=BreachFactory(), kind=BreachEvent.Kind.COMMUNICATED, text=text
+    )
+
+    assert event.display_text == expected
