@@ -288,7 +288,7 @@ def activity_write(
             for part, rows in data.parts.items()
         }
         # Raising here rolls back the activity and its parts together.
-        _in_force_check(activity=activity)
+        _in_force_check(activity=activity, previous_status=previous_status)
 
     outcome = SaveOutcome(activity, creating, changed and not creating, part_counts)
     if audit and outcome.changed:
@@ -349,7 +349,9 @@ def _activity_check(
         )
 
 
-def _in_force_check(*, activity: ProcessingActivity) -> None:
+def _in_force_check(
+    *, activity: ProcessingActivity, previous_status: str | None
+) -> None:
     """Reject an activity in force whose record still lacks Art. 30 items.
 
     The check runs on every save through this service, so it covers a new
@@ -367,20 +369,26 @@ def _in_force_check(*, activity: ProcessingActivity) -> None:
         return
 
     labels = ", ".join(str(item.label) for item in missing)
-    raise RegisterError(
-        {
-            "status": ngettext(
-                "An activity in force needs a complete record, and %(count)d "
-                "item is missing: %(items)s. Fill it in or keep the activity "
-                "as a draft.",
-                "An activity in force needs a complete record, and %(count)d "
-                "items are missing: %(items)s. Fill them in or keep the "
-                "activity as a draft.",
-                len(missing),
-            )
-            % {"count": len(missing), "items": labels}
-        }
-    )
+    if previous_status == ProcessingActivity.Status.IN_FORCE:
+        # STATUS_TRANSITIONS does not allow going back to draft.
+        message = ngettext(
+            "An activity in force needs a complete record, and %(count)d item "
+            "is missing: %(items)s. Fill it in before saving.",
+            "An activity in force needs a complete record, and %(count)d items "
+            "are missing: %(items)s. Fill them in before saving.",
+            len(missing),
+        )
+    else:
+        message = ngettext(
+            "An activity in force needs a complete record, and %(count)d "
+            "item is missing: %(items)s. Fill it in or keep the activity "
+            "as a draft.",
+            "An activity in force needs a complete record, and %(count)d "
+            "items are missing: %(items)s. Fill them in or keep the "
+            "activity as a draft.",
+            len(missing),
+        )
+    raise RegisterError({"status": message % {"count": len(missing), "items": labels}})
 
 
 def _field_values(instance: models.Model) -> dict:

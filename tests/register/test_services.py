@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from apps.core.models import AuditEvent
 from apps.register.models import LawfulBasis
@@ -227,5 +228,22 @@ def test_in_force_edit_cannot_drop_item(compliance_officer):
     with pytest.raises(ValidationError) as caught:
         activity_save(data=data, activity=activity)
 
-    assert "recipients" in caught.value.message_dict["status"][0]
+    message = caught.value.message_dict["status"][0]
+    assert "1 item is missing: recipients" in message
+    assert "Fill it in before saving" in message
     assert activity.recipients.count() == 1
+
+
+def test_in_force_message_in_french(compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    activity.recipients.all().delete()
+    data = ActivityData(fields={"status": ProcessingActivity.Status.IN_FORCE})
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    message = caught.value.message_dict["status"][0]
+    assert "1 élément manque : destinataires" in message
+    assert "brouillon" in message
