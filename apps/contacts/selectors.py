@@ -18,6 +18,7 @@ from django.db.models import Exists
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import CampaignExport
@@ -143,8 +144,16 @@ def _fragment_filter(queryset: QuerySet[Contact], fragment: str) -> QuerySet[Con
     become a filter on their ids. A common fragment keeps the plain filter.
     """
     matching = queryset.filter(search_text__contains=fragment)
-    if connection.vendor != "postgresql" or _fragment_is_common(fragment):
+    if connection.vendor != "postgresql":
         return matching
+    if _fragment_is_common(fragment):
+        # The planner underestimates common fragments (500 rows expected, 87,000
+        # found on 5 million contacts) and reads every match through the
+        # trigram index, about 1 s. Matching on lower(search_text), which no
+        # index covers, leaves it the walk in page order that stops early.
+        return queryset.alias(search_unindexed=Lower("search_text")).filter(
+            search_unindexed__contains=fragment
+        )
 
     with transaction.atomic():
         with connection.cursor() as cursor:
