@@ -287,8 +287,11 @@ def activity_write(
             part: _parts_sync(activity=activity, part=part, rows=rows)
             for part, rows in data.parts.items()
         }
-        # Raising here rolls back the activity and its parts together.
-        _in_force_check(activity=activity, previous_status=previous_status)
+        # A save that changes nothing writes nothing, so it skips the check and
+        # an unchanged re-import costs no extra queries. Raising here rolls
+        # back the activity and its parts together.
+        if changed or any(part_counts.values()):
+            _in_force_check(activity=activity, previous_status=previous_status)
 
     outcome = SaveOutcome(activity, creating, changed and not creating, part_counts)
     if audit and outcome.changed:
@@ -354,10 +357,10 @@ def _in_force_check(
 ) -> None:
     """Reject an activity in force whose record still lacks Art. 30 items.
 
-    The check runs on every save through this service, so it covers a new
-    activity, a change of status and an edit that empties an item. Drafts and
-    retired activities may stay incomplete. Rows created straight through the
-    ORM skip it, as other apps' tests do.
+    The check runs on every save through this service that writes a row, so
+    it covers a new activity, a change of status and an edit that empties an
+    item. Drafts and retired activities may stay incomplete. Rows created
+    straight through the ORM skip it, as other apps' tests do.
     """
     if activity.status != ProcessingActivity.Status.IN_FORCE:
         return

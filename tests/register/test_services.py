@@ -247,3 +247,26 @@ def test_in_force_message_in_french(compliance_officer):
     message = caught.value.message_dict["status"][0]
     assert "1 élément manque : destinataires" in message
     assert "brouillon" in message
+
+
+def test_unchanged_incomplete_in_force_is_kept():
+    activity = ActivityFactory()
+    updated_at = activity.updated_at
+
+    activity_save(data=ActivityData(fields={}), activity=activity)
+
+    activity.refresh_from_db()
+    assert activity.status == ProcessingActivity.Status.IN_FORCE
+    assert activity.updated_at == updated_at
+
+
+def test_edit_of_incomplete_in_force_rejected():
+    activity = ActivityFactory()
+    data = ActivityData(fields={"name": "Nouveau nom"})
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    assert "categories of data subjects" in caught.value.message_dict["status"][0]
+    activity.refresh_from_db()
+    assert activity.name != "Nouveau nom"
