@@ -31,10 +31,11 @@ def test_unsubscribe_in_browser(page):
     assert is_suppressed(email=contact.email)
 
 
-def test_sales_list_to_campaign_file(page, login_as, sales_user):
+def test_sales_list_to_campaign_file(page, login_as, sales_user, settings, tmp_path):
     """GIVEN a list with a contactable and a suppressed contact
     WHEN a sales user opens the list, its contacts and exports a CSV
     THEN the downloaded file holds only the contactable contact."""
+    settings.MEDIA_ROOT = tmp_path / "media"
     contact_list = ContactListFactory(name="Décideurs démo")
     contactable_contact = ProvenanceFactory(contact_list=contact_list).contact
     suppressed_contact = ProvenanceFactory(contact_list=contact_list).contact
