@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Contact
 
@@ -168,7 +169,7 @@ class RequestEvent(models.Model):
         "restriction_lifted": _("restriction lifted"),
         "objected": _("objection granted"),
         "erased": _("person erased"),
-        "closed": _("request closed"),
+        "closed": pgettext_lazy("request timeline", "request closed"),
         "refused": _("request refused"),
     }
 
