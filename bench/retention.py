@@ -9,14 +9,17 @@ measures in one run:
   and consent rows (one transaction that holds its locks for the whole run);
 - the retention job deleting the same contacts (rule action ``delete``), in
   keyset batches of one transaction each, through the real service;
-- the retention job anonymising them (rule action ``anonymise``) on the copy.
+- the retention job anonymising them (rule action ``anonymise``) on a copy.
+
+With several ``--batch-sizes``, each size gets its own pair of job runs, on
+copies of its own.
 
 It prints the throughput of each, the ratio of the job's deletion throughput
 to the baseline's, the longest batch transaction and the process memory
 (resident set) sampled during the runs, then drops every database it made
 unless ``--keep`` is given::
 
-    .venv/bin/python bench/retention.py --contacts 5000000 --past-limit 1000000
+    .venv/bin/python bench/retention.py --contacts 500000 --past-limit 100000
 """
 
 import argparse
@@ -28,10 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 DATABASE = "registre_bench_retention"
-COPIES = {
-    "single": f"{DATABASE}_single",
-    "anonymise": f"{DATABASE}_anonymise",
-}
+SINGLE_COPY = f"{DATABASE}_single"
 SERVER_URL = os.environ.get("BENCH_SERVER_URL", "postgres://postgres@127.0.0.1:5432")
 
 os.environ["DATABASE_URL"] = f"{SERVER_URL}/{DATABASE}"
@@ -49,6 +49,7 @@ from django.db import connections  # noqa: E402
 
 from apps.register.models import RetentionRule  # noqa: E402
 from apps.retention.policy import local_today  # noqa: E402
+from apps.retention.services import BATCH_SIZE  # noqa: E402
 from apps.retention.services import retention_apply  # noqa: E402
 from bench.seed import seed_contacts  # noqa: E402
 
@@ -67,13 +68,24 @@ def _server(sql: str) -> None:
         server.execute(sql)
 
 
-def databases_create() -> None:
-    databases_drop()
+def databases_create(batch_sizes) -> None:
+    databases_drop(batch_sizes)
     _server(f'CREATE DATABASE "{DATABASE}"')
 
 
-def databases_drop() -> None:
-    for name in (DATABASE, *COPIES.values()):
+def job_copies(batch_size: int) -> dict[str, str]:
+    """Return the names of the databases the job runs of one batch size use."""
+    return {
+        "delete": f"{DATABASE}_delete_{batch_size}",
+        "anonymise": f"{DATABASE}_anonymise_{batch_size}",
+    }
+
+
+def databases_drop(batch_sizes=()) -> None:
+    names = [DATABASE, SINGLE_COPY]
+    for batch_size in batch_sizes:
+        names.extend(job_copies(batch_size).values())
+    for name in names:
         _server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -107,9 +119,12 @@ def seed(contacts: int, past_limit: int) -> int:
     return rule.pk
 
 
-def copies_create() -> None:
+def copies_create(batch_sizes) -> None:
     connections.close_all()
-    for name in COPIES.values():
+    names = [SINGLE_COPY]
+    for batch_size in batch_sizes:
+        names.extend(job_copies(batch_size).values())
+    for name in names:
         _server(f'CREATE DATABASE "{name}" TEMPLATE "{DATABASE}"')
 
 
@@ -163,12 +178,12 @@ class MemorySampler:
             self.samples.append(rss_megabytes())
 
 
-def job_run(rule_id: int, action: str) -> dict:
+def job_run(rule_id: int, action: str, batch_size: int) -> dict:
     """Run the retention job with the rule's action set; return its figures."""
     RetentionRule.objects.filter(pk=rule_id).update(action=action)
     sampler = MemorySampler()
     started = time.perf_counter()
-    run, _ = retention_apply(trigger="command", on_batch=sampler)
+    run, _ = retention_apply(trigger="command", on_batch=sampler, batch_size=batch_size)
     elapsed = time.perf_counter() - started
     step = next(step for step in run.steps if step.get("rule_id") == rule_id)
     if run.status != "succeeded":
@@ -197,10 +212,30 @@ def _report(label: str, figures: dict) -> None:
     )
 
 
+def _batch_sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in value.split(",")]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is invalid: give positive integers separated by commas, "
+            "such as 1000,250."
+        )
+    return sizes
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--contacts", type=int, default=5_000_000)
-    parser.add_argument("--past-limit", type=int, default=1_000_000)
+    parser.add_argument("--contacts", type=int, default=500_000)
+    parser.add_argument("--past-limit", type=int, default=100_000)
+    parser.add_argument(
+        "--batch-sizes",
+        type=_batch_sizes,
+        default=[BATCH_SIZE],
+        help=f"Contacts per job transaction, comma-separated to compare several "
+        f"(default {BATCH_SIZE}, the job's default).",
+    )
     parser.add_argument(
         "--keep", action="store_true", help="Keep the databases after the run."
     )
@@ -210,13 +245,15 @@ def main() -> None:
             f"--past-limit {options.past_limit} is invalid: use 1 to --contacts "
             f"({options.contacts})."
         )
+    batch_sizes = options.batch_sizes
 
-    databases_create()
+    databases_create(batch_sizes)
     try:
         rule_id = seed(options.contacts, options.past_limit)
-        copies_create()
+        copies_create(batch_sizes)
+        print(f"load average before the runs: {os.getloadavg()}")
 
-        database_use(COPIES["single"])
+        database_use(SINGLE_COPY)
         deleted, seconds = single_statement_delete(rule_id)
         baseline = deleted / seconds
         print(
@@ -224,32 +261,36 @@ def main() -> None:
             f"= {baseline:,.0f}/s, one transaction of {seconds * 1000:,.0f} ms"
         )
 
-        database_use(DATABASE)
-        deletion = job_run(rule_id, RetentionRule.Action.DELETE)
-        _report("retention job, delete", deletion)
+        for batch_size in batch_sizes:
+            copies = job_copies(batch_size)
+            database_use(copies["delete"])
+            deletion = job_run(rule_id, RetentionRule.Action.DELETE, batch_size)
+            _report(f"retention job, delete, batch {batch_size}", deletion)
 
-        database_use(COPIES["anonymise"])
-        anonymisation = job_run(rule_id, RetentionRule.Action.ANONYMISE)
-        _report("retention job, anonymise", anonymisation)
+            database_use(copies["anonymise"])
+            anonymisation = job_run(rule_id, RetentionRule.Action.ANONYMISE, batch_size)
+            _report(f"retention job, anonymise, batch {batch_size}", anonymisation)
 
-        deletion_rate = deletion["count"] / deletion["seconds"]
-        anonymisation_rate = anonymisation["count"] / anonymisation["seconds"]
-        print(
-            f"deletion ratio to the single statement: {deletion_rate / baseline:.2f} "
-            "(target >= 0.60)"
-        )
-        print(
-            f"anonymisation: {anonymisation_rate:,.0f}/s (target >= 35,000/s), "
-            f"ratio to the single DELETE: {anonymisation_rate / baseline:.2f}"
-        )
-        longest = max(
-            deletion["max_transaction_ms"], anonymisation["max_transaction_ms"]
-        )
-        print(f"longest batch transaction: {longest:.1f} ms (target < 50 ms)")
+            deletion_rate = deletion["count"] / deletion["seconds"]
+            anonymisation_rate = anonymisation["count"] / anonymisation["seconds"]
+            print(
+                f"batch {batch_size}: deletion ratio to the single statement "
+                f"{deletion_rate / baseline:.2f} (target >= 0.60); anonymisation "
+                f"{anonymisation_rate:,.0f}/s (target >= 35,000/s), ratio to the "
+                f"single DELETE {anonymisation_rate / baseline:.2f}"
+            )
+            longest = max(
+                deletion["max_transaction_ms"], anonymisation["max_transaction_ms"]
+            )
+            print(
+                f"batch {batch_size}: longest transaction {longest:.1f} ms "
+                "(target < 50 ms)"
+            )
+        print(f"load average after the runs: {os.getloadavg()}")
     finally:
         connections.close_all()
         if not options.keep:
-            databases_drop()
+            databases_drop(batch_sizes)
 
 
 if __name__ == "__main__":

@@ -137,8 +137,9 @@ def _columns_with_ids(
 ) -> set[ContactIdColumn]:
     """Return the columns that contain any of ``ids``, in one query.
 
-    Each column gets an ``EXISTS`` on its own index, so the query costs a few
-    index probes when no table refers to the chunk, the usual case.
+    Each column gets its own ``EXISTS``, which is one index probe per id on an
+    indexed column. Import staging rows have no index on ``contact_id``, so
+    that table is scanned, as the imports eraser would scan it anyway.
     """
     if not columns or not ids:
         return set()

@@ -202,3 +202,14 @@ def test_dashboard_panel_for_compliance_officer(
     assert any(title in {"Retention", "Conservation"} for title in officer_titles)
     assert not any(title in {"Retention", "Conservation"} for title in sales_titles)
     assert OVERVIEW in officer_page.content.decode()
+
+
+def test_dry_run_detail_in_french(client_for, dpo, finished_runs):
+    preview, applied = finished_runs
+    detail = "retention:run-detail"
+
+    preview_page = client_for(dpo).get(reverse(detail, args=[preview.pk]))
+    applied_page = client_for(dpo).get(reverse(detail, args=[applied.pk]))
+
+    assert "Enregistrements qui seraient supprimés" in preview_page.content.decode()
+    assert "Enregistrements supprimés" in applied_page.content.decode()
