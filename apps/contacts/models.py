@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Concat
-from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from apps.contacts.search import EmailLocalPart
+from apps.contacts.search import FoldedText
 from apps.core.identifiers import identifier_hash
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
@@ -127,7 +128,7 @@ class Contact(models.Model):
 
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
-    email = models.CharField(_("e-mail"), max_length=254, blank=True, db_index=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
     phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     job_title = models.CharField(_("job title"), max_length=200, blank=True)
     job_function = models.CharField(_("job function"), max_length=100, blank=True)
@@ -176,22 +177,22 @@ class Contact(models.Model):
     # that writes rows with ``bulk_create`` or ``update`` calls
     # ``apps.contacts.services.contact_hashes_fill`` afterwards. A contact whose
     # hash is missing is treated as suppressed until the hash is filled.
-    email_hash = models.CharField(
-        _("e-mail hash"), max_length=64, blank=True, db_index=True
-    )
-    phone_hash = models.CharField(
-        _("phone hash"), max_length=64, blank=True, db_index=True
-    )
-    # Lower-cased "first last company", computed by the database. PostgreSQL
-    # indexes it with a pg_trgm GIN index for fragment search.
+    email_hash = models.CharField(_("e-mail hash"), max_length=64, blank=True)
+    phone_hash = models.CharField(_("phone hash"), max_length=64, blank=True)
+    # "first last company local-part" folded to lower case without accents
+    # (``apps.contacts.search``) and computed by the database, so rows written
+    # by ``bulk_create`` or COPY get it too. PostgreSQL indexes it with a
+    # pg_trgm GIN index for fragment search.
     search_text = models.GeneratedField(
-        expression=Lower(
+        expression=FoldedText(
             Concat(
                 "first_name",
                 models.Value(" "),
                 "last_name",
                 models.Value(" "),
                 "company",
+                models.Value(" "),
+                EmailLocalPart("email"),
                 output_field=models.TextField(),
             )
         ),
@@ -204,12 +205,18 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
+        # Plain B-tree indexes in Meta rather than ``db_index=True``, which on
+        # PostgreSQL adds a second ``varchar_pattern_ops`` index to each
+        # CharField for LIKE prefix searches that no query here runs.
         indexes = [
+            models.Index(fields=["email"], name="contact_email_idx"),
+            models.Index(fields=["email_hash"], name="contact_email_hash_idx"),
             models.Index(fields=["phone"], name="contact_phone_idx"),
-            models.Index(fields=["company"], name="contact_company_idx"),
+            models.Index(fields=["phone_hash"], name="contact_phone_hash_idx"),
             models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
             # Keyset pagination seeks on (sort key, id).
             models.Index(fields=["last_name", "id"], name="contact_last_name_id_idx"),
+            # Also serves lookups on company alone.
             models.Index(fields=["company", "id"], name="contact_company_id_idx"),
         ]
 

@@ -28,6 +28,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.models import Vendor
+from apps.contacts.search import fold_search_text
 from apps.contacts.services import contacts_contactable
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
@@ -63,7 +64,8 @@ def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
 
     Text with an ``@`` is an exact e-mail, text of digits (with ``+``, spaces,
     dots or dashes) an exact phone, anything else a fragment of at least three
-    characters matched in "first last company" (a pg_trgm index on PostgreSQL).
+    characters matched in "first last company local-part", ignoring case and
+    accents (a pg_trgm index on PostgreSQL).
     Raises ``InvalidQuery`` naming the text when it cannot be searched.
     """
     text = text.strip()
@@ -87,7 +89,7 @@ def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
             )
             % {"text": text, "minimum": MIN_FRAGMENT_LENGTH}
         )
-    return _fragment_filter(queryset, text.lower())
+    return _fragment_filter(queryset, fold_search_text(text))
 
 
 def _fragment_is_common(fragment: str) -> bool:
