@@ -9,7 +9,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_display = (
         "pk",
         "file_name",
-        "vendor",
+        "vendor_name",
         "list_name",
         "status",
         "row_count",
@@ -19,7 +19,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         "created_at",
     )
     list_filter = ("status", "file_format")
-    search_fields = ("file_name", "list_name", "vendor__name")
+    search_fields = ("file_name", "list_name", "vendor_name")
     readonly_fields = [field.name for field in ImportJob._meta.fields]
 
     def has_add_permission(self, request):

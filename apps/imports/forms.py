@@ -6,8 +6,35 @@ from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.imports.mapping import FIELD_CHOICES
+from apps.imports.services import ImportInputError
+from apps.imports.services import activity_in_force_check
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
+
+
+class ActivityChoiceField(forms.ModelChoiceField):
+    """Offers the activities in force and names the activity it rejects.
+
+    Any activity can be posted, so a draft or retired one gets the service's
+    message naming it instead of the generic invalid-choice error.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            activity = ProcessingActivity.objects.get(pk=value)
+        except (ValueError, TypeError, ProcessingActivity.DoesNotExist):
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            ) from None
+        try:
+            activity_in_force_check(activity)
+        except ImportInputError as error:
+            raise forms.ValidationError(str(error), code="not_in_force") from error
+        return activity
 
 
 class UploadForm(forms.Form):
@@ -52,10 +79,13 @@ class UploadForm(forms.Form):
     audience = forms.ChoiceField(
         label=_("Audience"), choices=Audience.choices, initial=Audience.B2B
     )
-    processing_activity = forms.ModelChoiceField(
+    processing_activity = ActivityChoiceField(
         label=_("Processing activity"),
-        queryset=ProcessingActivity.objects.order_by("reference"),
+        queryset=ProcessingActivity.objects.filter(
+            status=ProcessingActivity.Status.IN_FORCE
+        ).order_by("reference"),
         required=False,
+        help_text=_("Only activities in force in the register can receive contacts."),
     )
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis for the batch"),

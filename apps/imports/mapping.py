@@ -192,6 +192,19 @@ SYNONYM_TO_FIELD = {
     for synonym in synonyms
 }
 
+# Headers that feed a field only when no other column names it: a French
+# pupil or staff export gives both the family name ("Nom de famille") and the
+# married or chosen name ("Nom d'usage"), and the family name identifies the
+# person.
+SECONDARY_HEADERS = {"nom d usage"}
+
+# A bare "Name" is a company in exports of companies (Dolibarr's third
+# parties, Invoice Ninja's clients) and a person elsewhere. It is mapped to
+# the company only when person-name columns sit beside it or the file has a
+# company registration number.
+COMPANY_NAME_HEADERS = {"name"}
+PERSON_NAME_FIELDS = {"first_name", "last_name", "full_name"}
+
 # Columns that must never be imported: special categories or national
 # identifiers have no place in a prospect database (GDPR Art. 9 and 87).
 FORBIDDEN_HEADERS = {
@@ -247,18 +260,31 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     text) wins over the synonyms. Each field feeds from one column only: when
     two columns name the same field, the last one is kept, because exports
     such as Invoice Ninja's list the company's columns before the contact's
-    under the same header.
+    under the same header. A ``SECONDARY_HEADERS`` column never replaces
+    another. A bare "Name" column becomes the company as described at
+    ``COMPANY_NAME_HEADERS``.
     """
     saved = saved or {}
     by_field: dict[str, str] = {}
+    company_name_columns = []
     for index, header in enumerate(headers):
         if is_forbidden_header(header):
             continue
         field = saved.get(str(header).strip(), None)
         if field is None:
             field = field_for_header(header)
+            key = normalize_header(header)
+            if key in COMPANY_NAME_HEADERS:
+                company_name_columns.append(str(index))
+            if key in SECONDARY_HEADERS and field in by_field:
+                continue
         if field and field in FIELDS:
             by_field[field] = str(index)
+    names_a_company = PERSON_NAME_FIELDS & by_field.keys() or (
+        "company_registration" in by_field
+    )
+    if company_name_columns and "company" not in by_field and names_a_company:
+        by_field["company"] = company_name_columns[0]
     return {
         index: field
         for field, index in sorted(by_field.items(), key=lambda item: int(item[1]))

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
@@ -16,11 +17,19 @@ from apps.register.models import ProcessingActivity
 class Outcome(models.TextChoices):
     """The result of one data row of a file. Each row gets exactly one."""
 
-    CREATED = "created", _("created")
-    MERGED = "merged", _("merged into an existing contact")
-    DUPLICATE = "duplicate", _("duplicate in the file")
-    SUPPRESSED = "suppressed", _("on the suppression list")
-    REJECTED = "rejected", _("rejected")
+    # The context keeps these labels apart from the same English words in
+    # other apps' catalogues ("created" is a date label in contacts).
+    CREATED = "created", pgettext_lazy("import outcome", "created")
+    MERGED = (
+        "merged",
+        pgettext_lazy("import outcome", "merged into an existing contact"),
+    )
+    DUPLICATE = "duplicate", pgettext_lazy("import outcome", "duplicate in the file")
+    SUPPRESSED = (
+        "suppressed",
+        pgettext_lazy("import outcome", "on the suppression list"),
+    )
+    REJECTED = "rejected", pgettext_lazy("import outcome", "rejected")
 
 
 class ImportJob(models.Model):
@@ -82,9 +91,17 @@ class ImportJob(models.Model):
         help_text=_("Column index (as text) to Registre field."),
     )
 
+    # The vendor row is created when the import runs (or a mapping is saved
+    # for it), so a job rejected before that leaves no empty vendor behind.
     vendor = models.ForeignKey(
-        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="+"
+        Vendor,
+        verbose_name=_("vendor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
+    vendor_name = models.CharField(_("vendor name"), max_length=200, default="")
     contact_list = models.ForeignKey(
         ContactList,
         verbose_name=_("list"),

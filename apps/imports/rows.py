@@ -61,10 +61,21 @@ class RowNormalizer:
     in the reason while the row goes on.
     """
 
-    def __init__(self, *, mapping: dict[str, str], headers: list[str], date1904=False):
+    def __init__(
+        self,
+        *,
+        mapping: dict[str, str],
+        headers: list[str],
+        date1904=False,
+        acquired_on: datetime.date | None = None,
+    ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
         self.headers = headers
         self.date1904 = date1904
+        # A collection date after the list reached us (or after today) is
+        # wrong and would start the retention clock late.
+        today = timezone.localdate()
+        self.latest_collection = min(acquired_on or today, today)
         self.region = settings.PHONE_DEFAULT_REGION
         self._hmac = hmac.new(
             settings.IDENTIFIER_HASH_KEY.encode(), digestmod=hashlib.sha256
@@ -126,7 +137,7 @@ class RowNormalizer:
             if raw_phone is None or values["phone"]:
                 continue
             try:
-                values["phone"] = phone_normalize(cell_text(raw_phone), region)
+                values["phone"] = self._phone(cell_text(raw_phone), region)
             except InvalidValue as error:
                 phone_problems.append(self._problem(field, error))
         if not values["email"] and not values["phone"]:
@@ -150,6 +161,24 @@ class RowNormalizer:
                 "problems": "; ".join(notes)
             }
         return tuple(values[column] for column in STAGING_COLUMNS)
+
+    def _phone(self, text: str, region: str) -> str:
+        """Normalise a phone number in the row's region, then the default one.
+
+        A row whose country is US may still hold a French number written
+        nationally (01 ...); the default region reads it.
+        """
+        try:
+            return phone_normalize(text, region)
+        except InvalidValue as error:
+            if region == self.region:
+                raise
+            row_region_error = error
+        try:
+            return phone_normalize(text, self.region)
+        except InvalidValue:
+            # The row's region is the one the reader expects to see named.
+            raise row_region_error from None
 
     def _read_texts(self, cells, values, notes):
         full_name = cells.get("full_name")
@@ -193,11 +222,28 @@ class RowNormalizer:
         if collected is not None:
             try:
                 day = date_parse(collected, date1904=self.date1904)
-                values["collected_at"] = timezone.make_aware(
-                    datetime.datetime.combine(day, datetime.time(12))
-                )
             except InvalidValue as error:
                 notes.append(self._problem("collected_on", error))
+                return
+            if day > self.latest_collection:
+                # The pipeline then uses the list's acquisition date.
+                notes.append(
+                    self._problem(
+                        "collected_on",
+                        _(
+                            "collection date %(date)s is after %(latest)s, the "
+                            "list's acquisition date or today"
+                        )
+                        % {
+                            "date": day.isoformat(),
+                            "latest": self.latest_collection.isoformat(),
+                        },
+                    )
+                )
+                return
+            values["collected_at"] = timezone.make_aware(
+                datetime.datetime.combine(day, datetime.time(12))
+            )
 
     def _match_key(self, values) -> str:
         """Return the identity of the person for in-file deduplication.

@@ -32,7 +32,7 @@ def job_summary(job: ImportJob) -> dict:
         "delimiter": job.delimiter,
         "sheet": job.sheet_name,
         "header_row": job.header_row,
-        "vendor": job.vendor.name,
+        "vendor": job.vendor_name,
         "list": job.list_name,
         "list_id": job.contact_list_id,
         "mapping": job.mapping,

@@ -51,6 +51,11 @@ READ_SHARE = 80
 # statement on a file of several million rows on a loaded server could
 # outlast this limit; raise it if such jobs get cancelled while running.
 STALE_AFTER = datetime.timedelta(minutes=15)
+# Widest header row accepted. The mapping form and preview of a file of
+# thousands of columns would be megabytes of HTML.
+# NOTE: 200 is a judgement. The widest CRM export tested (Zoho contacts) has
+# about 50 columns.
+MAX_COLUMNS = 200
 
 
 class ImportInputError(ValueError):
@@ -63,6 +68,28 @@ def _sha256(handle) -> str:
         digest.update(chunk)
     handle.seek(0)
     return digest.hexdigest()
+
+
+def activity_in_force_check(activity) -> None:
+    """Raise ``ImportInputError`` unless ``activity`` is absent or in force.
+
+    Contacts imported under a draft or retired activity could never be
+    contacted, so such a batch is rejected before any file is stored.
+    """
+    if activity is None or activity.is_in_force:
+        return
+    raise ImportInputError(
+        _(
+            "The processing activity %(reference)s (%(name)s) is %(status)s, not in "
+            "force; choose an activity in force in the register or put this one "
+            "in force first."
+        )
+        % {
+            "reference": activity.reference,
+            "name": activity.name,
+            "status": activity.get_status_display(),
+        }
+    )
 
 
 def _validate_list_terms(
@@ -138,6 +165,7 @@ def import_job_create(
     vendor_name, list_name = vendor_name.strip(), list_name.strip()
     if not vendor_name or not list_name:
         raise ImportInputError(_("Give the vendor's name and the list's name."))
+    activity_in_force_check(processing_activity)
     _validate_list_terms(
         acquisition=acquisition,
         acquired_on=acquired_on,
@@ -161,8 +189,12 @@ def import_job_create(
             }
         )
 
-    vendor, _created = Vendor.objects.get_or_create(name=vendor_name)
-    existing = ContactList.objects.filter(vendor=vendor, name=list_name).first()
+    vendor = Vendor.objects.filter(name=vendor_name).first()
+    existing = (
+        ContactList.objects.filter(vendor=vendor, name=list_name).first()
+        if vendor
+        else None
+    )
     job = ImportJob(
         language=translation.get_language() or settings.LANGUAGE_CODE,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
@@ -170,6 +202,7 @@ def import_job_create(
         file_size=size,
         file_sha256=_sha256(upload),
         vendor=vendor,
+        vendor_name=vendor_name,
         contact_list=existing,
         list_name=list_name,
         acquisition=acquisition,
@@ -189,7 +222,7 @@ def import_job_create(
         job.source_file.delete(save=False)
         raise ImportInputError(str(error)) from error
 
-    saved = getattr(vendor, "import_mapping", None)
+    saved = getattr(vendor, "import_mapping", None) if vendor else None
     job.mapping = (
         mapping
         if mapping is not None
@@ -201,7 +234,11 @@ def import_job_create(
         action="imports.job.created",
         actor=actor,
         target=job,
-        details={"vendor_id": vendor.pk, "size": size, "format": job.file_format},
+        details={
+            "vendor_id": vendor.pk if vendor else None,
+            "size": size,
+            "format": job.file_format,
+        },
     )
     logger.info("import job %s created (%s bytes)", job.pk, size)
     return job
@@ -209,6 +246,15 @@ def import_job_create(
 
 def _layout_apply(job: ImportJob, *, sheet_name: str) -> None:
     layout = layout_detect(job.source_file.path, sheet_name=sheet_name)
+    if len(layout.headers) > MAX_COLUMNS:
+        raise UnreadableFile(
+            _(
+                "The file has %(count)s columns, above the limit of %(limit)s; "
+                "remove the columns that do not describe contacts and upload it "
+                "again."
+            )
+            % {"count": len(layout.headers), "limit": MAX_COLUMNS}
+        )
     job.file_format = layout.file_format
     job.encoding = layout.encoding
     job.delimiter = layout.delimiter
@@ -258,7 +304,7 @@ def import_job_map(
     job.save(update_fields=["mapping", "dry_run_summary"])
     if save_for_vendor:
         VendorMapping.objects.update_or_create(
-            vendor=job.vendor,
+            vendor=_vendor_for(job),
             # Ignored columns are saved too, so that the next file keeps
             # them ignored instead of guessing again.
             defaults={
@@ -304,6 +350,8 @@ def import_job_check(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
 def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
     """Queue the real import of a pending job."""
     _mapping_required(job)
+    # The activity may have been retired since the upload.
+    activity_in_force_check(job.processing_activity)
     if not _claim(job, source=[Status.PENDING], target=Status.QUEUED):
         raise ImportInputError(
             _("Job #%(id)s is %(status)s; only a pending job can start.")
@@ -351,16 +399,20 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     return job
 
 
-def import_job_cancel(*, job: ImportJob, actor=None) -> ImportJob:
-    """Roll back a job that has not finished: drop its staged rows and its file."""
+def import_job_cancel(*, job: ImportJob, actor=None, reason: str = "") -> ImportJob:
+    """Roll back a job that has not finished: drop its staged rows and its file.
+
+    ``reason``, when given, is stored as the job's error and shown on its page.
+    """
     stale = timezone.now() - STALE_AFTER
     cancellable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(
         status__in=[Status.RUNNING, Status.QUEUED, Status.CHECKING],
         heartbeat_at__lt=stale,
     )
-    changed = ImportJob.objects.filter(cancellable, pk=job.pk).update(
-        status=Status.CANCELLED, finished_at=timezone.now()
-    )
+    changes = {"status": Status.CANCELLED, "finished_at": timezone.now()}
+    if reason:
+        changes["error"] = reason
+    changed = ImportJob.objects.filter(cancellable, pk=job.pk).update(**changes)
     job.refresh_from_db()
     if changed != 1:
         raise ImportInputError(
@@ -457,7 +509,10 @@ def _stage(job: ImportJob) -> int:
     layout = job_layout(job)
     reader = FileReader(job.source_file.path, layout)
     normalizer = RowNormalizer(
-        mapping=job.mapping, headers=layout.headers, date1904=layout.date1904
+        mapping=job.mapping,
+        headers=layout.headers,
+        date1904=layout.date1904,
+        acquired_on=job.acquired_on,
     )
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
     try:
@@ -620,9 +675,22 @@ def _real_run(job: ImportJob) -> ImportJob:
     return job
 
 
+def _vendor_for(job: ImportJob) -> Vendor:
+    """Return the job's vendor, creating it on first use."""
+    if job.vendor is None:
+        vendor, created = Vendor.objects.get_or_create(name=job.vendor_name)
+        if created:
+            audit_record(
+                action="contacts.vendor.created", actor=job.created_by, target=vendor
+            )
+        ImportJob.objects.filter(pk=job.pk).update(vendor=vendor)
+        job.vendor = vendor
+    return job.vendor
+
+
 def _contact_list_for(job: ImportJob) -> ContactList:
     contact_list, created = ContactList.objects.get_or_create(
-        vendor=job.vendor,
+        vendor=_vendor_for(job),
         name=job.list_name,
         defaults={
             "acquisition": job.acquisition,
@@ -699,7 +767,9 @@ def import_job_sheet_choose(*, job: ImportJob, sheet_name: str) -> ImportJob:
         _layout_apply(job, sheet_name=sheet_name)
     except UnreadableFile as error:
         raise ImportInputError(str(error)) from error
-    saved = VendorMapping.objects.filter(vendor=job.vendor).first()
+    saved = (
+        VendorMapping.objects.filter(vendor=job.vendor).first() if job.vendor else None
+    )
     job.mapping = mapping_guess(job.layout.headers, saved.headers if saved else None)
     job.dry_run_summary = {}
     job.save()

@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
+from apps.imports.models import ImportJob
+from apps.imports.services import import_job_check
 from apps.imports.services import import_job_create
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
@@ -13,10 +15,12 @@ from apps.imports.services import import_job_start
 REALDATA = Path("/work/shared/realdata")
 
 
-def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
-    """Create a job for ``path`` and run it in this process; return the job."""
+def import_file_created(
+    path: Path, *, list_name="Liste test", mapping=None, **terms
+) -> ImportJob:
+    """Create a pending job for ``path``; return the job."""
     with path.open("rb") as upload:
-        job = import_job_create(
+        return import_job_create(
             upload=upload,
             file_name=path.name,
             vendor_name=terms.pop("vendor_name", "Fichiers Exemple SARL"),
@@ -25,8 +29,20 @@ def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
             mapping=mapping,
             **terms,
         )
+
+
+def import_file(path: Path, *, list_name="Liste test", mapping=None, **terms):
+    """Create a job for ``path`` and run it in this process; return the job."""
+    job = import_file_created(path, list_name=list_name, mapping=mapping, **terms)
     import_job_start(job=job, enqueue=False)
     return import_job_run(job_id=job.pk)
+
+
+def import_file_checked(path: Path, **terms) -> ImportJob:
+    """Create a job for ``path`` and dry-run it in this process; return the job."""
+    job = import_file_created(path, **terms)
+    import_job_check(job=job, enqueue=False)
+    return import_job_run(job_id=job.pk, dry_run=True)
 
 
 @pytest.fixture

@@ -8,7 +8,9 @@ from django.core.management import call_command
 
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
+from apps.contacts.models import Vendor
 from apps.imports.models import ImportJob
+from apps.register.models import ProcessingActivity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -108,3 +110,57 @@ def test_command_missing_file_fails(tmp_path):
             "--list=L",
             "--acquired-on=2025-03-01",
         )
+
+
+def test_command_rejects_draft_activity(upload_root, tmp_path):
+    ProcessingActivity.objects.create(
+        reference="TRT-905", name="Projet", status=ProcessingActivity.Status.DRAFT
+    )
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with pytest.raises(CommandError, match="TRT-905"):
+        _run(
+            str(path),
+            "--vendor=V",
+            "--list=L",
+            "--acquired-on=2025-03-01",
+            "--activity=TRT-905",
+        )
+
+    assert not ImportJob.objects.exists()
+    assert not Vendor.objects.exists()
+
+
+def test_command_unmappable_file_records_error(upload_root, tmp_path):
+    """GIVEN a file with no e-mail or phone column
+    WHEN the command imports it
+    THEN the job is cancelled with the error text and leaves no vendor or list."""
+    path = tmp_path / "adresses.csv"
+    path.write_bytes(b"Nom,Ville\nDupont,Lyon\n")
+
+    with pytest.raises(CommandError, match="e-mail address or a phone number"):
+        _run(str(path), "--vendor=CLI QA", "--list=cli-x", "--acquired-on=2025-03-01")
+
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.CANCELLED
+    assert "e-mail address or a phone number" in job.error
+    assert job.vendor_name == "CLI QA"
+    assert not Vendor.objects.exists()
+    assert not ContactList.objects.exists()
+
+
+def test_command_sets_lawful_basis(upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    _run(
+        str(path),
+        "--vendor=V",
+        "--list=L",
+        "--acquired-on=2025-03-01",
+        "--lawful-basis=consent",
+    )
+
+    assert ImportJob.objects.get().lawful_basis == "consent"
+    assert Contact.objects.get().lawful_basis == "consent"

@@ -6,7 +6,9 @@ The files are read in place and never copied into the repository.
 import pytest
 
 from apps.contacts.models import Contact
+from apps.imports.mapping import mapping_guess
 from apps.imports.models import ImportJob
+from apps.imports.readers import layout_detect
 from apps.imports.services import ImportInputError
 from tests.imports.conftest import REALDATA
 from tests.imports.conftest import import_file
@@ -119,3 +121,52 @@ def test_zoho_shared_phone_does_not_merge_companies(upload_root):
     import_file(_real("invoiceninja/zoho_contacts.csv"))
 
     assert Contact.objects.count() == 5
+
+
+def test_dolibarr_company_names_fill_company(upload_root):
+    job = import_file(_real("dolibarr/file_import_company_1.csv"))
+
+    assert job.mapping["0"] == "company"
+    companies = set(Contact.objects.values_list("company", flat=True))
+    assert "" not in companies
+    assert len(companies) == 2
+
+
+def test_siecle_prefers_family_name_column(upload_root):
+    path = _real("pix-siecle/siecle-csv-with-unknown-encoding.csv")
+    with path.open("rb") as upload:
+        layout_path = upload_root / "siecle.csv"
+        layout_path.parent.mkdir(parents=True, exist_ok=True)
+        layout_path.write_bytes(upload.read())
+    headers = layout_detect(str(layout_path), sheet_name="").headers
+
+    mapping = mapping_guess(headers)
+
+    last_name_columns = [i for i, field in mapping.items() if field == "last_name"]
+    assert [headers[int(i)] for i in last_name_columns] == ["Nom de famille*"]
+
+
+def test_us_phones_use_the_row_country(upload_root, write_file):
+    """GIVEN the US phone numbers of the Invoice Ninja and Zoho exports
+    WHEN the rows name their country
+    THEN valid US numbers are kept and a French number still reads as French."""
+    content = (
+        "Email,Phone,Country\n"
+        "a@example.com,888-867-5309,United States\n"
+        "b@example.com,888-567-5309,US\n"
+        "c@example.com,1-537-759-0369,United States of America\n"
+        "d@example.com,01 23 45 67 89,US\n"
+        "e@example.com,888-867-5309,\n"
+    )
+
+    job = import_file(write_file("us.csv", content))
+
+    phones = dict(Contact.objects.values_list("email", "phone"))
+    assert phones["a@example.com"] == "+18888675309"
+    assert phones["b@example.com"] == "+18885675309"
+    # 537 is no US area code, so this number from the export stays invalid.
+    assert phones["c@example.com"] == ""
+    assert "region US" in job.row_results.get(row_number=4).reason
+    assert phones["d@example.com"] == "+33123456789"
+    assert phones["e@example.com"] == ""
+    assert "region FR" in job.row_results.get(row_number=6).reason

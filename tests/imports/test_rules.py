@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import OperationalError
+from django.utils import timezone
 
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
@@ -17,7 +18,10 @@ from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
 from apps.imports.services import import_job_resume
 from apps.imports.services import import_job_run
+from apps.imports.services import import_job_start
+from apps.register.models import ProcessingActivity
 from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -295,3 +299,66 @@ def test_bulk_staging_path_stores_rows(upload_root, write_file):
     assert written == 1
     assert (staged.row_number, staged.email) == (2, "x@example.com")
     assert staged.first_name == "Jean"
+
+
+def test_future_collection_date_falls_back(upload_root, write_file):
+    """GIVEN rows collected after the list's acquisition date or in the future
+    WHEN the file is imported
+    THEN those dates are left out with a reason naming the column, and the
+    contacts keep the acquisition date as their collection date."""
+    content = (
+        "Courriel;Date de collecte\n"
+        "futur@example.com;2030-01-01\n"
+        "apres.achat@example.com;15/03/2025\n"
+        "avant.achat@example.com;01/02/2025\n"
+    )
+
+    job = import_file(
+        write_file("dates.csv", content), acquired_on=datetime.date(2025, 3, 1)
+    )
+
+    assert job.counts["created"] == 3
+    acquired_on = datetime.date(2025, 3, 1)
+    future = Contact.objects.get(email="futur@example.com")
+    assert timezone.localtime(future.collected_at).date() == acquired_on
+    late = Contact.objects.get(email="apres.achat@example.com")
+    assert timezone.localtime(late.collected_at).date() == acquired_on
+    kept = Contact.objects.get(email="avant.achat@example.com")
+    assert kept.collected_at.date() == datetime.date(2025, 2, 1)
+    reason = job.row_results.get(row_number=2).reason
+    assert "Date de collecte" in reason
+    assert "2030-01-01" in reason
+    assert job.row_results.get(row_number=4).reason == ""
+
+
+@pytest.mark.parametrize(
+    "status", [ProcessingActivity.Status.DRAFT, ProcessingActivity.Status.RETIRED]
+)
+def test_activity_not_in_force_is_rejected(status, upload_root, write_file):
+    activity = ProcessingActivity.objects.create(
+        reference="TRT-905", name="Registre des violations", status=status
+    )
+
+    with pytest.raises(ImportInputError, match="TRT-905"):
+        import_file(write_file("liste.csv", MIXED), processing_activity=activity)
+
+    assert not ImportJob.objects.exists()
+
+
+def test_activity_retired_before_start_is_rejected(upload_root, write_file):
+    activity = ProcessingActivity.objects.create(
+        reference="TRT-906",
+        name="Prospection",
+        status=ProcessingActivity.Status.IN_FORCE,
+    )
+    job = import_file_created(
+        write_file("liste.csv", MIXED), processing_activity=activity
+    )
+    activity.status = ProcessingActivity.Status.RETIRED
+    activity.save()
+
+    with pytest.raises(ImportInputError, match="TRT-906"):
+        import_job_start(job=job, enqueue=False)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING

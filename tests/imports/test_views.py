@@ -11,8 +11,14 @@ from django.utils import translation
 
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
+from apps.imports.services import MAX_COLUMNS
+from apps.imports.services import import_job_cancel
 from apps.imports.services import import_job_create
+from apps.imports.services import import_job_start
+from apps.register.models import ProcessingActivity
 from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_checked
+from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -264,3 +270,108 @@ def test_pages_render_in_french(sales_user, client_for, upload_root, tmp_path):
 
     assert "Importer un fichier" in listing.content.decode()
     assert "Télécharger les lignes rejetées (CSV)" in detail.content.decode()
+
+
+def _activity(reference, status):
+    return ProcessingActivity.objects.create(
+        reference=reference, name=f"Activité {reference}", status=status
+    )
+
+
+def test_upload_form_offers_activities_in_force(sales_user, client_for):
+    in_force = _activity("TRT-901", ProcessingActivity.Status.IN_FORCE)
+    draft = _activity("TRT-902", ProcessingActivity.Status.DRAFT)
+    retired = _activity("TRT-903", ProcessingActivity.Status.RETIRED)
+
+    response = client_for(sales_user).get(reverse("imports:job-create"))
+
+    choices = response.context["form"].fields["processing_activity"].queryset
+    assert in_force in choices
+    assert draft not in choices
+    assert retired not in choices
+
+
+@pytest.mark.parametrize(
+    "status", [ProcessingActivity.Status.DRAFT, ProcessingActivity.Status.RETIRED]
+)
+def test_upload_with_activity_not_in_force_is_rejected(
+    status, sales_user, client_for, upload_root
+):
+    activity = _activity("TRT-905", status)
+
+    response = client_for(sales_user).post(
+        reverse("imports:job-create"),
+        _upload_data() | {"processing_activity": str(activity.pk)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert not ImportJob.objects.exists()
+    errors = response.context["form"].errors["processing_activity"]
+    assert "TRT-905" in errors[0]
+    assert "not in force" in errors[0]
+
+
+def test_file_with_too_many_columns_is_rejected(sales_user, client_for, upload_root):
+    header = ";".join(f"Colonne {number}" for number in range(20_000))
+    content = f"Courriel;{header}\njean.dupont@example.com\n".encode()
+
+    response = client_for(sales_user).post(
+        reverse("imports:job-create"),
+        _upload_data(content=content),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert not ImportJob.objects.exists()
+    errors = " ".join(response.context["form"].non_field_errors())
+    assert "20001 columns" in errors
+    assert f"limit of {MAX_COLUMNS}" in errors
+
+
+def test_pages_in_french_by_default(sales_user, client_for, upload_root, tmp_path):
+    """GIVEN a done job, a dry-run job and a cancelled one
+    WHEN sales opens each page with no Accept-Language header
+    THEN each is in French, with outcome labels and the text of its state."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    done = import_file(path, list_name="Salon")
+    dry = import_file_checked(path)
+    cancelled = import_file_created(path)
+    import_job_cancel(job=cancelled, reason="Aucune colonne exploitable.")
+    client = client_for(sales_user)
+
+    with translation.override(None):
+        pages = {
+            "list": client.get(reverse("imports:job-list")),
+            "new": client.get(reverse("imports:job-create")),
+            "done": client.get(reverse("imports:job-detail", args=[done.pk])),
+            "dry": client.get(reverse("imports:job-detail", args=[dry.pk])),
+            "cancelled": client.get(reverse("imports:job-detail", args=[cancelled.pk])),
+        }
+    text = {name: page.content.decode() for name, page in pages.items()}
+
+    for name, page in pages.items():
+        assert page.status_code == 200, name
+        assert 'lang="fr"' in text[name], name
+        assert "Créé le" not in text[name], name
+        assert "Reload the page" not in text[name], name
+        assert "Rechargez la page" not in text[name], name
+        assert 'id="progress-card"' not in text[name], name
+    assert "Créés" in text["list"]
+    assert "<th>Créé</th>" in text["done"]
+    assert "<th>Rejeté</th>" in text["done"]
+    assert "Simulation" in text["dry"]
+    assert "Aucune colonne exploitable." in text["cancelled"]
+
+
+def test_active_job_shows_progress(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    import_job_start(job=job, enqueue=False)
+
+    with translation.override(None):
+        page = client_for(sales_user).get(reverse("imports:job-detail", args=[job.pk]))
+
+    assert 'id="progress-card"' in page.content.decode()

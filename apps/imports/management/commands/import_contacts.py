@@ -18,6 +18,7 @@ from apps.imports.services import import_job_create
 from apps.imports.services import import_job_map
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
+from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
 CONSENT_CLAIMS = {"opt-in": ConsentClaim.OPT_IN, "opt-out": ConsentClaim.OPT_OUT}
@@ -68,6 +69,13 @@ class Command(BaseCommand):
             "--activity", help="Reference of the processing activity (register)."
         )
         parser.add_argument(
+            "--lawful-basis",
+            choices=LawfulBasis.values,
+            default=LawfulBasis.LEGITIMATE_INTERESTS,
+            help="Lawful basis under which the batch is held "
+            "(default: legitimate_interests).",
+        )
+        parser.add_argument(
             "--mapping",
             help="JSON object from header text or column number (0-based) to field, "
             'e.g. {"Courriel": "email", "3": "phone"}.',
@@ -116,6 +124,7 @@ class Command(BaseCommand):
                     ),
                     audience=options["audience"],
                     processing_activity=activity,
+                    lawful_basis=options["lawful_basis"],
                     sheet_name=options["sheet"],
                 )
             if options["mapping"]:
@@ -126,7 +135,7 @@ class Command(BaseCommand):
                 import_job_start(job=job, enqueue=False)
         except ImportInputError as error:
             if job is not None:
-                import_job_cancel(job=job)
+                import_job_cancel(job=job, reason=str(error))
             raise CommandError(str(error)) from error
         job = import_job_run(job_id=job.pk, dry_run=options["dry_run"])
         summary = job_summary(job)
