@@ -10,6 +10,7 @@ contacts it holds, so an erasure can delete it.
 import csv
 import logging
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.contacts.selectors import contact_segment
+from apps.contacts.services import contact_contactability
 from apps.contacts.services import contact_unsubscribe_url
 from apps.contacts.services import contacts_contactable
 from apps.core.audit import audit_record
@@ -33,6 +35,10 @@ logger = logging.getLogger(__name__)
 
 EXPORT_FOLDER = "contacts/campaigns"
 CHUNK_SIZE = 2000
+# An export with no contactable contact is rejected with the commonest reasons
+# found among this many contacts of the segment (each one costs a few queries).
+REASON_SAMPLE_SIZE = 100
+REASON_COUNT = 3
 # Filter keys stored with the export and in the audit event. The free-text
 # search is left out because it may be a name or an e-mail address.
 STORED_FILTERS = (
@@ -45,6 +51,42 @@ STORED_FILTERS = (
     "status",
     "contactable",
 )
+
+
+class NothingToExport(ValueError):
+    """A segment in which no contact may receive a prospecting e-mail."""
+
+
+def _nothing_to_export_message(segment) -> str:
+    """Return why no contact of ``segment`` is contactable, commonest reasons first.
+
+    The reasons come from ``contact_contactability`` on the newest
+    ``REASON_SAMPLE_SIZE`` contacts of the segment.
+    """
+    sample = list(
+        segment.select_related("processing_activity").order_by("-pk")[
+            :REASON_SAMPLE_SIZE
+        ]
+    )
+    if not sample:
+        return _(
+            "No contact matches this segment, so no file was written: change "
+            "the filters on the contact list."
+        )
+
+    reasons = Counter()
+    for contact in sample:
+        reasons.update(contact_contactability(contact).reasons)
+    listed = "; ".join(
+        _("%(reason)s (%(count)d of %(checked)d)")
+        % {"reason": reason.rstrip("."), "count": count, "checked": len(sample)}
+        for reason, count in reasons.most_common(REASON_COUNT)
+    )
+    return _(
+        "No contact in this segment may receive a prospecting e-mail, so no "
+        "file was written. Most common reasons among the %(checked)d newest "
+        "contacts: %(reasons)s."
+    ) % {"checked": len(sample), "reasons": listed}
 
 
 def _headers() -> list[str]:
@@ -185,9 +227,9 @@ def campaign_export_create(
     ``contactable`` filter requests non-contactable ones. With
     ``records_notice`` the exported contacts without an Art. 14 notice get it
     recorded now, and with ``records_message_date`` their
-    ``last_messaged_at`` is set to now. Raises
-    ``InvalidQuery`` for a search that cannot be used and ``ValueError`` for an
-    unknown format.
+    ``last_messaged_at`` is set to now. Raises ``InvalidQuery`` for a search
+    that cannot be used, ``NothingToExport`` when no contact of the segment is
+    contactable (nothing is stored) and ``ValueError`` for an unknown format.
     """
     if file_format not in CampaignExport.Format.values:
         raise ValueError(
@@ -196,6 +238,8 @@ def campaign_export_create(
         )
     segment = contact_segment(filters=filters)
     contactable = contacts_contactable(segment).order_by("pk")
+    if not contactable.exists():
+        raise NothingToExport(_nothing_to_export_message(segment))
     now = timezone.now()
 
     folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER

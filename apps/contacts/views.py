@@ -16,6 +16,7 @@ from django.views.generic import DetailView
 from django.views.generic import ListView
 from django.views.generic import TemplateView
 
+from apps.contacts.campaigns import NothingToExport
 from apps.contacts.campaigns import campaign_export_create
 from apps.contacts.campaigns import campaign_export_path
 from apps.contacts.forms import CampaignExportForm
@@ -212,7 +213,7 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
                 records_message_date=form.cleaned_data["records_message_date"],
                 actor=request.user,
             )
-        except InvalidQuery as error:
+        except (InvalidQuery, NothingToExport) as error:
             messages.error(request, str(error))
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(

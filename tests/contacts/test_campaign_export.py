@@ -8,8 +8,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from apps.contacts import personal_data
+from apps.contacts.campaigns import NothingToExport
 from apps.contacts.campaigns import campaign_export_create
 from apps.contacts.campaigns import campaign_export_path
+from apps.contacts.models import CampaignExport
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.suppression import suppression_add
@@ -144,16 +146,50 @@ def test_export_writes_audit_event(segment, sales_user):
     assert contacts["ok"].email not in str(event.details)
 
 
-def test_ended_licence_list_exports_nothing():
+def test_export_without_contactable_rejected(media_root):
     rental = ContactListFactory(
         acquisition=ContactList.Acquisition.RENTAL, licence_ends_on="2026-01-01"
     )
     ProvenanceFactory(contact_list=rental)
+    ProvenanceFactory(
+        contact_list=rental, contact=ContactFactory(status=Contact.Status.RESTRICTED)
+    )
 
-    export = _export(rental)
+    with pytest.raises(NothingToExport) as raised:
+        _export(rental)
 
-    assert export.row_count == 0
-    assert len(_csv_rows(export)) == 1
+    message = str(raised.value)
+    assert "no file was written" in message
+    assert "The licence of every list it came from has ended (2 of 2)" in message
+    assert "Processing is restricted (GDPR Art. 18) (1 of 2)" in message
+    assert not CampaignExport.objects.exists()
+    assert not AuditEvent.objects.filter(action="contacts.campaign.exported").exists()
+    assert not list(Path(media_root).rglob("*.csv"))
+
+
+def test_export_of_empty_segment_rejected():
+    with pytest.raises(NothingToExport, match="No contact matches this segment"):
+        _export(ContactListFactory())
+
+    assert not CampaignExport.objects.exists()
+
+
+def test_export_view_rejects_empty_segment(sales_user, client_for):
+    contact_list = ContactListFactory()
+    ProvenanceFactory(
+        contact_list=contact_list,
+        contact=ContactFactory(status=Contact.Status.OBJECTED),
+    )
+
+    response = client_for(sales_user).post(
+        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+        {"file_format": "csv"},
+        headers={"Accept-Language": "en"},
+    )
+
+    assert response.status_code == 200
+    assert "The person objected to prospecting (1 of 1)" in response.text
+    assert not CampaignExport.objects.exists()
 
 
 def test_erasure_deletes_export_files(segment):
