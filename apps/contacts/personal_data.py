@@ -93,9 +93,23 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
     return matches
 
 
+# Labels of the rows that this app owns in the counts returned by ``erase``.
+OWN_KINDS = {
+    Contact._meta.label: "contact",
+    Provenance._meta.label: "provenance",
+    ConsentRecord._meta.label: "consent_record",
+}
+
+
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    """Delete the contacts, their provenance and consent records (through
-    cascading keys) and every kept campaign file that contains one of them."""
+    """Delete the contacts, the rows that cascade from them and their kept files.
+
+    Provenance and consent records cascade through their foreign keys, and so
+    do rows of other apps that point at a contact, such as a breach's
+    recipients. Those are counted under their ``label_lower`` (for example
+    ``breaches.breachrecipient``). Every kept campaign file that contains one
+    of the contacts is deleted too.
+    """
     contact_ids = set(contact_ids)
     matching = Q(pk__in=list(contact_ids))
     if emails:
@@ -108,12 +122,11 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     files = campaign_exports_delete_files(
         contact_ids=set(erased_ids) | contact_ids, reason="erasure"
     )
-    provenances = Provenance.objects.filter(contact_id__in=erased_ids).count()
-    consents = ConsentRecord.objects.filter(contact_id__in=erased_ids).count()
-    deleted, _ = Contact.objects.filter(pk__in=erased_ids).delete()
-    return {
-        "contact": deleted - provenances - consents,
-        "provenance": provenances,
-        "consent_record": consents,
-        "campaign_export_file": files,
-    }
+    _total, per_model = Contact.objects.filter(pk__in=erased_ids).delete()
+
+    counts = {kind: per_model.get(label, 0) for label, kind in OWN_KINDS.items()}
+    counts["campaign_export_file"] = files
+    for label, count in per_model.items():
+        if label not in OWN_KINDS and count:
+            counts[label.lower()] = count
+    return counts

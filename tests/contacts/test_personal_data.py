@@ -1,0 +1,47 @@
+import pytest
+from django.utils import timezone
+
+from apps.breaches.models import BreachCommunication
+from apps.breaches.models import BreachRecipient
+from apps.contacts import personal_data
+from apps.contacts.models import Contact
+from tests.breaches.factories import BreachFactory
+from tests.contacts.factories import ConsentFactory
+from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ProvenanceFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+
+def test_erase_counts_each_kind_apart():
+    contact = ContactFactory()
+    kept = ContactFactory()
+    ProvenanceFactory.create_batch(2, contact=contact)
+    ConsentFactory(contact=contact)
+    communication = BreachCommunication.objects.create(
+        breach=BreachFactory(), communicated_at=timezone.now(), method="e-mail"
+    )
+    BreachRecipient.objects.create(communication=communication, contact=contact)
+    BreachRecipient.objects.create(communication=communication, contact=kept)
+
+    counts = personal_data.erase(contact_ids=[contact.pk], emails=[], phones=[])
+
+    assert counts["contact"] == 1
+    assert counts["provenance"] == 2
+    assert counts["consent_record"] == 1
+    assert counts["breaches.breachrecipient"] == 1
+    assert counts["campaign_export_file"] == 0
+    assert list(Contact.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_erase_by_email_counts_contacts():
+    ContactFactory(email="erase.me@example.com")
+    ContactFactory(email="keep.me@example.com")
+
+    counts = personal_data.erase(
+        contact_ids=[], emails=["erase.me@example.com"], phones=[]
+    )
+
+    assert counts["contact"] == 1
+    assert counts["provenance"] == 0
+    assert Contact.objects.count() == 1
