@@ -7,7 +7,6 @@ after the last row shown, so page 80,000 costs what page 1 costs, and no
 
 import base64
 import json
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -161,7 +160,6 @@ def _fragment_filter(queryset: QuerySet[Contact], fragment: str) -> QuerySet[Con
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_indexscan = off")
-            cursor.execute("SET LOCAL jit = off")
         probe = Contact.objects.filter(search_text__contains=fragment).order_by()
         ids = list(probe.values_list("pk", flat=True)[: FRAGMENT_PROBE_LIMIT + 1])
     if len(ids) > FRAGMENT_PROBE_LIMIT:
@@ -240,24 +238,6 @@ class KeysetPage:
     extra: dict = field(default_factory=dict)
 
 
-@contextmanager
-def _without_jit():
-    """Run the enclosed queries with PostgreSQL's JIT compiler off.
-
-    The planner's cost of a filtered page is high (it expects to walk the
-    index far before finding 50 rows), so PostgreSQL compiles the query with
-    JIT, which took about 1 s against 160 ms of execution in the benchmark.
-    Short queries never gain from JIT. ``SET LOCAL`` ends with the transaction.
-    """
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
 def contact_page(
     queryset: QuerySet[Contact],
     *,
@@ -292,8 +272,7 @@ def contact_page(
                 & (Q(**{f"{key}__gt": value}) | Q(id__gt=last_id))
             )
 
-    with _without_jit():
-        rows = list(ordered[: size + 1])
+    rows = list(ordered[: size + 1])
     next_cursor = ""
     if len(rows) > size:
         rows = rows[:size]
@@ -310,8 +289,7 @@ def contact_count_bounded(queryset: QuerySet[Contact], *, limit: int = COUNT_LIM
     planned a scan of the whole table for the contactable filter (about 20 s
     instead of 60 ms on 5 million contacts in ``bench/contacts.py``).
     """
-    with _without_jit():
-        count = queryset.order_by("-id")[: limit + 1].count()
+    count = queryset.order_by("-id")[: limit + 1].count()
     return min(count, limit), count > limit
 
 

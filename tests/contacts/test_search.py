@@ -169,3 +169,12 @@ def test_contact_table_has_no_pattern_ops_index():
     assert not [name for name in names if name.endswith("_like")]
     assert "contact_company_idx" not in names
     assert "contact_company_id_idx" in names
+
+
+def test_connection_runs_without_jit():
+    # Page queries rely on the connection option rather than a per-query switch.
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        setting = cursor.fetchone()[0]
+
+    assert setting == "off"
