@@ -19,7 +19,10 @@ class ContactFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
         required=False,
-        help_text=_("A whole e-mail or phone, or 3+ letters of a name or company."),
+        help_text=_(
+            "A whole e-mail or phone, or 3+ letters of a name, a company or "
+            "the part of an e-mail before the @. Case and accents are ignored."
+        ),
     )
     vendor = forms.ModelChoiceField(
         label=_("Vendor"), queryset=Vendor.objects.order_by("name"), required=False

@@ -230,3 +230,20 @@ def test_dpo_cannot_export(segment, dpo, client_for):
     )
 
     assert response.status_code == 403
+
+
+def test_export_rejection_in_french(sales_user, client_for):
+    contact_list = ContactListFactory()
+    ProvenanceFactory(
+        contact_list=contact_list,
+        contact=ContactFactory(status=Contact.Status.UNSUBSCRIBED),
+    )
+
+    response = client_for(sales_user).post(
+        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+        {"file_format": "csv"},
+        headers={"Accept-Language": "fr"},
+    )
+
+    assert "aucun fichier n&#x27;a donc été écrit" in response.text
+    assert "(1 sur 1)" in response.text
