@@ -40,6 +40,8 @@ def job_summary(job: ImportJob) -> dict:
         "counts": {str(key): value for key, value in job.counts.items()},
         "error": job.error,
     }
+    if job.status == ImportJob.Status.DONE:
+        summary["noted_count"] = job_noted_rows(job).count()
     if job.dry_run_summary:
         summary["dry_run"] = job.dry_run_summary
     return summary
@@ -48,6 +50,20 @@ def job_summary(job: ImportJob) -> dict:
 def job_problem_rows(job: ImportJob, *, limit: int | None = None) -> QuerySet:
     rows = RowResult.objects.filter(job=job).exclude(
         outcome__in=[Outcome.CREATED, Outcome.MERGED]
+    )
+    return rows[:limit] if limit else rows
+
+
+def job_noted_rows(job: ImportJob, *, limit: int | None = None) -> QuerySet:
+    """Return the imported rows that carry a note, in row order.
+
+    The note is a value left out (an invalid phone, country or collection
+    date) or, on a merged row, that the contact was already in this list.
+    """
+    rows = (
+        RowResult.objects.filter(job=job, outcome__in=[Outcome.CREATED, Outcome.MERGED])
+        .exclude(reason="")
+        .order_by("row_number")
     )
     return rows[:limit] if limit else rows
 

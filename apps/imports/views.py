@@ -27,6 +27,7 @@ from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.readers import UnreadableFile
 from apps.imports.selectors import job_list
+from apps.imports.selectors import job_noted_rows
 from apps.imports.selectors import job_preview
 from apps.imports.selectors import job_problem_rows
 from apps.imports.selectors import job_rejected_export
@@ -95,6 +96,8 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             context.update(self._pending_context(job))
         if job.status == ImportJob.Status.DONE:
             context["problems"] = job_problem_rows(job, limit=50)
+            context["noted_count"] = job_noted_rows(job).count()
+            context["noted"] = job_noted_rows(job, limit=50)
         summary = job.dry_run_summary or {}
         if summary.get("counts"):
             context["dry_run_counts"] = [

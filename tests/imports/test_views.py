@@ -375,3 +375,23 @@ def test_active_job_shows_progress(sales_user, client_for, upload_root, tmp_path
         page = client_for(sales_user).get(reverse("imports:job-detail", args=[job.pk]))
 
     assert 'id="progress-card"' in page.content.decode()
+
+
+def test_report_lists_left_out_dates(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "dates.csv"
+    path.write_bytes(
+        b"Courriel;Date de collecte\n"
+        b"futur@example.com;2030-01-01\n"
+        b"correct@example.com;2025-01-01\n"
+    )
+    job = import_file(path, acquired_on=datetime.date(2025, 3, 1))
+
+    page = client_for(sales_user).get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert page.context["noted_count"] == 1
+    noted = list(page.context["noted"])
+    assert [row.row_number for row in noted] == [2]
+    assert "Date de collecte" in noted[0].reason
+    assert "2030-01-01" in page.content.decode()
