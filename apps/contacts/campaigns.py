@@ -239,6 +239,7 @@ def campaign_export_create(
     segment = contact_segment(filters=filters)
     contactable = contacts_contactable(segment).order_by("pk")
     if not contactable.exists():
+        logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))
     now = timezone.now()
 

@@ -15,14 +15,14 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 def test_erase_counts_each_kind_apart():
     contact = ContactFactory()
-    kept = ContactFactory()
+    other_contact = ContactFactory()
     ProvenanceFactory.create_batch(2, contact=contact)
     ConsentFactory(contact=contact)
     communication = BreachCommunication.objects.create(
         breach=BreachFactory(), communicated_at=timezone.now(), method="e-mail"
     )
     BreachRecipient.objects.create(communication=communication, contact=contact)
-    BreachRecipient.objects.create(communication=communication, contact=kept)
+    BreachRecipient.objects.create(communication=communication, contact=other_contact)
 
     counts = personal_data.erase(contact_ids=[contact.pk], emails=[], phones=[])
 
@@ -31,7 +31,7 @@ def test_erase_counts_each_kind_apart():
     assert counts["consent_record"] == 1
     assert counts["breaches.breachrecipient"] == 1
     assert counts["campaign_export_file"] == 0
-    assert list(Contact.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert list(Contact.objects.values_list("pk", flat=True)) == [other_contact.pk]
 
 
 def test_erase_by_email_counts_contacts():
