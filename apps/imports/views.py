@@ -1,4 +1,5 @@
 import csv
+import logging
 
 from django.contrib import messages
 from django.http import Http404
@@ -32,6 +33,8 @@ from apps.imports.selectors import job_preview
 from apps.imports.selectors import job_problem_rows
 from apps.imports.selectors import job_rejected_export
 from apps.imports.selectors import job_summary
+
+logger = logging.getLogger(__name__)
 
 
 class JobListView(RolePermissionMixin, ListView):
@@ -110,8 +113,23 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         try:
             layout = services.job_layout(job)
             preview = job_preview(job)
-        except (UnreadableFile, OSError) as error:
+        except UnreadableFile as error:
             return {"layout_error": str(error)}
+        except OSError as error:
+            # The operating system's message is in English and names a
+            # server path, so the page gets a translated one instead.
+            logger.warning(
+                "import job %s: uploaded file unreadable (%s)",
+                job.pk,
+                type(error).__name__,
+            )
+            return {
+                "layout_error": _(
+                    "The uploaded file of this job cannot be read any more (it "
+                    "was moved or deleted). Cancel this job and upload the file "
+                    "again."
+                )
+            }
         mapping_form = MappingForm(headers=layout.headers, mapping=job.mapping)
         return {
             "layout": layout,

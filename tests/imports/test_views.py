@@ -2,6 +2,7 @@
 
 import datetime
 import io
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -395,3 +396,21 @@ def test_report_lists_left_out_dates(sales_user, client_for, upload_root, tmp_pa
     assert [row.row_number for row in noted] == [2]
     assert "Date de collecte" in noted[0].reason
     assert "2030-01-01" in page.content.decode()
+
+
+def test_missing_upload_has_translated_error(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    Path(job.source_file.path).unlink()
+
+    with translation.override(None):
+        page = client_for(sales_user).get(reverse("imports:job-detail", args=[job.pk]))
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Errno" not in text
+    assert str(upload_root) not in text
+    assert page.context["layout_error"]
