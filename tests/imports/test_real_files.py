@@ -38,7 +38,11 @@ IMPORTABLE = [
         {"created": 2},
         {"email", "phone", "first_name", "last_name"},
     ),
-    ("invoiceninja/clients.csv", {"created": 20}, {"email", "first_name", "phone"}),
+    (
+        "invoiceninja/clients.csv",
+        {"created": 20},
+        {"email", "first_name", "phone", "company"},
+    ),
     (
         "invoiceninja/zoho_contacts.csv",
         {"created": 5},
@@ -47,7 +51,7 @@ IMPORTABLE = [
     (
         "dolibarr/file_import_company_1.csv",
         {"created": 2},
-        {"email", "phone", "postcode", "city"},
+        {"email", "phone", "postcode", "city", "company"},
     ),
     ("django-import-export/books-ISO-8859-1.csv", {"created": 1}, {"email"}),
     ("django-import-export/books-mac.csv", {"created": 1}, {"email"}),
@@ -132,13 +136,9 @@ def test_dolibarr_company_names_fill_company(upload_root):
     assert len(companies) == 2
 
 
-def test_siecle_prefers_family_name_column(upload_root):
+def test_siecle_prefers_family_name_column():
     path = _real("pix-siecle/siecle-csv-with-unknown-encoding.csv")
-    with path.open("rb") as upload:
-        layout_path = upload_root / "siecle.csv"
-        layout_path.parent.mkdir(parents=True, exist_ok=True)
-        layout_path.write_bytes(upload.read())
-    headers = layout_detect(str(layout_path), sheet_name="").headers
+    headers = layout_detect(str(path), sheet_name="").headers
 
     mapping = mapping_guess(headers)
 
