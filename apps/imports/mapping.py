@@ -192,9 +192,9 @@ SYNONYM_TO_FIELD = {
     for synonym in synonyms
 }
 
-# Headers that feed a field only when no other column names it: a French
+# Headers that feed a field only when no other column names it. A French
 # pupil or staff export gives both the family name ("Nom de famille") and the
-# married or chosen name ("Nom d'usage"), and the family name identifies the
+# married or chosen name ("Nom d'usage"). The family name identifies the
 # person.
 SECONDARY_HEADERS = {"nom d usage"}
 
