@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.contacts.search import EmailLocalPart
 from apps.contacts.search import FoldedText
@@ -157,7 +158,9 @@ class Contact(models.Model):
     )
     collected_at = models.DateTimeField(_("collected at"))
     last_contact_at = models.DateTimeField(
-        _("last contact from the person"), null=True, blank=True
+        pgettext_lazy("contact field", "last contact from the person"),
+        null=True,
+        blank=True,
     )
     art14_notice_sent_at = models.DateTimeField(
         _("Art. 14 notice sent at"), null=True, blank=True
