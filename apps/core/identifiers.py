@@ -13,6 +13,12 @@ from django.conf import settings
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 
+# French overseas departments and collectivities have their own country codes
+# (+262, +590, +594, +596, +508) but French users write their numbers in the
+# national form 0692..., 0690..., so a French number that is invalid for FR is
+# tried in these regions before it is rejected.
+FRENCH_OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "GF", "MQ", "PM")
+
 
 class InvalidIdentifier(ValueError):
     """An e-mail address or phone number that cannot be normalised."""
@@ -59,12 +65,27 @@ def normalize_phone(value: str, region: str | None = None) -> str:
             f"{value!r} is not a phone number ({error}); "
             "write it as 06 12 34 56 78 or +33 6 12 34 56 78."
         ) from error
+    if not phonenumbers.is_valid_number(number) and region == "FR":
+        number = _french_overseas_number(cleaned) or number
     if not phonenumbers.is_valid_number(number):
         raise InvalidIdentifier(
             f"{value!r} is not a valid phone number for region {region}; "
             "check the digits or add the country code (+33...)."
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _french_overseas_number(text: str):
+    if text.startswith("+"):
+        return None
+    for overseas in FRENCH_OVERSEAS_REGIONS:
+        try:
+            number = phonenumbers.parse(text, overseas)
+        except phonenumbers.NumberParseException:
+            return None
+        if phonenumbers.is_valid_number(number):
+            return number
+    return None
 
 
 def identifier_hash(normalized: str) -> str:

@@ -220,14 +220,9 @@ def phone_normalize(value: str, region: str = "") -> str:
             and len(national) == length
             and national.isdigit()
             and national.isascii()
+            and pattern.match(national)
         ):
-            if pattern.match(national):
-                return f"+{code}{national}"
-            # The library reads this shape the same way and finds no number
-            # type for it either, so it is invalid without asking.
-            raise InvalidValue(
-                _("not a valid phone number for region %(region)s") % {"region": region}
-            )
+            return f"+{code}{national}"
     try:
         return normalize_phone(text, region)
     except InvalidIdentifier as error:

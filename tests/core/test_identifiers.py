@@ -84,3 +84,17 @@ def test_identifier_hash_same_for_spellings():
     hashes = {identifier_hash(normalize_email(value)) for value in spellings}
 
     assert len(hashes) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0692 12 34 56", "+262692123456"),
+        ("0693 12 34 56", "+262693123456"),
+        ("0690 12 34 56", "+590690123456"),
+        ("0694 12 34 56", "+594694123456"),
+        ("0696 12 34 56", "+596696123456"),
+    ],
+)
+def test_normalize_phone_french_overseas_mobiles(raw, expected):
+    assert normalize_phone(raw) == expected
