@@ -267,9 +267,10 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
+        # 403 and 404 answers are expected; server errors stay logged.
         "django.request": {
             "handlers": ["requests"],
-            "level": "WARNING",
+            "level": "ERROR",
             "propagate": False,
         },
         "gunicorn.access": {

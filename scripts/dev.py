@@ -145,11 +145,12 @@ def run() -> None:
         "Press Ctrl+C to stop.\n",
         flush=True,
     )
+    stopped_by_user = False
     try:
         while all(process.poll() is None for process in processes):
             time.sleep(1)
     except KeyboardInterrupt:
-        pass
+        stopped_by_user = True
     finally:
         for process in processes:
             if process.poll() is None:
@@ -159,9 +160,16 @@ def run() -> None:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-    failed = [process.args[3] for process in processes if process.returncode]
+    if stopped_by_user:
+        return
+    names = ("web server", "Celery worker", "Celery beat")
+    failed = [
+        name
+        for name, process in zip(names, processes, strict=True)
+        if process.returncode
+    ]
     if failed:
-        sys.exit(f"Stopped because a process exited: {', '.join(map(str, failed))}")
+        sys.exit(f"Stopped because a process exited: {', '.join(failed)}")
 
 
 def test(arguments: list[str]) -> None:

@@ -3,6 +3,7 @@ from datetime import timedelta
 from django import template
 from django.utils.timesince import timeuntil
 from django.utils.timezone import now
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -23,7 +24,9 @@ def audit_details(details: dict | None) -> list[tuple[str, str]]:
         return []
     pairs = []
     for key, value in sorted(details.items()):
-        if isinstance(value, list | tuple):
+        if isinstance(value, bool):
+            value = gettext("yes") if value else gettext("no")
+        elif isinstance(value, list | tuple):
             value = ", ".join(str(item) for item in value)
         elif isinstance(value, dict):
             value = ", ".join(f"{inner}={item}" for inner, item in value.items())
