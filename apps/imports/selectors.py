@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils.translation import pgettext
 
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
@@ -112,7 +113,10 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
         .order_by("row_number")
         .values_list("row_number", "reason")
     )
-    fixed = ["row", "reason"]
+    fixed = [
+        pgettext("rejected rows column", "row"),
+        pgettext("rejected rows column", "reason"),
+    ]
     try:
         layout = job_layout(job) if job.source_file else None
     except (UnreadableFile, OSError):

@@ -178,7 +178,7 @@ def test_rejected_rows_download_is_formula_safe(
 
     assert response.status_code == 200
     lines = body.splitlines()
-    assert lines[0].startswith("row,reason,Prénom,Nom,Courriel")
+    assert lines[0].startswith("ligne,motif,Prénom,Nom,Courriel")
     assert len(lines) == 2
     assert lines[1].startswith("3,")
     assert "'=HYPERLINK" in lines[1]
@@ -216,7 +216,7 @@ def test_rejected_rows_after_file_purge_keep_reasons(
     )
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
 
-    assert lines[0] == "row,reason"
+    assert lines[0] == "ligne,motif"
     assert lines[1].startswith("3,Courriel:")
 
 
