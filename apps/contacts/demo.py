@@ -38,20 +38,20 @@ FIRST_NAMES = [
 ]
 LAST_NAMES = ["Martin", "Bernard", "Dubois", "Moreau", "Laurent", "Garnier"]
 COMPANIES = [
-    ("Atelier Exemple Mécanique", "atelier-exemple", "purchasing"),
-    ("Fictiva Logistique", "fictiva", "operations"),
-    ("Démo Conseil RH", "demo-conseil", "human_resources"),
-    ("Imaginaire Systèmes", "imaginaire", "it"),
-    ("Modèle Distribution", "modele-distribution", "sales"),
-    ("Prototype Industries", "prototype-industries", "management"),
+    ("Atelier Exemple Mécanique", "atelier-exemple", "Achats"),
+    ("Fictiva Logistique", "fictiva", "Opérations"),
+    ("Démo Conseil RH", "demo-conseil", "Ressources humaines"),
+    ("Imaginaire Systèmes", "imaginaire", "Informatique"),
+    ("Modèle Distribution", "modele-distribution", "Ventes"),
+    ("Prototype Industries", "prototype-industries", "Direction"),
 ]
 JOB_TITLES = {
-    "purchasing": "Responsable achats",
-    "operations": "Directrice des opérations",
-    "human_resources": "Responsable RH",
-    "it": "DSI",
-    "sales": "Directeur commercial",
-    "management": "Gérante",
+    "Achats": "Responsable achats",
+    "Opérations": "Directrice des opérations",
+    "Ressources humaines": "Responsable RH",
+    "Informatique": "DSI",
+    "Ventes": "Directeur commercial",
+    "Direction": "Gérante",
 }
 CONTACT_COUNT = 36
 
@@ -191,7 +191,7 @@ def seed_demo(*, password: str, stdout) -> None:
     if restricted.status == Contact.Status.ACTIVE:
         restricted.status = Contact.Status.RESTRICTED
         restricted.save(update_fields=["status", "updated_at"])
-    contact_unsubscribe(contact=contacts[7], source="demo data")
+    contact_unsubscribe(contact=contacts[7], source="données de démonstration")
 
     stdout.write(
         f"contacts: {len(contacts)} contacts from lists {purchased.pk} and "
