@@ -385,8 +385,18 @@ class CampaignExport(models.Model):
         ordering = ["-created_at", "-pk"]
         permissions = [("export_campaign", _("Can export a campaign file"))]
 
+    FILE_DELETED_REASONS = {
+        "erasure": _("a person in it was erased"),
+        "retention": _("a person in it reached the end of the retention period"),
+    }
+
     def __str__(self):
         return f"#{self.pk}"
+
+    @property
+    def file_deleted_reason_label(self) -> str:
+        reason = self.file_deleted_reason
+        return str(self.FILE_DELETED_REASONS.get(reason, reason))
 
 
 class CampaignExportContact(models.Model):
