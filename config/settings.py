@@ -267,7 +267,7 @@ LOGGING = {
             "level": "INFO",
             "propagate": False,
         },
-        # 403 and 404 answers are expected; server errors stay logged.
+        # 403 and 404 responses are expected, so only server errors are logged.
         "django.request": {
             "handlers": ["requests"],
             "level": "ERROR",

@@ -1,8 +1,10 @@
 """Shared fixtures: role personas, service markers, a Celery worker, a browser."""
 
 import os
+import threading
 
 import pytest
+from celery.signals import task_postrun
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connections
@@ -49,9 +51,9 @@ def pytest_collection_modifyitems(config, items):
 def english_messages():
     """Run each test with English active outside requests.
 
-    Requests still pick their language from Accept-Language (French by
-    default); this only stops a French request in one test from leaking its
-    active language into the service messages of the next.
+    Requests still pick their language from Accept-Language, French by
+    default. The override only stops a French request in one test from leaking
+    its active language into the service messages of the next.
     """
     with translation.override("en"):
         yield
@@ -122,13 +124,23 @@ def celery_worker_redis(transactional_db):
     )
     _reset_producer_pool(app)
     app.connection_for_write().ensure_connection(max_retries=1)
-    with start_worker(
-        app, pool="solo", perform_ping_check=False, shutdown_timeout=30
-    ) as worker:
-        yield worker
-    app.conf.update(previous)
-    _reset_producer_pool(app)
-    connections.close_all()
+    task_postrun.connect(_close_worker_connections, weak=False)
+    try:
+        with start_worker(
+            app, pool="solo", perform_ping_check=False, shutdown_timeout=30
+        ) as worker:
+            yield worker
+    finally:
+        task_postrun.disconnect(_close_worker_connections)
+        app.conf.update(previous)
+        _reset_producer_pool(app)
+
+
+def _close_worker_connections(**kwargs):
+    # The worker thread's database connections would otherwise outlive the
+    # test and stop pytest from dropping the test database at the end.
+    if threading.current_thread() is not threading.main_thread():
+        connections.close_all()
 
 
 def _reset_producer_pool(app):

@@ -1,8 +1,8 @@
 """Spreadsheet-safe export helpers shared by every export.
 
-A cell whose text starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return is run as a formula by Excel and LibreOffice (CSV injection), so such
-text is prefixed with an apostrophe, which spreadsheets show as plain text.
+Excel and LibreOffice run a cell whose text starts with ``=``, ``+``, ``-``,
+``@``, a tab or a carriage return as a formula (CSV injection). Such text is
+prefixed with an apostrophe, which spreadsheets show as plain text.
 Text made only of digits, spaces and ``+-().,/`` (an E.164 phone number, a
 negative amount) cannot call a function, so it is left intact.
 """

@@ -14,9 +14,9 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 
 # French overseas departments and collectivities have their own country codes
-# (+262, +590, +594, +596, +508) but French users write their numbers in the
-# national form 0692..., 0690..., so a French number that is invalid for FR is
-# tried in these regions before it is rejected.
+# (+262, +590, +594, +596, +508). French users still write their numbers in the
+# national form 0692..., 0690..., so a number invalid for FR is tried in these
+# regions before it is rejected.
 FRENCH_OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "GF", "MQ", "PM")
 
 
