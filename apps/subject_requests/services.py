@@ -472,38 +472,38 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
     segments, exports and campaigns until the restriction is lifted.
     """
     _require_verified(request)
-    contacts = _require_linked(request)
-    with transaction.atomic():
-        ids = _set_status(
-            request,
-            contacts,
-            from_statuses=[Contact.Status.ACTIVE],
-            to_status=Contact.Status.RESTRICTED,
-        )
-        _event(request, "restricted", actor, contact_ids=ids)
-        audit_record(
-            action="subject_requests.contacts.restricted",
-            actor=actor,
-            target=request,
-            count=len(ids),
-            details={"contact_ids": ids},
-        )
-    return len(ids)
+    return _linked_contacts_transition(
+        request=request,
+        actor=actor,
+        from_status=Contact.Status.ACTIVE,
+        to_status=Contact.Status.RESTRICTED,
+        event="restricted",
+    )
 
 
 def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
     _require_open(request)
+    return _linked_contacts_transition(
+        request=request,
+        actor=actor,
+        from_status=Contact.Status.RESTRICTED,
+        to_status=Contact.Status.ACTIVE,
+        event="restriction_lifted",
+    )
+
+
+def _linked_contacts_transition(
+    *, request: SubjectRequest, actor, from_status, to_status, event: str
+) -> int:
+    """Move the linked contacts in ``from_status`` to ``to_status`` and record it."""
     contacts = _require_linked(request)
     with transaction.atomic():
         ids = _set_status(
-            request,
-            contacts,
-            from_statuses=[Contact.Status.RESTRICTED],
-            to_status=Contact.Status.ACTIVE,
+            request, contacts, from_statuses=[from_status], to_status=to_status
         )
-        _event(request, "restriction_lifted", actor, contact_ids=ids)
+        _event(request, event, actor, contact_ids=ids)
         audit_record(
-            action="subject_requests.contacts.restriction_lifted",
+            action=f"subject_requests.contacts.{event}",
             actor=actor,
             target=request,
             count=len(ids),
