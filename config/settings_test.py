@@ -1,8 +1,9 @@
 """Settings for the test suite.
 
-PostgreSQL and Redis are used when they answer on 127.0.0.1; otherwise the suite
-falls back to SQLite and skips the tests marked `postgres` or `redis`. With
-``CI=true`` an unreachable PostgreSQL or Redis stops the run instead.
+PostgreSQL and Redis are used when they accept connections on 127.0.0.1.
+Otherwise the suite falls back to SQLite and skips the tests marked
+`postgres` or `redis`. With ``CI=true`` an unreachable PostgreSQL or Redis
+stops the run instead.
 """
 
 import os

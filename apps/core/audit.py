@@ -25,7 +25,7 @@ def audit_record(
 
     ``action`` is a dotted code such as ``contacts.list.imported``. Pass either a
     model instance as ``target`` or ``target_type`` and ``target_id``. ``details``
-    holds ids, counts and choices only: never names, e-mails or phone numbers.
+    contains ids, counts and choices only: never names, e-mails or phone numbers.
     """
     if target is not None:
         target_type = target._meta.label_lower

@@ -3,7 +3,7 @@ from django.contrib.auth.mixins import PermissionRequiredMixin
 
 
 class RolePermissionMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """Require login, then answer 403 (not a login redirect) without permission."""
+    """Require login, then return 403 (not a login redirect) without permission."""
 
     raise_exception = False
 

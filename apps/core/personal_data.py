@@ -1,4 +1,4 @@
-"""Where Registre holds personal data: one finder and one eraser per domain app.
+"""Where Registre stores personal data: one finder and one eraser per domain app.
 
 Each domain app that stores personal data provides ``personal_data.py`` with:
 

@@ -154,7 +154,7 @@ class ProcessingActivity(models.Model):
 class RetentionRule(models.Model):
     """How long one category of data is kept, from which event, and what then.
 
-    ``record_type`` tells the retention job which records the rule governs;
+    ``record_type`` is the kind of record the retention job applies the rule to.
     ``other`` rules are documented in the register but not applied by a job.
     """
 
