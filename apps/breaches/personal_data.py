@@ -2,7 +2,8 @@
 
 The register stores the contact ids of the people informed of a breach, never
 their identifiers. A recipient row still records that a person was affected,
-so it is found and erased with the person. The communication keeps its count.
+so it is found with the person and erased with the contact. The communication
+keeps its count.
 """
 
 from django.db.models import Q
@@ -11,6 +12,7 @@ from django.db.models.functions import Concat
 from django.db.models.functions import Lower
 
 from apps.contacts.models import Contact
+from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
 
 from .models import BreachRecipient
@@ -32,6 +34,9 @@ def _contact_ids(*, emails, phones, names=()) -> list[int]:
     return list(contacts.filter(condition).values_list("pk", flat=True))
 
 
+CONTACT_ID_COLUMNS = [ContactIdColumn(BreachRecipient, "contact", "breach_recipient")]
+
+
 def find(*, emails, phones, names) -> list[PersonalDataMatch]:
     contact_ids = _contact_ids(emails=emails, phones=phones, names=names)
     recipients = BreachRecipient.objects.filter(
@@ -46,9 +51,3 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
         )
         for recipient in recipients
     ]
-
-
-def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    ids = set(contact_ids) | set(_contact_ids(emails=emails, phones=phones))
-    deleted, _ = BreachRecipient.objects.filter(contact_id__in=ids).delete()
-    return {"breach_recipient": deleted}

@@ -368,32 +368,24 @@ def _write_chunks(writer, export: CampaignExport, contacts) -> int:
     return exported
 
 
-def campaign_exports_delete_files(*, contact_ids, reason: str) -> int:
-    """Delete every kept campaign file that contains one of ``contact_ids``.
+def campaign_export_files_delete(*, export_ids, reason: str) -> int:
+    """Delete the kept files of these campaign exports; return how many went.
 
     The export records stay (with the file marked deleted) so the audit trail
-    still points at them; the rows naming the contacts are removed. Returns
-    the number of files deleted.
+    still points at them.
     """
-    contact_ids = list(contact_ids)
-    if not contact_ids:
+    if not export_ids:
         return 0
-    export_ids = set(
-        CampaignExportContact.objects.filter(contact_id__in=contact_ids).values_list(
-            "export_id", flat=True
-        )
-    )
     deleted = 0
     now = timezone.now()
-    for export in CampaignExport.objects.filter(
-        pk__in=export_ids, file_deleted_at__isnull=True
-    ):
-        path = campaign_export_path(export)
-        path.unlink(missing_ok=True)
+    exports = CampaignExport.objects.filter(
+        pk__in=list(export_ids), file_deleted_at__isnull=True
+    )
+    for export in exports:
+        campaign_export_path(export).unlink(missing_ok=True)
         export.file_deleted_at = now
         export.file_deleted_reason = reason
         export.save(update_fields=["file_deleted_at", "file_deleted_reason"])
         deleted += 1
         logger.info("campaign export %s file deleted (%s)", export.pk, reason)
-    CampaignExportContact.objects.filter(contact_id__in=contact_ids).delete()
     return deleted

@@ -5,12 +5,14 @@ from django.db.models.functions import Lower
 from django.urls import NoReverseMatch
 from django.urls import reverse
 
-from apps.contacts.campaigns import campaign_exports_delete_files
+from apps.contacts.campaigns import campaign_export_files_delete
+from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
 
 
@@ -93,40 +95,24 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
     return matches
 
 
-# Labels of the rows that this app owns in the counts returned by ``erase``.
-OWN_KINDS = {
-    Contact._meta.label: "contact",
-    Provenance._meta.label: "provenance",
-    ConsentRecord._meta.label: "consent_record",
-}
+CONTACT_ID_COLUMNS = [
+    ContactIdColumn(Provenance, "contact", "provenance"),
+    ContactIdColumn(ConsentRecord, "contact", "consent_record"),
+    ContactIdColumn(CampaignExportContact, "contact_id", "campaign_export_row"),
+]
 
 
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    """Delete the contacts, the rows that cascade from them and their kept files.
+    """Delete the contacts, every row that refers to them and their kept files.
 
-    Provenance and consent records cascade through their foreign keys, and so
-    do rows of other apps that point at a contact, such as a breach's
-    recipients. Those are counted under their ``label_lower`` (for example
-    ``breaches.breachrecipient``). Every kept campaign file that contains one
-    of the contacts is deleted too.
+    The contacts are those with the ids, e-mails or phones given. The rows of
+    any app that hold their ids go in the same statement (see
+    ``apps.contacts.erasure``), and every kept campaign file that lists one of
+    them is deleted.
     """
-    contact_ids = set(contact_ids)
-    matching = Q(pk__in=list(contact_ids))
-    if emails:
-        matching |= Q(email__in=list(emails))
-    if phones:
-        matching |= Q(phone__in=list(phones))
-    contacts = Contact.objects.filter(matching)
-    erased_ids = list(contacts.values_list("pk", flat=True))
-
-    files = campaign_exports_delete_files(
-        contact_ids=set(erased_ids) | contact_ids, reason="erasure"
+    erased = contacts_erase(contact_ids=contact_ids, emails=emails, phones=phones)
+    counts = dict(erased.counts)
+    counts["campaign_export_file"] = campaign_export_files_delete(
+        export_ids=erased.campaign_export_ids, reason="erasure"
     )
-    _total, per_model = Contact.objects.filter(pk__in=erased_ids).delete()
-
-    counts = {kind: per_model.get(label, 0) for label, kind in OWN_KINDS.items()}
-    counts["campaign_export_file"] = files
-    for label, count in per_model.items():
-        if label not in OWN_KINDS and count:
-            counts[label.lower()] = count
     return counts

@@ -6,11 +6,17 @@ normalised values (``apps.core.identifiers.normalize_email``/``normalize_phone``
 
 from collections.abc import Iterable
 
+from django.db import connection
+from django.utils import timezone
+
 from apps.contacts.models import SuppressionEntry
 from apps.core.identifiers import identifier_hash
 
 Reason = SuppressionEntry.Reason
 Kind = SuppressionEntry.Kind
+# Rows per INSERT, well under the databases' limits on parameters.
+INSERT_CHUNK = 1000
+INSERTED_FIELDS = ("identifier_hash", "kind", "reason", "created_at", "created_by")
 
 
 def suppression_add(
@@ -25,27 +31,43 @@ def suppression_add(
     Adding an identifier that is already suppressed changes nothing, so
     repeating an unsubscribe or an erasure is harmless.
     """
-    entries = [
-        SuppressionEntry(
-            identifier_hash=identifier_hash(value),
-            kind=kind,
-            reason=reason,
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        )
+    created_by = actor.pk if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    rows = {
+        identifier_hash(value): (kind, reason, now, created_by)
         for kind, values in ((Kind.EMAIL, emails), (Kind.PHONE, phones))
         for value in values
         if value
-    ]
-    if not entries:
-        return 0
-    hashes = [entry.identifier_hash for entry in entries]
-    existing = set(
-        SuppressionEntry.objects.filter(identifier_hash__in=hashes).values_list(
-            "identifier_hash", flat=True
-        )
+    }
+    items = list(rows.items())
+    return sum(
+        _rows_insert_new(dict(items[start : start + INSERT_CHUNK]))
+        for start in range(0, len(items), INSERT_CHUNK)
     )
-    SuppressionEntry.objects.bulk_create(entries, ignore_conflicts=True)
-    return len(set(hashes) - existing)
+
+
+def _rows_insert_new(rows: dict[str, tuple]) -> int:
+    """Insert the entries whose hash is not listed yet, in one statement.
+
+    ``ON CONFLICT DO NOTHING`` makes a concurrent erasure of the same person
+    harmless; ``RETURNING`` counts only the rows this call added.
+    """
+    fields = [SuppressionEntry._meta.get_field(name) for name in INSERTED_FIELDS]
+    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows))
+    params = []
+    for identifier, values in rows.items():
+        for field, value in zip(fields, (identifier, *values), strict=True):
+            params.append(field.get_db_prep_save(value, connection))
+    table = connection.ops.quote_name(SuppressionEntry._meta.db_table)
+    unique = connection.ops.quote_name(fields[0].column)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+            f"ON CONFLICT ({unique}) DO NOTHING RETURNING 1",
+            params,
+        )
+        return len(cursor.fetchall())
 
 
 def suppressed_hashes(hashes: Iterable[str]) -> set[str]:

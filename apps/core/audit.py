@@ -42,7 +42,8 @@ def audit_record(
         count=count,
         details=details or {},
     )
-    event.full_clean()
+    # The actor is a user the caller already holds; the foreign key checks it.
+    event.full_clean(exclude=["actor"])
     event.save()
     logger.info(
         "audit %s target=%s:%s count=%s", action, target_type, event.target_id, count

@@ -6,8 +6,14 @@ Each domain app that stores personal data provides ``personal_data.py`` with:
     every record that holds one of the normalised e-mails, E.164 phones or
     full names (case-insensitive);
 ``erase(*, contact_ids, emails, phones) -> dict[str, int]``
-    delete every record derived from those contacts or identifiers, and
-    return how many records of each kind were removed (labels, no data).
+    delete every record derived from those contacts or identifiers that is
+    not reached through a contact id, and return how many records of each
+    kind were removed (labels, no data);
+``CONTACT_ID_COLUMNS: list[ContactIdColumn]``
+    the app's columns that hold contact ids. The contacts app's eraser
+    deletes (or unlinks) their rows in the same statement as the contacts.
+    Foreign keys to a contact are found without being declared; declaring
+    one only names its kind in the counts.
 
 Subject-rights requests and the retention job call the functions below, so an
 app that starts storing personal data only has to add its module here.
@@ -32,6 +38,20 @@ class PersonalDataMatch:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class ContactIdColumn:
+    """A field whose rows go with the contact whose id it holds.
+
+    ``kind`` labels the rows in an erasure's counts. With ``unlink`` the field
+    is set to NULL instead of the row being deleted.
+    """
+
+    model: type
+    field: str
+    kind: str
+    unlink: bool = False
+
+
 def _providers():
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("apps."):
@@ -45,6 +65,15 @@ def _providers():
 def personal_data_sources() -> list[str]:
     """Return the app names searched, to show the DPO what was looked at."""
     return [module.__name__.rsplit(".", 2)[-2] for module in _providers()]
+
+
+def contact_id_columns() -> list[ContactIdColumn]:
+    """Return every app's declared columns that hold contact ids."""
+    return [
+        column
+        for module in _providers()
+        for column in getattr(module, "CONTACT_ID_COLUMNS", ())
+    ]
 
 
 def personal_data_find(

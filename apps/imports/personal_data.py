@@ -14,6 +14,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
@@ -106,23 +107,27 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
     return matches
 
 
-def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    """Delete staged rows and uploaded files holding the person; unlink results.
+CONTACT_ID_COLUMNS = [
+    ContactIdColumn(StagingRow, "contact_id", "import_staging_row"),
+    ContactIdColumn(RowResult, "contact_id", "import_row_result_unlinked", unlink=True),
+]
 
-    A file is deleted whole, because rewriting an XLSX or ODS file without
-    one row is not reliable; the job's report and counts stay.
+
+def erase(*, contact_ids, emails, phones) -> dict[str, int]:
+    """Delete the staged rows and uploaded files that hold the identifiers.
+
+    Rows that name an erased contact's id go with the contact (see
+    ``CONTACT_ID_COLUMNS``); the job's report and counts stay. A file is
+    deleted whole, because rewriting an XLSX or ODS file without one row is
+    not reliable.
     NOTE: a job that is running at that moment is skipped: its rows go
     through the suppression check, which the erasure request fills.
     """
-    staged_rows = _staging_matches(emails=emails, phones=phones, names=())
-    if contact_ids:
-        staged_rows = staged_rows | StagingRow.objects.filter(
-            contact_id__in=list(contact_ids)
-        )
-    staged = StagingRow.objects.filter(pk__in=staged_rows.values("pk")).delete()[0]
-    unlinked = RowResult.objects.filter(contact_id__in=list(contact_ids)).update(
-        contact_id=None
-    )
+    emails, phones = [e for e in emails if e], [p for p in phones if p]
+    if not emails and not phones:
+        return {}
+    staged_rows = StagingRow.objects.filter(Q(email__in=emails) | Q(phone__in=phones))
+    staged, _ = staged_rows.delete()
     files = 0
     for job, _rows in list(_files_holding(set(emails) | set(phones))):
         if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
@@ -137,8 +142,4 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
                 status=ImportJob.Status.CANCELLED
             )
         files += 1
-    return {
-        "import_staging_row": staged,
-        "import_source_file": files,
-        "import_row_result_unlinked": unlinked,
-    }
+    return {"import_staging_row": staged, "import_source_file": files}

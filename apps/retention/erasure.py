@@ -1,20 +1,17 @@
 """Bulk deletion and anonymisation of one locked chunk of contacts.
 
 Each function here runs inside the caller's batch transaction, on contacts the
-caller has locked with ``SELECT ... FOR UPDATE``. The contact tables are
-changed with one SQL statement per table and chunk, not through Django's
-Python-side collector, which loads every row and runs a query per relation.
+caller has locked with ``SELECT ... FOR UPDATE``. The rows are changed in SQL,
+a few statements per chunk (``apps.contacts.erasure`` deletes a chunk with
+everything that refers to it in one), not through Django's Python-side
+collector, which loads every row and runs a query per relation.
 """
 
-import functools
 import logging
 from collections import Counter
-from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib import import_module
 
-from django.apps import apps
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection
 from django.db import models
@@ -24,8 +21,9 @@ from django.db.models import Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from apps.contacts.models import CampaignExportContact
-from apps.contacts.models import ConsentRecord
+from apps.contacts.campaigns import campaign_export_files_delete
+from apps.contacts.erasure import ContactsErased
+from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.contacts.suppression import suppression_add
@@ -33,9 +31,12 @@ from apps.retention.policy import RETENTION_TIME_ZONE
 
 logger = logging.getLogger(__name__)
 
-CONTACTS_APP = "apps.contacts"
-# The campaign export rows store contact ids with no foreign key.
-CAMPAIGN_EXPORT_COLUMN = (CampaignExportContact._meta.db_table, "contact_id")
+# The run's names for the counts of the contact tables.
+RUN_COUNT_KEYS = {
+    "contact": "deleted",
+    "provenance": "provenances_removed",
+    "consent_record": "consents_removed",
+}
 
 # Suppression reason for each status that records an objection. The CNIL
 # expects objection data to be kept for at least 3 years, so these people stay
@@ -77,113 +78,6 @@ class ContactRow:
 
 
 CONTACT_ROW_FIELDS = ("id", "email", "phone", "status")
-
-
-class RelatedRecordsBlocked(Exception):
-    """A record in another app protects a contact that is due for deletion."""
-
-
-# A (table, column) pair whose column stores contact ids.
-ContactIdColumn = tuple[str, str]
-
-
-@dataclass(frozen=True)
-class _Eraser:
-    """An app's personal-data eraser and the columns where it finds contact ids."""
-
-    app: str
-    erase: Callable[..., dict]
-    columns: tuple[ContactIdColumn, ...]
-
-
-def _contact_id_columns(app_config) -> tuple[ContactIdColumn, ...]:
-    """Return the columns of the app's tables that store contact ids.
-
-    A column counts when it is a foreign key to Contact (including the keys of
-    automatic many-to-many tables) or, with no database key, is named
-    ``contact_id``.
-    """
-    columns = []
-    for model in app_config.get_models(include_auto_created=True):
-        for field in model._meta.concrete_fields:
-            is_key = field.is_relation and field.related_model is Contact
-            if is_key or field.column == "contact_id":
-                columns.append((model._meta.db_table, field.column))
-    return tuple(columns)
-
-
-@functools.cache
-def _personal_data_erasers(*, exclude_app: str) -> list[_Eraser]:
-    erasers = []
-    for app_config in apps.get_app_configs():
-        if not app_config.name.startswith("apps.") or app_config.name == exclude_app:
-            continue
-        module_name = f"{app_config.name}.personal_data"
-        try:
-            module = import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        eraser = getattr(module, "erase", None)
-        if eraser is not None:
-            columns = _contact_id_columns(app_config)
-            erasers.append(_Eraser(app_config.name, eraser, columns))
-    return erasers
-
-
-def _columns_with_ids(
-    columns: Sequence[ContactIdColumn], ids: Sequence[int]
-) -> set[ContactIdColumn]:
-    """Return the columns that contain any of ``ids``, in one query.
-
-    Each column gets its own ``EXISTS``, which is one index probe per id on an
-    indexed column. Import staging rows have no index on ``contact_id``, so
-    that table is scanned, as the imports eraser would scan it anyway.
-    """
-    if not columns or not ids:
-        return set()
-    checks = []
-    params = []
-    for table, column in columns:
-        condition, condition_params = _id_condition(column, ids)
-        quoted_table = connection.ops.quote_name(table)
-        checks.append(f"EXISTS (SELECT 1 FROM {quoted_table} WHERE {condition})")
-        params.extend(condition_params)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(checks)}", params)
-        found = cursor.fetchone()
-    return {column for column, exists in zip(columns, found, strict=True) if exists}
-
-
-def derived_records_erase(*, contact_ids: Sequence[int], exclude_app: str) -> Counter:
-    """Erase the records derived from the contacts in the other apps.
-
-    Runs every app's personal-data eraser except ``exclude_app``'s, then
-    deletes the kept campaign files that list the contacts. One query first
-    checks which tables refer to the ids, and an eraser runs only when one of
-    its app's contact-id columns does. An app with no such column has its
-    eraser run every time, since it may find the contacts another way.
-
-    Only ids are passed, not e-mails or phones: a generic address such as
-    contact@ can be shared by several contacts, and erasing by identifier would
-    reach the records of contacts that are not due. Uploaded import files that
-    contain an identifier are deleted by the import-leftovers step instead.
-    """
-    ids = list(contact_ids)
-    erasers = _personal_data_erasers(exclude_app=exclude_app)
-    probed = [column for eraser in erasers for column in eraser.columns]
-    probed.append(CAMPAIGN_EXPORT_COLUMN)
-    found = _columns_with_ids(probed, ids)
-
-    counts: Counter = Counter()
-    for eraser in erasers:
-        if eraser.columns and found.isdisjoint(eraser.columns):
-            continue
-        counts.update(eraser.erase(contact_ids=ids, emails=(), phones=()))
-    if CAMPAIGN_EXPORT_COLUMN in found:
-        counts["campaign_export_file"] += campaign_files_delete(contact_ids=ids)
-    return Counter({kind: count for kind, count in counts.items() if count})
 
 
 def objectors_suppress(rows: Sequence[ContactRow]) -> int:
@@ -244,120 +138,31 @@ def _filtered(model, name: str, ids: Sequence[int]):
     return model._base_manager.filter(condition)
 
 
-def _rows_delete(model, column: str, ids: Sequence[int]) -> int:
-    table = connection.ops.quote_name(model._meta.db_table)
-    condition, params = _id_condition(column, ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE {condition}", params)
-        return cursor.rowcount
-
-
-def _rows_unlink(model, column: str, ids: Sequence[int]) -> int:
-    table = connection.ops.quote_name(model._meta.db_table)
-    condition, params = _id_condition(column, ids)
-    quoted = connection.ops.quote_name(column)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {quoted} = NULL WHERE {condition}", params)
-        return cursor.rowcount
-
-
-def _rows_exist(model, column: str, ids: Sequence[int]) -> bool:
-    table = connection.ops.quote_name(model._meta.db_table)
-    condition, params = _id_condition(column, ids)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT 1 FROM {table} WHERE {condition} LIMIT 1", params)
-        return cursor.fetchone() is not None
-
-
-def _other_relations():
-    """Yield the reverse foreign keys to Contact besides provenance and consents.
-
-    Hidden relations (``related_name="+"``) and the keys of many-to-many
-    through tables are included, since they block a raw delete all the same.
-    """
-    own = {Provenance, ConsentRecord}
-    for field in Contact._meta.get_fields(include_hidden=True):
-        if not field.auto_created or field.concrete or field.many_to_many:
-            continue
-        if field.related_model in own:
-            continue
-        yield field
-
-
-def _is_leaf(model) -> bool:
-    """Tell whether no foreign key points at ``model``, so a raw delete is safe."""
-    return not any(
-        field.auto_created and not field.concrete
-        for field in model._meta.get_fields(include_hidden=True)
+def _retention_counts(erased: ContactsErased) -> Counter:
+    """Rename the erasure's counts of the contact tables to the run's keys."""
+    counts = Counter()
+    for kind, count in erased.counts.items():
+        counts[RUN_COUNT_KEYS.get(kind, kind)] += count
+    counts["campaign_export_file"] += campaign_export_files_delete(
+        export_ids=erased.campaign_export_ids, reason="retention"
     )
-
-
-def related_records_clear(*, contact_ids: Sequence[int]) -> Counter:
-    """Apply each remaining foreign key's ``on_delete`` to rows naming the ids.
-
-    The personal-data erasers have already removed what they own; this catches
-    links they leave, so the contact rows can go. Tables that nothing refers
-    to are changed with one SQL statement; others go through Django's delete.
-    Raises ``RelatedRecordsBlocked`` when a protecting key still points at a row.
-    """
-    counts: Counter = Counter()
-    ids = list(contact_ids)
-    for relation in _other_relations():
-        model = relation.related_model
-        column = relation.field.column
-        label = model._meta.label_lower
-        on_delete = relation.on_delete
-        if on_delete is models.CASCADE and _is_leaf(model):
-            counts[label] += _rows_delete(model, column, ids)
-        elif on_delete is models.CASCADE:
-            rows = model._base_manager.filter(**{f"{relation.field.name}__in": ids})
-            counts.update(rows.delete()[1])
-        elif on_delete is models.SET_NULL:
-            counts[label] += _rows_unlink(model, column, ids)
-        elif on_delete is models.DO_NOTHING:
-            continue
-        elif _rows_exist(model, column, ids):
-            raise RelatedRecordsBlocked(
-                f"{model._meta.label} rows protect contacts due for deletion "
-                f"(on_delete={on_delete.__name__}); their app's personal-data "
-                "eraser must remove them first."
-            )
-    return Counter({kind: count for kind, count in counts.items() if count})
-
-
-def campaign_files_delete(*, contact_ids: Sequence[int]) -> int:
-    """Delete the kept campaign export files that list any of the contacts.
-
-    The contacts app keeps these rows by contact id, with no foreign key, so
-    nothing else finds them once the contacts are gone.
-    """
-    try:
-        from apps.contacts.campaigns import campaign_exports_delete_files
-    except ImportError:
-        return 0
-    return campaign_exports_delete_files(contact_ids=contact_ids, reason="retention")
+    return counts
 
 
 def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     """Erase the locked contacts completely, as a subject-rights erasure does.
 
-    Order: suppression for people who objected, the other apps' derived
-    records and the campaign files that list the contacts, remaining links,
-    then provenance, consent and contact rows. The contacts app's own eraser
-    is not called because it deletes through Django's collector, row by row.
+    The suppression list first gets the people who objected; then one
+    statement deletes the contacts with every row of any app that refers to
+    them (``apps.contacts.erasure``), and the kept campaign files that list
+    them are deleted.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()
     if not ids:
         return counts
-
     counts["suppressed"] += objectors_suppress(rows)
-    counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
-    counts.update(related_records_clear(contact_ids=ids))
-
-    counts["provenances_removed"] += _rows_delete(Provenance, "contact_id", ids)
-    counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
-    counts["deleted"] += _rows_delete(Contact, "id", ids)
+    counts.update(_retention_counts(contacts_erase(contact_ids=ids)))
     return +counts
 
 
@@ -402,8 +207,10 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
         return counts
 
     counts["suppressed"] += objectors_suppress(rows)
-    counts.update(derived_records_erase(contact_ids=ids, exclude_app=CONTACTS_APP))
-    counts["consents_removed"] += _rows_delete(ConsentRecord, "contact_id", ids)
+    erased = contacts_erase(
+        contact_ids=ids, keep_contacts=True, skip_tables={Provenance._meta.db_table}
+    )
+    counts.update(_retention_counts(erased))
 
     provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
     if provenance_values:

@@ -37,6 +37,7 @@ RECORD_KIND_LABELS = {
     "consent": gettext_lazy("consent record"),
     "consent_record": gettext_lazy("consent record"),
     "campaign_export_file": gettext_lazy("campaign export file"),
+    "campaign_export_row": gettext_lazy("entry in a campaign export's list"),
     "import_staging_row": gettext_lazy("import staging row"),
     "import_source_file": gettext_lazy("uploaded import file"),
     "import_row_result_unlinked": gettext_lazy("import row result unlinked"),

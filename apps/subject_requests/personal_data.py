@@ -1,17 +1,21 @@
 """Requester data held by subject-rights requests, for the personal-data registry.
 
-A request found here is another request by the same person. On erasure only
-the links between requests and the erased contacts are dropped: the request
-itself keeps the requester's identity as the proof of the response until the
-retention job purges it.
+A request found here is another request by the same person. Erasing a contact
+drops only the request's link to it: the request itself keeps the requester's
+identity as the proof of the response until the retention job purges it.
 """
 
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
+from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
 from apps.subject_requests.models import SubjectRequest
+
+CONTACT_ID_COLUMNS = [
+    ContactIdColumn(SubjectRequest.contacts.through, "contact", "subject_request_link"),
+]
 
 
 def find(*, emails, phones, names) -> list[PersonalDataMatch]:
@@ -52,11 +56,3 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
             )
         )
     return matches
-
-
-def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    links = SubjectRequest.contacts.through.objects.filter(
-        contact_id__in=list(contact_ids)
-    )
-    deleted, _ = links.delete()
-    return {"subject_request_link": deleted}

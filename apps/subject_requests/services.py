@@ -9,7 +9,6 @@ import logging
 from collections.abc import Collection
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -554,21 +553,6 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     return len(ids)
 
 
-def _links_drop(*, contact_ids, emails, phones) -> int:
-    """Delete every request's links to the contacts about to be erased.
-
-    Dropping them before the contacts go keeps them out of the contacts
-    eraser's count, which counts every row that the deletion cascades to.
-    """
-    matching = Q(contact_id__in=list(contact_ids))
-    if emails:
-        matching |= Q(contact__email__in=list(emails))
-    if phones:
-        matching |= Q(contact__phone__in=list(phones))
-    deleted, _ = SubjectRequest.contacts.through.objects.filter(matching).delete()
-    return deleted
-
-
 def request_erase(
     *,
     request: SubjectRequest,
@@ -608,14 +592,9 @@ def request_erase(
     contact_ids = sorted({c.pk for c in contacts} | set(extra_contact_ids))
 
     with transaction.atomic():
-        links = _links_drop(contact_ids=contact_ids, emails=emails, phones=phones)
         counts = personal_data_erase(
             contact_ids=contact_ids, emails=emails, phones=phones
         )
-        if links:
-            counts["subject_request_link"] = (
-                counts.get("subject_request_link", 0) + links
-            )
         added = suppression_add(
             reason="erased", emails=emails, phones=phones, actor=actor
         )

@@ -29,7 +29,7 @@ def test_erase_counts_each_kind_apart():
     assert counts["contact"] == 1
     assert counts["provenance"] == 2
     assert counts["consent_record"] == 1
-    assert counts["breaches.breachrecipient"] == 1
+    assert counts["breach_recipient"] == 1
     assert counts["campaign_export_file"] == 0
     assert list(Contact.objects.values_list("pk", flat=True)) == [other_contact.pk]
 
@@ -42,6 +42,39 @@ def test_erase_by_email_counts_contacts():
         contact_ids=[], emails=["erase.me@example.com"], phones=[]
     )
 
-    assert counts["contact"] == 1
-    assert counts["provenance"] == 0
+    assert counts == {"contact": 1, "campaign_export_file": 0}
     assert Contact.objects.count() == 1
+
+
+def test_erase_is_one_statement_for_any_number_of_tables(django_assert_num_queries):
+    contact = ContactFactory()
+    ProvenanceFactory(contact=contact)
+    ConsentFactory(contact=contact)
+
+    with django_assert_num_queries(1):
+        counts = personal_data.erase(contact_ids=[contact.pk], emails=[], phones=[])
+
+    assert counts["contact"] == 1
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_empty_identifiers_match_no_contact():
+    ContactFactory(email="", phone="")
+
+    counts = personal_data.erase(contact_ids=[], emails=[""], phones=[""])
+
+    assert counts == {"campaign_export_file": 0}
+    assert Contact.objects.count() == 1
+
+
+def test_protecting_key_refuses_erasure(monkeypatch):
+    from apps.contacts import erasure
+
+    contact = ContactFactory()
+    protected = erasure.Reference(
+        table=Contact._meta.db_table, column="id", action=erasure.PROTECT, kind="x"
+    )
+    monkeypatch.setattr(erasure, "contact_references", lambda: (protected,))
+
+    with pytest.raises(erasure.ContactsProtected, match="contacts_contact"):
+        erasure.contacts_erase(contact_ids=[contact.pk])

@@ -1,14 +1,16 @@
-"""The bulk erasure of a chunk: which erasers run, and campaign files."""
+"""The bulk erasure of a chunk: the rows that refer to contacts, campaign files."""
 
 import pytest
 from django.apps import apps as django_apps
 from django.utils import timezone
 
+from apps.contacts.erasure import DELETE
+from apps.contacts.erasure import UNLINK
+from apps.contacts.erasure import contact_references
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.register.models import RetentionRule
-from apps.retention import erasure
 from apps.retention.models import RetentionRun
 from apps.retention.services import retention_apply
 from tests.retention.dates import AS_OF
@@ -18,60 +20,33 @@ from tests.retention.factories import RuleFactory
 pytestmark = pytest.mark.postgres
 
 
-@pytest.fixture
-def eraser_calls(monkeypatch):
-    """Record the contact ids passed to the subject-requests app's eraser."""
-    from apps.subject_requests import personal_data
-
-    calls = []
-    real_erase = personal_data.erase
-
-    def erase_spy(**arguments):
-        calls.append(sorted(arguments["contact_ids"]))
-        return real_erase(**arguments)
-
-    monkeypatch.setattr(personal_data, "erase", erase_spy)
-    erasure._personal_data_erasers.cache_clear()
-    yield calls
-    erasure._personal_data_erasers.cache_clear()
-
-
 def _apply():
     run, _ = retention_apply(trigger="command", as_of=AS_OF)
     assert run.status == RetentionRun.Status.SUCCEEDED, run.error
     return run
 
 
-def test_contact_id_columns_found_per_app():
-    def columns(label):
-        return set(erasure._contact_id_columns(django_apps.get_app_config(label)))
+def test_contact_references_cover_every_app():
+    references = {(r.table, r.column): r for r in contact_references()}
 
-    assert ("imports_rowresult", "contact_id") in columns("imports")
-    assert ("imports_stagingrow", "contact_id") in columns("imports")
-    assert ("breaches_breachrecipient", "contact_id") in columns("breaches")
+    assert references[("imports_rowresult", "contact_id")].action == UNLINK
+    assert references[("imports_stagingrow", "contact_id")].action == DELETE
+    assert references[("breaches_breachrecipient", "contact_id")].kind == (
+        "breach_recipient"
+    )
     through = django_apps.get_model("subject_requests", "SubjectRequest").contacts
-    assert (through.through._meta.db_table, "contact_id") in columns("subject_requests")
+    link = references[(through.through._meta.db_table, "contact_id")]
+    assert link.kind == "subject_request_link"
 
 
-def test_eraser_skipped_for_unreferenced_chunk(contact_rule, expired_at, eraser_calls):
-    ContactFactory(processing_activity=contact_rule.activity, collected_at=expired_at)
-
-    _apply()
-
-    assert eraser_calls == []
-    assert not Contact.objects.exists()
-
-
-def test_eraser_runs_for_referenced_chunk(contact_rule, expired_at, eraser_calls, dpo):
+def test_linked_request_loses_its_link(contact_rule, expired_at, dpo):
     from apps.subject_requests.services import request_create
     from apps.subject_requests.services import request_link_contacts
 
     linked = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
     )
-    other = ContactFactory(
-        processing_activity=contact_rule.activity, collected_at=expired_at
-    )
+    ContactFactory(processing_activity=contact_rule.activity, collected_at=expired_at)
     request = request_create(
         kind="access",
         channel="email",
@@ -82,10 +57,13 @@ def test_eraser_runs_for_referenced_chunk(contact_rule, expired_at, eraser_calls
     )
     request_link_contacts(request=request, contact_ids=[linked.pk], actor=dpo)
 
-    _apply()
+    run = _apply()
 
-    assert eraser_calls == [sorted([linked.pk, other.pk])]
+    step = next(step for step in run.steps if step.get("rule_id") == contact_rule.pk)
+    assert step["deleted"] == 2
+    assert step["erased"]["subject_request_link"] == 1
     assert not request.contacts.exists()
+    assert not Contact.objects.exists()
 
 
 @pytest.mark.parametrize(
