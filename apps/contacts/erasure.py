@@ -22,7 +22,6 @@ from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import contact_id_columns
-from apps.core.prepared import execute_prepared
 
 DELETE = "delete"
 UNLINK = "unlink"
@@ -138,31 +137,27 @@ def _reference_sql(reference: Reference, *, ids_sql: str) -> str:
     return f"DELETE FROM {table} WHERE {condition} RETURNING {returning}"
 
 
-# PostgreSQL parameter types of the target SELECT, in the order of its columns.
-TARGET_TYPES = ("bigint[]", "text[]", "text[]")
-
-
 def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
     """Return the SELECT of the contacts to erase, by id, e-mail or phone.
 
-    On PostgreSQL the statement is prepared, with one array parameter per
-    column (``$1`` to ``$3``); elsewhere each value gets a placeholder.
+    PostgreSQL gets one array parameter per column, which it parses much
+    faster than a thousand placeholders.
     """
+    postgresql = connection.vendor == "postgresql"
+    conditions, params = [], []
+    for column, values in (("id", contact_ids), ("email", emails), ("phone", phones)):
+        values = [value for value in values if value]
+        if not values:
+            continue
+        if postgresql:
+            cast = "::bigint[]" if column == "id" else ""
+            conditions.append(f"{_quote(column)} = ANY(%s{cast})")
+            params.append(values)
+        else:
+            placeholders = ", ".join(["%s"] * len(values))
+            conditions.append(f"{_quote(column)} IN ({placeholders})")
+            params.extend(values)
     table = _quote(Contact._meta.db_table)
-    columns = (("id", contact_ids), ("email", emails), ("phone", phones))
-    if connection.vendor == "postgresql":
-        conditions = [
-            f"{_quote(column)} = ANY(${number})"
-            for number, (column, _values) in enumerate(columns, start=1)
-        ]
-        params = [list(values) for _column, values in columns]
-    else:
-        conditions, params = [], []
-        for column, values in columns:
-            if values:
-                placeholders = ", ".join(["%s"] * len(values))
-                conditions.append(f"{_quote(column)} IN ({placeholders})")
-                params.extend(values)
     return f"SELECT id FROM {table} WHERE {' OR '.join(conditions)}", params
 
 
@@ -192,9 +187,8 @@ def _erase_postgresql(
         erased = f"DELETE FROM {table} WHERE id IN ({_TARGET}) RETURNING 1"
         ctes.append(f"erased AS ({erased})")
         selected.append("(SELECT count(*) FROM erased)")
-    sql = f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}"
     with connection.cursor() as cursor:
-        execute_prepared(cursor, sql, params, TARGET_TYPES)
+        cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
         ids, *row_counts, export_ids, erased = cursor.fetchone()
     return _result(ids, references, row_counts, export_ids, erased)
 
@@ -260,14 +254,11 @@ def contacts_erase(
 
     The caller owns the transaction.
     """
-    contact_ids = [int(pk) for pk in contact_ids]
-    emails = [email for email in emails if email]
-    phones = [phone for phone in phones if phone]
-    if not (contact_ids or emails or phones):
-        return ContactsErased([], Counter(), [])
     target_sql, params = _target_sql(
-        contact_ids=contact_ids, emails=emails, phones=phones
+        contact_ids=[int(pk) for pk in contact_ids], emails=emails, phones=phones
     )
+    if not params:
+        return ContactsErased([], Counter(), [])
     references = [r for r in contact_references() if r.table not in skip_tables]
     erase = (
         _erase_postgresql
