@@ -7,6 +7,7 @@ report no longer points at the person.
 
 import contextlib
 
+from django.db import connection
 from django.db.models import Q
 from django.db.models import Value
 from django.db.models.functions import Concat
@@ -56,15 +57,20 @@ def _cell_identifiers(value) -> set[str]:
     return found
 
 
-def _files_holding(identifiers: set[str]):
+def _files_holding(identifiers: set[str], *, job_ids=None):
     """Yield ``(job, row numbers)`` for each stored file containing an identifier.
 
     Every cell is checked, not only the mapped columns, because a person's
-    address may sit in a column that the import ignored.
+    address may sit in a column that the import ignored. ``job_ids`` limits
+    the search to those jobs, when the caller has already listed them.
     """
     if not identifiers:
         return
     jobs = ImportJob.objects.exclude(source_file="").order_by("pk")
+    if job_ids is not None:
+        if not job_ids:
+            return
+        jobs = jobs.filter(pk__in=job_ids)
     for job in jobs.iterator():
         try:
             layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
@@ -113,6 +119,32 @@ CONTACT_ID_COLUMNS = [
 ]
 
 
+def _staged_rows_delete(*, emails, phones) -> tuple[int, list[int]]:
+    """Delete the staged rows holding the identifiers; list the jobs with a file.
+
+    On PostgreSQL both happen in one statement, since an erasure waits for
+    each round trip and staged rows or kept files are rare.
+    """
+    if connection.vendor != "postgresql":
+        staged_rows = StagingRow.objects.filter(
+            Q(email__in=emails) | Q(phone__in=phones)
+        )
+        job_ids = ImportJob.objects.exclude(source_file="").values_list("pk", flat=True)
+        return staged_rows.delete()[0], list(job_ids)
+    staging = connection.ops.quote_name(StagingRow._meta.db_table)
+    jobs = connection.ops.quote_name(ImportJob._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH staged AS (DELETE FROM {staging} WHERE email = ANY(%s) "
+            "OR phone = ANY(%s) RETURNING 1) "
+            "SELECT (SELECT count(*) FROM staged), "
+            f"ARRAY(SELECT id FROM {jobs} WHERE source_file <> '' ORDER BY id)",
+            [emails, phones],
+        )
+        staged, job_ids = cursor.fetchone()
+    return staged, job_ids
+
+
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     """Delete the staged rows and uploaded files that hold the identifiers.
 
@@ -126,10 +158,10 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     emails, phones = [e for e in emails if e], [p for p in phones if p]
     if not emails and not phones:
         return {}
-    staged_rows = StagingRow.objects.filter(Q(email__in=emails) | Q(phone__in=phones))
-    staged, _ = staged_rows.delete()
+    staged, job_ids = _staged_rows_delete(emails=emails, phones=phones)
     files = 0
-    for job, _rows in list(_files_holding(set(emails) | set(phones))):
+    identifiers = set(emails) | set(phones)
+    for job, _rows in list(_files_holding(identifiers, job_ids=job_ids)):
         if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
             continue
         job.source_file.delete(save=False)
