@@ -126,9 +126,14 @@ def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 
 
-def _reference_sql(reference: Reference, *, ids_sql: str) -> str:
+def _reference_sql(reference: Reference, *, ids_match: str) -> str:
+    """Return the statement that applies ``reference`` to the contacts' rows.
+
+    ``ids_match`` completes the condition on the column, such as
+    ``IN (%s, %s)``.
+    """
     table, column = _quote(reference.table), _quote(reference.column)
-    condition = f"{column} IN ({ids_sql})"
+    condition = f"{column} {ids_match}"
     if reference.action == PROTECT:
         return f"SELECT 1 FROM {table} WHERE {condition}"
     returning = "export_id" if reference.table == CAMPAIGN_EXPORT_TABLE else "1"
@@ -161,7 +166,10 @@ def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
     return f"SELECT id FROM {table} WHERE {' OR '.join(conditions)}", params
 
 
-_TARGET = "SELECT id FROM target"
+# The ids as one array: with ``IN (SELECT ...)`` the planner expects every
+# target to have rows everywhere and scans whole tables; ``= ANY(ARRAY(...))``
+# probes each table's index.
+_TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
 def _erase_postgresql(
@@ -170,7 +178,9 @@ def _erase_postgresql(
     ctes = [f"target AS MATERIALIZED ({target_sql})"]
     selected = ["ARRAY(SELECT id FROM target ORDER BY id)"]
     for number, reference in enumerate(references):
-        ctes.append(f"r{number} AS ({_reference_sql(reference, ids_sql=_TARGET)})")
+        ctes.append(
+            f"r{number} AS ({_reference_sql(reference, ids_match=_TARGET_IDS)})"
+        )
         selected.append(f"(SELECT count(*) FROM r{number})")
     exports = [
         f"r{n}" for n, r in enumerate(references) if r.table == CAMPAIGN_EXPORT_TABLE
@@ -184,7 +194,7 @@ def _erase_postgresql(
         selected.append("0")
     else:
         table = _quote(Contact._meta.db_table)
-        erased = f"DELETE FROM {table} WHERE id IN ({_TARGET}) RETURNING 1"
+        erased = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
         ctes.append(f"erased AS ({erased})")
         selected.append("(SELECT count(*) FROM erased)")
     with connection.cursor() as cursor:
@@ -205,7 +215,8 @@ def _erase_statement_by_statement(
     row_counts, export_ids, erased = [], set(), 0
     with connection.cursor() as cursor:
         for reference in references:
-            cursor.execute(_reference_sql(reference, ids_sql=placeholders), ids)
+            sql = _reference_sql(reference, ids_match=f"IN ({placeholders})")
+            cursor.execute(sql, ids)
             rows = cursor.fetchall()
             row_counts.append(len(rows))
             if reference.table == CAMPAIGN_EXPORT_TABLE:
