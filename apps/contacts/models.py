@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -211,13 +212,29 @@ class Contact(models.Model):
         # Plain B-tree indexes in Meta rather than ``db_index=True``, which on
         # PostgreSQL adds a second ``varchar_pattern_ops`` index to each
         # CharField for LIKE prefix searches that no query here runs.
+        # The identifier indexes leave out empty values, which no lookup
+        # seeks: anonymising a contact then writes no entry in them. A query
+        # that compares these columns with another table's, or with more than
+        # a hundred values, must say ``<> ''`` for PostgreSQL to use them.
         indexes = [
-            models.Index(fields=["email"], name="contact_email_idx"),
-            models.Index(fields=["email_hash"], name="contact_email_hash_idx"),
-            models.Index(fields=["phone"], name="contact_phone_idx"),
-            models.Index(fields=["phone_hash"], name="contact_phone_hash_idx"),
-            models.Index(fields=["last_name", "first_name"], name="contact_name_idx"),
-            # Keyset pagination seeks on (sort key, id).
+            models.Index(
+                fields=["email"], condition=~Q(email=""), name="contact_email_idx"
+            ),
+            models.Index(
+                fields=["email_hash"],
+                condition=~Q(email_hash=""),
+                name="contact_email_hash_idx",
+            ),
+            models.Index(
+                fields=["phone"], condition=~Q(phone=""), name="contact_phone_idx"
+            ),
+            models.Index(
+                fields=["phone_hash"],
+                condition=~Q(phone_hash=""),
+                name="contact_phone_hash_idx",
+            ),
+            # Keyset pagination seeks on (sort key, id); this one also serves
+            # lookups on the last name.
             models.Index(fields=["last_name", "id"], name="contact_last_name_id_idx"),
             # Also serves lookups on company alone.
             models.Index(fields=["company", "id"], name="contact_company_id_idx"),
@@ -247,8 +264,10 @@ class Contact(models.Model):
 class Provenance(models.Model):
     """One appearance of a contact in a list: a contact can come from several."""
 
+    # ``provenance_once_per_list`` starts with the contact, so it serves the
+    # lookups by contact that a separate index would.
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, related_name="provenances"
+        Contact, on_delete=models.CASCADE, related_name="provenances", db_index=False
     )
     contact_list = models.ForeignKey(
         ContactList,

@@ -160,7 +160,13 @@ def _fragment_filter(queryset: QuerySet[Contact], fragment: str) -> QuerySet[Con
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_indexscan = off")
-        probe = Contact.objects.filter(search_text__contains=fragment).order_by()
+        # Anonymised contacts have no text to find, and the trigram index
+        # leaves them out.
+        probe = (
+            Contact.objects.filter(search_text__contains=fragment)
+            .exclude(status=Contact.Status.ANONYMISED)
+            .order_by()
+        )
         ids = list(probe.values_list("pk", flat=True)[: FRAGMENT_PROBE_LIMIT + 1])
     if len(ids) > FRAGMENT_PROBE_LIMIT:
         return matching

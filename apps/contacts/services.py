@@ -385,8 +385,10 @@ def contacts_unsubscribe_batch(
         if reason == SuppressionEntry.Reason.OBJECTED
         else Contact.Status.UNSUBSCRIBED
     )
+    # ``<> ''`` lets PostgreSQL use the partial indexes for any number of hashes.
     matching = Contact.objects.filter(
-        Q(email_hash__in=hashes) | Q(phone_hash__in=hashes)
+        (Q(email_hash__in=hashes) & ~Q(email_hash=""))
+        | (Q(phone_hash__in=hashes) & ~Q(phone_hash=""))
     ).exclude(status__in=FINAL_STATUSES)
     contact_ids = list(matching.select_for_update().values_list("pk", flat=True))
     now = timezone.now()

@@ -231,13 +231,14 @@ def classify_postgres(
         (
             f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
             WHERE s.job_id = %s AND s.outcome = '' AND s.match_key LIKE 'e:%%'
-            AND c.email = s.email AND c.status <> 'anonymised'""",
+            AND c.email = s.email AND c.email <> ''
+            AND c.status <> 'anonymised'""",
             [job_id],
         ),
         (
             f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
             WHERE s.job_id = %s AND s.outcome = '' AND s.contact_id IS NULL
-            AND s.phone <> '' AND c.phone = s.phone
+            AND s.phone <> '' AND c.phone = s.phone AND c.phone <> ''
             AND lower(c.first_name) = lower(s.first_name)
             AND lower(c.last_name) = lower(s.last_name)
             AND (c.email = '' OR s.email = '' OR c.email = s.email)
@@ -247,7 +248,7 @@ def classify_postgres(
         (
             f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
             WHERE s.job_id = %s AND s.outcome = '' AND s.contact_id IS NULL
-            AND s.match_key LIKE 'g:%%' AND c.email = s.email
+            AND s.match_key LIKE 'g:%%' AND c.email = s.email AND c.email <> ''
             AND lower(c.first_name) = lower(s.first_name)
             AND lower(c.last_name) = lower(s.last_name)
             AND c.status <> 'anonymised'""",
