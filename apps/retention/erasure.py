@@ -17,6 +17,7 @@ from django.db import connection
 from django.db import models
 from django.db.models import F
 from django.db.models import Func
+from django.db.models import Q
 from django.db.models import Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
@@ -119,7 +120,7 @@ class _AnyOf(Func):
     output_field = models.BooleanField()
 
 
-def ids_filter(name: str, ids: Sequence[int]) -> dict | _AnyOf:
+def ids_filter(name: str, ids: Sequence[int]) -> Q | _AnyOf:
     """Return a filter on field ``name`` matching ``ids``, for ``.filter()``.
 
     On PostgreSQL it is one array parameter; Django's ``__in`` lookup prepares
@@ -128,14 +129,11 @@ def ids_filter(name: str, ids: Sequence[int]) -> dict | _AnyOf:
     if connection.vendor == "postgresql":
         array = Value(list(ids), output_field=ArrayField(models.BigIntegerField()))
         return _AnyOf(F(name), array)
-    return {f"{name}__in": list(ids)}
+    return Q(**{f"{name}__in": list(ids)})
 
 
 def _filtered(model, name: str, ids: Sequence[int]):
-    condition = ids_filter(name, ids)
-    if isinstance(condition, dict):
-        return model._base_manager.filter(**condition)
-    return model._base_manager.filter(condition)
+    return model._base_manager.filter(ids_filter(name, ids))
 
 
 def _retention_counts(erased: ContactsErased) -> Counter:
