@@ -254,8 +254,8 @@ def contacts_erase(
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
-    Rows that refer to a contact are deleted or unlinked as their reference
-    says; a protecting key that still points at one raises
+    Rows that refer to a contact are deleted or unlinked by their reference's
+    rule. A protecting key that still points at one raises
     ``ContactsProtected``, and the caller's transaction must then be rolled
     back. With ``keep_contacts`` the contact rows themselves stay (the
     anonymisation path blanks them instead), and ``skip_tables`` leaves the
