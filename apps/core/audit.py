@@ -1,8 +1,11 @@
 """The audit trail's single entry point."""
 
+import functools
 import logging
+from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.db import models
 
 from apps.core.models import AuditEvent
@@ -42,7 +45,7 @@ def audit_record(
         count=count,
         details=details or {},
     )
-    # The actor is a user the caller already holds; the foreign key checks it.
+    # The caller passes a user object, and the foreign key checks that it exists.
     event.full_clean(exclude=["actor"])
     event.save()
     logger.info(
@@ -56,3 +59,30 @@ def audit_events_for(target: models.Model):
     return AuditEvent.objects.filter(
         target_type=target._meta.label_lower, target_id=str(target.pk)
     ).select_related("actor")
+
+
+@functools.cache
+def _action_labels() -> dict:
+    labels = {}
+    for app_config in apps.get_app_configs():
+        if not app_config.name.startswith("apps."):
+            continue
+        module_name = f"{app_config.name}.audit_actions"
+        try:
+            module = import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        labels.update(module.ACTION_LABELS)
+    return labels
+
+
+def audit_action_label(action: str) -> str:
+    """Return the label of an action code in the active language.
+
+    Each app lists the labels of its codes in ``audit_actions.ACTION_LABELS``;
+    a code without a label is returned unchanged.
+    """
+    label = _action_labels().get(action)
+    return action if label is None else str(label)

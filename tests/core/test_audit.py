@@ -1,6 +1,12 @@
-import pytest
-from django.urls import reverse
+import re
 
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from apps.core import audit
+from apps.core.audit import audit_action_label
 from apps.core.audit import audit_record
 from apps.core.models import AuditEvent
 
@@ -73,3 +79,43 @@ def test_audit_list_forbidden_to_sales(client_for, sales_user):
     response = client_for(sales_user).get(reverse("core:audit-list"))
 
     assert response.status_code == 403
+
+
+def _recorded_action_codes() -> set[str]:
+    """Return the action codes that the apps' source passes to audit_record."""
+    codes = set()
+    for path in (settings.BASE_DIR / "apps").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        codes.update(re.findall(r'action="([a-z_]+\.[a-z_.]+)"', path.read_text()))
+    return codes
+
+
+def test_every_recorded_action_has_a_label():
+    labels = audit._action_labels()
+
+    missing = sorted(_recorded_action_codes() - set(labels))
+
+    assert missing == []
+
+
+def test_action_label_is_translated():
+    with translation.override("fr"):
+        label = audit_action_label("retention.contacts.applied")
+
+    assert label == "Durées de conservation appliquées aux contacts"
+
+
+def test_unknown_action_shows_its_code():
+    assert audit_action_label("other.thing.done") == "other.thing.done"
+
+
+def test_audit_list_shows_labels(event, client_for, compliance_officer):
+    audit_record(action="retention.run.finished", count=3)
+    client = client_for(compliance_officer)
+
+    with translation.override("en"):
+        response = client.get(reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "Retention run finished" in response.content.decode()
+    assert "retention.run.finished" in response.content.decode()

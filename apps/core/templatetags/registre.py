@@ -5,7 +5,15 @@ from django.utils.timesince import timeuntil
 from django.utils.timezone import now
 from django.utils.translation import gettext
 
+from apps.core.audit import audit_action_label
+
 register = template.Library()
+
+
+@register.filter
+def audit_action(action: str) -> str:
+    """Render an audit action code as its label in the active language."""
+    return audit_action_label(action)
 
 
 @register.filter

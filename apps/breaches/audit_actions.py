@@ -1,0 +1,15 @@
+"""Readable labels of the audit actions that this app records."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "breaches.breach.changed": _("Breach changed"),
+    "breaches.breach.closed": _("Breach closed"),
+    "breaches.breach.purged": _("Breach records purged"),
+    "breaches.breach.recorded": _("Breach recorded"),
+    "breaches.notification.complementary": _("Complementary notification recorded"),
+    "breaches.notification.initial": _("Notification to the authority recorded"),
+    "breaches.subjects.exported": _("People to inform exported"),
+    "breaches.subjects.informed": _("People informed recorded"),
+    "breaches.timeline.noted": _("Note added to the breach timeline"),
+}

@@ -1,0 +1,11 @@
+"""Readable labels of the audit actions that this app records."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "register.activity.created": _("Processing activity created"),
+    "register.exported": _("Register exported"),
+    "register.imported": _("Register imported"),
+    "register.term.added": _("Reference term added"),
+    "register.term.deleted": _("Reference term deleted"),
+}

@@ -1,0 +1,23 @@
+"""Readable labels of the audit actions that this app records."""
+
+from django.utils.translation import gettext_lazy as _
+
+ACTION_LABELS = {
+    "subject_requests.access_package.built": _("Access package built"),
+    "subject_requests.contact.rectified": _("Contact rectified"),
+    "subject_requests.contacts.linked": _("Contacts linked to a request"),
+    "subject_requests.contacts.objected": _("Objection applied to contacts"),
+    "subject_requests.contacts.restricted": _("Processing of contacts restricted"),
+    "subject_requests.contacts.restriction_lifted": _("Restriction lifted"),
+    "subject_requests.contacts.unlinked": _("Contacts unlinked from a request"),
+    "subject_requests.identity.checked": _("Requester's identity checked"),
+    "subject_requests.person.erased": _("Person erased"),
+    "subject_requests.person.searched": _("Person searched for"),
+    "subject_requests.portability_package.built": _("Portability package built"),
+    "subject_requests.request.closed": _("Request closed"),
+    "subject_requests.request.created": _("Request recorded"),
+    "subject_requests.request.extended": _("Request deadline extended"),
+    "subject_requests.request.overdue": _("Request overdue"),
+    "subject_requests.request.purged": _("Closed requests purged"),
+    "subject_requests.request.refused": _("Request refused"),
+}
