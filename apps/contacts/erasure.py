@@ -194,8 +194,8 @@ def _erase_postgresql(
         selected.append("0")
     else:
         table = _quote(Contact._meta.db_table)
-        erased = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
-        ctes.append(f"erased AS ({erased})")
+        delete_sql = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
+        ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
