@@ -236,13 +236,20 @@ class StagingRow(models.Model):
     On PostgreSQL the table is UNLOGGED (see the migration), because a crash
     only costs re-reading the file, which the resume path does.
     ``outcome`` is empty until the row is classified; on PostgreSQL it stays
-    empty for rows to create, which get ``new_contact_id`` when staged.
+    empty for rows to create, which get ``new_contact_id`` when staged, and
+    ``contact_id`` holds the existing contact that the row matched when it
+    was staged.
     """
 
     # No database constraint: checking the key of every COPY row costs more
-    # than the staging itself, and the rows are deleted with their job.
+    # than the staging itself, and the rows are deleted with their job. No
+    # index of its own either: ``staging_job_row_idx`` starts with the job.
     job = models.ForeignKey(
-        ImportJob, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        ImportJob,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     row_number = models.PositiveIntegerField()
     outcome = models.CharField(max_length=10, blank=True)
@@ -268,6 +275,10 @@ class StagingRow(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["job", "row_number"], name="staging_job_row_idx"),
+            # Finds the earlier rows of a key while later chunks are staged.
+            models.Index(
+                fields=["job", "match_key", "row_number"], name="staging_job_key_idx"
+            ),
         ]
 
     def __str__(self):

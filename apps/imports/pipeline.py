@@ -1,14 +1,18 @@
-"""The bulk path of an import: stage the rows, then classify and merge them.
+"""The bulk path of an import: stage and classify the rows, then merge them.
 
 Stage: every data row is normalised in Python and written to the staging
-table (PostgreSQL ``COPY`` in chunks, ``bulk_create`` elsewhere).
-Merge: on PostgreSQL a few set-based statements classify the staged rows
-(suppressed, duplicate in the file, merged, created), insert the contacts,
-provenance and row results, all in one transaction; other databases run the
-same rules row by row in ``merge_simple``. Both give the same outcomes, which
-``tests/imports/test_pipeline.py`` checks on PostgreSQL.
+table (PostgreSQL ``COPY`` in chunks, ``bulk_create`` elsewhere). On
+PostgreSQL each chunk is classified in the same transaction as its COPY:
+rows on the suppression list, duplicates of an earlier row of the file,
+and the existing contact that each remaining row matches.
+Merge: on PostgreSQL ``apps.imports.merge`` inserts the contacts,
+provenance and row results range by range in one transaction. Other
+databases classify and store the rows one by one in ``merge_simple``. Both
+give the same outcomes, which ``tests/imports/test_rules.py`` checks on
+PostgreSQL.
 """
 
+import contextlib
 import datetime
 import itertools
 import logging
@@ -35,10 +39,6 @@ from apps.imports.rows import STAGING_COLUMNS
 
 logger = logging.getLogger(__name__)
 
-# Called after each merge statement, to report progress from a long merge.
-StepCallback = Callable[[], None] | None
-# Statements of a merge with a list on PostgreSQL, for the progress bar.
-MERGE_STEPS = 14
 COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
@@ -61,33 +61,60 @@ FILLABLE_FIELDS = (
 )
 
 
-def stage_rows(
-    *, job: ImportJob, rows: Iterator[tuple], on_chunk: Callable[[int], None]
-) -> int:
-    """Write the normalised ``rows`` of ``job`` to the staging table.
+def set_based() -> bool:
+    """Return whether staging and merge use the set-based PostgreSQL statements."""
+    return connection.vendor == "postgresql"
 
-    Each chunk is committed on its own, so a crash leaves a partial stage
-    that the caller deletes before reading the file again. On PostgreSQL the
-    rows stream into COPY as they are normalised, so the server loads them
-    on one core while Python reads the file on the other.
+
+def stage_rows(
+    *,
+    job_id: int,
+    rows: Iterator[tuple],
+    on_chunk: Callable[[int, int, int], None],
+) -> int:
+    """Write the normalised ``rows`` of a job to the staging table.
+
+    Each chunk is committed on its own (a savepoint inside a transaction),
+    then ``on_chunk(first_row, last_row, total)`` is called with the row
+    numbers it holds. A crash leaves a partial stage that the caller deletes
+    before reading the file again. On PostgreSQL the rows stream into COPY
+    as they are normalised, so the server loads them on one core while
+    Python reads the file on the other.
     """
-    if connection.vendor == "postgresql":
+    if set_based():
         write, size = _copy_chunk, COPY_CHUNK_ROWS
     else:
         write, size = _bulk_chunk, BULK_CHUNK_ROWS
     total = 0
+    analyzed = 0
     iterator = iter(rows)
-    while written := write(job.pk, itertools.islice(iterator, size)):
+    while True:
+        with transaction.atomic():
+            written, first_row, last_row = write(
+                job_id, itertools.islice(iterator, size)
+            )
+            if written and set_based():
+                if total + written >= 2 * analyzed:
+                    # Planner statistics of a freshly filled table are
+                    # missing or stale. Analysing whenever the job's rows
+                    # double costs a few ANALYZE runs per file.
+                    analyzed = total + written
+                    with connection.cursor() as cursor:
+                        cursor.execute(f"ANALYZE {StagingRow._meta.db_table}")
+                chunk_classify(job_id=job_id, first_row=first_row, last_row=last_row)
+        if not written:
+            break
         total += written
-        on_chunk(total)
+        on_chunk(first_row, last_row, total)
         if written < size:
             break
     return total
 
 
-def _copy_chunk(job_id: int, rows: Iterator[tuple]) -> int:
+def _copy_chunk(job_id: int, rows: Iterator[tuple]) -> tuple[int, int, int]:
     """COPY one chunk of rows, giving each row that may be created a contact id.
 
+    Returns the number of rows written and the first and last row numbers.
     The ids come from the contacts' own sequence, so they never collide
     with contacts created elsewhere. Ids drawn for rows that end up merged,
     skipped or rejected leave gaps in the sequence, which are harmless.
@@ -96,7 +123,7 @@ def _copy_chunk(job_id: int, rows: Iterator[tuple]) -> int:
     contacts = Contact._meta.db_table
     columns = ", ".join(("job_id", *STAGING_COLUMNS, "new_contact_id"))
     outcome_at = STAGING_COLUMNS.index("outcome")
-    written = 0
+    written, first_row, row_number = 0, 0, 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT nextval(pg_get_serial_sequence('{contacts}', 'id')) "
@@ -109,62 +136,156 @@ def _copy_chunk(job_id: int, rows: Iterator[tuple]) -> int:
             for row in rows:
                 new_id = next(ids) if row[outcome_at] == "" else None
                 copy.write_row((job_id, *row, new_id))
+                row_number = row[0]
+                first_row = first_row or row_number
                 written += 1
-    return written
+    return written, first_row, row_number
+
+
+def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
+    """Classify the staged rows ``first_row`` to ``last_row`` of a job (PostgreSQL).
+
+    Runs on the staging connection, after the chunk's COPY and before any
+    later chunk is staged, and sees only committed contacts: the contacts
+    that the merge of this job is inserting are invisible to it, so a row
+    is matched only against contacts that existed before the job, as when
+    the whole file was classified at once. The order mirrors
+    ``merge_simple``: suppression first, so a suppressed address is never
+    counted as a duplicate or merged; then duplicates of an earlier row of
+    the whole job (the first row wins); then the existing contact that each
+    remaining row matches, by e-mail, then by phone and name, then by
+    company address and name, stored in ``contact_id``. Whether that
+    contact blocks the row or takes a merge is decided by the merge.
+    """
+    staging = StagingRow._meta.db_table
+    contacts = Contact._meta.db_table
+    suppression = SuppressionEntry._meta.db_table
+    reasons = _reasons()
+    params = {
+        "job": job_id,
+        "first": first_row,
+        "last": last_row,
+        "suppressed_email": reasons["suppressed_email"],
+        "suppressed_phone": reasons["suppressed_phone"],
+        "duplicate_email": reasons["duplicate_email"],
+        "duplicate_other": reasons["duplicate_other"],
+    }
+    listed_email = (
+        f"s.email_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
+        "WHERE e.identifier_hash = s.email_hash)"
+    )
+    listed_phone = (
+        f"s.phone_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
+        "WHERE e.identifier_hash = s.phone_hash)"
+    )
+    # A row can be the first of its key unless it was rejected or is on the
+    # suppression list. Only listed rows are suppressed without a contact.
+    # Each lookup is a subquery with OFFSET 0 under min(). Written directly,
+    # min(x) WHERE ... becomes ORDER BY x LIMIT 1 on the index of x, which
+    # scans every earlier row when no row has the key or identifier.
+    first_of_key = f"""(SELECT min(row_number) FROM (SELECT e.row_number
+        FROM {staging} e WHERE e.job_id = %(job)s AND e.match_key = r.match_key
+        AND e.row_number < r.row_number AND e.outcome <> 'rejected'
+        AND NOT (e.outcome = 'suppressed' AND e.contact_id IS NULL)
+        OFFSET 0) earlier)"""
+    # The contacts' e-mail and phone indexes leave out empty values, so each
+    # lookup says ``<> ''`` for PostgreSQL to use them.
+    active = "c.status <> 'anonymised'"
+    same_name = (
+        "lower(c.first_name) = lower(r.first_name) "
+        "AND lower(c.last_name) = lower(r.last_name)"
+    )
+    first_contact = f"SELECT min(id) FROM (SELECT c.id FROM {contacts} c WHERE"
+    match = f"""COALESCE(
+        CASE WHEN r.match_key LIKE 'e:%%' THEN ({first_contact}
+            c.email = r.email AND c.email <> '' AND {active} OFFSET 0) same_email) END,
+        CASE WHEN r.phone <> '' THEN ({first_contact}
+            c.phone = r.phone AND c.phone <> '' AND {same_name}
+            AND (c.email = '' OR r.email = '' OR c.email = r.email)
+            AND {active} OFFSET 0) same_phone) END,
+        CASE WHEN r.match_key LIKE 'g:%%' THEN ({first_contact}
+            c.email = r.email AND c.email <> '' AND {same_name} AND {active}
+            OFFSET 0) same_name) END)"""
+    with connection.cursor() as cursor, index_scans_only(cursor):
+        execute_logged(
+            cursor,
+            f"""UPDATE {staging} s SET outcome = 'suppressed',
+            reason = CASE WHEN {listed_email} THEN %(suppressed_email)s
+                ELSE %(suppressed_phone)s END
+            WHERE {_unclassified_in_range("s")}
+            AND (({listed_email}) OR ({listed_phone}))""",
+            params,
+        )
+        execute_logged(
+            cursor,
+            f"""WITH chunk AS MATERIALIZED (
+                SELECT r.*, {first_of_key} AS first_row FROM {staging} r
+                WHERE {_unclassified_in_range("r")}
+            ), found AS MATERIALIZED (
+                SELECT r.id, r.match_key, r.first_row,
+                CASE WHEN r.first_row IS NULL THEN {match} END AS contact_id
+                FROM chunk r
+            )
+            UPDATE {staging} s SET
+            outcome = CASE WHEN f.first_row IS NULL THEN s.outcome
+                ELSE 'duplicate' END,
+            reason = CASE WHEN f.first_row IS NULL THEN s.reason
+                ELSE replace(CASE WHEN f.match_key LIKE 'e:%%'
+                    THEN %(duplicate_email)s ELSE %(duplicate_other)s END,
+                    '%%s', f.first_row::text) END,
+            contact_id = f.contact_id
+            FROM found f WHERE s.id = f.id
+            AND (f.first_row IS NOT NULL OR f.contact_id IS NOT NULL)""",
+            params,
+        )
 
 
 def _as_fields(row: tuple) -> dict:
     return dict(zip(STAGING_COLUMNS, row, strict=True))
 
 
-def _bulk_chunk(job_id: int, rows: Iterator[tuple]) -> int:
+def _bulk_chunk(job_id: int, rows: Iterator[tuple]) -> tuple[int, int, int]:
     staged = [StagingRow(job_id=job_id, **_as_fields(row)) for row in rows]
     StagingRow.objects.bulk_create(staged)
-    return len(staged)
+    if not staged:
+        return 0, 0, 0
+    return len(staged), staged[0].row_number, staged[-1].row_number
 
 
-def _contact_insert_columns(job: ImportJob) -> tuple[list[str], list[str], list]:
-    """Return the columns, SELECT expressions and parameters of new contacts.
+@contextlib.contextmanager
+def index_scans_only(cursor):
+    """Make the planner use indexes for the statements run inside.
 
-    The list is built from the model, so a field added to ``Contact`` later
-    gets its default instead of breaking the insert.
+    A range statement reads a few thousand rows through indexes, but the
+    statistics of the staging table and of contacts lag behind by a whole
+    file: with them the planner scans entire tables for every chunk, which
+    makes a file of a million rows quadratic. The setting is local to the
+    transaction, and a rolled-back savepoint restores it.
     """
-    from_staging = {
-        "email": "s.email",
-        "phone": "s.phone",
-        "email_hash": "s.email_hash",
-        "phone_hash": "s.phone_hash",
-        "collected_at": "COALESCE(s.collected_at, %s)",
-        **{name: f"s.{name}" for name in FILLABLE_FIELDS},
-    }
-    from_job = {
-        "audience": job.audience,
-        "processing_activity": job.processing_activity_id,
-        "lawful_basis": job.lawful_basis,
-        "status": Contact.Status.ACTIVE,
-    }
-    columns, expressions, params = ["id"], ["s.new_contact_id"], []
-    for field in Contact._meta.concrete_fields:
-        if field.primary_key or isinstance(field, models.GeneratedField):
-            continue
-        columns.append(field.column)
-        if field.name == "collected_at":
-            expressions.append(from_staging["collected_at"])
-            params.append(job_collected_default(job))
-        elif field.name in from_staging:
-            expressions.append(from_staging[field.name])
-        elif field.name in from_job:
-            expressions.append("%s")
-            params.append(from_job[field.name])
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            expressions.append("now()")
-        elif field.has_default() or not field.null:
-            # A field without a default gets Django's empty value ("" for text).
-            expressions.append("%s")
-            params.append(field.get_db_prep_save(field.get_default(), connection))
-        else:
-            expressions.append("NULL")
-    return columns, expressions, params
+    cursor.execute("SELECT set_config('enable_seqscan', 'off', true)")
+    yield
+    cursor.execute("SELECT set_config('enable_seqscan', 'on', true)")
+
+
+def execute_logged(cursor, sql: str, params) -> None:
+    """Execute ``sql`` and log its duration and row count at DEBUG level."""
+    started = time.perf_counter()
+    cursor.execute(sql, params)
+    logger.debug(
+        "%.2fs %s rows: %s",
+        time.perf_counter() - started,
+        cursor.rowcount,
+        " ".join(sql.split())[:90],
+    )
+
+
+def _unclassified_in_range(alias: str) -> str:
+    """Return the condition on the unclassified rows of a job's row range."""
+    return (
+        f"{alias}.job_id = %(job)s "
+        f"AND {alias}.row_number BETWEEN %(first)s AND %(last)s "
+        f"AND {alias}.outcome = ''"
+    )
 
 
 def job_collected_default(job: ImportJob):
@@ -183,194 +304,6 @@ def _reasons() -> dict[str, str]:
         "duplicate_other": _("same phone or company address and name as row %s"),
         "already": _("already imported into this list"),
     }
-
-
-def classify_postgres(
-    *, job: ImportJob, list_id: int | None, on_step: StepCallback = None
-) -> None:
-    """Give every staged row its outcome and contact id (PostgreSQL).
-
-    Rows left with an empty outcome are the ones to create, under the id
-    drawn for them while staging; rewriting every such row to say
-    "created" would cost an update per row.
-
-    Order matters and mirrors ``merge_simple``: suppression first, so a
-    suppressed address is never counted as a duplicate or merged; then
-    duplicates inside the file (the first row wins); then matches against
-    existing contacts by e-mail, then by phone and name, then by company
-    address and name.
-    """
-    staging = StagingRow._meta.db_table
-    contacts = Contact._meta.db_table
-    suppression = SuppressionEntry._meta.db_table
-    reasons = _reasons()
-    job_id = job.pk
-    statements = [
-        (
-            f"""UPDATE {staging} s SET outcome = 'suppressed', reason = %s
-            FROM {suppression} e WHERE s.job_id = %s AND s.outcome = ''
-            AND s.email_hash <> '' AND e.identifier_hash = s.email_hash""",
-            [reasons["suppressed_email"], job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET outcome = 'suppressed', reason = %s
-            FROM {suppression} e WHERE s.job_id = %s AND s.outcome = ''
-            AND s.phone_hash <> '' AND e.identifier_hash = s.phone_hash""",
-            [reasons["suppressed_phone"], job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET outcome = 'duplicate',
-            reason = replace(CASE WHEN s.match_key LIKE 'e:%%' THEN %s ELSE %s END,
-                             '%%s', f.first_row::text)
-            FROM (SELECT match_key, min(row_number) AS first_row FROM {staging}
-                  WHERE job_id = %s AND outcome = '' GROUP BY match_key) f
-            WHERE s.job_id = %s AND s.outcome = '' AND s.match_key = f.match_key
-            AND s.row_number > f.first_row""",
-            [reasons["duplicate_email"], reasons["duplicate_other"], job_id, job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
-            WHERE s.job_id = %s AND s.outcome = '' AND s.match_key LIKE 'e:%%'
-            AND c.email = s.email AND c.email <> ''
-            AND c.status <> 'anonymised'""",
-            [job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
-            WHERE s.job_id = %s AND s.outcome = '' AND s.contact_id IS NULL
-            AND s.phone <> '' AND c.phone = s.phone AND c.phone <> ''
-            AND lower(c.first_name) = lower(s.first_name)
-            AND lower(c.last_name) = lower(s.last_name)
-            AND (c.email = '' OR s.email = '' OR c.email = s.email)
-            AND c.status <> 'anonymised'""",
-            [job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET contact_id = c.id FROM {contacts} c
-            WHERE s.job_id = %s AND s.outcome = '' AND s.contact_id IS NULL
-            AND s.match_key LIKE 'g:%%' AND c.email = s.email AND c.email <> ''
-            AND lower(c.first_name) = lower(s.first_name)
-            AND lower(c.last_name) = lower(s.last_name)
-            AND c.status <> 'anonymised'""",
-            [job_id],
-        ),
-        (
-            f"""UPDATE {staging} s SET outcome = 'suppressed', reason = %s
-            FROM {contacts} c WHERE s.job_id = %s AND s.outcome = ''
-            AND s.contact_id = c.id AND c.status = ANY(%s)""",
-            [reasons["blocked"], job_id, [str(s) for s in BLOCKED_STATUSES]],
-        ),
-        (
-            f"""UPDATE {staging} SET outcome = 'merged'
-            WHERE job_id = %s AND outcome = '' AND contact_id IS NOT NULL""",
-            [job_id],
-        ),
-    ]
-    if list_id is not None:
-        statements.append(
-            (
-                f"""UPDATE {staging} s SET reason = %s
-                FROM {Provenance._meta.db_table} p WHERE s.job_id = %s
-                AND s.outcome = 'merged' AND s.reason = ''
-                AND p.contact_id = s.contact_id AND p.contact_list_id = %s""",
-                [reasons["already"], job_id, list_id],
-            )
-        )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [MERGE_LOCK_KEY])
-        # Fresh staged rows have no statistics, and without them the planner
-        # picks nested loops that turn the duplicate search quadratic.
-        cursor.execute(f"ANALYZE {staging}")
-        for sql, params in statements:
-            _execute(cursor, sql, params, on_step)
-
-
-def _execute(cursor, sql: str, params, on_step: StepCallback = None) -> None:
-    started = time.perf_counter()
-    cursor.execute(sql, params)
-    logger.debug(
-        "%.2fs %s rows: %s",
-        time.perf_counter() - started,
-        cursor.rowcount,
-        " ".join(sql.split())[:90],
-    )
-    if on_step is not None:
-        on_step()
-
-
-def write_postgres(
-    *, job: ImportJob, contact_list: ContactList, on_step: StepCallback = None
-) -> None:
-    """Insert the created contacts, fill blanks of merged ones, add provenance."""
-    staging = StagingRow._meta.db_table
-    contacts = Contact._meta.db_table
-    job_id = job.pk
-    columns, expressions, params = _contact_insert_columns(job)
-    fill = ", ".join(
-        f"{name} = CASE WHEN c.{name} = '' THEN s.{name} ELSE c.{name} END"
-        for name in FILLABLE_FIELDS
-    )
-    hash_fill = ""
-    field_names = {field.name for field in Contact._meta.concrete_fields}
-    if {"email_hash", "phone_hash"} <= field_names:
-        hash_fill = (
-            ", email_hash = CASE WHEN c.email = '' THEN s.email_hash "
-            "ELSE c.email_hash END, phone_hash = CASE WHEN c.phone = '' "
-            "THEN s.phone_hash ELSE c.phone_hash END"
-        )
-    with connection.cursor() as cursor:
-        _execute(
-            cursor,
-            f"""INSERT INTO {contacts} ({", ".join(columns)})
-            SELECT {", ".join(expressions)} FROM {staging} s
-            WHERE s.job_id = %s AND s.outcome = ''""",
-            [*params, job_id],
-            on_step,
-        )
-        _execute(
-            cursor,
-            f"""UPDATE {contacts} c SET {fill},
-            email = CASE WHEN c.email = '' THEN s.email ELSE c.email END,
-            phone = CASE WHEN c.phone = '' THEN s.phone ELSE c.phone END
-            {hash_fill}, updated_at = now()
-            FROM (SELECT DISTINCT ON (contact_id) * FROM {staging}
-                  WHERE job_id = %s AND outcome = 'merged'
-                  ORDER BY contact_id, row_number) s
-            WHERE c.id = s.contact_id AND c.status = 'active'""",
-            [job_id],
-            on_step,
-        )
-        _execute(
-            cursor,
-            f"""INSERT INTO {Provenance._meta.db_table}
-            (contact_id, contact_list_id, row_number, import_job_id, imported_at)
-            SELECT new_contact_id, %s, row_number, job_id, now()
-            FROM {staging} WHERE job_id = %s AND outcome = ''""",
-            [contact_list.pk, job_id],
-            on_step,
-        )
-        _execute(
-            cursor,
-            f"""INSERT INTO {Provenance._meta.db_table}
-            (contact_id, contact_list_id, row_number, import_job_id, imported_at)
-            SELECT DISTINCT ON (contact_id) contact_id, %s, row_number, job_id, now()
-            FROM {staging} WHERE job_id = %s AND outcome = 'merged'
-            ORDER BY contact_id, row_number
-            ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
-            [contact_list.pk, job_id],
-            on_step,
-        )
-        _execute(
-            cursor,
-            f"""INSERT INTO {RowResult._meta.db_table}
-            (job_id, row_number, outcome, reason, contact_id)
-            SELECT job_id, row_number,
-            CASE WHEN outcome = '' THEN 'created' ELSE outcome END, reason,
-            CASE WHEN outcome = '' THEN new_contact_id ELSE contact_id END
-            FROM {staging} WHERE job_id = %s""",
-            [job_id],
-            on_step,
-        )
 
 
 def staged_counts(job: ImportJob) -> dict[str, int]:
@@ -551,26 +484,6 @@ def _fill_merged_simple(job: ImportJob) -> None:
                 changed.append(name)
         if changed:
             contact.save()
-
-
-def run_merge(
-    *,
-    job: ImportJob,
-    contact_list: ContactList | None,
-    write: bool,
-    on_step: StepCallback = None,
-) -> None:
-    """Classify the staged rows and, with ``write``, store the results.
-
-    The caller owns the transaction, so a failure leaves no contact behind.
-    """
-    if connection.vendor == "postgresql":
-        list_id = contact_list.pk if contact_list else None
-        classify_postgres(job=job, list_id=list_id, on_step=on_step)
-        if write:
-            write_postgres(job=job, contact_list=contact_list, on_step=on_step)
-    else:
-        merge_simple(job=job, contact_list=contact_list, write=write)
 
 
 def staging_release(job: ImportJob) -> None:

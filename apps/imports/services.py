@@ -7,7 +7,6 @@ functions and decide nothing themselves.
 import datetime
 import hashlib
 import logging
-import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -15,7 +14,6 @@ from django.core.files import File
 from django.db import DatabaseError
 from django.db import InterfaceError
 from django.db import OperationalError
-from django.db import connection
 from django.db import transaction
 from django.db.models import Q
 from django.db.models import Sum
@@ -28,7 +26,9 @@ from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.core.audit import audit_record
+from apps.imports import merge
 from apps.imports import pipeline
+from apps.imports import runner
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
 from apps.imports.models import ImportJob
@@ -44,8 +44,6 @@ from apps.register.models import LawfulBasis
 logger = logging.getLogger(__name__)
 
 Status = ImportJob.Status
-# Share of the progress bar given to reading the file; the merge takes the rest.
-READ_SHARE = 80
 # A running job whose worker has not reported for this long may be resumed.
 # NOTE: the heartbeat is written between merge statements only, so a single
 # statement on a file of several million rows on a loaded server could
@@ -448,64 +446,8 @@ def _source_file_delete(job: ImportJob) -> bool:
     return True
 
 
-def _report_progress(job_id: int, *, rows: int, fraction: float | None) -> None:
-    if fraction is None:
-        # Spreadsheets do not say how many rows they hold: creep towards the
-        # end of the reading share instead of showing a frozen bar.
-        fraction = 1 - 1 / (1 + rows / 50_000)
-    ImportJob.objects.filter(pk=job_id).update(
-        rows_read=rows,
-        progress=int(READ_SHARE * min(fraction, 1.0)),
-        heartbeat_at=timezone.now(),
-    )
-
-
-def _merge_progress(job_id: int):
-    """Return a callback that moves the bar and the heartbeat during the merge.
-
-    The merge runs in one transaction, so its own updates stay invisible
-    until the end. The callback writes from a short-lived thread, which
-    Django gives its own connection and transaction. Without it, a long
-    merge would look stalled and could be cancelled while it runs.
-    """
-    if connection.vendor != "postgresql":
-        # SQLite allows one writer at a time: a second connection would wait
-        # for the merge's own transaction.
-        return None
-    done = 0
-
-    def report():
-        nonlocal done
-        done += 1
-        share = min(done / pipeline.MERGE_STEPS, 1.0)
-        progress = READ_SHARE + int((99 - READ_SHARE) * share)
-        thread = threading.Thread(target=_progress_write, args=(job_id, progress))
-        thread.start()
-        thread.join()
-
-    return report
-
-
-def _progress_write(job_id: int, progress: int) -> None:
-    # The lock timeout guarantees that the merge, which waits for this
-    # thread, cannot deadlock on a lock that it holds itself.
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '2s'")
-            ImportJob.objects.filter(pk=job_id).update(
-                progress=progress, heartbeat_at=timezone.now()
-            )
-    except OperationalError as error:
-        logger.warning(
-            "import job %s: progress not saved (%s)", job_id, type(error).__name__
-        )
-    finally:
-        connection.close()
-
-
-def _stage(job: ImportJob) -> int:
-    """Read the whole file into the staging table; return the data rows."""
-    pipeline.staging_clear(job.pk)
+def _staging_feed(job: ImportJob) -> runner.StagingFeed:
+    """Return the feed that reads the job's whole file into the staging table."""
     layout = job_layout(job)
     reader = FileReader(job.source_file.path, layout)
     normalizer = RowNormalizer(
@@ -515,20 +457,7 @@ def _stage(job: ImportJob) -> int:
         acquired_on=job.acquired_on,
     )
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
-    try:
-        total = pipeline.stage_rows(
-            job=job,
-            rows=rows,
-            on_chunk=lambda done: _report_progress(
-                job.pk, rows=done, fraction=reader.fraction_read()
-            ),
-        )
-    finally:
-        reader.close()
-    ImportJob.objects.filter(pk=job.pk).update(
-        staged=True, row_count=total, rows_read=total, progress=READ_SHARE
-    )
-    return total
+    return runner.StagingFeed(job=job, reader=reader, rows=rows)
 
 
 def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
@@ -605,14 +534,11 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
 
 
 def _dry_run(job: ImportJob) -> ImportJob:
-    _stage(job)
-    with transaction.atomic():
-        pipeline.run_merge(
-            job=job,
-            contact_list=job.contact_list,
-            write=False,
-            on_step=_merge_progress(job.pk),
-        )
+    with _staging_feed(job) as feed, transaction.atomic():
+        merger = merge.merger_for(job=job, contact_list=job.contact_list, write=False)
+        for first_row, last_row in feed:
+            merger.merge(first_row, last_row)
+        merger.finish()
         counts = pipeline.staged_counts(job)
         problems = pipeline.staged_problems(job)
     pipeline.staging_clear(job.pk)
@@ -631,24 +557,28 @@ def _dry_run(job: ImportJob) -> ImportJob:
 
 
 def _real_run(job: ImportJob) -> ImportJob:
+    """Stage the job's file and merge it in one transaction.
+
+    The file is read again even when an earlier attempt staged it, because
+    the classification of staged rows against the suppression list and the
+    contacts would be stale by now. The job's row stays unlocked until the
+    end of the merge: the staging and the progress reports update it from
+    other connections meanwhile.
+    """
     ImportJob.objects.filter(pk=job.pk, started_at__isnull=True).update(
         started_at=timezone.now()
     )
     job.refresh_from_db()
-    if not job.staged:
-        _stage(job)
-        job.refresh_from_db()
-    with transaction.atomic():
+    with _staging_feed(job) as feed, transaction.atomic():
         contact_list = _contact_list_for(job)
-        pipeline.run_merge(
-            job=job,
-            contact_list=contact_list,
-            write=True,
-            on_step=_merge_progress(job.pk),
-        )
+        merger = merge.merger_for(job=job, contact_list=contact_list, write=True)
+        for first_row, last_row in feed:
+            merger.merge(first_row, last_row)
+        merger.finish()
         counts = pipeline.staged_counts(job)
         pipeline.staging_release(job)
         ImportJob.objects.filter(pk=job.pk).update(
+            vendor=contact_list.vendor,
             contact_list=contact_list,
             status=Status.DONE,
             progress=100,
@@ -676,21 +606,33 @@ def _real_run(job: ImportJob) -> ImportJob:
 
 
 def _vendor_for(job: ImportJob) -> Vendor:
-    """Return the job's vendor, creating it on first use."""
+    """Return the job's vendor, creating it and linking the job on first use."""
     if job.vendor is None:
-        vendor, created = Vendor.objects.get_or_create(name=job.vendor_name)
-        if created:
-            audit_record(
-                action="contacts.vendor.created", actor=job.created_by, target=vendor
-            )
-        ImportJob.objects.filter(pk=job.pk).update(vendor=vendor)
-        job.vendor = vendor
+        job.vendor = _vendor_get_or_create(job)
+        ImportJob.objects.filter(pk=job.pk).update(vendor=job.vendor)
     return job.vendor
 
 
+def _vendor_get_or_create(job: ImportJob) -> Vendor:
+    if job.vendor is not None:
+        return job.vendor
+    vendor, created = Vendor.objects.get_or_create(name=job.vendor_name)
+    if created:
+        audit_record(
+            action="contacts.vendor.created", actor=job.created_by, target=vendor
+        )
+    return vendor
+
+
 def _contact_list_for(job: ImportJob) -> ContactList:
+    """Return the job's list, creating it (and its vendor) on first use.
+
+    The job's row is not updated here: the merge transaction would keep it
+    locked to the end, and the progress reports written meanwhile from
+    other connections would wait for it.
+    """
     contact_list, created = ContactList.objects.get_or_create(
-        vendor=_vendor_for(job),
+        vendor=_vendor_get_or_create(job),
         name=job.list_name,
         defaults={
             "acquisition": job.acquisition,

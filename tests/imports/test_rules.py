@@ -11,7 +11,9 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.suppression import suppression_add
 from apps.core.models import AuditEvent
+from apps.imports import merge
 from apps.imports import pipeline
+from apps.imports import runner
 from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
 from apps.imports.services import ImportInputError
@@ -202,20 +204,20 @@ def test_failed_merge_leaves_nothing_and_resumes(upload_root, write_file, monkey
     """GIVEN a merge that loses the database halfway
     WHEN the job is resumed
     THEN it ends with every row counted once and no twin contact."""
-    original = pipeline.write_postgres
+    original = merge.RangeMerge.finish
 
-    def failing_write(**kwargs):
-        original(**kwargs)
+    def failing_finish(self):
+        original(self)
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(pipeline, "write_postgres", failing_write)
+    monkeypatch.setattr(merge.RangeMerge, "finish", failing_finish)
     failed = import_file(write_file("mixed.csv", MIXED))
     assert failed.status == ImportJob.Status.FAILED
     assert Contact.objects.count() == 0
     assert failed.row_results.count() == 0
     assert StagingRow.objects.filter(job=failed).count() == 8
 
-    monkeypatch.setattr(pipeline, "write_postgres", original)
+    monkeypatch.setattr(merge.RangeMerge, "finish", original)
     import_job_resume(job=failed, enqueue=False)
     done = import_job_run(job_id=failed.pk)
 
@@ -226,10 +228,10 @@ def test_failed_merge_leaves_nothing_and_resumes(upload_root, write_file, monkey
 
 
 def test_failed_job_rolls_back(upload_root, write_file, monkeypatch):
-    def failing_write(**kwargs):
+    def failing_merge(self, first_row, last_row):
         raise OperationalError("database is down")
 
-    monkeypatch.setattr(pipeline, "write_postgres", failing_write)
+    monkeypatch.setattr(merge.RangeMerge, "merge", failing_merge)
     failed = import_file(write_file("mixed.csv", MIXED))
 
     cancelled = import_job_cancel(job=failed)
@@ -258,10 +260,7 @@ def test_simple_path_matches_postgres_path(upload_root, write_file, monkeypatch)
     sql_outcomes = list(sql_job.row_results.values_list("row_number", "outcome"))
     Contact.objects.exclude(phone="+33798765432").delete()
 
-    def simple(*, job, contact_list, write, on_step=None):
-        pipeline.merge_simple(job=job, contact_list=contact_list, write=write)
-
-    monkeypatch.setattr(pipeline, "run_merge", simple)
+    monkeypatch.setattr(pipeline, "set_based", lambda: False)
     simple_job = import_file(path, list_name="Simple")
 
     assert list(simple_job.row_results.values_list("row_number", "outcome")) == (
@@ -270,20 +269,19 @@ def test_simple_path_matches_postgres_path(upload_root, write_file, monkeypatch)
     assert simple_job.counts == sql_job.counts
 
 
-def test_merge_reports_progress_steps(upload_root, write_file, monkeypatch):
-    from apps.imports import services
-
+def test_merge_reports_progress(upload_root, write_file, monkeypatch):
     reports = []
+    monkeypatch.setattr(pipeline, "COPY_CHUNK_ROWS", 3)
     monkeypatch.setattr(
-        services, "_progress_write", lambda job_id, progress: reports.append(progress)
+        runner, "progress_write", lambda job_id, progress: reports.append(progress)
     )
 
     job = import_file(write_file("mixed.csv", MIXED))
 
     assert job.progress == 100
-    assert len(reports) == pipeline.MERGE_STEPS
+    assert len(reports) == 3
     assert reports == sorted(reports)
-    assert reports[0] > services.READ_SHARE
+    assert reports[0] > 49
     assert reports[-1] == 99
 
 
@@ -296,7 +294,7 @@ def test_bulk_staging_path_stores_rows(upload_root, write_file):
     written = pipeline._bulk_chunk(job.pk, iter([row]))
 
     staged = StagingRow.objects.get(job=job)
-    assert written == 1
+    assert written == (1, 2, 2)
     assert (staged.row_number, staged.email) == (2, "x@example.com")
     assert staged.first_name == "Jean"
 

@@ -1,0 +1,237 @@
+"""The merge of classified staging rows into contacts, one row range at a time.
+
+On PostgreSQL ``RangeMerge`` runs inside the caller's transaction and takes
+the merge lock. For each range of staged rows, in file order, it decides
+which matched rows are merged and which are blocked, then inserts the new
+contacts, their provenance and the row results. Staging classified every
+row against the contacts that existed before the job (see
+``pipeline.chunk_classify``), so the outcome of a row does not depend on
+how the file was cut into ranges. Two steps would depend on it, so they
+look at the whole job: ``finish`` fills the blanks of merged contacts from
+their first merged row once every range is in, and the "already imported"
+check ignores provenance written by this job. Elsewhere ``SimpleMerge``
+runs ``pipeline.merge_simple`` at the end.
+"""
+
+from django.db import connection
+from django.db import models
+
+from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
+from apps.contacts.models import Provenance
+from apps.imports import pipeline
+from apps.imports.models import ImportJob
+from apps.imports.models import RowResult
+from apps.imports.models import StagingRow
+
+
+class SimpleMerge:
+    """Classifies and stores the whole staged file row by row at the end."""
+
+    def __init__(self, *, job: ImportJob, contact_list: ContactList | None, write):
+        self.job = job
+        self.contact_list = contact_list
+        self.write = write
+
+    def merge(self, first_row: int, last_row: int) -> None:
+        """Do nothing: ``finish`` handles every row at once."""
+
+    def finish(self) -> None:
+        pipeline.merge_simple(
+            job=self.job, contact_list=self.contact_list, write=self.write
+        )
+
+
+class RangeMerge:
+    """Merges classified staging rows range by range (PostgreSQL).
+
+    With ``write`` false (a dry run) only the outcomes of the staging rows
+    change. ``contact_list`` is None only in a dry run of a list that does
+    not exist yet.
+    """
+
+    def __init__(self, *, job: ImportJob, contact_list: ContactList | None, write):
+        self.job = job
+        self.contact_list = contact_list
+        self.write = write
+        self.reasons = pipeline._reasons()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [pipeline.MERGE_LOCK_KEY]
+            )
+
+    def merge(self, first_row: int, last_row: int) -> None:
+        """Merge the staged rows numbered ``first_row`` to ``last_row``."""
+        bounds = [self.job.pk, first_row, last_row]
+        with connection.cursor() as cursor, pipeline.index_scans_only(cursor):
+            self._decide_matches(cursor, bounds)
+            if self.write:
+                self._insert_rows(cursor, bounds)
+
+    def _decide_matches(self, cursor, bounds) -> None:
+        """Block rows whose contact objected; merge the other matched rows.
+
+        A merged row notes when its contact was already in the list before
+        this job. Provenance written by earlier ranges of the job does not
+        count, because it did not exist when the whole file was merged at once.
+        """
+        staging = StagingRow._meta.db_table
+        contacts = Contact._meta.db_table
+        provenance = Provenance._meta.db_table
+        list_id = self.contact_list.pk if self.contact_list else None
+        blocked = "c.status = ANY(%s)"
+        statuses = [str(status) for status in pipeline.BLOCKED_STATUSES]
+        pipeline.execute_logged(
+            cursor,
+            f"""UPDATE {staging} s SET
+            outcome = CASE WHEN {blocked} THEN 'suppressed' ELSE 'merged' END,
+            reason = CASE WHEN {blocked} THEN %s
+                WHEN s.reason = '' AND EXISTS (SELECT 1 FROM {provenance} p
+                    WHERE p.contact_id = c.id AND p.contact_list_id = %s
+                    AND p.import_job_id IS DISTINCT FROM s.job_id) THEN %s
+                ELSE s.reason END
+            FROM {contacts} c
+            WHERE s.job_id = %s AND s.row_number BETWEEN %s AND %s
+            AND s.outcome = '' AND c.id = s.contact_id
+            AND c.status <> 'anonymised'""",
+            [
+                statuses,
+                statuses,
+                self.reasons["blocked"],
+                list_id,
+                self.reasons["already"],
+                *bounds,
+            ],
+        )
+
+    def _insert_rows(self, cursor, bounds) -> None:
+        staging = StagingRow._meta.db_table
+        contacts = Contact._meta.db_table
+        provenance = Provenance._meta.db_table
+        in_range = "job_id = %s AND row_number BETWEEN %s AND %s"
+        list_id = self.contact_list.pk
+        columns, expressions, params = contact_insert_columns(self.job)
+
+        pipeline.execute_logged(
+            cursor,
+            f"""INSERT INTO {contacts} ({", ".join(columns)})
+            SELECT {", ".join(expressions)} FROM {staging} s
+            WHERE s.{in_range} AND s.outcome = ''""",
+            [*params, *bounds],
+        )
+        pipeline.execute_logged(
+            cursor,
+            f"""INSERT INTO {provenance}
+            (contact_id, contact_list_id, row_number, import_job_id, imported_at)
+            SELECT new_contact_id, %s, row_number, job_id, now()
+            FROM {staging} WHERE {in_range} AND outcome = ''""",
+            [list_id, *bounds],
+        )
+        # A contact merged in an earlier range keeps that range's row, because
+        # the first row wins: the conflict skips this one.
+        pipeline.execute_logged(
+            cursor,
+            f"""INSERT INTO {provenance}
+            (contact_id, contact_list_id, row_number, import_job_id, imported_at)
+            SELECT DISTINCT ON (contact_id) contact_id, %s, row_number, job_id, now()
+            FROM {staging} WHERE {in_range} AND outcome = 'merged'
+            ORDER BY contact_id, row_number
+            ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
+            [list_id, *bounds],
+        )
+        pipeline.execute_logged(
+            cursor,
+            f"""INSERT INTO {RowResult._meta.db_table}
+            (job_id, row_number, outcome, reason, contact_id)
+            SELECT job_id, row_number,
+            CASE WHEN outcome = '' THEN 'created' ELSE outcome END, reason,
+            CASE WHEN outcome = '' THEN new_contact_id ELSE contact_id END
+            FROM {staging} WHERE {in_range}""",
+            bounds,
+        )
+
+    def finish(self) -> None:
+        """Fill the blanks of merged contacts from their first merged row.
+
+        A contact merged by several rows in different ranges takes only the
+        values of the first one, as when the file is merged at once.
+        """
+        if not self.write:
+            return
+        staging = StagingRow._meta.db_table
+        contacts = Contact._meta.db_table
+        fill = ", ".join(
+            f"{name} = CASE WHEN c.{name} = '' THEN s.{name} ELSE c.{name} END"
+            for name in pipeline.FILLABLE_FIELDS
+        )
+        hash_fill = ""
+        field_names = {field.name for field in Contact._meta.concrete_fields}
+        if {"email_hash", "phone_hash"} <= field_names:
+            hash_fill = (
+                ", email_hash = CASE WHEN c.email = '' THEN s.email_hash "
+                "ELSE c.email_hash END, phone_hash = CASE WHEN c.phone = '' "
+                "THEN s.phone_hash ELSE c.phone_hash END"
+            )
+        with connection.cursor() as cursor:
+            pipeline.execute_logged(
+                cursor,
+                f"""UPDATE {contacts} c SET {fill},
+                email = CASE WHEN c.email = '' THEN s.email ELSE c.email END,
+                phone = CASE WHEN c.phone = '' THEN s.phone ELSE c.phone END
+                {hash_fill}, updated_at = now()
+                FROM (SELECT DISTINCT ON (contact_id) * FROM {staging}
+                      WHERE job_id = %s AND outcome = 'merged'
+                      ORDER BY contact_id, row_number) s
+                WHERE c.id = s.contact_id AND c.status = 'active'""",
+                [self.job.pk],
+            )
+
+
+def merger_for(*, job: ImportJob, contact_list: ContactList | None, write: bool):
+    """Return the merge for this database, inside the caller's transaction."""
+    kind = RangeMerge if pipeline.set_based() else SimpleMerge
+    return kind(job=job, contact_list=contact_list, write=write)
+
+
+def contact_insert_columns(job: ImportJob) -> tuple[list[str], list[str], list]:
+    """Return the columns, SELECT expressions and parameters of new contacts.
+
+    The list is built from the model, so a field added to ``Contact`` later
+    gets its default instead of breaking the insert.
+    """
+    from_staging = {
+        "email": "s.email",
+        "phone": "s.phone",
+        "email_hash": "s.email_hash",
+        "phone_hash": "s.phone_hash",
+        "collected_at": "COALESCE(s.collected_at, %s)",
+        **{name: f"s.{name}" for name in pipeline.FILLABLE_FIELDS},
+    }
+    from_job = {
+        "audience": job.audience,
+        "processing_activity": job.processing_activity_id,
+        "lawful_basis": job.lawful_basis,
+        "status": Contact.Status.ACTIVE,
+    }
+    columns, expressions, params = ["id"], ["s.new_contact_id"], []
+    for field in Contact._meta.concrete_fields:
+        if field.primary_key or isinstance(field, models.GeneratedField):
+            continue
+        columns.append(field.column)
+        if field.name == "collected_at":
+            expressions.append(from_staging["collected_at"])
+            params.append(pipeline.job_collected_default(job))
+        elif field.name in from_staging:
+            expressions.append(from_staging[field.name])
+        elif field.name in from_job:
+            expressions.append("%s")
+            params.append(from_job[field.name])
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            expressions.append("now()")
+        elif field.has_default() or not field.null:
+            # A field without a default gets Django's empty value ("" for text).
+            expressions.append("%s")
+            params.append(field.get_db_prep_save(field.get_default(), connection))
+        else:
+            expressions.append("NULL")
+    return columns, expressions, params
