@@ -55,10 +55,11 @@ class RangeMerge:
         self.contact_list = contact_list
         self.write = write
         self.reasons = pipeline._reasons()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [pipeline.MERGE_LOCK_KEY]
-            )
+        if write:
+            # A dry run creates nothing, so it does not hold up other imports.
+            lock = pipeline.MERGE_LOCK_KEY
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
 
     def merge(self, first_row: int, last_row: int) -> None:
         """Merge the staged rows numbered ``first_row`` to ``last_row``."""
