@@ -55,11 +55,14 @@ class RangeMerge:
         self.contact_list = contact_list
         self.write = write
         self.reasons = pipeline._reasons()
-        if write:
-            # A dry run creates nothing, so it does not hold up other imports.
-            lock = pipeline.MERGE_LOCK_KEY
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+        # A dry run creates nothing but takes the lock too. Without it, a
+        # finishing import could queue its ACCESS EXCLUSIVE lock on the
+        # staging table behind this transaction while this transaction's
+        # staging thread waited behind that lock: a deadlock that PostgreSQL
+        # cannot see, because this transaction waits in Python.
+        lock = pipeline.MERGE_LOCK_KEY
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
 
     def merge(self, first_row: int, last_row: int) -> None:
         """Merge the staged rows numbered ``first_row`` to ``last_row``."""
