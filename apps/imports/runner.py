@@ -80,7 +80,11 @@ class StagingFeed:
             )
             self._thread.start()
         else:
-            self._stage()
+            try:
+                self._stage()
+            except BaseException:
+                self.reader.close()
+                raise
         return self
 
     def __exit__(self, *exc_info) -> None:
