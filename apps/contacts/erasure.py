@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db import models
 
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.core.personal_data import ContactIdColumn
@@ -263,7 +264,9 @@ def contacts_erase(
     result lists the exports that named the contacts, for
     ``campaign_export_files_delete``.
 
-    The caller owns the transaction.
+    The caller owns the transaction. The contacts write lock is taken first
+    and held until it ends, so a running import finishes before the erasure
+    starts.
     """
     target_sql, params = _target_sql(
         contact_ids=[int(pk) for pk in contact_ids], emails=emails, phones=phones
@@ -271,6 +274,7 @@ def contacts_erase(
     if not params:
         return ContactsErased([], Counter(), [])
     references = [r for r in contact_references() if r.table not in skip_tables]
+    contacts_write_lock()
     erase = (
         _erase_postgresql
         if connection.vendor == "postgresql"

@@ -16,6 +16,7 @@ runs ``pipeline.merge_simple`` at the end.
 from django.db import connection
 from django.db import models
 
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
@@ -60,9 +61,7 @@ class RangeMerge:
         # staging table behind this transaction while this transaction's
         # staging thread waited behind that lock: a deadlock that PostgreSQL
         # cannot see, because this transaction waits in Python.
-        lock = pipeline.MERGE_LOCK_KEY
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
+        contacts_write_lock()
 
     def merge(self, first_row: int, last_row: int) -> None:
         """Merge the staged rows numbered ``first_row`` to ``last_row``."""

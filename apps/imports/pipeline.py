@@ -42,9 +42,6 @@ logger = logging.getLogger(__name__)
 COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
-# Serialises the merge step of concurrent imports, so that two files holding
-# the same new address cannot both create it.
-MERGE_LOCK_KEY = 0x5245_4749_4D50  # "REGIMP"
 # Contact states that block any new provenance: the person objected for good.
 BLOCKED_STATUSES = (Contact.Status.OBJECTED, Contact.Status.UNSUBSCRIBED)
 # Contact fields that a merge fills when the existing contact has them blank.

@@ -72,6 +72,15 @@ class StagingFeed:
 
     def __enter__(self) -> "StagingFeed":
         pipeline.staging_clear(self.job.pk)
+        return self
+
+    def _start(self) -> None:
+        """Start staging the file, once the merge holds the contacts write lock.
+
+        Staging classifies each row against the contacts and the suppression
+        list as committed, so it must not begin while another import or an
+        erasure could still change them.
+        """
         if self.threaded:
             self._thread = threading.Thread(
                 target=self._stage_in_thread,
@@ -85,7 +94,6 @@ class StagingFeed:
             except BaseException:
                 self.reader.close()
                 raise
-        return self
 
     def __exit__(self, *exc_info) -> None:
         self._stop.set()
@@ -100,6 +108,7 @@ class StagingFeed:
         one, so that a merge slower than the reading runs fewer, larger
         statements.
         """
+        self._start()
         pending = None
         while True:
             kind, value = pending or self._messages.get()

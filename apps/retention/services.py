@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.core.audit import audit_record
@@ -499,6 +500,9 @@ class _StepExecutor:
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()
+                # Before any row lock, so that waiting for an import that
+                # holds it cannot deadlock with that import.
+                contacts_write_lock()
                 apply(ids)
                 entry["batches"] += 1
                 _run_steps_save(self.run)

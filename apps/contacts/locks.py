@@ -1,0 +1,26 @@
+"""The lock that serialises bulk writes to the contacts table on PostgreSQL.
+
+An import decides which rows create a contact and which merge into one before
+it inserts them, and an erasure or a retention batch deletes contacts and the
+rows that refer to them, a running import's staged rows included. Each of them
+takes this transaction-level advisory lock before it reads or locks contacts,
+so they run one after the other: an import never misses a contact that another
+import is creating, and an erasure never races an import of the same person.
+"""
+
+from django.db import connection
+
+CONTACTS_WRITE_LOCK_KEY = 0x5245_4749_4D50
+
+
+def contacts_write_lock() -> None:
+    """Wait for the contacts write lock and hold it until the transaction ends.
+
+    Call it inside ``transaction.atomic`` before reading or locking contacts.
+    A transaction may take it more than once. Other databases serialise
+    writers themselves, so this does nothing there.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY])
