@@ -4,8 +4,9 @@ An import decides which rows create a contact and which merge into one before
 it inserts them, and an erasure or a retention batch deletes contacts and the
 rows that refer to them, a running import's staged rows included. Each of them
 takes this transaction-level advisory lock before it reads or locks contacts,
-so they run one after the other: an import never misses a contact that another
-import is creating, and an erasure never races an import of the same person.
+so they run one after the other. An import then never misses a contact that
+another import is creating, and an erasure never races an import of the same
+person.
 """
 
 from django.db import connection
