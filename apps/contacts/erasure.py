@@ -1,9 +1,9 @@
 """Erasing contacts in the database, with every row that refers to them.
 
-A contact is referred to in two ways: by foreign keys, whose ``on_delete``
-says what happens to the referring rows, and by plain id columns that apps
-declare in their ``personal_data.CONTACT_ID_COLUMNS`` (tables written in bulk
-that carry no database key). ``contacts_erase`` deletes the contacts and
+A contact is referred to in two ways. Foreign keys have an ``on_delete`` that
+sets what happens to the referring rows. Plain id columns, in tables written
+in bulk without a database key, are declared by their apps in
+``personal_data.CONTACT_ID_COLUMNS``. ``contacts_erase`` deletes the contacts and
 applies each reference's rule in one SQL statement on PostgreSQL, so erasing
 a person costs one round trip whatever the number of tables; other databases
 run one statement per table, in the same transaction.
@@ -49,7 +49,7 @@ class Reference:
 
 @dataclass(frozen=True)
 class ContactsErased:
-    """What ``contacts_erase`` removed: the contact ids, counts and export ids."""
+    """The result of ``contacts_erase``: contact ids, counts and export ids."""
 
     contact_ids: list[int]
     counts: Counter
@@ -92,10 +92,10 @@ def _declared(column: ContactIdColumn) -> Reference:
 
 @functools.cache
 def contact_references() -> tuple[Reference, ...]:
-    """Return every column that holds contact ids, with its erasure rule.
+    """Return every column that contains contact ids, with its erasure rule.
 
     Foreign keys to Contact are found from the models, so a key added later is
-    covered without being declared; a declaration only names its kind.
+    covered without being declared. A declaration only names its kind.
     """
     declared = {
         (reference.table, reference.column): reference

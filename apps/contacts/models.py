@@ -215,7 +215,7 @@ class Contact(models.Model):
         # The identifier indexes leave out empty values, which no lookup
         # seeks: anonymising a contact then writes no entry in them. A query
         # that compares these columns with another table's, or with more than
-        # a hundred values, must say ``<> ''`` for PostgreSQL to use them.
+        # a hundred values, must add ``<> ''`` for PostgreSQL to use them.
         indexes = [
             models.Index(
                 fields=["email"], condition=~Q(email=""), name="contact_email_idx"

@@ -81,8 +81,8 @@ def _action_labels() -> dict:
 def audit_action_label(action: str) -> str:
     """Return the label of an action code in the active language.
 
-    Each app lists the labels of its codes in ``audit_actions.ACTION_LABELS``;
-    a code without a label is returned unchanged.
+    Each app lists the labels of its codes in ``audit_actions.ACTION_LABELS``.
+    A code without a label is returned unchanged.
     """
     label = _action_labels().get(action)
     return action if label is None else str(label)

@@ -186,7 +186,7 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         AND NOT (e.outcome = 'suppressed' AND e.contact_id IS NULL)
         OFFSET 0) earlier)"""
     # The contacts' e-mail and phone indexes leave out empty values, so each
-    # lookup says ``<> ''`` for PostgreSQL to use them.
+    # lookup adds ``<> ''`` for PostgreSQL to use them.
     active = "c.status <> 'anonymised'"
     same_name = (
         "lower(c.first_name) = lower(r.first_name) "

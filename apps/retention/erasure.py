@@ -150,7 +150,7 @@ def _retention_counts(erased: ContactsErased) -> Counter:
 def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     """Erase the locked contacts completely, as a subject-rights erasure does.
 
-    The suppression list first gets the people who objected; then one
+    The suppression list first gets the people who objected. Then one
     statement deletes the contacts with every row of any app that refers to
     them (``apps.contacts.erasure``), and the kept campaign files that list
     them are deleted.

@@ -500,8 +500,8 @@ class _StepExecutor:
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()
-                # Before any row lock, so that waiting for an import that
-                # holds it cannot deadlock with that import.
+                # Taken before any row lock, so that waiting for a running
+                # import cannot deadlock with it.
                 contacts_write_lock()
                 apply(ids)
                 entry["batches"] += 1

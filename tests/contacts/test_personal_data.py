@@ -68,7 +68,7 @@ def test_empty_identifiers_match_no_contact():
     assert Contact.objects.count() == 1
 
 
-def test_protecting_key_refuses_erasure(monkeypatch):
+def test_protecting_key_raises(monkeypatch):
     from apps.contacts import erasure
 
     contact = ContactFactory()

@@ -22,7 +22,7 @@ CONTENT = "Prénom;Nom;Courriel\n" + "".join(
 
 
 def _in_threads(*functions):
-    """Run each function in its own thread and database connection; wait."""
+    """Run each function in its own thread and connection, and return the errors."""
     errors = []
 
     def run(function):

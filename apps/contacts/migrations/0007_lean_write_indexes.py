@@ -13,24 +13,22 @@ from django.db import migrations, models
 TRIGRAM_INDEX = "contact_search_text_trgm_idx"
 
 
-def trigram_index_partial(apps, schema_editor):
+def _trigram_index_create(schema_editor, condition: str) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
     schema_editor.execute(
         f"CREATE INDEX {TRIGRAM_INDEX} ON contacts_contact "
-        "USING gin (search_text gin_trgm_ops) WHERE status <> 'anonymised'"
+        f"USING gin (search_text gin_trgm_ops) {condition}"
     )
+
+
+def trigram_index_partial(apps, schema_editor):
+    _trigram_index_create(schema_editor, "WHERE status <> 'anonymised'")
 
 
 def trigram_index_whole(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f"DROP INDEX IF EXISTS {TRIGRAM_INDEX}")
-    schema_editor.execute(
-        f"CREATE INDEX {TRIGRAM_INDEX} ON contacts_contact "
-        "USING gin (search_text gin_trgm_ops)"
-    )
+    _trigram_index_create(schema_editor, "")
 
 
 class Migration(migrations.Migration):
