@@ -177,10 +177,14 @@ class Contact(models.Model):
         ),
     )
     # Keyed hashes of ``email`` and ``phone`` (``apps.core.identifiers``), so that
-    # the suppression check is a join on an index. ``save()`` fills them; code
-    # that writes rows with ``bulk_create`` or ``update`` calls
-    # ``apps.contacts.services.contact_hashes_fill`` afterwards. A contact whose
-    # hash is missing is treated as suppressed until the hash is filled.
+    # the suppression check probes the suppression list's index. They have no
+    # index of their own: lookups of contacts go through ``email`` and
+    # ``phone``, and two more indexes in random order would slow every import
+    # (by about 9 s per million rows on the benchmark machine). ``save()``
+    # fills them; code that writes rows with ``bulk_create`` or ``update``
+    # calls ``apps.contacts.services.contact_hashes_fill`` afterwards. A
+    # contact whose hash is missing is treated as suppressed until the hash
+    # is filled.
     email_hash = models.CharField(_("e-mail hash"), max_length=64, blank=True)
     phone_hash = models.CharField(_("phone hash"), max_length=64, blank=True)
     # "first last company local-part" folded to lower case without accents
@@ -221,17 +225,7 @@ class Contact(models.Model):
                 fields=["email"], condition=~Q(email=""), name="contact_email_idx"
             ),
             models.Index(
-                fields=["email_hash"],
-                condition=~Q(email_hash=""),
-                name="contact_email_hash_idx",
-            ),
-            models.Index(
                 fields=["phone"], condition=~Q(phone=""), name="contact_phone_idx"
-            ),
-            models.Index(
-                fields=["phone_hash"],
-                condition=~Q(phone_hash=""),
-                name="contact_phone_hash_idx",
             ),
             # Keyset pagination seeks on (sort key, id); this one also serves
             # lookups on the last name.
@@ -266,8 +260,17 @@ class Provenance(models.Model):
 
     # ``provenance_once_per_list`` starts with the contact, so it serves the
     # lookups by contact that a separate index would.
+    # No database constraint: PostgreSQL checks one by locking the contact's
+    # row, which for a million imported rows costs as much as inserting them
+    # (8 s on the benchmark machine). Every deletion of contacts goes through
+    # ``apps.contacts.erasure.contacts_erase`` or Django's collector, and both
+    # delete these rows with the contact.
     contact = models.ForeignKey(
-        Contact, on_delete=models.CASCADE, related_name="provenances", db_index=False
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="provenances",
+        db_index=False,
+        db_constraint=False,
     )
     contact_list = models.ForeignKey(
         ContactList,

@@ -378,17 +378,16 @@ def contacts_unsubscribe_batch(
     """
     identifiers = sorted(set(emails)) + sorted(set(phones))
     added = suppression_add(reason=reason, emails=set(emails), phones=set(phones))
-    hashes = [identifier_hash(value) for value in identifiers]
 
     status = (
         Contact.Status.OBJECTED
         if reason == SuppressionEntry.Reason.OBJECTED
         else Contact.Status.UNSUBSCRIBED
     )
-    # ``<> ''`` lets PostgreSQL use the partial indexes for any number of hashes.
+    # ``<> ''`` lets PostgreSQL use the partial indexes for any number of values.
     matching = Contact.objects.filter(
-        (Q(email_hash__in=hashes) & ~Q(email_hash=""))
-        | (Q(phone_hash__in=hashes) & ~Q(phone_hash=""))
+        (Q(email__in=set(emails)) & ~Q(email=""))
+        | (Q(phone__in=set(phones)) & ~Q(phone=""))
     ).exclude(status__in=FINAL_STATUSES)
     contact_ids = list(matching.select_for_update().values_list("pk", flat=True))
     now = timezone.now()
@@ -406,14 +405,14 @@ def contacts_unsubscribe_batch(
 
     result = BatchUnsubscribeResult(
         added=added,
-        already_suppressed=len(hashes) - added,
+        already_suppressed=len(identifiers) - added,
         contacts_updated=len(contact_ids),
     )
     audit_record(
         action="contacts.suppression.batch_reported",
         actor_label=source,
         target_type="contacts.suppressionentry",
-        count=len(hashes),
+        count=len(identifiers),
         details={
             "reason": reason,
             "added": result.added,
