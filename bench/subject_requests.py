@@ -55,6 +55,10 @@ from apps.subject_requests.services import request_search  # noqa: E402
 from apps.subject_requests.services import request_verify_identity  # noqa: E402
 from bench.seed import seed_contacts  # noqa: E402
 
+TABLE_NAME = re.compile(
+    r"\b(core|contacts|imports|subject_requests|breaches|retention|register|auth)"
+    r"_[a-z_]+"
+)
 APP_OF_TABLE = re.compile(
     r'"(core|contacts|imports|subject_requests|breaches|'
     r"retention|register|auth)_"
@@ -73,6 +77,7 @@ class QueryTimer:
         self.seconds = 0.0
         self.queries = 0
         self.by_app = Counter()
+        self.statements: list[tuple[str, float]] = []
 
     def __call__(self, execute, sql, params, many, context):
         start = time.perf_counter()
@@ -84,6 +89,14 @@ class QueryTimer:
             self.queries += 1
             match = APP_OF_TABLE.search(sql)
             self.by_app[match.group(1) if match else "other"] += elapsed
+            self.statements.append((_statement_label(sql), elapsed * 1000))
+
+
+def _statement_label(sql: str) -> str:
+    """Return the statement's verb and first table, such as ``INSERT core_auditevent``."""
+    verb = sql.lstrip().split(None, 1)[0].upper()
+    match = TABLE_NAME.search(sql)
+    return f"{verb} {match.group(0)}" if match else verb
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -181,6 +194,7 @@ def _check_plans(contact: Contact) -> None:
 def _bench_erase(sample: list[Contact], dpo, baseline: float) -> None:
     query_ms, wall_ms, counts = [], [], []
     by_app = Counter()
+    by_position: dict[int, tuple[str, list[float]]] = {}
     for contact in sample:
         request = _new_request(kind="erasure", contact=contact, dpo=dpo)
         request_link_contacts(request=request, contact_ids=[contact.pk], actor=dpo)
@@ -192,6 +206,8 @@ def _bench_erase(sample: list[Contact], dpo, baseline: float) -> None:
         query_ms.append(timer.seconds * 1000)
         counts.append(timer.queries)
         by_app.update(timer.by_app)
+        for position, (label, ms) in enumerate(timer.statements):
+            by_position.setdefault(position, (label, []))[1].append(ms)
     _report(
         "erase one person: DB query time", query_ms, baseline=baseline, target="< 5 ms"
     )
@@ -203,6 +219,13 @@ def _bench_erase(sample: list[Contact], dpo, baseline: float) -> None:
         for app, seconds in by_app.most_common()
     )
     print(f"  mean DB time per erasure by app (ms): {shares}", flush=True)
+    print("  each statement in order, p50 / p99 (ms):")
+    for position, (label, values) in sorted(by_position.items()):
+        print(
+            f"    {position + 1}. {label:<48} {statistics.median(values):6.2f} / "
+            f"{_percentile(values, 0.99):6.2f}  (n={len(values)})",
+            flush=True,
+        )
 
 
 def _bench_erase_by_email(sample: list[Contact], dpo, baseline: float) -> None:
