@@ -73,3 +73,37 @@ def test_unknown_environment_name_rejected(tmp_path, value):
 
     assert result.returncode != 0
     assert f"REGISTRE_ENV={value!r} is invalid" in result.stderr
+
+
+SQLITE_ERASURE_SCRIPT = """
+from django.conf import settings
+from django.db import connection
+
+with connection.cursor() as cursor:
+    cursor.execute("CREATE TABLE erasure_probe (value TEXT)")
+    cursor.execute("INSERT INTO erasure_probe VALUES (?)", ["erased-" + "x" * 40])
+    cursor.execute("DELETE FROM erasure_probe")
+connection.close()
+print(b"erased-" in open(settings.DATABASES["default"]["NAME"], "rb").read())
+"""
+
+
+def test_sqlite_overwrites_deleted_rows(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SQLITE_ERASURE_SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
