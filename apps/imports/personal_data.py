@@ -6,6 +6,8 @@ report no longer points at the person.
 """
 
 import contextlib
+import re
+from unicodedata import normalize
 
 from django.db import connection
 from django.db.models import Q
@@ -44,17 +46,56 @@ def _staging_matches(*, emails, phones, names):
     return rows.filter(condition)
 
 
-def _cell_identifiers(value) -> set[str]:
-    text = cell_text(value).strip()
-    found = set()
-    if "@" in text:
-        with contextlib.suppress(InvalidValue):
-            found.add(email_normalize(text))
-    digits = sum(char.isdigit() for char in text)
-    if 8 <= digits <= 15:
-        with contextlib.suppress(InvalidValue):
-            found.add(phone_normalize(text))
-    return found
+class _IdentifierProbe:
+    """A test of which rows of a file hold one of the normalised ``identifiers``.
+
+    Normalising every cell of a large file takes seconds per hundred thousand
+    rows, so a row's cells are normalised only when the row could match. The
+    normal form of an address is its lower-cased NFC text, which therefore
+    contains the local part. The digits of any written form of a phone
+    number contain its last six digits, since formats differ only in their
+    prefixes and separators.
+    """
+
+    TAIL_DIGITS = 6
+
+    def __init__(self, identifiers: set[str]):
+        self.identifiers = identifiers
+        self.local_parts = {
+            value.split("@", 1)[0] for value in identifiers if "@" in value
+        }
+        self.phone_tails = {
+            value[-self.TAIL_DIGITS :] for value in identifiers if value.startswith("+")
+        }
+
+    def row_holds(self, cells) -> bool:
+        texts = [cell_text(cell).strip() for cell in cells if cell]
+        if not self._may_hold(" ".join(texts)):
+            return False
+        return any(self._cell_holds(text) for text in texts)
+
+    def _may_hold(self, text: str) -> bool:
+        folded = text.lower() if text.isascii() else normalize("NFC", text).lower()
+        if any(local in folded for local in self.local_parts):
+            return True
+        digits = _NOT_DIGIT.sub("", text)
+        if not digits.isascii():
+            # Digits of other scripts are left to the full normalisation.
+            return bool(self.phone_tails)
+        return any(tail in digits for tail in self.phone_tails)
+
+    def _cell_holds(self, text: str) -> bool:
+        if "@" in text:
+            with contextlib.suppress(InvalidValue):
+                if email_normalize(text) in self.identifiers:
+                    return True
+        if 8 <= len(_NOT_DIGIT.sub("", text)) <= 15:
+            with contextlib.suppress(InvalidValue):
+                return phone_normalize(text) in self.identifiers
+        return False
+
+
+_NOT_DIGIT = re.compile(r"\D+")
 
 
 def _files_holding(identifiers: set[str], *, job_ids=None):
@@ -66,6 +107,7 @@ def _files_holding(identifiers: set[str], *, job_ids=None):
     """
     if not identifiers:
         return
+    probe = _IdentifierProbe(identifiers)
     jobs = ImportJob.objects.exclude(source_file="").order_by("pk")
     if job_ids is not None:
         if not job_ids:
@@ -81,7 +123,7 @@ def _files_holding(identifiers: set[str], *, job_ids=None):
             rows = [
                 number
                 for number, cells in reader.raw_rows()
-                if any(_cell_identifiers(cell) & identifiers for cell in cells if cell)
+                if probe.row_holds(cells)
             ]
         finally:
             reader.close()

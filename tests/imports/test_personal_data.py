@@ -92,3 +92,51 @@ def test_erase_keeps_files_of_other_people(upload_root, tmp_path):
     job.refresh_from_db()
     assert counts["import_source_file"] == 0
     assert job.source_file
+
+
+PROBE_IDENTIFIERS = {"inès.dupont@example.com", "+33612345678", "+32470123456"}
+PROBE_CELLS = [
+    "Inès.Dupont@Example.com",
+    " INE\u0300S.DUPONT@EXAMPLE.COM ",
+    "ines.dupont@example.com",
+    "jean.dupont@example.com",
+    "06 12 34 56 78",
+    "+33 (0)6-12-34-56-78",
+    "0033612345678",
+    "6.12.34.56.78",
+    "06 12 34 56 79",
+    "+32 470 12 34 56",
+    "0470 12 34 56",
+    "\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
+    "SIRET 12345678901234",
+    612345678.0,
+    "",
+]
+
+
+@pytest.mark.parametrize("cell", PROBE_CELLS)
+def test_probe_agrees_with_normalising(cell):
+    probe = personal_data._IdentifierProbe(PROBE_IDENTIFIERS)
+
+    try:
+        expected = bool(
+            personal_data.email_normalize(str(cell)) in PROBE_IDENTIFIERS
+        )
+    except personal_data.InvalidValue:
+        expected = False
+    if not expected:
+        try:
+            expected = personal_data.phone_normalize(
+                personal_data.cell_text(cell)
+            ) in PROBE_IDENTIFIERS
+        except personal_data.InvalidValue:
+            expected = False
+
+    assert probe.row_holds(["Dupont", cell, "Paris"]) is expected
+
+
+def test_probe_skips_rows_without_identifiers():
+    probe = personal_data._IdentifierProbe(PROBE_IDENTIFIERS)
+
+    assert not probe.row_holds(["Jean", "jean.dupont@example.com", "06 12 34 56 79"])
+    assert not probe.row_holds([None, "", 0])
