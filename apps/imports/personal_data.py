@@ -54,7 +54,8 @@ class _IdentifierProbe:
     normal form of an address is its lower-cased NFC text, which therefore
     contains the local part. The digits of any written form of a phone
     number contain its last six digits, since formats differ only in their
-    prefixes and separators.
+    prefixes and separators, once the letters of a number such as
+    ``1-800-FLOWERS`` are read as the keypad's digits, as phonenumbers does.
     """
 
     TAIL_DIGITS = 6
@@ -82,7 +83,8 @@ class _IdentifierProbe:
         if not digits.isascii():
             # Digits of other scripts are left to the full normalisation.
             return bool(self.phone_tails)
-        return any(tail in digits for tail in self.phone_tails)
+        dialled = _NOT_DIGIT.sub("", text.translate(_KEYPAD))
+        return any(tail in digits or tail in dialled for tail in self.phone_tails)
 
     def _cell_holds(self, text: str) -> bool:
         if "@" in text:
@@ -96,6 +98,10 @@ class _IdentifierProbe:
 
 
 _NOT_DIGIT = re.compile(r"\D+")
+_KEYPAD = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "22233344455566677778889999" * 2,
+)
 
 
 def _files_holding(identifiers: set[str], *, job_ids=None):

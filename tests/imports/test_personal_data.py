@@ -94,7 +94,12 @@ def test_erase_keeps_files_of_other_people(upload_root, tmp_path):
     assert job.source_file
 
 
-PROBE_IDENTIFIERS = {"inès.dupont@example.com", "+33612345678", "+32470123456"}
+PROBE_IDENTIFIERS = {
+    "inès.dupont@example.com",
+    "+33612345678",
+    "+32470123456",
+    "+14155553222",
+}
 PROBE_CELLS = [
     "Inès.Dupont@Example.com",
     " INE\u0300S.DUPONT@EXAMPLE.COM ",
@@ -109,6 +114,9 @@ PROBE_CELLS = [
     "0470 12 34 56",
     "\uff10\uff16\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18",
     "SIRET 12345678901234",
+    "+1-415-555-3ABC",
+    "+1 (415) 555-3abc poste 12",
+    "06 12 3x4 56 78",
     612345678.0,
     "",
 ]

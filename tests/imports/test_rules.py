@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.db import OperationalError
+from django.db import connection
 from django.utils import timezone
 
 from apps.contacts.models import Contact
@@ -14,6 +15,7 @@ from apps.core.models import AuditEvent
 from apps.imports import merge
 from apps.imports import pipeline
 from apps.imports import runner
+from apps.imports import services
 from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
 from apps.imports.services import ImportInputError
@@ -359,3 +361,26 @@ def test_activity_retired_before_start_is_rejected(upload_root, write_file):
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PENDING
+
+
+def _contacts_row_estimate() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = 'contacts_contact'::regclass"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.parametrize("threshold, analysed", [(1, True), (1000, False)])
+def test_large_import_refreshes_statistics(
+    upload_root, write_file, monkeypatch, threshold, analysed
+):
+    monkeypatch.setattr(services, "ANALYZE_AFTER_CREATED", threshold)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+    before = _contacts_row_estimate()
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    assert job.created_count == 5
+    assert (_contacts_row_estimate() != before) is analysed
