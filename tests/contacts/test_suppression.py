@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from apps.contacts.models import Contact
@@ -47,3 +48,37 @@ def test_suppression_table_holds_no_clear_identifier():
         assert "@" not in value
         assert "ana" not in value
         assert "3361234" not in value
+
+
+def test_contact_form_stores_normalised_identifiers():
+    contact = Contact(
+        email=" Lea.Petit@Example.com ",
+        phone="06 12 34 56 80",
+        collected_at=timezone.now(),
+    )
+
+    contact.full_clean()
+    contact.save()
+
+    assert contact.email == "lea.petit@example.com"
+    assert contact.phone == "+33612345680"
+    suppression_add(reason="unsubscribed", phones=["+33612345680"])
+    assert is_suppressed(phone=contact.phone)
+
+
+def test_contact_phone_falls_back_to_default_region():
+    contact = Contact(phone="06 12 34 56 80", country="BE", collected_at=timezone.now())
+
+    contact.full_clean()
+
+    assert contact.phone == "+33612345680"
+
+
+@pytest.mark.parametrize("field, value", [("email", "lea.petit@"), ("phone", "0123")])
+def test_contact_form_rejects_invalid_identifier(field, value):
+    contact = Contact(collected_at=timezone.now(), **{field: value})
+
+    with pytest.raises(ValidationError) as error:
+        contact.full_clean()
+
+    assert field in error.value.message_dict
