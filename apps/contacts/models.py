@@ -304,9 +304,9 @@ class Provenance(models.Model):
     # lookups by contact that a separate index would.
     # No database constraint: PostgreSQL checks one by locking the contact's
     # row, which for a million imported rows costs twice as much as inserting
-    # them (8 s against 3.4 s on the benchmark machine). Every deletion of contacts goes through
-    # ``apps.contacts.erasure.contacts_erase`` or Django's collector, and both
-    # delete these rows with the contact.
+    # them (8 s against 3.4 s on the benchmark machine). Every deletion of
+    # contacts goes through ``apps.contacts.erasure.contacts_erase`` or
+    # Django's collector, and both delete these rows with the contact.
     contact = models.ForeignKey(
         Contact,
         on_delete=models.CASCADE,
