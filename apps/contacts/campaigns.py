@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -23,10 +24,11 @@ from openpyxl import Workbook
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.selectors import contact_segment
 from apps.contacts.services import contact_contactability
-from apps.contacts.services import contact_unsubscribe_url
+from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.services import contacts_contactable
 from apps.core.audit import audit_record
 from apps.core.exports import safe_row
@@ -35,6 +37,16 @@ logger = logging.getLogger(__name__)
 
 EXPORT_FOLDER = "contacts/campaigns"
 CHUNK_SIZE = 2000
+# The contact fields that a campaign file contains or needs.
+EXPORTED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "job_title",
+    "country",
+    "art14_notice_sent_at",
+)
 # An export with no contactable contact is rejected with the commonest reasons
 # found among this many contacts of the segment (each one costs a few queries).
 REASON_SAMPLE_SIZE = 100
@@ -103,16 +115,15 @@ def _headers() -> list[str]:
     ]
 
 
-def _source_statement(provenances: list[Provenance], unsubscribe_url: str) -> str:
+def _source_statement(contact_lists: list[ContactList], unsubscribe_url: str) -> str:
     """Return the Art. 14 sentence naming the vendor, the list and how to object."""
-    if not provenances:
+    if not contact_lists:
         return _(
             "Your details were collected by us directly. You can object at any "
             "time: %(url)s"
         ) % {"url": unsubscribe_url}
     parts = []
-    for provenance in provenances:
-        contact_list = provenance.contact_list
+    for contact_list in contact_lists:
         parts.append(
             _("%(vendor)s (list “%(list)s”, obtained on %(date)s)")
             % {
@@ -126,9 +137,9 @@ def _source_statement(provenances: list[Provenance], unsubscribe_url: str) -> st
         "to our messages at any time with one click: %(url)s"
     ) % {"sources": "; ".join(parts), "url": unsubscribe_url}
     instructions = [
-        provenance.contact_list.vendor.objection_instructions.strip()
-        for provenance in provenances
-        if provenance.contact_list.vendor.objection_instructions.strip()
+        contact_list.vendor.objection_instructions.strip()
+        for contact_list in contact_lists
+        if contact_list.vendor.objection_instructions.strip()
     ]
     if instructions:
         statement += " " + _("To object with the vendor: %(how)s") % {
@@ -137,13 +148,43 @@ def _source_statement(provenances: list[Provenance], unsubscribe_url: str) -> st
     return statement
 
 
-def _rows(contacts: list[Contact], provenances: dict[int, list]) -> list[list]:
+class _SourceStatements:
+    """The source statements of one export, written once per set of lists.
+
+    Most contacts of a campaign come from the same few lists, so each set of
+    lists gets its sentence once, with a marker where the contact's own
+    unsubscribe URL goes.
+    """
+
+    URL_MARKER = "\x00url\x00"
+
+    def __init__(self):
+        self.lists: dict[int, ContactList] = {}
+        self.sentences: dict[tuple[int, ...], str] = {}
+
+    def statement(self, list_ids: tuple[int, ...], unsubscribe_url: str) -> str:
+        sentence = self.sentences.get(list_ids)
+        if sentence is None:
+            sentence = _source_statement(self._lists(list_ids), self.URL_MARKER)
+            self.sentences[list_ids] = sentence
+        return sentence.replace(self.URL_MARKER, unsubscribe_url)
+
+    def _lists(self, list_ids: tuple[int, ...]) -> list[ContactList]:
+        missing = [pk for pk in list_ids if pk not in self.lists]
+        if missing:
+            self.lists.update(
+                ContactList.objects.select_related("vendor").in_bulk(missing)
+            )
+        return [self.lists[pk] for pk in list_ids]
+
+
+def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_of):
     rows = []
     for contact in contacts:
-        url = contact_unsubscribe_url(contact, site_url=settings.SITE_URL)
+        url = url_of(contact.pk)
         statement = ""
         if contact.art14_notice_sent_at is None:
-            statement = _source_statement(provenances.get(contact.pk, []), url)
+            statement = statements.statement(list_ids.get(contact.pk, ()), url)
         rows.append(
             [
                 contact.pk,
@@ -160,16 +201,33 @@ def _rows(contacts: list[Contact], provenances: dict[int, list]) -> list[list]:
     return rows
 
 
-def _provenances_by_contact(contact_ids: list[int]) -> dict[int, list]:
-    grouped: dict[int, list] = {}
+def _list_ids_by_contact(contact_ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """Return the ids of each contact's lists, in the order it entered them."""
+    grouped: dict[int, list[int]] = {}
     provenances = (
         Provenance.objects.filter(contact_id__in=contact_ids)
-        .select_related("contact_list__vendor")
         .order_by("contact_id", "imported_at", "pk")
+        .values_list("contact_id", "contact_list_id")
     )
-    for provenance in provenances:
-        grouped.setdefault(provenance.contact_id, []).append(provenance)
-    return grouped
+    for contact_id, list_id in provenances:
+        grouped.setdefault(contact_id, []).append(list_id)
+    return {contact_id: tuple(ids) for contact_id, ids in grouped.items()}
+
+
+def _export_contacts_record(export: CampaignExport, contact_ids: list[int]) -> None:
+    """Record which contacts the export contains, so an erasure finds its file."""
+    if connection.vendor != "postgresql":
+        CampaignExportContact.objects.bulk_create(
+            CampaignExportContact(export=export, contact_id=pk) for pk in contact_ids
+        )
+        return
+    table = connection.ops.quote_name(CampaignExportContact._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (export_id, contact_id) "
+            "SELECT %s, unnest(%s::bigint[])",
+            [export.pk, contact_ids],
+        )
 
 
 class _CsvWriter:
@@ -237,7 +295,12 @@ def campaign_export_create(
             f"{', '.join(CampaignExport.Format.values)}."
         )
     segment = contact_segment(filters=filters)
-    contactable = contacts_contactable(segment).order_by("pk")
+    if filters.get("contactable") != "yes":
+        # A segment filtered on "contactable" already applies the same rule.
+        segment_contactable = contacts_contactable(segment)
+    else:
+        segment_contactable = segment
+    contactable = segment_contactable.order_by("pk")
     if not contactable.exists():
         logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))
@@ -346,17 +409,16 @@ def _export_in_transaction(
 def _write_chunks(writer, export: CampaignExport, contacts) -> int:
     exported = 0
     chunk: list[Contact] = []
+    statements = _SourceStatements()
+    url_of = contact_unsubscribe_urls(site_url=settings.SITE_URL)
 
     def flush():
-        provenances = _provenances_by_contact([contact.pk for contact in chunk])
-        for row in _rows(chunk, provenances):
+        ids = [contact.pk for contact in chunk]
+        for row in _rows(chunk, _list_ids_by_contact(ids), statements, url_of):
             writer.append(row)
-        CampaignExportContact.objects.bulk_create(
-            CampaignExportContact(export=export, contact_id=contact.pk)
-            for contact in chunk
-        )
+        _export_contacts_record(export, ids)
 
-    for contact in contacts.iterator(chunk_size=CHUNK_SIZE):
+    for contact in contacts.only(*EXPORTED_FIELDS).iterator(chunk_size=CHUNK_SIZE):
         chunk.append(contact)
         if len(chunk) >= CHUNK_SIZE:
             flush()

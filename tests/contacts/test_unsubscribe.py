@@ -1,11 +1,14 @@
 import pytest
 from django.test import Client
+from django.urls import resolve
 from django.urls import reverse
 
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import contact_from_unsubscribe_token
 from apps.contacts.services import contact_unsubscribe_token
+from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.suppression import is_suppressed
 from apps.core.models import AuditEvent
 from tests.contacts.factories import ContactFactory
@@ -118,3 +121,14 @@ def test_erased_contact_link_still_answers(contact, anonymous):
     response = anonymous.post(url, {"List-Unsubscribe": "One-Click"})
 
     assert response.status_code == 200
+
+
+def test_url_builder_signs_each_contact(contact, anonymous):
+    url_of = contact_unsubscribe_urls(site_url="https://registre.example")
+
+    url = url_of(contact.pk)
+
+    path = url.removeprefix("https://registre.example")
+    token = resolve(path).kwargs["token"]
+    assert contact_from_unsubscribe_token(token) == contact.pk
+    assert anonymous.get(path).status_code == 200
