@@ -93,7 +93,7 @@ class QueryTimer:
 
 
 def _statement_label(sql: str) -> str:
-    """Return the statement's verb and first table, such as ``INSERT core_auditevent``."""
+    """Return the statement's verb and first table (``INSERT core_auditevent``)."""
     verb = sql.lstrip().split(None, 1)[0].upper()
     match = TABLE_NAME.search(sql)
     return f"{verb} {match.group(0)}" if match else verb

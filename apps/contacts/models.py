@@ -1,3 +1,4 @@
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -241,32 +242,6 @@ class Contact(models.Model):
     def __str__(self):
         return f"#{self.pk}"
 
-    def clean(self):
-        """Store the e-mail and phone in the normalised forms that lookups use.
-
-        Forms call it, the admin's included. Without it, an address typed as
-        ``Jean.Dupont@Example.com`` would escape the unsubscribes and
-        suppression checks that match on ``jean.dupont@example.com``.
-        """
-        super().clean()
-        errors = {}
-        self.email, self.phone = self.email.strip(), self.phone.strip()
-        try:
-            self.email = normalize_email(self.email) if self.email else ""
-        except InvalidIdentifier:
-            errors["email"] = _(
-                "Enter a valid e-mail address, such as jean.dupont@example.com."
-            )
-        try:
-            self.phone = _phone_normalized(self.phone, self.country)
-        except InvalidIdentifier:
-            errors["phone"] = _(
-                "Enter a valid phone number, such as 06 12 34 56 78 or "
-                "+33 6 12 34 56 78."
-            )
-        if errors:
-            raise ValidationError(errors)
-
     def save(self, *args, **kwargs):
         self.email_hash = identifier_hash(self.email) if self.email else ""
         self.phone_hash = identifier_hash(self.phone) if self.phone else ""
@@ -280,13 +255,52 @@ class Contact(models.Model):
             kwargs["update_fields"] = update_fields
         super().save(*args, **kwargs)
 
+    def clean(self):
+        """Store the e-mail, phone and country in the forms that lookups use.
+
+        Forms call it, the admin's included. Without it, an address typed as
+        ``Jean.Dupont@Example.com`` would escape the unsubscribes and
+        suppression checks that match on ``jean.dupont@example.com``.
+        """
+        super().clean()
+        errors = {}
+        self.email, self.phone = self.email.strip(), self.phone.strip()
+        self.country = self.country.strip().upper()
+        if self.country and self.country not in phonenumbers.SUPPORTED_REGIONS:
+            errors["country"] = _(
+                "%(value)r is not a country code: use two letters such as FR."
+            ) % {"value": self.country}
+            self.country = ""
+        try:
+            self.email = normalize_email(self.email) if self.email else ""
+        except InvalidIdentifier:
+            errors["email"] = _(
+                "Enter a valid e-mail address, such as jean.dupont@example.com."
+            )
+        try:
+            self.phone = _phone_normalized(self.phone, self.country)
+        except InvalidIdentifier:
+            errors["phone"] = _(
+                "“%(value)s” is not a valid phone number in %(region)s: write it "
+                "as 06 12 34 56 78, or with its country code, such as "
+                "+49 30 1234567."
+            ) % {
+                "value": self.phone,
+                "region": self.country or settings.PHONE_DEFAULT_REGION,
+            }
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
 def _phone_normalized(phone: str, country: str) -> str:
-    """Return ``phone`` in E.164, read in the contact's country, else the default."""
+    """Return ``phone`` in E.164, read in the contact's country, else the default.
+
+    Imports apply the same rule, so a number keeps the form its import gave it.
+    """
     if not phone:
         return ""
     if country:

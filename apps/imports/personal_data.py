@@ -54,8 +54,8 @@ class _IdentifierProbe:
     normal form of an address is its lower-cased NFC text, which therefore
     contains the local part. The digits of any written form of a phone
     number contain its last six digits, since formats differ only in their
-    prefixes and separators, once the letters of a number such as
-    ``1-800-FLOWERS`` are read as the keypad's digits, as phonenumbers does.
+    prefixes and separators. Letters, as in ``1-800-FLOWERS``, count as the
+    keypad's digits, as phonenumbers reads them.
     """
 
     TAIL_DIGITS = 6
@@ -91,7 +91,9 @@ class _IdentifierProbe:
             with contextlib.suppress(InvalidValue):
                 if email_normalize(text) in self.identifiers:
                     return True
-        if 8 <= len(_NOT_DIGIT.sub("", text)) <= 15:
+        # Letters count as keypad digits, and extension digits may push the
+        # count past E.164's fifteen: the normaliser decides.
+        if len(_NOT_DIGIT.sub("", text.translate(_KEYPAD))) >= 8:
             with contextlib.suppress(InvalidValue):
                 return phone_normalize(text) in self.identifiers
         return False
@@ -127,9 +129,7 @@ def _files_holding(identifiers: set[str], *, job_ids=None):
         reader = FileReader(job.source_file.path, layout)
         try:
             rows = [
-                number
-                for number, cells in reader.raw_rows()
-                if probe.row_holds(cells)
+                number for number, cells in reader.raw_rows() if probe.row_holds(cells)
             ]
         finally:
             reader.close()

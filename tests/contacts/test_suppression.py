@@ -74,7 +74,19 @@ def test_contact_phone_falls_back_to_default_region():
     assert contact.phone == "+33612345680"
 
 
-@pytest.mark.parametrize("field, value", [("email", "lea.petit@"), ("phone", "0123")])
+def test_contact_phone_read_in_its_country():
+    contact = Contact(phone="030 1234567", country="de", collected_at=timezone.now())
+
+    contact.full_clean()
+
+    assert contact.country == "DE"
+    assert contact.phone == "+49301234567"
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("email", "lea.petit@"), ("phone", "0123"), ("country", "ZZ")],
+)
 def test_contact_form_rejects_invalid_identifier(field, value):
     contact = Contact(collected_at=timezone.now(), **{field: value})
 

@@ -99,6 +99,8 @@ PROBE_IDENTIFIERS = {
     "+33612345678",
     "+32470123456",
     "+14155553222",
+    "+18003569377",
+    "+33142685300",
 }
 PROBE_CELLS = [
     "Inès.Dupont@Example.com",
@@ -117,6 +119,8 @@ PROBE_CELLS = [
     "+1-415-555-3ABC",
     "+1 (415) 555-3abc poste 12",
     "06 12 3x4 56 78",
+    "+1-800-FLOWERS",
+    "+33 1 42 68 53 00 ext. 20456",
     612345678.0,
     "",
 ]
@@ -127,16 +131,15 @@ def test_probe_agrees_with_normalising(cell):
     probe = personal_data._IdentifierProbe(PROBE_IDENTIFIERS)
 
     try:
-        expected = bool(
-            personal_data.email_normalize(str(cell)) in PROBE_IDENTIFIERS
-        )
+        expected = bool(personal_data.email_normalize(str(cell)) in PROBE_IDENTIFIERS)
     except personal_data.InvalidValue:
         expected = False
     if not expected:
         try:
-            expected = personal_data.phone_normalize(
-                personal_data.cell_text(cell)
-            ) in PROBE_IDENTIFIERS
+            expected = (
+                personal_data.phone_normalize(personal_data.cell_text(cell))
+                in PROBE_IDENTIFIERS
+            )
         except personal_data.InvalidValue:
             expected = False
 
