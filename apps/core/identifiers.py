@@ -6,6 +6,7 @@ give the same string, and so the same suppression hash.
 
 import hashlib
 import hmac
+import re
 import unicodedata
 
 import phonenumbers
@@ -44,18 +45,23 @@ def normalize_email(value: str) -> str:
     return result.normalized.lower()
 
 
+# phonenumbers reads "ext" and "x" as extensions, but not the French "poste".
+_FRENCH_EXTENSION = re.compile(r"\s*\bposte\b\.?\s*(?=\d)", re.IGNORECASE)
+
+
 def normalize_phone(value: str, region: str | None = None) -> str:
     """Return a phone number in E.164 form (``+33612345678``).
 
     National numbers are read in ``region`` (default ``PHONE_DEFAULT_REGION``).
     A leading ``00`` international prefix and a ``(0)`` trunk prefix after the
-    country code are accepted.
+    country code are accepted. An extension (``x12``, ``ext. 12``, or
+    ``poste 12`` in French) is left out.
     """
     text = (value or "").strip()
     if not text:
         raise InvalidIdentifier("The phone number is empty.")
     region = region or settings.PHONE_DEFAULT_REGION
-    cleaned = text.replace("(0)", "")
+    cleaned = _FRENCH_EXTENSION.sub(" ext. ", text.replace("(0)", ""))
     if cleaned.startswith("00"):
         cleaned = "+" + cleaned[2:]
     try:
