@@ -295,12 +295,11 @@ def campaign_export_create(
             f"{', '.join(CampaignExport.Format.values)}."
         )
     segment = contact_segment(filters=filters)
+    contactable = segment
     if filters.get("contactable") != "yes":
         # A segment filtered on "contactable" already applies the same rule.
-        segment_contactable = contacts_contactable(segment)
-    else:
-        segment_contactable = segment
-    contactable = segment_contactable.order_by("pk")
+        contactable = contacts_contactable(segment)
+    contactable = contactable.order_by("pk")
     if not contactable.exists():
         logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))

@@ -287,7 +287,13 @@ def contact_unsubscribe_token(contact: Contact) -> str:
     of another contact cannot be built without the key. It does not expire,
     because an unsubscribe link in an old message must keep working.
     """
-    return signing.dumps(contact.pk, salt=UNSUBSCRIBE_SALT)
+    return _unsubscribe_signer().sign_object(contact.pk)
+
+
+def _unsubscribe_signer() -> signing.TimestampSigner:
+    # The signer of ``signing.dumps``, which ``contact_from_unsubscribe_token``
+    # reverses with ``signing.loads``.
+    return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT)
 
 
 def contact_from_unsubscribe_token(token: str) -> int:
@@ -299,20 +305,18 @@ def contact_from_unsubscribe_token(token: str) -> int:
 
 
 def contact_unsubscribe_url(contact: Contact, *, site_url: str) -> str:
-    path = reverse("contacts:unsubscribe", args=[contact_unsubscribe_token(contact)])
-    return f"{site_url}{path}"
+    return contact_unsubscribe_urls(site_url=site_url)(contact.pk)
 
 
 def contact_unsubscribe_urls(*, site_url: str) -> Callable[[int], str]:
-    """Return a function giving the unsubscribe URL of a contact id.
+    """Return a function that builds the unsubscribe URL of a contact id.
 
-    It builds the same URLs as ``contact_unsubscribe_url`` for files of many
-    contacts, resolving the URL pattern once. Tokens need no quoting: they
-    hold URL-safe base64 and colons only.
+    The URL pattern is resolved once, for files of many contacts. Tokens need
+    no quoting, because they contain only URL-safe base64 and colons.
     """
     marker = "token"
     prefix, suffix = reverse("contacts:unsubscribe", args=[marker]).split(marker)
-    signer = signing.TimestampSigner(salt=UNSUBSCRIBE_SALT)
+    signer = _unsubscribe_signer()
 
     def url(contact_id: int) -> str:
         return f"{site_url}{prefix}{signer.sign_object(contact_id)}{suffix}"

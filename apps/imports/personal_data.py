@@ -47,7 +47,7 @@ def _staging_matches(*, emails, phones, names):
 
 
 class _IdentifierProbe:
-    """A test of which rows of a file hold one of the normalised ``identifiers``.
+    """A check of which rows of a file contain one of the normalised ``identifiers``.
 
     Normalising every cell of a large file takes seconds per hundred thousand
     rows, so a row's cells are normalised only when the row could match. The
@@ -91,8 +91,8 @@ class _IdentifierProbe:
             with contextlib.suppress(InvalidValue):
                 if email_normalize(text) in self.identifiers:
                     return True
-        # Letters count as keypad digits, and extension digits may push the
-        # count past E.164's fifteen: the normaliser decides.
+        # Letters count as keypad digits, and an extension can take the count
+        # past E.164's fifteen digits, so only a lower bound applies here.
         if len(_NOT_DIGIT.sub("", text.translate(_KEYPAD))) >= 8:
             with contextlib.suppress(InvalidValue):
                 return phone_normalize(text) in self.identifiers

@@ -109,7 +109,7 @@ def test_sqlite_overwrites_deleted_rows(tmp_path):
 
     assert result.returncode == 0, result.stderr
     init_command, found = result.stdout.strip().splitlines()
-    # Some builds, Debian's among them, overwrite by default, so the setting
-    # is checked besides its effect.
+    # Some builds, Debian's among them, overwrite by default, so the test
+    # checks the setting as well as its effect.
     assert "secure_delete = ON" in init_command
     assert found == "False"
