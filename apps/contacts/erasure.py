@@ -21,6 +21,9 @@ from django.db import models
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
+from apps.contacts.suppression import INSERT_CHUNK
+from apps.contacts.suppression import suppression_insert_sql
+from apps.contacts.suppression import suppression_rows_insert
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import contact_id_columns
 
@@ -49,11 +52,15 @@ class Reference:
 
 @dataclass(frozen=True)
 class ContactsErased:
-    """The result of ``contacts_erase``: contact ids, counts and export ids."""
+    """The result of ``contacts_erase``: contact ids, counts and export ids.
+
+    ``suppression_added`` counts the suppression entries that were new.
+    """
 
     contact_ids: list[int]
     counts: Counter
     campaign_export_ids: list[int]
+    suppression_added: int = 0
 
 
 def _foreign_key_action(relation) -> str | None:
@@ -174,7 +181,7 @@ _TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
 def _erase_postgresql(
-    target_sql: str, params: list, *, references, keep_contacts: bool
+    target_sql: str, params: list, *, references, keep_contacts: bool, suppression
 ) -> ContactsErased:
     ctes = [f"target AS MATERIALIZED ({target_sql})"]
     selected = ["ARRAY(SELECT id FROM target ORDER BY id)"]
@@ -198,20 +205,31 @@ def _erase_postgresql(
         delete_sql = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
         ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
+    added = ["0"]
+    items = list((suppression or {}).items())
+    for start in range(0, len(items), INSERT_CHUNK):
+        insert_sql, insert_params = suppression_insert_sql(
+            dict(items[start : start + INSERT_CHUNK])
+        )
+        ctes.append(f"s{start} AS ({insert_sql})")
+        params = params + insert_params
+        added.append(f"(SELECT count(*) FROM s{start})")
+    selected.append(" + ".join(added))
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
-        ids, *row_counts, export_ids, erased = cursor.fetchone()
-    return _result(ids, references, row_counts, export_ids, erased)
+        ids, *row_counts, export_ids, erased, added = cursor.fetchone()
+    return _result(ids, references, row_counts, export_ids, erased, added)
 
 
 def _erase_statement_by_statement(
-    target_sql: str, params: list, *, references, keep_contacts: bool
+    target_sql: str, params: list, *, references, keep_contacts: bool, suppression
 ) -> ContactsErased:
+    added = suppression_rows_insert(suppression) if suppression else 0
     with connection.cursor() as cursor:
         cursor.execute(target_sql, params)
         ids = [row[0] for row in cursor.fetchall()]
     if not ids:
-        return ContactsErased([], Counter(), [])
+        return ContactsErased([], Counter(), [], added)
     placeholders = ", ".join(["%s"] * len(ids))
     row_counts, export_ids, erased = [], set(), 0
     with connection.cursor() as cursor:
@@ -226,10 +244,10 @@ def _erase_statement_by_statement(
             table = _quote(Contact._meta.db_table)
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({placeholders})", ids)
             erased = cursor.rowcount
-    return _result(ids, references, row_counts, sorted(export_ids), erased)
+    return _result(ids, references, row_counts, sorted(export_ids), erased, added)
 
 
-def _result(ids, references, row_counts, export_ids, erased) -> ContactsErased:
+def _result(ids, references, row_counts, export_ids, erased, added) -> ContactsErased:
     counts: Counter = Counter()
     for reference, count in zip(references, row_counts, strict=True):
         if reference.action == PROTECT and count:
@@ -241,7 +259,10 @@ def _result(ids, references, row_counts, export_ids, erased) -> ContactsErased:
             counts[reference.kind] += count
     counts[CONTACT_KIND] += erased
     return ContactsErased(
-        contact_ids=list(ids), counts=+counts, campaign_export_ids=list(export_ids)
+        contact_ids=list(ids),
+        counts=+counts,
+        campaign_export_ids=list(export_ids),
+        suppression_added=added,
     )
 
 
@@ -252,6 +273,8 @@ def contacts_erase(
     phones: Collection[str] = (),
     keep_contacts: bool = False,
     skip_tables: Collection[str] = (),
+    suppression: dict[str, tuple] | None = None,
+    lock_held: bool = False,
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
@@ -262,22 +285,33 @@ def contacts_erase(
     anonymisation path blanks them instead), and ``skip_tables`` leaves the
     listed tables' rows alone. Kept campaign files are not touched here: the
     result lists the exports that named the contacts, for
-    ``campaign_export_files_delete``.
+    ``campaign_export_files_delete``. ``suppression`` holds entries from
+    ``suppression_rows``, added in the same statement on PostgreSQL.
 
     The caller owns the transaction. The contacts write lock is taken first
     and held until it ends, so a running import finishes before the erasure
-    starts.
+    starts; a caller that took it already in this transaction passes
+    ``lock_held``.
     """
     target_sql, params = _target_sql(
         contact_ids=[int(pk) for pk in contact_ids], emails=emails, phones=phones
     )
-    if not params:
+    if not params and not suppression:
         return ContactsErased([], Counter(), [])
+    if not lock_held:
+        contacts_write_lock()
+    if not params:
+        return ContactsErased([], Counter(), [], suppression_rows_insert(suppression))
     references = [r for r in contact_references() if r.table not in skip_tables]
-    contacts_write_lock()
     erase = (
         _erase_postgresql
         if connection.vendor == "postgresql"
         else _erase_statement_by_statement
     )
-    return erase(target_sql, params, references=references, keep_contacts=keep_contacts)
+    return erase(
+        target_sql,
+        params,
+        references=references,
+        keep_contacts=keep_contacts,
+        suppression=suppression,
+    )

@@ -9,6 +9,7 @@ another import is creating, and an erasure never races an import of the same
 person.
 """
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 CONTACTS_WRITE_LOCK_KEY = 0x5245_4749_4D50
@@ -25,3 +26,30 @@ def contacts_write_lock() -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY])
+
+
+def contacts_write_lock_reading(queryset) -> list[tuple]:
+    """Take the contacts write lock and return the rows of ``queryset``.
+
+    ``queryset`` is a ``values_list`` queryset. On PostgreSQL the lock and the
+    read are one statement, which saves a round trip. Its rows are read as
+    they were when the statement started, possibly before a running import
+    released the lock, so read nothing here that an import writes; the
+    statements that follow see the import's rows.
+    """
+    if connection.vendor != "postgresql":
+        contacts_write_lock()
+        return list(queryset)
+    try:
+        sql, params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    except EmptyResultSet:
+        contacts_write_lock()
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rows.* FROM (SELECT pg_advisory_xact_lock(%s)) AS held "
+            f"LEFT JOIN (SELECT true AS found, q.* FROM ({sql}) AS q) AS rows "
+            "ON true",
+            [CONTACTS_WRITE_LOCK_KEY, *params],
+        )
+        return [row[1:] for row in cursor.fetchall() if row[0]]

@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.db.models import Value
 from django.db.models.functions import Concat
@@ -6,12 +8,14 @@ from django.urls import NoReverseMatch
 from django.urls import reverse
 
 from apps.contacts.campaigns import campaign_export_files_delete
+from apps.contacts.erasure import ContactsErased
 from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.contacts.suppression import suppression_rows
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
 
@@ -111,6 +115,39 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     them is deleted.
     """
     erased = contacts_erase(contact_ids=contact_ids, emails=emails, phones=phones)
+    return _with_files_deleted(erased)
+
+
+@dataclass(frozen=True)
+class PersonErased:
+    """What ``person_erase`` removed, by kind, and the new suppression entries."""
+
+    counts: dict[str, int]
+    suppression_added: int
+
+
+def person_erase(
+    *, contact_ids, emails, phones, reason: str, actor=None, lock_held=False
+) -> PersonErased:
+    """Erase as ``erase`` does and put the identifiers on the suppression list.
+
+    On PostgreSQL the suppression entries are written in the erasure's
+    statement. ``lock_held`` tells that the caller's transaction already holds
+    the contacts write lock (``contacts_write_lock_reading``).
+    """
+    erased = contacts_erase(
+        contact_ids=contact_ids,
+        emails=emails,
+        phones=phones,
+        suppression=suppression_rows(
+            reason=reason, emails=emails, phones=phones, actor=actor
+        ),
+        lock_held=lock_held,
+    )
+    return PersonErased(_with_files_deleted(erased), erased.suppression_added)
+
+
+def _with_files_deleted(erased: ContactsErased) -> dict[str, int]:
     counts = dict(erased.counts)
     counts["campaign_export_file"] = campaign_export_files_delete(
         export_ids=erased.campaign_export_ids, reason="erasure"

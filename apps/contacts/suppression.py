@@ -19,6 +19,24 @@ INSERT_CHUNK = 1000
 INSERTED_FIELDS = ("identifier_hash", "kind", "reason", "created_at", "created_by")
 
 
+def suppression_rows(
+    *,
+    reason: str,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    actor=None,
+) -> dict[str, tuple]:
+    """Return the entries for these identifiers: hash to (kind, reason, date, user)."""
+    created_by = actor.pk if getattr(actor, "is_authenticated", False) else None
+    now = timezone.now()
+    return {
+        identifier_hash(value): (kind, reason, now, created_by)
+        for kind, values in ((Kind.EMAIL, emails), (Kind.PHONE, phones))
+        for value in values
+        if value
+    }
+
+
 def suppression_add(
     *,
     reason: str,
@@ -31,14 +49,12 @@ def suppression_add(
     Adding an identifier that is already suppressed changes nothing, so
     repeating an unsubscribe or an erasure is harmless.
     """
-    created_by = actor.pk if getattr(actor, "is_authenticated", False) else None
-    now = timezone.now()
-    rows = {
-        identifier_hash(value): (kind, reason, now, created_by)
-        for kind, values in ((Kind.EMAIL, emails), (Kind.PHONE, phones))
-        for value in values
-        if value
-    }
+    rows = suppression_rows(reason=reason, emails=emails, phones=phones, actor=actor)
+    return suppression_rows_insert(rows)
+
+
+def suppression_rows_insert(rows: dict[str, tuple]) -> int:
+    """Insert the entries of ``suppression_rows``; return how many were new."""
     items = list(rows.items())
     return sum(
         _rows_insert_new(dict(items[start : start + INSERT_CHUNK]))
@@ -46,11 +62,12 @@ def suppression_add(
     )
 
 
-def _rows_insert_new(rows: dict[str, tuple]) -> int:
-    """Insert the entries whose hash is not listed yet, in one statement.
+def suppression_insert_sql(rows: dict[str, tuple]) -> tuple[str, list]:
+    """Return the INSERT of the entries whose hash is not listed yet.
 
     ``ON CONFLICT DO NOTHING`` makes a concurrent erasure of the same person
-    harmless; ``RETURNING`` counts only the rows this call added.
+    harmless; ``RETURNING`` yields a row for each entry added, so the
+    statement can also run inside a caller's ``WITH`` clause.
     """
     fields = [SuppressionEntry._meta.get_field(name) for name in INSERTED_FIELDS]
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
@@ -61,12 +78,18 @@ def _rows_insert_new(rows: dict[str, tuple]) -> int:
             params.append(field.get_db_prep_save(value, connection))
     table = connection.ops.quote_name(SuppressionEntry._meta.db_table)
     unique = connection.ops.quote_name(fields[0].column)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
+        f"ON CONFLICT ({unique}) DO NOTHING RETURNING 1"
+    )
+    return sql, params
+
+
+def _rows_insert_new(rows: dict[str, tuple]) -> int:
+    """Insert the entries whose hash is not listed yet; return how many were."""
+    sql, params = suppression_insert_sql(rows)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES {placeholders} "
-            f"ON CONFLICT ({unique}) DO NOTHING RETURNING 1",
-            params,
-        )
+        cursor.execute(sql, params)
         return len(cursor.fetchall())
 
 

@@ -8,12 +8,13 @@ from typing import Any
 from django.apps import apps
 from django.db import models
 
+from apps.core.inserts import objects_insert
 from apps.core.models import AuditEvent
 
 logger = logging.getLogger(__name__)
 
 
-def audit_record(
+def audit_event(
     *,
     action: str,
     actor=None,
@@ -24,12 +25,7 @@ def audit_record(
     count: int | None = None,
     details: dict | None = None,
 ) -> AuditEvent:
-    """Append an audit event.
-
-    ``action`` is a dotted code such as ``contacts.list.imported``. Pass either a
-    model instance as ``target`` or ``target_type`` and ``target_id``. ``details``
-    contains ids, counts and choices only: never names, e-mails or phone numbers.
-    """
+    """Return a checked audit event, not saved yet (see ``audit_record``)."""
     if target is not None:
         target_type = target._meta.label_lower
         target_id = target.pk
@@ -47,11 +43,40 @@ def audit_record(
     )
     # The caller passes a user object, and the foreign key checks that it exists.
     event.full_clean(exclude=["actor"])
-    event.save()
-    logger.info(
-        "audit %s target=%s:%s count=%s", action, target_type, event.target_id, count
-    )
     return event
+
+
+def audit_record(**event_fields) -> AuditEvent:
+    """Append an audit event.
+
+    ``action`` is a dotted code such as ``contacts.list.imported``. Pass either a
+    model instance as ``target`` or ``target_type`` and ``target_id``. ``details``
+    contains ids, counts and choices only: never names, e-mails or phone numbers.
+    """
+    event = audit_event(**event_fields)
+    event.save()
+    _logged(event)
+    return event
+
+
+def audit_record_with(event: AuditEvent, *rows: models.Model) -> None:
+    """Append ``event`` (from ``audit_event``) and insert the new ``rows`` it records.
+
+    On PostgreSQL they are one statement (``apps.core.inserts``), so the rows'
+    models must not need their ``save`` method or signals.
+    """
+    objects_insert(*rows, event)
+    _logged(event)
+
+
+def _logged(event: AuditEvent) -> None:
+    logger.info(
+        "audit %s target=%s:%s count=%s",
+        event.action,
+        event.target_type,
+        event.target_id,
+        event.count,
+    )
 
 
 def audit_events_for(target: models.Model):

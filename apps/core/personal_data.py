@@ -62,9 +62,13 @@ def _providers():
             continue
 
 
+def _app_name(module) -> str:
+    return module.__name__.rsplit(".", 2)[-2]
+
+
 def personal_data_sources() -> list[str]:
     """Return the app names searched, to show the DPO what was looked at."""
-    return [module.__name__.rsplit(".", 2)[-2] for module in _providers()]
+    return [_app_name(module) for module in _providers()]
 
 
 def contact_id_columns() -> list[ContactIdColumn]:
@@ -95,14 +99,18 @@ def personal_data_erase(
     contact_ids: Collection[int] = (),
     emails: Collection[str] = (),
     phones: Collection[str] = (),
+    skip_apps: Collection[str] = (),
 ) -> dict[str, int]:
     """Erase every record derived from the contacts or identifiers, in every app.
 
-    The caller owns the transaction: wrap the call in ``transaction.atomic`` so
-    that a failure leaves nothing half-erased.
+    ``skip_apps`` names apps (``contacts``) whose eraser the caller runs
+    itself. The caller owns the transaction: wrap the call in
+    ``transaction.atomic`` so that a failure leaves nothing half-erased.
     """
     counts: Counter[str] = Counter()
     for module in _providers():
+        if _app_name(module) in skip_apps:
+            continue
         eraser = getattr(module, "erase", None)
         if eraser is not None:
             counts.update(eraser(contact_ids=contact_ids, emails=emails, phones=phones))

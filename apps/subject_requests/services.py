@@ -6,6 +6,7 @@ request's timeline and an audit event (ids and counts, never personal data).
 
 import datetime
 import logging
+from collections import Counter
 from collections.abc import Collection
 
 from django.db import transaction
@@ -14,9 +15,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.contacts.locks import contacts_write_lock_reading
 from apps.contacts.models import Contact
+from apps.contacts.personal_data import person_erase
 from apps.contacts.suppression import suppression_add
+from apps.core.audit import audit_event
 from apps.core.audit import audit_record
+from apps.core.audit import audit_record_with
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
@@ -59,12 +64,16 @@ class RequestError(Exception):
     """A request action that the request's state or input does not allow."""
 
 
-def _event(request: SubjectRequest, action: str, actor=None, **details):
+def _new_event(request: SubjectRequest, action: str, actor=None, **details):
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
-    return RequestEvent.objects.create(
-        request=request, action=action, actor=actor, details=details
-    )
+    return RequestEvent(request=request, action=action, actor=actor, details=details)
+
+
+def _event(request: SubjectRequest, action: str, actor=None, **details):
+    event = _new_event(request, action, actor, **details)
+    event.save()
+    return event
 
 
 def _require_open(request: SubjectRequest) -> None:
@@ -512,8 +521,9 @@ def _linked_contacts_transition(
 
 
 def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
-    emails = {c.email for c in contacts if c.email}
-    phones = {c.phone for c in contacts if c.phone}
+    """Return the e-mails and phones of the requester and ``(email, phone)`` pairs."""
+    emails = {email for email, _phone in contacts if email}
+    phones = {phone for _email, phone in contacts if phone}
     if request.requester_email:
         emails.add(request.requester_email)
     if request.requester_phone:
@@ -531,7 +541,7 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     """
     _require_open(request)
     contacts = list(request.contacts.all())
-    emails, phones = _identifiers_of(request, contacts)
+    emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
     with transaction.atomic():
         added = suppression_add(
             reason="objected", emails=emails, phones=phones, actor=actor
@@ -583,21 +593,37 @@ def request_erase(
             )
             % {"ref": request.reference, "kind": request.get_kind_display()}
         )
-    contacts = list(request.contacts.only("pk", "email", "phone"))
-    emails, phones = _identifiers_of(request, contacts)
-    for value in extra_emails:
-        emails.add(_normalized_identifiers(email=value, phone="")[0])
-    for value in extra_phones:
-        phones.add(_normalized_identifiers(email="", phone=value)[1])
-    contact_ids = sorted({c.pk for c in contacts} | set(extra_contact_ids))
-
     with transaction.atomic():
-        counts = personal_data_erase(
-            contact_ids=contact_ids, emails=emails, phones=phones
+        linked = contacts_write_lock_reading(
+            request.contacts.values_list("pk", "email", "phone")
         )
-        added = suppression_add(
-            reason="erased", emails=emails, phones=phones, actor=actor
+        emails, phones = _identifiers_of(
+            request, [(email, phone) for _pk, email, phone in linked]
         )
+        for value in extra_emails:
+            emails.add(_normalized_identifiers(email=value, phone="")[0])
+        for value in extra_phones:
+            phones.add(_normalized_identifiers(email="", phone=value)[1])
+        linked_ids = {pk for pk, _email, _phone in linked}
+        contact_ids = sorted(linked_ids | set(extra_contact_ids))
+        erased = person_erase(
+            contact_ids=contact_ids,
+            emails=emails,
+            phones=phones,
+            reason="erased",
+            actor=actor,
+            lock_held=True,
+        )
+        counts = Counter(erased.counts)
+        counts.update(
+            personal_data_erase(
+                contact_ids=contact_ids,
+                emails=emails,
+                phones=phones,
+                skip_apps={"contacts"},
+            )
+        )
+        counts = {kind: count for kind, count in counts.items() if count}
         if request.last_search:
             request.last_search = {}
             request.save(update_fields=["last_search"])
@@ -611,23 +637,25 @@ def request_erase(
                 for kind, values in (("email", emails), ("phone", phones))
                 if values
             ),
-            suppression_added=added,
+            suppression_added=erased.suppression_added,
         )
-        _event(
-            request,
-            "erased",
-            actor,
-            proof_id=proof.pk,
-            contact_ids=contact_ids,
-            counts=counts,
-        )
-        audit_record(
-            action="subject_requests.person.erased",
-            actor=actor,
-            actor_label=actor_label,
-            target=request,
-            count=sum(counts.values()),
-            details={"proof_id": proof.pk, "counts": counts},
+        audit_record_with(
+            audit_event(
+                action="subject_requests.person.erased",
+                actor=actor,
+                actor_label=actor_label,
+                target=request,
+                count=sum(counts.values()),
+                details={"proof_id": proof.pk, "counts": counts},
+            ),
+            _new_event(
+                request,
+                "erased",
+                actor,
+                proof_id=proof.pk,
+                contact_ids=contact_ids,
+                counts=counts,
+            ),
         )
     logger.info(
         "subject request %s erased %d records", request.pk, sum(counts.values())

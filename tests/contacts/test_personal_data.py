@@ -1,10 +1,15 @@
 import pytest
+from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 
 from apps.breaches.models import BreachCommunication
 from apps.breaches.models import BreachRecipient
 from apps.contacts import personal_data
+from apps.contacts.locks import contacts_write_lock_reading
 from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.suppression import is_suppressed
 from tests.breaches.factories import BreachFactory
 from tests.contacts.factories import ConsentFactory
 from tests.contacts.factories import ContactFactory
@@ -79,3 +84,69 @@ def test_protecting_key_raises(monkeypatch):
 
     with pytest.raises(erasure.ContactsProtected, match="contacts_contact"):
         erasure.contacts_erase(contact_ids=[contact.pk])
+
+
+def _advisory_locks_held() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+            "AND pid = pg_backend_pid() AND granted"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_write_lock_reading_returns_rows_and_holds_the_lock(
+    django_assert_num_queries,
+):
+    contact = ContactFactory(email="lu@example.com", phone="+33612345678")
+    ContactFactory()
+    queryset = Contact.objects.filter(pk=contact.pk).values_list("pk", "email")
+
+    with transaction.atomic():
+        with django_assert_num_queries(1):
+            rows = contacts_write_lock_reading(queryset)
+        assert _advisory_locks_held() == 1
+
+    assert rows == [(contact.pk, "lu@example.com")]
+
+
+def test_write_lock_reading_takes_the_lock_without_rows():
+    with transaction.atomic():
+        rows = contacts_write_lock_reading(Contact.objects.none().values_list("pk"))
+        assert _advisory_locks_held() == 1
+
+    assert rows == []
+
+
+def test_person_erase_suppresses_in_the_erasure_statement(django_assert_num_queries):
+    contact = ContactFactory(email="efface@example.com", phone="+33612345679")
+    ProvenanceFactory(contact=contact)
+
+    with transaction.atomic():
+        contacts_write_lock_reading(Contact.objects.none().values_list("pk"))
+        with django_assert_num_queries(1):
+            erased = personal_data.person_erase(
+                contact_ids=[contact.pk],
+                emails=["efface@example.com"],
+                phones=["+33612345679"],
+                reason="erased",
+                lock_held=True,
+            )
+
+    assert erased.counts["contact"] == 1
+    assert erased.counts["provenance"] == 1
+    assert erased.suppression_added == 2
+    assert is_suppressed(email="efface@example.com")
+    assert is_suppressed(phone="+33612345679")
+    entry = SuppressionEntry.objects.get(kind=SuppressionEntry.Kind.EMAIL)
+    assert entry.reason == "erased"
+
+
+def test_person_erase_without_contacts_still_suppresses():
+    erased = personal_data.person_erase(
+        contact_ids=[], emails=["jamais.vu@example.com"], phones=[], reason="erased"
+    )
+
+    assert erased.counts == {"campaign_export_file": 0}
+    assert erased.suppression_added == 1
+    assert is_suppressed(email="jamais.vu@example.com")

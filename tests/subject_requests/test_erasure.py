@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
@@ -272,3 +273,34 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
     assert "contacts_linked" not in actions
     assert erased.details["contact_ids"] == [person.pk]
     assert erased.details["counts"]["contact"] == 1
+
+
+def test_erasure_statements(erasure_request, dpo, person):
+    """One statement each: the write lock with the linked contacts, the contacts
+    with what refers to them and the suppression entries, the import eraser,
+    clearing the stored search, the proof, and the timeline and audit events."""
+    with CaptureQueriesContext(connection) as captured:
+        proof = request_erase(request=erasure_request, actor=dpo)
+
+    statements = [
+        query["sql"]
+        for query in captured.captured_queries
+        if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    ]
+    assert len(statements) == 6
+    assert proof.suppression_added == 2
+    assert is_suppressed(email=PERSON["email"])
+    event = erasure_request.events.get(action="erased")
+    assert event.details["proof_id"] == proof.pk
+    assert event.occurred_at is not None
+
+
+def test_second_erasure_adds_no_suppression_entry(erasure_request, make_request, dpo):
+    first = request_erase(request=erasure_request, actor=dpo)
+    again = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    second = request_erase(request=again, actor=dpo)
+
+    assert first.suppression_added == 2
+    assert second.suppression_added == 0
+    assert second.record_counts == {}
