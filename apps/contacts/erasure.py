@@ -26,6 +26,7 @@ from apps.contacts.suppression import suppression_insert_sql
 from apps.contacts.suppression import suppression_rows_insert
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import contact_id_columns
+from apps.core.personal_data import identifier_columns
 
 DELETE = "delete"
 UNLINK = "unlink"
@@ -174,6 +175,48 @@ def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
     return f"SELECT id FROM {table} WHERE {' OR '.join(conditions)}", params
 
 
+@dataclass(frozen=True)
+class _IdentifierDelete:
+    """The DELETE of a declared table's rows holding the person's identifiers."""
+
+    kind: str
+    sql: str
+    params: list
+
+
+def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelete]:
+    """Return the deletes of the rows of ``IDENTIFIER_COLUMNS`` holding the values."""
+    postgresql = connection.vendor == "postgresql"
+    emails = [value for value in emails if value]
+    phones = [value for value in phones if value]
+    deletes = []
+    for columns in identifier_columns():
+        meta = columns.model._meta
+        if meta.db_table in skip_tables:
+            continue
+        conditions, params = [], []
+        for field, values in (
+            (columns.email_field, emails),
+            (columns.phone_field, phones),
+        ):
+            if not values:
+                continue
+            column = _quote(meta.get_field(field).column)
+            if postgresql:
+                conditions.append(f"{column} = ANY(%s)")
+                params.append(values)
+            else:
+                conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
+                params.extend(values)
+        if conditions:
+            sql = (
+                f"DELETE FROM {_quote(meta.db_table)} "
+                f"WHERE {' OR '.join(conditions)} RETURNING 1"
+            )
+            deletes.append(_IdentifierDelete(columns.kind, sql, params))
+    return deletes
+
+
 # The ids as one array: with ``IN (SELECT ...)`` the planner expects every
 # target to have rows everywhere and scans whole tables; ``= ANY(ARRAY(...))``
 # probes each table's index.
@@ -181,7 +224,13 @@ _TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
 def _erase_postgresql(
-    target_sql: str, params: list, *, references, keep_contacts: bool, suppression
+    target_sql: str,
+    params: list,
+    *,
+    references,
+    identifier_deletes,
+    keep_contacts: bool,
+    suppression,
 ) -> ContactsErased:
     ctes = [f"target AS MATERIALIZED ({target_sql})"]
     selected = ["ARRAY(SELECT id FROM target ORDER BY id)"]
@@ -190,6 +239,9 @@ def _erase_postgresql(
             f"r{number} AS ({_reference_sql(reference, ids_match=_TARGET_IDS)})"
         )
         selected.append(f"(SELECT count(*) FROM r{number})")
+    for number, delete in enumerate(identifier_deletes):
+        ctes.append(f"d{number} AS ({delete.sql})")
+        params = params + delete.params
     exports = [
         f"r{n}" for n, r in enumerate(references) if r.table == CAMPAIGN_EXPORT_TABLE
     ]
@@ -215,21 +267,42 @@ def _erase_postgresql(
         params = params + insert_params
         added.append(f"(SELECT count(*) FROM s{start})")
     selected.append(" + ".join(added))
+    selected.extend(
+        f"(SELECT count(*) FROM d{number})" for number in range(len(identifier_deletes))
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
-        ids, *row_counts, export_ids, erased, added = cursor.fetchone()
-    return _result(ids, references, row_counts, export_ids, erased, added)
+        row = cursor.fetchone()
+    ids, references_end = row[0], 1 + len(references)
+    row_counts = row[1:references_end]
+    export_ids, erased, added = row[references_end : references_end + 3]
+    counts = Counter()
+    for delete, count in zip(
+        identifier_deletes, row[references_end + 3 :], strict=True
+    ):
+        counts[delete.kind] += count
+    return _result(ids, references, row_counts, export_ids, erased, added, counts)
 
 
 def _erase_statement_by_statement(
-    target_sql: str, params: list, *, references, keep_contacts: bool, suppression
+    target_sql: str,
+    params: list,
+    *,
+    references,
+    identifier_deletes,
+    keep_contacts: bool,
+    suppression,
 ) -> ContactsErased:
     added = suppression_rows_insert(suppression) if suppression else 0
+    identifier_counts = Counter()
     with connection.cursor() as cursor:
         cursor.execute(target_sql, params)
         ids = [row[0] for row in cursor.fetchall()]
+        for delete in identifier_deletes:
+            cursor.execute(delete.sql, delete.params)
+            identifier_counts[delete.kind] += len(cursor.fetchall())
     if not ids:
-        return ContactsErased([], Counter(), [], added)
+        return ContactsErased([], +identifier_counts, [], added)
     placeholders = ", ".join(["%s"] * len(ids))
     row_counts, export_ids, erased = [], set(), 0
     with connection.cursor() as cursor:
@@ -244,11 +317,21 @@ def _erase_statement_by_statement(
             table = _quote(Contact._meta.db_table)
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({placeholders})", ids)
             erased = cursor.rowcount
-    return _result(ids, references, row_counts, sorted(export_ids), erased, added)
+    return _result(
+        ids,
+        references,
+        row_counts,
+        sorted(export_ids),
+        erased,
+        added,
+        identifier_counts,
+    )
 
 
-def _result(ids, references, row_counts, export_ids, erased, added) -> ContactsErased:
-    counts: Counter = Counter()
+def _result(
+    ids, references, row_counts, export_ids, erased, added, identifier_counts
+) -> ContactsErased:
+    counts: Counter = Counter(identifier_counts)
     for reference, count in zip(references, row_counts, strict=True):
         if reference.action == PROTECT and count:
             raise ContactsProtected(
@@ -279,7 +362,8 @@ def contacts_erase(
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
     Rows that refer to a contact are deleted or unlinked by their reference's
-    rule. A protecting key that still points at one raises
+    rule, and the rows of the apps' ``IDENTIFIER_COLUMNS`` that hold one of the
+    e-mails or phones are deleted. A protecting key that still points at one raises
     ``ContactsProtected``, and the caller's transaction must then be rolled
     back. With ``keep_contacts`` the contact rows themselves stay (the
     anonymisation path blanks them instead), and ``skip_tables`` leaves the
@@ -303,6 +387,9 @@ def contacts_erase(
     if not params:
         return ContactsErased([], Counter(), [], suppression_rows_insert(suppression))
     references = [r for r in contact_references() if r.table not in skip_tables]
+    identifier_deletes = _identifier_deletes(
+        emails=emails, phones=phones, skip_tables=skip_tables
+    )
     erase = (
         _erase_postgresql
         if connection.vendor == "postgresql"
@@ -312,6 +399,7 @@ def contacts_erase(
         target_sql,
         params,
         references=references,
+        identifier_deletes=identifier_deletes,
         keep_contacts=keep_contacts,
         suppression=suppression,
     )

@@ -14,6 +14,10 @@ Each domain app that stores personal data provides ``personal_data.py`` with:
     deletes (or unlinks) their rows in the same statement as the contacts.
     Foreign keys to a contact are found without being declared; declaring
     one only names its kind in the counts.
+``IDENTIFIER_COLUMNS: list[IdentifierColumns]``
+    the app's tables whose rows hold a normalised e-mail or phone. The
+    contacts app's eraser deletes the rows holding the erased person's
+    identifiers in the same statement too, so ``erase`` need not.
 
 Subject-rights requests and the retention job call the functions below, so an
 app that starts storing personal data only has to add its module here.
@@ -52,6 +56,20 @@ class ContactIdColumn:
     unlink: bool = False
 
 
+@dataclass(frozen=True)
+class IdentifierColumns:
+    """A model whose rows go when their e-mail or phone is a person's being erased.
+
+    ``kind`` labels the rows in an erasure's counts. The fields hold values
+    normalised as ``apps.core.identifiers`` does.
+    """
+
+    model: type
+    kind: str
+    email_field: str = "email"
+    phone_field: str = "phone"
+
+
 def _providers():
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("apps."):
@@ -77,6 +95,15 @@ def contact_id_columns() -> list[ContactIdColumn]:
         column
         for module in _providers()
         for column in getattr(module, "CONTACT_ID_COLUMNS", ())
+    ]
+
+
+def identifier_columns() -> list[IdentifierColumns]:
+    """Return every app's declared tables of rows holding identifiers."""
+    return [
+        columns
+        for module in _providers()
+        for columns in getattr(module, "IDENTIFIER_COLUMNS", ())
     ]
 
 

@@ -6,10 +6,10 @@ report no longer points at the person.
 """
 
 import contextlib
+import os
 import re
 from unicodedata import normalize
 
-from django.db import connection
 from django.db.models import Q
 from django.db.models import Value
 from django.db.models.functions import Concat
@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.personal_data import ContactIdColumn
+from apps.core.personal_data import IdentifierColumns
 from apps.core.personal_data import PersonalDataMatch
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
@@ -29,6 +30,7 @@ from apps.imports.normalizers import phone_normalize
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
+from apps.imports.storage import upload_root
 
 
 def _staging_matches(*, emails, phones, names):
@@ -106,21 +108,16 @@ _KEYPAD = str.maketrans(
 )
 
 
-def _files_holding(identifiers: set[str], *, job_ids=None):
+def _files_holding(identifiers: set[str]):
     """Yield ``(job, row numbers)`` for each stored file containing an identifier.
 
     Every cell is checked, not only the mapped columns, because a person's
-    address may sit in a column that the import ignored. ``job_ids`` limits
-    the search to those jobs, when the caller has already listed them.
+    address may sit in a column that the import ignored.
     """
     if not identifiers:
         return
     probe = _IdentifierProbe(identifiers)
     jobs = ImportJob.objects.exclude(source_file="").order_by("pk")
-    if job_ids is not None:
-        if not job_ids:
-            return
-        jobs = jobs.filter(pk__in=job_ids)
     for job in jobs.iterator():
         try:
             layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
@@ -167,49 +164,31 @@ CONTACT_ID_COLUMNS = [
 ]
 
 
-def _staged_rows_delete(*, emails, phones) -> tuple[int, list[int]]:
-    """Delete the staged rows holding the identifiers; list the jobs with a file.
+# Staged rows holding an erased person's identifiers go in the contacts
+# eraser's statement.
+IDENTIFIER_COLUMNS = [IdentifierColumns(StagingRow, "import_staging_row")]
 
-    On PostgreSQL both happen in one statement, since an erasure waits for
-    each round trip and staged rows or kept files are rare.
-    """
-    if connection.vendor != "postgresql":
-        staged_rows = StagingRow.objects.filter(
-            Q(email__in=emails) | Q(phone__in=phones)
-        )
-        job_ids = ImportJob.objects.exclude(source_file="").values_list("pk", flat=True)
-        return staged_rows.delete()[0], list(job_ids)
-    staging = connection.ops.quote_name(StagingRow._meta.db_table)
-    jobs = connection.ops.quote_name(ImportJob._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH staged AS (DELETE FROM {staging} WHERE email = ANY(%s) "
-            "OR phone = ANY(%s) RETURNING 1) "
-            "SELECT (SELECT count(*) FROM staged), "
-            f"ARRAY(SELECT id FROM {jobs} WHERE source_file <> '' ORDER BY id)",
-            [emails, phones],
-        )
-        staged, job_ids = cursor.fetchone()
-    return staged, job_ids
+
+def _upload_folder_holds_files() -> bool:
+    """Tell whether any uploaded file is kept, without a database round trip."""
+    return any(files for _folder, _subfolders, files in os.walk(upload_root()))
 
 
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
-    """Delete the staged rows and uploaded files that hold the identifiers.
+    """Delete the uploaded files that hold the identifiers.
 
-    Rows that name an erased contact's id go with the contact (see
-    ``CONTACT_ID_COLUMNS``); the job's report and counts stay. A file is
-    deleted whole, because rewriting an XLSX or ODS file without one row is
-    not reliable.
+    Rows that name an erased contact's id or hold an identifier go with the
+    contacts (see ``CONTACT_ID_COLUMNS`` and ``IDENTIFIER_COLUMNS``); the job's
+    report and counts stay. A file is deleted whole, because rewriting an
+    XLSX or ODS file without one row is not reliable.
     NOTE: a job that is running at that moment is skipped: its rows go
     through the suppression check, which the erasure request fills.
     """
-    emails, phones = [e for e in emails if e], [p for p in phones if p]
-    if not emails and not phones:
+    identifiers = {value for value in (*emails, *phones) if value}
+    if not identifiers or not _upload_folder_holds_files():
         return {}
-    staged, job_ids = _staged_rows_delete(emails=emails, phones=phones)
     files = 0
-    identifiers = set(emails) | set(phones)
-    for job, _rows in list(_files_holding(identifiers, job_ids=job_ids)):
+    for job, _rows in list(_files_holding(identifiers)):
         if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
             continue
         job.source_file.delete(save=False)
@@ -222,4 +201,4 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
                 status=ImportJob.Status.CANCELLED
             )
         files += 1
-    return {"import_staging_row": staged, "import_source_file": files}
+    return {"import_source_file": files}

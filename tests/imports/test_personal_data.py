@@ -151,3 +151,26 @@ def test_probe_skips_rows_without_identifiers():
 
     assert not probe.row_holds(["Jean", "jean.dupont@example.com", "06 12 34 56 79"])
     assert not probe.row_holds([None, "", 0])
+
+
+def test_erase_without_kept_upload_asks_nothing(upload_root, django_assert_num_queries):
+    (upload_root / "2026" / "11").mkdir(parents=True)
+
+    with django_assert_num_queries(0):
+        counts = personal_data.erase(
+            contact_ids=[], emails=["jean.dupont@example.com"], phones=[]
+        )
+
+    assert counts == {}
+
+
+def test_staged_rows_go_with_the_contacts_statement(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    StagingRow.objects.create(job=job, row_number=2, phone="+33612345678")
+    StagingRow.objects.create(job=job, row_number=3, email="autre@example.com")
+
+    counts = personal_data_erase(contact_ids=[], emails=[], phones=["+33612345678"])
+
+    assert counts["import_staging_row"] == 1
+    remaining = StagingRow.objects.filter(job=job).values_list("row_number", flat=True)
+    assert list(remaining) == [3]
