@@ -97,7 +97,7 @@ def _licence_ended(contact: Contact, at: datetime) -> bool:
         return False
     usable = provenances.filter(
         Q(contact_list__licence_ends_on__isnull=True)
-        | Q(contact_list__licence_ends_on__gte=at.date())
+        | Q(contact_list__licence_ends_on__gte=timezone.localdate(at))
     )
     return not usable.exists()
 
@@ -220,9 +220,9 @@ def contacts_contactable(
     # the licence condition is left out of the query. With some, the subqueries
     # look up only the provenance rows of those lists.
     ended_list_ids = list(
-        ContactList.objects.filter(licence_ends_on__lt=at.date()).values_list(
-            "pk", flat=True
-        )
+        ContactList.objects.filter(
+            licence_ends_on__lt=timezone.localdate(at)
+        ).values_list("pk", flat=True)
     )
     granted = Q(latest_email_consent=ConsentRecord.State.GRANTED)
     b2c_valid = Q(audience=Audience.B2C) & Q(lawful_basis=LawfulBasis.CONSENT) & granted

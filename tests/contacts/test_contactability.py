@@ -181,3 +181,21 @@ def test_verdict_lists_every_failure():
     assert "status_restricted" in verdict.codes
     assert "suppressed" in verdict.codes
     assert "activity_not_in_force" in verdict.codes
+
+
+def test_licence_end_is_read_in_local_time():
+    """At 23:30 UTC on 4 December, it is already 5 December in Paris: a licence
+    that ended on 4 December has ended."""
+    at = datetime.datetime(2026, 12, 4, 23, 30, tzinfo=datetime.UTC)
+    contact = ContactFactory()
+    rental = ContactListFactory(
+        acquisition=ContactList.Acquisition.RENTAL,
+        licence_ends_on=datetime.date(2026, 12, 4),
+    )
+    ProvenanceFactory(contact=contact, contact_list=rental)
+
+    verdict = contact_contactability(contact, at=at)
+
+    assert verdict.codes == ["licence_ended"]
+    selected = contacts_contactable(Contact.objects.filter(pk=contact.pk), at=at)
+    assert not selected.exists()
