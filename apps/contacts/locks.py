@@ -32,9 +32,9 @@ def contacts_write_lock_reading(queryset) -> list[tuple]:
     """Take the contacts write lock and return the rows of ``queryset``.
 
     ``queryset`` is a ``values_list`` queryset. On PostgreSQL the lock and the
-    read are one statement, which saves a round trip. Its rows are read as
-    they were when the statement started, possibly before a running import
-    released the lock, so read nothing here that an import writes; the
+    read are one statement, which saves a round trip. The rows are read as
+    they were when the statement started, which may be before a running import
+    released the lock. Read nothing here that an import writes: only the
     statements that follow see the import's rows.
     """
     if connection.vendor != "postgresql":

@@ -120,7 +120,7 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class PersonErased:
-    """What ``person_erase`` removed, by kind, and the new suppression entries."""
+    """Counts of the records ``person_erase`` removed and of new suppression entries."""
 
     counts: dict[str, int]
     suppression_added: int
@@ -132,7 +132,7 @@ def person_erase(
     """Erase as ``erase`` does and put the identifiers on the suppression list.
 
     On PostgreSQL the suppression entries are written in the erasure's
-    statement. ``lock_held`` tells that the caller's transaction already holds
+    statement. Pass ``lock_held`` when the caller's transaction already has
     the contacts write lock (``contacts_write_lock_reading``).
     """
     erased = contacts_erase(

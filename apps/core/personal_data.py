@@ -15,9 +15,9 @@ Each domain app that stores personal data provides ``personal_data.py`` with:
     Foreign keys to a contact are found without being declared; declaring
     one only names its kind in the counts.
 ``IDENTIFIER_COLUMNS: list[IdentifierColumns]``
-    the app's tables whose rows hold a normalised e-mail or phone. The
-    contacts app's eraser deletes the rows holding the erased person's
-    identifiers in the same statement too, so ``erase`` need not.
+    the app's tables whose rows contain a normalised e-mail or phone. The
+    contacts app's eraser deletes the rows that contain the erased person's
+    identifiers in its statement, so the app's ``erase`` skips them.
 
 Subject-rights requests and the retention job call the functions below, so an
 app that starts storing personal data only has to add its module here.
@@ -58,7 +58,7 @@ class ContactIdColumn:
 
 @dataclass(frozen=True)
 class IdentifierColumns:
-    """A model whose rows go when their e-mail or phone is a person's being erased.
+    """A model whose rows go with the person whose e-mail or phone they contain.
 
     ``kind`` labels the rows in an erasure's counts. The fields hold values
     normalised as ``apps.core.identifiers`` does.

@@ -95,9 +95,7 @@ def _advisory_locks_held() -> int:
         return cursor.fetchone()[0]
 
 
-def test_write_lock_reading_returns_rows_and_holds_the_lock(
-    django_assert_num_queries,
-):
+def test_lock_reading_returns_rows(django_assert_num_queries):
     contact = ContactFactory(email="lu@example.com", phone="+33612345678")
     ContactFactory()
     queryset = Contact.objects.filter(pk=contact.pk).values_list("pk", "email")
@@ -110,7 +108,7 @@ def test_write_lock_reading_returns_rows_and_holds_the_lock(
     assert rows == [(contact.pk, "lu@example.com")]
 
 
-def test_write_lock_reading_takes_the_lock_without_rows():
+def test_lock_reading_without_rows():
     with transaction.atomic():
         rows = contacts_write_lock_reading(Contact.objects.none().values_list("pk"))
         assert _advisory_locks_held() == 1
@@ -118,7 +116,7 @@ def test_write_lock_reading_takes_the_lock_without_rows():
     assert rows == []
 
 
-def test_person_erase_suppresses_in_the_erasure_statement(django_assert_num_queries):
+def test_person_erase_suppresses_in_statement(django_assert_num_queries):
     contact = ContactFactory(email="efface@example.com", phone="+33612345679")
     ProvenanceFactory(contact=contact)
 
@@ -142,7 +140,7 @@ def test_person_erase_suppresses_in_the_erasure_statement(django_assert_num_quer
     assert entry.reason == "erased"
 
 
-def test_person_erase_without_contacts_still_suppresses():
+def test_person_erase_without_contacts():
     erased = personal_data.person_erase(
         contact_ids=[], emails=["jamais.vu@example.com"], phones=[], reason="erased"
     )

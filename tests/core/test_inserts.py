@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.mark.postgres
-def test_rows_of_several_models_in_one_statement(django_assert_num_queries):
+def test_insert_several_models_in_one_statement(django_assert_num_queries):
     user = get_user_model()(username="dpo-inserts")
     organisation = Organisation(name="Exemple SAS")
     event = AuditEvent(action="core.test.inserted", details={"n": 1})

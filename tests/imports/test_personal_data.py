@@ -153,7 +153,7 @@ def test_probe_skips_rows_without_identifiers():
     assert not probe.row_holds([None, "", 0])
 
 
-def test_erase_without_kept_upload_asks_nothing(upload_root, django_assert_num_queries):
+def test_erase_without_uploads_queries_nothing(upload_root, django_assert_num_queries):
     (upload_root / "2026" / "11").mkdir(parents=True)
 
     with django_assert_num_queries(0):
@@ -164,7 +164,7 @@ def test_erase_without_kept_upload_asks_nothing(upload_root, django_assert_num_q
     assert counts == {}
 
 
-def test_staged_rows_go_with_the_contacts_statement(upload_root, tmp_path):
+def test_staged_rows_erased_by_identifier(upload_root, tmp_path):
     job = _pending_job(tmp_path)
     StagingRow.objects.create(job=job, row_number=2, phone="+33612345678")
     StagingRow.objects.create(job=job, row_number=3, email="autre@example.com")

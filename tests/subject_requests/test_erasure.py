@@ -276,11 +276,12 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """One statement each: the write lock with the linked contacts; the
-    contacts with what refers to them or holds their identifiers and the
-    suppression entries; clearing the stored search; the proof; the timeline
-    and audit events. No upload is kept, so the import eraser has no file to
-    look for."""
+    """Erasure sends five statements when no upload is kept.
+
+    They are the write lock with the linked contacts, then the contacts with
+    every row that refers to them or contains their identifiers and the
+    suppression entries. Then come clearing the stored search, the proof, and
+    the timeline and audit events together."""
     settings.IMPORT_UPLOAD_ROOT = tmp_path / "uploads"
     with CaptureQueriesContext(connection) as captured:
         proof = request_erase(request=erasure_request, actor=dpo)
@@ -298,7 +299,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
     assert event.occurred_at is not None
 
 
-def test_second_erasure_adds_no_suppression_entry(erasure_request, make_request, dpo):
+def test_second_erasure_suppresses_nothing(erasure_request, make_request, dpo):
     first = request_erase(request=erasure_request, actor=dpo)
     again = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
 
