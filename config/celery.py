@@ -36,4 +36,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=37),
         "options": {"expires": 50 * 60},
     },
+    # Every hour at minute 47: fail campaign exports that a lost worker left.
+    "fail-stalled-campaign-exports": {
+        "task": "apps.contacts.tasks.fail_stalled_campaign_exports",
+        "schedule": crontab(minute=47),
+        "options": {"expires": 50 * 60},
+    },
 }

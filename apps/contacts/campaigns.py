@@ -8,6 +8,7 @@ contacts it holds, so an erasure can delete it.
 """
 
 import csv
+import datetime
 import logging
 import uuid
 from collections import Counter
@@ -21,6 +22,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from apps.contacts.locks import contacts_export_lock
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
@@ -36,6 +38,9 @@ from apps.core.exports import safe_row
 logger = logging.getLogger(__name__)
 
 EXPORT_FOLDER = "contacts/campaigns"
+# An export queued or running for this long has lost its worker, and
+# ``campaign_exports_fail_stalled`` marks it failed.
+STALLED_AFTER = datetime.timedelta(hours=2)
 CHUNK_SIZE = 2000
 # The contact fields that a campaign file contains or needs.
 EXPORTED_FIELDS = (
@@ -271,6 +276,35 @@ def _clean_filters(filters: dict) -> dict:
     return stored
 
 
+def campaign_export_request(
+    *,
+    filters: dict,
+    file_format: str,
+    records_notice: bool,
+    records_message_date: bool,
+    actor,
+) -> CampaignExport:
+    """Record a queued export of the segment ``filters`` and start its Celery task.
+
+    The checks and errors are those of ``campaign_export_create``; the file is
+    written by ``campaign_export_run`` in a worker, after the caller's
+    transaction commits.
+    """
+    from apps.contacts.tasks import write_campaign_export
+
+    export = _export_record(
+        filters=filters,
+        file_format=file_format,
+        records_notice=records_notice,
+        records_message_date=records_message_date,
+        actor=actor,
+        status=CampaignExport.Status.QUEUED,
+    )
+    transaction.on_commit(lambda: write_campaign_export.delay(export.pk))
+    logger.info("campaign export %s queued", export.pk)
+    return export
+
+
 def campaign_export_create(
     *,
     filters: dict,
@@ -279,7 +313,7 @@ def campaign_export_create(
     records_message_date: bool,
     actor,
 ) -> CampaignExport:
-    """Write the campaign file of the segment ``filters`` and record the export.
+    """Write the campaign file of the segment ``filters`` now and record the export.
 
     Only contactable contacts are written, even when the segment's own
     ``contactable`` filter requests non-contactable ones. With
@@ -288,50 +322,129 @@ def campaign_export_create(
     ``last_messaged_at`` is set to now. Raises ``InvalidQuery`` for a search
     that cannot be used, ``NothingToExport`` when no contact of the segment is
     contactable (nothing is stored) and ``ValueError`` for an unknown format.
+    An error while writing marks the export failed and is raised again.
     """
+    export = _export_record(
+        filters=filters,
+        file_format=file_format,
+        records_notice=records_notice,
+        records_message_date=records_message_date,
+        actor=actor,
+        status=CampaignExport.Status.RUNNING,
+    )
+    return _export_write(export)
+
+
+def campaign_export_run(*, export_id: int) -> CampaignExport | None:
+    """Write the file of a queued export; return None if it was not queued.
+
+    An error marks the export failed, with a message for the user, and is
+    logged; it is not raised, so the worker goes on.
+    """
+    claimed = CampaignExport.objects.filter(
+        pk=export_id, status=CampaignExport.Status.QUEUED
+    ).update(status=CampaignExport.Status.RUNNING)
+    if not claimed:
+        logger.info("campaign export %s is not queued; left alone", export_id)
+        return None
+    export = CampaignExport.objects.get(pk=export_id)
+    try:
+        return _export_write(export)
+    except Exception:
+        export.refresh_from_db()
+        return export
+
+
+def campaign_exports_fail_stalled(*, now=None) -> int:
+    """Mark failed the exports queued or running for over ``STALLED_AFTER``.
+
+    A worker that was stopped while writing leaves its export running and a
+    partial file that no contact row points at, so an erasure would not find
+    it: the file is deleted here. Returns how many exports were failed.
+    """
+    cutoff = (now or timezone.now()) - STALLED_AFTER
+    stalled = CampaignExport.objects.filter(
+        status__in=[CampaignExport.Status.QUEUED, CampaignExport.Status.RUNNING],
+        created_at__lt=cutoff,
+    )
+    failed = 0
+    for export in stalled:
+        campaign_export_path(export).unlink(missing_ok=True)
+        failed += CampaignExport.objects.filter(
+            pk=export.pk, status=export.status
+        ).update(
+            status=CampaignExport.Status.FAILED,
+            error=_(
+                "The file was not written within %(hours)d hours, so the export "
+                "was stopped and no file was kept. Export the segment again."
+            )
+            % {"hours": STALLED_AFTER.total_seconds() // 3600},
+            search_text="",
+            finished_at=timezone.now(),
+        )
+        logger.warning("campaign export %s stalled; marked failed", export.pk)
+    return failed
+
+
+def _contactable(segment, filters: dict):
+    if filters.get("contactable") == "yes":
+        # A segment filtered on "contactable" already applies the same rule.
+        return segment.order_by("pk")
+    return contacts_contactable(segment).order_by("pk")
+
+
+def _export_record(
+    *, filters, file_format, records_notice, records_message_date, actor, status
+) -> CampaignExport:
+    """Check the format and the segment, then record the export with ``status``."""
     if file_format not in CampaignExport.Format.values:
         raise ValueError(
             f"file_format={file_format!r} is invalid: use one of "
             f"{', '.join(CampaignExport.Format.values)}."
         )
     segment = contact_segment(filters=filters)
-    contactable = segment
-    if filters.get("contactable") != "yes":
-        # A segment filtered on "contactable" already applies the same rule.
-        contactable = contacts_contactable(segment)
-    contactable = contactable.order_by("pk")
-    if not contactable.exists():
+    if not _contactable(segment, filters).exists():
         logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))
     now = timezone.now()
-
-    folder = Path(settings.MEDIA_ROOT) / EXPORT_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
-    relative = f"{EXPORT_FOLDER}/campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-    relative += f".{file_format}"
-    writer_class = (
-        _CsvWriter if file_format == CampaignExport.Format.CSV else _XlsxWriter
+    relative = (
+        f"{EXPORT_FOLDER}/campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
+        f".{file_format}"
+    )
+    return CampaignExport.objects.create(
+        status=status,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        file_format=file_format,
+        file_path=relative,
+        filters=_clean_filters(filters),
+        search_text=(filters.get("q") or "").strip(),
+        records_notice=records_notice,
+        records_message_date=records_message_date,
     )
 
-    path = Path(settings.MEDIA_ROOT) / relative
+
+def _export_write(export: CampaignExport) -> CampaignExport:
+    """Write the export's file and record its contacts; mark it failed on error."""
+    filters = {**export.filters, "q": export.search_text}
+    path = campaign_export_path(export)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer_class = (
+        _CsvWriter if export.file_format == CampaignExport.Format.CSV else _XlsxWriter
+    )
     try:
-        export = _export_in_transaction(
+        segment = contact_segment(filters=filters)
+        _export_in_transaction(
+            export=export,
             path=path,
-            relative=relative,
             writer_class=writer_class,
             segment=segment,
-            contactable=contactable,
-            filters=filters,
-            file_format=file_format,
-            records_notice=records_notice,
-            records_message_date=records_message_date,
-            actor=actor,
-            now=now,
+            contactable=_contactable(segment, filters),
         )
-    except BaseException:
-        # The transaction rolled back, so no record points at the file: delete
-        # it rather than leave personal data behind.
+    except BaseException as error:
+        # The transaction rolled back, so no contact row points at the file:
+        # delete it rather than leave personal data behind.
         path.unlink(missing_ok=True)
+        _export_failed(export, error)
         raise
     logger.info(
         "campaign export %s written: %d contacts, %d left out",
@@ -342,29 +455,28 @@ def campaign_export_create(
     return export
 
 
+def _export_failed(export: CampaignExport, error: BaseException) -> None:
+    logger.error("campaign export %s failed: %s", export.pk, type(error).__name__)
+    CampaignExport.objects.filter(pk=export.pk).update(
+        status=CampaignExport.Status.FAILED,
+        error=_(
+            "Writing the file failed (%(error)s), and no file was kept. Export "
+            "the segment again; if it fails again, give the administrator the "
+            "export number and the time."
+        )
+        % {"error": type(error).__name__},
+        search_text="",
+        finished_at=timezone.now(),
+    )
+
+
 def _export_in_transaction(
-    *,
-    path,
-    relative,
-    writer_class,
-    segment,
-    contactable,
-    filters,
-    file_format,
-    records_notice,
-    records_message_date,
-    actor,
-    now,
+    *, export, path, writer_class, segment, contactable
 ) -> CampaignExport:
     with transaction.atomic():
-        export = CampaignExport.objects.create(
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
-            file_format=file_format,
-            file_path=relative,
-            filters=_clean_filters(filters),
-            records_notice=records_notice,
-            records_message_date=records_message_date,
-        )
+        # Erasures and imports wait for this export, and it waits for them, so
+        # a person erased meanwhile is either left out or finds this file.
+        contacts_export_lock()
         writer = writer_class(path)
         try:
             writer.append(_headers())
@@ -372,34 +484,46 @@ def _export_in_transaction(
         finally:
             writer.close()
 
+        now = timezone.now()
         exported_ids = CampaignExportContact.objects.filter(export=export).values(
             "contact_id"
         )
         noticed = 0
-        if records_notice:
+        if export.records_notice:
             noticed = Contact.objects.filter(
                 pk__in=exported_ids, art14_notice_sent_at__isnull=True
             ).update(art14_notice_sent_at=now, updated_at=now)
-        if records_message_date:
+        if export.records_message_date:
             Contact.objects.filter(pk__in=exported_ids).update(
                 last_messaged_at=now, updated_at=now
             )
 
         export.row_count = exported
         export.excluded_count = max(segment.order_by().count() - exported, 0)
-        export.save(update_fields=["row_count", "excluded_count"])
+        export.status = CampaignExport.Status.DONE
+        export.search_text = ""
+        export.finished_at = now
+        export.save(
+            update_fields=[
+                "row_count",
+                "excluded_count",
+                "status",
+                "search_text",
+                "finished_at",
+            ]
+        )
         audit_record(
             action="contacts.campaign.exported",
-            actor=actor,
+            actor=export.created_by,
             target=export,
             count=exported,
             details={
-                "format": file_format,
+                "format": export.file_format,
                 "filters": export.filters,
                 "excluded": export.excluded_count,
-                "records_notice": records_notice,
+                "records_notice": export.records_notice,
                 "notices_recorded": noticed,
-                "records_message_date": records_message_date,
+                "records_message_date": export.records_message_date,
             },
         )
     return export

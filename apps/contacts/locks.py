@@ -28,6 +28,20 @@ def contacts_write_lock() -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY])
 
 
+def contacts_export_lock() -> None:
+    """Wait until no bulk write runs, then keep writers out until the transaction ends.
+
+    Exports share the lock with each other. An erasure that starts meanwhile
+    waits, then finds the export's contact rows and deletes its file.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s)", [CONTACTS_WRITE_LOCK_KEY]
+        )
+
+
 def contacts_write_lock_reading(queryset) -> list[tuple]:
     """Take the contacts write lock and return the rows of ``queryset``.
 

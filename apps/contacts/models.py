@@ -426,7 +426,21 @@ class CampaignExport(models.Model):
         CSV = "csv", _("CSV")
         XLSX = "xlsx", _("Excel (XLSX)")
 
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("being written")
+        DONE = "done", _("written")
+        FAILED = "failed", _("failed")
+
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DONE
+    )
+    error = models.TextField(_("error"), blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The segment's search text may be a name or an e-mail address, so it is
+    # kept only until the file is written.
+    search_text = models.TextField(_("search text"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -470,6 +484,10 @@ class CampaignExport(models.Model):
 
     def __str__(self):
         return f"#{self.pk}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def file_deleted_reason_label(self) -> str:

@@ -17,8 +17,8 @@ from django.views.generic import ListView
 from django.views.generic import TemplateView
 
 from apps.contacts.campaigns import NothingToExport
-from apps.contacts.campaigns import campaign_export_create
 from apps.contacts.campaigns import campaign_export_path
+from apps.contacts.campaigns import campaign_export_request
 from apps.contacts.forms import CampaignExportForm
 from apps.contacts.forms import ContactFilterForm
 from apps.contacts.models import CampaignExport
@@ -206,7 +206,7 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
         if not form.is_valid() or (filter_form.is_bound and not filter_form.is_valid()):
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            export = campaign_export_create(
+            export = campaign_export_request(
                 filters=filters,
                 file_format=form.cleaned_data["file_format"],
                 records_notice=form.cleaned_data["records_notice"],
@@ -218,8 +218,11 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
             return self.render_to_response(self.get_context_data(form=form))
         messages.success(
             request,
-            _("Campaign file written with %(count)d contactable contacts.")
-            % {"count": export.row_count},
+            _(
+                "Campaign export #%(id)s is queued. This page shows when its file "
+                "is ready to download."
+            )
+            % {"id": export.pk},
         )
         return redirect("contacts:campaign-detail", pk=export.pk)
 
@@ -252,6 +255,11 @@ class CampaignExportDownloadView(RolePermissionMixin, View):
     def get(self, request, pk):
         export = get_object_or_404(CampaignExport, pk=pk)
         path = campaign_export_path(export)
+        if export.status != CampaignExport.Status.DONE:
+            raise Http404(
+                _("Campaign export %(id)s has no file yet: its status is %(status)s.")
+                % {"id": pk, "status": export.get_status_display()}
+            )
         if export.file_deleted_at or not path.exists():
             raise Http404(
                 _("The file of campaign export %(id)s was deleted.") % {"id": pk}

@@ -206,14 +206,17 @@ def test_erasure_deletes_export_files(segment):
     assert export.file_deleted_at is not None
 
 
-def test_sales_downloads_export(segment, sales_user, client_for):
+def test_sales_downloads_export(
+    segment, sales_user, client_for, django_capture_on_commit_callbacks
+):
     contact_list, _contacts = segment
     client = client_for(sales_user)
 
-    response = client.post(
-        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
-        {"file_format": "csv"},
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+            {"file_format": "csv"},
+        )
     download = client.get(response.url.rstrip("/") + "/file/")
 
     assert response.status_code == 302

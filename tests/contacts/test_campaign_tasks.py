@@ -1,0 +1,179 @@
+import time
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from apps.contacts import campaigns
+from apps.contacts.campaigns import campaign_export_path
+from apps.contacts.campaigns import campaign_export_request
+from apps.contacts.campaigns import campaign_export_run
+from apps.contacts.campaigns import campaign_exports_fail_stalled
+from apps.contacts.models import CampaignExport
+from apps.contacts.models import CampaignExportContact
+from apps.contacts.tasks import write_campaign_export
+from config.celery import app
+from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ContactListFactory
+from tests.contacts.factories import ProvenanceFactory
+
+pytestmark = pytest.mark.postgres
+
+OPTIONS = {"file_format": "csv", "records_notice": False, "records_message_date": False}
+
+
+@pytest.fixture(autouse=True)
+def media_root(tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def contact_list(db):
+    contact_list = ContactListFactory()
+    for last_name in ("Quintard", "Autre"):
+        contact = ContactFactory(last_name=last_name)
+        ProvenanceFactory(contact=contact, contact_list=contact_list)
+    return contact_list
+
+
+def _request(contact_list, **filters):
+    return campaign_export_request(
+        filters={"contact_list": contact_list, **filters}, actor=None, **OPTIONS
+    )
+
+
+@pytest.mark.django_db
+def test_request_queues_without_file(contact_list):
+    export = _request(contact_list)
+
+    assert export.status == CampaignExport.Status.QUEUED
+    assert not campaign_export_path(export).exists()
+    assert export.row_count == 0
+
+
+@pytest.mark.django_db
+def test_run_writes_queued_export(contact_list):
+    export = _request(contact_list, q="quintard")
+
+    assert export.search_text == "quintard"
+    written = campaign_export_run(export_id=export.pk)
+
+    written.refresh_from_db()
+    assert written.status == CampaignExport.Status.DONE
+    assert written.row_count == 1
+    assert written.search_text == ""
+    assert written.finished_at is not None
+    assert campaign_export_path(written).exists()
+    assert written.filters["search_used"] is True
+
+
+@pytest.mark.django_db
+def test_run_leaves_finished_export_alone(contact_list):
+    export = _request(contact_list)
+    campaign_export_run(export_id=export.pk)
+
+    assert campaign_export_run(export_id=export.pk) is None
+    assert write_campaign_export(export.pk) == "skipped"
+
+
+@pytest.mark.django_db
+def test_failed_write_keeps_no_file(contact_list, monkeypatch, caplog):
+    export = _request(contact_list, q="quintard")
+
+    def fail(writer, export, contacts):
+        writer.append(["half", "written"])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(campaigns, "_write_chunks", fail)
+    result = campaign_export_run(export_id=export.pk)
+
+    assert result.status == CampaignExport.Status.FAILED
+    assert "OSError" in result.error
+    assert "Export the segment again" in result.error
+    assert result.search_text == ""
+    assert not campaign_export_path(result).exists()
+    assert not CampaignExportContact.objects.filter(export=result).exists()
+    assert f"campaign export {export.pk} failed: OSError" in caplog.text
+    assert "quintard" not in caplog.text.lower()
+
+
+@pytest.mark.django_db
+def test_queued_export_has_no_download(contact_list, sales_user, client_for):
+    export = _request(contact_list)
+    client = client_for(sales_user)
+
+    page = client.get(reverse("contacts:campaign-detail", args=[export.pk]))
+    download = client.get(reverse("contacts:campaign-download", args=[export.pk]))
+
+    assert 'http-equiv="refresh"' in page.text
+    assert reverse("contacts:campaign-download", args=[export.pk]) not in page.text
+    assert download.status_code == 404
+
+
+@pytest.mark.django_db
+def test_view_queues_then_task_writes(
+    contact_list, sales_user, client_for, django_capture_on_commit_callbacks
+):
+    client = client_for(sales_user)
+    url = reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}"
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(url, {"file_format": "csv"})
+    export = CampaignExport.objects.get()
+    assert response.status_code == 302
+    assert export.status == CampaignExport.Status.QUEUED
+
+    for callback in callbacks:
+        callback()
+    export.refresh_from_db()
+    page = client.get(reverse("contacts:campaign-detail", args=[export.pk]))
+
+    assert export.status == CampaignExport.Status.DONE
+    assert 'http-equiv="refresh"' not in page.text
+    assert reverse("contacts:campaign-download", args=[export.pk]) in page.text
+
+
+@pytest.mark.redis
+def test_worker_on_redis_writes_export(celery_worker_redis, contact_list):
+    export = campaign_export_request(
+        filters={"contact_list": contact_list}, actor=None, **OPTIONS
+    )
+    # A fresh connection, because the producer pool that ``delay`` uses keeps
+    # the broker of the first task sent in the session.
+    with app.connection_for_write() as connection:
+        write_campaign_export.apply_async((export.pk,), connection=connection)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        export.refresh_from_db()
+        if not export.is_pending:
+            break
+        time.sleep(0.2)
+
+    assert export.status == CampaignExport.Status.DONE, export.error
+    assert export.row_count == 2
+    assert campaign_export_path(export).exists()
+
+
+@pytest.mark.django_db
+def test_stalled_export_is_failed(contact_list):
+    export = _request(contact_list, q="quintard")
+    CampaignExport.objects.filter(pk=export.pk).update(
+        status=CampaignExport.Status.RUNNING,
+        created_at=export.created_at - campaigns.STALLED_AFTER - timedelta(minutes=1),
+    )
+    path = campaign_export_path(export)
+    path.parent.mkdir(parents=True)
+    path.write_text("partial", encoding="utf-8")
+    fresh = _request(contact_list)
+
+    failed = campaign_exports_fail_stalled()
+
+    export.refresh_from_db()
+    fresh.refresh_from_db()
+    assert failed == 1
+    assert export.status == CampaignExport.Status.FAILED
+    assert "within 2 hours" in export.error
+    assert export.search_text == ""
+    assert not path.exists()
+    assert fresh.status == CampaignExport.Status.QUEUED
