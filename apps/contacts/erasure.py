@@ -14,9 +14,11 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db import models
+from django.db.models import Q
 
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExportContact
@@ -186,7 +188,6 @@ class _IdentifierDelete:
 
 def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelete]:
     """Return the deletes of the rows of ``IDENTIFIER_COLUMNS`` holding the values."""
-    postgresql = connection.vendor == "postgresql"
     emails = [value for value in emails if value]
     phones = [value for value in phones if value]
     deletes = []
@@ -194,26 +195,26 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
         meta = columns.model._meta
         if meta.db_table in skip_tables:
             continue
-        conditions, params = [], []
-        for field, values in (
-            (columns.email_field, emails),
-            (columns.phone_field, phones),
-        ):
-            if not values:
-                continue
-            column = _quote(meta.get_field(field).column)
-            if postgresql:
-                conditions.append(f"{column} = ANY(%s)")
-                params.append(values)
-            else:
-                conditions.append(f"{column} IN ({', '.join(['%s'] * len(values))})")
-                params.extend(values)
-        if conditions:
-            sql = (
-                f"DELETE FROM {_quote(meta.db_table)} "
-                f"WHERE {' OR '.join(conditions)} RETURNING 1"
+        holding = Q(pk__in=[])
+        if emails:
+            holding |= Q(**{f"{columns.email_field}__in": emails})
+        if phones:
+            holding |= Q(**{f"{columns.phone_field}__in": phones})
+        rows = columns.model._base_manager.filter(holding)
+        if columns.keep is not None:
+            rows = rows.exclude(columns.keep)
+        try:
+            sql, params = rows.values("pk").query.sql_with_params()
+        except EmptyResultSet:
+            continue
+        table, pk = _quote(meta.db_table), _quote(meta.pk.column)
+        deletes.append(
+            _IdentifierDelete(
+                columns.kind,
+                f"DELETE FROM {table} WHERE {pk} IN ({sql}) RETURNING 1",
+                list(params),
             )
-            deletes.append(_IdentifierDelete(columns.kind, sql, params))
+        )
     return deletes
 
 

@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 from importlib import import_module
+from typing import Any
 
 from django.apps import apps
 
@@ -61,13 +62,15 @@ class IdentifierColumns:
     """A model whose rows go with the person whose e-mail or phone they contain.
 
     ``kind`` labels the rows in an erasure's counts. The fields hold values
-    normalised as ``apps.core.identifiers`` does.
+    normalised as ``apps.core.identifiers`` does. Rows matching ``keep`` (a
+    ``Q``) are left alone.
     """
 
     model: type
     kind: str
     email_field: str = "email"
     phone_field: str = "phone"
+    keep: Any = None
 
 
 def _providers():

@@ -164,9 +164,22 @@ CONTACT_ID_COLUMNS = [
 ]
 
 
+# Jobs whose staged rows and file an erasure leaves alone: their merge checks
+# each row against the suppression list, which the erasure fills, and the
+# rows and the file are deleted when the job ends or its retention period does.
+ACTIVE_STATUSES = [
+    ImportJob.Status.CHECKING,
+    ImportJob.Status.QUEUED,
+    ImportJob.Status.RUNNING,
+]
+
 # Staged rows holding an erased person's identifiers go in the contacts
 # eraser's statement.
-IDENTIFIER_COLUMNS = [IdentifierColumns(StagingRow, "import_staging_row")]
+IDENTIFIER_COLUMNS = [
+    IdentifierColumns(
+        StagingRow, "import_staging_row", keep=Q(job__status__in=ACTIVE_STATUSES)
+    )
+]
 
 
 def _upload_folder_holds_files() -> bool:
@@ -181,7 +194,7 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     contacts (see ``CONTACT_ID_COLUMNS`` and ``IDENTIFIER_COLUMNS``); the job's
     report and counts stay. A file is deleted whole, because rewriting an
     XLSX or ODS file without one row is not reliable.
-    NOTE: a job that is running at that moment is skipped: its rows go
+    The file of a job that is queued or running is left alone: its rows go
     through the suppression check, which the erasure request fills.
     """
     identifiers = {value for value in (*emails, *phones) if value}
@@ -189,7 +202,7 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
         return {}
     files = 0
     for job, _rows in list(_files_holding(identifiers)):
-        if job.status in (ImportJob.Status.RUNNING, ImportJob.Status.CHECKING):
+        if job.status in ACTIVE_STATUSES:
             continue
         job.source_file.delete(save=False)
         job.save(update_fields=["source_file"])

@@ -8,6 +8,7 @@ from apps.breaches.models import BreachRecipient
 from apps.contacts import personal_data
 from apps.contacts.locks import contacts_write_lock_reading
 from apps.contacts.models import Contact
+from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import is_suppressed
 from tests.breaches.factories import BreachFactory
@@ -148,3 +149,14 @@ def test_person_erase_without_contacts():
     assert erased.counts == {"campaign_export_file": 0}
     assert erased.suppression_added == 1
     assert is_suppressed(email="jamais.vu@example.com")
+
+
+def test_list_with_provenance_is_protected():
+    from django.db.models import ProtectedError
+
+    provenance = ProvenanceFactory()
+
+    with pytest.raises(ProtectedError):
+        provenance.contact_list.delete()
+
+    assert Provenance.objects.filter(pk=provenance.pk).exists()

@@ -81,6 +81,6 @@ def test_erasure_during_import_waits_for_it(upload_root, write_file):
 
     job.refresh_from_db()
     assert errors == []
-    assert job.status == ImportJob.Status.DONE
+    assert job.status == ImportJob.Status.DONE, job.error
     assert job.row_count == ROWS
     assert job.row_results.count() == ROWS

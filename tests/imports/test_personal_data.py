@@ -7,6 +7,7 @@ import pytest
 from apps.core.personal_data import personal_data_erase
 from apps.core.personal_data import personal_data_find
 from apps.imports import personal_data
+from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
 from apps.imports.services import import_job_create
 from tests.imports.conftest import import_file
@@ -174,3 +175,17 @@ def test_staged_rows_erased_by_identifier(upload_root, tmp_path):
     assert counts["import_staging_row"] == 1
     remaining = StagingRow.objects.filter(job=job).values_list("row_number", flat=True)
     assert list(remaining) == [3]
+
+
+def test_erase_leaves_queued_job_alone(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    StagingRow.objects.create(job=job, row_number=2, email="jean.dupont@example.com")
+
+    counts = personal_data_erase(emails=["jean.dupont@example.com"])
+
+    job.refresh_from_db()
+    assert counts == {}
+    assert job.source_file
+    assert job.status == ImportJob.Status.QUEUED
+    assert StagingRow.objects.filter(job=job).count() == 1
