@@ -1,7 +1,8 @@
 """Bulk deletion and anonymisation of one locked chunk of contacts.
 
-Each function here runs inside the caller's batch transaction, on contacts the
-caller has locked with ``SELECT ... FOR UPDATE``. The rows are changed in SQL,
+Each function here runs inside the caller's batch transaction, which holds the
+contacts write lock, on contacts the caller has locked with ``SELECT ... FOR
+UPDATE``. The rows are changed in SQL,
 a few statements per chunk (``apps.contacts.erasure`` deletes a chunk with
 everything that refers to it in one), not through Django's Python-side
 collector, which loads every row and runs a query per relation.
@@ -27,7 +28,7 @@ from apps.contacts.erasure import ContactsErased
 from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
-from apps.contacts.suppression import suppression_add
+from apps.contacts.suppression import suppression_rows
 from apps.retention.policy import RETENTION_TIME_ZONE
 
 logger = logging.getLogger(__name__)
@@ -81,22 +82,20 @@ class ContactRow:
 CONTACT_ROW_FIELDS = ("id", "email", "phone", "status")
 
 
-def objectors_suppress(rows: Sequence[ContactRow]) -> int:
-    """Add the identifiers of people who objected or unsubscribed to the list."""
-    by_reason: dict[str, tuple[list[str], list[str]]] = {}
+def objectors_suppression(rows: Sequence[ContactRow]) -> dict[str, tuple]:
+    """Return the suppression entries of the people who objected or unsubscribed."""
+    entries: dict[str, tuple] = {}
     for row in rows:
         reason = OBJECTION_REASONS.get(row.status)
-        if reason is None:
-            continue
-        emails, phones = by_reason.setdefault(reason, ([], []))
-        if row.email:
-            emails.append(row.email)
-        if row.phone:
-            phones.append(row.phone)
-    return sum(
-        suppression_add(reason=reason, emails=emails, phones=phones)
-        for reason, (emails, phones) in by_reason.items()
-    )
+        if reason is not None:
+            entries.update(
+                suppression_rows(
+                    reason=reason,
+                    emails=[row.email] if row.email else [],
+                    phones=[row.phone] if row.phone else [],
+                )
+            )
+    return entries
 
 
 def _id_condition(column: str, ids: Sequence[int]) -> tuple[str, list]:
@@ -150,17 +149,20 @@ def _retention_counts(erased: ContactsErased) -> Counter:
 def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
     """Erase the locked contacts completely, as a subject-rights erasure does.
 
-    The suppression list first gets the people who objected. Then one
-    statement deletes the contacts with every row of any app that refers to
-    them (``apps.contacts.erasure``), and the kept campaign files that list
-    them are deleted.
+    One statement deletes the contacts with every row of any app that refers
+    to them (``apps.contacts.erasure``) and adds the people who objected to
+    the suppression list. Then the kept campaign files that list them are
+    deleted.
     """
     ids = [row.id for row in rows]
     counts: Counter = Counter()
     if not ids:
         return counts
-    counts["suppressed"] += objectors_suppress(rows)
-    counts.update(_retention_counts(contacts_erase(contact_ids=ids)))
+    erased = contacts_erase(
+        contact_ids=ids, suppression=objectors_suppression(rows), lock_held=True
+    )
+    counts["suppressed"] += erased.suppression_added
+    counts.update(_retention_counts(erased))
     return +counts
 
 
@@ -193,8 +195,9 @@ MONTH_START_SQL = (
 def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
     """Anonymise the locked contacts, keeping only statistical fields.
 
-    People who objected are added to the suppression list first, so that the
-    address cannot come back in a later purchased list once it is blanked.
+    People who objected are added to the suppression list in the same
+    statement as the erasure, so that the address cannot come back in a later
+    purchased list once it is blanked.
     Consent records are deleted because their evidence can identify. Campaign
     files listing the contacts and the other apps' derived records are deleted
     too. Provenance rows keep the list but lose the row number.
@@ -204,10 +207,14 @@ def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
     if not ids:
         return counts
 
-    counts["suppressed"] += objectors_suppress(rows)
     erased = contacts_erase(
-        contact_ids=ids, keep_contacts=True, skip_tables={Provenance._meta.db_table}
+        contact_ids=ids,
+        keep_contacts=True,
+        skip_tables={Provenance._meta.db_table},
+        suppression=objectors_suppression(rows),
+        lock_held=True,
     )
+    counts["suppressed"] += erased.suppression_added
     counts.update(_retention_counts(erased))
 
     provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
