@@ -2,6 +2,7 @@
 
 import os
 import threading
+import weakref
 
 import pytest
 from celery.signals import task_postrun
@@ -18,6 +19,31 @@ PASSWORD = "correct-horse-battery-staple"
 CHROMIUM_PATH = "/usr/bin/chromium"
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+_database_wrappers = weakref.WeakSet()
+_create_connection = type(connections).create_connection
+
+
+def _create_tracked_connection(self, alias):
+    wrapper = _create_connection(self, alias)
+    _database_wrappers.add(wrapper)
+    return wrapper
+
+
+# Django keeps one connection per contextvars context, and Playwright's sync
+# API leaves the main thread in more than one. The wrappers are recorded so
+# that the session can close every one of them before dropping the database.
+type(connections).create_connection = _create_tracked_connection
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _connections_closed_at_end(django_db_setup):
+    yield
+    for wrapper in list(_database_wrappers):
+        # Connections of other threads are closed by those threads.
+        if wrapper._thread_ident == threading.get_ident():
+            wrapper.close()
 
 
 def _database_vendor() -> str:
