@@ -593,17 +593,15 @@ def request_erase(
             )
             % {"ref": request.reference, "kind": request.get_kind_display()}
         )
+    given = [_normalized_identifiers(email=value, phone="") for value in extra_emails]
+    given += [_normalized_identifiers(email="", phone=value) for value in extra_phones]
     with transaction.atomic():
         linked = contacts_write_lock_reading(
             request.contacts.values_list("pk", "email", "phone")
         )
         emails, phones = _identifiers_of(
-            request, [(email, phone) for _pk, email, phone in linked]
+            request, [(email, phone) for _pk, email, phone in linked] + given
         )
-        for value in extra_emails:
-            emails.add(_normalized_identifiers(email=value, phone="")[0])
-        for value in extra_phones:
-            phones.add(_normalized_identifiers(email="", phone=value)[1])
         linked_ids = {pk for pk, _email, _phone in linked}
         contact_ids = sorted(linked_ids | set(extra_contact_ids))
         erased = person_erase(
