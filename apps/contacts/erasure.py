@@ -19,11 +19,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import INSERT_CHUNK
+from apps.contacts.suppression import ErasedSuppression
 from apps.contacts.suppression import suppression_insert_sql
 from apps.contacts.suppression import suppression_rows_insert
 from apps.core.personal_data import ContactIdColumn
@@ -156,6 +159,8 @@ def _reference_sql(reference: Reference, *, ids_match: str) -> str:
 def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
     """Return the SELECT of the contacts to erase, by id, e-mail or phone.
 
+    A phone selects only contacts without an e-mail: colleagues often share a
+    switchboard number, and a contact with another address is another person.
     PostgreSQL gets one array parameter per column, which it parses much
     faster than a thousand placeholders.
     """
@@ -167,12 +172,15 @@ def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
             continue
         if postgresql:
             cast = "::bigint[]" if column == "id" else ""
-            conditions.append(f"{_quote(column)} = ANY(%s{cast})")
+            condition = f"{_quote(column)} = ANY(%s{cast})"
             params.append(values)
         else:
             placeholders = ", ".join(["%s"] * len(values))
-            conditions.append(f"{_quote(column)} IN ({placeholders})")
+            condition = f"{_quote(column)} IN ({placeholders})"
             params.extend(values)
+        if column == "phone":
+            condition = f"({condition} AND {_quote('email')} = '')"
+        conditions.append(condition)
     table = _quote(Contact._meta.db_table)
     return f"SELECT id FROM {table} WHERE {' OR '.join(conditions)}", params
 
@@ -224,6 +232,39 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
 _TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
+def _erased_suppression_sql(
+    erased_suppression: ErasedSuppression, *, given: list[str]
+) -> tuple[str, list]:
+    """Return the INSERT of the ``erased`` CTE's hashes not among ``given``.
+
+    The erased rows' hashes are the identifiers as the statement found them,
+    after any import that the write lock waited for, so a phone that such an
+    import added is suppressed too.
+    """
+    entry = SuppressionEntry._meta
+    columns = ", ".join(
+        _quote(entry.get_field(name).column)
+        for name in ("identifier_hash", "kind", "reason", "created_at", "created_by")
+    )
+    sql = (
+        f"INSERT INTO {_quote(entry.db_table)} ({columns}) "
+        "SELECT DISTINCT v.h, v.k, %s, %s::timestamptz, %s::bigint FROM erased e "
+        "CROSS JOIN LATERAL (VALUES (e.email_hash, %s), (e.phone_hash, %s)) "
+        "AS v(h, k) WHERE v.h <> '' AND v.h <> ALL(%s::text[]) "
+        f"ON CONFLICT ({_quote(entry.get_field('identifier_hash').column)}) "
+        "DO NOTHING RETURNING 1"
+    )
+    params = [
+        erased_suppression.reason,
+        timezone.now(),
+        erased_suppression.created_by,
+        SuppressionEntry.Kind.EMAIL.value,
+        SuppressionEntry.Kind.PHONE.value,
+        given,
+    ]
+    return sql, params
+
+
 def _erase_postgresql(
     target_sql: str,
     params: list,
@@ -232,6 +273,7 @@ def _erase_postgresql(
     identifier_deletes,
     keep_contacts: bool,
     suppression,
+    erased_suppression,
 ) -> ContactsErased:
     ctes = [f"target AS MATERIALIZED ({target_sql})"]
     selected = ["ARRAY(SELECT id FROM target ORDER BY id)"]
@@ -255,10 +297,20 @@ def _erase_postgresql(
         selected.append("0")
     else:
         table = _quote(Contact._meta.db_table)
-        delete_sql = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
+        delete_sql = (
+            f"DELETE FROM {table} WHERE id {_TARGET_IDS} "
+            "RETURNING email_hash, phone_hash"
+        )
         ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
     added = ["0"]
+    if erased_suppression is not None and not keep_contacts:
+        insert_sql, insert_params = _erased_suppression_sql(
+            erased_suppression, given=list(suppression or {})
+        )
+        ctes.append(f"se AS ({insert_sql})")
+        params = params + insert_params
+        added.append("(SELECT count(*) FROM se)")
     items = list((suppression or {}).items())
     for start in range(0, len(items), INSERT_CHUNK):
         insert_sql, insert_params = suppression_insert_sql(
@@ -293,12 +345,16 @@ def _erase_statement_by_statement(
     identifier_deletes,
     keep_contacts: bool,
     suppression,
+    erased_suppression,
 ) -> ContactsErased:
     added = suppression_rows_insert(suppression) if suppression else 0
     identifier_counts = Counter()
     with connection.cursor() as cursor:
         cursor.execute(target_sql, params)
         ids = [row[0] for row in cursor.fetchall()]
+    if ids and erased_suppression is not None and not keep_contacts:
+        added += _erased_contacts_suppress(ids, erased_suppression)
+    with connection.cursor() as cursor:
         for delete in identifier_deletes:
             cursor.execute(delete.sql, delete.params)
             identifier_counts[delete.kind] += len(cursor.fetchall())
@@ -327,6 +383,26 @@ def _erase_statement_by_statement(
         added,
         identifier_counts,
     )
+
+
+def _erased_contacts_suppress(ids, erased_suppression: ErasedSuppression) -> int:
+    """Suppress the identifiers of the contacts about to be erased (other databases)."""
+    rows = {}
+    for email_hash, phone_hash in Contact.objects.filter(pk__in=ids).values_list(
+        "email_hash", "phone_hash"
+    ):
+        for value, kind in (
+            (email_hash, SuppressionEntry.Kind.EMAIL),
+            (phone_hash, SuppressionEntry.Kind.PHONE),
+        ):
+            if value:
+                rows[value] = (
+                    kind,
+                    erased_suppression.reason,
+                    timezone.now(),
+                    erased_suppression.created_by,
+                )
+    return suppression_rows_insert(rows)
 
 
 def _result(
@@ -358,6 +434,7 @@ def contacts_erase(
     keep_contacts: bool = False,
     skip_tables: Collection[str] = (),
     suppression: dict[str, tuple] | None = None,
+    erased_suppression: ErasedSuppression | None = None,
     lock_held: bool = False,
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
@@ -371,7 +448,9 @@ def contacts_erase(
     listed tables' rows alone. Kept campaign files are not touched here: the
     result lists the exports that named the contacts, for
     ``campaign_export_files_delete``. ``suppression`` holds entries from
-    ``suppression_rows``, added in the same statement on PostgreSQL.
+    ``suppression_rows``, added in the same statement on PostgreSQL. With
+    ``erased_suppression``, the erased contacts' own e-mails and phones go on
+    the suppression list too.
 
     The caller owns the transaction. The contacts write lock is taken first
     and held until it ends, so a running import finishes before the erasure
@@ -403,4 +482,5 @@ def contacts_erase(
         identifier_deletes=identifier_deletes,
         keep_contacts=keep_contacts,
         suppression=suppression,
+        erased_suppression=erased_suppression,
     )

@@ -15,6 +15,8 @@ from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.contacts.suppression import ErasedSuppression
+from apps.contacts.suppression import suppression_actor_id
 from apps.contacts.suppression import suppression_rows
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import PersonalDataMatch
@@ -131,7 +133,8 @@ def person_erase(
 ) -> PersonErased:
     """Erase as ``erase`` does and put the identifiers on the suppression list.
 
-    On PostgreSQL the suppression entries are written in the erasure's
+    The erased contacts' own e-mails and phones are suppressed too. On
+    PostgreSQL the suppression entries are written in the erasure's
     statement. Pass ``lock_held`` when the caller's transaction already has
     the contacts write lock (``contacts_write_lock_reading``).
     """
@@ -142,6 +145,7 @@ def person_erase(
         suppression=suppression_rows(
             reason=reason, emails=emails, phones=phones, actor=actor
         ),
+        erased_suppression=ErasedSuppression(reason, suppression_actor_id(actor)),
         lock_held=lock_held,
     )
     return PersonErased(_with_files_deleted(erased), erased.suppression_added)

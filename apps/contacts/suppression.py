@@ -5,6 +5,7 @@ normalised values (``apps.core.identifiers.normalize_email``/``normalize_phone``
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.db import connection
 from django.utils import timezone
@@ -19,6 +20,19 @@ INSERT_CHUNK = 1000
 INSERTED_FIELDS = ("identifier_hash", "kind", "reason", "created_at", "created_by")
 
 
+@dataclass(frozen=True)
+class ErasedSuppression:
+    """The reason and user with which an erasure suppresses the erased contacts."""
+
+    reason: str
+    created_by: int | None = None
+
+
+def suppression_actor_id(actor) -> int | None:
+    """Return the id of ``actor`` when it is a signed-in user, else None."""
+    return actor.pk if getattr(actor, "is_authenticated", False) else None
+
+
 def suppression_rows(
     *,
     reason: str,
@@ -27,7 +41,7 @@ def suppression_rows(
     actor=None,
 ) -> dict[str, tuple]:
     """Return the entries for these identifiers: hash to (kind, reason, date, user)."""
-    created_by = actor.pk if getattr(actor, "is_authenticated", False) else None
+    created_by = suppression_actor_id(actor)
     now = timezone.now()
     return {
         identifier_hash(value): (kind, reason, now, created_by)

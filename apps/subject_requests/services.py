@@ -563,6 +563,20 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     return len(ids)
 
 
+def _erased_contacts(request: SubjectRequest, extra_contact_ids):
+    """Return the ids, e-mails and phones of the contacts that an erasure targets.
+
+    A union of two indexed reads, because one query with ``OR`` across the
+    request's links would read the whole contacts table.
+    """
+    fields = ("pk", "email", "phone")
+    linked = request.contacts.values_list(*fields)
+    if not extra_contact_ids:
+        return linked
+    extra = Contact.objects.filter(pk__in=list(extra_contact_ids)).values_list(*fields)
+    return linked.union(extra)
+
+
 def request_erase(
     *,
     request: SubjectRequest,
@@ -597,13 +611,12 @@ def request_erase(
     given += [_normalized_identifiers(email="", phone=value) for value in extra_phones]
     with transaction.atomic():
         linked = contacts_write_lock_reading(
-            request.contacts.values_list("pk", "email", "phone")
+            _erased_contacts(request, extra_contact_ids)
         )
         emails, phones = _identifiers_of(
             request, [(email, phone) for _pk, email, phone in linked] + given
         )
-        linked_ids = {pk for pk, _email, _phone in linked}
-        contact_ids = sorted(linked_ids | set(extra_contact_ids))
+        contact_ids = sorted({pk for pk, _email, _phone in linked})
         erased = person_erase(
             contact_ids=contact_ids,
             emails=emails,

@@ -17,6 +17,7 @@ from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
+from tests.contacts.factories import ContactFactory
 from tests.subject_requests.conftest import PERSON
 
 pytestmark = pytest.mark.postgres
@@ -308,3 +309,75 @@ def test_second_erasure_suppresses_nothing(erasure_request, make_request, dpo):
     assert first.suppression_added == 2
     assert second.suppression_added == 0
     assert second.record_counts == {}
+
+
+def test_colleague_sharing_the_phone_stays(erasure_request, dpo, person):
+    colleague = ContactFactory(
+        first_name="Hugo", email="hugo.partage@example.com", phone=PERSON["phone"]
+    )
+    phone_only = ContactFactory(first_name="Sans", email="", phone=PERSON["phone"])
+
+    proof = request_erase(request=erasure_request, actor=dpo)
+
+    assert proof.record_counts["contact"] == 2
+    assert Contact.objects.filter(pk=colleague.pk).exists()
+    assert not Contact.objects.filter(pk=phone_only.pk).exists()
+
+
+def test_erased_contacts_identifiers_suppressed(make_request, dpo, person):
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        verified_by=dpo,
+        requester_email="autre.adresse@example.com",
+        requester_phone="",
+    )
+
+    proof = request_erase(request=request, actor=dpo, extra_contact_ids=[person.pk])
+
+    assert proof.record_counts["contact"] == 1
+    assert proof.suppression_added == 3
+    assert is_suppressed(email=PERSON["email"])
+    assert is_suppressed(phone=PERSON["phone"])
+    assert is_suppressed(email="autre.adresse@example.com")
+
+
+def test_erase_subject_suppresses_contact_phone(make_request, dpo, person, capsys):
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+
+    call_command(
+        "erase_subject", "--email", PERSON["email"], "--request", request.reference
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["record_counts"]["contact"] == 1
+    assert is_suppressed(phone=PERSON["phone"])
+
+
+def test_erase_subject_by_phone_only(make_request, dpo, capsys):
+    contact = ContactFactory(first_name="Sans", email="", phone="+33698765432")
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        verified_by=dpo,
+        requester_email="",
+        requester_phone="06 98 76 54 32",
+    )
+
+    call_command(
+        "erase_subject", "--phone", "06 98 76 54 32", "--request", request.reference
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["record_counts"]["contact"] == 1
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert is_suppressed(phone="+33698765432")
+
+
+def test_erase_subject_needs_an_identifier(make_request, dpo):
+    from django.core.management.base import CommandError
+
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    with pytest.raises(CommandError, match="--email, --phone or both"):
+        call_command("erase_subject", "--request", request.reference)

@@ -19,29 +19,41 @@ ACTOR_LABEL = "manage.py erase_subject"
 class Command(BaseCommand):
     help = (
         "Erase a person for an erasure request whose identity is verified: find "
-        "the contacts with this e-mail or phone, delete them and everything "
-        "derived from them, add the identifiers to the suppression list and "
-        "print the proof of erasure as JSON."
+        "the contacts with this e-mail, or with this phone and no e-mail, delete "
+        "them and everything derived from them, add the identifiers to the "
+        "suppression list and print the proof of erasure as JSON."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--email", required=True, help="The person's e-mail.")
-        parser.add_argument("--phone", default="", help="The person's phone number.")
+        parser.add_argument("--email", default="", help="The person's e-mail.")
+        parser.add_argument(
+            "--phone",
+            default="",
+            help="The person's phone number. Give it, --email or both.",
+        )
         parser.add_argument(
             "--request", required=True, help=f"The erasure request: {REQUEST_HELP}"
         )
 
     def handle(self, *args, email, phone, request, **options):
+        if not email.strip() and not phone.strip():
+            raise CommandError(
+                "Give the person's --email, --phone or both: both are empty."
+            )
         subject_request = request_from_option(request)
         try:
-            email = normalize_email(email)
-            phone = normalize_phone(phone) if phone else ""
+            email = normalize_email(email) if email.strip() else ""
+            phone = normalize_phone(phone) if phone.strip() else ""
         except InvalidIdentifier as error:
             raise CommandError(str(error)) from error
 
-        condition = Q(email=email)
+        # As the erasure itself does, a phone finds only contacts without an
+        # e-mail: a contact with another address is another person.
+        condition = Q(pk__in=[])
+        if email:
+            condition |= Q(email=email)
         if phone:
-            condition |= Q(phone=phone)
+            condition |= Q(phone=phone, email="")
         contact_ids = list(
             Contact.objects.filter(condition).values_list("pk", flat=True)
         )
@@ -49,7 +61,7 @@ class Command(BaseCommand):
             proof = request_erase(
                 request=subject_request,
                 actor_label=ACTOR_LABEL,
-                extra_emails=[email],
+                extra_emails=[email] if email else [],
                 extra_phones=[phone] if phone else [],
                 extra_contact_ids=contact_ids,
             )
