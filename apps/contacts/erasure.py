@@ -210,7 +210,7 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
             holding |= Q(**{f"{columns.phone_field}__in": phones})
         rows = columns.model._base_manager.filter(holding)
         if columns.keep is not None:
-            rows = rows.exclude(columns.keep)
+            rows = rows.exclude(columns.keep())
         try:
             sql, params = rows.values("pk").query.sql_with_params()
         except EmptyResultSet:

@@ -62,8 +62,8 @@ class IdentifierColumns:
     """A model whose rows go with the person whose e-mail or phone they contain.
 
     ``kind`` labels the rows in an erasure's counts. The fields hold values
-    normalised as ``apps.core.identifiers`` does. Rows matching ``keep`` (a
-    ``Q``) are left alone.
+    normalised as ``apps.core.identifiers`` does. Rows matching ``keep``, a
+    function that returns a ``Q``, are left alone.
     """
 
     model: type

@@ -30,6 +30,8 @@ from apps.imports.normalizers import phone_normalize
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
+from apps.imports.selectors import active_jobs
+from apps.imports.selectors import job_is_active
 from apps.imports.storage import upload_root
 
 
@@ -164,21 +166,16 @@ CONTACT_ID_COLUMNS = [
 ]
 
 
-# Jobs whose staged rows and file an erasure leaves alone: their merge checks
-# each row against the suppression list, which the erasure fills, and the
-# rows and the file are deleted when the job ends or its retention period does.
-ACTIVE_STATUSES = [
-    ImportJob.Status.CHECKING,
-    ImportJob.Status.QUEUED,
-    ImportJob.Status.RUNNING,
-]
+def _rows_of_active_jobs() -> Q:
+    return Q(job__in=ImportJob.objects.filter(active_jobs()))
+
 
 # Staged rows holding an erased person's identifiers go in the contacts
-# eraser's statement.
+# eraser's statement, except those of an active job (queued or running with a
+# worker that reports): its merge checks each row against the suppression
+# list, which the erasure fills, and deletes its rows when it ends.
 IDENTIFIER_COLUMNS = [
-    IdentifierColumns(
-        StagingRow, "import_staging_row", keep=Q(job__status__in=ACTIVE_STATUSES)
-    )
+    IdentifierColumns(StagingRow, "import_staging_row", keep=_rows_of_active_jobs)
 ]
 
 
@@ -194,24 +191,26 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     contacts (see ``CONTACT_ID_COLUMNS`` and ``IDENTIFIER_COLUMNS``); the job's
     report and counts stay. A file is deleted whole, because rewriting an
     XLSX or ODS file without one row is not reliable.
-    The file of a job that is queued or running is left alone: its rows go
-    through the suppression check, which the erasure request fills.
+    The file of an active job is left alone: its rows go through the
+    suppression check, which the erasure request fills. A job whose file is
+    deleted before it finished is cancelled, and its other staged rows go too.
     """
     identifiers = {value for value in (*emails, *phones) if value}
     if not identifiers or not _upload_folder_holds_files():
         return {}
     files = 0
     for job, _rows in list(_files_holding(identifiers)):
-        if job.status in ACTIVE_STATUSES:
+        if job_is_active(job):
             continue
         job.source_file.delete(save=False)
         job.save(update_fields=["source_file"])
         ImportJob.objects.filter(pk=job.pk, file_deleted_at__isnull=True).update(
             file_deleted_at=timezone.now()
         )
-        if job.status in (ImportJob.Status.PENDING, ImportJob.Status.FAILED):
+        if job.status not in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED):
             ImportJob.objects.filter(pk=job.pk).update(
                 status=ImportJob.Status.CANCELLED
             )
+            StagingRow.objects.filter(job=job).delete()
         files += 1
     return {"import_source_file": files}

@@ -1,13 +1,45 @@
 """Reads of import jobs for pages, the JSON progress view and the command."""
 
+import datetime
 from collections.abc import Iterator
 
+from django.db.models import Q
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import pgettext
 
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import RowResult
+
+# A running job whose worker has not reported for this long may be resumed.
+# NOTE: the heartbeat is written between merge statements only, so a single
+# statement on a file of several million rows on a loaded server could
+# outlast this limit; raise it if such jobs get cancelled while running.
+STALE_AFTER = datetime.timedelta(minutes=15)
+ACTIVE_STATUSES = (
+    ImportJob.Status.CHECKING,
+    ImportJob.Status.QUEUED,
+    ImportJob.Status.RUNNING,
+)
+
+
+def active_jobs() -> Q:
+    """Return the condition of jobs that a worker runs or is about to run.
+
+    A job queued or running whose worker stopped reporting is stalled, not
+    active: it can be resumed, cancelled or purged.
+    """
+    fresh = timezone.now() - STALE_AFTER
+    return Q(status__in=ACTIVE_STATUSES, heartbeat_at__gte=fresh)
+
+
+def job_is_active(job: ImportJob) -> bool:
+    """Tell whether ``job`` matches ``active_jobs`` now."""
+    fresh = timezone.now() - STALE_AFTER
+    return job.status in ACTIVE_STATUSES and (
+        job.heartbeat_at is not None and job.heartbeat_at >= fresh
+    )
 
 
 def job_list(*, user=None) -> QuerySet[ImportJob]:

@@ -39,16 +39,13 @@ from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
 from apps.imports.rows import RowNormalizer
+from apps.imports.selectors import STALE_AFTER
+from apps.imports.selectors import active_jobs
 from apps.register.models import LawfulBasis
 
 logger = logging.getLogger(__name__)
 
 Status = ImportJob.Status
-# A running job whose worker has not reported for this long may be resumed.
-# NOTE: the heartbeat is written between merge statements only, so a single
-# statement on a file of several million rows on a loaded server could
-# outlast this limit; raise it if such jobs get cancelled while running.
-STALE_AFTER = datetime.timedelta(minutes=15)
 # Widest header row accepted. The mapping form and preview of a file of
 # thousands of columns would be megabytes of HTML.
 # NOTE: 200 is a judgement. The widest CRM export tested (Zoho contacts) has
@@ -674,21 +671,18 @@ def import_leftovers_purge(*, older_than: datetime.datetime) -> dict[str, int]:
     """Delete uploaded files and staged rows of jobs created before ``older_than``.
 
     The job and its row results stay: they hold no personal data. Jobs that
-    are queued or running keep their file until they finish.
+    are queued or running keep their file until they finish, unless their
+    worker stopped reporting (see ``selectors.active_jobs``).
     """
     old_jobs = ImportJob.objects.filter(created_at__lt=older_than)
-    staged = StagingRow.objects.filter(
-        job__in=old_jobs.exclude(status__in=[Status.QUEUED, Status.RUNNING])
-    ).delete()[0]
+    inactive = old_jobs.exclude(active_jobs())
+    staged = StagingRow.objects.filter(job__in=inactive).delete()[0]
     files = 0
-    with_files = old_jobs.exclude(source_file="").exclude(
-        status__in=[Status.QUEUED, Status.RUNNING, Status.CHECKING]
-    )
-    for job in with_files.iterator():
+    for job in inactive.exclude(source_file="").iterator():
         if _source_file_delete(job):
             files += 1
-    # Without its file a pending or failed job can never run: close it.
-    old_jobs.filter(status__in=[Status.PENDING, Status.FAILED]).update(
+    # Without its file a pending, failed or stalled job can never run: close it.
+    inactive.exclude(status__in=[Status.DONE, Status.CANCELLED]).update(
         status=Status.CANCELLED,
         error=_("The uploaded file was deleted after the retention period."),
         dry_run_summary={},

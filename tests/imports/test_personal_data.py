@@ -3,12 +3,14 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from apps.core.personal_data import personal_data_erase
 from apps.core.personal_data import personal_data_find
 from apps.imports import personal_data
 from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
+from apps.imports.selectors import STALE_AFTER
 from apps.imports.services import import_job_create
 from tests.imports.conftest import import_file
 
@@ -172,14 +174,18 @@ def test_staged_rows_erased_by_identifier(upload_root, tmp_path):
 
     counts = personal_data_erase(contact_ids=[], emails=[], phones=["+33612345678"])
 
+    job.refresh_from_db()
     assert counts["import_staging_row"] == 1
-    remaining = StagingRow.objects.filter(job=job).values_list("row_number", flat=True)
-    assert list(remaining) == [3]
+    assert counts["import_source_file"] == 1
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not StagingRow.objects.filter(job=job).exists()
 
 
 def test_erase_leaves_queued_job_alone(upload_root, tmp_path):
     job = _pending_job(tmp_path)
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.QUEUED, heartbeat_at=timezone.now()
+    )
     StagingRow.objects.create(job=job, row_number=2, email="jean.dupont@example.com")
 
     counts = personal_data_erase(emails=["jean.dupont@example.com"])
@@ -189,3 +195,21 @@ def test_erase_leaves_queued_job_alone(upload_root, tmp_path):
     assert job.source_file
     assert job.status == ImportJob.Status.QUEUED
     assert StagingRow.objects.filter(job=job).count() == 1
+
+
+def test_erase_cleans_stalled_job(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=timezone.now() - STALE_AFTER - datetime.timedelta(minutes=1),
+    )
+    StagingRow.objects.create(job=job, row_number=2, email="jean.dupont@example.com")
+    StagingRow.objects.create(job=job, row_number=3, email="autre@example.com")
+
+    counts = personal_data_erase(emails=["jean.dupont@example.com"])
+
+    job.refresh_from_db()
+    assert counts == {"import_staging_row": 1, "import_source_file": 1}
+    assert not job.source_file
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not StagingRow.objects.filter(job=job).exists()

@@ -103,3 +103,34 @@ def test_purge_closes_pending_jobs(upload_root, tmp_path):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
     assert not job.source_file
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize(("minutes_ago", "purged"), [(1, False), (60, True)])
+def test_purge_spares_only_reporting_jobs(upload_root, tmp_path, minutes_ago, purged):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name="liste.csv",
+            vendor_name="V",
+            list_name="L",
+            acquired_on=datetime.date(2025, 3, 1),
+        )
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),
+    )
+    StagingRow.objects.create(job=job, row_number=1, email="x@example.com")
+
+    from apps.imports.services import import_leftovers_purge
+
+    import_leftovers_purge(older_than=timezone.now())
+
+    job.refresh_from_db()
+    assert bool(job.source_file) is not purged
+    assert StagingRow.objects.filter(job=job).exists() is not purged
+    expected = ImportJob.Status.CANCELLED if purged else ImportJob.Status.RUNNING
+    assert job.status == expected
