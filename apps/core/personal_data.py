@@ -116,6 +116,11 @@ def personal_data_find(
     phones: Collection[str] = (),
     names: Collection[str] = (),
 ) -> list[PersonalDataMatch]:
+    """Return every record of any app that holds one of the identifiers or names.
+
+    Runs of spaces in a name count as one, as a name is typed.
+    """
+    names = [" ".join(name.split()) for name in names]
     matches: list[PersonalDataMatch] = []
     for module in _providers():
         finder = getattr(module, "find", None)

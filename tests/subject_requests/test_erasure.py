@@ -381,3 +381,18 @@ def test_erase_subject_needs_an_identifier(make_request, dpo):
 
     with pytest.raises(CommandError, match="--email, --phone or both"):
         call_command("erase_subject", "--request", request.reference)
+
+
+def test_search_ignores_double_spaces_in_name(make_request, dpo, person):
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        verified_by=dpo,
+        requester_name=f"{PERSON['first_name']}   {PERSON['last_name']}",
+        requester_email="autre.adresse@example.com",
+        requester_phone="",
+    )
+
+    request_search(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.last_search["matches"]
