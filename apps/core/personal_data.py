@@ -119,6 +119,8 @@ def personal_data_find(
     """Return every record of any app that holds one of the identifiers or names.
 
     Runs of spaces in a name count as one, as a name is typed.
+    NOTE: the finders compare names with the database's ``LOWER``, which on
+    SQLite folds ASCII letters only: there, "Émile" does not find "ÉMILE".
     """
     names = [" ".join(name.split()) for name in names]
     matches: list[PersonalDataMatch] = []
