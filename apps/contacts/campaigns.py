@@ -32,6 +32,7 @@ from apps.contacts.selectors import contact_segment
 from apps.contacts.services import contact_contactability
 from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.services import contacts_contactable
+from apps.contacts.statistics import contact_statistics_ensure
 from apps.core.audit import audit_record
 from apps.core.exports import safe_row
 
@@ -432,6 +433,9 @@ def _export_write(export: CampaignExport) -> CampaignExport:
         _CsvWriter if export.file_format == CampaignExport.Format.CSV else _XlsxWriter
     )
     try:
+        missing = contact_statistics_ensure()
+        if missing:
+            logger.info("campaign export %s: analysed %s", export.pk, missing)
         segment = contact_segment(filters=filters)
         _export_in_transaction(
             export=export,

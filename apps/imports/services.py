@@ -25,6 +25,7 @@ from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
+from apps.contacts.statistics import contact_statistics_refresh
 from apps.core.audit import audit_record
 from apps.imports import merge
 from apps.imports import pipeline
@@ -603,7 +604,7 @@ def _real_run(job: ImportJob) -> ImportJob:
         )
     logger.info("import job %s done: %s", job.pk, counts)
     if counts[Outcome.CREATED] >= ANALYZE_AFTER_CREATED:
-        pipeline.contacts_analyze()
+        contact_statistics_refresh()
     job.refresh_from_db()
     return job
 

@@ -177,3 +177,23 @@ def test_stalled_export_is_failed(contact_list):
     assert export.search_text == ""
     assert not path.exists()
     assert fresh.status == CampaignExport.Status.QUEUED
+
+
+@pytest.mark.django_db
+def test_export_leaves_no_table_without_statistics(contact_list):
+    from django.db import connection
+
+    from apps.contacts.statistics import MODELS
+
+    export = _request(contact_list)
+    campaign_export_run(export_id=export.pk)
+
+    tables = [model._meta.db_table for model in MODELS]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL",
+            [tables],
+        )
+        assert cursor.fetchone()[0] == 0
