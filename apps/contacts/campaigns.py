@@ -71,6 +71,10 @@ STORED_FILTERS = (
 )
 
 
+class ExportStopped(Exception):
+    """The export was marked failed while its file was being written."""
+
+
 class NothingToExport(ValueError):
     """A segment in which no contact may receive a prospecting e-mail."""
 
@@ -461,7 +465,11 @@ def _export_write(export: CampaignExport) -> CampaignExport:
 
 def _export_failed(export: CampaignExport, error: BaseException) -> None:
     logger.error("campaign export %s failed: %s", export.pk, type(error).__name__)
-    CampaignExport.objects.filter(pk=export.pk).update(
+    # An export that is already failed keeps the message that says why.
+    CampaignExport.objects.filter(
+        pk=export.pk,
+        status__in=[CampaignExport.Status.QUEUED, CampaignExport.Status.RUNNING],
+    ).update(
         status=CampaignExport.Status.FAILED,
         error=_(
             "Writing the file failed (%(error)s), and no file was kept. Export "
@@ -507,15 +515,19 @@ def _export_in_transaction(
         export.status = CampaignExport.Status.DONE
         export.search_text = ""
         export.finished_at = now
-        export.save(
-            update_fields=[
-                "row_count",
-                "excluded_count",
-                "status",
-                "search_text",
-                "finished_at",
-            ]
+        finished = CampaignExport.objects.filter(
+            pk=export.pk, status=CampaignExport.Status.RUNNING
+        ).update(
+            row_count=export.row_count,
+            excluded_count=export.excluded_count,
+            status=export.status,
+            search_text="",
+            finished_at=now,
         )
+        if not finished:
+            # ``campaign_exports_fail_stalled`` gave up on this export and
+            # deleted its file meanwhile: roll the contact rows back too.
+            raise ExportStopped(f"campaign export {export.pk} was stopped")
         audit_record(
             action="contacts.campaign.exported",
             actor=export.created_by,

@@ -1,7 +1,9 @@
+import threading
 import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from apps.contacts import campaigns
@@ -197,3 +199,32 @@ def test_export_leaves_no_table_without_statistics(contact_list):
             [tables],
         )
         assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_export_stopped_while_writing_keeps_nothing(contact_list, monkeypatch):
+    # Outside a transaction the task would run at once; run it by hand below.
+    monkeypatch.setattr(write_campaign_export, "delay", lambda export_id: None)
+    export = _request(contact_list)
+    write_chunks = campaigns._write_chunks
+
+    def fail_elsewhere():
+        CampaignExport.objects.filter(pk=export.pk).update(
+            status=CampaignExport.Status.FAILED, error="stopped"
+        )
+        connection.close()
+
+    def stopped_meanwhile(writer, export, contacts):
+        exported = write_chunks(writer, export, contacts)
+        thread = threading.Thread(target=fail_elsewhere)
+        thread.start()
+        thread.join()
+        return exported
+
+    monkeypatch.setattr(campaigns, "_write_chunks", stopped_meanwhile)
+    result = campaign_export_run(export_id=export.pk)
+
+    assert result.status == CampaignExport.Status.FAILED
+    assert result.error == "stopped"
+    assert not campaign_export_path(result).exists()
+    assert not CampaignExportContact.objects.filter(export=result).exists()
