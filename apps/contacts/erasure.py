@@ -25,9 +25,7 @@ from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
-from apps.contacts.suppression import INSERT_CHUNK
 from apps.contacts.suppression import ErasedSuppression
-from apps.contacts.suppression import suppression_insert_sql
 from apps.contacts.suppression import suppression_rows_insert
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import contact_id_columns
@@ -212,18 +210,32 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
         if columns.keep is not None:
             rows = rows.exclude(columns.keep())
         try:
-            sql, params = rows.values("pk").query.sql_with_params()
+            condition, params = _rows_condition(rows)
         except EmptyResultSet:
             continue
-        table, pk = _quote(meta.db_table), _quote(meta.pk.column)
         deletes.append(
             _IdentifierDelete(
                 columns.kind,
-                f"DELETE FROM {table} WHERE {pk} IN ({sql}) RETURNING 1",
+                f"DELETE FROM {_quote(meta.db_table)} WHERE {condition} RETURNING 1",
                 list(params),
             )
         )
     return deletes
+
+
+def _rows_condition(rows) -> tuple[str, list]:
+    """Return the WHERE condition of ``rows``, for a DELETE from its table.
+
+    A queryset that joins other tables becomes ``pk IN (subquery)``, which
+    PostgreSQL plans more slowly.
+    """
+    query = rows.query
+    compiler = query.get_compiler(connection=connection)
+    condition, params = compiler.compile(query.where)
+    if sum(1 for count in query.alias_refcount.values() if count) <= 1:
+        return condition, list(params)
+    sql, params = rows.values("pk").query.sql_with_params()
+    return f"{_quote(rows.model._meta.pk.column)} IN ({sql})", list(params)
 
 
 # The ids as one array: with ``IN (SELECT ...)`` the planner expects every
@@ -232,36 +244,50 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
 _TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
-def _erased_suppression_sql(
-    erased_suppression: ErasedSuppression, *, given: list[str]
+def _suppression_sql(
+    entries: dict[str, tuple], erased_suppression: ErasedSuppression | None
 ) -> tuple[str, list]:
-    """Return the INSERT of the ``erased`` CTE's hashes not among ``given``.
+    """Return one INSERT of the suppression ``entries`` and the erased hashes.
 
-    The erased rows' hashes are the identifiers as the statement found them,
-    after any import that the write lock waited for, so a phone that such an
-    import added is suppressed too.
+    The erased rows' hashes come from the ``erased`` CTE: the identifiers as
+    the statement found them, after any import that the write lock waited
+    for, so a phone that such an import added is suppressed too. A hash listed
+    twice is inserted once, and ``RETURNING`` yields a row per new entry.
     """
     entry = SuppressionEntry._meta
     columns = ", ".join(
         _quote(entry.get_field(name).column)
         for name in ("identifier_hash", "kind", "reason", "created_at", "created_by")
     )
+    sources, params = [], []
+    if entries:
+        rows = ", ".join(["(%s, %s, %s, %s::timestamptz, %s::bigint)"] * len(entries))
+        sources.append(f"SELECT * FROM (VALUES {rows}) AS given")
+        for identifier, (kind, reason, created_at, created_by) in entries.items():
+            params.extend([identifier, kind, reason, created_at, created_by])
+    if erased_suppression is not None:
+        for column, kind in (
+            ("email_hash", SuppressionEntry.Kind.EMAIL),
+            ("phone_hash", SuppressionEntry.Kind.PHONE),
+        ):
+            sources.append(
+                f"SELECT {column}, %s, %s, %s::timestamptz, %s::bigint "
+                f"FROM erased WHERE {column} <> ''"
+            )
+            params.extend(
+                [
+                    kind.value,
+                    erased_suppression.reason,
+                    timezone.now(),
+                    erased_suppression.created_by,
+                ]
+            )
+    unique = _quote(entry.get_field("identifier_hash").column)
     sql = (
         f"INSERT INTO {_quote(entry.db_table)} ({columns}) "
-        "SELECT DISTINCT v.h, v.k, %s, %s::timestamptz, %s::bigint FROM erased e "
-        "CROSS JOIN LATERAL (VALUES (e.email_hash, %s), (e.phone_hash, %s)) "
-        "AS v(h, k) WHERE v.h <> '' AND v.h <> ALL(%s::text[]) "
-        f"ON CONFLICT ({_quote(entry.get_field('identifier_hash').column)}) "
-        "DO NOTHING RETURNING 1"
+        f"{' UNION ALL '.join(sources)} "
+        f"ON CONFLICT ({unique}) DO NOTHING RETURNING 1"
     )
-    params = [
-        erased_suppression.reason,
-        timezone.now(),
-        erased_suppression.created_by,
-        SuppressionEntry.Kind.EMAIL.value,
-        SuppressionEntry.Kind.PHONE.value,
-        given,
-    ]
     return sql, params
 
 
@@ -303,23 +329,17 @@ def _erase_postgresql(
         )
         ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
-    added = ["0"]
-    if erased_suppression is not None and not keep_contacts:
-        insert_sql, insert_params = _erased_suppression_sql(
-            erased_suppression, given=list(suppression or {})
+    if keep_contacts:
+        erased_suppression = None
+    if suppression or erased_suppression is not None:
+        insert_sql, insert_params = _suppression_sql(
+            suppression or {}, erased_suppression
         )
-        ctes.append(f"se AS ({insert_sql})")
+        ctes.append(f"suppressed AS ({insert_sql})")
         params = params + insert_params
-        added.append("(SELECT count(*) FROM se)")
-    items = list((suppression or {}).items())
-    for start in range(0, len(items), INSERT_CHUNK):
-        insert_sql, insert_params = suppression_insert_sql(
-            dict(items[start : start + INSERT_CHUNK])
-        )
-        ctes.append(f"s{start} AS ({insert_sql})")
-        params = params + insert_params
-        added.append(f"(SELECT count(*) FROM s{start})")
-    selected.append(" + ".join(added))
+        selected.append("(SELECT count(*) FROM suppressed)")
+    else:
+        selected.append("0")
     selected.extend(
         f"(SELECT count(*) FROM d{number})" for number in range(len(identifier_deletes))
     )
