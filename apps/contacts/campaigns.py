@@ -17,7 +17,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
@@ -348,7 +350,7 @@ def campaign_export_run(*, export_id: int) -> CampaignExport | None:
     """
     claimed = CampaignExport.objects.filter(
         pk=export_id, status=CampaignExport.Status.QUEUED
-    ).update(status=CampaignExport.Status.RUNNING)
+    ).update(status=CampaignExport.Status.RUNNING, started_at=timezone.now())
     if not claimed:
         logger.info("campaign export %s is not queued; left alone", export_id)
         return None
@@ -363,31 +365,43 @@ def campaign_export_run(*, export_id: int) -> CampaignExport | None:
 def campaign_exports_fail_stalled(*, now=None) -> int:
     """Mark failed the exports queued or running for over ``STALLED_AFTER``.
 
+    A queued export counts from its request and a running one from its start.
     A worker that was stopped while writing leaves its export running and a
     partial file that no contact row points at, so an erasure would not find
-    it: the file is deleted here. Returns how many exports were failed.
+    it: the file is deleted here. An export still writing when it is marked
+    failed rolls back at its end. Returns how many exports were failed.
     """
     cutoff = (now or timezone.now()) - STALLED_AFTER
     stalled = CampaignExport.objects.filter(
-        status__in=[CampaignExport.Status.QUEUED, CampaignExport.Status.RUNNING],
-        created_at__lt=cutoff,
+        Q(status=CampaignExport.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=CampaignExport.Status.RUNNING, started_at__lt=cutoff)
     )
     failed = 0
     for export in stalled:
-        campaign_export_path(export).unlink(missing_ok=True)
-        failed += CampaignExport.objects.filter(
+        with translation.override(export.language):
+            error = _(
+                "The file was not written within %(hours)d hours, so the export "
+                "was stopped and no file was kept. Export the segment again."
+            ) % {"hours": STALLED_AFTER.total_seconds() // 3600}
+        marked = CampaignExport.objects.filter(
             pk=export.pk, status=export.status
         ).update(
             status=CampaignExport.Status.FAILED,
-            error=_(
-                "The file was not written within %(hours)d hours, so the export "
-                "was stopped and no file was kept. Export the segment again."
-            )
-            % {"hours": STALLED_AFTER.total_seconds() // 3600},
+            error=error,
             search_text="",
             finished_at=timezone.now(),
         )
+        if not marked:
+            continue
+        campaign_export_path(export).unlink(missing_ok=True)
+        failed += 1
         logger.warning("campaign export %s stalled; marked failed", export.pk)
+        audit_record(
+            action="contacts.campaign.failed",
+            actor_label="fail_stalled_campaign_exports",
+            target=export,
+            details={"error": "stalled"},
+        )
     return failed
 
 
@@ -418,6 +432,8 @@ def _export_record(
     )
     return CampaignExport.objects.create(
         status=status,
+        started_at=now if status == CampaignExport.Status.RUNNING else None,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         file_format=file_format,
         file_path=relative,
@@ -432,22 +448,23 @@ def _export_write(export: CampaignExport) -> CampaignExport:
     """Write the export's file and record its contacts; mark it failed on error."""
     filters = {**export.filters, "q": export.search_text}
     path = campaign_export_path(export)
-    path.parent.mkdir(parents=True, exist_ok=True)
     writer_class = (
         _CsvWriter if export.file_format == CampaignExport.Format.CSV else _XlsxWriter
     )
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         missing = contact_statistics_ensure()
         if missing:
             logger.info("campaign export %s: analysed %s", export.pk, missing)
         segment = contact_segment(filters=filters)
-        _export_in_transaction(
-            export=export,
-            path=path,
-            writer_class=writer_class,
-            segment=segment,
-            contactable=_contactable(segment, filters),
-        )
+        with translation.override(export.language):
+            _export_in_transaction(
+                export=export,
+                path=path,
+                writer_class=writer_class,
+                segment=segment,
+                contactable=_contactable(segment, filters),
+            )
     except BaseException as error:
         # The transaction rolled back, so no contact row points at the file:
         # delete it rather than leave personal data behind.
@@ -463,22 +480,54 @@ def _export_write(export: CampaignExport) -> CampaignExport:
     return export
 
 
+class ContactErasedMeanwhile(Exception):
+    """A contact of the file was erased while the file was being written."""
+
+
+def _erased_meanwhile_check(export: CampaignExport) -> None:
+    """Raise ``ContactErasedMeanwhile`` if an exported contact no longer exists."""
+    erased = (
+        CampaignExportContact.objects.filter(export=export)
+        .exclude(contact_id__in=Contact.objects.values("pk"))
+        .exists()
+    )
+    if erased:
+        raise ContactErasedMeanwhile(
+            f"a contact of campaign export {export.pk} was erased meanwhile"
+        )
+
+
 def _export_failed(export: CampaignExport, error: BaseException) -> None:
     logger.error("campaign export %s failed: %s", export.pk, type(error).__name__)
+    with translation.override(export.language):
+        if isinstance(error, NothingToExport):
+            message = str(error)
+        elif isinstance(error, ContactErasedMeanwhile):
+            message = _(
+                "A contact of the segment was erased while the file was written, "
+                "so no file was kept. Export the segment again."
+            )
+        else:
+            message = _(
+                "Writing the file failed (%(error)s), and no file was kept. Export "
+                "the segment again; if it fails again, give the administrator the "
+                "export number and the time."
+            ) % {"error": type(error).__name__}
     # An export that is already failed keeps the message that says why.
     CampaignExport.objects.filter(
         pk=export.pk,
         status__in=[CampaignExport.Status.QUEUED, CampaignExport.Status.RUNNING],
     ).update(
         status=CampaignExport.Status.FAILED,
-        error=_(
-            "Writing the file failed (%(error)s), and no file was kept. Export "
-            "the segment again; if it fails again, give the administrator the "
-            "export number and the time."
-        )
-        % {"error": type(error).__name__},
+        error=message,
         search_text="",
         finished_at=timezone.now(),
+    )
+    audit_record(
+        action="contacts.campaign.failed",
+        actor=export.created_by,
+        target=export,
+        details={"error": type(error).__name__},
     )
 
 
@@ -486,15 +535,23 @@ def _export_in_transaction(
     *, export, path, writer_class, segment, contactable
 ) -> CampaignExport:
     with transaction.atomic():
-        # Erasures and imports wait for this export, and it waits for them, so
-        # a person erased meanwhile is either left out or finds this file.
-        contacts_export_lock()
         writer = writer_class(path)
         try:
             writer.append(_headers())
             exported = _write_chunks(writer, export, contactable)
         finally:
             writer.close()
+        if not exported:
+            raise NothingToExport(
+                _(
+                    "No contact of the segment could receive the campaign any "
+                    "more when the file was written, so no file was kept."
+                )
+            )
+        # From here to the commit, erasures wait. One that ran while the file
+        # was written deleted a contact that the file may contain: stop then.
+        contacts_export_lock()
+        _erased_meanwhile_check(export)
 
         now = timezone.now()
         exported_ids = CampaignExportContact.objects.filter(export=export).values(

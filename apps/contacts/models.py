@@ -442,7 +442,14 @@ class CampaignExport(models.Model):
         _("status"), max_length=10, choices=Status.choices, default=Status.DONE
     )
     error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    language = models.CharField(
+        _("language of the file"),
+        max_length=10,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The headers and source statements are written in it."),
+    )
     # The segment's search text may be a name or an e-mail address, so it is
     # kept only until the file is written.
     search_text = models.TextField(_("search text"), blank=True)

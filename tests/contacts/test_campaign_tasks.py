@@ -1,3 +1,5 @@
+import csv
+import io
 import threading
 import time
 from datetime import timedelta
@@ -5,14 +7,17 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from apps.contacts import campaigns
+from apps.contacts import personal_data
 from apps.contacts.campaigns import campaign_export_path
 from apps.contacts.campaigns import campaign_export_request
 from apps.contacts.campaigns import campaign_export_run
 from apps.contacts.campaigns import campaign_exports_fail_stalled
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
+from apps.contacts.models import Contact
 from apps.contacts.tasks import write_campaign_export
 from config.celery import app
 from tests.contacts.factories import ContactFactory
@@ -162,7 +167,7 @@ def test_stalled_export_is_failed(contact_list):
     export = _request(contact_list, q="quintard")
     CampaignExport.objects.filter(pk=export.pk).update(
         status=CampaignExport.Status.RUNNING,
-        created_at=export.created_at - campaigns.STALLED_AFTER - timedelta(minutes=1),
+        started_at=export.created_at - campaigns.STALLED_AFTER - timedelta(minutes=1),
     )
     path = campaign_export_path(export)
     path.parent.mkdir(parents=True)
@@ -228,3 +233,55 @@ def test_export_stopped_while_writing_keeps_nothing(contact_list, monkeypatch):
     assert result.error == "stopped"
     assert not campaign_export_path(result).exists()
     assert not CampaignExportContact.objects.filter(export=result).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contact_erased_while_writing_fails_export(contact_list, monkeypatch):
+    monkeypatch.setattr(write_campaign_export, "delay", lambda export_id: None)
+    export = _request(contact_list)
+    write_chunks = campaigns._write_chunks
+
+    def erase_elsewhere(contact_id):
+        personal_data.erase(contact_ids=[contact_id], emails=[], phones=[])
+        connection.close()
+
+    def erased_meanwhile(writer, export, contacts):
+        exported = write_chunks(writer, export, contacts)
+        first = CampaignExportContact.objects.filter(export=export).first()
+        thread = threading.Thread(target=erase_elsewhere, args=[first.contact_id])
+        thread.start()
+        thread.join()
+        return exported
+
+    monkeypatch.setattr(campaigns, "_write_chunks", erased_meanwhile)
+    result = campaign_export_run(export_id=export.pk)
+
+    assert result.status == CampaignExport.Status.FAILED
+    assert "was erased while the file was written" in result.error
+    assert not campaign_export_path(result).exists()
+
+
+@pytest.mark.django_db
+def test_file_in_requesters_language(contact_list):
+    with translation.override("en"):
+        export = _request(contact_list)
+        english_headers = campaigns._headers()
+
+    with translation.override("fr"):
+        campaign_export_run(export_id=export.pk)
+
+    text = campaign_export_path(export).read_text(encoding="utf-8-sig")
+    assert export.language == "en"
+    assert next(csv.reader(io.StringIO(text))) == english_headers
+
+
+@pytest.mark.django_db
+def test_segment_emptied_before_writing_fails(contact_list):
+    export = _request(contact_list)
+    Contact.objects.update(status=Contact.Status.OBJECTED)
+
+    result = campaign_export_run(export_id=export.pk)
+
+    assert result.status == CampaignExport.Status.FAILED
+    assert "could receive the campaign any more" in result.error
+    assert not campaign_export_path(result).exists()
