@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
 from apps.contacts.locks import contacts_export_lock
@@ -307,7 +308,15 @@ def campaign_export_request(
         actor=actor,
         status=CampaignExport.Status.QUEUED,
     )
-    transaction.on_commit(lambda: write_campaign_export.delay(export.pk))
+
+    def enqueue():
+        try:
+            write_campaign_export.delay(export.pk)
+        except OperationalError as error:
+            _export_failed(export, error, queue_unreachable=True)
+            export.refresh_from_db()
+
+    transaction.on_commit(enqueue)
     logger.info("campaign export %s queued", export.pk)
     return export
 
@@ -497,10 +506,18 @@ def _erased_meanwhile_check(export: CampaignExport) -> None:
         )
 
 
-def _export_failed(export: CampaignExport, error: BaseException) -> None:
+def _export_failed(
+    export: CampaignExport, error: BaseException, *, queue_unreachable=False
+) -> None:
     logger.error("campaign export %s failed: %s", export.pk, type(error).__name__)
     with translation.override(export.language):
-        if isinstance(error, NothingToExport):
+        if queue_unreachable:
+            message = _(
+                "The task queue could not be reached, so the file was not "
+                "written. Export the segment again in a few minutes; if it fails "
+                "again, tell the administrator that the Celery broker is down."
+            )
+        elif isinstance(error, NothingToExport):
             message = str(error)
         elif isinstance(error, ContactErasedMeanwhile):
             message = _(

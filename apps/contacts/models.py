@@ -452,6 +452,9 @@ class CampaignExport(models.Model):
     )
     # The segment's search text may be a name or an e-mail address, so it is
     # kept only until the file is written.
+    # NOTE: the person search and erasure do not read it. A queued or running
+    # export keeps it for minutes, or up to the two hours after which a stalled
+    # export is failed and the text blanked.
     search_text = models.TextField(_("search text"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

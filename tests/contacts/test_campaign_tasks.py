@@ -285,3 +285,21 @@ def test_segment_emptied_before_writing_fails(contact_list):
     assert result.status == CampaignExport.Status.FAILED
     assert "could receive the campaign any more" in result.error
     assert not campaign_export_path(result).exists()
+
+
+@pytest.mark.django_db
+def test_unreachable_queue_fails_export(
+    contact_list, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def unreachable(export_id):
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6390")
+
+    monkeypatch.setattr(write_campaign_export, "delay", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        export = _request(contact_list)
+
+    export.refresh_from_db()
+    assert export.status == CampaignExport.Status.FAILED
+    assert "task queue could not be reached" in export.error
