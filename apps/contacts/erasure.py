@@ -201,6 +201,8 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
         meta = columns.model._meta
         if meta.db_table in skip_tables:
             continue
+        if columns.may_hold_rows is not None and not columns.may_hold_rows():
+            continue
         holding = Q(pk__in=[])
         if emails:
             holding |= Q(**{f"{columns.email_field}__in": emails})

@@ -63,7 +63,8 @@ class IdentifierColumns:
 
     ``kind`` labels the rows in an erasure's counts. The fields hold values
     normalised as ``apps.core.identifiers`` does. Rows matching ``keep``, a
-    function that returns a ``Q``, are left alone.
+    function that returns a ``Q``, are left alone. When ``may_hold_rows``
+    returns False, the table is known to be empty and is skipped.
     """
 
     model: type
@@ -71,6 +72,7 @@ class IdentifierColumns:
     email_field: str = "email"
     phone_field: str = "phone"
     keep: Any = None
+    may_hold_rows: Any = None
 
 
 def _providers():

@@ -170,18 +170,28 @@ def _rows_of_active_jobs() -> Q:
     return Q(job__in=ImportJob.objects.filter(active_jobs()))
 
 
+def _upload_folder_holds_files() -> bool:
+    """Tell whether any uploaded file is kept, without a database round trip.
+
+    Staged rows are read from a kept upload, and whatever deletes the upload
+    (the end of its retention period, a cancellation, an erasure) deletes the
+    job's staged rows too: with no file kept, no row is staged.
+    """
+    return any(files for _folder, _subfolders, files in os.walk(upload_root()))
+
+
 # Staged rows holding an erased person's identifiers go in the contacts
 # eraser's statement, except those of an active job (queued or running with a
 # worker that reports): its merge checks each row against the suppression
 # list, which the erasure fills, and deletes its rows when it ends.
 IDENTIFIER_COLUMNS = [
-    IdentifierColumns(StagingRow, "import_staging_row", keep=_rows_of_active_jobs)
+    IdentifierColumns(
+        StagingRow,
+        "import_staging_row",
+        keep=_rows_of_active_jobs,
+        may_hold_rows=_upload_folder_holds_files,
+    )
 ]
-
-
-def _upload_folder_holds_files() -> bool:
-    """Tell whether any uploaded file is kept, without a database round trip."""
-    return any(files for _folder, _subfolders, files in os.walk(upload_root()))
 
 
 def erase(*, contact_ids, emails, phones) -> dict[str, int]:
