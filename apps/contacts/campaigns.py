@@ -530,7 +530,7 @@ def _export_failed(
                 "the segment again; if it fails again, give the administrator the "
                 "export number and the time."
             ) % {"error": type(error).__name__}
-    # An export that is already failed keeps the message that says why.
+    # An export that is already failed keeps its first error message.
     CampaignExport.objects.filter(
         pk=export.pk,
         status__in=[CampaignExport.Status.QUEUED, CampaignExport.Status.RUNNING],

@@ -4,7 +4,7 @@ The campaign export and the contact pages filter contacts with the
 contactable rule, which joins contacts, provenance, consent records, the
 suppression list and the processing activities. With a table that has no
 statistics, the planner can take a segment of 200,000 contacts for one row and
-read provenance whole for each contact: a campaign export of such a segment ran
+read provenance whole for each contact. A campaign export of such a segment ran
 for over seven minutes without finishing, and took seconds once analysed.
 """
 

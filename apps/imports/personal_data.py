@@ -181,9 +181,9 @@ def _upload_folder_holds_files() -> bool:
 
 
 # Staged rows holding an erased person's identifiers go in the contacts
-# eraser's statement, except those of an active job (queued or running with a
-# worker that reports): its merge checks each row against the suppression
-# list, which the erasure fills, and deletes its rows when it ends.
+# eraser's statement. Those of an active job (queued or running, with a worker
+# that reports) stay, because its merge checks each row against the
+# suppression list, which the erasure fills, and deletes its rows at the end.
 IDENTIFIER_COLUMNS = [
     IdentifierColumns(
         StagingRow,

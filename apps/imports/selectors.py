@@ -13,9 +13,9 @@ from apps.imports.models import Outcome
 from apps.imports.models import RowResult
 
 # A running job whose worker has not reported for this long may be resumed.
-# NOTE: the heartbeat is written between merge statements only, so a single
-# statement on a file of several million rows on a loaded server could
-# outlast this limit; raise it if such jobs get cancelled while running.
+# NOTE: the heartbeat is written between merge statements only. A single
+# statement on a file of several million rows on a loaded server could outlast
+# this limit, so raise it if such jobs get cancelled while running.
 STALE_AFTER = datetime.timedelta(minutes=15)
 ACTIVE_STATUSES = (
     ImportJob.Status.CHECKING,
