@@ -389,3 +389,32 @@ def vendor_statistics() -> QuerySet[Vendor]:
 
 def suppression_count() -> int:
     return SuppressionEntry.objects.count()
+
+
+def campaign_export_filters(export) -> list[tuple[str, str]]:
+    """Return an export's segment filters as (label, value) pairs for its page.
+
+    Labels are the contact list form's, lists and vendors are named, and the
+    search is shown as used or not: its text is not kept.
+    """
+    from apps.contacts.forms import ContactFilterForm
+
+    form = ContactFilterForm()
+    named = {"vendor": Vendor, "contact_list": ContactList}
+    pairs = []
+    for key, value in export.filters.items():
+        if key == "search_used":
+            if value:
+                pairs.append((str(form.fields["q"].label), _("used")))
+            continue
+        field = form.fields.get(key)
+        if field is None:
+            pairs.append((key, str(value)))
+            continue
+        if key in named:
+            record = named[key].objects.filter(pk=value).first()
+            text = str(record) if record is not None else f"#{value}"
+        else:
+            text = str(dict(getattr(field, "choices", ())).get(value, value))
+        pairs.append((str(field.label), text))
+    return pairs

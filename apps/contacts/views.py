@@ -27,6 +27,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.contacts.selectors import HIGH_OPT_OUT_RATE
 from apps.contacts.selectors import InvalidQuery
+from apps.contacts.selectors import campaign_export_filters
 from apps.contacts.selectors import contact_campaign_exports
 from apps.contacts.selectors import contact_count_bounded
 from apps.contacts.selectors import contact_count_limit
@@ -246,6 +247,7 @@ class CampaignExportDetailView(RolePermissionMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_download"] = self.request.user.has_perm("contacts.export_campaign")
+        context["segment_filters"] = campaign_export_filters(self.object)
         return context
 
 

@@ -303,3 +303,19 @@ def test_unreachable_queue_fails_export(
     export.refresh_from_db()
     assert export.status == CampaignExport.Status.FAILED
     assert "task queue could not be reached" in export.error
+
+
+@pytest.mark.django_db
+def test_detail_names_the_segment_filters(contact_list, sales_user, client_for):
+    export = _request(contact_list, q="quintard", audience="b2b")
+    campaign_export_run(export_id=export.pk)
+
+    page = client_for(sales_user).get(
+        reverse("contacts:campaign-detail", args=[export.pk]),
+        headers={"Accept-Language": "en"},
+    )
+
+    assert str(contact_list) in page.text
+    assert "Search</span> used" in page.text
+    assert "search_used" not in page.text
+    assert "quintard" not in page.text
