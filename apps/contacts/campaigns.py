@@ -294,9 +294,9 @@ def campaign_export_request(
 ) -> CampaignExport:
     """Record a queued export of the segment ``filters`` and start its Celery task.
 
-    The checks and errors are those of ``campaign_export_create``; the file is
-    written by ``campaign_export_run`` in a worker, after the caller's
-    transaction commits.
+    The checks and errors are those of ``campaign_export_create``. A worker
+    writes the file with ``campaign_export_run`` after the caller's transaction
+    commits.
     """
     from apps.contacts.tasks import write_campaign_export
 
@@ -354,8 +354,8 @@ def campaign_export_create(
 def campaign_export_run(*, export_id: int) -> CampaignExport | None:
     """Write the file of a queued export; return None if it was not queued.
 
-    An error marks the export failed, with a message for the user, and is
-    logged; it is not raised, so the worker goes on.
+    An error marks the export failed with a message for the user and is
+    logged. It is not raised, so the worker goes on.
     """
     claimed = CampaignExport.objects.filter(
         pk=export_id, status=CampaignExport.Status.QUEUED
@@ -475,8 +475,8 @@ def _export_write(export: CampaignExport) -> CampaignExport:
                 contactable=_contactable(segment, filters),
             )
     except BaseException as error:
-        # The transaction rolled back, so no contact row points at the file:
-        # delete it rather than leave personal data behind.
+        # The transaction rolled back, so no contact row points at the file.
+        # Delete it rather than leave personal data behind.
         path.unlink(missing_ok=True)
         _export_failed(export, error)
         raise
@@ -566,7 +566,7 @@ def _export_in_transaction(
                 )
             )
         # From here to the commit, erasures wait. One that ran while the file
-        # was written deleted a contact that the file may contain: stop then.
+        # was written deleted a contact that the file may contain, so stop.
         contacts_export_lock()
         _erased_meanwhile_check(export)
 
@@ -600,7 +600,7 @@ def _export_in_transaction(
         )
         if not finished:
             # ``campaign_exports_fail_stalled`` gave up on this export and
-            # deleted its file meanwhile: roll the contact rows back too.
+            # deleted its file meanwhile. Raising rolls the contact rows back.
             raise ExportStopped(f"campaign export {export.pk} was stopped")
         audit_record(
             action="contacts.campaign.exported",

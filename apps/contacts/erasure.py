@@ -157,8 +157,9 @@ def _reference_sql(reference: Reference, *, ids_match: str) -> str:
 def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
     """Return the SELECT of the contacts to erase, by id, e-mail or phone.
 
-    A phone selects only contacts without an e-mail: colleagues often share a
-    switchboard number, and a contact with another address is another person.
+    A phone selects only contacts without an e-mail, because colleagues often
+    share a switchboard number and a contact with another address is another
+    person.
     PostgreSQL gets one array parameter per column, which it parses much
     faster than a thousand placeholders.
     """
@@ -185,7 +186,7 @@ def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
 
 @dataclass(frozen=True)
 class _IdentifierDelete:
-    """The DELETE of a declared table's rows holding the person's identifiers."""
+    """The DELETE of a declared table's rows containing the person's identifiers."""
 
     kind: str
     sql: str
@@ -193,9 +194,11 @@ class _IdentifierDelete:
 
 
 def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelete]:
-    """Return the deletes of the rows of ``IDENTIFIER_COLUMNS`` holding the values."""
+    """Return the deletes of the ``IDENTIFIER_COLUMNS`` rows containing the values."""
     emails = [value for value in emails if value]
     phones = [value for value in phones if value]
+    if not emails and not phones:
+        return []
     deletes = []
     for columns in identifier_columns():
         meta = columns.model._meta
@@ -293,24 +296,32 @@ def _suppression_sql(
     return sql, params
 
 
-def _erase_postgresql(
-    target_sql: str,
-    params: list,
-    *,
-    references,
-    identifier_deletes,
-    keep_contacts: bool,
-    suppression,
-    erased_suppression,
-) -> ContactsErased:
-    ctes = [f"target AS MATERIALIZED ({target_sql})"]
+@dataclass(frozen=True)
+class _Erasure:
+    """Everything one call of ``contacts_erase`` deletes, unlinks and suppresses.
+
+    ``erased_suppression`` is None when the contacts are kept.
+    """
+
+    target_sql: str
+    params: list
+    references: list[Reference]
+    identifier_deletes: list[_IdentifierDelete]
+    keep_contacts: bool
+    suppression: dict[str, tuple]
+    erased_suppression: ErasedSuppression | None
+
+
+def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
+    references, params = erasure.references, erasure.params
+    ctes = [f"target AS MATERIALIZED ({erasure.target_sql})"]
     selected = ["ARRAY(SELECT id FROM target ORDER BY id)"]
     for number, reference in enumerate(references):
         ctes.append(
             f"r{number} AS ({_reference_sql(reference, ids_match=_TARGET_IDS)})"
         )
         selected.append(f"(SELECT count(*) FROM r{number})")
-    for number, delete in enumerate(identifier_deletes):
+    for number, delete in enumerate(erasure.identifier_deletes):
         ctes.append(f"d{number} AS ({delete.sql})")
         params = params + delete.params
     exports = [
@@ -321,7 +332,7 @@ def _erase_postgresql(
         if exports
         else "ARRAY[]::bigint[]"
     )
-    if keep_contacts:
+    if erasure.keep_contacts:
         selected.append("0")
     else:
         table = _quote(Contact._meta.db_table)
@@ -331,11 +342,9 @@ def _erase_postgresql(
         )
         ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
-    if keep_contacts:
-        erased_suppression = None
-    if suppression or erased_suppression is not None:
+    if erasure.suppression or erasure.erased_suppression is not None:
         insert_sql, insert_params = _suppression_sql(
-            suppression or {}, erased_suppression
+            erasure.suppression, erasure.erased_suppression
         )
         ctes.append(f"suppressed AS ({insert_sql})")
         params = params + insert_params
@@ -343,7 +352,8 @@ def _erase_postgresql(
     else:
         selected.append("0")
     selected.extend(
-        f"(SELECT count(*) FROM d{number})" for number in range(len(identifier_deletes))
+        f"(SELECT count(*) FROM d{number})"
+        for number in range(len(erasure.identifier_deletes))
     )
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
@@ -353,31 +363,23 @@ def _erase_postgresql(
     export_ids, erased, added = row[references_end : references_end + 3]
     counts = Counter()
     for delete, count in zip(
-        identifier_deletes, row[references_end + 3 :], strict=True
+        erasure.identifier_deletes, row[references_end + 3 :], strict=True
     ):
         counts[delete.kind] += count
     return _result(ids, references, row_counts, export_ids, erased, added, counts)
 
 
-def _erase_statement_by_statement(
-    target_sql: str,
-    params: list,
-    *,
-    references,
-    identifier_deletes,
-    keep_contacts: bool,
-    suppression,
-    erased_suppression,
-) -> ContactsErased:
-    added = suppression_rows_insert(suppression) if suppression else 0
+def _erase_statement_by_statement(erasure: _Erasure) -> ContactsErased:
+    references = erasure.references
+    added = suppression_rows_insert(erasure.suppression)
     identifier_counts = Counter()
     with connection.cursor() as cursor:
-        cursor.execute(target_sql, params)
+        cursor.execute(erasure.target_sql, erasure.params)
         ids = [row[0] for row in cursor.fetchall()]
-    if ids and erased_suppression is not None and not keep_contacts:
-        added += _erased_contacts_suppress(ids, erased_suppression)
+    if ids and erasure.erased_suppression is not None:
+        added += _erased_contacts_suppress(ids, erasure.erased_suppression)
     with connection.cursor() as cursor:
-        for delete in identifier_deletes:
+        for delete in erasure.identifier_deletes:
             cursor.execute(delete.sql, delete.params)
             identifier_counts[delete.kind] += len(cursor.fetchall())
     if not ids:
@@ -392,7 +394,7 @@ def _erase_statement_by_statement(
             row_counts.append(len(rows))
             if reference.table == CAMPAIGN_EXPORT_TABLE:
                 export_ids.update(row[0] for row in rows)
-        if not keep_contacts:
+        if not erasure.keep_contacts:
             table = _quote(Contact._meta.db_table)
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({placeholders})", ids)
             erased = cursor.rowcount
@@ -409,6 +411,7 @@ def _erase_statement_by_statement(
 
 def _erased_contacts_suppress(ids, erased_suppression: ErasedSuppression) -> int:
     """Suppress the identifiers of the contacts about to be erased (other databases)."""
+    now = timezone.now()
     rows = {}
     for email_hash, phone_hash in Contact.objects.filter(pk__in=ids).values_list(
         "email_hash", "phone_hash"
@@ -421,7 +424,7 @@ def _erased_contacts_suppress(ids, erased_suppression: ErasedSuppression) -> int
                 rows[value] = (
                     kind,
                     erased_suppression.reason,
-                    timezone.now(),
+                    now,
                     erased_suppression.created_by,
                 )
     return suppression_rows_insert(rows)
@@ -462,8 +465,8 @@ def contacts_erase(
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
     Rows that refer to a contact are deleted or unlinked by their reference's
-    rule, and the rows of the apps' ``IDENTIFIER_COLUMNS`` that hold one of the
-    e-mails or phones are deleted. A protecting key that still points at one raises
+    rule, and the rows of the apps' ``IDENTIFIER_COLUMNS`` that contain one of
+    the e-mails or phones are deleted. A protecting key that still points at one raises
     ``ContactsProtected``, and the caller's transaction must then be rolled
     back. With ``keep_contacts`` the contact rows themselves stay (the
     anonymisation path blanks them instead), and ``skip_tables`` leaves the
@@ -476,7 +479,7 @@ def contacts_erase(
 
     The caller owns the transaction. The contacts write lock is taken first
     and held until it ends, so a running import finishes before the erasure
-    starts; a caller that took it already in this transaction passes
+    starts. A caller that took it already in this transaction passes
     ``lock_held``.
     """
     target_sql, params = _target_sql(
@@ -488,21 +491,17 @@ def contacts_erase(
         contacts_write_lock()
     if not params:
         return ContactsErased([], Counter(), [], suppression_rows_insert(suppression))
-    references = [r for r in contact_references() if r.table not in skip_tables]
-    identifier_deletes = _identifier_deletes(
-        emails=emails, phones=phones, skip_tables=skip_tables
-    )
-    erase = (
-        _erase_postgresql
-        if connection.vendor == "postgresql"
-        else _erase_statement_by_statement
-    )
-    return erase(
-        target_sql,
-        params,
-        references=references,
-        identifier_deletes=identifier_deletes,
+    erasure = _Erasure(
+        target_sql=target_sql,
+        params=params,
+        references=[r for r in contact_references() if r.table not in skip_tables],
+        identifier_deletes=_identifier_deletes(
+            emails=emails, phones=phones, skip_tables=skip_tables
+        ),
         keep_contacts=keep_contacts,
-        suppression=suppression,
-        erased_suppression=erased_suppression,
+        suppression=suppression or {},
+        erased_suppression=None if keep_contacts else erased_suppression,
     )
+    if connection.vendor == "postgresql":
+        return _erase_postgresql(erasure)
+    return _erase_statement_by_statement(erasure)

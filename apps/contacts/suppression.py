@@ -80,7 +80,7 @@ def suppression_insert_sql(rows: dict[str, tuple]) -> tuple[str, list]:
     """Return the INSERT of the entries whose hash is not listed yet.
 
     ``ON CONFLICT DO NOTHING`` makes a concurrent erasure of the same person
-    harmless; ``RETURNING`` yields a row for each entry added, so the
+    harmless. ``RETURNING`` yields a row for each entry added, so the
     statement can also run inside a caller's ``WITH`` clause.
     """
     fields = [SuppressionEntry._meta.get_field(name) for name in INSERTED_FIELDS]

@@ -118,7 +118,7 @@ def personal_data_find(
     phones: Collection[str] = (),
     names: Collection[str] = (),
 ) -> list[PersonalDataMatch]:
-    """Return every record of any app that holds one of the identifiers or names.
+    """Return every record of any app that contains one of the identifiers or names.
 
     Runs of spaces in a name count as one, as a name is typed.
     NOTE: the finders compare names with the database's ``LOWER``, which on

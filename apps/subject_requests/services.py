@@ -607,14 +607,18 @@ def request_erase(
             )
             % {"ref": request.reference, "kind": request.get_kind_display()}
         )
-    given = [_normalized_identifiers(email=value, phone="") for value in extra_emails]
-    given += [_normalized_identifiers(email="", phone=value) for value in extra_phones]
+    extra_pairs = [
+        _normalized_identifiers(email=value, phone="") for value in extra_emails
+    ]
+    extra_pairs += [
+        _normalized_identifiers(email="", phone=value) for value in extra_phones
+    ]
     with transaction.atomic():
         linked = contacts_write_lock_reading(
             _erased_contacts(request, extra_contact_ids)
         )
         emails, phones = _identifiers_of(
-            request, [(email, phone) for _pk, email, phone in linked] + given
+            request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
         )
         contact_ids = sorted({pk for pk, _email, _phone in linked})
         erased = person_erase(

@@ -187,7 +187,7 @@ def test_stalled_export_is_failed(contact_list):
 
 
 @pytest.mark.django_db
-def test_export_leaves_no_table_without_statistics(contact_list):
+def test_export_analyses_unanalysed_tables(contact_list):
     from django.db import connection
 
     from apps.contacts.statistics import MODELS
@@ -207,7 +207,7 @@ def test_export_leaves_no_table_without_statistics(contact_list):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_export_stopped_while_writing_keeps_nothing(contact_list, monkeypatch):
+def test_stopped_export_rolls_back(contact_list, monkeypatch):
     # Outside a transaction the task would run at once; run it by hand below.
     monkeypatch.setattr(write_campaign_export, "delay", lambda export_id: None)
     export = _request(contact_list)
@@ -236,7 +236,7 @@ def test_export_stopped_while_writing_keeps_nothing(contact_list, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_contact_erased_while_writing_fails_export(contact_list, monkeypatch):
+def test_erasure_during_write_fails_export(contact_list, monkeypatch):
     monkeypatch.setattr(write_campaign_export, "delay", lambda export_id: None)
     export = _request(contact_list)
     write_chunks = campaigns._write_chunks
@@ -306,7 +306,7 @@ def test_unreachable_queue_fails_export(
 
 
 @pytest.mark.django_db
-def test_detail_names_the_segment_filters(contact_list, sales_user, client_for):
+def test_detail_names_segment_filters(contact_list, sales_user, client_for):
     export = _request(contact_list, q="quintard", audience="b2b")
     campaign_export_run(export_id=export.pk)
 

@@ -16,6 +16,7 @@ from apps.imports.tasks import purge_import_files
 from apps.imports.tasks import run_import_job
 from config.celery import app
 from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
 
 ROWS = "".join(
     f"Personne{index};Test;personne{index}@example.com\n" for index in range(300)
@@ -111,14 +112,7 @@ def test_purge_closes_pending_jobs(upload_root, tmp_path):
 def test_purge_spares_only_reporting_jobs(upload_root, tmp_path, minutes_ago, purged):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
-    with path.open("rb") as upload:
-        job = import_job_create(
-            upload=upload,
-            file_name="liste.csv",
-            vendor_name="V",
-            list_name="L",
-            acquired_on=datetime.date(2025, 3, 1),
-        )
+    job = import_file_created(path)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING,
         heartbeat_at=timezone.now() - datetime.timedelta(minutes=minutes_ago),

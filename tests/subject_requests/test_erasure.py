@@ -324,7 +324,7 @@ def test_colleague_sharing_the_phone_stays(erasure_request, dpo, person):
     assert not Contact.objects.filter(pk=phone_only.pk).exists()
 
 
-def test_erased_contacts_identifiers_suppressed(make_request, dpo, person):
+def test_erased_contacts_are_suppressed(make_request, dpo, person):
     request = make_request(
         kind=SubjectRequest.Kind.ERASURE,
         verified_by=dpo,
@@ -383,7 +383,7 @@ def test_erase_subject_needs_an_identifier(make_request, dpo):
         call_command("erase_subject", "--request", request.reference)
 
 
-def test_search_ignores_double_spaces_in_name(make_request, dpo, person):
+def test_search_collapses_name_spaces(make_request, dpo, person):
     request = make_request(
         kind=SubjectRequest.Kind.ERASURE,
         verified_by=dpo,
