@@ -12,9 +12,11 @@ run one statement per table, in the same transaction.
 import functools
 from collections import Counter
 from collections.abc import Collection
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
+from django.core.exceptions import FullResultSet
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db import models
@@ -154,12 +156,33 @@ def _reference_sql(reference: Reference, *, ids_match: str) -> str:
     return f"DELETE FROM {table} WHERE {condition} RETURNING {returning}"
 
 
-def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
+@dataclass(frozen=True)
+class RowsUpdate:
+    """An UPDATE of the rows of ``table`` whose ``column`` holds an erased contact's id.
+
+    ``assignments`` is the SQL after ``SET``, with ``params`` for its
+    placeholders. Each updated row is counted under ``kind``.
+    """
+
+    kind: str
+    table: str
+    column: str
+    assignments: str
+    params: list
+
+
+# The target's columns: the ids, and what the suppression entries need.
+TARGET_COLUMNS = "id, email_hash, phone_hash, status"
+
+
+def _target_sql(*, contact_ids, emails, phones, within=None) -> tuple[str, list]:
     """Return the SELECT of the contacts to erase, by id, e-mail or phone.
 
     A phone selects only contacts without an e-mail, because colleagues often
     share a switchboard number and a contact with another address is another
-    person.
+    person. With ``within``, a queryset of contacts, only its rows are taken.
+    On PostgreSQL the rows are locked, so an edit made meanwhile is waited for
+    and the conditions are checked again on the new version.
     PostgreSQL gets one array parameter per column, which it parses much
     faster than a thousand placeholders.
     """
@@ -180,8 +203,26 @@ def _target_sql(*, contact_ids, emails, phones) -> tuple[str, list]:
         if column == "phone":
             condition = f"({condition} AND {_quote('email')} = '')"
         conditions.append(condition)
+    if not conditions:
+        return "", []
     table = _quote(Contact._meta.db_table)
-    return f"SELECT id FROM {table} WHERE {' OR '.join(conditions)}", params
+    sql = f"SELECT {TARGET_COLUMNS} FROM {table} WHERE ({' OR '.join(conditions)})"
+    if within is not None:
+        condition, within_params = _within_condition(within)
+        sql += f" AND ({condition})"
+        params.extend(within_params)
+    if postgresql:
+        sql += " FOR UPDATE"
+    return sql, params
+
+
+def _within_condition(within) -> tuple[str, list]:
+    try:
+        return _rows_condition(within)
+    except FullResultSet:
+        return "1 = 1", []
+    except EmptyResultSet:
+        return "1 = 0", []
 
 
 @dataclass(frozen=True)
@@ -250,11 +291,11 @@ _TARGET_IDS = "= ANY(ARRAY(SELECT id FROM target))"
 
 
 def _suppression_sql(
-    entries: dict[str, tuple], erased_suppression: ErasedSuppression | None
+    entries: dict[str, tuple], erased_suppressions: Sequence[ErasedSuppression]
 ) -> tuple[str, list]:
     """Return one INSERT of the suppression ``entries`` and the erased hashes.
 
-    The erased rows' hashes come from the ``erased`` CTE: the identifiers as
+    The erased rows' hashes come from the ``target`` CTE: the identifiers as
     the statement found them, after any import that the write lock waited
     for, so a phone that such an import added is suppressed too. A hash listed
     twice is inserted once, and ``RETURNING`` yields a row per new entry.
@@ -270,23 +311,22 @@ def _suppression_sql(
         sources.append(f"SELECT * FROM (VALUES {rows}) AS given")
         for identifier, (kind, reason, created_at, created_by) in entries.items():
             params.extend([identifier, kind, reason, created_at, created_by])
-    if erased_suppression is not None:
+    for erased in erased_suppressions:
         for column, kind in (
             ("email_hash", SuppressionEntry.Kind.EMAIL),
             ("phone_hash", SuppressionEntry.Kind.PHONE),
         ):
+            condition = f"{column} <> ''"
+            if erased.statuses:
+                condition += " AND status = ANY(%s)"
             sources.append(
                 f"SELECT {column}, %s, %s, %s::timestamptz, %s::bigint "
-                f"FROM erased WHERE {column} <> ''"
+                f"FROM target WHERE {condition}"
             )
-            params.extend(
-                [
-                    kind.value,
-                    erased_suppression.reason,
-                    timezone.now(),
-                    erased_suppression.created_by,
-                ]
-            )
+            now = timezone.now()
+            params.extend([kind.value, erased.reason, now, erased.created_by])
+            if erased.statuses:
+                params.append(list(erased.statuses))
     unique = _quote(entry.get_field("identifier_hash").column)
     sql = (
         f"INSERT INTO {_quote(entry.db_table)} ({columns}) "
@@ -298,18 +338,16 @@ def _suppression_sql(
 
 @dataclass(frozen=True)
 class _Erasure:
-    """Everything one call of ``contacts_erase`` deletes, unlinks and suppresses.
-
-    ``erased_suppression`` is None when the contacts are kept.
-    """
+    """Everything one call of ``contacts_erase`` changes and suppresses."""
 
     target_sql: str
     params: list
     references: list[Reference]
     identifier_deletes: list[_IdentifierDelete]
+    updates: Sequence[RowsUpdate]
     keep_contacts: bool
     suppression: dict[str, tuple]
-    erased_suppression: ErasedSuppression | None
+    erased_suppressions: Sequence[ErasedSuppression]
 
 
 def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
@@ -324,6 +362,9 @@ def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
     for number, delete in enumerate(erasure.identifier_deletes):
         ctes.append(f"d{number} AS ({delete.sql})")
         params = params + delete.params
+    for number, update in enumerate(erasure.updates):
+        ctes.append(f"u{number} AS ({_update_sql(update, ids_match=_TARGET_IDS)})")
+        params = params + update.params
     exports = [
         f"r{n}" for n, r in enumerate(references) if r.table == CAMPAIGN_EXPORT_TABLE
     ]
@@ -336,15 +377,12 @@ def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
         selected.append("0")
     else:
         table = _quote(Contact._meta.db_table)
-        delete_sql = (
-            f"DELETE FROM {table} WHERE id {_TARGET_IDS} "
-            "RETURNING email_hash, phone_hash"
-        )
+        delete_sql = f"DELETE FROM {table} WHERE id {_TARGET_IDS} RETURNING 1"
         ctes.append(f"erased AS ({delete_sql})")
         selected.append("(SELECT count(*) FROM erased)")
-    if erasure.suppression or erasure.erased_suppression is not None:
+    if erasure.suppression or erasure.erased_suppressions:
         insert_sql, insert_params = _suppression_sql(
-            erasure.suppression, erasure.erased_suppression
+            erasure.suppression, erasure.erased_suppressions
         )
         ctes.append(f"suppressed AS ({insert_sql})")
         params = params + insert_params
@@ -355,6 +393,9 @@ def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
         f"(SELECT count(*) FROM d{number})"
         for number in range(len(erasure.identifier_deletes))
     )
+    selected.extend(
+        f"(SELECT count(*) FROM u{number})" for number in range(len(erasure.updates))
+    )
     with connection.cursor() as cursor:
         cursor.execute(f"WITH {', '.join(ctes)} SELECT {', '.join(selected)}", params)
         row = cursor.fetchone()
@@ -362,11 +403,20 @@ def _erase_postgresql(erasure: _Erasure) -> ContactsErased:
     row_counts = row[1:references_end]
     export_ids, erased, added = row[references_end : references_end + 3]
     counts = Counter()
-    for delete, count in zip(
-        erasure.identifier_deletes, row[references_end + 3 :], strict=True
+    for part, count in zip(
+        [*erasure.identifier_deletes, *erasure.updates],
+        row[references_end + 3 :],
+        strict=True,
     ):
-        counts[delete.kind] += count
+        counts[part.kind] += count
     return _result(ids, references, row_counts, export_ids, erased, added, counts)
+
+
+def _update_sql(update: RowsUpdate, *, ids_match: str) -> str:
+    return (
+        f"UPDATE {_quote(update.table)} SET {update.assignments} "
+        f"WHERE {_quote(update.column)} {ids_match} RETURNING 1"
+    )
 
 
 def _erase_statement_by_statement(erasure: _Erasure) -> ContactsErased:
@@ -376,8 +426,9 @@ def _erase_statement_by_statement(erasure: _Erasure) -> ContactsErased:
     with connection.cursor() as cursor:
         cursor.execute(erasure.target_sql, erasure.params)
         ids = [row[0] for row in cursor.fetchall()]
-    if ids and erasure.erased_suppression is not None:
-        added += _erased_contacts_suppress(ids, erasure.erased_suppression)
+    if ids:
+        for erased_suppression in erasure.erased_suppressions:
+            added += _erased_contacts_suppress(ids, erased_suppression)
     with connection.cursor() as cursor:
         for delete in erasure.identifier_deletes:
             cursor.execute(delete.sql, delete.params)
@@ -394,6 +445,10 @@ def _erase_statement_by_statement(erasure: _Erasure) -> ContactsErased:
             row_counts.append(len(rows))
             if reference.table == CAMPAIGN_EXPORT_TABLE:
                 export_ids.update(row[0] for row in rows)
+        for update in erasure.updates:
+            sql = _update_sql(update, ids_match=f"IN ({placeholders})")
+            cursor.execute(sql, update.params + ids)
+            identifier_counts[update.kind] += len(cursor.fetchall())
         if not erasure.keep_contacts:
             table = _quote(Contact._meta.db_table)
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({placeholders})", ids)
@@ -413,9 +468,10 @@ def _erased_contacts_suppress(ids, erased_suppression: ErasedSuppression) -> int
     """Suppress the identifiers of the contacts about to be erased (other databases)."""
     now = timezone.now()
     rows = {}
-    for email_hash, phone_hash in Contact.objects.filter(pk__in=ids).values_list(
-        "email_hash", "phone_hash"
-    ):
+    contacts = Contact.objects.filter(pk__in=ids)
+    if erased_suppression.statuses:
+        contacts = contacts.filter(status__in=erased_suppression.statuses)
+    for email_hash, phone_hash in contacts.values_list("email_hash", "phone_hash"):
         for value, kind in (
             (email_hash, SuppressionEntry.Kind.EMAIL),
             (phone_hash, SuppressionEntry.Kind.PHONE),
@@ -456,10 +512,12 @@ def contacts_erase(
     contact_ids: Collection[int] = (),
     emails: Collection[str] = (),
     phones: Collection[str] = (),
+    within=None,
     keep_contacts: bool = False,
     skip_tables: Collection[str] = (),
+    updates: Sequence[RowsUpdate] = (),
     suppression: dict[str, tuple] | None = None,
-    erased_suppression: ErasedSuppression | None = None,
+    erased_suppressions: Sequence[ErasedSuppression] = (),
     lock_held: bool = False,
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
@@ -468,14 +526,17 @@ def contacts_erase(
     rule, and the rows of the apps' ``IDENTIFIER_COLUMNS`` that contain one of
     the e-mails or phones are deleted. A protecting key that still points at one raises
     ``ContactsProtected``, and the caller's transaction must then be rolled
-    back. With ``keep_contacts`` the contact rows themselves stay (the
-    anonymisation path blanks them instead), and ``skip_tables`` leaves the
-    listed tables' rows alone. Kept campaign files are not touched here: the
-    result lists the exports that named the contacts, for
-    ``campaign_export_files_delete``. ``suppression`` holds entries from
-    ``suppression_rows``, added in the same statement on PostgreSQL. With
-    ``erased_suppression``, the erased contacts' own e-mails and phones go on
-    the suppression list too.
+    back. ``within``, a queryset of contacts, limits the erasure to its rows,
+    checked when they are locked. With ``keep_contacts`` the contact rows
+    themselves stay (the anonymisation path blanks them instead),
+    ``skip_tables`` leaves the listed tables' rows alone and ``updates``
+    change rows that refer to the contacts, in the same statement.
+    Kept campaign files are not touched here: the result lists the exports
+    that named the contacts, for ``campaign_export_files_delete``.
+    ``suppression`` holds entries from ``suppression_rows``, added in the same
+    statement on PostgreSQL. Each of ``erased_suppressions`` puts the erased
+    contacts' own e-mails and phones on the suppression list, or those of the
+    contacts with the statuses it names.
 
     The caller owns the transaction. The contacts write lock is taken first
     and held until it ends, so a running import finishes before the erasure
@@ -483,7 +544,10 @@ def contacts_erase(
     ``lock_held``.
     """
     target_sql, params = _target_sql(
-        contact_ids=[int(pk) for pk in contact_ids], emails=emails, phones=phones
+        contact_ids=[int(pk) for pk in contact_ids],
+        emails=emails,
+        phones=phones,
+        within=within,
     )
     if not params and not suppression:
         return ContactsErased([], Counter(), [])
@@ -498,9 +562,10 @@ def contacts_erase(
         identifier_deletes=_identifier_deletes(
             emails=emails, phones=phones, skip_tables=skip_tables
         ),
+        updates=updates,
         keep_contacts=keep_contacts,
         suppression=suppression or {},
-        erased_suppression=None if keep_contacts else erased_suppression,
+        erased_suppressions=erased_suppressions,
     )
     if connection.vendor == "postgresql":
         return _erase_postgresql(erasure)

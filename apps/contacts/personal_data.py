@@ -145,7 +145,7 @@ def person_erase(
         suppression=suppression_rows(
             reason=reason, emails=emails, phones=phones, actor=actor
         ),
-        erased_suppression=ErasedSuppression(reason, suppression_actor_id(actor)),
+        erased_suppressions=[ErasedSuppression(reason, suppression_actor_id(actor))],
         lock_held=lock_held,
     )
     return PersonErased(_with_files_deleted(erased), erased.suppression_added)

@@ -22,10 +22,15 @@ INSERTED_FIELDS = ("identifier_hash", "kind", "reason", "created_at", "created_b
 
 @dataclass(frozen=True)
 class ErasedSuppression:
-    """The reason and user with which an erasure suppresses the erased contacts."""
+    """The reason and user with which an erasure suppresses the erased contacts.
+
+    With ``statuses``, only the contacts whose status is one of them are
+    suppressed.
+    """
 
     reason: str
     created_by: int | None = None
+    statuses: tuple[str, ...] = ()
 
 
 def suppression_actor_id(actor) -> int | None:

@@ -1,11 +1,11 @@
-"""Bulk deletion and anonymisation of one locked chunk of contacts.
+"""Bulk deletion and anonymisation of one chunk of contacts.
 
 Each function here runs inside the caller's batch transaction, which holds the
-contacts write lock, on contacts the caller has locked with ``SELECT ... FOR
-UPDATE``. The rows are changed in SQL,
-a few statements per chunk (``apps.contacts.erasure`` deletes a chunk with
-everything that refers to it in one), not through Django's Python-side
-collector, which loads every row and runs a query per relation.
+contacts write lock. On PostgreSQL one statement locks the chunk's contacts
+that are still due, deletes or anonymises them with every row that refers to
+them, and suppresses the people who objected (``apps.contacts.erasure``).
+Nothing goes through Django's Python-side collector, which loads every row and
+runs a query per relation.
 """
 
 import logging
@@ -25,10 +25,11 @@ from django.utils import timezone
 
 from apps.contacts.campaigns import campaign_export_files_delete
 from apps.contacts.erasure import ContactsErased
+from apps.contacts.erasure import RowsUpdate
 from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
-from apps.contacts.suppression import suppression_rows
+from apps.contacts.suppression import ErasedSuppression
 from apps.retention.policy import RETENTION_TIME_ZONE
 
 logger = logging.getLogger(__name__)
@@ -69,46 +70,19 @@ CONTACT_DATES_TRUNCATED = ("collected_at", "last_contact_at", "created_at")
 PROVENANCE_FIELDS_KEPT = {"id", "contact", "contact_list", "imported_at"}
 
 
+# The erasure's suppression entries for the people who objected or unsubscribed.
+OBJECTION_SUPPRESSIONS = tuple(
+    ErasedSuppression(reason, statuses=(status,))
+    for status, reason in OBJECTION_REASONS.items()
+)
+
+
 @dataclass(frozen=True)
-class ContactRow:
-    """The columns of a locked contact that the bulk operations need."""
+class Applied:
+    """The contacts a bulk operation changed, and the counts of what it removed."""
 
-    id: int
-    email: str
-    phone: str
-    status: str
-
-
-CONTACT_ROW_FIELDS = ("id", "email", "phone", "status")
-
-
-def objectors_suppression(rows: Sequence[ContactRow]) -> dict[str, tuple]:
-    """Return the suppression entries of the people who objected or unsubscribed."""
-    entries: dict[str, tuple] = {}
-    for row in rows:
-        reason = OBJECTION_REASONS.get(row.status)
-        if reason is not None:
-            entries.update(
-                suppression_rows(
-                    reason=reason,
-                    emails=[row.email] if row.email else [],
-                    phones=[row.phone] if row.phone else [],
-                )
-            )
-    return entries
-
-
-def _id_condition(column: str, ids: Sequence[int]) -> tuple[str, list]:
-    """Return ``column`` matching any of ``ids``, as SQL and its parameters.
-
-    PostgreSQL gets one array parameter, which it parses much faster than a
-    thousand placeholders.
-    """
-    column = connection.ops.quote_name(column)
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s)", [list(ids)]
-    placeholders = ", ".join(["%s"] * len(ids))
-    return f"{column} IN ({placeholders})", list(ids)
+    contact_ids: list[int]
+    counts: Counter
 
 
 class _AnyOf(Func):
@@ -136,34 +110,34 @@ def _filtered(model, name: str, ids: Sequence[int]):
 
 
 def _retention_counts(erased: ContactsErased) -> Counter:
-    """Rename the erasure's counts of the contact tables to the run's keys."""
+    """Return the erasure's counts under the run's keys, with the files deleted."""
     counts = Counter()
     for kind, count in erased.counts.items():
         counts[RUN_COUNT_KEYS.get(kind, kind)] += count
     counts["campaign_export_file"] += campaign_export_files_delete(
         export_ids=erased.campaign_export_ids, reason="retention"
     )
-    return counts
-
-
-def contacts_delete(*, rows: Sequence[ContactRow]) -> Counter:
-    """Erase the locked contacts completely, as a subject-rights erasure does.
-
-    One statement deletes the contacts with every row of any app that refers
-    to them (``apps.contacts.erasure``) and adds the people who objected to
-    the suppression list. Then the kept campaign files that list them are
-    deleted.
-    """
-    ids = [row.id for row in rows]
-    counts: Counter = Counter()
-    if not ids:
-        return counts
-    erased = contacts_erase(
-        contact_ids=ids, suppression=objectors_suppression(rows), lock_held=True
-    )
     counts["suppressed"] += erased.suppression_added
-    counts.update(_retention_counts(erased))
     return +counts
+
+
+def contacts_delete(*, ids: Sequence[int], within) -> Applied:
+    """Erase the contacts of ``within`` among ``ids``, as a subject-rights erasure does.
+
+    One statement locks the contacts, deletes them with every row of any app
+    that refers to them (``apps.contacts.erasure``) and adds the people who
+    objected to the suppression list. Then the kept campaign files that list
+    them are deleted.
+    """
+    if not ids:
+        return Applied([], Counter())
+    erased = contacts_erase(
+        contact_ids=ids,
+        within=within,
+        erased_suppressions=OBJECTION_SUPPRESSIONS,
+        lock_held=True,
+    )
+    return Applied(erased.contact_ids, _retention_counts(erased))
 
 
 def blanked_values(model, kept_fields: set[str]) -> dict:
@@ -192,72 +166,98 @@ MONTH_START_SQL = (
 )
 
 
-def contacts_anonymise(*, rows: Sequence[ContactRow]) -> Counter:
-    """Anonymise the locked contacts, keeping only statistical fields.
+def contacts_anonymise(*, ids: Sequence[int], within) -> Applied:
+    """Anonymise the contacts of ``within`` among ``ids``, keeping statistical fields.
 
-    People who objected are added to the suppression list in the same
-    statement as the erasure, so that the address cannot come back in a later
-    purchased list once it is blanked.
+    People who objected are added to the suppression list, so that the
+    address cannot come back in a later purchased list once it is blanked.
     Consent records are deleted because their evidence can identify. Campaign
     files listing the contacts and the other apps' derived records are deleted
-    too. Provenance rows keep the list but lose the row number.
+    too. Provenance rows keep the list but lose the row number. On PostgreSQL
+    all of it is one statement.
     """
-    ids = [row.id for row in rows]
-    counts: Counter = Counter()
     if not ids:
-        return counts
-
+        return Applied([], Counter())
+    postgresql = connection.vendor == "postgresql"
     erased = contacts_erase(
         contact_ids=ids,
+        within=within,
         keep_contacts=True,
         skip_tables={Provenance._meta.db_table},
-        suppression=objectors_suppression(rows),
+        updates=_anonymising_updates() if postgresql else (),
+        erased_suppressions=OBJECTION_SUPPRESSIONS,
         lock_held=True,
     )
-    counts["suppressed"] += erased.suppression_added
-    counts.update(_retention_counts(erased))
-
-    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
-    if provenance_values:
-        _filtered(Provenance, "contact_id", ids).update(**provenance_values)
-
-    counts["anonymised"] += _contact_rows_anonymise(ids)
-    return counts
+    counts = _retention_counts(erased)
+    counts.pop(PROVENANCE_ANONYMISED, None)
+    if not postgresql:
+        counts["anonymised"] += _anonymise_with_orm(erased.contact_ids)
+    return Applied(erased.contact_ids, counts)
 
 
-def _contact_rows_anonymise(ids: Sequence[int]) -> int:
-    """Blank the contacts' identifying columns in one UPDATE; return the count.
+# Kind under which the erasure counts the provenance rows it blanks.
+PROVENANCE_ANONYMISED = "provenance_anonymised"
 
-    On PostgreSQL the statement is written in SQL with the ids as one array
-    parameter, because Django's ``pk__in`` prepares each of the ids in Python.
-    """
-    values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
-    values["status"] = Contact.Status.ANONYMISED
-    values["updated_at"] = timezone.now()
-    if connection.vendor != "postgresql":
-        # NOTE: on other databases the truncated value is read back in UTC, so
-        # it can land an hour or two before the first of the month in Paris.
-        for name in CONTACT_DATES_TRUNCATED:
-            values[name] = TruncMonth(name, tzinfo=RETENTION_TIME_ZONE)
-        return Contact.objects.filter(pk__in=list(ids)).update(**values)
 
-    assignments = []
-    params = []
-    for attname, value in values.items():
-        field = Contact._meta.get_field(attname)
-        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
-        params.append(field.get_db_prep_save(value, connection))
+def _anonymising_updates() -> list[RowsUpdate]:
+    """Return the UPDATEs that blank the contacts and their provenance rows."""
+    contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
+    contact_values["status"] = Contact.Status.ANONYMISED
+    contact_values["updated_at"] = timezone.now()
+    assignments, params = _assignments(Contact, contact_values)
     for name in CONTACT_DATES_TRUNCATED:
         column = connection.ops.quote_name(Contact._meta.get_field(name).column)
         assignments.append(f"{column} = {MONTH_START_SQL % {'column': column}}")
-    table = connection.ops.quote_name(Contact._meta.db_table)
-    condition, condition_params = _id_condition("id", ids)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {', '.join(assignments)} WHERE {condition}",
-            params + condition_params,
+    updates = [
+        RowsUpdate(
+            kind="anonymised",
+            table=Contact._meta.db_table,
+            column="id",
+            assignments=", ".join(assignments),
+            params=params,
         )
-        return cursor.rowcount
+    ]
+    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
+    if provenance_values:
+        assignments, params = _assignments(Provenance, provenance_values)
+        updates.append(
+            RowsUpdate(
+                kind=PROVENANCE_ANONYMISED,
+                table=Provenance._meta.db_table,
+                column=Provenance._meta.get_field("contact").column,
+                assignments=", ".join(assignments),
+                params=params,
+            )
+        )
+    return updates
+
+
+def _assignments(model, values: dict) -> tuple[list[str], list]:
+    assignments, params = [], []
+    for attname, value in values.items():
+        field = model._meta.get_field(attname)
+        assignments.append(f"{connection.ops.quote_name(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    return assignments, params
+
+
+def _anonymise_with_orm(ids: Sequence[int]) -> int:
+    """Blank the contacts and their provenance rows (not on PostgreSQL).
+
+    Returns the number of contacts anonymised.
+
+    NOTE: the truncated dates are read back in UTC there, so they can land an
+    hour or two before the first of the month in Paris.
+    """
+    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
+    if provenance_values:
+        Provenance.objects.filter(contact_id__in=ids).update(**provenance_values)
+    values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
+    values["status"] = Contact.Status.ANONYMISED
+    values["updated_at"] = timezone.now()
+    for name in CONTACT_DATES_TRUNCATED:
+        values[name] = TruncMonth(name, tzinfo=RETENTION_TIME_ZONE)
+    return Contact.objects.filter(pk__in=list(ids)).update(**values)
 
 
 def provenances_detach(*, contact_ids: Sequence[int], list_ids: Sequence[int]) -> int:

@@ -29,8 +29,6 @@ from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.core.audit import audit_record
 from apps.register.models import RetentionRule
-from apps.retention.erasure import CONTACT_ROW_FIELDS
-from apps.retention.erasure import ContactRow
 from apps.retention.erasure import contacts_anonymise
 from apps.retention.erasure import contacts_delete
 from apps.retention.erasure import ids_filter
@@ -489,9 +487,8 @@ class _StepExecutor:
 
         The candidates are read before the transaction, without locks, by
         keyset on the id: a read that skips many rows that are not due then
-        holds no lock. ``apply`` locks the ids, checks again that they are
-        due, and changes them; the run's counts are saved in the same
-        transaction.
+        holds no lock. ``apply`` locks those still due and changes them; the
+        run's counts are saved in the same transaction.
         """
         after = 0
         entry.setdefault("batches", 0)
@@ -525,16 +522,6 @@ class _StepExecutor:
                 erased[key] = erased.get(key, 0) + value
         entry["removed"] = entry.get("deleted", 0) + entry.get("anonymised", 0)
 
-    def _lock_rows(self, queryset, ids: list[int]) -> list[ContactRow]:
-        """Lock the rows of ``queryset`` among ``ids`` and return them by id."""
-        rows = (
-            queryset.filter(ids_filter("pk", ids))
-            .select_for_update()
-            .order_by("pk")
-            .values_list(*CONTACT_ROW_FIELDS)
-        )
-        return [ContactRow(*values) for values in rows]
-
     def _contacts_apply(self, step: Step, entry: dict) -> None:
         act = (
             contacts_anonymise
@@ -547,9 +534,9 @@ class _StepExecutor:
             return list(due.values_list("pk", flat=True)[:size])
 
         def apply(ids: list[int]) -> None:
-            rows = self._lock_rows(Contact.objects.filter(step.due), ids)
-            self._add_counts(entry, act(rows=rows))
-            self._remember(step, rows)
+            applied = act(ids=ids, within=Contact.objects.filter(step.due))
+            self._add_counts(entry, applied.counts)
+            self._remember(step, applied.contact_ids)
 
         self._batches(entry, candidates, apply)
 
@@ -569,33 +556,30 @@ class _StepExecutor:
             )
 
         def apply(contact_ids: list[int]) -> None:
-            rows = self._lock_rows(Contact.objects.all(), contact_ids)
+            # The write lock keeps imports from adding provenance meanwhile.
             linked_elsewhere = set(
                 Provenance.objects.filter(ids_filter("contact_id", contact_ids))
                 .exclude(contact_list_id__in=ended)
                 .values_list("contact_id", flat=True)
             )
-            doomed = [
-                row
-                for row in rows
-                if row.id not in linked_elsewhere
-                and row.status != Contact.Status.ANONYMISED
-            ]
-            doomed_ids = {row.id for row in doomed}
-            survivors = [row.id for row in rows if row.id not in doomed_ids]
-
-            counts = contacts_delete(rows=doomed)
+            applied = contacts_delete(
+                ids=[pk for pk in contact_ids if pk not in linked_elsewhere],
+                within=Contact.objects.exclude(status=Contact.Status.ANONYMISED),
+            )
+            erased = set(applied.contact_ids)
+            counts = applied.counts
             counts["provenances_removed"] += provenances_detach(
-                contact_ids=survivors, list_ids=ended
+                contact_ids=[pk for pk in contact_ids if pk not in erased],
+                list_ids=ended,
             )
             self._add_counts(entry, counts)
-            self._remember(step, doomed)
+            self._remember(step, applied.contact_ids)
 
         self._batches(entry, candidates, apply)
 
-    def _remember(self, step: Step, rows) -> None:
+    def _remember(self, step: Step, contact_ids: list[int]) -> None:
         if self.collect_ids:
-            self.ids.setdefault(step.key, []).extend(row.id for row in rows)
+            self.ids.setdefault(step.key, []).extend(contact_ids)
 
     def _purge_apply(self, step: Step, entry: dict) -> None:
         purge, argument = _purge_function(step.kind)
