@@ -11,8 +11,9 @@ measures in one run:
   keyset batches of one transaction each, through the real service;
 - the retention job anonymising them (rule action ``anonymise``) on a copy.
 
-With several ``--batch-sizes``, each size gets its own pair of job runs, on
-copies of its own.
+``--batch-sizes`` takes fixed sizes and ``auto``, the job's default, which
+sizes each batch from the duration of the one before. Each gets its own pair of
+job runs, on copies of its own.
 
 It prints the throughput of each, the ratio of the job's deletion throughput
 to the baseline's, the longest batch transaction and the process memory
@@ -49,7 +50,6 @@ from django.db import connections  # noqa: E402
 
 from apps.register.models import RetentionRule  # noqa: E402
 from apps.retention.policy import local_today  # noqa: E402
-from apps.retention.services import BATCH_SIZE  # noqa: E402
 from apps.retention.services import retention_apply  # noqa: E402
 from bench.seed import seed_contacts  # noqa: E402
 
@@ -73,11 +73,15 @@ def databases_create(batch_sizes) -> None:
     _server(f'CREATE DATABASE "{DATABASE}"')
 
 
-def job_copies(batch_size: int) -> dict[str, str]:
+AUTO = "auto"
+
+
+def job_copies(batch_size: int | None) -> dict[str, str]:
     """Return the names of the databases the job runs of one batch size use."""
+    label = batch_size or AUTO
     return {
-        "delete": f"{DATABASE}_delete_{batch_size}",
-        "anonymise": f"{DATABASE}_anonymise_{batch_size}",
+        "delete": f"{DATABASE}_delete_{label}",
+        "anonymise": f"{DATABASE}_anonymise_{label}",
     }
 
 
@@ -178,7 +182,7 @@ class MemorySampler:
             self.samples.append(rss_megabytes())
 
 
-def job_run(rule_id: int, action: str, batch_size: int) -> dict:
+def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
     """Run the retention job with the rule's action set; return its figures."""
     RetentionRule.objects.filter(pk=rule_id).update(action=action)
     sampler = MemorySampler()
@@ -204,23 +208,24 @@ def _report(label: str, figures: dict) -> None:
     rate = figures["count"] / figures["seconds"]
     print(
         f"{label}: {figures['count']:,} contacts in {figures['seconds']:.1f} s "
-        f"= {rate:,.0f}/s; {figures['batches']} batches, mean "
-        f"{figures['seconds'] * 1000 / max(figures['batches'], 1):.1f} ms, longest "
-        f"transaction {figures['max_transaction_ms']:.1f} ms; "
+        f"= {rate:,.0f}/s; {figures['batches']} batches of "
+        f"{figures['count'] / max(figures['batches'], 1):,.0f} contacts on average, "
+        f"mean {figures['seconds'] * 1000 / max(figures['batches'], 1):.1f} ms, "
+        f"longest transaction {figures['max_transaction_ms']:.1f} ms; "
         f"RSS {figures['rss_first']:.0f} -> "
         f"{figures['rss_max']:.0f} (max) -> {figures['rss_last']:.0f} MiB"
     )
 
 
-def _batch_sizes(value: str) -> list[int]:
+def _batch_sizes(value: str) -> list[int | None]:
     try:
-        sizes = [int(part) for part in value.split(",")]
+        sizes = [None if part == AUTO else int(part) for part in value.split(",")]
     except ValueError:
         sizes = []
-    if not sizes or min(sizes) < 1:
+    if not sizes or min((size or 1) for size in sizes) < 1:
         raise argparse.ArgumentTypeError(
-            f"{value!r} is invalid: give positive integers separated by commas, "
-            "such as 1000,250."
+            f"{value!r} is invalid: give positive integers or {AUTO} separated "
+            "by commas, such as auto,1000,250."
         )
     return sizes
 
@@ -232,9 +237,9 @@ def main() -> None:
     parser.add_argument(
         "--batch-sizes",
         type=_batch_sizes,
-        default=[BATCH_SIZE],
+        default=[None],
         help=f"Contacts per job transaction, comma-separated to compare several "
-        f"(default {BATCH_SIZE}, the job's default).",
+        f"(default {AUTO}: the job's own sizing).",
     )
     parser.add_argument(
         "--keep", action="store_true", help="Keep the databases after the run."
@@ -262,19 +267,20 @@ def main() -> None:
         )
 
         for batch_size in batch_sizes:
+            label = batch_size or AUTO
             copies = job_copies(batch_size)
             database_use(copies["delete"])
             deletion = job_run(rule_id, RetentionRule.Action.DELETE, batch_size)
-            _report(f"retention job, delete, batch {batch_size}", deletion)
+            _report(f"retention job, delete, batch {label}", deletion)
 
             database_use(copies["anonymise"])
             anonymisation = job_run(rule_id, RetentionRule.Action.ANONYMISE, batch_size)
-            _report(f"retention job, anonymise, batch {batch_size}", anonymisation)
+            _report(f"retention job, anonymise, batch {label}", anonymisation)
 
             deletion_rate = deletion["count"] / deletion["seconds"]
             anonymisation_rate = anonymisation["count"] / anonymisation["seconds"]
             print(
-                f"batch {batch_size}: deletion ratio to the single statement "
+                f"batch {label}: deletion ratio to the single statement "
                 f"{deletion_rate / baseline:.2f} (target >= 0.60); anonymisation "
                 f"{anonymisation_rate:,.0f}/s (target >= 35,000/s), ratio to the "
                 f"single DELETE {anonymisation_rate / baseline:.2f}"
@@ -283,8 +289,7 @@ def main() -> None:
                 deletion["max_transaction_ms"], anonymisation["max_transaction_ms"]
             )
             print(
-                f"batch {batch_size}: longest transaction {longest:.1f} ms "
-                "(target < 50 ms)"
+                f"batch {label}: longest transaction {longest:.1f} ms (target < 50 ms)"
             )
         print(f"load average after the runs: {os.getloadavg()}")
     finally:

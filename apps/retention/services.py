@@ -2,8 +2,10 @@
 
 A run is created queued, claimed by one worker with a conditional UPDATE, then
 walks the steps of ``selectors.retention_plan``. Contacts are processed in
-batches of ``BATCH_SIZE`` ids, collected by keyset on the primary key, each
-batch in its own transaction that also records the run's counts. A run killed
+batches of ids collected by keyset on the primary key, each batch in its own
+transaction that also records the run's counts. Unless a fixed size is given,
+each batch is sized from the last one's duration to take about
+``BATCH_TARGET_MS``. A run killed
 between or inside batches therefore leaves every record either fully processed
 or untouched, and the next run picks up what is still due.
 """
@@ -42,12 +44,16 @@ from apps.retention.selectors import retention_plan
 logger = logging.getLogger(__name__)
 
 ACTOR_LABEL = "retention job"
-# Contacts per batch transaction, chosen to keep each transaction under 50 ms.
-# bench/retention.py (500,000 contacts, 100,000 due, idle 2-core machine)
-# measured a mean batch of 20 ms at 500 and 35 ms at 1,000, deleting at 0.74
-# and 0.84 of a single DELETE's throughput. The command's --batch-size
-# overrides it.
+# Contacts in the first batch transaction of a step. bench/retention.py
+# (500,000 contacts, 100,000 due, quiet 2-core machine) measured 18 to 20 ms
+# per batch of 500.
 BATCH_SIZE = 500
+# The time each later batch is sized to take, well under the 50 ms that an
+# import or an erasure may have to wait for the contacts write lock. A batch
+# slowed by a checkpoint makes the next ones smaller until the server recovers.
+BATCH_TARGET_MS = 20.0
+BATCH_SIZE_MIN = 50
+BATCH_SIZE_MAX = 5000
 # Key of the PostgreSQL advisory lock held by a run: real runs take it
 # exclusively, dry runs shared, so a preview never counts a half-done run.
 ADVISORY_LOCK_KEY = 0x52455445
@@ -99,6 +105,17 @@ def _commit_without_waiting() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def next_batch_size(size: int, elapsed_ms: float) -> int:
+    """Return the size of the batch after one of ``size`` that took ``elapsed_ms``.
+
+    The size is scaled toward ``BATCH_TARGET_MS``, by at most half or double
+    at a time, within ``BATCH_SIZE_MIN`` and ``BATCH_SIZE_MAX``.
+    """
+    scaled = size * BATCH_TARGET_MS / max(elapsed_ms, 0.001)
+    scaled = min(max(scaled, size / 2), size * 2)
+    return int(min(max(scaled, BATCH_SIZE_MIN), BATCH_SIZE_MAX))
 
 
 class RetentionError(Exception):
@@ -250,7 +267,7 @@ def _runs_abandoned_close() -> int:
 def retention_run_execute(
     *,
     run_id: int,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
     pause_seconds: float = 0.0,
     collect_ids: bool = False,
     on_batch: BatchHook | None = None,
@@ -260,9 +277,11 @@ def retention_run_execute(
     ``collect_ids`` returns, per step key, the contact ids removed (or, for a
     dry run, due); keep it for small data. ``pause_seconds`` sleeps between
     batches to leave room to other database work. A run that is not queued is
-    returned unchanged, so executing twice is harmless.
+    returned unchanged, so executing twice is harmless. A ``batch_size``
+    fixes the contacts per transaction; without it, batches are sized to take
+    about ``BATCH_TARGET_MS`` each.
     """
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise RetentionError(f"batch_size={batch_size} is invalid: use 1 or more.")
     if pause_seconds < 0:
         raise RetentionError(
@@ -491,9 +510,10 @@ class _StepExecutor:
         run's counts are saved in the same transaction.
         """
         after = 0
+        size = self.batch_size or BATCH_SIZE
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
-        while ids := candidates(after, self.batch_size):
+        while ids := candidates(after, size):
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()
@@ -507,6 +527,8 @@ class _StepExecutor:
             entry["max_transaction_ms"] = round(
                 max(entry["max_transaction_ms"], elapsed_ms), 2
             )
+            if self.batch_size is None:
+                size = next_batch_size(size, elapsed_ms)
             after = ids[-1]
             if self.on_batch is not None:
                 self.on_batch(self.run, entry)

@@ -1,16 +1,22 @@
-"""The bulk erasure of a chunk: the rows that refer to contacts, campaign files."""
+"""The bulk erasure of a chunk: references to contacts, campaign files, re-checks."""
 
 import pytest
 from django.apps import apps as django_apps
+from django.db import transaction
 from django.utils import timezone
 
 from apps.contacts.erasure import DELETE
 from apps.contacts.erasure import UNLINK
 from apps.contacts.erasure import contact_references
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
+from apps.core.identifiers import identifier_hash
 from apps.register.models import RetentionRule
+from apps.retention.erasure import contacts_anonymise
+from apps.retention.erasure import contacts_delete
 from apps.retention.models import RetentionRun
 from apps.retention.services import retention_apply
 from tests.retention.dates import AS_OF
@@ -90,3 +96,48 @@ def test_campaign_file_deleted_with_contact(
     assert export.file_deleted_reason == "retention"
     assert not CampaignExportContact.objects.filter(contact_id=contact.pk).exists()
     assert step["erased"]["campaign_export_file"] == 1
+
+
+def _chunk_apply(act, ids):
+    with transaction.atomic():
+        contacts_write_lock()
+        return act(
+            ids=ids,
+            within=Contact.objects.exclude(status=Contact.Status.ANONYMISED),
+        )
+
+
+@pytest.mark.parametrize("act", [contacts_delete, contacts_anonymise])
+def test_chunk_leaves_contacts_no_longer_due(activity, expired_at, act):
+    due = ContactFactory(processing_activity=activity, collected_at=expired_at)
+    changed = ContactFactory(processing_activity=activity, collected_at=expired_at)
+    # Anonymised by another run after this batch read its candidates.
+    Contact.objects.filter(pk=changed.pk).update(
+        status=Contact.Status.ANONYMISED, first_name="Kept"
+    )
+
+    applied = _chunk_apply(act, [due.pk, changed.pk])
+
+    assert applied.contact_ids == [due.pk]
+    changed.refresh_from_db()
+    assert changed.first_name == "Kept"
+
+
+def test_anonymised_chunk_suppresses_only_people_who_objected(activity, expired_at):
+    objected = ContactFactory(
+        processing_activity=activity,
+        collected_at=expired_at,
+        status=Contact.Status.OBJECTED,
+    )
+    active = ContactFactory(processing_activity=activity, collected_at=expired_at)
+
+    applied = _chunk_apply(contacts_anonymise, [objected.pk, active.pk])
+
+    assert sorted(applied.contact_ids) == sorted([objected.pk, active.pk])
+    assert applied.counts["anonymised"] == 2
+    assert applied.counts["suppressed"] == 2
+    reasons = dict(SuppressionEntry.objects.values_list("identifier_hash", "reason"))
+    assert reasons == {
+        identifier_hash(objected.email): "objected",
+        identifier_hash(objected.phone): "objected",
+    }

@@ -15,12 +15,17 @@ from apps.contacts.models import SuppressionEntry
 from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
 from apps.register.models import RetentionRule
+from apps.retention import services
 from apps.retention.models import RetentionRun
 from apps.retention.policy import RETENTION_TIME_ZONE
 from apps.retention.selectors import DEFAULT_CONTACTS_KEY
 from apps.retention.selectors import RENTED_LISTS_KEY
 from apps.retention.services import ADVISORY_LOCK_KEY
+from apps.retention.services import BATCH_SIZE_MAX
+from apps.retention.services import BATCH_SIZE_MIN
+from apps.retention.services import BATCH_TARGET_MS
 from apps.retention.services import RetentionError
+from apps.retention.services import next_batch_size
 from apps.retention.services import retention_apply
 from apps.retention.services import retention_run_create
 from apps.retention.services import retention_run_execute
@@ -275,6 +280,38 @@ def test_batches_walk_every_due_contact(contact_rule, expired_at):
     assert step["batches"] == 3
     assert step["deleted"] == 7
     assert not Contact.objects.filter(pk__in=ids).exists()
+
+
+def test_batches_are_sized_from_the_last_one(contact_rule, expired_at, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_SIZE", 2)
+    for _ in range(10):
+        ContactFactory(
+            processing_activity=contact_rule.activity, collected_at=expired_at
+        )
+
+    run, _ = _apply()
+
+    # The first batch has 2 contacts, the next at least BATCH_SIZE_MIN.
+    step = _step(run, f"contacts:rule:{contact_rule.pk}")
+    assert (step["batches"], step["deleted"]) == (2, 10)
+
+
+@pytest.mark.parametrize(
+    ("elapsed_ms", "expected"),
+    [
+        (BATCH_TARGET_MS / 2, 1000),
+        (BATCH_TARGET_MS * 2, 250),
+        (BATCH_TARGET_MS * 10, 250),
+        (0.0, 1000),
+    ],
+)
+def test_next_batch_size_moves_toward_the_target(elapsed_ms, expected):
+    assert next_batch_size(500, elapsed_ms) == expected
+
+
+def test_next_batch_size_stays_within_bounds():
+    assert next_batch_size(BATCH_SIZE_MIN, BATCH_TARGET_MS * 10) == BATCH_SIZE_MIN
+    assert next_batch_size(BATCH_SIZE_MAX, 0.0) == BATCH_SIZE_MAX
 
 
 def test_archive_rule_counts_without_changing(activity, expired_at):

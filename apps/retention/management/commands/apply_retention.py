@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from apps.retention.models import RetentionRun
 from apps.retention.selectors import run_steps_by_activity
 from apps.retention.services import BATCH_SIZE
+from apps.retention.services import BATCH_TARGET_MS
 from apps.retention.services import RetentionError
 from apps.retention.services import retention_apply
 
@@ -45,8 +46,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch-size",
             type=int,
-            default=BATCH_SIZE,
-            help=f"Contacts per transaction (default {BATCH_SIZE}).",
+            default=None,
+            help="Contacts per transaction. By default the first batch has "
+            f"{BATCH_SIZE} and each later one is sized to take about "
+            f"{BATCH_TARGET_MS:.0f} ms.",
         )
         parser.add_argument(
             "--pause",
