@@ -44,10 +44,11 @@ from apps.retention.selectors import retention_plan
 logger = logging.getLogger(__name__)
 
 ACTOR_LABEL = "retention job"
-# Contacts in the first batch transaction of a step. bench/retention.py
-# (500,000 contacts, 100,000 due, quiet 2-core machine) measured 18 to 20 ms
-# per batch of 500.
-BATCH_SIZE = 500
+# Contacts in the first batch transaction of a step. The first batch is the
+# slowest per contact (cold caches and plans): bench/retention.py (500,000
+# contacts, 100,000 due, quiet 2-core machine) measured 30 to 36 ms for a first
+# batch of 500 and about 20 ms for the later ones.
+BATCH_SIZE = 200
 # The time each later batch is sized to take, well under the 50 ms that an
 # import or an erasure may have to wait for the contacts write lock. A batch
 # slowed by a checkpoint makes the next ones smaller until the server recovers.
