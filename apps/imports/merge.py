@@ -95,8 +95,8 @@ class RangeMerge:
                 ELSE s.reason END
             FROM {contacts} c
             WHERE s.job_id = %s AND s.row_number BETWEEN %s AND %s
-            AND s.outcome = '' AND c.id = s.contact_id
-            AND c.status <> 'anonymised'""",
+            AND s.contact_id IS NOT NULL AND s.outcome = ''
+            AND c.id = s.contact_id AND c.status <> 'anonymised'""",
             [
                 statuses,
                 statuses,
@@ -137,7 +137,8 @@ class RangeMerge:
             f"""INSERT INTO {provenance}
             (contact_id, contact_list_id, row_number, import_job_id, imported_at)
             SELECT DISTINCT ON (contact_id) contact_id, %s, row_number, job_id, now()
-            FROM {staging} WHERE {in_range} AND outcome = 'merged'
+            FROM {staging} WHERE {in_range} AND contact_id IS NOT NULL
+            AND outcome = 'merged'
             ORDER BY contact_id, row_number
             ON CONFLICT (contact_id, contact_list_id) DO NOTHING""",
             [list_id, *bounds],
@@ -183,7 +184,8 @@ class RangeMerge:
                 phone = CASE WHEN c.phone = '' THEN s.phone ELSE c.phone END
                 {hash_fill}, updated_at = now()
                 FROM (SELECT DISTINCT ON (contact_id) * FROM {staging}
-                      WHERE job_id = %s AND outcome = 'merged'
+                      WHERE job_id = %s AND contact_id IS NOT NULL
+                      AND outcome = 'merged'
                       ORDER BY contact_id, row_number) s
                 WHERE c.id = s.contact_id AND c.status = 'active'""",
                 [self.job.pk],
