@@ -311,6 +311,7 @@ def _suppression_sql(
         sources.append(f"SELECT * FROM (VALUES {rows}) AS given")
         for identifier, (kind, reason, created_at, created_by) in entries.items():
             params.extend([identifier, kind, reason, created_at, created_by])
+    now = timezone.now()
     for erased in erased_suppressions:
         for column, kind in (
             ("email_hash", SuppressionEntry.Kind.EMAIL),
@@ -323,7 +324,6 @@ def _suppression_sql(
                 f"SELECT {column}, %s, %s, %s::timestamptz, %s::bigint "
                 f"FROM target WHERE {condition}"
             )
-            now = timezone.now()
             params.extend([kind.value, erased.reason, now, erased.created_by])
             if erased.statuses:
                 params.append(list(erased.statuses))

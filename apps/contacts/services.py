@@ -258,13 +258,15 @@ def contacts_contactable(
     return contactable
 
 
-def contact_hashes_fill(*, batch_size: int = 2000) -> int:
+def contact_hashes_fill(*, batch_size: int = 2000, contacts=None) -> int:
     """Compute the missing identifier hashes of contacts; return how many rows changed.
 
     Needed after rows are written with ``bulk_create`` or ``update``, which skip
-    ``Contact.save``. Safe to run twice.
+    ``Contact.save``. ``contacts``, a queryset, limits the fill to its rows.
+    Safe to run twice.
     """
-    pending = Contact.objects.filter(
+    contacts = Contact.objects.all() if contacts is None else contacts
+    pending = contacts.filter(
         (Q(email_hash="") & ~Q(email="")) | (Q(phone_hash="") & ~Q(phone=""))
     ).only("pk", "email", "phone")
     changed = []

@@ -29,8 +29,10 @@ from django.utils import translation
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.contacts.services import contact_hashes_fill
 from apps.core.audit import audit_record
 from apps.register.models import RetentionRule
+from apps.retention.erasure import OBJECTION_REASONS
 from apps.retention.erasure import contacts_anonymise
 from apps.retention.erasure import contacts_delete
 from apps.retention.erasure import ids_filter
@@ -308,6 +310,7 @@ def retention_run_execute(
         if not run.dry_run:
             _runs_interrupted_close(current=run)
             _runs_abandoned_close()
+            _objector_hashes_fill()
 
         logger.info("retention run %s started (dry_run=%s)", run.pk, run.dry_run)
         executor = _StepExecutor(
@@ -345,6 +348,21 @@ def retention_run_execute(
                 run.total_removed,
             )
         return run, executor.ids
+
+
+def _objector_hashes_fill() -> None:
+    """Hash the identifiers of people who objected where a bulk write left none.
+
+    The batches suppress objectors from their stored hashes, so a contact
+    written without ``Contact.save`` would otherwise leave no suppression entry.
+    """
+    filled = contact_hashes_fill(
+        contacts=Contact.objects.filter(status__in=list(OBJECTION_REASONS))
+    )
+    if filled:
+        logger.warning(
+            "retention: hashed the identifiers of %d objectors that had none", filled
+        )
 
 
 def _error_text(error: Exception) -> str:

@@ -108,6 +108,26 @@ def test_delete_suppresses_people_who_objected(
     assert _step(run, f"contacts:rule:{contact_rule.pk}")["suppressed"] == 2
 
 
+def test_objector_without_stored_hash_is_suppressed(contact_rule, expired_at):
+    contact = ContactFactory(
+        processing_activity=contact_rule.activity,
+        collected_at=expired_at,
+        status=Contact.Status.OBJECTED,
+    )
+    # As a bulk write that skips Contact.save leaves it.
+    Contact.objects.filter(pk=contact.pk).update(email_hash="", phone_hash="")
+
+    _apply()
+
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+    assert SuppressionEntry.objects.filter(
+        identifier_hash=identifier_hash(contact.email), reason="objected"
+    ).exists()
+    assert SuppressionEntry.objects.filter(
+        identifier_hash=identifier_hash(contact.phone), reason="objected"
+    ).exists()
+
+
 def test_anonymise_keeps_statistics_only(activity, expired_at):
     rule = RuleFactory(activity=activity, action=RetentionRule.Action.ANONYMISE)
     contact = ContactFactory(
