@@ -27,6 +27,7 @@ from apps.retention.models import RetentionRun
 from apps.retention.policy import PROSPECT_DEFAULT_YEARS
 from apps.retention.policy import rule_duration
 from apps.retention.policy import start_cutoff
+from apps.subject_requests.labels import record_kind_label
 
 
 class StepKind:
@@ -293,12 +294,11 @@ def runs_recent(*, limit: int = 20):
     )[:limit]
 
 
-def run_steps_by_activity(
-    run: RetentionRun, *, with_datetimes: bool = True
-) -> list[dict]:
+def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[dict]:
     """Group a run's steps under their activity; steps without one come last.
 
-    ``with_datetimes`` adds ``cutoff_at``, the cutoff as a datetime, for pages.
+    ``for_page`` adds ``cutoff_at``, the cutoff as a datetime, and
+    ``erased_labels``, the other apps' counts with labels in the active language.
     """
     groups: dict[object, dict] = {}
     for step in run.steps:
@@ -312,8 +312,13 @@ def run_steps_by_activity(
             },
         )
         displayed = dict(step)
-        if with_datetimes and step.get("cutoff"):
-            displayed["cutoff_at"] = datetime.fromisoformat(step["cutoff"])
+        if for_page:
+            if step.get("cutoff"):
+                displayed["cutoff_at"] = datetime.fromisoformat(step["cutoff"])
+            displayed["erased_labels"] = [
+                (record_kind_label(kind), count)
+                for kind, count in step.get("erased", {}).items()
+            ]
         group["steps"].append(displayed)
     with_activity = [group for key, group in groups.items() if key is not None]
     without = [group for key, group in groups.items() if key is None]

@@ -284,12 +284,7 @@ def retention_run_execute(
     fixes the contacts per transaction; without it, batches are sized to take
     about ``BATCH_TARGET_MS`` each.
     """
-    if batch_size is not None and batch_size < 1:
-        raise RetentionError(f"batch_size={batch_size} is invalid: use 1 or more.")
-    if pause_seconds < 0:
-        raise RetentionError(
-            f"pause_seconds={pause_seconds} is invalid: use 0 or more seconds."
-        )
+    _options_check(batch_size=batch_size, pause_seconds=pause_seconds)
     ids: dict[str, list[int]] = {}
     if not _run_claim(run_id):
         logger.info("retention run %s is not queued; nothing to do", run_id)
@@ -388,19 +383,37 @@ def _run_audit(run: RetentionRun, *, action: str) -> None:
     )
 
 
+def _options_check(*, batch_size: int | None = None, pause_seconds: float = 0.0):
+    """Raise ``RetentionError`` for an invalid batch size or pause."""
+    if batch_size is not None and batch_size < 1:
+        raise RetentionError(f"batch_size={batch_size} is invalid: use 1 or more.")
+    if pause_seconds < 0:
+        raise RetentionError(
+            f"pause_seconds={pause_seconds} is invalid: use 0 or more seconds."
+        )
+
+
 def retention_apply(
     *,
     trigger: str,
     dry_run: bool = False,
     requested_by=None,
     as_of: date | None = None,
+    batch_size: int | None = None,
+    pause_seconds: float = 0.0,
     **options,
 ) -> tuple[RetentionRun, dict[str, list[int]]]:
-    """Create a run and execute it at once (the command and the daily task)."""
+    """Create a run and execute it at once (the command and the daily task).
+
+    The options are checked first, so an invalid one leaves no queued run.
+    """
+    _options_check(batch_size=batch_size, pause_seconds=pause_seconds)
     run = retention_run_create(
         trigger=trigger, dry_run=dry_run, requested_by=requested_by, as_of=as_of
     )
-    return retention_run_execute(run_id=run.pk, **options)
+    return retention_run_execute(
+        run_id=run.pk, batch_size=batch_size, pause_seconds=pause_seconds, **options
+    )
 
 
 def retention_run_request(*, requested_by, dry_run: bool, as_of: date | None = None):

@@ -53,7 +53,9 @@ class RetentionRunRequestView(RolePermissionMixin, View):
     def post(self, request, *args, **kwargs):
         form = RunRequestForm(request.POST)
         if not form.is_valid():
-            return HttpResponseBadRequest(" ".join(form.errors["kind"]))
+            return HttpResponseBadRequest(
+                " ".join(form.errors["kind"]), content_type="text/plain; charset=utf-8"
+            )
 
         dry_run = form.cleaned_data["kind"] == RunRequestForm.PREVIEW
         as_of = None

@@ -11,6 +11,7 @@ from django.core.management import CommandError
 from django.core.management import call_command
 
 from apps.contacts.models import Contact
+from apps.retention.models import RetentionRun
 from apps.retention.schedule import next_scheduled_run
 from tests.retention.dates import AS_OF
 from tests.retention.factories import ContactFactory
@@ -77,9 +78,18 @@ def test_malformed_date_is_rejected(db):
         call_command("apply_retention", "--as-of", "04/12/2026")
 
 
-def test_invalid_batch_size_is_rejected(db):
-    with pytest.raises(CommandError, match="batch_size=0 is invalid"):
-        call_command("apply_retention", "--batch-size", "0")
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--batch-size", "0"], "batch_size=0 is invalid"),
+        (["--pause", "-1", "--dry-run"], "pause_seconds=-1.0 is invalid"),
+    ],
+)
+def test_invalid_option_leaves_no_run(db, options, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("apply_retention", *options)
+
+    assert not RetentionRun.objects.exists()
 
 
 def test_next_run_follows_beat_schedule():

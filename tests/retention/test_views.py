@@ -150,6 +150,13 @@ def test_invalid_kind_is_rejected(client_for, compliance_officer):
     assert not RetentionRun.objects.exists()
 
 
+def test_invalid_kind_is_not_rendered_as_html(client_for, compliance_officer):
+    response = client_for(compliance_officer).post(RUN_REQUEST, {"kind": "<b>x</b>"})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/plain")
+
+
 def test_run_request_refuses_get(client_for, compliance_officer):
     response = client_for(compliance_officer).get(RUN_REQUEST)
 
@@ -213,3 +220,28 @@ def test_dry_run_detail_in_french(client_for, dpo, finished_runs):
 
     assert "Enregistrements qui seraient supprimés" in preview_page.content.decode()
     assert "Enregistrements supprimés" in applied_page.content.decode()
+
+
+def test_run_detail_labels_other_apps_counts(client_for, dpo):
+    run = RetentionRun.objects.create(
+        trigger="command",
+        as_of=AS_OF,
+        status="succeeded",
+        steps=[
+            {
+                "key": "contacts:default",
+                "kind": "contacts",
+                "status": "done",
+                "removed": 1,
+                "erased": {"import_row_result_unlinked": 3},
+            }
+        ],
+    )
+
+    response = client_for(dpo).get(
+        reverse("retention:run-detail", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    page = response.content.decode()
+    assert "import row result unlinked: 3" in page
+    assert "import_row_result_unlinked" not in page

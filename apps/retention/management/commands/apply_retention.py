@@ -1,3 +1,4 @@
+import argparse
 import json
 from datetime import date
 
@@ -16,8 +17,8 @@ def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as error:
-        raise CommandError(
-            f"--as-of {value!r} is not a date: write it as YYYY-MM-DD."
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date: write it as YYYY-MM-DD."
         ) from error
 
 
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             summary["would_remove"] = run.total_would_remove
         else:
             summary["removed"] = run.total_removed
-        summary["activities"] = run_steps_by_activity(run, with_datetimes=False)
+        summary["activities"] = run_steps_by_activity(run, for_page=False)
         if ids:
             summary["contact_ids"] = listed_ids
         self.stdout.write(json.dumps(summary, indent=2, default=str))
