@@ -51,6 +51,7 @@ EXPORTED_FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "email_hash",
     "company",
     "job_title",
     "country",
@@ -194,7 +195,7 @@ class _SourceStatements:
 def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_of):
     rows = []
     for contact in contacts:
-        url = url_of(contact.pk)
+        url = url_of(contact)
         statement = ""
         if contact.art14_notice_sent_at is None:
             statement = statements.statement(list_ids.get(contact.pk, ()), url)

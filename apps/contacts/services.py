@@ -30,6 +30,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import suppression_add
+from apps.contacts.suppression import suppression_rows_insert
 from apps.core.audit import audit_record
 from apps.core.identifiers import identifier_hash
 from apps.register.models import LawfulBasis
@@ -282,48 +283,119 @@ def contact_hashes_fill(*, batch_size: int = 2000, contacts=None) -> int:
     return len(changed)
 
 
+@dataclass(frozen=True)
+class UnsubscribeLink:
+    """What an unsubscribe token carries: the contact id and its e-mail's keyed hash.
+
+    ``email_hash`` is empty in tokens signed before it was added, and for a
+    contact without an e-mail.
+    """
+
+    contact_id: int
+    email_hash: str = ""
+
+
 def contact_unsubscribe_token(contact: Contact) -> str:
     """Return the signed token of the contact's public unsubscribe URL.
 
-    The token carries the contact id signed with ``SECRET_KEY``, so the token
-    of another contact cannot be built without the key. It does not expire,
-    because an unsubscribe link in an old message must keep working.
+    The token carries the contact id and the keyed hash of its e-mail, signed
+    with ``SECRET_KEY``, so the token of another contact cannot be built without
+    the key. The hash lets the link suppress the address after the contact was
+    deleted or anonymised. It does not expire, because an unsubscribe link in
+    an old message must keep working.
     """
-    return _unsubscribe_signer().sign_object(contact.pk)
+    return _unsubscribe_signer().sign_object(_unsubscribe_payload(contact))
+
+
+def _unsubscribe_payload(contact: Contact) -> list:
+    email_hash = contact.email_hash
+    if not email_hash and contact.email:
+        email_hash = identifier_hash(contact.email)
+    return [contact.pk, email_hash]
 
 
 def _unsubscribe_signer() -> signing.TimestampSigner:
-    # The signer of ``signing.dumps``, which ``contact_from_unsubscribe_token``
-    # reverses with ``signing.loads``.
+    # The signer of ``signing.dumps``, which ``unsubscribe_link_read`` reverses
+    # with ``signing.loads``.
     return signing.TimestampSigner(salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_link_read(token: str) -> UnsubscribeLink:
+    """Return what ``token`` carries; raise ``signing.BadSignature`` if forged.
+
+    Tokens signed before the e-mail hash was added hold the contact id alone.
+    """
+    value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return UnsubscribeLink(value)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and isinstance(value[0], int)
+        and isinstance(value[1], str)
+    ):
+        return UnsubscribeLink(value[0], value[1])
+    raise signing.BadSignature("The unsubscribe token contains no contact id.")
 
 
 def contact_from_unsubscribe_token(token: str) -> int:
     """Return the contact id in ``token``; raise ``signing.BadSignature`` if forged."""
-    contact_id = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    if not isinstance(contact_id, int):
-        raise signing.BadSignature("The unsubscribe token contains no contact id.")
+    contact_id = unsubscribe_link_read(token).contact_id
     return contact_id
 
 
 def contact_unsubscribe_url(contact: Contact, *, site_url: str) -> str:
-    return contact_unsubscribe_urls(site_url=site_url)(contact.pk)
+    return contact_unsubscribe_urls(site_url=site_url)(contact)
 
 
-def contact_unsubscribe_urls(*, site_url: str) -> Callable[[int], str]:
-    """Return a function that builds the unsubscribe URL of a contact id.
+def contact_unsubscribe_urls(*, site_url: str) -> Callable[[Contact], str]:
+    """Return a function that builds the unsubscribe URL of a contact.
 
     The URL pattern is resolved once, for files of many contacts. Tokens need
-    no quoting, because they contain only URL-safe base64 and colons.
+    no quoting, because they contain only URL-safe base64 and colons. The
+    contacts need ``email`` and ``email_hash`` loaded.
     """
     marker = "token"
     prefix, suffix = reverse("contacts:unsubscribe", args=[marker]).split(marker)
     signer = _unsubscribe_signer()
 
-    def url(contact_id: int) -> str:
-        return f"{site_url}{prefix}{signer.sign_object(contact_id)}{suffix}"
+    def url(contact: Contact) -> str:
+        token = signer.sign_object(_unsubscribe_payload(contact))
+        return f"{site_url}{prefix}{token}{suffix}"
 
     return url
+
+
+def unsubscribe_hash_suppress(*, link: UnsubscribeLink, source: str) -> bool:
+    """Suppress the e-mail hash of a link whose contact is gone or blanked.
+
+    Returns whether the entry is new. A token without a hash suppresses
+    nothing, and the call is logged.
+    """
+    if not link.email_hash:
+        logger.warning(
+            "unsubscribe for contact %s: no contact and no e-mail hash to suppress",
+            link.contact_id,
+        )
+        return False
+    added = suppression_rows_insert(
+        {
+            link.email_hash: (
+                SuppressionEntry.Kind.EMAIL,
+                SuppressionEntry.Reason.UNSUBSCRIBED,
+                timezone.now(),
+                None,
+            )
+        }
+    )
+    audit_record(
+        action="contacts.contact.unsubscribed",
+        actor_label=source,
+        target_type="contacts.contact",
+        target_id=link.contact_id,
+        details={"removed_before": True, "suppression_added": added},
+    )
+    return bool(added)
 
 
 @transaction.atomic

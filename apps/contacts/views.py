@@ -38,10 +38,12 @@ from apps.contacts.selectors import contact_provenances
 from apps.contacts.selectors import contact_segment
 from apps.contacts.selectors import opt_out_rate
 from apps.contacts.selectors import vendor_statistics
+from apps.contacts.services import UnsubscribeLink
 from apps.contacts.services import contact_contactability
-from apps.contacts.services import contact_from_unsubscribe_token
 from apps.contacts.services import contact_unsubscribe
 from apps.contacts.services import contact_unsubscribe_url
+from apps.contacts.services import unsubscribe_hash_suppress
+from apps.contacts.services import unsubscribe_link_read
 from apps.core.audit import audit_events_for
 from apps.core.permissions import RolePermissionMixin
 
@@ -279,30 +281,28 @@ class UnsubscribeView(View):
     so CSRF protection would add nothing and would break one-click.
     """
 
-    def _contact_id(self, token: str) -> int:
+    def _link(self, token: str) -> UnsubscribeLink:
         try:
-            return contact_from_unsubscribe_token(token)
+            return unsubscribe_link_read(token)
         except signing.BadSignature as error:
             logger.warning("unsubscribe with an invalid token rejected")
             raise Http404(_("This unsubscribe link is invalid.")) from error
 
     def get(self, request, token):
-        self._contact_id(token)
+        self._link(token)
         return render(request, "contacts/unsubscribe_confirm.html", {"token": token})
 
     def post(self, request, token):
-        contact_id = self._contact_id(token)
+        link = self._link(token)
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        contact = Contact.objects.filter(pk=contact_id).first()
-        if contact is None:
-            # The contact was erased, and erasure puts the address on the
-            # suppression list, so the person is already unsubscribed.
-            logger.info("unsubscribe for erased contact %s", contact_id)
+        source = "unsubscribe link (one-click)" if one_click else "unsubscribe link"
+        contact = Contact.objects.filter(pk=link.contact_id).first()
+        if contact is not None and contact.email:
+            contact_unsubscribe(contact=contact, source=source)
         else:
-            contact_unsubscribe(
-                contact=contact,
-                source="unsubscribe link (one-click)"
-                if one_click
-                else "unsubscribe link",
-            )
+            # Deleted or anonymised since the message was sent: the token's
+            # hash still puts the address on the suppression list.
+            unsubscribe_hash_suppress(link=link, source=source)
+            if contact is not None:
+                contact_unsubscribe(contact=contact, source=source)
         return render(request, "contacts/unsubscribe_done.html")

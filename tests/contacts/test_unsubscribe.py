@@ -1,4 +1,5 @@
 import pytest
+from django.core import signing
 from django.test import Client
 from django.urls import resolve
 from django.urls import reverse
@@ -6,6 +7,7 @@ from django.urls import reverse
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import UNSUBSCRIBE_SALT
 from apps.contacts.services import contact_from_unsubscribe_token
 from apps.contacts.services import contact_unsubscribe_token
 from apps.contacts.services import contact_unsubscribe_urls
@@ -114,19 +116,49 @@ def test_token_of_other_contact_not_guessable(contact, anonymous):
     assert other.status == Contact.Status.ACTIVE
 
 
-def test_erased_contact_link_still_answers(contact, anonymous):
+def test_deleted_contact_link_suppresses_address(contact, anonymous):
     url = _url(contact)
+    contact_id = contact.pk
     contact.delete()
 
     response = anonymous.post(url, {"List-Unsubscribe": "One-Click"})
 
     assert response.status_code == 200
+    assert is_suppressed(email=contact.email)
+    event = AuditEvent.objects.get(action="contacts.contact.unsubscribed")
+    assert event.target_id == str(contact_id)
+    assert contact.email_hash not in str(event.details)
+
+
+def test_anonymised_contact_link_suppresses_address(contact, anonymous):
+    url = _url(contact)
+    email = contact.email
+    Contact.objects.filter(pk=contact.pk).update(
+        status=Contact.Status.ANONYMISED, email="", email_hash=""
+    )
+
+    response = anonymous.post(url, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert is_suppressed(email=email)
+
+
+def test_link_signed_with_id_alone_still_works(contact, anonymous):
+    token = signing.dumps(contact.pk, salt=UNSUBSCRIBE_SALT)
+
+    response = anonymous.post(
+        reverse("contacts:unsubscribe", args=[token]), {"List-Unsubscribe": "One-Click"}
+    )
+
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert contact.status == Contact.Status.UNSUBSCRIBED
 
 
 def test_url_builder_signs_each_contact(contact, anonymous):
     url_of = contact_unsubscribe_urls(site_url="https://registre.example")
 
-    url = url_of(contact.pk)
+    url = url_of(contact)
 
     path = url.removeprefix("https://registre.example")
     token = resolve(path).kwargs["token"]
