@@ -531,16 +531,32 @@ def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
     return emails, phones
 
 
+def _objecting_contacts(request: SubjectRequest) -> list[Contact]:
+    """Return the linked contacts and those holding the requester's identifiers.
+
+    As in an erasure, the phone finds only contacts without an e-mail, because
+    colleagues often share a switchboard number. A union of indexed reads, for
+    the reason given in ``_erased_contacts``.
+    """
+    queries = [request.contacts.all()]
+    if request.requester_email:
+        queries.append(Contact.objects.filter(email=request.requester_email))
+    if request.requester_phone:
+        queries.append(Contact.objects.filter(phone=request.requester_phone, email=""))
+    return list(queries[0].union(*queries[1:]))
+
+
 def request_object(*, request: SubjectRequest, actor) -> int:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
-    Every identifier of the requester and the linked contacts goes on the
-    suppression list, and the linked contacts are marked objected. No identity
-    check is required because the objection discloses nothing and only stops
-    prospecting, which the person must be able to do simply (CPCE L.34-5).
+    The linked contacts and the contacts holding the requester's e-mail or
+    phone are marked objected, and every identifier of the requester and of
+    those contacts goes on the suppression list. No identity check is required
+    because the objection discloses nothing and only stops prospecting, which
+    the person must be able to do simply (CPCE L.34-5).
     """
     _require_open(request)
-    contacts = list(request.contacts.all())
+    contacts = _objecting_contacts(request)
     emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
     with transaction.atomic():
         added = suppression_add(
@@ -606,6 +622,22 @@ def request_erase(
                 "erasure request."
             )
             % {"ref": request.reference, "kind": request.get_kind_display()}
+        )
+    if not (
+        extra_emails
+        or extra_phones
+        or extra_contact_ids
+        or request.requester_email
+        or request.requester_phone
+        or request.contacts.exists()
+    ):
+        raise RequestError(
+            _(
+                "Request %(ref)s names no e-mail or phone and has no linked "
+                "contact, so the erasure would find nothing. Search the sources, "
+                "link the person's contacts, then erase."
+            )
+            % {"ref": request.reference}
         )
     extra_pairs = [
         _normalized_identifiers(email=value, phone="") for value in extra_emails

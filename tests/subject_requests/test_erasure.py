@@ -154,6 +154,22 @@ def test_erasure_needs_verified_identity(make_request, person):
     assert Contact.objects.filter(pk=person.pk).exists()
 
 
+def test_erasure_with_nothing_to_find_is_rejected(make_request, dpo, person):
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        verified_by=dpo,
+        requester_email="",
+        requester_phone="",
+        requester_address="1 rue Exemple, 69000 Lyon",
+    )
+
+    with pytest.raises(RequestError, match="names no e-mail or phone"):
+        request_erase(request=request, actor=dpo)
+
+    assert not ErasureProof.objects.exists()
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
 def test_erasure_needs_erasure_request(make_request, dpo, person):
     request = make_request(kind=SubjectRequest.Kind.ACCESS, verified_by=dpo)
 

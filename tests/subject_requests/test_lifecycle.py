@@ -204,6 +204,34 @@ def test_objection_without_identity_check(make_request, dpo, person):
     assert is_suppressed(phone=PERSON["phone"])
 
 
+def test_objection_finds_contacts_by_requester_email(make_request, dpo, person):
+    from apps.contacts.suppression import is_suppressed
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection", requester_phone="")
+
+    marked = request_object(request=request, actor=dpo)
+
+    person.refresh_from_db()
+    assert marked == 1
+    assert person.status == Contact.Status.OBJECTED
+    assert is_suppressed(phone=PERSON["phone"])
+
+
+def test_objection_by_phone_spares_colleague_with_email(make_request, dpo, person):
+    from apps.subject_requests.services import request_object
+
+    request = make_request(
+        kind="objection", requester_email="", requester_phone=PERSON["phone"]
+    )
+
+    marked = request_object(request=request, actor=dpo)
+
+    person.refresh_from_db()
+    assert marked == 0
+    assert person.status == Contact.Status.ACTIVE
+
+
 def test_restricted_contact_not_contactable(make_request, dpo, person):
     from apps.contacts.services import contacts_contactable
     from apps.subject_requests.services import request_lift_restriction
