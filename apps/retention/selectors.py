@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Exists
 from django.db.models import OuterRef
 from django.db.models import Q
+from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
@@ -25,6 +26,7 @@ from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
 from apps.retention.policy import PROSPECT_DEFAULT_YEARS
+from apps.retention.policy import RETENTION_TIME_ZONE
 from apps.retention.policy import rule_duration
 from apps.retention.policy import start_cutoff
 from apps.subject_requests.labels import record_kind_label
@@ -266,11 +268,21 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
     return [rented, *contact_steps, default, *purge_steps, leftovers]
 
 
-def run_latest(*, dry_run: bool) -> RetentionRun | None:
-    """Return the latest run of the kind that has started, finished or not."""
+def run_latest(*, dry_run: bool, ahead_only: bool = False) -> RetentionRun | None:
+    """Return the latest run of the kind that has started, finished or not.
+
+    With ``ahead_only``, a run that applied the limits as of a day before the
+    day it was created is left out: a dry run that looks back previews no
+    coming run.
+    """
+    runs = RetentionRun.objects.filter(dry_run=dry_run)
+    if ahead_only:
+        created_on = TruncDate("created_at", tzinfo=RETENTION_TIME_ZONE)
+        runs = runs.filter(as_of__gte=created_on)
     return (
-        RetentionRun.objects.filter(dry_run=dry_run)
-        .exclude(status__in=[RetentionRun.Status.QUEUED, RetentionRun.Status.SKIPPED])
+        runs.exclude(
+            status__in=[RetentionRun.Status.QUEUED, RetentionRun.Status.SKIPPED]
+        )
         .select_related("requested_by")
         .order_by("-created_at", "-pk")
         .first()

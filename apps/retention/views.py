@@ -26,7 +26,7 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         last_run = run_latest(dry_run=False)
-        preview = run_latest(dry_run=True)
+        preview = run_latest(dry_run=True, ahead_only=True)
         context.update(
             next_run=next_scheduled_run(),
             last_run=last_run,

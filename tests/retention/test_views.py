@@ -23,8 +23,8 @@ def finished_runs(contact_rule, expired_at):
         ContactFactory(
             processing_activity=contact_rule.activity, collected_at=expired_at
         )
-    preview, _ = retention_apply(trigger="command", dry_run=True, as_of=AS_OF)
-    applied, _ = retention_apply(trigger="command", as_of=AS_OF)
+    preview, _ = retention_apply(trigger="command", dry_run=True)
+    applied, _ = retention_apply(trigger="command")
     return preview, applied
 
 
@@ -245,3 +245,14 @@ def test_run_detail_labels_other_apps_counts(client_for, dpo):
     page = response.content.decode()
     assert "import row result unlinked: 3" in page
     assert "import_row_result_unlinked" not in page
+
+
+def test_look_back_dry_run_is_not_the_preview(
+    client_for, compliance_officer, finished_runs
+):
+    preview, _ = finished_runs
+    retention_apply(trigger="command", dry_run=True, as_of=AS_OF.replace(year=2020))
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["preview"] == preview
