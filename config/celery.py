@@ -36,6 +36,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=37),
         "options": {"expires": 50 * 60},
     },
+    # Every hour at minute 27: close retention runs that a lost worker left.
+    "close-lost-retention-runs": {
+        "task": "apps.retention.tasks.close_lost_retention_runs",
+        "schedule": crontab(minute=27),
+        "options": {"expires": 50 * 60},
+    },
     # Every hour at minute 47: fail campaign exports that a lost worker left.
     "fail-stalled-campaign-exports": {
         "task": "apps.contacts.tasks.fail_stalled_campaign_exports",

@@ -206,18 +206,22 @@ def _job_lock(*, exclusive: bool):
                 )
 
 
-def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
+def _runs_interrupted_close(
+    *, current: RetentionRun | None, started_before=None
+) -> list[int]:
     """Mark as interrupted the runs still "running" while we hold the lock.
 
-    Only a real run calls this, holding the exclusive lock, so no other run
-    can be alive: any run still marked running lost its process. Its counts
-    were saved with each batch, so the audit event states what it applied.
+    Only callers holding the exclusive lock call this, so no other run can be
+    alive: any run still marked running lost its process. Its counts were
+    saved with each batch, so the audit event states what it applied.
+    ``current`` is the real run that found them, if any.
     """
-    stale = list(
-        RetentionRun.objects.filter(status=Status.RUNNING)
-        .exclude(pk=current.pk)
-        .order_by("pk")
-    )
+    stale = RetentionRun.objects.filter(status=Status.RUNNING)
+    if current is not None:
+        stale = stale.exclude(pk=current.pk)
+    if started_before is not None:
+        stale = stale.filter(started_at__lt=started_before)
+    stale = list(stale.order_by("pk"))
     for run in stale:
         _run_finish(
             run,
@@ -233,7 +237,7 @@ def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
             count=run.total_removed,
             details={
                 "run_id": run.pk,
-                "found_by_run_id": current.pk,
+                "found_by_run_id": current.pk if current else None,
                 "steps": [
                     {"key": step["key"], "removed": step.get("removed", 0)}
                     for step in run.steps
@@ -241,9 +245,34 @@ def _runs_interrupted_close(*, current: RetentionRun) -> list[int]:
             },
         )
         logger.warning(
-            "retention run %s was interrupted; run %s goes on", run.pk, current.pk
+            "retention run %s was interrupted (found by %s)",
+            run.pk,
+            f"run {current.pk}" if current else "the lost-run check",
         )
     return [run.pk for run in stale]
+
+
+# A run is claimed a moment before it takes the job lock, so the lost-run
+# check leaves alone the runs started this recently.
+LOST_RUN_GRACE = timedelta(minutes=5)
+
+
+def retention_runs_lost_close() -> list[int]:
+    """Mark as interrupted the runs left "running" by a process that died.
+
+    A live run holds the job's advisory lock for its whole session, so the
+    lock is tried without waiting and nothing is closed while a run holds it.
+    Returns the ids closed. On other databases there is no lock to tell a
+    live run from a lost one, and nothing is closed.
+    """
+    if connection.vendor != "postgresql":
+        return []
+    with _job_lock(exclusive=True) as acquired:
+        if not acquired:
+            return []
+        return _runs_interrupted_close(
+            current=None, started_before=timezone.now() - LOST_RUN_GRACE
+        )
 
 
 def _runs_abandoned_close() -> int:

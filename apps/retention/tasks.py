@@ -8,6 +8,7 @@ from apps.retention.models import RetentionRun
 from apps.retention.schedule import next_scheduled_run
 from apps.retention.services import retention_apply
 from apps.retention.services import retention_run_execute
+from apps.retention.services import retention_runs_lost_close
 
 logger = logging.getLogger(__name__)
 
@@ -54,3 +55,9 @@ def preview_retention(run_id: int) -> dict:
         "status": run.status,
         "would_remove": run.total_would_remove,
     }
+
+
+@shared_task(name="apps.retention.tasks.close_lost_retention_runs")
+def close_lost_retention_runs() -> dict:
+    """Mark as interrupted the runs whose worker died (hourly beat task)."""
+    return {"interrupted": retention_runs_lost_close()}

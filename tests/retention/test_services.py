@@ -29,6 +29,7 @@ from apps.retention.services import next_batch_size
 from apps.retention.services import retention_apply
 from apps.retention.services import retention_run_create
 from apps.retention.services import retention_run_execute
+from apps.retention.services import retention_runs_lost_close
 from tests.retention.dates import AS_OF
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import ConsentFactory
@@ -490,3 +491,47 @@ def test_invalid_options_are_rejected(db):
         retention_run_create(trigger="cron")
     with pytest.raises(RetentionError, match="batch_size=0 is invalid"):
         retention_apply(trigger="command", batch_size=0)
+
+
+def _running_run(*, started_ago):
+    return RetentionRun.objects.create(
+        trigger="schedule",
+        as_of=AS_OF,
+        status=RetentionRun.Status.RUNNING,
+        started_at=timezone.now() - started_ago,
+        steps=[{"key": "contacts:default", "removed": 4}],
+    )
+
+
+def test_lost_run_is_closed_as_interrupted(db):
+    lost = _running_run(started_ago=timedelta(hours=2))
+    starting = _running_run(started_ago=timedelta(seconds=5))
+
+    closed = retention_runs_lost_close()
+
+    lost.refresh_from_db()
+    starting.refresh_from_db()
+    assert closed == [lost.pk]
+    assert lost.status == RetentionRun.Status.INTERRUPTED
+    assert starting.status == RetentionRun.Status.RUNNING
+    event = AuditEvent.objects.get(action="retention.run.interrupted")
+    assert event.count == 4
+
+
+def test_live_run_is_not_closed(db):
+    run = _running_run(started_ago=timedelta(hours=2))
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+
+        closed = retention_runs_lost_close()
+
+    run.refresh_from_db()
+    assert closed == []
+    assert run.status == RetentionRun.Status.RUNNING
