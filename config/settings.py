@@ -182,6 +182,10 @@ IMPORT_FILE_RETENTION_HOURS = env.int("IMPORT_FILE_RETENTION_HOURS", default=72)
 IMPORT_UPLOAD_ROOT = Path(
     env.str("IMPORT_UPLOAD_ROOT", default=str(DATA_DIR / "private" / "imports"))
 )
+# Campaign export files contain names, e-mail addresses and unsubscribe links,
+# so they stay in the private folder too. Users get them only through the
+# campaign download view, which checks the export permission.
+CAMPAIGN_EXPORT_ROOT = DATA_DIR / "private" / "campaigns"
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

@@ -41,6 +41,7 @@ from config.settings import BASE_DIR  # noqa: E402
 TEST_REDIS_URL = os.environ["TEST_REDIS_URL"]
 DATA_DIR = BASE_DIR / "data" / "test"
 MEDIA_ROOT = DATA_DIR / "media"
+CAMPAIGN_EXPORT_ROOT = DATA_DIR / "private" / "campaigns"
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True

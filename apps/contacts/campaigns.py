@@ -3,13 +3,16 @@
 Each row carries the contact's unsubscribe URL and, while the GDPR Art. 14
 notice is not recorded, the source statement that the first message must
 include (vendor, list, how to object; Art. 14(3)(b) requires it at the first
-communication). The file is kept under ``MEDIA_ROOT`` with the ids of the
-contacts it holds, so an erasure can delete it.
+communication). The file is kept in ``CAMPAIGN_EXPORT_ROOT``, a private folder
+outside ``MEDIA_ROOT``, and the ids of the contacts it contains are recorded, so
+an erasure can delete it. Users download it only through the campaign download
+view, which checks the export permission.
 """
 
 import csv
 import datetime
 import logging
+import os
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -41,7 +44,9 @@ from apps.core.exports import safe_row
 
 logger = logging.getLogger(__name__)
 
-EXPORT_FOLDER = "contacts/campaigns"
+# Campaign files are readable and writable by the application's user only.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 # An export queued or running for this long has lost its worker, and
 # ``campaign_exports_fail_stalled`` marks it failed.
 STALLED_AFTER = datetime.timedelta(hours=2)
@@ -244,9 +249,19 @@ def _export_contacts_record(export: CampaignExport, contact_ids: list[int]) -> N
         )
 
 
+def _private_open(path: Path, mode: str):
+    """Open ``path`` for writing with ``FILE_MODE``, creating or truncating it."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+    # os.open applies the mode only to a new file.
+    os.fchmod(descriptor, FILE_MODE)
+    if "b" in mode:
+        return os.fdopen(descriptor, mode)
+    return os.fdopen(descriptor, mode, encoding="utf-8", newline="")
+
+
 class _CsvWriter:
     def __init__(self, path: Path):
-        self.stream = path.open("w", encoding="utf-8", newline="")
+        self.stream = _private_open(path, "w")
         self.stream.write("\ufeff")
         self.writer = csv.writer(self.stream)
 
@@ -267,11 +282,20 @@ class _XlsxWriter:
         self.sheet.append(safe_row(row))
 
     def close(self):
-        self.workbook.save(self.path)
+        with _private_open(self.path, "wb") as stream:
+            self.workbook.save(stream)
+
+
+def campaign_export_root() -> Path:
+    """Return the private folder of campaign files.
+
+    The setting is read on each use, so tests can move the folder.
+    """
+    return Path(settings.CAMPAIGN_EXPORT_ROOT)
 
 
 def campaign_export_path(export: CampaignExport) -> Path:
-    return Path(settings.MEDIA_ROOT) / export.file_path
+    return campaign_export_root() / export.file_path
 
 
 def _clean_filters(filters: dict) -> dict:
@@ -436,10 +460,7 @@ def _export_record(
         logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))
     now = timezone.now()
-    relative = (
-        f"{EXPORT_FOLDER}/campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}"
-        f".{file_format}"
-    )
+    relative = f"campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.{file_format}"
     return CampaignExport.objects.create(
         status=status,
         started_at=now if status == CampaignExport.Status.RUNNING else None,
@@ -462,7 +483,7 @@ def _export_write(export: CampaignExport) -> CampaignExport:
         _CsvWriter if export.file_format == CampaignExport.Format.CSV else _XlsxWriter
     )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         missing = contact_statistics_ensure()
         if missing:
             logger.info("campaign export %s: analysed %s", export.pk, missing)

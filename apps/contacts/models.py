@@ -421,7 +421,7 @@ class SuppressionEntry(models.Model):
 
 
 class CampaignExport(models.Model):
-    """A campaign file built from a segment and kept under ``MEDIA_ROOT``.
+    """A campaign file built from a segment and kept in ``CAMPAIGN_EXPORT_ROOT``.
 
     ``CampaignExportContact`` rows list the contacts that the file holds, so that
     erasing a contact can find and delete every file that contains them.
@@ -468,7 +468,10 @@ class CampaignExport(models.Model):
         _("format"), max_length=4, choices=Format.choices, default=Format.CSV
     )
     file_path = models.CharField(
-        _("file path"), max_length=255, blank=True, help_text=_("Under MEDIA_ROOT.")
+        _("file path"),
+        max_length=255,
+        blank=True,
+        help_text=_("Relative to CAMPAIGN_EXPORT_ROOT, a private folder."),
     )
     filters = models.JSONField(_("segment filters"), default=dict, blank=True)
     row_count = models.PositiveIntegerField(_("contacts exported"), default=0)

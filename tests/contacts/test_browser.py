@@ -36,6 +36,7 @@ def test_sales_list_to_campaign_file(page, login_as, sales_user, settings, tmp_p
     WHEN a sales user opens the list, its contacts and exports a CSV
     THEN the downloaded file holds only the contactable contact."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
     contact_list = ContactListFactory(name="Décideurs démo")
     contactable_contact = ProvenanceFactory(contact_list=contact_list).contact
     suppressed_contact = ProvenanceFactory(contact_list=contact_list).contact

@@ -1,5 +1,6 @@
 import csv
 import io
+import stat
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,12 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 def media_root(tmp_path, settings):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def campaign_root(tmp_path, settings):
+    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
+    return settings.CAMPAIGN_EXPORT_ROOT
 
 
 @pytest.fixture
@@ -222,6 +229,56 @@ def test_sales_downloads_export(
     assert response.status_code == 302
     assert download.status_code == 200
     assert b"unsubscribe" in b"".join(download.streaming_content)
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_export_file_is_private(segment, media_root, campaign_root, file_format):
+    contact_list, _contacts = segment
+
+    export = _export(contact_list, file_format=file_format)
+
+    path = campaign_export_path(export)
+    assert path.is_file()
+    assert path.parent == campaign_root
+    assert not path.is_relative_to(media_root)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(campaign_root.stat().st_mode) == 0o700
+
+
+def test_download_view_sends_private_file(segment, sales_user, client_for):
+    contact_list, contacts = segment
+    export = _export(contact_list, sales_user)
+
+    download = client_for(sales_user).get(
+        reverse("contacts:campaign-download", args=[export.pk])
+    )
+
+    content = b"".join(download.streaming_content)
+    assert download.status_code == 200
+    assert content == campaign_export_path(export).read_bytes()
+    assert contacts["ok"].email.encode() in content
+
+
+@pytest.mark.urls("tests.contacts.media_urls")
+def test_media_urls_serve_no_campaign_file(segment, client, media_root):
+    """GIVEN MEDIA_ROOT served without login, as config/urls.py does with DEBUG on
+    WHEN an anonymous user requests a written export by the media URLs
+    THEN no file is sent, although a file inside MEDIA_ROOT is."""
+    contact_list, _contacts = segment
+    export = _export(contact_list)
+    name = campaign_export_path(export).name
+    media_root.mkdir(parents=True, exist_ok=True)
+    (media_root / "served.txt").write_text("served")
+
+    control = client.get("/media/served.txt")
+    old_url = client.get(f"/media/contacts/campaigns/{name}")
+    flat_url = client.get(f"/media/{name}")
+    parent_url = client.get(f"/media/../private/campaigns/{name}")
+
+    assert control.status_code == 200
+    assert old_url.status_code == 404
+    assert flat_url.status_code == 404
+    assert parent_url.status_code != 200
 
 
 def test_dpo_cannot_export(segment, dpo, client_for):

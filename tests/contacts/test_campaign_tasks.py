@@ -35,6 +35,12 @@ def media_root(tmp_path, settings):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def campaign_root(tmp_path, settings):
+    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
+    return settings.CAMPAIGN_EXPORT_ROOT
+
+
 @pytest.fixture
 def contact_list(db):
     contact_list = ContactListFactory()

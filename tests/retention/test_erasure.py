@@ -78,7 +78,7 @@ def test_linked_request_loses_its_link(contact_rule, expired_at, dpo):
 def test_campaign_file_deleted_with_contact(
     activity, expired_at, settings, tmp_path, action
 ):
-    settings.MEDIA_ROOT = tmp_path
+    settings.CAMPAIGN_EXPORT_ROOT = tmp_path
     rule = RuleFactory(activity=activity, action=action)
     contact = ContactFactory(processing_activity=activity, collected_at=expired_at)
     export = CampaignExport.objects.create(file_path="campaigns/spring.csv")

@@ -72,10 +72,16 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture
-def campaign_file(media_root, person, bystander):
+def campaign_root(settings, tmp_path):
+    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
+    return settings.CAMPAIGN_EXPORT_ROOT
+
+
+@pytest.fixture
+def campaign_file(campaign_root, person, bystander):
     """A kept campaign export file with the person and a bystander in it."""
     export = CampaignExport.objects.create(file_path="campaigns/export-1.csv")
-    path = media_root / export.file_path
+    path = campaign_root / export.file_path
     path.parent.mkdir(parents=True)
     path.write_text(
         "email;first_name;last_name;phone\n"
@@ -97,19 +103,21 @@ def erasure_request(make_request, dpo, person):
 
 
 def test_erasure_leaves_no_trace(
-    erasure_request, dpo, person, bystander, campaign_file, media_root
+    erasure_request, dpo, person, bystander, campaign_file, media_root, campaign_root
 ):
     """GIVEN a person from two lists with consents and a kept campaign file
     WHEN the DPO erases them
-    THEN no table and no file under MEDIA_ROOT contains their e-mail, phone or
-    name, and only the request itself keeps the requester's identity."""
+    THEN no table and no file under MEDIA_ROOT or the campaign folder contains
+    their e-mail, phone or name, and only the request itself keeps the
+    requester's identity."""
     assert _database_traces(allowed_request_id=erasure_request.pk)
-    assert _media_traces(media_root)
+    assert _media_traces(campaign_root)
 
     request_erase(request=erasure_request, actor=dpo)
 
     assert _database_traces(allowed_request_id=erasure_request.pk) == []
     assert _media_traces(media_root) == []
+    assert _media_traces(campaign_root) == []
     assert not Contact.objects.filter(pk=person.pk).exists()
     assert Contact.objects.filter(pk=bystander.pk).exists()
 
