@@ -50,8 +50,14 @@ def job_recent(*, limit: int = 5) -> list[ImportJob]:
     return list(job_list()[:limit])
 
 
-def job_summary(job: ImportJob) -> dict:
-    """Return the job's state and counts as plain data (no personal data)."""
+def job_summary(job: ImportJob, *, with_row_reasons: bool = True) -> dict:
+    """Return the job's state and counts as plain data.
+
+    The dry run's first problems are rows with their reasons, which name the
+    file's columns and can quote a cell (a collection date, or characters of
+    an invalid e-mail address). Pass ``with_row_reasons=False`` to leave them
+    out.
+    """
     summary = {
         "id": job.pk,
         "status": job.status,
@@ -76,7 +82,9 @@ def job_summary(job: ImportJob) -> dict:
     if job.status == ImportJob.Status.DONE:
         summary["noted_count"] = job_noted_rows(job).count()
     if job.dry_run_summary:
-        summary["dry_run"] = job.dry_run_summary
+        summary["dry_run"] = dict(job.dry_run_summary)
+        if not with_row_reasons:
+            summary["dry_run"].pop("problems", None)
     return summary
 
 

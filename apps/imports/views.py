@@ -36,6 +36,12 @@ from apps.imports.selectors import job_summary
 
 logger = logging.getLogger(__name__)
 
+# The rows of a vendor file contain names, e-mail addresses and phone numbers.
+# The reasons given for rows name the file's columns and can quote a cell. A
+# user who may only oversee imports sees a job's metadata and counts, and the
+# rows need the permission that gates the contact pages.
+ROWS_PERMISSION = "contacts.view_contact"
+
 
 class JobListView(RolePermissionMixin, ListView):
     permission_required = "imports.view_importjob"
@@ -89,18 +95,22 @@ class JobDetailView(RolePermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         job = get_object_or_404(job_list(), pk=self.kwargs["pk"])
+        can_view_rows = self.request.user.has_perm(ROWS_PERMISSION)
         context["job"] = job
         context["can_change"] = self.request.user.has_perm("imports.change_importjob")
+        context["can_view_rows"] = can_view_rows
         context["can_resume"] = services.job_is_resumable(job)
         context["outcomes"] = [
             (label, job.counts[value]) for value, label in Outcome.choices
         ]
-        if job.status == ImportJob.Status.PENDING and job.source_file:
+        pending = job.status == ImportJob.Status.PENDING
+        if pending and job.source_file and can_view_rows:
             context.update(self._pending_context(job))
         if job.status == ImportJob.Status.DONE:
-            context["problems"] = job_problem_rows(job, limit=50)
             context["noted_count"] = job_noted_rows(job).count()
-            context["noted"] = job_noted_rows(job, limit=50)
+            if can_view_rows:
+                context["problems"] = job_problem_rows(job, limit=50)
+                context["noted"] = job_noted_rows(job, limit=50)
         summary = job.dry_run_summary or {}
         if summary.get("counts"):
             context["dry_run_counts"] = [
@@ -204,7 +214,9 @@ class JobProgressView(RolePermissionMixin, View):
 
     def get(self, request, pk):
         job = get_object_or_404(job_list(), pk=pk)
-        summary = job_summary(job)
+        summary = job_summary(
+            job, with_row_reasons=request.user.has_perm(ROWS_PERMISSION)
+        )
         summary["active"] = job.is_active
         summary["status_label"] = job.get_status_display()
         summary["url"] = reverse("imports:job-detail", args=[job.pk])
@@ -217,9 +229,13 @@ class _Echo:
 
 
 class JobRejectedDownloadView(RolePermissionMixin, View):
-    """The rejected rows with their reasons, formula-safe, as CSV or XLSX."""
+    """The rejected rows with their reasons, formula-safe, as CSV or XLSX.
 
-    permission_required = "imports.view_importjob"
+    The rows keep the file's original cells, so the download also needs
+    ``ROWS_PERMISSION``.
+    """
+
+    permission_required = ("imports.view_importjob", ROWS_PERMISSION)
 
     def get(self, request, pk, file_format):
         if file_format not in ("csv", "xlsx"):
