@@ -161,6 +161,8 @@ def _reset_tables():
 
 
 def run_registre(path: Path, suppressed_file: Path) -> dict:
+    from django.utils import timezone
+
     from apps.contacts.suppression import suppression_add
     from apps.imports.services import import_job_create
     from apps.imports.services import import_job_run
@@ -177,7 +179,7 @@ def run_registre(path: Path, suppressed_file: Path) -> dict:
             file_name=path.name,
             vendor_name="Fournisseur de banc d'essai",
             list_name=path.stem,
-            acquired_on=datetime.date(2025, 1, 1),
+            acquired_on=timezone.localdate() - datetime.timedelta(days=30),
         )
     import_job_start(job=job, enqueue=False)
     job = import_job_run(job_id=job.pk)

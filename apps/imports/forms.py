@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
+from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import FIELD_CHOICES
 from apps.imports.services import ImportInputError
 from apps.imports.services import activity_in_force_check
@@ -37,6 +38,18 @@ class ActivityChoiceField(forms.ModelChoiceField):
         return activity
 
 
+# The upload form's fields that ``list_terms_check`` takes, under the same names.
+LIST_TERM_FIELDS = [
+    "acquisition",
+    "acquired_on",
+    "licence_ends_on",
+    "consent_claim",
+    "audience",
+    "lawful_basis",
+    "processing_activity",
+]
+
+
 class UploadForm(forms.Form):
     source_file = forms.FileField(
         label=_("File"),
@@ -58,13 +71,21 @@ class UploadForm(forms.Form):
         initial=ContactList.Acquisition.PURCHASE,
     )
     acquired_on = forms.DateField(
-        label=_("Acquired on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Acquired on"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_(
+            "The day the vendor delivered the list. Rows without a collection "
+            "date take it as theirs, and their retention period starts from it."
+        ),
     )
     licence_ends_on = forms.DateField(
         label=_("Licence ends on"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("Required for a rented list: its contacts are unusable after."),
+        help_text=_(
+            "The last day the contacts of a rented list may be used. Required for "
+            "a rented list, and left empty for a purchased one."
+        ),
     )
     collection_method = forms.CharField(
         label=_("Collection method stated by the vendor"),
@@ -107,6 +128,17 @@ class UploadForm(forms.Form):
                 },
             )
         return upload
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if any(name in self.errors for name in LIST_TERM_FIELDS):
+            return cleaned_data
+
+        try:
+            list_terms_check(**{name: cleaned_data[name] for name in LIST_TERM_FIELDS})
+        except ImportInputError as error:
+            self.add_error(error.field, str(error))
+        return cleaned_data
 
 
 class MappingForm(forms.Form):

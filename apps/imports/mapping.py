@@ -32,6 +32,7 @@ FIELD_CHOICES = [
     ("collected_on", _("Collection date")),
 ]
 FIELDS = {value for value, _label in FIELD_CHOICES if value}
+FIELD_LABELS = dict(FIELD_CHOICES)
 IDENTIFIER_FIELDS = {"email", "phone", "mobile"}
 
 # Normalised header text to field. Keys are the output of ``normalize_header``.
@@ -298,8 +299,8 @@ def mapping_problems(mapping: dict[str, str], column_count: int) -> list[str]:
     for field in sorted(set(fields)):
         if fields.count(field) > 1:
             problems.append(
-                str(_("Several columns are mapped to %(field)s; keep one."))
-                % {"field": field}
+                str(_("Several columns are mapped to “%(field)s”. Keep one of them."))
+                % {"field": FIELD_LABELS.get(field, field)}
             )
     for index, field in mapping.items():
         if field and field not in FIELDS:

@@ -30,6 +30,8 @@ from apps.core.audit import audit_record
 from apps.imports import merge
 from apps.imports import pipeline
 from apps.imports import runner
+from apps.imports.errors import ImportInputError
+from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
 from apps.imports.models import ImportJob
@@ -56,10 +58,6 @@ MAX_COLUMNS = 200
 # statistics of the contacts tables. ANALYZE reads a fixed sample, which took
 # about a second at five million contacts.
 ANALYZE_AFTER_CREATED = 10_000
-
-
-class ImportInputError(ValueError):
-    """A request that the import rules reject. The message names the fix."""
 
 
 def _sha256(handle) -> str:
@@ -92,52 +90,6 @@ def activity_in_force_check(activity) -> None:
     )
 
 
-def _validate_list_terms(
-    *, acquisition, acquired_on, licence_ends_on, consent_claim, audience, lawful_basis
-):
-    if acquired_on > timezone.localdate():
-        raise ImportInputError(
-            _(
-                "The acquisition date %(date)s is in the future; give the date the "
-                "list was received."
-            )
-            % {"date": acquired_on.isoformat()}
-        )
-    if acquisition == ContactList.Acquisition.RENTAL and not licence_ends_on:
-        raise ImportInputError(
-            _("A rented list needs the date its licence ends (--licence-until).")
-        )
-    if licence_ends_on and licence_ends_on < acquired_on:
-        raise ImportInputError(
-            _("The licence end %(end)s is before the acquisition date %(start)s.")
-            % {"end": licence_ends_on.isoformat(), "start": acquired_on.isoformat()}
-        )
-    if consent_claim not in ConsentClaim.values:
-        raise ImportInputError(
-            _("Unknown consent claim %(value)s; use one of: %(choices)s.")
-            % {"value": consent_claim, "choices": ", ".join(ConsentClaim.values)}
-        )
-    if audience not in Audience.values:
-        raise ImportInputError(
-            _("Unknown audience %(value)s; use b2b or b2c.") % {"value": audience}
-        )
-    if lawful_basis not in LawfulBasis.values:
-        raise ImportInputError(
-            _("Unknown lawful basis %(value)s; use one of: %(choices)s.")
-            % {"value": lawful_basis, "choices": ", ".join(LawfulBasis.values)}
-        )
-    if audience == Audience.B2C and consent_claim != ConsentClaim.OPT_IN:
-        # French CPCE L.34-5: e-mail prospecting of consumers needs prior
-        # consent, so a B2C list without an opt-in claim cannot be used.
-        raise ImportInputError(
-            _(
-                "A B2C list must come with prior consent (opt-in); this one claims "
-                "%(claim)s. Ask the vendor for opt-in evidence or import it as B2B."
-            )
-            % {"claim": consent_claim}
-        )
-
-
 def import_job_create(
     *,
     upload,
@@ -166,13 +118,14 @@ def import_job_create(
     if not vendor_name or not list_name:
         raise ImportInputError(_("Give the vendor's name and the list's name."))
     activity_in_force_check(processing_activity)
-    _validate_list_terms(
+    list_terms_check(
         acquisition=acquisition,
         acquired_on=acquired_on,
         licence_ends_on=licence_ends_on,
         consent_claim=consent_claim,
         audience=audience,
         lawful_basis=lawful_basis,
+        processing_activity=processing_activity,
     )
     upload.seek(0, 2)
     size = upload.tell()

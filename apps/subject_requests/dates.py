@@ -17,6 +17,10 @@ ANSWER_MONTHS = 1
 MAX_EXTENSION_MONTHS = 2
 
 
+# The day the GDPR began to apply (Art. 99(2)).
+GDPR_APPLIES_FROM = datetime.date(2018, 5, 25)
+
+
 def local_date(moment: datetime.datetime) -> datetime.date:
     """Return the Paris calendar date of an aware datetime."""
     return timezone.localtime(moment, DEADLINE_TIME_ZONE).date()

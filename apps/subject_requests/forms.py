@@ -7,6 +7,8 @@ from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.package import DEFAULT_LANGUAGE
 from apps.subject_requests.package import LANGUAGES
 from apps.subject_requests.services import RECTIFIABLE_FIELDS
+from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import receipt_time_check
 
 
 class RequestCreateForm(forms.Form):
@@ -42,6 +44,16 @@ class RequestCreateForm(forms.Form):
         self.fields["received_at"].initial = timezone.localtime().strftime(
             "%Y-%m-%dT%H:%M"
         )
+
+    def clean_received_at(self):
+        # The field has already rejected a time that does not exist or is
+        # ambiguous when the clocks change.
+        received_at = self.cleaned_data["received_at"]
+        try:
+            receipt_time_check(received_at)
+        except RequestError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+        return received_at
 
 
 class IdentityForm(forms.Form):

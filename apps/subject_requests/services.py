@@ -29,6 +29,7 @@ from apps.core.personal_data import personal_data_erase
 from apps.core.personal_data import personal_data_find
 from apps.core.personal_data import personal_data_sources
 from apps.subject_requests import package
+from apps.subject_requests.dates import GDPR_APPLIES_FROM
 from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
@@ -105,6 +106,35 @@ def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
     return email, phone
 
 
+def receipt_time_check(received_at: datetime.datetime) -> None:
+    """Raise ``RequestError`` for a receipt time that is naive, in the future or
+    before the GDPR applied.
+    """
+    if timezone.is_naive(received_at):
+        raise RequestError(
+            _("received_at=%(value)s has no time zone; pass an aware datetime.")
+            % {"value": received_at.isoformat()}
+        )
+    if received_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise RequestError(
+            _("The receipt time %(value)s is in the future; enter when it arrived.")
+            % {"value": format_datetime(received_at)}
+        )
+    if local_date(received_at) < GDPR_APPLIES_FROM:
+        # A deadline cannot run from an earlier receipt: such a date is a
+        # typing error (1900 for 2025).
+        raise RequestError(
+            _(
+                "The receipt time %(value)s is before %(start)s, when the GDPR "
+                "began to apply. Enter when the request arrived."
+            )
+            % {
+                "value": format_datetime(received_at),
+                "start": format_date(GDPR_APPLIES_FROM),
+            }
+        )
+
+
 def request_create(
     *,
     kind: str,
@@ -118,16 +148,7 @@ def request_create(
     handler=None,
 ) -> SubjectRequest:
     """Record a new request and compute its due date from the receipt date."""
-    if timezone.is_naive(received_at):
-        raise RequestError(
-            _("received_at=%(value)s has no time zone; pass an aware datetime.")
-            % {"value": received_at.isoformat()}
-        )
-    if received_at > timezone.now() + datetime.timedelta(minutes=5):
-        raise RequestError(
-            _("The receipt time %(value)s is in the future; enter when it arrived.")
-            % {"value": format_datetime(received_at)}
-        )
+    receipt_time_check(received_at)
     email, phone = _normalized_identifiers(email=requester_email, phone=requester_phone)
     if not (email or phone or requester_address.strip()):
         raise RequestError(

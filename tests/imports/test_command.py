@@ -1,6 +1,7 @@
 """The import_contacts command prints JSON and fails loudly on bad input."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError
@@ -11,6 +12,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.imports.models import ImportJob
 from apps.register.models import ProcessingActivity
+from apps.retention.policy import local_today
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -19,6 +21,10 @@ FILE = (
     b"jean.dupont@example.com,Dupont,06 12 34 56 78\n"
     b"mauvais,Petit,\n"
 )
+# Dates count back from the day of the run, because the command rejects a list
+# acquired more than three years ago or a licence that has already ended.
+ACQUIRED = f"--acquired-on={local_today() - timedelta(days=60)}"
+LICENCE_ENDED = f"--licence-until={local_today() - timedelta(days=1)}"
 
 
 def _run(*args):
@@ -37,8 +43,8 @@ def test_command_prints_summary(upload_root, tmp_path):
         str(path),
         "--vendor=Fichiers Exemple SARL",
         "--list=Salon",
-        "--acquired-on=2025-03-01",
-        "--licence-until=2026-03-01",
+        ACQUIRED,
+        f"--licence-until={local_today() + timedelta(days=300)}",
         "--consent-claim=opt-out",
     )
 
@@ -59,9 +65,7 @@ def test_command_dry_run_writes_nothing(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
 
-    summary = _run(
-        str(path), "--vendor=V", "--list=L", "--acquired-on=2025-03-01", "--dry-run"
-    )
+    summary = _run(str(path), "--vendor=V", "--list=L", ACQUIRED, "--dry-run")
 
     assert summary["dry_run"]["counts"]["created"] == 1
     assert Contact.objects.count() == 0
@@ -75,7 +79,7 @@ def test_command_mapping_by_header(upload_root, tmp_path):
         str(path),
         "--vendor=V",
         "--list=L",
-        "--acquired-on=2025-03-01",
+        ACQUIRED,
         '--mapping={"Courriel": "email", "Nom": "company"}',
     )
 
@@ -87,10 +91,18 @@ def test_command_mapping_by_header(upload_root, tmp_path):
     ("args", "message"),
     [
         (["--acquired-on=2025-31-01"], "YYYY-MM-DD"),
-        (["--acquired-on=2025-03-01", "--mapping={bad"], "not valid JSON"),
-        (["--acquired-on=2025-03-01", '--mapping={"Fax": "phone"}'], "Fax"),
-        (["--acquired-on=2025-03-01", "--activity=NOPE"], "NOPE"),
+        ([ACQUIRED, "--mapping={bad"], "not valid JSON"),
+        ([ACQUIRED, '--mapping={"Fax": "phone"}'], "Fax"),
+        ([ACQUIRED, "--activity=NOPE"], "NOPE"),
         (["--acquired-on=2099-03-01"], "future"),
+        (["--acquired-on=0001-01-01"], "0001-01-01 is before 2000-01-01"),
+        ([f"--acquired-on={local_today() - timedelta(days=4 * 365)}"], "too old"),
+        ([ACQUIRED, LICENCE_ENDED], "before today"),
+        (
+            [ACQUIRED, "--lawful-basis=consent", "--consent-claim=opt-out"],
+            "consent claim is “opt-out",
+        ),
+        ([ACQUIRED, "--lawful-basis=consent"], "consent claim is “not stated”"),
     ],
 )
 def test_command_bad_input_fails(args, message, upload_root, tmp_path):
@@ -108,7 +120,7 @@ def test_command_missing_file_fails(tmp_path):
             str(tmp_path / "absent.csv"),
             "--vendor=V",
             "--list=L",
-            "--acquired-on=2025-03-01",
+            ACQUIRED,
         )
 
 
@@ -124,7 +136,7 @@ def test_command_rejects_draft_activity(upload_root, tmp_path):
             str(path),
             "--vendor=V",
             "--list=L",
-            "--acquired-on=2025-03-01",
+            ACQUIRED,
             "--activity=TRT-905",
         )
 
@@ -140,7 +152,7 @@ def test_command_unmappable_file_records_error(upload_root, tmp_path):
     path.write_bytes(b"Nom,Ville\nDupont,Lyon\n")
 
     with pytest.raises(CommandError, match="e-mail address or a phone number"):
-        _run(str(path), "--vendor=CLI QA", "--list=cli-x", "--acquired-on=2025-03-01")
+        _run(str(path), "--vendor=CLI QA", "--list=cli-x", ACQUIRED)
 
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.CANCELLED
@@ -158,8 +170,9 @@ def test_command_sets_lawful_basis(upload_root, tmp_path):
         str(path),
         "--vendor=V",
         "--list=L",
-        "--acquired-on=2025-03-01",
+        ACQUIRED,
         "--lawful-basis=consent",
+        "--consent-claim=opt-in",
     )
 
     assert ImportJob.objects.get().lawful_basis == "consent"

@@ -12,6 +12,7 @@ from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
 from apps.imports.selectors import STALE_AFTER
 from apps.imports.services import import_job_create
+from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -32,7 +33,7 @@ def _pending_job(tmp_path):
             file_name="liste.csv",
             vendor_name="V",
             list_name="L",
-            acquired_on=datetime.date(2025, 3, 1),
+            acquired_on=RECENT_ACQUISITION,
         )
 
 

@@ -175,7 +175,12 @@ def test_provenance_records_list_and_row(upload_root, write_file):
 
 
 def test_contacts_get_batch_terms(upload_root, write_file):
-    import_file(write_file("mixed.csv", MIXED), lawful_basis="consent", audience="b2b")
+    import_file(
+        write_file("mixed.csv", MIXED),
+        lawful_basis="consent",
+        consent_claim="opt_in",
+        audience="b2b",
+    )
 
     contact = Contact.objects.get(email="jean.dupont@example.com")
     assert contact.lawful_basis == "consent"

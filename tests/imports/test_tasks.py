@@ -15,6 +15,7 @@ from apps.imports.services import import_job_start
 from apps.imports.tasks import purge_import_files
 from apps.imports.tasks import run_import_job
 from config.celery import app
+from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
 
@@ -35,7 +36,7 @@ def test_worker_on_redis_runs_import_to_100(celery_worker_redis, upload_root, tm
             file_name="liste.csv",
             vendor_name="Fichiers Exemple SARL",
             list_name="Redis",
-            acquired_on=datetime.date(2025, 3, 1),
+            acquired_on=RECENT_ACQUISITION,
         )
 
     import_job_start(job=job, enqueue=False)
@@ -94,7 +95,7 @@ def test_purge_closes_pending_jobs(upload_root, tmp_path):
             file_name="liste.csv",
             vendor_name="V",
             list_name="L",
-            acquired_on=datetime.date(2025, 3, 1),
+            acquired_on=RECENT_ACQUISITION,
         )
 
     from apps.imports.services import import_leftovers_purge

@@ -8,10 +8,13 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation
 
 from apps.contacts.models import Contact
+from apps.core.models import AuditEvent
 from apps.imports.models import ImportJob
+from apps.imports.models import Outcome
 from apps.imports.services import MAX_COLUMNS
 from apps.imports.services import import_job_cancel
 from apps.imports.services import import_job_create
@@ -37,7 +40,7 @@ def _upload_data(content=FILE, name="liste.csv"):
         "vendor_name": "Fichiers Exemple SARL",
         "list_name": "Salon 2025",
         "acquisition": "purchase",
-        "acquired_on": "2025-03-01",
+        "acquired_on": (timezone.localdate() - datetime.timedelta(days=30)).isoformat(),
         "consent_claim": "opt_out",
         "audience": "b2b",
         "lawful_basis": "legitimate_interests",
@@ -84,7 +87,7 @@ def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, upload_root, tm
             file_name="liste.csv",
             vendor_name="V",
             list_name="L",
-            acquired_on=datetime.date(2025, 1, 1),
+            acquired_on=timezone.localdate() - datetime.timedelta(days=30),
         )
 
     response = client_for(dpo).post(reverse("imports:job-start", args=[job.pk]))
@@ -218,6 +221,118 @@ def test_rejected_rows_after_file_purge_keep_reasons(
 
     assert lines[0] == "ligne,motif"
     assert lines[1].startswith("3,Courriel:")
+
+
+def _job_page(user, client_for, job):
+    return client_for(user).get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+
+def test_officer_sees_pending_job_without_rows(
+    compliance_officer, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+
+    page = _job_page(compliance_officer, client_for, job)
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "liste.csv" in text
+    assert "preview" not in page.context
+    assert "jean.dupont@example.com" not in text
+    assert "Dupont" not in text
+    assert "Courriel" not in text
+    assert 'id="rows-hidden"' in text
+
+
+def test_officer_sees_report_counts_without_rows(
+    compliance_officer, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+
+    page = _job_page(compliance_officer, client_for, job)
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert (Outcome.REJECTED.label, 1) in page.context["outcomes"]
+    assert page.context["noted_count"] == 0
+    assert "problems" not in page.context
+    assert "noted" not in page.context
+    assert "not a valid e-mail address" not in text
+    assert reverse("imports:job-rejected", args=[job.pk, "csv"]) not in text
+    assert reverse("imports:job-rejected", args=[job.pk, "xlsx"]) not in text
+    assert 'id="rows-hidden"' in text
+
+
+def test_officer_sees_dry_run_without_problems(
+    compliance_officer, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_checked(path)
+    client = client_for(compliance_officer)
+
+    page = _job_page(compliance_officer, client_for, job)
+    progress = client.get(reverse("imports:job-progress", args=[job.pk])).json()
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert (Outcome.REJECTED.label, 1) in page.context["dry_run_counts"]
+    assert "First problems" not in text
+    assert "not a valid e-mail address" not in text
+    assert progress["dry_run"]["counts"]["rejected"] == 1
+    assert "problems" not in progress["dry_run"]
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_officer_cannot_download_rejected_rows(
+    file_format, compliance_officer, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+
+    response = client_for(compliance_officer).get(
+        reverse("imports:job-rejected", args=[job.pk, file_format])
+    )
+
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(
+        action="imports.rejected_rows.exported"
+    ).exists()
+
+
+@pytest.mark.parametrize("persona", ["sales_user", "dpo"])
+def test_contact_viewers_see_rows_and_download(
+    persona, request, client_for, upload_root, tmp_path
+):
+    user = request.getfixturevalue(persona)
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    pending = import_file_created(path)
+    done = import_file(path, list_name="Salon")
+    checked = import_file_checked(path)
+    client = client_for(user)
+
+    pending_text = _job_page(user, client_for, pending).content.decode()
+    done_text = _job_page(user, client_for, done).content.decode()
+    checked_text = _job_page(user, client_for, checked).content.decode()
+    progress = client.get(reverse("imports:job-progress", args=[checked.pk])).json()
+    download = client.get(reverse("imports:job-rejected", args=[done.pk, "csv"]))
+
+    assert "jean.dupont@example.com" in pending_text
+    assert 'id="rows-hidden"' not in pending_text
+    assert "Courriel: not a valid e-mail address" in done_text
+    assert reverse("imports:job-rejected", args=[done.pk, "csv"]) in done_text
+    assert "Courriel: not a valid e-mail address" in checked_text
+    assert progress["dry_run"]["problems"][0]["row_number"] == 3
+    assert download.status_code == 200
+    assert "'=HYPERLINK" in b"".join(download.streaming_content).decode("utf-8-sig")
 
 
 def test_dashboard_shows_recent_imports(sales_user, client_for, upload_root, tmp_path):

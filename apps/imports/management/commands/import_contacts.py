@@ -52,7 +52,8 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--licence-until",
-            help="Last day the list may be used (YYYY-MM-DD); makes it a rental.",
+            help="Last day the list may be used (YYYY-MM-DD), today or later. Giving "
+            "it makes the list a rental. Without it, the list is a purchase.",
         )
         parser.add_argument(
             "--collection-method", default="", help="How the vendor collected the data."
