@@ -43,6 +43,10 @@ logger = logging.getLogger(__name__)
 ROWS_PERMISSION = "contacts.view_contact"
 
 
+def _outcome_label(value: str) -> str:
+    return str(Outcome(value).label) if value in Outcome.values else value
+
+
 class JobListView(RolePermissionMixin, ListView):
     permission_required = "imports.view_importjob"
     template_name = "imports/job_list.html"
@@ -112,6 +116,11 @@ class JobDetailView(RolePermissionMixin, TemplateView):
                 context["problems"] = job_problem_rows(job, limit=50)
                 context["noted"] = job_noted_rows(job, limit=50)
         summary = job.dry_run_summary or {}
+        if summary.get("problems") and can_view_rows:
+            context["dry_run_problems"] = [
+                {**problem, "outcome_label": _outcome_label(problem["outcome"])}
+                for problem in summary["problems"]
+            ]
         if summary.get("counts"):
             context["dry_run_counts"] = [
                 (label, summary["counts"].get(value, 0))

@@ -135,6 +135,8 @@ def test_upload_map_check_and_run(
     assert job.dry_run_summary["counts"]["created"] == 2
     assert job.dry_run_summary["counts"]["rejected"] == 1
     assert Contact.objects.count() == 0
+    page = client.get(reverse("imports:job-detail", args=[job.pk]))
+    assert page.context["dry_run_problems"][0]["outcome_label"] == "rejeté"
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:job-start", args=[job.pk]))
