@@ -185,7 +185,9 @@ IMPORT_UPLOAD_ROOT = Path(
 # Campaign export files contain names, e-mail addresses and unsubscribe links,
 # so they stay in the private folder too. Users get them only through the
 # campaign download view, which checks the export permission.
-CAMPAIGN_EXPORT_ROOT = DATA_DIR / "private" / "campaigns"
+CAMPAIGN_EXPORT_ROOT = Path(
+    env.str("CAMPAIGN_EXPORT_ROOT", default=str(DATA_DIR / "private" / "campaigns"))
+)
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
