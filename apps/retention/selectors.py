@@ -182,6 +182,37 @@ def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
     return step
 
 
+RECORD_TYPE_STEP_KINDS = {
+    RetentionRule.RecordType.CONTACT: StepKind.CONTACTS,
+    RetentionRule.RecordType.SUBJECT_REQUEST: StepKind.SUBJECT_REQUESTS,
+    RetentionRule.RecordType.BREACH: StepKind.BREACHES,
+}
+
+
+def _unreachable_rule_step(rule, activity) -> Step:
+    """Return the step of a rule whose period reaches back before the year 1.
+
+    Nothing can be due under such a rule, so the step is not applied, and its
+    reason asks for the register to be corrected.
+    """
+    kind = RECORD_TYPE_STEP_KINDS[rule.record_type]
+    return Step(
+        key=f"{kind}:rule:{rule.pk}",
+        kind=kind,
+        action=rule.action,
+        label=rule.describe(),
+        activity_id=activity.pk,
+        activity_reference=activity.reference,
+        rule_id=rule.pk,
+        not_applied_reason=_(
+            "The period of this rule (%(duration)s %(unit)s) reaches back before "
+            "the year 1, so nothing is due under it. Correct the duration in the "
+            "register."
+        )
+        % {"duration": rule.duration, "unit": rule.get_unit_display()},
+    )
+
+
 def _purge_step(rule, activity, kind, cutoff) -> Step:
     return Step(
         key=f"{kind}:rule:{rule.pk}",
@@ -235,8 +266,21 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
     for activity in activities:
         removed_before = Q(pk__in=[])
         for rule in activity.retention_rules.all():
-            cutoff = start_cutoff(duration=rule_duration(rule), as_of=as_of)
             record_type = rule.record_type
+            if record_type not in RECORD_TYPE_STEP_KINDS:
+                continue
+            try:
+                cutoff = start_cutoff(duration=rule_duration(rule), as_of=as_of)
+            except (OverflowError, ValueError):
+                # The register keeps these records for good: the default rule
+                # must not remove them either.
+                step = _unreachable_rule_step(rule, activity)
+                if record_type == RetentionRule.RecordType.CONTACT:
+                    governed.add(activity.pk)
+                    contact_steps.append(step)
+                else:
+                    purge_steps.append(step)
+                continue
             if record_type == RetentionRule.RecordType.SUBJECT_REQUEST:
                 purge_steps.append(
                     _purge_step(rule, activity, StepKind.SUBJECT_REQUESTS, cutoff)

@@ -467,6 +467,11 @@ def retention_run_request(*, requested_by, dry_run: bool, as_of: date | None = N
     return run
 
 
+# Step kinds whose preview needs no cutoff: the rented lists' step selects by
+# licence end.
+PREVIEWED_WITHOUT_CUTOFF = {StepKind.CONTACTS, StepKind.RENTED_LISTS}
+
+
 class _StepExecutor:
     """Runs the steps of one run and keeps their counts in ``run.steps``."""
 
@@ -508,6 +513,9 @@ class _StepExecutor:
 
     def _preview(self, step: Step, entry: dict) -> None:
         if step.kind == StepKind.CONTACTS and step.preview is None:
+            entry["status"] = "not_applied"
+            return
+        if step.cutoff is None and step.kind not in PREVIEWED_WITHOUT_CUTOFF:
             entry["status"] = "not_applied"
             return
         if step.kind in (StepKind.CONTACTS, StepKind.RENTED_LISTS):

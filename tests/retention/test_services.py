@@ -535,3 +535,24 @@ def test_live_run_is_not_closed(db):
     run.refresh_from_db()
     assert closed == []
     assert run.status == RetentionRun.Status.RUNNING
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_rule_reaching_before_year_one_is_not_applied(activity, expired_at, dry_run):
+    kept = ContactFactory(processing_activity=activity, collected_at=expired_at)
+    rule = RuleFactory(activity=activity, duration=10000)
+    RuleFactory(
+        activity=activity,
+        duration=10000,
+        record_type=RetentionRule.RecordType.SUBJECT_REQUEST,
+    )
+
+    run, _ = _apply(dry_run=dry_run)
+
+    step = _step(run, f"contacts:rule:{rule.pk}")
+    assert step["status"] == "not_applied"
+    assert "before the year 1" in step["not_applied_reason"]
+    assert Contact.objects.filter(pk=kept.pk).exists()
+    default = _step(run, DEFAULT_CONTACTS_KEY)
+    assert default.get("removed", 0) == 0
+    assert default.get("would_remove", 0) == 0
