@@ -62,17 +62,27 @@ def _send(
         subject = _("Reminder: subject request %(ref)s is due on %(date)s")
     due_on = format_date(request.due_on)
     subject = subject % {"ref": request.reference, "date": due_on}
-    body = ngettext(
-        "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s day from "
-        "today.\n\nOpen it: %(url)s",
-        "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s days from "
-        "today.\n\nOpen it: %(url)s",
-        abs(days_left),
-    ) % {
+    if days_left < 0:
+        body = ngettext(
+            "Request %(ref)s (%(kind)s) was due on %(date)s, %(days)s day ago."
+            "\n\nOpen it: %(url)s",
+            "Request %(ref)s (%(kind)s) was due on %(date)s, %(days)s days ago."
+            "\n\nOpen it: %(url)s",
+            -days_left,
+        )
+    else:
+        body = ngettext(
+            "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s day from "
+            "today.\n\nOpen it: %(url)s",
+            "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s days from "
+            "today.\n\nOpen it: %(url)s",
+            days_left,
+        )
+    body = body % {
         "ref": request.reference,
         "kind": request.get_kind_display(),
         "date": due_on,
-        "days": days_left,
+        "days": abs(days_left),
         "url": url,
     }
     send_mail(subject, body, None, recipients)

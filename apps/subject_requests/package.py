@@ -57,6 +57,7 @@ CONTACT_FIELDS = (
     "collected_at",
     "last_contact_at",
     "art14_notice_sent_at",
+    "last_messaged_at",
 )
 
 # Data categories, as the register names them, and the contact fields in each.

@@ -398,8 +398,11 @@ def request_build_package(
 ) -> bytes:
     """Build the access package (or the portability subset) as ZIP bytes.
 
-    ``language`` (``fr`` or ``en``) sets the language of the labels, texts and
-    dates that people read. The JSON and CSV keys and their ISO dates do not
+    The package covers the linked contacts and those holding the requester's
+    e-mail, or phone without an e-mail, so that a request answered before
+    anyone linked a contact does not say that no data is held.
+    ``language`` (``fr`` or ``en``) sets the language of the labels, texts
+    and dates that people read. The JSON and CSV keys and their ISO dates do not
     change with it. The service returns the package and never stores it. Only
     the ``access_package`` command writes it, to the file its operator names.
     """
@@ -409,7 +412,7 @@ def request_build_package(
             % {"value": language, "choices": ", ".join(package.LANGUAGES)}
         )
     _require_verified(request)
-    contacts = request.contacts.order_by("pk")
+    contacts = _requester_contacts(request)
     with translation.override(language):
         content = package.package_content(request=request, contacts=contacts)
         data = package.package_zip(content, portability=portability)
@@ -552,19 +555,28 @@ def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
     return emails, phones
 
 
-def _objecting_contacts(request: SubjectRequest) -> list[Contact]:
+def _requester_contacts(request: SubjectRequest):
     """Return the linked contacts and those holding the requester's identifiers.
 
     As in an erasure, the phone finds only contacts without an e-mail, because
-    colleagues often share a switchboard number. A union of indexed reads, for
-    the reason given in ``_erased_contacts``.
+    colleagues often share a switchboard number. The ids come from a union of
+    indexed reads, for the reason given in ``_erased_contacts``.
     """
-    queries = [request.contacts.all()]
+    queries = [request.contacts.values_list("pk", flat=True)]
     if request.requester_email:
-        queries.append(Contact.objects.filter(email=request.requester_email))
+        queries.append(
+            Contact.objects.filter(email=request.requester_email).values_list(
+                "pk", flat=True
+            )
+        )
     if request.requester_phone:
-        queries.append(Contact.objects.filter(phone=request.requester_phone, email=""))
-    return list(queries[0].union(*queries[1:]))
+        queries.append(
+            Contact.objects.filter(
+                phone=request.requester_phone, email=""
+            ).values_list("pk", flat=True)
+        )
+    ids = list(queries[0].union(*queries[1:]))
+    return Contact.objects.filter(pk__in=ids).order_by("pk")
 
 
 def request_object(*, request: SubjectRequest, actor) -> int:
@@ -577,7 +589,7 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     the person must be able to do simply (CPCE L.34-5).
     """
     _require_open(request)
-    contacts = _objecting_contacts(request)
+    contacts = list(_requester_contacts(request))
     emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
     with transaction.atomic():
         added = suppression_add(

@@ -99,6 +99,16 @@ def test_overdue_flagged_once(make_request):
     assert [m.subject.split(":")[0] for m in mail.outbox] == ["Overdue"]
 
 
+def test_overdue_mail_counts_days_late(make_request):
+    make_request(received_at=_received_days_ago(40))
+
+    check_deadlines()
+
+    body = mail.outbox[0].body
+    assert " days ago." in body
+    assert ", -" not in body
+
+
 def test_closed_request_not_reminded(make_request, dpo):
     from apps.subject_requests.services import request_close
 

@@ -97,6 +97,15 @@ def test_package_json_has_every_item(access_request, dpo, person, organisation):
     assert any("CNIL" in right for right in content["rights"])
 
 
+def test_package_finds_contacts_by_requester_email(make_request, dpo, person):
+    request = make_request(verified_by=dpo)
+
+    archive = _open(request_build_package(request=request, actor=dpo, language="en"))
+    content = json.loads(archive.read("data.json"))
+
+    assert [item["id"] for item in content["contacts"]] == [person.pk]
+
+
 def test_package_html_names_vendor_and_rights(access_request, dpo, organisation):
     archive = _open(
         request_build_package(request=access_request, actor=dpo, language="en")
