@@ -23,10 +23,15 @@ def upload_root() -> Path:
 
 @deconstructible(path="apps.imports.storage.PrivateUploadStorage")
 class PrivateUploadStorage(FileSystemStorage):
-    """File storage in ``upload_root()``, with no public URL."""
+    """File storage in ``upload_root()``, with no public URL.
+
+    Files and folders are readable by the application's user only.
+    """
 
     def __init__(self):
-        super().__init__(base_url=None)
+        super().__init__(
+            base_url=None, file_permissions_mode=0o600, directory_permissions_mode=0o700
+        )
 
     @property
     def base_location(self):
