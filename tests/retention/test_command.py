@@ -81,8 +81,8 @@ def test_malformed_date_is_rejected(db):
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (["--batch-size", "0"], "batch_size=0 is invalid"),
-        (["--pause", "-1", "--dry-run"], "pause_seconds=-1.0 is invalid"),
+        (["--batch-size", "0"], "--batch-size 0 is invalid"),
+        (["--pause", "-1", "--dry-run"], "--pause -1 is invalid"),
     ],
 )
 def test_invalid_option_leaves_no_run(db, options, message):

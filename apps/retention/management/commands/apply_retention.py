@@ -67,6 +67,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run, as_of, batch_size, pause, ids, **options):
+        if batch_size is not None and batch_size < 1:
+            raise CommandError(f"--batch-size {batch_size} is invalid: use 1 or more.")
+        if pause < 0:
+            raise CommandError(f"--pause {pause:g} is invalid: use 0 or more seconds.")
         try:
             run, listed_ids = retention_apply(
                 trigger=RetentionRun.Trigger.COMMAND,
