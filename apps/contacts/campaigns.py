@@ -316,6 +316,7 @@ def campaign_export_request(
     records_notice: bool,
     records_message_date: bool,
     actor,
+    language: str | None = None,
 ) -> CampaignExport:
     """Record a queued export of the segment ``filters`` and start its Celery task.
 
@@ -332,6 +333,7 @@ def campaign_export_request(
         records_message_date=records_message_date,
         actor=actor,
         status=CampaignExport.Status.QUEUED,
+        language=language,
     )
 
     def enqueue():
@@ -353,6 +355,7 @@ def campaign_export_create(
     records_notice: bool,
     records_message_date: bool,
     actor,
+    language: str | None = None,
 ) -> CampaignExport:
     """Write the campaign file of the segment ``filters`` now and record the export.
 
@@ -360,7 +363,8 @@ def campaign_export_create(
     ``contactable`` filter requests non-contactable ones. With
     ``records_notice`` the exported contacts without an Art. 14 notice get it
     recorded now, and with ``records_message_date`` their
-    ``last_messaged_at`` is set to now. Raises ``InvalidQuery`` for a search
+    ``last_messaged_at`` is set to now. The file is written in ``language``,
+    by default the active one. Raises ``InvalidQuery`` for a search
     that cannot be used, ``NothingToExport`` when no contact of the segment is
     contactable (nothing is stored) and ``ValueError`` for an unknown format.
     An error while writing marks the export failed and is raised again.
@@ -372,6 +376,7 @@ def campaign_export_create(
         records_message_date=records_message_date,
         actor=actor,
         status=CampaignExport.Status.RUNNING,
+        language=language,
     )
     return _export_write(export)
 
@@ -447,13 +452,25 @@ def _contactable(segment, filters: dict):
 
 
 def _export_record(
-    *, filters, file_format, records_notice, records_message_date, actor, status
+    *,
+    filters,
+    file_format,
+    records_notice,
+    records_message_date,
+    actor,
+    status,
+    language=None,
 ) -> CampaignExport:
-    """Check the format and the segment, then record the export with ``status``."""
+    """Check the format, the language and the segment, then record the export."""
     if file_format not in CampaignExport.Format.values:
         raise ValueError(
             f"file_format={file_format!r} is invalid: use one of "
             f"{', '.join(CampaignExport.Format.values)}."
+        )
+    codes = [code for code, _name in settings.LANGUAGES]
+    if language is not None and language not in codes:
+        raise ValueError(
+            f"language={language!r} is invalid: use one of {', '.join(codes)}."
         )
     segment = contact_segment(filters=filters)
     if not _contactable(segment, filters).exists():
@@ -464,7 +481,7 @@ def _export_record(
     return CampaignExport.objects.create(
         status=status,
         started_at=now if status == CampaignExport.Status.RUNNING else None,
-        language=translation.get_language() or settings.LANGUAGE_CODE,
+        language=language or translation.get_language() or settings.LANGUAGE_CODE,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
         file_format=file_format,
         file_path=relative,

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.contacts.models import Audience
@@ -84,6 +85,16 @@ class CampaignExportForm(forms.Form):
         label=_("Format"),
         choices=CampaignExport.Format.choices,
         initial=CampaignExport.Format.CSV,
+    )
+    language = forms.ChoiceField(
+        label=_("Language of the file"),
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=_(
+            "The headers and each row's source statement are written in it, and "
+            "its dates follow that language's format. Choose the recipients' "
+            "language. Left empty, the page's language is used."
+        ),
     )
     records_notice = forms.BooleanField(
         label=_("Record the Art. 14 notice as sent"),

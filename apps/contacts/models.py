@@ -447,6 +447,7 @@ class CampaignExport(models.Model):
     language = models.CharField(
         _("language of the file"),
         max_length=10,
+        choices=settings.LANGUAGES,
         default=settings.LANGUAGE_CODE,
         help_text=_("The headers and source statements are written in it."),
     )

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils import translation
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -188,7 +189,8 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
             filter_form=filter_form,
             filters=filters,
             query_string=query_string,
-            form=kwargs.get("form") or CampaignExportForm(),
+            form=kwargs.get("form")
+            or CampaignExportForm(initial={"language": translation.get_language()}),
         )
         if filter_form.is_bound and not filter_form.is_valid():
             context["search_error"] = _("Fix the filters on the contact list first.")
@@ -215,6 +217,7 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
                 records_notice=form.cleaned_data["records_notice"],
                 records_message_date=form.cleaned_data["records_message_date"],
                 actor=request.user,
+                language=form.cleaned_data["language"] or None,
             )
         except (InvalidQuery, NothingToExport) as error:
             messages.error(request, str(error))

@@ -199,6 +199,27 @@ def test_export_view_rejects_empty_segment(sales_user, client_for):
     assert not CampaignExport.objects.exists()
 
 
+def test_export_view_writes_chosen_language(sales_user, client_for, segment):
+    contact_list, _contacts = segment
+    client = client_for(sales_user)
+
+    response = client.post(
+        reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}",
+        {"file_format": "csv", "language": "en"},
+        headers={"Accept-Language": "fr"},
+    )
+
+    export = CampaignExport.objects.get()
+    assert response.status_code == 302
+    assert export.language == "en"
+    page = client.get(
+        reverse("contacts:campaign-detail", args=[export.pk]),
+        headers={"Accept-Language": "en"},
+    )
+    assert "Language of the file" in page.text
+    assert "English" in page.text
+
+
 def test_erasure_deletes_export_files(segment):
     contact_list, contacts = segment
     export = _export(contact_list)
