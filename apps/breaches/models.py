@@ -281,6 +281,23 @@ def _communication_text(text: str) -> str:
     }
 
 
+# The text of a "notified" event: the phase, then the authority's reference
+# when the notification has one.
+NOTIFICATION_TEXT = re.compile(
+    r"(?P<phase>[a-z]+)(?: \((?P<reference>.*)\))?\Z", re.DOTALL
+)
+
+
+def _notification_text(text: str) -> str:
+    match = NOTIFICATION_TEXT.match(text)
+    if match is None or match["phase"] not in BreachNotification.Phase:
+        return text
+    label = str(BreachNotification.Phase(match["phase"]).label)
+    if match["reference"] is None:
+        return label
+    return f"{label} ({match['reference']})"
+
+
 class BreachEvent(models.Model):
     """One entry of a breach's timeline, written by the services and the clock."""
 
@@ -326,8 +343,8 @@ class BreachEvent(models.Model):
         if self.kind == self.Kind.UPDATED:
             names = [name.strip() for name in self.text.split(",") if name.strip()]
             return ", ".join(_field_label(Breach, name) for name in names)
-        if self.kind == self.Kind.NOTIFIED and self.text in BreachNotification.Phase:
-            return str(BreachNotification.Phase(self.text).label)
+        if self.kind == self.Kind.NOTIFIED:
+            return _notification_text(self.text)
         if self.kind == self.Kind.ALERT and self.text in BreachAlert.Threshold:
             return str(BreachAlert.Threshold(self.text).label)
         if self.kind == self.Kind.COMMUNICATED:

@@ -189,7 +189,8 @@ def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
             if notification.authority_reference
             else ""
         )
-        for notification in breach.notifications.all()
+        # Initial first on a tie: it is recorded before any complementary one.
+        for notification in breach.notifications.order_by("submitted_at", "pk")
     ]
 
     controller = DraftSection(

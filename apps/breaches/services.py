@@ -4,6 +4,7 @@ import logging
 from collections.abc import Collection
 from datetime import datetime
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
 from django.db import transaction
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 # A submission time up to this far in the future is accepted, because the
 # user's clock and the server's clock may differ a little.
 CLOCK_SKEW = timedelta(minutes=5)
+
+# The GDPR began to apply on 25 May 2018 (Art. 99(2)), so a breach register
+# kept under it contains no detection or awareness time before that day.
+GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=ZoneInfo("Europe/Paris"))
 
 # The fields a user edits through the breach form; the services set the others.
 EDITABLE_FIELDS = (
@@ -106,6 +111,28 @@ def _require_past_facts(breach: Breach) -> None:
             )
 
 
+def _require_gdpr_period(breach: Breach) -> None:
+    """Reject an awareness or detection time before the GDPR began to apply.
+
+    Awareness is checked first because the clock and the reference use it.
+    """
+    for field in ("aware_at", "detected_at"):
+        value = getattr(breach, field)
+        if value is not None and value < GDPR_APPLIES_FROM:
+            raise BreachError(
+                _(
+                    "%(label)s: %(when)s is before %(start)s, when the GDPR began "
+                    "to apply; check the date and enter when it happened."
+                )
+                % {
+                    "label": capfirst(Breach._meta.get_field(field).verbose_name),
+                    "when": _local(value),
+                    "start": date_format(GDPR_APPLIES_FROM.date(), "DATE_FORMAT"),
+                },
+                field=field,
+            )
+
+
 def _next_reference(year: int) -> str:
     prefix = f"BRE-{year}-"
     # Sorting by length first keeps BRE-2026-1000 after BRE-2026-999.
@@ -145,6 +172,7 @@ def breach_create(
 
     breach = Breach(**data)
     _require_past_facts(breach)
+    _require_gdpr_period(breach)
     if breach.risk_level == Breach.RiskLevel.HIGH:
         breach.subjects_must_be_informed = True
     if getattr(actor, "is_authenticated", False):
@@ -193,6 +221,30 @@ def _check_late_notification_reasons(breach: Breach) -> None:
         )
 
 
+def _check_decision_after_notification(breach: Breach) -> None:
+    """Reject "no notification required" on a breach already notified.
+
+    The notification to the authority cannot be undone, so a register that
+    records both would contradict itself.
+    """
+    not_required = Breach.NotificationDecision.NOT_REQUIRED
+    if breach.notified_at is None or breach.notification_decision != not_required:
+        return
+    raise BreachError(
+        _(
+            "Breach %(reference)s was notified to the authority at %(when)s, so "
+            'the decision cannot become "%(decision)s". Record a complementary '
+            "notification or add a note to the timeline instead."
+        )
+        % {
+            "reference": breach.reference,
+            "when": _local(breach.notified_at),
+            "decision": not_required.label,
+        },
+        field="notification_decision",
+    )
+
+
 @transaction.atomic
 def breach_update(
     *,
@@ -230,6 +282,8 @@ def breach_update(
     if breach.risk_level == Breach.RiskLevel.HIGH:
         breach.subjects_must_be_informed = True
     _require_past_facts(breach)
+    _require_gdpr_period(breach)
+    _check_decision_after_notification(breach)
     _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()
@@ -319,11 +373,11 @@ def breach_notify_authority(
             field="submitted_at",
         )
 
-    has_initial = breach.notifications.filter(
+    initial = breach.notifications.filter(
         phase=BreachNotification.Phase.INITIAL
-    ).exists()
+    ).first()
     if phase == BreachNotification.Phase.INITIAL:
-        if has_initial:
+        if initial is not None:
             raise BreachError(
                 _(
                     "Breach %(reference)s already has an initial notification; "
@@ -341,13 +395,28 @@ def breach_notify_authority(
                 % {"when": _local(submitted_at), "deadline": _local(breach.deadline_at)}
             )
     elif phase == BreachNotification.Phase.COMPLEMENTARY:
-        if not has_initial:
+        if initial is None:
             raise BreachError(
                 _(
                     "Breach %(reference)s has no initial notification yet; record "
                     "the initial notification first."
                 )
                 % {"reference": breach.reference}
+            )
+        # GDPR Art. 33(4): complementary information follows the initial
+        # notification, so it cannot have been submitted before it.
+        if submitted_at < initial.submitted_at:
+            raise BreachError(
+                _(
+                    "The complementary notification's submission time %(when)s is "
+                    "before the initial notification's submission time %(initial)s; "
+                    "check both times."
+                )
+                % {
+                    "when": _local(submitted_at),
+                    "initial": _local(initial.submitted_at),
+                },
+                field="submitted_at",
             )
     else:
         raise BreachError(
@@ -369,14 +438,17 @@ def breach_notify_authority(
         breach.delay_reasons = delay_reasons
         breach.status = Breach.Status.NOTIFIED
         breach.notification_decision = Breach.NotificationDecision.REQUIRED
-    if authority_reference:
+        # The breach shows the initial notification's time and reference.
+        # A complementary notification keeps its own reference in its row
+        # and in its timeline event.
         breach.authority_reference = authority_reference
     breach.save()
 
     _event_add(
         breach=breach,
         kind=BreachEvent.Kind.NOTIFIED,
-        text=phase,
+        # BreachEvent.display_text parses "phase (reference)" to show the label.
+        text=f"{phase} ({authority_reference})" if authority_reference else phase,
         actor=actor,
     )
     audit_record(

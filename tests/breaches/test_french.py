@@ -1,6 +1,8 @@
 """The breach register in French, the site's default language."""
 
 import gettext
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
 
@@ -226,3 +228,28 @@ def test_french_catalogue_not_overridden():
                 clashes.append((message, ours, shown))
 
     assert clashes == []
+
+
+def test_awareness_before_gdpr_error_in_french(db):
+    breach = BreachFactory()
+    old = datetime(2010, 3, 1, 10, 0, tzinfo=UTC)
+
+    with translation.override("fr"), pytest.raises(BreachError) as error:
+        breach_update(breach=breach, data={"detected_at": old, "aware_at": old})
+
+    assert "25 mai 2018" in str(error.value)
+    assert "date d'entrée en application du RGPD" in str(error.value)
+
+
+def test_notification_event_in_french(db):
+    breach = BreachFactory()
+    breach_notify_authority(
+        breach=breach,
+        phase=BreachNotification.Phase.INITIAL,
+        submitted_at=timezone.now(),
+        authority_reference="CNIL-REF-1",
+    )
+    event = breach.events.get(kind="notified")
+
+    with translation.override("fr"):
+        assert event.display_text == "Notification initiale (CNIL-REF-1)"

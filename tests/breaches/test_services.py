@@ -1,8 +1,12 @@
 """Rules of the breach services: notification phases, lateness, closing, purge."""
 
+import importlib
+from datetime import datetime
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -11,6 +15,7 @@ from apps.breaches.models import BreachEvent
 from apps.breaches.models import BreachNotification
 from apps.breaches.models import BreachRecipient
 from apps.breaches.services import BreachError
+from apps.breaches.services import _local
 from apps.breaches.services import _next_reference
 from apps.breaches.services import breach_add_note
 from apps.breaches.services import breach_close
@@ -527,3 +532,216 @@ def test_communication_event_shows_count(db, text, expected):
     )
 
     assert event.display_text == expected
+
+
+@pytest.fixture
+def notified_breach(db):
+    """A breach aware 30 hours ago whose initial notification came 2 hours later."""
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=30))
+    breach_notify_authority(
+        breach=breach,
+        phase=INITIAL,
+        submitted_at=breach.aware_at + timedelta(hours=2),
+        authority_reference="CNIL-REF-1",
+    )
+    breach.refresh_from_db()
+    return breach
+
+
+def test_complementary_dated_before_initial_rejected(notified_breach):
+    initial_at = notified_breach.notified_at
+
+    with pytest.raises(BreachError, match="before the initial notification") as error:
+        breach_notify_authority(
+            breach=notified_breach,
+            phase=COMPLEMENTARY,
+            submitted_at=initial_at - timedelta(hours=1),
+            authority_reference="R2",
+        )
+
+    assert error.value.field == "submitted_at"
+    assert _local(initial_at) in str(error.value)
+    assert _local(initial_at - timedelta(hours=1)) in str(error.value)
+    assert notified_breach.notifications.count() == 1
+
+
+def test_complementary_at_initial_time_accepted(notified_breach):
+    breach_notify_authority(
+        breach=notified_breach,
+        phase=COMPLEMENTARY,
+        submitted_at=notified_breach.notified_at,
+    )
+
+    assert notified_breach.notifications.count() == 2
+
+
+def test_complementary_keeps_initial_reference(notified_breach):
+    initial_at = notified_breach.notified_at
+
+    complementary = breach_notify_authority(
+        breach=notified_breach,
+        phase=COMPLEMENTARY,
+        submitted_at=initial_at + timedelta(hours=3),
+        authority_reference="CNIL-REF-1b",
+    )
+
+    notified_breach.refresh_from_db()
+    assert notified_breach.authority_reference == "CNIL-REF-1"
+    assert notified_breach.notified_at == initial_at
+    assert complementary.authority_reference == "CNIL-REF-1b"
+
+
+def test_notification_events_show_own_reference(notified_breach):
+    breach_notify_authority(
+        breach=notified_breach,
+        phase=COMPLEMENTARY,
+        submitted_at=notified_breach.notified_at + timedelta(hours=3),
+        authority_reference="CNIL-REF-1b",
+    )
+    breach_notify_authority(
+        breach=notified_breach,
+        phase=COMPLEMENTARY,
+        submitted_at=notified_breach.notified_at + timedelta(hours=4),
+    )
+
+    events = notified_breach.events.filter(kind=BreachEvent.Kind.NOTIFIED)
+    assert [event.display_text for event in events] == [
+        "Initial notification (CNIL-REF-1)",
+        "Complementary notification (CNIL-REF-1b)",
+        "Complementary notification",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("initial", "Initial notification"),
+        ("complementary (A (2))", "Complementary notification (A (2))"),
+        ("written by hand", "written by hand"),
+    ],
+)
+def test_notification_event_text(db, text, expected):
+    event = BreachEvent(
+        breach=BreachFactory(), kind=BreachEvent.Kind.NOTIFIED, text=text
+    )
+
+    assert event.display_text == expected
+
+
+def test_notified_breach_cannot_become_not_required(notified_breach, dpo):
+    with pytest.raises(BreachError, match="was notified to the authority") as error:
+        breach_update(
+            breach=notified_breach,
+            data={
+                "risk_level": Breach.RiskLevel.NONE,
+                "notification_decision": Breach.NotificationDecision.NOT_REQUIRED,
+                "no_notification_reason": "No risk.",
+            },
+            actor=dpo,
+        )
+
+    assert error.value.field == "notification_decision"
+    assert "Record a complementary notification" in str(error.value)
+    notified_breach.refresh_from_db()
+    assert notified_breach.notification_decision == (
+        Breach.NotificationDecision.REQUIRED
+    )
+    assert notified_breach.no_notification_reason == ""
+    assert not notified_breach.events.filter(kind=BreachEvent.Kind.UPDATED).exists()
+
+
+def test_notified_breach_other_changes_accepted(notified_breach):
+    breach_update(breach=notified_breach, data={"measures_taken": "Passwords reset."})
+
+    notified_breach.refresh_from_db()
+    assert notified_breach.measures_taken == "Passwords reset."
+
+
+def test_unnotified_breach_can_become_not_required(db):
+    breach = BreachFactory(risk_level=Breach.RiskLevel.NONE)
+
+    breach_update(
+        breach=breach,
+        data={
+            "notification_decision": Breach.NotificationDecision.NOT_REQUIRED,
+            "no_notification_reason": "Encrypted laptop, key not exposed.",
+        },
+    )
+
+    breach.refresh_from_db()
+    assert breach.notification_decision == Breach.NotificationDecision.NOT_REQUIRED
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_create_rejects_awareness_in_2010(db):
+    aware_at = datetime(2010, 3, 1, 10, 0, tzinfo=PARIS)
+    data = _new_breach_data(detected_at=aware_at, aware_at=aware_at)
+
+    with pytest.raises(BreachError, match="when the GDPR began to apply") as error:
+        breach_create(data=data)
+
+    assert error.value.field == "aware_at"
+    assert "Became aware at" in str(error.value)
+    assert _local(aware_at) in str(error.value)
+    assert not Breach.objects.exists()
+
+
+def test_create_rejects_detection_before_gdpr(db):
+    data = _new_breach_data(
+        detected_at=datetime(2018, 5, 24, 23, 59, tzinfo=PARIS),
+        aware_at=datetime(2018, 5, 25, 9, 0, tzinfo=PARIS),
+    )
+
+    with pytest.raises(BreachError, match="when the GDPR began to apply") as error:
+        breach_create(data=data)
+
+    assert error.value.field == "detected_at"
+    assert "Detected at" in str(error.value)
+    assert not Breach.objects.exists()
+
+
+def test_create_accepts_first_gdpr_day(db):
+    start = datetime(2018, 5, 25, 0, 0, tzinfo=PARIS)
+
+    breach = breach_create(data=_new_breach_data(detected_at=start, aware_at=start))
+
+    assert breach.reference == "BRE-2018-001"
+
+
+def test_update_rejects_awareness_before_gdpr(db):
+    breach = BreachFactory()
+    original_deadline = breach.deadline_at
+    old = datetime(2010, 3, 1, 10, 0, tzinfo=PARIS)
+
+    with pytest.raises(BreachError, match="when the GDPR began to apply") as error:
+        breach_update(breach=breach, data={"detected_at": old, "aware_at": old})
+
+    assert error.value.field == "aware_at"
+    breach.refresh_from_db()
+    assert breach.deadline_at == original_deadline
+
+
+def test_migration_restores_initial_reference(notified_breach):
+    # Before migration 0002, every notification overwrote the breach's reference.
+    migration = importlib.import_module(
+        "apps.breaches.migrations.0002_authority_reference_from_initial"
+    )
+    breach_notify_authority(
+        breach=notified_breach,
+        phase=COMPLEMENTARY,
+        submitted_at=notified_breach.notified_at,
+        authority_reference="CNIL-REF-1b",
+    )
+    Breach.objects.filter(pk=notified_breach.pk).update(
+        authority_reference="CNIL-REF-1b"
+    )
+    unnotified = BreachFactory(authority_reference="typed in the admin")
+
+    migration.restore_initial_reference(django_apps, None)
+
+    notified_breach.refresh_from_db()
+    unnotified.refresh_from_db()
+    assert notified_breach.authority_reference == "CNIL-REF-1"
+    assert unnotified.authority_reference == "typed in the admin"

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from apps.breaches import selectors
+from apps.breaches import services
 from apps.breaches.dashboard import dashboard_panels
 from apps.breaches.models import Breach
 from apps.breaches.models import BreachCommunication
@@ -486,3 +488,109 @@ def test_communication_form_rejects_future_time(client_for, dpo, breach, affecte
     assert response.status_code == 200
     assert "is in the future" in str(errors["communicated_at"])
     assert not BreachCommunication.objects.exists()
+
+
+def _edit_data(client, breach) -> dict:
+    """Return the edit form's current values, ready to post back."""
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    form = client.get(url).context["form"]
+    return {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name != "activities"
+    }
+
+
+def test_create_form_rejects_awareness_before_gdpr(client_for, dpo):
+    data = {
+        "title": "Old incident",
+        "description": "A prospect file was sent to a wrong address.",
+        "detected_at": "2010-03-01T10:00",
+        "aware_at": "2010-03-01T10:00",
+        "affects_confidentiality": "on",
+        "risk_level": Breach.RiskLevel.RISK,
+        "notification_decision": Breach.NotificationDecision.PENDING,
+    }
+
+    response = client_for(dpo).post(reverse("breaches:breach-create"), data)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "when the GDPR began to apply" in str(errors["aware_at"])
+    assert "2010" in str(errors["aware_at"])
+    assert not Breach.objects.exists()
+
+
+def test_notified_edit_rejects_not_required(client_for, dpo, breach):
+    services.breach_notify_authority(
+        breach=breach,
+        phase="initial",
+        submitted_at=breach.aware_at + timedelta(hours=2),
+        authority_reference="CNIL-REF-1",
+    )
+    client = client_for(dpo)
+    data = _edit_data(client, breach)
+    data["risk_level"] = Breach.RiskLevel.NONE
+    data["notification_decision"] = Breach.NotificationDecision.NOT_REQUIRED
+    data["no_notification_reason"] = "No risk."
+
+    response = client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "was notified to the authority" in str(errors["notification_decision"])
+    breach.refresh_from_db()
+    assert breach.notification_decision == Breach.NotificationDecision.REQUIRED
+
+
+def test_notify_form_rejects_early_complementary(client_for, dpo, breach):
+    initial_at = breach.aware_at + timedelta(hours=2)
+    services.breach_notify_authority(
+        breach=breach, phase="initial", submitted_at=initial_at
+    )
+
+    response = client_for(dpo).post(
+        reverse("breaches:breach-notify", args=[breach.pk]),
+        {
+            "phase": "complementary",
+            "submitted_at": _local_input(initial_at - timedelta(hours=1)),
+            "authority_reference": "R2",
+        },
+    )
+
+    errors = response.context["form"].errors
+    assert response.status_code == 200
+    assert "before the initial notification" in str(errors["submitted_at"])
+    assert breach.notifications.count() == 1
+
+
+def test_detail_and_draft_after_complementary(client_for, dpo, breach, organisation):
+    initial_at = breach.aware_at + timedelta(hours=2)
+    for phase, submitted_at, reference in (
+        ("initial", initial_at, "CNIL-REF-1"),
+        ("complementary", initial_at + timedelta(hours=5), "CNIL-REF-1c"),
+        ("complementary", initial_at, "CNIL-REF-1b"),
+    ):
+        services.breach_notify_authority(
+            breach=breach,
+            phase=phase,
+            submitted_at=submitted_at,
+            authority_reference=reference,
+        )
+    client = client_for(dpo)
+
+    detail = client.get(reverse("breaches:breach-detail", args=[breach.pk]))
+    sections = selectors.breach_notification_draft(breach=breach)
+
+    clock = detail.content.decode().split('aria-labelledby="clock-title"')[1]
+    header = clock.split("</section>")[0]
+    assert "(CNIL-REF-1)" in header
+    assert "CNIL-REF-1c" not in header
+    timeline = dict(sections[2].rows)
+    notifications_made = timeline["Notifications already made"]
+    assert notifications_made.index("(CNIL-REF-1)") < notifications_made.index(
+        "(CNIL-REF-1b)"
+    )
+    assert notifications_made.index("(CNIL-REF-1b)") < notifications_made.index(
+        "(CNIL-REF-1c)"
+    )
