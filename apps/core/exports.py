@@ -16,7 +16,9 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-NUMERIC_TEXT = re.compile(r"[+-][\d\s().,/+-]*\Z")
+# A signed number or a phone number written with spaces, dots or brackets. A
+# further sign or slash would let a spreadsheet compute it ("-2+3" shows 1).
+NUMERIC_TEXT = re.compile(r"[+-][\d\s().,]*\Z")
 
 
 def neutralize_formula(value):

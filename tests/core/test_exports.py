@@ -18,6 +18,9 @@ from apps.core.exports import xlsx_bytes
         "@SUM(1+1)*cmd|' /C calc'!A0",
         "\t=1+1",
         "\r=1+1",
+        "-2+3",
+        "+1/2",
+        "+33 1 44-55-66-77",
     ],
 )
 def test_formula_text_gets_apostrophe(value):
