@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms import BaseInlineFormSet
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from apps.register.models import DURATION_MIN_MESSAGE
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
@@ -82,10 +84,49 @@ def _label_widget(kind: str) -> forms.TextInput:
     return forms.TextInput(attrs={"list": f"terms-{kind}"})
 
 
-def _part_formset(model, part: str, widgets: dict | None = None):
+class PartFormSet(BaseInlineFormSet):
+    """The rows of one part, with a clear error for a row deleted meanwhile."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        # The hidden id of a row that another user deleted after this page was
+        # loaded is no longer a valid choice.
+        form.fields[self.model._meta.pk.name].error_messages["invalid_choice"] = _(
+            "This row was deleted after you opened the page, probably by another "
+            "user. Reload the page and enter your changes again."
+        )
+
+
+class PartForm(forms.ModelForm):
+    """One row of a part, as a line of the activity form's table."""
+
+    def row_errors(self):
+        """Return the row's own errors and those of its hidden fields.
+
+        No visible field shows them. A row's own errors come from ``clean()`` and
+        the model's constraints, and the hidden ``id`` fails when the row was
+        deleted meanwhile.
+        """
+        errors = self.error_class(self.non_field_errors(), error_class="nonfield")
+        for field in self.hidden_fields():
+            errors.extend(field.errors)
+        return errors
+
+
+class RetentionRuleForm(PartForm):
+    duration = forms.IntegerField(
+        label=RetentionRule._meta.get_field("duration").verbose_name,
+        min_value=1,
+        error_messages={"min_value": DURATION_MIN_MESSAGE},
+    )
+
+
+def _part_formset(model, part: str, widgets: dict | None = None, form=None):
     return inlineformset_factory(
         ProcessingActivity,
         model,
+        form=form or PartForm,
+        formset=PartFormSet,
         # A copy, because each inline formset appends the foreign key to its
         # form's field list, which would add "activity" to CHILD_FIELDS.
         fields=list(CHILD_FIELDS[part]),
@@ -114,7 +155,10 @@ PART_FORMSETS = {
     "processors": _part_formset(Processor, "processors", {"dpa_signed_on": _DATE}),
     "transfers": _part_formset(Transfer, "transfers", {"documentation": _SHORT_TEXT}),
     "retention_rules": _part_formset(
-        RetentionRule, "retention_rules", {"notes": _SHORT_TEXT}
+        RetentionRule,
+        "retention_rules",
+        {"notes": _SHORT_TEXT},
+        form=RetentionRuleForm,
     ),
 }
 

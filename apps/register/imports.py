@@ -13,6 +13,8 @@ import re
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import field
+from decimal import Decimal
+from decimal import InvalidOperation
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -358,23 +360,34 @@ class RegisterParser:
             )
             return None
         if kind == "int":
-            try:
-                number = int(float(text.replace(",", ".")))
-            except ValueError:
-                number = 0
-            if number <= 0:
-                self._problem(
-                    ERROR,
-                    sheet,
-                    row_index,
-                    column_index,
-                    _("%(value)r is not a whole number above zero.") % {"value": text},
-                )
-                return None
-            return number
+            return self._whole_number(text, sheet, row_index, column_index)
         if kind == "owner":
             return self._owner(text, sheet, row_index, column_index)
         return self._choice(kind, text, sheet, row_index, column_index)
+
+    def _whole_number(self, text, sheet, row_index, column_index):
+        # Decimal keeps "2.5" exact, so a fraction is rejected instead of being
+        # truncated, and a spreadsheet's "3.0" still reads as 3.
+        try:
+            number = Decimal(text.replace(",", "."))
+        except InvalidOperation:
+            number = Decimal(0)
+        if not number.is_finite() or number <= 0:
+            message = _("%(value)r is not a whole number above zero.")
+        elif number != number.to_integral_value():
+            message = _(
+                "%(value)r is not a whole number. Write the duration in a smaller "
+                "unit, such as months instead of years."
+            )
+        elif number.adjusted() > 9:
+            # Converting a text such as "1e999999999" to int would build a number
+            # of a billion digits.
+            message = _("%(value)r is too large for a duration.")
+        else:
+            return int(number)
+
+        self._problem(ERROR, sheet, row_index, column_index, message % {"value": text})
+        return None
 
     def _date(self, value, text, sheet, row_index, column_index):
         if value in (None, ""):
@@ -535,13 +548,29 @@ class RegisterParser:
             index += 1
         return index
 
-    def _finish(self, sheet, row_index, fields, parts, created_on):
+    def _finish(
+        self,
+        sheet,
+        row_index,
+        fields,
+        parts,
+        created_on,
+        *,
+        reference_column: int | None = 1,
+        name_column: int | None = 1,
+    ):
+        """Return the parsed activity, or None after recording what is missing.
+
+        The column arguments locate the reference and the name in the sheet. A
+        record sheet has both in column B, and a CSV has them where its header
+        puts them.
+        """
         if not fields.get("reference"):
             self._problem(
                 ERROR,
                 sheet,
                 row_index,
-                1,
+                reference_column,
                 _("The N° / RÉF (reference) is missing; every activity needs one."),
             )
             return None
@@ -550,7 +579,7 @@ class RegisterParser:
                 ERROR,
                 sheet,
                 row_index,
-                1,
+                name_column,
                 _("The Nom du traitement (activity name) of %(reference)s is missing.")
                 % {"reference": fields["reference"]},
             )
@@ -612,6 +641,9 @@ class RegisterParser:
         reference_column = next(
             (c for c, (name, _k) in field_columns.items() if name == "reference"), None
         )
+        name_column = next(
+            (c for c, (name, _k) in field_columns.items() if name == "name"), None
+        )
         if reference_column is None:
             self._problem(
                 ERROR, sheet, 0, None, _("The column N° / RÉF (reference) is missing.")
@@ -619,6 +651,9 @@ class RegisterParser:
             return []
 
         activities: dict[str, ParsedActivity] = {}
+        # References of activity rows already reported as invalid, whose part
+        # rows need no second error.
+        rejected: set[str] = set()
         pending: list[tuple[int, str, str, dict]] = []
         for index, row in enumerate(sheet.rows[1:], start=1):
             if not any(cell_text(v) for v in row):
@@ -638,8 +673,18 @@ class RegisterParser:
                         fields[name] = value
                 # A part without columns in the file keeps its stored rows.
                 parts = {part: [] for part, columns in part_columns.items() if columns}
-                item = self._finish(sheet, index, fields, parts, created_on)
-                if item is not None:
+                item = self._finish(
+                    sheet,
+                    index,
+                    fields,
+                    parts,
+                    created_on,
+                    reference_column=reference_column,
+                    name_column=name_column,
+                )
+                if item is None:
+                    rejected.add(reference)
+                else:
                     if reference in activities:
                         self._problem(
                             ERROR,
@@ -685,6 +730,22 @@ class RegisterParser:
                 )
 
         for index, reference, part, values in pending:
+            if not reference:
+                self._problem(
+                    ERROR,
+                    sheet,
+                    index,
+                    reference_column,
+                    _(
+                        "The N° / RÉF (reference) is missing, so this row belongs "
+                        "to no activity. Fill in column %(column)s with the "
+                        "reference of its activity."
+                    )
+                    % {"column": column_letter(reference_column)},
+                )
+                continue
+            if reference in rejected:
+                continue
             if reference not in activities:
                 self._problem(
                     ERROR,

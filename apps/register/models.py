@@ -1,5 +1,6 @@
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -151,6 +152,12 @@ class ProcessingActivity(models.Model):
         return self.status == self.Status.IN_FORCE
 
 
+DURATION_MIN_MESSAGE = _(
+    "The duration must be at least 1, because a rule of 0 keeps nothing. Enter "
+    "a whole number of days, months or years."
+)
+
+
 class RetentionRule(models.Model):
     """How long one category of data is kept, from which event, and what then.
 
@@ -232,6 +239,29 @@ class RetentionRule(models.Model):
     def __str__(self):
         return self.describe()
 
+    def clean(self):
+        """Reject a duration below 1 or above ``MAX_RETENTION_DURATION``."""
+        maximum = MAX_RETENTION_DURATION.get(self.unit)
+        if self.duration is None or maximum is None:
+            return
+
+        if self.duration < 1:
+            raise ValidationError(
+                {"duration": ValidationError(DURATION_MIN_MESSAGE, code="min_value")}
+            )
+        if self.duration > maximum:
+            message = _(
+                "A duration of %(duration)d %(unit)s is above the maximum of "
+                "%(maximum)d %(unit)s. Enter a shorter period."
+            ) % {
+                "duration": self.duration,
+                "unit": self.get_unit_display(),
+                "maximum": maximum,
+            }
+            raise ValidationError(
+                {"duration": ValidationError(message, code="max_value")}
+            )
+
     def describe(self) -> str:
         """Return the rule as a sentence, e.g. "Contacts: 3 years from collection,
         then delete"."""
@@ -254,6 +284,17 @@ class RetentionRule(models.Model):
     def duration_as_relativedelta(self) -> relativedelta:
         """Return the retention period, to add to the date of the starting event."""
         return relativedelta(**{self.unit: self.duration})
+
+
+# The maximum duration of a retention rule in each unit: 100 years, counting a
+# year as 365.25 days. GDPR Art. 5(1)(e) allows keeping personal data no longer
+# than necessary. The limit also keeps the retention job's cutoff date (the run
+# date minus the period) after year 1, where Python's dates begin.
+MAX_RETENTION_DURATION = {
+    RetentionRule.Unit.DAYS: 36525,
+    RetentionRule.Unit.MONTHS: 1200,
+    RetentionRule.Unit.YEARS: 100,
+}
 
 
 class ReferenceTerm(models.Model):

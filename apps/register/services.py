@@ -340,16 +340,22 @@ def _activity_check(
         raise RegisterError(
             {
                 "status": _(
-                    "An activity cannot go from %(old)s to %(new)s; allowed: "
-                    "%(allowed)s."
+                    "An activity cannot go from “%(old)s” to “%(new)s”. From "
+                    "“%(old)s”, the allowed status is: %(allowed)s."
                 )
                 % {
-                    "old": previous_status,
-                    "new": activity.status,
-                    "allowed": ", ".join(sorted(allowed)) or "-",
+                    "old": _status_label(previous_status),
+                    "new": _status_label(activity.status),
+                    "allowed": ", ".join(
+                        _status_label(status) for status in sorted(allowed)
+                    ),
                 }
             }
         )
+
+
+def _status_label(status: str) -> str:
+    return str(ProcessingActivity.Status(status).label)
 
 
 def _in_force_check(

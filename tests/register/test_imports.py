@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 from openpyxl import Workbook
+from openpyxl import load_workbook
 
 from apps.core.models import AuditEvent
 from apps.register.exports import register_export
@@ -293,3 +294,108 @@ def test_csv_part_rows_need_their_columns(tmp_path):
 
     assert (error.row, error.column) == (3, "A")
     assert "Destinataires : <column>" in error.message
+
+
+def _export_with_duration(owner, tmp_path, duration):
+    """Export one complete activity as XLSX with its rule's duration replaced."""
+    complete_activity(owner, reference="DUR-1")
+    content = register_export(
+        activities=activities_for_export(user=owner), file_format="xlsx"
+    )
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(content)
+
+    workbook = load_workbook(path)
+    sheet = workbook["DUR-1"]
+    header = next(
+        cell for row in sheet.iter_rows() for cell in row if cell.value == "Durée"
+    )
+    duration_cell = sheet.cell(row=header.row + 1, column=header.column)
+    duration_cell.value = duration
+    workbook.save(path)
+    return path, duration_cell.coordinate
+
+
+def test_fractional_duration_is_rejected(compliance_officer, tmp_path):
+    path, coordinate = _export_with_duration(compliance_officer, tmp_path, 2.5)
+
+    report = register_import(path=path, dry_run=False)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert f"{errors[0].column}{errors[0].row}" == coordinate
+    assert "'2.5' is not a whole number." in errors[0].message
+    assert not report.applied
+    assert RetentionRule.objects.get().duration == 3
+
+
+def test_whole_float_duration_is_accepted(compliance_officer, tmp_path):
+    path, _coordinate = _export_with_duration(compliance_officer, tmp_path, 4.0)
+
+    report = register_import(path=path, dry_run=False)
+
+    assert _problems(report) == []
+    assert RetentionRule.objects.get().duration == 4
+
+
+@pytest.mark.parametrize("duration", ["-3", "0", "trois", "nan", "inf", "1e999999999"])
+def test_invalid_duration_text_is_rejected(compliance_officer, tmp_path, duration):
+    path, coordinate = _export_with_duration(compliance_officer, tmp_path, duration)
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert f"{errors[0].column}{errors[0].row}" == coordinate
+    assert repr(duration) in errors[0].message
+
+
+def test_duration_above_maximum_is_rejected(compliance_officer, tmp_path):
+    path, _coordinate = _export_with_duration(compliance_officer, tmp_path, 10000)
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert "Activity DUR-1" in errors[0].message
+    assert "10000 years" in errors[0].message
+    assert "maximum of 100 years" in errors[0].message
+    assert report.activities == []
+
+
+def test_csv_blank_reference_points_at_column(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="CSV-1")
+    content = register_export(
+        activities=activities_for_export(user=compliance_officer),
+        file_format="csv",
+    )
+    path = tmp_path / "register.csv"
+    path.write_bytes(content.replace(b"CSV-1", b""))
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+    header = content.decode("utf-8-sig").splitlines()[0].split(",")
+    reference_letter = "ABCDEFGHIJ"[header.index("N° / RÉF")]
+
+    assert len(errors) > 1
+    assert {error.column for error in errors} == {reference_letter}
+    assert all("reference) is missing" in error.message for error in errors)
+    assert not any("reference ." in error.message for error in errors)
+
+
+def test_csv_invalid_activity_reported_once(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,Nom du traitement,N° / RÉF,"
+        "Destinataires : Type de destinataire\n"
+        "Traitement,,X-1,\n"
+        "Destinataires,,X-1,Service interne\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert (errors[0].row, errors[0].column) == (2, "B")
+    assert "Nom du traitement" in errors[0].message

@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
 from apps.register.models import RetentionRule
@@ -63,3 +64,81 @@ def test_describe_uses_free_text_event():
         text = rule.describe()
 
     assert "from versement de la paie" in text
+
+
+@pytest.mark.parametrize(
+    ("duration", "unit", "maximum"),
+    [
+        (101, RetentionRule.Unit.YEARS, "100 years"),
+        (10000, RetentionRule.Unit.YEARS, "100 years"),
+        (1201, RetentionRule.Unit.MONTHS, "1200 months"),
+        (36526, RetentionRule.Unit.DAYS, "36525 days"),
+    ],
+)
+def test_rule_rejects_duration_above_maximum(duration, unit, maximum):
+    rule = RetentionRule(
+        activity=ActivityFactory(),
+        data_category="Coordonnées",
+        duration=duration,
+        unit=unit,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        rule.full_clean()
+
+    message = caught.value.message_dict["duration"][0]
+    assert f"A duration of {duration} {unit}" in message
+    assert f"maximum of {maximum}" in message
+
+
+@pytest.mark.parametrize(
+    ("duration", "unit"),
+    [
+        (100, RetentionRule.Unit.YEARS),
+        (1200, RetentionRule.Unit.MONTHS),
+        (36525, RetentionRule.Unit.DAYS),
+    ],
+)
+def test_rule_accepts_maximum_duration(duration, unit):
+    rule = RetentionRule(
+        activity=ActivityFactory(),
+        data_category="Coordonnées",
+        duration=duration,
+        unit=unit,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+    )
+
+    rule.full_clean()
+
+
+def test_rule_zero_duration_is_field_error():
+    rule = RetentionRule(
+        activity=ActivityFactory(),
+        data_category="Coordonnées",
+        duration=0,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+    )
+
+    with pytest.raises(ValidationError) as caught:
+        rule.full_clean()
+
+    assert list(caught.value.message_dict) == ["duration"]
+    assert "at least 1" in caught.value.message_dict["duration"][0]
+
+
+def test_rule_maximum_message_in_french():
+    rule = RetentionRule(
+        activity=ActivityFactory(),
+        data_category="Coordonnées",
+        duration=150,
+        unit=RetentionRule.Unit.YEARS,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+    )
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        rule.full_clean()
+
+    message = caught.value.message_dict["duration"][0]
+    assert "150 ans" in message
+    assert "100 ans" in message

@@ -139,6 +139,46 @@ def test_draft_cannot_jump_to_retired():
     assert activity.status == ProcessingActivity.Status.DRAFT
 
 
+def test_status_error_shows_labels(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    data = ActivityData(fields={"status": ProcessingActivity.Status.DRAFT})
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    message = caught.value.message_dict["status"][0]
+    assert "from “In force” to “Draft”" in message
+    assert "the allowed status is: Retired" in message
+    assert "in_force" not in message
+
+
+def test_status_error_in_french(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    data = ActivityData(fields={"status": ProcessingActivity.Status.DRAFT})
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        activity_save(data=data, activity=activity)
+
+    message = caught.value.message_dict["status"][0]
+    assert "En vigueur" in message
+    assert "Brouillon" in message
+    assert "Archivé" in message
+
+
+def test_rule_above_maximum_is_rejected():
+    data = _data()
+    data.parts["retention_rules"][0]["duration"] = 10000
+
+    with pytest.raises(ValidationError) as caught:
+        activity_save(data=data)
+
+    message = caught.value.message_dict["retention_rules"][0]
+    assert "Row 1" in message
+    assert "10000 years" in message
+    assert "maximum of 100 years" in message
+    assert not ProcessingActivity.objects.exists()
+
+
 def test_invalid_part_names_the_row():
     data = _data()
     data.parts["retention_rules"][0]["duration"] = 0

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
+from apps.register.forms import PART_FORMSETS
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
@@ -461,3 +462,88 @@ def test_edit_page_keeps_part_fields(client_for, compliance_officer):
 
     assert expected == CHILD_FIELDS
     assert all("activity" not in fields for fields in CHILD_FIELDS.values())
+
+
+def _retention_post(activity, *, duration="3", rule_id=""):
+    data = _activity_post(reference=activity.reference, name=activity.name)
+    data.update(_management("transfers"))
+    data.update(_management("retention_rules", total=1, initial=1 if rule_id else 0))
+    data.update(
+        {
+            "retention_rules-0-id": str(rule_id),
+            "retention_rules-0-data_category": "Coordonnées",
+            "retention_rules-0-record_type": "contact",
+            "retention_rules-0-duration": duration,
+            "retention_rules-0-unit": "years",
+            "retention_rules-0-start_event": "collection",
+            "retention_rules-0-action": "delete",
+        }
+    )
+    return data
+
+
+def test_edit_zero_duration_shows_error(client_for, compliance_officer):
+    activity = ActivityFactory()
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-edit", args=[activity.pk]),
+        _retention_post(activity, duration="0"),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "The duration must be at least 1" in html
+    assert 'class="errorlist' in html
+    assert not activity.retention_rules.exists()
+
+
+def test_edit_duration_input_min_is_one(client_for, compliance_officer):
+    activity = ActivityFactory()
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-edit", args=[activity.pk])
+    )
+
+    html = response.content.decode()
+    assert 'name="retention_rules-0-duration" min="1"' in html
+
+
+def test_edit_duration_above_maximum(client_for, compliance_officer):
+    activity = ActivityFactory()
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-edit", args=[activity.pk]),
+        _retention_post(activity, duration="10000"),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "A duration of 10000 years is above the maximum of 100 years" in html
+    assert not activity.retention_rules.exists()
+
+
+def test_edit_of_deleted_row_shows_error(client_for, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    rule = activity.retention_rules.get()
+    stale_id = rule.pk
+    rule.delete()
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-edit", args=[activity.pk]),
+        _retention_post(activity, duration="5", rule_id=stale_id),
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert '<tr class="row-errors">' in html
+    assert "This row was deleted after you opened the page" in html
+
+
+def test_row_errors_include_non_field():
+    form = PART_FORMSETS["recipients"](prefix="recipients").empty_form
+    form.cleaned_data = {}
+    form.add_error(None, "Row-level problem")
+
+    assert list(form.row_errors()) == ["Row-level problem"]
