@@ -571,9 +571,9 @@ def _requester_contacts(request: SubjectRequest):
         )
     if request.requester_phone:
         queries.append(
-            Contact.objects.filter(
-                phone=request.requester_phone, email=""
-            ).values_list("pk", flat=True)
+            Contact.objects.filter(phone=request.requester_phone, email="").values_list(
+                "pk", flat=True
+            )
         )
     ids = list(queries[0].union(*queries[1:]))
     return Contact.objects.filter(pk__in=ids).order_by("pk")
