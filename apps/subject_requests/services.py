@@ -97,6 +97,41 @@ def _require_verified(request: SubjectRequest) -> None:
         )
 
 
+# The request kinds that each answer serves. The portability data is part of
+# what an access request discloses, so it serves both.
+ANSWER_KINDS = {
+    "access_package": {Kind.ACCESS},
+    "portability": {Kind.PORTABILITY, Kind.ACCESS},
+    "rectify": {Kind.RECTIFICATION},
+    "restrict": {Kind.RESTRICTION},
+    "object": {Kind.OBJECTION},
+    "erase": {Kind.ERASURE},
+}
+
+
+def request_answers(request: SubjectRequest) -> set[str]:
+    """Return the names of the answers (``ANSWER_KINDS``) that fit the request."""
+    return {answer for answer, kinds in ANSWER_KINDS.items() if request.kind in kinds}
+
+
+def _require_kind(request: SubjectRequest, answer: str) -> None:
+    kinds = ANSWER_KINDS[answer]
+    if request.kind in kinds:
+        return
+    raise RequestError(
+        _(
+            "Request %(ref)s is a request of kind “%(kind)s”, and this answer "
+            "needs one of kind %(kinds)s. Record a request of that kind for the "
+            "person."
+        )
+        % {
+            "ref": request.reference,
+            "kind": request.get_kind_display(),
+            "kinds": ", ".join(f"“{Kind(kind).label}”" for kind in sorted(kinds)),
+        }
+    )
+
+
 def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
     try:
         email = normalize_email(email) if email.strip() else ""
@@ -412,6 +447,7 @@ def request_build_package(
             % {"value": language, "choices": ", ".join(package.LANGUAGES)}
         )
     _require_verified(request)
+    _require_kind(request, "portability" if portability else "access_package")
     contacts = _requester_contacts(request)
     with translation.override(language):
         content = package.package_content(request=request, contacts=contacts)
@@ -449,6 +485,7 @@ def request_rectify(
     names, not the old or new values.
     """
     _require_verified(request)
+    _require_kind(request, "rectify")
     contact = request.contacts.filter(pk=contact_id).first()
     if contact is None:
         raise RequestError(
@@ -504,6 +541,7 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
     segments, exports and campaigns until the restriction is lifted.
     """
     _require_verified(request)
+    _require_kind(request, "restrict")
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -515,6 +553,7 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
 
 def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
     _require_open(request)
+    _require_kind(request, "restrict")
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -589,6 +628,7 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     the person must be able to do simply (CPCE L.34-5).
     """
     _require_open(request)
+    _require_kind(request, "object")
     contacts = list(_requester_contacts(request))
     emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
     with transaction.atomic():

@@ -177,6 +177,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "erase_form": forms.EraseForm(auto_id="erase_%s"),
                 "verified": request_obj.identity_status
                 == SubjectRequest.IdentityStatus.VERIFIED,
+                "answers": services.request_answers(request_obj),
             }
         )
         return context

@@ -213,6 +213,31 @@ def test_restrict_and_lift(client_for, dpo, make_request, person):
     assert person.status == Contact.Status.ACTIVE
 
 
+def test_answer_of_another_kind_is_rejected(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    response = client_for(dpo).post(_action("restrict", request), follow=True)
+
+    person.refresh_from_db()
+    assert person.status == Contact.Status.ACTIVE
+    assert "this answer needs one of kind" in response.text
+
+
+def test_page_offers_answers_of_the_kind(client_for, dpo, make_request):
+    request = make_request(kind="restriction", verified_by=dpo)
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-detail", args=[request.pk])
+    )
+
+    assert 'value="restrict"' in response.text
+    assert 'value="access-package"' not in response.text
+    assert 'value="object"' not in response.text
+
+
 def test_objection_suppresses(client_for, dpo, make_request, person):
     from apps.contacts.suppression import is_suppressed
     from apps.subject_requests.services import request_link_contacts
