@@ -25,6 +25,17 @@ def test_export_register_writes_file(compliance_officer, tmp_path, capsys, file_
     assert event.actor_label == "manage.py export_register"
 
 
+def test_export_to_missing_folder_is_not_audited(compliance_officer, tmp_path):
+    complete_activity(compliance_officer)
+
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command(
+            "export_register", format="csv", output=str(tmp_path / "no" / "x.csv")
+        )
+
+    assert not AuditEvent.objects.filter(action="register.exported").exists()
+
+
 def test_export_unknown_activity_fails(tmp_path):
     with pytest.raises(CommandError, match="NOPE"):
         call_command(

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
+from django.db import transaction
 
 from apps.register.exports import FORMATS
 from apps.register.exports import register_export
@@ -47,16 +48,21 @@ class Command(BaseCommand):
             pk = found.pk
 
         activities = list(activities_for_export(user=_SystemUser(), pk=pk))
-        content = register_export(
-            activities=activities,
-            file_format=format,
-            actor_label="manage.py export_register",
-        )
         path = Path(output)
-        try:
-            path.write_bytes(content)
-        except OSError as error:
-            raise CommandError(f"Cannot write {path}: {error.strerror}.") from error
+        # The export's audit event is rolled back when the file cannot be written.
+        with transaction.atomic():
+            content = register_export(
+                activities=activities,
+                file_format=format,
+                actor_label="manage.py export_register",
+            )
+            try:
+                path.write_bytes(content)
+            except OSError as error:
+                raise CommandError(
+                    f"Cannot write {path}: {error.strerror}. Check that the folder "
+                    "exists and is writable."
+                ) from error
 
         summary = {
             "output": str(path),
