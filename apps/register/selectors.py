@@ -89,11 +89,16 @@ def activity_detail(*, user, pk: int) -> ProcessingActivity:
     )
 
 
-def activities_for_export(*, user, pk: int | None = None):
-    """Return the activities to export, with every part fetched in one go."""
+def activities_for_export(*, user, pk: int | None = None, pks=None):
+    """Return the activities to export, with every part fetched in one go.
+
+    ``pk`` selects one activity and ``pks`` several (those a filtered list shows).
+    """
     activities = activity_visible_to(user=user).select_related("owner")
     if pk is not None:
         activities = activities.filter(pk=pk)
+    if pks is not None:
+        activities = activities.filter(pk__in=list(pks))
     return activities.prefetch_related(*[Prefetch(part) for part in _PARTS]).order_by(
         "reference"
     )

@@ -208,14 +208,29 @@ def _formset_rows(formset) -> list[dict]:
 
 
 class RegisterExportView(RolePermissionMixin, View):
-    """Download the whole register, or one activity with ``pk``."""
+    """Download the register, the activities a filtered list shows, or one activity.
+
+    The list's filters come in the query string, as on the list page: the
+    processor's record (Art. 30(2)) is ``?role=processor``.
+    """
 
     permission_required = "register.export_register"
 
     def get(self, request, file_format, pk=None):
         if file_format not in FORMATS:
             raise Http404(_("Unknown export format."))
-        activities = list(activities_for_export(user=request.user, pk=pk))
+        pks = None
+        if pk is None and request.GET:
+            form = ActivityFilterForm(request.GET)
+            if not form.is_valid():
+                raise Http404(_("The register's filters are invalid."))
+            pks = [
+                activity.pk
+                for activity in activity_list(
+                    user=request.user, filters=form.cleaned_data
+                )
+            ]
+        activities = list(activities_for_export(user=request.user, pk=pk, pks=pks))
         if pk is not None and not activities:
             raise Http404(_("No such processing activity."))
 

@@ -217,6 +217,23 @@ def test_sales_cannot_export(client_for, sales_user):
     assert response.status_code == 403
 
 
+def test_export_follows_list_filters(client_for, compliance_officer):
+    ActivityFactory(reference="TRT-CTRL", role="controller")
+    ActivityFactory(reference="TRT-PROC", role="processor")
+    client = client_for(compliance_officer)
+
+    response = client.get(
+        reverse("register:register-export", args=["csv"]) + "?role=processor"
+    )
+    listing = client.get(reverse("register:activity-list") + "?role=processor")
+
+    text = response.content.decode("utf-8-sig")
+    assert response.status_code == 200
+    assert "TRT-PROC" in text
+    assert "TRT-CTRL" not in text
+    assert "export/csv/?role=processor" in listing.text
+
+
 def test_outsider_cannot_read_register(client_for, outsider):
     response = client_for(outsider).get(reverse("register:activity-list"))
 
