@@ -2,6 +2,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseInlineFormSet
 from django.forms import inlineformset_factory
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -59,6 +61,35 @@ class ActivityForm(forms.ModelForm):
         widget=forms.NullBooleanSelect,
         help_text=_("Leave unknown until the need for an impact assessment is known."),
     )
+    # The activity's last save when the page was opened, so that a save over
+    # another user's later one is rejected instead of undoing it.
+    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["loaded_version"] = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        loaded = cleaned_data.get("loaded_version")
+        if not self.instance.pk or not loaded:
+            return cleaned_data
+        saved = ProcessingActivity.objects.get(pk=self.instance.pk).updated_at
+        if loaded != saved.isoformat():
+            when = date_format(timezone.localtime(saved), "DATETIME_FORMAT")
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "Someone saved this activity at %(time)s, after you opened "
+                        "the page. Reload the page and enter your changes again."
+                    )
+                    % {"time": when},
+                    code="stale",
+                ),
+            )
+        return cleaned_data
 
     class Meta:
         model = ProcessingActivity

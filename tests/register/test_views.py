@@ -176,6 +176,31 @@ def test_sales_cannot_edit_activity(client_for, sales_user):
     assert activity.name != "Changé"
 
 
+def test_stale_edit_does_not_undo_later_save(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-create"), _activity_post())
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    url = reverse("register:activity-edit", args=[activity.pk])
+    loaded = client.get(url).context["form"].initial["loaded_version"]
+
+    def edit(name):
+        data = _activity_post(name=name)
+        data.update(_management("transfers", total=1, initial=1))
+        data["transfers-0-id"] = str(activity.transfers.get().pk)
+        data["transfers-0-activity"] = str(activity.pk)
+        data["loaded_version"] = loaded
+        return data
+
+    first = client.post(url, edit("Saved first"))
+    second = client.post(url, edit("Saved from a stale page"))
+
+    activity.refresh_from_db()
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "after you opened the page" in second.text
+    assert activity.name == "Saved first"
+
+
 def test_sales_cannot_create_activity(client_for, sales_user):
     response = client_for(sales_user).post(
         reverse("register:activity-create"), _activity_post()
