@@ -151,6 +151,28 @@ class ProcessingActivity(models.Model):
     def is_in_force(self) -> bool:
         return self.status == self.Status.IN_FORCE
 
+    def clean(self):
+        """Reject a reference that another activity uses in another letter case.
+
+        Commands and imports find activities by reference, and "TRT-001" and
+        "trt-001" would be two activities to a reader.
+        """
+        super().clean()
+        if not self.reference:
+            return
+        taken = ProcessingActivity.objects.filter(reference__iexact=self.reference)
+        other = taken.exclude(pk=self.pk).first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "reference": _(
+                        "The reference %(reference)s is already used by activity "
+                        "%(other)s (letter case is ignored). Choose another."
+                    )
+                    % {"reference": self.reference, "other": other.reference}
+                }
+            )
+
 
 DURATION_MIN_MESSAGE = _(
     "The duration must be at least 1, because a rule of 0 keeps nothing. Enter "

@@ -142,3 +142,13 @@ def test_rule_maximum_message_in_french():
     message = caught.value.message_dict["duration"][0]
     assert "150 ans" in message
     assert "100 ans" in message
+
+
+def test_reference_unique_ignoring_case(db):
+    ActivityFactory(reference="QA-OK1")
+    twin = ActivityFactory.build(reference="qa-ok1")
+
+    with pytest.raises(ValidationError) as raised:
+        twin.full_clean()
+
+    assert "QA-OK1" in str(raised.value.message_dict["reference"])

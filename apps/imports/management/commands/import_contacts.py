@@ -97,7 +97,7 @@ class Command(BaseCommand):
         activity = None
         if options["activity"]:
             activity = ProcessingActivity.objects.filter(
-                reference=options["activity"]
+                reference__iexact=options["activity"]
             ).first()
             if activity is None:
                 raise CommandError(

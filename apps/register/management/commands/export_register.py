@@ -39,7 +39,9 @@ class Command(BaseCommand):
     def handle(self, *args, format, output, activity=None, **options):
         pk = None
         if activity:
-            found = ProcessingActivity.objects.filter(reference=activity).first()
+            found = ProcessingActivity.objects.filter(
+                reference__iexact=activity
+            ).first()
             if found is None:
                 raise CommandError(
                     f"No processing activity has the reference {activity!r}; "
