@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -151,6 +152,36 @@ class ProcessingActivity(models.Model):
     def is_in_force(self) -> bool:
         return self.status == self.Status.IN_FORCE
 
+    def _review_dates_check(self) -> None:
+        today = timezone.localdate()
+        if self.last_reviewed_on and self.last_reviewed_on > today:
+            raise ValidationError(
+                {
+                    "last_reviewed_on": _(
+                        "The last review %(date)s is in the future. Enter the day "
+                        "the activity was last reviewed."
+                    )
+                    % {"date": self.last_reviewed_on.isoformat()}
+                }
+            )
+        if (
+            self.last_reviewed_on
+            and self.next_review_on
+            and self.next_review_on < self.last_reviewed_on
+        ):
+            raise ValidationError(
+                {
+                    "next_review_on": _(
+                        "The next review %(next)s is before the last one "
+                        "%(last)s. Enter a later day."
+                    )
+                    % {
+                        "next": self.next_review_on.isoformat(),
+                        "last": self.last_reviewed_on.isoformat(),
+                    }
+                }
+            )
+
     def clean(self):
         """Reject a reference that another activity uses in another letter case.
 
@@ -158,6 +189,7 @@ class ProcessingActivity(models.Model):
         "trt-001" would be two activities to a reader.
         """
         super().clean()
+        self._review_dates_check()
         if not self.reference:
             return
         taken = ProcessingActivity.objects.filter(reference__iexact=self.reference)
@@ -262,7 +294,21 @@ class RetentionRule(models.Model):
         return self.describe()
 
     def clean(self):
-        """Reject a duration below 1 or above ``MAX_RETENTION_DURATION``."""
+        """Reject a duration below 1 or above ``MAX_RETENTION_DURATION``, and an
+        "other event" start that is not described.
+        """
+        if (
+            self.start_event == self.StartEvent.OTHER
+            and not (self.start_event_other or "").strip()
+        ):
+            raise ValidationError(
+                {
+                    "start_event_other": _(
+                        "Describe the event the period runs from, since it is none "
+                        "of the listed ones."
+                    )
+                }
+            )
         maximum = MAX_RETENTION_DURATION.get(self.unit)
         if self.duration is None or maximum is None:
             return
@@ -461,6 +507,19 @@ class Processor(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """Reject a processing agreement signed in the future."""
+        if self.dpa_signed_on and self.dpa_signed_on > timezone.localdate():
+            raise ValidationError(
+                {
+                    "dpa_signed_on": _(
+                        "The agreement's signature date %(date)s is in the future. "
+                        "Enter the day it was signed, or leave it empty until then."
+                    )
+                    % {"date": self.dpa_signed_on.isoformat()}
+                }
+            )
 
 
 class Transfer(models.Model):

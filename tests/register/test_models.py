@@ -3,8 +3,10 @@ import datetime
 import pytest
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils import translation
 
+from apps.register.models import Processor
 from apps.register.models import RetentionRule
 from tests.register.factories import ActivityFactory
 
@@ -152,3 +154,54 @@ def test_reference_unique_ignoring_case(db):
         twin.full_clean()
 
     assert "QA-OK1" in str(raised.value.message_dict["reference"])
+
+
+def test_last_review_in_future_is_rejected(db):
+    activity = ActivityFactory.build(
+        last_reviewed_on=timezone.localdate() + datetime.timedelta(days=30)
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        activity.full_clean()
+
+    assert "last_reviewed_on" in raised.value.message_dict
+
+
+def test_next_review_before_last_is_rejected(db):
+    activity = ActivityFactory.build(
+        last_reviewed_on=datetime.date(2026, 3, 1),
+        next_review_on=datetime.date(2026, 2, 1),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        activity.full_clean()
+
+    assert "next_review_on" in raised.value.message_dict
+
+
+def test_other_start_event_needs_description(db):
+    rule = RetentionRule(
+        activity=ActivityFactory(),
+        data_category="Contrats",
+        duration=5,
+        unit=RetentionRule.Unit.YEARS,
+        start_event=RetentionRule.StartEvent.OTHER,
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        rule.full_clean()
+
+    assert "start_event_other" in raised.value.message_dict
+
+
+def test_agreement_signed_in_future_is_rejected(db):
+    processor = Processor(
+        activity=ActivityFactory(),
+        name="Routeur Exemple",
+        dpa_signed_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        processor.full_clean()
+
+    assert "dpa_signed_on" in raised.value.message_dict
