@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from apps.register.countries import is_eea_country
+
 
 class LawfulBasis(models.TextChoices):
     """The lawful bases of GDPR Art. 6(1)."""
@@ -559,3 +561,17 @@ class Transfer(models.Model):
 
     def __str__(self):
         return f"{self.recipient} ({self.country})"
+
+    def clean(self):
+        """Reject a country of the EEA, where sending data is not a transfer."""
+        if self.country and is_eea_country(self.country):
+            raise ValidationError(
+                {
+                    "country": _(
+                        "%(country)s is in the European Economic Area, so sending "
+                        "data there is not a transfer. Record the recipient without "
+                        "a transfer, or enter the country outside the EEA."
+                    )
+                    % {"country": self.country}
+                }
+            )

@@ -196,8 +196,14 @@ def _processor_checks(activity: ProcessingActivity):
 
 
 def _contract_checks(activity: ProcessingActivity):
-    """Check each transfer's safeguard and each processor's Art. 28 contract."""
-    for transfer in activity.transfers.all():
+    """Check each transfer's safeguard and each processor's Art. 28 contract.
+
+    A recipient in a third country needs a transfer recorded with its safeguard.
+    """
+    transfers = list(activity.transfers.all())
+    if not transfers and any(r.third_country for r in activity.recipients.all()):
+        yield False, "transfers", _("transfer to the recipient in a third country")
+    for transfer in transfers:
         yield (
             bool(transfer.safeguard),
             f"transfer_safeguard_{transfer.pk}",

@@ -6,7 +6,9 @@ from apps.core.models import AuditEvent
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
 from apps.register.models import ProcessingActivity
+from apps.register.models import Recipient
 from apps.register.models import Sensitivity
+from apps.register.models import Transfer
 from apps.register.services import ActivityData
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
@@ -24,6 +26,43 @@ def test_complete_activity_has_nothing_missing(compliance_officer):
     activity = complete_activity(compliance_officer)
 
     assert activity_missing_items(activity=activity) == []
+
+
+def test_third_country_recipient_needs_transfer(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    activity.transfers.all().delete()
+    Recipient.objects.create(
+        activity=activity, label="Hébergeur Exemple", third_country=True
+    )
+
+    assert "transfers" in _missing_codes(activity)
+
+
+@pytest.mark.parametrize("country", ["FR", "France", "allemagne", "Suède", " no "])
+def test_transfer_to_eea_country_is_rejected(compliance_officer, country):
+    transfer = Transfer(
+        activity=complete_activity(compliance_officer),
+        recipient="Routeur Exemple",
+        country=country,
+        safeguard=Transfer.Safeguard.SCC,
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        transfer.full_clean()
+
+    assert "country" in raised.value.message_dict
+
+
+@pytest.mark.parametrize("country", ["US", "États-Unis", "United Kingdom", "Inde"])
+def test_transfer_outside_eea_is_accepted(compliance_officer, country):
+    transfer = Transfer(
+        activity=complete_activity(compliance_officer),
+        recipient="Routeur Exemple",
+        country=country,
+        safeguard=Transfer.Safeguard.SCC,
+    )
+
+    transfer.full_clean()
 
 
 def test_missing_retention_lawful_basis_security(compliance_officer):
