@@ -222,13 +222,13 @@ def _check_late_notification_reasons(breach: Breach) -> None:
 
 
 def _check_decision_after_notification(breach: Breach) -> None:
-    """Reject "no notification required" on a breach already notified.
+    """Reject any decision but "must be notified" on a breach already notified.
 
     The notification to the authority cannot be undone, so a register that
-    records both would contradict itself.
+    records it with "not required" or "not decided yet" would contradict itself.
     """
-    not_required = Breach.NotificationDecision.NOT_REQUIRED
-    if breach.notified_at is None or breach.notification_decision != not_required:
+    required = Breach.NotificationDecision.REQUIRED
+    if breach.notified_at is None or breach.notification_decision == required:
         return
     raise BreachError(
         _(
@@ -239,7 +239,9 @@ def _check_decision_after_notification(breach: Breach) -> None:
         % {
             "reference": breach.reference,
             "when": _local(breach.notified_at),
-            "decision": not_required.label,
+            "decision": Breach.NotificationDecision(
+                breach.notification_decision
+            ).label,
         },
         field="notification_decision",
     )

@@ -650,6 +650,20 @@ def test_notified_breach_cannot_become_not_required(notified_breach, dpo):
     assert not notified_breach.events.filter(kind=BreachEvent.Kind.UPDATED).exists()
 
 
+def test_notified_breach_cannot_become_undecided(notified_breach, dpo):
+    with pytest.raises(BreachError, match="was notified to the authority"):
+        breach_update(
+            breach=notified_breach,
+            data={"notification_decision": Breach.NotificationDecision.PENDING},
+            actor=dpo,
+        )
+
+    notified_breach.refresh_from_db()
+    assert notified_breach.notification_decision == (
+        Breach.NotificationDecision.REQUIRED
+    )
+
+
 def test_notified_breach_other_changes_accepted(notified_breach):
     breach_update(breach=notified_breach, data={"measures_taken": "Passwords reset."})
 
