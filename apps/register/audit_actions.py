@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
     "register.activity.created": _("Processing activity created"),
+    "register.activity.deleted": _("Processing activity deleted"),
     "register.exported": _("Register exported"),
     "register.imported": _("Register imported"),
     "register.term.added": _("Reference term added"),

@@ -7,6 +7,7 @@ from dataclasses import field
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -488,3 +489,41 @@ def reference_term_delete(*, term, actor=None) -> None:
         details={"kind": term.kind},
     )
     term.delete()
+
+
+@transaction.atomic
+def activity_delete(*, activity: ProcessingActivity, actor=None) -> None:
+    """Delete an activity that no contact, import or breach refers to.
+
+    Raises ``ValidationError`` naming what still refers to it: an activity in
+    use stays in the register, and the way out is to retire it. The history
+    of its versions is kept.
+    """
+    reference = activity.reference
+    # Deleting would only unlink the breaches, so the breach register would
+    # lose which activity a breach concerned: they protect it too.
+    kinds = set()
+    if activity.breaches.exists():
+        kinds.add(str(activity.breaches.model._meta.verbose_name_plural))
+    audit_record(
+        action="register.activity.deleted",
+        actor=actor,
+        target=activity,
+        details={"reference": reference},
+    )
+    try:
+        if not kinds:
+            activity.delete()
+    except ProtectedError as error:
+        kinds.update(
+            str(row._meta.verbose_name_plural) for row in error.protected_objects
+        )
+    if kinds:
+        raise ValidationError(
+            _(
+                "Activity %(reference)s cannot be deleted because %(kinds)s refer "
+                "to it. Retire it instead: it then leaves the lists of activities "
+                "in force and stays in the register's history."
+            )
+            % {"reference": reference, "kinds": ", ".join(sorted(kinds))}
+        )

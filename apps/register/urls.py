@@ -10,6 +10,9 @@ urlpatterns = [
     path("<int:pk>/", views.ActivityDetailView.as_view(), name="activity-detail"),
     path("<int:pk>/edit/", views.ActivityEditView.as_view(), name="activity-edit"),
     path(
+        "<int:pk>/delete/", views.ActivityDeleteView.as_view(), name="activity-delete"
+    ),
+    path(
         "<int:pk>/history/",
         views.ActivityHistoryView.as_view(),
         name="activity-history",

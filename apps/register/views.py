@@ -38,6 +38,7 @@ from apps.register.selectors import activity_history
 from apps.register.selectors import activity_list
 from apps.register.selectors import activity_visible_to
 from apps.register.services import ActivityData
+from apps.register.services import activity_delete
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
 from apps.register.services import reference_term_add
@@ -205,6 +206,35 @@ def _formset_rows(formset) -> list[dict]:
         values["id"] = instance.pk if instance else None
         rows.append(values)
     return rows
+
+
+class ActivityDeleteView(RolePermissionMixin, View):
+    """Confirm, then delete an activity that nothing refers to."""
+
+    permission_required = "register.delete_processingactivity"
+    template_name = "register/activity_confirm_delete.html"
+
+    def _activity(self, pk) -> ProcessingActivity:
+        activity = activity_visible_to(user=self.request.user).filter(pk=pk).first()
+        if activity is None:
+            raise Http404(_("No such processing activity."))
+        return activity
+
+    def get(self, request, pk):
+        return render(request, self.template_name, {"activity": self._activity(pk)})
+
+    def post(self, request, pk):
+        activity = self._activity(pk)
+        try:
+            activity_delete(activity=activity, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("register:activity-detail", pk=activity.pk)
+        messages.success(
+            request,
+            _("Activity %(reference)s deleted.") % {"reference": activity.reference},
+        )
+        return redirect("register:activity-list")
 
 
 class RegisterExportView(RolePermissionMixin, View):

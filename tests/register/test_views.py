@@ -589,3 +589,45 @@ def test_row_errors_include_non_field():
     form.add_error(None, "Row-level problem")
 
     assert list(form.row_errors()) == ["Row-level problem"]
+
+
+def test_officer_deletes_unused_activity(client_for, compliance_officer):
+    activity = ActivityFactory(reference="TRT-DEL")
+    client = client_for(compliance_officer)
+
+    page = client.get(reverse("register:activity-delete", args=[activity.pk]))
+    response = client.post(reverse("register:activity-delete", args=[activity.pk]))
+
+    assert page.status_code == 200
+    assert response.status_code == 302
+    assert not ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    event = AuditEvent.objects.get(action="register.activity.deleted")
+    assert event.details == {"reference": "TRT-DEL"}
+
+
+def test_activity_in_use_is_not_deleted(client_for, compliance_officer):
+    activity = ActivityFactory(reference="TRT-USED")
+    Contact.objects.create(
+        email="utilise@example.com",
+        collected_at=timezone.now(),
+        processing_activity=activity,
+    )
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-delete", args=[activity.pk]), follow=True
+    )
+
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    assert "cannot be deleted" in response.text
+    assert not AuditEvent.objects.filter(action="register.activity.deleted").exists()
+
+
+def test_dpo_cannot_delete_activity(client_for, dpo):
+    activity = ActivityFactory()
+
+    response = client_for(dpo).post(
+        reverse("register:activity-delete", args=[activity.pk])
+    )
+
+    assert response.status_code == 403
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
