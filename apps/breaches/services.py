@@ -239,9 +239,7 @@ def _check_decision_after_notification(breach: Breach) -> None:
         % {
             "reference": breach.reference,
             "when": _local(breach.notified_at),
-            "decision": Breach.NotificationDecision(
-                breach.notification_decision
-            ).label,
+            "decision": Breach.NotificationDecision(breach.notification_decision).label,
         },
         field="notification_decision",
     )
