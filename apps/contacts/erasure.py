@@ -158,7 +158,7 @@ def _reference_sql(reference: Reference, *, ids_match: str) -> str:
 
 @dataclass(frozen=True)
 class RowsUpdate:
-    """An UPDATE of the rows of ``table`` whose ``column`` holds an erased contact's id.
+    """An UPDATE of the rows of ``table`` whose ``column`` contains an erased contact.
 
     ``assignments`` is the SQL after ``SET``, with ``params`` for its
     placeholders. Each updated row is counted under ``kind``.

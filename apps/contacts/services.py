@@ -285,7 +285,7 @@ def contact_hashes_fill(*, batch_size: int = 2000, contacts=None) -> int:
 
 @dataclass(frozen=True)
 class UnsubscribeLink:
-    """What an unsubscribe token carries: the contact id and its e-mail's keyed hash.
+    """The content of an unsubscribe token: a contact id and its e-mail's keyed hash.
 
     ``email_hash`` is empty in tokens signed before it was added, and for a
     contact without an e-mail.

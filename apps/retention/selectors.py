@@ -193,7 +193,7 @@ def _unreachable_rule_step(rule, activity) -> Step:
     """Return the step of a rule whose period reaches back before the year 1.
 
     Nothing can be due under such a rule, so the step is not applied, and its
-    reason asks for the register to be corrected.
+    reason requests a correction of the register.
     """
     kind = RECORD_TYPE_STEP_KINDS[rule.record_type]
     return Step(
