@@ -134,9 +134,38 @@ def _email_normalize_slow(text: str) -> str:
         )
     except EmailNotValidError as error:
         raise InvalidValue(
-            _("not a valid e-mail address (%(problem)s)") % {"problem": error}
+            _("not a valid e-mail address (%(problem)s)")
+            % {"problem": _email_problem(error)}
         ) from error
     return result.normalized.lower()
+
+
+def _email_problems() -> list[tuple[str, str]]:
+    """Return email-validator's messages (2.x, English) and the reason to show.
+
+    A message not listed is shown as the library wrote it.
+    """
+    return [
+        ("must have an @-sign", _("no @ sign")),
+        ("something before the @-sign", _("nothing before the @ sign")),
+        ("something after the @-sign", _("nothing after the @ sign")),
+        ("should have a period", _("no dot in the domain after the @ sign")),
+        ("two periods in a row", _("two dots in a row")),
+        ("special-use or reserved name", _("a reserved domain that takes no mail")),
+        ("period immediately", _("a dot next to the @ sign or at an end")),
+        ("hyphen immediately", _("a hyphen next to the @ sign or a dot")),
+    ]
+
+
+def _email_problem(error: EmailNotValidError) -> str:
+    text = str(error)
+    for fragment, reason in _email_problems():
+        if fragment in text:
+            return reason
+    if "invalid characters" in text:
+        characters = text.rpartition(":")[2].strip().rstrip(".")
+        return _("invalid characters: %(characters)s") % {"characters": characters}
+    return text
 
 
 def email_is_generic(email: str) -> bool:

@@ -4,6 +4,7 @@ import datetime
 import random
 
 import pytest
+from django.utils import translation
 
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
@@ -174,3 +175,19 @@ def test_text_clean_rejects_formulas():
 
 def test_text_clean_collapses_spaces_and_composes_accents():
     assert text_clean("  Ine\u0300s   Dupont ", 200) == "Inès Dupont"
+
+
+@pytest.mark.parametrize(
+    ("value", "french"),
+    [
+        ("jean.dupont", "pas de signe @"),
+        ("jean@exemple", "pas de point dans le domaine"),
+        ("je an@exemple.fr", "caractères invalides : SPACE"),
+    ],
+)
+def test_email_reason_in_users_language(value, french):
+    with translation.override("fr"), pytest.raises(InvalidValue) as raised:
+        email_normalize(value)
+
+    assert french in str(raised.value)
+    assert "@-sign" not in str(raised.value)
