@@ -245,6 +245,21 @@ def _check_decision_after_notification(breach: Breach) -> None:
     )
 
 
+def _check_awareness_before_notification(breach: Breach) -> None:
+    """Reject an awareness time after the authority was notified of the breach."""
+    if breach.notified_at is None or breach.aware_at <= breach.notified_at:
+        return
+    raise BreachError(
+        _(
+            "The awareness time %(aware)s is after the notification to the "
+            "authority at %(notified)s. Enter when the organisation became aware "
+            "of the breach, which cannot be later."
+        )
+        % {"aware": _local(breach.aware_at), "notified": _local(breach.notified_at)},
+        field="aware_at",
+    )
+
+
 @transaction.atomic
 def breach_update(
     *,
@@ -284,6 +299,7 @@ def breach_update(
     _require_past_facts(breach)
     _require_gdpr_period(breach)
     _check_decision_after_notification(breach)
+    _check_awareness_before_notification(breach)
     _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()

@@ -664,6 +664,17 @@ def test_notified_breach_cannot_become_undecided(notified_breach, dpo):
     )
 
 
+def test_awareness_after_notification_rejected(notified_breach, dpo):
+    later = notified_breach.notified_at + timedelta(hours=1)
+
+    with pytest.raises(BreachError, match="after the notification") as error:
+        breach_update(breach=notified_breach, data={"aware_at": later}, actor=dpo)
+
+    assert error.value.field == "aware_at"
+    notified_breach.refresh_from_db()
+    assert notified_breach.aware_at < later
+
+
 def test_notified_breach_other_changes_accepted(notified_breach):
     breach_update(breach=notified_breach, data={"measures_taken": "Passwords reset."})
 
