@@ -194,8 +194,10 @@ class ProcessingActivity(models.Model):
         self._review_dates_check()
         if not self.reference:
             return
-        taken = ProcessingActivity.objects.filter(reference__iexact=self.reference)
-        other = taken.exclude(pk=self.pk).first()
+        same_reference = ProcessingActivity.objects.filter(
+            reference__iexact=self.reference
+        )
+        other = same_reference.exclude(pk=self.pk).first()
         if other is not None:
             raise ValidationError(
                 {

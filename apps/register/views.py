@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.http import HttpResponse
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -253,7 +254,11 @@ class RegisterExportView(RolePermissionMixin, View):
         if pk is None and request.GET:
             form = ActivityFilterForm(request.GET)
             if not form.is_valid():
-                raise Http404(_("The register's filters are invalid."))
+                return HttpResponseBadRequest(
+                    _("The register's filters are invalid: %(errors)s")
+                    % {"errors": form.errors.as_text()},
+                    content_type="text/plain; charset=utf-8",
+                )
             pks = [
                 activity.pk
                 for activity in activity_list(

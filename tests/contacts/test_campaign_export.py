@@ -21,19 +21,11 @@ from tests.contacts.factories import ContactFactory
 from tests.contacts.factories import ContactListFactory
 from tests.contacts.factories import ProvenanceFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-@pytest.fixture(autouse=True)
-def media_root(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def campaign_root(tmp_path, settings):
-    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
-    return settings.CAMPAIGN_EXPORT_ROOT
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("media_root", "campaign_root"),
+]
 
 
 @pytest.fixture

@@ -24,21 +24,12 @@ from tests.contacts.factories import ContactFactory
 from tests.contacts.factories import ContactListFactory
 from tests.contacts.factories import ProvenanceFactory
 
-pytestmark = pytest.mark.postgres
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.usefixtures("media_root", "campaign_root"),
+]
 
 OPTIONS = {"file_format": "csv", "records_notice": False, "records_message_date": False}
-
-
-@pytest.fixture(autouse=True)
-def media_root(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def campaign_root(tmp_path, settings):
-    settings.CAMPAIGN_EXPORT_ROOT = tmp_path / "private" / "campaigns"
-    return settings.CAMPAIGN_EXPORT_ROOT
 
 
 @pytest.fixture

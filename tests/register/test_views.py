@@ -259,6 +259,15 @@ def test_export_follows_list_filters(client_for, compliance_officer):
     assert "export/csv/?role=processor" in listing.text
 
 
+def test_export_with_invalid_filter_is_rejected(client_for, compliance_officer):
+    response = client_for(compliance_officer).get(
+        reverse("register:register-export", args=["csv"]) + "?role=nobody"
+    )
+
+    assert response.status_code == 400
+    assert "nobody" in response.content.decode()
+
+
 def test_outsider_cannot_read_register(client_for, outsider):
     response = client_for(outsider).get(reverse("register:activity-list"))
 

@@ -1,5 +1,6 @@
 """The retention job's effect on the data: deletion, anonymisation, lists, runs."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -45,6 +46,21 @@ def _apply(**options):
     run, ids = retention_apply(trigger="command", as_of=AS_OF, **options)
     assert run.status == RetentionRun.Status.SUCCEEDED, run.error
     return run, ids
+
+
+@contextmanager
+def _job_lock_held_elsewhere():
+    """Hold the retention job's lock from another session, as a live run does."""
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"],
+        user=settings_dict["USER"],
+        host=settings_dict["HOST"],
+        port=settings_dict["PORT"] or 5432,
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
+        yield
 
 
 def _step(run, key):
@@ -462,16 +478,7 @@ def test_run_skipped_while_another_holds_lock(contact_rule, expired_at):
     contact = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
     )
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        dbname=settings_dict["NAME"],
-        user=settings_dict["USER"],
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-
+    with _job_lock_held_elsewhere():
         run, _ = retention_apply(trigger="command", as_of=AS_OF)
 
     assert run.status == RetentionRun.Status.SKIPPED
@@ -520,16 +527,7 @@ def test_lost_run_is_closed_as_interrupted(db):
 
 def test_live_run_is_not_closed(db):
     run = _running_run(started_ago=timedelta(hours=2))
-    settings_dict = connection.settings_dict
-    with psycopg.connect(
-        dbname=settings_dict["NAME"],
-        user=settings_dict["USER"],
-        host=settings_dict["HOST"],
-        port=settings_dict["PORT"] or 5432,
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
-
+    with _job_lock_held_elsewhere():
         closed = retention_runs_lost_close()
 
     run.refresh_from_db()
@@ -539,7 +537,7 @@ def test_live_run_is_not_closed(db):
 
 @pytest.mark.parametrize("dry_run", [False, True])
 def test_rule_reaching_before_year_one_is_not_applied(activity, expired_at, dry_run):
-    kept = ContactFactory(processing_activity=activity, collected_at=expired_at)
+    contact = ContactFactory(processing_activity=activity, collected_at=expired_at)
     rule = RuleFactory(activity=activity, duration=10000)
     RuleFactory(
         activity=activity,
@@ -552,7 +550,7 @@ def test_rule_reaching_before_year_one_is_not_applied(activity, expired_at, dry_
     step = _step(run, f"contacts:rule:{rule.pk}")
     assert step["status"] == "not_applied"
     assert "10000" in step["not_applied_reason"]
-    assert Contact.objects.filter(pk=kept.pk).exists()
+    assert Contact.objects.filter(pk=contact.pk).exists()
     default = _step(run, DEFAULT_CONTACTS_KEY)
     assert default.get("removed", 0) == 0
     assert default.get("would_remove", 0) == 0
