@@ -200,6 +200,16 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     header_at = _header_index([row for _index, row in non_blank])
     raw_index, header = non_blank[header_at]
     layout.header_row = raw_index + 1
+    read_whole_file = len(head) < HEADER_SEARCH_ROWS * 3
+    if read_whole_file and header_at == len(non_blank) - 1:
+        raise UnreadableFile(
+            _(
+                "The file has no contact rows: row %(row)s, read as the column "
+                "headers, is its last non-blank row. Upload the file with its "
+                "contact rows."
+            )
+            % {"row": layout.header_row}
+        )
     layout.headers = [
         " ".join(str(cell).split()) if cell is not None else "" for cell in header
     ]
