@@ -123,11 +123,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # to list pages over millions of contacts without making them faster.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite overwrites deleted rows with zeros, so an erased person's data does
-    # not stay readable in the file's free pages.
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "init_command", "PRAGMA secure_delete = ON;"
+    sqlite_options = DATABASES["default"].setdefault("OPTIONS", {})
+    # secure_delete overwrites deleted rows with zeros, so an erased person's
+    # data does not stay readable in the file's free pages. In WAL mode, pages
+    # keep reading while an import writes; without it they fail with "database
+    # is locked".
+    sqlite_options.setdefault(
+        "init_command", "PRAGMA secure_delete = ON; PRAGMA journal_mode = WAL;"
     )
+    # A writer waits this many seconds for the running one instead of failing
+    # at once.
+    sqlite_options.setdefault("timeout", env.int("SQLITE_TIMEOUT", 30))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -77,7 +77,7 @@ def ensure_administrator(password: str) -> None:
         f"    user.set_password({password!r})\n"
         "    user.save()\n"
     )
-    manage("shell", "-c", script)
+    manage("shell", "--no-imports", "-c", script)
 
 
 def stop_on_sigterm(signum, frame):
