@@ -24,6 +24,22 @@ from apps.core.identifiers import normalize_phone
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 1000
+# RFC 5321 (4.5.3.1.3) limits a path to 256 octets including its angle
+# brackets, which leaves 254 for the address. email-validator 2.4
+# (EMAIL_MAX_LENGTH) rejects longer addresses too.
+MAX_EMAIL_LENGTH = 254
+# E.164 numbers have at most 15 digits. The rest leaves room for "+" or "00",
+# spaces, dots, "(0)" and an extension such as " poste 1234".
+MAX_PHONE_LENGTH = 40
+MAX_IDENTIFIER_LENGTHS = {
+    "emails": ("an e-mail address", MAX_EMAIL_LENGTH),
+    "phones": ("a phone number", MAX_PHONE_LENGTH),
+}
+# A full batch of the longest e-mail addresses, with every character written
+# as a six-byte JSON escape (\uXXXX), takes about 1.5 MB.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+# How much of a rejected identifier an error message repeats.
+ERROR_PREFIX_LENGTH = 20
 API_SOURCE = "e-mailing API"
 
 
@@ -60,9 +76,47 @@ def _authenticate(request) -> None:
         )
 
 
-def _read_batch(request) -> dict:
+def _body_read(request) -> bytes:
+    """Return the request body, rejecting one above ``MAX_BODY_BYTES`` unread.
+
+    Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is checked too, in case a
+    deployment sets it lower.
+    """
     try:
-        body = json.loads(request.body or b"{}")
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError as error:
+        raise ApiError(
+            400, "The Content-Length header is not a number of bytes."
+        ) from error
+    limit = MAX_BODY_BYTES
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
+        limit = min(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    if size > limit:
+        raise ApiError(
+            413,
+            f"The request body has {size} bytes: send at most {limit} bytes, "
+            f"by splitting the batch.",
+        )
+    return request.body
+
+
+def _identifier_lengths_check(body: dict) -> None:
+    """Reject an identifier longer than its limit, repeating only its start."""
+    for key, (kind, limit) in MAX_IDENTIFIER_LENGTHS.items():
+        for index, value in enumerate(body.get(key, [])):
+            if len(value) > limit:
+                raise ApiError(
+                    400,
+                    f"'{key}'[{index}] (starting {value[:ERROR_PREFIX_LENGTH]!r}) "
+                    f"has {len(value)} characters: {kind} has at most {limit}. "
+                    f"Correct or remove it.",
+                )
+
+
+def _read_batch(request) -> dict:
+    raw = _body_read(request)
+    try:
+        body = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"The request body is not valid JSON: {error}.") from error
     if not isinstance(body, dict):
@@ -71,6 +125,7 @@ def _read_batch(request) -> dict:
         values = body.get(key, [])
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise ApiError(400, f"'{key}' must be a list of strings.")
+    _identifier_lengths_check(body)
     total = len(body.get("emails", [])) + len(body.get("phones", []))
     if total == 0:
         raise ApiError(400, "Send at least one address in 'emails' or 'phones'.")

@@ -29,6 +29,7 @@ from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
 from apps.contacts.locks import contacts_export_lock
+from apps.contacts.models import Audience
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
@@ -60,6 +61,7 @@ EXPORTED_FIELDS = (
     "company",
     "job_title",
     "country",
+    "audience",
     "art14_notice_sent_at",
 )
 # An export with no contactable contact is rejected with the commonest reasons
@@ -134,8 +136,14 @@ def _headers() -> list[str]:
     ]
 
 
-def _source_statement(contact_lists: list[ContactList], unsubscribe_url: str) -> str:
-    """Return the Art. 14 sentence naming the vendor, the list and how to object."""
+def _source_statement(
+    contact_lists: list[ContactList], unsubscribe_url: str, *, audience: str
+) -> str:
+    """Return the Art. 14 sentence naming the vendor, the list and how to object.
+
+    ``audience`` is the contact's: a professional (B2B) reads that we obtained
+    their professional details, a consumer (B2C) their contact details.
+    """
     if not contact_lists:
         return _(
             "Your details were collected by us directly. You can object at any "
@@ -151,10 +159,17 @@ def _source_statement(contact_lists: list[ContactList], unsubscribe_url: str) ->
                 "date": date_format(contact_list.acquired_on, "SHORT_DATE_FORMAT"),
             }
         )
-    statement = _(
-        "We obtained your professional details from %(sources)s. You can object "
-        "to our messages at any time with one click: %(url)s"
-    ) % {"sources": "; ".join(parts), "url": unsubscribe_url}
+    if audience == Audience.B2C:
+        statement = _(
+            "We obtained your contact details from %(sources)s. You can object "
+            "to our messages at any time with one click: %(url)s"
+        )
+    else:
+        statement = _(
+            "We obtained your professional details from %(sources)s. You can "
+            "object to our messages at any time with one click: %(url)s"
+        )
+    statement %= {"sources": "; ".join(parts), "url": unsubscribe_url}
     instructions = [
         contact_list.vendor.objection_instructions.strip()
         for contact_list in contact_lists
@@ -171,21 +186,25 @@ class _SourceStatements:
     """The source statements of one export, written once per set of lists.
 
     Most contacts of a campaign come from the same few lists, so each set of
-    lists gets its sentence once, with a marker where the contact's own
-    unsubscribe URL goes.
+    lists and audience gets its sentence once, with a marker where the
+    contact's own unsubscribe URL goes.
     """
 
     URL_MARKER = "\x00url\x00"
 
     def __init__(self):
         self.lists: dict[int, ContactList] = {}
-        self.sentences: dict[tuple[int, ...], str] = {}
+        self.sentences: dict[tuple[tuple[int, ...], str], str] = {}
 
-    def statement(self, list_ids: tuple[int, ...], unsubscribe_url: str) -> str:
-        sentence = self.sentences.get(list_ids)
+    def statement(
+        self, list_ids: tuple[int, ...], audience: str, unsubscribe_url: str
+    ) -> str:
+        sentence = self.sentences.get((list_ids, audience))
         if sentence is None:
-            sentence = _source_statement(self._lists(list_ids), self.URL_MARKER)
-            self.sentences[list_ids] = sentence
+            sentence = _source_statement(
+                self._lists(list_ids), self.URL_MARKER, audience=audience
+            )
+            self.sentences[(list_ids, audience)] = sentence
         return sentence.replace(self.URL_MARKER, unsubscribe_url)
 
     def _lists(self, list_ids: tuple[int, ...]) -> list[ContactList]:
@@ -203,7 +222,9 @@ def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_o
         url = url_of(contact)
         statement = ""
         if contact.art14_notice_sent_at is None:
-            statement = statements.statement(list_ids.get(contact.pk, ()), url)
+            statement = statements.statement(
+                list_ids.get(contact.pk, ()), contact.audience, url
+            )
         rows.append(
             [
                 contact.pk,

@@ -7,6 +7,8 @@ from apps.contacts.models import CampaignExport
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import country_normalize
 from apps.register.models import LawfulBasis
 
 
@@ -26,12 +28,26 @@ class ContactFilterForm(forms.Form):
         ),
     )
     vendor = forms.ModelChoiceField(
-        label=_("Vendor"), queryset=Vendor.objects.order_by("name"), required=False
+        label=_("Vendor"),
+        queryset=Vendor.objects.order_by("name"),
+        required=False,
+        error_messages={
+            "invalid_choice": _(
+                "No vendor has the id “%(value)s”: choose a vendor in the menu, "
+                "or reset the filters."
+            )
+        },
     )
     contact_list = forms.ModelChoiceField(
         label=_("List"),
         queryset=ContactList.objects.select_related("vendor"),
         required=False,
+        error_messages={
+            "invalid_choice": _(
+                "No list has the id “%(value)s”: choose a list in the menu, or "
+                "reset the filters."
+            )
+        },
     )
     audience = forms.ChoiceField(
         label=_("Audience"), choices=_blank(Audience.choices), required=False
@@ -39,10 +55,12 @@ class ContactFilterForm(forms.Form):
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis"), choices=_blank(LawfulBasis.choices), required=False
     )
+    # No ``max_length``: its generic error would not name the value, so
+    # ``clean_country`` checks the length.
     country = forms.CharField(
         label=_("Country"),
         required=False,
-        max_length=2,
+        widget=forms.TextInput(attrs={"maxlength": 2}),
         help_text=_("Two-letter ISO code, e.g. FR."),
     )
     job_function = forms.CharField(label=_("Job function"), required=False)
@@ -66,12 +84,20 @@ class ContactFilterForm(forms.Form):
 
     def clean_country(self):
         country = self.cleaned_data["country"].strip().upper()
-        if country and (len(country) != 2 or not country.isalpha()):
+        if not country or (len(country) == 2 and country.isalpha()):
+            return country
+
+        try:
+            suggestion = country_normalize(country)
+        except InvalidValue:
             raise forms.ValidationError(
                 _("%(value)r is not a country code: use two letters such as FR."),
                 params={"value": country},
-            )
-        return country
+            ) from None
+        raise forms.ValidationError(
+            _("“%(value)s” is not a two-letter country code: use %(code)s."),
+            params={"value": country, "code": suggestion},
+        )
 
     def clean_job_function(self):
         return self.cleaned_data["job_function"].strip()

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from email_validator import EmailNotValidError
 
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
@@ -32,6 +33,7 @@ from apps.contacts.services import contacts_contactable
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
+from apps.imports.normalizers import _email_problem
 
 PAGE_SIZE = 50
 # The list page counts matching rows up to this number and shows "more than"
@@ -74,12 +76,18 @@ def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
         try:
             return queryset.filter(email=normalize_email(text))
         except InvalidIdentifier as error:
-            raise InvalidQuery(str(error)) from error
+            raise InvalidQuery(_email_search_error(text, error)) from error
     if _looks_like_phone(text):
         try:
             return queryset.filter(phone=normalize_phone(text))
         except InvalidIdentifier as error:
-            raise InvalidQuery(str(error)) from error
+            raise InvalidQuery(
+                _(
+                    "The search “%(text)s” is not a valid phone number: type a "
+                    "whole number, such as 06 12 34 56 78 or +33 6 12 34 56 78."
+                )
+                % {"text": text}
+            ) from error
     if len(text) < MIN_FRAGMENT_LENGTH:
         raise InvalidQuery(
             _(
@@ -89,6 +97,31 @@ def contact_search(queryset: QuerySet[Contact], text: str) -> QuerySet[Contact]:
             % {"text": text, "minimum": MIN_FRAGMENT_LENGTH}
         )
     return _fragment_filter(queryset, fold_search_text(text))
+
+
+def _email_search_error(text: str, error: InvalidIdentifier) -> str:
+    """Return the search error for an invalid address, in the user's language.
+
+    The search gives its own advice (text without @ searches names), so it
+    takes the reason from the email-validator error that ``normalize_email``
+    chains, translated as imports do. A reason without translation is left out.
+    """
+    cause = error.__cause__
+    reason = ""
+    if isinstance(cause, EmailNotValidError):
+        reason = _email_problem(cause)
+        if reason == str(cause):
+            reason = ""
+    if reason:
+        return _(
+            "The search “%(text)s” is not a valid e-mail address (%(reason)s): "
+            "type a whole address, such as jean.dupont@example.com, or a name "
+            "without @."
+        ) % {"text": text, "reason": reason}
+    return _(
+        "The search “%(text)s” is not a valid e-mail address: type a whole "
+        "address, such as jean.dupont@example.com, or a name without @."
+    ) % {"text": text}
 
 
 def _fragment_is_common(fragment: str) -> bool:

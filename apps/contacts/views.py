@@ -193,7 +193,14 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
             or CampaignExportForm(initial={"language": translation.get_language()}),
         )
         if filter_form.is_bound and not filter_form.is_valid():
-            context["search_error"] = _("Fix the filters on the contact list first.")
+            problems = " ".join(
+                str(message)
+                for messages_of_field in filter_form.errors.values()
+                for message in messages_of_field
+            )
+            context["search_error"] = _(
+                "Fix the filters on the contact list first. %(problems)s"
+            ) % {"problems": problems}
             return context
         try:
             segment = contact_segment(filters=filters)

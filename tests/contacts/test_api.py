@@ -157,3 +157,75 @@ def test_report_rejects_unknown_reason(client):
 
     assert response.status_code == 400
     assert "'erased'" in response.json()["error"]
+
+
+def _email_of_length(length: int) -> str:
+    """Return a valid address of ``length`` characters (at least 70)."""
+    domain_length = length - 65
+    labels = []
+    remaining = domain_length - len(".com")
+    while remaining > 0:
+        label = min(63, remaining)
+        labels.append("b" * label)
+        remaining -= label + 1
+    domain = ".".join(labels) + ".com"
+    local = "a" * (length - 1 - len(domain))
+    return f"{local}@{domain}"
+
+
+def test_longest_email_accepted(client):
+    email = _email_of_length(254)
+
+    response = _post(client, "contacts:api-suppression-check", {"emails": [email]})
+
+    assert len(email) == 254
+    assert response.status_code == 200
+    assert response.json()["emails"][0]["error"] is None
+
+
+@pytest.mark.parametrize(
+    ("key", "valid", "value", "limit"),
+    [
+        ("emails", "ana@example.com", "a" * 300 + "@example.com", "254"),
+        ("phones", "06 12 34 56 78", "06 12 34 56 78" + " " * 30, "40"),
+    ],
+)
+def test_long_identifier_rejected(client, key, valid, value, limit):
+    response = _post(client, "contacts:api-suppression-check", {key: [valid, value]})
+
+    error = response.json()["error"]
+    assert response.status_code == 400
+    assert f"'{key}'[1]" in error
+    assert f"at most {limit}" in error
+    assert f"has {len(value)} characters" in error
+    assert value not in response.content.decode()
+
+
+def test_five_megabyte_email_rejected(client):
+    value = "a" * (5 * 1024 * 1024) + "@example.com"
+
+    response = _post(client, "contacts:api-unsubscribes", {"emails": [value]})
+
+    assert response.status_code == 413
+    assert "at most 2097152 bytes" in response.json()["error"]
+    assert len(response.content) < 1000
+    assert SuppressionEntry.objects.count() == 0
+
+
+def test_body_limit_follows_django_setting(client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+
+    response = _post(
+        client, "contacts:api-suppression-check", {"emails": ["a@example.com"] * 20}
+    )
+
+    assert response.status_code == 413
+    assert "at most 100 bytes" in response.json()["error"]
+
+
+def test_body_size_checked_after_token(client):
+    response = _post(
+        client, "contacts:api-suppression-check", {"emails": ["a" * 3_000_000]}, ""
+    )
+
+    assert response.status_code == 401

@@ -17,6 +17,7 @@ from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.suppression import suppression_add
 from apps.core.models import AuditEvent
+from tests.contacts.factories import ConsentFactory
 from tests.contacts.factories import ContactFactory
 from tests.contacts.factories import ContactListFactory
 from tests.contacts.factories import ProvenanceFactory
@@ -320,3 +321,37 @@ def test_export_rejection_in_french(sales_user, client_for):
 
     assert "aucun fichier n&#x27;a donc été écrit" in response.text
     assert "(1 sur 1)" in response.text
+
+
+@pytest.fixture
+def audiences_segment():
+    """One list with a contactable professional and a contactable consumer."""
+    contact_list = ContactListFactory()
+    professional = ContactFactory()
+    consumer = ContactFactory(audience="b2c", lawful_basis="consent")
+    ConsentFactory(contact=consumer)
+    for contact in (professional, consumer):
+        ProvenanceFactory(contact=contact, contact_list=contact_list)
+    return contact_list, professional, consumer
+
+
+def test_source_statement_matches_audience(audiences_segment):
+    contact_list, professional, consumer = audiences_segment
+
+    export = _export(contact_list)
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    assert set(rows) == {str(professional.pk), str(consumer.pk)}
+    assert "your professional details" in rows[str(professional.pk)][8]
+    assert "your contact details" in rows[str(consumer.pk)][8]
+    assert "professional" not in rows[str(consumer.pk)][8]
+    assert contact_list.vendor.name in rows[str(consumer.pk)][8]
+
+
+def test_french_b2b_statement_unchanged(audiences_segment):
+    contact_list, professional, _consumer = audiences_segment
+
+    export = _export(contact_list, language="fr")
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    assert "vos coordonnées professionnelles" in rows[str(professional.pk)][8]

@@ -1,10 +1,12 @@
 import pytest
 from django.db import connection
 from django.db.utils import ConnectionHandler
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.contacts.models import Contact
 from apps.contacts.search import fold_search_text
+from apps.contacts.selectors import InvalidQuery
 from apps.contacts.selectors import contact_search
 from tests.contacts.factories import ContactFactory
 
@@ -176,3 +178,43 @@ def test_connection_runs_without_jit():
         setting = cursor.fetchone()[0]
 
     assert setting == "off"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("@example.com", "nothing before the @ sign"),
+        ("ana@", "nothing after the @ sign"),
+        ("ana@example", "no dot in the domain after the @ sign"),
+    ],
+)
+def test_bad_address_search_gives_reason(text, reason):
+    with pytest.raises(InvalidQuery) as raised:
+        contact_search(Contact.objects.all(), text)
+
+    message = str(raised.value)
+    assert f"“{text}”" in message
+    assert f"({reason})" in message
+    assert "jean.dupont@example.com" in message
+    assert "@-sign" not in message
+
+
+def test_bad_address_search_in_french(sales_user, client_for):
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"q": "@example.com"}
+    )
+
+    error = response.context["search_error"]
+    assert "rien avant le signe @" in error
+    assert "There must be something" not in error
+
+
+def test_bad_phone_search_names_text():
+    with pytest.raises(InvalidQuery) as raised:
+        contact_search(Contact.objects.all(), "06 12")
+
+    message = str(raised.value)
+    assert "“06 12”" in message
+    assert "06 12 34 56 78" in message
+    assert "phonenumbers" not in message
+    assert "The string supplied" not in message

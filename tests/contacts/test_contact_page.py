@@ -1,0 +1,204 @@
+import re
+
+import pytest
+from django.urls import reverse
+
+from tests.contacts.factories import ContactFactory
+from tests.contacts.factories import ContactListFactory
+from tests.contacts.factories import VendorFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+ENGLISH = {"Accept-Language": "en"}
+
+
+def _detail(client, contact, headers=ENGLISH):
+    response = client.get(
+        reverse("contacts:contact-detail", args=[contact.pk]), headers=headers
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _heading(content: str) -> str:
+    return re.search(r"<h1>(.*?)</h1>", content, re.S).group(1).strip()
+
+
+def _title(content: str) -> str:
+    return re.search(r"<title>(.*?)</title>", content, re.S).group(1)
+
+
+def test_detail_shows_stored_fields(sales_user, client_for):
+    contact = ContactFactory(
+        first_name="Ana",
+        last_name="Martin",
+        phone="+33612345678",
+        job_title="Directrice achats",
+        job_function="Achats",
+        company="Exemple SARL",
+        company_domain="exemple.example.com",
+        company_registration="73282932000074",
+        postcode="69002",
+        city="Lyon",
+        country="FR",
+    )
+
+    content = _detail(client_for(sales_user), contact)
+
+    for label, value in [
+        ("First name", "Ana"),
+        ("Last name", "Martin"),
+        ("Phone", "+33612345678"),
+        ("Job title", "Directrice achats"),
+        ("Job function", "Achats"),
+        ("Company", "Exemple SARL"),
+        ("Company domain", "exemple.example.com"),
+        ("SIRET or SIREN", "73282932000074"),
+        ("Postcode", "69002"),
+        ("City", "Lyon"),
+        ("Country", "FR"),
+    ]:
+        assert f"<dt>{label}</dt><dd>{value}</dd>" in content
+
+
+def test_detail_labels_in_french(sales_user, client_for):
+    contact = ContactFactory(postcode="69002", city="Lyon")
+
+    content = _detail(client_for(sales_user), contact, headers={})
+
+    assert "<dt>Code postal</dt><dd>69002</dd>" in content
+    assert "<dt>Ville</dt><dd>Lyon</dd>" in content
+
+
+def test_nameless_contact_titled_by_email(sales_user, client_for):
+    contact = ContactFactory(
+        first_name="", last_name="", job_title="", company="Exemple SARL"
+    )
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert _heading(content) == contact.email
+    assert contact.email in _title(content)
+    assert f"#{contact.pk}" not in _title(content)
+    assert '<p class="lead">Exemple SARL</p>' in content
+
+
+def test_nameless_contact_titled_by_phone(sales_user, client_for):
+    contact = ContactFactory(
+        first_name="", last_name="", email="", phone="+33612345678"
+    )
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert _heading(content) == "+33612345678"
+
+
+def test_contact_without_identifiers_titled_by_id(sales_user, client_for):
+    contact = ContactFactory(
+        first_name="", last_name="", email="", job_title="", company=""
+    )
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert _heading(content) == f"Contact {contact.pk}"
+    assert f"Contact {contact.pk}" in _title(content)
+    assert 'class="lead"' not in content
+
+
+def test_lead_line_joins_title_and_company(sales_user, client_for):
+    contact = ContactFactory(job_title="Acheteuse", company="Exemple SARL")
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert '<p class="lead">Acheteuse · Exemple SARL</p>' in content
+
+
+def test_lead_line_without_company(sales_user, client_for):
+    contact = ContactFactory(job_title="Acheteuse", company="")
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert '<p class="lead">Acheteuse</p>' in content
+
+
+def test_list_names_nameless_contact_by_email(sales_user, client_for):
+    contact = ContactFactory(first_name="", last_name="")
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), headers=ENGLISH
+    )
+
+    content = response.content.decode()
+    link = reverse("contacts:contact-detail", args=[contact.pk])
+    assert re.search(rf'<a href="{link}">\s*{re.escape(contact.email)}\s*</a>', content)
+
+
+def _filter_errors(client, params) -> dict:
+    response = client.get(reverse("contacts:contact-list"), params, headers=ENGLISH)
+    assert response.status_code == 200
+    return {
+        name: list(errors) for name, errors in response.context["form"].errors.items()
+    }
+
+
+def test_unknown_list_filter_names_id(sales_user, client_for):
+    errors = _filter_errors(client_for(sales_user), {"contact_list": "999"})
+
+    assert errors["contact_list"] == [
+        "No list has the id “999”: choose a list in the menu, or reset the filters."
+    ]
+
+
+def test_unknown_vendor_filter_names_value(sales_user, client_for):
+    errors = _filter_errors(client_for(sales_user), {"vendor": "abc"})
+
+    assert errors["vendor"] == [
+        "No vendor has the id “abc”: choose a vendor in the menu, or reset the filters."
+    ]
+
+
+def test_known_list_and_vendor_accepted(sales_user, client_for):
+    vendor = VendorFactory()
+    contact_list = ContactListFactory(vendor=vendor)
+
+    errors = _filter_errors(
+        client_for(sales_user), {"vendor": vendor.pk, "contact_list": contact_list.pk}
+    )
+
+    assert errors == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("FRA", "“FRA” is not a two-letter country code: use FR."),
+        ("france", "“FRANCE” is not a two-letter country code: use FR."),
+        ("XYZW", "'XYZW' is not a country code: use two letters such as FR."),
+        ("F1", "'F1' is not a country code: use two letters such as FR."),
+    ],
+)
+def test_bad_country_filter_names_value(sales_user, client_for, value, message):
+    errors = _filter_errors(client_for(sales_user), {"country": value})
+
+    assert errors["country"] == [message]
+
+
+def test_country_filter_accepts_lower_case(sales_user, client_for):
+    ContactFactory(country="FR")
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"country": " fr "}, headers=ENGLISH
+    )
+
+    assert response.context["form"].cleaned_data["country"] == "FR"
+    assert response.context["count"] == 1
+
+
+def test_campaign_page_names_bad_filter(sales_user, client_for):
+    response = client_for(sales_user).get(
+        reverse("contacts:campaign-create"), {"contact_list": "999"}, headers=ENGLISH
+    )
+
+    error = response.context["search_error"]
+    assert error.startswith("Fix the filters on the contact list first.")
+    assert "No list has the id “999”" in error
