@@ -116,11 +116,16 @@ def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, 
             "deadline": deadline,
             "time_left": time_left_text(breach.seconds_left(now)),
         }
+        # The title is free text that may name a person, so the mail gives
+        # only the reference, the status and the deadline, and the link.
         body = "\n\n".join(
             [
                 lead % values,
-                _("Breach: %(reference)s, %(title)s")
-                % {"reference": breach.reference, "title": breach.title},
+                _("Breach: %(reference)s, status: %(status)s")
+                % {
+                    "reference": breach.reference,
+                    "status": breach.get_status_display(),
+                },
                 url,
             ]
         )

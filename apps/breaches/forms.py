@@ -19,6 +19,7 @@ from .models import Breach
 from .models import BreachNotification
 from .selectors import DEFAULT_CONTACT_STATUSES
 from .services import EDITABLE_FIELDS
+from .text_identifiers import identifiers_in_text
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
@@ -55,6 +56,15 @@ class BreachForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # Offered under the description only after the description warning appears.
+    keep_identifiers = forms.BooleanField(
+        label=_("Keep these identifiers in the description"),
+        required=False,
+    )
+
+    # The identifiers that clean() found in the description and that the saved
+    # description does not contain yet.
+    new_description_identifiers: tuple[str, ...] = ()
 
     class Meta:
         model = Breach
@@ -116,13 +126,54 @@ class BreachForm(forms.ModelForm):
     )
 
     def fieldsets(self) -> list[tuple[str, list]]:
-        """Return (legend, bound fields) pairs in the order the page shows them."""
+        """Return (legend, bound fields) pairs in the order the page shows them.
+
+        The tick box that keeps identifiers in the description follows the
+        description once the warning was shown or the box was ticked.
+        """
+        offer_keep = self.is_bound and (
+            self.new_description_identifiers or self["keep_identifiers"].data
+        )
+        fieldsets = []
+        for legend, names in self.FIELDSETS:
+            fields = []
+            for name in names:
+                fields.append(self[name])
+                if name == "description" and offer_keep:
+                    fields.append(self["keep_identifiers"])
+            fieldsets.append((legend, fields))
+        return fieldsets
+
+    def _new_identifiers(self, description: str) -> list[str]:
+        """Return the e-mail addresses and phone numbers new to the description.
+
+        Those already in the saved description were accepted when it was
+        saved, so editing another field does not warn about them again.
+        """
+        saved = set(identifiers_in_text(self.instance.description or ""))
         return [
-            (legend, [self[name] for name in names]) for legend, names in self.FIELDSETS
+            value for value in identifiers_in_text(description) if value not in saved
         ]
 
     def clean(self):
         cleaned = super().clean()
+        self.new_description_identifiers = tuple(
+            self._new_identifiers(cleaned.get("description", ""))
+        )
+        if self.new_description_identifiers and not cleaned.get("keep_identifiers"):
+            self.add_error(
+                "description",
+                _(
+                    "The description contains an e-mail address or a phone number "
+                    "(%(found)s). It is copied into the notification draft for the "
+                    "authority, so describe the people by category (a sales "
+                    "employee, 120 prospects) unless the identifier itself matters, "
+                    "such as the address an attacker used. To keep it, tick the box "
+                    "below and save again."
+                )
+                % {"found": ", ".join(self.new_description_identifiers)},
+            )
+
         natures = (
             "affects_confidentiality",
             "affects_integrity",

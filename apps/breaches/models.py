@@ -8,6 +8,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -15,6 +16,8 @@ from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Contact
 from apps.register.models import ProcessingActivity
+
+from .text_identifiers import identifiers_in_text
 
 # GDPR Art. 33(1): notify the supervisory authority within 72 hours of becoming
 # aware of the breach. The hours are real elapsed hours, so the deadline is
@@ -211,6 +214,15 @@ class Breach(models.Model):
 
     def clean(self):
         errors = {}
+        title_identifiers = identifiers_in_text(self.title)
+        if title_identifiers:
+            errors["title"] = _(
+                "The title contains an e-mail address or a phone number "
+                "(%(found)s). Titles appear on the dashboard, in the breach list and "
+                "in the notification draft, so describe the breach without "
+                "identifying anyone, for example “Laptop of a sales employee "
+                "lost”."
+            ) % {"found": ", ".join(title_identifiers)}
         if self.detected_at and self.aware_at and self.aware_at < self.detected_at:
             errors["aware_at"] = _(
                 "The awareness time is before the detection time; the organisation "
@@ -281,6 +293,49 @@ def _communication_text(text: str) -> str:
     }
 
 
+# One item of an "updated" event: a field name, followed for a time by its old
+# and new values in UTC, as ``services.updated_event_text`` writes them.
+UPDATED_ITEM = re.compile(r"(?P<field>\w+)(?: \((?P<old>\S+) -> (?P<new>\S+)\))?\Z")
+
+
+def _local_time_text(value: str) -> str:
+    """Return an aware ISO datetime in the reader's time zone and format.
+
+    Any other value is returned unchanged.
+    """
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if timezone.is_naive(moment):
+        return value
+    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def _updated_text(text: str) -> str:
+    items = []
+    for item in (part.strip() for part in text.split(",")):
+        match = UPDATED_ITEM.match(item)
+        if match is None:
+            if item:
+                items.append(item)
+            continue
+
+        label = _field_label(Breach, match["field"])
+        if match["old"] is None:
+            items.append(label)
+        else:
+            items.append(
+                _("%(field)s: %(old)s → %(new)s")
+                % {
+                    "field": label,
+                    "old": _local_time_text(match["old"]),
+                    "new": _local_time_text(match["new"]),
+                }
+            )
+    return ", ".join(items)
+
+
 # The text of a "notified" event: the phase, then the authority's reference
 # when the notification has one.
 NOTIFICATION_TEXT = re.compile(
@@ -341,8 +396,7 @@ class BreachEvent(models.Model):
         of the reader.
         """
         if self.kind == self.Kind.UPDATED:
-            names = [name.strip() for name in self.text.split(",") if name.strip()]
-            return ", ".join(_field_label(Breach, name) for name in names)
+            return _updated_text(self.text)
         if self.kind == self.Kind.NOTIFIED:
             return _notification_text(self.text)
         if self.kind == self.Kind.ALERT and self.text in BreachAlert.Threshold:

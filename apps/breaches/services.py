@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import Collection
+from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -33,6 +34,11 @@ CLOCK_SKEW = timedelta(minutes=5)
 # The GDPR began to apply on 25 May 2018 (Art. 99(2)), so a breach register
 # kept under it contains no detection or awareness time before that day.
 GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=ZoneInfo("Europe/Paris"))
+
+# The edited fields whose old and new values the timeline records. Only times,
+# because free-text fields may contain personal data, which the timeline and
+# the audit trail must not copy.
+TIMELINE_VALUE_FIELDS = ("detected_at", "aware_at")
 
 # The fields a user edits through the breach form; the services set the others.
 EDITABLE_FIELDS = (
@@ -260,6 +266,39 @@ def _check_awareness_before_notification(breach: Breach) -> None:
     )
 
 
+def breach_require_editable(*, breach: Breach) -> None:
+    """Raise ``BreachError`` when the breach is closed, so it can no longer change."""
+    if breach.status == Breach.Status.CLOSED:
+        raise BreachError(
+            _("Breach %(reference)s is closed and can no longer be changed.")
+            % {"reference": breach.reference}
+        )
+
+
+def updated_event_text(
+    *, changed: Collection[str], time_changes: dict[str, tuple[datetime, datetime]]
+) -> str:
+    """Return the text of an "updated" timeline event.
+
+    Each changed field is written by name. A field in ``time_changes`` is
+    followed by its old and new values in UTC, as in
+    ``aware_at (2026-12-02T07:00:00+00:00 -> 2026-12-02T09:00:00+00:00)``,
+    which ``BreachEvent.display_text`` shows in the reader's time zone.
+    """
+    items = []
+    for field in changed:
+        if field in time_changes:
+            old, new = time_changes[field]
+            items.append(f"{field} ({_utc_text(old)} -> {_utc_text(new)})")
+        else:
+            items.append(field)
+    return ", ".join(items)
+
+
+def _utc_text(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
 @transaction.atomic
 def breach_update(
     *,
@@ -274,11 +313,7 @@ def breach_update(
     cannot overwrite what a notification or the clock job recorded since.
     """
     breach = Breach.objects.select_for_update().get(pk=breach.pk)
-    if breach.status == Breach.Status.CLOSED:
-        raise BreachError(
-            _("Breach %(reference)s is closed and can no longer be changed.")
-            % {"reference": breach.reference}
-        )
+    breach_require_editable(breach=breach)
     _require_aware(data.get("detected_at"), "detected_at")
     _require_aware(data.get("aware_at"), "aware_at")
     unknown = set(data) - set(EDITABLE_FIELDS)
@@ -292,6 +327,11 @@ def breach_update(
         for field, value in data.items()
         if field in EDITABLE_FIELDS and getattr(breach, field) != value
     )
+    time_changes = {
+        field: (getattr(breach, field), data[field])
+        for field in changed
+        if field in TIMELINE_VALUE_FIELDS
+    }
     for field in changed:
         setattr(breach, field, data[field])
     if breach.risk_level == Breach.RiskLevel.HIGH:
@@ -310,14 +350,20 @@ def breach_update(
         _event_add(
             breach=breach,
             kind=BreachEvent.Kind.UPDATED,
-            text=", ".join(changed),
+            text=updated_event_text(changed=changed, time_changes=time_changes),
             actor=actor,
         )
+        details = {"fields": changed}
+        if time_changes:
+            details["times"] = {
+                field: [_utc_text(old), _utc_text(new)]
+                for field, (old, new) in time_changes.items()
+            }
         audit_record(
             action="breaches.breach.changed",
             actor=actor,
             target=breach,
-            details={"fields": changed},
+            details=details,
         )
     return breach
 

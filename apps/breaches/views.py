@@ -106,9 +106,31 @@ class BreachCreateView(RolePermissionMixin, FormView):
 
 
 class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
+    """The breach form; a closed breach redirects to its page with a message."""
+
     permission_required = "breaches.change_breach"
     template_name = "breaches/breach_form.html"
     form_class = BreachForm
+
+    def get(self, request, *args, **kwargs):
+        return self._closed_redirect() or super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        return self._closed_redirect() or super().post(request, *args, **kwargs)
+
+    def _closed_redirect(self):
+        """Return a redirect to the breach page if the breach is closed, else None."""
+        try:
+            services.breach_require_editable(breach=self.breach)
+        except services.BreachError as error:
+            logger.info(
+                "breach %s edit form rejected, user %s: the breach is closed",
+                self.breach.pk,
+                self.request.user.pk,
+            )
+            messages.error(self.request, str(error))
+            return redirect("breaches:breach-detail", pk=self.breach.pk)
+        return None
 
     def get_form_kwargs(self):
         kwargs = super().get_form_kwargs()

@@ -21,3 +21,55 @@ class RunRequestForm(forms.Form):
             "required": _("Choose “preview” or “apply”."),
         },
     )
+
+
+class ApplyConfirmForm(forms.Form):
+    """The confirmation of a real run: a tick box and the preview it confirms.
+
+    ``preview`` is the preview shown next to the tick box, or None when no
+    current preview exists. The form is invalid in that case, and when the
+    preview posted is no longer the current one, because the user then
+    confirmed counts that the page no longer shows.
+    """
+
+    confirm = forms.BooleanField(
+        label=_("I confirm: apply the retention rules now, as of today."),
+        error_messages={
+            "required": _(
+                "Tick the confirmation box to apply the rules: the run deletes or "
+                "anonymises the records counted in the preview."
+            ),
+        },
+    )
+    preview = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, preview=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.current_preview = preview
+        if preview is not None:
+            self.fields["preview"].initial = preview.pk
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.current_preview is None:
+            raise forms.ValidationError(
+                _(
+                    "No current preview of the run exists, so its counts cannot be "
+                    "confirmed. Refresh the preview, check its counts, then apply "
+                    "the rules."
+                )
+            )
+        confirmed = cleaned.get("preview")
+        if confirmed != self.current_preview.pk:
+            raise forms.ValidationError(
+                _(
+                    "The preview changed after the page was shown (preview "
+                    "#%(confirmed)s, now #%(current)s). Check the new counts and "
+                    "confirm again."
+                )
+                % {
+                    "confirmed": confirmed if confirmed is not None else "-",
+                    "current": self.current_preview.pk,
+                }
+            )
+        return cleaned

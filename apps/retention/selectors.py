@@ -27,6 +27,7 @@ from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
 from apps.retention.policy import PROSPECT_DEFAULT_YEARS
 from apps.retention.policy import RETENTION_TIME_ZONE
+from apps.retention.policy import local_today
 from apps.retention.policy import rule_duration
 from apps.retention.policy import start_cutoff
 from apps.subject_requests.labels import record_kind_label
@@ -379,3 +380,28 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
     with_activity = [group for key, group in groups.items() if key is not None]
     without = [group for key, group in groups.items() if key is None]
     return with_activity + without
+
+
+def preview_confirmable(
+    preview: RetentionRun | None, last_run: RetentionRun | None
+) -> RetentionRun | None:
+    """Return the preview whose counts a real run may confirm, or None.
+
+    That is a preview that succeeded, was counted after the last real run,
+    and applies the limits as of today or later. An older one counts records
+    that are gone or misses records that have become due.
+    """
+    if preview is None or preview.status != RetentionRun.Status.SUCCEEDED:
+        return None
+    if last_run is not None and preview.created_at < last_run.created_at:
+        return None
+    if preview.as_of < local_today():
+        return None
+    return preview
+
+
+def preview_current() -> RetentionRun | None:
+    """Return the latest preview if a real run may confirm its counts."""
+    return preview_confirmable(
+        run_latest(dry_run=True, ahead_only=True), run_latest(dry_run=False)
+    )

@@ -7,9 +7,12 @@ from django.views.generic import DetailView
 from django.views.generic import TemplateView
 
 from apps.core.permissions import RolePermissionMixin
+from apps.retention.forms import ApplyConfirmForm
 from apps.retention.forms import RunRequestForm
 from apps.retention.models import RetentionRun
 from apps.retention.schedule import next_scheduled_run
+from apps.retention.selectors import preview_confirmable
+from apps.retention.selectors import preview_current
 from apps.retention.selectors import run_latest
 from apps.retention.selectors import run_pending
 from apps.retention.selectors import run_steps_by_activity
@@ -41,11 +44,20 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
             can_run=self.request.user.has_perm("retention.run_retention"),
             form=RunRequestForm(),
         )
+        apply_preview = preview_confirmable(preview, last_run)
+        context.update(
+            apply_preview=apply_preview,
+            apply_form=ApplyConfirmForm(preview=apply_preview),
+        )
         return context
 
 
 class RetentionRunRequestView(RolePermissionMixin, View):
-    """Queue a preview or a real run (POST only)."""
+    """Queue a preview or a real run (POST only).
+
+    A real run needs the confirmation form of the overview: its tick box, and
+    the id of the preview whose counts the page showed.
+    """
 
     permission_required = "retention.run_retention"
     http_method_names = ["post"]
@@ -58,6 +70,14 @@ class RetentionRunRequestView(RolePermissionMixin, View):
             )
 
         dry_run = form.cleaned_data["kind"] == RunRequestForm.PREVIEW
+        if not dry_run:
+            confirmation = ApplyConfirmForm(request.POST, preview=preview_current())
+            if not confirmation.is_valid():
+                for errors in confirmation.errors.values():
+                    for error in errors:
+                        messages.error(request, error)
+                return redirect("retention:overview")
+
         as_of = None
         if dry_run:
             upcoming = next_scheduled_run()

@@ -258,3 +258,57 @@ def test_notified_during_run_gets_no_alert(db):
     assert counts["skipped_notified"] == 1
     assert mail.outbox == []
     assert not BreachAlert.objects.exists()
+
+
+def test_alert_mail_carries_no_title(db, settings):
+    settings.SITE_URL = "http://127.0.0.1:8012"
+    # Recorded before titles were checked, so the factory bypasses the check.
+    breach = BreachFactory(
+        aware_at=timezone.now() - timedelta(hours=30),
+        title=(
+            "Perte du portable de Jean Exemple "
+            "(jean.exemple@example.com, 06 12 34 56 78)"
+        ),
+    )
+
+    check_deadlines()
+
+    message = mail.outbox[0]
+    for text in (message.subject, message.body):
+        assert "Jean Exemple" not in text
+        assert "jean.exemple@example.com" not in text
+        assert "06 12 34 56 78" not in text
+        assert "Perte du portable" not in text
+    assert f"Breach: {breach.reference}, status: Open" in message.body
+    assert "The deadline to notify the supervisory authority is" in message.body
+    assert f"http://127.0.0.1:8012/breaches/{breach.pk}/" in message.body
+
+
+def test_command_warns_without_site_url(db, settings, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.delenv("SITE_URL", raising=False)
+    errors = StringIO()
+
+    call_command("check_deadlines", stdout=StringIO(), stderr=errors)
+
+    assert "SITE_URL is not set" in errors.getvalue()
+    assert settings.SITE_URL in errors.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("site_url", "debug"),
+    [("https://registre.example.com", False), ("", True)],
+)
+def test_command_quiet_with_site_url_or_debug(
+    db, settings, monkeypatch, site_url, debug
+):
+    settings.DEBUG = debug
+    if site_url:
+        monkeypatch.setenv("SITE_URL", site_url)
+    else:
+        monkeypatch.delenv("SITE_URL", raising=False)
+    errors = StringIO()
+
+    call_command("check_deadlines", stdout=StringIO(), stderr=errors)
+
+    assert errors.getvalue() == ""

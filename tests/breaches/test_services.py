@@ -23,6 +23,7 @@ from apps.breaches.services import breach_create
 from apps.breaches.services import breach_notify_authority
 from apps.breaches.services import breach_purge_closed
 from apps.breaches.services import breach_record_communication
+from apps.breaches.services import breach_require_editable
 from apps.breaches.services import breach_update
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
@@ -770,3 +771,65 @@ def test_migration_restores_initial_reference(notified_breach):
     unnotified.refresh_from_db()
     assert notified_breach.authority_reference == "CNIL-REF-1"
     assert unnotified.authority_reference == "typed in the admin"
+
+
+def test_awareness_change_records_both_times(db, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    before = breach.aware_at
+    after = before - timedelta(hours=3)
+
+    breach_update(
+        breach=breach, data={"aware_at": after, "detected_at": after}, actor=dpo
+    )
+
+    event = breach.events.get(kind=BreachEvent.Kind.UPDATED)
+    assert f"aware_at ({before.isoformat()} -> {after.isoformat()})" in event.text
+    assert f"became aware at: {_local(before)} → {_local(after)}" in (
+        event.display_text
+    )
+    audit = AuditEvent.objects.get(action="breaches.breach.changed")
+    assert audit.details["times"]["aware_at"] == [
+        before.isoformat(),
+        after.isoformat(),
+    ]
+
+
+def test_awareness_change_shown_in_local_time(db, dpo, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    utc = ZoneInfo("UTC")
+    breach = BreachFactory(
+        aware_at=datetime(2026, 12, 2, 7, 0, tzinfo=utc),
+        detected_at=datetime(2026, 12, 2, 6, 0, tzinfo=utc),
+    )
+    event = BreachEvent(
+        breach=breach,
+        kind=BreachEvent.Kind.UPDATED,
+        text=(
+            "aware_at (2026-12-02T07:00:00+00:00 -> 2026-12-02T09:30:00+00:00), title"
+        ),
+    )
+
+    with timezone.override("Europe/Paris"):
+        text = event.display_text
+
+    assert text.startswith("became aware at: ")
+    assert "8 a.m." in text
+    assert "10:30 a.m." in text
+    assert text.endswith(", title")
+
+
+def test_text_change_records_name_only(db, dpo):
+    breach = BreachFactory()
+
+    breach_update(breach=breach, data={"title": "Laptop lost"}, actor=dpo)
+
+    event = breach.events.get(kind=BreachEvent.Kind.UPDATED)
+    assert event.text == "title"
+    assert "Laptop lost" not in event.display_text
+
+
+def test_closed_breach_not_editable(db):
+    breach = BreachFactory(status=Breach.Status.CLOSED, closed_at=timezone.now())
+
+    with pytest.raises(BreachError, match="is closed and can no longer be changed"):
+        breach_require_editable(breach=breach)

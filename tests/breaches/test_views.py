@@ -594,3 +594,141 @@ def test_detail_and_draft_after_complementary(client_for, dpo, breach, organisat
     assert notifications_made.index("(CNIL-REF-1b)") < notifications_made.index(
         "(CNIL-REF-1c)"
     )
+
+
+def test_closed_breach_edit_redirects(client_for, dpo, breach):
+    breach.status = Breach.Status.CLOSED
+    breach.closed_at = timezone.now()
+    breach.save()
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    detail = reverse("breaches:breach-detail", args=[breach.pk])
+    client = client_for(dpo)
+
+    response = client.get(url, follow=True)
+
+    assert response.redirect_chain == [(detail, 302)]
+    messages = [str(message) for message in response.context["messages"]]
+    assert f"Breach {breach.reference} is closed" in " ".join(messages)
+    assert f'href="{url}"' not in response.content.decode()
+
+
+def test_closed_breach_edit_post_redirects(client_for, dpo, breach):
+    breach.status = Breach.Status.CLOSED
+    breach.closed_at = timezone.now()
+    breach.save()
+    url = reverse("breaches:breach-update", args=[breach.pk])
+
+    response = client_for(dpo).post(url, {"title": "Changed"})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("breaches:breach-detail", args=[breach.pk])
+    breach.refresh_from_db()
+    assert breach.title != "Changed"
+
+
+def test_closed_edit_forbidden_to_sales(client_for, sales_user, breach):
+    breach.status = Breach.Status.CLOSED
+    breach.closed_at = timezone.now()
+    breach.save()
+
+    response = client_for(sales_user).get(
+        reverse("breaches:breach-update", args=[breach.pk])
+    )
+
+    assert response.status_code == 403
+
+
+def test_open_breach_detail_links_edit_form(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+
+    response = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert f'href="{url}"' in response.content.decode()
+
+
+def _new_breach_form(**overrides) -> dict:
+    aware_at = _local_input(timezone.now() - timedelta(hours=1))
+    return {
+        "title": "Laptop of a sales employee lost",
+        "description": "The laptop was left on a train.",
+        "detected_at": aware_at,
+        "aware_at": aware_at,
+        "affects_confidentiality": "on",
+        "risk_level": Breach.RiskLevel.RISK,
+        "notification_decision": Breach.NotificationDecision.PENDING,
+        **overrides,
+    }
+
+
+def test_form_rejects_identifying_title(client_for, dpo):
+    title = (
+        "Perte du portable de Jean Exemple (jean.exemple@example.com, 06 12 34 56 78)"
+    )
+
+    response = client_for(dpo).post(
+        reverse("breaches:breach-create"), _new_breach_form(title=title)
+    )
+
+    errors = str(response.context["form"].errors["title"])
+    assert response.status_code == 200
+    assert "jean.exemple@example.com" in errors
+    assert "06 12 34 56 78" in errors
+    assert "appear on the dashboard" in errors
+    assert "without identifying anyone" in errors
+    assert not Breach.objects.exists()
+
+
+def test_description_identifiers_warn_then_save(client_for, dpo):
+    description = "The thief called the helpdesk from 06 12 34 56 78."
+    client = client_for(dpo)
+    url = reverse("breaches:breach-create")
+
+    warned = client.post(url, _new_breach_form(description=description))
+    confirmed = client.post(
+        url, _new_breach_form(description=description, keep_identifiers="on")
+    )
+
+    errors = str(warned.context["form"].errors["description"])
+    assert warned.status_code == 200
+    assert "06 12 34 56 78" in errors
+    assert "tick the box" in errors
+    assert 'name="keep_identifiers"' in warned.content.decode()
+    assert confirmed.status_code == 302
+    assert Breach.objects.get().description == description
+
+
+def test_keep_box_hidden_by_default(client_for, dpo):
+    response = client_for(dpo).get(reverse("breaches:breach-create"))
+
+    assert 'name="keep_identifiers"' not in response.content.decode()
+
+
+def test_edit_keeps_saved_description_identifiers(client_for, dpo, breach):
+    breach.description = "The phishing mail came from attacker@example.org."
+    breach.save()
+    client = client_for(dpo)
+    data = _edit_data(client, breach)
+    for name in ("detected_at", "aware_at"):
+        data[name] = _local_input(data[name])
+    data["records_approx"] = 999
+
+    response = client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.records_approx == 999
+
+
+def test_timeline_shows_awareness_change(client_for, dpo, breach):
+    client = client_for(dpo)
+    data = _edit_data(client, breach)
+    earlier = breach.aware_at - timedelta(hours=2)
+    data["aware_at"] = _local_input(earlier)
+    data["detected_at"] = _local_input(earlier)
+
+    client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
+    page = client.get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    event = breach.events.get(kind="updated")
+    assert "aware_at (" in event.text
+    assert "→" in page.content.decode()

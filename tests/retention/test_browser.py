@@ -16,7 +16,8 @@ def test_officer_previews_then_applies_retention(
     login_as, compliance_officer, contact_rule, expired_at, recent_today
 ):
     """GIVEN two contacts past their limit and one recent contact.
-    WHEN the compliance officer refreshes the preview, then applies the rules.
+    WHEN the compliance officer refreshes the preview, then confirms and applies
+    the rules.
     THEN the preview counts 2 and the run removes both contacts.
     AND the audit trail shows the rule's event with its count."""
     due = [
@@ -37,6 +38,8 @@ def test_officer_previews_then_applies_retention(
     assert page.locator(".messages li").first.is_visible()
     assert page.locator(f"{rule_row} td.num").inner_text() == "2"
 
+    assert page.locator("#apply-form p strong").inner_text() == "2"
+    page.check("#apply-form input[name='confirm']")
     page.click("#next-run button.danger")
 
     last_row = f"#last-run tr[data-step='contacts:rule:{contact_rule.pk}']"

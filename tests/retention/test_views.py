@@ -127,9 +127,11 @@ def test_apply_request_removes_due_contacts(
     contact = ContactFactory(
         processing_activity=contact_rule.activity, collected_at=expired_at
     )
+    preview, _ = retention_apply(trigger="command", dry_run=True)
+    confirmed = {"kind": "apply", "confirm": "on", "preview": preview.pk}
 
     with django_capture_on_commit_callbacks(execute=True):
-        client_for(compliance_officer).post(RUN_REQUEST, {"kind": "apply"})
+        client_for(compliance_officer).post(RUN_REQUEST, confirmed)
 
     assert not Contact.objects.filter(pk=contact.pk).exists()
     assert RetentionRun.objects.filter(dry_run=False, status="succeeded").count() == 1

@@ -1,0 +1,179 @@
+"""The confirmation that "Apply the rules now" requires on the retention page."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+
+from apps.contacts.models import Contact
+from apps.retention.models import RetentionRun
+from apps.retention.policy import local_today
+from apps.retention.services import retention_apply
+from tests.retention.factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+OVERVIEW = reverse("retention:overview")
+RUN_REQUEST = reverse("retention:run-request")
+
+
+@pytest.fixture
+def due_contacts(contact_rule, expired_at):
+    return [
+        ContactFactory(
+            processing_activity=contact_rule.activity, collected_at=expired_at
+        )
+        for _ in range(2)
+    ]
+
+
+@pytest.fixture
+def preview(due_contacts):
+    run, _ = retention_apply(trigger="command", dry_run=True)
+    return run
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+def _post_apply(client, data, capture):
+    with capture(execute=True):
+        return client.post(RUN_REQUEST, {"kind": "apply", **data}, follow=True)
+
+
+def test_overview_shows_counts_and_box(client_for, compliance_officer, preview):
+    response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.context["apply_preview"] == preview
+    assert "counted <strong>2</strong> records to remove" in page
+    assert 'name="confirm"' in page
+    assert f'name="preview" value="{preview.pk}"' in page
+
+
+def test_apply_without_tick_removes_nothing(
+    client_for,
+    compliance_officer,
+    preview,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client, {"preview": preview.pk}, django_capture_on_commit_callbacks
+    )
+
+    assert response.status_code == 200
+    assert any("Tick the confirmation box" in text for text in _messages(response))
+    assert not RetentionRun.objects.filter(dry_run=False).exists()
+    assert Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).count() == 2
+
+
+def test_apply_with_tick_removes_due_contacts(
+    client_for,
+    compliance_officer,
+    preview,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(compliance_officer)
+
+    _post_apply(
+        client,
+        {"confirm": "on", "preview": preview.pk},
+        django_capture_on_commit_callbacks,
+    )
+
+    run = RetentionRun.objects.get(dry_run=False)
+    assert run.status == RetentionRun.Status.SUCCEEDED
+    assert run.requested_by == compliance_officer
+    assert not Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).exists()
+
+
+def test_apply_without_preview_rejected(
+    client_for,
+    compliance_officer,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client, {"confirm": "on"}, django_capture_on_commit_callbacks
+    )
+
+    assert any("Refresh the preview" in text for text in _messages(response))
+    assert not RetentionRun.objects.exists()
+    assert Contact.objects.count() == 2
+
+
+def test_apply_after_preview_changed_rejected(
+    client_for,
+    compliance_officer,
+    preview,
+    django_capture_on_commit_callbacks,
+):
+    newer, _ = retention_apply(trigger="command", dry_run=True)
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client,
+        {"confirm": "on", "preview": preview.pk},
+        django_capture_on_commit_callbacks,
+    )
+
+    messages = " ".join(_messages(response))
+    assert f"#{preview.pk}" in messages
+    assert f"#{newer.pk}" in messages
+    assert not RetentionRun.objects.filter(dry_run=False).exists()
+
+
+def test_outdated_preview_offers_no_apply(
+    client_for, compliance_officer, preview, django_capture_on_commit_callbacks
+):
+    retention_apply(trigger="command")
+    client = client_for(compliance_officer)
+
+    page = client.get(OVERVIEW)
+    response = _post_apply(
+        client,
+        {"confirm": "on", "preview": preview.pk},
+        django_capture_on_commit_callbacks,
+    )
+
+    assert page.context["apply_preview"] is None
+    assert 'id="apply-needs-preview"' in page.content.decode()
+    assert 'name="confirm"' not in page.content.decode()
+    assert RetentionRun.objects.filter(dry_run=False).count() == 1
+    assert any("Refresh the preview" in text for text in _messages(response))
+
+
+def test_past_day_preview_offers_no_apply(client_for, compliance_officer, preview):
+    yesterday = local_today() - timedelta(days=1)
+    RetentionRun.objects.filter(pk=preview.pk).update(
+        as_of=yesterday, created_at=preview.created_at - timedelta(days=2)
+    )
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["preview"] == preview
+    assert response.context["apply_preview"] is None
+
+
+def test_failed_preview_offers_no_apply(client_for, compliance_officer, preview):
+    RetentionRun.objects.filter(pk=preview.pk).update(status=RetentionRun.Status.FAILED)
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["apply_preview"] is None
+
+
+def test_dpo_cannot_apply_even_confirmed(client_for, dpo, preview):
+    response = client_for(dpo).post(
+        RUN_REQUEST, {"kind": "apply", "confirm": "on", "preview": preview.pk}
+    )
+
+    assert response.status_code == 403
+    assert not RetentionRun.objects.filter(dry_run=False).exists()
