@@ -194,6 +194,13 @@ IMPORT_UPLOAD_ROOT = Path(
 CAMPAIGN_EXPORT_ROOT = Path(
     env.str("CAMPAIGN_EXPORT_ROOT", default=str(DATA_DIR / "private" / "campaigns"))
 )
+# Register files uploaded for an import preview wait here until the import is
+# confirmed or cancelled, and are deleted after a day at the latest.
+REGISTER_IMPORT_ROOT = Path(
+    env.str(
+        "REGISTER_IMPORT_ROOT", default=str(DATA_DIR / "private" / "register_imports")
+    )
+)
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")

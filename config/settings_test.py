@@ -42,6 +42,7 @@ TEST_REDIS_URL = os.environ["TEST_REDIS_URL"]
 DATA_DIR = BASE_DIR / "data" / "test"
 MEDIA_ROOT = DATA_DIR / "media"
 CAMPAIGN_EXPORT_ROOT = DATA_DIR / "private" / "campaigns"
+REGISTER_IMPORT_ROOT = DATA_DIR / "private" / "register_imports"
 CELERY_BROKER_URL = "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = True

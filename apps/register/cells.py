@@ -21,6 +21,17 @@ class Problem:
     message: str
 
 
+@dataclass(frozen=True)
+class CellLocation:
+    """The cell the import read a value from: the sheet, the row (from 1), the
+    column letter, and the column header or row label that the file gives it."""
+
+    sheet: str
+    row: int
+    column: str
+    header: str = ""
+
+
 def column_letter(index: int) -> str:
     letters = ""
     index += 1

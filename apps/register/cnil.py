@@ -92,6 +92,12 @@ class CnilRecordReader:
         self.security: list[str] = []
         self.created_on = None
         self.reference_row = 0
+        # The cell each value was read from, keyed as in
+        # ``ParsedActivity.locations``.
+        self.locations: dict = {}
+        # The current section's heading row, whose columns B to F hold the
+        # headers of the rows below it.
+        self.heading: list = []
 
     def text(self, row, column) -> str:
 
@@ -101,6 +107,17 @@ class CnilRecordReader:
     def problem(self, level, row_index, column_index, message) -> None:
         self.parser._problem(level, self.sheet, row_index, column_index, message)
 
+    def locate(self, key, row_index, column_index, row=None) -> None:
+        """Record the cell of a value, with the heading of its column, or the
+        label in column A of ``row`` for a single value."""
+        if row is not None:
+            header = last_line(cell_value(row, 0))
+        else:
+            header = last_line(cell_value(self.heading, column_index))
+        self.parser._locate(
+            self.locations, key, self.sheet, row_index, column_index, header
+        )
+
     def read(self):
 
         section = None
@@ -108,12 +125,15 @@ class CnilRecordReader:
             label = normalize_label(last_line(row[0] if row else None))
             if label in SECTIONS:
                 section = SECTIONS[label]
+                self.heading = row
                 continue
             if label == "nom du traitement":
                 self.fields["name"] = self.text(row, 1)
+                self.locate((None, None, "name"), index, 1, row)
                 self.reference_row = index
             elif label == "n° / réf":
                 self.fields["reference"] = self.text(row, 1)
+                self.locate((None, None, "reference"), index, 1, row)
             elif label == "date de création du traitement":
                 self.created_on = self.parser._convert(
                     "date", row[1] if len(row) > 1 else None, self.sheet, index, 1
@@ -146,7 +166,12 @@ class CnilRecordReader:
             % {"reference": self.fields.get("reference") or self.fields["name"]},
         )
         return self.parser._finish(
-            self.sheet, self.reference_row, self.fields, self.parts, self.created_on
+            self.sheet,
+            self.reference_row,
+            self.fields,
+            self.parts,
+            self.created_on,
+            locations=self.locations,
         )
 
     def _section_row(self, section, label, index, row) -> None:
@@ -159,6 +184,7 @@ class CnilRecordReader:
                         v for v in values if v
                     )
                     self.fields["role"] = ProcessingActivity.Role.JOINT_CONTROLLER
+                    self.locate((None, None, "joint_controllers"), index, 1, row)
             elif any(values) and label in _ACTOR_ROWS:
                 self.problem(
                     INFO,
@@ -173,18 +199,26 @@ class CnilRecordReader:
         elif section == "purposes":
             value = self.text(row, 1)
             if value:
+                if not self.purposes:
+                    self.locate((None, None, "purposes"), index, 1, row)
                 self.purposes.append(value)
         elif section in ("data", "sensitive"):
             self._data_row(section, index, row)
         elif section == "subjects" and label.startswith("catégorie de personnes"):
             value = self.text(row, 1)
             if value:
+                self._locate_row("data_subjects", index, {"label": 1, "details": 4})
                 self.parts["data_subjects"].append(
                     {"label": value, "details": self.text(row, 4)}
                 )
         elif section == "recipients" and label.startswith("destinataire"):
             value = self.text(row, 1)
             if value:
+                self._locate_row(
+                    "recipients",
+                    index,
+                    {"label": 1, "details": 4, "third_country": 1},
+                )
                 self.parts["recipients"].append(
                     {
                         "label": value,
@@ -198,9 +232,19 @@ class CnilRecordReader:
             value = self.text(row, 1)
             details = self.text(row, 4)
             if value:
+                if not self.security:
+                    self.locate((None, None, "security_measures"), index, 1, row)
                 self.security.append(f"{value} : {details}" if details else value)
         elif section == "transfers" and label.startswith("organisme destinataire"):
             self._transfer_row(index, row)
+
+    def _locate_row(self, part: str, index: int, columns: dict[str, int]) -> None:
+        """Record the cells of the part row about to be appended, whose fields
+        are in ``columns`` (field name to column index)."""
+        position = len(self.parts[part])
+        for name, column in columns.items():
+            self.locate((part, position, name), index, column)
+        self.locate((part, position, None), index, min(columns.values()))
 
     def _data_row(self, section, index, row) -> None:
 
@@ -216,12 +260,17 @@ class CnilRecordReader:
                 if "pénales" in normalize_label(category)
                 else Sensitivity.SPECIAL
             )
+        self._locate_row(
+            "data_categories", index, {"label": 0, "details": 1, "sensitivity": 0}
+        )
         self.parts["data_categories"].append(
             {"label": category, "details": description, "sensitivity": sensitivity}
         )
         if retention:
             rule = self._retention_rule(category, retention, index)
             if rule is not None:
+                # Column E contains the whole rule, so every field points at it.
+                self._locate_row("retention_rules", index, {"duration": 4})
                 self.parts["retention_rules"].append(rule)
 
     def _retention_rule(self, category, text, index) -> dict | None:
@@ -297,6 +346,11 @@ class CnilRecordReader:
                 },
             )
             return
+        self._locate_row(
+            "transfers",
+            index,
+            {"recipient": 1, "country": 2, "safeguard": 3, "documentation": 5},
+        )
         self.parts["transfers"].append(
             {
                 "recipient": recipient or country,

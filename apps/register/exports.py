@@ -18,11 +18,11 @@ from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_SHEET
-from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import YES
 from apps.register.layout import choice_label
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
+from apps.register.layout import register_titles
 from apps.register.models import ProcessingActivity
 from apps.register.models import Sensitivity
 from apps.register.pdf import register_pdf
@@ -53,11 +53,15 @@ def register_export(
     file_format: str,
     actor=None,
     actor_label: str = "",
+    processor_record: bool | None = None,
 ) -> bytes:
     """Return the register (or one activity) in ``file_format`` and audit it.
 
     The files use the CNIL template's French wording whatever the user's
-    language, because they are what an inspector reads.
+    language, because they are what an inspector reads. ``processor_record``
+    titles the file as the processor's record (Art. 30(2)), in which the
+    organisation is the processor. When it is None, the file gets that title
+    if every activity exported has the processor role.
     """
     if file_format not in FORMATS:
         raise ExportError(
@@ -66,9 +70,13 @@ def register_export(
         )
     activities = list(activities)
     organisation = Organisation.current()
+    if processor_record is None:
+        processor_record = is_processor_record(activities)
 
     with translation.override("fr"):
-        content = _export_content(activities, file_format, organisation)
+        content = _export_content(
+            activities, file_format, organisation, processor_record
+        )
 
     audit_record(
         action="register.exported",
@@ -77,34 +85,66 @@ def register_export(
         target_type="register.processingactivity",
         target_id=activities[0].pk if len(activities) == 1 else "",
         count=len(activities),
-        details={"format": file_format, "activity_ids": [a.pk for a in activities]},
+        details={
+            "format": file_format,
+            "activity_ids": [a.pk for a in activities],
+            "processor_record": processor_record,
+        },
     )
     return content
 
 
-def _export_content(activities, file_format: str, organisation) -> bytes:
+def is_processor_record(activities: Sequence[ProcessingActivity]) -> bool:
+    """Tell whether the activities form the processor's record (Art. 30(2))."""
+    return bool(activities) and all(
+        activity.role == ProcessingActivity.Role.PROCESSOR for activity in activities
+    )
 
+
+def _export_content(
+    activities, file_format: str, organisation, processor_record: bool
+) -> bytes:
     if file_format == "pdf":
-        return register_pdf(activities=activities, organisation=organisation)
+        return register_pdf(
+            activities=activities,
+            organisation=organisation,
+            processor_record=processor_record,
+        )
     if file_format == "csv":
         return spreadsheets.csv_write(register_csv_rows(activities))
-    sheets = register_sheets(activities=activities, organisation=organisation)
+    sheets = register_sheets(
+        activities=activities,
+        organisation=organisation,
+        processor_record=processor_record,
+    )
     if file_format == "xlsx":
         return spreadsheets.xlsx_write(sheets)
     return spreadsheets.ods_write(sheets)
 
 
-def export_filename(*, file_format: str, activity: ProcessingActivity | None = None):
+def export_filename(
+    *,
+    file_format: str,
+    activity: ProcessingActivity | None = None,
+    processor_record: bool = False,
+):
+    """Return the download's file name; the processor's record (Art. 30(2))
+    is named "registre-sous-traitant", as the CSV has no title to say so."""
     stamp = timezone.localdate().isoformat()
+    suffix = FORMATS[file_format][1]
     if activity is not None:
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", activity.reference).strip("-")
-        return f"registre-{slug}-{stamp}.{FORMATS[file_format][1]}"
-    return f"registre-{stamp}.{FORMATS[file_format][1]}"
+        return f"registre-{slug}-{stamp}.{suffix}"
+    if processor_record:
+        return f"registre-sous-traitant-{stamp}.{suffix}"
+    return f"registre-{stamp}.{suffix}"
 
 
-def register_sheets(*, activities, organisation: Organisation) -> list[Sheet]:
+def register_sheets(
+    *, activities, organisation: Organisation, processor_record: bool = False
+) -> list[Sheet]:
     """Build the summary sheet and one record sheet per activity."""
-    sheets = [_summary_sheet(activities, organisation)]
+    sheets = [_summary_sheet(activities, organisation, processor_record)]
     used_names = {SUMMARY_SHEET}
     for activity in activities:
         name = _sheet_name(activity.reference, used_names)
@@ -113,12 +153,15 @@ def register_sheets(*, activities, organisation: Organisation) -> list[Sheet]:
     return sheets
 
 
-def _summary_sheet(activities, organisation: Organisation) -> Sheet:
+def _summary_sheet(
+    activities, organisation: Organisation, processor_record: bool
+) -> Sheet:
     sheet = Sheet(
         name=SUMMARY_SHEET, column_widths=[22, 40, 14, 24, 30, 50, 14, 14, 12, 40]
     )
-    sheet.append([SUMMARY_TITLE], bold=True)
-    for row in organisation_rows(organisation):
+    title, _short_title = register_titles(processor_record=processor_record)
+    sheet.append([title], bold=True)
+    for row in organisation_rows(organisation, processor_record=processor_record):
         sheet.append(row)
     sheet.append([])
 

@@ -4,7 +4,9 @@
 list of problems (each with its sheet, row and column), and applies the result
 only when there is no error and the run is not a dry run. The dry run performs
 the same database writes inside a transaction that is rolled back, so the
-preview reports exactly what the real import would do.
+preview reports exactly what the real import would do. When reading the file
+already found errors, the values read are still checked without writing, so
+that the report lists the errors of every cell at once.
 """
 
 import datetime
@@ -18,7 +20,6 @@ from decimal import InvalidOperation
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from apps.core.audit import audit_record
 from apps.register.cells import ERROR
 from apps.register.cells import INFO
 from apps.register.cells import WARNING
+from apps.register.cells import CellLocation
 from apps.register.cells import Problem
 from apps.register.cells import cell_text
 from apps.register.cells import cell_value
@@ -36,6 +38,7 @@ from apps.register.cnil import CnilRecordReader
 from apps.register.exports import CSV_ACTIVITY_KIND
 from apps.register.exports import CSV_KIND_COLUMN
 from apps.register.layout import PART_TABLES
+from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_TITLE
@@ -44,13 +47,24 @@ from apps.register.layout import choice_label
 from apps.register.layout import choice_lookup
 from apps.register.layout import normalize_label
 from apps.register.models import ProcessingActivity
+from apps.register.services import CHILD_MODELS
 from apps.register.services import ActivityData
+from apps.register.services import FieldError
+from apps.register.services import RegisterError
+from apps.register.services import activity_validate
 from apps.register.services import activity_write
 from apps.register.spreadsheets import Sheet
 from apps.register.spreadsheets import SpreadsheetError
 from apps.register.spreadsheets import read_grid
+from apps.register.text import text_excerpt
 
 logger = logging.getLogger(__name__)
+
+
+# Key of a value in ``ParsedActivity.locations``: the part (None for the
+# activity's own fields), the row's index in that part, and the field name. A
+# key whose field is None locates a part's whole row.
+LocationKey = tuple[str | None, int | None, str | None]
 
 
 @dataclass
@@ -59,6 +73,9 @@ class ParsedActivity:
     sheet: str
     row: int | None
     created_on: datetime.date | None = None
+    # The cell each value was read from, so that errors found on saving point
+    # at it.
+    locations: dict[LocationKey, CellLocation] = field(default_factory=dict)
 
 
 @dataclass
@@ -106,6 +123,7 @@ def register_import(
         report.problems.append(Problem(ERROR, "", None, "", str(error)))
         return report
 
+    report.problems.extend(_nul_characters_removed(sheets))
     parser = RegisterParser()
     parsed = parser.parse(sheets)
     report.problems.extend(parser.problems)
@@ -126,6 +144,10 @@ def register_import(
             )
         )
     if report.has_errors:
+        # The file is rejected, but the checks that saving would make still
+        # run, so that the report lists every error at once.
+        for item in parsed:
+            _check_one(item=item, report=report)
         return report
 
     with transaction.atomic():
@@ -163,6 +185,45 @@ def register_import(
     return report
 
 
+def _nul_characters_removed(sheets: list[Sheet]) -> list[Problem]:
+    """Remove NUL characters from the cells, with an error for each cell.
+
+    PostgreSQL cannot store a NUL in a text column. The error rejects the
+    file, and removing the character lets the other checks run.
+    """
+    problems = []
+    for sheet in sheets:
+        for row_index, row in enumerate(sheet.rows):
+            for column_index, value in enumerate(row):
+                if not (isinstance(value, str) and "\x00" in value):
+                    continue
+                problems.append(
+                    Problem(
+                        ERROR,
+                        sheet.name,
+                        row_index + 1,
+                        column_letter(column_index),
+                        _(
+                            "The cell %(value)s contains a NUL character (\\x00), "
+                            "which cannot be stored. Remove it and import the "
+                            "file again."
+                        )
+                        % {"value": text_excerpt(value)},
+                    )
+                )
+                row[column_index] = value.replace("\x00", "")
+    return problems
+
+
+def _check_one(*, item: ParsedActivity, report: ImportReport) -> None:
+    reference = item.data.fields["reference"]
+    existing = ProcessingActivity.objects.filter(reference=reference).first()
+    errors = activity_validate(
+        data=item.data, activity=existing, check_transition=False
+    )
+    _errors_report(item=item, errors=errors, report=report)
+
+
 def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
     reference = item.data.fields["reference"]
     existing = ProcessingActivity.objects.filter(reference=reference).first()
@@ -174,22 +235,8 @@ def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
                 activity=existing,
                 check_transition=False,
             )
-    except ValidationError as error:
-        for name, messages in error.message_dict.items():
-            report.problems.append(
-                Problem(
-                    ERROR,
-                    item.sheet,
-                    item.row,
-                    "",
-                    _("Activity %(reference)s, %(field)s: %(messages)s")
-                    % {
-                        "reference": reference,
-                        "field": name,
-                        "messages": " ".join(messages),
-                    },
-                )
-            )
+    except RegisterError as error:
+        _errors_report(item=item, errors=error.field_errors, report=report)
         return
 
     activity = outcome.activity
@@ -208,6 +255,67 @@ def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
     report.activities.append(
         {"reference": reference, "name": activity.name, "outcome": result}
     )
+
+
+def _errors_report(
+    *, item: ParsedActivity, errors: list[FieldError], report: ImportReport
+) -> None:
+    """Add a problem for each error, at the cell its value was read from.
+
+    A cell that already has an error from reading the file gets no second one,
+    such as "this field cannot be blank" after an unreadable value.
+    """
+    reported = {
+        (problem.sheet, problem.row, problem.column)
+        for problem in report.problems
+        if problem.level == ERROR
+    }
+    reference = item.data.fields["reference"]
+    for error in errors:
+        location = _error_location(item, error)
+        if (location.sheet, location.row, location.column) in reported:
+            continue
+        report.problems.append(
+            Problem(
+                ERROR,
+                location.sheet,
+                location.row,
+                location.column,
+                _error_message(reference, error, location.header),
+            )
+        )
+
+
+def _error_location(item: ParsedActivity, error: FieldError) -> CellLocation:
+    # A part's row is located as a whole when its field has no cell of its own.
+    for key in ((error.part, error.row, error.field), (error.part, error.row, None)):
+        if key in item.locations:
+            return item.locations[key]
+    # The value has no cell, such as the status of a CNIL record, which the
+    # template lacks: the error points at the activity's row.
+    return CellLocation(item.sheet, item.row, "")
+
+
+def _error_message(reference: str, error: FieldError, header: str) -> str:
+    names = []
+    if error.part is not None:
+        names.append(str(CHILD_MODELS[error.part]._meta.verbose_name))
+    if error.label:
+        names.append(error.label)
+    values = {
+        "reference": reference,
+        "field": ", ".join(names),
+        "header": header,
+        "messages": " ".join(error.messages),
+    }
+    if names and header:
+        message = _(
+            "Activity %(reference)s, %(field)s (“%(header)s” in the file): %(messages)s"
+        )
+        return message % values
+    if names:
+        return _("Activity %(reference)s, %(field)s: %(messages)s") % values
+    return _("Activity %(reference)s: %(messages)s") % values
 
 
 _BOOLEANS = {
@@ -246,6 +354,13 @@ class RegisterParser:
                 "" if column_index is None else column_letter(column_index),
                 message,
             )
+        )
+
+    @staticmethod
+    def _locate(locations, key: LocationKey, sheet, row_index, column_index, header):
+        """Record that the value of ``key`` was read from this cell."""
+        locations[key] = CellLocation(
+            sheet.name, row_index + 1, column_letter(column_index), cell_text(header)
         )
 
     # Dispatch ----------------------------------------------------------------
@@ -291,7 +406,10 @@ class RegisterParser:
         first = normalize_label(cell_value(sheet.rows[0], 0))
         if first == normalize_label(RECORD_TITLE):
             return "record"
-        if first == normalize_label(SUMMARY_TITLE):
+        if first in (
+            normalize_label(SUMMARY_TITLE),
+            normalize_label(PROCESSOR_SUMMARY_TITLE),
+        ):
             return "summary"
         if first == normalize_label(CSV_KIND_COLUMN):
             return "csv"
@@ -408,7 +526,11 @@ class RegisterParser:
                 sheet,
                 row_index,
                 column_index,
-                _("%(value)r is not a date; write it as DD/MM/YYYY.") % {"value": text},
+                _(
+                    "%(value)r is not a date. Write it as YYYY-MM-DD, as the CSV "
+                    "export does, or as DD/MM/YYYY."
+                )
+                % {"value": text},
             )
             return None
 
@@ -465,6 +587,7 @@ class RegisterParser:
         fields: dict = {}
         # Only the part tables present in the sheet replace the stored parts.
         parts: dict[str, list[dict]] = {}
+        locations: dict[LocationKey, CellLocation] = {}
         created_on = None
         reference_row = 0
         index = 1
@@ -474,7 +597,9 @@ class RegisterParser:
             row = rows[index]
             label = normalize_label(cell_value(row, 0))
             if label in titles and not any(cell_text(v) for v in row[1:]):
-                index = self._parse_part_table(sheet, index, titles[label], parts)
+                index = self._parse_part_table(
+                    sheet, index, titles[label], parts, locations
+                )
                 continue
             if label in labels:
                 name, kind = labels[label]
@@ -485,6 +610,7 @@ class RegisterParser:
                     pass  # Maintained by Registre on every save.
                 else:
                     fields[name] = value
+                    self._locate(locations, (None, None, name), sheet, index, 1, row[0])
                     if name == "reference":
                         reference_row = index
             elif label:
@@ -498,9 +624,11 @@ class RegisterParser:
                 )
             index += 1
 
-        return self._finish(sheet, reference_row, fields, parts, created_on)
+        return self._finish(
+            sheet, reference_row, fields, parts, created_on, locations=locations
+        )
 
-    def _parse_part_table(self, sheet, title_index, part, parts) -> int:
+    def _parse_part_table(self, sheet, title_index, part, parts, locations) -> int:
         """Read one part table starting at its title row; return the next row."""
         title, columns = PART_TABLES[part]
         headers = {
@@ -539,11 +667,21 @@ class RegisterParser:
         parts[part] = []
         while index < len(sheet.rows) and any(cell_text(v) for v in sheet.rows[index]):
             row = sheet.rows[index]
+            position = len(parts[part])
             values = {}
             for column, (name, kind) in mapping.items():
                 values[name] = self._convert(
                     kind, cell_value(row, column), sheet, index, column
                 )
+                self._locate(
+                    locations,
+                    (part, position, name),
+                    sheet,
+                    index,
+                    column,
+                    cell_value(header_row, column),
+                )
+            self._locate(locations, (part, position, None), sheet, index, 0, "")
             parts[part].append(values)
             index += 1
         return index
@@ -558,6 +696,7 @@ class RegisterParser:
         *,
         reference_column: int | None = 1,
         name_column: int | None = 1,
+        locations: dict[LocationKey, CellLocation] | None = None,
     ):
         """Return the parsed activity, or None after recording what is missing.
 
@@ -601,6 +740,7 @@ class RegisterParser:
             sheet=sheet.name,
             row=row_index + 1,
             created_on=created_on,
+            locations=locations or {},
         )
 
     # This app's CSV ----------------------------------------------------------
@@ -662,6 +802,7 @@ class RegisterParser:
             reference = cell_text(cell_value(row, reference_column))
             if kind == normalize_label(CSV_ACTIVITY_KIND):
                 fields = {}
+                locations: dict[LocationKey, CellLocation] = {}
                 created_on = None
                 for column, (name, field_kind) in field_columns.items():
                     value = self._convert(
@@ -671,6 +812,14 @@ class RegisterParser:
                         created_on = value
                     elif name != "updated_at":
                         fields[name] = value
+                        self._locate(
+                            locations,
+                            (None, None, name),
+                            sheet,
+                            index,
+                            column,
+                            cell_value(header, column),
+                        )
                 # A part without columns in the file keeps its stored rows.
                 parts = {part: [] for part, columns in part_columns.items() if columns}
                 item = self._finish(
@@ -681,6 +830,7 @@ class RegisterParser:
                     created_on,
                     reference_column=reference_column,
                     name_column=name_column,
+                    locations=locations,
                 )
                 if item is None:
                     rejected.add(reference)
@@ -756,7 +906,19 @@ class RegisterParser:
                     % {"reference": reference},
                 )
                 continue
-            activities[reference].data.parts[part].append(values)
+            item = activities[reference]
+            position = len(item.data.parts[part])
+            for column, (name, _kind) in part_columns[part].items():
+                self._locate(
+                    item.locations,
+                    (part, position, name),
+                    sheet,
+                    index,
+                    column,
+                    cell_value(header, column),
+                )
+            self._locate(item.locations, (part, position, None), sheet, index, 0, "")
+            item.data.parts[part].append(values)
         return list(activities.values())
 
     # The CNIL template -------------------------------------------------------
@@ -836,6 +998,17 @@ class RegisterParser:
                 row=index + 1,
                 created_on=created_on,
             )
+            for name in ("name", "reference", "purposes"):
+                if name in columns:
+                    self._locate(
+                        item.locations,
+                        (None, None, name),
+                        sheet,
+                        index,
+                        columns[name],
+                        cell_value(headers, columns[name])
+                        or cell_value(groups, columns[name]),
+                    )
             listed.append((item, sensitive))
         return listed
 
@@ -859,6 +1032,9 @@ class RegisterParser:
         for name in ("purposes",):
             if not record.data.fields.get(name) and item.data.fields.get(name):
                 record.data.fields[name] = item.data.fields[name]
+                key = (None, None, name)
+                if key in item.locations:
+                    record.locations[key] = item.locations[key]
         record.created_on = record.created_on or item.created_on
         has_sensitive = any(
             row.get("sensitivity") != "standard"

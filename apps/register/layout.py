@@ -21,6 +21,14 @@ from apps.register.models import Sensitivity
 from apps.register.models import Transfer
 
 SUMMARY_TITLE = "Registre des activités de traitement"
+# GDPR Art. 30(2): a processor records the categories of processing it carries
+# out on behalf of each controller, in the words of the French text.
+PROCESSOR_SUMMARY_TITLE = (
+    "Registre des catégories d'activités de traitement effectuées pour le "
+    "compte de responsables de traitement (article 30.2 du RGPD)"
+)
+# The page header of the PDF has room for a short title only.
+PROCESSOR_SHORT_TITLE = "Registre du sous-traitant (article 30.2 du RGPD)"
 SUMMARY_SHEET = "Liste des traitements"
 RECORD_TITLE = "Fiche de registre"
 
@@ -182,16 +190,34 @@ def format_value(kind: str, value):
     return value if value is not None else ""
 
 
-def organisation_rows(organisation: Organisation) -> list[list]:
-    """Return the controller's identity block, as the CNIL template opens with."""
+def register_titles(*, processor_record: bool) -> tuple[str, str]:
+    """Return the register's title and the short one for page headers.
+
+    ``processor_record`` selects the processor's record (Art. 30(2)) instead
+    of the controller's (Art. 30(1)).
+    """
+    if processor_record:
+        return PROCESSOR_SUMMARY_TITLE, PROCESSOR_SHORT_TITLE
+    return SUMMARY_TITLE, SUMMARY_TITLE
+
+
+def organisation_rows(
+    organisation: Organisation, *, processor_record: bool = False
+) -> list[list]:
+    """Return the organisation's identity block, as the CNIL template opens with.
+
+    The organisation is the controller, or the processor in the processor's
+    record (Art. 30(2)(a)), whose activities then name the controllers served.
+    """
     dpo = (
         organisation.dpo_name,
         organisation.dpo_email,
         organisation.dpo_phone,
         organisation.dpo_address.replace("\n", ", "),
     )
+    role = "Sous-traitant :" if processor_record else "Responsable de traitement :"
     return [
-        ["Responsable de traitement :", organisation.name],
+        [role, organisation.name],
         ["Adresse :", organisation.address],
         ["Téléphone :", organisation.phone],
         ["Adresse mél :", organisation.email],

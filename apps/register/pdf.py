@@ -22,10 +22,11 @@ from reportlab.platypus import TableStyle
 from apps.core.models import Organisation
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
-from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
+from apps.register.layout import register_titles
 from apps.register.services import activity_missing_items
+from apps.register.text import newlines_unified
 
 # DejaVu Sans covers every character of the French texts; the built-in
 # Helvetica is the fallback where Debian's fonts-dejavu is not installed.
@@ -43,8 +44,14 @@ def _fonts() -> tuple[str, str]:
     return "RegistreSans", "RegistreSans-Bold"
 
 
-def register_pdf(*, activities, organisation: Organisation) -> bytes:
-    """Return the PDF: the organisation, a summary table, then one record each."""
+def register_pdf(
+    *, activities, organisation: Organisation, processor_record: bool = False
+) -> bytes:
+    """Return the PDF: the organisation, a summary table, then one record each.
+
+    ``processor_record`` titles it as the processor's record (Art. 30(2)).
+    """
+    register_title, short_title = register_titles(processor_record=processor_record)
     regular, bold = _fonts()
     base = getSampleStyleSheet()
     body = ParagraphStyle(
@@ -57,14 +64,16 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
         display_value = format_value("text", value)
         if hasattr(display_value, "strftime"):
             display_value = display_value.strftime("%d/%m/%Y")
-        return Paragraph(escape(str(display_value)).replace("\n", "<br/>"), body)
+        lines = newlines_unified(str(display_value))
+        return Paragraph(escape(lines).replace("\n", "<br/>"), body)
 
-    story = [Paragraph(escape(SUMMARY_TITLE), heading)]
-    # Art. 30(1)(a) GDPR: the controller's name and contact details, its
-    # representative and its DPO. The page header only repeats a short form.
+    story = [Paragraph(escape(register_title), heading)]
+    # Art. 30(1)(a) and 30(2)(a) GDPR: the controller's or processor's name
+    # and contact details, its representative and its DPO. The page header
+    # only repeats a short form.
     story.append(
         _grid(
-            organisation_rows(organisation),
+            organisation_rows(organisation, processor_record=processor_record),
             text,
             bold,
             widths=[6 * cm, 12 * cm],
@@ -130,10 +139,10 @@ def register_pdf(*, activities, organisation: Organisation) -> bytes:
         rightMargin=1.5 * cm,
         topMargin=2.6 * cm,
         bottomMargin=1.5 * cm,
-        title=SUMMARY_TITLE,
+        title=register_title,
         author=organisation.name,
     )
-    header = _page_header(organisation, regular, bold)
+    header = _page_header(organisation, regular, bold, short_title)
     document.build(story, onFirstPage=header, onLaterPages=header)
     return buffer.getvalue()
 
@@ -172,7 +181,7 @@ def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
     return table
 
 
-def _page_header(organisation: Organisation, regular: str, bold: str):
+def _page_header(organisation: Organisation, regular: str, bold: str, title: str):
     printed = timezone.localdate().strftime("%d/%m/%Y")
     lines = [
         organisation.address.replace("\n", ", "),
@@ -204,7 +213,7 @@ def _page_header(organisation: Organisation, regular: str, bold: str):
         canvas.drawRightString(
             width - 1.5 * cm,
             height - 1.2 * cm,
-            f"{SUMMARY_TITLE} · {printed} · page {document.page}",
+            f"{title} · {printed} · page {document.page}",
         )
         canvas.restoreState()
 

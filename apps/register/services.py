@@ -4,6 +4,8 @@ import logging
 from dataclasses import dataclass
 from dataclasses import field
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
@@ -22,6 +24,8 @@ from apps.register.models import ReferenceTerm
 from apps.register.models import RetentionRule
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
+from apps.register.text import newlines_unified
+from apps.register.text import text_excerpt
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +111,81 @@ class MissingItem:
     label: str
 
 
+@dataclass(frozen=True)
+class FieldError:
+    """One rejected value of an activity, with where it is in ``ActivityData``.
+
+    ``part`` is None for the activity's own fields, and otherwise names the
+    part, with ``row`` the index of the row in ``ActivityData.parts[part]``.
+    ``field`` is None when the error concerns the whole activity or row.
+    """
+
+    part: str | None
+    row: int | None
+    field: str | None
+    messages: tuple[str, ...]
+
+    @property
+    def label(self) -> str:
+        """Return the field's verbose name in the active language, or ""."""
+        return field_label(part=self.part, field=self.field)
+
+
 class RegisterError(ValidationError):
-    """A register change that breaks a domain rule."""
+    """A register change that breaks a domain rule.
+
+    ``field_errors`` lists every rejected value with its place, so that the
+    import can point at each cell. ``message_dict`` groups the same messages
+    by activity field, or by part with the row number and the field's label.
+    """
+
+    def __init__(self, field_errors: list[FieldError]):
+        self.field_errors = list(field_errors)
+        super().__init__(_grouped_messages(self.field_errors))
+
+
+def field_label(*, part: str | None, field: str | None) -> str:
+    """Return the verbose name of an activity or part field, or "" for None."""
+    if field is None:
+        return ""
+    model = ProcessingActivity if part is None else CHILD_MODELS[part]
+    try:
+        return str(model._meta.get_field(field).verbose_name)
+    except FieldDoesNotExist:
+        return field
+
+
+def _grouped_messages(field_errors: list[FieldError]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for error in field_errors:
+        text = " ".join(error.messages)
+        if error.part is None:
+            grouped.setdefault(error.field or NON_FIELD_ERRORS, []).append(text)
+            continue
+        if error.field is None:
+            text = _("Row %(row)d: %(errors)s") % {"row": error.row + 1, "errors": text}
+        else:
+            text = _("Row %(row)d, %(field)s: %(messages)s") % {
+                "row": error.row + 1,
+                "field": error.label,
+                "messages": text,
+            }
+        grouped.setdefault(error.part, []).append(text)
+    return grouped
+
+
+def _validation_errors(
+    error: ValidationError, *, part: str | None = None, row: int | None = None
+) -> list[FieldError]:
+    return [
+        FieldError(
+            part=part,
+            row=row,
+            field=None if name == NON_FIELD_ERRORS else name,
+            messages=tuple(messages),
+        )
+        for name, messages in error.message_dict.items()
+    ]
 
 
 def activity_missing_items(*, activity: ProcessingActivity) -> list[MissingItem]:
@@ -267,33 +344,32 @@ def activity_write(
     """Create or update an activity and replace its parts with ``data.parts``.
 
     ``activity`` must be as stored, because its values before the change decide
-    whether anything changed. A part with an ``id`` updates that row. Parts
-    without one update the existing rows in order, so a re-import of unchanged
-    data adds no history entry. Rows left unmatched are deleted. A broken rule
-    raises ``ValidationError`` naming the field and the value, and then nothing
-    is saved.
+    whether anything changed. Text is stored with LF line breaks only. A part
+    with an ``id`` updates that row. Parts without one update the existing rows
+    in order, so a re-import of unchanged data adds no history entry. Rows left
+    unmatched are deleted. Every value is checked before anything is written:
+    a broken rule raises ``RegisterError`` listing every rejected value of the
+    activity and of its parts, and then nothing is saved.
     """
     creating = activity is None
     activity = activity or ProcessingActivity()
     previous_status = activity.status if not creating else None
     before = _field_values(activity)
 
-    for name, value in data.fields.items():
-        setattr(activity, name, value)
-    _activity_check(
+    plans, errors = _changes_prepare(
         activity=activity,
+        data=data,
         previous_status=previous_status,
         check_transition=check_transition,
     )
+    if errors:
+        raise RegisterError(errors)
 
     with transaction.atomic():
         changed = creating or _field_values(activity) != before
         if changed:
             activity.save()
-        part_counts = {
-            part: _parts_sync(activity=activity, part=part, rows=rows)
-            for part, rows in data.parts.items()
-        }
+        part_counts = {part: _parts_apply(plan) for part, plan in plans.items()}
         # A save that changes nothing writes nothing, so it skips the check and
         # an unchanged re-import costs no extra queries. Raising here rolls
         # back the activity and its parts together.
@@ -313,52 +389,120 @@ def activity_write(
     return outcome
 
 
-def _activity_check(
+def activity_validate(
+    *,
+    data: ActivityData,
+    activity: ProcessingActivity | None = None,
+    check_transition: bool = True,
+) -> list[FieldError]:
+    """Return every value of ``data`` that ``activity_write`` would reject.
+
+    Nothing is written. The checks are those made before writing, so the
+    completeness of an activity in force, which needs the saved parts, is not
+    checked. Like ``activity_write``, this sets the new values on ``activity``,
+    which the caller should then not save.
+    """
+    previous_status = activity.status if activity is not None else None
+    _plans, errors = _changes_prepare(
+        activity=activity or ProcessingActivity(),
+        data=data,
+        previous_status=previous_status,
+        check_transition=check_transition,
+    )
+    return errors
+
+
+def _changes_prepare(
+    *,
+    activity: ProcessingActivity,
+    data: ActivityData,
+    previous_status: str | None,
+    check_transition: bool,
+) -> tuple[dict[str, "_PartPlan"], list[FieldError]]:
+    """Set the new values on ``activity``, match the parts' rows, and check both."""
+    errors = _values_assign(activity, data.fields, part=None, row=None)
+    errors += _activity_errors(
+        activity=activity,
+        previous_status=previous_status,
+        check_transition=check_transition,
+        skip={error.field for error in errors},
+    )
+    plans = {}
+    for part, rows in data.parts.items():
+        plans[part], part_errors = _parts_match(activity=activity, part=part, rows=rows)
+        errors += part_errors
+    return plans, errors
+
+
+def _values_assign(
+    instance: models.Model, values: dict, *, part: str | None, row: int | None
+) -> list[FieldError]:
+    """Set ``values`` on ``instance``, with LF line breaks in text.
+
+    A text containing a NUL character is left out and reported, because
+    PostgreSQL cannot store it in a text column. Leaving it out also keeps it
+    away from the lookups that ``full_clean`` makes, such as the reference's.
+    """
+    errors = []
+    for name, value in values.items():
+        if isinstance(value, str):
+            if "\x00" in value:
+                # The repr shows the NUL as \x00, so the message names it.
+                message = _(
+                    "%(value)s contains a NUL character (\\x00), which cannot be "
+                    "stored. Remove it and try again."
+                ) % {"value": text_excerpt(value)}
+                errors.append(FieldError(part, row, name, (message,)))
+                continue
+            value = newlines_unified(value)
+        setattr(instance, name, value)
+    return errors
+
+
+def _activity_errors(
     *,
     activity: ProcessingActivity,
     previous_status: str | None,
     check_transition: bool,
-) -> None:
+    skip: set,
+) -> list[FieldError]:
+    """Check the activity's own fields; ``skip`` names fields already rejected."""
+    errors = []
     try:
-        activity.full_clean()
+        activity.full_clean(exclude=skip)
     except ValidationError as error:
-        raise RegisterError(error.message_dict) from error
+        errors += _validation_errors(error)
+    rejected = skip | {error.field for error in errors}
 
     if (
-        activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+        "legitimate_interest" not in rejected
+        and activity.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
         and not activity.legitimate_interest.strip()
     ):
-        raise RegisterError(
-            {
-                "legitimate_interest": _(
-                    "Describe the legitimate interest pursued: it is required "
-                    "when the lawful basis is legitimate interests."
-                )
-            }
+        message = _(
+            "Describe the legitimate interest pursued: it is required "
+            "when the lawful basis is legitimate interests."
         )
+        errors.append(FieldError(None, None, "legitimate_interest", (message,)))
 
     allowed = STATUS_TRANSITIONS.get(previous_status, set())
     if (
-        check_transition
+        "status" not in rejected
+        and check_transition
         and previous_status is not None
         and activity.status != previous_status
         and activity.status not in allowed
     ):
-        raise RegisterError(
-            {
-                "status": _(
-                    "An activity cannot go from “%(old)s” to “%(new)s”. From "
-                    "“%(old)s”, the allowed status is: %(allowed)s."
-                )
-                % {
-                    "old": _status_label(previous_status),
-                    "new": _status_label(activity.status),
-                    "allowed": ", ".join(
-                        _status_label(status) for status in sorted(allowed)
-                    ),
-                }
-            }
-        )
+        message = _(
+            "An activity cannot go from “%(old)s” to “%(new)s”. From "
+            "“%(old)s”, the allowed status is: %(allowed)s."
+        ) % {
+            "old": _status_label(previous_status),
+            "new": _status_label(activity.status),
+            "allowed": ", ".join(_status_label(status) for status in sorted(allowed)),
+        }
+        errors.append(FieldError(None, None, "status", (message,)))
+    return errors
 
 
 def _status_label(status: str) -> str:
@@ -404,7 +548,8 @@ def _in_force_check(
             "activity as a draft.",
             len(missing),
         )
-    raise RegisterError({"status": message % {"count": len(missing), "items": labels}})
+    message = message % {"count": len(missing), "items": labels}
+    raise RegisterError([FieldError(None, None, "status", (message,))])
 
 
 def _field_values(instance: models.Model) -> dict:
@@ -415,13 +560,27 @@ def _field_values(instance: models.Model) -> dict:
     }
 
 
-def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) -> int:
-    """Make the activity's rows of one part equal to ``rows``; return the changes."""
+@dataclass
+class _PartPlan:
+    """The rows of one part to save, each with its values before the change,
+    and the stored rows to delete."""
+
+    rows: list[tuple[models.Model, dict]]
+    leftovers: list[models.Model]
+
+
+def _parts_match(
+    *, activity: ProcessingActivity, part: str, rows: list[dict]
+) -> tuple[_PartPlan, list[FieldError]]:
+    """Match ``rows`` to the stored rows of one part and check each of them."""
     model = CHILD_MODELS[part]
-    existing = {row.pk: row for row in model.objects.filter(activity=activity)}
+    existing = {}
+    if activity.pk is not None:
+        existing = {row.pk: row for row in model.objects.filter(activity=activity)}
     by_position = not any(row.get("id") for row in rows)
     unmatched = list(existing.values())
-    changes = 0
+    plan = _PartPlan(rows=[], leftovers=[])
+    errors: list[FieldError] = []
 
     for index, values in enumerate(rows):
         if by_position:
@@ -430,39 +589,40 @@ def _parts_sync(*, activity: ProcessingActivity, part: str, rows: list[dict]) ->
             instance = existing.get(values.get("id"))
         instance = instance or model(activity=activity)
         before = _field_values(instance)
-        for name in CHILD_FIELDS[part]:
-            if name in values:
-                setattr(instance, name, values[name])
+        editable = {
+            name: value for name, value in values.items() if name in CHILD_FIELDS[part]
+        }
+        row_errors = _values_assign(instance, editable, part=part, row=index)
         try:
             # Django checks CheckConstraints with one query each, so only
             # models that declare some pay for it.
             instance.full_clean(
-                exclude=["activity"], validate_constraints=bool(model._meta.constraints)
+                exclude=["activity", *(error.field for error in row_errors)],
+                validate_constraints=bool(model._meta.constraints),
             )
         except ValidationError as error:
-            raise RegisterError(
-                {
-                    part: _("Row %(row)d: %(errors)s")
-                    % {"row": index + 1, "errors": _format_errors(error)}
-                }
-            ) from error
-        if instance.pk is None or _field_values(instance) != before:
-            instance.save()
-            changes += 1
+            row_errors += _validation_errors(error, part=part, row=index)
+        errors += row_errors
+        plan.rows.append((instance, before))
         existing.pop(instance.pk, None)
 
     # Rows still here were neither matched by id nor by position.
-    leftovers = list(existing.values())
-    for row in leftovers:
+    plan.leftovers = list(existing.values())
+    return plan, errors
+
+
+def _parts_apply(plan: _PartPlan) -> int:
+    """Save the changed rows of a checked plan, delete its leftovers, and
+    return the number of rows written or deleted."""
+    changes = 0
+    for instance, before in plan.rows:
+        if instance.pk is None or _field_values(instance) != before:
+            instance.save()
+            changes += 1
+    for row in plan.leftovers:
         row.delete()
         changes += 1
     return changes
-
-
-def _format_errors(error: ValidationError) -> str:
-    return "; ".join(
-        f"{name}: {' '.join(messages)}" for name, messages in error.message_dict.items()
-    )
 
 
 def reference_term_add(*, kind: str, label: str, sensitivity: str, actor=None):
@@ -495,35 +655,65 @@ def reference_term_delete(*, term, actor=None) -> None:
 def activity_delete(*, activity: ProcessingActivity, actor=None) -> None:
     """Delete an activity that no contact, import or breach refers to.
 
-    Raises ``ValidationError`` naming what still refers to it: an activity in
-    use stays in the register, and the way out is to retire it. The history
-    of its versions is kept.
+    Raises ``ValidationError`` naming each kind of record that still refers to
+    it, with counts: an activity in use stays in the register, and the way out
+    is to retire it. The history of its versions is kept.
     """
     reference = activity.reference
-    # Deleting would only unlink the breaches, so the breach register would
-    # lose which activity a breach concerned: they protect it too.
-    kinds = set()
-    if activity.breaches.exists():
-        kinds.add(str(activity.breaches.model._meta.verbose_name_plural))
-    audit_record(
-        action="register.activity.deleted",
-        actor=actor,
-        target=activity,
-        details={"reference": reference},
-    )
-    try:
-        if not kinds:
+    references = activity_references(activity=activity)
+    if not references:
+        audit_record(
+            action="register.activity.deleted",
+            actor=actor,
+            target=activity,
+            details={"reference": reference},
+        )
+        try:
             activity.delete()
-    except ProtectedError as error:
-        kinds.update(
-            str(row._meta.verbose_name_plural) for row in error.protected_objects
+            return
+        except ProtectedError:
+            # A record added since the count above refers to the activity.
+            references = activity_references(activity=activity)
+
+    counts = ", ".join(
+        f"{count} {singular if count == 1 else plural}"
+        for singular, plural, count in references
+    )
+    raise ValidationError(
+        _(
+            "Activity %(reference)s cannot be deleted because other records "
+            "refer to it: %(counts)s. Retire it instead: it then leaves the "
+            "lists of activities in force and stays in the register's history."
         )
-    if kinds:
-        raise ValidationError(
-            _(
-                "Activity %(reference)s cannot be deleted because %(kinds)s refer "
-                "to it. Retire it instead: it then leaves the lists of activities "
-                "in force and stays in the register's history."
+        % {"reference": reference, "counts": counts}
+    )
+
+
+def activity_references(*, activity: ProcessingActivity) -> list[tuple[str, str, int]]:
+    """Count the records of other apps that refer to the activity, by kind.
+
+    Returns (verbose name, plural verbose name, count) for each kind with at
+    least one record. A kind counts when its foreign key protects the activity
+    (PROTECT or RESTRICT), and for many-to-many links such as breaches:
+    deleting would only unlink the breaches, so the breach register would lose
+    which activity a breach concerned. The activity's own parts (CASCADE) and
+    its history (DO_NOTHING) do not count.
+    """
+    counts = []
+    for relation in ProcessingActivity._meta.get_fields(include_hidden=True):
+        if not relation.auto_created or relation.concrete:
+            continue
+        blocking = relation.many_to_many or relation.on_delete in (
+            models.PROTECT,
+            models.RESTRICT,
+        )
+        if not blocking:
+            continue
+        model = relation.related_model
+        count = model._base_manager.filter(**{relation.field.name: activity}).count()
+        if count:
+            meta = model._meta
+            counts.append(
+                (str(meta.verbose_name), str(meta.verbose_name_plural), count)
             )
-            % {"reference": reference, "kinds": ", ".join(sorted(kinds))}
-        )
+    return sorted(counts)

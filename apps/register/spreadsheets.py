@@ -36,6 +36,7 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
 from apps.core.exports import neutralize_formula
+from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,10 @@ class Sheet:
 
 
 def _safe(value):
-    return neutralize_formula(value) if isinstance(value, str) else value
+    """Return a cell value with LF line breaks and formula-like text neutralised."""
+    if not isinstance(value, str):
+        return value
+    return neutralize_formula(newlines_unified(value))
 
 
 def xlsx_write(sheets: list[Sheet]) -> bytes:
@@ -140,7 +144,8 @@ def _ods_cell(value, style) -> TableCell:
         cell.addElement(P(text=value.strftime("%d/%m/%Y")))
         return cell
     cell = TableCell(valuetype="string", **extra)
-    for line in str(value).split("\n"):
+    # Each line is a paragraph of the cell, and a CR left in a line would show.
+    for line in newlines_unified(str(value)).split("\n"):
         paragraph = P()
         teletype.addTextToElement(paragraph, line)
         cell.addElement(paragraph)
@@ -302,15 +307,10 @@ def _csv_read(path: Path, *, sheet_name: str) -> list[Sheet]:
     # old Mac files, and keep line breaks inside quoted cells.
     buffer = io.StringIO(text, newline="")
     rows = [
-        [_newlines_unified(value) for value in row]
+        [newlines_unified(value) for value in row]
         for row in csv.reader(buffer, delimiter=delimiter)
     ]
     return [Sheet(name=sheet_name, rows=rows[:MAX_ROWS])]
-
-
-def _newlines_unified(text: str) -> str:
-    """Return ``text`` with CRLF and bare CR line breaks written as LF."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _trim(sheet: Sheet) -> None:

@@ -1,9 +1,7 @@
 import logging
 import secrets
-import time
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
@@ -22,6 +20,7 @@ from django.views.generic import TemplateView
 from apps.core.permissions import RolePermissionMixin
 from apps.register.exports import FORMATS
 from apps.register.exports import export_filename
+from apps.register.exports import is_processor_record
 from apps.register.exports import register_export
 from apps.register.forms import PART_FORMSETS
 from apps.register.forms import PART_TITLES
@@ -44,12 +43,12 @@ from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
 from apps.register.services import reference_term_add
 from apps.register.services import reference_term_delete
+from apps.register.staging import staged_file_path
+from apps.register.staging import staged_file_write
+from apps.register.staging import staged_files_purge
 
 logger = logging.getLogger(__name__)
 
-# Uploaded register files wait here between the preview and the confirmation.
-STAGING_DIR_NAME = "register_imports"
-STAGING_MAX_AGE_SECONDS = 24 * 3600
 IMPORT_SESSION_KEY = "register_import"
 
 
@@ -158,8 +157,10 @@ class ActivityEditView(RolePermissionMixin, View):
         except ValidationError as error:
             for name, errors in error.message_dict.items():
                 target = name if name in form.fields else None
+                # A part's errors go above the form, after the part's title.
+                title = PART_TITLES.get(name)
                 for message in errors:
-                    form.add_error(target, message if target else f"{name}: {message}")
+                    form.add_error(target, f"{title}: {message}" if title else message)
             return self._render(activity, form, formsets, status=400)
 
         messages.success(
@@ -251,6 +252,7 @@ class RegisterExportView(RolePermissionMixin, View):
         if file_format not in FORMATS:
             raise Http404(_("Unknown export format."))
         pks = None
+        role = ""
         if pk is None and request.GET:
             form = ActivityFilterForm(request.GET)
             if not form.is_valid():
@@ -265,32 +267,30 @@ class RegisterExportView(RolePermissionMixin, View):
                     user=request.user, filters=form.cleaned_data
                 )
             ]
+            role = form.cleaned_data["role"]
         activities = list(activities_for_export(user=request.user, pk=pk, pks=pks))
         if pk is not None and not activities:
             raise Http404(_("No such processing activity."))
+        # The list filtered on the processor role is the processor's record
+        # (Art. 30(2)), even while it has no activity.
+        processor_record = role == ProcessingActivity.Role.PROCESSOR or (
+            is_processor_record(activities)
+        )
 
         content = register_export(
-            activities=activities, file_format=file_format, actor=request.user
+            activities=activities,
+            file_format=file_format,
+            actor=request.user,
+            processor_record=processor_record,
         )
         name = export_filename(
-            file_format=file_format, activity=activities[0] if pk else None
+            file_format=file_format,
+            activity=activities[0] if pk else None,
+            processor_record=processor_record,
         )
         response = HttpResponse(content, content_type=FORMATS[file_format][0])
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-
-
-def _staging_dir() -> Path:
-    path = Path(settings.MEDIA_ROOT) / STAGING_DIR_NAME
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _staging_purge_old() -> None:
-    cutoff = time.time() - STAGING_MAX_AGE_SECONDS
-    for path in _staging_dir().iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
 
 
 class RegisterImportView(RolePermissionMixin, View):
@@ -313,14 +313,15 @@ class RegisterImportView(RolePermissionMixin, View):
                 _("This import preview has expired; upload the file again."),
             )
             return redirect("register:import")
-        path = _staging_dir() / staged["stored_name"]
+        path = staged_file_path(staged.get("stored_name", ""))
         try:
             if action == "confirm":
                 return self._confirm(request, path, staged["file_name"])
             messages.info(request, _("Import cancelled; nothing was changed."))
             return redirect("register:import")
         finally:
-            path.unlink(missing_ok=True)
+            if path is not None:
+                path.unlink(missing_ok=True)
             request.session.pop(IMPORT_SESSION_KEY, None)
 
     def _preview(self, request):
@@ -329,12 +330,9 @@ class RegisterImportView(RolePermissionMixin, View):
             return render(request, self.template_name, {"form": form}, status=400)
         upload = form.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower()
-        _staging_purge_old()
+        staged_files_purge()
         token = secrets.token_hex(16)
-        path = _staging_dir() / f"{token}{suffix}"
-        with path.open("wb") as destination:
-            for chunk in upload.chunks():
-                destination.write(chunk)
+        path = staged_file_write(upload=upload, suffix=suffix)
 
         report = register_import(
             path=path, file_name=upload.name, actor=request.user, dry_run=True
@@ -350,8 +348,8 @@ class RegisterImportView(RolePermissionMixin, View):
         context = {"form": RegisterImportForm(), "report": report, "token": token}
         return render(request, self.template_name, context)
 
-    def _confirm(self, request, path: Path, file_name: str):
-        if not path.exists():
+    def _confirm(self, request, path: Path | None, file_name: str):
+        if path is None or not path.exists():
             messages.error(
                 request, _("The uploaded file is gone; upload the file again.")
             )

@@ -7,6 +7,8 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from apps.register.models import ProcessingActivity
+from tests.conftest import PASSWORD
+from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -75,3 +77,44 @@ def test_officer_creates_edits_exports(page, login_as, compliance_officer):
     values = [cell.value for row in record.iter_rows() for cell in row]
     assert "Salons et congrès" in values
     assert "Badges Corp" in values
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "fr-FR"])
+def test_activity_form_fits_1280px(browser, live_server, compliance_officer, locale):
+    """GIVEN a 1280 px wide window in English or French
+    WHEN the officer opens the form of an activity with every part filled in
+    THEN the page is not wider than the window
+    AND every field of the retention rules is inside the window
+    AND typing a duration, then clicking Save, saves it.
+    """
+    activity = complete_activity(compliance_officer, reference="TRT-WIDE")
+    context = browser.new_context(
+        base_url=live_server.url,
+        locale=locale,
+        viewport={"width": 1280, "height": 800},
+    )
+    page = context.new_page()
+    try:
+        page.goto("/login/")
+        page.fill("input[name=username]", compliance_officer.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url("**/")
+        page.goto(f"/register/{activity.pk}/edit/")
+
+        page_width = page.evaluate("document.documentElement.scrollWidth")
+        rightmost = page.evaluate(
+            """Math.max(...[...document.querySelectorAll(
+                '#part-retention_rules input, #part-retention_rules select, '
+                + '#part-retention_rules textarea')]
+                .map((element) => element.getBoundingClientRect().right))"""
+        )
+        page.fill("input[name=retention_rules-0-duration]", "4")
+        page.click(SUBMIT)
+        page.wait_for_url(f"**/register/{activity.pk}/")
+    finally:
+        context.close()
+
+    assert page_width <= 1280
+    assert rightmost <= 1280
+    assert activity.retention_rules.get().duration == 4

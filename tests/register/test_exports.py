@@ -2,7 +2,9 @@ import csv
 import io
 
 import pytest
+from odf import teletype
 from odf.opendocument import load as odf_load
+from odf.text import P
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -11,6 +13,7 @@ from apps.core.models import AuditEvent
 from apps.core.models import Organisation
 from apps.register.exports import register_export
 from apps.register.imports import register_import
+from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.models import ProcessingActivity
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
@@ -252,3 +255,96 @@ def test_pdf_keeps_words_whole(register):
 
     assert "Enregistrements" in text
     assert "Coordonnées" in text
+
+
+def _odf_texts(content: bytes) -> list[str]:
+    document = odf_load(io.BytesIO(content))
+    return [
+        teletype.extractText(paragraph) for paragraph in document.getElementsByType(P)
+    ]
+
+
+def test_exports_write_lf_lines_of_crlf_text(register):
+    # Text saved before line breaks were unified on input still contains CRLF.
+    ProcessingActivity.objects.filter(reference="TRT-101").update(
+        purposes="Recrutement\r\nSuivi des candidatures"
+    )
+
+    ods_texts = _odf_texts(_export("ods"))
+    xlsx = load_workbook(io.BytesIO(_export("xlsx")))
+    xlsx_values = [
+        cell.value
+        for sheet in xlsx.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+    ]
+    csv_text = _export("csv").decode("utf-8-sig")
+    csv_values = [value for row in csv.reader(io.StringIO(csv_text)) for value in row]
+
+    assert "Suivi des candidatures" in ods_texts
+    assert not any("\r" in text for text in ods_texts)
+    assert "Recrutement\nSuivi des candidatures" in xlsx_values
+    assert not any(isinstance(value, str) and "\r" in value for value in xlsx_values)
+    assert "Recrutement\nSuivi des candidatures" in csv_values
+    assert not any("\r" in value for value in csv_values)
+
+
+@pytest.fixture
+def processor_activity(compliance_officer, organisation):
+    return complete_activity(
+        compliance_officer,
+        reference="SST-001",
+        role=ProcessingActivity.Role.PROCESSOR,
+        controllers_served="Client Exemple SA, 1 rue Exemple, Paris",
+    )
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_processor_record_titles_spreadsheet(processor_activity, tmp_path, file_format):
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    summary = read_grid(path)[0]
+
+    assert summary.rows[0] == [PROCESSOR_SUMMARY_TITLE]
+    assert summary.rows[1] == ["Sous-traitant :", "Exemplaire Industries SAS"]
+    assert "Registre des activités de traitement" not in summary.rows[0]
+
+
+def test_processor_record_titles_pdf(processor_activity):
+    content = _export("pdf")
+    reader = PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    assert "Registre des catégories d'activités de traitement" in text
+    assert "Sous-traitant :" in text
+    assert "Responsable de traitement :" not in text
+    for page in reader.pages:
+        assert "Registre du sous-traitant (article 30.2 du RGPD)" in page.extract_text()
+    assert reader.metadata.title == PROCESSOR_SUMMARY_TITLE
+
+
+def test_mixed_register_keeps_controller_title(register, processor_activity):
+    workbook = load_workbook(io.BytesIO(_export("xlsx")))
+    summary = workbook["Liste des traitements"]
+
+    assert summary["A1"].value == "Registre des activités de traitement"
+    assert summary["A2"].value == "Responsable de traitement :"
+
+
+def test_processor_title_forced_without_activity(organisation):
+    content = register_export(activities=[], file_format="xlsx", processor_record=True)
+    summary = load_workbook(io.BytesIO(content))["Liste des traitements"]
+
+    assert summary["A1"].value == PROCESSOR_SUMMARY_TITLE
+    assert summary["A2"].value == "Sous-traitant :"
+
+
+def test_processor_export_reimports_quietly(processor_activity, tmp_path):
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(_export("xlsx"))
+
+    report = register_import(path=path, dry_run=True)
+
+    assert report.problems == []
+    assert report.activities[0]["outcome"] == "unchanged"

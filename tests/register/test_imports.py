@@ -1,4 +1,6 @@
+import csv
 import datetime
+import io
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,7 @@ from openpyxl import Workbook
 from openpyxl import load_workbook
 
 from apps.core.models import AuditEvent
+from apps.register.cells import column_letter
 from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
@@ -399,3 +402,203 @@ def test_csv_invalid_activity_reported_once(tmp_path):
     assert len(errors) == 1
     assert (errors[0].row, errors[0].column) == (2, "B")
     assert "Nom du traitement" in errors[0].message
+
+
+def _cnil_record_rows(data_rows, transfer_rows):
+    """Rows of a CNIL record sheet with the template's section headings."""
+    return [
+        ["Nom du traitement", "Recrutement"],
+        ["N° / RÉF", "CNIL-06"],
+        [
+            "Catégories de données personnelles concernées",
+            "Description",
+            None,
+            None,
+            "Durée de conservation",
+        ],
+        *data_rows,
+        [],
+        [
+            "Transferts hors UE",
+            "Destinataire",
+            "Pays",
+            "Type de Garanties",
+            None,
+            "Liens vers la documentation",
+        ],
+        *transfer_rows,
+    ]
+
+
+def test_cnil_reports_every_save_error(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        _cnil_record_rows(
+            [["État civil", "Noms", None, None, "0 ans à compter de la collecte"]],
+            [
+                [
+                    "Organisme destinataire 1",
+                    "Filiale",
+                    "Allemagne",
+                    "Clauses contractuelles types (CCT)",
+                ]
+            ],
+        ),
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = {(p.row, p.column): p.message for p in _problems(report)}
+
+    assert set(errors) == {(4, "E"), (7, "C")}
+    assert errors[(4, "E")].startswith(
+        "Activity CNIL-06, retention rule, duration "
+        "(“Durée de conservation” in the file): The duration must be at least 1"
+    )
+    assert errors[(7, "C")].startswith(
+        "Activity CNIL-06, transfer outside the EU, country (“Pays” in the file): "
+        "Allemagne is in the European Economic Area"
+    )
+    assert all(p.sheet == "Fiche paie" for p in _problems(report))
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_read_and_save_errors_both_reported(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        _cnil_record_rows(
+            [
+                ["État civil", "Noms", None, None, "longtemps"],
+                [
+                    "Vie professionnelle",
+                    "CV",
+                    None,
+                    None,
+                    "150 ans à compter de la collecte",
+                ],
+            ],
+            [],
+        ),
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = {(p.row, p.column): p.message for p in _problems(report)}
+
+    assert set(errors) == {(4, "E"), (5, "E")}
+    assert "'longtemps' is not a retention period" in errors[(4, "E")]
+    assert "150 years is above the maximum of 100 years" in errors[(5, "E")]
+    assert report.activities == []
+
+
+def test_save_error_uses_french_labels(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        _cnil_record_rows(
+            [["État civil", "Noms", None, None, "0 ans à compter de la collecte"]], []
+        ),
+    )
+
+    with translation.override("fr"):
+        report = register_import(path=path, dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "durée de conservation, durée" in message
+    assert "retention_rules" not in message
+    assert "duration" not in message
+
+
+def test_export_error_points_at_cell_and_header(compliance_officer, tmp_path):
+    path, coordinate = _export_with_duration(compliance_officer, tmp_path, 10000)
+
+    report = register_import(path=path, dry_run=True)
+    error = _problems(report)[0]
+
+    assert (error.sheet, f"{error.column}{error.row}") == ("DUR-1", coordinate)
+    assert "retention rule, duration (“Durée” in the file)" in error.message
+
+
+def test_csv_error_points_at_part_cell(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="CSV-2")
+    content = register_export(
+        activities=activities_for_export(user=compliance_officer),
+        file_format="csv",
+    )
+    path = tmp_path / "register.csv"
+    path.write_bytes(content.replace("États-Unis".encode(), b"Belgique"))
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    header = rows[0]
+    country_column = header.index("Transferts hors UE : Pays")
+    transfer_row = next(
+        i for i, row in enumerate(rows) if row[0] == "Transferts hors UE"
+    )
+
+    assert len(errors) == 1
+    assert (errors[0].row, errors[0].column) == (
+        transfer_row + 1,
+        column_letter(country_column),
+    )
+    assert "(“Transferts hors UE : Pays” in the file)" in errors[0].message
+
+
+def test_csv_bad_date_names_iso_format(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,Prochaine revue\n"
+        "Traitement,D-1,Essai,2026-13-01\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    error = _problems(report)[0]
+
+    assert (error.row, error.column) == (2, "D")
+    assert "Write it as YYYY-MM-DD, as the CSV export does" in error.message
+
+
+@pytest.mark.parametrize("written", ["2027-03-31", "31/03/2027"])
+def test_csv_date_formats_accepted(tmp_path, written):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,Prochaine revue\n"
+        f"Traitement,D-1,Essai,{written}\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=False)
+
+    assert _problems(report) == []
+    activity = ProcessingActivity.objects.get()
+    assert activity.next_review_on == datetime.date(2027, 3, 31)
+
+
+def test_csv_nul_in_name_is_row_error(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_bytes(
+        "Type de ligne,N° / RÉF,Nom du traitement\n"
+        "Traitement,NUL-1,Trait\x00ement\n".encode()
+    )
+
+    report = register_import(path=path, dry_run=False)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert (errors[0].sheet, errors[0].row, errors[0].column) == ("register", 2, "C")
+    assert "'Trait\\x00ement' contains a NUL character" in errors[0].message
+    assert not report.applied
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_csv_nul_in_reference_is_row_error(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_bytes(
+        "Type de ligne,N° / RÉF,Nom du traitement\n"
+        "Traitement,NUL\x00-2,Essai\n".encode()
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = _problems(report)
+
+    assert [(error.row, error.column) for error in errors] == [(2, "B")]
+    assert not ProcessingActivity.objects.exists()

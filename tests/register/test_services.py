@@ -1,8 +1,14 @@
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils import translation
 
+from apps.breaches.models import Breach
+from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
+from apps.imports.models import ImportJob
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
 from apps.register.models import ProcessingActivity
@@ -10,8 +16,12 @@ from apps.register.models import Recipient
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
 from apps.register.services import ActivityData
+from apps.register.services import RegisterError
+from apps.register.services import activity_delete
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
+from apps.register.services import activity_validate
+from apps.register.services import activity_write
 from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
 
@@ -349,3 +359,159 @@ def test_edit_of_incomplete_in_force_rejected():
     assert "categories of data subjects" in caught.value.message_dict["status"][0]
     activity.refresh_from_db()
     assert activity.name != "Nouveau nom"
+
+
+def test_text_stored_with_lf_line_breaks():
+    data = _data(purposes="Recrutement\r\nSuivi des candidatures\rArchives")
+    data.parts["retention_rules"][0]["notes"] = "Ligne 1\r\nLigne 2"
+
+    activity = activity_save(data=data)
+
+    activity.refresh_from_db()
+    assert activity.purposes == "Recrutement\nSuivi des candidatures\nArchives"
+    assert activity.retention_rules.get().notes == "Ligne 1\nLigne 2"
+
+
+def test_crlf_resave_adds_no_history(compliance_officer):
+    activity = activity_save(data=_data(purposes="Un\nDeux"), actor=compliance_officer)
+    versions = activity.history.count()
+
+    outcome = activity_write(data=_data(purposes="Un\r\nDeux"), activity=activity)
+
+    assert not outcome.changed
+    assert activity.history.count() == versions
+
+
+def test_every_part_error_is_reported():
+    data = _data(name="")
+    data.parts["retention_rules"][0]["duration"] = 0
+    data.parts["transfers"] = [
+        {"recipient": "Filiale", "country": "Allemagne", "safeguard": "scc"}
+    ]
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data)
+
+    places = {(e.part, e.row, e.field) for e in caught.value.field_errors}
+    assert places == {
+        (None, None, "name"),
+        ("retention_rules", 0, "duration"),
+        ("transfers", 0, "country"),
+    }
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_part_error_names_field_label():
+    data = _data()
+    data.parts["retention_rules"][0]["start_event"] = "other"
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data)
+
+    message = caught.value.message_dict["retention_rules"][0]
+    assert message.startswith("Row 1, event described: Describe the event")
+    assert "start_event_other" not in message
+
+
+def test_part_error_label_in_french():
+    data = _data()
+    data.parts["retention_rules"][0]["duration"] = 0
+
+    with translation.override("fr"):
+        with pytest.raises(RegisterError) as caught:
+            activity_save(data=data)
+        label = caught.value.field_errors[0].label
+
+    assert label == "durée"
+    assert "duration" not in caught.value.message_dict["retention_rules"][0]
+
+
+def test_nul_character_is_rejected():
+    data = _data(name="Trait\x00ement")
+    data.parts["retention_rules"][0]["notes"] = "\x00"
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data)
+
+    places = {(e.part, e.row, e.field) for e in caught.value.field_errors}
+    assert places == {(None, None, "name"), ("retention_rules", 0, "notes")}
+    assert (
+        "'Trait\\x00ement' contains a NUL character"
+        in (caught.value.message_dict["name"][0])
+    )
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_nul_in_reference_is_rejected():
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=_data(reference="NUL\x00-1"))
+
+    assert [error.field for error in caught.value.field_errors] == ["reference"]
+
+
+def test_activity_validate_writes_nothing():
+    data = _data()
+    data.parts["retention_rules"][0]["duration"] = 0
+
+    errors = activity_validate(data=data)
+
+    assert [(e.part, e.field) for e in errors] == [("retention_rules", "duration")]
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_delete_names_every_referring_kind(compliance_officer):
+    activity = ActivityFactory(reference="TRT-001")
+    for number in range(2):
+        Contact.objects.create(
+            email=f"contact{number}@example.com",
+            collected_at=timezone.now(),
+            processing_activity=activity,
+        )
+    ImportJob.objects.create(
+        file_name="fichier.csv",
+        file_sha256="0" * 64,
+        list_name="Salon 2026",
+        acquired_on=datetime.date(2026, 1, 5),
+        processing_activity=activity,
+    )
+    now = timezone.now()
+    breach = Breach.objects.create(
+        reference="BRE-2026-001",
+        title="Envoi au mauvais destinataire",
+        aware_at=now,
+        detected_at=now,
+    )
+    breach.activities.add(activity)
+
+    with pytest.raises(ValidationError) as caught:
+        activity_delete(activity=activity, actor=compliance_officer)
+
+    message = caught.value.messages[0]
+    assert "TRT-001 cannot be deleted" in message
+    assert "2 contacts" in message
+    assert "1 import job" in message
+    assert "1 breach" in message
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    assert not AuditEvent.objects.filter(action="register.activity.deleted").exists()
+
+
+def test_delete_names_kinds_in_french(compliance_officer):
+    activity = ActivityFactory(reference="TRT-002")
+    Contact.objects.create(
+        email="contact@example.com",
+        collected_at=timezone.now(),
+        processing_activity=activity,
+    )
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        activity_delete(activity=activity, actor=compliance_officer)
+
+    assert "1 contact" in caught.value.messages[0]
+
+
+def test_delete_unused_activity_with_parts(compliance_officer):
+    activity = complete_activity(compliance_officer, reference="TRT-003")
+
+    activity_delete(activity=activity, actor=compliance_officer)
+
+    assert not ProcessingActivity.objects.filter(pk=activity.pk).exists()

@@ -1,13 +1,18 @@
 import io
+import os
+import stat
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.register.forms import PART_FORMSETS
+from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
@@ -640,3 +645,169 @@ def test_dpo_cannot_delete_activity(client_for, dpo):
 
     assert response.status_code == 403
     assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+def _typed_in_browser_post() -> dict:
+    """A new activity as a browser submits it: textareas with CRLF line breaks."""
+    data = _activity_post(
+        reference="TRT-100",
+        purposes="Gestion des candidatures\r\nConstitution d'un vivier",
+        security_measures="Accès par rôle\r\nJournalisation",
+    )
+    data["transfers-0-documentation"] = "Contrat du 02/01/2026\r\nAnnexe 2"
+    return data
+
+
+def test_form_stores_lf_line_breaks(client_for, compliance_officer):
+    client_for(compliance_officer).post(
+        reverse("register:activity-create"), _typed_in_browser_post()
+    )
+
+    activity = ProcessingActivity.objects.get(reference="TRT-100")
+    assert activity.purposes == "Gestion des candidatures\nConstitution d'un vivier"
+    assert activity.security_measures == "Accès par rôle\nJournalisation"
+    assert activity.transfers.get().documentation == "Contrat du 02/01/2026\nAnnexe 2"
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_browser_activity_reimports_unchanged(
+    client_for, compliance_officer, file_format
+):
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-create"), _typed_in_browser_post())
+    activity = ProcessingActivity.objects.get(reference="TRT-100")
+    versions = activity.history.count()
+    export = client.get(reverse("register:register-export", args=[file_format]))
+    upload = SimpleUploadedFile(f"registre.{file_format}", export.content)
+
+    preview = client.post(reverse("register:import"), {"file": upload})
+    client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": preview.context["token"]},
+    )
+
+    assert preview.context["report"].activities == [
+        {"reference": "TRT-100", "name": activity.name, "outcome": "unchanged"}
+    ]
+    assert activity.history.count() == versions
+
+
+def test_processor_export_titles_file(client_for, compliance_officer):
+    complete_activity(
+        compliance_officer,
+        reference="SST-001",
+        role=ProcessingActivity.Role.PROCESSOR,
+        controllers_served="Client Exemple SA, Paris",
+    )
+    complete_activity(compliance_officer, reference="TRT-001")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:register-export", args=["xlsx"]) + "?role=processor"
+    )
+
+    workbook = load_workbook(io.BytesIO(response.content))
+    summary = workbook["Liste des traitements"]
+    assert summary["A1"].value == PROCESSOR_SUMMARY_TITLE
+    assert summary["A2"].value == "Sous-traitant :"
+    assert workbook.sheetnames == ["Liste des traitements", "SST-001"]
+    assert "registre-sous-traitant-" in response["Content-Disposition"]
+
+
+def test_import_nul_character_is_rejected(client_for, compliance_officer):
+    upload = SimpleUploadedFile(
+        "register.csv",
+        "Type de ligne,N° / RÉF,Nom du traitement\nTraitement,NUL-1,A\x00B\n".encode(),
+    )
+
+    response = client_for(compliance_officer).post(
+        reverse("register:import"), {"file": upload}
+    )
+
+    assert response.status_code == 200
+    problem = response.context["report"].problems[0]
+    assert (problem.row, problem.column) == (2, "C")
+    assert "NUL character" in problem.message
+    assert not ProcessingActivity.objects.exists()
+
+
+@pytest.fixture
+def staging_folders(settings, tmp_path):
+    settings.REGISTER_IMPORT_ROOT = tmp_path / "private"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.REGISTER_IMPORT_ROOT, settings.MEDIA_ROOT
+
+
+def _preview_upload(client):
+    upload = SimpleUploadedFile(
+        "register.csv",
+        "Type de ligne,N° / RÉF,Nom du traitement\nTraitement,S-1,Essai\n".encode(),
+    )
+    return client.post(reverse("register:import"), {"file": upload})
+
+
+def test_import_file_staged_outside_media(
+    client_for, compliance_officer, staging_folders
+):
+    private, media = staging_folders
+
+    _preview_upload(client_for(compliance_officer))
+
+    staged = list(private.iterdir())
+    assert len(staged) == 1
+    assert stat.S_IMODE(staged[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(private.stat().st_mode) == 0o700
+    assert not (media / "register_imports").exists()
+
+
+def test_stale_staged_files_deleted_on_upload(
+    client_for, compliance_officer, staging_folders
+):
+    private, media = staging_folders
+    private.mkdir()
+    stale = private / "0123abcd.csv"
+    stale.write_text("ancien")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    recent = private / "4567cdef.csv"
+    recent.write_text("récent")
+    legacy = media / "register_imports" / "89abef01.xlsx"
+    legacy.parent.mkdir(parents=True)
+    legacy.write_text("ancien emplacement")
+
+    _preview_upload(client_for(compliance_officer))
+
+    assert not stale.exists()
+    assert recent.exists()
+    assert not legacy.exists()
+
+
+def test_import_confirm_deletes_staged_file(
+    client_for, compliance_officer, staging_folders
+):
+    private, _media = staging_folders
+    client = client_for(compliance_officer)
+    preview = _preview_upload(client)
+
+    client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": preview.context["token"]},
+    )
+
+    assert list(private.iterdir()) == []
+    assert ProcessingActivity.objects.get().reference == "S-1"
+
+
+def test_delete_refusal_counts_referring_records(client_for, compliance_officer):
+    activity = ActivityFactory(reference="TRT-USED")
+    for number in range(3):
+        Contact.objects.create(
+            email=f"utilise{number}@example.com",
+            collected_at=timezone.now(),
+            processing_activity=activity,
+        )
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-delete", args=[activity.pk]), follow=True
+    )
+
+    assert "other records refer to it: 3 contacts." in response.text

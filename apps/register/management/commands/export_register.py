@@ -35,8 +35,18 @@ class Command(BaseCommand):
             "--activity",
             help="Reference of a single activity to export (default: all).",
         )
+        parser.add_argument(
+            "--processor-record",
+            action="store_true",
+            help=(
+                "Export only the activities with the processor role, titled as "
+                "the processor's record (GDPR Art. 30(2))."
+            ),
+        )
 
-    def handle(self, *args, format, output, activity=None, **options):
+    def handle(
+        self, *args, format, output, activity=None, processor_record=False, **options
+    ):
         pk = None
         if activity:
             found = ProcessingActivity.objects.filter(
@@ -49,7 +59,10 @@ class Command(BaseCommand):
                 )
             pk = found.pk
 
-        activities = list(activities_for_export(user=_SystemUser(), pk=pk))
+        activities = activities_for_export(user=_SystemUser(), pk=pk)
+        if processor_record:
+            activities = activities.filter(role=ProcessingActivity.Role.PROCESSOR)
+        activities = list(activities)
         path = Path(output)
         # The export's audit event is rolled back when the file cannot be written.
         with transaction.atomic():
@@ -57,6 +70,7 @@ class Command(BaseCommand):
                 activities=activities,
                 file_format=format,
                 actor_label="manage.py export_register",
+                processor_record=processor_record or None,
             )
             try:
                 path.write_bytes(content)

@@ -1,0 +1,27 @@
+"""Text clean-up shared by the register's services, import and exports."""
+
+import re
+
+_LINE_BREAK = re.compile(r"\r\n?")
+
+
+def newlines_unified(text: str) -> str:
+    """Return ``text`` with CRLF and bare CR line breaks written as LF.
+
+    Browsers submit textarea content with CRLF line breaks, CSV files may use
+    CRLF or the bare CR of old Mac programs, and spreadsheet cells use LF. The
+    register stores LF only, so the same text compares equal whatever its
+    source.
+    """
+    return _LINE_BREAK.sub("\n", text)
+
+
+def text_excerpt(text: str, length: int = 60) -> str:
+    """Return the repr of ``text``, cut to about ``length`` characters.
+
+    The repr shows control characters such as NUL as escapes (``\\x00``), so a
+    message can name a value that a page could not display as it is.
+    """
+    if len(text) > length:
+        text = text[:length] + "…"
+    return repr(text)
