@@ -160,6 +160,23 @@ def _reset_tables():
         cursor.execute("VACUUM ANALYZE contacts_contact")
 
 
+def _prospecting_activity():
+    """Return the in-force B2B prospecting activity that the import requires."""
+    from apps.register.models import LawfulBasis
+    from apps.register.models import ProcessingActivity
+
+    activity, _created = ProcessingActivity.objects.get_or_create(
+        reference="BANC-PROSPECTION",
+        defaults={
+            "name": "Prospection B2B (banc d'essai)",
+            "status": ProcessingActivity.Status.IN_FORCE,
+            "lawful_basis": LawfulBasis.LEGITIMATE_INTERESTS,
+            "concerns_recipients_profession": True,
+        },
+    )
+    return activity
+
+
 def run_registre(path: Path, suppressed_file: Path) -> dict:
     from django.utils import timezone
 
@@ -171,6 +188,7 @@ def run_registre(path: Path, suppressed_file: Path) -> dict:
     _reset_tables()
     emails = suppressed_file.read_text().split()
     suppression_add(reason="objected", emails=emails)
+    activity = _prospecting_activity()
 
     started = time.perf_counter()
     with path.open("rb") as upload:
@@ -180,6 +198,7 @@ def run_registre(path: Path, suppressed_file: Path) -> dict:
             vendor_name="Fournisseur de banc d'essai",
             list_name=path.stem,
             acquired_on=timezone.localdate() - datetime.timedelta(days=30),
+            processing_activity=activity,
         )
     import_job_start(job=job, enqueue=False)
     job = import_job_run(job_id=job.pk)

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
+from apps.imports.list_terms import PROSPECTING_BASES
 from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import FIELD_CHOICES
 from apps.imports.services import ImportInputError
@@ -12,19 +13,28 @@ from apps.imports.services import activity_in_force_check
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
+# Lawful bases of the activities that the upload form offers, which are the
+# bases under which some audience may be prospected.
+PROSPECTING_ACTIVITY_BASES = sorted(set().union(*PROSPECTING_BASES.values()))
+
 
 class ActivityChoiceField(forms.ModelChoiceField):
-    """Offers the activities in force and names the activity it rejects.
+    """A choice of the activities that can hold prospects.
 
-    Any activity can be posted, so a draft or retired one gets the service's
-    message naming it instead of the generic invalid-choice error.
+    Any activity can be posted. One whose lawful basis cannot hold prospects
+    gets the generic invalid-choice error, which does not name it, because
+    the users of this form need not see activities such as the breach
+    register. A draft or retired prospecting activity gets the service's
+    message naming it.
     """
 
     def to_python(self, value):
         if value in self.empty_values:
             return None
         try:
-            activity = ProcessingActivity.objects.get(pk=value)
+            activity = ProcessingActivity.objects.get(
+                pk=value, lawful_basis__in=PROSPECTING_ACTIVITY_BASES
+            )
         except (ValueError, TypeError, ProcessingActivity.DoesNotExist):
             raise forms.ValidationError(
                 self.error_messages["invalid_choice"],
@@ -103,10 +113,16 @@ class UploadForm(forms.Form):
     processing_activity = ActivityChoiceField(
         label=_("Processing activity"),
         queryset=ProcessingActivity.objects.filter(
-            status=ProcessingActivity.Status.IN_FORCE
+            status=ProcessingActivity.Status.IN_FORCE,
+            lawful_basis__in=PROSPECTING_ACTIVITY_BASES,
         ).order_by("reference"),
+        # Not required here, so that ``list_terms_check`` explains the choice.
         required=False,
-        help_text=_("Only activities in force in the register can receive contacts."),
+        help_text=_(
+            "The register's activity that covers this prospecting. Only activities "
+            "in force whose lawful basis is legitimate interests or consent can "
+            "receive contacts."
+        ),
     )
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis for the batch"),

@@ -9,6 +9,7 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Audience
@@ -16,6 +17,7 @@ from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.imports.errors import ImportInputError
 from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.retention.policy import PROSPECT_DEFAULT_YEARS
 from apps.retention.policy import local_today
@@ -34,6 +36,18 @@ CONTACT_START_EVENTS = {
     RetentionRule.StartEvent.COLLECTION_OR_LAST_CONTACT,
 }
 REMOVING_ACTIONS = {RetentionRule.Action.DELETE, RetentionRule.Action.ANONYMISE}
+# Lawful bases under which ``contact_contactability`` lets a prospect be
+# e-mailed, by audience. French CPCE L.34-5 allows professionals on an
+# opt-out basis and consumers only with their prior consent.
+PROSPECTING_BASES = {
+    Audience.B2B: (LawfulBasis.LEGITIMATE_INTERESTS, LawfulBasis.CONSENT),
+    Audience.B2C: (LawfulBasis.CONSENT,),
+}
+
+
+def date_display(value: datetime.date) -> str:
+    """Return ``value`` in the active language's short format (05/12/2026 in French)."""
+    return date_format(value, "SHORT_DATE_FORMAT")
 
 
 def list_terms_check(
@@ -46,7 +60,12 @@ def list_terms_check(
     lawful_basis: str,
     processing_activity=None,
 ) -> None:
-    """Raise ``ImportInputError``, naming its field, for the first term rejected."""
+    """Raise ``ImportInputError``, naming its field, for the first term rejected.
+
+    Besides the dates and the licence, the terms must allow the batch's
+    contacts to be contacted. Those checks repeat the conditions of
+    ``apps.contacts.services.contact_contactability`` that the batch sets.
+    """
     _choices_check(
         acquisition=acquisition,
         consent_claim=consent_claim,
@@ -62,6 +81,10 @@ def list_terms_check(
     _consent_check(
         consent_claim=consent_claim, audience=audience, lawful_basis=lawful_basis
     )
+    _audience_basis_check(audience=audience, lawful_basis=lawful_basis)
+    _activity_check(
+        activity=processing_activity, audience=audience, lawful_basis=lawful_basis
+    )
 
 
 def _acquired_on_check(*, acquired_on: datetime.date, activity) -> None:
@@ -71,7 +94,7 @@ def _acquired_on_check(*, acquired_on: datetime.date, activity) -> None:
                 "The acquisition date %(date)s is in the future; give the date the "
                 "list was received."
             )
-            % {"date": acquired_on.isoformat()},
+            % {"date": date_display(acquired_on)},
             field="acquired_on",
         )
     if acquired_on < ACQUIRED_ON_EARLIEST:
@@ -81,8 +104,8 @@ def _acquired_on_check(*, acquired_on: datetime.date, activity) -> None:
                 "date accepted. Give the date the list was received."
             )
             % {
-                "date": acquired_on.isoformat(),
-                "earliest": ACQUIRED_ON_EARLIEST.isoformat(),
+                "date": date_display(acquired_on),
+                "earliest": date_display(ACQUIRED_ON_EARLIEST),
             },
             field="acquired_on",
         )
@@ -90,7 +113,7 @@ def _acquired_on_check(*, acquired_on: datetime.date, activity) -> None:
     # New contacts take the acquisition date, or an earlier date from the
     # file, as their collection date. So a list older than its retention
     # period would be removed by the next run.
-    limit = _removal_limit(activity)
+    limit = removal_limit(activity)
     if limit is None:
         return
     last_due_day, rule = limit
@@ -103,15 +126,15 @@ def _acquired_on_check(*, acquired_on: datetime.date, activity) -> None:
                 "was received. The earliest date accepted is %(earliest)s."
             )
             % {
-                "date": acquired_on.isoformat(),
+                "date": date_display(acquired_on),
                 "rule": rule,
-                "earliest": (last_due_day + datetime.timedelta(days=1)).isoformat(),
+                "earliest": date_display(last_due_day + datetime.timedelta(days=1)),
             },
             field="acquired_on",
         )
 
 
-def _removal_limit(activity) -> tuple[datetime.date, str] | None:
+def removal_limit(activity) -> tuple[datetime.date, str] | None:
     """Return the last collection day that a retention run today removes.
 
     The day comes with the description of the rule that removes it, and None
@@ -169,7 +192,7 @@ def _licence_check(
                 "the acquisition or leave the licence end empty."
             )
             % {
-                "date": licence_ends_on.isoformat(),
+                "date": date_display(licence_ends_on),
                 "acquisition": ContactList.Acquisition(acquisition).label,
                 "rental": ContactList.Acquisition.RENTAL.label,
             },
@@ -178,7 +201,10 @@ def _licence_check(
     if licence_ends_on and licence_ends_on < acquired_on:
         raise ImportInputError(
             _("The licence end %(end)s is before the acquisition date %(start)s.")
-            % {"end": licence_ends_on.isoformat(), "start": acquired_on.isoformat()},
+            % {
+                "end": date_display(licence_ends_on),
+                "start": date_display(acquired_on),
+            },
             field="licence_ends_on",
         )
 
@@ -193,7 +219,7 @@ def _licence_check(
                 "Correct the licence end, or have the vendor extend the licence "
                 "before importing the list."
             )
-            % {"date": licence_ends_on.isoformat(), "today": today.isoformat()},
+            % {"date": date_display(licence_ends_on), "today": date_display(today)},
             field="licence_ends_on",
         )
 
@@ -257,4 +283,100 @@ def _consent_check(*, consent_claim: str, audience: str, lawful_basis: str) -> N
                 "interests": LawfulBasis.LEGITIMATE_INTERESTS.label,
             },
             field="lawful_basis",
+        )
+
+
+def _audience_basis_check(*, audience: str, lawful_basis: str) -> None:
+    if lawful_basis in PROSPECTING_BASES[audience]:
+        return
+    basis = LawfulBasis(lawful_basis).label
+    if audience == Audience.B2C:
+        message = _(
+            "The lawful basis “%(basis)s” does not allow e-mail prospecting of "
+            "consumers (B2C), who must have given their prior consent. Choose "
+            "“%(consent)s” with the vendor's opt-in evidence."
+        )
+    else:
+        message = _(
+            "The lawful basis “%(basis)s” does not allow e-mail prospecting of "
+            "professionals (B2B), so no contact of this batch could be contacted. "
+            "Choose “%(interests)s” or “%(consent)s”."
+        )
+    raise ImportInputError(
+        message
+        % {
+            "basis": basis,
+            "consent": LawfulBasis.CONSENT.label,
+            "interests": LawfulBasis.LEGITIMATE_INTERESTS.label,
+        },
+        field="lawful_basis",
+    )
+
+
+def _activity_check(*, activity, audience: str, lawful_basis: str) -> None:
+    if activity is None:
+        raise ImportInputError(
+            _(
+                "No processing activity is chosen, and a contact outside the "
+                "register's activities can never be contacted. Choose the "
+                "activity in force that covers this prospecting, with the lawful "
+                "basis “%(basis)s”."
+            )
+            % {"basis": LawfulBasis(lawful_basis).label},
+            field="processing_activity",
+        )
+    names = {"reference": activity.reference, "name": activity.name}
+    if not activity.lawful_basis:
+        raise ImportInputError(
+            _(
+                "The processing activity %(reference)s (%(name)s) has no lawful "
+                "basis in the register. Record its lawful basis in the register, "
+                "or choose another activity."
+            )
+            % names,
+            field="processing_activity",
+        )
+    if activity.lawful_basis != lawful_basis:
+        # The contactability rule reads the contact's own basis, which the
+        # batch sets, so a contact must not claim a basis its activity lacks.
+        raise ImportInputError(
+            _(
+                "The processing activity %(reference)s (%(name)s) relies on the "
+                "lawful basis “%(activity_basis)s”, but the batch's lawful basis "
+                "is “%(basis)s”. Choose “%(activity_basis)s” for the batch, or an "
+                "activity that relies on “%(basis)s”."
+            )
+            % {
+                **names,
+                "activity_basis": activity.get_lawful_basis_display(),
+                "basis": LawfulBasis(lawful_basis).label,
+            },
+            field="lawful_basis",
+        )
+    if (
+        audience == Audience.B2B
+        and lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+        and not activity.concerns_recipients_profession
+    ):
+        # Under French CPCE L.34-5, professionals may be prospected without
+        # their consent only about their profession.
+        profession = ProcessingActivity._meta.get_field(
+            "concerns_recipients_profession"
+        ).verbose_name
+        raise ImportInputError(
+            _(
+                "The processing activity %(reference)s (%(name)s) does not state "
+                "that its messages concern the recipient's profession, which B2B "
+                "prospecting on “%(basis)s” needs. If they do, tick “%(field)s” on "
+                "the activity in the register. Otherwise import the list on "
+                "“%(consent)s”, under an activity that relies on it, with the "
+                "vendor's opt-in evidence."
+            )
+            % {
+                **names,
+                "basis": LawfulBasis.LEGITIMATE_INTERESTS.label,
+                "field": profession,
+                "consent": LawfulBasis.CONSENT.label,
+            },
+            field="processing_activity",
         )

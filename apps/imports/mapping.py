@@ -8,6 +8,9 @@ markers (``*``) and parenthesised notes, so ``"Adresse e-mail*"``,
 import re
 import unicodedata
 
+from django.utils.text import capfirst
+from django.utils.text import get_text_list
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 IGNORE = ""
@@ -261,9 +264,10 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     text) wins over the synonyms. Each field feeds from one column only: when
     two columns name the same field, the last one is kept, because exports
     such as Invoice Ninja's list the company's columns before the contact's
-    under the same header. A ``SECONDARY_HEADERS`` column never replaces
-    another. A bare "Name" column becomes the company as described at
-    ``COMPANY_NAME_HEADERS``.
+    under the same header. The preview and the ``import_contacts`` command
+    show ``duplicate_header_warnings`` for the columns left out that way. A
+    ``SECONDARY_HEADERS`` column never replaces another. A bare "Name" column
+    becomes the company as described at ``COMPANY_NAME_HEADERS``.
     """
     saved = saved or {}
     by_field: dict[str, str] = {}
@@ -292,16 +296,36 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     }
 
 
-def mapping_problems(mapping: dict[str, str], column_count: int) -> list[str]:
-    """Return what makes ``mapping`` unusable, as messages for the user."""
+def mapping_problems(
+    mapping: dict[str, str], column_count: int, *, headers: list | None = None
+) -> list[str]:
+    """Return what makes ``mapping`` unusable, as messages for the user.
+
+    Columns are named by their position counted from 1, with their header
+    when ``headers`` is given.
+    """
     problems = []
-    fields = [field for field in mapping.values() if field]
-    for field in sorted(set(fields)):
-        if fields.count(field) > 1:
-            problems.append(
-                str(_("Several columns are mapped to “%(field)s”. Keep one of them."))
-                % {"field": FIELD_LABELS.get(field, field)}
+    columns_by_field: dict[str, list[int]] = {}
+    for index, field in mapping.items():
+        if field and index.isdigit():
+            columns_by_field.setdefault(field, []).append(int(index))
+    for field, columns in sorted(columns_by_field.items()):
+        if len(columns) < 2:
+            continue
+        names = [_column_with_header(headers, index) for index in sorted(columns)]
+        problems.append(
+            gettext(
+                "%(columns)s are mapped to “%(field)s”, but a field takes one "
+                "column only. Keep one of them and set the others to "
+                "“%(ignore)s”."
             )
+            % {
+                "columns": capfirst(get_text_list(names, gettext("and"))),
+                "field": FIELD_LABELS.get(field, field),
+                "ignore": FIELD_LABELS[IGNORE],
+            }
+        )
+    fields = [field for field in mapping.values() if field]
     for index, field in mapping.items():
         if field and field not in FIELDS:
             problems.append(
@@ -324,3 +348,94 @@ def mapping_problems(mapping: dict[str, str], column_count: int) -> list[str]:
             )
         )
     return problems
+
+
+def _column_name(index: int) -> str:
+    return gettext("column %(number)d") % {"number": index + 1}
+
+
+def _column_with_header(headers: list | None, index: int) -> str:
+    header = headers[index] if headers and index < len(headers) else ""
+    if not header:
+        return _column_name(index)
+    return gettext("column %(number)d (“%(header)s”)") % {
+        "number": index + 1,
+        "header": header,
+    }
+
+
+def column_label(headers: list, index: int) -> str:
+    """Return the name of column ``index`` (0-based) for the user.
+
+    The name is the column's header, followed by its position counted from 1
+    when another column has the same header ("Phone (column 5)"), or only the
+    position when the header is empty.
+    """
+    header = headers[index] if index < len(headers) else ""
+    if not header:
+        return _column_name(index)
+    if headers.count(header) > 1:
+        return gettext("%(header)s (column %(number)d)") % {
+            "header": header,
+            "number": index + 1,
+        }
+    return header
+
+
+def column_labels(headers: list) -> list[str]:
+    """Return ``column_label`` of every column, in order."""
+    return [column_label(headers, index) for index in range(len(headers))]
+
+
+def duplicate_header_groups(headers: list) -> list[list[int]]:
+    """Return the 0-based indexes of the columns sharing each non-empty header."""
+    groups: dict[str, list[int]] = {}
+    for index, header in enumerate(headers):
+        if header:
+            groups.setdefault(header, []).append(index)
+    return [columns for columns in groups.values() if len(columns) > 1]
+
+
+def duplicate_header_warnings(headers: list, mapping: dict[str, str]) -> list[str]:
+    """Return a warning for each header shared by columns that may lose data.
+
+    Each field takes one column, so when columns share a header and one of
+    them feeds a field, the others are ignored. The warning names the columns
+    by position and states which field each feeds. Columns that share a
+    header naming no field and are all ignored (two "Notes" columns) get no
+    warning.
+    """
+    warnings = []
+    for columns in duplicate_header_groups(headers):
+        header = headers[columns[0]]
+        fields = [mapping.get(str(index), IGNORE) for index in columns]
+        if all(fields) or not (any(fields) or field_for_header(header)):
+            continue
+        names = [_column_name(index) for index in columns]
+        if len(columns) == 2:
+            shared = gettext(
+                "Two columns have the same header (%(columns)s, both “%(header)s”)."
+            )
+        else:
+            shared = gettext(
+                "%(count)d columns have the same header (%(columns)s, all "
+                "“%(header)s”)."
+            )
+        shared = shared % {
+            "count": len(columns),
+            "columns": get_text_list(names, gettext("and")),
+            "header": header,
+        }
+        uses = []
+        for name, field in zip(names, fields, strict=True):
+            if field:
+                use = gettext("%(column)s feeds “%(field)s”") % {
+                    "column": name,
+                    "field": FIELD_LABELS.get(field, field),
+                }
+            else:
+                use = gettext("%(column)s is ignored") % {"column": name}
+            uses.append(use)
+        uses_text = capfirst(get_text_list(uses, gettext("and")))
+        warnings.append(f"{shared} {uses_text}.")
+    return warnings

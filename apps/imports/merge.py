@@ -3,7 +3,8 @@
 On PostgreSQL ``RangeMerge`` runs inside the caller's transaction and takes
 the merge lock. For each range of staged rows, in file order, it decides
 which matched rows are merged and which are blocked, then inserts the new
-contacts, their provenance and the row results. Staging classified every
+contacts, their provenance and the row results, and for a batch held on
+consent the e-mail consent records. Staging classified every
 row against the contacts that existed before the job (see
 ``pipeline.chunk_classify``), so the outcome of a row does not depend on
 how the file was cut into ranges. Two steps would depend on it, so they
@@ -17,6 +18,7 @@ from django.db import connection
 from django.db import models
 
 from apps.contacts.locks import contacts_write_lock
+from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
@@ -70,6 +72,8 @@ class RangeMerge:
             self._decide_matches(cursor, bounds)
             if self.write:
                 self._insert_rows(cursor, bounds)
+                if pipeline.consent_recorded(self.job):
+                    self._insert_consents(cursor, bounds)
 
     def _decide_matches(self, cursor, bounds) -> None:
         """Block rows whose contact objected; merge the other matched rows.
@@ -154,6 +158,44 @@ class RangeMerge:
             bounds,
         )
 
+    def _insert_consents(self, cursor, bounds) -> None:
+        """Record a granted e-mail consent for each contact created or merged.
+
+        A contact merged by several rows gets one record, from its first row.
+        DISTINCT ON keeps the first row of the range, and a contact that an
+        earlier range recorded already has a record with this job's evidence.
+        """
+        staging = StagingRow._meta.db_table
+        consents = ConsentRecord._meta.db_table
+        before, after = pipeline.consent_evidence_parts(self.job, self.contact_list)
+        this_job = f"{_like_escape(before)}%{_like_escape(after)}"
+        # A list acquired today has its default time at noon, which may still
+        # be ahead, and a consent counts only from its time. LEAST caps it.
+        pipeline.execute_logged(
+            cursor,
+            f"""INSERT INTO {consents}
+            (contact_id, channel, state, recorded_at, evidence)
+            SELECT DISTINCT ON (s.contact) s.contact, %s, %s,
+            LEAST(COALESCE(s.collected_at, %s), now()),
+            %s || s.row_number::text || %s
+            FROM (SELECT CASE WHEN outcome = '' THEN new_contact_id
+                  ELSE contact_id END AS contact, outcome, row_number, collected_at
+                  FROM {staging} WHERE job_id = %s AND row_number BETWEEN %s AND %s
+                  AND outcome IN ('', 'merged')) s
+            WHERE s.outcome = '' OR NOT EXISTS (SELECT 1 FROM {consents} r
+                WHERE r.contact_id = s.contact AND r.evidence LIKE %s)
+            ORDER BY s.contact, s.row_number""",
+            [
+                ConsentRecord.Channel.EMAIL,
+                ConsentRecord.State.GRANTED,
+                pipeline.job_collected_default(self.job),
+                before,
+                after,
+                *bounds,
+                this_job,
+            ],
+        )
+
     def finish(self) -> None:
         """Fill the blanks of merged contacts from their first merged row.
 
@@ -190,6 +232,11 @@ class RangeMerge:
                 WHERE c.id = s.contact_id AND c.status = 'active'""",
                 [self.job.pk],
             )
+
+
+def _like_escape(text: str) -> str:
+    """Return ``text`` as a LIKE pattern that matches it literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def merger_for(*, job: ImportJob, contact_list: ContactList | None, write: bool):

@@ -21,6 +21,7 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 
+from apps.core.exports import neutralize_formula
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 
@@ -122,6 +123,29 @@ def email_normalize(value: str) -> str:
         ):
             return lowered
     return _email_normalize_slow(text)
+
+
+def email_normalize_for_import(value: str) -> str:
+    """Return the matching form of an address that may be imported.
+
+    Raises ``InvalidValue`` as ``email_normalize`` does, and also for a valid
+    address that starts with ``=``, ``+`` or ``-``. Spreadsheet programs read
+    such a cell as a formula, so ``apps.core.exports`` writes it with a
+    leading apostrophe, and no mailer can use the address in a campaign file.
+    ``email_normalize`` itself accepts such addresses, because the erasure of
+    uploaded files must still find them.
+    """
+    email = email_normalize(value)
+    if neutralize_formula(email) != email:
+        raise InvalidValue(
+            _(
+                "starts with “%(character)s”, which spreadsheet programs read as "
+                "the start of a formula, so no campaign file could carry this "
+                "address"
+            )
+            % {"character": email[0]}
+        )
+    return email
 
 
 def _email_normalize_slow(text: str) -> str:
@@ -282,7 +306,10 @@ def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if not value.time() else value.isoformat()
+        # Spreadsheets store a date as a datetime at midnight.
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)

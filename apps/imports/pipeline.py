@@ -26,6 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.contacts.models import ConsentClaim
+from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
@@ -36,6 +38,7 @@ from apps.imports.models import Outcome
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
 from apps.imports.rows import STAGING_COLUMNS
+from apps.register.models import LawfulBasis
 
 logger = logging.getLogger(__name__)
 
@@ -292,6 +295,40 @@ def job_collected_default(job: ImportJob):
     )
 
 
+def consent_recorded(job: ImportJob) -> bool:
+    """Return whether the job records an e-mail consent for each contact it imports.
+
+    ``contact_contactability`` accepts a contact held on consent only with a
+    granted e-mail consent record, and the vendor's opt-in claim is the
+    evidence of that consent.
+    """
+    return (
+        job.lawful_basis == LawfulBasis.CONSENT
+        and job.consent_claim == ConsentClaim.OPT_IN
+    )
+
+
+def consent_evidence_parts(
+    job: ImportJob, contact_list: ContactList
+) -> tuple[str, str]:
+    """Return the evidence text of the job's consent records around the row number.
+
+    Both merges write the text before, the row number, then the text after,
+    so the translation may put the row number anywhere.
+    """
+    template = _(
+        "Opt-in consent stated by the vendor “%(vendor)s” for the list "
+        "“%(list)s”, import job #%(job)s, row %(row)s."
+    )
+    before, _marker, after = template.partition("%(row)s")
+    values = {
+        "vendor": contact_list.vendor.name,
+        "list": contact_list.name,
+        "job": job.pk,
+    }
+    return before % values, after % values
+
+
 def _reasons() -> dict[str, str]:
     return {
         "suppressed_email": _("the e-mail address is on the suppression list"),
@@ -392,6 +429,8 @@ def merge_simple(
         ],
         batch_size=BULK_CHUNK_ROWS,
     )
+    if consent_recorded(job):
+        _consents_record_simple(job, contact_list, imported_rows)
 
 
 def _chunks(iterator, size=BULK_CHUNK_ROWS):
@@ -460,6 +499,35 @@ def _match_existing(row) -> Contact | None:
             last_name__iexact=row.last_name,
         ).first()
     return None
+
+
+def _consents_record_simple(job: ImportJob, contact_list, imported_rows) -> None:
+    """Record a granted e-mail consent for each created or merged contact.
+
+    A contact merged by several rows gets one record, from its first row,
+    as ``merge.RangeMerge`` writes it.
+    """
+    before, after = consent_evidence_parts(job, contact_list)
+    default_time = job_collected_default(job)
+    # A list acquired today has its default time at noon, which may still
+    # be ahead. Consent recorded later than now would not count until then.
+    now = timezone.now()
+    recorded: set[int] = set()
+    records = []
+    for row in imported_rows.iterator(chunk_size=BULK_CHUNK_ROWS):
+        if row.contact_id in recorded:
+            continue
+        recorded.add(row.contact_id)
+        records.append(
+            ConsentRecord(
+                contact_id=row.contact_id,
+                channel=ConsentRecord.Channel.EMAIL,
+                state=ConsentRecord.State.GRANTED,
+                recorded_at=min(row.collected_at or default_time, now),
+                evidence=f"{before}{row.row_number}{after}",
+            )
+        )
+    ConsentRecord.objects.bulk_create(records, batch_size=BULK_CHUNK_ROWS)
 
 
 def _fill_merged_simple(job: ImportJob) -> None:

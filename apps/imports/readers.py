@@ -9,7 +9,9 @@ import codecs
 import csv
 import datetime
 import io
+import logging
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +24,8 @@ from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from apps.imports.mapping import field_for_header
+
+logger = logging.getLogger(__name__)
 
 SAMPLE_BYTES = 1024 * 1024
 HEADER_SEARCH_ROWS = 20
@@ -50,6 +54,27 @@ class UnreadableFile(ValueError):
     """A file that cannot be read as a table; the message says why and what to do."""
 
 
+# Exceptions that the zipfile, zlib and XML parsers raise on a workbook that
+# was cut short or corrupted. Their messages are in English and name no fix.
+# ``SyntaxError`` covers ElementTree's and lxml's parse errors.
+DAMAGED_WORKBOOK_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, SyntaxError)
+
+
+def _damaged_workbook(path, error: Exception) -> UnreadableFile:
+    kind = type(error)
+    logger.warning(
+        "workbook %s unreadable: %s.%s", path, kind.__module__, kind.__qualname__
+    )
+    return UnreadableFile(
+        _(
+            "The file is a damaged or truncated spreadsheet: its ZIP content cannot "
+            "be read, often because the file was not saved or copied completely. "
+            "Open it in your spreadsheet program, save it again as XLSX or ODS, "
+            "and upload the new file."
+        )
+    )
+
+
 @dataclass
 class FileLayout:
     file_format: str
@@ -72,11 +97,8 @@ def _zip_kind(path) -> str:
                     return "ods"
             if "xl/workbook.xml" in names:
                 return "xlsx"
-    except zipfile.BadZipFile as error:
-        raise UnreadableFile(
-            _("The file looks like a ZIP archive but is damaged: %(error)s")
-            % {"error": error}
-        ) from error
+    except DAMAGED_WORKBOOK_ERRORS as error:
+        raise _damaged_workbook(path, error) from error
     raise UnreadableFile(
         _(
             "The file is a ZIP archive but neither an XLSX nor an ODS spreadsheet; "
@@ -237,7 +259,10 @@ class FileReader:
     def sheet_names(self) -> list[str]:
         if self.layout.file_format == "xlsx":
             return list(self._open_xlsx().sheetnames)
-        return [name for name, _rows in _ods_sheets(self.path, names_only=True)]
+        try:
+            return [name for name, _rows in _ods_sheets(self.path, names_only=True)]
+        except DAMAGED_WORKBOOK_ERRORS as error:
+            raise _damaged_workbook(self.path, error) from error
 
     def choose_sheet(self, requested: str) -> str:
         names = self.sheet_names()
@@ -306,15 +331,26 @@ class FileReader:
                 self._workbook = openpyxl.load_workbook(
                     self._handle, read_only=True, data_only=True
                 )
-            except (KeyError, ValueError, OSError, zipfile.BadZipFile) as error:
+            except (KeyError, ValueError, OSError, *DAMAGED_WORKBOOK_ERRORS) as error:
+                # A missing part (KeyError) or an invalid one (ValueError)
+                # has the same fix for the user: save the file again.
                 self._handle.close()
-                raise UnreadableFile(
-                    _("The XLSX file cannot be opened: %(error)s") % {"error": error}
-                ) from error
+                raise _damaged_workbook(self.path, error) from error
             self.date1904 = self._workbook.epoch == CALENDAR_MAC_1904
         return self._workbook
 
     def _sheet_rows(self, name: str):
+        """Yield the rows of sheet ``name``, raising ``UnreadableFile`` on damage.
+
+        A workbook whose central directory is intact can still hold a
+        corrupted part, which only fails when that part is read.
+        """
+        try:
+            yield from self._sheet_rows_unchecked(name)
+        except DAMAGED_WORKBOOK_ERRORS as error:
+            raise _damaged_workbook(self.path, error) from error
+
+    def _sheet_rows_unchecked(self, name: str):
         if self.layout.file_format == "xlsx":
             sheet = self._open_xlsx()[name]
             # Declared dimensions can be wrong (a million empty rows, or none
@@ -384,10 +420,8 @@ def _ods_sheets(path, names_only=False):
     try:
         archive = zipfile.ZipFile(path)
         content = archive.open("content.xml")
-    except (KeyError, zipfile.BadZipFile) as error:
-        raise UnreadableFile(
-            _("The ODS file cannot be opened: %(error)s") % {"error": error}
-        ) from error
+    except (KeyError, *DAMAGED_WORKBOOK_ERRORS) as error:
+        raise _damaged_workbook(path, error) from error
     with archive, content:
         events = ElementTree.iterparse(content, events=("start", "end"))
         for event, element in events:

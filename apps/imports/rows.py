@@ -8,12 +8,16 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
+from apps.imports.list_terms import date_display
+from apps.imports.list_terms import removal_limit
+from apps.imports.mapping import column_label
 from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
 from apps.imports.normalizers import email_is_generic
-from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
 from apps.imports.normalizers import postcode_city_split
 from apps.imports.normalizers import registration_normalize
@@ -55,7 +59,8 @@ REJECTED = "rejected"
 class RowNormalizer:
     """Normalises rows with one mapping; ``normalize`` returns a staging tuple.
 
-    A row without a usable identifier, or with an invalid e-mail address, is
+    A row without a usable identifier, with an invalid e-mail address, or
+    collected so long ago that the next retention run would remove it, is
     rejected with a reason that names the column. An invalid optional value
     (a phone beside a valid e-mail, a country, a date) is dropped and noted
     in the reason while the row goes on.
@@ -68,6 +73,7 @@ class RowNormalizer:
         headers: list[str],
         date1904=False,
         acquired_on: datetime.date | None = None,
+        processing_activity=None,
     ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
         self.headers = headers
@@ -76,6 +82,9 @@ class RowNormalizer:
         # wrong and would start the retention clock late.
         today = timezone.localdate()
         self.latest_collection = min(acquired_on or today, today)
+        # The retention rule that the list's acquisition date was checked
+        # against, as (last collection day it removes, rule description).
+        self.removal_limit = removal_limit(processing_activity)
         self.region = settings.PHONE_DEFAULT_REGION
         self._hmac = hmac.new(
             settings.IDENTIFIER_HASH_KEY.encode(), digestmod=hashlib.sha256
@@ -87,9 +96,7 @@ class RowNormalizer:
         return digest.hexdigest()
 
     def _label(self, field: str) -> str:
-        index = self.columns[field]
-        header = self.headers[index] if index < len(self.headers) else ""
-        return header or _("column %(number)d") % {"number": index + 1}
+        return column_label(self.headers, self.columns[field])
 
     def _problem(self, field: str, error) -> str:
         return _("%(column)s: %(problem)s") % {
@@ -119,7 +126,7 @@ class RowNormalizer:
         raw_email = cells.get("email")
         if raw_email is not None:
             try:
-                values["email"] = email_normalize(cell_text(raw_email))
+                values["email"] = email_normalize_for_import(cell_text(raw_email))
             except InvalidValue as error:
                 return self._rejected(values, self._problem("email", error))
 
@@ -150,6 +157,9 @@ class RowNormalizer:
 
         self._read_texts(cells, values, notes)
         self._read_others(cells, values, notes)
+        rejection = self._read_collection_date(cells, values, notes)
+        if rejection:
+            return self._rejected(values, rejection)
 
         if values["email"]:
             values["email_hash"] = self._hash(values["email"])
@@ -218,32 +228,80 @@ class RowNormalizer:
                 )
             except InvalidValue as error:
                 notes.append(self._problem("company_registration", error))
+
+    def _read_collection_date(self, cells, values, notes) -> str | None:
+        """Set ``collected_at`` from the row and return any reason to reject the row.
+
+        The date gets the checks of the list's acquisition date. One that is
+        impossible (before 2000, or later than the acquisition date or
+        today) is noted and left out, and the contact takes the acquisition
+        date. One past the retention period rejects the row, because the
+        next retention run would remove the contact.
+        """
         collected = cells.get("collected_on")
-        if collected is not None:
-            try:
-                day = date_parse(collected, date1904=self.date1904)
-            except InvalidValue as error:
-                notes.append(self._problem("collected_on", error))
-                return
-            if day > self.latest_collection:
-                # The pipeline then uses the list's acquisition date.
-                notes.append(
-                    self._problem(
-                        "collected_on",
-                        _(
-                            "collection date %(date)s is after %(latest)s, the "
-                            "list's acquisition date or today"
-                        )
-                        % {
-                            "date": day.isoformat(),
-                            "latest": self.latest_collection.isoformat(),
-                        },
+        if collected is None:
+            return None
+        try:
+            day = date_parse(collected, date1904=self.date1904)
+        except InvalidValue as error:
+            notes.append(self._problem("collected_on", error))
+            return None
+
+        if day < ACQUIRED_ON_EARLIEST:
+            notes.append(
+                self._problem(
+                    "collected_on",
+                    _(
+                        "collection date %(date)s is before %(earliest)s, the "
+                        "earliest date accepted"
                     )
+                    % {
+                        "date": date_display(day),
+                        "earliest": date_display(ACQUIRED_ON_EARLIEST),
+                    },
                 )
-                return
-            values["collected_at"] = timezone.make_aware(
-                datetime.datetime.combine(day, datetime.time(12))
             )
+            return None
+        if day > self.latest_collection:
+            # The pipeline then uses the list's acquisition date.
+            notes.append(
+                self._problem(
+                    "collected_on",
+                    _(
+                        "collection date %(date)s is after %(latest)s, the "
+                        "list's acquisition date or today"
+                    )
+                    % {
+                        "date": date_display(day),
+                        "latest": date_display(self.latest_collection),
+                    },
+                )
+            )
+            return None
+
+        if self.removal_limit is not None:
+            last_due_day, rule = self.removal_limit
+            if day <= last_due_day:
+                return self._problem(
+                    "collected_on",
+                    _(
+                        "collection date %(date)s is too old, because the "
+                        "retention rule “%(rule)s” would make the next retention "
+                        "run remove this contact. Correct the date if it is "
+                        "wrong. The earliest date accepted is %(earliest)s."
+                    )
+                    % {
+                        "date": date_display(day),
+                        "rule": rule,
+                        "earliest": date_display(
+                            last_due_day + datetime.timedelta(days=1)
+                        ),
+                    },
+                )
+        values["collected_at"] = timezone.make_aware(
+            datetime.datetime.combine(day, datetime.time(12))
+        )
+        return None
 
     def _match_key(self, values) -> str:
         """Return the identity of the person for in-file deduplication.

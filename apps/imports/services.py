@@ -10,6 +10,8 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import DatabaseError
 from django.db import InterfaceError
@@ -19,6 +21,7 @@ from django.db.models import Q
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils import translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Audience
@@ -111,12 +114,14 @@ def import_job_create(
     """Store an uploaded file, detect its layout and guess its mapping.
 
     ``upload`` is a binary file object. Raises ``ImportInputError`` for a
-    file that is too large or unreadable, or for invalid list terms; nothing
-    is kept in that case.
+    file that is too large or unreadable, or for invalid list terms or
+    names. After any error it raises, no job and no stored copy of the file
+    is left.
     """
     vendor_name, list_name = vendor_name.strip(), list_name.strip()
     if not vendor_name or not list_name:
         raise ImportInputError(_("Give the vendor's name and the list's name."))
+    _names_length_check(vendor_name=vendor_name, list_name=list_name)
     activity_in_force_check(processing_activity)
     list_terms_check(
         acquisition=acquisition,
@@ -168,33 +173,82 @@ def import_job_create(
         lawful_basis=lawful_basis,
         sheet_name=sheet_name,
     )
-    job.source_file.save(f"job-{job.file_sha256[:16]}.upload", File(upload), save=False)
+    try:
+        job.source_file.save(
+            f"job-{job.file_sha256[:16]}.upload", File(upload), save=False
+        )
+        _job_describe(job, sheet_name=sheet_name, mapping=mapping)
+        with transaction.atomic():
+            job.save()
+            audit_record(
+                action="imports.job.created",
+                actor=actor,
+                target=job,
+                details={
+                    "vendor_id": vendor.pk if vendor else None,
+                    "size": size,
+                    "format": job.file_format,
+                },
+            )
+    except BaseException:
+        # No saved job points at the stored copy, so neither the purge of
+        # uploads nor an erasure would ever find and delete it.
+        job.source_file.delete(save=False)
+        raise
+    logger.info("import job %s created (%s bytes)", job.pk, size)
+    return job
+
+
+def _names_length_check(*, vendor_name: str, list_name: str) -> None:
+    messages = {
+        "vendor_name": _(
+            "The vendor name “%(value)s” is %(length)d characters long, above the "
+            "limit of %(limit)d characters. Give a shorter name."
+        ),
+        "list_name": _(
+            "The list name “%(value)s” is %(length)d characters long, above the "
+            "limit of %(limit)d characters. Give a shorter name."
+        ),
+    }
+    for field, value in (("vendor_name", vendor_name), ("list_name", list_name)):
+        limit = ImportJob._meta.get_field(field).max_length
+        if len(value) <= limit:
+            continue
+        excerpt = value if len(value) <= 60 else value[:50] + "…"
+        raise ImportInputError(
+            messages[field] % {"value": excerpt, "length": len(value), "limit": limit},
+            field=field,
+        )
+
+
+def _job_describe(
+    job: ImportJob, *, sheet_name: str, mapping: dict[str, str] | None
+) -> None:
+    """Read the layout of the job's stored file, set its mapping and validate it."""
     try:
         _layout_apply(job, sheet_name=sheet_name)
     except UnreadableFile as error:
-        job.source_file.delete(save=False)
         raise ImportInputError(str(error)) from error
 
-    saved = getattr(vendor, "import_mapping", None) if vendor else None
+    saved = getattr(job.vendor, "import_mapping", None) if job.vendor else None
     job.mapping = (
         mapping
         if mapping is not None
         else mapping_guess(job_headers(job), saved.headers if saved else None)
     )
-    job.full_clean(exclude=["source_file", "contact_list"])
-    job.save()
-    audit_record(
-        action="imports.job.created",
-        actor=actor,
-        target=job,
-        details={
-            "vendor_id": vendor.pk if vendor else None,
-            "size": size,
-            "format": job.file_format,
-        },
-    )
-    logger.info("import job %s created (%s bytes)", job.pk, size)
-    return job
+    try:
+        job.full_clean(exclude=["source_file", "contact_list"])
+    except ValidationError as error:
+        # A value read from the file, such as a long sheet name of an ODS
+        # workbook, can exceed a field's length.
+        problems = []
+        for name, field_messages in error.message_dict.items():
+            if name == NON_FIELD_ERRORS:
+                problems.extend(field_messages)
+                continue
+            label = capfirst(ImportJob._meta.get_field(name).verbose_name)
+            problems.extend(f"{label}: {message}" for message in field_messages)
+        raise ImportInputError(" ".join(problems)) from error
 
 
 def _layout_apply(job: ImportJob, *, sheet_name: str) -> None:
@@ -301,11 +355,18 @@ def import_job_check(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
 
 
 def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
-    """Queue the real import of a pending job."""
+    """Queue the real import of a pending job, with its progress back at zero.
+
+    A dry run leaves the progress at 100 %, and the run only ever raises it.
+    """
     _mapping_required(job)
     # The activity may have been retired since the upload.
     activity_in_force_check(job.processing_activity)
-    if not _claim(job, source=[Status.PENDING], target=Status.QUEUED):
+    claimed = ImportJob.objects.filter(pk=job.pk, status=Status.PENDING).update(
+        status=Status.QUEUED, heartbeat_at=timezone.now(), progress=0, rows_read=0
+    )
+    job.refresh_from_db()
+    if claimed != 1:
         raise ImportInputError(
             _("Job #%(id)s is %(status)s; only a pending job can start.")
             % {"id": job.pk, "status": job.get_status_display()}
@@ -410,6 +471,7 @@ def _staging_feed(job: ImportJob) -> runner.StagingFeed:
         headers=layout.headers,
         date1904=layout.date1904,
         acquired_on=job.acquired_on,
+        processing_activity=job.processing_activity,
     )
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
     return runner.StagingFeed(job=job, reader=reader, rows=rows)

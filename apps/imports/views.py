@@ -24,9 +24,14 @@ from apps.imports import services
 from apps.imports.forms import MappingForm
 from apps.imports.forms import SheetForm
 from apps.imports.forms import UploadForm
+from apps.imports.mapping import column_labels
+from apps.imports.mapping import duplicate_header_warnings
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.readers import UnreadableFile
+from apps.imports.selectors import ACTIVE_STATUSES
+from apps.imports.selectors import STALE_AFTER
+from apps.imports.selectors import job_is_active
 from apps.imports.selectors import job_list
 from apps.imports.selectors import job_noted_rows
 from apps.imports.selectors import job_preview
@@ -47,6 +52,22 @@ def _outcome_label(value: str) -> str:
     return str(Outcome(value).label) if value in Outcome.values else value
 
 
+def _is_stalled(job: ImportJob) -> bool:
+    """Tell whether a worker should run ``job`` but has stopped reporting.
+
+    Such a job keeps its status (queued, running or dry run in progress)
+    until it is resumed or rolled back, so the pages show it as stalled.
+    """
+    return job.status in ACTIVE_STATUSES and not job_is_active(job)
+
+
+def _status_mark(job: ImportJob) -> ImportJob:
+    """Set ``stalled`` and ``status_label``, which ``status_badge.html`` shows."""
+    job.stalled = _is_stalled(job)
+    job.status_label = _("stalled") if job.stalled else job.get_status_display()
+    return job
+
+
 class JobListView(RolePermissionMixin, ListView):
     permission_required = "imports.view_importjob"
     template_name = "imports/job_list.html"
@@ -55,6 +76,12 @@ class JobListView(RolePermissionMixin, ListView):
 
     def get_queryset(self):
         return job_list(user=self.request.user)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        for job in context["jobs"]:
+            _status_mark(job)
+        return context
 
 
 class JobCreateView(RolePermissionMixin, FormView):
@@ -98,9 +125,11 @@ class JobDetailView(RolePermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = get_object_or_404(job_list(), pk=self.kwargs["pk"])
+        job = _status_mark(get_object_or_404(job_list(), pk=self.kwargs["pk"]))
         can_view_rows = self.request.user.has_perm(ROWS_PERMISSION)
         context["job"] = job
+        context["active"] = job_is_active(job)
+        context["stale_minutes"] = int(STALE_AFTER.total_seconds() // 60)
         context["can_change"] = self.request.user.has_perm("imports.change_importjob")
         context["can_view_rows"] = can_view_rows
         context["can_resume"] = services.job_is_resumable(job)
@@ -149,13 +178,23 @@ class JobDetailView(RolePermissionMixin, TemplateView):
                     "again."
                 )
             }
-        mapping_form = MappingForm(headers=layout.headers, mapping=job.mapping)
+        # Columns that share a header get their position in their label, so
+        # that the user can tell them apart when choosing their fields. The
+        # form names a column without a header itself.
+        labels = [
+            label if header else ""
+            for header, label in zip(
+                layout.headers, column_labels(layout.headers), strict=True
+            )
+        ]
+        mapping_form = MappingForm(headers=labels, mapping=job.mapping)
         return {
             "layout": layout,
             "preview": preview,
             "mapping_form": mapping_form,
+            "header_warnings": duplicate_header_warnings(layout.headers, job.mapping),
             "mapping_problems": services.mapping_problems(
-                job.mapping, len(layout.headers)
+                job.mapping, len(layout.headers), headers=layout.headers
             ),
             "sheet_form": SheetForm(
                 sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}
@@ -222,12 +261,15 @@ class JobProgressView(RolePermissionMixin, View):
     permission_required = "imports.view_importjob"
 
     def get(self, request, pk):
-        job = get_object_or_404(job_list(), pk=pk)
+        job = _status_mark(get_object_or_404(job_list(), pk=pk))
         summary = job_summary(
             job, with_row_reasons=request.user.has_perm(ROWS_PERMISSION)
         )
-        summary["active"] = job.is_active
-        summary["status_label"] = job.get_status_display()
+        # A stalled job is not active, so the page stops polling and reloads
+        # to offer its actions.
+        summary["active"] = job_is_active(job)
+        summary["stalled"] = job.stalled
+        summary["status_label"] = job.status_label
         summary["url"] = reverse("imports:job-detail", args=[job.pk])
         return JsonResponse(summary)
 

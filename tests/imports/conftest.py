@@ -11,6 +11,8 @@ from apps.imports.services import import_job_check
 from apps.imports.services import import_job_create
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
+from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
 from apps.retention.policy import local_today
 
 REALDATA = Path("/work/shared/realdata")
@@ -19,10 +21,38 @@ REALDATA = Path("/work/shared/realdata")
 RECENT_ACQUISITION = local_today() - datetime.timedelta(days=60)
 
 
+def prospecting_activity(
+    lawful_basis: str = LawfulBasis.LEGITIMATE_INTERESTS,
+) -> ProcessingActivity:
+    """Return an activity in force under which the import rules accept prospects.
+
+    On legitimate interests its messages concern the recipient's profession,
+    as B2B prospecting without consent needs.
+    """
+    activity, _created = ProcessingActivity.objects.get_or_create(
+        reference=f"TRT-{lawful_basis}",
+        defaults={
+            "name": "Prospection",
+            "status": ProcessingActivity.Status.IN_FORCE,
+            "lawful_basis": lawful_basis,
+            "concerns_recipients_profession": True,
+        },
+    )
+    return activity
+
+
 def import_file_created(
     path: Path, *, list_name="Liste test", mapping=None, **terms
 ) -> ImportJob:
-    """Create a pending job for ``path``; return the job."""
+    """Create a pending job for ``path``; return the job.
+
+    Without a processing activity in ``terms``, the job gets one that
+    matches its lawful basis.
+    """
+    if "processing_activity" not in terms:
+        terms["processing_activity"] = prospecting_activity(
+            terms.get("lawful_basis", LawfulBasis.LEGITIMATE_INTERESTS)
+        )
     with path.open("rb") as upload:
         return import_job_create(
             upload=upload,

@@ -4,6 +4,7 @@ import pytest
 
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
+from tests.imports.conftest import prospecting_activity
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
 
@@ -23,6 +24,7 @@ def test_sales_imports_and_downloads_rejected_rows(
     THEN the report counts every row and the rejected row downloads with its reason."""
     path = tmp_path / "liste-salon.csv"
     path.write_bytes(FILE)
+    activity = prospecting_activity()
     login_as(sales_user)
 
     page.goto("/imports/new/")
@@ -30,6 +32,7 @@ def test_sales_imports_and_downloads_rejected_rows(
     page.fill("input[name=vendor_name]", "Fichiers Exemple SARL")
     page.fill("input[name=list_name]", "Salon 2025")
     page.fill("input[name=acquired_on]", "2025-03-01")
+    page.select_option("select[name=processing_activity]", str(activity.pk))
     page.click("main button[type=submit]")
 
     page.wait_for_selector("#mapping-form")

@@ -13,6 +13,7 @@ from apps.contacts.models import Vendor
 from apps.imports.models import ImportJob
 from apps.register.models import ProcessingActivity
 from apps.retention.policy import local_today
+from tests.imports.conftest import prospecting_activity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -28,8 +29,13 @@ LICENCE_ENDED = f"--licence-until={local_today() - timedelta(days=1)}"
 
 
 def _run(*args):
+    """Run the command; without --activity, under an activity fitting the basis."""
     import io
 
+    if not any(arg.startswith("--activity") for arg in args):
+        basis = "consent" if "--lawful-basis=consent" in args else None
+        activity = prospecting_activity(basis or "legitimate_interests")
+        args = (*args, f"--activity={activity.reference}")
     stdout = io.StringIO()
     call_command("import_contacts", *args, stdout=stdout)
     return json.loads(stdout.getvalue())
@@ -95,7 +101,7 @@ def test_command_mapping_by_header(upload_root, tmp_path):
         ([ACQUIRED, '--mapping={"Fax": "phone"}'], "Fax"),
         ([ACQUIRED, "--activity=NOPE"], "NOPE"),
         (["--acquired-on=2099-03-01"], "future"),
-        (["--acquired-on=0001-01-01"], "0001-01-01 is before 2000-01-01"),
+        (["--acquired-on=0001-01-01"], "01/01/0001 is before 01/01/2000"),
         ([f"--acquired-on={local_today() - timedelta(days=4 * 365)}"], "too old"),
         ([ACQUIRED, LICENCE_ENDED], "before today"),
         (
@@ -177,3 +183,99 @@ def test_command_sets_lawful_basis(upload_root, tmp_path):
 
     assert ImportJob.objects.get().lawful_basis == "consent"
     assert Contact.objects.get().lawful_basis == "consent"
+
+
+DUPLICATED_EMAIL = (
+    "Email;Prénom;Nom;Email;Téléphone\n"
+    "jean.dupont@example.com;Jean;Dupont;;06 12 34 56 78\n"
+    ";Zoé;Petit;zoe.petit@example.com;\n"
+).encode()
+
+
+def test_command_long_vendor_fails_cleanly(upload_root, tmp_path):
+    """GIVEN a vendor name of 250 characters
+    WHEN the command imports a file for it
+    THEN it fails with the length and the limit and keeps no job or file."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with pytest.raises(CommandError) as raised:
+        _run(str(path), f"--vendor={'V' * 250}", "--list=L", ACQUIRED)
+
+    message = str(raised.value)
+    assert "The vendor name “VVVV" in message
+    assert "250 characters long, above the limit of 200 characters" in message
+    assert not ImportJob.objects.exists()
+    assert not [file for file in upload_root.rglob("*") if file.is_file()]
+
+
+def test_command_long_list_fails_cleanly(upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with pytest.raises(CommandError, match="limit of 200 characters"):
+        _run(str(path), "--vendor=V", f"--list={'L' * 201}", ACQUIRED)
+
+    assert not ImportJob.objects.exists()
+    assert not [file for file in upload_root.rglob("*") if file.is_file()]
+
+
+def test_command_warns_of_duplicate_headers(upload_root, tmp_path):
+    import io
+
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+    stdout, stderr = io.StringIO(), io.StringIO()
+
+    call_command(
+        "import_contacts",
+        str(path),
+        "--vendor=V",
+        "--list=L",
+        ACQUIRED,
+        f"--activity={prospecting_activity().reference}",
+        "--dry-run",
+        stdout=stdout,
+        stderr=stderr,
+    )
+
+    warning = stderr.getvalue()
+    assert "column 1 and column 4, both “Email”" in warning
+    assert "Column 1 is ignored and column 4 feeds “E-mail”" in warning
+    assert "--mapping" in warning
+    assert json.loads(stdout.getvalue())["status"] == "pending"
+
+
+def test_command_mapping_by_shared_header_fails(upload_root, tmp_path):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+
+    with pytest.raises(CommandError) as raised:
+        _run(
+            str(path),
+            "--vendor=V",
+            "--list=L",
+            ACQUIRED,
+            '--mapping={"Email": "email"}',
+        )
+
+    assert "several columns have (0-based numbers 0, 3)" in str(raised.value)
+    assert ImportJob.objects.get().status == ImportJob.Status.CANCELLED
+
+
+def test_command_mapping_by_number_picks_column(upload_root, tmp_path):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+
+    summary = _run(
+        str(path),
+        "--vendor=V",
+        "--list=L",
+        ACQUIRED,
+        '--mapping={"0": "email", "3": ""}',
+    )
+
+    assert summary["mapping"]["0"] == "email"
+    assert summary["mapping"].get("3", "") == ""
+    assert Contact.objects.filter(email="jean.dupont@example.com").exists()
+    assert not Contact.objects.filter(email="zoe.petit@example.com").exists()

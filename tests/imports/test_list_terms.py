@@ -27,6 +27,7 @@ from apps.retention.selectors import StepKind
 from apps.retention.selectors import retention_plan
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
+from tests.imports.conftest import prospecting_activity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -34,6 +35,9 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _terms(**changes) -> dict:
+    if "processing_activity" not in changes:
+        basis = changes.get("lawful_basis", "legitimate_interests")
+        changes["processing_activity"] = prospecting_activity(basis)
     terms = {
         "acquisition": "purchase",
         "acquired_on": local_today() - timedelta(days=60),
@@ -41,7 +45,6 @@ def _terms(**changes) -> dict:
         "consent_claim": "opt_out",
         "audience": "b2b",
         "lawful_basis": "legitimate_interests",
-        "processing_activity": None,
     }
     return terms | changes
 
@@ -61,6 +64,8 @@ def _activity(*rules) -> ProcessingActivity:
         reference="TRT-950",
         name="Prospection B2B",
         status=ProcessingActivity.Status.IN_FORCE,
+        lawful_basis="legitimate_interests",
+        concerns_recipients_profession=True,
     )
     for duration, unit, start_event, action in rules:
         RetentionRule.objects.create(
@@ -86,8 +91,8 @@ def test_expired_licence_rejected():
     error = _rejection(acquisition="rental", licence_ends_on=ended)
 
     assert error.field == "licence_ends_on"
-    assert ended.isoformat() in str(error)
-    assert today.isoformat() in str(error)
+    assert f"{ended:%m/%d/%Y}" in str(error)
+    assert f"{today:%m/%d/%Y}" in str(error)
     assert "next retention run would remove its contacts" in str(error)
 
 
@@ -101,7 +106,7 @@ def test_licence_end_on_purchase_rejected():
     error = _rejection(acquisition="purchase", licence_ends_on=licence_end)
 
     assert error.field == "licence_ends_on"
-    assert licence_end.isoformat() in str(error)
+    assert f"{licence_end:%m/%d/%Y}" in str(error)
     assert "“purchase”" in str(error)
     assert "Choose “rental”" in str(error)
 
@@ -124,8 +129,8 @@ def test_acquisition_before_2000_rejected():
     error = _rejection(acquired_on=datetime.date(1, 1, 1))
 
     assert error.field == "acquired_on"
-    assert "0001-01-01" in str(error)
-    assert ACQUIRED_ON_EARLIEST.isoformat() in str(error)
+    assert "01/01/0001" in str(error)
+    assert "01/01/2000" in str(error)
     assert datetime.date(2000, 1, 1) == ACQUIRED_ON_EARLIEST
 
 
@@ -135,8 +140,8 @@ def test_acquisition_past_default_rule_rejected():
     error = _rejection(acquired_on=last_due_day)
 
     assert error.field == "acquired_on"
-    assert last_due_day.isoformat() in str(error)
-    assert (last_due_day + timedelta(days=1)).isoformat() in str(error)
+    assert f"{last_due_day:%m/%d/%Y}" in str(error)
+    assert f"{(last_due_day + timedelta(days=1)):%m/%d/%Y}" in str(error)
     assert "Prospects without an applicable rule: 3 years" in str(error)
 
 
@@ -152,7 +157,7 @@ def test_acquisition_past_activity_rule_rejected():
 
     error = _rejection(acquired_on=acquired_on, processing_activity=activity)
 
-    assert acquired_on.isoformat() in str(error)
+    assert f"{acquired_on:%m/%d/%Y}" in str(error)
     assert "“Prospects: 2 years from collection, then delete”" in str(error)
 
 
@@ -187,7 +192,7 @@ def test_archiving_rules_keep_old_lists():
         acquired_on=datetime.date(1999, 12, 31), processing_activity=activity
     )
 
-    assert "2000-01-01, the earliest date accepted" in str(error)
+    assert "01/01/2000, the earliest date accepted" in str(error)
 
 
 def test_rule_from_other_event_leaves_default():
@@ -289,8 +294,115 @@ def test_b2c_message_in_french():
 def test_rejected_terms_store_nothing(upload_root, write_file):
     path = write_file("liste.csv", "Courriel\njean.dupont@example.com\n")
 
-    with pytest.raises(ImportInputError, match="0001-01-01"):
+    with pytest.raises(ImportInputError, match="01/01/0001"):
         import_file_created(path, acquired_on=datetime.date(1, 1, 1))
 
     assert not ImportJob.objects.exists()
     assert not list(upload_root.rglob("*.upload"))
+
+
+def _prospecting(reference="TRT-960", **fields) -> ProcessingActivity:
+    defaults = {
+        "name": "Prospection",
+        "status": ProcessingActivity.Status.IN_FORCE,
+        "lawful_basis": "legitimate_interests",
+        "concerns_recipients_profession": True,
+    }
+    return ProcessingActivity.objects.create(reference=reference, **(defaults | fields))
+
+
+def test_missing_activity_rejected():
+    error = _rejection(processing_activity=None)
+
+    assert error.field == "processing_activity"
+    assert "No processing activity is chosen" in str(error)
+    assert "“Legitimate interests (Art. 6(1)(f))”" in str(error)
+
+
+def test_activity_with_other_basis_rejected():
+    activity = _prospecting(lawful_basis="consent")
+
+    error = _rejection(processing_activity=activity)
+
+    assert error.field == "lawful_basis"
+    assert "TRT-960 (Prospection)" in str(error)
+    assert "relies on the lawful basis “Consent (Art. 6(1)(a))”" in str(error)
+    assert "is “Legitimate interests (Art. 6(1)(f))”" in str(error)
+
+
+def test_activity_without_basis_rejected():
+    activity = _prospecting(lawful_basis="")
+
+    error = _rejection(processing_activity=activity)
+
+    assert error.field == "processing_activity"
+    assert "TRT-960 (Prospection) has no lawful basis" in str(error)
+
+
+@pytest.mark.parametrize(
+    "basis", ["contract", "legal_obligation", "vital_interests", "public_task"]
+)
+def test_b2b_basis_outside_prospecting_rejected(basis):
+    activity = _prospecting(lawful_basis=basis)
+
+    error = _rejection(lawful_basis=basis, processing_activity=activity)
+
+    assert error.field == "lawful_basis"
+    assert "professionals (B2B)" in str(error)
+    assert "Choose “Legitimate interests (Art. 6(1)(f))” or “Consent" in str(error)
+
+
+@pytest.mark.parametrize("basis", ["legitimate_interests", "contract"])
+def test_b2c_basis_other_than_consent_rejected(basis):
+    error = _rejection(audience="b2c", consent_claim="opt_in", lawful_basis=basis)
+
+    assert error.field == "lawful_basis"
+    assert "consumers (B2C)" in str(error)
+    assert "Choose “Consent (Art. 6(1)(a))”" in str(error)
+
+
+def test_b2c_consent_with_opt_in_accepted():
+    list_terms_check(
+        **_terms(audience="b2c", consent_claim="opt_in", lawful_basis="consent")
+    )
+
+
+def test_b2b_interests_outside_profession_rejected():
+    activity = _prospecting(concerns_recipients_profession=False)
+
+    error = _rejection(processing_activity=activity)
+
+    assert error.field == "processing_activity"
+    assert "TRT-960 (Prospection)" in str(error)
+    assert "tick “messages concern the recipient's profession”" in str(error)
+
+
+def test_b2b_consent_outside_profession_accepted():
+    activity = _prospecting(
+        lawful_basis="consent", concerns_recipients_profession=False
+    )
+
+    list_terms_check(
+        **_terms(
+            lawful_basis="consent", consent_claim="opt_in", processing_activity=activity
+        )
+    )
+
+
+def test_french_messages_show_french_dates():
+    ended = local_today() - timedelta(days=1)
+
+    with translation.override("fr"):
+        error = _rejection(acquisition="rental", licence_ends_on=ended)
+
+    assert f"{ended:%d/%m/%Y}" in str(error)
+    assert f"{local_today():%d/%m/%Y}" in str(error)
+    assert ended.isoformat() not in str(error)
+
+
+def test_too_old_message_in_french_dates():
+    with translation.override("fr"):
+        error = _rejection(acquired_on=datetime.date(1999, 12, 5))
+
+    assert "05/12/1999" in str(error)
+    assert "01/01/2000" in str(error)

@@ -10,9 +10,11 @@ from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
 from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
 from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
 from apps.imports.normalizers import postcode_city_split
 from apps.imports.normalizers import text_clean
@@ -191,3 +193,56 @@ def test_email_reason_in_users_language(value, french):
 
     assert french in str(raised.value)
     assert "@-sign" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "character"),
+    [
+        ("=cmd@example.com", "="),
+        (" =Total@example.com", "="),
+        ("+jean@example.com", "+"),
+        ("-jean@example.com", "-"),
+    ],
+)
+def test_import_rejects_formula_email(value, character):
+    with pytest.raises(InvalidValue) as raised:
+        email_normalize_for_import(value)
+
+    reason = str(raised.value)
+    assert f"starts with “{character}”" in reason
+    assert "formula" in reason
+
+
+def test_import_accepts_ordinary_email():
+    assert email_normalize_for_import("Jean.Dupont@Example.COM") == (
+        "jean.dupont@example.com"
+    )
+
+
+def test_import_email_keeps_specific_reason():
+    with pytest.raises(InvalidValue, match="no @ sign"):
+        email_normalize_for_import("=jean.dupont")
+
+
+def test_matching_form_accepts_formula_email():
+    """The erasure of uploaded files must still find such an address."""
+    assert email_normalize("=Cmd@Example.com") == "=cmd@example.com"
+
+
+# openpyxl and the ODS reader return naive datetimes, as spreadsheets store them.
+
+
+def test_cell_text_midnight_is_a_date():
+    midnight = datetime.datetime(2024, 3, 1)  # noqa: DTZ001
+
+    assert cell_text(midnight) == "2024-03-01"
+
+
+def test_cell_text_keeps_time_of_day():
+    value = datetime.datetime(2024, 3, 1, 14, 30)  # noqa: DTZ001
+
+    assert cell_text(value) == "2024-03-01T14:30:00"
+
+
+def test_cell_text_of_date():
+    assert cell_text(datetime.date(2024, 3, 1)) == "2024-03-01"

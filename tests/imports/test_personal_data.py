@@ -14,6 +14,7 @@ from apps.imports.selectors import STALE_AFTER
 from apps.imports.services import import_job_create
 from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
+from tests.imports.conftest import prospecting_activity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -34,6 +35,7 @@ def _pending_job(tmp_path):
             vendor_name="V",
             list_name="L",
             acquired_on=RECENT_ACQUISITION,
+            processing_activity=prospecting_activity(),
         )
 
 

@@ -331,7 +331,7 @@ def test_future_collection_date_falls_back(upload_root, write_file):
     assert kept.collected_at.date() == datetime.date(2025, 2, 1)
     reason = job.row_results.get(row_number=2).reason
     assert "Date de collecte" in reason
-    assert "2030-01-01" in reason
+    assert "01/01/2030" in reason
     assert job.row_results.get(row_number=4).reason == ""
 
 
@@ -354,6 +354,8 @@ def test_activity_retired_before_start_is_rejected(upload_root, write_file):
         reference="TRT-906",
         name="Prospection",
         status=ProcessingActivity.Status.IN_FORCE,
+        lawful_basis="legitimate_interests",
+        concerns_recipients_profession=True,
     )
     job = import_file_created(
         write_file("liste.csv", MIXED), processing_activity=activity

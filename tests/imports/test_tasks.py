@@ -18,6 +18,7 @@ from config.celery import app
 from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
+from tests.imports.conftest import prospecting_activity
 
 ROWS = "".join(
     f"Personne{index};Test;personne{index}@example.com\n" for index in range(300)
@@ -37,6 +38,7 @@ def test_worker_on_redis_runs_import_to_100(celery_worker_redis, upload_root, tm
             vendor_name="Fichiers Exemple SARL",
             list_name="Redis",
             acquired_on=RECENT_ACQUISITION,
+            processing_activity=prospecting_activity(),
         )
 
     import_job_start(job=job, enqueue=False)
@@ -96,6 +98,7 @@ def test_purge_closes_pending_jobs(upload_root, tmp_path):
             vendor_name="V",
             list_name="L",
             acquired_on=RECENT_ACQUISITION,
+            processing_activity=prospecting_activity(),
         )
 
     from apps.imports.services import import_leftovers_purge

@@ -23,6 +23,7 @@ from apps.register.models import ProcessingActivity
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_checked
 from tests.imports.conftest import import_file_created
+from tests.imports.conftest import prospecting_activity
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -44,6 +45,7 @@ def _upload_data(content=FILE, name="liste.csv"):
         "consent_claim": "opt_out",
         "audience": "b2b",
         "lawful_basis": "legitimate_interests",
+        "processing_activity": str(prospecting_activity().pk),
     }
 
 
@@ -88,6 +90,7 @@ def test_dpo_cannot_start_an_import(dpo, sales_user, client_for, upload_root, tm
             vendor_name="V",
             list_name="L",
             acquired_on=timezone.localdate() - datetime.timedelta(days=30),
+            processing_activity=prospecting_activity(),
         )
 
     response = client_for(dpo).post(reverse("imports:job-start", args=[job.pk]))
@@ -390,9 +393,13 @@ def test_pages_render_in_french(sales_user, client_for, upload_root, tmp_path):
     assert "Télécharger les lignes rejetées (CSV)" in detail.content.decode()
 
 
-def _activity(reference, status):
+def _activity(reference, status, lawful_basis="legitimate_interests"):
     return ProcessingActivity.objects.create(
-        reference=reference, name=f"Activité {reference}", status=status
+        reference=reference,
+        name=f"Activité {reference}",
+        status=status,
+        lawful_basis=lawful_basis,
+        concerns_recipients_profession=True,
     )
 
 
@@ -512,7 +519,7 @@ def test_report_lists_left_out_dates(sales_user, client_for, upload_root, tmp_pa
     noted = list(page.context["noted"])
     assert [row.row_number for row in noted] == [2]
     assert "Date de collecte" in noted[0].reason
-    assert "2030-01-01" in page.content.decode()
+    assert "01/01/2030" in page.content.decode()
 
 
 def test_missing_upload_has_translated_error(
@@ -531,3 +538,178 @@ def test_missing_upload_has_translated_error(
     assert "Errno" not in text
     assert str(upload_root) not in text
     assert page.context["layout_error"]
+
+
+DUPLICATED_EMAIL = (
+    "Email;Prénom;Nom;Email;Téléphone\n"
+    "jean.dupont@example.com;Jean;Dupont;;06 12 34 56 78\n"
+    ";Zoé;Petit;zoe.petit@example.com;\n"
+).encode()
+
+
+def _detail_in_english(client, job):
+    return client.get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+
+def test_preview_warns_of_duplicate_headers(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+    job = import_file_created(path)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    assert page.context["header_warnings"] == [
+        "Two columns have the same header (column 1 and column 4, both “Email”). "
+        "Column 1 is ignored and column 4 feeds “E-mail”."
+    ]
+    assert 'id="header-warnings"' in page.content.decode()
+    labels = [field.label for field in page.context["mapping_form"].column_fields()]
+    assert labels == [
+        "Email (column 1)",
+        "Prénom",
+        "Nom",
+        "Email (column 4)",
+        "Téléphone",
+    ]
+
+
+def test_preview_without_duplicates_has_no_warning(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    assert page.context["header_warnings"] == []
+    assert 'id="header-warnings"' not in page.content.decode()
+
+
+def test_mapping_two_columns_to_email_names_them(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+    job = import_file_created(path)
+
+    response = client_for(sales_user).post(
+        reverse("imports:job-mapping", args=[job.pk]),
+        {"column_0": "email", "column_3": "email", "column_4": "phone"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    errors = [str(message) for message in response.context["messages"]]
+    assert any(
+        "Column 1 and column 4 are mapped to “E-mail”" in error for error in errors
+    )
+
+
+def test_preview_shows_dates_without_midnight(
+    sales_user, client_for, upload_root, tmp_path
+):
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["Courriel", "Date de collecte"])
+    workbook.active.append(
+        ["jean.dupont@example.com", datetime.datetime(2025, 1, 15)]  # noqa: DTZ001
+    )
+    path = tmp_path / "dates.xlsx"
+    workbook.save(path)
+    job = import_file_created(path)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    assert page.context["preview"] == [["jean.dupont@example.com", "2025-01-15"]]
+    assert "T00:00:00" not in page.content.decode()
+
+
+def _stalled(job, status):
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status,
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=16),
+    )
+
+
+def test_stalled_run_shows_stalled_with_actions(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    _stalled(job, ImportJob.Status.RUNNING)
+    client = client_for(sales_user)
+
+    page = _detail_in_english(client, job)
+
+    text = page.content.decode()
+    assert '<span class="badge bad">stalled</span>' in text
+    assert 'id="stalled"' in text
+    assert 'id="progress-card"' not in text
+    assert reverse("imports:job-resume", args=[job.pk]) in text
+    assert reverse("imports:job-cancel", args=[job.pk]) in text
+
+
+def test_stalled_run_in_job_list(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    _stalled(import_file_created(path), ImportJob.Status.QUEUED)
+
+    page = client_for(sales_user).get(
+        reverse("imports:job-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    text = page.content.decode()
+    assert '<span class="badge bad">stalled</span>' in text
+    assert ">queued<" not in text
+
+
+def test_stalled_progress_is_not_active(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    _stalled(job, ImportJob.Status.RUNNING)
+
+    progress = (
+        client_for(sales_user)
+        .get(reverse("imports:job-progress", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en")
+        .json()
+    )
+
+    assert progress["active"] is False
+    assert progress["stalled"] is True
+    assert progress["status_label"] == "stalled"
+
+
+def test_stalled_dry_run_offers_roll_back_only(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    _stalled(job, ImportJob.Status.CHECKING)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    text = page.content.decode()
+    assert 'id="stalled"' in text
+    assert reverse("imports:job-resume", args=[job.pk]) not in text
+    assert reverse("imports:job-cancel", args=[job.pk]) in text
+
+
+def test_running_job_is_not_stalled(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    import_job_start(job=job, enqueue=False)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    text = page.content.decode()
+    assert 'id="stalled"' not in text
+    assert 'id="progress-card"' in text
+    assert '<span class="badge warn">queued</span>' in text

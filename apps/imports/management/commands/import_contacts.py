@@ -10,6 +10,8 @@ from django.core.management.base import CommandError
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
+from apps.imports.mapping import duplicate_header_groups
+from apps.imports.mapping import duplicate_header_warnings
 from apps.imports.selectors import job_summary
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
@@ -18,6 +20,7 @@ from apps.imports.services import import_job_create
 from apps.imports.services import import_job_map
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
+from apps.imports.services import job_headers
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
@@ -130,6 +133,7 @@ class Command(BaseCommand):
                 )
             if options["mapping"]:
                 import_job_map(job=job, mapping=self._mapping(job, options["mapping"]))
+            self._warn_duplicate_headers(job)
             if options["dry_run"]:
                 import_job_check(job=job, enqueue=False)
             else:
@@ -144,9 +148,18 @@ class Command(BaseCommand):
         if summary["status"] == "failed" or summary.get("dry_run", {}).get("error"):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
 
-    def _mapping(self, job, text: str) -> dict[str, str]:
-        from apps.imports.services import job_headers
+    def _warn_duplicate_headers(self, job) -> None:
+        warnings = duplicate_header_warnings(job_headers(job), job.mapping)
+        for warning in warnings:
+            self.stderr.write(f"Warning: {warning}")
+        if warnings:
+            self.stderr.write(
+                "Columns are counted from 1 above. To choose another column, give "
+                '--mapping with 0-based column numbers: {"0": "email", "3": ""} '
+                "imports column 1 as the e-mail address and ignores column 4."
+            )
 
+    def _mapping(self, job, text: str) -> dict[str, str]:
         try:
             requested = json.loads(text)
         except json.JSONDecodeError as error:
@@ -156,10 +169,19 @@ class Command(BaseCommand):
                 '--mapping must be a JSON object: {"header": "field"}.'
             )
         headers = job_headers(job)
+        groups = duplicate_header_groups(headers)
+        shared = {headers[group[0]]: group for group in groups}
         mapping = dict(job.mapping)
         for key, field in requested.items():
             if str(key).isdigit():
                 index = str(key)
+            elif key in shared:
+                raise ImportInputError(
+                    f"--mapping names the header {key!r}, which several columns "
+                    "have (0-based numbers "
+                    f"{', '.join(str(index) for index in shared[key])}); give the "
+                    "number of the column to map instead."
+                )
             elif key in headers:
                 index = str(headers.index(key))
             else:

@@ -1,0 +1,104 @@
+"""Damaged or truncated workbooks get a translated message, never a crash."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+import tablib
+
+from apps.imports.models import ImportJob
+from apps.imports.readers import FileReader
+from apps.imports.readers import UnreadableFile
+from apps.imports.readers import layout_detect
+from apps.imports.services import ImportInputError
+from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+DAMAGED = "damaged or truncated spreadsheet"
+
+
+def _xlsx(row_count: int) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["E-mail", "Nom"])
+    for number in range(row_count):
+        sheet.append([f"personne{number}@example.com", f"Nom {number}"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_corrupted(content: bytes, *, at: float) -> bytes:
+    """Return ``content`` with bytes of its sheet's compressed data flipped.
+
+    ``at`` is the position of the damage in the sheet's data, from 0 to 1.
+    The ZIP directory stays intact, so the workbook opens.
+    """
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
+    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    start = data_start + int(info.compress_size * at)
+    damaged = bytearray(content)
+    for position in range(start, start + 64):
+        damaged[position] ^= 0x5A
+    return bytes(damaged)
+
+
+def _stored_files(root):
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+def test_truncated_xlsx_is_rejected_in_plain_words(upload_root, write_file):
+    content = _xlsx(200)
+    path = write_file("coupe.xlsx", content[: len(content) // 2])
+
+    with pytest.raises(ImportInputError) as raised:
+        import_file_created(path)
+
+    message = str(raised.value)
+    assert DAMAGED in message
+    assert "save it again" in message
+    assert "not a zip file" not in message
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
+
+
+def test_truncated_ods_is_rejected_in_plain_words(upload_root, write_file):
+    content = tablib.Dataset(
+        ["jean.dupont@example.com", "Dupont"], headers=["E-mail", "Nom"]
+    ).export("ods")
+    path = write_file("coupe.ods", content[: len(content) // 2])
+
+    with pytest.raises(ImportInputError, match=DAMAGED):
+        import_file_created(path)
+
+
+def test_corrupted_sheet_start_is_rejected(upload_root, write_file):
+    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(200), at=0.1))
+
+    with pytest.raises(ImportInputError, match=DAMAGED):
+        import_file_created(path)
+    assert _stored_files(upload_root) == []
+
+
+def test_corrupted_rows_raise_unreadable_file(write_file):
+    """Damage past the rows read for the layout shows up while rows are read."""
+    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(3000), at=0.8))
+    layout = layout_detect(path)
+    reader = FileReader(path, layout)
+
+    with pytest.raises(UnreadableFile, match=DAMAGED):
+        for _row in reader.data_rows():
+            pass
+    reader.close()
+
+
+def test_corrupted_rows_fail_the_job(upload_root, write_file):
+    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(3000), at=0.8))
+
+    job = import_file(path)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert DAMAGED in job.error

@@ -1,0 +1,118 @@
+"""Creating a job leaves no file behind on error; starting one resets progress."""
+
+import pytest
+import tablib
+
+from apps.imports import services
+from apps.imports.models import ImportJob
+from apps.imports.services import ImportInputError
+from apps.imports.services import import_job_check
+from apps.imports.services import import_job_run
+from apps.imports.services import import_job_start
+from tests.imports.conftest import import_file_created
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILE = "Courriel;Nom\njean.dupont@example.com;Dupont\nzoe.petit@example.com;Petit\n"
+
+
+def _stored_files(root):
+    return [path for path in root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize(
+    ("name_field", "label"), [("vendor_name", "vendor"), ("list_name", "list")]
+)
+def test_long_name_rejected_with_limit(
+    name_field,
+    label,
+    upload_root,
+    write_file,
+):
+    path = write_file("liste.csv", FILE)
+
+    with pytest.raises(ImportInputError) as raised:
+        import_file_created(path, **{name_field: "N" * 201})
+
+    message = str(raised.value)
+    assert f"The {label} name “{'N' * 50}…”" in message
+    assert "201 characters long" in message
+    assert "limit of 200 characters" in message
+    assert raised.value.field == name_field
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
+
+
+def test_name_at_limit_accepted(upload_root, write_file):
+    path = write_file("liste.csv", FILE)
+
+    job = import_file_created(path, vendor_name="V" * 200)
+
+    assert job.vendor_name == "V" * 200
+
+
+def test_invalid_value_from_file_leaves_no_file(upload_root, write_file):
+    """GIVEN an ODS workbook whose only sheet has a 150-character name
+    WHEN a job is created for it
+    THEN the error names the field and its limit, and no copy is kept."""
+    content = tablib.Dataset(
+        ["jean.dupont@example.com", "Dupont"],
+        headers=["Courriel", "Nom"],
+        title="S" * 150,
+    ).export("ods")
+    path = write_file("long.ods", content)
+
+    with pytest.raises(ImportInputError) as raised:
+        import_file_created(path)
+
+    assert str(raised.value).startswith("Sheet: ")
+    assert "at most 100 characters" in str(raised.value)
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
+
+
+def test_failed_save_leaves_no_file(monkeypatch, upload_root, write_file):
+    def audit_fails(**kwargs):
+        raise RuntimeError("audit trail unavailable")
+
+    monkeypatch.setattr(services, "audit_record", audit_fails)
+    path = write_file("liste.csv", FILE)
+
+    with pytest.raises(RuntimeError):
+        import_file_created(path)
+
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
+
+
+def test_created_job_keeps_its_file(upload_root, write_file):
+    job = import_file_created(write_file("liste.csv", FILE))
+
+    assert _stored_files(upload_root) == [upload_root / job.source_file.name]
+
+
+def test_start_after_dry_run_resets_progress(upload_root, write_file):
+    job = import_file_created(write_file("liste.csv", FILE))
+    import_job_check(job=job, enqueue=False)
+    job = import_job_run(job_id=job.pk, dry_run=True)
+    assert job.progress == 100
+
+    import_job_start(job=job, enqueue=False)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+    assert job.progress == 0
+    assert job.rows_read == 0
+    assert job.dry_run_summary["counts"]["created"] == 2
+
+
+def test_start_of_started_job_rejected(upload_root, write_file):
+    job = import_file_created(write_file("liste.csv", FILE))
+    import_job_start(job=job, enqueue=False)
+    ImportJob.objects.filter(pk=job.pk).update(progress=40)
+
+    with pytest.raises(ImportInputError, match="only a pending job can start"):
+        import_job_start(job=job, enqueue=False)
+
+    job.refresh_from_db()
+    assert job.progress == 40

@@ -1,0 +1,111 @@
+"""Column labels, duplicate headers and mapping problems name columns by position."""
+
+from apps.imports.mapping import column_label
+from apps.imports.mapping import column_labels
+from apps.imports.mapping import duplicate_header_groups
+from apps.imports.mapping import duplicate_header_warnings
+from apps.imports.mapping import mapping_guess
+from apps.imports.mapping import mapping_problems
+
+DUPLICATED = ["Email", "Prénom", "Nom", "Email", "Téléphone"]
+
+
+def test_column_label_keeps_unique_header():
+    assert column_label(DUPLICATED, 1) == "Prénom"
+
+
+def test_column_label_adds_position_to_shared_header():
+    assert column_label(DUPLICATED, 0) == "Email (column 1)"
+    assert column_label(DUPLICATED, 3) == "Email (column 4)"
+
+
+def test_column_label_names_empty_header_by_position():
+    assert column_label(["Email", ""], 1) == "column 2"
+
+
+def test_column_labels_tell_shared_headers_apart():
+    assert column_labels(["Phone", "Email", "Phone"]) == [
+        "Phone (column 1)",
+        "Email",
+        "Phone (column 3)",
+    ]
+
+
+def test_duplicate_header_groups_skip_empty_headers():
+    headers = ["Email", "", "Nom", "Email", "", "Nom", "Email"]
+
+    assert duplicate_header_groups(headers) == [[0, 3, 6], [2, 5]]
+
+
+def test_guess_of_duplicated_email_is_warned():
+    mapping = mapping_guess(DUPLICATED)
+
+    warnings = duplicate_header_warnings(DUPLICATED, mapping)
+
+    assert mapping.get("0", "") == ""
+    assert mapping["3"] == "email"
+    assert warnings == [
+        "Two columns have the same header (column 1 and column 4, both “Email”). "
+        "Column 1 is ignored and column 4 feeds “E-mail”."
+    ]
+
+
+def test_duplicate_warning_follows_chosen_column():
+    warnings = duplicate_header_warnings(DUPLICATED, {"0": "email", "3": ""})
+
+    assert warnings == [
+        "Two columns have the same header (column 1 and column 4, both “Email”). "
+        "Column 1 feeds “E-mail” and column 4 is ignored."
+    ]
+
+
+def test_duplicate_warning_when_all_ignored():
+    """Both columns of a header that names a field are ignored: still warned."""
+    warnings = duplicate_header_warnings(["Email", "Nom", "Email"], {"1": "last_name"})
+
+    assert len(warnings) == 1
+    assert "Column 1 is ignored and column 3 is ignored." in warnings[0]
+
+
+def test_duplicate_warning_for_three_columns():
+    headers = ["Email", "Email", "Email"]
+
+    warnings = duplicate_header_warnings(headers, {"2": "email"})
+
+    assert warnings == [
+        "3 columns have the same header (column 1, column 2 and column 3, all "
+        "“Email”). Column 1 is ignored, column 2 is ignored and column 3 feeds "
+        "“E-mail”."
+    ]
+
+
+def test_no_duplicate_warning_for_ignored_notes():
+    headers = ["Email", "Notes", "Notes"]
+
+    assert duplicate_header_warnings(headers, {"0": "email"}) == []
+
+
+def test_no_duplicate_warning_when_each_column_used():
+    headers = ["Tél", "Tél"]
+
+    assert duplicate_header_warnings(headers, {"0": "phone", "1": "mobile"}) == []
+
+
+def test_mapping_problem_names_columns_and_headers():
+    problems = mapping_problems({"0": "email", "3": "email"}, 5, headers=DUPLICATED)
+
+    assert problems == [
+        "Column 1 (“Email”) and column 4 (“Email”) are mapped to “E-mail”, but a "
+        "field takes one column only. Keep one of them and set the others to "
+        "“(ignore this column)”."
+    ]
+
+
+def test_mapping_problem_names_columns_without_headers():
+    problems = mapping_problems({"0": "email", "3": "email", "4": "phone"}, 5)
+
+    assert problems == [
+        "Column 1 and column 4 are mapped to “E-mail”, but a field takes one "
+        "column only. Keep one of them and set the others to “(ignore this "
+        "column)”."
+    ]
