@@ -11,6 +11,7 @@ import unicodedata
 
 import phonenumbers
 from django.conf import settings
+from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError
 from email_validator import validate_email
 
@@ -35,14 +36,31 @@ def normalize_email(value: str) -> str:
     """
     text = unicodedata.normalize("NFC", (value or "").strip()).lower()
     if not text:
-        raise InvalidIdentifier("The e-mail address is empty.")
+        raise InvalidIdentifier(
+            _("The e-mail address is empty. Enter one such as name@example.com.")
+        )
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
     except EmailNotValidError as error:
+        # Callers read the library's error from ``__cause__``, so keep the chain.
         raise InvalidIdentifier(
-            f"{value!r} is not a valid e-mail address: {error}"
+            _(
+                "“%(value)s” is not a valid e-mail address (%(problem)s). Correct "
+                "it so that it reads like name@example.com."
+            )
+            % {"value": value, "problem": _email_problem(error)}
         ) from error
     return result.normalized.lower()
+
+
+def _email_problem(error: EmailNotValidError) -> str:
+    """Return email-validator's reason in the user's language, as imports word it.
+
+    The import is local because ``apps.imports.normalizers`` imports this module.
+    """
+    from apps.imports.normalizers import _email_problem as imports_email_problem
+
+    return imports_email_problem(error)
 
 
 # phonenumbers reads "ext" and "x" as extensions, but not the French "poste".
@@ -59,7 +77,9 @@ def normalize_phone(value: str, region: str | None = None) -> str:
     """
     text = (value or "").strip()
     if not text:
-        raise InvalidIdentifier("The phone number is empty.")
+        raise InvalidIdentifier(
+            _("The phone number is empty. Enter one such as 06 12 34 56 78.")
+        )
     region = region or settings.PHONE_DEFAULT_REGION
     cleaned = _FRENCH_EXTENSION.sub(" ext. ", text.replace("(0)", ""))
     if cleaned.startswith("00"):
@@ -68,17 +88,39 @@ def normalize_phone(value: str, region: str | None = None) -> str:
         number = phonenumbers.parse(cleaned, region)
     except phonenumbers.NumberParseException as error:
         raise InvalidIdentifier(
-            f"{value!r} is not a phone number ({error}); "
-            "write it as 06 12 34 56 78 or +33 6 12 34 56 78."
+            _(
+                "“%(value)s” is not a phone number (%(problem)s). Write it as "
+                "06 12 34 56 78 or +33 6 12 34 56 78."
+            )
+            % {"value": value, "problem": _phone_problem(error)}
         ) from error
     if not phonenumbers.is_valid_number(number) and region == "FR":
         number = _french_overseas_number(cleaned) or number
     if not phonenumbers.is_valid_number(number):
         raise InvalidIdentifier(
-            f"{value!r} is not a valid phone number for region {region}; "
-            "check the digits or add the country code (+33...)."
+            _(
+                "“%(value)s” is not a valid phone number for region %(region)s. "
+                "Check the digits, or add the country code (+33 for France)."
+            )
+            % {"value": value, "region": region}
         )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _phone_problem(error: phonenumbers.NumberParseException) -> str:
+    """Return the reason phonenumbers gives, in the user's language."""
+    problems = {
+        phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: _(
+            "unknown country code"
+        ),
+        phonenumbers.NumberParseException.NOT_A_NUMBER: _("too few digits"),
+        phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: _(
+            "too few digits after the international prefix"
+        ),
+        phonenumbers.NumberParseException.TOO_SHORT_NSN: _("too few digits"),
+        phonenumbers.NumberParseException.TOO_LONG: _("too many digits"),
+    }
+    return problems.get(error.error_type, str(error))
 
 
 def _french_overseas_number(text: str):

@@ -11,6 +11,37 @@ from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import receipt_time_check
 
 
+def _status_choices():
+    return [
+        ("open", _("open")),
+        ("all", _("all")),
+        *SubjectRequest.Status.choices,
+    ]
+
+
+class RequestFilterForm(forms.Form):
+    """The request list's filters, read from the query string."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), choices=_status_choices, required=False
+    )
+    q = forms.CharField(
+        label=_("Reference, name or e-mail"),
+        required=False,
+        max_length=254,
+        error_messages={
+            # PostgreSQL rejects text with a NUL (0x00) character.
+            "null_characters_not_allowed": _(
+                "The search contains a NUL character (\\x00), which no request "
+                "holds. Remove it and search again."
+            ),
+        },
+    )
+
+    def clean_status(self):
+        return self.cleaned_data["status"] or "open"
+
+
 class RequestCreateForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=SubjectRequest.Kind.choices)
     channel = forms.ChoiceField(

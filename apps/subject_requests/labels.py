@@ -13,8 +13,11 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.formats import get_format
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
 from apps.contacts.models import Contact
 from apps.subject_requests.models import SubjectRequest
@@ -61,13 +64,33 @@ MATCHED_ON_PHRASES = {
 CONTACT_REFERENCE = re.compile(r"^contact #(\d+)$")
 
 
+# French writes the first day of a month as an ordinal, "1er février", which
+# Django's French formats ("j F Y" in Django 5.2) leave out.
+FIRST_DAY_SUFFIXES = {"fr": "er"}
+
+# The day-of-month character of Django's date format syntax, unless escaped.
+DAY_OF_MONTH = re.compile(r"(?<!\\)j")
+
+
+def _date_format_for(format_name: str, day: int) -> str:
+    """Return the active language's format, with the ordinal of a first day."""
+    date_format_text = get_format(format_name)
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    suffix = FIRST_DAY_SUFFIXES.get(language)
+    if day != 1 or not suffix:
+        return date_format_text
+    escaped = "".join(f"\\{character}" for character in suffix)
+    return DAY_OF_MONTH.sub(lambda _match: "j" + escaped, date_format_text, count=1)
+
+
 def format_datetime(value: datetime.datetime | str | None) -> str:
     """Format an aware datetime (or its ISO text) in the active language."""
     if not value:
         return ""
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    value = timezone.localtime(value)
+    return date_format(value, _date_format_for("DATETIME_FORMAT", value.day))
 
 
 def format_date(value: datetime.date | str | None) -> str:
@@ -76,7 +99,7 @@ def format_date(value: datetime.date | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.date.fromisoformat(value[:10])
-    return date_format(value, "DATE_FORMAT")
+    return date_format(value, _date_format_for("DATE_FORMAT", value.day))
 
 
 def source_label(code: str) -> str:
@@ -108,15 +131,33 @@ def contact_field_label(name: str) -> str:
         return name
 
 
+def sentence_end(text: str) -> str:
+    """Return ``text`` with one full stop when an abbreviation ends the sentence.
+
+    English times end with "a.m." or "p.m.", so a sentence that ends with one
+    would otherwise read "4:48 a.m..".
+    """
+    return text[:-1] if text.endswith("..") else text
+
+
 def search_summary(search: dict) -> dict:
     """Return the last search's sources, criteria and time as readable text."""
-    return {
+    summary = {
         "sources": " · ".join(source_label(code) for code in search["sources"]),
         "criteria": ", ".join(
             identifier_label(code) for code in search.get("criteria", [])
         ),
         "searched_at": format_datetime(search.get("searched_at")),
     }
+    summary["sentence"] = sentence_end(
+        _("Searched %(sources)s by %(criteria)s on %(when)s.")
+        % {
+            "sources": summary["sources"],
+            "criteria": summary["criteria"],
+            "when": summary["searched_at"],
+        }
+    )
+    return summary
 
 
 def _ids(values) -> str:
@@ -132,6 +173,28 @@ def record_counts_text(counts: dict) -> str:
     parts = [
         label_value(record_kind_label(kind), count) for kind, count in counts.items()
     ]
+    return ", ".join(parts) or "-"
+
+
+def _new_entries(count: int) -> str:
+    return ngettext("%(count)s new entry", "%(count)s new entries", count) % {
+        "count": count
+    }
+
+
+def suppression_text(*, kinds: list[str], counts: dict, added: int) -> str:
+    """Return a proof's suppression-list line: each identifier kind, new or not.
+
+    A proof written before the counts by kind were kept gives only the total.
+    """
+    if not counts:
+        listed = ", ".join(identifier_label(kind) for kind in kinds) or "-"
+        return f"{listed} ({_new_entries(added)})"
+    parts = []
+    for kind in kinds:
+        count = counts.get(kind, 0)
+        detail = _new_entries(count) if count else _("already listed")
+        parts.append(f"{identifier_label(kind)} ({detail})")
     return ", ".join(parts) or "-"
 
 
@@ -165,6 +228,12 @@ DETAIL_FORMATS = {
         lambda values: ", ".join(contact_field_label(name) for name in values) or "-",
     ),
     "suppression_added": (gettext_lazy("new suppression entries"), str),
+    "request_references": (
+        gettext_lazy("earlier requests"),
+        lambda values: ", ".join(values) or "-",
+    ),
+    "suppression_entries": (gettext_lazy("suppression entries"), str),
+    "import_rows": (gettext_lazy("import rows"), str),
     "proof_id": (gettext_lazy("proof of erasure"), lambda value: f"#{value}"),
     "counts": (gettext_lazy("records removed"), record_counts_text),
     "language": (

@@ -9,10 +9,11 @@ from apps.contacts.models import Contact
 class SubjectRequest(models.Model):
     """A data-subject rights request (GDPR Art. 15-22) from receipt to closure.
 
-    Status transitions: received -> in_progress (identity verified);
-    received or in_progress -> refused (with a reason, final);
-    in_progress -> closed (final). ``closed_at`` is set on closed and refused,
-    and the retention job purges requests some years after it.
+    Status transitions: received -> in_progress (identity verified, or an
+    objection granted); received or in_progress -> refused (with a reason,
+    final); in_progress -> closed (final), and received -> closed for an
+    objection, which needs no identity check. ``closed_at`` is set on closed
+    and refused, and the retention job purges requests some years after it.
     """
 
     class Kind(models.TextChoices):
@@ -221,7 +222,14 @@ class ErasureProof(models.Model):
     )
     record_counts = models.JSONField(_("records removed, by kind"), default=dict)
     suppression_kinds = models.JSONField(
-        _("identifier kinds added to the suppression list"), default=list
+        _("identifier kinds put on the suppression list"),
+        default=list,
+        help_text=_("Kinds of the identifiers listed, whether new or already there."),
+    )
+    suppression_counts = models.JSONField(
+        _("new suppression entries, by identifier kind"),
+        default=dict,
+        help_text=_("Empty for proofs written before the counts were kept."),
     )
     suppression_added = models.PositiveIntegerField(
         _("new suppression entries"), default=0

@@ -5,7 +5,9 @@ purposes and lawful basis, the categories of data, the recipients, the
 retention period, the source when the data was not collected from the person,
 the transfers outside the EU with their safeguards (Art. 15(2)), the
 statement on automated decision-making (Art. 15(1)(h)), and the person's rights
-including the right to complain to the CNIL.
+including the right to complain to the CNIL. Beside the contacts, it covers
+the other sources the search looks in (``package_sources``): earlier requests,
+the suppression list and the rows of vendor files.
 ``package_zip`` writes it as HTML and PDF for people, JSON and CSV for machines.
 """
 
@@ -27,12 +29,17 @@ from reportlab.platypus import Spacer
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
+from apps.contacts.models import SuppressionEntry
 from apps.core.exports import csv_bytes
 from apps.core.models import Organisation
+from apps.imports.models import RowResult
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
+from apps.subject_requests import package_sources
 from apps.subject_requests.labels import format_date
 from apps.subject_requests.labels import format_datetime
+from apps.subject_requests.labels import sentence_end
+from apps.subject_requests.models import SubjectRequest
 
 # Languages of the package's human-readable part. French is the default, as
 # for the interface and every export of Registre.
@@ -248,15 +255,29 @@ def _contact_content(contact) -> dict:
     }
 
 
+def _person_identifiers(request, contacts) -> tuple[list[str], list[str]]:
+    """Return the e-mails and phones of the requester and of their contacts."""
+    emails = {contact.email for contact in contacts if contact.email}
+    phones = {contact.phone for contact in contacts if contact.phone}
+    if request.requester_email:
+        emails.add(request.requester_email)
+    if request.requester_phone:
+        phones.add(request.requester_phone)
+    return sorted(emails), sorted(phones)
+
+
 def package_content(*, request, contacts) -> dict:
     """Gather everything the package shows, as plain JSON-ready values."""
     organisation = Organisation.current()
-    contacts = contacts.select_related("processing_activity").prefetch_related(
-        "processing_activity__retention_rules",
-        "processing_activity__recipients",
-        "processing_activity__data_categories",
-        "processing_activity__transfers",
+    contacts = list(
+        contacts.select_related("processing_activity").prefetch_related(
+            "processing_activity__retention_rules",
+            "processing_activity__recipients",
+            "processing_activity__data_categories",
+            "processing_activity__transfers",
+        )
     )
+    emails, phones = _person_identifiers(request, contacts)
     return {
         "generated_at": timezone.now().isoformat(),
         "request": {
@@ -277,6 +298,17 @@ def package_content(*, request, contacts) -> dict:
             "dpo_address": organisation.dpo_address,
         },
         "contacts": [_contact_content(contact) for contact in contacts],
+        "earlier_requests": package_sources.earlier_requests(
+            request=request, emails=emails, phones=phones
+        ),
+        "suppression_list": package_sources.suppression_entries(
+            emails=emails, phones=phones
+        ),
+        "import_rows": package_sources.import_rows(
+            emails=emails,
+            phones=phones,
+            contact_ids=[contact.pk for contact in contacts],
+        ),
         "rights": rights_text(),
         "complaint": CNIL_COMPLAINT,
     }
@@ -318,6 +350,58 @@ def _consents_csv(content) -> bytes:
         for consent in item["consents"]
     ]
     return csv_bytes(headers, rows)
+
+
+# The parts of the package that contain the person's data, one per source.
+PERSON_DATA_KEYS = ("contacts", "earlier_requests", "suppression_list", "import_rows")
+
+REQUEST_COLUMNS = (
+    "reference",
+    "kind",
+    "channel",
+    "received_on",
+    "due_on",
+    "status",
+    "response_sent_at",
+    "closed_at",
+)
+SUPPRESSION_COLUMNS = ("identifier", "kind", "reason", "listed_at")
+IMPORT_COLUMNS = (
+    "import_id",
+    "vendor",
+    "list",
+    "acquired_on",
+    "uploaded_at",
+    "row_number",
+    "outcome",
+    "file_kept",
+    "values_withheld",
+)
+
+
+def _requests_csv(content) -> bytes:
+    rows = [
+        [item[key] for key in REQUEST_COLUMNS] for item in content["earlier_requests"]
+    ]
+    return csv_bytes(REQUEST_COLUMNS, rows)
+
+
+def _suppression_csv(content) -> bytes:
+    rows = [
+        [item[key] for key in SUPPRESSION_COLUMNS]
+        for item in content["suppression_list"]
+    ]
+    return csv_bytes(SUPPRESSION_COLUMNS, rows)
+
+
+def _imports_csv(content) -> bytes:
+    """Return one line per import row, its values as one JSON object."""
+    rows = [
+        [item[key] for key in IMPORT_COLUMNS]
+        + [json.dumps(item["values"], ensure_ascii=False)]
+        for item in content["import_rows"]
+    ]
+    return csv_bytes([*IMPORT_COLUMNS, "values"], rows)
 
 
 def field_labels() -> dict[str, str]:
@@ -379,12 +463,64 @@ def _readable_item(item) -> dict:
     }
 
 
+def _readable_request(item) -> dict:
+    return {
+        **item,
+        "kind_label": _display(SubjectRequest, "kind", item["kind"]),
+        "status_label": _display(SubjectRequest, "status", item["status"]),
+        "received_on_label": format_date(item["received_on"]),
+        "closed_at_label": format_datetime(item["closed_at"]),
+    }
+
+
+def _readable_suppression(item) -> dict:
+    return {
+        **item,
+        "kind_label": _display(SuppressionEntry, "kind", item["kind"]),
+        "reason_label": _display(SuppressionEntry, "reason", item["reason"]),
+        "listed_at_label": format_datetime(item["listed_at"]),
+    }
+
+
+def _readable_import_row(item) -> dict:
+    if item["values_withheld"]:
+        note = _(
+            "This row holds your phone number next to another person's e-mail "
+            "address, so its other values are not shown."
+        )
+    elif not item["values"]:
+        note = _("The file was deleted, so only the row's number is kept.")
+    else:
+        note = ""
+    return {
+        **item,
+        "acquired_on_label": format_date(item["acquired_on"]),
+        "outcome_label": _display(RowResult, "outcome", item["outcome"]),
+        "rows": list(item["values"].items()),
+        "note": note,
+    }
+
+
 def _readable(content) -> dict:
+    generated = format_datetime(content["generated_at"])
+    received = format_date(content["request"]["received_on"])
     return {
         **content,
-        "generated_at_label": format_datetime(content["generated_at"]),
-        "received_on_label": format_date(content["request"]["received_on"]),
+        "generated_at_label": generated,
+        "received_on_label": received,
+        "dates_sentence": sentence_end(
+            _("Request received on %(received)s; answer generated on %(generated)s.")
+            % {"received": received, "generated": generated}
+        ),
         "contacts": [_readable_item(item) for item in content["contacts"]],
+        "earlier_requests": [
+            _readable_request(item) for item in content["earlier_requests"]
+        ],
+        "suppression_list": [
+            _readable_suppression(item) for item in content["suppression_list"]
+        ],
+        "import_rows": [_readable_import_row(item) for item in content["import_rows"]],
+        "holds_nothing": not any(content[key] for key in PERSON_DATA_KEYS),
     }
 
 
@@ -414,13 +550,7 @@ def _pdf_story(content, styles) -> list:
         )
     )
     story.append(Spacer(1, 6))
-    line(
-        _("Request received on %(received)s; answer generated on %(generated)s.")
-        % {
-            "received": content["received_on_label"],
-            "generated": content["generated_at_label"],
-        }
-    )
+    line(content["dates_sentence"])
     heading(_("Controller"))
     line(controller["name"])
     line(controller["address"])
@@ -488,12 +618,65 @@ def _pdf_story(content, styles) -> list:
                 }
             )
 
+    if content["holds_nothing"]:
+        line(_("We hold no personal data about you."))
+    _pdf_other_sources(content, heading, line)
+
     heading(_("Your rights"))
     for right in content["rights"]:
         line(right)
     complaint = content["complaint"]
     line(f"{complaint['authority']}, {complaint['address']}, {complaint['website']}")
     return story
+
+
+def _pdf_other_sources(content, heading, line) -> None:
+    """Add the earlier requests, the suppression list and the import rows."""
+    heading(_("Your earlier requests"))
+    if not content["earlier_requests"]:
+        line(_("No other request from you is recorded."))
+    for item in content["earlier_requests"]:
+        line(
+            _("%(ref)s, %(kind)s, received on %(received)s: %(status)s")
+            % {
+                "ref": item["reference"],
+                "kind": item["kind_label"],
+                "received": item["received_on_label"],
+                "status": item["status_label"],
+            }
+        )
+
+    heading(_("Suppression list"))
+    if not content["suppression_list"]:
+        line(_("None of your e-mail addresses or phone numbers is on it."))
+    for item in content["suppression_list"]:
+        line(
+            _("%(identifier)s (%(kind)s): %(reason)s, listed on %(date)s")
+            % {
+                "identifier": item["identifier"],
+                "kind": item["kind_label"],
+                "reason": item["reason_label"],
+                "date": item["listed_at_label"],
+            }
+        )
+
+    heading(_("Vendor files and import rows"))
+    if not content["import_rows"]:
+        line(_("No uploaded vendor file or staged import row holds your data."))
+    for item in content["import_rows"]:
+        line(
+            _("List %(list)s from %(vendor)s, acquired on %(date)s, row %(row)s")
+            % {
+                "list": item["list"],
+                "vendor": item["vendor"],
+                "date": item["acquired_on_label"],
+                "row": item["row_number"],
+            }
+        )
+        for label, value in item["rows"]:
+            line(f"{label}: {value}")
+        if item["note"]:
+            line(item["note"])
 
 
 def package_pdf(content) -> bytes:
@@ -514,6 +697,9 @@ def package_zip(content, *, portability: bool = False) -> bytes:
         archive.writestr("contacts.csv", _contacts_csv(content))
         archive.writestr("sources.csv", _sources_csv(content))
         archive.writestr("consents.csv", _consents_csv(content))
+        archive.writestr("requests.csv", _requests_csv(content))
+        archive.writestr("suppression.csv", _suppression_csv(content))
+        archive.writestr("imports.csv", _imports_csv(content))
         if not portability:
             archive.writestr("answer.html", package_html(content))
             archive.writestr("answer.pdf", package_pdf(content))

@@ -10,6 +10,8 @@ from collections import Counter
 from collections.abc import Collection
 
 from django.db import transaction
+from django.db.models import Exists
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -34,6 +36,8 @@ from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
+from apps.subject_requests.erasure import SuppressionTally
+from apps.subject_requests.erasure import search_after_erasure
 from apps.subject_requests.labels import format_date
 from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import ErasureProof
@@ -110,8 +114,16 @@ ANSWER_KINDS = {
 
 
 def request_answers(request: SubjectRequest) -> set[str]:
-    """Return the names of the answers (``ANSWER_KINDS``) that fit the request."""
-    return {answer for answer, kinds in ANSWER_KINDS.items() if request.kind in kinds}
+    """Return the names of the answers (``ANSWER_KINDS``) the request still offers.
+
+    An erasure is offered once: after it, ``request_erase`` rejects another.
+    """
+    answers = {
+        answer for answer, kinds in ANSWER_KINDS.items() if request.kind in kinds
+    }
+    if "erase" in answers and request.erasure_proofs.exists():
+        answers.discard("erase")
+    return answers
 
 
 def _require_kind(request: SubjectRequest, answer: str) -> None:
@@ -435,7 +447,9 @@ def request_build_package(
 
     The package covers the linked contacts and those holding the requester's
     e-mail, or phone without an e-mail, so that a request answered before
-    anyone linked a contact does not say that no data is held.
+    anyone linked a contact does not say that no data is held. It also covers
+    the person's earlier requests, suppression entries and import rows (see
+    ``package_sources``).
     ``language`` (``fr`` or ``en``) sets the language of the labels, texts
     and dates that people read. The JSON and CSV keys and their ISO dates do not
     change with it. The service returns the package and never stores it. Only
@@ -454,13 +468,10 @@ def request_build_package(
         data = package.package_zip(content, portability=portability)
 
     action = "portability" if portability else "access"
+    disclosed = _package_disclosed(content)
     with transaction.atomic():
         _event(
-            request,
-            f"{action}_package_built",
-            actor,
-            contact_ids=[item["id"] for item in content["contacts"]],
-            language=language,
+            request, f"{action}_package_built", actor, **disclosed, language=language
         )
         audit_record(
             action=f"subject_requests.{action}_package.built",
@@ -468,12 +479,21 @@ def request_build_package(
             actor_label=actor_label,
             target=request,
             count=len(content["contacts"]),
-            details={
-                "contact_ids": [item["id"] for item in content["contacts"]],
-                "language": language,
-            },
+            details={**disclosed, "language": language},
         )
     return data
+
+
+def _package_disclosed(content: dict) -> dict:
+    """Return the ids and counts of what a package discloses, never the data."""
+    return {
+        "contact_ids": [item["id"] for item in content["contacts"]],
+        "request_references": [
+            item["reference"] for item in content["earlier_requests"]
+        ],
+        "suppression_entries": len(content["suppression_list"]),
+        "import_rows": len(content["import_rows"]),
+    }
 
 
 def request_rectify(
@@ -623,15 +643,19 @@ def request_object(*, request: SubjectRequest, actor) -> int:
 
     The linked contacts and the contacts holding the requester's e-mail or
     phone are marked objected, and every identifier of the requester and of
-    those contacts goes on the suppression list. No identity check is required
-    because the objection discloses nothing and only stops prospecting, which
-    the person must be able to do simply (CPCE L.34-5).
+    those contacts goes on the suppression list. A received request moves to
+    in progress. No identity check is required because the objection
+    discloses nothing and only stops prospecting, which the person must be
+    able to do simply (CPCE L.34-5).
     """
     _require_open(request)
     _require_kind(request, "object")
     contacts = list(_requester_contacts(request))
     emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
+    if request.status == Status.RECEIVED:
+        request.status = Status.IN_PROGRESS
     with transaction.atomic():
+        request.save(update_fields=["status"])
         added = suppression_add(
             reason="objected", emails=emails, phones=phones, actor=actor
         )
@@ -666,6 +690,38 @@ def _erased_contacts(request: SubjectRequest, extra_contact_ids):
     return linked.union(extra)
 
 
+def _claim_erasure(request: SubjectRequest) -> None:
+    """Claim the request for this erasure, or raise if an erasure already ran.
+
+    The conditional UPDATE changes no row once the request has a proof of
+    erasure, because a second erasure would find nothing and write an empty
+    proof. It also drops the stored search's matches, which the erasure
+    deletes, and keeps when and how the person was searched.
+    """
+    search = search_after_erasure(request.last_search)
+    claimed = (
+        SubjectRequest.objects.filter(pk=request.pk)
+        .filter(~Exists(ErasureProof.objects.filter(request=OuterRef("pk"))))
+        .update(last_search=search)
+    )
+    if not claimed:
+        proof = request.erasure_proofs.order_by("erased_at").first()
+        raise RequestError(
+            _(
+                "Request %(ref)s was already erased on %(date)s (proof of erasure "
+                "#%(proof)s), so a second erasure would find nothing. Close the "
+                "request, or record a new erasure request if the person's data "
+                "came back."
+            )
+            % {
+                "ref": request.reference,
+                "date": format_datetime(proof.erased_at) if proof else "-",
+                "proof": proof.pk if proof else "-",
+            }
+        )
+    request.last_search = search
+
+
 def request_erase(
     *,
     request: SubjectRequest,
@@ -685,7 +741,8 @@ def request_erase(
     The identifiers go on the suppression list, so a later import skips them.
     The request keeps the requester's identity as the proof of the response
     (GDPR Art. 5(2) accountability) until the retention job purges it. Only its
-    links to the erased contacts disappear.
+    links to the erased contacts disappear. A request is erased once: a second
+    call raises ``RequestError``.
     """
     _require_verified(request)
     if request.kind != Kind.ERASURE:
@@ -722,10 +779,15 @@ def request_erase(
         linked = contacts_write_lock_reading(
             _erased_contacts(request, extra_contact_ids)
         )
+        # On PostgreSQL the lock makes erasures wait for each other, so this
+        # statement sees the proof of an erasure of the same request that
+        # committed meanwhile. SQLite runs one writer at a time.
+        _claim_erasure(request)
         emails, phones = _identifiers_of(
             request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
         )
         contact_ids = sorted({pk for pk, _email, _phone in linked})
+        tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
             contact_ids=contact_ids,
             emails=emails,
@@ -744,19 +806,13 @@ def request_erase(
             )
         )
         counts = {kind: count for kind, count in counts.items() if count}
-        if request.last_search:
-            request.last_search = {}
-            request.save(update_fields=["last_search"])
         proof = ErasureProof.objects.create(
             request=request,
             erased_by=actor if getattr(actor, "is_authenticated", False) else None,
             erased_by_label=actor_label,
             record_counts=counts,
-            suppression_kinds=sorted(
-                kind
-                for kind, values in (("email", emails), ("phone", phones))
-                if values
-            ),
+            suppression_kinds=tally.identifier_kinds(),
+            suppression_counts=tally.added_by_kind(erased.suppression_added),
             suppression_added=erased.suppression_added,
         )
         audit_record_with(
@@ -789,8 +845,16 @@ def request_close(
     actor,
     response_sent_at: datetime.datetime | None = None,
 ) -> SubjectRequest:
-    """Close a request once the response is sent."""
-    _require_verified(request)
+    """Close a request once the response is sent.
+
+    Every kind but an objection needs a verified identity, because its answer
+    discloses or changes data. An objection is granted without an identity
+    check (see ``request_object``), so it closes without one too.
+    """
+    if request.kind == Kind.OBJECTION:
+        _require_open(request)
+    else:
+        _require_verified(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now

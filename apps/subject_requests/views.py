@@ -29,20 +29,33 @@ class RequestListView(RolePermissionMixin, ListView):
     context_object_name = "requests"
     paginate_by = 50
 
+    def get(self, request, *args, **kwargs):
+        self.filter_form = forms.RequestFilterForm(request.GET)
+        if not self.filter_form.is_valid():
+            self.object_list = SubjectRequest.objects.none()
+            context = self.get_context_data()
+            return self.render_to_response(context, status=400)
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
-        self.status = self.request.GET.get("status", "open")
-        self.query = self.request.GET.get("q", "").strip()
-        return request_list(status=self.status, query=self.query)
+        filters = self.filter_form.cleaned_data
+        return request_list(status=filters["status"], query=filters["q"])
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for item in context["requests"]:
             item.days_left = days_left(item)
-        context["status"] = self.status
-        context["query"] = self.query
-        context["statuses"] = [("open", _("open")), ("all", _("all"))] + list(
-            SubjectRequest.Status.choices
+        form = self.filter_form
+        context["filter_errors"] = [
+            labels.label_value(form.fields[name].label, error)
+            for name, errors in form.errors.items()
+            for error in errors
+        ]
+        context["status"] = form.cleaned_data.get("status", "open")
+        context["query"] = form.cleaned_data.get(
+            "q", form.data.get("q", "").replace("\x00", "")
         )
+        context["statuses"] = form.fields["status"].choices
         context["can_add"] = self.request.user.has_perm(
             "subject_requests.add_subjectrequest"
         )
@@ -123,8 +136,10 @@ def _proof_rows(request_obj: SubjectRequest) -> list:
     proofs = list(request_obj.erasure_proofs.select_related("erased_by"))
     for proof in proofs:
         proof.counts_label = labels.record_counts_text(proof.record_counts)
-        proof.kinds_label = ", ".join(
-            labels.identifier_label(kind) for kind in proof.suppression_kinds
+        proof.suppression_label = labels.suppression_text(
+            kinds=proof.suppression_kinds,
+            counts=proof.suppression_counts,
+            added=proof.suppression_added,
         )
     return proofs
 

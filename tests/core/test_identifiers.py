@@ -1,4 +1,6 @@
 import pytest
+from django.utils import translation
+from email_validator import EmailNotValidError
 
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import identifier_hash
@@ -101,3 +103,71 @@ def test_identifier_hash_same_for_spellings():
 )
 def test_normalize_phone_french_overseas_mobiles(raw, expected):
     assert normalize_phone(raw) == expected
+
+
+def _message(normalizer, value: str) -> str:
+    with pytest.raises(InvalidIdentifier) as caught:
+        normalizer(value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("normalizer", "value"),
+    [
+        (normalize_email, ""),
+        (normalize_email, "pas-une-adresse"),
+        (normalize_phone, ""),
+        (normalize_phone, "abc"),
+        (normalize_phone, "12"),
+    ],
+)
+def test_identifier_errors_are_translated(monkeypatch, normalizer, value):
+    from apps.core import identifiers
+
+    monkeypatch.setattr(identifiers, "_", lambda text: f"[translated] {text}")
+
+    assert _message(normalizer, value).startswith("[translated] ")
+
+
+def test_email_error_names_value_reason_and_fix():
+    message = _message(normalize_email, "pas-une-adresse")
+
+    assert "“pas-une-adresse”" in message
+    assert "no @ sign" in message
+    assert "name@example.com" in message
+    assert "An email address must have an @-sign" not in message
+
+
+def test_email_error_reason_in_french():
+    with translation.override("fr"):
+        message = _message(normalize_email, "pas-une-adresse")
+
+    assert "pas de signe @" in message
+    assert "must have an @-sign" not in message
+
+
+def test_email_error_keeps_library_cause():
+    with pytest.raises(InvalidIdentifier) as caught:
+        normalize_email("pas-une-adresse")
+
+    assert isinstance(caught.value.__cause__, EmailNotValidError)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("abc", "too few digits"), ("+999 12", "unknown country code")],
+)
+def test_phone_parse_error_names_reason(value, reason):
+    message = _message(normalize_phone, value)
+
+    assert f"“{value}”" in message
+    assert reason in message
+    assert "+33 6 12 34 56 78" in message
+    assert "did not seem to be a phone number" not in message
+
+
+def test_phone_region_error_names_value_and_fix():
+    message = _message(normalize_phone, "12")
+
+    assert "“12” is not a valid phone number for region FR" in message
+    assert "+33" in message

@@ -1,15 +1,19 @@
 import json
+import threading
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import is_suppressed
+from apps.contacts.suppression import suppression_add
 from apps.core.models import AuditEvent
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
@@ -51,6 +55,10 @@ def _database_traces(*, allowed_request_id: int) -> list[tuple[str, str]]:
             cursor.execute(query, params)
             hits.extend((table, row) for (row,) in cursor.fetchall())
     return hits
+
+
+def _detail(request) -> str:
+    return reverse("subject_requests:request-detail", args=[request.pk])
 
 
 def _media_traces(root: Path) -> list[str]:
@@ -232,11 +240,15 @@ def _import(path, list_name, capsys) -> dict:
         list_name,
         "--acquired-on",
         "2026-11-02",
+        "--activity",
+        "PROSP-01",
     )
     return json.loads(capsys.readouterr().out)
 
 
-def test_reimport_skips_erased_person(media_root, make_request, dpo, tmp_path, capsys):
+def test_reimport_skips_erased_person(
+    media_root, activity, make_request, dpo, tmp_path, capsys
+):
     """GIVEN a person imported from a vendor file and then erased
     WHEN the same vendor file is imported again
     THEN the importer skips the person as suppressed and keeps the others."""
@@ -301,12 +313,14 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """Erasure sends five statements when no upload is kept.
+    """Erasure sends seven statements when no upload is kept.
 
-    They are the write lock with the linked contacts, then the contacts with
-    every row that refers to them or contains their identifiers and the
-    suppression entries. Then come clearing the stored search, the proof, and
-    the timeline and audit events together."""
+    They are the write lock with the linked contacts, then the claim, which
+    clears the stored search's matches unless a proof exists. Two reads follow:
+    the identifiers the erasure suppresses, and those already listed. One
+    statement then deletes the contacts with every row that refers to them or
+    contains their identifiers, and adds the suppression entries. Then come the
+    proof, and the timeline and audit events together."""
     settings.IMPORT_UPLOAD_ROOT = tmp_path / "uploads"
     with CaptureQueriesContext(connection) as captured:
         proof = request_erase(request=erasure_request, actor=dpo)
@@ -316,7 +330,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
         for query in captured.captured_queries
         if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) == 5
+    assert len(statements) == 7
     assert proof.suppression_added == 2
     assert is_suppressed(email=PERSON["email"])
     event = erasure_request.events.get(action="erased")
@@ -420,3 +434,180 @@ def test_search_collapses_name_spaces(make_request, dpo, person):
 
     request.refresh_from_db()
     assert request.last_search["matches"]
+
+
+def test_proof_lists_contact_phone_of_email_request(make_request, dpo, person):
+    """GIVEN an erasure request that gives only an e-mail
+    WHEN the contact with that e-mail also has a phone
+    THEN the proof lists an e-mail and a phone entry, one each."""
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+
+    proof = request_erase(request=request, actor=dpo)
+
+    assert proof.suppression_added == 2
+    assert proof.suppression_kinds == ["email", "phone"]
+    assert proof.suppression_counts == {"email": 1, "phone": 1}
+    assert SuppressionEntry.objects.filter(reason="erased").count() == 2
+
+
+def test_proof_counts_already_listed_as_zero(make_request, dpo, person):
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+
+    proof = request_erase(request=request, actor=dpo)
+
+    assert proof.suppression_added == 1
+    assert proof.suppression_kinds == ["email", "phone"]
+    assert proof.suppression_counts == {"email": 0, "phone": 1}
+
+
+def test_proof_page_shows_each_kind(client_for, make_request, dpo, person):
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+    request_erase(request=request, actor=dpo)
+
+    response = client_for(dpo).get(_detail(request), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "e-mail (already listed), phone (1 new entry)" in response.text
+
+
+def test_erase_subject_prints_counts_by_kind(make_request, dpo, person, capsys):
+    request = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+
+    call_command(
+        "erase_subject", "--email", PERSON["email"], "--request", request.reference
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["suppression_kinds"] == ["email", "phone"]
+    assert summary["suppression_counts"] == {"email": 1, "phone": 1}
+
+
+def test_second_erasure_of_request_rejected(erasure_request, dpo):
+    first = request_erase(request=erasure_request, actor=dpo)
+
+    with pytest.raises(RequestError, match="was already erased") as caught:
+        request_erase(request=erasure_request, actor=dpo)
+
+    assert f"#{first.pk}" in str(caught.value)
+    assert list(ErasureProof.objects.all()) == [first]
+    assert erasure_request.events.filter(action="erased").count() == 1
+
+
+def test_erase_subject_twice_rejected(make_request, dpo, person, capsys):
+    from django.core.management.base import CommandError
+
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+    arguments = ["erase_subject", "--email", PERSON["email"]]
+    call_command(*arguments, "--request", request.reference)
+    capsys.readouterr()
+
+    with pytest.raises(CommandError, match="was already erased"):
+        call_command(*arguments, "--request", request.reference)
+
+    assert ErasureProof.objects.count() == 1
+
+
+def test_erasure_keeps_search_summary(erasure_request, dpo):
+    searched_at = erasure_request.last_search["searched_at"]
+    matched = len(erasure_request.last_search["matches"])
+
+    request_erase(request=erasure_request, actor=dpo)
+
+    erasure_request.refresh_from_db()
+    search = erasure_request.last_search
+    assert search["searched_at"] == searched_at
+    assert search["criteria"] == ["email", "phone", "name"]
+    assert search["matches"] == []
+    assert search["erased_matches"] == matched
+
+
+def test_page_after_erasure(client_for, erasure_request, dpo):
+    """GIVEN a request whose person was searched, linked and erased
+    WHEN the DPO opens the request page
+    THEN it shows the search that ran, no erase button and the erasure date."""
+    request_erase(request=erasure_request, actor=dpo)
+
+    response = client_for(dpo).get(_detail(erasure_request), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert "No search yet." not in response.text
+    assert 'class="search-summary">Searched ' in response.text
+    assert "the erasure deleted the person's records" in response.text
+    assert 'value="erase"' not in response.text
+    assert "The person was erased on" in response.text
+
+
+def test_page_before_erasure_offers_erase(client_for, erasure_request, dpo):
+    response = client_for(dpo).get(_detail(erasure_request), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert 'value="erase"' in response.text
+    assert "The person was erased on" not in response.text
+
+
+def test_erase_twice_from_page_shows_reason(client_for, erasure_request, dpo):
+    request_erase(request=erasure_request, actor=dpo)
+
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-erase", args=[erasure_request.pk]),
+        {"confirm": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    assert "was already erased" in response.text
+    assert ErasureProof.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_erasures_write_one_proof(erasure_request, dpo, monkeypatch):
+    """GIVEN an erasure of a request that has not committed yet
+    WHEN a second erasure of the same request starts meanwhile
+    THEN the second waits for the first, then is rejected, and one proof stays."""
+    from apps.subject_requests import services
+
+    inside, release = threading.Event(), threading.Event()
+    original = services.person_erase
+
+    def person_erase_paused(**kwargs):
+        erased = original(**kwargs)
+        inside.set()
+        assert release.wait(timeout=30)
+        return erased
+
+    monkeypatch.setattr(services, "person_erase", person_erase_paused)
+    errors = []
+
+    def erase():
+        try:
+            request_erase(
+                request=SubjectRequest.objects.get(pk=erasure_request.pk), actor=dpo
+            )
+        except RequestError as error:
+            errors.append(str(error))
+        finally:
+            release.set()
+            connection.close()
+
+    first = threading.Thread(target=erase)
+    first.start()
+    assert inside.wait(timeout=30)
+    second = threading.Thread(target=erase)
+    second.start()
+    second.join(timeout=1)
+    assert second.is_alive()
+    release.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+
+    assert len(errors) == 1
+    assert "was already erased" in errors[0]
+    assert ErasureProof.objects.filter(request=erasure_request).count() == 1

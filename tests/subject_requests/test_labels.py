@@ -9,7 +9,10 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from apps.subject_requests.labels import event_details
+from apps.subject_requests.labels import format_date
+from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.labels import matched_on_label
+from apps.subject_requests.labels import sentence_end
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
@@ -188,3 +191,79 @@ def test_link_message_plural(client_for, dpo, make_request, person):
     )
 
     assert "1 contact lié." in _messages(response)
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "expected"),
+    [
+        ("fr", datetime.date(2027, 2, 1), "1er février 2027"),
+        ("fr", datetime.date(2027, 2, 11), "11 février 2027"),
+        ("fr", datetime.date(2027, 2, 21), "21 février 2027"),
+        ("en", datetime.date(2027, 2, 1), "Feb. 1, 2027"),
+    ],
+)
+def test_format_date_first_day(language, day, expected):
+    with translation.override(language):
+        assert format_date(day) == expected
+
+
+def test_format_datetime_first_day_in_french():
+    moment = datetime.datetime(2027, 1, 31, 23, 30, tzinfo=datetime.UTC)
+
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        text = format_datetime(moment)
+
+    assert text == "1er février 2027 00:30"
+
+
+def test_extend_message_first_of_month(client_for, dpo, make_request):
+    """GIVEN a request received on the first day of the current month
+    WHEN the DPO extends it by one month in French
+    THEN the message writes the new due date as "1er <month>"."""
+    first_day = timezone.localtime().replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    request = make_request(verified_by=dpo, received_at=first_day)
+
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-extend", args=[request.pk]),
+        {"months": "1", "reason": "Many lists to search."},
+        HTTP_ACCEPT_LANGUAGE="fr",
+        follow=True,
+    )
+
+    request.refresh_from_db()
+    with translation.override("fr"):
+        month_year = date_format(request.due_on, "F Y")
+    assert request.due_on.day == 1
+    assert any(f"1er {month_year}" in message for message in _messages(response))
+    assert not any(f" 1 {month_year}" in message for message in _messages(response))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Generated on Dec. 4, 2026, 4:48 a.m..",
+            "Generated on Dec. 4, 2026, 4:48 a.m.",
+        ),
+        ("Généré le 4 décembre 2026 04:48.", "Généré le 4 décembre 2026 04:48."),
+        ("Generated at noon.", "Generated at noon."),
+    ],
+)
+def test_sentence_end_single_full_stop(text, expected):
+    assert sentence_end(text) == expected
+
+
+def test_search_summary_single_full_stop(client_for, dpo, make_request, person):
+    request = make_request(verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request.last_search["searched_at"] = datetime.datetime(
+        2026, 12, 4, 3, 48, tzinfo=datetime.UTC
+    ).isoformat()
+    request.save(update_fields=["last_search"])
+
+    response = client_for(dpo).get(_detail(request), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "on Dec. 4, 2026, 4:48 a.m.</p>" in response.text
+    assert "a.m..</p>" not in response.text

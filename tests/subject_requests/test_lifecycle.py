@@ -141,7 +141,7 @@ def test_rectify_rejects_bad_phone(make_request, dpo, person):
     request = make_request(kind="rectification", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
 
-    with pytest.raises(RequestError, match="'12' is not a valid phone number"):
+    with pytest.raises(RequestError, match="“12” is not a valid phone number"):
         request_rectify(
             request=request, contact_id=person.pk, changes={"phone": "12"}, actor=dpo
         )
@@ -248,3 +248,67 @@ def test_restricted_contact_not_contactable(make_request, dpo, person):
     request_lift_restriction(request=request, actor=dpo)
     person.refresh_from_db()
     assert person.status == Contact.Status.ACTIVE
+
+
+def test_objection_closes_without_identity_check(make_request, dpo, person):
+    """GIVEN an objection granted without an identity check
+    WHEN the DPO closes it
+    THEN it is closed, as it was granted, without a check."""
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+    request_object(request=request, actor=dpo)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.CLOSED
+    assert request.closed_at is not None
+    assert request.identity_status == SubjectRequest.IdentityStatus.PENDING
+
+
+def test_objection_grant_moves_to_in_progress(make_request, dpo, person):
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+
+    request_object(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.IN_PROGRESS
+
+
+def test_closed_objection_is_not_overdue(make_request, dpo, person):
+    from apps.subject_requests.deadlines import check_deadlines
+    from apps.subject_requests.services import request_object
+
+    request = make_request(
+        kind="objection", received_at=timezone.now() - datetime.timedelta(days=40)
+    )
+    request_object(request=request, actor=dpo)
+    request_close(request=request, actor=dpo)
+
+    summary = check_deadlines()
+
+    assert summary["overdue"] == 0
+
+
+@pytest.mark.parametrize(
+    "kind", ["access", "rectification", "erasure", "restriction", "portability"]
+)
+def test_close_needs_identity_for_other_kinds(make_request, dpo, kind):
+    request = make_request(kind=kind)
+
+    with pytest.raises(RequestError, match="not verified"):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.RECEIVED
+
+
+def test_closed_objection_cannot_close_again(make_request, dpo):
+    request = make_request(kind="objection")
+    request_close(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match="reopen is not possible"):
+        request_close(request=request, actor=dpo)

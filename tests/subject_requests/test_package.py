@@ -58,7 +58,10 @@ def test_package_files(access_request, dpo, organisation):
         "consents.csv",
         "contacts.csv",
         "data.json",
+        "imports.csv",
+        "requests.csv",
         "sources.csv",
+        "suppression.csv",
     ]
     assert archive.read("answer.pdf").startswith(b"%PDF")
 
@@ -140,7 +143,15 @@ def test_portability_has_json_and_csv_only(access_request, dpo):
     data = request_build_package(request=access_request, actor=dpo, portability=True)
 
     names = sorted(_open(data).namelist())
-    assert names == ["consents.csv", "contacts.csv", "data.json", "sources.csv"]
+    assert names == [
+        "consents.csv",
+        "contacts.csv",
+        "data.json",
+        "imports.csv",
+        "requests.csv",
+        "sources.csv",
+        "suppression.csv",
+    ]
     assert AuditEvent.objects.filter(
         action="subject_requests.portability_package.built"
     ).exists()
@@ -157,7 +168,13 @@ def test_package_audit_has_ids_only(access_request, dpo, person):
     request_build_package(request=access_request, actor=dpo)
 
     event = AuditEvent.objects.get(action="subject_requests.access_package.built")
-    assert event.details == {"contact_ids": [person.pk], "language": "fr"}
+    assert event.details == {
+        "contact_ids": [person.pk],
+        "request_references": [],
+        "suppression_entries": 0,
+        "import_rows": 0,
+        "language": "fr",
+    }
     assert event.count == 1
 
 

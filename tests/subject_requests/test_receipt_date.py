@@ -46,7 +46,7 @@ def test_receipt_before_gdpr_rejected_in_french(client_for, dpo):
     response = _post(client_for(dpo), "1900-01-01T00:00", language="fr")
 
     errors = response.context["form"].errors["received_at"]
-    assert "1 janvier 1900" in errors[0]
+    assert "1er janvier 1900" in errors[0]
     assert "25 mai 2018" in errors[0]
     assert "RGPD" in errors[0]
     assert not SubjectRequest.objects.exists()

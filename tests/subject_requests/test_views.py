@@ -385,3 +385,40 @@ def test_timeline_shows_action_labels(client_for, dpo, make_request):
     response = client_for(dpo).get(_detail(request))
 
     assert b'data-action="identity_checked">identity checked<' in response.content
+
+
+def test_list_rejects_nul_in_search(client_for, dpo, make_request):
+    make_request()
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-list"), {"q": "DSR\x00"}
+    )
+
+    assert response.status_code == 400
+    assert "Reference, name or e-mail: The search contains a NUL character" in (
+        response.text
+    )
+    assert "DSR-" not in response.text
+
+
+def test_list_rejects_unknown_status(client_for, dpo, make_request):
+    make_request()
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-list"), {"status": "archived"}
+    )
+
+    assert response.status_code == 400
+    assert "archived is not one of the available choices" in response.text
+
+
+@pytest.mark.parametrize("status", ["", "open", "all", "closed"])
+def test_list_accepts_known_status(client_for, dpo, make_request, status):
+    make_request()
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-list"), {"status": status, "q": "maëlle"}
+    )
+
+    assert response.status_code == 200
+    assert ("DSR-" in response.text) == (status != "closed")

@@ -75,6 +75,7 @@ class Command(BaseCommand):
             "erased_at": proof.erased_at.isoformat(),
             "record_counts": proof.record_counts,
             "suppression_kinds": proof.suppression_kinds,
+            "suppression_counts": proof.suppression_counts,
             "suppression_added": proof.suppression_added,
         }
         self.stdout.write(json.dumps(summary, indent=2))

@@ -1,0 +1,266 @@
+"""The person's records outside the contacts table, for the access package.
+
+An access package (GDPR Art. 15) covers every place the search looks in: the
+person's earlier requests, their identifiers on the suppression list, and the
+rows of uploaded vendor files and of the import staging area that contain
+them. Records are found by the person's e-mails and phones, never by name
+alone, so a homonym's records stay out. A record found by phone only belongs
+to the person when it contains no other e-mail address, because colleagues
+often share a switchboard number. A file or staged row that contains the phone
+next to another address is listed without its values.
+"""
+
+import contextlib
+from dataclasses import dataclass
+from dataclasses import field
+
+from django.db.models import Q
+
+from apps.contacts.models import SuppressionEntry
+from apps.core.identifiers import identifier_hash
+from apps.imports.models import ImportJob
+from apps.imports.models import RowResult
+from apps.imports.models import StagingRow
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import cell_text
+from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import phone_normalize
+from apps.imports.personal_data import _IdentifierProbe
+from apps.imports.readers import FileReader
+from apps.imports.readers import UnreadableFile
+from apps.imports.readers import layout_detect
+from apps.subject_requests.models import SubjectRequest
+
+# The staged fields that the package shows when the uploaded file is gone.
+STAGED_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "job_title",
+    "job_function",
+    "company",
+    "company_registration",
+    "postcode",
+    "city",
+    "country",
+    "collected_at",
+)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def earlier_requests(*, request, emails, phones) -> list[dict]:
+    """Return the person's other requests: kind, channel, dates and status."""
+    condition = Q(pk__in=[])
+    if emails:
+        condition |= Q(requester_email__in=list(emails))
+    if phones:
+        condition |= Q(requester_phone__in=list(phones), requester_email="")
+    requests = (
+        SubjectRequest.objects.filter(condition)
+        .exclude(pk=request.pk)
+        .order_by("received_at", "pk")
+    )
+    return [
+        {
+            "reference": earlier.reference,
+            "kind": earlier.kind,
+            "channel": earlier.channel,
+            "received_on": _text(earlier.received_on),
+            "due_on": _text(earlier.due_on),
+            "status": earlier.status,
+            "response_sent_at": _text(earlier.response_sent_at),
+            "closed_at": _text(earlier.closed_at),
+        }
+        for earlier in requests
+    ]
+
+
+def suppression_entries(*, emails, phones) -> list[dict]:
+    """Return the person's identifiers that are on the suppression list.
+
+    Each entry gives the identifier, its kind, the reason and the date. The
+    keyed hash stays out: it is the key that matches the list, not the
+    person's data.
+    """
+    identifiers = {identifier_hash(value): value for value in (*emails, *phones)}
+    entries = SuppressionEntry.objects.filter(
+        identifier_hash__in=list(identifiers)
+    ).order_by("created_at", "pk")
+    return [
+        {
+            "identifier": identifiers[entry.identifier_hash],
+            "kind": entry.kind,
+            "reason": entry.reason,
+            "listed_at": _text(entry.created_at),
+        }
+        for entry in entries
+    ]
+
+
+@dataclass
+class _ImportRow:
+    """One row of an import that contains the person, as the package lists it."""
+
+    job_id: int
+    row_number: int
+    outcome: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+    shared_phone: bool = False
+
+
+class _PersonRows:
+    """A check of whether a file or staged row belongs to the person.
+
+    ``classify`` returns ``None`` when the row contains none of the person's
+    identifiers, ``"person"`` when it contains one of their e-mails or their
+    phone without another address, and ``"shared_phone"`` when it contains
+    their phone next to another address.
+    """
+
+    def __init__(self, emails, phones):
+        self.emails = set(emails)
+        self.phones = set(phones)
+        self.probe = _IdentifierProbe(self.emails | self.phones)
+
+    def classify(self, *, emails: set[str], phones: set[str]) -> str | None:
+        if emails & self.emails:
+            return "person"
+        if not phones & self.phones:
+            return None
+        return "shared_phone" if emails - self.emails else "person"
+
+    def classify_cells(self, cells) -> str | None:
+        if not self.probe.row_holds(cells):
+            return None
+        emails, phones = set(), set()
+        for cell in cells:
+            text = cell_text(cell).strip()
+            if not text:
+                continue
+            if "@" in text:
+                with contextlib.suppress(InvalidValue):
+                    emails.add(email_normalize(text))
+                continue
+            with contextlib.suppress(InvalidValue):
+                phones.add(phone_normalize(text))
+        return self.classify(emails=emails, phones=phones)
+
+
+def import_rows(*, emails, phones, contact_ids) -> list[dict]:
+    """Return the import rows that contain the person, with their list and vendor.
+
+    The rows are those whose result names one of the person's contacts, the
+    staged rows and the rows of kept uploaded files that contain one of their
+    identifiers. A row shows its values from the file while the file is
+    kept, otherwise the values staged from it, if any.
+    """
+    person = _PersonRows(emails, phones)
+    rows: dict[tuple[int, int], _ImportRow] = {}
+    for job_id, row_number, outcome in RowResult.objects.filter(
+        contact_id__in=list(contact_ids)
+    ).values_list("job_id", "row_number", "outcome"):
+        rows[(job_id, row_number)] = _ImportRow(job_id, row_number, outcome)
+    _add_staged_rows(rows, person)
+    kept_files = ImportJob.objects.exclude(source_file="").filter(
+        file_deleted_at__isnull=True
+    )
+    if not (person.emails or person.phones):
+        kept_files = kept_files.filter(pk__in={job_id for job_id, _number in rows})
+    for job in kept_files.order_by("pk").iterator():
+        _add_file_rows(rows, person, job)
+
+    jobs = ImportJob.objects.in_bulk({job_id for job_id, _number in rows})
+    return [
+        _import_row_content(row, jobs[row.job_id])
+        for _key, row in sorted(rows.items())
+        if row.job_id in jobs
+    ]
+
+
+def _add_staged_rows(rows, person: _PersonRows) -> None:
+    condition = Q(pk__in=[])
+    if person.emails:
+        condition |= Q(email__in=list(person.emails))
+    if person.phones:
+        condition |= Q(phone__in=list(person.phones))
+    for staged in StagingRow.objects.filter(condition):
+        owner = person.classify(
+            emails={staged.email} - {""}, phones={staged.phone} - {""}
+        )
+        row = rows.setdefault(
+            (staged.job_id, staged.row_number),
+            _ImportRow(staged.job_id, staged.row_number),
+        )
+        if owner == "shared_phone" and not row.outcome:
+            row.shared_phone = True
+            continue
+        row.values = {
+            name: _text(getattr(staged, name))
+            for name in STAGED_FIELDS
+            if getattr(staged, name)
+        }
+
+
+def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
+    """Add the values of the rows of ``job``'s kept file that contain the person."""
+    try:
+        layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
+    except (UnreadableFile, OSError):
+        return
+    headers = layout.headers
+    reader = FileReader(job.source_file.path, layout)
+    try:
+        for number, cells in reader.raw_rows():
+            if number <= layout.header_row:
+                continue
+            known = rows.get((job.pk, number))
+            owner = person.classify_cells(cells)
+            if owner is None and known is None:
+                continue
+            row = known or rows.setdefault((job.pk, number), _ImportRow(job.pk, number))
+            if owner == "shared_phone" and not row.outcome:
+                row.shared_phone = True
+                row.values = {}
+                continue
+            row.shared_phone = False
+            row.values = _cell_values(headers, cells)
+    finally:
+        reader.close()
+
+
+def _cell_values(headers: list[str], cells) -> dict[str, str]:
+    """Return a row's non-empty cells by column header, or by column number."""
+    values = {}
+    for index, cell in enumerate(cells):
+        text = cell_text(cell).strip()
+        if not text:
+            continue
+        header = headers[index] if index < len(headers) else ""
+        key = header or f"column {index + 1}"
+        if key in values:
+            key = f"{key} (column {index + 1})"
+        values[key] = text
+    return values
+
+
+def _import_row_content(row: _ImportRow, job: ImportJob) -> dict:
+    return {
+        "import_id": job.pk,
+        "vendor": job.vendor_name,
+        "list": job.list_name,
+        "acquired_on": _text(job.acquired_on),
+        "uploaded_at": _text(job.created_at),
+        "row_number": row.row_number,
+        "outcome": row.outcome,
+        "file_kept": bool(job.source_file) and job.file_deleted_at is None,
+        "values": row.values,
+        "values_withheld": row.shared_phone,
+    }

@@ -1,0 +1,339 @@
+"""The access package covers every source the search finds, and only the person."""
+
+import csv
+import datetime
+import io
+import json
+import zipfile
+
+import pytest
+from django.utils import timezone
+
+from apps.contacts.suppression import suppression_add
+from apps.core.identifiers import identifier_hash
+from apps.core.models import AuditEvent
+from apps.imports.models import ImportJob
+from apps.imports.models import RowResult
+from apps.imports.models import StagingRow
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import request_build_package
+from apps.subject_requests.services import request_close
+from apps.subject_requests.services import request_link_contacts
+from apps.subject_requests.services import request_object
+from apps.subject_requests.services import request_search
+from tests.imports.conftest import import_file_created
+from tests.subject_requests.conftest import PERSON
+
+pytestmark = pytest.mark.postgres
+
+OTHER_PERSON = ("Bastien", "Autre", "bastien.autre@example.com", "+33698765432")
+COLLEAGUE_EMAIL = "hugo.collegue@example.org"
+
+VENDOR_FILE = (
+    "Prénom;Nom;Email;Téléphone;Société\n"
+    "Maëlle;Quintard-Exemple;maelle.quintard@example.com;06 12 34 56 78;"
+    "Quincaillerie Exemple\n"
+    "Bastien;Autre;bastien.autre@example.com;06 98 76 54 32;Autre Exemple\n"
+    f"Hugo;Collègue;{COLLEAGUE_EMAIL};06 12 34 56 78;Quincaillerie Exemple\n"
+)
+
+
+@pytest.fixture
+def upload_root(settings, tmp_path):
+    settings.IMPORT_UPLOAD_ROOT = tmp_path / "uploads"
+    return settings.IMPORT_UPLOAD_ROOT
+
+
+@pytest.fixture
+def vendor_upload(upload_root, tmp_path, activity):
+    """A pending import of a vendor file with the person, a bystander and a
+    colleague who shares the person's phone."""
+    path = tmp_path / "salon.csv"
+    path.write_text(VENDOR_FILE, encoding="utf-8")
+    return import_file_created(
+        path,
+        list_name="Salon 2026",
+        vendor_name="Fichiers Exemple SARL",
+        processing_activity=activity,
+    )
+
+
+def _content(request, dpo, **options) -> tuple[dict, zipfile.ZipFile]:
+    data = request_build_package(request=request, actor=dpo, language="en", **options)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    return json.loads(archive.read("data.json")), archive
+
+
+def _whole_package(archive: zipfile.ZipFile) -> str:
+    return " ".join(
+        archive.read(name).decode("utf-8", errors="ignore")
+        for name in archive.namelist()
+        if not name.endswith(".pdf")
+    )
+
+
+def _csv(archive, name) -> list[dict]:
+    text = archive.read(name).decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_package_lists_earlier_requests(make_request, dpo, person):
+    """GIVEN an earlier objection by the person, closed, and another person's
+    request
+    WHEN the person's access package is built
+    THEN it lists the objection with its dates and status, and nothing of the
+    other request."""
+    earlier = make_request(
+        kind="objection", received_at=timezone.now() - datetime.timedelta(days=20)
+    )
+    request_object(request=earlier, actor=dpo)
+    request_close(request=earlier, actor=dpo)
+    make_request(
+        requester_name="Bastien Autre",
+        requester_email=OTHER_PERSON[2],
+        requester_phone="",
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    assert [item["reference"] for item in content["earlier_requests"]] == [
+        earlier.reference
+    ]
+    item = content["earlier_requests"][0]
+    assert item["kind"] == "objection"
+    assert item["status"] == "closed"
+    assert item["received_on"] == earlier.received_on.isoformat()
+    assert item["closed_at"]
+    assert "requester_name" not in item
+    assert "Bastien" not in _whole_package(archive)
+    assert request.reference not in json.dumps(content["earlier_requests"])
+
+
+def test_package_skips_request_sharing_only_phone(make_request, dpo, person):
+    make_request(
+        requester_name="Hugo Collègue",
+        requester_email=COLLEAGUE_EMAIL,
+        requester_phone=PERSON["phone"],
+    )
+    phone_only = make_request(requester_email="", requester_phone=PERSON["phone"])
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    references = [item["reference"] for item in content["earlier_requests"]]
+    assert references == [phone_only.reference]
+    assert COLLEAGUE_EMAIL not in _whole_package(archive)
+
+
+def test_package_lists_suppression_entries(make_request, dpo, person):
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    suppression_add(reason="unsubscribed", emails=[OTHER_PERSON[2]])
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    assert len(content["suppression_list"]) == 1
+    entry = content["suppression_list"][0]
+    assert entry["identifier"] == PERSON["email"]
+    assert entry["kind"] == "email"
+    assert entry["reason"] == "objected"
+    assert entry["listed_at"]
+    whole = _whole_package(archive)
+    assert identifier_hash(PERSON["email"]) not in whole
+    assert OTHER_PERSON[2] not in whole
+    assert _csv(archive, "suppression.csv")[0]["reason"] == "objected"
+
+
+def test_package_lists_vendor_file_row(make_request, dpo, person, vendor_upload):
+    """GIVEN an uploaded vendor file that holds the person on row 2
+    WHEN the package is built
+    THEN it names the list, vendor, date and row, with that row's values, and
+    holds no value of the other rows."""
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    rows = [row for row in content["import_rows"] if row["row_number"] == 2]
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["import_id"] == vendor_upload.pk
+    assert row["list"] == "Salon 2026"
+    assert row["vendor"] == "Fichiers Exemple SARL"
+    assert row["acquired_on"] == vendor_upload.acquired_on.isoformat()
+    assert row["file_kept"] is True
+    assert row["values"]["Email"] == PERSON["email"]
+    assert row["values"]["Société"] == "Quincaillerie Exemple"
+    whole = _whole_package(archive)
+    assert OTHER_PERSON[2] not in whole
+    assert "Autre Exemple" not in whole
+    imports = _csv(archive, "imports.csv")
+    assert json.loads(imports[0]["values"])["Nom"] == PERSON["last_name"]
+
+
+def test_package_withholds_row_of_shared_phone(
+    make_request, dpo, person, vendor_upload
+):
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    shared = [row for row in content["import_rows"] if row["row_number"] == 4]
+    assert len(shared) == 1
+    assert shared[0]["values_withheld"] is True
+    assert shared[0]["values"] == {}
+    html = archive.read("answer.html").decode()
+    assert "next to another person&#x27;s e-mail address" in html
+    assert COLLEAGUE_EMAIL not in _whole_package(archive)
+    assert "Hugo" not in _whole_package(archive)
+
+
+def test_package_finds_upload_the_search_found(
+    make_request, dpo, person, vendor_upload
+):
+    request = make_request(verified_by=dpo)
+    found = request_search(request=request, actor=dpo)
+    uploads = [m for m in found["matches"] if m["kind"] == "import_source_file"]
+
+    content, _archive = _content(request, dpo)
+
+    assert [m["record_id"] for m in uploads] == [vendor_upload.pk]
+    assert vendor_upload.pk in {row["import_id"] for row in content["import_rows"]}
+
+
+def test_package_lists_staged_row_without_file(make_request, dpo, person, activity):
+    job = ImportJob.objects.create(
+        file_name="salon.csv",
+        vendor_name="Fichiers Exemple SARL",
+        list_name="Salon 2026",
+        acquired_on=datetime.date(2026, 3, 1),
+        processing_activity=activity,
+    )
+    StagingRow.objects.create(
+        job=job,
+        row_number=7,
+        email=PERSON["email"],
+        first_name=PERSON["first_name"],
+        company="Quincaillerie Exemple",
+    )
+    StagingRow.objects.create(
+        job=job, row_number=8, email=OTHER_PERSON[2], first_name=OTHER_PERSON[0]
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    assert [row["row_number"] for row in content["import_rows"]] == [7]
+    row = content["import_rows"][0]
+    assert row["file_kept"] is False
+    assert row["values"]["first_name"] == PERSON["first_name"]
+    assert row["values"]["company"] == "Quincaillerie Exemple"
+    assert OTHER_PERSON[2] not in _whole_package(archive)
+
+
+def test_package_lists_row_result_of_deleted_file(make_request, dpo, person, activity):
+    job = ImportJob.objects.create(
+        file_name="salon.csv",
+        vendor_name="Fichiers Exemple SARL",
+        list_name="Salon 2026",
+        acquired_on=datetime.date(2026, 3, 1),
+        processing_activity=activity,
+        file_deleted_at=timezone.now(),
+    )
+    RowResult.objects.create(
+        job=job, row_number=5, outcome="merged", contact_id=person.pk
+    )
+    RowResult.objects.create(job=job, row_number=6, outcome="created", contact_id=None)
+    request = make_request(verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    content, archive = _content(request, dpo)
+
+    assert len(content["import_rows"]) == 1
+    row = content["import_rows"][0]
+    assert row["row_number"] == 5
+    assert row["outcome"] == "merged"
+    assert row["values"] == {}
+    html = archive.read("answer.html").decode()
+    assert "merged into an existing contact" in html
+    assert "The file was deleted, so only the row&#x27;s number is kept." in html
+
+
+def test_package_html_names_each_source(make_request, dpo, person, vendor_upload):
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    earlier = make_request(kind="objection")
+    request = make_request(verified_by=dpo)
+
+    _content_json, archive = _content(request, dpo)
+    html = archive.read("answer.html").decode()
+
+    assert "<h2>Your earlier requests</h2>" in html
+    assert f"<td>{earlier.reference}</td>" in html
+    assert "<h2>Suppression list</h2>" in html
+    assert "<td>objected</td>" in html
+    assert "<h2>Vendor files and import rows</h2>" in html
+    assert "List Salon 2026 from Fichiers Exemple SARL" in html
+    assert "We hold no personal data about you." not in html
+
+
+def test_package_pdf_names_each_source(make_request, dpo, person, vendor_upload):
+    from apps.subject_requests import package
+
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    make_request(kind="objection")
+    request = make_request(verified_by=dpo)
+
+    content = package.package_content(request=request, contacts=request.contacts.all())
+    story = package._pdf_story(
+        package._readable(content), package.getSampleStyleSheet()
+    )
+    text = " ".join(getattr(flowable, "text", "") for flowable in story)
+
+    assert "Your earlier requests" in text
+    assert "objection (Art. 21)" in text
+    assert f"{PERSON['email']} (e-mail): objected" in text
+    assert "List Salon 2026 from Fichiers Exemple SARL" in text
+    assert "row 2" in text
+    assert COLLEAGUE_EMAIL not in text
+
+
+def test_package_states_empty_sources(make_request, dpo):
+    request = make_request(
+        verified_by=dpo, requester_email="personne@example.org", requester_phone=""
+    )
+
+    content, archive = _content(request, dpo)
+    html = archive.read("answer.html").decode()
+
+    assert content["earlier_requests"] == []
+    assert content["suppression_list"] == []
+    assert content["import_rows"] == []
+    assert "We hold no personal data about you." in html
+    assert "No other request from you is recorded." in html
+    assert "None of your e-mail addresses or phone numbers is on it." in html
+
+
+def test_package_audit_counts_each_source(make_request, dpo, person, vendor_upload):
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    earlier = make_request(kind="objection")
+    request = make_request(verified_by=dpo)
+
+    _content(request, dpo)
+
+    event = AuditEvent.objects.get(action="subject_requests.access_package.built")
+    assert event.details["request_references"] == [earlier.reference]
+    assert event.details["suppression_entries"] == 1
+    assert event.details["import_rows"] == 2
+    assert PERSON["email"] not in json.dumps(event.details)
+    timeline = request.events.get(action="access_package_built")
+    assert timeline.details["import_rows"] == 2
+
+
+def test_portability_keeps_other_sources(make_request, dpo, person, vendor_upload):
+    request = make_request(kind=SubjectRequest.Kind.PORTABILITY, verified_by=dpo)
+
+    content, archive = _content(request, dpo, portability=True)
+
+    assert content["import_rows"]
+    assert "imports.csv" in archive.namelist()
+    assert "answer.html" not in archive.namelist()
