@@ -66,7 +66,7 @@ def test_apply_without_tick_removes_nothing(
     )
 
     assert response.status_code == 200
-    assert any("Tick the confirmation box" in text for text in _messages(response))
+    assert any("Cochez la case de confirmation" in text for text in _messages(response))
     assert not RetentionRun.objects.filter(dry_run=False).exists()
     assert Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).count() == 2
 
@@ -104,7 +104,7 @@ def test_apply_without_preview_rejected(
         client, {"confirm": "on"}, django_capture_on_commit_callbacks
     )
 
-    assert any("Refresh the preview" in text for text in _messages(response))
+    assert any("Recalculez l'aperçu" in text for text in _messages(response))
     assert not RetentionRun.objects.exists()
     assert Contact.objects.count() == 2
 
@@ -125,8 +125,8 @@ def test_apply_after_preview_changed_rejected(
     )
 
     messages = " ".join(_messages(response))
-    assert f"#{preview.pk}" in messages
-    assert f"#{newer.pk}" in messages
+    assert f"n° {preview.pk}" in messages
+    assert f"n° {newer.pk}" in messages
     assert not RetentionRun.objects.filter(dry_run=False).exists()
 
 
@@ -147,7 +147,7 @@ def test_outdated_preview_offers_no_apply(
     assert 'id="apply-needs-preview"' in page.content.decode()
     assert 'name="confirm"' not in page.content.decode()
     assert RetentionRun.objects.filter(dry_run=False).count() == 1
-    assert any("Refresh the preview" in text for text in _messages(response))
+    assert any("Recalculez l'aperçu" in text for text in _messages(response))
 
 
 def test_past_day_preview_offers_no_apply(client_for, compliance_officer, preview):

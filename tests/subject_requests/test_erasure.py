@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
@@ -588,9 +589,11 @@ def test_concurrent_erasures_write_one_proof(erasure_request, dpo, monkeypatch):
 
     def erase():
         try:
-            request_erase(
-                request=SubjectRequest.objects.get(pk=erasure_request.pk), actor=dpo
-            )
+            with translation.override("en"):
+                request_erase(
+                    request=SubjectRequest.objects.get(pk=erasure_request.pk),
+                    actor=dpo,
+                )
         except RequestError as error:
             errors.append(str(error))
         finally:
