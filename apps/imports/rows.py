@@ -215,6 +215,12 @@ class RowNormalizer:
                 notes.append(self._problem(field, error))
 
     def _read_others(self, cells, values, notes):
+        raw_postcode = cells.get("postcode")
+        french = (values["country"] or self.region) == "FR"
+        if isinstance(raw_postcode, int | float) and french:
+            # A spreadsheet that stores 01000 as a number drops the leading
+            # zero, and French postcodes have five digits.
+            values["postcode"] = values["postcode"].zfill(5)
         combined = cells.get("postcode_city")
         if combined is not None:
             postcode, city = postcode_city_split(cell_text(combined))

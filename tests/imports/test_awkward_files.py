@@ -252,3 +252,19 @@ def test_file_without_identifier_column_is_rejected(upload_root, write_file):
 
     with pytest.raises(ImportInputError, match="e-mail address or a phone number"):
         import_file(path)
+
+
+def test_numeric_french_postcode_keeps_leading_zero(upload_root, write_file):
+    content = _xlsx(
+        [
+            ["E-mail", "Code postal", "Pays"],
+            ["jean.dupont@example.com", 1000, "France"],
+            ["anna.muller@example.com", 1000, "Allemagne"],
+            ["zoe.petit@example.com", "75007", None],
+        ]
+    )
+    import_file(write_file("codes.xlsx", content))
+
+    assert Contact.objects.get(email="jean.dupont@example.com").postcode == "01000"
+    assert Contact.objects.get(email="anna.muller@example.com").postcode == "1000"
+    assert Contact.objects.get(email="zoe.petit@example.com").postcode == "75007"
