@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import pgettext
 
 from apps.imports.models import ImportJob
@@ -42,12 +43,28 @@ def job_is_active(job: ImportJob) -> bool:
     )
 
 
+def job_is_stalled(job: ImportJob) -> bool:
+    """Tell whether a worker should run ``job`` but has stopped reporting.
+
+    Such a job keeps its status (queued, running or dry run in progress)
+    until it is resumed or rolled back, so the pages show it as stalled.
+    """
+    return job.status in ACTIVE_STATUSES and not job_is_active(job)
+
+
+def job_status_mark(job: ImportJob) -> ImportJob:
+    """Set ``stalled`` and ``status_label``, which ``status_badge.html`` shows."""
+    job.stalled = job_is_stalled(job)
+    job.status_label = gettext("stalled") if job.stalled else job.get_status_display()
+    return job
+
+
 def job_list(*, user=None) -> QuerySet[ImportJob]:
     return ImportJob.objects.select_related("vendor", "contact_list", "created_by")
 
 
 def job_recent(*, limit: int = 5) -> list[ImportJob]:
-    return list(job_list()[:limit])
+    return [job_status_mark(job) for job in job_list()[:limit]]
 
 
 def job_summary(job: ImportJob, *, with_row_reasons: bool = True) -> dict:

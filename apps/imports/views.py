@@ -29,7 +29,6 @@ from apps.imports.mapping import duplicate_header_warnings
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.readers import UnreadableFile
-from apps.imports.selectors import ACTIVE_STATUSES
 from apps.imports.selectors import STALE_AFTER
 from apps.imports.selectors import job_is_active
 from apps.imports.selectors import job_list
@@ -37,6 +36,7 @@ from apps.imports.selectors import job_noted_rows
 from apps.imports.selectors import job_preview
 from apps.imports.selectors import job_problem_rows
 from apps.imports.selectors import job_rejected_export
+from apps.imports.selectors import job_status_mark
 from apps.imports.selectors import job_summary
 
 logger = logging.getLogger(__name__)
@@ -52,22 +52,6 @@ def _outcome_label(value: str) -> str:
     return str(Outcome(value).label) if value in Outcome.values else value
 
 
-def _is_stalled(job: ImportJob) -> bool:
-    """Tell whether a worker should run ``job`` but has stopped reporting.
-
-    Such a job keeps its status (queued, running or dry run in progress)
-    until it is resumed or rolled back, so the pages show it as stalled.
-    """
-    return job.status in ACTIVE_STATUSES and not job_is_active(job)
-
-
-def _status_mark(job: ImportJob) -> ImportJob:
-    """Set ``stalled`` and ``status_label``, which ``status_badge.html`` shows."""
-    job.stalled = _is_stalled(job)
-    job.status_label = _("stalled") if job.stalled else job.get_status_display()
-    return job
-
-
 class JobListView(RolePermissionMixin, ListView):
     permission_required = "imports.view_importjob"
     template_name = "imports/job_list.html"
@@ -80,7 +64,7 @@ class JobListView(RolePermissionMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         for job in context["jobs"]:
-            _status_mark(job)
+            job_status_mark(job)
         return context
 
 
@@ -125,7 +109,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        job = _status_mark(get_object_or_404(job_list(), pk=self.kwargs["pk"]))
+        job = job_status_mark(get_object_or_404(job_list(), pk=self.kwargs["pk"]))
         can_view_rows = self.request.user.has_perm(ROWS_PERMISSION)
         context["job"] = job
         context["active"] = job_is_active(job)
@@ -261,7 +245,7 @@ class JobProgressView(RolePermissionMixin, View):
     permission_required = "imports.view_importjob"
 
     def get(self, request, pk):
-        job = _status_mark(get_object_or_404(job_list(), pk=pk))
+        job = job_status_mark(get_object_or_404(job_list(), pk=pk))
         summary = job_summary(
             job, with_row_reasons=request.user.has_perm(ROWS_PERMISSION)
         )

@@ -668,6 +668,20 @@ def test_stalled_run_in_job_list(sales_user, client_for, upload_root, tmp_path):
     assert ">queued<" not in text
 
 
+def test_stalled_run_on_dashboard(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    _stalled(import_file_created(path), ImportJob.Status.RUNNING)
+
+    page = client_for(sales_user).get(
+        reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    text = page.content.decode()
+    assert '<span class="badge bad">stalled</span>' in text
+    assert ">running<" not in text
+
+
 def test_stalled_progress_is_not_active(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
