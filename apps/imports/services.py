@@ -303,7 +303,7 @@ def import_job_map(
     headers = job_headers(job)
     chosen = dict(mapping)
     mapping = {index: field for index, field in mapping.items() if field}
-    problems = mapping_problems(mapping, len(headers))
+    problems = mapping_problems(mapping, len(headers), headers=headers)
     if problems:
         raise ImportInputError(" ".join(problems))
     job.mapping = mapping
@@ -448,7 +448,8 @@ def import_job_cancel(*, job: ImportJob, actor=None, reason: str = "") -> Import
 
 
 def _mapping_required(job: ImportJob) -> None:
-    problems = mapping_problems(job.mapping, len(job_headers(job)))
+    headers = job_headers(job)
+    problems = mapping_problems(job.mapping, len(headers), headers=headers)
     if problems:
         raise ImportInputError(" ".join(problems))
 

@@ -606,7 +606,8 @@ def test_mapping_two_columns_to_email_names_them(
 
     errors = [str(message) for message in response.context["messages"]]
     assert any(
-        "Column 1 and column 4 are mapped to “E-mail”" in error for error in errors
+        "Column 1 (“Email”) and column 4 (“Email”) are mapped to “E-mail”" in error
+        for error in errors
     )
 
 
