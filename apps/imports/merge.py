@@ -164,9 +164,12 @@ class RangeMerge:
         A contact merged by several rows gets one record, from its first row.
         DISTINCT ON keeps the first row of the range, and a contact that an
         earlier range recorded already has a record with this job's evidence.
+        A contact that an earlier import of the same list brought got its
+        record then, so importing the list again adds none.
         """
         staging = StagingRow._meta.db_table
         consents = ConsentRecord._meta.db_table
+        provenance = Provenance._meta.db_table
         before, after = pipeline.consent_evidence_parts(self.job, self.contact_list)
         this_job = f"{_like_escape(before)}%{_like_escape(after)}"
         # A list acquired today has its default time at noon, which may still
@@ -182,8 +185,11 @@ class RangeMerge:
                   ELSE contact_id END AS contact, outcome, row_number, collected_at
                   FROM {staging} WHERE job_id = %s AND row_number BETWEEN %s AND %s
                   AND outcome IN ('', 'merged')) s
-            WHERE s.outcome = '' OR NOT EXISTS (SELECT 1 FROM {consents} r
+            WHERE s.outcome = '' OR (NOT EXISTS (SELECT 1 FROM {consents} r
                 WHERE r.contact_id = s.contact AND r.evidence LIKE %s)
+                AND NOT EXISTS (SELECT 1 FROM {provenance} p
+                WHERE p.contact_id = s.contact AND p.contact_list_id = %s
+                AND p.import_job_id IS DISTINCT FROM %s))
             ORDER BY s.contact, s.row_number""",
             [
                 ConsentRecord.Channel.EMAIL,
@@ -193,6 +199,8 @@ class RangeMerge:
                 after,
                 *bounds,
                 this_job,
+                self.contact_list.pk,
+                self.job.pk,
             ],
         )
 

@@ -505,9 +505,15 @@ def _consents_record_simple(job: ImportJob, contact_list, imported_rows) -> None
     """Record a granted e-mail consent for each created or merged contact.
 
     A contact merged by several rows gets one record, from its first row,
-    as ``merge.RangeMerge`` writes it.
+    and a contact that an earlier import of the list brought gets none, as
+    ``merge.RangeMerge`` writes them.
     """
     before, after = consent_evidence_parts(job, contact_list)
+    in_list_before = set(
+        Provenance.objects.filter(contact_list=contact_list)
+        .exclude(import_job_id=job.pk)
+        .values_list("contact_id", flat=True)
+    )
     default_time = job_collected_default(job)
     # A list acquired today has its default time at noon, which may still
     # be ahead. Consent recorded later than now would not count until then.
@@ -515,7 +521,7 @@ def _consents_record_simple(job: ImportJob, contact_list, imported_rows) -> None
     recorded: set[int] = set()
     records = []
     for row in imported_rows.iterator(chunk_size=BULK_CHUNK_ROWS):
-        if row.contact_id in recorded:
+        if row.contact_id in recorded or row.contact_id in in_list_before:
             continue
         recorded.add(row.contact_id)
         records.append(

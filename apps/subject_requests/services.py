@@ -849,10 +849,12 @@ def request_close(
 
     Every kind but an objection needs a verified identity, because its answer
     discloses or changes data. An objection is granted without an identity
-    check (see ``request_object``), so it closes without one too.
+    check (see ``request_object``), so it closes without one too, but only
+    once granted: closing it untouched would leave the person contactable.
     """
     if request.kind == Kind.OBJECTION:
         _require_open(request)
+        _require_objection_granted(request)
     else:
         _require_verified(request)
     now = timezone.now()
@@ -866,6 +868,18 @@ def request_close(
             action="subject_requests.request.closed", actor=actor, target=request
         )
     return request
+
+
+def _require_objection_granted(request: SubjectRequest) -> None:
+    if not request.events.filter(action="objected").exists():
+        raise RequestError(
+            _(
+                "The objection %(ref)s is not granted yet: grant it, which stops "
+                "every message to the person, then close the request. Refuse it "
+                "with a reason if it cannot be granted."
+            )
+            % {"ref": request.reference}
+        )
 
 
 def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:

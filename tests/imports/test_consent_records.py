@@ -124,10 +124,10 @@ def test_dry_run_records_no_consent(mixed_file, upload_root):
 def test_contact_matched_twice_gets_one_record(
     set_based, upload_root, write_file, monkeypatch
 ):
-    """GIVEN a contact already in the list, and a file whose rows 2 and 5
+    """GIVEN a contact imported from one list, and a file whose rows 2 and 5
     match it by e-mail and by phone and name, in different ranges
-    WHEN the file is imported again into the list
-    THEN the contact gets one consent record from this job, naming row 2."""
+    WHEN the file is imported into another list
+    THEN the contact gets one consent record from that job, naming row 2."""
     monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
     monkeypatch.setattr(pipeline, "COPY_CHUNK_ROWS", 2)
     content = (
@@ -146,7 +146,7 @@ def test_contact_matched_twice_gets_one_record(
     path = write_file("consent.csv", content)
     first = import_file(path, **CONSENT_TERMS)
 
-    second = import_file(path, **CONSENT_TERMS)
+    second = import_file(path, list_name="Autre liste", **CONSENT_TERMS)
 
     assert second.counts["merged"] == 4
     jean = _records()["jean.dupont@example.com"]
@@ -154,6 +154,20 @@ def test_contact_matched_twice_gets_one_record(
     assert len(jean) == 2
     assert evidence[0].endswith(f"import job #{first.pk}, row 2.")
     assert evidence[1].endswith(f"import job #{second.pk}, row 2.")
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_same_list_again_adds_no_record(
+    set_based, upload_root, write_file, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    path = write_file("consent.csv", "Courriel\njean.dupont@example.com\n")
+    import_file(path, **CONSENT_TERMS)
+
+    again = import_file(path, **CONSENT_TERMS)
+
+    assert again.counts["merged"] == 1
+    assert ConsentRecord.objects.count() == 1
 
 
 def test_consent_time_never_ahead_of_import(upload_root, write_file, monkeypatch):

@@ -306,8 +306,21 @@ def test_close_needs_identity_for_other_kinds(make_request, dpo, kind):
     assert request.status == SubjectRequest.Status.RECEIVED
 
 
-def test_closed_objection_cannot_close_again(make_request, dpo):
+def test_objection_not_granted_cannot_close(make_request, dpo):
     request = make_request(kind="objection")
+
+    with pytest.raises(RequestError, match="not granted yet"):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.RECEIVED
+
+
+def test_closed_objection_cannot_close_again(make_request, dpo, person):
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+    request_object(request=request, actor=dpo)
     request_close(request=request, actor=dpo)
 
     with pytest.raises(RequestError, match="reopen is not possible"):
