@@ -124,7 +124,7 @@ def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, 
                 _("Breach: %(reference)s, status: %(status)s")
                 % {
                     "reference": breach.reference,
-                    "status": breach.get_status_display(),
+                    "status": breach.get_status_display().lower(),
                 },
                 url,
             ]

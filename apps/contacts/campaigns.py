@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
@@ -115,10 +116,13 @@ def _nothing_to_export_message(segment) -> str:
         % {"reason": reason.rstrip("."), "count": count, "checked": len(sample)}
         for reason, count in reasons.most_common(REASON_COUNT)
     )
-    return _(
+    return ngettext(
+        "No contact in this segment may receive a prospecting e-mail, so no "
+        "file was written. Reasons for its only contact: %(reasons)s.",
         "No contact in this segment may receive a prospecting e-mail, so no "
         "file was written. Most common reasons among the %(checked)d newest "
-        "contacts: %(reasons)s."
+        "contacts: %(reasons)s.",
+        len(sample),
     ) % {"checked": len(sample), "reasons": listed}
 
 

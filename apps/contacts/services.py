@@ -163,7 +163,15 @@ def contact_contactability(contact: Contact, *, at: datetime | None = None) -> V
     if not contact.email:
         failures.append(("no_email", _("The contact has no e-mail address.")))
     if _is_suppressed(contact):
-        failures.append(("suppressed", _("The address is on the suppression list.")))
+        failures.append(
+            (
+                "suppressed",
+                _(
+                    "The contact's e-mail address or phone number is on the "
+                    "suppression list."
+                ),
+            )
+        )
 
     activity = contact.processing_activity
     if activity is None:

@@ -339,20 +339,30 @@ def _activity_check(*, activity, audience: str, lawful_basis: str) -> None:
     if activity.lawful_basis != lawful_basis:
         # The contactability rule reads the contact's own basis, which the
         # batch sets, so a contact must not claim a basis its activity lacks.
-        raise ImportInputError(
-            _(
+        values = {
+            **names,
+            "activity_basis": activity.get_lawful_basis_display(),
+            "basis": LawfulBasis(lawful_basis).label,
+        }
+        field = "lawful_basis"
+        if audience == Audience.B2C:
+            # Consumers need consent, so the batch's basis is not the one to
+            # change.
+            field = "processing_activity"
+            message = _(
+                "The processing activity %(reference)s (%(name)s) relies on the "
+                "lawful basis “%(activity_basis)s”, but consumers (B2C) can only "
+                "be prospected on “%(basis)s”. Choose an activity that relies on "
+                "“%(basis)s”."
+            )
+        else:
+            message = _(
                 "The processing activity %(reference)s (%(name)s) relies on the "
                 "lawful basis “%(activity_basis)s”, but the batch's lawful basis "
                 "is “%(basis)s”. Choose “%(activity_basis)s” for the batch, or an "
                 "activity that relies on “%(basis)s”."
             )
-            % {
-                **names,
-                "activity_basis": activity.get_lawful_basis_display(),
-                "basis": LawfulBasis(lawful_basis).label,
-            },
-            field="lawful_basis",
-        )
+        raise ImportInputError(message % values, field=field)
     if (
         audience == Audience.B2B
         and lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS

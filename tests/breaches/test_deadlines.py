@@ -279,7 +279,7 @@ def test_alert_mail_carries_no_title(db, settings):
         assert "jean.exemple@example.com" not in text
         assert "06 12 34 56 78" not in text
         assert "Perte du portable" not in text
-    assert f"Breach: {breach.reference}, status: Open" in message.body
+    assert f"Breach: {breach.reference}, status: open" in message.body
     assert "The deadline to notify the supervisory authority is" in message.body
     assert f"http://127.0.0.1:8012/breaches/{breach.pk}/" in message.body
 

@@ -182,7 +182,7 @@ def test_contact_page_shows_reasons(sales_user, client_for):
     assert response.status_code == 200
     assert 'data-verdict="no"' in content
     assert "The person unsubscribed." in content
-    assert "The address is on the suppression list." in content
+    assert "e-mail address or phone number is on the suppression list" in content
     assert "contacts.contact.unsubscribed" in content
 
 

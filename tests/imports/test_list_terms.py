@@ -330,6 +330,21 @@ def test_activity_with_other_basis_rejected():
     assert "is “Legitimate interests (Art. 6(1)(f))”" in str(error)
 
 
+def test_consumer_batch_under_other_basis_names_activity():
+    activity = _prospecting(lawful_basis="legitimate_interests")
+
+    error = _rejection(
+        processing_activity=activity,
+        audience="b2c",
+        lawful_basis="consent",
+        consent_claim="opt_in",
+    )
+
+    assert error.field == "processing_activity"
+    assert "consumers (B2C) can only be prospected on “Consent" in str(error)
+    assert "for the batch" not in str(error)
+
+
 def test_activity_without_basis_rejected():
     activity = _prospecting(lawful_basis="")
 
