@@ -35,5 +35,20 @@ def identifiers_in_text(text: str) -> list[str]:
         settings.PHONE_DEFAULT_REGION,
         leniency=phonenumbers.Leniency.VALID,
     )
-    found.extend((match.start, match.raw_string) for match in matcher)
+    found.extend(
+        (match.start, match.raw_string)
+        for match in matcher
+        if not _inside_word(without_emails, match.start, match.end)
+    )
     return [value for _start, value in sorted(found)]
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    """Tell whether the digits at ``text[start:end]`` belong to a longer name.
+
+    Asset and server names such as SRV-0123456789 or PC_0612345678 carry
+    digits that read as a valid number but identify no one.
+    """
+    before = text[start - 1] if start > 0 else " "
+    after = text[end] if end < len(text) else " "
+    return before.isalnum() or before in "-_" or after.isalnum() or after in "-_"

@@ -40,6 +40,8 @@ def test_identifiers_found(text, expected):
         "BRE-2026-001 follow-up of 2026-12-02 at 08:00",
         "120 prospects, 1 200 000 rows, SIRET 732 829 320 00074",
         "Server 192.168.1.10 exposed",
+        "Ransomware on SRV-0123456789",
+        "Laptop PC_0612345678 stolen",
         "",
     ],
 )
