@@ -114,7 +114,33 @@ def register_import(
     actor_label: str = "",
     dry_run: bool,
 ) -> ImportReport:
-    """Import a register file; write nothing on errors or when ``dry_run``."""
+    """Import a register file; write nothing on errors or when ``dry_run``.
+
+    The report lists the problems by sheet, in the order a first problem was
+    found in each, then by row.
+    """
+    report = _register_import(
+        path=path,
+        file_name=file_name,
+        actor=actor,
+        actor_label=actor_label,
+        dry_run=dry_run,
+    )
+    sheets = list(dict.fromkeys(problem.sheet for problem in report.problems))
+    report.problems.sort(
+        key=lambda problem: (sheets.index(problem.sheet), problem.row or 0)
+    )
+    return report
+
+
+def _register_import(
+    *,
+    path: Path | str,
+    file_name: str | None,
+    actor,
+    actor_label: str,
+    dry_run: bool,
+) -> ImportReport:
     file_name = file_name or Path(path).name
     report = ImportReport(file_name=file_name, dry_run=dry_run)
     try:

@@ -450,6 +450,7 @@ def test_cnil_reports_every_save_error(tmp_path):
     errors = {(p.row, p.column): p.message for p in _problems(report)}
 
     assert set(errors) == {(4, "E"), (7, "C")}
+    assert [problem.row for problem in _problems(report)] == [4, 7]
     assert errors[(4, "E")].startswith(
         "Activity CNIL-06, retention rule, duration "
         "(“Durée de conservation” in the file): The duration must be at least 1"
