@@ -176,6 +176,7 @@ def import_rows(*, emails, phones, contact_ids) -> list[dict]:
         kept_files = kept_files.filter(pk__in={job_id for job_id, _number in rows})
     for job in kept_files.order_by("pk").iterator():
         _add_file_rows(rows, person, job)
+    _add_outcomes(rows)
 
     jobs = ImportJob.objects.in_bulk({job_id for job_id, _number in rows})
     return [
@@ -183,6 +184,22 @@ def import_rows(*, emails, phones, contact_ids) -> list[dict]:
         for _key, row in sorted(rows.items())
         if row.job_id in jobs
     ]
+
+
+def _add_outcomes(rows) -> None:
+    """Set the outcome of rows found by identifier, such as a suppressed row.
+
+    Those rows name no contact, so the first query of ``import_rows`` misses
+    their result. A row withheld as another person's keeps no outcome.
+    """
+    wanted: dict[int, set[int]] = {}
+    for (job_id, row_number), row in rows.items():
+        if not row.outcome and not row.shared_phone:
+            wanted.setdefault(job_id, set()).add(row_number)
+    for job_id, numbers in wanted.items():
+        results = RowResult.objects.filter(job_id=job_id, row_number__in=numbers)
+        for row_number, outcome in results.values_list("row_number", "outcome"):
+            rows[(job_id, row_number)].outcome = outcome
 
 
 def _add_staged_rows(rows, person: _PersonRows) -> None:

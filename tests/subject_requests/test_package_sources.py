@@ -15,6 +15,8 @@ from apps.core.models import AuditEvent
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
+from apps.imports.services import import_job_run
+from apps.imports.services import import_job_start
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import request_build_package
 from apps.subject_requests.services import request_close
@@ -337,3 +339,20 @@ def test_portability_keeps_other_sources(make_request, dpo, person, vendor_uploa
     assert content["import_rows"]
     assert "imports.csv" in archive.namelist()
     assert "answer.html" not in archive.namelist()
+
+
+def test_package_gives_outcome_of_suppressed_row(
+    make_request, dpo, upload_root, vendor_upload
+):
+    """GIVEN a person on the suppression list whose row a later import skipped
+    WHEN their access package is built
+    THEN the row shows that it was suppressed, though no contact holds it."""
+    suppression_add(reason="objected", emails=[PERSON["email"]])
+    import_job_start(job=vendor_upload, enqueue=False)
+    import_job_run(job_id=vendor_upload.pk)
+    request = make_request(verified_by=dpo)
+
+    content, _archive = _content(request, dpo)
+
+    rows = [row for row in content["import_rows"] if row["row_number"] == 2]
+    assert [row["outcome"] for row in rows] == ["suppressed"]
