@@ -295,7 +295,7 @@ def test_erase_subject_unknown_reference(db):
 def test_erase_subject_invalid_reference(db):
     from django.core.management.base import CommandError
 
-    with pytest.raises(CommandError, match="'REQ-7' is invalid"):
+    with pytest.raises(CommandError, match="“REQ-7” is invalid"):
         call_command("erase_subject", "--email", PERSON["email"], "--request", "REQ-7")
 
 

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from apps.subject_requests.management.request_option import REQUEST_HELP
 from apps.subject_requests.management.request_option import request_from_option
@@ -46,8 +47,11 @@ class Command(BaseCommand):
         path = Path(output)
         if not path.parent.is_dir():
             raise CommandError(
-                f"The folder {path.parent} does not exist; create it or choose "
-                "another --output."
+                _(
+                    "The folder %(folder)s does not exist; create it or choose "
+                    "another --output."
+                )
+                % {"folder": path.parent}
             )
         try:
             data = request_build_package(

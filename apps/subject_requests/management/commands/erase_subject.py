@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
 from apps.core.identifiers import InvalidIdentifier
@@ -38,7 +39,7 @@ class Command(BaseCommand):
     def handle(self, *args, email, phone, request, **options):
         if not email.strip() and not phone.strip():
             raise CommandError(
-                "Give the person's --email, --phone or both: both are empty."
+                _("Give the person's --email, --phone or both: both are empty.")
             )
         subject_request = request_from_option(request)
         try:
