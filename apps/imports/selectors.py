@@ -134,18 +134,38 @@ def job_rejected_rows(job: ImportJob) -> Iterator[tuple[int, str, str]]:
     )
 
 
+# What the preview shows instead of a national identifier.
+MASKED_CELL = "•••"
+
+
 def job_preview(job: ImportJob, *, limit: int = 10) -> list[list[str]]:
-    """Return the first data rows of the job's file as text, for the preview."""
+    """Return the first data rows of the job's file as text, for the preview.
+
+    The cells of columns that are never imported, such as social-security
+    numbers, are masked: nobody needs to read them to map the file.
+    """
+    from apps.imports.mapping import is_forbidden_header
     from apps.imports.normalizers import cell_text
     from apps.imports.readers import FileReader
     from apps.imports.services import job_layout
 
     layout = job_layout(job)
+    masked = {
+        index
+        for index, header in enumerate(layout.headers)
+        if is_forbidden_header(header)
+    }
     reader = FileReader(job.source_file.path, layout)
     rows = []
     try:
         for _number, cells in reader.data_rows():
-            rows.append([cell_text(cell) for cell in cells][: len(layout.headers)])
+            texts = [cell_text(cell) for cell in cells][: len(layout.headers)]
+            rows.append(
+                [
+                    MASKED_CELL if index in masked and text else text
+                    for index, text in enumerate(texts)
+                ]
+            )
             if len(rows) >= limit:
                 break
     finally:

@@ -9,9 +9,11 @@ from apps.contacts.models import Contact
 from apps.imports.mapping import mapping_guess
 from apps.imports.models import ImportJob
 from apps.imports.readers import layout_detect
+from apps.imports.selectors import job_preview
 from apps.imports.services import ImportInputError
 from tests.imports.conftest import REALDATA
 from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
 
 pytestmark = [
     pytest.mark.postgres,
@@ -113,6 +115,16 @@ def test_nir_column_is_never_mapped(upload_root):
     job = import_file(_real("rdv-insertion/fichier_contact_test_priorite_nir.csv"))
 
     assert "3" not in job.mapping
+
+
+def test_nir_column_is_masked_in_preview(upload_root):
+    path = _real("rdv-insertion/fichier_contact_test_priorite_nir.csv")
+    job = import_file_created(path)
+
+    preview = job_preview(job)
+
+    assert [row[3] for row in preview] == ["•••", "•••"]
+    assert preview[0][0] == "ISQCJQO"
 
 
 def test_invoice_ninja_uses_contact_phone_column(upload_root):
