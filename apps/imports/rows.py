@@ -252,6 +252,7 @@ class RowNormalizer:
         except InvalidValue as error:
             notes.append(self._problem("collected_on", error))
             return None
+        shown = _date_as_read(collected, day)
 
         if day < ACQUIRED_ON_EARLIEST:
             notes.append(
@@ -262,7 +263,7 @@ class RowNormalizer:
                         "earliest date accepted"
                     )
                     % {
-                        "date": date_display(day),
+                        "date": shown,
                         "earliest": date_display(ACQUIRED_ON_EARLIEST),
                     },
                 )
@@ -278,7 +279,7 @@ class RowNormalizer:
                         "list's acquisition date or today"
                     )
                     % {
-                        "date": date_display(day),
+                        "date": shown,
                         "latest": date_display(self.latest_collection),
                     },
                 )
@@ -297,7 +298,7 @@ class RowNormalizer:
                         "wrong. The earliest date accepted is %(earliest)s."
                     )
                     % {
-                        "date": date_display(day),
+                        "date": shown,
                         "rule": rule,
                         "earliest": date_display(
                             last_due_day + datetime.timedelta(days=1)
@@ -334,3 +335,16 @@ class RowNormalizer:
         values["outcome"] = REJECTED
         values["reason"] = reason
         return tuple(values[column] for column in STAGING_COLUMNS)
+
+
+def _date_as_read(cell, day: datetime.date) -> str:
+    """Return ``day`` for a message, with the cell's text when it differs.
+
+    A two-digit year such as 01/01/00 then shows how it was read.
+    """
+    shown = date_display(day)
+    written = cell.strip() if isinstance(cell, str) else ""
+    full_forms = {shown, day.isoformat(), f"{day:%d/%m/%Y}"}
+    if not written or written in full_forms:
+        return shown
+    return _("%(written)s (read as %(date)s)") % {"written": written, "date": shown}

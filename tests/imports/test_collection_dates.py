@@ -58,7 +58,9 @@ def test_two_digit_year_00_rejected(merge_path, upload_root, write_file):
     result = job.row_results.get(row_number=2)
     assert job.counts["rejected"] == 1
     assert result.outcome == "rejected"
-    assert result.reason.startswith("Date de collecte: collection date 01/01/2000")
+    assert result.reason.startswith(
+        "Date de collecte: collection date 01/01/00 (read as 01/01/2000) is too old"
+    )
     assert "Prospects without an applicable rule: 3 years" in result.reason
     assert not Contact.objects.exists()
 
