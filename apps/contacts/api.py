@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import WithdrawalSource
 from apps.contacts.services import contacts_unsubscribe_batch
 from apps.contacts.suppression import suppressed_hashes
 from apps.core.identifiers import InvalidIdentifier
@@ -40,7 +41,7 @@ MAX_IDENTIFIER_LENGTHS = {
 MAX_BODY_BYTES = 2 * 1024 * 1024
 # How much of a rejected identifier an error message repeats.
 ERROR_PREFIX_LENGTH = 20
-API_SOURCE = "e-mailing API"
+API_SOURCE = WithdrawalSource.API
 
 
 class ApiError(Exception):

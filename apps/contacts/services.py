@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 
+from django.conf import settings
 from django.core import signing
+from django.db import models
 from django.db import transaction
 from django.db.models import Exists
 from django.db.models import OuterRef
@@ -21,6 +23,7 @@ from django.db.models import QuerySet
 from django.db.models import Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from apps.contacts.models import Audience
@@ -374,6 +377,41 @@ def contact_unsubscribe_urls(*, site_url: str) -> Callable[[Contact], str]:
     return url
 
 
+class WithdrawalSource(models.TextChoices):
+    """Where an unsubscribe or objection came from.
+
+    The value is the stable name kept in the audit trail; the label is the
+    wording of the withdrawn consent's evidence.
+    """
+
+    LINK = "unsubscribe link", _("unsubscribe link")
+    ONE_CLICK = "unsubscribe link (one-click)", _("one-click unsubscribe link")
+    API = "e-mailing API", _("e-mailing tool, through the API")
+
+
+def _withdrawal_evidence(source: str, reason: str) -> str:
+    """Return the evidence of a withdrawn consent in the organisation's language.
+
+    Evidence is a record written once, so it takes ``LANGUAGE_CODE``, as the
+    import's consent evidence does, not the language of whoever clicked.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        source_label = (
+            WithdrawalSource(source).label
+            if source in WithdrawalSource.values
+            else source
+        )
+        reason_label = (
+            SuppressionEntry.Reason(reason).label
+            if reason in SuppressionEntry.Reason.values
+            else reason
+        )
+        return str(
+            _("%(source)s (%(reason)s)")
+            % {"source": source_label, "reason": reason_label}
+        )
+
+
 def unsubscribe_hash_suppress(*, link: UnsubscribeLink, source: str) -> bool:
     """Suppress the e-mail hash of a link whose contact is gone or blanked.
 
@@ -445,7 +483,7 @@ def contact_unsubscribe(
         channel=ConsentRecord.Channel.EMAIL,
         state=ConsentRecord.State.WITHDRAWN,
         recorded_at=now,
-        evidence=f"{source} ({reason})",
+        evidence=_withdrawal_evidence(source, reason),
     )
     audit_record(
         action=f"contacts.contact.{contact.status}",
@@ -502,7 +540,7 @@ def contacts_unsubscribe_batch(
             channel=ConsentRecord.Channel.EMAIL,
             state=ConsentRecord.State.WITHDRAWN,
             recorded_at=now,
-            evidence=f"{source} ({reason})",
+            evidence=_withdrawal_evidence(source, reason),
         )
         for contact_id in contact_ids
     )

@@ -40,6 +40,7 @@ from apps.contacts.selectors import contact_segment
 from apps.contacts.selectors import opt_out_rate
 from apps.contacts.selectors import vendor_statistics
 from apps.contacts.services import UnsubscribeLink
+from apps.contacts.services import WithdrawalSource
 from apps.contacts.services import contact_contactability
 from apps.contacts.services import contact_unsubscribe
 from apps.contacts.services import contact_unsubscribe_url
@@ -305,7 +306,7 @@ class UnsubscribeView(View):
     def post(self, request, token):
         link = self._link(token)
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
-        source = "unsubscribe link (one-click)" if one_click else "unsubscribe link"
+        source = WithdrawalSource.ONE_CLICK if one_click else WithdrawalSource.LINK
         contact = Contact.objects.filter(pk=link.contact_id).first()
         if contact is not None and contact.email:
             contact_unsubscribe(contact=contact, source=source)

@@ -164,3 +164,25 @@ def test_url_builder_signs_each_contact(contact, anonymous):
     token = resolve(path).kwargs["token"]
     assert contact_from_unsubscribe_token(token) == contact.pk
     assert anonymous.get(path).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "evidence"),
+    [
+        ("fr", "lien de désinscription en un clic (désinscrit)"),
+        ("en", "one-click unsubscribe link (unsubscribed)"),
+    ],
+)
+def test_withdrawal_evidence_in_organisation_language(
+    contact, anonymous, settings, language, evidence
+):
+    settings.LANGUAGE_CODE = language
+
+    anonymous.post(
+        _url(contact),
+        {"List-Unsubscribe": "One-Click"},
+        HTTP_ACCEPT_LANGUAGE="de" if language == "fr" else "fr",
+    )
+
+    record = ConsentRecord.objects.get(contact=contact)
+    assert record.evidence == evidence
