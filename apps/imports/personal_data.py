@@ -63,6 +63,8 @@ class _IdentifierProbe:
     """
 
     TAIL_DIGITS = 6
+    # A contact row holds a few numbers; a line with more digits is not one.
+    RAW_LINE_MAX_DIGITS = 200
 
     def __init__(self, identifiers: set[str]):
         self.identifiers = identifiers
@@ -89,6 +91,26 @@ class _IdentifierProbe:
             return bool(self.phone_tails)
         dialled = _NOT_DIGIT.sub("", text.translate(_KEYPAD))
         return any(tail in digits or tail in dialled for tail in self.phone_tails)
+
+    def raw_text_may_hold(self, text: str) -> bool:
+        """Tell whether text read from a file's bytes may hold an identifier.
+
+        An address's local part may sit anywhere. A phone's tail must be among
+        the digits of one line that holds few digits, since the digits of a
+        whole file, or of a long binary line, contain any six by chance.
+        """
+        folded = text.lower()
+        if any(local in folded for local in self.local_parts):
+            return True
+        if not self.phone_tails:
+            return False
+        for line in text.splitlines():
+            digits = _NOT_DIGIT.sub("", line)
+            if len(digits) > self.RAW_LINE_MAX_DIGITS:
+                continue
+            if any(tail in digits for tail in self.phone_tails):
+                return True
+        return False
 
     def _cell_holds(self, text: str) -> bool:
         if "@" in text:
@@ -123,7 +145,11 @@ def _files_holding(identifiers: set[str]):
     for job in jobs.iterator():
         try:
             layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
-        except (UnreadableFile, OSError):
+        except OSError:
+            continue
+        except UnreadableFile:
+            if _bytes_may_hold(job.source_file.path, probe):
+                yield job, []
             continue
         reader = FileReader(job.source_file.path, layout)
         try:
@@ -134,6 +160,32 @@ def _files_holding(identifiers: set[str]):
             reader.close()
         if rows:
             yield job, rows
+
+
+# How much of a file that cannot be read as a table is searched at a time,
+# and how much of each piece is searched again with the next one, so that an
+# identifier cut between two pieces is still found.
+RAW_CHUNK_BYTES = 1024 * 1024
+RAW_OVERLAP_BYTES = 512
+
+
+def _bytes_may_hold(path, probe: _IdentifierProbe) -> bool:
+    """Tell whether a file that cannot be read as a table may hold an identifier.
+
+    Its bytes are searched as UTF-8 and Windows-1252 text for the identifiers'
+    local parts and phone tails (``raw_text_may_hold``). This errs towards a
+    match, so an erasure deletes such a file when in doubt. A compressed file
+    (a damaged XLSX) hides its text, so it is not found.
+    """
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(RAW_CHUNK_BYTES):
+            data = tail + chunk
+            for encoding in ("utf-8", "cp1252"):
+                if probe.raw_text_may_hold(data.decode(encoding, errors="ignore")):
+                    return True
+            tail = data[-RAW_OVERLAP_BYTES:]
+    return False
 
 
 def find(*, emails, phones, names) -> list[PersonalDataMatch]:
@@ -148,11 +200,16 @@ def find(*, emails, phones, names) -> list[PersonalDataMatch]:
             )
         )
     for job, rows in _files_holding(set(emails) | set(phones)):
+        where = (
+            f"rows {', '.join(map(str, rows[:10]))}"
+            if rows
+            else "not readable as a table; its text holds the identifier"
+        )
         matches.append(
             PersonalDataMatch(
                 kind="import_source_file",
                 record_id=job.pk,
-                label=f"{job.file_name} (rows {', '.join(map(str, rows[:10]))})",
+                label=f"{job.file_name} ({where})",
                 matched_on="email or phone",
                 url=reverse("imports:job-detail", args=[job.pk]),
             )

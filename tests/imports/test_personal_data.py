@@ -216,3 +216,45 @@ def test_erase_cleans_stalled_job(upload_root, tmp_path):
     assert not job.source_file
     assert job.status == ImportJob.Status.CANCELLED
     assert not StagingRow.objects.filter(job=job).exists()
+
+
+def _unreadable(job, content: bytes) -> None:
+    """Replace the job's stored file with bytes that no reader accepts."""
+    with open(job.source_file.path, "wb") as handle:
+        handle.write(content)
+
+
+def test_unreadable_upload_found_by_its_text(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    _unreadable(job, b"\x00\x01jean.dupont@example.com;Dupont;06 12 34 56 78\x00")
+
+    matches = personal_data.find(
+        emails=["jean.dupont@example.com"], phones=[], names=[]
+    )
+
+    assert [match.kind for match in matches] == ["import_source_file"]
+    assert "not readable as a table" in matches[0].label
+
+
+def test_unreadable_upload_found_by_phone_and_erased(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    _unreadable(job, b"\x00Dupont;06 12 34 56 78\n\x00")
+
+    counts = personal_data.erase(contact_ids=[], emails=[], phones=["+33612345678"])
+
+    job.refresh_from_db()
+    assert counts["import_source_file"] == 1
+    assert not job.source_file
+
+
+def test_unreadable_upload_of_other_people_kept(upload_root, tmp_path):
+    job = _pending_job(tmp_path)
+    _unreadable(job, b"\x00zoe.petit@example.com;" + b"1234567890" * 50 + b"\x00")
+
+    counts = personal_data.erase(
+        contact_ids=[], emails=["jean.dupont@example.com"], phones=["+33612345678"]
+    )
+
+    job.refresh_from_db()
+    assert counts["import_source_file"] == 0
+    assert job.source_file
