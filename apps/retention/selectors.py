@@ -389,11 +389,18 @@ def preview_confirmable(
 
     That is a preview that succeeded, was counted after the last real run,
     and applies the limits as of today or later. An older one counts records
-    that are gone or misses records that have become due.
+    that are gone or misses records that have become due. A preview confirms
+    one real run only: once a run is requested after it, even a queued one,
+    a second confirmation is refused.
     """
     if preview is None or preview.status != RetentionRun.Status.SUCCEEDED:
         return None
     if last_run is not None and preview.created_at < last_run.created_at:
+        return None
+    requested_since = RetentionRun.objects.filter(
+        dry_run=False, created_at__gt=preview.created_at
+    )
+    if requested_since.exists():
         return None
     if preview.as_of < local_today():
         return None

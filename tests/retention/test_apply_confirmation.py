@@ -92,6 +92,23 @@ def test_apply_with_tick_removes_due_contacts(
     assert not Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).exists()
 
 
+def test_preview_confirms_one_run_only(
+    client_for,
+    compliance_officer,
+    preview,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(compliance_officer)
+    confirmed = {"confirm": "on", "preview": preview.pk}
+    client.post(RUN_REQUEST, {"kind": "apply", **confirmed})
+
+    response = _post_apply(client, confirmed, django_capture_on_commit_callbacks)
+
+    assert any("Recalculez l'aperçu" in text for text in _messages(response))
+    assert RetentionRun.objects.filter(dry_run=False).count() == 1
+
+
 def test_apply_without_preview_rejected(
     client_for,
     compliance_officer,
