@@ -7,6 +7,7 @@ functions and decide nothing themselves.
 import datetime
 import hashlib
 import logging
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -376,8 +377,14 @@ def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
     return job
 
 
+def _source_file_kept(job: ImportJob) -> bool:
+    return bool(job.source_file) and os.path.exists(job.source_file.path)
+
+
 def job_is_resumable(job: ImportJob) -> bool:
     """Return whether ``import_job_resume`` would accept the job now."""
+    if not _source_file_kept(job):
+        return False
     if job.status == Status.FAILED:
         return True
     stale = timezone.now() - STALE_AFTER
@@ -392,6 +399,15 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     The merge step commits in one transaction, so a failed run left no
     contact, provenance or row result: running again cannot duplicate rows.
     """
+    if not _source_file_kept(job):
+        raise ImportInputError(
+            _(
+                "The uploaded file of job #%(id)s is gone: uploads are deleted "
+                "%(hours)s hours after their import, or by an erasure. Upload "
+                "the file again."
+            )
+            % {"id": job.pk, "hours": settings.IMPORT_FILE_RETENTION_HOURS}
+        )
     stale = timezone.now() - STALE_AFTER
     resumable = Q(status=Status.FAILED) | Q(
         status__in=[Status.RUNNING, Status.QUEUED], heartbeat_at__lt=stale
@@ -401,12 +417,18 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     )
     job.refresh_from_db()
     if changed != 1:
-        raise ImportInputError(
-            _(
+        if job.status in (Status.RUNNING, Status.QUEUED):
+            message = _(
                 "Job #%(id)s is %(status)s and still reporting; only a failed or "
                 "stalled job can be resumed."
             )
-            % {"id": job.pk, "status": job.get_status_display()}
+        else:
+            message = _(
+                "Job #%(id)s is %(status)s; only a failed or stalled job can be "
+                "resumed."
+            )
+        raise ImportInputError(
+            message % {"id": job.pk, "status": job.get_status_display()}
         )
     audit_record(action="imports.job.resumed", actor=actor, target=job)
     _enqueue(job, dry_run=False, enqueue=enqueue)
@@ -502,6 +524,19 @@ def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
             return _real_run(job)
         except (UnreadableFile, ImportInputError) as error:
             return _fail(job, str(error), dry_run=dry_run)
+        except (FileNotFoundError, PermissionError) as error:
+            logger.error(
+                "import job %s cannot read its file: %s", job.pk, type(error).__name__
+            )
+            return _fail(
+                job,
+                _(
+                    "The uploaded file can no longer be read (%(error)s): it was "
+                    "deleted or moved. Upload the file again."
+                )
+                % {"error": type(error).__name__},
+                dry_run=dry_run,
+            )
         except (OperationalError, InterfaceError) as error:
             # The message of a database error can quote row values, so only
             # its type is logged and stored.

@@ -1,5 +1,7 @@
 """Creating a job leaves no file behind on error; starting one resets progress."""
 
+import os
+
 import pytest
 import tablib
 
@@ -7,8 +9,10 @@ from apps.imports import services
 from apps.imports.models import ImportJob
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_check
+from apps.imports.services import import_job_resume
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
+from apps.imports.services import job_is_resumable
 from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -116,3 +120,19 @@ def test_start_of_started_job_rejected(upload_root, write_file):
 
     job.refresh_from_db()
     assert job.progress == 40
+
+
+def test_run_without_file_fails_with_message(upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(b"Courriel\njean.dupont@example.com\n")
+    job = import_file_created(path)
+    import_job_start(job=job, enqueue=False)
+    os.remove(job.source_file.path)
+
+    job = import_job_run(job_id=job.pk)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert "can no longer be read" in job.error
+    assert not job_is_resumable(job)
+    with pytest.raises(ImportInputError, match="Upload the file again"):
+        import_job_resume(job=job, enqueue=False)
