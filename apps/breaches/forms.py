@@ -56,15 +56,29 @@ class BreachForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # Offered under the description only after the description warning appears.
+    # Offered under the first field that warned, once a warning appears.
     keep_identifiers = forms.BooleanField(
-        label=_("Keep these identifiers in the description"),
+        label=_("Keep these identifiers in the text"),
         required=False,
     )
 
-    # The identifiers that clean() found in the description and that the saved
-    # description does not contain yet.
-    new_description_identifiers: tuple[str, ...] = ()
+    # Free-text fields that the notification draft copies, besides the title
+    # (which the model refuses to hold identifiers).
+    CHECKED_TEXT_FIELDS = (
+        "description",
+        "subject_categories",
+        "data_categories",
+        "likely_consequences",
+        "measures_taken",
+        "measures_proposed",
+        "risk_reasoning",
+        "no_notification_reason",
+        "delay_reasons",
+    )
+
+    # The identifiers that clean() found in each checked field and that the
+    # saved field does not contain yet.
+    new_identifiers: dict[str, tuple[str, ...]] = {}
 
     class Meta:
         model = Breach
@@ -132,47 +146,40 @@ class BreachForm(forms.ModelForm):
         description once the warning was shown or the box was ticked.
         """
         offer_keep = self.is_bound and (
-            self.new_description_identifiers or self["keep_identifiers"].data
+            self.new_identifiers or self["keep_identifiers"].data
         )
+        keep_after = next(iter(self.new_identifiers), "description")
         fieldsets = []
         for legend, names in self.FIELDSETS:
             fields = []
             for name in names:
                 fields.append(self[name])
-                if name == "description" and offer_keep:
+                if name == keep_after and offer_keep:
                     fields.append(self["keep_identifiers"])
             fieldsets.append((legend, fields))
         return fieldsets
 
-    def _new_identifiers(self, description: str) -> list[str]:
-        """Return the e-mail addresses and phone numbers new to the description.
+    def _new_identifiers(self, name: str, text: str) -> list[str]:
+        """Return the e-mail addresses and phone numbers new to field ``name``.
 
-        Those already in the saved description were accepted when it was
-        saved, so editing another field does not warn about them again.
+        Those already in the saved field were accepted when it was saved, so
+        editing another field does not warn about them again.
         """
-        saved = set(identifiers_in_text(self.instance.description or ""))
-        return [
-            value for value in identifiers_in_text(description) if value not in saved
-        ]
+        saved = set(identifiers_in_text(getattr(self.instance, name, "") or ""))
+        return [value for value in identifiers_in_text(text) if value not in saved]
 
     def clean(self):
         cleaned = super().clean()
-        self.new_description_identifiers = tuple(
-            self._new_identifiers(cleaned.get("description", ""))
-        )
-        if self.new_description_identifiers and not cleaned.get("keep_identifiers"):
-            self.add_error(
-                "description",
-                _(
-                    "The description contains an e-mail address or a phone number "
-                    "(%(found)s). It is copied into the notification draft for the "
-                    "authority, so describe the people by category (a sales "
-                    "employee, 120 prospects) unless the identifier itself matters, "
-                    "such as the address an attacker used. To keep it, tick the box "
-                    "below and save again."
-                )
-                % {"found": ", ".join(self.new_description_identifiers)},
-            )
+        self.new_identifiers = {}
+        for name in self.CHECKED_TEXT_FIELDS:
+            if name not in self.fields:
+                continue
+            found = self._new_identifiers(name, cleaned.get(name) or "")
+            if found:
+                self.new_identifiers[name] = tuple(found)
+        if not cleaned.get("keep_identifiers"):
+            for name, found in self.new_identifiers.items():
+                self.add_error(name, self._identifiers_warning(name, found))
 
         natures = (
             "affects_confidentiality",
@@ -187,6 +194,26 @@ class BreachForm(forms.ModelForm):
                 )
             )
         return cleaned
+
+    def _identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+        if name == "description":
+            message = _(
+                "The description contains an e-mail address or a phone number "
+                "(%(found)s). It is copied into the notification draft for the "
+                "authority, so describe the people by category (a sales "
+                "employee, 120 prospects) unless the identifier itself matters, "
+                "such as the address an attacker used. To keep it, tick the box "
+                "below and save again."
+            )
+        else:
+            message = _(
+                "This field contains an e-mail address or a phone number "
+                "(%(found)s). It is copied into the notification draft for the "
+                "authority, so describe the people by category unless the "
+                "identifier itself matters. To keep it, tick the box below the "
+                "first field that warns and save again."
+            )
+        return message % {"found": ", ".join(found)}
 
     def service_data(self) -> dict:
         return {field: self.cleaned_data[field] for field in EDITABLE_FIELDS}

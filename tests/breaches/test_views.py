@@ -697,6 +697,24 @@ def test_description_identifiers_warn_then_save(client_for, dpo):
     assert Breach.objects.get().description == description
 
 
+def test_other_draft_fields_warn_too(client_for, dpo):
+    client = client_for(dpo)
+    url = reverse("breaches:breach-create")
+    fields = {
+        "likely_consequences": "Phishing of jane.roe@example.com.",
+        "measures_taken": "Called 06 11 22 33 44 back.",
+    }
+
+    warned = client.post(url, _new_breach_form(**fields))
+    confirmed = client.post(url, _new_breach_form(**fields, keep_identifiers="on"))
+
+    errors = warned.context["form"].errors
+    assert "jane.roe@example.com" in str(errors["likely_consequences"])
+    assert "06 11 22 33 44" in str(errors["measures_taken"])
+    assert confirmed.status_code == 302
+    assert Breach.objects.get().measures_taken == fields["measures_taken"]
+
+
 def test_keep_box_hidden_by_default(client_for, dpo):
     response = client_for(dpo).get(reverse("breaches:breach-create"))
 
