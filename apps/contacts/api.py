@@ -10,6 +10,7 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -89,6 +90,8 @@ def _body_read(request) -> bytes:
         raise ApiError(
             400, "The Content-Length header is not a number of bytes."
         ) from error
+    if size < 0:
+        raise ApiError(400, "The Content-Length header is not a number of bytes.")
     limit = MAX_BODY_BYTES
     if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is not None:
         limit = min(limit, settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
@@ -153,11 +156,13 @@ def _api_view(handler):
     @csrf_exempt
     @require_POST
     def view(request):
-        try:
-            _authenticate(request)
-            return handler(request, _read_batch(request))
-        except ApiError as error:
-            return _error(error.status, error.message)
+        # Machine clients get one language, the one docs/api.md shows.
+        with translation.override("en"):
+            try:
+                _authenticate(request)
+                return handler(request, _read_batch(request))
+            except ApiError as error:
+                return _error(error.status, error.message)
 
     view.__name__ = handler.__name__
     view.__doc__ = handler.__doc__

@@ -229,3 +229,29 @@ def test_body_size_checked_after_token(client):
     )
 
     assert response.status_code == 401
+
+
+def test_errors_in_english_whatever_the_language(client):
+    response = client.post(
+        reverse("contacts:api-suppression-check"),
+        data=json.dumps({"emails": ["not-an-address"]}),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}", "Accept-Language": "fr"},
+    )
+
+    reason = response.json()["emails"][0]["error"]
+    assert "is not a valid e-mail address" in reason
+
+
+def test_negative_content_length_rejected(client):
+    response = client.generic(
+        "POST",
+        reverse("contacts:api-suppression-check"),
+        data=b"",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        CONTENT_LENGTH="-5",
+    )
+
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["error"]
