@@ -235,6 +235,9 @@ class JobActionView(RolePermissionMixin, View):
 
     def do_resume(self, job):
         services.import_job_resume(job=job, actor=self.request.user)
+        messages.success(
+            self.request, _("Import resumed; it reads the file again from the start.")
+        )
 
     def do_cancel(self, job):
         services.import_job_cancel(job=job, actor=self.request.user)

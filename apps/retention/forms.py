@@ -51,6 +51,18 @@ class ApplyConfirmForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "preview" in self.errors or (
+            self.current_preview is not None and cleaned.get("preview") is None
+        ):
+            # A tampered or missing preview id: the page that sent it is not
+            # the one the server shows now.
+            self.errors.pop("preview", None)
+            raise forms.ValidationError(
+                _(
+                    "The confirmation does not name the preview it confirms. "
+                    "Reload the page, check the counts and confirm again."
+                )
+            )
         if self.current_preview is None:
             raise forms.ValidationError(
                 _(

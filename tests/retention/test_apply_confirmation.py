@@ -109,6 +109,27 @@ def test_preview_confirms_one_run_only(
     assert RetentionRun.objects.filter(dry_run=False).count() == 1
 
 
+@pytest.mark.parametrize("posted", [{"preview": "abc"}, {}])
+def test_apply_with_bad_preview_id_gets_one_message(
+    client_for,
+    compliance_officer,
+    preview,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+    posted,
+):
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client, {"confirm": "on", **posted}, django_capture_on_commit_callbacks
+    )
+
+    messages = _messages(response)
+    assert len(messages) == 1
+    assert "Rechargez la page" in messages[0]
+    assert not RetentionRun.objects.filter(dry_run=False).exists()
+
+
 def test_apply_without_preview_rejected(
     client_for,
     compliance_officer,
