@@ -41,6 +41,20 @@ def local_datetime_field(label, **kwargs) -> forms.DateTimeField:
     )
 
 
+# Free-text fields shown as text areas on the breach form.
+LONG_TEXT_FIELDS = (
+    "description",
+    "subject_categories",
+    "data_categories",
+    "likely_consequences",
+    "measures_taken",
+    "measures_proposed",
+    "risk_reasoning",
+    "no_notification_reason",
+    "no_communication_reason",
+)
+
+
 class BreachForm(forms.ModelForm):
     detected_at = local_datetime_field(_("Detected at"))
     aware_at = local_datetime_field(
@@ -62,19 +76,9 @@ class BreachForm(forms.ModelForm):
         required=False,
     )
 
-    # Free-text fields that the notification draft copies, besides the title
-    # (which the model refuses to hold identifiers).
-    CHECKED_TEXT_FIELDS = (
-        "description",
-        "subject_categories",
-        "data_categories",
-        "likely_consequences",
-        "measures_taken",
-        "measures_proposed",
-        "risk_reasoning",
-        "no_notification_reason",
-        "delay_reasons",
-    )
+    # Free-text fields that the notification draft copies. The title is left
+    # out because the model rejects identifiers in it.
+    CHECKED_TEXT_FIELDS = (*LONG_TEXT_FIELDS, "delay_reasons")
 
     # The identifiers that clean() found in each checked field and that the
     # saved field does not contain yet.
@@ -84,18 +88,7 @@ class BreachForm(forms.ModelForm):
         model = Breach
         fields = [*EDITABLE_FIELDS, "activities"]
         widgets = {
-            field: forms.Textarea(attrs={"rows": 3})
-            for field in (
-                "description",
-                "subject_categories",
-                "data_categories",
-                "likely_consequences",
-                "measures_taken",
-                "measures_proposed",
-                "risk_reasoning",
-                "no_notification_reason",
-                "no_communication_reason",
-            )
+            field: forms.Textarea(attrs={"rows": 3}) for field in LONG_TEXT_FIELDS
         }
 
     FIELDSETS = (

@@ -378,9 +378,9 @@ def contact_unsubscribe_urls(*, site_url: str) -> Callable[[Contact], str]:
 
 
 class WithdrawalSource(models.TextChoices):
-    """Where an unsubscribe or objection came from.
+    """The channel an unsubscribe or objection came through.
 
-    The value is the stable name kept in the audit trail; the label is the
+    The value is the stable name kept in the audit trail. The label is the
     wording of the withdrawn consent's evidence.
     """
 
@@ -392,8 +392,8 @@ class WithdrawalSource(models.TextChoices):
 def _withdrawal_evidence(source: str, reason: str) -> str:
     """Return the evidence of a withdrawn consent in the organisation's language.
 
-    Evidence is a record written once, so it takes ``LANGUAGE_CODE``, as the
-    import's consent evidence does, not the language of whoever clicked.
+    Evidence is a record written once, so it takes ``LANGUAGE_CODE``, not the
+    language of the person who followed the link.
     """
     with translation.override(settings.LANGUAGE_CODE):
         source_label = (

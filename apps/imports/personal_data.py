@@ -63,7 +63,7 @@ class _IdentifierProbe:
     """
 
     TAIL_DIGITS = 6
-    # A contact row holds a few numbers; a line with more digits is not one.
+    # A contact row contains a few numbers, so a line with more digits is not one.
     RAW_LINE_MAX_DIGITS = 200
 
     def __init__(self, identifiers: set[str]):
@@ -95,9 +95,9 @@ class _IdentifierProbe:
     def raw_text_may_hold(self, text: str) -> bool:
         """Tell whether text read from a file's bytes may hold an identifier.
 
-        An address's local part may sit anywhere. A phone's tail must be among
-        the digits of one line that holds few digits, since the digits of a
-        whole file, or of a long binary line, contain any six by chance.
+        An address's local part may be anywhere. A phone's tail must be among
+        the digits of one short line, because the digits of a whole file, or
+        of a long binary line, contain any six digits by chance.
         """
         folded = text.lower()
         if any(local in folded for local in self.local_parts):
@@ -162,9 +162,9 @@ def _files_holding(identifiers: set[str]):
             yield job, rows
 
 
-# How much of a file that cannot be read as a table is searched at a time,
-# and how much of each piece is searched again with the next one, so that an
-# identifier cut between two pieces is still found.
+# Size of each piece of an unreadable file that is searched as text. The last
+# bytes of a piece are searched again with the next, so an identifier cut
+# between two pieces is still found.
 RAW_CHUNK_BYTES = 1024 * 1024
 RAW_OVERLAP_BYTES = 512
 

@@ -252,7 +252,7 @@ class RowNormalizer:
         except InvalidValue as error:
             notes.append(self._problem("collected_on", error))
             return None
-        shown = _date_as_read(collected, day)
+        date_text = _date_as_read(collected, day)
 
         if day < ACQUIRED_ON_EARLIEST:
             notes.append(
@@ -263,7 +263,7 @@ class RowNormalizer:
                         "earliest date accepted"
                     )
                     % {
-                        "date": shown,
+                        "date": date_text,
                         "earliest": date_display(ACQUIRED_ON_EARLIEST),
                     },
                 )
@@ -279,7 +279,7 @@ class RowNormalizer:
                         "list's acquisition date or today"
                     )
                     % {
-                        "date": shown,
+                        "date": date_text,
                         "latest": date_display(self.latest_collection),
                     },
                 )
@@ -298,7 +298,7 @@ class RowNormalizer:
                         "wrong. The earliest date accepted is %(earliest)s."
                     )
                     % {
-                        "date": shown,
+                        "date": date_text,
                         "rule": rule,
                         "earliest": date_display(
                             last_due_day + datetime.timedelta(days=1)
@@ -342,9 +342,12 @@ def _date_as_read(cell, day: datetime.date) -> str:
 
     A two-digit year such as 01/01/00 then shows how it was read.
     """
-    shown = date_display(day)
+    displayed = date_display(day)
     written = cell.strip() if isinstance(cell, str) else ""
-    full_forms = {shown, day.isoformat(), f"{day:%d/%m/%Y}"}
+    full_forms = {displayed, day.isoformat(), f"{day:%d/%m/%Y}"}
     if not written or written in full_forms:
-        return shown
-    return _("%(written)s (read as %(date)s)") % {"written": written, "date": shown}
+        return displayed
+    return _("%(written)s (read as %(date)s)") % {
+        "written": written,
+        "date": displayed,
+    }

@@ -134,7 +134,7 @@ def job_rejected_rows(job: ImportJob) -> Iterator[tuple[int, str, str]]:
     )
 
 
-# What the preview shows instead of a national identifier.
+# Text the preview shows in place of a national identifier.
 MASKED_CELL = "•••"
 
 
@@ -142,7 +142,7 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[list[str]]:
     """Return the first data rows of the job's file as text, for the preview.
 
     The cells of columns that are never imported, such as social-security
-    numbers, are masked: nobody needs to read them to map the file.
+    numbers, are masked, because mapping the file does not need them.
     """
     from apps.imports.mapping import is_forbidden_header
     from apps.imports.normalizers import cell_text

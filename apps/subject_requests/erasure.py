@@ -27,7 +27,7 @@ class SuppressionTally:
     contact it erases, but returns only how many entries were new. Read
     ``SuppressionTally`` inside the erasure's transaction, after the contacts
     write lock and before ``person_erase``, so that it reads the contacts the
-    erasure will select. ``added_by_kind`` then tells the entries apart.
+    erasure will select. ``added_by_kind`` then counts the new entries by kind.
     """
 
     def __init__(

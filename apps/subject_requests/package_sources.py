@@ -192,11 +192,11 @@ def _add_outcomes(rows) -> None:
     Those rows name no contact, so the first query of ``import_rows`` misses
     their result. A row withheld as another person's keeps no outcome.
     """
-    wanted: dict[int, set[int]] = {}
+    missing_outcomes: dict[int, set[int]] = {}
     for (job_id, row_number), row in rows.items():
         if not row.outcome and not row.shared_phone:
-            wanted.setdefault(job_id, set()).add(row_number)
-    for job_id, numbers in wanted.items():
+            missing_outcomes.setdefault(job_id, set()).add(row_number)
+    for job_id, numbers in missing_outcomes.items():
         results = RowResult.objects.filter(job_id=job_id, row_number__in=numbers)
         for row_number, outcome in results.values_list("row_number", "outcome"):
             rows[(job_id, row_number)].outcome = outcome

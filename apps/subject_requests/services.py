@@ -114,9 +114,9 @@ ANSWER_KINDS = {
 
 
 def request_answers(request: SubjectRequest) -> set[str]:
-    """Return the names of the answers (``ANSWER_KINDS``) the request still offers.
+    """Return the names of the actions (``ANSWER_KINDS``) still open to the request.
 
-    An erasure is offered once: after it, ``request_erase`` rejects another.
+    An erasure is offered once, because ``request_erase`` rejects a second one.
     """
     answers = {
         answer for answer, kinds in ANSWER_KINDS.items() if request.kind in kinds
@@ -780,7 +780,7 @@ def request_erase(
             _erased_contacts(request, extra_contact_ids)
         )
         # On PostgreSQL the lock makes erasures wait for each other, so this
-        # statement sees the proof of an erasure of the same request that
+        # statement reads the proof of an erasure of the same request that
         # committed meanwhile. SQLite runs one writer at a time.
         _claim_erasure(request)
         emails, phones = _identifiers_of(
@@ -847,8 +847,8 @@ def request_close(
 ) -> SubjectRequest:
     """Close a request once the response is sent.
 
-    Every kind but an objection needs a verified identity, because its answer
-    discloses or changes data. An objection is granted without an identity
+    Every kind but an objection needs a verified identity, because its
+    response discloses or changes data. An objection is granted without an identity
     check (see ``request_object``), so it closes without one too, but only
     once granted: closing it untouched would leave the person contactable.
     """

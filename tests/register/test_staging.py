@@ -47,12 +47,12 @@ def test_purge_keeps_files_newer_than_cutoff(private_root):
         upload=SimpleUploadedFile("registre.csv", b"x"), suffix=".csv"
     )
 
-    kept = staged_files_purge()
+    deleted_by_default = staged_files_purge()
     deleted = staged_files_purge(
         older_than=timezone.now() + datetime.timedelta(minutes=1)
     )
 
-    assert kept == 0
+    assert deleted_by_default == 0
     assert deleted == 1
     assert not path.exists()
 

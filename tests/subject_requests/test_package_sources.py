@@ -148,10 +148,10 @@ def test_package_lists_suppression_entries(make_request, dpo, person):
 
 
 def test_package_lists_vendor_file_row(make_request, dpo, person, vendor_upload):
-    """GIVEN an uploaded vendor file that holds the person on row 2
+    """GIVEN an uploaded vendor file that contains the person on row 2
     WHEN the package is built
     THEN it names the list, vendor, date and row, with that row's values, and
-    holds no value of the other rows."""
+    contains no value of the other rows."""
     request = make_request(verified_by=dpo)
 
     content, archive = _content(request, dpo)
@@ -346,7 +346,7 @@ def test_package_gives_outcome_of_suppressed_row(
 ):
     """GIVEN a person on the suppression list whose row a later import skipped
     WHEN their access package is built
-    THEN the row shows that it was suppressed, though no contact holds it."""
+    THEN the row shows that it was suppressed, though no contact refers to it."""
     suppression_add(reason="objected", emails=[PERSON["email"]])
     import_job_start(job=vendor_upload, enqueue=False)
     import_job_run(job_id=vendor_upload.pk)
