@@ -573,10 +573,10 @@ def test_concurrent_erasures_write_one_proof(erasure_request, dpo, monkeypatch):
     """GIVEN an erasure of a request that has not committed yet
     WHEN a second erasure of the same request starts meanwhile
     THEN the second waits for the first, then is rejected, and one proof stays."""
-    from apps.subject_requests import services
+    from apps.subject_requests.services import erasure
 
     inside, release = threading.Event(), threading.Event()
-    original = services.person_erase
+    original = erasure.person_erase
 
     def person_erase_paused(**kwargs):
         erased = original(**kwargs)
@@ -584,7 +584,7 @@ def test_concurrent_erasures_write_one_proof(erasure_request, dpo, monkeypatch):
         assert release.wait(timeout=30)
         return erased
 
-    monkeypatch.setattr(services, "person_erase", person_erase_paused)
+    monkeypatch.setattr(erasure, "person_erase", person_erase_paused)
     errors = []
 
     def erase():

@@ -1,0 +1,140 @@
+"""Helpers that the service modules of subject-rights requests share.
+
+This module contains ``RequestError``, the checks of a request's state,
+identity and kind, the answers that each kind allows (``ANSWER_KINDS``), the
+timeline events, and the look-up of the requester's identifiers and contacts.
+"""
+
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Contact
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_email
+from apps.core.identifiers import normalize_phone
+from apps.subject_requests.models import RequestEvent
+from apps.subject_requests.models import SubjectRequest
+
+Kind = SubjectRequest.Kind
+
+
+class RequestError(Exception):
+    """A request action that the request's state or input does not allow."""
+
+
+def _new_event(request: SubjectRequest, action: str, actor=None, **details):
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return RequestEvent(request=request, action=action, actor=actor, details=details)
+
+
+def _event(request: SubjectRequest, action: str, actor=None, **details):
+    event = _new_event(request, action, actor, **details)
+    event.save()
+    return event
+
+
+def _require_open(request: SubjectRequest) -> None:
+    if not request.is_open:
+        raise RequestError(
+            _("Request %(ref)s is %(status)s; reopen is not possible, file a new one.")
+            % {"ref": request.reference, "status": request.get_status_display()}
+        )
+
+
+def _require_verified(request: SubjectRequest) -> None:
+    _require_open(request)
+    if request.identity_status != SubjectRequest.IdentityStatus.VERIFIED:
+        raise RequestError(
+            _(
+                "The requester's identity for %(ref)s is not verified; verify it "
+                "before disclosing or changing any data."
+            )
+            % {"ref": request.reference}
+        )
+
+
+# The request kinds that each answer serves. The portability data is part of
+# what an access request discloses, so it serves both.
+ANSWER_KINDS = {
+    "access_package": {Kind.ACCESS},
+    "portability": {Kind.PORTABILITY, Kind.ACCESS},
+    "rectify": {Kind.RECTIFICATION},
+    "restrict": {Kind.RESTRICTION},
+    "object": {Kind.OBJECTION},
+    "erase": {Kind.ERASURE},
+}
+
+
+def request_answers(request: SubjectRequest) -> set[str]:
+    """Return the names of the actions (``ANSWER_KINDS``) still open to the request.
+
+    An erasure is offered once, because ``request_erase`` rejects a second one.
+    """
+    answers = {
+        answer for answer, kinds in ANSWER_KINDS.items() if request.kind in kinds
+    }
+    if "erase" in answers and request.erasure_proofs.exists():
+        answers.discard("erase")
+    return answers
+
+
+def _require_kind(request: SubjectRequest, answer: str) -> None:
+    kinds = ANSWER_KINDS[answer]
+    if request.kind in kinds:
+        return
+    raise RequestError(
+        _(
+            "Request %(ref)s is a request of kind “%(kind)s”, and this answer "
+            "needs one of kind %(kinds)s. Record a request of that kind for the "
+            "person."
+        )
+        % {
+            "ref": request.reference,
+            "kind": request.get_kind_display(),
+            "kinds": ", ".join(f"“{Kind(kind).label}”" for kind in sorted(kinds)),
+        }
+    )
+
+
+def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
+    try:
+        email = normalize_email(email) if email.strip() else ""
+        phone = normalize_phone(phone) if phone.strip() else ""
+    except InvalidIdentifier as error:
+        raise RequestError(str(error)) from error
+    return email, phone
+
+
+def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
+    """Return the e-mails and phones of the requester and ``(email, phone)`` pairs."""
+    emails = {email for email, _phone in contacts if email}
+    phones = {phone for _email, phone in contacts if phone}
+    if request.requester_email:
+        emails.add(request.requester_email)
+    if request.requester_phone:
+        phones.add(request.requester_phone)
+    return emails, phones
+
+
+def _requester_contacts(request: SubjectRequest):
+    """Return the linked contacts and those holding the requester's identifiers.
+
+    As in an erasure, the phone finds only contacts without an e-mail, because
+    colleagues often share a switchboard number. The ids come from a union of
+    indexed reads, for the reason given in ``_erased_contacts``.
+    """
+    queries = [request.contacts.values_list("pk", flat=True)]
+    if request.requester_email:
+        queries.append(
+            Contact.objects.filter(email=request.requester_email).values_list(
+                "pk", flat=True
+            )
+        )
+    if request.requester_phone:
+        queries.append(
+            Contact.objects.filter(phone=request.requester_phone, email="").values_list(
+                "pk", flat=True
+            )
+        )
+    ids = list(queries[0].union(*queries[1:]))
+    return Contact.objects.filter(pk__in=ids).order_by("pk")

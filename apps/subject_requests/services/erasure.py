@@ -1,0 +1,199 @@
+"""Service for the right to erasure (GDPR Art. 17).
+
+``request_erase`` erases the person from every app in one transaction, puts
+the identifiers on the suppression list and writes the proof of erasure.
+``apps.subject_requests.erasure`` contains the helpers for that proof.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Collection
+
+from django.db import transaction
+from django.db.models import Exists
+from django.db.models import OuterRef
+from django.utils.translation import gettext as _
+
+from apps.contacts.locks import contacts_write_lock_reading
+from apps.contacts.models import Contact
+from apps.contacts.personal_data import person_erase
+from apps.core.audit import audit_event
+from apps.core.audit import audit_record_with
+from apps.core.personal_data import personal_data_erase
+from apps.subject_requests.erasure import SuppressionTally
+from apps.subject_requests.erasure import search_after_erasure
+from apps.subject_requests.labels import format_datetime
+from apps.subject_requests.models import ErasureProof
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import _identifiers_of
+from apps.subject_requests.services.common import _new_event
+from apps.subject_requests.services.common import _normalized_identifiers
+from apps.subject_requests.services.common import _require_verified
+
+logger = logging.getLogger(__name__)
+
+Kind = SubjectRequest.Kind
+
+
+def _erased_contacts(request: SubjectRequest, extra_contact_ids):
+    """Return the ids, e-mails and phones of the contacts that an erasure targets.
+
+    A union of two indexed reads, because one query with ``OR`` across the
+    request's links would read the whole contacts table.
+    """
+    fields = ("pk", "email", "phone")
+    linked = request.contacts.values_list(*fields)
+    if not extra_contact_ids:
+        return linked
+    extra = Contact.objects.filter(pk__in=list(extra_contact_ids)).values_list(*fields)
+    return linked.union(extra)
+
+
+def _claim_erasure(request: SubjectRequest) -> None:
+    """Claim the request for this erasure, or raise if an erasure already ran.
+
+    The conditional UPDATE changes no row once the request has a proof of
+    erasure, because a second erasure would find nothing and write an empty
+    proof. It also drops the stored search's matches, which the erasure
+    deletes, and keeps when and how the person was searched.
+    """
+    search = search_after_erasure(request.last_search)
+    claimed = (
+        SubjectRequest.objects.filter(pk=request.pk)
+        .filter(~Exists(ErasureProof.objects.filter(request=OuterRef("pk"))))
+        .update(last_search=search)
+    )
+    if not claimed:
+        proof = request.erasure_proofs.order_by("erased_at").first()
+        raise RequestError(
+            _(
+                "Request %(ref)s was already erased on %(date)s (proof of erasure "
+                "#%(proof)s), so a second erasure would find nothing. Close the "
+                "request, or record a new erasure request if the person's data "
+                "came back."
+            )
+            % {
+                "ref": request.reference,
+                "date": format_datetime(proof.erased_at) if proof else "-",
+                "proof": proof.pk if proof else "-",
+            }
+        )
+    request.last_search = search
+
+
+def request_erase(
+    *,
+    request: SubjectRequest,
+    actor=None,
+    actor_label: str = "",
+    extra_emails: Collection[str] = (),
+    extra_phones: Collection[str] = (),
+    extra_contact_ids: Collection[int] = (),
+) -> ErasureProof:
+    """Erase the person in one transaction and return the proof of erasure.
+
+    Every app's eraser removes what derives from the linked contacts, the
+    ``extra_contact_ids`` and the identifiers. A caller that has already looked
+    up the contacts passes them as ``extra_contact_ids`` instead of linking
+    them first, which saves the link's writes that the erasure would delete
+    at once.
+    The identifiers go on the suppression list, so a later import skips them.
+    The request keeps the requester's identity as the proof of the response
+    (GDPR Art. 5(2) accountability) until the retention job purges it. Only its
+    links to the erased contacts disappear. A request is erased once: a second
+    call raises ``RequestError``.
+    """
+    _require_verified(request)
+    if request.kind != Kind.ERASURE:
+        raise RequestError(
+            _(
+                "Request %(ref)s is a %(kind)s request; erasure needs an "
+                "erasure request."
+            )
+            % {"ref": request.reference, "kind": request.get_kind_display()}
+        )
+    if not (
+        extra_emails
+        or extra_phones
+        or extra_contact_ids
+        or request.requester_email
+        or request.requester_phone
+        or request.contacts.exists()
+    ):
+        raise RequestError(
+            _(
+                "Request %(ref)s names no e-mail or phone and has no linked "
+                "contact, so the erasure would find nothing. Search the sources, "
+                "link the person's contacts, then erase."
+            )
+            % {"ref": request.reference}
+        )
+    extra_pairs = [
+        _normalized_identifiers(email=value, phone="") for value in extra_emails
+    ]
+    extra_pairs += [
+        _normalized_identifiers(email="", phone=value) for value in extra_phones
+    ]
+    with transaction.atomic():
+        linked = contacts_write_lock_reading(
+            _erased_contacts(request, extra_contact_ids)
+        )
+        # On PostgreSQL the lock makes erasures wait for each other, so this
+        # statement reads the proof of an erasure of the same request that
+        # committed meanwhile. SQLite runs one writer at a time.
+        _claim_erasure(request)
+        emails, phones = _identifiers_of(
+            request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
+        )
+        contact_ids = sorted({pk for pk, _email, _phone in linked})
+        tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
+        erased = person_erase(
+            contact_ids=contact_ids,
+            emails=emails,
+            phones=phones,
+            reason="erased",
+            actor=actor,
+            lock_held=True,
+        )
+        counts = Counter(erased.counts)
+        counts.update(
+            personal_data_erase(
+                contact_ids=contact_ids,
+                emails=emails,
+                phones=phones,
+                skip_apps={"contacts"},
+            )
+        )
+        counts = {kind: count for kind, count in counts.items() if count}
+        proof = ErasureProof.objects.create(
+            request=request,
+            erased_by=actor if getattr(actor, "is_authenticated", False) else None,
+            erased_by_label=actor_label,
+            record_counts=counts,
+            suppression_kinds=tally.identifier_kinds(),
+            suppression_counts=tally.added_by_kind(erased.suppression_added),
+            suppression_added=erased.suppression_added,
+        )
+        audit_record_with(
+            audit_event(
+                action="subject_requests.person.erased",
+                actor=actor,
+                actor_label=actor_label,
+                target=request,
+                count=sum(counts.values()),
+                details={"proof_id": proof.pk, "counts": counts},
+            ),
+            _new_event(
+                request,
+                "erased",
+                actor,
+                proof_id=proof.pk,
+                contact_ids=contact_ids,
+                counts=counts,
+            ),
+        )
+    logger.info(
+        "subject request %s erased %d records", request.pk, sum(counts.values())
+    )
+    return proof

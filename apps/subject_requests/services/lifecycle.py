@@ -1,0 +1,310 @@
+"""Services for a request's life cycle, from receipt to purge.
+
+They record a request and check its receipt time, record the identity check,
+extend the deadline, close or refuse the request, and delete closed and
+refused requests once the register's retention period ends.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from apps.core.audit import audit_record
+from apps.subject_requests.dates import GDPR_APPLIES_FROM
+from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
+from apps.subject_requests.dates import due_date
+from apps.subject_requests.dates import local_date
+from apps.subject_requests.dates import today_local
+from apps.subject_requests.labels import format_date
+from apps.subject_requests.labels import format_datetime
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import _event
+from apps.subject_requests.services.common import _normalized_identifiers
+from apps.subject_requests.services.common import _require_open
+from apps.subject_requests.services.common import _require_verified
+
+logger = logging.getLogger(__name__)
+
+Status = SubjectRequest.Status
+Kind = SubjectRequest.Kind
+
+
+def receipt_time_check(received_at: datetime.datetime) -> None:
+    """Raise ``RequestError`` for a receipt time that is naive, in the future or
+    before the GDPR applied.
+    """
+    if timezone.is_naive(received_at):
+        raise RequestError(
+            _("received_at=%(value)s has no time zone; pass an aware datetime.")
+            % {"value": received_at.isoformat()}
+        )
+    if received_at > timezone.now() + datetime.timedelta(minutes=5):
+        raise RequestError(
+            _("The receipt time %(value)s is in the future; enter when it arrived.")
+            % {"value": format_datetime(received_at)}
+        )
+    if local_date(received_at) < GDPR_APPLIES_FROM:
+        # A deadline cannot run from an earlier receipt: such a date is a
+        # typing error (1900 for 2025).
+        raise RequestError(
+            _(
+                "The receipt time %(value)s is before %(start)s, when the GDPR "
+                "began to apply. Enter when the request arrived."
+            )
+            % {
+                "value": format_datetime(received_at),
+                "start": format_date(GDPR_APPLIES_FROM),
+            }
+        )
+
+
+def request_create(
+    *,
+    kind: str,
+    channel: str,
+    requester_name: str,
+    received_at: datetime.datetime,
+    requester_email: str = "",
+    requester_phone: str = "",
+    requester_address: str = "",
+    notes: str = "",
+    handler=None,
+) -> SubjectRequest:
+    """Record a new request and compute its due date from the receipt date."""
+    receipt_time_check(received_at)
+    email, phone = _normalized_identifiers(email=requester_email, phone=requester_phone)
+    if not (email or phone or requester_address.strip()):
+        raise RequestError(
+            _(
+                "Give at least one way to answer the requester: e-mail, phone "
+                "or postal address."
+            )
+        )
+
+    received_on = local_date(received_at)
+    request = SubjectRequest(
+        kind=kind,
+        channel=channel,
+        requester_name=requester_name.strip(),
+        requester_email=email,
+        requester_phone=phone,
+        requester_address=requester_address.strip(),
+        received_at=received_at,
+        received_on=received_on,
+        initial_due_on=due_date(received_on),
+        due_on=due_date(received_on),
+        notes=notes,
+        handler=handler if getattr(handler, "is_authenticated", False) else None,
+    )
+    request.full_clean()
+    with transaction.atomic():
+        request.save()
+        _event(request, "created", handler, kind=kind, channel=channel)
+        audit_record(
+            action="subject_requests.request.created",
+            actor=handler,
+            target=request,
+            details={"kind": kind, "channel": channel},
+        )
+    logger.info("subject request %s created kind=%s", request.pk, kind)
+    return request
+
+
+def request_verify_identity(
+    *, request: SubjectRequest, verified: bool, method: str, actor
+) -> SubjectRequest:
+    """Record the identity check; a verified request moves to in progress."""
+    _require_open(request)
+    method = method.strip()
+    if not method:
+        raise RequestError(
+            _("Describe how the identity was checked (for example: ID card copy).")
+        )
+
+    request.identity_status = (
+        SubjectRequest.IdentityStatus.VERIFIED
+        if verified
+        else SubjectRequest.IdentityStatus.FAILED
+    )
+    request.identity_method = method
+    request.identity_checked_at = timezone.now()
+    if verified and request.status == Status.RECEIVED:
+        request.status = Status.IN_PROGRESS
+    if request.handler is None and getattr(actor, "is_authenticated", False):
+        request.handler = actor
+    with transaction.atomic():
+        request.save()
+        _event(request, "identity_checked", actor, verified=verified)
+        audit_record(
+            action="subject_requests.identity.checked",
+            actor=actor,
+            target=request,
+            details={"verified": verified},
+        )
+    return request
+
+
+def request_extend(
+    *,
+    request: SubjectRequest,
+    months: int,
+    reason: str,
+    actor,
+    now: datetime.datetime | None = None,
+) -> SubjectRequest:
+    """Extend the deadline by ``months`` more, at most two months in total.
+
+    GDPR Art. 12(3) requires informing the person of the extension and its
+    reasons within one month of receipt, so the initial due date must not have
+    passed.
+    """
+    _require_open(request)
+    reason = reason.strip()
+    if not reason:
+        raise RequestError(
+            _("Give the reason for the extension (complexity or number of requests).")
+        )
+    total = request.extension_months + months
+    if months < 1 or total > MAX_EXTENSION_MONTHS:
+        raise RequestError(
+            ngettext(
+                "An extension of %(months)s month is not possible: the request "
+                "is already extended by %(done)s and the total is capped at "
+                "%(max)s months beyond the first.",
+                "An extension of %(months)s months is not possible: the request "
+                "is already extended by %(done)s and the total is capped at "
+                "%(max)s months beyond the first.",
+                months,
+            )
+            % {
+                "months": months,
+                "done": request.extension_months,
+                "max": MAX_EXTENSION_MONTHS,
+            }
+        )
+    if today_local(now) > request.initial_due_on:
+        raise RequestError(
+            _(
+                "The first month ended on %(date)s; an extension must be decided "
+                "and told to the person within it."
+            )
+            % {"date": format_date(request.initial_due_on)}
+        )
+
+    request.extension_months = total
+    request.extension_reason = "\n".join(
+        part for part in (request.extension_reason, reason) if part
+    )
+    request.extended_at = now or timezone.now()
+    request.due_on = due_date(request.received_on, extension_months=total)
+    request.overdue_flagged_at = None
+    with transaction.atomic():
+        request.save()
+        _event(request, "extended", actor, months=months, due_on=str(request.due_on))
+        audit_record(
+            action="subject_requests.request.extended",
+            actor=actor,
+            target=request,
+            details={"months": months, "due_on": str(request.due_on)},
+        )
+    return request
+
+
+def request_close(
+    *,
+    request: SubjectRequest,
+    actor,
+    response_sent_at: datetime.datetime | None = None,
+) -> SubjectRequest:
+    """Close a request once the response is sent.
+
+    Every kind but an objection needs a verified identity, because its
+    response discloses or changes data. An objection is granted without an identity
+    check (see ``request_object``), so it closes without one too, but only
+    once granted: closing it untouched would leave the person contactable.
+    """
+    if request.kind == Kind.OBJECTION:
+        _require_open(request)
+        _require_objection_granted(request)
+    else:
+        _require_verified(request)
+    now = timezone.now()
+    request.status = Status.CLOSED
+    request.response_sent_at = response_sent_at or now
+    request.closed_at = now
+    with transaction.atomic():
+        request.save()
+        _event(request, "closed", actor)
+        audit_record(
+            action="subject_requests.request.closed", actor=actor, target=request
+        )
+    return request
+
+
+def _require_objection_granted(request: SubjectRequest) -> None:
+    if not request.events.filter(action="objected").exists():
+        raise RequestError(
+            _(
+                "The objection %(ref)s is not granted yet: grant it, which stops "
+                "every message to the person, then close the request. Refuse it "
+                "with a reason if it cannot be granted."
+            )
+            % {"ref": request.reference}
+        )
+
+
+def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:
+    """Refuse a request (identity not proven, manifestly unfounded or excessive)."""
+    _require_open(request)
+    reason = reason.strip()
+    if not reason:
+        raise RequestError(
+            _("Give the reason for the refusal; the person must be told it.")
+        )
+    now = timezone.now()
+    request.status = Status.REFUSED
+    request.refusal_reason = reason
+    request.closed_at = now
+    request.response_sent_at = request.response_sent_at or now
+    with transaction.atomic():
+        request.save()
+        _event(request, "refused", actor)
+        audit_record(
+            action="subject_requests.request.refused", actor=actor, target=request
+        )
+    return request
+
+
+def request_purge_closed(*, closed_before: datetime.datetime) -> int:
+    """Delete requests closed or refused before the cutoff, with their events.
+
+    The retention job calls this with the register's rule for closed requests
+    (5 years by default). Returns how many requests were deleted.
+    """
+    if timezone.is_naive(closed_before):
+        raise RequestError(
+            _("closed_before=%(value)s has no time zone; pass an aware datetime.")
+            % {"value": closed_before.isoformat()}
+        )
+    requests = SubjectRequest.objects.filter(
+        status__in=[Status.CLOSED, Status.REFUSED], closed_at__lt=closed_before
+    )
+    with transaction.atomic():
+        ids = list(requests.values_list("pk", flat=True))
+        if not ids:
+            return 0
+        SubjectRequest.objects.filter(pk__in=ids).delete()
+        audit_record(
+            action="subject_requests.request.purged",
+            actor_label="retention",
+            target_type="subject_requests.subjectrequest",
+            count=len(ids),
+            details={"closed_before": closed_before.isoformat(), "request_ids": ids},
+        )
+    logger.info("purged %d closed subject requests", len(ids))
+    return len(ids)

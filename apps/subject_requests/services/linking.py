@@ -1,0 +1,107 @@
+"""Services that find the requester's data and link contacts to a request.
+
+A search covers every personal-data source and stores what matched, without
+the matched values. The DPO then links the requester's contacts, which the
+services for each right act on.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Contact
+from apps.core.audit import audit_record
+from apps.core.personal_data import personal_data_find
+from apps.core.personal_data import personal_data_sources
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import _event
+from apps.subject_requests.services.common import _require_open
+
+
+def request_search(*, request: SubjectRequest, actor) -> dict:
+    """Search every personal-data source for the requester; store what matched.
+
+    The stored result keeps kinds, ids and the field that matched, never the
+    matched values, so a later erasure leaves nothing behind in it.
+    """
+    emails = [request.requester_email] if request.requester_email else []
+    phones = [request.requester_phone] if request.requester_phone else []
+    names = [request.requester_name] if request.requester_name else []
+    matches = personal_data_find(emails=emails, phones=phones, names=names)
+    matches = [
+        match
+        for match in matches
+        if not (match.kind == "subject_request" and match.record_id == request.pk)
+    ]
+
+    result = {
+        "searched_at": timezone.now().isoformat(),
+        "sources": personal_data_sources(),
+        "criteria": [
+            kind
+            for kind, values in (("email", emails), ("phone", phones), ("name", names))
+            if values
+        ],
+        "matches": [
+            {
+                "kind": match.kind,
+                "record_id": match.record_id,
+                "matched_on": match.matched_on,
+                "url": match.url,
+            }
+            for match in matches
+        ],
+    }
+    request.last_search = result
+    with transaction.atomic():
+        request.save(update_fields=["last_search"])
+        _event(request, "searched", actor, matches=len(matches))
+        audit_record(
+            action="subject_requests.person.searched",
+            actor=actor,
+            target=request,
+            count=len(matches),
+            details={"sources": result["sources"]},
+        )
+    return result
+
+
+def request_link_contacts(
+    *, request: SubjectRequest, contact_ids: list[int], actor
+) -> int:
+    """Link contacts to the request; return how many were newly linked."""
+    _require_open(request)
+    found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
+    missing = sorted(set(contact_ids) - found)
+    if missing:
+        raise RequestError(
+            _("Contact ids %(ids)s were not found; run the search again.")
+            % {"ids": ", ".join(str(pk) for pk in missing)}
+        )
+    already = set(request.contacts.values_list("pk", flat=True))
+    new_ids = sorted(found - already)
+    with transaction.atomic():
+        request.contacts.add(*new_ids)
+        _event(request, "contacts_linked", actor, contact_ids=new_ids)
+        audit_record(
+            action="subject_requests.contacts.linked",
+            actor=actor,
+            target=request,
+            count=len(new_ids),
+            details={"contact_ids": new_ids},
+        )
+    return len(new_ids)
+
+
+def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
+    _require_open(request)
+    with transaction.atomic():
+        request.contacts.remove(contact_id)
+        _event(request, "contact_unlinked", actor, contact_id=contact_id)
+        audit_record(
+            action="subject_requests.contacts.unlinked",
+            actor=actor,
+            target=request,
+            details={"contact_id": contact_id},
+        )

@@ -1,0 +1,201 @@
+"""Services for the rights to rectification, restriction and objection.
+
+These are GDPR Art. 16, 18 and 21. Each service changes the fields or the
+status of the requester's contacts and keeps them stored. Access and
+portability are in ``access``, erasure is in ``erasure``.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.contacts.models import Contact
+from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import WITHDRAWABLE_STATUSES
+from apps.contacts.suppression import suppression_add
+from apps.core.audit import audit_record
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import _event
+from apps.subject_requests.services.common import _identifiers_of
+from apps.subject_requests.services.common import _normalized_identifiers
+from apps.subject_requests.services.common import _requester_contacts
+from apps.subject_requests.services.common import _require_kind
+from apps.subject_requests.services.common import _require_open
+from apps.subject_requests.services.common import _require_verified
+
+Status = SubjectRequest.Status
+
+
+# Fields of a contact that a rectification may change. The normalised e-mail
+# and phone are re-normalised so matching and suppression keep working.
+RECTIFIABLE_FIELDS = (
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "job_title",
+    "job_function",
+    "company",
+    "postcode",
+    "city",
+    "country",
+)
+
+
+def _require_linked(request: SubjectRequest) -> list[Contact]:
+    contacts = list(request.contacts.order_by("pk"))
+    if not contacts:
+        raise RequestError(
+            _(
+                "No contact is linked to %(ref)s; search for the person and link "
+                "the matching contacts first."
+            )
+            % {"ref": request.reference}
+        )
+    return contacts
+
+
+def request_rectify(
+    *, request: SubjectRequest, contact_id: int, changes: dict, actor
+) -> list[str]:
+    """Apply the requested corrections to one linked contact.
+
+    Returns the names of the fields that changed. The timeline records those
+    names, not the old or new values.
+    """
+    _require_verified(request)
+    _require_kind(request, "rectify")
+    contact = request.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise RequestError(
+            _("Contact #%(id)s is not linked to %(ref)s; link it first.")
+            % {"id": contact_id, "ref": request.reference}
+        )
+    unknown = sorted(set(changes) - set(RECTIFIABLE_FIELDS))
+    if unknown:
+        raise RequestError(
+            _("Fields %(fields)s cannot be rectified; allowed: %(allowed)s.")
+            % {"fields": ", ".join(unknown), "allowed": ", ".join(RECTIFIABLE_FIELDS)}
+        )
+    changes = dict(changes)
+    email, phone = _normalized_identifiers(
+        email=changes.get("email", contact.email) or "",
+        phone=changes.get("phone", contact.phone) or "",
+    )
+    if "email" in changes:
+        changes["email"] = email
+    if "phone" in changes:
+        changes["phone"] = phone
+
+    changed = [
+        field for field, value in changes.items() if getattr(contact, field) != value
+    ]
+    for field in changed:
+        setattr(contact, field, changes[field])
+    contact.full_clean()
+    with transaction.atomic():
+        contact.save()
+        _event(request, "rectified", actor, contact_id=contact.pk, fields=changed)
+        audit_record(
+            action="subject_requests.contact.rectified",
+            actor=actor,
+            target=contact,
+            details={"request_id": request.pk, "fields": changed},
+        )
+    return changed
+
+
+def _set_status(request, contacts, *, from_statuses, to_status) -> list[int]:
+    ids = [c.pk for c in contacts if c.status in from_statuses]
+    Contact.objects.filter(pk__in=ids, status__in=from_statuses).update(
+        status=to_status, updated_at=timezone.now()
+    )
+    return ids
+
+
+def request_restrict(*, request: SubjectRequest, actor) -> int:
+    """Restrict processing (Art. 18): contacts stay stored but leave every export.
+
+    The contacts app's contactable rule excludes ``restricted`` contacts from
+    segments, exports and campaigns until the restriction is lifted.
+    """
+    _require_verified(request)
+    _require_kind(request, "restrict")
+    return _linked_contacts_transition(
+        request=request,
+        actor=actor,
+        from_status=Contact.Status.ACTIVE,
+        to_status=Contact.Status.RESTRICTED,
+        event="restricted",
+    )
+
+
+def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
+    _require_open(request)
+    _require_kind(request, "restrict")
+    return _linked_contacts_transition(
+        request=request,
+        actor=actor,
+        from_status=Contact.Status.RESTRICTED,
+        to_status=Contact.Status.ACTIVE,
+        event="restriction_lifted",
+    )
+
+
+def _linked_contacts_transition(
+    *, request: SubjectRequest, actor, from_status, to_status, event: str
+) -> int:
+    """Move the linked contacts in ``from_status`` to ``to_status`` and record it."""
+    contacts = _require_linked(request)
+    with transaction.atomic():
+        ids = _set_status(
+            request, contacts, from_statuses=[from_status], to_status=to_status
+        )
+        _event(request, event, actor, contact_ids=ids)
+        audit_record(
+            action=f"subject_requests.contacts.{event}",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids},
+        )
+    return len(ids)
+
+
+def request_object(*, request: SubjectRequest, actor) -> int:
+    """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
+
+    The linked contacts and the contacts holding the requester's e-mail or
+    phone are marked objected, and every identifier of the requester and of
+    those contacts goes on the suppression list. A received request moves to
+    in progress. No identity check is required because the objection
+    discloses nothing and only stops prospecting, which the person must be
+    able to do simply (CPCE L.34-5).
+    """
+    _require_open(request)
+    _require_kind(request, "object")
+    contacts = list(_requester_contacts(request))
+    emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
+    if request.status == Status.RECEIVED:
+        request.status = Status.IN_PROGRESS
+    with transaction.atomic():
+        request.save(update_fields=["status"])
+        added = suppression_add(
+            reason="objected", emails=emails, phones=phones, actor=actor
+        )
+        ids = _set_status(
+            request,
+            contacts,
+            from_statuses=WITHDRAWABLE_STATUSES[SuppressionEntry.Reason.OBJECTED],
+            to_status=Contact.Status.OBJECTED,
+        )
+        _event(request, "objected", actor, contact_ids=ids, suppression_added=added)
+        audit_record(
+            action="subject_requests.contacts.objected",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids, "suppression_added": added},
+        )
+    return len(ids)
