@@ -33,6 +33,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import suppression_add
+from apps.contacts.suppression import suppression_record
 from apps.contacts.suppression import suppression_rows_insert
 from apps.core.audit import audit_record
 from apps.core.identifiers import identifier_hash
@@ -50,10 +51,20 @@ BLOCKING_STATUSES = {
     Contact.Status.UNSUBSCRIBED: _("The person unsubscribed."),
     Contact.Status.ANONYMISED: _("The contact was anonymised."),
 }
-FINAL_STATUSES = {
-    Contact.Status.OBJECTED,
-    Contact.Status.UNSUBSCRIBED,
-    Contact.Status.ANONYMISED,
+# The statuses that an unsubscribe or an objection moves a contact from. An
+# objection (GDPR Art. 21) covers every channel and every direct-marketing
+# processing, so it also replaces an earlier unsubscribe. Objected and
+# anonymised contacts never change.
+WITHDRAWABLE_STATUSES = {
+    SuppressionEntry.Reason.UNSUBSCRIBED: {
+        Contact.Status.ACTIVE,
+        Contact.Status.RESTRICTED,
+    },
+    SuppressionEntry.Reason.OBJECTED: {
+        Contact.Status.ACTIVE,
+        Contact.Status.RESTRICTED,
+        Contact.Status.UNSUBSCRIBED,
+    },
 }
 
 
@@ -412,6 +423,13 @@ def _withdrawal_evidence(source: str, reason: str) -> str:
         )
 
 
+def _withdrawal_status(reason: str) -> str:
+    """Return the contact status that an unsubscribe or an objection leads to."""
+    if reason == SuppressionEntry.Reason.OBJECTED:
+        return Contact.Status.OBJECTED
+    return Contact.Status.UNSUBSCRIBED
+
+
 def unsubscribe_hash_suppress(*, link: UnsubscribeLink, source: str) -> bool:
     """Suppress the e-mail hash of a link whose contact is gone or blanked.
 
@@ -456,8 +474,9 @@ def contact_unsubscribe(
 
     The e-mail and phone go on the suppression list, the status becomes
     ``unsubscribed`` (or ``objected``) and a withdrawn e-mail consent records
-    the objection. A contact already objected, unsubscribed or anonymised keeps
-    its status, so a repeated request changes nothing.
+    the request. An objection also moves an unsubscribed contact to
+    ``objected``. Otherwise a contact already objected, unsubscribed or
+    anonymised keeps its status, so a repeated request changes nothing.
     """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     suppression_add(
@@ -466,17 +485,18 @@ def contact_unsubscribe(
         phones=[contact.phone] if contact.phone else [],
         actor=actor,
     )
-    if contact.status in FINAL_STATUSES:
-        logger.info("unsubscribe of contact %s repeated, nothing changed", contact.pk)
+    if contact.status not in WITHDRAWABLE_STATUSES[reason]:
+        logger.info(
+            "withdrawal (%s) of contact %s changed nothing: its status is %s",
+            reason,
+            contact.pk,
+            contact.status,
+        )
         return False
 
     previous = contact.status
     now = timezone.now()
-    contact.status = (
-        Contact.Status.OBJECTED
-        if reason == SuppressionEntry.Reason.OBJECTED
-        else Contact.Status.UNSUBSCRIBED
-    )
+    contact.status = _withdrawal_status(reason)
     contact.save(update_fields=["status", "updated_at"])
     ConsentRecord.objects.create(
         contact=contact,
@@ -515,23 +535,22 @@ def contacts_unsubscribe_batch(
     """Suppress normalised ``emails`` and ``phones`` and update matching contacts.
 
     Every matching contact that is active or restricted becomes unsubscribed
-    (or objected) with a withdrawn e-mail consent; one audit event records the
-    counts. Repeating a batch adds nothing.
+    (or objected) with a withdrawn e-mail consent. An objection also moves
+    unsubscribed contacts to objected and turns their unsubscribed suppression
+    entries into objections. One audit event records the counts and the
+    contact ids. Repeating a batch changes nothing.
     """
     identifiers = sorted(set(emails)) + sorted(set(phones))
-    added = suppression_add(reason=reason, emails=set(emails), phones=set(phones))
+    recorded = suppression_record(reason=reason, emails=set(emails), phones=set(phones))
 
-    status = (
-        Contact.Status.OBJECTED
-        if reason == SuppressionEntry.Reason.OBJECTED
-        else Contact.Status.UNSUBSCRIBED
-    )
+    status = _withdrawal_status(reason)
     # ``<> ''`` lets PostgreSQL use the partial indexes for any number of values.
     matching = Contact.objects.filter(
         (Q(email__in=set(emails)) & ~Q(email=""))
         | (Q(phone__in=set(phones)) & ~Q(phone=""))
-    ).exclude(status__in=FINAL_STATUSES)
-    contact_ids = list(matching.select_for_update().values_list("pk", flat=True))
+    ).filter(status__in=WITHDRAWABLE_STATUSES[reason])
+    previous_statuses = dict(matching.select_for_update().values_list("pk", "status"))
+    contact_ids = list(previous_statuses)
     now = timezone.now()
     Contact.objects.filter(pk__in=contact_ids).update(status=status, updated_at=now)
     ConsentRecord.objects.bulk_create(
@@ -546,9 +565,14 @@ def contacts_unsubscribe_batch(
     )
 
     result = BatchUnsubscribeResult(
-        added=added,
-        already_suppressed=len(identifiers) - added,
+        added=recorded.added,
+        already_suppressed=len(identifiers) - recorded.added,
         contacts_updated=len(contact_ids),
+    )
+    unsubscribed_before = sum(
+        1
+        for previous in previous_statuses.values()
+        if previous == Contact.Status.UNSUBSCRIBED
     )
     audit_record(
         action="contacts.suppression.batch_reported",
@@ -558,7 +582,9 @@ def contacts_unsubscribe_batch(
         details={
             "reason": reason,
             "added": result.added,
+            "suppression_objected": recorded.objected,
             "contacts_updated": result.contacts_updated,
+            "contacts_unsubscribed_before": unsubscribed_before,
             "contact_ids": contact_ids[:1000],
         },
     )

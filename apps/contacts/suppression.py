@@ -2,12 +2,15 @@
 
 Only the keyed hash of the normalised identifier is stored. Callers pass
 normalised values (``apps.core.identifiers.normalize_email``/``normalize_phone``).
+Each identifier has one entry, so an objection that follows an unsubscribe
+changes the entry's reason instead of adding a second entry.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 
 from apps.contacts.models import SuppressionEntry
@@ -15,7 +18,7 @@ from apps.core.identifiers import identifier_hash
 
 Reason = SuppressionEntry.Reason
 Kind = SuppressionEntry.Kind
-# Rows per INSERT, well under the databases' limits on parameters.
+# Rows per INSERT or UPDATE, well under the databases' limits on parameters.
 INSERT_CHUNK = 1000
 INSERTED_FIELDS = ("identifier_hash", "kind", "reason", "created_at", "created_by")
 
@@ -56,6 +59,18 @@ def suppression_rows(
     }
 
 
+@dataclass(frozen=True)
+class SuppressionRecorded:
+    """The changes that one ``suppression_record`` call made to the list.
+
+    ``added`` counts the new entries, ``objected`` the *unsubscribed* entries
+    whose reason became *objected*.
+    """
+
+    added: int
+    objected: int = 0
+
+
 def suppression_add(
     *,
     reason: str,
@@ -65,11 +80,53 @@ def suppression_add(
 ) -> int:
     """Add the identifiers to the suppression list; return how many were new.
 
-    Adding an identifier that is already suppressed changes nothing, so
-    repeating an unsubscribe or an erasure is harmless.
+    Repeating an unsubscribe, an objection or an erasure adds no entry. An
+    objection also turns an *unsubscribed* entry into an *objected* one, as
+    ``suppression_record`` explains.
+    """
+    recorded = suppression_record(
+        reason=reason, emails=emails, phones=phones, actor=actor
+    )
+    return recorded.added
+
+
+@transaction.atomic
+def suppression_record(
+    *,
+    reason: str,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    actor=None,
+) -> SuppressionRecorded:
+    """Add the identifiers to the suppression list and count what changed.
+
+    An objection (GDPR Art. 21) covers every channel and every direct-marketing
+    processing, so it also turns an existing *unsubscribed* entry into an
+    *objected* one. That entry keeps the date and user of its first listing.
+    Entries with any other reason stay as they are, so an *erased* entry keeps
+    recording the erasure.
     """
     rows = suppression_rows(reason=reason, emails=emails, phones=phones, actor=actor)
-    return suppression_rows_insert(rows)
+    added = suppression_rows_insert(rows)
+
+    objected = 0
+    if reason == Reason.OBJECTED:
+        objected = _unsubscribed_entries_object(list(rows))
+    return SuppressionRecorded(added=added, objected=objected)
+
+
+def _unsubscribed_entries_object(hashes: list[str]) -> int:
+    """Set the reason of the *unsubscribed* entries among ``hashes`` to *objected*.
+
+    Returns how many entries changed, so a repeated objection counts none.
+    """
+    unsubscribed = SuppressionEntry.objects.filter(reason=Reason.UNSUBSCRIBED)
+    return sum(
+        unsubscribed.filter(
+            identifier_hash__in=hashes[start : start + INSERT_CHUNK]
+        ).update(reason=Reason.OBJECTED)
+        for start in range(0, len(hashes), INSERT_CHUNK)
+    )
 
 
 def suppression_rows_insert(rows: dict[str, tuple]) -> int:

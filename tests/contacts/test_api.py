@@ -3,10 +3,12 @@ import json
 import pytest
 from django.urls import reverse
 
+from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import is_suppressed
 from apps.contacts.suppression import suppression_add
+from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
 from tests.contacts.factories import ContactFactory
 
@@ -146,6 +148,113 @@ def test_report_twice_is_harmless(client):
     assert second["contacts_updated"] == 0
     assert SuppressionEntry.objects.count() == 1
     assert Contact.objects.get().status == Contact.Status.OBJECTED
+
+
+def _report(client, email, reason):
+    body = {"emails": [email], "reason": reason}
+    return _post(client, "contacts:api-unsubscribes", body).json()
+
+
+def _entry_reason(email):
+    return SuppressionEntry.objects.get(identifier_hash=identifier_hash(email)).reason
+
+
+def test_objection_moves_unsubscribed_contact(client, settings):
+    """GIVEN a contact that the e-mailing tool reported as unsubscribed
+    WHEN the tool reports that the same person objected
+    THEN the contact is objected, its one suppression entry records the
+    objection, and a second withdrawn consent records the request."""
+    settings.LANGUAGE_CODE = "en"
+    contact = ContactFactory(email="lea.dubois@example.com")
+    _report(client, contact.email, "unsubscribed")
+
+    body = _report(client, contact.email, "objected")
+
+    contact.refresh_from_db()
+    assert body["added"] == 0
+    assert body["already_suppressed"] == 1
+    assert body["contacts_updated"] == 1
+    assert contact.status == Contact.Status.OBJECTED
+    assert SuppressionEntry.objects.count() == 1
+    assert _entry_reason(contact.email) == SuppressionEntry.Reason.OBJECTED
+    evidence = list(
+        ConsentRecord.objects.filter(contact=contact)
+        .order_by("pk")
+        .values_list("evidence", flat=True)
+    )
+    assert evidence == [
+        "e-mailing tool, through the API (unsubscribed)",
+        "e-mailing tool, through the API (objected)",
+    ]
+
+
+def test_repeated_objection_changes_nothing(client):
+    contact = ContactFactory(email="lea.dubois@example.com")
+    _report(client, contact.email, "unsubscribed")
+    _report(client, contact.email, "objected")
+
+    body = _report(client, contact.email, "objected")
+
+    contact.refresh_from_db()
+    event = AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).latest("pk")
+    assert body["added"] == 0
+    assert body["contacts_updated"] == 0
+    assert contact.status == Contact.Status.OBJECTED
+    assert _entry_reason(contact.email) == SuppressionEntry.Reason.OBJECTED
+    assert ConsentRecord.objects.filter(contact=contact).count() == 2
+    assert event.details["suppression_objected"] == 0
+    assert event.details["contact_ids"] == []
+
+
+def test_unsubscribe_after_objection_keeps_objection(client):
+    contact = ContactFactory(email="lea.dubois@example.com")
+    _report(client, contact.email, "objected")
+
+    body = _report(client, contact.email, "unsubscribed")
+
+    contact.refresh_from_db()
+    assert body["contacts_updated"] == 0
+    assert contact.status == Contact.Status.OBJECTED
+    assert _entry_reason(contact.email) == SuppressionEntry.Reason.OBJECTED
+    assert ConsentRecord.objects.filter(contact=contact).count() == 1
+
+
+def test_objection_without_contact_updates_entry(client):
+    _report(client, "lea.dubois@example.com", "unsubscribed")
+
+    body = _report(client, "lea.dubois@example.com", "objected")
+
+    assert body["added"] == 0
+    assert body["already_suppressed"] == 1
+    assert body["contacts_updated"] == 0
+    assert _entry_reason("lea.dubois@example.com") == SuppressionEntry.Reason.OBJECTED
+
+
+def test_objection_audit_keeps_ids_and_counts(client):
+    unsubscribed = ContactFactory(email="lea.dubois@example.com")
+    active = ContactFactory(email="hugo.bernard@example.com")
+    _report(client, unsubscribed.email, "unsubscribed")
+
+    _post(
+        client,
+        "contacts:api-unsubscribes",
+        {"emails": [unsubscribed.email, active.email], "reason": "objected"},
+    )
+
+    event = AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).latest("pk")
+    assert event.count == 2
+    assert event.details["reason"] == "objected"
+    assert event.details["added"] == 1
+    assert event.details["suppression_objected"] == 1
+    assert event.details["contacts_updated"] == 2
+    assert event.details["contacts_unsubscribed_before"] == 1
+    assert sorted(event.details["contact_ids"]) == [unsubscribed.pk, active.pk]
+    assert "@" not in json.dumps(event.details)
+    assert "dubois" not in json.dumps(event.details)
 
 
 def test_report_rejects_unknown_reason(client):

@@ -2,12 +2,16 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.services import contact_unsubscribe
 from apps.contacts.suppression import is_suppressed
 from apps.contacts.suppression import suppression_add
+from apps.contacts.suppression import suppression_record
 from apps.core.identifiers import identifier_hash
 from apps.core.identifiers import normalize_email
+from tests.contacts.factories import ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -48,6 +52,105 @@ def test_suppression_table_holds_no_clear_identifier():
         assert "@" not in value
         assert "ana" not in value
         assert "3361234" not in value
+
+
+def _entry(value):
+    return SuppressionEntry.objects.get(identifier_hash=identifier_hash(value))
+
+
+def test_objection_turns_unsubscribe_into_objection():
+    suppression_add(reason="unsubscribed", emails=["ana.martin@example.com"])
+    listed_at = _entry("ana.martin@example.com").created_at
+
+    recorded = suppression_record(
+        reason="objected", emails=["ana.martin@example.com"], phones=["+33612345678"]
+    )
+
+    entry = _entry("ana.martin@example.com")
+    assert recorded.added == 1
+    assert recorded.objected == 1
+    assert entry.reason == SuppressionEntry.Reason.OBJECTED
+    assert entry.created_at == listed_at
+    assert SuppressionEntry.objects.count() == 2
+
+
+def test_repeated_objection_changes_no_entry():
+    suppression_add(reason="unsubscribed", emails=["ana.martin@example.com"])
+    suppression_record(reason="objected", emails=["ana.martin@example.com"])
+
+    recorded = suppression_record(reason="objected", emails=["ana.martin@example.com"])
+
+    assert recorded.added == 0
+    assert recorded.objected == 0
+    assert _entry("ana.martin@example.com").reason == SuppressionEntry.Reason.OBJECTED
+
+
+@pytest.mark.parametrize(
+    "first, then, kept",
+    [
+        ("objected", "unsubscribed", "objected"),
+        ("erased", "objected", "erased"),
+        ("erased", "unsubscribed", "erased"),
+    ],
+)
+def test_entry_reason_kept(first, then, kept):
+    suppression_add(reason=first, emails=["ana.martin@example.com"])
+
+    recorded = suppression_record(reason=then, emails=["ana.martin@example.com"])
+
+    assert recorded.added == 0
+    assert recorded.objected == 0
+    assert _entry("ana.martin@example.com").reason == kept
+
+
+def test_suppression_add_objection_updates_entry():
+    suppression_add(reason="unsubscribed", phones=["+33612345678"])
+
+    added = suppression_add(reason="objected", phones=["+33612345678"])
+
+    assert added == 0
+    assert _entry("+33612345678").reason == SuppressionEntry.Reason.OBJECTED
+
+
+def test_contact_objection_after_unsubscribe():
+    """GIVEN a contact that unsubscribed through its link
+    WHEN the same contact objects
+    THEN it becomes objected and both of its entries record the objection."""
+    contact = ContactFactory(phone="+33612345678")
+    contact_unsubscribe(contact=contact, source="test")
+
+    changed = contact_unsubscribe(contact=contact, reason="objected", source="test")
+
+    contact.refresh_from_db()
+    assert changed is True
+    assert contact.status == Contact.Status.OBJECTED
+    assert _entry(contact.email).reason == SuppressionEntry.Reason.OBJECTED
+    assert _entry(contact.phone).reason == SuppressionEntry.Reason.OBJECTED
+    assert ConsentRecord.objects.filter(contact=contact).count() == 2
+
+
+@pytest.mark.parametrize("status", [Contact.Status.OBJECTED, Contact.Status.ANONYMISED])
+def test_contact_objection_leaves_final_status(status):
+    contact = ContactFactory(status=status)
+
+    changed = contact_unsubscribe(contact=contact, reason="objected", source="test")
+
+    contact.refresh_from_db()
+    assert changed is False
+    assert contact.status == status
+    assert not ConsentRecord.objects.filter(contact=contact).exists()
+
+
+def test_unsubscribe_keeps_contact_objected():
+    contact = ContactFactory()
+    contact_unsubscribe(contact=contact, reason="objected", source="test")
+
+    changed = contact_unsubscribe(contact=contact, source="test")
+
+    contact.refresh_from_db()
+    assert changed is False
+    assert contact.status == Contact.Status.OBJECTED
+    assert _entry(contact.email).reason == SuppressionEntry.Reason.OBJECTED
 
 
 def test_contact_form_stores_normalised_identifiers():

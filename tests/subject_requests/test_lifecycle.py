@@ -325,3 +325,16 @@ def test_closed_objection_cannot_close_again(make_request, dpo, person):
 
     with pytest.raises(RequestError, match="reopen is not possible"):
         request_close(request=request, actor=dpo)
+
+
+def test_objection_moves_unsubscribed_contact_to_objected(make_request, dpo, person):
+    from apps.subject_requests.services import request_object
+
+    Contact.objects.filter(pk=person.pk).update(status=Contact.Status.UNSUBSCRIBED)
+    request = make_request(kind="objection")
+
+    marked = request_object(request=request, actor=dpo)
+
+    person.refresh_from_db()
+    assert marked == 1
+    assert person.status == Contact.Status.OBJECTED
