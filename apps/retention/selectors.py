@@ -4,9 +4,14 @@ A run is a list of steps, built from the register for one day. The rented lists
 whose licence has ended come first. Each contact rule of each activity in force
 follows, then the default prospect rule for contacts that no applicable rule
 governs. Closed subject requests, breach records and import leftovers come last.
+
+A run stores each step's label and not-applied reason as a code with its params,
+beside the sentence in the site's language, so that a page rebuilds the
+sentence in the reader's language.
 """
 
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -48,6 +53,138 @@ IMPORT_LEFTOVERS_KEY = "import-leftovers"
 ACTIONS_THAT_REMOVE = {RetentionRule.Action.DELETE, RetentionRule.Action.ANONYMISE}
 
 
+class StepLabel:
+    """Codes of the sentences that name a step."""
+
+    RENTED_LISTS = "rented_lists"
+    RULE = "rule"
+    DEFAULT_CONTACTS = "default_contacts"
+    IMPORT_LEFTOVERS = "import_leftovers"
+
+
+class NotApplied:
+    """Codes of the reasons why a run leaves the records of a step unchanged."""
+
+    START_EVENT_NOT_RECORDED = "start_event_not_recorded"
+    ARCHIVE_OUTSIDE_REGISTRE = "archive_outside_registre"
+    PERIOD_BEFORE_YEAR_ONE = "period_before_year_one"
+
+
+# The rule fields that ``RetentionRule.describe`` words: register entries (a
+# category of data, a period, an event) that the stored sentence contains too.
+RULE_LABEL_FIELDS = (
+    "data_category",
+    "duration",
+    "unit",
+    "start_event",
+    "start_event_other",
+    "action",
+)
+
+# Keys of a step's summary that word the step or store what rebuilds the words.
+# Audit events leave them out.
+STEP_WORDING_KEYS = frozenset(
+    {
+        "label",
+        "label_code",
+        "label_params",
+        "not_applied_reason",
+        "not_applied_code",
+        "not_applied_params",
+    }
+)
+
+
+def _rule_label_params(rule: RetentionRule) -> dict:
+    return {name: getattr(rule, name) for name in RULE_LABEL_FIELDS}
+
+
+def _rule_label(params: dict) -> str:
+    # An unsaved rule words the stored fields as the register does, with the
+    # choices in the active language.
+    rule = RetentionRule(**{name: params[name] for name in RULE_LABEL_FIELDS})
+    return rule.describe()
+
+
+def _rented_lists_label(params: dict) -> str:
+    return _("Rented lists whose licence has ended")
+
+
+def _default_contacts_label(params: dict) -> str:
+    return _(
+        "Prospects without an applicable rule: %(years)s years from collection "
+        "or last contact from the person, then delete"
+    ) % {"years": params["years"]}
+
+
+def _import_leftovers_label(params: dict) -> str:
+    return _("Import files and staging rows older than %(hours)s hours") % {
+        "hours": params["hours"]
+    }
+
+
+def _start_event_not_recorded(params: dict) -> str:
+    rule = RetentionRule(start_event=params["start_event"])
+    return _(
+        "Contacts do not record the start event “%(event)s”; change the rule "
+        "to start from collection or from the last contact."
+    ) % {"event": rule.get_start_event_display()}
+
+
+def _archive_outside_registre(params: dict) -> str:
+    return _(
+        "Archiving (intermediate storage) happens outside Registre: the "
+        "contacts are counted here but not changed."
+    )
+
+
+def _period_before_year_one(params: dict) -> str:
+    rule = RetentionRule(unit=params["unit"])
+    return _(
+        "The period of this rule (%(duration)s %(unit)s) reaches back before "
+        "the year 1, so nothing is due under it. Correct the duration in the "
+        "register."
+    ) % {"duration": params["duration"], "unit": rule.get_unit_display()}
+
+
+LABEL_TEXTS = {
+    StepLabel.RENTED_LISTS: _rented_lists_label,
+    StepLabel.RULE: _rule_label,
+    StepLabel.DEFAULT_CONTACTS: _default_contacts_label,
+    StepLabel.IMPORT_LEFTOVERS: _import_leftovers_label,
+}
+
+NOT_APPLIED_TEXTS = {
+    NotApplied.START_EVENT_NOT_RECORDED: _start_event_not_recorded,
+    NotApplied.ARCHIVE_OUTSIDE_REGISTRE: _archive_outside_registre,
+    NotApplied.PERIOD_BEFORE_YEAR_ONE: _period_before_year_one,
+}
+
+
+def step_label(summary: dict) -> str:
+    """Return the label of a stored step in the active language.
+
+    A step without a known ``label_code``, such as one of a run recorded
+    before the codes were stored, returns its stored sentence.
+    """
+    wording = LABEL_TEXTS.get(summary.get("label_code", ""))
+    if wording is None:
+        return summary.get("label", "")
+    return wording(summary.get("label_params", {}))
+
+
+def step_not_applied_reason(summary: dict) -> str:
+    """Return why a stored step was not applied, in the active language.
+
+    A step without a known ``not_applied_code`` returns its stored sentence,
+    which is empty for a step that was applied.
+    """
+    wording = NOT_APPLIED_TEXTS.get(summary.get("not_applied_code", ""))
+    if wording is None:
+        return summary.get("not_applied_reason", "")
+    return wording(summary.get("not_applied_params", {}))
+
+
 @dataclass
 class Step:
     """One unit of a run: which records, what to do with them, and from when.
@@ -55,12 +192,15 @@ class Step:
     ``due`` selects the contacts the real run acts on. ``preview`` is ``due``
     without the contacts that an earlier step of the same run removes, so the
     counts of a dry run match those of the real run that follows it.
+    ``label`` and ``not_applied_reason`` are worded from their codes when the
+    step is built, in the language active then.
     """
 
     key: str
     kind: str
     action: str
-    label: str
+    label_code: str
+    label_params: dict = field(default_factory=dict)
     activity_id: int | None = None
     activity_reference: str = ""
     rule_id: int | None = None
@@ -68,7 +208,17 @@ class Step:
     due: Q | None = None
     preview: Q | None = None
     ended_list_ids: tuple[int, ...] = ()
-    not_applied_reason: str = ""
+    not_applied_code: str = ""
+    not_applied_params: dict = field(default_factory=dict)
+    label: str = field(init=False)
+    not_applied_reason: str = field(init=False)
+
+    def __post_init__(self):
+        self.label = LABEL_TEXTS[self.label_code](self.label_params)
+        self.not_applied_reason = ""
+        if self.not_applied_code:
+            wording = NOT_APPLIED_TEXTS[self.not_applied_code]
+            self.not_applied_reason = wording(self.not_applied_params)
 
     def as_summary(self) -> dict:
         """Return the step's description as JSON-ready values (no personal data)."""
@@ -77,12 +227,16 @@ class Step:
             "kind": self.kind,
             "action": self.action,
             "label": self.label,
+            "label_code": self.label_code,
+            "label_params": self.label_params,
             "activity_id": self.activity_id,
             "activity_reference": self.activity_reference,
             "rule_id": self.rule_id,
             "cutoff": self.cutoff.isoformat() if self.cutoff else None,
             "ended_list_ids": list(self.ended_list_ids),
             "not_applied_reason": self.not_applied_reason,
+            "not_applied_code": self.not_applied_code,
+            "not_applied_params": self.not_applied_params,
         }
 
 
@@ -146,7 +300,7 @@ def _rented_lists_step(*, as_of: date) -> Step:
         key=RENTED_LISTS_KEY,
         kind=StepKind.RENTED_LISTS,
         action=RetentionRule.Action.DELETE,
-        label=_("Rented lists whose licence has ended"),
+        label_code=StepLabel.RENTED_LISTS,
         due=delete_q,
         preview=delete_q,
         ended_list_ids=ended,
@@ -154,33 +308,35 @@ def _rented_lists_step(*, as_of: date) -> Step:
 
 
 def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
-    step = Step(
+    due = None
+    not_applied_code = ""
+    not_applied_params = {}
+    if start_q is None:
+        not_applied_code = NotApplied.START_EVENT_NOT_RECORDED
+        not_applied_params = {"start_event": rule.start_event}
+    else:
+        due = (
+            Q(processing_activity_id=activity.pk)
+            & ~Q(status=Contact.Status.ANONYMISED)
+            & start_q
+        )
+        if rule.action not in ACTIONS_THAT_REMOVE:
+            not_applied_code = NotApplied.ARCHIVE_OUTSIDE_REGISTRE
+
+    return Step(
         key=f"contacts:rule:{rule.pk}",
         kind=StepKind.CONTACTS,
         action=rule.action,
-        label=rule.describe(),
+        label_code=StepLabel.RULE,
+        label_params=_rule_label_params(rule),
         activity_id=activity.pk,
         activity_reference=activity.reference,
         rule_id=rule.pk,
         cutoff=cutoff,
+        due=due,
+        not_applied_code=not_applied_code,
+        not_applied_params=not_applied_params,
     )
-    if start_q is None:
-        step.not_applied_reason = _(
-            "Contacts do not record the start event “%(event)s”; change the rule "
-            "to start from collection or from the last contact."
-        ) % {"event": rule.get_start_event_display()}
-        return step
-    step.due = (
-        Q(processing_activity_id=activity.pk)
-        & ~Q(status=Contact.Status.ANONYMISED)
-        & start_q
-    )
-    if rule.action not in ACTIONS_THAT_REMOVE:
-        step.not_applied_reason = _(
-            "Archiving (intermediate storage) happens outside Registre: the "
-            "contacts are counted here but not changed."
-        )
-    return step
 
 
 RECORD_TYPE_STEP_KINDS = {
@@ -201,16 +357,13 @@ def _unreachable_rule_step(rule, activity) -> Step:
         key=f"{kind}:rule:{rule.pk}",
         kind=kind,
         action=rule.action,
-        label=rule.describe(),
+        label_code=StepLabel.RULE,
+        label_params=_rule_label_params(rule),
         activity_id=activity.pk,
         activity_reference=activity.reference,
         rule_id=rule.pk,
-        not_applied_reason=_(
-            "The period of this rule (%(duration)s %(unit)s) reaches back before "
-            "the year 1, so nothing is due under it. Correct the duration in the "
-            "register."
-        )
-        % {"duration": rule.duration, "unit": rule.get_unit_display()},
+        not_applied_code=NotApplied.PERIOD_BEFORE_YEAR_ONE,
+        not_applied_params={"duration": rule.duration, "unit": rule.unit},
     )
 
 
@@ -219,7 +372,8 @@ def _purge_step(rule, activity, kind, cutoff) -> Step:
         key=f"{kind}:rule:{rule.pk}",
         kind=kind,
         action="purge",
-        label=rule.describe(),
+        label_code=StepLabel.RULE,
+        label_params=_rule_label_params(rule),
         activity_id=activity.pk,
         activity_reference=activity.reference,
         rule_id=rule.pk,
@@ -238,11 +392,8 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
         key=DEFAULT_CONTACTS_KEY,
         kind=StepKind.CONTACTS,
         action=RetentionRule.Action.DELETE,
-        label=_(
-            "Prospects without an applicable rule: %(years)s years from collection "
-            "or last contact from the person, then delete"
-        )
-        % {"years": PROSPECT_DEFAULT_YEARS},
+        label_code=StepLabel.DEFAULT_CONTACTS,
+        label_params={"years": PROSPECT_DEFAULT_YEARS},
         cutoff=cutoff,
         due=ungoverned
         & ~Q(status=Contact.Status.ANONYMISED)
@@ -306,8 +457,8 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
         key=IMPORT_LEFTOVERS_KEY,
         kind=StepKind.IMPORT_LEFTOVERS,
         action="purge",
-        label=_("Import files and staging rows older than %(hours)s hours")
-        % {"hours": settings.IMPORT_FILE_RETENTION_HOURS},
+        label_code=StepLabel.IMPORT_LEFTOVERS,
+        label_params={"hours": settings.IMPORT_FILE_RETENTION_HOURS},
         cutoff=now - timedelta(hours=settings.IMPORT_FILE_RETENTION_HOURS),
     )
     return [rented, *contact_steps, default, *purge_steps, leftovers]
@@ -356,6 +507,7 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
 
     ``for_page`` adds ``cutoff_at``, the cutoff as a datetime, and
     ``erased_labels``, the other apps' counts with labels in the active language.
+    It also rewords ``label`` and ``not_applied_reason`` in the active language.
     """
     groups: dict[object, dict] = {}
     for step in run.steps:
@@ -370,6 +522,8 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
         )
         displayed = dict(step)
         if for_page:
+            displayed["label"] = step_label(step)
+            displayed["not_applied_reason"] = step_not_applied_reason(step)
             if step.get("cutoff"):
                 displayed["cutoff_at"] = datetime.fromisoformat(step["cutoff"])
             displayed["erased_labels"] = [

@@ -39,6 +39,7 @@ from apps.retention.erasure import ids_filter
 from apps.retention.erasure import provenances_detach
 from apps.retention.models import RetentionRun
 from apps.retention.policy import local_today
+from apps.retention.selectors import STEP_WORDING_KEYS
 from apps.retention.selectors import Step
 from apps.retention.selectors import StepKind
 from apps.retention.selectors import retention_plan
@@ -345,7 +346,8 @@ def retention_run_execute(
             on_batch=on_batch,
         )
         try:
-            # Step labels are stored with the run, in the site's language.
+            # The stored sentences are in the site's language. Pages reword
+            # them in the reader's language from the codes stored beside them.
             with translation.override(settings.LANGUAGE_CODE):
                 steps = retention_plan(as_of=run.as_of, now=timezone.now())
             for step in steps:
@@ -693,9 +695,7 @@ class _StepExecutor:
         else:
             target = {"target_type": "retention.retentionrun", "target_id": self.run.pk}
         details = {
-            key: value
-            for key, value in entry.items()
-            if key not in {"label", "not_applied_reason"}
+            key: value for key, value in entry.items() if key not in STEP_WORDING_KEYS
         }
         details["run_id"] = self.run.pk
         audit_record(
