@@ -234,7 +234,7 @@ class _IdentifierDelete:
     params: list
 
 
-def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelete]:
+def _identifier_deletes(*, emails, phones) -> list[_IdentifierDelete]:
     """Return the deletes of the ``IDENTIFIER_COLUMNS`` rows containing the values."""
     emails = [value for value in emails if value]
     phones = [value for value in phones if value]
@@ -243,8 +243,6 @@ def _identifier_deletes(*, emails, phones, skip_tables) -> list[_IdentifierDelet
     deletes = []
     for columns in identifier_columns():
         meta = columns.model._meta
-        if meta.db_table in skip_tables:
-            continue
         if columns.may_hold_rows is not None and not columns.may_hold_rows():
             continue
         holding = Q(pk__in=[])
@@ -514,7 +512,6 @@ def contacts_erase(
     phones: Collection[str] = (),
     within=None,
     keep_contacts: bool = False,
-    skip_tables: Collection[str] = (),
     updates: Sequence[RowsUpdate] = (),
     suppression: dict[str, tuple] | None = None,
     erased_suppressions: Sequence[ErasedSuppression] = (),
@@ -528,9 +525,8 @@ def contacts_erase(
     ``ContactsProtected``, and the caller's transaction must then be rolled
     back. ``within``, a queryset of contacts, limits the erasure to its rows,
     checked when they are locked. With ``keep_contacts`` the contact rows
-    themselves stay (the anonymisation path blanks them instead),
-    ``skip_tables`` leaves the listed tables' rows alone and ``updates``
-    change rows that refer to the contacts, in the same statement.
+    themselves stay (the anonymisation path blanks them instead), and
+    ``updates`` change rows that refer to the contacts, in the same statement.
     Kept campaign files are not touched here: the result lists the exports
     that named the contacts, for ``campaign_export_files_delete``.
     ``suppression`` holds entries from ``suppression_rows``, added in the same
@@ -558,10 +554,8 @@ def contacts_erase(
     erasure = _Erasure(
         target_sql=target_sql,
         params=params,
-        references=[r for r in contact_references() if r.table not in skip_tables],
-        identifier_deletes=_identifier_deletes(
-            emails=emails, phones=phones, skip_tables=skip_tables
-        ),
+        references=list(contact_references()),
+        identifier_deletes=_identifier_deletes(emails=emails, phones=phones),
         updates=updates,
         keep_contacts=keep_contacts,
         suppression=suppression or {},

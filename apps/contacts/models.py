@@ -118,12 +118,22 @@ class ContactList(models.Model):
         return f"{self.vendor} · {self.name}"
 
 
+# Every status but "anonymised". The name and company indexes hold contacts
+# with these statuses only, so that anonymising a contact writes no entry in
+# them. The condition lists the statuses rather than saying ``<> 'anonymised'``
+# like the trigram index does: the fragment search excludes anonymised
+# contacts to reach the trigram index, and with the same condition PostgreSQL
+# could scan a whole name index in its place.
+STATUSES_NOT_ANONYMISED = ("active", "restricted", "objected", "unsubscribed")
+
+
 class Contact(models.Model):
     """A prospect. ``email`` and ``phone`` hold the normalised forms.
 
     Status transitions: active <-> restricted (Art. 18, lifted by the DPO);
-    active or restricted -> objected or unsubscribed (final); any -> anonymised
-    (final, by the retention job, which also blanks every identifying field).
+    active or restricted -> unsubscribed; active, restricted or unsubscribed
+    -> objected (final); any -> anonymised (final, by the retention job, which
+    also blanks every identifying field).
     """
 
     class Status(models.TextChoices):
@@ -221,10 +231,13 @@ class Contact(models.Model):
         # Plain B-tree indexes in Meta rather than ``db_index=True``, which on
         # PostgreSQL adds a second ``varchar_pattern_ops`` index to each
         # CharField for LIKE prefix searches that no query here runs.
-        # The identifier indexes leave out empty values, which no lookup
-        # seeks: anonymising a contact then writes no entry in them. A query
-        # that compares these columns with another table's, or with more than
-        # a hundred values, must add ``<> ''`` for PostgreSQL to use them.
+        # Anonymising a contact writes an entry in the primary key and the
+        # activity index only: the identifier indexes leave out empty values,
+        # which no lookup seeks, and the name and company indexes leave out
+        # anonymised contacts. A query that compares the identifiers with
+        # another table's, or with more than a hundred values, must add
+        # ``<> ''`` for PostgreSQL to use their indexes; a query that sorts by
+        # name or company must filter on ``STATUSES_NOT_ANONYMISED``.
         indexes = [
             models.Index(
                 fields=["email"], condition=~Q(email=""), name="contact_email_idx"
@@ -234,9 +247,17 @@ class Contact(models.Model):
             ),
             # Keyset pagination seeks on (sort key, id); this one also serves
             # lookups on the last name.
-            models.Index(fields=["last_name", "id"], name="contact_last_name_id_idx"),
+            models.Index(
+                fields=["last_name", "id"],
+                condition=Q(status__in=STATUSES_NOT_ANONYMISED),
+                name="contact_last_name_id_idx",
+            ),
             # Also serves lookups on company alone.
-            models.Index(fields=["company", "id"], name="contact_company_id_idx"),
+            models.Index(
+                fields=["company", "id"],
+                condition=Q(status__in=STATUSES_NOT_ANONYMISED),
+                name="contact_company_id_idx",
+            ),
         ]
 
     def __str__(self):

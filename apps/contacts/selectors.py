@@ -21,6 +21,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError
 
+from apps.contacts.models import STATUSES_NOT_ANONYMISED
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
@@ -54,6 +55,9 @@ SORTS = {
     "name": ("last_name", False),
     "company": ("company", False),
 }
+# Sorts that list no anonymised contact: they have neither name nor company,
+# and the indexes that serve these sorts leave them out.
+SORTS_WITHOUT_ANONYMISED = {"name", "company"}
 
 
 class InvalidQuery(ValueError):
@@ -209,7 +213,9 @@ def _fragment_filter(queryset: QuerySet[Contact], fragment: str) -> QuerySet[Con
 def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     """Return the contacts matching the cleaned filter form's data (unordered).
 
-    Raises ``InvalidQuery`` for a search text that cannot be used.
+    A sort by name or company leaves out anonymised contacts, as its page
+    does, so that the count matches the rows listed. Raises ``InvalidQuery``
+    for a search text that cannot be used.
     """
     contacts = Contact.objects.all()
     if filters.get("vendor"):
@@ -231,6 +237,8 @@ def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     for name in ("audience", "lawful_basis", "country", "job_function", "status"):
         if filters.get(name):
             contacts = contacts.filter(**{name: filters[name]})
+    if filters.get("sort") in SORTS_WITHOUT_ANONYMISED:
+        contacts = contacts.filter(status__in=STATUSES_NOT_ANONYMISED)
     contactable = filters.get("contactable")
     if contactable == "yes":
         contacts = contacts_contactable(contacts)
@@ -276,6 +284,10 @@ class KeysetPage:
     sort: str = "newest"
     extra: dict = field(default_factory=dict)
 
+    @property
+    def leaves_out_anonymised(self) -> bool:
+        return self.sort in SORTS_WITHOUT_ANONYMISED
+
 
 def contact_page(
     queryset: QuerySet[Contact],
@@ -288,6 +300,7 @@ def contact_page(
 
     The seek condition ``key >= v AND (key > v OR id > last_id)`` lets the
     database start an index range scan at the cursor instead of skipping rows.
+    Sorted by name or company, the page leaves out anonymised contacts.
     Raises ``InvalidQuery`` for an unknown sort or a damaged cursor.
     """
     if sort not in SORTS:
@@ -296,6 +309,8 @@ def contact_page(
             % {"sort": sort, "choices": ", ".join(SORTS)}
         )
     key, descending = SORTS[sort]
+    if sort in SORTS_WITHOUT_ANONYMISED:
+        queryset = queryset.filter(status__in=STATUSES_NOT_ANONYMISED)
     if descending:
         ordered = queryset.order_by(f"-{key}")
     else:

@@ -67,7 +67,6 @@ CONTACT_FIELDS_KEPT = {
 # Dates kept for statistics are truncated to the first day of their month
 # (Europe/Paris).
 CONTACT_DATES_TRUNCATED = ("collected_at", "last_contact_at", "created_at")
-PROVENANCE_FIELDS_KEPT = {"id", "contact", "contact_list", "imported_at"}
 
 
 # The erasure's suppression entries for the people who objected or unsubscribed.
@@ -171,10 +170,11 @@ def contacts_anonymise(*, ids: Sequence[int], within) -> Applied:
 
     People who objected are added to the suppression list, so that the
     address cannot come back in a later purchased list once it is blanked.
-    Consent records are deleted because their evidence can identify. Campaign
-    files listing the contacts and the other apps' derived records are deleted
-    too. Provenance rows keep the list but lose the row number. On PostgreSQL
-    all of it is one statement.
+    Consent records are deleted because their evidence can identify, and so
+    are provenance rows: a list and a row number point at the person in the
+    vendor's file, and a small list with the kept fields can single them out.
+    Campaign files listing the contacts and the other apps' derived records
+    are deleted too. On PostgreSQL all of it is one statement.
     """
     if not ids:
         return Applied([], Counter())
@@ -183,24 +183,18 @@ def contacts_anonymise(*, ids: Sequence[int], within) -> Applied:
         contact_ids=ids,
         within=within,
         keep_contacts=True,
-        skip_tables={Provenance._meta.db_table},
-        updates=_anonymising_updates() if postgresql else (),
+        updates=[_anonymising_update()] if postgresql else (),
         erased_suppressions=OBJECTION_SUPPRESSIONS,
         lock_held=True,
     )
     counts = _retention_counts(erased)
-    counts.pop(PROVENANCE_ANONYMISED, None)
     if not postgresql:
         counts["anonymised"] += _anonymise_with_orm(erased.contact_ids)
     return Applied(erased.contact_ids, counts)
 
 
-# Kind under which the erasure counts the provenance rows it blanks.
-PROVENANCE_ANONYMISED = "provenance_anonymised"
-
-
-def _anonymising_updates() -> list[RowsUpdate]:
-    """Return the UPDATEs that blank the contacts and their provenance rows."""
+def _anonymising_update() -> RowsUpdate:
+    """Return the UPDATE that blanks the contacts."""
     contact_values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
     contact_values["status"] = Contact.Status.ANONYMISED
     contact_values["updated_at"] = timezone.now()
@@ -208,28 +202,13 @@ def _anonymising_updates() -> list[RowsUpdate]:
     for name in CONTACT_DATES_TRUNCATED:
         column = connection.ops.quote_name(Contact._meta.get_field(name).column)
         assignments.append(f"{column} = {MONTH_START_SQL % {'column': column}}")
-    updates = [
-        RowsUpdate(
-            kind="anonymised",
-            table=Contact._meta.db_table,
-            column="id",
-            assignments=", ".join(assignments),
-            params=params,
-        )
-    ]
-    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
-    if provenance_values:
-        assignments, params = _assignments(Provenance, provenance_values)
-        updates.append(
-            RowsUpdate(
-                kind=PROVENANCE_ANONYMISED,
-                table=Provenance._meta.db_table,
-                column=Provenance._meta.get_field("contact").column,
-                assignments=", ".join(assignments),
-                params=params,
-            )
-        )
-    return updates
+    return RowsUpdate(
+        kind="anonymised",
+        table=Contact._meta.db_table,
+        column="id",
+        assignments=", ".join(assignments),
+        params=params,
+    )
 
 
 def _assignments(model, values: dict) -> tuple[list[str], list]:
@@ -242,16 +221,13 @@ def _assignments(model, values: dict) -> tuple[list[str], list]:
 
 
 def _anonymise_with_orm(ids: Sequence[int]) -> int:
-    """Blank the contacts and their provenance rows (not on PostgreSQL).
+    """Blank the contacts (not on PostgreSQL).
 
     Returns the number of contacts anonymised.
 
     NOTE: the truncated dates are read back in UTC there, so they can land an
     hour or two before the first of the month in Paris.
     """
-    provenance_values = blanked_values(Provenance, PROVENANCE_FIELDS_KEPT)
-    if provenance_values:
-        Provenance.objects.filter(contact_id__in=ids).update(**provenance_values)
     values = blanked_values(Contact, CONTACT_FIELDS_KEPT)
     values["status"] = Contact.Status.ANONYMISED
     values["updated_at"] = timezone.now()

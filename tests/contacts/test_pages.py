@@ -5,6 +5,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.contacts.models import STATUSES_NOT_ANONYMISED
 from apps.contacts.models import Contact
 from apps.contacts.selectors import InvalidQuery
 from apps.contacts.selectors import contact_page
@@ -256,3 +257,47 @@ def test_fragment_search_counts_one_page(large_table, sales_user, client_for):
     assert response.context["count"] == 50
     assert response.context["count_more"] is True
     assert "More than 50 contacts match." in response.content.decode()
+
+
+def test_statuses_not_anonymised_lists_every_other_status():
+    expected = set(Contact.Status.values) - {Contact.Status.ANONYMISED}
+    assert set(STATUSES_NOT_ANONYMISED) == expected
+
+
+@pytest.mark.parametrize("sort", ["name", "company"])
+def test_sort_by_name_or_company_leaves_out_anonymised(sort, sales_user, client_for):
+    named = ContactFactory(last_name="Martin", company="Société Martin")
+    anonymised = ContactFactory(
+        last_name="", company="", status=Contact.Status.ANONYMISED
+    )
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"sort": sort}, headers=ENGLISH
+    )
+
+    rows = [contact.pk for contact in response.context["page"].rows]
+    assert rows == [named.pk]
+    assert response.context["count"] == 1
+    assert "leaves out anonymised contacts" in response.content.decode()
+    newest = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"sort": "newest"}, headers=ENGLISH
+    )
+    assert {contact.pk for contact in newest.context["page"].rows} == {
+        named.pk,
+        anonymised.pk,
+    }
+    assert "leaves out anonymised contacts" not in newest.content.decode()
+
+
+def test_name_sort_uses_its_index(large_table):
+    with CaptureQueriesContext(connection) as captured:
+        contact_page(large_table, sort="name")
+    sql = captured.captured_queries[-1]["sql"]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE contacts_contact")
+        cursor.execute("EXPLAIN " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "contact_last_name_id_idx" in plan
+    assert "Sort" not in plan
