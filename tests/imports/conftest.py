@@ -4,6 +4,8 @@ import datetime
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 
 from apps.imports.models import ImportJob
@@ -39,6 +41,33 @@ def prospecting_activity(
         },
     )
     return activity
+
+
+UPLOAD_FILE = b"Courriel;Nom\njean.dupont@example.com;Dupont\n"
+
+
+def upload_form_post(client, language="en", **changes):
+    """Post the upload form with valid terms for a small file, changed by ``changes``.
+
+    The terms name ``prospecting_activity()``; pass ``processing_activity=""``
+    to post none.
+    """
+    data = {
+        "source_file": SimpleUploadedFile("liste.csv", UPLOAD_FILE),
+        "vendor_name": "Fichiers Exemple SARL",
+        "list_name": "Salon",
+        "acquisition": "purchase",
+        "acquired_on": RECENT_ACQUISITION.isoformat(),
+        "consent_claim": "opt_out",
+        "audience": "b2b",
+        "lawful_basis": "legitimate_interests",
+        "processing_activity": str(prospecting_activity().pk),
+    }
+    return client.post(
+        reverse("imports:job-create"),
+        data | changes,
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
 
 
 def import_file_created(

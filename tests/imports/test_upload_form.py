@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 
@@ -11,30 +10,9 @@ from apps.contacts.models import ContactList
 from apps.imports.mapping import mapping_problems
 from apps.imports.models import ImportJob
 from apps.retention.policy import local_today
-from tests.imports.conftest import prospecting_activity
+from tests.imports.conftest import upload_form_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-
-FILE = b"Courriel;Nom\njean.dupont@example.com;Dupont\n"
-
-
-def _post(client, language="en", **changes):
-    data = {
-        "source_file": SimpleUploadedFile("liste.csv", FILE),
-        "vendor_name": "Fichiers Exemple SARL",
-        "list_name": "Salon",
-        "acquisition": "purchase",
-        "acquired_on": (local_today() - timedelta(days=60)).isoformat(),
-        "consent_claim": "opt_out",
-        "audience": "b2b",
-        "lawful_basis": "legitimate_interests",
-        "processing_activity": str(prospecting_activity().pk),
-    }
-    return client.post(
-        reverse("imports:job-create"),
-        data | changes,
-        HTTP_ACCEPT_LANGUAGE=language,
-    )
 
 
 def _field_errors(response, field: str) -> list[str]:
@@ -45,7 +23,7 @@ def _field_errors(response, field: str) -> list[str]:
 def test_expired_licence_shown_beside_field(sales_user, client_for, upload_root):
     ended = local_today() - timedelta(days=5)
 
-    response = _post(
+    response = upload_form_post(
         client_for(sales_user),
         acquisition="rental",
         licence_ends_on=ended.isoformat(),
@@ -61,7 +39,9 @@ def test_expired_licence_shown_beside_field(sales_user, client_for, upload_root)
 def test_licence_end_on_purchase_rejected(sales_user, client_for, upload_root):
     licence_end = local_today() + timedelta(days=30)
 
-    response = _post(client_for(sales_user), licence_ends_on=licence_end.isoformat())
+    response = upload_form_post(
+        client_for(sales_user), licence_ends_on=licence_end.isoformat()
+    )
 
     errors = _field_errors(response, "licence_ends_on")
     assert f"{licence_end:%m/%d/%Y}" in errors[0]
@@ -70,7 +50,7 @@ def test_licence_end_on_purchase_rejected(sales_user, client_for, upload_root):
 
 
 def test_acquisition_in_year_1_rejected(sales_user, client_for, upload_root):
-    response = _post(client_for(sales_user), acquired_on="0001-01-01")
+    response = upload_form_post(client_for(sales_user), acquired_on="0001-01-01")
 
     errors = _field_errors(response, "acquired_on")
     assert "01/01/0001" in errors[0]
@@ -81,7 +61,9 @@ def test_acquisition_in_year_1_rejected(sales_user, client_for, upload_root):
 def test_acquisition_past_retention_rejected(sales_user, client_for, upload_root):
     acquired_on = local_today() - timedelta(days=4 * 365)
 
-    response = _post(client_for(sales_user), acquired_on=acquired_on.isoformat())
+    response = upload_form_post(
+        client_for(sales_user), acquired_on=acquired_on.isoformat()
+    )
 
     errors = _field_errors(response, "acquired_on")
     assert f"{acquired_on:%m/%d/%Y}" in errors[0]
@@ -90,7 +72,7 @@ def test_acquisition_past_retention_rejected(sales_user, client_for, upload_root
 
 
 def test_consent_basis_with_opt_out_rejected(sales_user, client_for, upload_root):
-    response = _post(client_for(sales_user), lawful_basis="consent")
+    response = upload_form_post(client_for(sales_user), lawful_basis="consent")
 
     errors = _field_errors(response, "lawful_basis")
     assert "“Consent (Art. 6(1)(a))”" in errors[0]
@@ -99,7 +81,7 @@ def test_consent_basis_with_opt_out_rejected(sales_user, client_for, upload_root
 
 
 def test_errors_in_french(sales_user, client_for, upload_root):
-    response = _post(
+    response = upload_form_post(
         client_for(sales_user),
         language="fr",
         lawful_basis="consent",
@@ -113,7 +95,7 @@ def test_errors_in_french(sales_user, client_for, upload_root):
 
 
 def test_b2c_error_in_french_names_label(sales_user, client_for, upload_root):
-    response = _post(client_for(sales_user), language="fr", audience="b2c")
+    response = upload_form_post(client_for(sales_user), language="fr", audience="b2c")
 
     errors = _field_errors(response, "consent_claim")
     assert "« opt-out (personne informée, pouvant s'opposer) »" in errors[0]
@@ -121,7 +103,9 @@ def test_b2c_error_in_french_names_label(sales_user, client_for, upload_root):
 
 
 def test_invalid_date_skips_list_terms(sales_user, client_for, upload_root):
-    response = _post(client_for(sales_user), acquired_on="hier", lawful_basis="consent")
+    response = upload_form_post(
+        client_for(sales_user), acquired_on="hier", lawful_basis="consent"
+    )
 
     assert "acquired_on" in response.context["form"].errors
     assert "lawful_basis" not in response.context["form"].errors
@@ -130,7 +114,7 @@ def test_invalid_date_skips_list_terms(sales_user, client_for, upload_root):
 def test_rental_with_licence_ahead_accepted(sales_user, client_for, upload_root):
     licence_end = local_today() + timedelta(days=90)
 
-    response = _post(
+    response = upload_form_post(
         client_for(sales_user),
         acquisition="rental",
         licence_ends_on=licence_end.isoformat(),
@@ -143,7 +127,7 @@ def test_rental_with_licence_ahead_accepted(sales_user, client_for, upload_root)
 
 
 def test_rental_licence_ending_today_accepted(sales_user, client_for, upload_root):
-    response = _post(
+    response = upload_form_post(
         client_for(sales_user),
         acquisition="rental",
         licence_ends_on=local_today().isoformat(),

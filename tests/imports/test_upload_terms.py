@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError
 from django.core.management import call_command
 from django.urls import reverse
@@ -12,10 +11,10 @@ from django.urls import reverse
 from apps.imports.models import ImportJob
 from apps.register.models import ProcessingActivity
 from apps.retention.policy import local_today
+from tests.imports.conftest import UPLOAD_FILE
+from tests.imports.conftest import upload_form_post
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
-
-FILE = b"Courriel;Nom\njean.dupont@example.com;Dupont\n"
 
 
 def _activity(reference, lawful_basis, status=ProcessingActivity.Status.IN_FORCE):
@@ -25,22 +24,6 @@ def _activity(reference, lawful_basis, status=ProcessingActivity.Status.IN_FORCE
         status=status,
         lawful_basis=lawful_basis,
         concerns_recipients_profession=True,
-    )
-
-
-def _post(client, **changes):
-    data = {
-        "source_file": SimpleUploadedFile("liste.csv", FILE),
-        "vendor_name": "Fichiers Exemple SARL",
-        "list_name": "Salon",
-        "acquisition": "purchase",
-        "acquired_on": (local_today() - timedelta(days=60)).isoformat(),
-        "consent_claim": "opt_out",
-        "audience": "b2b",
-        "lawful_basis": "legitimate_interests",
-    }
-    return client.post(
-        reverse("imports:job-create"), data | changes, HTTP_ACCEPT_LANGUAGE="en"
     )
 
 
@@ -70,7 +53,7 @@ def test_posted_breach_register_not_named(sales_user, client_for, upload_root):
         lawful_basis="legal_obligation",
     )
 
-    response = _post(
+    response = upload_form_post(
         client_for(sales_user),
         lawful_basis="legal_obligation",
         processing_activity=str(breaches.pk),
@@ -85,7 +68,7 @@ def test_posted_breach_register_not_named(sales_user, client_for, upload_root):
 
 
 def test_missing_activity_shown_beside_field(sales_user, client_for, upload_root):
-    response = _post(client_for(sales_user))
+    response = upload_form_post(client_for(sales_user), processing_activity="")
 
     errors = response.context["form"].errors["processing_activity"]
     assert response.status_code == 200
@@ -96,7 +79,9 @@ def test_missing_activity_shown_beside_field(sales_user, client_for, upload_root
 def test_basis_mismatch_shown_beside_basis(sales_user, client_for, upload_root):
     consent = _activity("TRT-911", "consent")
 
-    response = _post(client_for(sales_user), processing_activity=str(consent.pk))
+    response = upload_form_post(
+        client_for(sales_user), processing_activity=str(consent.pk)
+    )
 
     errors = response.context["form"].errors["lawful_basis"]
     assert "TRT-911" in errors[0]
@@ -106,7 +91,7 @@ def test_basis_mismatch_shown_beside_basis(sales_user, client_for, upload_root):
 
 def test_command_without_activity_fails(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
-    path.write_bytes(FILE)
+    path.write_bytes(UPLOAD_FILE)
 
     with pytest.raises(CommandError, match="No processing activity is chosen"):
         call_command(
@@ -124,7 +109,7 @@ def test_command_without_activity_fails(upload_root, tmp_path):
 def test_command_b2c_on_interests_fails(upload_root, tmp_path):
     activity = _activity("TRT-910", "legitimate_interests")
     path = tmp_path / "liste.csv"
-    path.write_bytes(FILE)
+    path.write_bytes(UPLOAD_FILE)
 
     with pytest.raises(CommandError, match="consumers \\(B2C\\)"):
         call_command(
