@@ -5,9 +5,13 @@ id). Erasing a person unlinks those results from the contact, so the job's
 report no longer points at the person.
 """
 
+import codecs
 import contextlib
+import html
+import logging
 import os
 import re
+from collections.abc import Iterable
 from unicodedata import normalize
 
 from django.db.models import Q
@@ -20,6 +24,10 @@ from django.utils import timezone
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import IdentifierColumns
 from apps.core.personal_data import PersonalDataMatch
+from apps.imports.damaged_archives import ZIP_SIGNATURE
+from apps.imports.damaged_archives import ArchiveNotSearchable
+from apps.imports.damaged_archives import DecompressionBudget
+from apps.imports.damaged_archives import archive_members
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
@@ -33,6 +41,8 @@ from apps.imports.readers import layout_detect
 from apps.imports.selectors import active_jobs
 from apps.imports.selectors import job_is_active
 from apps.imports.storage import upload_root
+
+logger = logging.getLogger(__name__)
 
 
 def _staging_matches(*, emails, phones, names):
@@ -74,6 +84,12 @@ class _IdentifierProbe:
         self.phone_tails = {
             value[-self.TAIL_DIGITS :] for value in identifiers if value.startswith("+")
         }
+        # The pattern matches a tail's digits in order with anything but
+        # digits and line breaks between them, so it finds the tail among the
+        # digits of one line.
+        self.raw_tail_pattern = re.compile(
+            "|".join(_RAW_DIGIT_GAP.join(tail) for tail in sorted(self.phone_tails))
+        )
 
     def row_holds(self, cells) -> bool:
         texts = [cell_text(cell).strip() for cell in cells if cell]
@@ -104,11 +120,15 @@ class _IdentifierProbe:
             return True
         if not self.phone_tails:
             return False
-        for line in text.splitlines():
-            digits = _NOT_DIGIT.sub("", line)
-            if len(digits) > self.RAW_LINE_MAX_DIGITS:
-                continue
-            if any(tail in digits for tail in self.phone_tails):
+        position = 0
+        while found := self.raw_tail_pattern.search(text, position):
+            line_start = 1 + max(
+                text.rfind(line_break, 0, found.start()) for line_break in _LINE_BREAKS
+            )
+            line_end = _LINE_BREAK.search(text, found.end())
+            position = line_end.start() if line_end else len(text)
+            digits = _NOT_DIGIT.sub("", text[line_start:position])
+            if len(digits) <= self.RAW_LINE_MAX_DIGITS:
                 return True
         return False
 
@@ -126,6 +146,10 @@ class _IdentifierProbe:
 
 
 _NOT_DIGIT = re.compile(r"\D+")
+# The characters at which ``str.splitlines`` breaks lines.
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE_BREAK = re.compile(f"[{re.escape(_LINE_BREAKS)}]")
+_RAW_DIGIT_GAP = f"[^\\d{re.escape(_LINE_BREAKS)}]*"
 _KEYPAD = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     "22233344455566677778889999" * 2,
@@ -136,46 +160,63 @@ def _files_holding(identifiers: set[str]):
     """Yield ``(job, row numbers)`` for each stored file containing an identifier.
 
     Every cell is checked, not only the mapped columns, because a person's
-    address may sit in a column that the import ignored.
+    address may sit in a column that the import ignored. A file that cannot
+    be read as a table to its end is searched as text instead, and yielded
+    without row numbers.
     """
     if not identifiers:
         return
     probe = _IdentifierProbe(identifiers)
     jobs = ImportJob.objects.exclude(source_file="").order_by("pk")
     for job in jobs.iterator():
+        path = job.source_file.path
         try:
-            layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
+            layout = layout_detect(path, sheet_name=job.sheet_name)
+            rows = _rows_holding(path, layout, probe)
         except OSError:
             continue
         except UnreadableFile:
-            if _bytes_may_hold(job.source_file.path, probe):
+            if _bytes_may_hold(path, probe, job_id=job.pk):
                 yield job, []
             continue
-        reader = FileReader(job.source_file.path, layout)
-        try:
-            rows = [
-                number for number, cells in reader.raw_rows() if probe.row_holds(cells)
-            ]
-        finally:
-            reader.close()
         if rows:
             yield job, rows
 
 
+def _rows_holding(path, layout, probe: _IdentifierProbe) -> list[int]:
+    """Return the numbers of the file's rows that contain an identifier.
+
+    A workbook damaged past its first rows raises ``UnreadableFile`` here.
+    """
+    reader = FileReader(path, layout)
+    try:
+        return [number for number, cells in reader.raw_rows() if probe.row_holds(cells)]
+    finally:
+        reader.close()
+
+
 # Size of each piece of an unreadable file that is searched as text. The last
 # bytes of a piece are searched again with the next, so an identifier cut
-# between two pieces is still found.
+# between two pieces is still found. Decompressed ZIP members are searched in
+# pieces of the same size, with the same overlap in characters.
 RAW_CHUNK_BYTES = 1024 * 1024
 RAW_OVERLAP_BYTES = 512
+# Decompressed bytes searched in one ZIP file, all members together. A ZIP
+# bomb inflates a few kilobytes into gigabytes, so a file past this limit
+# counts as containing the identifier without being read further, and an
+# erasure deletes it. Spreadsheet XML compresses about tenfold (an estimate),
+# so a damaged XLSX or ODS file above roughly 50 MB may reach the limit too.
+ARCHIVE_MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 
 
-def _bytes_may_hold(path, probe: _IdentifierProbe) -> bool:
+def _bytes_may_hold(path, probe: _IdentifierProbe, *, job_id: int) -> bool:
     """Tell whether a file that cannot be read as a table may hold an identifier.
 
     Its bytes are searched as UTF-8 and Windows-1252 text for the identifiers'
-    local parts and phone tails (``raw_text_may_hold``). This errs towards a
-    match, so an erasure deletes such a file when in doubt. A compressed file
-    (a damaged XLSX) hides its text, so it is not found.
+    local parts and phone tails (``raw_text_may_hold``). A ZIP archive, such
+    as a damaged XLSX or ODS file, also has the text of its members searched
+    after decompression (``_archive_may_hold``). This errs towards a match, so
+    an erasure deletes such a file when in doubt.
     """
     tail = b""
     with open(path, "rb") as handle:
@@ -185,7 +226,78 @@ def _bytes_may_hold(path, probe: _IdentifierProbe) -> bool:
                 if probe.raw_text_may_hold(data.decode(encoding, errors="ignore")):
                     return True
             tail = data[-RAW_OVERLAP_BYTES:]
+        handle.seek(0)
+        is_archive = handle.read(len(ZIP_SIGNATURE)) == ZIP_SIGNATURE
+    return is_archive and _archive_may_hold(path, probe, job_id=job_id)
+
+
+def _archive_may_hold(path, probe: _IdentifierProbe, *, job_id: int) -> bool:
+    """Tell whether the decompressed members of a ZIP archive may hold an identifier.
+
+    Each member is searched as far as it decompresses, so the text before a
+    damaged part is searched too. An archive with an encrypted member, with a
+    member compressed by a method other than deflate, or past the
+    decompression limit counts as a match.
+    """
+    budget = DecompressionBudget(ARCHIVE_MAX_DECOMPRESSED_BYTES)
+    try:
+        with contextlib.closing(archive_members(path)) as members:
+            for pieces in members:
+                if _xml_pieces_may_hold(budget.spend(pieces), probe):
+                    return True
+    except ArchiveNotSearchable as error:
+        logger.warning(
+            "import job %s: upload not fully searched because %s, so it counts "
+            "as containing the identifier",
+            job_id,
+            error,
+        )
+        return True
     return False
+
+
+def _xml_pieces_may_hold(pieces: Iterable[bytes], probe: _IdentifierProbe) -> bool:
+    """Tell whether the decompressed content of a member may hold an identifier.
+
+    The content is decoded as UTF-16 after a UTF-16 byte order mark, which
+    XML 1.0 requires in that encoding, and as UTF-8 otherwise. Office Open
+    XML packages allow no other encoding for their XML. The markup is
+    removed and escapes are resolved before the search, so that
+    ``jean.dupont&#64;example.com`` is found. Each text node is searched as
+    its own line, because a phone's tail must be on a short line. The text
+    joined across tags is searched too, for an identifier split between two
+    formatting runs of one cell.
+    """
+    decoder = None
+    tail = ""
+    for piece in pieces:
+        if decoder is None:
+            decoder = _text_decoder(piece)
+        text = tail + decoder.decode(piece)
+        # A piece may start inside a text node, so it counts as after a tag.
+        nodes = _TEXT_NODE.findall(">" + text)
+        for separator in ("\n", ""):
+            if probe.raw_text_may_hold(_xml_unescape(separator.join(nodes))):
+                return True
+        tail = text[-RAW_OVERLAP_BYTES:]
+    return False
+
+
+def _text_decoder(first_piece: bytes) -> codecs.IncrementalDecoder:
+    utf16_boms = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    encoding = "utf-16" if first_piece.startswith(utf16_boms) else "utf-8"
+    return codecs.getincrementaldecoder(encoding)(errors="ignore")
+
+
+_TEXT_NODE = re.compile(r">([^<>]+)")
+# Office Open XML writes some characters of a string as ``_xHHHH_``, the
+# character's code in hexadecimal.
+_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _xml_unescape(text: str) -> str:
+    text = _OOXML_ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
+    return html.unescape(text)
 
 
 def find(*, emails, phones, names) -> list[PersonalDataMatch]:
