@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from apps.imports.models import ImportJob
 from apps.imports.models import VendorMapping
@@ -20,7 +21,18 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "file_format")
     search_fields = ("file_name", "list_name", "vendor_name")
-    readonly_fields = [field.name for field in ImportJob._meta.fields]
+    # The uploaded file has no URL, so the page says whether it is kept
+    # instead of linking to it.
+    exclude = ("source_file",)
+    readonly_fields = [
+        field.name for field in ImportJob._meta.fields if field.name != "source_file"
+    ] + ["uploaded_file"]
+
+    @admin.display(description=_("uploaded file"))
+    def uploaded_file(self, job: ImportJob) -> str:
+        if job.source_file:
+            return _("kept until the upload purge")
+        return _("deleted")
 
     def has_add_permission(self, request):
         # Jobs are created by the upload page or the import_contacts command,
