@@ -219,6 +219,7 @@ def unsubscribes_report(request, body):
             "added": result.added,
             "already_suppressed": result.already_suppressed,
             "contacts_updated": result.contacts_updated,
+            "contact_identifiers_added": result.contact_identifiers_added,
             "invalid": invalid,
         }
     )

@@ -32,6 +32,7 @@ from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.suppression import SuppressionRecorded
 from apps.contacts.suppression import suppression_add
 from apps.contacts.suppression import suppression_record
 from apps.contacts.suppression import suppression_rows_insert
@@ -370,6 +371,17 @@ def contact_unsubscribe_url(contact: Contact, *, site_url: str) -> str:
     return contact_unsubscribe_urls(site_url=site_url)(contact)
 
 
+def contact_page_unsubscribe_url(contact: Contact, *, site_url: str) -> str:
+    """Return the unsubscribe URL that the contact's page shows, or "" for none.
+
+    An anonymised contact gets none: its e-mail is blanked, so its token
+    would carry no hash and the link would suppress nothing.
+    """
+    if contact.status == Contact.Status.ANONYMISED:
+        return ""
+    return contact_unsubscribe_url(contact, site_url=site_url)
+
+
 def contact_unsubscribe_urls(*, site_url: str) -> Callable[[Contact], str]:
     """Return a function that builds the unsubscribe URL of a contact.
 
@@ -398,6 +410,7 @@ class WithdrawalSource(models.TextChoices):
     LINK = "unsubscribe link", _("unsubscribe link")
     ONE_CLICK = "unsubscribe link (one-click)", _("one-click unsubscribe link")
     API = "e-mailing API", _("e-mailing tool, through the API")
+    SUBJECT_REQUEST = "subject request", _("request to the DPO")
 
 
 def _withdrawal_evidence(source: str, reason: str) -> str:
@@ -515,13 +528,75 @@ def contact_unsubscribe(
     return True
 
 
+@dataclass(frozen=True)
+class WithdrawnContacts:
+    """The contacts that one withdrawal moved, with their previous status.
+
+    ``emails`` and ``phones`` are the identifiers of those contacts, so the
+    caller can put them on the suppression list.
+    """
+
+    previous_statuses: dict[int, str]
+    emails: set[str]
+    phones: set[str]
+
+    @property
+    def contact_ids(self) -> list[int]:
+        return sorted(self.previous_statuses)
+
+
+@transaction.atomic
+def contacts_withdraw(
+    *, contacts: QuerySet[Contact], reason: str, source: str
+) -> WithdrawnContacts:
+    """Move ``contacts`` to unsubscribed or objected, each with a withdrawn consent.
+
+    Only the contacts whose status ``WITHDRAWABLE_STATUSES`` lists for
+    ``reason`` move, and the result leaves the others out. The rows stay
+    locked until the caller's transaction ends. The caller writes the audit
+    event and the suppression entries.
+    """
+    rows = list(
+        contacts.filter(status__in=WITHDRAWABLE_STATUSES[reason])
+        .select_for_update()
+        .values_list("pk", "status", "email", "phone")
+    )
+    previous_statuses = {pk: status for pk, status, _email, _phone in rows}
+    now = timezone.now()
+
+    Contact.objects.filter(pk__in=previous_statuses).update(
+        status=_withdrawal_status(reason), updated_at=now
+    )
+    evidence = _withdrawal_evidence(source, reason)
+    ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            contact_id=contact_id,
+            channel=ConsentRecord.Channel.EMAIL,
+            state=ConsentRecord.State.WITHDRAWN,
+            recorded_at=now,
+            evidence=evidence,
+        )
+        for contact_id in sorted(previous_statuses)
+    )
+    return WithdrawnContacts(
+        previous_statuses=previous_statuses,
+        emails={email for _pk, _status, email, _phone in rows if email},
+        phones={phone for _pk, _status, _email, phone in rows if phone},
+    )
+
+
 @dataclass
 class BatchUnsubscribeResult:
-    """Counts of one batch of unsubscribes reported by an e-mailing tool."""
+    """Counts of one batch of unsubscribes reported by an e-mailing tool.
+
+    ``contact_identifiers_added`` counts the entries added for the other
+    identifiers of the contacts that an objection moved.
+    """
 
     added: int
     already_suppressed: int
     contacts_updated: int
+    contact_identifiers_added: int = 0
 
 
 @transaction.atomic
@@ -537,41 +612,39 @@ def contacts_unsubscribe_batch(
     Every matching contact that is active or restricted becomes unsubscribed
     (or objected) with a withdrawn e-mail consent. An objection also moves
     unsubscribed contacts to objected and turns their unsubscribed suppression
-    entries into objections. One audit event records the counts and the
-    contact ids. Repeating a batch changes nothing.
+    entries into objections. Because an objection covers every channel, the
+    e-mail and phone of each contact it moves go on the suppression list too.
+    One audit event records the counts and the contact ids. Repeating a batch
+    changes nothing.
     """
     identifiers = sorted(set(emails)) + sorted(set(phones))
     recorded = suppression_record(reason=reason, emails=set(emails), phones=set(phones))
 
-    status = _withdrawal_status(reason)
     # ``<> ''`` lets PostgreSQL use the partial indexes for any number of values.
     matching = Contact.objects.filter(
         (Q(email__in=set(emails)) & ~Q(email=""))
         | (Q(phone__in=set(phones)) & ~Q(phone=""))
-    ).filter(status__in=WITHDRAWABLE_STATUSES[reason])
-    previous_statuses = dict(matching.select_for_update().values_list("pk", "status"))
-    contact_ids = list(previous_statuses)
-    now = timezone.now()
-    Contact.objects.filter(pk__in=contact_ids).update(status=status, updated_at=now)
-    ConsentRecord.objects.bulk_create(
-        ConsentRecord(
-            contact_id=contact_id,
-            channel=ConsentRecord.Channel.EMAIL,
-            state=ConsentRecord.State.WITHDRAWN,
-            recorded_at=now,
-            evidence=_withdrawal_evidence(source, reason),
-        )
-        for contact_id in contact_ids
     )
+    withdrawn = contacts_withdraw(contacts=matching, reason=reason, source=source)
+    contact_ids = withdrawn.contact_ids
+
+    other_identifiers = SuppressionRecorded(added=0)
+    if reason == SuppressionEntry.Reason.OBJECTED:
+        other_identifiers = suppression_record(
+            reason=reason,
+            emails=withdrawn.emails - set(emails),
+            phones=withdrawn.phones - set(phones),
+        )
 
     result = BatchUnsubscribeResult(
         added=recorded.added,
         already_suppressed=len(identifiers) - recorded.added,
         contacts_updated=len(contact_ids),
+        contact_identifiers_added=other_identifiers.added,
     )
     unsubscribed_before = sum(
         1
-        for previous in previous_statuses.values()
+        for previous in withdrawn.previous_statuses.values()
         if previous == Contact.Status.UNSUBSCRIBED
     )
     audit_record(
@@ -582,7 +655,8 @@ def contacts_unsubscribe_batch(
         details={
             "reason": reason,
             "added": result.added,
-            "suppression_objected": recorded.objected,
+            "contact_identifiers_added": result.contact_identifiers_added,
+            "suppression_objected": recorded.objected + other_identifiers.objected,
             "contacts_updated": result.contacts_updated,
             "contacts_unsubscribed_before": unsubscribed_before,
             "contact_ids": contact_ids[:1000],

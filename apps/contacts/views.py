@@ -42,8 +42,8 @@ from apps.contacts.selectors import vendor_statistics
 from apps.contacts.services import UnsubscribeLink
 from apps.contacts.services import WithdrawalSource
 from apps.contacts.services import contact_contactability
+from apps.contacts.services import contact_page_unsubscribe_url
 from apps.contacts.services import contact_unsubscribe
-from apps.contacts.services import contact_unsubscribe_url
 from apps.contacts.services import unsubscribe_hash_suppress
 from apps.contacts.services import unsubscribe_link_read
 from apps.core.audit import audit_events_for
@@ -111,7 +111,8 @@ class ContactDetailView(RolePermissionMixin, TemplateView):
             consents=contact.consents.all(),
             audit_events=audit_events_for(contact)[:100],
             exports=contact_campaign_exports(contact),
-            unsubscribe_url=contact_unsubscribe_url(
+            anonymised=contact.status == Contact.Status.ANONYMISED,
+            unsubscribe_url=contact_page_unsubscribe_url(
                 contact, site_url=self.request.build_absolute_uri("/").rstrip("/")
             ),
         )

@@ -228,6 +228,10 @@ DETAIL_FORMATS = {
         lambda values: ", ".join(contact_field_label(name) for name in values) or "-",
     ),
     "suppression_added": (gettext_lazy("new suppression entries"), str),
+    "suppression_objected": (
+        gettext_lazy("suppression entries changed to objected"),
+        str,
+    ),
     "request_references": (
         gettext_lazy("earlier requests"),
         lambda values: ", ".join(values) or "-",

@@ -107,6 +107,7 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
     show_names = user.has_perm(MATCH_URL_PERMISSIONS["contact"])
     contacts = Contact.objects.in_bulk(contact_ids) if show_names else {}
     linked = set(request_obj.contacts.values_list("pk", flat=True))
+    anonymised = services.anonymised_contact_ids(contact_ids=contact_ids)
     rows = []
     for match in matches:
         contact = (
@@ -127,6 +128,8 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
                 "matched_on_label": labels.matched_on_label(match["matched_on"]),
                 "label": label,
                 "linked": match["kind"] == "contact" and match["record_id"] in linked,
+                "anonymised": match["kind"] == "contact"
+                and match["record_id"] in anonymised,
             }
         )
     return rows
@@ -161,7 +164,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
         link_choices = [
             (m["record_id"], m["label"] or f"#{m['record_id']}")
             for m in matches
-            if m["kind"] == "contact" and not m["linked"]
+            if m["kind"] == "contact" and not m["linked"] and not m["anonymised"]
         ]
         context.update(
             {

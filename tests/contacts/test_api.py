@@ -364,3 +364,51 @@ def test_negative_content_length_rejected(client):
 
     assert response.status_code == 400
     assert "Content-Length" in response.json()["error"]
+
+
+def _phone_suppressed(client, phone):
+    body = _post(client, "contacts:api-suppression-check", {"phones": [phone]}).json()
+    return body["phones"][0]["suppressed"]
+
+
+def test_objection_suppresses_contact_phone(client):
+    """GIVEN a contact with an e-mail and a phone
+    WHEN the e-mailing tool reports an objection for the e-mail
+    THEN the phone goes on the suppression list too, and the response and the
+    audit event count it."""
+    contact = ContactFactory(email="lea.dubois@example.com", phone="+33612345678")
+
+    body = _report(client, contact.email, "objected")
+
+    event = AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).latest("pk")
+    assert _phone_suppressed(client, "06 12 34 56 78")
+    assert _entry_reason(contact.phone) == SuppressionEntry.Reason.OBJECTED
+    assert body["added"] == 1
+    assert body["contact_identifiers_added"] == 1
+    assert event.details["contact_identifiers_added"] == 1
+    assert "+336" not in json.dumps(event.details)
+
+
+def test_objection_turns_unsubscribed_phone_into_objection(client):
+    contact = ContactFactory(email="lea.dubois@example.com", phone="+33612345678")
+    suppression_add(reason="unsubscribed", phones=[contact.phone])
+
+    body = _report(client, contact.email, "objected")
+
+    event = AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).latest("pk")
+    assert body["contact_identifiers_added"] == 0
+    assert _entry_reason(contact.phone) == SuppressionEntry.Reason.OBJECTED
+    assert event.details["suppression_objected"] == 1
+
+
+def test_unsubscribe_leaves_contact_phone_unlisted(client):
+    contact = ContactFactory(email="lea.dubois@example.com", phone="+33612345678")
+
+    body = _report(client, contact.email, "unsubscribed")
+
+    assert body["contact_identifiers_added"] == 0
+    assert not _phone_suppressed(client, contact.phone)

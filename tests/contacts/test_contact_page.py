@@ -3,6 +3,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from apps.contacts.models import Contact
 from tests.contacts.factories import ContactFactory
 from tests.contacts.factories import ContactListFactory
 from tests.contacts.factories import VendorFactory
@@ -202,3 +203,39 @@ def test_campaign_page_names_bad_filter(sales_user, client_for):
     error = response.context["search_error"]
     assert error.startswith("Fix the filters on the contact list first.")
     assert "No list has the id “999”" in error
+
+
+def _anonymised_contact():
+    return ContactFactory(
+        first_name="",
+        last_name="",
+        email="",
+        company="",
+        status=Contact.Status.ANONYMISED,
+    )
+
+
+def test_anonymised_contact_source_not_kept(sales_user, client_for):
+    content = _detail(client_for(sales_user), _anonymised_contact())
+
+    assert "The contact was anonymised, so its source is no longer kept." in content
+    assert "Entered by hand" not in content
+
+
+def test_contact_without_list_entered_by_hand(sales_user, client_for):
+    content = _detail(client_for(sales_user), ContactFactory())
+
+    assert "Entered by hand: no purchased or rented list." in content
+
+
+def test_anonymised_contact_shows_no_unsubscribe_link(sales_user, client_for):
+    content = _detail(client_for(sales_user), _anonymised_contact())
+
+    assert "/contacts/unsubscribe/" not in content
+    assert "an anonymised contact has no address to unsubscribe" in content
+
+
+def test_active_contact_shows_unsubscribe_link(sales_user, client_for):
+    content = _detail(client_for(sales_user), ContactFactory())
+
+    assert "/contacts/unsubscribe/" in content

@@ -338,3 +338,81 @@ def test_objection_moves_unsubscribed_contact_to_objected(make_request, dpo, per
     person.refresh_from_db()
     assert marked == 1
     assert person.status == Contact.Status.OBJECTED
+
+
+def _anonymise(contact):
+    """Blank the contact as the retention job does when it anonymises."""
+    Contact.objects.filter(pk=contact.pk).update(
+        status=Contact.Status.ANONYMISED,
+        first_name="",
+        last_name="",
+        email="",
+        email_hash="",
+        phone="",
+        phone_hash="",
+    )
+    contact.provenances.all().delete()
+
+
+def test_link_anonymised_contact_rejected(make_request, dpo, person):
+    """GIVEN a search that matched a contact
+    WHEN retention anonymises that contact before the DPO links it
+    THEN linking it fails with a message naming it, and nothing is linked."""
+    request = make_request()
+    request_search(request=request, actor=dpo)
+    _anonymise(person)
+
+    with pytest.raises(RequestError, match=f"Contact #{person.pk} was anonymised"):
+        request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    assert not request.contacts.exists()
+    assert not request.events.filter(action="contacts_linked").exists()
+
+
+def test_objection_records_withdrawn_consent(make_request, dpo, person, settings):
+    from apps.contacts.models import ConsentRecord
+    from apps.subject_requests.services import request_object
+
+    settings.LANGUAGE_CODE = "en"
+    request = make_request(kind="objection")
+
+    request_object(request=request, actor=dpo)
+
+    latest = ConsentRecord.objects.filter(
+        contact=person, channel=ConsentRecord.Channel.EMAIL
+    ).latest("recorded_at", "pk")
+    assert latest.state == ConsentRecord.State.WITHDRAWN
+    assert latest.evidence == "request to the DPO (objected)"
+
+
+def test_repeated_objection_records_no_second_consent(make_request, dpo, person):
+    from apps.contacts.models import ConsentRecord
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+    request_object(request=request, actor=dpo)
+
+    marked = request_object(request=request, actor=dpo)
+
+    withdrawn = ConsentRecord.objects.filter(
+        contact=person, state=ConsentRecord.State.WITHDRAWN
+    )
+    assert marked == 0
+    assert withdrawn.count() == 1
+
+
+def test_objection_counts_entries_changed_to_objected(make_request, dpo, person):
+    from apps.contacts.suppression import suppression_add
+    from apps.subject_requests.services import request_object
+
+    suppression_add(reason="unsubscribed", emails=[person.email])
+    request = make_request(kind="objection")
+
+    request_object(request=request, actor=dpo)
+
+    event = request.events.get(action="objected")
+    audit = AuditEvent.objects.get(action="subject_requests.contacts.objected")
+    assert event.details["suppression_objected"] == 1
+    assert event.details["suppression_added"] == 1
+    assert audit.details["suppression_objected"] == 1
+    assert audit.details["contact_ids"] == [person.pk]

@@ -422,3 +422,35 @@ def test_list_accepts_known_status(client_for, dpo, make_request, status):
 
     assert response.status_code == 200
     assert ("DSR-" in response.text) == (status != "closed")
+
+
+def test_anonymised_match_not_offered_to_link(client_for, dpo, make_request, person):
+    """GIVEN a search that matched a contact
+    WHEN retention anonymises that contact
+    THEN the request page marks it as anonymised and offers no link form."""
+    request = make_request()
+    client = client_for(dpo)
+    client.post(_action("search", request))
+    Contact.objects.filter(pk=person.pk).update(
+        status=Contact.Status.ANONYMISED, email="", email_hash="", last_name=""
+    )
+
+    content = client.get(_detail(request)).content.decode()
+
+    assert "anonymised, nothing to link" in content
+    assert f'name="contact_ids" value="{person.pk}"' not in content
+    assert _action("link", request) not in content
+
+
+def test_link_anonymised_contact_shows_reason(client_for, dpo, make_request, person):
+    request = make_request()
+    client = client_for(dpo)
+    client.post(_action("search", request))
+    Contact.objects.filter(pk=person.pk).update(status=Contact.Status.ANONYMISED)
+
+    response = client.post(
+        _action("link", request), {"contact_ids": [person.pk]}, follow=True
+    )
+
+    assert not request.contacts.exists()
+    assert f"Contact #{person.pk} was anonymised" in response.content.decode()

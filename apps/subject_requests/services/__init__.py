@@ -27,6 +27,7 @@ from apps.subject_requests.services.lifecycle import request_extend
 from apps.subject_requests.services.lifecycle import request_purge_closed
 from apps.subject_requests.services.lifecycle import request_refuse
 from apps.subject_requests.services.lifecycle import request_verify_identity
+from apps.subject_requests.services.linking import anonymised_contact_ids
 from apps.subject_requests.services.linking import request_link_contacts
 from apps.subject_requests.services.linking import request_search
 from apps.subject_requests.services.linking import request_unlink_contact
@@ -40,6 +41,7 @@ __all__ = [
     "ANSWER_KINDS",
     "RECTIFIABLE_FIELDS",
     "RequestError",
+    "anonymised_contact_ids",
     "receipt_time_check",
     "request_answers",
     "request_build_package",

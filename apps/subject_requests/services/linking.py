@@ -8,6 +8,7 @@ services for each right act on.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.contacts.models import Contact
 from apps.core.audit import audit_record
@@ -67,10 +68,26 @@ def request_search(*, request: SubjectRequest, actor) -> dict:
     return result
 
 
+def anonymised_contact_ids(*, contact_ids) -> set[int]:
+    """Return the ids among ``contact_ids`` of contacts that were anonymised.
+
+    An anonymised contact keeps no personal data, so linking it to a request
+    would tie the remaining record to the requester's name again.
+    """
+    return set(
+        Contact.objects.filter(
+            pk__in=contact_ids, status=Contact.Status.ANONYMISED
+        ).values_list("pk", flat=True)
+    )
+
+
 def request_link_contacts(
     *, request: SubjectRequest, contact_ids: list[int], actor
 ) -> int:
-    """Link contacts to the request; return how many were newly linked."""
+    """Link contacts to the request; return how many were newly linked.
+
+    Raises ``RequestError`` when a contact is missing or was anonymised.
+    """
     _require_open(request)
     found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
     missing = sorted(set(contact_ids) - found)
@@ -78,6 +95,18 @@ def request_link_contacts(
         raise RequestError(
             _("Contact ids %(ids)s were not found; run the search again.")
             % {"ids": ", ".join(str(pk) for pk in missing)}
+        )
+    anonymised = anonymised_contact_ids(contact_ids=found)
+    if anonymised:
+        raise RequestError(
+            ngettext(
+                "Contact %(ids)s was anonymised and keeps no personal data, so "
+                "there is nothing to link. Leave it out.",
+                "Contacts %(ids)s were anonymised and keep no personal data, so "
+                "there is nothing to link. Leave them out.",
+                len(anonymised),
+            )
+            % {"ids": ", ".join(f"#{pk}" for pk in sorted(anonymised))}
         )
     already = set(request.contacts.values_list("pk", flat=True))
     new_ids = sorted(found - already)

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
-from apps.contacts.services import WITHDRAWABLE_STATUSES
-from apps.contacts.suppression import suppression_add
+from apps.contacts.services import WithdrawalSource
+from apps.contacts.services import contacts_withdraw
+from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
@@ -167,11 +168,11 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
     The linked contacts and the contacts holding the requester's e-mail or
-    phone are marked objected, and every identifier of the requester and of
-    those contacts goes on the suppression list. A received request moves to
-    in progress. No identity check is required because the objection
-    discloses nothing and only stops prospecting, which the person must be
-    able to do simply (CPCE L.34-5).
+    phone are marked objected, each with a withdrawn e-mail consent, and every
+    identifier of the requester and of those contacts goes on the suppression
+    list. A received request moves to in progress. No identity check is
+    required because the objection discloses nothing and only stops
+    prospecting, which the person must be able to do simply (CPCE L.34-5).
     """
     _require_open(request)
     _require_kind(request, "object")
@@ -181,21 +182,29 @@ def request_object(*, request: SubjectRequest, actor) -> int:
         request.status = Status.IN_PROGRESS
     with transaction.atomic():
         request.save(update_fields=["status"])
-        added = suppression_add(
-            reason="objected", emails=emails, phones=phones, actor=actor
+        recorded = suppression_record(
+            reason=SuppressionEntry.Reason.OBJECTED,
+            emails=emails,
+            phones=phones,
+            actor=actor,
         )
-        ids = _set_status(
-            request,
-            contacts,
-            from_statuses=WITHDRAWABLE_STATUSES[SuppressionEntry.Reason.OBJECTED],
-            to_status=Contact.Status.OBJECTED,
+        withdrawn = contacts_withdraw(
+            contacts=Contact.objects.filter(pk__in=[c.pk for c in contacts]),
+            reason=SuppressionEntry.Reason.OBJECTED,
+            source=WithdrawalSource.SUBJECT_REQUEST,
         )
-        _event(request, "objected", actor, contact_ids=ids, suppression_added=added)
+        ids = withdrawn.contact_ids
+        details = {
+            "contact_ids": ids,
+            "suppression_added": recorded.added,
+            "suppression_objected": recorded.objected,
+        }
+        _event(request, "objected", actor, **details)
         audit_record(
             action="subject_requests.contacts.objected",
             actor=actor,
             target=request,
             count=len(ids),
-            details={"contact_ids": ids, "suppression_added": added},
+            details=details,
         )
     return len(ids)
