@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.retention.selectors import run_is_real
+
 
 class RunRequestForm(forms.Form):
     """The run that the compliance officer requests from the retention page."""
@@ -29,7 +31,8 @@ class ApplyConfirmForm(forms.Form):
     ``preview`` is the preview shown next to the tick box, or None when no
     current preview exists. The form is invalid in that case, and when the
     preview posted is no longer the current one, because the user then
-    confirmed counts that the page no longer shows.
+    confirmed counts that the page no longer shows. ``plan_changed`` is True
+    when the latest preview exists but the register changed after it.
     """
 
     confirm = forms.BooleanField(
@@ -43,9 +46,10 @@ class ApplyConfirmForm(forms.Form):
     )
     preview = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, preview=None, **kwargs):
+    def __init__(self, *args, preview=None, plan_changed=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.current_preview = preview
+        self.plan_changed = plan_changed
         if preview is not None:
             self.fields["preview"].initial = preview.pk
 
@@ -63,6 +67,15 @@ class ApplyConfirmForm(forms.Form):
                     "Reload the page, check the counts and confirm again."
                 )
             )
+        if self.current_preview is None and self.plan_changed:
+            raise forms.ValidationError(
+                _(
+                    "The register changed after the preview was counted (a "
+                    "retention rule, an activity's status or a list's licence), "
+                    "so the preview may not count what a run removes now. Refresh "
+                    "the preview, check its counts, then apply the rules."
+                )
+            )
         if self.current_preview is None:
             raise forms.ValidationError(
                 _(
@@ -72,6 +85,15 @@ class ApplyConfirmForm(forms.Form):
                 )
             )
         confirmed = cleaned.get("preview")
+        if confirmed != self.current_preview.pk and run_is_real(confirmed):
+            raise forms.ValidationError(
+                _(
+                    "Run #%(confirmed)s is a real run, not a preview. Reload the "
+                    "page, check the counts of preview #%(current)s and confirm "
+                    "again."
+                )
+                % {"confirmed": confirmed, "current": self.current_preview.pk}
+            )
         if confirmed != self.current_preview.pk:
             raise forms.ValidationError(
                 _(

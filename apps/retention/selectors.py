@@ -2,8 +2,9 @@
 
 A run is a list of steps, built from the register for one day. The rented lists
 whose licence has ended come first. Each contact rule of each activity in force
-follows, then the default prospect rule for contacts that no applicable rule
-governs. Closed subject requests, breach records and import leftovers come last.
+or retired follows, then the default prospect rule for contacts that no
+applicable rule governs. Closed subject requests, breach records and import
+leftovers come last.
 
 A run stores each step's label and not-applied reason as a code with its params,
 beside the sentence in the site's language, so that a page rebuilds the
@@ -22,6 +23,7 @@ from django.db.models import Exists
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models.functions import TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
@@ -404,22 +406,41 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
     )
 
 
+def _activities_applied():
+    """Return the activities whose retention rules a run applies.
+
+    An activity in force applies all its rules. A retired activity, and a
+    draft that has contacts, apply only their contact rules, so that their
+    contacts stay under the limits that the register sets for them and not
+    under the longer default prospect rule. A draft gets contacts only when a
+    register import or the admin sets it back to draft.
+    """
+    statuses = ProcessingActivity.Status
+    has_contacts = Exists(Contact.objects.filter(processing_activity=OuterRef("pk")))
+    return (
+        ProcessingActivity.objects.filter(
+            Q(status__in=[statuses.IN_FORCE, statuses.RETIRED])
+            | Q(has_contacts, status=statuses.DRAFT)
+        )
+        .prefetch_related("retention_rules")
+        .order_by("reference")
+    )
+
+
 def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
     """Return the steps of a run that applies the register as of ``as_of``."""
     rented = _rented_lists_step(as_of=as_of)
     contact_steps: list[Step] = []
     purge_steps: list[Step] = []
     governed: set[int] = set()
-    activities = (
-        ProcessingActivity.objects.filter(status=ProcessingActivity.Status.IN_FORCE)
-        .prefetch_related("retention_rules")
-        .order_by("reference")
-    )
-    for activity in activities:
+    for activity in _activities_applied():
+        in_force = activity.status == ProcessingActivity.Status.IN_FORCE
         removed_before = Q(pk__in=[])
         for rule in activity.retention_rules.all():
             record_type = rule.record_type
             if record_type not in RECORD_TYPE_STEP_KINDS:
+                continue
+            if not in_force and record_type != RetentionRule.RecordType.CONTACT:
                 continue
             try:
                 cutoff = start_cutoff(duration=rule_duration(rule), as_of=as_of)
@@ -536,16 +557,61 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
     return with_activity + without
 
 
+# The fields of a step that decide which records a run removes, compared
+# between a preview and the current plan.
+STEP_PLAN_FIELDS = (
+    "key",
+    "action",
+    "cutoff",
+    "label_params",
+    "not_applied_code",
+    "ended_list_ids",
+)
+
+
+def _step_plan(summary: dict) -> dict:
+    plan = {name: summary.get(name) for name in STEP_PLAN_FIELDS}
+    if summary.get("key") == IMPORT_LEFTOVERS_KEY:
+        # This cutoff follows the clock, not the register, and its period is
+        # compared through ``label_params``.
+        plan["cutoff"] = None
+    return plan
+
+
+def preview_plan_changed(preview: RetentionRun | None) -> bool:
+    """Tell whether the plan of a run has changed since ``preview`` was counted.
+
+    The current plan is built as of the preview's day, so only a change of
+    the register or of the rented lists' licences makes it differ. A preview
+    recorded before the steps stored ``label_params`` counts as changed,
+    because its steps do not show the rules it applied. Returns False without
+    a preview that succeeded, since there is no complete plan to compare.
+    """
+    if preview is None or preview.status != RetentionRun.Status.SUCCEEDED:
+        return False
+    if any("label_params" not in step for step in preview.steps):
+        return True
+
+    current = retention_plan(as_of=preview.as_of, now=timezone.now())
+    current_plan = [_step_plan(step.as_summary()) for step in current]
+    return current_plan != [_step_plan(step) for step in preview.steps]
+
+
+def run_is_real(run_id: int) -> bool:
+    """Tell whether ``run_id`` is the id of a real run (not a dry run)."""
+    return RetentionRun.objects.filter(pk=run_id, dry_run=False).exists()
+
+
 def preview_confirmable(
     preview: RetentionRun | None, last_run: RetentionRun | None
 ) -> RetentionRun | None:
     """Return the preview whose counts a real run may confirm, or None.
 
     That is a preview that succeeded, was counted after the last real run,
-    and applies the limits as of today or later. An older one counts records
-    that are gone or misses records that have become due. A preview confirms
-    one real run only: once a run is requested after it, even a queued one,
-    a second confirmation is refused.
+    applies the limits as of today or later, and whose plan has not changed
+    since. An older one counts records that are gone or misses records that
+    have become due. A preview confirms one real run only: once a run is
+    requested after it, even a queued one, a second confirmation is refused.
     """
     if preview is None or preview.status != RetentionRun.Status.SUCCEEDED:
         return None
@@ -557,6 +623,8 @@ def preview_confirmable(
     if requested_since.exists():
         return None
     if preview.as_of < local_today():
+        return None
+    if preview_plan_changed(preview):
         return None
     return preview
 

@@ -13,6 +13,7 @@ from apps.retention.models import RetentionRun
 from apps.retention.schedule import next_scheduled_run
 from apps.retention.selectors import preview_confirmable
 from apps.retention.selectors import preview_current
+from apps.retention.selectors import preview_plan_changed
 from apps.retention.selectors import run_latest
 from apps.retention.selectors import run_pending
 from apps.retention.selectors import run_steps_by_activity
@@ -38,6 +39,7 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
             preview_outdated=bool(
                 preview and last_run and preview.created_at < last_run.created_at
             ),
+            preview_plan_changed=preview_plan_changed(preview),
             preview_groups=run_steps_by_activity(preview) if preview else [],
             pending=run_pending(),
             runs=runs_recent(limit=10),
@@ -71,7 +73,12 @@ class RetentionRunRequestView(RolePermissionMixin, View):
 
         dry_run = form.cleaned_data["kind"] == RunRequestForm.PREVIEW
         if not dry_run:
-            confirmation = ApplyConfirmForm(request.POST, preview=preview_current())
+            latest = run_latest(dry_run=True, ahead_only=True)
+            confirmation = ApplyConfirmForm(
+                request.POST,
+                preview=preview_current(),
+                plan_changed=preview_plan_changed(latest),
+            )
             if not confirmation.is_valid():
                 for errors in confirmation.errors.values():
                     for error in errors:

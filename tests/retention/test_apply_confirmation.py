@@ -4,12 +4,16 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.contacts.models import Contact
+from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
 from apps.retention.policy import local_today
 from apps.retention.services import retention_apply
 from tests.retention.factories import ContactFactory
+from tests.retention.factories import RuleFactory
 
 pytestmark = pytest.mark.postgres
 
@@ -37,9 +41,33 @@ def _messages(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def _post_apply(client, data, capture):
+def _post_apply(client, data, capture, **headers):
     with capture(execute=True):
-        return client.post(RUN_REQUEST, {"kind": "apply", **data}, follow=True)
+        return client.post(
+            RUN_REQUEST, {"kind": "apply", **data}, follow=True, **headers
+        )
+
+
+@pytest.fixture
+def rule_shortened(activity, django_capture_on_commit_callbacks):
+    """GIVEN a preview that counts 0 contacts under a 1-year rule
+    WHEN the register shortens the rule to 64 days
+    THEN two contacts collected 100 days ago become due.
+    """
+    rule = RuleFactory(activity=activity, duration=1)
+    contacts = [
+        ContactFactory(
+            processing_activity=activity,
+            collected_at=timezone.now() - timedelta(days=100),
+        )
+        for _ in range(2)
+    ]
+    preview, _ = retention_apply(trigger="command", dry_run=True)
+    assert preview.total_would_remove == 0
+    RetentionRule.objects.filter(pk=rule.pk).update(
+        duration=64, unit=RetentionRule.Unit.DAYS
+    )
+    return preview, contacts
 
 
 def test_overview_shows_counts_and_box(client_for, compliance_officer, preview):
@@ -215,3 +243,90 @@ def test_dpo_cannot_apply_even_confirmed(client_for, dpo, preview):
 
     assert response.status_code == 403
     assert not RetentionRun.objects.filter(dry_run=False).exists()
+
+
+def test_apply_after_rule_changed_rejected(
+    client_for, compliance_officer, rule_shortened, django_capture_on_commit_callbacks
+):
+    preview, contacts = rule_shortened
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client,
+        {"confirm": "on", "preview": preview.pk},
+        django_capture_on_commit_callbacks,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    messages = _messages(response)
+    assert len(messages) == 1
+    assert "The register changed after the preview" in messages[0]
+    assert "Refresh the preview" in messages[0]
+    assert not RetentionRun.objects.filter(dry_run=False).exists()
+    assert Contact.objects.filter(pk__in=[c.pk for c in contacts]).count() == 2
+
+
+def test_overview_flags_changed_plan(client_for, compliance_officer, rule_shortened):
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    page = response.content.decode()
+    assert response.context["apply_preview"] is None
+    assert response.context["preview_plan_changed"] is True
+    assert 'id="preview-plan-changed"' in page
+    assert 'name="confirm"' not in page
+
+
+def test_unchanged_plan_flags_nothing(client_for, compliance_officer, preview):
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["preview_plan_changed"] is False
+    assert 'id="preview-plan-changed"' not in response.content.decode()
+
+
+def test_retiring_activity_keeps_preview_current(
+    client_for, compliance_officer, contact_rule, preview
+):
+    ProcessingActivity.objects.filter(pk=contact_rule.activity_id).update(
+        status=ProcessingActivity.Status.RETIRED
+    )
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["apply_preview"] == preview
+
+
+def test_preview_without_codes_counts_as_changed(
+    client_for, compliance_officer, preview
+):
+    codes = {"label_code", "label_params", "not_applied_code", "not_applied_params"}
+    steps = [
+        {key: value for key, value in step.items() if key not in codes}
+        for step in preview.steps
+    ]
+    RetentionRun.objects.filter(pk=preview.pk).update(steps=steps)
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["apply_preview"] is None
+    assert response.context["preview_plan_changed"] is True
+
+
+def test_apply_with_real_run_id_names_it(
+    client_for, compliance_officer, preview, django_capture_on_commit_callbacks
+):
+    real, _ = retention_apply(trigger="command")
+    current, _ = retention_apply(trigger="command", dry_run=True)
+    client = client_for(compliance_officer)
+
+    response = _post_apply(
+        client,
+        {"confirm": "on", "preview": real.pk},
+        django_capture_on_commit_callbacks,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    messages = _messages(response)
+    assert len(messages) == 1
+    assert f"Run #{real.pk} is a real run, not a preview" in messages[0]
+    assert f"preview #{current.pk}" in messages[0]
+    assert RetentionRun.objects.filter(dry_run=False).count() == 1

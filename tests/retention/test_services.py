@@ -32,6 +32,7 @@ from apps.retention.services import retention_run_create
 from apps.retention.services import retention_run_execute
 from apps.retention.services import retention_runs_lost_close
 from tests.retention.dates import AS_OF
+from tests.retention.dates import paris
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import ConsentFactory
 from tests.retention.factories import ContactFactory
@@ -376,15 +377,61 @@ def test_unsupported_start_event_falls_back_on_default(activity, expired_at):
     assert ids[DEFAULT_CONTACTS_KEY] == [contact.pk]
 
 
-def test_retired_activity_rules_are_not_applied(db, expired_at):
+def test_retired_activity_keeps_shorter_rule(db):
     retired = ActivityFactory(status="retired")
-    rule = RuleFactory(activity=retired, duration=10)
-    contact = ContactFactory(processing_activity=retired, collected_at=expired_at)
+    rule = RuleFactory(activity=retired, duration=64, unit=RetentionRule.Unit.DAYS)
+    contact = ContactFactory(
+        processing_activity=retired, collected_at=paris(AS_OF - timedelta(days=100))
+    )
 
     run, ids = _apply(collect_ids=True)
 
+    assert ids[f"contacts:rule:{rule.pk}"] == [contact.pk]
+    assert not Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_retired_activity_is_not_under_default(db, expired_at):
+    retired = ActivityFactory(status="retired")
+    RuleFactory(activity=retired, duration=10)
+    contact = ContactFactory(processing_activity=retired, collected_at=expired_at)
+
+    _apply()
+
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_retired_activity_purge_rules_not_applied(db):
+    retired = ActivityFactory(status="retired")
+    rule = RuleFactory(
+        activity=retired,
+        record_type=RetentionRule.RecordType.SUBJECT_REQUEST,
+        start_event=RetentionRule.StartEvent.REQUEST_CLOSED,
+    )
+
+    run, _ = _apply()
+
     assert all(step["rule_id"] != rule.pk for step in run.steps)
-    assert ids[DEFAULT_CONTACTS_KEY] == [contact.pk]
+
+
+def test_draft_holding_contacts_applies_rules(db, expired_at):
+    draft = ActivityFactory(status="draft")
+    rule = RuleFactory(activity=draft, duration=10)
+    contact = ContactFactory(processing_activity=draft, collected_at=expired_at)
+
+    run, ids = _apply(collect_ids=True)
+
+    assert _step(run, f"contacts:rule:{rule.pk}")["removed"] == 0
+    assert contact.pk not in ids.get(DEFAULT_CONTACTS_KEY, [])
+    assert Contact.objects.filter(pk=contact.pk).exists()
+
+
+def test_draft_without_contacts_adds_no_step(db):
+    draft = ActivityFactory(status="draft")
+    rule = RuleFactory(activity=draft)
+
+    run, _ = _apply()
+
+    assert all(step["rule_id"] != rule.pk for step in run.steps)
 
 
 def test_subject_request_link_is_erased_with_contact(contact_rule, expired_at, dpo):

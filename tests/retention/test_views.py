@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
@@ -258,3 +259,37 @@ def test_look_back_dry_run_is_not_the_preview(
     response = client_for(compliance_officer).get(OVERVIEW)
 
     assert response.context["preview"] == preview
+
+
+def test_running_preview_shows_it_is_counted(client_for, compliance_officer, db):
+    RetentionRun.objects.create(
+        trigger="page",
+        dry_run=True,
+        as_of=timezone.localdate(),
+        status=RetentionRun.Status.RUNNING,
+        started_at=timezone.now(),
+    )
+    client = client_for(compliance_officer)
+
+    overview = client.get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    dashboard = client.get(reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="en")
+
+    assert 'id="preview-running"' in overview
+    assert "is being counted" in overview
+    assert "would be removed." not in overview
+    assert "being counted" in dashboard.content.decode()
+
+
+def test_preview_counts_unsubscribed_as_such(
+    client_for, compliance_officer, contact_rule, expired_at
+):
+    ContactFactory(
+        processing_activity=contact_rule.activity,
+        collected_at=expired_at,
+        status=Contact.Status.UNSUBSCRIBED,
+    )
+    retention_apply(trigger="command", dry_run=True)
+
+    response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "1 person who objected or unsubscribed" in response.content.decode()
