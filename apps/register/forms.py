@@ -116,7 +116,19 @@ def _label_widget(kind: str) -> forms.TextInput:
 
 
 class PartFormSet(BaseInlineFormSet):
-    """The rows of one part, with a clear error for a row deleted meanwhile."""
+    """The rows of one part, with a clear error for a row deleted meanwhile.
+
+    ``can_add`` False leaves out the empty row, and ``can_delete`` False the
+    "Delete" boxes, for a user who lacks the permission. The service still
+    rejects a row added or left out of the submitted data without it.
+    """
+
+    def __init__(self, *args, can_add: bool = True, can_delete: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.can_add = can_add
+        self.can_delete = can_delete
+        if not can_add:
+            self.extra = 0
 
     def add_fields(self, form, index):
         super().add_fields(form, index)

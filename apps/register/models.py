@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from apps.register.countries import is_eea_country
@@ -342,10 +343,21 @@ class RetentionRule(models.Model):
         ) % {
             "category": self.data_category,
             "duration": self.duration,
-            "unit": self.get_unit_display(),
+            "unit": self.unit_label(),
             "event": self.start_event_label(),
             "action": self.get_action_display(),
         }
+
+    def unit_label(self) -> str:
+        """Return the unit in the singular or plural form that ``duration`` needs."""
+        count = self.duration or 0
+        if self.unit == self.Unit.DAYS:
+            return ngettext("day", "days", count)
+        if self.unit == self.Unit.MONTHS:
+            return ngettext("month", "months", count)
+        if self.unit == self.Unit.YEARS:
+            return ngettext("year", "years", count)
+        return str(self.get_unit_display())
 
     def start_event_label(self) -> str:
         """Return the starting event in words, using the free text for ``other``."""

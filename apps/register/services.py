@@ -4,12 +4,14 @@ import logging
 from dataclasses import dataclass
 from dataclasses import field
 
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -116,7 +118,8 @@ class FieldError:
     """One rejected value of an activity, with where it is in ``ActivityData``.
 
     ``part`` is None for the activity's own fields, and otherwise names the
-    part, with ``row`` the index of the row in ``ActivityData.parts[part]``.
+    part, with ``row`` the index of the row in ``ActivityData.parts[part]``, or
+    None when the error concerns the part as a whole.
     ``field`` is None when the error concerns the whole activity or row.
     """
 
@@ -161,6 +164,9 @@ def _grouped_messages(field_errors: list[FieldError]) -> dict[str, list[str]]:
         text = " ".join(error.messages)
         if error.part is None:
             grouped.setdefault(error.field or NON_FIELD_ERRORS, []).append(text)
+            continue
+        if error.row is None:
+            grouped.setdefault(error.part, []).append(text)
             continue
         if error.field is None:
             text = _("Row %(row)d: %(errors)s") % {"row": error.row + 1, "errors": text}
@@ -347,9 +353,11 @@ def activity_write(
     whether anything changed. Text is stored with LF line breaks only. A part
     with an ``id`` updates that row. Parts without one update the existing rows
     in order, so a re-import of unchanged data adds no history entry. Rows left
-    unmatched are deleted. Every value is checked before anything is written:
-    a broken rule raises ``RegisterError`` listing every rejected value of the
-    activity and of its parts, and then nothing is saved.
+    unmatched are deleted. Adding or deleting rows of a part needs the
+    ``actor``'s add or delete permission on the part's model, unless ``actor``
+    is None, as for commands and the demo data. Every value is checked before
+    anything is written: a broken rule raises ``RegisterError`` listing every
+    rejected value of the activity and of its parts, and then nothing is saved.
     """
     creating = activity is None
     activity = activity or ProcessingActivity()
@@ -362,6 +370,8 @@ def activity_write(
         previous_status=previous_status,
         check_transition=check_transition,
     )
+    if actor is not None:
+        errors += _part_permission_errors(actor=actor, plans=plans)
     if errors:
         raise RegisterError(errors)
 
@@ -370,6 +380,8 @@ def activity_write(
         if changed:
             activity.save()
         part_counts = {part: _parts_apply(plan) for part, plan in plans.items()}
+        if not changed and any(part_counts.values()):
+            _updated_at_touch(activity)
         # A save that changes nothing writes nothing, so it skips the check and
         # an unchanged re-import costs no extra queries. Raising here rolls
         # back the activity and its parts together.
@@ -387,6 +399,19 @@ def activity_write(
             details={"parts_changed": part_counts, "status": activity.status},
         )
     return outcome
+
+
+def _updated_at_touch(activity: ProcessingActivity) -> None:
+    """Set the activity's ``updated_at`` to now, after a change to its parts only.
+
+    The edit form's check for a later save by someone else compares
+    ``updated_at``, so a change to the parts must move it too. An UPDATE
+    query, unlike ``save()``, adds no empty version to the activity's history.
+    """
+    activity.updated_at = timezone.now()
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at
+    )
 
 
 def activity_validate(
@@ -558,6 +583,55 @@ def _field_values(instance: models.Model) -> dict:
         for item in instance._meta.concrete_fields
         if item.attname not in {"updated_at", "created_at"}
     }
+
+
+def part_permitted(*, user, part: str, action: str) -> bool:
+    """Return whether ``user`` has the ``action`` permission on ``part``'s model.
+
+    ``action`` is one of Django's default permissions: "add", "change",
+    "delete" or "view".
+    """
+    options = CHILD_MODELS[part]._meta
+    codename = get_permission_codename(action, options)
+    return user.has_perm(f"{options.app_label}.{codename}")
+
+
+def _part_permission_errors(
+    *, actor, plans: dict[str, "_PartPlan"]
+) -> list[FieldError]:
+    """Reject the rows that ``actor`` would add or delete without the permission.
+
+    The retention job applies the register's rules, so a user who may change
+    the rules but not delete them must not remove one by leaving it out.
+    """
+    errors = []
+    for part, plan in plans.items():
+        names = CHILD_MODELS[part]._meta.verbose_name_plural
+        added = sum(1 for instance, _before in plan.rows if instance.pk is None)
+        if added and not part_permitted(user=actor, part=part, action="add"):
+            message = ngettext(
+                "Your account is not allowed to add %(parts)s, so %(count)d new "
+                "row cannot be saved. Remove it, or ask a user who has the "
+                "permission to add it.",
+                "Your account is not allowed to add %(parts)s, so %(count)d new "
+                "rows cannot be saved. Remove them, or ask a user who has the "
+                "permission to add them.",
+                added,
+            ) % {"parts": names, "count": added}
+            errors.append(FieldError(part, None, None, (message,)))
+        deleted = len(plan.leftovers)
+        if deleted and not part_permitted(user=actor, part=part, action="delete"):
+            message = ngettext(
+                "Your account is not allowed to delete %(parts)s, so %(count)d "
+                "row cannot be removed. Keep it, or ask a user who has the "
+                "permission to delete it.",
+                "Your account is not allowed to delete %(parts)s, so %(count)d "
+                "rows cannot be removed. Keep them, or ask a user who has the "
+                "permission to delete them.",
+                deleted,
+            ) % {"parts": names, "count": deleted}
+            errors.append(FieldError(part, None, None, (message,)))
+    return errors
 
 
 @dataclass

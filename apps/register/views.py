@@ -41,6 +41,7 @@ from apps.register.services import ActivityData
 from apps.register.services import activity_delete
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
+from apps.register.services import part_permitted
 from apps.register.services import reference_term_add
 from apps.register.services import reference_term_delete
 from apps.register.staging import staged_file_path
@@ -170,11 +171,14 @@ class ActivityEditView(RolePermissionMixin, View):
         return redirect("register:activity-detail", pk=saved.pk)
 
     def _formsets(self, activity, data=None):
+        user = self.request.user
         return {
             part: formset_class(
                 data=data,
                 instance=activity or ProcessingActivity(),
                 prefix=part,
+                can_add=part_permitted(user=user, part=part, action="add"),
+                can_delete=part_permitted(user=user, part=part, action="delete"),
             )
             for part, formset_class in PART_FORMSETS.items()
         }

@@ -603,3 +603,33 @@ def test_csv_nul_in_reference_is_row_error(tmp_path):
 
     assert [(error.row, error.column) for error in errors] == [(2, "B")]
     assert not ProcessingActivity.objects.exists()
+
+
+def test_import_dropping_rule_needs_permission(compliance_officer, dpo, tmp_path):
+    activity = complete_activity(
+        compliance_officer,
+        reference="PERM-1",
+        status=ProcessingActivity.Status.DRAFT,
+    )
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(
+        register_export(
+            activities=activities_for_export(user=compliance_officer),
+            file_format="xlsx",
+        )
+    )
+    RetentionRule.objects.create(
+        activity=activity,
+        data_category="Historique des échanges",
+        duration=1,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+    )
+
+    report = register_import(path=path, actor=dpo, dry_run=False)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert "Activity PERM-1, retention rule:" in errors[0].message
+    assert "not allowed to delete retention rules" in errors[0].message
+    assert not report.applied
+    assert activity.retention_rules.count() == 2

@@ -56,6 +56,26 @@ def test_describe_derives_sentence_from_fields():
     assert text == "Coordonnées: 3 years from collection, then delete"
 
 
+@pytest.mark.parametrize(
+    ("duration", "unit", "period"),
+    [
+        (1, RetentionRule.Unit.YEARS, "1 year"),
+        (1, RetentionRule.Unit.MONTHS, "1 month"),
+        (1, RetentionRule.Unit.DAYS, "1 day"),
+        (2, RetentionRule.Unit.YEARS, "2 years"),
+        (6, RetentionRule.Unit.MONTHS, "6 months"),
+        (30, RetentionRule.Unit.DAYS, "30 days"),
+    ],
+)
+def test_describe_unit_agrees_with_duration(duration, unit, period):
+    rule = _rule(duration=duration, unit=unit)
+
+    with translation.override("en"):
+        text = rule.describe()
+
+    assert text == f"Coordonnées: {period} from collection, then delete"
+
+
 def test_describe_uses_free_text_event():
     rule = _rule(
         start_event=RetentionRule.StartEvent.OTHER,

@@ -515,3 +515,84 @@ def test_delete_unused_activity_with_parts(compliance_officer):
     activity_delete(activity=activity, actor=compliance_officer)
 
     assert not ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+def _rule_row(**values) -> dict:
+    row = {
+        "data_category": "Coordonnées",
+        "record_type": "contact",
+        "duration": 3,
+        "unit": "years",
+        "start_event": "collection",
+        "start_event_other": "",
+        "action": "delete",
+        "notes": "",
+    }
+    row.update(values)
+    return row
+
+
+def test_parts_only_change_moves_updated_at():
+    data = _data()
+    data.parts["retention_rules"] = [_rule_row()]
+    activity = activity_save(data=data)
+    before = ProcessingActivity.objects.get(pk=activity.pk).updated_at
+    data.parts["retention_rules"] = [_rule_row(duration=2)]
+
+    activity_save(data=data, activity=ProcessingActivity.objects.get(pk=activity.pk))
+
+    stored = ProcessingActivity.objects.get(pk=activity.pk)
+    assert stored.updated_at > before
+    assert stored.history.count() == 1
+
+
+def test_unchanged_save_keeps_updated_at():
+    data = _data()
+    data.parts["retention_rules"] = [_rule_row()]
+    activity = activity_save(data=data)
+    before = ProcessingActivity.objects.get(pk=activity.pk).updated_at
+
+    activity_save(data=data, activity=ProcessingActivity.objects.get(pk=activity.pk))
+
+    assert ProcessingActivity.objects.get(pk=activity.pk).updated_at == before
+
+
+def test_rule_removal_needs_delete_permission(dpo):
+    data = _data()
+    data.parts["retention_rules"] = [_rule_row()]
+    activity = activity_save(data=data)
+    data.parts["retention_rules"] = []
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data, activity=activity, actor=dpo)
+
+    assert list(caught.value.message_dict) == ["retention_rules"]
+    assert "not allowed to delete retention rules" in str(caught.value)
+    assert activity.retention_rules.count() == 1
+
+
+def test_rule_removal_by_officer_or_command(compliance_officer):
+    data = _data()
+    data.parts["retention_rules"] = [_rule_row(), _rule_row(duration=5)]
+    activity = activity_save(data=data)
+
+    data.parts["retention_rules"] = [_rule_row()]
+    activity_save(data=data, activity=activity, actor=compliance_officer)
+    data.parts["retention_rules"] = []
+    activity_save(data=data, activity=activity)
+
+    assert not activity.retention_rules.exists()
+
+
+def test_rule_addition_needs_add_permission(django_user_model):
+    user = django_user_model.objects.create_user(username="noa")
+    data = _data()
+    data.parts["retention_rules"] = []
+    activity = activity_save(data=data)
+    data.parts["retention_rules"] = [_rule_row()]
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data, activity=activity, actor=user)
+
+    assert "not allowed to add retention rules" in str(caught.value)
+    assert not activity.retention_rules.exists()

@@ -1,14 +1,20 @@
+import datetime
 import io
 import os
 import stat
 import time
 
 import pytest
+from django import forms as forms_module
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from openpyxl import load_workbook
 
+from apps.breaches.models import Breach
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.register.forms import PART_FORMSETS
@@ -811,3 +817,268 @@ def test_delete_refusal_counts_referring_records(client_for, compliance_officer)
     )
 
     assert "other records refer to it: 3 contacts." in response.text
+
+
+def _unchanged_post(page) -> dict:
+    """Return the data a browser submits for an edit page left as rendered."""
+    data = {}
+    all_forms = [page.context["form"]]
+    for _part, _title, formset in page.context["formsets"]:
+        all_forms.append(formset.management_form)
+        all_forms.extend(formset.forms)
+    for form in all_forms:
+        for bound in form:
+            value = bound.value()
+            if isinstance(bound.field.widget, forms_module.NullBooleanSelect):
+                data[bound.html_name] = {True: "true", False: "false"}.get(
+                    value, "unknown"
+                )
+            elif isinstance(bound.field.widget, forms_module.CheckboxInput):
+                if value:
+                    data[bound.html_name] = "on"
+            elif value is not None:
+                data[bound.html_name] = str(value)
+    return data
+
+
+def test_parts_only_save_moves_updated_at(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+    before = activity.updated_at
+    client = client_for(compliance_officer)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data["retention_rules-0-duration"] = "2"
+
+    response = client.post(url, data)
+
+    activity.refresh_from_db()
+    assert response.status_code == 302
+    assert activity.retention_rules.get().duration == 2
+    assert activity.updated_at > before
+    assert activity.history.count() == 1
+
+
+def test_stale_parts_edit_is_rejected(compliance_officer, dpo):
+    """GIVEN two users who opened the same activity's edit page
+    WHEN both change only its retention rules, one after the other
+    THEN the second save is rejected and the first one's change is kept.
+    """
+    activity = complete_activity(compliance_officer)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    officer_client, dpo_client = Client(), Client()
+    officer_client.force_login(compliance_officer)
+    dpo_client.force_login(dpo)
+    officer_data = _unchanged_post(officer_client.get(url))
+    dpo_data = _unchanged_post(dpo_client.get(url))
+    officer_data["retention_rules-0-duration"] = "2"
+    dpo_data["retention_rules-0-duration"] = "5"
+
+    first = officer_client.post(url, officer_data)
+    second = dpo_client.post(url, dpo_data)
+
+    assert first.status_code == 302
+    assert second.status_code == 400
+    assert "after you opened the page" in second.text
+    assert activity.retention_rules.get().duration == 2
+
+
+def test_detail_updated_date_follows_parts(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=timezone.now() - datetime.timedelta(days=400)
+    )
+    client = client_for(compliance_officer)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data["retention_rules-0-duration"] = "2"
+
+    client.post(url, data)
+    page = client.get(reverse("register:activity-detail", args=[activity.pk]))
+
+    activity.refresh_from_db()
+    assert activity.updated_at.date() == timezone.now().date()
+    assert (
+        date_format(timezone.localtime(activity.updated_at), "SHORT_DATETIME_FORMAT")
+        in page.text
+    )
+
+
+def test_officer_edit_page_offers_delete(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    page = client_for(compliance_officer).get(
+        reverse("register:activity-edit", args=[activity.pk])
+    )
+
+    assert 'name="retention_rules-0-DELETE"' in page.text
+
+
+def test_dpo_edit_page_offers_no_delete(client_for, dpo, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    page = client_for(dpo).get(reverse("register:activity-edit", args=[activity.pk]))
+
+    assert "-DELETE" not in page.text
+
+
+def test_officer_deletes_retention_rule(client_for, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(compliance_officer)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data["retention_rules-0-DELETE"] = "on"
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    assert not activity.retention_rules.exists()
+
+
+def test_dpo_delete_box_is_ignored(client_for, dpo, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(dpo)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data["retention_rules-0-DELETE"] = "on"
+
+    client.post(url, data)
+
+    assert activity.retention_rules.count() == 1
+
+
+def test_dpo_cannot_drop_rule_from_post(client_for, dpo, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(dpo)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data.update(_management("retention_rules"))
+
+    response = client.post(url, data)
+
+    assert response.status_code == 400
+    assert "not allowed to delete retention rules" in response.text
+    assert activity.retention_rules.count() == 1
+
+
+@pytest.fixture
+def editor_without_add_rule(db, django_user_model):
+    """A user who may edit the register but not add retention rules."""
+    user = django_user_model.objects.create_user(username="noa")
+    codenames = [
+        "view_processingactivity",
+        "change_processingactivity",
+        "view_whole_register",
+        "view_retentionrule",
+        "change_retentionrule",
+        "delete_retentionrule",
+    ]
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="register", codename__in=codenames
+        )
+    )
+    return user
+
+
+def test_edit_page_without_add_offers_no_row(
+    client_for, editor_without_add_rule, compliance_officer
+):
+    activity = complete_activity(compliance_officer)
+
+    page = client_for(editor_without_add_rule).get(
+        reverse("register:activity-edit", args=[activity.pk])
+    )
+
+    assert 'name="retention_rules-0-duration"' in page.text
+    assert 'name="retention_rules-1-duration"' not in page.text
+    assert 'data-prefix="retention_rules"' not in page.text
+
+
+def test_rule_added_without_permission_is_rejected(
+    client_for, editor_without_add_rule, compliance_officer
+):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(editor_without_add_rule)
+    url = reverse("register:activity-edit", args=[activity.pk])
+    data = _unchanged_post(client.get(url))
+    data["retention_rules-TOTAL_FORMS"] = "2"
+    data.update(
+        {
+            "retention_rules-1-data_category": "Historique des échanges",
+            "retention_rules-1-record_type": "other",
+            "retention_rules-1-duration": "1",
+            "retention_rules-1-unit": "years",
+            "retention_rules-1-start_event": "collection",
+            "retention_rules-1-action": "delete",
+        }
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 400
+    assert "not allowed to add retention rules" in response.text
+    assert activity.retention_rules.count() == 1
+
+
+def _breach_for(activity):
+    now = timezone.now()
+    breach = Breach.objects.create(
+        reference="BRE-2026-900",
+        title="Envoi au mauvais destinataire",
+        aware_at=now,
+        detected_at=now,
+    )
+    breach.activities.add(activity)
+    return breach
+
+
+def test_admin_delete_goes_to_register_page(admin_client, compliance_officer):
+    activity = complete_activity(compliance_officer)
+    breach = _breach_for(activity)
+
+    response = admin_client.post(
+        reverse("admin:register_processingactivity_delete", args=[activity.pk]),
+        {"post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("register:activity-delete", args=[activity.pk])
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    assert list(breach.activities.all()) == [activity]
+
+
+def test_admin_change_page_links_to_register(admin_client, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    page = admin_client.get(
+        reverse("admin:register_processingactivity_change", args=[activity.pk])
+    )
+
+    delete_url = reverse("admin:register_processingactivity_delete", args=[activity.pk])
+    assert delete_url not in page.text
+    assert reverse("register:activity-detail", args=[activity.pk]) in page.text
+
+
+def test_admin_bulk_delete_is_unavailable(admin_client, compliance_officer):
+    activity = complete_activity(compliance_officer)
+    breach = _breach_for(activity)
+    changelist = reverse("admin:register_processingactivity_changelist")
+
+    page = admin_client.get(changelist)
+    response = admin_client.post(
+        changelist,
+        {"action": "delete_selected", "_selected_action": [activity.pk], "post": "yes"},
+    )
+
+    assert 'value="delete_selected"' not in page.text
+    assert response.status_code in (200, 302)
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    assert list(breach.activities.all()) == [activity]
