@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import logging
+import re
 import zipfile
 import zlib
 from collections import Counter
@@ -185,6 +186,30 @@ def _trim(row: list) -> list:
     return list(row[:end])
 
 
+# The start of a JSON document (an object, or an array of objects, arrays
+# or strings) and of an XML or HTML one. No vendor's CSV starts that way.
+_JSON_START = re.compile(r"\s*(\{|\[\s*[\[{\"])")
+_MARKUP_START = re.compile(r"\s*<[?!a-zA-Z]")
+
+
+def _markup_refuse(text: str) -> None:
+    """Raise ``UnreadableFile`` for a JSON, XML or HTML file, which is no table."""
+    text = text.lstrip("\ufeff")
+    if _JSON_START.match(text):
+        kind = "JSON"
+    elif _MARKUP_START.match(text):
+        kind = "XML or HTML"
+    else:
+        return
+    raise UnreadableFile(
+        _(
+            "The file is %(kind)s, which Registre does not import. Export the "
+            "list as CSV, XLSX or ODS and upload it again."
+        )
+        % {"kind": kind}
+    )
+
+
 def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     """Return the layout of the file at ``path``, or raise ``UnreadableFile``."""
     with open(path, "rb") as handle:
@@ -203,6 +228,7 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     else:
         layout = FileLayout(file_format="csv", encoding=_detect_encoding(sample))
         text = sample.decode(layout.encoding, errors="ignore")
+        _markup_refuse(text)
         if len(sample) == SAMPLE_BYTES:
             text = text[: text.rfind("\n") + 1] or text
         layout.delimiter = _detect_delimiter(text)

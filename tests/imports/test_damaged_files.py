@@ -102,3 +102,28 @@ def test_corrupted_rows_fail_the_job(upload_root, write_file):
 
     assert job.status == ImportJob.Status.FAILED
     assert DAMAGED in job.error
+
+
+@pytest.mark.parametrize(
+    ("content", "kind"),
+    [
+        ('{\n  "email": {"label": "E-mail"}\n}\n', "JSON"),
+        ('[{"email": "jean.dupont@example.com"}]', "JSON"),
+        ('\ufeff[\n  "jean.dupont@example.com"\n]', "JSON"),
+        ('<?xml version="1.0"?>\n<contacts/>\n', "XML or HTML"),
+        ("<html><body><table></table></body></html>", "XML or HTML"),
+    ],
+)
+def test_json_or_markup_file_is_refused(write_file, content, kind):
+    path = write_file("liste.csv", content)
+
+    with pytest.raises(UnreadableFile, match=f"The file is {kind}"):
+        layout_detect(path)
+
+
+def test_csv_starting_with_bracketed_header_is_read(write_file):
+    path = write_file("liste.csv", "[ID];Courriel\n1;jean.dupont@example.com\n")
+
+    layout = layout_detect(path)
+
+    assert layout.headers == ["[ID]", "Courriel"]
