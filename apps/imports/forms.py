@@ -8,6 +8,8 @@ from apps.contacts.models import ContactList
 from apps.imports.list_terms import PROSPECTING_BASES
 from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import FIELD_CHOICES
+from apps.imports.mapping import IGNORE
+from apps.imports.mapping import is_forbidden_header
 from apps.imports.services import ImportInputError
 from apps.imports.services import activity_in_force_check
 from apps.register.models import LawfulBasis
@@ -168,9 +170,13 @@ class MappingForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.headers = headers
         for index, header in enumerate(headers):
+            # A column of social-security numbers can only be ignored.
+            choices = FIELD_CHOICES
+            if is_forbidden_header(header):
+                choices = [choice for choice in FIELD_CHOICES if choice[0] == IGNORE]
             self.fields[f"column_{index}"] = forms.ChoiceField(
                 label=header or _("Column %(number)d") % {"number": index + 1},
-                choices=FIELD_CHOICES,
+                choices=choices,
                 required=False,
                 initial=mapping.get(str(index), ""),
             )

@@ -327,6 +327,17 @@ def mapping_problems(
         )
     fields = [field for field in mapping.values() if field]
     for index, field in mapping.items():
+        if field and _holds_forbidden_data(headers, index):
+            problems.append(
+                gettext(
+                    "%(column)s holds social-security numbers, which a prospect "
+                    "database may not keep: set it to “%(ignore)s”."
+                )
+                % {
+                    "column": capfirst(_column_with_header(headers, int(index))),
+                    "ignore": FIELD_LABELS[IGNORE],
+                }
+            )
         if field and field not in FIELDS:
             problems.append(
                 str(_("Unknown field %(field)s for column %(column)s."))
@@ -348,6 +359,12 @@ def mapping_problems(
             )
         )
     return problems
+
+
+def _holds_forbidden_data(headers: list | None, index: str) -> bool:
+    if not headers or not index.isdigit() or int(index) >= len(headers):
+        return False
+    return is_forbidden_header(headers[int(index)])
 
 
 def _column_name(index: int) -> str:

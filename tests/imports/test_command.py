@@ -279,3 +279,39 @@ def test_command_mapping_by_number_picks_column(upload_root, tmp_path):
     assert summary["mapping"].get("3", "") == ""
     assert Contact.objects.filter(email="jean.dupont@example.com").exists()
     assert not Contact.objects.filter(email="zoe.petit@example.com").exists()
+
+
+def test_command_mapping_one_field_twice_fails(upload_root, tmp_path):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+
+    with pytest.raises(CommandError) as raised:
+        _run(
+            str(path),
+            "--vendor=V",
+            "--list=L",
+            ACQUIRED,
+            '--mapping={"0": "email", "3": "email"}',
+        )
+
+    assert "0-based columns 0 and 3 to 'email'" in str(raised.value)
+    assert not Contact.objects.exists()
+
+
+def test_command_refuses_social_security_column(upload_root, tmp_path):
+    path = tmp_path / "nir.csv"
+    path.write_bytes(
+        b"Courriel;Nom;NIR\njean.dupont@example.com;Dupont;185057512345678\n"
+    )
+
+    with pytest.raises(CommandError) as raised:
+        _run(
+            str(path),
+            "--vendor=V",
+            "--list=L",
+            ACQUIRED,
+            '--mapping={"NIR": "job_title"}',
+        )
+
+    assert "holds social-security numbers" in str(raised.value)
+    assert not Contact.objects.filter(job_title="185057512345678").exists()

@@ -728,3 +728,28 @@ def test_running_job_is_not_stalled(sales_user, client_for, upload_root, tmp_pat
     assert 'id="stalled"' not in text
     assert 'id="progress-card"' in text
     assert '<span class="badge warn">queued</span>' in text
+
+
+def test_social_security_column_offers_ignore_only(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "nir.csv"
+    path.write_bytes(
+        b"Courriel;Nom;NIR\njean.dupont@example.com;Dupont;185057512345678\n"
+    )
+    job = import_file_created(path)
+    client = client_for(sales_user)
+
+    page = _detail_in_english(client, job)
+    response = client.post(
+        reverse("imports:job-mapping", args=[job.pk]),
+        {"column_0": "email", "column_1": "last_name", "column_2": "job_title"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    form = page.context["mapping_form"]
+    assert [value for value, _label in form.fields["column_2"].choices] == [""]
+    job.refresh_from_db()
+    assert "2" not in job.mapping
+    assert response.status_code == 200

@@ -172,6 +172,7 @@ class Command(BaseCommand):
         groups = duplicate_header_groups(headers)
         shared = {headers[group[0]]: group for group in groups}
         mapping = dict(job.mapping)
+        requested_columns: dict[str, str] = {}
         for key, field in requested.items():
             if str(key).isdigit():
                 index = str(key)
@@ -188,6 +189,12 @@ class Command(BaseCommand):
                 raise ImportInputError(
                     f"--mapping names the column {key!r}, which the file does not "
                     f"have; its headers are: {', '.join(headers)}."
+                )
+            if field and requested_columns.setdefault(field, index) != index:
+                raise ImportInputError(
+                    f"--mapping maps the 0-based columns {requested_columns[field]} "
+                    f"and {index} to {field!r}, but a field takes one column only; "
+                    "keep one of them."
                 )
             # The given column replaces any guessed column for the same field.
             mapping = {i: f for i, f in mapping.items() if f != field or i == index}
