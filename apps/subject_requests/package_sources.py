@@ -11,6 +11,7 @@ next to another address is listed without its values.
 """
 
 import contextlib
+import logging
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -46,6 +47,8 @@ STAGED_FIELDS = (
     "country",
     "collected_at",
 )
+
+logger = logging.getLogger(__name__)
 
 
 def _text(value) -> str:
@@ -235,7 +238,7 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
     headers = layout.headers
     reader = FileReader(job.source_file.path, layout)
     try:
-        for number, cells in reader.raw_rows():
+        for number, cells in _rows_until_damage(reader, job):
             if number <= layout.header_row:
                 continue
             known = rows.get((job.pk, number))
@@ -251,6 +254,22 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
             row.values = _cell_values(headers, cells)
     finally:
         reader.close()
+
+
+def _rows_until_damage(reader: FileReader, job: ImportJob):
+    """Yield the file's rows up to the first damaged part of a workbook.
+
+    The rows before the damage are the person's data as the file holds it;
+    those after it cannot be read by anyone, so the package lists what can.
+    """
+    try:
+        yield from reader.raw_rows()
+    except UnreadableFile:
+        logger.warning(
+            "import job %s: upload damaged part-way, package lists rows read "
+            "before the damage",
+            job.pk,
+        )
 
 
 def _cell_values(headers: list[str], cells) -> dict[str, str]:

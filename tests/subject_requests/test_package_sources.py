@@ -6,6 +6,7 @@ import io
 import json
 import zipfile
 
+import openpyxl
 import pytest
 from django.utils import timezone
 
@@ -356,3 +357,40 @@ def test_package_gives_outcome_of_suppressed_row(
 
     rows = [row for row in content["import_rows"] if row["row_number"] == 2]
     assert [row["outcome"] for row in rows] == ["suppressed"]
+
+
+def _workbook_damaged_late(rows: list[list]) -> bytes:
+    """Return an XLSX of ``rows`` whose sheet data is damaged near its end."""
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    content = buffer.getvalue()
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
+    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    start = data_start + int(info.compress_size * 0.8)
+    damaged = bytearray(content)
+    for position in range(start, start + 64):
+        damaged[position] ^= 0x5A
+    return bytes(damaged)
+
+
+def test_package_lists_rows_before_damage(
+    make_request, dpo, person, upload_root, tmp_path, activity
+):
+    rows = [["Prénom", "Nom", "Email"]]
+    rows.append([PERSON["first_name"], PERSON["last_name"], PERSON["email"]])
+    rows += [["Léa", f"Nom {n}", f"lea{n}@example.com"] for n in range(3000)]
+    path = tmp_path / "salon.xlsx"
+    path.write_bytes(_workbook_damaged_late(rows))
+    job = import_file_created(
+        path, list_name="Salon 2026", processing_activity=activity
+    )
+    request = make_request(verified_by=dpo)
+
+    content, _archive = _content(request, dpo)
+
+    listed = [row for row in content["import_rows"] if row["import_id"] == job.pk]
+    assert [row["row_number"] for row in listed] == [2]
+    assert listed[0]["values"]["Email"] == PERSON["email"]
