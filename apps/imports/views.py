@@ -40,6 +40,8 @@ from apps.imports.selectors import job_status_mark
 from apps.imports.selectors import job_summary
 
 logger = logging.getLogger(__name__)
+# Rows of each kind listed on a finished job's report.
+REPORT_ROWS_SHOWN = 50
 
 # The rows of a vendor file contain names, e-mail addresses and phone numbers.
 # The reasons given for rows name the file's columns and can quote a cell. A
@@ -126,8 +128,9 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         if job.status == ImportJob.Status.DONE:
             context["noted_count"] = job_noted_rows(job).count()
             if can_view_rows:
-                context["problems"] = job_problem_rows(job, limit=50)
-                context["noted"] = job_noted_rows(job, limit=50)
+                context["problems"] = job_problem_rows(job, limit=REPORT_ROWS_SHOWN)
+                context["problem_count"] = job_problem_rows(job).count()
+                context["noted"] = job_noted_rows(job, limit=REPORT_ROWS_SHOWN)
         summary = job.dry_run_summary or {}
         if summary.get("problems") and can_view_rows:
             context["dry_run_problems"] = [

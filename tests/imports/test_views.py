@@ -753,3 +753,34 @@ def test_social_security_column_offers_ignore_only(
     job.refresh_from_db()
     assert "2" not in job.mapping
     assert response.status_code == 200
+
+
+def test_report_says_how_many_rows_it_lists(
+    sales_user, client_for, upload_root, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("apps.imports.views.REPORT_ROWS_SHOWN", 2)
+    path = tmp_path / "rejets.csv"
+    path.write_bytes(
+        b"Courriel;Nom\nmauvais1;A\nmauvais2;B\nmauvais3;C\nlea@example.com;D\n"
+    )
+    job = import_file(path)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    text = page.content.decode()
+    assert len(page.context["problems"]) == 2
+    assert page.context["problem_count"] == 3
+    assert "The first 2 of 3 rows not imported are listed." in text
+    assert 'id="noted-shown"' not in text
+
+
+def test_report_without_overflow_has_no_count_note(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "rejets.csv"
+    path.write_bytes(b"Courriel;Nom\nmauvais1;A\nlea@example.com;D\n")
+    job = import_file(path)
+
+    page = _detail_in_english(client_for(sales_user), job)
+
+    assert 'id="problems-shown"' not in page.content.decode()
