@@ -242,7 +242,7 @@ class Contact(models.Model):
         # which no lookup seeks, and the name and company indexes leave out
         # anonymised contacts. A query that compares the identifiers with
         # another table's, or with more than a hundred values, must add
-        # ``<> ''`` for PostgreSQL to use their indexes; a query that sorts by
+        # ``<> ''`` for PostgreSQL to use their indexes. A query that sorts by
         # name or company must filter on ``STATUSES_NOT_ANONYMISED``.
         indexes = [
             models.Index(

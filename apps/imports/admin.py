@@ -21,7 +21,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "file_format")
     search_fields = ("file_name", "list_name", "vendor_name")
-    # The uploaded file has no URL, so the page says whether it is kept
+    # The uploaded file has no URL, so the page shows whether it is kept
     # instead of linking to it.
     exclude = ("source_file",)
     readonly_fields = [

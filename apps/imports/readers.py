@@ -187,13 +187,15 @@ def _trim(row: list) -> list:
 
 
 # The start of a JSON document (an object, or an array of objects, arrays
-# or strings) and of an XML or HTML one. No vendor's CSV starts that way.
+# or strings) and of an XML or HTML one.
+# NOTE: a CSV whose first header cell starts with "{" or "<" is rejected
+# too. None of the vendor files seen so far starts that way.
 _JSON_START = re.compile(r"\s*(\{|\[\s*[\[{\"])")
 _MARKUP_START = re.compile(r"\s*<[?!a-zA-Z]")
 
 
-def _markup_refuse(text: str) -> None:
-    """Raise ``UnreadableFile`` for a JSON, XML or HTML file, which is no table."""
+def _markup_reject(text: str) -> None:
+    """Raise ``UnreadableFile`` for a JSON, XML or HTML file, which is not a table."""
     text = text.lstrip("\ufeff")
     if _JSON_START.match(text):
         kind = "JSON"
@@ -228,7 +230,7 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     else:
         layout = FileLayout(file_format="csv", encoding=_detect_encoding(sample))
         text = sample.decode(layout.encoding, errors="ignore")
-        _markup_refuse(text)
+        _markup_reject(text)
         if len(sample) == SAMPLE_BYTES:
             text = text[: text.rfind("\n") + 1] or text
         layout.delimiter = _detect_delimiter(text)

@@ -259,8 +259,8 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
 def _rows_until_damage(reader: FileReader, job: ImportJob):
     """Yield the file's rows up to the first damaged part of a workbook.
 
-    The rows before the damage are the person's data as the file holds it;
-    those after it cannot be read by anyone, so the package lists what can.
+    The rows before the damage are the person's data as the file contains it.
+    The rows after it cannot be read by anyone, so the package lists the others.
     """
     try:
         yield from reader.raw_rows()

@@ -1,6 +1,8 @@
 """Helpers for import tests: write files, run a job to the end."""
 
 import datetime
+import io
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -136,3 +138,18 @@ def english():
     """Run each test in English, so that messages and reasons read as written."""
     with translation.override("en"):
         yield
+
+
+def sheet_corrupted(content: bytes, *, at: float) -> bytes:
+    """Return ``content`` with bytes of its sheet's compressed data flipped.
+
+    ``at`` is the position of the damage in the sheet's data, from 0 to 1.
+    The ZIP directory stays intact, so the workbook opens.
+    """
+    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
+    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    start = data_start + int(info.compress_size * at)
+    damaged = bytearray(content)
+    for position in range(start, start + 64):
+        damaged[position] ^= 0x5A
+    return bytes(damaged)

@@ -298,7 +298,7 @@ def test_command_mapping_one_field_twice_fails(upload_root, tmp_path):
     assert not Contact.objects.exists()
 
 
-def test_command_refuses_social_security_column(upload_root, tmp_path):
+def test_command_rejects_social_security_column(upload_root, tmp_path):
     path = tmp_path / "nir.csv"
     path.write_bytes(
         b"Courriel;Nom;NIR\njean.dupont@example.com;Dupont;185057512345678\n"

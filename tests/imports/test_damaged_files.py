@@ -1,7 +1,6 @@
 """Damaged or truncated workbooks get a translated message, never a crash."""
 
 import io
-import zipfile
 
 import openpyxl
 import pytest
@@ -14,6 +13,7 @@ from apps.imports.readers import layout_detect
 from apps.imports.services import ImportInputError
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
+from tests.imports.conftest import sheet_corrupted
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -29,21 +29,6 @@ def _xlsx(row_count: int) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
-
-
-def _sheet_corrupted(content: bytes, *, at: float) -> bytes:
-    """Return ``content`` with bytes of its sheet's compressed data flipped.
-
-    ``at`` is the position of the damage in the sheet's data, from 0 to 1.
-    The ZIP directory stays intact, so the workbook opens.
-    """
-    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
-    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    start = data_start + int(info.compress_size * at)
-    damaged = bytearray(content)
-    for position in range(start, start + 64):
-        damaged[position] ^= 0x5A
-    return bytes(damaged)
 
 
 def _stored_files(root):
@@ -76,7 +61,7 @@ def test_truncated_ods_is_rejected_in_plain_words(upload_root, write_file):
 
 
 def test_corrupted_sheet_start_is_rejected(upload_root, write_file):
-    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(200), at=0.1))
+    path = write_file("abime.xlsx", sheet_corrupted(_xlsx(200), at=0.1))
 
     with pytest.raises(ImportInputError, match=DAMAGED):
         import_file_created(path)
@@ -85,7 +70,7 @@ def test_corrupted_sheet_start_is_rejected(upload_root, write_file):
 
 def test_corrupted_rows_raise_unreadable_file(write_file):
     """Damage past the rows read for the layout shows up while rows are read."""
-    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(3000), at=0.8))
+    path = write_file("abime.xlsx", sheet_corrupted(_xlsx(3000), at=0.8))
     layout = layout_detect(path)
     reader = FileReader(path, layout)
 
@@ -96,7 +81,7 @@ def test_corrupted_rows_raise_unreadable_file(write_file):
 
 
 def test_corrupted_rows_fail_the_job(upload_root, write_file):
-    path = write_file("abime.xlsx", _sheet_corrupted(_xlsx(3000), at=0.8))
+    path = write_file("abime.xlsx", sheet_corrupted(_xlsx(3000), at=0.8))
 
     job = import_file(path)
 
@@ -114,14 +99,14 @@ def test_corrupted_rows_fail_the_job(upload_root, write_file):
         ("<html><body><table></table></body></html>", "XML or HTML"),
     ],
 )
-def test_json_or_markup_file_is_refused(write_file, content, kind):
+def test_json_or_markup_file_rejected(write_file, content, kind):
     path = write_file("liste.csv", content)
 
     with pytest.raises(UnreadableFile, match=f"The file is {kind}"):
         layout_detect(path)
 
 
-def test_csv_starting_with_bracketed_header_is_read(write_file):
+def test_bracketed_csv_header_read(write_file):
     path = write_file("liste.csv", "[ID];Courriel\n1;jean.dupont@example.com\n")
 
     layout = layout_detect(path)

@@ -755,7 +755,7 @@ def test_social_security_column_offers_ignore_only(
     assert response.status_code == 200
 
 
-def test_report_says_how_many_rows_it_lists(
+def test_report_counts_listed_rows(
     sales_user, client_for, upload_root, tmp_path, monkeypatch
 ):
     monkeypatch.setattr("apps.imports.views.REPORT_ROWS_SHOWN", 2)
@@ -774,9 +774,7 @@ def test_report_says_how_many_rows_it_lists(
     assert 'id="noted-shown"' not in text
 
 
-def test_report_without_overflow_has_no_count_note(
-    sales_user, client_for, upload_root, tmp_path
-):
+def test_short_report_has_no_count(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "rejets.csv"
     path.write_bytes(b"Courriel;Nom\nmauvais1;A\nlea@example.com;D\n")
     job = import_file(path)

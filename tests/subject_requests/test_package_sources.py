@@ -25,6 +25,7 @@ from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_object
 from apps.subject_requests.services import request_search
 from tests.imports.conftest import import_file_created
+from tests.imports.conftest import sheet_corrupted
 from tests.subject_requests.conftest import PERSON
 
 pytestmark = pytest.mark.postgres
@@ -366,14 +367,7 @@ def _workbook_damaged_late(rows: list[list]) -> bytes:
         workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
-    content = buffer.getvalue()
-    info = zipfile.ZipFile(io.BytesIO(content)).getinfo("xl/worksheets/sheet1.xml")
-    data_start = info.header_offset + 30 + len(info.filename) + len(info.extra)
-    start = data_start + int(info.compress_size * 0.8)
-    damaged = bytearray(content)
-    for position in range(start, start + 64):
-        damaged[position] ^= 0x5A
-    return bytes(damaged)
+    return sheet_corrupted(buffer.getvalue(), at=0.8)
 
 
 def test_package_lists_rows_before_damage(
