@@ -161,6 +161,25 @@ class BreachForm(forms.ModelForm):
         saved = set(identifiers_in_text(getattr(self.instance, name, "") or ""))
         return [value for value in identifiers_in_text(text) if value not in saved]
 
+    def _keep_saved_seconds(self, name: str):
+        """Return the typed time, or the saved one if it is the same minute.
+
+        The field shows minutes only, so an untouched time saved with seconds
+        (by the API or a command) would otherwise lose them on every edit and
+        move the 72-hour deadline.
+        """
+        typed = self.cleaned_data.get(name)
+        saved = getattr(self.instance, name, None)
+        if typed and saved and typed == saved.replace(second=0, microsecond=0):
+            return saved
+        return typed
+
+    def clean_detected_at(self):
+        return self._keep_saved_seconds("detected_at")
+
+    def clean_aware_at(self):
+        return self._keep_saved_seconds("aware_at")
+
     def clean(self):
         cleaned = super().clean()
         self.new_identifiers = {}

@@ -316,6 +316,8 @@ def test_dashboard_lists_open_breaches(client_for, dpo):
 
 
 def test_edit_form_saves_changes(client_for, dpo, breach):
+    aware_at = breach.aware_at.replace(second=17, microsecond=250)
+    Breach.objects.filter(pk=breach.pk).update(detected_at=aware_at, aware_at=aware_at)
     url = reverse("breaches:breach-update", args=[breach.pk])
     form = client_for(dpo).get(url).context["form"]
     data = {
@@ -333,6 +335,29 @@ def test_edit_form_saves_changes(client_for, dpo, breach):
     breach.refresh_from_db()
     assert breach.records_approx == 999
     assert breach.events.filter(kind="updated").count() == 1
+    assert breach.aware_at == aware_at
+
+
+def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    form = client_for(dpo).get(url).context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name != "activities"
+    }
+    detected_at = timezone.localtime(data["detected_at"])
+    typed = timezone.localtime(breach.aware_at).replace(
+        second=0, microsecond=0
+    ) + timedelta(minutes=5)
+    data["detected_at"] = detected_at.strftime("%Y-%m-%dT%H:%M")
+    data["aware_at"] = typed.strftime("%Y-%m-%dT%H:%M")
+
+    response = client_for(dpo).post(url, data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.aware_at == typed
 
 
 def test_export_without_activity_explains(client_for, dpo, breach):
