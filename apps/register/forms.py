@@ -1,9 +1,9 @@
+from datetime import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseInlineFormSet
 from django.forms import inlineformset_factory
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -19,6 +19,7 @@ from apps.register.models import RetentionRule
 from apps.register.models import Transfer
 from apps.register.services import ACTIVITY_FIELDS
 from apps.register.services import CHILD_FIELDS
+from apps.register.services import stale_message
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 _SHORT_TEXT = forms.Textarea(attrs={"rows": 2})
@@ -62,7 +63,9 @@ class ActivityForm(forms.ModelForm):
         help_text=_("Leave unknown until the need for an impact assessment is known."),
     )
     # The activity's last save when the page was opened, so that a save over
-    # another user's later one is rejected instead of undoing it.
+    # another user's later one is rejected instead of undoing it. The service
+    # makes the same check under a row lock; this one reports a stale page
+    # together with the other errors of the form.
     loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
@@ -70,24 +73,27 @@ class ActivityForm(forms.ModelForm):
         if self.instance.pk and not self.is_bound:
             self.initial["loaded_version"] = self.instance.updated_at.isoformat()
 
+    def clean_loaded_version(self) -> datetime | None:
+        loaded = self.cleaned_data.get("loaded_version")
+        if not loaded:
+            return None
+        try:
+            return datetime.fromisoformat(loaded)
+        except ValueError:
+            raise forms.ValidationError(
+                _("The page is damaged. Reload it and enter your changes again."),
+                code="invalid",
+            ) from None
+
     def clean(self):
         cleaned_data = super().clean()
         loaded = cleaned_data.get("loaded_version")
         if not self.instance.pk or not loaded:
             return cleaned_data
         saved = ProcessingActivity.objects.get(pk=self.instance.pk).updated_at
-        if loaded != saved.isoformat():
-            when = date_format(timezone.localtime(saved), "DATETIME_FORMAT")
+        if loaded != saved:
             self.add_error(
-                None,
-                forms.ValidationError(
-                    _(
-                        "Someone saved this activity at %(time)s, after you opened "
-                        "the page. Reload the page and enter your changes again."
-                    )
-                    % {"time": when},
-                    code="stale",
-                ),
+                None, forms.ValidationError(stale_message(saved), code="stale")
             )
         return cleaned_data
 

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
 
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -12,6 +13,7 @@ from django.db import models
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -328,6 +330,7 @@ def activity_save(
     activity: ProcessingActivity | None = None,
     check_transition: bool = True,
     audit: bool = True,
+    loaded_version: datetime | None = None,
 ) -> ProcessingActivity:
     """Create or update an activity and replace its parts; see ``activity_write``."""
     return activity_write(
@@ -336,6 +339,7 @@ def activity_save(
         activity=activity,
         check_transition=check_transition,
         audit=audit,
+        loaded_version=loaded_version,
     ).activity
 
 
@@ -346,6 +350,7 @@ def activity_write(
     activity: ProcessingActivity | None = None,
     check_transition: bool = True,
     audit: bool = True,
+    loaded_version: datetime | None = None,
 ) -> SaveOutcome:
     """Create or update an activity and replace its parts with ``data.parts``.
 
@@ -358,6 +363,10 @@ def activity_write(
     is None, as for commands and the demo data. Every value is checked before
     anything is written: a broken rule raises ``RegisterError`` listing every
     rejected value of the activity and of its parts, and then nothing is saved.
+
+    ``loaded_version`` is the ``updated_at`` the editor saw when the page was
+    opened. The activity's row is locked before it is compared, so that of two
+    saves from pages opened at the same version, only the first one is kept.
     """
     creating = activity is None
     activity = activity or ProcessingActivity()
@@ -376,6 +385,8 @@ def activity_write(
         raise RegisterError(errors)
 
     with transaction.atomic():
+        if not creating and loaded_version is not None:
+            _version_check(activity, loaded_version)
         changed = creating or _field_values(activity) != before
         if changed:
             activity.save()
@@ -399,6 +410,25 @@ def activity_write(
             details={"parts_changed": part_counts, "status": activity.status},
         )
     return outcome
+
+
+def _version_check(activity: ProcessingActivity, loaded_version: datetime) -> None:
+    """Lock the activity's row; refuse the save if it moved past ``loaded_version``."""
+    saved = (
+        ProcessingActivity.objects.select_for_update()
+        .values_list("updated_at", flat=True)
+        .get(pk=activity.pk)
+    )
+    if saved != loaded_version:
+        raise RegisterError([FieldError(None, None, None, (stale_message(saved),))])
+
+
+def stale_message(saved: datetime) -> str:
+    when = date_format(timezone.localtime(saved), "DATETIME_FORMAT")
+    return _(
+        "Someone saved this activity at %(time)s, after you opened the page. "
+        "Reload the page and enter your changes again."
+    ) % {"time": when}
 
 
 def _updated_at_touch(activity: ProcessingActivity) -> None:

@@ -154,6 +154,7 @@ class ActivityEditView(RolePermissionMixin, View):
                 activity=ProcessingActivity.objects.get(pk=activity.pk)
                 if activity
                 else None,
+                loaded_version=form.cleaned_data["loaded_version"],
             )
         except ValidationError as error:
             for name, errors in error.message_dict.items():

@@ -1,7 +1,11 @@
 import datetime
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
 
@@ -596,3 +600,59 @@ def test_rule_addition_needs_add_permission(django_user_model):
 
     assert "not allowed to add retention rules" in str(caught.value)
     assert not activity.retention_rules.exists()
+
+
+def _lock_waiters() -> int:
+    """Count the connections waiting for a lock, as of now.
+
+    Inside a transaction, PostgreSQL keeps the first reading of its activity
+    view until the snapshot is cleared.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_save_from_the_same_version_is_refused(compliance_officer):
+    """GIVEN two editors who opened an activity at the same version
+    WHEN the second one saves while the first one's save is still committing
+    THEN the second save waits for the first and is refused.
+    """
+    activity = activity_save(data=_data(), actor=compliance_officer)
+    loaded_version = activity.updated_at
+    outcome = {}
+
+    def second_save():
+        try:
+            activity_save(
+                data=_data(name="Second editor"),
+                activity=ProcessingActivity.objects.get(pk=activity.pk),
+                loaded_version=loaded_version,
+            )
+            outcome["saved"] = True
+        except RegisterError as error:
+            outcome["error"] = error.messages
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        first = ProcessingActivity.objects.select_for_update().get(pk=activity.pk)
+        first.name = "First editor"
+        first.save()
+        thread = threading.Thread(target=second_save)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not _lock_waiters() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    thread.join(timeout=10)
+
+    activity.refresh_from_db()
+    assert activity.name == "First editor"
+    assert "saved" not in outcome
+    assert "after you opened the page" in outcome["error"][0]
