@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -653,6 +654,60 @@ def test_stalled_run_shows_stalled_with_actions(
     assert 'id="progress-card"' not in text
     assert reverse("imports:job-resume", args=[job.pk]) in text
     assert reverse("imports:job-cancel", args=[job.pk]) in text
+
+
+def test_queued_job_says_it_waits_for_a_worker(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.QUEUED, heartbeat_at=timezone.now()
+    )
+
+    text = _detail_in_english(client_for(sales_user), job).content.decode()
+
+    assert 'id="progress-card"' in text
+    assert 'id="job-waiting">Waiting for a background worker' in text
+
+
+def test_stalled_queued_job_says_no_worker_took_it(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    _stalled(job, ImportJob.Status.QUEUED)
+
+    text = _detail_in_english(client_for(sales_user), job).content.decode()
+
+    assert "no background worker has taken it for more than 15 minutes" in text
+    assert "its worker has not reported" not in text
+
+
+def test_job_list_shows_every_outcome_count(
+    sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    counts = {
+        "row_count": 1111,
+        "created_count": 1000,
+        "merged_count": 50,
+        "duplicate_count": 40,
+        "suppressed_count": 20,
+        "rejected_count": 1,
+    }
+    ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE, **counts)
+
+    page = client_for(sales_user).get(
+        reverse("imports:job-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    cells = re.findall(r'<td class="num">([^<]*)</td>', page.content.decode())
+    assert cells == ["1,111", "1,000", "50", "40", "20", "1"]
 
 
 def test_stalled_run_in_job_list(sales_user, client_for, upload_root, tmp_path):

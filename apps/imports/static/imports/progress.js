@@ -10,6 +10,7 @@
   var bar = document.getElementById("job-progress");
   var text = document.getElementById("job-progress-text");
   var rows = document.getElementById("job-rows-read");
+  var waiting = document.getElementById("job-waiting");
 
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -24,6 +25,7 @@
         bar.textContent = data.progress + "%";
         text.textContent = data.progress;
         rows.textContent = data.rows_read.toLocaleString(document.documentElement.lang);
+        waiting.hidden = data.status !== "queued";
         if (data.active) {
           window.setTimeout(poll, 1000);
         } else {
