@@ -20,6 +20,7 @@ from django.db.models.functions import Concat
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.core.personal_data import ContactIdColumn
 from apps.core.personal_data import IdentifierColumns
@@ -388,7 +389,14 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
         )
         if job.status not in (ImportJob.Status.DONE, ImportJob.Status.CANCELLED):
             ImportJob.objects.filter(pk=job.pk).update(
-                status=ImportJob.Status.CANCELLED
+                status=ImportJob.Status.CANCELLED,
+                error=_(
+                    "The uploaded file was deleted because it held the data of "
+                    "a person whose erasure was requested. Upload the file "
+                    "again to import the other rows: the erased person is now "
+                    "on the suppression list and will be skipped."
+                ),
+                dry_run_summary={},
             )
             StagingRow.objects.filter(job=job).delete()
         files += 1

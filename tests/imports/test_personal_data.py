@@ -181,6 +181,7 @@ def test_staged_rows_erased_by_identifier(upload_root, tmp_path):
     assert counts["import_staging_row"] == 1
     assert counts["import_source_file"] == 1
     assert job.status == ImportJob.Status.CANCELLED
+    assert "whose erasure was requested" in job.error
     assert not StagingRow.objects.filter(job=job).exists()
 
 
