@@ -117,7 +117,46 @@ def _identifier_lengths_check(body: dict) -> None:
                 )
 
 
-def _read_batch(request) -> dict:
+def _shown(value) -> str:
+    """Return the start of a JSON value, as an error message repeats it."""
+    if isinstance(value, str):
+        return repr(value[:ERROR_PREFIX_LENGTH])
+    return json.dumps(value)[:ERROR_PREFIX_LENGTH]
+
+
+def _keys_check(body: dict, keys: tuple[str, ...]) -> None:
+    """Reject a key the endpoint does not read, instead of ignoring it.
+
+    A misspelt ``reason`` would otherwise record an objection as a mere
+    unsubscribe, and a singular ``email`` would send nothing.
+    """
+    unknown = sorted(key for key in body if key not in keys)
+    if unknown:
+        expected = ", ".join(f"'{key}'" for key in keys)
+        raise ApiError(
+            400,
+            f"Unknown key {unknown[0]!r}: this endpoint reads only {expected}. "
+            f"Check the spelling, or remove the key.",
+        )
+
+
+def _identifier_list_check(key: str, values) -> None:
+    if not isinstance(values, list):
+        raise ApiError(
+            400,
+            f"'{key}' is {_shown(values)}: send a list "
+            f'of strings, such as ["..."], or leave the key out.',
+        )
+    for index, value in enumerate(values):
+        if not isinstance(value, str):
+            raise ApiError(
+                400,
+                f"'{key}'[{index}] is {_shown(value)}: "
+                f"send each identifier as a JSON string.",
+            )
+
+
+def _read_batch(request, keys: tuple[str, ...]) -> dict:
     raw = _body_read(request)
     try:
         body = json.loads(raw or b"{}")
@@ -125,10 +164,9 @@ def _read_batch(request) -> dict:
         raise ApiError(400, f"The request body is not valid JSON: {error}.") from error
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.")
+    _keys_check(body, keys)
     for key in ("emails", "phones"):
-        values = body.get(key, [])
-        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise ApiError(400, f"'{key}' must be a list of strings.")
+        _identifier_list_check(key, body.get(key, []))
     _identifier_lengths_check(body)
     total = len(body.get("emails", [])) + len(body.get("phones", []))
     if total == 0:
@@ -152,24 +190,29 @@ def _normalise(values: list[str], normalizer) -> list[tuple[str, str, str]]:
     return results
 
 
-def _api_view(handler):
-    @csrf_exempt
-    @require_POST
-    def view(request):
-        # Machine clients get one language, the one docs/api.md shows.
-        with translation.override("en"):
-            try:
-                _authenticate(request)
-                return handler(request, _read_batch(request))
-            except ApiError as error:
-                return _error(error.status, error.message)
+def _api_view(*keys: str):
+    """Make ``handler(request, body)`` an endpoint reading the JSON ``keys``."""
 
-    view.__name__ = handler.__name__
-    view.__doc__ = handler.__doc__
-    return view
+    def decorator(handler):
+        @csrf_exempt
+        @require_POST
+        def view(request):
+            # Machine clients get one language, the one docs/api.md shows.
+            with translation.override("en"):
+                try:
+                    _authenticate(request)
+                    return handler(request, _read_batch(request, keys))
+                except ApiError as error:
+                    return _error(error.status, error.message)
+
+        view.__name__ = handler.__name__
+        view.__doc__ = handler.__doc__
+        return view
+
+    return decorator
 
 
-@_api_view
+@_api_view("emails", "phones")
 def suppression_check(request, body):
     """Return, for each address, whether it is on the suppression list."""
     emails = _normalise(body.get("emails", []), normalize_email)
@@ -192,14 +235,15 @@ def suppression_check(request, body):
     return JsonResponse({"emails": describe(emails), "phones": describe(phones)})
 
 
-@_api_view
+@_api_view("emails", "phones", "reason")
 def unsubscribes_report(request, body):
     """Put the addresses on the suppression list and update matching contacts."""
     reason = body.get("reason", SuppressionEntry.Reason.UNSUBSCRIBED)
     allowed = (SuppressionEntry.Reason.UNSUBSCRIBED, SuppressionEntry.Reason.OBJECTED)
     if reason not in allowed:
         raise ApiError(
-            400, f"'reason' {reason!r} is invalid: use 'unsubscribed' or 'objected'."
+            400,
+            f"'reason' {_shown(reason)} is invalid: use 'unsubscribed' or 'objected'.",
         )
     emails = _normalise(body.get("emails", []), normalize_email)
     phones = _normalise(body.get("phones", []), normalize_phone)

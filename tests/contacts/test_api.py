@@ -85,7 +85,10 @@ def test_no_configured_token_rejects(client, settings):
     ("body", "message"),
     [
         ({}, "at least one"),
-        ({"emails": "a@example.com"}, "list of strings"),
+        ({"emails": "a@example.com"}, "'emails' is 'a@example.com': send a list"),
+        ({"emails": None}, "'emails' is null: send a list of strings"),
+        ({"phones": ["0612345678", 612345678]}, "'phones'[1] is 612345678: send"),
+        ({"email": ["a@example.com"]}, "Unknown key 'email': this endpoint reads"),
         ({"emails": ["a@example.com"] * 1001}, "at most 1000"),
     ],
 )
@@ -255,6 +258,19 @@ def test_objection_audit_keeps_ids_and_counts(client):
     assert sorted(event.details["contact_ids"]) == [unsubscribed.pk, active.pk]
     assert "@" not in json.dumps(event.details)
     assert "dubois" not in json.dumps(event.details)
+
+
+def test_report_rejects_misspelt_reason_key(client):
+    response = _post(
+        client,
+        "contacts:api-unsubscribes",
+        {"emails": ["a@example.com"], "raison": "objected"},
+    )
+
+    assert response.status_code == 400
+    assert "Unknown key 'raison'" in response.json()["error"]
+    assert "'reason'" in response.json()["error"]
+    assert not SuppressionEntry.objects.exists()
 
 
 def test_report_rejects_unknown_reason(client):
