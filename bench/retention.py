@@ -21,6 +21,10 @@ to the baseline's, the longest batch transaction and the process memory
 unless ``--keep`` is given::
 
     .venv/bin/python bench/retention.py --contacts 500000 --past-limit 100000
+
+``BENCH_SERVER_URL`` points it at another PostgreSQL server than
+``postgres://postgres@127.0.0.1:5432``, for instance one started with the
+settings of the production stack (``docker-compose.yml``).
 """
 
 import argparse
@@ -168,35 +172,66 @@ def _cutoff(rule):
     return start_cutoff(duration=rule_duration(rule), as_of=local_today())
 
 
-class MemorySampler:
-    """Sample the resident set size every ``every`` batches."""
+class BatchSampler:
+    """Sample the resident set size every ``every`` batches, and time each batch.
+
+    A batch's time runs from the end of the one before to its own end, so it
+    includes reading its candidates before the transaction: an upper bound of
+    the transaction's time, which the service measures alone.
+    """
 
     def __init__(self, every: int = 50):
         self.every = every
         self.batches = 0
         self.samples: list[float] = []
+        self.batch_ms: list[float] = []
+        self.batch_contacts: list[int] = []
+        self._last = time.perf_counter()
+        self._done = 0
 
     def __call__(self, run, entry) -> None:
+        now = time.perf_counter()
+        self.batch_ms.append((now - self._last) * 1000)
+        self._last = now
+        done = entry.get("deleted", 0) + entry.get("anonymised", 0)
+        self.batch_contacts.append(done - self._done)
+        self._done = done
         self.batches += 1
         if self.batches % self.every == 1:
             self.samples.append(rss_megabytes())
 
 
+def checkpoints() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        )
+        return cursor.fetchone()[0]
+
+
 def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
     """Run the retention job with the rule's action set; return its figures."""
     RetentionRule.objects.filter(pk=rule_id).update(action=action)
-    sampler = MemorySampler()
+    sampler = BatchSampler()
+    checkpoints_before = checkpoints()
     started = time.perf_counter()
     run, _ = retention_apply(trigger="command", on_batch=sampler, batch_size=batch_size)
     elapsed = time.perf_counter() - started
     step = next(step for step in run.steps if step.get("rule_id") == rule_id)
     if run.status != "succeeded":
         raise SystemExit(f"the retention run failed: {run.error}")
+    batch_ms = sorted(sampler.batch_ms)
+    slowest = sampler.batch_ms.index(batch_ms[-1]) if batch_ms else 0
     return {
         "count": step.get("deleted", 0) + step.get("anonymised", 0),
         "seconds": elapsed,
         "batches": step.get("batches", 0),
         "max_transaction_ms": step.get("max_transaction_ms", 0.0),
+        "batch_p99_ms": batch_ms[int(len(batch_ms) * 0.99)] if batch_ms else 0.0,
+        "batches_over_50_ms": sum(1 for value in batch_ms if value >= 50),
+        "slowest_batch": slowest + 1,
+        "slowest_contacts": sampler.batch_contacts[slowest] if batch_ms else 0,
+        "checkpoints": checkpoints() - checkpoints_before,
         "rss_first": sampler.samples[0] if sampler.samples else 0.0,
         "rss_max": max(sampler.samples, default=0.0),
         "rss_last": sampler.samples[-1] if sampler.samples else 0.0,
@@ -214,6 +249,13 @@ def _report(label: str, figures: dict) -> None:
         f"longest transaction {figures['max_transaction_ms']:.1f} ms; "
         f"RSS {figures['rss_first']:.0f} -> "
         f"{figures['rss_max']:.0f} (max) -> {figures['rss_last']:.0f} MiB"
+    )
+    print(
+        f"  batches with their id reading: p99 {figures['batch_p99_ms']:.1f} ms, "
+        f"{figures['batches_over_50_ms']} of {figures['batches']} at 50 ms or more, "
+        f"slowest is batch {figures['slowest_batch']} "
+        f"({figures['slowest_contacts']:,} contacts); "
+        f"{figures['checkpoints']} checkpoints during the run"
     )
 
 
