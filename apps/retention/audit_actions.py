@@ -11,5 +11,6 @@ ACTION_LABELS = {
     "retention.run.finished": _("Retention run finished"),
     "retention.run.interrupted": _("Retention run interrupted"),
     "retention.run.requested": _("Retention run requested"),
+    "retention.run.skipped": _("Retention run skipped: plan changed since its preview"),
     "retention.subject_requests.applied": _("Retention applied to closed requests"),
 }

@@ -9,7 +9,8 @@ class RetentionRun(models.Model):
     Status transitions: queued -> running -> succeeded or failed; running ->
     interrupted when a later run finds it still marked running (its process was
     killed); queued or running -> skipped when another run already holds the
-    job's lock. ``steps`` is rewritten in the same transaction as each batch,
+    job's lock, or when the plan changed after the preview that a real run
+    confirmed. ``steps`` is rewritten in the same transaction as each batch,
     so its counts always match the data, even after a kill.
     """
 
@@ -38,6 +39,15 @@ class RetentionRun(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    confirmed_preview = models.ForeignKey(
+        "self",
+        verbose_name=_("confirmed preview"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The dry run whose counts the user confirmed on the page."),
     )
     as_of = models.DateField(
         _("applied as of"),

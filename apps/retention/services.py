@@ -42,6 +42,7 @@ from apps.retention.policy import local_today
 from apps.retention.selectors import STEP_WORDING_KEYS
 from apps.retention.selectors import Step
 from apps.retention.selectors import StepKind
+from apps.retention.selectors import preview_plan_changed
 from apps.retention.selectors import retention_plan
 
 logger = logging.getLogger(__name__)
@@ -132,6 +133,7 @@ def retention_run_create(
     dry_run: bool = False,
     requested_by=None,
     as_of: date | None = None,
+    confirmed_preview: RetentionRun | None = None,
 ) -> RetentionRun:
     """Create a queued run; ``as_of`` defaults to today in Europe/Paris.
 
@@ -156,6 +158,7 @@ def retention_run_create(
         if getattr(requested_by, "is_authenticated", False)
         else None,
         as_of=as_of or local_today(),
+        confirmed_preview=confirmed_preview,
     )
     run.full_clean()
     run.save()
@@ -335,6 +338,8 @@ def retention_run_execute(
         if not run.dry_run:
             _runs_interrupted_close(current=run)
             _runs_abandoned_close()
+            if _confirmed_plan_changed(run):
+                return run, ids
             _objector_hashes_fill()
 
         logger.info("retention run %s started (dry_run=%s)", run.pk, run.dry_run)
@@ -397,6 +402,34 @@ def _error_text(error: Exception) -> str:
     return f"{type(error).__name__} (the traceback is in the log)"
 
 
+def _confirmed_plan_changed(run: RetentionRun) -> bool:
+    """Skip ``run`` if the plan changed since the preview it confirmed.
+
+    The page refuses a confirmation of an outdated preview, but the register
+    can still change while the run waits for a worker. Returns True when the
+    run was skipped.
+    """
+    preview = run.confirmed_preview
+    if preview is None or not preview_plan_changed(preview):
+        return False
+    _run_finish(
+        run,
+        status=Status.SKIPPED,
+        error=(
+            f"The register or a rented list's licence changed after preview "
+            f"#{preview.pk} was confirmed, so nothing was removed. Refresh the "
+            f"preview, check its counts and confirm again."
+        ),
+    )
+    _run_audit(run, action="retention.run.skipped")
+    logger.warning(
+        "retention run %s skipped: the plan changed since preview %s",
+        run.pk,
+        preview.pk,
+    )
+    return True
+
+
 def _run_audit(run: RetentionRun, *, action: str) -> None:
     audit_record(
         action=action,
@@ -447,8 +480,18 @@ def retention_apply(
     )
 
 
-def retention_run_request(*, requested_by, dry_run: bool, as_of: date | None = None):
-    """Queue a run from the page and hand it to a worker after the commit."""
+def retention_run_request(
+    *,
+    requested_by,
+    dry_run: bool,
+    as_of: date | None = None,
+    confirmed_preview: RetentionRun | None = None,
+):
+    """Queue a run from the page and hand it to a worker after the commit.
+
+    A real run names the preview it confirms. The worker skips the run if the
+    plan changed between the confirmation and its start.
+    """
     from apps.retention.tasks import apply_retention
     from apps.retention.tasks import preview_retention
 
@@ -457,6 +500,7 @@ def retention_run_request(*, requested_by, dry_run: bool, as_of: date | None = N
         dry_run=dry_run,
         requested_by=requested_by,
         as_of=as_of,
+        confirmed_preview=confirmed_preview,
     )
     task = preview_retention if dry_run else apply_retention
     transaction.on_commit(lambda: task.delay(run_id=run.pk))

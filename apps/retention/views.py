@@ -90,7 +90,10 @@ class RetentionRunRequestView(RolePermissionMixin, View):
             upcoming = next_scheduled_run()
             as_of = upcoming.local_day if upcoming else None
         run = retention_run_request(
-            requested_by=request.user, dry_run=dry_run, as_of=as_of
+            requested_by=request.user,
+            dry_run=dry_run,
+            as_of=as_of,
+            confirmed_preview=None if dry_run else confirmation.current_preview,
         )
         if dry_run:
             messages.success(

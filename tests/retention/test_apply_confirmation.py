@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.contacts.models import Contact
+from apps.core.models import AuditEvent
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
@@ -118,6 +119,38 @@ def test_apply_with_tick_removes_due_contacts(
     assert run.status == RetentionRun.Status.SUCCEEDED
     assert run.requested_by == compliance_officer
     assert not Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).exists()
+
+
+def test_plan_change_before_worker_skips_run(
+    client_for,
+    compliance_officer,
+    contact_rule,
+    preview,
+    due_contacts,
+    django_capture_on_commit_callbacks,
+):
+    """GIVEN a confirmed preview whose run waits for a worker
+    WHEN the register shortens a rule before the worker starts
+    THEN the worker skips the run, removes nothing and says why.
+    """
+    client = client_for(compliance_officer)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        client.post(
+            RUN_REQUEST, {"kind": "apply", "confirm": "on", "preview": preview.pk}
+        )
+    RetentionRule.objects.filter(pk=contact_rule.pk).update(
+        duration=64, unit=RetentionRule.Unit.DAYS
+    )
+
+    for callback in queued:
+        callback()
+
+    run = RetentionRun.objects.get(dry_run=False)
+    assert run.confirmed_preview == preview
+    assert run.status == RetentionRun.Status.SKIPPED
+    assert f"after preview #{preview.pk} was confirmed" in run.error
+    assert Contact.objects.filter(pk__in=[c.pk for c in due_contacts]).count() == 2
+    assert AuditEvent.objects.filter(action="retention.run.skipped").count() == 1
 
 
 def test_preview_confirms_one_run_only(
