@@ -12,10 +12,10 @@ from apps.core.audit import audit_record
 from apps.subject_requests import package
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
-from apps.subject_requests.services.common import _event
-from apps.subject_requests.services.common import _requester_contacts
-from apps.subject_requests.services.common import _require_kind
-from apps.subject_requests.services.common import _require_verified
+from apps.subject_requests.services.common import event_add
+from apps.subject_requests.services.common import requester_contacts
+from apps.subject_requests.services.common import require_kind
+from apps.subject_requests.services.common import require_verified
 
 
 def request_build_package(
@@ -43,9 +43,9 @@ def request_build_package(
             _("Package language %(value)s is not available; use %(choices)s.")
             % {"value": language, "choices": ", ".join(package.LANGUAGES)}
         )
-    _require_verified(request)
-    _require_kind(request, "portability" if portability else "access_package")
-    contacts = _requester_contacts(request)
+    require_verified(request)
+    require_kind(request, "portability" if portability else "access_package")
+    contacts = requester_contacts(request)
     with translation.override(language):
         content = package.package_content(request=request, contacts=contacts)
         data = package.package_zip(content, portability=portability)
@@ -53,7 +53,7 @@ def request_build_package(
     action = "portability" if portability else "access"
     disclosed = _package_disclosed(content)
     with transaction.atomic():
-        _event(
+        event_add(
             request, f"{action}_package_built", actor, **disclosed, language=language
         )
         audit_record(

@@ -21,19 +21,21 @@ class RequestError(Exception):
     """A request action that the request's state or input does not allow."""
 
 
-def _new_event(request: SubjectRequest, action: str, actor=None, **details):
+def new_event(request: SubjectRequest, action: str, actor=None, **details):
+    """Build an unsaved event of ``request``, without an anonymous ``actor``."""
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return RequestEvent(request=request, action=action, actor=actor, details=details)
 
 
-def _event(request: SubjectRequest, action: str, actor=None, **details):
-    event = _new_event(request, action, actor, **details)
+def event_add(request: SubjectRequest, action: str, actor=None, **details):
+    """Save a new event of ``request`` and return it."""
+    event = new_event(request, action, actor, **details)
     event.save()
     return event
 
 
-def _require_open(request: SubjectRequest) -> None:
+def require_open(request: SubjectRequest) -> None:
     if not request.is_open:
         raise RequestError(
             _("Request %(ref)s is %(status)s; reopen is not possible, file a new one.")
@@ -41,8 +43,8 @@ def _require_open(request: SubjectRequest) -> None:
         )
 
 
-def _require_verified(request: SubjectRequest) -> None:
-    _require_open(request)
+def require_verified(request: SubjectRequest) -> None:
+    require_open(request)
     if request.identity_status != SubjectRequest.IdentityStatus.VERIFIED:
         raise RequestError(
             _(
@@ -78,7 +80,7 @@ def request_answers(request: SubjectRequest) -> set[str]:
     return answers
 
 
-def _require_kind(request: SubjectRequest, answer: str) -> None:
+def require_kind(request: SubjectRequest, answer: str) -> None:
     kinds = ANSWER_KINDS[answer]
     if request.kind in kinds:
         return
@@ -96,7 +98,7 @@ def _require_kind(request: SubjectRequest, answer: str) -> None:
     )
 
 
-def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
+def identifiers_normalized(*, email: str, phone: str) -> tuple[str, str]:
     try:
         email = normalize_email(email) if email.strip() else ""
         phone = normalize_phone(phone) if phone.strip() else ""
@@ -105,7 +107,7 @@ def _normalized_identifiers(*, email: str, phone: str) -> tuple[str, str]:
     return email, phone
 
 
-def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
+def identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
     """Return the e-mails and phones of the requester and ``(email, phone)`` pairs."""
     emails = {email for email, _phone in contacts if email}
     phones = {phone for _email, phone in contacts if phone}
@@ -116,7 +118,7 @@ def _identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
     return emails, phones
 
 
-def _requester_contacts(request: SubjectRequest):
+def requester_contacts(request: SubjectRequest):
     """Return the linked contacts and those holding the requester's identifiers.
 
     As in an erasure, the phone finds only contacts without an e-mail, because

@@ -26,10 +26,10 @@ from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
-from apps.subject_requests.services.common import _identifiers_of
-from apps.subject_requests.services.common import _new_event
-from apps.subject_requests.services.common import _normalized_identifiers
-from apps.subject_requests.services.common import _require_verified
+from apps.subject_requests.services.common import identifiers_normalized
+from apps.subject_requests.services.common import identifiers_of
+from apps.subject_requests.services.common import new_event
+from apps.subject_requests.services.common import require_verified
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def request_erase(
     links to the erased contacts disappear. A request is erased once: a second
     call raises ``RequestError``.
     """
-    _require_verified(request)
+    require_verified(request)
     if request.kind != Kind.ERASURE:
         raise RequestError(
             _(
@@ -130,10 +130,10 @@ def request_erase(
             % {"ref": request.reference}
         )
     extra_pairs = [
-        _normalized_identifiers(email=value, phone="") for value in extra_emails
+        identifiers_normalized(email=value, phone="") for value in extra_emails
     ]
     extra_pairs += [
-        _normalized_identifiers(email="", phone=value) for value in extra_phones
+        identifiers_normalized(email="", phone=value) for value in extra_phones
     ]
     with transaction.atomic():
         linked = contacts_write_lock_reading(
@@ -143,7 +143,7 @@ def request_erase(
         # statement reads the proof of an erasure of the same request that
         # committed meanwhile. SQLite runs one writer at a time.
         _claim_erasure(request)
-        emails, phones = _identifiers_of(
+        emails, phones = identifiers_of(
             request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
         )
         contact_ids = sorted({pk for pk, _email, _phone in linked})
@@ -184,7 +184,7 @@ def request_erase(
                 count=sum(counts.values()),
                 details={"proof_id": proof.pk, "counts": counts},
             ),
-            _new_event(
+            new_event(
                 request,
                 "erased",
                 actor,

@@ -23,10 +23,10 @@ from apps.subject_requests.labels import format_date
 from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
-from apps.subject_requests.services.common import _event
-from apps.subject_requests.services.common import _normalized_identifiers
-from apps.subject_requests.services.common import _require_open
-from apps.subject_requests.services.common import _require_verified
+from apps.subject_requests.services.common import event_add
+from apps.subject_requests.services.common import identifiers_normalized
+from apps.subject_requests.services.common import require_open
+from apps.subject_requests.services.common import require_verified
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def request_create(
 ) -> SubjectRequest:
     """Record a new request and compute its due date from the receipt date."""
     receipt_time_check(received_at)
-    email, phone = _normalized_identifiers(email=requester_email, phone=requester_phone)
+    email, phone = identifiers_normalized(email=requester_email, phone=requester_phone)
     if not (email or phone or requester_address.strip()):
         raise RequestError(
             _(
@@ -104,7 +104,7 @@ def request_create(
     request.full_clean()
     with transaction.atomic():
         request.save()
-        _event(request, "created", handler, kind=kind, channel=channel)
+        event_add(request, "created", handler, kind=kind, channel=channel)
         audit_record(
             action="subject_requests.request.created",
             actor=handler,
@@ -119,7 +119,7 @@ def request_verify_identity(
     *, request: SubjectRequest, verified: bool, method: str, actor
 ) -> SubjectRequest:
     """Record the identity check; a verified request moves to in progress."""
-    _require_open(request)
+    require_open(request)
     method = method.strip()
     if not method:
         raise RequestError(
@@ -139,7 +139,7 @@ def request_verify_identity(
         request.handler = actor
     with transaction.atomic():
         request.save()
-        _event(request, "identity_checked", actor, verified=verified)
+        event_add(request, "identity_checked", actor, verified=verified)
         audit_record(
             action="subject_requests.identity.checked",
             actor=actor,
@@ -163,7 +163,7 @@ def request_extend(
     reasons within one month of receipt, so the initial due date must not have
     passed.
     """
-    _require_open(request)
+    require_open(request)
     reason = reason.strip()
     if not reason:
         raise RequestError(
@@ -205,7 +205,7 @@ def request_extend(
     request.overdue_flagged_at = None
     with transaction.atomic():
         request.save()
-        _event(request, "extended", actor, months=months, due_on=str(request.due_on))
+        event_add(request, "extended", actor, months=months, due_on=str(request.due_on))
         audit_record(
             action="subject_requests.request.extended",
             actor=actor,
@@ -229,17 +229,17 @@ def request_close(
     once granted: closing it untouched would leave the person contactable.
     """
     if request.kind == Kind.OBJECTION:
-        _require_open(request)
+        require_open(request)
         _require_objection_granted(request)
     else:
-        _require_verified(request)
+        require_verified(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
     request.closed_at = now
     with transaction.atomic():
         request.save()
-        _event(request, "closed", actor)
+        event_add(request, "closed", actor)
         audit_record(
             action="subject_requests.request.closed", actor=actor, target=request
         )
@@ -260,7 +260,7 @@ def _require_objection_granted(request: SubjectRequest) -> None:
 
 def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:
     """Refuse a request (identity not proven, manifestly unfounded or excessive)."""
-    _require_open(request)
+    require_open(request)
     reason = reason.strip()
     if not reason:
         raise RequestError(
@@ -273,7 +273,7 @@ def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectReq
     request.response_sent_at = request.response_sent_at or now
     with transaction.atomic():
         request.save()
-        _event(request, "refused", actor)
+        event_add(request, "refused", actor)
         audit_record(
             action="subject_requests.request.refused", actor=actor, target=request
         )

@@ -16,8 +16,8 @@ from apps.core.personal_data import personal_data_find
 from apps.core.personal_data import personal_data_sources
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
-from apps.subject_requests.services.common import _event
-from apps.subject_requests.services.common import _require_open
+from apps.subject_requests.services.common import event_add
+from apps.subject_requests.services.common import require_open
 
 
 def request_search(*, request: SubjectRequest, actor) -> dict:
@@ -57,7 +57,7 @@ def request_search(*, request: SubjectRequest, actor) -> dict:
     request.last_search = result
     with transaction.atomic():
         request.save(update_fields=["last_search"])
-        _event(request, "searched", actor, matches=len(matches))
+        event_add(request, "searched", actor, matches=len(matches))
         audit_record(
             action="subject_requests.person.searched",
             actor=actor,
@@ -88,7 +88,7 @@ def request_link_contacts(
 
     Raises ``RequestError`` when a contact is missing or was anonymised.
     """
-    _require_open(request)
+    require_open(request)
     found = set(Contact.objects.filter(pk__in=contact_ids).values_list("pk", flat=True))
     missing = sorted(set(contact_ids) - found)
     if missing:
@@ -112,7 +112,7 @@ def request_link_contacts(
     new_ids = sorted(found - already)
     with transaction.atomic():
         request.contacts.add(*new_ids)
-        _event(request, "contacts_linked", actor, contact_ids=new_ids)
+        event_add(request, "contacts_linked", actor, contact_ids=new_ids)
         audit_record(
             action="subject_requests.contacts.linked",
             actor=actor,
@@ -124,10 +124,10 @@ def request_link_contacts(
 
 
 def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
-    _require_open(request)
+    require_open(request)
     with transaction.atomic():
         request.contacts.remove(contact_id)
-        _event(request, "contact_unlinked", actor, contact_id=contact_id)
+        event_add(request, "contact_unlinked", actor, contact_id=contact_id)
         audit_record(
             action="subject_requests.contacts.unlinked",
             actor=actor,

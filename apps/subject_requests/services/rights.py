@@ -17,13 +17,13 @@ from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
-from apps.subject_requests.services.common import _event
-from apps.subject_requests.services.common import _identifiers_of
-from apps.subject_requests.services.common import _normalized_identifiers
-from apps.subject_requests.services.common import _requester_contacts
-from apps.subject_requests.services.common import _require_kind
-from apps.subject_requests.services.common import _require_open
-from apps.subject_requests.services.common import _require_verified
+from apps.subject_requests.services.common import event_add
+from apps.subject_requests.services.common import identifiers_normalized
+from apps.subject_requests.services.common import identifiers_of
+from apps.subject_requests.services.common import requester_contacts
+from apps.subject_requests.services.common import require_kind
+from apps.subject_requests.services.common import require_open
+from apps.subject_requests.services.common import require_verified
 
 Status = SubjectRequest.Status
 
@@ -65,8 +65,8 @@ def request_rectify(
     Returns the names of the fields that changed. The timeline records those
     names, not the old or new values.
     """
-    _require_verified(request)
-    _require_kind(request, "rectify")
+    require_verified(request)
+    require_kind(request, "rectify")
     contact = request.contacts.filter(pk=contact_id).first()
     if contact is None:
         raise RequestError(
@@ -80,7 +80,7 @@ def request_rectify(
             % {"fields": ", ".join(unknown), "allowed": ", ".join(RECTIFIABLE_FIELDS)}
         )
     changes = dict(changes)
-    email, phone = _normalized_identifiers(
+    email, phone = identifiers_normalized(
         email=changes.get("email", contact.email) or "",
         phone=changes.get("phone", contact.phone) or "",
     )
@@ -97,7 +97,7 @@ def request_rectify(
     contact.full_clean()
     with transaction.atomic():
         contact.save()
-        _event(request, "rectified", actor, contact_id=contact.pk, fields=changed)
+        event_add(request, "rectified", actor, contact_id=contact.pk, fields=changed)
         audit_record(
             action="subject_requests.contact.rectified",
             actor=actor,
@@ -121,8 +121,8 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
     The contacts app's contactable rule excludes ``restricted`` contacts from
     segments, exports and campaigns until the restriction is lifted.
     """
-    _require_verified(request)
-    _require_kind(request, "restrict")
+    require_verified(request)
+    require_kind(request, "restrict")
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -133,8 +133,8 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
 
 
 def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
-    _require_open(request)
-    _require_kind(request, "restrict")
+    require_open(request)
+    require_kind(request, "restrict")
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -153,7 +153,7 @@ def _linked_contacts_transition(
         ids = _set_status(
             request, contacts, from_statuses=[from_status], to_status=to_status
         )
-        _event(request, event, actor, contact_ids=ids)
+        event_add(request, event, actor, contact_ids=ids)
         audit_record(
             action=f"subject_requests.contacts.{event}",
             actor=actor,
@@ -174,10 +174,10 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     required because the objection discloses nothing and only stops
     prospecting, which the person must be able to do simply (CPCE L.34-5).
     """
-    _require_open(request)
-    _require_kind(request, "object")
-    contacts = list(_requester_contacts(request))
-    emails, phones = _identifiers_of(request, [(c.email, c.phone) for c in contacts])
+    require_open(request)
+    require_kind(request, "object")
+    contacts = list(requester_contacts(request))
+    emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
     if request.status == Status.RECEIVED:
         request.status = Status.IN_PROGRESS
     with transaction.atomic():
@@ -199,7 +199,7 @@ def request_object(*, request: SubjectRequest, actor) -> int:
             "suppression_added": recorded.added,
             "suppression_objected": recorded.objected,
         }
-        _event(request, "objected", actor, **details)
+        event_add(request, "objected", actor, **details)
         audit_record(
             action="subject_requests.contacts.objected",
             actor=actor,
