@@ -485,8 +485,8 @@ def _readable_suppression(item) -> dict:
 def _readable_import_row(item) -> dict:
     if item["values_withheld"]:
         note = _(
-            "This row holds your phone number next to another person's e-mail "
-            "address, so its other values are not shown."
+            "This row holds your e-mail address or phone number next to another "
+            "person's e-mail address, so its other values are not shown."
         )
     elif not item["values"]:
         note = _("The file was deleted, so only the row's number is kept.")

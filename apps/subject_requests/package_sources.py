@@ -4,10 +4,11 @@ An access package (GDPR Art. 15) covers every place the search looks in: the
 person's earlier requests, their identifiers on the suppression list, and the
 rows of uploaded vendor files and of the import staging area that contain
 them. Records are found by the person's e-mails and phones, never by name
-alone, so a homonym's records stay out. A record found by phone only belongs
-to the person when it contains no other e-mail address, because colleagues
-often share a switchboard number. A file or staged row that contains the phone
-next to another address is listed without its values.
+alone, so a homonym's records stay out. A record belongs to the person only
+when it contains no other e-mail address: colleagues often share a
+switchboard number, and a vendor's row can name the person as someone else's
+contact (a referent, an assistant). A file or staged row that contains one of
+the person's identifiers next to another address is listed without its values.
 """
 
 import contextlib
@@ -116,16 +117,16 @@ class _ImportRow:
     row_number: int
     outcome: str = ""
     values: dict[str, str] = field(default_factory=dict)
-    shared_phone: bool = False
+    shared: bool = False
 
 
 class _PersonRows:
     """A check of whether a file or staged row belongs to the person.
 
     ``classify`` returns ``None`` when the row contains none of the person's
-    identifiers, ``"person"`` when it contains one of their e-mails or their
-    phone without another address, and ``"shared_phone"`` when it contains
-    their phone next to another address.
+    identifiers, ``"person"`` when it contains one of them and no other
+    e-mail address, and ``"shared"`` when it contains one of them next to
+    another address.
     """
 
     def __init__(self, emails, phones):
@@ -134,11 +135,9 @@ class _PersonRows:
         self.probe = _IdentifierProbe(self.emails | self.phones)
 
     def classify(self, *, emails: set[str], phones: set[str]) -> str | None:
-        if emails & self.emails:
-            return "person"
-        if not phones & self.phones:
+        if not (emails & self.emails or phones & self.phones):
             return None
-        return "shared_phone" if emails - self.emails else "person"
+        return "shared" if emails - self.emails else "person"
 
     def classify_cells(self, cells) -> str | None:
         if not self.probe.row_holds(cells):
@@ -197,7 +196,7 @@ def _add_outcomes(rows) -> None:
     """
     missing_outcomes: dict[int, set[int]] = {}
     for (job_id, row_number), row in rows.items():
-        if not row.outcome and not row.shared_phone:
+        if not row.outcome and not row.shared:
             missing_outcomes.setdefault(job_id, set()).add(row_number)
     for job_id, numbers in missing_outcomes.items():
         results = RowResult.objects.filter(job_id=job_id, row_number__in=numbers)
@@ -219,8 +218,8 @@ def _add_staged_rows(rows, person: _PersonRows) -> None:
             (staged.job_id, staged.row_number),
             _ImportRow(staged.job_id, staged.row_number),
         )
-        if owner == "shared_phone" and not row.outcome:
-            row.shared_phone = True
+        if owner == "shared" and not row.outcome:
+            row.shared = True
             continue
         row.values = {
             name: _text(getattr(staged, name))
@@ -246,11 +245,11 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
             if owner is None and known is None:
                 continue
             row = known or rows.setdefault((job.pk, number), _ImportRow(job.pk, number))
-            if owner == "shared_phone" and not row.outcome:
-                row.shared_phone = True
+            if owner == "shared" and not row.outcome:
+                row.shared = True
                 row.values = {}
                 continue
-            row.shared_phone = False
+            row.shared = False
             row.values = _cell_values(headers, cells)
     finally:
         reader.close()
@@ -298,5 +297,5 @@ def _import_row_content(row: _ImportRow, job: ImportJob) -> dict:
         "outcome": row.outcome,
         "file_kept": bool(job.source_file) and job.file_deleted_at is None,
         "values": row.values,
-        "values_withheld": row.shared_phone,
+        "values_withheld": row.shared,
     }

@@ -192,6 +192,38 @@ def test_package_withholds_row_of_shared_phone(
     assert "Hugo" not in _whole_package(archive)
 
 
+def test_package_withholds_row_naming_person_as_referent(
+    make_request, dpo, person, upload_root, tmp_path, activity
+):
+    """GIVEN a vendor file whose row for Bastien names the person as referent
+    WHEN the person's access package is built
+    THEN the row is listed without Bastien's values.
+    """
+    path = tmp_path / "usagers.csv"
+    path.write_text(
+        "Prénom;Nom;Email;Téléphone;Email référent\n"
+        f"Bastien;Autre;{OTHER_PERSON[2]};06 98 76 54 32;{PERSON['email']}\n",
+        encoding="utf-8",
+    )
+    import_file_created(
+        path,
+        list_name="Usagers",
+        vendor_name="Fichiers Exemple SARL",
+        processing_activity=activity,
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    rows = [row for row in content["import_rows"] if row["list"] == "Usagers"]
+    assert len(rows) == 1
+    assert rows[0]["values_withheld"] is True
+    assert rows[0]["values"] == {}
+    whole = _whole_package(archive)
+    assert OTHER_PERSON[2] not in whole
+    assert "Bastien" not in whole
+
+
 def test_package_finds_upload_the_search_found(
     make_request, dpo, person, vendor_upload
 ):
