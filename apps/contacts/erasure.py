@@ -516,6 +516,7 @@ def contacts_erase(
     suppression: dict[str, tuple] | None = None,
     erased_suppressions: Sequence[ErasedSuppression] = (),
     lock_held: bool = False,
+    phones_select_contacts: bool = True,
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
@@ -537,12 +538,13 @@ def contacts_erase(
     The caller owns the transaction. The contacts write lock is taken first
     and held until it ends, so a running import finishes before the erasure
     starts. A caller that took it already in this transaction passes
-    ``lock_held``.
+    ``lock_held``. With ``phones_select_contacts`` false, the phones still
+    select the other apps' rows but no contact.
     """
     target_sql, params = _target_sql(
         contact_ids=[int(pk) for pk in contact_ids],
         emails=emails,
-        phones=phones,
+        phones=phones if phones_select_contacts else (),
         within=within,
     )
     if not params and not suppression:

@@ -129,19 +129,30 @@ class PersonErased:
 
 
 def person_erase(
-    *, contact_ids, emails, phones, reason: str, actor=None, lock_held=False
+    *,
+    contact_ids,
+    emails,
+    phones,
+    reason: str,
+    actor=None,
+    lock_held=False,
+    phones_select_contacts=True,
 ) -> PersonErased:
     """Erase as ``erase`` does and put the identifiers on the suppression list.
 
     The erased contacts' own e-mails and phones are suppressed too. On
     PostgreSQL the suppression entries are written in the erasure's
     statement. Pass ``lock_held`` when the caller's transaction already has
-    the contacts write lock (``contacts_write_lock_reading``).
+    the contacts write lock (``contacts_write_lock_reading``). With
+    ``phones_select_contacts`` false, the phones are suppressed and erased
+    from the other apps' rows, but select no contact: the caller chose the
+    contacts that a shared phone may find.
     """
     erased = contacts_erase(
         contact_ids=contact_ids,
         emails=emails,
         phones=phones,
+        phones_select_contacts=phones_select_contacts,
         suppression=suppression_rows(
             reason=reason, emails=emails, phones=phones, actor=actor
         ),

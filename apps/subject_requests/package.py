@@ -308,6 +308,7 @@ def package_content(*, request, contacts) -> dict:
             emails=emails,
             phones=phones,
             contact_ids=[contact.pk for contact in contacts],
+            requester_name=request.requester_name,
         ),
         "rights": rights_text(),
         "complaint": CNIL_COMPLAINT,

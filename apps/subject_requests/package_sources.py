@@ -5,10 +5,11 @@ person's earlier requests, their identifiers on the suppression list, and the
 rows of uploaded vendor files and of the import staging area that contain
 them. Records are found by the person's e-mails and phones, never by name
 alone, so a homonym's records stay out. A record belongs to the person only
-when it contains no other e-mail address: colleagues often share a
-switchboard number, and a vendor's row can name the person as someone else's
-contact (a referent, an assistant). A file or staged row that contains one of
-the person's identifiers next to another address is listed without its values.
+when it contains no other e-mail address and, when only their phone finds it,
+names no one else: colleagues often share a switchboard number, and a vendor's
+row can name the person as someone else's contact (a referent, an assistant).
+A file or staged row that contains one of the person's identifiers next to
+another person's address or name is listed without its values.
 """
 
 import contextlib
@@ -32,6 +33,8 @@ from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.names import name_words
+from apps.subject_requests.names import names_requester
 
 # The staged fields that the package shows when the uploaded file is gone.
 STAGED_FIELDS = (
@@ -126,20 +129,25 @@ class _PersonRows:
     ``classify`` returns ``None`` when the row contains none of the person's
     identifiers, ``"person"`` when it contains one of them and no other
     e-mail address, and ``"shared"`` when it contains one of them next to
-    another address.
+    another address, or only their phone next to another person's ``name``.
     """
 
-    def __init__(self, emails, phones):
+    def __init__(self, emails, phones, requester_name: str):
         self.emails = set(emails)
         self.phones = set(phones)
+        self.requester_name = requester_name
         self.probe = _IdentifierProbe(self.emails | self.phones)
 
-    def classify(self, *, emails: set[str], phones: set[str]) -> str | None:
+    def classify(self, *, emails: set[str], phones: set[str], name="") -> str | None:
         if not (emails & self.emails or phones & self.phones):
             return None
-        return "shared" if emails - self.emails else "person"
+        if emails - self.emails:
+            return "shared"
+        if emails or not name_words(name):
+            return "person"
+        return "person" if names_requester(self.requester_name, name) else "shared"
 
-    def classify_cells(self, cells) -> str | None:
+    def classify_cells(self, cells, name_columns=()) -> str | None:
         if not self.probe.row_holds(cells):
             return None
         emails, phones = set(), set()
@@ -153,10 +161,13 @@ class _PersonRows:
                 continue
             with contextlib.suppress(InvalidValue):
                 phones.add(phone_normalize(text))
-        return self.classify(emails=emails, phones=phones)
+        name = " ".join(
+            cell_text(cells[index]) for index in name_columns if index < len(cells)
+        )
+        return self.classify(emails=emails, phones=phones, name=name)
 
 
-def import_rows(*, emails, phones, contact_ids) -> list[dict]:
+def import_rows(*, emails, phones, contact_ids, requester_name="") -> list[dict]:
     """Return the import rows that contain the person, with their list and vendor.
 
     The rows are those whose result names one of the person's contacts, the
@@ -164,7 +175,7 @@ def import_rows(*, emails, phones, contact_ids) -> list[dict]:
     identifiers. A row shows its values from the file while the file is
     kept, otherwise the values staged from it, if any.
     """
-    person = _PersonRows(emails, phones)
+    person = _PersonRows(emails, phones, requester_name)
     rows: dict[tuple[int, int], _ImportRow] = {}
     for job_id, row_number, outcome in RowResult.objects.filter(
         contact_id__in=list(contact_ids)
@@ -212,7 +223,9 @@ def _add_staged_rows(rows, person: _PersonRows) -> None:
         condition |= Q(phone__in=list(person.phones))
     for staged in StagingRow.objects.filter(condition):
         owner = person.classify(
-            emails={staged.email} - {""}, phones={staged.phone} - {""}
+            emails={staged.email} - {""},
+            phones={staged.phone} - {""},
+            name=f"{staged.first_name} {staged.last_name}",
         )
         row = rows.setdefault(
             (staged.job_id, staged.row_number),
@@ -235,13 +248,18 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
     except (UnreadableFile, OSError):
         return
     headers = layout.headers
+    name_columns = [
+        int(index)
+        for index, name in (job.mapping or {}).items()
+        if name in ("first_name", "last_name")
+    ]
     reader = FileReader(job.source_file.path, layout)
     try:
         for number, cells in _rows_until_damage(reader, job):
             if number <= layout.header_row:
                 continue
             known = rows.get((job.pk, number))
-            owner = person.classify_cells(cells)
+            owner = person.classify_cells(cells, name_columns)
             if owner is None and known is None:
                 continue
             row = known or rows.setdefault((job.pk, number), _ImportRow(job.pk, number))

@@ -314,11 +314,12 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """Erasure sends seven statements when no upload is kept.
+    """Erasure sends eight statements when no upload is kept.
 
     They are the write lock with the linked contacts, then the claim, which
-    clears the stored search's matches unless a proof exists. Two reads follow:
-    the identifiers the erasure suppresses, and those already listed. One
+    clears the stored search's matches unless a proof exists. Three reads
+    follow: the contacts without an e-mail that the phones find, the
+    identifiers the erasure suppresses, and those already listed. One
     statement then deletes the contacts with every row that refers to them or
     contains their identifiers, and adds the suppression entries. Then come the
     proof, and the timeline and audit events together."""
@@ -331,7 +332,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
         for query in captured.captured_queries
         if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) == 7
+    assert len(statements) == 8
     assert proof.suppression_added == 2
     assert is_suppressed(email=PERSON["email"])
     event = erasure_request.events.get(action="erased")
@@ -351,15 +352,33 @@ def test_second_erasure_suppresses_nothing(erasure_request, make_request, dpo):
 
 
 def test_colleague_sharing_the_phone_stays(erasure_request, dpo, person):
+    """GIVEN colleagues who share the person's switchboard number, one with an
+    e-mail and one without, and a record of the person with the phone only
+    WHEN the person is erased
+    THEN the colleagues stay and the person's phone-only record goes.
+    """
     colleague = ContactFactory(
         first_name="Hugo", email="hugo.partage@example.com", phone=PERSON["phone"]
     )
-    phone_only = ContactFactory(first_name="Sans", email="", phone=PERSON["phone"])
+    colleague_without_email = ContactFactory(
+        first_name="Chantal", last_name="Standard", email="", phone=PERSON["phone"]
+    )
+    nameless = ContactFactory(
+        first_name="", last_name="", email="", phone=PERSON["phone"]
+    )
+    phone_only = ContactFactory(
+        first_name=PERSON["first_name"].upper(),
+        last_name=PERSON["last_name"],
+        email="",
+        phone=PERSON["phone"],
+    )
 
     proof = request_erase(request=erasure_request, actor=dpo)
 
     assert proof.record_counts["contact"] == 2
     assert Contact.objects.filter(pk=colleague.pk).exists()
+    assert Contact.objects.filter(pk=colleague_without_email.pk).exists()
+    assert Contact.objects.filter(pk=nameless.pk).exists()
     assert not Contact.objects.filter(pk=phone_only.pk).exists()
 
 

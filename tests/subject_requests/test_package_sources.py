@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 from django.utils import timezone
 
+from apps.contacts.models import Contact
 from apps.contacts.suppression import suppression_add
 from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
@@ -222,6 +223,56 @@ def test_package_withholds_row_naming_person_as_referent(
     whole = _whole_package(archive)
     assert OTHER_PERSON[2] not in whole
     assert "Bastien" not in whole
+
+
+def test_package_leaves_out_colleague_on_switchboard(make_request, dpo, person):
+    """GIVEN a colleague without an e-mail who shares the person's phone
+    WHEN the person's access package is built
+    THEN it lists the person's contact only.
+    """
+    Contact.objects.create(
+        first_name="Chantal",
+        last_name="Standard",
+        phone=PERSON["phone"],
+        collected_at=timezone.now(),
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    assert [contact["id"] for contact in content["contacts"]] == [person.pk]
+    assert "Chantal" not in _whole_package(archive)
+
+
+def test_package_withholds_colleague_row_on_switchboard(
+    make_request, dpo, person, upload_root, tmp_path, activity
+):
+    path = tmp_path / "standard.csv"
+    path.write_text(
+        "Prénom;Nom;Email;Téléphone\n"
+        "Chantal;Standard;;06 12 34 56 78\n"
+        f"{PERSON['first_name']};{PERSON['last_name']};;06 12 34 56 78\n",
+        encoding="utf-8",
+    )
+    import_file_created(
+        path,
+        list_name="Standard",
+        vendor_name="Fichiers Exemple SARL",
+        processing_activity=activity,
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    rows = {
+        row["row_number"]: row
+        for row in content["import_rows"]
+        if row["list"] == "Standard"
+    }
+    assert rows[2]["values_withheld"] is True
+    assert rows[3]["values_withheld"] is False
+    assert rows[3]["values"]["Nom"] == PERSON["last_name"]
+    assert "Chantal" not in _whole_package(archive)
 
 
 def test_package_finds_upload_the_search_found(

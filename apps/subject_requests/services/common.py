@@ -13,6 +13,7 @@ from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
 from apps.subject_requests.models import RequestEvent
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.names import names_requester
 
 Kind = SubjectRequest.Kind
 
@@ -121,9 +122,10 @@ def identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
 def requester_contacts(request: SubjectRequest):
     """Return the linked contacts and those holding the requester's identifiers.
 
-    As in an erasure, the phone finds only contacts without an e-mail, because
-    colleagues often share a switchboard number. The ids come from a union of
-    indexed reads, for the reason given in ``_erased_contacts``.
+    As in an erasure, the phone finds only contacts without an e-mail whose
+    name is the requester's, because colleagues often share a switchboard
+    number. The ids come from a union of indexed reads, for the reason given
+    in ``_erased_contacts``.
     """
     queries = [request.contacts.values_list("pk", flat=True)]
     if request.requester_email:
@@ -132,11 +134,26 @@ def requester_contacts(request: SubjectRequest):
                 "pk", flat=True
             )
         )
+    ids = set(queries[0].union(*queries[1:]))
     if request.requester_phone:
-        queries.append(
-            Contact.objects.filter(phone=request.requester_phone, email="").values_list(
-                "pk", flat=True
-            )
-        )
-    ids = list(queries[0].union(*queries[1:]))
+        ids.update(phone_contact_ids(request.requester_name, [request.requester_phone]))
     return Contact.objects.filter(pk__in=ids).order_by("pk")
+
+
+def phone_contact_ids(requester_name: str, phones) -> list[int]:
+    """Return the contacts without an e-mail that ``phones`` find for the requester.
+
+    Only those named like the requester count: a colleague who shares the
+    switchboard number, or a contact without a name, must be linked by hand.
+    """
+    phones = [phone for phone in phones if phone]
+    if not phones:
+        return []
+    found = Contact.objects.filter(phone__in=phones, email="").values_list(
+        "pk", "first_name", "last_name"
+    )
+    return [
+        pk
+        for pk, first_name, last_name in found
+        if names_requester(requester_name, f"{first_name} {last_name}")
+    ]

@@ -29,6 +29,7 @@ from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
 from apps.subject_requests.services.common import new_event
+from apps.subject_requests.services.common import phone_contact_ids
 from apps.subject_requests.services.common import require_verified
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,10 @@ def request_erase(
         emails, phones = identifiers_of(
             request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
         )
-        contact_ids = sorted({pk for pk, _email, _phone in linked})
+        contact_ids = sorted(
+            {pk for pk, _email, _phone in linked}
+            | set(phone_contact_ids(request.requester_name, phones))
+        )
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
             contact_ids=contact_ids,
@@ -155,6 +159,7 @@ def request_erase(
             reason="erased",
             actor=actor,
             lock_held=True,
+            phones_select_contacts=False,
         )
         counts = Counter(erased.counts)
         counts.update(

@@ -1,0 +1,24 @@
+"""Whether a record found by a shared phone names the requester.
+
+Colleagues often share a switchboard number, so a record found by the
+requester's phone alone belongs to them only if its name is theirs.
+"""
+
+import re
+
+from apps.contacts.search import fold_search_text
+
+
+def name_words(text: str) -> set[str]:
+    """Return the words of a name, without accents or case."""
+    return set(re.findall(r"\w+", fold_search_text(text or "")))
+
+
+def names_requester(requester_name: str, name: str) -> bool:
+    """Tell whether every word of ``name`` is a word of ``requester_name``.
+
+    "Martin" and "Alice Martin" name "Mme Alice MARTIN"; "Chantal Martin"
+    does not, nor does an empty name, which could be anyone's.
+    """
+    words = name_words(name)
+    return bool(words) and words <= name_words(requester_name)
