@@ -58,7 +58,8 @@ def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
             [_paragraph(label, label_style), _paragraph(value, body)]
             for label, value in section.rows
         ]
-        table = Table(rows, colWidths=[55 * mm, None])
+        # A value longer than a page splits across pages instead of failing.
+        table = Table(rows, colWidths=[55 * mm, None], splitInRow=1)
         table.setStyle(
             TableStyle(
                 [

@@ -168,6 +168,8 @@ def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
         [[text(value) for value in row] for row in rows],
         colWidths=widths,
         repeatRows=1 if header else 0,
+        # A value longer than a page splits across pages instead of failing.
+        splitInRow=1,
     )
     style = [
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#d9dee7")),

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from apps.breaches import selectors
 from apps.breaches import services
@@ -188,6 +189,19 @@ def test_draft_pdf_download(client_for, dpo, breach, organisation):
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     assert breach.reference in response["Content-Disposition"]
+
+
+def test_draft_pdf_splits_long_description(client_for, dpo, breach, organisation):
+    Breach.objects.filter(pk=breach.pk).update(
+        description="Un export de prospects a été envoyé au mauvais client. " * 200
+    )
+    url = reverse("breaches:breach-draft", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"format": "pdf"})
+
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    assert len(reader.pages) >= 3
 
 
 @pytest.fixture

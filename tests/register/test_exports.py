@@ -249,6 +249,21 @@ def test_pdf_header_on_every_page(register):
         assert "Exemplaire Industries SAS" in page.extract_text()
 
 
+def test_pdf_splits_value_longer_than_page(register):
+    """GIVEN an activity whose description fills several pages
+    WHEN the register is exported as PDF
+    THEN the description runs over the pages instead of failing the export.
+    """
+    sentence = "Les prospects sont qualifiés par le service commercial. "
+    ProcessingActivity.objects.update(description=sentence * 200)
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+
+    text = "".join(page.extract_text() for page in reader.pages)
+    assert len(reader.pages) >= 3
+    assert text.count("qualifiés par le service") >= 150
+
+
 def test_pdf_keeps_words_whole(register):
     reader = PdfReader(io.BytesIO(_export("pdf")))
     text = "\n".join(page.extract_text() for page in reader.pages)
