@@ -19,6 +19,7 @@ from apps.core.models import AuditEvent
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import request_close
 from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
@@ -633,3 +634,20 @@ def test_concurrent_erasures_write_one_proof(erasure_request, dpo, monkeypatch):
     assert len(errors) == 1
     assert "was already erased" in errors[0]
     assert ErasureProof.objects.filter(request=erasure_request).count() == 1
+
+
+def test_close_before_erasure_rejected(erasure_request, dpo, person):
+    with pytest.raises(RequestError, match="has not been carried out"):
+        request_close(request=erasure_request, actor=dpo)
+
+    erasure_request.refresh_from_db()
+    assert erasure_request.status != SubjectRequest.Status.CLOSED
+    assert Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_close_after_erasure_accepted(erasure_request, dpo):
+    request_erase(request=erasure_request, actor=dpo)
+
+    closed = request_close(request=erasure_request, actor=dpo)
+
+    assert closed.status == SubjectRequest.Status.CLOSED

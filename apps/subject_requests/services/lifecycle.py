@@ -227,12 +227,16 @@ def request_close(
     response discloses or changes data. An objection is granted without an identity
     check (see ``request_object``), so it closes without one too, but only
     once granted: closing it untouched would leave the person contactable.
+    An erasure request closes only once the person was erased, for the same
+    reason. A request that cannot be met is refused instead, with a reason.
     """
     if request.kind == Kind.OBJECTION:
         require_open(request)
         _require_objection_granted(request)
     else:
         require_verified(request)
+    if request.kind == Kind.ERASURE:
+        _require_erased(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
@@ -253,6 +257,18 @@ def _require_objection_granted(request: SubjectRequest) -> None:
                 "The objection %(ref)s is not granted yet: grant it, which stops "
                 "every message to the person, then close the request. Refuse it "
                 "with a reason if it cannot be granted."
+            )
+            % {"ref": request.reference}
+        )
+
+
+def _require_erased(request: SubjectRequest) -> None:
+    if not request.erasure_proofs.exists():
+        raise RequestError(
+            _(
+                "The erasure request %(ref)s has not been carried out: erase the "
+                "person, then close the request. Refuse it with a reason if the "
+                "erasure cannot be made."
             )
             % {"ref": request.reference}
         )
