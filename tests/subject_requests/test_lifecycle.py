@@ -149,6 +149,33 @@ def test_rectify_rejects_bad_phone(make_request, dpo, person):
     assert person.phone == PERSON["phone"]
 
 
+def test_rectify_rejects_unknown_country(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="ZZ"):
+        request_rectify(
+            request=request, contact_id=person.pk, changes={"country": "ZZ"}, actor=dpo
+        )
+    person.refresh_from_db()
+    assert person.country != "ZZ"
+
+
+def test_rectify_keeps_one_identifier(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="neither an e-mail nor a phone"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"email": "", "phone": ""},
+            actor=dpo,
+        )
+    person.refresh_from_db()
+    assert person.email == PERSON["email"]
+
+
 def test_rectify_normalises_email(make_request, dpo, person):
     request = make_request(kind="rectification", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)

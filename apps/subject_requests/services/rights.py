@@ -5,8 +5,11 @@ status of the requester's contacts and keeps them stored. Access and
 portability are in ``access``, erasure is in ``erasure``.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
@@ -89,12 +92,24 @@ def request_rectify(
     if "phone" in changes:
         changes["phone"] = phone
 
+    if not email and not phone:
+        raise RequestError(
+            _(
+                "Contact #%(id)s would have neither an e-mail nor a phone. Keep "
+                "one of them, or erase the contact if the person asks for it."
+            )
+            % {"id": contact.pk}
+        )
+
     changed = [
         field for field, value in changes.items() if getattr(contact, field) != value
     ]
     for field in changed:
         setattr(contact, field, changes[field])
-    contact.full_clean()
+    try:
+        contact.full_clean()
+    except ValidationError as error:
+        raise RequestError(_invalid_values_message(error)) from error
     with transaction.atomic():
         contact.save()
         event_add(request, "rectified", actor, contact_id=contact.pk, fields=changed)
@@ -105,6 +120,20 @@ def request_rectify(
             details={"request_id": request.pk, "fields": changed},
         )
     return changed
+
+
+def _invalid_values_message(error: ValidationError) -> str:
+    """Return the rejected values of a contact as one sentence per field."""
+    messages = []
+    for name, field_errors in error.message_dict.items():
+        label = (
+            str(Contact._meta.get_field(name).verbose_name)
+            if name != NON_FIELD_ERRORS
+            else ""
+        )
+        text = " ".join(field_errors)
+        messages.append(f"{capfirst(label)}: {text}" if label else text)
+    return " ".join(messages)
 
 
 def _set_status(request, contacts, *, from_statuses, to_status) -> list[int]:
