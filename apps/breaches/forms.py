@@ -70,6 +70,9 @@ class BreachForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    # The breach's last save when the page was opened: the service rejects a
+    # save over a later one, which would undo it.
+    loaded_version = forms.DateTimeField(required=False, widget=forms.HiddenInput)
     # Offered under the first field that warned, once a warning appears.
     keep_identifiers = forms.BooleanField(
         label=_("Keep these identifiers in the text"),
@@ -160,6 +163,11 @@ class BreachForm(forms.ModelForm):
         """
         saved = set(identifiers_in_text(getattr(self.instance, name, "") or ""))
         return [value for value in identifiers_in_text(text) if value not in saved]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["loaded_version"] = self.instance.updated_at.isoformat()
 
     def _keep_saved_seconds(self, name: str):
         """Return the typed time, or the saved one if it is the same minute.

@@ -306,14 +306,26 @@ def breach_update(
     data: dict,
     activities: Collection | None = None,
     actor=None,
+    loaded_version: datetime | None = None,
 ) -> Breach:
     """Change the facts and the assessment of a breach that is not closed.
 
     The row is read again under a lock, so a caller holding an older copy
     cannot overwrite what a notification or the clock job recorded since.
+    ``loaded_version`` is the ``updated_at`` that the editor's form showed:
+    a save over a later one is rejected, because the form would send back
+    the older values of the fields its user did not touch.
     """
     breach = Breach.objects.select_for_update().get(pk=breach.pk)
     breach_require_editable(breach=breach)
+    if loaded_version is not None and breach.updated_at != loaded_version:
+        raise BreachError(
+            _(
+                "Someone saved this breach at %(time)s, after you opened the page. "
+                "Reload the page and enter your changes again."
+            )
+            % {"time": _local(breach.updated_at)}
+        )
     _require_aware(data.get("detected_at"), "detected_at")
     _require_aware(data.get("aware_at"), "aware_at")
     unknown = set(data) - set(EDITABLE_FIELDS)

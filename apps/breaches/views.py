@@ -144,6 +144,7 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
                 data=form.service_data(),
                 activities=form.cleaned_data["activities"],
                 actor=self.request.user,
+                loaded_version=form.cleaned_data["loaded_version"],
             )
         except services.BreachError as error:
             logger.info(

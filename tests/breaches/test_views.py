@@ -352,6 +352,39 @@ def test_edit_form_saves_changes(client_for, dpo, breach):
     assert breach.aware_at == aware_at
 
 
+def test_stale_edit_rejected(client_for, dpo, compliance_officer, breach):
+    """GIVEN the DPO and the compliance officer on the same breach's edit page
+    WHEN the officer saves, then the DPO saves the page opened before
+    THEN the DPO's save is rejected and the officer's change stays.
+    """
+    url = reverse("breaches:breach-update", args=[breach.pk])
+
+    def opened(user):
+        form = client_for(user).get(url).context["form"]
+        data = {
+            name: value
+            for name, value in form.initial.items()
+            if value is not None and name != "activities"
+        }
+        for name in ("detected_at", "aware_at"):
+            data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
+        return data
+
+    officer_data, dpo_data = opened(compliance_officer), opened(dpo)
+    officer_data["description"] = "Described by the officer."
+    dpo_data["measures_taken"] = "Measures by the DPO."
+
+    first = client_for(compliance_officer).post(url, officer_data)
+    second = client_for(dpo).post(url, dpo_data)
+
+    breach.refresh_from_db()
+    assert first.status_code == 302
+    assert second.status_code == 200
+    assert "after you opened the page" in second.content.decode()
+    assert breach.description == "Described by the officer."
+    assert breach.measures_taken != "Measures by the DPO."
+
+
 def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
     url = reverse("breaches:breach-update", args=[breach.pk])
     form = client_for(dpo).get(url).context["form"]
