@@ -245,6 +245,15 @@ class Breach(models.Model):
                 "A breach assessed as a risk must be notified to the authority; "
                 "change the risk assessment or the decision."
             )
+        if (
+            self.notification_decision == not_required
+            and self.risk_level == self.RiskLevel.UNASSESSED
+        ):
+            errors["risk_level"] = _(
+                "Assess the risk before deciding not to notify: only a breach "
+                "unlikely to result in a risk to people may go unnotified (GDPR "
+                "Art. 33(1))."
+            )
         if errors:
             raise ValidationError(errors)
 

@@ -551,6 +551,7 @@ def breach_record_communication(
     The recipients are the contacts the same filters select at this moment,
     stored as contact ids so that the register never copies their data.
     """
+    breach_require_editable(breach=breach)
     _require_aware(communicated_at, "communicated_at")
     if not method.strip():
         raise BreachError(_("Say how the people were informed (e-mail, letter...)."))

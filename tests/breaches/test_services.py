@@ -209,6 +209,23 @@ def test_not_required_with_risk_rejected(db):
     assert "notification_decision" in error.value.message_dict
 
 
+def test_not_required_without_assessment_rejected(db):
+    breach = BreachFactory(risk_level=Breach.RiskLevel.UNASSESSED)
+
+    with pytest.raises(ValidationError) as error:
+        breach_update(
+            breach=breach,
+            data={
+                "notification_decision": Breach.NotificationDecision.NOT_REQUIRED,
+                "no_notification_reason": "x",
+            },
+        )
+
+    assert "risk_level" in error.value.message_dict
+    breach.refresh_from_db()
+    assert breach.notification_decision != Breach.NotificationDecision.NOT_REQUIRED
+
+
 def test_update_records_changed_fields(db, dpo):
     breach = BreachFactory()
 
@@ -315,6 +332,18 @@ def test_communication_with_no_contact_rejected(db):
     breach = BreachFactory()
 
     with pytest.raises(BreachError, match="No contact matches"):
+        breach_record_communication(
+            breach=breach,
+            communicated_at=timezone.now(),
+            method="Letter",
+            activity_ids=[ActivityFactory().pk],
+        )
+
+
+def test_communication_on_closed_breach_rejected(db):
+    breach = BreachFactory(status=Breach.Status.CLOSED, closed_at=timezone.now())
+
+    with pytest.raises(BreachError, match="is closed"):
         breach_record_communication(
             breach=breach,
             communicated_at=timezone.now(),
