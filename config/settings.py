@@ -132,8 +132,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command", "PRAGMA secure_delete = ON; PRAGMA journal_mode = WAL;"
     )
     # A writer waits this many seconds for the running one instead of failing
-    # at once.
+    # at once. SQLite cannot make a transaction that has read wait for the
+    # write lock (it fails at once to avoid a deadlock), so transactions take
+    # the write lock when they begin.
     sqlite_options.setdefault("timeout", env.int("SQLITE_TIMEOUT", 30))
+    sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
