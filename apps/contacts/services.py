@@ -54,13 +54,12 @@ BLOCKING_STATUSES = {
 }
 # The statuses that an unsubscribe or an objection moves a contact from. An
 # objection (GDPR Art. 21) covers every channel and every direct-marketing
-# processing, so it also replaces an earlier unsubscribe. Objected and
-# anonymised contacts never change.
+# processing, so it also replaces an earlier unsubscribe. A restricted contact
+# keeps its restriction (GDPR Art. 18) through an unsubscribe: the suppression
+# entry records it, and lifting the restriction makes the contact unsubscribed.
+# Objected and anonymised contacts never change.
 WITHDRAWABLE_STATUSES = {
-    SuppressionEntry.Reason.UNSUBSCRIBED: {
-        Contact.Status.ACTIVE,
-        Contact.Status.RESTRICTED,
-    },
+    SuppressionEntry.Reason.UNSUBSCRIBED: {Contact.Status.ACTIVE},
     SuppressionEntry.Reason.OBJECTED: {
         Contact.Status.ACTIVE,
         Contact.Status.RESTRICTED,

@@ -277,6 +277,33 @@ def test_restricted_contact_not_contactable(make_request, dpo, person):
     assert person.status == Contact.Status.ACTIVE
 
 
+def test_unsubscribe_keeps_restriction_until_lifted(make_request, dpo, person):
+    """GIVEN a restricted contact
+    WHEN the person follows an unsubscribe link, then the restriction is lifted
+    THEN the contact stays restricted until the lift, then is unsubscribed.
+    """
+    from apps.contacts.services import WithdrawalSource
+    from apps.contacts.services import contact_unsubscribe
+    from apps.contacts.suppression import is_suppressed
+    from apps.subject_requests.services import request_lift_restriction
+    from apps.subject_requests.services import request_restrict
+
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_restrict(request=request, actor=dpo)
+
+    contact_unsubscribe(contact=person, source=WithdrawalSource.LINK)
+    person.refresh_from_db()
+    restricted_status = person.status
+    lifted = request_lift_restriction(request=request, actor=dpo)
+    person.refresh_from_db()
+
+    assert restricted_status == Contact.Status.RESTRICTED
+    assert is_suppressed(email=PERSON["email"])
+    assert lifted == 1
+    assert person.status == Contact.Status.UNSUBSCRIBED
+
+
 def test_objection_closes_without_identity_check(make_request, dpo, person):
     """GIVEN an objection granted without an identity check
     WHEN the DPO closes it

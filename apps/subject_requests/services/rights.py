@@ -16,6 +16,7 @@ from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.services import WithdrawalSource
 from apps.contacts.services import contacts_withdraw
+from apps.contacts.suppression import suppressed_hashes
 from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
 from apps.subject_requests.models import SubjectRequest
@@ -162,6 +163,12 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
 
 
 def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
+    """Lift the restriction of the linked contacts.
+
+    A contact whose e-mail or phone went on the suppression list while it was
+    restricted (an unsubscribe link, the e-mailing tool) becomes unsubscribed,
+    not active.
+    """
     require_open(request)
     require_kind(request, "restrict")
     return _linked_contacts_transition(
@@ -170,18 +177,37 @@ def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
         from_status=Contact.Status.RESTRICTED,
         to_status=Contact.Status.ACTIVE,
         event="restriction_lifted",
+        then=_suppressed_unsubscribe,
+    )
+
+
+def _suppressed_unsubscribe(ids: list[int]) -> None:
+    """Move the contacts of ``ids`` whose identifiers are suppressed to unsubscribed."""
+    rows = Contact.objects.filter(pk__in=ids).values_list(
+        "pk", "email_hash", "phone_hash"
+    )
+    hashes = {pk: {email, phone} - {"", None} for pk, email, phone in rows}
+    suppressed = suppressed_hashes(set().union(*hashes.values()))
+    unsubscribed = [pk for pk, values in hashes.items() if values & suppressed]
+    Contact.objects.filter(pk__in=unsubscribed).update(
+        status=Contact.Status.UNSUBSCRIBED, updated_at=timezone.now()
     )
 
 
 def _linked_contacts_transition(
-    *, request: SubjectRequest, actor, from_status, to_status, event: str
+    *, request: SubjectRequest, actor, from_status, to_status, event: str, then=None
 ) -> int:
-    """Move the linked contacts in ``from_status`` to ``to_status`` and record it."""
+    """Move the linked contacts in ``from_status`` to ``to_status`` and record it.
+
+    ``then``, if given, receives the ids moved, in the same transaction.
+    """
     contacts = _require_linked(request)
     with transaction.atomic():
         ids = _set_status(
             request, contacts, from_statuses=[from_status], to_status=to_status
         )
+        if then is not None:
+            then(ids)
         event_add(request, event, actor, contact_ids=ids)
         audit_record(
             action=f"subject_requests.contacts.{event}",
