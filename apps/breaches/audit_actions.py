@@ -7,6 +7,8 @@ ACTION_LABELS = {
     "breaches.breach.closed": _("Breach closed"),
     "breaches.breach.purged": _("Breach records purged"),
     "breaches.breach.recorded": _("Breach recorded"),
+    "breaches.deadline.alerted": _("Breach deadline alert"),
+    "breaches.deadline.passed": _("Breach notification deadline passed"),
     "breaches.notification.complementary": _("Complementary notification recorded"),
     "breaches.notification.initial": _("Notification to the authority recorded"),
     "breaches.subjects.exported": _("People to inform exported"),

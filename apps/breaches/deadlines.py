@@ -30,12 +30,16 @@ from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from apps.core.audit import audit_record
 from apps.core.models import Organisation
 
 from .clock import time_left_text
 from .models import Breach
 from .models import BreachAlert
 from .models import BreachEvent
+
+# The audit trail's actor for the alerts and lateness that the clock records.
+CLOCK_ACTOR = "breach deadline check"
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +193,17 @@ def _process_breach(
             kind=BreachEvent.Kind.ALERT,
             text=most_urgent,
         )
+        audit_record(
+            action="breaches.deadline.alerted",
+            actor_label=CLOCK_ACTOR,
+            target=breach,
+            count=len(recipients),
+            details={
+                "threshold": most_urgent,
+                "superseded": superseded,
+                "sent": bool(recipients),
+            },
+        )
         if recipients:
             subject, body = _alert_message(breach, most_urgent, now)
             send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
@@ -219,6 +234,12 @@ def _mark_late(*, breach: Breach, now: datetime) -> bool:
         if updated:
             BreachEvent.objects.create(
                 breach=breach, occurred_at=now, kind=BreachEvent.Kind.LATE
+            )
+            audit_record(
+                action="breaches.deadline.passed",
+                actor_label=CLOCK_ACTOR,
+                target=breach,
+                details={"deadline_at": breach.deadline_at.isoformat()},
             )
     return bool(updated)
 

@@ -17,6 +17,7 @@ from apps.breaches.models import Breach
 from apps.breaches.models import BreachAlert
 from apps.breaches.models import BreachEvent
 from apps.breaches.services import breach_notify_authority
+from apps.core.models import AuditEvent
 
 from .factories import BreachFactory
 
@@ -167,6 +168,18 @@ def test_passed_deadline_marks_late_once(db):
     assert second["breaches_checked"] == 0
     assert breach.late_at is not None
     assert BreachEvent.objects.filter(breach=breach, kind="late").count() == 1
+
+
+def test_alert_and_lateness_audited(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=73))
+
+    check_deadlines()
+
+    events = AuditEvent.objects.filter(target_id=str(breach.pk))
+    alerted = events.get(action="breaches.deadline.alerted")
+    assert alerted.details["threshold"] == "passed"
+    assert alerted.details["superseded"] == ["48h", "24h", "6h"]
+    assert events.filter(action="breaches.deadline.passed").count() == 1
 
 
 def test_no_recipient_records_alert_without_mail(db, settings, organisation):
