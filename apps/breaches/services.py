@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
 
+from .deadlines import due_thresholds
 from .models import Breach
 from .models import BreachCommunication
 from .models import BreachEvent
@@ -275,6 +276,21 @@ def breach_require_editable(*, breach: Breach) -> None:
         )
 
 
+def _clock_restart(breach: Breach) -> None:
+    """Forget the alerts and lateness that the breach's new deadline has not reached.
+
+    A corrected awareness time moves the deadline. Alerts already recorded for
+    thresholds still ahead would stop the clock job from sending them, and a
+    late mark would keep the breach late before its deadline. The timeline
+    keeps the alerts that were sent.
+    """
+    now = timezone.now()
+    breach.alerts.exclude(threshold__in=due_thresholds(breach=breach, now=now)).delete()
+    if breach.late_at is not None and now < breach.deadline_at:
+        breach.late_at = None
+        Breach.objects.filter(pk=breach.pk).update(late_at=None)
+
+
 def updated_event_text(
     *, changed: Collection[str], time_changes: dict[str, tuple[datetime, datetime]]
 ) -> str:
@@ -355,6 +371,8 @@ def breach_update(
     _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()
+    if "aware_at" in changed:
+        _clock_restart(breach)
     if activities is not None:
         breach.activities.set(activities)
 

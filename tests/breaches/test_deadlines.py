@@ -17,6 +17,7 @@ from apps.breaches.models import Breach
 from apps.breaches.models import BreachAlert
 from apps.breaches.models import BreachEvent
 from apps.breaches.services import breach_notify_authority
+from apps.breaches.services import breach_update
 from apps.core.models import AuditEvent
 
 from .factories import BreachFactory
@@ -180,6 +181,26 @@ def test_alert_and_lateness_audited(db):
     assert alerted.details["threshold"] == "passed"
     assert alerted.details["superseded"] == ["48h", "24h", "6h"]
     assert events.filter(action="breaches.deadline.passed").count() == 1
+
+
+def test_later_awareness_restarts_clock(db):
+    """GIVEN a breach marked late, with every alert recorded
+    WHEN its awareness time is corrected to one hour ago
+    THEN it is no longer late and each alert is sent again at its time.
+    """
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+    check_deadlines()
+    aware_at = timezone.now() - timedelta(hours=1)
+
+    breach_update(breach=breach, data={"detected_at": aware_at, "aware_at": aware_at})
+    breach.refresh_from_db()
+    now_counts = check_deadlines()
+    later_counts = check_deadlines(now=aware_at + timedelta(hours=25))
+
+    assert breach.late_at is None
+    assert now_counts["alerts_sent"] == 0
+    assert later_counts["alerts_sent"] == 1
+    assert set(_alerts(breach)) == {"48h"}
 
 
 def test_no_recipient_records_alert_without_mail(db, settings, organisation):
