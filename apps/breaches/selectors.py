@@ -19,6 +19,7 @@ from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.core.models import Organisation
+from apps.register.models import ProcessingActivity
 
 from .models import Breach
 
@@ -168,6 +169,27 @@ def _text(value: str) -> str:
     return value.strip() or _("not stated yet")
 
 
+def breach_controllers_served(breach: Breach) -> list[str]:
+    """Return the controllers to notify when the organisation is only a processor.
+
+    That is when every activity linked to the breach is one the organisation
+    runs as a processor: GDPR Art. 33(2) then asks it to notify those
+    controllers without undue delay, and they notify the authority. Returns
+    an empty list otherwise, including for a breach without activities.
+    """
+    activities = list(breach.activities.all())
+    if not activities or any(
+        activity.role != ProcessingActivity.Role.PROCESSOR for activity in activities
+    ):
+        return []
+    served = []
+    for activity in activities:
+        for line in activity.controllers_served.splitlines():
+            if line.strip() and line.strip() not in served:
+                served.append(line.strip())
+    return served or [_("the controllers named in the register")]
+
+
 def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
     """Return the notification's content, section by section, from the breach.
 
@@ -193,15 +215,21 @@ def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
         for notification in breach.notifications.order_by("submitted_at", "pk")
     ]
 
-    controller = DraftSection(
-        _("Controller"),
-        [
-            (_("Organisation"), _text(organisation.name)),
-            (_("Registration number"), _text(organisation.registration_number)),
-            (_("Address"), _text(organisation.address)),
-            (_("Legal representative"), _text(organisation.legal_representative)),
-        ],
-    )
+    organisation_rows = [
+        (_("Organisation"), _text(organisation.name)),
+        (_("Registration number"), _text(organisation.registration_number)),
+        (_("Address"), _text(organisation.address)),
+        (_("Legal representative"), _text(organisation.legal_representative)),
+    ]
+    controllers_served = breach_controllers_served(breach)
+    if controllers_served:
+        controller = DraftSection(
+            _("Controller, to notify (GDPR Art. 33(2))"),
+            [(_("Controller"), name) for name in controllers_served]
+            + [(_("Processor"), _text(organisation.name))],
+        )
+    else:
+        controller = DraftSection(_("Controller"), organisation_rows)
     dpo = DraftSection(
         _("Data protection officer or other contact point (Art. 33(3)(b))"),
         [

@@ -172,6 +172,7 @@ class BreachDetailView(RolePermissionMixin, DetailView):
         context["can_change"] = self.request.user.has_perm("breaches.change_breach")
         context["can_inform"] = self.request.user.has_perm("breaches.inform_subjects")
         context["note_form"] = NoteForm()
+        context["controllers_served"] = selectors.breach_controllers_served(breach)
         return context
 
 
@@ -260,7 +261,11 @@ class BreachDraftView(RolePermissionMixin, BreachMixin, View):
         return render(
             request,
             "breaches/breach_draft.html",
-            {"breach": self.breach, "sections": sections},
+            {
+                "breach": self.breach,
+                "sections": sections,
+                "controllers_served": selectors.breach_controllers_served(self.breach),
+            },
         )
 
 

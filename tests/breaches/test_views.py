@@ -20,6 +20,7 @@ from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.core.navigation import navigation_for
+from apps.register.models import ProcessingActivity
 
 from .factories import ActivityFactory
 from .factories import BreachFactory
@@ -202,6 +203,40 @@ def test_draft_pdf_splits_long_description(client_for, dpo, breach, organisation
     assert response.status_code == 200
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) >= 3
+
+
+def test_processor_breach_names_controller_to_notify(client_for, dpo, breach):
+    """GIVEN a breach whose only activity is run as a processor for Client SA
+    WHEN the DPO opens the breach and its draft
+    THEN both say to notify Client SA, and the draft names it as controller.
+    """
+    activity = ActivityFactory(
+        role=ProcessingActivity.Role.PROCESSOR, controllers_served="Client SA"
+    )
+    breach.activities.set([activity])
+    client = client_for(dpo)
+
+    detail = client.get(
+        reverse("breaches:breach-detail", args=[breach.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    draft = client.get(
+        reverse("breaches:breach-draft", args=[breach.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    for page in (detail, draft):
+        text = page.content.decode()
+        assert 'id="processor-breach"' in text
+        assert "Notify the controller (Client SA)" in text
+    section = draft.context["sections"][0]
+    assert ("Controller", "Client SA") in section.rows
+
+
+def test_controller_breach_has_no_processor_notice(client_for, dpo, breach):
+    breach.activities.set([ActivityFactory()])
+
+    detail = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert 'id="processor-breach"' not in detail.content.decode()
 
 
 @pytest.fixture
