@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
+from apps.core.submissions import submission_token_field
 from apps.register.models import ProcessingActivity
 
 from .models import Breach
@@ -73,6 +74,7 @@ class BreachForm(forms.ModelForm):
     # The breach's last save when the page was opened: the service rejects a
     # save over a later one, which would undo it.
     loaded_version = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    submission_token = submission_token_field()
     # Offered under the first field that warned, once a warning appears.
     keep_identifiers = forms.BooleanField(
         label=_("Keep these identifiers in the text"),

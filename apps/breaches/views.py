@@ -1,10 +1,12 @@
 import logging
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -18,6 +20,10 @@ from apps.core.audit import audit_record
 from apps.core.exports import csv_bytes
 from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
+from apps.core.submissions import DuplicateSubmission
+from apps.core.submissions import duplicate_submission_redirect
+from apps.core.submissions import submission_claim
+from apps.core.submissions import submission_created
 
 from . import selectors
 from . import services
@@ -87,10 +93,22 @@ class BreachCreateView(RolePermissionMixin, FormView):
 
     def form_valid(self, form):
         try:
-            breach = services.breach_create(
-                data=form.service_data(),
-                activities=form.cleaned_data["activities"],
-                actor=self.request.user,
+            with transaction.atomic():
+                submission = submission_claim(
+                    form.cleaned_data["submission_token"], user=self.request.user
+                )
+                breach = services.breach_create(
+                    data=form.service_data(),
+                    activities=form.cleaned_data["activities"],
+                    actor=self.request.user,
+                )
+                submission_created(
+                    submission,
+                    url=reverse("breaches:breach-detail", args=[breach.pk]),
+                )
+        except DuplicateSubmission as duplicate:
+            return duplicate_submission_redirect(
+                self.request, duplicate, "breaches:breach-list"
             )
         except services.BreachError as error:
             logger.info(

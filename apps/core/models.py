@@ -115,3 +115,31 @@ class AuditEvent(models.Model):
     def clean(self):
         if not self.action:
             raise ValidationError({"action": _("An audit event needs an action.")})
+
+
+class FormSubmission(models.Model):
+    """A create form that was posted, by the token its page carried.
+
+    A second post of the same page (a double click, a reload, a retry after a
+    slow answer) finds the token taken and is sent to what the first one
+    created, instead of creating it twice.
+    """
+
+    token = models.UUIDField(_("token"), unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_url = models.CharField(_("created page"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+
+    def __str__(self):
+        return str(self.token)

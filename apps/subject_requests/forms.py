@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.submissions import submission_token_field
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.package import DEFAULT_LANGUAGE
 from apps.subject_requests.package import LANGUAGES
@@ -43,6 +44,7 @@ class RequestFilterForm(forms.Form):
 
 
 class RequestCreateForm(forms.Form):
+    submission_token = submission_token_field()
     kind = forms.ChoiceField(label=_("Kind"), choices=SubjectRequest.Kind.choices)
     channel = forms.ChoiceField(
         label=_("Received by"), choices=SubjectRequest.Channel.choices

@@ -1,7 +1,9 @@
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -11,6 +13,10 @@ from django.views.generic import TemplateView
 
 from apps.contacts.models import Contact
 from apps.core.permissions import RolePermissionMixin
+from apps.core.submissions import DuplicateSubmission
+from apps.core.submissions import duplicate_submission_redirect
+from apps.core.submissions import submission_claim
+from apps.core.submissions import submission_created
 from apps.subject_requests import forms
 from apps.subject_requests import labels
 from apps.subject_requests import services
@@ -68,9 +74,19 @@ class RequestCreateView(RolePermissionMixin, FormView):
     form_class = forms.RequestCreateForm
 
     def form_valid(self, form):
+        data = dict(form.cleaned_data)
+        token = data.pop("submission_token")
         try:
-            created = services.request_create(
-                handler=self.request.user, **form.cleaned_data
+            with transaction.atomic():
+                submission = submission_claim(token, user=self.request.user)
+                created = services.request_create(handler=self.request.user, **data)
+                submission_created(
+                    submission,
+                    url=reverse("subject_requests:request-detail", args=[created.pk]),
+                )
+        except DuplicateSubmission as duplicate:
+            return duplicate_submission_redirect(
+                self.request, duplicate, "subject_requests:request-list"
             )
         except services.RequestError as error:
             form.add_error(None, str(error))

@@ -767,6 +767,21 @@ def _new_breach_form(**overrides) -> dict:
     }
 
 
+def test_create_posted_twice_records_once(client_for, dpo):
+    client = client_for(dpo)
+    page = client.get(reverse("breaches:breach-create"))
+    token = page.context["form"]["submission_token"].value()
+    data = _new_breach_form(submission_token=token)
+
+    first = client.post(reverse("breaches:breach-create"), data)
+    second = client.post(reverse("breaches:breach-create"), data)
+
+    breach = Breach.objects.get()
+    detail = reverse("breaches:breach-detail", args=[breach.pk])
+    assert first["Location"] == detail
+    assert second["Location"] == detail
+
+
 def test_form_rejects_identifying_title(client_for, dpo):
     title = (
         "Perte du portable de Jean Exemple (jean.exemple@example.com, 06 12 34 56 78)"

@@ -114,6 +114,52 @@ def test_create_computes_due_date(client_for, dpo):
     assert created.handler == dpo
 
 
+def test_create_posted_twice_records_once(client_for, dpo):
+    """GIVEN the request form, filled in once
+    WHEN it is posted twice with the token of its page
+    THEN one request is recorded and the second post goes to it.
+    """
+    client = client_for(dpo)
+    page = client.get(reverse("subject_requests:request-create"))
+    data = {
+        "submission_token": page.context["form"]["submission_token"].value(),
+        "kind": "access",
+        "channel": "letter",
+        "requester_name": "Alix Exemple",
+        "requester_email": "alix.exemple@example.com",
+        "received_at": "2026-01-31T10:00",
+    }
+
+    first = client.post(reverse("subject_requests:request-create"), data)
+    second = client.post(reverse("subject_requests:request-create"), data)
+
+    created = SubjectRequest.objects.get()
+    detail = reverse("subject_requests:request-detail", args=[created.pk])
+    assert first["Location"] == detail
+    assert second["Location"] == detail
+
+
+def test_rejected_create_keeps_token_usable(client_for, dpo):
+    client = client_for(dpo)
+    page = client.get(reverse("subject_requests:request-create"))
+    data = {
+        "submission_token": page.context["form"]["submission_token"].value(),
+        "kind": "access",
+        "channel": "email",
+        "requester_name": "Alix Exemple",
+        "requester_email": "alix-at-example",
+        "received_at": "2026-01-31T10:00",
+    }
+
+    rejected = client.post(reverse("subject_requests:request-create"), data)
+    data["requester_email"] = "alix.exemple@example.com"
+    corrected = client.post(reverse("subject_requests:request-create"), data)
+
+    assert rejected.status_code == 200
+    assert corrected.status_code == 302
+    assert SubjectRequest.objects.count() == 1
+
+
 def test_create_rejects_bad_email(client_for, dpo):
     response = client_for(dpo).post(
         reverse("subject_requests:request-create"),

@@ -1,0 +1,63 @@
+"""One create per form page: a token in the page, claimed when the form is saved.
+
+The view claims the token in the transaction that creates the record, so a
+failed save releases it and the user can post the corrected form again.
+"""
+
+import uuid
+
+from django import forms
+from django.contrib import messages
+from django.db import IntegrityError
+from django.db import transaction
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from apps.core.models import FormSubmission
+
+
+class DuplicateSubmission(Exception):
+    """The form's token was already claimed; ``created_url`` shows the record."""
+
+    def __init__(self, created_url: str):
+        super().__init__(created_url)
+        self.created_url = created_url
+
+
+def submission_token_field() -> forms.UUIDField:
+    """Return the hidden field that carries a new token in each rendered form."""
+    return forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+
+
+def submission_claim(token: uuid.UUID | None, *, user) -> FormSubmission | None:
+    """Claim ``token`` inside the caller's transaction.
+
+    Raises ``DuplicateSubmission`` when another post claimed it first. A post
+    made at the same time waits for that one's transaction, then raises. A
+    form posted without a token (a script, an older page) claims nothing.
+    """
+    if token is None:
+        return None
+    try:
+        with transaction.atomic():
+            return FormSubmission.objects.create(
+                token=token, user=user if user.is_authenticated else None
+            )
+    except IntegrityError:
+        earlier = FormSubmission.objects.filter(token=token).first()
+        raise DuplicateSubmission(earlier.created_url if earlier else "") from None
+
+
+def submission_created(submission: FormSubmission | None, *, url: str) -> None:
+    """Record the page of what the claimed submission created."""
+    if submission is not None:
+        FormSubmission.objects.filter(pk=submission.pk).update(created_url=url)
+
+
+def duplicate_submission_redirect(request, duplicate: DuplicateSubmission, fallback):
+    """Send a second post of a form to what the first one created."""
+    messages.info(
+        request,
+        _("This form had already been sent, so nothing was recorded twice."),
+    )
+    return redirect(duplicate.created_url or fallback)
