@@ -11,6 +11,11 @@ from apps.subject_requests.services import RECTIFIABLE_FIELDS
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import receipt_time_check
 
+# Longest postal address and free text that the forms accept: room for any
+# real address or note, while a pasted file is rejected instead of stored.
+MAX_ADDRESS_LENGTH = 1000
+MAX_TEXT_LENGTH = 10_000
+
 
 def _status_choices():
     return [
@@ -59,6 +64,7 @@ class RequestCreateForm(forms.Form):
     requester_address = forms.CharField(
         label=_("Requester's postal address"),
         required=False,
+        max_length=MAX_ADDRESS_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     received_at = forms.DateTimeField(
@@ -69,7 +75,10 @@ class RequestCreateForm(forms.Form):
         ),
     )
     notes = forms.CharField(
-        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Notes"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     def __init__(self, *args, **kwargs):
@@ -109,7 +118,9 @@ class ExtendForm(forms.Form):
         coerce=int,
     )
     reason = forms.CharField(
-        label=_("Reason told to the person"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason told to the person"),
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 
@@ -140,7 +151,9 @@ class PackageForm(forms.Form):
 
 class RefuseForm(forms.Form):
     reason = forms.CharField(
-        label=_("Reason for refusal"), widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Reason for refusal"),
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
 

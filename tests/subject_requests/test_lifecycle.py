@@ -470,3 +470,14 @@ def test_objection_counts_entries_changed_to_objected(make_request, dpo, person)
     assert event.details["suppression_added"] == 1
     assert audit.details["suppression_objected"] == 1
     assert audit.details["contact_ids"] == [person.pk]
+
+
+def test_unlink_of_unlinked_contact_rejected(make_request, dpo, person):
+    from apps.subject_requests.services import request_unlink_contact
+
+    request = make_request(kind="access", verified_by=dpo)
+
+    with pytest.raises(RequestError, match="is not linked"):
+        request_unlink_contact(request=request, contact_id=person.pk, actor=dpo)
+
+    assert not request.events.filter(action="contact_unlinked").exists()

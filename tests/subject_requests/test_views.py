@@ -160,6 +160,24 @@ def test_rejected_create_keeps_token_usable(client_for, dpo):
     assert SubjectRequest.objects.count() == 1
 
 
+def test_create_rejects_pasted_file_as_address(client_for, dpo):
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-create"),
+        {
+            "kind": "access",
+            "channel": "letter",
+            "requester_name": "Alix Exemple",
+            "requester_address": "1 rue de l'Exemple, Lyon. " * 4000,
+            "received_at": "2026-01-31T10:00",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert b"at most 1000 characters" in response.content
+    assert not SubjectRequest.objects.exists()
+
+
 def test_create_rejects_bad_email(client_for, dpo):
     response = client_for(dpo).post(
         reverse("subject_requests:request-create"),

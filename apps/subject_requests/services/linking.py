@@ -124,7 +124,13 @@ def request_link_contacts(
 
 
 def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
+    """Unlink one contact from the request; raise if it is not linked."""
     require_open(request)
+    if not request.contacts.filter(pk=contact_id).exists():
+        raise RequestError(
+            _("Contact #%(id)s is not linked to %(ref)s: there is nothing to unlink.")
+            % {"id": contact_id, "ref": request.reference}
+        )
     with transaction.atomic():
         request.contacts.remove(contact_id)
         event_add(request, "contact_unlinked", actor, contact_id=contact_id)
