@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
+    "register.activity.changed": _("Processing activity changed"),
     "register.activity.created": _("Processing activity created"),
     "register.activity.deleted": _("Processing activity deleted"),
     "register.exported": _("Register exported"),

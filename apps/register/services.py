@@ -407,9 +407,23 @@ def activity_write(
             else "register.activity.changed",
             actor=actor,
             target=activity,
-            details={"parts_changed": part_counts, "status": activity.status},
+            details={
+                "fields_changed": [] if creating else _changed_fields(before, activity),
+                "parts_changed": part_counts,
+                "status": activity.status,
+            },
         )
     return outcome
+
+
+def _changed_fields(before: dict, activity: ProcessingActivity) -> list[str]:
+    """Return the names of the activity's fields that differ from ``before``."""
+    after = _field_values(activity)
+    return sorted(
+        name
+        for name, value in after.items()
+        if name != "id" and before.get(name) != value
+    )
 
 
 def _version_check(activity: ProcessingActivity, loaded_version: datetime) -> None:

@@ -170,6 +170,16 @@ def test_activity_save_creates_and_audits(compliance_officer):
     assert event.actor == compliance_officer
 
 
+def test_activity_change_audit_names_fields(compliance_officer):
+    activity = activity_save(data=_data(), actor=compliance_officer)
+    data = _data(name="Nouveau nom", purposes="Prospecter")
+
+    activity_save(data=data, actor=compliance_officer, activity=activity)
+
+    event = AuditEvent.objects.get(action="register.activity.changed")
+    assert event.details["fields_changed"] == ["name", "purposes"]
+
+
 def test_legitimate_interest_must_be_described():
     data = _data(lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS)
 
