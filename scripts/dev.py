@@ -5,7 +5,10 @@
     python3 scripts/dev.py test   # install with test tools, run the suite
 
 Both create ``.venv`` on first use and reinstall only when pyproject.toml
-changes. Extra arguments after ``test`` go to pytest.
+changes. Extra arguments after ``test`` go to pytest. ``run`` takes none:
+set REGISTRE_ADDRESS (default 127.0.0.1:8000) to serve on another address
+and REGISTRE_DATA_DIR (default data/) to keep the database, queue, uploads
+and mails elsewhere.
 """
 
 import hashlib
@@ -182,6 +185,12 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in {"run", "test"}:
         sys.exit(__doc__)
     if sys.argv[1] == "run":
+        if sys.argv[2:] in (["-h"], ["--help"]):
+            print(__doc__)
+            return
+        if len(sys.argv) > 2:
+            extra = " ".join(sys.argv[2:])
+            sys.exit(f"run takes no arguments, not {extra!r}.\n{__doc__}")
         run()
     else:
         test(sys.argv[2:])
