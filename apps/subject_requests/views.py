@@ -163,6 +163,23 @@ def _proof_rows(request_obj: SubjectRequest) -> list:
     return proofs
 
 
+def _link_choice_label(match: dict) -> str:
+    """Return a contact's label for the link form, flagging a name-only match.
+
+    A homonym shares the name but not the identifiers, and linking it would
+    erase or disclose another person's record.
+    """
+    label = match["label"] or f"#{match['record_id']}"
+    if match["matched_on"] == "name":
+        return _("%(label)s (name only: check it is the same person)") % {
+            "label": label
+        }
+    return _("%(label)s (matched on %(matched_on)s)") % {
+        "label": label,
+        "matched_on": match["matched_on_label"],
+    }
+
+
 class RequestDetailView(RolePermissionMixin, TemplateView):
     permission_required = VIEW_PERMISSION
     template_name = "subject_requests/request_detail.html"
@@ -178,7 +195,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
         )
         matches = _match_rows(request_obj, user)
         link_choices = [
-            (m["record_id"], m["label"] or f"#{m['record_id']}")
+            (m["record_id"], _link_choice_label(m))
             for m in matches
             if m["kind"] == "contact" and not m["linked"] and not m["anonymised"]
         ]

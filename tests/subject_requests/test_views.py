@@ -518,3 +518,29 @@ def test_link_anonymised_contact_shows_reason(client_for, dpo, make_request, per
 
     assert not request.contacts.exists()
     assert f"Contact #{person.pk} was anonymised" in response.content.decode()
+
+
+def test_link_form_flags_name_only_match(client_for, dpo, make_request, person):
+    """GIVEN the person's contact and a homonym with another address
+    WHEN the DPO searches and opens the request
+    THEN the link form says the homonym matched on the name only.
+    """
+    from apps.subject_requests.services import request_search
+
+    homonym = Contact.objects.create(
+        first_name=person.first_name,
+        last_name=person.last_name,
+        email="homonyme@example.org",
+        collected_at=timezone.now(),
+    )
+    request = make_request(verified_by=dpo)
+    request_search(request=request, actor=dpo)
+
+    page = client_for(dpo).get(
+        reverse("subject_requests:request-detail", args=[request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    choices = dict(page.context["link_form"].fields["contact_ids"].choices)
+    assert "name only: check it is the same person" in choices[homonym.pk]
+    assert "name only" not in choices[person.pk]
