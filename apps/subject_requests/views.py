@@ -24,6 +24,7 @@ from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.selectors import days_left
 from apps.subject_requests.selectors import request_list
 from apps.subject_requests.selectors import request_timeline
+from apps.subject_requests.services.common import requester_contacts
 
 VIEW_PERMISSION = "subject_requests.view_subjectrequest"
 CHANGE_PERMISSION = "subject_requests.change_subjectrequest"
@@ -163,6 +164,20 @@ def _proof_rows(request_obj: SubjectRequest) -> list:
     return proofs
 
 
+def _erasure_contacts(request_obj: SubjectRequest, user) -> list[str]:
+    """Return the contacts an erasure of the request would delete, as labels.
+
+    Users who may not view contacts see their ids only.
+    """
+    if request_obj.kind != SubjectRequest.Kind.ERASURE or not request_obj.is_open:
+        return []
+    show_names = user.has_perm(MATCH_URL_PERMISSIONS["contact"])
+    return [
+        f"#{contact.pk} {contact.full_name}".strip() if show_names else f"#{contact.pk}"
+        for contact in requester_contacts(request_obj)
+    ]
+
+
 def _link_choice_label(match: dict) -> str:
     """Return a contact's label for the link form, flagging a name-only match.
 
@@ -226,6 +241,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "package_form": forms.PackageForm(auto_id="package_%s"),
                 "portability_form": forms.PackageForm(auto_id="portability_%s"),
                 "erase_form": forms.EraseForm(auto_id="erase_%s"),
+                "erasure_contacts": _erasure_contacts(request_obj, user),
                 "verified": request_obj.identity_status
                 == SubjectRequest.IdentityStatus.VERIFIED,
                 "answers": services.request_answers(request_obj),

@@ -544,3 +544,22 @@ def test_link_form_flags_name_only_match(client_for, dpo, make_request, person):
     choices = dict(page.context["link_form"].fields["contact_ids"].choices)
     assert "name only: check it is the same person" in choices[homonym.pk]
     assert "name only" not in choices[person.pk]
+
+
+def test_erase_form_lists_contacts_it_deletes(client_for, dpo, make_request, person):
+    colleague = Contact.objects.create(
+        first_name="Chantal",
+        last_name="Standard",
+        phone=person.phone,
+        collected_at=timezone.now(),
+    )
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    page = client_for(dpo).get(
+        reverse("subject_requests:request-detail", args=[request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert page.context["erasure_contacts"] == [f"#{person.pk} {person.full_name}"]
+    assert "The erasure deletes these contacts" in page.content.decode()
+    assert f"#{colleague.pk}" not in page.context["erasure_contacts"][0]
