@@ -74,7 +74,7 @@ def test_extension_capped_at_three_months(make_request, dpo):
     )
     assert request.due_on == datetime.date(2026, 4, 30)
 
-    with pytest.raises(RequestError, match="capped at 2 months"):
+    with pytest.raises(RequestError, match="of the 2 months allowed"):
         request_extend(
             request=request, months=1, reason="More", actor=dpo, now=within_first_month
         )

@@ -173,12 +173,10 @@ def request_extend(
     if months < 1 or total > MAX_EXTENSION_MONTHS:
         raise RequestError(
             ngettext(
-                "An extension of %(months)s month is not possible: the request "
-                "is already extended by %(done)s and the total is capped at "
-                "%(max)s months beyond the first.",
-                "An extension of %(months)s months is not possible: the request "
-                "is already extended by %(done)s and the total is capped at "
-                "%(max)s months beyond the first.",
+                "An extension of %(months)s month is not possible: %(done)s of "
+                "the %(max)s months allowed beyond the first are already granted.",
+                "An extension of %(months)s months is not possible: %(done)s of "
+                "the %(max)s months allowed beyond the first are already granted.",
                 months,
             )
             % {
