@@ -7,6 +7,7 @@ import hmac
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
@@ -121,6 +122,7 @@ class RowNormalizer:
         values = dict.fromkeys(STAGING_COLUMNS, "")
         values["row_number"] = row_number
         values["collected_at"] = None
+        overflow = self._overflow_note(cells)
         cells = self._present(cells)
 
         raw_email = cells.get("email")
@@ -166,11 +168,31 @@ class RowNormalizer:
         if values["phone"]:
             values["phone_hash"] = self._hash(values["phone"])
         values["match_key"] = self._match_key(values)
+        reasons = []
         if notes:
-            values["reason"] = _("Left out %(problems)s") % {
-                "problems": "; ".join(notes)
-            }
+            reasons.append(_("Left out %(problems)s") % {"problems": "; ".join(notes)})
+        if overflow:
+            reasons.append(overflow)
+        values["reason"] = "; ".join(reasons)
         return tuple(values[column] for column in STAGING_COLUMNS)
+
+    def _overflow_note(self, cells: list) -> str:
+        """Return a note for a row with values beyond the header's last column.
+
+        Such a row usually holds a value with the delimiter in it, which
+        shifts the columns after it, so the person should check the row.
+        """
+        width = len(self.headers)
+        beyond = [cell for cell in cells[width:] if cell_text(cell).strip()]
+        if not width or not beyond:
+            return ""
+        return ngettext(
+            "the row has %(cells)s value after the header's %(columns)s columns: "
+            "a value may contain the delimiter and shift the columns after it",
+            "the row has %(cells)s values after the header's %(columns)s columns: "
+            "a value may contain the delimiter and shift the columns after it",
+            len(beyond),
+        ) % {"cells": len(beyond), "columns": width}
 
     def _phone(self, text: str, region: str) -> str:
         """Normalise a phone number in the row's region, then the default one.

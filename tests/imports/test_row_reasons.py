@@ -34,3 +34,19 @@ def test_formula_email_row_is_rejected(upload_root, write_file):
     reason = job.row_results.get(row_number=2).reason
     assert "Courriel: starts with “=”" in reason
     assert "formula" in reason
+
+
+def test_row_with_cell_beyond_header_is_noted(upload_root, write_file):
+    path = write_file(
+        "decale.csv",
+        "Email;Nom;Ville\n"
+        "jean.dupont@example.com;Dupont;Lyon\n"
+        "marie.martin@example.com;Martin;Saint-Denis; La Réunion\n",
+    )
+
+    job = import_file(path)
+
+    assert job.counts["created"] == 2
+    assert job.row_results.get(row_number=2).reason == ""
+    reason = job.row_results.get(row_number=3).reason
+    assert "the row has 1 value after the header's 3 columns" in reason
