@@ -481,3 +481,15 @@ def test_unlink_of_unlinked_contact_rejected(make_request, dpo, person):
         request_unlink_contact(request=request, contact_id=person.pk, actor=dpo)
 
     assert not request.events.filter(action="contact_unlinked").exists()
+
+
+def test_objection_granted_twice_records_once(make_request, dpo, person):
+    from apps.subject_requests.services import request_object
+
+    request = make_request(kind="objection")
+    request_object(request=request, actor=dpo)
+
+    again = request_object(request=request, actor=dpo)
+
+    assert again == 0
+    assert request.events.filter(action="objected").count() == 1

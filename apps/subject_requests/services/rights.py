@@ -225,12 +225,14 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     The linked contacts and the contacts holding the requester's e-mail or
     phone are marked objected, each with a withdrawn e-mail consent, and every
     identifier of the requester and of those contacts goes on the suppression
-    list. A received request moves to in progress. No identity check is
-    required because the objection discloses nothing and only stops
+    list. A received request moves to in progress. Granting again reaches the
+    contacts linked since, and records nothing if there are none. No identity
+    check is required because the objection discloses nothing and only stops
     prospecting, which the person must be able to do simply (CPCE L.34-5).
     """
     require_open(request)
     require_kind(request, "object")
+    granted_before = request.events.filter(action="objected").exists()
     contacts = list(requester_contacts(request))
     emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
     if request.status == Status.RECEIVED:
@@ -249,6 +251,9 @@ def request_object(*, request: SubjectRequest, actor) -> int:
             source=WithdrawalSource.SUBJECT_REQUEST,
         )
         ids = withdrawn.contact_ids
+        if granted_before and not (ids or recorded.added or recorded.objected):
+            # A repeated grant that reached nothing new leaves no second entry.
+            return 0
         details = {
             "contact_ids": ids,
             "suppression_added": recorded.added,
