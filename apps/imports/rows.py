@@ -179,7 +179,7 @@ class RowNormalizer:
     def _overflow_note(self, cells: list) -> str:
         """Return a note for a row with values beyond the header's last column.
 
-        Such a row usually holds a value with the delimiter in it, which
+        Such a row usually contains a value with the delimiter in it, which
         shifts the columns after it, so the person should check the row.
         """
         width = len(self.headers)

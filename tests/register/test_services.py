@@ -628,7 +628,7 @@ def _lock_waiters() -> int:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_save_from_the_same_version_is_refused(compliance_officer):
+def test_concurrent_stale_save_rejected(compliance_officer):
     """GIVEN two editors who opened an activity at the same version
     WHEN the second one saves while the first one's save is still committing
     THEN the second save waits for the first and is refused.
