@@ -427,7 +427,7 @@ def _changed_fields(before: dict, activity: ProcessingActivity) -> list[str]:
 
 
 def _version_check(activity: ProcessingActivity, loaded_version: datetime) -> None:
-    """Lock the activity's row; refuse the save if it moved past ``loaded_version``."""
+    """Lock the activity's row, then reject a save made from an older version."""
     saved = (
         ProcessingActivity.objects.select_for_update()
         .values_list("updated_at", flat=True)
