@@ -121,7 +121,7 @@ class FormSubmission(models.Model):
     """A create form that was posted, by the token its page carried.
 
     A second post of the same page (a double click, a reload, a retry after a
-    slow answer) finds the token taken and is sent to what the first one
+    slow response) finds the token taken and is sent to what the first one
     created, instead of creating it twice.
     """
 
