@@ -217,6 +217,29 @@ def test_erase_subject_command(make_request, dpo, person, bystander, capsys):
     assert ErasureProof.objects.get().erased_by_label == "manage.py erase_subject"
 
 
+def test_erase_subject_command_spares_switchboard(make_request, dpo, person, capsys):
+    colleague = ContactFactory(
+        first_name="Chantal", last_name="Standard", email="", phone=PERSON["phone"]
+    )
+    nameless = ContactFactory(
+        first_name="", last_name="", email="", phone=PERSON["phone"]
+    )
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    call_command(
+        "erase_subject",
+        "--phone",
+        "06 12 34 56 78",
+        "--request",
+        str(request.pk),
+    )
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["record_counts"]["contact"] == 1
+    assert Contact.objects.filter(pk=colleague.pk).exists()
+    assert Contact.objects.filter(pk=nameless.pk).exists()
+
+
 def test_erase_subject_unknown_request(db):
     from django.core.management.base import CommandError
 
@@ -415,7 +438,12 @@ def test_erase_subject_suppresses_contact_phone(make_request, dpo, person, capsy
 
 
 def test_erase_subject_by_phone_only(make_request, dpo, capsys):
-    contact = ContactFactory(first_name="Sans", email="", phone="+33698765432")
+    contact = ContactFactory(
+        first_name=PERSON["first_name"],
+        last_name=PERSON["last_name"],
+        email="",
+        phone="+33698765432",
+    )
     request = make_request(
         kind=SubjectRequest.Kind.ERASURE,
         verified_by=dpo,

@@ -2,7 +2,6 @@ import json
 
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
@@ -20,9 +19,10 @@ ACTOR_LABEL = "manage.py erase_subject"
 class Command(BaseCommand):
     help = (
         "Erase a person for an erasure request whose identity is verified: find "
-        "the contacts with this e-mail, or with this phone and no e-mail, delete "
-        "them and everything derived from them, add the identifiers to the "
-        "suppression list and print the proof of erasure as JSON."
+        "the contacts with this e-mail, or with this phone, no e-mail and the "
+        "requester's name, delete them and everything derived from them, add "
+        "the identifiers to the suppression list and print the proof of "
+        "erasure as JSON."
     )
 
     def add_arguments(self, parser):
@@ -48,15 +48,13 @@ class Command(BaseCommand):
         except InvalidIdentifier as error:
             raise CommandError(str(error)) from error
 
-        # As the erasure itself does, a phone finds only contacts without an
-        # e-mail: a contact with another address is another person.
-        condition = Q(pk__in=[])
-        if email:
-            condition |= Q(email=email)
-        if phone:
-            condition |= Q(phone=phone, email="")
-        contact_ids = list(
-            Contact.objects.filter(condition).values_list("pk", flat=True)
+        # The erasure finds the contacts of the phone itself, among those
+        # without an e-mail and named like the requester: colleagues often
+        # share a switchboard number.
+        contact_ids = (
+            list(Contact.objects.filter(email=email).values_list("pk", flat=True))
+            if email
+            else []
         )
         try:
             proof = request_erase(
