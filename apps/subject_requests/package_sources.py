@@ -5,11 +5,11 @@ person's earlier requests, their identifiers on the suppression list, and the
 rows of uploaded vendor files and of the import staging area that contain
 them. Records are found by the person's e-mails and phones, never by name
 alone, so a homonym's records stay out. A record belongs to the person only
-when it contains no other e-mail address and, when only their phone finds it,
-names no one else: colleagues often share a switchboard number, and a vendor's
-row can name the person as someone else's contact (a referent, an assistant).
-A file or staged row that contains one of the person's identifiers next to
-another person's address or name is listed without its values.
+when it contains no other e-mail address and names no one else: colleagues
+often share a switchboard number, and a vendor's row can name the person as
+someone else's contact (a referent, an assistant). A file or staged row that
+contains one of the person's identifiers next to another person's address or
+name is listed without its values.
 """
 
 import contextlib
@@ -129,7 +129,8 @@ class _PersonRows:
     ``classify`` returns ``None`` when the row contains none of the person's
     identifiers, ``"person"`` when it contains one of them and no other
     e-mail address, and ``"shared"`` when it contains one of them next to
-    another address, or only their phone next to another person's ``name``.
+    another address or next to another person's ``name``: a vendor's row can
+    give the person's e-mail as someone else's referent.
     """
 
     def __init__(self, emails, phones, requester_name: str):
@@ -143,9 +144,9 @@ class _PersonRows:
             return None
         if emails - self.emails:
             return "shared"
-        if emails or not name_words(name):
+        if not name_words(name) or names_requester(self.requester_name, name):
             return "person"
-        return "person" if names_requester(self.requester_name, name) else "shared"
+        return "shared"
 
     def classify_cells(self, cells, name_columns=()) -> str | None:
         if not self.probe.row_holds(cells):
@@ -251,7 +252,7 @@ def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:
     name_columns = [
         int(index)
         for index, name in (job.mapping or {}).items()
-        if name in ("first_name", "last_name")
+        if name in ("first_name", "last_name", "full_name")
     ]
     reader = FileReader(job.source_file.path, layout)
     try:

@@ -275,6 +275,36 @@ def test_package_withholds_colleague_row_on_switchboard(
     assert "Chantal" not in _whole_package(archive)
 
 
+def test_package_withholds_referent_row_without_other_email(
+    make_request, dpo, person, upload_root, tmp_path, activity
+):
+    """GIVEN a row for Jean with his own phone, no e-mail of his own, the person
+    as referent, and a single full-name column
+    WHEN the person's access package is built
+    THEN the row is listed without Jean's values.
+    """
+    path = tmp_path / "referents.csv"
+    path.write_text(
+        "Nom complet;Téléphone;Email référent\n"
+        f"Jean Tiersen;01 99 88 77 66;{PERSON['email']}\n",
+        encoding="utf-8",
+    )
+    import_file_created(
+        path,
+        list_name="Référents",
+        vendor_name="Fichiers Exemple SARL",
+        processing_activity=activity,
+    )
+    request = make_request(verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    rows = [row for row in content["import_rows"] if row["list"] == "Référents"]
+    assert len(rows) == 1
+    assert rows[0]["values_withheld"] is True
+    assert "Tiersen" not in _whole_package(archive)
+
+
 def test_package_finds_upload_the_search_found(
     make_request, dpo, person, vendor_upload
 ):
