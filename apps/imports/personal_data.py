@@ -134,16 +134,40 @@ class _IdentifierProbe:
         return False
 
     def _cell_holds(self, text: str) -> bool:
-        if "@" in text:
-            with contextlib.suppress(InvalidValue):
-                if email_normalize(text) in self.identifiers:
-                    return True
+        return bool((cell_emails(text) | cell_phones(text)) & self.identifiers)
+
+
+def cell_emails(text: str) -> set[str]:
+    """Return the normalised e-mail addresses in a cell.
+
+    A cell may hold one address, or several with a name around them, such as
+    "Nina Durand <nina@example.com>, assistante@example.com".
+    """
+    if "@" not in text:
+        return set()
+    found = set()
+    for candidate in (text, *_EMAIL_CANDIDATE.findall(text)):
+        with contextlib.suppress(InvalidValue):
+            found.add(email_normalize(candidate))
+    return found
+
+
+def cell_phones(text: str) -> set[str]:
+    """Return the normalised phone numbers in a cell, alone or in a list."""
+    found = set()
+    for candidate in (text, *_PHONE_LIST_SEPARATOR.split(text)):
         # Letters count as keypad digits, and an extension can take the count
         # past E.164's fifteen digits, so only a lower bound applies here.
-        if len(_NOT_DIGIT.sub("", text.translate(_KEYPAD))) >= 8:
+        if len(_NOT_DIGIT.sub("", candidate.translate(_KEYPAD))) >= 8:
             with contextlib.suppress(InvalidValue):
-                return phone_normalize(text) in self.identifiers
-        return False
+                found.add(phone_normalize(candidate.strip()))
+    return found
+
+
+# An address inside longer text: no spaces, separators or brackets around "@".
+_EMAIL_CANDIDATE = re.compile(r"[^\s,;<>()\[\]\"']+@[^\s,;<>()\[\]\"']+")
+# The separators of several phone numbers in one cell.
+_PHONE_LIST_SEPARATOR = re.compile(r"[,;/|]")
 
 
 _NOT_DIGIT = re.compile(r"\D+")

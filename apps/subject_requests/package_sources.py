@@ -12,7 +12,6 @@ contains one of the person's identifiers next to another person's address or
 name is listed without its values.
 """
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from dataclasses import field
@@ -24,11 +23,10 @@ from apps.core.identifiers import identifier_hash
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
-from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
-from apps.imports.normalizers import email_normalize
-from apps.imports.normalizers import phone_normalize
 from apps.imports.personal_data import _IdentifierProbe
+from apps.imports.personal_data import cell_emails
+from apps.imports.personal_data import cell_phones
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
@@ -154,14 +152,10 @@ class _PersonRows:
         emails, phones = set(), set()
         for cell in cells:
             text = cell_text(cell).strip()
-            if not text:
-                continue
             if "@" in text:
-                with contextlib.suppress(InvalidValue):
-                    emails.add(email_normalize(text))
-                continue
-            with contextlib.suppress(InvalidValue):
-                phones.add(phone_normalize(text))
+                emails |= cell_emails(text)
+            elif text:
+                phones |= cell_phones(text)
         name = " ".join(
             cell_text(cells[index]) for index in name_columns if index < len(cells)
         )

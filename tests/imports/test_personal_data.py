@@ -100,6 +100,36 @@ def test_erase_keeps_files_of_other_people(upload_root, tmp_path):
     assert job.source_file
 
 
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "nina.durand@example.com, assistante@example.org",
+        "Nina Durand <nina.durand@example.com>",
+        "01 44 55 66 77 / 06 98 76 54 32",
+    ],
+)
+def test_erase_finds_identifier_in_list_cell(upload_root, tmp_path, cell):
+    path = tmp_path / "contacts.csv"
+    path.write_text(f"Contacts;Nom\n{cell};Durand\n", encoding="utf-8")
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name="contacts.csv",
+            vendor_name="V",
+            list_name="L",
+            acquired_on=RECENT_ACQUISITION,
+            processing_activity=prospecting_activity(),
+        )
+
+    counts = personal_data.erase(
+        contact_ids=[], emails=["nina.durand@example.com"], phones=["+33698765432"]
+    )
+
+    job.refresh_from_db()
+    assert counts["import_source_file"] == 1
+    assert not job.source_file
+
+
 PROBE_IDENTIFIERS = {
     "inès.dupont@example.com",
     "+33612345678",
