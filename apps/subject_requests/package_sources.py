@@ -62,17 +62,24 @@ def _text(value) -> str:
 
 
 def earlier_requests(*, request, emails, phones) -> list[dict]:
-    """Return the person's other requests: kind, channel, dates and status."""
+    """Return the person's other requests: kind, channel, dates and status.
+
+    A request found by the phone alone counts only if it names the requester,
+    as for contacts: a colleague may have written from the same switchboard.
+    """
     condition = Q(pk__in=[])
     if emails:
         condition |= Q(requester_email__in=list(emails))
     if phones:
         condition |= Q(requester_phone__in=list(phones), requester_email="")
-    requests = (
-        SubjectRequest.objects.filter(condition)
+    requests = [
+        earlier
+        for earlier in SubjectRequest.objects.filter(condition)
         .exclude(pk=request.pk)
         .order_by("received_at", "pk")
-    )
+        if earlier.requester_email
+        or names_requester(request.requester_name, earlier.requester_name)
+    ]
     return [
         {
             "reference": earlier.reference,

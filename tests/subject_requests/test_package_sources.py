@@ -305,6 +305,20 @@ def test_package_withholds_referent_row_without_other_email(
     assert "Tiersen" not in _whole_package(archive)
 
 
+def test_package_leaves_out_colleague_request_by_phone(make_request, dpo, person):
+    colleague_request = make_request(
+        kind="erasure", requester_name="Lucie Seule", requester_email=""
+    )
+    own_request = make_request(kind="objection", requester_email="")
+    request = make_request(verified_by=dpo)
+
+    content, _archive = _content(request, dpo)
+
+    references = [item["reference"] for item in content["earlier_requests"]]
+    assert own_request.reference in references
+    assert colleague_request.reference not in references
+
+
 def test_package_finds_upload_the_search_found(
     make_request, dpo, person, vendor_upload
 ):
