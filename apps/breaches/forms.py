@@ -192,6 +192,19 @@ class BreachForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and cleaned.get("loaded_version") is None:
+            # A hidden field's error would not show, so it goes above the form.
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "The page does not say which version of the breach it "
+                        "shows, so saving it could undo a later change. Reload "
+                        "the page and enter your changes again."
+                    ),
+                    code="missing",
+                ),
+            )
         self.new_identifiers = {}
         for name in self.CHECKED_TEXT_FIELDS:
             if name not in self.fields:

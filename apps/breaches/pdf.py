@@ -18,6 +18,7 @@ from reportlab.platypus import TableStyle
 
 from .models import Breach
 from .selectors import DraftSection
+from .selectors import breach_controllers_served
 
 
 def _paragraph(text: str, style) -> Paragraph:
@@ -46,7 +47,7 @@ def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
         _paragraph(_("Personal data breach notification: draft"), styles["Title"]),
         _paragraph(f"{breach.reference} · {breach.title}", styles["Heading2"]),
         _paragraph(
-            _("Generated on %(when)s, to copy into the CNIL's online form.")
+            _generated_text(breach)
             % {"when": date_format(timezone.localtime(), "DATETIME_FORMAT")},
             body,
         ),
@@ -72,3 +73,11 @@ def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
 
     document.build(story)
     return buffer.getvalue()
+
+
+def _generated_text(breach) -> str:
+    if breach_controllers_served(breach):
+        return _(
+            "Generated on %(when)s, for the controller, who notifies the authority."
+        )
+    return _("Generated on %(when)s, to copy into the CNIL's online form.")

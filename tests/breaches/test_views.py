@@ -229,6 +229,8 @@ def test_processor_breach_names_controller_to_notify(client_for, dpo, breach):
         assert "Notify the controller (Client SA)" in text
     section = draft.context["sections"][0]
     assert ("Controller", "Client SA") in section.rows
+    assert "for the controller, who notifies the authority" in draft.content.decode()
+    assert "CNIL's online form" not in draft.content.decode()
 
 
 def test_controller_breach_has_no_processor_notice(client_for, dpo, breach):
@@ -440,6 +442,26 @@ def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
     assert response.status_code == 302
     breach.refresh_from_db()
     assert breach.aware_at == typed
+
+
+def test_edit_without_version_rejected(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    form = client_for(dpo).get(url).context["form"]
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if value is not None and name not in ("activities", "loaded_version")
+    }
+    for name in ("detected_at", "aware_at"):
+        data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
+    data["records_approx"] = 999
+
+    response = client_for(dpo).post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+
+    breach.refresh_from_db()
+    assert response.status_code == 200
+    assert "does not say which version" in response.content.decode()
+    assert breach.records_approx != 999
 
 
 def test_export_without_activity_explains(client_for, dpo, breach):
