@@ -88,7 +88,20 @@ class ActivityForm(forms.ModelForm):
     def clean(self):
         cleaned_data = super().clean()
         loaded = cleaned_data.get("loaded_version")
-        if not self.instance.pk or not loaded:
+        if not self.instance.pk:
+            return cleaned_data
+        if loaded is None:
+            self.add_error(
+                None,
+                forms.ValidationError(
+                    _(
+                        "The page does not say which version of the activity it "
+                        "shows, so saving it could undo a later change. Reload "
+                        "the page and enter your changes again."
+                    ),
+                    code="missing",
+                ),
+            )
             return cleaned_data
         saved = ProcessingActivity.objects.get(pk=self.instance.pk).updated_at
         if loaded != saved:

@@ -187,6 +187,27 @@ def test_sales_cannot_edit_activity(client_for, sales_user):
     assert activity.name != "Changé"
 
 
+def test_edit_without_version_rejected(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-create"), _activity_post())
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    edit = _activity_post(name="Enquête annuelle")
+    edit.update(_management("transfers", total=1, initial=1))
+    edit["transfers-0-id"] = str(activity.transfers.get().pk)
+    edit["transfers-0-activity"] = str(activity.pk)
+
+    response = client.post(
+        reverse("register:activity-edit", args=[activity.pk]),
+        edit,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    activity.refresh_from_db()
+    assert response.status_code == 400
+    assert "does not say which version" in response.content.decode()
+    assert activity.name == "Enquête de satisfaction"
+
+
 def test_stale_edit_does_not_undo_later_save(client_for, compliance_officer):
     client = client_for(compliance_officer)
     client.post(reverse("register:activity-create"), _activity_post())
@@ -306,6 +327,7 @@ def test_history_shows_edit_diff(client_for, compliance_officer):
     edit.update(_management("transfers", total=1, initial=1))
     edit["transfers-0-id"] = str(activity.transfers.get().pk)
     edit["transfers-0-activity"] = str(activity.pk)
+    edit["loaded_version"] = activity.updated_at.isoformat()
 
     client.post(reverse("register:activity-edit", args=[activity.pk]), edit)
     response = client.get(reverse("register:activity-history", args=[activity.pk]))
