@@ -176,6 +176,43 @@ def test_rectify_keeps_one_identifier(make_request, dpo, person):
     assert person.email == PERSON["email"]
 
 
+def test_rectify_rejects_other_contact_email(make_request, dpo, person):
+    other = Contact.objects.create(
+        first_name="Paul",
+        last_name="Autre",
+        email="paul.autre@example.com",
+        collected_at=timezone.now(),
+    )
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match=f"e-mail of contact #{other.pk}"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"email": "Paul.Autre@example.com"},
+            actor=dpo,
+        )
+
+
+def test_rectify_rejects_erased_email(make_request, dpo, person):
+    from apps.contacts.suppression import suppression_add
+
+    suppression_add(reason="erased", emails=["efface@example.com"], phones=[])
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="was erased"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"email": "efface@example.com"},
+            actor=dpo,
+        )
+    person.refresh_from_db()
+    assert person.email == PERSON["email"]
+
+
 def test_rectify_normalises_email(make_request, dpo, person):
     request = make_request(kind="rectification", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)

@@ -19,6 +19,7 @@ from apps.contacts.services import contacts_withdraw
 from apps.contacts.suppression import suppressed_hashes
 from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
+from apps.core.identifiers import identifier_hash
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add
@@ -101,6 +102,8 @@ def request_rectify(
             )
             % {"id": contact.pk}
         )
+    if "email" in changes and email and email != contact.email:
+        _require_email_free(contact, email)
 
     changed = [
         field for field, value in changes.items() if getattr(contact, field) != value
@@ -121,6 +124,39 @@ def request_rectify(
             details={"request_id": request.pk, "fields": changed},
         )
     return changed
+
+
+def _require_email_free(contact: Contact, email: str) -> None:
+    """Reject an address that another contact has, or that an erasure listed.
+
+    An erased person must not come back through another contact, and two
+    contacts with one address would be merged by the next import.
+    """
+    other = (
+        Contact.objects.filter(email=email)
+        .exclude(pk=contact.pk)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise RequestError(
+            _(
+                "%(email)s is already the e-mail of contact #%(other)s. If both "
+                "are the same person, link that contact to the request instead."
+            )
+            % {"email": email, "other": other}
+        )
+    erased = SuppressionEntry.objects.filter(
+        identifier_hash=identifier_hash(email), reason=SuppressionEntry.Reason.ERASED
+    ).exists()
+    if erased:
+        raise RequestError(
+            _(
+                "%(email)s belongs to a person who was erased, so it cannot be "
+                "given to another contact."
+            )
+            % {"email": email}
+        )
 
 
 def _invalid_values_message(error: ValidationError) -> str:
