@@ -563,7 +563,7 @@ def _pdf_story(content, styles) -> list:
     for item in content["contacts"]:
         heading(_("Record #%(id)s") % {"id": item["id"]})
         for label, value in item["rows"]:
-            line(f"{label}: {value}")
+            line(_("%(label)s: %(value)s") % {"label": label, "value": value})
         processing = item["processing"]
         line(_("Purposes: %(value)s") % {"value": processing["purposes"] or "-"})
         line(
@@ -675,7 +675,7 @@ def _pdf_other_sources(content, heading, line) -> None:
             }
         )
         for label, value in item["rows"]:
-            line(f"{label}: {value}")
+            line(_("%(label)s: %(value)s") % {"label": label, "value": value})
         if item["note"]:
             line(item["note"])
 

@@ -279,7 +279,7 @@ def test_package_html_french_by_default(access_request, dpo, dated_person):
     assert "désinscrit" in html
     assert "15 mars 2024 12:00" in html
     assert "2024-03-15T" not in html
-    assert "e-mail: retiré (4 décembre 2026 17:04)" in html
+    assert "e-mail : retiré (4 décembre 2026 17:04)" in html
     assert "withdrawn" not in html
 
 
