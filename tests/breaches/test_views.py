@@ -792,6 +792,7 @@ def _new_breach_form(**overrides) -> dict:
 def test_create_posted_twice_records_once(client_for, dpo):
     client = client_for(dpo)
     page = client.get(reverse("breaches:breach-create"))
+    assert page.content.decode().count('name="submission_token"') == 1
     token = page.context["form"]["submission_token"].value()
     data = _new_breach_form(submission_token=token)
 

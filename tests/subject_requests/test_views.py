@@ -121,6 +121,7 @@ def test_create_posted_twice_records_once(client_for, dpo):
     """
     client = client_for(dpo)
     page = client.get(reverse("subject_requests:request-create"))
+    assert page.content.decode().count('name="submission_token"') == 1
     data = {
         "submission_token": page.context["form"]["submission_token"].value(),
         "kind": "access",
