@@ -259,8 +259,8 @@ def _check_awareness_before_notification(breach: Breach) -> None:
     raise BreachError(
         _(
             "The awareness time %(aware)s is after the notification to the "
-            "authority at %(notified)s. Enter when the organisation became aware "
-            "of the breach, which cannot be later."
+            "authority at %(notified)s, so enter when the organisation became "
+            "aware of the breach, which cannot be later."
         )
         % {"aware": _local(breach.aware_at), "notified": _local(breach.notified_at)},
         field="aware_at",

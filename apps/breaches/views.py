@@ -71,7 +71,7 @@ class BreachListView(RolePermissionMixin, ListView):
         if status and status not in Breach.Status.values:
             messages.warning(
                 self.request,
-                _("Unknown status %(status)r; showing every breach.")
+                _("Unknown status “%(status)s”: showing every breach.")
                 % {"status": status},
             )
             status = ""

@@ -475,7 +475,7 @@ def test_export_without_activity_explains(client_for, dpo, breach):
 def test_list_unknown_status_warns(client_for, dpo, breach):
     response = client_for(dpo).get(reverse("breaches:breach-list"), {"status": "lost"})
 
-    assert "Unknown status &#x27;lost&#x27;" in response.content.decode()
+    assert "Unknown status “lost”: showing every breach" in response.content.decode()
     assert list(response.context["breaches"]) == [breach]
 
 
