@@ -469,6 +469,17 @@ def test_dashboard_panel_counts(client_for, compliance_officer):
     )
     assert dict(panel.context["by_status"])["Draft"] == 1
     assert panel.context["incomplete"] == [draft]
+    assert "Draft: <strong>1</strong>" in response.content.decode()
+
+
+def test_dashboard_panel_french_spacing(client_for, compliance_officer):
+    ActivityFactory(status="draft", security_measures="")
+
+    response = client_for(compliance_officer).get(
+        reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert "Brouillon : <strong>1</strong>" in response.content.decode()
 
 
 def test_reference_list_add_and_remove(client_for, compliance_officer):
