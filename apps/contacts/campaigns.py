@@ -225,6 +225,9 @@ def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_o
     for contact in contacts:
         url = url_of(contact)
         statement = ""
+        # NOTE: two exports of the same contacts that run at once can both
+        # read the notice as unsent, or one can read it as sent by the other
+        # and leave the statement out of its own file.
         if contact.art14_notice_sent_at is None:
             statement = statements.statement(
                 list_ids.get(contact.pk, ()), contact.audience, url

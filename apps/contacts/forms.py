@@ -7,6 +7,7 @@ from apps.contacts.models import CampaignExport
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
+from apps.core.submissions import submission_token_field
 from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import country_normalize
 from apps.register.models import LawfulBasis
@@ -107,6 +108,7 @@ class ContactFilterForm(forms.Form):
 
 
 class CampaignExportForm(forms.Form):
+    submission_token = submission_token_field()
     file_format = forms.ChoiceField(
         label=_("Format"),
         choices=CampaignExport.Format.choices,

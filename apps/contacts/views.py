@@ -2,11 +2,13 @@ import logging
 
 from django.contrib import messages
 from django.core import signing
+from django.db import transaction
 from django.http import FileResponse
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
 from django.utils.decorators import method_decorator
@@ -48,6 +50,10 @@ from apps.contacts.services import unsubscribe_hash_suppress
 from apps.contacts.services import unsubscribe_link_read
 from apps.core.audit import audit_events_for
 from apps.core.permissions import RolePermissionMixin
+from apps.core.submissions import DuplicateSubmission
+from apps.core.submissions import duplicate_submission_redirect
+from apps.core.submissions import submission_claim
+from apps.core.submissions import submission_created
 
 logger = logging.getLogger(__name__)
 
@@ -220,13 +226,25 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
         if not form.is_valid() or (filter_form.is_bound and not filter_form.is_valid()):
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            export = campaign_export_request(
-                filters=filters,
-                file_format=form.cleaned_data["file_format"],
-                records_notice=form.cleaned_data["records_notice"],
-                records_message_date=form.cleaned_data["records_message_date"],
-                actor=request.user,
-                language=form.cleaned_data["language"] or None,
+            with transaction.atomic():
+                submission = submission_claim(
+                    form.cleaned_data["submission_token"], user=request.user
+                )
+                export = campaign_export_request(
+                    filters=filters,
+                    file_format=form.cleaned_data["file_format"],
+                    records_notice=form.cleaned_data["records_notice"],
+                    records_message_date=form.cleaned_data["records_message_date"],
+                    actor=request.user,
+                    language=form.cleaned_data["language"] or None,
+                )
+                submission_created(
+                    submission,
+                    url=reverse("contacts:campaign-detail", args=[export.pk]),
+                )
+        except DuplicateSubmission as duplicate:
+            return duplicate_submission_redirect(
+                request, duplicate, "contacts:campaign-list"
             )
         except (InvalidQuery, NothingToExport) as error:
             messages.error(request, str(error))

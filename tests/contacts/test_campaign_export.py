@@ -192,6 +192,31 @@ def test_export_view_rejects_empty_segment(sales_user, client_for):
     assert not CampaignExport.objects.exists()
 
 
+def test_export_posted_twice_writes_one_file(sales_user, client_for, segment):
+    """GIVEN the export form of a segment, with the Art. 14 notice ticked
+    WHEN it is posted twice from the same page (a double click)
+    THEN one export is made and the second post goes to it.
+    """
+    contact_list, _contacts = segment
+    client = client_for(sales_user)
+    url = reverse("contacts:campaign-create") + f"?contact_list={contact_list.pk}"
+    page = client.get(url)
+    data = {
+        "submission_token": page.context["form"]["submission_token"].value(),
+        "file_format": "csv",
+        "records_notice": "on",
+    }
+
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    export = CampaignExport.objects.get()
+    detail = reverse("contacts:campaign-detail", args=[export.pk])
+    assert first["Location"] == detail
+    assert second["Location"] == detail
+    assert page.content.decode().count('name="submission_token"') == 1
+
+
 def test_export_view_writes_chosen_language(sales_user, client_for, segment):
     contact_list, _contacts = segment
     client = client_for(sales_user)
