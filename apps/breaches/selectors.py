@@ -173,7 +173,7 @@ def breach_controllers_served(breach: Breach) -> list[str]:
     """Return the controllers to notify when the organisation is only a processor.
 
     That is when every activity linked to the breach is one the organisation
-    runs as a processor: GDPR Art. 33(2) then asks it to notify those
+    runs as a processor: GDPR Art. 33(2) then requires it to notify those
     controllers without undue delay, and they notify the authority. Returns
     an empty list otherwise, including for a breach without activities.
     """

@@ -8,6 +8,7 @@ import uuid
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction
 from django.shortcuts import redirect
@@ -17,16 +18,32 @@ from apps.core.models import FormSubmission
 
 
 class DuplicateSubmission(Exception):
-    """The form's token was already claimed; ``created_url`` shows the record."""
+    """The form's token was already claimed. ``created_url`` shows the record."""
 
     def __init__(self, created_url: str):
         super().__init__(created_url)
         self.created_url = created_url
 
 
+class SubmissionTokenField(forms.UUIDField):
+    """A hidden token field, where a damaged token counts as missing.
+
+    Its error would be hidden with the field, so the form saves without the
+    duplicate check instead of failing with no visible reason.
+    """
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            return None
+
+
 def submission_token_field() -> forms.UUIDField:
     """Return the hidden field that carries a new token in each rendered form."""
-    return forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
+    return SubmissionTokenField(
+        required=False, widget=forms.HiddenInput, initial=uuid.uuid4
+    )
 
 
 def submission_claim(token: uuid.UUID | None, *, user) -> FormSubmission | None:

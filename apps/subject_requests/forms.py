@@ -11,8 +11,8 @@ from apps.subject_requests.services import RECTIFIABLE_FIELDS
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import receipt_time_check
 
-# Longest postal address and free text that the forms accept: room for any
-# real address or note, while a pasted file is rejected instead of stored.
+# Maximum lengths of the postal address and of free text: room for any real
+# address or note, while a pasted file is rejected instead of stored.
 MAX_ADDRESS_LENGTH = 1000
 MAX_TEXT_LENGTH = 10_000
 

@@ -132,10 +132,10 @@ class _PersonRows:
     """A check of whether a file or staged row belongs to the person.
 
     ``classify`` returns ``None`` when the row contains none of the person's
-    identifiers, ``"person"`` when it contains one of them and no other
-    e-mail address, and ``"shared"`` when it contains one of them next to
-    another address or next to another person's ``name``: a vendor's row can
-    give the person's e-mail as someone else's referent.
+    identifiers. It returns ``"shared"`` when the row also contains another
+    e-mail address or another person's ``name``, because a vendor's row can
+    give the person's e-mail as someone else's referent. Otherwise it returns
+    ``"person"``.
     """
 
     def __init__(self, emails, phones, requester_name: str):

@@ -208,7 +208,7 @@ def test_draft_pdf_splits_long_description(client_for, dpo, breach, organisation
 def test_processor_breach_names_controller_to_notify(client_for, dpo, breach):
     """GIVEN a breach whose only activity is run as a processor for Client SA
     WHEN the DPO opens the breach and its draft
-    THEN both say to notify Client SA, and the draft names it as controller.
+    THEN both tell the DPO to notify Client SA, and the draft names it as controller.
     """
     activity = ActivityFactory(
         role=ProcessingActivity.Role.PROCESSOR, controllers_served="Client SA"
@@ -370,14 +370,7 @@ def test_edit_form_saves_changes(client_for, dpo, breach):
     aware_at = breach.aware_at.replace(second=17, microsecond=250)
     Breach.objects.filter(pk=breach.pk).update(detected_at=aware_at, aware_at=aware_at)
     url = reverse("breaches:breach-update", args=[breach.pk])
-    form = client_for(dpo).get(url).context["form"]
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and name != "activities"
-    }
-    for name in ("detected_at", "aware_at"):
-        data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
+    data = _edit_form(client_for(dpo), breach)
     data["records_approx"] = 999
 
     response = client_for(dpo).post(url, data)
@@ -396,18 +389,8 @@ def test_stale_edit_rejected(client_for, dpo, compliance_officer, breach):
     """
     url = reverse("breaches:breach-update", args=[breach.pk])
 
-    def opened(user):
-        form = client_for(user).get(url).context["form"]
-        data = {
-            name: value
-            for name, value in form.initial.items()
-            if value is not None and name != "activities"
-        }
-        for name in ("detected_at", "aware_at"):
-            data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
-        return data
-
-    officer_data, dpo_data = opened(compliance_officer), opened(dpo)
+    officer_data = _edit_form(client_for(compliance_officer), breach)
+    dpo_data = _edit_form(client_for(dpo), breach)
     officer_data["description"] = "Described by the officer."
     dpo_data["measures_taken"] = "Measures by the DPO."
 
@@ -424,18 +407,11 @@ def test_stale_edit_rejected(client_for, dpo, compliance_officer, breach):
 
 def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
     url = reverse("breaches:breach-update", args=[breach.pk])
-    form = client_for(dpo).get(url).context["form"]
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and name != "activities"
-    }
-    detected_at = timezone.localtime(data["detected_at"])
+    data = _edit_form(client_for(dpo), breach)
     typed = timezone.localtime(breach.aware_at).replace(
         second=0, microsecond=0
     ) + timedelta(minutes=5)
-    data["detected_at"] = detected_at.strftime("%Y-%m-%dT%H:%M")
-    data["aware_at"] = typed.strftime("%Y-%m-%dT%H:%M")
+    data["aware_at"] = _local_input(typed)
 
     response = client_for(dpo).post(url, data)
 
@@ -446,14 +422,8 @@ def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
 
 def test_edit_without_version_rejected(client_for, dpo, breach):
     url = reverse("breaches:breach-update", args=[breach.pk])
-    form = client_for(dpo).get(url).context["form"]
-    data = {
-        name: value
-        for name, value in form.initial.items()
-        if value is not None and name not in ("activities", "loaded_version")
-    }
-    for name in ("detected_at", "aware_at"):
-        data[name] = timezone.localtime(data[name]).strftime("%Y-%m-%dT%H:%M")
+    data = _edit_form(client_for(dpo), breach)
+    del data["loaded_version"]
     data["records_approx"] = 999
 
     response = client_for(dpo).post(url, data, HTTP_ACCEPT_LANGUAGE="en")
@@ -617,6 +587,14 @@ def test_communication_form_rejects_future_time(client_for, dpo, breach, affecte
     assert response.status_code == 200
     assert "is in the future" in str(errors["communicated_at"])
     assert not BreachCommunication.objects.exists()
+
+
+def _edit_form(client, breach) -> dict:
+    """Return the edit form's values with its times as the browser posts them."""
+    data = _edit_data(client, breach)
+    for name in ("detected_at", "aware_at"):
+        data[name] = _local_input(data[name])
+    return data
 
 
 def _edit_data(client, breach) -> dict:
@@ -803,6 +781,15 @@ def test_create_posted_twice_records_once(client_for, dpo):
     detail = reverse("breaches:breach-detail", args=[breach.pk])
     assert first["Location"] == detail
     assert second["Location"] == detail
+
+
+def test_create_with_damaged_token_saves(client_for, dpo):
+    data = _new_breach_form(submission_token="not-a-token")
+
+    response = client_for(dpo).post(reverse("breaches:breach-create"), data)
+
+    assert response.status_code == 302
+    assert Breach.objects.count() == 1
 
 
 def test_form_rejects_identifying_title(client_for, dpo):

@@ -131,7 +131,7 @@ def test_plan_change_before_worker_skips_run(
 ):
     """GIVEN a confirmed preview whose run waits for a worker
     WHEN the register shortens a rule before the worker starts
-    THEN the worker skips the run, removes nothing and says why.
+    THEN the worker skips the run, removes nothing and records why.
     """
     client = client_for(compliance_officer)
     with django_capture_on_commit_callbacks(execute=False) as queued:

@@ -18,7 +18,7 @@ def test_demo_preview_then_run_removes_expired_contacts(client):
     """GIVEN the demo data
     WHEN the compliance officer opens the retention page, then the job runs
     THEN the page previews the expired demo contacts, the run removes exactly
-    them, and the audit trail holds the counts of each rule.
+    them, and the audit trail contains the counts of each rule.
     """
     call_command("seed_demo", password="demo", stdout=StringIO())
     client.force_login(get_user_model().objects.get(username="conformite"))

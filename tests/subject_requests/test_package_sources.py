@@ -63,6 +63,18 @@ def vendor_upload(upload_root, tmp_path, activity):
     )
 
 
+def _upload(tmp_path, activity, *, list_name: str, text: str):
+    """Upload ``text`` as a pending CSV import of ``list_name`` from the vendor."""
+    path = tmp_path / f"{list_name}.csv"
+    path.write_text(text, encoding="utf-8")
+    return import_file_created(
+        path,
+        list_name=list_name,
+        vendor_name="Fichiers Exemple SARL",
+        processing_activity=activity,
+    )
+
+
 def _content(request, dpo, **options) -> tuple[dict, zipfile.ZipFile]:
     data = request_build_package(request=request, actor=dpo, language="en", **options)
     archive = zipfile.ZipFile(io.BytesIO(data))
@@ -200,17 +212,14 @@ def test_package_withholds_row_naming_person_as_referent(
     WHEN the person's access package is built
     THEN the row is listed without Bastien's values.
     """
-    path = tmp_path / "usagers.csv"
-    path.write_text(
-        "Prénom;Nom;Email;Téléphone;Email référent\n"
-        f"Bastien;Autre;{OTHER_PERSON[2]};06 98 76 54 32;{PERSON['email']}\n",
-        encoding="utf-8",
-    )
-    import_file_created(
-        path,
+    _upload(
+        tmp_path,
+        activity,
         list_name="Usagers",
-        vendor_name="Fichiers Exemple SARL",
-        processing_activity=activity,
+        text=(
+            "Prénom;Nom;Email;Téléphone;Email référent\n"
+            f"Bastien;Autre;{OTHER_PERSON[2]};06 98 76 54 32;{PERSON['email']}\n"
+        ),
     )
     request = make_request(verified_by=dpo)
 
@@ -247,18 +256,15 @@ def test_package_leaves_out_colleague_on_switchboard(make_request, dpo, person):
 def test_package_withholds_colleague_row_on_switchboard(
     make_request, dpo, person, upload_root, tmp_path, activity
 ):
-    path = tmp_path / "standard.csv"
-    path.write_text(
-        "Prénom;Nom;Email;Téléphone\n"
-        "Chantal;Standard;;06 12 34 56 78\n"
-        f"{PERSON['first_name']};{PERSON['last_name']};;06 12 34 56 78\n",
-        encoding="utf-8",
-    )
-    import_file_created(
-        path,
+    _upload(
+        tmp_path,
+        activity,
         list_name="Standard",
-        vendor_name="Fichiers Exemple SARL",
-        processing_activity=activity,
+        text=(
+            "Prénom;Nom;Email;Téléphone\n"
+            "Chantal;Standard;;06 12 34 56 78\n"
+            f"{PERSON['first_name']};{PERSON['last_name']};;06 12 34 56 78\n"
+        ),
     )
     request = make_request(verified_by=dpo)
 
@@ -283,17 +289,14 @@ def test_package_withholds_referent_row_without_other_email(
     WHEN the person's access package is built
     THEN the row is listed without Jean's values.
     """
-    path = tmp_path / "referents.csv"
-    path.write_text(
-        "Nom complet;Téléphone;Email référent\n"
-        f"Jean Tiersen;01 99 88 77 66;{PERSON['email']}\n",
-        encoding="utf-8",
-    )
-    import_file_created(
-        path,
+    _upload(
+        tmp_path,
+        activity,
         list_name="Référents",
-        vendor_name="Fichiers Exemple SARL",
-        processing_activity=activity,
+        text=(
+            "Nom complet;Téléphone;Email référent\n"
+            f"Jean Tiersen;01 99 88 77 66;{PERSON['email']}\n"
+        ),
     )
     request = make_request(verified_by=dpo)
 

@@ -524,7 +524,7 @@ def test_link_anonymised_contact_shows_reason(client_for, dpo, make_request, per
 def test_link_form_flags_name_only_match(client_for, dpo, make_request, person):
     """GIVEN the person's contact and a homonym with another address
     WHEN the DPO searches and opens the request
-    THEN the link form says the homonym matched on the name only.
+    THEN the link form flags the homonym as matched on the name only.
     """
     from apps.subject_requests.services import request_search
 

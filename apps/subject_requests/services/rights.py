@@ -129,8 +129,8 @@ def request_rectify(
 def _require_email_free(contact: Contact, email: str) -> None:
     """Reject an address that another contact has, or that an erasure listed.
 
-    An erased person must not come back through another contact, and two
-    contacts with one address would be merged by the next import.
+    An erased person must not come back through another contact, and an
+    import could not tell which of two contacts with one address a row updates.
     """
     other = (
         Contact.objects.filter(email=email)
