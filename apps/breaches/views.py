@@ -1,7 +1,6 @@
 import logging
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -22,8 +21,7 @@ from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
-from apps.core.submissions import submission_claim
-from apps.core.submissions import submission_created
+from apps.core.submissions import submitted_once
 
 from . import selectors
 from . import services
@@ -93,19 +91,14 @@ class BreachCreateView(RolePermissionMixin, FormView):
 
     def form_valid(self, form):
         try:
-            with transaction.atomic():
-                submission = submission_claim(
-                    form.cleaned_data["submission_token"], user=self.request.user
-                )
+            token = form.cleaned_data["submission_token"]
+            with submitted_once(token, user=self.request.user) as created:
                 breach = services.breach_create(
                     data=form.service_data(),
                     activities=form.cleaned_data["activities"],
                     actor=self.request.user,
                 )
-                submission_created(
-                    submission,
-                    url=reverse("breaches:breach-detail", args=[breach.pk]),
-                )
+                created(reverse("breaches:breach-detail", args=[breach.pk]))
         except DuplicateSubmission as duplicate:
             return duplicate_submission_redirect(
                 self.request, duplicate, "breaches:breach-list"

@@ -2,7 +2,6 @@ import logging
 
 from django.contrib import messages
 from django.core import signing
-from django.db import transaction
 from django.http import FileResponse
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -52,8 +51,7 @@ from apps.core.audit import audit_events_for
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
-from apps.core.submissions import submission_claim
-from apps.core.submissions import submission_created
+from apps.core.submissions import submitted_once
 
 logger = logging.getLogger(__name__)
 
@@ -226,10 +224,8 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
         if not form.is_valid() or (filter_form.is_bound and not filter_form.is_valid()):
             return self.render_to_response(self.get_context_data(form=form))
         try:
-            with transaction.atomic():
-                submission = submission_claim(
-                    form.cleaned_data["submission_token"], user=request.user
-                )
+            token = form.cleaned_data["submission_token"]
+            with submitted_once(token, user=request.user) as created:
                 export = campaign_export_request(
                     filters=filters,
                     file_format=form.cleaned_data["file_format"],
@@ -238,10 +234,7 @@ class CampaignExportCreateView(RolePermissionMixin, TemplateView):
                     actor=request.user,
                     language=form.cleaned_data["language"] or None,
                 )
-                submission_created(
-                    submission,
-                    url=reverse("contacts:campaign-detail", args=[export.pk]),
-                )
+                created(reverse("contacts:campaign-detail", args=[export.pk]))
         except DuplicateSubmission as duplicate:
             return duplicate_submission_redirect(
                 request, duplicate, "contacts:campaign-list"

@@ -5,6 +5,9 @@ failed save releases it and the user can post the corrected form again.
 """
 
 import uuid
+from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django import forms
 from django.contrib import messages
@@ -69,6 +72,20 @@ def submission_created(submission: FormSubmission | None, *, url: str) -> None:
     """Record the page of what the claimed submission created."""
     if submission is not None:
         FormSubmission.objects.filter(pk=submission.pk).update(created_url=url)
+
+
+@contextmanager
+def submitted_once(token: uuid.UUID | None, *, user) -> Iterator[Callable[[str], None]]:
+    """Run the block that creates a record in one transaction with the token's claim.
+
+    The block calls the function it receives with the page of what it
+    created. ``DuplicateSubmission`` is raised before the block when the
+    token was claimed already. An exception from the block rolls back the
+    claim, so the corrected form can be posted again.
+    """
+    with transaction.atomic():
+        submission = submission_claim(token, user=user)
+        yield lambda url: submission_created(submission, url=url)
 
 
 def duplicate_submission_redirect(request, duplicate: DuplicateSubmission, fallback):

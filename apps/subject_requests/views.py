@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
@@ -15,8 +14,7 @@ from apps.contacts.models import Contact
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
-from apps.core.submissions import submission_claim
-from apps.core.submissions import submission_created
+from apps.core.submissions import submitted_once
 from apps.subject_requests import forms
 from apps.subject_requests import labels
 from apps.subject_requests import services
@@ -78,13 +76,9 @@ class RequestCreateView(RolePermissionMixin, FormView):
         data = dict(form.cleaned_data)
         token = data.pop("submission_token")
         try:
-            with transaction.atomic():
-                submission = submission_claim(token, user=self.request.user)
+            with submitted_once(token, user=self.request.user) as recorded:
                 created = services.request_create(handler=self.request.user, **data)
-                submission_created(
-                    submission,
-                    url=reverse("subject_requests:request-detail", args=[created.pk]),
-                )
+                recorded(reverse("subject_requests:request-detail", args=[created.pk]))
         except DuplicateSubmission as duplicate:
             return duplicate_submission_redirect(
                 self.request, duplicate, "subject_requests:request-list"
