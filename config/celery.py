@@ -42,6 +42,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=27),
         "options": {"expires": 50 * 60},
     },
+    # Every day at 04:05 (Europe/Paris): delete old one-time form tokens.
+    "purge-form-submissions": {
+        "task": "apps.core.tasks.purge_form_submissions",
+        "schedule": crontab(hour=4, minute=5),
+        "options": {"expires": 6 * 3600},
+    },
     # Every hour at minute 47: fail campaign exports that a lost worker left.
     "fail-stalled-campaign-exports": {
         "task": "apps.contacts.tasks.fail_stalled_campaign_exports",

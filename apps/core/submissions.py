@@ -1,20 +1,24 @@
 """One create per form page: a token in the page, claimed when the form is saved.
 
 The view claims the token in the transaction that creates the record, so a
-failed save releases it and the user can post the corrected form again.
+failed save releases it and the user can post the corrected form again. Claimed
+tokens are deleted after ``FORM_SUBMISSION_RETENTION_DAYS`` by a daily task.
 """
 
+import datetime
 import uuid
 from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.models import FormSubmission
@@ -95,3 +99,15 @@ def duplicate_submission_redirect(request, duplicate: DuplicateSubmission, fallb
         _("This form had already been sent, so nothing was recorded twice."),
     )
     return redirect(duplicate.created_url or fallback)
+
+
+def form_submissions_purge(*, now: datetime.datetime | None = None) -> int:
+    """Delete tokens claimed more than ``FORM_SUBMISSION_RETENTION_DAYS`` ago.
+
+    Returns the number deleted. A page kept open longer than that and then
+    posted twice creates its record twice.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.FORM_SUBMISSION_RETENTION_DAYS)
+    deleted, _counts = FormSubmission.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
