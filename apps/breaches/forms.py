@@ -13,6 +13,8 @@ from django.utils.translation import pgettext_lazy
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
+from apps.core.forms import LoadedVersionField
+from apps.core.forms import LoadedVersionMixin
 from apps.core.submissions import submission_token_field
 from apps.register.models import ProcessingActivity
 
@@ -56,7 +58,7 @@ LONG_TEXT_FIELDS = (
 )
 
 
-class BreachForm(forms.ModelForm):
+class BreachForm(LoadedVersionMixin, forms.ModelForm):
     detected_at = local_datetime_field(_("Detected at"))
     aware_at = local_datetime_field(
         _("Became aware at"),
@@ -71,9 +73,12 @@ class BreachForm(forms.ModelForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    # The breach's last save when the page was opened: the service rejects a
-    # save over a later one, which would undo it.
-    loaded_version = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    loaded_version = LoadedVersionField()
+    version_missing_message = _(
+        "The page does not say which version of the breach it shows, so saving "
+        "it could undo a later change. Reload the page and enter your changes "
+        "again."
+    )
     submission_token = submission_token_field()
     # Offered under the first field that warned, once a warning appears.
     keep_identifiers = forms.BooleanField(
@@ -166,11 +171,6 @@ class BreachForm(forms.ModelForm):
         saved = set(identifiers_in_text(getattr(self.instance, name, "") or ""))
         return [value for value in identifiers_in_text(text) if value not in saved]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["loaded_version"] = self.instance.updated_at.isoformat()
-
     def _keep_saved_seconds(self, name: str):
         """Return the typed time, or the saved one if it is the same minute.
 
@@ -192,19 +192,6 @@ class BreachForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk and cleaned.get("loaded_version") is None:
-            # A hidden field's error would not show, so it goes above the form.
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    _(
-                        "The page does not say which version of the breach it "
-                        "shows, so saving it could undo a later change. Reload "
-                        "the page and enter your changes again."
-                    ),
-                    code="missing",
-                ),
-            )
         self.new_identifiers = {}
         for name in self.CHECKED_TEXT_FIELDS:
             if name not in self.fields:

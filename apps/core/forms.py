@@ -1,7 +1,57 @@
+from datetime import datetime
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.models import Organisation
+
+
+class LoadedVersionField(forms.CharField):
+    """A hidden copy of the record's ``updated_at`` when its edit page was opened.
+
+    A damaged value counts as missing, because an error on a hidden field
+    would not show.
+    """
+
+    widget = forms.HiddenInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value) -> datetime | None:
+        text = super().to_python(value)
+        if not text:
+            return None
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+
+
+class LoadedVersionMixin:
+    """Reject an edit whose page does not carry the version it showed.
+
+    The form declares ``loaded_version = LoadedVersionField()`` and a
+    ``version_missing_message``. Its service compares the version with the
+    saved ``updated_at`` under a row lock and rejects a save over a later one,
+    which would send back the older values of the fields the user left alone.
+    """
+
+    version_missing_message = ""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["loaded_version"] = self.instance.updated_at.isoformat()
+
+    def clean(self):
+        cleaned_data = super().clean()
+        if self.instance.pk and cleaned_data.get("loaded_version") is None:
+            self.add_error(
+                None,
+                forms.ValidationError(self.version_missing_message, code="missing"),
+            )
+        return cleaned_data
 
 
 class OrganisationForm(forms.ModelForm):

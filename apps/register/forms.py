@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseInlineFormSet
@@ -7,6 +5,8 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from apps.core.forms import LoadedVersionField
+from apps.core.forms import LoadedVersionMixin
 from apps.register.models import DURATION_MIN_MESSAGE
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
@@ -55,53 +55,26 @@ class ActivityFilterForm(forms.Form):
         self.fields["owner"].queryset = self.fields["owner"].queryset.distinct()
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(LoadedVersionMixin, forms.ModelForm):
     dpia_required = forms.NullBooleanField(
         label=_("DPIA required"),
         required=False,
         widget=forms.NullBooleanSelect,
         help_text=_("Leave unknown until the need for an impact assessment is known."),
     )
-    # The activity's last save when the page was opened, so that a save over
-    # another user's later one is rejected instead of undoing it. The service
-    # makes the same check under a row lock; this one reports a stale page
-    # together with the other errors of the form.
-    loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.initial["loaded_version"] = self.instance.updated_at.isoformat()
-
-    def clean_loaded_version(self) -> datetime | None:
-        loaded = self.cleaned_data.get("loaded_version")
-        if not loaded:
-            return None
-        try:
-            return datetime.fromisoformat(loaded)
-        except ValueError:
-            raise forms.ValidationError(
-                _("The page is damaged. Reload it and enter your changes again."),
-                code="invalid",
-            ) from None
+    # The form also compares the version with the saved one, so that a stale
+    # page is reported together with the form's other errors.
+    loaded_version = LoadedVersionField()
+    version_missing_message = _(
+        "The page does not say which version of the activity it shows, so "
+        "saving it could undo a later change. Reload the page and enter your "
+        "changes again."
+    )
 
     def clean(self):
         cleaned_data = super().clean()
         loaded = cleaned_data.get("loaded_version")
-        if not self.instance.pk:
-            return cleaned_data
-        if loaded is None:
-            self.add_error(
-                None,
-                forms.ValidationError(
-                    _(
-                        "The page does not say which version of the activity it "
-                        "shows, so saving it could undo a later change. Reload "
-                        "the page and enter your changes again."
-                    ),
-                    code="missing",
-                ),
-            )
+        if not self.instance.pk or loaded is None:
             return cleaned_data
         saved = ProcessingActivity.objects.get(pk=self.instance.pk).updated_at
         if loaded != saved:

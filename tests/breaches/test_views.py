@@ -420,10 +420,13 @@ def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
     assert breach.aware_at == typed
 
 
-def test_edit_without_version_rejected(client_for, dpo, breach):
+@pytest.mark.parametrize("version", [None, "not-a-date"])
+def test_edit_without_version_rejected(client_for, dpo, breach, version):
     url = reverse("breaches:breach-update", args=[breach.pk])
     data = _edit_form(client_for(dpo), breach)
     del data["loaded_version"]
+    if version is not None:
+        data["loaded_version"] = version
     data["records_approx"] = 999
 
     response = client_for(dpo).post(url, data, HTTP_ACCEPT_LANGUAGE="en")

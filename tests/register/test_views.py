@@ -187,7 +187,8 @@ def test_sales_cannot_edit_activity(client_for, sales_user):
     assert activity.name != "Changé"
 
 
-def test_edit_without_version_rejected(client_for, compliance_officer):
+@pytest.mark.parametrize("version", [None, "not-a-date"])
+def test_edit_without_version_rejected(client_for, compliance_officer, version):
     client = client_for(compliance_officer)
     client.post(reverse("register:activity-create"), _activity_post())
     activity = ProcessingActivity.objects.get(reference="TRT-900")
@@ -195,6 +196,8 @@ def test_edit_without_version_rejected(client_for, compliance_officer):
     edit.update(_management("transfers", total=1, initial=1))
     edit["transfers-0-id"] = str(activity.transfers.get().pk)
     edit["transfers-0-activity"] = str(activity.pk)
+    if version is not None:
+        edit["loaded_version"] = version
 
     response = client.post(
         reverse("register:activity-edit", args=[activity.pk]),
