@@ -27,10 +27,10 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_datetime
 from apps.core.models import Organisation
 
 from .clock import time_left_text
@@ -98,9 +98,7 @@ def _alert_message(breach: Breach, threshold: str, now: datetime) -> tuple[str, 
     # Alerts go to mailboxes, not to a user with a chosen language, so they use
     # the site's default language.
     with translation.override(settings.LANGUAGE_CODE):
-        deadline = date_format(
-            timezone.localtime(breach.deadline_at), "DATETIME_FORMAT"
-        )
+        deadline = format_datetime(breach.deadline_at)
         url = settings.SITE_URL + reverse("breaches:breach-detail", args=[breach.pk])
         if threshold == Threshold.PASSED:
             subject = _("Breach %(reference)s: the notification deadline has passed")

@@ -8,13 +8,13 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.utils.translation import pgettext_lazy
 
 from apps.contacts.models import Contact
+from apps.core.dates import format_datetime
 from apps.register.models import ProcessingActivity
 
 from .text_identifiers import identifiers_in_text
@@ -318,7 +318,7 @@ def _local_time_text(value: str) -> str:
         return value
     if timezone.is_naive(moment):
         return value
-    return date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+    return format_datetime(moment)
 
 
 def _updated_text(text: str) -> str:

@@ -4,7 +4,6 @@ import io
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -15,6 +14,8 @@ from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
+
+from apps.core.dates import format_datetime
 
 from .models import Breach
 from .selectors import DraftSection
@@ -47,8 +48,7 @@ def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
         _paragraph(_("Personal data breach notification: draft"), styles["Title"]),
         _paragraph(f"{breach.reference} · {breach.title}", styles["Heading2"]),
         _paragraph(
-            _generated_text(breach)
-            % {"when": date_format(timezone.localtime(), "DATETIME_FORMAT")},
+            _generated_text(breach) % {"when": format_datetime(timezone.now())},
             body,
         ),
         Spacer(1, 4 * mm),

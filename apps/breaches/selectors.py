@@ -10,7 +10,6 @@ from django.db.models import QuerySet
 from django.db.models import Value
 from django.db.models import When
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -18,6 +17,7 @@ from django.utils.translation import pgettext
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.core.dates import format_datetime
 from apps.core.models import Organisation
 from apps.register.models import ProcessingActivity
 
@@ -156,7 +156,7 @@ class DraftSection:
 def _when(value) -> str:
     if value is None:
         return _("not recorded")
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return format_datetime(value)
 
 
 def _number(value) -> str:

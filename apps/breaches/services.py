@@ -11,11 +11,12 @@ from django.db import IntegrityError
 from django.db import transaction
 from django.db.models.functions import Length
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_date
+from apps.core.dates import format_datetime
 
 from .deadlines import due_thresholds
 from .models import Breach
@@ -91,7 +92,7 @@ def _require_aware(value: datetime | None, field: str) -> None:
 
 
 def _local(value: datetime) -> str:
-    return date_format(timezone.localtime(value), "DATETIME_FORMAT")
+    return format_datetime(value)
 
 
 def _require_past_facts(breach: Breach) -> None:
@@ -134,7 +135,7 @@ def _require_gdpr_period(breach: Breach) -> None:
                 % {
                     "label": capfirst(Breach._meta.get_field(field).verbose_name),
                     "when": _local(value),
-                    "start": date_format(GDPR_APPLIES_FROM.date(), "DATE_FORMAT"),
+                    "start": format_date(GDPR_APPLIES_FROM.date()),
                 },
                 field=field,
             )

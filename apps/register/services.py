@@ -13,11 +13,11 @@ from django.db import models
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_datetime
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
@@ -438,7 +438,7 @@ def _version_check(activity: ProcessingActivity, loaded_version: datetime) -> No
 
 
 def stale_message(saved: datetime) -> str:
-    when = date_format(timezone.localtime(saved), "DATETIME_FORMAT")
+    when = format_datetime(saved)
     return _(
         "Someone saved this activity at %(time)s, after you opened the page. "
         "Reload the page and enter your changes again."

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_date
 from apps.subject_requests.dates import today_local
-from apps.subject_requests.labels import format_date
 from apps.subject_requests.models import ReminderSent
 from apps.subject_requests.models import SubjectRequest
 

@@ -11,6 +11,7 @@ from django.views.generic import ListView
 from django.views.generic import TemplateView
 
 from apps.contacts.models import Contact
+from apps.core.dates import format_date
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
@@ -89,7 +90,7 @@ class RequestCreateView(RolePermissionMixin, FormView):
         messages.success(
             self.request,
             _("Request %(ref)s recorded; it is due on %(date)s.")
-            % {"ref": created.reference, "date": labels.format_date(created.due_on)},
+            % {"ref": created.reference, "date": format_date(created.due_on)},
         )
         return redirect("subject_requests:request-detail", pk=created.pk)
 
@@ -295,7 +296,7 @@ class ExtendView(RequestActionView):
         messages.success(
             self.request,
             _("Deadline extended to %(date)s. Tell the person why.")
-            % {"date": labels.format_date(request_obj.due_on)},
+            % {"date": format_date(request_obj.due_on)},
         )
 
 

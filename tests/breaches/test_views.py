@@ -885,3 +885,16 @@ def test_timeline_shows_awareness_change(client_for, dpo, breach):
     event = breach.events.get(kind="updated")
     assert "aware_at (" in event.text
     assert "→" in page.content.decode()
+
+
+def test_detail_first_day_in_french(client_for, dpo):
+    aware_at = timezone.make_aware(
+        timezone.datetime(2026, 3, 1, 9, 30), timezone.get_fixed_timezone(60)
+    )
+    breach = BreachFactory(aware_at=aware_at, detected_at=aware_at)
+
+    response = client_for(dpo).get(
+        reverse("breaches:breach-detail", args=[breach.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert "1er mars 2026 09:30" in response.content.decode()

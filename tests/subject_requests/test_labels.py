@@ -9,8 +9,6 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from apps.subject_requests.labels import event_details
-from apps.subject_requests.labels import format_date
-from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.labels import matched_on_label
 from apps.subject_requests.labels import sentence_end
 from apps.subject_requests.models import SubjectRequest
@@ -191,29 +189,6 @@ def test_link_message_plural(client_for, dpo, make_request, person):
     )
 
     assert "1 contact lié." in _messages(response)
-
-
-@pytest.mark.parametrize(
-    ("language", "day", "expected"),
-    [
-        ("fr", datetime.date(2027, 2, 1), "1er février 2027"),
-        ("fr", datetime.date(2027, 2, 11), "11 février 2027"),
-        ("fr", datetime.date(2027, 2, 21), "21 février 2027"),
-        ("en", datetime.date(2027, 2, 1), "Feb. 1, 2027"),
-    ],
-)
-def test_format_date_first_day(language, day, expected):
-    with translation.override(language):
-        assert format_date(day) == expected
-
-
-def test_format_datetime_first_day_in_french():
-    moment = datetime.datetime(2027, 1, 31, 23, 30, tzinfo=datetime.UTC)
-
-    with translation.override("fr"), timezone.override("Europe/Paris"):
-        text = format_datetime(moment)
-
-    assert text == "1er février 2027 00:30"
 
 
 def test_extend_message_first_of_month(client_for, dpo, make_request):

@@ -6,6 +6,8 @@ from django.utils.timezone import now
 from django.utils.translation import gettext
 
 from apps.core.audit import audit_action_label
+from apps.core.dates import format_date
+from apps.core.dates import format_datetime
 
 register = template.Library()
 
@@ -14,6 +16,18 @@ register = template.Library()
 def audit_action(action: str) -> str:
     """Render an audit action code as its label in the active language."""
     return audit_action_label(action)
+
+
+@register.filter
+def long_date(value) -> str:
+    """Render a date in the active language, "1er février 2027" in French."""
+    return format_date(value)
+
+
+@register.filter
+def long_datetime(value) -> str:
+    """Render an aware datetime in local time and the active language."""
+    return format_datetime(value)
 
 
 @register.filter

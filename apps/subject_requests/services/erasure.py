@@ -19,10 +19,10 @@ from apps.contacts.models import Contact
 from apps.contacts.personal_data import person_erase
 from apps.core.audit import audit_event
 from apps.core.audit import audit_record_with
+from apps.core.dates import format_datetime
 from apps.core.personal_data import personal_data_erase
 from apps.subject_requests.erasure import SuppressionTally
 from apps.subject_requests.erasure import search_after_erasure
-from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError

@@ -14,13 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_date
+from apps.core.dates import format_datetime
 from apps.subject_requests.dates import GDPR_APPLIES_FROM
 from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
-from apps.subject_requests.labels import format_date
-from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add

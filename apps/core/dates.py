@@ -1,0 +1,52 @@
+"""Long dates in the active language, with the French ordinal of a first day.
+
+Pages, messages and documents use these for "1er février 2027 14:05" in
+French and "Feb. 1, 2027, 2:05 p.m." in English. Short numeric dates keep
+Django's ``SHORT_DATE_FORMAT``.
+"""
+
+import datetime
+import re
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.formats import get_format
+from django.utils.translation import get_language
+
+# French writes the first day of a month as an ordinal, "1er février", which
+# Django's French formats ("j F Y" in Django 5.2) leave out.
+FIRST_DAY_SUFFIXES = {"fr": "er"}
+
+# The day-of-month character of Django's date format syntax, unless escaped.
+DAY_OF_MONTH = re.compile(r"(?<!\\)j")
+
+
+def _date_format_for(format_name: str, day: int) -> str:
+    """Return the active language's format, with the ordinal of a first day."""
+    date_format_text = get_format(format_name)
+    language = (get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    suffix = FIRST_DAY_SUFFIXES.get(language)
+    if day != 1 or not suffix:
+        return date_format_text
+    escaped = "".join(f"\\{character}" for character in suffix)
+    return DAY_OF_MONTH.sub(lambda _match: "j" + escaped, date_format_text, count=1)
+
+
+def format_datetime(value: datetime.datetime | str | None) -> str:
+    """Format an aware datetime (or its ISO text) in the active language."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    value = timezone.localtime(value)
+    return date_format(value, _date_format_for("DATETIME_FORMAT", value.day))
+
+
+def format_date(value: datetime.date | str | None) -> str:
+    """Format a date (or its ISO text) in the active language."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        value = datetime.date.fromisoformat(value[:10])
+    return date_format(value, _date_format_for("DATE_FORMAT", value.day))

@@ -1,0 +1,51 @@
+"""Long dates in the active language: the French ordinal of a first day."""
+
+import datetime
+
+import pytest
+from django.template import Context
+from django.template import Template
+from django.utils import timezone
+from django.utils import translation
+
+from apps.core.dates import format_date
+from apps.core.dates import format_datetime
+
+
+@pytest.mark.parametrize(
+    ("language", "day", "expected"),
+    [
+        ("fr", datetime.date(2027, 2, 1), "1er février 2027"),
+        ("fr", datetime.date(2027, 2, 11), "11 février 2027"),
+        ("fr", datetime.date(2027, 2, 21), "21 février 2027"),
+        ("en", datetime.date(2027, 2, 1), "Feb. 1, 2027"),
+    ],
+)
+def test_format_date_first_day(language, day, expected):
+    with translation.override(language):
+        assert format_date(day) == expected
+
+
+def test_format_datetime_first_day_in_french():
+    moment = datetime.datetime(2027, 1, 31, 23, 30, tzinfo=datetime.UTC)
+
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        text = format_datetime(moment)
+
+    assert text == "1er février 2027 00:30"
+
+
+def test_long_datetime_filter_in_french():
+    template = Template("{% load registre %}{{ moment|long_datetime }}")
+    moment = datetime.datetime(2027, 3, 1, 9, 5, tzinfo=datetime.UTC)
+
+    with translation.override("fr"), timezone.override("Europe/Paris"):
+        text = template.render(Context({"moment": moment}))
+
+    assert text == "1er mars 2027 10:05"
+
+
+def test_long_date_filter_empty():
+    template = Template("{% load registre %}{{ day|long_date|default:'-' }}")
+
+    assert template.render(Context({"day": None})) == "-"
