@@ -30,14 +30,14 @@ from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import SuppressionEntry
+from apps.core.dates import format_date
+from apps.core.dates import format_datetime
 from apps.core.exports import csv_bytes
 from apps.core.models import Organisation
 from apps.imports.models import RowResult
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
 from apps.subject_requests import package_sources
-from apps.subject_requests.labels import format_date
-from apps.subject_requests.labels import format_datetime
 from apps.subject_requests.labels import sentence_end
 from apps.subject_requests.models import SubjectRequest
 
@@ -555,10 +555,13 @@ def _pdf_story(content, styles) -> list:
     heading(_("Controller"))
     line(controller["name"])
     line(controller["address"])
-    line(
-        _("Data protection officer: %(name)s %(email)s")
-        % {"name": controller["dpo_name"], "email": controller["dpo_email"]}
-    )
+    dpo = [
+        controller[key]
+        for key in ("dpo_name", "dpo_email", "dpo_phone", "dpo_address")
+        if controller[key]
+    ]
+    if dpo:
+        line(_("Data protection officer: %(dpo)s") % {"dpo": ", ".join(dpo)})
 
     for item in content["contacts"]:
         heading(_("Record #%(id)s") % {"id": item["id"]})
@@ -601,14 +604,7 @@ def _pdf_story(content, styles) -> list:
             line(_("Retention period: %(value)s") % {"value": rule})
         line(processing["automated_decisions"])
         for source in item["sources"]:
-            line(
-                _("Source: list %(list)s bought from %(vendor)s on %(date)s")
-                % {
-                    "list": source["list"],
-                    "vendor": source["vendor"],
-                    "date": source["acquired_on_label"],
-                }
-            )
+            _pdf_source(source, line)
         for consent in item["consents"]:
             line(
                 _("Consent (%(channel)s): %(state)s on %(date)s")
@@ -629,6 +625,27 @@ def _pdf_story(content, styles) -> list:
     complaint = content["complaint"]
     line(f"{complaint['authority']}, {complaint['address']}, {complaint['website']}")
     return story
+
+
+def _pdf_source(source: dict, line) -> None:
+    """Add where a record came from: the list, its vendor and how it collected it."""
+    if source["acquisition"] == ContactList.Acquisition.RENTAL:
+        text = _("Source: list %(list)s rented from %(vendor)s on %(date)s")
+    else:
+        text = _("Source: list %(list)s bought from %(vendor)s on %(date)s")
+    line(
+        text
+        % {
+            "list": source["list"],
+            "vendor": source["vendor"],
+            "date": source["acquired_on_label"],
+        }
+    )
+    if source["collection_method"]:
+        line(
+            _("How the vendor collected your data: %(method)s")
+            % {"method": source["collection_method"]}
+        )
 
 
 def _pdf_other_sources(content, heading, line) -> None:

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
+from apps.contacts.models import ContactList
 from apps.core.models import AuditEvent
 from apps.core.models import Organisation
 from apps.register.models import Transfer
@@ -362,6 +363,34 @@ def test_package_pdf_in_french(access_request, dpo, dated_person):
     assert "United States" in text
     assert "Clauses contractuelles types" in text
     assert "first_name" not in text
+
+
+def _pdf_text(request) -> str:
+    from apps.subject_requests import package
+
+    content = package.package_content(request=request, contacts=request.contacts.all())
+    styles = package.getSampleStyleSheet()
+    story = package._pdf_story(package._readable(content), styles)
+    return " ".join(getattr(flowable, "text", "") for flowable in story)
+
+
+def test_package_pdf_names_dpo_and_collection(
+    access_request, organisation, vendor_lists
+):
+    organisation.dpo_phone = "+33 4 00 00 00 02"
+    organisation.save()
+    _, first, _ = vendor_lists
+    first.acquisition = ContactList.Acquisition.RENTAL
+    first.licence_ends_on = datetime.date(2027, 3, 1)
+    first.save()
+
+    with translation.override("en"):
+        text = _pdf_text(access_request)
+
+    assert "+33 4 00 00 00 02" in text
+    assert "How the vendor collected your data: Trade-fair badges" in text
+    assert "list Salon 2026 rented from Fichiers Exemple SARL" in text
+    assert "list Acheteurs Rhône bought from Fichiers Exemple SARL" in text
 
 
 def test_package_rejects_unknown_language(access_request, dpo):
