@@ -81,6 +81,10 @@ class ContactFilterForm(forms.Form):
             ("company", _("company")),
         ],
         required=False,
+        help_text=_(
+            "By last name or company, the contacts without one come after all "
+            "the others."
+        ),
     )
 
     def clean_country(self):

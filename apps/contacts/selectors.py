@@ -1,8 +1,9 @@
 """Reads of the prospect database: segments, search, keyset pages, list statistics.
 
 Pages use keyset (seek) pagination on (sort key, id): the next page starts
-after the last row shown, so page 80,000 costs what page 1 costs, and no
-``OFFSET`` or whole-table ``COUNT(*)`` runs on a page load.
+after the last row shown and the previous page ends before the first one, so
+page 80,000 costs what page 1 costs, and no ``OFFSET`` or whole-table
+``COUNT(*)`` runs on a page load.
 """
 
 import base64
@@ -34,6 +35,7 @@ from apps.contacts.services import contacts_contactable
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
+from apps.core.models import AuditEvent
 from apps.imports.normalizers import _email_problem
 
 PAGE_SIZE = 50
@@ -45,15 +47,26 @@ MIN_FRAGMENT_LENGTH = 3
 # alone; a more common one through the primary key (see ``_fragment_filter``).
 FRAGMENT_PROBE_LIMIT = 5000
 FRAGMENT_SAMPLE_SIZE = 20_000
+# Subject-request audit actions that target the request and name the contacts
+# they changed in ``details["contact_ids"]``, or one in ``details["contact_id"]``.
+REQUEST_ACTIONS_LISTING_CONTACTS = (
+    "subject_requests.contacts.linked",
+    "subject_requests.contacts.objected",
+    "subject_requests.contacts.restricted",
+    "subject_requests.contacts.restriction_lifted",
+)
+REQUEST_ACTIONS_NAMING_CONTACT = ("subject_requests.contacts.unlinked",)
 # An unsubscribe or objection rate above this percentage flags a list or vendor
 # whose people probably never agreed to be prospected.
 HIGH_OPT_OUT_RATE = 5.0
 
-# Sort name -> (field of the keyset, descending).
+# Sort name -> field of the keyset. "newest" lists the ids in decreasing
+# order. The text sorts are ascending, with the contacts whose field is blank
+# last (see ``contact_page``).
 SORTS = {
-    "newest": ("id", True),
-    "name": ("last_name", False),
-    "company": ("company", False),
+    "newest": "id",
+    "name": "last_name",
+    "company": "company",
 }
 # Sorts that list no anonymised contact: they have neither name nor company,
 # and the indexes that serve these sorts leave them out.
@@ -254,7 +267,8 @@ def _encode_cursor(values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> list:
+def _decode_cursor(cursor: str, *, value_type: type) -> list:
+    """Return the [sort key value, id] of a page link; ``value_type`` is the key's."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
@@ -266,6 +280,7 @@ def _decode_cursor(cursor: str) -> list:
     if (
         not isinstance(values, list)
         or len(values) != 2
+        or not isinstance(values[0], value_type)
         or not isinstance(values[1], int)
     ):
         raise InvalidQuery(
@@ -277,10 +292,17 @@ def _decode_cursor(cursor: str) -> list:
 
 @dataclass
 class KeysetPage:
-    """One page of contacts and the cursor of the next page ("" on the last)."""
+    """One page of contacts and the cursors of the pages around it.
+
+    ``next_cursor`` is "" on the last page and ``previous_cursor`` "" on the
+    first. ``is_first`` is False on any page reached through a cursor, even an
+    empty one, so that the page can link back to the first page.
+    """
 
     rows: list
     next_cursor: str = ""
+    previous_cursor: str = ""
+    is_first: bool = True
     sort: str = "newest"
     extra: dict = field(default_factory=dict)
 
@@ -294,45 +316,124 @@ def contact_page(
     *,
     sort: str = "newest",
     after: str = "",
+    before: str = "",
     size: int = PAGE_SIZE,
 ) -> KeysetPage:
-    """Return the page of ``queryset`` that follows the cursor ``after``.
+    """Return the page of ``queryset`` that follows ``after`` or precedes ``before``.
 
-    The seek condition ``key >= v AND (key > v OR id > last_id)`` lets the
-    database start an index range scan at the cursor instead of skipping rows.
-    Sorted by name or company, the page leaves out anonymised contacts.
-    Raises ``InvalidQuery`` for an unknown sort or a damaged cursor.
+    Each cursor is the (sort key, id) of a row that a page showed. The seek
+    condition ``key >= v AND (key > v OR id > last_id)`` lets the database
+    start an index range scan at the cursor instead of skipping rows, and a
+    page before the cursor scans the same index backwards. Sorted by name or
+    company, contacts with that field blank come after all the others, and
+    the page leaves out anonymised contacts. A page before the cursor that
+    would come up short is the first page, which is returned whole instead.
+    Raises ``InvalidQuery`` for an unknown sort, a damaged cursor, or both
+    cursors at once.
     """
     if sort not in SORTS:
         raise InvalidQuery(
             _("The sort %(sort)r is unknown: use one of %(choices)s.")
             % {"sort": sort, "choices": ", ".join(SORTS)}
         )
-    key, descending = SORTS[sort]
+    if after and before:
+        raise InvalidQuery(
+            _(
+                "The page link asks for the rows after one contact and before "
+                "another: go back to the first page."
+            )
+        )
+    key = SORTS[sort]
+    value_type = int if key == "id" else str
     if sort in SORTS_WITHOUT_ANONYMISED:
         queryset = queryset.filter(status__in=STATUSES_NOT_ANONYMISED)
-    if descending:
-        ordered = queryset.order_by(f"-{key}")
-    else:
-        ordered = queryset.order_by(key, "id")
 
-    if after:
-        value, last_id = _decode_cursor(after)
-        if key == "id":
-            ordered = ordered.filter(id__lt=last_id)
-        else:
-            ordered = ordered.filter(
-                Q(**{f"{key}__gte": value})
-                & (Q(**{f"{key}__gt": value}) | Q(id__gt=last_id))
-            )
+    if before:
+        position = _decode_cursor(before, value_type=value_type)
+        rows = _rows_before(queryset, key, position, limit=size + 1)
+        if len(rows) <= size:
+            return contact_page(queryset, sort=sort, size=size)
+        rows = rows[-size:]
+        return KeysetPage(
+            rows=rows,
+            next_cursor=_cursor_of(rows[-1], key),
+            previous_cursor=_cursor_of(rows[0], key),
+            is_first=False,
+            sort=sort,
+        )
 
-    rows = list(ordered[: size + 1])
+    position = _decode_cursor(after, value_type=value_type) if after else None
+    rows = _rows_after(queryset, key, position, limit=size + 1)
     next_cursor = ""
     if len(rows) > size:
         rows = rows[:size]
-        last = rows[-1]
-        next_cursor = _encode_cursor([getattr(last, key), last.pk])
-    return KeysetPage(rows=rows, next_cursor=next_cursor, sort=sort)
+        next_cursor = _cursor_of(rows[-1], key)
+    previous_cursor = ""
+    if position is not None and rows:
+        previous_cursor = _cursor_of(rows[0], key)
+    return KeysetPage(
+        rows=rows,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        is_first=position is None,
+        sort=sort,
+    )
+
+
+def _cursor_of(contact: Contact, key: str) -> str:
+    return _encode_cursor([getattr(contact, key), contact.pk])
+
+
+def _rows_after(queryset, key: str, position: list | None, *, limit: int) -> list:
+    """Return up to ``limit`` rows that follow ``position``, in page order."""
+    if key == "id":
+        # Newest first: the ids decrease down the list.
+        if position is not None:
+            queryset = queryset.filter(id__lt=position[1])
+        return list(queryset.order_by("-id")[:limit])
+
+    if position is not None and position[0] == "":
+        blank = queryset.filter(**{key: ""}, id__gt=position[1])
+        return list(blank.order_by("id")[:limit])
+
+    # ``key > ''`` holds for every filled value, in any collation, and keeps
+    # the index range scan that ``key <> ''`` would lose.
+    filled = queryset.filter(**{f"{key}__gt": ""})
+    if position is not None:
+        value, last_id = position
+        filled = filled.filter(
+            Q(**{f"{key}__gte": value})
+            & (Q(**{f"{key}__gt": value}) | Q(id__gt=last_id))
+        )
+    rows = list(filled.order_by(key, "id")[:limit])
+    if len(rows) < limit:
+        blank = queryset.filter(**{key: ""}).order_by("id")
+        rows += list(blank[: limit - len(rows)])
+    return rows
+
+
+def _rows_before(queryset, key: str, position: list, *, limit: int) -> list:
+    """Return up to ``limit`` rows that precede ``position``, in page order."""
+    if key == "id":
+        rows = list(queryset.filter(id__gt=position[1]).order_by("id")[:limit])
+        rows.reverse()
+        return rows
+
+    value, first_id = position
+    filled = queryset.filter(**{f"{key}__gt": ""})
+    rows = []
+    if value == "":
+        blank = queryset.filter(**{key: ""}, id__lt=first_id)
+        rows = list(blank.order_by("-id")[:limit])
+    else:
+        filled = filled.filter(
+            Q(**{f"{key}__lte": value})
+            & (Q(**{f"{key}__lt": value}) | Q(id__lt=first_id))
+        )
+    if len(rows) < limit:
+        rows += list(filled.order_by(f"-{key}", "-id")[: limit - len(rows)])
+    rows.reverse()
+    return rows
 
 
 def contact_count_bounded(queryset: QuerySet[Contact], *, limit: int = COUNT_LIMIT):
@@ -369,6 +470,35 @@ def contact_count_estimate() -> int:
 
 def contact_detail(*, contact_id: int) -> Contact:
     return Contact.objects.select_related("processing_activity").get(pk=contact_id)
+
+
+def contact_audit_events(contact: Contact) -> QuerySet[AuditEvent]:
+    """Return the audit events about ``contact``, newest first.
+
+    These are the events that target the contact and the subject-request
+    events that name it in their details. The latter target the request and
+    may name other contacts, so a page that lists them shows no details.
+    """
+    named = Q(action__in=REQUEST_ACTIONS_NAMING_CONTACT, details__contact_id=contact.pk)
+    if connection.vendor == "postgresql":
+        listed = Q(
+            action__in=REQUEST_ACTIONS_LISTING_CONTACTS,
+            details__contact_ids__contains=[contact.pk],
+        )
+    else:
+        # Only PostgreSQL can test whether a JSON array contains a value.
+        listing = AuditEvent.objects.filter(
+            action__in=REQUEST_ACTIONS_LISTING_CONTACTS
+        ).values_list("pk", "details")
+        listed = Q(
+            pk__in=[
+                pk
+                for pk, details in listing
+                if contact.pk in details.get("contact_ids", [])
+            ]
+        )
+    targeted = Q(target_type=Contact._meta.label_lower, target_id=str(contact.pk))
+    return AuditEvent.objects.filter(targeted | named | listed).select_related("actor")
 
 
 def contact_provenances(contact: Contact) -> QuerySet[Provenance]:

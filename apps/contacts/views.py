@@ -30,6 +30,7 @@ from apps.contacts.models import Vendor
 from apps.contacts.selectors import HIGH_OPT_OUT_RATE
 from apps.contacts.selectors import InvalidQuery
 from apps.contacts.selectors import campaign_export_filters
+from apps.contacts.selectors import contact_audit_events
 from apps.contacts.selectors import contact_campaign_exports
 from apps.contacts.selectors import contact_count_bounded
 from apps.contacts.selectors import contact_count_limit
@@ -47,7 +48,6 @@ from apps.contacts.services import contact_page_unsubscribe_url
 from apps.contacts.services import contact_unsubscribe
 from apps.contacts.services import unsubscribe_hash_suppress
 from apps.contacts.services import unsubscribe_link_read
-from apps.core.audit import audit_events_for
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
@@ -62,6 +62,7 @@ def _filters_from(request) -> tuple[ContactFilterForm, dict, str]:
     filters = form.cleaned_data if form.is_valid() else {}
     query = request.GET.copy()
     query.pop("after", None)
+    query.pop("before", None)
     return form, filters, query.urlencode()
 
 
@@ -81,6 +82,7 @@ class ContactListView(RolePermissionMixin, TemplateView):
                 segment,
                 sort=filters.get("sort") or "newest",
                 after=self.request.GET.get("after", ""),
+                before=self.request.GET.get("before", ""),
             )
         except InvalidQuery as error:
             context["search_error"] = str(error)
@@ -90,7 +92,7 @@ class ContactListView(RolePermissionMixin, TemplateView):
             page=page,
             count=count,
             count_more=more,
-            first_page=not self.request.GET.get("after"),
+            first_page=page.is_first,
             can_export=self.request.user.has_perm("contacts.export_campaign"),
         )
         return context
@@ -113,7 +115,7 @@ class ContactDetailView(RolePermissionMixin, TemplateView):
             verdict=contact_contactability(contact),
             provenances=contact_provenances(contact),
             consents=contact.consents.all(),
-            audit_events=audit_events_for(contact)[:100],
+            audit_events=contact_audit_events(contact)[:100],
             exports=contact_campaign_exports(contact),
             anonymised=contact.status == Contact.Status.ANONYMISED,
             unsubscribe_url=contact_page_unsubscribe_url(

@@ -74,6 +74,134 @@ def test_deep_page_uses_no_offset(large_table, sort):
     assert "LIMIT 101" in sql
 
 
+@pytest.fixture
+def blank_names():
+    """Contacts whose last name or company is blank, mixed with named ones."""
+    for number, name in enumerate(["Morel", "", "Bernard", "", "Zola", "Adam"] * 2):
+        ContactFactory(last_name=name, company=name and f"{name} SA{number}")
+    return Contact.objects.all()
+
+
+def _walk_forward(queryset, sort: str, size: int) -> list:
+    pages = [contact_page(queryset, sort=sort, size=size)]
+    while pages[-1].next_cursor:
+        pages.append(
+            contact_page(queryset, sort=sort, after=pages[-1].next_cursor, size=size)
+        )
+    return pages
+
+
+def _ids(page) -> list[int]:
+    return [contact.pk for contact in page.rows]
+
+
+@pytest.mark.parametrize("sort, field", [("name", "last_name"), ("company", "company")])
+def test_text_sort_puts_blank_last(blank_names, sort, field):
+    pages = _walk_forward(blank_names, sort, size=5)
+
+    values = [getattr(row, field) for page in pages for row in page.rows]
+    ids = [pk for page in pages for pk in _ids(page)]
+    blank_ids = sorted(blank_names.filter(**{field: ""}).values_list("pk", flat=True))
+    assert values[:8] == sorted(values[:8])
+    assert all(values[:8])
+    assert values[8:] == ["", "", "", ""]
+    assert ids[8:] == blank_ids
+
+
+@pytest.mark.parametrize("sort", ["newest", "name", "company"])
+def test_previous_walks_back_same_pages(blank_names, sort):
+    forward = _walk_forward(blank_names, sort, size=5)
+
+    backward = [forward[-1]]
+    while backward[-1].previous_cursor:
+        backward.append(
+            contact_page(
+                blank_names,
+                sort=sort,
+                before=backward[-1].previous_cursor,
+                size=5,
+            )
+        )
+
+    assert [_ids(page) for page in reversed(backward)] == [
+        _ids(page) for page in forward
+    ]
+    assert backward[-1].is_first
+    assert not any(page.is_first for page in backward[:-1])
+
+
+def test_previous_of_short_start_is_whole_first_page(blank_names):
+    first = contact_page(blank_names, sort="name", size=5)
+    # A page that starts at the third row has only two rows before it.
+    two_rows = contact_page(blank_names, sort="name", size=2)
+    third_row = contact_page(
+        blank_names, sort="name", after=two_rows.next_cursor, size=1
+    )
+
+    page = contact_page(
+        blank_names, sort="name", before=third_row.previous_cursor, size=5
+    )
+
+    assert _ids(page) == _ids(first)
+    assert page.is_first
+    assert page.previous_cursor == ""
+
+
+@pytest.mark.parametrize("sort", ["newest", "name"])
+def test_previous_page_uses_no_offset(large_table, sort):
+    after = ""
+    for _ in range(3):
+        after = contact_page(large_table, sort=sort, after=after, size=100).next_cursor
+    page = contact_page(large_table, sort=sort, after=after, size=100)
+
+    with CaptureQueriesContext(connection) as captured:
+        previous = contact_page(
+            large_table, sort=sort, before=page.previous_cursor, size=100
+        )
+
+    sql = " ".join(query["sql"] for query in captured.captured_queries)
+    assert len(previous.rows) == 100
+    assert "OFFSET" not in sql.upper()
+    assert "LIMIT 101" in sql
+
+
+def test_cursors_together_rejected(blank_names):
+    first = contact_page(blank_names, sort="name", size=5)
+
+    with pytest.raises(InvalidQuery, match="first page"):
+        contact_page(
+            blank_names,
+            sort="name",
+            after=first.next_cursor,
+            before=first.next_cursor,
+        )
+
+
+def test_newest_cursor_rejected_by_name_sort(blank_names):
+    cursor = contact_page(blank_names, sort="newest", size=5).next_cursor
+
+    with pytest.raises(InvalidQuery, match="invalid"):
+        contact_page(blank_names, sort="name", after=cursor)
+
+
+def test_previous_link_returns_to_first_page(large_table, sales_user, client_for):
+    client = client_for(sales_user)
+    url = reverse("contacts:contact-list")
+
+    first = client.get(url, {"sort": "name"}, headers=ENGLISH)
+    second = client.get(
+        url, {"sort": "name", "after": first.context["page"].next_cursor}
+    )
+    previous_cursor = second.context["page"].previous_cursor
+    back = client.get(url, {"sort": "name", "before": previous_cursor})
+
+    assert 'rel="prev"' not in first.content.decode()
+    assert f"before={previous_cursor}" in second.content.decode()
+    assert 'rel="prev"' in second.content.decode()
+    assert _ids(back.context["page"]) == _ids(first.context["page"])
+    assert back.context["first_page"] is True
+
+
 def test_list_view_has_no_full_count(large_table, sales_user, client_for):
     client = client_for(sales_user)
 
