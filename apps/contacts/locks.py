@@ -67,3 +67,25 @@ def contacts_write_lock_reading(queryset) -> list[tuple]:
             [CONTACTS_WRITE_LOCK_KEY, *params],
         )
         return [row[1:] for row in cursor.fetchall() if row[0]]
+
+
+CAMPAIGN_CONTACT_WRITES_LOCK_KEY = 0x5245_4743_414D
+
+
+def campaign_contact_writes_lock() -> None:
+    """Wait until no other campaign export that writes to contacts runs.
+
+    An export that records the Art. 14 notice or the message date takes it at
+    the start of its transaction and keeps it until the transaction ends. The next such
+    export then reads the notice dates that the previous one committed, and
+    its file carries the source statement exactly for the contacts whose
+    notice it records. Exports of unrelated segments wait for each other too,
+    because one lock covers every contact. Erasures and imports do not take
+    it. Other databases have no advisory locks, so this does nothing there.
+    """
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [CAMPAIGN_CONTACT_WRITES_LOCK_KEY]
+        )

@@ -87,14 +87,39 @@ def test_export_neutralises_formulas(segment):
     assert row[4].startswith("'=HYPERLINK")
 
 
-def test_export_xlsx_neutralises_formulas(segment):
+@pytest.mark.parametrize(
+    "company",
+    [
+        '=HYPERLINK("http://x.example.com")',
+        "+33 SUM(A1)",
+        "-1+2",
+        "@SUM(A1)",
+        "#N/A",
+    ],
+)
+def test_export_xlsx_writes_formula_text_as_text(company):
+    contact_list = ContactListFactory()
+    contact = ContactFactory(company=company)
+    ProvenanceFactory(contact=contact, contact_list=contact_list)
+
+    export = _export(contact_list, file_format="xlsx")
+
+    sheet = load_workbook(campaign_export_path(export)).active
+    cell = sheet.cell(row=2, column=5)
+    assert sheet.cell(row=2, column=1).value == contact.pk
+    assert cell.value == company
+    assert cell.data_type == "s"
+
+
+def test_export_xlsx_quote_prefixes_formula_text(segment):
     contact_list, contacts = segment
 
     export = _export(contact_list, file_format="xlsx")
 
     sheet = load_workbook(campaign_export_path(export)).active
-    companies = [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert '\'=HYPERLINK("http://x.example.com")' in companies
+    cells = {row[0].value: row[4] for row in sheet.iter_rows(min_row=2)}
+    assert cells[contacts["ok"].pk].quotePrefix is True
+    assert not cells[contacts["ok_noticed"].pk].quotePrefix
 
 
 def test_export_rows_carry_unsubscribe_and_source(segment):

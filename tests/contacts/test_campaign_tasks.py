@@ -11,6 +11,7 @@ from django.utils import translation
 
 from apps.contacts import campaigns
 from apps.contacts import personal_data
+from apps.contacts.campaigns import campaign_export_create
 from apps.contacts.campaigns import campaign_export_path
 from apps.contacts.campaigns import campaign_export_request
 from apps.contacts.campaigns import campaign_export_run
@@ -19,6 +20,7 @@ from apps.contacts.models import CampaignExport
 from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.contacts.tasks import write_campaign_export
+from apps.core.models import AuditEvent
 from config.celery import app
 from tests.contacts.factories import ContactFactory
 from tests.contacts.factories import ContactListFactory
@@ -256,6 +258,88 @@ def test_erasure_during_write_fails_export(contact_list, monkeypatch):
     assert result.status == CampaignExport.Status.FAILED
     assert "was erased while the file was written" in result.error
     assert not campaign_export_path(result).exists()
+
+
+def _locks_awaited() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0]
+
+
+def _statements(export) -> list[str]:
+    text = campaign_export_path(export).read_text(encoding="utf-8-sig")
+    return [row[8] for row in list(csv.reader(io.StringIO(text)))[1:]]
+
+
+def _notices_recorded(export) -> int:
+    event = AuditEvent.objects.get(
+        action="contacts.campaign.exported", target_id=str(export.pk)
+    )
+    return event.details["notices_recorded"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_notice_exports_of_same_contacts_serialise(contact_list, monkeypatch):
+    """GIVEN an export that records the Art. 14 notice and is writing its file
+    WHEN a second export that records it for the same contacts starts
+    THEN the second waits for the first to commit and reads its notices.
+    The second file carries no source statement, and the second export
+    records no notice.
+    """
+    write_chunks = campaigns._write_chunks
+    first_written = threading.Event()
+    first_released = threading.Event()
+    exports = {}
+    errors = {}
+
+    def paused_in_first(writer, export, contacts):
+        exported = write_chunks(writer, export, contacts)
+        if threading.current_thread().name == "first":
+            first_written.set()
+            first_released.wait(timeout=60)
+        return exported
+
+    def export_in_thread():
+        name = threading.current_thread().name
+        try:
+            exports[name] = campaign_export_create(
+                filters={"contact_list": contact_list},
+                file_format="csv",
+                records_notice=True,
+                records_message_date=False,
+                actor=None,
+            )
+        except Exception as error:
+            errors[name] = error
+        finally:
+            connection.close()
+
+    monkeypatch.setattr(campaigns, "_write_chunks", paused_in_first)
+    first = threading.Thread(target=export_in_thread, name="first")
+    second = threading.Thread(target=export_in_thread, name="second")
+    first.start()
+    assert first_written.wait(timeout=60)
+    second.start()
+    # Without the lock the second export runs to its end here.
+    deadline = time.monotonic() + 60
+    while second.is_alive() and not _locks_awaited() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first_released.set()
+    first.join(timeout=60)
+    second.join(timeout=60)
+
+    assert errors == {}
+    first_statements = _statements(exports["first"])
+    assert len(first_statements) == 2
+    assert all(first_statements)
+    assert _statements(exports["second"]) == ["", ""]
+    assert _notices_recorded(exports["first"]) == 2
+    assert _notices_recorded(exports["second"]) == 0
+    noticed_at = set(Contact.objects.values_list("art14_notice_sent_at", flat=True))
+    assert noticed_at == {exports["first"].finished_at}
 
 
 @pytest.mark.django_db
