@@ -36,14 +36,18 @@ from apps.contacts.suppression import SuppressionRecorded
 from apps.contacts.suppression import suppression_add
 from apps.contacts.suppression import suppression_record
 from apps.contacts.suppression import suppression_rows_insert
+from apps.core.audit import audit_event
 from apps.core.audit import audit_record
 from apps.core.identifiers import identifier_hash
+from apps.core.models import AuditEvent
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
 logger = logging.getLogger(__name__)
 
 UNSUBSCRIBE_SALT = "contacts.unsubscribe"
+# Audit events per INSERT when a batch records one event per contact.
+AUDIT_BATCH_SIZE = 1000
 # Statuses after which a contact is never contacted again (or not until the DPO
 # lifts a restriction).
 BLOCKING_STATUSES = {
@@ -491,18 +495,35 @@ def contact_unsubscribe(
     anonymised keeps its status, so a repeated request changes nothing.
     """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    suppression_add(
+    added = suppression_add(
         reason=reason,
         emails=[contact.email] if contact.email else [],
         phones=[contact.phone] if contact.phone else [],
         actor=actor,
     )
     if contact.status not in WITHDRAWABLE_STATUSES[reason]:
+        if added:
+            # A restricted contact keeps its status through an unsubscribe,
+            # but its page still lists the request.
+            audit_record(
+                action=f"contacts.contact.{_withdrawal_status(reason)}",
+                actor=actor,
+                actor_label="" if actor else source,
+                target=contact,
+                details={
+                    "source": source,
+                    "previous_status": contact.status,
+                    "status_kept": True,
+                    "suppression_added": added,
+                },
+            )
         logger.info(
-            "withdrawal (%s) of contact %s changed nothing: its status is %s",
+            "withdrawal (%s) of contact %s kept its status %s; %d suppression "
+            "entries added",
             reason,
             contact.pk,
             contact.status,
+            added,
         )
         return False
 
@@ -584,6 +605,28 @@ def contacts_withdraw(
     )
 
 
+def _withdrawals_record(
+    withdrawn: WithdrawnContacts, *, reason: str, source: str
+) -> None:
+    """Append one audit event per contact that a batch moved, naming that contact.
+
+    The batch's own event targets the suppression list, so the contact's page,
+    which lists the events that target the contact, shows these instead.
+    """
+    status = _withdrawal_status(reason)
+    events = [
+        audit_event(
+            action=f"contacts.contact.{status}",
+            actor_label=source,
+            target_type=Contact._meta.label_lower,
+            target_id=contact_id,
+            details={"source": source, "previous_status": previous},
+        )
+        for contact_id, previous in sorted(withdrawn.previous_statuses.items())
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=AUDIT_BATCH_SIZE)
+
+
 @dataclass
 class BatchUnsubscribeResult:
     """Counts of one batch of unsubscribes reported by an e-mailing tool.
@@ -613,8 +656,8 @@ def contacts_unsubscribe_batch(
     unsubscribed contacts to objected and turns their unsubscribed suppression
     entries into objections. Because an objection covers every channel, the
     e-mail and phone of each contact it moves go on the suppression list too.
-    One audit event records the counts and the contact ids. Repeating a batch
-    changes nothing.
+    One audit event records the counts and the contact ids, and each moved
+    contact gets an event of its own. Repeating a batch changes nothing.
     """
     identifiers = sorted(set(emails)) + sorted(set(phones))
     recorded = suppression_record(reason=reason, emails=set(emails), phones=set(phones))
@@ -626,6 +669,7 @@ def contacts_unsubscribe_batch(
     )
     withdrawn = contacts_withdraw(contacts=matching, reason=reason, source=source)
     contact_ids = withdrawn.contact_ids
+    _withdrawals_record(withdrawn, reason=reason, source=source)
 
     other_identifiers = SuppressionRecorded(added=0)
     if reason == SuppressionEntry.Reason.OBJECTED:

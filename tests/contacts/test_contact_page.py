@@ -239,3 +239,130 @@ def test_active_contact_shows_unsubscribe_link(sales_user, client_for):
     content = _detail(client_for(sales_user), ContactFactory())
 
     assert "/contacts/unsubscribe/" in content
+
+
+def _audit_actions(content: str) -> list[str]:
+    section = content.split("<h2>Audit events</h2>", 1)[1]
+    return re.findall(r"<code>([a-z_.]+)</code>", section)
+
+
+def _subject_request(kind: str):
+    from django.utils import timezone
+
+    from apps.subject_requests.services import request_create
+
+    return request_create(
+        kind=kind,
+        channel="email",
+        requester_name="Ana Martin",
+        requester_email="ana.requester@example.com",
+        received_at=timezone.now(),
+    )
+
+
+def test_audit_lists_unsubscribe_link(sales_user, client_for):
+    from apps.contacts.services import contact_unsubscribe_url
+
+    contact = ContactFactory()
+    url = contact_unsubscribe_url(contact, site_url="")
+
+    client_for(sales_user).post(url)
+
+    content = _detail(client_for(sales_user), contact)
+    assert _audit_actions(content) == ["contacts.contact.unsubscribed"]
+
+
+def test_audit_lists_link_unsubscribe_while_restricted(sales_user, client_for):
+    from apps.contacts.services import contact_unsubscribe_url
+
+    contact = ContactFactory(status=Contact.Status.RESTRICTED)
+    url = contact_unsubscribe_url(contact, site_url="")
+
+    client_for(sales_user).post(url)
+
+    content = _detail(client_for(sales_user), contact)
+    assert _audit_actions(content) == ["contacts.contact.unsubscribed"]
+
+
+def test_audit_lists_api_objection(sales_user, client_for, settings):
+    settings.API_TOKENS = ["test-token-0123456789abcdef0123456789"]
+    contact = ContactFactory()
+    other = ContactFactory(first_name="Bastien", last_name="Autre")
+
+    response = client_for(sales_user).post(
+        reverse("contacts:api-unsubscribes"),
+        data={"emails": [contact.email, other.email], "reason": "objected"},
+        content_type="application/json",
+        headers={"Authorization": "Bearer test-token-0123456789abcdef0123456789"},
+    )
+
+    content = _detail(client_for(sales_user), contact)
+    assert response.status_code == 200
+    assert _audit_actions(content) == ["contacts.contact.objected"]
+    assert other.email not in content
+    assert "Autre" not in content
+
+
+def test_audit_lists_request_objection(dpo, sales_user, client_for):
+    from apps.subject_requests.services import request_link_contacts
+    from apps.subject_requests.services import request_object
+
+    contact = ContactFactory()
+    other = ContactFactory(first_name="Bastien", last_name="Autre")
+    request = _subject_request("objection")
+    request_link_contacts(
+        request=request, contact_ids=[contact.pk, other.pk], actor=dpo
+    )
+
+    request_object(request=request, actor=dpo)
+
+    content = _detail(client_for(sales_user), contact)
+    assert _audit_actions(content) == [
+        "subject_requests.contacts.objected",
+        "subject_requests.contacts.linked",
+    ]
+    assert other.email not in content
+    assert "Autre" not in content
+    assert request.reference not in content
+
+
+def test_audit_lists_request_restriction(dpo, sales_user, client_for):
+    from apps.subject_requests.services import request_lift_restriction
+    from apps.subject_requests.services import request_link_contacts
+    from apps.subject_requests.services import request_restrict
+    from apps.subject_requests.services import request_unlink_contact
+    from apps.subject_requests.services import request_verify_identity
+
+    contact = ContactFactory()
+    request = _subject_request("restriction")
+    request_verify_identity(
+        request=request, verified=True, method="Reply from the address", actor=dpo
+    )
+    request_link_contacts(request=request, contact_ids=[contact.pk], actor=dpo)
+    request_restrict(request=request, actor=dpo)
+    request_lift_restriction(request=request, actor=dpo)
+
+    request_unlink_contact(request=request, contact_id=contact.pk, actor=dpo)
+
+    content = _detail(client_for(sales_user), contact)
+    assert _audit_actions(content) == [
+        "subject_requests.contacts.unlinked",
+        "subject_requests.contacts.restriction_lifted",
+        "subject_requests.contacts.restricted",
+        "subject_requests.contacts.linked",
+    ]
+
+
+def test_audit_leaves_out_other_contacts_events(dpo, sales_user, client_for):
+    from apps.subject_requests.services import request_link_contacts
+    from apps.subject_requests.services import request_object
+
+    contact = ContactFactory()
+    other = ContactFactory()
+    request = _subject_request("objection")
+    request_link_contacts(request=request, contact_ids=[other.pk], actor=dpo)
+    request_object(request=request, actor=dpo)
+
+    content = _detail(client_for(sales_user), contact)
+
+    assert _audit_actions(content) == []
