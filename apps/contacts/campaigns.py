@@ -28,8 +28,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError
 from openpyxl import Workbook
-from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.cell.cell import WriteOnlyCell
 
 from apps.contacts.locks import campaign_contact_writes_lock
 from apps.contacts.locks import contacts_export_lock
@@ -45,8 +43,8 @@ from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.services import contacts_contactable
 from apps.contacts.statistics import contact_statistics_ensure
 from apps.core.audit import audit_record
-from apps.core.exports import FORMULA_PREFIXES
 from apps.core.exports import safe_row
+from apps.core.exports import xlsx_cell
 
 logger = logging.getLogger(__name__)
 
@@ -302,35 +300,13 @@ class _CsvWriter:
 
 
 class _XlsxWriter:
-    """Write the rows as an XLSX sheet in which every text is a text cell.
-
-    A CSV cell is only text, so ``safe_row`` guards it with an apostrophe, but
-    in XLSX that apostrophe would show in the cell. openpyxl 3.1 stores a
-    string that starts with ``=`` as a formula and one such as ``#N/A`` as an
-    error, so those get their data type forced to string. Text that starts
-    like a formula also gets the ``quotePrefix`` style, so Excel keeps it as
-    text when the user edits the cell, and shows no apostrophe.
-    """
-
     def __init__(self, path: Path):
         self.path = path
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(title=_("Campaign")[:31])
 
     def append(self, row):
-        self.sheet.append([self._cell(value) for value in row])
-
-    def _cell(self, value):
-        if not isinstance(value, str):
-            return value
-        guarded = value.startswith(FORMULA_PREFIXES)
-        if not guarded and value not in ERROR_CODES:
-            return value
-        cell = WriteOnlyCell(self.sheet, value)
-        cell.data_type = "s"
-        if guarded:
-            cell.quotePrefix = True
-        return cell
+        self.sheet.append([xlsx_cell(self.sheet, value) for value in row])
 
     def close(self):
         with _private_open(self.path, "wb") as stream:

@@ -1,10 +1,12 @@
 """Spreadsheet-safe export helpers shared by every export.
 
-Excel and LibreOffice run a cell whose text starts with ``=``, ``+``, ``-``,
-``@``, a tab or a carriage return as a formula (CSV injection). Such text is
-prefixed with an apostrophe, which spreadsheets show as plain text.
-Text made only of digits, spaces and ``+-().,/`` (an E.164 phone number, a
-negative amount) cannot call a function, so it is left intact.
+Excel and LibreOffice run a CSV cell whose text starts with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return as a formula (CSV injection). In CSV
+such text is prefixed with an apostrophe, which spreadsheets show as plain
+text. Text made only of digits, spaces and ``+-().,/`` (an E.164 phone number,
+a negative amount) cannot call a function, so it is left intact. An XLSX cell
+has a type of its own, so ``xlsx_cell`` stores such text as a text cell,
+unchanged.
 """
 
 import csv
@@ -14,6 +16,8 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ERROR_CODES
+from openpyxl.cell.cell import WriteOnlyCell
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A signed number or a phone number written with spaces, dots or brackets. A
@@ -51,15 +55,36 @@ def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def xlsx_cell(sheet, value):
+    """Return ``value`` for a row of ``sheet``, as a text cell where needed.
+
+    openpyxl 3.1 stores a string that starts with ``=`` as a formula and one
+    such as ``#N/A`` as an error, so those become cells forced to text. Text
+    that starts like a formula also gets the ``quotePrefix`` style, so that
+    Excel keeps it as text when the user edits the cell, without showing an
+    apostrophe.
+    """
+    if not isinstance(value, str):
+        return value
+    formula_like = value.startswith(FORMULA_PREFIXES)
+    if not formula_like and value not in ERROR_CODES:
+        return value
+    cell = WriteOnlyCell(sheet, value)
+    cell.data_type = "s"
+    if formula_like:
+        cell.quotePrefix = True
+    return cell
+
+
 def xlsx_bytes(
     headers: Sequence[str], rows: Iterable[Sequence], *, title: str = "Export"
 ) -> bytes:
-    """Return a one-sheet, formula-safe XLSX workbook, written in streaming mode."""
+    """Return a one-sheet XLSX workbook of ``xlsx_cell`` values, in streaming mode."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(safe_row(headers))
+    sheet.append([xlsx_cell(sheet, value) for value in headers])
     for row in rows:
-        sheet.append(safe_row(row))
+        sheet.append([xlsx_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -36,6 +36,7 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
 from apps.core.exports import neutralize_formula
+from apps.core.exports import xlsx_cell
 from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
@@ -65,14 +66,21 @@ class Sheet:
 
 
 def _safe(value):
-    """Return a cell value with LF line breaks and formula-like text neutralised."""
+    """Return a CSV cell value with LF line breaks and formula-like text neutralised."""
     if not isinstance(value, str):
         return value
     return neutralize_formula(newlines_unified(value))
 
 
+def _unified(value):
+    """Return a cell value with LF line breaks."""
+    if not isinstance(value, str):
+        return value
+    return newlines_unified(value)
+
+
 def xlsx_write(sheets: list[Sheet]) -> bytes:
-    """Return an XLSX workbook of the sheets, with formula-like text neutralised."""
+    """Return an XLSX workbook of the sheets, where every text is a text cell."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold = Font(bold=True)
@@ -80,7 +88,7 @@ def xlsx_write(sheets: list[Sheet]) -> bytes:
     for sheet in sheets:
         worksheet = workbook.create_sheet(title=sheet.name[:31])
         for index, row in enumerate(sheet.rows):
-            worksheet.append([_safe(value) for value in row])
+            worksheet.append([xlsx_cell(worksheet, _unified(value)) for value in row])
             for cell in worksheet[index + 1]:
                 cell.alignment = wrap
                 if index in sheet.bold_rows:
@@ -96,7 +104,11 @@ def xlsx_write(sheets: list[Sheet]) -> bytes:
 
 
 def ods_write(sheets: list[Sheet]) -> bytes:
-    """Return an ODS document of the sheets, with formula-like text neutralised."""
+    """Return an ODS document of the sheets, where every text is a string cell.
+
+    An ODS cell is a formula only through its ``table:formula`` attribute, so
+    text that starts with ``=`` is kept as it is.
+    """
     document = OpenDocumentSpreadsheet()
     bold = Style(name="registre-bold", family="table-cell")
     bold.addElement(TextProperties(fontweight="bold"))
@@ -118,7 +130,9 @@ def ods_write(sheets: list[Sheet]) -> bytes:
             table_row = TableRow()
             for value in row:
                 table_row.addElement(
-                    _ods_cell(_safe(value), bold if index in sheet.bold_rows else None)
+                    _ods_cell(
+                        _unified(value), bold if index in sheet.bold_rows else None
+                    )
                 )
             table.addElement(table_row)
         document.spreadsheet.addElement(table)

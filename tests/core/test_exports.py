@@ -44,10 +44,15 @@ def test_csv_bytes_neutralises_cells():
 
 
 def test_xlsx_bytes_stores_formula_as_text():
-    content = xlsx_bytes(["name"], [["=1+1"], ["@SUM(A1)"]])
+    content = xlsx_bytes(["name"], [["=1+1"], ["@SUM(A1)"], ["#N/A"], ["Jean"]])
 
     sheet = load_workbook(io.BytesIO(content)).active
 
-    assert sheet["A2"].value == "'=1+1"
+    assert sheet["A2"].value == "=1+1"
     assert sheet["A2"].data_type == "s"
-    assert sheet["A3"].value == "'@SUM(A1)"
+    assert sheet["A2"].quotePrefix
+    assert sheet["A3"].value == "@SUM(A1)"
+    assert sheet["A3"].data_type == "s"
+    assert sheet["A4"].value == "#N/A"
+    assert sheet["A4"].data_type == "s"
+    assert not sheet["A5"].quotePrefix

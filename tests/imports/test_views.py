@@ -205,7 +205,7 @@ def test_rejected_rows_download_as_xlsx(sales_user, client_for, upload_root, tmp
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1][0] == 3
-    assert rows[1][4].startswith("'=")
+    assert rows[1][4].startswith("=")
 
 
 def test_rejected_rows_after_file_purge_keep_reasons(
