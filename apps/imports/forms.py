@@ -9,7 +9,11 @@ from apps.imports.list_terms import PROSPECTING_BASES
 from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import FIELD_CHOICES
 from apps.imports.mapping import IGNORE
+from apps.imports.mapping import column_labels
 from apps.imports.mapping import is_forbidden_header
+from apps.imports.mapping import mapping_problems_with_columns
+from apps.imports.models import phone_country_default
+from apps.imports.phone_countries import phone_country_choices
 from apps.imports.services import ImportInputError
 from apps.imports.services import activity_in_force_check
 from apps.register.models import LawfulBasis
@@ -131,6 +135,17 @@ class UploadForm(forms.Form):
         choices=LawfulBasis.choices,
         initial=LawfulBasis.LEGITIMATE_INTERESTS,
     )
+    phone_country = forms.ChoiceField(
+        label=_("Default country for phone numbers"),
+        # A callable, so that the names follow the language of each request.
+        choices=phone_country_choices,
+        initial=phone_country_default,
+        help_text=_(
+            "Phone numbers written without a country code, such as 02 512 34 56, "
+            "are read as numbers of this country, unless the row's country column "
+            "names another."
+        ),
+    )
 
     def clean_source_file(self):
         upload = self.cleaned_data["source_file"]
@@ -160,7 +175,12 @@ class UploadForm(forms.Form):
 
 
 class MappingForm(forms.Form):
-    """One field choice per column of the file, plus the sheet of a workbook."""
+    """One field choice per column of the file, plus the sheet of a workbook.
+
+    ``headers`` are the file's header cells. A mapping that the import rules
+    reject gets each problem beside the columns at fault, or above the table
+    when the problem concerns no single column.
+    """
 
     save_for_vendor = forms.BooleanField(
         label=_("Save this mapping for the vendor's next files"), required=False
@@ -169,17 +189,37 @@ class MappingForm(forms.Form):
     def __init__(self, *args, headers: list[str], mapping: dict, **kwargs):
         super().__init__(*args, **kwargs)
         self.headers = headers
+        # Columns that share a header get their position in their label, so
+        # that the user can tell them apart when choosing their fields.
+        labels = column_labels(headers)
         for index, header in enumerate(headers):
             # A column of social-security numbers can only be ignored.
             choices = FIELD_CHOICES
             if is_forbidden_header(header):
                 choices = [choice for choice in FIELD_CHOICES if choice[0] == IGNORE]
             self.fields[f"column_{index}"] = forms.ChoiceField(
-                label=header or _("Column %(number)d") % {"number": index + 1},
+                label=labels[index]
+                if header
+                else _("Column %(number)d") % {"number": index + 1},
                 choices=choices,
                 required=False,
                 initial=mapping.get(str(index), ""),
             )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # A column with an invalid choice would count as ignored below.
+        if self.errors:
+            return cleaned_data
+
+        problems = mapping_problems_with_columns(
+            self.mapping(), len(self.headers), headers=self.headers
+        )
+        for problem in problems:
+            names = [f"column_{index}" for index in problem.columns] or [None]
+            for name in names:
+                self.add_error(name, problem.message)
+        return cleaned_data
 
     def column_fields(self):
         return [self[f"column_{index}"] for index in range(len(self.headers))]
@@ -187,6 +227,13 @@ class MappingForm(forms.Form):
     def mapping(self) -> dict[str, str]:
         return {
             str(index): self.cleaned_data.get(f"column_{index}") or ""
+            for index in range(len(self.headers))
+        }
+
+    def submitted_mapping(self) -> dict[str, str]:
+        """Return the field posted for each column, valid or not."""
+        return {
+            str(index): self[f"column_{index}"].value() or ""
             for index in range(len(self.headers))
         }
 

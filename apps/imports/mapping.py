@@ -7,6 +7,7 @@ markers (``*``) and parenthesised notes, so ``"Adresse e-mail*"``,
 
 import re
 import unicodedata
+from typing import NamedTuple
 
 from django.utils.text import capfirst
 from django.utils.text import get_text_list
@@ -296,6 +297,13 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     }
 
 
+class MappingProblem(NamedTuple):
+    """A reason why a mapping is unusable, with the 0-based columns at fault."""
+
+    message: str
+    columns: tuple[int, ...] = ()
+
+
 def mapping_problems(
     mapping: dict[str, str], column_count: int, *, headers: list | None = None
 ) -> list[str]:
@@ -303,6 +311,18 @@ def mapping_problems(
 
     Columns are named by their position counted from 1, with their header
     when ``headers`` is given.
+    """
+    located = mapping_problems_with_columns(mapping, column_count, headers=headers)
+    return [problem.message for problem in located]
+
+
+def mapping_problems_with_columns(
+    mapping: dict[str, str], column_count: int, *, headers: list | None = None
+) -> list[MappingProblem]:
+    """Return the problems of ``mapping_problems`` with the columns at fault.
+
+    A problem of no single column, such as a mapping without an e-mail or
+    phone column, or a column past the file's last one, has no columns.
     """
     problems = []
     columns_by_field: dict[str, list[int]] = {}
@@ -313,51 +333,49 @@ def mapping_problems(
         if len(columns) < 2:
             continue
         names = [_column_with_header(headers, index) for index in sorted(columns)]
-        problems.append(
-            gettext(
-                "%(columns)s are mapped to “%(field)s”, but a field takes one "
-                "column only. Keep one of them and set the others to "
-                "“%(ignore)s”."
-            )
-            % {
-                "columns": capfirst(get_text_list(names, gettext("and"))),
-                "field": FIELD_LABELS.get(field, field),
-                "ignore": FIELD_LABELS[IGNORE],
-            }
-        )
+        message = gettext(
+            "%(columns)s are mapped to “%(field)s”, but a field takes one "
+            "column only. Keep one of them and set the others to "
+            "“%(ignore)s”."
+        ) % {
+            "columns": capfirst(get_text_list(names, gettext("and"))),
+            "field": FIELD_LABELS.get(field, field),
+            "ignore": FIELD_LABELS[IGNORE],
+        }
+        problems.append(MappingProblem(message, tuple(sorted(columns))))
     fields = [field for field in mapping.values() if field]
     for index, field in mapping.items():
+        in_file = index.isdigit() and int(index) < column_count
+        columns = (int(index),) if in_file else ()
         if field and _holds_forbidden_data(headers, index):
-            problems.append(
-                gettext(
-                    "%(column)s holds social-security numbers, which a prospect "
-                    "database may not keep: set it to “%(ignore)s”."
-                )
-                % {
-                    "column": capfirst(_column_with_header(headers, int(index))),
-                    "ignore": FIELD_LABELS[IGNORE],
-                }
-            )
+            message = gettext(
+                "%(column)s holds social-security numbers, which a prospect "
+                "database may not keep: set it to “%(ignore)s”."
+            ) % {
+                "column": capfirst(_column_with_header(headers, int(index))),
+                "ignore": FIELD_LABELS[IGNORE],
+            }
+            problems.append(MappingProblem(message, columns))
         if field and field not in FIELDS:
-            problems.append(
-                str(_("Unknown field %(field)s for column %(column)s."))
-                % {"field": field, "column": index}
-            )
-        if not index.isdigit() or int(index) >= column_count:
-            problems.append(
-                str(_("Column %(column)s does not exist in the file."))
-                % {"column": index}
-            )
+            message = str(_("Unknown field %(field)s for column %(column)s.")) % {
+                "field": field,
+                "column": index,
+            }
+            problems.append(MappingProblem(message, columns))
+        if not in_file:
+            message = str(_("Column %(column)s does not exist in the file.")) % {
+                "column": index
+            }
+            problems.append(MappingProblem(message))
     if not IDENTIFIER_FIELDS & set(fields):
-        problems.append(
-            str(
-                _(
-                    "No column is mapped to an e-mail address or a phone number, "
-                    "so no row could be matched or checked against the "
-                    "suppression list. Map at least one of them."
-                )
+        message = str(
+            _(
+                "No column is mapped to an e-mail address or a phone number, "
+                "so no row could be matched or checked against the "
+                "suppression list. Map at least one of them."
             )
         )
+        problems.append(MappingProblem(message))
     return problems
 
 

@@ -14,6 +14,11 @@ from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
 
+def phone_country_default() -> str:
+    """Return ``PHONE_DEFAULT_REGION``, the country of a job that names none."""
+    return settings.PHONE_DEFAULT_REGION
+
+
 class Outcome(models.TextChoices):
     """The result of one data row of a file. Each row gets exactly one."""
 
@@ -142,6 +147,18 @@ class ImportJob(models.Model):
         max_length=30,
         choices=LawfulBasis.choices,
         default=LawfulBasis.LEGITIMATE_INTERESTS,
+    )
+    # The services check the code against ``phone_countries.PHONE_COUNTRIES``.
+    # The list has no ``choices`` here, because it follows the phonenumbers
+    # release and each change would need a migration.
+    phone_country = models.CharField(
+        _("default country for phone numbers"),
+        max_length=2,
+        default=phone_country_default,
+        help_text=_(
+            "ISO 3166-1 alpha-2 code of the country in which a phone number "
+            "without a country code is read, unless the row names a country."
+        ),
     )
 
     status = models.CharField(

@@ -75,6 +75,7 @@ class RowNormalizer:
         date1904=False,
         acquired_on: datetime.date | None = None,
         processing_activity=None,
+        phone_country: str = "",
     ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
         self.headers = headers
@@ -86,7 +87,8 @@ class RowNormalizer:
         # The retention rule that the list's acquisition date was checked
         # against, as (last collection day it removes, rule description).
         self.removal_limit = removal_limit(processing_activity)
-        self.region = settings.PHONE_DEFAULT_REGION
+        # The country of phone numbers and postcodes in rows that name none.
+        self.region = phone_country or settings.PHONE_DEFAULT_REGION
         self._hmac = hmac.new(
             settings.IDENTIFIER_HASH_KEY.encode(), digestmod=hashlib.sha256
         )

@@ -92,6 +92,7 @@ def job_summary(job: ImportJob, *, with_row_reasons: bool = True) -> dict:
         "list": job.list_name,
         "list_id": job.contact_list_id,
         "mapping": job.mapping,
+        "phone_country": job.phone_country,
         "row_count": job.row_count,
         "counts": {str(key): value for key, value in job.counts.items()},
         "error": job.error,

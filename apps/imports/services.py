@@ -31,10 +31,13 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.contacts.statistics import contact_statistics_refresh
 from apps.core.audit import audit_record
+from apps.imports import job_actions
 from apps.imports import merge
 from apps.imports import pipeline
 from apps.imports import runner
 from apps.imports.errors import ImportInputError
+from apps.imports.job_actions import job_action_rejected
+from apps.imports.job_actions import job_pending_check
 from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
@@ -42,12 +45,14 @@ from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import StagingRow
 from apps.imports.models import VendorMapping
+from apps.imports.phone_countries import phone_country_check
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
 from apps.imports.rows import RowNormalizer
 from apps.imports.selectors import STALE_AFTER
 from apps.imports.selectors import active_jobs
+from apps.imports.selectors import job_is_stalled
 from apps.register.models import LawfulBasis
 
 logger = logging.getLogger(__name__)
@@ -108,21 +113,25 @@ def import_job_create(
     audience: str = Audience.B2B,
     processing_activity=None,
     lawful_basis: str = LawfulBasis.LEGITIMATE_INTERESTS,
+    phone_country: str | None = None,
     sheet_name: str = "",
     mapping: dict[str, str] | None = None,
     actor=None,
 ) -> ImportJob:
     """Store an uploaded file, detect its layout and guess its mapping.
 
-    ``upload`` is a binary file object. Raises ``ImportInputError`` for a
-    file that is too large or unreadable, or for invalid list terms or
-    names. After any error it raises, no job and no stored copy of the file
-    is left.
+    ``upload`` is a binary file object. ``phone_country`` is the country in
+    which national phone numbers are read when a row names none, by default
+    ``PHONE_DEFAULT_REGION``. Raises ``ImportInputError`` for a file that is
+    too large or unreadable, or for invalid list terms, names or country
+    code. After any error it raises, no job and no stored copy of the file is
+    left.
     """
     vendor_name, list_name = vendor_name.strip(), list_name.strip()
     if not vendor_name or not list_name:
         raise ImportInputError(_("Give the vendor's name and the list's name."))
     _names_length_check(vendor_name=vendor_name, list_name=list_name)
+    phone_country = phone_country_check(phone_country or settings.PHONE_DEFAULT_REGION)
     activity_in_force_check(processing_activity)
     list_terms_check(
         acquisition=acquisition,
@@ -172,6 +181,7 @@ def import_job_create(
         audience=audience,
         processing_activity=processing_activity,
         lawful_basis=lawful_basis,
+        phone_country=phone_country,
         sheet_name=sheet_name,
     )
     try:
@@ -296,11 +306,7 @@ def import_job_map(
     actor=None,
 ) -> ImportJob:
     """Set the column mapping of a pending job, optionally saving it for the vendor."""
-    if job.status != Status.PENDING:
-        raise ImportInputError(
-            _("Job #%(id)s is %(status)s; only a pending job's mapping can change.")
-            % {"id": job.pk, "status": job.get_status_display()}
-        )
+    job_pending_check(job, action=job_actions.MAP)
     headers = job_headers(job)
     chosen = dict(mapping)
     mapping = {index: field for index, field in mapping.items() if field}
@@ -344,12 +350,10 @@ def _claim(job: ImportJob, *, source: list[str], target: str) -> bool:
 
 def import_job_check(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
     """Queue a dry run: every rule applied, counts stored, nothing written."""
+    job_pending_check(job, action=job_actions.CHECK)
     _mapping_required(job)
     if not _claim(job, source=[Status.PENDING], target=Status.CHECKING):
-        raise ImportInputError(
-            _("Job #%(id)s is %(status)s; a dry run needs a pending job.")
-            % {"id": job.pk, "status": job.get_status_display()}
-        )
+        raise job_action_rejected(job, action=job_actions.CHECK)
     ImportJob.objects.filter(pk=job.pk).update(progress=0, rows_read=0)
     _enqueue(job, dry_run=True, enqueue=enqueue)
     return job
@@ -360,6 +364,7 @@ def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
 
     A dry run leaves the progress at 100 %, and the run only ever raises it.
     """
+    job_pending_check(job, action=job_actions.START)
     _mapping_required(job)
     # The activity may have been retired since the upload.
     activity_in_force_check(job.processing_activity)
@@ -368,10 +373,7 @@ def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
     )
     job.refresh_from_db()
     if claimed != 1:
-        raise ImportInputError(
-            _("Job #%(id)s is %(status)s; only a pending job can start.")
-            % {"id": job.pk, "status": job.get_status_display()}
-        )
+        raise job_action_rejected(job, action=job_actions.START)
     audit_record(action="imports.job.started", actor=actor, target=job)
     _enqueue(job, dry_run=False, enqueue=enqueue)
     return job
@@ -399,6 +401,10 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     The merge step commits in one transaction, so a failed run left no
     contact, provenance or row result: running again cannot duplicate rows.
     """
+    # The status comes first, because a finished or cancelled job has no
+    # file either, and the user needs its status more than the missing file.
+    if not job_is_stalled(job) and job.status != Status.FAILED:
+        raise job_action_rejected(job, action=job_actions.RESUME)
     if not _source_file_kept(job):
         raise ImportInputError(
             _(
@@ -417,19 +423,7 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     )
     job.refresh_from_db()
     if changed != 1:
-        if job.status in (Status.RUNNING, Status.QUEUED):
-            message = _(
-                "Job #%(id)s is %(status)s and still reporting; only a failed or "
-                "stalled job can be resumed."
-            )
-        else:
-            message = _(
-                "Job #%(id)s is %(status)s; only a failed or stalled job can be "
-                "resumed."
-            )
-        raise ImportInputError(
-            message % {"id": job.pk, "status": job.get_status_display()}
-        )
+        raise job_action_rejected(job, action=job_actions.RESUME)
     audit_record(action="imports.job.resumed", actor=actor, target=job)
     _enqueue(job, dry_run=False, enqueue=enqueue)
     return job
@@ -451,13 +445,7 @@ def import_job_cancel(*, job: ImportJob, actor=None, reason: str = "") -> Import
     changed = ImportJob.objects.filter(cancellable, pk=job.pk).update(**changes)
     job.refresh_from_db()
     if changed != 1:
-        raise ImportInputError(
-            _(
-                "Job #%(id)s is %(status)s; only a pending, failed or stalled job "
-                "can be cancelled."
-            )
-            % {"id": job.pk, "status": job.get_status_display()}
-        )
+        raise job_action_rejected(job, action=job_actions.CANCEL)
     staged = pipeline.staging_clear(job.pk)
     _source_file_delete(job)
     audit_record(
@@ -495,6 +483,7 @@ def _staging_feed(job: ImportJob) -> runner.StagingFeed:
         date1904=layout.date1904,
         acquired_on=job.acquired_on,
         processing_activity=job.processing_activity,
+        phone_country=job.phone_country,
     )
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
     return runner.StagingFeed(job=job, reader=reader, rows=rows)
@@ -752,11 +741,7 @@ def import_leftovers_purge(*, older_than: datetime.datetime) -> dict[str, int]:
 
 def import_job_sheet_choose(*, job: ImportJob, sheet_name: str) -> ImportJob:
     """Read another sheet of a pending job's workbook and guess its mapping again."""
-    if job.status != Status.PENDING:
-        raise ImportInputError(
-            _("Job #%(id)s is %(status)s; only a pending job can change sheet.")
-            % {"id": job.pk, "status": job.get_status_display()}
-        )
+    job_pending_check(job, action=job_actions.SHEET)
     try:
         _layout_apply(job, sheet_name=sheet_name)
     except UnreadableFile as error:

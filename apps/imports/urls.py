@@ -11,7 +11,7 @@ urlpatterns = [
     path("<int:pk>/progress/", views.JobProgressView.as_view(), name="job-progress"),
     path(
         "<int:pk>/mapping/",
-        views.JobActionView.as_view(action="mapping"),
+        views.JobMappingView.as_view(),
         name="job-mapping",
     ),
     path(

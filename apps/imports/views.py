@@ -20,14 +20,15 @@ from apps.core.audit import audit_record
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
+from apps.imports import job_actions
 from apps.imports import services
 from apps.imports.forms import MappingForm
 from apps.imports.forms import SheetForm
 from apps.imports.forms import UploadForm
-from apps.imports.mapping import column_labels
 from apps.imports.mapping import duplicate_header_warnings
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
+from apps.imports.phone_countries import phone_country_label
 from apps.imports.readers import UnreadableFile
 from apps.imports.selectors import STALE_AFTER
 from apps.imports.selectors import job_is_active
@@ -97,10 +98,12 @@ class JobCreateView(RolePermissionMixin, FormView):
                 audience=data["audience"],
                 processing_activity=data["processing_activity"],
                 lawful_basis=data["lawful_basis"],
+                phone_country=data["phone_country"],
                 actor=self.request.user,
             )
         except services.ImportInputError as error:
-            form.add_error(None, str(error))
+            field = error.field if error.field in form.fields else None
+            form.add_error(field, str(error))
             return self.form_invalid(form)
         return redirect("imports:job-detail", pk=job.pk)
 
@@ -119,12 +122,13 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         context["can_change"] = self.request.user.has_perm("imports.change_importjob")
         context["can_view_rows"] = can_view_rows
         context["can_resume"] = services.job_is_resumable(job)
+        context["phone_country"] = phone_country_label(job.phone_country)
         context["outcomes"] = [
             (label, job.counts[value]) for value, label in Outcome.choices
         ]
         pending = job.status == ImportJob.Status.PENDING
         if pending and job.source_file and can_view_rows:
-            context.update(self._pending_context(job))
+            context.update(self._pending_context(job, kwargs.get("mapping_form")))
         if job.status == ImportJob.Status.DONE:
             context["noted_count"] = job_noted_rows(job).count()
             if can_view_rows:
@@ -144,45 +148,35 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             ]
         return context
 
-    def _pending_context(self, job):
+    def _pending_context(self, job, mapping_form=None):
+        """Return the preview and the mapping form of a pending job.
+
+        ``mapping_form`` is a rejected form to show again with the user's
+        choices and its errors, which then replace the saved mapping's
+        problems.
+        """
         try:
             layout = services.job_layout(job)
             preview = job_preview(job)
         except UnreadableFile as error:
             return {"layout_error": str(error)}
         except OSError as error:
-            # The operating system's message is in English and names a
-            # server path, so the page gets a translated one instead.
-            logger.warning(
-                "import job %s: uploaded file unreadable (%s)",
-                job.pk,
-                type(error).__name__,
+            return {"layout_error": _file_lost_message(job, error)}
+        if mapping_form is None:
+            mapping_form = MappingForm(headers=layout.headers, mapping=job.mapping)
+            mapping = job.mapping
+            problems = services.mapping_problems(
+                job.mapping, len(layout.headers), headers=layout.headers
             )
-            return {
-                "layout_error": _(
-                    "The uploaded file of this job cannot be read any more (it "
-                    "was moved or deleted). Cancel this job and upload the file "
-                    "again."
-                )
-            }
-        # Columns that share a header get their position in their label, so
-        # that the user can tell them apart when choosing their fields. The
-        # form names a column without a header itself.
-        labels = [
-            label if header else ""
-            for header, label in zip(
-                layout.headers, column_labels(layout.headers), strict=True
-            )
-        ]
-        mapping_form = MappingForm(headers=labels, mapping=job.mapping)
+        else:
+            mapping = mapping_form.submitted_mapping()
+            problems = []
         return {
             "layout": layout,
             "preview": preview,
             "mapping_form": mapping_form,
-            "header_warnings": duplicate_header_warnings(layout.headers, job.mapping),
-            "mapping_problems": services.mapping_problems(
-                job.mapping, len(layout.headers), headers=layout.headers
-            ),
+            "header_warnings": duplicate_header_warnings(layout.headers, mapping),
+            "mapping_problems": problems,
             "sheet_form": SheetForm(
                 sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}
             )
@@ -191,8 +185,27 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         }
 
 
+def _file_lost_message(job: ImportJob, error: OSError) -> str:
+    """Log that the job's file cannot be opened and return the page's message.
+
+    The operating system's message is in English and names a server path, so
+    the page gets a translated one instead.
+    """
+    logger.warning(
+        "import job %s: uploaded file unreadable (%s)", job.pk, type(error).__name__
+    )
+    return _(
+        "The uploaded file of this job cannot be read any more (it was moved or "
+        "deleted). Cancel this job and upload the file again."
+    )
+
+
 class JobActionView(RolePermissionMixin, View):
-    """POST-only actions on a job; each calls one service and redirects."""
+    """POST-only actions on a job; each calls one service and redirects.
+
+    A rejected action, such as a start posted again from a second tab, comes
+    back on the job's page as an error message naming the job's status.
+    """
 
     permission_required = "imports.change_importjob"
     action = ""
@@ -205,22 +218,12 @@ class JobActionView(RolePermissionMixin, View):
             messages.error(request, str(error))
         except UnreadableFile as error:
             messages.error(request, str(error))
+        except OSError as error:
+            messages.error(request, _file_lost_message(job, error))
         return redirect("imports:job-detail", pk=job.pk)
 
-    def do_mapping(self, job):
-        headers = services.job_headers(job)
-        form = MappingForm(self.request.POST, headers=headers, mapping=job.mapping)
-        if not form.is_valid():
-            raise services.ImportInputError(_("The mapping form is invalid."))
-        services.import_job_map(
-            job=job,
-            mapping=form.mapping(),
-            save_for_vendor=form.cleaned_data["save_for_vendor"],
-            actor=self.request.user,
-        )
-        messages.success(self.request, _("Mapping saved."))
-
     def do_sheet(self, job):
+        job_actions.job_pending_check(job, action=job_actions.SHEET)
         layout = services.job_layout(job)
         form = SheetForm(self.request.POST, sheets=layout.sheet_names)
         if not form.is_valid():
@@ -245,6 +248,49 @@ class JobActionView(RolePermissionMixin, View):
     def do_cancel(self, job):
         services.import_job_cancel(job=job, actor=self.request.user)
         messages.success(self.request, _("Import cancelled; its file was deleted."))
+
+
+class JobMappingView(JobDetailView):
+    """Save a pending job's column mapping.
+
+    A rejected mapping shows the job's page again with the columns as the
+    user set them and each error beside the column at fault. The form shows
+    the file's headers, so posting it also needs ``ROWS_PERMISSION``.
+    """
+
+    permission_required = ("imports.change_importjob", ROWS_PERMISSION)
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        try:
+            job_actions.job_pending_check(job, action=job_actions.MAP)
+            headers = services.job_headers(job)
+        except (services.ImportInputError, UnreadableFile) as error:
+            messages.error(request, str(error))
+            return redirect("imports:job-detail", pk=job.pk)
+        except OSError as error:
+            messages.error(request, _file_lost_message(job, error))
+            return redirect("imports:job-detail", pk=job.pk)
+
+        form = MappingForm(request.POST, headers=headers, mapping=job.mapping)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(mapping_form=form))
+
+        try:
+            services.import_job_map(
+                job=job,
+                mapping=form.mapping(),
+                save_for_vendor=form.cleaned_data["save_for_vendor"],
+                actor=request.user,
+            )
+        except services.ImportInputError as error:
+            # The form checked the mapping, so the job changed meanwhile,
+            # and its page no longer shows the form.
+            messages.error(request, str(error))
+        else:
+            messages.success(request, _("Mapping saved."))
+        return redirect("imports:job-detail", pk=job.pk)
 
 
 class JobProgressView(RolePermissionMixin, View):
@@ -281,7 +327,13 @@ class JobRejectedDownloadView(RolePermissionMixin, View):
     def get(self, request, pk, file_format):
         if file_format not in ("csv", "xlsx"):
             raise Http404(_("Download the rejected rows as .csv or .xlsx."))
-        job = get_object_or_404(ImportJob, pk=pk, status=ImportJob.Status.DONE)
+        job = get_object_or_404(ImportJob, pk=pk)
+        if job.status != ImportJob.Status.DONE:
+            rejected = job_actions.job_action_rejected(
+                job, action=job_actions.REJECTED_DOWNLOAD
+            )
+            messages.error(request, str(rejected))
+            return redirect("imports:job-detail", pk=job.pk)
         headers, rows = job_rejected_export(job)
         name = f"import-{job.pk}-rejected.{file_format}"
         audit_record(

@@ -64,6 +64,7 @@ def upload_form_post(client, language="en", **changes):
         "audience": "b2b",
         "lawful_basis": "legitimate_interests",
         "processing_activity": str(prospecting_activity().pk),
+        "phone_country": "FR",
     }
     return client.post(
         reverse("imports:job-create"),

@@ -115,7 +115,9 @@ def test_start_of_started_job_rejected(upload_root, write_file):
     import_job_start(job=job, enqueue=False)
     ImportJob.objects.filter(pk=job.pk).update(progress=40)
 
-    with pytest.raises(ImportInputError, match="only a pending job can start"):
+    with pytest.raises(
+        ImportInputError, match="cannot start, because its status is “queued”"
+    ):
         import_job_start(job=job, enqueue=False)
 
     job.refresh_from_db()

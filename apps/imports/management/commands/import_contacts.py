@@ -4,6 +4,7 @@ import datetime
 import json
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 
@@ -80,6 +81,13 @@ class Command(BaseCommand):
             "(default: legitimate_interests).",
         )
         parser.add_argument(
+            "--phone-country",
+            help="ISO 3166-1 alpha-2 code (BE, CH...) of the country in which "
+            "phone numbers without a country code are read, unless the row's "
+            "country column names another (default: PHONE_DEFAULT_REGION, now "
+            f"{settings.PHONE_DEFAULT_REGION}).",
+        )
+        parser.add_argument(
             "--mapping",
             help="JSON object from header text or column number (0-based) to field, "
             'e.g. {"Courriel": "email", "3": "phone"}.',
@@ -129,6 +137,7 @@ class Command(BaseCommand):
                     audience=options["audience"],
                     processing_activity=activity,
                     lawful_basis=options["lawful_basis"],
+                    phone_country=options["phone_country"],
                     sheet_name=options["sheet"],
                 )
             if options["mapping"]:

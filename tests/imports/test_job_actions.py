@@ -1,0 +1,218 @@
+"""Every action posted for a job in the wrong status gets a message, not a 500.
+
+A second tab, a double click or the back button posts an action for a job
+that has moved on. The message names the job's status and what to do next.
+"""
+
+import datetime
+import os
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.imports.models import ImportJob
+from apps.imports.services import import_job_cancel
+from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
+
+FILE = b"Courriel;Nom\njean.dupont@example.com;Dupont\n"
+ACTIONS = ["mapping", "sheet", "check", "start", "resume", "cancel"]
+REJECTIONS = {
+    "mapping": "The mapping of job #{id} cannot change, because its status is",
+    "sheet": "The sheet of job #{id} cannot change, because its status is",
+    "check": "A dry run of job #{id} cannot start, because its status is",
+    "start": "Job #{id} cannot start, because its status is",
+    "resume": "Job #{id} cannot be resumed, because its status is",
+    "cancel": "Job #{id} cannot be cancelled, because its status is",
+}
+DONE_STEP = (
+    "The import has ended and its page shows the report. To import the file "
+    "again, upload it as a new import."
+)
+CANCELLED_STEP = (
+    "Its uploaded file was deleted and none of its contacts were imported. To "
+    "import the file, upload it again."
+)
+IN_PROGRESS_STEP = (
+    "Wait for the import to end. Its page shows the progress and then the report."
+)
+CHECKING_STEP = (
+    "Wait for the dry run to end. Its page then shows the counts and the actions."
+)
+
+
+def _job_in(status: str, path) -> ImportJob:
+    """Return a job of ``path`` brought to ``status`` the way the app gets there."""
+    if status == "done":
+        return import_file(path)
+    job = import_file_created(path)
+    if status == "cancelled":
+        return import_job_cancel(job=job)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status, heartbeat_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
+def _post(client, action, job):
+    return client.post(
+        reverse(f"imports:job-{action}", args=[job.pk]),
+        {"column_0": "email", "column_1": "last_name", "sheet": "Feuil1"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+
+def _messages(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+@pytest.mark.parametrize(
+    ("status", "label", "next_step"),
+    [
+        ("done", "done", DONE_STEP),
+        ("cancelled", "cancelled", CANCELLED_STEP),
+        ("running", "running", IN_PROGRESS_STEP),
+        ("queued", "queued", IN_PROGRESS_STEP),
+        ("checking", "dry run in progress", CHECKING_STEP),
+    ],
+)
+def test_action_names_status_and_next_step(
+    action, status, label, next_step, sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in(status, path)
+
+    response = _post(client_for(sales_user), action, job)
+
+    assert response.status_code == 200
+    assert response.redirect_chain == [
+        (reverse("imports:job-detail", args=[job.pk]), 302)
+    ]
+    rejection = REJECTIONS[action].format(id=job.pk)
+    assert _messages(response) == [f"{rejection} “{label}”. {next_step}"]
+    assert ImportJob.objects.get(pk=job.pk).status == status
+
+
+@pytest.mark.parametrize("action", ["mapping", "sheet", "check", "start"])
+def test_failed_job_offers_resume(
+    action, sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("failed", path)
+
+    response = _post(client_for(sales_user), action, job)
+
+    rejection = REJECTIONS[action].format(id=job.pk)
+    assert _messages(response) == [
+        f"{rejection} “failed”. Resume it or roll it back from its page."
+    ]
+
+
+@pytest.mark.parametrize("action", ["mapping", "sheet", "check", "start"])
+def test_failed_job_without_file_offers_roll_back(
+    action, sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("failed", path)
+    os.remove(job.source_file.path)
+
+    response = _post(client_for(sales_user), action, job)
+
+    assert response.status_code == 200
+    rejection = REJECTIONS[action].format(id=job.pk)
+    assert _messages(response) == [
+        f"{rejection} “failed”. Roll it back from its page, then upload the file again."
+    ]
+
+
+def test_pending_job_cannot_resume(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("pending", path)
+
+    response = _post(client_for(sales_user), "resume", job)
+
+    assert _messages(response) == [
+        f"Job #{job.pk} cannot be resumed, because its status is “waiting for "
+        "confirmation”. It has not run yet. Start the import or cancel it from "
+        "its page."
+    ]
+
+
+def test_stalled_run_cannot_start(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("running", path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+
+    response = _post(client_for(sales_user), "start", job)
+
+    assert _messages(response) == [
+        f"Job #{job.pk} cannot start, because its status is “stalled”. Resume it "
+        "or roll it back from its page."
+    ]
+
+
+@pytest.mark.parametrize("action", ["mapping", "check", "start"])
+def test_pending_job_with_lost_file_has_message(
+    action, sales_user, client_for, upload_root, tmp_path
+):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("pending", path)
+    os.remove(job.source_file.path)
+
+    response = _post(client_for(sales_user), action, job)
+
+    assert response.status_code == 200
+    assert _messages(response) == [
+        "The uploaded file of this job cannot be read any more (it was moved or "
+        "deleted). Cancel this job and upload the file again."
+    ]
+
+
+def test_second_start_says_job_is_queued(sales_user, client_for, upload_root, tmp_path):
+    """GIVEN a pending job WHEN its start is posted twice (a double click)
+    THEN the second post gets a message that the job is already queued."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("pending", path)
+    client = client_for(sales_user)
+    # The first start only queues the job: no worker runs in this test.
+    client.post(reverse("imports:job-start", args=[job.pk]))
+
+    response = _post(client, "start", job)
+
+    assert _messages(response) == [
+        f"Job #{job.pk} cannot start, because its status is “queued”. "
+        f"{IN_PROGRESS_STEP}"
+    ]
+
+
+def test_rejected_rows_of_running_job(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("running", path)
+
+    response = client_for(sales_user).get(
+        reverse("imports:job-rejected", args=[job.pk, "csv"]),
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert _messages(response) == [
+        f"The rejected rows of job #{job.pk} cannot be downloaded, because its "
+        f"status is “running”. {IN_PROGRESS_STEP}"
+    ]
