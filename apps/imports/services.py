@@ -395,6 +395,12 @@ def job_is_resumable(job: ImportJob) -> bool:
     )
 
 
+def _silent_worker() -> Q:
+    """Match jobs whose worker has not reported within ``STALE_AFTER``, or ever."""
+    stale = timezone.now() - STALE_AFTER
+    return Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True)
+
+
 def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
     """Queue a failed job again, or one whose worker stopped reporting.
 
@@ -414,9 +420,8 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
             )
             % {"id": job.pk, "hours": settings.IMPORT_FILE_RETENTION_HOURS}
         )
-    stale = timezone.now() - STALE_AFTER
-    resumable = Q(status=Status.FAILED) | Q(
-        status__in=[Status.RUNNING, Status.QUEUED], heartbeat_at__lt=stale
+    resumable = Q(status=Status.FAILED) | (
+        Q(status__in=[Status.RUNNING, Status.QUEUED]) & _silent_worker()
     )
     changed = ImportJob.objects.filter(resumable, pk=job.pk).update(
         status=Status.QUEUED, error="", heartbeat_at=timezone.now()
@@ -434,10 +439,9 @@ def import_job_cancel(*, job: ImportJob, actor=None, reason: str = "") -> Import
 
     ``reason``, when given, is stored as the job's error and shown on its page.
     """
-    stale = timezone.now() - STALE_AFTER
-    cancellable = Q(status__in=[Status.PENDING, Status.FAILED]) | Q(
-        status__in=[Status.RUNNING, Status.QUEUED, Status.CHECKING],
-        heartbeat_at__lt=stale,
+    cancellable = Q(status__in=[Status.PENDING, Status.FAILED]) | (
+        Q(status__in=[Status.RUNNING, Status.QUEUED, Status.CHECKING])
+        & _silent_worker()
     )
     changes = {"status": Status.CANCELLED, "finished_at": timezone.now()}
     if reason:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.imports.models import ImportJob
 from apps.imports.services import import_job_cancel
+from apps.imports.services import import_job_resume
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
 
@@ -216,3 +217,23 @@ def test_rejected_rows_of_running_job(sales_user, client_for, upload_root, tmp_p
         f"The rejected rows of job #{job.pk} cannot be downloaded, because its "
         f"status is “running”. {IN_PROGRESS_STEP}"
     ]
+
+
+@pytest.mark.parametrize("action", ["resume", "cancel"])
+def test_job_without_heartbeat_is_stalled(action, upload_root, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING, heartbeat_at=None
+    )
+    job.refresh_from_db()
+
+    if action == "resume":
+        job = import_job_resume(job=job, enqueue=False)
+        expected = ImportJob.Status.QUEUED
+    else:
+        job = import_job_cancel(job=job)
+        expected = ImportJob.Status.CANCELLED
+
+    assert job.status == expected
