@@ -17,6 +17,8 @@ from apps.register.models import ProcessingActivity
 from apps.register.models import Recipient
 from apps.register.models import RetentionRule
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import request_build_package
+from apps.subject_requests.services import request_close
 from apps.subject_requests.services import request_create
 from apps.subject_requests.services import request_verify_identity
 
@@ -141,3 +143,9 @@ def make_request(db):
         return request
 
     return make
+
+
+def access_answered_close(request: SubjectRequest, actor) -> SubjectRequest:
+    """Build the access package of ``request``, as its answer, then close it."""
+    request_build_package(request=request, actor=actor)
+    return request_close(request=request, actor=actor)

@@ -17,6 +17,7 @@ from apps.subject_requests.deadlines import reminder_kind
 from apps.subject_requests.models import ReminderSent
 from apps.subject_requests.tasks import check_request_deadlines
 from config.celery import app
+from tests.subject_requests.conftest import access_answered_close
 
 pytestmark = pytest.mark.postgres
 
@@ -110,10 +111,8 @@ def test_overdue_mail_counts_days_late(make_request):
 
 
 def test_closed_request_not_reminded(make_request, dpo):
-    from apps.subject_requests.services import request_close
-
     request = make_request(received_at=_received_days_ago(40), verified_by=dpo)
-    request_close(request=request, actor=dpo)
+    access_answered_close(request, dpo)
 
     summary = check_deadlines()
 

@@ -17,8 +17,10 @@ from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_purge_closed
 from apps.subject_requests.services import request_rectify
 from apps.subject_requests.services import request_refuse
+from apps.subject_requests.services import request_restrict
 from apps.subject_requests.services import request_search
 from tests.subject_requests.conftest import PERSON
+from tests.subject_requests.conftest import access_answered_close
 
 pytestmark = pytest.mark.postgres
 
@@ -69,12 +71,12 @@ def test_erasure_keeps_other_requests(make_request, dpo, person):
 
 def test_purge_deletes_old_closed_requests(make_request, dpo):
     old = make_request(verified_by=dpo)
-    request_close(request=old, actor=dpo)
+    access_answered_close(old, dpo)
     SubjectRequest.objects.filter(pk=old.pk).update(
         closed_at=timezone.now() - datetime.timedelta(days=6 * 365)
     )
     recent = make_request(verified_by=dpo)
-    request_close(request=recent, actor=dpo)
+    access_answered_close(recent, dpo)
     still_open = make_request()
 
     purged = request_purge_closed(
@@ -530,3 +532,66 @@ def test_objection_granted_twice_records_once(make_request, dpo, person):
 
     assert again == 0
     assert request.events.filter(action="objected").count() == 1
+
+
+def test_objection_cannot_be_refused(make_request, dpo):
+    request = make_request(kind="objection")
+
+    with pytest.raises(RequestError, match="cannot be refused"):
+        request_refuse(request=request, reason="Compelling interest", actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.RECEIVED
+    assert request.refusal_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("access", "has not been answered: build the access package"),
+        ("portability", "has not been answered: build the portability data"),
+        ("rectification", "has not been carried out: rectify"),
+        ("restriction", "has not been carried out: restrict"),
+    ],
+)
+def test_close_needs_right_carried_out(make_request, dpo, person, kind, message):
+    request = make_request(kind=kind, verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match=message):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status != SubjectRequest.Status.CLOSED
+
+
+def test_restriction_closes_once_restricted(make_request, dpo, person):
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_restrict(request=request, actor=dpo)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    person.refresh_from_db()
+    assert request.status == SubjectRequest.Status.CLOSED
+    assert person.status == Contact.Status.RESTRICTED
+
+
+@pytest.mark.parametrize("kind", ["rectification", "restriction"])
+def test_close_when_nothing_held(make_request, dpo, kind):
+    request = make_request(kind=kind, verified_by=dpo)
+    request_search(request=request, actor=dpo)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.CLOSED
+
+
+def test_unlinked_match_is_not_nothing_held(make_request, dpo, person):
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_search(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match="has not been carried out"):
+        request_close(request=request, actor=dpo)

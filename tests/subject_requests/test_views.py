@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.contacts.models import Contact
 from apps.core.navigation import navigation_for
 from apps.subject_requests.models import SubjectRequest
+from tests.subject_requests.conftest import access_answered_close
 
 pytestmark = pytest.mark.postgres
 
@@ -372,10 +373,8 @@ def test_refuse_needs_reason(client_for, dpo, make_request):
 
 
 def test_closed_request_rejects_actions(client_for, dpo, make_request):
-    from apps.subject_requests.services import request_close
-
     request = make_request(verified_by=dpo)
-    request_close(request=request, actor=dpo)
+    access_answered_close(request, dpo)
 
     response = client_for(dpo).post(
         _action("refuse", request), {"reason": "Too late"}, follow=True
@@ -564,3 +563,18 @@ def test_erase_form_lists_contacts_it_deletes(client_for, dpo, make_request, per
     assert page.context["erasure_contacts"] == [f"#{person.pk} {person.full_name}"]
     assert "The erasure deletes these contacts" in page.content.decode()
     assert f"#{colleague.pk}" not in page.context["erasure_contacts"][0]
+
+
+def test_objection_page_offers_no_refusal(client_for, dpo, make_request):
+    request = make_request(kind="objection")
+    client = client_for(dpo)
+
+    page = client.get(reverse("subject_requests:request-detail", args=[request.pk]))
+    response = client.post(
+        _action("refuse", request), {"reason": "Compelling interest"}, follow=True
+    )
+
+    request.refresh_from_db()
+    assert _action("refuse", request).encode() not in page.content
+    assert request.status == SubjectRequest.Status.RECEIVED
+    assert b"cannot be refused" in response.content

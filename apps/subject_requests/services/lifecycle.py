@@ -219,14 +219,14 @@ def request_close(
     actor,
     response_sent_at: datetime.datetime | None = None,
 ) -> SubjectRequest:
-    """Close a request once the response is sent.
+    """Close a request once it was carried out and the response is sent.
 
     Every kind but an objection needs a verified identity, because its
     response discloses or changes data. An objection is granted without an identity
     check (see ``request_object``), so it closes without one too, but only
     once granted: closing it untouched would leave the person contactable.
-    An erasure request closes only once the person was erased, for the same
-    reason. A request that cannot be met is refused instead, with a reason.
+    The other kinds close only once carried out (``_require_carried_out``).
+    A request that cannot be met is refused instead, with a reason.
     """
     if request.kind == Kind.OBJECTION:
         require_open(request)
@@ -235,6 +235,8 @@ def request_close(
         require_verified(request)
     if request.kind == Kind.ERASURE:
         _require_erased(request)
+    else:
+        _require_carried_out(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
@@ -260,6 +262,59 @@ def _require_objection_granted(request: SubjectRequest) -> None:
         )
 
 
+# The timeline events that carry out each kind of request.
+CARRIED_OUT_BY = {
+    Kind.ACCESS: {"access_package_built"},
+    Kind.PORTABILITY: {"portability_package_built"},
+    Kind.RECTIFICATION: {"rectified"},
+    Kind.RESTRICTION: {"restricted"},
+}
+
+
+def _require_carried_out(request: SubjectRequest) -> None:
+    """Raise unless the request's right was exercised, or no data is held.
+
+    A rectification or a restriction also closes when nothing is held: no
+    contact is linked and the last search of the person found no match. An
+    access or portability answer is the package, which says so itself.
+    """
+    actions = CARRIED_OUT_BY.get(request.kind)
+    if not actions or request.events.filter(action__in=actions).exists():
+        return
+    if request.kind in (Kind.RECTIFICATION, Kind.RESTRICTION) and _nothing_held(
+        request
+    ):
+        return
+    messages = {
+        Kind.ACCESS: _(
+            "The access request %(ref)s has not been answered: build the access "
+            "package and send it, then close the request."
+        ),
+        Kind.PORTABILITY: _(
+            "The portability request %(ref)s has not been answered: build the "
+            "portability data and send it, then close the request."
+        ),
+        Kind.RECTIFICATION: _(
+            "The rectification request %(ref)s has not been carried out: rectify "
+            "the linked contacts, or search the person and find nothing held, then "
+            "close the request. Refuse it with a reason if the data is accurate."
+        ),
+        Kind.RESTRICTION: _(
+            "The restriction request %(ref)s has not been carried out: restrict "
+            "the linked contacts, or search the person and find nothing held, then "
+            "close the request. Refuse it with a reason if it cannot be granted."
+        ),
+    }
+    raise RequestError(messages[request.kind] % {"ref": request.reference})
+
+
+def _nothing_held(request: SubjectRequest) -> bool:
+    if request.contacts.exists():
+        return False
+    last_search = request.events.filter(action="searched").order_by("-pk").first()
+    return last_search is not None and last_search.details.get("matches") == 0
+
+
 def _require_erased(request: SubjectRequest) -> None:
     if not request.erasure_proofs.exists():
         raise RequestError(
@@ -273,8 +328,21 @@ def _require_erased(request: SubjectRequest) -> None:
 
 
 def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:
-    """Refuse a request (identity not proven, manifestly unfounded or excessive)."""
+    """Refuse a request (identity not proven, manifestly unfounded or excessive).
+
+    An objection to prospecting cannot be refused: GDPR Art. 21(3) makes it
+    binding, so it is granted instead.
+    """
     require_open(request)
+    if request.kind == Kind.OBJECTION:
+        raise RequestError(
+            _(
+                "The objection %(ref)s cannot be refused: an objection to "
+                "prospecting must always be granted (GDPR Art. 21(3)). Grant it, "
+                "then close the request."
+            )
+            % {"ref": request.reference}
+        )
     reason = reason.strip()
     if not reason:
         raise RequestError(
