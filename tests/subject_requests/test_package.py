@@ -437,3 +437,12 @@ def test_package_download_language(client_for, dpo, access_request, language, la
     html = _open(response.content).read("answer.html").decode()
     assert response.status_code == 200
     assert f"<th>{label}</th>" in html
+
+
+def test_package_html_french_colons(access_request, dpo, organisation):
+    data = request_build_package(request=access_request, actor=dpo, language="fr")
+
+    html = _open(data).read("answer.html").decode()
+
+    assert "Délégué à la protection des données : Bruno Fictif" in html
+    assert "données: " not in html

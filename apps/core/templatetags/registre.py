@@ -31,6 +31,12 @@ def long_datetime(value) -> str:
 
 
 @register.filter
+def label_colon(label) -> str:
+    """Render ``label`` and a colon, with the space French puts before it."""
+    return gettext("%(label)s:") % {"label": label}
+
+
+@register.filter
 def timeuntil_delta(value: timedelta | None) -> str:
     """Render a duration such as "15 minutes" in the active language."""
     if not value:
