@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django import forms
 from django.template import Context
 from django.template import Template
 from django.utils import timezone
@@ -49,3 +50,29 @@ def test_long_date_filter_empty():
     template = Template("{% load registre %}{{ day|long_date|default:'-' }}")
 
     assert template.render(Context({"day": None})) == "-"
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_numeric_date_input_reads_day_first(language):
+    field = forms.DateField()
+
+    with translation.override(language):
+        day = field.clean("01/12/2026")
+
+    assert day == datetime.date(2026, 12, 1)
+
+
+def test_english_rejects_month_first_date():
+    field = forms.DateField()
+
+    with translation.override("en"), pytest.raises(forms.ValidationError):
+        field.clean("12/25/2026")
+
+
+def test_english_short_date_is_day_first():
+    template = Template("{{ day|date:'SHORT_DATE_FORMAT' }}")
+
+    with translation.override("en"):
+        text = template.render(Context({"day": datetime.date(2026, 12, 1)}))
+
+    assert text == "01/12/2026"

@@ -77,8 +77,8 @@ def test_retention_limit_is_exact(merge_path, upload_root, write_file):
 
     rejected = job.row_results.get(row_number=2)
     assert rejected.outcome == "rejected"
-    assert f"{LAST_DUE_DAY:%m/%d/%Y} is too old" in rejected.reason
-    assert f"The earliest date accepted is {earliest:%m/%d/%Y}" in rejected.reason
+    assert f"{LAST_DUE_DAY:%d/%m/%Y} is too old" in rejected.reason
+    assert f"The earliest date accepted is {earliest:%d/%m/%Y}" in rejected.reason
     assert job.row_results.get(row_number=3).outcome == "created"
     assert _collected_on("lendemain@example.com") == earliest
 

@@ -91,8 +91,8 @@ def test_expired_licence_rejected():
     error = _rejection(acquisition="rental", licence_ends_on=ended)
 
     assert error.field == "licence_ends_on"
-    assert f"{ended:%m/%d/%Y}" in str(error)
-    assert f"{today:%m/%d/%Y}" in str(error)
+    assert f"{ended:%d/%m/%Y}" in str(error)
+    assert f"{today:%d/%m/%Y}" in str(error)
     assert "next retention run would remove its contacts" in str(error)
 
 
@@ -106,7 +106,7 @@ def test_licence_end_on_purchase_rejected():
     error = _rejection(acquisition="purchase", licence_ends_on=licence_end)
 
     assert error.field == "licence_ends_on"
-    assert f"{licence_end:%m/%d/%Y}" in str(error)
+    assert f"{licence_end:%d/%m/%Y}" in str(error)
     assert "“purchase”" in str(error)
     assert "Choose “rental”" in str(error)
 
@@ -140,8 +140,8 @@ def test_acquisition_past_default_rule_rejected():
     error = _rejection(acquired_on=last_due_day)
 
     assert error.field == "acquired_on"
-    assert f"{last_due_day:%m/%d/%Y}" in str(error)
-    assert f"{(last_due_day + timedelta(days=1)):%m/%d/%Y}" in str(error)
+    assert f"{last_due_day:%d/%m/%Y}" in str(error)
+    assert f"{(last_due_day + timedelta(days=1)):%d/%m/%Y}" in str(error)
     assert "Prospects without an applicable rule: 3 years" in str(error)
 
 
@@ -157,7 +157,7 @@ def test_acquisition_past_activity_rule_rejected():
 
     error = _rejection(acquired_on=acquired_on, processing_activity=activity)
 
-    assert f"{acquired_on:%m/%d/%Y}" in str(error)
+    assert f"{acquired_on:%d/%m/%Y}" in str(error)
     assert "“Prospects: 2 years from collection, then delete”" in str(error)
 
 

@@ -31,7 +31,7 @@ def test_expired_licence_shown_beside_field(sales_user, client_for, upload_root)
 
     errors = _field_errors(response, "licence_ends_on")
     assert len(errors) == 1
-    assert f"{ended:%m/%d/%Y}" in errors[0]
+    assert f"{ended:%d/%m/%Y}" in errors[0]
     assert "retention run" in errors[0]
     assert not ImportJob.objects.exists()
 
@@ -44,7 +44,7 @@ def test_licence_end_on_purchase_rejected(sales_user, client_for, upload_root):
     )
 
     errors = _field_errors(response, "licence_ends_on")
-    assert f"{licence_end:%m/%d/%Y}" in errors[0]
+    assert f"{licence_end:%d/%m/%Y}" in errors[0]
     assert "only to a rented list" in errors[0]
     assert not ImportJob.objects.exists()
 
@@ -66,7 +66,7 @@ def test_acquisition_past_retention_rejected(sales_user, client_for, upload_root
     )
 
     errors = _field_errors(response, "acquired_on")
-    assert f"{acquired_on:%m/%d/%Y}" in errors[0]
+    assert f"{acquired_on:%d/%m/%Y}" in errors[0]
     assert "3 years" in errors[0]
     assert not ImportJob.objects.exists()
 

@@ -1,0 +1,12 @@
+"""English formats for EU readers: numeric dates read and written day first.
+
+Django's ``en`` formats read "01/12/2026" as 12 January, so a French team
+using the English interface would record dates a month or more off without
+any error. Registre takes British English's numeric formats instead (Django
+5.2's ``en_GB``), and keeps the ``en`` long formats ("Feb. 1, 2027").
+"""
+
+from django.conf.locale.en_GB.formats import DATE_INPUT_FORMATS  # noqa: F401
+from django.conf.locale.en_GB.formats import DATETIME_INPUT_FORMATS  # noqa: F401
+from django.conf.locale.en_GB.formats import SHORT_DATE_FORMAT  # noqa: F401
+from django.conf.locale.en_GB.formats import SHORT_DATETIME_FORMAT  # noqa: F401
