@@ -43,6 +43,7 @@ from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.services import contacts_contactable
 from apps.contacts.statistics import contact_statistics_ensure
 from apps.core.audit import audit_record
+from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_cell
 
@@ -290,7 +291,7 @@ class _CsvWriter:
     def __init__(self, path: Path):
         self.stream = _private_open(path, "w")
         self.stream.write("\ufeff")
-        self.writer = csv.writer(self.stream)
+        self.writer = csv.writer(self.stream, delimiter=csv_delimiter())
 
     def append(self, row):
         self.writer.writerow(safe_row(row))

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 
+from django.utils.translation import get_language
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.cell.cell import WriteOnlyCell
@@ -38,6 +39,18 @@ def safe_row(values: Iterable) -> list:
     return [neutralize_formula(value) for value in values]
 
 
+# The separator Excel expects when it opens a CSV file by double-click: the
+# list separator of Windows' regional settings, ";" for French and most of
+# continental Europe, "," for English.
+LIST_SEPARATORS = {"fr": ";"}
+
+
+def csv_delimiter() -> str:
+    """Return the CSV delimiter that the active language's spreadsheets expect."""
+    language = (get_language() or "en").split("-")[0]
+    return LIST_SEPARATORS.get(language, ",")
+
+
 def write_csv(
     stream, headers: Sequence[str], rows: Iterable[Sequence], *, delimiter=","
 ) -> None:
@@ -49,9 +62,11 @@ def write_csv(
         writer.writerow(safe_row(row))
 
 
-def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence]) -> bytes:
+def csv_bytes(
+    headers: Sequence[str], rows: Iterable[Sequence], *, delimiter=","
+) -> bytes:
     buffer = io.StringIO()
-    write_csv(buffer, headers, rows)
+    write_csv(buffer, headers, rows, delimiter=delimiter)
     return buffer.getvalue().encode("utf-8")
 
 

@@ -52,7 +52,8 @@ def segment():
 
 def _csv_rows(export):
     text = campaign_export_path(export).read_text(encoding="utf-8-sig")
-    return list(csv.reader(io.StringIO(text)))
+    delimiter = ";" if export.language == "fr" else ","
+    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
 
 
 def _export(contact_list, user=None, **options):
@@ -405,3 +406,13 @@ def test_french_b2b_statement_unchanged(audiences_segment):
 
     rows = {row[0]: row for row in _csv_rows(export)[1:]}
     assert "vos coordonnées professionnelles" in rows[str(professional.pk)][8]
+
+
+@pytest.mark.parametrize(("language", "delimiter"), [("fr", ";"), ("en", ",")])
+def test_csv_delimiter_follows_language(segment, language, delimiter):
+    contact_list, _contacts = segment
+
+    export = _export(contact_list, language=language)
+
+    header = campaign_export_path(export).read_text(encoding="utf-8-sig")
+    assert header.splitlines()[0].count(delimiter) >= 5

@@ -271,7 +271,9 @@ def _locks_awaited() -> int:
 
 def _statements(export) -> list[str]:
     text = campaign_export_path(export).read_text(encoding="utf-8-sig")
-    return [row[8] for row in list(csv.reader(io.StringIO(text)))[1:]]
+    delimiter = ";" if export.language == "fr" else ","
+    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    return [row[8] for row in rows[1:]]
 
 
 def _notices_recorded(export) -> int:
