@@ -40,8 +40,9 @@ class BreachAdmin(admin.ModelAdmin):
     """Read-mostly view for superusers.
 
     Changes belong on the breach pages, whose services keep the timeline and
-    the audit trail and reject times in the future. So the admin cannot
-    change the status or any date of the breach.
+    the audit trail, reject times in the future and keep the facts of a
+    notified breach as the authority received them. So the admin cannot
+    change the status, any date or the reasons for the delay.
     """
 
     list_display = [
@@ -63,6 +64,7 @@ class BreachAdmin(admin.ModelAdmin):
         "notified_at",
         "late_at",
         "closed_at",
+        "delay_reasons",
     ]
     inlines = [BreachNotificationInline, BreachAlertInline, BreachEventInline]
 

@@ -11,6 +11,7 @@ ACTION_LABELS = {
     "breaches.deadline.passed": _("Breach notification deadline passed"),
     "breaches.notification.complementary": _("Complementary notification recorded"),
     "breaches.notification.initial": _("Notification to the authority recorded"),
+    "breaches.register.exported": _("Breach register exported"),
     "breaches.subjects.exported": _("People to inform exported"),
     "breaches.subjects.informed": _("People informed recorded"),
     "breaches.timeline.noted": _("Note added to the breach timeline"),

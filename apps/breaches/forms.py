@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
+from apps.core.dates import format_datetime
 from apps.core.forms import LoadedVersionField
 from apps.core.forms import LoadedVersionMixin
 from apps.core.submissions import submission_token_field
@@ -22,6 +23,7 @@ from .models import Breach
 from .models import BreachNotification
 from .selectors import DEFAULT_CONTACT_STATUSES
 from .services import EDITABLE_FIELDS
+from .services import FACTS_FIXED_BY_NOTIFICATION
 from .text_identifiers import identifiers_in_text
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
@@ -142,6 +144,27 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         (_("Notification"), ("delay_reasons",)),
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.notified_at is not None:
+            self._disable_notified_facts()
+
+    def _disable_notified_facts(self) -> None:
+        """Show the facts of the initial notification as fixed, and why.
+
+        A disabled field ignores the posted value and keeps the saved one, so
+        the service finds no change to reject. The service rejects a change
+        from any other caller.
+        """
+        help_text = _(
+            "Fixed since the notification to the authority on %(when)s, because "
+            "the record must match what the authority received. To correct it, "
+            "add a note to the timeline or record a complementary notification."
+        ) % {"when": format_datetime(self.instance.notified_at)}
+        for name in FACTS_FIXED_BY_NOTIFICATION:
+            self.fields[name].disabled = True
+            self.fields[name].help_text = help_text
+
     def fieldsets(self) -> list[tuple[str, list]]:
         """Return (legend, bound fields) pairs in the order the page shows them.
 
@@ -176,10 +199,13 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
 
         The field shows minutes only, so an untouched time saved with seconds
         (by the API or a command) would otherwise lose them on every edit and
-        move the 72-hour deadline.
+        move the 72-hour deadline. A disabled field returns the saved time,
+        because Django drops the microseconds of its initial value.
         """
         typed = self.cleaned_data.get(name)
         saved = getattr(self.instance, name, None)
+        if self.fields[name].disabled:
+            return saved
         if typed and saved and typed == saved.replace(second=0, microsecond=0):
             return saved
         return typed

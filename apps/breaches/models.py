@@ -282,7 +282,35 @@ class Breach(models.Model):
 
     @property
     def notified_late(self) -> bool:
+        """Whether the initial notification came after the deadline.
+
+        The services keep the awareness time fixed once the notification is
+        recorded, so this stays what it was at that moment.
+        """
         return self.notified_at is not None and self.notified_at > self.deadline_at
+
+    @property
+    def communication_pending(self) -> bool:
+        """Whether the data subjects must still be informed (GDPR Art. 34).
+
+        False once a communication is recorded or an Art. 34(3) exception is
+        stated.
+        """
+        return (
+            self.subjects_must_be_informed
+            and self.communicated_at is None
+            and not self.no_communication_reason.strip()
+        )
+
+    def is_late(self, now=None) -> bool:
+        """Return whether the notification missed the deadline or is still due after it.
+
+        A breach that needs no notification is never late.
+        """
+        if self.notified_at is not None:
+            return self.notified_late
+        now = now or timezone.now()
+        return self.clock_running and now > self.deadline_at
 
 
 # The text of a "communicated" event: the method, then the number of people.

@@ -1,4 +1,4 @@
-"""The notification draft as a PDF, written with reportlab."""
+"""The notification draft and the breach register as PDFs, written with reportlab."""
 
 import io
 from xml.sax.saxutils import escape
@@ -16,6 +16,7 @@ from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from apps.core.dates import format_datetime
+from apps.core.models import Organisation
 
 from .models import Breach
 from .selectors import DraftSection
@@ -28,48 +29,94 @@ def _paragraph(text: str, style) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
-def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
-    """Return the notification draft of ``breach`` as PDF bytes."""
-    styles = getSampleStyleSheet()
-    body = styles["BodyText"]
-    label_style = styles["BodyText"].clone("label", fontName="Helvetica-Bold")
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
+def _document(buffer, title: str) -> SimpleDocTemplate:
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=18 * mm,
         rightMargin=18 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
-        title=f"{breach.reference} {_('notification draft')}",
+        title=title,
     )
+
+
+def _rows_table(rows: list[tuple[str, str]], styles) -> Table:
+    """Return a two-column table of labels and values."""
+    body = styles["BodyText"]
+    label_style = body.clone("label", fontName="Helvetica-Bold")
+    cells = [
+        [_paragraph(label, label_style), _paragraph(value, body)]
+        for label, value in rows
+    ]
+    # A value longer than a page splits across pages instead of failing.
+    table = Table(cells, colWidths=[55 * mm, None], splitInRow=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
+            ]
+        )
+    )
+    return table
+
+
+def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
+    """Return the notification draft of ``breach`` as PDF bytes."""
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    document = _document(buffer, f"{breach.reference} {_('notification draft')}")
 
     story = [
         _paragraph(_("Personal data breach notification: draft"), styles["Title"]),
         _paragraph(f"{breach.reference} · {breach.title}", styles["Heading2"]),
         _paragraph(
             _generated_text(breach) % {"when": format_datetime(timezone.now())},
-            body,
+            styles["BodyText"],
         ),
         Spacer(1, 4 * mm),
     ]
     for section in sections:
         story.append(_paragraph(section.title, styles["Heading3"]))
-        rows = [
-            [_paragraph(label, label_style), _paragraph(value, body)]
-            for label, value in section.rows
-        ]
-        # A value longer than a page splits across pages instead of failing.
-        table = Table(rows, colWidths=[55 * mm, None], splitInRow=1)
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.lightgrey),
-                ]
+        story.extend([_rows_table(section.rows, styles), Spacer(1, 3 * mm)])
+
+    document.build(story)
+    return buffer.getvalue()
+
+
+def breach_register_pdf(
+    *, organisation: Organisation, entries: list[tuple[str, list[tuple[str, str]]]]
+) -> bytes:
+    """Return the breach register as PDF bytes.
+
+    ``entries`` contains one (heading, label/value rows) pair per breach, in
+    the order the register lists them.
+    """
+    styles = getSampleStyleSheet()
+    buffer = io.BytesIO()
+    title = _("Breach register")
+    document = _document(buffer, title)
+
+    story = [
+        _paragraph(title, styles["Title"]),
+        _paragraph(organisation.name, styles["Heading2"]),
+        _paragraph(
+            _(
+                "Every personal-data breach, notified or not, with its facts, "
+                "effects and remedial action (GDPR Art. 33(5)). Generated on "
+                "%(when)s."
             )
-        )
-        story.extend([table, Spacer(1, 3 * mm)])
+            % {"when": format_datetime(timezone.now())},
+            styles["BodyText"],
+        ),
+        Spacer(1, 4 * mm),
+    ]
+    if not entries:
+        story.append(_paragraph(_("No breach recorded."), styles["BodyText"]))
+    for heading, rows in entries:
+        story.append(_paragraph(heading, styles["Heading3"]))
+        story.extend([_rows_table(rows, styles), Spacer(1, 3 * mm)])
 
     document.build(story)
     return buffer.getvalue()

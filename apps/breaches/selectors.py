@@ -7,6 +7,7 @@ from dataclasses import field
 from django.db.models import BooleanField
 from django.db.models import Case
 from django.db.models import QuerySet
+from django.db.models import Sum
 from django.db.models import Value
 from django.db.models import When
 from django.utils import timezone
@@ -59,6 +60,19 @@ def breach_list(*, status: str = "") -> QuerySet[Breach]:
     if status:
         breaches = breaches.filter(status=status)
     return breaches
+
+
+def breach_register_for_export() -> QuerySet[Breach]:
+    """Return every breach, oldest awareness first, as the register export reads them.
+
+    ``people_informed`` is the number of people of every communication
+    recorded, None when there is none.
+    """
+    return (
+        Breach.objects.annotate(people_informed=Sum("communications__recipient_count"))
+        .prefetch_related("activities")
+        .order_by("aware_at", "pk")
+    )
 
 
 def breach_open_by_time_left() -> QuerySet[Breach]:

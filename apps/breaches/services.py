@@ -24,7 +24,6 @@ from .models import BreachCommunication
 from .models import BreachEvent
 from .models import BreachNotification
 from .models import BreachRecipient
-from .models import breach_deadline
 from .selectors import breach_affected_contacts
 
 logger = logging.getLogger(__name__)
@@ -41,6 +40,12 @@ GDPR_APPLIES_FROM = datetime(2018, 5, 25, tzinfo=ZoneInfo("Europe/Paris"))
 # because free-text fields may contain personal data, which the timeline and
 # the audit trail must not copy.
 TIMELINE_VALUE_FIELDS = ("detected_at", "aware_at")
+
+# The facts that the initial notification to the authority stated. Once it is
+# recorded they stay as the authority received them, so the deadline and the
+# late status computed from them cannot change afterwards. A correction goes in
+# a timeline note or a complementary notification (GDPR Art. 33(4)).
+FACTS_FIXED_BY_NOTIFICATION = ("detected_at", "aware_at", "delay_reasons")
 
 # The fields a user edits through the breach form; the services set the others.
 EDITABLE_FIELDS = (
@@ -95,6 +100,20 @@ def _local(value: datetime) -> str:
     return format_datetime(value)
 
 
+def _future_fact_message(field: str) -> str:
+    # Detection and awareness are not when the breach occurred, which may be
+    # unknown or much earlier, so each message names the moment its field holds.
+    if field == "detected_at":
+        return _(
+            "Detected at: %(when)s is in the future; enter when the breach was "
+            "detected, no later than now (%(now)s)."
+        )
+    return _(
+        "Became aware at: %(when)s is in the future; enter when the organisation "
+        "became aware of the breach, no later than now (%(now)s)."
+    )
+
+
 def _require_past_facts(breach: Breach) -> None:
     """Reject a detection or awareness time later than now.
 
@@ -106,17 +125,23 @@ def _require_past_facts(breach: Breach) -> None:
         value = getattr(breach, field)
         if value is not None and value > latest:
             raise BreachError(
-                _(
-                    "%(label)s: %(when)s is in the future; enter when it "
-                    "happened, no later than now (%(now)s)."
-                )
-                % {
-                    "label": capfirst(Breach._meta.get_field(field).verbose_name),
-                    "when": _local(value),
-                    "now": _local(timezone.now()),
-                },
+                _future_fact_message(field)
+                % {"when": _local(value), "now": _local(timezone.now())},
                 field=field,
             )
+
+
+def _before_gdpr_message(field: str) -> str:
+    if field == "detected_at":
+        return _(
+            "Detected at: %(when)s is before %(start)s, when the GDPR began to "
+            "apply; check the date and enter when the breach was detected."
+        )
+    return _(
+        "Became aware at: %(when)s is before %(start)s, when the GDPR began to "
+        "apply; check the date and enter when the organisation became aware of "
+        "the breach."
+    )
 
 
 def _require_gdpr_period(breach: Breach) -> None:
@@ -128,12 +153,8 @@ def _require_gdpr_period(breach: Breach) -> None:
         value = getattr(breach, field)
         if value is not None and value < GDPR_APPLIES_FROM:
             raise BreachError(
-                _(
-                    "%(label)s: %(when)s is before %(start)s, when the GDPR began "
-                    "to apply; check the date and enter when it happened."
-                )
+                _before_gdpr_message(field)
                 % {
-                    "label": capfirst(Breach._meta.get_field(field).verbose_name),
                     "when": _local(value),
                     "start": format_date(GDPR_APPLIES_FROM.date()),
                 },
@@ -210,25 +231,6 @@ def breach_create(
     return breach
 
 
-def _check_late_notification_reasons(breach: Breach) -> None:
-    """Reject a notified breach whose notification is late without reasons.
-
-    Moving the awareness time earlier can make a notification that was on
-    time late, and GDPR Art. 33(1) then requires the reasons for the delay.
-    """
-    if breach.notified_at is None or breach.delay_reasons.strip():
-        return
-    deadline = breach_deadline(breach.aware_at)
-    if breach.notified_at > deadline:
-        raise BreachError(
-            _(
-                "The authority was notified at %(when)s, after the deadline of "
-                "%(deadline)s; state the reasons for the delay (GDPR Art. 33(1))."
-            )
-            % {"when": _local(breach.notified_at), "deadline": _local(deadline)}
-        )
-
-
 def _check_decision_after_notification(breach: Breach) -> None:
     """Reject any decision but "must be notified" on a breach already notified.
 
@@ -253,18 +255,34 @@ def _check_decision_after_notification(breach: Breach) -> None:
     )
 
 
-def _check_awareness_before_notification(breach: Breach) -> None:
-    """Reject an awareness time after the authority was notified of the breach."""
-    if breach.notified_at is None or breach.aware_at <= breach.notified_at:
+def _check_facts_fixed_after_notification(
+    breach: Breach, changed: Collection[str]
+) -> None:
+    """Reject a change to the facts that the initial notification stated.
+
+    ``breach`` is the saved row, before the change. Moving the awareness time
+    or clearing the delay reasons would turn a late notification into one on
+    time, contradicting what the authority received.
+    """
+    fixed = [field for field in FACTS_FIXED_BY_NOTIFICATION if field in changed]
+    if breach.notified_at is None or not fixed:
         return
+    labels = ", ".join(
+        str(capfirst(Breach._meta.get_field(field).verbose_name)) for field in fixed
+    )
     raise BreachError(
         _(
-            "The awareness time %(aware)s is after the notification to the "
-            "authority at %(notified)s, so enter when the organisation became "
-            "aware of the breach, which cannot be later."
+            "Breach %(reference)s was notified to the authority at %(when)s, so "
+            "these facts must stay as the authority received them: %(fields)s. "
+            "To correct them, add a note to the timeline or record a "
+            "complementary notification."
         )
-        % {"aware": _local(breach.aware_at), "notified": _local(breach.notified_at)},
-        field="aware_at",
+        % {
+            "reference": breach.reference,
+            "when": _local(breach.notified_at),
+            "fields": labels,
+        },
+        field=fixed[0],
     )
 
 
@@ -327,6 +345,10 @@ def breach_update(
 ) -> Breach:
     """Change the facts and the assessment of a breach that is not closed.
 
+    Once the initial notification is recorded, the fields in
+    ``FACTS_FIXED_BY_NOTIFICATION`` are rejected if they differ from the
+    saved values.
+
     The row is read again under a lock, so a caller holding an older copy
     cannot overwrite what a notification or the clock job recorded since.
     ``loaded_version`` is the ``updated_at`` that the editor's form showed:
@@ -356,6 +378,7 @@ def breach_update(
         for field, value in data.items()
         if field in EDITABLE_FIELDS and getattr(breach, field) != value
     )
+    _check_facts_fixed_after_notification(breach, changed)
     time_changes = {
         field: (getattr(breach, field), data[field])
         for field in changed
@@ -368,8 +391,6 @@ def breach_update(
     _require_past_facts(breach)
     _require_gdpr_period(breach)
     _check_decision_after_notification(breach)
-    _check_awareness_before_notification(breach)
-    _check_late_notification_reasons(breach)
     breach.full_clean()
     breach.save()
     if "aware_at" in changed:

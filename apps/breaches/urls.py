@@ -6,6 +6,11 @@ app_name = "breaches"
 
 urlpatterns = [
     path("", views.BreachListView.as_view(), name="breach-list"),
+    path(
+        "export/",
+        views.BreachRegisterExportView.as_view(),
+        name="breach-register-export",
+    ),
     path("new/", views.BreachCreateView.as_view(), name="breach-create"),
     path("<int:pk>/", views.BreachDetailView.as_view(), name="breach-detail"),
     path("<int:pk>/edit/", views.BreachUpdateView.as_view(), name="breach-update"),

@@ -25,6 +25,10 @@ from apps.core.submissions import submitted_once
 
 from . import selectors
 from . import services
+from .exports import FORMATS
+from .exports import BreachExportError
+from .exports import breach_register_export
+from .exports import breach_register_filename
 from .forms import BreachForm
 from .forms import CommunicationForm
 from .forms import ContactSelectionForm
@@ -82,6 +86,36 @@ class BreachListView(RolePermissionMixin, ListView):
         context["status"] = self.status
         context["query_string"] = f"status={self.status}" if self.status else ""
         return context
+
+
+class BreachRegisterExportView(RolePermissionMixin, View):
+    """The whole breach register as CSV, XLSX or PDF (``?format=``)."""
+
+    permission_required = "breaches.view_breach"
+
+    def get(self, request, *args, **kwargs):
+        file_format = request.GET.get("format", "csv")
+        try:
+            content, count = breach_register_export(
+                file_format=file_format, actor=request.user
+            )
+        except BreachExportError as error:
+            logger.info(
+                "breach register export rejected, user %s: %s", request.user.pk, error
+            )
+            messages.error(request, str(error))
+            return redirect("breaches:breach-list")
+
+        logger.info(
+            "breach register exported as %s, %d breaches, user %s",
+            file_format,
+            count,
+            request.user.pk,
+        )
+        response = HttpResponse(content, content_type=FORMATS[file_format][0])
+        filename = breach_register_filename(file_format)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
 
 class BreachCreateView(RolePermissionMixin, FormView):

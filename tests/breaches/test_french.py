@@ -253,3 +253,64 @@ def test_notification_event_in_french(db):
 
     with translation.override("fr"):
         assert event.display_text == "Notification initiale (CNIL-REF-1)"
+
+
+def test_overdue_detail_in_french(client_for, dpo, french_site):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=98, minutes=1))
+    url = reverse("breaches:breach-detail", args=[breach.pk])
+
+    content = client_for(dpo).get(url).content.decode()
+
+    assert "<dt>Notification</dt>" in content
+    assert "en retard de 26 h 0" in content
+    assert "Temps restant" not in content
+
+
+def test_future_detection_error_in_french(db):
+    breach = BreachFactory()
+
+    with translation.override("fr"), pytest.raises(BreachError) as error:
+        breach_update(
+            breach=breach, data={"detected_at": timezone.now() + timedelta(days=1)}
+        )
+
+    assert "la violation a été détectée" in str(error.value)
+    assert "c'est arrivé" not in str(error.value)
+
+
+def test_notified_facts_error_in_french(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    breach_notify_authority(
+        breach=breach,
+        phase=BreachNotification.Phase.INITIAL,
+        submitted_at=timezone.now(),
+    )
+
+    with translation.override("fr"), pytest.raises(BreachError) as error:
+        breach_update(breach=breach, data={"aware_at": timezone.now()})
+
+    assert "tels que l'autorité les a reçus" in str(error.value)
+    assert "Prise de connaissance le" in str(error.value)
+
+
+def test_pending_communication_in_french(client_for, dpo, french_site):
+    BreachFactory(subjects_must_be_informed=True)
+
+    content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
+
+    assert "Personnes concernées pas encore informées" in content
+
+
+def test_register_export_in_french(client_for, dpo, organisation, french_site):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+    url = reverse("breaches:breach-register-export")
+
+    response = client_for(dpo).get(url, {"format": "csv"})
+
+    text = response.content.decode("utf-8").removeprefix("\ufeff")
+    header, row = text.splitlines()[:2]
+    assert header.startswith("Référence,Titre,")
+    assert "Notification en retard" in header
+    assert breach.reference in row
+    assert ",oui," in row
+    assert "registre-violations-" in response["Content-Disposition"]

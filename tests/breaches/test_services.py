@@ -399,36 +399,113 @@ def test_communication_in_future_rejected(db):
         )
 
 
-def test_earlier_awareness_needs_delay_reasons(db):
-    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
-    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
+@pytest.fixture
+def notified_late_breach(db):
+    """A breach notified 80 hours after awareness, with the reasons for the delay."""
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=90))
+    breach_notify_authority(
+        breach=breach,
+        phase=INITIAL,
+        submitted_at=breach.aware_at + timedelta(hours=80),
+        delay_reasons="The processor told us only on day 3.",
+    )
+    breach.refresh_from_db()
+    return breach
 
-    with pytest.raises(BreachError, match="state the reasons for the delay"):
+
+def test_notified_awareness_cannot_move_later(notified_late_breach, dpo):
+    breach = notified_late_breach
+    aware_at = breach.aware_at
+
+    with pytest.raises(BreachError, match="as the authority received them") as error:
         breach_update(
             breach=breach,
             data={
-                "aware_at": breach.aware_at - timedelta(hours=70),
-                "detected_at": breach.aware_at - timedelta(hours=70),
+                "aware_at": breach.notified_at - timedelta(hours=1),
+                "delay_reasons": "",
+            },
+            actor=dpo,
+        )
+
+    assert error.value.field == "aware_at"
+    assert "Became aware at" in str(error.value)
+    assert "Reasons for the delay" in str(error.value)
+    assert "add a note to the timeline" in str(error.value)
+    assert "complementary notification" in str(error.value)
+    breach.refresh_from_db()
+    assert breach.aware_at == aware_at
+    assert breach.delay_reasons == "The processor told us only on day 3."
+    assert breach.notified_late is True
+    assert not breach.events.filter(kind=BreachEvent.Kind.UPDATED).exists()
+
+
+def test_notified_awareness_cannot_move_earlier(notified_breach):
+    earlier = notified_breach.aware_at - timedelta(hours=70)
+
+    with pytest.raises(BreachError, match="as the authority received them") as error:
+        breach_update(
+            breach=notified_breach,
+            data={
+                "aware_at": earlier,
+                "detected_at": earlier,
+                "delay_reasons": "The processor's report reached us late.",
             },
         )
 
+    assert error.value.field == "detected_at"
+    notified_breach.refresh_from_db()
+    assert notified_breach.aware_at != earlier
+    assert notified_breach.notified_late is False
 
-def test_earlier_awareness_with_reasons_accepted(db):
-    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
-    breach_notify_authority(breach=breach, phase=INITIAL, submitted_at=timezone.now())
-    earlier = breach.aware_at - timedelta(hours=70)
+
+def test_notified_detection_cannot_move(notified_breach):
+    earlier = notified_breach.detected_at - timedelta(hours=1)
+
+    with pytest.raises(BreachError, match="as the authority received them") as error:
+        breach_update(breach=notified_breach, data={"detected_at": earlier})
+
+    assert error.value.field == "detected_at"
+    assert "Detected at" in str(error.value)
+    notified_breach.refresh_from_db()
+    assert notified_breach.detected_at != earlier
+
+
+def test_notified_delay_reasons_cannot_change(notified_late_breach):
+    with pytest.raises(BreachError, match="as the authority received them") as error:
+        breach_update(
+            breach=notified_late_breach, data={"delay_reasons": "Rewritten later."}
+        )
+
+    assert error.value.field == "delay_reasons"
+    notified_late_breach.refresh_from_db()
+    assert notified_late_breach.delay_reasons == "The processor told us only on day 3."
+
+
+def test_notified_facts_posted_unchanged_accepted(notified_late_breach):
+    breach = notified_late_breach
 
     breach_update(
         breach=breach,
         data={
-            "aware_at": earlier,
-            "detected_at": earlier,
-            "delay_reasons": "The processor's report reached us late.",
+            "detected_at": breach.detected_at,
+            "aware_at": breach.aware_at,
+            "delay_reasons": breach.delay_reasons,
+            "measures_taken": "Passwords reset.",
         },
     )
 
     breach.refresh_from_db()
+    assert breach.measures_taken == "Passwords reset."
     assert breach.notified_late is True
+
+
+def test_unnotified_delay_reasons_can_change(db):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+
+    breach_update(breach=breach, data={"delay_reasons": "Found on a weekend."})
+
+    breach.refresh_from_db()
+    assert breach.delay_reasons == "Found on a weekend."
 
 
 def test_update_rejects_unknown_field(db):
@@ -490,6 +567,7 @@ def test_create_rejects_future_awareness(db):
 
     assert error.value.field == "aware_at"
     assert "Became aware at" in str(error.value)
+    assert "when the organisation became aware" in str(error.value)
     assert not Breach.objects.exists()
 
 
@@ -504,6 +582,8 @@ def test_create_rejects_future_detection(db):
 
     assert error.value.field == "detected_at"
     assert "Detected at" in str(error.value)
+    assert "when the breach was detected" in str(error.value)
+    assert "happened" not in str(error.value)
     assert not Breach.objects.exists()
 
 
@@ -697,7 +777,7 @@ def test_notified_breach_cannot_become_undecided(notified_breach, dpo):
 def test_awareness_after_notification_rejected(notified_breach, dpo):
     later = notified_breach.notified_at + timedelta(hours=1)
 
-    with pytest.raises(BreachError, match="after the notification") as error:
+    with pytest.raises(BreachError, match="as the authority received them") as error:
         breach_update(breach=notified_breach, data={"aware_at": later}, actor=dpo)
 
     assert error.value.field == "aware_at"
@@ -754,6 +834,8 @@ def test_create_rejects_detection_before_gdpr(db):
 
     assert error.value.field == "detected_at"
     assert "Detected at" in str(error.value)
+    assert "when the breach was detected" in str(error.value)
+    assert "happened" not in str(error.value)
     assert not Breach.objects.exists()
 
 

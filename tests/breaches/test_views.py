@@ -46,6 +46,7 @@ def breach(db):
 def _pages(breach) -> list[str]:
     return [
         reverse("breaches:breach-list"),
+        reverse("breaches:breach-register-export"),
         reverse("breaches:breach-create"),
         reverse("breaches:breach-detail", args=[breach.pk]),
         reverse("breaches:breach-update", args=[breach.pk]),
@@ -898,3 +899,135 @@ def test_detail_first_day_in_french(client_for, dpo):
     )
 
     assert "1er mars 2026 09:30" in response.content.decode()
+
+
+def _notify_late(breach) -> None:
+    """Record an initial notification 80 hours after awareness, with reasons."""
+    Breach.objects.filter(pk=breach.pk).update(
+        aware_at=breach.aware_at - timedelta(hours=60),
+        detected_at=breach.aware_at - timedelta(hours=60),
+    )
+    breach.refresh_from_db()
+    services.breach_notify_authority(
+        breach=breach,
+        phase="initial",
+        submitted_at=breach.aware_at + timedelta(hours=80),
+        delay_reasons="The processor told us only on day 3.",
+    )
+    breach.refresh_from_db()
+
+
+def test_notified_edit_form_shows_facts_fixed(client_for, dpo, breach):
+    _notify_late(breach)
+
+    response = client_for(dpo).get(reverse("breaches:breach-update", args=[breach.pk]))
+
+    form = response.context["form"]
+    for name in ("detected_at", "aware_at", "delay_reasons"):
+        assert form.fields[name].disabled, name
+        assert "add a note to the timeline" in str(form.fields[name].help_text)
+    assert not form.fields["measures_taken"].disabled
+
+
+def test_notified_edit_form_keeps_facts(client_for, dpo, breach):
+    """GIVEN a breach notified late, with the reasons for the delay
+    WHEN the DPO posts the edit form with a later awareness time, no delay
+    reasons and a new measure
+    THEN the measure is saved, the facts stay and the list still shows late.
+    """
+    _notify_late(breach)
+    aware_at = breach.aware_at
+    client = client_for(dpo)
+    data = _edit_form(client, breach)
+    data["aware_at"] = _local_input(breach.notified_at - timedelta(hours=1))
+    data["detected_at"] = data["aware_at"]
+    data["delay_reasons"] = ""
+    data["measures_taken"] = "Access revoked."
+
+    response = client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.measures_taken == "Access revoked."
+    assert breach.aware_at == aware_at
+    assert breach.delay_reasons == "The processor told us only on day 3."
+    assert breach.notified_late is True
+    listing = client.get(reverse("breaches:breach-list")).content.decode()
+    assert "Notified late" in listing
+
+
+def test_notified_edit_form_unchanged_facts_save(client_for, dpo, breach):
+    _notify_late(breach)
+    client = client_for(dpo)
+    data = _edit_form(client, breach)
+    data["records_approx"] = 999
+
+    response = client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.records_approx == 999
+
+
+def test_admin_cannot_change_delay_reasons(admin_client, breach):
+    url = reverse("admin:breaches_breach_change", args=[breach.pk])
+
+    content = admin_client.get(url).content.decode()
+
+    assert 'name="title"' in content
+    assert 'name="delay_reasons"' not in content
+
+
+def test_overdue_detail_reads_overdue_by(client_for, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=98, minutes=1))
+
+    response = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    content = response.content.decode()
+    assert "overdue by 26 h 0" in content
+    assert "Time left" not in content
+    assert "<dt>Notification</dt>" in content
+
+
+def test_dashboard_overdue_has_no_time_left(client_for, dpo):
+    BreachFactory(aware_at=timezone.now() - timedelta(hours=98, minutes=1))
+
+    content = client_for(dpo).get(reverse("core:dashboard")).content.decode()
+
+    assert "overdue by 26 h 0" in content
+    assert "Time left" not in content
+
+
+def test_list_shows_pending_communication(client_for, dpo, breach):
+    Breach.objects.filter(pk=breach.pk).update(
+        risk_level=Breach.RiskLevel.HIGH, subjects_must_be_informed=True
+    )
+    services.breach_notify_authority(
+        breach=breach, phase="initial", submitted_at=timezone.now()
+    )
+
+    content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
+
+    assert "Notified" in content
+    assert "Data subjects not informed yet" in content
+
+
+def test_list_hides_pending_once_informed(client_for, dpo, breach):
+    Breach.objects.filter(pk=breach.pk).update(
+        subjects_must_be_informed=True, communicated_at=timezone.now()
+    )
+
+    content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
+
+    assert "Data subjects not informed yet" not in content
+
+
+def test_list_hides_pending_with_exception(client_for, dpo, breach):
+    Breach.objects.filter(pk=breach.pk).update(
+        subjects_must_be_informed=True,
+        no_communication_reason="The data was encrypted (Art. 34(3)(a)).",
+    )
+
+    content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
+
+    assert "Data subjects not informed yet" not in content

@@ -1,0 +1,47 @@
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import translation
+
+from apps.breaches.exports import FORMATS
+from apps.breaches.exports import breach_register_export
+
+
+class Command(BaseCommand):
+    help = (
+        "Export the whole breach register (GDPR Art. 33(5)) to a file, in the "
+        "site's default language. Prints a JSON summary on stdout."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", required=True, choices=sorted(FORMATS))
+        parser.add_argument(
+            "--output", required=True, help="Path of the file to write."
+        )
+
+    def handle(self, *args, format, output, **options):
+        path = Path(output)
+        # The export's audit event is rolled back when the file cannot be written.
+        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+            content, count = breach_register_export(
+                file_format=format, actor_label="manage.py export_breaches"
+            )
+            try:
+                path.write_bytes(content)
+            except OSError as error:
+                raise CommandError(
+                    f"Cannot write {path}: {error.strerror}. Check that the folder "
+                    "exists and is writable."
+                ) from error
+
+        summary = {
+            "output": str(path),
+            "format": format,
+            "breaches": count,
+            "bytes": len(content),
+        }
+        self.stdout.write(json.dumps(summary))

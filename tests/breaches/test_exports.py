@@ -1,0 +1,314 @@
+"""Export of the whole breach register: page downloads and the command."""
+
+import csv
+import io
+import json
+from datetime import timedelta
+
+import pytest
+from django.core.management import CommandError
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from apps.breaches import services
+from apps.breaches.models import Breach
+from apps.core.models import AuditEvent
+
+from .factories import ActivityFactory
+from .factories import BreachFactory
+from .factories import ContactFactory
+
+pytestmark = pytest.mark.postgres
+
+EXPORT_URL = "breaches:breach-register-export"
+
+
+@pytest.fixture
+def register(db, organisation):
+    """Three breaches: notified late and informed, waived, and overdue."""
+    activity = ActivityFactory(reference="TRT-900", name="Prospecting in Lyon")
+    ContactFactory.create_batch(3, processing_activity=activity)
+
+    notified = BreachFactory(
+        title="Prospect file sent to a wrong address",
+        aware_at=timezone.now() - timedelta(hours=100),
+        subject_categories="B2B prospects",
+        subjects_approx=1200,
+        data_categories="Professional e-mail addresses",
+        records_approx=1300,
+        likely_consequences="Phishing attempts.",
+        measures_taken="Recipient asked to delete the file.",
+        measures_proposed="Encrypt every export.",
+        risk_level=Breach.RiskLevel.HIGH,
+        risk_reasoning="The file names the people.",
+        subjects_must_be_informed=True,
+    )
+    notified.activities.set([activity])
+    services.breach_notify_authority(
+        breach=notified,
+        phase="initial",
+        submitted_at=notified.aware_at + timedelta(hours=80),
+        authority_reference="CNIL-42",
+        delay_reasons="The processor told us only on day 3.",
+    )
+    services.breach_record_communication(
+        breach=notified,
+        communicated_at=timezone.now() - timedelta(hours=1),
+        method="E-mail from the DPO",
+        activity_ids=[activity.pk],
+    )
+
+    waived = BreachFactory(
+        title="Laptop lost, disk encrypted",
+        aware_at=timezone.now() - timedelta(hours=10),
+        affects_confidentiality=False,
+        affects_availability=True,
+        risk_level=Breach.RiskLevel.NONE,
+        notification_decision=Breach.NotificationDecision.NOT_REQUIRED,
+        no_notification_reason="The disk was encrypted.",
+    )
+    overdue = BreachFactory(
+        title="=HYPERLINK formula in a title",
+        aware_at=timezone.now() - timedelta(hours=80),
+    )
+    return {"notified": notified, "waived": waived, "overdue": overdue}
+
+
+def _csv_rows(content: bytes) -> list[dict]:
+    text = content.decode("utf-8").removeprefix("\ufeff")
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def _column(headers: list[str], start: str) -> str:
+    """Return the header that starts with ``start`` (times name their zone)."""
+    return next(header for header in headers if header.startswith(start))
+
+
+def test_csv_lists_every_breach(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "breach-register-" in response["Content-Disposition"]
+    rows = _csv_rows(response.content)
+    by_reference = {row["Reference"]: row for row in rows}
+    assert set(by_reference) == {breach.reference for breach in register.values()}
+
+
+def test_csv_contains_the_facts(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    rows = _csv_rows(response.content)
+    headers = list(rows[0])
+    row = next(r for r in rows if r["Reference"] == register["notified"].reference)
+    aware_at = timezone.localtime(register["notified"].aware_at)
+    assert row["Title"] == "Prospect file sent to a wrong address"
+    assert row[_column(headers, "Became aware at")] == aware_at.strftime(
+        "%Y-%m-%d %H:%M"
+    )
+    assert row[_column(headers, "Detected at")] != ""
+    assert row[_column(headers, "Notification deadline")] != ""
+    assert row[_column(headers, "Notified at")] != ""
+    assert row[_column(headers, "Data subjects informed at")] != ""
+    assert row["Status"] == "Notified to the authority"
+    assert row["Notification late"] == "yes"
+    assert row["Reasons for the delay"] == "The processor told us only on day 3."
+    assert row["Type of breach"] == "confidentiality"
+    assert row["Categories of data subjects"] == "B2B prospects"
+    assert row["Approximate number of data subjects"] == "1200"
+    assert row["Categories of personal data"] == "Professional e-mail addresses"
+    assert row["Approximate number of records"] == "1300"
+    assert row["Likely consequences"] == "Phishing attempts."
+    assert row["Measures taken"] == "Recipient asked to delete the file."
+    assert row["Measures proposed"] == "Encrypt every export."
+    assert row["Notification to the authority"] == "The authority must be notified"
+    assert row["Authority reference"] == "CNIL-42"
+    assert row["Data subjects must be informed"] == "yes"
+    assert row["How data subjects were informed"] == "E-mail from the DPO"
+    assert row["People informed"] == "3"
+    assert row["Processing activities concerned"] == "TRT-900 · Prospecting in Lyon"
+
+
+def test_csv_decision_and_late_flags(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    rows = {row["Reference"]: row for row in _csv_rows(response.content)}
+    waived = rows[register["waived"].reference]
+    overdue = rows[register["overdue"].reference]
+    assert waived["Notification late"] == "no"
+    assert waived["Notification to the authority"] == "No notification to the authority"
+    assert waived["Why the authority is not notified"] == "The disk was encrypted."
+    assert waived["Type of breach"] == "availability"
+    assert overdue["Notification late"] == "yes"
+    assert overdue["People informed"] == "0"
+
+
+def test_csv_neutralises_formulas(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    rows = {row["Reference"]: row for row in _csv_rows(response.content)}
+    assert rows[register["overdue"].reference]["Title"] == (
+        "'=HYPERLINK formula in a title"
+    )
+
+
+def test_xlsx_reads_back(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "xlsx"})
+
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = list(rows[0])
+    by_reference = {row[0]: dict(zip(headers, row, strict=True)) for row in rows[1:]}
+    notified = by_reference[register["notified"].reference]
+    aware_at = timezone.localtime(register["notified"].aware_at)
+    assert len(by_reference) == 3
+    assert notified[_column(headers, "Became aware at")] == aware_at.replace(
+        tzinfo=None, microsecond=0
+    )
+    assert notified["Notification late"] == "yes"
+    assert notified["Approximate number of data subjects"] == 1200
+    assert notified["People informed"] == 3
+    assert notified["Measures proposed"] == "Encrypt every export."
+    overdue = by_reference[register["overdue"].reference]
+    assert overdue["Title"] == "=HYPERLINK formula in a title"
+
+
+def test_pdf_reads_back(client_for, dpo, register):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "pdf"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    for breach in register.values():
+        assert breach.reference in text
+    assert "Exemple Industries SAS" in text
+    assert "The processor told us only on day 3." in text
+    assert "Encrypt every export." in text
+    assert "The disk was encrypted." in text
+    assert "TRT-900" in text
+
+
+def test_pdf_of_empty_register(client_for, dpo, organisation):
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "pdf"})
+
+    reader = PdfReader(io.BytesIO(response.content))
+    assert "No breach recorded." in reader.pages[0].extract_text()
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "pdf"])
+def test_export_audited(client_for, dpo, register, file_format):
+    client_for(dpo).get(reverse(EXPORT_URL), {"format": file_format})
+
+    event = AuditEvent.objects.get(action="breaches.register.exported")
+    assert event.actor == dpo
+    assert event.count == 3
+    assert event.details["format"] == file_format
+    assert sorted(event.details["breach_ids"]) == sorted(
+        breach.pk for breach in register.values()
+    )
+
+
+def test_compliance_officer_may_export(client_for, compliance_officer, register):
+    response = client_for(compliance_officer).get(
+        reverse(EXPORT_URL), {"format": "csv"}
+    )
+
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("persona", ["sales_user", "outsider"])
+def test_export_forbidden_without_view(client_for, request, register, persona):
+    user = request.getfixturevalue(persona)
+
+    response = client_for(user).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="breaches.register.exported").exists()
+
+
+def test_export_unknown_format_explains(client_for, dpo, register):
+    client = client_for(dpo)
+
+    response = client.get(reverse(EXPORT_URL), {"format": "ods"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("breaches:breach-list")
+    assert "Unknown export format &#x27;ods&#x27;" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="breaches.register.exported").exists()
+
+
+def test_list_page_links_exports(client_for, dpo, register):
+    content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
+
+    for file_format in ("csv", "xlsx", "pdf"):
+        assert f"{reverse(EXPORT_URL)}?format={file_format}" in content
+
+
+@pytest.mark.parametrize("file_format", ["csv", "xlsx", "pdf"])
+def test_command_writes_file(register, tmp_path, capsys, file_format):
+    output = tmp_path / f"register.{file_format}"
+
+    call_command("export_breaches", "--format", file_format, "--output", str(output))
+
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["breaches"] == 3
+    assert summary["format"] == file_format
+    assert summary["bytes"] == output.stat().st_size
+    event = AuditEvent.objects.get(action="breaches.register.exported")
+    assert event.actor_label == "manage.py export_breaches"
+    assert event.count == 3
+
+
+def test_command_csv_reads_back(register, tmp_path):
+    output = tmp_path / "register.csv"
+
+    call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    rows = _csv_rows(output.read_bytes())
+    assert {row["Reference"] for row in rows} == {
+        breach.reference for breach in register.values()
+    }
+
+
+def test_command_xlsx_and_pdf_read_back(register, tmp_path):
+    xlsx = tmp_path / "register.xlsx"
+    pdf = tmp_path / "register.pdf"
+
+    call_command("export_breaches", "--format", "xlsx", "--output", str(xlsx))
+    call_command("export_breaches", "--format", "pdf", "--output", str(pdf))
+
+    sheet = load_workbook(xlsx).active
+    references = {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert references == {breach.reference for breach in register.values()}
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert register["notified"].reference in text
+
+
+def test_command_in_site_language(register, tmp_path, settings):
+    settings.LANGUAGE_CODE = "fr"
+    output = tmp_path / "register.csv"
+
+    call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    headers = list(_csv_rows(output.read_bytes())[0])
+    assert "Référence" in headers
+
+
+def test_command_unwritable_output_fails(register, tmp_path):
+    output = tmp_path / "missing-folder" / "register.csv"
+
+    with pytest.raises(CommandError, match="Cannot write"):
+        call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    assert not AuditEvent.objects.filter(action="breaches.register.exported").exists()
+
+
+def test_command_rejects_unknown_format(db, tmp_path):
+    with pytest.raises(CommandError, match="invalid choice"):
+        call_command(
+            "export_breaches", "--format", "ods", "--output", str(tmp_path / "x")
+        )
