@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from apps.core.audit import audit_record
 from apps.core.dates import format_datetime
 from apps.core.exports import csv_bytes
+from apps.core.exports import csv_delimiter
 from apps.core.exports import xlsx_bytes
 from apps.core.models import Organisation
 
@@ -175,7 +176,8 @@ def breach_register_content(
 
     rows = ([value(breach) for _header, value in columns] for breach in breaches)
     if file_format == "csv":
-        return csv_bytes(headers, ([_csv_cell(cell) for cell in row] for row in rows))
+        cells = ([_csv_cell(cell) for cell in row] for row in rows)
+        return csv_bytes(headers, cells, delimiter=csv_delimiter())
     return xlsx_bytes(
         headers,
         ([_xlsx_cell(cell) for cell in row] for row in rows),

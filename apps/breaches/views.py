@@ -17,6 +17,7 @@ from django.views.generic import ListView
 
 from apps.core.audit import audit_record
 from apps.core.exports import csv_bytes
+from apps.core.exports import csv_delimiter
 from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
@@ -391,7 +392,7 @@ class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
         headers = selectors.contact_export_headers()
         rows = selectors.breach_affected_rows(contacts)
         if export_format == "csv":
-            content = csv_bytes(headers, rows)
+            content = csv_bytes(headers, rows, delimiter=csv_delimiter())
             content_type = "text/csv; charset=utf-8"
         else:
             content = xlsx_bytes(headers, rows, title=self.breach.reference)

@@ -79,7 +79,8 @@ def register(db, organisation):
 
 def _csv_rows(content: bytes) -> list[dict]:
     text = content.decode("utf-8").removeprefix("\ufeff")
-    return list(csv.DictReader(io.StringIO(text)))
+    delimiter = csv.Sniffer().sniff(text.splitlines()[0], delimiters=",;").delimiter
+    return list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
 
 
 def _column(headers: list[str], start: str) -> str:

@@ -309,8 +309,8 @@ def test_register_export_in_french(client_for, dpo, organisation, french_site):
 
     text = response.content.decode("utf-8").removeprefix("\ufeff")
     header, row = text.splitlines()[:2]
-    assert header.startswith("Référence,Titre,")
+    assert header.startswith("Référence;Titre;")
     assert "Notification en retard" in header
     assert breach.reference in row
-    assert ",oui," in row
+    assert ";oui;" in row
     assert "registre-violations-" in response["Content-Disposition"]

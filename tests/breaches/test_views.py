@@ -521,7 +521,8 @@ def test_export_csv_shows_labels(client_for, dpo, breach, french_contact):
 
     response = client_for(dpo).get(url, {"activities": activity.pk, "format": "csv"})
 
-    headers, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    text = response.content.decode("utf-8-sig")
+    headers, row = list(csv.reader(io.StringIO(text), delimiter=";"))
     cells = dict(zip(headers, row, strict=True))
     assert cells["Statut"] == "limité"
     assert cells["Cible"] == "B2C (particuliers)"
