@@ -68,6 +68,16 @@ class BreachAdmin(admin.ModelAdmin):
     ]
     inlines = [BreachNotificationInline, BreachAlertInline, BreachEventInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        """Show a notified or closed breach without any editable field.
+
+        Its decision, risk and facts are what the authority received, and the
+        admin would change them without the services' checks and timeline.
+        """
+        if obj is not None and (obj.notified_at or obj.status == obj.Status.CLOSED):
+            return [field.name for field in obj._meta.fields] + ["activities"]
+        return super().get_readonly_fields(request, obj)
+
 
 @admin.register(BreachCommunication)
 class BreachCommunicationAdmin(admin.ModelAdmin):

@@ -1032,3 +1032,16 @@ def test_list_hides_pending_with_exception(client_for, dpo, breach):
     content = client_for(dpo).get(reverse("breaches:breach-list")).content.decode()
 
     assert "Data subjects not informed yet" not in content
+
+
+def test_admin_shows_notified_breach_read_only(admin_client, breach):
+    Breach.objects.filter(pk=breach.pk).update(
+        notified_at=timezone.now(), status=Breach.Status.NOTIFIED
+    )
+    url = reverse("admin:breaches_breach_change", args=[breach.pk])
+
+    content = admin_client.get(url).content.decode()
+
+    assert 'name="title"' not in content
+    assert 'name="risk_level"' not in content
+    assert 'name="notification_decision"' not in content
