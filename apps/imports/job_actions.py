@@ -68,8 +68,8 @@ def _next_step(job: ImportJob) -> str:
             "actions."
         ),
         Status.QUEUED: _(
-            "Wait for the import to end. Its page shows the progress and then the "
-            "report."
+            "It waits for a background worker. Wait for the import to end, or "
+            "cancel it from its page until a worker starts it."
         ),
         Status.RUNNING: _(
             "Wait for the import to end. Its page shows the progress and then the "

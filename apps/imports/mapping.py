@@ -136,6 +136,8 @@ HEADER_SYNONYMS = {
         "intitule de poste",
         "position",
         "role contact",
+        # The job title in Zoho contacts exports.
+        "designation",
     ],
     "job_function": [
         "service",

@@ -78,9 +78,12 @@ class RangeMerge:
     def _decide_matches(self, cursor, bounds) -> None:
         """Block rows whose contact objected; merge the other matched rows.
 
-        A merged row notes when its contact was already in the list before
-        this job. Provenance written by earlier ranges of the job does not
-        count, because it did not exist when the whole file was merged at once.
+        A merged row keeps its value notes and adds one when its contact was
+        already in the list before this job, and one for each identifier
+        (e-mail address, phone number) whose value in the file differs from
+        the contact's, which is kept. Provenance written by earlier ranges of
+        the job does not count, because it did not exist when the whole file
+        was merged at once.
         """
         staging = StagingRow._meta.db_table
         contacts = Contact._meta.db_table
@@ -88,15 +91,22 @@ class RangeMerge:
         list_id = self.contact_list.pk if self.contact_list else None
         blocked = "c.status = ANY(%s)"
         statuses = [str(status) for status in pipeline.BLOCKED_STATUSES]
+        # array_to_string leaves out the NULL parts, the notes that do not apply.
         pipeline.execute_logged(
             cursor,
             f"""UPDATE {staging} s SET
             outcome = CASE WHEN {blocked} THEN 'suppressed' ELSE 'merged' END,
             reason = CASE WHEN {blocked} THEN %s
-                WHEN s.reason = '' AND EXISTS (SELECT 1 FROM {provenance} p
-                    WHERE p.contact_id = c.id AND p.contact_list_id = %s
-                    AND p.import_job_id IS DISTINCT FROM s.job_id) THEN %s
-                ELSE s.reason END
+                ELSE array_to_string(ARRAY[
+                    NULLIF(s.reason, ''),
+                    CASE WHEN EXISTS (SELECT 1 FROM {provenance} p
+                        WHERE p.contact_id = c.id AND p.contact_list_id = %s
+                        AND p.import_job_id IS DISTINCT FROM s.job_id) THEN %s END,
+                    CASE WHEN s.email <> '' AND c.email <> ''
+                        AND s.email <> c.email THEN %s END,
+                    CASE WHEN s.phone <> '' AND c.phone <> ''
+                        AND s.phone <> c.phone THEN %s END
+                ], %s) END
             FROM {contacts} c
             WHERE s.job_id = %s AND s.row_number BETWEEN %s AND %s
             AND s.contact_id IS NOT NULL AND s.outcome = ''
@@ -107,6 +117,9 @@ class RangeMerge:
                 self.reasons["blocked"],
                 list_id,
                 self.reasons["already"],
+                self.reasons["email_differs"],
+                self.reasons["phone_differs"],
+                pipeline.REASON_SEPARATOR,
                 *bounds,
             ],
         )

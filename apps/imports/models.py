@@ -43,9 +43,11 @@ class ImportJob(models.Model):
     Status transitions:
     pending -> checking -> pending (a dry run, repeatable);
     pending -> queued -> running -> done | failed;
-    failed -> queued (resume); pending | failed -> cancelled (roll back).
-    A failed job has committed no contact, so resuming it or cancelling it
-    leaves neither duplicates nor lost rows.
+    failed -> queued (resume); pending | queued | failed -> cancelled (roll
+    back), and running or checking -> cancelled once its worker went silent.
+    A queued job is cancelled only before a worker claims it. A failed job
+    has committed no contact, so resuming it or cancelling it leaves neither
+    duplicates nor lost rows.
     """
 
     class Status(models.TextChoices):

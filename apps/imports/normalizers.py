@@ -128,13 +128,21 @@ def email_normalize(value: str) -> str:
 def email_normalize_for_import(value: str) -> str:
     """Return the matching form of an address that may be imported.
 
-    Raises ``InvalidValue`` as ``email_normalize`` does, and also for a valid
-    address that starts with ``=``, ``+`` or ``-``. Spreadsheet programs read
+    Raises ``InvalidValue`` as ``email_normalize`` does, and also for a
+    ``mailto:`` link and for a valid address that starts with ``=``, ``+`` or
+    ``-``. Spreadsheet programs read
     such a cell as a formula, so ``apps.core.exports`` writes it with a
     leading apostrophe, and no mailer can use the address in a campaign file.
     ``email_normalize`` itself accepts such addresses, because the erasure of
     uploaded files must still find them.
     """
+    if value.strip()[:7].lower() == "mailto:":
+        raise InvalidValue(
+            _(
+                "starts with “mailto:”, the prefix of a web link; keep only the "
+                "address after it"
+            )
+        )
     email = email_normalize(value)
     if neutralize_formula(email) != email:
         raise InvalidValue(
@@ -178,7 +186,16 @@ def _email_problems() -> list[tuple[str, str]]:
         ("special-use or reserved name", _("a reserved domain that takes no mail")),
         ("period immediately", _("a dot next to the @ sign or at an end")),
         ("hyphen immediately", _("a hyphen next to the @ sign or a dot")),
+        (
+            "display name and angle brackets",
+            _("a name and angle brackets around the address; keep only the address"),
+        ),
     ]
+
+
+# email-validator 2.x lists the characters after the first colon, each
+# quoted (':') or named (SPACE), so the list may contain a quoted colon.
+_INVALID_CHARACTERS = re.compile(r".*?invalid characters[^:]*: (.+?)\.?", re.S)
 
 
 def _email_problem(error: EmailNotValidError) -> str:
@@ -186,10 +203,28 @@ def _email_problem(error: EmailNotValidError) -> str:
     for fragment, reason in _email_problems():
         if fragment in text:
             return reason
-    if "invalid characters" in text:
-        characters = text.rpartition(":")[2].strip().rstrip(".")
-        return _("invalid characters: %(characters)s") % {"characters": characters}
-    return text
+    match = _INVALID_CHARACTERS.fullmatch(text)
+    if match and "before the @-sign" in text:
+        reason = _("invalid characters before the @ sign: %(characters)s")
+    elif match and "after the @-sign" in text:
+        reason = _("invalid characters after the @ sign: %(characters)s")
+    elif match:
+        reason = _("invalid characters: %(characters)s")
+    else:
+        return text
+    return reason % {"characters": match.group(1)}
+
+
+# An address with a display name, as mail programs copy it: "Jules Garnier
+# <jules@example.com>". The name may not contain "@" or an angle bracket,
+# so the address inside the brackets is the only address in the value.
+_DISPLAY_NAME_FORM = re.compile(r"\s*[^<>@]*?\s*<([^<>]+)>\s*")
+
+
+def email_display_name_remove(value: str) -> str | None:
+    """Return the address of a ``Name <address>`` value, or None for another form."""
+    match = _DISPLAY_NAME_FORM.fullmatch(value)
+    return match.group(1) if match else None
 
 
 def email_is_generic(email: str) -> bool:

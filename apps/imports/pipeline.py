@@ -42,6 +42,8 @@ from apps.register.models import LawfulBasis
 
 logger = logging.getLogger(__name__)
 
+# Separator between the notes of one row, as in ``rows.RowNormalizer``.
+REASON_SEPARATOR = "; "
 COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
@@ -337,6 +339,12 @@ def _reasons() -> dict[str, str]:
         "duplicate_email": _("same e-mail address as row %s"),
         "duplicate_other": _("same phone or company address and name as row %s"),
         "already": _("already imported into this list"),
+        "email_differs": _(
+            "the e-mail address in the file differs from the contact's, which was kept"
+        ),
+        "phone_differs": _(
+            "the phone number in the file differs from the contact's, which was kept"
+        ),
     }
 
 
@@ -465,14 +473,19 @@ def _classify_one(row, suppressed, first_rows, reasons, contact_list) -> None:
         row.outcome, row.reason = Outcome.SUPPRESSED, reasons["blocked"]
         return
     row.outcome = Outcome.MERGED
+    notes = [row.reason] if row.reason else []
     if (
-        not row.reason
-        and contact_list is not None
+        contact_list is not None
         and Provenance.objects.filter(
             contact=contact, contact_list=contact_list
         ).exists()
     ):
-        row.reason = reasons["already"]
+        notes.append(reasons["already"])
+    if row.email and contact.email and row.email != contact.email:
+        notes.append(reasons["email_differs"])
+    if row.phone and contact.phone and row.phone != contact.phone:
+        notes.append(reasons["phone_differs"])
+    row.reason = REASON_SEPARATOR.join(notes)
 
 
 def _match_existing(row) -> Contact | None:

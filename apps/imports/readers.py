@@ -225,6 +225,15 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
                 "or CSV and upload it again."
             )
         )
+    if sample.lstrip(b" \t\r\n" + codecs.BOM_UTF8).startswith(b"%PDF-"):
+        # A PDF without images or compressed streams is plain text, so it
+        # would otherwise be read as a CSV of one column.
+        raise UnreadableFile(
+            _(
+                "The file is a PDF document, which Registre does not import. "
+                "Export the list as CSV, XLSX or ODS and upload it again."
+            )
+        )
     if sample.startswith(b"PK\x03\x04"):
         layout = FileLayout(file_format=_zip_kind(path))
     else:

@@ -17,6 +17,7 @@ from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_is_generic
 from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
@@ -62,9 +63,10 @@ class RowNormalizer:
 
     A row without a usable identifier, with an invalid e-mail address, or
     collected so long ago that the next retention run would remove it, is
-    rejected with a reason that names the column. An invalid optional value
-    (a phone beside a valid e-mail, a country, a date) is dropped and noted
-    in the reason while the row goes on.
+    rejected with a reason that names the column. So is a CSV row with more
+    values than the header has columns. An invalid optional value (a phone
+    beside a valid e-mail, a country, a date) is dropped and noted in the
+    reason while the row goes on.
     """
 
     def __init__(
@@ -72,6 +74,7 @@ class RowNormalizer:
         *,
         mapping: dict[str, str],
         headers: list[str],
+        delimiter: str = "",
         date1904=False,
         acquired_on: datetime.date | None = None,
         processing_activity=None,
@@ -79,6 +82,8 @@ class RowNormalizer:
     ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
         self.headers = headers
+        # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
+        self.delimiter = delimiter
         self.date1904 = date1904
         # A collection date after the list reached us (or after today) is
         # wrong and would start the retention clock late.
@@ -120,17 +125,29 @@ class RowNormalizer:
         return present
 
     def normalize(self, row_number: int, cells: list) -> tuple:
+        # Notes on values left out, and remarks on values kept as they are.
         notes: list[str] = []
+        remarks: list[str] = []
         values = dict.fromkeys(STAGING_COLUMNS, "")
         values["row_number"] = row_number
         values["collected_at"] = None
-        overflow = self._overflow_note(cells)
+        overflow = self._overflow(cells)
+        if overflow and self.delimiter:
+            return self._rejected(values, overflow)
         cells = self._present(cells)
 
         raw_email = cells.get("email")
         if raw_email is not None:
+            text = cell_text(raw_email)
+            address = email_display_name_remove(text)
+            if address is not None:
+                remarks.append(
+                    self._problem(
+                        "email", _("kept only the address inside the angle brackets")
+                    )
+                )
             try:
-                values["email"] = email_normalize_for_import(cell_text(raw_email))
+                values["email"] = email_normalize_for_import(address or text)
             except InvalidValue as error:
                 return self._rejected(values, self._problem("email", error))
 
@@ -160,7 +177,7 @@ class RowNormalizer:
         notes.extend(phone_problems)
 
         self._read_texts(cells, values, notes)
-        self._read_others(cells, values, notes)
+        self._read_others(cells, values, notes, remarks)
         rejection = self._read_collection_date(cells, values, notes)
         if rejection:
             return self._rejected(values, rejection)
@@ -173,28 +190,42 @@ class RowNormalizer:
         reasons = []
         if notes:
             reasons.append(_("Left out %(problems)s") % {"problems": "; ".join(notes)})
+        reasons.extend(remarks)
         if overflow:
             reasons.append(overflow)
         values["reason"] = "; ".join(reasons)
         return tuple(values[column] for column in STAGING_COLUMNS)
 
-    def _overflow_note(self, cells: list) -> str:
-        """Return a note for a row with values beyond the header's last column.
+    def _overflow(self, cells: list) -> str:
+        """Return the problem of a row with values beyond the header's last column.
 
-        Such a row usually contains a value with the delimiter in it, which
-        shifts the columns after it, so the person should check the row.
+        In a CSV file such a row usually contains a value with the delimiter
+        in it, which shifts every later value into the wrong column, so the
+        row is rejected. A spreadsheet's cells cannot shift, and its values
+        in columns without a header are only left out. Empty cells after the
+        last value (trailing delimiters) do not count.
         """
         width = len(self.headers)
-        beyond = [cell for cell in cells[width:] if cell_text(cell).strip()]
-        if not width or not beyond:
+        if not width or not any(cell_text(cell).strip() for cell in cells[width:]):
             return ""
+        if not self.delimiter:
+            return _(
+                "Left out the values after the header's last column, which "
+                "have no header"
+            )
+        values = len(cells)
+        while not cell_text(cells[values - 1]).strip():
+            values -= 1
+        delimiter = "TAB" if self.delimiter == "\t" else f"“{self.delimiter}”"
         return ngettext(
-            "the row has %(cells)s value after the header's %(columns)s columns: "
-            "a value may contain the delimiter and shift the columns after it",
-            "the row has %(cells)s values after the header's %(columns)s columns: "
-            "a value may contain the delimiter and shift the columns after it",
-            len(beyond),
-        ) % {"cells": len(beyond), "columns": width}
+            "%(values)s values for %(columns)s column: a value probably contains "
+            "the delimiter %(delimiter)s, which shifts the values after it into "
+            "the wrong columns. Quote that value or remove the delimiter from it.",
+            "%(values)s values for %(columns)s columns: a value probably contains "
+            "the delimiter %(delimiter)s, which shifts the values after it into "
+            "the wrong columns. Quote that value or remove the delimiter from it.",
+            width,
+        ) % {"values": values, "columns": width, "delimiter": delimiter}
 
     def _phone(self, text: str, region: str) -> str:
         """Normalise a phone number in the row's region, then the default one.
@@ -238,18 +269,14 @@ class RowNormalizer:
             except InvalidValue as error:
                 notes.append(self._problem(field, error))
 
-    def _read_others(self, cells, values, notes):
-        raw_postcode = cells.get("postcode")
-        french = (values["country"] or self.region) == "FR"
-        if isinstance(raw_postcode, int | float) and french:
-            # A spreadsheet that stores 01000 as a number drops the leading
-            # zero, and French postcodes have five digits.
-            values["postcode"] = values["postcode"].zfill(5)
+    def _read_others(self, cells, values, notes, remarks):
         combined = cells.get("postcode_city")
         if combined is not None:
             postcode, city = postcode_city_split(cell_text(combined))
             values["postcode"] = values["postcode"] or postcode[:20]
             values["city"] = values["city"] or city[:100]
+        if values["postcode"] and (values["country"] or self.region) == "FR":
+            values["postcode"] = self._french_postcode(values["postcode"], remarks)
         registration = cells.get("company_registration")
         if registration is not None:
             try:
@@ -258,6 +285,25 @@ class RowNormalizer:
                 )
             except InvalidValue as error:
                 notes.append(self._problem("company_registration", error))
+
+    def _french_postcode(self, postcode: str, remarks: list[str]) -> str:
+        """Return a French postcode with a leading zero restored, noting a bad one.
+
+        French postcodes have five digits. A spreadsheet that stores 01000
+        as a number, or a CSV file saved from one, drops the leading zero,
+        so four digits get it back. Any other form is kept as written, with
+        a note, because the row's country may be wrong rather than the code.
+        """
+        compact = postcode.replace(" ", "")
+        if compact.isascii() and compact.isdigit() and len(compact) in (4, 5):
+            return compact.zfill(5)
+        column = "postcode" if "postcode" in self.columns else "postcode_city"
+        remarks.append(
+            self._problem(
+                column, _("not a French postcode of 5 digits, kept as written")
+            )
+        )
+        return postcode
 
     def _read_collection_date(self, cells, values, notes) -> str | None:
         """Set ``collected_at`` from the row and return any reason to reject the row.

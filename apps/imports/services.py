@@ -437,11 +437,15 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
 def import_job_cancel(*, job: ImportJob, actor=None, reason: str = "") -> ImportJob:
     """Roll back a job that has not finished: drop its staged rows and its file.
 
+    A queued job is cancelled whether or not a worker reports, because no
+    worker has claimed it yet. The cancel and a worker's claim
+    (``import_job_run``) are conditional updates of the job's status, so
+    exactly one of them changes it and a cancelled job is never run. A
+    running or checking job is cancelled only once its worker went silent.
     ``reason``, when given, is stored as the job's error and shown on its page.
     """
-    cancellable = Q(status__in=[Status.PENDING, Status.FAILED]) | (
-        Q(status__in=[Status.RUNNING, Status.QUEUED, Status.CHECKING])
-        & _silent_worker()
+    cancellable = Q(status__in=[Status.PENDING, Status.QUEUED, Status.FAILED]) | (
+        Q(status__in=[Status.RUNNING, Status.CHECKING]) & _silent_worker()
     )
     changes = {"status": Status.CANCELLED, "finished_at": timezone.now()}
     if reason:
@@ -484,6 +488,7 @@ def _staging_feed(job: ImportJob) -> runner.StagingFeed:
     normalizer = RowNormalizer(
         mapping=job.mapping,
         headers=layout.headers,
+        delimiter=layout.delimiter,
         date1904=layout.date1904,
         acquired_on=job.acquired_on,
         processing_activity=job.processing_activity,

@@ -17,6 +17,7 @@ from django.views.generic import TemplateView
 
 from apps.contacts.models import Vendor
 from apps.core.audit import audit_record
+from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
@@ -162,6 +163,9 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             return {"layout_error": str(error)}
         except OSError as error:
             return {"layout_error": _file_lost_message(job, error)}
+        # The dry run and the import use the saved mapping. While the page
+        # shows a rejected mapping instead, it offers neither of them.
+        mapping_unsaved = mapping_form is not None
         if mapping_form is None:
             mapping_form = MappingForm(headers=layout.headers, mapping=job.mapping)
             mapping = job.mapping
@@ -173,6 +177,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             problems = []
         return {
             "layout": layout,
+            "mapping_unsaved": mapping_unsaved,
             "preview": preview,
             "mapping_form": mapping_form,
             "header_warnings": duplicate_header_warnings(layout.headers, mapping),
@@ -350,7 +355,9 @@ class JobRejectedDownloadView(RolePermissionMixin, View):
                 "spreadsheetml.sheet",
             )
         else:
-            writer = csv.writer(_Echo())
+            # Excel opens a CSV by double-click with the list separator of
+            # the user's regional settings, ";" in French.
+            writer = csv.writer(_Echo(), delimiter=csv_delimiter())
 
             def lines():
                 yield "\ufeff" + writer.writerow(safe_row(headers))

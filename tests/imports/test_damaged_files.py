@@ -112,3 +112,20 @@ def test_bracketed_csv_header_read(write_file):
     layout = layout_detect(path)
 
     assert layout.headers == ["[ID]", "Courriel"]
+
+
+# A PDF without images or compressed streams is plain text.
+TEXT_PDF = (
+    b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
+    b"4 0 obj\n<< /Length 44 >>\nstream\nBT /F1 12 Tf (jean.dupont@example.com) Tj ET\n"
+    b"endstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+)
+
+
+def test_text_pdf_renamed_csv_is_rejected(upload_root, write_file):
+    with pytest.raises(ImportInputError, match="The file is a PDF document") as raised:
+        import_file(write_file("liste.csv", TEXT_PDF))
+
+    assert "Export the list as CSV, XLSX or ODS" in str(raised.value)
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []

@@ -11,9 +11,15 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.contacts.models import Contact
+from apps.imports import services
 from apps.imports.models import ImportJob
+from apps.imports.models import RowResult
+from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
 from apps.imports.services import import_job_resume
+from apps.imports.services import import_job_start
+from apps.imports.tasks import run_import_job
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
 
@@ -42,6 +48,10 @@ IN_PROGRESS_STEP = (
 )
 CHECKING_STEP = (
     "Wait for the dry run to end. Its page then shows the counts and the actions."
+)
+QUEUED_STEP = (
+    "It waits for a background worker. Wait for the import to end, or cancel "
+    "it from its page until a worker starts it."
 )
 
 
@@ -79,13 +89,15 @@ def _messages(response) -> list[str]:
         ("done", "done", DONE_STEP),
         ("cancelled", "cancelled", CANCELLED_STEP),
         ("running", "running", IN_PROGRESS_STEP),
-        ("queued", "queued", IN_PROGRESS_STEP),
+        ("queued", "queued", QUEUED_STEP),
         ("checking", "dry run in progress", CHECKING_STEP),
     ],
 )
 def test_action_names_status_and_next_step(
     action, status, label, next_step, sales_user, client_for, upload_root, tmp_path
 ):
+    if (status, action) == ("queued", "cancel"):
+        pytest.skip("a queued job can be cancelled")
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = _job_in(status, path)
@@ -196,8 +208,7 @@ def test_second_start_says_job_is_queued(sales_user, client_for, upload_root, tm
     response = _post(client, "start", job)
 
     assert _messages(response) == [
-        f"Job #{job.pk} cannot start, because its status is “queued”. "
-        f"{IN_PROGRESS_STEP}"
+        f"Job #{job.pk} cannot start, because its status is “queued”. {QUEUED_STEP}"
     ]
 
 
@@ -237,3 +248,92 @@ def test_job_without_heartbeat_is_stalled(action, upload_root, tmp_path):
         expected = ImportJob.Status.CANCELLED
 
     assert job.status == expected
+
+
+def _queued(path) -> ImportJob:
+    job = import_file_created(path)
+    return import_job_start(job=job, enqueue=False)
+
+
+def test_queued_job_cancelled_from_page(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _queued(path)
+    client = client_for(sales_user)
+    page = client.get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert 'id="cancel-queued"' in page.content.decode()
+
+    response = _post(client, "cancel", job)
+
+    assert _messages(response) == ["Import cancelled; its file was deleted."]
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not job.source_file
+
+
+def test_worker_skips_cancelled_queued_job(upload_root, tmp_path):
+    """GIVEN a queued job WHEN it is cancelled before a worker takes it
+    THEN the task that the start enqueued finds it cancelled and imports
+    nothing."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _queued(path)
+    import_job_cancel(job=job)
+
+    status = run_import_job(job.pk)
+
+    assert status == ImportJob.Status.CANCELLED
+    assert not Contact.objects.exists()
+    assert not RowResult.objects.filter(job=job).exists()
+
+
+def test_cancel_between_read_and_claim_wins(upload_root, tmp_path, monkeypatch):
+    """GIVEN a worker that has read the queued job
+    WHEN the job is cancelled before the worker's claim
+    THEN the claim changes nothing and the worker imports nothing."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _queued(path)
+    claim = services._claim
+
+    def cancel_then_claim(claimed_job, **kwargs):
+        import_job_cancel(job=ImportJob.objects.get(pk=claimed_job.pk))
+        return claim(claimed_job, **kwargs)
+
+    monkeypatch.setattr(services, "_claim", cancel_then_claim)
+
+    status = run_import_job(job.pk)
+
+    assert status == ImportJob.Status.CANCELLED
+    assert not Contact.objects.exists()
+    assert not RowResult.objects.filter(job=job).exists()
+
+
+def test_cancel_after_claim_is_rejected(upload_root, tmp_path, monkeypatch):
+    """GIVEN a worker that has claimed the queued job
+    WHEN a cancel arrives before the import ends
+    THEN the cancel is rejected and the import runs to the end."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _queued(path)
+    claim = services._claim
+    rejections = []
+
+    def claim_then_cancel(claimed_job, **kwargs):
+        claimed = claim(claimed_job, **kwargs)
+        try:
+            import_job_cancel(job=ImportJob.objects.get(pk=claimed_job.pk))
+        except ImportInputError as error:
+            rejections.append(str(error))
+        return claimed
+
+    monkeypatch.setattr(services, "_claim", claim_then_cancel)
+
+    status = run_import_job(job.pk)
+
+    assert status == ImportJob.Status.DONE
+    assert len(rejections) == 1
+    assert "cannot be cancelled, because its status is “running”" in rejections[0]
+    assert Contact.objects.count() == 1

@@ -1,9 +1,10 @@
-"""Column labels, duplicate headers and mapping problems name columns by position."""
+"""Header guesses, column labels, duplicate headers and mapping problems."""
 
 from apps.imports.mapping import column_label
 from apps.imports.mapping import column_labels
 from apps.imports.mapping import duplicate_header_groups
 from apps.imports.mapping import duplicate_header_warnings
+from apps.imports.mapping import field_for_header
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems
 
@@ -109,3 +110,26 @@ def test_mapping_problem_names_columns_without_headers():
         "column only. Keep one of them and set the others to “(ignore this "
         "column)”."
     ]
+
+
+def test_mail_header_is_guessed_as_email():
+    assert field_for_header("Mail") == "email"
+    assert mapping_guess(["Nom", "Mail", "Tel"]) == {
+        "0": "last_name",
+        "1": "email",
+        "2": "phone",
+    }
+
+
+def test_mail_beside_mail_pro_feeds_one_column():
+    """Both headers name the e-mail, and a field takes one column: the last."""
+    assert mapping_guess(["Nom", "Mail", "Mail pro", "Tel"]) == {
+        "0": "last_name",
+        "2": "email",
+        "3": "phone",
+    }
+
+
+def test_zoho_designation_is_job_title():
+    assert field_for_header("Designation") == "job_title"
+    assert field_for_header("Désignation") == "job_title"

@@ -131,6 +131,40 @@ def test_rejected_form_hides_saved_problems(
     assert response.context["mapping_form"].errors["column_0"]
 
 
+def test_rejected_mapping_hides_run_actions(
+    sales_user, client_for, upload_root, write_file
+):
+    """GIVEN a pending job whose saved mapping imports the phone column
+    WHEN sales maps two columns to the e-mail and ignores the phone
+    THEN the page shows the rejected choices without the dry run and the
+    import, which would run with the saved mapping, and explains why."""
+    job = import_file_created(
+        write_file("mail.csv", b"Nom;Mail;Mail pro;Tel\nDupont;a@example.com;;\n")
+    )
+    assert "phone" in job.mapping.values()
+    client = client_for(sales_user)
+    check_url = reverse("imports:job-check", args=[job.pk])
+    start_url = reverse("imports:job-start", args=[job.pk])
+    saved_page = client.get(reverse("imports:job-detail", args=[job.pk]))
+    assert check_url in saved_page.content.decode()
+    assert start_url in saved_page.content.decode()
+
+    response = _post_mapping(
+        client,
+        job,
+        {"column_0": "last_name", "column_1": "email", "column_2": "email"},
+    )
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert _selected(content, "column_3") == ""
+    assert check_url not in content
+    assert start_url not in content
+    assert 'id="mapping-unsaved"' in content
+    assert "The dry run and the import use the saved mapping" in content
+    assert reverse("imports:job-cancel", args=[job.pk]) in content
+
+
 def test_valid_mapping_saved_and_redirects(sales_user, client_for, job):
     choices = {"column_2": "email", "column_3": "mobile", "column_4": "company"}
 

@@ -13,6 +13,7 @@ from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_normalize
 from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
@@ -184,7 +185,10 @@ def test_text_clean_collapses_spaces_and_composes_accents():
     [
         ("jean.dupont", "pas de signe @"),
         ("jean@exemple", "pas de point dans le domaine"),
-        ("je an@exemple.fr", "caractères invalides : SPACE"),
+        ("je an@exemple.fr", "caractères invalides avant le signe @ : SPACE"),
+        ("jean@exem ple.fr", "caractères invalides après le signe @ : SPACE"),
+        ("mailto:jean@exemple.fr", "caractères invalides avant le signe @ : ':'"),
+        ("Jean <jean@exemple.fr>", "un nom et des chevrons autour de l'adresse"),
     ],
 )
 def test_email_reason_in_users_language(value, french):
@@ -211,6 +215,28 @@ def test_import_rejects_formula_email(value, character):
     reason = str(raised.value)
     assert f"starts with “{character}”" in reason
     assert "formula" in reason
+
+
+def test_import_rejects_mailto_link():
+    with pytest.raises(InvalidValue) as raised:
+        email_normalize_for_import(" MAILTO:jules@example.com")
+
+    assert str(raised.value) == (
+        "starts with “mailto:”, the prefix of a web link; keep only the address "
+        "after it"
+    )
+
+
+def test_email_display_name_remove_returns_address():
+    assert email_display_name_remove("Jules Garnier <jules@example.com>") == (
+        "jules@example.com"
+    )
+    assert email_display_name_remove('"Garnier, J." <j@example.com>') == (
+        "j@example.com"
+    )
+    assert email_display_name_remove("<j@example.com>") == "j@example.com"
+    assert email_display_name_remove("jules@example.com") is None
+    assert email_display_name_remove("a@example.com <b@example.com>") is None
 
 
 def test_import_accepts_ordinary_email():

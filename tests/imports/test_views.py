@@ -188,10 +188,31 @@ def test_rejected_rows_download_is_formula_safe(
 
     assert response.status_code == 200
     lines = body.splitlines()
-    assert lines[0].startswith("ligne,motif,Prénom,Nom,Courriel")
+    assert lines[0].startswith("ligne;motif;Prénom;Nom;Courriel")
     assert len(lines) == 2
-    assert lines[1].startswith("3,")
+    assert lines[1].startswith("3;")
     assert "'=HYPERLINK" in lines[1]
+
+
+@pytest.mark.parametrize(
+    ("language", "header"),
+    [("fr", "ligne;motif;Prénom;Nom;Courriel;Numéro"), ("en", "row,reason,Prénom")],
+)
+def test_rejected_rows_csv_uses_language_delimiter(
+    language, header, sales_user, client_for, upload_root, tmp_path
+):
+    """Excel opens a CSV by double-click with the user's list separator."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file(path)
+
+    response = client_for(sales_user).get(
+        reverse("imports:job-rejected", args=[job.pk, "csv"]),
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+
+    assert lines[0].startswith(header)
 
 
 def test_rejected_rows_download_as_xlsx(sales_user, client_for, upload_root, tmp_path):
@@ -226,8 +247,8 @@ def test_rejected_rows_after_file_purge_keep_reasons(
     )
     lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
 
-    assert lines[0] == "ligne,motif"
-    assert lines[1].startswith("3,Courriel:")
+    assert lines[0] == "ligne;motif"
+    assert lines[1].startswith("3;Courriel:")
 
 
 def _job_page(user, client_for, job):

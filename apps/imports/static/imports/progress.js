@@ -11,6 +11,8 @@
   var text = document.getElementById("job-progress-text");
   var rows = document.getElementById("job-rows-read");
   var waiting = document.getElementById("job-waiting");
+  // A queued job can be cancelled until a worker starts it.
+  var cancelQueued = document.getElementById("cancel-queued");
 
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -26,6 +28,10 @@
         text.textContent = data.progress;
         rows.textContent = data.rows_read.toLocaleString(document.documentElement.lang);
         waiting.hidden = data.status !== "queued";
+        if (cancelQueued) {
+          // The flex layout of .actions overrides the hidden attribute.
+          cancelQueued.style.display = data.status === "queued" ? "" : "none";
+        }
         if (data.active) {
           window.setTimeout(poll, 1000);
         } else {
