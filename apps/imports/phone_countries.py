@@ -3,8 +3,8 @@
 The codes are the ISO 3166-1 alpha-2 codes for which phonenumbers has a
 numbering plan. Its metadata also has AC (Ascension Island), TA (Tristan da
 Cunha) and XK (Kosovo), which ISO 3166-1 does not assign, so they are left
-out. The names come from the locale data that phonenumbers ships for its
-geocoder, in the active language when it has one and in English otherwise.
+out. The names, in French and English, come from the locale data that
+phonenumbers ships for its geocoder, through ``phone_country_names``.
 """
 
 import unicodedata
@@ -12,9 +12,9 @@ import unicodedata
 import phonenumbers
 from django.utils import translation
 from django.utils.translation import gettext as _
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 from apps.imports.errors import ImportInputError
+from apps.imports.phone_country_names import COUNTRY_NAMES
 
 NOT_IN_ISO_3166 = frozenset({"AC", "TA", "XK"})
 PHONE_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - NOT_IN_ISO_3166
@@ -22,15 +22,9 @@ PHONE_COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS) - NOT_IN_ISO_3166
 
 def phone_country_name(code: str) -> str:
     """Return the name of country ``code`` in the active language, or the code."""
-    names = LOCALE_DATA.get(code, {})
+    names = COUNTRY_NAMES.get(code, {})
     language = (translation.get_language() or "en").split("-")[0]
-    name = names.get(language) or names.get("en") or ""
-    # A name starting with "*" points to the name of another language.
-    for _step in range(len(names)):
-        if not name.startswith("*"):
-            break
-        name = names.get(name[1:], "")
-    return name or code
+    return names.get(language) or names.get("en") or code
 
 
 def _sort_key(name: str) -> str:

@@ -2,8 +2,12 @@
 
 import io
 import json
+import os
+import subprocess
+import sys
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError
 from django.core.management import call_command
 from django.urls import reverse
@@ -12,7 +16,9 @@ from django.utils import translation
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
+from apps.imports.phone_countries import PHONE_COUNTRIES
 from apps.imports.phone_countries import phone_country_choices
+from apps.imports.phone_country_names import COUNTRY_NAMES
 from apps.imports.services import ImportInputError
 from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
@@ -230,3 +236,34 @@ def test_command_bad_code_names_value(upload_root, write_file):
     with pytest.raises(CommandError, match="“Belgique” is not a country code"):
         _command(str(path), "--phone-country=Belgique")
     assert not ImportJob.objects.exists()
+
+
+def test_country_names_cover_every_country():
+    missing = [
+        code
+        for code in PHONE_COUNTRIES
+        if not (COUNTRY_NAMES.get(code, {}).get("en") and COUNTRY_NAMES[code]["fr"])
+    ]
+
+    assert missing == [], "run scripts/phone_country_names.py after upgrading"
+
+
+def test_country_names_skip_locale_module():
+    code = (
+        "import django, sys; django.setup(); "
+        "from apps.imports.phone_countries import phone_country_choices; "
+        "phone_country_choices(); "
+        "print('phonenumbers.geodata.locale' in sys.modules)"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environment,
+        cwd=settings.BASE_DIR,
+    )
+
+    assert result.stdout.strip() == "False"
