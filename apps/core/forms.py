@@ -3,6 +3,8 @@ from datetime import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_phone
 from apps.core.models import Organisation
 
 
@@ -76,6 +78,29 @@ class OrganisationForm(forms.ModelForm):
             "eu_representative": forms.Textarea(attrs={"rows": 3}),
             "dpo_address": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def clean_phone(self) -> str:
+        return _phone_checked(self.cleaned_data["phone"])
+
+    def clean_dpo_phone(self) -> str:
+        return _phone_checked(self.cleaned_data["dpo_phone"])
+
+
+def _phone_checked(value: str) -> str:
+    """Return ``value`` as typed if it is a phone number, or raise ValidationError.
+
+    The number must be international with its country code, as in E.164
+    (+33 6 12 34 56 78, spaces allowed), or national in ``PHONE_DEFAULT_REGION``
+    (France by default), and be a valid number for its region. The text is
+    kept as typed, because the register's exports show it to readers.
+    """
+    if not value.strip():
+        return value
+    try:
+        normalize_phone(value)
+    except InvalidIdentifier as error:
+        raise forms.ValidationError(str(error), code="invalid_phone") from error
+    return value
 
 
 class AuditFilterForm(forms.Form):

@@ -18,6 +18,7 @@ from decimal import Decimal
 from decimal import InvalidOperation
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.register.cells import ERROR
@@ -46,6 +47,10 @@ class ParsedActivity:
     sheet: str
     row: int | None
     created_on: datetime.date | None = None
+    # When the file was exported, if the file contains the date. A file that
+    # gives only the day counts from the start of that day, so that a change
+    # made later that day is taken as made after the export.
+    exported_at: datetime.datetime | None = None
     # The cell each value was read from, so that errors found on saving point
     # at it.
     locations: dict[LocationKey, CellLocation] = field(default_factory=dict)
@@ -66,6 +71,18 @@ _BOOLEANS = {
 }
 
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+
+
+def _moment_from_text(text: str) -> datetime.date | None:
+    """Return an ISO 8601 date and time or a DD/MM/YYYY date, or None for other text."""
+    match = _DATE_TEXT.match(text)
+    try:
+        if match:
+            day, month, year = (int(part) for part in match.groups())
+            return datetime.date(year, month, day)
+        return datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 class ActivityReader:
@@ -184,6 +201,38 @@ class ActivityReader:
                 % {"value": text},
             )
             return None
+
+    def _export_time(self, value, sheet, row_index, column_index):
+        """Return the export's time as an aware datetime, or None if unreadable.
+
+        The exports write local time without a time zone, so it is read in
+        the project's time zone.
+        """
+        if value in (None, ""):
+            return None
+        moment = value
+        if isinstance(value, str):
+            moment = _moment_from_text(value.strip())
+        if isinstance(moment, datetime.date) and not isinstance(
+            moment, datetime.datetime
+        ):
+            moment = datetime.datetime.combine(moment, datetime.time())
+        if not isinstance(moment, datetime.datetime):
+            self._problem(
+                WARNING,
+                sheet,
+                row_index,
+                column_index,
+                _(
+                    "%(value)r is not the export's date and time, so changes "
+                    "made in Registre since the export cannot be detected."
+                )
+                % {"value": cell_text(value)},
+            )
+            return None
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
 
     def _choice(self, kind, text, sheet, row_index, column_index):
         if not text:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from apps.core.audit import audit_record
 from apps.core.models import Organisation
 from apps.register import spreadsheets
+from apps.register.cells import column_letter
 from apps.register.layout import NO
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
@@ -111,15 +112,52 @@ def _export_content(
             processor_record=processor_record,
         )
     if file_format == "csv":
-        return spreadsheets.csv_write(register_csv_rows(activities))
+        rows = register_csv_rows(
+            activities, organisation=organisation, processor_record=processor_record
+        )
+        return spreadsheets.csv_write(rows)
     sheets = register_sheets(
         activities=activities,
         organisation=organisation,
         processor_record=processor_record,
     )
     if file_format == "xlsx":
+        _xlsx_cells_check(sheets)
         return spreadsheets.xlsx_write(sheets)
     return spreadsheets.ods_write(sheets)
+
+
+# Excel cuts the text of a cell after 32,767 characters when it opens a file
+# ("Excel specifications and limits", Microsoft support).
+XLSX_CELL_MAX = 32_767
+
+
+def _xlsx_cells_check(sheets: list[Sheet]) -> None:
+    """Raise ``ExportError`` naming every cell that Excel would cut.
+
+    The register's text limits keep new text far shorter, so only text saved
+    before those limits existed can reach this.
+    """
+    too_long = []
+    for sheet in sheets:
+        for row_index, row in enumerate(sheet.rows):
+            for column, value in enumerate(row):
+                if not (isinstance(value, str) and len(value) > XLSX_CELL_MAX):
+                    continue
+                cell = f"{sheet.name}!{column_letter(column)}{row_index + 1}"
+                # A record sheet's label, such as "Description du traitement".
+                label = f" “{row[0]}”" if column == 1 and row[0] else ""
+                too_long.append(f"{cell}{label} ({len(value)})")
+    if too_long:
+        raise ExportError(
+            _(
+                "The XLSX export would cut these cells, which are longer than "
+                "the %(limit)d characters an Excel cell holds (length in "
+                "brackets): %(cells)s. Shorten these texts in the register, or "
+                "export as ODS, CSV or PDF, which keep them whole."
+            )
+            % {"limit": XLSX_CELL_MAX, "cells": ", ".join(too_long)}
+        )
 
 
 def export_filename(
@@ -235,21 +273,30 @@ def _sheet_name(reference: str, used: set[str]) -> str:
     return name
 
 
-def csv_headers() -> list[str]:
-    """Return the CSV columns: the row kind, the activity fields, then each part's."""
+def csv_headers(identity: list[list] | None = None) -> list[str]:
+    """Return the CSV columns: the row kind, the activity fields, each part's,
+    then the organisation's identity block, ``identity`` as from
+    ``organisation_rows``."""
     headers = [CSV_KIND_COLUMN] + [label for _name, label, _kind in RECORD_FIELDS]
     for title, columns in PART_TABLES.values():
         headers.extend(f"{title} : {header}" for _name, header, _kind in columns)
+    headers.extend(label.rstrip(" :") for label, _value in identity or [])
     return headers
 
 
-def register_csv_rows(activities) -> list[list]:
+def register_csv_rows(
+    activities, *, organisation: Organisation, processor_record: bool = False
+) -> list[list]:
     """Return one CSV row per activity and one per part row, under ``csv_headers``.
 
     Every row repeats the activity's reference so that the file can be filtered
-    and re-imported in any order of activities.
+    and re-imported in any order of activities. Every activity row also
+    repeats the organisation's identity, the controller's or the processor's
+    (Art. 30(1)(a) and 30(2)(a) GDPR) with its DPO, and the export's date and
+    time, so that a file filtered to one activity still has them.
     """
-    headers = csv_headers()
+    identity = organisation_rows(organisation, processor_record=processor_record)
+    headers = csv_headers(identity)
     rows = [headers]
     reference_column = headers.index("N° / RÉF")
     for activity in activities:
@@ -257,7 +304,8 @@ def register_csv_rows(activities) -> list[list]:
             format_value(kind, getattr(activity, name))
             for name, _label, kind in RECORD_FIELDS
         ]
-        rows.append(row + [""] * (len(headers) - len(row)))
+        row += [""] * (len(headers) - len(row) - len(identity))
+        rows.append(row + [value for _label, value in identity])
         for part, (title, columns) in PART_TABLES.items():
             start = headers.index(f"{title} : {columns[0][1]}")
             for item in getattr(activity, part).all():

@@ -7,6 +7,15 @@ the same database writes inside a transaction that is rolled back, so the
 preview reports exactly what the real import would do. When reading the file
 already found errors, the values read are still checked without writing, so
 that the report lists the errors of every cell at once.
+
+An import never undoes a change made in Registre after the file was exported,
+nor removes a row that the file lacks, unless ``ImportConfirmation`` records
+that the user accepted it after seeing the preview. An activity changed after the
+export is skipped by default: skipping loses nothing that the user cannot
+import again with a confirmation, while overwriting would silently lose the
+later change. The exports write their date and time ("Date de l'export"); a
+file without one, such as the CNIL template, cannot be checked for later
+changes, and the report warns about it.
 """
 
 import datetime
@@ -21,16 +30,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
+from apps.core.dates import format_datetime
 from apps.register.cells import ERROR
+from apps.register.cells import WARNING
 from apps.register.cells import CellLocation
 from apps.register.cells import Problem
 from apps.register.cells import column_letter
+from apps.register.changes import RowAction
 from apps.register.models import ProcessingActivity
 from apps.register.parsing import ParsedActivity
 from apps.register.parsing import RegisterParser
 from apps.register.services import CHILD_MODELS
 from apps.register.services import FieldError
 from apps.register.services import RegisterError
+from apps.register.services import SaveOutcome
 from apps.register.services import activity_validate
 from apps.register.services import activity_write
 from apps.register.spreadsheets import Sheet
@@ -41,12 +54,45 @@ from apps.register.text import text_excerpt
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class ImportConfirmation:
+    """The changes the user accepted after seeing the preview.
+
+    ``overwrite`` maps the reference of an activity changed in Registre after
+    the file's export to its ``updated_at`` (ISO 8601) as the preview showed
+    it. The import overwrites the activity only while that is still its
+    version, so a change saved after the preview is not lost either.
+    ``overwrite_all`` overwrites every such activity without that check.
+    ``remove_missing`` lists the references whose stored rows that the file
+    lacks are removed, and ``remove_missing_all`` allows it for every activity.
+    """
+
+    overwrite: dict[str, str] = field(default_factory=dict)
+    overwrite_all: bool = False
+    remove_missing: frozenset[str] = frozenset()
+    remove_missing_all: bool = False
+
+    def allows_overwrite(self, activity: ProcessingActivity) -> bool:
+        if self.overwrite_all:
+            return True
+        seen = self.overwrite.get(activity.reference)
+        return seen is not None and seen == activity.updated_at.isoformat()
+
+    def allows_removal(self, reference: str) -> bool:
+        return self.remove_missing_all or reference in self.remove_missing
+
+
 @dataclass
 class ImportReport:
     """Outcome of one import run.
 
-    ``activities`` lists each activity's reference, name and outcome (created,
-    updated or unchanged).
+    ``activities`` lists, for each activity: its reference, name and outcome
+    (created, updated, unchanged, or skipped because it was changed in
+    Registre after the file's export); ``changed_after_export`` and the stored
+    ``version`` (its ``updated_at``, ISO 8601) that a confirmation must name;
+    the changed ``fields`` (label, old and new value, shortened); the ``rows``
+    of its parts that are added, changed, removed, or kept although the file
+    lacks them.
     """
 
     file_name: str
@@ -76,11 +122,13 @@ def register_import(
     actor=None,
     actor_label: str = "",
     dry_run: bool,
+    confirmation: ImportConfirmation | None = None,
 ) -> ImportReport:
     """Import a register file; write nothing on errors or when ``dry_run``.
 
-    The report lists the problems by sheet, in the order a first problem was
-    found in each, then by row.
+    ``confirmation`` lists the overwrites and removals the user accepted; by
+    default there are none. The report lists the problems by sheet, in the
+    order a first problem was found in each, then by row.
     """
     report = _register_import(
         path=path,
@@ -88,6 +136,7 @@ def register_import(
         actor=actor,
         actor_label=actor_label,
         dry_run=dry_run,
+        confirmation=confirmation or ImportConfirmation(),
     )
     sheets = list(dict.fromkeys(problem.sheet for problem in report.problems))
     report.problems.sort(
@@ -103,6 +152,7 @@ def _register_import(
     actor,
     actor_label: str,
     dry_run: bool,
+    confirmation: ImportConfirmation,
 ) -> ImportReport:
     file_name = file_name or Path(path).name
     report = ImportReport(file_name=file_name, dry_run=dry_run)
@@ -139,9 +189,24 @@ def _register_import(
             _check_one(item=item, report=report)
         return report
 
+    if _existing_without_export_time(parsed):
+        report.problems.append(
+            Problem(
+                WARNING,
+                "",
+                None,
+                "",
+                _(
+                    "%(file)s does not say when it was exported, so changes "
+                    "made in Registre since then cannot be detected. Check the "
+                    "changes listed for each activity before you confirm."
+                )
+                % {"file": file_name},
+            )
+        )
     with transaction.atomic():
         for item in parsed:
-            _apply_one(item=item, actor=actor, report=report)
+            _apply_one(item=item, actor=actor, report=report, confirmation=confirmation)
         if report.has_errors or dry_run:
             transaction.set_rollback(True)
 
@@ -158,8 +223,15 @@ def _register_import(
                     outcome: sum(
                         1 for entry in report.activities if entry["outcome"] == outcome
                     )
-                    for outcome in ("created", "updated", "unchanged")
+                    for outcome in ("created", "updated", "unchanged", "skipped")
                 },
+                "rows_removed": sum(
+                    1
+                    for entry in report.activities
+                    if entry["outcome"] != "skipped"
+                    for row in entry["rows"]
+                    if row["action"] == RowAction.REMOVED
+                ),
                 "references": [entry["reference"] for entry in report.activities],
             },
         )
@@ -172,6 +244,15 @@ def _register_import(
         report.applied,
     )
     return report
+
+
+def _existing_without_export_time(parsed: list[ParsedActivity]) -> bool:
+    """Tell whether an activity of the file exists and the file has no export
+    time to compare its last change with."""
+    references = [
+        item.data.fields["reference"] for item in parsed if item.exported_at is None
+    ]
+    return ProcessingActivity.objects.filter(reference__in=references).exists()
 
 
 def _nul_characters_removed(sheets: list[Sheet]) -> list[Problem]:
@@ -213,9 +294,30 @@ def _check_one(*, item: ParsedActivity, report: ImportReport) -> None:
     _errors_report(item=item, errors=errors, report=report)
 
 
-def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
+class _Skipped(Exception):
+    """Rolls back the save of an activity that the import must not overwrite."""
+
+    def __init__(self, outcome: SaveOutcome):
+        super().__init__()
+        self.outcome = outcome
+
+
+def _apply_one(
+    *,
+    item: ParsedActivity,
+    actor,
+    report: ImportReport,
+    confirmation: ImportConfirmation,
+) -> None:
     reference = item.data.fields["reference"]
     existing = ProcessingActivity.objects.filter(reference=reference).first()
+    changed_later = (
+        existing is not None
+        and item.exported_at is not None
+        and existing.updated_at > item.exported_at
+    )
+    version = existing.updated_at.isoformat() if existing is not None else ""
+    skip = changed_later and not confirmation.allows_overwrite(existing)
     try:
         with transaction.atomic():
             outcome = activity_write(
@@ -223,9 +325,18 @@ def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
                 actor=actor,
                 activity=existing,
                 check_transition=False,
+                remove_missing=confirmation.allows_removal(reference),
             )
+            if skip and outcome.changed:
+                raise _Skipped(outcome)
     except RegisterError as error:
         _errors_report(item=item, errors=error.field_errors, report=report)
+        return
+    except _Skipped as skipped:
+        _skipped_report(item=item, existing=existing, report=report)
+        report.activities.append(
+            _activity_entry(item, skipped.outcome, "skipped", changed_later, version)
+        )
         return
 
     activity = outcome.activity
@@ -241,8 +352,89 @@ def _apply_one(*, item: ParsedActivity, actor, report: ImportReport) -> None:
         result = "updated"
     else:
         result = "unchanged"
+    _kept_report(item=item, outcome=outcome, report=report)
     report.activities.append(
-        {"reference": reference, "name": activity.name, "outcome": result}
+        _activity_entry(item, outcome, result, changed_later, version)
+    )
+
+
+def _activity_entry(
+    item: ParsedActivity,
+    outcome: SaveOutcome,
+    result: str,
+    changed_later: bool,
+    version: str,
+) -> dict:
+    return {
+        "reference": item.data.fields["reference"],
+        "name": outcome.activity.name,
+        "outcome": result,
+        "changed_after_export": changed_later,
+        "version": version,
+        # A new activity's values are all in the file, so none is listed.
+        "fields": [asdict(change) for change in outcome.field_changes],
+        "rows": [
+            {**change.as_dict(), "part_label": _part_label(change.part)}
+            for change in outcome.row_changes
+            if result != "created"
+        ],
+        "rows_kept": sum(
+            1 for change in outcome.row_changes if change.action == RowAction.KEPT
+        ),
+    }
+
+
+def _part_label(part: str) -> str:
+    return str(CHILD_MODELS[part]._meta.verbose_name)
+
+
+def _skipped_report(
+    *, item: ParsedActivity, existing: ProcessingActivity, report: ImportReport
+) -> None:
+    report.problems.append(
+        Problem(
+            WARNING,
+            item.sheet,
+            item.row,
+            "",
+            _(
+                "Activity %(reference)s was changed in Registre on %(changed)s, "
+                "after the file was exported on %(exported)s, so importing it "
+                "would undo that change. It is skipped unless you confirm that "
+                "the file's version replaces it."
+            )
+            % {
+                "reference": existing.reference,
+                "changed": format_datetime(existing.updated_at),
+                "exported": format_datetime(item.exported_at),
+            },
+        )
+    )
+
+
+def _kept_report(
+    *, item: ParsedActivity, outcome: SaveOutcome, report: ImportReport
+) -> None:
+    kept = [change for change in outcome.row_changes if change.action == RowAction.KEPT]
+    if not kept:
+        return
+    report.problems.append(
+        Problem(
+            WARNING,
+            item.sheet,
+            item.row,
+            "",
+            _(
+                "Activity %(reference)s has rows in Registre that the file lacks: "
+                "%(rows)s. They are kept unless you confirm their removal."
+            )
+            % {
+                "reference": outcome.activity.reference,
+                "rows": "; ".join(
+                    f"{_part_label(change.part)} “{change.label}”" for change in kept
+                ),
+            },
+        )
     )
 
 

@@ -31,8 +31,15 @@ PROCESSOR_SUMMARY_TITLE = (
 PROCESSOR_SHORT_TITLE = "Registre du sous-traitant (article 30.2 du RGPD)"
 SUMMARY_SHEET = "Liste des traitements"
 RECORD_TITLE = "Fiche de registre"
+# The label of the export's date and time, which the import compares with the
+# activities' last change. The CSV has it in a column of each activity row.
+EXPORT_TIME_LABEL = "Date de l'export"
+CONTROLLER_LABEL = "Responsable de traitement"
+PROCESSOR_LABEL = "Sous-traitant"
 
 # Activity fields of a record sheet: (field, label, kind).
+# Registre maintains the dates of ``MAINTAINED_FIELDS`` itself, so the import
+# reads them but does not write them.
 RECORD_FIELDS = [
     ("name", "Nom du traitement", "text"),
     ("reference", "N° / RÉF", "text"),
@@ -66,10 +73,13 @@ RECORD_FIELDS = [
     ("dpia_done", "AIPD réalisée", "bool"),
     ("dpia_reference", "Référence de l'AIPD", "text"),
     ("status", "Statut", "status"),
+    ("retired_on", "Date de retrait", "date"),
     ("owner", "Responsable de la fiche (identifiant)", "owner"),
     ("last_reviewed_on", "Dernière revue", "date"),
     ("next_review_on", "Prochaine revue", "date"),
 ]
+
+MAINTAINED_FIELDS = {"updated_at", "retired_on"}
 
 # Part tables of a record sheet: part -> (title, [(field, header, kind)]).
 PART_TABLES = {
@@ -202,12 +212,16 @@ def register_titles(*, processor_record: bool) -> tuple[str, str]:
 
 
 def organisation_rows(
-    organisation: Organisation, *, processor_record: bool = False
+    organisation: Organisation,
+    *,
+    processor_record: bool = False,
+    exported_at: datetime.datetime | None = None,
 ) -> list[list]:
     """Return the organisation's identity block, as the CNIL template opens with.
 
     The organisation is the controller, or the processor in the processor's
     record (Art. 30(2)(a)), whose activities then name the controllers served.
+    The last row is the export's local date and time, ``exported_at`` or now.
     """
     dpo = (
         organisation.dpo_name,
@@ -215,9 +229,10 @@ def organisation_rows(
         organisation.dpo_phone,
         organisation.dpo_address.replace("\n", ", "),
     )
-    role = "Sous-traitant :" if processor_record else "Responsable de traitement :"
+    role = PROCESSOR_LABEL if processor_record else CONTROLLER_LABEL
     return [
-        [role, organisation.name],
+        [f"{role} :", organisation.name],
+        ["Numéro d'immatriculation :", organisation.registration_number],
         ["Adresse :", organisation.address],
         ["Téléphone :", organisation.phone],
         ["Adresse mél :", organisation.email],
@@ -227,5 +242,29 @@ def organisation_rows(
             "Délégué à la protection des données (DPO) :",
             " · ".join(part for part in dpo if part),
         ],
-        ["Date de l'export :", timezone.localdate()],
+        [f"{EXPORT_TIME_LABEL} :", exported_at or export_time()],
     ]
+
+
+def organisation_labels() -> set[str]:
+    """Return the normalised labels of the identity block, for the CSV reader."""
+    labels = {
+        normalize_label(label)
+        for label, _value in organisation_rows(Organisation(), processor_record=False)
+    }
+    return labels | {normalize_label(PROCESSOR_LABEL)}
+
+
+def export_time() -> datetime.datetime:
+    """Return the local time now, rounded up to the second, without a time zone.
+
+    Spreadsheet cells have no time zone, so the exports write local time and
+    the import reads it back in the project's time zone. Rounding up keeps an
+    activity saved in the second before the export from counting as changed
+    after it. NOTE: a save in the rest of the export's second counts as made
+    before it, so a re-import would overwrite it without a warning.
+    """
+    now = timezone.localtime().replace(tzinfo=None)
+    if now.microsecond:
+        now += datetime.timedelta(seconds=1)
+    return now.replace(microsecond=0)

@@ -1,13 +1,41 @@
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from apps.register.countries import is_eea_country
+
+# The maximum lengths of free text. An activity's texts are longer than the
+# details of a part. Both stay below the 32,767 characters that an Excel cell
+# can hold, so that the XLSX export keeps every text whole, and they keep the
+# PDF export fast.
+MAX_TEXT_LENGTH = 10_000
+MAX_DETAILS_LENGTH = 2_000
+
+
+@deconstructible
+class TextLengthValidator(MaxLengthValidator):
+    """Reject a text longer than ``limit_value`` characters, with both lengths."""
+
+    message = _(
+        "This text has %(show_value)d characters, above the maximum of "
+        "%(limit_value)d. Shorten it, or keep the details in a document and "
+        "refer to it here."
+    )
+
+
+def _long_text() -> list:
+    return [TextLengthValidator(MAX_TEXT_LENGTH)]
+
+
+def _details_text() -> list:
+    return [TextLengthValidator(MAX_DETAILS_LENGTH)]
 
 
 class LawfulBasis(models.TextChoices):
@@ -54,11 +82,13 @@ class ProcessingActivity(models.Model):
 
     reference = models.CharField(_("reference"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(
+        _("description"), blank=True, validators=_long_text()
+    )
     role = models.CharField(
         _("role"), max_length=20, choices=Role.choices, default=Role.CONTROLLER
     )
-    purposes = models.TextField(_("purposes"), blank=True)
+    purposes = models.TextField(_("purposes"), blank=True, validators=_long_text())
     lawful_basis = models.CharField(
         _("lawful basis"), max_length=30, choices=LawfulBasis.choices, blank=True
     )
@@ -66,6 +96,7 @@ class ProcessingActivity(models.Model):
         _("legitimate interest pursued"),
         blank=True,
         help_text=_("Required when the lawful basis is legitimate interests."),
+        validators=_long_text(),
     )
     concerns_recipients_profession = models.BooleanField(
         _("messages concern the recipient's profession"),
@@ -75,11 +106,14 @@ class ProcessingActivity(models.Model):
             "relate to the recipient's professional activity."
         ),
     )
-    security_measures = models.TextField(_("security measures"), blank=True)
+    security_measures = models.TextField(
+        _("security measures"), blank=True, validators=_long_text()
+    )
     joint_controllers = models.TextField(
         _("joint controllers"),
         blank=True,
         help_text=_("Name and contact details of each joint controller (Art. 26)."),
+        validators=_long_text(),
     )
     controllers_served = models.TextField(
         _("controllers we act for"),
@@ -88,6 +122,7 @@ class ProcessingActivity(models.Model):
             "When the organisation is a processor: name and contact details of "
             "each controller it acts for (Art. 30(2)(a))."
         ),
+        validators=_long_text(),
     )
     special_category_condition = models.TextField(
         _("condition for special-category data"),
@@ -96,6 +131,7 @@ class ProcessingActivity(models.Model):
             "The Art. 9(2) exception relied on, required when special-category "
             "data (health, opinions, biometrics...) is processed."
         ),
+        validators=_long_text(),
     )
     criminal_data_authority = models.TextField(
         _("authority for criminal-offence data"),
@@ -104,11 +140,13 @@ class ProcessingActivity(models.Model):
             "The legal provision allowing criminal-offence data (Art. 10), "
             "required when such data is processed."
         ),
+        validators=_long_text(),
     )
     data_sources = models.TextField(
         _("data sources"),
         blank=True,
         help_text=_("Where the data comes from: the person, a list vendor, ..."),
+        validators=_long_text(),
     )
     dpia_required = models.BooleanField(
         _("DPIA required"),
@@ -154,6 +192,25 @@ class ProcessingActivity(models.Model):
     @property
     def is_in_force(self) -> bool:
         return self.status == self.Status.IN_FORCE
+
+    @property
+    def retired_on(self):
+        """The local day the activity was retired, read from its history.
+
+        None unless the activity is retired. For an activity retired, put back
+        in force and retired again, it is the day of the last retirement.
+        """
+        if self.status != self.Status.RETIRED or self.pk is None:
+            return None
+        versions = ProcessingActivity.history.filter(id=self.pk).order_by(
+            "-history_date", "-history_id"
+        )
+        retired_at = None
+        for status, history_date in versions.values_list("status", "history_date"):
+            if status != self.Status.RETIRED:
+                break
+            retired_at = history_date
+        return timezone.localdate(retired_at) if retired_at else None
 
     def _review_dates_check(self) -> None:
         today = timezone.localdate()
@@ -281,7 +338,7 @@ class RetentionRule(models.Model):
     action = models.CharField(
         _("at the end"), max_length=20, choices=Action.choices, default=Action.DELETE
     )
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), blank=True, validators=_details_text())
 
     history = HistoricalRecords()
 
@@ -430,7 +487,7 @@ class DataSubjectCategory(models.Model):
         related_name="data_subjects",
     )
     label = models.CharField(_("category of data subjects"), max_length=200)
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(_("details"), blank=True, validators=_details_text())
 
     history = HistoricalRecords()
 
@@ -453,7 +510,7 @@ class PersonalDataCategory(models.Model):
         related_name="data_categories",
     )
     label = models.CharField(_("category of personal data"), max_length=200)
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(_("details"), blank=True, validators=_details_text())
     sensitivity = models.CharField(
         _("sensitivity"),
         max_length=20,
@@ -482,7 +539,7 @@ class Recipient(models.Model):
         related_name="recipients",
     )
     label = models.CharField(_("category of recipients"), max_length=200)
-    details = models.TextField(_("details"), blank=True)
+    details = models.TextField(_("details"), blank=True, validators=_details_text())
     third_country = models.BooleanField(
         _("in a third country or international organisation"), default=False
     )
@@ -564,6 +621,7 @@ class Transfer(models.Model):
         _("documentation"),
         blank=True,
         help_text=_("Where the safeguard is documented: contract date, link..."),
+        validators=_details_text(),
     )
 
     history = HistoricalRecords()

@@ -26,12 +26,15 @@ from apps.register.cells import last_line
 from apps.register.cnil import CnilRecordReader
 from apps.register.exports import CSV_ACTIVITY_KIND
 from apps.register.exports import CSV_KIND_COLUMN
+from apps.register.layout import EXPORT_TIME_LABEL
+from apps.register.layout import MAINTAINED_FIELDS
 from apps.register.layout import PART_TABLES
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import normalize_label
+from apps.register.layout import organisation_labels
 from apps.register.models import ProcessingActivity
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
@@ -45,6 +48,7 @@ class RegisterParser(ActivityReader):
     def parse(self, sheets: list[Sheet]) -> list[ParsedActivity]:
         found: dict[str, ParsedActivity] = {}
         listed: list[tuple[ParsedActivity, bool]] = []
+        exported_at = None
 
         for sheet in sheets:
             kind = self._sheet_kind(sheet)
@@ -60,7 +64,7 @@ class RegisterParser(ActivityReader):
             elif kind == "cnil_list":
                 listed.extend(self._parse_cnil_list(sheet))
             elif kind == "summary":
-                continue
+                exported_at = self._summary_export_time(sheet) or exported_at
             else:
                 self._problem(
                     INFO,
@@ -75,7 +79,18 @@ class RegisterParser(ActivityReader):
 
         for item, sensitive in listed:
             self._merge_listed(found, item, sensitive)
+        # The summary sheet's export time applies to every record sheet of the
+        # workbook, while a CSV row contains its own.
+        for item in found.values():
+            item.exported_at = item.exported_at or exported_at
         return list(found.values())
+
+    def _summary_export_time(self, sheet: Sheet):
+        label = normalize_label(EXPORT_TIME_LABEL)
+        for index, row in enumerate(sheet.rows):
+            if normalize_label(cell_value(row, 0)) == label:
+                return self._export_time(cell_value(row, 1), sheet, index, 1)
+        return None
 
     def _sheet_kind(self, sheet: Sheet) -> str:
         if not sheet.rows:
@@ -153,8 +168,8 @@ class RegisterParser(ActivityReader):
                 value = self._convert(kind, cell_value(row, 1), sheet, index, 1)
                 if name == "created_at":
                     created_on = value
-                elif name == "updated_at":
-                    pass  # Maintained by Registre on every save.
+                elif name in MAINTAINED_FIELDS:
+                    pass
                 else:
                     fields[name] = value
                     self._locate(locations, (None, None, name), sheet, index, 1, row[0])
@@ -252,10 +267,18 @@ class RegisterParser(ActivityReader):
         titles = {
             normalize_label(title): part for part, (title, _c) in PART_TABLES.items()
         }
+        identity = organisation_labels()
+        export_column = None
 
         for column, value in enumerate(header[1:], start=1):
             key = normalize_label(cell_value(header, column))
-            if key in labels:
+            if key == normalize_label(EXPORT_TIME_LABEL):
+                export_column = column
+            elif key in identity:
+                # The organisation's identity is exported for the reader. The
+                # organisation profile is edited in Registre, not imported.
+                continue
+            elif key in labels:
                 field_columns[column] = labels[key]
             elif key in part_headers:
                 part, name, kind = part_headers[key]
@@ -300,7 +323,7 @@ class RegisterParser(ActivityReader):
                     )
                     if name == "created_at":
                         created_on = value
-                    elif name != "updated_at":
+                    elif name not in MAINTAINED_FIELDS:
                         fields[name] = value
                         self._locate(
                             locations,
@@ -325,6 +348,10 @@ class RegisterParser(ActivityReader):
                 if item is None:
                     rejected.add(reference)
                 else:
+                    if export_column is not None:
+                        item.exported_at = self._export_time(
+                            cell_value(row, export_column), sheet, index, export_column
+                        )
                     if reference in activities:
                         self._problem(
                             ERROR,

@@ -1,6 +1,8 @@
 """The printable register: a PDF with the organisation's header on every page."""
 
+import datetime
 import io
+import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -62,9 +64,11 @@ def register_pdf(
 
     def text(value) -> Paragraph:
         display_value = format_value("text", value)
-        if hasattr(display_value, "strftime"):
+        if isinstance(display_value, datetime.datetime):
+            display_value = display_value.strftime("%d/%m/%Y %H:%M:%S")
+        elif hasattr(display_value, "strftime"):
             display_value = display_value.strftime("%d/%m/%Y")
-        lines = newlines_unified(str(display_value))
+        lines = words_breakable(newlines_unified(str(display_value)))
         return Paragraph(escape(lines).replace("\n", "<br/>"), body)
 
     story = [Paragraph(escape(register_title), heading)]
@@ -145,6 +149,35 @@ def register_pdf(
     header = _page_header(organisation, regular, bold, short_title)
     document.build(story, onFirstPage=header, onLaterPages=header)
     return buffer.getvalue()
+
+
+# ReportLab 5.1 splits a word wider than its column letter by letter, again on
+# every page that a table cell runs over: a 200,000-character word took 159 s
+# to export. A word longer than _LONG_WORD characters
+# is therefore cut into chunks of _WORD_CHUNK characters separated by spaces,
+# where lines can break. Such words are rare: a URL is usually shorter.
+_LONG_WORD = 100
+_WORD_CHUNK = 50
+_LONG_WORD_PATTERN = re.compile(r"\S{" + str(_LONG_WORD + 1) + r",}")
+
+
+def words_breakable(text: str) -> str:
+    """Return ``text`` with a space every 50 characters of each long word.
+
+    NOTE: a cell of 200,000 characters in ordinary words still took 28 s
+    (a two-cell ReportLab table, on a shared 2-core machine), because each
+    page wraps the rest of the cell again. Only text saved before the limits
+    of ``MAX_TEXT_LENGTH`` (10,000 characters) can be that long.
+    """
+
+    def split(match: re.Match) -> str:
+        word = match.group(0)
+        return " ".join(
+            word[start : start + _WORD_CHUNK]
+            for start in range(0, len(word), _WORD_CHUNK)
+        )
+
+    return _LONG_WORD_PATTERN.sub(split, text)
 
 
 def _column_widths(rows, *, total: float) -> list[float]:

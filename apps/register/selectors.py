@@ -155,8 +155,14 @@ class HistoryEntry:
 
 
 def activity_history(*, activity: ProcessingActivity) -> list[HistoryEntry]:
-    """Return every version of the activity and its parts, newest first, with diffs."""
-    records = list(activity.history.select_related("history_user"))
+    """Return every version of the activity and its parts, newest first, with diffs.
+
+    ``activity`` may be a deleted draft from ``deleted_activity``, since the
+    history tables keep the versions of deleted rows.
+    """
+    records = list(
+        ProcessingActivity.history.filter(id=activity.pk).select_related("history_user")
+    )
     for model in CHILD_MODELS.values():
         records.extend(
             model.history.filter(activity_id=activity.pk).select_related("history_user")
@@ -166,6 +172,23 @@ def activity_history(*, activity: ProcessingActivity) -> list[HistoryEntry]:
     entries = [_history_entry(record) for record in records]
     entries.reverse()
     return entries
+
+
+def deleted_activity(*, user, pk: int) -> tuple[ProcessingActivity, object] | None:
+    """Return a deleted activity as last saved and the time of its deletion.
+
+    Returns None when no activity with ``pk`` was deleted, or when ``user``
+    may not view the whole register: other readers only see activities that
+    cover contacts, which a deleted activity no longer does.
+    """
+    if not user.has_perm("register.view_whole_register"):
+        return None
+    if ProcessingActivity.objects.filter(pk=pk).exists():
+        return None
+    record = ProcessingActivity.history.filter(id=pk).order_by("-history_date").first()
+    if record is None or record.history_type != "-":
+        return None
+    return record.instance, record.history_date
 
 
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}

@@ -11,13 +11,17 @@ from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db import transaction
-from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.core.audit import audit_record
 from apps.core.dates import format_datetime
+from apps.register.changes import RowAction
+from apps.register.changes import RowChange
+from apps.register.changes import ValueChange
+from apps.register.changes import row_values
+from apps.register.changes import value_changes
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
@@ -311,12 +315,19 @@ def _follow_up_checks(activity: ProcessingActivity):
 
 @dataclass(frozen=True)
 class SaveOutcome:
-    """The saved activity, whether it is new, and how many rows changed."""
+    """The saved activity, whether it is new, and how many rows changed.
+
+    ``field_changes`` lists the activity's changed fields and ``row_changes``
+    the rows of its parts that were added, changed, removed, or kept although
+    ``data`` left them out.
+    """
 
     activity: ProcessingActivity
     created: bool
     activity_changed: bool
     part_changes: dict[str, int]
+    field_changes: list[ValueChange] = field(default_factory=list)
+    row_changes: list[RowChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -351,18 +362,22 @@ def activity_write(
     check_transition: bool = True,
     audit: bool = True,
     loaded_version: datetime | None = None,
+    remove_missing: bool = True,
 ) -> SaveOutcome:
     """Create or update an activity and replace its parts with ``data.parts``.
 
     ``activity`` must be as stored, because its values before the change decide
     whether anything changed. Text is stored with LF line breaks only. A part
-    with an ``id`` updates that row. Parts without one update the existing rows
-    in order, so a re-import of unchanged data adds no history entry. Rows left
-    unmatched are deleted. Adding or deleting rows of a part needs the
-    ``actor``'s add or delete permission on the part's model, unless ``actor``
-    is None, as for commands and the demo data. Every value is checked before
-    anything is written: a broken rule raises ``RegisterError`` listing every
-    rejected value of the activity and of its parts, and then nothing is saved.
+    with an ``id`` updates that row. Parts without one, as an import gives
+    them, update the stored row with the same values, or else the one with the
+    same label (or name), so a re-import of unchanged data adds no history
+    entry. Stored rows left unmatched are deleted, unless ``remove_missing`` is
+    False: they are then kept and listed as kept in the outcome. Adding or
+    deleting rows of a part needs the ``actor``'s add or delete permission on
+    the part's model, unless ``actor`` is None, as for commands and the demo
+    data. Every value is checked before anything is written: a broken rule
+    raises ``RegisterError`` listing every rejected value of the activity and
+    of its parts, and then nothing is saved.
 
     ``loaded_version`` is the ``updated_at`` the editor saw when the page was
     opened. The activity's row is locked before it is compared, so that of two
@@ -378,12 +393,22 @@ def activity_write(
         data=data,
         previous_status=previous_status,
         check_transition=check_transition,
+        remove_missing=remove_missing,
     )
     if actor is not None:
         errors += _part_permission_errors(actor=actor, plans=plans)
     if errors:
         raise RegisterError(errors)
 
+    # Described before writing, while new rows have no id yet.
+    field_changes = (
+        []
+        if creating
+        else value_changes(ProcessingActivity, before, _field_values(activity))
+    )
+    row_changes = [
+        change for part, plan in plans.items() for change in plan.changes(part)
+    ]
     with transaction.atomic():
         if not creating and loaded_version is not None:
             _version_check(activity, loaded_version)
@@ -399,7 +424,14 @@ def activity_write(
         if changed or any(part_counts.values()):
             _in_force_check(activity=activity, previous_status=previous_status)
 
-    outcome = SaveOutcome(activity, creating, changed and not creating, part_counts)
+    outcome = SaveOutcome(
+        activity,
+        creating,
+        changed and not creating,
+        part_counts,
+        field_changes=field_changes,
+        row_changes=row_changes,
+    )
     if audit and outcome.changed:
         audit_record(
             action="register.activity.created"
@@ -477,6 +509,7 @@ def activity_validate(
         data=data,
         previous_status=previous_status,
         check_transition=check_transition,
+        remove_missing=True,
     )
     return errors
 
@@ -487,6 +520,7 @@ def _changes_prepare(
     data: ActivityData,
     previous_status: str | None,
     check_transition: bool,
+    remove_missing: bool,
 ) -> tuple[dict[str, "_PartPlan"], list[FieldError]]:
     """Set the new values on ``activity``, match the parts' rows, and check both."""
     errors = _values_assign(activity, data.fields, part=None, row=None)
@@ -498,7 +532,9 @@ def _changes_prepare(
     )
     plans = {}
     for part, rows in data.parts.items():
-        plans[part], part_errors = _parts_match(activity=activity, part=part, rows=rows)
+        plans[part], part_errors = _parts_match(
+            activity=activity, part=part, rows=rows, remove_missing=remove_missing
+        )
         errors += part_errors
     return plans, errors
 
@@ -681,31 +717,57 @@ def _part_permission_errors(
 @dataclass
 class _PartPlan:
     """The rows of one part to save, each with its values before the change,
-    and the stored rows to delete."""
+    the stored rows to delete, and the unmatched stored rows to keep."""
 
     rows: list[tuple[models.Model, dict]]
     leftovers: list[models.Model]
+    kept: list[models.Model] = field(default_factory=list)
+
+    def changes(self, part: str) -> list[RowChange]:
+        """Describe what applying the plan does to each row, in words."""
+        model = CHILD_MODELS[part]
+        changes = []
+        for instance, before in self.rows:
+            after = _field_values(instance)
+            if instance.pk is None:
+                values = tuple(row_values(model, after))
+                changes.append(RowChange(part, RowAction.ADDED, str(instance), values))
+            elif after != before:
+                values = tuple(value_changes(model, before, after))
+                changes.append(
+                    RowChange(part, RowAction.CHANGED, str(instance), values)
+                )
+        for action, rows in (
+            (RowAction.REMOVED, self.leftovers),
+            (RowAction.KEPT, self.kept),
+        ):
+            for row in rows:
+                values = tuple(row_values(model, _field_values(row)))
+                changes.append(RowChange(part, action, str(row), values))
+        return changes
 
 
 def _parts_match(
-    *, activity: ProcessingActivity, part: str, rows: list[dict]
+    *,
+    activity: ProcessingActivity,
+    part: str,
+    rows: list[dict],
+    remove_missing: bool = True,
 ) -> tuple[_PartPlan, list[FieldError]]:
     """Match ``rows`` to the stored rows of one part and check each of them."""
     model = CHILD_MODELS[part]
     existing = {}
     if activity.pk is not None:
         existing = {row.pk: row for row in model.objects.filter(activity=activity)}
-    by_position = not any(row.get("id") for row in rows)
-    unmatched = list(existing.values())
+    if any(row.get("id") for row in rows):
+        matches = [existing.get(values.get("id")) for values in rows]
+    else:
+        matches = _rows_pair(list(existing.values()), rows, part=part)
     plan = _PartPlan(rows=[], leftovers=[])
     errors: list[FieldError] = []
 
     for index, values in enumerate(rows):
-        if by_position:
-            instance = unmatched[index] if index < len(unmatched) else None
-        else:
-            instance = existing.get(values.get("id"))
-        instance = instance or model(activity=activity)
+        instance = matches[index] or model(activity=activity)
         before = _field_values(instance)
         editable = {
             name: value for name, value in values.items() if name in CHILD_FIELDS[part]
@@ -724,9 +786,50 @@ def _parts_match(
         plan.rows.append((instance, before))
         existing.pop(instance.pk, None)
 
-    # Rows still here were neither matched by id nor by position.
-    plan.leftovers = list(existing.values())
+    # Rows still here were neither matched by id nor by their values.
+    if remove_missing:
+        plan.leftovers = list(existing.values())
+    else:
+        plan.kept = list(existing.values())
     return plan, errors
+
+
+def _rows_pair(
+    stored: list[models.Model], rows: list[dict], *, part: str
+) -> list[models.Model | None]:
+    """Return the stored row that each of ``rows`` updates, or None for a new row.
+
+    A stored row with the same values is taken first, then one with the same
+    first field (the label or the name). Pairing by position instead would
+    shift every row after one left out of a file onto its neighbour's stored
+    row, so that the removal would show as changes to the wrong rows.
+    """
+    remaining = list(stored)
+    matches: list[models.Model | None] = [None] * len(rows)
+    names = CHILD_FIELDS[part]
+    for compared, loose in ((names, False), (names[:1], True)):
+        for index, values in enumerate(rows):
+            if matches[index] is not None:
+                continue
+            for candidate in remaining:
+                if all(
+                    _comparable(values.get(name), loose)
+                    == _comparable(getattr(candidate, name), loose)
+                    for name in compared
+                    if name in values
+                ):
+                    matches[index] = candidate
+                    remaining.remove(candidate)
+                    break
+    return matches
+
+
+def _comparable(value, loose: bool):
+    """Return ``value`` as stored; ``loose`` also ignores case and spacing."""
+    if not isinstance(value, str):
+        return value
+    value = newlines_unified(value)
+    return " ".join(value.split()).casefold() if loose else value
 
 
 def _parts_apply(plan: _PartPlan) -> int:
@@ -767,71 +870,3 @@ def reference_term_delete(*, term, actor=None) -> None:
         details={"kind": term.kind},
     )
     term.delete()
-
-
-@transaction.atomic
-def activity_delete(*, activity: ProcessingActivity, actor=None) -> None:
-    """Delete an activity that no contact, import or breach refers to.
-
-    Raises ``ValidationError`` naming each kind of record that still refers to
-    it, with counts: an activity in use stays in the register, and the way out
-    is to retire it. The history of its versions is kept.
-    """
-    reference = activity.reference
-    references = activity_references(activity=activity)
-    if not references:
-        audit_record(
-            action="register.activity.deleted",
-            actor=actor,
-            target=activity,
-            details={"reference": reference},
-        )
-        try:
-            activity.delete()
-            return
-        except ProtectedError:
-            # A record added since the count above refers to the activity.
-            references = activity_references(activity=activity)
-
-    counts = ", ".join(
-        f"{count} {singular if count == 1 else plural}"
-        for singular, plural, count in references
-    )
-    raise ValidationError(
-        _(
-            "Activity %(reference)s cannot be deleted because other records "
-            "refer to it: %(counts)s. Retire it instead: it then leaves the "
-            "lists of activities in force and stays in the register's history."
-        )
-        % {"reference": reference, "counts": counts}
-    )
-
-
-def activity_references(*, activity: ProcessingActivity) -> list[tuple[str, str, int]]:
-    """Count the records of other apps that refer to the activity, by kind.
-
-    Returns (verbose name, plural verbose name, count) for each kind with at
-    least one record. A kind counts when its foreign key protects the activity
-    (PROTECT or RESTRICT), and for many-to-many links such as breaches:
-    deleting would only unlink the breaches, so the breach register would lose
-    which activity a breach concerned. The activity's own parts (CASCADE) and
-    its history (DO_NOTHING) do not count.
-    """
-    counts = []
-    for relation in ProcessingActivity._meta.get_fields(include_hidden=True):
-        if not relation.auto_created or relation.concrete:
-            continue
-        blocking = relation.many_to_many or relation.on_delete in (
-            models.PROTECT,
-            models.RESTRICT,
-        )
-        if not blocking:
-            continue
-        model = relation.related_model
-        count = model._base_manager.filter(**{relation.field.name: activity}).count()
-        if count:
-            meta = model._meta
-            counts.append(
-                (str(meta.verbose_name), str(meta.verbose_name_plural), count)
-            )
-    return sorted(counts)

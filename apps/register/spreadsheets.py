@@ -93,7 +93,9 @@ def xlsx_write(sheets: list[Sheet]) -> bytes:
                 cell.alignment = wrap
                 if index in sheet.bold_rows:
                     cell.font = bold
-                if isinstance(cell.value, datetime.date):
+                if isinstance(cell.value, datetime.datetime):
+                    cell.number_format = "DD/MM/YYYY HH:MM:SS"
+                elif isinstance(cell.value, datetime.date):
                     cell.number_format = "DD/MM/YYYY"
         for column, width in enumerate(sheet.column_widths):
             letter = worksheet.cell(row=1, column=column + 1).column_letter
@@ -154,8 +156,11 @@ def _ods_cell(value, style) -> TableCell:
         cell.addElement(P(text=str(value)))
         return cell
     if isinstance(value, datetime.date):
+        shown = (
+            "%d/%m/%Y %H:%M:%S" if isinstance(value, datetime.datetime) else "%d/%m/%Y"
+        )
         cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
-        cell.addElement(P(text=value.strftime("%d/%m/%Y")))
+        cell.addElement(P(text=value.strftime(shown)))
         return cell
     cell = TableCell(valuetype="string", **extra)
     # Each line is a paragraph of the cell, and a CR left in a line would show.
@@ -296,7 +301,9 @@ def _ods_value(cell):
     if kind == "date":
         text = cell.getAttrNS(OFFICENS, "date-value") or ""
         try:
-            return datetime.date.fromisoformat(text[:10])
+            # A date and time, such as the export's, keeps its time, like
+            # ``_plain`` does for XLSX.
+            return _plain(datetime.datetime.fromisoformat(text))
         except ValueError:
             return text
     if kind in ("float", "percentage", "currency"):

@@ -25,3 +25,11 @@ def text_excerpt(text: str, length: int = 60) -> str:
     if len(text) > length:
         text = text[:length] + "…"
     return repr(text)
+
+
+def text_shortened(text: str, length: int = 80) -> str:
+    """Return ``text`` on one line, cut to ``length`` characters with "…"."""
+    text = " ".join(text.split())
+    if len(text) > length:
+        return text[: length - 1] + "…"
+    return text

@@ -18,7 +18,9 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from apps.core.permissions import RolePermissionMixin
+from apps.register.deletion import activity_delete
 from apps.register.exports import FORMATS
+from apps.register.exports import ExportError
 from apps.register.exports import export_filename
 from apps.register.exports import is_processor_record
 from apps.register.exports import register_export
@@ -29,6 +31,7 @@ from apps.register.forms import ActivityForm
 from apps.register.forms import ReferenceTermForm
 from apps.register.forms import RegisterImportForm
 from apps.register.forms import reference_terms
+from apps.register.imports import ImportConfirmation
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
@@ -37,8 +40,8 @@ from apps.register.selectors import activity_detail
 from apps.register.selectors import activity_history
 from apps.register.selectors import activity_list
 from apps.register.selectors import activity_visible_to
+from apps.register.selectors import deleted_activity
 from apps.register.services import ActivityData
-from apps.register.services import activity_delete
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
 from apps.register.services import part_permitted
@@ -103,7 +106,11 @@ class ActivityHistoryView(RolePermissionMixin, _ActivityMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        activity = self.get_activity()
+        deleted = deleted_activity(user=self.request.user, pk=self.kwargs["pk"])
+        if deleted is not None:
+            activity, context["deleted_at"] = deleted
+        else:
+            activity = self.get_activity()
         context["activity"] = activity
         context["entries"] = activity_history(activity=activity)
         context["tab"] = "history"
@@ -216,7 +223,7 @@ def _formset_rows(formset) -> list[dict]:
 
 
 class ActivityDeleteView(RolePermissionMixin, View):
-    """Confirm, then delete an activity that nothing refers to."""
+    """Confirm, then delete a draft activity that nothing refers to."""
 
     permission_required = "register.delete_processingactivity"
     template_name = "register/activity_confirm_delete.html"
@@ -239,8 +246,12 @@ class ActivityDeleteView(RolePermissionMixin, View):
             return redirect("register:activity-detail", pk=activity.pk)
         messages.success(
             request,
-            _("Activity %(reference)s deleted.") % {"reference": activity.reference},
+            _("Draft activity %(reference)s deleted.")
+            % {"reference": activity.reference},
         )
+        if request.user.has_perm("register.view_whole_register"):
+            # The history page shows the deleted draft's versions.
+            return redirect("register:activity-history", pk=pk)
         return redirect("register:activity-list")
 
 
@@ -282,12 +293,17 @@ class RegisterExportView(RolePermissionMixin, View):
             is_processor_record(activities)
         )
 
-        content = register_export(
-            activities=activities,
-            file_format=file_format,
-            actor=request.user,
-            processor_record=processor_record,
-        )
+        try:
+            content = register_export(
+                activities=activities,
+                file_format=file_format,
+                actor=request.user,
+                processor_record=processor_record,
+            )
+        except ExportError as error:
+            return HttpResponseBadRequest(
+                str(error), content_type="text/plain; charset=utf-8"
+            )
         name = export_filename(
             file_format=file_format,
             activity=activities[0] if pk else None,
@@ -321,7 +337,8 @@ class RegisterImportView(RolePermissionMixin, View):
         path = staged_file_path(staged.get("stored_name", ""))
         try:
             if action == "confirm":
-                return self._confirm(request, path, staged["file_name"])
+                confirmation = _confirmation(request, staged)
+                return self._confirm(request, path, staged["file_name"], confirmation)
             messages.info(request, _("Import cancelled; nothing was changed."))
             return redirect("register:import")
         finally:
@@ -349,11 +366,25 @@ class RegisterImportView(RolePermissionMixin, View):
                 "token": token,
                 "stored_name": path.name,
                 "file_name": upload.name,
+                # The version of each activity changed after the export, as
+                # the preview showed it, so that a confirmed overwrite does not
+                # undo a save made after the preview.
+                "versions": {
+                    entry["reference"]: entry["version"]
+                    for entry in report.activities
+                    if entry["changed_after_export"]
+                },
             }
         context = {"form": RegisterImportForm(), "report": report, "token": token}
         return render(request, self.template_name, context)
 
-    def _confirm(self, request, path: Path | None, file_name: str):
+    def _confirm(
+        self,
+        request,
+        path: Path | None,
+        file_name: str,
+        confirmation: ImportConfirmation,
+    ):
         if path is None or not path.exists():
             messages.error(
                 request, _("The uploaded file is gone; upload the file again.")
@@ -361,7 +392,11 @@ class RegisterImportView(RolePermissionMixin, View):
             return redirect("register:import")
         with transaction.atomic():
             report = register_import(
-                path=path, file_name=file_name, actor=request.user, dry_run=False
+                path=path,
+                file_name=file_name,
+                actor=request.user,
+                dry_run=False,
+                confirmation=confirmation,
             )
         if report.has_errors:
             return render(
@@ -379,7 +414,35 @@ class RegisterImportView(RolePermissionMixin, View):
             )
             % {"count": len(report.activities)},
         )
+        skipped = [
+            entry["reference"]
+            for entry in report.activities
+            if entry["outcome"] == "skipped"
+        ]
+        if skipped:
+            messages.warning(
+                request,
+                _(
+                    "Not imported, because they were changed in Registre after "
+                    "the file was exported: %(references)s. Import the file again "
+                    "and tick them to replace those changes."
+                )
+                % {"references": ", ".join(skipped)},
+            )
         return redirect(reverse("register:activity-list"))
+
+
+def _confirmation(request, staged: dict) -> ImportConfirmation:
+    """Read the overwrites and removals that the user ticked in the preview."""
+    versions = staged.get("versions", {})
+    return ImportConfirmation(
+        overwrite={
+            reference: versions[reference]
+            for reference in request.POST.getlist("overwrite")
+            if reference in versions
+        },
+        remove_missing=frozenset(request.POST.getlist("remove_missing")),
+    )
 
 
 class ReferenceTermListView(RolePermissionMixin, View):

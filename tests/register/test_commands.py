@@ -1,8 +1,10 @@
+import datetime
 import json
 
 import pytest
 from django.core.management import CommandError
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.core.models import AuditEvent
 from apps.register.models import ProcessingActivity
@@ -71,3 +73,52 @@ def test_import_register_failure_exits_nonzero(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "error:" in captured.err
     assert json.loads(captured.out)["applied"] is False
+
+
+def test_import_register_removes_only_when_allowed(
+    compliance_officer, tmp_path, capsys
+):
+    activity = complete_activity(compliance_officer, reference="CMD-2")
+    output = tmp_path / "register.csv"
+    call_command("export_register", format="csv", output=str(output))
+    activity.processors.create(name="Added after the export")
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at
+    )
+    capsys.readouterr()
+
+    call_command("import_register", str(output))
+    kept = json.loads(capsys.readouterr().out)["activities"][0]["rows"]
+    call_command("import_register", str(output), allow_removals=True)
+    removed = json.loads(capsys.readouterr().out)["activities"][0]["rows"]
+
+    assert [(row["action"], row["label"]) for row in kept] == [
+        ("kept", "Added after the export")
+    ]
+    assert [(row["action"], row["label"]) for row in removed] == [
+        ("removed", "Added after the export")
+    ]
+    assert list(activity.processors.values_list("name", flat=True)) == ["Routeur SA"]
+
+
+def test_import_register_overwrites_only_when_allowed(
+    compliance_officer, tmp_path, capsys
+):
+    activity = complete_activity(compliance_officer, reference="CMD-3")
+    output = tmp_path / "register.csv"
+    call_command("export_register", format="csv", output=str(output))
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        purposes="Edited later",
+        updated_at=timezone.now() + datetime.timedelta(seconds=2),
+    )
+    capsys.readouterr()
+
+    call_command("import_register", str(output))
+    skipped = json.loads(capsys.readouterr().out)["activities"][0]["outcome"]
+    call_command("import_register", str(output), overwrite_newer=True)
+    updated = json.loads(capsys.readouterr().out)["activities"][0]["outcome"]
+
+    assert skipped == "skipped"
+    assert updated == "updated"
+    activity.refresh_from_db()
+    assert activity.purposes == "Prospection commerciale"

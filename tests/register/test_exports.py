@@ -2,6 +2,7 @@ import csv
 import io
 
 import pytest
+from django.utils import timezone
 from odf import teletype
 from odf.opendocument import load as odf_load
 from odf.text import P
@@ -15,6 +16,7 @@ from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.models import ProcessingActivity
+from apps.register.pdf import words_breakable
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
 from apps.register.spreadsheets import read_grid
@@ -366,3 +368,71 @@ def test_processor_export_reimports_quietly(processor_activity, tmp_path):
 
     assert report.problems == []
     assert report.activities[0]["outcome"] == "unchanged"
+
+
+def _csv_rows(content: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+
+
+def test_csv_names_controller_and_dpo(register):
+    rows = _csv_rows(_export("csv"))
+    activity_rows = [row for row in rows if row["Type de ligne"] == "Traitement"]
+    dpo = "Délégué à la protection des données (DPO)"
+
+    assert len(activity_rows) == 2
+    for row in activity_rows:
+        assert row["Responsable de traitement"] == "Exemplaire Industries SAS"
+        assert row["Adresse mél"] == "contact@exemplaire.example"
+        assert row["Représentant dans l'UE"] == "Représentant Exemple GmbH, Berlin"
+        assert row[dpo].startswith("Bruno Fictif · dpo@exemplaire.example")
+        assert row["Date de l'export"]
+
+
+def test_processor_csv_names_processor(processor_activity):
+    rows = _csv_rows(_export("csv"))
+
+    assert "Responsable de traitement" not in rows[0]
+    assert rows[0]["Sous-traitant"] == "Exemplaire Industries SAS"
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_summary_shows_registration_number(register, tmp_path, file_format):
+    Organisation.objects.update(registration_number="123 456 789 00012")
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    summary = read_grid(path)[0]
+
+    assert ["Numéro d'immatriculation :", "123 456 789 00012"] in summary.rows
+
+
+def test_pdf_breaks_only_very_long_words():
+    url = "https://example.com/" + "a" * 80
+    word = "b" * 120
+
+    assert words_breakable(url) == url
+    assert words_breakable(f"see {word}.") == (f"see {'b' * 50} {'b' * 50} {'b' * 20}.")
+
+
+def test_pdf_shows_long_word_whole(register):
+    ProcessingActivity.objects.filter(reference="TRT-101").update(
+        description="z" * 5_000
+    )
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    text = "".join(page.extract_text() for page in reader.pages)
+
+    assert text.count("z") == 5_000
+
+
+def test_csv_shows_retirement_date(register):
+    activity = ProcessingActivity.objects.get(reference="TRT-101")
+    activity.status = ProcessingActivity.Status.RETIRED
+    activity.save()
+
+    rows = [
+        row for row in _csv_rows(_export("csv")) if row["Type de ligne"] == "Traitement"
+    ]
+
+    assert rows[0]["Date de retrait"] == timezone.localdate().isoformat()
+    assert rows[1]["Date de retrait"] == ""

@@ -2,8 +2,10 @@ import csv
 import datetime
 import io
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from django.utils import timezone
 from django.utils import translation
 from openpyxl import Workbook
 from openpyxl import load_workbook
@@ -11,11 +13,15 @@ from openpyxl import load_workbook
 from apps.core.models import AuditEvent
 from apps.register.cells import column_letter
 from apps.register.exports import register_export
+from apps.register.imports import ImportConfirmation
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
+from apps.register.models import Processor
+from apps.register.models import Recipient
 from apps.register.models import RetentionRule
 from apps.register.models import Transfer
 from apps.register.selectors import activities_for_export
+from apps.register.services import ACTIVITY_FIELDS
 from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -39,10 +45,13 @@ def _problems(report, level="error"):
 def test_cnil_dry_run_writes_nothing():
     report = register_import(path=CNIL_FILE, dry_run=True)
 
+    entry = report.activities[0]
+
     assert _problems(report) == []
-    assert report.activities == [
-        {"reference": "1 - Exemple", "name": "Gestion de la paie", "outcome": "created"}
-    ]
+    assert len(report.activities) == 1
+    assert entry["reference"] == "1 - Exemple"
+    assert entry["name"] == "Gestion de la paie"
+    assert entry["outcome"] == "created"
     assert not ProcessingActivity.objects.exists()
     assert not AuditEvent.objects.filter(action="register.imported").exists()
 
@@ -625,7 +634,12 @@ def test_import_dropping_rule_needs_permission(compliance_officer, dpo, tmp_path
         start_event=RetentionRule.StartEvent.COLLECTION,
     )
 
-    report = register_import(path=path, actor=dpo, dry_run=False)
+    report = register_import(
+        path=path,
+        actor=dpo,
+        dry_run=False,
+        confirmation=ImportConfirmation(remove_missing_all=True),
+    )
     errors = _problems(report)
 
     assert len(errors) == 1
@@ -633,3 +647,213 @@ def test_import_dropping_rule_needs_permission(compliance_officer, dpo, tmp_path
     assert "not allowed to delete retention rules" in errors[0].message
     assert not report.applied
     assert activity.retention_rules.count() == 2
+
+
+def _export_file(user, tmp_path, file_format="xlsx") -> Path:
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(
+        register_export(
+            activities=activities_for_export(user=user), file_format=file_format
+        )
+    )
+    return path
+
+
+def _later_edit(activity, **fields):
+    """Save ``fields`` through the service one second later than now, as an
+    edit in the browser after the export would."""
+    from apps.register.services import ActivityData
+    from apps.register.services import activity_save
+
+    values = {name: getattr(activity, name) for name in ACTIVITY_FIELDS}
+    values.update(fields)
+    later = timezone.now() + datetime.timedelta(seconds=2)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        return activity_save(data=ActivityData(fields=values), activity=activity)
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_import_skips_activity_edited_after_export(
+    compliance_officer, tmp_path, file_format
+):
+    activity = complete_activity(compliance_officer, reference="LATE-1")
+    path = _export_file(compliance_officer, tmp_path, file_format)
+    _later_edit(activity, purposes="Purposes edited after the export")
+
+    report = register_import(path=path, dry_run=False)
+    entry = report.activities[0]
+    warnings = _problems(report, "warning")
+    activity.refresh_from_db()
+
+    assert entry["outcome"] == "skipped"
+    assert entry["changed_after_export"]
+    assert entry["fields"][0]["old"] == "Purposes edited after the export"
+    assert entry["fields"][0]["new"] == "Prospection commerciale"
+    assert len(warnings) == 1
+    assert "after the file was exported" in warnings[0].message
+    assert activity.purposes == "Purposes edited after the export"
+
+
+def test_confirmed_overwrite_replaces_later_edit(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="LATE-2")
+    path = _export_file(compliance_officer, tmp_path)
+    edited = _later_edit(activity, purposes="Purposes edited after the export")
+    confirmation = ImportConfirmation(
+        overwrite={"LATE-2": edited.updated_at.isoformat()}
+    )
+
+    report = register_import(path=path, dry_run=False, confirmation=confirmation)
+    activity.refresh_from_db()
+
+    assert report.activities[0]["outcome"] == "updated"
+    assert activity.purposes == "Prospection commerciale"
+
+
+def test_overwrite_of_older_version_is_skipped(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="LATE-3")
+    path = _export_file(compliance_officer, tmp_path)
+    seen = _later_edit(activity, purposes="Seen in the preview").updated_at
+    activity.refresh_from_db()
+    with mock.patch(
+        "django.utils.timezone.now", return_value=seen + datetime.timedelta(seconds=5)
+    ):
+        _later_edit(activity, purposes="Saved after the preview")
+    confirmation = ImportConfirmation(overwrite={"LATE-3": seen.isoformat()})
+
+    report = register_import(path=path, dry_run=False, confirmation=confirmation)
+    activity.refresh_from_db()
+
+    assert report.activities[0]["outcome"] == "skipped"
+    assert activity.purposes == "Saved after the preview"
+
+
+def test_csv_without_processor_row_keeps_it(compliance_officer, tmp_path):
+    """GIVEN a CSV export filtered to one activity, minus its processor row
+    WHEN it is imported without confirming removals
+    THEN the processor stays, and the report lists it as kept.
+    """
+    complete_activity(compliance_officer, reference="KEEP-1")
+    complete_activity(compliance_officer, reference="KEEP-2")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        rows = list(csv.reader(source))
+    reference = rows[0].index("N° / RÉF")
+    rows = [
+        row
+        for row in rows
+        if row is rows[0] or (row[reference] == "KEEP-1" and row[0] != "Sous-traitants")
+    ]
+    with path.open("w", encoding="utf-8", newline="") as target:
+        csv.writer(target).writerows(rows)
+
+    report = register_import(path=path, dry_run=False)
+    entry = report.activities[0]
+    kept = [row for row in entry["rows"] if row["action"] == "kept"]
+
+    assert len(report.activities) == 1
+    assert entry["outcome"] == "unchanged"
+    assert [row["label"] for row in kept] == ["Routeur SA"]
+    assert "kept unless you confirm" in _problems(report, "warning")[0].message
+    assert Processor.objects.filter(activity__reference="KEEP-1").count() == 1
+
+
+def test_confirmed_removal_deletes_missing_row(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="DROP-1")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    Processor.objects.create(activity=activity, name="Sous-traitant ajouté")
+    activity.refresh_from_db()
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at - datetime.timedelta(days=1)
+    )
+    confirmation = ImportConfirmation(remove_missing=frozenset({"DROP-1"}))
+
+    report = register_import(path=path, dry_run=False, confirmation=confirmation)
+    removed = [
+        row for row in report.activities[0]["rows"] if row["action"] == "removed"
+    ]
+
+    assert [row["label"] for row in removed] == ["Sous-traitant ajouté"]
+    assert list(activity.processors.values_list("name", flat=True)) == ["Routeur SA"]
+
+
+def test_row_left_out_does_not_shift_others(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="SHIFT-1")
+    Recipient.objects.create(activity=activity, label="Service juridique")
+    Recipient.objects.create(activity=activity, label="Comptabilité", details="x")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["SHIFT-1"]
+    row = next(cell.row for cell in sheet["A"] if cell.value == "Service juridique")
+    sheet.delete_rows(row)
+    workbook.save(path)
+
+    report = register_import(path=path, dry_run=True)
+    rows = report.activities[0]["rows"]
+
+    assert [(row["action"], row["label"]) for row in rows] == [
+        ("kept", "Service juridique")
+    ]
+
+
+def test_preview_lists_changed_fields_and_rows(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="DIFF-1")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["DIFF-1"]
+    for cells in sheet.iter_rows():
+        if cells[0].value == "Finalité(s) du traitement effectué":
+            cells[1].value = "Nouvelle finalité " + "x" * 200
+        if cells[0].value == "Routeur SA":
+            cells[2].value = "Belgique"
+    workbook.save(path)
+
+    report = register_import(path=path, dry_run=True)
+    entry = report.activities[0]
+    changed = [row for row in entry["rows"] if row["action"] == "changed"]
+
+    assert entry["outcome"] == "updated"
+    assert entry["fields"][0]["label"] == "purposes"
+    assert entry["fields"][0]["old"] == "Prospection commerciale"
+    assert entry["fields"][0]["new"].startswith("Nouvelle finalité x")
+    assert len(entry["fields"][0]["new"]) == 80
+    assert changed[0]["label"] == "Routeur SA"
+    assert changed[0]["values"][0]["old"] == "France"
+    assert changed[0]["values"][0]["new"] == "Belgique"
+
+
+def test_file_without_export_time_is_flagged(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="NOTIME-1")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    summary = workbook["Liste des traitements"]
+    for cells in summary.iter_rows():
+        if cells[0].value == "Date de l'export :":
+            cells[1].value = None
+    workbook.save(path)
+
+    report = register_import(path=path, dry_run=True)
+    warnings = _problems(report, "warning")
+
+    assert len(warnings) == 1
+    assert "does not say when it was exported" in warnings[0].message
+
+
+def test_import_rejects_text_above_limit(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="LONG-1")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["LONG-1"]
+    for cells in sheet.iter_rows():
+        if cells[0].value == "Description du traitement":
+            cells[1].value = "x" * 20_000
+    workbook.save(path)
+
+    report = register_import(path=path, dry_run=False)
+    errors = _problems(report)
+
+    assert len(errors) == 1
+    assert errors[0].message.startswith(
+        "Activity LONG-1, description (“Description du traitement” in the file): "
+        "This text has 20000 characters, above the maximum of 10000."
+    )
+    assert not report.applied

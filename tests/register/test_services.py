@@ -13,15 +13,19 @@ from apps.breaches.models import Breach
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.imports.models import ImportJob
+from apps.register.deletion import activity_delete
+from apps.register.models import MAX_DETAILS_LENGTH
+from apps.register.models import MAX_TEXT_LENGTH
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
 from apps.register.models import ProcessingActivity
 from apps.register.models import Recipient
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
+from apps.register.selectors import activity_history
+from apps.register.selectors import deleted_activity
 from apps.register.services import ActivityData
 from apps.register.services import RegisterError
-from apps.register.services import activity_delete
 from apps.register.services import activity_missing_items
 from apps.register.services import activity_save
 from apps.register.services import activity_validate
@@ -30,6 +34,8 @@ from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+
+_DRAFT = ProcessingActivity.Status.DRAFT
 
 
 def _missing_codes(activity) -> set[str]:
@@ -474,7 +480,7 @@ def test_activity_validate_writes_nothing():
 
 
 def test_delete_names_every_referring_kind(compliance_officer):
-    activity = ActivityFactory(reference="TRT-001")
+    activity = ActivityFactory(reference="TRT-001", status=_DRAFT)
     for number in range(2):
         Contact.objects.create(
             email=f"contact{number}@example.com",
@@ -510,7 +516,7 @@ def test_delete_names_every_referring_kind(compliance_officer):
 
 
 def test_delete_names_kinds_in_french(compliance_officer):
-    activity = ActivityFactory(reference="TRT-002")
+    activity = ActivityFactory(reference="TRT-002", status=_DRAFT)
     Contact.objects.create(
         email="contact@example.com",
         collected_at=timezone.now(),
@@ -524,11 +530,36 @@ def test_delete_names_kinds_in_french(compliance_officer):
 
 
 def test_delete_unused_activity_with_parts(compliance_officer):
-    activity = complete_activity(compliance_officer, reference="TRT-003")
+    activity = complete_activity(compliance_officer, reference="TRT-003", status=_DRAFT)
 
     activity_delete(activity=activity, actor=compliance_officer)
 
     assert not ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+@pytest.mark.parametrize("status", ["in_force", "retired"])
+def test_delete_rejects_activity_past_draft(compliance_officer, status):
+    activity = complete_activity(compliance_officer, reference="TRT-004", status=status)
+
+    with pytest.raises(ValidationError) as caught:
+        activity_delete(activity=activity, actor=compliance_officer)
+
+    assert "so it cannot be deleted" in caught.value.messages[0]
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+    assert not AuditEvent.objects.filter(action="register.activity.deleted").exists()
+
+
+def test_deleted_draft_keeps_history(compliance_officer):
+    activity = complete_activity(compliance_officer, reference="TRT-005", status=_DRAFT)
+    pk = activity.pk
+
+    activity_delete(activity=activity, actor=compliance_officer)
+    found = deleted_activity(user=compliance_officer, pk=pk)
+    entries = activity_history(activity=found[0])
+
+    assert found[0].reference == "TRT-005"
+    assert entries[0].action == "deleted"
+    assert any(entry.kind == "processor" for entry in entries)
 
 
 def _rule_row(**values) -> dict:
@@ -666,3 +697,25 @@ def test_concurrent_stale_save_rejected(compliance_officer):
     assert activity.name == "First editor"
     assert "saved" not in outcome
     assert "after you opened the page" in outcome["error"][0]
+
+
+def test_text_above_limit_is_rejected():
+    data = _data(description="x" * (MAX_TEXT_LENGTH + 1))
+    data.parts["retention_rules"][0]["notes"] = "n" * (MAX_DETAILS_LENGTH + 1)
+
+    with pytest.raises(RegisterError) as caught:
+        activity_save(data=data)
+
+    errors = {(e.part, e.field): e.messages for e in caught.value.field_errors}
+    assert errors[(None, "description")] == (
+        "This text has 10001 characters, above the maximum of 10000. Shorten "
+        "it, or keep the details in a document and refer to it here.",
+    )
+    assert "2001 characters" in errors[("retention_rules", "notes")][0]
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_text_at_limit_is_accepted():
+    activity = activity_save(data=_data(description="x" * MAX_TEXT_LENGTH))
+
+    assert len(activity.description) == MAX_TEXT_LENGTH

@@ -648,7 +648,9 @@ def test_row_errors_include_non_field():
 
 
 def test_officer_deletes_unused_activity(client_for, compliance_officer):
-    activity = ActivityFactory(reference="TRT-DEL")
+    activity = ActivityFactory(
+        reference="TRT-DEL", status=ProcessingActivity.Status.DRAFT
+    )
     client = client_for(compliance_officer)
 
     page = client.get(reverse("register:activity-delete", args=[activity.pk]))
@@ -728,8 +730,10 @@ def test_browser_activity_reimports_unchanged(
         {"action": "confirm", "token": preview.context["token"]},
     )
 
-    assert preview.context["report"].activities == [
-        {"reference": "TRT-100", "name": activity.name, "outcome": "unchanged"}
+    entries = preview.context["report"].activities
+
+    assert [(entry["reference"], entry["outcome"]) for entry in entries] == [
+        ("TRT-100", "unchanged")
     ]
     assert activity.history.count() == versions
 
@@ -840,7 +844,9 @@ def test_import_confirm_deletes_staged_file(
 
 
 def test_delete_refusal_counts_referring_records(client_for, compliance_officer):
-    activity = ActivityFactory(reference="TRT-USED")
+    activity = ActivityFactory(
+        reference="TRT-USED", status=ProcessingActivity.Status.DRAFT
+    )
     for number in range(3):
         Contact.objects.create(
             email=f"utilise{number}@example.com",
@@ -1118,3 +1124,132 @@ def test_admin_bulk_delete_is_unavailable(admin_client, compliance_officer):
     assert response.status_code in (200, 302)
     assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
     assert list(breach.activities.all()) == [activity]
+
+
+def test_deleted_draft_history_page_shows_versions(client_for, compliance_officer):
+    """GIVEN a draft activity that the officer deletes
+    WHEN the officer follows the redirect
+    THEN the history page lists its versions, as the confirmation page states.
+    """
+    activity = complete_activity(
+        compliance_officer, reference="TRT-GONE", status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(compliance_officer)
+
+    confirm = client.get(reverse("register:activity-delete", args=[activity.pk]))
+    response = client.post(
+        reverse("register:activity-delete", args=[activity.pk]), follow=True
+    )
+
+    assert "history of versions stays available" in confirm.text
+    assert response.status_code == 200
+    assert 'id="deleted-notice"' in response.text
+    assert "Routeur SA" in response.text
+
+
+def test_delete_page_of_in_force_activity(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer, reference="TRT-KEEP")
+    client = client_for(compliance_officer)
+
+    page = client.get(reverse("register:activity-delete", args=[activity.pk]))
+    response = client.post(
+        reverse("register:activity-delete", args=[activity.pk]), follow=True
+    )
+
+    assert 'class="danger"' not in page.text
+    assert "Retire an activity in force instead" in page.text
+    assert "so it cannot be deleted" in response.text
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+def test_import_preview_confirms_overwrite(client_for, compliance_officer):
+    """GIVEN an XLSX export, then a later edit of the activity
+    WHEN the older file is imported without ticking the activity, then with it
+    THEN the first import keeps the edit and the second one replaces it.
+    """
+    client = client_for(compliance_officer)
+    activity = complete_activity(compliance_officer, reference="TRT-OLD")
+    export = client.get(reverse("register:register-export", args=["xlsx"]))
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        purposes="Edited later",
+        updated_at=timezone.now() + datetime.timedelta(seconds=2),
+    )
+
+    def preview():
+        upload = SimpleUploadedFile("registre.xlsx", export.content)
+        return client.post(reverse("register:import"), {"file": upload})
+
+    unticked = preview()
+    confirmed = client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": unticked.context["token"]},
+        follow=True,
+    )
+    kept = ProcessingActivity.objects.get(pk=activity.pk).purposes
+    ticked = preview()
+    client.post(
+        reverse("register:import"),
+        {"action": "confirm", "token": ticked.context["token"], "overwrite": "TRT-OLD"},
+    )
+
+    assert "“Edited later” → “Prospection commerciale”" in unticked.text
+    assert 'name="overwrite" value="TRT-OLD"' in unticked.text
+    assert kept == "Edited later"
+    assert "Not imported, because they were changed" in confirmed.text
+    assert ProcessingActivity.objects.get(pk=activity.pk).purposes == (
+        "Prospection commerciale"
+    )
+
+
+def test_form_rejects_description_above_limit(client_for, compliance_officer):
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"),
+        _activity_post(description="x" * 10_001),
+    )
+
+    assert response.status_code == 400
+    assert response.context["form"].errors["description"] == [
+        "This text has 10001 characters, above the maximum of 10000. Shorten "
+        "it, or keep the details in a document and refer to it here."
+    ]
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_xlsx_export_rejects_over_long_text(client_for, compliance_officer):
+    complete_activity(compliance_officer, reference="TRT-LONG")
+    # Text saved before the limits existed, written past the service.
+    ProcessingActivity.objects.update(description="x" * 40_000)
+    client = client_for(compliance_officer)
+
+    xlsx = client.get(reverse("register:register-export", args=["xlsx"]))
+    csv_file = client.get(reverse("register:register-export", args=["csv"]))
+
+    assert xlsx.status_code == 400
+    assert "TRT-LONG!B7 “Description du traitement” (40000)" in xlsx.text
+    assert csv_file.status_code == 200
+    assert "x" * 40_000 in csv_file.content.decode("utf-8-sig")
+
+
+def test_import_preview_confirms_removal(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    activity = complete_activity(compliance_officer, reference="TRT-ROWS")
+    export = client.get(reverse("register:register-export", args=["csv"]))
+    activity.processors.create(name="Added after the export")
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at
+    )
+    upload = SimpleUploadedFile("registre.csv", export.content)
+
+    preview = client.post(reverse("register:import"), {"file": upload})
+    client.post(
+        reverse("register:import"),
+        {
+            "action": "confirm",
+            "token": preview.context["token"],
+            "remove_missing": "TRT-ROWS",
+        },
+    )
+
+    assert "“Added after the export”: missing from the file, kept" in preview.text
+    assert 'name="remove_missing" value="TRT-ROWS"' in preview.text
+    assert list(activity.processors.values_list("name", flat=True)) == ["Routeur SA"]

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from apps.register.exports import FORMATS
+from apps.register.exports import ExportError
 from apps.register.exports import register_export
 from apps.register.models import ProcessingActivity
 from apps.register.selectors import activities_for_export
@@ -66,12 +67,15 @@ class Command(BaseCommand):
         path = Path(output)
         # The export's audit event is rolled back when the file cannot be written.
         with transaction.atomic():
-            content = register_export(
-                activities=activities,
-                file_format=format,
-                actor_label="manage.py export_register",
-                processor_record=processor_record or None,
-            )
+            try:
+                content = register_export(
+                    activities=activities,
+                    file_format=format,
+                    actor_label="manage.py export_register",
+                    processor_record=processor_record or None,
+                )
+            except ExportError as error:
+                raise CommandError(str(error)) from error
             try:
                 path.write_bytes(content)
             except OSError as error:

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import ngettext
 
 from apps.register.cells import ERROR
+from apps.register.imports import ImportConfirmation
 from apps.register.imports import register_import
 
 
@@ -23,14 +24,37 @@ class Command(BaseCommand):
             action="store_true",
             help="Check the file and report what would change, writing nothing.",
         )
+        parser.add_argument(
+            "--allow-removals",
+            action="store_true",
+            help=(
+                "Delete the rows of an activity's parts (processors, recipients, "
+                "transfers, retention rules...) that the file lacks. Without it "
+                "they are kept and listed with outcome 'kept'."
+            ),
+        )
+        parser.add_argument(
+            "--overwrite-newer",
+            action="store_true",
+            help=(
+                "Import the activities changed in Registre after the file's "
+                "export date, undoing those changes. Without it they are "
+                "skipped with outcome 'skipped'."
+            ),
+        )
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args, file, dry_run, allow_removals, overwrite_newer, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"{path} does not exist or is not a file.")
 
         report = register_import(
-            path=path, actor_label="manage.py import_register", dry_run=dry_run
+            path=path,
+            actor_label="manage.py import_register",
+            dry_run=dry_run,
+            confirmation=ImportConfirmation(
+                overwrite_all=overwrite_newer, remove_missing_all=allow_removals
+            ),
         )
         self.stdout.write(json.dumps(report.as_dict(), ensure_ascii=False))
         for problem in report.problems:

@@ -1,0 +1,27 @@
+import pytest
+
+from apps.core.forms import OrganisationForm
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _form(**values) -> OrganisationForm:
+    data = {"name": "Exemplaire Industries SAS", "country": "FR"}
+    data.update(values)
+    return OrganisationForm(data=data)
+
+
+@pytest.mark.parametrize("field", ["phone", "dpo_phone"])
+def test_phone_rejects_text(field):
+    form = _form(**{field: "abc"})
+
+    assert not form.is_valid()
+    assert "“abc” is not a phone number" in form.errors[field][0]
+
+
+@pytest.mark.parametrize("number", ["06 12 34 56 78", "+33 6 12 34 56 78", ""])
+def test_phone_accepts_french_and_e164(number):
+    form = _form(phone=number, dpo_phone=number)
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["phone"] == number
