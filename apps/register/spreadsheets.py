@@ -171,11 +171,16 @@ def _ods_cell(value, style) -> TableCell:
     return cell
 
 
+# The register is exported in the CNIL's French wording whatever the reader's
+# language, so its CSV uses the separator French Excel expects.
+CSV_DELIMITER = ";"
+
+
 def csv_write(rows: list[list]) -> bytes:
     """Return UTF-8 CSV (with BOM) of the rows, with formula-like text neutralised."""
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=CSV_DELIMITER)
     for row in rows:
         writer.writerow(
             ["" if value is None else _safe(_csv_text(value)) for value in row]

@@ -152,7 +152,7 @@ def test_ods_neutralises_formulas(register, tmp_path):
 
 def test_csv_neutralises_formulas(register):
     text = _export("csv").decode("utf-8-sig")
-    values = [value for row in csv.reader(io.StringIO(text)) for value in row]
+    values = [value for row in csv.reader(io.StringIO(text), delimiter=";") for value in row]
 
     assert all(neutralize_formula(value) == value for value in values)
     assert "'" + FORMULA in values
@@ -299,7 +299,7 @@ def test_exports_write_lf_lines_of_crlf_text(register):
         for cell in row
     ]
     csv_text = _export("csv").decode("utf-8-sig")
-    csv_values = [value for row in csv.reader(io.StringIO(csv_text)) for value in row]
+    csv_values = [value for row in csv.reader(io.StringIO(csv_text), delimiter=";") for value in row]
 
     assert "Suivi des candidatures" in ods_texts
     assert not any("\r" in text for text in ods_texts)
@@ -371,7 +371,7 @@ def test_processor_export_reimports_quietly(processor_activity, tmp_path):
 
 
 def _csv_rows(content: bytes) -> list[dict]:
-    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_csv_names_controller_and_dpo(register):

@@ -386,7 +386,7 @@ def test_csv_blank_reference_points_at_column(compliance_officer, tmp_path):
 
     report = register_import(path=path, dry_run=True)
     errors = _problems(report)
-    header = content.decode("utf-8-sig").splitlines()[0].split(",")
+    header = content.decode("utf-8-sig").splitlines()[0].split(";")
     reference_letter = "ABCDEFGHIJ"[header.index("N° / RÉF")]
 
     assert len(errors) > 1
@@ -537,7 +537,7 @@ def test_csv_error_points_at_part_cell(compliance_officer, tmp_path):
 
     report = register_import(path=path, dry_run=True)
     errors = _problems(report)
-    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))
     header = rows[0]
     country_column = header.index("Transferts hors UE : Pays")
     transfer_row = next(
@@ -736,7 +736,7 @@ def test_csv_without_processor_row_keeps_it(compliance_officer, tmp_path):
     complete_activity(compliance_officer, reference="KEEP-2")
     path = _export_file(compliance_officer, tmp_path, "csv")
     with path.open(encoding="utf-8-sig", newline="") as source:
-        rows = list(csv.reader(source))
+        rows = list(csv.reader(source, delimiter=";"))
     reference = rows[0].index("N° / RÉF")
     rows = [
         row
