@@ -232,6 +232,8 @@ class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
         if self.breach.notified_at is not None:
             initial["phase"] = "complementary"
         initial["submitted_at"] = timezone.localtime().replace(second=0, microsecond=0)
+        # Reasons typed on the breach form before notifying, to send as they are.
+        initial["delay_reasons"] = self.breach.delay_reasons
         return initial
 
     def form_valid(self, form):

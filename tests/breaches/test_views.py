@@ -1045,3 +1045,12 @@ def test_admin_shows_notified_breach_read_only(admin_client, breach):
     assert 'name="title"' not in content
     assert 'name="risk_level"' not in content
     assert 'name="notification_decision"' not in content
+
+
+def test_notify_form_prefills_delay_reasons(client_for, dpo, breach):
+    Breach.objects.filter(pk=breach.pk).update(delay_reasons="Supplier audit pending.")
+    url = reverse("breaches:breach-notify", args=[breach.pk])
+
+    form = client_for(dpo).get(url).context["form"]
+
+    assert form.initial["delay_reasons"] == "Supplier audit pending."
