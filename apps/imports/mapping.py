@@ -476,3 +476,39 @@ def duplicate_header_warnings(headers: list, mapping: dict[str, str]) -> list[st
         uses_text = capfirst(get_text_list(uses, gettext("and")))
         warnings.append(f"{shared} {uses_text}.")
     return warnings
+
+
+def competing_header_warnings(headers: list, mapping: dict[str, str]) -> list[str]:
+    """Return a warning for each ignored column whose header names a mapped field.
+
+    "Mail" and "Mail pro" both name the e-mail field, which takes one column,
+    so one of them is ignored without any sign on the page. Columns sharing
+    the very same header are left to ``duplicate_header_warnings``.
+    """
+    column_of_field = {field: int(index) for index, field in mapping.items() if field}
+    warnings = []
+    for index, header in enumerate(headers):
+        field = field_for_header(header) if header else ""
+        if not field or mapping.get(str(index)):
+            continue
+        used = column_of_field.get(field)
+        if used is None or used == index or headers[used] == header:
+            continue
+        warning = gettext(
+            "%(column)s also looks like “%(field)s”, which is read from "
+            "%(used)s, so it is ignored. Choose it for that field if it holds "
+            "the better value."
+        ) % {
+            "column": _column_with_header(headers, index),
+            "field": FIELD_LABELS.get(field, field),
+            "used": _column_with_header(headers, used),
+        }
+        warnings.append(capfirst(warning))
+    return warnings
+
+
+def header_warnings(headers: list, mapping: dict[str, str]) -> list[str]:
+    """Return the warnings about columns that a mapping leaves out."""
+    return duplicate_header_warnings(headers, mapping) + competing_header_warnings(
+        headers, mapping
+    )

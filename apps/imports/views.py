@@ -26,7 +26,7 @@ from apps.imports import services
 from apps.imports.forms import MappingForm
 from apps.imports.forms import SheetForm
 from apps.imports.forms import UploadForm
-from apps.imports.mapping import duplicate_header_warnings
+from apps.imports.mapping import header_warnings
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.phone_countries import phone_country_label
@@ -180,7 +180,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             "mapping_unsaved": mapping_unsaved,
             "preview": preview,
             "mapping_form": mapping_form,
-            "header_warnings": duplicate_header_warnings(layout.headers, mapping),
+            "header_warnings": header_warnings(layout.headers, mapping),
             "mapping_problems": problems,
             "sheet_form": SheetForm(
                 sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}

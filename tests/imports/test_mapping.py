@@ -1,10 +1,13 @@
 """Header guesses, column labels, duplicate headers and mapping problems."""
 
+from django.utils import translation
+
 from apps.imports.mapping import column_label
 from apps.imports.mapping import column_labels
 from apps.imports.mapping import duplicate_header_groups
 from apps.imports.mapping import duplicate_header_warnings
 from apps.imports.mapping import field_for_header
+from apps.imports.mapping import header_warnings
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems
 
@@ -133,3 +136,23 @@ def test_mail_beside_mail_pro_feeds_one_column():
 def test_zoho_designation_is_job_title():
     assert field_for_header("Designation") == "job_title"
     assert field_for_header("Désignation") == "job_title"
+
+
+def test_competing_headers_warn_about_ignored_column():
+    headers = ["Nom", "Mail", "Mail pro", "Tel"]
+    mapping = mapping_guess(headers)
+
+    with translation.override("en"):
+        warnings = header_warnings(headers, mapping)
+
+    assert mapping["2"] == "email"
+    assert "1" not in mapping
+    assert len(warnings) == 1
+    assert warnings[0].startswith("Column 2 (“Mail”) also looks like “E-mail”")
+    assert "column 3 (“Mail pro”)" in warnings[0]
+
+
+def test_competing_headers_silent_when_both_used():
+    headers = ["Téléphone", "Portable"]
+
+    assert header_warnings(headers, {"0": "phone", "1": "mobile"}) == []

@@ -12,7 +12,7 @@ from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.imports.mapping import duplicate_header_groups
-from apps.imports.mapping import duplicate_header_warnings
+from apps.imports.mapping import header_warnings
 from apps.imports.selectors import job_summary
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
@@ -158,7 +158,7 @@ class Command(BaseCommand):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
 
     def _warn_duplicate_headers(self, job) -> None:
-        warnings = duplicate_header_warnings(job_headers(job), job.mapping)
+        warnings = header_warnings(job_headers(job), job.mapping)
         for warning in warnings:
             self.stderr.write(f"Warning: {warning}")
         if warnings:
