@@ -1,6 +1,7 @@
 import csv
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.http import HttpResponse
@@ -9,7 +10,9 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views import View
 from django.views.generic import FormView
 from django.views.generic import ListView
@@ -124,6 +127,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         context["can_view_rows"] = can_view_rows
         context["can_resume"] = services.job_is_resumable(job)
         context["phone_country"] = phone_country_label(job.phone_country)
+        context["reasons_language"] = _reasons_language_name(job)
         context["outcomes"] = [
             (label, job.counts[value]) for value, label in Outcome.choices
         ]
@@ -188,6 +192,23 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             if len(layout.sheet_names) > 1
             else None,
         }
+
+
+def _reasons_language_name(job: ImportJob) -> str:
+    """Return the name of the language of the job's reasons, if not the reader's.
+
+    The reasons are written when the job runs, in the language of whoever ran
+    it, so a reader using the other language is told why they read so.
+    """
+    written_in = (job.language or settings.LANGUAGE_CODE).split("-")[0]
+    reading_in = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]
+    if written_in == reading_in:
+        return ""
+    names = {
+        "fr": pgettext("written in", "French"),
+        "en": pgettext("written in", "English"),
+    }
+    return names.get(written_in, written_in)
 
 
 def _file_lost_message(job: ImportJob, error: OSError) -> str:

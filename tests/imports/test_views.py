@@ -859,3 +859,18 @@ def test_short_report_has_no_count(sales_user, client_for, upload_root, tmp_path
     page = _detail_in_english(client_for(sales_user), job)
 
     assert 'id="problems-shown"' not in page.content.decode()
+
+
+def test_report_names_reasons_language(sales_user, client_for, upload_root, tmp_path):
+    path = tmp_path / "rejets.csv"
+    path.write_bytes(b"Courriel;Nom\nmauvais1;A\nlea@example.com;D\n")
+    with translation.override("fr"):
+        job = import_file(path)
+    url = reverse("imports:job-detail", args=[job.pk])
+    client = client_for(sales_user)
+
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    french = client.get(url, HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+
+    assert "written in French, the language of the person who ran it" in english
+    assert 'id="reasons-language"' not in french
