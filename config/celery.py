@@ -4,12 +4,24 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import after_setup_logger
+from celery.signals import after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("registre")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _strip_database_detail(logger, **kwargs):
+    """Give the worker's own log handlers the filter that Django's logging has."""
+    from apps.core.logging import StripDatabaseDetail
+
+    for handler in logger.handlers:
+        handler.addFilter(StripDatabaseDetail())
 
 app.conf.beat_schedule = {
     # Every day at 03:15 (Europe/Paris): apply the register's retention rules.

@@ -281,13 +281,18 @@ LOGGING = {
     },
     "filters": {
         "strip_query_string": {"()": "apps.core.logging.StripQueryString"},
+        "strip_database_detail": {"()": "apps.core.logging.StripDatabaseDetail"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["strip_database_detail"],
+        },
         "requests": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["strip_query_string"],
+            "filters": ["strip_query_string", "strip_database_detail"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
