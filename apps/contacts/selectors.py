@@ -282,12 +282,25 @@ def _decode_cursor(cursor: str, *, value_type: type) -> list:
         or len(values) != 2
         or not isinstance(values[0], value_type)
         or not isinstance(values[1], int)
+        or not _storable(values[0])
+        or not _storable(values[1])
     ):
         raise InvalidQuery(
             _("The page link %(cursor)r is invalid: go back to the first page.")
             % {"cursor": cursor[:40]}
         )
     return values
+
+
+def _storable(value) -> bool:
+    """Return whether PostgreSQL can compare ``value`` with a text or bigint column.
+
+    A crafted cursor could carry a NUL character or an integer beyond 64 bits,
+    which the database rejects with an error instead of an empty page.
+    """
+    if isinstance(value, str):
+        return "\x00" not in value
+    return -(2**63) <= value < 2**63
 
 
 @dataclass

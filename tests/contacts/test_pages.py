@@ -1,3 +1,6 @@
+import base64
+import json
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -429,3 +432,19 @@ def test_name_sort_uses_its_index(large_table):
 
     assert "contact_last_name_id_idx" in plan
     assert "Sort" not in plan
+
+
+@pytest.mark.parametrize(
+    ("sort", "values"), [("name", ["\u0000", 1]), ("newest", [2**70, 2**70])]
+)
+def test_crafted_cursor_shows_error(sales_user, client_for, sort, values):
+    cursor = base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"),
+        {"sort": sort, "after": cursor.rstrip("=")},
+        headers=ENGLISH,
+    )
+
+    assert response.status_code == 200
+    assert "first page" in response.context["search_error"]
