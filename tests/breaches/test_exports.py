@@ -299,13 +299,14 @@ def test_command_in_site_language(register, tmp_path, settings):
     assert "Référence" in headers
 
 
-def test_command_unwritable_output_fails(register, tmp_path):
+def test_command_unwritable_output_fails(register, tmp_path, caplog):
     output = tmp_path / "missing-folder" / "register.csv"
 
     with pytest.raises(CommandError, match="Cannot write"):
         call_command("export_breaches", "--format", "csv", "--output", str(output))
 
     assert not AuditEvent.objects.filter(action="breaches.register.exported").exists()
+    assert "breaches.register.exported" not in caplog.text
 
 
 def test_command_rejects_unknown_format(db, tmp_path):

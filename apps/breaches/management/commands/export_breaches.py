@@ -25,19 +25,25 @@ class Command(BaseCommand):
 
     def handle(self, *args, format, output, **options):
         path = Path(output)
-        # The export's audit event is rolled back when the file cannot be written.
-        with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        # The file is opened before the export, so that an unwritable path
+        # fails before the export is logged and audited. A write that fails
+        # later rolls the audit event back.
+        try:
+            stream = path.open("wb")
+        except OSError as error:
+            raise CommandError(
+                f"Cannot write {path}: {error.strerror}. Check that the folder "
+                "exists and is writable."
+            ) from error
+        with (
+            stream,
+            transaction.atomic(),
+            translation.override(settings.LANGUAGE_CODE),
+        ):
             content, count = breach_register_export(
                 file_format=format, actor_label="manage.py export_breaches"
             )
-            try:
-                path.write_bytes(content)
-            except OSError as error:
-                raise CommandError(
-                    f"Cannot write {path}: {error.strerror}. Check that the folder "
-                    "exists and is writable."
-                ) from error
-
+            stream.write(content)
         summary = {
             "output": str(path),
             "format": format,
