@@ -9,6 +9,7 @@ but never repeats the value, because row reasons must not hold personal data.
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from functools import lru_cache
@@ -24,6 +25,7 @@ from email_validator import validate_email
 from apps.core.exports import neutralize_formula
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
+from apps.imports.phone_country_names import COUNTRY_NAMES as PHONE_COUNTRY_NAMES
 
 
 class InvalidValue(ValueError):
@@ -416,18 +418,57 @@ COUNTRY_NAMES = {
     "prt": "PT",
     "can": "CA",
 }
+# Names that neighbouring countries' vendors write in their own language.
+NATIVE_COUNTRY_NAMES = {
+    "belgie": "BE",
+    "osterreich": "AT",
+    "schweiz": "CH",
+    "svizzera": "CH",
+    "deutschland": "DE",
+    "espana": "ES",
+    "italia": "IT",
+    "nederland": "NL",
+    "luxemburg": "LU",
+    "polska": "PL",
+    "sverige": "SE",
+    "danmark": "DK",
+    "norge": "NO",
+    "suomi": "FI",
+    "eire": "IE",
+}
 _REGIONS = frozenset(phonenumbers.SUPPORTED_REGIONS) | {"AQ", "BV", "HM", "TF", "UM"}
+# "Belgique (BE)", as the upload form writes a country.
+_NAME_WITH_CODE = re.compile(r"\(\s*([A-Za-z]{2})\s*\)\s*$")
+
+
+def _country_key(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.strip())
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return " ".join(re.sub(r"[^a-z]+", " ", text.lower()).split())
+
+
+@functools.cache
+def _names_of_phone_countries() -> dict[str, str]:
+    """Return the folded French and English names of every region, to its code."""
+    return {
+        _country_key(name): code
+        for code, names in PHONE_COUNTRY_NAMES.items()
+        for name in names.values()
+        if name
+    }
 
 
 def country_normalize(value: str) -> str:
     """Return the ISO 3166-1 alpha-2 code of a country code or common name."""
-    text = unicodedata.normalize("NFKD", value.strip())
-    text = "".join(char for char in text if not unicodedata.combining(char))
-    key = " ".join(re.sub(r"[^a-z]+", " ", text.lower()).split())
+    with_code = _NAME_WITH_CODE.search(value)
+    if with_code and with_code.group(1).upper() in _REGIONS:
+        return with_code.group(1).upper()
+    key = _country_key(value)
     if len(key) == 2 and key.upper() in _REGIONS:
         return key.upper()
-    if key in COUNTRY_NAMES:
-        return COUNTRY_NAMES[key]
+    for names in (COUNTRY_NAMES, NATIVE_COUNTRY_NAMES, _names_of_phone_countries()):
+        if key in names:
+            return names[key]
     raise InvalidValue(
         _("unknown country: use an ISO code such as FR or a common name")
     )

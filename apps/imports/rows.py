@@ -275,7 +275,7 @@ class RowNormalizer:
             postcode, city = postcode_city_split(cell_text(combined))
             values["postcode"] = values["postcode"] or postcode[:20]
             values["city"] = values["city"] or city[:100]
-        if values["postcode"] and (values["country"] or self.region) == "FR":
+        if values["postcode"] and self._french_row(cells, values):
             values["postcode"] = self._french_postcode(values["postcode"], remarks)
         registration = cells.get("company_registration")
         if registration is not None:
@@ -285,6 +285,19 @@ class RowNormalizer:
                 )
             except InvalidValue as error:
                 notes.append(self._problem("company_registration", error))
+
+    def _french_row(self, cells: dict, values: dict) -> bool:
+        """Return whether the row is French: its country, or else the job's.
+
+        A row whose country cell names a country that was not recognised is
+        not taken as French, so its postcode is left as written.
+        """
+        if values["country"]:
+            return values["country"] == "FR"
+        country_cell = cells.get("country")
+        if country_cell is not None and cell_text(country_cell).strip():
+            return False
+        return self.region == "FR"
 
     def _french_postcode(self, postcode: str, remarks: list[str]) -> str:
         """Return a French postcode with a leading zero restored, noting a bad one.

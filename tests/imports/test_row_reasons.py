@@ -264,3 +264,21 @@ def test_merge_notes_phone_differing_from_contact(upload_root, write_file):
     assert job.row_results.get(row_number=3).reason == ""
     contact = Contact.objects.get(email="jean.dupont@example.com")
     assert contact.phone == "+33612345678"
+
+
+@pytest.mark.parametrize(
+    ("country", "expected_country"),
+    [("België", "BE"), ("Österreich", "AT"), ("Belgique (BE)", "BE"), ("Atlantis", "")],
+)
+def test_foreign_postcode_not_padded(
+    country, expected_country, upload_root, write_file
+):
+    path = write_file(
+        "codes.csv", f"Email;Code postal;Pays\njean.dupont@example.com;1000;{country}\n"
+    )
+
+    import_file(path, phone_country="FR")
+
+    contact = Contact.objects.get()
+    assert contact.postcode == "1000"
+    assert contact.country == expected_country
