@@ -112,7 +112,34 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
             lambda breach: breach.communication_method,
         ),
         (_("People informed"), _people_informed),
+        (_("Notifications to the authority"), _notifications),
+        (_("Notes"), _notes),
     ]
+
+
+def _moment(value: datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _notifications(breach: Breach) -> str:
+    """Return one line per notification: phase, time, reference and content."""
+    lines = []
+    for notification in breach.notifications.all():
+        parts = [
+            notification.get_phase_display(),
+            _moment(notification.submitted_at),
+            notification.authority_reference,
+            notification.content,
+        ]
+        lines.append(" · ".join(part for part in parts if part))
+    return "\n".join(lines)
+
+
+def _notes(breach: Breach) -> str:
+    """Return one line per timeline note, with its time."""
+    return "\n".join(
+        f"{_moment(note.occurred_at)} · {note.text}" for note in breach.notes
+    )
 
 
 def _yes_no(value: bool) -> str:

@@ -6,6 +6,7 @@ from dataclasses import field
 
 from django.db.models import BooleanField
 from django.db.models import Case
+from django.db.models import Prefetch
 from django.db.models import QuerySet
 from django.db.models import Sum
 from django.db.models import Value
@@ -23,6 +24,8 @@ from apps.core.models import Organisation
 from apps.register.models import ProcessingActivity
 
 from .models import Breach
+from .models import BreachEvent
+from .models import BreachNotification
 
 # Contacts informed of a breach by default: anonymised contacts have no
 # identifier left to write to.
@@ -68,9 +71,19 @@ def breach_register_for_export() -> QuerySet[Breach]:
     ``people_informed`` is the number of people of every communication
     recorded, None when there is none.
     """
+    notes = BreachEvent.objects.filter(kind=BreachEvent.Kind.NOTE).order_by(
+        "occurred_at", "pk"
+    )
     return (
         Breach.objects.annotate(people_informed=Sum("communications__recipient_count"))
-        .prefetch_related("activities")
+        .prefetch_related(
+            "activities",
+            Prefetch(
+                "notifications",
+                queryset=BreachNotification.objects.order_by("submitted_at", "pk"),
+            ),
+            Prefetch("events", queryset=notes, to_attr="notes"),
+        )
         .order_by("aware_at", "pk")
     )
 

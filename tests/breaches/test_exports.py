@@ -314,3 +314,27 @@ def test_command_rejects_unknown_format(db, tmp_path):
         call_command(
             "export_breaches", "--format", "ods", "--output", str(tmp_path / "x")
         )
+
+
+def test_csv_lists_notifications_and_notes(client_for, dpo, register):
+    breach = register["notified"]
+    services.breach_notify_authority(
+        breach=breach,
+        phase="complementary",
+        submitted_at=timezone.now() - timedelta(minutes=30),
+        authority_reference="CNIL-42-B",
+        content="The file held 1,300 rows, not 1,200.",
+    )
+    services.breach_add_note(breach=breach, text="Processor audit planned.")
+
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    row = next(
+        r for r in _csv_rows(response.content) if r["Reference"] == breach.reference
+    )
+    notifications = row["Notifications to the authority"].splitlines()
+    assert len(notifications) == 2
+    assert "CNIL-42" in notifications[0]
+    assert "CNIL-42-B" in notifications[1]
+    assert "The file held 1,300 rows, not 1,200." in notifications[1]
+    assert row["Notes"].endswith("Processor audit planned.")
