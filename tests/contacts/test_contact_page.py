@@ -366,3 +366,18 @@ def test_audit_leaves_out_other_contacts_events(dpo, sales_user, client_for):
     content = _detail(client_for(sales_user), contact)
 
     assert _audit_actions(content) == []
+
+
+def test_audit_names_channel_in_french(sales_user, client_for):
+    from apps.contacts.services import contact_unsubscribe_url
+
+    contact = ContactFactory()
+    client_for(sales_user).post(contact_unsubscribe_url(contact, site_url=""))
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-detail", args=[contact.pk]), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    content = response.content.decode()
+    assert "lien de désinscription" in content
+    assert "<td>unsubscribe link</td>" not in content
