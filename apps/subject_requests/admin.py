@@ -16,9 +16,30 @@ class RequestEventInline(admin.TabularInline):
 class SubjectRequestAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "received_on", "due_on", "handler"]
     list_filter = ["status", "kind", "channel"]
-    readonly_fields = ["received_on", "initial_due_on", "due_on", "closed_at"]
+    # The request's state and dates change only through the services behind
+    # the request page, which check each transition. A status saved here could
+    # also break a database constraint (a refused request needs closed_at).
+    readonly_fields = [
+        "kind",
+        "status",
+        "identity_status",
+        "identity_checked_at",
+        "extension_months",
+        "extended_at",
+        "received_at",
+        "received_on",
+        "initial_due_on",
+        "due_on",
+        "response_sent_at",
+        "overdue_flagged_at",
+        "closed_at",
+    ]
     raw_id_fields = ["contacts"]
     inlines = [RequestEventInline]
+
+    def has_add_permission(self, request):
+        # A request is recorded on the request page, which computes its dates.
+        return False
 
 
 @admin.register(ErasureProof)

@@ -5,6 +5,9 @@ from django.utils.translation import gettext_lazy as _
 ACTION_LABELS = {
     "subject_requests.access_package.built": _("Access package built"),
     "subject_requests.contact.rectified": _("Contact rectified"),
+    "subject_requests.contact.rectification_not_needed": _(
+        "Contact found accurate, no rectification needed"
+    ),
     "subject_requests.contacts.linked": _("Contacts linked to a request"),
     "subject_requests.contacts.objected": _("Objection applied to contacts"),
     "subject_requests.contacts.restricted": _("Processing of contacts restricted"),

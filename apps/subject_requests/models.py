@@ -166,6 +166,7 @@ class RequestEvent(models.Model):
         "access_package_built": _("access package built"),
         "portability_package_built": _("portability data built"),
         "rectified": _("contact rectified"),
+        "rectification_not_needed": _("contact accurate, no change needed"),
         "restricted": _("processing restricted"),
         "restriction_lifted": _("restriction lifted"),
         "objected": _("objection granted"),

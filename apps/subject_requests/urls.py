@@ -32,6 +32,11 @@ urlpatterns = [
         views.RectifyView.as_view(),
         name="request-rectify",
     ),
+    path(
+        "<int:pk>/rectify/<int:contact_id>/not-needed/",
+        views.RectifyNotNeededView.as_view(),
+        name="request-rectify-not-needed",
+    ),
     path("<int:pk>/restrict/", views.RestrictView.as_view(), name="request-restrict"),
     path(
         "<int:pk>/lift-restriction/",

@@ -411,6 +411,18 @@ class RectifyView(RolePermissionMixin, FormView):
         return redirect("subject_requests:request-detail", pk=self.request_obj.pk)
 
 
+class RectifyNotNeededView(RequestActionView):
+    def perform(self, request_obj, form, contact_id, **kwargs):
+        services.request_rectify_not_needed(
+            request=request_obj, contact_id=contact_id, actor=self.request.user
+        )
+        messages.success(
+            self.request,
+            _("Contact #%(id)s recorded as accurate: it needs no change.")
+            % {"id": contact_id},
+        )
+
+
 class RestrictView(RequestActionView):
     def perform(self, request_obj, form, **kwargs):
         count = services.request_restrict(request=request_obj, actor=self.request.user)

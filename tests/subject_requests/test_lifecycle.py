@@ -550,8 +550,8 @@ def test_objection_cannot_be_refused(make_request, dpo):
     [
         ("access", "has not been answered: build the access package"),
         ("portability", "has not been answered: build the portability data"),
-        ("rectification", "has not been carried out: rectify"),
-        ("restriction", "has not been carried out: restrict"),
+        ("rectification", "has not been carried out for contacts #"),
+        ("restriction", "has not been carried out: contacts #"),
     ],
 )
 def test_close_needs_right_carried_out(make_request, dpo, person, kind, message):

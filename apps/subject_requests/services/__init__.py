@@ -35,6 +35,7 @@ from apps.subject_requests.services.rights import RECTIFIABLE_FIELDS
 from apps.subject_requests.services.rights import request_lift_restriction
 from apps.subject_requests.services.rights import request_object
 from apps.subject_requests.services.rights import request_rectify
+from apps.subject_requests.services.rights import request_rectify_not_needed
 from apps.subject_requests.services.rights import request_restrict
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "request_object",
     "request_purge_closed",
     "request_rectify",
+    "request_rectify_not_needed",
     "request_refuse",
     "request_restrict",
     "request_search",

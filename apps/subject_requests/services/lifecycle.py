@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.contacts.models import Contact
 from apps.core.audit import audit_record
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
@@ -164,6 +165,17 @@ def request_extend(
     passed.
     """
     require_open(request)
+    if request.kind == Kind.OBJECTION:
+        # GDPR Art. 21(3): once the person objects to prospecting, their data
+        # must no longer be processed for it, so there is nothing to delay.
+        raise RequestError(
+            _(
+                "The objection %(ref)s cannot be extended: an objection to "
+                "prospecting binds at once (GDPR Art. 21(3)). Grant it, then "
+                "close the request."
+            )
+            % {"ref": request.reference}
+        )
     reason = reason.strip()
     if not reason:
         raise RequestError(
@@ -262,57 +274,163 @@ def _require_objection_granted(request: SubjectRequest) -> None:
         )
 
 
-# The timeline events that carry out each kind of request.
-CARRIED_OUT_BY = {
-    Kind.ACCESS: {"access_package_built"},
-    Kind.PORTABILITY: {"portability_package_built"},
-    Kind.RECTIFICATION: {"rectified"},
-    Kind.RESTRICTION: {"restricted"},
+# The timeline event of the package built for each kind of request.
+PACKAGE_EVENTS = {
+    Kind.ACCESS: "access_package_built",
+    Kind.PORTABILITY: "portability_package_built",
 }
 
 
 def _require_carried_out(request: SubjectRequest) -> None:
-    """Raise unless the request's right was exercised, or no data is held.
+    """Raise unless the request's right was exercised in full, or no data is held.
 
-    A rectification or a restriction also closes when nothing is held: no
-    contact is linked and the last search of the person found no match. An
-    access or portability answer is the package, which says so itself.
+    An access or portability request needs a package built after the last
+    change of its linked contacts. A rectification needs each linked contact
+    rectified or recorded as accurate. A restriction needs every linked
+    contact out of processing now. Those two also close when nothing is held.
     """
-    actions = CARRIED_OUT_BY.get(request.kind)
-    if not actions or request.events.filter(action__in=actions).exists():
-        return
-    if request.kind in (Kind.RECTIFICATION, Kind.RESTRICTION) and _nothing_held(
-        request
+    if request.kind in PACKAGE_EVENTS:
+        _require_package_current(request)
+    elif request.kind == Kind.RECTIFICATION:
+        _require_rectified(request)
+    elif request.kind == Kind.RESTRICTION:
+        _require_restricted(request)
+
+
+def _require_package_current(request: SubjectRequest) -> None:
+    last_package = (
+        request.events.filter(action=PACKAGE_EVENTS[request.kind])
+        .order_by("-pk")
+        .first()
+    )
+    if last_package is None:
+        messages = {
+            Kind.ACCESS: _(
+                "The access request %(ref)s has not been answered: build the "
+                "access package and send it, then close the request."
+            ),
+            Kind.PORTABILITY: _(
+                "The portability request %(ref)s has not been answered: build the "
+                "portability data and send it, then close the request."
+            ),
+        }
+        raise RequestError(messages[request.kind] % {"ref": request.reference})
+
+    later_changes = request.events.filter(
+        pk__gt=last_package.pk, action__in=["contacts_linked", "contact_unlinked"]
+    )
+    # A link that added no contact changed nothing that the package covers.
+    if any(
+        event.action == "contact_unlinked" or event.details.get("contact_ids")
+        for event in later_changes
     ):
-        return
-    messages = {
-        Kind.ACCESS: _(
-            "The access request %(ref)s has not been answered: build the access "
-            "package and send it, then close the request."
-        ),
-        Kind.PORTABILITY: _(
-            "The portability request %(ref)s has not been answered: build the "
-            "portability data and send it, then close the request."
-        ),
-        Kind.RECTIFICATION: _(
-            "The rectification request %(ref)s has not been carried out: rectify "
-            "the linked contacts, or search the person and find nothing held, then "
-            "close the request. Refuse it with a reason if the data is accurate."
-        ),
-        Kind.RESTRICTION: _(
-            "The restriction request %(ref)s has not been carried out: restrict "
-            "the linked contacts, or search the person and find nothing held, then "
-            "close the request. Refuse it with a reason if it cannot be granted."
-        ),
-    }
-    raise RequestError(messages[request.kind] % {"ref": request.reference})
+        raise RequestError(
+            _(
+                "The contacts linked to %(ref)s changed after the last package "
+                "was built, so it does not cover them: build the package again "
+                "and send it, then close the request."
+            )
+            % {"ref": request.reference}
+        )
+
+
+def _require_rectified(request: SubjectRequest) -> None:
+    linked = set(request.contacts.values_list("pk", flat=True))
+    if not linked:
+        if _nothing_held(request):
+            return
+        raise RequestError(
+            _(
+                "The rectification request %(ref)s has not been carried out: "
+                "rectify the linked contacts, or search the person and find "
+                "nothing held, then close the request. Refuse it with a reason "
+                "if the data is accurate."
+            )
+            % {"ref": request.reference}
+        )
+
+    handled = set()
+    events = request.events.filter(
+        action__in=["rectified", "rectification_not_needed"]
+    ).values_list("action", "details")
+    for action, details in events:
+        # Events from before unchanged rectifications were rejected can list
+        # no field. Such an event rectified nothing.
+        if action == "rectified" and not details.get("fields"):
+            continue
+        handled.add(details.get("contact_id"))
+    pending = sorted(linked - handled)
+    if pending:
+        raise RequestError(
+            _(
+                "The rectification request %(ref)s has not been carried out for "
+                "contacts %(ids)s: rectify each one, or record that its data is "
+                "accurate and needs no change, then close the request."
+            )
+            % {
+                "ref": request.reference,
+                "ids": ", ".join(f"#{pk}" for pk in pending),
+            }
+        )
+
+
+def _require_restricted(request: SubjectRequest) -> None:
+    """Raise while a linked contact is active, or when none is linked and data is held.
+
+    A contact that is unsubscribed, objected or anonymised counts as carried
+    out, because it is already out of every export and campaign, and
+    ``request_restrict`` moves active contacts only.
+    """
+    linked = request.contacts.exists()
+    if not linked:
+        if _nothing_held(request):
+            return
+        raise RequestError(
+            _(
+                "The restriction request %(ref)s has not been carried out: restrict "
+                "the linked contacts, or search the person and find nothing held, "
+                "then close the request. Refuse it with a reason if it cannot be "
+                "granted."
+            )
+            % {"ref": request.reference}
+        )
+
+    active = sorted(
+        request.contacts.filter(status=Contact.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    if active:
+        raise RequestError(
+            _(
+                "The restriction request %(ref)s has not been carried out: "
+                "contacts %(ids)s are still active. Restrict processing, then "
+                "close the request."
+            )
+            % {
+                "ref": request.reference,
+                "ids": ", ".join(f"#{pk}" for pk in active),
+            }
+        )
 
 
 def _nothing_held(request: SubjectRequest) -> bool:
+    """Return whether no contact is linked and the last search found none.
+
+    Only contacts count, because only they can be rectified or restricted. A
+    contact that matched on the name alone does not count either: the search
+    page tells the DPO to check such a match, and one left unlinked is taken
+    as a namesake.
+    """
     if request.contacts.exists():
         return False
-    last_search = request.events.filter(action="searched").order_by("-pk").first()
-    return last_search is not None and last_search.details.get("matches") == 0
+    search = request.last_search
+    if not search.get("sources"):
+        return False
+    return not any(
+        match["kind"] == "contact" and match.get("matched_on") != "name"
+        for match in search.get("matches", [])
+    )
 
 
 def _require_erased(request: SubjectRequest) -> None:

@@ -68,16 +68,12 @@ def request_rectify(
     """Apply the requested corrections to one linked contact.
 
     Returns the names of the fields that changed. The timeline records those
-    names, not the old or new values.
+    names, not the old or new values. Raises ``RequestError`` when no field
+    changes, so that an unchanged contact never counts as rectified.
     """
     require_verified(request)
     require_kind(request, "rectify")
-    contact = request.contacts.filter(pk=contact_id).first()
-    if contact is None:
-        raise RequestError(
-            _("Contact #%(id)s is not linked to %(ref)s; link it first.")
-            % {"id": contact_id, "ref": request.reference}
-        )
+    contact = _linked_contact(request, contact_id)
     unknown = sorted(set(changes) - set(RECTIFIABLE_FIELDS))
     if unknown:
         raise RequestError(
@@ -108,6 +104,15 @@ def request_rectify(
     changed = [
         field for field, value in changes.items() if getattr(contact, field) != value
     ]
+    if not changed:
+        raise RequestError(
+            _(
+                "No field of contact #%(id)s was changed, so nothing was rectified. "
+                "Change the inaccurate fields, or record that the contact needs "
+                "no change if its data is accurate."
+            )
+            % {"id": contact.pk}
+        )
     for field in changed:
         setattr(contact, field, changes[field])
     try:
@@ -124,6 +129,37 @@ def request_rectify(
             details={"request_id": request.pk, "fields": changed},
         )
     return changed
+
+
+def request_rectify_not_needed(
+    *, request: SubjectRequest, contact_id: int, actor
+) -> None:
+    """Record the DPO's finding that one linked contact's data is accurate.
+
+    A rectification request closes once each linked contact was rectified or
+    has this finding (see ``request_close``).
+    """
+    require_verified(request)
+    require_kind(request, "rectify")
+    contact = _linked_contact(request, contact_id)
+    with transaction.atomic():
+        event_add(request, "rectification_not_needed", actor, contact_id=contact.pk)
+        audit_record(
+            action="subject_requests.contact.rectification_not_needed",
+            actor=actor,
+            target=contact,
+            details={"request_id": request.pk},
+        )
+
+
+def _linked_contact(request: SubjectRequest, contact_id: int) -> Contact:
+    contact = request.contacts.filter(pk=contact_id).first()
+    if contact is None:
+        raise RequestError(
+            _("Contact #%(id)s is not linked to %(ref)s; link it first.")
+            % {"id": contact_id, "ref": request.reference}
+        )
+    return contact
 
 
 def _require_email_free(contact: Contact, email: str) -> None:

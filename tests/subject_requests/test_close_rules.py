@@ -1,0 +1,220 @@
+"""When a request counts as carried out, so that ``request_close`` accepts it."""
+
+import pytest
+
+from apps.contacts.models import Contact
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import RequestError
+from apps.subject_requests.services import request_build_package
+from apps.subject_requests.services import request_close
+from apps.subject_requests.services import request_extend
+from apps.subject_requests.services import request_lift_restriction
+from apps.subject_requests.services import request_link_contacts
+from apps.subject_requests.services import request_rectify
+from apps.subject_requests.services import request_rectify_not_needed
+from apps.subject_requests.services import request_restrict
+from apps.subject_requests.services import request_search
+from apps.subject_requests.services import request_unlink_contact
+from apps.subject_requests.services.common import event_add
+
+pytestmark = pytest.mark.postgres
+
+Status = SubjectRequest.Status
+
+
+def _linked_request(make_request, dpo, kind, contacts):
+    request = make_request(kind=kind, verified_by=dpo)
+    request_link_contacts(
+        request=request, contact_ids=[c.pk for c in contacts], actor=dpo
+    )
+    return request
+
+
+def test_rectify_without_change_rejected(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "rectification", [person])
+
+    with pytest.raises(RequestError, match="No field of contact #.* was changed"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"job_title": person.job_title},
+            actor=dpo,
+        )
+
+    assert not request.events.filter(action="rectified").exists()
+
+
+def test_rectify_without_change_cannot_close(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "rectification", [person])
+    with pytest.raises(RequestError):
+        request_rectify(request=request, contact_id=person.pk, changes={}, actor=dpo)
+
+    with pytest.raises(RequestError, match="not been carried out for contacts"):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+
+
+def test_old_empty_rectification_does_not_count(make_request, dpo, person):
+    """GIVEN a "rectified" event listing no field, as recorded before
+    unchanged rectifications were rejected.
+    """
+    request = _linked_request(make_request, dpo, "rectification", [person])
+    event_add(request, "rectified", dpo, contact_id=person.pk, fields=[])
+
+    with pytest.raises(RequestError, match="not been carried out for contacts"):
+        request_close(request=request, actor=dpo)
+
+
+def test_rectification_needs_every_contact(make_request, dpo, person, bystander):
+    request = _linked_request(make_request, dpo, "rectification", [person, bystander])
+    request_rectify(
+        request=request,
+        contact_id=person.pk,
+        changes={"job_title": "Head of purchasing"},
+        actor=dpo,
+    )
+
+    with pytest.raises(RequestError, match=f"#{bystander.pk}"):
+        request_close(request=request, actor=dpo)
+
+    request_rectify_not_needed(request=request, contact_id=bystander.pk, actor=dpo)
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_rectification_not_needed_is_recorded(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "rectification", [person])
+
+    request_rectify_not_needed(request=request, contact_id=person.pk, actor=dpo)
+
+    event = request.events.get(action="rectification_not_needed")
+    assert event.details == {"contact_id": person.pk}
+    assert event.actor == dpo
+
+
+def test_rectification_not_needed_needs_link(make_request, dpo, person):
+    request = make_request(kind="rectification", verified_by=dpo)
+
+    with pytest.raises(RequestError, match="is not linked"):
+        request_rectify_not_needed(request=request, contact_id=person.pk, actor=dpo)
+
+    assert not request.events.filter(action="rectification_not_needed").exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "portability"), [("access", False), ("portability", True)]
+)
+def test_package_before_link_cannot_close(
+    make_request, dpo, person, bystander, kind, portability
+):
+    request = _linked_request(make_request, dpo, kind, [person])
+    request_build_package(request=request, actor=dpo, portability=portability)
+    request_link_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="changed after the last package"):
+        request_close(request=request, actor=dpo)
+
+    request_build_package(request=request, actor=dpo, portability=portability)
+    request_close(request=request, actor=dpo)
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_package_before_unlink_cannot_close(make_request, dpo, person, bystander):
+    request = _linked_request(make_request, dpo, "access", [person, bystander])
+    request_build_package(request=request, actor=dpo)
+    request_unlink_contact(request=request, contact_id=bystander.pk, actor=dpo)
+
+    with pytest.raises(RequestError, match="changed after the last package"):
+        request_close(request=request, actor=dpo)
+
+
+def test_relinking_same_contact_keeps_package(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "access", [person])
+    request_build_package(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_restriction_lifted_and_unlinked_cannot_close(make_request, dpo, person):
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_restrict(request=request, actor=dpo)
+    request_lift_restriction(request=request, actor=dpo)
+    request_unlink_contact(request=request, contact_id=person.pk, actor=dpo)
+
+    with pytest.raises(RequestError, match="has not been carried out: restrict"):
+        request_close(request=request, actor=dpo)
+
+
+def test_restriction_lifted_cannot_close(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "restriction", [person])
+    request_restrict(request=request, actor=dpo)
+    request_lift_restriction(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match=f"contacts #{person.pk} are still"):
+        request_close(request=request, actor=dpo)
+
+
+def test_restriction_needs_every_contact(make_request, dpo, person, bystander):
+    request = _linked_request(make_request, dpo, "restriction", [person])
+    request_restrict(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match=f"contacts #{bystander.pk} are still"):
+        request_close(request=request, actor=dpo)
+
+    request_restrict(request=request, actor=dpo)
+    request_close(request=request, actor=dpo)
+    bystander.refresh_from_db()
+    assert bystander.status == Contact.Status.RESTRICTED
+
+
+@pytest.mark.parametrize("kind", ["rectification", "restriction"])
+def test_earlier_request_is_not_data_held(make_request, dpo, kind):
+    make_request(kind="access")
+    request = make_request(kind=kind, verified_by=dpo)
+    result = request_search(request=request, actor=dpo)
+    assert [m["kind"] for m in result["matches"]] == ["subject_request"]
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_namesake_contact_is_not_data_held(make_request, dpo, person):
+    request = make_request(
+        kind="restriction",
+        verified_by=dpo,
+        requester_email="maelle.autre@example.org",
+        requester_phone="",
+    )
+    result = request_search(request=request, actor=dpo)
+    contact_matches = [m for m in result["matches"] if m["kind"] == "contact"]
+    assert [m["matched_on"] for m in contact_matches] == ["name"]
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_objection_cannot_be_extended(make_request, dpo):
+    request = make_request(kind="objection")
+
+    with pytest.raises(RequestError, match="cannot be extended.*Grant it"):
+        request_extend(request=request, months=2, reason="Complex", actor=dpo)
+
+    request.refresh_from_db()
+    assert request.extension_months == 0
+    assert request.due_on == request.initial_due_on
