@@ -23,6 +23,7 @@ def _strip_database_detail(logger, **kwargs):
     for handler in logger.handlers:
         handler.addFilter(StripDatabaseDetail())
 
+
 app.conf.beat_schedule = {
     # Every day at 03:15 (Europe/Paris): apply the register's retention rules.
     "apply-retention": {
