@@ -34,6 +34,7 @@ from apps.register.layout import choice_lookup
 from apps.register.layout import normalize_label
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
+from apps.register.text import text_shortened
 
 # Key of a value in ``ParsedActivity.locations``: the part (None for the
 # activity's own fields), the row's index in that part, and the field name. A
@@ -71,15 +72,32 @@ _BOOLEANS = {
 }
 
 _DATE_TEXT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+# A day-first date with a time, as a spreadsheet writes a date cell when it
+# saves the sheet as CSV: "05/12/2026 13:02:27" or "05/12/2026 13:02".
+_DATE_TIME_TEXT = re.compile(
+    r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})[ T]+(\d{1,2})[:h](\d{2})(?::(\d{2}))?$"
+)
 
 
 def _moment_from_text(text: str) -> datetime.date | None:
-    """Return an ISO 8601 date and time or a DD/MM/YYYY date, or None for other text."""
-    match = _DATE_TEXT.match(text)
+    """Read a date or date and time from text, or return None if unreadable.
+
+    Accepted forms: ISO 8601 (date, or date and time), DD/MM/YYYY, and
+    DD/MM/YYYY HH:MM with optional seconds. "/", "." and "-" separate the day,
+    month and year.
+    """
+    date_match = _DATE_TEXT.match(text)
+    time_match = _DATE_TIME_TEXT.match(text)
     try:
-        if match:
-            day, month, year = (int(part) for part in match.groups())
+        if date_match:
+            day, month, year = (int(part) for part in date_match.groups())
             return datetime.date(year, month, day)
+        if time_match:
+            day, month, year, hour, minute, second = (
+                int(part or 0) for part in time_match.groups()
+            )
+            # Naive, like the exports' text: the caller reads it as local time.
+            return datetime.datetime(year, month, day, hour, minute, second)  # noqa: DTZ001
         return datetime.datetime.fromisoformat(text)
     except ValueError:
         return None
@@ -141,8 +159,8 @@ class ActivityReader:
                 sheet,
                 row_index,
                 column_index,
-                _("%(value)r is not a yes/no answer; write Oui or Non.")
-                % {"value": text},
+                _("“%(value)s” is not a yes/no answer; write Oui or Non.")
+                % {"value": text_shortened(text)},
             )
             return None
         if kind == "int":
@@ -159,20 +177,26 @@ class ActivityReader:
         except InvalidOperation:
             number = Decimal(0)
         if not number.is_finite() or number <= 0:
-            message = _("%(value)r is not a whole number above zero.")
+            message = _("“%(value)s” is not a whole number above zero.")
         elif number != number.to_integral_value():
             message = _(
-                "%(value)r is not a whole number. Write the duration in a smaller "
+                "“%(value)s” is not a whole number. Write the duration in a smaller "
                 "unit, such as months instead of years."
             )
         elif number.adjusted() > 9:
             # Converting a text such as "1e999999999" to int would build a number
             # of a billion digits.
-            message = _("%(value)r is too large for a duration.")
+            message = _("“%(value)s” is too large for a duration.")
         else:
             return int(number)
 
-        self._problem(ERROR, sheet, row_index, column_index, message % {"value": text})
+        self._problem(
+            ERROR,
+            sheet,
+            row_index,
+            column_index,
+            message % {"value": text_shortened(text)},
+        )
         return None
 
     def _date(self, value, text, sheet, row_index, column_index):
@@ -195,10 +219,10 @@ class ActivityReader:
                 row_index,
                 column_index,
                 _(
-                    "%(value)r is not a date. Write it as YYYY-MM-DD, as the CSV "
+                    "“%(value)s” is not a date. Write it as YYYY-MM-DD, as the CSV "
                     "export does, or as DD/MM/YYYY."
                 )
-                % {"value": text},
+                % {"value": text_shortened(text)},
             )
             return None
 
@@ -224,10 +248,10 @@ class ActivityReader:
                 row_index,
                 column_index,
                 _(
-                    "%(value)r is not the export's date and time, so changes "
+                    "“%(value)s” is not the export's date and time, so changes "
                     "made in Registre since the export cannot be detected."
                 )
-                % {"value": cell_text(value)},
+                % {"value": text_shortened(cell_text(value))},
             )
             return None
         if timezone.is_naive(moment):
@@ -248,8 +272,8 @@ class ActivityReader:
                 sheet,
                 row_index,
                 column_index,
-                _("%(value)r is not an accepted value; use one of: %(accepted)s.")
-                % {"value": text, "accepted": " | ".join(accepted)},
+                _("“%(value)s” is not an accepted value; use one of: %(accepted)s.")
+                % {"value": text_shortened(text), "accepted": " | ".join(accepted)},
             )
             return None
         return value
@@ -267,11 +291,11 @@ class ActivityReader:
                 row_index,
                 column_index,
                 _(
-                    "No user is named %(username)r; the person in charge is left "
+                    "No user is named “%(username)s”; the person in charge is left "
                     "empty. Create the user first or choose the owner after the "
                     "import."
                 )
-                % {"username": text},
+                % {"username": text_shortened(text)},
             )
         return user
 

@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
 from apps.register.models import RetentionRule
+from apps.register.text import newlines_unified
 
 
 @admin.register(ReferenceTerm)
@@ -39,6 +40,18 @@ class ProcessingActivityAdmin(SimpleHistoryAdmin):
     search_fields = ["reference", "name"]
     inlines = [RetentionRuleInline]
 
+    def save_model(self, request, obj, form, change):
+        _newlines_unify(obj)
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            _newlines_unify(instance)
+            instance.save()
+        for instance in formset.deleted_objects:
+            instance.delete()
+        formset.save_m2m()
+
     def has_delete_permission(self, request, obj=None):
         # Also removes the "Delete selected" action from the list.
         return False
@@ -59,3 +72,12 @@ class ProcessingActivityAdmin(SimpleHistoryAdmin):
             ),
         )
         return redirect("register:activity-delete", pk=activity.pk)
+
+
+def _newlines_unify(instance) -> None:
+    """Write the line breaks of the instance's text fields as LF, as the
+    register's services store them."""
+    for model_field in instance._meta.concrete_fields:
+        value = getattr(instance, model_field.attname)
+        if isinstance(value, str):
+            setattr(instance, model_field.attname, newlines_unified(value))

@@ -23,6 +23,7 @@ from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
+from apps.register.text import text_shortened
 
 # Section headings (last line of column A, normalised) and the section they open.
 SECTIONS = {
@@ -282,11 +283,11 @@ class CnilRecordReader:
                 index,
                 4,
                 _(
-                    "%(value)r is not a retention period Registre can read; write "
+                    "“%(value)s” is not a retention period Registre can read; write "
                     "it as a number, a unit and the starting event, e.g. "
                     "'5 ans à compter de la fin du contrat'."
                 )
-                % {"value": text},
+                % {"value": text_shortened(text)},
             )
             return None
         event_text = match.group("event").strip()
@@ -317,8 +318,8 @@ class CnilRecordReader:
                 ERROR,
                 index,
                 2,
-                _("The transfer to %(recipient)r has no country; fill in column C.")
-                % {"recipient": recipient},
+                _("The transfer to “%(recipient)s” has no country; fill in column C.")
+                % {"recipient": text_shortened(recipient)},
             )
             return
         key = normalize_label(safeguard_text)
@@ -339,9 +340,9 @@ class CnilRecordReader:
                 ERROR,
                 index,
                 3,
-                _("%(value)r is not a known safeguard; use one of: %(accepted)s.")
+                _("“%(value)s” is not a known safeguard; use one of: %(accepted)s.")
                 % {
-                    "value": safeguard_text,
+                    "value": text_shortened(safeguard_text),
                     "accepted": " | ".join(sorted(set(SAFEGUARDS))),
                 },
             )

@@ -1,4 +1,7 @@
-"""Deletion of processing activities: only a draft that nothing refers to."""
+"""Deletion of processing activities.
+
+Only a draft that was never in force and that nothing refers to is deleted.
+"""
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,9 +17,10 @@ from apps.register.models import ProcessingActivity
 def activity_delete(*, activity: ProcessingActivity, actor=None) -> None:
     """Delete a draft activity that no contact, import or breach refers to.
 
-    An activity in force or retired is part of the record of processing
-    activities, which GDPR Art. 30(4) requires to be made available to the
-    supervisory authority, so it is retired instead and never deleted.
+    An activity in force or retired, or a draft with such a version in its
+    history, is part of the record of processing activities, which GDPR
+    Art. 30(4) requires to be made available to the supervisory authority, so
+    it is retired instead and never deleted.
     Raises ``ValidationError`` for such an activity, and for a draft naming
     each kind of record that still refers to it, with counts. The versions of
     a deleted draft stay in its history (``activity_history``).
@@ -27,6 +31,18 @@ def activity_delete(*, activity: ProcessingActivity, actor=None) -> None:
     )
     if status.first() != ProcessingActivity.Status.DRAFT:
         raise ValidationError(_not_draft_message(activity))
+    if activity.has_left_draft():
+        # A draft now, but put back to draft by an earlier version of the
+        # import or the admin site after it was in force.
+        raise ValidationError(
+            _(
+                "Activity %(reference)s is a draft now, but its history shows "
+                "it was in force or retired, so it cannot be deleted: the "
+                "register keeps every activity that was in force (GDPR Art. "
+                "30). Retire it instead."
+            )
+            % {"reference": reference}
+        )
     references = activity_references(activity=activity)
     if not references:
         audit_record(

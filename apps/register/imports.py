@@ -13,9 +13,11 @@ nor removes a row that the file lacks, unless ``ImportConfirmation`` records
 that the user accepted it after seeing the preview. An activity changed after the
 export is skipped by default: skipping loses nothing that the user cannot
 import again with a confirmation, while overwriting would silently lose the
-later change. The exports write their date and time ("Date de l'export"); a
-file without one, such as the CNIL template, cannot be checked for later
-changes, and the report warns about it.
+later change. The exports write their date and time ("Date de l'export"). Some
+files give no readable export time: the CNIL template, an older CSV export, or
+an export whose column was removed. Any existing activity may have been changed
+since such a file was made, so every existing activity that the import would
+change is skipped in the same way unless confirmed.
 """
 
 import datetime
@@ -50,6 +52,7 @@ from apps.register.spreadsheets import Sheet
 from apps.register.spreadsheets import SpreadsheetError
 from apps.register.spreadsheets import read_grid
 from apps.register.text import text_excerpt
+from apps.register.text import text_shortened
 
 logger = logging.getLogger(__name__)
 
@@ -88,8 +91,10 @@ class ImportReport:
 
     ``activities`` lists, for each activity: its reference, name and outcome
     (created, updated, unchanged, or skipped because it was changed in
-    Registre after the file's export); ``changed_after_export`` and the stored
-    ``version`` (its ``updated_at``, ISO 8601) that a confirmation must name;
+    Registre after the file's export); ``changed_after_export``, which is also
+    true for an existing activity when the file gives no export time;
+    ``export_time_known``; the stored ``version`` (its ``updated_at``, ISO
+    8601) that a confirmation must name;
     the changed ``fields`` (label, old and new value, shortened); the ``rows``
     of its parts that are added, changed, removed, or kept although the file
     lacks them.
@@ -198,8 +203,10 @@ def _register_import(
                 "",
                 _(
                     "%(file)s does not say when it was exported, so changes "
-                    "made in Registre since then cannot be detected. Check the "
-                    "changes listed for each activity before you confirm."
+                    "made in Registre since then cannot be detected. The "
+                    "existing activities that the file would change are "
+                    "skipped unless you tick them. Check the changes listed for "
+                    "each activity before you confirm."
                 )
                 % {"file": file_name},
             )
@@ -311,10 +318,10 @@ def _apply_one(
 ) -> None:
     reference = item.data.fields["reference"]
     existing = ProcessingActivity.objects.filter(reference=reference).first()
-    changed_later = (
-        existing is not None
-        and item.exported_at is not None
-        and existing.updated_at > item.exported_at
+    # Without an export time, the activity may have been changed after the
+    # export, and overwriting it could undo that change.
+    changed_later = existing is not None and (
+        item.exported_at is None or existing.updated_at > item.exported_at
     )
     version = existing.updated_at.isoformat() if existing is not None else ""
     skip = changed_later and not confirmation.allows_overwrite(existing)
@@ -348,6 +355,7 @@ def _apply_one(
         ProcessingActivity.objects.filter(pk=activity.pk).update(created_at=created_at)
     if outcome.created:
         result = "created"
+        _same_name_report(item=item, activity=activity, report=report)
     elif outcome.changed:
         result = "updated"
     else:
@@ -370,6 +378,7 @@ def _activity_entry(
         "name": outcome.activity.name,
         "outcome": result,
         "changed_after_export": changed_later,
+        "export_time_known": item.exported_at is not None,
         "version": version,
         # A new activity's values are all in the file, so none is listed.
         "fields": [asdict(change) for change in outcome.field_changes],
@@ -391,6 +400,18 @@ def _part_label(part: str) -> str:
 def _skipped_report(
     *, item: ParsedActivity, existing: ProcessingActivity, report: ImportReport
 ) -> None:
+    if item.exported_at is None:
+        message = _(
+            "Activity %(reference)s was last changed in Registre on "
+            "%(changed)s, and the file does not say when it was exported, so "
+            "importing it could undo a later change. It is skipped unless you "
+            "confirm that the file's version replaces it."
+        ) % {
+            "reference": existing.reference,
+            "changed": format_datetime(existing.updated_at),
+        }
+        report.problems.append(Problem(WARNING, item.sheet, item.row, "", message))
+        return
     report.problems.append(
         Problem(
             WARNING,
@@ -407,6 +428,44 @@ def _skipped_report(
                 "reference": existing.reference,
                 "changed": format_datetime(existing.updated_at),
                 "exported": format_datetime(item.exported_at),
+            },
+        )
+    )
+
+
+def _same_name_report(
+    *, item: ParsedActivity, activity: ProcessingActivity, report: ImportReport
+) -> None:
+    """Warn that a new activity has the name of an existing one.
+
+    Importing an export made before an activity's reference was renamed
+    creates the old reference again, as a second copy of the activity.
+    """
+    namesakes = (
+        ProcessingActivity.objects.filter(name__iexact=activity.name)
+        .exclude(pk=activity.pk)
+        .order_by("reference")
+        .values_list("reference", flat=True)
+    )
+    if not namesakes:
+        return
+    report.problems.append(
+        Problem(
+            WARNING,
+            item.sheet,
+            item.row,
+            "",
+            _(
+                "Activity %(reference)s will be created, but activity "
+                "%(existing)s already has the name “%(name)s”. If the file was "
+                "exported before %(existing)s got its reference, the import "
+                "creates a second copy: remove the row from the file, or "
+                "cancel and use the existing reference."
+            )
+            % {
+                "reference": activity.reference,
+                "existing": ", ".join(namesakes),
+                "name": text_shortened(activity.name),
             },
         )
     )

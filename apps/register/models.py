@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from apps.register.countries import is_eea_country
+from apps.register.text import newlines_unified
 
 # The maximum lengths of free text. An activity's texts are longer than the
 # details of a part. Both stay below the 32,767 characters that an Excel cell
@@ -21,7 +22,14 @@ MAX_DETAILS_LENGTH = 2_000
 
 @deconstructible
 class TextLengthValidator(MaxLengthValidator):
-    """Reject a text longer than ``limit_value`` characters, with both lengths."""
+    """Reject a text longer than ``limit_value`` characters, with both lengths.
+
+    The length counts each line break as one character, as stored: a browser
+    submits CRLF line breaks, which the register stores as LF.
+    """
+
+    def clean(self, x):
+        return len(newlines_unified(x))
 
     message = _(
         "This text has %(show_value)d characters, above the maximum of "
@@ -212,6 +220,44 @@ class ProcessingActivity(models.Model):
             retired_at = history_date
         return timezone.localdate(retired_at) if retired_at else None
 
+    def has_left_draft(self) -> bool:
+        """Tell whether the stored activity or a version in its history is not
+        a draft.
+
+        Such an activity was in force or retired at some point, so it belongs
+        to the record of processing activities (GDPR Art. 30). It may be
+        retired, but not deleted or made a draft again. Returns False for an
+        unsaved activity.
+        """
+        if self.pk is None:
+            return False
+        draft = self.Status.DRAFT
+        stored = ProcessingActivity.objects.filter(pk=self.pk).exclude(status=draft)
+        if stored.exists():
+            return True
+        versions = ProcessingActivity.history.filter(id=self.pk)
+        return versions.exclude(status=draft).exists()
+
+    def _draft_return_check(self) -> None:
+        if self.status != self.Status.DRAFT or not self.has_left_draft():
+            return
+        raise ValidationError(
+            {
+                "status": _(
+                    "Activity %(reference)s has been in force, so it cannot go "
+                    "back to “%(draft)s”: the register keeps every activity "
+                    "that was in force (GDPR Art. 30). Choose “%(in_force)s” or "
+                    "“%(retired)s” instead."
+                )
+                % {
+                    "reference": self.reference,
+                    "draft": self.Status.DRAFT.label,
+                    "in_force": self.Status.IN_FORCE.label,
+                    "retired": self.Status.RETIRED.label,
+                }
+            }
+        )
+
     def _review_dates_check(self) -> None:
         today = timezone.localdate()
         if self.last_reviewed_on and self.last_reviewed_on > today:
@@ -243,12 +289,14 @@ class ProcessingActivity(models.Model):
             )
 
     def clean(self):
-        """Reject a reference that another activity uses in another letter case.
+        """Reject a return to draft, review dates out of order, and a reference
+        that another activity uses in another letter case.
 
         Commands and imports find activities by reference, and "TRT-001" and
         "trt-001" would be two activities to a reader.
         """
         super().clean()
+        self._draft_return_check()
         self._review_dates_check()
         if not self.reference:
             return

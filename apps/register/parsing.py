@@ -38,6 +38,7 @@ from apps.register.layout import organisation_labels
 from apps.register.models import ProcessingActivity
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
+from apps.register.text import text_shortened
 
 
 class RegisterParser(ActivityReader):
@@ -181,8 +182,8 @@ class RegisterParser(ActivityReader):
                     sheet,
                     index,
                     0,
-                    _("Unknown label %(label)r; the row is ignored.")
-                    % {"label": cell_text(cell_value(row, 0))},
+                    _("Unknown label “%(label)s”; the row is ignored.")
+                    % {"label": text_shortened(cell_text(cell_value(row, 0)))},
                 )
             index += 1
 
@@ -210,8 +211,8 @@ class RegisterParser(ActivityReader):
                     sheet,
                     index,
                     column,
-                    _("Unknown column %(header)r; it is ignored.")
-                    % {"header": cell_text(header)},
+                    _("Unknown column “%(header)s”; it is ignored.")
+                    % {"header": text_shortened(cell_text(header))},
                 )
         found = {name for name, _kind in mapping.values()}
         missing = [header for name, header, _kind in columns if name not in found]
@@ -289,7 +290,8 @@ class RegisterParser(ActivityReader):
                     sheet,
                     0,
                     column,
-                    _("Unknown column %(header)r; it is ignored.") % {"header": value},
+                    _("Unknown column “%(header)s”; it is ignored.")
+                    % {"header": text_shortened(cell_text(value))},
                 )
         reference_column = next(
             (c for c, (name, _k) in field_columns.items() if name == "reference"), None
@@ -369,10 +371,10 @@ class RegisterParser(ActivityReader):
                     index,
                     0,
                     _(
-                        "Rows of type %(kind)r need their columns in the header, "
+                        "Rows of type “%(kind)s” need their columns in the header, "
                         "named '%(kind)s : <column>'."
                     )
-                    % {"kind": cell_text(cell_value(row, 0))},
+                    % {"kind": text_shortened(cell_text(cell_value(row, 0)))},
                 )
             elif kind in titles:
                 part = titles[kind]
@@ -389,9 +391,9 @@ class RegisterParser(ActivityReader):
                     sheet,
                     index,
                     0,
-                    _("Unknown row type %(kind)r; use %(activity)s or a part title.")
+                    _("Unknown row type “%(kind)s”; use %(activity)s or a part title.")
                     % {
-                        "kind": cell_text(cell_value(row, 0)),
+                        "kind": text_shortened(cell_text(cell_value(row, 0))),
                         "activity": CSV_ACTIVITY_KIND,
                     },
                 )
@@ -472,8 +474,8 @@ class RegisterParser(ActivityReader):
                     sheet,
                     index,
                     columns["reference"],
-                    _("The activity %(name)r has no N° / RÉF; fill in column B.")
-                    % {"name": name},
+                    _("The activity “%(name)s” has no N° / RÉF; fill in column B.")
+                    % {"name": text_shortened(name)},
                 )
                 continue
             fields = {

@@ -235,7 +235,13 @@ class ActivityDeleteView(RolePermissionMixin, View):
         return activity
 
     def get(self, request, pk):
-        return render(request, self.template_name, {"activity": self._activity(pk)})
+        activity = self._activity(pk)
+        deletable = (
+            activity.status == ProcessingActivity.Status.DRAFT
+            and not activity.has_left_draft()
+        )
+        context = {"activity": activity, "deletable": deletable}
+        return render(request, self.template_name, context)
 
     def post(self, request, pk):
         activity = self._activity(pk)
@@ -424,8 +430,9 @@ class RegisterImportView(RolePermissionMixin, View):
                 request,
                 _(
                     "Not imported, because they were changed in Registre after "
-                    "the file was exported: %(references)s. Import the file again "
-                    "and tick them to replace those changes."
+                    "the file was exported, or the file does not say when it was "
+                    "exported: %(references)s. Import the file again and tick "
+                    "them to replace those changes."
                 )
                 % {"references": ", ".join(skipped)},
             )

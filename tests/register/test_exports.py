@@ -152,7 +152,9 @@ def test_ods_neutralises_formulas(register, tmp_path):
 
 def test_csv_neutralises_formulas(register):
     text = _export("csv").decode("utf-8-sig")
-    values = [value for row in csv.reader(io.StringIO(text), delimiter=";") for value in row]
+    values = [
+        value for row in csv.reader(io.StringIO(text), delimiter=";") for value in row
+    ]
 
     assert all(neutralize_formula(value) == value for value in values)
     assert "'" + FORMULA in values
@@ -299,7 +301,11 @@ def test_exports_write_lf_lines_of_crlf_text(register):
         for cell in row
     ]
     csv_text = _export("csv").decode("utf-8-sig")
-    csv_values = [value for row in csv.reader(io.StringIO(csv_text), delimiter=";") for value in row]
+    csv_values = [
+        value
+        for row in csv.reader(io.StringIO(csv_text), delimiter=";")
+        for value in row
+    ]
 
     assert "Suivi des candidatures" in ods_texts
     assert not any("\r" in text for text in ods_texts)

@@ -139,7 +139,7 @@ def test_cnil_record_errors_name_cells(tmp_path):
     assert ("Fiche paie", 3, "B") in errors
     assert "DD/MM/YYYY" in errors[("Fiche paie", 3, "B")]
     assert ("Fiche paie", 5, "E") in errors
-    assert "'longtemps'" in errors[("Fiche paie", 5, "E")]
+    assert "“longtemps”" in errors[("Fiche paie", 5, "E")]
     assert ("Fiche paie", 7, "D") in errors
     assert "Poignée de main" in errors[("Fiche paie", 7, "D")]
     assert report.activities == []
@@ -271,7 +271,7 @@ def test_bad_choice_lists_accepted_values(tmp_path):
     error = _problems(report)[0]
 
     assert (error.row, error.column) == (2, "D")
-    assert "'Parce que'" in error.message
+    assert "“Parce que”" in error.message
     assert "Consentement (art. 6.1.a)" in error.message
 
 
@@ -283,7 +283,12 @@ def test_csv_without_part_columns_keeps_parts(compliance_officer, tmp_path):
         encoding="utf-8",
     )
 
-    report = register_import(path=path, dry_run=False)
+    # The file has no export time, so the change must be confirmed.
+    report = register_import(
+        path=path,
+        dry_run=False,
+        confirmation=ImportConfirmation(overwrite_all=True),
+    )
 
     activity.refresh_from_db()
     assert report.activities[0]["outcome"] == "updated"
@@ -336,7 +341,7 @@ def test_fractional_duration_is_rejected(compliance_officer, tmp_path):
 
     assert len(errors) == 1
     assert f"{errors[0].column}{errors[0].row}" == coordinate
-    assert "'2.5' is not a whole number." in errors[0].message
+    assert "“2.5” is not a whole number." in errors[0].message
     assert not report.applied
     assert RetentionRule.objects.get().duration == 3
 
@@ -359,7 +364,7 @@ def test_invalid_duration_text_is_rejected(compliance_officer, tmp_path, duratio
 
     assert len(errors) == 1
     assert f"{errors[0].column}{errors[0].row}" == coordinate
-    assert repr(duration) in errors[0].message
+    assert f"“{duration}”" in errors[0].message
 
 
 def test_duration_above_maximum_is_rejected(compliance_officer, tmp_path):
@@ -494,7 +499,7 @@ def test_read_and_save_errors_both_reported(tmp_path):
     errors = {(p.row, p.column): p.message for p in _problems(report)}
 
     assert set(errors) == {(4, "E"), (5, "E")}
-    assert "'longtemps' is not a retention period" in errors[(4, "E")]
+    assert "“longtemps” is not a retention period" in errors[(4, "E")]
     assert "150 years is above the maximum of 100 years" in errors[(5, "E")]
     assert report.activities == []
 
@@ -857,3 +862,187 @@ def test_import_rejects_text_above_limit(compliance_officer, tmp_path):
         "This text has 20000 characters, above the maximum of 10000."
     )
     assert not report.applied
+
+
+def _csv_rewrite(path: Path, change) -> None:
+    """Replace the CSV export at ``path`` with ``change(rows)``, as a user
+    editing it in a spreadsheet would."""
+    with path.open(encoding="utf-8-sig", newline="") as source:
+        rows = list(csv.reader(source, delimiter=";"))
+    with path.open("w", encoding="utf-8", newline="") as target:
+        csv.writer(target, delimiter=";").writerows(change(rows))
+
+
+def _without_column(header: str):
+    def change(rows):
+        column = rows[0].index(header)
+        return [row[:column] + row[column + 1 :] for row in rows]
+
+    return change
+
+
+def _with_value(reference: str, header: str, value: str):
+    def change(rows):
+        column = rows[0].index(header)
+        for row in rows:
+            if row[0] == "Traitement" and row[1:] and reference in row:
+                row[column] = value
+        return rows
+
+    return change
+
+
+def test_csv_without_export_column_skips_change(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="OLD-1")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    _later_edit(activity, purposes="Purposes edited after the export")
+    _csv_rewrite(path, _without_column("Date de l'export"))
+
+    report = register_import(path=path, dry_run=False)
+    entry = report.activities[0]
+    messages = [problem.message for problem in _problems(report, "warning")]
+    activity.refresh_from_db()
+
+    assert entry["outcome"] == "skipped"
+    assert entry["changed_after_export"]
+    assert not entry["export_time_known"]
+    assert any("skipped unless you tick them" in message for message in messages)
+    assert any("OLD-1 was last changed in Registre" in message for message in messages)
+    assert activity.purposes == "Purposes edited after the export"
+
+
+def test_csv_without_export_column_confirmed(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="OLD-2")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    edited = _later_edit(activity, purposes="Purposes edited after the export")
+    _csv_rewrite(path, _without_column("Date de l'export"))
+    confirmation = ImportConfirmation(
+        overwrite={"OLD-2": edited.updated_at.isoformat()}
+    )
+
+    report = register_import(path=path, dry_run=False, confirmation=confirmation)
+    activity.refresh_from_db()
+
+    assert report.activities[0]["outcome"] == "updated"
+    assert activity.purposes == "Prospection commerciale"
+
+
+def test_csv_without_export_column_unchanged(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="OLD-3")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    _csv_rewrite(path, _without_column("Date de l'export"))
+
+    report = register_import(path=path, dry_run=True)
+
+    assert report.activities[0]["outcome"] == "unchanged"
+
+
+def test_unreadable_export_time_skips_change(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="OLD-4")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    _csv_rewrite(path, _with_value("OLD-4", "Nom du traitement", "Nouveau nom"))
+    _csv_rewrite(path, _with_value("OLD-4", "Date de l'export", "hier soir"))
+
+    report = register_import(path=path, dry_run=False)
+    activity.refresh_from_db()
+
+    assert report.activities[0]["outcome"] == "skipped"
+    assert activity.name != "Nouveau nom"
+
+
+@pytest.mark.parametrize(
+    "time_format",
+    ["%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"],
+)
+def test_export_time_forms_are_read(compliance_officer, tmp_path, time_format):
+    """A spreadsheet that re-saves the XLSX export as CSV writes the export
+    time day first, such as 05/12/2026 13:02:27."""
+    activity = complete_activity(compliance_officer, reference="TIME-1")
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    exported = timezone.localtime(activity.updated_at) + datetime.timedelta(minutes=2)
+    _csv_rewrite(path, _with_value("TIME-1", "Nom du traitement", "Nouveau nom"))
+    _csv_rewrite(
+        path, _with_value("TIME-1", "Date de l'export", exported.strftime(time_format))
+    )
+
+    report = register_import(path=path, dry_run=False)
+    activity.refresh_from_db()
+
+    assert report.activities[0]["outcome"] == "updated"
+    assert report.activities[0]["export_time_known"]
+    assert _problems(report, "warning") == []
+    assert activity.name == "Nouveau nom"
+
+
+@pytest.mark.parametrize(
+    "status", [ProcessingActivity.Status.IN_FORCE, ProcessingActivity.Status.RETIRED]
+)
+def test_import_rejects_return_to_draft(compliance_officer, tmp_path, status):
+    activity = complete_activity(compliance_officer, reference="BACK-1", status=status)
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    _csv_rewrite(path, _with_value("BACK-1", "Statut", "Brouillon"))
+
+    report = register_import(
+        path=path,
+        dry_run=False,
+        confirmation=ImportConfirmation(overwrite_all=True),
+    )
+    errors = _problems(report)
+    activity.refresh_from_db()
+
+    assert len(errors) == 1
+    assert "BACK-1 has been in force" in errors[0].message
+    assert "cannot go back to “Draft”" in errors[0].message
+    assert activity.status == status
+
+
+def test_import_rejects_draft_of_former_activity(compliance_officer, tmp_path):
+    """An activity put back to draft before the rule existed stays out of draft
+    too: its history shows it was in force."""
+    activity = complete_activity(compliance_officer, reference="BACK-2")
+    activity.status = ProcessingActivity.Status.DRAFT
+    activity.save()
+    activity.status = ProcessingActivity.Status.IN_FORCE
+    activity.save()
+    path = _export_file(compliance_officer, tmp_path, "csv")
+    _csv_rewrite(path, _with_value("BACK-2", "Statut", "Brouillon"))
+
+    report = register_import(path=path, dry_run=True)
+
+    assert "BACK-2 has been in force" in _problems(report)[0].message
+
+
+def test_bad_date_error_is_shortened(tmp_path):
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,Date de création de la fiche\n"
+        f"Traitement,X-1,Essai,{'9' * 3000}\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    message = _problems(report)[0].message
+
+    assert "is not a date" in message
+    assert len(message) < 300
+    assert "…”" in message
+
+
+def test_created_namesake_is_flagged(compliance_officer, tmp_path):
+    """An export from before a reference was renamed creates the old
+    reference again, with the same name as the renamed activity."""
+    complete_activity(compliance_officer, reference="NEW-REF", name="Paie")
+    path = tmp_path / "register.csv"
+    path.write_text(
+        "Type de ligne,N° / RÉF,Nom du traitement,Statut\n"
+        "Traitement,OLD-REF,paie,Brouillon\n",
+        encoding="utf-8",
+    )
+
+    report = register_import(path=path, dry_run=True)
+    warnings = _problems(report, "warning")
+
+    assert report.activities[0]["outcome"] == "created"
+    assert len(warnings) == 1
+    assert "OLD-REF will be created" in warnings[0].message
+    assert "NEW-REF already has the name “paie”" in warnings[0].message

@@ -6,8 +6,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils import translation
 
+from apps.register.deletion import activity_delete
+from apps.register.models import MAX_TEXT_LENGTH
+from apps.register.models import ProcessingActivity
 from apps.register.models import Processor
 from apps.register.models import RetentionRule
+from apps.register.models import TextLengthValidator
 from tests.register.factories import ActivityFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -227,3 +231,50 @@ def test_agreement_signed_in_future_is_rejected(db):
         processor.full_clean()
 
     assert "dpa_signed_on" in raised.value.message_dict
+
+
+def test_text_length_counts_crlf_once():
+    """A browser submits CRLF line breaks, which are stored as LF."""
+    validator = TextLengthValidator(MAX_TEXT_LENGTH)
+    text = "\r\n".join(["ab"] * 2600)
+
+    validator(text)
+
+    with pytest.raises(ValidationError) as error:
+        validator("x" * (MAX_TEXT_LENGTH + 1))
+    assert f"has {MAX_TEXT_LENGTH + 1} characters" in error.value.messages[0]
+
+
+def test_activity_returned_to_draft_is_rejected(db):
+    activity = ActivityFactory(reference="BACK-9")
+    activity.status = ProcessingActivity.Status.DRAFT
+
+    with pytest.raises(ValidationError) as error:
+        activity.full_clean()
+
+    assert "status" in error.value.message_dict
+    assert "BACK-9 has been in force" in error.value.message_dict["status"][0]
+
+
+def test_new_draft_is_valid(db):
+    activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
+
+    activity.full_clean()
+
+    assert not activity.has_left_draft()
+
+
+def test_former_activity_in_force_is_not_deleted(db):
+    """A draft that was in force before, as an earlier import could leave it,
+    stays in the register."""
+    activity = ActivityFactory(reference="BACK-10")
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        status=ProcessingActivity.Status.DRAFT
+    )
+    activity.refresh_from_db()
+
+    with pytest.raises(ValidationError) as error:
+        activity_delete(activity=activity)
+
+    assert "BACK-10 is a draft now, but its history shows" in error.value.messages[0]
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()

@@ -216,8 +216,8 @@ def test_status_error_shows_labels(compliance_officer):
         activity_save(data=data, activity=activity)
 
     message = caught.value.message_dict["status"][0]
-    assert "from “In force” to “Draft”" in message
-    assert "the allowed status is: Retired" in message
+    assert "cannot go back to “Draft”" in message
+    assert "Choose “In force” or “Retired” instead" in message
     assert "in_force" not in message
 
 

@@ -6,8 +6,10 @@ import time
 
 import pytest
 from django import forms as forms_module
+from django.contrib.admin import site as admin_site
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -1253,3 +1255,111 @@ def test_import_preview_confirms_removal(client_for, compliance_officer):
     assert "“Added after the export”: missing from the file, kept" in preview.text
     assert 'name="remove_missing" value="TRT-ROWS"' in preview.text
     assert list(activity.processors.values_list("name", flat=True)) == ["Routeur SA"]
+
+
+def test_form_counts_crlf_as_one_character(client_for, compliance_officer):
+    """A 7,799-character text of 2,600 lines is 10,398 characters with the
+    browser's CRLF line breaks, above the 10,000 maximum."""
+    text = "\r\n".join(["ab"] * 2600)
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"), _activity_post(purposes=text)
+    )
+
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    assert response.status_code == 302
+    assert len(activity.purposes) == 7799
+    assert "\r" not in activity.purposes
+
+
+def test_admin_rejects_return_to_draft(rf, admin_user, compliance_officer):
+    activity = complete_activity(compliance_officer, reference="ADM-1")
+    request = rf.post("/")
+    request.user = admin_user
+    model_admin = admin_site._registry[ProcessingActivity]
+    form_class = model_admin.get_form(request, activity)
+    data = {
+        name: value
+        for name, value in model_to_dict(activity).items()
+        if value is not None
+    }
+    data["status"] = ProcessingActivity.Status.DRAFT
+
+    form = form_class(data=data, instance=activity)
+
+    assert not form.is_valid()
+    assert "ADM-1 has been in force" in form.errors["status"][0]
+
+
+def test_admin_stores_lf_line_breaks(rf, admin_user, compliance_officer):
+    activity = complete_activity(compliance_officer, reference="ADM-2")
+    activity.purposes = "Ligne 1\r\nLigne 2"
+    request = rf.post("/")
+    request.user = admin_user
+    model_admin = admin_site._registry[ProcessingActivity]
+
+    model_admin.save_model(request, activity, form=None, change=True)
+
+    activity.refresh_from_db()
+    assert activity.purposes == "Ligne 1\nLigne 2"
+
+
+def test_delete_page_of_former_activity_in_force(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer, reference="TRT-WAS")
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(compliance_officer)
+
+    page = client.get(reverse("register:activity-delete", args=[activity.pk]))
+    response = client.post(
+        reverse("register:activity-delete", args=[activity.pk]), follow=True
+    )
+
+    assert 'class="danger"' not in page.text
+    assert "Only a draft that was never in force can be deleted" in page.text
+    assert "its history shows it was in force" in response.text
+    assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+def test_import_preview_french_wording(client_for, compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="FR-1")
+    client = client_for(compliance_officer)
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    export = client.get(reverse("register:register-export", args=["xlsx"]))
+    path = tmp_path / "registre.xlsx"
+    path.write_bytes(export.content)
+    workbook = load_workbook(path)
+    sheet = workbook["FR-1"]
+    for cells in sheet.iter_rows():
+        if cells[0].value == "Description du traitement":
+            cells[1].value = "Nouvelle description"
+    row = next(cell.row for cell in sheet["A"] if cell.value == "Service commercial")
+    sheet.delete_rows(row)
+    workbook.save(path)
+    upload = SimpleUploadedFile("registre.xlsx", path.read_bytes())
+
+    preview = client.post(reverse("register:import"), {"file": upload}, **french)
+
+    text = preview.content.decode()
+    nbsp = "\u00a0"
+    assert f"Description : «{nbsp}{nbsp}» → «{nbsp}Nouvelle description{nbsp}»" in text
+    assert (
+        f"Destinataire «{nbsp}Service commercial{nbsp}» : conservation, car la "
+        "ligne manque dans le fichier" in text
+    )
+    assert "absence dans le fichier" not in text
+
+
+def test_history_of_deleted_draft_in_french(client_for, compliance_officer):
+    activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-delete", args=[activity.pk]))
+
+    page = client.get(
+        reverse("register:activity-history", args=[activity.pk]),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    assert "Supprimé" in page.text
+    assert "Effacé" not in page.text

@@ -38,8 +38,10 @@ class Command(BaseCommand):
             action="store_true",
             help=(
                 "Import the activities changed in Registre after the file's "
-                "export date, undoing those changes. Without it they are "
-                "skipped with outcome 'skipped'."
+                "export date, undoing those changes. When the file has no "
+                "readable export date, this applies to every existing activity "
+                "that the file changes. Without it they are skipped with "
+                "outcome 'skipped'."
             ),
         )
 
