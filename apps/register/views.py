@@ -97,6 +97,11 @@ class ActivityDetailView(RolePermissionMixin, _ActivityMixin, TemplateView):
             "register.change_processingactivity"
         )
         context["can_export"] = self.request.user.has_perm("register.export_register")
+        context["can_delete"] = (
+            self.request.user.has_perm("register.delete_processingactivity")
+            and activity.status == ProcessingActivity.Status.DRAFT
+            and not activity.has_left_draft()
+        )
         return context
 
 

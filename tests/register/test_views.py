@@ -654,10 +654,13 @@ def test_officer_deletes_unused_activity(client_for, compliance_officer):
         reference="TRT-DEL", status=ProcessingActivity.Status.DRAFT
     )
     client = client_for(compliance_officer)
+    delete_url = reverse("register:activity-delete", args=[activity.pk])
 
-    page = client.get(reverse("register:activity-delete", args=[activity.pk]))
-    response = client.post(reverse("register:activity-delete", args=[activity.pk]))
+    detail = client.get(reverse("register:activity-detail", args=[activity.pk]))
+    page = client.get(delete_url)
+    response = client.post(delete_url)
 
+    assert delete_url in detail.text
     assert page.status_code == 200
     assert response.status_code == 302
     assert not ProcessingActivity.objects.filter(pk=activity.pk).exists()
@@ -1316,7 +1319,10 @@ def test_delete_page_of_former_activity_in_force(client_for, compliance_officer)
         reverse("register:activity-delete", args=[activity.pk]), follow=True
     )
 
+    detail = client.get(reverse("register:activity-detail", args=[activity.pk]))
+
     assert 'class="danger"' not in page.text
+    assert reverse("register:activity-delete", args=[activity.pk]) not in detail.text
     assert "Only a draft that was never in force can be deleted" in page.text
     assert "its history shows it was in force" in response.text
     assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
