@@ -410,27 +410,24 @@ def _skipped_report(
             "reference": existing.reference,
             "changed": format_datetime(existing.updated_at),
         }
-        report.problems.append(Problem(WARNING, item.sheet, item.row, "", message))
+        _activity_warning(report, item, message)
         return
-    report.problems.append(
-        Problem(
-            WARNING,
-            item.sheet,
-            item.row,
-            "",
-            _(
-                "Activity %(reference)s was changed in Registre on %(changed)s, "
-                "after the file was exported on %(exported)s, so importing it "
-                "would undo that change. It is skipped unless you confirm that "
-                "the file's version replaces it."
-            )
-            % {
-                "reference": existing.reference,
-                "changed": format_datetime(existing.updated_at),
-                "exported": format_datetime(item.exported_at),
-            },
-        )
-    )
+    message = _(
+        "Activity %(reference)s was changed in Registre on %(changed)s, "
+        "after the file was exported on %(exported)s, so importing it "
+        "would undo that change. It is skipped unless you confirm that "
+        "the file's version replaces it."
+    ) % {
+        "reference": existing.reference,
+        "changed": format_datetime(existing.updated_at),
+        "exported": format_datetime(item.exported_at),
+    }
+    _activity_warning(report, item, message)
+
+
+def _activity_warning(report: ImportReport, item: ParsedActivity, message: str) -> None:
+    """Add a warning that points at the activity's sheet and row."""
+    report.problems.append(Problem(WARNING, item.sheet, item.row, "", message))
 
 
 def _same_name_report(
@@ -449,26 +446,18 @@ def _same_name_report(
     )
     if not namesakes:
         return
-    report.problems.append(
-        Problem(
-            WARNING,
-            item.sheet,
-            item.row,
-            "",
-            _(
-                "Activity %(reference)s will be created, but activity "
-                "%(existing)s already has the name “%(name)s”. If the file was "
-                "exported before %(existing)s got its reference, the import "
-                "creates a second copy: remove the row from the file, or "
-                "cancel and use the existing reference."
-            )
-            % {
-                "reference": activity.reference,
-                "existing": ", ".join(namesakes),
-                "name": text_shortened(activity.name),
-            },
-        )
-    )
+    message = _(
+        "Activity %(reference)s will be created, but activity "
+        "%(existing)s already has the name “%(name)s”. If the file was "
+        "exported before %(existing)s got its reference, the import "
+        "creates a second copy: remove the row from the file, or "
+        "cancel and use the existing reference."
+    ) % {
+        "reference": activity.reference,
+        "existing": ", ".join(namesakes),
+        "name": text_shortened(activity.name),
+    }
+    _activity_warning(report, item, message)
 
 
 def _kept_report(
@@ -477,24 +466,12 @@ def _kept_report(
     kept = [change for change in outcome.row_changes if change.action == RowAction.KEPT]
     if not kept:
         return
-    report.problems.append(
-        Problem(
-            WARNING,
-            item.sheet,
-            item.row,
-            "",
-            _(
-                "Activity %(reference)s has rows in Registre that the file lacks: "
-                "%(rows)s. They are kept unless you confirm their removal."
-            )
-            % {
-                "reference": outcome.activity.reference,
-                "rows": "; ".join(
-                    f"{_part_label(change.part)} “{change.label}”" for change in kept
-                ),
-            },
-        )
-    )
+    rows = "; ".join(f"{_part_label(change.part)} “{change.label}”" for change in kept)
+    message = _(
+        "Activity %(reference)s has rows in Registre that the file lacks: "
+        "%(rows)s. They are kept unless you confirm their removal."
+    ) % {"reference": outcome.activity.reference, "rows": rows}
+    _activity_warning(report, item, message)
 
 
 def _errors_report(
