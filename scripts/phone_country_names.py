@@ -2,7 +2,7 @@
 """Write apps/imports/phone_country_names.py from phonenumbers' locale data.
 
 The upload form names the countries of phone numbers in French and English.
-phonenumbers' locale module holds every country in every language and takes
+phonenumbers' locale module contains every country in every language and takes
 about 100 MB of memory once imported (phonenumbers 9.0, Python 3.11), so the
 two names per country are written to a small module instead. Run it again
 after upgrading phonenumbers:

@@ -197,8 +197,8 @@ class JobDetailView(RolePermissionMixin, TemplateView):
 def _reasons_language_name(job: ImportJob) -> str:
     """Return the name of the language of the job's reasons, if not the reader's.
 
-    The reasons are written when the job runs, in the language of whoever ran
-    it, so a reader using the other language is told why they read so.
+    The reasons are written when the job runs, in the language of the user who
+    started it, so a reader of the other language sees a note saying so.
     """
     written_in = (job.language or settings.LANGUAGE_CODE).split("-")[0]
     reading_in = (translation.get_language() or settings.LANGUAGE_CODE).split("-")[0]

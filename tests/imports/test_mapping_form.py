@@ -137,7 +137,7 @@ def test_rejected_mapping_hides_run_actions(
     """GIVEN a pending job whose saved mapping imports the phone column
     WHEN sales maps two columns to the e-mail and ignores the phone
     THEN the page shows the rejected choices without the dry run and the
-    import, which would run with the saved mapping, and explains why."""
+    import. Both would run with the saved mapping, and the page says so."""
     job = import_file_created(
         write_file("mail.csv", b"Nom;Mail;Mail pro;Tel\nDupont;a@example.com;;\n")
     )

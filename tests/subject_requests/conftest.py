@@ -146,6 +146,6 @@ def make_request(db):
 
 
 def access_answered_close(request: SubjectRequest, actor) -> SubjectRequest:
-    """Build the access package of ``request``, as its answer, then close it."""
+    """Build the access package of ``request``, the response it needs, then close it."""
     request_build_package(request=request, actor=actor)
     return request_close(request=request, actor=actor)

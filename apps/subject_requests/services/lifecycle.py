@@ -419,7 +419,7 @@ def _nothing_held(request: SubjectRequest) -> bool:
 
     Only contacts count, because only they can be rectified or restricted. A
     contact that matched on the name alone does not count either: the search
-    page tells the DPO to check such a match, and one left unlinked is taken
+    page asks the DPO to check such a match, and one left unlinked is taken
     as a namesake.
     """
     if request.contacts.exists():
