@@ -1,6 +1,7 @@
 """When a request counts as carried out, so that ``request_close`` accepts it."""
 
 import pytest
+from django.utils import timezone
 
 from apps.contacts.models import Contact
 from apps.subject_requests.models import SubjectRequest
@@ -16,6 +17,7 @@ from apps.subject_requests.services import request_restrict
 from apps.subject_requests.services import request_search
 from apps.subject_requests.services import request_unlink_contact
 from apps.subject_requests.services.common import event_add
+from tests.subject_requests.conftest import PERSON
 
 pytestmark = pytest.mark.postgres
 
@@ -218,3 +220,66 @@ def test_objection_cannot_be_extended(make_request, dpo):
     request.refresh_from_db()
     assert request.extension_months == 0
     assert request.due_on == request.initial_due_on
+
+
+def _import_later_contact(activity, **identifiers):
+    """A contact of the requester that a later list brought in."""
+    return Contact.objects.create(
+        first_name="Maëlle",
+        last_name="Quintard",
+        processing_activity=activity,
+        collected_at=timezone.now(),
+        **identifiers,
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "portability"), [("access", False), ("portability", True)]
+)
+def test_contact_imported_after_search_blocks_package_close(
+    make_request, dpo, person, activity, kind, portability
+):
+    request = make_request(kind=kind, verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_build_package(request=request, actor=dpo, portability=portability)
+    later = _import_later_contact(activity, phone=PERSON["phone"])
+
+    with pytest.raises(RequestError, match=f"Contact #{later.pk} holds the e-mail"):
+        request_close(request=request, actor=dpo)
+
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[later.pk], actor=dpo)
+    request_build_package(request=request, actor=dpo, portability=portability)
+    request_close(request=request, actor=dpo)
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_contact_imported_after_empty_search_blocks_close(make_request, dpo, activity):
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    later = _import_later_contact(activity, email=PERSON["email"])
+
+    with pytest.raises(RequestError, match=f"#{later.pk} holds the e-mail"):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+
+
+def test_contact_left_unlinked_after_search_allows_close(
+    make_request, dpo, person, bystander
+):
+    """The DPO saw the match and judged it not the requester's."""
+    request = make_request(
+        kind="access", verified_by=dpo, requester_email=bystander.email
+    )
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_build_package(request=request, actor=dpo, portability=False)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED

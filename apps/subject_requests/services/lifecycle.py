@@ -9,6 +9,7 @@ import datetime
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -249,6 +250,8 @@ def request_close(
         _require_erased(request)
     else:
         _require_carried_out(request)
+    if request.kind in SEARCH_COVERED_KINDS:
+        _require_no_contact_found_since_search(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
@@ -279,6 +282,59 @@ PACKAGE_EVENTS = {
     Kind.ACCESS: "access_package_built",
     Kind.PORTABILITY: "portability_package_built",
 }
+
+
+# Kinds whose answer covers the linked contacts only, so a contact of the
+# person that no search found would go unanswered. An erasure or an objection
+# puts the identifiers on the suppression list, which keeps later imports out.
+SEARCH_COVERED_KINDS = {
+    Kind.ACCESS,
+    Kind.PORTABILITY,
+    Kind.RECTIFICATION,
+    Kind.RESTRICTION,
+}
+
+
+def _require_no_contact_found_since_search(request: SubjectRequest) -> None:
+    """Raise when a contact holds the requester's e-mail or phone, unseen.
+
+    Such a contact is neither linked nor among the last search's matches:
+    it was imported or edited after that search, or no search was run.
+    """
+    identifiers = Q(pk__in=[])
+    if request.requester_email:
+        identifiers |= Q(email=request.requester_email)
+    if request.requester_phone:
+        identifiers |= Q(phone=request.requester_phone)
+    searched = {
+        match["record_id"]
+        for match in request.last_search.get("matches", [])
+        if match["kind"] == "contact"
+    }
+    unseen = sorted(
+        Contact.objects.filter(identifiers)
+        .exclude(pk__in=searched)
+        .exclude(subject_requests=request)
+        .values_list("pk", flat=True)
+    )
+    if unseen:
+        raise RequestError(
+            ngettext(
+                "Contact %(ids)s holds the e-mail address or phone number of "
+                "%(ref)s but the last search did not find it: search the person "
+                "again, link the contact if it is theirs and answer for it, "
+                "then close the request.",
+                "Contacts %(ids)s hold the e-mail address or phone number of "
+                "%(ref)s but the last search did not find them: search the "
+                "person again, link the contacts that are theirs and answer for "
+                "them, then close the request.",
+                len(unseen),
+            )
+            % {
+                "ids": ", ".join(f"#{pk}" for pk in unseen),
+                "ref": request.reference,
+            }
+        )
 
 
 def _require_carried_out(request: SubjectRequest) -> None:
