@@ -2,6 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.breaches.deadlines import CLOCK_ACTOR
+from apps.core.audit import TargetPage
+
 ACTION_LABELS = {
     "breaches.breach.changed": _("Breach changed"),
     "breaches.breach.closed": _("Breach closed"),
@@ -15,4 +18,12 @@ ACTION_LABELS = {
     "breaches.subjects.exported": _("People to inform exported"),
     "breaches.subjects.informed": _("People informed recorded"),
     "breaches.timeline.noted": _("Note added to the breach timeline"),
+}
+
+# Who acted, for events without a user (``apps.core.audit.audit_actor_name``).
+ACTOR_LABELS = {CLOCK_ACTOR: _("breach deadline check")}
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "breaches.breach": TargetPage("breaches:breach-detail", "breaches.view_breach"),
 }

@@ -2,6 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.contacts.services import WithdrawalSource
+from apps.core.audit import TargetPage
+
 ACTION_LABELS = {
     "contacts.campaign.exported": _("Campaign list exported"),
     "contacts.campaign.failed": _("Campaign export failed"),
@@ -10,4 +13,20 @@ ACTION_LABELS = {
     "contacts.list.created": _("Contact list created"),
     "contacts.suppression.batch_reported": _("Suppression list updated by the API"),
     "contacts.vendor.created": _("List vendor created"),
+}
+
+# Who acted, for events without a user (``apps.core.audit.audit_actor_name``):
+# the channel of an unsubscribe or objection.
+ACTOR_LABELS = dict(WithdrawalSource.choices)
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "contacts.contact": TargetPage("contacts:contact-detail", "contacts.view_contact"),
+    "contacts.contactlist": TargetPage(
+        "contacts:contactlist-detail", "contacts.view_contactlist"
+    ),
+    "contacts.vendor": TargetPage("contacts:vendor-detail", "contacts.view_vendor"),
+    "contacts.campaignexport": TargetPage(
+        "contacts:campaign-detail", "contacts.view_campaignexport"
+    ),
 }

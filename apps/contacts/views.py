@@ -115,7 +115,7 @@ class ContactDetailView(RolePermissionMixin, TemplateView):
             verdict=contact_contactability(contact),
             provenances=contact_provenances(contact),
             consents=contact.consents.all(),
-            audit_events=_with_actor_names(contact_audit_events(contact)[:100]),
+            audit_events=contact_audit_events(contact)[:100],
             exports=contact_campaign_exports(contact),
             anonymised=contact.status == Contact.Status.ANONYMISED,
             unsubscribe_url=contact_page_unsubscribe_url(
@@ -331,15 +331,3 @@ class UnsubscribeView(View):
             if contact is not None:
                 contact_unsubscribe(contact=contact, source=source)
         return render(request, "contacts/unsubscribe_done.html")
-
-
-def _with_actor_names(events) -> list:
-    """Set ``actor_name``: the user, or the channel's label in the reader's language."""
-    sources = dict(WithdrawalSource.choices)
-    events = list(events)
-    for event in events:
-        if event.actor is not None:
-            event.actor_name = str(event.actor)
-        else:
-            event.actor_name = sources.get(event.actor_label, event.actor_label)
-    return events

@@ -2,11 +2,14 @@
 
 import functools
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.urls import reverse
 
 from apps.core.inserts import objects_insert
 from apps.core.models import AuditEvent
@@ -86,20 +89,82 @@ def audit_events_for(target: models.Model):
     ).select_related("actor")
 
 
-@functools.cache
-def _action_labels() -> dict:
-    labels = {}
+def _audit_actions_modules():
     for app_config in apps.get_app_configs():
         if not app_config.name.startswith("apps."):
             continue
         module_name = f"{app_config.name}.audit_actions"
         try:
-            module = import_module(module_name)
+            yield import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name != module_name:
                 raise
-            continue
+
+
+@functools.cache
+def _action_labels() -> dict:
+    labels = {}
+    for module in _audit_actions_modules():
         labels.update(module.ACTION_LABELS)
+    return labels
+
+
+@dataclass(frozen=True)
+class TargetPage:
+    """The page that shows one type of audit target, for the audit list's links.
+
+    ``url_name`` takes the target's id. ``outlives_target`` says that the page
+    still shows a deleted target, as an activity's history shows a deleted draft.
+    """
+
+    url_name: str
+    permission: str
+    outlives_target: bool = False
+
+
+@functools.cache
+def _target_pages() -> dict[str, TargetPage]:
+    pages = {}
+    for module in _audit_actions_modules():
+        pages.update(getattr(module, "TARGET_PAGES", {}))
+    return pages
+
+
+def audit_target_urls(events, user) -> dict[int, str]:
+    """Return the target page of each event that ``user`` may open, by event id.
+
+    Apps give their pages in ``audit_actions.TARGET_PAGES``. A target deleted
+    since the event gets no link, unless its page outlives it. One query per
+    target type checks which targets remain.
+    """
+    pages = _target_pages()
+    wanted = defaultdict(set)
+    for event in events:
+        page = pages.get(event.target_type)
+        if page and event.target_id.isdigit() and user.has_perm(page.permission):
+            wanted[event.target_type].add(event.target_id)
+    shown = {}
+    for target_type, ids in wanted.items():
+        if pages[target_type].outlives_target:
+            shown[target_type] = ids
+        else:
+            model = apps.get_model(target_type)
+            remaining = model._base_manager.filter(pk__in=ids)
+            shown[target_type] = {
+                str(pk) for pk in remaining.values_list("pk", flat=True)
+            }
+    return {
+        event.pk: reverse(pages[event.target_type].url_name, args=[event.target_id])
+        for event in events
+        if event.target_id in shown.get(event.target_type, ())
+    }
+
+
+@functools.cache
+def _actor_labels() -> dict:
+    labels = {}
+    for module in _audit_actions_modules():
+        labels.update(getattr(module, "ACTOR_LABELS", {}))
     return labels
 
 
@@ -111,3 +176,16 @@ def audit_action_label(action: str) -> str:
     """
     label = _action_labels().get(action)
     return action if label is None else str(label)
+
+
+def audit_actor_name(event: AuditEvent) -> str:
+    """Return who acted: the user's name, or the job or channel in the active language.
+
+    ``actor_label`` keeps a stable English name, such as "retention job" or
+    "unsubscribe link". Apps give its labels in ``audit_actions.ACTOR_LABELS``;
+    a name without a label, such as a command's, is returned unchanged.
+    """
+    if event.actor_id is not None:
+        return event.actor.get_username()
+    label = _actor_labels().get(event.actor_label)
+    return event.actor_label if label is None else str(label)

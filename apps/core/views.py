@@ -8,6 +8,7 @@ from django.views.generic import TemplateView
 from django.views.generic import UpdateView
 
 from apps.core.audit import audit_record
+from apps.core.audit import audit_target_urls
 from apps.core.dashboard import dashboard_panels_for
 from apps.core.forms import AuditFilterForm
 from apps.core.forms import OrganisationForm
@@ -39,6 +40,10 @@ class AuditEventListView(RolePermissionMixin, ListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["events"] = events = list(context["events"])
+        urls = audit_target_urls(events, self.request.user)
+        for event in events:
+            event.target_url = urls.get(event.pk)
         context["filter_form"] = self.filter_form
         query = self.request.GET.copy()
         query.pop("page", None)

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit import TargetPage
+
 ACTION_LABELS = {
     "imports.job.cancelled": _("Import cancelled"),
     "imports.job.completed": _("Import completed"),
@@ -10,4 +12,9 @@ ACTION_LABELS = {
     "imports.job.started": _("Import started"),
     "imports.leftovers.purged": _("Import leftovers purged"),
     "imports.rejected_rows.exported": _("Rejected rows downloaded"),
+}
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "imports.importjob": TargetPage("imports:job-detail", "imports.view_importjob"),
 }

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit import TargetPage
+
 ACTION_LABELS = {
     "register.activity.changed": _("Processing activity changed"),
     "register.activity.created": _("Processing activity created"),
@@ -10,4 +12,13 @@ ACTION_LABELS = {
     "register.imported": _("Register imported"),
     "register.term.added": _("Reference term added"),
     "register.term.deleted": _("Reference term deleted"),
+}
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "register.processingactivity": TargetPage(
+        "register:activity-history",
+        "register.view_processingactivity",
+        outlives_target=True,
+    ),
 }

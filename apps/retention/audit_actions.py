@@ -2,6 +2,9 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit import TargetPage
+from apps.retention.services import ACTOR_LABEL
+
 ACTION_LABELS = {
     "retention.breaches.applied": _("Retention applied to breach records"),
     "retention.contacts.applied": _("Retention applied to contacts"),
@@ -13,4 +16,14 @@ ACTION_LABELS = {
     "retention.run.requested": _("Retention run requested"),
     "retention.run.skipped": _("Retention run skipped: plan changed since its preview"),
     "retention.subject_requests.applied": _("Retention applied to closed requests"),
+}
+
+# Who acted, for events without a user (``apps.core.audit.audit_actor_name``).
+ACTOR_LABELS = {ACTOR_LABEL: _("retention job")}
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "retention.retentionrun": TargetPage(
+        "retention:run-detail", "retention.view_retentionrun"
+    ),
 }

@@ -2,6 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.audit import TargetPage
+
 ACTION_LABELS = {
     "subject_requests.access_package.built": _("Access package built"),
     "subject_requests.contact.rectified": _("Contact rectified"),
@@ -23,4 +25,11 @@ ACTION_LABELS = {
     "subject_requests.request.overdue": _("Request overdue"),
     "subject_requests.request.purged": _("Closed requests purged"),
     "subject_requests.request.refused": _("Request refused"),
+}
+
+# The page of each target type, for the audit list's links.
+TARGET_PAGES = {
+    "subject_requests.subjectrequest": TargetPage(
+        "subject_requests:request-detail", "subject_requests.view_subjectrequest"
+    ),
 }

@@ -9,6 +9,11 @@ from apps.core import audit
 from apps.core.audit import audit_action_label
 from apps.core.audit import audit_record
 from apps.core.models import AuditEvent
+from apps.register.deletion import activity_delete
+from apps.register.models import ProcessingActivity
+from tests.breaches.factories import BreachFactory
+from tests.contacts.factories import ContactFactory
+from tests.register.factories import ActivityFactory
 
 
 @pytest.fixture
@@ -119,3 +124,76 @@ def test_audit_list_shows_labels(event, client_for, compliance_officer):
 
     assert "Retention run finished" in response.content.decode()
     assert "retention.run.finished" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("actor_label", "shown"),
+    [
+        ("unsubscribe link", "lien de désinscription"),
+        ("retention job", "tâche de conservation"),
+        ("breach deadline check", "contrôle des délais de notification"),
+        ("manage.py export_register", "manage.py export_register"),
+    ],
+)
+def test_audit_list_names_actor_in_reader_language(
+    client_for, compliance_officer, actor_label, shown
+):
+    audit_record(action="retention.run.finished", actor_label=actor_label)
+
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert f"<td>{shown}</td>" in response.content.decode()
+
+
+def _audit_list(client):
+    response = client.get(reverse("core:audit-list"))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_audit_list_links_targets_the_reader_may_open(
+    client_for, compliance_officer, dpo
+):
+    breach = BreachFactory()
+    contact = ContactFactory()
+    audit_record(action="breaches.breach.recorded", target=breach)
+    audit_record(action="contacts.contact.objected", target=contact)
+    breach_page = reverse("breaches:breach-detail", args=[breach.pk])
+    contact_page = reverse("contacts:contact-detail", args=[contact.pk])
+
+    officer_view = _audit_list(client_for(compliance_officer))
+    dpo_view = _audit_list(client_for(dpo))
+
+    assert f'href="{breach_page}"' in officer_view
+    assert f'href="{contact_page}"' not in officer_view
+    assert f'href="{breach_page}"' in dpo_view
+    assert f'href="{contact_page}"' in dpo_view
+
+
+def test_audit_list_links_no_deleted_target(client_for, dpo):
+    contact = ContactFactory()
+    audit_record(action="contacts.contact.objected", target=contact)
+    contact_id = contact.pk
+    contact_page = reverse("contacts:contact-detail", args=[contact_id])
+    contact.delete()
+
+    content = _audit_list(client_for(dpo))
+
+    assert f"contacts.contact #{contact_id}" in content
+    assert f'href="{contact_page}"' not in content
+
+
+def test_audit_list_links_deleted_draft_to_its_history(
+    client_for, compliance_officer
+):
+    activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
+    history_page = reverse("register:activity-history", args=[activity.pk])
+    activity_delete(activity=activity, actor=compliance_officer)
+    client = client_for(compliance_officer)
+
+    content = _audit_list(client)
+
+    assert f'href="{history_page}"' in content
+    assert client.get(history_page).status_code == 200

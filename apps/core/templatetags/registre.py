@@ -6,6 +6,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext
 
 from apps.core.audit import audit_action_label
+from apps.core.audit import audit_actor_name
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 
@@ -16,6 +17,12 @@ register = template.Library()
 def audit_action(action: str) -> str:
     """Render an audit action code as its label in the active language."""
     return audit_action_label(action)
+
+
+@register.filter
+def audit_actor(event) -> str:
+    """Render who acted on an audit event, in the active language."""
+    return audit_actor_name(event)
 
 
 @register.filter
