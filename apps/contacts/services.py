@@ -38,10 +38,14 @@ from apps.contacts.suppression import suppression_record
 from apps.contacts.suppression import suppression_rows_insert
 from apps.core.audit import audit_event
 from apps.core.audit import audit_record
+from apps.core.dates import format_date
 from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
+from apps.retention.limits import contact_retention
+from apps.retention.limits import contacts_past_retention_q
+from apps.retention.policy import local_today
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +123,11 @@ def _licence_ended(contact: Contact, at: datetime) -> bool:
         | Q(contact_list__licence_ends_on__gte=timezone.localdate(at))
     )
     return not usable.exists()
+
+
+def _retention_ended(contact: Contact, at: datetime) -> bool:
+    past = contacts_past_retention_q(as_of=local_today(at))
+    return Contact.objects.filter(past, pk=contact.pk).exists()
 
 
 def _lawful_basis_failures(contact: Contact, consent: str | None) -> list[tuple]:
@@ -210,6 +219,17 @@ def contact_contactability(contact: Contact, *, at: datetime | None = None) -> V
         failures.append(
             ("licence_ended", _("The licence of every list it came from has ended."))
         )
+    if _retention_ended(contact, at):
+        failures.append(
+            (
+                "retention_ended",
+                _(
+                    "Its retention period ended on %(date)s, so it may no longer "
+                    "be prospected."
+                )
+                % {"date": format_date(contact_retention(contact).ends_on)},
+            )
+        )
 
     return Verdict(
         contactable=not failures,
@@ -275,6 +295,7 @@ def contacts_contactable(
         .exclude(Exists(suppressed_phone))
         .filter(processing_activity__status=ProcessingActivity.Status.IN_FORCE)
         .filter(b2c_valid | b2b_valid)
+        .exclude(contacts_past_retention_q(as_of=local_today(at)))
     )
     if ended_list_ids:
         provenances = Provenance.objects.filter(contact=OuterRef("pk"))

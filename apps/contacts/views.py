@@ -52,6 +52,7 @@ from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
 from apps.core.submissions import submitted_once
+from apps.retention.limits import contact_retention
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +114,7 @@ class ContactDetailView(RolePermissionMixin, TemplateView):
         context.update(
             contact=contact,
             verdict=contact_contactability(contact),
+            retention=contact_retention(contact),
             provenances=contact_provenances(contact),
             consents=contact.consents.all(),
             audit_events=contact_audit_events(contact)[:100],

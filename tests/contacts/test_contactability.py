@@ -1,6 +1,8 @@
 import datetime
 
 import pytest
+from dateutil.relativedelta import relativedelta
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.contacts.models import Audience
@@ -10,8 +12,10 @@ from apps.contacts.models import ContactList
 from apps.contacts.services import contact_contactability
 from apps.contacts.services import contacts_contactable
 from apps.contacts.suppression import suppression_add
+from apps.core.dates import format_date
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
 from tests.contacts.factories import ActivityFactory
 from tests.contacts.factories import ConsentFactory
 from tests.contacts.factories import ContactFactory
@@ -114,6 +118,40 @@ def _no_email():
     return ContactFactory(email="")
 
 
+def _past_default_retention():
+    """No contact rule in the register: 3 years from collection or last contact."""
+    return ContactFactory(collected_at=timezone.now() - relativedelta(years=3, days=1))
+
+
+def _later_last_contact():
+    return ContactFactory(
+        collected_at=timezone.now() - relativedelta(years=4),
+        last_contact_at=timezone.now() - relativedelta(months=1),
+    )
+
+
+def _with_one_year_rule(**contact_fields):
+    activity = ActivityFactory()
+    RetentionRule.objects.create(
+        activity=activity,
+        data_category="Prospects",
+        record_type=RetentionRule.RecordType.CONTACT,
+        duration=1,
+        unit=RetentionRule.Unit.YEARS,
+        start_event=RetentionRule.StartEvent.COLLECTION,
+        action=RetentionRule.Action.ANONYMISE,
+    )
+    return ContactFactory(processing_activity=activity, **contact_fields)
+
+
+def _past_activity_rule():
+    return _with_one_year_rule(collected_at=timezone.now() - relativedelta(months=13))
+
+
+def _within_activity_rule():
+    return _with_one_year_rule(collected_at=timezone.now() - relativedelta(months=11))
+
+
 CASES = [
     ("b2b opt-out allowed", _b2b_opt_out, True, []),
     ("b2c without consent", _b2c_without_consent, False, ["b2c_without_consent"]),
@@ -131,6 +169,10 @@ CASES = [
     ("activity retired", _activity_retired, False, ["activity_not_in_force"]),
     ("no activity", _no_activity, False, ["no_activity", "b2b_not_profession"]),
     ("no e-mail", _no_email, False, ["no_email"]),
+    ("past default retention", _past_default_retention, False, ["retention_ended"]),
+    ("later last contact", _later_last_contact, True, []),
+    ("past activity rule", _past_activity_rule, False, ["retention_ended"]),
+    ("within activity rule", _within_activity_rule, True, []),
 ]
 
 
@@ -199,3 +241,17 @@ def test_licence_end_is_read_in_local_time():
     assert verdict.codes == ["licence_ended"]
     selected = contacts_contactable(Contact.objects.filter(pk=contact.pk), at=at)
     assert not selected.exists()
+
+
+def test_retention_end_named_on_contact_page(client_for, sales_user):
+    contact = _past_activity_rule()
+    ends_on = timezone.localtime(contact.collected_at).date() + relativedelta(years=1)
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-detail", args=[contact.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    content = response.content.decode()
+    assert "Prospects: 1 year from collection, then anonymise" in content
+    assert f"Its retention period ended on {format_date(ends_on)}" in content
