@@ -21,9 +21,11 @@ from xml.etree import ElementTree
 
 import charset_normalizer
 import openpyxl
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from apps.core.archives import archive_overexpanding_part
 from apps.imports.mapping import field_for_header
 
 logger = logging.getLogger(__name__)
@@ -47,8 +49,12 @@ WESTERN_ENCODINGS = {
     "cp437",
     "ascii",
 }
-# Field size limit for one CSV cell; vendor files quote long notes.
-csv.field_size_limit(10 * 1024 * 1024)
+# The longest cell accepted, in characters. Excel and LibreOffice stop a cell
+# at 32,767 characters; the rest leaves room for long notes in CSV files that
+# other tools write. A longer cell rejects the file, because a decompressed
+# workbook or a CSV field can otherwise fill the memory with one value.
+MAX_CELL_CHARACTERS = 100_000
+csv.field_size_limit(MAX_CELL_CHARACTERS)
 
 
 class UnreadableFile(ValueError):
@@ -76,6 +82,20 @@ def _damaged_workbook(path, error: Exception) -> UnreadableFile:
     )
 
 
+def _cell_too_long(row: int) -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "Row %(row)d has a cell of more than %(limit)s characters, which no "
+            "contact field needs. Remove the long text from the file and upload "
+            "it again."
+        )
+        % {
+            "row": row,
+            "limit": number_format(MAX_CELL_CHARACTERS, force_grouping=True),
+        }
+    )
+
+
 @dataclass
 class FileLayout:
     file_format: str
@@ -88,9 +108,31 @@ class FileLayout:
     date1904: bool = False
 
 
+def _compression_check(archive: zipfile.ZipFile) -> None:
+    """Raise ``UnreadableFile`` when a large part decompresses far beyond its size."""
+    part = archive_overexpanding_part(archive)
+    if part is not None:
+        ratio = part.file_size / max(part.compress_size, 1)
+        raise UnreadableFile(
+            _(
+                "The spreadsheet part %(part)s would grow from %(packed)s to "
+                "%(unpacked)s bytes, %(ratio)d times, which no list of "
+                "contacts needs, so Registre does not open it. Export the list "
+                "again as CSV, XLSX or ODS."
+            )
+            % {
+                "part": part.filename,
+                "packed": number_format(part.compress_size, force_grouping=True),
+                "unpacked": number_format(part.file_size, force_grouping=True),
+                "ratio": ratio,
+            }
+        )
+
+
 def _zip_kind(path) -> str:
     try:
         with zipfile.ZipFile(path) as archive:
+            _compression_check(archive)
             names = set(archive.namelist())
             if "mimetype" in names:
                 mimetype = archive.read("mimetype").decode("ascii", "replace")
@@ -148,7 +190,12 @@ def _detect_delimiter(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()][:50]
     best, best_score = ",", (0, 0)
     for delimiter in DELIMITERS:
-        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        try:
+            rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
+        except csv.Error:
+            # A field over the cell limit with this delimiter; reading the
+            # rows raises the error that names the row.
+            continue
         widths = Counter(len(row) for row in rows if len(row) > 1)
         if not widths:
             continue
@@ -353,6 +400,8 @@ class FileReader:
                     % {"row": number + 1, "encoding": self.layout.encoding}
                 ) from error
             except csv.Error as error:
+                if "field larger than field limit" in str(error):
+                    raise _cell_too_long(number + 1) from error
                 raise UnreadableFile(
                     _("Row %(row)d cannot be read as CSV: %(error)s")
                     % {"row": number + 1, "error": error}
@@ -383,7 +432,13 @@ class FileReader:
         corrupted part, which only fails when that part is read.
         """
         try:
-            yield from self._sheet_rows_unchecked(name)
+            for number, row in self._sheet_rows_unchecked(name):
+                if any(
+                    isinstance(cell, str) and len(cell) > MAX_CELL_CHARACTERS
+                    for cell in row
+                ):
+                    raise _cell_too_long(number)
+                yield number, row
         except DAMAGED_WORKBOOK_ERRORS as error:
             raise _damaged_workbook(self.path, error) from error
 

@@ -12,10 +12,12 @@ import functools
 import io
 import logging
 import re
+import zipfile
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from odf import teletype
 from odf.namespaces import OFFICENS
@@ -35,6 +37,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
+from apps.core.archives import archive_overexpanding_part
 from apps.core.exports import neutralize_formula
 from apps.core.exports import xlsx_cell
 from apps.register.text import newlines_unified
@@ -224,6 +227,8 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
             % {"file": display_name, "suffix": suffix or _("(none)")}
         )
     try:
+        if suffix in (".xlsx", ".ods"):
+            _expansion_check(path, display_name)
         return reader(path)
     except SpreadsheetError:
         raise
@@ -240,6 +245,24 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
             )
             % {"file": display_name, "format": suffix[1:].upper()}
         ) from error
+
+
+def _expansion_check(path: Path, display_name: str) -> None:
+    """Raise ``SpreadsheetError`` for a workbook built to expand in memory."""
+    with zipfile.ZipFile(path) as archive:
+        part = archive_overexpanding_part(archive)
+    if part is not None:
+        raise SpreadsheetError(
+            _(
+                "%(file)s would expand to %(size)s bytes once opened, far beyond "
+                "what a register needs, so Registre does not open it. Export the "
+                "register again and upload the new file."
+            )
+            % {
+                "file": display_name,
+                "size": number_format(part.file_size, force_grouping=True),
+            }
+        )
 
 
 def _xlsx_read(path: Path) -> list[Sheet]:

@@ -1,6 +1,7 @@
 """Damaged or truncated workbooks get a translated message, never a crash."""
 
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -128,4 +129,57 @@ def test_text_pdf_renamed_csv_is_rejected(upload_root, write_file):
 
     assert "Export the list as CSV, XLSX or ODS" in str(raised.value)
     assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
+
+
+def _xlsx_with_cell(text: str) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["E-mail", "Nom", "Notes"])
+    sheet.append(["jean.dupont@example.com", "Dupont", text])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _xlsx_with_huge_cell(characters: int) -> bytes:
+    """Return a workbook whose one cell holds ``characters`` letters.
+
+    openpyxl cuts a cell at Excel's 32,767 characters, so the sheet is
+    rewritten in the archive.
+    """
+    marker = "X" * 10
+    source = zipfile.ZipFile(io.BytesIO(_xlsx_with_cell(marker)))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for part in source.infolist():
+            content = source.read(part)
+            if part.filename.startswith("xl/worksheets/"):
+                content = content.replace(marker.encode(), b"X" * characters)
+            target.writestr(part, content, zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def test_zip_bomb_workbook_is_rejected_before_reading(upload_root, write_file):
+    """A file of about 200 KB whose one cell decompresses to 200 MB."""
+    path = write_file("bombe.xlsx", _xlsx_with_huge_cell(200_000_000))
+
+    with pytest.raises(ImportInputError, match="so Registre does not open it"):
+        import_file_created(path)
+
+    assert _stored_files(upload_root) == []
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_cell_over_limit_rejects_file_naming_row(upload_root, write_file, file_format):
+    if file_format == "xlsx":
+        content = _xlsx_with_huge_cell(150_000)
+    else:
+        text = "Longue note. " * 10_000
+        content = f"E-mail;Nom;Notes\njean.dupont@example.com;Dupont;{text}\n".encode()
+    path = write_file(f"longue.{file_format}", content)
+
+    with pytest.raises(ImportInputError, match="Row 2 has a cell of more than 100,000"):
+        import_file_created(path)
+
     assert _stored_files(upload_root) == []

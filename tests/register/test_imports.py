@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import zipfile
 from pathlib import Path
 from unittest import mock
 
@@ -172,6 +173,21 @@ def test_unreadable_file_is_rejected(tmp_path):
 
     assert len(_problems(report)) == 1
     assert "register.xlsx" in _problems(report)[0].message
+
+
+def test_zip_bomb_register_is_rejected_before_parsing(tmp_path):
+    """An ODS of about 100 KB whose content decompresses to 100 MB."""
+    path = tmp_path / "registre.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", b"<x>" + b"A" * 100_000_000 + b"</x>")
+
+    with mock.patch("apps.register.spreadsheets.odf_load") as odf_load:
+        report = register_import(path=path, dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "registre.ods would expand to 100,000,007 bytes" in message
+    odf_load.assert_not_called()
 
 
 def test_unreadable_file_names_upload(tmp_path):
