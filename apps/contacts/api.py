@@ -40,6 +40,7 @@ MAX_IDENTIFIER_LENGTHS = {
 # A full batch of the longest e-mail addresses, with every character written
 # as a six-byte JSON escape (\uXXXX), takes about 1.5 MB.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+MAX_JSON_INTEGER_DIGITS = 100
 # How much of a rejected identifier an error message repeats.
 ERROR_PREFIX_LENGTH = 20
 API_SOURCE = WithdrawalSource.API
@@ -156,10 +157,30 @@ def _identifier_list_check(key: str, values) -> None:
             )
 
 
+def _json_integer(text: str):
+    """Parse a JSON integer, rejecting one of more than ``MAX_JSON_INTEGER_DIGITS``.
+
+    No field of the API takes a number, and Python refuses to convert one of
+    more than 4,300 digits with a message about its own settings.
+    """
+    if len(text) > MAX_JSON_INTEGER_DIGITS:
+        raise ValueError(
+            f"a number of {len(text)} digits where a string is expected; send "
+            "each identifier as a JSON string"
+        )
+    return int(text)
+
+
 def _read_batch(request, keys: tuple[str, ...]) -> dict:
     raw = _body_read(request)
     try:
-        body = json.loads(raw or b"{}")
+        body = json.loads(raw or b"{}", parse_int=_json_integer)
+    except RecursionError as error:
+        raise ApiError(
+            400,
+            "The request body nests arrays or objects too deeply: send an object "
+            'such as {"emails": ["..."]}.',
+        ) from error
     except (ValueError, UnicodeDecodeError) as error:
         raise ApiError(400, f"The request body is not valid JSON: {error}.") from error
     if not isinstance(body, dict):

@@ -111,6 +111,27 @@ def test_invalid_json_rejected(client):
     assert "not valid JSON" in response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ('{"emails": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests arrays"),
+        ('{"phones": [' + "9" * 5_000 + "]}", "a number of 5000 digits"),
+    ],
+    ids=["deep nesting", "huge integer"],
+)
+def test_hostile_json_rejected_with_api_message(client, data, message):
+    response = client.post(
+        reverse("contacts:api-suppression-check"),
+        data=data,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert "sys.set_int_max_str_digits" not in response.json()["error"]
+
+
 def test_get_not_allowed(client):
     response = client.get(reverse("contacts:api-suppression-check"))
 
