@@ -21,12 +21,12 @@ def seed_demo(*, password: str, stdout) -> None:
         organisation.name = "Exemplaire Industries SAS"
         organisation.address = "12 rue de l'Exemple\n69002 Lyon"
         organisation.registration_number = "123 456 789 00012"
-        organisation.phone = "+33 4 00 00 00 00"
+        organisation.phone = "+33 4 65 71 00 00"
         organisation.email = "contact@exemplaire.example"
         organisation.legal_representative = "Claire Invent, présidente"
         organisation.dpo_name = "Bruno Fictif"
         organisation.dpo_email = "dpo@exemplaire.example"
-        organisation.dpo_phone = "+33 4 00 00 00 01"
+        organisation.dpo_phone = "+33 4 65 71 00 01"
         organisation.save()
 
     User = get_user_model()

@@ -1,6 +1,11 @@
-import pytest
+import io
 
+import pytest
+from django import forms
+
+from apps.core.demo import seed_demo
 from apps.core.forms import OrganisationForm
+from apps.core.models import Organisation
 
 pytestmark = [pytest.mark.django_db]
 
@@ -25,3 +30,14 @@ def test_phone_accepts_french_and_e164(number):
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["phone"] == number
+
+
+def test_demo_organisation_saves_unchanged():
+    seed_demo(password="demo-password-for-tests", stdout=io.StringIO())
+    organisation = Organisation.current()
+
+    form = OrganisationForm(
+        data=forms.model_to_dict(organisation), instance=organisation
+    )
+
+    assert form.is_valid(), form.errors
