@@ -460,6 +460,24 @@ def _withdrawal_evidence(source: str, reason: str) -> str:
         )
 
 
+def _consent_holders(contact_ids) -> set[int]:
+    """Return the contacts among ``contact_ids`` that rely on an e-mail consent.
+
+    Those are the contacts held on consent and those with an e-mail consent
+    record. An unsubscribe or an objection withdraws their consent; for the
+    others, held on legitimate interests, the audit event and the suppression
+    entry record it, and no consent that was never given is said withdrawn.
+    """
+    ids = list(contact_ids)
+    on_consent = Contact.objects.filter(pk__in=ids, lawful_basis=LawfulBasis.CONSENT)
+    with_record = ConsentRecord.objects.filter(
+        contact_id__in=ids, channel=ConsentRecord.Channel.EMAIL
+    )
+    return set(on_consent.values_list("pk", flat=True)) | set(
+        with_record.values_list("contact_id", flat=True)
+    )
+
+
 def _withdrawal_status(reason: str) -> str:
     """Return the contact status that an unsubscribe or an objection leads to."""
     if reason == SuppressionEntry.Reason.OBJECTED:
@@ -510,8 +528,8 @@ def contact_unsubscribe(
     """Unsubscribe ``contact`` for good; return False if nothing had to change.
 
     The e-mail and phone go on the suppression list, the status becomes
-    ``unsubscribed`` (or ``objected``) and a withdrawn e-mail consent records
-    the request. An objection also moves an unsubscribed contact to
+    ``unsubscribed`` (or ``objected``), and a withdrawn e-mail consent records
+    the request for a contact that relied on consent. An objection also moves an unsubscribed contact to
     ``objected``. Otherwise a contact already objected, unsubscribed or
     anonymised keeps its status, so a repeated request changes nothing.
     """
@@ -552,13 +570,14 @@ def contact_unsubscribe(
     now = timezone.now()
     contact.status = _withdrawal_status(reason)
     contact.save(update_fields=["status", "updated_at"])
-    ConsentRecord.objects.create(
-        contact=contact,
-        channel=ConsentRecord.Channel.EMAIL,
-        state=ConsentRecord.State.WITHDRAWN,
-        recorded_at=now,
-        evidence=_withdrawal_evidence(source, reason),
-    )
+    if _consent_holders([contact.pk]):
+        ConsentRecord.objects.create(
+            contact=contact,
+            channel=ConsentRecord.Channel.EMAIL,
+            state=ConsentRecord.State.WITHDRAWN,
+            recorded_at=now,
+            evidence=_withdrawal_evidence(source, reason),
+        )
     audit_record(
         action=f"contacts.contact.{contact.status}",
         actor=actor,
@@ -590,7 +609,7 @@ class WithdrawnContacts:
 def contacts_withdraw(
     *, contacts: QuerySet[Contact], reason: str, source: str
 ) -> WithdrawnContacts:
-    """Move ``contacts`` to unsubscribed or objected, each with a withdrawn consent.
+    """Move ``contacts`` to unsubscribed or objected, withdrawing their consents.
 
     Only the contacts whose status ``WITHDRAWABLE_STATUSES`` lists for
     ``reason`` move, and the result leaves the others out. The rows stay
@@ -617,7 +636,7 @@ def contacts_withdraw(
             recorded_at=now,
             evidence=evidence,
         )
-        for contact_id in sorted(previous_statuses)
+        for contact_id in sorted(_consent_holders(previous_statuses))
     )
     return WithdrawnContacts(
         previous_statuses=previous_statuses,

@@ -10,6 +10,7 @@ from apps.contacts.suppression import is_suppressed
 from apps.contacts.suppression import suppression_add
 from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
+from apps.register.models import LawfulBasis
 from tests.contacts.factories import ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -189,7 +190,9 @@ def test_objection_moves_unsubscribed_contact(client, settings):
     THEN the contact is objected, its one suppression entry records the
     objection, and a second withdrawn consent records the request."""
     settings.LANGUAGE_CODE = "en"
-    contact = ContactFactory(email="lea.dubois@example.com")
+    contact = ContactFactory(
+        email="lea.dubois@example.com", lawful_basis=LawfulBasis.CONSENT
+    )
     _report(client, contact.email, "unsubscribed")
 
     body = _report(client, contact.email, "objected")
@@ -213,7 +216,9 @@ def test_objection_moves_unsubscribed_contact(client, settings):
 
 
 def test_repeated_objection_changes_nothing(client):
-    contact = ContactFactory(email="lea.dubois@example.com")
+    contact = ContactFactory(
+        email="lea.dubois@example.com", lawful_basis=LawfulBasis.CONSENT
+    )
     _report(client, contact.email, "unsubscribed")
     _report(client, contact.email, "objected")
 
@@ -233,7 +238,9 @@ def test_repeated_objection_changes_nothing(client):
 
 
 def test_unsubscribe_after_objection_keeps_objection(client):
-    contact = ContactFactory(email="lea.dubois@example.com")
+    contact = ContactFactory(
+        email="lea.dubois@example.com", lawful_basis=LawfulBasis.CONSENT
+    )
     _report(client, contact.email, "objected")
 
     body = _report(client, contact.email, "unsubscribed")

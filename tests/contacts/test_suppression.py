@@ -11,6 +11,7 @@ from apps.contacts.suppression import suppression_add
 from apps.contacts.suppression import suppression_record
 from apps.core.identifiers import identifier_hash
 from apps.core.identifiers import normalize_email
+from apps.register.models import LawfulBasis
 from tests.contacts.factories import ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -116,7 +117,7 @@ def test_contact_objection_after_unsubscribe():
     """GIVEN a contact that unsubscribed through its link
     WHEN the same contact objects
     THEN it becomes objected and both of its entries record the objection."""
-    contact = ContactFactory(phone="+33612345678")
+    contact = ContactFactory(phone="+33612345678", lawful_basis=LawfulBasis.CONSENT)
     contact_unsubscribe(contact=contact, source="test")
 
     changed = contact_unsubscribe(contact=contact, reason="objected", source="test")

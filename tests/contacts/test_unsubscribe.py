@@ -13,6 +13,7 @@ from apps.contacts.services import contact_unsubscribe_token
 from apps.contacts.services import contact_unsubscribe_urls
 from apps.contacts.suppression import is_suppressed
 from apps.core.models import AuditEvent
+from apps.register.models import LawfulBasis
 from tests.contacts.factories import ContactFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -20,7 +21,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 @pytest.fixture
 def contact():
-    return ContactFactory(phone="+33612345678")
+    """A contact held on consent, so that a withdrawal withdraws that consent."""
+    return ContactFactory(phone="+33612345678", lawful_basis=LawfulBasis.CONSENT)
 
 
 @pytest.fixture
@@ -58,6 +60,19 @@ def test_one_click_records_objection(contact, anonymous):
     event = AuditEvent.objects.get(action="contacts.contact.unsubscribed")
     assert event.target_id == str(contact.pk)
     assert contact.email not in str(event.details)
+
+
+def test_unsubscribe_withdraws_no_consent_never_given(anonymous):
+    """A contact held on legitimate interests gave no consent to withdraw."""
+    contact = ContactFactory(lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS)
+
+    anonymous.post(_url(contact), {"List-Unsubscribe": "One-Click"})
+
+    contact.refresh_from_db()
+    assert contact.status == Contact.Status.UNSUBSCRIBED
+    assert not ConsentRecord.objects.filter(contact=contact).exists()
+    event = AuditEvent.objects.get(action="contacts.contact.unsubscribed")
+    assert event.target_id == str(contact.pk)
 
 
 def test_repeated_unsubscribe_is_harmless(contact, anonymous):
