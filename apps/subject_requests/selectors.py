@@ -2,6 +2,7 @@ import re
 
 from django.db.models import Q
 
+from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import SubjectRequest
 
@@ -46,6 +47,18 @@ def request_list(*, status: str = "open", query: str = ""):
 
 def days_left(request: SubjectRequest, today=None) -> int:
     return (request.due_on - (today or today_local())).days
+
+
+def days_late(request: SubjectRequest) -> int | None:
+    """Return how many days after its due date a request was answered.
+
+    Returns 0 for an answer on time and None while the request is open. The
+    answer is the response's date, or the closing date when none is recorded.
+    """
+    answered_at = request.response_sent_at or request.closed_at
+    if request.is_open or answered_at is None:
+        return None
+    return max(0, (local_date(answered_at) - request.due_on).days)
 
 
 def request_deadline_summary(*, limit: int = 5) -> dict:

@@ -20,6 +20,7 @@ from apps.subject_requests import forms
 from apps.subject_requests import labels
 from apps.subject_requests import services
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.selectors import days_late
 from apps.subject_requests.selectors import days_left
 from apps.subject_requests.selectors import request_list
 from apps.subject_requests.selectors import request_timeline
@@ -51,6 +52,7 @@ class RequestListView(RolePermissionMixin, ListView):
         context = super().get_context_data(**kwargs)
         for item in context["requests"]:
             item.days_left = days_left(item)
+            item.days_late = days_late(item)
         form = self.filter_form
         context["filter_errors"] = [
             labels.label_value(form.fields[name].label, error)
@@ -214,6 +216,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "req": request_obj,
                 "days_left": days_left(request_obj),
                 "days_overdue": -days_left(request_obj),
+                "days_late": days_late(request_obj),
                 "contacts": contacts,
                 "show_contact_data": user.has_perm("contacts.view_contact"),
                 "matches": matches,

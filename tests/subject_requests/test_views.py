@@ -578,3 +578,37 @@ def test_objection_page_offers_no_refusal(client_for, dpo, make_request):
     assert _action("refuse", request).encode() not in page.content
     assert request.status == SubjectRequest.Status.RECEIVED
     assert b"cannot be refused" in response.content
+
+
+
+def _closed_request(client_for, dpo, make_request, *, received_days_ago):
+    request = make_request(
+        verified_by=dpo,
+        received_at=timezone.now() - datetime.timedelta(days=received_days_ago),
+    )
+    access_answered_close(request, dpo)
+    request.refresh_from_db()
+    client = client_for(dpo)
+    detail = client.get(reverse("subject_requests:request-detail", args=[request.pk]))
+    listing = client.get(reverse("subject_requests:request-list"), {"status": "closed"})
+    return request, detail.content.decode(), listing.content.decode()
+
+
+def test_request_answered_late_says_by_how_many_days(client_for, dpo, make_request):
+    request, detail, listing = _closed_request(
+        client_for, dpo, make_request, received_days_ago=40
+    )
+
+    days = (timezone.localdate() - request.due_on).days
+    assert days > 0
+    assert f'data-late="{days}"' in detail
+    assert f'data-late="{days}"' in listing
+
+
+def test_request_answered_in_time_says_so(client_for, dpo, make_request):
+    _request, detail, listing = _closed_request(
+        client_for, dpo, make_request, received_days_ago=3
+    )
+
+    assert 'data-late="0"' in detail
+    assert "data-late" not in listing
