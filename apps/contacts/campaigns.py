@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils import translation
 from django.utils.formats import date_format
@@ -189,6 +190,20 @@ def _source_statement(
     return statement
 
 
+def _notice_sentence(activity_id: int) -> str:
+    """Return the sentence linking to the activity's public notice (Art. 14).
+
+    The notice gives what the short statement leaves out: the controller and
+    its DPO, the purposes, the lawful basis, the recipients, the retention
+    period and the person's rights, including the complaint to the CNIL.
+    """
+    url = settings.SITE_URL + reverse("register:notice", args=[activity_id])
+    return _(
+        "Who we are, why we use your details, how long we keep them and your "
+        "rights: %(url)s"
+    ) % {"url": url}
+
+
 class _SourceStatements:
     """The source statements of one export, written once per set of lists.
 
@@ -204,14 +219,21 @@ class _SourceStatements:
         self.sentences: dict[tuple[tuple[int, ...], str], str] = {}
 
     def statement(
-        self, list_ids: tuple[int, ...], audience: str, unsubscribe_url: str
+        self,
+        list_ids: tuple[int, ...],
+        audience: str,
+        unsubscribe_url: str,
+        activity_id: int | None,
     ) -> str:
-        sentence = self.sentences.get((list_ids, audience))
+        key = (list_ids, audience, activity_id)
+        sentence = self.sentences.get(key)
         if sentence is None:
             sentence = _source_statement(
                 self._lists(list_ids), self.URL_MARKER, audience=audience
             )
-            self.sentences[(list_ids, audience)] = sentence
+            if activity_id is not None:
+                sentence += " " + _notice_sentence(activity_id)
+            self.sentences[key] = sentence
         return sentence.replace(self.URL_MARKER, unsubscribe_url)
 
     def _lists(self, list_ids: tuple[int, ...]) -> list[ContactList]:
@@ -230,7 +252,10 @@ def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_o
         statement = ""
         if contact.art14_notice_sent_at is None:
             statement = statements.statement(
-                list_ids.get(contact.pk, ()), contact.audience, url
+                list_ids.get(contact.pk, ()),
+                contact.audience,
+                url,
+                contact.processing_activity_id,
             )
         rows.append(
             [

@@ -35,6 +35,7 @@ from apps.register.imports import ImportConfirmation
 from apps.register.imports import register_import
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
+from apps.register.notice import activity_notice
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import activity_detail
 from apps.register.selectors import activity_history
@@ -502,3 +503,25 @@ class ReferenceTermListView(RolePermissionMixin, View):
         reference_term_delete(term=term, actor=request.user)
         messages.success(request, _("Entry removed from the list."))
         return redirect("register:reference-terms")
+
+
+class ActivityNoticeView(TemplateView):
+    """The public notice of an activity (GDPR Art. 13 and 14): no login.
+
+    Campaign messages link to it. A draft has no notice, because it processes
+    nothing yet; a retired activity keeps its notice for the links already sent.
+    """
+
+    template_name = "register/notice.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        activity = (
+            ProcessingActivity.objects.exclude(status=ProcessingActivity.Status.DRAFT)
+            .filter(pk=self.kwargs["pk"])
+            .first()
+        )
+        if activity is None:
+            raise Http404
+        context.update(activity_notice(activity))
+        return context

@@ -37,6 +37,9 @@ from apps.core.models import Organisation
 from apps.imports.models import RowResult
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
+from apps.register.notice import activity_recipients
+from apps.register.notice import activity_transfers
+from apps.register.notice import rights_text
 from apps.subject_requests import package_sources
 from apps.subject_requests.labels import sentence_end
 from apps.subject_requests.models import SubjectRequest
@@ -97,60 +100,12 @@ def _category_labels():
     }
 
 
-def rights_text() -> list[str]:
-    return [
-        _("Right of access to your data (GDPR Art. 15)."),
-        _("Right to rectification of inaccurate data (GDPR Art. 16)."),
-        _("Right to erasure (GDPR Art. 17)."),
-        _("Right to restriction of processing (GDPR Art. 18)."),
-        _("Right to data portability (GDPR Art. 20)."),
-        _(
-            "Right to object at any time to processing for prospecting, which is "
-            "always granted (GDPR Art. 21)."
-        ),
-        _(
-            "Right to withdraw consent at any time, where processing is based on "
-            "consent (GDPR Art. 7(3))."
-        ),
-        _(
-            "Right to lodge a complaint with the supervisory authority, the CNIL "
-            "(GDPR Art. 77)."
-        ),
-    ]
-
-
 def _text(value) -> str:
     if value is None:
         return ""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return str(value)
-
-
-def _activity_recipients(activity) -> list[str]:
-    """Return the register's recipient categories, marking third countries."""
-    recipients = []
-    for recipient in activity.recipients.all():
-        label = recipient.label
-        if recipient.third_country:
-            label = _("%(label)s (outside the EU)") % {"label": label}
-        recipients.append(label)
-    return recipients
-
-
-def _activity_transfers(activity) -> list[dict]:
-    """Return each transfer outside the EU that the register records (Art. 15(2))."""
-    return [
-        {
-            "country": transfer.country,
-            "recipient": transfer.recipient,
-            "safeguard": transfer.safeguard,
-            "safeguard_label": str(transfer.get_safeguard_display())
-            if transfer.safeguard
-            else _("no safeguard recorded in the register"),
-        }
-        for transfer in activity.transfers.all()
-    ]
 
 
 def automated_decisions_text(purposes: str) -> str:
@@ -198,8 +153,8 @@ def _processing(contact) -> dict:
         if lawful_basis
         else "",
         "legitimate_interest": activity.legitimate_interest,
-        "recipients": _activity_recipients(activity),
-        "transfers": _activity_transfers(activity),
+        "recipients": activity_recipients(activity),
+        "transfers": activity_transfers(activity),
         "retention": [rule.describe() for rule in (contact_rules or rules)],
         "automated_decisions": automated_decisions_text(activity.purposes),
     }

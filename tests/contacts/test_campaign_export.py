@@ -416,3 +416,16 @@ def test_csv_delimiter_follows_language(segment, language, delimiter):
 
     header = campaign_export_path(export).read_text(encoding="utf-8-sig")
     assert header.splitlines()[0].count(delimiter) >= 5
+
+
+def test_source_statement_links_activity_notice(audiences_segment, settings):
+    settings.SITE_URL = "https://registre.example.com"
+    contact_list, professional, _consumer = audiences_segment
+
+    export = _export(contact_list)
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    notice = reverse("register:notice", args=[professional.processing_activity_id])
+    assert f"rights: https://registre.example.com{notice}" in rows[
+        str(professional.pk)
+    ][8]
