@@ -529,9 +529,10 @@ def contact_unsubscribe(
 
     The e-mail and phone go on the suppression list, the status becomes
     ``unsubscribed`` (or ``objected``), and a withdrawn e-mail consent records
-    the request for a contact that relied on consent. An objection also moves an unsubscribed contact to
-    ``objected``. Otherwise a contact already objected, unsubscribed or
-    anonymised keeps its status, so a repeated request changes nothing.
+    the request for a contact that relied on consent. An objection also moves
+    an unsubscribed contact to ``objected``. Otherwise a contact already
+    objected, unsubscribed or anonymised keeps its status, so a repeated
+    request changes nothing.
     """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     added = suppression_add(

@@ -185,9 +185,7 @@ def test_audit_list_links_no_deleted_target(client_for, dpo):
     assert f'href="{contact_page}"' not in content
 
 
-def test_audit_list_links_deleted_draft_to_its_history(
-    client_for, compliance_officer
-):
+def test_audit_list_links_deleted_draft_to_its_history(client_for, compliance_officer):
     activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
     history_page = reverse("register:activity-history", args=[activity.pk])
     activity_delete(activity=activity, actor=compliance_officer)

@@ -580,7 +580,6 @@ def test_objection_page_offers_no_refusal(client_for, dpo, make_request):
     assert b"cannot be refused" in response.content
 
 
-
 def _closed_request(client_for, dpo, make_request, *, received_days_ago):
     request = make_request(
         verified_by=dpo,
