@@ -11,6 +11,15 @@ def overdue_template() -> str:
     return _("overdue by %(hours)s h %(minutes)s min")
 
 
+def notified_late_text(seconds_late: int) -> str:
+    """Return "notified 28 h 30 min late" for a notification ``seconds_late``."""
+    minutes = seconds_late // 60
+    return _("notified %(hours)s h %(minutes)s min late") % {
+        "hours": minutes // 60,
+        "minutes": f"{minutes % 60:02d}",
+    }
+
+
 def time_left_text(seconds: int) -> str:
     """Return "5 h 07 min left" or "overdue by 2 h 00 min" for ``seconds``."""
     minutes = abs(seconds) // 60

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -36,7 +37,6 @@ FORMATS = {
 
 # CSV cells write times in local time in this sortable form. The column
 # headers name the time zone.
-CSV_DATETIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 class BreachExportError(ValueError):
@@ -118,7 +118,8 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
 
 
 def _moment(value: datetime) -> str:
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    """Return a local time as the active language writes it, 27/10/2026 20:55."""
+    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def _notifications(breach: Breach) -> str:
@@ -152,7 +153,7 @@ def _csv_cell(value):
     if isinstance(value, bool):
         return _yes_no(value)
     if isinstance(value, datetime):
-        return timezone.localtime(value).strftime(CSV_DATETIME_FORMAT)
+        return _moment(value)
     return value
 
 
@@ -208,7 +209,7 @@ def breach_register_content(
     return xlsx_bytes(
         headers,
         ([_xlsx_cell(cell) for cell in row] for row in rows),
-        title=_("Breach register"),
+        title=_("Breaches"),
     )
 
 

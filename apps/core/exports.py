@@ -10,6 +10,7 @@ unchanged.
 """
 
 import csv
+import datetime
 import io
 import re
 from collections.abc import Iterable
@@ -70,8 +71,16 @@ def csv_bytes(
     return buffer.getvalue().encode("utf-8")
 
 
+# Day first, as French and other European readers expect; openpyxl's default
+# for a datetime is "yyyy-mm-dd h:mm:ss".
+XLSX_DATE_FORMAT = "DD/MM/YYYY"
+XLSX_DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+
+
 def xlsx_cell(sheet, value):
     """Return ``value`` for a row of ``sheet``, as a text cell where needed.
+
+    Dates and datetimes get a day-first number format.
 
     openpyxl 3.1 stores a string that starts with ``=`` as a formula and one
     such as ``#N/A`` as an error, so those become cells forced to text. Text
@@ -79,6 +88,11 @@ def xlsx_cell(sheet, value):
     Excel keeps it as text when the user edits the cell, without showing an
     apostrophe.
     """
+    if isinstance(value, datetime.datetime | datetime.date):
+        cell = WriteOnlyCell(sheet, value)
+        is_datetime = isinstance(value, datetime.datetime)
+        cell.number_format = XLSX_DATETIME_FORMAT if is_datetime else XLSX_DATE_FORMAT
+        return cell
     if not isinstance(value, str):
         return value
     formula_like = value.startswith(FORMULA_PREFIXES)

@@ -108,7 +108,7 @@ def test_csv_contains_the_facts(client_for, dpo, register):
     aware_at = timezone.localtime(register["notified"].aware_at)
     assert row["Title"] == "Prospect file sent to a wrong address"
     assert row[_column(headers, "Became aware at")] == aware_at.strftime(
-        "%Y-%m-%d %H:%M"
+        "%d/%m/%Y %H:%M"
     )
     assert row[_column(headers, "Detected at")] != ""
     assert row[_column(headers, "Notification deadline")] != ""

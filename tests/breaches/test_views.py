@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -954,7 +955,7 @@ def test_notified_edit_form_keeps_facts(client_for, dpo, breach):
     assert breach.delay_reasons == "The processor told us only on day 3."
     assert breach.notified_late is True
     listing = client.get(reverse("breaches:breach-list")).content.decode()
-    assert "Notified late" in listing
+    assert re.search(r"notified \d+ h \d\d min late", listing)
 
 
 def test_notified_edit_form_unchanged_facts_save(client_for, dpo, breach):
@@ -1054,3 +1055,21 @@ def test_notify_form_prefills_delay_reasons(client_for, dpo, breach):
     form = client_for(dpo).get(url).context["form"]
 
     assert form.initial["delay_reasons"] == "Supplier audit pending."
+
+
+def test_late_notification_says_by_how_much(client_for, dpo, breach):
+    _notify_late(breach)
+
+    page = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert "notified 8 h 00 min late" in page.content.decode()
+
+
+def test_delay_reasons_shown_before_notification(client_for, dpo, breach):
+    Breach.objects.filter(pk=breach.pk).update(
+        delay_reasons="The processor told us only on day 3."
+    )
+
+    page = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert "The processor told us only on day 3." in page.content.decode()

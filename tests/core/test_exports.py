@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 
 import pytest
@@ -56,3 +57,24 @@ def test_xlsx_bytes_stores_formula_as_text():
     assert sheet["A4"].value == "#N/A"
     assert sheet["A4"].data_type == "s"
     assert not sheet["A5"].quotePrefix
+
+
+def test_xlsx_dates_read_day_first():
+    workbook = load_workbook(
+        io.BytesIO(
+            xlsx_bytes(
+                ["Quand", "Jour"],
+                [
+                    [
+                        # XLSX cells hold naive local times.
+                        datetime.datetime(2026, 10, 27, 20, 55),  # noqa: DTZ001
+                        datetime.date(2026, 10, 27),
+                    ]
+                ],
+            )
+        )
+    )
+    moment, day = workbook.active[2]
+
+    assert moment.number_format == "DD/MM/YYYY HH:MM"
+    assert day.number_format == "DD/MM/YYYY"

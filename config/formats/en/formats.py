@@ -9,4 +9,7 @@ any error. Registre takes British English's numeric formats instead (Django
 from django.conf.locale.en_GB.formats import DATE_INPUT_FORMATS  # noqa: F401
 from django.conf.locale.en_GB.formats import DATETIME_INPUT_FORMATS  # noqa: F401
 from django.conf.locale.en_GB.formats import SHORT_DATE_FORMAT  # noqa: F401
-from django.conf.locale.en_GB.formats import SHORT_DATETIME_FORMAT  # noqa: F401
+
+# en_GB writes "05/12/2026 3:01 p.m."; the 24-hour clock matches the French
+# pages and the exports.
+SHORT_DATETIME_FORMAT = "d/m/Y H:i"
