@@ -426,6 +426,6 @@ def test_source_statement_links_activity_notice(audiences_segment, settings):
 
     rows = {row[0]: row for row in _csv_rows(export)[1:]}
     notice = reverse("register:notice", args=[professional.processing_activity_id])
-    assert f"rights: https://registre.example.com{notice}" in rows[
-        str(professional.pk)
-    ][8]
+    assert (
+        f"rights: https://registre.example.com{notice}" in rows[str(professional.pk)][8]
+    )
