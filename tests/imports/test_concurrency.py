@@ -1,16 +1,23 @@
 """Imports and erasures that run at the same time, as separate workers run them."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
 from django.db import transaction
+from django.utils import timezone
 
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.core.personal_data import personal_data_erase
 from apps.imports.models import ImportJob
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
+from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.services import request_create
+from apps.subject_requests.services import request_object
+from tests.contacts.factories import ContactFactory
 from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -84,3 +91,36 @@ def test_erasure_during_import_waits_for_it(upload_root, write_file):
     assert job.status == ImportJob.Status.DONE, job.error
     assert job.row_count == ROWS
     assert job.row_results.count() == ROWS
+
+
+def test_objection_during_import_waits_and_reaches_its_contact():
+    """GIVEN an import that holds the contacts write lock and has just created
+    the person's contact, not committed yet
+    WHEN the DPO grants the person's objection meanwhile
+    THEN the objection waits for the import and marks the new contact objected.
+    """
+    request = request_create(
+        kind=SubjectRequest.Kind.OBJECTION,
+        channel=SubjectRequest.Channel.EMAIL,
+        requester_name="Personne7 Nom",
+        requester_email="personne7@example.com",
+        received_at=timezone.now(),
+    )
+    created = threading.Event()
+
+    def import_creating_the_person():
+        with transaction.atomic():
+            contacts_write_lock()
+            ContactFactory(email="personne7@example.com")
+            created.set()
+            time.sleep(0.5)
+
+    def objection():
+        created.wait(timeout=10)
+        request_object(request=request, actor=None)
+
+    errors = _in_threads(import_creating_the_person, objection)
+
+    assert errors == []
+    contact = Contact.objects.get(email="personne7@example.com")
+    assert contact.status == Contact.Status.OBJECTED

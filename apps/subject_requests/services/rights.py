@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.services import WithdrawalSource
@@ -295,21 +296,26 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
     The linked contacts and the contacts holding the requester's e-mail or
-    phone are marked objected, each with a withdrawn e-mail consent, and every
-    identifier of the requester and of those contacts goes on the suppression
-    list. A received request moves to in progress. Granting again reaches the
-    contacts linked since, and records nothing if there are none. No identity
-    check is required because the objection discloses nothing and only stops
-    prospecting, which the person must be able to do simply (CPCE L.34-5).
+    phone are marked objected (with a withdrawn e-mail consent for those that
+    relied on consent), and every identifier of the requester and of those
+    contacts goes on the suppression list. A received request moves to in
+    progress. Granting again reaches the contacts linked since, and records
+    nothing if there are none. No identity check is required because the
+    objection discloses nothing and only stops prospecting, which the person
+    must be able to do simply (CPCE L.34-5).
     """
     require_open(request)
     require_kind(request, "object")
     granted_before = request.events.filter(action="objected").exists()
-    contacts = list(requester_contacts(request))
-    emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
     if request.status == Status.RECEIVED:
         request.status = Status.IN_PROGRESS
     with transaction.atomic():
+        # A running import holds the lock until it commits: waiting for it
+        # finds the contacts it creates for the person, and the import then
+        # sees the suppression entries.
+        contacts_write_lock()
+        contacts = list(requester_contacts(request))
+        emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
         request.save(update_fields=["status"])
         recorded = suppression_record(
             reason=SuppressionEntry.Reason.OBJECTED,
