@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as QueueUnreachable
 
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
@@ -337,7 +338,44 @@ def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool) -> None:
         return
     from apps.imports.tasks import run_import_job
 
-    transaction.on_commit(lambda: run_import_job.delay(job.pk, dry_run=dry_run))
+    def send():
+        try:
+            run_import_job.delay(job.pk, dry_run=dry_run)
+        except QueueUnreachable as error:
+            _queue_unreachable(job, error, dry_run=dry_run)
+
+    transaction.on_commit(send)
+
+
+def _queue_unreachable(job: ImportJob, error: Exception, *, dry_run: bool) -> None:
+    """Record that no worker will ever get the job, so the user can act on it.
+
+    A dry run goes back to pending, so that it can be checked again; a real
+    run fails, so that it can be resumed once the queue is back.
+    """
+    logger.error("import job %s not queued: %s", job.pk, type(error).__name__)
+    if dry_run:
+        status, message = (
+            Status.PENDING,
+            _(
+                "The task queue could not be reached, so the dry run did not start. "
+                "Check the file again in a few minutes; if it fails again, tell the "
+                "administrator that the Celery broker is down."
+            ),
+        )
+    else:
+        status, message = (
+            Status.FAILED,
+            _(
+                "The task queue could not be reached, so the import did not start "
+                "and nothing was imported. Resume it in a few minutes; if it fails "
+                "again, tell the administrator that the Celery broker is down."
+            ),
+        )
+    ImportJob.objects.filter(
+        pk=job.pk, status__in=[Status.QUEUED, Status.CHECKING]
+    ).update(status=status, error=message)
+    job.refresh_from_db()
 
 
 def _claim(job: ImportJob, *, source: list[str], target: str) -> bool:

@@ -25,6 +25,8 @@ from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 from django.utils import translation
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as QueueUnreachable
 
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
@@ -480,6 +482,19 @@ def retention_apply(
     )
 
 
+def _run_not_queued(run: RetentionRun, error: Exception) -> None:
+    """Fail a run that no worker will get, so that the page can offer it again."""
+    logger.error("retention run %s not queued: %s", run.pk, type(error).__name__)
+    message = _(
+        "The task queue could not be reached, so the run did not start and "
+        "removed nothing. Start it again in a few minutes; if it fails again, "
+        "tell the administrator that the Celery broker is down."
+    )
+    RetentionRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+        status=Status.FAILED, finished_at=timezone.now(), error=message
+    )
+
+
 def retention_run_request(
     *,
     requested_by,
@@ -503,7 +518,14 @@ def retention_run_request(
         confirmed_preview=confirmed_preview,
     )
     task = preview_retention if dry_run else apply_retention
-    transaction.on_commit(lambda: task.delay(run_id=run.pk))
+
+    def send():
+        try:
+            task.delay(run_id=run.pk)
+        except QueueUnreachable as error:
+            _run_not_queued(run, error)
+
+    transaction.on_commit(send)
     audit_record(
         action="retention.run.requested",
         actor=requested_by,

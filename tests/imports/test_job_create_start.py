@@ -1,9 +1,11 @@
 """Creating a job leaves no file behind on error; starting one resets progress."""
 
 import os
+from unittest import mock
 
 import pytest
 import tablib
+from kombu.exceptions import OperationalError
 
 from apps.imports import services
 from apps.imports.models import ImportJob
@@ -138,3 +140,34 @@ def test_run_without_file_fails_with_message(upload_root, tmp_path):
     assert not job_is_resumable(job)
     with pytest.raises(ImportInputError, match="Upload the file again"):
         import_job_resume(job=job, enqueue=False)
+
+
+@pytest.mark.parametrize(
+    ("action", "status", "advice"),
+    [
+        (import_job_start, ImportJob.Status.FAILED, "Resume it"),
+        (import_job_check, ImportJob.Status.PENDING, "Check the file again"),
+    ],
+    ids=["import", "dry run"],
+)
+def test_unreachable_queue_leaves_job_actionable(
+    upload_root, write_file, django_capture_on_commit_callbacks, action, status, advice
+):
+    """The broker is down: Celery cannot send the task (no shared Redis is stopped)."""
+    job = import_file_created(write_file("liste.csv", "E-mail\na@example.com\n"))
+
+    with (
+        mock.patch(
+            "apps.imports.tasks.run_import_job.delay",
+            side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6399."),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        action(job=job)
+
+    job.refresh_from_db()
+    assert job.status == status
+    assert "task queue could not be reached" in job.error
+    assert advice in job.error
+    if status == ImportJob.Status.FAILED:
+        assert job_is_resumable(job)

@@ -1,8 +1,11 @@
 """The retention page, its actions, navigation and dashboard panel."""
 
+from unittest import mock
+
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
@@ -293,3 +296,22 @@ def test_preview_counts_unsubscribed_as_such(
     response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
 
     assert "1 person who objected or unsubscribed" in response.content.decode()
+
+
+def test_preview_request_with_queue_down_fails_the_run(
+    client_for, compliance_officer, django_capture_on_commit_callbacks
+):
+    """The broker is down: Celery cannot send the task (no shared Redis is stopped)."""
+    with (
+        mock.patch(
+            "apps.retention.tasks.preview_retention.delay",
+            side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6399."),
+        ),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client_for(compliance_officer).post(RUN_REQUEST, {"kind": "preview"})
+
+    assert response.status_code == 302
+    run = RetentionRun.objects.get()
+    assert run.status == RetentionRun.Status.FAILED
+    assert "task queue could not be reached" in run.error
