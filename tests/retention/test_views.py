@@ -309,7 +309,9 @@ def test_preview_request_with_queue_down_fails_the_run(
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        response = client_for(compliance_officer).post(RUN_REQUEST, {"kind": "preview"})
+        response = client_for(compliance_officer).post(
+            RUN_REQUEST, {"kind": "preview"}, HTTP_ACCEPT_LANGUAGE="en"
+        )
 
     assert response.status_code == 302
     run = RetentionRun.objects.get()
