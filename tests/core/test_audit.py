@@ -195,3 +195,18 @@ def test_audit_list_links_deleted_draft_to_its_history(client_for, compliance_of
 
     assert f'href="{history_page}"' in content
     assert client.get(history_page).status_code == 200
+
+
+def test_audit_list_writes_nested_details_without_python_notation(
+    client_for, compliance_officer
+):
+    audit_record(
+        action="retention.run.finished",
+        details={"activity_id": None, "steps": [{"key": "rented-lists", "removed": 6}]},
+    )
+
+    content = _audit_list(client_for(compliance_officer))
+
+    assert "(key rented-lists, removed 6)" in content
+    assert "{&#x27;key&#x27;" not in content
+    assert "None" not in content

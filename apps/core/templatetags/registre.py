@@ -57,13 +57,21 @@ def audit_details(details: dict | None) -> list[tuple[str, str]]:
     """Return an audit event's details as sorted (key, text) pairs for display."""
     if not details:
         return []
-    pairs = []
-    for key, value in sorted(details.items()):
-        if isinstance(value, bool):
-            value = gettext("yes") if value else gettext("no")
-        elif isinstance(value, list | tuple):
-            value = ", ".join(str(item) for item in value)
-        elif isinstance(value, dict):
-            value = ", ".join(f"{inner}={item}" for inner, item in value.items())
-        pairs.append((key, str(value)))
-    return pairs
+    return [(key, _detail_text(value)) for key, value in sorted(details.items())]
+
+
+def _detail_text(value, *, nested: bool = False) -> str:
+    """Write a detail value as text: no Python notation, nested parts in brackets."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if isinstance(value, list | tuple):
+        text = ", ".join(_detail_text(item, nested=True) for item in value)
+        return f"[{text}]" if nested else text
+    if isinstance(value, dict):
+        text = ", ".join(
+            f"{key} {_detail_text(item, nested=True)}" for key, item in value.items()
+        )
+        return f"({text})" if nested else text
+    return str(value)
