@@ -458,10 +458,10 @@ def test_import_error_names_uploaded_file(client_for, compliance_officer):
         reverse("register:import"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="fr"
     )
 
-    page = response.content.decode()
-    assert "binary.xlsx n&#x27;a pas pu être lu" in page
-    assert "zip" not in page
-    assert "register_imports" not in page
+    messages = " ".join(p.message for p in response.context["report"].problems)
+    assert "binary.xlsx n'a pas pu être lu" in messages
+    assert "zip" not in messages.lower()
+    assert "register_imports" not in response.content.decode()
 
 
 def test_dashboard_panel_counts(client_for, compliance_officer):
@@ -485,6 +485,17 @@ def test_dashboard_panel_french_spacing(client_for, compliance_officer):
     )
 
     assert "Brouillon : <strong>1</strong>" in response.content.decode()
+    assert "1 traitement incomplet :" in response.content.decode()
+
+
+def test_dashboard_panel_english_colon_without_space(client_for, compliance_officer):
+    ActivityFactory(status="draft", security_measures="")
+
+    response = client_for(compliance_officer).get(
+        reverse("core:dashboard"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert "1 incomplete activity:" in response.content.decode()
 
 
 def test_reference_list_add_and_remove(client_for, compliance_officer):
