@@ -74,8 +74,9 @@ def _damaged_workbook(path, error: Exception) -> UnreadableFile:
     )
     return UnreadableFile(
         _(
-            "The file is a damaged or truncated spreadsheet: its ZIP content cannot "
-            "be read, often because the file was not saved or copied completely. "
+            "The file is a damaged or truncated spreadsheet: part of its content "
+            "cannot be read, often because the file was not saved or copied "
+            "completely. "
             "Open it in your spreadsheet program, save it again as XLSX or ODS, "
             "and upload the new file."
         )

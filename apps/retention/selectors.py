@@ -526,12 +526,14 @@ def runs_recent(*, limit: int = 20):
 def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[dict]:
     """Group a run's steps under their activity; steps without one come last.
 
-    ``for_page`` adds ``cutoff_at``, the cutoff as a datetime, and
-    ``erased_labels``, the other apps' counts with labels in the active language.
+    ``for_page`` adds ``order``, the step's place in the run (steps without an
+    activity, such as the rented lists, run first or last), ``cutoff_at``, the
+    cutoff as a datetime, and ``erased_labels``, the other apps' counts with
+    labels in the active language.
     It also rewords ``label`` and ``not_applied_reason`` in the active language.
     """
     groups: dict[object, dict] = {}
-    for step in run.steps:
+    for order, step in enumerate(run.steps, start=1):
         activity_id = step.get("activity_id")
         group = groups.setdefault(
             activity_id,
@@ -543,6 +545,7 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
         )
         displayed = dict(step)
         if for_page:
+            displayed["order"] = order
             displayed["label"] = step_label(step)
             displayed["not_applied_reason"] = step_not_applied_reason(step)
             if step.get("cutoff"):
