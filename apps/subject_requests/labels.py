@@ -203,6 +203,7 @@ DETAIL_FORMATS = {
         gettext_lazy("language"),
         lambda value: _choice(settings.LANGUAGES, value),
     ),
+    "sha256": (gettext_lazy("SHA-256 of the package"), str),
 }
 
 

@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import hashlib
 import io
 import json
 import zipfile
@@ -518,3 +519,16 @@ def test_package_lists_rows_before_damage(
     listed = [row for row in content["import_rows"] if row["import_id"] == job.pk]
     assert [row["row_number"] for row in listed] == [2]
     assert listed[0]["values"]["Email"] == PERSON["email"]
+
+
+def test_package_hash_recorded_for_proof(make_request, dpo, person):
+    request = make_request(verified_by=dpo)
+
+    data = request_build_package(request=request, actor=dpo)
+
+    digest = hashlib.sha256(data).hexdigest()
+    event = AuditEvent.objects.get(action="subject_requests.access_package.built")
+    assert event.details["sha256"] == digest
+    assert request.events.get(action="access_package_built").details["sha256"] == (
+        digest
+    )

@@ -4,6 +4,8 @@ Both build a ZIP package of the requester's data. The portability package
 contains only the machine-readable files (JSON and CSV).
 """
 
+import hashlib
+
 from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -37,6 +39,7 @@ def request_build_package(
     and dates that people read. The JSON and CSV keys and their ISO dates do not
     change with it. The service returns the package and never stores it. Only
     the ``access_package`` command writes it, to the file its operator names.
+    The timeline and the audit event record the package's SHA-256.
     """
     if language not in package.LANGUAGES:
         raise RequestError(
@@ -51,7 +54,12 @@ def request_build_package(
         data = package.package_zip(content, portability=portability)
 
     action = "portability" if portability else "access"
-    disclosed = _package_disclosed(content)
+    # The package is not kept, because it holds the person's data; its hash
+    # proves later which file was built, when compared with the copy sent.
+    disclosed = {
+        **_package_disclosed(content),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
     with transaction.atomic():
         event_add(
             request, f"{action}_package_built", actor, **disclosed, language=language
