@@ -6,6 +6,8 @@ Every name and address is invented (``example.com``). Safe to run twice.
 """
 
 from datetime import date
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from django.utils import timezone
@@ -101,12 +103,9 @@ def _vendors_and_lists(today: date) -> tuple[ContactList, ContactList]:
         name="Décideurs industrie Rhône-Alpes",
         defaults={
             "acquisition": ContactList.Acquisition.PURCHASE,
-            "acquired_on": today - timedelta(days=60),
+            "acquired_on": today - timedelta(days=PURCHASED_DAYS_AGO),
             "collection_method": "Annuaires professionnels publics.",
             "consent_claim": ConsentClaim.OPT_OUT,
-            "file_name": "decideurs-rhone-alpes.csv",
-            "row_count": 30,
-            "created_count": 30,
         },
     )
     rented, _ = ContactList.objects.get_or_create(
@@ -114,25 +113,44 @@ def _vendors_and_lists(today: date) -> tuple[ContactList, ContactList]:
         name="Directions achats (location échue)",
         defaults={
             "acquisition": ContactList.Acquisition.RENTAL,
-            "acquired_on": today - timedelta(days=400),
+            "acquired_on": today - timedelta(days=RENTED_DAYS_AGO),
             "licence_ends_on": today - timedelta(days=35),
             "collection_method": "Formulaires de livres blancs.",
             "consent_claim": ConsentClaim.OPT_IN,
-            "file_name": "directions-achats.xlsx",
-            "row_count": 10,
-            "created_count": 6,
-            "merged_count": 4,
         },
     )
     return purchased, rented
+
+
+# Consumers held on consent, under the consent-based newsletter activity of
+# the register's demo, entered directly rather than from a vendor's list.
+B2C_NUMBERS = (33, 34, 35)
+B2C_ACTIVITY_REFERENCE = "TRT-004"
+# Days between the purchased list's acquisition and today; its contacts were
+# collected by the vendor before it.
+PURCHASED_DAYS_AGO = 60
+RENTED_DAYS_AGO = 400
+# Contacts from this number on came from the rented list.
+RENTED_FROM = 26
+
+
+def _collected_days_ago(number: int) -> int:
+    """Return when the vendor collected a contact: before its lists' acquisition.
+
+    Contacts 27 to 29 are past the 3-year prospect limit, for the retention demo.
+    """
+    if number in (27, 28, 29):
+        return 3 * 365 + 40
+    if number >= RENTED_FROM and number not in B2C_NUMBERS:
+        return RENTED_DAYS_AGO + number
+    return PURCHASED_DAYS_AGO + number
 
 
 def _contact_fields(number: int, activity, now) -> dict:
     first = FIRST_NAMES[number % len(FIRST_NAMES)]
     last = LAST_NAMES[number % len(LAST_NAMES)]
     company, domain, function = COMPANIES[number % len(COMPANIES)]
-    b2c = number in (33, 34, 35)
-    old = number in (27, 28, 29)
+    b2c = number in B2C_NUMBERS
     ascii_first = first.lower().translate(str.maketrans("éèëïô", "eeeio"))
     return {
         "first_name": first,
@@ -149,7 +167,7 @@ def _contact_fields(number: int, activity, now) -> dict:
         "lawful_basis": LawfulBasis.CONSENT
         if b2c
         else LawfulBasis.LEGITIMATE_INTERESTS,
-        "collected_at": now - timedelta(days=(3 * 365 + 40) if old else 30 + number),
+        "collected_at": now - timedelta(days=_collected_days_ago(number)),
         "email": f"{ascii_first}.{last.lower()}{number}@{domain}.example.com",
     }
 
@@ -159,9 +177,14 @@ def seed_demo(*, password: str, stdout) -> None:
     activity = _activity()
     purchased, rented = _vendors_and_lists(timezone.localdate())
 
+    b2c_activity = (
+        ProcessingActivity.objects.filter(reference=B2C_ACTIVITY_REFERENCE).first()
+        or activity
+    )
     contacts = []
     for number in range(CONTACT_COUNT):
-        fields = _contact_fields(number, activity, now)
+        b2c = number in B2C_NUMBERS
+        fields = _contact_fields(number, b2c_activity if b2c else activity, now)
         contact, created = Contact.objects.get_or_create(
             email=fields.pop("email"), defaults=fields
         )
@@ -172,11 +195,11 @@ def seed_demo(*, password: str, stdout) -> None:
                 contact_list=purchased,
                 defaults={"row_number": number + 2},
             )
-        if number >= 26:
+        if number >= RENTED_FROM and not b2c:
             Provenance.objects.get_or_create(
                 contact=contact,
                 contact_list=rented,
-                defaults={"row_number": number - 24},
+                defaults={"row_number": number - RENTED_FROM + 2},
             )
         if created and number in (33, 34):
             ConsentRecord.objects.create(
@@ -186,6 +209,15 @@ def seed_demo(*, password: str, stdout) -> None:
                 recorded_at=now - timedelta(days=20),
                 evidence="Case cochée sur le formulaire du livre blanc (démo)",
             )
+
+    # Each list's rows were imported on the day it was acquired.
+    for contact_list in (purchased, rented):
+        imported_at = timezone.make_aware(
+            datetime.combine(contact_list.acquired_on, time(10))
+        )
+        Provenance.objects.filter(contact_list=contact_list).update(
+            imported_at=imported_at
+        )
 
     restricted = contacts[5]
     if restricted.status == Contact.Status.ACTIVE:

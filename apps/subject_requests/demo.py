@@ -11,11 +11,14 @@ from apps.subject_requests.services import request_create
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
 
-DEMO_NOTE = "Demo request (invented data)."
+DEMO_NOTE = "Demande de démonstration (données inventées)."
+# The note of the demo request before it was written in French, so that a
+# database seeded then gets no second demo request.
+EARLIER_DEMO_NOTE = "Demo request (invented data)."
 
 
 def seed_demo(*, password: str, stdout) -> None:
-    if SubjectRequest.objects.filter(notes=DEMO_NOTE).exists():
+    if SubjectRequest.objects.filter(notes__in=[DEMO_NOTE, EARLIER_DEMO_NOTE]).exists():
         stdout.write("subject_requests: demo request already present")
         return
 
