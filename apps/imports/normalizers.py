@@ -187,7 +187,18 @@ def _email_problems() -> list[tuple[str, str]]:
         ("two periods in a row", _("two dots in a row")),
         ("special-use or reserved name", _("a reserved domain that takes no mail")),
         ("period immediately", _("a dot next to the @ sign or at an end")),
+        ("cannot start with a period", _("a dot next to the @ sign or at an end")),
+        ("cannot end with a period", _("a dot next to the @ sign or at an end")),
         ("hyphen immediately", _("a hyphen next to the @ sign or a dot")),
+        ("cannot start with a hyphen", _("a hyphen next to the @ sign or a dot")),
+        ("cannot end with a hyphen", _("a hyphen next to the @ sign or a dot")),
+        ("period and a hyphen next to each other", _("a dot next to a hyphen")),
+        ("too long", _("too long for an e-mail address")),
+        (
+            "not within a valid top-level domain",
+            _("a domain ending that does not exist"),
+        ),
+        ("can't be anything after the email address", _("text after the address")),
         (
             "display name and angle brackets",
             _("a name and angle brackets around the address; keep only the address"),

@@ -282,3 +282,21 @@ def test_foreign_postcode_not_padded(
     contact = Contact.objects.get()
     assert contact.postcode == "1000"
     assert contact.country == expected_country
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("jean@exemple.fr.", "un point à côté du signe @ ou à une extrémité"),
+        ("jean@exemple.invalidtld123", "une fin de domaine qui n'existe pas"),
+    ],
+)
+def test_email_validator_messages_translated(upload_root, write_file, address, reason):
+    path = write_file("points.csv", f"Email;Nom\n{address};Garnier\n")
+
+    with translation.override("fr"):
+        job = import_file(path)
+
+    text = job.row_results.get(row_number=2).reason
+    assert reason in text
+    assert "email address" not in text
