@@ -1,5 +1,6 @@
 import csv
 import datetime
+import hashlib
 import io
 import json
 import zipfile
@@ -166,7 +167,7 @@ def test_package_needs_verified_identity(make_request, person):
 
 
 def test_package_audit_has_ids_only(access_request, dpo, person):
-    request_build_package(request=access_request, actor=dpo)
+    data = request_build_package(request=access_request, actor=dpo)
 
     event = AuditEvent.objects.get(action="subject_requests.access_package.built")
     assert event.details == {
@@ -174,6 +175,7 @@ def test_package_audit_has_ids_only(access_request, dpo, person):
         "request_references": [],
         "suppression_entries": 0,
         "import_rows": 0,
+        "sha256": hashlib.sha256(data).hexdigest(),
         "language": "fr",
     }
     assert event.count == 1
