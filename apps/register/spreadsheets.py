@@ -22,6 +22,13 @@ from django.utils.translation import gettext as _
 from odf import teletype
 from odf.namespaces import OFFICENS
 from odf.namespaces import TABLENS
+from odf.number import DateStyle
+from odf.number import Day
+from odf.number import Hours
+from odf.number import Minutes
+from odf.number import Month
+from odf.number import Text
+from odf.number import Year
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.opendocument import load as odf_load
 from odf.style import Style
@@ -118,6 +125,7 @@ def ods_write(sheets: list[Sheet]) -> bytes:
     bold = Style(name="registre-bold", family="table-cell")
     bold.addElement(TextProperties(fontweight="bold"))
     document.automaticstyles.addElement(bold)
+    date_styles = _ods_date_styles(document)
     widths = {}
     for sheet in sheets:
         table = Table(name=sheet.name[:31])
@@ -134,16 +142,41 @@ def ods_write(sheets: list[Sheet]) -> bytes:
         for index, row in enumerate(sheet.rows):
             table_row = TableRow()
             for value in row:
-                table_row.addElement(
-                    _ods_cell(
-                        _unified(value), bold if index in sheet.bold_rows else None
-                    )
-                )
+                value = _unified(value)
+                style = bold if index in sheet.bold_rows else None
+                if isinstance(value, datetime.date) and style is None:
+                    style = date_styles[isinstance(value, datetime.datetime)]
+                table_row.addElement(_ods_cell(value, style))
             table.addElement(table_row)
         document.spreadsheet.addElement(table)
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()
+
+
+def _ods_date_styles(document) -> dict[bool, Style]:
+    """Add day-first date and date-time cell styles; return them by "has a time".
+
+    Without a data style, a spreadsheet program shows an ODS date in its own
+    locale's format, such as 12/05/26 in English.
+    """
+    styles = {}
+    for with_time in (False, True):
+        name = "registre-datetime" if with_time else "registre-date"
+        data_style = DateStyle(name=f"{name}-data")
+        parts = [Day(style="long"), Text(text="/"), Month(style="long")]
+        parts += [Text(text="/"), Year(style="long")]
+        if with_time:
+            parts += [Text(text=" "), Hours(style="long"), Text(text=":")]
+            parts.append(Minutes(style="long"))
+        for part in parts:
+            data_style.addElement(part)
+        document.automaticstyles.addElement(data_style)
+        styles[with_time] = Style(
+            name=name, family="table-cell", datastylename=f"{name}-data"
+        )
+        document.automaticstyles.addElement(styles[with_time])
+    return styles
 
 
 def _ods_cell(value, style) -> TableCell:

@@ -1,5 +1,6 @@
 import csv
 import io
+import zipfile
 
 import pytest
 from django.utils import timezone
@@ -442,3 +443,24 @@ def test_csv_shows_retirement_date(register):
 
     assert rows[0]["Date de retrait"] == timezone.localdate().isoformat()
     assert rows[1]["Date de retrait"] == ""
+
+
+def test_ods_dates_carry_a_day_first_style(register, tmp_path):
+    path = tmp_path / "register.ods"
+    path.write_bytes(_export("ods"))
+    document = odf_load(str(path))
+    table_cell = __import__("odf.table", fromlist=["TableCell"]).TableCell
+
+    date_cells = [
+        cell
+        for cell in document.spreadsheet.getElementsByType(table_cell)
+        if cell.getAttribute("valuetype") == "date"
+    ]
+
+    assert date_cells
+    assert {cell.getAttribute("stylename") for cell in date_cells} <= {
+        "registre-date",
+        "registre-datetime",
+    }
+    content = zipfile.ZipFile(path).read("content.xml").decode()
+    assert 'number:date-style style:name="registre-date-data"' in content
