@@ -5,7 +5,7 @@ notice is not recorded, the source statement that the first message must
 include (vendor, list, how to object; Art. 14(3)(b) requires it at the first
 communication). The file is kept in ``CAMPAIGN_EXPORT_ROOT``, a private folder
 outside ``MEDIA_ROOT``, and the ids of the contacts it contains are recorded, so
-an erasure can delete it. Users download it only through the campaign download
+an erasure can remove a person from it and a retention run can delete it. Users download it only through the campaign download
 view, which checks the export permission.
 """
 
@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError
 from openpyxl import Workbook
+from openpyxl import load_workbook
 
 from apps.contacts.locks import campaign_contact_writes_lock
 from apps.contacts.locks import contacts_export_lock
@@ -737,6 +738,63 @@ def _write_chunks(writer, export: CampaignExport, contacts) -> int:
         flush()
         exported += len(chunk)
     return exported
+
+
+def campaign_export_files_remove_contacts(*, export_ids, contact_ids) -> int:
+    """Rewrite the kept files of these exports without the contacts' rows.
+
+    Returns how many files were rewritten. An erasure removes one person
+    from a campaign file and keeps the rows of the others, which record the
+    notice their first message carried (GDPR Art. 14). The first column of
+    every file holds the contact id. A file is written beside the old one and
+    then replaces it, so a failure leaves the old file whole.
+    """
+    removed = {str(pk) for pk in contact_ids}
+    if not export_ids or not removed:
+        return 0
+    rewritten = 0
+    exports = CampaignExport.objects.filter(
+        pk__in=list(export_ids), file_deleted_at__isnull=True
+    )
+    for export in exports:
+        path = campaign_export_path(export)
+        if not path.exists():
+            continue
+        rewritten_path = path.with_name(path.name + ".rewriting")
+        with translation.override(export.language):
+            if export.file_format == CampaignExport.Format.CSV:
+                _csv_rows_remove(path, rewritten_path, removed)
+            else:
+                _xlsx_rows_remove(path, rewritten_path, removed)
+        os.replace(rewritten_path, path)
+        rewritten += 1
+        logger.info("campaign export %s file rewritten without erased rows", export.pk)
+    return rewritten
+
+
+def _csv_rows_remove(path: Path, target: Path, removed: set[str]) -> None:
+    # The cells were made formula-safe when the file was written, so they are
+    # copied as they are.
+    delimiter = csv_delimiter()
+    with (
+        path.open(encoding="utf-8-sig", newline="") as source,
+        _private_open(target, "w") as stream,
+    ):
+        stream.write("\ufeff")
+        writer = csv.writer(stream, delimiter=delimiter)
+        for index, row in enumerate(csv.reader(source, delimiter=delimiter)):
+            if index == 0 or not row or row[0] not in removed:
+                writer.writerow(row)
+
+
+def _xlsx_rows_remove(path: Path, target: Path, removed: set[str]) -> None:
+    source = load_workbook(path, read_only=True)
+    writer = _XlsxWriter(target)
+    for index, row in enumerate(source.active.iter_rows(values_only=True)):
+        if index == 0 or not row or str(row[0]) not in removed:
+            writer.append(list(row))
+    source.close()
+    writer.close()
 
 
 def campaign_export_files_delete(*, export_ids, reason: str) -> int:

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.urls import NoReverseMatch
 from django.urls import reverse
 
-from apps.contacts.campaigns import campaign_export_files_delete
+from apps.contacts.campaigns import campaign_export_files_remove_contacts
 from apps.contacts.erasure import ContactsErased
 from apps.contacts.erasure import contacts_erase
 from apps.contacts.models import CampaignExport
@@ -114,10 +114,10 @@ def erase(*, contact_ids, emails, phones) -> dict[str, int]:
     The contacts are those with the ids, e-mails or phones given. The rows of
     any app that hold their ids go in the same statement (see
     ``apps.contacts.erasure``), and every kept campaign file that lists one of
-    them is deleted.
+    them is rewritten without their rows.
     """
     erased = contacts_erase(contact_ids=contact_ids, emails=emails, phones=phones)
-    return _with_files_deleted(erased)
+    return _with_files_rewritten(erased)
 
 
 @dataclass(frozen=True)
@@ -159,12 +159,12 @@ def person_erase(
         erased_suppressions=[ErasedSuppression(reason, suppression_actor_id(actor))],
         lock_held=lock_held,
     )
-    return PersonErased(_with_files_deleted(erased), erased.suppression_added)
+    return PersonErased(_with_files_rewritten(erased), erased.suppression_added)
 
 
-def _with_files_deleted(erased: ContactsErased) -> dict[str, int]:
+def _with_files_rewritten(erased: ContactsErased) -> dict[str, int]:
     counts = dict(erased.counts)
-    counts["campaign_export_file"] = campaign_export_files_delete(
-        export_ids=erased.campaign_export_ids, reason="erasure"
+    counts["campaign_export_file"] = campaign_export_files_remove_contacts(
+        export_ids=erased.campaign_export_ids, contact_ids=erased.contact_ids
     )
     return counts

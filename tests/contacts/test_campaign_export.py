@@ -264,18 +264,25 @@ def test_export_view_writes_chosen_language(sales_user, client_for, segment):
     assert "English" in page.text
 
 
-def test_erasure_deletes_export_files(segment):
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_erasure_removes_only_the_person_from_export_files(segment, file_format):
     contact_list, contacts = segment
-    export = _export(contact_list)
+    export = _export(contact_list, file_format=file_format)
     path = campaign_export_path(export)
+    erased, kept = contacts["ok"], contacts["ok_noticed"]
 
-    counts = personal_data.erase(contact_ids=[contacts["ok"].pk], emails=[], phones=[])
+    counts = personal_data.erase(contact_ids=[erased.pk], emails=[], phones=[])
 
     export.refresh_from_db()
     assert counts["campaign_export_file"] == 1
     assert counts["contact"] == 1
-    assert not Path(path).exists()
-    assert export.file_deleted_at is not None
+    assert export.file_deleted_at is None
+    if file_format == "csv":
+        ids = [row[0] for row in _csv_rows(export)[1:]]
+    else:
+        sheet = load_workbook(path, read_only=True).active
+        ids = [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert ids == [str(kept.pk)]
 
 
 def test_sales_downloads_export(

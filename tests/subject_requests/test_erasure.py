@@ -94,9 +94,11 @@ def campaign_file(campaign_root, person, bystander):
     path = campaign_root / export.file_path
     path.parent.mkdir(parents=True)
     path.write_text(
-        "email;first_name;last_name;phone\n"
-        f"{person.email};{person.first_name};{person.last_name};{person.phone}\n"
-        f"{bystander.email};{bystander.first_name};{bystander.last_name};\n",
+        "\ufeffcontact id;first name;last name;e-mail;phone\n"
+        f"{person.pk};{person.first_name};{person.last_name};{person.email};"
+        f"{person.phone}\n"
+        f"{bystander.pk};{bystander.first_name};{bystander.last_name};"
+        f"{bystander.email};\n",
         encoding="utf-8",
     )
     for contact in (person, bystander):
@@ -130,6 +132,12 @@ def test_erasure_leaves_no_trace(
     assert _media_traces(campaign_root) == []
     assert not Contact.objects.filter(pk=person.pk).exists()
     assert Contact.objects.filter(pk=bystander.pk).exists()
+    kept = campaign_file.read_text(encoding="utf-8-sig").splitlines()
+    assert kept[0].startswith("contact id;")
+    assert kept[1:] == [
+        f"{bystander.pk};{bystander.first_name};{bystander.last_name};"
+        f"{bystander.email};"
+    ]
 
 
 def test_erasure_proof_counts_without_data(erasure_request, dpo, person):
