@@ -31,6 +31,7 @@ settings of the production stack (``docker-compose.yml``).
 """
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -216,6 +217,28 @@ class BatchSampler:
             self.samples.append(rss_megabytes())
 
 
+class GarbageCollectionTimer:
+    """Time the collections of Python's cyclic garbage collector during a run."""
+
+    def __init__(self):
+        self.pauses_ms: list[float] = []
+        self._started = None
+
+    def __call__(self, phase, info) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        elif self._started is not None:
+            self.pauses_ms.append((time.perf_counter() - self._started) * 1000)
+            self._started = None
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        gc.callbacks.remove(self)
+
+
 def checkpoints() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -230,7 +253,10 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
     sampler = BatchSampler()
     checkpoints_before = checkpoints()
     started = time.perf_counter()
-    run, _ = retention_apply(trigger="command", on_batch=sampler, batch_size=batch_size)
+    with GarbageCollectionTimer() as collections:
+        run, _ = retention_apply(
+            trigger="command", on_batch=sampler, batch_size=batch_size
+        )
     elapsed = time.perf_counter() - started
     step = next(step for step in run.steps if step.get("rule_id") == rule_id)
     if run.status != "succeeded":
@@ -251,6 +277,8 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
         "rss_max": max(sampler.samples, default=0.0),
         "rss_last": sampler.samples[-1] if sampler.samples else 0.0,
         "suppressed": step.get("suppressed", 0),
+        "collections": len(collections.pauses_ms),
+        "longest_collection_ms": max(collections.pauses_ms, default=0.0),
     }
 
 
@@ -270,7 +298,9 @@ def _report(label: str, figures: dict) -> None:
         f"{figures['batches_over_50_ms']} of {figures['batches']} at 50 ms or more, "
         f"slowest is batch {figures['slowest_batch']} "
         f"({figures['slowest_contacts']:,} contacts); "
-        f"{figures['checkpoints']} checkpoints during the run"
+        f"{figures['checkpoints']} checkpoints during the run; "
+        f"{figures['collections']} garbage collections, the longest "
+        f"{figures['longest_collection_ms']:.1f} ms"
     )
 
 
