@@ -10,7 +10,6 @@ between or inside batches therefore leaves every record either fully processed
 or untouched, and the next run picks up what is still due.
 """
 
-import gc
 import inspect
 import logging
 import time
@@ -100,23 +99,6 @@ CONTACT_COUNT_KEYS = {
     "consents_removed",
 }
 BatchHook = Callable[[RetentionRun, dict], None]
-
-
-@contextmanager
-def _garbage_collection_deferred():
-    """Keep Python's cyclic garbage collector from running inside a batch.
-
-    A full collection walks every object of the process and can pause it for
-    tens of milliseconds, while the batch holds its row locks. The collector
-    runs again after the commit, at its next threshold.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _commit_without_waiting() -> None:
@@ -670,7 +652,7 @@ class _StepExecutor:
         entry.setdefault("max_transaction_ms", 0.0)
         while ids := candidates(after, size):
             started = time.perf_counter()
-            with _garbage_collection_deferred(), transaction.atomic():
+            with transaction.atomic():
                 _commit_without_waiting()
                 # Taken before any row lock, so that waiting for a running
                 # import cannot deadlock with it.
