@@ -461,8 +461,14 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     resumable = Q(status=Status.FAILED) | (
         Q(status__in=[Status.RUNNING, Status.QUEUED]) & _silent_worker()
     )
+    # The run reads the file again from its start, and the progress only
+    # ever rises within a run, so it starts from zero.
     changed = ImportJob.objects.filter(resumable, pk=job.pk).update(
-        status=Status.QUEUED, error="", heartbeat_at=timezone.now()
+        status=Status.QUEUED,
+        error="",
+        heartbeat_at=timezone.now(),
+        progress=0,
+        rows_read=0,
     )
     job.refresh_from_db()
     if changed != 1:

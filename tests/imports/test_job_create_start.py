@@ -1,14 +1,17 @@
 """Creating a job leaves no file behind on error; starting one resets progress."""
 
 import os
+from datetime import timedelta
 from unittest import mock
 
 import pytest
 import tablib
+from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from apps.imports import services
 from apps.imports.models import ImportJob
+from apps.imports.selectors import STALE_AFTER
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_check
 from apps.imports.services import import_job_resume
@@ -110,6 +113,26 @@ def test_start_after_dry_run_resets_progress(upload_root, write_file):
     assert job.progress == 0
     assert job.rows_read == 0
     assert job.dry_run_summary["counts"]["created"] == 2
+
+
+def test_resume_of_stalled_job_restarts_progress(upload_root, write_file):
+    """GIVEN a job whose worker died at 79 % after reading 40,000 rows."""
+    job = import_file_created(write_file("liste.csv", FILE))
+    import_job_start(job=job, enqueue=False)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING,
+        progress=79,
+        rows_read=40_000,
+        heartbeat_at=timezone.now() - STALE_AFTER - timedelta(minutes=1),
+    )
+    job.refresh_from_db()
+
+    import_job_resume(job=job, enqueue=False)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED
+    assert job.progress == 0
+    assert job.rows_read == 0
 
 
 def test_start_of_started_job_rejected(upload_root, write_file):
