@@ -9,6 +9,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db import transaction
 from django.urls import reverse
 
 from apps.core.inserts import objects_insert
@@ -73,12 +74,15 @@ def audit_record_with(event: AuditEvent, *rows: models.Model) -> None:
 
 
 def _logged(event: AuditEvent) -> None:
-    logger.info(
-        "audit %s target=%s:%s count=%s",
-        event.action,
-        event.target_type,
-        event.target_id,
-        event.count,
+    """Log the event once its transaction commits, so a rollback logs nothing."""
+    transaction.on_commit(
+        lambda: logger.info(
+            "audit %s target=%s:%s count=%s",
+            event.action,
+            event.target_type,
+            event.target_id,
+            event.count,
+        )
     )
 
 

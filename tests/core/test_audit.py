@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 
@@ -210,3 +211,13 @@ def test_audit_list_writes_nested_details_without_python_notation(
     assert "(key rented-lists, removed 6)" in content
     assert "{&#x27;key&#x27;" not in content
     assert "None" not in content
+
+
+def test_rolled_back_event_is_not_logged(db, caplog):
+    caplog.set_level("INFO", logger="apps.core.audit")
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        audit_record(action="retention.run.finished", count=3)
+        raise RuntimeError("the transaction fails")
+
+    assert "retention.run.finished" not in caplog.text
