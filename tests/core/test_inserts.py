@@ -37,11 +37,14 @@ def test_inserted_rows_are_read_back():
     assert AuditEvent.objects.filter(pk=event.pk).exists()
 
 
-def test_audit_record_with_logs_ids_only(caplog):
+def test_audit_record_with_logs_ids_only(caplog, django_capture_on_commit_callbacks):
     organisation = Organisation(name="Exemple SA")
     event = audit_event(action="core.test.recorded", count=3, details={"ids": [1]})
 
-    with caplog.at_level("INFO", logger="apps.core.audit"):
+    with (
+        caplog.at_level("INFO", logger="apps.core.audit"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         audit_record_with(event, organisation)
 
     assert AuditEvent.objects.get(pk=event.pk).count == 3
