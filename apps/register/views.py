@@ -509,7 +509,9 @@ class ActivityNoticeView(TemplateView):
     """The public notice of an activity (GDPR Art. 13 and 14): no login.
 
     Campaign messages link to it. A draft has no notice, because it processes
-    nothing yet; a retired activity keeps its notice for the links already sent.
+    nothing yet, and neither has an activity run as a processor, whose
+    controller informs the people; a retired activity keeps its notice for the
+    links already sent.
     """
 
     template_name = "register/notice.html"
@@ -518,6 +520,7 @@ class ActivityNoticeView(TemplateView):
         context = super().get_context_data(**kwargs)
         activity = (
             ProcessingActivity.objects.exclude(status=ProcessingActivity.Status.DRAFT)
+            .exclude(role=ProcessingActivity.Role.PROCESSOR)
             .filter(pk=self.kwargs["pk"])
             .first()
         )

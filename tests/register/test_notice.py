@@ -50,3 +50,13 @@ def test_draft_has_no_notice(client, organisation, compliance_officer):
     response = client.get(reverse("register:notice", args=[activity.pk]))
 
     assert response.status_code == 404
+
+
+def test_processor_activity_has_no_notice(client, organisation, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, role=ProcessingActivity.Role.PROCESSOR
+    )
+
+    response = client.get(reverse("register:notice", args=[activity.pk]))
+
+    assert response.status_code == 404
