@@ -51,6 +51,7 @@ from apps.core.audit import audit_record
 from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_cell
+from apps.retention.limits import contacts_past_retention_q
 
 logger = logging.getLogger(__name__)
 
@@ -117,8 +118,10 @@ def _nothing_to_export_message(segment) -> str:
         )
 
     reasons = Counter()
+    past_retention = contacts_past_retention_q()
     for contact in sample:
-        reasons.update(contact_contactability(contact).reasons)
+        verdict = contact_contactability(contact, past_retention=past_retention)
+        reasons.update(verdict.reasons)
     listed = "; ".join(
         _("%(reason)s (%(count)d of %(checked)d)")
         % {"reason": reason.rstrip("."), "count": count, "checked": len(sample)}
