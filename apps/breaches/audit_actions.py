@@ -20,7 +20,8 @@ ACTION_LABELS = {
     "breaches.timeline.noted": _("Note added to the breach timeline"),
 }
 
-# Who acted, for events without a user (``apps.core.audit.audit_actor_name``).
+# Labels of the jobs that record events without a user
+# (``apps.core.audit.audit_actor_name``).
 ACTOR_LABELS = {CLOCK_ACTOR: _("breach deadline check")}
 
 # The page of each target type, for the audit list's links.

@@ -15,8 +15,8 @@ ACTION_LABELS = {
     "contacts.vendor.created": _("List vendor created"),
 }
 
-# Who acted, for events without a user (``apps.core.audit.audit_actor_name``):
-# the channel of an unsubscribe or objection.
+# Labels of the channels that record an unsubscribe or objection without a
+# user (``apps.core.audit.audit_actor_name``).
 ACTOR_LABELS = dict(WithdrawalSource.choices)
 
 # The page of each target type, for the audit list's links.

@@ -759,7 +759,7 @@ def campaign_export_files_remove_contacts(*, export_ids, contact_ids) -> int:
     Returns how many files were rewritten. An erasure removes one person
     from a campaign file and keeps the rows of the others, which record the
     notice their first message carried (GDPR Art. 14). The first column of
-    every file holds the contact id. A file is written beside the old one and
+    every file is the contact id. A file is written beside the old one and
     then replaces it, so a failure leaves the old file whole.
     """
     removed = {str(pk) for pk in contact_ids}

@@ -126,8 +126,8 @@ def _vendors_and_lists(today: date) -> tuple[ContactList, ContactList]:
 # the register's demo, entered directly rather than from a vendor's list.
 B2C_NUMBERS = (33, 34, 35)
 B2C_ACTIVITY_REFERENCE = "TRT-004"
-# Days between the purchased list's acquisition and today; its contacts were
-# collected by the vendor before it.
+# Days between the purchased list's acquisition and today. The vendor collected
+# its contacts before that day.
 PURCHASED_DAYS_AGO = 60
 RENTED_DAYS_AGO = 400
 # Contacts from this number on came from the rented list.

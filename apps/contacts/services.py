@@ -465,9 +465,9 @@ def _consent_holders(contact_ids) -> set[int]:
     """Return the contacts among ``contact_ids`` that rely on an e-mail consent.
 
     Those are the contacts held on consent and those with an e-mail consent
-    record. An unsubscribe or an objection withdraws their consent; for the
+    record. An unsubscribe or an objection withdraws their consent. For the
     others, held on legitimate interests, the audit event and the suppression
-    entry record it, and no consent that was never given is said withdrawn.
+    entry record the request, so no withdrawn consent is written for them.
     """
     ids = list(contact_ids)
     on_consent = Contact.objects.filter(pk__in=ids, lawful_basis=LawfulBasis.CONSENT)

@@ -117,8 +117,9 @@ def _action_labels() -> dict:
 class TargetPage:
     """The page that shows one type of audit target, for the audit list's links.
 
-    ``url_name`` takes the target's id. ``outlives_target`` says that the page
-    still shows a deleted target, as an activity's history shows a deleted draft.
+    ``url_name`` takes the target's id. ``outlives_target`` is true when the
+    page still shows a deleted target, as an activity's history shows a
+    deleted draft.
     """
 
     url_name: str
@@ -142,25 +143,25 @@ def audit_target_urls(events, user) -> dict[int, str]:
     target type checks which targets remain.
     """
     pages = _target_pages()
-    wanted = defaultdict(set)
+    permitted_ids = defaultdict(set)
     for event in events:
         page = pages.get(event.target_type)
         if page and event.target_id.isdigit() and user.has_perm(page.permission):
-            wanted[event.target_type].add(event.target_id)
-    shown = {}
-    for target_type, ids in wanted.items():
+            permitted_ids[event.target_type].add(event.target_id)
+    linked_ids = {}
+    for target_type, ids in permitted_ids.items():
         if pages[target_type].outlives_target:
-            shown[target_type] = ids
+            linked_ids[target_type] = ids
         else:
             model = apps.get_model(target_type)
             remaining = model._base_manager.filter(pk__in=ids)
-            shown[target_type] = {
+            linked_ids[target_type] = {
                 str(pk) for pk in remaining.values_list("pk", flat=True)
             }
     return {
         event.pk: reverse(pages[event.target_type].url_name, args=[event.target_id])
         for event in events
-        if event.target_id in shown.get(event.target_type, ())
+        if event.target_id in linked_ids.get(event.target_type, ())
     }
 
 

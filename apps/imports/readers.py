@@ -49,10 +49,10 @@ WESTERN_ENCODINGS = {
     "cp437",
     "ascii",
 }
-# The longest cell accepted, in characters. Excel and LibreOffice stop a cell
-# at 32,767 characters; the rest leaves room for long notes in CSV files that
-# other tools write. A longer cell rejects the file, because a decompressed
-# workbook or a CSV field can otherwise fill the memory with one value.
+# Maximum length of a cell, in characters. Excel stops a cell at 32,767
+# characters, so the rest leaves room for long notes in CSV files that other
+# tools write. A longer cell rejects the file, because a decompressed workbook
+# or a CSV field could otherwise fill the memory with one value.
 MAX_CELL_CHARACTERS = 100_000
 csv.field_size_limit(MAX_CELL_CHARACTERS)
 

@@ -350,7 +350,7 @@ def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool) -> None:
 def _queue_unreachable(job: ImportJob, error: Exception, *, dry_run: bool) -> None:
     """Record that no worker will ever get the job, so the user can act on it.
 
-    A dry run goes back to pending, so that it can be checked again; a real
+    A dry run goes back to pending, so that it can be checked again. A real
     run fails, so that it can be resumed once the queue is back.
     """
     logger.error("import job %s not queued: %s", job.pk, type(error).__name__)

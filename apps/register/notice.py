@@ -1,8 +1,8 @@
 """The information that GDPR Art. 13 and 14 require, from the register.
 
 The public notice page of an activity and the access package both give it to
-the person: who the controller is, why and on what basis their data is used,
-who receives it, where it goes, how long it is kept and which rights they have.
+the person. It names the controller, the purposes and the lawful basis, the
+recipients and transfers, the retention periods and the person's rights.
 """
 
 from django.utils.translation import gettext as _

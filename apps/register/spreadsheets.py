@@ -155,7 +155,7 @@ def ods_write(sheets: list[Sheet]) -> bytes:
 
 
 def _ods_date_styles(document) -> dict[bool, Style]:
-    """Add day-first date and date-time cell styles; return them by "has a time".
+    """Add day-first cell styles for dates and date-times, keyed by "has a time".
 
     Without a data style, a spreadsheet program shows an ODS date in its own
     locale's format, such as 12/05/26 in English.
@@ -281,7 +281,7 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
 
 
 def _expansion_check(path: Path, display_name: str) -> None:
-    """Raise ``SpreadsheetError`` for a workbook built to expand in memory."""
+    """Raise ``SpreadsheetError`` when a workbook part expands far beyond its size."""
     with zipfile.ZipFile(path) as archive:
         part = archive_overexpanding_part(archive)
     if part is not None:

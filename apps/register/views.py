@@ -509,8 +509,8 @@ class ActivityNoticeView(TemplateView):
     """The public notice of an activity (GDPR Art. 13 and 14): no login.
 
     Campaign messages link to it. A draft has no notice, because it processes
-    nothing yet, and neither has an activity run as a processor, whose
-    controller informs the people; a retired activity keeps its notice for the
+    nothing yet. An activity run as a processor has none either, because its
+    controller informs the people. A retired activity keeps its notice for the
     links already sent.
     """
 

@@ -18,7 +18,8 @@ ACTION_LABELS = {
     "retention.subject_requests.applied": _("Retention applied to closed requests"),
 }
 
-# Who acted, for events without a user (``apps.core.audit.audit_actor_name``).
+# Labels of the jobs that record events without a user
+# (``apps.core.audit.audit_actor_name``).
 ACTOR_LABELS = {ACTOR_LABEL: _("retention job")}
 
 # The page of each target type, for the audit list's links.

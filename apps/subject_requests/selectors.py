@@ -50,10 +50,10 @@ def days_left(request: SubjectRequest, today=None) -> int:
 
 
 def days_late(request: SubjectRequest) -> int | None:
-    """Return how many days after its due date a request was answered.
+    """Return how many days after its due date a request's response was sent.
 
-    Returns 0 for an answer on time and None while the request is open. The
-    answer is the response's date, or the closing date when none is recorded.
+    Returns 0 for a response on time and None while the request is open. The
+    response date is ``response_sent_at``, or the closing date without it.
     """
     answered_at = request.response_sent_at or request.closed_at
     if request.is_open or answered_at is None:

@@ -269,7 +269,7 @@ def test_erasure_removes_only_the_person_from_export_files(segment, file_format)
     contact_list, contacts = segment
     export = _export(contact_list, file_format=file_format)
     path = campaign_export_path(export)
-    erased, kept = contacts["ok"], contacts["ok_noticed"]
+    erased, remaining = contacts["ok"], contacts["ok_noticed"]
 
     counts = personal_data.erase(contact_ids=[erased.pk], emails=[], phones=[])
 
@@ -282,7 +282,7 @@ def test_erasure_removes_only_the_person_from_export_files(segment, file_format)
     else:
         sheet = load_workbook(path, read_only=True).active
         ids = [str(row[0]) for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert ids == [str(kept.pk)]
+    assert ids == [str(remaining.pk)]
 
 
 def test_sales_downloads_export(

@@ -19,7 +19,7 @@ def demo():
     call_command("seed_demo", password="demo", stdout=StringIO())
 
 
-def test_demo_consumers_are_held_on_consent_under_a_consent_activity(demo):
+def test_demo_consumers_under_consent_activity(demo):
     consumers = Contact.objects.filter(audience=Audience.B2C)
 
     assert consumers.exists()
@@ -28,7 +28,7 @@ def test_demo_consumers_are_held_on_consent_under_a_consent_activity(demo):
         assert contact.processing_activity.lawful_basis == LawfulBasis.CONSENT
 
 
-def test_demo_rows_were_collected_and_imported_by_their_list(demo):
+def test_demo_rows_dated_by_their_list(demo):
     for provenance in Provenance.objects.select_related("contact", "contact_list"):
         acquired_on = provenance.contact_list.acquired_on
         assert timezone.localdate(provenance.contact.collected_at) <= acquired_on

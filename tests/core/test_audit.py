@@ -136,7 +136,7 @@ def test_audit_list_shows_labels(event, client_for, compliance_officer):
         ("manage.py export_register", "manage.py export_register"),
     ],
 )
-def test_audit_list_names_actor_in_reader_language(
+def test_audit_list_actor_in_reader_language(
     client_for, compliance_officer, actor_label, shown
 ):
     audit_record(action="retention.run.finished", actor_label=actor_label)
@@ -154,9 +154,7 @@ def _audit_list(client):
     return response.content.decode()
 
 
-def test_audit_list_links_targets_the_reader_may_open(
-    client_for, compliance_officer, dpo
-):
+def test_audit_list_links_permitted_targets(client_for, compliance_officer, dpo):
     breach = BreachFactory()
     contact = ContactFactory()
     audit_record(action="breaches.breach.recorded", target=breach)
@@ -186,7 +184,7 @@ def test_audit_list_links_no_deleted_target(client_for, dpo):
     assert f'href="{contact_page}"' not in content
 
 
-def test_audit_list_links_deleted_draft_to_its_history(client_for, compliance_officer):
+def test_audit_list_links_deleted_draft_history(client_for, compliance_officer):
     activity = ActivityFactory(status=ProcessingActivity.Status.DRAFT)
     history_page = reverse("register:activity-history", args=[activity.pk])
     activity_delete(activity=activity, actor=compliance_officer)
@@ -198,9 +196,7 @@ def test_audit_list_links_deleted_draft_to_its_history(client_for, compliance_of
     assert client.get(history_page).status_code == 200
 
 
-def test_audit_list_writes_nested_details_without_python_notation(
-    client_for, compliance_officer
-):
+def test_audit_list_nested_details_readable(client_for, compliance_officer):
     audit_record(
         action="retention.run.finished",
         details={"activity_id": None, "steps": [{"key": "rented-lists", "removed": 6}]},

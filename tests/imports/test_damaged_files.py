@@ -143,7 +143,7 @@ def _xlsx_with_cell(text: str) -> bytes:
 
 
 def _xlsx_with_huge_cell(characters: int) -> bytes:
-    """Return a workbook whose one cell holds ``characters`` letters.
+    """Return a workbook whose one cell contains ``characters`` letters.
 
     openpyxl cuts a cell at Excel's 32,767 characters, so the sheet is
     rewritten in the archive.

@@ -37,7 +37,7 @@ def _import_job(*args) -> dict:
     return json.loads(stdout.getvalue())
 
 
-def test_resume_runs_stalled_job_to_the_end(upload_root, write_file):
+def test_resume_finishes_stalled_job(upload_root, write_file):
     job = _stalled_job(write_file)
 
     summary = _import_job("resume", str(job.pk))

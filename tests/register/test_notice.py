@@ -20,9 +20,7 @@ def organisation():
     return organisation
 
 
-def test_notice_is_public_and_gives_art_14_items(
-    client, organisation, compliance_officer
-):
+def test_notice_public_with_art_14_items(client, organisation, compliance_officer):
     activity = complete_activity(compliance_officer)
 
     response = client.get(reverse("register:notice", args=[activity.pk]))

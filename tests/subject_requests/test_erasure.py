@@ -132,9 +132,9 @@ def test_erasure_leaves_no_trace(
     assert _media_traces(campaign_root) == []
     assert not Contact.objects.filter(pk=person.pk).exists()
     assert Contact.objects.filter(pk=bystander.pk).exists()
-    kept = campaign_file.read_text(encoding="utf-8-sig").splitlines()
-    assert kept[0].startswith("contact id;")
-    assert kept[1:] == [
+    lines = campaign_file.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].startswith("contact id;")
+    assert lines[1:] == [
         f"{bystander.pk};{bystander.first_name};{bystander.last_name};"
         f"{bystander.email};"
     ]

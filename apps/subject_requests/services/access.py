@@ -54,8 +54,8 @@ def request_build_package(
         data = package.package_zip(content, portability=portability)
 
     action = "portability" if portability else "access"
-    # The package is not kept, because it holds the person's data; its hash
-    # proves later which file was built, when compared with the copy sent.
+    # The package is not kept, because it contains the person's data. Its hash
+    # identifies later the file that was sent, compared with the copy in the mail.
     disclosed = {
         **_package_disclosed(content),
         "sha256": hashlib.sha256(data).hexdigest(),

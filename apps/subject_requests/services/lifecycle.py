@@ -284,8 +284,8 @@ PACKAGE_EVENTS = {
 }
 
 
-# Kinds whose answer covers the linked contacts only, so a contact of the
-# person that no search found would go unanswered. An erasure or an objection
+# Kinds whose response covers the linked contacts only, so a contact of the
+# person that no search found would be left out. An erasure or an objection
 # puts the identifiers on the suppression list, which keeps later imports out.
 SEARCH_COVERED_KINDS = {
     Kind.ACCESS,
@@ -296,10 +296,10 @@ SEARCH_COVERED_KINDS = {
 
 
 def _require_no_contact_found_since_search(request: SubjectRequest) -> None:
-    """Raise when a contact holds the requester's e-mail or phone, unseen.
+    """Raise when an unlinked contact has the requester's e-mail or phone.
 
-    Such a contact is neither linked nor among the last search's matches:
-    it was imported or edited after that search, or no search was run.
+    Such a contact is neither linked nor among the last search's matches,
+    because it was imported or edited after that search, or no search was run.
     """
     identifiers = Q(pk__in=[])
     if request.requester_email:

@@ -310,9 +310,9 @@ def request_object(*, request: SubjectRequest, actor) -> int:
     if request.status == Status.RECEIVED:
         request.status = Status.IN_PROGRESS
     with transaction.atomic():
-        # A running import holds the lock until it commits: waiting for it
-        # finds the contacts it creates for the person, and the import then
-        # sees the suppression entries.
+        # A running import keeps the lock until it commits. Waiting for it lets
+        # this read find the contacts the import created for the person, and
+        # any later import checks the new suppression entries.
         contacts_write_lock()
         contacts = list(requester_contacts(request))
         emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
