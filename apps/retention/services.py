@@ -28,6 +28,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as QueueUnreachable
 
+from apps.contacts.erasure import contacts_erasure_prefetch
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
@@ -643,14 +644,17 @@ class _StepExecutor:
 
         The candidates are read before the transaction, without locks, by
         keyset on the id: a read that skips many rows that are not due then
-        holds no lock. ``apply`` locks those still due and changes them; the
-        run's counts are saved in the same transaction.
+        holds no lock. The rows they refer to are read ahead too, so that the
+        transaction does not wait for the disk. ``apply`` locks those still
+        due and changes them; the run's counts are saved in the same
+        transaction.
         """
         after = 0
         size = self.batch_size or BATCH_SIZE
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
         while ids := candidates(after, size):
+            contacts_erasure_prefetch(ids)
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()
