@@ -136,7 +136,7 @@ def _keys_check(body: dict, keys: tuple[str, ...]) -> None:
         expected = ", ".join(f"'{key}'" for key in keys)
         raise ApiError(
             400,
-            f"Unknown key {unknown[0]!r}: this endpoint reads only {expected}. "
+            f"Unknown key {_shown(unknown[0])}: this endpoint reads only {expected}. "
             f"Check the spelling, or remove the key.",
         )
 
@@ -157,6 +157,27 @@ def _identifier_list_check(key: str, values) -> None:
             )
 
 
+class _BodyRejected(ValueError):
+    """A JSON body that parses but that the API refuses, with the reason why."""
+
+
+def _json_object(pairs: list[tuple[str, object]]) -> dict:
+    """Build a JSON object, rejecting a key given twice.
+
+    Python would keep the last value, so a body with two ``reason`` keys
+    could record an objection as a mere unsubscribe without a word.
+    """
+    body = {}
+    for key, value in pairs:
+        if key in body:
+            raise _BodyRejected(
+                f"The key {_shown(key)} appears twice in one object: send it "
+                f"once, with the value you mean."
+            )
+        body[key] = value
+    return body
+
+
 def _json_integer(text: str):
     """Parse a JSON integer, rejecting one of more than ``MAX_JSON_INTEGER_DIGITS``.
 
@@ -164,9 +185,9 @@ def _json_integer(text: str):
     more than 4,300 digits with a message about its own settings.
     """
     if len(text) > MAX_JSON_INTEGER_DIGITS:
-        raise ValueError(
-            f"a number of {len(text)} digits where a string is expected; send "
-            "each identifier as a JSON string"
+        raise _BodyRejected(
+            f"The request body has a number of {len(text)} digits where a string "
+            f"is expected: send each identifier as a JSON string."
         )
     return int(text)
 
@@ -174,7 +195,11 @@ def _json_integer(text: str):
 def _read_batch(request, keys: tuple[str, ...]) -> dict:
     raw = _body_read(request)
     try:
-        body = json.loads(raw or b"{}", parse_int=_json_integer)
+        body = json.loads(
+            raw or b"{}", parse_int=_json_integer, object_pairs_hook=_json_object
+        )
+    except _BodyRejected as error:
+        raise ApiError(400, str(error)) from error
     except RecursionError as error:
         raise ApiError(
             400,

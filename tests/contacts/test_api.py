@@ -117,8 +117,14 @@ def test_invalid_json_rejected(client):
     [
         ('{"emails": ' + "[" * 100_000 + "]" * 100_000 + "}", "nests arrays"),
         ('{"phones": [' + "9" * 5_000 + "]}", "a number of 5000 digits"),
+        (
+            '{"emails": ["a@example.com"], "reason": "objected", '
+            '"reason": "unsubscribed"}',
+            "The key 'reason' appears twice",
+        ),
+        ('{"' + "k" * 100_000 + '": 1}', "Unknown key 'kkkk"),
     ],
-    ids=["deep nesting", "huge integer"],
+    ids=["deep nesting", "huge integer", "duplicate key", "long unknown key"],
 )
 def test_hostile_json_rejected_with_api_message(client, data, message):
     response = client.post(
@@ -129,8 +135,11 @@ def test_hostile_json_rejected_with_api_message(client, data, message):
     )
 
     assert response.status_code == 400
-    assert message in response.json()["error"]
-    assert "sys.set_int_max_str_digits" not in response.json()["error"]
+    error = response.json()["error"]
+    assert message in error
+    assert "sys.set_int_max_str_digits" not in error
+    assert "not valid JSON" not in error
+    assert len(error) < 500
 
 
 def test_get_not_allowed(client):
