@@ -95,7 +95,10 @@ class RetentionRunRequestView(RolePermissionMixin, View):
             as_of=as_of,
             confirmed_preview=None if dry_run else confirmation.current_preview,
         )
-        if dry_run:
+        run.refresh_from_db(fields=["status", "error"])
+        if run.status == RetentionRun.Status.FAILED:
+            messages.error(request, run.error)
+        elif dry_run:
             messages.success(
                 request,
                 _("Preview #%(id)s queued: the page shows it once a worker has run it.")

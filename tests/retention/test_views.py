@@ -317,3 +317,21 @@ def test_preview_request_with_queue_down_fails_the_run(
     run = RetentionRun.objects.get()
     assert run.status == RetentionRun.Status.FAILED
     assert "task queue could not be reached" in run.error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_preview_request_with_queue_down_says_so_not_queued(
+    client_for, compliance_officer
+):
+    """Outside a test transaction the task is sent before the page answers."""
+    with mock.patch(
+        "apps.retention.tasks.preview_retention.delay",
+        side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6399."),
+    ):
+        response = client_for(compliance_officer).post(
+            RUN_REQUEST, {"kind": "preview"}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+        )
+
+    page = response.content.decode()
+    assert "task queue could not be reached" in page
+    assert "Preview #" not in page
