@@ -8,6 +8,7 @@ ACTION_LABELS = {
     "imports.job.cancelled": _("Import cancelled"),
     "imports.job.completed": _("Import completed"),
     "imports.job.created": _("Import file uploaded"),
+    "imports.job.failed": _("Import failed"),
     "imports.job.resumed": _("Import resumed"),
     "imports.job.started": _("Import started"),
     "imports.leftovers.purged": _("Import leftovers purged"),

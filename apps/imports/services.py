@@ -372,10 +372,12 @@ def _queue_unreachable(job: ImportJob, error: Exception, *, dry_run: bool) -> No
                 "again, tell the administrator that the Celery broker is down."
             ),
         )
-    ImportJob.objects.filter(
+    stopped = ImportJob.objects.filter(
         pk=job.pk, status__in=[Status.QUEUED, Status.CHECKING]
     ).update(status=status, error=message)
     job.refresh_from_db()
+    if stopped and not dry_run:
+        _failure_audit(job, cause="queue_unreachable")
 
 
 def _claim(job: ImportJob, *, source: list[str], target: str) -> bool:
@@ -623,9 +625,20 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(
             status=Status.FAILED, error=message, finished_at=timezone.now()
         )
+        _failure_audit(job, cause="run")
     logger.warning("import job %s stopped: %s", job.pk, message)
     job.refresh_from_db()
     return job
+
+
+def _failure_audit(job: ImportJob, *, cause: str) -> None:
+    """Record that a real import stopped without importing, beside its start.
+
+    ``cause`` is ``queue_unreachable`` when no worker ever got the job, and
+    ``run`` when the run itself stopped. The message stays on the job: it
+    can repeat a value from the file.
+    """
+    audit_record(action="imports.job.failed", target=job, details={"cause": cause})
 
 
 def _dry_run(job: ImportJob) -> ImportJob:

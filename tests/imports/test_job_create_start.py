@@ -9,6 +9,7 @@ import tablib
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from apps.core.models import AuditEvent
 from apps.imports import services
 from apps.imports.models import ImportJob
 from apps.imports.selectors import STALE_AFTER
@@ -161,6 +162,8 @@ def test_run_without_file_fails_with_message(upload_root, tmp_path):
     assert job.status == ImportJob.Status.FAILED
     assert "can no longer be read" in job.error
     assert not job_is_resumable(job)
+    failure = AuditEvent.objects.get(action="imports.job.failed")
+    assert (failure.target_id, failure.details) == (str(job.pk), {"cause": "run"})
     with pytest.raises(ImportInputError, match="Upload the file again"):
         import_job_resume(job=job, enqueue=False)
 
@@ -192,5 +195,13 @@ def test_unreachable_queue_leaves_job_actionable(
     assert job.status == status
     assert "task queue could not be reached" in job.error
     assert advice in job.error
+    failures = AuditEvent.objects.filter(
+        action="imports.job.failed", target_id=str(job.pk)
+    )
     if status == ImportJob.Status.FAILED:
         assert job_is_resumable(job)
+        assert list(failures.values_list("details", flat=True)) == [
+            {"cause": "queue_unreachable"}
+        ]
+    else:
+        assert not failures.exists()
