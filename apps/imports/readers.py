@@ -25,6 +25,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
+from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
 from apps.imports.mapping import field_for_header
 
@@ -49,12 +50,6 @@ WESTERN_ENCODINGS = {
     "cp437",
     "ascii",
 }
-# Maximum length of a cell, in characters. Excel stops a cell at 32,767
-# characters, so the rest leaves room for long notes in CSV files that other
-# tools write. A longer cell rejects the file, because a decompressed workbook
-# or a CSV field could otherwise fill the memory with one value.
-MAX_CELL_CHARACTERS = 100_000
-csv.field_size_limit(MAX_CELL_CHARACTERS)
 
 
 class UnreadableFile(ValueError):

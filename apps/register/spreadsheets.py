@@ -44,12 +44,18 @@ from openpyxl import load_workbook
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
+from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
 from apps.core.exports import neutralize_formula
 from apps.core.exports import xlsx_cell
 from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
+
+# The largest part of an XLSX or ODS file that the reader opens. The ODS reader
+# builds the whole document in memory, about 4 bytes per byte of XML, and a
+# register export needs far less.
+MAX_PART_BYTES = 64 * 1024 * 1024
 
 # Rows and columns beyond these are ignored when a file repeats empty cells,
 # as ODS files do to fill a sheet up to its 1,048,576 rows.
@@ -247,7 +253,7 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
         ".ods": _ods_read,
         # A CSV file has no sheet name, so its sheet takes the name the user
         # gave the file, not the stored file's.
-        ".csv": functools.partial(_csv_read, sheet_name=Path(display_name).stem),
+        ".csv": functools.partial(_csv_read, display_name=display_name),
     }
     reader = readers.get(suffix)
     if reader is None:
@@ -283,7 +289,7 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
 def _expansion_check(path: Path, display_name: str) -> None:
     """Raise ``SpreadsheetError`` when a workbook part expands far beyond its size."""
     with zipfile.ZipFile(path) as archive:
-        part = archive_overexpanding_part(archive)
+        part = archive_overexpanding_part(archive, max_bytes=MAX_PART_BYTES)
     if part is not None:
         raise SpreadsheetError(
             _(
@@ -377,7 +383,7 @@ def _ods_value(cell):
     return text if text else None
 
 
-def _csv_read(path: Path, *, sheet_name: str) -> list[Sheet]:
+def _csv_read(path: Path, *, display_name: str) -> list[Sheet]:
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -388,11 +394,32 @@ def _csv_read(path: Path, *, sheet_name: str) -> list[Sheet]:
     # newline="" lets the csv module split rows on CRLF, LF and the bare CR of
     # old Mac files, and keep line breaks inside quoted cells.
     buffer = io.StringIO(text, newline="")
-    rows = [
-        [newlines_unified(value) for value in row]
-        for row in csv.reader(buffer, delimiter=delimiter)
-    ]
-    return [Sheet(name=sheet_name, rows=rows[:MAX_ROWS])]
+    reader = csv.reader(buffer, delimiter=delimiter)
+    try:
+        rows = [[newlines_unified(value) for value in row] for row in reader]
+    except csv.Error as error:
+        raise SpreadsheetError(
+            _csv_error_message(error, file=display_name, line=reader.line_num)
+        ) from error
+    return [Sheet(name=Path(display_name).stem, rows=rows[:MAX_ROWS])]
+
+
+def _csv_error_message(error: csv.Error, *, file: str, line: int) -> str:
+    """Return the user's message for a CSV file that the csv module stops on."""
+    if "field limit" in str(error):
+        return _(
+            "%(file)s has a cell longer than %(limit)s characters on line "
+            "%(line)s, far more than a register entry holds. Shorten that cell "
+            "and upload the file again."
+        ) % {
+            "file": file,
+            "limit": number_format(MAX_CELL_CHARACTERS, force_grouping=True),
+            "line": line,
+        }
+    return _(
+        "%(file)s could not be read as CSV on line %(line)s. Check that the "
+        "file opens in a spreadsheet program, save it again as CSV and upload it."
+    ) % {"file": file, "line": line}
 
 
 def _trim(sheet: Sheet) -> None:

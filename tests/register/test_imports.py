@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import os
 import zipfile
 from pathlib import Path
 from unittest import mock
@@ -188,6 +189,34 @@ def test_zip_bomb_register_is_rejected_before_parsing(tmp_path):
     message = _problems(report)[0].message
     assert "registre.ods would expand to 100,000,007 bytes" in message
     odf_load.assert_not_called()
+
+
+def test_register_part_over_the_size_cap_is_rejected_before_parsing(
+    tmp_path, monkeypatch
+):
+    """A part that compresses like a real sheet, but is larger than any register."""
+    monkeypatch.setattr("apps.register.spreadsheets.MAX_PART_BYTES", 10_000)
+    path = tmp_path / "registre.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", os.urandom(20_000).hex())
+
+    with mock.patch("apps.register.spreadsheets.odf_load") as odf_load:
+        report = register_import(path=path, dry_run=True)
+
+    assert "registre.ods would expand to 40,000 bytes" in _problems(report)[0].message
+    odf_load.assert_not_called()
+
+
+def test_csv_cell_over_the_limit_is_named_with_its_line(tmp_path):
+    path = tmp_path / "registre.csv"
+    path.write_text("Nom;Finalités\nFichier clients;" + "x" * 100_001 + "\n")
+
+    report = register_import(path=path, dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "registre.csv has a cell longer than 100,000 characters on line 2" in message
+    assert "Shorten that cell" in message
 
 
 def test_unreadable_file_names_upload(tmp_path):
