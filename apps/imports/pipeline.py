@@ -182,14 +182,18 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
     )
     # A row can be the first of its key unless it was rejected or is on the
     # suppression list. Only listed rows are suppressed without a contact.
-    # Each lookup is a subquery with OFFSET 0 under min(). Written directly,
-    # min(x) WHERE ... becomes ORDER BY x LIMIT 1 on the index of x, which
-    # scans every earlier row when no row has the key or identifier.
-    first_of_key = f"""(SELECT min(row_number) FROM (SELECT e.row_number
+    # The earlier row is read in the order of the (job, match_key, row_number)
+    # index, which only that index gives, so the lookup stops at the first
+    # row of the key instead of reading all of them: a file repeating one key
+    # a million times would otherwise cost a million squared reads.
+    first_of_key = f"""(SELECT e.row_number
         FROM {staging} e WHERE e.job_id = %(job)s AND e.match_key = r.match_key
         AND e.row_number < r.row_number AND e.outcome <> 'rejected'
         AND NOT (e.outcome = 'suppressed' AND e.contact_id IS NULL)
-        OFFSET 0) earlier)"""
+        ORDER BY e.job_id, e.match_key, e.row_number LIMIT 1)"""
+    # The contact lookups below are subqueries with OFFSET 0 under min().
+    # Written directly, min(x) WHERE ... becomes ORDER BY x LIMIT 1 on the
+    # index of x, which scans every row when none has the identifier.
     # The contacts' e-mail and phone indexes leave out empty values, so each
     # lookup adds ``<> ''`` for PostgreSQL to use them.
     active = "c.status <> 'anonymised'"
