@@ -61,6 +61,9 @@ BATCH_SIZE = 200
 # slowed by a checkpoint makes the next ones smaller until the server recovers.
 BATCH_TARGET_MS = 20.0
 BATCH_SIZE_MIN = 50
+# Whether each batch reads its rows before its transaction, so that the
+# transaction does not wait for the disk. ``bench/retention.py`` compares both.
+READ_AHEAD = True
 BATCH_SIZE_MAX = 5000
 # Key of the PostgreSQL advisory lock held by a run: real runs take it
 # exclusively, dry runs shared, so a preview never counts a half-done run.
@@ -654,7 +657,8 @@ class _StepExecutor:
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
         while ids := candidates(after, size):
-            contacts_erasure_prefetch(ids)
+            if READ_AHEAD:
+                contacts_erasure_prefetch(ids)
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()
