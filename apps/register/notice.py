@@ -8,30 +8,80 @@ recipients and transfers, the retention periods and the person's rights.
 from django.utils.translation import gettext as _
 
 from apps.core.models import Organisation
+from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 
+# Where a person in France lodges a complaint (GDPR Art. 77).
+CNIL_COMPLAINT = {
+    "authority": "Commission nationale de l'informatique et des libertés (CNIL)",
+    "address": "3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07, France",
+    "website": "https://www.cnil.fr/fr/plaintes",
+}
 
-def rights_text() -> list[str]:
-    return [
+
+def rights_text(lawful_basis: str | None = None) -> list[str]:
+    """Return the person's rights, as they apply under ``lawful_basis``.
+
+    Without a basis, as in an access package that covers several
+    activities, every right is listed with the condition it depends on.
+    Portability applies to consent and contract only (Art. 20(1)), objection
+    to legitimate interests and public tasks (Art. 21(1)), withdrawal to
+    consent, and erasure yields to a legal obligation or a public task
+    (Art. 17(3)(b)).
+    """
+    basis = LawfulBasis
+    rights = [
         _("Right of access to your data (GDPR Art. 15)."),
         _("Right to rectification of inaccurate data (GDPR Art. 16)."),
-        _("Right to erasure (GDPR Art. 17)."),
-        _("Right to restriction of processing (GDPR Art. 18)."),
-        _("Right to data portability (GDPR Art. 20)."),
-        _(
-            "Right to object at any time to processing for prospecting, which is "
-            "always granted (GDPR Art. 21)."
-        ),
-        _(
-            "Right to withdraw consent at any time, where processing is based on "
-            "consent (GDPR Art. 7(3))."
-        ),
+    ]
+    if lawful_basis in (basis.LEGAL_OBLIGATION, basis.PUBLIC_TASK):
+        rights.append(
+            _(
+                "Right to erasure (GDPR Art. 17), except for the data we must "
+                "keep to meet this legal obligation or public task."
+            )
+        )
+    else:
+        rights.append(_("Right to erasure (GDPR Art. 17)."))
+    rights.append(_("Right to restriction of processing (GDPR Art. 18)."))
+    if lawful_basis is None or lawful_basis in (basis.CONSENT, basis.CONTRACT):
+        rights.append(_("Right to data portability (GDPR Art. 20)."))
+    if lawful_basis is None or lawful_basis == basis.LEGITIMATE_INTERESTS:
+        rights.append(
+            _(
+                "Right to object at any time to processing for prospecting, which "
+                "is always granted (GDPR Art. 21)."
+            )
+        )
+    if lawful_basis in (basis.LEGITIMATE_INTERESTS, basis.PUBLIC_TASK):
+        rights.append(
+            _(
+                "Right to object to the processing on grounds relating to your "
+                "particular situation (GDPR Art. 21(1))."
+            )
+        )
+    if lawful_basis is None:
+        rights.append(
+            _(
+                "Right to withdraw consent at any time, where processing is based "
+                "on consent (GDPR Art. 7(3))."
+            )
+        )
+    elif lawful_basis == basis.CONSENT:
+        rights.append(
+            _(
+                "Right to withdraw your consent at any time, without affecting "
+                "the processing carried out before (GDPR Art. 7(3))."
+            )
+        )
+    rights.append(
         _(
             "Right to lodge a complaint with the supervisory authority, the CNIL "
             "(GDPR Art. 77)."
-        ),
-    ]
+        )
+    )
+    return rights
 
 
 def activity_recipients(activity: ProcessingActivity) -> list[str]:
@@ -75,5 +125,7 @@ def activity_notice(activity: ProcessingActivity) -> dict:
         "recipients": activity_recipients(activity),
         "transfers": activity_transfers(activity),
         "retention": [rule.describe() for rule in (contact_rules or rules)],
-        "rights": rights_text(),
+        "source": activity.data_sources,
+        "rights": rights_text(activity.lawful_basis or None),
+        "complaint": CNIL_COMPLAINT,
     }

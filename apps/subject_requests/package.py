@@ -37,6 +37,7 @@ from apps.core.models import Organisation
 from apps.imports.models import RowResult
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
+from apps.register.notice import CNIL_COMPLAINT
 from apps.register.notice import activity_recipients
 from apps.register.notice import activity_transfers
 from apps.register.notice import rights_text
@@ -82,12 +83,6 @@ CATEGORY_FIELDS = {
         "company_registration",
     ),
     "location": ("postcode", "city", "country"),
-}
-
-CNIL_COMPLAINT = {
-    "authority": "Commission nationale de l'informatique et des libertés (CNIL)",
-    "address": "3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07, France",
-    "website": "https://www.cnil.fr/fr/plaintes",
 }
 
 

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from apps.core.models import Organisation
+from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from tests.register.factories import complete_activity
 
@@ -58,3 +59,61 @@ def test_processor_activity_has_no_notice(client, organisation, compliance_offic
     response = client.get(reverse("register:notice", args=[activity.pk]))
 
     assert response.status_code == 404
+
+
+def _notice_text(client, activity) -> str:
+    response = client.get(
+        reverse("register:notice", args=[activity.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_notice_on_consent_offers_withdrawal_and_portability(
+    client, organisation, compliance_officer
+):
+    activity = complete_activity(
+        compliance_officer, lawful_basis=LawfulBasis.CONSENT, legitimate_interest=""
+    )
+
+    content = _notice_text(client, activity)
+
+    assert "Right to withdraw your consent at any time" in content
+    assert "Right to data portability" in content
+    assert "Right to object" not in content
+
+
+def test_notice_on_legal_obligation_limits_erasure_and_drops_portability(
+    client, organisation, compliance_officer
+):
+    activity = complete_activity(
+        compliance_officer,
+        lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
+        legitimate_interest="",
+        data_sources="Registre des incidents tenu par le DPO.",
+    )
+
+    content = _notice_text(client, activity)
+
+    assert "except for the data we must keep to meet this legal obligation" in content
+    assert "portability" not in content
+    assert "Right to object" not in content
+    assert "withdraw" not in content
+    assert "Registre des incidents tenu par le DPO." in content
+    assert "list vendors named in our message" not in content
+
+
+def test_notice_on_legitimate_interests_offers_objection(
+    client, organisation, compliance_officer
+):
+    activity = complete_activity(
+        compliance_officer, lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS
+    )
+
+    content = _notice_text(client, activity)
+
+    assert "which is always granted (GDPR Art. 21)" in content
+    assert "grounds relating to your particular situation" in content
+    assert "portability" not in content
+    assert "withdraw" not in content
+    assert "3 place de Fontenoy" in content
