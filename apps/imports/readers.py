@@ -481,6 +481,10 @@ _VALUE_TYPE = f"{_OFFICE_NS}value-type"
 _PARAGRAPH = f"{_TEXT_NS}p"
 # Repeated empty rows or columns pad ODS sheets to the sheet's full size.
 _MAX_REPEAT = 1000
+# Copies of non-empty rows that an ODS sheet may ask for with
+# ``number-rows-repeated``. A spreadsheet program writes a row once per
+# person; a few kilobytes of repeated rows could otherwise stand for millions.
+MAX_REPEATED_ROWS = 10_000
 
 
 def _ods_cell(cell):
@@ -530,8 +534,23 @@ def _skip_table(events):
             return
 
 
+def _too_many_repeated_rows(row: int) -> UnreadableFile:
+    return UnreadableFile(
+        _(
+            "From row %(row)d, the sheet asks for more than %(limit)s copies of "
+            "rows that repeat the row above them exactly, which no list of "
+            "people needs. Open the file in your spreadsheet program, remove "
+            "the repeated rows and upload it again."
+        )
+        % {
+            "row": row,
+            "limit": number_format(MAX_REPEATED_ROWS, force_grouping=True),
+        }
+    )
+
+
 def _ods_rows(events):
-    number = 0
+    number = copies = 0
     for event, element in events:
         if event == "end" and element.tag == _TABLE:
             return
@@ -549,6 +568,9 @@ def _ods_rows(events):
         if not row:
             number += repeat
             continue
-        for _index in range(min(repeat, _MAX_REPEAT)):
+        copies += repeat - 1
+        if copies > MAX_REPEATED_ROWS:
+            raise _too_many_repeated_rows(number + 1)
+        for _index in range(repeat):
             number += 1
             yield number, row

@@ -183,3 +183,54 @@ def test_cell_over_limit_rejects_file_naming_row(upload_root, write_file, file_f
         import_file_created(path)
 
     assert _stored_files(upload_root) == []
+
+
+def _ods_with_repeated_row(repeat: int) -> bytes:
+    """An ODS sheet with a header and one person's row repeated ``repeat`` times."""
+    table = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
+    text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
+    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+
+    def row(values, repeat=1):
+        cells = "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>'
+            "</table:table-cell>"
+            for value in values
+        )
+        repeated = f'table:number-rows-repeated="{repeat}"'
+        return f"<table:table-row {repeated}>{cells}</table:table-row>"
+
+    content = (
+        f'<office:document-content xmlns:office="{office}" xmlns:table="{table}" '
+        f'xmlns:text="{text}"><office:body><office:spreadsheet>'
+        '<table:table table:name="Contacts">'
+        + row(["E-mail", "Nom"])
+        + row(["jean.dupont@example.com", "Dupont"], repeat)
+        + "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return buffer.getvalue()
+
+
+def test_repeated_ods_rows_are_each_accounted_for(upload_root, write_file):
+    path = write_file("repete.ods", _ods_with_repeated_row(1500))
+
+    job = import_file(path)
+
+    assert job.status == ImportJob.Status.DONE
+    assert (job.row_count, job.created_count, job.duplicate_count) == (1500, 1, 1499)
+
+
+def test_ods_asking_for_millions_of_copies_is_rejected(upload_root, write_file):
+    path = write_file("bombe.ods", _ods_with_repeated_row(1_000_000))
+
+    with pytest.raises(
+        ImportInputError, match="From row 2, the sheet asks for more than 10,000"
+    ):
+        import_file_created(path)
+
+    assert not ImportJob.objects.exists()
+    assert _stored_files(upload_root) == []
