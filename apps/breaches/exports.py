@@ -22,6 +22,8 @@ from apps.core.exports import csv_delimiter
 from apps.core.exports import xlsx_bytes
 from apps.core.models import Organisation
 
+from .clock import notified_late_text
+from .clock import time_left_text
 from .models import Breach
 from .pdf import breach_register_pdf
 from .selectors import breach_register_for_export
@@ -76,6 +78,7 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
         (timed(_("Closed at")), lambda breach: breach.closed_at),
         (_("Status"), lambda breach: breach.get_status_display()),
         (_("Notification late"), lambda breach: breach.is_late(now)),
+        (_("Time past the deadline"), lambda breach: _lateness(breach, now)),
         (_("Reasons for the delay"), lambda breach: breach.delay_reasons),
         (_("Type of breach"), lambda breach: ", ".join(breach.natures)),
         (_("Categories of data subjects"), lambda breach: breach.subject_categories),
@@ -115,6 +118,17 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
         (_("Notifications to the authority"), _notifications),
         (_("Notes"), _notes),
     ]
+
+
+def _lateness(breach: Breach, now: datetime) -> str:
+    """Return how late the notification came, or how overdue it is, or ""."""
+    if not breach.is_late(now):
+        return ""
+    if breach.notified_at is not None:
+        return notified_late_text(
+            int((breach.notified_at - breach.deadline_at).total_seconds())
+        )
+    return time_left_text(int((breach.deadline_at - now).total_seconds()))
 
 
 def _moment(value: datetime) -> str:

@@ -116,6 +116,7 @@ def test_csv_contains_the_facts(client_for, dpo, register):
     assert row[_column(headers, "Data subjects informed at")] != ""
     assert row["Status"] == "Notified to the authority"
     assert row["Notification late"] == "yes"
+    assert row["Time past the deadline"] == "notified 8 h 00 min late"
     assert row["Reasons for the delay"] == "The processor told us only on day 3."
     assert row["Type of breach"] == "confidentiality"
     assert row["Categories of data subjects"] == "B2B prospects"
@@ -140,10 +141,12 @@ def test_csv_decision_and_late_flags(client_for, dpo, register):
     waived = rows[register["waived"].reference]
     overdue = rows[register["overdue"].reference]
     assert waived["Notification late"] == "no"
+    assert waived["Time past the deadline"] == ""
     assert waived["Notification to the authority"] == "No notification to the authority"
     assert waived["Why the authority is not notified"] == "The disk was encrypted."
     assert waived["Type of breach"] == "availability"
     assert overdue["Notification late"] == "yes"
+    assert overdue["Time past the deadline"] == "overdue by 8 h 00 min"
     assert overdue["People informed"] == "0"
 
 
