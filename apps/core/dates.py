@@ -1,7 +1,7 @@
 """Long dates in the active language, with the French ordinal of a first day.
 
 Pages, messages and documents use these for "1er février 2027 14:05" in
-French and "Feb. 1, 2027, 2:05 p.m." in English. Short numeric dates keep
+French and "1 February 2027, 14:05" in English. Short numeric dates keep
 Django's ``SHORT_DATE_FORMAT``.
 """
 

@@ -924,8 +924,8 @@ def test_awareness_change_shown_in_local_time(db, dpo, settings):
         text = event.display_text
 
     assert text.startswith("became aware at: ")
-    assert "8 a.m." in text
-    assert "10:30 a.m." in text
+    assert "2 December 2026, 08:00" in text
+    assert "2 December 2026, 10:30" in text
     assert text.endswith(", title")
 
 

@@ -19,7 +19,7 @@ from apps.core.dates import format_datetime
         ("fr", datetime.date(2027, 2, 1), "1er février 2027"),
         ("fr", datetime.date(2027, 2, 11), "11 février 2027"),
         ("fr", datetime.date(2027, 2, 21), "21 février 2027"),
-        ("en", datetime.date(2027, 2, 1), "Feb. 1, 2027"),
+        ("en", datetime.date(2027, 2, 1), "1 February 2027"),
     ],
 )
 def test_format_date_first_day(language, day, expected):

@@ -89,7 +89,7 @@ def test_extension_after_first_month_rejected(make_request, dpo):
     request = make_request(received_at=received_at)
     too_late = datetime.datetime(2026, 3, 1, 9, 0, tzinfo=PARIS)
 
-    with pytest.raises(RequestError, match="first month ended on Feb. 28, 2026"):
+    with pytest.raises(RequestError, match="first month ended on 28 February 2026"):
         request_extend(
             request=request, months=1, reason="Late", actor=dpo, now=too_late
         )

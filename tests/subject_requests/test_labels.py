@@ -240,5 +240,5 @@ def test_search_summary_single_full_stop(client_for, dpo, make_request, person):
 
     response = client_for(dpo).get(_detail(request), HTTP_ACCEPT_LANGUAGE="en")
 
-    assert "on Dec. 4, 2026, 4:48 a.m.</p>" in response.text
-    assert "a.m..</p>" not in response.text
+    assert "on 4 December 2026, 04:48.</p>" in response.text
+    assert "..</p>" not in response.text

@@ -292,7 +292,7 @@ def test_package_html_in_english(access_request, dpo, dated_person):
     assert "<th>first name</th>" in html
     assert "B2B (professionals)" in html
     assert "unsubscribed" in html
-    assert "March 15, 2024" in html
+    assert "15 March 2024" in html
     assert "e-mail: withdrawn" in html
 
 

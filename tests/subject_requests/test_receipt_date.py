@@ -35,8 +35,8 @@ def test_receipt_in_1900_rejected(client_for, dpo):
     assert response.status_code == 200
     errors = response.context["form"].errors["received_at"]
     assert len(errors) == 1
-    assert "Jan. 1, 1900" in errors[0]
-    assert "May 25, 2018" in errors[0]
+    assert "1 January 1900, 00:00" in errors[0]
+    assert "25 May 2018" in errors[0]
     assert "GDPR" in errors[0]
     assert "Enter when the request arrived" in errors[0]
     assert not SubjectRequest.objects.exists()
