@@ -57,7 +57,6 @@ from django.db import connection  # noqa: E402
 from django.db import connections  # noqa: E402
 
 from apps.register.models import RetentionRule  # noqa: E402
-from apps.retention import services  # noqa: E402
 from apps.retention.policy import local_today  # noqa: E402
 from apps.retention.services import retention_apply  # noqa: E402
 from bench.seed import seed_contacts  # noqa: E402
@@ -77,32 +76,27 @@ def _server(sql: str) -> None:
         server.execute(sql)
 
 
-def databases_create(variants) -> None:
-    databases_drop(variants)
+def databases_create(batch_sizes) -> None:
+    databases_drop(batch_sizes)
     _server(f'CREATE DATABASE "{DATABASE}"')
 
 
 AUTO = "auto"
 
 
-def job_copies(variant: tuple[int | None, bool]) -> dict[str, str]:
-    """Return the names of the databases that one variant's job runs use."""
-    label = _variant_label(variant).replace(", ", "_").replace(" ", "_")
+def job_copies(batch_size: int | None) -> dict[str, str]:
+    """Return the names of the databases the job runs of one batch size use."""
+    label = batch_size or AUTO
     return {
         "delete": f"{DATABASE}_delete_{label}",
         "anonymise": f"{DATABASE}_anonymise_{label}",
     }
 
 
-def _variant_label(variant: tuple[int | None, bool]) -> str:
-    batch_size, read_ahead = variant
-    return f"batch {batch_size or AUTO}, read ahead {'on' if read_ahead else 'off'}"
-
-
-def databases_drop(variants=()) -> None:
+def databases_drop(batch_sizes=()) -> None:
     names = [DATABASE, SINGLE_COPY]
-    for variant in variants:
-        names.extend(job_copies(variant).values())
+    for batch_size in batch_sizes:
+        names.extend(job_copies(batch_size).values())
     for name in names:
         _server(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -137,11 +131,11 @@ def seed(contacts: int, past_limit: int) -> int:
     return rule.pk
 
 
-def copies_create(variants) -> None:
+def copies_create(batch_sizes) -> None:
     connections.close_all()
     names = [SINGLE_COPY]
-    for variant in variants:
-        names.extend(job_copies(variant).values())
+    for batch_size in batch_sizes:
+        names.extend(job_copies(batch_size).values())
     # FILE_COPY copies the files between two checkpoints. PostgreSQL 15's
     # default, WAL_LOG, writes every copied page to the WAL, and the
     # checkpoints that so many gigabytes start would fall on the measured runs.
@@ -323,16 +317,6 @@ def _batch_sizes(value: str) -> list[int | None]:
     return sizes
 
 
-def _read_ahead(value: str) -> list[bool]:
-    choices = {"on": True, "off": False}
-    parts = value.split(",")
-    if not parts or any(part not in choices for part in parts):
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is invalid: give on, off or on,off."
-        )
-    return [choices[part] for part in parts]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=500_000)
@@ -345,13 +329,6 @@ def main() -> None:
         f"(default {AUTO}: the job's own sizing).",
     )
     parser.add_argument(
-        "--read-ahead",
-        type=_read_ahead,
-        default=[True],
-        help="Whether batches read their rows before their transaction: on, off, "
-        "or on,off to compare both on copies of the same data (default on).",
-    )
-    parser.add_argument(
         "--keep", action="store_true", help="Keep the databases after the run."
     )
     options = parser.parse_args()
@@ -360,16 +337,12 @@ def main() -> None:
             f"--past-limit {options.past_limit} is invalid: use 1 to --contacts "
             f"({options.contacts})."
         )
-    variants = [
-        (batch_size, read_ahead)
-        for batch_size in options.batch_sizes
-        for read_ahead in options.read_ahead
-    ]
+    batch_sizes = options.batch_sizes
 
-    databases_create(variants)
+    databases_create(batch_sizes)
     try:
         rule_id = seed(options.contacts, options.past_limit)
-        copies_create(variants)
+        copies_create(batch_sizes)
         print(f"load average before the runs: {os.getloadavg()}")
 
         database_use(SINGLE_COPY)
@@ -381,24 +354,23 @@ def main() -> None:
             f"= {baseline:,.0f}/s, one transaction of {seconds * 1000:,.0f} ms"
         )
 
-        for variant in variants:
-            batch_size, services.READ_AHEAD = variant
-            label = _variant_label(variant)
-            copies = job_copies(variant)
+        for batch_size in batch_sizes:
+            label = batch_size or AUTO
+            copies = job_copies(batch_size)
             database_use(copies["delete"])
             settle()
             deletion = job_run(rule_id, RetentionRule.Action.DELETE, batch_size)
-            _report(f"retention job, delete, {label}", deletion)
+            _report(f"retention job, delete, batch {label}", deletion)
 
             database_use(copies["anonymise"])
             settle()
             anonymisation = job_run(rule_id, RetentionRule.Action.ANONYMISE, batch_size)
-            _report(f"retention job, anonymise, {label}", anonymisation)
+            _report(f"retention job, anonymise, batch {label}", anonymisation)
 
             deletion_rate = deletion["count"] / deletion["seconds"]
             anonymisation_rate = anonymisation["count"] / anonymisation["seconds"]
             print(
-                f"{label}: deletion ratio to the single statement "
+                f"batch {label}: deletion ratio to the single statement "
                 f"{deletion_rate / baseline:.2f} (target >= 0.60); anonymisation "
                 f"{anonymisation_rate:,.0f}/s (target >= 35,000/s), ratio to the "
                 f"single DELETE {anonymisation_rate / baseline:.2f}"
@@ -406,12 +378,14 @@ def main() -> None:
             longest = max(
                 deletion["max_transaction_ms"], anonymisation["max_transaction_ms"]
             )
-            print(f"{label}: longest transaction {longest:.1f} ms (target < 50 ms)")
+            print(
+                f"batch {label}: longest transaction {longest:.1f} ms (target < 50 ms)"
+            )
         print(f"load average after the runs: {os.getloadavg()}")
     finally:
         connections.close_all()
         if not options.keep:
-            databases_drop(variants)
+            databases_drop(batch_sizes)
 
 
 if __name__ == "__main__":

@@ -566,27 +566,3 @@ def contacts_erase(
     if connection.vendor == "postgresql":
         return _erase_postgresql(erasure)
     return _erase_statement_by_statement(erasure)
-
-
-def contacts_erasure_prefetch(contact_ids: Sequence[int]) -> None:
-    """Read the rows that erasing ``contact_ids`` would change, without locks.
-
-    The erasure's transaction then finds their table and index pages in the
-    server's memory instead of waiting for the disk while it holds the
-    contacts write lock. Only PostgreSQL is read ahead; ``count(t.*)`` needs
-    each row itself, so the tables' pages are read, not only their indexes.
-    """
-    if not contact_ids or connection.vendor != "postgresql":
-        return
-    ids = [int(pk) for pk in contact_ids]
-    columns = [(Contact._meta.db_table, "id")]
-    columns += [
-        (reference.table, reference.column) for reference in contact_references()
-    ]
-    counts = [
-        f"(SELECT count(t.*) FROM {_quote(table)} t "
-        f"WHERE t.{_quote(column)} = ANY(%s::bigint[]))"
-        for table, column in columns
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {', '.join(counts)}", [ids] * len(counts))

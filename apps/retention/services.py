@@ -28,7 +28,6 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as QueueUnreachable
 
-from apps.contacts.erasure import contacts_erasure_prefetch
 from apps.contacts.locks import contacts_write_lock
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
@@ -61,9 +60,6 @@ BATCH_SIZE = 200
 # slowed by a checkpoint makes the next ones smaller until the server recovers.
 BATCH_TARGET_MS = 20.0
 BATCH_SIZE_MIN = 50
-# Whether each batch reads its rows before its transaction, so that the
-# transaction does not wait for the disk. ``bench/retention.py`` compares both.
-READ_AHEAD = True
 BATCH_SIZE_MAX = 5000
 # Key of the PostgreSQL advisory lock held by a run: real runs take it
 # exclusively, dry runs shared, so a preview never counts a half-done run.
@@ -647,18 +643,14 @@ class _StepExecutor:
 
         The candidates are read before the transaction, without locks, by
         keyset on the id: a read that skips many rows that are not due then
-        holds no lock. The rows they refer to are read ahead too, so that the
-        transaction does not wait for the disk. ``apply`` locks those still
-        due and changes them; the run's counts are saved in the same
-        transaction.
+        holds no lock. ``apply`` locks those still due and changes them; the
+        run's counts are saved in the same transaction.
         """
         after = 0
         size = self.batch_size or BATCH_SIZE
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
         while ids := candidates(after, size):
-            if READ_AHEAD:
-                contacts_erasure_prefetch(ids)
             started = time.perf_counter()
             with transaction.atomic():
                 _commit_without_waiting()

@@ -6,8 +6,6 @@ from django.utils import timezone
 from apps.breaches.models import BreachCommunication
 from apps.breaches.models import BreachRecipient
 from apps.contacts import personal_data
-from apps.contacts.erasure import contact_references
-from apps.contacts.erasure import contacts_erasure_prefetch
 from apps.contacts.locks import contacts_write_lock_reading
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
@@ -162,42 +160,3 @@ def test_list_with_provenance_is_protected():
         provenance.contact_list.delete()
 
     assert Provenance.objects.filter(pk=provenance.pk).exists()
-
-
-def _scans_by_table() -> dict[str, int]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relname, coalesce(seq_scan, 0) + coalesce(idx_scan, 0) "
-            "FROM pg_stat_xact_user_tables"
-        )
-        return dict(cursor.fetchall())
-
-
-def _write_locks_held() -> set[tuple[int, str]]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT relation, mode FROM pg_locks WHERE pid = pg_backend_pid() "
-            "AND locktype = 'relation' AND mode <> 'AccessShareLock'"
-        )
-        return set(cursor.fetchall())
-
-
-def test_erasure_prefetch_reads_every_referring_table_and_changes_nothing():
-    contact = ContactFactory()
-    ProvenanceFactory(contact=contact)
-    ConsentFactory(contact=contact)
-    before, locks_before = _scans_by_table(), _write_locks_held()
-
-    contacts_erasure_prefetch([contact.pk])
-
-    after = _scans_by_table()
-    tables = {Contact._meta.db_table} | {r.table for r in contact_references()}
-    assert {t for t in tables if after.get(t, 0) <= before.get(t, 0)} == set()
-    assert _write_locks_held() == locks_before
-    assert Contact.objects.filter(pk=contact.pk).exists()
-    assert Provenance.objects.filter(contact=contact).count() == 1
-
-
-def test_erasure_prefetch_without_ids_runs_no_query(django_assert_num_queries):
-    with django_assert_num_queries(0):
-        contacts_erasure_prefetch([])
