@@ -164,7 +164,7 @@ def person_erase(
 
 def _with_files_rewritten(erased: ContactsErased) -> dict[str, int]:
     counts = dict(erased.counts)
-    counts["campaign_export_file"] = campaign_export_files_remove_contacts(
+    counts["campaign_export_file_rewritten"] = campaign_export_files_remove_contacts(
         export_ids=erased.campaign_export_ids, contact_ids=erased.contact_ids
     )
     return counts

@@ -37,6 +37,9 @@ RECORD_KIND_LABELS = {
     "consent": gettext_lazy("consent record"),
     "consent_record": gettext_lazy("consent record"),
     "campaign_export_file": gettext_lazy("campaign export file"),
+    "campaign_export_file_rewritten": gettext_lazy(
+        "campaign export file rewritten without the person"
+    ),
     "campaign_export_row": gettext_lazy("entry in a campaign export's list"),
     "import_staging_row": gettext_lazy("import staging row"),
     "import_source_file": gettext_lazy("uploaded import file"),

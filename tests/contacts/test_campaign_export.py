@@ -274,7 +274,7 @@ def test_erasure_removes_only_the_person_from_export_files(segment, file_format)
     counts = personal_data.erase(contact_ids=[erased.pk], emails=[], phones=[])
 
     export.refresh_from_db()
-    assert counts["campaign_export_file"] == 1
+    assert counts["campaign_export_file_rewritten"] == 1
     assert counts["contact"] == 1
     assert export.file_deleted_at is None
     if file_format == "csv":

@@ -36,7 +36,7 @@ def test_erase_counts_each_kind_apart():
     assert counts["provenance"] == 2
     assert counts["consent_record"] == 1
     assert counts["breach_recipient"] == 1
-    assert counts["campaign_export_file"] == 0
+    assert counts["campaign_export_file_rewritten"] == 0
     assert list(Contact.objects.values_list("pk", flat=True)) == [other_contact.pk]
 
 
@@ -48,7 +48,7 @@ def test_erase_by_email_counts_contacts():
         contact_ids=[], emails=["erase.me@example.com"], phones=[]
     )
 
-    assert counts == {"contact": 1, "campaign_export_file": 0}
+    assert counts == {"contact": 1, "campaign_export_file_rewritten": 0}
     assert Contact.objects.count() == 1
 
 
@@ -70,7 +70,7 @@ def test_empty_identifiers_match_no_contact():
 
     counts = personal_data.erase(contact_ids=[], emails=[""], phones=[""])
 
-    assert counts == {"campaign_export_file": 0}
+    assert counts == {"campaign_export_file_rewritten": 0}
     assert Contact.objects.count() == 1
 
 
@@ -146,7 +146,7 @@ def test_person_erase_without_contacts():
         contact_ids=[], emails=["jamais.vu@example.com"], phones=[], reason="erased"
     )
 
-    assert erased.counts == {"campaign_export_file": 0}
+    assert erased.counts == {"campaign_export_file_rewritten": 0}
     assert erased.suppression_added == 1
     assert is_suppressed(email="jamais.vu@example.com")
 
