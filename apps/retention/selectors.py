@@ -524,25 +524,27 @@ def runs_recent(*, limit: int = 20):
 
 
 def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[dict]:
-    """Group a run's steps under their activity; steps without one come last.
+    """Group a run's consecutive steps of one activity, in the run's order.
 
-    ``for_page`` adds ``order``, the step's place in the run (steps without an
-    activity, such as the rented lists, run first or last), ``cutoff_at``, the
-    cutoff as a datetime, and ``erased_labels``, the other apps' counts with
-    labels in the active language.
+    An activity whose contact rules and purge rules run apart, and the steps
+    without an activity (the rented lists first, the default rule and the
+    import leftovers last), get one group per stretch, so the steps read in
+    the order they ran. ``for_page`` adds ``order``, the step's place in the
+    run, ``cutoff_at``, the cutoff as a datetime, and ``erased_labels``, the
+    other apps' counts with labels in the active language.
     It also rewords ``label`` and ``not_applied_reason`` in the active language.
     """
-    groups: dict[object, dict] = {}
+    groups: list[dict] = []
     for order, step in enumerate(run.steps, start=1):
         activity_id = step.get("activity_id")
-        group = groups.setdefault(
-            activity_id,
-            {
-                "activity_id": activity_id,
-                "activity_reference": step.get("activity_reference", ""),
-                "steps": [],
-            },
-        )
+        if not groups or groups[-1]["activity_id"] != activity_id:
+            groups.append(
+                {
+                    "activity_id": activity_id,
+                    "activity_reference": step.get("activity_reference", ""),
+                    "steps": [],
+                }
+            )
         displayed = dict(step)
         if for_page:
             displayed["order"] = order
@@ -554,10 +556,8 @@ def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[d
                 (record_kind_label(kind), count)
                 for kind, count in step.get("erased", {}).items()
             ]
-        group["steps"].append(displayed)
-    with_activity = [group for key, group in groups.items() if key is not None]
-    without = [group for key, group in groups.items() if key is None]
-    return with_activity + without
+        groups[-1]["steps"].append(displayed)
+    return groups
 
 
 # The fields of a step that decide which records a run removes, compared

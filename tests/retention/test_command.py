@@ -35,7 +35,9 @@ def test_dry_run_prints_counts_per_activity(contact_rule, expired_at):
     assert summary["dry_run"] is True
     assert summary["status"] == "succeeded"
     assert summary["would_remove"] == 1
-    group = summary["activities"][0]
+    group = next(
+        g for g in summary["activities"] if g["activity_id"] == contact_rule.activity_id
+    )
     assert group["activity_reference"] == contact_rule.activity.reference
     assert group["steps"][0]["would_remove"] == 1
     assert summary["contact_ids"][f"contacts:rule:{contact_rule.pk}"] == [contact.pk]

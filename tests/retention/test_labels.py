@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.core.models import AuditEvent
 from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
+from apps.retention.selectors import run_steps_by_activity
 from apps.retention.services import retention_apply
 from tests.retention.dates import AS_OF
 from tests.retention.factories import ContactFactory
@@ -256,3 +257,32 @@ def test_step_audit_leaves_wording_out(rules, due_contact):
         assert not WORDING_KEYS & set(event.details)
     deleted = events.get(target_id=str(rules["delete"].pk))
     assert deleted.details["deleted"] == 1
+
+
+@pytest.mark.django_db
+def test_steps_grouped_by_activity_read_in_run_order():
+    def step(key, activity_id=None):
+        return {"key": key, "kind": "contacts", "activity_id": activity_id}
+
+    run = RetentionRun(
+        steps=[
+            step("rented_lists"),
+            step("contacts:rule:1", 1),
+            step("contacts:rule:2", 1),
+            step("contacts:rule:3", 2),
+            step("contacts:default"),
+            step("purge:rule:4", 1),
+            step("imports:leftovers"),
+        ]
+    )
+
+    groups = run_steps_by_activity(run, for_page=False)
+
+    assert [(g["activity_id"], [s["key"] for s in g["steps"]]) for g in groups] == [
+        (None, ["rented_lists"]),
+        (1, ["contacts:rule:1", "contacts:rule:2"]),
+        (2, ["contacts:rule:3"]),
+        (None, ["contacts:default"]),
+        (1, ["purge:rule:4"]),
+        (None, ["imports:leftovers"]),
+    ]
