@@ -11,6 +11,9 @@ ACTION_LABELS = {
         "Contact found accurate, no rectification needed"
     ),
     "subject_requests.contacts.linked": _("Contacts linked to a request"),
+    "subject_requests.contacts.set_aside": _(
+        "Contacts set aside from a request as someone else's"
+    ),
     "subject_requests.contacts.objected": _("Objection applied to contacts"),
     "subject_requests.contacts.restricted": _("Processing of contacts restricted"),
     "subject_requests.contacts.restriction_lifted": _("Restriction lifted"),

@@ -163,6 +163,7 @@ class RequestEvent(models.Model):
         "searched": _("person searched"),
         "contacts_linked": _("contacts linked"),
         "contact_unlinked": _("contact unlinked"),
+        "contacts_set_aside": _("contacts set aside as someone else's"),
         "access_package_built": _("access package built"),
         "portability_package_built": _("portability data built"),
         "rectified": _("contact rectified"),

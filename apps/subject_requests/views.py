@@ -332,16 +332,24 @@ class LinkView(RequestActionView):
         return {"contact_choices": [(pk, pk) for pk in ids]}
 
     def perform(self, request_obj, form, **kwargs):
-        count = services.request_link_contacts(
-            request=request_obj,
-            contact_ids=form.cleaned_data["contact_ids"],
-            actor=self.request.user,
-        )
-        messages.success(
-            self.request,
-            ngettext("%(count)s contact linked.", "%(count)s contacts linked.", count)
-            % {"count": count},
-        )
+        contact_ids = form.cleaned_data["contact_ids"]
+        if self.request.POST.get("action") == "set_aside":
+            count = services.request_set_aside_contacts(
+                request=request_obj, contact_ids=contact_ids, actor=self.request.user
+            )
+            message = ngettext(
+                "%(count)s contact set aside as someone else's.",
+                "%(count)s contacts set aside as someone else's.",
+                count,
+            )
+        else:
+            count = services.request_link_contacts(
+                request=request_obj, contact_ids=contact_ids, actor=self.request.user
+            )
+            message = ngettext(
+                "%(count)s contact linked.", "%(count)s contacts linked.", count
+            )
+        messages.success(self.request, message % {"count": count})
 
 
 class UnlinkView(RequestActionView):

@@ -15,6 +15,7 @@ from apps.subject_requests.services import request_rectify
 from apps.subject_requests.services import request_rectify_not_needed
 from apps.subject_requests.services import request_restrict
 from apps.subject_requests.services import request_search
+from apps.subject_requests.services import request_set_aside_contacts
 from apps.subject_requests.services import request_unlink_contact
 from apps.subject_requests.services.common import event_add
 from tests.subject_requests.conftest import PERSON
@@ -268,10 +269,10 @@ def test_contact_imported_after_empty_search_blocks_close(make_request, dpo, act
     assert request.status == Status.IN_PROGRESS
 
 
-def test_contact_left_unlinked_after_search_allows_close(
+def test_contact_found_but_left_undecided_blocks_close(
     make_request, dpo, person, bystander
 ):
-    """The DPO saw the match and judged it not the requester's."""
+    """A search that found the contact is not a decision on whose it is."""
     request = make_request(
         kind="access", verified_by=dpo, requester_email=bystander.email
     )
@@ -279,7 +280,35 @@ def test_contact_left_unlinked_after_search_allows_close(
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
     request_build_package(request=request, actor=dpo, portability=False)
 
+    with pytest.raises(RequestError, match=f"#{bystander.pk} holds the e-mail"):
+        request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status != Status.CLOSED
+
+
+def test_contact_set_aside_as_someone_else_allows_close(
+    make_request, dpo, person, bystander
+):
+    request = make_request(
+        kind="access", verified_by=dpo, requester_email=bystander.email
+    )
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_build_package(request=request, actor=dpo, portability=False)
+
+    request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
     request_close(request=request, actor=dpo)
 
     request.refresh_from_db()
     assert request.status == Status.CLOSED
+    assert request.events.get(action="contacts_set_aside").details == {
+        "contact_ids": [bystander.pk]
+    }
+
+
+def test_linked_contact_cannot_be_set_aside(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "access", [person])
+
+    with pytest.raises(RequestError, match="unlink them first"):
+        request_set_aside_contacts(request=request, contact_ids=[person.pk], actor=dpo)

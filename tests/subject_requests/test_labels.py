@@ -191,6 +191,23 @@ def test_link_message_plural(client_for, dpo, make_request, person):
     assert "1 contact lié." in _messages(response)
 
 
+def test_set_aside_button_records_the_decision(client_for, dpo, make_request, person):
+    request = make_request(verified_by=dpo)
+    request_search(request=request, actor=dpo)
+
+    response = client_for(dpo).post(
+        reverse("subject_requests:request-link", args=[request.pk]),
+        {"contact_ids": [person.pk], "action": "set_aside"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    assert "1 contact set aside as someone else's." in _messages(response)
+    assert "Set aside: not the requester" in response.content.decode()
+    assert not request.contacts.exists()
+    assert request.events.filter(action="contacts_set_aside").exists()
+
+
 def test_extend_message_first_of_month(client_for, dpo, make_request):
     """GIVEN a request received on the first day of the current month
     WHEN the DPO extends it by one month in French

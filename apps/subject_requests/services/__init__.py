@@ -30,6 +30,7 @@ from apps.subject_requests.services.lifecycle import request_verify_identity
 from apps.subject_requests.services.linking import anonymised_contact_ids
 from apps.subject_requests.services.linking import request_link_contacts
 from apps.subject_requests.services.linking import request_search
+from apps.subject_requests.services.linking import request_set_aside_contacts
 from apps.subject_requests.services.linking import request_unlink_contact
 from apps.subject_requests.services.rights import RECTIFIABLE_FIELDS
 from apps.subject_requests.services.rights import request_lift_restriction
@@ -59,6 +60,7 @@ __all__ = [
     "request_refuse",
     "request_restrict",
     "request_search",
+    "request_set_aside_contacts",
     "request_unlink_contact",
     "request_verify_identity",
 ]

@@ -29,6 +29,7 @@ from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import require_open
 from apps.subject_requests.services.common import require_verified
+from apps.subject_requests.services.linking import set_aside_contact_ids
 
 logger = logging.getLogger(__name__)
 
@@ -251,7 +252,7 @@ def request_close(
     else:
         _require_carried_out(request)
     if request.kind in SEARCH_COVERED_KINDS:
-        _require_no_contact_found_since_search(request)
+        _require_every_contact_decided(request)
     now = timezone.now()
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
@@ -295,43 +296,40 @@ SEARCH_COVERED_KINDS = {
 }
 
 
-def _require_no_contact_found_since_search(request: SubjectRequest) -> None:
-    """Raise when an unlinked contact has the requester's e-mail or phone.
+def _require_every_contact_decided(request: SubjectRequest) -> None:
+    """Raise when a contact with the requester's e-mail or phone has no decision.
 
-    Such a contact is neither linked nor among the last search's matches,
-    because it was imported or edited after that search, or no search was run.
+    Each such contact must be linked, and answered for, or set aside as
+    someone else's (an unlinked contact counts as set aside). A search that
+    found it is not a decision: the response would silently leave it out.
     """
     identifiers = Q(pk__in=[])
     if request.requester_email:
         identifiers |= Q(email=request.requester_email)
     if request.requester_phone:
         identifiers |= Q(phone=request.requester_phone)
-    searched = {
-        match["record_id"]
-        for match in request.last_search.get("matches", [])
-        if match["kind"] == "contact"
-    }
-    unseen = sorted(
+    undecided = sorted(
         Contact.objects.filter(identifiers)
-        .exclude(pk__in=searched)
+        .exclude(pk__in=set_aside_contact_ids(request))
         .exclude(subject_requests=request)
         .values_list("pk", flat=True)
     )
-    if unseen:
+    if undecided:
         raise RequestError(
             ngettext(
                 "Contact %(ids)s holds the e-mail address or phone number of "
-                "%(ref)s but the last search did not find it: search the person "
-                "again, link the contact if it is theirs and answer for it, "
-                "then close the request.",
+                "%(ref)s but is neither linked nor set aside: search the person "
+                "again if it is not listed, then link it and answer for it, or "
+                "set it aside if it is someone else's, and close the request.",
                 "Contacts %(ids)s hold the e-mail address or phone number of "
-                "%(ref)s but the last search did not find them: search the "
-                "person again, link the contacts that are theirs and answer for "
-                "them, then close the request.",
-                len(unseen),
+                "%(ref)s but are neither linked nor set aside: search the person "
+                "again if they are not listed, then link those that are theirs "
+                "and answer for them, set the others aside, and close the "
+                "request.",
+                len(undecided),
             )
             % {
-                "ids": ", ".join(f"#{pk}" for pk in unseen),
+                "ids": ", ".join(f"#{pk}" for pk in undecided),
                 "ref": request.reference,
             }
         )

@@ -2,7 +2,8 @@
 
 A search covers every personal-data source and stores what matched, without
 the matched values. The DPO then links the requester's contacts, which the
-services for each right act on.
+services for each right act on, and sets aside those that belong to someone
+else, so that the decision is on record.
 """
 
 from django.db import transaction
@@ -140,3 +141,49 @@ def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
             target=request,
             details={"contact_id": contact_id},
         )
+
+
+def request_set_aside_contacts(
+    *, request: SubjectRequest, contact_ids: list[int], actor
+) -> int:
+    """Record that these contacts are not the requester's; return how many.
+
+    A contact can share the requester's e-mail or phone and be someone else,
+    such as a colleague on a shared switchboard number. Setting it aside
+    records that decision, which closing the request then relies on.
+    """
+    require_open(request)
+    linked = sorted(
+        request.contacts.filter(pk__in=contact_ids).values_list("pk", flat=True)
+    )
+    if linked:
+        raise RequestError(
+            _(
+                "Contacts %(ids)s are linked to %(ref)s: unlink them first if "
+                "they are not the requester's."
+            )
+            % {"ids": ", ".join(f"#{pk}" for pk in linked), "ref": request.reference}
+        )
+    ids = sorted(set(contact_ids))
+    with transaction.atomic():
+        event_add(request, "contacts_set_aside", actor, contact_ids=ids)
+        audit_record(
+            action="subject_requests.contacts.set_aside",
+            actor=actor,
+            target=request,
+            count=len(ids),
+            details={"contact_ids": ids},
+        )
+    return len(ids)
+
+
+def set_aside_contact_ids(request: SubjectRequest) -> set[int]:
+    """Return the ids of the contacts set aside as someone else's or unlinked."""
+    set_aside = set()
+    for event in request.events.filter(
+        action__in=["contacts_set_aside", "contact_unlinked"]
+    ):
+        set_aside.update(event.details.get("contact_ids", []))
+        if "contact_id" in event.details:
+            set_aside.add(event.details["contact_id"])
+    return set_aside
