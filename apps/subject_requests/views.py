@@ -121,6 +121,7 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
     show_names = user.has_perm(MATCH_URL_PERMISSIONS["contact"])
     contacts = Contact.objects.in_bulk(contact_ids) if show_names else {}
     linked = set(request_obj.contacts.values_list("pk", flat=True))
+    set_aside = services.set_aside_contact_ids(request_obj)
     anonymised = services.anonymised_contact_ids(contact_ids=contact_ids)
     rows = []
     for match in matches:
@@ -142,6 +143,8 @@ def _match_rows(request_obj: SubjectRequest, user) -> list[dict]:
                 "matched_on_label": labels.matched_on_label(match["matched_on"]),
                 "label": label,
                 "linked": match["kind"] == "contact" and match["record_id"] in linked,
+                "set_aside": match["kind"] == "contact"
+                and match["record_id"] in set_aside,
                 "anonymised": match["kind"] == "contact"
                 and match["record_id"] in anonymised,
             }

@@ -204,6 +204,7 @@ def test_set_aside_button_records_the_decision(client_for, dpo, make_request, pe
 
     assert "1 contact set aside as someone else's." in _messages(response)
     assert "Set aside: not the requester" in response.content.decode()
+    assert "set aside: not the requester</span>" in response.content.decode()
     assert not request.contacts.exists()
     assert request.events.filter(action="contacts_set_aside").exists()
 

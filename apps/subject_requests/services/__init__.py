@@ -32,6 +32,7 @@ from apps.subject_requests.services.linking import request_link_contacts
 from apps.subject_requests.services.linking import request_search
 from apps.subject_requests.services.linking import request_set_aside_contacts
 from apps.subject_requests.services.linking import request_unlink_contact
+from apps.subject_requests.services.linking import set_aside_contact_ids
 from apps.subject_requests.services.rights import RECTIFIABLE_FIELDS
 from apps.subject_requests.services.rights import request_lift_restriction
 from apps.subject_requests.services.rights import request_object
@@ -62,5 +63,6 @@ __all__ = [
     "request_search",
     "request_set_aside_contacts",
     "request_unlink_contact",
+    "set_aside_contact_ids",
     "request_verify_identity",
 ]
