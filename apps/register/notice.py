@@ -25,29 +25,42 @@ def rights_text(lawful_basis: str | None = None) -> list[str]:
 
     Without a basis, as in an access package that covers several
     activities, every right is listed with the condition it depends on.
-    Portability applies to consent and contract only (Art. 20(1)), objection
-    to legitimate interests and public tasks (Art. 21(1)), withdrawal to
-    consent, and erasure yields to a legal obligation or a public task
-    (Art. 17(3)(b)).
     """
-    basis = LawfulBasis
-    rights = [
+    return [
         _("Right of access to your data (GDPR Art. 15)."),
         _("Right to rectification of inaccurate data (GDPR Art. 16)."),
+        _erasure_right(lawful_basis),
+        _("Right to restriction of processing (GDPR Art. 18)."),
+        *_rights_of_basis(lawful_basis),
+        _(
+            "Right to lodge a complaint with the supervisory authority, the CNIL "
+            "(GDPR Art. 77)."
+        ),
     ]
-    if lawful_basis in (basis.LEGAL_OBLIGATION, basis.PUBLIC_TASK):
-        rights.append(
-            _(
-                "Right to erasure (GDPR Art. 17), except for the data we must "
-                "keep to meet this legal obligation or public task."
-            )
+
+
+def _erasure_right(lawful_basis: str | None) -> str:
+    """Erasure yields to a legal obligation or a public task (Art. 17(3)(b))."""
+    if lawful_basis in (LawfulBasis.LEGAL_OBLIGATION, LawfulBasis.PUBLIC_TASK):
+        return _(
+            "Right to erasure (GDPR Art. 17), except for the data we must keep "
+            "to meet this legal obligation or public task."
         )
-    else:
-        rights.append(_("Right to erasure (GDPR Art. 17)."))
-    rights.append(_("Right to restriction of processing (GDPR Art. 18)."))
-    if lawful_basis is None or lawful_basis in (basis.CONSENT, basis.CONTRACT):
+    return _("Right to erasure (GDPR Art. 17).")
+
+
+def _rights_of_basis(lawful_basis: str | None) -> list[str]:
+    """Return the rights that depend on the lawful basis.
+
+    Portability applies to consent and contract only (Art. 20(1)), objection
+    to legitimate interests and public tasks (Art. 21(1)), withdrawal to
+    consent (Art. 7(3)).
+    """
+    basis = LawfulBasis
+    rights = []
+    if lawful_basis in (None, basis.CONSENT, basis.CONTRACT):
         rights.append(_("Right to data portability (GDPR Art. 20)."))
-    if lawful_basis is None or lawful_basis == basis.LEGITIMATE_INTERESTS:
+    if lawful_basis in (None, basis.LEGITIMATE_INTERESTS):
         rights.append(
             _(
                 "Right to object at any time to processing for prospecting, which "
@@ -75,12 +88,6 @@ def rights_text(lawful_basis: str | None = None) -> list[str]:
                 "the processing carried out before (GDPR Art. 7(3))."
             )
         )
-    rights.append(
-        _(
-            "Right to lodge a complaint with the supervisory authority, the CNIL "
-            "(GDPR Art. 77)."
-        )
-    )
     return rights
 
 
