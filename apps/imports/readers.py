@@ -488,15 +488,23 @@ MAX_REPEATED_ROWS = 10_000
 
 
 def _ods_cell(cell):
+    """Return a cell's typed value, or its text when the value is missing or invalid.
+
+    The text is what the spreadsheet program shows, so a file written by a
+    tool that leaves out ``office:value`` still reads as the user sees it.
+    """
     kind = cell.get(_VALUE_TYPE)
-    if kind in ("float", "percentage", "currency"):
-        value = float(cell.get(f"{_OFFICE_NS}value"))
-        return int(value) if value.is_integer() else value
-    if kind == "date":
-        text = cell.get(f"{_OFFICE_NS}date-value")
-        if "T" in text:
-            return datetime.datetime.fromisoformat(text)
-        return datetime.date.fromisoformat(text)
+    try:
+        if kind in ("float", "percentage", "currency"):
+            value = float(cell.get(f"{_OFFICE_NS}value"))
+            return int(value) if value.is_integer() else value
+        if kind == "date":
+            text = cell.get(f"{_OFFICE_NS}date-value")
+            if "T" in text:
+                return datetime.datetime.fromisoformat(text)
+            return datetime.date.fromisoformat(text)
+    except (TypeError, ValueError, OverflowError):
+        pass
     if kind == "boolean":
         return cell.get(f"{_OFFICE_NS}boolean-value") == "true"
     paragraphs = ["".join(p.itertext()) for p in cell.iter(_PARAGRAPH)]
@@ -549,6 +557,25 @@ def _too_many_repeated_rows(row: int) -> UnreadableFile:
     )
 
 
+def _repeat_count(element, attribute: str, row: int) -> int:
+    """Return a row's or cell's repeat count, or raise ``UnreadableFile``."""
+    text = element.get(attribute, "1")
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise UnreadableFile(
+            _(
+                "Row %(row)d has the repeat count %(value)s, where a whole number "
+                "of 1 or more is expected. Open the file in your spreadsheet "
+                "program, save it again as ODS and upload the new file."
+            )
+            % {"row": row, "value": repr(text[:20])}
+        )
+    return count
+
+
 def _ods_rows(events):
     number = copies = 0
     for event, element in events:
@@ -560,10 +587,10 @@ def _ods_rows(events):
         for cell in element:
             if cell.tag not in _CELLS:
                 continue
-            repeat = min(int(cell.get(_COLUMNS_REPEATED, "1")), _MAX_REPEAT)
-            cells.extend([_ods_cell(cell)] * repeat)
+            repeat = _repeat_count(cell, _COLUMNS_REPEATED, number + 1)
+            cells.extend([_ods_cell(cell)] * min(repeat, _MAX_REPEAT))
         row = _trim(cells)
-        repeat = int(element.get(_ROWS_REPEATED, "1"))
+        repeat = _repeat_count(element, _ROWS_REPEATED, number + 1)
         element.clear()
         if not row:
             number += repeat

@@ -7,6 +7,7 @@ import openpyxl
 import pytest
 import tablib
 
+from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
@@ -185,27 +186,31 @@ def test_cell_over_limit_rejects_file_naming_row(upload_root, write_file, file_f
     assert _stored_files(upload_root) == []
 
 
-def _ods_with_repeated_row(repeat: int) -> bytes:
-    """An ODS sheet with a header and one person's row repeated ``repeat`` times."""
-    table = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
-    text = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-    office = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
 
-    def row(values, repeat=1):
-        cells = "".join(
-            f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>'
-            "</table:table-cell>"
-            for value in values
-        )
-        repeated = f'table:number-rows-repeated="{repeat}"'
-        return f"<table:table-row {repeated}>{cells}</table:table-row>"
 
+def _ods_row(values, repeat=1) -> str:
+    cells = "".join(
+        value
+        if value.startswith("<")
+        else f'<table:table-cell office:value-type="string"><text:p>{value}</text:p>'
+        "</table:table-cell>"
+        for value in values
+    )
+    repeated = f'table:number-rows-repeated="{repeat}"'
+    return f"<table:table-row {repeated}>{cells}</table:table-row>"
+
+
+def _ods_document(*rows: str) -> bytes:
+    """An ODS file whose one sheet holds the given ``table-row`` elements."""
     content = (
-        f'<office:document-content xmlns:office="{office}" xmlns:table="{table}" '
-        f'xmlns:text="{text}"><office:body><office:spreadsheet>'
-        '<table:table table:name="Contacts">'
-        + row(["E-mail", "Nom"])
-        + row(["jean.dupont@example.com", "Dupont"], repeat)
+        f"<office:document-content {ODS_NAMESPACES}><office:body>"
+        '<office:spreadsheet><table:table table:name="Contacts">'
+        + "".join(rows)
         + "</table:table></office:spreadsheet></office:body></office:document-content>"
     )
     buffer = io.BytesIO()
@@ -213,6 +218,14 @@ def _ods_with_repeated_row(repeat: int) -> bytes:
         archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
         archive.writestr("content.xml", content)
     return buffer.getvalue()
+
+
+def _ods_with_repeated_row(repeat) -> bytes:
+    """An ODS sheet with a header and one person's row repeated ``repeat`` times."""
+    return _ods_document(
+        _ods_row(["E-mail", "Nom"]),
+        _ods_row(["jean.dupont@example.com", "Dupont"], repeat),
+    )
 
 
 def test_repeated_ods_rows_are_each_accounted_for(upload_root, write_file):
@@ -234,3 +247,38 @@ def test_ods_asking_for_millions_of_copies_is_rejected(upload_root, write_file):
 
     assert not ImportJob.objects.exists()
     assert _stored_files(upload_root) == []
+
+
+@pytest.mark.parametrize("repeat", ["abc", "0", "-1000000"])
+def test_invalid_repeat_count_is_refused_with_its_row(upload_root, write_file, repeat):
+    path = write_file("repete.ods", _ods_with_repeated_row(repeat))
+
+    with pytest.raises(ImportInputError) as raised:
+        import_file_created(path)
+
+    assert f"Row 2 has the repeat count '{repeat}'" in str(raised.value)
+    assert not ImportJob.objects.exists()
+
+
+def test_number_cell_without_its_value_reads_as_its_text(upload_root, write_file):
+    empty_number = '<table:table-cell office:value-type="float"/>'
+    shown_number = (
+        '<table:table-cell office:value-type="float"><text:p>75001</text:p>'
+        "</table:table-cell>"
+    )
+    path = write_file(
+        "nombres.ods",
+        _ods_document(
+            _ods_row(["E-mail", "Nom", "Code postal"]),
+            _ods_row(["a.martin@example.com", "Martin", empty_number]),
+            _ods_row(["b.durand@example.com", "Durand", shown_number]),
+        ),
+    )
+
+    job = import_file(path)
+
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 2)
+    postcodes = sorted(
+        Contact.objects.values_list("postcode", flat=True).order_by("postcode")
+    )
+    assert postcodes == ["", "75001"]
