@@ -490,20 +490,33 @@ def run_latest(*, dry_run: bool, ahead_only: bool = False) -> RetentionRun | Non
 
     With ``ahead_only``, a run that applied the limits as of a day before the
     day it was created is left out: a dry run that looks back previews no
-    coming run.
+    coming run. A failed dry run is left out too, since it counted nothing:
+    the preview before it stays the one to read (``preview_failed_since``
+    tells about the failure).
     """
     runs = RetentionRun.objects.filter(dry_run=dry_run)
     if ahead_only:
         created_on = TruncDate("created_at", tzinfo=RETENTION_TIME_ZONE)
         runs = runs.filter(as_of__gte=created_on)
+    hidden = [RetentionRun.Status.QUEUED, RetentionRun.Status.SKIPPED]
+    if dry_run:
+        hidden.append(RetentionRun.Status.FAILED)
     return (
-        runs.exclude(
-            status__in=[RetentionRun.Status.QUEUED, RetentionRun.Status.SKIPPED]
-        )
+        runs.exclude(status__in=hidden)
         .select_related("requested_by")
         .order_by("-created_at", "-pk")
         .first()
     )
+
+
+def preview_failed_since(preview: RetentionRun | None) -> RetentionRun | None:
+    """Return the latest preview that failed after ``preview``, if any."""
+    failed = RetentionRun.objects.filter(
+        dry_run=True, status=RetentionRun.Status.FAILED
+    )
+    if preview is not None:
+        failed = failed.filter(created_at__gt=preview.created_at)
+    return failed.order_by("-created_at", "-pk").first()
 
 
 def run_pending() -> RetentionRun | None:

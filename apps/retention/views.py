@@ -13,6 +13,7 @@ from apps.retention.models import RetentionRun
 from apps.retention.schedule import next_scheduled_run
 from apps.retention.selectors import preview_confirmable
 from apps.retention.selectors import preview_current
+from apps.retention.selectors import preview_failed_since
 from apps.retention.selectors import preview_plan_changed
 from apps.retention.selectors import run_latest
 from apps.retention.selectors import run_pending
@@ -36,6 +37,7 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
             last_run=last_run,
             last_run_groups=run_steps_by_activity(last_run) if last_run else [],
             preview=preview,
+            preview_failed=preview_failed_since(preview),
             preview_outdated=bool(
                 preview and last_run and preview.created_at < last_run.created_at
             ),

@@ -335,3 +335,26 @@ def test_preview_request_with_queue_down_says_so_not_queued(
     page = response.content.decode()
     assert "task queue could not be reached" in page
     assert "Preview #" not in page
+
+
+@pytest.mark.django_db
+def test_failed_preview_keeps_the_last_counted_one(client_for, compliance_officer):
+    today = timezone.localdate()
+    counted = RetentionRun.objects.create(
+        trigger="page", dry_run=True, as_of=today, status="succeeded", steps=[]
+    )
+    RetentionRun.objects.create(
+        trigger="page",
+        dry_run=True,
+        as_of=today,
+        status="failed",
+        error="The task queue could not be reached.",
+        steps=[],
+    )
+
+    response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
+
+    page = response.content.decode()
+    assert response.context["preview"] == counted
+    assert 'id="preview-failed"' in page
+    assert "failed and counted nothing: The task queue could not be reached." in page
