@@ -58,7 +58,14 @@ def _rights_of_basis(lawful_basis: str | None) -> list[str]:
     """
     basis = LawfulBasis
     rights = []
-    if lawful_basis in (None, basis.CONSENT, basis.CONTRACT):
+    if lawful_basis is None:
+        rights.append(
+            _(
+                "Right to data portability, where processing is based on consent "
+                "or a contract (GDPR Art. 20)."
+            )
+        )
+    elif lawful_basis in (basis.CONSENT, basis.CONTRACT):
         rights.append(_("Right to data portability (GDPR Art. 20)."))
     if lawful_basis in (None, basis.LEGITIMATE_INTERESTS):
         rights.append(

@@ -81,6 +81,8 @@ def test_notice_on_consent_offers_withdrawal_and_portability(
     assert "Right to withdraw your consent at any time" in content
     assert "Right to data portability" in content
     assert "Right to object" not in content
+    assert "a link to withdraw your consent with one click" in content
+    assert "link to object" not in content
 
 
 def test_notice_on_legal_obligation_limits_erasure_and_drops_portability(
@@ -100,6 +102,7 @@ def test_notice_on_legal_obligation_limits_erasure_and_drops_portability(
     assert "Right to object" not in content
     assert "withdraw" not in content
     assert "Registre des incidents tenu par le DPO." in content
+    assert "with one click" not in content
     assert "list vendors named in our message" not in content
 
 
@@ -113,6 +116,7 @@ def test_notice_on_legitimate_interests_offers_objection(
     content = _notice_text(client, activity)
 
     assert "which is always granted (GDPR Art. 21)" in content
+    assert "a link to object with one click" in content
     assert "grounds relating to your particular situation" in content
     assert "portability" not in content
     assert "withdraw" not in content
