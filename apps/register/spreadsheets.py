@@ -16,6 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
+from xml.parsers import expat
 
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -52,10 +53,14 @@ from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
 
-# The largest part of an XLSX or ODS file that the reader opens. The ODS reader
-# builds the whole document in memory, about 4 bytes per byte of XML, and a
-# register export needs far less.
+# The largest part of an XLSX or ODS file that the reader opens; a register
+# export needs far less.
 MAX_PART_BYTES = 64 * 1024 * 1024
+# The most XML elements an ODS file may hold. The ODS reader builds the whole
+# document in memory, about 800 bytes per element, so a few megabytes of tiny
+# elements would take gigabytes. A register export has about 300 elements per
+# activity, so this leaves room for some 1,600 activities.
+MAX_ODS_ELEMENTS = 500_000
 
 # Rows and columns beyond these are ignored when a file repeats empty cells,
 # as ODS files do to fill a sheet up to its 1,048,576 rows.
@@ -268,6 +273,8 @@ def read_grid(path: Path | str, *, name: str | None = None) -> list[Sheet]:
     try:
         if suffix in (".xlsx", ".ods"):
             _expansion_check(path, display_name)
+        if suffix == ".ods":
+            _ods_elements_check(path, display_name)
         return reader(path)
     except SpreadsheetError:
         raise
@@ -326,6 +333,43 @@ def _plain(value):
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+class _TooManyElements(Exception):
+    pass
+
+
+def _ods_elements_check(path: Path, display_name: str) -> None:
+    """Raise ``SpreadsheetError`` when the ODS content has too many elements.
+
+    The count streams through the XML with expat, in constant memory, and
+    stops at the limit.
+    """
+    count = 0
+
+    def counted(_name, _attributes):
+        nonlocal count
+        count += 1
+        if count > MAX_ODS_ELEMENTS:
+            raise _TooManyElements
+
+    parser = expat.ParserCreate()
+    parser.StartElementHandler = counted
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
+        try:
+            parser.ParseFile(content)
+        except _TooManyElements:
+            raise SpreadsheetError(
+                _(
+                    "%(file)s holds more than %(limit)s spreadsheet elements, far "
+                    "more than a register needs, so Registre does not open it. "
+                    "Export the register again and upload the new file."
+                )
+                % {
+                    "file": display_name,
+                    "limit": number_format(MAX_ODS_ELEMENTS, force_grouping=True),
+                }
+            ) from None
 
 
 def _ods_read(path: Path) -> list[Sheet]:

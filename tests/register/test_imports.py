@@ -208,6 +208,24 @@ def test_register_part_over_the_size_cap_is_rejected_before_parsing(
     odf_load.assert_not_called()
 
 
+def test_register_ods_with_too_many_elements_is_rejected_before_parsing(
+    tmp_path, monkeypatch
+):
+    """Tiny elements cost far more memory once built than their bytes."""
+    monkeypatch.setattr("apps.register.spreadsheets.MAX_ODS_ELEMENTS", 1_000)
+    path = tmp_path / "registre.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", "<x>" + "<s/>a" * 1_001 + "</x>")
+
+    with mock.patch("apps.register.spreadsheets.odf_load") as odf_load:
+        report = register_import(path=path, dry_run=True)
+
+    message = _problems(report)[0].message
+    assert "registre.ods holds more than 1,000 spreadsheet elements" in message
+    odf_load.assert_not_called()
+
+
 def test_csv_cell_over_the_limit_is_named_with_its_line(tmp_path):
     path = tmp_path / "registre.csv"
     path.write_text("Nom;Finalités\nFichier clients;" + "x" * 100_001 + "\n")
