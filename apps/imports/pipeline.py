@@ -183,9 +183,9 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
     # A row can be the first of its key unless it was rejected or is on the
     # suppression list. Only listed rows are suppressed without a contact.
     # The earlier row is read in the order of the (job, match_key, row_number)
-    # index, which only that index gives, so the lookup stops at the first
-    # row of the key instead of reading all of them: a file repeating one key
-    # a million times would otherwise cost a million squared reads.
+    # index, which only that index gives. The lookup then stops at the first
+    # row of the key instead of reading all of them, which for a file
+    # repeating one key a million times meant a million squared reads.
     first_of_key = f"""(SELECT e.row_number
         FROM {staging} e WHERE e.job_id = %(job)s AND e.match_key = r.match_key
         AND e.row_number < r.row_number AND e.outcome <> 'rejected'

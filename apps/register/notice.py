@@ -12,7 +12,7 @@ from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 
-# Where a person in France lodges a complaint (GDPR Art. 77).
+# The authority that takes a person's complaint in France (GDPR Art. 77).
 CNIL_COMPLAINT = {
     "authority": "Commission nationale de l'informatique et des libertés (CNIL)",
     "address": "3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07, France",

@@ -539,10 +539,10 @@ def runs_recent(*, limit: int = 20):
 def run_steps_by_activity(run: RetentionRun, *, for_page: bool = True) -> list[dict]:
     """Group a run's consecutive steps of one activity, in the run's order.
 
-    An activity whose contact rules and purge rules run apart, and the steps
-    without an activity (the rented lists first, the default rule and the
-    import leftovers last), get one group per stretch, so the steps read in
-    the order they ran. ``for_page`` adds ``order``, the step's place in the
+    An activity whose contact rules and purge rules run apart gets one group
+    per stretch, and so do the steps without an activity: the rented lists
+    first, the default rule and the import leftovers last. The steps then
+    read in the order they ran. ``for_page`` adds ``order``, the step's place in the
     run, ``cutoff_at``, the cutoff as a datetime, and ``erased_labels``, the
     other apps' counts with labels in the active language.
     It also rewords ``label`` and ``not_applied_reason`` in the active language.

@@ -299,8 +299,8 @@ SEARCH_COVERED_KINDS = {
 def _require_every_contact_decided(request: SubjectRequest) -> None:
     """Raise when a contact with the requester's e-mail or phone has no decision.
 
-    Each such contact must be linked, and answered for, or set aside as
-    someone else's (an unlinked contact counts as set aside). A search that
+    Each such contact must be linked, so that the response covers it, or set
+    aside as someone else's (an unlinked contact counts as set aside). A search that
     found it is not a decision: the response would silently leave it out.
     """
     identifiers = Q(pk__in=[])
