@@ -7,6 +7,7 @@ Clients send ``Authorization: Bearer <token>`` with a token listed in the
 import hmac
 import json
 import logging
+import math
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -192,11 +193,35 @@ def _json_integer(text: str):
     return int(text)
 
 
+def _json_constant(name: str):
+    """Reject ``NaN`` and ``Infinity``, which Python reads but JSON does not allow."""
+    raise _BodyRejected(
+        f"The request body has {name}, which is not JSON: send each identifier "
+        f"as a JSON string."
+    )
+
+
+def _json_float(text: str) -> float:
+    """Parse a JSON number with a fraction, rejecting one too large for a float."""
+    value = float(text)
+    if math.isinf(value):
+        raise _BodyRejected(
+            f"The request body has a number too large to read ({len(text)} "
+            f"characters) where a string is expected: send each identifier as a "
+            f"JSON string."
+        )
+    return value
+
+
 def _read_batch(request, keys: tuple[str, ...]) -> dict:
     raw = _body_read(request)
     try:
         body = json.loads(
-            raw or b"{}", parse_int=_json_integer, object_pairs_hook=_json_object
+            raw or b"{}",
+            parse_int=_json_integer,
+            parse_float=_json_float,
+            parse_constant=_json_constant,
+            object_pairs_hook=_json_object,
         )
     except _BodyRejected as error:
         raise ApiError(400, str(error)) from error

@@ -123,8 +123,19 @@ def test_invalid_json_rejected(client):
             "The key 'reason' appears twice",
         ),
         ('{"' + "k" * 100_000 + '": 1}', "Unknown key 'kkkk"),
+        ('{"emails": [NaN]}', "has NaN, which is not JSON"),
+        ('{"emails": [-Infinity]}', "has -Infinity, which is not JSON"),
+        ('{"emails": [1e999999]}', "a number too large to read"),
     ],
-    ids=["deep nesting", "huge integer", "duplicate key", "long unknown key"],
+    ids=[
+        "deep nesting",
+        "huge integer",
+        "duplicate key",
+        "long unknown key",
+        "NaN",
+        "infinity",
+        "huge float",
+    ],
 )
 def test_hostile_json_rejected_with_api_message(client, data, message):
     response = client.post(
