@@ -333,7 +333,7 @@ def import_job_map(
     return job
 
 
-def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool) -> None:
+def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool, actor=None) -> None:
     if not enqueue:
         return
     from apps.imports.tasks import run_import_job
@@ -342,12 +342,14 @@ def _enqueue(job: ImportJob, *, dry_run: bool, enqueue: bool) -> None:
         try:
             run_import_job.delay(job.pk, dry_run=dry_run)
         except QueueUnreachable as error:
-            _queue_unreachable(job, error, dry_run=dry_run)
+            _queue_unreachable(job, error, dry_run=dry_run, actor=actor)
 
     transaction.on_commit(send)
 
 
-def _queue_unreachable(job: ImportJob, error: Exception, *, dry_run: bool) -> None:
+def _queue_unreachable(
+    job: ImportJob, error: Exception, *, dry_run: bool, actor=None
+) -> None:
     """Record that no worker will ever get the job, so the user can act on it.
 
     A dry run goes back to pending, so that it can be checked again. A real
@@ -377,7 +379,7 @@ def _queue_unreachable(job: ImportJob, error: Exception, *, dry_run: bool) -> No
     ).update(status=status, error=message)
     job.refresh_from_db()
     if stopped and not dry_run:
-        _failure_audit(job, cause="queue_unreachable")
+        _failure_audit(job, cause="queue_unreachable", actor=actor)
 
 
 def _claim(job: ImportJob, *, source: list[str], target: str) -> bool:
@@ -415,7 +417,7 @@ def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
     if claimed != 1:
         raise job_action_rejected(job, action=job_actions.START)
     audit_record(action="imports.job.started", actor=actor, target=job)
-    _enqueue(job, dry_run=False, enqueue=enqueue)
+    _enqueue(job, dry_run=False, enqueue=enqueue, actor=actor)
     return job
 
 
@@ -476,7 +478,7 @@ def import_job_resume(*, job: ImportJob, actor=None, enqueue: bool = True) -> Im
     if changed != 1:
         raise job_action_rejected(job, action=job_actions.RESUME)
     audit_record(action="imports.job.resumed", actor=actor, target=job)
-    _enqueue(job, dry_run=False, enqueue=enqueue)
+    _enqueue(job, dry_run=False, enqueue=enqueue, actor=actor)
     return job
 
 
@@ -631,14 +633,17 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
     return job
 
 
-def _failure_audit(job: ImportJob, *, cause: str) -> None:
+def _failure_audit(job: ImportJob, *, cause: str, actor=None) -> None:
     """Record that a real import stopped without importing, beside its start.
 
     ``cause`` is ``queue_unreachable`` when no worker ever got the job, and
     ``run`` when the run itself stopped. The message stays on the job: it
-    can repeat a value from the file.
+    can repeat a value from the file. ``actor`` is the user whose start or
+    resume the broker refused; a run that stopped has none.
     """
-    audit_record(action="imports.job.failed", target=job, details={"cause": cause})
+    audit_record(
+        action="imports.job.failed", actor=actor, target=job, details={"cause": cause}
+    )
 
 
 def _dry_run(job: ImportJob) -> ImportJob:

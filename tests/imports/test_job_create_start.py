@@ -177,7 +177,13 @@ def test_run_without_file_fails_with_message(upload_root, tmp_path):
     ids=["import", "dry run"],
 )
 def test_unreachable_queue_leaves_job_actionable(
-    upload_root, write_file, django_capture_on_commit_callbacks, action, status, advice
+    upload_root,
+    write_file,
+    django_capture_on_commit_callbacks,
+    sales_user,
+    action,
+    status,
+    advice,
 ):
     """The broker is down: Celery cannot send the task (no shared Redis is stopped)."""
     job = import_file_created(write_file("liste.csv", "E-mail\na@example.com\n"))
@@ -189,7 +195,7 @@ def test_unreachable_queue_leaves_job_actionable(
         ),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        action(job=job)
+        action(job=job, actor=sales_user)
 
     job.refresh_from_db()
     assert job.status == status
@@ -200,8 +206,8 @@ def test_unreachable_queue_leaves_job_actionable(
     )
     if status == ImportJob.Status.FAILED:
         assert job_is_resumable(job)
-        assert list(failures.values_list("details", flat=True)) == [
-            {"cause": "queue_unreachable"}
+        assert list(failures.values_list("details", "actor")) == [
+            ({"cause": "queue_unreachable"}, sales_user.pk)
         ]
     else:
         assert not failures.exists()
