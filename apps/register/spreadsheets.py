@@ -439,11 +439,16 @@ def _csv_read(path: Path, *, display_name: str) -> list[Sheet]:
     # old Mac files, and keep line breaks inside quoted cells.
     buffer = io.StringIO(text, newline="")
     reader = csv.reader(buffer, delimiter=delimiter)
+    rows = []
+    # The line where the row being read starts: a quoted cell can span lines.
+    row_start = 1
     try:
-        rows = [[newlines_unified(value) for value in row] for row in reader]
+        for row in reader:
+            rows.append([newlines_unified(value) for value in row])
+            row_start = reader.line_num + 1
     except csv.Error as error:
         raise SpreadsheetError(
-            _csv_error_message(error, file=display_name, line=reader.line_num)
+            _csv_error_message(error, file=display_name, line=row_start)
         ) from error
     return [Sheet(name=Path(display_name).stem, rows=rows[:MAX_ROWS])]
 

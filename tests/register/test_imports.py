@@ -237,6 +237,16 @@ def test_csv_cell_over_the_limit_is_named_with_its_line(tmp_path):
     assert "Shorten that cell" in message
 
 
+def test_csv_long_cell_over_several_lines_is_named_by_its_first_line(tmp_path):
+    path = tmp_path / "registre.csv"
+    long_cell = "ligne\n" * 20_000
+    path.write_text('Nom;Finalités\nFichier clients;"' + long_cell + '"\n')
+
+    report = register_import(path=path, dry_run=True)
+
+    assert "longer than 100,000 characters on line 2" in _problems(report)[0].message
+
+
 def test_unreadable_file_names_upload(tmp_path):
     path = tmp_path / "a7e5ffe7c9e00653d480601ef9cdcd07.xlsx"
     path.write_bytes(b"\x00\x01random bytes")
