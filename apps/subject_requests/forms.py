@@ -126,7 +126,7 @@ class ExtendForm(forms.Form):
 
 class LinkForm(forms.Form):
     contact_ids = forms.TypedMultipleChoiceField(
-        label=_("Contacts to link"), coerce=int, widget=forms.CheckboxSelectMultiple
+        label=_("Contacts found"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, contact_choices=(), **kwargs):

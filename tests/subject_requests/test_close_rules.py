@@ -298,6 +298,9 @@ def test_contact_set_aside_as_someone_else_allows_close(
     request_build_package(request=request, actor=dpo, portability=False)
 
     request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
+    with pytest.raises(RequestError, match="build the package again"):
+        request_close(request=request, actor=dpo)
+    request_build_package(request=request, actor=dpo, portability=False)
     request_close(request=request, actor=dpo)
 
     request.refresh_from_db()
@@ -310,5 +313,35 @@ def test_contact_set_aside_as_someone_else_allows_close(
 def test_linked_contact_cannot_be_set_aside(make_request, dpo, person):
     request = _linked_request(make_request, dpo, "access", [person])
 
-    with pytest.raises(RequestError, match="unlink them first"):
+    with pytest.raises(RequestError, match="is linked to .*: unlink it first"):
         request_set_aside_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+
+def test_package_leaves_out_contacts_set_aside(make_request, dpo, person, bystander):
+    """The bystander holds the requester's e-mail but is someone else."""
+    request = make_request(
+        kind="access", verified_by=dpo, requester_email=bystander.email
+    )
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
+
+    request_build_package(request=request, actor=dpo, portability=False)
+
+    built = request.events.get(action="access_package_built")
+    assert built.details["contact_ids"] == [person.pk]
+
+
+def test_setting_aside_twice_records_one_decision(make_request, dpo, bystander):
+    request = make_request(
+        kind="access", verified_by=dpo, requester_email=bystander.email
+    )
+    request_search(request=request, actor=dpo)
+    request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
+
+    again = request_set_aside_contacts(
+        request=request, contact_ids=[bystander.pk], actor=dpo
+    )
+
+    assert again == 0
+    assert request.events.filter(action="contacts_set_aside").count() == 1

@@ -19,6 +19,7 @@ from apps.subject_requests.services.access import request_build_package
 from apps.subject_requests.services.common import ANSWER_KINDS
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import request_answers
+from apps.subject_requests.services.common import set_aside_contact_ids
 from apps.subject_requests.services.erasure import request_erase
 from apps.subject_requests.services.lifecycle import receipt_time_check
 from apps.subject_requests.services.lifecycle import request_close
@@ -32,7 +33,6 @@ from apps.subject_requests.services.linking import request_link_contacts
 from apps.subject_requests.services.linking import request_search
 from apps.subject_requests.services.linking import request_set_aside_contacts
 from apps.subject_requests.services.linking import request_unlink_contact
-from apps.subject_requests.services.linking import set_aside_contact_ids
 from apps.subject_requests.services.rights import RECTIFIABLE_FIELDS
 from apps.subject_requests.services.rights import request_lift_restriction
 from apps.subject_requests.services.rights import request_object

@@ -14,8 +14,8 @@ from apps.core.audit import audit_record
 from apps.subject_requests import package
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import answered_contacts
 from apps.subject_requests.services.common import event_add
-from apps.subject_requests.services.common import requester_contacts
 from apps.subject_requests.services.common import require_kind
 from apps.subject_requests.services.common import require_verified
 
@@ -48,7 +48,7 @@ def request_build_package(
         )
     require_verified(request)
     require_kind(request, "portability" if portability else "access_package")
-    contacts = requester_contacts(request)
+    contacts = answered_contacts(request)
     with translation.override(language):
         content = package.package_content(request=request, contacts=contacts)
         data = package.package_zip(content, portability=portability)

@@ -140,6 +140,30 @@ def requester_contacts(request: SubjectRequest):
     return Contact.objects.filter(pk__in=ids).order_by("pk")
 
 
+def set_aside_contact_ids(request: SubjectRequest) -> set[int]:
+    """Return the ids of the contacts set aside as someone else's or unlinked."""
+    set_aside = set()
+    for event in request.events.filter(
+        action__in=["contacts_set_aside", "contact_unlinked"]
+    ):
+        set_aside.update(event.details.get("contact_ids", []))
+        if "contact_id" in event.details:
+            set_aside.add(event.details["contact_id"])
+    return set_aside
+
+
+def answered_contacts(request: SubjectRequest):
+    """Return ``requester_contacts`` without those the DPO set aside.
+
+    A contact set aside or unlinked is someone else's, so an access or
+    portability package leaves it out, unless it was linked again since.
+    """
+    linked = set(request.contacts.values_list("pk", flat=True))
+    return requester_contacts(request).exclude(
+        pk__in=set_aside_contact_ids(request) - linked
+    )
+
+
 def phone_contact_ids(requester_name: str, phones) -> list[int]:
     """Return the contacts without an e-mail that ``phones`` find for the requester.
 

@@ -29,7 +29,7 @@ from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import require_open
 from apps.subject_requests.services.common import require_verified
-from apps.subject_requests.services.linking import set_aside_contact_ids
+from apps.subject_requests.services.common import set_aside_contact_ids
 
 logger = logging.getLogger(__name__)
 
@@ -371,7 +371,8 @@ def _require_package_current(request: SubjectRequest) -> None:
         raise RequestError(messages[request.kind] % {"ref": request.reference})
 
     later_changes = request.events.filter(
-        pk__gt=last_package.pk, action__in=["contacts_linked", "contact_unlinked"]
+        pk__gt=last_package.pk,
+        action__in=["contacts_linked", "contact_unlinked", "contacts_set_aside"],
     )
     # A link that added no contact changed nothing that the package covers.
     if any(

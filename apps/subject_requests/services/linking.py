@@ -19,6 +19,7 @@ from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import require_open
+from apps.subject_requests.services.common import set_aside_contact_ids
 
 
 def request_search(*, request: SubjectRequest, actor) -> dict:
@@ -146,7 +147,7 @@ def request_unlink_contact(*, request: SubjectRequest, contact_id: int, actor):
 def request_set_aside_contacts(
     *, request: SubjectRequest, contact_ids: list[int], actor
 ) -> int:
-    """Record that these contacts are not the requester's; return how many.
+    """Record that these contacts are not the requester's; return how many are new.
 
     A contact can share the requester's e-mail or phone and be someone else,
     such as a colleague on a shared switchboard number. Setting it aside
@@ -158,13 +159,18 @@ def request_set_aside_contacts(
     )
     if linked:
         raise RequestError(
-            _(
+            ngettext(
+                "Contact %(ids)s is linked to %(ref)s: unlink it first if it is "
+                "not the requester's.",
                 "Contacts %(ids)s are linked to %(ref)s: unlink them first if "
-                "they are not the requester's."
+                "they are not the requester's.",
+                len(linked),
             )
             % {"ids": ", ".join(f"#{pk}" for pk in linked), "ref": request.reference}
         )
-    ids = sorted(set(contact_ids))
+    ids = sorted(set(contact_ids) - set_aside_contact_ids(request))
+    if not ids:
+        return 0
     with transaction.atomic():
         event_add(request, "contacts_set_aside", actor, contact_ids=ids)
         audit_record(
@@ -175,15 +181,3 @@ def request_set_aside_contacts(
             details={"contact_ids": ids},
         )
     return len(ids)
-
-
-def set_aside_contact_ids(request: SubjectRequest) -> set[int]:
-    """Return the ids of the contacts set aside as someone else's or unlinked."""
-    set_aside = set()
-    for event in request.events.filter(
-        action__in=["contacts_set_aside", "contact_unlinked"]
-    ):
-        set_aside.update(event.details.get("contact_ids", []))
-        if "contact_id" in event.details:
-            set_aside.add(event.details["contact_id"])
-    return set_aside
