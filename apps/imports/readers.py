@@ -10,6 +10,7 @@ import csv
 import datetime
 import io
 import logging
+import math
 import re
 import zipfile
 import zlib
@@ -497,7 +498,8 @@ def _ods_cell(cell):
     try:
         if kind in ("float", "percentage", "currency"):
             value = float(cell.get(f"{_OFFICE_NS}value"))
-            return int(value) if value.is_integer() else value
+            if math.isfinite(value):
+                return int(value) if value.is_integer() else value
         if kind == "date":
             text = cell.get(f"{_OFFICE_NS}date-value")
             if "T" in text:

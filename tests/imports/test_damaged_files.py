@@ -266,19 +266,24 @@ def test_number_cell_without_its_value_reads_as_its_text(upload_root, write_file
         '<table:table-cell office:value-type="float"><text:p>75001</text:p>'
         "</table:table-cell>"
     )
+    not_a_number = (
+        '<table:table-cell office:value-type="float" office:value="NaN">'
+        "<text:p>75002</text:p></table:table-cell>"
+    )
     path = write_file(
         "nombres.ods",
         _ods_document(
             _ods_row(["E-mail", "Nom", "Code postal"]),
             _ods_row(["a.martin@example.com", "Martin", empty_number]),
             _ods_row(["b.durand@example.com", "Durand", shown_number]),
+            _ods_row(["c.petit@example.com", "Petit", not_a_number]),
         ),
     )
 
     job = import_file(path)
 
-    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 2)
+    assert (job.status, job.created_count) == (ImportJob.Status.DONE, 3)
     postcodes = sorted(
         Contact.objects.values_list("postcode", flat=True).order_by("postcode")
     )
-    assert postcodes == ["", "75001"]
+    assert postcodes == ["", "75001", "75002"]
