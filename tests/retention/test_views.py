@@ -357,4 +357,4 @@ def test_failed_preview_keeps_the_last_counted_one(client_for, compliance_office
     page = response.content.decode()
     assert response.context["preview"] == counted
     assert 'id="preview-failed"' in page
-    assert "failed and counted nothing: The task queue could not be reached." in page
+    assert "failed and counted nothing. The task queue could not be reached." in page
