@@ -159,14 +159,14 @@ def _identifier_list_check(key: str, values) -> None:
 
 
 class _BodyRejected(ValueError):
-    """A JSON body that parses but that the API refuses, with the reason why."""
+    """Error for a JSON body that parses but that the API rejects, with the reason."""
 
 
 def _json_object(pairs: list[tuple[str, object]]) -> dict:
     """Build a JSON object, rejecting a key given twice.
 
     Python would keep the last value, so a body with two ``reason`` keys
-    could record an objection as a mere unsubscribe without a word.
+    could silently record an objection as a mere unsubscribe.
     """
     body = {}
     for key, value in pairs:

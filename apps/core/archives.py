@@ -16,6 +16,8 @@ csv.field_size_limit(MAX_CELL_CHARACTERS)
 # times; a ZIP bomb, a small file that expands to gigabytes, about 1,000 times.
 LARGE_PART_BYTES = 20 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 250
+# NOTE: a part that grows just under this ratio still reaches the parser, and
+# one huge cell in it is built in memory before the cell limit rejects it.
 
 
 def archive_overexpanding_part(

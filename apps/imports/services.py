@@ -637,9 +637,9 @@ def _failure_audit(job: ImportJob, *, cause: str, actor=None) -> None:
     """Record that a real import stopped without importing, beside its start.
 
     ``cause`` is ``queue_unreachable`` when no worker ever got the job, and
-    ``run`` when the run itself stopped. The message stays on the job: it
-    can repeat a value from the file. ``actor`` is the user whose start or
-    resume the broker refused; a run that stopped has none.
+    ``run`` when the run itself stopped. The message stays on the job only,
+    because it can repeat a value from the file. ``actor`` is the user whose
+    start or resume the broker refused. A run that stopped has none.
     """
     audit_record(
         action="imports.job.failed", actor=actor, target=job, details={"cause": cause}

@@ -40,7 +40,10 @@ def rights_text(lawful_basis: str | None = None) -> list[str]:
 
 
 def _erasure_right(lawful_basis: str | None) -> str:
-    """Erasure yields to a legal obligation or a public task (Art. 17(3)(b))."""
+    """Return the erasure right, limited under a legal obligation or public task.
+
+    Art. 17(3)(b) lets those keep the data that they need.
+    """
     if lawful_basis in (LawfulBasis.LEGAL_OBLIGATION, LawfulBasis.PUBLIC_TASK):
         return _(
             "Right to erasure (GDPR Art. 17), except for the data we must keep "

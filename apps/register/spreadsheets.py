@@ -53,13 +53,15 @@ from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
 
-# The largest part of an XLSX or ODS file that the reader opens; a register
+# The largest part of an XLSX or ODS file that the reader opens. A register
 # export needs far less.
 MAX_PART_BYTES = 64 * 1024 * 1024
-# The most XML elements an ODS file may hold. The ODS reader builds the whole
-# document in memory, about 800 bytes per element, so a few megabytes of tiny
-# elements would take gigabytes. A register export has about 300 elements per
-# activity, so this leaves room for some 1,600 activities.
+# The maximum number of XML elements in an ODS file. The ODS reader builds the
+# whole document in memory, about 800 bytes per element (measured on a file of
+# six million tiny elements), so a few megabytes of them would take gigabytes.
+# The demo register's export has about 280 elements per activity, which leaves
+# room for some 1,700 activities (an estimate).
+# NOTE: a file just under the limit still takes about 400 MB while it is read.
 MAX_ODS_ELEMENTS = 500_000
 
 # Rows and columns beyond these are ignored when a file repeats empty cells,
@@ -440,7 +442,8 @@ def _csv_read(path: Path, *, display_name: str) -> list[Sheet]:
     buffer = io.StringIO(text, newline="")
     reader = csv.reader(buffer, delimiter=delimiter)
     rows = []
-    # The line where the row being read starts: a quoted cell can span lines.
+    # The line where the row being read starts, because a quoted cell can span
+    # several lines.
     row_start = 1
     try:
         for row in reader:
@@ -454,7 +457,7 @@ def _csv_read(path: Path, *, display_name: str) -> list[Sheet]:
 
 
 def _csv_error_message(error: csv.Error, *, file: str, line: int) -> str:
-    """Return the user's message for a CSV file that the csv module stops on."""
+    """Return the user's message for a CSV file that the csv module fails on."""
     if "field limit" in str(error):
         return _(
             "%(file)s has a cell longer than %(limit)s characters on line "

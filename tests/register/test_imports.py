@@ -191,9 +191,7 @@ def test_zip_bomb_register_is_rejected_before_parsing(tmp_path):
     odf_load.assert_not_called()
 
 
-def test_register_part_over_the_size_cap_is_rejected_before_parsing(
-    tmp_path, monkeypatch
-):
+def test_oversized_part_rejected(tmp_path, monkeypatch):
     """A part that compresses like a real sheet, but is larger than any register."""
     monkeypatch.setattr("apps.register.spreadsheets.MAX_PART_BYTES", 10_000)
     path = tmp_path / "registre.ods"
@@ -208,9 +206,7 @@ def test_register_part_over_the_size_cap_is_rejected_before_parsing(
     odf_load.assert_not_called()
 
 
-def test_register_ods_with_too_many_elements_is_rejected_before_parsing(
-    tmp_path, monkeypatch
-):
+def test_ods_element_limit_rejected(tmp_path, monkeypatch):
     """Tiny elements cost far more memory once built than their bytes."""
     monkeypatch.setattr("apps.register.spreadsheets.MAX_ODS_ELEMENTS", 1_000)
     path = tmp_path / "registre.ods"
@@ -226,7 +222,7 @@ def test_register_ods_with_too_many_elements_is_rejected_before_parsing(
     odf_load.assert_not_called()
 
 
-def test_csv_cell_over_the_limit_is_named_with_its_line(tmp_path):
+def test_csv_long_cell_names_line(tmp_path):
     path = tmp_path / "registre.csv"
     path.write_text("Nom;Finalités\nFichier clients;" + "x" * 100_001 + "\n")
 
@@ -237,7 +233,7 @@ def test_csv_cell_over_the_limit_is_named_with_its_line(tmp_path):
     assert "Shorten that cell" in message
 
 
-def test_csv_long_cell_over_several_lines_is_named_by_its_first_line(tmp_path):
+def test_csv_multiline_cell_names_first_line(tmp_path):
     path = tmp_path / "registre.csv"
     long_cell = "ligne\n" * 20_000
     path.write_text('Nom;Finalités\nFichier clients;"' + long_cell + '"\n')

@@ -69,9 +69,7 @@ def _notice_text(client, activity) -> str:
     return response.content.decode()
 
 
-def test_notice_on_consent_offers_withdrawal_and_portability(
-    client, organisation, compliance_officer
-):
+def test_notice_consent_rights(client, organisation, compliance_officer):
     activity = complete_activity(
         compliance_officer, lawful_basis=LawfulBasis.CONSENT, legitimate_interest=""
     )
@@ -85,9 +83,7 @@ def test_notice_on_consent_offers_withdrawal_and_portability(
     assert "link to object" not in content
 
 
-def test_notice_on_legal_obligation_limits_erasure_and_drops_portability(
-    client, organisation, compliance_officer
-):
+def test_notice_legal_obligation_rights(client, organisation, compliance_officer):
     activity = complete_activity(
         compliance_officer,
         lawful_basis=LawfulBasis.LEGAL_OBLIGATION,
@@ -106,9 +102,7 @@ def test_notice_on_legal_obligation_limits_erasure_and_drops_portability(
     assert "list vendors named in our message" not in content
 
 
-def test_notice_on_legitimate_interests_offers_objection(
-    client, organisation, compliance_officer
-):
+def test_notice_legitimate_interests_rights(client, organisation, compliance_officer):
     activity = complete_activity(
         compliance_officer, lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS
     )

@@ -260,7 +260,7 @@ def test_step_audit_leaves_wording_out(rules, due_contact):
 
 
 @pytest.mark.django_db
-def test_steps_grouped_by_activity_read_in_run_order():
+def test_step_groups_follow_run_order():
     def step(key, activity_id=None):
         return {"key": key, "kind": "contacts", "activity_id": activity_id}
 

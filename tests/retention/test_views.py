@@ -320,10 +320,8 @@ def test_preview_request_with_queue_down_fails_the_run(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_preview_request_with_queue_down_says_so_not_queued(
-    client_for, compliance_officer
-):
-    """Outside a test transaction the task is sent before the page answers."""
+def test_preview_queue_down_message(client_for, compliance_officer):
+    """Outside a test transaction the task is sent before the view returns."""
     with mock.patch(
         "apps.retention.tasks.preview_retention.delay",
         side_effect=OperationalError("Error 111 connecting to 127.0.0.1:6399."),
@@ -338,7 +336,7 @@ def test_preview_request_with_queue_down_says_so_not_queued(
 
 
 @pytest.mark.django_db
-def test_failed_preview_keeps_the_last_counted_one(client_for, compliance_officer):
+def test_failed_preview_keeps_last(client_for, compliance_officer):
     today = timezone.localdate()
     counted = RetentionRun.objects.create(
         trigger="page", dry_run=True, as_of=today, status="succeeded", steps=[]

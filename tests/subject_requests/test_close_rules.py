@@ -269,15 +269,19 @@ def test_contact_imported_after_empty_search_blocks_close(make_request, dpo, act
     assert request.status == Status.IN_PROGRESS
 
 
-def test_contact_found_but_left_undecided_blocks_close(
-    make_request, dpo, person, bystander
-):
-    """A search that found the contact is not a decision on whose it is."""
+def _request_sharing_email(make_request, dpo, person, bystander):
+    """Return an access request with ``bystander``'s e-mail, ``person`` linked."""
     request = make_request(
         kind="access", verified_by=dpo, requester_email=bystander.email
     )
     request_search(request=request, actor=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    return request
+
+
+def test_undecided_contact_blocks_close(make_request, dpo, person, bystander):
+    """A search that found the contact is not a decision on whose it is."""
+    request = _request_sharing_email(make_request, dpo, person, bystander)
     request_build_package(request=request, actor=dpo, portability=False)
 
     with pytest.raises(RequestError, match=f"#{bystander.pk} holds the e-mail"):
@@ -287,14 +291,8 @@ def test_contact_found_but_left_undecided_blocks_close(
     assert request.status != Status.CLOSED
 
 
-def test_contact_set_aside_as_someone_else_allows_close(
-    make_request, dpo, person, bystander
-):
-    request = make_request(
-        kind="access", verified_by=dpo, requester_email=bystander.email
-    )
-    request_search(request=request, actor=dpo)
-    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+def test_set_aside_contact_allows_close(make_request, dpo, person, bystander):
+    request = _request_sharing_email(make_request, dpo, person, bystander)
     request_build_package(request=request, actor=dpo, portability=False)
 
     request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
@@ -317,13 +315,9 @@ def test_linked_contact_cannot_be_set_aside(make_request, dpo, person):
         request_set_aside_contacts(request=request, contact_ids=[person.pk], actor=dpo)
 
 
-def test_package_leaves_out_contacts_set_aside(make_request, dpo, person, bystander):
-    """The bystander holds the requester's e-mail but is someone else."""
-    request = make_request(
-        kind="access", verified_by=dpo, requester_email=bystander.email
-    )
-    request_search(request=request, actor=dpo)
-    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+def test_package_omits_set_aside_contacts(make_request, dpo, person, bystander):
+    """The bystander has the requester's e-mail but is someone else."""
+    request = _request_sharing_email(make_request, dpo, person, bystander)
     request_set_aside_contacts(request=request, contact_ids=[bystander.pk], actor=dpo)
 
     request_build_package(request=request, actor=dpo, portability=False)
@@ -332,7 +326,7 @@ def test_package_leaves_out_contacts_set_aside(make_request, dpo, person, bystan
     assert built.details["contact_ids"] == [person.pk]
 
 
-def test_setting_aside_twice_records_one_decision(make_request, dpo, bystander):
+def test_set_aside_twice_records_once(make_request, dpo, bystander):
     request = make_request(
         kind="access", verified_by=dpo, requester_email=bystander.email
     )

@@ -191,7 +191,7 @@ def test_link_message_plural(client_for, dpo, make_request, person):
     assert "1 contact lié." in _messages(response)
 
 
-def test_set_aside_button_records_the_decision(client_for, dpo, make_request, person):
+def test_set_aside_button_records_decision(client_for, dpo, make_request, person):
     request = make_request(verified_by=dpo)
     request_search(request=request, actor=dpo)
 

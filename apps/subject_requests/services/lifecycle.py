@@ -300,8 +300,9 @@ def _require_every_contact_decided(request: SubjectRequest) -> None:
     """Raise when a contact with the requester's e-mail or phone has no decision.
 
     Each such contact must be linked, so that the response covers it, or set
-    aside as someone else's (an unlinked contact counts as set aside). A search that
-    found it is not a decision: the response would silently leave it out.
+    aside as someone else's (an unlinked contact counts as set aside). A search
+    that found it is not a decision, because the response would silently leave
+    it out.
     """
     identifiers = Q(pk__in=[])
     if request.requester_email:
