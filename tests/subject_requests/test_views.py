@@ -385,6 +385,21 @@ def test_closed_request_rejects_actions(client_for, dpo, make_request):
     assert b"file a new one" in response.content
 
 
+def test_closed_request_keeps_its_search(client_for, dpo, make_request):
+    request = make_request(verified_by=dpo)
+    access_answered_close(request, dpo)
+    request.refresh_from_db()
+    answered_search = request.last_search
+    searches = request.events.filter(action="searched").count()
+
+    response = client_for(dpo).post(_action("search", request), follow=True)
+
+    request.refresh_from_db()
+    assert request.last_search == answered_search
+    assert request.events.filter(action="searched").count() == searches
+    assert b"file a new one" in response.content
+
+
 def test_dashboard_panel_counts_overdue(dpo, make_request):
     from django.template.loader import render_to_string
 

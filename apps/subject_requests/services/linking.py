@@ -26,8 +26,10 @@ def request_search(*, request: SubjectRequest, actor) -> dict:
     """Search every personal-data source for the requester; store what matched.
 
     The stored result keeps kinds, ids and the field that matched, never the
-    matched values, so a later erasure leaves nothing behind in it.
+    matched values, so a later erasure leaves nothing behind in it. A closed
+    request keeps the search it was answered on.
     """
+    require_open(request)
     emails = [request.requester_email] if request.requester_email else []
     phones = [request.requester_phone] if request.requester_phone else []
     names = [request.requester_name] if request.requester_name else []
