@@ -1,6 +1,13 @@
-"""Wording of the time left on the 72-hour clock, shared by pages and e-mails."""
+"""Wording of the time left on the 72-hour clock, shared by pages and e-mails.
+
+Under 72 hours a duration reads in hours and minutes, which compare directly
+with the deadline. From 72 hours on it reads in days, hours and minutes:
+"overdue by 39 d 1 h 55 min" rather than "overdue by 937 h 55 min".
+"""
 
 from django.utils.translation import gettext as _
+
+DAYS_FROM_HOURS = 72
 
 
 def left_template() -> str:
@@ -11,21 +18,34 @@ def overdue_template() -> str:
     return _("overdue by %(hours)s h %(minutes)s min")
 
 
+def overdue_days_template() -> str:
+    return _("overdue by %(days)s d %(hours)s h %(minutes)s min")
+
+
+def duration_values(seconds: int) -> dict:
+    """Return the days (from 72 hours on), hours and minutes of ``seconds``."""
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    values = {"hours": hours, "minutes": f"{minutes:02d}"}
+    if hours >= DAYS_FROM_HOURS:
+        values["days"], values["hours"] = divmod(hours, 24)
+    return values
+
+
 def notified_late_text(seconds_late: int) -> str:
     """Return "notified 28 h 30 min late" for a notification ``seconds_late``."""
-    minutes = seconds_late // 60
-    return _("notified %(hours)s h %(minutes)s min late") % {
-        "hours": minutes // 60,
-        "minutes": f"{minutes % 60:02d}",
-    }
+    values = duration_values(seconds_late)
+    if "days" in values:
+        return _("notified %(days)s d %(hours)s h %(minutes)s min late") % values
+    return _("notified %(hours)s h %(minutes)s min late") % values
 
 
 def time_left_text(seconds: int) -> str:
     """Return "5 h 07 min left" or "overdue by 2 h 00 min" for ``seconds``."""
-    minutes = abs(seconds) // 60
-    values = {"hours": minutes // 60, "minutes": f"{minutes % 60:02d}"}
+    values = duration_values(seconds)
     if seconds >= 0:
         return left_template() % values
+    if "days" in values:
+        return overdue_days_template() % values
     return overdue_template() % values
 
 

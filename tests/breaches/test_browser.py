@@ -73,3 +73,18 @@ def test_draft_offers_copy_buttons(page, login_as, dpo, organisation):
     measures.locator("button.draft-copy").click()
     expect(measures.locator("button.draft-copy")).to_have_text("Copied")
     assert page.evaluate("navigator.clipboard.readText()") == "Passwords reset."
+
+
+def test_countdown_ticks_in_days_when_overdue(page, login_as, dpo):
+    page.set_default_timeout(30_000)
+    aware_at = timezone.now() - timedelta(hours=72 + 72 + 5)
+    breach = BreachFactory(aware_at=aware_at, detected_at=aware_at)
+    login_as(dpo)
+    page.clock.install()
+
+    page.goto(f"/breaches/{breach.pk}/")
+    countdown = page.locator(".breach-clock .breach-countdown")
+    expect(countdown).to_contain_text("overdue by 3 d 5 h")
+    page.clock.fast_forward("20:00:00")
+
+    expect(countdown).to_contain_text("overdue by 4 d 1 h")

@@ -108,3 +108,31 @@ def test_form_rejects_skipped_local_time(client_for, dpo):
     assert "aware_at" in response.context["form"].errors
     assert "2026-03-29 02:30" in str(response.context["form"].errors["aware_at"])
     assert not Breach.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (-(71 * 3600 + 59 * 60), "overdue by 71 h 59 min"),
+        (-72 * 3600, "overdue by 3 d 0 h 00 min"),
+        (-(937 * 3600 + 55 * 60), "overdue by 39 d 1 h 55 min"),
+        (5 * 3600 + 7 * 60, "5 h 07 min left"),
+    ],
+)
+def test_time_left_in_days_from_72_hours(seconds, expected):
+    from apps.breaches.clock import time_left_text
+
+    assert time_left_text(seconds) == expected
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (8 * 3600, "notified 8 h 00 min late"),
+        (30 * 24 * 3600 + 90 * 60, "notified 30 d 1 h 30 min late"),
+    ],
+)
+def test_notified_late_in_days_from_72_hours(seconds, expected):
+    from apps.breaches.clock import notified_late_text
+
+    assert notified_late_text(seconds) == expected

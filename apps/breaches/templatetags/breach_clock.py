@@ -3,8 +3,10 @@
 from django import template
 from django.utils import timezone
 
+from apps.breaches.clock import DAYS_FROM_HOURS
 from apps.breaches.clock import left_template
 from apps.breaches.clock import notified_late_text
+from apps.breaches.clock import overdue_days_template
 from apps.breaches.clock import overdue_template
 from apps.breaches.clock import time_left_text
 from apps.breaches.clock import urgency
@@ -26,4 +28,6 @@ def countdown(breach):
         "urgency": urgency(seconds),
         "left_template": left_template(),
         "overdue_template": overdue_template(),
+        "overdue_days_template": overdue_days_template(),
+        "days_from_hours": DAYS_FROM_HOURS,
     }

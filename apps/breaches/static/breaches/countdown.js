@@ -4,11 +4,22 @@
 (function () {
   "use strict";
 
-  function format(template, seconds) {
+  function format(badge, seconds) {
     var minutes = Math.floor(Math.abs(seconds) / 60);
     var hours = Math.floor(minutes / 60);
     var rest = String(minutes % 60).padStart(2, "0");
-    return template.replace("%(hours)s", hours).replace("%(minutes)s", rest);
+    var template = badge.dataset.leftTemplate;
+    var days = 0;
+    if (seconds < 0) {
+      template = badge.dataset.overdueTemplate;
+      if (hours >= Number(badge.dataset.daysFromHours)) {
+        template = badge.dataset.overdueDaysTemplate;
+        days = Math.floor(hours / 24);
+        hours = hours % 24;
+      }
+    }
+    return template.replace("%(days)s", days).replace("%(hours)s", hours)
+      .replace("%(minutes)s", rest);
   }
 
   function urgency(seconds) {
@@ -24,8 +35,7 @@
       var deadline = Date.parse(badge.dataset.deadline);
       if (isNaN(deadline)) { return; }
       var seconds = Math.floor((deadline - now) / 1000);
-      var template = seconds >= 0 ? badge.dataset.leftTemplate : badge.dataset.overdueTemplate;
-      badge.textContent = format(template, seconds);
+      badge.textContent = format(badge, seconds);
       badge.classList.remove("ok", "warn", "bad");
       badge.classList.add(urgency(seconds));
     });
