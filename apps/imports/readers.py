@@ -478,6 +478,9 @@ _CELLS = {f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell"}
 _NAME = f"{_TABLE_NS}name"
 _ROWS_REPEATED = f"{_TABLE_NS}number-rows-repeated"
 _COLUMNS_REPEATED = f"{_TABLE_NS}number-columns-repeated"
+# The lexical form of an XML Schema positiveInteger, which the repeat counts
+# are: an optional plus sign and ASCII digits, with spaces around.
+_REPEAT_COUNT = re.compile(r"\s*\+?[0-9]+\s*")
 _VALUE_TYPE = f"{_OFFICE_NS}value-type"
 _PARAGRAPH = f"{_TEXT_NS}p"
 # Repeated empty rows or columns pad ODS sheets to the sheet's full size.
@@ -562,10 +565,7 @@ def _too_many_repeated_rows(row: int) -> UnreadableFile:
 def _repeat_count(element, attribute: str, row: int) -> int:
     """Return a row's or cell's repeat count, or raise ``UnreadableFile``."""
     text = element.get(attribute, "1")
-    try:
-        count = int(text)
-    except ValueError:
-        count = 0
+    count = int(text) if _REPEAT_COUNT.fullmatch(text) else 0
     if count < 1:
         raise UnreadableFile(
             _(

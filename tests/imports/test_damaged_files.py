@@ -239,6 +239,15 @@ def test_repeated_ods_rows_counted(upload_root, write_file):
     assert job.duplicate_count == 1499
 
 
+@pytest.mark.parametrize("repeat", ["+3", " 3 ", "003"])
+def test_schema_repeat_forms_read(upload_root, write_file, repeat):
+    path = write_file("repete.ods", _ods_with_repeated_row(repeat))
+
+    job = import_file(path)
+
+    assert job.row_count == 3
+
+
 def test_ods_copy_limit_rejected(upload_root, write_file):
     path = write_file("bombe.ods", _ods_with_repeated_row(1_000_000))
 
@@ -251,7 +260,7 @@ def test_ods_copy_limit_rejected(upload_root, write_file):
     assert _stored_files(upload_root) == []
 
 
-@pytest.mark.parametrize("repeat", ["abc", "0", "-1000000"])
+@pytest.mark.parametrize("repeat", ["abc", "0", "-1000000", "1_000", "١٢"])
 def test_invalid_repeat_count_rejected(upload_root, write_file, repeat):
     path = write_file("repete.ods", _ods_with_repeated_row(repeat))
 
