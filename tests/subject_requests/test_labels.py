@@ -188,7 +188,7 @@ def test_link_message_plural(client_for, dpo, make_request, person):
         follow=True,
     )
 
-    assert "1 contact lié." in _messages(response)
+    assert "1 contact rattaché." in _messages(response)
 
 
 def test_set_aside_button_records_decision(client_for, dpo, make_request, person):
