@@ -255,7 +255,9 @@ def test_step_audit_leaves_wording_out(rules, due_contact):
     assert events.count() == len(contact_steps)
     for event in events:
         assert not WORDING_KEYS & set(event.details)
-    deleted = events.get(target_id=str(rules["delete"].pk))
+    deleted = events.get(
+        target_type="register.retentionrule", target_id=str(rules["delete"].pk)
+    )
     assert deleted.details["deleted"] == 1
 
 
