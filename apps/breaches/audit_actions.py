@@ -28,3 +28,17 @@ ACTOR_LABELS = {CLOCK_ACTOR: _("breach deadline check")}
 TARGET_PAGES = {
     "breaches.breach": TargetPage("breaches:breach-detail", "breaches.view_breach"),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "breach_ids": _("breaches"),
+    "communication": _("communication to people"),
+    "deadline_at": _("deadline"),
+    "event": _("timeline entry"),
+    "late": _("late"),
+    "notification": _("notification"),
+    "sent": _("sent"),
+    "superseded": _("replaced"),
+    "threshold": _("alert threshold"),
+    "times": _("times changed"),
+}

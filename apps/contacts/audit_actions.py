@@ -30,3 +30,21 @@ TARGET_PAGES = {
         "contacts:campaign-detail", "contacts.view_campaignexport"
     ),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "added": _("suppression entries added"),
+    "contact_identifiers_added": _("contact identifiers added"),
+    "contacts_unsubscribed_before": _("contacts unsubscribed before"),
+    "contacts_updated": _("contacts updated"),
+    "excluded": _("contacts left out"),
+    "filters": _("filters"),
+    "notices_recorded": _("notices recorded"),
+    "previous_status": _("previous status"),
+    "records_message_date": _("records the campaign message date"),
+    "records_notice": _("records the Art. 14 notice as sent"),
+    "removed_before": _("removed before"),
+    "status_kept": _("status kept"),
+    "suppression_added": _("added to the suppression list"),
+    "suppression_objected": _("suppression entries turned into objections"),
+}

@@ -173,6 +173,25 @@ def _actor_labels() -> dict:
     return labels
 
 
+@functools.cache
+def _detail_labels() -> dict:
+    labels = {}
+    for module in _audit_actions_modules():
+        labels.update(getattr(module, "DETAIL_LABELS", {}))
+    return labels
+
+
+def audit_detail_label(key: str) -> str:
+    """Return the label of a detail key in the active language.
+
+    Apps give the labels of their keys in ``audit_actions.DETAIL_LABELS``. Any
+    other key, such as a count named after a purged table, reads with spaces
+    in place of its underscores.
+    """
+    label = _detail_labels().get(key)
+    return key.replace("_", " ") if label is None else str(label)
+
+
 def audit_action_label(action: str) -> str:
     """Return the label of an action code in the active language.
 

@@ -19,3 +19,19 @@ ACTION_LABELS = {
 TARGET_PAGES = {
     "imports.importjob": TargetPage("imports:job-detail", "imports.view_importjob"),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "cause": _("cause"),
+    "list_id": _("contact list"),
+    "size": _("size in bytes"),
+    "staged_rows_deleted": _("staged rows deleted"),
+    "vendor_id": _("vendor"),
+    "created": _("created"),
+    "merged": _("merged"),
+    "duplicate": _("duplicates"),
+    "suppressed": _("suppressed"),
+    "rejected": _("rejected"),
+    "source_file": _("uploaded files"),
+    "staging_row": _("staged rows"),
+}

@@ -22,3 +22,15 @@ TARGET_PAGES = {
         outlives_target=True,
     ),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "activity_ids": _("activities"),
+    "fields_changed": _("fields changed"),
+    "outcomes": _("outcomes"),
+    "parts_changed": _("parts changed"),
+    "processor_record": _("processor's record"),
+    "reference": _("reference"),
+    "references": _("references"),
+    "rows_removed": _("rows removed"),
+}

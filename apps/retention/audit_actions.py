@@ -28,3 +28,19 @@ TARGET_PAGES = {
         "retention:run-detail", "retention.view_retentionrun"
     ),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "as_of": _("as of"),
+    "dry_run": _("dry run"),
+    "found_by_run_id": _("found by run"),
+    "run_id": _("run"),
+    "steps": _("steps"),
+    "key": _("step"),
+    "removed": _("removed"),
+    "would_remove": _("would remove"),
+    "due": _("due"),
+    "batches": _("batches"),
+    "max_transaction_ms": _("longest transaction (ms)"),
+    "objectors": _("objectors"),
+}

@@ -36,3 +36,17 @@ TARGET_PAGES = {
         "subject_requests:request-detail", "subject_requests.view_subjectrequest"
     ),
 }
+
+# Labels of the detail keys that this app's audit events record.
+DETAIL_LABELS = {
+    "channel": _("channel"),
+    "contact_id": _("contact"),
+    "due_on": _("due on"),
+    "language": _("language"),
+    "months": _("months"),
+    "proof_id": _("erasure proof"),
+    "request_id": _("request"),
+    "request_ids": _("requests"),
+    "sources": _("sources searched"),
+    "verified": _("identity verified"),
+}

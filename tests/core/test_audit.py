@@ -8,6 +8,7 @@ from django.utils import translation
 
 from apps.core import audit
 from apps.core.audit import audit_action_label
+from apps.core.audit import audit_detail_label
 from apps.core.audit import audit_record
 from apps.core.models import AuditEvent
 from apps.register.deletion import activity_delete
@@ -202,11 +203,43 @@ def test_audit_list_nested_details_readable(client_for, compliance_officer):
         details={"activity_id": None, "steps": [{"key": "rented-lists", "removed": 6}]},
     )
 
-    content = _audit_list(client_for(compliance_officer))
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    content = response.content.decode()
 
-    assert "(key rented-lists, removed 6)" in content
+    assert "(step rented-lists, removed 6)" in content
     assert "{&#x27;key&#x27;" not in content
     assert "None" not in content
+
+
+@pytest.mark.parametrize(
+    ("details", "shown"),
+    [
+        (
+            {"staged_rows_deleted": 5},
+            '<span class="key" title="staged_rows_deleted">'
+            "staged rows deleted</span> 5",
+        ),
+        ({"counts": {"duplicate": 2}}, "duplicates 2"),
+        ({"purged_source_file": 1}, ">purged source file</span> 1"),
+    ],
+)
+def test_audit_list_detail_labels(client_for, compliance_officer, details, shown):
+    audit_record(action="imports.job.completed", details=details)
+
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert shown in response.content.decode()
+
+
+def test_detail_label_is_translated():
+    with translation.override("fr"):
+        label = audit_detail_label("list_id")
+
+    assert label == "liste de contacts"
 
 
 def test_rolled_back_event_is_not_logged(db, caplog):

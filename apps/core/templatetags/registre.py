@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 
 from apps.core.audit import audit_action_label
 from apps.core.audit import audit_actor_name
+from apps.core.audit import audit_detail_label
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 
@@ -53,11 +54,14 @@ def timeuntil_delta(value: timedelta | None) -> str:
 
 
 @register.filter
-def audit_details(details: dict | None) -> list[tuple[str, str]]:
-    """Return an audit event's details as sorted (key, text) pairs for display."""
+def audit_details(details: dict | None) -> list[tuple[str, str, str]]:
+    """Return an audit event's details as (key, label, text), sorted by key."""
     if not details:
         return []
-    return [(key, _detail_text(value)) for key, value in sorted(details.items())]
+    return [
+        (key, audit_detail_label(key), _detail_text(value))
+        for key, value in sorted(details.items())
+    ]
 
 
 def _detail_text(value, *, nested: bool = False) -> str:
@@ -71,7 +75,8 @@ def _detail_text(value, *, nested: bool = False) -> str:
         return f"[{text}]" if nested else text
     if isinstance(value, dict):
         text = ", ".join(
-            f"{key} {_detail_text(item, nested=True)}" for key, item in value.items()
+            f"{audit_detail_label(key)} {_detail_text(item, nested=True)}"
+            for key, item in value.items()
         )
         return f"({text})" if nested else text
     return str(value)
