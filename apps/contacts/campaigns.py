@@ -87,6 +87,8 @@ STORED_FILTERS = (
     "lawful_basis",
     "country",
     "job_function",
+    "postcode",
+    "city",
     "status",
     "contactable",
 )

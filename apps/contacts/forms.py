@@ -65,6 +65,16 @@ class ContactFilterForm(forms.Form):
         help_text=_("Two-letter ISO code, e.g. FR."),
     )
     job_function = forms.CharField(label=_("Job function"), required=False)
+    postcode = forms.CharField(
+        label=_("Postcode"),
+        required=False,
+        help_text=_("Its first characters: 69 for the Rhône, 69003 for one area."),
+    )
+    city = forms.CharField(
+        label=_("City"),
+        required=False,
+        help_text=_("The whole name. Case and accents are ignored."),
+    )
     status = forms.ChoiceField(
         label=_("Status"), choices=_blank(Contact.Status.choices), required=False
     )
@@ -106,6 +116,31 @@ class ContactFilterForm(forms.Form):
 
     def clean_job_function(self):
         return self.cleaned_data["job_function"].strip()
+
+    def clean_postcode(self):
+        postcode = self.cleaned_data["postcode"].strip()
+        return self._within_field_length(postcode, "postcode")
+
+    def clean_city(self):
+        return self._within_field_length(self.cleaned_data["city"].strip(), "city")
+
+    @staticmethod
+    def _within_field_length(value: str, name: str) -> str:
+        limit = Contact._meta.get_field(name).max_length
+        if len(value) > limit:
+            raise forms.ValidationError(
+                _(
+                    "“%(value)s…” is %(length)d characters long, more than a "
+                    "%(field)s can hold: type at most %(limit)d."
+                ),
+                params={
+                    "value": value[:20],
+                    "length": len(value),
+                    "field": Contact._meta.get_field(name).verbose_name,
+                    "limit": limit,
+                },
+            )
+        return value
 
     def clean_sort(self):
         return self.cleaned_data["sort"] or "newest"

@@ -30,6 +30,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.models import Vendor
+from apps.contacts.search import FoldedText
 from apps.contacts.search import fold_search_text
 from apps.contacts.services import contacts_contactable
 from apps.core.identifiers import InvalidIdentifier
@@ -250,6 +251,12 @@ def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     for name in ("audience", "lawful_basis", "country", "job_function", "status"):
         if filters.get(name):
             contacts = contacts.filter(**{name: filters[name]})
+    if filters.get("postcode"):
+        contacts = contacts.filter(postcode__istartswith=filters["postcode"])
+    if filters.get("city"):
+        contacts = contacts.alias(city_folded=FoldedText("city")).filter(
+            city_folded=fold_search_text(filters["city"])
+        )
     if filters.get("sort") in SORTS_WITHOUT_ANONYMISED:
         contacts = contacts.filter(status__in=STATUSES_NOT_ANONYMISED)
     contactable = filters.get("contactable")

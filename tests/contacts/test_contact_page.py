@@ -195,6 +195,39 @@ def test_country_filter_accepts_lower_case(sales_user, client_for):
     assert response.context["count"] == 1
 
 
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"city": "saint-etienne"}, {"Saint-Étienne"}),
+        ({"city": " SAINT-ÉTIENNE "}, {"Saint-Étienne"}),
+        ({"city": "Saint"}, set()),
+        ({"postcode": "69"}, {"Lyon", "Villeurbanne"}),
+        ({"postcode": "sw1a 1"}, {"London"}),
+        ({"postcode": "69", "city": "lyon"}, {"Lyon"}),
+    ],
+)
+def test_postcode_and_city_filters(sales_user, client_for, filters, expected):
+    ContactFactory(postcode="42000", city="Saint-Étienne")
+    ContactFactory(postcode="69003", city="Lyon")
+    ContactFactory(postcode="69100", city="Villeurbanne")
+    ContactFactory(postcode="SW1A 1AA", city="London")
+
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), filters, headers=ENGLISH
+    )
+
+    assert {row.city for row in response.context["page"].rows} == expected
+
+
+def test_long_city_filter_names_value(sales_user, client_for):
+    errors = _filter_errors(client_for(sales_user), {"city": "x" * 101})
+
+    assert errors["city"] == [
+        "“xxxxxxxxxxxxxxxxxxxx…” is 101 characters long, more than a city can "
+        "hold: type at most 100."
+    ]
+
+
 def test_campaign_page_names_bad_filter(sales_user, client_for):
     response = client_for(sales_user).get(
         reverse("contacts:campaign-create"), {"contact_list": "999"}, headers=ENGLISH
