@@ -38,6 +38,8 @@ FIELD_CHOICES = [
 FIELDS = {value for value, _label in FIELD_CHOICES if value}
 FIELD_LABELS = dict(FIELD_CHOICES)
 IDENTIFIER_FIELDS = {"email", "phone", "mobile"}
+# Fields that place a contact in a business: a B2B list maps at least one.
+PROFESSIONAL_FIELDS = {"company", "company_registration", "job_title", "job_function"}
 
 # Normalised header text to field. Keys are the output of ``normalize_header``.
 HEADER_SYNONYMS = {
@@ -505,6 +507,24 @@ def competing_header_warnings(headers: list, mapping: dict[str, str]) -> list[st
         }
         warnings.append(capfirst(warning))
     return warnings
+
+
+def professional_detail_warning(mapping: dict[str, str]) -> str:
+    """Return a warning when a B2B list's mapping has no business column, or "".
+
+    Prospecting on an opt-out basis is allowed for people reached in their
+    profession. A file without a company, SIRET, job title or job function
+    column may well list private individuals, who must have given consent.
+    """
+    if PROFESSIONAL_FIELDS & set(mapping.values()):
+        return ""
+    return gettext(
+        "No column is mapped to a company, a SIRET or SIREN, a job title or a "
+        "job function, so nothing shows that these people are reached in their "
+        "profession. Map such a column if the file has one. If the file lists "
+        "private individuals, cancel this import: they can be prospected only "
+        "in a B2C list with their consent."
+    )
 
 
 def header_warnings(headers: list, mapping: dict[str, str]) -> list[str]:

@@ -315,3 +315,25 @@ def test_command_rejects_social_security_column(upload_root, tmp_path):
 
     assert "holds social-security numbers" in str(raised.value)
     assert not Contact.objects.filter(job_title="185057512345678").exists()
+
+
+def test_command_warns_of_missing_business_column(upload_root, tmp_path):
+    import io
+
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    stderr = io.StringIO()
+
+    call_command(
+        "import_contacts",
+        str(path),
+        "--vendor=V",
+        "--list=L",
+        ACQUIRED,
+        f"--activity={prospecting_activity().reference}",
+        "--dry-run",
+        stdout=io.StringIO(),
+        stderr=stderr,
+    )
+
+    assert "Warning: No column is mapped to a company" in stderr.getvalue()

@@ -206,3 +206,45 @@ def test_mapping_needs_row_permission(django_user_model, client_for, job):
     response = _post_mapping(client_for(user), job, {"column_2": ""})
 
     assert response.status_code == 403
+
+
+PRIVATE_PEOPLE = (
+    "Prénom;Nom;Courriel;N° CAF\nInès;Dupont;ines.dupont@example.com;1234567\n"
+).encode()
+
+
+def _job_page(client, job):
+    response = client.get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    return response.content.decode()
+
+
+def test_b2b_list_without_business_column_warned(
+    sales_user, client_for, upload_root, write_file
+):
+    job = import_file_created(write_file("usagers.csv", PRIVATE_PEOPLE))
+
+    content = _job_page(client_for(sales_user), job)
+
+    assert 'id="professional-warning"' in content
+    assert "No column is mapped to a company" in content
+
+
+def test_b2b_list_with_company_not_warned(sales_user, client_for, job):
+    content = _job_page(client_for(sales_user), job)
+
+    assert 'id="professional-warning"' not in content
+
+
+def test_b2c_list_not_warned(sales_user, client_for, upload_root, write_file):
+    job = import_file_created(
+        write_file("usagers.csv", PRIVATE_PEOPLE),
+        audience="b2c",
+        lawful_basis="consent",
+        consent_claim="opt_in",
+    )
+
+    content = _job_page(client_for(sales_user), job)
+
+    assert 'id="professional-warning"' not in content

@@ -13,6 +13,7 @@ from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.imports.mapping import duplicate_header_groups
 from apps.imports.mapping import header_warnings
+from apps.imports.mapping import professional_detail_warning
 from apps.imports.selectors import job_summary
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
@@ -142,7 +143,7 @@ class Command(BaseCommand):
                 )
             if options["mapping"]:
                 import_job_map(job=job, mapping=self._mapping(job, options["mapping"]))
-            self._warn_duplicate_headers(job)
+            self._warn_about_mapping(job)
             if options["dry_run"]:
                 import_job_check(job=job, enqueue=False)
             else:
@@ -157,7 +158,11 @@ class Command(BaseCommand):
         if summary["status"] == "failed" or summary.get("dry_run", {}).get("error"):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
 
-    def _warn_duplicate_headers(self, job) -> None:
+    def _warn_about_mapping(self, job) -> None:
+        if job.audience == Audience.B2B:
+            professional_warning = professional_detail_warning(job.mapping)
+            if professional_warning:
+                self.stderr.write(f"Warning: {professional_warning}")
         warnings = header_warnings(job_headers(job), job.mapping)
         for warning in warnings:
             self.stderr.write(f"Warning: {warning}")
