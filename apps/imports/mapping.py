@@ -38,7 +38,8 @@ FIELD_CHOICES = [
 FIELDS = {value for value, _label in FIELD_CHOICES if value}
 FIELD_LABELS = dict(FIELD_CHOICES)
 IDENTIFIER_FIELDS = {"email", "phone", "mobile"}
-# Fields that place a contact in a business: a B2B list maps at least one.
+# Fields that place a contact in a business. A B2B list that maps none of them
+# gets a warning.
 PROFESSIONAL_FIELDS = {"company", "company_registration", "job_title", "job_function"}
 
 # Normalised header text to field. Keys are the output of ``normalize_header``.
