@@ -82,6 +82,17 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         "again."
     )
     submission_token = submission_token_field()
+    # Edit form only: the 72-hour deadline follows the awareness time.
+    aware_at_change_reason = forms.CharField(
+        label=_("Why the awareness time changes"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Needed when you change the awareness time of a recorded breach, "
+            "because the 72-hour deadline moves with it. The timeline keeps it."
+        ),
+    )
     # Offered under the first field that warned, once a warning appears.
     keep_identifiers = forms.BooleanField(
         label=_("Keep these identifiers in the text"),
@@ -111,6 +122,7 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
                 "description",
                 "detected_at",
                 "aware_at",
+                "aware_at_change_reason",
                 "affects_confidentiality",
                 "affects_integrity",
                 "affects_availability",
@@ -146,6 +158,8 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if self.instance.pk is None or self.instance.notified_at is not None:
+            del self.fields["aware_at_change_reason"]
         if self.instance.notified_at is not None:
             self._disable_notified_facts()
 
@@ -179,6 +193,8 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         for legend, names in self.FIELDSETS:
             fields = []
             for name in names:
+                if name not in self.fields:
+                    continue
                 fields.append(self[name])
                 if name == keep_after and offer_keep:
                     fields.append(self["keep_identifiers"])
@@ -216,8 +232,30 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
     def clean_aware_at(self):
         return self._keep_saved_seconds("aware_at")
 
+    def _require_aware_at_change_reason(self, cleaned: dict) -> None:
+        """Ask for the reason of a new awareness time on the edit form."""
+        if "aware_at_change_reason" not in self.fields:
+            return
+        reason = cleaned.get("aware_at_change_reason", "").strip()
+        cleaned["aware_at_change_reason"] = reason
+        aware_at = cleaned.get("aware_at")
+        if not aware_at or aware_at == self.instance.aware_at or reason:
+            return
+        self.add_error(
+            "aware_at_change_reason",
+            _(
+                "Say why the awareness time changes from %(old)s to %(new)s: "
+                "the 72-hour deadline moves with it."
+            )
+            % {
+                "old": format_datetime(self.instance.aware_at),
+                "new": format_datetime(aware_at),
+            },
+        )
+
     def clean(self):
         cleaned = super().clean()
+        self._require_aware_at_change_reason(cleaned)
         self.new_identifiers = {}
         for name in self.CHECKED_TEXT_FIELDS:
             if name not in self.fields:

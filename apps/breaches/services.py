@@ -342,12 +342,14 @@ def breach_update(
     activities: Collection | None = None,
     actor=None,
     loaded_version: datetime | None = None,
+    aware_at_change_reason: str = "",
 ) -> Breach:
     """Change the facts and the assessment of a breach that is not closed.
 
     Once the initial notification is recorded, the fields in
     ``FACTS_FIXED_BY_NOTIFICATION`` are rejected if they differ from the
-    saved values.
+    saved values. A new awareness time moves the 72-hour deadline, so it
+    needs ``aware_at_change_reason``, which the timeline keeps as a note.
 
     The row is read again under a lock, so a caller holding an older copy
     cannot overwrite what a notification or the clock job recorded since.
@@ -391,6 +393,16 @@ def breach_update(
     _require_past_facts(breach)
     _require_gdpr_period(breach)
     _check_decision_after_notification(breach)
+    aware_at_change_reason = aware_at_change_reason.strip()
+    if "aware_at" in changed and not aware_at_change_reason:
+        old_aware_at, new_aware_at = time_changes["aware_at"]
+        raise BreachError(
+            _(
+                "Say why the awareness time changes from %(old)s to %(new)s: "
+                "the 72-hour deadline moves with it."
+            )
+            % {"old": _local(old_aware_at), "new": _local(new_aware_at)}
+        )
     breach.full_clean()
     breach.save()
     if "aware_at" in changed:
@@ -405,6 +417,14 @@ def breach_update(
             text=updated_event_text(changed=changed, time_changes=time_changes),
             actor=actor,
         )
+        if "aware_at" in changed:
+            _event_add(
+                breach=breach,
+                kind=BreachEvent.Kind.NOTE,
+                text=_("Why the awareness time changed: %(reason)s")
+                % {"reason": aware_at_change_reason},
+                actor=actor,
+            )
         details = {"fields": changed}
         if time_changes:
             details["times"] = {

@@ -191,6 +191,9 @@ class BreachUpdateView(RolePermissionMixin, BreachMixin, FormView):
                 activities=form.cleaned_data["activities"],
                 actor=self.request.user,
                 loaded_version=form.cleaned_data["loaded_version"],
+                aware_at_change_reason=form.cleaned_data.get(
+                    "aware_at_change_reason", ""
+                ),
             )
         except services.BreachError as error:
             logger.info(

@@ -192,7 +192,11 @@ def test_later_awareness_restarts_clock(db):
     check_deadlines()
     aware_at = timezone.now() - timedelta(hours=1)
 
-    breach_update(breach=breach, data={"detected_at": aware_at, "aware_at": aware_at})
+    breach_update(
+        breach=breach,
+        data={"detected_at": aware_at, "aware_at": aware_at},
+        aware_at_change_reason="The first alert came from a test system.",
+    )
     breach.refresh_from_db()
     now_counts = check_deadlines()
     later_counts = check_deadlines(now=aware_at + timedelta(hours=25))

@@ -890,7 +890,10 @@ def test_awareness_change_records_both_times(db, dpo):
     after = before - timedelta(hours=3)
 
     breach_update(
-        breach=breach, data={"aware_at": after, "detected_at": after}, actor=dpo
+        breach=breach,
+        data={"aware_at": after, "detected_at": after},
+        actor=dpo,
+        aware_at_change_reason="The log review dated the theft later.",
     )
 
     event = breach.events.get(kind=BreachEvent.Kind.UPDATED)
@@ -903,6 +906,37 @@ def test_awareness_change_records_both_times(db, dpo):
         before.isoformat(),
         after.isoformat(),
     ]
+
+
+def test_awareness_change_needs_reason(db, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    before = breach.aware_at
+    later = before + timedelta(hours=5)
+
+    with pytest.raises(BreachError, match="Say why the awareness time changes"):
+        breach_update(breach=breach, data={"aware_at": later}, actor=dpo)
+
+    breach.refresh_from_db()
+    assert breach.aware_at == before
+    assert not breach.events.exists()
+
+
+def test_awareness_change_reason_noted(db, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    later = breach.aware_at + timedelta(hours=5)
+
+    breach_update(
+        breach=breach,
+        data={"aware_at": later},
+        actor=dpo,
+        aware_at_change_reason="  The alert was a false positive.  ",
+    )
+
+    note = breach.events.get(kind=BreachEvent.Kind.NOTE)
+    assert note.text == (
+        "Why the awareness time changed: The alert was a false positive."
+    )
+    assert note.actor == dpo
 
 
 def test_awareness_change_shown_in_local_time(db, dpo, settings):

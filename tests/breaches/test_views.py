@@ -414,12 +414,33 @@ def test_edit_form_moves_awareness_to_the_typed_minute(client_for, dpo, breach):
         second=0, microsecond=0
     ) + timedelta(minutes=5)
     data["aware_at"] = _local_input(typed)
+    data["aware_at_change_reason"] = "The log review gave the exact minute."
 
     response = client_for(dpo).post(url, data)
 
     assert response.status_code == 302
     breach.refresh_from_db()
     assert breach.aware_at == typed
+
+
+def test_edit_form_asks_why_awareness_moves(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    data = _edit_form(client_for(dpo), breach)
+    before = breach.aware_at
+    data["aware_at"] = _local_input(timezone.localtime(before) + timedelta(hours=5))
+
+    response = client_for(dpo).post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+
+    errors = response.context["form"].errors
+    assert "Say why the awareness time changes" in str(errors["aware_at_change_reason"])
+    breach.refresh_from_db()
+    assert breach.aware_at == before
+
+
+def test_new_breach_form_has_no_change_reason(client_for, dpo):
+    response = client_for(dpo).get(reverse("breaches:breach-create"))
+
+    assert "aware_at_change_reason" not in response.context["form"].fields
 
 
 @pytest.mark.parametrize("version", [None, "not-a-date"])
@@ -490,6 +511,7 @@ def test_edit_form_rejects_future_detection(client_for, dpo, breach):
     future = timezone.now() + timedelta(days=1)
     data["detected_at"] = _local_input(future)
     data["aware_at"] = _local_input(future)
+    data["aware_at_change_reason"] = "Typed by mistake."
 
     response = client_for(dpo).post(url, data)
 
@@ -880,6 +902,7 @@ def test_timeline_shows_awareness_change(client_for, dpo, breach):
     data = _edit_data(client, breach)
     earlier = breach.aware_at - timedelta(hours=2)
     data["aware_at"] = _local_input(earlier)
+    data["aware_at_change_reason"] = "The supplier's e-mail arrived earlier."
     data["detected_at"] = _local_input(earlier)
 
     client.post(reverse("breaches:breach-update", args=[breach.pk]), data)
