@@ -82,6 +82,27 @@ class OrganisationForm(forms.ModelForm):
     def clean_phone(self) -> str:
         return _phone_checked(self.cleaned_data["phone"])
 
+    def clean_registration_number(self) -> str:
+        """Check a French number's form: 9 digits (SIREN) or 14 (SIRET).
+
+        Numbers of other countries have forms of their own and are kept as
+        typed.
+        """
+        number = self.cleaned_data["registration_number"].strip()
+        if (self.cleaned_data.get("country") or "").upper() != "FR" or not number:
+            return number
+        digits = number.replace(" ", "")
+        if not (digits.isascii() and digits.isdigit() and len(digits) in (9, 14)):
+            raise forms.ValidationError(
+                _(
+                    "“%(value)s” is neither a SIREN nor a SIRET number: type the "
+                    "9 digits of the SIREN or the 14 digits of the SIRET, spaces "
+                    "allowed."
+                ),
+                params={"value": number[:40]},
+            )
+        return number
+
     def clean_dpo_phone(self) -> str:
         return _phone_checked(self.cleaned_data["dpo_phone"])
 

@@ -17,6 +17,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core.models import Organisation
 from apps.core.permissions import RolePermissionMixin
 from apps.register.deletion import activity_delete
 from apps.register.exports import FORMATS
@@ -72,6 +73,7 @@ class ActivityListView(RolePermissionMixin, TemplateView):
         )
         context["can_export"] = self.request.user.has_perm("register.export_register")
         context["can_import"] = self.request.user.has_perm("register.import_register")
+        context["organisation_missing"] = Organisation.current().missing_items()
         return context
 
 

@@ -41,3 +41,25 @@ def test_demo_organisation_saves_unchanged():
     )
 
     assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize("number", ["abc", "1234", "732 829 320 0007"])
+def test_french_registration_number_checked(number):
+    form = _form(registration_number=number)
+
+    assert not form.is_valid()
+    assert (
+        f"“{number}” is neither a SIREN nor a SIRET"
+        in (form.errors["registration_number"][0])
+    )
+
+
+@pytest.mark.parametrize(
+    ("country", "number"),
+    [("FR", "732 829 320"), ("FR", "73282932000074"), ("DE", "HRB 12345")],
+)
+def test_registration_number_forms_accepted(country, number):
+    form = _form(country=country, registration_number=number)
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["registration_number"] == number

@@ -80,3 +80,16 @@ def test_dashboard_hides_audit_panel_from_sales(client_for, sales_user):
     )
 
     assert "Latest audit events" not in response.content.decode()
+
+
+@pytest.mark.parametrize("url_name", ["core:organisation", "register:activity-list"])
+def test_pages_warn_of_missing_organisation_items(
+    client_for, compliance_officer, url_name
+):
+    response = client_for(compliance_officer).get(
+        reverse(url_name), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    content = response.content.decode()
+    assert 'id="organisation-missing"' in content
+    assert "DPO name" in content
