@@ -135,15 +135,26 @@ def job_rejected_rows(job: ImportJob) -> Iterator[tuple[int, str, str]]:
     )
 
 
-# Text the preview shows in place of a national identifier.
+# Text the preview shows in place of a national identifier, and of every cell
+# of a row whose person is on the suppression list.
 MASKED_CELL = "•••"
 
 
-def job_preview(job: ImportJob, *, limit: int = 10) -> list[list[str]]:
+class PreviewRow(list):
+    """The texts of one previewed row; ``suppressed`` when its person objected
+    or was erased, in which case every cell is masked."""
+
+    suppressed = False
+
+
+def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
     """Return the first data rows of the job's file as text, for the preview.
 
     The cells of columns that are never imported, such as social-security
-    numbers, are masked, because mapping the file does not need them.
+    numbers, are masked, because mapping the file does not need them. So are
+    all the cells of a row whose e-mail address or phone number, read with
+    the saved mapping, is on the suppression list: the import skips that
+    row, and the people who saw the file need not see the person again.
     """
     from apps.imports.mapping import is_forbidden_header
     from apps.imports.normalizers import cell_text
@@ -156,22 +167,61 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[list[str]]:
         for index, header in enumerate(layout.headers)
         if is_forbidden_header(header)
     }
+    normalizer = _preview_normalizer(job, layout)
     reader = FileReader(job.source_file.path, layout)
     rows = []
     try:
-        for _number, cells in reader.data_rows():
+        for number, cells in reader.data_rows():
             texts = [cell_text(cell) for cell in cells][: len(layout.headers)]
-            rows.append(
-                [
-                    MASKED_CELL if index in masked and text else text
-                    for index, text in enumerate(texts)
-                ]
+            row = PreviewRow(
+                MASKED_CELL if index in masked and text else text
+                for index, text in enumerate(texts)
             )
+            rows.append((row, _identifier_hashes(normalizer.normalize(number, cells))))
             if len(rows) >= limit:
                 break
     finally:
         reader.close()
-    return rows
+    return _suppressed_rows_masked(rows)
+
+
+def _preview_normalizer(job: ImportJob, layout):
+    from apps.imports.rows import RowNormalizer
+
+    return RowNormalizer(
+        mapping=job.mapping,
+        headers=layout.headers,
+        delimiter=layout.delimiter,
+        date1904=layout.date1904,
+        acquired_on=job.acquired_on,
+        processing_activity=job.processing_activity,
+        phone_country=job.phone_country,
+    )
+
+
+def _identifier_hashes(staged: tuple) -> set[str]:
+    from apps.imports.rows import STAGING_COLUMNS
+
+    return {
+        staged[STAGING_COLUMNS.index(name)]
+        for name in ("email_hash", "phone_hash")
+        if staged[STAGING_COLUMNS.index(name)]
+    }
+
+
+def _suppressed_rows_masked(
+    rows: list[tuple[PreviewRow, set[str]]],
+) -> list[PreviewRow]:
+    from apps.contacts.suppression import suppressed_hashes
+
+    suppressed = suppressed_hashes(set().union(*(hashes for _row, hashes in rows)))
+    previewed = []
+    for row, hashes in rows:
+        if hashes & suppressed:
+            row = PreviewRow(MASKED_CELL for _text in row)
+            row.suppressed = True
+        previewed.append(row)
+    return previewed
 
 
 def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:

@@ -248,3 +248,21 @@ def test_b2c_list_not_warned(sales_user, client_for, upload_root, write_file):
     content = _job_page(client_for(sales_user), job)
 
     assert 'id="professional-warning"' not in content
+
+
+def test_preview_hides_suppressed_person(
+    sales_user, client_for, upload_root, write_file
+):
+    from apps.contacts.suppression import suppression_add
+    from apps.imports.selectors import job_preview
+
+    suppression_add(reason="erased", phones=["+33612345678"])
+    job = import_file_created(write_file("liste.csv", FILE))
+
+    preview = job_preview(job)
+    content = _job_page(client_for(sales_user), job)
+
+    assert preview[0].suppressed
+    assert set(preview[0]) == {"•••"}
+    assert "jean.dupont@example.com" not in content
+    assert "On the suppression list" in content
