@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "subject_requests.person.erased": _("Person erased"),
     "subject_requests.person.searched": _("Person searched for"),
     "subject_requests.portability_package.built": _("Portability package built"),
+    "subject_requests.record.downloaded": _("Request record downloaded"),
     "subject_requests.request.closed": _("Request closed"),
     "subject_requests.request.created": _("Request recorded"),
     "subject_requests.request.extended": _("Request deadline extended"),

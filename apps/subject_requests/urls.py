@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.RequestListView.as_view(), name="request-list"),
     path("new/", views.RequestCreateView.as_view(), name="request-create"),
     path("<int:pk>/", views.RequestDetailView.as_view(), name="request-detail"),
+    path("<int:pk>/record.pdf", views.RecordView.as_view(), name="request-record"),
     path("<int:pk>/identity/", views.IdentityView.as_view(), name="request-identity"),
     path("<int:pk>/extend/", views.ExtendView.as_view(), name="request-extend"),
     path("<int:pk>/search/", views.SearchView.as_view(), name="request-search"),

@@ -11,6 +11,7 @@ from django.views.generic import ListView
 from django.views.generic import TemplateView
 
 from apps.contacts.models import Contact
+from apps.core.audit import audit_record
 from apps.core.dates import format_date
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
@@ -20,6 +21,7 @@ from apps.subject_requests import forms
 from apps.subject_requests import labels
 from apps.subject_requests import services
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.record import request_record_pdf
 from apps.subject_requests.selectors import days_late
 from apps.subject_requests.selectors import days_left
 from apps.subject_requests.selectors import request_list
@@ -249,6 +251,28 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
             }
         )
         return context
+
+
+class RecordView(RolePermissionMixin, View):
+    """The request's record as a PDF: request, deadline, outcome, proofs, timeline."""
+
+    permission_required = VIEW_PERMISSION
+
+    def get(self, request, pk):
+        request_obj = get_object_or_404(SubjectRequest, pk=pk)
+        data = request_record_pdf(request_obj)
+        audit_record(
+            action="subject_requests.record.downloaded",
+            actor=request.user,
+            target=request_obj,
+            details={"format": "pdf"},
+        )
+        response = HttpResponse(data, content_type="application/pdf")
+        response["Content-Disposition"] = (
+            f'attachment; filename="{request_obj.reference}-record.pdf"'
+        )
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class RequestActionView(RolePermissionMixin, View):

@@ -687,3 +687,36 @@ def test_close_after_erasure_accepted(erasure_request, dpo):
     closed = request_close(request=erasure_request, actor=dpo)
 
     assert closed.status == SubjectRequest.Status.CLOSED
+
+
+def test_record_pdf_gives_proof_and_timeline(client_for, erasure_request, dpo):
+    import io
+
+    from pypdf import PdfReader
+
+    request_erase(request=erasure_request, actor=dpo)
+    request_close(request=erasure_request, actor=dpo)
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-record", args=[erasure_request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert erasure_request.reference in text
+    assert "Proof of erasure" in text
+    assert "request closed" in text
+    assert AuditEvent.objects.filter(
+        action="subject_requests.record.downloaded"
+    ).exists()
+
+
+def test_record_pdf_refused_to_sales(client_for, sales_user, erasure_request):
+    response = client_for(sales_user).get(
+        reverse("subject_requests:request-record", args=[erasure_request.pk])
+    )
+
+    assert response.status_code == 403
