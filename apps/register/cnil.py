@@ -140,7 +140,13 @@ class CnilRecordReader:
                     "date", row[1] if len(row) > 1 else None, self.sheet, index, 1
                 )
             elif label == "mise à jour du traitement":
-                continue
+                # The template's last update of the record is its last review.
+                updated_on = self.parser._convert(
+                    "date", row[1] if len(row) > 1 else None, self.sheet, index, 1
+                )
+                if updated_on is not None:
+                    self.fields["last_reviewed_on"] = updated_on
+                    self.locate((None, None, "last_reviewed_on"), index, 1, row)
             elif section is not None and label:
                 self._section_row(section, label, index, row)
 
