@@ -218,7 +218,7 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
             f"""UPDATE {staging} s SET outcome = 'suppressed',
             reason = CASE WHEN {listed_email} THEN %(suppressed_email)s
                 ELSE %(suppressed_phone)s END
-            WHERE {_unclassified_in_range("s")}
+            WHERE {_in_range("s")} AND s.outcome IN ('', 'rejected')
             AND (({listed_email}) OR ({listed_phone}))""",
             params,
         )
@@ -285,13 +285,17 @@ def execute_logged(cursor, sql: str, params) -> None:
     )
 
 
-def _unclassified_in_range(alias: str) -> str:
-    """Return the condition on the unclassified rows of a job's row range."""
+def _in_range(alias: str) -> str:
+    """Return the condition on the rows of a job's row range."""
     return (
         f"{alias}.job_id = %(job)s "
-        f"AND {alias}.row_number BETWEEN %(first)s AND %(last)s "
-        f"AND {alias}.outcome = ''"
+        f"AND {alias}.row_number BETWEEN %(first)s AND %(last)s"
     )
+
+
+def _unclassified_in_range(alias: str) -> str:
+    """Return the condition on the unclassified rows of a job's row range."""
+    return f"{_in_range(alias)} AND {alias}.outcome = ''"
 
 
 def job_collected_default(job: ImportJob):
@@ -393,6 +397,8 @@ def merge_simple(
         for row in chunk:
             if row.outcome == "":
                 _classify_one(row, suppressed, first_rows, reasons, contact_list)
+            elif row.outcome == Outcome.REJECTED:
+                _suppression_classify(row, suppressed, reasons)
         StagingRow.objects.bulk_update(chunk, ["outcome", "reason", "contact_id"])
     if not write:
         return
@@ -456,12 +462,23 @@ def _chunks(iterator, size=BULK_CHUNK_ROWS):
         yield chunk
 
 
-def _classify_one(row, suppressed, first_rows, reasons, contact_list) -> None:
-    if row.email_hash in suppressed:
+def _suppression_classify(row, suppressed, reasons) -> bool:
+    """Mark ``row`` suppressed if one of its identifiers is listed; say if it was.
+
+    A rejected row keeps the hashes of its valid identifiers for this check,
+    which comes before its rejection.
+    """
+    if row.email_hash and row.email_hash in suppressed:
         row.outcome, row.reason = Outcome.SUPPRESSED, reasons["suppressed_email"]
-        return
-    if row.phone_hash in suppressed:
+        return True
+    if row.phone_hash and row.phone_hash in suppressed:
         row.outcome, row.reason = Outcome.SUPPRESSED, reasons["suppressed_phone"]
+        return True
+    return False
+
+
+def _classify_one(row, suppressed, first_rows, reasons, contact_list) -> None:
+    if _suppression_classify(row, suppressed, reasons):
         return
     first = first_rows.setdefault(row.match_key, row.row_number)
     if first != row.row_number:

@@ -19,6 +19,7 @@ from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
 from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_is_generic
+from apps.imports.normalizers import email_normalize
 from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
 from apps.imports.normalizers import postcode_city_split
@@ -132,9 +133,9 @@ class RowNormalizer:
         values["row_number"] = row_number
         values["collected_at"] = None
         overflow = self._overflow(cells)
-        if overflow and self.delimiter:
-            return self._rejected(values, overflow)
         cells = self._present(cells)
+        if overflow and self.delimiter:
+            return self._rejected(values, overflow, cells)
 
         raw_email = cells.get("email")
         if raw_email is not None:
@@ -149,7 +150,7 @@ class RowNormalizer:
             try:
                 values["email"] = email_normalize_for_import(address or text)
             except InvalidValue as error:
-                return self._rejected(values, self._problem("email", error))
+                return self._rejected(values, self._problem("email", error), cells)
 
         country = cells.get("country")
         if country is not None:
@@ -170,9 +171,9 @@ class RowNormalizer:
                 phone_problems.append(self._problem(field, error))
         if not values["email"] and not values["phone"]:
             if phone_problems:
-                return self._rejected(values, "; ".join(phone_problems))
+                return self._rejected(values, "; ".join(phone_problems), cells)
             return self._rejected(
-                values, _("no e-mail address and no phone number in this row")
+                values, _("no e-mail address and no phone number in this row"), cells
             )
         notes.extend(phone_problems)
 
@@ -180,7 +181,7 @@ class RowNormalizer:
         self._read_others(cells, values, notes, remarks)
         rejection = self._read_collection_date(cells, values, notes)
         if rejection:
-            return self._rejected(values, rejection)
+            return self._rejected(values, rejection, cells)
 
         if values["email"]:
             values["email_hash"] = self._hash(values["email"])
@@ -409,15 +410,44 @@ class RowNormalizer:
             return f"p:{values['phone']}|{name}"
         return f"g:{email}|{name}"
 
-    def _rejected(self, values, reason: str) -> tuple:
+    def _rejected(self, values, reason: str, cells: dict) -> tuple:
+        """Return the staging tuple of a rejected row, without its values.
+
+        The hashes of the identifiers that can still be read stay, so that
+        the classification can put a suppressed person's row under
+        "suppressed": its cells then stay out of the rejected-rows download.
+        """
         values.update(
             dict.fromkeys(
                 ("email", "phone", "first_name", "last_name", "company", "city"), ""
             )
         )
+        values["email_hash"], values["phone_hash"] = self._readable_hashes(cells)
         values["outcome"] = REJECTED
         values["reason"] = reason
         return tuple(values[column] for column in STAGING_COLUMNS)
+
+    def _readable_hashes(self, cells: dict) -> tuple[str, str]:
+        """Return the hashes of the row's e-mail and first phone that are valid."""
+        email_hash = phone_hash = ""
+        raw_email = cells.get("email")
+        if raw_email is not None:
+            text = cell_text(raw_email)
+            try:
+                email = email_normalize(email_display_name_remove(text) or text)
+            except InvalidValue:
+                pass
+            else:
+                email_hash = self._hash(email)
+        for field in ("mobile", "phone"):
+            raw_phone = cells.get(field)
+            if raw_phone is None or phone_hash:
+                continue
+            try:
+                phone_hash = self._hash(self._phone(cell_text(raw_phone), self.region))
+            except InvalidValue:
+                continue
+        return email_hash, phone_hash
 
 
 def _date_as_read(cell, day: datetime.date) -> str:

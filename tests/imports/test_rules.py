@@ -391,3 +391,45 @@ def test_large_import_refreshes_statistics(
 
     assert job.created_count == 5
     assert (_contacts_row_estimate() != before) is analysed
+
+
+SUPPRESSED_BUT_INVALID = (
+    "Email;Nom;Téléphone;Date de collecte\n"
+    "efface.seul@example.org;Ancien;;2020-01-01\n"
+    "Efface.Seul@Example.org;Decale;;2026-01-10;en trop\n"
+    "pas-une-adresse;Invalide;06 98 76 54 32;\n"
+    "autre@example.org;Ordinaire;;\n"
+).encode()
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_suppressed_row_wins_over_rejection(
+    set_based, upload_root, write_file, monkeypatch
+):
+    from apps.imports.selectors import job_rejected_export
+
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    suppression_add(
+        reason="erased", emails=["efface.seul@example.org"], phones=["+33698765432"]
+    )
+
+    job = import_file(write_file("efface.csv", SUPPRESSED_BUT_INVALID))
+
+    assert job.counts["suppressed"] == 3
+    assert job.counts["rejected"] == 0
+    assert job.counts["created"] == 1
+    _headers, rows = job_rejected_export(job)
+    assert list(rows) == []
+
+
+def test_preview_hides_suppressed_rejected_rows(upload_root, write_file):
+    from apps.imports.selectors import job_preview
+
+    suppression_add(
+        reason="erased", emails=["efface.seul@example.org"], phones=["+33698765432"]
+    )
+    job = import_file_created(write_file("efface.csv", SUPPRESSED_BUT_INVALID))
+
+    preview = job_preview(job)
+
+    assert [row.suppressed for row in preview] == [True, True, True, False]
