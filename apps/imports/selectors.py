@@ -1,6 +1,7 @@
 """Reads of import jobs for pages, the JSON progress view and the command."""
 
 import datetime
+import re
 from collections.abc import Iterator
 
 from django.db.models import Q
@@ -177,7 +178,9 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
                 MASKED_CELL if index in masked and text else text
                 for index, text in enumerate(texts)
             )
-            rows.append((row, _identifier_hashes(normalizer.normalize(number, cells))))
+            hashes = _identifier_hashes(normalizer.normalize(number, cells))
+            hashes |= _cell_identifier_hashes(texts, normalizer.region)
+            rows.append((row, hashes))
             if len(rows) >= limit:
                 break
     finally:
@@ -207,6 +210,34 @@ def _identifier_hashes(staged: tuple) -> set[str]:
         for name in ("email_hash", "phone_hash")
         if staged[STAGING_COLUMNS.index(name)]
     }
+
+
+# Text that may be a phone number: digits, spaces, dots, dashes, brackets, a +.
+_PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ./()-]{6,22}")
+
+
+def _cell_identifier_hashes(texts: list[str], region: str) -> set[str]:
+    """Return the hashes of the cells that read as an e-mail address or a phone.
+
+    Every column counts, mapped or not, so that a row whose headers the
+    mapping did not recognise still hides a suppressed person.
+    """
+    from apps.core.identifiers import identifier_hash
+    from apps.imports.normalizers import InvalidValue
+    from apps.imports.normalizers import email_normalize
+    from apps.imports.normalizers import phone_normalize
+
+    hashes = set()
+    for text in texts:
+        text = text.strip()
+        try:
+            if "@" in text:
+                hashes.add(identifier_hash(email_normalize(text)))
+            elif _PHONE_LIKE.fullmatch(text):
+                hashes.add(identifier_hash(phone_normalize(text, region)))
+        except InvalidValue:
+            continue
+    return hashes
 
 
 def _suppressed_rows_masked(

@@ -266,3 +266,20 @@ def test_preview_hides_suppressed_person(
     assert set(preview[0]) == {"•••"}
     assert "jean.dupont@example.com" not in content
     assert "On the suppression list" in content
+
+
+def test_preview_hides_suppressed_unmapped_cells(upload_root, write_file):
+    from apps.contacts.suppression import suppression_add
+    from apps.imports.selectors import job_preview
+
+    suppression_add(reason="erased", emails=["theo.bernard@example.com"])
+    unknown_headers = (
+        "Col A;Col B;Col C\n"
+        "theo.bernard@example.com;Théo;06 10 00 00 07\n"
+        "autre@example.com;Autre;06 10 00 00 08\n"
+    ).encode()
+    job = import_file_created(write_file("colonnes.csv", unknown_headers), mapping={})
+
+    preview = job_preview(job)
+
+    assert [row.suppressed for row in preview] == [True, False]
