@@ -3,7 +3,6 @@
 import datetime
 import io
 import re
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -12,8 +11,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import PageBreak
 from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
@@ -22,6 +19,7 @@ from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from apps.core.models import Organisation
+from apps.core.pdf_fonts import pdf_fonts
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import format_value
@@ -29,21 +27,6 @@ from apps.register.layout import organisation_rows
 from apps.register.layout import register_titles
 from apps.register.services import activity_missing_items
 from apps.register.text import newlines_unified
-
-# DejaVu Sans covers every character of the French texts; the built-in
-# Helvetica is the fallback where Debian's fonts-dejavu is not installed.
-_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
-
-
-def _fonts() -> tuple[str, str]:
-    regular = _DEJAVU / "DejaVuSans.ttf"
-    bold = _DEJAVU / "DejaVuSans-Bold.ttf"
-    if not (regular.exists() and bold.exists()):
-        return "Helvetica", "Helvetica-Bold"
-    if "RegistreSans" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont("RegistreSans", str(regular)))
-        pdfmetrics.registerFont(TTFont("RegistreSans-Bold", str(bold)))
-    return "RegistreSans", "RegistreSans-Bold"
 
 
 def register_pdf(
@@ -54,7 +37,7 @@ def register_pdf(
     ``processor_record`` titles it as the processor's record (Art. 30(2)).
     """
     register_title, short_title = register_titles(processor_record=processor_record)
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts()
     base = getSampleStyleSheet()
     body = ParagraphStyle(
         "body", parent=base["BodyText"], fontName=regular, fontSize=8.5

@@ -1,7 +1,8 @@
 """The record of one subject-rights request as a PDF, for an inspector or a file.
 
-It gives what the request page gives: the request and its deadline, the
-identity check, the outcome, the proofs of erasure and the whole timeline.
+It gives what the request page gives: the request, its deadline and whether
+it was met, the identity check, the last search, the outcome, the proofs of
+erasure and the whole timeline.
 """
 
 import io
@@ -9,8 +10,10 @@ from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph
@@ -22,8 +25,10 @@ from reportlab.platypus import TableStyle
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 from apps.core.models import Organisation
+from apps.core.pdf_fonts import pdf_fonts
 from apps.subject_requests import labels
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.selectors import days_late
 from apps.subject_requests.selectors import request_timeline
 
 
@@ -37,44 +42,81 @@ def _moment(value) -> str:
     return format_datetime(value) if value else "—"
 
 
-def _request_rows(request: SubjectRequest) -> list[tuple[str, str]]:
+def _due_text(request: SubjectRequest) -> str:
     due = format_date(request.due_on)
-    if request.extension_months:
-        due = _("%(due)s, extended by %(months)s months: %(reason)s") % {
-            "due": due,
-            "months": request.extension_months,
-            "reason": request.extension_reason,
-        }
+    if not request.extension_months:
+        return due
+    return ngettext(
+        "%(due)s (initially %(initial)s, extended by %(months)s month)",
+        "%(due)s (initially %(initial)s, extended by %(months)s months)",
+        request.extension_months,
+    ) % {
+        "due": due,
+        "initial": format_date(request.initial_due_on),
+        "months": request.extension_months,
+    }
+
+
+def _deadline_text(request: SubjectRequest) -> str:
+    """Return whether the answer met the deadline, or "" while the request is open."""
+    late = days_late(request)
+    if late is None:
+        return ""
+    if late == 0:
+        return _("answered on time")
+    return ngettext(
+        "answered %(days)s day late", "answered %(days)s days late", late
+    ) % {"days": late}
+
+
+def _linked_text(request: SubjectRequest) -> str:
+    """Return the number of linked contacts, or "" once an erasure deleted them.
+
+    An erasure deletes the contacts and so their links: the proof of erasure
+    gives what it removed instead.
+    """
+    count = request.contacts.count()
+    if count == 0 and request.erasure_proofs.exists():
+        return ""
+    return str(count)
+
+
+def _identity_text(request: SubjectRequest) -> str:
+    parts = [request.get_identity_status_display(), request.identity_method]
+    if request.identity_checked_at:
+        parts.append(format_datetime(request.identity_checked_at))
+    return " · ".join(part for part in parts if part)
+
+
+def _request_rows(request: SubjectRequest) -> list[tuple[str, str]]:
     rows = [
         (_("Controller"), Organisation.current().name or "—"),
         (_("Right exercised"), request.get_kind_display()),
-        (_("Channel"), request.get_channel_display()),
         (_("Requester"), request.requester_name or "—"),
         (_("E-mail"), request.requester_email or "—"),
         (_("Phone"), request.requester_phone or "—"),
-        (_("Received at"), _moment(request.received_at)),
-        (_("Due date"), due),
+        (_("Postal address"), request.requester_address or "—"),
         (
-            _("Identity check"),
-            " · ".join(
-                part
-                for part in (
-                    request.get_identity_status_display(),
-                    request.identity_method,
-                    format_datetime(request.identity_checked_at)
-                    if request.identity_checked_at
-                    else "",
-                )
-                if part
-            ),
+            _("Received"),
+            f"{_moment(request.received_at)} ({request.get_channel_display()})",
         ),
+        (_("Due date"), _due_text(request)),
+        (_("Reason for the extension"), request.extension_reason),
+        (_("Identity check"), _identity_text(request)),
+        (_("Handler"), request.handler.get_username() if request.handler else "—"),
         (_("Status"), request.get_status_display()),
-        (_("Closed at"), _moment(request.closed_at)),
-        (_("Linked contacts"), str(request.contacts.count())),
+        (_("Response sent"), _moment(request.response_sent_at)),
+        (_("Closed"), _moment(request.closed_at)),
+        (_("Deadline"), _deadline_text(request)),
+        (_("Linked contacts"), _linked_text(request)),
+        (_("Reason for refusal"), request.refusal_reason),
+        (_("Notes"), request.notes),
     ]
-    if request.refusal_reason:
-        rows.append((_("Reason for refusal"), request.refusal_reason))
-    return rows
+    if request.last_search.get("sources"):
+        rows.append(
+            (_("Last search"), labels.search_summary(request.last_search)["sentence"])
+        )
+    return [(label, value) for label, value in rows if value]
 
 
 def _proof_rows(request: SubjectRequest) -> list[tuple[str, str]]:
@@ -104,7 +146,7 @@ def _proof_rows(request: SubjectRequest) -> list[tuple[str, str]]:
 
 def _table(rows: list[list], widths: list, styles, *, header: bool = False) -> Table:
     body = styles["BodyText"]
-    bold = body.clone("bold", fontName="Helvetica-Bold")
+    bold = styles["Bold"]
     cells = [
         [_paragraph(value, bold if (header and number == 0) else body) for value in row]
         for number, row in enumerate(rows)
@@ -122,9 +164,21 @@ def _table(rows: list[list], widths: list, styles, *, header: bool = False) -> T
     return table
 
 
+def _styles() -> dict:
+    """Return the styles of the record, in fonts that cover European names."""
+    regular, bold = pdf_fonts()
+    base = getSampleStyleSheet()
+    return {
+        "Title": ParagraphStyle("title", parent=base["Title"], fontName=bold),
+        "Heading2": ParagraphStyle("heading", parent=base["Heading2"], fontName=bold),
+        "BodyText": ParagraphStyle("body", parent=base["BodyText"], fontName=regular),
+        "Bold": ParagraphStyle("bold", parent=base["BodyText"], fontName=bold),
+    }
+
+
 def request_record_pdf(request: SubjectRequest) -> bytes:
     """Return the record of ``request`` as PDF bytes."""
-    styles = getSampleStyleSheet()
+    styles = _styles()
     buffer = io.BytesIO()
     title = _("Subject-rights request %(reference)s") % {"reference": request.reference}
     document = SimpleDocTemplate(

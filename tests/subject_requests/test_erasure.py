@@ -709,6 +709,8 @@ def test_record_pdf_gives_proof_and_timeline(client_for, erasure_request, dpo):
     assert erasure_request.reference in text
     assert "Proof of erasure" in text
     assert "request closed" in text
+    assert "answered on time" in text
+    assert "Linked contacts" not in text
     assert AuditEvent.objects.filter(
         action="subject_requests.record.downloaded"
     ).exists()
@@ -720,3 +722,20 @@ def test_record_pdf_refused_to_sales(client_for, sales_user, erasure_request):
     )
 
     assert response.status_code == 403
+
+
+def test_record_pdf_prints_european_names(client_for, make_request, dpo):
+    import io
+
+    from pypdf import PdfReader
+
+    request = make_request(requester_name="Łukasz Wąsowicz-Ştefănescu")
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-record", args=[request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Łukasz Wąsowicz-Ştefănescu" in text
