@@ -5,9 +5,10 @@ from pathlib import Path
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-# DejaVu Sans covers the Latin, Greek and Cyrillic letters of European names;
-# the built-in Helvetica, the fallback where Debian's fonts-dejavu is not
-# installed, covers Western European letters only.
+# DejaVu Sans covers the Latin, Greek and Cyrillic letters of European names,
+# but not Chinese or Japanese characters. The built-in Helvetica, the fallback
+# where Debian's fonts-dejavu is not installed, covers Western European
+# letters only.
 _DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 
 
