@@ -73,7 +73,7 @@ class ContactFilterForm(forms.Form):
     city = forms.CharField(
         label=_("City"),
         required=False,
-        help_text=_("The whole name. Case and accents are ignored."),
+        help_text=_("The whole name. Case, accents and hyphens are ignored."),
     )
     status = forms.ChoiceField(
         label=_("Status"), choices=_blank(Contact.Status.choices), required=False

@@ -18,7 +18,10 @@ from django.db.models import Exists
 from django.db.models import OuterRef
 from django.db.models import Q
 from django.db.models import QuerySet
+from django.db.models import TextField
+from django.db.models import Value
 from django.db.models.functions import Lower
+from django.db.models.functions import Replace
 from django.utils.translation import gettext as _
 from email_validator import EmailNotValidError
 
@@ -254,8 +257,12 @@ def contact_segment(*, filters: dict) -> QuerySet[Contact]:
     if filters.get("postcode"):
         contacts = contacts.filter(postcode__istartswith=filters["postcode"])
     if filters.get("city"):
-        contacts = contacts.alias(city_folded=FoldedText("city")).filter(
-            city_folded=fold_search_text(filters["city"])
+        # La Poste writes SAINT ETIENNE where others write Saint-Étienne.
+        folded_city = Replace(
+            FoldedText("city"), Value("-"), Value(" "), output_field=TextField()
+        )
+        contacts = contacts.alias(city_folded=folded_city).filter(
+            city_folded=fold_search_text(filters["city"]).replace("-", " ")
         )
     if filters.get("sort") in SORTS_WITHOUT_ANONYMISED:
         contacts = contacts.filter(status__in=STATUSES_NOT_ANONYMISED)
