@@ -20,7 +20,7 @@ def seed_demo(*, password: str, stdout) -> None:
     if not organisation.name:
         organisation.name = "Exemplaire Industries SAS"
         organisation.address = "12 rue de l'Exemple\n69002 Lyon"
-        organisation.registration_number = "123 456 789 00012"
+        organisation.registration_number = "123 456 782 00010"
         organisation.phone = "+33 4 65 71 00 00"
         organisation.email = "contact@exemplaire.example"
         organisation.legal_representative = "Claire Invent, présidente"

@@ -83,15 +83,16 @@ class OrganisationForm(forms.ModelForm):
         return _phone_checked(self.cleaned_data["phone"])
 
     def clean_registration_number(self) -> str:
-        """Check a French number's form: 9 digits (SIREN) or 14 (SIRET).
+        """Check a French number: a SIREN (9 digits) or a SIRET (14 digits).
 
-        Numbers of other countries have forms of their own and are kept as
-        typed.
+        Spaces, non-breaking ones included, may separate the digits, and the
+        last digit must be the Luhn check digit. Numbers of other countries
+        have forms of their own and are kept as typed.
         """
         number = self.cleaned_data["registration_number"].strip()
         if (self.cleaned_data.get("country") or "").upper() != "FR" or not number:
             return number
-        digits = number.replace(" ", "")
+        digits = "".join(number.split())
         if not (digits.isascii() and digits.isdigit() and len(digits) in (9, 14)):
             raise forms.ValidationError(
                 _(
@@ -101,10 +102,38 @@ class OrganisationForm(forms.ModelForm):
                 ),
                 params={"value": number[:40]},
             )
+        if not french_registration_checks(digits):
+            raise forms.ValidationError(
+                _(
+                    "“%(value)s” has a wrong check digit for a SIREN or SIRET "
+                    "number: copy it again from the company's Kbis extract."
+                ),
+                params={"value": number[:40]},
+            )
         return number
 
     def clean_dpo_phone(self) -> str:
         return _phone_checked(self.cleaned_data["dpo_phone"])
+
+
+def french_registration_checks(digits: str) -> bool:
+    """Return whether a SIREN or SIRET passes its check.
+
+    Both end with a Luhn check digit. La Poste's establishments share the
+    SIREN 356000000, and many of their SIRET numbers fail Luhn but have a
+    digit sum that is a multiple of 5, which is their check.
+    """
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    if total % 10 == 0:
+        return True
+    return (
+        len(digits) == 14
+        and digits.startswith("356000000")
+        and sum(int(digit) for digit in digits) % 5 == 0
+    )
 
 
 def _phone_checked(value: str) -> str:

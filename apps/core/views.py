@@ -65,7 +65,9 @@ class OrganisationView(RolePermissionMixin, UpdateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["can_change"] = self.request.user.has_perm("core.change_organisation")
-        context["organisation_missing"] = self.object.missing_items()
+        # A rejected form has already copied its values onto ``self.object``,
+        # so the missing items come from the saved profile.
+        context["organisation_missing"] = Organisation.current().missing_items()
         return context
 
     def post(self, request, *args, **kwargs):

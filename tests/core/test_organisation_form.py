@@ -56,10 +56,24 @@ def test_french_registration_number_checked(number):
 
 @pytest.mark.parametrize(
     ("country", "number"),
-    [("FR", "732 829 320"), ("FR", "73282932000074"), ("DE", "HRB 12345")],
+    [
+        ("FR", "732 829 320"),
+        ("FR", "73282932000074"),
+        ("FR", "732\u00a0829\u00a0320"),
+        ("FR", "35600000000010"),
+        ("DE", "HRB 12345"),
+    ],
 )
 def test_registration_number_forms_accepted(country, number):
     form = _form(country=country, registration_number=number)
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["registration_number"] == number
+
+
+@pytest.mark.parametrize("number", ["123 456 789", "73282932000075"])
+def test_registration_check_digit_checked(number):
+    form = _form(registration_number=number)
+
+    assert not form.is_valid()
+    assert "wrong check digit" in form.errors["registration_number"][0]

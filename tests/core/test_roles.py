@@ -93,3 +93,27 @@ def test_pages_warn_of_missing_organisation_items(
     content = response.content.decode()
     assert 'id="organisation-missing"' in content
     assert "DPO name" in content
+
+
+def test_rejected_save_names_saved_gaps(client_for, compliance_officer):
+    from apps.core.models import Organisation
+
+    Organisation.objects.update_or_create(
+        pk=Organisation.current().pk,
+        defaults={
+            "name": "Exemple SAS",
+            "address": "1 rue Exemple, Lyon",
+            "registration_number": "732829320",
+            "dpo_name": "Délégué Exemple",
+            "dpo_email": "dpo@example.com",
+        },
+    )
+
+    response = client_for(compliance_officer).post(
+        reverse("core:organisation"),
+        {"name": "", "country": "FR"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert 'id="organisation-missing"' not in response.content.decode()
