@@ -25,6 +25,7 @@ from apps.core.models import Organisation
 from .clock import notified_late_text
 from .clock import time_left_text
 from .models import Breach
+from .models import BreachEvent
 from .pdf import breach_register_pdf
 from .selectors import breach_register_for_export
 
@@ -151,10 +152,18 @@ def _notifications(breach: Breach) -> str:
 
 
 def _notes(breach: Breach) -> str:
-    """Return one line per timeline note, with its time."""
-    return "\n".join(
-        f"{_moment(note.occurred_at)} · {note.text}" for note in breach.notes
-    )
+    """Return one line per timeline note, with its time.
+
+    A reason for a new awareness time is a note too, headed by its kind.
+    """
+    lines = []
+    for note in breach.notes:
+        text = note.text
+        if note.kind != BreachEvent.Kind.NOTE:
+            label = _("%(label)s:") % {"label": note.get_kind_display()}
+            text = f"{label} {text}"
+        lines.append(f"{_moment(note.occurred_at)} · {text}")
+    return "\n".join(lines)
 
 
 def _yes_no(value: bool) -> str:

@@ -99,9 +99,11 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         required=False,
     )
 
-    # Free-text fields that the notification draft copies. The title is left
-    # out because the model rejects identifiers in it.
-    CHECKED_TEXT_FIELDS = (*LONG_TEXT_FIELDS, "delay_reasons")
+    # Free-text fields checked for e-mail addresses and phone numbers: those
+    # that the notification draft copies, and the reason for a new awareness
+    # time, which the register exports print. The title is left out because
+    # the model rejects identifiers in it.
+    CHECKED_TEXT_FIELDS = (*LONG_TEXT_FIELDS, "delay_reasons", "aware_at_change_reason")
 
     # The identifiers that clean() found in each checked field and that the
     # saved field does not contain yet.
@@ -290,6 +292,14 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
                 "employee, 120 prospects) unless the identifier itself matters, "
                 "such as the address an attacker used. To keep it, tick the box "
                 "below and save again."
+            )
+        elif name == "aware_at_change_reason":
+            message = _(
+                "This reason contains an e-mail address or a phone number "
+                "(%(found)s). The timeline keeps it and the breach register "
+                "exports print it, so name people by their role unless the "
+                "identifier itself matters. To keep it, tick the box below the "
+                "first field that warns and save again."
             )
         else:
             message = _(

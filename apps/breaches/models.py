@@ -402,6 +402,7 @@ class BreachEvent(models.Model):
         COMMUNICATED = "communicated", _("Data subjects informed")
         CLOSED = "closed", _("Closed")
         NOTE = "note", _("Note")
+        AWARENESS_REASON = "aware_reason", _("Why the awareness time changed")
 
     breach = models.ForeignKey(Breach, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)

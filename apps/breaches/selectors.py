@@ -71,9 +71,9 @@ def breach_register_for_export() -> QuerySet[Breach]:
     ``people_informed`` is the number of people of every communication
     recorded, None when there is none.
     """
-    notes = BreachEvent.objects.filter(kind=BreachEvent.Kind.NOTE).order_by(
-        "occurred_at", "pk"
-    )
+    notes = BreachEvent.objects.filter(
+        kind__in=[BreachEvent.Kind.NOTE, BreachEvent.Kind.AWARENESS_REASON]
+    ).order_by("occurred_at", "pk")
     return (
         Breach.objects.annotate(people_informed=Sum("communications__recipient_count"))
         .prefetch_related(

@@ -349,7 +349,7 @@ def breach_update(
     Once the initial notification is recorded, the fields in
     ``FACTS_FIXED_BY_NOTIFICATION`` are rejected if they differ from the
     saved values. A new awareness time moves the 72-hour deadline, so it
-    needs ``aware_at_change_reason``, which the timeline keeps as a note.
+    needs ``aware_at_change_reason``, which the timeline keeps as its own entry.
 
     The row is read again under a lock, so a caller holding an older copy
     cannot overwrite what a notification or the clock job recorded since.
@@ -420,9 +420,8 @@ def breach_update(
         if "aware_at" in changed:
             _event_add(
                 breach=breach,
-                kind=BreachEvent.Kind.NOTE,
-                text=_("Why the awareness time changed: %(reason)s")
-                % {"reason": aware_at_change_reason},
+                kind=BreachEvent.Kind.AWARENESS_REASON,
+                text=aware_at_change_reason,
                 actor=actor,
             )
         details = {"fields": changed}

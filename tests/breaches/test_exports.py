@@ -341,3 +341,20 @@ def test_csv_lists_notifications_and_notes(client_for, dpo, register):
     assert "CNIL-42-B" in notifications[1]
     assert "The file held 1,300 rows, not 1,200." in notifications[1]
     assert row["Notes"].endswith("Processor audit planned.")
+
+
+def test_awareness_reason_in_register_notes(client_for, dpo, organisation):
+    from apps.breaches.services import breach_update
+
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=10))
+    breach_update(
+        breach=breach,
+        data={"aware_at": breach.aware_at + timedelta(hours=1)},
+        actor=dpo,
+        aware_at_change_reason="The supplier's alert came an hour later.",
+    )
+
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    content = response.content.decode("utf-8-sig")
+    assert "The supplier's alert came an hour later." in content

@@ -932,11 +932,9 @@ def test_awareness_change_reason_noted(db, dpo):
         aware_at_change_reason="  The alert was a false positive.  ",
     )
 
-    note = breach.events.get(kind=BreachEvent.Kind.NOTE)
-    assert note.text == (
-        "Why the awareness time changed: The alert was a false positive."
-    )
-    assert note.actor == dpo
+    reason = breach.events.get(kind=BreachEvent.Kind.AWARENESS_REASON)
+    assert reason.text == "The alert was a false positive."
+    assert reason.actor == dpo
 
 
 def test_awareness_change_shown_in_local_time(db, dpo, settings):

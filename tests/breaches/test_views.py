@@ -1096,3 +1096,19 @@ def test_delay_reasons_shown_before_notification(client_for, dpo, breach):
     page = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
 
     assert "The processor told us only on day 3." in page.content.decode()
+
+
+def test_awareness_reason_checked_for_identifiers(client_for, dpo, breach):
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    data = _edit_form(client_for(dpo), breach)
+    data["aware_at"] = _local_input(
+        timezone.localtime(breach.aware_at) + timedelta(hours=2)
+    )
+    data["aware_at_change_reason"] = "Jean wrote from jean.dupont@example.com"
+
+    response = client_for(dpo).post(url, data, HTTP_ACCEPT_LANGUAGE="en")
+
+    errors = response.context["form"].errors
+    assert "This reason contains an e-mail address" in str(
+        errors["aware_at_change_reason"]
+    )
