@@ -41,4 +41,6 @@ DETAIL_LABELS = {
     "superseded": _("replaced"),
     "threshold": _("alert threshold"),
     "times": _("times changed"),
+    "aware_at": _("became aware at"),
+    "detected_at": _("detected at"),
 }

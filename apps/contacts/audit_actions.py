@@ -39,6 +39,7 @@ DETAIL_LABELS = {
     "contacts_updated": _("contacts updated"),
     "excluded": _("contacts left out"),
     "filters": _("filters"),
+    "search_used": _("search used"),
     "notices_recorded": _("notices recorded"),
     "previous_status": _("previous status"),
     "records_message_date": _("records the campaign message date"),

@@ -1,6 +1,7 @@
 """Readable labels of the audit actions that this app records."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.audit import TargetPage
 
@@ -27,11 +28,11 @@ DETAIL_LABELS = {
     "size": _("size in bytes"),
     "staged_rows_deleted": _("staged rows deleted"),
     "vendor_id": _("vendor"),
-    "created": _("created"),
-    "merged": _("merged"),
-    "duplicate": _("duplicates"),
-    "suppressed": _("suppressed"),
-    "rejected": _("rejected"),
+    "created": pgettext_lazy("audit count", "created"),
+    "merged": pgettext_lazy("audit count", "merged"),
+    "duplicate": pgettext_lazy("audit count", "duplicates"),
+    "suppressed": pgettext_lazy("audit count", "suppressed"),
+    "rejected": pgettext_lazy("audit count", "rejected"),
     "source_file": _("uploaded files"),
     "staging_row": _("staged rows"),
 }

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.audit import TargetPage
+from apps.subject_requests.labels import RECORD_KIND_LABELS
 
 ACTION_LABELS = {
     "subject_requests.access_package.built": _("Access package built"),
@@ -50,4 +51,6 @@ DETAIL_LABELS = {
     "request_ids": _("requests"),
     "sources": _("sources searched"),
     "verified": _("identity verified"),
+    # The kinds of records that an erasure counts.
+    **RECORD_KIND_LABELS,
 }

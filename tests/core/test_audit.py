@@ -223,6 +223,11 @@ def test_audit_list_nested_details_readable(client_for, compliance_officer):
         ),
         ({"counts": {"duplicate": 2}}, "duplicates 2"),
         ({"purged_source_file": 1}, ">purged source file</span> 1"),
+        ({"counts": {"created": 3}}, "created 3"),
+        (
+            {"times": {"aware_at": ["2026-12-04T14:00:00+00:00"]}},
+            "became aware at [4 December 2026, 15:00]",
+        ),
     ],
 )
 def test_audit_list_detail_labels(client_for, compliance_officer, details, shown):
@@ -235,11 +240,14 @@ def test_audit_list_detail_labels(client_for, compliance_officer, details, shown
     assert shown in response.content.decode()
 
 
-def test_detail_label_is_translated():
+@pytest.mark.parametrize(
+    ("key", "label"), [("list_id", "liste de contacts"), ("created", "créés")]
+)
+def test_detail_label_is_translated(key, label):
     with translation.override("fr"):
-        label = audit_detail_label("list_id")
+        translated = audit_detail_label(key)
 
-    assert label == "liste de contacts"
+    assert translated == label
 
 
 def test_rolled_back_event_is_not_logged(db, caplog):

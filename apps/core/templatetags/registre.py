@@ -1,3 +1,5 @@
+import re
+from datetime import datetime
 from datetime import timedelta
 
 from django import template
@@ -64,8 +66,15 @@ def audit_details(details: dict | None) -> list[tuple[str, str, str]]:
     ]
 
 
+# An aware instant as services store it in details: 2026-12-04T14:00:00+00:00.
+_ISO_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?[+-]\d{2}:\d{2}")
+
+
 def _detail_text(value, *, nested: bool = False) -> str:
-    """Write a detail value as text: no Python notation, nested parts in brackets."""
+    """Write a detail value as text: no Python notation, nested parts in brackets.
+
+    Instants read in local time and the active language.
+    """
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -79,4 +88,6 @@ def _detail_text(value, *, nested: bool = False) -> str:
             for key, item in value.items()
         )
         return f"({text})" if nested else text
+    if isinstance(value, str) and _ISO_INSTANT.fullmatch(value):
+        return format_datetime(datetime.fromisoformat(value))
     return str(value)
