@@ -142,8 +142,11 @@ MASKED_CELL = "•••"
 
 
 class PreviewRow(list):
-    """The texts of one previewed row; ``suppressed`` when its person objected
-    or was erased, in which case every cell is masked."""
+    """The texts of one previewed row.
+
+    ``suppressed`` is true when its person objected or was erased, and every
+    cell is then masked.
+    """
 
     suppressed = False
 
@@ -153,9 +156,10 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
 
     The cells of columns that are never imported, such as social-security
     numbers, are masked, because mapping the file does not need them. So are
-    all the cells of a row whose e-mail address or phone number, read with
-    the saved mapping, is on the suppression list: the import skips that
-    row, and the people who saw the file need not see the person again.
+    all the cells of a row whose e-mail address or phone number is on the
+    suppression list, whether read with the saved mapping or found in any
+    cell: the import skips that row, and the people who saw the file need
+    not see the person again.
     """
     from apps.imports.mapping import is_forbidden_header
     from apps.imports.normalizers import cell_text
