@@ -1,5 +1,6 @@
 from datetime import datetime
 
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,14 @@ class LoadedVersionMixin:
 
 
 class OrganisationForm(forms.ModelForm):
+    # No ``max_length``: its generic error would not name the value, so
+    # ``clean_country`` checks the code.
+    country = forms.CharField(
+        label=_("country"),
+        widget=forms.TextInput(attrs={"maxlength": 2}),
+        help_text=_("Two-letter ISO code, e.g. FR."),
+    )
+
     class Meta:
         model = Organisation
         fields = [
@@ -78,6 +87,24 @@ class OrganisationForm(forms.ModelForm):
             "eu_representative": forms.Textarea(attrs={"rows": 3}),
             "dpo_address": forms.Textarea(attrs={"rows": 3}),
         }
+
+    def clean_country(self) -> str:
+        """Return the upper-case ISO 3166-1 alpha-2 code, or raise ValidationError.
+
+        The codes accepted are the regions that phonenumbers knows (245 in the
+        installed version), which leave out uninhabited territories such as
+        Antarctica (AQ).
+        """
+        country = self.cleaned_data["country"].strip().upper()
+        if country not in phonenumbers.SUPPORTED_REGIONS:
+            raise forms.ValidationError(
+                _(
+                    "“%(value)s” is not a country code: type the two letters of "
+                    "ISO 3166-1, such as FR for France or DE for Germany."
+                ),
+                params={"value": country},
+            )
+        return country
 
     def clean_phone(self) -> str:
         return _phone_checked(self.cleaned_data["phone"])

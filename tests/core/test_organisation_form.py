@@ -77,3 +77,18 @@ def test_registration_check_digit_checked(number):
 
     assert not form.is_valid()
     assert "wrong check digit" in form.errors["registration_number"][0]
+
+
+@pytest.mark.parametrize("country", ["XX", "F", "fra", "12"])
+def test_unknown_country_rejected(country):
+    form = _form(country=country)
+
+    assert not form.is_valid()
+    assert f"“{country.upper()}” is not a country code" in form.errors["country"][0]
+
+
+def test_country_stored_upper_case():
+    form = _form(country=" be ", registration_number="0123.456.789")
+
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["country"] == "BE"
