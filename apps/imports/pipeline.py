@@ -463,7 +463,7 @@ def _chunks(iterator, size=BULK_CHUNK_ROWS):
 
 
 def _suppression_classify(row, suppressed, reasons) -> bool:
-    """Mark ``row`` suppressed when one of its identifiers is listed; return True then.
+    """Mark ``row`` suppressed when one of its identifiers is listed, and return True.
 
     A rejected row keeps the hashes of its valid identifiers for this check,
     which comes before its rejection.
