@@ -324,12 +324,16 @@ class UnsubscribeView(View):
         one_click = request.POST.get("List-Unsubscribe") == "One-Click"
         source = WithdrawalSource.ONE_CLICK if one_click else WithdrawalSource.LINK
         contact = Contact.objects.filter(pk=link.contact_id).first()
-        if contact is not None and contact.email:
-            contact_unsubscribe(contact=contact, source=source)
-        else:
-            # Deleted or anonymised since the message was sent: the token's
-            # hash still puts the address on the suppression list.
+        address_changed = bool(
+            contact is not None
+            and contact.email
+            and link.email_hash
+            and link.email_hash != contact.email_hash
+        )
+        if contact is None or not contact.email or address_changed:
+            # Deleted, anonymised or rectified since the message was sent: the
+            # token's hash still puts the address it went to on the list.
             unsubscribe_hash_suppress(link=link, source=source)
-            if contact is not None:
-                contact_unsubscribe(contact=contact, source=source)
+        if contact is not None:
+            contact_unsubscribe(contact=contact, source=source)
         return render(request, "contacts/unsubscribe_done.html")

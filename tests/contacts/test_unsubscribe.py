@@ -158,6 +158,21 @@ def test_anonymised_contact_link_suppresses_address(contact, anonymous):
     assert is_suppressed(email=email)
 
 
+def test_rectified_contact_link_suppresses_old_address(contact, anonymous):
+    url = _url(contact)
+    old_email = contact.email
+    contact.email = "nouvelle.adresse@example.com"
+    contact.save()
+
+    response = anonymous.post(url, {"List-Unsubscribe": "One-Click"})
+
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert contact.status == Contact.Status.UNSUBSCRIBED
+    assert is_suppressed(email=old_email)
+    assert is_suppressed(email=contact.email)
+
+
 def test_link_signed_with_id_alone_still_works(contact, anonymous):
     token = signing.dumps(contact.pk, salt=UNSUBSCRIBE_SALT)
 
