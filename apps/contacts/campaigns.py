@@ -51,6 +51,7 @@ from apps.core.audit import audit_record
 from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_cell
+from apps.register.models import LawfulBasis
 from apps.retention.limits import contacts_past_retention_q
 
 logger = logging.getLogger(__name__)
@@ -72,6 +73,8 @@ EXPORTED_FIELDS = (
     "job_title",
     "country",
     "audience",
+    "lawful_basis",
+    "processing_activity",
     "art14_notice_sent_at",
 )
 # An export with no contactable contact is rejected with the commonest reasons
@@ -154,14 +157,25 @@ def _headers() -> list[str]:
 
 
 def _source_statement(
-    contact_lists: list[ContactList], unsubscribe_url: str, *, audience: str
+    contact_lists: list[ContactList],
+    unsubscribe_url: str,
+    *,
+    audience: str,
+    consent: bool = False,
 ) -> str:
     """Return the Art. 14 sentence naming the vendor, the list and how to object.
 
     ``audience`` is the contact's: a professional (B2B) reads that we obtained
-    their professional details, a consumer (B2C) their contact details.
+    their professional details, a consumer (B2C) their contact details. A
+    contact held on ``consent`` reads that it may withdraw that consent,
+    which is its right, rather than object.
     """
     if not contact_lists:
+        if consent:
+            return _(
+                "Your details were collected by us directly. You can withdraw "
+                "your consent at any time: %(url)s"
+            ) % {"url": unsubscribe_url}
         return _(
             "Your details were collected by us directly. You can object at any "
             "time: %(url)s"
@@ -176,7 +190,19 @@ def _source_statement(
                 "date": date_format(contact_list.acquired_on, "SHORT_DATE_FORMAT"),
             }
         )
-    if audience == Audience.B2C:
+    if consent and audience == Audience.B2C:
+        statement = _(
+            "We obtained your contact details from %(sources)s. You can "
+            "withdraw your consent to our messages at any time with one click: "
+            "%(url)s"
+        )
+    elif consent:
+        statement = _(
+            "We obtained your professional details from %(sources)s. You can "
+            "withdraw your consent to our messages at any time with one click: "
+            "%(url)s"
+        )
+    elif audience == Audience.B2C:
         statement = _(
             "We obtained your contact details from %(sources)s. You can object "
             "to our messages at any time with one click: %(url)s"
@@ -225,20 +251,24 @@ class _SourceStatements:
 
     def __init__(self):
         self.lists: dict[int, ContactList] = {}
-        self.sentences: dict[tuple[tuple[int, ...], str], str] = {}
+        self.sentences: dict[tuple, str] = {}
 
     def statement(
         self,
         list_ids: tuple[int, ...],
-        audience: str,
+        contact: Contact,
         unsubscribe_url: str,
-        activity_id: int | None,
     ) -> str:
-        key = (list_ids, audience, activity_id)
+        consent = contact.lawful_basis == LawfulBasis.CONSENT
+        activity_id = contact.processing_activity_id
+        key = (list_ids, contact.audience, consent, activity_id)
         sentence = self.sentences.get(key)
         if sentence is None:
             sentence = _source_statement(
-                self._lists(list_ids), self.URL_MARKER, audience=audience
+                self._lists(list_ids),
+                self.URL_MARKER,
+                audience=contact.audience,
+                consent=consent,
             )
             if activity_id is not None:
                 sentence += " " + _notice_sentence(activity_id)
@@ -254,18 +284,14 @@ class _SourceStatements:
         return [self.lists[pk] for pk in list_ids]
 
 
-def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_of):
+def _rows(contacts: list[Contact], sources: dict[int, tuple], statements, url_of):
     rows = []
     for contact in contacts:
         url = url_of(contact)
         statement = ""
-        if contact.art14_notice_sent_at is None:
-            statement = statements.statement(
-                list_ids.get(contact.pk, ()),
-                contact.audience,
-                url,
-                contact.processing_activity_id,
-            )
+        list_ids, latest_import = sources.get(contact.pk, ((), None))
+        if _notice_due(contact, latest_import):
+            statement = statements.statement(list_ids, contact, url)
         rows.append(
             [
                 contact.pk,
@@ -282,17 +308,40 @@ def _rows(contacts: list[Contact], list_ids: dict[int, tuple], statements, url_o
     return rows
 
 
-def _list_ids_by_contact(contact_ids: list[int]) -> dict[int, tuple[int, ...]]:
-    """Return the ids of each contact's lists, in the order it entered them."""
+def _notice_due(contact: Contact, latest_import) -> bool:
+    """Return whether the contact's next message must carry the source statement.
+
+    It must until the notice is recorded, and again once a list brought the
+    contact after that: the new source is one the person was not told about.
+    """
+    sent_at = contact.art14_notice_sent_at
+    return sent_at is None or (latest_import is not None and latest_import > sent_at)
+
+
+def _notice_due_q() -> Q:
+    """Return the condition of ``_notice_due`` on contacts, for queries."""
+    newer_source = Provenance.objects.filter(
+        contact=OuterRef("pk"), imported_at__gt=OuterRef("art14_notice_sent_at")
+    )
+    return Q(art14_notice_sent_at__isnull=True) | Q(Exists(newer_source))
+
+
+def _sources_by_contact(contact_ids: list[int]) -> dict[int, tuple]:
+    """Return each contact's list ids, oldest first, and its latest import time."""
     grouped: dict[int, list[int]] = {}
+    latest: dict[int, datetime.datetime] = {}
     provenances = (
         Provenance.objects.filter(contact_id__in=contact_ids)
         .order_by("contact_id", "imported_at", "pk")
-        .values_list("contact_id", "contact_list_id")
+        .values_list("contact_id", "contact_list_id", "imported_at")
     )
-    for contact_id, list_id in provenances:
+    for contact_id, list_id, imported_at in provenances:
         grouped.setdefault(contact_id, []).append(list_id)
-    return {contact_id: tuple(ids) for contact_id, ids in grouped.items()}
+        latest[contact_id] = imported_at
+    return {
+        contact_id: (tuple(ids), latest[contact_id])
+        for contact_id, ids in grouped.items()
+    }
 
 
 def _export_contacts_record(export: CampaignExport, contact_ids: list[int]) -> None:
@@ -688,9 +737,11 @@ def _export_in_transaction(
         )
         noticed = 0
         if export.records_notice:
-            noticed = Contact.objects.filter(
-                pk__in=exported_ids, art14_notice_sent_at__isnull=True
-            ).update(art14_notice_sent_at=now, updated_at=now)
+            noticed = (
+                Contact.objects.filter(pk__in=exported_ids)
+                .filter(_notice_due_q())
+                .update(art14_notice_sent_at=now, updated_at=now)
+            )
         if export.records_message_date:
             Contact.objects.filter(pk__in=exported_ids).update(
                 last_messaged_at=now, updated_at=now
@@ -739,7 +790,7 @@ def _write_chunks(writer, export: CampaignExport, contacts) -> int:
 
     def flush():
         ids = [contact.pk for contact in chunk]
-        for row in _rows(chunk, _list_ids_by_contact(ids), statements, url_of):
+        for row in _rows(chunk, _sources_by_contact(ids), statements, url_of):
             writer.append(row)
         _export_contacts_record(export, ids)
 

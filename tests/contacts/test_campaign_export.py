@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from apps.contacts import personal_data
@@ -43,7 +44,7 @@ def segment():
     for contact in contacts.values():
         ProvenanceFactory(contact=contact, contact_list=contact_list)
     Contact.objects.filter(pk=contacts["ok_noticed"].pk).update(
-        art14_notice_sent_at="2026-01-05T10:00:00Z"
+        art14_notice_sent_at=timezone.now()
     )
     # The address comes back with other case and spaces: still suppressed.
     suppression_add(reason="objected", emails=[contacts["suppressed"].email])
@@ -136,6 +137,34 @@ def test_export_rows_carry_unsubscribe_and_source(segment):
     assert contact_list.name in fresh[8]
     assert fresh[7] in fresh[8]
     assert noticed[8] == ""
+
+
+def test_new_source_after_notice_renews_statement(segment):
+    contact_list, contacts = segment
+    noticed = contacts["ok_noticed"]
+    noticed.refresh_from_db()
+    later_list = ContactListFactory()
+    ProvenanceFactory(contact=noticed, contact_list=later_list)
+
+    export = _export(contact_list, records_notice=True)
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    assert later_list.vendor.name in rows[str(noticed.pk)][8]
+    noticed_before = noticed.art14_notice_sent_at
+    noticed.refresh_from_db()
+    assert noticed.art14_notice_sent_at > noticed_before
+
+
+def test_consent_statement_offers_withdrawal(segment):
+    contact_list, contacts = segment
+    ConsentFactory(contact=contacts["b2c"])
+
+    export = _export(contact_list)
+
+    rows = {row[0]: row for row in _csv_rows(export)[1:]}
+    statement = rows[str(contacts["b2c"].pk)][8]
+    assert "withdraw your consent" in statement
+    assert "You can object" not in statement
 
 
 def test_export_records_notice_when_asked(segment):
