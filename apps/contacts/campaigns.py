@@ -14,9 +14,11 @@ import csv
 import datetime
 import logging
 import os
+import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import connection
@@ -804,6 +806,58 @@ def _write_chunks(writer, export: CampaignExport, contacts) -> int:
         flush()
         exported += len(chunk)
     return exported
+
+
+def campaign_export_withdrawn_ids(export: CampaignExport) -> set[int]:
+    """Return the ids of the file's contacts that may no longer be contacted.
+
+    They objected, unsubscribed, were restricted, erased or anonymised, or
+    passed a retention limit or the end of a rented list since the file was
+    written: ``contacts_contactable`` no longer accepts them.
+    """
+    in_file = set(
+        CampaignExportContact.objects.filter(export=export).values_list(
+            "contact_id", flat=True
+        )
+    )
+    still_contactable = contacts_contactable(
+        Contact.objects.filter(
+            pk__in=CampaignExportContact.objects.filter(export=export).values(
+                "contact_id"
+            )
+        )
+    ).values_list("pk", flat=True)
+    return in_file - set(still_contactable)
+
+
+def campaign_export_file_open(export: CampaignExport) -> tuple[BinaryIO, int]:
+    """Open the export's file for a download; return it and the rows left out.
+
+    The download leaves out the rows of the contacts that may no longer be
+    contacted, so a file fetched again later never reaches them. The kept
+    file itself is not changed, because it records what was sent. The
+    filtered copy is written to a temporary file in the private folder, which
+    is unlinked at once and read through its open handle.
+    """
+    path = campaign_export_path(export)
+    withdrawn = campaign_export_withdrawn_ids(export)
+    if not withdrawn:
+        return path.open("rb"), 0
+    descriptor, temporary = tempfile.mkstemp(
+        dir=campaign_export_root(), suffix=".download"
+    )
+    os.close(descriptor)
+    filtered = Path(temporary)
+    try:
+        with translation.override(export.language):
+            if export.file_format == CampaignExport.Format.CSV:
+                _csv_rows_remove(path, filtered, {str(pk) for pk in withdrawn})
+            else:
+                _xlsx_rows_remove(path, filtered, {str(pk) for pk in withdrawn})
+        stream = filtered.open("rb")
+    finally:
+        filtered.unlink(missing_ok=True)
+    return stream, len(withdrawn)
 
 
 def campaign_export_files_remove_contacts(*, export_ids, contact_ids) -> int:

@@ -19,8 +19,10 @@ from django.views.generic import ListView
 from django.views.generic import TemplateView
 
 from apps.contacts.campaigns import NothingToExport
+from apps.contacts.campaigns import campaign_export_file_open
 from apps.contacts.campaigns import campaign_export_path
 from apps.contacts.campaigns import campaign_export_request
+from apps.contacts.campaigns import campaign_export_withdrawn_ids
 from apps.contacts.forms import CampaignExportForm
 from apps.contacts.forms import ContactFilterForm
 from apps.contacts.models import CampaignExport
@@ -277,6 +279,8 @@ class CampaignExportDetailView(RolePermissionMixin, DetailView):
         context = super().get_context_data(**kwargs)
         context["can_download"] = self.request.user.has_perm("contacts.export_campaign")
         context["segment_filters"] = campaign_export_filters(self.object)
+        if self.object.status == CampaignExport.Status.DONE:
+            context["withdrawn_count"] = len(campaign_export_withdrawn_ids(self.object))
         return context
 
 
@@ -295,7 +299,14 @@ class CampaignExportDownloadView(RolePermissionMixin, View):
             raise Http404(
                 _("The file of campaign export %(id)s was deleted.") % {"id": pk}
             )
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name)
+        stream, left_out = campaign_export_file_open(export)
+        if left_out:
+            logger.info(
+                "campaign export %s downloaded without %s withdrawn contacts",
+                export.pk,
+                left_out,
+            )
+        return FileResponse(stream, as_attachment=True, filename=path.name)
 
 
 @method_decorator(csrf_exempt, name="dispatch")

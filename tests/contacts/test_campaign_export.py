@@ -360,6 +360,40 @@ def test_download_view_sends_private_file(segment, sales_user, client_for):
     assert contacts["ok"].email.encode() in content
 
 
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_download_leaves_out_later_objection(
+    segment, sales_user, client_for, file_format
+):
+    contact_list, contacts = segment
+    export = _export(contact_list, sales_user, file_format=file_format)
+    kept = campaign_export_path(export).read_bytes()
+    suppression_add(reason="objected", emails=[contacts["ok"].email])
+    client = client_for(sales_user)
+
+    download = client.get(reverse("contacts:campaign-download", args=[export.pk]))
+    page = client.get(
+        reverse("contacts:campaign-detail", args=[export.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    ids = _file_ids(b"".join(download.streaming_content), export)
+    assert ids == {contacts["ok_noticed"].pk}
+    assert campaign_export_path(export).read_bytes() == kept
+    assert not list(campaign_export_path(export).parent.glob("*.download"))
+    assert "1 of its contacts may no longer be contacted" in page.content.decode()
+
+
+def _file_ids(content: bytes, export) -> set[int]:
+    if export.file_format == "csv":
+        delimiter = ";" if export.language == "fr" else ","
+        text = io.StringIO(content.decode("utf-8-sig"))
+        return {int(row[0]) for row in list(csv.reader(text, delimiter=delimiter))[1:]}
+    workbook = load_workbook(io.BytesIO(content), read_only=True)
+    return {
+        int(row[0]) for row in list(workbook.active.iter_rows(values_only=True))[1:]
+    }
+
+
 @pytest.mark.urls("tests.contacts.media_urls")
 def test_media_urls_serve_no_campaign_file(segment, client, media_root):
     """GIVEN MEDIA_ROOT served without login, as config/urls.py does with DEBUG on
