@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
+from apps.contacts.models import CampaignExport
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
@@ -195,6 +196,16 @@ def _contact_content(contact) -> dict:
         }
         for consent in contact.consents.all()
     ]
+    campaign_exports = [
+        {
+            "id": export.pk,
+            "written_at": _text(export.finished_at or export.created_at),
+            "file_kept": export.file_deleted_at is None,
+        }
+        for export in CampaignExport.objects.filter(
+            contact_rows__contact_id=contact.pk, status=CampaignExport.Status.DONE
+        ).order_by("created_at", "pk")
+    ]
     return {
         "id": contact.pk,
         "data": data,
@@ -202,6 +213,7 @@ def _contact_content(contact) -> dict:
         "processing": _processing(contact),
         "sources": sources,
         "consents": consents,
+        "campaign_exports": campaign_exports,
     }
 
 
@@ -406,11 +418,24 @@ def _readable_item(item) -> dict:
         }
         for consent in item["consents"]
     ]
+    campaign_exports = [
+        {**export, "written_at_label": format_datetime(export["written_at"])}
+        for export in item.get("campaign_exports", [])
+    ]
     return {
         **item,
         "rows": _readable_rows(item),
         "sources": sources,
         "consents": consents,
+        "campaign_exports": campaign_exports,
+    }
+
+
+def _campaign_export_text(export: dict) -> str:
+    """Return the sentence of one campaign file that listed the person."""
+    return _("Written to campaign file #%(id)s on %(when)s, to send you a message.") % {
+        "id": export["id"],
+        "when": export["written_at_label"],
     }
 
 
@@ -564,6 +589,8 @@ def _pdf_story(content, styles) -> list:
                     "date": consent["recorded_at_label"],
                 }
             )
+        for export in item["campaign_exports"]:
+            line(_campaign_export_text(export))
 
     if content["holds_nothing"]:
         line(_("We hold no personal data about you."))

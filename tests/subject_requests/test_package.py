@@ -448,3 +448,28 @@ def test_package_html_french_colons(access_request, dpo, organisation):
 
     assert "Délégué à la protection des données : Bruno Fictif" in html
     assert "données: " not in html
+
+
+def test_package_names_campaign_files(access_request, dpo, person, organisation):
+    from pypdf import PdfReader
+
+    from apps.contacts.models import CampaignExport
+    from apps.contacts.models import CampaignExportContact
+
+    export = CampaignExport.objects.create(
+        status=CampaignExport.Status.DONE, file_format="csv", filters={}
+    )
+    CampaignExportContact.objects.create(export=export, contact_id=person.pk)
+
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
+
+    data = json.loads(archive.read("data.json"))
+    html = archive.read("answer.html").decode()
+    pdf = PdfReader(io.BytesIO(archive.read("answer.pdf")))
+    pdf_text = " ".join(page.extract_text() for page in pdf.pages)
+    (contact,) = data["contacts"]
+    assert [item["id"] for item in contact["campaign_exports"]] == [export.pk]
+    assert f"campaign file #{export.pk}" in html
+    assert f"campaign file #{export.pk}" in pdf_text
