@@ -84,8 +84,26 @@ def _body_read(request) -> bytes:
     """Return the request body, rejecting one above ``MAX_BODY_BYTES`` unread.
 
     Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is checked too, in case a
-    deployment sets it lower.
+    deployment sets it lower. The body must be JSON, and its length must be
+    given: a WSGI server may pass a chunked body without Content-Length as
+    an empty one.
     """
+    content_type = request.content_type or ""
+    if content_type and content_type != "application/json":
+        raise ApiError(
+            415,
+            f"The request body is {content_type[:ERROR_PREFIX_LENGTH]!r}: send it "
+            f"as JSON, with the header Content-Type: application/json.",
+        )
+    if (
+        not request.META.get("CONTENT_LENGTH")
+        and "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    ):
+        raise ApiError(
+            411,
+            "The request body was sent in chunks without a Content-Length header: "
+            "send the whole body with its Content-Length.",
+        )
     try:
         size = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError as error:

@@ -476,3 +476,43 @@ def test_unsubscribe_leaves_contact_phone_unlisted(client):
 
     assert body["contact_identifiers_added"] == 0
     assert not _phone_suppressed(client, contact.phone)
+
+
+def test_chunked_body_without_length_rejected(client):
+    response = client.generic(
+        "POST",
+        reverse("contacts:api-suppression-check"),
+        data=b"",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {TOKEN}", "Transfer-Encoding": "chunked"},
+        CONTENT_LENGTH="",
+    )
+
+    assert response.status_code == 411
+    assert "Content-Length" in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded"]
+)
+def test_non_json_content_type_rejected(client, content_type):
+    response = client.post(
+        reverse("contacts:api-suppression-check"),
+        data=json.dumps({"emails": ["jean.dupont@example.com"]}),
+        content_type=content_type,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert response.status_code == 415
+    assert "Content-Type: application/json" in response.json()["error"]
+
+
+def test_json_with_charset_accepted(client):
+    response = client.post(
+        reverse("contacts:api-suppression-check"),
+        data=json.dumps({"emails": ["jean.dupont@example.com"]}),
+        content_type="application/json; charset=utf-8",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+
+    assert response.status_code == 200
