@@ -96,7 +96,8 @@ class RangeMerge:
             cursor,
             f"""UPDATE {staging} s SET
             outcome = CASE WHEN {blocked} THEN 'suppressed' ELSE 'merged' END,
-            reason = CASE WHEN {blocked} THEN %s
+            reason = CASE WHEN c.status = 'restricted' THEN %s
+                WHEN {blocked} THEN %s
                 ELSE array_to_string(ARRAY[
                     NULLIF(s.reason, ''),
                     CASE WHEN EXISTS (SELECT 1 FROM {provenance} p
@@ -113,6 +114,7 @@ class RangeMerge:
             AND c.id = s.contact_id AND c.status <> 'anonymised'""",
             [
                 statuses,
+                self.reasons["restricted"],
                 statuses,
                 self.reasons["blocked"],
                 list_id,

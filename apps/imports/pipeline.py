@@ -47,8 +47,14 @@ REASON_SEPARATOR = "; "
 COPY_CHUNK_ROWS = 20_000
 BULK_CHUNK_ROWS = 2_000
 PROBLEM_SAMPLE = 20
-# Contact states that block any new provenance: the person objected for good.
-BLOCKED_STATUSES = (Contact.Status.OBJECTED, Contact.Status.UNSUBSCRIBED)
+# Contact states that block any new provenance: the person objected for good,
+# or restricted the processing of their data, which then may only be stored
+# (GDPR Art. 18), so a new list's row is skipped as well.
+BLOCKED_STATUSES = (
+    Contact.Status.OBJECTED,
+    Contact.Status.UNSUBSCRIBED,
+    Contact.Status.RESTRICTED,
+)
 # Contact fields that a merge fills when the existing contact has them blank.
 FILLABLE_FIELDS = (
     "first_name",
@@ -344,6 +350,9 @@ def _reasons() -> dict[str, str]:
         "suppressed_email": _("the e-mail address is on the suppression list"),
         "suppressed_phone": _("the phone number is on the suppression list"),
         "blocked": _("the matching contact objected or unsubscribed"),
+        "restricted": _(
+            "the matching contact's processing is restricted (GDPR Art. 18)"
+        ),
         "duplicate_email": _("same e-mail address as row %s"),
         "duplicate_other": _("same phone or company address and name as row %s"),
         "already": _("already imported into this list"),
@@ -491,7 +500,8 @@ def _classify_one(row, suppressed, first_rows, reasons, contact_list) -> None:
         return
     row.contact_id = contact.pk
     if contact.status in BLOCKED_STATUSES:
-        row.outcome, row.reason = Outcome.SUPPRESSED, reasons["blocked"]
+        key = "restricted" if contact.status == Contact.Status.RESTRICTED else "blocked"
+        row.outcome, row.reason = Outcome.SUPPRESSED, reasons[key]
         return
     row.outcome = Outcome.MERGED
     notes = [row.reason] if row.reason else []

@@ -150,6 +150,21 @@ def test_objected_contact_is_suppressed(upload_root, write_file):
     assert not Provenance.objects.filter(contact__email="jean.dupont@example.com")
 
 
+@pytest.mark.parametrize("set_based", [True, False])
+def test_restricted_contact_takes_no_new_list(
+    set_based, upload_root, write_file, monkeypatch
+):
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    _existing_contact(email="jean.dupont@example.com", status=Contact.Status.RESTRICTED)
+
+    job = import_file(write_file("mixed.csv", MIXED))
+
+    result = job.row_results.get(row_number=2)
+    assert result.outcome == "suppressed"
+    assert "restricted" in result.reason
+    assert not Provenance.objects.filter(contact__email="jean.dupont@example.com")
+
+
 def test_reimport_creates_nothing_new(upload_root, write_file):
     path = write_file("mixed.csv", MIXED)
     first = import_file(path)
