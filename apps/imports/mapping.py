@@ -241,7 +241,7 @@ def normalize_header(text) -> str:
 def field_for_header(text) -> str:
     """Return the field that a header names, or ``IGNORE`` when none fits."""
     key = normalize_header(text)
-    if not key or key in FORBIDDEN_HEADERS:
+    if not key or _is_forbidden_key(key):
         return IGNORE
     if key in SYNONYM_TO_FIELD:
         return SYNONYM_TO_FIELD[key]
@@ -259,8 +259,49 @@ def field_for_header(text) -> str:
     return IGNORE
 
 
+# Words and phrases of normalised headers that name a social-security number.
+# "insee" alone is left out, because "Code INSEE" is a town's code.
+FORBIDDEN_HEADER_WORDS = {"nir", "nia", "secu", "ssn"}
+FORBIDDEN_HEADER_PHRASES = ("securite sociale", "social security")
+FORBIDDEN_HEADER_NUMBERS = {"ss", "insee"}
+NUMBER_WORDS = {"n", "no", "num", "numero", "number"}
+
+
+def _is_forbidden_key(key: str) -> bool:
+    """Return whether a normalised header names a social-security number."""
+    words = key.split()
+    if key in FORBIDDEN_HEADERS or FORBIDDEN_HEADER_WORDS & set(words):
+        return True
+    if any(phrase in key for phrase in FORBIDDEN_HEADER_PHRASES):
+        return True
+    # "N° SS", "Numéro INSEE": a number word before "ss" or "insee".
+    return any(
+        word in FORBIDDEN_HEADER_NUMBERS and index and words[index - 1] in NUMBER_WORDS
+        for index, word in enumerate(words)
+    )
+
+
 def is_forbidden_header(text) -> bool:
-    return normalize_header(text) in FORBIDDEN_HEADERS
+    """Return whether a header names a social-security number (NIR)."""
+    return _is_forbidden_key(normalize_header(text))
+
+
+def is_nir(text: str) -> bool:
+    """Return whether ``text`` is a French social-security number with a valid key.
+
+    A NIR has 13 characters and a 2-digit key, spaces allowed: a sex digit (1
+    to 4, 7 or 8), then year, month, department (2A and 2B for Corsica, which
+    count as 19 and 18 in the key), town, order and key, the key being 97
+    minus the first 13 digits modulo 97.
+    """
+    compact = "".join(text.split()).upper()
+    if len(compact) != 15 or compact[0] not in "123478":
+        return False
+    body = compact[:13].replace("2A", "19", 1).replace("2B", "18", 1)
+    key = compact[13:]
+    if not (body.isascii() and body.isdigit() and key.isascii() and key.isdigit()):
+        return False
+    return 97 - int(body) % 97 == int(key)
 
 
 def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:

@@ -13,6 +13,7 @@ from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
 from apps.imports.mapping import column_label
+from apps.imports.mapping import is_nir
 from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
@@ -59,6 +60,31 @@ TEXT_LIMITS = {
 REJECTED = "rejected"
 
 
+# Mapped fields whose values are checked for social-security numbers: the
+# free-text ones. An e-mail address, a phone or a date cannot hold one.
+NIR_CHECKED_FIELDS = (
+    "first_name",
+    "last_name",
+    "full_name",
+    "job_title",
+    "job_function",
+    "company",
+    "company_registration",
+    "city",
+    "postcode_city",
+)
+
+
+def _may_be_nir(value) -> bool:
+    """Return whether a cell could hold a NIR, by its length or its digits."""
+    if isinstance(value, str):
+        first = value.lstrip()[:1]
+        return 15 <= len(value) <= 21 and first != "" and first in "123478"
+    if isinstance(value, int | float):
+        return 10**14 <= value < 9 * 10**14
+    return False
+
+
 class RowNormalizer:
     """Normalises rows with one mapping; ``normalize`` returns a staging tuple.
 
@@ -82,6 +108,9 @@ class RowNormalizer:
         phone_country: str = "",
     ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
+        self.nir_checked_fields = tuple(
+            field for field in NIR_CHECKED_FIELDS if field in self.columns
+        )
         self.headers = headers
         # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
         self.delimiter = delimiter
@@ -125,6 +154,21 @@ class RowNormalizer:
                 present[field] = value
         return present
 
+    def _nir_values_drop(self, cells: dict, notes: list[str]) -> None:
+        """Leave out the text values that are social-security numbers (NIR).
+
+        A column headed as one is never mapped, but one under another header
+        could be. Only a value of NIR length that starts with a NIR's first
+        digit is checked in full, which keeps the cost per row low.
+        """
+        for field in self.nir_checked_fields:
+            value = cells.get(field)
+            if value is None or not _may_be_nir(value):
+                continue
+            if is_nir(cell_text(value)):
+                del cells[field]
+                notes.append(self._problem(field, _("a social-security number (NIR)")))
+
     def normalize(self, row_number: int, cells: list) -> tuple:
         # Notes on values left out, and remarks on values kept as they are.
         notes: list[str] = []
@@ -136,6 +180,7 @@ class RowNormalizer:
         cells = self._present(cells)
         if overflow and self.delimiter:
             return self._rejected(values, overflow, cells)
+        self._nir_values_drop(cells, notes)
 
         raw_email = cells.get("email")
         if raw_email is not None:

@@ -155,13 +155,15 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
     """Return the first data rows of the job's file as text, for the preview.
 
     The cells of columns that are never imported, such as social-security
-    numbers, are masked, because mapping the file does not need them. So are
+    numbers, are masked, because mapping the file does not need them, and so
+    is any cell that reads as a social-security number. So are
     all the cells of a row whose e-mail address or phone number is on the
     suppression list, whether read with the saved mapping or found in any
     cell: the import skips that row, and the people who saw the file need
     not see the person again.
     """
     from apps.imports.mapping import is_forbidden_header
+    from apps.imports.mapping import is_nir
     from apps.imports.normalizers import cell_text
     from apps.imports.readers import FileReader
     from apps.imports.services import job_layout
@@ -179,7 +181,7 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
         for number, cells in reader.data_rows():
             texts = [cell_text(cell) for cell in cells][: len(layout.headers)]
             row = PreviewRow(
-                MASKED_CELL if index in masked and text else text
+                MASKED_CELL if (index in masked and text) or is_nir(text) else text
                 for index, text in enumerate(texts)
             )
             hashes = _identifier_hashes(normalizer.normalize(number, cells))
@@ -264,8 +266,11 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
 
     The rows are read again from the uploaded file, because row results keep
     no personal data. Once the file is deleted, only the row number and the
-    reason remain.
+    reason remain. Social-security numbers are masked, by their column's
+    header or by their form, as in the preview.
     """
+    from apps.imports.mapping import is_forbidden_header
+    from apps.imports.mapping import is_nir
     from apps.imports.normalizers import cell_text
     from apps.imports.readers import FileReader
     from apps.imports.readers import UnreadableFile
@@ -287,13 +292,26 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
     if layout is None:
         return fixed, ([number, reason] for number, reason in rejected.iterator())
 
+    masked = {
+        index
+        for index, header in enumerate(layout.headers)
+        if is_forbidden_header(header)
+    }
+
+    def masked_text(index: int, cell) -> str:
+        text = cell_text(cell)
+        if text and (index in masked or is_nir(text)):
+            return MASKED_CELL
+        return text
+
     def rows():
         reasons = dict(rejected)
         reader = FileReader(job.source_file.path, layout)
         try:
             for number, cells in reader.raw_rows():
                 if number in reasons:
-                    yield [number, reasons[number], *map(cell_text, cells)]
+                    texts = [masked_text(i, cell) for i, cell in enumerate(cells)]
+                    yield [number, reasons[number], *texts]
         finally:
             reader.close()
 
