@@ -240,6 +240,27 @@ def email_display_name_remove(value: str) -> str | None:
     return match.group(1) if match else None
 
 
+def email_candidates(value: str) -> list[str]:
+    """Return the valid addresses that a cell the import rejects may still hold.
+
+    The suppression check reads them, so that a person who objected stays
+    hidden when a vendor writes the address as a ``mailto:`` link, with a
+    final full stop, with a name in angle brackets or beside another address.
+    """
+    text = value.strip()
+    if text[:7].lower() == "mailto:":
+        text = text[7:]
+    candidates = []
+    for part in re.split(r"[,;\s]+", text):
+        part = email_display_name_remove(part) or part
+        part = part.strip("<>").rstrip(".")
+        try:
+            candidates.append(email_normalize(part))
+        except InvalidValue:
+            continue
+    return candidates
+
+
 def email_is_generic(email: str) -> bool:
     return email.split("@", 1)[0] in GENERIC_LOCAL_PARTS
 

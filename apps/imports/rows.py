@@ -18,9 +18,9 @@ from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_candidates
 from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_is_generic
-from apps.imports.normalizers import email_normalize
 from apps.imports.normalizers import email_normalize_for_import
 from apps.imports.normalizers import phone_normalize
 from apps.imports.normalizers import postcode_city_split
@@ -473,17 +473,15 @@ class RowNormalizer:
         return tuple(values[column] for column in STAGING_COLUMNS)
 
     def _readable_hashes(self, cells: dict) -> tuple[str, str]:
-        """Return the hashes of the row's e-mail and first phone that are valid."""
+        """Return the hashes of the row's first readable e-mail and phone."""
         email_hash = phone_hash = ""
         raw_email = cells.get("email")
         if raw_email is not None:
             text = cell_text(raw_email)
-            try:
-                email = email_normalize(email_display_name_remove(text) or text)
-            except InvalidValue:
-                pass
-            else:
-                email_hash = self._hash(email)
+            address = email_display_name_remove(text) or text
+            candidates = email_candidates(address)
+            if candidates:
+                email_hash = self._hash(candidates[0])
         for field in ("mobile", "phone"):
             raw_phone = cells.get(field)
             if raw_phone is None or phone_hash:

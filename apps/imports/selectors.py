@@ -230,19 +230,20 @@ def _cell_identifier_hashes(texts: list[str], region: str) -> set[str]:
     """
     from apps.core.identifiers import identifier_hash
     from apps.imports.normalizers import InvalidValue
-    from apps.imports.normalizers import email_normalize
+    from apps.imports.normalizers import email_candidates
     from apps.imports.normalizers import phone_normalize
 
     hashes = set()
     for text in texts:
         text = text.strip()
-        try:
-            if "@" in text:
-                hashes.add(identifier_hash(email_normalize(text)))
-            elif _PHONE_LIKE.fullmatch(text):
-                hashes.add(identifier_hash(phone_normalize(text, region)))
-        except InvalidValue:
+        if "@" in text:
+            hashes.update(identifier_hash(email) for email in email_candidates(text))
             continue
+        if _PHONE_LIKE.fullmatch(text):
+            try:
+                hashes.add(identifier_hash(phone_normalize(text, region)))
+            except InvalidValue:
+                continue
     return hashes
 
 

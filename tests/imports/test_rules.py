@@ -448,3 +448,28 @@ def test_preview_hides_suppressed_rejected_rows(upload_root, write_file):
     preview = job_preview(job)
 
     assert [row.suppressed for row in preview] == [True, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "mailto:marie.nouvelle@example.com",
+        "marie.nouvelle@example.com.",
+        "marie.nouvelle@example.com, autre@example.com",
+    ],
+)
+def test_suppressed_address_in_rejected_form(upload_root, write_file, cell):
+    from apps.imports.selectors import job_preview
+    from apps.imports.selectors import job_rejected_export
+
+    suppression_add(reason="objected", emails=["marie.nouvelle@example.com"])
+    content = f"Email;Nom\n{cell};Nouvelle\nautre.personne@example.com;Autre\n"
+    path = write_file("liste.csv", content.encode())
+
+    preview = job_preview(import_file_created(path, list_name="Aperçu"))
+    job = import_file(path)
+
+    assert preview[0].suppressed
+    assert job.counts["suppressed"] == 1
+    _headers, rows = job_rejected_export(job)
+    assert list(rows) == []
