@@ -28,7 +28,12 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
+from apps.imports.mapping import IDENTIFIER_FIELDS
 from apps.imports.mapping import field_for_header
+from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import cell_text
+from apps.imports.normalizers import email_normalize
+from apps.imports.normalizers import phone_normalize
 
 logger = logging.getLogger(__name__)
 
@@ -291,7 +296,62 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     reader = FileReader(path, layout)
     if layout.file_format != "csv":
         layout.sheet_names = reader.sheet_names()
-        layout.sheet_name = reader.choose_sheet(sheet_name)
+        if sheet_name or len(layout.sheet_names) < 2:
+            layout.sheet_name = reader.choose_sheet(sheet_name)
+        else:
+            layout.sheet_name = _contact_sheet(reader, layout)
+    _header_find(reader, layout)
+    return layout
+
+
+def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
+    """Return the first sheet with contact rows under an e-mail or phone header.
+
+    A workbook often opens with a cover or "read me" sheet. A sheet counts
+    when one of its first rows holds a valid e-mail address or phone number
+    under such a header, which a form with a "Téléphone :" label does not.
+    Without such a sheet, the first sheet that is not blank is chosen.
+    """
+    for name in layout.sheet_names:
+        layout.sheet_name = name
+        try:
+            _header_find(reader, layout)
+        except UnreadableFile:
+            continue
+        if _holds_identifiers(reader, layout):
+            return name
+    return reader.choose_sheet("")
+
+
+def _holds_identifiers(reader: "FileReader", layout: FileLayout) -> bool:
+    """Return whether one of the sheet's first rows has a valid e-mail or phone."""
+    columns = [
+        index
+        for index, header in enumerate(layout.headers)
+        if field_for_header(header) in IDENTIFIER_FIELDS
+    ]
+    if not columns:
+        return False
+    for checked, (_number, row) in enumerate(reader.data_rows()):
+        if checked >= HEADER_SEARCH_ROWS:
+            break
+        for index in columns:
+            text = cell_text(row[index]).strip() if index < len(row) else ""
+            if not text:
+                continue
+            try:
+                if "@" in text:
+                    email_normalize(text)
+                else:
+                    phone_normalize(text)
+            except InvalidValue:
+                continue
+            return True
+    return False
+
+
+def _header_find(reader: "FileReader", layout: FileLayout) -> None:
+    """Set the header row and headers of the layout's sheet, or raise UnreadableFile."""
     head = []
     for _number, row in reader.raw_rows():
         head.append(row)
@@ -317,7 +377,6 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
         " ".join(str(cell).split()) if cell is not None else "" for cell in header
     ]
     layout.date1904 = reader.date1904
-    return layout
 
 
 class FileReader:

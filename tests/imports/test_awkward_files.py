@@ -268,3 +268,40 @@ def test_numeric_french_postcode_keeps_leading_zero(upload_root, write_file):
     assert Contact.objects.get(email="jean.dupont@example.com").postcode == "01000"
     assert Contact.objects.get(email="anna.muller@example.com").postcode == "1000"
     assert Contact.objects.get(email="zoe.petit@example.com").postcode == "75007"
+
+
+def _workbook_with_cover(file_format: str) -> bytes:
+    """Build a workbook whose first sheet is a one-row note before the contacts."""
+    cover = [["Liste fournie par Exemple SARL"]]
+    contacts = [
+        ["Prénom", "Nom", "Adresse mail"],
+        ["Jean", "Dupont", "jean.dupont@example.com"],
+        ["Ana", "Martin", "ana.martin@example.com"],
+    ]
+    if file_format == "ods":
+        book = tablib.Databook()
+        note = tablib.Dataset(title="Lisez-moi")
+        note.append(cover[0])
+        sheet = tablib.Dataset(*contacts[1:], headers=contacts[0], title="Contacts")
+        book.add_sheet(note)
+        book.add_sheet(sheet)
+        return book.export("ods")
+    workbook = openpyxl.Workbook()
+    workbook.active.title = "Lisez-moi"
+    workbook.active.append(cover[0])
+    sheet = workbook.create_sheet("Contacts")
+    for row in contacts:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_cover_sheet_skipped_for_contacts(upload_root, write_file, file_format):
+    path = write_file(f"liste.{file_format}", _workbook_with_cover(file_format))
+
+    job = import_file(path)
+
+    assert job.sheet_name == "Contacts"
+    assert job.counts["created"] == 2
