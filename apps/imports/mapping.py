@@ -289,10 +289,10 @@ def is_forbidden_header(text) -> bool:
 def is_nir(text: str) -> bool:
     """Return whether ``text`` is a French social-security number with a valid key.
 
-    A NIR has 13 characters and a 2-digit key, spaces allowed: a sex digit (1
-    to 4, 7 or 8), then year, month, department (2A and 2B for Corsica, which
-    count as 19 and 18 in the key), town, order and key, the key being 97
-    minus the first 13 digits modulo 97.
+    A NIR has 13 characters and a 2-digit key, spaces allowed. Its first
+    digit is 1 to 4, 7 or 8 here, and its department may be 2A or 2B
+    (Corsica), which count as 19 and 18. The key is 97 minus the first 13
+    digits modulo 97.
     """
     compact = "".join(text.split()).upper()
     if len(compact) != 15 or compact[0] not in "123478":
