@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.breaches.deadlines import CLOCK_ACTOR
+from apps.breaches.models import BreachAlert
 from apps.core.audit import TargetPage
 
 ACTION_LABELS = {
@@ -44,3 +45,6 @@ DETAIL_LABELS = {
     "aware_at": _("became aware at"),
     "detected_at": _("detected at"),
 }
+
+# Choices of the coded values that this app's audit events record.
+DETAIL_VALUE_LABELS = {"threshold": BreachAlert.Threshold.choices}

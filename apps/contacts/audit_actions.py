@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from apps.contacts.models import Contact
 from apps.contacts.services import WithdrawalSource
 from apps.core.audit import TargetPage
 
@@ -48,4 +49,10 @@ DETAIL_LABELS = {
     "status_kept": _("status kept"),
     "suppression_added": _("added to the suppression list"),
     "suppression_objected": _("suppression entries turned into objections"),
+}
+
+# Choices of the coded values that this app's audit events record.
+DETAIL_VALUE_LABELS = {
+    "previous_status": Contact.Status.choices,
+    "source": WithdrawalSource.choices,
 }

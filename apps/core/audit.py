@@ -192,6 +192,30 @@ def audit_detail_label(key: str) -> str:
     return key.replace("_", " ") if label is None else str(label)
 
 
+@functools.cache
+def _detail_value_labels() -> dict:
+    """Return the labels of coded detail values, by (app label, key)."""
+    labels = {}
+    for module in _audit_actions_modules():
+        app_label = module.__name__.split(".")[1]
+        for key, choices in getattr(module, "DETAIL_VALUE_LABELS", {}).items():
+            labels[(app_label, key)] = dict(choices)
+    return labels
+
+
+def audit_detail_value_label(action: str, key: str, value):
+    """Return the label of a coded detail value, or the value unchanged.
+
+    Apps give the choices of their coded keys in
+    ``audit_actions.DETAIL_VALUE_LABELS``, read for the actions of that app
+    only, since two apps may use one key ("kind") for different codes.
+    """
+    choices = _detail_value_labels().get((action.split(".", 1)[0], key))
+    if choices is None or not isinstance(value, str) or value not in choices:
+        return value
+    return str(choices[value])
+
+
 def audit_action_label(action: str) -> str:
     """Return the label of an action code in the active language.
 

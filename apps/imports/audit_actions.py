@@ -36,3 +36,11 @@ DETAIL_LABELS = {
     "source_file": _("uploaded files"),
     "staging_row": _("staged rows"),
 }
+
+# Choices of the coded values that this app's audit events record.
+DETAIL_VALUE_LABELS = {
+    "cause": [
+        ("queue_unreachable", _("the task queue could not be reached")),
+        ("run", _("the run stopped")),
+    ],
+}

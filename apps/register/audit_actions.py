@@ -3,6 +3,8 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.audit import TargetPage
+from apps.register.models import ProcessingActivity
+from apps.register.models import ReferenceTerm
 
 ACTION_LABELS = {
     "register.activity.changed": _("Processing activity changed"),
@@ -33,4 +35,10 @@ DETAIL_LABELS = {
     "reference": _("reference"),
     "references": _("references"),
     "rows_removed": _("rows removed"),
+}
+
+# Choices of the coded values that this app's audit events record.
+DETAIL_VALUE_LABELS = {
+    "status": ProcessingActivity.Status.choices,
+    "kind": ReferenceTerm.Kind.choices,
 }

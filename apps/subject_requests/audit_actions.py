@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.audit import TargetPage
 from apps.subject_requests.labels import RECORD_KIND_LABELS
+from apps.subject_requests.models import SubjectRequest
 
 ACTION_LABELS = {
     "subject_requests.access_package.built": _("Access package built"),
@@ -53,4 +54,10 @@ DETAIL_LABELS = {
     "verified": _("identity verified"),
     # The kinds of records that an erasure counts.
     **RECORD_KIND_LABELS,
+}
+
+# Choices of the coded values that this app's audit events record.
+DETAIL_VALUE_LABELS = {
+    "kind": SubjectRequest.Kind.choices,
+    "channel": SubjectRequest.Channel.choices,
 }

@@ -241,6 +241,26 @@ def test_audit_list_detail_labels(client_for, compliance_officer, details, shown
 
 
 @pytest.mark.parametrize(
+    ("action", "details", "shown"),
+    [
+        ("subject_requests.request.created", {"kind": "erasure"}, "erasure (Art. 17)"),
+        ("imports.job.failed", {"cause": "run"}, "the run stopped"),
+        ("imports.job.created", {"kind": "erasure"}, "kind</span> erasure"),
+    ],
+)
+def test_audit_list_value_labels(
+    client_for, compliance_officer, action, details, shown
+):
+    audit_record(action=action, details=details)
+
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert shown in response.content.decode()
+
+
+@pytest.mark.parametrize(
     ("key", "label"), [("list_id", "liste de contacts"), ("created", "créés")]
 )
 def test_detail_label_is_translated(key, label):

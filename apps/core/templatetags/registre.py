@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from apps.core.audit import audit_action_label
 from apps.core.audit import audit_actor_name
 from apps.core.audit import audit_detail_label
+from apps.core.audit import audit_detail_value_label
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 
@@ -56,13 +57,20 @@ def timeuntil_delta(value: timedelta | None) -> str:
 
 
 @register.filter
-def audit_details(details: dict | None) -> list[tuple[str, str, str]]:
-    """Return an audit event's details as (key, label, text), sorted by key."""
-    if not details:
+def audit_details(event) -> list[tuple[str, str, str]]:
+    """Return an audit event's details as (key, label, text), sorted by key.
+
+    Coded values, such as a request's kind, read as their labels.
+    """
+    if not event.details:
         return []
     return [
-        (key, audit_detail_label(key), _detail_text(value))
-        for key, value in sorted(details.items())
+        (
+            key,
+            audit_detail_label(key),
+            _detail_text(audit_detail_value_label(event.action, key, value)),
+        )
+        for key, value in sorted(event.details.items())
     ]
 
 
