@@ -262,7 +262,14 @@ def field_for_header(text) -> str:
 # Words and phrases of normalised headers that name a social-security number.
 # "insee" alone is left out, because "Code INSEE" is a town's code.
 FORBIDDEN_HEADER_WORDS = {"nir", "nia", "secu", "ssn"}
-FORBIDDEN_HEADER_PHRASES = ("securite sociale", "social security")
+FORBIDDEN_HEADER_PHRASES = (
+    "securite sociale",
+    "social security",
+    "inscription au repertoire",
+)
+# Headers written without spaces or with dots: "NumSecu", "N° S.S.".
+FORBIDDEN_COMPACT_PARTS = ("secu",)
+FORBIDDEN_COMPACT_HEADERS = {"nss", "noss", "numss"}
 FORBIDDEN_HEADER_NUMBERS = {"ss", "insee"}
 NUMBER_WORDS = {"n", "no", "num", "numero", "number"}
 
@@ -273,6 +280,11 @@ def _is_forbidden_key(key: str) -> bool:
     if key in FORBIDDEN_HEADERS or FORBIDDEN_HEADER_WORDS & set(words):
         return True
     if any(phrase in key for phrase in FORBIDDEN_HEADER_PHRASES):
+        return True
+    compact = key.replace(" ", "")
+    if compact in FORBIDDEN_COMPACT_HEADERS:
+        return True
+    if any(part in compact for part in FORBIDDEN_COMPACT_PARTS):
         return True
     # "N° SS", "Numéro INSEE": a number word before "ss" or "insee".
     return any(
@@ -289,12 +301,12 @@ def is_forbidden_header(text) -> bool:
 def is_nir(text: str) -> bool:
     """Return whether ``text`` is a French social-security number with a valid key.
 
-    A NIR has 13 characters and a 2-digit key, spaces allowed. Its first
+    A NIR has 13 characters and a 2-digit key, spaces and dots allowed. Its first
     digit is 1 to 4, 7 or 8 here, and its department may be 2A or 2B
     (Corsica), which count as 19 and 18. The key is 97 minus the first 13
     digits modulo 97.
     """
-    compact = "".join(text.split()).upper()
+    compact = "".join(text.replace(".", " ").split()).upper()
     if len(compact) != 15 or compact[0] not in "123478":
         return False
     body = compact[:13].replace("2A", "19", 1).replace("2B", "18", 1)

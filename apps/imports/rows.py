@@ -70,6 +70,7 @@ NIR_CHECKED_FIELDS = (
     "job_function",
     "company",
     "company_registration",
+    "postcode",
     "city",
     "postcode_city",
 )

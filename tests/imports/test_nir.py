@@ -27,6 +27,10 @@ NIR_CORSICA = "1 80 05 2A 004 123 10"
         "N° INSEE",
         "NIR/NIA",
         "Social security number",
+        "N° S.S.",
+        "NumSecu",
+        "Numéro d'inscription au répertoire",
+        "Numéro Sécurité Soc.",
     ],
 )
 def test_nir_headers_recognised(header):
@@ -44,6 +48,7 @@ def test_other_headers_allowed(header):
         (NIR, True),
         (NIR.replace(" ", ""), True),
         (NIR_CORSICA, True),
+        (NIR.replace(" ", "."), True),
         ("1 80 05 75 107 123 65", False),
         ("06 12 34 56 78", False),
         ("73282932000074", False),
@@ -84,3 +89,14 @@ def test_nir_masked_in_preview_and_download(upload_root, write_file):
     (rejected,) = list(rows)
     assert NIR not in rejected
     assert "•••" in rejected
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_nir_under_postcode_left_out(upload_root, write_file):
+    content = f"Email;Nom;Code postal\njean.dupont@example.com;Dupont;{NIR}\n"
+    path = write_file("liste.csv", content.encode())
+
+    import_file(path)
+
+    assert Contact.objects.get().postcode == ""

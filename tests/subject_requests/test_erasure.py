@@ -739,3 +739,24 @@ def test_record_pdf_prints_european_names(client_for, make_request, dpo):
     reader = PdfReader(io.BytesIO(response.content))
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Łukasz Wąsowicz-Ştefănescu" in text
+
+
+def test_rectified_address_leaves_campaign_file(
+    campaign_file, make_request, dpo, person, bystander
+):
+    from apps.subject_requests.services import request_rectify
+
+    request = make_request(kind=SubjectRequest.Kind.RECTIFICATION, verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    request_rectify(
+        request=request,
+        contact_id=person.pk,
+        changes={"email": "adresse.corrigee@example.com"},
+        actor=dpo,
+    )
+
+    content = campaign_file.read_text(encoding="utf-8-sig")
+    assert person.email not in content
+    assert bystander.email in content

@@ -12,7 +12,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from apps.contacts.campaigns import campaign_export_files_remove_contacts
 from apps.contacts.locks import contacts_write_lock
+from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.services import WithdrawalSource
@@ -48,6 +50,17 @@ RECTIFIABLE_FIELDS = (
     "city",
     "country",
 )
+
+
+# The contact fields that a campaign file holds.
+CAMPAIGN_FILE_FIELDS = {
+    "first_name",
+    "last_name",
+    "email",
+    "company",
+    "job_title",
+    "country",
+}
 
 
 def _require_linked(request: SubjectRequest) -> list[Contact]:
@@ -122,14 +135,37 @@ def request_rectify(
         raise RequestError(_invalid_values_message(error)) from error
     with transaction.atomic():
         contact.save()
+        files_rewritten = _campaign_files_rectify(contact, changed)
         event_add(request, "rectified", actor, contact_id=contact.pk, fields=changed)
         audit_record(
             action="subject_requests.contact.rectified",
             actor=actor,
             target=contact,
-            details={"request_id": request.pk, "fields": changed},
+            details={
+                "request_id": request.pk,
+                "fields": changed,
+                "campaign_export_file_rewritten": files_rewritten,
+            },
         )
     return changed
+
+
+def _campaign_files_rectify(contact: Contact, changed: list[str]) -> int:
+    """Rewrite the kept campaign files that list the contact without its row.
+
+    A file holds the contact's name, e-mail, company, job title and country as
+    they were when it was written. Once one of them is rectified the row is
+    inaccurate, and a file downloaded again would send a message to a
+    corrected address. Returns how many files were rewritten.
+    """
+    if not CAMPAIGN_FILE_FIELDS & set(changed):
+        return 0
+    export_ids = CampaignExportContact.objects.filter(
+        contact_id=contact.pk
+    ).values_list("export_id", flat=True)
+    return campaign_export_files_remove_contacts(
+        export_ids=list(export_ids), contact_ids=[contact.pk]
+    )
 
 
 def request_rectify_not_needed(
