@@ -44,6 +44,10 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_JSON_INTEGER_DIGITS = 100
 # How much of a rejected identifier an error message repeats.
 ERROR_PREFIX_LENGTH = 20
+# Content types read as JSON. Python's wsgiref server, which runserver uses,
+# reports a request without a Content-Type header as text/plain.
+JSON_CONTENT_TYPES = {"", "application/json", "text/plain"}
+MAX_CONTENT_TYPE_SHOWN = 80
 API_SOURCE = WithdrawalSource.API
 
 
@@ -84,16 +88,16 @@ def _body_read(request) -> bytes:
     """Return the request body, rejecting one above ``MAX_BODY_BYTES`` unread.
 
     Django's own ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is checked too, in case a
-    deployment sets it lower. The body must be JSON, and its length must be
-    given: a WSGI server may pass a chunked body without Content-Length as
-    an empty one.
+    deployment sets it lower. The body must be JSON, sent as such or as
+    plain text, and its length must be given: a WSGI server may pass a
+    chunked body without Content-Length as an empty one.
     """
     content_type = request.content_type or ""
-    if content_type and content_type != "application/json":
+    if content_type not in JSON_CONTENT_TYPES:
         raise ApiError(
             415,
-            f"The request body is {content_type[:ERROR_PREFIX_LENGTH]!r}: send it "
-            f"as JSON, with the header Content-Type: application/json.",
+            f"The request body is {content_type[:MAX_CONTENT_TYPE_SHOWN]!r}: send "
+            f"it as JSON, with the header Content-Type: application/json.",
         )
     if (
         not request.META.get("CONTENT_LENGTH")

@@ -493,7 +493,7 @@ def test_chunked_body_without_length_rejected(client):
 
 
 @pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/x-www-form-urlencoded"]
+    "content_type", ["application/x-www-form-urlencoded", "application/xml"]
 )
 def test_non_json_content_type_rejected(client, content_type):
     response = client.post(
@@ -507,11 +507,14 @@ def test_non_json_content_type_rejected(client, content_type):
     assert "Content-Type: application/json" in response.json()["error"]
 
 
-def test_json_with_charset_accepted(client):
+@pytest.mark.parametrize(
+    "content_type", ["application/json; charset=utf-8", "text/plain"]
+)
+def test_json_content_types_accepted(client, content_type):
     response = client.post(
         reverse("contacts:api-suppression-check"),
         data=json.dumps({"emails": ["jean.dupont@example.com"]}),
-        content_type="application/json; charset=utf-8",
+        content_type=content_type,
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
 
