@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from itertools import islice
 from xml.etree import ElementTree
 
 import charset_normalizer
@@ -304,23 +305,33 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     return layout
 
 
-def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
-    """Return the first sheet with contact rows under an e-mail or phone header.
+# How many data rows of each contact sheet are counted to choose between them.
+SHEET_ROWS_COMPARED = 100
 
-    A workbook often opens with a cover or "read me" sheet. A sheet counts
-    when one of its first rows holds a valid e-mail address or phone number
-    under such a header, which a form with a "Téléphone :" label does not.
-    Without such a sheet, the first sheet that is not blank is chosen.
+
+def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
+    """Return the sheet of contacts: rows under an e-mail or phone header.
+
+    A workbook often opens with a cover or "read me" sheet, which may even
+    give the vendor's own e-mail. A sheet counts when one of its first rows
+    holds a valid e-mail address or phone number under such a header, which
+    a form with a "Téléphone :" label does not. Of those, the one with the
+    most rows wins (counted up to ``SHEET_ROWS_COMPARED``), the first one on
+    a tie. Without such a sheet, the first sheet that is not blank is chosen.
     """
+    best_name, best_rows = "", 0
     for name in layout.sheet_names:
         layout.sheet_name = name
         try:
             _header_find(reader, layout)
         except UnreadableFile:
             continue
-        if _holds_identifiers(reader, layout):
-            return name
-    return reader.choose_sheet("")
+        if not _holds_identifiers(reader, layout):
+            continue
+        rows = sum(1 for _row in islice(reader.data_rows(), SHEET_ROWS_COMPARED))
+        if rows > best_rows:
+            best_name, best_rows = name, rows
+    return best_name or reader.choose_sheet("")
 
 
 def _holds_identifiers(reader: "FileReader", layout: FileLayout) -> bool:

@@ -270,9 +270,9 @@ def test_numeric_french_postcode_keeps_leading_zero(upload_root, write_file):
     assert Contact.objects.get(email="zoe.petit@example.com").postcode == "75007"
 
 
-def _workbook_with_cover(file_format: str) -> bytes:
+def _workbook_with_cover(file_format: str, cover=None) -> bytes:
     """Build a workbook whose first sheet is a one-row note before the contacts."""
-    cover = [["Liste fournie par Exemple SARL"]]
+    cover = cover or [["Liste fournie par Exemple SARL"]]
     contacts = [
         ["Prénom", "Nom", "Adresse mail"],
         ["Jean", "Dupont", "jean.dupont@example.com"],
@@ -281,14 +281,16 @@ def _workbook_with_cover(file_format: str) -> bytes:
     if file_format == "ods":
         book = tablib.Databook()
         note = tablib.Dataset(title="Lisez-moi")
-        note.append(cover[0])
+        for row in cover:
+            note.append(row)
         sheet = tablib.Dataset(*contacts[1:], headers=contacts[0], title="Contacts")
         book.add_sheet(note)
         book.add_sheet(sheet)
         return book.export("ods")
     workbook = openpyxl.Workbook()
     workbook.active.title = "Lisez-moi"
-    workbook.active.append(cover[0])
+    for row in cover:
+        workbook.active.append(row)
     sheet = workbook.create_sheet("Contacts")
     for row in contacts:
         sheet.append(row)
@@ -305,3 +307,17 @@ def test_cover_sheet_skipped_for_contacts(upload_root, write_file, file_format):
 
     assert job.sheet_name == "Contacts"
     assert job.counts["created"] == 2
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_vendor_contact_sheet_passed_over(upload_root, write_file, file_format):
+    cover = [
+        ["Fournisseur", "Email", "Téléphone"],
+        ["VendorCo", "commercial@vendor.example.com", "01 23 45 67 89"],
+    ]
+    content = _workbook_with_cover(file_format, cover)
+    path = write_file(f"liste.{file_format}", content)
+
+    job = import_file(path)
+
+    assert job.sheet_name == "Contacts"
