@@ -167,6 +167,7 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
     from apps.imports.normalizers import cell_text
     from apps.imports.readers import FileReader
     from apps.imports.services import job_layout
+    from apps.imports.services import job_row_normalizer
 
     layout = job_layout(job)
     masked = {
@@ -174,7 +175,7 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
         for index, header in enumerate(layout.headers)
         if is_forbidden_header(header)
     }
-    normalizer = _preview_normalizer(job, layout)
+    normalizer = job_row_normalizer(job, layout)
     reader = FileReader(job.source_file.path, layout)
     rows = []
     try:
@@ -192,20 +193,6 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
     finally:
         reader.close()
     return _suppressed_rows_masked(rows)
-
-
-def _preview_normalizer(job: ImportJob, layout):
-    from apps.imports.rows import RowNormalizer
-
-    return RowNormalizer(
-        mapping=job.mapping,
-        headers=layout.headers,
-        delimiter=layout.delimiter,
-        date1904=layout.date1904,
-        acquired_on=job.acquired_on,
-        processing_activity=job.processing_activity,
-        phone_country=job.phone_country,
-    )
 
 
 def _identifier_hashes(staged: tuple) -> set[str]:

@@ -529,11 +529,9 @@ def _source_file_delete(job: ImportJob) -> bool:
     return True
 
 
-def _staging_feed(job: ImportJob) -> runner.StagingFeed:
-    """Return the feed that reads the job's whole file into the staging table."""
-    layout = job_layout(job)
-    reader = FileReader(job.source_file.path, layout)
-    normalizer = RowNormalizer(
+def job_row_normalizer(job: ImportJob, layout) -> RowNormalizer:
+    """Return the normaliser of the job's rows, with its mapping and terms."""
+    return RowNormalizer(
         mapping=job.mapping,
         headers=layout.headers,
         delimiter=layout.delimiter,
@@ -542,6 +540,13 @@ def _staging_feed(job: ImportJob) -> runner.StagingFeed:
         processing_activity=job.processing_activity,
         phone_country=job.phone_country,
     )
+
+
+def _staging_feed(job: ImportJob) -> runner.StagingFeed:
+    """Return the feed that reads the job's whole file into the staging table."""
+    layout = job_layout(job)
+    reader = FileReader(job.source_file.path, layout)
+    normalizer = job_row_normalizer(job, layout)
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
     return runner.StagingFeed(job=job, reader=reader, rows=rows)
 

@@ -492,16 +492,21 @@ def test_chunked_body_without_length_rejected(client):
     assert "Content-Length" in response.json()["error"]
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/x-www-form-urlencoded", "application/xml"]
-)
-def test_non_json_content_type_rejected(client, content_type):
-    response = client.post(
+def _post_as(client, content_type):
+    """Post a valid check body under ``content_type``."""
+    return client.post(
         reverse("contacts:api-suppression-check"),
         data=json.dumps({"emails": ["jean.dupont@example.com"]}),
         content_type=content_type,
         headers={"Authorization": f"Bearer {TOKEN}"},
     )
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "application/xml"]
+)
+def test_non_json_content_type_rejected(client, content_type):
+    response = _post_as(client, content_type)
 
     assert response.status_code == 415
     assert "Content-Type: application/json" in response.json()["error"]
@@ -511,11 +516,6 @@ def test_non_json_content_type_rejected(client, content_type):
     "content_type", ["application/json; charset=utf-8", "text/plain"]
 )
 def test_json_content_types_accepted(client, content_type):
-    response = client.post(
-        reverse("contacts:api-suppression-check"),
-        data=json.dumps({"emails": ["jean.dupont@example.com"]}),
-        content_type=content_type,
-        headers={"Authorization": f"Bearer {TOKEN}"},
-    )
+    response = _post_as(client, content_type)
 
     assert response.status_code == 200

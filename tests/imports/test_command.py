@@ -220,13 +220,11 @@ def test_command_long_list_fails_cleanly(upload_root, tmp_path):
     assert not [file for file in upload_root.rglob("*") if file.is_file()]
 
 
-def test_command_warns_of_duplicate_headers(upload_root, tmp_path):
+def _dry_run_output(path) -> tuple[str, str]:
+    """Run a dry run of ``path`` with the command; return its stdout and stderr."""
     import io
 
-    path = tmp_path / "doublons.csv"
-    path.write_bytes(DUPLICATED_EMAIL)
     stdout, stderr = io.StringIO(), io.StringIO()
-
     call_command(
         "import_contacts",
         str(path),
@@ -238,12 +236,19 @@ def test_command_warns_of_duplicate_headers(upload_root, tmp_path):
         stdout=stdout,
         stderr=stderr,
     )
+    return stdout.getvalue(), stderr.getvalue()
 
-    warning = stderr.getvalue()
+
+def test_command_warns_of_duplicate_headers(upload_root, tmp_path):
+    path = tmp_path / "doublons.csv"
+    path.write_bytes(DUPLICATED_EMAIL)
+
+    stdout, warning = _dry_run_output(path)
+
     assert "column 1 and column 4, both “Email”" in warning
     assert "Column 1 is ignored and column 4 feeds “E-mail”" in warning
     assert "--mapping" in warning
-    assert json.loads(stdout.getvalue())["status"] == "pending"
+    assert json.loads(stdout)["status"] == "pending"
 
 
 def test_command_mapping_by_shared_header_fails(upload_root, tmp_path):
@@ -318,22 +323,9 @@ def test_command_rejects_social_security_column(upload_root, tmp_path):
 
 
 def test_command_warns_of_missing_business_column(upload_root, tmp_path):
-    import io
-
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
-    stderr = io.StringIO()
 
-    call_command(
-        "import_contacts",
-        str(path),
-        "--vendor=V",
-        "--list=L",
-        ACQUIRED,
-        f"--activity={prospecting_activity().reference}",
-        "--dry-run",
-        stdout=io.StringIO(),
-        stderr=stderr,
-    )
+    _stdout, stderr = _dry_run_output(path)
 
-    assert "Warning: No column is mapped to a company" in stderr.getvalue()
+    assert "Warning: No column is mapped to a company" in stderr
