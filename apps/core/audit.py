@@ -8,6 +8,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db import transaction
 from django.urls import reverse
@@ -200,6 +201,29 @@ def _detail_value_labels() -> dict:
         app_label = module.__name__.split(".")[1]
         for key, choices in getattr(module, "DETAIL_VALUE_LABELS", {}).items():
             labels[(app_label, key)] = dict(choices)
+    return labels
+
+
+# Detail keys whose values are field names of the event's target.
+FIELD_LIST_KEYS = ("fields", "fields_changed")
+
+
+def audit_field_labels(target_type: str, names) -> list:
+    """Return the verbose names of ``names``, fields of the target's model.
+
+    A name that the model does not have (a part of an activity, a field
+    since removed) stays as it is.
+    """
+    try:
+        model = apps.get_model(target_type)
+    except (LookupError, ValueError):
+        return list(names)
+    labels = []
+    for name in names:
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:
+            labels.append(name)
     return labels
 
 

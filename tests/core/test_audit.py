@@ -240,6 +240,21 @@ def test_audit_list_detail_labels(client_for, compliance_officer, details, shown
     assert shown in response.content.decode()
 
 
+def test_audit_list_field_names_labelled(client_for, compliance_officer):
+    audit_record(
+        action="core.organisation.changed",
+        target_type="core.organisation",
+        target_id="1",
+        details={"fields": ["dpo_email", "no_such_field"]},
+    )
+
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert "DPO e-mail, no_such_field" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     ("action", "details", "shown"),
     [

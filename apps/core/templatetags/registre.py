@@ -7,10 +7,12 @@ from django.utils.timesince import timeuntil
 from django.utils.timezone import now
 from django.utils.translation import gettext
 
+from apps.core.audit import FIELD_LIST_KEYS
 from apps.core.audit import audit_action_label
 from apps.core.audit import audit_actor_name
 from apps.core.audit import audit_detail_label
 from apps.core.audit import audit_detail_value_label
+from apps.core.audit import audit_field_labels
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 
@@ -60,18 +62,21 @@ def timeuntil_delta(value: timedelta | None) -> str:
 def audit_details(event) -> list[tuple[str, str, str]]:
     """Return an audit event's details as (key, label, text), sorted by key.
 
-    Coded values, such as a request's kind, read as their labels.
+    Coded values, such as a request's kind, and field names read as their
+    labels.
     """
     if not event.details:
         return []
     return [
-        (
-            key,
-            audit_detail_label(key),
-            _detail_text(audit_detail_value_label(event.action, key, value)),
-        )
+        (key, audit_detail_label(key), _detail_text(_detail_value(event, key, value)))
         for key, value in sorted(event.details.items())
     ]
+
+
+def _detail_value(event, key: str, value):
+    if key in FIELD_LIST_KEYS and isinstance(value, list):
+        return audit_field_labels(event.target_type, value)
+    return audit_detail_value_label(event.action, key, value)
 
 
 # An aware instant as services store it in details: 2026-12-04T14:00:00+00:00.
