@@ -1,44 +1,24 @@
 """The notification draft and the breach register as PDFs, written with reportlab."""
 
 import io
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph
-from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from apps.core.dates import format_datetime
 from apps.core.models import Organisation
+from apps.core.pdf import a4_document
+from apps.core.pdf import pdf_paragraph
 
 from .models import Breach
 from .selectors import DraftSection
 from .selectors import breach_controllers_served
-
-
-def _paragraph(text: str, style) -> Paragraph:
-    # Paragraph reads a small XML markup, so the user's text is escaped and
-    # its line breaks become <br/>.
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
-
-def _document(buffer, title: str) -> SimpleDocTemplate:
-    return SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-    )
 
 
 def _rows_table(rows: list[tuple[str, str]], styles) -> Table:
@@ -46,7 +26,7 @@ def _rows_table(rows: list[tuple[str, str]], styles) -> Table:
     body = styles["BodyText"]
     label_style = body.clone("label", fontName="Helvetica-Bold")
     cells = [
-        [_paragraph(label, label_style), _paragraph(value, body)]
+        [pdf_paragraph(label, label_style), pdf_paragraph(value, body)]
         for label, value in rows
     ]
     # A value longer than a page splits across pages instead of failing.
@@ -66,19 +46,19 @@ def breach_draft_pdf(*, breach: Breach, sections: list[DraftSection]) -> bytes:
     """Return the notification draft of ``breach`` as PDF bytes."""
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
-    document = _document(buffer, f"{breach.reference} {_('notification draft')}")
+    document = a4_document(buffer, f"{breach.reference} {_('notification draft')}")
 
     story = [
-        _paragraph(_("Personal data breach notification: draft"), styles["Title"]),
-        _paragraph(f"{breach.reference} · {breach.title}", styles["Heading2"]),
-        _paragraph(
+        pdf_paragraph(_("Personal data breach notification: draft"), styles["Title"]),
+        pdf_paragraph(f"{breach.reference} · {breach.title}", styles["Heading2"]),
+        pdf_paragraph(
             _generated_text(breach) % {"when": format_datetime(timezone.now())},
             styles["BodyText"],
         ),
         Spacer(1, 4 * mm),
     ]
     for section in sections:
-        story.append(_paragraph(section.title, styles["Heading3"]))
+        story.append(pdf_paragraph(section.title, styles["Heading3"]))
         story.extend([_rows_table(section.rows, styles), Spacer(1, 3 * mm)])
 
     document.build(story)
@@ -96,12 +76,12 @@ def breach_register_pdf(
     styles = getSampleStyleSheet()
     buffer = io.BytesIO()
     title = _("Breach register")
-    document = _document(buffer, title)
+    document = a4_document(buffer, title)
 
     story = [
-        _paragraph(title, styles["Title"]),
-        _paragraph(organisation.name, styles["Heading2"]),
-        _paragraph(
+        pdf_paragraph(title, styles["Title"]),
+        pdf_paragraph(organisation.name, styles["Heading2"]),
+        pdf_paragraph(
             _(
                 "Every personal-data breach, notified or not, with its facts, "
                 "effects and remedial action (GDPR Art. 33(5)). Generated on "
@@ -113,9 +93,9 @@ def breach_register_pdf(
         Spacer(1, 4 * mm),
     ]
     if not entries:
-        story.append(_paragraph(_("No breach recorded."), styles["BodyText"]))
+        story.append(pdf_paragraph(_("No breach recorded."), styles["BodyText"]))
     for heading, rows in entries:
-        story.append(_paragraph(heading, styles["Heading3"]))
+        story.append(pdf_paragraph(heading, styles["Heading3"]))
         story.extend([_rows_table(rows, styles), Spacer(1, 3 * mm)])
 
     document.build(story)

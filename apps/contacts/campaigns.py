@@ -314,7 +314,7 @@ def _notice_due(contact: Contact, latest_import) -> bool:
     """Return whether the contact's next message must carry the source statement.
 
     It must until the notice is recorded, and again once a list brought the
-    contact after that: the new source is one the person was not told about.
+    contact after that, because the person was not informed of that source.
     """
     sent_at = contact.art14_notice_sent_at
     return sent_at is None or (latest_import is not None and latest_import > sent_at)
@@ -815,6 +815,9 @@ def campaign_export_withdrawn_ids(export: CampaignExport) -> set[int]:
     passed a retention limit or the end of a rented list since the file was
     written: ``contacts_contactable`` no longer accepts them.
     """
+    # NOTE: this reads every contact id of the file, on each view of the
+    # export's page and each download; its cost on exports of hundreds of
+    # thousands of rows was not measured.
     in_file = set(
         CampaignExportContact.objects.filter(export=export).values_list(
             "contact_id", flat=True

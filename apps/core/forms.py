@@ -91,7 +91,7 @@ class OrganisationForm(forms.ModelForm):
     def clean_country(self) -> str:
         """Return the upper-case ISO 3166-1 alpha-2 code, or raise ValidationError.
 
-        The codes accepted are the regions that phonenumbers knows (245 in the
+        The codes accepted are the regions that phonenumbers supports (245 in the
         installed version), which leave out uninhabited territories such as
         Antarctica (AQ).
         """

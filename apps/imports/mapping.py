@@ -306,6 +306,8 @@ def is_nir(text: str) -> bool:
     (Corsica), which count as 19 and 18. The key is 97 minus the first 13
     digits modulo 97.
     """
+    # NOTE: a NIR written without its key (13 characters) is not recognised,
+    # because without the key nothing tells it from other 13-digit numbers.
     compact = "".join(text.replace(".", " ").split()).upper()
     if len(compact) != 15 or compact[0] not in "123478":
         return False

@@ -314,8 +314,8 @@ def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
 
     A workbook often opens with a cover or "read me" sheet, which may even
     give the vendor's own e-mail. A sheet counts when one of its first rows
-    holds a valid e-mail address or phone number under such a header, which
-    a form with a "Téléphone :" label does not. Of those, the one with the
+    contains a valid e-mail address or phone number under such a header. A
+    form with a "Téléphone :" label does not. Of those, the one with the
     most rows wins (counted up to ``SHEET_ROWS_COMPARED``), the first one on
     a tie. Without such a sheet, the first sheet that is not blank is chosen.
     """

@@ -19,7 +19,7 @@ from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from apps.core.models import Organisation
-from apps.core.pdf_fonts import pdf_fonts
+from apps.core.pdf import pdf_fonts
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import format_value

@@ -1,23 +1,19 @@
 """The record of one subject-rights request as a PDF, for an inspector or a file.
 
-It gives what the request page gives: the request, its deadline and whether
+It contains what the request page shows: the request, its deadline and whether
 it was met, the identity check, the last search, the outcome, the proofs of
 erasure and the whole timeline.
 """
 
 import io
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph
-from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
@@ -25,17 +21,13 @@ from reportlab.platypus import TableStyle
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 from apps.core.models import Organisation
-from apps.core.pdf_fonts import pdf_fonts
+from apps.core.pdf import a4_document
+from apps.core.pdf import pdf_fonts
+from apps.core.pdf import pdf_paragraph
 from apps.subject_requests import labels
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.selectors import days_late
 from apps.subject_requests.selectors import request_timeline
-
-
-def _paragraph(text: str, style) -> Paragraph:
-    # Paragraph reads a small XML markup, so the text is escaped and its line
-    # breaks become <br/>.
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
 def _moment(value) -> str:
@@ -58,7 +50,7 @@ def _due_text(request: SubjectRequest) -> str:
 
 
 def _deadline_text(request: SubjectRequest) -> str:
-    """Return whether the answer met the deadline, or "" while the request is open."""
+    """Return whether the response met the deadline, or "" while the request is open."""
     late = days_late(request)
     if late is None:
         return ""
@@ -148,7 +140,10 @@ def _table(rows: list[list], widths: list, styles, *, header: bool = False) -> T
     body = styles["BodyText"]
     bold = styles["Bold"]
     cells = [
-        [_paragraph(value, bold if (header and number == 0) else body) for value in row]
+        [
+            pdf_paragraph(value, bold if (header and number == 0) else body)
+            for value in row
+        ]
         for number, row in enumerate(rows)
     ]
     # A long value splits across pages instead of failing.
@@ -176,48 +171,50 @@ def _styles() -> dict:
     }
 
 
+def _timeline_rows(request: SubjectRequest) -> list[list[str]]:
+    """Return the timeline as table rows, under a header row."""
+    rows = [[_("When"), _("Action"), _("By"), _("Details")]]
+    for event in request_timeline(request):
+        rows.append(
+            [
+                format_datetime(event.occurred_at),
+                str(event.action_label),
+                event.actor.get_username() if event.actor else "—",
+                labels.event_details_text(event.details),
+            ]
+        )
+    return rows
+
+
 def request_record_pdf(request: SubjectRequest) -> bytes:
     """Return the record of ``request`` as PDF bytes."""
     styles = _styles()
-    buffer = io.BytesIO()
     title = _("Subject-rights request %(reference)s") % {"reference": request.reference}
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=18 * mm,
-        rightMargin=18 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=title,
-    )
+    generated = _("Record generated on %(when)s.") % {
+        "when": format_datetime(timezone.now())
+    }
     story = [
-        _paragraph(title, styles["Title"]),
-        _paragraph(
-            _("Record generated on %(when)s.")
-            % {"when": format_datetime(timezone.now())},
-            styles["BodyText"],
-        ),
+        pdf_paragraph(title, styles["Title"]),
+        pdf_paragraph(generated, styles["BodyText"]),
         Spacer(1, 4 * mm),
         _table([list(row) for row in _request_rows(request)], [50 * mm, None], styles),
     ]
+
     proofs = _proof_rows(request)
     if proofs:
-        story += [
-            _paragraph(_("Proof of erasure"), styles["Heading2"]),
-            _table([list(row) for row in proofs], [50 * mm, None], styles),
-        ]
-    timeline = [[_("When"), _("Action"), _("By"), _("Details")]] + [
-        [
-            format_datetime(event.occurred_at),
-            str(event.action_label),
-            event.actor.get_username() if event.actor else "—",
-            labels.event_details_text(event.details),
-        ]
-        for event in request_timeline(request)
-    ]
-    story += [
-        _paragraph(_("Timeline"), styles["Heading2"]),
-        _table(timeline, [38 * mm, 45 * mm, 25 * mm, None], styles, header=True),
-    ]
-    document.build(story)
+        story.append(pdf_paragraph(_("Proof of erasure"), styles["Heading2"]))
+        story.append(_table([list(row) for row in proofs], [50 * mm, None], styles))
+
+    story.append(pdf_paragraph(_("Timeline"), styles["Heading2"]))
+    story.append(
+        _table(
+            _timeline_rows(request),
+            [38 * mm, 45 * mm, 25 * mm, None],
+            styles,
+            header=True,
+        )
+    )
+
+    buffer = io.BytesIO()
+    a4_document(buffer, title).build(story)
     return buffer.getvalue()

@@ -366,7 +366,7 @@ def test_download_leaves_out_later_objection(
 ):
     contact_list, contacts = segment
     export = _export(contact_list, sales_user, file_format=file_format)
-    kept = campaign_export_path(export).read_bytes()
+    file_as_sent = campaign_export_path(export).read_bytes()
     suppression_add(reason="objected", emails=[contacts["ok"].email])
     client = client_for(sales_user)
 
@@ -378,7 +378,7 @@ def test_download_leaves_out_later_objection(
 
     ids = _file_ids(b"".join(download.streaming_content), export)
     assert ids == {contacts["ok_noticed"].pk}
-    assert campaign_export_path(export).read_bytes() == kept
+    assert campaign_export_path(export).read_bytes() == file_as_sent
     assert not list(campaign_export_path(export).parent.glob("*.download"))
     assert "1 of its contacts may no longer be contacted" in page.content.decode()
 

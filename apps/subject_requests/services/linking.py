@@ -27,7 +27,7 @@ def request_search(*, request: SubjectRequest, actor) -> dict:
 
     The stored result keeps kinds, ids and the field that matched, never the
     matched values, so a later erasure leaves nothing behind in it. A closed
-    request keeps the search it was answered on.
+    request keeps the search that its response relied on.
     """
     require_open(request)
     emails = [request.requester_email] if request.requester_email else []
@@ -116,13 +116,12 @@ def request_link_contacts(
     new_ids = sorted(found - already)
     with transaction.atomic():
         request.contacts.add(*new_ids)
-        event_add(request, "contacts_linked", actor, contact_ids=new_ids)
-        audit_record(
+        _contacts_decision_record(
+            request,
+            event="contacts_linked",
             action="subject_requests.contacts.linked",
             actor=actor,
-            target=request,
-            count=len(new_ids),
-            details={"contact_ids": new_ids},
+            contact_ids=new_ids,
         )
     return len(new_ids)
 
@@ -174,12 +173,25 @@ def request_set_aside_contacts(
     if not ids:
         return 0
     with transaction.atomic():
-        event_add(request, "contacts_set_aside", actor, contact_ids=ids)
-        audit_record(
+        _contacts_decision_record(
+            request,
+            event="contacts_set_aside",
             action="subject_requests.contacts.set_aside",
             actor=actor,
-            target=request,
-            count=len(ids),
-            details={"contact_ids": ids},
+            contact_ids=ids,
         )
     return len(ids)
+
+
+def _contacts_decision_record(
+    request: SubjectRequest, *, event: str, action: str, actor, contact_ids: list[int]
+) -> None:
+    """Write a decision on contacts to the request's timeline and the audit trail."""
+    event_add(request, event, actor, contact_ids=contact_ids)
+    audit_record(
+        action=action,
+        actor=actor,
+        target=request,
+        count=len(contact_ids),
+        details={"contact_ids": contact_ids},
+    )

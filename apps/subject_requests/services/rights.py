@@ -153,7 +153,7 @@ def request_rectify(
 def _campaign_files_rectify(contact: Contact, changed: list[str]) -> int:
     """Rewrite the kept campaign files that list the contact without its row.
 
-    A file holds the contact's name, e-mail, company, job title and country as
+    A file contains the contact's name, e-mail, company, job title and country as
     they were when it was written. Once one of them is rectified the row is
     inaccurate, and a file downloaded again would send a message to a
     corrected address. Returns how many files were rewritten.

@@ -1,9 +1,14 @@
-"""Fonts of the PDFs that Registre writes with reportlab."""
+"""Shared parts of the PDFs that Registre writes with reportlab: fonts, page, text."""
 
 from pathlib import Path
+from xml.sax.saxutils import escape
 
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
+from reportlab.platypus import SimpleDocTemplate
 
 # DejaVu Sans covers the Latin, Greek and Cyrillic letters of European names,
 # but not Chinese or Japanese characters. The built-in Helvetica, the fallback
@@ -22,3 +27,24 @@ def pdf_fonts() -> tuple[str, str]:
         pdfmetrics.registerFont(TTFont("RegistreSans", str(regular)))
         pdfmetrics.registerFont(TTFont("RegistreSans-Bold", str(bold)))
     return "RegistreSans", "RegistreSans-Bold"
+
+
+def a4_document(buffer, title: str) -> SimpleDocTemplate:
+    """Return an A4 document with 18 mm margins, written to ``buffer``."""
+    return SimpleDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+        title=title,
+    )
+
+
+def pdf_paragraph(text: str, style) -> Paragraph:
+    """Return ``text`` as a paragraph, escaped, with its line breaks kept.
+
+    Paragraph reads a small XML markup, so text from users must be escaped.
+    """
+    return Paragraph(escape(text).replace("\n", "<br/>"), style)
