@@ -234,15 +234,21 @@ def _cell_identifier_hashes(texts: list[str], region: str) -> set[str]:
     return hashes
 
 
+def _suppressed_flags(row_hashes: list[set[str]]) -> list[bool]:
+    """Return, for each set of identifier hashes, whether one is suppressed."""
+    from apps.contacts.suppression import suppressed_hashes
+
+    suppressed = suppressed_hashes(set().union(*row_hashes))
+    return [bool(hashes & suppressed) for hashes in row_hashes]
+
+
 def _suppressed_rows_masked(
     rows: list[tuple[PreviewRow, set[str]]],
 ) -> list[PreviewRow]:
-    from apps.contacts.suppression import suppressed_hashes
-
-    suppressed = suppressed_hashes(set().union(*(hashes for _row, hashes in rows)))
+    flags = _suppressed_flags([hashes for _row, hashes in rows])
     previewed = []
-    for row, hashes in rows:
-        if hashes & suppressed:
+    for (row, _hashes), suppressed in zip(rows, flags, strict=True):
+        if suppressed:
             row = PreviewRow(MASKED_CELL for _text in row)
             row.suppressed = True
         previewed.append(row)
@@ -263,6 +269,7 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
     from apps.imports.readers import FileReader
     from apps.imports.readers import UnreadableFile
     from apps.imports.services import job_layout
+    from apps.imports.services import job_row_normalizer
 
     rejected = (
         RowResult.objects.filter(job=job, outcome=Outcome.REJECTED)
@@ -292,15 +299,45 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
             return MASKED_CELL
         return text
 
+    region = job_row_normalizer(job, layout).region
+
     def rows():
         reasons = dict(rejected)
         reader = FileReader(job.source_file.path, layout)
+        batch = []
         try:
             for number, cells in reader.raw_rows():
-                if number in reasons:
-                    texts = [masked_text(i, cell) for i, cell in enumerate(cells)]
-                    yield [number, reasons[number], *texts]
+                if number not in reasons:
+                    continue
+                texts = [masked_text(i, cell) for i, cell in enumerate(cells)]
+                batch.append([number, reasons[number], *texts])
+                if len(batch) >= REJECTED_BATCH_SIZE:
+                    yield from _suppressed_rejected_masked(batch, region)
+                    batch = []
+            yield from _suppressed_rejected_masked(batch, region)
         finally:
             reader.close()
 
     return fixed + layout.headers, rows()
+
+
+# Rejected rows checked against the suppression list in one query.
+REJECTED_BATCH_SIZE = 500
+
+
+def _suppressed_rejected_masked(batch: list[list], region: str) -> list[list]:
+    """Return the rejected rows, with every cell masked where a person is suppressed.
+
+    The import counts a row as suppressed when its mapped identifiers are
+    listed. An address in an unmapped column, or a person erased after the
+    import, is only found here, by reading every cell as the preview does.
+    """
+    flags = _suppressed_flags(
+        [_cell_identifier_hashes(row[2:], region) for row in batch]
+    )
+    return [
+        [*row[:2], *(MASKED_CELL if text else text for text in row[2:])]
+        if suppressed
+        else row
+        for row, suppressed in zip(batch, flags, strict=True)
+    ]

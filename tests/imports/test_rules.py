@@ -473,3 +473,32 @@ def test_suppressed_address_in_rejected_form(upload_root, write_file, cell):
     assert job.counts["suppressed"] == 1
     _headers, rows = job_rejected_export(job)
     assert list(rows) == []
+
+
+@pytest.mark.parametrize(
+    "cells",
+    [
+        "pas-une-adresse;Nouvelle;marie.nouvelle@example.com",
+        "autre@example.com, marie.nouvelle@example.com;Nouvelle;",
+        '"autre@example.com; Marie <marie.nouvelle@example.com>";Nouvelle;',
+    ],
+)
+def test_rejected_download_hides_suppressed_person(upload_root, write_file, cells):
+    from apps.imports.selectors import MASKED_CELL
+    from apps.imports.selectors import job_rejected_export
+
+    content = (
+        "Email;Nom;Adresse perso\n"
+        f"{cells}\n"
+        "encore-invalide;Autre;autre.personne@example.com\n"
+    )
+    job = import_file(write_file("liste.csv", content.encode()))
+    suppression_add(reason="erased", emails=["marie.nouvelle@example.com"])
+
+    _headers, rows = job_rejected_export(job)
+    rows = list(rows)
+
+    assert job.counts["rejected"] == 2
+    assert MASKED_CELL in rows[0][2:]
+    assert not any("marie" in str(cell).lower() for cell in rows[0])
+    assert rows[1][2:] == ["encore-invalide", "Autre", "autre.personne@example.com"]
