@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Run or test Registre on a machine with only Python 3.11+.
 
-    python3 scripts/dev.py run    # install, migrate, seed, serve with jobs
-    python3 scripts/dev.py test   # install with test tools, run the suite
+    python3 scripts/dev.py run              # install, migrate, serve with jobs
+    python3 scripts/dev.py run --no-demo    # the same, without demo data
+    python3 scripts/dev.py test             # install with test tools, run the suite
 
 Both create ``.venv`` on first use and reinstall only when pyproject.toml
-changes. Extra arguments after ``test`` go to pytest. ``run`` takes none:
-set REGISTRE_ADDRESS (default 127.0.0.1:8000) to serve on another address
-and REGISTRE_DATA_DIR (default data/) to keep the database, queue, uploads
-and mails elsewhere.
+changes. Extra arguments after ``test`` go to pytest. ``run`` loads the
+invented demo data into a new data folder only, on its first start, unless
+``--no-demo`` is given; later starts never load it again. Set
+REGISTRE_ADDRESS (default 127.0.0.1:8000) to serve on another address and
+REGISTRE_DATA_DIR (default data/) to keep the database, queue, uploads and
+mails elsewhere.
 """
 
 import hashlib
@@ -25,6 +28,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_DIR = BASE_DIR / ".venv"
 DATA_DIR = Path(os.environ.get("REGISTRE_DATA_DIR", BASE_DIR / "data"))
 PASSWORD_FILE = DATA_DIR / "demo-password.txt"
+# Written at the data folder's first start: "demo" when the demo data was
+# loaded, "no demo" otherwise. Later starts never seed again, so that demo
+# records the users deleted or changed do not come back.
+FIRST_START_FILE = DATA_DIR / "first-start.txt"
 ADDRESS = os.environ.get("REGISTRE_ADDRESS", "127.0.0.1:8000")
 
 
@@ -87,14 +94,27 @@ def stop_on_sigterm(signum, frame):
     raise KeyboardInterrupt
 
 
-def run() -> None:
+def run(*, demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
     os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")
     ensure_environment("")
     manage("migrate", "--no-input", "-v", "0")
     password = demo_password()
-    manage("seed_demo", "--password", password)
+    if not FIRST_START_FILE.exists() and demo:
+        manage("seed_demo", "--password", password)
     ensure_administrator(password)
+    if not FIRST_START_FILE.exists():
+        FIRST_START_FILE.write_text("demo\n" if demo else "no demo\n")
+    if FIRST_START_FILE.read_text().strip() == "demo":
+        users = (
+            "admin (all rights), conformite (compliance officer), "
+            "commercial (sales) or dpo (DPO)"
+        )
+    else:
+        users = (
+            "admin, then create each user in /admin/ with the group of "
+            "their role (compliance_officer, sales or dpo)"
+        )
 
     processes = [
         subprocess.Popen(
@@ -141,8 +161,7 @@ def run() -> None:
     ]
     print(
         f"\nRegistre is starting on http://{ADDRESS}/\n"
-        "Log in as admin (all rights), conformite (compliance officer), "
-        "commercial (sales) or dpo (DPO)\n"
+        f"Log in as {users}\n"
         f"with the password: {password}   (stored in {PASSWORD_FILE})\n"
         "A Celery worker and Celery beat run the scheduled jobs. "
         "Press Ctrl+C to stop.\n",
@@ -188,10 +207,11 @@ def main() -> None:
         if sys.argv[2:] in (["-h"], ["--help"]):
             print(__doc__)
             return
-        if len(sys.argv) > 2:
-            extra = " ".join(sys.argv[2:])
-            sys.exit(f"run takes no arguments, not {extra!r}.\n{__doc__}")
-        run()
+        options = sys.argv[2:]
+        if options not in ([], ["--no-demo"]):
+            extra = " ".join(options)
+            sys.exit(f"run takes only --no-demo, not {extra!r}.\n{__doc__}")
+        run(demo=not options)
     else:
         test(sys.argv[2:])
 
