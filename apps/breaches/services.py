@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -300,11 +301,14 @@ def _clock_restart(breach: Breach) -> None:
 
     A corrected awareness time moves the deadline. Alerts already recorded for
     thresholds still ahead would stop the clock job from sending them, and a
-    late mark would keep the breach late before its deadline. The timeline
-    keeps the alerts that were sent.
+    late mark would keep the breach late before its deadline. Alerts that
+    were superseded, never sent, go too: under the new deadline the most
+    urgent of them may be the one to send. The timeline keeps the alerts that
+    were sent.
     """
     now = timezone.now()
-    breach.alerts.exclude(threshold__in=due_thresholds(breach=breach, now=now)).delete()
+    due = due_thresholds(breach=breach, now=now)
+    breach.alerts.filter(Q(superseded=True) | ~Q(threshold__in=due)).delete()
     if breach.late_at is not None and now < breach.deadline_at:
         breach.late_at = None
         Breach.objects.filter(pk=breach.pk).update(late_at=None)

@@ -207,6 +207,31 @@ def test_later_awareness_restarts_clock(db):
     assert set(_alerts(breach)) == {"48h"}
 
 
+def test_later_awareness_sends_skipped_alert(db):
+    """GIVEN a late breach whose 48 h, 24 h and 6 h alerts were superseded
+    WHEN its awareness time moves to 70 hours ago
+    THEN the next run sends the 6 h alert, which was never sent.
+    """
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+    check_deadlines()
+    aware_at = timezone.now() - timedelta(hours=70)
+
+    breach_update(
+        breach=breach,
+        data={"detected_at": aware_at, "aware_at": aware_at},
+        aware_at_change_reason="The awareness time was typed a day early.",
+    )
+    mail.outbox.clear()
+    counts = check_deadlines()
+
+    alerts = _alerts(breach)
+    assert counts["alerts_sent"] == 1
+    assert alerts["6h"].sent is True
+    assert alerts["6h"].superseded is False
+    assert "passed" not in alerts
+    assert len(mail.outbox) == 1
+
+
 def test_no_recipient_records_alert_without_mail(db, settings, organisation):
     settings.DPO_ALERT_EMAILS = []
     organisation.dpo_email = ""
