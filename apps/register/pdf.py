@@ -3,6 +3,7 @@
 import datetime
 import io
 import re
+from functools import partial
 from xml.sax.saxutils import escape
 
 from django.utils import timezone
@@ -11,6 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import PageBreak
 from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
@@ -45,14 +47,14 @@ def register_pdf(
     heading = ParagraphStyle("heading", parent=base["Heading1"], fontName=bold)
     subheading = ParagraphStyle("sub", parent=base["Heading3"], fontName=bold)
 
-    def text(value) -> Paragraph:
+    def text(value, style=body) -> Paragraph:
         display_value = format_value("text", value)
         if isinstance(display_value, datetime.datetime):
             display_value = display_value.strftime("%d/%m/%Y %H:%M:%S")
         elif hasattr(display_value, "strftime"):
             display_value = display_value.strftime("%d/%m/%Y")
         lines = words_breakable(newlines_unified(str(display_value)))
-        return Paragraph(escape(lines).replace("\n", "<br/>"), body)
+        return Paragraph(escape(lines).replace("\n", "<br/>"), style)
 
     story = [Paragraph(escape(register_title), heading)]
     # Art. 30(1)(a) and 30(2)(a) GDPR: the controller's or processor's name
@@ -115,8 +117,20 @@ def register_pdf(
                         for name, _header, kind in columns
                     ]
                 )
-            widths = _column_widths(table_rows, total=18 * cm)
-            story.append(_grid(table_rows, text, bold, widths=widths))
+            widths, size = _table_layout(
+                table_rows, total=18 * cm, font=regular, size=body.fontSize
+            )
+            table_style = ParagraphStyle(
+                "table", parent=body, fontSize=size, leading=size * 1.2
+            )
+            story.append(
+                _grid(
+                    table_rows,
+                    partial(text, style=table_style),
+                    bold,
+                    widths=widths,
+                )
+            )
 
     buffer = io.BytesIO()
     document = SimpleDocTemplate(
@@ -163,20 +177,40 @@ def words_breakable(text: str) -> str:
     return _LONG_WORD_PATTERN.sub(split, text)
 
 
-def _column_widths(rows, *, total: float) -> list[float]:
-    """Share ``total`` between the columns in proportion to their longest word.
+# ReportLab's default left and right padding of a table cell, in points.
+_CELL_PADDING = 2 * 6
+# The smallest font that a wide table shrinks to so that its words stay whole.
+_SMALLEST_TABLE_FONT_SIZE = 6
 
-    Equal widths split words such as "Enregistrements" across lines in the
-    eight-column retention table. A column counts as at least seven characters
-    wide, and a word still wider than its column wraps inside the word.
+
+def _table_layout(rows, *, total: float, font: str, size: float):
+    """Return the column widths and font size of a table whose words stay whole.
+
+    Each column gets at least the printed width of its longest word, and the
+    rest of ``total`` goes to the columns in proportion to that width. When
+    the longest words do not fit side by side, as in the eight-column
+    retention table, the font shrinks down to 6 points. A word still wider
+    than its column then wraps inside the word.
     """
-    longest = [7] * len(rows[0])
+    longest = [0.0] * len(rows[0])
     for row in rows:
         for index, value in enumerate(row):
-            words = str(format_value("text", value)).split()
-            if words:
-                longest[index] = max(longest[index], *(len(word) for word in words))
-    return [total * length / sum(longest) for length in longest]
+            for word in str(format_value("text", value)).split():
+                width = stringWidth(word[:_LONG_WORD], font, size)
+                longest[index] = max(longest[index], width)
+    room = total - _CELL_PADDING * len(longest)
+    words_width = sum(longest) or 1.0
+    if words_width > room:
+        smaller = max(_SMALLEST_TABLE_FONT_SIZE, size * room / words_width)
+        longest = [width * smaller / size for width in longest]
+        size = smaller
+        words_width = sum(longest)
+        if words_width > room:
+            longest = [width * room / words_width for width in longest]
+            words_width = room
+    spare = room - words_width
+    widths = [_CELL_PADDING + width + spare * width / words_width for width in longest]
+    return widths, size
 
 
 def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
@@ -202,7 +236,9 @@ def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
 def _page_header(organisation: Organisation, regular: str, bold: str, title: str):
     printed = timezone.localdate().strftime("%d/%m/%Y")
     lines = [
-        organisation.address.replace("\n", ", "),
+        ", ".join(
+            line.strip() for line in organisation.address.splitlines() if line.strip()
+        ),
         " · ".join(
             part
             for part in (

@@ -17,6 +17,7 @@ from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.models import ProcessingActivity
+from apps.register.models import RetentionRule
 from apps.register.pdf import words_breakable
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
@@ -278,6 +279,36 @@ def test_pdf_keeps_words_whole(register):
 
     assert "Enregistrements" in text
     assert "Coordonnées" in text
+
+
+def test_pdf_retention_table_keeps_words_whole(register):
+    """GIVEN retention rules whose eight columns hold long French words
+    WHEN the register is exported as PDF
+    THEN no word of the table is cut across two lines.
+    """
+    words = ["Coordonnées", "Recommandation", "automatiquement", "Enregistrements"]
+    RetentionRule.objects.filter(activity__reference="TRT-101").update(
+        data_category="Coordonnées professionnelles des prospects",
+        start_event_other="Dernier échange avec le prospect",
+        notes="Recommandation de la CNIL appliquée automatiquement",
+    )
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+
+    for word in words:
+        assert word in text
+
+
+def test_pdf_header_joins_address_lines(register, organisation):
+    organisation.address = "12 rue de l'Église\r\nZA du Pré-Vert\r\n69002 Lyon"
+    organisation.save()
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    header = reader.pages[-1].extract_text()
+
+    assert "12 rue de l'Église, ZA du Pré-Vert, 69002 Lyon" in header
+    assert "\r" not in header
 
 
 def _odf_texts(content: bytes) -> list[str]:
