@@ -363,13 +363,7 @@ def _activity_check(*, activity, audience: str, lawful_basis: str) -> None:
                 "activity that relies on “%(basis)s”."
             )
         raise ImportInputError(message % values, field=field)
-    if (
-        audience == Audience.B2B
-        and lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
-        and not activity.concerns_recipients_profession
-    ):
-        # Under French CPCE L.34-5, professionals may be prospected without
-        # their consent only about their profession.
+    if audience == Audience.B2B and activity.refuses_b2b_opt_out_lists:
         profession = ProcessingActivity._meta.get_field(
             "concerns_recipients_profession"
         ).verbose_name

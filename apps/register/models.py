@@ -220,6 +220,19 @@ class ProcessingActivity(models.Model):
             retired_at = history_date
         return timezone.localdate(retired_at) if retired_at else None
 
+    @property
+    def refuses_b2b_opt_out_lists(self) -> bool:
+        """Tell whether an import refuses B2B lists on legitimate interests here.
+
+        Under French CPCE L.34-5, professionals may be prospected without
+        their consent only about their profession, so such an import needs
+        ``concerns_recipients_profession``.
+        """
+        return (
+            self.lawful_basis == LawfulBasis.LEGITIMATE_INTERESTS
+            and not self.concerns_recipients_profession
+        )
+
     def has_left_draft(self) -> bool:
         """Tell whether the stored activity or a version in its history is not
         a draft.

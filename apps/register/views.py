@@ -94,6 +94,9 @@ class ActivityDetailView(RolePermissionMixin, _ActivityMixin, TemplateView):
         activity = self.get_activity()
         context["activity"] = activity
         context["missing"] = activity_missing_items(activity=activity)
+        context["profession_label"] = ProcessingActivity._meta.get_field(
+            "concerns_recipients_profession"
+        ).verbose_name
         context["part_titles"] = PART_TITLES
         context["tab"] = "details"
         context["can_change"] = self.request.user.has_perm(

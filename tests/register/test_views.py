@@ -97,6 +97,37 @@ def test_list_filters_incomplete(client_for, compliance_officer):
     assert complete.reference not in references
 
 
+def test_pages_flag_activity_refusing_b2b_lists(client_for, compliance_officer):
+    """GIVEN a complete activity on legitimate interests without the profession box
+    WHEN the compliance officer opens the register and the activity
+    THEN both pages say that B2B lists cannot be imported under it.
+    """
+    blocked = complete_activity(
+        compliance_officer,
+        reference="LI-001",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        legitimate_interest="Prospection commerciale",
+        concerns_recipients_profession=False,
+    )
+    ready = complete_activity(
+        compliance_officer,
+        reference="LI-002",
+        lawful_basis=LawfulBasis.LEGITIMATE_INTERESTS,
+        legitimate_interest="Prospection commerciale",
+        concerns_recipients_profession=True,
+    )
+    client = client_for(compliance_officer)
+
+    listing = client.get(reverse("register:activity-list")).content.decode()
+    blocked_page = client.get(reverse("register:activity-detail", args=[blocked.pk]))
+    ready_page = client.get(reverse("register:activity-detail", args=[ready.pk]))
+
+    assert listing.count('data-import-blocked="profession"') == 1
+    assert 'data-import-blocked="profession"' in blocked_page.content.decode()
+    assert blocked_page.context["missing"] == []
+    assert 'data-import-blocked="profession"' not in ready_page.content.decode()
+
+
 def test_list_filters_processor_record(client_for, compliance_officer):
     ActivityFactory(reference="C-1")
     ActivityFactory(reference="P-1", role=ProcessingActivity.Role.PROCESSOR)
