@@ -70,6 +70,10 @@ def _send(
             "\n\nOpen it: %(url)s",
             -days_left,
         )
+    elif days_left == 0:
+        body = _(
+            "Request %(ref)s (%(kind)s) is due today, %(date)s.\n\nOpen it: %(url)s"
+        )
     else:
         body = ngettext(
             "Request %(ref)s (%(kind)s) is due on %(date)s, %(days)s day from "

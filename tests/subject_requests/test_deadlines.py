@@ -11,6 +11,8 @@ from django.utils import translation
 from django.utils.formats import date_format
 
 from apps.core.models import Organisation
+from apps.subject_requests.dates import due_date
+from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
 from apps.subject_requests.deadlines import check_deadlines
 from apps.subject_requests.deadlines import reminder_kind
@@ -75,6 +77,23 @@ def test_reminder_local_due_date(make_request):
     assert f"doit être traitée le {expected}" in message.subject
     assert request.due_on.isoformat() not in message.subject + message.body
     assert f"dans {days} jours" in message.body
+
+
+def test_reminder_on_last_day_says_today(make_request):
+    received_at = next(
+        _received_days_ago(days)
+        for days in range(27, 33)
+        if due_date(local_date(_received_days_ago(days))) == today_local()
+    )
+    request = make_request(received_at=received_at)
+
+    with translation.override("fr"):
+        check_deadlines()
+
+    body = mail.outbox[0].body
+    assert request.reference in body
+    assert "aujourd’hui" in body or "aujourd'hui" in body
+    assert "dans 0 jour" not in body
 
 
 def test_reminder_leaves_out_personal_data(make_request):
