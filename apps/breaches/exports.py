@@ -16,6 +16,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
+from apps.core.dates import ambiguous_time_offset
 from apps.core.dates import format_datetime
 from apps.core.exports import csv_bytes
 from apps.core.exports import csv_delimiter
@@ -134,7 +135,8 @@ def _lateness(breach: Breach, now: datetime) -> str:
 
 def _moment(value: datetime) -> str:
     """Return a local time as the active language writes it, 27/10/2026 20:55."""
-    return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    local = timezone.localtime(value)
+    return date_format(local, "SHORT_DATETIME_FORMAT") + ambiguous_time_offset(local)
 
 
 def _notifications(breach: Breach) -> str:

@@ -16,6 +16,7 @@ from apps.contacts.models import ContactList
 from apps.core.dates import format_datetime
 from apps.core.forms import LoadedVersionField
 from apps.core.forms import LoadedVersionMixin
+from apps.core.forms import LocalDateTimeField
 from apps.core.submissions import submission_token_field
 from apps.register.models import ProcessingActivity
 
@@ -36,8 +37,8 @@ class LocalDateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format=LOCAL_INPUT_FORMAT)
 
 
-def local_datetime_field(label, **kwargs) -> forms.DateTimeField:
-    return forms.DateTimeField(
+def local_datetime_field(label, **kwargs) -> LocalDateTimeField:
+    return LocalDateTimeField(
         label=label,
         widget=LocalDateTimeInput(),
         input_formats=[LOCAL_INPUT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],

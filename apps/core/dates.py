@@ -40,7 +40,24 @@ def format_datetime(value: datetime.datetime | str | None) -> str:
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     value = timezone.localtime(value)
-    return date_format(value, _date_format_for("DATETIME_FORMAT", value.day))
+    text = date_format(value, _date_format_for("DATETIME_FORMAT", value.day))
+    return text + ambiguous_time_offset(value)
+
+
+def ambiguous_time_offset(value: datetime.datetime) -> str:
+    """Return " (UTC+02:00)" when the local time shown occurs twice that day.
+
+    On the night the clocks go back, Paris shows 02:00 to 02:59 twice, first
+    at UTC+02:00 and then at UTC+01:00, so the offset tells them apart. Any
+    other time gets "".
+    """
+    offset = value.utcoffset()
+    if offset is None or value.replace(fold=1 - value.fold).utcoffset() == offset:
+        return ""
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f" (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
 def format_date(value: datetime.date | str | None) -> str:

@@ -1,12 +1,64 @@
+from datetime import UTC
 from datetime import datetime
 
 import phonenumbers
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.core.models import Organisation
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time typed in the site's time zone, from a datetime-local input.
+
+    A time that occurs twice, on the night the clocks go back, is read as its
+    first occurrence: for an awareness or a receipt time, the earlier reading
+    gives the earlier deadline. A time that the clocks skipped is rejected
+    with that reason, where Django's message only says that it "may be
+    ambiguous or may not exist".
+    """
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "ambiguous_timezone":
+                raise
+        naive = parse_datetime(str(value).strip()) or self._strptime_any(value)
+        zone = timezone.get_current_timezone()
+        first = naive.replace(tzinfo=zone, fold=0)
+        # In UTC, because Python never finds a time of the repeated hour equal
+        # to a time in another zone (PEP 495), which would upset comparisons.
+        first_utc = first.astimezone(UTC)
+        if first_utc.astimezone(zone).replace(tzinfo=None) == naive:
+            return first_utc
+        raise ValidationError(
+            gettext(
+                "%(value)s did not exist in %(zone)s, because the clocks went "
+                "forward at that time. Enter the time that a clock showed after "
+                "the change."
+            )
+            % {
+                "value": date_format(naive, "SHORT_DATETIME_FORMAT"),
+                "zone": zone.key,
+            },
+            code="skipped_time",
+        )
+
+    def _strptime_any(self, value):
+        for input_format in self.input_formats:
+            try:
+                return self.strptime(str(value).strip(), input_format)
+            except (ValueError, TypeError):
+                continue
+        raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class LoadedVersionField(forms.CharField):

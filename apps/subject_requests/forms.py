@@ -3,6 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.forms import LocalDateTimeField
 from apps.core.submissions import submission_token_field
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.package import DEFAULT_LANGUAGE
@@ -67,7 +68,7 @@ class RequestCreateForm(forms.Form):
         max_length=MAX_ADDRESS_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    received_at = forms.DateTimeField(
+    received_at = LocalDateTimeField(
         label=_("Received at"),
         help_text=_("Date and time the request arrived (Paris time)."),
         widget=forms.DateTimeInput(

@@ -106,7 +106,9 @@ def test_form_rejects_skipped_local_time(client_for, dpo):
 
     assert response.status_code == 200
     assert "aware_at" in response.context["form"].errors
-    assert "2026-03-29 02:30" in str(response.context["form"].errors["aware_at"])
+    message = str(response.context["form"].errors["aware_at"])
+    assert "29/03/2026 02:30" in message
+    assert "clocks went forward" in message
     assert not Breach.objects.exists()
 
 

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
+from apps.core.forms import LocalDateTimeField
 
 
 @pytest.mark.parametrize(
@@ -76,3 +77,44 @@ def test_english_short_date_is_day_first():
         text = template.render(Context({"day": datetime.date(2026, 12, 1)}))
 
     assert text == "01/12/2026"
+
+
+PARIS = "Europe/Paris"
+
+
+def test_repeated_time_shows_its_offset(settings):
+    settings.TIME_ZONE = PARIS
+    first = datetime.datetime(2026, 10, 25, 0, 30, tzinfo=datetime.UTC)
+    second = first + datetime.timedelta(hours=1)
+    ordinary = datetime.datetime(2026, 10, 26, 1, 30, tzinfo=datetime.UTC)
+
+    with translation.override("en"), timezone.override(PARIS):
+        texts = [format_datetime(value) for value in (first, second, ordinary)]
+
+    assert texts[0].endswith("02:30 (UTC+02:00)")
+    assert texts[1].endswith("02:30 (UTC+01:00)")
+    assert "UTC" not in texts[2]
+
+
+def test_local_field_reads_repeated_time_first():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"])
+
+    with timezone.override(PARIS):
+        value = field.clean("2026-10-25T02:30")
+
+    # Python never finds a time of the repeated hour equal to one in another
+    # zone (PEP 495), so the comparison is in UTC.
+    assert value.astimezone(datetime.UTC) == datetime.datetime(
+        2026, 10, 25, 0, 30, tzinfo=datetime.UTC
+    )
+
+
+def test_local_field_rejects_skipped_time():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"])
+
+    with timezone.override(PARIS), pytest.raises(forms.ValidationError) as error:
+        field.clean("2026-03-29T02:30")
+
+    message = error.value.messages[0]
+    assert "29/03/2026 02:30" in message
+    assert "clocks went forward" in message

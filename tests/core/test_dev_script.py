@@ -27,4 +27,4 @@ def test_run_with_argument_rejected():
     result = _dev("run", "--port", "8011")
 
     assert result.returncode == 1
-    assert "run takes no arguments, not '--port 8011'" in result.stderr
+    assert "run takes only --no-demo, not '--port 8011'" in result.stderr

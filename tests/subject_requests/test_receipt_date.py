@@ -69,22 +69,25 @@ def test_receipt_on_gdpr_start_accepted(client_for, dpo):
     assert created.due_on == datetime.date(2018, 6, 25)
 
 
-@pytest.mark.parametrize(
-    "received_at",
-    [
-        # Clocks in Paris went from 02:00 to 03:00 on 29 March 2026.
-        "2026-03-29T02:30",
-        # They go back from 03:00 to 02:00 on 25 October 2026.
-        "2026-10-25T02:30",
-    ],
-)
-def test_receipt_at_clock_change_rejected(client_for, dpo, received_at):
-    response = _post(client_for(dpo), received_at)
+def test_receipt_at_skipped_time_rejected(client_for, dpo):
+    # Clocks in Paris went from 02:00 to 03:00 on 29 March 2026.
+    response = _post(client_for(dpo), "2026-03-29T02:30")
 
     assert response.status_code == 200
     errors = response.context["form"].errors["received_at"]
     assert "Europe/Paris" in errors[0]
     assert not SubjectRequest.objects.exists()
+
+
+def test_receipt_at_repeated_time_reads_first(client_for, dpo):
+    # Clocks in Paris went back from 03:00 to 02:00 on 25 October 2026.
+    response = _post(client_for(dpo), "2026-10-25T02:30")
+
+    created = SubjectRequest.objects.get()
+    assert response.status_code == 302
+    assert created.received_at == datetime.datetime(
+        2026, 10, 25, 0, 30, tzinfo=datetime.UTC
+    )
 
 
 def test_receipt_in_future_still_rejected(client_for, dpo):
