@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -110,11 +111,11 @@ class LoadedVersionMixin:
 
 
 class OrganisationForm(forms.ModelForm):
-    # No ``max_length``: its generic error would not name the value, so
-    # ``clean_country`` checks the code.
+    # No ``max_length``, on the field or in the browser: the browser would cut
+    # "France" to "Fr" without a word, and Django's error would not name the
+    # value, so ``clean_country`` checks the code.
     country = forms.CharField(
-        label=_("country"),
-        widget=forms.TextInput(attrs={"maxlength": 2}),
+        label=capfirst(_("country")),
         help_text=_("Two-letter ISO code, e.g. FR."),
     )
 

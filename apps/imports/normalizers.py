@@ -26,6 +26,7 @@ from apps.core.exports import neutralize_formula
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.imports.phone_country_names import COUNTRY_NAMES as PHONE_COUNTRY_NAMES
+from apps.imports.phone_country_names import FORMER_NAMES as PHONE_COUNTRY_FORMER_NAMES
 
 
 class InvalidValue(ValueError):
@@ -481,11 +482,15 @@ def _country_key(text: str) -> str:
 
 @functools.cache
 def _names_of_phone_countries() -> dict[str, str]:
-    """Return the folded French and English names of every region, to its code."""
+    """Return the folded names of each region, current and former, to its code."""
+    names_by_code = {
+        code: [*names.values(), *PHONE_COUNTRY_FORMER_NAMES.get(code, ())]
+        for code, names in PHONE_COUNTRY_NAMES.items()
+    }
     return {
         _country_key(name): code
-        for code, names in PHONE_COUNTRY_NAMES.items()
-        for name in names.values()
+        for code, names in names_by_code.items()
+        for name in names
         if name
     }
 

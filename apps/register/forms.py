@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.forms import BaseInlineFormSet
 from django.forms import inlineformset_factory
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -150,7 +151,7 @@ class PartForm(forms.ModelForm):
 
 class RetentionRuleForm(PartForm):
     duration = forms.IntegerField(
-        label=RetentionRule._meta.get_field("duration").verbose_name,
+        label=capfirst(RetentionRule._meta.get_field("duration").verbose_name),
         min_value=1,
         error_messages={"min_value": DURATION_MIN_MESSAGE},
     )

@@ -79,12 +79,18 @@ def test_registration_check_digit_checked(number):
     assert "wrong check digit" in form.errors["registration_number"][0]
 
 
-@pytest.mark.parametrize("country", ["XX", "F", "fra", "12"])
+@pytest.mark.parametrize("country", ["XX", "F", "fra", "12", "France"])
 def test_unknown_country_rejected(country):
     form = _form(country=country)
 
     assert not form.is_valid()
     assert f"“{country.upper()}” is not a country code" in form.errors["country"][0]
+
+
+def test_country_input_not_cut_to_two_letters():
+    html = str(_form()["country"])
+
+    assert "maxlength" not in html
 
 
 def test_country_stored_upper_case():

@@ -272,3 +272,11 @@ def test_cell_text_keeps_time_of_day():
 
 def test_cell_text_of_date():
     assert cell_text(datetime.date(2024, 3, 1)) == "2024-03-01"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [("Lituanie", "LT"), ("Lithuanie", "LT"), ("Eswatini", "SZ"), ("Swaziland", "SZ")],
+)
+def test_country_read_by_current_and_former_name(name, code):
+    assert country_normalize(name) == code
