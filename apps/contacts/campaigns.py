@@ -590,7 +590,9 @@ def _export_record(
         logger.info("campaign export rejected: no contactable contact in segment")
         raise NothingToExport(_nothing_to_export_message(segment))
     now = timezone.now()
-    relative = f"campaign-{now:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.{file_format}"
+    # Local time, as the export's page shows it.
+    stamp = f"{timezone.localtime(now):%Y%m%d-%H%M%S}"
+    relative = f"campaign-{stamp}-{uuid.uuid4().hex[:8]}.{file_format}"
     return CampaignExport.objects.create(
         status=status,
         started_at=now if status == CampaignExport.Status.RUNNING else None,

@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from apps.contacts.models import Audience
@@ -147,6 +148,8 @@ class ContactFilterForm(forms.Form):
 
 
 class CampaignExportForm(forms.Form):
+    """The campaign export's options; the file's language starts as the page's."""
+
     submission_token = submission_token_field()
     file_format = forms.ChoiceField(
         label=_("Format"),
@@ -160,7 +163,7 @@ class CampaignExportForm(forms.Form):
         help_text=_(
             "The headers and each row's source statement are written in it, and "
             "its dates follow that language's format. Choose the recipients' "
-            "language. Left empty, the page's language is used."
+            "language."
         ),
     )
     records_notice = forms.BooleanField(
@@ -179,3 +182,9 @@ class CampaignExportForm(forms.Form):
             "It does not extend the retention period."
         ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        page_language = (translation.get_language() or "").split("-")[0]
+        if page_language in dict(settings.LANGUAGES):
+            self.fields["language"].initial = page_language

@@ -2,6 +2,7 @@ import csv
 import io
 import stat
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -78,6 +79,18 @@ def test_export_holds_only_contactable(segment, sales_user):
     assert ids == {contacts["ok"].pk, contacts["ok_noticed"].pk}
     assert export.row_count == 2
     assert export.excluded_count == 3
+
+
+def test_export_file_named_in_local_time(segment, settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    contact_list, _contacts = segment
+
+    before = timezone.localtime(timezone.now(), ZoneInfo("Europe/Paris"))
+    export = _export(contact_list)
+    after = timezone.localtime(timezone.now(), ZoneInfo("Europe/Paris"))
+
+    stamps = {f"campaign-{moment:%Y%m%d-%H%M}" for moment in (before, after)}
+    assert export.file_path[: len("campaign-20261205-2003")] in stamps
 
 
 def test_export_neutralises_formulas(segment):
