@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 from dateutil.relativedelta import relativedelta
@@ -480,9 +481,22 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
         action="purge",
         label_code=StepLabel.IMPORT_LEFTOVERS,
         label_params={"hours": settings.IMPORT_FILE_RETENTION_HOURS},
-        cutoff=now - timedelta(hours=settings.IMPORT_FILE_RETENTION_HOURS),
+        cutoff=_leftovers_reference(as_of=as_of, now=now)
+        - timedelta(hours=settings.IMPORT_FILE_RETENTION_HOURS),
     )
     return [rented, *contact_steps, default, *purge_steps, leftovers]
+
+
+def _leftovers_reference(*, as_of: date, now: datetime) -> datetime:
+    """Return the time from which import leftovers count their age.
+
+    A run of today counts from now. A preview of a later day's run counts from
+    the start of that day, the earliest time the run can start, so it shows
+    the files that run will remove at least.
+    """
+    if as_of <= local_today(now):
+        return now
+    return datetime.combine(as_of, time.min, tzinfo=RETENTION_TIME_ZONE)
 
 
 def run_latest(*, dry_run: bool, ahead_only: bool = False) -> RetentionRun | None:

@@ -10,6 +10,7 @@ from apps.core.permissions import RolePermissionMixin
 from apps.retention.forms import ApplyConfirmForm
 from apps.retention.forms import RunRequestForm
 from apps.retention.models import RetentionRun
+from apps.retention.policy import local_today
 from apps.retention.schedule import next_scheduled_run
 from apps.retention.selectors import preview_confirmable
 from apps.retention.selectors import preview_current
@@ -51,6 +52,9 @@ class RetentionOverviewView(RolePermissionMixin, TemplateView):
         apply_preview = preview_confirmable(preview, last_run)
         context.update(
             apply_preview=apply_preview,
+            apply_preview_ahead=bool(
+                apply_preview and apply_preview.as_of > local_today()
+            ),
             apply_form=ApplyConfirmForm(preview=apply_preview),
         )
         return context

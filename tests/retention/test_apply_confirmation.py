@@ -1,8 +1,11 @@
 """The confirmation that "Apply the rules now" requires on the retention page."""
 
+from datetime import datetime
+from datetime import time
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
@@ -11,6 +14,7 @@ from apps.core.models import AuditEvent
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.retention.models import RetentionRun
+from apps.retention.policy import RETENTION_TIME_ZONE
 from apps.retention.policy import local_today
 from apps.retention.services import retention_apply
 from tests.retention.factories import ContactFactory
@@ -79,6 +83,30 @@ def test_overview_shows_counts_and_box(client_for, compliance_officer, preview):
     assert "counted <strong>2</strong> records to remove" in page
     assert 'name="confirm"' in page
     assert f'name="preview" value="{preview.pk}"' in page
+
+
+@pytest.mark.parametrize(("days_ahead", "warned"), [(0, False), (1, True)])
+def test_fewer_removals_warned_for_later_preview(
+    client_for, compliance_officer, due_contacts, days_ahead, warned
+):
+    as_of = local_today() + timedelta(days=days_ahead)
+    retention_apply(trigger="command", dry_run=True, as_of=as_of)
+
+    response = client_for(compliance_officer).get(OVERVIEW)
+
+    assert response.context["apply_preview"].as_of == as_of
+    assert ("so it can remove fewer" in response.text) is warned
+
+
+def test_later_preview_dates_import_leftovers_from_its_day(due_contacts):
+    tomorrow = local_today() + timedelta(days=1)
+    run, _ = retention_apply(trigger="command", dry_run=True, as_of=tomorrow)
+
+    step = next(step for step in run.steps if step["key"] == "import-leftovers")
+
+    hours = timedelta(hours=settings.IMPORT_FILE_RETENTION_HOURS)
+    cutoff = datetime.fromisoformat(step["cutoff"])
+    assert cutoff == datetime.combine(tomorrow, time.min, RETENTION_TIME_ZONE) - hours
 
 
 def test_apply_without_tick_removes_nothing(
