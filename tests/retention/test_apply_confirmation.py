@@ -92,7 +92,7 @@ def test_fewer_removals_warned_for_later_preview(
     as_of = local_today() + timedelta(days=days_ahead)
     retention_apply(trigger="command", dry_run=True, as_of=as_of)
 
-    response = client_for(compliance_officer).get(OVERVIEW)
+    response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
 
     assert response.context["apply_preview"].as_of == as_of
     assert ("so it can remove fewer" in response.text) is warned
