@@ -42,6 +42,7 @@ from apps.imports.job_actions import job_pending_check
 from apps.imports.list_terms import list_terms_check
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
+from apps.imports.mapping import professional_detail_warning
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import StagingRow
@@ -401,24 +402,60 @@ def import_job_check(*, job: ImportJob, actor=None, enqueue: bool = True) -> Imp
     return job
 
 
-def import_job_start(*, job: ImportJob, actor=None, enqueue: bool = True) -> ImportJob:
+def import_job_start(
+    *,
+    job: ImportJob,
+    actor=None,
+    enqueue: bool = True,
+    professional_use_confirmed: bool = False,
+) -> ImportJob:
     """Queue the real import of a pending job, with its progress back at zero.
 
     A dry run leaves the progress at 100 %, and the run only ever raises it.
+    A B2B list whose mapping has no business column needs
+    ``professional_use_confirmed`` (see ``professional_use_check``).
     """
     job_pending_check(job, action=job_actions.START)
     _mapping_required(job)
     # The activity may have been retired since the upload.
     activity_in_force_check(job.processing_activity)
+    needs_confirmation = professional_use_check(
+        job, confirmed=professional_use_confirmed
+    )
     claimed = ImportJob.objects.filter(pk=job.pk, status=Status.PENDING).update(
         status=Status.QUEUED, heartbeat_at=timezone.now(), progress=0, rows_read=0
     )
     job.refresh_from_db()
     if claimed != 1:
         raise job_action_rejected(job, action=job_actions.START)
-    audit_record(action="imports.job.started", actor=actor, target=job)
+    details = {"professional_use_confirmed": True} if needs_confirmation else {}
+    audit_record(action="imports.job.started", actor=actor, target=job, details=details)
     _enqueue(job, dry_run=False, enqueue=enqueue, actor=actor)
     return job
+
+
+def professional_use_check(job: ImportJob, *, confirmed: bool) -> bool:
+    """Return whether the job needed the professional-use confirmation.
+
+    B2B prospecting on an opt-out basis is lawful only for people reached in
+    their profession. A B2B list whose mapping has no company, SIRET, job
+    title or job function column may list private individuals, so its import
+    needs the user's statement that it does not. Raises ``ImportInputError``
+    when the statement is missing.
+    """
+    if job.audience != Audience.B2B or not professional_detail_warning(job.mapping):
+        return False
+    if not confirmed:
+        raise ImportInputError(
+            _(
+                "No column of this B2B list shows a company, a SIRET or SIREN, a "
+                "job title or a job function. Tick the box stating that every "
+                "person in the file is reached in their profession, or cancel "
+                "the import if the file lists private individuals."
+            ),
+            field="professional_use_confirmed",
+        )
+    return True
 
 
 def _source_file_kept(job: ImportJob) -> bool:

@@ -268,7 +268,13 @@ class JobActionView(RolePermissionMixin, View):
         services.import_job_check(job=job, actor=self.request.user)
 
     def do_start(self, job):
-        services.import_job_start(job=job, actor=self.request.user)
+        services.import_job_start(
+            job=job,
+            actor=self.request.user,
+            professional_use_confirmed=bool(
+                self.request.POST.get("professional_use_confirmed")
+            ),
+        )
 
     def do_resume(self, job):
         services.import_job_resume(job=job, actor=self.request.user)

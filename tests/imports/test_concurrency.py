@@ -50,7 +50,7 @@ def _in_threads(*functions):
 
 def _queued_job(path, list_name):
     job = import_file_created(path, list_name=list_name)
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     return job
 
 

@@ -72,7 +72,12 @@ def _job_in(status: str, path) -> ImportJob:
 def _post(client, action, job):
     return client.post(
         reverse(f"imports:job-{action}", args=[job.pk]),
-        {"column_0": "email", "column_1": "last_name", "sheet": "Feuil1"},
+        {
+            "column_0": "email",
+            "column_1": "last_name",
+            "sheet": "Feuil1",
+            "professional_use_confirmed": "on",
+        },
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
@@ -207,7 +212,10 @@ def test_second_start_says_job_is_queued(sales_user, client_for, upload_root, tm
     job = _job_in("pending", path)
     client = client_for(sales_user)
     # The first start only queues the job: no worker runs in this test.
-    client.post(reverse("imports:job-start", args=[job.pk]))
+    client.post(
+        reverse("imports:job-start", args=[job.pk]),
+        {"professional_use_confirmed": "on"},
+    )
 
     response = _post(client, "start", job)
 
@@ -256,7 +264,7 @@ def test_job_without_heartbeat_is_stalled(action, upload_root, tmp_path):
 
 def _queued(path) -> ImportJob:
     job = import_file_created(path)
-    return import_job_start(job=job, enqueue=False)
+    return import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
 
 def test_queued_job_cancelled_from_page(sales_user, client_for, upload_root, tmp_path):

@@ -23,7 +23,7 @@ FILE = "Email;Nom\njean.dupont@example.com;Dupont\nmarie.martin@example.com;Mart
 def _stalled_job(write_file) -> ImportJob:
     """A job whose worker died while it ran: it stays "running", silent."""
     job = import_file_created(write_file("liste.csv", FILE))
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING,
         heartbeat_at=timezone.now() - STALE_AFTER - timedelta(minutes=1),
@@ -64,7 +64,7 @@ def test_unknown_job_names_the_number(db):
 
 def test_running_job_cannot_be_resumed(upload_root, write_file):
     job = import_file_created(write_file("liste.csv", FILE))
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.RUNNING)
 
     with pytest.raises(CommandError, match="running"):

@@ -107,7 +107,7 @@ def test_start_after_dry_run_resets_progress(upload_root, write_file):
     job = import_job_run(job_id=job.pk, dry_run=True)
     assert job.progress == 100
 
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED
@@ -119,7 +119,7 @@ def test_start_after_dry_run_resets_progress(upload_root, write_file):
 def test_resume_of_stalled_job_restarts_progress(upload_root, write_file):
     """GIVEN a job whose worker died at 79 % after reading 40,000 rows."""
     job = import_file_created(write_file("liste.csv", FILE))
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.RUNNING,
         progress=79,
@@ -138,13 +138,13 @@ def test_resume_of_stalled_job_restarts_progress(upload_root, write_file):
 
 def test_start_of_started_job_rejected(upload_root, write_file):
     job = import_file_created(write_file("liste.csv", FILE))
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     ImportJob.objects.filter(pk=job.pk).update(progress=40)
 
     with pytest.raises(
         ImportInputError, match="cannot start, because its status is “queued”"
     ):
-        import_job_start(job=job, enqueue=False)
+        import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
     job.refresh_from_db()
     assert job.progress == 40
@@ -154,7 +154,7 @@ def test_run_without_file_fails_with_message(upload_root, tmp_path):
     path = tmp_path / "liste.csv"
     path.write_bytes(b"Courriel\njean.dupont@example.com\n")
     job = import_file_created(path)
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     os.remove(job.source_file.path)
 
     job = import_job_run(job_id=job.pk)
@@ -187,7 +187,9 @@ def test_unreachable_queue_leaves_job_actionable(
     advice,
 ):
     """The broker is down: Celery cannot send the task (no shared Redis is stopped)."""
-    job = import_file_created(write_file("liste.csv", "E-mail\na@example.com\n"))
+    job = import_file_created(
+        write_file("liste.csv", "E-mail;Société\na@example.com;Acme\n")
+    )
 
     with (
         mock.patch(
@@ -212,3 +214,42 @@ def test_unreachable_queue_leaves_job_actionable(
         assert failure.actor == sales_user
     else:
         assert not failures.exists()
+
+
+def test_b2b_list_without_business_column_needs_statement(
+    upload_root, write_file, sales_user
+):
+    """GIVEN a B2B list with names and addresses but no company or job column
+    WHEN sales starts the import without stating that the people are
+    reached in their profession
+    THEN the import is refused and nothing is queued.
+    """
+    job = import_file_created(write_file("liste.csv", "E-mail;Nom\na@example.com;A\n"))
+
+    with pytest.raises(ImportInputError, match="reached in their profession"):
+        import_job_start(job=job, enqueue=False, actor=sales_user)
+    job.refresh_from_db()
+
+    assert job.status == ImportJob.Status.PENDING
+
+
+def test_statement_recorded_in_audit_event(upload_root, write_file, sales_user):
+    job = import_file_created(write_file("liste.csv", "E-mail;Nom\na@example.com;A\n"))
+
+    import_job_start(
+        job=job, enqueue=False, actor=sales_user, professional_use_confirmed=True
+    )
+
+    started = AuditEvent.objects.get(action="imports.job.started")
+    assert started.details == {"professional_use_confirmed": True}
+
+
+def test_list_with_company_needs_no_statement(upload_root, write_file):
+    job = import_file_created(
+        write_file("liste.csv", "E-mail;Société\na@example.com;Acme\n")
+    )
+
+    import_job_start(job=job, enqueue=False)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED

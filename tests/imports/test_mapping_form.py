@@ -229,12 +229,31 @@ def test_b2b_list_without_business_column_warned(
 
     assert 'id="professional-warning"' in content
     assert "No column is mapped to a company" in content
+    assert 'name="professional_use_confirmed"' in content
 
 
 def test_b2b_list_with_company_not_warned(sales_user, client_for, job):
     content = _job_page(client_for(sales_user), job)
 
     assert 'id="professional-warning"' not in content
+    assert 'name="professional_use_confirmed"' not in content
+
+
+def test_start_without_statement_shows_error(
+    sales_user, client_for, upload_root, write_file
+):
+    job = import_file_created(write_file("usagers.csv", PRIVATE_PEOPLE))
+
+    response = client_for(sales_user).post(
+        reverse("imports:job-start", args=[job.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    messages = [str(message) for message in response.context["messages"]]
+    job.refresh_from_db()
+    assert job.status == job.Status.PENDING
+    assert any("reached in their profession" in message for message in messages)
 
 
 def test_b2c_list_not_warned(sales_user, client_for, upload_root, write_file):

@@ -208,6 +208,7 @@ def _command(*args) -> dict:
         "--list=Salon Bruxelles",
         f"--acquired-on={RECENT_ACQUISITION.isoformat()}",
         f"--activity={activity.reference}",
+        "--professional-use-confirmed",
         stdout=stdout,
     )
     return json.loads(stdout.getvalue())

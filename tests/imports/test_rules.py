@@ -379,7 +379,7 @@ def test_activity_retired_before_start_is_rejected(upload_root, write_file):
     activity.save()
 
     with pytest.raises(ImportInputError, match="TRT-906"):
-        import_job_start(job=job, enqueue=False)
+        import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.PENDING

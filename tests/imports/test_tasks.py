@@ -41,7 +41,7 @@ def test_worker_on_redis_runs_import_to_100(celery_worker_redis, upload_root, tm
             processing_activity=prospecting_activity(),
         )
 
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
     # A fresh connection, because the producer pool that ``delay`` uses keeps
     # the broker of the first task sent in the session (memory:// when an
     # eager test ran before) and the fixture does not reset it.

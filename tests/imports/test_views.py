@@ -144,7 +144,10 @@ def test_upload_map_check_and_run(
     assert page.context["dry_run_problems"][0]["outcome_label"] == "rejeté"
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("imports:job-start", args=[job.pk]))
+        client.post(
+            reverse("imports:job-start", args=[job.pk]),
+            {"professional_use_confirmed": "on"},
+        )
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
     assert job.counts["created"] == 2
@@ -517,7 +520,7 @@ def test_active_job_shows_progress(sales_user, client_for, upload_root, tmp_path
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = import_file_created(path)
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
     with translation.override(None):
         page = client_for(sales_user).get(reverse("imports:job-detail", args=[job.pk]))
@@ -797,7 +800,7 @@ def test_running_job_is_not_stalled(sales_user, client_for, upload_root, tmp_pat
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = import_file_created(path)
-    import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
 
     page = _detail_in_english(client_for(sales_user), job)
 

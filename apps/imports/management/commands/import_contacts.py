@@ -97,6 +97,13 @@ class Command(BaseCommand):
             "--sheet", default="", help="Sheet to read in an XLSX or ODS workbook."
         )
         parser.add_argument(
+            "--professional-use-confirmed",
+            action="store_true",
+            help="State that every person in a B2B file is reached in their "
+            "profession. Required when no column is mapped to a company, a "
+            "SIRET or SIREN, a job title or a job function.",
+        )
+        parser.add_argument(
             "--dry-run",
             action="store_true",
             help="Apply every rule and print the counts without writing contacts.",
@@ -147,7 +154,11 @@ class Command(BaseCommand):
             if options["dry_run"]:
                 import_job_check(job=job, enqueue=False)
             else:
-                import_job_start(job=job, enqueue=False)
+                import_job_start(
+                    job=job,
+                    enqueue=False,
+                    professional_use_confirmed=options["professional_use_confirmed"],
+                )
         except ImportInputError as error:
             if job is not None:
                 import_job_cancel(job=job, reason=str(error))
