@@ -16,12 +16,12 @@ app.autodiscover_tasks()
 
 @after_setup_logger.connect
 @after_setup_task_logger.connect
-def _strip_database_detail(logger, **kwargs):
+def _strip_personal_data(logger, **kwargs):
     """Give the worker's own log handlers the filter that Django's logging has."""
-    from apps.core.logging import StripDatabaseDetail
+    from apps.core.logging import StripPersonalData
 
     for handler in logger.handlers:
-        handler.addFilter(StripDatabaseDetail())
+        handler.addFilter(StripPersonalData())
 
 
 app.conf.beat_schedule = {

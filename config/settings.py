@@ -281,18 +281,18 @@ LOGGING = {
     },
     "filters": {
         "strip_query_string": {"()": "apps.core.logging.StripQueryString"},
-        "strip_database_detail": {"()": "apps.core.logging.StripDatabaseDetail"},
+        "strip_personal_data": {"()": "apps.core.logging.StripPersonalData"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["strip_database_detail"],
+            "filters": ["strip_personal_data"],
         },
         "requests": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["strip_query_string", "strip_database_detail"],
+            "filters": ["strip_query_string", "strip_personal_data"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

@@ -27,6 +27,24 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_TEXT = re.compile(r"[+-][\d\s().,]*\Z")
 
 
+# Control characters that XML 1.0, and so XLSX and ODS, cannot hold. Text
+# pasted from Word carries a vertical tab for each Shift+Enter line break.
+XML_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+LINE_BREAK_CHARACTERS = {"\x0b": "\n", "\x0c": "\n"}
+
+
+def xml_text(value: str) -> str:
+    """Return ``value`` without the characters an XML document cannot hold.
+
+    A vertical tab or a form feed becomes a line break, and any other such
+    control character is dropped: openpyxl would raise on it, and odfpy
+    would write a file that spreadsheets refuse to open.
+    """
+    return XML_ILLEGAL_CHARACTERS.sub(
+        lambda match: LINE_BREAK_CHARACTERS.get(match.group(0), ""), value
+    )
+
+
 def neutralize_formula(value):
     """Return ``value`` with a leading apostrophe if its text could run as a formula."""
     if not isinstance(value, str) or not value.startswith(FORMULA_PREFIXES):
@@ -95,6 +113,7 @@ def xlsx_cell(sheet, value):
         return cell
     if not isinstance(value, str):
         return value
+    value = xml_text(value)
     formula_like = value.startswith(FORMULA_PREFIXES)
     if not formula_like and value not in ERROR_CODES:
         return value

@@ -30,29 +30,45 @@ DATABASE_DETAIL = re.compile(r"^(DETAIL:).*$", re.MULTILINE)
 DETAIL_REMOVED = r"\1 [removed: it may quote personal data]"
 
 
-def database_detail_removed(text: str) -> str:
-    """Return ``text`` without the values that a database error's DETAIL quotes."""
-    return DATABASE_DETAIL.sub(DETAIL_REMOVED, text)
+# An exception's text may quote the value that caused it, such as openpyxl's
+# "<value> cannot be used in worksheets".
+EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# A national (0...) or international (+..., 00...) number of 9 digits or
+# more, with optional single separators. Dates and ids start otherwise.
+PHONE_NUMBER = re.compile(r"(?<![\w.])(?:\+|0)\d(?:[ .-]?\d){7,}(?![\w.])")
 
 
-class StripDatabaseDetail(logging.Filter):
-    """Remove the DETAIL of database errors from messages and tracebacks.
+def personal_data_removed(text: str) -> str:
+    """Return ``text`` without a database error's DETAIL, e-mail addresses and
+    phone numbers.
+
+    NOTE: names cannot be told from other words, so a name quoted in an
+    exception's text stays.
+    """
+    text = DATABASE_DETAIL.sub(DETAIL_REMOVED, text)
+    text = EMAIL_ADDRESS.sub("[e-mail address removed]", text)
+    return PHONE_NUMBER.sub("[phone number removed]", text)
+
+
+class StripPersonalData(logging.Filter):
+    """Remove personal data that errors quote from messages and tracebacks.
 
     psycopg puts the server's DETAIL line in the exception's text, so a failed
-    insert on a table of people would log a whole row of personal data.
+    insert on a table of people would log a whole row of personal data, and
+    other libraries quote the value they rejected.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = database_detail_removed(record.msg)
+            record.msg = personal_data_removed(record.msg)
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(
-                database_detail_removed(str(arg))
+                personal_data_removed(str(arg))
                 if isinstance(arg, str | BaseException)
                 else arg
                 for arg in record.args
             )
         if record.exc_info and not record.exc_text:
             text = logging.Formatter().formatException(record.exc_info)
-            record.exc_text = database_detail_removed(text)
+            record.exc_text = personal_data_removed(text)
         return True

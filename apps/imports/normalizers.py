@@ -354,10 +354,16 @@ def phone_normalize(value: str, region: str = "") -> str:
         ) from error
 
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def text_clean(value, max_length: int) -> str:
     """Return ``value`` trimmed, NFC-normalised, with inner spaces collapsed."""
     text = value if isinstance(value, str) else cell_text(value)
-    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    # split() drops tabs, line breaks and the like; the other control
+    # characters are invisible, and no spreadsheet could hold them.
+    text = _CONTROL_CHARACTERS.sub("", " ".join(text.split()))
+    text = unicodedata.normalize("NFC", text)
     if len(text) > max_length:
         raise InvalidValue(_("longer than %(max)d characters") % {"max": max_length})
     if text.startswith(("=", "@")) or (

@@ -49,6 +49,7 @@ from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
 from apps.core.exports import neutralize_formula
 from apps.core.exports import xlsx_cell
+from apps.core.exports import xml_text
 from apps.register.text import newlines_unified
 
 logger = logging.getLogger(__name__)
@@ -213,7 +214,7 @@ def _ods_cell(value, style) -> TableCell:
         return cell
     cell = TableCell(valuetype="string", **extra)
     # Each line is a paragraph of the cell, and a CR left in a line would show.
-    for line in newlines_unified(str(value)).split("\n"):
+    for line in newlines_unified(xml_text(str(value))).split("\n"):
         paragraph = P()
         teletype.addTextToElement(paragraph, line)
         cell.addElement(paragraph)

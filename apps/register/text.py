@@ -2,16 +2,18 @@
 
 import re
 
-_LINE_BREAK = re.compile(r"\r\n?")
+# CRLF, a bare CR, and the vertical tab or form feed that Word writes for a
+# line break (Shift+Enter) or a page break in pasted text.
+_LINE_BREAK = re.compile(r"\r\n?|[\x0b\x0c]")
 
 
 def newlines_unified(text: str) -> str:
-    """Return ``text`` with CRLF and bare CR line breaks written as LF.
+    """Return ``text`` with every kind of line break written as LF.
 
     Browsers submit textarea content with CRLF line breaks, CSV files may use
-    CRLF or the bare CR of old Mac programs, and spreadsheet cells use LF. The
-    register stores LF only, so the same text compares equal whatever its
-    source.
+    CRLF or the bare CR of old Mac programs, text pasted from Word carries
+    vertical tabs, and spreadsheet cells use LF. The register stores LF only,
+    so the same text compares equal whatever its source.
     """
     return _LINE_BREAK.sub("\n", text)
 

@@ -78,3 +78,17 @@ def test_xlsx_dates_read_day_first():
 
     assert moment.number_format == "DD/MM/YYYY HH:MM"
     assert day.number_format == "DD/MM/YYYY"
+
+
+def test_xlsx_bytes_drops_control_characters():
+    """GIVEN text pasted from Word (a vertical tab) and a stray control character
+    WHEN it is written to XLSX, which openpyxl would refuse
+    THEN the file is written, with a line break for the vertical tab.
+    """
+    content = xlsx_bytes(
+        ["Texte"], [["Ligne un\x0bligne deux"], ["Ctl\x01A"], ["bel\x07@example.com"]]
+    )
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    values = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert values == ["Ligne un\nligne deux", "CtlA", "bel@example.com"]

@@ -36,7 +36,7 @@ def test_message_without_query_string_unchanged():
 
 @pytest.mark.django_db
 def test_database_detail_removed_from_traceback(caplog):
-    from apps.core.logging import StripDatabaseDetail
+    from apps.core.logging import StripPersonalData
 
     logger = logging.getLogger("tests.detail")
     try:
@@ -47,9 +47,28 @@ def test_database_detail_removed_from_traceback(caplog):
         logger.exception("save failed: %s", error)
     record = caplog.records[-1]
 
-    StripDatabaseDetail().filter(record)
+    StripPersonalData().filter(record)
     text = logging.Formatter().format(record)
 
     assert str(TOKEN) not in text
     assert "DETAIL: [removed: it may quote personal data]" in text
     assert "IntegrityError" in text
+
+
+def test_addresses_and_phones_removed_from_traceback(caplog):
+    from apps.core.logging import StripPersonalData
+
+    logger = logging.getLogger("tests.detail")
+    try:
+        raise ValueError("noemie.inventee@exemple-fictif.fr, 06 12 34 56 78 refused")
+    except ValueError:
+        logger.exception("export %s failed on 2026-12-05", 12)
+    record = caplog.records[-1]
+
+    StripPersonalData().filter(record)
+    text = logging.Formatter().format(record)
+
+    assert "noemie" not in text
+    assert "06 12 34 56 78" not in text
+    assert "[e-mail address removed]" in text
+    assert "export 12 failed on 2026-12-05" in text

@@ -280,3 +280,7 @@ def test_cell_text_of_date():
 )
 def test_country_read_by_current_and_former_name(name, code):
     assert country_normalize(name) == code
+
+
+def test_text_clean_drops_control_characters():
+    assert text_clean("Ctl\x01A\x7f  Dupont\x0b", 150) == "CtlA Dupont"

@@ -22,6 +22,7 @@ from apps.register.pdf import words_breakable
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
 from apps.register.spreadsheets import read_grid
+from apps.register.text import newlines_unified
 from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
@@ -298,6 +299,33 @@ def test_pdf_retention_table_keeps_words_whole(register):
 
     for word in words:
         assert word in text
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv", "pdf"])
+def test_exports_accept_text_pasted_from_word(register, file_format):
+    ProcessingActivity.objects.filter(reference="TRT-101").update(
+        purposes="Ligne un\x0bligne deux", description="Contrôle\x01caché"
+    )
+
+    content = _export(file_format)
+
+    assert content
+    if file_format == "xlsx":
+        texts = [
+            cell.value
+            for sheet in load_workbook(io.BytesIO(content)).worksheets
+            for row in sheet.iter_rows()
+            for cell in row
+        ]
+        assert "Ligne un\nligne deux" in texts
+    if file_format == "ods":
+        assert "Ligne un" in _odf_texts(content)
+
+
+def test_form_text_line_breaks_unified():
+    text = "un\x0bdeux\x0ctrois\r\nquatre"
+
+    assert newlines_unified(text) == "un\ndeux\ntrois\nquatre"
 
 
 def test_pdf_header_joins_address_lines(register, organisation):
