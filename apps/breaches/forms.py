@@ -7,6 +7,7 @@ is always one UTC instant.
 """
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -59,6 +60,18 @@ LONG_TEXT_FIELDS = (
     "no_notification_reason",
     "no_communication_reason",
 )
+
+
+# A breach's free texts go to CSV, XLSX and PDF exports, and a spreadsheet
+# cell holds at most 32,767 characters. The register's texts have the same limit.
+MAX_BREACH_TEXT_LENGTH = 10_000
+
+
+def _text_limited(field: forms.Field) -> None:
+    """Give ``field`` the maximum length of a breach's free text."""
+    field.max_length = MAX_BREACH_TEXT_LENGTH
+    field.validators.append(MaxLengthValidator(MAX_BREACH_TEXT_LENGTH))
+    field.widget.attrs["maxlength"] = str(MAX_BREACH_TEXT_LENGTH)
 
 
 class BreachForm(LoadedVersionMixin, forms.ModelForm):
@@ -161,6 +174,9 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in (*LONG_TEXT_FIELDS, "delay_reasons"):
+            if name in self.fields:
+                _text_limited(self.fields[name])
         if self.instance.pk is None or self.instance.notified_at is not None:
             del self.fields["aware_at_change_reason"]
         if self.instance.notified_at is not None:
@@ -321,6 +337,7 @@ class NoteForm(forms.Form):
         label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
+        error_messages={"required": _("The note is empty; write what happened.")},
     )
 
 
@@ -340,11 +357,13 @@ class NotificationForm(forms.Form):
     content = forms.CharField(
         label=_("What this notification says"),
         required=False,
+        max_length=MAX_BREACH_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     delay_reasons = forms.CharField(
         label=_("Reasons for the delay"),
         required=False,
+        max_length=MAX_BREACH_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
             "Required when the initial notification is made after the deadline."

@@ -278,7 +278,8 @@ class BreachNoteView(RolePermissionMixin, BreachMixin, View):
     def post(self, request, *args, **kwargs):
         form = NoteForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("The note is empty; write what happened."))
+            for error in form.errors["text"]:
+                messages.error(request, error)
             return redirect("breaches:breach-detail", pk=self.breach.pk)
         try:
             services.breach_add_note(

@@ -26,12 +26,33 @@ class LocalDateTimeField(forms.DateTimeField):
     ambiguous or may not exist".
     """
 
+    # Earlier years are typing mistakes, and year 1 cannot even be converted
+    # to UTC (OverflowError), which SQLite's constraint checks attempt.
+    earliest_year = 1900
+
     def to_python(self, value):
         try:
-            return super().to_python(value)
+            moment = super().to_python(value)
         except ValidationError as error:
             if error.code != "ambiguous_timezone":
                 raise
+            moment = self._repeated_or_skipped(value)
+        if moment is not None and moment.year < self.earliest_year:
+            raise ValidationError(
+                gettext(
+                    "%(value)s is too far in the past: check the year, which "
+                    "must be %(year)d or later."
+                )
+                % {
+                    "value": date_format(moment, "SHORT_DATETIME_FORMAT"),
+                    "year": self.earliest_year,
+                },
+                code="too_early",
+            )
+        return moment
+
+    def _repeated_or_skipped(self, value):
+        """Return the first occurrence of a repeated time; reject a skipped one."""
         naive = parse_datetime(str(value).strip()) or self._strptime_any(value)
         zone = timezone.get_current_timezone()
         first = naive.replace(tzinfo=zone, fold=0)

@@ -106,6 +106,7 @@ class UploadForm(forms.Form):
     collection_method = forms.CharField(
         label=_("Collection method stated by the vendor"),
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     consent_claim = forms.ChoiceField(

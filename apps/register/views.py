@@ -502,7 +502,10 @@ class ReferenceTermListView(RolePermissionMixin, View):
     def _delete(self, request):
         if not request.user.has_perm("register.delete_referenceterm"):
             raise PermissionDenied
-        term = ReferenceTerm.objects.filter(pk=request.POST.get("delete")).first()
+        term_id = request.POST.get("delete", "")
+        term = None
+        if term_id.isdigit():
+            term = ReferenceTerm.objects.filter(pk=int(term_id)).first()
         if term is None:
             raise Http404(_("No such list entry."))
         reference_term_delete(term=term, actor=request.user)

@@ -138,3 +138,28 @@ def test_notified_late_in_days_from_72_hours(seconds, expected):
     from apps.breaches.clock import notified_late_text
 
     assert notified_late_text(seconds) == expected
+
+
+def test_form_rejects_description_over_limit(client_for, dpo):
+    data = _form_data("2026-03-28T01:30") | {"description": "x" * 10_001}
+
+    response = client_for(dpo).post(
+        reverse("breaches:breach-create"), data, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    assert "at most 10000 characters" in str(
+        response.context["form"].errors["description"]
+    )
+    assert not Breach.objects.exists()
+
+
+def test_form_rejects_year_one(client_for, dpo):
+    response = client_for(dpo).post(
+        reverse("breaches:breach-create"),
+        _form_data("0001-01-01T00:00"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert "1900 or later" in str(response.context["form"].errors["aware_at"])

@@ -355,6 +355,26 @@ def test_note_form_adds_event(client_for, dpo, breach):
     assert breach.events.filter(kind="note").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "The note is empty"),
+        ("x" * 5001, "at most 5000 characters"),
+        ("Appel\x00", "Null characters are not allowed"),
+    ],
+)
+def test_note_form_names_its_problem(client_for, dpo, breach, text, expected):
+    url = reverse("breaches:breach-note", args=[breach.pk])
+
+    response = client_for(dpo).post(
+        url, {"text": text}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    messages = [str(message) for message in response.context["messages"]]
+    assert any(expected in message for message in messages), messages
+    assert breach.events.filter(kind="note").count() == 0
+
+
 def test_dashboard_lists_open_breaches(client_for, dpo):
     now = timezone.now()
     later = BreachFactory(aware_at=now - timedelta(hours=2))

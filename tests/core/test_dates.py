@@ -118,3 +118,14 @@ def test_local_field_rejects_skipped_time():
     message = error.value.messages[0]
     assert "29/03/2026 02:30" in message
     assert "clocks went forward" in message
+
+
+def test_local_field_rejects_year_one():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"])
+
+    with timezone.override(PARIS), pytest.raises(forms.ValidationError) as error:
+        field.clean("0001-01-01T00:00")
+
+    message = error.value.messages[0]
+    assert "01/01/0001 00:00" in message
+    assert "1900 or later" in message

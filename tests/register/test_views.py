@@ -560,6 +560,17 @@ def test_reference_list_rejects_duplicate(client_for, compliance_officer):
     assert ReferenceTerm.objects.filter(label="Comptable").count() == 1
 
 
+@pytest.mark.parametrize("term_id", ["abc", "", "-1"])
+def test_reference_list_delete_of_bad_id_not_found(
+    client_for, compliance_officer, term_id
+):
+    response = client_for(compliance_officer).post(
+        reverse("register:reference-terms"), {"delete": term_id}
+    )
+
+    assert response.status_code == 404
+
+
 def test_sales_cannot_change_reference_lists(client_for, sales_user):
     response = client_for(sales_user).post(
         reverse("register:reference-terms"),
