@@ -767,6 +767,25 @@ def _parts_match(
     errors: list[FieldError] = []
 
     for index, values in enumerate(rows):
+        row_id = values.get("id")
+        if row_id and matches[index] is None:
+            # A row id of another activity, or of a deleted row: the form was
+            # changed or is out of date, so nothing of it is saved.
+            errors.append(
+                FieldError(
+                    part=part,
+                    row=index,
+                    field=None,
+                    messages=(
+                        _(
+                            "This row (id %(id)s) is not one of the activity's "
+                            "rows: reload the page and enter your changes again."
+                        )
+                        % {"id": row_id},
+                    ),
+                )
+            )
+            continue
         instance = matches[index] or model(activity=activity)
         before = _field_values(instance)
         editable = {

@@ -694,6 +694,33 @@ def test_edit_of_deleted_row_shows_error(client_for, compliance_officer):
     assert "This row was deleted after you opened the page" in html
 
 
+def test_edit_with_row_of_other_activity_rejected(client_for, compliance_officer):
+    """GIVEN two activities with a retention rule each
+    WHEN the first one's form is posted with the second one's rule id
+    THEN nothing is saved: no rule is deleted, re-created or moved.
+    """
+    activity = complete_activity(
+        compliance_officer, reference="TRT-A", status=ProcessingActivity.Status.DRAFT
+    )
+    other = complete_activity(
+        compliance_officer, reference="TRT-B", status=ProcessingActivity.Status.DRAFT
+    )
+    own_rule = activity.retention_rules.get()
+    other_rule = other.retention_rules.get()
+
+    data = _retention_post(activity, duration="5", rule_id=other_rule.pk)
+    data["loaded_version"] = activity.updated_at.isoformat()
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-edit", args=[activity.pk]), data
+    )
+
+    assert response.status_code == 400
+    assert "is not one of the activity&#x27;s rows" in response.content.decode()
+    assert list(activity.retention_rules.all()) == [own_rule]
+    assert list(other.retention_rules.all()) == [other_rule]
+
+
 def test_row_errors_include_non_field():
     form = PART_FORMSETS["recipients"](prefix="recipients").empty_form
     form.cleaned_data = {}
