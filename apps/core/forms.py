@@ -34,6 +34,15 @@ class LocalDateTimeField(forms.DateTimeField):
         try:
             moment = super().to_python(value)
         except ValidationError as error:
+            if error.code == "invalid":
+                raise ValidationError(
+                    gettext(
+                        "“%(value)s” is not a valid date and time: enter one such "
+                        "as 31/01/2027 14:30."
+                    )
+                    % {"value": str(value)[:40]},
+                    code="invalid",
+                ) from error
             if error.code != "ambiguous_timezone":
                 raise
             moment = self._repeated_or_skipped(value)

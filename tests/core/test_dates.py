@@ -129,3 +129,12 @@ def test_local_field_rejects_year_one():
     message = error.value.messages[0]
     assert "01/01/0001 00:00" in message
     assert "1900 or later" in message
+
+
+def test_local_field_names_invalid_value():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"])
+
+    with pytest.raises(forms.ValidationError) as error:
+        field.clean("2026-02-31T10:00")
+
+    assert "“2026-02-31T10:00” is not a valid date and time" in error.value.messages[0]
