@@ -256,6 +256,10 @@ class JobActionView(RolePermissionMixin, View):
     def do_sheet(self, job):
         job_actions.job_pending_check(job, action=job_actions.SHEET)
         layout = services.job_layout(job)
+        if not layout.sheet_names:
+            raise services.ImportInputError(
+                _("This file has no sheets to choose from: only a workbook has.")
+            )
         form = SheetForm(self.request.POST, sheets=layout.sheet_names)
         if not form.is_valid():
             raise services.ImportInputError(

@@ -349,3 +349,15 @@ def test_cancel_after_claim_is_rejected(upload_root, tmp_path, monkeypatch):
     assert len(rejections) == 1
     assert "cannot be cancelled, because its status is “running”" in rejections[0]
     assert Contact.objects.count() == 1
+
+
+def test_sheet_choice_on_csv_says_it_has_none(sales_user, client_for, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = _job_in("pending", path)
+
+    response = _post(client_for(sales_user), "sheet", job)
+
+    assert _messages(response) == [
+        "This file has no sheets to choose from: only a workbook has."
+    ]
