@@ -35,6 +35,9 @@ DETAIL_LABELS = {
     "rejected": pgettext_lazy("audit count", "rejected"),
     "source_file": _("uploaded files"),
     "staging_row": _("staged rows"),
+    "professional_use_confirmed": _(
+        "the user stated that every person is reached in their profession"
+    ),
 }
 
 # Choices of the coded values that this app's audit events record.
