@@ -27,9 +27,12 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_TEXT = re.compile(r"[+-][\d\s().,]*\Z")
 
 
-# Control characters that XML 1.0, and so XLSX and ODS, cannot hold. Text
+# Characters that XML 1.0, and so XLSX and ODS, cannot hold: most C0 control
+# characters, lone surrogates and the non-characters U+FFFE and U+FFFF. Text
 # pasted from Word carries a vertical tab for each Shift+Enter line break.
-XML_ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+XML_ILLEGAL_CHARACTERS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]"
+)
 LINE_BREAK_CHARACTERS = {"\x0b": "\n", "\x0c": "\n"}
 
 
@@ -37,8 +40,8 @@ def xml_text(value: str) -> str:
     """Return ``value`` without the characters an XML document cannot hold.
 
     A vertical tab or a form feed becomes a line break, and any other such
-    control character is dropped: openpyxl would raise on it, and odfpy
-    would write a file that spreadsheets refuse to open.
+    character is dropped: openpyxl would raise on a control character or
+    write a file that spreadsheets refuse to open, and so would odfpy.
     """
     return XML_ILLEGAL_CHARACTERS.sub(
         lambda match: LINE_BREAK_CHARACTERS.get(match.group(0), ""), value

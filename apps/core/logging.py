@@ -2,6 +2,7 @@
 
 import logging
 import re
+from collections.abc import Mapping
 
 QUERY_STRING = re.compile(r"\?\S*")
 
@@ -35,7 +36,7 @@ DETAIL_REMOVED = r"\1 [removed: it may quote personal data]"
 EMAIL_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A national (0...) or international (+..., 00...) number of 9 digits or
 # more, with optional single separators. Dates and ids start otherwise.
-PHONE_NUMBER = re.compile(r"(?<![\w.])(?:\+|0)\d(?:[ .-]?\d){7,}(?![\w.])")
+PHONE_NUMBER = re.compile(r"(?<![\w.])(?:\+|0)\d(?:[ .-]?(?:\(0\))?[ .-]?\d){7,}(?!\w)")
 
 
 def personal_data_removed(text: str) -> str:
@@ -50,6 +51,13 @@ def personal_data_removed(text: str) -> str:
     return PHONE_NUMBER.sub("[phone number removed]", text)
 
 
+def _argument_scrubbed(argument):
+    """Return a log argument as scrubbed text, unless it is a number or None."""
+    if argument is None or isinstance(argument, int | float):
+        return argument
+    return personal_data_removed(str(argument))
+
+
 class StripPersonalData(logging.Filter):
     """Remove personal data that errors quote from messages and tracebacks.
 
@@ -59,15 +67,15 @@ class StripPersonalData(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = personal_data_removed(record.msg)
-        if record.args and isinstance(record.args, tuple):
-            record.args = tuple(
-                personal_data_removed(str(arg))
-                if isinstance(arg, str | BaseException)
-                else arg
-                for arg in record.args
-            )
+        if isinstance(record.msg, str | BaseException):
+            record.msg = personal_data_removed(str(record.msg))
+        if isinstance(record.args, Mapping):
+            # Celery logs a task's failure with a dict of arguments.
+            record.args = {
+                key: _argument_scrubbed(value) for key, value in record.args.items()
+            }
+        elif isinstance(record.args, tuple):
+            record.args = tuple(_argument_scrubbed(arg) for arg in record.args)
         if record.exc_info and not record.exc_text:
             text = logging.Formatter().formatException(record.exc_info)
             record.exc_text = personal_data_removed(text)

@@ -86,9 +86,20 @@ def test_xlsx_bytes_drops_control_characters():
     THEN the file is written, with a line break for the vertical tab.
     """
     content = xlsx_bytes(
-        ["Texte"], [["Ligne un\x0bligne deux"], ["Ctl\x01A"], ["bel\x07@example.com"]]
+        ["Texte"],
+        [
+            ["Ligne un\x0bligne deux"],
+            ["Ctl\x01A"],
+            ["bel\x07@example.com"],
+            ["non\ufffecaractère\uffff"],
+        ],
     )
 
     sheet = load_workbook(io.BytesIO(content)).active
     values = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert values == ["Ligne un\nligne deux", "CtlA", "bel@example.com"]
+    assert values == [
+        "Ligne un\nligne deux",
+        "CtlA",
+        "bel@example.com",
+        "noncaractère",
+    ]

@@ -72,3 +72,36 @@ def test_addresses_and_phones_removed_from_traceback(caplog):
     assert "06 12 34 56 78" not in text
     assert "[e-mail address removed]" in text
     assert "export 12 failed on 2026-12-05" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "args"),
+    [
+        ("task failed: %(exc)s", ({"exc": "jean.invente@exemple-invente.fr"},)),
+        ("values %s", (["jean.invente@exemple-invente.fr"],)),
+        ("call %s", ("+33 (0)6 12 34 56 78",)),
+        ("call %s", ("0612345678.",)),
+    ],
+)
+def test_personal_data_removed_from_arguments(message, args):
+    from apps.core.logging import StripPersonalData
+
+    record = logging.LogRecord("tests", logging.INFO, __file__, 1, message, args, None)
+
+    StripPersonalData().filter(record)
+    text = record.getMessage()
+
+    assert "jean.invente" not in text
+    assert "12 34 56 78" not in text
+    assert "0612345678" not in text
+
+
+def test_exception_as_message_scrubbed():
+    from apps.core.logging import StripPersonalData
+
+    error = ValueError("jean.invente@exemple-invente.fr cannot be used")
+    record = logging.LogRecord("tests", logging.ERROR, __file__, 1, error, None, None)
+
+    StripPersonalData().filter(record)
+
+    assert "jean.invente" not in record.getMessage()
