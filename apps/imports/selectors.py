@@ -186,7 +186,7 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
                 for index, text in enumerate(texts)
             )
             hashes = _identifier_hashes(normalizer.normalize(number, cells))
-            hashes |= _cell_identifier_hashes(texts, normalizer.region)
+            hashes |= _cell_identifier_hashes(texts, _row_regions(texts, normalizer))
             rows.append((row, hashes))
             if len(rows) >= limit:
                 break
@@ -205,15 +205,39 @@ def _identifier_hashes(staged: tuple) -> set[str]:
     }
 
 
-# Text that may be a phone number: digits, spaces, dots, dashes, brackets, a +.
-_PHONE_LIKE = re.compile(r"\+?[0-9][0-9 ./()-]{6,22}")
+# A phone number inside a cell's text: digits with spaces, dots, dashes or
+# brackets, and an optional +.
+_PHONE_IN_TEXT = re.compile(r"\+?\d[\d .()-]{6,22}\d")
+# What separates several values written in one cell.
+_VALUE_SEPARATORS = re.compile(r"[,;/|]")
 
 
-def _cell_identifier_hashes(texts: list[str], region: str) -> set[str]:
-    """Return the hashes of the cells that read as an e-mail address or a phone.
+def _row_regions(texts: list[str], normalizer) -> list[str]:
+    """Return the regions in which the row's national phone numbers may be read.
+
+    The import reads them in the row's country when a mapped column names
+    one, and in the job's region otherwise, so both are tried.
+    """
+    from apps.imports.normalizers import InvalidValue
+    from apps.imports.normalizers import country_normalize
+
+    regions = [normalizer.region]
+    index = normalizer.columns.get("country")
+    if index is None or index >= len(texts) or not texts[index]:
+        return regions
+    try:
+        region = country_normalize(texts[index])
+    except InvalidValue:
+        return regions
+    return regions if region in regions else [*regions, region]
+
+
+def _cell_identifier_hashes(texts: list[str], regions: list[str]) -> set[str]:
+    """Return the hashes of the e-mail addresses and phone numbers in the cells.
 
     Every column counts, mapped or not, so that a row whose headers the
-    mapping did not recognise still hides a suppressed person.
+    mapping did not recognise still hides a suppressed person. A cell may
+    hold several values, or a number inside text ("Tél. 06 12 34 56 78").
     """
     from apps.core.identifiers import identifier_hash
     from apps.imports.normalizers import InvalidValue
@@ -222,15 +246,17 @@ def _cell_identifier_hashes(texts: list[str], region: str) -> set[str]:
 
     hashes = set()
     for text in texts:
-        text = text.strip()
         if "@" in text:
             hashes.update(identifier_hash(email) for email in email_candidates(text))
             continue
-        if _PHONE_LIKE.fullmatch(text):
-            try:
-                hashes.add(identifier_hash(phone_normalize(text, region)))
-            except InvalidValue:
-                continue
+        for part in _VALUE_SEPARATORS.split(text):
+            for match in _PHONE_IN_TEXT.finditer(part):
+                for region in regions:
+                    try:
+                        phone = phone_normalize(match.group(0), region)
+                    except InvalidValue:
+                        continue
+                    hashes.add(identifier_hash(phone))
     return hashes
 
 
@@ -299,7 +325,7 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
             return MASKED_CELL
         return text
 
-    region = job_row_normalizer(job, layout).region
+    normalizer = job_row_normalizer(job, layout)
 
     def rows():
         reasons = dict(rejected)
@@ -312,9 +338,9 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
                 texts = [masked_text(i, cell) for i, cell in enumerate(cells)]
                 batch.append([number, reasons[number], *texts])
                 if len(batch) >= REJECTED_BATCH_SIZE:
-                    yield from _suppressed_rejected_masked(batch, region)
+                    yield from _suppressed_rejected_masked(batch, normalizer)
                     batch = []
-            yield from _suppressed_rejected_masked(batch, region)
+            yield from _suppressed_rejected_masked(batch, normalizer)
         finally:
             reader.close()
 
@@ -325,7 +351,7 @@ def job_rejected_export(job: ImportJob) -> tuple[list[str], Iterator[list]]:
 REJECTED_BATCH_SIZE = 500
 
 
-def _suppressed_rejected_masked(batch: list[list], region: str) -> list[list]:
+def _suppressed_rejected_masked(batch: list[list], normalizer) -> list[list]:
     """Return the rejected rows, with every cell masked where a person is suppressed.
 
     The import counts a row as suppressed when its mapped identifiers are
@@ -333,7 +359,10 @@ def _suppressed_rejected_masked(batch: list[list], region: str) -> list[list]:
     import, is only found here, by reading every cell as the preview does.
     """
     flags = _suppressed_flags(
-        [_cell_identifier_hashes(row[2:], region) for row in batch]
+        [
+            _cell_identifier_hashes(row[2:], _row_regions(row[2:], normalizer))
+            for row in batch
+        ]
     )
     return [
         [*row[:2], *(MASKED_CELL if text else text for text in row[2:])]

@@ -502,3 +502,31 @@ def test_rejected_download_hides_suppressed_person(upload_root, write_file, cell
     assert MASKED_CELL in rows[0][2:]
     assert not any("marie" in str(cell).lower() for cell in rows[0])
     assert rows[1][2:] == ["encore-invalide", "Autre", "autre.personne@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("cells", "phone"),
+    [
+        ("pas-une-adresse;Tél. 06 12 34 56 78;France", "+33612345678"),
+        ("pas-une-adresse;06 11 22 33 44 / 06 12 34 56 79;France", "+33612345679"),
+        ("pas-une-adresse;0470 12 34 56;Belgique", "+32470123456"),
+    ],
+)
+def test_rejected_download_hides_suppressed_phone(
+    upload_root, write_file, cells, phone
+):
+    from apps.imports.selectors import MASKED_CELL
+    from apps.imports.selectors import job_rejected_export
+
+    content = f"Email;Notes;Pays\n{cells}\nencore-invalide;Rien;France\n"
+    job = import_file(
+        write_file("liste.csv", content.encode()),
+        mapping={"0": "email", "1": "", "2": "country"},
+    )
+    suppression_add(reason="objected", phones=[phone])
+
+    _headers, rows = job_rejected_export(job)
+    rows = list(rows)
+
+    assert rows[0][2:] == [MASKED_CELL, MASKED_CELL, MASKED_CELL]
+    assert rows[1][2:] == ["encore-invalide", "Rien", "France"]
