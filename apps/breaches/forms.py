@@ -177,6 +177,8 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         for name in (*LONG_TEXT_FIELDS, "delay_reasons"):
             if name in self.fields:
                 _text_limited(self.fields[name])
+        for name in ("detected_at", "aware_at"):
+            self.fields[name].stored_value = getattr(self.instance, name)
         if self.instance.pk is None or self.instance.notified_at is not None:
             del self.fields["aware_at_change_reason"]
         if self.instance.notified_at is not None:
@@ -347,7 +349,9 @@ class NotificationForm(forms.Form):
         choices=BreachNotification.Phase.choices,
         initial=BreachNotification.Phase.INITIAL,
     )
-    submitted_at = local_datetime_field(_("Submitted at"))
+    # In the hour repeated in autumn, the later reading, which counts a late
+    # notification as late.
+    submitted_at = local_datetime_field(_("Submitted at"), repeated_hour="last")
     authority_reference = forms.CharField(
         label=_("Authority reference"),
         max_length=100,
@@ -418,7 +422,7 @@ class ContactSelectionForm(forms.Form):
 
 
 class CommunicationForm(ContactSelectionForm):
-    communicated_at = local_datetime_field(_("Informed at"))
+    communicated_at = local_datetime_field(_("Informed at"), repeated_hour="last")
     method = forms.CharField(
         label=_("How"),
         max_length=200,

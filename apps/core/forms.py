@@ -20,15 +20,23 @@ class LocalDateTimeField(forms.DateTimeField):
     """A date and time typed in the site's time zone, from a datetime-local input.
 
     A time that occurs twice, on the night the clocks go back, is read as its
-    first occurrence: for an awareness or a receipt time, the earlier reading
-    gives the earlier deadline. A time that the clocks skipped is rejected
-    with that reason, where Django's message only says that it "may be
-    ambiguous or may not exist".
+    first occurrence, or its last with ``repeated_hour="last"``: pick the one
+    that gives the stricter deadline. For an awareness or a receipt time that
+    is the earlier one, for the time a notification was sent the later one.
+    A repeated time equal to ``stored_value``, the one an edit form shows,
+    keeps that value, so saving a form unchanged changes nothing. A time that
+    the clocks skipped is rejected with that reason, where Django's message
+    only says that it "may be ambiguous or may not exist".
     """
 
     # Earlier years are typing mistakes, and year 1 cannot even be converted
     # to UTC (OverflowError), which SQLite's constraint checks attempt.
     earliest_year = 1900
+
+    def __init__(self, *, repeated_hour: str = "first", **kwargs):
+        super().__init__(**kwargs)
+        self.fold = {"first": 0, "last": 1}[repeated_hour]
+        self.stored_value = None
 
     def to_python(self, value):
         try:
@@ -64,12 +72,17 @@ class LocalDateTimeField(forms.DateTimeField):
         """Return the first occurrence of a repeated time; reject a skipped one."""
         naive = parse_datetime(str(value).strip()) or self._strptime_any(value)
         zone = timezone.get_current_timezone()
-        first = naive.replace(tzinfo=zone, fold=0)
+        stored = self.stored_value
+        if stored is not None and timezone.localtime(stored, zone).replace(
+            tzinfo=None
+        ) == naive.replace(tzinfo=None):
+            return stored
+        chosen = naive.replace(tzinfo=zone, fold=self.fold)
         # In UTC, because Python never finds a time of the repeated hour equal
         # to a time in another zone (PEP 495), which would upset comparisons.
-        first_utc = first.astimezone(UTC)
-        if first_utc.astimezone(zone).replace(tzinfo=None) == naive:
-            return first_utc
+        chosen_utc = chosen.astimezone(UTC)
+        if chosen_utc.astimezone(zone).replace(tzinfo=None) == naive:
+            return chosen_utc
         raise ValidationError(
             gettext(
                 "%(value)s did not exist in %(zone)s, because the clocks went "

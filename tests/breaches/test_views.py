@@ -3,6 +3,8 @@
 import csv
 import io
 import re
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -402,6 +404,30 @@ def test_edit_form_saves_changes(client_for, dpo, breach):
     assert breach.records_approx == 999
     assert breach.events.filter(kind="updated").count() == 1
     assert breach.aware_at == aware_at
+
+
+def test_edit_keeps_awareness_in_repeated_hour(client_for, dpo, breach, settings):
+    """GIVEN a breach whose awareness is 02:30 in the second of the two 02:30s
+    of the night the clocks go back in Paris
+    WHEN the DPO saves its edit form without touching the times
+    THEN the awareness time and the deadline stay as they were.
+    """
+    settings.TIME_ZONE = "Europe/Paris"
+    second_half_past_two = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    Breach.objects.filter(pk=breach.pk).update(
+        detected_at=second_half_past_two, aware_at=second_half_past_two
+    )
+    breach.refresh_from_db()
+    url = reverse("breaches:breach-update", args=[breach.pk])
+    data = _edit_form(client_for(dpo), breach)
+    data["records_approx"] = 999
+
+    response = client_for(dpo).post(url, data)
+
+    assert response.status_code == 302
+    breach.refresh_from_db()
+    assert breach.aware_at == second_half_past_two
+    assert breach.detected_at == second_half_past_two
 
 
 def test_stale_edit_rejected(client_for, dpo, compliance_officer, breach):

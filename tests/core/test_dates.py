@@ -138,3 +138,24 @@ def test_local_field_names_invalid_value():
         field.clean("2026-02-31T10:00")
 
     assert "“2026-02-31T10:00” is not a valid date and time" in error.value.messages[0]
+
+
+def test_local_field_reads_repeated_time_last():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"], repeated_hour="last")
+
+    with timezone.override(PARIS):
+        value = field.clean("2026-10-25T02:30")
+
+    assert value.astimezone(datetime.UTC) == datetime.datetime(
+        2026, 10, 25, 1, 30, tzinfo=datetime.UTC
+    )
+
+
+def test_local_field_keeps_stored_repeated_time():
+    field = LocalDateTimeField(input_formats=["%Y-%m-%dT%H:%M"])
+    field.stored_value = datetime.datetime(2026, 10, 25, 1, 30, tzinfo=datetime.UTC)
+
+    with timezone.override(PARIS):
+        value = field.clean("2026-10-25T02:30")
+
+    assert value == field.stored_value
