@@ -187,8 +187,12 @@ def _xlsx_cell(value):
         return _yes_no(value)
     if isinstance(value, datetime):
         # An XLSX date has no time zone, so the cell contains the local time
-        # that the column header names.
-        return timezone.localtime(value).replace(tzinfo=None, microsecond=0)
+        # that the column header names. A time of the hour repeated in autumn
+        # is written as text with its UTC offset, which a date cannot hold.
+        local = timezone.localtime(value)
+        if ambiguous_time_offset(local):
+            return _moment(value)
+        return local.replace(tzinfo=None, microsecond=0)
     return value
 
 

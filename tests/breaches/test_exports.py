@@ -3,6 +3,8 @@
 import csv
 import io
 import json
+from datetime import UTC
+from datetime import datetime
 from datetime import timedelta
 
 import pytest
@@ -179,6 +181,29 @@ def test_xlsx_reads_back(client_for, dpo, register):
     assert notified["Measures proposed"] == "Encrypt every export."
     overdue = by_reference[register["overdue"].reference]
     assert overdue["Title"] == "=HYPERLINK formula in a title"
+
+
+def test_xlsx_and_list_show_offset_of_repeated_hour(
+    client_for, dpo, register, settings
+):
+    settings.TIME_ZONE = "Europe/Paris"
+    breach = register["notified"]
+    second_half_past_two = datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    Breach.objects.filter(pk=breach.pk).update(
+        detected_at=second_half_past_two, aware_at=second_half_past_two
+    )
+    client = client_for(dpo)
+
+    response = client.get(reverse(EXPORT_URL), {"format": "xlsx"})
+    listing = client.get(reverse("breaches:breach-list"))
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    headers = list(rows[0])
+    row = next(row for row in rows[1:] if row[0] == breach.reference)
+    aware_at = dict(zip(headers, row, strict=True))[_column(headers, "Became aware at")]
+    assert aware_at.endswith("02:30 (UTC+01:00)")
+    assert "02:30 (UTC+01:00)" in listing.text
 
 
 def test_pdf_reads_back(client_for, dpo, register):

@@ -3,6 +3,8 @@ from datetime import datetime
 from datetime import timedelta
 
 from django import template
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.timesince import timeuntil
 from django.utils.timezone import now
 from django.utils.translation import gettext
@@ -13,6 +15,7 @@ from apps.core.audit import audit_actor_name
 from apps.core.audit import audit_detail_label
 from apps.core.audit import audit_detail_value_label
 from apps.core.audit import audit_field_labels
+from apps.core.dates import ambiguous_time_offset
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 
@@ -41,6 +44,16 @@ def long_date(value) -> str:
 def long_datetime(value) -> str:
     """Render an aware datetime in local time and the active language."""
     return format_datetime(value)
+
+
+@register.filter
+def short_datetime(value) -> str:
+    """Render an aware datetime as the short local format, with the UTC offset
+    of a time in the hour repeated in autumn."""
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return date_format(local, "SHORT_DATETIME_FORMAT") + ambiguous_time_offset(local)
 
 
 @register.filter
