@@ -766,11 +766,12 @@ def _parts_match(
     plan = _PartPlan(rows=[], leftovers=[])
     errors: list[FieldError] = []
 
+    seen_ids = set()
     for index, values in enumerate(rows):
         row_id = values.get("id")
-        if row_id and matches[index] is None:
-            # A row id of another activity, or of a deleted row: the form was
-            # changed or is out of date, so nothing of it is saved.
+        if row_id and (matches[index] is None or row_id in seen_ids):
+            # A row id of another activity, of a deleted row or of an earlier
+            # row: the form was changed or is out of date, so nothing is saved.
             errors.append(
                 FieldError(
                     part=part,
@@ -779,13 +780,15 @@ def _parts_match(
                     messages=(
                         _(
                             "This row (id %(id)s) is not one of the activity's "
-                            "rows: reload the page and enter your changes again."
+                            "rows, or appears twice: reload the page and enter "
+                            "your changes again."
                         )
                         % {"id": row_id},
                     ),
                 )
             )
             continue
+        seen_ids.add(row_id)
         instance = matches[index] or model(activity=activity)
         before = _field_values(instance)
         editable = {

@@ -721,6 +721,27 @@ def test_edit_with_row_of_other_activity_rejected(client_for, compliance_officer
     assert list(other.retention_rules.all()) == [other_rule]
 
 
+def test_edit_with_row_id_twice_rejected(client_for, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, reference="TRT-A", status=ProcessingActivity.Status.DRAFT
+    )
+    own_rule = activity.retention_rules.get()
+    data = _retention_post(activity, duration="5", rule_id=own_rule.pk)
+    data.update(_management("retention_rules", total=2, initial=2))
+    for name in list(data):
+        if name.startswith("retention_rules-0-"):
+            data[name.replace("-0-", "-1-")] = data[name]
+    data["loaded_version"] = activity.updated_at.isoformat()
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-edit", args=[activity.pk]), data
+    )
+
+    assert response.status_code == 400
+    assert "appears twice" in response.content.decode()
+    assert list(activity.retention_rules.all()) == [own_rule]
+
+
 def test_row_errors_include_non_field():
     form = PART_FORMSETS["recipients"](prefix="recipients").empty_form
     form.cleaned_data = {}
