@@ -331,3 +331,22 @@ def test_command_warns_of_missing_business_column(upload_root, tmp_path):
     _stdout, stderr = _dry_run_output(path)
 
     assert "Warning: No column is mapped to a company" in stderr
+
+
+def test_command_names_option_for_unknown_people(upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    activity = prospecting_activity("legitimate_interests")
+
+    with pytest.raises(CommandError, match="--professional-use-confirmed"):
+        call_command(
+            "import_contacts",
+            str(path),
+            "--vendor=Fichiers SA",
+            "--list=Salon",
+            ACQUIRED,
+            f"--activity={activity.reference}",
+        )
+
+    assert Contact.objects.count() == 0
+    assert ImportJob.objects.get().status == ImportJob.Status.CANCELLED

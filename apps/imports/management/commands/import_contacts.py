@@ -151,6 +151,8 @@ class Command(BaseCommand):
             if options["mapping"]:
                 import_job_map(job=job, mapping=self._mapping(job, options["mapping"]))
             self._warn_about_mapping(job)
+            if not options["dry_run"] and not options["professional_use_confirmed"]:
+                self._professional_use_check(job)
             if options["dry_run"]:
                 import_job_check(job=job, enqueue=False)
             else:
@@ -168,6 +170,16 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
         if summary["status"] == "failed" or summary.get("dry_run", {}).get("error"):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
+
+    def _professional_use_check(self, job) -> None:
+        """Raise ``ImportInputError`` naming the option that the import needs."""
+        if job.audience == Audience.B2B and professional_detail_warning(job.mapping):
+            raise ImportInputError(
+                "No column of this B2B list shows a company, a SIRET or SIREN, a "
+                "job title or a job function. Give --professional-use-confirmed "
+                "to state that every person in the file is reached in their "
+                "profession, or do not import a file of private individuals as B2B."
+            )
 
     def _warn_about_mapping(self, job) -> None:
         if job.audience == Audience.B2B:
