@@ -46,7 +46,7 @@ class LocalDateTimeField(forms.DateTimeField):
                 raise ValidationError(
                     gettext(
                         "“%(value)s” is not a valid date and time: enter one such "
-                        "as 31/01/2027 14:30."
+                        "as 2027-01-31 14:30."
                     )
                     % {"value": str(value)[:40]},
                     code="invalid",
