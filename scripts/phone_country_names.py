@@ -29,8 +29,9 @@ them is read. Do not edit by hand.
 
 '''
 
-# Names that phonenumbers 9.0.43 gives without accents, in an obsolete form or
-# not at all, as (code, language) -> name in current use.
+# Names that phonenumbers 9.0.43 gives without accents, in an obsolete form,
+# with capitalised small words or not at all, as (code, language) -> the name
+# in current use.
 CORRECTIONS = {
     ("AC", "en"): "Ascension Island",
     ("AC", "fr"): "Île de l'Ascension",
@@ -39,6 +40,7 @@ CORRECTIONS = {
     ("BJ", "fr"): "Bénin",
     ("BY", "fr"): "Biélorussie",
     ("BZ", "fr"): "Belize",
+    ("CD", "en"): "Democratic Republic of the Congo",
     ("CF", "fr"): "République centrafricaine",
     ("CV", "fr"): "Cap-Vert",
     ("CZ", "en"): "Czechia",
@@ -51,28 +53,36 @@ CORRECTIONS = {
     ("ET", "fr"): "Éthiopie",
     ("GQ", "fr"): "Guinée équatoriale",
     ("HK", "fr"): "Hong Kong",
+    ("IM", "en"): "Isle of Man",
     ("IM", "fr"): "Île de Man",
     ("IO", "fr"): "Territoire britannique de l'océan Indien",
     ("KG", "fr"): "Kirghizistan",
+    ("KN", "en"): "Saint Kitts and Nevis",
     ("KW", "fr"): "Koweït",
     ("LT", "fr"): "Lituanie",
     ("MK", "en"): "North Macedonia",
     ("MK", "fr"): "Macédoine du Nord",
     ("PF", "fr"): "Polynésie française",
+    ("PM", "en"): "Saint Pierre and Miquelon",
     ("PW", "fr"): "Palaos",
     ("SA", "fr"): "Arabie saoudite",
+    ("SJ", "en"): "Svalbard and Jan Mayen",
     ("SS", "fr"): "Soudan du Sud",
+    ("ST", "en"): "São Tomé and Príncipe",
     ("ST", "fr"): "Sao Tomé-et-Principe",
     ("SZ", "en"): "Eswatini",
     ("SZ", "fr"): "Eswatini",
     ("TA", "en"): "Tristan da Cunha",
     ("TA", "fr"): "Tristan da Cunha",
+    ("TC", "en"): "Turks and Caicos Islands",
     ("TC", "fr"): "Îles Turques-et-Caïques",
     ("US", "fr"): "États-Unis",
+    ("VC", "en"): "Saint Vincent and the Grenadines",
     ("VC", "fr"): "Saint-Vincent-et-les-Grenadines",
     ("VE", "fr"): "Venezuela",
     ("VG", "fr"): "Îles Vierges britanniques",
     ("VI", "fr"): "Îles Vierges des États-Unis",
+    ("WF", "en"): "Wallis and Futuna",
     ("XK", "en"): "Kosovo",
     ("XK", "fr"): "Kosovo",
 }
