@@ -7,14 +7,15 @@
 
 Both create ``.venv`` on first use and reinstall only when pyproject.toml
 changes. Extra arguments after ``test`` go to pytest. ``run`` loads the
-invented demo data into a new data folder only, on its first start, unless
-``--no-demo`` is given; later starts never load it again. Set
+invented demo data into a new database only, unless ``--no-demo`` is given;
+later starts never load it again. Set
 REGISTRE_ADDRESS (default 127.0.0.1:8000) to serve on another address and
 REGISTRE_DATA_DIR (default data/) to keep the database, queue, uploads and
 mails elsewhere.
 """
 
 import hashlib
+import json
 import os
 import secrets
 import signal
@@ -28,10 +29,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_DIR = BASE_DIR / ".venv"
 DATA_DIR = Path(os.environ.get("REGISTRE_DATA_DIR", BASE_DIR / "data"))
 PASSWORD_FILE = DATA_DIR / "demo-password.txt"
-# Written at the data folder's first start: "demo" when the demo data was
-# loaded, "no demo" otherwise. Later starts never seed again, so that demo
-# records the users deleted or changed do not come back.
-FIRST_START_FILE = DATA_DIR / "first-start.txt"
 ADDRESS = os.environ.get("REGISTRE_ADDRESS", "127.0.0.1:8000")
 
 
@@ -77,6 +74,26 @@ def demo_password() -> str:
     return PASSWORD_FILE.read_text().strip()
 
 
+def database_users() -> dict[str, bool]:
+    """Return whether the database has the administrator and the demo users.
+
+    A database without the administrator is new: the run command seeds the
+    demo data into it, and never into a database that has been used, so that
+    demo records the users deleted or changed do not come back.
+    """
+    script = (
+        "import json\n"
+        "from django.contrib.auth import get_user_model\n"
+        "users = get_user_model().objects\n"
+        "print(json.dumps({'admin': users.filter(username='admin').exists(), "
+        "'demo': users.filter(username='conformite').exists()}))\n"
+    )
+    result = manage(
+        "shell", "--no-imports", "-c", script, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def ensure_administrator(password: str) -> None:
     script = (
         "from django.contrib.auth import get_user_model\n"
@@ -100,12 +117,11 @@ def run(*, demo: bool) -> None:
     ensure_environment("")
     manage("migrate", "--no-input", "-v", "0")
     password = demo_password()
-    if not FIRST_START_FILE.exists() and demo:
+    new_database = not database_users()["admin"]
+    if new_database and demo:
         manage("seed_demo", "--password", password)
     ensure_administrator(password)
-    if not FIRST_START_FILE.exists():
-        FIRST_START_FILE.write_text("demo\n" if demo else "no demo\n")
-    if FIRST_START_FILE.read_text().strip() == "demo":
+    if database_users()["demo"]:
         users = (
             "admin (all rights), conformite (compliance officer), "
             "commercial (sales) or dpo (DPO)"
