@@ -204,11 +204,18 @@ class BatchSampler:
         self.batch_contacts: list[int] = []
         self._last = time.perf_counter()
         self._done = 0
+        self._longest_transaction_ms = 0.0
+        # Batches whose transaction set a new longest time, with that time.
+        self.longest_transactions: list[tuple[int, float]] = []
 
     def __call__(self, run, entry) -> None:
         now = time.perf_counter()
         self.batch_ms.append((now - self._last) * 1000)
         self._last = now
+        longest = entry.get("max_transaction_ms", 0.0)
+        if longest > self._longest_transaction_ms:
+            self._longest_transaction_ms = longest
+            self.longest_transactions.append((self.batches + 1, longest))
         done = entry.get("deleted", 0) + entry.get("anonymised", 0)
         self.batch_contacts.append(done - self._done)
         self._done = done
@@ -279,6 +286,7 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
         "suppressed": step.get("suppressed", 0),
         "collections": len(collections.pauses_ms),
         "longest_collection_ms": max(collections.pauses_ms, default=0.0),
+        "longest_transactions": sampler.longest_transactions[-3:],
     }
 
 
@@ -302,6 +310,11 @@ def _report(label: str, figures: dict) -> None:
         f"{figures['collections']} garbage collections, the longest "
         f"{figures['longest_collection_ms']:.1f} ms"
     )
+    records = ", ".join(
+        f"batch {batch} ({milliseconds:.1f} ms)"
+        for batch, milliseconds in figures["longest_transactions"]
+    )
+    print(f"  last three batches that set the longest transaction: {records}")
 
 
 def _batch_sizes(value: str) -> list[int | None]:
