@@ -8,10 +8,9 @@
 Both create ``.venv`` on first use and reinstall only when pyproject.toml
 changes. Extra arguments after ``test`` go to pytest. ``run`` loads the
 invented demo data into a new database only, unless ``--no-demo`` is given;
-later starts never load it again. Set
-REGISTRE_ADDRESS (default 127.0.0.1:8000) to serve on another address and
-REGISTRE_DATA_DIR (default data/) to keep the database, queue, uploads and
-mails elsewhere.
+later starts never load it again. Set REGISTRE_ADDRESS (default
+127.0.0.1:8000) to serve on another address and REGISTRE_DATA_DIR (default
+data/) to keep the database, queue, uploads and mails elsewhere.
 """
 
 import hashlib
