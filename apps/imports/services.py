@@ -6,6 +6,7 @@ functions and decide nothing themselves.
 
 import datetime
 import hashlib
+import itertools
 import logging
 import os
 from pathlib import Path
@@ -40,6 +41,7 @@ from apps.imports.errors import ImportInputError
 from apps.imports.job_actions import job_action_rejected
 from apps.imports.job_actions import job_pending_check
 from apps.imports.list_terms import list_terms_check
+from apps.imports.mapping import PROFESSIONAL_FIELDS
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
 from apps.imports.mapping import professional_detail_warning
@@ -47,6 +49,7 @@ from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import StagingRow
 from apps.imports.models import VendorMapping
+from apps.imports.normalizers import cell_text
 from apps.imports.phone_countries import phone_country_check
 from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
@@ -434,6 +437,59 @@ def import_job_start(
     return job
 
 
+# Data rows read to tell whether a mapped business column holds any value.
+PROFESSIONAL_SAMPLE_ROWS = 200
+
+
+def professional_details_warning(job: ImportJob, mapping: dict | None = None) -> str:
+    """Return the warning of a B2B job whose file shows no business detail, or "".
+
+    That is a mapping without a company, SIRET or SIREN, job title or job
+    function column, or with such columns all empty in the first
+    ``PROFESSIONAL_SAMPLE_ROWS`` data rows. ``mapping`` defaults to the job's.
+    """
+    if job.audience != Audience.B2B:
+        return ""
+    mapping = job.mapping if mapping is None else mapping
+    warning = professional_detail_warning(mapping)
+    if warning or _professional_values_present(job, mapping):
+        return warning
+    return _(
+        "The columns mapped to a company, a SIRET or SIREN, a job title or a job "
+        "function are empty in the first %(rows)d rows, so nothing shows that "
+        "these people are reached in their profession. If the file lists "
+        "private individuals, cancel this import: they can be prospected only "
+        "in a B2C list with their consent."
+    ) % {"rows": PROFESSIONAL_SAMPLE_ROWS}
+
+
+def _professional_values_present(job: ImportJob, mapping: dict) -> bool:
+    """Tell whether a business column has a value in the first data rows.
+
+    A file that cannot be read counts as having one: the import itself then
+    fails with the reading error.
+    """
+    indexes = [
+        int(index) for index, field in mapping.items() if field in PROFESSIONAL_FIELDS
+    ]
+    try:
+        reader = FileReader(job.source_file.path, job_layout(job))
+    except (UnreadableFile, OSError, ValueError):
+        return True
+    try:
+        rows = itertools.islice(reader.data_rows(), PROFESSIONAL_SAMPLE_ROWS)
+        return any(
+            cell_text(cells[index]).strip()
+            for _number, cells in rows
+            for index in indexes
+            if index < len(cells)
+        )
+    except (UnreadableFile, OSError):
+        return True
+    finally:
+        reader.close()
+
+
 def professional_use_check(job: ImportJob, *, confirmed: bool) -> bool:
     """Return whether the job needed the professional-use confirmation.
 
@@ -443,7 +499,7 @@ def professional_use_check(job: ImportJob, *, confirmed: bool) -> bool:
     needs the user's statement that it does not. Raises ``ImportInputError``
     when the statement is missing.
     """
-    if job.audience != Audience.B2B or not professional_detail_warning(job.mapping):
+    if not professional_details_warning(job):
         return False
     if not confirmed:
         raise ImportInputError(

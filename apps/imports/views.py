@@ -18,7 +18,6 @@ from django.views.generic import FormView
 from django.views.generic import ListView
 from django.views.generic import TemplateView
 
-from apps.contacts.models import Audience
 from apps.contacts.models import Vendor
 from apps.core.audit import audit_record
 from apps.core.exports import csv_delimiter
@@ -31,7 +30,6 @@ from apps.imports.forms import MappingForm
 from apps.imports.forms import SheetForm
 from apps.imports.forms import UploadForm
 from apps.imports.mapping import header_warnings
-from apps.imports.mapping import professional_detail_warning
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.phone_countries import phone_country_label
@@ -187,9 +185,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             "preview": preview,
             "mapping_form": mapping_form,
             "header_warnings": header_warnings(layout.headers, mapping),
-            "professional_warning": professional_detail_warning(mapping)
-            if job.audience == Audience.B2B
-            else "",
+            "professional_warning": services.professional_details_warning(job, mapping),
             "mapping_problems": problems,
             "sheet_form": SheetForm(
                 sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}

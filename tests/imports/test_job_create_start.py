@@ -253,3 +253,16 @@ def test_list_with_company_needs_no_statement(upload_root, write_file):
 
     job.refresh_from_db()
     assert job.status == ImportJob.Status.QUEUED
+
+
+def test_list_with_empty_company_column_needs_statement(upload_root, write_file):
+    job = import_file_created(
+        write_file("liste.csv", "E-mail;Société\na@example.com;\nb@example.com;\n")
+    )
+
+    with pytest.raises(ImportInputError, match="reached in their profession"):
+        import_job_start(job=job, enqueue=False)
+    import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.QUEUED

@@ -13,7 +13,6 @@ from apps.contacts.models import ConsentClaim
 from apps.contacts.models import ContactList
 from apps.imports.mapping import duplicate_header_groups
 from apps.imports.mapping import header_warnings
-from apps.imports.mapping import professional_detail_warning
 from apps.imports.selectors import job_summary
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_cancel
@@ -23,6 +22,7 @@ from apps.imports.services import import_job_map
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
 from apps.imports.services import job_headers
+from apps.imports.services import professional_details_warning
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
@@ -173,7 +173,7 @@ class Command(BaseCommand):
 
     def _professional_use_check(self, job) -> None:
         """Raise ``ImportInputError`` naming the option that the import needs."""
-        if job.audience == Audience.B2B and professional_detail_warning(job.mapping):
+        if professional_details_warning(job):
             raise ImportInputError(
                 "No column of this B2B list shows a company, a SIRET or SIREN, a "
                 "job title or a job function. Give --professional-use-confirmed "
@@ -182,10 +182,9 @@ class Command(BaseCommand):
             )
 
     def _warn_about_mapping(self, job) -> None:
-        if job.audience == Audience.B2B:
-            professional_warning = professional_detail_warning(job.mapping)
-            if professional_warning:
-                self.stderr.write(f"Warning: {professional_warning}")
+        professional_warning = professional_details_warning(job)
+        if professional_warning:
+            self.stderr.write(f"Warning: {professional_warning}")
         warnings = header_warnings(job_headers(job), job.mapping)
         for warning in warnings:
             self.stderr.write(f"Warning: {warning}")
