@@ -426,6 +426,9 @@ class SuppressionEntry(models.Model):
         UNSUBSCRIBED = "unsubscribed", _("unsubscribed")
         OBJECTED = "objected", _("objected")
         ERASED = "erased", _("erased")
+        # A person's address that a rectification replaced: a later list that
+        # still gives it would otherwise bring the person back under it.
+        RECTIFIED = "rectified", _("replaced by a rectification")
 
     identifier_hash = models.CharField(_("identifier hash"), max_length=64, unique=True)
     kind = models.CharField(_("kind"), max_length=5, choices=Kind.choices)

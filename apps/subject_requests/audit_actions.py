@@ -48,6 +48,7 @@ DETAIL_LABELS = {
     "language": _("language"),
     "months": _("months"),
     "proof_id": _("erasure proof"),
+    "replaced_address_suppressed": _("replaced address put on the suppression list"),
     "request_id": _("request"),
     "request_ids": _("requests"),
     "sources": _("sources searched"),

@@ -760,3 +760,37 @@ def test_rectified_address_leaves_campaign_file(
     content = campaign_file.read_text(encoding="utf-8-sig")
     assert person.email not in content
     assert bystander.email in content
+
+
+@pytest.mark.parametrize(
+    ("old_email", "suppressed"),
+    [("ancienne.adresse@example.com", True), ("contact@example.com", False)],
+)
+def test_rectification_suppresses_replaced_address(
+    make_request, dpo, person, old_email, suppressed
+):
+    """GIVEN a contact whose address the DPO corrects
+    WHEN a later vendor list still gives the old address
+    THEN that list cannot bring the person back under it, unless the old
+    address was a generic one that colleagues share.
+    """
+    from apps.subject_requests.services import request_rectify
+
+    Contact.objects.filter(pk=person.pk).update(email=old_email)
+    person.refresh_from_db()
+    request = make_request(kind=SubjectRequest.Kind.RECTIFICATION, verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    request_rectify(
+        request=request,
+        contact_id=person.pk,
+        changes={"email": "adresse.corrigee@example.com"},
+        actor=dpo,
+    )
+
+    assert is_suppressed(email=old_email) is suppressed
+    assert not is_suppressed(email="adresse.corrigee@example.com")
+    if suppressed:
+        entry = SuppressionEntry.objects.get()
+        assert entry.reason == SuppressionEntry.Reason.RECTIFIED

@@ -23,6 +23,7 @@ from apps.contacts.suppression import suppressed_hashes
 from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
 from apps.core.identifiers import identifier_hash
+from apps.imports.normalizers import email_is_generic
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add
@@ -127,6 +128,7 @@ def request_rectify(
             )
             % {"id": contact.pk}
         )
+    previous_email = contact.email
     for field in changed:
         setattr(contact, field, changes[field])
     try:
@@ -136,6 +138,9 @@ def request_rectify(
     with transaction.atomic():
         contact.save()
         files_rewritten = _campaign_files_rectify(contact, changed)
+        replaced_suppressed = _replaced_address_suppress(
+            previous_email, contact.email, actor
+        )
         event_add(request, "rectified", actor, contact_id=contact.pk, fields=changed)
         audit_record(
             action="subject_requests.contact.rectified",
@@ -145,9 +150,27 @@ def request_rectify(
                 "request_id": request.pk,
                 "fields": changed,
                 "campaign_export_file_rewritten": files_rewritten,
+                "replaced_address_suppressed": replaced_suppressed,
             },
         )
     return changed
+
+
+def _replaced_address_suppress(previous: str, current: str, actor) -> bool:
+    """Put an address that a rectification replaced on the suppression list.
+
+    A later vendor list that still gives the old address would otherwise
+    create the person again under it, and campaigns would write to it. A
+    generic address (contact@, info@) is left off, because colleagues share
+    it; so is a replaced phone number, which may be a shared switchboard.
+    Returns whether the address was added.
+    """
+    if not previous or previous == current or email_is_generic(previous):
+        return False
+    recorded = suppression_record(
+        reason=SuppressionEntry.Reason.RECTIFIED, emails=[previous], actor=actor
+    )
+    return bool(recorded.added)
 
 
 def _campaign_files_rectify(contact: Contact, changed: list[str]) -> int:
