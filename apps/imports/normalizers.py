@@ -250,7 +250,8 @@ def email_candidates(value: str) -> list[str]:
     """
     text = value.strip()
     if text[:7].lower() == "mailto:":
-        text = text[7:]
+        # A mailto link may end with a query: ?subject=...
+        text = text[7:].split("?", 1)[0]
     candidates = []
     for part in re.split(r"[,;\s]+", text):
         part = email_display_name_remove(part) or part

@@ -454,6 +454,7 @@ def test_preview_hides_suppressed_rejected_rows(upload_root, write_file):
     "cell",
     [
         "mailto:marie.nouvelle@example.com",
+        "MAILTO:Marie.Nouvelle@example.com?subject=Bonjour",
         "marie.nouvelle@example.com.",
         "marie.nouvelle@example.com, autre@example.com",
     ],
