@@ -225,6 +225,14 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "contacts": contacts,
                 "show_contact_data": user.has_perm("contacts.view_contact"),
                 "matches": matches,
+                # Found contacts that no answer covers yet: the access package
+                # and the portability data hold linked contacts only.
+                "undecided_count": sum(
+                    1
+                    for m in matches
+                    if m["kind"] == "contact"
+                    and not (m["linked"] or m["set_aside"] or m["anonymised"])
+                ),
                 "search": request_obj.last_search,
                 "search_summary": labels.search_summary(request_obj.last_search)
                 if request_obj.last_search.get("sources")

@@ -626,3 +626,20 @@ def test_request_answered_in_time_says_so(client_for, dpo, make_request):
 
     assert 'data-late="0"' in detail
     assert "data-late" not in listing
+
+
+def test_page_warns_of_found_contacts_left_out(client_for, dpo, make_request, person):
+    from apps.subject_requests.services import request_link_contacts
+    from apps.subject_requests.services import request_search
+
+    request = make_request(verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    url = reverse("subject_requests:request-detail", args=[request.pk])
+
+    before = client_for(dpo).get(url, HTTP_ACCEPT_LANGUAGE="en")
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    after = client_for(dpo).get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert 'id="undecided-contacts"' in before.text
+    assert "1 contact found by the search is neither linked" in before.text
+    assert 'id="undecided-contacts"' not in after.text
