@@ -420,7 +420,15 @@ class RectifyView(RolePermissionMixin, FormView):
     template_name = "subject_requests/rectify_form.html"
 
     def dispatch(self, request, *args, **kwargs):
-        self.request_obj = get_object_or_404(SubjectRequest, pk=kwargs["pk"])
+        # Only an open rectification request offers the form; the service
+        # rejects a rectification under any other request too.
+        self.request_obj = get_object_or_404(
+            SubjectRequest.objects.filter(
+                kind=SubjectRequest.Kind.RECTIFICATION,
+                status__in=SubjectRequest.OPEN_STATUSES,
+            ),
+            pk=kwargs["pk"],
+        )
         self.contact = get_object_or_404(
             self.request_obj.contacts, pk=kwargs["contact_id"]
         )

@@ -643,3 +643,22 @@ def test_page_warns_of_found_contacts_left_out(client_for, dpo, make_request, pe
     assert 'id="undecided-contacts"' in before.text
     assert "1 contact found by the search is neither linked" in before.text
     assert 'id="undecided-contacts"' not in after.text
+
+
+def test_rectify_form_only_for_open_rectification(
+    client_for, dpo, make_request, person
+):
+    from apps.subject_requests.services import request_link_contacts
+
+    access = make_request(verified_by=dpo)
+    rectification = make_request(kind="rectification", verified_by=dpo)
+    for request in (access, rectification):
+        request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    client = client_for(dpo)
+
+    def form_status(request):
+        url = reverse("subject_requests:request-rectify", args=[request.pk, person.pk])
+        return client.get(url).status_code
+
+    assert form_status(access) == 404
+    assert form_status(rectification) == 200
