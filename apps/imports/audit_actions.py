@@ -45,5 +45,6 @@ DETAIL_VALUE_LABELS = {
     "cause": [
         ("queue_unreachable", _("the task queue could not be reached")),
         ("run", _("the run stopped")),
+        ("worker_lost", _("the worker process stopped")),
     ],
 }

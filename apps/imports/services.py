@@ -731,6 +731,40 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
     return job
 
 
+def import_job_worker_lost(*, job_id: int, dry_run: bool) -> bool:
+    """Mark a job whose worker process died as stopped; return whether it was.
+
+    Celery reports the lost process as soon as it happens, where the job's
+    heartbeat would take ``STALE_AFTER`` to show it. The merge is one
+    transaction, so the dead process wrote no contact, and the job can be
+    resumed or rolled back at once. Only a status update runs here, in the
+    worker's main process: the dead process's database session may still
+    hold row locks on the staging table until the server ends it.
+    """
+    if dry_run:
+        message = _(
+            "The worker process running this dry run stopped (it was killed or "
+            "ran out of memory). Start the dry run again."
+        )
+        stopped = ImportJob.objects.filter(pk=job_id, status=Status.CHECKING).update(
+            status=Status.PENDING, dry_run_summary={"error": message}
+        )
+    else:
+        message = _(
+            "The worker process running this import stopped (it was killed or "
+            "ran out of memory); nothing was written. Resume the import, or roll "
+            "it back."
+        )
+        stopped = ImportJob.objects.filter(
+            pk=job_id, status__in=[Status.QUEUED, Status.RUNNING]
+        ).update(status=Status.FAILED, error=message, finished_at=timezone.now())
+        if stopped:
+            _failure_audit(ImportJob(pk=job_id), cause="worker_lost")
+    if stopped:
+        logger.warning("import job %s stopped: its worker process was lost", job_id)
+    return bool(stopped)
+
+
 def _failure_audit(job: ImportJob, *, cause: str, actor=None) -> None:
     """Record that a real import stopped without importing, beside its start.
 

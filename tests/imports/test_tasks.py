@@ -12,6 +12,7 @@ from apps.imports.models import ImportJob
 from apps.imports.models import StagingRow
 from apps.imports.services import import_job_create
 from apps.imports.services import import_job_start
+from apps.imports.services import job_is_resumable
 from apps.imports.tasks import purge_import_files
 from apps.imports.tasks import run_import_job
 from config.celery import app
@@ -132,3 +133,37 @@ def test_purge_spares_only_reporting_jobs(upload_root, tmp_path, minutes_ago, pu
     assert StagingRow.objects.filter(job=job).exists() is not purged
     expected = ImportJob.Status.CANCELLED if purged else ImportJob.Status.RUNNING
     assert job.status == expected
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+@pytest.mark.django_db
+def test_lost_worker_stops_job_at_once(upload_root, write_file, dry_run):
+    """GIVEN a job whose worker process was killed (Celery's WorkerLostError)
+    WHEN Celery reports the failure from the worker's main process
+    THEN the job leaves its running state, so it can be resumed at once.
+    """
+    from billiard.exceptions import WorkerLostError
+    from celery.signals import task_failure
+
+    job = import_file_created(
+        write_file("liste.csv", "E-mail;Société\na@example.com;Acme\n")
+    )
+    running = ImportJob.Status.CHECKING if dry_run else ImportJob.Status.RUNNING
+    ImportJob.objects.filter(pk=job.pk).update(status=running)
+
+    task_failure.send(
+        sender=run_import_job._get_current_object(),
+        task_id="lost",
+        exception=WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL)."),
+        args=[job.pk],
+        kwargs={"dry_run": dry_run},
+    )
+
+    job.refresh_from_db()
+    if dry_run:
+        assert job.status == ImportJob.Status.PENDING
+        assert "Start the dry run again" in job.dry_run_summary["error"]
+    else:
+        assert job.status == ImportJob.Status.FAILED
+        assert "Resume the import" in job.error
+        assert job_is_resumable(job)
