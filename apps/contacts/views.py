@@ -281,6 +281,11 @@ class CampaignExportDetailView(RolePermissionMixin, DetailView):
         context["segment_filters"] = campaign_export_filters(self.object)
         if self.object.status == CampaignExport.Status.DONE:
             context["withdrawn_count"] = len(campaign_export_withdrawn_ids(self.object))
+            # An erasure removes the person's row from the kept file and their
+            # entry from the export's list of contacts.
+            context["erased_count"] = max(
+                0, self.object.row_count - self.object.contact_rows.count()
+            )
         return context
 
 

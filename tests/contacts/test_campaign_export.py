@@ -512,3 +512,22 @@ def test_source_statement_links_activity_notice(audiences_segment, settings):
     assert (
         f"rights: https://registre.example.com{notice}" in rows[str(professional.pk)][8]
     )
+
+
+def test_page_counts_rows_removed_by_erasure(segment, sales_user, client_for):
+    from apps.contacts.personal_data import person_erase
+
+    contact_list, contacts = segment
+    export = _export(contact_list, sales_user)
+    erased = contacts["ok"]
+    person_erase(
+        contact_ids=[erased.pk], emails=[erased.email], phones=[], reason="erased"
+    )
+
+    page = client_for(sales_user).get(
+        reverse("contacts:campaign-detail", args=[export.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert "The row of 1 person erased since the file was written" in page.text
+    assert 'id="withdrawn-contacts"' not in page.text
