@@ -131,9 +131,15 @@ class UploadForm(forms.Form):
             "receive contacts."
         ),
     )
+    # Only the bases under which a prospect may ever be contacted; the
+    # import's own check explains the audience each one allows.
     lawful_basis = forms.ChoiceField(
         label=_("Lawful basis for the batch"),
-        choices=LawfulBasis.choices,
+        choices=[
+            (basis.value, basis.label)
+            for basis in LawfulBasis
+            if basis in PROSPECTING_ACTIVITY_BASES
+        ],
         initial=LawfulBasis.LEGITIMATE_INTERESTS,
     )
     phone_country = forms.ChoiceField(

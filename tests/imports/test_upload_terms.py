@@ -125,3 +125,11 @@ def test_command_b2c_on_interests_fails(upload_root, tmp_path):
         )
 
     assert not ImportJob.objects.exists()
+
+
+def test_upload_form_offers_prospecting_bases_only():
+    from apps.imports.forms import UploadForm
+
+    choices = [value for value, _label in UploadForm().fields["lawful_basis"].choices]
+
+    assert choices == ["consent", "legitimate_interests"]
