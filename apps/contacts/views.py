@@ -50,6 +50,7 @@ from apps.contacts.services import contact_page_unsubscribe_url
 from apps.contacts.services import contact_unsubscribe
 from apps.contacts.services import unsubscribe_hash_suppress
 from apps.contacts.services import unsubscribe_link_read
+from apps.contacts.suppression import suppressed_hashes
 from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
@@ -332,7 +333,10 @@ class UnsubscribeView(View):
             raise Http404(_("This unsubscribe link is invalid.")) from error
 
     def get(self, request, token):
-        self._link(token)
+        link = self._link(token)
+        if link.email_hash and suppressed_hashes([link.email_hash]):
+            # Opened again after unsubscribing: nothing is left to confirm.
+            return render(request, "contacts/unsubscribe_done.html")
         return render(request, "contacts/unsubscribe_confirm.html", {"token": token})
 
     def post(self, request, token):

@@ -216,3 +216,14 @@ def test_withdrawal_evidence_in_organisation_language(
 
     record = ConsentRecord.objects.get(contact=contact)
     assert record.evidence == evidence
+
+
+def test_link_opened_again_says_unsubscribed(contact, anonymous):
+    url = _url(contact)
+
+    first = anonymous.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    anonymous.post(url, {"List-Unsubscribe": "One-Click"})
+    again = anonymous.get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert "You are unsubscribed" not in first.text
+    assert "You are unsubscribed" in again.text
