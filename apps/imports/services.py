@@ -415,7 +415,7 @@ def import_job_start(
     """Queue the real import of a pending job, with its progress back at zero.
 
     A dry run leaves the progress at 100 %, and the run only ever raises it.
-    A B2B list whose mapping has no business column needs
+    A B2B list whose file shows no business detail needs
     ``professional_use_confirmed`` (see ``professional_use_check``).
     """
     job_pending_check(job, action=job_actions.START)
@@ -437,7 +437,7 @@ def import_job_start(
     return job
 
 
-# Data rows read to tell whether a mapped business column holds any value.
+# Data rows read to tell whether a mapped business column contains a value.
 PROFESSIONAL_SAMPLE_ROWS = 200
 
 
@@ -494,10 +494,10 @@ def professional_use_check(job: ImportJob, *, confirmed: bool) -> bool:
     """Return whether the job needed the professional-use confirmation.
 
     B2B prospecting on an opt-out basis is lawful only for people reached in
-    their profession. A B2B list whose mapping has no company, SIRET, job
-    title or job function column may list private individuals, so its import
-    needs the user's statement that it does not. Raises ``ImportInputError``
-    when the statement is missing.
+    their profession. A B2B list whose file shows no company, SIRET, job
+    title or job function (``professional_details_warning``) may list private
+    individuals, so its import needs the user's statement that it does not.
+    Raises ``ImportInputError`` when the statement is missing.
     """
     if not professional_details_warning(job):
         return False
