@@ -63,7 +63,8 @@ LONG_TEXT_FIELDS = (
 
 
 # A breach's free texts go to CSV, XLSX and PDF exports, and a spreadsheet
-# cell holds at most 32,767 characters. The register's texts have the same limit.
+# cell can contain at most 32,767 characters. The register's texts have the
+# same limit.
 MAX_BREACH_TEXT_LENGTH = 10_000
 
 

@@ -48,8 +48,8 @@ def ambiguous_time_offset(value: datetime.datetime) -> str:
     """Return " (UTC+02:00)" when the local time shown occurs twice that day.
 
     On the night the clocks go back, Paris shows 02:00 to 02:59 twice, first
-    at UTC+02:00 and then at UTC+01:00, so the offset tells them apart. Any
-    other time gets "".
+    at UTC+02:00 and then at UTC+01:00, and the offset distinguishes them.
+    Any other time gets "".
     """
     offset = value.utcoffset()
     if offset is None or value.replace(fold=1 - value.fold).utcoffset() == offset:

@@ -26,7 +26,7 @@ class LocalDateTimeField(forms.DateTimeField):
     A repeated time equal to ``stored_value``, the one an edit form shows,
     keeps that value, so saving a form unchanged changes nothing. A time that
     the clocks skipped is rejected with that reason, where Django's message
-    only says that it "may be ambiguous or may not exist".
+    reads only that it "may be ambiguous or may not exist".
     """
 
     # Earlier years are typing mistakes, and year 1 cannot even be converted
@@ -70,7 +70,9 @@ class LocalDateTimeField(forms.DateTimeField):
 
     def _repeated_or_skipped(self, value):
         """Return the first occurrence of a repeated time; reject a skipped one."""
-        naive = parse_datetime(str(value).strip()) or self._strptime_any(value)
+        text = str(value).strip()
+        # The parent's parsing without its time-zone step: the input formats.
+        naive = parse_datetime(text) or forms.BaseTemporalField.to_python(self, text)
         zone = timezone.get_current_timezone()
         stored = self.stored_value
         if stored is not None and timezone.localtime(stored, zone).replace(
@@ -95,14 +97,6 @@ class LocalDateTimeField(forms.DateTimeField):
             },
             code="skipped_time",
         )
-
-    def _strptime_any(self, value):
-        for input_format in self.input_formats:
-            try:
-                return self.strptime(str(value).strip(), input_format)
-            except (ValueError, TypeError):
-                continue
-        raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 
 class LoadedVersionField(forms.CharField):

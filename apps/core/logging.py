@@ -43,8 +43,8 @@ def personal_data_removed(text: str) -> str:
     """Return ``text`` without a database error's DETAIL, e-mail addresses and
     phone numbers.
 
-    NOTE: names cannot be told from other words, so a name quoted in an
-    exception's text stays.
+    NOTE: names cannot be distinguished from other words, so a name quoted in
+    an exception's text stays.
     """
     text = DATABASE_DETAIL.sub(DETAIL_REMOVED, text)
     text = EMAIL_ADDRESS.sub("[e-mail address removed]", text)

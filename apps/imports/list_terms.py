@@ -363,7 +363,7 @@ def _activity_check(*, activity, audience: str, lawful_basis: str) -> None:
                 "activity that relies on “%(basis)s”."
             )
         raise ImportInputError(message % values, field=field)
-    if audience == Audience.B2B and activity.refuses_b2b_opt_out_lists:
+    if audience == Audience.B2B and activity.rejects_b2b_opt_out_lists:
         profession = ProcessingActivity._meta.get_field(
             "concerns_recipients_profession"
         ).verbose_name

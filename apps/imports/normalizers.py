@@ -361,8 +361,8 @@ _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 def text_clean(value, max_length: int) -> str:
     """Return ``value`` trimmed, NFC-normalised, with inner spaces collapsed."""
     text = value if isinstance(value, str) else cell_text(value)
-    # split() drops tabs, line breaks and the like; the other control
-    # characters are invisible, and no spreadsheet could hold them.
+    # split() drops tabs, line breaks and the like. The other control
+    # characters are invisible, and no spreadsheet can contain them.
     text = _CONTROL_CHARACTERS.sub("", " ".join(text.split()))
     text = unicodedata.normalize("NFC", text)
     if len(text) > max_length:

@@ -208,7 +208,7 @@ def _identifier_hashes(staged: tuple) -> set[str]:
 # A phone number inside a cell's text: digits with spaces, dots, dashes or
 # brackets, and an optional +.
 _PHONE_IN_TEXT = re.compile(r"\+?\d[\d .()-]{6,22}\d")
-# What separates several values written in one cell.
+# Separators of several values written in one cell.
 _VALUE_SEPARATORS = re.compile(r"[,;/|]")
 
 

@@ -31,8 +31,8 @@ def _worker_lost(sender=None, exception=None, args=None, kwargs=None, **extra):
     process is killed (``WorkerLostError``). Other failures are recorded by
     ``import_job_run`` itself.
     """
-    # The receiver is connected to every task: ``run_import_job`` is a proxy
-    # of the task that Celery sends as the signal's sender.
+    # Connected to every task, because ``run_import_job`` is a proxy object,
+    # not the task instance that Celery passes as the signal's sender.
     if getattr(sender, "name", None) != run_import_job.name:
         return
     if not isinstance(exception, WorkerLostError):

@@ -221,8 +221,8 @@ class ProcessingActivity(models.Model):
         return timezone.localdate(retired_at) if retired_at else None
 
     @property
-    def refuses_b2b_opt_out_lists(self) -> bool:
-        """Tell whether an import refuses B2B lists on legitimate interests here.
+    def rejects_b2b_opt_out_lists(self) -> bool:
+        """Tell whether an import rejects B2B lists on legitimate interests here.
 
         Under French CPCE L.34-5, professionals may be prospected without
         their consent only about their profession, so such an import needs

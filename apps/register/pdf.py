@@ -180,7 +180,7 @@ def words_breakable(text: str) -> str:
 # ReportLab's default left and right padding of a table cell, in points.
 _CELL_PADDING = 2 * 6
 # The smallest font that a wide table shrinks to so that its words stay whole.
-_SMALLEST_TABLE_FONT_SIZE = 6
+_MIN_TABLE_FONT_SIZE = 6
 
 
 def _table_layout(rows, *, total: float, font: str, size: float):
@@ -201,7 +201,7 @@ def _table_layout(rows, *, total: float, font: str, size: float):
     room = total - _CELL_PADDING * len(longest)
     words_width = sum(longest) or 1.0
     if words_width > room:
-        smaller = max(_SMALLEST_TABLE_FONT_SIZE, size * room / words_width)
+        smaller = max(_MIN_TABLE_FONT_SIZE, size * room / words_width)
         longest = [width * smaller / size for width in longest]
         size = smaller
         words_width = sum(longest)

@@ -225,8 +225,8 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "contacts": contacts,
                 "show_contact_data": user.has_perm("contacts.view_contact"),
                 "matches": matches,
-                # Found contacts that no answer covers yet: the access package
-                # and the portability data hold linked contacts only.
+                # Found contacts that no response covers yet: the access
+                # package and the portability data contain linked contacts only.
                 "undecided_count": sum(
                     1
                     for m in matches

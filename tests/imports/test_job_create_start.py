@@ -216,13 +216,11 @@ def test_unreachable_queue_leaves_job_actionable(
         assert not failures.exists()
 
 
-def test_b2b_list_without_business_column_needs_statement(
-    upload_root, write_file, sales_user
-):
+def test_no_business_column_needs_statement(upload_root, write_file, sales_user):
     """GIVEN a B2B list with names and addresses but no company or job column
     WHEN sales starts the import without stating that the people are
     reached in their profession
-    THEN the import is refused and nothing is queued.
+    THEN the import is rejected and nothing is queued.
     """
     job = import_file_created(write_file("liste.csv", "E-mail;Nom\na@example.com;A\n"))
 
@@ -255,7 +253,7 @@ def test_list_with_company_needs_no_statement(upload_root, write_file):
     assert job.status == ImportJob.Status.QUEUED
 
 
-def test_list_with_empty_company_column_needs_statement(upload_root, write_file):
+def test_empty_company_column_needs_statement(upload_root, write_file):
     job = import_file_created(
         write_file("liste.csv", "E-mail;Société\na@example.com;\nb@example.com;\n")
     )

@@ -100,7 +100,7 @@ def test_list_filters_incomplete(client_for, compliance_officer):
 def test_pages_flag_activity_refusing_b2b_lists(client_for, compliance_officer):
     """GIVEN a complete activity on legitimate interests without the profession box
     WHEN the compliance officer opens the register and the activity
-    THEN both pages say that B2B lists cannot be imported under it.
+    THEN both pages show that B2B lists cannot be imported under it.
     """
     blocked = complete_activity(
         compliance_officer,

@@ -38,6 +38,14 @@ def _date(value: str) -> datetime.date:
         ) from error
 
 
+PROFESSIONAL_USE_MESSAGE = (
+    "No column of this B2B list shows a company, a SIRET or SIREN, a job title "
+    "or a job function. Give --professional-use-confirmed to state that every "
+    "person in the file is reached in their profession, or do not import a file "
+    "of private individuals as B2B."
+)
+
+
 class Command(BaseCommand):
     help = (
         "Import a CSV, XLSX or ODS contact file into a vendor's list and print "
@@ -151,8 +159,6 @@ class Command(BaseCommand):
             if options["mapping"]:
                 import_job_map(job=job, mapping=self._mapping(job, options["mapping"]))
             self._warn_about_mapping(job)
-            if not options["dry_run"] and not options["professional_use_confirmed"]:
-                self._professional_use_check(job)
             if options["dry_run"]:
                 import_job_check(job=job, enqueue=False)
             else:
@@ -162,24 +168,18 @@ class Command(BaseCommand):
                     professional_use_confirmed=options["professional_use_confirmed"],
                 )
         except ImportInputError as error:
+            message = str(error)
+            if error.field == "professional_use_confirmed":
+                # The service's message asks for the web form's tick box.
+                message = PROFESSIONAL_USE_MESSAGE
             if job is not None:
-                import_job_cancel(job=job, reason=str(error))
-            raise CommandError(str(error)) from error
+                import_job_cancel(job=job, reason=message)
+            raise CommandError(message) from error
         job = import_job_run(job_id=job.pk, dry_run=options["dry_run"])
         summary = job_summary(job)
         self.stdout.write(json.dumps(summary, indent=2, ensure_ascii=False))
         if summary["status"] == "failed" or summary.get("dry_run", {}).get("error"):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
-
-    def _professional_use_check(self, job) -> None:
-        """Raise ``ImportInputError`` naming the option that the import needs."""
-        if professional_details_warning(job):
-            raise ImportInputError(
-                "No column of this B2B list shows a company, a SIRET or SIREN, a "
-                "job title or a job function. Give --professional-use-confirmed "
-                "to state that every person in the file is reached in their "
-                "profession, or do not import a file of private individuals as B2B."
-            )
 
     def _warn_about_mapping(self, job) -> None:
         professional_warning = professional_details_warning(job)
