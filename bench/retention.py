@@ -274,6 +274,7 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
         "count": step.get("deleted", 0) + step.get("anonymised", 0),
         "seconds": elapsed,
         "batches": step.get("batches", 0),
+        "batches_cancelled": step.get("batches_cancelled", 0),
         "max_transaction_ms": step.get("max_transaction_ms", 0.0),
         "batch_p99_ms": batch_ms[int(len(batch_ms) * 0.99)] if batch_ms else 0.0,
         "batches_over_50_ms": sum(1 for value in batch_ms if value >= 50),
@@ -315,6 +316,10 @@ def _report(label: str, figures: dict) -> None:
         for batch, milliseconds in figures["longest_transactions"]
     )
     print(f"  last three batches that set the longest transaction: {records}")
+    print(
+        f"  batches cancelled by the statement time limit and retried smaller: "
+        f"{figures['batches_cancelled']}"
+    )
 
 
 def _batch_sizes(value: str) -> list[int | None]:

@@ -42,5 +42,6 @@ DETAIL_LABELS = {
     "due": _("due"),
     "batches": _("batches"),
     "max_transaction_ms": _("longest transaction (ms)"),
+    "batches_cancelled": _("batches cancelled by the time limit and retried"),
     "objectors": _("objectors"),
 }

@@ -5,7 +5,8 @@ walks the steps of ``selectors.retention_plan``. Contacts are processed in
 batches of ids collected by keyset on the primary key, each batch in its own
 transaction that also records the run's counts. Unless a fixed size is given,
 each batch is sized from the last one's duration to take about
-``BATCH_TARGET_MS``. A run killed
+``BATCH_TARGET_MS``, and a batch that the server cancels at
+``BATCH_STATEMENT_TIMEOUT_MS`` is retried with half its contacts. A run killed
 between or inside batches therefore leaves every record either fully processed
 or untouched, and the next run picks up what is still due.
 """
@@ -22,6 +23,7 @@ from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
+from django.db import OperationalError
 from django.db import connection
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +38,7 @@ from apps.contacts.services import contact_hashes_fill
 from apps.core.audit import audit_record
 from apps.register.models import RetentionRule
 from apps.retention.erasure import OBJECTION_REASONS
+from apps.retention.erasure import Applied
 from apps.retention.erasure import contacts_anonymise
 from apps.retention.erasure import contacts_delete
 from apps.retention.erasure import ids_filter
@@ -62,9 +65,15 @@ BATCH_SIZE = 200
 BATCH_TARGET_MS = 20.0
 BATCH_SIZE_MIN = 50
 BATCH_SIZE_MAX = 5000
+# The server cancels a batch's statements after this long, and the batch is
+# retried with half its contacts. A stall on the server (a read of cold pages,
+# a checkpoint's sync) then cannot hold the batch's row locks for 50 ms.
+BATCH_STATEMENT_TIMEOUT_MS = 40
 # Key of the PostgreSQL advisory lock held by a run: real runs take it
 # exclusively, dry runs shared, so a preview never counts a half-done run.
 ADVISORY_LOCK_KEY = 0x52455445
+# PostgreSQL's SQLSTATE for a cancelled statement.
+QUERY_CANCELED = "57014"
 
 # The purge function of each step kind that another app owns, with the name of
 # its cutoff argument. They are imported when a run reaches them.
@@ -116,6 +125,41 @@ def _commit_without_waiting() -> None:
 
 
 @contextmanager
+def _statement_time_limit(milliseconds: int | None):
+    """Have the server cancel any statement of the block that runs longer.
+
+    The previous limit comes back after the block, also inside an outer
+    transaction; a cancelled block leaves its transaction to roll back, which
+    restores it. ``None`` sets no limit.
+    """
+    if milliseconds is None or connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('statement_timeout'),"
+            " set_config('statement_timeout', %s, true)",
+            [str(milliseconds)],
+        )
+        (previous, _) = cursor.fetchone()
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [previous])
+
+
+def _cancelled_by_time_limit(
+    error: OperationalError, elapsed_ms: float, limit_ms: int
+) -> bool:
+    """Tell whether ``error`` is the server cancelling a statement at ``limit_ms``.
+
+    A cancellation that comes sooner was asked for by someone else.
+    """
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    return sqlstate == QUERY_CANCELED and elapsed_ms >= limit_ms
+
+
+@contextmanager
 def _garbage_collection_paused():
     """Keep Python's cyclic garbage collector from running inside a batch.
 
@@ -131,6 +175,10 @@ def _garbage_collection_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _longest_transaction_note(entry: dict, elapsed_ms: float) -> None:
+    entry["max_transaction_ms"] = round(max(entry["max_transaction_ms"], elapsed_ms), 2)
 
 
 def next_batch_size(size: int, elapsed_ms: float) -> int:
@@ -654,9 +702,10 @@ class _StepExecutor:
 
     def _batches(
         self,
+        step: Step,
         entry: dict,
         candidates: Callable[[int, int], list[int]],
-        apply: Callable[[list[int]], None],
+        apply: Callable[[list[int]], Applied],
     ) -> None:
         """Apply the step to ``candidates(after_id, size)`` ids, a transaction each.
 
@@ -670,26 +719,63 @@ class _StepExecutor:
         entry.setdefault("batches", 0)
         entry.setdefault("max_transaction_ms", 0.0)
         while ids := candidates(after, size):
-            started = time.perf_counter()
-            with _garbage_collection_paused(), transaction.atomic():
-                _commit_without_waiting()
-                # Taken before any row lock, so that waiting for a running
-                # import cannot deadlock with it.
-                contacts_write_lock()
-                apply(ids)
-                entry["batches"] += 1
-                _run_steps_save(self.run)
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            entry["max_transaction_ms"] = round(
-                max(entry["max_transaction_ms"], elapsed_ms), 2
-            )
+            applied, done, elapsed_ms = self._batch_commit(entry, ids, apply)
+            self._remember(step, applied.contact_ids)
             if self.batch_size is None:
-                size = next_batch_size(size, elapsed_ms)
-            after = ids[-1]
+                size = next_batch_size(
+                    len(done) if done is not ids else size, elapsed_ms
+                )
+            after = done[-1]
             if self.on_batch is not None:
                 self.on_batch(self.run, entry)
             if self.pause_seconds:
                 time.sleep(self.pause_seconds)
+
+    def _batch_commit(
+        self, entry: dict, ids: list[int], apply: Callable[[list[int]], Applied]
+    ) -> tuple[Applied, list[int], float]:
+        """Apply one batch in its own transaction.
+
+        Returns what ``apply`` changed, the ids of the batch that was
+        committed and the transaction's time in milliseconds. A batch that the
+        server cancels at ``BATCH_STATEMENT_TIMEOUT_MS`` rolls back before its
+        counts are added, and its first half is tried instead. A batch of one id runs
+        without the limit, so the run always moves on.
+        """
+        while True:
+            limit_ms = BATCH_STATEMENT_TIMEOUT_MS if len(ids) > 1 else None
+            started = time.perf_counter()
+            try:
+                with _garbage_collection_paused(), transaction.atomic():
+                    _commit_without_waiting()
+                    # Taken before any row lock, so that waiting for a running
+                    # import cannot deadlock with it.
+                    contacts_write_lock()
+                    with _statement_time_limit(limit_ms):
+                        applied = apply(ids)
+                    self._add_counts(entry, applied.counts)
+                    entry["batches"] += 1
+                    _run_steps_save(self.run)
+            except OperationalError as error:
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                if limit_ms is None or not _cancelled_by_time_limit(
+                    error, elapsed_ms, limit_ms
+                ):
+                    raise
+                entry["batches_cancelled"] = entry.get("batches_cancelled", 0) + 1
+                _longest_transaction_note(entry, elapsed_ms)
+                logger.info(
+                    "retention batch of %d contacts cancelled after %.1f ms;"
+                    " retrying its first %d",
+                    len(ids),
+                    elapsed_ms,
+                    len(ids) // 2,
+                )
+                ids = ids[: len(ids) // 2]
+                continue
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            _longest_transaction_note(entry, elapsed_ms)
+            return applied, ids, elapsed_ms
 
     def _add_counts(self, entry: dict, counts: Counter) -> None:
         erased = entry.setdefault("erased", {})
@@ -711,12 +797,10 @@ class _StepExecutor:
             due = Contact.objects.filter(step.due, pk__gt=after).order_by("pk")
             return list(due.values_list("pk", flat=True)[:size])
 
-        def apply(ids: list[int]) -> None:
-            applied = act(ids=ids, within=Contact.objects.filter(step.due))
-            self._add_counts(entry, applied.counts)
-            self._remember(step, applied.contact_ids)
+        def apply(ids: list[int]) -> Applied:
+            return act(ids=ids, within=Contact.objects.filter(step.due))
 
-        self._batches(entry, candidates, apply)
+        self._batches(step, entry, candidates, apply)
 
     def _rented_lists_apply(self, step: Step, entry: dict) -> None:
         ended = list(step.ended_list_ids)
@@ -733,7 +817,7 @@ class _StepExecutor:
                 .distinct()[:size]
             )
 
-        def apply(contact_ids: list[int]) -> None:
+        def apply(contact_ids: list[int]) -> Applied:
             # The write lock keeps imports from adding provenance meanwhile.
             linked_elsewhere = set(
                 Provenance.objects.filter(ids_filter("contact_id", contact_ids))
@@ -750,10 +834,9 @@ class _StepExecutor:
                 contact_ids=[pk for pk in contact_ids if pk not in erased],
                 list_ids=ended,
             )
-            self._add_counts(entry, counts)
-            self._remember(step, applied.contact_ids)
+            return Applied(applied.contact_ids, counts)
 
-        self._batches(entry, candidates, apply)
+        self._batches(step, entry, candidates, apply)
 
     def _remember(self, step: Step, contact_ids: list[int]) -> None:
         if self.collect_ids:

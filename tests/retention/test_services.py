@@ -1,5 +1,6 @@
 """The retention job's effect on the data: deletion, anonymisation, lists, runs."""
 
+import threading
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -33,6 +34,7 @@ from apps.retention.services import retention_run_execute
 from apps.retention.services import retention_runs_lost_close
 from tests.retention.dates import AS_OF
 from tests.retention.dates import paris
+from tests.retention.dates import years_before
 from tests.retention.factories import ActivityFactory
 from tests.retention.factories import ConsentFactory
 from tests.retention.factories import ContactFactory
@@ -49,17 +51,36 @@ def _apply(**options):
     return run, ids
 
 
-@contextmanager
-def _job_lock_held_elsewhere():
-    """Hold the retention job's lock from another session, as a live run does."""
+def _other_session(**options):
     settings_dict = connection.settings_dict
-    with psycopg.connect(
+    return psycopg.connect(
         dbname=settings_dict["NAME"],
         user=settings_dict["USER"],
         host=settings_dict["HOST"],
         port=settings_dict["PORT"] or 5432,
-        autocommit=True,
-    ) as other:
+        **options,
+    )
+
+
+@contextmanager
+def _contact_locked_elsewhere(contact_id: int, *, seconds: float):
+    """Hold a contact's row lock from another session for ``seconds``."""
+    with _other_session() as other:
+        other.execute(
+            "SELECT 1 FROM contacts_contact WHERE id = %s FOR UPDATE", [contact_id]
+        )
+        release = threading.Timer(seconds, other.rollback)
+        release.start()
+        try:
+            yield
+        finally:
+            release.join()
+
+
+@contextmanager
+def _job_lock_held_elsewhere():
+    """Hold the retention job's lock from another session, as a live run does."""
+    with _other_session(autocommit=True) as other:
         other.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_LOCK_KEY])
         yield
 
@@ -333,6 +354,49 @@ def test_batches_are_sized_from_the_last_one(contact_rule, expired_at, monkeypat
     # The first batch has 2 contacts, the next at least BATCH_SIZE_MIN.
     step = _step(run, f"contacts:rule:{contact_rule.pk}")
     assert (step["batches"], step["deleted"]) == (2, 10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_batch_held_past_the_time_limit_is_retried_smaller(monkeypatch):
+    """GIVEN 8 due contacts, the last one locked by another session for 0.5 s,
+    WHEN the job deletes them in batches of 8,
+    THEN the server cancels the batches that wait for the lock, their halves
+    commit, the locked contact goes alone once released, and each contact is
+    counted once."""
+    monkeypatch.setattr(services, "BATCH_SIZE", 8)
+    rule = RuleFactory(activity=ActivityFactory())
+    expired_at = paris(years_before(AS_OF, 3) - timedelta(days=7))
+    ids = [
+        ContactFactory(processing_activity=rule.activity, collected_at=expired_at).pk
+        for _ in range(8)
+    ]
+
+    with _contact_locked_elsewhere(ids[-1], seconds=0.5):
+        run, _ = _apply()
+
+    step = _step(run, f"contacts:rule:{rule.pk}")
+    assert step["deleted"] == 8
+    assert step["batches_cancelled"] >= 1
+    assert step["batches"] >= 2
+    assert not Contact.objects.filter(pk__in=ids).exists()
+    event = AuditEvent.objects.get(
+        action="retention.contacts.applied", target_id=str(rule.pk)
+    )
+    assert event.count == 8
+
+
+def test_time_limit_ends_with_its_batch(contact_rule, expired_at):
+    # Two contacts: a batch of one runs without the limit.
+    for _ in range(2):
+        ContactFactory(
+            processing_activity=contact_rule.activity, collected_at=expired_at
+        )
+
+    _apply()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        assert cursor.fetchone()[0] == "0"
 
 
 @pytest.mark.parametrize(
