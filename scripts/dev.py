@@ -13,11 +13,13 @@ later starts never load it again. Set REGISTRE_ADDRESS (default
 data/) to keep the database, queue, uploads and mails elsewhere.
 """
 
+import fcntl
 import hashlib
 import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -73,37 +75,51 @@ def demo_password() -> str:
     return PASSWORD_FILE.read_text().strip()
 
 
-def database_users() -> dict[str, bool]:
-    """Return whether the database has the administrator and the demo users.
+def first_start(password: str, *, demo: bool) -> dict[str, bool]:
+    """Prepare a database without users and return the database's state.
 
-    A database without the administrator is new: the run command seeds the
-    demo data into it, and never into a database that has been used, so that
-    demo records the users deleted or changed do not come back.
+    Only a database that has no user gets the administrator and the demo
+    data, so that records and accounts deleted or renamed never come back.
     """
-    script = (
-        "import json\n"
-        "from django.contrib.auth import get_user_model\n"
-        "users = get_user_model().objects\n"
-        "print(json.dumps({'admin': users.filter(username='admin').exists(), "
-        "'demo': users.filter(username='conformite').exists()}))\n"
-    )
+    options = [] if demo else ["--no-demo"]
     result = manage(
-        "shell", "--no-imports", "-c", script, capture_output=True, text=True
+        "first_start", "--password", password, *options, capture_output=True, text=True
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def ensure_administrator(password: str) -> None:
-    script = (
-        "from django.contrib.auth import get_user_model\n"
-        "User = get_user_model()\n"
-        "user, created = User.objects.get_or_create(username='admin', "
-        "defaults={'is_staff': True, 'is_superuser': True})\n"
-        "if created:\n"
-        f"    user.set_password({password!r})\n"
-        "    user.save()\n"
-    )
-    manage("shell", "--no-imports", "-c", script)
+def run_lock():
+    """Hold a lock on the data folder for as long as this run lives.
+
+    A second run on the same data would start a second Celery beat, which
+    sends every scheduled job twice.
+    """
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    lock_file = open(DATA_DIR / "run.lock", "w")  # noqa: SIM115 (held until exit)
+    try:
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(
+            f"Registre is already running with the data in {DATA_DIR}. Stop that "
+            "run first, or set REGISTRE_DATA_DIR to another folder."
+        )
+    return lock_file
+
+
+def address_free_check() -> None:
+    host, _, port = ADDRESS.rpartition(":")
+    if not port.isdigit() or host.startswith("["):
+        return  # runserver reports an address it cannot read
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or "127.0.0.1", int(port)))
+        except OSError as error:
+            sys.exit(
+                f"Cannot serve on {ADDRESS}: {error.strerror}. Another program "
+                "uses it; set REGISTRE_ADDRESS to another port, for example "
+                "REGISTRE_ADDRESS=127.0.0.1:8080."
+            )
 
 
 def stop_on_sigterm(signum, frame):
@@ -112,24 +128,25 @@ def stop_on_sigterm(signum, frame):
 
 def run(*, demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    _lock = run_lock()
+    address_free_check()
     os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")
     ensure_environment("")
     manage("migrate", "--no-input", "-v", "0")
     password = demo_password()
-    new_database = not database_users()["admin"]
-    if new_database and demo:
-        manage("seed_demo", "--password", password)
-    ensure_administrator(password)
-    if database_users()["demo"]:
+    state = first_start(password, demo=demo)
+    if state["demo_users"]:
         users = (
             "admin (all rights), conformite (compliance officer), "
             "commercial (sales) or dpo (DPO)"
         )
-    else:
+    elif state["administrator"]:
         users = (
             "admin, then create each user in /admin/ with the group of "
             "their role (compliance_officer, sales or dpo)"
         )
+    else:
+        users = "your own account"
 
     processes = [
         subprocess.Popen(
@@ -174,14 +191,14 @@ def run(*, demo: bool) -> None:
             cwd=BASE_DIR,
         ),
     ]
-    print(
-        f"\nRegistre is starting on http://{ADDRESS}/\n"
-        f"Log in as {users}\n"
-        f"with the password: {password}   (stored in {PASSWORD_FILE})\n"
+    lines = [f"\nRegistre is starting on http://{ADDRESS}/", f"Log in as {users}"]
+    if state["administrator"] or state["demo_users"]:
+        lines.append(f"with the password: {password}   (stored in {PASSWORD_FILE})")
+    lines.append(
         "A Celery worker and Celery beat run the scheduled jobs. "
-        "Press Ctrl+C to stop.\n",
-        flush=True,
+        "Press Ctrl+C to stop.\n"
     )
+    print("\n".join(lines), flush=True)
     stopped_by_user = False
     try:
         while all(process.poll() is None for process in processes):

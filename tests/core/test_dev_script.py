@@ -1,5 +1,8 @@
 """The README's run command, as a new user calls it."""
 
+import fcntl
+import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -28,3 +31,44 @@ def test_run_with_argument_rejected():
 
     assert result.returncode == 1
     assert "run takes only --no-demo, not '--port 8011'" in result.stderr
+
+
+def test_second_run_on_the_same_data_stops(tmp_path):
+    """GIVEN a run holding the data folder's lock,
+    WHEN a second run starts on the same folder,
+    THEN it stops at once, naming the folder, before starting a second beat."""
+    lock_file = tmp_path / "run.lock"
+    with open(lock_file, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "run"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, "REGISTRE_DATA_DIR": str(tmp_path)},
+        )
+
+    assert result.returncode == 1
+    assert f"Registre is already running with the data in {tmp_path}" in result.stderr
+
+
+def test_address_in_use_is_named(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "run"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={
+                **os.environ,
+                "REGISTRE_DATA_DIR": str(tmp_path),
+                "REGISTRE_ADDRESS": address,
+            },
+        )
+
+    assert result.returncode == 1
+    assert f"Cannot serve on {address}" in result.stderr
+    assert "set REGISTRE_ADDRESS" in result.stderr
