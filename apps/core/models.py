@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.text import newlines_unified
+
 
 class Organisation(models.Model):
     """The controller: the company that keeps this register (a single row)."""
@@ -38,6 +40,14 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        # Browsers submit textarea lines with CRLF; the exports join lines on LF.
+        for field in self._meta.concrete_fields:
+            value = getattr(self, field.attname)
+            if isinstance(value, str):
+                setattr(self, field.attname, newlines_unified(value))
+        super().save(*args, **kwargs)
 
     def missing_items(self) -> list[str]:
         """Return the labels of the Art. 30(1)(a) items not yet filled in."""

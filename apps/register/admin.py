@@ -7,10 +7,10 @@ from django.utils.translation import gettext as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.text import newlines_unified
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
 from apps.register.models import RetentionRule
-from apps.register.text import newlines_unified
 
 
 @admin.register(ReferenceTerm)

@@ -227,7 +227,11 @@ def organisation_rows(
         organisation.dpo_name,
         organisation.dpo_email,
         organisation.dpo_phone,
-        organisation.dpo_address.replace("\n", ", "),
+        ", ".join(
+            line.strip()
+            for line in organisation.dpo_address.splitlines()
+            if line.strip()
+        ),
     )
     role = PROCESSOR_LABEL if processor_record else CONTROLLER_LABEL
     return [

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
+from apps.core.text import newlines_unified
 from apps.register.countries import is_eea_country
-from apps.register.text import newlines_unified
 
 # The maximum lengths of free text. An activity's texts are longer than the
 # details of a part. Both stay below the 32,767 characters that an Excel cell

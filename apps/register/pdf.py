@@ -22,13 +22,13 @@ from reportlab.platypus import TableStyle
 
 from apps.core.models import Organisation
 from apps.core.pdf import pdf_fonts
+from apps.core.text import newlines_unified
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
 from apps.register.layout import register_titles
 from apps.register.services import activity_missing_items
-from apps.register.text import newlines_unified
 
 
 def register_pdf(

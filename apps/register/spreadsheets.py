@@ -50,7 +50,7 @@ from apps.core.archives import archive_overexpanding_part
 from apps.core.exports import neutralize_formula
 from apps.core.exports import xlsx_cell
 from apps.core.exports import xml_text
-from apps.register.text import newlines_unified
+from apps.core.text import newlines_unified
 
 logger = logging.getLogger(__name__)
 

@@ -1,22 +1,5 @@
 """Text clean-up shared by the register's services, import and exports."""
 
-import re
-
-# CRLF, a bare CR, and the vertical tab or form feed that Word writes for a
-# line break (Shift+Enter) or a page break in pasted text.
-_LINE_BREAK = re.compile(r"\r\n?|[\x0b\x0c]")
-
-
-def newlines_unified(text: str) -> str:
-    """Return ``text`` with every kind of line break written as LF.
-
-    Browsers submit textarea content with CRLF line breaks, CSV files may use
-    CRLF or the bare CR of old Mac programs, text pasted from Word carries
-    vertical tabs, and spreadsheet cells use LF. The register stores LF only,
-    so the same text compares equal whatever its source.
-    """
-    return _LINE_BREAK.sub("\n", text)
-
 
 def text_excerpt(text: str, length: int = 60) -> str:
     """Return the repr of ``text``, cut to about ``length`` characters.

@@ -6,6 +6,7 @@ from django import forms
 from apps.core.demo import seed_demo
 from apps.core.forms import OrganisationForm
 from apps.core.models import Organisation
+from apps.register.layout import organisation_rows
 
 pytestmark = [pytest.mark.django_db]
 
@@ -98,3 +99,20 @@ def test_country_stored_upper_case():
 
     assert form.is_valid(), form.errors
     assert form.cleaned_data["country"] == "BE"
+
+
+def test_browser_line_breaks_stored_as_lf():
+    """GIVEN a DPO address typed in the browser, which submits CRLF line breaks,
+    WHEN the organisation is saved and exported,
+    THEN it is stored with LF and the register's identity block joins its lines
+    with commas, without a stray carriage return."""
+    form = _form(dpo_address="8 bis, rue Çà-et-Là\r\n75011 Paris", address="1 rue\r\nB")
+    organisation = form.save()
+
+    organisation.refresh_from_db()
+    assert organisation.dpo_address == "8 bis, rue Çà-et-Là\n75011 Paris"
+    assert organisation.address == "1 rue\nB"
+    rows = dict((label, value) for label, value in organisation_rows(organisation))
+    dpo = rows["Délégué à la protection des données (DPO) :"]
+    assert "8 bis, rue Çà-et-Là, 75011 Paris" in dpo
+    assert "\r" not in dpo

@@ -13,6 +13,7 @@ from pypdf import PdfReader
 from apps.core.exports import neutralize_formula
 from apps.core.models import AuditEvent
 from apps.core.models import Organisation
+from apps.core.text import newlines_unified
 from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
@@ -22,7 +23,6 @@ from apps.register.pdf import words_breakable
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
 from apps.register.spreadsheets import read_grid
-from apps.register.text import newlines_unified
 from tests.register.factories import complete_activity
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
