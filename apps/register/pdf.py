@@ -233,7 +233,21 @@ def _grid(rows, text, bold_font, *, widths, header=True) -> Table:
     return table
 
 
+def _fitted(text: str, font: str, size: float, width: float) -> str:
+    """Return ``text``, cut with "…" to fit ``width`` points in the font."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
 def _page_header(organisation: Organisation, regular: str, bold: str, title: str):
+    """Return the page callback that prints the organisation and the page number.
+
+    Each line is cut to the page's width, and the name to what the title on its
+    right leaves: the first page's identity block gives them in full.
+    """
     printed = timezone.localdate().strftime("%d/%m/%Y")
     lines = [
         ", ".join(
@@ -258,17 +272,18 @@ def _page_header(organisation: Organisation, regular: str, bold: str, title: str
 
     def draw(canvas, document):
         width, height = A4
+        usable = width - 3 * cm
+        right = f"{title} · {printed} · page {document.page}"
+        right_width = stringWidth(right, regular, 8)
         canvas.saveState()
         canvas.setFont(bold, 11)
-        canvas.drawString(1.5 * cm, height - 1.2 * cm, organisation.name or "—")
+        name = _fitted(organisation.name or "—", bold, 11, usable - right_width - cm)
+        canvas.drawString(1.5 * cm, height - 1.2 * cm, name)
         canvas.setFont(regular, 8)
         for index, line in enumerate(line for line in lines if line):
+            line = _fitted(line, regular, 8, usable)
             canvas.drawString(1.5 * cm, height - (1.6 + 0.4 * index) * cm, line)
-        canvas.drawRightString(
-            width - 1.5 * cm,
-            height - 1.2 * cm,
-            f"{title} · {printed} · page {document.page}",
-        )
+        canvas.drawRightString(width - 1.5 * cm, height - 1.2 * cm, right)
         canvas.restoreState()
 
     return draw

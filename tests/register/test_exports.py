@@ -9,10 +9,12 @@ from odf.opendocument import load as odf_load
 from odf.text import P
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from apps.core.exports import neutralize_formula
 from apps.core.models import AuditEvent
 from apps.core.models import Organisation
+from apps.core.pdf import pdf_fonts
 from apps.core.text import newlines_unified
 from apps.register.exports import register_export
 from apps.register.imports import register_import
@@ -337,6 +339,28 @@ def test_pdf_header_joins_address_lines(register, organisation):
 
     assert "12 rue de l'Église, ZA du Pré-Vert, 69002 Lyon" in header
     assert "\r" not in header
+
+
+def test_pdf_header_name_stops_before_the_title(register, organisation):
+    """GIVEN a legal name longer than the space left of the page title,
+    WHEN the register is printed,
+    THEN the header cuts the name with "…" before the title starts."""
+    organisation.name = ("Maison Lefèvre & Fils – Cafés torréfiés SAS " * 4).strip()
+    organisation.save()
+    placed = []
+
+    def visit(text, matrix, text_matrix, font, size):
+        if text.strip() and round(text_matrix[5]) == 808:
+            placed.append((text_matrix[4], text.strip()))
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    reader.pages[-1].extract_text(visitor_text=visit)
+
+    (name_x, name), (title_x, title) = sorted(placed)
+    regular, bold = pdf_fonts()
+    assert name.endswith("…")
+    assert name_x + stringWidth(name, bold, 11) < title_x
+    assert title.startswith("Registre")
 
 
 def _odf_texts(content: bytes) -> list[str]:
