@@ -1,6 +1,9 @@
-"""Countries of the European Economic Area, where data moves without a transfer."""
+"""Countries where data moves without a transfer, or with an adequacy decision."""
 
+import re
 import unicodedata
+
+from django.utils.translation import gettext_lazy as _
 
 # The European Economic Area: the 27 EU member states, Iceland, Liechtenstein
 # and Norway. Each ISO 3166-1 alpha-2 code comes with its English and French
@@ -41,14 +44,86 @@ EEA_COUNTRIES = {
 }
 
 
+# The countries with an adequacy decision of the European Commission under
+# Art. 45 GDPR (or Art. 25(6) of Directive 95/46 still in force), as listed on
+# the Commission's page in December 2026, with their English and French names
+# folded as above. The decisions for Canada and the United States cover only
+# some recipients: organisations subject to PIPEDA, and organisations certified
+# under the EU-US Data Privacy Framework.
+ADEQUACY_COUNTRIES = {
+    "AD": (_("Andorra"), ("andorra", "andorre")),
+    "AR": (_("Argentina"), ("argentina", "argentine")),
+    "CA": (_("Canada"), ("canada",)),
+    "FO": (_("Faroe Islands"), ("faroe islands", "faroes", "iles feroe", "feroe")),
+    "GG": (_("Guernsey"), ("guernsey", "guernesey")),
+    "IL": (_("Israel"), ("israel",)),
+    "IM": (_("Isle of Man"), ("isle of man", "ile de man")),
+    "JP": (_("Japan"), ("japan", "japon")),
+    "JE": (_("Jersey"), ("jersey",)),
+    "NZ": (_("New Zealand"), ("new zealand", "nouvelle zelande")),
+    "KR": (
+        _("South Korea"),
+        ("south korea", "republic of korea", "coree du sud", "republique de coree"),
+    ),
+    "CH": (_("Switzerland"), ("switzerland", "suisse")),
+    "GB": (
+        _("United Kingdom"),
+        ("united kingdom", "uk", "great britain", "royaume uni", "grande bretagne"),
+    ),
+    "UY": (_("Uruguay"), ("uruguay",)),
+    "US": (
+        _("United States"),
+        (
+            "united states",
+            "united states of america",
+            "usa",
+            "etats unis",
+            "etats unis d amerique",
+        ),
+    ),
+}
+
+_SEPARATORS = re.compile(r"[\s\-‐–'’.]+")
+
+
 def _folded(text: str) -> str:
+    """Return ``text`` in lower case, without accents, dashes or apostrophes."""
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _SEPARATORS.sub(" ", bare).strip()
 
 
-EEA_NAMES = {name for names in EEA_COUNTRIES.values() for name in names}
+EEA_NAMES = {
+    _folded(name): code for code, names in EEA_COUNTRIES.items() for name in names
+}
+ADEQUACY_NAMES = {
+    name: code for code, (_label, names) in ADEQUACY_COUNTRIES.items() for name in names
+}
+
+
+def country_key(text: str) -> str:
+    """Return the ISO code of a country named in ``text``, else ``text`` folded.
+
+    Two spellings of a country in the tables above give the same key, such as
+    "US" and "États-Unis"; other countries compare by their folded name.
+    """
+    code = text.strip().upper()
+    if code in EEA_COUNTRIES or code in ADEQUACY_COUNTRIES:
+        return code
+    folded = _folded(text)
+    return EEA_NAMES.get(folded) or ADEQUACY_NAMES.get(folded) or folded
 
 
 def is_eea_country(text: str) -> bool:
     """Return whether ``text`` names an EEA country by code, English or French name."""
-    return text.strip().upper() in EEA_COUNTRIES or _folded(text) in EEA_NAMES
+    return country_key(text) in EEA_COUNTRIES
+
+
+def has_adequacy_decision(text: str) -> bool:
+    """Return whether ``text`` names a country with an adequacy decision."""
+    return country_key(text) in ADEQUACY_COUNTRIES
+
+
+def adequacy_country_names() -> str:
+    """Return the names of the countries with an adequacy decision, for a message."""
+    return ", ".join(str(label) for label, _names in ADEQUACY_COUNTRIES.values())

@@ -10,6 +10,8 @@ from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from apps.core.text import newlines_unified
+from apps.register.countries import adequacy_country_names
+from apps.register.countries import has_adequacy_decision
 from apps.register.countries import is_eea_country
 
 # The maximum lengths of free text. An activity's texts are longer than the
@@ -696,7 +698,8 @@ class Transfer(models.Model):
         return f"{self.recipient} ({self.country})"
 
     def clean(self):
-        """Reject a country of the EEA, where sending data is not a transfer."""
+        """Reject a country of the EEA, where sending data is not a transfer, and
+        an adequacy decision for a country that has none."""
         if self.country and is_eea_country(self.country):
             raise ValidationError(
                 {
@@ -706,5 +709,22 @@ class Transfer(models.Model):
                         "a transfer, or enter the country outside the EEA."
                     )
                     % {"country": self.country}
+                }
+            )
+        if (
+            self.country
+            and self.safeguard == self.Safeguard.ADEQUACY
+            and not has_adequacy_decision(self.country)
+        ):
+            raise ValidationError(
+                {
+                    "safeguard": _(
+                        "%(country)s has no adequacy decision of the European "
+                        "Commission (Art. 45). Choose the safeguard that frames "
+                        "this transfer, such as standard contractual clauses, or "
+                        "check the country's name. The countries with a decision "
+                        "are: %(countries)s."
+                    )
+                    % {"country": self.country, "countries": adequacy_country_names()}
                 }
             )

@@ -23,6 +23,8 @@ from apps.register.changes import RowChange
 from apps.register.changes import ValueChange
 from apps.register.changes import row_values
 from apps.register.changes import value_changes
+from apps.register.countries import country_key
+from apps.register.countries import is_eea_country
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
 from apps.register.models import PersonalDataCategory
@@ -288,7 +290,8 @@ def _processor_checks(activity: ProcessingActivity):
 def _contract_checks(activity: ProcessingActivity):
     """Check each transfer's safeguard and each processor's Art. 28 contract.
 
-    A recipient in a third country needs a transfer recorded with its safeguard.
+    A recipient in a third country needs a transfer recorded with its safeguard,
+    and so does a processor established outside the EEA.
     """
     transfers = list(activity.transfers.all())
     if not transfers and any(r.third_country for r in activity.recipients.all()):
@@ -306,6 +309,24 @@ def _contract_checks(activity: ProcessingActivity):
             f"processor_dpa_{processor.pk}",
             _("data-processing agreement of %(name)s") % {"name": processor.name},
         )
+        if processor.country.strip() and not is_eea_country(processor.country):
+            yield (
+                _transfer_recorded(processor, transfers),
+                f"processor_transfer_{processor.pk}",
+                _("transfer to %(name)s in %(country)s")
+                % {"name": processor.name, "country": processor.country},
+            )
+
+
+def _transfer_recorded(processor: Processor, transfers: list[Transfer]) -> bool:
+    """Tell whether a transfer names the processor, or goes to its country."""
+    country = country_key(processor.country)
+    name = processor.name.strip().casefold()
+    return any(
+        transfer.recipient.strip().casefold() == name
+        or country_key(transfer.country) == country
+        for transfer in transfers
+    )
 
 
 def _follow_up_checks(activity: ProcessingActivity):

@@ -85,6 +85,70 @@ def test_transfer_outside_eea_is_accepted(compliance_officer, country):
     transfer.full_clean()
 
 
+@pytest.mark.parametrize(
+    "country", ["Royaume-Uni", "GB", "Corée du Sud", "japon", "USA", "Îles Féroé"]
+)
+def test_adequacy_accepted_for_a_country_with_a_decision(compliance_officer, country):
+    transfer = Transfer(
+        activity=complete_activity(compliance_officer),
+        recipient="Hébergeur Exemple",
+        country=country,
+        safeguard=Transfer.Safeguard.ADEQUACY,
+    )
+
+    transfer.full_clean()
+
+
+@pytest.mark.parametrize("country", ["Chine", "Inde", "Brazil"])
+def test_adequacy_rejected_for_a_country_without_one(compliance_officer, country):
+    transfer = Transfer(
+        activity=complete_activity(compliance_officer),
+        recipient="Hébergeur Exemple",
+        country=country,
+        safeguard=Transfer.Safeguard.ADEQUACY,
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        transfer.full_clean()
+
+    message = raised.value.message_dict["safeguard"][0]
+    assert f"{country} has no adequacy decision" in message
+    assert "standard contractual clauses" in message
+    assert "Switzerland" in message
+
+
+def test_processor_outside_the_eea_needs_a_transfer(compliance_officer):
+    """GIVEN a complete activity whose processor is established in the US,
+    WHEN no transfer names it or its country, THEN the record is incomplete,
+    AND a transfer to that country, however it is spelt, completes it."""
+    activity = complete_activity(compliance_officer)
+    activity.transfers.all().delete()
+    processor = activity.processors.get()
+    processor.name, processor.country = "AWS Inc.", "États-Unis"
+    processor.save()
+
+    assert _missing_codes(activity) == {f"processor_transfer_{processor.pk}"}
+    label = str(activity_missing_items(activity=activity)[0].label)
+    assert label == "transfer to AWS Inc. in États-Unis"
+
+    Transfer.objects.create(
+        activity=activity,
+        recipient="Hébergement",
+        country="USA",
+        safeguard=Transfer.Safeguard.SCC,
+    )
+    assert _missing_codes(activity) == set()
+
+
+@pytest.mark.parametrize("country", ["", "Allemagne", "FR"])
+def test_processor_in_the_eea_needs_no_transfer(compliance_officer, country):
+    activity = complete_activity(compliance_officer)
+    activity.transfers.all().delete()
+    activity.processors.update(country=country)
+
+    assert _missing_codes(activity) == set()
+
+
 def test_missing_retention_lawful_basis_security(compliance_officer):
     activity = complete_activity(
         compliance_officer, lawful_basis="", security_measures=""
