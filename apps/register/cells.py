@@ -41,13 +41,21 @@ def column_letter(index: int) -> str:
     return letters
 
 
+def apostrophe_escaped(text: str) -> bool:
+    """Tell whether ``text`` is apostrophes then something a spreadsheet computes.
+
+    The exports add an apostrophe to such text, and to text that already
+    starts with one ("'=1+1" is written "''=1+1"), so that the import can
+    take one away and give back the text as it was typed.
+    """
+    return text.startswith("'") and text.lstrip("'").startswith(FORMULA_PREFIXES)
+
+
 def cell_value(row: list, index: int):
     value = row[index] if index < len(row) else None
     if isinstance(value, str):
-        if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_PREFIXES:
-            # Undo the neutralisation that the exports apply to formula-like text.
-            # NOTE: a value typed with a leading apostrophe before "=" (rare in a
-            # register) loses that apostrophe on import.
+        if apostrophe_escaped(value):
+            # Undo the apostrophe that the exports add to formula-like text.
             value = value[1:]
         return value
     return value

@@ -51,6 +51,7 @@ from apps.core.exports import neutralize_formula
 from apps.core.exports import xlsx_cell
 from apps.core.exports import xml_text
 from apps.core.text import newlines_unified
+from apps.register.cells import apostrophe_escaped
 
 logger = logging.getLogger(__name__)
 
@@ -93,14 +94,21 @@ def _safe(value):
     """Return a CSV cell value with LF line breaks and formula-like text neutralised."""
     if not isinstance(value, str):
         return value
-    return neutralize_formula(newlines_unified(value))
+    return neutralize_formula(_unified(value))
 
 
 def _unified(value):
-    """Return a cell value with LF line breaks."""
+    """Return a cell value with LF line breaks, and an apostrophe the import removes.
+
+    Text typed with a leading apostrophe before a formula character gets one
+    more, because the import takes the first one away (``apostrophe_escaped``).
+    """
     if not isinstance(value, str):
         return value
-    return newlines_unified(value)
+    value = newlines_unified(value)
+    if apostrophe_escaped(value):
+        return "'" + value
+    return value
 
 
 def xlsx_write(sheets: list[Sheet]) -> bytes:

@@ -101,6 +101,28 @@ def test_round_trip_restores_register(register, tmp_path, file_format):
 
 
 @pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_round_trip_keeps_typed_apostrophes(register, tmp_path, file_format):
+    """GIVEN texts typed with a leading apostrophe before a formula character,
+    WHEN the register is exported and imported again,
+    THEN each text comes back with its apostrophes."""
+    first = register[0]
+    first.description = "'=1+1"
+    first.purposes = "'+33 4 00 00 00 00"
+    first.security_measures = "''@audit"
+    first.save()
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    report = register_import(path=path, dry_run=False)
+
+    assert report.problems == []
+    first.refresh_from_db()
+    assert first.description == "'=1+1"
+    assert first.purposes == "'+33 4 00 00 00 00"
+    assert first.security_measures == "''@audit"
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
 def test_reimport_reports_unchanged(register, tmp_path, file_format):
     path = tmp_path / f"register.{file_format}"
     path.write_bytes(_export(file_format))
