@@ -396,7 +396,11 @@ class RetentionRule(models.Model):
         _("event described"),
         max_length=200,
         blank=True,
-        help_text=_("The starting event in words, when it is none of the listed ones."),
+        help_text=_(
+            "The starting event in words, when it is none of the listed ones, "
+            "written to follow “from” in the rule's sentence: “the payment of "
+            "the salary”."
+        ),
     )
     action = models.CharField(
         _("at the end"), max_length=20, choices=Action.choices, default=Action.DELETE
