@@ -4,6 +4,7 @@ from datetime import datetime
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.formats import date_format
@@ -97,6 +98,53 @@ class LocalDateTimeField(forms.DateTimeField):
             },
             code="skipped_time",
         )
+
+
+class PlausibleDateField(forms.DateField):
+    """A date whose errors name the value typed, and that rejects years before 1900.
+
+    Earlier years are typing mistakes ("0001-01-01" for an empty date), and a
+    spreadsheet cannot show them: the XLSX export wrote such a date as ####.
+    """
+
+    earliest_year = LocalDateTimeField.earliest_year
+
+    def to_python(self, value):
+        try:
+            day = super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid":
+                raise
+            raise ValidationError(
+                gettext(
+                    "“%(value)s” is not a valid date: enter one such as 2027-01-31."
+                )
+                % {"value": str(value)[:40]},
+                code="invalid",
+            ) from error
+        if day is not None and day.year < self.earliest_year:
+            raise ValidationError(
+                gettext(
+                    "%(value)s is too far in the past: check the year, which "
+                    "must be %(year)d or later."
+                )
+                % {
+                    "value": date_format(day, "SHORT_DATE_FORMAT"),
+                    "year": self.earliest_year,
+                },
+                code="too_early",
+            )
+        return day
+
+
+def plausible_dates(model_field, **kwargs):
+    """Return the form field of ``model_field``, a ``PlausibleDateField`` for a date.
+
+    Set it as a model form's ``formfield_callback``.
+    """
+    if type(model_field) is models.DateField:
+        kwargs.setdefault("form_class", PlausibleDateField)
+    return model_field.formfield(**kwargs)
 
 
 class LoadedVersionField(forms.CharField):

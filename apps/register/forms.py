@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 
 from apps.core.forms import LoadedVersionField
 from apps.core.forms import LoadedVersionMixin
+from apps.core.forms import plausible_dates
 from apps.register.models import DURATION_MIN_MESSAGE
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
@@ -87,6 +88,7 @@ class ActivityForm(LoadedVersionMixin, forms.ModelForm):
     class Meta:
         model = ProcessingActivity
         fields = ACTIVITY_FIELDS
+        formfield_callback = plausible_dates
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "purposes": forms.Textarea(attrs={"rows": 3}),
@@ -169,6 +171,7 @@ def _part_formset(model, part: str, widgets: dict | None = None, form=None):
         extra=1,
         can_delete=True,
         widgets=widgets or {},
+        formfield_callback=plausible_dates,
     )
 
 

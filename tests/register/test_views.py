@@ -1470,3 +1470,44 @@ def test_history_of_deleted_draft_in_french(client_for, compliance_officer):
 
     assert "Supprimé" in page.text
     assert "Effacé" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("0001-01-01", "too far in the past: check the year, which must be 1900"),
+        ("2026-02-31", "“2026-02-31” is not a valid date"),
+    ],
+)
+def test_implausible_review_date_is_named(
+    client_for, compliance_officer, value, message
+):
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"),
+        _activity_post(last_reviewed_on=value),
+    )
+
+    assert response.status_code == 400
+    assert message in response.context["form"].errors["last_reviewed_on"][0]
+    assert not ProcessingActivity.objects.filter(reference="TRT-900").exists()
+
+
+def test_processor_agreement_date_before_1900_is_rejected(
+    client_for, compliance_officer
+):
+    data = _activity_post()
+    data.update(_management("processors", total=1))
+    data.update(
+        {
+            "processors-0-name": "Routeur SA",
+            "processors-0-country": "France",
+            "processors-0-dpa_signed_on": "1899-12-31",
+        }
+    )
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"), data
+    )
+
+    assert response.status_code == 400
+    assert "too far in the past" in response.content.decode()
