@@ -282,7 +282,7 @@ class ActivityReader:
         if not text:
             return None
         if text not in self._users:
-            self._users[text] = get_user_model().objects.filter(username=text).first()
+            self._users[text] = _user_named(text)
         user = self._users[text]
         if user is None:
             self._problem(
@@ -357,3 +357,16 @@ class ActivityReader:
             created_on=created_on,
             locations=locations or {},
         )
+
+
+# "Full Name (login)", as the exports write the person in charge.
+_NAME_AND_LOGIN = re.compile(r"\((?P<login>[^()]+)\)\s*\Z")
+
+
+def _user_named(text: str):
+    """Return the user whose login is ``text`` or in its closing brackets."""
+    users = get_user_model().objects
+    user = users.filter(username=text).first()
+    if user is None and (match := _NAME_AND_LOGIN.search(text)):
+        user = users.filter(username=match.group("login").strip()).first()
+    return user

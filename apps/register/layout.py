@@ -37,6 +37,9 @@ EXPORT_TIME_LABEL = "Date de l'export"
 CONTROLLER_LABEL = "Responsable de traitement"
 PROCESSOR_LABEL = "Sous-traitant"
 
+# Labels that earlier exports gave to record fields, which the import still reads.
+FORMER_RECORD_LABELS = {"Responsable de la fiche (identifiant)": "owner"}
+
 # Activity fields of a record sheet: (field, label, kind).
 # Registre maintains the dates of ``MAINTAINED_FIELDS`` itself, so the import
 # reads them but does not write them.
@@ -74,7 +77,7 @@ RECORD_FIELDS = [
     ("dpia_reference", "Référence de l'AIPD", "text"),
     ("status", "Statut", "status"),
     ("retired_on", "Date de retrait", "date"),
-    ("owner", "Responsable de la fiche (identifiant)", "owner"),
+    ("owner", "Responsable de la fiche", "owner"),
     ("last_reviewed_on", "Dernière revue", "date"),
     ("next_review_on", "Prochaine revue", "date"),
 ]
@@ -190,7 +193,7 @@ def format_value(kind: str, value):
             return UNKNOWN
         return YES if value else NO
     if kind == "owner":
-        return value.get_username() if value is not None else ""
+        return owner_text(value)
     if kind == "date":
         if isinstance(value, datetime.datetime):
             return timezone.localtime(value).date()
@@ -198,6 +201,29 @@ def format_value(kind: str, value):
     if kind in CHOICES:
         return choice_label(kind, value)
     return value if value is not None else ""
+
+
+def owner_text(user) -> str:
+    """Return the person in charge as "Full Name (login)", or the login alone.
+
+    The import reads the login back from the brackets.
+    """
+    if user is None:
+        return ""
+    full_name = user.get_full_name().strip()
+    if full_name:
+        return f"{full_name} ({user.get_username()})"
+    return user.get_username()
+
+
+def record_labels() -> dict[str, tuple[str, str]]:
+    """Return each record field's ``(name, kind)`` under its normalised label,
+    former labels included."""
+    kinds = {name: (name, kind) for name, _label, kind in RECORD_FIELDS}
+    labels = {normalize_label(label): kinds[name] for name, label, _k in RECORD_FIELDS}
+    for label, name in FORMER_RECORD_LABELS.items():
+        labels[normalize_label(label)] = kinds[name]
+    return labels
 
 
 def register_titles(*, processor_record: bool) -> tuple[str, str]:

@@ -30,11 +30,11 @@ from apps.register.layout import EXPORT_TIME_LABEL
 from apps.register.layout import MAINTAINED_FIELDS
 from apps.register.layout import PART_TABLES
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
-from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_TITLE
 from apps.register.layout import normalize_label
 from apps.register.layout import organisation_labels
+from apps.register.layout import record_labels
 from apps.register.models import ProcessingActivity
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
@@ -141,9 +141,7 @@ class RegisterParser(ActivityReader):
     # This app's record sheet -------------------------------------------------
 
     def _parse_record(self, sheet: Sheet) -> ParsedActivity | None:
-        labels = {
-            normalize_label(label): (name, kind) for name, label, kind in RECORD_FIELDS
-        }
+        labels = record_labels()
         titles = {
             normalize_label(title): part for part, (title, _c) in PART_TABLES.items()
         }
@@ -257,9 +255,7 @@ class RegisterParser(ActivityReader):
         part_columns: dict[str, dict[int, tuple[str, str]]] = {
             p: {} for p in PART_TABLES
         }
-        labels = {
-            normalize_label(label): (name, kind) for name, label, kind in RECORD_FIELDS
-        }
+        labels = record_labels()
         part_headers = {}
         for part, (title, columns) in PART_TABLES.items():
             for name, column_header, kind in columns:

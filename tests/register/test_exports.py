@@ -569,3 +569,52 @@ def test_ods_dates_carry_a_day_first_style(register, tmp_path):
     }
     content = zipfile.ZipFile(path).read("content.xml").decode()
     assert 'number:date-style style:name="registre-date-data"' in content
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
+def test_person_in_charge_exported_by_name_and_read_back(
+    register, compliance_officer, tmp_path, file_format
+):
+    """GIVEN a person in charge with a name,
+    WHEN the register is exported, THEN the file shows "Name (login)",
+    AND importing it keeps that user in charge."""
+    compliance_officer.first_name, compliance_officer.last_name = "Anaïs", "Exemple"
+    compliance_officer.save()
+    content = _export(file_format)
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(content)
+    ProcessingActivity.objects.update(owner=None)
+
+    report = register_import(path=path, dry_run=False)
+
+    assert report.problems == []
+    shown = f"Anaïs Exemple ({compliance_officer.username})"
+    cells = [
+        str(value) for sheet in read_grid(path) for row in sheet.rows for value in row
+    ]
+    assert shown in cells
+    assert set(ProcessingActivity.objects.values_list("owner", flat=True)) == {
+        compliance_officer.pk
+    }
+
+
+def test_former_person_in_charge_label_still_read(
+    register, compliance_officer, tmp_path
+):
+    content = _export("csv").decode("utf-8-sig")
+    assert "Responsable de la fiche" in content
+    path = tmp_path / "register.csv"
+    path.write_text(
+        content.replace(
+            "Responsable de la fiche", "Responsable de la fiche (identifiant)"
+        ),
+        encoding="utf-8-sig",
+    )
+    ProcessingActivity.objects.update(owner=None)
+
+    report = register_import(path=path, dry_run=False)
+
+    assert report.problems == []
+    assert set(ProcessingActivity.objects.values_list("owner", flat=True)) == {
+        compliance_officer.pk
+    }
