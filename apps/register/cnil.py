@@ -139,6 +139,8 @@ class CnilRecordReader:
                 self.created_on = self.parser._convert(
                     "date", row[1] if len(row) > 1 else None, self.sheet, index, 1
                 )
+                if self.created_on is not None:
+                    self.fields["started_on"] = self.created_on
             elif label == "mise à jour du traitement":
                 # The template's last update of the record is its last review.
                 updated_on = self.parser._convert(

@@ -101,6 +101,7 @@ class ActivityForm(LoadedVersionMixin, forms.ModelForm):
                 attrs={"rows": 2, "list": "terms-data_source"}
             ),
             "security_measures": forms.Textarea(attrs={"rows": 4}),
+            "started_on": _DATE,
             "last_reviewed_on": _DATE,
             "next_review_on": _DATE,
         }

@@ -46,6 +46,7 @@ FORMER_RECORD_LABELS = {"Responsable de la fiche (identifiant)": "owner"}
 RECORD_FIELDS = [
     ("name", "Nom du traitement", "text"),
     ("reference", "N° / RÉF", "text"),
+    ("started_on", "Date de création du traitement", "date"),
     ("created_at", "Date de création de la fiche", "date"),
     ("updated_at", "Mise à jour de la fiche", "date"),
     ("description", "Description du traitement", "text"),

@@ -181,6 +181,15 @@ class ProcessingActivity(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    started_on = models.DateField(
+        _("processing started on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The day the processing began, which the CNIL's register model calls "
+            "its creation date. Leave it empty if nobody knows."
+        ),
+    )
     last_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
     next_review_on = models.DateField(_("next review"), null=True, blank=True)
 
@@ -275,6 +284,16 @@ class ProcessingActivity(models.Model):
 
     def _review_dates_check(self) -> None:
         today = timezone.localdate()
+        if self.started_on and self.started_on > today:
+            raise ValidationError(
+                {
+                    "started_on": _(
+                        "The processing start %(date)s is in the future. Enter the "
+                        "day it began, or leave it empty until then."
+                    )
+                    % {"date": self.started_on.isoformat()}
+                }
+            )
         if self.last_reviewed_on and self.last_reviewed_on > today:
             raise ValidationError(
                 {

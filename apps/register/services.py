@@ -88,6 +88,7 @@ ACTIVITY_FIELDS = [
     "dpia_reference",
     "status",
     "owner",
+    "started_on",
     "last_reviewed_on",
     "next_review_on",
 ]

@@ -1,4 +1,5 @@
 import csv
+import datetime
 import io
 import zipfile
 
@@ -64,7 +65,11 @@ def register(compliance_officer, organisation):
     The second one has no DPIA decision yet, so it is a draft: an activity in
     force must be complete.
     """
-    first = complete_activity(compliance_officer, reference="TRT-101")
+    first = complete_activity(
+        compliance_officer,
+        reference="TRT-101",
+        started_on=datetime.date(2019, 3, 1),
+    )
     second = complete_activity(
         compliance_officer,
         reference="TRT-102",

@@ -68,6 +68,7 @@ def test_cnil_example_record_imports():
     assert activity.purposes.splitlines()[0] == "Gestion de la paie"
     assert len(activity.purposes.splitlines()) == 4
     assert activity.created_at.date() == datetime.date(2018, 5, 26)
+    assert activity.started_on == datetime.date(2018, 5, 26)
     assert activity.last_reviewed_on == datetime.date(2019, 5, 13)
     assert list(activity.data_subjects.values_list("label", flat=True)) == ["Salariés"]
     assert activity.data_categories.count() == 3

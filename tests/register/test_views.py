@@ -1331,7 +1331,7 @@ def test_xlsx_export_rejects_over_long_text(client_for, compliance_officer):
     csv_file = client.get(reverse("register:register-export", args=["csv"]))
 
     assert xlsx.status_code == 400
-    assert "TRT-LONG!B7 “Description du traitement” (40000)" in xlsx.text
+    assert "TRT-LONG!B8 “Description du traitement” (40000)" in xlsx.text
     assert csv_file.status_code == 200
     assert "x" * 40_000 in csv_file.content.decode("utf-8-sig")
 
@@ -1511,3 +1511,24 @@ def test_processor_agreement_date_before_1900_is_rejected(
 
     assert response.status_code == 400
     assert "too far in the past" in response.content.decode()
+
+
+def test_processing_start_shown_and_not_in_the_future(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    refused = client.post(
+        reverse("register:activity-create"),
+        _activity_post(started_on=tomorrow.isoformat()),
+    )
+    saved = client.post(
+        reverse("register:activity-create"), _activity_post(started_on="2019-03-01")
+    )
+
+    assert refused.status_code == 400
+    assert "is in the future" in refused.context["form"].errors["started_on"][0]
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    assert saved.status_code == 302
+    assert activity.started_on == datetime.date(2019, 3, 1)
+    page = client.get(reverse("register:activity-detail", args=[activity.pk]))
+    assert "Processing started on" in page.content.decode()
