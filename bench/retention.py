@@ -32,6 +32,7 @@ settings of the production stack (``docker-compose.yml``).
 
 import argparse
 import gc
+import logging
 import os
 import sys
 import time
@@ -246,6 +247,31 @@ class GarbageCollectionTimer:
         gc.callbacks.remove(self)
 
 
+class SlowTransactionLog(logging.Handler):
+    """Keep the job's log lines about batch transactions over 50 ms."""
+
+    def __init__(self):
+        super().__init__(level=logging.INFO)
+        self.lines: list[str] = []
+
+    def emit(self, record) -> None:
+        message = record.getMessage()
+        if message.startswith("retention batch of") and " took " in message:
+            self.lines.append(message)
+
+    def __enter__(self):
+        services_logger = logging.getLogger("apps.retention.services")
+        self._level = services_logger.level
+        services_logger.setLevel(logging.INFO)
+        services_logger.addHandler(self)
+        return self
+
+    def __exit__(self, *exc_info):
+        services_logger = logging.getLogger("apps.retention.services")
+        services_logger.removeHandler(self)
+        services_logger.setLevel(self._level)
+
+
 def checkpoints() -> int:
     with connection.cursor() as cursor:
         cursor.execute(
@@ -260,7 +286,7 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
     sampler = BatchSampler()
     checkpoints_before = checkpoints()
     started = time.perf_counter()
-    with GarbageCollectionTimer() as collections:
+    with GarbageCollectionTimer() as collections, SlowTransactionLog() as slow:
         run, _ = retention_apply(
             trigger="command", on_batch=sampler, batch_size=batch_size
         )
@@ -288,6 +314,7 @@ def job_run(rule_id: int, action: str, batch_size: int | None) -> dict:
         "collections": len(collections.pauses_ms),
         "longest_collection_ms": max(collections.pauses_ms, default=0.0),
         "longest_transactions": sampler.longest_transactions[-3:],
+        "slow_transactions": slow.lines,
     }
 
 
@@ -320,6 +347,14 @@ def _report(label: str, figures: dict) -> None:
         f"  batches cancelled by the statement time limit and retried smaller: "
         f"{figures['batches_cancelled']}"
     )
+    slow = figures["slow_transactions"]
+    print(f"  transactions of 50 ms or more: {len(slow)}")
+    for line in sorted(slow, key=_took_ms, reverse=True)[:5]:
+        print(f"    {line}")
+
+
+def _took_ms(line: str) -> float:
+    return float(line.split(" took ")[1].split(" ms")[0])
 
 
 def _batch_sizes(value: str) -> list[int | None]:

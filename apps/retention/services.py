@@ -13,6 +13,7 @@ or untouched, and the next run picks up what is still due.
 
 import gc
 import inspect
+import itertools
 import logging
 import time
 from collections import Counter
@@ -69,6 +70,8 @@ BATCH_SIZE_MAX = 5000
 # retried with half its contacts. A stall on the server (a read of cold pages,
 # a checkpoint's sync) then cannot hold the batch's row locks for 50 ms.
 BATCH_STATEMENT_TIMEOUT_MS = 40
+# A batch transaction this long is logged with the time of each of its steps.
+SLOW_TRANSACTION_MS = 50
 # Key of the PostgreSQL advisory lock held by a run: real runs take it
 # exclusively, dry runs shared, so a preview never counts a half-done run.
 ADVISORY_LOCK_KEY = 0x52455445
@@ -175,6 +178,27 @@ def _garbage_collection_paused():
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _slow_transaction_log(size: int, marks: list[float]) -> None:
+    """Log where a batch transaction over ``SLOW_TRANSACTION_MS`` spent its time.
+
+    ``marks`` are the times it started, held the write lock, finished its
+    statements, saved the run's counts and committed.
+    """
+    lock, statements, counts, commit = (
+        (later - earlier) * 1000 for earlier, later in itertools.pairwise(marks)
+    )
+    logger.info(
+        "retention batch of %d contacts took %.1f ms: write lock %.1f ms, "
+        "statements %.1f ms, counts %.1f ms, commit %.1f ms",
+        size,
+        (marks[-1] - marks[0]) * 1000,
+        lock,
+        statements,
+        counts,
+        commit,
+    )
 
 
 def _longest_transaction_note(entry: dict, elapsed_ms: float) -> None:
@@ -745,17 +769,21 @@ class _StepExecutor:
         while True:
             limit_ms = BATCH_STATEMENT_TIMEOUT_MS if len(ids) > 1 else None
             started = time.perf_counter()
+            marks = [started]
             try:
                 with _garbage_collection_paused(), transaction.atomic():
                     _commit_without_waiting()
                     # Taken before any row lock, so that waiting for a running
                     # import cannot deadlock with it.
                     contacts_write_lock()
+                    marks.append(time.perf_counter())
                     with _statement_time_limit(limit_ms):
                         applied = apply(ids)
+                    marks.append(time.perf_counter())
                     self._add_counts(entry, applied.counts)
                     entry["batches"] += 1
                     _run_steps_save(self.run)
+                    marks.append(time.perf_counter())
             except OperationalError as error:
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 if limit_ms is None or not _cancelled_by_time_limit(
@@ -773,8 +801,11 @@ class _StepExecutor:
                 )
                 ids = ids[: len(ids) // 2]
                 continue
-            elapsed_ms = (time.perf_counter() - started) * 1000
+            marks.append(time.perf_counter())
+            elapsed_ms = (marks[-1] - started) * 1000
             _longest_transaction_note(entry, elapsed_ms)
+            if elapsed_ms >= SLOW_TRANSACTION_MS:
+                _slow_transaction_log(len(ids), marks)
             return applied, ids, elapsed_ms
 
     def _add_counts(self, entry: dict, counts: Counter) -> None:
