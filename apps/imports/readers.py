@@ -29,6 +29,7 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
+from apps.core.text import text_shortened
 from apps.imports.mapping import IDENTIFIER_FIELDS
 from apps.imports.mapping import field_for_header
 from apps.imports.normalizers import InvalidValue
@@ -448,15 +449,20 @@ class FileReader:
             yield number, row
 
     def _csv_rows(self):
+        delimiter = self.layout.delimiter or ","
         with open(self.path, "rb") as binary:
             text = io.TextIOWrapper(binary, encoding=self.layout.encoding, newline="")
-            reader = csv.reader(text, delimiter=self.layout.delimiter or ",")
+            reader = csv.reader(text, delimiter=delimiter)
             number = 0
+            line = 1
             try:
                 for row in reader:
                     number += 1
                     if number % 1024 == 0:
                         self._position = binary.tell()
+                    if reader.line_num > line:
+                        _unclosed_quote_check(row, delimiter, line, reader.line_num)
+                    line = reader.line_num + 1
                     yield number, row
             except UnicodeDecodeError as error:
                 raise UnreadableFile(
@@ -528,6 +534,33 @@ class FileReader:
             self._workbook.close()
             self._workbook = None
             self._handle.close()
+
+
+def _unclosed_quote_check(row: list, delimiter: str, first: int, last: int) -> None:
+    """Reject a row whose quoted cell swallowed the next rows of the file.
+
+    A quote mark that opens a cell and is never closed makes the CSV reader
+    take every following line, up to the next quote mark, as that cell's text:
+    those rows would vanish from the counts. A legitimate multi-line cell, such
+    as an address, rarely has a line holding several delimiters.
+    """
+    for cell in row:
+        continuation = cell.splitlines()[1:]
+        if any(line.count(delimiter) >= 2 for line in continuation):
+            raise UnreadableFile(
+                _(
+                    'Line %(line)d opens a cell with a quote mark (") that is not '
+                    "closed, so the cell takes in lines %(next)d to %(last)d, which "
+                    "look like rows of their own: %(excerpt)s. Remove that quote "
+                    "mark or close it, then upload the file again."
+                )
+                % {
+                    "line": first,
+                    "next": first + 1,
+                    "last": last,
+                    "excerpt": text_shortened(cell, 60),
+                }
+            )
 
 
 def _file_size(path) -> int:

@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.text import text_shortened
 from apps.register.cells import ERROR
 from apps.register.cells import WARNING
 from apps.register.cells import CellLocation
@@ -34,7 +35,6 @@ from apps.register.layout import choice_lookup
 from apps.register.layout import normalize_label
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
-from apps.register.text import text_shortened
 
 # Key of a value in ``ParsedActivity.locations``: the part (None for the
 # activity's own fields), the row's index in that part, and the field name. A

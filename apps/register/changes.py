@@ -15,7 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 
-from apps.register.text import text_shortened
+from apps.core.text import text_shortened
 
 # Fields that Registre maintains itself, which the preview does not list.
 _HIDDEN_FIELDS = {"id", "activity_id", "created_at", "updated_at"}

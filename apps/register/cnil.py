@@ -12,6 +12,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from apps.core.text import text_shortened
 from apps.register.cells import ERROR
 from apps.register.cells import INFO
 from apps.register.cells import WARNING
@@ -23,7 +24,6 @@ from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
-from apps.register.text import text_shortened
 
 # Section headings (last line of column A, normalised) and the section they open.
 SECTIONS = {

@@ -33,6 +33,8 @@ from django.utils.translation import gettext as _
 
 from apps.core.audit import audit_record
 from apps.core.dates import format_datetime
+from apps.core.text import text_excerpt
+from apps.core.text import text_shortened
 from apps.register.cells import ERROR
 from apps.register.cells import WARNING
 from apps.register.cells import CellLocation
@@ -51,8 +53,6 @@ from apps.register.services import activity_write
 from apps.register.spreadsheets import Sheet
 from apps.register.spreadsheets import SpreadsheetError
 from apps.register.spreadsheets import read_grid
-from apps.register.text import text_excerpt
-from apps.register.text import text_shortened
 
 logger = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ values and completes each activity.
 
 from django.utils.translation import gettext as _
 
+from apps.core.text import text_shortened
 from apps.register.activity_reading import _BOOLEANS
 from apps.register.activity_reading import ActivityReader
 from apps.register.activity_reading import LocationKey
@@ -38,7 +39,6 @@ from apps.register.layout import record_labels
 from apps.register.models import ProcessingActivity
 from apps.register.services import ActivityData
 from apps.register.spreadsheets import Sheet
-from apps.register.text import text_shortened
 
 
 class RegisterParser(ActivityReader):

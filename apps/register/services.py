@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from apps.core.audit import audit_record
 from apps.core.dates import format_datetime
 from apps.core.text import newlines_unified
+from apps.core.text import text_excerpt
 from apps.register.changes import RowAction
 from apps.register.changes import RowChange
 from apps.register.changes import ValueChange
@@ -35,7 +36,6 @@ from apps.register.models import ReferenceTerm
 from apps.register.models import RetentionRule
 from apps.register.models import Sensitivity
 from apps.register.models import Transfer
-from apps.register.text import text_excerpt
 
 logger = logging.getLogger(__name__)
 

@@ -321,3 +321,45 @@ def test_vendor_contact_sheet_passed_over(upload_root, write_file, file_format):
     job = import_file(path)
 
     assert job.sheet_name == "Contacts"
+
+
+def _stray_quote_file(rows: int, at: int) -> str:
+    lines = [HEADER.rstrip("\n")]
+    for number in range(1, rows + 1):
+        company = f'"Stray SA {number}' if number == at else f"Société {number}"
+        lines.append(f"Jean{number};Dupont;jean{number}@example.com;;{company}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("rows", [60, 3000])
+def test_unclosed_quote_rejects_the_file_naming_its_line(rows, upload_root, write_file):
+    """GIVEN a row whose company opens a quote that is never closed,
+    WHEN the file is imported,
+    THEN the import stops with the line of that quote and creates nothing,
+    instead of taking the next rows in as one cell."""
+    path = write_file("stray.csv", _stray_quote_file(rows, at=rows - 50))
+
+    # Within the rows read to detect the layout, the upload is refused; later,
+    # the run fails before it commits anything.
+    try:
+        job = import_file(path)
+    except ImportInputError as error:
+        message = str(error)
+    else:
+        assert job.status == ImportJob.Status.FAILED
+        message = job.error
+    assert f"Line {rows - 49} opens a cell with a quote mark" in message
+    assert f"lines {rows - 48} to {rows + 1}" in message
+    assert not Contact.objects.exists()
+
+
+def test_address_on_several_lines_is_not_a_stray_quote(upload_root, write_file):
+    path = write_file(
+        "adresse.csv",
+        'E-mail;Nom;Adresse\nanne@example.com;Martin;"12 rue de la Paix\n'
+        'Bâtiment B; 2e étage\n75002 Paris"\nluc@example.com;Petit;Lyon\n',
+    )
+
+    job = import_file(path)
+
+    assert job.counts["created"] == 2
