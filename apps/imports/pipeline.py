@@ -32,6 +32,9 @@ from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
+from apps.contacts.search import FOLD_FUNCTION
+from apps.contacts.search import FoldedText
+from apps.contacts.search import fold_search_text
 from apps.contacts.suppression import suppressed_hashes
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
@@ -204,8 +207,8 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
     # lookup adds ``<> ''`` for PostgreSQL to use them.
     active = "c.status <> 'anonymised'"
     same_name = (
-        "lower(c.first_name) = lower(r.first_name) "
-        "AND lower(c.last_name) = lower(r.last_name)"
+        f"{FOLD_FUNCTION}(c.first_name) = {FOLD_FUNCTION}(r.first_name) "
+        f"AND {FOLD_FUNCTION}(c.last_name) = {FOLD_FUNCTION}(r.last_name)"
     )
     first_contact = f"SELECT min(id) FROM (SELECT c.id FROM {contacts} c WHERE"
     match = f"""COALESCE(
@@ -527,21 +530,21 @@ def _match_existing(row) -> Contact | None:
         contact = candidates.filter(email=row.email).first()
         if contact is not None:
             return contact
+    same_name = {
+        "folded_first_name": fold_search_text(row.first_name),
+        "folded_last_name": fold_search_text(row.last_name),
+    }
+    candidates = candidates.annotate(
+        folded_first_name=FoldedText("first_name"),
+        folded_last_name=FoldedText("last_name"),
+    )
     if row.phone:
-        same_phone = candidates.filter(
-            phone=row.phone,
-            first_name__iexact=row.first_name,
-            last_name__iexact=row.last_name,
-        )
+        same_phone = candidates.filter(phone=row.phone, **same_name)
         for contact in same_phone:
             if not contact.email or not row.email or contact.email == row.email:
                 return contact
     if row.match_key.startswith("g:"):
-        return candidates.filter(
-            email=row.email,
-            first_name__iexact=row.first_name,
-            last_name__iexact=row.last_name,
-        ).first()
+        return candidates.filter(email=row.email, **same_name).first()
     return None
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from apps.contacts.search import fold_search_text
 from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
@@ -445,13 +446,14 @@ class RowNormalizer:
 
         A personal address identifies the person. A generic address
         (contact@, info@) or a phone number is shared inside a company, so
-        those keys include the lower-cased name: two people behind one
-        switchboard stay two contacts.
+        those keys include the name, in lower case without accents: two
+        people behind one switchboard stay two contacts, and "Gaëlle" and
+        "GAELLE" stay one.
         """
         email = values["email"]
         if email and not email_is_generic(email):
             return "e:" + email
-        name = f"{values['first_name']}|{values['last_name']}".lower()
+        name = fold_search_text(f"{values['first_name']}|{values['last_name']}")
         if values["phone"]:
             return f"p:{values['phone']}|{name}"
         return f"g:{email}|{name}"

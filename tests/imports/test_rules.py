@@ -141,6 +141,37 @@ def test_phone_match_with_other_name_creates(upload_root, write_file):
     assert job.row_results.get(row_number=9).outcome == "created"
 
 
+ACCENTED_NAMES = (
+    "Prénom;Nom;Téléphone\n"
+    "Gaëlle;Crémieux;06 31 42 77 18\n"
+    "Gaelle;Cremieux;06 31 42 77 18\n"
+    "GAËLLE;CRÉMIEUX;06.31.42.77.18\n"
+)
+
+
+def test_phone_rows_named_with_and_without_accents_are_one_person(
+    upload_root, write_file
+):
+    """GIVEN three rows with one phone, the name with, without and in capital
+    accents, THEN one contact is created and the two others are duplicates."""
+    job = import_file(write_file("accents.csv", ACCENTED_NAMES))
+
+    assert (job.counts["created"], job.counts["duplicate"]) == (1, 2)
+    assert Contact.objects.count() == 1
+
+
+def test_phone_match_ignores_accents_of_existing_name(upload_root, write_file):
+    existing = _existing_contact(
+        phone="+33631427718", first_name="Gaëlle", last_name="Crémieux"
+    )
+
+    job = import_file(write_file("accents.csv", ACCENTED_NAMES))
+
+    assert job.counts["merged"] == 1
+    assert job.row_results.get(row_number=2).contact_id == existing.pk
+    assert Contact.objects.count() == 1
+
+
 def test_objected_contact_is_suppressed(upload_root, write_file):
     _existing_contact(email="jean.dupont@example.com", status=Contact.Status.OBJECTED)
 
