@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -419,20 +420,25 @@ class RectifyView(RolePermissionMixin, FormView):
     permission_required = CHANGE_PERMISSION
     template_name = "subject_requests/rectify_form.html"
 
-    def dispatch(self, request, *args, **kwargs):
+    # Looked up once the permission is checked, so that a user without it
+    # cannot tell from a 404 which contacts are under an open request.
+    @cached_property
+    def request_obj(self):
         # Only an open rectification request offers the form; the service
         # rejects a rectification under any other request too.
-        self.request_obj = get_object_or_404(
+        return get_object_or_404(
             SubjectRequest.objects.filter(
                 kind=SubjectRequest.Kind.RECTIFICATION,
                 status__in=SubjectRequest.OPEN_STATUSES,
             ),
-            pk=kwargs["pk"],
+            pk=self.kwargs["pk"],
         )
-        self.contact = get_object_or_404(
-            self.request_obj.contacts, pk=kwargs["contact_id"]
+
+    @cached_property
+    def contact(self):
+        return get_object_or_404(
+            self.request_obj.contacts, pk=self.kwargs["contact_id"]
         )
-        return super().dispatch(request, *args, **kwargs)
 
     def get_form(self, form_class=None):
         return forms.RectifyForm(contact=self.contact, **self.get_form_kwargs())

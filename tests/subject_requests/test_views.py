@@ -662,3 +662,25 @@ def test_rectify_form_only_for_open_rectification(
 
     assert form_status(access) == 404
     assert form_status(rectification) == 200
+
+
+def test_rectify_url_tells_nothing_without_permission(
+    client, client_for, dpo, sales_user, make_request, person
+):
+    """GIVEN a contact linked to an open rectification request,
+    WHEN someone without the DPO's rights opens its rectify URL and another
+    contact's, THEN both answers are the same: nobody learns who is concerned."""
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    urls = [
+        reverse("subject_requests:request-rectify", args=[request.pk, contact_id])
+        for contact_id in (person.pk, person.pk + 1000)
+    ]
+
+    anonymous = [client.get(url).status_code for url in urls]
+    sales = [client_for(sales_user).get(url).status_code for url in urls]
+
+    assert anonymous == [302, 302]
+    assert sales == [403, 403]
