@@ -427,7 +427,12 @@ class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
     permission_required = "breaches.inform_subjects"
     template_name = "breaches/breach_communication.html"
     form_class = CommunicationForm
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+
+    def get(self, request, *args, **kwargs):
+        # A rejected form leaves this URL in the address bar; a reload shows
+        # the breach's page instead of an empty 405.
+        return redirect("breaches:breach-detail", pk=self.breach.pk)
 
     def form_valid(self, form):
         try:

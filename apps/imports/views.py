@@ -237,6 +237,11 @@ class JobActionView(RolePermissionMixin, View):
     permission_required = "imports.change_importjob"
     action = ""
 
+    def get(self, request, pk):
+        # The address bar keeps an action's URL after a rejected form: a
+        # reload then shows the job's page instead of an empty 405.
+        return redirect("imports:job-detail", pk=pk)
+
     def post(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)
         try:
@@ -296,7 +301,11 @@ class JobMappingView(JobDetailView):
     """
 
     permission_required = ("imports.change_importjob", ROWS_PERMISSION)
-    http_method_names = ["post"]
+    http_method_names = ["get", "post"]
+
+    def get(self, request, pk):
+        # A rejected mapping leaves this URL in the address bar.
+        return redirect("imports:job-detail", pk=pk)
 
     def post(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)

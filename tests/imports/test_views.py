@@ -877,3 +877,17 @@ def test_report_names_reasons_language(sales_user, client_for, upload_root, tmp_
 
     assert "written in French, the language of the person who ran it" in english
     assert 'id="reasons-language"' not in french
+
+
+@pytest.mark.parametrize(
+    "action", ["job-mapping", "job-check", "job-start", "job-sheet"]
+)
+def test_reloaded_action_url_shows_the_job(
+    client_for, sales_user, action, upload_root, write_file
+):
+    job = import_file_created(write_file("liste.csv", "E-mail\nanne@example.com\n"))
+
+    response = client_for(sales_user).get(reverse(f"imports:{action}", args=[job.pk]))
+
+    assert response.status_code == 302
+    assert response.url == reverse("imports:job-detail", args=[job.pk])
