@@ -8,11 +8,13 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from openpyxl.cell.cell import ERROR_CODES
 
 from apps.contacts.search import fold_search_text
 from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
+from apps.imports.mapping import IDENTIFIER_FIELDS
 from apps.imports.mapping import column_label
 from apps.imports.mapping import is_nir
 from apps.imports.normalizers import InvalidValue
@@ -171,6 +173,29 @@ class RowNormalizer:
                 del cells[field]
                 notes.append(self._problem(field, _("a social-security number (NIR)")))
 
+    def _error_values_drop(self, cells: dict, notes: list[str]) -> None:
+        """Leave out the spreadsheet error values, such as #REF! or #N/A.
+
+        A workbook stores them where a formula failed, and they would
+        otherwise become a job title or a company. An e-mail address or a
+        phone number that is one fails its own check, which names it.
+        """
+        for field, value in list(cells.items()):
+            if field in IDENTIFIER_FIELDS or not isinstance(value, str):
+                continue
+            if value.strip() in ERROR_CODES:
+                del cells[field]
+                notes.append(
+                    self._problem(
+                        field,
+                        _(
+                            "%(value)s is a spreadsheet error, where a formula of "
+                            "the file failed"
+                        )
+                        % {"value": value.strip()},
+                    )
+                )
+
     def normalize(self, row_number: int, cells: list) -> tuple:
         # Notes on values left out, and remarks on values kept as they are.
         notes: list[str] = []
@@ -183,6 +208,7 @@ class RowNormalizer:
         if overflow and self.delimiter:
             return self._rejected(values, overflow, cells)
         self._nir_values_drop(cells, notes)
+        self._error_values_drop(cells, notes)
 
         raw_email = cells.get("email")
         if raw_email is not None:

@@ -363,3 +363,20 @@ def test_address_on_several_lines_is_not_a_stray_quote(upload_root, write_file):
     job = import_file(path)
 
     assert job.counts["created"] == 2
+
+
+def test_spreadsheet_error_value_is_dropped_and_noted(upload_root, write_file):
+    rows = [
+        ["E-mail", "Nom", "Fonction", "Société"],
+        ["anne@example.com", "Martin", "#REF!", "Exemple SA"],
+        ["luc@example.com", "Petit", "Acheteur", "#N/A"],
+    ]
+    job = import_file(write_file("erreurs.xlsx", _xlsx(rows)))
+
+    anne = Contact.objects.get(email="anne@example.com")
+    luc = Contact.objects.get(email="luc@example.com")
+    assert (anne.job_title, anne.company) == ("", "Exemple SA")
+    assert (luc.job_title, luc.company) == ("Acheteur", "")
+    reasons = list(job.row_results.values_list("reason", flat=True))
+    assert any("#REF! is a spreadsheet error" in reason for reason in reasons)
+    assert any("#N/A is a spreadsheet error" in reason for reason in reasons)
