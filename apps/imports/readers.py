@@ -159,6 +159,9 @@ def _detect_encoding(sample: bytes) -> str:
         return "utf-8-sig"
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
+    utf16 = _utf16_without_bom(sample)
+    if utf16:
+        return utf16
     if b"\x00" in sample:
         raise UnreadableFile(
             _(
@@ -188,6 +191,29 @@ def _detect_encoding(sample: bytes) -> str:
         except UnicodeDecodeError:
             return "latin_1"
     return encoding
+
+
+def _utf16_without_bom(sample: bytes) -> str:
+    """Return "utf-16-le" or "utf-16-be" for such text without a BOM, else "".
+
+    Text of Latin letters in UTF-16 has a NUL byte in every pair: the second
+    one in little-endian, the first in big-endian. A binary file has NULs
+    scattered, and fails the decoding or holds control characters.
+    """
+    pairs = len(sample) // 2
+    if pairs < 8:
+        return ""
+    for encoding, nul_at, text_at in (("utf-16-le", 1, 0), ("utf-16-be", 0, 1)):
+        nuls = sample[nul_at::2][:pairs].count(0)
+        if nuls < 0.9 * pairs or sample[text_at::2][:pairs].count(0) > 0:
+            continue
+        try:
+            text = sample[: pairs * 2].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if all(character.isprintable() or character in "\r\n\t" for character in text):
+            return encoding
+    return ""
 
 
 def _detect_delimiter(text: str) -> str:

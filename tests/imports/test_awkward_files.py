@@ -380,3 +380,15 @@ def test_spreadsheet_error_value_is_dropped_and_noted(upload_root, write_file):
     reasons = list(job.row_results.values_list("reason", flat=True))
     assert any("#REF! is a spreadsheet error" in reason for reason in reasons)
     assert any("#N/A is a spreadsheet error" in reason for reason in reasons)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_read(encoding, upload_root, write_file):
+    text = "E-mail,Nom,Société\r\nanne@example.com,Martin,Crème SA\r\n"
+    text += "".join(f"p{n}@example.com,Nom {n},Éts {n}\r\n" for n in range(300))
+    path = write_file("utf16.csv", text.encode(encoding))
+
+    job = import_file(path)
+
+    assert job.counts["created"] == 301
+    assert Contact.objects.get(email="anne@example.com").company == "Crème SA"
