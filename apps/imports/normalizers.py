@@ -10,6 +10,7 @@ but never repeats the value, because row reasons must not hold personal data.
 
 import datetime
 import functools
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -27,6 +28,8 @@ from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.imports.phone_country_names import COUNTRY_NAMES as PHONE_COUNTRY_NAMES
 from apps.imports.phone_country_names import FORMER_NAMES as PHONE_COUNTRY_FORMER_NAMES
+
+logger = logging.getLogger(__name__)
 
 
 class InvalidValue(ValueError):
@@ -204,12 +207,17 @@ def _email_problems() -> list[tuple[str, str]]:
             "display name and angle brackets",
             _("a name and angle brackets around the address; keep only the address"),
         ),
+        ("not valid IDNA", _("a domain that is not a valid international name")),
+        ("Quoting the part before", _("quotation marks before the @ sign")),
+        ("bracketed IP address", _("an IP address instead of a domain")),
     ]
 
 
 # email-validator 2.x lists the characters after the first colon, each
 # quoted (':') or named (SPACE), so the list may contain a quoted colon.
-_INVALID_CHARACTERS = re.compile(r".*?invalid characters[^:]*: (.+?)\.?", re.S)
+_INVALID_CHARACTERS = re.compile(
+    r".*?(?:invalid|unsafe) characters?[^:]*: (.+?)\.?", re.S
+)
 
 
 def _email_problem(error: EmailNotValidError) -> str:
@@ -218,14 +226,19 @@ def _email_problem(error: EmailNotValidError) -> str:
         if fragment in text:
             return reason
     match = _INVALID_CHARACTERS.fullmatch(text)
-    if match and "before the @-sign" in text:
+    if match and "unsafe" in text:
+        reason = _("invisible or unsafe characters: %(characters)s")
+    elif match and "before the @-sign" in text:
         reason = _("invalid characters before the @ sign: %(characters)s")
     elif match and "after the @-sign" in text:
         reason = _("invalid characters after the @ sign: %(characters)s")
     elif match:
         reason = _("invalid characters: %(characters)s")
     else:
-        return text
+        # A message added by a later email-validator, in English: the page
+        # shows a reason in the user's language instead.
+        logger.info("email-validator message without a translation: %s", text)
+        return _("not in the form name@example.com")
     return reason % {"characters": match.group(1)}
 
 

@@ -277,7 +277,7 @@ def _markup_reject(text: str) -> None:
     if _JSON_START.match(text):
         kind = "JSON"
     elif _MARKUP_START.match(text):
-        kind = "XML or HTML"
+        kind = _("XML or HTML")
     else:
         return
     raise UnreadableFile(

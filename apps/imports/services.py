@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as QueueUnreachable
@@ -157,8 +158,8 @@ def import_job_create(
                 "ask an administrator to raise MAX_UPLOAD_SIZE_MB."
             )
             % {
-                "size": f"{size / 1048576:.1f}",
-                "limit": f"{settings.MAX_UPLOAD_SIZE / 1048576:.0f}",
+                "size": number_format(size / 1048576, 1),
+                "limit": number_format(settings.MAX_UPLOAD_SIZE / 1048576, 0),
             }
         )
 

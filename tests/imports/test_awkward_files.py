@@ -6,6 +6,7 @@ import io
 import openpyxl
 import pytest
 import tablib
+from django.utils import translation
 
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
@@ -392,3 +393,24 @@ def test_utf16_without_bom_is_read(encoding, upload_root, write_file):
 
     assert job.counts["created"] == 301
     assert Contact.objects.get(email="anne@example.com").company == "Crème SA"
+
+
+def test_size_limit_message_uses_the_french_decimal_comma(
+    settings, upload_root, write_file
+):
+    settings.MAX_UPLOAD_SIZE = 2 * 1048576
+    path = write_file("gros.csv", HEADER + "x" * int(3.4 * 1048576))
+
+    with translation.override("fr"), pytest.raises(ImportInputError) as raised:
+        import_file(path)
+
+    assert "3,4 Mo" in str(raised.value)
+
+
+def test_html_file_named_in_french(upload_root, write_file):
+    path = write_file("liste.xls", "<html><body><table></table></body></html>")
+
+    with translation.override("fr"), pytest.raises(ImportInputError) as raised:
+        import_file(path)
+
+    assert "XML ou HTML" in str(raised.value)

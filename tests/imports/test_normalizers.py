@@ -284,3 +284,19 @@ def test_country_read_by_current_and_former_name(name, code):
 
 def test_text_clean_drops_control_characters():
     assert text_clean("Ctl\x01A\x7f  Dupont\x0b", 150) == "CtlA Dupont"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("a\u200b@example.com", "des caractères invisibles ou dangereux"),
+        ('"a b"@example.com', "des guillemets avant le signe @"),
+        ("ab@[1.2.3.4]", "une adresse IP au lieu d’un domaine"),
+    ],
+)
+def test_email_reasons_in_french(value, reason):
+    with translation.override("fr"), pytest.raises(InvalidValue) as raised:
+        email_normalize(value)
+
+    assert reason in str(raised.value)
+    assert "@-sign" not in str(raised.value)

@@ -7,6 +7,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
 
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
@@ -184,15 +185,20 @@ class Command(BaseCommand):
     def _warn_about_mapping(self, job) -> None:
         professional_warning = professional_details_warning(job)
         if professional_warning:
-            self.stderr.write(f"Warning: {professional_warning}")
+            self.stderr.write(
+                _("Warning: %(warning)s") % {"warning": professional_warning}
+            )
         warnings = header_warnings(job_headers(job), job.mapping)
         for warning in warnings:
-            self.stderr.write(f"Warning: {warning}")
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": warning})
         if warnings:
             self.stderr.write(
-                "Columns are counted from 1 above. To choose another column, give "
-                '--mapping with 0-based column numbers: {"0": "email", "3": ""} '
-                "imports column 1 as the e-mail address and ignores column 4."
+                _(
+                    "Columns are counted from 1 above. To choose another column, "
+                    'give --mapping with 0-based column numbers: {"0": "email", '
+                    '"3": ""} imports column 1 as the e-mail address and ignores '
+                    "column 4."
+                )
             )
 
     def _mapping(self, job, text: str) -> dict[str, str]:
