@@ -110,6 +110,8 @@ class FileLayout:
     header_row: int = 1
     headers: list[str] = field(default_factory=list)
     date1904: bool = False
+    # The sheets of a workbook that hold e-mail addresses or phone numbers.
+    contact_sheets: list[str] = field(default_factory=list)
 
 
 def _compression_check(archive: zipfile.ZipFile) -> None:
@@ -324,10 +326,10 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     reader = FileReader(path, layout)
     if layout.file_format != "csv":
         layout.sheet_names = reader.sheet_names()
-        if sheet_name or len(layout.sheet_names) < 2:
+        if len(layout.sheet_names) < 2:
             layout.sheet_name = reader.choose_sheet(sheet_name)
         else:
-            layout.sheet_name = _contact_sheet(reader, layout)
+            layout.sheet_name = _contact_sheet(reader, layout, chosen=sheet_name)
     _header_find(reader, layout)
     return layout
 
@@ -336,7 +338,7 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
 SHEET_ROWS_COMPARED = 100
 
 
-def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
+def _contact_sheet(reader: "FileReader", layout: FileLayout, chosen: str = "") -> str:
     """Return the sheet of contacts: rows under an e-mail or phone header.
 
     A workbook often opens with a cover or "read me" sheet, which may even
@@ -345,6 +347,8 @@ def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
     form with a "Téléphone :" label does not. Of those, the one with the
     most rows wins (counted up to ``SHEET_ROWS_COMPARED``), the first one on
     a tie. Without such a sheet, the first sheet that is not blank is chosen.
+    A sheet ``chosen`` by the user is read instead, if the workbook has it.
+    Every sheet of contacts is listed in ``layout.contact_sheets``.
     """
     best_name, best_rows = "", 0
     for name in layout.sheet_names:
@@ -355,9 +359,12 @@ def _contact_sheet(reader: "FileReader", layout: FileLayout) -> str:
             continue
         if not _holds_identifiers(reader, layout):
             continue
+        layout.contact_sheets.append(name)
         rows = sum(1 for _row in islice(reader.data_rows(), SHEET_ROWS_COMPARED))
         if rows > best_rows:
             best_name, best_rows = name, rows
+    if chosen:
+        return reader.choose_sheet(chosen)
     return best_name or reader.choose_sheet("")
 
 

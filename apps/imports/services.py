@@ -26,6 +26,7 @@ from django.utils import translation
 from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from kombu.exceptions import OperationalError as QueueUnreachable
 
 from apps.contacts.models import Audience
@@ -298,6 +299,26 @@ def job_layout(job: ImportJob):
         layout = layout_detect(job.source_file.path, sheet_name=job.sheet_name)
         job.layout = layout
     return layout
+
+
+def other_contact_sheets_warning(job: ImportJob) -> str:
+    """Return the warning of a workbook with contacts on sheets the job skips."""
+    layout = job_layout(job)
+    others = [name for name in layout.contact_sheets if name != layout.sheet_name]
+    if not others:
+        return ""
+    return ngettext(
+        "The sheet %(others)s of this workbook also holds e-mail addresses or "
+        "phone numbers, and this import reads only the sheet %(sheet)s. Import "
+        "it as a job of its own, or choose it above.",
+        "The sheets %(others)s of this workbook also hold e-mail addresses or "
+        "phone numbers, and this import reads only the sheet %(sheet)s. Import "
+        "each as a job of its own, or choose one above.",
+        len(others),
+    ) % {
+        "others": ", ".join(f"“{name}”" for name in others),
+        "sheet": f"“{layout.sheet_name}”",
+    }
 
 
 def job_headers(job: ImportJob) -> list[str]:

@@ -11,8 +11,11 @@ from django.utils import translation
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
 from apps.imports.services import ImportInputError
+from apps.imports.services import import_job_sheet_choose
+from apps.imports.services import other_contact_sheets_warning
 from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
+from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
@@ -414,3 +417,29 @@ def test_html_file_named_in_french(upload_root, write_file):
         import_file(path)
 
     assert "XML ou HTML" in str(raised.value)
+
+
+def test_other_contact_sheet_is_named_in_a_warning(upload_root, write_file):
+    """GIVEN a workbook with contacts on two sheets,
+    WHEN it is uploaded, THEN the job reads the larger one and warns that the
+    other one is not imported, and the warning follows the sheet chosen."""
+    idf = [["E-mail", "Nom"]] + [[f"idf{n}@example.com", "Nom"] for n in range(5)]
+    paca = [["E-mail", "Nom"]] + [[f"paca{n}@example.com", "Nom"] for n in range(8)]
+    path = write_file("regions.xlsx", _xlsx(idf, sheets={"Contacts PACA": paca}))
+    job = import_file_created(path)
+
+    warning = other_contact_sheets_warning(job)
+
+    assert job.sheet_name == "Contacts PACA"
+    assert "The sheet “Contacts” of this workbook also holds" in warning
+    assert "reads only the sheet “Contacts PACA”" in warning
+    job = import_job_sheet_choose(job=job, sheet_name="Contacts")
+    assert "The sheet “Contacts PACA” of this workbook" in (
+        other_contact_sheets_warning(job)
+    )
+
+
+def test_single_contact_sheet_has_no_warning(upload_root, write_file):
+    path = write_file("liste.xlsx", _workbook_with_cover("xlsx"))
+
+    assert other_contact_sheets_warning(import_file_created(path)) == ""

@@ -23,6 +23,7 @@ from apps.imports.services import import_job_map
 from apps.imports.services import import_job_run
 from apps.imports.services import import_job_start
 from apps.imports.services import job_headers
+from apps.imports.services import other_contact_sheets_warning
 from apps.imports.services import professional_details_warning
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
@@ -183,6 +184,9 @@ class Command(BaseCommand):
             raise CommandError(summary["error"] or summary["dry_run"]["error"])
 
     def _warn_about_mapping(self, job) -> None:
+        sheets_warning = other_contact_sheets_warning(job)
+        if sheets_warning:
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": sheets_warning})
         professional_warning = professional_details_warning(job)
         if professional_warning:
             self.stderr.write(
