@@ -7,6 +7,7 @@ markers (``*``) and parenthesised notes, so ``"Adresse e-mail*"``,
 
 import re
 import unicodedata
+from collections import Counter
 from typing import NamedTuple
 
 from django.utils.text import capfirst
@@ -318,14 +319,29 @@ def is_nir(text: str) -> bool:
     return 97 - int(body) % 97 == int(key)
 
 
+def saved_mapping_keys(headers: list) -> list[str]:
+    """Return the key of each column in a vendor's saved mapping.
+
+    The key is the header's text; a header repeated in the file gets its
+    occurrence after the first: the second "Phone" column is "Phone#2".
+    """
+    seen: Counter = Counter()
+    keys = []
+    for header in headers:
+        text = str(header).strip()
+        seen[text] += 1
+        keys.append(text if seen[text] == 1 else f"{text}#{seen[text]}")
+    return keys
+
+
 def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     """Return ``{column index as text: field}`` for the recognised columns.
 
-    A header found in ``saved`` (a vendor's saved mapping, keyed by header
-    text) wins over the synonyms. Each field feeds from one column only: when
-    two columns name the same field, the last one is kept, because exports
-    such as Invoice Ninja's list the company's columns before the contact's
-    under the same header. The preview and the ``import_contacts`` command
+    A header found in ``saved`` (a vendor's saved mapping, keyed by
+    ``saved_mapping_keys``) wins over the synonyms. Each field feeds from one
+    column only: when two columns name the same field, the last one is kept,
+    because exports such as Invoice Ninja's list the company's columns before
+    the contact's under the same header. The preview and the ``import_contacts`` command
     show ``duplicate_header_warnings`` for the columns left out that way. A
     ``SECONDARY_HEADERS`` column never replaces another. A bare "Name" column
     becomes the company as described at ``COMPANY_NAME_HEADERS``.
@@ -333,10 +349,11 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     saved = saved or {}
     by_field: dict[str, str] = {}
     company_name_columns = []
+    keys = saved_mapping_keys(headers)
     for index, header in enumerate(headers):
         if is_forbidden_header(header):
             continue
-        field = saved.get(str(header).strip(), None)
+        field = saved.get(keys[index], None)
         if field is None:
             field = field_for_header(header)
             key = normalize_header(header)

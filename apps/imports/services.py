@@ -47,6 +47,7 @@ from apps.imports.mapping import PROFESSIONAL_FIELDS
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems  # noqa: F401 (views use it)
 from apps.imports.mapping import professional_detail_warning
+from apps.imports.mapping import saved_mapping_keys
 from apps.imports.models import ImportJob
 from apps.imports.models import Outcome
 from apps.imports.models import StagingRow
@@ -350,9 +351,9 @@ def import_job_map(
             # them ignored instead of guessing again.
             defaults={
                 "headers": {
-                    header: chosen.get(str(index), "")
-                    for index, header in enumerate(headers)
-                    if header
+                    key: chosen.get(str(index), "")
+                    for index, key in enumerate(saved_mapping_keys(headers))
+                    if key
                 }
             },
         )

@@ -1,5 +1,6 @@
 """Header guesses, column labels, duplicate headers and mapping problems."""
 
+import pytest
 from django.utils import translation
 
 from apps.imports.mapping import column_label
@@ -10,6 +11,10 @@ from apps.imports.mapping import field_for_header
 from apps.imports.mapping import header_warnings
 from apps.imports.mapping import mapping_guess
 from apps.imports.mapping import mapping_problems
+from apps.imports.mapping import saved_mapping_keys
+from apps.imports.models import VendorMapping
+from apps.imports.services import import_job_map
+from tests.imports.conftest import import_file_created
 
 DUPLICATED = ["Email", "Prénom", "Nom", "Email", "Téléphone"]
 
@@ -156,3 +161,32 @@ def test_competing_headers_silent_when_both_used():
     headers = ["Téléphone", "Portable"]
 
     assert header_warnings(headers, {"0": "phone", "1": "mobile"}) == []
+
+
+@pytest.mark.django_db
+def test_saved_mapping_keeps_each_of_two_columns_with_one_header(
+    upload_root, write_file
+):
+    """GIVEN a file with two "Phone" columns mapped to phone and mobile and
+    saved for the vendor, WHEN the vendor's next file comes,
+    THEN both columns get their field back."""
+    content = "Email,Phone,Name,Phone\nanne@example.com,0102030405,Anne,0612345678\n"
+    job = import_file_created(write_file("clients.csv", content), vendor_name="Ninja")
+    mapping = {"0": "email", "1": "phone", "2": "first_name", "3": "mobile"}
+    import_job_map(job=job, mapping=mapping, save_for_vendor=True)
+
+    again = import_file_created(
+        write_file("clients2.csv", content), vendor_name="Ninja"
+    )
+
+    assert VendorMapping.objects.get().headers["Phone#2"] == "mobile"
+    assert again.mapping == mapping
+
+
+def test_saved_mapping_keys_number_repeated_headers():
+    assert saved_mapping_keys(["Phone", "Name", " Phone ", "Phone"]) == [
+        "Phone",
+        "Name",
+        "Phone#2",
+        "Phone#3",
+    ]
