@@ -167,7 +167,15 @@ def _contact_fields(number: int, activity, now) -> dict:
         "lawful_basis": LawfulBasis.CONSENT
         if b2c
         else LawfulBasis.LEGITIMATE_INTERESTS,
-        "collected_at": now - timedelta(days=_collected_days_ago(number)),
+        # Noon in the local time zone, so that the local day is the one
+        # counted from the lists' acquisition day, whatever the hour of the
+        # seeding and the clock changes in between.
+        "collected_at": timezone.make_aware(
+            datetime.combine(
+                timezone.localdate(now) - timedelta(days=_collected_days_ago(number)),
+                time(12),
+            )
+        ),
         "email": f"{ascii_first}.{last.lower()}{number}@{domain}.example.com",
     }
 
