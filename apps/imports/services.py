@@ -35,6 +35,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.contacts.statistics import contact_statistics_refresh
 from apps.core.audit import audit_record
+from apps.core.text import text_shortened
 from apps.imports import job_actions
 from apps.imports import merge
 from apps.imports import pipeline
@@ -511,6 +512,56 @@ def _professional_values_present(job: ImportJob, mapping: dict) -> bool:
         return True
     finally:
         reader.close()
+
+
+def unnamed_columns_warning(job: ImportJob, mapping: dict | None = None) -> str:
+    """Return the warning of columns without a header that hold values, or "".
+
+    Such a column, often the second half of a merged header cell, is left
+    out unless the user maps it; the first ``PROFESSIONAL_SAMPLE_ROWS`` data
+    rows are read. ``mapping`` defaults to the job's.
+    """
+    mapping = job.mapping if mapping is None else mapping
+    try:
+        layout = job_layout(job)
+        reader = FileReader(job.source_file.path, layout)
+    except (UnreadableFile, OSError, ValueError):
+        return ""
+    unnamed = [
+        index
+        for index, header in enumerate(layout.headers)
+        if not str(header).strip() and not mapping.get(str(index))
+    ]
+    examples: dict[int, str] = {}
+    try:
+        for _number, cells in itertools.islice(
+            reader.data_rows(), PROFESSIONAL_SAMPLE_ROWS
+        ):
+            for index in unnamed:
+                if index not in examples and index < len(cells):
+                    text = cell_text(cells[index]).strip()
+                    if text:
+                        examples[index] = text
+    except (UnreadableFile, OSError):
+        return ""
+    finally:
+        reader.close()
+    if not examples:
+        return ""
+    columns = ", ".join(
+        _("column %(number)d (for example “%(value)s”)")
+        % {"number": index + 1, "value": text_shortened(value, 40)}
+        for index, value in sorted(examples.items())
+    )
+    return ngettext(
+        "A column without a header holds values and is left out: %(columns)s. "
+        "Its header cell may be merged with the one before. Map it below if it "
+        "belongs to the contacts.",
+        "Columns without a header hold values and are left out: %(columns)s. "
+        "Their header cells may be merged with the ones before. Map them below "
+        "if they belong to the contacts.",
+        len(examples),
+    ) % {"columns": columns}
 
 
 def professional_use_check(job: ImportJob, *, confirmed: bool) -> bool:

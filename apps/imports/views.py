@@ -187,6 +187,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
             "header_warnings": header_warnings(layout.headers, mapping),
             "professional_warning": services.professional_details_warning(job, mapping),
             "sheets_warning": services.other_contact_sheets_warning(job),
+            "unnamed_columns_warning": services.unnamed_columns_warning(job, mapping),
             "mapping_problems": problems,
             "sheet_form": SheetForm(
                 sheets=layout.sheet_names, initial={"sheet": layout.sheet_name}

@@ -13,6 +13,7 @@ from apps.imports.models import ImportJob
 from apps.imports.services import ImportInputError
 from apps.imports.services import import_job_sheet_choose
 from apps.imports.services import other_contact_sheets_warning
+from apps.imports.services import unnamed_columns_warning
 from tests.imports.conftest import RECENT_ACQUISITION
 from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
@@ -443,3 +444,25 @@ def test_single_contact_sheet_has_no_warning(upload_root, write_file):
     path = write_file("liste.xlsx", _workbook_with_cover("xlsx"))
 
     assert other_contact_sheets_warning(import_file_created(path)) == ""
+
+
+def test_merged_header_cell_warns_of_the_column_left_out(upload_root, write_file):
+    """GIVEN a workbook whose header "Nom complet" is merged over two columns,
+    WHEN it is uploaded, THEN a warning names the second column, which has no
+    header of its own, with one of its values."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Nom complet", None, "E-mail"])
+    sheet.append(["Anne", "Dupuis", "anne@example.com"])
+    sheet.append(["Luc", "Morel", "luc@example.com"])
+    sheet.merge_cells("A1:B1")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    job = import_file_created(write_file("fusion.xlsx", buffer.getvalue()))
+
+    warning = unnamed_columns_warning(job)
+
+    assert "A column without a header holds values and is left out" in warning
+    assert "column 2 (for example “Dupuis”)" in warning
+    mapped = {**job.mapping, "1": "last_name"}
+    assert unnamed_columns_warning(job, mapped) == ""

@@ -25,6 +25,7 @@ from apps.imports.services import import_job_start
 from apps.imports.services import job_headers
 from apps.imports.services import other_contact_sheets_warning
 from apps.imports.services import professional_details_warning
+from apps.imports.services import unnamed_columns_warning
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 
@@ -187,6 +188,9 @@ class Command(BaseCommand):
         sheets_warning = other_contact_sheets_warning(job)
         if sheets_warning:
             self.stderr.write(_("Warning: %(warning)s") % {"warning": sheets_warning})
+        unnamed_warning = unnamed_columns_warning(job)
+        if unnamed_warning:
+            self.stderr.write(_("Warning: %(warning)s") % {"warning": unnamed_warning})
         professional_warning = professional_details_warning(job)
         if professional_warning:
             self.stderr.write(
