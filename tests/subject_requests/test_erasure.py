@@ -794,3 +794,22 @@ def test_rectification_suppresses_replaced_address(
     if suppressed:
         entry = SuppressionEntry.objects.get()
         assert entry.reason == SuppressionEntry.Reason.RECTIFIED
+
+
+def test_erase_subject_refuses_another_persons_address(make_request, dpo, bystander):
+    """GIVEN an erasure request of one person,
+    WHEN the command is given another person's address,
+    THEN it stops with the address and the request, and erases nothing."""
+    from django.core.management.base import CommandError
+
+    request = make_request(kind=SubjectRequest.Kind.ERASURE, verified_by=dpo)
+
+    with pytest.raises(CommandError) as raised:
+        call_command(
+            "erase_subject", "--email", bystander.email, "--request", str(request.pk)
+        )
+
+    assert f"--email {bystander.email} is neither the requester's" in str(raised.value)
+    assert request.reference in str(raised.value)
+    assert Contact.objects.filter(pk=bystander.pk).exists()
+    assert ErasureProof.objects.count() == 0

@@ -48,6 +48,8 @@ class Command(BaseCommand):
         except InvalidIdentifier as error:
             raise CommandError(str(error)) from error
 
+        _identifiers_of_request_check(subject_request, email=email, phone=phone)
+
         # The erasure finds the contacts of the phone itself, among those
         # without an e-mail and named like the requester: colleagues often
         # share a switchboard number.
@@ -78,3 +80,40 @@ class Command(BaseCommand):
             "suppression_added": proof.suppression_added,
         }
         self.stdout.write(json.dumps(summary, indent=2))
+
+
+def _normalized(normalize, value: str) -> str:
+    try:
+        return normalize(value) if value.strip() else ""
+    except InvalidIdentifier:
+        return ""
+
+
+def _identifiers_of_request_check(subject_request, *, email: str, phone: str) -> None:
+    """Refuse an identifier that is neither the requester's nor a linked contact's.
+
+    A mistyped address would otherwise erase another person, with the proof
+    filed under this request.
+    """
+    contacts = list(subject_request.contacts.values_list("email", "phone"))
+    known = {
+        "email": {_normalized(normalize_email, subject_request.requester_email)}
+        | {contact_email for contact_email, _phone in contacts},
+        "phone": {_normalized(normalize_phone, subject_request.requester_phone)}
+        | {contact_phone for _email, contact_phone in contacts},
+    }
+    for option, value in (("email", email), ("phone", phone)):
+        if value and value not in known[option]:
+            raise CommandError(
+                _(
+                    "--%(option)s %(value)s is neither the requester's nor that "
+                    "of a contact linked to request %(ref)s, so it may be another "
+                    "person's. Check it, or link the person's contacts to the "
+                    "request on its page, then run the command again."
+                )
+                % {
+                    "option": option,
+                    "value": value,
+                    "ref": subject_request.reference,
+                }
+            )
