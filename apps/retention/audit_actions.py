@@ -44,4 +44,5 @@ DETAIL_LABELS = {
     "max_transaction_ms": _("longest transaction (ms)"),
     "batches_cancelled": _("batches cancelled by the time limit and retried"),
     "objectors": _("objectors"),
+    "restricted_kept": _("restricted contacts kept"),
 }

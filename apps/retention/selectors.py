@@ -188,11 +188,20 @@ def step_not_applied_reason(summary: dict) -> str:
     return wording(summary.get("not_applied_params", {}))
 
 
+RESTRICTED = Contact.Status.RESTRICTED
+# Contacts that no retention step removes: those already anonymised, and
+# those whose processing the person asked to restrict.
+STATUSES_KEPT = (Contact.Status.ANONYMISED, RESTRICTED)
+
+
 @dataclass
 class Step:
     """One unit of a run: which records, what to do with them, and from when.
 
-    ``due`` selects the contacts the real run acts on. ``preview`` is ``due``
+    ``due`` selects the contacts the real run acts on, never an anonymised or
+    a restricted one: a person who asked for restriction (GDPR Art. 18) may
+    need the data kept, so ``held`` selects those for the counts only.
+    ``preview`` is ``due``
     without the contacts that an earlier step of the same run removes, so the
     counts of a dry run match those of the real run that follows it.
     ``label`` and ``not_applied_reason`` are worded from their codes when the
@@ -210,6 +219,8 @@ class Step:
     cutoff: datetime | None = None
     due: Q | None = None
     preview: Q | None = None
+    # The restricted contacts that ``due`` would select but the job keeps.
+    held: Q | None = None
     ended_list_ids: tuple[int, ...] = ()
     not_applied_code: str = ""
     not_applied_params: dict = field(default_factory=dict)
@@ -277,10 +288,11 @@ def rented_list_ids_ended(*, as_of: date) -> list[int]:
     )
 
 
-def rented_delete_q(ended_list_ids) -> Q:
+def rented_delete_q(ended_list_ids, *, held: bool = False) -> Q:
     """Return the contacts that come only from ended rented lists.
 
-    Contacts already anonymised are kept: they only lose the list's rows.
+    Contacts already anonymised, or restricted, are kept: they only lose the
+    list's rows. ``held`` returns the restricted ones instead.
     """
     ended = list(ended_list_ids)
     in_ended = Provenance.objects.filter(
@@ -289,11 +301,9 @@ def rented_delete_q(ended_list_ids) -> Q:
     elsewhere = Provenance.objects.filter(contact=OuterRef("pk")).exclude(
         contact_list_id__in=ended
     )
-    return (
-        Q(Exists(in_ended))
-        & ~Q(Exists(elsewhere))
-        & ~Q(status=Contact.Status.ANONYMISED)
-    )
+    if held:
+        return Q(Exists(in_ended)) & ~Q(Exists(elsewhere)) & Q(status=RESTRICTED)
+    return Q(Exists(in_ended)) & ~Q(Exists(elsewhere)) & ~Q(status__in=STATUSES_KEPT)
 
 
 def _rented_lists_step(*, as_of: date) -> Step:
@@ -306,23 +316,22 @@ def _rented_lists_step(*, as_of: date) -> Step:
         label_code=StepLabel.RENTED_LISTS,
         due=delete_q,
         preview=delete_q,
+        held=rented_delete_q(ended, held=True) if ended else None,
         ended_list_ids=ended,
     )
 
 
 def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
-    due = None
+    due = held = None
     not_applied_code = ""
     not_applied_params = {}
     if start_q is None:
         not_applied_code = NotApplied.START_EVENT_NOT_RECORDED
         not_applied_params = {"start_event": rule.start_event}
     else:
-        due = (
-            Q(processing_activity_id=activity.pk)
-            & ~Q(status=Contact.Status.ANONYMISED)
-            & start_q
-        )
+        past_limit = Q(processing_activity_id=activity.pk) & start_q
+        due = past_limit & ~Q(status__in=STATUSES_KEPT)
+        held = past_limit & Q(status=RESTRICTED)
         if rule.action not in ACTIONS_THAT_REMOVE:
             not_applied_code = NotApplied.ARCHIVE_OUTSIDE_REGISTRE
 
@@ -337,6 +346,7 @@ def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
         rule_id=rule.pk,
         cutoff=cutoff,
         due=due,
+        held=held,
         not_applied_code=not_applied_code,
         not_applied_params=not_applied_params,
     )
@@ -391,6 +401,10 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
     ungoverned = Q(processing_activity__isnull=True) | ~Q(
         processing_activity_id__in=list(governed_activity_ids)
     )
+    past_limit = ungoverned & contact_start_q(
+        start_event=RetentionRule.StartEvent.COLLECTION_OR_LAST_CONTACT,
+        cutoff=cutoff,
+    )
     return Step(
         key=DEFAULT_CONTACTS_KEY,
         kind=StepKind.CONTACTS,
@@ -398,12 +412,8 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
         label_code=StepLabel.DEFAULT_CONTACTS,
         label_params={"years": PROSPECT_DEFAULT_YEARS},
         cutoff=cutoff,
-        due=ungoverned
-        & ~Q(status=Contact.Status.ANONYMISED)
-        & contact_start_q(
-            start_event=RetentionRule.StartEvent.COLLECTION_OR_LAST_CONTACT,
-            cutoff=cutoff,
-        ),
+        due=past_limit & ~Q(status__in=STATUSES_KEPT),
+        held=past_limit & Q(status=RESTRICTED),
     )
 
 

@@ -46,6 +46,7 @@ from apps.retention.erasure import ids_filter
 from apps.retention.erasure import provenances_detach
 from apps.retention.models import RetentionRun
 from apps.retention.policy import local_today
+from apps.retention.selectors import STATUSES_KEPT
 from apps.retention.selectors import STEP_WORDING_KEYS
 from apps.retention.selectors import Step
 from apps.retention.selectors import StepKind
@@ -650,6 +651,8 @@ class _StepExecutor:
         self.run.steps.append(entry)
         _run_steps_save(self.run)
 
+        if step.held is not None:
+            entry["restricted_kept"] = Contact.objects.filter(step.held).count()
         if self.run.dry_run:
             self._preview(step, entry)
         elif step.not_applied_reason:
@@ -691,9 +694,11 @@ class _StepExecutor:
             if step.kind == StepKind.RENTED_LISTS:
                 # As in the real run: every row of the deleted contacts, and the
                 # ended lists' rows of the contacts that stay.
-                detached = Provenance.objects.filter(
-                    contact_list_id__in=step.ended_list_ids
-                ).exclude(contact__in=due)
+                detached = (
+                    Provenance.objects.filter(contact_list_id__in=step.ended_list_ids)
+                    .exclude(contact__in=due)
+                    .exclude(contact__status=Contact.Status.RESTRICTED)
+                )
                 erased = Provenance.objects.filter(contact__in=due)
                 entry["would_remove_provenances"] = detached.count() + erased.count()
             if step.not_applied_reason:
@@ -839,9 +844,10 @@ class _StepExecutor:
             return
 
         def candidates(after: int, size: int) -> list[int]:
+            # A restricted contact keeps even the rows of an ended list.
             provenances = Provenance.objects.filter(
                 contact_list_id__in=ended, contact_id__gt=after
-            )
+            ).exclude(contact__status=Contact.Status.RESTRICTED)
             return list(
                 provenances.order_by("contact_id")
                 .values_list("contact_id", flat=True)
@@ -857,7 +863,7 @@ class _StepExecutor:
             )
             applied = contacts_delete(
                 ids=[pk for pk in contact_ids if pk not in linked_elsewhere],
-                within=Contact.objects.exclude(status=Contact.Status.ANONYMISED),
+                within=Contact.objects.exclude(status__in=STATUSES_KEPT),
             )
             erased = set(applied.contact_ids)
             counts = applied.counts

@@ -666,3 +666,53 @@ def test_rule_reaching_before_year_one_is_not_applied(activity, expired_at, dry_
     default = _step(run, DEFAULT_CONTACTS_KEY)
     assert default.get("removed", 0) == 0
     assert default.get("would_remove", 0) == 0
+
+
+@pytest.mark.parametrize("action", ["delete", "anonymise"])
+def test_restricted_contact_past_its_limit_is_kept_and_counted(
+    contact_rule, expired_at, action
+):
+    """GIVEN two contacts past their limit, one whose processing the person
+    asked to restrict (Art. 18), WHEN the retention job runs,
+    THEN the restricted one is left as it is and counted as kept, in the
+    preview and in the run."""
+    contact_rule.action = action
+    contact_rule.save()
+    restricted = ContactFactory(
+        processing_activity=contact_rule.activity,
+        collected_at=expired_at,
+        status=Contact.Status.RESTRICTED,
+    )
+    other = ContactFactory(
+        processing_activity=contact_rule.activity, collected_at=expired_at
+    )
+    key = f"contacts:rule:{contact_rule.pk}"
+
+    preview, _ = _apply(dry_run=True)
+    run, _ = _apply()
+
+    assert _step(preview, key)["would_remove"] == 1
+    assert _step(preview, key)["restricted_kept"] == 1
+    step = _step(run, key)
+    assert step["removed"] == 1
+    assert step["restricted_kept"] == 1
+    restricted.refresh_from_db()
+    assert restricted.status == Contact.Status.RESTRICTED
+    assert restricted.email
+    assert not Contact.objects.filter(pk=other.pk, status=Contact.Status.ACTIVE)
+
+
+def test_restricted_contact_keeps_an_ended_rented_list(db, recent_at):
+    ended = ListFactory(
+        acquisition=ContactList.Acquisition.RENTAL,
+        licence_ends_on=AS_OF - timedelta(days=1),
+    )
+    restricted = ContactFactory(
+        collected_at=recent_at, status=Contact.Status.RESTRICTED
+    )
+    ProvenanceFactory(contact=restricted, contact_list=ended)
+
+    run, _ = _apply()
+
+    assert Provenance.objects.filter(contact=restricted).exists()
+    assert _step(run, RENTED_LISTS_KEY)["restricted_kept"] == 1
