@@ -210,13 +210,16 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         f"{FOLD_FUNCTION}(c.first_name) = {FOLD_FUNCTION}(r.first_name) "
         f"AND {FOLD_FUNCTION}(c.last_name) = {FOLD_FUNCTION}(r.last_name)"
     )
+    # A restricted contact matches a row with its phone and name whatever the
+    # row's e-mail, so that the person does not come back under a new address.
     first_contact = f"SELECT min(id) FROM (SELECT c.id FROM {contacts} c WHERE"
     match = f"""COALESCE(
         CASE WHEN r.match_key LIKE 'e:%%' THEN ({first_contact}
             c.email = r.email AND c.email <> '' AND {active} OFFSET 0) same_email) END,
         CASE WHEN r.phone <> '' THEN ({first_contact}
             c.phone = r.phone AND c.phone <> '' AND {same_name}
-            AND (c.email = '' OR r.email = '' OR c.email = r.email)
+            AND (c.email = '' OR r.email = '' OR c.email = r.email
+                OR c.status = 'restricted')
             AND {active} OFFSET 0) same_phone) END,
         CASE WHEN r.match_key LIKE 'g:%%' THEN ({first_contact}
             c.email = r.email AND c.email <> '' AND {same_name} AND {active}
@@ -541,7 +544,12 @@ def _match_existing(row) -> Contact | None:
     if row.phone:
         same_phone = candidates.filter(phone=row.phone, **same_name)
         for contact in same_phone:
-            if not contact.email or not row.email or contact.email == row.email:
+            if (
+                not contact.email
+                or not row.email
+                or contact.email == row.email
+                or contact.status == Contact.Status.RESTRICTED
+            ):
                 return contact
     if row.match_key.startswith("g:"):
         return candidates.filter(email=row.email, **same_name).first()

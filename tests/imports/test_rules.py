@@ -172,6 +172,30 @@ def test_phone_match_ignores_accents_of_existing_name(upload_root, write_file):
     assert Contact.objects.count() == 1
 
 
+def test_restricted_person_under_a_new_address_is_held(upload_root, write_file):
+    """GIVEN a restricted contact (Art. 18),
+    WHEN a list brings the same name and phone with another e-mail address,
+    THEN the row is suppressed as restricted instead of creating a contact."""
+    restricted = _existing_contact(
+        email="ines.laurent@example.com",
+        phone="+33610000004",
+        first_name="Inès",
+        last_name="Laurent",
+        status=Contact.Status.RESTRICTED,
+    )
+    content = (
+        "Prénom;Nom;Email;Téléphone\n"
+        "Inès;Laurent;ines@nouveau.example.com;06 10 00 00 04\n"
+    )
+
+    job = import_file(write_file("retour.csv", content))
+
+    result = job.row_results.get()
+    assert result.outcome == "suppressed"
+    assert "restricted" in result.reason
+    assert list(Contact.objects.values_list("pk", flat=True)) == [restricted.pk]
+
+
 def test_objected_contact_is_suppressed(upload_root, write_file):
     _existing_contact(email="jean.dupont@example.com", status=Contact.Status.OBJECTED)
 
