@@ -60,6 +60,13 @@ REQUEST_ACTIONS_LISTING_CONTACTS = (
     "subject_requests.contacts.restriction_lifted",
 )
 REQUEST_ACTIONS_NAMING_CONTACT = ("subject_requests.contacts.unlinked",)
+# Those of the actions above that change the contact's status.
+REQUEST_ACTIONS_CHANGING_STATUS = (
+    "subject_requests.contacts.objected",
+    "subject_requests.contacts.restricted",
+    "subject_requests.contacts.restriction_lifted",
+)
+SUBJECT_REQUEST_VIEW_PERMISSION = "subject_requests.view_subjectrequest"
 # An unsubscribe or objection rate above this percentage flags a list or vendor
 # whose people probably never agreed to be prospected.
 HIGH_OPT_OUT_RATE = 5.0
@@ -499,24 +506,29 @@ def contact_detail(*, contact_id: int) -> Contact:
     return Contact.objects.select_related("processing_activity").get(pk=contact_id)
 
 
-def contact_audit_events(contact: Contact) -> QuerySet[AuditEvent]:
+def contact_audit_events(contact: Contact, *, user=None) -> QuerySet[AuditEvent]:
     """Return the audit events about ``contact``, newest first.
 
     These are the events that target the contact and the subject-request
     events that name it in their details. The latter target the request and
-    may name other contacts, so a page that lists them shows no details.
+    may name other contacts, so a page that lists them shows no details. A
+    ``user`` who cannot view subject requests gets only those that changed
+    the contact's status: that the person made a request, an access request
+    for instance, is for the DPO to know.
     """
+    targeted = Q(target_type=Contact._meta.label_lower, target_id=str(contact.pk))
+    actions = REQUEST_ACTIONS_LISTING_CONTACTS
     named = Q(action__in=REQUEST_ACTIONS_NAMING_CONTACT, details__contact_id=contact.pk)
+    if user is not None and not user.has_perm(SUBJECT_REQUEST_VIEW_PERMISSION):
+        actions = REQUEST_ACTIONS_CHANGING_STATUS
+        named = Q(pk__in=[])
     if connection.vendor == "postgresql":
-        listed = Q(
-            action__in=REQUEST_ACTIONS_LISTING_CONTACTS,
-            details__contact_ids__contains=[contact.pk],
-        )
+        listed = Q(action__in=actions, details__contact_ids__contains=[contact.pk])
     else:
         # Only PostgreSQL can test whether a JSON array contains a value.
-        listing = AuditEvent.objects.filter(
-            action__in=REQUEST_ACTIONS_LISTING_CONTACTS
-        ).values_list("pk", "details")
+        listing = AuditEvent.objects.filter(action__in=actions).values_list(
+            "pk", "details"
+        )
         listed = Q(
             pk__in=[
                 pk
@@ -524,7 +536,6 @@ def contact_audit_events(contact: Contact) -> QuerySet[AuditEvent]:
                 if contact.pk in details.get("contact_ids", [])
             ]
         )
-    targeted = Q(target_type=Contact._meta.label_lower, target_id=str(contact.pk))
     return AuditEvent.objects.filter(targeted | named | listed).select_related("actor")
 
 

@@ -120,7 +120,7 @@ class ContactDetailView(RolePermissionMixin, TemplateView):
             retention=contact_retention(contact),
             provenances=contact_provenances(contact),
             consents=contact.consents.all(),
-            audit_events=contact_audit_events(contact)[:100],
+            audit_events=contact_audit_events(contact, user=self.request.user)[:100],
             exports=contact_campaign_exports(contact),
             anonymised=contact.status == Contact.Status.ANONYMISED,
             unsubscribe_url=contact_page_unsubscribe_url(

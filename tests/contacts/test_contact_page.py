@@ -352,7 +352,8 @@ def test_audit_lists_request_objection(dpo, sales_user, client_for):
     request_object(request=request, actor=dpo)
 
     content = _detail(client_for(sales_user), contact)
-    assert _audit_actions(content) == [
+    assert _audit_actions(content) == ["subject_requests.contacts.objected"]
+    assert _audit_actions(_detail(client_for(dpo), contact)) == [
         "subject_requests.contacts.objected",
         "subject_requests.contacts.linked",
     ]
@@ -379,12 +380,15 @@ def test_audit_lists_request_restriction(dpo, sales_user, client_for):
 
     request_unlink_contact(request=request, contact_id=contact.pk, actor=dpo)
 
-    content = _detail(client_for(sales_user), contact)
-    assert _audit_actions(content) == [
+    assert _audit_actions(_detail(client_for(dpo), contact)) == [
         "subject_requests.contacts.unlinked",
         "subject_requests.contacts.restriction_lifted",
         "subject_requests.contacts.restricted",
         "subject_requests.contacts.linked",
+    ]
+    assert _audit_actions(_detail(client_for(sales_user), contact)) == [
+        "subject_requests.contacts.restriction_lifted",
+        "subject_requests.contacts.restricted",
     ]
 
 
@@ -416,3 +420,16 @@ def test_audit_names_channel_in_french(sales_user, client_for):
     content = response.content.decode()
     assert "lien de désinscription" in content
     assert "<td>unsubscribe link</td>" not in content
+
+
+def test_sales_do_not_learn_of_an_access_request(dpo, sales_user, client_for):
+    from apps.subject_requests.services import request_link_contacts
+
+    contact = ContactFactory()
+    request = _subject_request("access")
+    request_link_contacts(request=request, contact_ids=[contact.pk], actor=dpo)
+
+    assert _audit_actions(_detail(client_for(sales_user), contact)) == []
+    assert _audit_actions(_detail(client_for(dpo), contact)) == [
+        "subject_requests.contacts.linked"
+    ]
