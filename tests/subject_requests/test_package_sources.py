@@ -408,7 +408,10 @@ def test_package_html_names_each_source(make_request, dpo, person, vendor_upload
     assert "<td>objected</td>" in html
     assert "<h2>Vendor files and import rows</h2>" in html
     assert "List Salon 2026 from Fichiers Exemple SARL" in html
-    assert "We hold no personal data about you." not in html
+    assert (
+        "Apart from this request, with the identity details you gave us, we hold "
+        "no personal data about you." not in html
+    )
 
 
 def test_package_pdf_names_each_source(make_request, dpo, person, vendor_upload):
@@ -443,7 +446,10 @@ def test_package_states_empty_sources(make_request, dpo):
     assert content["earlier_requests"] == []
     assert content["suppression_list"] == []
     assert content["import_rows"] == []
-    assert "We hold no personal data about you." in html
+    assert (
+        "Apart from this request, with the identity details you gave us, we hold "
+        "no personal data about you." in html
+    )
     assert "No other request from you is recorded." in html
     assert "None of your e-mail addresses or phone numbers is on it." in html
 
