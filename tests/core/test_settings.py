@@ -113,3 +113,25 @@ def test_sqlite_overwrites_deleted_rows(tmp_path):
     # checks the setting as well as its effect.
     assert "secure_delete = ON" in init_command
     assert found == "False"
+
+
+def test_celery_queue_comes_from_the_environment(tmp_path):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "CELERY_QUEUE": "registre-staging",
+    }
+    script = "from config.celery import app; print(app.conf.task_default_queue)"
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "registre-staging"
