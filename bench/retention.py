@@ -156,13 +156,14 @@ def settle() -> None:
 def single_statement_delete(rule_id: int) -> tuple[int, float]:
     """Delete the due contacts and their rows in one statement.
 
-    Returns the number of contacts deleted and the seconds the statement took.
+    Restricted contacts stay, as the job keeps them. Returns the number of
+    contacts deleted and the seconds the statement took.
     """
     rule = RetentionRule.objects.get(pk=rule_id)
     run_plan_cutoff = _cutoff(rule)
     due = (
         "SELECT id FROM contacts_contact WHERE processing_activity_id = %(activity)s "
-        "AND status <> 'anonymised' AND collected_at < %(cutoff)s "
+        "AND status NOT IN ('anonymised', 'restricted') AND collected_at < %(cutoff)s "
         "AND (last_contact_at IS NULL OR last_contact_at < %(cutoff)s)"
     )
     statement = (
