@@ -55,6 +55,7 @@ class RequestListView(RolePermissionMixin, ListView):
         context = super().get_context_data(**kwargs)
         for item in context["requests"]:
             item.days_left = days_left(item)
+            item.days_overdue = -item.days_left
             item.days_late = days_late(item)
         form = self.filter_form
         context["filter_errors"] = [

@@ -684,3 +684,32 @@ def test_rectify_url_tells_nothing_without_permission(
 
     assert anonymous == [302, 302]
     assert sales == [403, 403]
+
+
+def test_list_says_by_how_many_days_a_request_is_overdue(client_for, dpo, make_request):
+    request = make_request(
+        received_at=timezone.now() - datetime.timedelta(days=60), verified_by=dpo
+    )
+    days = (timezone.localdate() - request.due_on).days
+
+    listing = client_for(dpo).get(
+        reverse("subject_requests:request-list"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert days > 0
+    assert f'data-overdue="{days}"' in listing.text
+    assert f"overdue by {days} days" in listing.text
+    assert f">-{days}<" not in listing.text
+
+
+def test_objection_page_offers_no_extension(client_for, dpo, make_request):
+    objection = make_request(kind="objection", verified_by=dpo)
+    access = make_request(verified_by=dpo)
+    client = client_for(dpo)
+
+    def page(request):
+        url = reverse("subject_requests:request-detail", args=[request.pk])
+        return client.get(url).text
+
+    assert 'id="deadline"' not in page(objection)
+    assert 'id="deadline"' in page(access)
