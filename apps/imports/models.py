@@ -285,6 +285,9 @@ class StagingRow(models.Model):
     phone = models.CharField(max_length=20, blank=True)
     email_hash = models.CharField(max_length=64, blank=True)
     phone_hash = models.CharField(max_length=64, blank=True)
+    # The hash of the address without its sub-address ("+tag"), for the
+    # suppression check only; blank for an address without one.
+    email_base_hash = models.CharField(max_length=64, blank=True, default="")
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     job_title = models.CharField(max_length=200, blank=True)

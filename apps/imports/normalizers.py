@@ -248,6 +248,19 @@ def _email_problem(error: EmailNotValidError) -> str:
 _DISPLAY_NAME_FORM = re.compile(r"\s*[^<>@]*?\s*<([^<>]+)>\s*")
 
 
+def email_without_subaddress(email: str) -> str:
+    """Return a normalised address without its sub-address: "a+promo@x" -> "a@x".
+
+    Mail providers deliver "name+anything@domain" to "name@domain", so a
+    person who objected under one may come back under the other.
+    """
+    local, at, domain = email.rpartition("@")
+    base, plus, _tag = local.partition("+")
+    if not at or not plus or not base:
+        return email
+    return f"{base}@{domain}"
+
+
 def email_display_name_remove(value: str) -> str | None:
     """Return the address of a ``Name <address>`` value, or None for another form."""
     match = _DISPLAY_NAME_FORM.fullmatch(value)

@@ -182,8 +182,10 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         "duplicate_other": reasons["duplicate_other"],
     }
     listed_email = (
-        f"s.email_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
-        "WHERE e.identifier_hash = s.email_hash)"
+        f"(s.email_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
+        "WHERE e.identifier_hash = s.email_hash)) "
+        f"OR (s.email_base_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
+        "WHERE e.identifier_hash = s.email_base_hash))"
     )
     listed_phone = (
         f"s.phone_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
@@ -407,7 +409,12 @@ def merge_simple(
     first_rows: dict[str, int] = {}
     staged = StagingRow.objects.filter(job=job).order_by("row_number")
     for chunk in _chunks(staged.iterator(chunk_size=BULK_CHUNK_ROWS)):
-        hashes = {h for row in chunk for h in (row.email_hash, row.phone_hash) if h}
+        hashes = {
+            h
+            for row in chunk
+            for h in (row.email_hash, row.phone_hash, row.email_base_hash)
+            if h
+        }
         suppressed = suppressed_hashes(hashes) if hashes else set()
         for row in chunk:
             if row.outcome == "":
@@ -483,7 +490,7 @@ def _suppression_classify(row, suppressed, reasons) -> bool:
     A rejected row keeps the hashes of its valid identifiers for this check,
     which comes before its rejection.
     """
-    if row.email_hash and row.email_hash in suppressed:
+    if {row.email_hash, row.email_base_hash} & (suppressed - {""}):
         row.outcome, row.reason = Outcome.SUPPRESSED, reasons["suppressed_email"]
         return True
     if row.phone_hash and row.phone_hash in suppressed:

@@ -25,6 +25,7 @@ from apps.imports.normalizers import email_candidates
 from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_is_generic
 from apps.imports.normalizers import email_normalize_for_import
+from apps.imports.normalizers import email_without_subaddress
 from apps.imports.normalizers import phone_normalize
 from apps.imports.normalizers import postcode_city_split
 from apps.imports.normalizers import registration_normalize
@@ -40,6 +41,7 @@ STAGING_COLUMNS = (
     "phone",
     "email_hash",
     "phone_hash",
+    "email_base_hash",
     "first_name",
     "last_name",
     "job_title",
@@ -258,6 +260,9 @@ class RowNormalizer:
 
         if values["email"]:
             values["email_hash"] = self._hash(values["email"])
+            base = email_without_subaddress(values["email"])
+            if base != values["email"]:
+                values["email_base_hash"] = self._hash(base)
         if values["phone"]:
             values["phone_hash"] = self._hash(values["phone"])
         values["match_key"] = self._match_key(values)

@@ -196,6 +196,29 @@ def test_restricted_person_under_a_new_address_is_held(upload_root, write_file):
     assert list(Contact.objects.values_list("pk", flat=True)) == [restricted.pk]
 
 
+@pytest.mark.parametrize(
+    "address", ["odile.refus+promo@example.com", "ODILE.REFUS+b2b@Example.com"]
+)
+def test_objector_under_a_sub_address_is_suppressed(address, upload_root, write_file):
+    """GIVEN an address on the suppression list,
+    WHEN a list brings it with a "+tag" sub-address,
+    THEN the row is suppressed: the mail would reach the same person."""
+    suppression_add(reason="objected", emails=["odile.refus@example.com"])
+
+    job = import_file(write_file("tag.csv", f"Email;Nom\n{address};Refus\n"))
+
+    assert job.row_results.get().outcome == "suppressed"
+    assert not Contact.objects.exists()
+
+
+def test_sub_address_of_someone_not_listed_is_created(upload_root, write_file):
+    suppression_add(reason="objected", emails=["autre@example.com"])
+
+    job = import_file(write_file("tag.csv", "Email;Nom\nanne+x@example.com;A\n"))
+
+    assert job.counts["created"] == 1
+
+
 def test_objected_contact_is_suppressed(upload_root, write_file):
     _existing_contact(email="jean.dupont@example.com", status=Contact.Status.OBJECTED)
 
@@ -364,7 +387,7 @@ def test_merge_reports_progress(upload_root, write_file, monkeypatch):
 def test_bulk_staging_path_stores_rows(upload_root, write_file):
     """The bulk_create staging used on SQLite stores rows like COPY does."""
     job = import_file(write_file("mixed.csv", MIXED))
-    row = (2, "", "", "e:x@example.com", "x@example.com", "", "hash", "")
+    row = (2, "", "", "e:x@example.com", "x@example.com", "", "hash", "", "")
     row += ("Jean", "Dupont", "", "", "", "", "", "", "", None)
 
     written = pipeline._bulk_chunk(job.pk, iter([row]))
