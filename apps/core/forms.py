@@ -16,6 +16,22 @@ from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.core.models import Organisation
 
+# Earlier years are typing mistakes, and year 1 cannot even be converted to
+# UTC (OverflowError), which SQLite's constraint checks attempt.
+EARLIEST_YEAR = 1900
+
+
+def _too_early(shown: str) -> ValidationError:
+    """Return the error of a date before ``EARLIEST_YEAR``, shown as ``shown``."""
+    return ValidationError(
+        gettext(
+            "%(value)s is too far in the past: check the year, which must be "
+            "%(year)d or later."
+        )
+        % {"value": shown, "year": EARLIEST_YEAR},
+        code="too_early",
+    )
+
 
 class LocalDateTimeField(forms.DateTimeField):
     """A date and time typed in the site's time zone, from a datetime-local input.
@@ -29,10 +45,6 @@ class LocalDateTimeField(forms.DateTimeField):
     the clocks skipped is rejected with that reason, where Django's message
     reads only that it "may be ambiguous or may not exist".
     """
-
-    # Earlier years are typing mistakes, and year 1 cannot even be converted
-    # to UTC (OverflowError), which SQLite's constraint checks attempt.
-    earliest_year = 1900
 
     def __init__(self, *, repeated_hour: str = "first", **kwargs):
         super().__init__(**kwargs)
@@ -55,18 +67,8 @@ class LocalDateTimeField(forms.DateTimeField):
             if error.code != "ambiguous_timezone":
                 raise
             moment = self._repeated_or_skipped(value)
-        if moment is not None and moment.year < self.earliest_year:
-            raise ValidationError(
-                gettext(
-                    "%(value)s is too far in the past: check the year, which "
-                    "must be %(year)d or later."
-                )
-                % {
-                    "value": date_format(moment, "SHORT_DATETIME_FORMAT"),
-                    "year": self.earliest_year,
-                },
-                code="too_early",
-            )
+        if moment is not None and moment.year < EARLIEST_YEAR:
+            raise _too_early(date_format(moment, "SHORT_DATETIME_FORMAT"))
         return moment
 
     def _repeated_or_skipped(self, value):
@@ -107,8 +109,6 @@ class PlausibleDateField(forms.DateField):
     spreadsheet cannot show them: the XLSX export wrote such a date as ####.
     """
 
-    earliest_year = LocalDateTimeField.earliest_year
-
     def to_python(self, value):
         try:
             day = super().to_python(value)
@@ -122,18 +122,8 @@ class PlausibleDateField(forms.DateField):
                 % {"value": str(value)[:40]},
                 code="invalid",
             ) from error
-        if day is not None and day.year < self.earliest_year:
-            raise ValidationError(
-                gettext(
-                    "%(value)s is too far in the past: check the year, which "
-                    "must be %(year)d or later."
-                )
-                % {
-                    "value": date_format(day, "SHORT_DATE_FORMAT"),
-                    "year": self.earliest_year,
-                },
-                code="too_early",
-            )
+        if day is not None and day.year < EARLIEST_YEAR:
+            raise _too_early(date_format(day, "SHORT_DATE_FORMAT"))
         return day
 
 

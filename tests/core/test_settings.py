@@ -90,22 +90,27 @@ print(b"erased-" in open(database["NAME"], "rb").read())
 """
 
 
-def test_sqlite_overwrites_deleted_rows(tmp_path):
+def _shell(tmp_path, script: str, **environment) -> subprocess.CompletedProcess:
+    """Run ``script`` in ``manage.py shell`` on a SQLite database of its own."""
     env = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "REGISTRE_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **environment,
     }
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", SQLITE_ERASURE_SCRIPT],
+    return subprocess.run(
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_sqlite_overwrites_deleted_rows(tmp_path):
+    result = _shell(tmp_path, SQLITE_ERASURE_SCRIPT)
 
     assert result.returncode == 0, result.stderr
     init_command, found = result.stdout.strip().splitlines()
@@ -116,22 +121,9 @@ def test_sqlite_overwrites_deleted_rows(tmp_path):
 
 
 def test_celery_queue_comes_from_the_environment(tmp_path):
-    env = {
-        "PATH": os.environ["PATH"],
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "REGISTRE_DATA_DIR": str(tmp_path),
-        "CELERY_QUEUE": "registre-staging",
-    }
     script = "from config.celery import app; print(app.conf.task_default_queue)"
 
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = _shell(tmp_path, script, CELERY_QUEUE="registre-staging")
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "registre-staging"
