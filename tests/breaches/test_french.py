@@ -261,7 +261,7 @@ def test_overdue_detail_in_french(client_for, dpo, french_site):
 
     content = client_for(dpo).get(url).content.decode()
 
-    assert "<dt>Notification</dt>" in content
+    assert "<dt>État de la notification</dt>" in content
     assert "en retard de 26 h 0" in content
     assert "Temps restant" not in content
 

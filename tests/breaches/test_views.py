@@ -1057,7 +1057,7 @@ def test_overdue_detail_reads_overdue_by(client_for, dpo):
     content = response.content.decode()
     assert "overdue by 26 h 0" in content
     assert "Time left" not in content
-    assert "<dt>Notification</dt>" in content
+    assert "<dt>Notification status</dt>" in content
 
 
 def test_dashboard_overdue_has_no_time_left(client_for, dpo):
@@ -1131,7 +1131,9 @@ def test_late_notification_says_by_how_much(client_for, dpo, breach):
 
     page = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
 
-    assert "notified 8 h 00 min late" in page.content.decode()
+    content = page.content.decode()
+    assert "notified 8 h 00 min late" in content
+    assert "<dt>Notification status</dt>" in content
 
 
 def test_delay_reasons_shown_before_notification(client_for, dpo, breach):
