@@ -90,8 +90,10 @@ def _cell_too_long(row: int) -> UnreadableFile:
     return UnreadableFile(
         _(
             "Row %(row)d has a cell of more than %(limit)s characters, which no "
-            "contact field needs. Remove the long text from the file and upload "
-            "it again."
+            "contact field needs. In a CSV file, the usual cause is a quote mark "
+            '(") that opens a cell on that row and is never closed, so that the '
+            "cell takes in the following rows: close or remove it. Otherwise "
+            "remove the long text. Then upload the file again."
         )
         % {
             "row": row,
@@ -483,6 +485,7 @@ class FileReader:
 
     def _csv_rows(self):
         delimiter = self.layout.delimiter or ","
+        width = len(self.layout.headers)
         with open(self.path, "rb") as binary:
             text = io.TextIOWrapper(binary, encoding=self.layout.encoding, newline="")
             reader = csv.reader(text, delimiter=delimiter)
@@ -494,7 +497,9 @@ class FileReader:
                     if number % 1024 == 0:
                         self._position = binary.tell()
                     if reader.line_num > line:
-                        _unclosed_quote_check(row, delimiter, line, reader.line_num)
+                        _unclosed_quote_check(
+                            row, delimiter, line, reader.line_num, width=width
+                        )
                     line = reader.line_num + 1
                     yield number, row
             except UnicodeDecodeError as error:
@@ -569,17 +574,34 @@ class FileReader:
             self._handle.close()
 
 
-def _unclosed_quote_check(row: list, delimiter: str, first: int, last: int) -> None:
+def _row_like(line: str, delimiter: str, width: int) -> bool:
+    """Tell whether a line inside a quoted cell reads as a row of the file.
+
+    It holds as many delimiters as a row of ``width`` columns, at least two,
+    or in a narrower file one delimiter beside an address or a number. A
+    legitimate multi-line cell, such as an address, rarely does.
+    """
+    delimiters = line.count(delimiter)
+    if delimiters >= max(2, width - 1):
+        return True
+    return delimiters >= 1 and width <= 2 and ("@" in line or _DIGITS.search(line))
+
+
+_DIGITS = re.compile(r"\d{6}")
+
+
+def _unclosed_quote_check(
+    row: list, delimiter: str, first: int, last: int, *, width: int
+) -> None:
     """Reject a row whose quoted cell swallowed the next rows of the file.
 
     A quote mark that opens a cell and is never closed makes the CSV reader
     take every following line, up to the next quote mark, as that cell's text:
-    those rows would vanish from the counts. A legitimate multi-line cell, such
-    as an address, rarely has a line holding several delimiters.
+    those rows would vanish from the counts.
     """
     for cell in row:
         continuation = cell.splitlines()[1:]
-        if any(line.count(delimiter) >= 2 for line in continuation):
+        if any(_row_like(line, delimiter, width) for line in continuation):
             raise UnreadableFile(
                 _(
                     'Line %(line)d opens a cell with a quote mark (") that is not '

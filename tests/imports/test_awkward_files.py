@@ -466,3 +466,21 @@ def test_merged_header_cell_warns_of_the_column_left_out(upload_root, write_file
     assert "column 2 (for example “Dupuis”)" in warning
     mapped = {**job.mapping, "1": "last_name"}
     assert unnamed_columns_warning(job, mapped) == ""
+
+
+def test_unclosed_quote_in_a_two_column_file_is_refused(upload_root, write_file):
+    lines = ["Email;Nom"] + [f"p{n}@two.example;Nom{n}" for n in range(100)]
+    lines[11] = 'p10@two.example;"Stray'
+    path = write_file("deux.csv", "\n".join(lines) + "\n")
+
+    with pytest.raises(ImportInputError, match="Line 12 opens a cell with a quote"):
+        import_file(path)
+    assert not Contact.objects.exists()
+
+
+def test_two_column_address_with_a_semicolon_imports(upload_root, write_file):
+    path = write_file(
+        "deux.csv", 'Email;Adresse\nanne@example.com;"12 rue X\nBât. B; étage 2"\n'
+    )
+
+    assert import_file(path).counts["created"] == 1
