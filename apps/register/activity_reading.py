@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.forms import EARLIEST_YEAR
 from apps.core.text import text_shortened
 from apps.register.cells import ERROR
 from apps.register.cells import WARNING
@@ -200,6 +201,23 @@ class ActivityReader:
         return None
 
     def _date(self, value, text, sheet, row_index, column_index):
+        day = self._date_read(value, text, sheet, row_index, column_index)
+        if day is not None and day.year < EARLIEST_YEAR:
+            self._problem(
+                ERROR,
+                sheet,
+                row_index,
+                column_index,
+                _(
+                    "%(value)s is too far in the past: check the year, which must "
+                    "be %(year)d or later."
+                )
+                % {"value": day.strftime("%d/%m/%Y"), "year": EARLIEST_YEAR},
+            )
+            return None
+        return day
+
+    def _date_read(self, value, text, sheet, row_index, column_index):
         if value in (None, ""):
             return None
         if isinstance(value, datetime.datetime):

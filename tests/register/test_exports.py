@@ -623,3 +623,21 @@ def test_former_person_in_charge_label_still_read(
     assert set(ProcessingActivity.objects.values_list("owner", flat=True)) == {
         compliance_officer.pk
     }
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "csv"])
+def test_import_refuses_a_date_before_1900(register, tmp_path, file_format):
+    first = register[0]
+    first.started_on = datetime.date(1850, 3, 15)
+    first.save()
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+    first.started_on = datetime.date(2019, 3, 1)
+    first.save()
+
+    report = register_import(path=path, dry_run=False)
+
+    messages = [problem.message for problem in report.problems]
+    assert any("15/03/1850 is too far in the past" in text for text in messages)
+    first.refresh_from_db()
+    assert first.started_on == datetime.date(2019, 3, 1)
