@@ -63,12 +63,34 @@ ADEQUACY_COUNTRIES = {
     "NZ": (_("New Zealand"), ("new zealand", "nouvelle zelande")),
     "KR": (
         _("South Korea"),
-        ("south korea", "republic of korea", "coree du sud", "republique de coree"),
+        (
+            "south korea",
+            "republic of korea",
+            "korea republic of",
+            "coree du sud",
+            "republique de coree",
+        ),
     ),
     "CH": (_("Switzerland"), ("switzerland", "suisse")),
     "GB": (
         _("United Kingdom"),
-        ("united kingdom", "uk", "great britain", "royaume uni", "grande bretagne"),
+        (
+            "united kingdom",
+            "uk",
+            "great britain",
+            "england",
+            "scotland",
+            "wales",
+            "northern ireland",
+            "united kingdom of great britain and northern ireland",
+            "royaume uni",
+            "grande bretagne",
+            "angleterre",
+            "ecosse",
+            "pays de galles",
+            "irlande du nord",
+            "royaume uni de grande bretagne et d irlande du nord",
+        ),
     ),
     "UY": (_("Uruguay"), ("uruguay",)),
     "US": (
@@ -77,20 +99,24 @@ ADEQUACY_COUNTRIES = {
             "united states",
             "united states of america",
             "usa",
+            "us",
             "etats unis",
             "etats unis d amerique",
         ),
     ),
 }
 
-_SEPARATORS = re.compile(r"[\s\-‐–'’.]+")
+_SEPARATORS = re.compile(r"[\s\-‐–'’,]+")
 
 
 def _folded(text: str) -> str:
-    """Return ``text`` in lower case, without accents, dashes or apostrophes."""
+    """Return ``text`` in lower case, without accents, dots, dashes or apostrophes.
+
+    "U.S.A." becomes "usa", and "Korea, Republic of" "korea republic of".
+    """
     decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return _SEPARATORS.sub(" ", bare).strip()
+    return _SEPARATORS.sub(" ", bare.replace(".", "")).strip()
 
 
 EEA_NAMES = {

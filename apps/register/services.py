@@ -320,14 +320,25 @@ def _contract_checks(activity: ProcessingActivity):
 
 
 def _transfer_recorded(processor: Processor, transfers: list[Transfer]) -> bool:
-    """Tell whether a transfer names the processor, or goes to its country."""
+    """Tell whether a transfer names the processor, or goes to its country.
+
+    A name matches when one starts with the other, so that "Cloud Asia" names
+    "Cloud Asia Ltd"; a country matches under any spelling of the country
+    tables.
+    """
     country = country_key(processor.country)
     name = processor.name.strip().casefold()
-    return any(
-        transfer.recipient.strip().casefold() == name
-        or country_key(transfer.country) == country
-        for transfer in transfers
-    )
+    for transfer in transfers:
+        recipient = transfer.recipient.strip().casefold()
+        if (
+            recipient
+            and name
+            and (name.startswith(recipient) or recipient.startswith(name))
+        ):
+            return True
+        if country_key(transfer.country) == country:
+            return True
+    return False
 
 
 def _follow_up_checks(activity: ProcessingActivity):

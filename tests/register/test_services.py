@@ -86,7 +86,20 @@ def test_transfer_outside_eea_is_accepted(compliance_officer, country):
 
 
 @pytest.mark.parametrize(
-    "country", ["Royaume-Uni", "GB", "Corée du Sud", "japon", "USA", "Îles Féroé"]
+    "country",
+    [
+        "Royaume-Uni",
+        "GB",
+        "U.K.",
+        "Angleterre",
+        "Royaume-Uni de Grande-Bretagne et d'Irlande du Nord",
+        "Corée du Sud",
+        "Korea, Republic of",
+        "japon",
+        "USA",
+        "U.S.A.",
+        "Îles Féroé",
+    ],
 )
 def test_adequacy_accepted_for_a_country_with_a_decision(compliance_officer, country):
     transfer = Transfer(
@@ -783,3 +796,11 @@ def test_text_at_limit_is_accepted():
     activity = activity_save(data=_data(description="x" * MAX_TEXT_LENGTH))
 
     assert len(activity.description) == MAX_TEXT_LENGTH
+
+
+def test_transfer_naming_the_processor_in_short_counts(compliance_officer):
+    activity = complete_activity(compliance_officer)
+    activity.transfers.update(recipient="Cloud Asia", country="China")
+    activity.processors.update(name="Cloud Asia Ltd", country="Chine")
+
+    assert _missing_codes(activity) == set()
