@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import venv
 from pathlib import Path
@@ -88,22 +89,34 @@ def first_start(password: str, *, demo: bool) -> dict[str, bool]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def run_lock():
-    """Hold a lock on the data folder for as long as this run lives.
+def run_lock() -> list:
+    """Hold locks on the data folder and the services for as long as this run lives.
 
     A second run on the same data would start a second Celery beat, which
-    sends every scheduled job twice.
+    sends every scheduled job twice. With DATABASE_URL set, the data is in
+    that database, so a second lock, in the system's temporary folder, is
+    named after the database and the broker.
     """
     DATA_DIR.mkdir(parents=True, exist_ok=True)
-    lock_file = open(DATA_DIR / "run.lock", "w")  # noqa: SIM115 (held until exit)
-    try:
-        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        sys.exit(
-            f"Registre is already running with the data in {DATA_DIR}. Stop that "
-            "run first, or set REGISTRE_DATA_DIR to another folder."
-        )
-    return lock_file
+    locks = [(DATA_DIR / "run.lock", f"the data in {DATA_DIR}")]
+    database = os.environ.get("DATABASE_URL", "")
+    if database:
+        services = f"{database}|{os.environ.get('CELERY_BROKER_URL', '')}"
+        digest = hashlib.sha256(services.encode()).hexdigest()[:16]
+        lock_path = Path(tempfile.gettempdir()) / f"registre-run-{digest}.lock"
+        locks.append((lock_path, "this DATABASE_URL and CELERY_BROKER_URL"))
+    held = []
+    for path, what in locks:
+        lock_file = open(path, "w")  # noqa: SIM115 (held until exit)
+        try:
+            fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.exit(
+                f"Registre is already running with {what}. Stop that run first, "
+                "or point this one at other data."
+            )
+        held.append(lock_file)
+    return held
 
 
 def address_free_check() -> None:
@@ -135,16 +148,19 @@ def run(*, demo: bool) -> None:
     manage("migrate", "--no-input", "-v", "0")
     password = demo_password()
     state = first_start(password, demo=demo)
-    if state["demo_users"]:
-        users = (
-            "admin (all rights), conformite (compliance officer), "
-            "commercial (sales) or dpo (DPO)"
-        )
-    elif state["administrator"]:
-        users = (
-            "admin, then create each user in /admin/ with the group of "
-            "their role (compliance_officer, sales or dpo)"
-        )
+    roles = {
+        "admin": "admin (all rights)",
+        "conformite": "conformite (compliance officer)",
+        "commercial": "commercial (sales)",
+        "dpo": "dpo (DPO)",
+    }
+    if state["users"]:
+        users = ", ".join(roles[name] for name in state["users"])
+        if state["users"] == ["admin"]:
+            users += (
+                ", then create each user in /admin/ with the group of their "
+                "role (compliance_officer, sales or dpo)"
+            )
     else:
         users = "your own account"
 
@@ -192,8 +208,13 @@ def run(*, demo: bool) -> None:
         ),
     ]
     lines = [f"\nRegistre is starting on http://{ADDRESS}/", f"Log in as {users}"]
-    if state["administrator"] or state["demo_users"]:
+    if state["password_valid"]:
         lines.append(f"with the password: {password}   (stored in {PASSWORD_FILE})")
+    elif state["users"]:
+        lines.append(
+            f"with the password you gave them: the one in {PASSWORD_FILE} "
+            "no longer opens these accounts"
+        )
     lines.append(
         "A Celery worker and Celery beat run the scheduled jobs. "
         "Press Ctrl+C to stop.\n"

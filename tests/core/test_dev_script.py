@@ -72,3 +72,48 @@ def test_address_in_use_is_named(tmp_path):
     assert result.returncode == 1
     assert f"Cannot serve on {address}" in result.stderr
     assert "set REGISTRE_ADDRESS" in result.stderr
+
+
+def test_second_run_on_the_same_database_stops(tmp_path):
+    """GIVEN a run on a database and broker, with its own data folder,
+    WHEN a second run starts on them with another data folder,
+    THEN it stops at once instead of starting a second Celery beat."""
+    environment = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/registre_lock_probe",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/13",
+    }
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, str(SCRIPT)],
+        env={**os.environ, **environment, "REGISTRE_DATA_DIR": str(tmp_path / "a")},
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = subprocess.run(
+            [sys.executable, str(SCRIPT), "run"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={**os.environ, **environment, "REGISTRE_DATA_DIR": str(tmp_path / "b")},
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert result.returncode == 1
+    assert "already running with this DATABASE_URL and CELERY_BROKER_URL" in (
+        result.stderr
+    )
+
+
+# Loads scripts/dev.py as a module and holds its locks until killed.
+LOCK_HOLDER = """
+import importlib.util, sys, time
+spec = importlib.util.spec_from_file_location("dev", sys.argv[1])
+dev = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(dev)
+locks = dev.run_lock()
+print("held", flush=True)
+time.sleep(60)
+"""

@@ -7,6 +7,8 @@ from django.db import transaction
 
 ADMINISTRATOR = "admin"
 DEMO_USER = "conformite"
+# The accounts that the run command names, with their role.
+KNOWN_USERS = ("admin", "conformite", "commercial", "dpo")
 
 
 class Command(BaseCommand):
@@ -41,9 +43,12 @@ class Command(BaseCommand):
                 )
                 if not no_demo:
                     call_command("seed_demo", password=password, stdout=self.stderr)
+        known = list(users.filter(username__in=KNOWN_USERS).order_by("pk"))
         state = {
             "first_start": first_start,
-            "administrator": users.filter(username=ADMINISTRATOR).exists(),
-            "demo_users": users.filter(username=DEMO_USER).exists(),
+            "administrator": any(user.username == ADMINISTRATOR for user in known),
+            "demo_users": any(user.username == DEMO_USER for user in known),
+            "users": [user.username for user in known],
+            "password_valid": any(user.check_password(password) for user in known),
         }
         self.stdout.write(json.dumps(state))
