@@ -13,6 +13,12 @@ DEMO_USERS = {
     "commercial": SALES,
     "dpo": DPO,
 }
+# Invented names, shown where an export names the person in charge.
+DEMO_NAMES = {
+    "conformite": ("Camille", "Exemple"),
+    "commercial": ("Sacha", "Fictif"),
+    "dpo": ("Bruno", "Fictif"),
+}
 
 
 def seed_demo(*, password: str, stdout) -> None:
@@ -31,8 +37,14 @@ def seed_demo(*, password: str, stdout) -> None:
 
     User = get_user_model()
     for username, role in DEMO_USERS.items():
+        first_name, last_name = DEMO_NAMES[username]
         user, created = User.objects.get_or_create(
-            username=username, defaults={"email": f"{username}@exemplaire.example"}
+            username=username,
+            defaults={
+                "email": f"{username}@exemplaire.example",
+                "first_name": first_name,
+                "last_name": last_name,
+            },
         )
         if created:
             user.set_password(password)

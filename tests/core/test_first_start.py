@@ -35,6 +35,7 @@ def test_first_start_creates_administrator_and_demo_data():
     assert admin.is_superuser
     assert admin.check_password("Invented-pass-42")
     assert ProcessingActivity.objects.exists()
+    assert get_user_model().objects.get(username="conformite").get_full_name()
 
 
 def test_no_demo_creates_the_administrator_alone():
