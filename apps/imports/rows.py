@@ -14,7 +14,6 @@ from apps.contacts.search import fold_search_text
 from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
-from apps.imports.mapping import IDENTIFIER_FIELDS
 from apps.imports.mapping import column_label
 from apps.imports.mapping import is_nir
 from apps.imports.normalizers import InvalidValue
@@ -179,11 +178,11 @@ class RowNormalizer:
         """Leave out the spreadsheet error values, such as #REF! or #N/A.
 
         A workbook stores them where a formula failed, and they would
-        otherwise become a job title or a company. An e-mail address or a
-        phone number that is one fails its own check, which names it.
+        otherwise become a job title or a company. An e-mail address left out
+        this way lets the row go on with its phone number.
         """
         for field, value in list(cells.items()):
-            if field in IDENTIFIER_FIELDS or not isinstance(value, str):
+            if not isinstance(value, str):
                 continue
             if value.strip() in ERROR_CODES:
                 del cells[field]

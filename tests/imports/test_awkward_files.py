@@ -484,3 +484,14 @@ def test_two_column_address_with_a_semicolon_imports(upload_root, write_file):
     )
 
     assert import_file(path).counts["created"] == 1
+
+
+def test_error_value_as_email_lets_the_row_go_on_its_phone(upload_root, write_file):
+    rows = [["E-mail", "Nom", "Téléphone"], ["#N/A", "Martin", "06 12 34 56 78"]]
+
+    job = import_file(write_file("erreur.xlsx", _xlsx(rows)))
+
+    result = job.row_results.get()
+    assert result.outcome == "created"
+    assert "#N/A is a spreadsheet error" in result.reason
+    assert Contact.objects.get().phone == "+33612345678"
