@@ -312,10 +312,12 @@ def other_contact_sheets_warning(job: ImportJob) -> str:
     return ngettext(
         "The sheet %(others)s of this workbook also holds e-mail addresses or "
         "phone numbers, and this import reads only the sheet %(sheet)s. Import "
-        "it as a job of its own, or choose it above.",
+        "it as a job of its own, or read it instead (the sheet selector on the "
+        "page, --sheet on the command line).",
         "The sheets %(others)s of this workbook also hold e-mail addresses or "
         "phone numbers, and this import reads only the sheet %(sheet)s. Import "
-        "each as a job of its own, or choose one above.",
+        "each as a job of its own, or read one instead (the sheet selector on "
+        "the page, --sheet on the command line).",
         len(others),
     ) % {
         "others": ", ".join(f"“{name}”" for name in others),
