@@ -76,7 +76,7 @@ def demo_password() -> str:
     return PASSWORD_FILE.read_text().strip()
 
 
-def first_start(password: str, *, demo: bool) -> dict[str, bool]:
+def first_start(password: str, *, demo: bool) -> dict:
     """Prepare a database without users and return the database's state.
 
     Only a database that has no user gets the administrator and the demo
@@ -141,7 +141,7 @@ def stop_on_sigterm(signum, frame):
 
 def run(*, demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
-    _lock = run_lock()
+    _locks = run_lock()
     address_free_check()
     os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")
     ensure_environment("")
