@@ -228,6 +228,7 @@ def _email_problem(error: EmailNotValidError) -> str:
     match = _INVALID_CHARACTERS.fullmatch(text)
     if match and "unsafe" in text:
         reason = _("invisible or unsafe characters: %(characters)s")
+        return reason % {"characters": _code_points(match.group(1))}
     elif match and "before the @-sign" in text:
         reason = _("invalid characters before the @ sign: %(characters)s")
     elif match and "after the @-sign" in text:
@@ -246,6 +247,21 @@ def _email_problem(error: EmailNotValidError) -> str:
 # <jules@example.com>". The name may not contain "@" or an angle bracket,
 # so the address inside the brackets is the only address in the value.
 _DISPLAY_NAME_FORM = re.compile(r"\s*[^<>@]*?\s*<([^<>]+)>\s*")
+
+
+def _code_points(names: str) -> str:
+    """Return "U+200B" for "ZERO WIDTH SPACE", and so on, in a list of names.
+
+    email-validator names the characters in English; a code point reads the
+    same in every language. A name Python does not know stays as it is.
+    """
+    points = []
+    for name in names.split(", "):
+        try:
+            points.append(f"U+{ord(unicodedata.lookup(name)):04X}")
+        except KeyError:
+            points.append(name)
+    return ", ".join(points)
 
 
 def email_without_subaddress(email: str) -> str:

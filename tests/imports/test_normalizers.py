@@ -289,7 +289,11 @@ def test_text_clean_drops_control_characters():
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("a\u200b@example.com", "des caractères invisibles ou dangereux"),
+        ("a\u200b@example.com", "des caractères invisibles ou dangereux : U+200B"),
+        (
+            "a\u200b\u00ad@example.com",
+            "des caractères invisibles ou dangereux : U+00AD, U+200B",
+        ),
         ('"a b"@example.com', "des guillemets avant le signe @"),
         ("ab@[1.2.3.4]", "une adresse IP au lieu d’un domaine"),
     ],
