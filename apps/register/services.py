@@ -314,7 +314,7 @@ def _contract_checks(activity: ProcessingActivity):
             yield (
                 _transfer_recorded(processor, transfers),
                 f"processor_transfer_{processor.pk}",
-                _("transfer to %(name)s in %(country)s")
+                _("transfer to %(name)s in “%(country)s”")
                 % {"name": processor.name, "country": processor.country},
             )
 

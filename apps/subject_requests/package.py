@@ -593,7 +593,12 @@ def _pdf_story(content, styles) -> list:
             line(_campaign_export_text(export))
 
     if content["holds_nothing"]:
-        line(_("Apart from this request, with the identity details you gave us, we hold no personal data about you."))
+        line(
+            _(
+                "Apart from this request, with the identity details you gave us, "
+                "we hold no personal data about you."
+            )
+        )
     _pdf_other_sources(content, heading, line)
 
     heading(_("Your rights"))

@@ -142,7 +142,7 @@ def test_processor_outside_the_eea_needs_a_transfer(compliance_officer):
 
     assert _missing_codes(activity) == {f"processor_transfer_{processor.pk}"}
     label = str(activity_missing_items(activity=activity)[0].label)
-    assert label == "transfer to AWS Inc. in États-Unis"
+    assert label == "transfer to AWS Inc. in “États-Unis”"
 
     Transfer.objects.create(
         activity=activity,
