@@ -105,18 +105,18 @@ def run_lock() -> list:
         digest = hashlib.sha256(services.encode()).hexdigest()[:16]
         lock_path = Path(tempfile.gettempdir()) / f"registre-run-{digest}.lock"
         locks.append((lock_path, "this DATABASE_URL and CELERY_BROKER_URL"))
-    held = []
-    for path, what in locks:
+    lock_files = []
+    for path, description in locks:
         lock_file = open(path, "w")  # noqa: SIM115 (held until exit)
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             sys.exit(
-                f"Registre is already running with {what}. Stop that run first, "
-                "or point this one at other data."
+                f"Registre is already running with {description}. Stop that run "
+                "first, or point this one at other data."
             )
-        held.append(lock_file)
-    return held
+        lock_files.append(lock_file)
+    return lock_files
 
 
 def address_free_check() -> None:

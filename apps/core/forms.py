@@ -21,14 +21,14 @@ from apps.core.models import Organisation
 EARLIEST_YEAR = 1900
 
 
-def _too_early(shown: str) -> ValidationError:
-    """Return the error of a date before ``EARLIEST_YEAR``, shown as ``shown``."""
+def _too_early(displayed: str) -> ValidationError:
+    """Return the error of a date before ``EARLIEST_YEAR``, written as ``displayed``."""
     return ValidationError(
         gettext(
             "%(value)s is too far in the past: check the year, which must be "
             "%(year)d or later."
         )
-        % {"value": shown, "year": EARLIEST_YEAR},
+        % {"value": displayed, "year": EARLIEST_YEAR},
         code="too_early",
     )
 

@@ -202,7 +202,7 @@ def _utf16_without_bom(sample: bytes) -> str:
 
     Text of Latin letters in UTF-16 has a NUL byte in every pair: the second
     one in little-endian, the first in big-endian. A binary file has NULs
-    scattered, and fails the decoding or holds control characters.
+    scattered, and fails the decoding or contains control characters.
     """
     pairs = len(sample) // 2
     if pairs < 8:
@@ -577,7 +577,7 @@ class FileReader:
 def _row_like(line: str, delimiter: str, width: int) -> bool:
     """Tell whether a line inside a quoted cell reads as a row of the file.
 
-    It holds as many delimiters as a row of ``width`` columns, at least two,
+    It contains as many delimiters as a row of ``width`` columns, at least two,
     or in a narrower file one delimiter beside an address or a number. A
     legitimate multi-line cell, such as an address, rarely does.
     """

@@ -517,11 +517,11 @@ def _professional_values_present(job: ImportJob, mapping: dict) -> bool:
 
 
 def unnamed_columns_warning(job: ImportJob, mapping: dict | None = None) -> str:
-    """Return the warning of columns without a header that hold values, or "".
+    """Return the warning of columns without a header that contain values, or "".
 
-    Such a column, often the second half of a merged header cell, is left
-    out unless the user maps it; the first ``PROFESSIONAL_SAMPLE_ROWS`` data
-    rows are read. ``mapping`` defaults to the job's.
+    Such a column, often the second half of a merged header cell, is left out
+    unless the user maps it. The first ``PROFESSIONAL_SAMPLE_ROWS`` data rows
+    are read, and ``mapping`` defaults to the job's.
     """
     mapping = job.mapping if mapping is None else mapping
     try:

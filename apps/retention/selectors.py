@@ -200,7 +200,7 @@ class Step:
 
     ``due`` selects the contacts the real run acts on, never an anonymised or
     a restricted one: a person who asked for restriction (GDPR Art. 18) may
-    need the data kept, so ``held`` selects those for the counts only.
+    need the data kept, so ``restricted_kept`` selects those for the counts only.
     ``preview`` is ``due``
     without the contacts that an earlier step of the same run removes, so the
     counts of a dry run match those of the real run that follows it.
@@ -220,7 +220,7 @@ class Step:
     due: Q | None = None
     preview: Q | None = None
     # The restricted contacts that ``due`` would select but the job keeps.
-    held: Q | None = None
+    restricted_kept: Q | None = None
     ended_list_ids: tuple[int, ...] = ()
     not_applied_code: str = ""
     not_applied_params: dict = field(default_factory=dict)
@@ -288,11 +288,11 @@ def rented_list_ids_ended(*, as_of: date) -> list[int]:
     )
 
 
-def rented_delete_q(ended_list_ids, *, held: bool = False) -> Q:
+def rented_delete_q(ended_list_ids, *, restricted: bool = False) -> Q:
     """Return the contacts that come only from ended rented lists.
 
     Contacts already anonymised, or restricted, are kept: they only lose the
-    list's rows. ``held`` returns the restricted ones instead.
+    list's rows. ``restricted`` returns the restricted ones instead.
     """
     ended = list(ended_list_ids)
     in_ended = Provenance.objects.filter(
@@ -301,7 +301,7 @@ def rented_delete_q(ended_list_ids, *, held: bool = False) -> Q:
     elsewhere = Provenance.objects.filter(contact=OuterRef("pk")).exclude(
         contact_list_id__in=ended
     )
-    if held:
+    if restricted:
         return Q(Exists(in_ended)) & ~Q(Exists(elsewhere)) & Q(status=RESTRICTED)
     return Q(Exists(in_ended)) & ~Q(Exists(elsewhere)) & ~Q(status__in=STATUSES_KEPT)
 
@@ -316,13 +316,13 @@ def _rented_lists_step(*, as_of: date) -> Step:
         label_code=StepLabel.RENTED_LISTS,
         due=delete_q,
         preview=delete_q,
-        held=rented_delete_q(ended, held=True) if ended else None,
+        restricted_kept=rented_delete_q(ended, restricted=True) if ended else None,
         ended_list_ids=ended,
     )
 
 
 def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
-    due = held = None
+    due = restricted_kept = None
     not_applied_code = ""
     not_applied_params = {}
     if start_q is None:
@@ -331,7 +331,7 @@ def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
     else:
         past_limit = Q(processing_activity_id=activity.pk) & start_q
         due = past_limit & ~Q(status__in=STATUSES_KEPT)
-        held = past_limit & Q(status=RESTRICTED)
+        restricted_kept = past_limit & Q(status=RESTRICTED)
         if rule.action not in ACTIONS_THAT_REMOVE:
             not_applied_code = NotApplied.ARCHIVE_OUTSIDE_REGISTRE
 
@@ -346,7 +346,7 @@ def _contact_rule_step(rule, activity, cutoff, start_q) -> Step:
         rule_id=rule.pk,
         cutoff=cutoff,
         due=due,
-        held=held,
+        restricted_kept=restricted_kept,
         not_applied_code=not_applied_code,
         not_applied_params=not_applied_params,
     )
@@ -413,7 +413,7 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
         label_params={"years": PROSPECT_DEFAULT_YEARS},
         cutoff=cutoff,
         due=past_limit & ~Q(status__in=STATUSES_KEPT),
-        held=past_limit & Q(status=RESTRICTED),
+        restricted_kept=past_limit & Q(status=RESTRICTED),
     )
 
 

@@ -28,7 +28,9 @@ def _first_start(*options) -> dict:
 def test_first_start_creates_administrator_and_demo_data():
     state = _first_start()
 
-    assert state["first_start"] and state["administrator"] and state["demo_users"]
+    assert state["first_start"]
+    assert state["administrator"]
+    assert state["demo_users"]
     assert state["users"] == ["admin", "conformite", "commercial", "dpo"]
     assert state["password_valid"]
     admin = get_user_model().objects.get(username="admin")
@@ -42,7 +44,8 @@ def test_no_demo_creates_the_administrator_alone():
     state = _first_start("--no-demo")
 
     assert state["users"] == ["admin"]
-    assert state["first_start"] and not state["demo_users"]
+    assert state["first_start"]
+    assert not state["demo_users"]
     assert get_user_model().objects.count() == 1
     assert not ProcessingActivity.objects.exists()
 
@@ -59,13 +62,14 @@ def test_renamed_administrator_and_deleted_records_stay_so():
 
     state = _first_start()
 
-    assert not state["first_start"] and not state["administrator"]
+    assert not state["first_start"]
+    assert not state["administrator"]
     assert state["users"] == ["conformite", "commercial", "dpo"]
     assert not get_user_model().objects.filter(username="admin").exists()
     assert ProcessingActivity.objects.count() == count
 
 
-def test_a_changed_password_is_not_printed_as_valid():
+def test_first_start_changed_password():
     _first_start()
     for user in get_user_model().objects.all():
         user.set_password("Chosen-by-the-user-9")

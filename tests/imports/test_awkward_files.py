@@ -358,7 +358,7 @@ def test_unclosed_quote_rejects_the_file_naming_its_line(rows, upload_root, writ
     assert not Contact.objects.exists()
 
 
-def test_address_on_several_lines_is_not_a_stray_quote(upload_root, write_file):
+def test_multiline_address_imports(upload_root, write_file):
     path = write_file(
         "adresse.csv",
         'E-mail;Nom;Adresse\nanne@example.com;Martin;"12 rue de la Paix\n'
@@ -446,7 +446,7 @@ def test_single_contact_sheet_has_no_warning(upload_root, write_file):
     assert other_contact_sheets_warning(import_file_created(path)) == ""
 
 
-def test_merged_header_cell_warns_of_the_column_left_out(upload_root, write_file):
+def test_merged_header_cell_warns(upload_root, write_file):
     """GIVEN a workbook whose header "Nom complet" is merged over two columns,
     WHEN it is uploaded, THEN a warning names the second column, which has no
     header of its own, with one of its values."""
@@ -468,7 +468,7 @@ def test_merged_header_cell_warns_of_the_column_left_out(upload_root, write_file
     assert unnamed_columns_warning(job, mapped) == ""
 
 
-def test_unclosed_quote_in_a_two_column_file_is_refused(upload_root, write_file):
+def test_unclosed_quote_two_columns(upload_root, write_file):
     lines = ["Email;Nom"] + [f"p{n}@two.example;Nom{n}" for n in range(100)]
     lines[11] = 'p10@two.example;"Stray'
     path = write_file("deux.csv", "\n".join(lines) + "\n")
@@ -486,7 +486,7 @@ def test_two_column_address_with_a_semicolon_imports(upload_root, write_file):
     assert import_file(path).counts["created"] == 1
 
 
-def test_error_value_as_email_lets_the_row_go_on_its_phone(upload_root, write_file):
+def test_error_email_keeps_phone(upload_root, write_file):
     rows = [["E-mail", "Nom", "Téléphone"], ["#N/A", "Martin", "06 12 34 56 78"]]
 
     job = import_file(write_file("erreur.xlsx", _xlsx(rows)))

@@ -164,9 +164,7 @@ def test_competing_headers_silent_when_both_used():
 
 
 @pytest.mark.django_db
-def test_saved_mapping_keeps_each_of_two_columns_with_one_header(
-    upload_root, write_file
-):
+def test_saved_mapping_repeated_headers(upload_root, write_file):
     """GIVEN a file with two "Phone" columns mapped to phone and mobile and
     saved for the vendor, WHEN the vendor's next file comes,
     THEN both columns get their field back."""

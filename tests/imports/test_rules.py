@@ -149,9 +149,7 @@ ACCENTED_NAMES = (
 )
 
 
-def test_phone_rows_named_with_and_without_accents_are_one_person(
-    upload_root, write_file
-):
+def test_phone_rows_fold_accents(upload_root, write_file):
     """GIVEN three rows with one phone, the name with, without and in capital
     accents, THEN one contact is created and the two others are duplicates."""
     job = import_file(write_file("accents.csv", ACCENTED_NAMES))

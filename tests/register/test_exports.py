@@ -577,9 +577,7 @@ def test_ods_dates_carry_a_day_first_style(register, tmp_path):
 
 
 @pytest.mark.parametrize("file_format", ["xlsx", "ods", "csv"])
-def test_person_in_charge_exported_by_name_and_read_back(
-    register, compliance_officer, tmp_path, file_format
-):
+def test_owner_name_round_trip(register, compliance_officer, tmp_path, file_format):
     """GIVEN a person in charge with a name,
     WHEN the register is exported, THEN the file shows "Name (login)",
     AND importing it keeps that user in charge."""
@@ -593,11 +591,11 @@ def test_person_in_charge_exported_by_name_and_read_back(
     report = register_import(path=path, dry_run=False)
 
     assert report.problems == []
-    shown = f"Anaïs Exemple ({compliance_officer.username})"
+    expected_owner = f"Anaïs Exemple ({compliance_officer.username})"
     cells = [
         str(value) for sheet in read_grid(path) for row in sheet.rows for value in row
     ]
-    assert shown in cells
+    assert expected_owner in cells
     assert set(ProcessingActivity.objects.values_list("owner", flat=True)) == {
         compliance_officer.pk
     }

@@ -1517,7 +1517,7 @@ def test_processing_start_shown_and_not_in_the_future(client_for, compliance_off
     client = client_for(compliance_officer)
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
 
-    refused = client.post(
+    rejected = client.post(
         reverse("register:activity-create"),
         _activity_post(started_on=tomorrow.isoformat()),
     )
@@ -1525,8 +1525,8 @@ def test_processing_start_shown_and_not_in_the_future(client_for, compliance_off
         reverse("register:activity-create"), _activity_post(started_on="2019-03-01")
     )
 
-    assert refused.status_code == 400
-    assert "is in the future" in refused.context["form"].errors["started_on"][0]
+    assert rejected.status_code == 400
+    assert "is in the future" in rejected.context["form"].errors["started_on"][0]
     activity = ProcessingActivity.objects.get(reference="TRT-900")
     assert saved.status_code == 302
     assert activity.started_on == datetime.date(2019, 3, 1)

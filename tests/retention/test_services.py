@@ -357,7 +357,7 @@ def test_batches_are_sized_from_the_last_one(contact_rule, expired_at, monkeypat
 
 
 @pytest.mark.django_db(transaction=True)
-def test_batch_held_past_the_time_limit_is_retried_smaller(monkeypatch):
+def test_batch_time_limit_retry(monkeypatch):
     """GIVEN 8 due contacts, the last one locked by another session for 0.5 s,
     WHEN the job deletes them in batches of 8,
     THEN the server cancels the batches that wait for the lock, their halves
@@ -669,9 +669,7 @@ def test_rule_reaching_before_year_one_is_not_applied(activity, expired_at, dry_
 
 
 @pytest.mark.parametrize("action", ["delete", "anonymise"])
-def test_restricted_contact_past_its_limit_is_kept_and_counted(
-    contact_rule, expired_at, action
-):
+def test_restricted_contact_kept(contact_rule, expired_at, action):
     """GIVEN two contacts past their limit, one whose processing the person
     asked to restrict (Art. 18), WHEN the retention job runs,
     THEN the restricted one is left as it is and counted as kept, in the

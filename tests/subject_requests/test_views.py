@@ -669,7 +669,8 @@ def test_rectify_url_tells_nothing_without_permission(
 ):
     """GIVEN a contact linked to an open rectification request,
     WHEN someone without the DPO's rights opens its rectify URL and another
-    contact's, THEN both answers are the same: nobody learns who is concerned."""
+    contact's, THEN both responses are the same, so they do not reveal which
+    contacts the request concerns."""
     from apps.subject_requests.services import request_link_contacts
 
     request = make_request(kind="rectification", verified_by=dpo)
@@ -686,7 +687,7 @@ def test_rectify_url_tells_nothing_without_permission(
     assert sales == [403, 403]
 
 
-def test_list_says_by_how_many_days_a_request_is_overdue(client_for, dpo, make_request):
+def test_list_overdue_days(client_for, dpo, make_request):
     request = make_request(
         received_at=timezone.now() - datetime.timedelta(days=60), verified_by=dpo
     )
