@@ -20,9 +20,11 @@ from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_SHEET
 from apps.register.layout import YES
+from apps.register.layout import RecordPart
 from apps.register.layout import choice_label
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
+from apps.register.layout import record_parts
 from apps.register.layout import register_titles
 from apps.register.models import ProcessingActivity
 from apps.register.models import Sensitivity
@@ -181,50 +183,61 @@ def export_filename(
 def register_sheets(
     *, activities, organisation: Organisation, processor_record: bool = False
 ) -> list[Sheet]:
-    """Build the summary sheet and one record sheet per activity."""
-    sheets = [_summary_sheet(activities, organisation, processor_record)]
+    """Build the summary sheet and one record sheet per activity.
+
+    The summary lists each record of ``record_parts`` under its own title and
+    identity block, and the record sheets follow in the same order.
+    """
+    parts = record_parts(activities, processor_record=processor_record)
+    sheets = [_summary_sheet(parts, organisation)]
     used_names = {SUMMARY_SHEET}
-    for activity in activities:
-        name = _sheet_name(activity.reference, used_names)
-        used_names.add(name)
-        sheets.append(_record_sheet(activity, name))
+    for part in parts:
+        for activity in part.activities:
+            name = _sheet_name(activity.reference, used_names)
+            used_names.add(name)
+            sheets.append(_record_sheet(activity, name))
     return sheets
 
 
-def _summary_sheet(
-    activities, organisation: Organisation, processor_record: bool
-) -> Sheet:
+def _summary_sheet(parts: list[RecordPart], organisation: Organisation) -> Sheet:
     sheet = Sheet(
         name=SUMMARY_SHEET, column_widths=[22, 40, 14, 24, 30, 50, 14, 14, 12, 40]
     )
-    title, _short_title = register_titles(processor_record=processor_record)
-    sheet.append([title], bold=True)
-    for row in organisation_rows(organisation, processor_record=processor_record):
-        sheet.append(row)
-    sheet.append([])
-
-    sheet.append(SUMMARY_HEADERS, bold=True)
-    for activity in activities:
-        sensitive = any(
-            item.sensitivity != Sensitivity.STANDARD
-            for item in activity.data_categories.all()
-        )
-        missing = activity_missing_items(activity=activity)
-        sheet.append(
-            [
-                activity.reference,
-                activity.name,
-                choice_label("status", activity.status),
-                choice_label("role", activity.role),
-                choice_label("lawful_basis", activity.lawful_basis),
-                activity.purposes,
-                format_value("date", activity.created_at),
-                format_value("date", activity.updated_at),
-                YES if sensitive else NO,
-                ", ".join(str(item.label) for item in missing),
-            ]
-        )
+    for index, part in enumerate(parts):
+        if index:
+            sheet.append([])
+            sheet.append([])
+        title, _short_title = register_titles(processor_record=part.processor_record)
+        sheet.append([title], bold=True)
+        for row in organisation_rows(
+            organisation, processor_record=part.processor_record
+        ):
+            sheet.append(row)
+        sheet.append([])
+        sheet.append(SUMMARY_HEADERS, bold=True)
+        for activity in part.activities:
+            sheet.append(_summary_row(activity))
     return sheet
+
+
+def _summary_row(activity: ProcessingActivity) -> list:
+    sensitive = any(
+        item.sensitivity != Sensitivity.STANDARD
+        for item in activity.data_categories.all()
+    )
+    missing = activity_missing_items(activity=activity)
+    return [
+        activity.reference,
+        activity.name,
+        choice_label("status", activity.status),
+        choice_label("role", activity.role),
+        choice_label("lawful_basis", activity.lawful_basis),
+        activity.purposes,
+        format_value("date", activity.created_at),
+        format_value("date", activity.updated_at),
+        YES if sensitive else NO,
+        ", ".join(str(item.label) for item in missing),
+    ]
 
 
 SUMMARY_HEADERS = [

@@ -9,6 +9,7 @@ followed by one table per part. Labels are the template's French wording.
 import datetime
 import re
 import unicodedata
+from typing import NamedTuple
 
 from django.utils import timezone
 from django.utils import translation
@@ -236,6 +237,33 @@ def register_titles(*, processor_record: bool) -> tuple[str, str]:
     if processor_record:
         return PROCESSOR_SUMMARY_TITLE, PROCESSOR_SHORT_TITLE
     return SUMMARY_TITLE, SUMMARY_TITLE
+
+
+class RecordPart(NamedTuple):
+    """One record of an export: the controller's (Art. 30(1)) or the
+    processor's (Art. 30(2)), with its activities."""
+
+    processor_record: bool
+    activities: list
+
+
+def record_parts(activities, *, processor_record: bool) -> list[RecordPart]:
+    """Return the records that ``activities`` make up, the controller's first.
+
+    An organisation that is both controller and processor keeps two records
+    under Art. 30, so an export that mixes both roles gets both, each with its
+    own title and identity block. ``processor_record`` makes the whole export
+    the processor's record, even without activities.
+    """
+    activities = list(activities)
+    if processor_record:
+        return [RecordPart(True, activities)]
+    served = [a for a in activities if a.role == ProcessingActivity.Role.PROCESSOR]
+    own = [a for a in activities if a.role != ProcessingActivity.Role.PROCESSOR]
+    parts = [RecordPart(False, own)] if own or not served else []
+    if served:
+        parts.append(RecordPart(True, served))
+    return parts
 
 
 def organisation_rows(

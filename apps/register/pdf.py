@@ -13,9 +13,12 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import BaseDocTemplate
+from reportlab.platypus import Frame
+from reportlab.platypus import NextPageTemplate
 from reportlab.platypus import PageBreak
+from reportlab.platypus import PageTemplate
 from reportlab.platypus import Paragraph
-from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
@@ -25,8 +28,10 @@ from apps.core.pdf import pdf_fonts
 from apps.core.text import newlines_unified
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
+from apps.register.layout import RecordPart
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
+from apps.register.layout import record_parts
 from apps.register.layout import register_titles
 from apps.register.services import activity_missing_items
 
@@ -34,35 +39,100 @@ from apps.register.services import activity_missing_items
 def register_pdf(
     *, activities, organisation: Organisation, processor_record: bool = False
 ) -> bytes:
-    """Return the PDF: the organisation, a summary table, then one record each.
+    """Return the PDF: for each record of ``record_parts``, the organisation
+    and a summary table, then one page per activity.
 
-    ``processor_record`` titles it as the processor's record (Art. 30(2)).
+    ``processor_record`` titles it as the processor's record (Art. 30(2)). An
+    export that mixes both roles prints the controller's record, then the
+    processor's, each with its own title in the page header.
     """
-    register_title, short_title = register_titles(processor_record=processor_record)
+    parts = record_parts(activities, processor_record=processor_record)
     regular, bold = pdf_fonts()
-    base = getSampleStyleSheet()
-    body = ParagraphStyle(
-        "body", parent=base["BodyText"], fontName=regular, fontSize=8.5
+    styles = _styles(regular, bold)
+    text = partial(_paragraph, style=styles["body"])
+
+    story = []
+    for index, part in enumerate(parts):
+        if index:
+            story.append(NextPageTemplate(_template_id(part)))
+            story.append(PageBreak())
+        story.extend(_record_story(part, organisation, text, styles, regular, bold))
+
+    buffer = io.BytesIO()
+    document = BaseDocTemplate(
+        buffer,
+        pagesize=A4,
+        leftMargin=1.5 * cm,
+        rightMargin=1.5 * cm,
+        topMargin=2.6 * cm,
+        bottomMargin=1.5 * cm,
+        title=register_titles(processor_record=parts[0].processor_record)[0],
+        author=organisation.name,
     )
-    heading = ParagraphStyle("heading", parent=base["Heading1"], fontName=bold)
-    subheading = ParagraphStyle("sub", parent=base["Heading3"], fontName=bold)
+    frame = Frame(
+        document.leftMargin,
+        document.bottomMargin,
+        document.width,
+        document.height,
+        id="body",
+    )
+    document.addPageTemplates(
+        [
+            PageTemplate(
+                id=_template_id(part),
+                frames=[frame],
+                onPage=_page_header(
+                    organisation,
+                    regular,
+                    bold,
+                    register_titles(processor_record=part.processor_record)[1],
+                ),
+            )
+            for part in parts
+        ]
+    )
+    document.build(story)
+    return buffer.getvalue()
 
-    def text(value, style=body) -> Paragraph:
-        display_value = format_value("text", value)
-        if isinstance(display_value, datetime.datetime):
-            display_value = display_value.strftime("%d/%m/%Y %H:%M:%S")
-        elif hasattr(display_value, "strftime"):
-            display_value = display_value.strftime("%d/%m/%Y")
-        lines = words_breakable(newlines_unified(str(display_value)))
-        return Paragraph(escape(lines).replace("\n", "<br/>"), style)
 
-    story = [Paragraph(escape(register_title), heading)]
+def _template_id(part: RecordPart) -> str:
+    return "processor" if part.processor_record else "controller"
+
+
+def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "body": ParagraphStyle(
+            "body", parent=base["BodyText"], fontName=regular, fontSize=8.5
+        ),
+        "heading": ParagraphStyle("heading", parent=base["Heading1"], fontName=bold),
+        "subheading": ParagraphStyle("sub", parent=base["Heading3"], fontName=bold),
+    }
+
+
+def _paragraph(value, style) -> Paragraph:
+    display_value = format_value("text", value)
+    if isinstance(display_value, datetime.datetime):
+        display_value = display_value.strftime("%d/%m/%Y %H:%M:%S")
+    elif hasattr(display_value, "strftime"):
+        display_value = display_value.strftime("%d/%m/%Y")
+    lines = words_breakable(newlines_unified(str(display_value)))
+    return Paragraph(escape(lines).replace("\n", "<br/>"), style)
+
+
+def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
+    """Return the flowables of one record: its title, the organisation's
+    identity, the summary table and one page per activity."""
+    register_title, _short_title = register_titles(
+        processor_record=part.processor_record
+    )
+    story = [Paragraph(escape(register_title), styles["heading"])]
     # Art. 30(1)(a) and 30(2)(a) GDPR: the controller's or processor's name
     # and contact details, its representative and its DPO. The page header
     # only repeats a short form.
     story.append(
         _grid(
-            organisation_rows(organisation, processor_record=processor_record),
+            organisation_rows(organisation, processor_record=part.processor_record),
             text,
             bold,
             widths=[6 * cm, 12 * cm],
@@ -84,68 +154,56 @@ def register_pdf(
                     )
                     or "—",
                 ]
-                for activity in activities
+                for activity in part.activities
             ],
             text,
             bold,
             widths=[3 * cm, 6 * cm, 2.5 * cm, 6.5 * cm],
         )
     )
-
-    for activity in activities:
+    for activity in part.activities:
         story.append(PageBreak())
-        story.append(
-            Paragraph(escape(f"{activity.reference} · {activity.name}"), heading)
-        )
-        rows = [
-            [label, format_value(kind, getattr(activity, name))]
-            for name, label, kind in RECORD_FIELDS
-        ]
-        story.append(_grid(rows, text, bold, widths=[6 * cm, 12 * cm], header=False))
-        for part, (title, columns) in PART_TABLES.items():
-            story.append(Spacer(1, 0.3 * cm))
-            story.append(Paragraph(escape(title), subheading))
-            items = list(getattr(activity, part).all())
-            if not items:
-                story.append(text("—"))
-                continue
-            table_rows = [[header for _name, header, _kind in columns]]
-            for item in items:
-                table_rows.append(
-                    [
-                        format_value(kind, getattr(item, name))
-                        for name, _header, kind in columns
-                    ]
-                )
-            widths, size = _table_layout(
-                table_rows, total=18 * cm, font=regular, size=body.fontSize
-            )
-            table_style = ParagraphStyle(
-                "table", parent=body, fontSize=size, leading=size * 1.2
-            )
-            story.append(
-                _grid(
-                    table_rows,
-                    partial(text, style=table_style),
-                    bold,
-                    widths=widths,
-                )
-            )
+        story.extend(_activity_story(activity, text, styles, regular, bold))
+    return story
 
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=A4,
-        leftMargin=1.5 * cm,
-        rightMargin=1.5 * cm,
-        topMargin=2.6 * cm,
-        bottomMargin=1.5 * cm,
-        title=register_title,
-        author=organisation.name,
-    )
-    header = _page_header(organisation, regular, bold, short_title)
-    document.build(story, onFirstPage=header, onLaterPages=header)
-    return buffer.getvalue()
+
+def _activity_story(activity, text, styles, regular, bold):
+    story = [
+        Paragraph(escape(f"{activity.reference} · {activity.name}"), styles["heading"])
+    ]
+    rows = [
+        [label, format_value(kind, getattr(activity, name))]
+        for name, label, kind in RECORD_FIELDS
+    ]
+    story.append(_grid(rows, text, bold, widths=[6 * cm, 12 * cm], header=False))
+    body = styles["body"]
+    for part, (title, columns) in PART_TABLES.items():
+        story.append(Spacer(1, 0.3 * cm))
+        story.append(Paragraph(escape(title), styles["subheading"]))
+        items = list(getattr(activity, part).all())
+        if not items:
+            story.append(text("—"))
+            continue
+        table_rows = [[header for _name, header, _kind in columns]]
+        for item in items:
+            table_rows.append(
+                [
+                    format_value(kind, getattr(item, name))
+                    for name, _header, kind in columns
+                ]
+            )
+        widths, size = _table_layout(
+            table_rows, total=18 * cm, font=regular, size=body.fontSize
+        )
+        table_style = ParagraphStyle(
+            "table", parent=body, fontSize=size, leading=size * 1.2
+        )
+        story.append(
+            _grid(
+                table_rows, partial(_paragraph, style=table_style), bold, widths=widths
+            )
+        )
+    return story
 
 
 # ReportLab 5.1 splits a word wider than its column letter by letter, again on

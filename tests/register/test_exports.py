@@ -461,12 +461,80 @@ def test_processor_record_titles_pdf(processor_activity):
     assert reader.metadata.title == PROCESSOR_SUMMARY_TITLE
 
 
-def test_mixed_register_keeps_controller_title(register, processor_activity):
+def test_mixed_register_opens_with_controller_record(register, processor_activity):
     workbook = load_workbook(io.BytesIO(_export("xlsx")))
     summary = workbook["Liste des traitements"]
 
     assert summary["A1"].value == "Registre des activités de traitement"
     assert summary["A2"].value == "Responsable de traitement :"
+
+
+def _summary_blocks(sheet) -> dict[str, list[str]]:
+    """Map each record title of a summary sheet to the references under it."""
+    blocks, title = {}, None
+    for row in sheet.rows:
+        first = row[0] if row else ""
+        if first in ("Registre des activités de traitement", PROCESSOR_SUMMARY_TITLE):
+            title = first
+            blocks[title] = []
+        elif title and first.startswith(("TRT-", "SST-")):
+            blocks[title].append(first)
+    return blocks
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_mixed_register_splits_records(
+    register, processor_activity, tmp_path, file_format
+):
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    sheets = read_grid(path)
+
+    assert _summary_blocks(sheets[0]) == {
+        "Registre des activités de traitement": ["TRT-101", "TRT-102"],
+        PROCESSOR_SUMMARY_TITLE: ["SST-001"],
+    }
+
+
+def test_mixed_register_names_processor(register, processor_activity, tmp_path):
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(_export("xlsx"))
+
+    rows = read_grid(path)[0].rows
+
+    assert ["Sous-traitant :", "Exemplaire Industries SAS"] in rows
+
+
+def test_mixed_register_sheet_order(processor_activity, register):
+    workbook = load_workbook(io.BytesIO(_export("xlsx")))
+
+    assert workbook.sheetnames[1:] == ["TRT-101", "TRT-102", "SST-001"]
+
+
+def test_mixed_pdf_headers_follow_record(register, processor_activity):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    pages = [page.extract_text() for page in reader.pages]
+    processor_start = next(
+        index
+        for index, text in enumerate(pages)
+        if PROCESSOR_SUMMARY_TITLE[:40] in text
+    )
+    short_title = "Registre du sous-traitant (article 30.2 du RGPD)"
+
+    assert not any(short_title in text for text in pages[:processor_start])
+    assert all(short_title in text for text in pages[processor_start:])
+    assert any("SST-001 ·" in text for text in pages[processor_start + 1 :])
+
+
+def test_mixed_export_reimports_quietly(register, processor_activity, tmp_path):
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(_export("xlsx"))
+
+    report = register_import(path=path, dry_run=True)
+
+    assert report.problems == []
+    assert {entry["outcome"] for entry in report.activities} == {"unchanged"}
 
 
 def test_processor_title_forced_without_activity(organisation):
