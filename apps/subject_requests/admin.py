@@ -26,6 +26,8 @@ class SubjectRequestAdmin(admin.ModelAdmin):
         "identity_checked_at",
         "extension_months",
         "extended_at",
+        "extension_informed_on",
+        "extension_informed_by",
         "received_at",
         "received_on",
         "initial_due_on",

@@ -123,6 +123,17 @@ class ExtendForm(forms.Form):
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    informed_on = forms.DateField(
+        label=_("Person informed on"),
+        help_text=_(
+            "The day the person was informed of the extension and its reasons, "
+            "within the first month (GDPR Art. 12(3))."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    informed_by = forms.ChoiceField(
+        label=_("Informed by"), choices=SubjectRequest.Channel.choices
+    )
 
 
 class LinkForm(forms.Form):

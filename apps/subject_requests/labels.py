@@ -182,6 +182,11 @@ DETAIL_FORMATS = {
     "verified": (gettext_lazy("result"), _identity_result),
     "months": (gettext_lazy("months added"), str),
     "due_on": (gettext_lazy("new due date"), format_date),
+    "informed_on": (gettext_lazy("person informed on"), format_date),
+    "informed_by": (
+        gettext_lazy("informed by"),
+        lambda value: _choice(SubjectRequest.Channel.choices, value),
+    ),
     "matches": (gettext_lazy("records matched"), str),
     "contact_ids": (gettext_lazy("contacts"), _ids),
     "contact_id": (gettext_lazy("contact"), lambda value: f"#{value}"),

@@ -66,6 +66,17 @@ class SubjectRequest(models.Model):
     )
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
+    # GDPR Art. 12(3): the person must be informed of an extension and its
+    # reasons within the first month. These fields record the latest notice.
+    extension_informed_on = models.DateField(
+        _("person informed of the extension on"), null=True, blank=True
+    )
+    extension_informed_by = models.CharField(
+        _("person informed of the extension by"),
+        max_length=20,
+        choices=Channel.choices,
+        blank=True,
+    )
     identity_status = models.CharField(
         _("identity check"),
         max_length=10,

@@ -80,6 +80,15 @@ def _identity_text(request: SubjectRequest) -> str:
     return " · ".join(part for part in parts if part)
 
 
+def _extension_notice_text(request: SubjectRequest) -> str:
+    if request.extension_informed_on is None:
+        return ""
+    return (
+        f"{format_date(request.extension_informed_on)} "
+        f"({request.get_extension_informed_by_display()})"
+    )
+
+
 def _request_rows(request: SubjectRequest) -> list[tuple[str, str]]:
     rows = [
         (_("Controller"), Organisation.current().name or "—"),
@@ -94,6 +103,7 @@ def _request_rows(request: SubjectRequest) -> list[tuple[str, str]]:
         ),
         (_("Due date"), _due_text(request)),
         (_("Reason for the extension"), request.extension_reason),
+        (_("Person informed of the extension"), _extension_notice_text(request)),
         (_("Identity check"), _identity_text(request)),
         (_("Handler"), request.handler.get_username() if request.handler else "—"),
         (_("Status"), request.get_status_display()),

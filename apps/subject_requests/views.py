@@ -246,7 +246,9 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "proofs": _proof_rows(request_obj),
                 "can_change": user.has_perm(CHANGE_PERMISSION) and request_obj.is_open,
                 "identity_form": forms.IdentityForm(auto_id="identity_%s"),
-                "extend_form": forms.ExtendForm(auto_id="extend_%s"),
+                "extend_form": forms.ExtendForm(
+                    auto_id="extend_%s", initial={"informed_by": request_obj.channel}
+                ),
                 "link_form": forms.LinkForm(
                     contact_choices=link_choices, auto_id="link_%s"
                 ),
@@ -335,7 +337,7 @@ class ExtendView(RequestActionView):
         )
         messages.success(
             self.request,
-            _("Deadline extended to %(date)s. Tell the person why.")
+            _("Deadline extended to %(date)s.")
             % {"date": format_date(request_obj.due_on)},
         )
 

@@ -216,7 +216,14 @@ def test_objection_cannot_be_extended(make_request, dpo):
     request = make_request(kind="objection")
 
     with pytest.raises(RequestError, match="cannot be extended.*Grant it"):
-        request_extend(request=request, months=2, reason="Complex", actor=dpo)
+        request_extend(
+            request=request,
+            months=2,
+            reason="Complex",
+            informed_on=request.received_on,
+            informed_by="email",
+            actor=dpo,
+        )
 
     request.refresh_from_db()
     assert request.extension_months == 0

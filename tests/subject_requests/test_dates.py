@@ -65,18 +65,32 @@ def test_extension_capped_at_three_months(make_request, dpo):
         request=request,
         months=1,
         reason="Many lists",
+        informed_on=within_first_month.date(),
+        informed_by="email",
         actor=dpo,
         now=within_first_month,
     )
     assert request.due_on == datetime.date(2026, 3, 31)
     request_extend(
-        request=request, months=1, reason="Archives", actor=dpo, now=within_first_month
+        request=request,
+        months=1,
+        reason="Archives",
+        informed_on=within_first_month.date(),
+        informed_by="letter",
+        actor=dpo,
+        now=within_first_month,
     )
     assert request.due_on == datetime.date(2026, 4, 30)
 
     with pytest.raises(RequestError, match="of the 2 months allowed"):
         request_extend(
-            request=request, months=1, reason="More", actor=dpo, now=within_first_month
+            request=request,
+            months=1,
+            reason="More",
+            informed_on=within_first_month.date(),
+            informed_by="email",
+            actor=dpo,
+            now=within_first_month,
         )
     request.refresh_from_db()
     assert request.due_on == datetime.date(2026, 4, 30)
@@ -91,7 +105,13 @@ def test_extension_after_first_month_rejected(make_request, dpo):
 
     with pytest.raises(RequestError, match="first month ended on 28 February 2026"):
         request_extend(
-            request=request, months=1, reason="Late", actor=dpo, now=too_late
+            request=request,
+            months=1,
+            reason="Late",
+            informed_on=too_late.date(),
+            informed_by="email",
+            actor=dpo,
+            now=too_late,
         )
 
 
@@ -100,7 +120,80 @@ def test_extension_needs_reason(make_request, dpo):
     request = make_request()
 
     with pytest.raises(RequestError, match="reason for the extension"):
-        request_extend(request=request, months=1, reason="  ", actor=dpo)
+        request_extend(
+            request=request,
+            months=1,
+            reason="  ",
+            informed_on=request.received_on,
+            informed_by="email",
+            actor=dpo,
+        )
+
+
+def _extend_informed(request, dpo, *, informed_on, informed_by="email", now=None):
+    return request_extend(
+        request=request,
+        months=1,
+        reason="Many lists",
+        informed_on=informed_on,
+        informed_by=informed_by,
+        actor=dpo,
+        now=now,
+    )
+
+
+@pytest.mark.postgres
+def test_extension_records_notice(make_request, dpo):
+    request = make_request(
+        received_at=datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    )
+    now = datetime.datetime(2026, 2, 20, 12, 0, tzinfo=PARIS)
+
+    _extend_informed(
+        request,
+        dpo,
+        informed_on=datetime.date(2026, 2, 19),
+        informed_by="letter",
+        now=now,
+    )
+
+    request.refresh_from_db()
+    event = request.events.get(action="extended")
+    assert request.extension_informed_on == datetime.date(2026, 2, 19)
+    assert request.extension_informed_by == "letter"
+    assert event.details["informed_on"] == "2026-02-19"
+    assert event.details["informed_by"] == "letter"
+
+
+NOTICE_ERRORS = [
+    (datetime.date(2026, 1, 30), "before the request was received"),
+    (datetime.date(2026, 2, 21), "is in the future"),
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("informed_on", "message"), NOTICE_ERRORS)
+def test_extension_notice_date_checked(make_request, dpo, informed_on, message):
+    request = make_request(
+        received_at=datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    )
+    now = datetime.datetime(2026, 2, 20, 12, 0, tzinfo=PARIS)
+
+    with pytest.raises(RequestError, match=message):
+        _extend_informed(request, dpo, informed_on=informed_on, now=now)
+
+    request.refresh_from_db()
+    assert request.extension_months == 0
+
+
+@pytest.mark.postgres
+def test_extension_notice_channel_checked(make_request, dpo):
+    request = make_request()
+
+    with pytest.raises(RequestError, match="'pigeon'"):
+        _extend_informed(
+            request, dpo, informed_on=request.received_on, informed_by="pigeon"
+        )
 
 
 @pytest.mark.postgres

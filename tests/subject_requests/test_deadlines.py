@@ -154,7 +154,14 @@ def test_extension_resets_reminders(make_request, dpo):
 
     request = make_request(received_at=_received_days_ago(27))
     check_deadlines()
-    request_extend(request=request, months=1, reason="Many lists", actor=dpo)
+    request_extend(
+        request=request,
+        months=1,
+        reason="Many lists",
+        informed_on=timezone.localdate(),
+        informed_by="email",
+        actor=dpo,
+    )
 
     summary = check_deadlines()
 

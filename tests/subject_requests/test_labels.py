@@ -165,7 +165,12 @@ def test_extend_message_local_date(client_for, dpo, make_request):
 
     response = client_for(dpo).post(
         reverse("subject_requests:request-extend", args=[request.pk]),
-        {"months": "1", "reason": "Many lists to search."},
+        {
+            "months": "1",
+            "reason": "Many lists to search.",
+            "informed_on": timezone.localdate().isoformat(),
+            "informed_by": "email",
+        },
         HTTP_ACCEPT_LANGUAGE="fr",
         follow=True,
     )
@@ -220,7 +225,12 @@ def test_extend_message_first_of_month(client_for, dpo, make_request):
 
     response = client_for(dpo).post(
         reverse("subject_requests:request-extend", args=[request.pk]),
-        {"months": "1", "reason": "Many lists to search."},
+        {
+            "months": "1",
+            "reason": "Many lists to search.",
+            "informed_on": timezone.localdate().isoformat(),
+            "informed_by": "email",
+        },
         HTTP_ACCEPT_LANGUAGE="fr",
         follow=True,
     )

@@ -714,3 +714,49 @@ def test_objection_page_offers_no_extension(client_for, dpo, make_request):
 
     assert 'id="deadline"' not in page(objection)
     assert 'id="deadline"' in page(access)
+
+
+def _extend(client, request, **fields):
+    data = {
+        "months": "1",
+        "reason": "Many lists to search.",
+        "informed_on": timezone.localdate().isoformat(),
+        "informed_by": "letter",
+    }
+    data.update(fields)
+    return client.post(_action("extend", request), data, follow=True)
+
+
+def test_extension_notice_shown(client_for, dpo, make_request):
+    request = make_request(verified_by=dpo)
+
+    response = _extend(client_for(dpo), request)
+
+    html = response.content.decode()
+    assert f'data-informed="{timezone.localdate().isoformat()}"' in html
+    assert "(letter)" in html
+
+
+def test_extension_notice_in_record(client_for, dpo, make_request):
+    from pypdf import PdfReader
+
+    request = make_request(verified_by=dpo)
+    client = client_for(dpo)
+    _extend(client, request)
+
+    response = client.get(_action("record", request))
+
+    reader = PdfReader(io.BytesIO(response.content))
+    text = " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+    assert "Person informed of the extension" in text
+    assert "person informed on" in text
+
+
+def test_extension_needs_notice_date(client_for, dpo, make_request):
+    request = make_request(verified_by=dpo)
+
+    response = _extend(client_for(dpo), request, informed_on="")
+
+    request.refresh_from_db()
+    assert request.extension_months == 0
+    assert "Person informed on: This field is required." in response.content.decode()

@@ -157,6 +157,8 @@ def request_extend(
     request: SubjectRequest,
     months: int,
     reason: str,
+    informed_on: datetime.date,
+    informed_by: str,
     actor,
     now: datetime.datetime | None = None,
 ) -> SubjectRequest:
@@ -164,7 +166,8 @@ def request_extend(
 
     GDPR Art. 12(3) requires informing the person of the extension and its
     reasons within one month of receipt, so the initial due date must not have
-    passed.
+    passed. ``informed_on`` and ``informed_by`` record when and how the
+    person was informed.
     """
     require_open(request)
     if request.kind == Kind.OBJECTION:
@@ -207,24 +210,68 @@ def request_extend(
             )
             % {"date": format_date(request.initial_due_on)}
         )
+    _extension_notice_check(request, informed_on, informed_by, now)
 
     request.extension_months = total
     request.extension_reason = "\n".join(
         part for part in (request.extension_reason, reason) if part
     )
     request.extended_at = now or timezone.now()
+    request.extension_informed_on = informed_on
+    request.extension_informed_by = informed_by
     request.due_on = due_date(request.received_on, extension_months=total)
     request.overdue_flagged_at = None
+    details = {
+        "months": months,
+        "due_on": str(request.due_on),
+        "informed_on": str(informed_on),
+        "informed_by": informed_by,
+    }
     with transaction.atomic():
         request.save()
-        event_add(request, "extended", actor, months=months, due_on=str(request.due_on))
+        event_add(request, "extended", actor, **details)
         audit_record(
             action="subject_requests.request.extended",
             actor=actor,
             target=request,
-            details={"months": months, "due_on": str(request.due_on)},
+            details=details,
         )
     return request
+
+
+def _extension_notice_check(request, informed_on, informed_by, now) -> None:
+    """Reject a notice dated before the receipt or in the future.
+
+    The caller checks that today is within the first month, so a notice dated
+    today or earlier is within it too.
+    """
+    if informed_by not in SubjectRequest.Channel.values:
+        raise RequestError(
+            _("Unknown way of informing the person %(value)r; use one of %(choices)s.")
+            % {
+                "value": informed_by,
+                "choices": ", ".join(SubjectRequest.Channel.values),
+            }
+        )
+    if informed_on < request.received_on:
+        raise RequestError(
+            _(
+                "The person cannot have been informed of the extension on %(date)s, "
+                "before the request was received on %(received)s."
+            )
+            % {
+                "date": format_date(informed_on),
+                "received": format_date(request.received_on),
+            }
+        )
+    if informed_on > today_local(now):
+        raise RequestError(
+            _(
+                "The date the person was informed, %(date)s, is in the future; inform "
+                "the person first, then record the extension."
+            )
+            % {"date": format_date(informed_on)}
+        )
 
 
 def request_close(
