@@ -26,6 +26,7 @@ from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
+from apps.breaches.models import BreachRecipient
 from apps.contacts.models import CampaignExport
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
@@ -214,7 +215,25 @@ def _contact_content(contact) -> dict:
         "sources": sources,
         "consents": consents,
         "campaign_exports": campaign_exports,
+        "breach_communications": _breach_communications(contact),
     }
+
+
+def _breach_communications(contact) -> list[dict]:
+    """Return each communication of a breach (GDPR Art. 34) sent to ``contact``."""
+    recipients = (
+        BreachRecipient.objects.filter(contact_id=contact.pk)
+        .select_related("communication__breach")
+        .order_by("communication__communicated_at", "communication_id")
+    )
+    return [
+        {
+            "breach": recipient.communication.breach.reference,
+            "informed_at": _text(recipient.communication.communicated_at),
+            "method": recipient.communication.method,
+        }
+        for recipient in recipients
+    ]
 
 
 def _person_identifiers(request, contacts) -> tuple[list[str], list[str]]:
@@ -422,12 +441,20 @@ def _readable_item(item) -> dict:
         {**export, "written_at_label": format_datetime(export["written_at"])}
         for export in item.get("campaign_exports", [])
     ]
+    breach_communications = [
+        {
+            **communication,
+            "informed_at_label": format_datetime(communication["informed_at"]),
+        }
+        for communication in item.get("breach_communications", [])
+    ]
     return {
         **item,
         "rows": _readable_rows(item),
         "sources": sources,
         "consents": consents,
         "campaign_exports": campaign_exports,
+        "breach_communications": breach_communications,
     }
 
 
@@ -436,6 +463,17 @@ def _campaign_export_text(export: dict) -> str:
     return _("Written to campaign file #%(id)s on %(when)s, to send you a message.") % {
         "id": export["id"],
         "when": export["written_at_label"],
+    }
+
+
+def _breach_communication_text(communication: dict) -> str:
+    """Return the sentence of one breach communication sent to the person."""
+    return _(
+        "Informed on %(when)s of the personal data breach %(breach)s (%(method)s)."
+    ) % {
+        "when": communication["informed_at_label"],
+        "breach": communication["breach"],
+        "method": communication["method"],
     }
 
 
@@ -591,6 +629,8 @@ def _pdf_story(content, styles) -> list:
             )
         for export in item["campaign_exports"]:
             line(_campaign_export_text(export))
+        for communication in item["breach_communications"]:
+            line(_breach_communication_text(communication))
 
     if content["holds_nothing"]:
         line(

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation
 
 from apps.contacts.models import ConsentRecord
@@ -473,3 +474,33 @@ def test_package_names_campaign_files(access_request, dpo, person, organisation)
     assert [item["id"] for item in contact["campaign_exports"]] == [export.pk]
     assert f"campaign file #{export.pk}" in html
     assert f"campaign file #{export.pk}" in pdf_text
+
+
+def test_package_names_breach_communications(access_request, dpo, person, organisation):
+    from pypdf import PdfReader
+
+    from apps.breaches.services import breach_record_communication
+    from tests.breaches.factories import BreachFactory
+
+    breach = BreachFactory()
+    breach_record_communication(
+        breach=breach,
+        communicated_at=timezone.now(),
+        method="Letter",
+        activity_ids=[person.processing_activity_id],
+    )
+
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
+
+    data = json.loads(archive.read("data.json"))
+    html = archive.read("answer.html").decode()
+    pdf = PdfReader(io.BytesIO(archive.read("answer.pdf")))
+    pdf_text = " ".join(" ".join(page.extract_text().split()) for page in pdf.pages)
+    (contact,) = data["contacts"]
+    assert [item["breach"] for item in contact["breach_communications"]] == [
+        breach.reference
+    ]
+    assert f"personal data breach {breach.reference} (Letter)" in html
+    assert f"personal data breach {breach.reference} (Letter)" in pdf_text
