@@ -6,6 +6,7 @@ developer's machine (SQLite, a filesystem Celery broker, DEBUG off). Setting
 ``ImproperlyConfigured`` error naming the variable when a value is unsafe.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -16,6 +17,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# An empty variable means its default, as in .env.example, which leaves most of
+# them empty: DATABASE_URL= would otherwise be an unreadable database URL.
+env.ENVIRON = {key: value for key, value in os.environ.items() if value != ""}
 
 REGISTRE_ENV = env.str("REGISTRE_ENV", default="development")
 if REGISTRE_ENV not in {"development", "production"}:

@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -29,6 +30,33 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_DIR = BASE_DIR / ".venv"
+
+
+def dotenv_defaults(path: Path) -> None:
+    """Add the variables of a .env file that the environment lacks.
+
+    The settings read the same file with django-environ's ``read_env``, which
+    this follows: ``export`` prefixes, single quotes kept raw, double quotes
+    with backslash escapes, and ``#`` inside a value kept. The run's locks and
+    folders then use the database, broker and folder that the settings use.
+    """
+    if not path.is_file():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\A(?:export )?([A-Za-z_0-9]+)=(.*)\Z", line)
+        if not match:
+            continue
+        key, value = match.groups()
+        quoted = re.match(r"\A'(.*)'\Z", value)
+        if quoted:
+            value = quoted.group(1)
+        quoted = re.match(r'\A"(.*)"\Z', value)
+        if quoted:
+            value = re.sub(r"\\([^rnt])", r"\1", quoted.group(1))
+        os.environ.setdefault(key, value)
+
+
+dotenv_defaults(BASE_DIR / ".env")
 DATA_DIR = Path(os.environ.get("REGISTRE_DATA_DIR", BASE_DIR / "data"))
 PASSWORD_FILE = DATA_DIR / "demo-password.txt"
 ADDRESS = os.environ.get("REGISTRE_ADDRESS", "127.0.0.1:8000")

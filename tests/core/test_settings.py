@@ -127,3 +127,38 @@ def test_celery_queue_comes_from_the_environment(tmp_path):
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "registre-staging"
+
+
+def test_empty_variables_take_defaults(tmp_path):
+    """GIVEN the variables that .env.example leaves empty,
+    WHEN the settings load, THEN each takes its default."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+        "CELERY_BROKER_URL": "",
+        "SECRET_KEY": "",
+        "MEDIA_ROOT": "",
+    }
+    script = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print(settings.DATABASES['default']['ENGINE']); "
+        "print(settings.CELERY_BROKER_URL); print(settings.MEDIA_ROOT)"
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "filesystem://",
+        str(tmp_path / "media"),
+    ]
