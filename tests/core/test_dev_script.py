@@ -117,3 +117,36 @@ locks = dev.run_lock()
 print("held", flush=True)
 time.sleep(60)
 """
+
+
+def _dev_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("dev_script", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dotenv_values_added(tmp_path, monkeypatch):
+    """GIVEN a .env file as the settings read it,
+    WHEN the run command loads it, THEN it adds the variables not already set."""
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "# comment\n"
+        "export DATABASE_URL=postgres://postgres@127.0.0.1:5432/registre_probe\n"
+        "CELERY_BROKER_URL='redis://127.0.0.1:6379/3'\n"
+        'REGISTRE_DATA_DIR="/srv/registre data"\n'
+        "REGISTRE_ADDRESS=127.0.0.1:9000\n"
+    )
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "REGISTRE_DATA_DIR"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("REGISTRE_ADDRESS", "127.0.0.1:8123")
+    dev = _dev_module()
+
+    dev.dotenv_defaults(env_file)
+
+    assert os.environ["DATABASE_URL"].endswith("/registre_probe")
+    assert os.environ["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
+    assert os.environ["REGISTRE_DATA_DIR"] == "/srv/registre data"
+    assert os.environ["REGISTRE_ADDRESS"] == "127.0.0.1:8123"
