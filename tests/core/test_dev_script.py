@@ -139,9 +139,12 @@ def test_dotenv_values_added(tmp_path, monkeypatch):
         'REGISTRE_DATA_DIR="/srv/registre data"\n'
         "REGISTRE_ADDRESS=127.0.0.1:9000\n"
     )
+    # Loading the script reads the project's own .env into the environment,
+    # so the test gives it a copy.
+    monkeypatch.setattr(os, "environ", dict(os.environ))
     for key in ("DATABASE_URL", "CELERY_BROKER_URL", "REGISTRE_DATA_DIR"):
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.setenv("REGISTRE_ADDRESS", "127.0.0.1:8123")
+        os.environ.pop(key, None)
+    os.environ["REGISTRE_ADDRESS"] = "127.0.0.1:8123"
     dev = _dev_module()
 
     dev.dotenv_defaults(env_file)
