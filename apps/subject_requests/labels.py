@@ -199,6 +199,7 @@ DETAIL_FORMATS = {
         gettext_lazy("suppression entries changed to objected"),
         str,
     ),
+    "request_reference": (gettext_lazy("erasure request"), str),
     "request_references": (
         gettext_lazy("earlier requests"),
         lambda values: ", ".join(values) or "-",

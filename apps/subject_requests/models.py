@@ -183,6 +183,7 @@ class RequestEvent(models.Model):
         "restriction_lifted": _("restriction lifted"),
         "objected": _("objection granted"),
         "erased": _("person erased"),
+        "contacts_erased": _("linked contacts erased by another request"),
         "closed": pgettext_lazy("request timeline", "request closed"),
         "refused": _("request refused"),
     }

@@ -346,12 +346,14 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """Erasure sends eight statements when no upload is kept.
+    """Erasure sends nine statements when no upload is kept and the person
+    has no other open request.
 
     They are the write lock with the linked contacts, then the claim, which
-    clears the stored search's matches unless a proof exists. Three reads
-    follow: the contacts without an e-mail that the phones find, the
-    identifiers the erasure suppresses, and those already listed. One
+    clears the stored search's matches unless a proof exists. Four reads
+    follow: the contacts without an e-mail that the phones find, the person's
+    other open requests, the identifiers the erasure suppresses, and those
+    already listed. One
     statement then deletes the contacts with every row that refers to them or
     contains their identifiers, and adds the suppression entries. Then come the
     proof, and the timeline and audit events together."""
@@ -364,7 +366,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
         for query in captured.captured_queries
         if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) == 8
+    assert len(statements) == 9
     assert proof.suppression_added == 2
     assert is_suppressed(email=PERSON["email"])
     event = erasure_request.events.get(action="erased")
@@ -813,3 +815,38 @@ def test_erase_subject_refuses_another_persons_address(make_request, dpo, bystan
     assert request.reference in str(raised.value)
     assert Contact.objects.filter(pk=bystander.pk).exists()
     assert ErasureProof.objects.count() == 0
+
+
+def test_open_access_request_blocks_erasure(erasure_request, make_request, dpo, person):
+    access = make_request(verified_by=dpo)
+
+    with pytest.raises(RequestError, match=f"open request {access.reference}"):
+        request_erase(request=erasure_request, actor=dpo)
+
+    assert Contact.objects.filter(pk=person.pk).exists()
+    assert not ErasureProof.objects.exists()
+
+
+def test_closed_access_request_allows_erasure(
+    erasure_request, make_request, dpo, person
+):
+    from tests.subject_requests.conftest import access_answered_close
+
+    access = make_request(verified_by=dpo)
+    request_link_contacts(request=access, contact_ids=[person.pk], actor=dpo)
+    access_answered_close(access, dpo)
+
+    request_erase(request=erasure_request, actor=dpo)
+
+    assert not Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_erasure_noted_on_other_request(erasure_request, make_request, dpo, person):
+    restriction = make_request(kind=SubjectRequest.Kind.RESTRICTION, verified_by=dpo)
+    request_link_contacts(request=restriction, contact_ids=[person.pk], actor=dpo)
+
+    request_erase(request=erasure_request, actor=dpo)
+
+    event = restriction.events.get(action="contacts_erased")
+    assert event.details["request_reference"] == erasure_request.reference
+    assert event.details["contact_ids"] == [person.pk]

@@ -53,11 +53,12 @@ def test_search_lists_sources_and_matches(make_request, dpo, person):
 
 
 def test_erasure_keeps_other_requests(make_request, dpo, person):
-    """GIVEN an earlier access request linked to the contact
+    """GIVEN an earlier access request linked to the contact, answered
     WHEN an erasure request erases the contact
     THEN the earlier request stays as proof and loses only its link."""
     earlier = make_request(verified_by=dpo)
     request_link_contacts(request=earlier, contact_ids=[person.pk], actor=dpo)
+    access_answered_close(earlier, dpo)
     erasure = make_request(kind="erasure", verified_by=dpo)
     request_link_contacts(request=erasure, contact_ids=[person.pk], actor=dpo)
 

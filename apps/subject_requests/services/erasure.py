@@ -12,6 +12,7 @@ from collections.abc import Collection
 from django.db import transaction
 from django.db.models import Exists
 from django.db.models import OuterRef
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.contacts.locks import contacts_write_lock_reading
@@ -36,6 +37,10 @@ logger = logging.getLogger(__name__)
 
 Kind = SubjectRequest.Kind
 
+# Kinds whose answer shows the person's data: an erasure before the answer
+# would leave it nothing to show.
+DATA_ANSWER_KINDS = (Kind.ACCESS, Kind.PORTABILITY)
+
 
 def _erased_contacts(request: SubjectRequest, extra_contact_ids):
     """Return the ids, e-mails and phones of the contacts that an erasure targets.
@@ -49,6 +54,54 @@ def _erased_contacts(request: SubjectRequest, extra_contact_ids):
         return linked
     extra = Contact.objects.filter(pk__in=list(extra_contact_ids)).values_list(*fields)
     return linked.union(extra)
+
+
+def _other_open_links(request: SubjectRequest, contact_ids, emails) -> dict:
+    """Return the other open requests of the person, each with the ids of its
+    contacts that the erasure deletes.
+
+    A request concerns the person when it links one of the contacts or was
+    made from one of the e-mail addresses.
+    """
+    others = (
+        SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN_STATUSES)
+        .filter(Q(contacts__in=contact_ids) | Q(requester_email__in=emails))
+        .exclude(pk=request.pk)
+        .distinct()
+        .order_by("pk")
+    )
+    links = {other: [] for other in others}
+    if not links:
+        return links
+    through = SubjectRequest.contacts.through.objects.filter(
+        subjectrequest__in=list(links), contact_id__in=contact_ids
+    ).order_by("contact_id")
+    by_pk = {other.pk: other for other in links}
+    for subjectrequest_id, contact_id in through.values_list(
+        "subjectrequest_id", "contact_id"
+    ):
+        links[by_pk[subjectrequest_id]].append(contact_id)
+    return links
+
+
+def _pending_answers_check(request: SubjectRequest, others) -> None:
+    """Raise while an open access or portability request of the person waits."""
+    waiting = [other for other in others if other.kind in DATA_ANSWER_KINDS]
+    if not waiting:
+        return
+    raise RequestError(
+        _(
+            "The person also has the open request %(refs)s, whose answer must "
+            "show the data held when it was received. Answer and close it "
+            "first, then erase under %(ref)s."
+        )
+        % {
+            "refs": ", ".join(
+                f"{other.reference} ({other.get_kind_display()})" for other in waiting
+            ),
+            "ref": request.reference,
+        }
+    )
 
 
 def _claim_erasure(request: SubjectRequest) -> None:
@@ -151,6 +204,8 @@ def request_erase(
             {pk for pk, _email, _phone in linked}
             | set(phone_contact_ids(request.requester_name, phones))
         )
+        others = _other_open_links(request, contact_ids, emails)
+        _pending_answers_check(request, others)
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
             contact_ids=contact_ids,
@@ -196,6 +251,17 @@ def request_erase(
                 proof_id=proof.pk,
                 contact_ids=contact_ids,
                 counts=counts,
+            ),
+            *(
+                new_event(
+                    other,
+                    "contacts_erased",
+                    actor,
+                    request_reference=request.reference,
+                    contact_ids=erased_ids,
+                )
+                for other, erased_ids in others.items()
+                if erased_ids
             ),
         )
     logger.info(
