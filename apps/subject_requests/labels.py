@@ -194,6 +194,12 @@ DETAIL_FORMATS = {
         gettext_lazy("fields"),
         lambda values: ", ".join(contact_field_label(name) for name in values) or "-",
     ),
+    "request_fields": (
+        gettext_lazy("request fields"),
+        lambda names: ", ".join(
+            str(SubjectRequest._meta.get_field(name).verbose_name) for name in names
+        ),
+    ),
     "suppression_added": (gettext_lazy("new suppression entries"), str),
     "suppression_objected": (
         gettext_lazy("suppression entries changed to objected"),

@@ -184,6 +184,7 @@ class RequestEvent(models.Model):
         "objected": _("objection granted"),
         "erased": _("person erased"),
         "contacts_erased": _("linked contacts erased by another request"),
+        "changed_in_admin": _("changed in the admin"),
         "closed": pgettext_lazy("request timeline", "request closed"),
         "refused": _("request refused"),
     }

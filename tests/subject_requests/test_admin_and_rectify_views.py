@@ -71,6 +71,72 @@ def test_admin_cannot_add_request(client_for, superuser):
     assert response.status_code == 403
 
 
+def test_admin_edits_only_handler_and_notes(client_for, superuser, make_request):
+    request = make_request()
+    url = reverse("admin:subject_requests_subjectrequest_change", args=[request.pk])
+
+    form = client_for(superuser).get(url).context["adminform"].form
+
+    assert sorted(form.fields) == ["handler", "notes"]
+
+
+def test_admin_change_is_audited(client_for, superuser, make_request):
+    from apps.core.models import AuditEvent
+
+    request = make_request()
+    url = reverse("admin:subject_requests_subjectrequest_change", args=[request.pk])
+    client = client_for(superuser)
+
+    response = client.post(
+        url,
+        {
+            "handler": superuser.pk,
+            "notes": "Called back on Monday.",
+            "events-TOTAL_FORMS": "1",
+            "events-INITIAL_FORMS": "1",
+            "events-0-id": request.events.get().pk,
+            "events-0-request": request.pk,
+        },
+    )
+
+    assert response.status_code == 302
+    event = request.events.get(action="changed_in_admin")
+    assert event.details == {"request_fields": ["handler", "notes"]}
+    audit = AuditEvent.objects.get(action="subject_requests.request.changed_in_admin")
+    assert audit.details == {"request_fields": ["handler", "notes"]}
+
+
+@pytest.mark.parametrize("view", ["add", "delete"])
+def test_admin_cannot_forge_erasure_proof(client_for, superuser, erasure_proof, view):
+    if view == "add":
+        url = reverse("admin:subject_requests_erasureproof_add")
+    else:
+        url = reverse(
+            "admin:subject_requests_erasureproof_delete", args=[erasure_proof.pk]
+        )
+
+    response = client_for(superuser).get(url)
+
+    assert response.status_code == 403
+
+
+@pytest.fixture
+def erasure_proof(make_request):
+    from apps.subject_requests.models import ErasureProof
+
+    request = make_request(kind="erasure")
+    return ErasureProof.objects.create(request=request, record_counts={})
+
+
+def test_admin_cannot_delete_request(client_for, superuser, make_request):
+    request = make_request()
+    url = reverse("admin:subject_requests_subjectrequest_delete", args=[request.pk])
+
+    response = client_for(superuser).get(url)
+
+    assert response.status_code == 403
+
+
 def test_rectify_page_reports_no_change(client_for, dpo, make_request, person):
     request = make_request(kind="rectification", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
