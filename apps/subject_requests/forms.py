@@ -161,12 +161,34 @@ class PackageForm(forms.Form):
         return self.cleaned_data["language"] or DEFAULT_LANGUAGE
 
 
+def _response_sent_at_field() -> LocalDateTimeField:
+    # The later of a repeated hour, as for a notification sent: the stricter
+    # reading of whether the answer met its deadline.
+    return LocalDateTimeField(
+        label=_("Answer sent at"),
+        help_text=_(
+            "Date and time the answer was sent to the person (Paris time); "
+            "now if left empty."
+        ),
+        required=False,
+        repeated_hour="last",
+        widget=forms.DateTimeInput(
+            attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+        ),
+    )
+
+
+class CloseForm(forms.Form):
+    response_sent_at = _response_sent_at_field()
+
+
 class RefuseForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason for refusal"),
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    response_sent_at = _response_sent_at_field()
 
 
 class EraseForm(forms.Form):

@@ -3,6 +3,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -218,6 +219,7 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
             for m in matches
             if m["kind"] == "contact" and not m["linked"] and not m["anonymised"]
         ]
+        now_input = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
         context.update(
             {
                 "req": request_obj,
@@ -252,7 +254,12 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "link_form": forms.LinkForm(
                     contact_choices=link_choices, auto_id="link_%s"
                 ),
-                "refuse_form": forms.RefuseForm(auto_id="refuse_%s"),
+                "close_form": forms.CloseForm(
+                    auto_id="close_%s", initial={"response_sent_at": now_input}
+                ),
+                "refuse_form": forms.RefuseForm(
+                    auto_id="refuse_%s", initial={"response_sent_at": now_input}
+                ),
                 "package_form": forms.PackageForm(auto_id="package_%s"),
                 "portability_form": forms.PackageForm(auto_id="portability_%s"),
                 "erase_form": forms.EraseForm(auto_id="erase_%s"),
@@ -545,8 +552,12 @@ class EraseView(RequestActionView):
 
 
 class CloseView(RequestActionView):
+    form_class = forms.CloseForm
+
     def perform(self, request_obj, form, **kwargs):
-        services.request_close(request=request_obj, actor=self.request.user)
+        services.request_close(
+            request=request_obj, actor=self.request.user, **form.cleaned_data
+        )
         messages.success(self.request, _("Request closed."))
 
 

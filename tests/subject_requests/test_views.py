@@ -760,3 +760,49 @@ def test_extension_needs_notice_date(client_for, dpo, make_request):
     request.refresh_from_db()
     assert request.extension_months == 0
     assert "Person informed on: This field is required." in response.content.decode()
+
+
+def test_close_records_answer_time(client_for, dpo, make_request):
+    """GIVEN an answer mailed two days ago, WHEN the DPO closes the request
+    today with that time, THEN the request keeps it as the answer time."""
+    from apps.subject_requests.services import request_build_package
+
+    request = make_request(
+        verified_by=dpo, received_at=timezone.now() - datetime.timedelta(days=5)
+    )
+    request_build_package(request=request, actor=dpo)
+    sent = timezone.localtime() - datetime.timedelta(days=2)
+
+    client_for(dpo).post(
+        _action("close", request),
+        {"response_sent_at": sent.strftime("%Y-%m-%dT%H:%M")},
+    )
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.CLOSED
+    assert request.response_sent_at == sent.replace(second=0, microsecond=0)
+
+
+@pytest.mark.parametrize(
+    ("offset", "message"),
+    [
+        (datetime.timedelta(days=1), "is in the future"),
+        (-datetime.timedelta(days=10), "before the request was received"),
+    ],
+)
+def test_refuse_rejects_answer_time(client_for, dpo, make_request, offset, message):
+    request = make_request(verified_by=dpo)
+    sent = timezone.localtime() + offset
+
+    response = client_for(dpo).post(
+        _action("refuse", request),
+        {
+            "reason": "Identity not proven",
+            "response_sent_at": sent.strftime("%Y-%m-%dT%H:%M"),
+        },
+        follow=True,
+    )
+
+    request.refresh_from_db()
+    assert request.is_open
+    assert message in response.content.decode()

@@ -301,6 +301,7 @@ def request_close(
     if request.kind in SEARCH_COVERED_KINDS:
         _require_every_contact_decided(request)
     now = timezone.now()
+    response_time_check(request, response_sent_at, now)
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
     request.closed_at = now
@@ -311,6 +312,40 @@ def request_close(
             action="subject_requests.request.closed", actor=actor, target=request
         )
     return request
+
+
+def response_time_check(
+    request: SubjectRequest,
+    response_sent_at: datetime.datetime | None,
+    now: datetime.datetime,
+) -> None:
+    """Reject an answer time in the future or before the request's receipt."""
+    if response_sent_at is None:
+        return
+    if response_sent_at > now + RESPONSE_CLOCK_SKEW:
+        raise RequestError(
+            _(
+                "The answer time %(when)s is in the future; enter when the answer "
+                "was sent."
+            )
+            % {"when": format_datetime(response_sent_at)}
+        )
+    if response_sent_at < request.received_at:
+        raise RequestError(
+            _(
+                "The answer time %(when)s is before the request was received, "
+                "on %(received)s."
+            )
+            % {
+                "when": format_datetime(response_sent_at),
+                "received": format_datetime(request.received_at),
+            }
+        )
+
+
+# The difference between the browser's clock and the server's that an answer
+# time typed as "now" may carry.
+RESPONSE_CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 def _require_objection_granted(request: SubjectRequest) -> None:
@@ -548,11 +583,18 @@ def _require_erased(request: SubjectRequest) -> None:
         )
 
 
-def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectRequest:
+def request_refuse(
+    *,
+    request: SubjectRequest,
+    reason: str,
+    actor,
+    response_sent_at: datetime.datetime | None = None,
+) -> SubjectRequest:
     """Refuse a request (identity not proven, manifestly unfounded or excessive).
 
     An objection to prospecting cannot be refused: GDPR Art. 21(3) makes it
-    binding, so it is granted instead.
+    binding, so it is granted instead. ``response_sent_at`` is when the
+    person was sent the refusal and its reason, now by default.
     """
     require_open(request)
     if request.kind == Kind.OBJECTION:
@@ -570,10 +612,11 @@ def request_refuse(*, request: SubjectRequest, reason: str, actor) -> SubjectReq
             _("Give the reason for the refusal; the person must be told it.")
         )
     now = timezone.now()
+    response_time_check(request, response_sent_at, now)
     request.status = Status.REFUSED
     request.refusal_reason = reason
     request.closed_at = now
-    request.response_sent_at = request.response_sent_at or now
+    request.response_sent_at = response_sent_at or request.response_sent_at or now
     with transaction.atomic():
         request.save()
         event_add(request, "refused", actor)
