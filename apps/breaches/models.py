@@ -539,6 +539,11 @@ class BreachCommunication(models.Model):
     method = models.CharField(_("how"), max_length=200)
     filters = models.JSONField(_("selection"), default=dict, blank=True)
     recipient_count = models.PositiveIntegerField(_("people informed"), default=0)
+    # The recipients that no earlier communication of the breach informed, so
+    # that the breach's total counts each person once.
+    newly_informed_count = models.PositiveIntegerField(
+        _("people informed for the first time"), default=0
+    )
     contacts = models.ManyToManyField(
         Contact, through="BreachRecipient", related_name="+", blank=True
     )

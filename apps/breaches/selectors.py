@@ -68,14 +68,16 @@ def breach_list(*, status: str = "") -> QuerySet[Breach]:
 def breach_register_for_export() -> QuerySet[Breach]:
     """Return every breach, oldest awareness first, as the register export reads them.
 
-    ``people_informed`` is the number of people of every communication
-    recorded, None when there is none.
+    ``people_informed`` is the number of people that the communications
+    informed, each counted once, None when there is none.
     """
     notes = BreachEvent.objects.filter(
         kind__in=[BreachEvent.Kind.NOTE, BreachEvent.Kind.AWARENESS_REASON]
     ).order_by("occurred_at", "pk")
     return (
-        Breach.objects.annotate(people_informed=Sum("communications__recipient_count"))
+        Breach.objects.annotate(
+            people_informed=Sum("communications__newly_informed_count")
+        )
         .prefetch_related(
             "activities",
             Prefetch(

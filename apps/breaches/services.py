@@ -647,6 +647,14 @@ def breach_record_communication(
             _("No contact matches this selection; widen the filters and try again.")
         )
 
+    already_informed = (
+        BreachRecipient.objects.filter(
+            communication__breach=breach, contact_id__in=contact_ids
+        )
+        .values("contact_id")
+        .distinct()
+        .count()
+    )
     communication = BreachCommunication.objects.create(
         breach=breach,
         communicated_at=communicated_at,
@@ -658,6 +666,7 @@ def breach_record_communication(
             "list_ids": sorted(int(pk) for pk in list_ids),
         },
         recipient_count=len(contact_ids),
+        newly_informed_count=len(contact_ids) - already_informed,
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     BreachRecipient.objects.bulk_create(

@@ -459,4 +459,17 @@ class BreachCommunicationView(RolePermissionMixin, BreachMixin, FormView):
             )
             % {"count": number_format(count, force_grouping=True)},
         )
+        already = count - communication.newly_informed_count
+        if already:
+            messages.warning(
+                self.request,
+                ngettext(
+                    "%(count)s of them had already been informed of this breach by "
+                    "an earlier communication; the breach counts each person once.",
+                    "%(count)s of them had already been informed of this breach by "
+                    "an earlier communication; the breach counts each person once.",
+                    already,
+                )
+                % {"count": number_format(already, force_grouping=True)},
+            )
         return redirect("breaches:breach-detail", pk=self.breach.pk)

@@ -383,3 +383,21 @@ def test_awareness_reason_in_register_notes(client_for, dpo, organisation):
 
     content = response.content.decode("utf-8-sig")
     assert "The supplier's alert came an hour later." in content
+
+
+def test_people_informed_counted_once(client_for, dpo, register):
+    """GIVEN the 3 people of a breach informed, WHEN the same selection is
+    recorded again, THEN the register still counts 3 people informed."""
+    notified = register["notified"]
+    services.breach_record_communication(
+        breach=notified,
+        communicated_at=timezone.now() - timedelta(minutes=30),
+        method="Reminder letter",
+        activity_ids=list(notified.activities.values_list("pk", flat=True)),
+    )
+
+    response = client_for(dpo).get(reverse(EXPORT_URL), {"format": "csv"})
+
+    rows = {row["Reference"]: row for row in _csv_rows(response.content)}
+    assert rows[notified.reference]["People informed"] == "3"
+    assert notified.communications.count() == 2

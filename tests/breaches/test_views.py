@@ -1160,3 +1160,23 @@ def test_awareness_reason_checked_for_identifiers(client_for, dpo, breach):
     assert "This reason contains an e-mail address" in str(
         errors["aware_at_change_reason"]
     )
+
+
+def test_repeat_communication_warns(client_for, dpo, breach, affected):
+    from django.contrib.messages import get_messages
+
+    activity, _contacts = affected
+    url = reverse("breaches:breach-communication", args=[breach.pk])
+    data = {
+        "activities": [activity.pk],
+        "communicated_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "method": "E-mail from the DPO",
+    }
+    client = client_for(dpo)
+    client.post(url, data)
+
+    response = client.post(url, {**data, "method": "Reminder letter"})
+
+    texts = [str(message) for message in get_messages(response.wsgi_request)]
+    assert any("2 of them had already been informed" in text for text in texts)
+    assert breach.communications.latest("pk").newly_informed_count == 0
