@@ -222,7 +222,7 @@ def test_audit_list_nested_details_readable(client_for, compliance_officer):
             "staged rows deleted</span> 5",
         ),
         ({"counts": {"duplicate": 2}}, "duplicates 2"),
-        ({"purged_source_file": 1}, ">purged source file</span> 1"),
+        ({"purged_source_file": 1}, ">uploaded files deleted</span> 1"),
         ({"counts": {"created": 3}}, "created 3"),
         (
             {"times": {"aware_at": ["2026-12-04T14:00:00+00:00"]}},
@@ -261,6 +261,8 @@ def test_audit_list_field_names_labelled(client_for, compliance_officer):
         ("subject_requests.request.created", {"kind": "erasure"}, "erasure (Art. 17)"),
         ("imports.job.failed", {"cause": "run"}, "the run stopped"),
         ("imports.job.created", {"kind": "erasure"}, "kind</span> erasure"),
+        ("retention.contacts.applied", {"kind": "rented_lists"}, "rented lists"),
+        ("retention.contacts.applied", {"status": "not_applied"}, "not applied"),
     ],
 )
 def test_audit_list_value_labels(
@@ -276,7 +278,13 @@ def test_audit_list_value_labels(
 
 
 @pytest.mark.parametrize(
-    ("key", "label"), [("list_id", "liste de contacts"), ("created", "créés")]
+    ("key", "label"),
+    [
+        ("list_id", "liste de contacts"),
+        ("created", "créés"),
+        ("provenances_removed", "lignes de provenance supprimées"),
+        ("ended_list_ids", "listes louées échues"),
+    ],
 )
 def test_detail_label_is_translated(key, label):
     with translation.override("fr"):
