@@ -70,6 +70,7 @@ def request_deadline_summary(*, limit: int = 5) -> dict:
     first = list(open_requests[:limit])
     for request in first:
         request.days_left = days_left(request, today)
+        request.days_overdue = -request.days_left
     return {
         "requests": first,
         "open_count": open_requests.count(),

@@ -596,3 +596,20 @@ def test_unlinked_match_is_not_nothing_held(make_request, dpo, person):
 
     with pytest.raises(RequestError, match="has not been carried out"):
         request_close(request=request, actor=dpo)
+
+
+def test_restrict_twice_rejected(make_request, dpo, person):
+    from apps.core.models import AuditEvent
+
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_restrict(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match="restricted already"):
+        request_restrict(request=request, actor=dpo)
+
+    assert request.events.filter(action="restricted").count() == 1
+    assert (
+        AuditEvent.objects.filter(action="subject_requests.contacts.restricted").count()
+        == 1
+    )

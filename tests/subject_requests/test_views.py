@@ -415,6 +415,21 @@ def test_dashboard_panel_counts_overdue(dpo, make_request):
     assert 'data-overdue="1"' in html
 
 
+def test_dashboard_panel_words_overdue(dpo, make_request):
+    from django.template.loader import render_to_string
+
+    from apps.subject_requests.dashboard import dashboard_panels
+
+    request = make_request(received_at=timezone.now() - datetime.timedelta(days=40))
+    (panel,) = dashboard_panels(dpo)
+
+    html = render_to_string(panel.template, {"panel": panel.context})
+
+    overdue = (timezone.localdate() - request.due_on).days
+    assert f"overdue by {overdue} day" in html
+    assert f">-{overdue}<" not in html
+
+
 def test_dashboard_panel_hidden_from_sales(sales_user):
     from apps.subject_requests.dashboard import dashboard_panels
 

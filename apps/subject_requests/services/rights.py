@@ -291,6 +291,10 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
         from_status=Contact.Status.ACTIVE,
         to_status=Contact.Status.RESTRICTED,
         event="restricted",
+        unchanged_message=_(
+            "No contact linked to %(ref)s is active, so none was restricted: "
+            "they are restricted already or no longer contacted."
+        ),
     )
 
 
@@ -310,6 +314,9 @@ def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
         to_status=Contact.Status.ACTIVE,
         event="restriction_lifted",
         then=_suppressed_unsubscribe,
+        unchanged_message=_(
+            "No contact linked to %(ref)s is restricted, so no restriction was lifted."
+        ),
     )
 
 
@@ -327,17 +334,28 @@ def _suppressed_unsubscribe(ids: list[int]) -> None:
 
 
 def _linked_contacts_transition(
-    *, request: SubjectRequest, actor, from_status, to_status, event: str, then=None
+    *,
+    request: SubjectRequest,
+    actor,
+    from_status,
+    to_status,
+    event: str,
+    unchanged_message: str,
+    then=None,
 ) -> int:
     """Move the linked contacts in ``from_status`` to ``to_status`` and record it.
 
-    ``then``, if given, receives the ids moved, in the same transaction.
+    ``then``, if given, receives the ids moved, in the same transaction. When
+    no linked contact is in ``from_status``, nothing is recorded and
+    ``RequestError`` carries ``unchanged_message``.
     """
     contacts = _require_linked(request)
     with transaction.atomic():
         ids = _set_status(
             request, contacts, from_statuses=[from_status], to_status=to_status
         )
+        if not ids:
+            raise RequestError(unchanged_message % {"ref": request.reference})
         if then is not None:
             then(ids)
         event_add(request, event, actor, contact_ids=ids)
