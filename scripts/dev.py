@@ -169,6 +169,9 @@ def stop_on_sigterm(signum, frame):
 
 def run(*, demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
+    # The data folder holds every contact, request and breach, and the mails:
+    # the files this run and its processes create are for this user only.
+    os.umask(0o077)
     _locks = run_lock()
     address_free_check()
     os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")

@@ -153,3 +153,26 @@ def test_dotenv_values_added(tmp_path, monkeypatch):
     assert os.environ["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
     assert os.environ["REGISTRE_DATA_DIR"] == "/srv/registre data"
     assert os.environ["REGISTRE_ADDRESS"] == "127.0.0.1:8123"
+
+
+def test_run_creates_private_files(tmp_path):
+    """GIVEN a run that stops at once because the port is taken,
+    THEN the data folder it created is for its user only."""
+    data_dir = tmp_path / "data"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        subprocess.run(
+            [sys.executable, str(SCRIPT), "run"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            env={
+                **os.environ,
+                "REGISTRE_DATA_DIR": str(data_dir),
+                "REGISTRE_ADDRESS": f"127.0.0.1:{taken.getsockname()[1]}",
+            },
+        )
+
+    assert data_dir.stat().st_mode & 0o077 == 0
+    assert (data_dir / "run.lock").stat().st_mode & 0o077 == 0
