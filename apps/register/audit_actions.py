@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from apps.core.audit import TargetPage
+from apps.register.layout import PART_TABLES
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
 
@@ -35,6 +36,13 @@ DETAIL_LABELS = {
     "reference": _("reference"),
     "references": _("references"),
     "rows_removed": _("rows removed"),
+    # The parts of an activity that "parts_changed" counts.
+    **{
+        part: ProcessingActivity._meta.get_field(
+            part
+        ).related_model._meta.verbose_name_plural
+        for part in PART_TABLES
+    },
 }
 
 # Choices of the coded values that this app's audit events record.

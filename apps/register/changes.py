@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from apps.core.text import text_shortened
@@ -103,8 +105,10 @@ def value_display(model_field: models.Field, value) -> str:
         value = user.get_username() if user is not None else value
     elif isinstance(value, bool):
         value = _("yes") if value else _("no")
+    elif isinstance(value, datetime.datetime):
+        value = date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
     elif isinstance(value, datetime.date):
-        value = value.isoformat()
+        value = date_format(value, "SHORT_DATE_FORMAT")
     return text_shortened(str(value))
 
 

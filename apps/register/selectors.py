@@ -1,5 +1,6 @@
 """Reads of the processing register: lists, filters, visibility and history."""
 
+import datetime
 from dataclasses import dataclass
 from datetime import date
 
@@ -8,6 +9,7 @@ from django.db.models import Prefetch
 from django.db.models import Q
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from apps.register.models import ProcessingActivity
 from apps.register.services import ACTIVITY_FIELDS
@@ -246,6 +248,10 @@ def _display(model, name: str, value) -> str:
         return str(related) if related else str(value)
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value), "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return date_format(value, "SHORT_DATE_FORMAT")
     return str(value)
 
 

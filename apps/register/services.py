@@ -466,17 +466,16 @@ def activity_write(
         row_changes=row_changes,
     )
     if audit and outcome.changed:
+        details = {"parts_changed": part_counts, "status": activity.status}
+        if not creating:
+            details["fields_changed"] = _changed_fields(before, activity)
         audit_record(
             action="register.activity.created"
             if creating
             else "register.activity.changed",
             actor=actor,
             target=activity,
-            details={
-                "fields_changed": [] if creating else _changed_fields(before, activity),
-                "parts_changed": part_counts,
-                "status": activity.status,
-            },
+            details=details,
         )
     return outcome
 

@@ -65,9 +65,21 @@ class ActivityListView(RolePermissionMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         form = ActivityFilterForm(self.request.GET or None)
-        filters = form.cleaned_data if form.is_valid() else {}
         context["filter_form"] = form
-        context["activities"] = activity_list(user=self.request.user, filters=filters)
+        if form.is_bound and not form.is_valid():
+            # The export links of the page would reject these filters, so the
+            # list shows their errors rather than the whole register.
+            context["filter_errors"] = [
+                f"{form.fields[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            ]
+            context["activities"] = []
+        else:
+            filters = form.cleaned_data if form.is_bound else {}
+            context["activities"] = activity_list(
+                user=self.request.user, filters=filters
+            )
         context["can_add"] = self.request.user.has_perm(
             "register.add_processingactivity"
         )

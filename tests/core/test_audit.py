@@ -301,3 +301,18 @@ def test_rolled_back_event_is_not_logged(db, caplog):
         raise RuntimeError("the transaction fails")
 
     assert "retention.run.finished" not in caplog.text
+
+
+def test_register_parts_labelled(client_for, compliance_officer):
+    audit_record(
+        action="register.activity.changed",
+        details={"parts_changed": {"data_subjects": 0, "processors": 1}},
+    )
+
+    response = client_for(compliance_officer).get(
+        reverse("core:audit-list"), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    content = response.content.decode()
+    assert "sous-traitants 1" in content
+    assert "data subjects" not in content

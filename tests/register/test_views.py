@@ -377,6 +377,26 @@ def test_history_shows_edit_diff(client_for, compliance_officer):
     assert activity.transfers.count() == 1
 
 
+def test_history_dates_in_local_format(client_for, compliance_officer):
+    client = client_for(compliance_officer)
+    client.post(reverse("register:activity-create"), _activity_post())
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    edit = _activity_post(next_review_on="2027-01-15")
+    edit.update(_management("transfers", total=1, initial=1))
+    edit["transfers-0-id"] = str(activity.transfers.get().pk)
+    edit["transfers-0-activity"] = str(activity.pk)
+    edit["loaded_version"] = activity.updated_at.isoformat()
+    client.post(reverse("register:activity-edit", args=[activity.pk]), edit)
+
+    response = client.get(
+        reverse("register:activity-history", args=[activity.pk]),
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+
+    (change,) = response.context["entries"][0].changes
+    assert change.new == "15/01/2027"
+
+
 def test_export_downloads_each_format(client_for, compliance_officer):
     activity = complete_activity(compliance_officer)
     client = client_for(compliance_officer)
@@ -1532,3 +1552,17 @@ def test_processing_start_shown_and_not_in_the_future(client_for, compliance_off
     assert activity.started_on == datetime.date(2019, 3, 1)
     page = client.get(reverse("register:activity-detail", args=[activity.pk]))
     assert "Processing started on" in page.content.decode()
+
+
+def test_list_invalid_filter_shows_error(client_for, compliance_officer):
+    complete_activity(compliance_officer, reference="TRT-101")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-list"), {"role": "bogus"}
+    )
+
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'role="alert"' in content
+    assert "bogus" in content
+    assert response.context["activities"] == []
