@@ -47,4 +47,29 @@ def pdf_paragraph(text: str, style) -> Paragraph:
 
     Paragraph reads a small XML markup, so text from users must be escaped.
     """
+    text = font_printable(text, style.fontName)
     return Paragraph(escape(text).replace("\n", "<br/>"), style)
+
+
+def font_printable(text: str, font_name: str) -> str:
+    """Return ``text`` with each character that the font has no glyph for, or
+    beyond U+FFFF, written as its code point, such as "[U+1F680]".
+
+    ReportLab 5.1 draws a character without a glyph as nothing, and writes a
+    malformed text layer for one beyond U+FFFF, so the PDF would lose either
+    without a sign. Only TrueType fonts list their glyphs: text in a built-in
+    font keeps its characters up to U+FFFF.
+    """
+    font = pdfmetrics.getFont(font_name)
+    glyphs = getattr(getattr(font, "face", None), "charToGlyph", None)
+
+    def printable(character: str) -> bool:
+        code = ord(character)
+        if code > 0xFFFF:
+            return False
+        return not glyphs or code in glyphs or character in "\n\r\t"
+
+    return "".join(
+        character if printable(character) else f"[U+{ord(character):04X}]"
+        for character in text
+    )

@@ -14,7 +14,6 @@ the suppression list and the rows of vendor files.
 import io
 import json
 import zipfile
-from xml.sax.saxutils import escape
 
 from django.db import models
 from django.template.loader import render_to_string
@@ -22,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
-from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 
@@ -36,6 +34,8 @@ from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 from apps.core.exports import csv_bytes
 from apps.core.models import Organisation
+from apps.core.pdf import pdf_fonts
+from apps.core.pdf import pdf_paragraph
 from apps.imports.models import RowResult
 from apps.register.models import LawfulBasis
 from apps.register.models import RetentionRule
@@ -548,18 +548,16 @@ def _pdf_story(content, styles) -> list:
     story = []
 
     def heading(text):
-        story.append(Paragraph(escape(text), styles["Heading2"]))
+        story.append(pdf_paragraph(text, styles["Heading2"]))
 
     def line(text):
-        story.append(Paragraph(escape(text), styles["BodyText"]))
+        story.append(pdf_paragraph(text, styles["BodyText"]))
 
     controller = content["controller"]
     story.append(
-        Paragraph(
-            escape(
-                _("Answer to your access request %(ref)s")
-                % {"ref": content["request"]["reference"]}
-            ),
+        pdf_paragraph(
+            _("Answer to your access request %(ref)s")
+            % {"ref": content["request"]["reference"]},
             styles["Title"],
         )
     )
@@ -719,9 +717,19 @@ def _pdf_other_sources(content, heading, line) -> None:
             line(item["note"])
 
 
+def _pdf_styles():
+    """Return the sample styles in DejaVu Sans, which prints European names."""
+    regular, bold = pdf_fonts()
+    styles = getSampleStyleSheet()
+    styles["Title"].fontName = bold
+    styles["Heading2"].fontName = bold
+    styles["BodyText"].fontName = regular
+    return styles
+
+
 def package_pdf(content) -> bytes:
     """Render the person's copy as a PDF with reportlab's platypus."""
-    story = _pdf_story(_readable(content), getSampleStyleSheet())
+    story = _pdf_story(_readable(content), _pdf_styles())
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=content["request"]["reference"]).build(
         story

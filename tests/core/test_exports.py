@@ -103,3 +103,16 @@ def test_xlsx_bytes_drops_control_characters():
         "bel@example.com",
         "noncaractère",
     ]
+
+
+def test_font_printable_names_missing_glyphs():
+    from apps.core.pdf import font_printable
+    from apps.core.pdf import pdf_fonts
+
+    regular, _bold = pdf_fonts()
+    if regular == "Helvetica":
+        pytest.skip("DejaVu Sans is not installed (apt-get install fonts-dejavu-core)")
+
+    printable = font_printable("Anaïs Ngô 😀\nΩ", regular)
+
+    assert printable == "Anaïs Ngô [U+1F600]\nΩ"

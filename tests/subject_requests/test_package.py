@@ -504,3 +504,18 @@ def test_package_names_breach_communications(access_request, dpo, person, organi
     ]
     assert f"personal data breach {breach.reference} (Letter)" in html
     assert f"personal data breach {breach.reference} (Letter)" in pdf_text
+
+
+def test_package_pdf_prints_european_names(access_request, dpo, organisation):
+    from pypdf import PdfReader
+
+    organisation.name = "Łódź Wąsowicz Sp. z o.o. 🚀"
+    organisation.save()
+
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
+
+    pdf = PdfReader(io.BytesIO(archive.read("answer.pdf")))
+    text = " ".join(page.extract_text() for page in pdf.pages)
+    assert "Łódź Wąsowicz Sp. z o.o. [U+1F680]" in text
