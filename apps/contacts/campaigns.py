@@ -54,6 +54,7 @@ from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_cell
 from apps.register.models import LawfulBasis
+from apps.register.models import ProcessingActivity
 from apps.retention.limits import contacts_past_retention_q
 
 logger = logging.getLogger(__name__)
@@ -227,14 +228,14 @@ def _source_statement(
     return statement
 
 
-def _notice_sentence(activity_id: int) -> str:
+def _notice_sentence(notice_token: uuid.UUID) -> str:
     """Return the sentence linking to the activity's public notice (Art. 14).
 
     The notice gives what the short statement leaves out: the controller and
     its DPO, the purposes, the lawful basis, the recipients, the retention
     period and the person's rights, including the complaint to the CNIL.
     """
-    url = settings.SITE_URL + reverse("register:notice", args=[activity_id])
+    url = settings.SITE_URL + reverse("register:notice", args=[notice_token])
     return _(
         "Who we are, why we use your details, how long we keep them and your "
         "rights: %(url)s"
@@ -254,6 +255,7 @@ class _SourceStatements:
     def __init__(self):
         self.lists: dict[int, ContactList] = {}
         self.sentences: dict[tuple, str] = {}
+        self.notice_tokens: dict[int, uuid.UUID] = {}
 
     def statement(
         self,
@@ -273,9 +275,16 @@ class _SourceStatements:
                 consent=consent,
             )
             if activity_id is not None:
-                sentence += " " + _notice_sentence(activity_id)
+                sentence += " " + _notice_sentence(self._notice_token(activity_id))
             self.sentences[key] = sentence
         return sentence.replace(self.URL_MARKER, unsubscribe_url)
+
+    def _notice_token(self, activity_id: int) -> uuid.UUID:
+        if activity_id not in self.notice_tokens:
+            self.notice_tokens[activity_id] = ProcessingActivity.objects.values_list(
+                "notice_token", flat=True
+            ).get(pk=activity_id)
+        return self.notice_tokens[activity_id]
 
     def _lists(self, list_ids: tuple[int, ...]) -> list[ContactList]:
         missing = [pk for pk in list_ids if pk not in self.lists]

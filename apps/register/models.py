@@ -1,3 +1,5 @@
+import uuid
+
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -192,6 +194,11 @@ class ProcessingActivity(models.Model):
     )
     last_reviewed_on = models.DateField(_("last reviewed"), null=True, blank=True)
     next_review_on = models.DateField(_("next review"), null=True, blank=True)
+    # The public notice's URL carries this token instead of the id, so that a
+    # visitor cannot list the notices by counting ids.
+    notice_token = models.UUIDField(
+        _("notice token"), default=uuid.uuid4, unique=True, editable=False
+    )
 
     history = HistoricalRecords()
 

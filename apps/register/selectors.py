@@ -194,7 +194,7 @@ def deleted_activity(*, user, pk: int) -> tuple[ProcessingActivity, object] | No
 
 
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-_HIDDEN_FIELDS = {"id", "activity", "created_at", "updated_at"}
+_HIDDEN_FIELDS = {"id", "activity", "created_at", "updated_at", "notice_token"}
 
 
 def _history_entry(record) -> HistoryEntry:

@@ -29,5 +29,5 @@ urlpatterns = [
     ),
     path("import/", views.RegisterImportView.as_view(), name="import"),
     path("lists/", views.ReferenceTermListView.as_view(), name="reference-terms"),
-    path("notice/<int:pk>/", views.ActivityNoticeView.as_view(), name="notice"),
+    path("notice/<uuid:token>/", views.ActivityNoticeView.as_view(), name="notice"),
 ]

@@ -528,10 +528,12 @@ class ReferenceTermListView(RolePermissionMixin, View):
 class ActivityNoticeView(TemplateView):
     """The public notice of an activity (GDPR Art. 13 and 14): no login.
 
-    Campaign messages link to it. A draft has no notice, because it processes
-    nothing yet. An activity run as a processor has none either, because its
-    controller informs the people. A retired activity keeps its notice for the
-    links already sent.
+    Campaign messages link to it. Its URL carries the activity's notice token
+    rather than its id, so that a visitor cannot read every notice by
+    counting ids. A draft has no notice, because it processes nothing yet. An
+    activity run as a processor has none either, because its controller
+    informs the people. A retired activity keeps its notice for the links
+    already sent.
     """
 
     template_name = "register/notice.html"
@@ -541,7 +543,7 @@ class ActivityNoticeView(TemplateView):
         activity = (
             ProcessingActivity.objects.exclude(status=ProcessingActivity.Status.DRAFT)
             .exclude(role=ProcessingActivity.Role.PROCESSOR)
-            .filter(pk=self.kwargs["pk"])
+            .filter(notice_token=self.kwargs["token"])
             .first()
         )
         if activity is None:

@@ -508,10 +508,11 @@ def test_source_statement_links_activity_notice(audiences_segment, settings):
     export = _export(contact_list)
 
     rows = {row[0]: row for row in _csv_rows(export)[1:]}
-    notice = reverse("register:notice", args=[professional.processing_activity_id])
-    assert (
-        f"rights: https://registre.example.com{notice}" in rows[str(professional.pk)][8]
-    )
+    activity = professional.processing_activity
+    notice = reverse("register:notice", args=[activity.notice_token])
+    statement = rows[str(professional.pk)][8]
+    assert f"rights: https://registre.example.com{notice}" in statement
+    assert f"/notice/{activity.pk}/" not in statement
 
 
 def test_page_counts_rows_removed_by_erasure(segment, sales_user, client_for):

@@ -1,5 +1,7 @@
 """The public notice of an activity: the information of GDPR Art. 13 and 14."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -24,7 +26,7 @@ def organisation():
 def test_notice_public_with_art_14_items(client, organisation, compliance_officer):
     activity = complete_activity(compliance_officer)
 
-    response = client.get(reverse("register:notice", args=[activity.pk]))
+    response = client.get(reverse("register:notice", args=[activity.notice_token]))
 
     assert response.status_code == 200
     content = response.content.decode()
@@ -41,12 +43,35 @@ def test_notice_public_with_art_14_items(client, organisation, compliance_office
         assert expected in content, expected
 
 
+def test_notice_by_id_not_found(client, organisation, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    response = client.get(f"/register/notice/{activity.pk}/")
+
+    assert response.status_code == 404
+
+
+def test_notice_unknown_token_not_found(client, organisation, compliance_officer):
+    complete_activity(compliance_officer)
+
+    response = client.get(reverse("register:notice", args=[uuid.uuid4()]))
+
+    assert response.status_code == 404
+
+
+def test_notice_tokens_differ(compliance_officer):
+    first = complete_activity(compliance_officer, reference="TRT-201")
+    second = complete_activity(compliance_officer, reference="TRT-202")
+
+    assert first.notice_token != second.notice_token
+
+
 def test_draft_has_no_notice(client, organisation, compliance_officer):
     activity = complete_activity(
         compliance_officer, status=ProcessingActivity.Status.DRAFT
     )
 
-    response = client.get(reverse("register:notice", args=[activity.pk]))
+    response = client.get(reverse("register:notice", args=[activity.notice_token]))
 
     assert response.status_code == 404
 
@@ -56,14 +81,15 @@ def test_processor_activity_has_no_notice(client, organisation, compliance_offic
         compliance_officer, role=ProcessingActivity.Role.PROCESSOR
     )
 
-    response = client.get(reverse("register:notice", args=[activity.pk]))
+    response = client.get(reverse("register:notice", args=[activity.notice_token]))
 
     assert response.status_code == 404
 
 
 def _notice_text(client, activity) -> str:
     response = client.get(
-        reverse("register:notice", args=[activity.pk]), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("register:notice", args=[activity.notice_token]),
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     return response.content.decode()
