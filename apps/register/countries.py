@@ -43,6 +43,34 @@ EEA_COUNTRIES = {
     "NO": ("norway", "norvege"),
 }
 
+# Territories of member states that people name as if they were countries. The
+# EU Treaties apply to the outermost regions (Art. 349 and 355(1) TFEU): the
+# French overseas departments and Saint-Martin, the Azores, Madeira and the
+# Canary Islands. Corsica is a region of metropolitan France. Sending data to
+# any of them is therefore not a transfer. Each key is the ISO 3166-1 alpha-2
+# code where the territory has one, else its ISO 3166-2 subdivision code, and
+# the names are folded as above. Dutch Sint Maarten, Saint-Barthélemy and New
+# Caledonia are overseas countries and territories outside the EU, so they are
+# not listed.
+EU_TERRITORIES = {
+    "FR-20R": ("corse", "corsica"),
+    "GP": ("guadeloupe",),
+    "MQ": ("martinique",),
+    "GF": ("guyane", "guyane francaise", "french guiana"),
+    "RE": ("la reunion", "reunion", "ile de la reunion"),
+    "YT": ("mayotte",),
+    "MF": ("saint martin",),
+    "PT-20": ("acores", "azores"),
+    "PT-30": ("madere", "madeira"),
+    "ES-CN": (
+        "iles canaries",
+        "canaries",
+        "canary islands",
+        "canarias",
+        "islas canarias",
+    ),
+}
+
 
 # The countries with an adequacy decision of the European Commission under
 # Art. 45 GDPR (or Art. 25(6) of Directive 95/46 still in force), as listed on
@@ -120,7 +148,10 @@ def _folded(text: str) -> str:
 
 
 EEA_NAMES = {
-    _folded(name): code for code, names in EEA_COUNTRIES.items() for name in names
+    _folded(name): code
+    for table in (EEA_COUNTRIES, EU_TERRITORIES)
+    for code, names in table.items()
+    for name in names
 }
 ADEQUACY_NAMES = {
     name: code for code, (_label, names) in ADEQUACY_COUNTRIES.items() for name in names
@@ -131,18 +162,22 @@ def country_key(text: str) -> str:
     """Return the ISO code of a country named in ``text``, else ``text`` folded.
 
     Two spellings of a country in the tables above give the same key, such as
-    "US" and "États-Unis"; other countries compare by their folded name.
+    "US" and "États-Unis"; other countries compare by their folded name. A
+    territory of ``EU_TERRITORIES`` gets its own code, such as "MQ" for
+    "Martinique".
     """
     code = text.strip().upper()
-    if code in EEA_COUNTRIES or code in ADEQUACY_COUNTRIES:
+    if code in EEA_COUNTRIES or code in EU_TERRITORIES or code in ADEQUACY_COUNTRIES:
         return code
     folded = _folded(text)
     return EEA_NAMES.get(folded) or ADEQUACY_NAMES.get(folded) or folded
 
 
 def is_eea_country(text: str) -> bool:
-    """Return whether ``text`` names an EEA country by code, English or French name."""
-    return country_key(text) in EEA_COUNTRIES
+    """Return whether ``text`` names an EEA country, or a territory of one in the
+    EU, by code, English or French name."""
+    key = country_key(text)
+    return key in EEA_COUNTRIES or key in EU_TERRITORIES
 
 
 def has_adequacy_decision(text: str) -> bool:

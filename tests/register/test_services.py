@@ -58,7 +58,31 @@ def test_third_country_recipient_needs_transfer(compliance_officer):
     assert "transfers" in _missing_codes(activity)
 
 
-@pytest.mark.parametrize("country", ["FR", "France", "allemagne", "Suède", " no "])
+@pytest.mark.parametrize(
+    "country",
+    [
+        "FR",
+        "France",
+        "allemagne",
+        "Suède",
+        " no ",
+        "Corse",
+        "Martinique",
+        "Guadeloupe",
+        "Guyane",
+        "La Réunion",
+        "Réunion",
+        "Mayotte",
+        "Saint-Martin",
+        "Açores",
+        "Azores",
+        "Madère",
+        "Madeira",
+        "Îles Canaries",
+        "Canary Islands",
+        "Canarias",
+    ],
+)
 def test_transfer_to_eea_country_is_rejected(compliance_officer, country):
     transfer = Transfer(
         activity=complete_activity(compliance_officer),
@@ -153,7 +177,9 @@ def test_processor_outside_the_eea_needs_a_transfer(compliance_officer):
     assert _missing_codes(activity) == set()
 
 
-@pytest.mark.parametrize("country", ["", "Allemagne", "FR"])
+@pytest.mark.parametrize(
+    "country", ["", "Allemagne", "FR", "La Réunion", "Madère", "Canary Islands"]
+)
 def test_processor_in_the_eea_needs_no_transfer(compliance_officer, country):
     activity = complete_activity(compliance_officer)
     activity.transfers.all().delete()
