@@ -1,7 +1,9 @@
 from datetime import UTC
+from datetime import date
 from datetime import datetime
 
 import phonenumbers
+from dateutil.relativedelta import relativedelta
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +21,9 @@ from apps.core.models import Organisation
 # Earlier years are typing mistakes, and year 1 cannot even be converted to
 # UTC (OverflowError), which SQLite's constraint checks attempt.
 EARLIEST_YEAR = 1900
+# A date more than a century ahead is a typing mistake, such as 9999-12-31 for
+# "no date" or 2206 for 2026.
+LATEST_YEARS_AHEAD = 100
 
 
 def _too_early(displayed: str) -> ValidationError:
@@ -31,6 +36,12 @@ def _too_early(displayed: str) -> ValidationError:
         % {"value": displayed, "year": EARLIEST_YEAR},
         code="too_early",
     )
+
+
+def latest_plausible_date() -> date:
+    """Return the last day that a date field accepts: today in ``LATEST_YEARS_AHEAD``
+    years, in the site's time zone."""
+    return timezone.localdate() + relativedelta(years=LATEST_YEARS_AHEAD)
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -103,10 +114,14 @@ class LocalDateTimeField(forms.DateTimeField):
 
 
 class PlausibleDateField(forms.DateField):
-    """A date whose errors name the value typed, and that rejects years before 1900.
+    """A date whose errors name the value typed, and that rejects years before
+    1900 and dates more than ``LATEST_YEARS_AHEAD`` years after today.
 
     Earlier years are typing mistakes ("0001-01-01" for an empty date), and a
     spreadsheet cannot show them: the XLSX export wrote such a date as ####.
+    The upper bound matters for dates that may be in the future, such as the
+    next review, because the register's models reject any future date in its
+    other date fields.
     """
 
     def to_python(self, value):
@@ -122,8 +137,23 @@ class PlausibleDateField(forms.DateField):
                 % {"value": str(value)[:40]},
                 code="invalid",
             ) from error
-        if day is not None and day.year < EARLIEST_YEAR:
+        if day is None:
+            return day
+        if day.year < EARLIEST_YEAR:
             raise _too_early(date_format(day, "SHORT_DATE_FORMAT"))
+        latest = latest_plausible_date()
+        if day > latest:
+            raise ValidationError(
+                gettext(
+                    "%(value)s is too far in the future: check the year, because "
+                    "the date must be %(latest)s or earlier."
+                )
+                % {
+                    "value": date_format(day, "SHORT_DATE_FORMAT"),
+                    "latest": date_format(latest, "SHORT_DATE_FORMAT"),
+                },
+                code="too_late",
+            )
         return day
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.forms import EARLIEST_YEAR
+from apps.core.forms import latest_plausible_date
 from apps.core.text import text_shortened
 from apps.register.cells import ERROR
 from apps.register.cells import WARNING
@@ -202,20 +203,27 @@ class ActivityReader:
 
     def _date(self, value, text, sheet, row_index, column_index):
         day = self._date_read(value, text, sheet, row_index, column_index)
-        if day is not None and day.year < EARLIEST_YEAR:
-            self._problem(
-                ERROR,
-                sheet,
-                row_index,
-                column_index,
-                _(
-                    "%(value)s is too far in the past: check the year, which must "
-                    "be %(year)d or later."
-                )
-                % {"value": day.strftime("%d/%m/%Y"), "year": EARLIEST_YEAR},
-            )
+        if day is None:
             return None
-        return day
+        latest = latest_plausible_date()
+        if day.year < EARLIEST_YEAR:
+            message = _(
+                "%(value)s is too far in the past: check the year, which must "
+                "be %(year)d or later."
+            ) % {"value": day.strftime("%d/%m/%Y"), "year": EARLIEST_YEAR}
+        elif day > latest:
+            message = _(
+                "%(value)s is too far in the future: check the year, because "
+                "the date must be %(latest)s or earlier."
+            ) % {
+                "value": day.strftime("%d/%m/%Y"),
+                "latest": latest.strftime("%d/%m/%Y"),
+            }
+        else:
+            return day
+
+        self._problem(ERROR, sheet, row_index, column_index, message)
+        return None
 
     def _date_read(self, value, text, sheet, row_index, column_index):
         if value in (None, ""):

@@ -8,10 +8,13 @@ from django.template import Context
 from django.template import Template
 from django.utils import timezone
 from django.utils import translation
+from django.utils.formats import date_format
 
 from apps.core.dates import format_date
 from apps.core.dates import format_datetime
 from apps.core.forms import LocalDateTimeField
+from apps.core.forms import PlausibleDateField
+from apps.core.forms import latest_plausible_date
 
 
 @pytest.mark.parametrize(
@@ -159,3 +162,32 @@ def test_local_field_keeps_stored_repeated_time():
         value = field.clean("2026-10-25T02:30")
 
     assert value == field.stored_value
+
+
+def test_plausible_date_accepts_century_ahead():
+    latest = latest_plausible_date()
+
+    assert PlausibleDateField().clean(latest.isoformat()) == latest
+    assert latest.year == timezone.localdate().year + 100
+
+
+def test_plausible_date_rejects_year_9999():
+    with translation.override("en"):
+        value = date_format(datetime.date(9999, 12, 31), "SHORT_DATE_FORMAT")
+        latest = date_format(latest_plausible_date(), "SHORT_DATE_FORMAT")
+        with pytest.raises(forms.ValidationError) as error:
+            PlausibleDateField().clean("9999-12-31")
+
+    message = error.value.messages[0]
+    assert error.value.code == "too_late"
+    assert f"{value} is too far in the future" in message
+    assert f"must be {latest} or earlier" in message
+
+
+def test_plausible_date_rejects_day_after_latest():
+    day_after = latest_plausible_date() + datetime.timedelta(days=1)
+
+    with pytest.raises(forms.ValidationError) as error:
+        PlausibleDateField().clean(day_after.isoformat())
+
+    assert error.value.code == "too_late"

@@ -1512,6 +1512,33 @@ def test_implausible_review_date_is_named(
     assert not ProcessingActivity.objects.filter(reference="TRT-900").exists()
 
 
+def test_next_review_in_year_9999_is_rejected(client_for, compliance_officer):
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"),
+        _activity_post(next_review_on="9999-12-31"),
+    )
+
+    assert response.status_code == 400
+    message = response.context["form"].errors["next_review_on"][0]
+    value = date_format(datetime.date(9999, 12, 31), "SHORT_DATE_FORMAT")
+    assert f"{value} is too far in the future" in message
+    assert not ProcessingActivity.objects.filter(reference="TRT-900").exists()
+
+
+def test_next_review_in_ten_years_is_saved(client_for, compliance_officer):
+    next_review = timezone.localdate().replace(day=1, month=1)
+    next_review = next_review.replace(year=next_review.year + 10)
+
+    response = client_for(compliance_officer).post(
+        reverse("register:activity-create"),
+        _activity_post(next_review_on=next_review.isoformat()),
+    )
+
+    assert response.status_code == 302
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    assert activity.next_review_on == next_review
+
+
 def test_processor_agreement_date_before_1900_is_rejected(
     client_for, compliance_officer
 ):
