@@ -190,11 +190,11 @@ def register_sheets(
     """
     parts = record_parts(activities, processor_record=processor_record)
     sheets = [_summary_sheet(parts, organisation)]
-    used_names = {SUMMARY_SHEET}
+    used_names = {SUMMARY_SHEET.casefold()}
     for part in parts:
         for activity in part.activities:
             name = _sheet_name(activity.reference, used_names)
-            used_names.add(name)
+            used_names.add(name.casefold())
             sheets.append(_record_sheet(activity, name))
     return sheets
 
@@ -274,14 +274,27 @@ def _record_sheet(activity: ProcessingActivity, name: str) -> Sheet:
     return sheet
 
 
+# Excel rejects a sheet name longer than 31 characters, containing []:*?/\,
+# starting or ending with an apostrophe, or equal to "History" in any case,
+# which it reserves for its own use. Excel and LibreOffice compare sheet names
+# without regard to case, so "A-B" and "a-b" cannot both exist.
+SHEET_NAME_MAX = 31
+RESERVED_SHEET_NAMES = {"history"}
+
+
 def _sheet_name(reference: str, used: set[str]) -> str:
-    # Sheet names are limited to 31 characters without []:*?/\ in both formats.
-    base = re.sub(r"[\[\]:*?/\\]", "-", reference)[:31] or "Fiche"
+    """Return a sheet name for ``reference`` that Excel accepts.
+
+    ``used`` contains the case-folded names already taken. A taken or
+    reserved name gets a number, as in "TRT-001 (2)".
+    """
+    base = re.sub(r"[\[\]:*?/\\]", "-", reference)[:SHEET_NAME_MAX]
+    base = base.strip("'") or "Fiche"
     name = base
     counter = 2
-    while name in used:
+    while name.casefold() in used or name.casefold() in RESERVED_SHEET_NAMES:
         suffix = f" ({counter})"
-        name = base[: 31 - len(suffix)] + suffix
+        name = base[: SHEET_NAME_MAX - len(suffix)] + suffix
         counter += 1
     return name
 

@@ -17,6 +17,7 @@ from apps.core.models import AuditEvent
 from apps.core.models import Organisation
 from apps.core.pdf import pdf_fonts
 from apps.core.text import newlines_unified
+from apps.register.exports import _sheet_name
 from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
@@ -248,6 +249,50 @@ def test_xlsx_has_summary_and_record_sheets(register):
     assert workbook.sheetnames == ["Liste des traitements", "TRT-101", "TRT-102"]
     summary = workbook["Liste des traitements"]
     assert summary["A1"].value == "Registre des activités de traitement"
+
+
+@pytest.mark.parametrize(
+    ("reference", "used", "expected"),
+    [
+        ("'Devis'", set(), "Devis"),
+        ("''", set(), "Fiche"),
+        ("X" * 30 + "'", set(), "X" * 30),
+        ("History", set(), "History (2)"),
+        ("HISTORY", set(), "HISTORY (2)"),
+        ("A-B", {"a-b"}, "A-B (2)"),
+        ("a/b", {"a-b", "a-b (2)"}, "a-b (3)"),
+        ("Y" * 31, {"y" * 31}, "Y" * 27 + " (2)"),
+    ],
+)
+def test_sheet_name_accepted_by_excel(reference, used, expected):
+    assert _sheet_name(reference, used) == expected
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_sheet_names_unique_ignoring_case(
+    compliance_officer, organisation, tmp_path, file_format
+):
+    for reference in ("A-B", "a/b", "History", "'Devis'", "liste des traitements"):
+        complete_activity(compliance_officer, reference=reference)
+    before = register_snapshot()
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    names = [sheet.name for sheet in read_grid(path)]
+    ProcessingActivity.objects.all().delete()
+    report = register_import(path=path, dry_run=False)
+
+    folded = {name.casefold() for name in names}
+    assert len(folded) == len(names)
+    assert names[0] == "Liste des traitements"
+    assert "liste des traitements (2)" in folded
+    assert {"a-b", "a-b (2)"} <= folded
+    assert "history" not in folded
+    assert "History (2)" in names
+    assert "Devis" in names
+    assert not [name for name in names if name.startswith("'") or name.endswith("'")]
+    assert report.problems == []
+    assert register_snapshot() == before
 
 
 def test_xlsx_keeps_phone_number(register):
