@@ -14,6 +14,7 @@ from apps.core.audit import audit_record
 from apps.core.models import Organisation
 from apps.register import spreadsheets
 from apps.register.cells import column_letter
+from apps.register.layout import CONTROLLERS_SERVED_LABEL
 from apps.register.layout import NO
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
@@ -214,24 +215,33 @@ def _summary_sheet(parts: list[RecordPart], organisation: Organisation) -> Sheet
         ):
             sheet.append(row)
         sheet.append([])
-        sheet.append(SUMMARY_HEADERS, bold=True)
+        if part.processor_record:
+            sheet.append(PROCESSOR_SUMMARY_HEADERS, bold=True)
+        else:
+            sheet.append(SUMMARY_HEADERS, bold=True)
         for activity in part.activities:
-            sheet.append(_summary_row(activity))
+            sheet.append(_summary_row(activity, processor_record=part.processor_record))
     return sheet
 
 
-def _summary_row(activity: ProcessingActivity) -> list:
+def _summary_row(activity: ProcessingActivity, *, processor_record: bool) -> list:
+    """Return the activity's summary row, under ``PROCESSOR_SUMMARY_HEADERS`` in
+    the processor's record and under ``SUMMARY_HEADERS`` otherwise."""
     sensitive = any(
         item.sensitivity != Sensitivity.STANDARD
         for item in activity.data_categories.all()
     )
     missing = activity_missing_items(activity=activity)
+    if processor_record:
+        basis_or_controllers = activity.controllers_served
+    else:
+        basis_or_controllers = choice_label("lawful_basis", activity.lawful_basis)
     return [
         activity.reference,
         activity.name,
         choice_label("status", activity.status),
         choice_label("role", activity.role),
-        choice_label("lawful_basis", activity.lawful_basis),
+        basis_or_controllers,
         activity.purposes,
         format_value("date", activity.created_at),
         format_value("date", activity.updated_at),
@@ -251,6 +261,13 @@ SUMMARY_HEADERS = [
     "Dernière mise à jour de la fiche",
     "Données sensibles ?",
     "Éléments manquants",
+]
+# The processor's record (Art. 30(2)(a)) names the controllers that each
+# activity is carried out for. It has no lawful basis, because choosing the
+# basis is the controller's task.
+PROCESSOR_SUMMARY_HEADERS = [
+    CONTROLLERS_SERVED_LABEL if header == "Base légale" else header
+    for header in SUMMARY_HEADERS
 ]
 
 

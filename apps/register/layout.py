@@ -37,6 +37,7 @@ RECORD_TITLE = "Fiche de registre"
 EXPORT_TIME_LABEL = "Date de l'export"
 CONTROLLER_LABEL = "Responsable de traitement"
 PROCESSOR_LABEL = "Sous-traitant"
+CONTROLLERS_SERVED_LABEL = "Responsables pour le compte desquels nous agissons"
 
 # Labels that earlier exports gave to record fields, which the import still reads.
 FORMER_RECORD_LABELS = {"Responsable de la fiche (identifiant)": "owner"}
@@ -53,11 +54,7 @@ RECORD_FIELDS = [
     ("description", "Description du traitement", "text"),
     ("role", "Rôle de l'organisme", "role"),
     ("joint_controllers", "Responsable(s) conjoint(s)", "text"),
-    (
-        "controllers_served",
-        "Responsables pour le compte desquels nous agissons",
-        "text",
-    ),
+    ("controllers_served", CONTROLLERS_SERVED_LABEL, "text"),
     ("purposes", "Finalité(s) du traitement effectué", "text"),
     ("lawful_basis", "Base légale", "lawful_basis"),
     ("legitimate_interest", "Intérêt légitime poursuivi", "text"),

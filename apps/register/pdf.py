@@ -26,6 +26,7 @@ from reportlab.platypus import TableStyle
 from apps.core.models import Organisation
 from apps.core.pdf import pdf_fonts
 from apps.core.text import newlines_unified
+from apps.register.layout import CONTROLLERS_SERVED_LABEL
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RecordPart
@@ -140,31 +141,45 @@ def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
         )
     )
     story.append(Spacer(1, 0.4 * cm))
-    story.append(
-        _grid(
-            [["N° / RÉF", "Nom du traitement", "Statut", "Éléments manquants"]]
-            + [
-                [
-                    activity.reference,
-                    activity.name,
-                    format_value("status", activity.status),
-                    ", ".join(
-                        str(item.label)
-                        for item in activity_missing_items(activity=activity)
-                    )
-                    or "—",
-                ]
-                for activity in part.activities
-            ],
-            text,
-            bold,
-            widths=[3 * cm, 6 * cm, 2.5 * cm, 6.5 * cm],
-        )
-    )
+    story.append(_summary_table(part, text, bold))
     for activity in part.activities:
         story.append(PageBreak())
         story.extend(_activity_story(activity, text, styles, regular, bold))
     return story
+
+
+def _summary_table(part: RecordPart, text, bold) -> Table:
+    """Return the record's table of activities with their missing items.
+
+    The processor's record (Art. 30(2)(a)) also names the controllers that
+    each activity is carried out for.
+    """
+    rows = []
+    for activity in part.activities:
+        missing = activity_missing_items(activity=activity)
+        row = [
+            activity.reference,
+            activity.name,
+            format_value("status", activity.status),
+            ", ".join(str(item.label) for item in missing) or "—",
+        ]
+        if part.processor_record:
+            row.insert(2, activity.controllers_served or "—")
+        rows.append(row)
+
+    if part.processor_record:
+        headers = [
+            "N° / RÉF",
+            "Nom du traitement",
+            CONTROLLERS_SERVED_LABEL,
+            "Statut",
+            "Éléments manquants",
+        ]
+        widths = [2.5 * cm, 4.5 * cm, 4.5 * cm, 2.5 * cm, 4 * cm]
+    else:
+        headers = ["N° / RÉF", "Nom du traitement", "Statut", "Éléments manquants"]
+        widths = [3 * cm, 6 * cm, 2.5 * cm, 6.5 * cm]
+    return _grid([headers, *rows], text, bold, widths=widths)
 
 
 def _activity_story(activity, text, styles, regular, bold):

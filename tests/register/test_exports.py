@@ -21,6 +21,7 @@ from apps.register.exports import _sheet_name
 from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
+from apps.register.layout import choice_label
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
 from apps.register.pdf import words_breakable
@@ -542,6 +543,53 @@ def test_mixed_register_splits_records(
     }
 
 
+def _summary_table_rows(sheet) -> dict[str, list]:
+    """Map each record title of a summary sheet to its header and activity rows."""
+    tables, title = {}, None
+    for row in sheet.rows:
+        first = row[0] if row else ""
+        if first in ("Registre des activités de traitement", PROCESSOR_SUMMARY_TITLE):
+            title = first
+            tables[title] = []
+        elif title and (first == "N° / RÉF" or first.startswith(("TRT-", "SST-"))):
+            tables[title].append(row)
+    return tables
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_processor_summary_names_controllers(
+    register, processor_activity, tmp_path, file_format
+):
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
+
+    tables = _summary_table_rows(read_grid(path)[0])
+
+    controller_header, *controller_rows = tables["Registre des activités de traitement"]
+    processor_header, processor_row = tables[PROCESSOR_SUMMARY_TITLE]
+    assert controller_header[4] == "Base légale"
+    assert controller_rows[0][4] == choice_label("lawful_basis", "contract")
+    assert processor_header[4] == "Responsables pour le compte desquels nous agissons"
+    assert "Base légale" not in processor_header
+    assert processor_row[0] == "SST-001"
+    assert processor_row[4] == "Client Exemple SA, 1 rue Exemple, Paris"
+
+
+def test_processor_pdf_summary_names_controllers(register, processor_activity):
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    pages = [page.extract_text() for page in reader.pages]
+    processor_start = next(
+        index
+        for index, text in enumerate(pages)
+        if PROCESSOR_SUMMARY_TITLE[:40] in text
+    )
+
+    summary = pages[processor_start].replace("\n", " ")
+    assert "Responsables pour le compte desquels nous agissons" in summary
+    assert "Client Exemple SA, 1 rue Exemple, Paris" in summary
+    assert "Responsables pour le compte" not in pages[0]
+
+
 def test_mixed_register_names_processor(register, processor_activity, tmp_path):
     path = tmp_path / "register.xlsx"
     path.write_bytes(_export("xlsx"))
@@ -572,9 +620,12 @@ def test_mixed_pdf_headers_follow_record(register, processor_activity):
     assert any("SST-001 ·" in text for text in pages[processor_start + 1 :])
 
 
-def test_mixed_export_reimports_quietly(register, processor_activity, tmp_path):
-    path = tmp_path / "register.xlsx"
-    path.write_bytes(_export("xlsx"))
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_mixed_export_reimports_quietly(
+    register, processor_activity, tmp_path, file_format
+):
+    path = tmp_path / f"register.{file_format}"
+    path.write_bytes(_export(file_format))
 
     report = register_import(path=path, dry_run=True)
 
