@@ -4,7 +4,6 @@ import datetime
 import io
 import re
 from functools import partial
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from reportlab.lib import colors
@@ -24,7 +23,9 @@ from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
 
 from apps.core.models import Organisation
+from apps.core.pdf import font_printable
 from apps.core.pdf import pdf_fonts
+from apps.core.pdf import pdf_paragraph
 from apps.core.text import newlines_unified
 from apps.register.layout import CONTROLLERS_SERVED_LABEL
 from apps.register.layout import PART_TABLES
@@ -118,7 +119,7 @@ def _paragraph(value, style) -> Paragraph:
     elif hasattr(display_value, "strftime"):
         display_value = display_value.strftime("%d/%m/%Y")
     lines = words_breakable(newlines_unified(str(display_value)))
-    return Paragraph(escape(lines).replace("\n", "<br/>"), style)
+    return pdf_paragraph(lines, style)
 
 
 def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
@@ -127,7 +128,7 @@ def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
     register_title, _short_title = register_titles(
         processor_record=part.processor_record
     )
-    story = [Paragraph(escape(register_title), styles["heading"])]
+    story = [pdf_paragraph(register_title, styles["heading"])]
     # Art. 30(1)(a) and 30(2)(a) GDPR: the controller's or processor's name
     # and contact details, its representative and its DPO. The page header
     # only repeats a short form.
@@ -184,7 +185,7 @@ def _summary_table(part: RecordPart, text, bold) -> Table:
 
 def _activity_story(activity, text, styles, regular, bold):
     story = [
-        Paragraph(escape(f"{activity.reference} · {activity.name}"), styles["heading"])
+        pdf_paragraph(f"{activity.reference} · {activity.name}", styles["heading"])
     ]
     rows = [
         [label, format_value(kind, getattr(activity, name))]
@@ -194,7 +195,7 @@ def _activity_story(activity, text, styles, regular, bold):
     body = styles["body"]
     for part, (title, columns) in PART_TABLES.items():
         story.append(Spacer(1, 0.3 * cm))
-        story.append(Paragraph(escape(title), styles["subheading"]))
+        story.append(pdf_paragraph(title, styles["subheading"]))
         items = list(getattr(activity, part).all())
         if not items:
             story.append(text("—"))
@@ -350,11 +351,16 @@ def _page_header(organisation: Organisation, regular: str, bold: str, title: str
         right_width = stringWidth(right, regular, 8)
         canvas.saveState()
         canvas.setFont(bold, 11)
-        name = _fitted(organisation.name or "—", bold, 11, usable - right_width - cm)
+        name = _fitted(
+            font_printable(organisation.name or "—", bold),
+            bold,
+            11,
+            usable - right_width - cm,
+        )
         canvas.drawString(1.5 * cm, height - 1.2 * cm, name)
         canvas.setFont(regular, 8)
         for index, line in enumerate(line for line in lines if line):
-            line = _fitted(line, regular, 8, usable)
+            line = _fitted(font_printable(line, regular), regular, 8, usable)
             canvas.drawString(1.5 * cm, height - (1.6 + 0.4 * index) * cm, line)
         canvas.drawRightString(width - 1.5 * cm, height - 1.2 * cm, right)
         canvas.restoreState()

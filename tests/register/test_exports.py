@@ -821,3 +821,13 @@ def test_import_rejects_next_review_in_9999(register, tmp_path, file_format):
     assert any("31/12/9999 is too far in the future" in text for text in messages)
     first.refresh_from_db()
     assert first.next_review_on == datetime.date(2027, 6, 1)
+
+
+def test_pdf_names_emoji_by_code_point(register, organisation):
+    organisation.name = "Prospéria SAS 🚀"
+    organisation.save()
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+
+    first_page = reader.pages[0].extract_text()
+    assert "Prospéria SAS [U+1F680]" in first_page
