@@ -239,6 +239,15 @@ class ProcessingActivity(models.Model):
         return timezone.localdate(retired_at) if retired_at else None
 
     @property
+    def has_public_notice(self) -> bool:
+        """Whether the activity has a public notice (GDPR Art. 13 and 14).
+
+        A draft processes nothing yet, and a processor's controller informs
+        the people. A retired activity keeps its notice for the links sent.
+        """
+        return self.status != self.Status.DRAFT and self.role != self.Role.PROCESSOR
+
+    @property
     def rejects_b2b_opt_out_lists(self) -> bool:
         """Tell whether an import rejects B2B lists on legitimate interests here.
 

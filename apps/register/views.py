@@ -2,6 +2,7 @@ import logging
 import secrets
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError
@@ -105,6 +106,10 @@ class ActivityDetailView(RolePermissionMixin, _ActivityMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         activity = self.get_activity()
         context["activity"] = activity
+        if activity.has_public_notice:
+            context["notice_url"] = settings.SITE_URL + reverse(
+                "register:notice", args=[activity.notice_token]
+            )
         context["missing"] = activity_missing_items(activity=activity)
         context["profession_label"] = ProcessingActivity._meta.get_field(
             "concerns_recipients_profession"
@@ -530,23 +535,17 @@ class ActivityNoticeView(TemplateView):
 
     Campaign messages link to it. Its URL carries the activity's notice token
     rather than its id, so that a visitor cannot read every notice by
-    counting ids. A draft has no notice, because it processes nothing yet. An
-    activity run as a processor has none either, because its controller
-    informs the people. A retired activity keeps its notice for the links
-    already sent.
+    counting ids. Only an activity with ``has_public_notice`` has one.
     """
 
     template_name = "register/notice.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        activity = (
-            ProcessingActivity.objects.exclude(status=ProcessingActivity.Status.DRAFT)
-            .exclude(role=ProcessingActivity.Role.PROCESSOR)
-            .filter(notice_token=self.kwargs["token"])
-            .first()
-        )
-        if activity is None:
+        activity = ProcessingActivity.objects.filter(
+            notice_token=self.kwargs["token"]
+        ).first()
+        if activity is None or not activity.has_public_notice:
             raise Http404
         context.update(activity_notice(activity))
         return context

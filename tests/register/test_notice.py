@@ -141,3 +141,26 @@ def test_notice_legitimate_interests_rights(client, organisation, compliance_off
     assert "portability" not in content
     assert "withdraw" not in content
     assert "3 place de Fontenoy" in content
+
+
+def test_activity_page_links_notice(client_for, compliance_officer):
+    activity = complete_activity(compliance_officer)
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-detail", args=[activity.pk])
+    )
+
+    notice = reverse("register:notice", args=[activity.notice_token])
+    assert notice in response.content.decode()
+
+
+def test_draft_page_has_no_notice_link(client_for, compliance_officer):
+    activity = complete_activity(
+        compliance_officer, status=ProcessingActivity.Status.DRAFT
+    )
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-detail", args=[activity.pk])
+    )
+
+    assert "data-notice" not in response.content.decode()
