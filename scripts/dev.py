@@ -112,7 +112,11 @@ def first_start(password: str, *, demo: bool) -> dict:
     """
     options = [] if demo else ["--no-demo"]
     result = manage(
-        "first_start", "--password", password, *options, capture_output=True, text=True
+        "first_start",
+        f"--password={password}",
+        *options,
+        capture_output=True,
+        text=True,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 

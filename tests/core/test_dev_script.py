@@ -176,3 +176,20 @@ def test_run_creates_private_files(tmp_path):
 
     assert data_dir.stat().st_mode & 0o077 == 0
     assert (data_dir / "run.lock").stat().st_mode & 0o077 == 0
+
+
+def test_first_start_passes_dash_password(monkeypatch):
+    """A generated password may start with "-", which must not read as an option."""
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    dev = _dev_module()
+    calls = []
+
+    def manage(*arguments, **kwargs):
+        calls.append(arguments)
+        return subprocess.CompletedProcess(arguments, 0, stdout='{"users": []}\n')
+
+    monkeypatch.setattr(dev, "manage", manage)
+
+    dev.first_start("-b1tSRhZKIznXg10", demo=True)
+
+    assert calls == [("first_start", "--password=-b1tSRhZKIznXg10")]
