@@ -212,16 +212,23 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         f"{FOLD_FUNCTION}(c.first_name) = {FOLD_FUNCTION}(r.first_name) "
         f"AND {FOLD_FUNCTION}(c.last_name) = {FOLD_FUNCTION}(r.last_name)"
     )
+    swapped_name = (
+        f"{FOLD_FUNCTION}(c.first_name) = {FOLD_FUNCTION}(r.last_name) "
+        f"AND {FOLD_FUNCTION}(c.last_name) = {FOLD_FUNCTION}(r.first_name)"
+    )
     # A restricted contact matches a row with its phone and name whatever the
-    # row's e-mail, so that the person does not come back under a new address.
+    # row's e-mail, and with the first and last names swapped, as vendors
+    # often write them, so that the person does not come back under another
+    # address.
     first_contact = f"SELECT min(id) FROM (SELECT c.id FROM {contacts} c WHERE"
     match = f"""COALESCE(
         CASE WHEN r.match_key LIKE 'e:%%' THEN ({first_contact}
             c.email = r.email AND c.email <> '' AND {active} OFFSET 0) same_email) END,
         CASE WHEN r.phone <> '' THEN ({first_contact}
-            c.phone = r.phone AND c.phone <> '' AND {same_name}
-            AND (c.email = '' OR r.email = '' OR c.email = r.email
-                OR c.status = 'restricted')
+            c.phone = r.phone AND c.phone <> '' AND (
+                ({same_name} AND (c.email = '' OR r.email = '' OR c.email = r.email
+                    OR c.status = 'restricted'))
+                OR (c.status = 'restricted' AND {swapped_name}))
             AND {active} OFFSET 0) same_phone) END,
         CASE WHEN r.match_key LIKE 'g:%%' THEN ({first_contact}
             c.email = r.email AND c.email <> '' AND {same_name} AND {active}
@@ -558,6 +565,14 @@ def _match_existing(row) -> Contact | None:
                 or contact.status == Contact.Status.RESTRICTED
             ):
                 return contact
+        swapped = candidates.filter(
+            phone=row.phone,
+            status=Contact.Status.RESTRICTED,
+            folded_first_name=same_name["folded_last_name"],
+            folded_last_name=same_name["folded_first_name"],
+        ).first()
+        if swapped is not None:
+            return swapped
     if row.match_key.startswith("g:"):
         return candidates.filter(email=row.email, **same_name).first()
     return None

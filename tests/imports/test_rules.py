@@ -194,6 +194,53 @@ def test_restricted_person_under_a_new_address_is_held(upload_root, write_file):
     assert list(Contact.objects.values_list("pk", flat=True)) == [restricted.pk]
 
 
+@pytest.mark.parametrize("set_based", [True, False])
+def test_restricted_person_with_swapped_names_is_held(
+    set_based, upload_root, write_file, monkeypatch
+):
+    """GIVEN a restricted contact, WHEN a list writes its last name in the
+    first-name column and the reverse, with its phone and another address,
+    THEN the row is suppressed as restricted."""
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    restricted = _existing_contact(
+        email="ines.laurent@example.com",
+        phone="+33610000004",
+        first_name="Inès",
+        last_name="Laurent",
+        status=Contact.Status.RESTRICTED,
+    )
+    content = (
+        "Prénom;Nom;Email;Téléphone\n"
+        "LAURENT;Ines;ines@nouveau.example.com;06 10 00 00 04\n"
+    )
+
+    job = import_file(write_file("retour.csv", content))
+
+    result = job.row_results.get()
+    assert result.outcome == "suppressed"
+    assert "restricted" in result.reason
+    assert list(Contact.objects.values_list("pk", flat=True)) == [restricted.pk]
+
+
+def test_swapped_names_of_active_contact_stay_apart(upload_root, write_file):
+    """Two active people behind one switchboard whose names mirror each other
+    stay two contacts: only a restricted contact matches swapped names."""
+    _existing_contact(
+        email="",
+        phone="+33610000005",
+        first_name="Martin",
+        last_name="Thomas",
+    )
+
+    job = import_file(
+        write_file(
+            "standard.csv", "Prénom;Nom;Téléphone\nThomas;Martin;06 10 00 00 05\n"
+        )
+    )
+
+    assert job.counts["created"] == 1
+
+
 @pytest.mark.parametrize(
     "address", ["odile.refus+promo@example.com", "ODILE.REFUS+b2b@Example.com"]
 )
