@@ -27,6 +27,7 @@ import tempfile
 import time
 import venv
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VENV_DIR = BASE_DIR / ".venv"
@@ -37,7 +38,8 @@ def dotenv_defaults(path: Path) -> None:
 
     The settings read the same file with django-environ's ``read_env``, which
     this follows: ``export`` prefixes, single quotes kept raw, double quotes
-    with backslash escapes, and ``#`` inside a value kept. The run's locks and
+    with backslash escapes, and ``#`` inside a value kept. An empty value is
+    left out, because the settings read it as unset. The run's locks and
     folders then use the database, broker and folder that the settings use.
     """
     if not path.is_file():
@@ -53,13 +55,16 @@ def dotenv_defaults(path: Path) -> None:
         quoted = re.match(r'\A"(.*)"\Z', value)
         if quoted:
             value = re.sub(r"\\([^rnt])", r"\1", quoted.group(1))
-        os.environ.setdefault(key, value)
+        if value:
+            os.environ.setdefault(key, value)
 
 
 dotenv_defaults(BASE_DIR / ".env")
-DATA_DIR = Path(os.environ.get("REGISTRE_DATA_DIR", BASE_DIR / "data"))
+# A relative folder is read from the project folder, where the settings of the
+# server, worker and beat that this script starts read it too.
+DATA_DIR = (BASE_DIR / (os.environ.get("REGISTRE_DATA_DIR") or "data")).resolve()
 PASSWORD_FILE = DATA_DIR / "demo-password.txt"
-ADDRESS = os.environ.get("REGISTRE_ADDRESS", "127.0.0.1:8000")
+ADDRESS = os.environ.get("REGISTRE_ADDRESS") or "127.0.0.1:8000"
 
 
 def venv_python() -> Path:
@@ -133,7 +138,8 @@ def run_lock() -> list:
     locks = [(DATA_DIR / "run.lock", f"the data in {DATA_DIR}")]
     database = os.environ.get("DATABASE_URL", "")
     if database:
-        services = f"{database}|{os.environ.get('CELERY_BROKER_URL', '')}"
+        broker = os.environ.get("CELERY_BROKER_URL", "")
+        services = f"{service_key(database)}|{service_key(broker)}"
         digest = hashlib.sha256(services.encode()).hexdigest()[:16]
         lock_path = Path(tempfile.gettempdir()) / f"registre-run-{digest}.lock"
         locks.append((lock_path, "this DATABASE_URL and CELERY_BROKER_URL"))
@@ -149,6 +155,32 @@ def run_lock() -> list:
             )
         lock_files.append(lock_file)
     return lock_files
+
+
+# Spellings of one service in a URL: scheme aliases and default ports.
+_SCHEMES = {"postgresql": "postgres", "pgsql": "postgres", "rediss": "redis"}
+_DEFAULT_PORTS = {"postgres": 5432, "redis": 6379}
+
+
+def service_key(url: str) -> str:
+    """Return ``url`` reduced to the service and database it names.
+
+    Two spellings of one database, such as ``postgresql://localhost/db`` and
+    ``postgres://user@127.0.0.1:5432/db``, give the same key, so that the run
+    lock stops a second run on it. The user and password are left out.
+    """
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    scheme = _SCHEMES.get(parts.scheme, parts.scheme)
+    host = (parts.hostname or "").lower()
+    if host in ("localhost", "::1"):
+        host = "127.0.0.1"
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme, "")
+    except ValueError:
+        port = ""
+    return f"{scheme}://{host}:{port}{parts.path or '/'}"
 
 
 def address_free_check() -> None:
@@ -176,6 +208,7 @@ def run(*, demo: bool) -> None:
     # The data folder holds every contact, request and breach, and the mails:
     # the files this run and its processes create are for this user only.
     os.umask(0o077)
+    os.environ["REGISTRE_DATA_DIR"] = str(DATA_DIR)
     _locks = run_lock()
     address_free_check()
     os.environ.setdefault("SITE_URL", f"http://{ADDRESS}")

@@ -138,11 +138,12 @@ def test_dotenv_values_added(tmp_path, monkeypatch):
         "CELERY_BROKER_URL='redis://127.0.0.1:6379/3'\n"
         'REGISTRE_DATA_DIR="/srv/registre data"\n'
         "REGISTRE_ADDRESS=127.0.0.1:9000\n"
+        "SITE_URL=\n"
     )
     # Loading the script reads the project's own .env into the environment,
     # so the test gives it a copy.
     monkeypatch.setattr(os, "environ", dict(os.environ))
-    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "REGISTRE_DATA_DIR"):
+    for key in ("DATABASE_URL", "CELERY_BROKER_URL", "REGISTRE_DATA_DIR", "SITE_URL"):
         os.environ.pop(key, None)
     os.environ["REGISTRE_ADDRESS"] = "127.0.0.1:8123"
     dev = _dev_module()
@@ -153,6 +154,7 @@ def test_dotenv_values_added(tmp_path, monkeypatch):
     assert os.environ["CELERY_BROKER_URL"] == "redis://127.0.0.1:6379/3"
     assert os.environ["REGISTRE_DATA_DIR"] == "/srv/registre data"
     assert os.environ["REGISTRE_ADDRESS"] == "127.0.0.1:8123"
+    assert "SITE_URL" not in os.environ
 
 
 def test_run_creates_private_files(tmp_path):
@@ -193,3 +195,20 @@ def test_first_start_passes_dash_password(monkeypatch):
     dev.first_start("-b1tSRhZKIznXg10", demo=True)
 
     assert calls == [("first_start", "--password=-b1tSRhZKIznXg10")]
+
+
+def test_service_key_joins_spellings(monkeypatch):
+    monkeypatch.setattr(os, "environ", dict(os.environ))
+    dev = _dev_module()
+
+    keys = {
+        dev.service_key(url)
+        for url in (
+            "postgres://postgres@127.0.0.1:5432/registre",
+            "postgresql://localhost/registre",
+            "postgresql://other:secret@LOCALHOST:5432/registre",
+        )
+    }
+
+    assert keys == {"postgres://127.0.0.1:5432/registre"}
+    assert dev.service_key("postgres://127.0.0.1/other") not in keys
