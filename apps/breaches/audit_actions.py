@@ -44,6 +44,9 @@ DETAIL_LABELS = {
     "times": _("times changed"),
     "aware_at": _("became aware at"),
     "detected_at": _("detected at"),
+    "list_ids": _("contact lists"),
+    "statuses": _("contact statuses"),
+    "audience": _("audience"),
 }
 
 # Choices of the coded values that this app's audit events record.

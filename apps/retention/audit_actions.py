@@ -1,6 +1,7 @@
 """Readable labels of the audit actions that this app records."""
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.audit import TargetPage
 from apps.register.models import RetentionRule
@@ -47,46 +48,58 @@ DETAIL_LABELS = {
     "batches_cancelled": _("batches cancelled by the time limit and retried"),
     "objectors": _("objectors"),
     "restricted_kept": _("restricted contacts kept"),
-    "action": _("action"),
-    "kind": _("step kind"),
-    "status": _("status"),
-    "activity_id": _("processing activity"),
-    "activity_reference": _("activity reference"),
-    "rule_id": _("retention rule"),
-    "cutoff": _("limit"),
-    "ended_list_ids": _("ended rented lists"),
-    "deleted": _("contacts deleted"),
-    "anonymised": _("contacts anonymised"),
-    "provenances_removed": _("provenance rows removed"),
-    "consents_removed": _("consent records removed"),
-    "would_remove_provenances": _("provenance rows that would be removed"),
-    "erased": _("records erased in other apps"),
-    "campaign_export_file": _("campaign files deleted"),
-    "suppressed": _("new suppression entries"),
-    "purged_source_file": _("uploaded files deleted"),
-    "purged_staging_row": _("staged rows deleted"),
-    "would_purge_source_file": _("uploaded files that would be deleted"),
-    "would_purge_staging_row": _("staged rows that would be deleted"),
+    # A context keeps these words from taking another app's translation of
+    # the same English, such as the register's "retention rule".
+    "action": pgettext_lazy("retention audit", "action"),
+    "activity_id": pgettext_lazy("retention audit", "processing activity"),
+    "activity_reference": pgettext_lazy("retention audit", "activity reference"),
+    "rule_id": pgettext_lazy("retention audit", "retention rule"),
+    "cutoff": pgettext_lazy("retention audit", "limit"),
+    "ended_list_ids": pgettext_lazy("retention audit", "ended rented lists"),
+    "deleted": pgettext_lazy("retention audit", "contacts deleted"),
+    "anonymised": pgettext_lazy("retention audit", "contacts anonymised"),
+    "provenances_removed": pgettext_lazy("retention audit", "provenance rows removed"),
+    "consents_removed": pgettext_lazy("retention audit", "consent records removed"),
+    "would_remove_provenances": pgettext_lazy(
+        "retention audit", "provenance rows that would be removed"
+    ),
+    "erased": pgettext_lazy("retention audit", "records erased in other apps"),
+    "campaign_export_file": pgettext_lazy("retention audit", "campaign files deleted"),
+    "suppressed": pgettext_lazy("retention audit", "new suppression entries"),
+    "purged_source_file": pgettext_lazy("retention audit", "uploaded files deleted"),
+    "purged_staging_row": pgettext_lazy("retention audit", "staged rows deleted"),
+    "would_purge_source_file": pgettext_lazy(
+        "retention audit", "uploaded files that would be deleted"
+    ),
+    "would_purge_staging_row": pgettext_lazy(
+        "retention audit", "staged rows that would be deleted"
+    ),
 }
 
 # Choices of the coded values that this app's audit events record.
 DETAIL_VALUE_LABELS = {
     "action": [
         *RetentionRule.Action.choices,
-        ("purge", _("purge")),
+        ("purge", pgettext_lazy("retention audit", "purge")),
     ],
     "kind": [
-        (StepKind.CONTACTS, _("contacts")),
-        (StepKind.RENTED_LISTS, _("rented lists")),
-        (StepKind.SUBJECT_REQUESTS, _("closed requests")),
-        (StepKind.BREACHES, _("breach records")),
-        (StepKind.IMPORT_LEFTOVERS, _("import leftovers")),
+        (StepKind.CONTACTS, pgettext_lazy("retention audit", "contacts")),
+        (StepKind.RENTED_LISTS, pgettext_lazy("retention audit", "rented lists")),
+        (
+            StepKind.SUBJECT_REQUESTS,
+            pgettext_lazy("retention audit", "closed requests"),
+        ),
+        (StepKind.BREACHES, pgettext_lazy("retention audit", "breach records")),
+        (
+            StepKind.IMPORT_LEFTOVERS,
+            pgettext_lazy("retention audit", "import leftovers"),
+        ),
     ],
     "status": [
-        ("running", _("running")),
-        ("done", _("done")),
-        ("not_applied", _("not applied")),
-        ("unavailable", _("unavailable")),
-        ("not_previewed", _("not previewed")),
+        ("running", pgettext_lazy("retention audit", "running")),
+        ("done", pgettext_lazy("retention audit", "done")),
+        ("not_applied", pgettext_lazy("retention audit", "not applied")),
+        ("unavailable", pgettext_lazy("retention audit", "unavailable")),
+        ("not_previewed", pgettext_lazy("retention audit", "not previewed")),
     ],
 }

@@ -55,7 +55,7 @@ class SubjectRequestAdmin(admin.ModelAdmin):
             action="subject_requests.request.changed_in_admin",
             actor=request.user,
             target=obj,
-            details={"request_fields": changed},
+            details={"fields": changed},
         )
 
 

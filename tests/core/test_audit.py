@@ -284,6 +284,9 @@ def test_audit_list_value_labels(
         ("created", "créés"),
         ("provenances_removed", "lignes de provenance supprimées"),
         ("ended_list_ids", "listes louées échues"),
+        ("rule_id", "règle de conservation"),
+        ("kind", "type"),
+        ("list_ids", "fichiers de contacts"),
     ],
 )
 def test_detail_label_is_translated(key, label):

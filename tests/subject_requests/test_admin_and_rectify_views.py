@@ -103,7 +103,7 @@ def test_admin_change_is_audited(client_for, superuser, make_request):
     event = request.events.get(action="changed_in_admin")
     assert event.details == {"request_fields": ["handler", "notes"]}
     audit = AuditEvent.objects.get(action="subject_requests.request.changed_in_admin")
-    assert audit.details == {"request_fields": ["handler", "notes"]}
+    assert audit.details == {"fields": ["handler", "notes"]}
 
 
 @pytest.mark.parametrize("view", ["add", "delete"])
