@@ -116,6 +116,27 @@ def test_extension_after_first_month_rejected(make_request, dpo):
 
 
 @pytest.mark.postgres
+def test_extension_recorded_late_accepted(make_request, dpo):
+    """GIVEN a person informed of the extension within the first month,
+    WHEN the DPO records it after that month, THEN it is accepted."""
+    received_at = datetime.datetime(2026, 1, 31, 10, 0, tzinfo=PARIS)
+    request = make_request(received_at=received_at)
+    recorded_late = datetime.datetime(2026, 3, 3, 9, 0, tzinfo=PARIS)
+
+    request_extend(
+        request=request,
+        months=1,
+        reason="Many lists",
+        informed_on=datetime.date(2026, 2, 27),
+        informed_by="email",
+        actor=dpo,
+        now=recorded_late,
+    )
+
+    assert request.due_on == datetime.date(2026, 3, 31)
+
+
+@pytest.mark.postgres
 def test_extension_needs_reason(make_request, dpo):
     request = make_request()
 

@@ -165,9 +165,9 @@ def request_extend(
     """Extend the deadline by ``months`` more, at most two months in total.
 
     GDPR Art. 12(3) requires informing the person of the extension and its
-    reasons within one month of receipt, so the initial due date must not have
-    passed. ``informed_on`` and ``informed_by`` record when and how the
-    person was informed.
+    reasons within one month of receipt, so ``informed_on`` must not be after
+    the initial due date. The extension may be recorded later. ``informed_on``
+    and ``informed_by`` record when and how the person was informed.
     """
     require_open(request)
     if request.kind == Kind.OBJECTION:
@@ -202,7 +202,8 @@ def request_extend(
                 "max": MAX_EXTENSION_MONTHS,
             }
         )
-    if today_local(now) > request.initial_due_on:
+    _extension_notice_check(request, informed_on, informed_by, now)
+    if informed_on > request.initial_due_on:
         raise RequestError(
             _(
                 "The first month ended on %(date)s; an extension must be decided "
@@ -210,7 +211,6 @@ def request_extend(
             )
             % {"date": format_date(request.initial_due_on)}
         )
-    _extension_notice_check(request, informed_on, informed_by, now)
 
     request.extension_months = total
     request.extension_reason = "\n".join(
@@ -240,11 +240,7 @@ def request_extend(
 
 
 def _extension_notice_check(request, informed_on, informed_by, now) -> None:
-    """Reject a notice dated before the receipt or in the future.
-
-    The caller checks that today is within the first month, so a notice dated
-    today or earlier is within it too.
-    """
+    """Reject a notice dated before the receipt or in the future."""
     if informed_by not in SubjectRequest.Channel.values:
         raise RequestError(
             _("Unknown way of informing the person %(value)r; use one of %(choices)s.")
