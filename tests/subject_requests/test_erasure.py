@@ -850,3 +850,20 @@ def test_erasure_noted_on_other_request(erasure_request, make_request, dpo, pers
     event = restriction.events.get(action="contacts_erased")
     assert event.details["request_reference"] == erasure_request.reference
     assert event.details["contact_ids"] == [person.pk]
+
+
+def test_open_access_by_phone_blocks_erasure(erasure_request, make_request, dpo):
+    access = make_request(verified_by=dpo, requester_name="H. B.", requester_email="")
+
+    with pytest.raises(RequestError, match=f"open request {access.reference}"):
+        request_erase(request=erasure_request, actor=dpo)
+
+
+def test_colleague_request_by_phone_allows_erasure(
+    erasure_request, make_request, dpo, person
+):
+    make_request(verified_by=dpo, requester_email="collegue@example.com")
+
+    request_erase(request=erasure_request, actor=dpo)
+
+    assert not Contact.objects.filter(pk=person.pk).exists()

@@ -56,16 +56,22 @@ def _erased_contacts(request: SubjectRequest, extra_contact_ids):
     return linked.union(extra)
 
 
-def _other_open_links(request: SubjectRequest, contact_ids, emails) -> dict:
+def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> dict:
     """Return the other open requests of the person, each with the ids of its
     contacts that the erasure deletes.
 
-    A request concerns the person when it links one of the contacts or was
-    made from one of the e-mail addresses.
+    A request concerns the person when it links one of the contacts, was
+    made from one of the e-mail addresses, or gives no e-mail and one of the
+    phones. A request with its own e-mail and a shared phone, such as a
+    colleague's behind one switchboard, is someone else's.
     """
     others = (
         SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN_STATUSES)
-        .filter(Q(contacts__in=contact_ids) | Q(requester_email__in=emails))
+        .filter(
+            Q(contacts__in=contact_ids)
+            | Q(requester_email__in=emails)
+            | Q(requester_email="", requester_phone__in=phones)
+        )
         .exclude(pk=request.pk)
         .distinct()
         .order_by("pk")
@@ -204,7 +210,7 @@ def request_erase(
             {pk for pk, _email, _phone in linked}
             | set(phone_contact_ids(request.requester_name, phones))
         )
-        others = _other_open_links(request, contact_ids, emails)
+        others = _other_open_links(request, contact_ids, emails, phones)
         _pending_answers_check(request, others)
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
