@@ -313,7 +313,13 @@ def _fitted(text: str, font: str, size: float, width: float) -> str:
         return text
     while text and stringWidth(text + "…", font, size) > width:
         text = text[:-1]
+    # A code point that ``font_printable`` wrote, such as "[U+1F680]", is
+    # kept whole or left out, never cut.
+    text = _PARTIAL_CODE_POINT.sub("", text)
     return text.rstrip() + "…"
+
+
+_PARTIAL_CODE_POINT = re.compile(r"\[(U(\+[0-9A-F]*)?)?$")
 
 
 def _page_header(organisation: Organisation, regular: str, bold: str, title: str):

@@ -831,3 +831,15 @@ def test_pdf_names_emoji_by_code_point(register, organisation):
 
     first_page = reader.pages[0].extract_text()
     assert "Prospéria SAS [U+1F680]" in first_page
+
+
+def test_pdf_header_keeps_code_points_whole():
+    from apps.register.pdf import _fitted
+
+    regular, _bold = pdf_fonts()
+    text = "Łódź [U+1F680] [U+682A][U+5F0F] Exemplaire"
+    widths = [stringWidth(text[:end] + "…", regular, 11) + 0.1 for end in range(8, 30)]
+
+    for width in widths:
+        fitted = _fitted(text, regular, 11, width)
+        assert "[U+" not in fitted or fitted.count("[") == fitted.count("]")
