@@ -104,6 +104,28 @@ def _suppressed_identifiers(*, contact_ids, emails, phones) -> dict[str, str]:
     return kinds
 
 
+def search_without_contacts(search: dict, contact_ids) -> dict:
+    """Return the stored search without its matches of the erased ``contact_ids``.
+
+    Another open request of the person keeps its other matches, so that its
+    page no longer lists contacts that an erasure deleted.
+    """
+    erased = set(contact_ids)
+    matches = search.get("matches", [])
+    kept = [
+        match
+        for match in matches
+        if not (match.get("kind") == "contact" and match.get("record_id") in erased)
+    ]
+    if len(kept) == len(matches):
+        return search
+    return {
+        **search,
+        "matches": kept,
+        "erased_matches": search.get("erased_matches", 0) + len(matches) - len(kept),
+    }
+
+
 def search_after_erasure(search: dict) -> dict:
     """Return the stored search without its matches, which the erasure deleted.
 

@@ -867,3 +867,23 @@ def test_colleague_request_by_phone_allows_erasure(
     request_erase(request=erasure_request, actor=dpo)
 
     assert not Contact.objects.filter(pk=person.pk).exists()
+
+
+def test_restriction_closes_after_other_erasure(
+    erasure_request, make_request, dpo, person
+):
+    """GIVEN a restriction request that found and restricted the person,
+    WHEN another request erases them, THEN the restriction can be closed:
+    nothing is held any more."""
+    from apps.subject_requests.services import request_restrict
+
+    restriction = make_request(kind=SubjectRequest.Kind.RESTRICTION, verified_by=dpo)
+    request_search(request=restriction, actor=dpo)
+    request_link_contacts(request=restriction, contact_ids=[person.pk], actor=dpo)
+    request_restrict(request=restriction, actor=dpo)
+    request_erase(request=erasure_request, actor=dpo)
+    restriction.refresh_from_db()
+
+    request_close(request=restriction, actor=dpo)
+
+    assert restriction.status == SubjectRequest.Status.CLOSED

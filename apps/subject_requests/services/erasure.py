@@ -24,6 +24,7 @@ from apps.core.dates import format_datetime
 from apps.core.personal_data import personal_data_erase
 from apps.subject_requests.erasure import SuppressionTally
 from apps.subject_requests.erasure import search_after_erasure
+from apps.subject_requests.erasure import search_without_contacts
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
@@ -88,6 +89,15 @@ def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> d
     ):
         links[by_pk[subjectrequest_id]].append(contact_id)
     return links
+
+
+def _other_searches_update(others, contact_ids) -> None:
+    """Drop the erased contacts from the stored searches of ``others``."""
+    for other in others:
+        search = search_without_contacts(other.last_search, contact_ids)
+        if search is not other.last_search:
+            other.last_search = search
+            other.save(update_fields=["last_search"])
 
 
 def _pending_answers_check(request: SubjectRequest, others) -> None:
@@ -232,6 +242,7 @@ def request_erase(
             )
         )
         counts = {kind: count for kind, count in counts.items() if count}
+        _other_searches_update(others, contact_ids)
         proof = ErasureProof.objects.create(
             request=request,
             erased_by=actor if getattr(actor, "is_authenticated", False) else None,
