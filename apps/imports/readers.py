@@ -12,6 +12,7 @@ import io
 import logging
 import math
 import re
+import unicodedata
 import zipfile
 import zlib
 from collections import Counter
@@ -188,13 +189,64 @@ def _detect_encoding(sample: bytes) -> str:
             )
         )
     encoding = best.encoding
-    if encoding in WESTERN_ENCODINGS:
+    if encoding not in WESTERN_ENCODINGS and _mostly_other_script(str(best)):
+        return _other_script_encoding(sample, encoding)
+    # A short French sample can read as another Latin code page ("Société"
+    # as "Sociķtķ" in cp775), so a guess whose letters stay Latin is read as
+    # the Western encoding that French spreadsheet software writes.
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin_1"
+
+
+# Windows code pages of the non-Latin scripts of EU contact lists, tried
+# beside charset-normalizer's guess: on a short Cyrillic sample it may name
+# mac_cyrillic, which reads the capitals of Windows-1251 as punctuation.
+OTHER_SCRIPT_ENCODINGS = ("cp1251", "cp1253")
+
+
+def _other_script_encoding(sample: bytes, guess: str) -> str:
+    """Return the encoding, of ``guess`` and the Windows code pages, whose text
+    has the largest share of non-Latin letters among its non-ASCII characters.
+
+    ``guess`` wins a tie.
+    """
+
+    def score(encoding: str) -> float:
         try:
-            sample.decode("cp1252")
-            return "cp1252"
+            text = sample.decode(encoding)
         except UnicodeDecodeError:
-            return "latin_1"
-    return encoding
+            return -1.0
+        characters = [character for character in text if ord(character) > 127]
+        if not characters:
+            return 0.0
+        letters = sum(
+            character.isalpha()
+            and not unicodedata.name(character, "").startswith("LATIN")
+            for character in characters
+        )
+        return letters / len(characters)
+
+    return max((guess, *OTHER_SCRIPT_ENCODINGS), key=score)
+
+
+def _mostly_other_script(text: str) -> bool:
+    """Tell whether most non-ASCII letters of ``text`` are not Latin letters.
+
+    Cyrillic or Greek text is what a non-Western single-byte encoding holds
+    in an EU contact list; Windows-1252 cannot write those letters.
+    """
+    letters = [
+        character for character in text if ord(character) > 127 and character.isalpha()
+    ]
+    if not letters:
+        return False
+    latin = sum(
+        unicodedata.name(character, "").startswith("LATIN") for character in letters
+    )
+    return latin < len(letters) / 2
 
 
 def _utf16_without_bom(sample: bytes) -> str:

@@ -399,6 +399,45 @@ def test_utf16_without_bom_is_read(encoding, upload_root, write_file):
     assert Contact.objects.get(email="anne@example.com").company == "Crème SA"
 
 
+SHORT_WESTERN_FILES = [
+    ("Société;Nom;Email\r\nL’Œuvre;Zoé;zoe@oeuvre-exemple.fr\r\n", "Zoé", "L’Œuvre"),
+    (
+        "Nom;Email;Entreprise\r\nBoë;eb@oeil.example;Éditions Œil\r\n",
+        "Boë",
+        "Éditions Œil",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "last_name", "company"), SHORT_WESTERN_FILES)
+def test_short_windows_1252_file_is_read(
+    text, last_name, company, upload_root, write_file
+):
+    """A short French file that charset-normalizer takes for a Baltic or
+    Icelandic code page is read as Windows-1252."""
+    job = import_file(write_file("court.csv", text.encode("cp1252")))
+
+    contact = Contact.objects.get()
+    assert job.encoding == "cp1252"
+    assert contact.last_name == last_name
+    assert contact.company == company
+
+
+def test_cyrillic_windows_1251_file_is_read(upload_root, write_file):
+    """A Windows-1251 list is not read as mac_cyrillic, charset-normalizer's
+    guess for this sample, which turns its capitals into punctuation."""
+    names = ["Иванов", "Смирнова", "Кузнецов", "Попова"]
+    text = "Societe;Nom;Email\r\n" + "".join(
+        f"Ромашка {n};{names[n % 4]};p{n}@romashka.example\r\n" for n in range(60)
+    )
+
+    job = import_file(write_file("cyrillique.csv", text.encode("cp1251")))
+
+    assert job.encoding == "cp1251"
+    assert Contact.objects.get(email="p0@romashka.example").last_name == "Иванов"
+    assert Contact.objects.get(email="p0@romashka.example").company == "Ромашка 0"
+
+
 def test_size_limit_message_uses_the_french_decimal_comma(
     settings, upload_root, write_file
 ):
