@@ -407,6 +407,10 @@ def text_clean(value, max_length: int) -> str:
     # characters are invisible, and no spreadsheet can contain them.
     text = _CONTROL_CHARACTERS.sub("", " ".join(text.split()))
     text = unicodedata.normalize("NFC", text)
+    # The apostrophe that Registre's CSV downloads, like Excel, put before text
+    # that could run as a formula is not part of the value.
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]
     if len(text) > max_length:
         raise InvalidValue(_("longer than %(max)d characters") % {"max": max_length})
     if text.startswith(("=", "@")) or (

@@ -176,6 +176,22 @@ def test_text_clean_rejects_formulas():
         text_clean('=HYPERLINK("http://example.com")', 200)
 
 
+@pytest.mark.parametrize("value", ["'=1+1", "'@Home Conseil", "'+Simple SAS"])
+def test_text_clean_guard_apostrophe_still_formula(value):
+    """A value from Registre's own CSV download loses the guard apostrophe,
+    and is then left out as a formula like the original value was."""
+    with pytest.raises(InvalidValue, match="formula"):
+        text_clean(value, 200)
+
+
+def test_text_clean_keeps_negative_number_text():
+    assert text_clean("'-12", 200) == "-12"
+
+
+def test_text_clean_keeps_plain_apostrophe():
+    assert text_clean("'t Hooft", 200) == "'t Hooft"
+
+
 def test_text_clean_collapses_spaces_and_composes_accents():
     assert text_clean("  Ine\u0300s   Dupont ", 200) == "Inès Dupont"
 
