@@ -289,9 +289,11 @@ def run(*, demo: bool) -> None:
     )
     print("\n".join(lines), flush=True)
     stopped_by_user = False
+    exited = []
     try:
-        while all(process.poll() is None for process in processes):
+        while not exited:
             time.sleep(1)
+            exited = [process for process in processes if process.poll() is not None]
     except KeyboardInterrupt:
         stopped_by_user = True
     finally:
@@ -305,14 +307,15 @@ def run(*, demo: bool) -> None:
                 process.kill()
     if stopped_by_user:
         return
+    # Only the processes that exited on their own are named: the others were
+    # stopped here, which gives them a non-zero code too.
     names = ("web server", "Celery worker", "Celery beat")
     failed = [
-        name
+        f"{name} (exit code {process.returncode})"
         for name, process in zip(names, processes, strict=True)
-        if process.returncode
+        if process in exited
     ]
-    if failed:
-        sys.exit(f"Stopped because a process exited: {', '.join(failed)}")
+    sys.exit(f"Stopped because a process exited: {', '.join(failed)}")
 
 
 def test(arguments: list[str]) -> None:
