@@ -38,4 +38,5 @@ urlpatterns = [
         views.JobRejectedDownloadView.as_view(),
         name="job-rejected",
     ),
+    path("<int:pk>/notes.csv", views.JobNotesDownloadView.as_view(), name="job-notes"),
 ]

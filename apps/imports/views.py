@@ -363,6 +363,46 @@ class _Echo:
         return value
 
 
+def _csv_response(headers, rows, name: str) -> StreamingHttpResponse:
+    """Stream ``rows`` as a formula-safe CSV that Excel opens by double-click."""
+    # Excel opens a CSV by double-click with the list separator of the user's
+    # regional settings, ";" in French.
+    writer = csv.writer(_Echo(), delimiter=csv_delimiter())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(safe_row(headers))
+        for row in rows:
+            yield writer.writerow(safe_row(row))
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+class JobNotesDownloadView(RolePermissionMixin, View):
+    """Every row imported with a note (a value left out, a repeat), as CSV.
+
+    The page lists the first rows only, to the users who may see the rows.
+    """
+
+    permission_required = ("imports.view_importjob", ROWS_PERMISSION)
+
+    def get(self, request, pk):
+        job = get_object_or_404(ImportJob, pk=pk)
+        rows = (
+            (row_number, str(Outcome(outcome).label), reason)
+            for row_number, outcome, reason in job_noted_rows(job)
+            .values_list("row_number", "outcome", "reason")
+            .iterator(chunk_size=5000)
+        )
+        headers = [
+            pgettext("rejected rows column", "row"),
+            pgettext("rejected rows column", "outcome"),
+            pgettext("rejected rows column", "note"),
+        ]
+        return _csv_response(headers, rows, f"import-{job.pk}-notes.csv")
+
+
 class JobRejectedDownloadView(RolePermissionMixin, View):
     """The rejected rows with their reasons, formula-safe, as CSV or XLSX.
 
@@ -397,18 +437,6 @@ class JobRejectedDownloadView(RolePermissionMixin, View):
                 content_type="application/vnd.openxmlformats-officedocument."
                 "spreadsheetml.sheet",
             )
-        else:
-            # Excel opens a CSV by double-click with the list separator of
-            # the user's regional settings, ";" in French.
-            writer = csv.writer(_Echo(), delimiter=csv_delimiter())
-
-            def lines():
-                yield "\ufeff" + writer.writerow(safe_row(headers))
-                for row in rows:
-                    yield writer.writerow(safe_row(row))
-
-            response = StreamingHttpResponse(
-                lines(), content_type="text/csv; charset=utf-8"
-            )
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+        return _csv_response(headers, rows, name)

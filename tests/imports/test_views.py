@@ -854,6 +854,29 @@ def test_report_counts_listed_rows(
     assert 'id="noted-shown"' not in text
 
 
+def test_notes_download_lists_every_noted_row(
+    sales_user, client_for, upload_root, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("apps.imports.views.REPORT_ROWS_SHOWN", 1)
+    path = tmp_path / "notes.csv"
+    path.write_bytes(
+        "Courriel;Nom;Pays\n"
+        "a@example.com;A;Atlantide\n"
+        "b@example.com;B;Atlantide\n"
+        "c@example.com;C;Atlantide\n".encode()
+    )
+    job = import_file(path)
+    client = client_for(sales_user)
+
+    page = _detail_in_english(client, job)
+    response = client.get(reverse("imports:job-notes", args=[job.pk]))
+
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert reverse("imports:job-notes", args=[job.pk]) in page.content.decode()
+    assert len(lines) == 4
+    assert [line.split(";")[0] for line in lines[1:]] == ["2", "3", "4"]
+
+
 def test_short_report_has_no_count(sales_user, client_for, upload_root, tmp_path):
     path = tmp_path / "rejets.csv"
     path.write_bytes(b"Courriel;Nom\nmauvais1;A\nlea@example.com;D\n")
