@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -192,6 +193,13 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.file_name}"
+
+    @property
+    def quiet_minutes(self) -> int:
+        """Whole minutes since the running job's last progress report, else 0."""
+        if self.status != self.Status.RUNNING or self.heartbeat_at is None:
+            return 0
+        return int((timezone.now() - self.heartbeat_at).total_seconds() // 60)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -47,6 +47,10 @@ from apps.imports.selectors import job_summary
 logger = logging.getLogger(__name__)
 # Rows of each kind listed on a finished job's report.
 REPORT_ROWS_SHOWN = 50
+# Minutes without a progress report after which a running job's page says so,
+# well before the job counts as stalled. A running import reports every few
+# seconds.
+QUIET_WARNING_MINUTES = 2
 
 # The rows of a vendor file contain names, e-mail addresses and phone numbers.
 # The reasons given for rows name the file's columns and can quote a cell. A
@@ -123,6 +127,7 @@ class JobDetailView(RolePermissionMixin, TemplateView):
         context["job"] = job
         context["active"] = job_is_active(job)
         context["stale_minutes"] = int(STALE_AFTER.total_seconds() // 60)
+        context["quiet_warning_minutes"] = QUIET_WARNING_MINUTES
         context["can_change"] = self.request.user.has_perm("imports.change_importjob")
         context["can_view_rows"] = can_view_rows
         context["can_resume"] = services.job_is_resumable(job)
@@ -353,6 +358,7 @@ class JobProgressView(RolePermissionMixin, View):
         # to offer its actions.
         summary["active"] = job_is_active(job)
         summary["stalled"] = job.stalled
+        summary["quiet_minutes"] = job.quiet_minutes
         summary["status_label"] = job.status_label
         summary["url"] = reverse("imports:job-detail", args=[job.pk])
         return JsonResponse(summary)

@@ -780,6 +780,29 @@ def test_stalled_progress_is_not_active(sales_user, client_for, upload_root, tmp
     assert progress["status_label"] == "stalled"
 
 
+def test_quiet_running_job_says_so(sales_user, client_for, upload_root, tmp_path):
+    """GIVEN a running job without a progress report for 5 minutes, less than
+    the stall limit, THEN its page and progress say so."""
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    job = import_file_created(path)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=timezone.now() - datetime.timedelta(minutes=5),
+    )
+    client = client_for(sales_user)
+
+    page = client.get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    progress = client.get(reverse("imports:job-progress", args=[job.pk])).json()
+
+    assert "No progress report for" in page.content.decode()
+    assert 'id="job-quiet" data-after="2">' in page.content.decode()
+    assert progress["quiet_minutes"] == 5
+    assert progress["active"] is True
+
+
 def test_stalled_dry_run_offers_roll_back_only(
     sales_user, client_for, upload_root, tmp_path
 ):

@@ -11,6 +11,8 @@
   var text = document.getElementById("job-progress-text");
   var rows = document.getElementById("job-rows-read");
   var waiting = document.getElementById("job-waiting");
+  var quiet = document.getElementById("job-quiet");
+  var quietMinutes = document.getElementById("job-quiet-minutes");
   // A queued job can be cancelled until a worker starts it.
   var cancelQueued = document.getElementById("cancel-queued");
 
@@ -28,6 +30,8 @@
         text.textContent = data.progress;
         rows.textContent = data.rows_read.toLocaleString(document.documentElement.lang);
         waiting.hidden = data.status !== "queued";
+        quiet.hidden = data.quiet_minutes < Number(quiet.getAttribute("data-after"));
+        quietMinutes.textContent = data.quiet_minutes;
         if (cancelQueued) {
           // The flex layout of .actions overrides the hidden attribute.
           cancelQueued.style.display = data.status === "queued" ? "" : "none";
