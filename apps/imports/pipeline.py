@@ -216,6 +216,9 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         f"{FOLD_FUNCTION}(c.first_name) = {FOLD_FUNCTION}(r.last_name) "
         f"AND {FOLD_FUNCTION}(c.last_name) = {FOLD_FUNCTION}(r.first_name)"
     )
+    # A row whose address is generic (contact@, info@) matches a contact with
+    # its phone and name whatever the contact's address, since a generic
+    # address does not name the person.
     # A restricted contact matches a row with its phone and name whatever the
     # row's e-mail, and with the first and last names swapped, as vendors
     # often write them, so that the person does not come back under another
@@ -227,7 +230,7 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         CASE WHEN r.phone <> '' THEN ({first_contact}
             c.phone = r.phone AND c.phone <> '' AND (
                 ({same_name} AND (c.email = '' OR r.email = '' OR c.email = r.email
-                    OR c.status = 'restricted'))
+                    OR r.match_key NOT LIKE 'e:%%' OR c.status = 'restricted'))
                 OR (c.status = 'restricted' AND {swapped_name}))
             AND {active} OFFSET 0) same_phone) END,
         CASE WHEN r.match_key LIKE 'g:%%' THEN ({first_contact}
@@ -562,6 +565,7 @@ def _match_existing(row) -> Contact | None:
                 not contact.email
                 or not row.email
                 or contact.email == row.email
+                or not row.match_key.startswith("e:")
                 or contact.status == Contact.Status.RESTRICTED
             ):
                 return contact

@@ -222,6 +222,27 @@ def test_restricted_person_with_swapped_names_is_held(
     assert list(Contact.objects.values_list("pk", flat=True)) == [restricted.pk]
 
 
+@pytest.mark.parametrize("set_based", [True, False])
+def test_generic_address_row_merges_by_phone_and_name(
+    set_based, upload_root, write_file, monkeypatch
+):
+    """GIVEN a contact with a personal address, WHEN a list brings the same
+    name and phone with the company's generic address, THEN the row merges."""
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    existing = _existing_contact(
+        email="jean.dupont@kappa-exemple.fr",
+        phone="+33610000007",
+        first_name="Jean",
+        last_name="Dupont",
+    )
+    content = "Prénom;Nom;Email;Téléphone\nJean;Dupont;contact@kappa-exemple.fr;06 10 00 00 07\n"
+
+    job = import_file(write_file("generique.csv", content))
+
+    assert job.counts["merged"] == 1
+    assert list(Contact.objects.values_list("pk", flat=True)) == [existing.pk]
+
+
 def test_swapped_names_of_active_contact_stay_apart(upload_root, write_file):
     """Two active people behind one switchboard whose names mirror each other
     stay two contacts: only a restricted contact matches swapped names."""
