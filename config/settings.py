@@ -45,7 +45,19 @@ IDENTIFIER_HASH_KEY = env.str(
     "IDENTIFIER_HASH_KEY", default=DEVELOPMENT_SECRET_PREFIX + "identifier-hash-key"
 )
 
+# Spaces after the commas and empty entries are left out, because the API
+# compares a request's token stripped.
+API_TOKENS = [
+    token.strip() for token in env.list("API_TOKENS", default=[]) if token.strip()
+]
+
 if PRODUCTION:
+    for number, token in enumerate(API_TOKENS, start=1):
+        if len(token) < 32:
+            raise ImproperlyConfigured(
+                f"API_TOKENS: token {number} is shorter than 32 characters; "
+                "give each tool a long random token in production."
+            )
     for name, value in (
         ("SECRET_KEY", SECRET_KEY),
         ("IDENTIFIER_HASH_KEY", IDENTIFIER_HASH_KEY),
@@ -214,7 +226,6 @@ REGISTER_IMPORT_ROOT = Path(
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-API_TOKENS = env.list("API_TOKENS", default=[])
 
 # Without EMAIL_URL, mails are written as files in DATA_DIR/mail, which keeps
 # them out of the JSON that management commands print on stdout.

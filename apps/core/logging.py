@@ -5,23 +5,33 @@ import re
 from collections.abc import Mapping
 
 QUERY_STRING = re.compile(r"\?\S*")
+# The signed token of an unsubscribe link: it never expires, and whoever holds
+# it can unsubscribe the person.
+UNSUBSCRIBE_TOKEN = re.compile(r"(/unsubscribe/)[^/\s?]+")
+
+
+def request_line_scrubbed(text: str) -> str:
+    """Return a request line without its query string and unsubscribe token."""
+    text = UNSUBSCRIBE_TOKEN.sub(r"\1…", text)
+    return QUERY_STRING.sub("?…", text)
 
 
 class StripQueryString(logging.Filter):
-    """Remove query strings from request lines before they are logged.
+    """Remove query strings and link tokens from request lines before they are logged.
 
-    Searches put names and e-mail addresses in the URL (``/contacts/?q=...``);
-    the development server's access log would otherwise keep them.
+    Searches put names and e-mail addresses in the URL (``/contacts/?q=...``),
+    and unsubscribe links carry a token; the access log would otherwise keep
+    them.
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args and isinstance(record.args, tuple):
             record.args = tuple(
-                QUERY_STRING.sub("?…", arg) if isinstance(arg, str) else arg
+                request_line_scrubbed(arg) if isinstance(arg, str) else arg
                 for arg in record.args
             )
         if isinstance(record.msg, str):
-            record.msg = QUERY_STRING.sub("?…", record.msg)
+            record.msg = request_line_scrubbed(record.msg)
         return True
 
 

@@ -105,3 +105,25 @@ def test_exception_as_message_scrubbed():
     StripPersonalData().filter(record)
 
     assert "jean.invente" not in record.getMessage()
+
+
+def test_unsubscribe_token_left_out_of_request_line():
+    from apps.core.logging import StripQueryString
+
+    record = logging.LogRecord(
+        "django.server",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s %s',
+        (
+            "POST /contacts/unsubscribe/WzEsIjVmZDM0:1xa0ed:yNlA877s/ HTTP/1.1",
+            "200",
+            "5",
+        ),
+        None,
+    )
+
+    StripQueryString().filter(record)
+
+    assert record.args[0] == "POST /contacts/unsubscribe/…/ HTTP/1.1"

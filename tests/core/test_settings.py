@@ -162,3 +162,41 @@ def test_empty_variables_take_defaults(tmp_path):
         "filesystem://",
         str(tmp_path / "media"),
     ]
+
+
+def _settings_value(tmp_path, name, **environment):
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **environment,
+    }
+    script = f"from django.conf import settings; print(repr(settings.{name}))"
+    return subprocess.run(
+        [sys.executable, "-c", "import django; django.setup(); " + script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_api_tokens_lose_spaces_and_blanks(tmp_path):
+    result = _settings_value(tmp_path, "API_TOKENS", API_TOKENS="tok1111, tok2222 , ,")
+
+    assert result.stdout.strip() == "['tok1111', 'tok2222']"
+
+
+def test_production_rejects_short_api_token(tmp_path):
+    result = _run_check(
+        tmp_path,
+        REGISTRE_ENV="production",
+        SECRET_KEY=STRONG,
+        IDENTIFIER_HASH_KEY=STRONG + "y",
+        API_TOKENS=STRONG + ",x",
+    )
+
+    assert result.returncode != 0
+    assert "API_TOKENS: token 2 is shorter than 32 characters" in result.stderr
