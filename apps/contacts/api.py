@@ -13,7 +13,6 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.services import WithdrawalSource
@@ -288,10 +287,13 @@ def _api_view(*keys: str):
 
     def decorator(handler):
         @csrf_exempt
-        @require_POST
         def view(request):
             # Machine clients get one language, the one docs/api.md shows.
             with translation.override("en"):
+                if request.method != "POST":
+                    response = _error(405, "Only POST is allowed on this endpoint.")
+                    response["Allow"] = "POST"
+                    return response
                 try:
                     _authenticate(request)
                     return handler(request, _read_batch(request, keys))

@@ -157,6 +157,8 @@ def test_get_not_allowed(client):
     response = client.get(reverse("contacts:api-suppression-check"))
 
     assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    assert response.json() == {"error": "Only POST is allowed on this endpoint."}
 
 
 def test_report_unsubscribes_updates_contacts(client):
