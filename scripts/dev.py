@@ -205,8 +205,9 @@ def stop_on_sigterm(signum, frame):
 
 def run(*, demo: bool) -> None:
     signal.signal(signal.SIGTERM, stop_on_sigterm)
-    # The data folder holds every contact, request and breach, and the mails:
-    # the files this run and its processes create are for this user only.
+    # The data folder contains every contact, request and breach, and the
+    # mails, so the files this run and its processes create are for this user
+    # only.
     os.umask(0o077)
     os.environ["REGISTRE_DATA_DIR"] = str(DATA_DIR)
     _locks = run_lock()

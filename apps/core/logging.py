@@ -5,8 +5,8 @@ import re
 from collections.abc import Mapping
 
 QUERY_STRING = re.compile(r"\?\S*")
-# The signed token of an unsubscribe link: it never expires, and whoever holds
-# it can unsubscribe the person.
+# The signed token of an unsubscribe link: it never expires, and anyone with it
+# can unsubscribe the person.
 UNSUBSCRIBE_TOKEN = re.compile(r"(/unsubscribe/)[^/\s?]+")
 
 

@@ -235,8 +235,8 @@ def _other_script_encoding(sample: bytes, guess: str) -> str:
 def _mostly_other_script(text: str) -> bool:
     """Tell whether most non-ASCII letters of ``text`` are not Latin letters.
 
-    Cyrillic or Greek text is what a non-Western single-byte encoding holds
-    in an EU contact list; Windows-1252 cannot write those letters.
+    In an EU contact list, a non-Western single-byte encoding contains
+    Cyrillic or Greek text, whose letters Windows-1252 cannot write.
     """
     letters = [
         character for character in text if ord(character) > 127 and character.isalpha()

@@ -112,17 +112,18 @@ def search_without_contacts(search: dict, contact_ids) -> dict:
     """
     erased = set(contact_ids)
     matches = search.get("matches", [])
-    kept = [
+    remaining = [
         match
         for match in matches
         if not (match.get("kind") == "contact" and match.get("record_id") in erased)
     ]
-    if len(kept) == len(matches):
+    erased_count = len(matches) - len(remaining)
+    if not erased_count:
         return search
     return {
         **search,
-        "matches": kept,
-        "erased_matches": search.get("erased_matches", 0) + len(matches) - len(kept),
+        "matches": remaining,
+        "erased_matches": search.get("erased_matches", 0) + erased_count,
     }
 
 

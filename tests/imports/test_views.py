@@ -883,10 +883,10 @@ def test_notes_download_lists_every_noted_row(
     monkeypatch.setattr("apps.imports.views.REPORT_ROWS_SHOWN", 1)
     path = tmp_path / "notes.csv"
     path.write_bytes(
-        "Courriel;Nom;Pays\n"
-        "a@example.com;A;Atlantide\n"
-        "b@example.com;B;Atlantide\n"
-        "c@example.com;C;Atlantide\n".encode()
+        b"Courriel;Nom;Pays\n"
+        b"a@example.com;A;Atlantide\n"
+        b"b@example.com;B;Atlantide\n"
+        b"c@example.com;C;Atlantide\n"
     )
     job = import_file(path)
     client = client_for(sales_user)

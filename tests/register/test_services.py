@@ -32,6 +32,7 @@ from apps.register.services import activity_validate
 from apps.register.services import activity_write
 from tests.register.factories import ActivityFactory
 from tests.register.factories import complete_activity
+from tests.register.test_countries import EU_TERRITORY_NAMES
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
@@ -66,21 +67,7 @@ def test_third_country_recipient_needs_transfer(compliance_officer):
         "allemagne",
         "Suède",
         " no ",
-        "Corse",
-        "Martinique",
-        "Guadeloupe",
-        "Guyane",
-        "La Réunion",
-        "Réunion",
-        "Mayotte",
-        "Saint-Martin",
-        "Açores",
-        "Azores",
-        "Madère",
-        "Madeira",
-        "Îles Canaries",
-        "Canary Islands",
-        "Canarias",
+        *EU_TERRITORY_NAMES,
     ],
 )
 def test_transfer_to_eea_country_is_rejected(compliance_officer, country):

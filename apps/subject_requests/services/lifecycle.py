@@ -315,7 +315,8 @@ def response_time_check(
     response_sent_at: datetime.datetime | None,
     now: datetime.datetime,
 ) -> None:
-    """Reject an answer time in the future or before the request's receipt."""
+    """Raise ``RequestError`` for a response time in the future or before the
+    request's receipt."""
     if response_sent_at is None:
         return
     if response_sent_at > now + RESPONSE_CLOCK_SKEW:
