@@ -1,13 +1,10 @@
 """The breach register in French, the site's default language."""
 
-import gettext
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from django.apps import apps as app_registry
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -196,38 +193,6 @@ def test_notify_page_in_french(client_for, dpo, french_site):
 
     assert f"Date limite : {deadline} · " in content
     assert "encore " in content
-
-
-def test_french_catalogue_not_overridden():
-    """Every French text of this app is the one the site shows.
-
-    Django merges the catalogues of every app, and the app listed first wins
-    on a shared English message. A clash needs a message context here.
-    """
-    catalogue_path = (
-        Path(app_registry.get_app_config("breaches").path)
-        / "locale"
-        / "fr"
-        / "LC_MESSAGES"
-        / "django.mo"
-    )
-    with catalogue_path.open("rb") as catalogue_file:
-        catalogue = gettext.GNUTranslations(catalogue_file)
-    clashes = []
-
-    with translation.override("fr"):
-        for key, ours in catalogue._catalog.items():
-            if not key or isinstance(key, tuple):
-                continue
-            context, _separator, message = key.rpartition("\x04")
-            if context:
-                shown = translation.pgettext(context, message)
-            else:
-                shown = translation.gettext(message)
-            if shown != ours:
-                clashes.append((message, ours, shown))
-
-    assert clashes == []
 
 
 def test_awareness_before_gdpr_error_in_french(db):
