@@ -46,6 +46,7 @@ from apps.register.notice import rights_text
 from apps.subject_requests import package_sources
 from apps.subject_requests.labels import sentence_end
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.package_guide import package_guide
 
 # Languages of the package's human-readable part. French is the default, as
 # for the interface and every export of Registre.
@@ -738,7 +739,8 @@ def package_pdf(content) -> bytes:
 
 
 def package_zip(content, *, portability: bool = False) -> bytes:
-    """Return the ZIP: JSON and CSV, plus HTML and PDF unless for portability."""
+    """Return the ZIP: JSON, CSV and their guide, plus HTML and PDF unless for
+    portability."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("data.json", json.dumps(content, ensure_ascii=False, indent=2))
@@ -748,6 +750,9 @@ def package_zip(content, *, portability: bool = False) -> bytes:
         archive.writestr("requests.csv", _requests_csv(content))
         archive.writestr("suppression.csv", _suppression_csv(content))
         archive.writestr("imports.csv", _imports_csv(content))
+        archive.writestr(
+            _("README.txt"), package_guide(field_labels(), portability=portability)
+        )
         if not portability:
             archive.writestr("answer.html", package_html(content))
             archive.writestr("answer.pdf", package_pdf(content))

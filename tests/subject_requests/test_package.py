@@ -56,6 +56,7 @@ def test_package_files(access_request, dpo, organisation):
     archive = _open(request_build_package(request=access_request, actor=dpo))
 
     assert sorted(archive.namelist()) == [
+        "LISEZMOI.txt",
         "answer.html",
         "answer.pdf",
         "consents.csv",
@@ -67,6 +68,30 @@ def test_package_files(access_request, dpo, organisation):
         "suppression.csv",
     ]
     assert archive.read("answer.pdf").startswith(b"%PDF")
+
+
+def test_guide_explains_every_column(access_request, dpo, organisation):
+    archive = _open(request_build_package(request=access_request, actor=dpo))
+    guide = archive.read("LISEZMOI.txt").decode()
+    sections = {
+        block.split(" :", 1)[0]: block for block in guide.split("\n\n") if block
+    }
+
+    for name in archive.namelist():
+        if name.endswith(".csv"):
+            header = archive.read(name).decode("utf-8-sig").splitlines()[0]
+            for column in header.split(","):
+                assert f"\n  {column} : " in sections[name], (name, column)
+    assert "Guide des fichiers de ce paquet" in guide
+    assert "\n  objected : Opposé" in guide
+
+
+def test_package_guide_in_english(access_request, dpo, organisation):
+    archive = _open(
+        request_build_package(request=access_request, actor=dpo, language="en")
+    )
+
+    assert "README.txt" in archive.namelist()
 
 
 def test_package_json_has_every_item(access_request, dpo, person, organisation):
@@ -147,6 +172,7 @@ def test_portability_has_json_and_csv_only(access_request, dpo):
 
     names = sorted(_open(data).namelist())
     assert names == [
+        "LISEZMOI.txt",
         "consents.csv",
         "contacts.csv",
         "data.json",
