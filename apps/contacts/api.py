@@ -4,6 +4,7 @@ Clients send ``Authorization: Bearer <token>`` with a token listed in the
 ``API_TOKENS`` setting. ``docs/api.md`` describes the requests and responses.
 """
 
+import hashlib
 import hmac
 import json
 import logging
@@ -64,7 +65,17 @@ def _error(status: int, message: str) -> JsonResponse:
     return response
 
 
-def _authenticate(request) -> None:
+def token_fingerprint(token: str) -> str:
+    """Return the name of ``token`` in the audit trail and the logs.
+
+    The first 12 hexadecimal digits of its SHA-256 tell the configured tokens
+    apart without revealing them: ``printf %s TOKEN | sha256sum`` gives them.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def _authenticate(request) -> str:
+    """Return the fingerprint of the request's token, or raise a 401."""
     header = request.headers.get("Authorization", "")
     scheme, _space, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -72,15 +83,16 @@ def _authenticate(request) -> None:
     token = token.strip().encode()
     # Compare with every configured token in constant time, so the response
     # time does not reveal how much of a guess was right.
-    valid = False
+    matched = ""
     for configured in settings.API_TOKENS:
         if hmac.compare_digest(token, configured.encode()):
-            valid = True
-    if not valid:
+            matched = configured
+    if not matched:
         logger.warning("API request with an invalid token rejected")
         raise ApiError(
             401, "Invalid API token: check the token with the administrator."
         )
+    return token_fingerprint(matched)
 
 
 def _body_read(request) -> bytes:
@@ -295,7 +307,7 @@ def _api_view(*keys: str):
                     response["Allow"] = "POST"
                     return response
                 try:
-                    _authenticate(request)
+                    request.api_token = _authenticate(request)
                     return handler(request, _read_batch(request, keys))
                 except ApiError as error:
                     return _error(error.status, error.message)
@@ -326,7 +338,11 @@ def suppression_check(request, body):
             for raw, value, error in rows
         ]
 
-    logger.info("API suppression check of %d identifiers", len(emails) + len(phones))
+    logger.info(
+        "API suppression check of %d identifiers, token %s",
+        len(emails) + len(phones),
+        request.api_token,
+    )
     return JsonResponse({"emails": describe(emails), "phones": describe(phones)})
 
 
@@ -347,6 +363,7 @@ def unsubscribes_report(request, body):
         phones=[value for _raw, value, _e in phones if value],
         reason=reason,
         source=API_SOURCE,
+        api_token=request.api_token,
     )
     invalid = [
         {"input": raw, "error": error}

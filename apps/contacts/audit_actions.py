@@ -35,6 +35,7 @@ TARGET_PAGES = {
 # Labels of the detail keys that this app's audit events record.
 DETAIL_LABELS = {
     "added": _("suppression entries added"),
+    "api_token": _("API token (fingerprint)"),
     "contact_identifiers_added": _("contact identifiers added"),
     "contacts_unsubscribed_before": _("contacts unsubscribed before"),
     "contacts_updated": _("contacts updated"),

@@ -690,6 +690,7 @@ def contacts_unsubscribe_batch(
     phones: list[str],
     reason: str,
     source: str,
+    api_token: str = "",
 ) -> BatchUnsubscribeResult:
     """Suppress normalised ``emails`` and ``phones`` and update matching contacts.
 
@@ -698,8 +699,9 @@ def contacts_unsubscribe_batch(
     unsubscribed contacts to objected and turns their unsubscribed suppression
     entries into objections. Because an objection covers every channel, the
     e-mail and phone of each contact it moves go on the suppression list too.
-    One audit event records the counts and the contact ids, and each moved
-    contact gets an event of its own. Repeating a batch changes nothing.
+    One audit event records the counts, the contact ids and the fingerprint
+    of the ``api_token`` that sent the batch, and each moved contact gets an
+    event of its own. Repeating a batch changes nothing.
     """
     identifiers = sorted(set(emails)) + sorted(set(phones))
     recorded = suppression_record(reason=reason, emails=set(emails), phones=set(phones))
@@ -745,6 +747,7 @@ def contacts_unsubscribe_batch(
             "contacts_updated": result.contacts_updated,
             "contacts_unsubscribed_before": unsubscribed_before,
             "contact_ids": contact_ids[:1000],
+            **({"api_token": api_token} if api_token else {}),
         },
     )
     return result

@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import pytest
@@ -181,6 +182,22 @@ def test_report_unsubscribes_updates_contacts(client):
     assert AuditEvent.objects.filter(
         action="contacts.suppression.batch_reported"
     ).exists()
+
+
+def test_report_names_its_token(client):
+    other = "other-token-abcdefabcdefabcdefabcdef"
+    body = {"emails": ["lea.dubois@example.com"]}
+
+    _post(client, "contacts:api-unsubscribes", body)
+    _post(client, "contacts:api-unsubscribes", body, token=other)
+
+    events = AuditEvent.objects.filter(
+        action="contacts.suppression.batch_reported"
+    ).order_by("pk")
+    assert [event.details["api_token"] for event in events] == [
+        hashlib.sha256(TOKEN.encode()).hexdigest()[:12],
+        hashlib.sha256(other.encode()).hexdigest()[:12],
+    ]
 
 
 def test_report_twice_is_harmless(client):
