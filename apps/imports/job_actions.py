@@ -23,6 +23,7 @@ START = "start"
 RESUME = "resume"
 CANCEL = "cancel"
 REJECTED_DOWNLOAD = "rejected"
+NOTES_DOWNLOAD = "notes"
 
 
 def _rejection_message(action: str) -> str:
@@ -45,6 +46,10 @@ def _rejection_message(action: str) -> str:
         ),
         REJECTED_DOWNLOAD: _(
             "The rejected rows of job #%(id)s cannot be downloaded, because its "
+            "status is “%(status)s”."
+        ),
+        NOTES_DOWNLOAD: _(
+            "The noted rows of job #%(id)s cannot be downloaded, because its "
             "status is “%(status)s”."
         ),
     }

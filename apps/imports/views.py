@@ -395,6 +395,12 @@ class JobNotesDownloadView(RolePermissionMixin, View):
 
     def get(self, request, pk):
         job = get_object_or_404(ImportJob, pk=pk)
+        if job.status != ImportJob.Status.DONE:
+            rejected = job_actions.job_action_rejected(
+                job, action=job_actions.NOTES_DOWNLOAD
+            )
+            messages.error(request, str(rejected))
+            return redirect("imports:job-detail", pk=job.pk)
         rows = (
             (row_number, str(Outcome(outcome).label), reason)
             for row_number, outcome, reason in job_noted_rows(job)

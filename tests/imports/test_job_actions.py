@@ -224,20 +224,26 @@ def test_second_start_says_job_is_queued(sales_user, client_for, upload_root, tm
     ]
 
 
-def test_rejected_rows_of_running_job(sales_user, client_for, upload_root, tmp_path):
+@pytest.mark.parametrize(
+    ("url_name", "extra_args", "rows"),
+    [("imports:job-rejected", ["csv"], "rejected"), ("imports:job-notes", [], "noted")],
+)
+def test_rows_of_running_job(
+    url_name, extra_args, rows, sales_user, client_for, upload_root, tmp_path
+):
     path = tmp_path / "liste.csv"
     path.write_bytes(FILE)
     job = _job_in("running", path)
 
     response = client_for(sales_user).get(
-        reverse("imports:job-rejected", args=[job.pk, "csv"]),
+        reverse(url_name, args=[job.pk, *extra_args]),
         HTTP_ACCEPT_LANGUAGE="en",
         follow=True,
     )
 
     assert response.status_code == 200
     assert _messages(response) == [
-        f"The rejected rows of job #{job.pk} cannot be downloaded, because its "
+        f"The {rows} rows of job #{job.pk} cannot be downloaded, because its "
         f"status is “running”. {IN_PROGRESS_STEP}"
     ]
 
