@@ -7,16 +7,17 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.models import Vendor
+from apps.core.admin_dates import PlausibleDatesMixin
 
 
 @admin.register(Vendor)
-class VendorAdmin(admin.ModelAdmin):
+class VendorAdmin(PlausibleDatesMixin, admin.ModelAdmin):
     list_display = ["name", "consent_claim", "dpa_signed_on", "contract_reference"]
     search_fields = ["name", "contract_reference"]
 
 
 @admin.register(ContactList)
-class ContactListAdmin(admin.ModelAdmin):
+class ContactListAdmin(PlausibleDatesMixin, admin.ModelAdmin):
     list_display = ["name", "vendor", "acquisition", "acquired_on", "licence_ends_on"]
     list_filter = ["acquisition", "consent_claim", "vendor"]
     search_fields = ["name", "vendor__name"]

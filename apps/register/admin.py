@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.admin_dates import PlausibleDatesMixin
 from apps.core.text import newlines_unified
 from apps.register.models import ProcessingActivity
 from apps.register.models import ReferenceTerm
@@ -26,7 +27,7 @@ class RetentionRuleInline(admin.TabularInline):
 
 
 @admin.register(ProcessingActivity)
-class ProcessingActivityAdmin(SimpleHistoryAdmin):
+class ProcessingActivityAdmin(PlausibleDatesMixin, SimpleHistoryAdmin):
     """Processing activities in the admin site, without deletion.
 
     Deletion goes through the register's delete page, whose service rejects an
