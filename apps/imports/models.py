@@ -289,9 +289,6 @@ class StagingRow(models.Model):
     outcome = models.CharField(max_length=10, blank=True)
     reason = models.TextField(blank=True)
     match_key = models.TextField(blank=True)
-    # The key of the row's phone and name, for a row keyed by its personal
-    # address: a later row with them and a generic address is a duplicate.
-    phone_name_key = models.TextField(blank=True, default="")
     email = models.CharField(max_length=254, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     email_hash = models.CharField(max_length=64, blank=True)
@@ -318,11 +315,6 @@ class StagingRow(models.Model):
             # Finds the earlier rows of a key while later chunks are staged.
             models.Index(
                 fields=["job", "match_key", "row_number"], name="staging_job_key_idx"
-            ),
-            models.Index(
-                fields=["job", "phone_name_key", "row_number"],
-                condition=~models.Q(phone_name_key=""),
-                name="staging_job_phone_name_idx",
             ),
             # The rows that matched an existing contact, which the merge reads
             # three times per range: few in most files, none in a new list.

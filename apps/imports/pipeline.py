@@ -197,20 +197,11 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
     # index, which only that index gives. The lookup then stops at the first
     # row of the key instead of reading all of them, which for a file
     # repeating one key a million times meant a million squared reads.
-    # A row keyed by phone and name (a generic address or none) also repeats
-    # an earlier row with that phone and name and a personal address.
-    earlier = (
-        "e.row_number < r.row_number AND e.outcome <> 'rejected' "
-        "AND NOT (e.outcome = 'suppressed' AND e.contact_id IS NULL)"
-    )
-    first_of_key = f"""LEAST((SELECT e.row_number
+    first_of_key = f"""(SELECT e.row_number
         FROM {staging} e WHERE e.job_id = %(job)s AND e.match_key = r.match_key
-        AND {earlier} ORDER BY e.job_id, e.match_key, e.row_number LIMIT 1),
-        CASE WHEN r.match_key LIKE 'p:%%' THEN (SELECT e.row_number
-        FROM {staging} e WHERE e.job_id = %(job)s
-        AND e.phone_name_key = r.match_key AND e.phone_name_key <> ''
-        AND {earlier} ORDER BY e.job_id, e.phone_name_key, e.row_number LIMIT 1)
-        END)"""
+        AND e.row_number < r.row_number AND e.outcome <> 'rejected'
+        AND NOT (e.outcome = 'suppressed' AND e.contact_id IS NULL)
+        ORDER BY e.job_id, e.match_key, e.row_number LIMIT 1)"""
     # The contact lookups below are subqueries with OFFSET 0 under min().
     # Written directly, min(x) WHERE ... becomes ORDER BY x LIMIT 1 on the
     # index of x, which scans every row when none has the identifier.
@@ -522,8 +513,6 @@ def _classify_one(row, suppressed, first_rows, reasons, contact_list) -> None:
     if _suppression_classify(row, suppressed, reasons):
         return
     first = first_rows.setdefault(row.match_key, row.row_number)
-    if row.phone_name_key:
-        first_rows.setdefault(row.phone_name_key, row.row_number)
     if first != row.row_number:
         key = "duplicate_email" if row.match_key.startswith("e:") else "duplicate_other"
         row.outcome, row.reason = Outcome.DUPLICATE, reasons[key] % first

@@ -36,7 +36,6 @@ STAGING_COLUMNS = (
     "outcome",
     "reason",
     "match_key",
-    "phone_name_key",
     "email",
     "phone",
     "email_hash",
@@ -266,7 +265,6 @@ class RowNormalizer:
         if values["phone"]:
             values["phone_hash"] = self._hash(values["phone"])
         values["match_key"] = self._match_key(values)
-        values["phone_name_key"] = self._phone_name_key(values)
         reasons = []
         if notes:
             reasons.append(_("Left out %(problems)s") % {"problems": "; ".join(notes)})
@@ -489,19 +487,6 @@ class RowNormalizer:
         if values["phone"]:
             return f"p:{values['phone']}|{name}"
         return f"g:{email}|{name}"
-
-    def _phone_name_key(self, values) -> str:
-        """Return the key that a row with this phone and name and a generic or
-        no address would get, for a row whose personal address is its key.
-
-        A later row with the person's phone and name and contact@ for an
-        address is then a duplicate of this one, as it would merge into the
-        contact that this row creates if it came in a later file.
-        """
-        if not values["phone"] or not values["match_key"].startswith("e:"):
-            return ""
-        name = fold_search_text(f"{values['first_name']}|{values['last_name']}")
-        return f"p:{values['phone']}|{name}"
 
     def _rejected(self, values, reason: str, cells: dict) -> tuple:
         """Return the staging tuple of a rejected row, without its values.
