@@ -24,5 +24,5 @@ def seed_demo(*, password: str, stdout) -> None:
     )
     stdout.write(
         f"retention: preview #{run.pk} for {as_of}: "
-        f"{run.total_would_remove} records would be removed"
+        f"{run.total_would_remove} records would be deleted or anonymised"
     )

@@ -462,14 +462,15 @@ def retention_run_execute(
         _run_finish(run, status=Status.SUCCEEDED)
         if run.dry_run:
             logger.info(
-                "retention dry run %s finished: %s records would be removed",
+                "retention dry run %s finished: "
+                "%s records would be deleted or anonymised",
                 run.pk,
                 run.total_would_remove,
             )
         else:
             _run_audit(run, action="retention.run.finished")
             logger.info(
-                "retention run %s finished: %s records removed",
+                "retention run %s finished: %s records deleted or anonymised",
                 run.pk,
                 run.total_removed,
             )

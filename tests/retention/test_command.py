@@ -58,8 +58,8 @@ def test_dry_run_output_omits_removed(contact_rule, expired_at, caplog):
     assert "removed" not in summary
     assert '"removed"' not in printed
     assert all("removed" not in step for step in summary["activities"][0]["steps"])
-    assert "records would be removed" in caplog.text
-    assert "records removed" not in caplog.text
+    assert "records would be deleted or anonymised" in caplog.text
+    assert "records deleted or anonymised" not in caplog.text
 
 
 def test_real_run_removes_due_contacts(contact_rule, expired_at):

@@ -56,9 +56,23 @@ def test_overview_labels_dry_and_real_counts(
     response = client_for(compliance_officer).get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en")
 
     page = response.content.decode()
-    assert "<strong>2</strong> records would be removed" in page
-    assert "2 would be removed" in page
-    assert "<strong>2</strong> records removed" in page
+    assert "<strong>2</strong> records would be deleted or anonymised" in page
+    assert "2 would be deleted or anonymised" in page
+    assert "<strong>2</strong> records deleted or anonymised" in page
+
+
+def test_overview_counts_in_french(client_for, compliance_officer, finished_runs):
+    preview, _applied = finished_runs
+    not_previewed = [
+        step for step in preview.steps if step.get("status") == "not_previewed"
+    ]
+
+    page = client_for(compliance_officer).get(OVERVIEW).content.decode()
+
+    assert "<strong>2</strong> enregistrements supprimés ou anonymisés" in page
+    assert "Seraient supprimés ou anonymisés" in page
+    assert not_previewed
+    assert page.count('data-would-remove="">—') == len(not_previewed)
 
 
 def test_preview_older_than_last_run_is_flagged(
@@ -189,8 +203,8 @@ def test_dry_run_detail_labels_count(client_for, dpo, finished_runs):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Records that would be removed" in page
-    assert "Records removed" not in page
+    assert "Records that would be deleted or anonymised" in page
+    assert "Records deleted or anonymised" not in page
     assert 'data-would-remove="2"' in page
     assert "data-removed=" not in page
 
@@ -279,7 +293,7 @@ def test_running_preview_shows_it_is_counted(client_for, compliance_officer, db)
 
     assert 'id="preview-running"' in overview
     assert "is being counted" in overview
-    assert "would be removed." not in overview
+    assert "would be deleted or anonymised." not in overview
     assert "being counted" in dashboard.content.decode()
 
 
