@@ -786,6 +786,7 @@ def test_close_records_answer_time(client_for, dpo, make_request):
         verified_by=dpo, received_at=timezone.now() - datetime.timedelta(days=5)
     )
     request_build_package(request=request, actor=dpo)
+    request.events.update(occurred_at=timezone.now() - datetime.timedelta(days=3))
     sent = timezone.localtime() - datetime.timedelta(days=2)
 
     client_for(dpo).post(
@@ -796,6 +797,31 @@ def test_close_records_answer_time(client_for, dpo, make_request):
     request.refresh_from_db()
     assert request.status == SubjectRequest.Status.CLOSED
     assert request.response_sent_at == sent.replace(second=0, microsecond=0)
+
+
+def test_close_rejects_answer_before_package(client_for, dpo, make_request):
+    """GIVEN a package built today, WHEN the DPO closes the request with an
+    answer sent yesterday, THEN the request stays open and the error names
+    the package."""
+    from apps.subject_requests.services import request_build_package
+
+    request = make_request(
+        verified_by=dpo, received_at=timezone.now() - datetime.timedelta(days=5)
+    )
+    request_build_package(request=request, actor=dpo)
+    sent = timezone.localtime() - datetime.timedelta(days=1)
+
+    response = client_for(dpo).post(
+        _action("close", request),
+        {"response_sent_at": sent.strftime("%Y-%m-%dT%H:%M")},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    request.refresh_from_db()
+    assert request.is_open
+    assert "before the last step the answer reports" in response.content.decode()
+    assert "access package built" in response.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -298,6 +298,7 @@ def request_close(
         _require_every_contact_decided(request)
     now = timezone.now()
     response_time_check(request, response_sent_at, now)
+    _answer_after_last_step_check(request, response_sent_at)
     request.status = Status.CLOSED
     request.response_sent_at = response_sent_at or now
     request.closed_at = now
@@ -343,6 +344,47 @@ def response_time_check(
 # The difference between the browser's clock and the server's that an answer
 # time typed as "now" may carry.
 RESPONSE_CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+# The timeline steps that a closing answer reports, so it follows them.
+ANSWERED_STEPS = (
+    "identity_checked",
+    "access_package_built",
+    "portability_package_built",
+    "rectified",
+    "rectification_not_needed",
+    "restricted",
+    "objected",
+    "erased",
+)
+
+
+def _answer_after_last_step_check(
+    request: SubjectRequest, response_sent_at: datetime.datetime | None
+) -> None:
+    """Raise ``RequestError`` for an answer sent before the last step it reports,
+    such as the package it sends or the erasure it confirms."""
+    if response_sent_at is None:
+        return
+    last_step = (
+        request.events.filter(action__in=ANSWERED_STEPS)
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    if last_step is None:
+        return
+    if response_sent_at < last_step.occurred_at - RESPONSE_CLOCK_SKEW:
+        raise RequestError(
+            _(
+                "The answer time %(when)s is before the last step the answer "
+                "reports, “%(step)s” on %(step_at)s: enter when the answer was "
+                "sent, after that step."
+            )
+            % {
+                "when": format_datetime(response_sent_at),
+                "step": last_step.action_label,
+                "step_at": format_datetime(last_step.occurred_at),
+            }
+        )
 
 
 def _require_objection_granted(request: SubjectRequest) -> None:
