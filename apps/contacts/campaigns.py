@@ -53,14 +53,14 @@ from apps.core.audit import audit_record
 from apps.core.exports import csv_delimiter
 from apps.core.exports import safe_row
 from apps.core.exports import xlsx_cell
+from apps.core.files import private_open
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
 from apps.retention.limits import contacts_past_retention_q
 
 logger = logging.getLogger(__name__)
 
-# Campaign files are readable and writable by the application's user only.
-FILE_MODE = 0o600
+# The folder of campaign files is open to the application's user only.
 FOLDER_MODE = 0o700
 # An export queued or running for this long has lost its worker, and
 # ``campaign_exports_fail_stalled`` marks it failed.
@@ -371,19 +371,9 @@ def _export_contacts_record(export: CampaignExport, contact_ids: list[int]) -> N
         )
 
 
-def _private_open(path: Path, mode: str):
-    """Open ``path`` for writing with ``FILE_MODE``, creating or truncating it."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
-    # os.open applies the mode only to a new file.
-    os.fchmod(descriptor, FILE_MODE)
-    if "b" in mode:
-        return os.fdopen(descriptor, mode)
-    return os.fdopen(descriptor, mode, encoding="utf-8", newline="")
-
-
 class _CsvWriter:
     def __init__(self, path: Path):
-        self.stream = _private_open(path, "w")
+        self.stream = private_open(path, "w")
         self.stream.write("\ufeff")
         self.writer = csv.writer(self.stream, delimiter=csv_delimiter())
 
@@ -404,7 +394,7 @@ class _XlsxWriter:
         self.sheet.append([xlsx_cell(self.sheet, value) for value in row])
 
     def close(self):
-        with _private_open(self.path, "wb") as stream:
+        with private_open(self.path, "wb") as stream:
             self.workbook.save(stream)
 
 
@@ -912,7 +902,7 @@ def _csv_rows_remove(path: Path, target: Path, removed: set[str]) -> None:
     delimiter = csv_delimiter()
     with (
         path.open(encoding="utf-8-sig", newline="") as source,
-        _private_open(target, "w") as stream,
+        private_open(target, "w") as stream,
     ):
         stream.write("\ufeff")
         writer = csv.writer(stream, delimiter=delimiter)

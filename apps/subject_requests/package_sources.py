@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from dataclasses import field
 
 from django.db.models import Q
+from django.utils.text import capfirst
 
+from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.core.identifiers import identifier_hash
 from apps.imports.models import ImportJob
@@ -237,10 +239,16 @@ def _add_staged_rows(rows, person: _PersonRows) -> None:
             row.shared = True
             continue
         row.values = {
-            name: _text(getattr(staged, name))
+            _staged_label(name): _text(getattr(staged, name))
             for name in STAGED_FIELDS
             if getattr(staged, name)
         }
+
+
+def _staged_label(name: str) -> str:
+    """Return the label of staged field ``name`` in the active language, as a
+    kept file's row is labelled by its headers."""
+    return capfirst(str(Contact._meta.get_field(name).verbose_name))
 
 
 def _add_file_rows(rows, person: _PersonRows, job: ImportJob) -> None:

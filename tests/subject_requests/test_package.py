@@ -3,6 +3,7 @@ import datetime
 import hashlib
 import io
 import json
+import stat
 import zipfile
 
 import pytest
@@ -218,6 +219,7 @@ def test_access_package_command(access_request, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["bytes"] == output.stat().st_size
     assert "answer.pdf" in _open(output.read_bytes()).namelist()
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
 
 
 def test_access_package_command_missing_folder(access_request, tmp_path):

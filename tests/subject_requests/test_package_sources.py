@@ -361,8 +361,8 @@ def test_package_lists_staged_row_without_file(make_request, dpo, person, activi
     assert [row["row_number"] for row in content["import_rows"]] == [7]
     row = content["import_rows"][0]
     assert row["file_kept"] is False
-    assert row["values"]["first_name"] == PERSON["first_name"]
-    assert row["values"]["company"] == "Quincaillerie Exemple"
+    assert row["values"]["First name"] == PERSON["first_name"]
+    assert row["values"]["Company"] == "Quincaillerie Exemple"
     assert OTHER_PERSON[2] not in _whole_package(archive)
 
 

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
+from apps.core.files import private_open
 from apps.subject_requests.management.request_option import REQUEST_HELP
 from apps.subject_requests.management.request_option import request_from_option
 from apps.subject_requests.package import DEFAULT_LANGUAGE
@@ -64,7 +65,8 @@ class Command(BaseCommand):
         except RequestError as error:
             raise CommandError(str(error)) from error
 
-        path.write_bytes(data)
+        with private_open(path, "wb") as stream:
+            stream.write(data)
         summary = {
             "request": subject_request.pk,
             "reference": subject_request.reference,
