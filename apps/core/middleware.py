@@ -1,4 +1,10 @@
+import logging
+
 from django.conf import settings
+from django.db import OperationalError
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
 
 
 class ContentSecurityPolicyMiddleware:
@@ -19,3 +25,35 @@ class ContentSecurityPolicyMiddleware:
         response.headers.setdefault("Content-Security-Policy", self.policy)
         response.headers.setdefault("Permissions-Policy", self.permissions)
         return response
+
+
+class DatabaseBusyMiddleware:
+    """Answer 503 with an explanation when SQLite's write lock stays taken.
+
+    SQLite runs one write at a time, so a login or a save made while a large
+    import writes waits ``SQLITE_TIMEOUT`` seconds and then fails with
+    "database is locked". The page says so and what to do, instead of a bare
+    server error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, OperationalError):
+            return None
+        if "database is locked" not in str(exception):
+            return None
+        logger.warning(
+            "database busy: %s %s answered 503", request.method, request.path
+        )
+        response = render(request, "503_database_busy.html", status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+
+# How long a browser or client should wait before sending the request again.
+RETRY_AFTER_SECONDS = 60
