@@ -144,11 +144,14 @@ MASKED_CELL = "•••"
 class PreviewRow(list):
     """The texts of one previewed row.
 
-    ``suppressed`` is true when its person objected or was erased, and every
-    cell is then masked.
+    ``suppressed`` is true when its person objected or was erased, so the
+    import skips it. ``mentions_suppressed`` is true when only a column the
+    import does not read, such as a referent's address, holds such a
+    person's identifier. Every cell is masked in both cases.
     """
 
     suppressed = False
+    mentions_suppressed = False
 
 
 def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
@@ -185,9 +188,11 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
                 MASKED_CELL if (index in masked and text) or is_nir(text) else text
                 for index, text in enumerate(texts)
             )
-            hashes = _identifier_hashes(normalizer.normalize(number, cells))
-            hashes |= _cell_identifier_hashes(texts, _row_regions(texts, normalizer))
-            rows.append((row, hashes))
+            read = _identifier_hashes(normalizer.normalize(number, cells))
+            cells_hashes = _cell_identifier_hashes(
+                texts, _row_regions(texts, normalizer)
+            )
+            rows.append((row, read, cells_hashes))
             if len(rows) >= limit:
                 break
     finally:
@@ -200,7 +205,7 @@ def _identifier_hashes(staged: tuple) -> set[str]:
 
     return {
         staged[STAGING_COLUMNS.index(name)]
-        for name in ("email_hash", "phone_hash")
+        for name in ("email_hash", "email_base_hash", "phone_hash")
         if staged[STAGING_COLUMNS.index(name)]
     }
 
@@ -269,14 +274,20 @@ def _suppressed_flags(row_hashes: list[set[str]]) -> list[bool]:
 
 
 def _suppressed_rows_masked(
-    rows: list[tuple[PreviewRow, set[str]]],
+    rows: list[tuple[PreviewRow, set[str], set[str]]],
 ) -> list[PreviewRow]:
-    flags = _suppressed_flags([hashes for _row, hashes in rows])
+    """Mask the rows that hold a suppressed identifier, in the columns the
+    import reads (``read``) or in any cell (``cells``)."""
+    skipped = _suppressed_flags([read for _row, read, _cells in rows])
+    mentioned = _suppressed_flags([cells for _row, _read, cells in rows])
     previewed = []
-    for (row, _hashes), suppressed in zip(rows, flags, strict=True):
-        if suppressed:
+    for (row, _read, _cells), skips, mentions in zip(
+        rows, skipped, mentioned, strict=True
+    ):
+        if skips or mentions:
             row = PreviewRow(MASKED_CELL for _text in row)
-            row.suppressed = True
+            row.suppressed = skips
+            row.mentions_suppressed = not skips
         previewed.append(row)
     return previewed
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from apps.imports.models import ImportJob
 from apps.imports.models import VendorMapping
+from tests.imports.conftest import import_file
 from tests.imports.conftest import import_file_created
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -301,4 +302,30 @@ def test_preview_hides_suppressed_unmapped_cells(upload_root, write_file):
 
     preview = job_preview(job)
 
-    assert [row.suppressed for row in preview] == [True, False]
+    assert [row.mentions_suppressed for row in preview] == [True, False]
+    assert set(preview[0]) == {"•••"}
+
+
+def test_preview_tells_referent_from_person(
+    sales_user, client_for, upload_root, write_file
+):
+    """GIVEN a suppressed address in a column the import does not read, WHEN
+    the preview shows the row, THEN it hides the values without saying that
+    the import skips the row, which it imports from its other columns."""
+    from apps.contacts.suppression import suppression_add
+    from apps.imports.selectors import job_preview
+
+    suppression_add(reason="objected", emails=["referent@example.org"])
+    content = (
+        "Courriel;Nom;Référent\npaul.durand@example.com;Durand;referent@example.org\n"
+    ).encode()
+    path = write_file("referent.csv", content)
+
+    preview = job_preview(import_file_created(path))
+    page = _job_page(client_for(sales_user), import_file_created(path))
+    job = import_file(path)
+
+    assert (preview[0].suppressed, preview[0].mentions_suppressed) == (False, True)
+    assert "the import will skip this row" not in page
+    assert "A column that the import does not read" in page
+    assert job.counts["created"] == 1
