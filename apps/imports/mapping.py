@@ -434,9 +434,15 @@ def mapping_problems_with_columns(
             }
             problems.append(MappingProblem(message, columns))
         if field and field not in FIELDS:
-            message = str(_("Unknown field %(field)s for column %(column)s.")) % {
+            message = str(
+                _(
+                    "Unknown field %(field)s for column %(column)s: use one of "
+                    "%(fields)s, or leave the column out."
+                )
+            ) % {
                 "field": field,
                 "column": index,
+                "fields": ", ".join(value for value, _label in FIELD_CHOICES if value),
             }
             problems.append(MappingProblem(message, columns))
         if not in_file:

@@ -101,6 +101,7 @@ def test_command_mapping_by_header(upload_root, tmp_path):
         (["--acquired-on=2025-31-01"], "YYYY-MM-DD"),
         ([ACQUIRED, "--mapping={bad"], "not valid JSON"),
         ([ACQUIRED, '--mapping={"Fax": "phone"}'], "Fax"),
+        ([ACQUIRED, '--mapping={"Courriel": "bogus"}'], "use one of email, "),
         ([ACQUIRED, "--activity=NOPE"], "NOPE"),
         (["--acquired-on=2099-03-01"], "future"),
         (["--acquired-on=0001-01-01"], "01/01/0001 is before 01/01/2000"),
