@@ -355,6 +355,16 @@ def _activity_check(*, activity, audience: str, lawful_basis: str) -> None:
                 "be prospected on “%(basis)s”. Choose an activity that relies on "
                 "“%(basis)s”."
             )
+        elif activity.lawful_basis not in PROSPECTING_BASES[audience]:
+            # Taking the activity's basis for the batch would fail the
+            # audience check, so only another activity helps.
+            field = "processing_activity"
+            message = _(
+                "The processing activity %(reference)s (%(name)s) relies on the "
+                "lawful basis “%(activity_basis)s”, which does not allow e-mail "
+                "prospecting of professionals (B2B). Choose an activity that "
+                "relies on “%(basis)s”."
+            )
         else:
             message = _(
                 "The processing activity %(reference)s (%(name)s) relies on the "

@@ -345,6 +345,17 @@ def test_consumer_batch_under_other_basis_names_activity():
     assert "for the batch" not in str(error)
 
 
+def test_activity_outside_prospecting_names_activity_only():
+    """The advice never leads to a basis that the audience check rejects."""
+    activity = _prospecting(lawful_basis="legal_obligation")
+
+    error = _rejection(processing_activity=activity)
+
+    assert error.field == "processing_activity"
+    assert "does not allow e-mail prospecting of professionals" in str(error)
+    assert "for the batch" not in str(error)
+
+
 def test_activity_without_basis_rejected():
     activity = _prospecting(lawful_basis="")
 
