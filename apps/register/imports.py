@@ -318,12 +318,15 @@ def _apply_one(
 ) -> None:
     reference = item.data.fields["reference"]
     existing = ProcessingActivity.objects.filter(reference=reference).first()
+    # Read before the write below, which sets ``existing.updated_at`` to now
+    # even when the preview rolls it back.
+    changed_at = existing.updated_at if existing is not None else None
     # Without an export time, the activity may have been changed after the
     # export, and overwriting it could undo that change.
     changed_later = existing is not None and (
-        item.exported_at is None or existing.updated_at > item.exported_at
+        item.exported_at is None or changed_at > item.exported_at
     )
-    version = existing.updated_at.isoformat() if existing is not None else ""
+    version = changed_at.isoformat() if existing is not None else ""
     skip = changed_later and not confirmation.allows_overwrite(existing)
     try:
         with transaction.atomic():
@@ -340,7 +343,7 @@ def _apply_one(
         _errors_report(item=item, errors=error.field_errors, report=report)
         return
     except _Skipped as skipped:
-        _skipped_report(item=item, existing=existing, report=report)
+        _skipped_report(item=item, changed_at=changed_at, report=report)
         report.activities.append(
             _activity_entry(item, skipped.outcome, "skipped", changed_later, version)
         )
@@ -398,7 +401,7 @@ def _part_label(part: str) -> str:
 
 
 def _skipped_report(
-    *, item: ParsedActivity, existing: ProcessingActivity, report: ImportReport
+    *, item: ParsedActivity, changed_at: datetime.datetime, report: ImportReport
 ) -> None:
     if item.exported_at is None:
         message = _(
@@ -407,8 +410,8 @@ def _skipped_report(
             "importing it could undo a later change. It is skipped unless you "
             "confirm that the file's version replaces it."
         ) % {
-            "reference": existing.reference,
-            "changed": format_datetime(existing.updated_at),
+            "reference": item.data.fields["reference"],
+            "changed": format_datetime(changed_at),
         }
         _activity_warning(report, item, message)
         return
@@ -418,8 +421,8 @@ def _skipped_report(
         "would undo that change. It is skipped unless you confirm that "
         "the file's version replaces it."
     ) % {
-        "reference": existing.reference,
-        "changed": format_datetime(existing.updated_at),
+        "reference": item.data.fields["reference"],
+        "changed": format_datetime(changed_at),
         "exported": format_datetime(item.exported_at),
     }
     _activity_warning(report, item, message)

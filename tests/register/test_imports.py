@@ -12,6 +12,7 @@ from django.utils import translation
 from openpyxl import Workbook
 from openpyxl import load_workbook
 
+from apps.core.dates import format_datetime
 from apps.core.models import AuditEvent
 from apps.register.cells import column_letter
 from apps.register.exports import register_export
@@ -768,6 +769,21 @@ def test_import_skips_activity_edited_after_export(
     assert len(warnings) == 1
     assert "after the file was exported" in warnings[0].message
     assert activity.purposes == "Purposes edited after the export"
+
+
+def test_skip_warning_shows_edit_time(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="LATE-TIME")
+    path = _export_file(compliance_officer, tmp_path)
+    edited_at = _later_edit(activity, purposes="Edited after the export").updated_at
+    preview_at = edited_at + datetime.timedelta(hours=1)
+
+    with mock.patch("django.utils.timezone.now", return_value=preview_at):
+        report = register_import(path=path, dry_run=True)
+    warning = _problems(report, "warning")[0].message
+
+    assert report.activities[0]["outcome"] == "skipped"
+    assert f"changed in Registre on {format_datetime(edited_at)}," in warning
+    assert format_datetime(preview_at) not in warning
 
 
 def test_confirmed_overwrite_replaces_later_edit(compliance_officer, tmp_path):
