@@ -94,9 +94,11 @@ class ImportReport:
     Registre after the file's export); ``changed_after_export``, which is also
     true for an existing activity when the file gives no export time;
     ``export_time_known``; the stored ``version`` (its ``updated_at``, ISO
-    8601) that a confirmation must name;
-    the changed ``fields`` (label, old and new value, shortened); the ``rows``
-    of its parts that are added, changed, removed, or kept although the file
+    8601) that a confirmation must name; ``needs_overwrite``, true for a
+    skipped activity and for one changed after the export that has kept rows,
+    because confirming their removal without the overwrite skips it; the
+    changed ``fields`` (label, old and new value, shortened); the ``rows`` of
+    its parts that are added, changed, removed, or kept although the file
     lacks them.
     """
 
@@ -345,7 +347,14 @@ def _apply_one(
     except _Skipped as skipped:
         _skipped_report(item=item, changed_at=changed_at, report=report)
         report.activities.append(
-            _activity_entry(item, skipped.outcome, "skipped", changed_later, version)
+            _activity_entry(
+                item,
+                skipped.outcome,
+                "skipped",
+                changed_later,
+                version,
+                needs_overwrite=True,
+            )
         )
         return
 
@@ -364,8 +373,20 @@ def _apply_one(
     else:
         result = "unchanged"
     _kept_report(item=item, outcome=outcome, report=report)
+    # Removing the kept rows changes the activity, so an import that confirms
+    # their removal but not the overwrite skips it, as above.
+    needs_overwrite = skip and _has_kept_rows(outcome)
+    if needs_overwrite:
+        _removal_conflict_report(item=item, changed_at=changed_at, report=report)
     report.activities.append(
-        _activity_entry(item, outcome, result, changed_later, version)
+        _activity_entry(
+            item,
+            outcome,
+            result,
+            changed_later,
+            version,
+            needs_overwrite=needs_overwrite,
+        )
     )
 
 
@@ -375,6 +396,8 @@ def _activity_entry(
     result: str,
     changed_later: bool,
     version: str,
+    *,
+    needs_overwrite: bool,
 ) -> dict:
     return {
         "reference": item.data.fields["reference"],
@@ -383,6 +406,7 @@ def _activity_entry(
         "changed_after_export": changed_later,
         "export_time_known": item.exported_at is not None,
         "version": version,
+        "needs_overwrite": needs_overwrite,
         # A new activity's values are all in the file, so none is listed.
         "fields": [asdict(change) for change in outcome.field_changes],
         "rows": [
@@ -398,6 +422,10 @@ def _activity_entry(
 
 def _part_label(part: str) -> str:
     return str(CHILD_MODELS[part]._meta.verbose_name)
+
+
+def _has_kept_rows(outcome: SaveOutcome) -> bool:
+    return any(change.action == RowAction.KEPT for change in outcome.row_changes)
 
 
 def _skipped_report(
@@ -420,6 +448,38 @@ def _skipped_report(
         "after the file was exported on %(exported)s, so importing it "
         "would undo that change. It is skipped unless you confirm that "
         "the file's version replaces it."
+    ) % {
+        "reference": item.data.fields["reference"],
+        "changed": format_datetime(changed_at),
+        "exported": format_datetime(item.exported_at),
+    }
+    _activity_warning(report, item, message)
+
+
+def _removal_conflict_report(
+    *, item: ParsedActivity, changed_at: datetime.datetime, report: ImportReport
+) -> None:
+    """Warn that removing the rows that the file lacks also needs the overwrite
+    confirmed, because they may have been added in Registre after the export."""
+    if item.exported_at is None:
+        message = _(
+            "Activity %(reference)s was last changed in Registre on "
+            "%(changed)s, and the file does not say when it was exported, so "
+            "the rows that the file lacks may have been added since. To remove "
+            "them, also confirm that the file's version replaces the one in "
+            "Registre, or the activity is skipped."
+        ) % {
+            "reference": item.data.fields["reference"],
+            "changed": format_datetime(changed_at),
+        }
+        _activity_warning(report, item, message)
+        return
+    message = _(
+        "Activity %(reference)s was changed in Registre on %(changed)s, after "
+        "the file was exported on %(exported)s, so the rows that the file lacks "
+        "may have been added since. To remove them, also confirm that the "
+        "file's version replaces the one in Registre, or the activity is "
+        "skipped."
     ) % {
         "reference": item.data.fields["reference"],
         "changed": format_datetime(changed_at),

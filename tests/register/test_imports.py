@@ -887,6 +887,79 @@ def test_row_left_out_does_not_shift_others(compliance_officer, tmp_path):
     ]
 
 
+def test_removal_after_later_edit_needs_overwrite(compliance_officer, tmp_path):
+    """GIVEN an XLSX export minus one recipient row, and a save of the
+    activity in Registre after the export
+    WHEN the file is previewed, imported with the removal confirmed, then
+    imported with the removal and the overwrite confirmed
+    THEN the preview offers the overwrite, the first import skips the
+    activity and the second one removes the row.
+    """
+    activity = complete_activity(compliance_officer, reference="LATE-ROWS")
+    Recipient.objects.create(activity=activity, label="Comptabilité")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["LATE-ROWS"]
+    row = next(cell.row for cell in sheet["A"] if cell.value == "Comptabilité")
+    sheet.delete_rows(row)
+    workbook.save(path)
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=timezone.now() + datetime.timedelta(seconds=2)
+    )
+
+    preview = register_import(path=path, dry_run=True)
+    entry = preview.activities[0]
+    warnings = [problem.message for problem in _problems(preview, "warning")]
+    removal_only = register_import(
+        path=path,
+        dry_run=False,
+        confirmation=ImportConfirmation(remove_missing=frozenset({"LATE-ROWS"})),
+    )
+    labels_after_removal_only = sorted(
+        activity.recipients.values_list("label", flat=True)
+    )
+    confirmed = register_import(
+        path=path,
+        dry_run=False,
+        confirmation=ImportConfirmation(
+            overwrite={"LATE-ROWS": entry["version"]},
+            remove_missing=frozenset({"LATE-ROWS"}),
+        ),
+    )
+
+    assert entry["outcome"] == "unchanged"
+    assert entry["changed_after_export"]
+    assert entry["needs_overwrite"]
+    assert len(warnings) == 2
+    assert "kept unless you confirm their removal" in warnings[0]
+    assert "To remove them, also confirm" in warnings[1]
+    assert removal_only.activities[0]["outcome"] == "skipped"
+    assert labels_after_removal_only == ["Comptabilité", "Service commercial"]
+    assert confirmed.activities[0]["outcome"] == "updated"
+    assert list(activity.recipients.values_list("label", flat=True)) == [
+        "Service commercial"
+    ]
+
+
+def test_removal_before_edit_needs_no_overwrite(compliance_officer, tmp_path):
+    activity = complete_activity(compliance_officer, reference="ROWS-OLD")
+    Recipient.objects.create(activity=activity, label="Comptabilité")
+    path = _export_file(compliance_officer, tmp_path)
+    workbook = load_workbook(path)
+    sheet = workbook["ROWS-OLD"]
+    row = next(cell.row for cell in sheet["A"] if cell.value == "Comptabilité")
+    sheet.delete_rows(row)
+    workbook.save(path)
+
+    report = register_import(path=path, dry_run=True)
+    entry = report.activities[0]
+
+    assert entry["outcome"] == "unchanged"
+    assert not entry["changed_after_export"]
+    assert not entry["needs_overwrite"]
+    assert len(_problems(report, "warning")) == 1
+
+
 def test_preview_lists_changed_fields_and_rows(compliance_officer, tmp_path):
     complete_activity(compliance_officer, reference="DIFF-1")
     path = _export_file(compliance_officer, tmp_path)

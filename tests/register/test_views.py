@@ -1381,6 +1381,51 @@ def test_import_preview_confirms_removal(client_for, compliance_officer):
     assert list(activity.processors.values_list("name", flat=True)) == ["Routeur SA"]
 
 
+def test_import_preview_offers_overwrite_for_removal(
+    client_for, compliance_officer, tmp_path
+):
+    """GIVEN an XLSX export minus one recipient row, and a save of the
+    activity in Registre after the export
+    WHEN the file is previewed, then confirmed with both ticks
+    THEN the preview offers the overwrite, and the import removes the row.
+    """
+    client = client_for(compliance_officer)
+    activity = complete_activity(compliance_officer, reference="TRT-LATE")
+    activity.recipients.create(label="Comptabilité")
+    export = client.get(reverse("register:register-export", args=["xlsx"]))
+    path = tmp_path / "registre.xlsx"
+    path.write_bytes(export.content)
+    workbook = load_workbook(path)
+    sheet = workbook["TRT-LATE"]
+    row = next(cell.row for cell in sheet["A"] if cell.value == "Comptabilité")
+    sheet.delete_rows(row)
+    workbook.save(path)
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=timezone.now() + datetime.timedelta(seconds=2)
+    )
+    upload = SimpleUploadedFile("registre.xlsx", path.read_bytes())
+
+    preview = client.post(reverse("register:import"), {"file": upload})
+    confirmed = client.post(
+        reverse("register:import"),
+        {
+            "action": "confirm",
+            "token": preview.context["token"],
+            "overwrite": "TRT-LATE",
+            "remove_missing": "TRT-LATE",
+        },
+        follow=True,
+    )
+
+    assert 'name="overwrite" value="TRT-LATE"' in preview.text
+    assert 'name="remove_missing" value="TRT-LATE"' in preview.text
+    assert "changed in Registre after the export</span>" in preview.text
+    assert "Not imported" not in confirmed.text
+    assert list(activity.recipients.values_list("label", flat=True)) == [
+        "Service commercial"
+    ]
+
+
 def test_form_counts_crlf_as_one_character(client_for, compliance_officer):
     """A 7,799-character text of 2,600 lines is 10,398 characters with the
     browser's CRLF line breaks, above the 10,000 maximum."""
