@@ -259,5 +259,11 @@ def audit_actor_name(event: AuditEvent) -> str:
     """
     if event.actor_id is not None:
         return event.actor.get_username()
-    label = _actor_labels().get(event.actor_label)
-    return event.actor_label if label is None else str(label)
+    return actor_label_name(event.actor_label)
+
+
+def actor_label_name(actor_label: str) -> str:
+    """Return the name of a job or channel from its ``actor_label``, in the
+    active language, or the label unchanged when no app gives its name."""
+    label = _actor_labels().get(actor_label)
+    return actor_label if label is None else str(label)

@@ -215,7 +215,13 @@ def _register_import(
         )
     with transaction.atomic():
         for item in parsed:
-            _apply_one(item=item, actor=actor, report=report, confirmation=confirmation)
+            _apply_one(
+                item=item,
+                actor=actor,
+                actor_label=actor_label,
+                report=report,
+                confirmation=confirmation,
+            )
         if report.has_errors or dry_run:
             transaction.set_rollback(True)
 
@@ -315,6 +321,7 @@ def _apply_one(
     *,
     item: ParsedActivity,
     actor,
+    actor_label: str,
     report: ImportReport,
     confirmation: ImportConfirmation,
 ) -> None:
@@ -335,6 +342,7 @@ def _apply_one(
             outcome = activity_write(
                 data=item.data,
                 actor=actor,
+                actor_label=actor_label,
                 activity=existing,
                 check_transition=False,
                 remove_missing=confirmation.allows_removal(reference),

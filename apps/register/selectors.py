@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from apps.core.audit import actor_label_name
 from apps.register.models import ProcessingActivity
 from apps.register.services import ACTIVITY_FIELDS
 from apps.register.services import CHILD_FIELDS
@@ -150,6 +151,8 @@ class HistoryEntry:
 
     when: object
     user: object
+    # The command or job that saved the version without a user, or "".
+    actor_name: str
     kind: str
     action: str
     label: str
@@ -230,6 +233,7 @@ def _history_entry(record) -> HistoryEntry:
     return HistoryEntry(
         when=record.history_date,
         user=record.history_user,
+        actor_name=actor_label_name(record.history_change_reason or ""),
         kind=str(model._meta.verbose_name),
         action=_ACTIONS[record.history_type],
         label=str(record.instance),

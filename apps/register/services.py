@@ -396,6 +396,7 @@ def activity_write(
     audit: bool = True,
     loaded_version: datetime | None = None,
     remove_missing: bool = True,
+    actor_label: str = "",
 ) -> SaveOutcome:
     """Create or update an activity and replace its parts with ``data.parts``.
 
@@ -408,9 +409,11 @@ def activity_write(
     False: they are then kept and listed as kept in the outcome. Adding or
     deleting rows of a part needs the ``actor``'s add or delete permission on
     the part's model, unless ``actor`` is None, as for commands and the demo
-    data. Every value is checked before anything is written: a broken rule
-    raises ``RegisterError`` listing every rejected value of the activity and
-    of its parts, and then nothing is saved.
+    data. ``actor_label`` names the command or job that saves without a user,
+    in the audit event and in the versions of the history. Every value is
+    checked before anything is written: a broken rule raises
+    ``RegisterError`` listing every rejected value of the activity and of its
+    parts, and then nothing is saved.
 
     ``loaded_version`` is the ``updated_at`` the editor saw when the page was
     opened. The activity's row is locked before it is compared, so that of two
@@ -442,6 +445,8 @@ def activity_write(
     row_changes = [
         change for part, plan in plans.items() for change in plan.changes(part)
     ]
+    if actor_label:
+        _history_label_set(activity, plans, actor_label)
     with transaction.atomic():
         if not creating and loaded_version is not None:
             _version_check(activity, loaded_version)
@@ -474,10 +479,28 @@ def activity_write(
             if creating
             else "register.activity.changed",
             actor=actor,
+            actor_label=actor_label,
             target=activity,
             details=details,
         )
     return outcome
+
+
+def _history_label_set(
+    activity: ProcessingActivity, plans: dict[str, "_PartPlan"], actor_label: str
+) -> None:
+    """Record ``actor_label`` in the versions that saving the activity adds.
+
+    django-simple-history (3.13) stores an instance's ``_change_reason`` in the
+    ``history_change_reason`` column of the version it adds on save or delete.
+    The History page shows it when the version has no user.
+    """
+    activity._change_reason = actor_label
+    for plan in plans.values():
+        for instance, _before in plan.rows:
+            instance._change_reason = actor_label
+        for row in plan.leftovers:
+            row._change_reason = actor_label
 
 
 def _changed_fields(before: dict, activity: ProcessingActivity) -> list[str]:

@@ -4,8 +4,10 @@ import json
 import pytest
 from django.core.management import CommandError
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.audit import audit_actor_name
 from apps.core.models import AuditEvent
 from apps.register.models import ProcessingActivity
 from tests.register.factories import complete_activity
@@ -122,3 +124,50 @@ def test_import_register_overwrites_only_when_allowed(
     assert updated == "updated"
     activity.refresh_from_db()
     assert activity.purposes == "Prospection commerciale"
+
+
+def test_import_register_created_names_command(
+    client_for, compliance_officer, tmp_path
+):
+    complete_activity(compliance_officer, reference="CMD-4")
+    output = tmp_path / "register.xlsx"
+    call_command("export_register", format="xlsx", output=str(output))
+    ProcessingActivity.objects.all().delete()
+
+    call_command("import_register", str(output))
+    activity = ProcessingActivity.objects.get(reference="CMD-4")
+    created = AuditEvent.objects.get(
+        action="register.activity.created", target_id=str(activity.pk)
+    )
+    imported = AuditEvent.objects.get(action="register.imported")
+    page = client_for(compliance_officer).get(
+        reverse("register:activity-history", args=[activity.pk])
+    )
+
+    assert created.actor_label == "manage.py import_register"
+    assert audit_actor_name(created) == audit_actor_name(imported)
+    assert "<td>manage.py import_register</td>" in page.text
+    assert "<td>system</td>" not in page.text
+
+
+def test_import_register_removal_names_command(
+    client_for, compliance_officer, tmp_path
+):
+    activity = complete_activity(compliance_officer, reference="CMD-5")
+    output = tmp_path / "register.csv"
+    call_command("export_register", format="csv", output=str(output))
+    activity.processors.create(name="Added after the export")
+    ProcessingActivity.objects.filter(pk=activity.pk).update(
+        updated_at=activity.updated_at
+    )
+
+    call_command("import_register", str(output), allow_removals=True)
+    changed = AuditEvent.objects.get(
+        action="register.activity.changed", target_id=str(activity.pk)
+    )
+    removal = activity.processors.model.history.get(
+        name="Added after the export", history_type="-"
+    )
+
+    assert changed.actor_label == "manage.py import_register"
+    assert removal.history_change_reason == "manage.py import_register"
