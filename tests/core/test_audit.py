@@ -208,7 +208,7 @@ def test_audit_list_nested_details_readable(client_for, compliance_officer):
     )
     content = response.content.decode()
 
-    assert "(step rented-lists, removed 6)" in content
+    assert "(step rented-lists, deleted or anonymised 6)" in content
     assert "{&#x27;key&#x27;" not in content
     assert "None" not in content
 
