@@ -2,6 +2,8 @@
 
 import re
 
+from django.utils.translation import gettext
+
 # CRLF, a bare CR, and the vertical tab or form feed that Word writes for a
 # line break (Shift+Enter) or a page break in pasted text.
 _LINE_BREAK = re.compile(r"\r\n?|[\x0b\x0c]")
@@ -35,3 +37,8 @@ def text_shortened(text: str, length: int = 80) -> str:
     if len(text) > length:
         return text[: length - 1] + "…"
     return text
+
+
+def labelled(label, text) -> str:
+    """Return "label: text" with the space that French puts before the colon."""
+    return gettext("%(label)s: %(text)s") % {"label": label, "text": text}

@@ -35,6 +35,7 @@ from apps.contacts.models import ContactList
 from apps.contacts.models import Vendor
 from apps.contacts.statistics import contact_statistics_refresh
 from apps.core.audit import audit_record
+from apps.core.text import labelled
 from apps.core.text import text_shortened
 from apps.imports import job_actions
 from apps.imports import merge
@@ -267,7 +268,7 @@ def _job_describe(
                 problems.extend(field_messages)
                 continue
             label = capfirst(ImportJob._meta.get_field(name).verbose_name)
-            problems.extend(f"{label}: {message}" for message in field_messages)
+            problems.extend(labelled(label, message) for message in field_messages)
         raise ImportInputError(" ".join(problems)) from error
 
 

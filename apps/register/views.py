@@ -20,6 +20,7 @@ from django.views.generic import TemplateView
 
 from apps.core.models import Organisation
 from apps.core.permissions import RolePermissionMixin
+from apps.core.text import labelled
 from apps.register.deletion import activity_delete
 from apps.register.exports import FORMATS
 from apps.register.exports import ExportError
@@ -71,7 +72,7 @@ class ActivityListView(RolePermissionMixin, TemplateView):
             # The export links of the page would reject these filters, so the
             # list shows their errors rather than the whole register.
             context["filter_errors"] = [
-                f"{form.fields[name].label}: {error}"
+                labelled(form.fields[name].label, error)
                 for name, errors in form.errors.items()
                 for error in errors
             ]
@@ -197,7 +198,9 @@ class ActivityEditView(RolePermissionMixin, View):
                 # A part's errors go above the form, after the part's title.
                 title = PART_TITLES.get(name)
                 for message in errors:
-                    form.add_error(target, f"{title}: {message}" if title else message)
+                    form.add_error(
+                        target, labelled(title, message) if title else message
+                    )
             return self._render(activity, form, formsets, status=400)
 
         messages.success(

@@ -19,6 +19,7 @@ from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
 from apps.core.submissions import submitted_once
+from apps.core.text import labelled
 from apps.subject_requests import forms
 from apps.subject_requests import labels
 from apps.subject_requests import services
@@ -312,7 +313,9 @@ class RequestActionView(RolePermissionMixin, View):
                 for field, errors in form.errors.items():
                     label = form.fields[field].label if field in form.fields else ""
                     for error in errors:
-                        messages.error(request, f"{label}: {error}" if label else error)
+                        messages.error(
+                            request, labelled(label, error) if label else error
+                        )
                 return redirect("subject_requests:request-detail", pk=pk)
         try:
             response = self.perform(request_obj, form, **kwargs)

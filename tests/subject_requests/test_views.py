@@ -847,3 +847,16 @@ def test_refuse_rejects_answer_time(client_for, dpo, make_request, offset, messa
     request.refresh_from_db()
     assert request.is_open
     assert message in response.content.decode()
+
+
+def test_refuse_error_names_field_in_french(client_for, dpo, make_request):
+    request = make_request(verified_by=dpo)
+
+    response = client_for(dpo).post(
+        _action("refuse", request),
+        {"reason": ""},
+        HTTP_ACCEPT_LANGUAGE="fr",
+        follow=True,
+    )
+
+    assert "Motif du refus : " in response.content.decode()

@@ -23,6 +23,7 @@ from apps.contacts.suppression import suppressed_hashes
 from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
 from apps.core.identifiers import identifier_hash
+from apps.core.text import labelled
 from apps.imports.normalizers import email_is_generic
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
@@ -265,7 +266,7 @@ def _invalid_values_message(error: ValidationError) -> str:
             else ""
         )
         text = " ".join(field_errors)
-        messages.append(f"{capfirst(label)}: {text}" if label else text)
+        messages.append(labelled(capfirst(label), text) if label else text)
     return " ".join(messages)
 
 
