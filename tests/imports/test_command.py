@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import CommandError
 from django.core.management import call_command
+from django.utils import translation
 
 from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
@@ -131,6 +132,22 @@ def test_command_missing_file_fails(tmp_path):
             "--list=L",
             ACQUIRED,
         )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--acquired-on=2025-31-01"], "écrivez-la AAAA-MM-JJ"),
+        ([ACQUIRED, "--mapping={bad"], "n’est pas un JSON valide"),
+        ([ACQUIRED, "--activity=NOPE"], "Aucun traitement n’a la référence 'NOPE'"),
+    ],
+)
+def test_command_errors_in_french(args, message, upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with translation.override("fr"), pytest.raises(CommandError, match=message):
+        _run(str(path), "--vendor=V", "--list=L", *args)
 
 
 def test_command_rejects_draft_activity(upload_root, tmp_path):

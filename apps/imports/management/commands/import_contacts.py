@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.contacts.models import Audience
 from apps.contacts.models import ConsentClaim
@@ -37,11 +38,12 @@ def _date(value: str) -> datetime.date:
         return datetime.date.fromisoformat(value)
     except ValueError as error:
         raise CommandError(
-            f"Invalid date {value!r}: write it as YYYY-MM-DD (2025-01-31)."
+            _("Invalid date %(value)r: write it as YYYY-MM-DD (2025-01-31).")
+            % {"value": value}
         ) from error
 
 
-PROFESSIONAL_USE_MESSAGE = (
+PROFESSIONAL_USE_MESSAGE = gettext_lazy(
     "No column of this B2B list shows a company, a SIRET or SIREN, a job title "
     "or a job function. Give --professional-use-confirmed to state that every "
     "person in the file is reached in their profession, or do not import a file "
@@ -123,7 +125,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["file"])
         if not path.is_file():
-            raise CommandError(f"File not found: {path}.")
+            raise CommandError(_("File not found: %(path)s.") % {"path": path})
         activity = None
         if options["activity"]:
             activity = ProcessingActivity.objects.filter(
@@ -131,9 +133,11 @@ class Command(BaseCommand):
             ).first()
             if activity is None:
                 raise CommandError(
-                    "No processing activity has the reference "
-                    f"{options['activity']!r}; "
-                    "check the register."
+                    _(
+                        "No processing activity has the reference %(reference)r; "
+                        "check the register."
+                    )
+                    % {"reference": options["activity"]}
                 )
         licence = _date(options["licence_until"]) if options["licence_until"] else None
         job = None
@@ -174,7 +178,7 @@ class Command(BaseCommand):
             message = str(error)
             if error.field == "professional_use_confirmed":
                 # The service's message asks for the web form's tick box.
-                message = PROFESSIONAL_USE_MESSAGE
+                message = str(PROFESSIONAL_USE_MESSAGE)
             if job is not None:
                 import_job_cancel(job=job, reason=message)
             raise CommandError(message) from error
@@ -213,10 +217,12 @@ class Command(BaseCommand):
         try:
             requested = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ImportInputError(f"--mapping is not valid JSON: {error}.") from error
+            raise ImportInputError(
+                _("--mapping is not valid JSON: %(error)s.") % {"error": error}
+            ) from error
         if not isinstance(requested, dict):
             raise ImportInputError(
-                '--mapping must be a JSON object: {"header": "field"}.'
+                _('--mapping must be a JSON object: {"header": "field"}.')
             )
         headers = job_headers(job)
         groups = duplicate_header_groups(headers)
@@ -228,23 +234,38 @@ class Command(BaseCommand):
                 index = str(key)
             elif key in shared:
                 raise ImportInputError(
-                    f"--mapping names the header {key!r}, which several columns "
-                    "have (0-based numbers "
-                    f"{', '.join(str(index) for index in shared[key])}); give the "
-                    "number of the column to map instead."
+                    _(
+                        "--mapping names the header %(header)r, which several "
+                        "columns have (0-based numbers %(numbers)s); give the "
+                        "number of the column to map instead."
+                    )
+                    % {
+                        "header": key,
+                        "numbers": ", ".join(str(index) for index in shared[key]),
+                    }
                 )
             elif key in headers:
                 index = str(headers.index(key))
             else:
                 raise ImportInputError(
-                    f"--mapping names the column {key!r}, which the file does not "
-                    f"have; its headers are: {', '.join(headers)}."
+                    _(
+                        "--mapping names the column %(header)r, which the file "
+                        "does not have; its headers are: %(headers)s."
+                    )
+                    % {"header": key, "headers": ", ".join(headers)}
                 )
             if field and requested_columns.setdefault(field, index) != index:
                 raise ImportInputError(
-                    f"--mapping maps the 0-based columns {requested_columns[field]} "
-                    f"and {index} to {field!r}, but a field takes one column only; "
-                    "keep one of them."
+                    _(
+                        "--mapping maps the 0-based columns %(first)s and "
+                        "%(second)s to %(field)r, but a field takes one column "
+                        "only; keep one of them."
+                    )
+                    % {
+                        "first": requested_columns[field],
+                        "second": index,
+                        "field": field,
+                    }
                 )
             # The given column replaces any guessed column for the same field.
             mapping = {i: f for i, f in mapping.items() if f != field or i == index}
