@@ -527,14 +527,22 @@ class LiftRestrictionView(RequestActionView):
 class ObjectView(RequestActionView):
     def perform(self, request_obj, form, **kwargs):
         count = services.request_object(request=request_obj, actor=self.request.user)
+        grant = request_obj.events.filter(action="objected").order_by("-pk").first()
+        added = grant.details.get("suppression_added", 0) if grant else 0
+        contacts = ngettext(
+            "%(count)s contact marked objected",
+            "%(count)s contacts marked objected",
+            count,
+        ) % {"count": count}
+        identifiers = ngettext(
+            "%(count)s identifier added to the suppression list",
+            "%(count)s identifiers added to the suppression list",
+            added,
+        ) % {"count": added}
         messages.success(
             self.request,
-            ngettext(
-                "Objection granted: %(count)s contact marked objected and suppressed.",
-                "Objection granted: %(count)s contacts marked objected and suppressed.",
-                count,
-            )
-            % {"count": count},
+            _("Objection granted: %(contacts)s, %(identifiers)s.")
+            % {"contacts": contacts, "identifiers": identifiers},
         )
 
 

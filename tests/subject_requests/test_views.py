@@ -318,6 +318,26 @@ def test_objection_suppresses(client_for, dpo, make_request, person):
     assert is_suppressed(email=person.email)
 
 
+def test_objection_by_phone_counts_suppressed_identifiers(
+    client_for, dpo, make_request
+):
+    """GIVEN an objection from a phone that no contact holds, WHEN the DPO
+    grants it, THEN the message counts the phone put on the suppression list
+    instead of reading as if nothing happened."""
+    request = make_request(
+        kind="objection", requester_email="", requester_phone="04 78 12 34 56"
+    )
+
+    response = client_for(dpo).post(
+        _action("object", request), HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+
+    assert (
+        "Objection granted: 0 contacts marked objected, 1 identifier added to "
+        "the suppression list." in response.content.decode()
+    )
+
+
 def test_rectify_records_fields(client_for, dpo, make_request, person):
     from apps.subject_requests.services import request_link_contacts
 
