@@ -75,7 +75,90 @@ def _text_limited(field: forms.Field) -> None:
     field.widget.attrs["maxlength"] = str(MAX_BREACH_TEXT_LENGTH)
 
 
-class BreachForm(LoadedVersionMixin, forms.ModelForm):
+def keep_identifiers_field() -> forms.BooleanField:
+    """Return the tick box that keeps the identifiers a warning quoted."""
+    return forms.BooleanField(
+        label=_("Keep these identifiers in the text"),
+        required=False,
+    )
+
+
+class IdentifierWarningMixin:
+    """Warn about e-mail addresses and phone numbers in a form's free text.
+
+    The form declares ``keep_identifiers = keep_identifiers_field()``, names
+    the checked fields in ``CHECKED_TEXT_FIELDS`` and calls
+    ``warn_about_identifiers`` from ``clean``. A checked field that contains
+    an identifier gets an error unless the user ticks the box, because the
+    identifier may matter, such as the address an attacker used.
+    """
+
+    CHECKED_TEXT_FIELDS: tuple[str, ...] = ()
+
+    # The identifiers that clean() found in each checked field and that the
+    # saved field does not contain yet.
+    new_identifiers: dict[str, tuple[str, ...]] = {}
+
+    def saved_text(self, name: str) -> str:
+        """Return the saved text of field ``name``: "" for a new record."""
+        return ""
+
+    def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+        raise NotImplementedError
+
+    def _new_identifiers(self, name: str, text: str) -> list[str]:
+        """Return the e-mail addresses and phone numbers new to field ``name``.
+
+        Those already in the saved field were accepted when it was saved, so
+        editing another field does not warn about them again.
+        """
+        saved = set(identifiers_in_text(self.saved_text(name)))
+        return [value for value in identifiers_in_text(text) if value not in saved]
+
+    def warn_about_identifiers(self, cleaned: dict) -> None:
+        """Add a warning to each checked field with new identifiers, unless kept."""
+        self.new_identifiers = {}
+        for name in self.CHECKED_TEXT_FIELDS:
+            if name not in self.fields:
+                continue
+            found = self._new_identifiers(name, cleaned.get(name) or "")
+            if found:
+                self.new_identifiers[name] = tuple(found)
+        if cleaned.get("keep_identifiers"):
+            return
+        for name, found in self.new_identifiers.items():
+            self.add_error(name, self.identifiers_warning(name, found))
+
+    def keep_box_after(self) -> str:
+        """Return the name of the field that the keep box follows, or "".
+
+        The box appears under the first field that warned. Once ticked, it
+        stays under the first checked field, and it is hidden otherwise.
+        """
+        if not self.is_bound:
+            return ""
+        if self.new_identifiers:
+            return next(iter(self.new_identifiers))
+        if self["keep_identifiers"].data:
+            return next(
+                name for name in self.CHECKED_TEXT_FIELDS if name in self.fields
+            )
+        return ""
+
+    def shown_fields(self) -> list:
+        """Return the bound fields in form order, the keep box where it belongs."""
+        keep_after = self.keep_box_after()
+        fields = []
+        for bound_field in self:
+            if bound_field.name == "keep_identifiers":
+                continue
+            fields.append(bound_field)
+            if bound_field.name == keep_after:
+                fields.append(self["keep_identifiers"])
+        return fields
+
+
+class BreachForm(LoadedVersionMixin, IdentifierWarningMixin, forms.ModelForm):
     detected_at = local_datetime_field(_("Detected at"))
     aware_at = local_datetime_field(
         _("Became aware at"),
@@ -109,20 +192,13 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         ),
     )
     # Offered under the first field that warned, once a warning appears.
-    keep_identifiers = forms.BooleanField(
-        label=_("Keep these identifiers in the text"),
-        required=False,
-    )
+    keep_identifiers = keep_identifiers_field()
 
     # Free-text fields checked for e-mail addresses and phone numbers: those
     # that the notification draft copies, and the reason for a new awareness
     # time, which the register exports print. The title is left out because
     # the model rejects identifiers in it.
     CHECKED_TEXT_FIELDS = (*LONG_TEXT_FIELDS, "delay_reasons", "aware_at_change_reason")
-
-    # The identifiers that clean() found in each checked field and that the
-    # saved field does not contain yet.
-    new_identifiers: dict[str, tuple[str, ...]] = {}
 
     class Meta:
         model = Breach
@@ -204,13 +280,10 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
     def fieldsets(self) -> list[tuple[str, list]]:
         """Return (legend, bound fields) pairs in the order the page shows them.
 
-        The tick box that keeps identifiers in the description follows the
-        description once the warning was shown or the box was ticked.
+        The tick box that keeps identifiers follows the first field that
+        warned, or the description once the box was ticked.
         """
-        offer_keep = self.is_bound and (
-            self.new_identifiers or self["keep_identifiers"].data
-        )
-        keep_after = next(iter(self.new_identifiers), "description")
+        keep_after = self.keep_box_after()
         fieldsets = []
         for legend, names in self.FIELDSETS:
             fields = []
@@ -218,19 +291,13 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
                 if name not in self.fields:
                     continue
                 fields.append(self[name])
-                if name == keep_after and offer_keep:
+                if name == keep_after:
                     fields.append(self["keep_identifiers"])
             fieldsets.append((legend, fields))
         return fieldsets
 
-    def _new_identifiers(self, name: str, text: str) -> list[str]:
-        """Return the e-mail addresses and phone numbers new to field ``name``.
-
-        Those already in the saved field were accepted when it was saved, so
-        editing another field does not warn about them again.
-        """
-        saved = set(identifiers_in_text(getattr(self.instance, name, "") or ""))
-        return [value for value in identifiers_in_text(text) if value not in saved]
+    def saved_text(self, name: str) -> str:
+        return getattr(self.instance, name, "") or ""
 
     def _keep_saved_seconds(self, name: str):
         """Return the typed time, or the saved one if it is the same minute.
@@ -278,16 +345,7 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self._require_aware_at_change_reason(cleaned)
-        self.new_identifiers = {}
-        for name in self.CHECKED_TEXT_FIELDS:
-            if name not in self.fields:
-                continue
-            found = self._new_identifiers(name, cleaned.get(name) or "")
-            if found:
-                self.new_identifiers[name] = tuple(found)
-        if not cleaned.get("keep_identifiers"):
-            for name, found in self.new_identifiers.items():
-                self.add_error(name, self._identifiers_warning(name, found))
+        self.warn_about_identifiers(cleaned)
 
         natures = (
             "affects_confidentiality",
@@ -303,7 +361,7 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
             )
         return cleaned
 
-    def _identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+    def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
         if name == "description":
             message = _(
                 "The description contains an e-mail address or a phone number "
@@ -335,16 +393,32 @@ class BreachForm(LoadedVersionMixin, forms.ModelForm):
         return {field: self.cleaned_data[field] for field in EDITABLE_FIELDS}
 
 
-class NoteForm(forms.Form):
+class NoteForm(IdentifierWarningMixin, forms.Form):
     text = forms.CharField(
         label=_("Note"),
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
         error_messages={"required": _("The note is empty; write what happened.")},
     )
+    keep_identifiers = keep_identifiers_field()
+
+    CHECKED_TEXT_FIELDS = ("text",)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.warn_about_identifiers(cleaned)
+        return cleaned
+
+    def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+        return _(
+            "This note contains an e-mail address or a phone number "
+            "(%(found)s). The timeline and the breach register exports print "
+            "it, so name people by their role unless the identifier itself "
+            "matters. To keep it, tick the box below the note and add it again."
+        ) % {"found": ", ".join(found)}
 
 
-class NotificationForm(forms.Form):
+class NotificationForm(IdentifierWarningMixin, forms.Form):
     phase = forms.ChoiceField(
         label=_("Phase"),
         choices=BreachNotification.Phase.choices,
@@ -374,6 +448,53 @@ class NotificationForm(forms.Form):
             "Required when the initial notification is made after the deadline."
         ),
     )
+    keep_identifiers = keep_identifiers_field()
+
+    CHECKED_TEXT_FIELDS = ("content", "delay_reasons")
+
+    def __init__(self, *args, breach: Breach, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.breach = breach
+
+    def saved_text(self, name: str) -> str:
+        # The form starts with the breach's reasons for the delay, whose
+        # identifiers the breach form already let the user keep.
+        if name == "delay_reasons":
+            return self.breach.delay_reasons
+        return ""
+
+    def clean(self):
+        cleaned = super().clean()
+        self.warn_about_identifiers(cleaned)
+        return cleaned
+
+    def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+        if name == "delay_reasons":
+            message = _(
+                "These reasons contain an e-mail address or a phone number "
+                "(%(found)s). The breach page, the notification draft and the "
+                "breach register exports print them, so name people by their "
+                "role unless the identifier itself matters. To keep it, tick "
+                "the box below the first field that warns and record the "
+                "notification again."
+            )
+        else:
+            message = _(
+                "This field contains an e-mail address or a phone number "
+                "(%(found)s). The breach page and the breach register exports "
+                "print it, so describe the people by category unless the "
+                "identifier itself matters. To keep it, tick the box below the "
+                "first field that warns and record the notification again."
+            )
+        return message % {"found": ", ".join(found)}
+
+    def service_data(self) -> dict:
+        """Return the arguments of ``services.breach_notify_authority``."""
+        return {
+            name: value
+            for name, value in self.cleaned_data.items()
+            if name != "keep_identifiers"
+        }
 
 
 class ContactSelectionForm(forms.Form):

@@ -220,7 +220,7 @@ class BreachDetailView(RolePermissionMixin, DetailView):
         context["communications"] = breach.communications.all()
         context["can_change"] = self.request.user.has_perm("breaches.change_breach")
         context["can_inform"] = self.request.user.has_perm("breaches.inform_subjects")
-        context["note_form"] = NoteForm()
+        context.setdefault("note_form", NoteForm())
         context["controllers_served"] = selectors.breach_controllers_served(breach)
         return context
 
@@ -229,6 +229,11 @@ class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
     permission_required = "breaches.change_breach"
     template_name = "breaches/breach_notify.html"
     form_class = NotificationForm
+
+    def get_form_kwargs(self):
+        kwargs = super().get_form_kwargs()
+        kwargs["breach"] = self.breach
+        return kwargs
 
     def get_initial(self):
         initial = super().get_initial()
@@ -242,7 +247,7 @@ class BreachNotifyView(RolePermissionMixin, BreachMixin, FormView):
     def form_valid(self, form):
         try:
             services.breach_notify_authority(
-                breach=self.breach, actor=self.request.user, **form.cleaned_data
+                breach=self.breach, actor=self.request.user, **form.service_data()
             )
         except services.BreachError as error:
             logger.info(
@@ -271,26 +276,33 @@ class BreachCloseView(RolePermissionMixin, BreachMixin, View):
         return redirect("breaches:breach-detail", pk=self.breach.pk)
 
 
-class BreachNoteView(RolePermissionMixin, BreachMixin, View):
+class BreachNoteView(BreachDetailView):
+    """Add a note to the timeline, or show the breach page with the form's errors.
+
+    The page keeps the typed note, so that the user can fix it or tick the
+    box that keeps an e-mail address or a phone number in it.
+    """
+
     permission_required = "breaches.change_breach"
     http_method_names = ["post"]
 
     def post(self, request, *args, **kwargs):
+        self.object = breach = self.get_object()
         form = NoteForm(request.POST)
         if not form.is_valid():
-            for error in form.errors["text"]:
-                messages.error(request, error)
-            return redirect("breaches:breach-detail", pk=self.breach.pk)
+            context = self.get_context_data(object=breach, note_form=form)
+            return self.render_to_response(context, status=400)
+
         try:
             services.breach_add_note(
-                breach=self.breach, text=form.cleaned_data["text"], actor=request.user
+                breach=breach, text=form.cleaned_data["text"], actor=request.user
             )
         except services.BreachError as error:
             logger.info("breach change rejected, user %s: %s", request.user.pk, error)
             messages.error(request, str(error))
         else:
             messages.success(request, _("Note added to the timeline."))
-        return redirect("breaches:breach-detail", pk=self.breach.pk)
+        return redirect("breaches:breach-detail", pk=breach.pk)
 
 
 class BreachDraftView(RolePermissionMixin, BreachMixin, View):

@@ -368,12 +368,11 @@ def test_note_form_adds_event(client_for, dpo, breach):
 def test_note_form_names_its_problem(client_for, dpo, breach, text, expected):
     url = reverse("breaches:breach-note", args=[breach.pk])
 
-    response = client_for(dpo).post(
-        url, {"text": text}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
-    )
+    response = client_for(dpo).post(url, {"text": text}, HTTP_ACCEPT_LANGUAGE="en")
 
-    messages = [str(message) for message in response.context["messages"]]
-    assert any(expected in message for message in messages), messages
+    errors = str(response.context["note_form"].errors["text"])
+    assert response.status_code == 400
+    assert expected in errors
     assert breach.events.filter(kind="note").count() == 0
 
 
@@ -1180,3 +1179,82 @@ def test_repeat_communication_warns(client_for, dpo, breach, affected):
     texts = [str(message) for message in get_messages(response.wsgi_request)]
     assert any("2 of them had already been informed" in text for text in texts)
     assert breach.communications.latest("pk").newly_informed_count == 0
+
+
+def test_note_identifiers_warn_then_save(client_for, dpo, breach):
+    text = "Appel de jean.dupont@example.com au 06 12 34 56 78"
+    client = client_for(dpo)
+    url = reverse("breaches:breach-note", args=[breach.pk])
+
+    warned = client.post(url, {"text": text})
+    confirmed = client.post(url, {"text": text, "keep_identifiers": "on"})
+
+    errors = str(warned.context["note_form"].errors["text"])
+    assert warned.status_code == 400
+    assert "jean.dupont@example.com, 06 12 34 56 78" in errors
+    assert "tick the box below the note" in errors
+    assert 'name="keep_identifiers"' in warned.content.decode()
+    assert text in warned.content.decode()
+    assert confirmed.status_code == 302
+    assert breach.events.get(kind="note").text == text
+
+
+def test_note_keep_box_hidden_by_default(client_for, dpo, breach):
+    response = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+
+    assert 'name="keep_identifiers"' not in response.content.decode()
+
+
+def test_notification_identifiers_warn_then_save(client_for, dpo):
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(hours=80))
+    client = client_for(dpo)
+    url = reverse("breaches:breach-notify", args=[breach.pk])
+    data = {
+        "phase": "initial",
+        "submitted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "content": "Leak reported by 06 12 34 56 78.",
+        "delay_reasons": "Waiting for contact jean.dupont@example.com",
+    }
+
+    warned = client.post(url, data)
+    confirmed = client.post(url, {**data, "keep_identifiers": "on"})
+
+    errors = warned.context["form"].errors
+    assert warned.status_code == 200
+    assert "06 12 34 56 78" in str(errors["content"])
+    assert "jean.dupont@example.com" in str(errors["delay_reasons"])
+    assert "record the notification again" in str(errors["delay_reasons"])
+    assert 'name="keep_identifiers"' in warned.content.decode()
+    assert confirmed.status_code == 302
+    breach.refresh_from_db()
+    assert breach.delay_reasons == data["delay_reasons"]
+    assert breach.notifications.get().content == data["content"]
+
+
+def test_notification_keeps_accepted_reasons(client_for, dpo):
+    """GIVEN reasons for the delay whose phone number the breach form let the
+    user keep, WHEN the notification sends them as they are, THEN the
+    notification form does not warn about the number again."""
+    reasons = "The processor's hotline, 01 23 45 67 89, answered on day 4."
+    breach = BreachFactory(
+        aware_at=timezone.now() - timedelta(hours=80), delay_reasons=reasons
+    )
+    url = reverse("breaches:breach-notify", args=[breach.pk])
+
+    response = client_for(dpo).post(
+        url,
+        {
+            "phase": "initial",
+            "submitted_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "delay_reasons": reasons,
+        },
+    )
+
+    assert response.status_code == 302
+    assert breach.notifications.get().delay_reasons == reasons
+
+
+def test_notify_keep_box_hidden_by_default(client_for, dpo, breach):
+    response = client_for(dpo).get(reverse("breaches:breach-notify", args=[breach.pk]))
+
+    assert 'name="keep_identifiers"' not in response.content.decode()
