@@ -29,6 +29,7 @@ from .models import Breach
 from .models import BreachEvent
 from .pdf import breach_register_pdf
 from .selectors import breach_register_for_export
+from .selectors import communication_text
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", "csv"),
@@ -76,7 +77,7 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
         (timed(_("Notification deadline")), lambda breach: breach.deadline_at),
         (timed(_("Notified at")), lambda breach: breach.notified_at),
         (_("Authority reference"), lambda breach: breach.authority_reference),
-        (timed(_("Data subjects informed at")), lambda breach: breach.communicated_at),
+        (timed(_("Data subjects first informed at")), _first_informed_at),
         (timed(_("Closed at")), lambda breach: breach.closed_at),
         (_("Status"), lambda breach: breach.get_status_display()),
         (_("Notification late"), lambda breach: breach.is_late(now)),
@@ -112,10 +113,7 @@ def _columns(now: datetime) -> list[tuple[str, Callable[[Breach], object]]]:
             _("Why data subjects are not informed"),
             lambda breach: breach.no_communication_reason,
         ),
-        (
-            _("How data subjects were informed"),
-            lambda breach: breach.communication_method,
-        ),
+        (_("Communications to data subjects"), _communications),
         (_("People informed"), _people_informed),
         (_("Notifications to the authority"), _notifications),
         (_("Notes"), _notes),
@@ -151,6 +149,20 @@ def _notifications(breach: Breach) -> str:
         ]
         lines.append(" · ".join(part for part in parts if part))
     return "\n".join(lines)
+
+
+def _first_informed_at(breach: Breach) -> datetime | None:
+    # The earliest time, whatever order the communications were recorded in.
+    times = [item.communicated_at for item in breach.communications.all()]
+    return min(times, default=None)
+
+
+def _communications(breach: Breach) -> str:
+    """Return one line per communication to the people: time, means and count."""
+    return "\n".join(
+        communication_text(communication, when=_moment(communication.communicated_at))
+        for communication in breach.communications.all()
+    )
 
 
 def _notes(breach: Breach) -> str:

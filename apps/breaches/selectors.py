@@ -14,6 +14,7 @@ from django.db.models import When
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.utils.translation import pgettext
 
 from apps.contacts.models import Audience
@@ -24,6 +25,7 @@ from apps.core.models import Organisation
 from apps.register.models import ProcessingActivity
 
 from .models import Breach
+from .models import BreachCommunication
 from .models import BreachEvent
 from .models import BreachNotification
 
@@ -80,6 +82,7 @@ def breach_register_for_export() -> QuerySet[Breach]:
         )
         .prefetch_related(
             "activities",
+            "communications",
             Prefetch(
                 "notifications",
                 queryset=BreachNotification.objects.order_by("submitted_at", "pk"),
@@ -196,6 +199,18 @@ def _number(value) -> str:
 
 def _text(value: str) -> str:
     return value.strip() or _("not stated yet")
+
+
+def communication_text(communication: BreachCommunication, *, when: str) -> str:
+    """Return a communication to the people as "when · means · N people informed".
+
+    ``when`` is the communication's time, formatted by the caller.
+    """
+    count = communication.recipient_count
+    people = ngettext(
+        "%(shown)s person informed", "%(shown)s people informed", count
+    ) % {"shown": number_format(count, force_grouping=True)}
+    return " · ".join([when, communication.method, people])
 
 
 def breach_controllers_served(breach: Breach) -> list[str]:
@@ -327,8 +342,16 @@ def breach_notification_draft(*, breach: Breach) -> list[DraftSection]:
                 _("Data subjects must be informed"),
                 _("yes") if breach.subjects_must_be_informed else _("no"),
             ),
-            (_("Informed at"), _when(breach.communicated_at)),
-            (_("How"), _text(breach.communication_method)),
+            (
+                _("Communications to data subjects"),
+                "\n".join(
+                    communication_text(
+                        communication, when=_when(communication.communicated_at)
+                    )
+                    for communication in breach.communications.all()
+                )
+                or _("not recorded"),
+            ),
         ],
     )
     if breach.no_communication_reason.strip():

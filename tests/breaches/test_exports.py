@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from apps.breaches import services
 from apps.breaches.models import Breach
+from apps.breaches.models import BreachCommunication
 from apps.core.models import AuditEvent
 
 from .factories import ActivityFactory
@@ -115,7 +116,7 @@ def test_csv_contains_the_facts(client_for, dpo, register):
     assert row[_column(headers, "Detected at")] != ""
     assert row[_column(headers, "Notification deadline")] != ""
     assert row[_column(headers, "Notified at")] != ""
-    assert row[_column(headers, "Data subjects informed at")] != ""
+    assert row[_column(headers, "Data subjects first informed at")] != ""
     assert row["Status"] == "Notified to the authority"
     assert row["Notification late"] == "yes"
     assert row["Time past the deadline"] == "notified 8 h 00 min late"
@@ -131,7 +132,9 @@ def test_csv_contains_the_facts(client_for, dpo, register):
     assert row["Notification to the authority"] == "The authority must be notified"
     assert row["Authority reference"] == "CNIL-42"
     assert row["Data subjects must be informed"] == "yes"
-    assert row["How data subjects were informed"] == "E-mail from the DPO"
+    assert row["Communications to data subjects"].endswith(
+        " · E-mail from the DPO · 3 people informed"
+    )
     assert row["People informed"] == "3"
     assert row["Processing activities concerned"] == "TRT-900 · Prospecting in Lyon"
 
@@ -401,3 +404,51 @@ def test_people_informed_counted_once(client_for, dpo, register):
     rows = {row["Reference"]: row for row in _csv_rows(response.content)}
     assert rows[notified.reference]["People informed"] == "3"
     assert notified.communications.count() == 2
+
+
+def test_exports_list_each_communication(client_for, dpo, register):
+    """GIVEN an e-mail and a reminder letter to the people, the letter
+    recorded first, WHEN the register is exported, THEN each communication
+    has its own time and means, and the first time is the e-mail's."""
+    breach = register["notified"]
+    email = breach.communications.get()
+    letter_at = email.communicated_at + timedelta(minutes=30)
+    services.breach_record_communication(
+        breach=breach,
+        communicated_at=letter_at,
+        method="Reminder letter",
+        activity_ids=list(breach.activities.values_list("pk", flat=True)),
+    )
+    BreachCommunication.objects.filter(pk=email.pk).update(
+        communicated_at=email.communicated_at - timedelta(hours=2)
+    )
+    email.refresh_from_db()
+    client = client_for(dpo)
+
+    csv_response = client.get(reverse(EXPORT_URL), {"format": "csv"})
+    xlsx_response = client.get(reverse(EXPORT_URL), {"format": "xlsx"})
+
+    rows = _csv_rows(csv_response.content)
+    row = next(r for r in rows if r["Reference"] == breach.reference)
+    first_informed = _column(list(row), "Data subjects first informed at")
+    email_text = timezone.localtime(email.communicated_at).strftime("%d/%m/%Y %H:%M")
+    letter_text = timezone.localtime(letter_at).strftime("%d/%m/%Y %H:%M")
+    assert row["Communications to data subjects"].splitlines() == [
+        f"{email_text} · E-mail from the DPO · 3 people informed",
+        f"{letter_text} · Reminder letter · 3 people informed",
+    ]
+    assert row[first_informed] == email_text
+    assert row["People informed"] == "3"
+    sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
+    sheet_rows = list(sheet.iter_rows(values_only=True))
+    cells = dict(
+        zip(
+            sheet_rows[0],
+            next(r for r in sheet_rows if r[0] == breach.reference),
+            strict=True,
+        )
+    )
+    assert cells[first_informed] == timezone.localtime(email.communicated_at).replace(
+        tzinfo=None, microsecond=0
+    )
+    assert "Reminder letter" in cells["Communications to data subjects"]

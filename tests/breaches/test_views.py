@@ -21,6 +21,7 @@ from apps.breaches.models import Breach
 from apps.breaches.models import BreachCommunication
 from apps.contacts.models import Audience
 from apps.contacts.models import Contact
+from apps.core.dates import format_datetime
 from apps.core.models import AuditEvent
 from apps.core.navigation import navigation_for
 from apps.register.models import ProcessingActivity
@@ -1258,3 +1259,34 @@ def test_notify_keep_box_hidden_by_default(client_for, dpo, breach):
     response = client_for(dpo).get(reverse("breaches:breach-notify", args=[breach.pk]))
 
     assert 'name="keep_identifiers"' not in response.content.decode()
+
+
+def test_detail_lists_each_communication(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    email_at = breach.aware_at + timedelta(hours=1)
+    letter_at = email_at + timedelta(minutes=30)
+    for communicated_at, method in (
+        (email_at, "E-mail du DPO"),
+        (letter_at, "Courrier de rappel"),
+    ):
+        services.breach_record_communication(
+            breach=breach,
+            communicated_at=communicated_at,
+            method=method,
+            activity_ids=[activity.pk],
+        )
+
+    page = client_for(dpo).get(reverse("breaches:breach-detail", args=[breach.pk]))
+    sections = selectors.breach_notification_draft(breach=breach)
+
+    content = page.content.decode()
+    assert f"{format_datetime(email_at)} · E-mail du DPO · 2 people informed" in (
+        content
+    )
+    assert f"{format_datetime(letter_at)} · Courrier de rappel · 2 people" in (content)
+    assert f"{format_datetime(email_at)} · Courrier de rappel" not in content
+    draft = dict(sections[-1].rows)["Communications to data subjects"]
+    assert draft.splitlines() == [
+        f"{format_datetime(email_at)} · E-mail du DPO · 2 people informed",
+        f"{format_datetime(letter_at)} · Courrier de rappel · 2 people informed",
+    ]
