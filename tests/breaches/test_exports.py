@@ -17,7 +17,6 @@ from pypdf import PdfReader
 
 from apps.breaches import services
 from apps.breaches.models import Breach
-from apps.breaches.models import BreachCommunication
 from apps.core.models import AuditEvent
 
 from .factories import ActivityFactory
@@ -407,40 +406,46 @@ def test_people_informed_counted_once(client_for, dpo, register):
 
 
 def test_exports_list_each_communication(client_for, dpo, register):
-    """GIVEN an e-mail and a reminder letter to the people, the letter
-    recorded first, WHEN the register is exported, THEN each communication
-    has its own time and means, and the first time is the e-mail's."""
+    """GIVEN an e-mail, a reminder letter after it, and a phone call made
+    before both but recorded last, WHEN the register is exported, THEN each
+    communication has its own line in time order, and the first time is the
+    phone call's."""
     breach = register["notified"]
-    email = breach.communications.get()
-    letter_at = email.communicated_at + timedelta(minutes=30)
-    services.breach_record_communication(
-        breach=breach,
-        communicated_at=letter_at,
-        method="Reminder letter",
-        activity_ids=list(breach.activities.values_list("pk", flat=True)),
-    )
-    BreachCommunication.objects.filter(pk=email.pk).update(
-        communicated_at=email.communicated_at - timedelta(hours=2)
-    )
-    email.refresh_from_db()
+    email_at = breach.communications.get().communicated_at
+    letter_at = email_at + timedelta(minutes=30)
+    call_at = email_at - timedelta(hours=2)
+    activity_ids = list(breach.activities.values_list("pk", flat=True))
+    for communicated_at, method in (
+        (letter_at, "Reminder letter"),
+        (call_at, "Phone call"),
+    ):
+        services.breach_record_communication(
+            breach=breach,
+            communicated_at=communicated_at,
+            method=method,
+            activity_ids=activity_ids,
+        )
     client = client_for(dpo)
 
     csv_response = client.get(reverse(EXPORT_URL), {"format": "csv"})
     xlsx_response = client.get(reverse(EXPORT_URL), {"format": "xlsx"})
 
-    rows = _csv_rows(csv_response.content)
-    row = next(r for r in rows if r["Reference"] == breach.reference)
+    row = next(
+        r for r in _csv_rows(csv_response.content) if r["Reference"] == breach.reference
+    )
     first_informed = _column(list(row), "Data subjects first informed at")
-    email_text = timezone.localtime(email.communicated_at).strftime("%d/%m/%Y %H:%M")
-    letter_text = timezone.localtime(letter_at).strftime("%d/%m/%Y %H:%M")
+    call, email, letter = (
+        timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+        for moment in (call_at, email_at, letter_at)
+    )
     assert row["Communications to data subjects"].splitlines() == [
-        f"{email_text} · E-mail from the DPO · 3 people informed",
-        f"{letter_text} · Reminder letter · 3 people informed",
+        f"{call} · Phone call · 3 people informed",
+        f"{email} · E-mail from the DPO · 3 people informed",
+        f"{letter} · Reminder letter · 3 people informed",
     ]
-    assert row[first_informed] == email_text
+    assert row[first_informed] == call
     assert row["People informed"] == "3"
-    sheet = load_workbook(io.BytesIO(xlsx_response.content)).active
-    sheet_rows = list(sheet.iter_rows(values_only=True))
+    sheet_rows = list(load_workbook(io.BytesIO(xlsx_response.content)).active.values)
     cells = dict(
         zip(
             sheet_rows[0],
@@ -448,7 +453,7 @@ def test_exports_list_each_communication(client_for, dpo, register):
             strict=True,
         )
     )
-    assert cells[first_informed] == timezone.localtime(email.communicated_at).replace(
+    assert cells[first_informed] == timezone.localtime(call_at).replace(
         tzinfo=None, microsecond=0
     )
     assert "Reminder letter" in cells["Communications to data subjects"]
