@@ -6,7 +6,7 @@ such text is prefixed with an apostrophe, which spreadsheets show as plain
 text. Text made only of digits, spaces and ``+-().,/`` (an E.164 phone number,
 a negative amount) cannot call a function, so it is left intact. An XLSX cell
 has a type of its own, so ``xlsx_cell`` stores such text as a text cell,
-unchanged.
+unchanged, and ``ods_cell`` as a string cell.
 """
 
 import csv
@@ -17,9 +17,22 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 
 from django.utils.translation import get_language
+from odf import teletype
+from odf.number import DateStyle
+from odf.number import Day
+from odf.number import Hours
+from odf.number import Minutes
+from odf.number import Month
+from odf.number import Text
+from odf.number import Year
+from odf.style import Style
+from odf.table import TableCell
+from odf.text import P
 from openpyxl import Workbook
 from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.cell.cell import WriteOnlyCell
+
+from apps.core.text import newlines_unified
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # A signed number or a phone number written with spaces, dots or brackets. A
@@ -139,3 +152,61 @@ def xlsx_bytes(
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def ods_date_styles(document) -> dict[bool, Style]:
+    """Add day-first cell styles for dates and date-times, keyed by "has a time".
+
+    Without a data style, a spreadsheet program shows an ODS date in its own
+    locale's format, such as 12/05/26 in English.
+    """
+    styles = {}
+    for with_time in (False, True):
+        name = "registre-datetime" if with_time else "registre-date"
+        data_style = DateStyle(name=f"{name}-data")
+        parts = [Day(style="long"), Text(text="/"), Month(style="long")]
+        parts += [Text(text="/"), Year(style="long")]
+        if with_time:
+            parts += [Text(text=" "), Hours(style="long"), Text(text=":")]
+            parts.append(Minutes(style="long"))
+        for part in parts:
+            data_style.addElement(part)
+        document.automaticstyles.addElement(data_style)
+        styles[with_time] = Style(
+            name=name, family="table-cell", datastylename=f"{name}-data"
+        )
+        document.automaticstyles.addElement(styles[with_time])
+    return styles
+
+
+def ods_cell(value, style) -> TableCell:
+    """Return ``value`` as a typed ODS cell, with the cell style ``style`` or None.
+
+    A boolean shows as VRAI or FAUX, because the processing register, which
+    first used this writer, is exported in the CNIL's French wording.
+    """
+    extra = {"stylename": style} if style is not None else {}
+    if value is None or value == "":
+        return TableCell(**extra)
+    if isinstance(value, bool):
+        cell = TableCell(valuetype="boolean", booleanvalue=str(value).lower(), **extra)
+        cell.addElement(P(text="VRAI" if value else "FAUX"))
+        return cell
+    if isinstance(value, int | float):
+        cell = TableCell(valuetype="float", value=value, **extra)
+        cell.addElement(P(text=str(value)))
+        return cell
+    if isinstance(value, datetime.date):
+        shown = (
+            "%d/%m/%Y %H:%M:%S" if isinstance(value, datetime.datetime) else "%d/%m/%Y"
+        )
+        cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
+        cell.addElement(P(text=value.strftime(shown)))
+        return cell
+    cell = TableCell(valuetype="string", **extra)
+    # Each line is a paragraph of the cell, and a CR left in a line would show.
+    for line in newlines_unified(xml_text(str(value))).split("\n"):
+        paragraph = P()
+        teletype.addTextToElement(paragraph, line)
+        cell.addElement(paragraph)
+    return cell

@@ -23,20 +23,12 @@ from django.utils.translation import gettext as _
 from odf import teletype
 from odf.namespaces import OFFICENS
 from odf.namespaces import TABLENS
-from odf.number import DateStyle
-from odf.number import Day
-from odf.number import Hours
-from odf.number import Minutes
-from odf.number import Month
-from odf.number import Text
-from odf.number import Year
 from odf.opendocument import OpenDocumentSpreadsheet
 from odf.opendocument import load as odf_load
 from odf.style import Style
 from odf.style import TableColumnProperties
 from odf.style import TextProperties
 from odf.table import Table
-from odf.table import TableCell
 from odf.table import TableColumn
 from odf.table import TableRow
 from odf.text import P
@@ -48,8 +40,9 @@ from openpyxl.styles import Font
 from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.core.archives import archive_overexpanding_part
 from apps.core.exports import neutralize_formula
+from apps.core.exports import ods_cell
+from apps.core.exports import ods_date_styles
 from apps.core.exports import xlsx_cell
-from apps.core.exports import xml_text
 from apps.core.text import newlines_unified
 from apps.register.cells import apostrophe_escaped
 
@@ -147,7 +140,7 @@ def ods_write(sheets: list[Sheet]) -> bytes:
     bold = Style(name="registre-bold", family="table-cell")
     bold.addElement(TextProperties(fontweight="bold"))
     document.automaticstyles.addElement(bold)
-    date_styles = _ods_date_styles(document)
+    date_styles = ods_date_styles(document)
     widths = {}
     for sheet in sheets:
         table = Table(name=sheet.name[:31])
@@ -168,65 +161,12 @@ def ods_write(sheets: list[Sheet]) -> bytes:
                 style = bold if index in sheet.bold_rows else None
                 if isinstance(value, datetime.date) and style is None:
                     style = date_styles[isinstance(value, datetime.datetime)]
-                table_row.addElement(_ods_cell(value, style))
+                table_row.addElement(ods_cell(value, style))
             table.addElement(table_row)
         document.spreadsheet.addElement(table)
     buffer = io.BytesIO()
     document.write(buffer)
     return buffer.getvalue()
-
-
-def _ods_date_styles(document) -> dict[bool, Style]:
-    """Add day-first cell styles for dates and date-times, keyed by "has a time".
-
-    Without a data style, a spreadsheet program shows an ODS date in its own
-    locale's format, such as 12/05/26 in English.
-    """
-    styles = {}
-    for with_time in (False, True):
-        name = "registre-datetime" if with_time else "registre-date"
-        data_style = DateStyle(name=f"{name}-data")
-        parts = [Day(style="long"), Text(text="/"), Month(style="long")]
-        parts += [Text(text="/"), Year(style="long")]
-        if with_time:
-            parts += [Text(text=" "), Hours(style="long"), Text(text=":")]
-            parts.append(Minutes(style="long"))
-        for part in parts:
-            data_style.addElement(part)
-        document.automaticstyles.addElement(data_style)
-        styles[with_time] = Style(
-            name=name, family="table-cell", datastylename=f"{name}-data"
-        )
-        document.automaticstyles.addElement(styles[with_time])
-    return styles
-
-
-def _ods_cell(value, style) -> TableCell:
-    extra = {"stylename": style} if style is not None else {}
-    if value is None or value == "":
-        return TableCell(**extra)
-    if isinstance(value, bool):
-        cell = TableCell(valuetype="boolean", booleanvalue=str(value).lower(), **extra)
-        cell.addElement(P(text="VRAI" if value else "FAUX"))
-        return cell
-    if isinstance(value, int | float):
-        cell = TableCell(valuetype="float", value=value, **extra)
-        cell.addElement(P(text=str(value)))
-        return cell
-    if isinstance(value, datetime.date):
-        shown = (
-            "%d/%m/%Y %H:%M:%S" if isinstance(value, datetime.datetime) else "%d/%m/%Y"
-        )
-        cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
-        cell.addElement(P(text=value.strftime(shown)))
-        return cell
-    cell = TableCell(valuetype="string", **extra)
-    # Each line is a paragraph of the cell, and a CR left in a line would show.
-    for line in newlines_unified(xml_text(str(value))).split("\n"):
-        paragraph = P()
-        teletype.addTextToElement(paragraph, line)
-        cell.addElement(paragraph)
-    return cell
 
 
 # The register is exported in the CNIL's French wording whatever the reader's
