@@ -1,4 +1,4 @@
-"""Export of the whole breach register (GDPR Art. 33(5)) as CSV, XLSX or PDF.
+"""Export of the whole breach register (GDPR Art. 33(5)) as CSV, XLSX, ODS or PDF.
 
 Art. 33(5) requires the controller to document every breach, notified or not,
 with its facts, effects and remedial action, so that the authority can check
@@ -20,6 +20,7 @@ from apps.core.dates import ambiguous_time_offset
 from apps.core.dates import format_datetime
 from apps.core.exports import csv_bytes
 from apps.core.exports import csv_delimiter
+from apps.core.exports import ods_bytes
 from apps.core.exports import xlsx_bytes
 from apps.core.models import Organisation
 
@@ -37,6 +38,7 @@ FORMATS = {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "xlsx",
     ),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", "ods"),
     "pdf": ("application/pdf", "pdf"),
 }
 
@@ -194,12 +196,13 @@ def _csv_cell(value):
     return value
 
 
-def _xlsx_cell(value):
+def _spreadsheet_cell(value):
+    """Return an XLSX or ODS cell value: text for a boolean, a local datetime."""
     if isinstance(value, bool):
         return _yes_no(value)
     if isinstance(value, datetime):
-        # An XLSX date has no time zone, so the cell contains the local time
-        # that the column header names. A time of the hour repeated in autumn
+        # An XLSX or ODS date has no time zone, so the cell contains the local
+        # time that the column header names. A time of the hour repeated in autumn
         # is written as text with its UTC offset, which a date cannot hold.
         local = timezone.localtime(value)
         if ambiguous_time_offset(local):
@@ -247,11 +250,11 @@ def breach_register_content(
     if file_format == "csv":
         cells = ([_csv_cell(cell) for cell in row] for row in rows)
         return csv_bytes(headers, cells, delimiter=csv_delimiter())
-    return xlsx_bytes(
-        headers,
-        ([_xlsx_cell(cell) for cell in row] for row in rows),
-        title=_("Breaches"),
-    )
+
+    cells = ([_spreadsheet_cell(cell) for cell in row] for row in rows)
+    if file_format == "ods":
+        return ods_bytes(headers, cells, title=_("Breaches"))
+    return xlsx_bytes(headers, cells, title=_("Breaches"))
 
 
 def breach_register_export(

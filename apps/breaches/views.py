@@ -90,7 +90,10 @@ class BreachListView(RolePermissionMixin, ListView):
 
 
 class BreachRegisterExportView(RolePermissionMixin, View):
-    """The whole breach register as CSV, XLSX or PDF (``?format=``)."""
+    """The whole breach register as CSV, XLSX, ODS or PDF (``?format=``).
+
+    An unknown format gets a 400 page that names the formats and links them.
+    """
 
     permission_required = "breaches.view_breach"
 
@@ -104,8 +107,12 @@ class BreachRegisterExportView(RolePermissionMixin, View):
             logger.info(
                 "breach register export rejected, user %s: %s", request.user.pk, error
             )
-            messages.error(request, str(error))
-            return redirect("breaches:breach-list")
+            return render(
+                request,
+                "breaches/export_error.html",
+                {"error": str(error), "formats": list(FORMATS)},
+                status=400,
+            )
 
         logger.info(
             "breach register exported as %s, %d breaches, user %s",
