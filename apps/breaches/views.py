@@ -23,6 +23,7 @@ from apps.core.permissions import RolePermissionMixin
 from apps.core.submissions import DuplicateSubmission
 from apps.core.submissions import duplicate_submission_redirect
 from apps.core.submissions import submitted_once
+from apps.core.text import labelled
 
 from . import selectors
 from . import services
@@ -407,7 +408,7 @@ class BreachSubjectsExportView(RolePermissionMixin, BreachMixin, View):
             for name, errors in form.errors.items():
                 text = " ".join(errors)
                 if name in form.fields:
-                    text = f"{form.fields[name].label}: {text}"
+                    text = labelled(form.fields[name].label, text)
                 messages.error(request, text)
             return redirect("breaches:breach-subjects", pk=self.breach.pk)
 
