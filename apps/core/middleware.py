@@ -28,7 +28,7 @@ class ContentSecurityPolicyMiddleware:
 
 
 class DatabaseBusyMiddleware:
-    """Answer 503 with an explanation when SQLite's write lock stays taken.
+    """Return a 503 page that explains a write lock SQLite kept too long.
 
     SQLite runs one write at a time, so a login or a save made while a large
     import writes waits ``SQLITE_TIMEOUT`` seconds and then fails with
@@ -48,7 +48,7 @@ class DatabaseBusyMiddleware:
         if "database is locked" not in str(exception):
             return None
         logger.warning(
-            "database busy: %s %s answered 503", request.method, request.path
+            "database busy: %s %s got a 503 response", request.method, request.path
         )
         response = render(request, "503_database_busy.html", status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
