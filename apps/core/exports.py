@@ -201,11 +201,11 @@ def ods_cell(value, style) -> TableCell:
         cell.addElement(P(text=str(value)))
         return cell
     if isinstance(value, datetime.date):
-        shown = (
+        display_format = (
             "%d/%m/%Y %H:%M:%S" if isinstance(value, datetime.datetime) else "%d/%m/%Y"
         )
         cell = TableCell(valuetype="date", datevalue=value.isoformat(), **extra)
-        cell.addElement(P(text=value.strftime(shown)))
+        cell.addElement(P(text=value.strftime(display_format)))
         return cell
     cell = TableCell(valuetype="string", **extra)
     # Each line is a paragraph of the cell, and a CR left in a line would show.

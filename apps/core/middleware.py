@@ -32,8 +32,8 @@ class DatabaseBusyMiddleware:
 
     SQLite runs one write at a time, so a login or a save made while a large
     import writes waits ``SQLITE_TIMEOUT`` seconds and then fails with
-    "database is locked". The page says so and what to do, instead of a bare
-    server error.
+    "database is locked". The page explains the cause and the next step,
+    instead of a bare server error.
     """
 
     def __init__(self, get_response):

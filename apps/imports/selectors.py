@@ -278,12 +278,15 @@ def _suppressed_rows_masked(
 ) -> list[PreviewRow]:
     """Mask the rows that hold a suppressed identifier, in the columns the
     import reads (``read``) or in any cell (``cells``)."""
-    skipped = _suppressed_flags([read for _row, read, _cells in rows])
-    mentioned = _suppressed_flags([cells for _row, _read, cells in rows])
+    from apps.contacts.suppression import suppressed_hashes
+
+    suppressed = suppressed_hashes(
+        set().union(*(read | cells for _row, read, cells in rows))
+    )
     previewed = []
-    for (row, _read, _cells), skips, mentions in zip(
-        rows, skipped, mentioned, strict=True
-    ):
+    for row, read, cells in rows:
+        skips = bool(read & suppressed)
+        mentions = bool(cells & suppressed)
         if skips or mentions:
             row = PreviewRow(MASKED_CELL for _text in row)
             row.suppressed = skips

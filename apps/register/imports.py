@@ -445,23 +445,15 @@ def _skipped_report(
             "%(changed)s, and the file does not say when it was exported, so "
             "importing it could undo a later change. It is skipped unless you "
             "confirm that the file's version replaces it."
-        ) % {
-            "reference": item.data.fields["reference"],
-            "changed": format_datetime(changed_at),
-        }
-        _activity_warning(report, item, message)
-        return
-    message = _(
-        "Activity %(reference)s was changed in Registre on %(changed)s, "
-        "after the file was exported on %(exported)s, so importing it "
-        "would undo that change. It is skipped unless you confirm that "
-        "the file's version replaces it."
-    ) % {
-        "reference": item.data.fields["reference"],
-        "changed": format_datetime(changed_at),
-        "exported": format_datetime(item.exported_at),
-    }
-    _activity_warning(report, item, message)
+        )
+    else:
+        message = _(
+            "Activity %(reference)s was changed in Registre on %(changed)s, "
+            "after the file was exported on %(exported)s, so importing it "
+            "would undo that change. It is skipped unless you confirm that "
+            "the file's version replaces it."
+        )
+    _activity_warning(report, item, message % _conflict_values(item, changed_at))
 
 
 def _removal_conflict_report(
@@ -476,24 +468,27 @@ def _removal_conflict_report(
             "the rows that the file lacks may have been added since. To remove "
             "them, also confirm that the file's version replaces the one in "
             "Registre, or the activity is skipped."
-        ) % {
-            "reference": item.data.fields["reference"],
-            "changed": format_datetime(changed_at),
-        }
-        _activity_warning(report, item, message)
-        return
-    message = _(
-        "Activity %(reference)s was changed in Registre on %(changed)s, after "
-        "the file was exported on %(exported)s, so the rows that the file lacks "
-        "may have been added since. To remove them, also confirm that the "
-        "file's version replaces the one in Registre, or the activity is "
-        "skipped."
-    ) % {
+        )
+    else:
+        message = _(
+            "Activity %(reference)s was changed in Registre on %(changed)s, after "
+            "the file was exported on %(exported)s, so the rows that the file "
+            "lacks may have been added since. To remove them, also confirm that "
+            "the file's version replaces the one in Registre, or the activity "
+            "is skipped."
+        )
+    _activity_warning(report, item, message % _conflict_values(item, changed_at))
+
+
+def _conflict_values(item: ParsedActivity, changed_at: datetime.datetime) -> dict:
+    """Return the values of a conflict warning: the reference and both times."""
+    values = {
         "reference": item.data.fields["reference"],
         "changed": format_datetime(changed_at),
-        "exported": format_datetime(item.exported_at),
     }
-    _activity_warning(report, item, message)
+    if item.exported_at is not None:
+        values["exported"] = format_datetime(item.exported_at)
+    return values
 
 
 def _activity_warning(report: ImportReport, item: ParsedActivity, message: str) -> None:

@@ -1,9 +1,9 @@
 """The guide to the access package's machine-readable files.
 
 The CSV and JSON files keep stable English column names and codes, so that
-the software receiving a portability export can read them. The guide says,
-in the package's language, what each file holds, what each column means and
-what each code stands for.
+the software receiving a portability export can read them. The guide
+explains, in the package's language, what each file contains, what each column
+means and what each code stands for.
 """
 
 from django.utils.text import capfirst

@@ -473,10 +473,9 @@ def test_people_informed_counted_once(client_for, dpo, register):
 
 
 def test_exports_list_each_communication(client_for, dpo, register):
-    """GIVEN an e-mail, a reminder letter after it, and a phone call made
-    before both but recorded last, WHEN the register is exported, THEN each
-    communication has its own line in time order, and the first time is the
-    phone call's."""
+    """GIVEN an e-mail, a later reminder letter, and a phone call made before
+    both but recorded last. WHEN the register is exported, THEN each
+    communication has its own line in time order. The first time is the call's."""
     breach = register["notified"]
     email_at = breach.communications.get().communicated_at
     letter_at = email_at + timedelta(minutes=30)

@@ -1,4 +1,4 @@
-"""Every French catalogue says what the site shows.
+"""Every French catalogue matches the text the site displays.
 
 Django merges the project's catalogue and every app's into one: the project's
 wins, then the app listed first. When two catalogues translate the same English
@@ -36,14 +36,14 @@ def _overridden(locale_dir):
                 continue
             context, _separator, message = key.rpartition("\x04")
             if context:
-                shown = translation.pgettext(context, message)
+                displayed = translation.pgettext(context, message)
             else:
-                shown = translation.gettext(message)
-            if shown != ours:
-                overridden.append((context, message, ours, shown))
+                displayed = translation.gettext(message)
+            if displayed != ours:
+                overridden.append((context, message, ours, displayed))
     return overridden
 
 
 @pytest.mark.parametrize("locale_dir", list(_catalogue_dirs()))
-def test_french_catalogue_shown(locale_dir):
+def test_french_catalogue_displayed(locale_dir):
     assert _overridden(locale_dir) == []

@@ -345,7 +345,7 @@ def response_time_check(
 # time typed as "now" may carry.
 RESPONSE_CLOCK_SKEW = datetime.timedelta(minutes=5)
 
-# The timeline steps that a closing answer reports, so it follows them.
+# The timeline steps that a closing response reports, so it must come after them.
 ANSWERED_STEPS = (
     "identity_checked",
     "access_package_built",
@@ -361,8 +361,8 @@ ANSWERED_STEPS = (
 def _answer_after_last_step_check(
     request: SubjectRequest, response_sent_at: datetime.datetime | None
 ) -> None:
-    """Raise ``RequestError`` for an answer sent before the last step it reports,
-    such as the package it sends or the erasure it confirms."""
+    """Raise ``RequestError`` for a response sent before the last step it
+    reports, such as the package it sends or the erasure it confirms."""
     if response_sent_at is None:
         return
     last_step = (
