@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from apps.core.audit import audit_record
 from apps.subject_requests.models import ErasureProof
+from apps.subject_requests.models import IdentityCheck
 from apps.subject_requests.models import RequestEvent
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import event_add
@@ -22,11 +23,21 @@ class RequestEventInline(admin.TabularInline):
         return False
 
 
+class IdentityCheckInline(admin.TabularInline):
+    model = IdentityCheck
+    extra = 0
+    can_delete = False
+    readonly_fields = ["checked_at", "verified", "method", "checked_by"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(SubjectRequest)
 class SubjectRequestAdmin(admin.ModelAdmin):
     list_display = ["__str__", "status", "received_on", "due_on", "handler"]
     list_filter = ["status", "kind", "channel"]
-    inlines = [RequestEventInline]
+    inlines = [IdentityCheckInline, RequestEventInline]
 
     def get_readonly_fields(self, request, obj=None):
         fields = [field.name for field in self.model._meta.get_fields()]

@@ -67,7 +67,8 @@ class SubjectRequest(models.Model):
     extension_reason = models.TextField(_("reason for the extension"), blank=True)
     extended_at = models.DateTimeField(_("extended at"), null=True, blank=True)
     # GDPR Art. 12(3): the person must be informed of an extension and its
-    # reasons within the first month. These fields record the latest notice.
+    # reasons within the first month. These fields record the latest notice,
+    # and each "extended" event of the timeline keeps its own.
     extension_informed_on = models.DateField(
         _("person informed of the extension on"), null=True, blank=True
     )
@@ -83,6 +84,7 @@ class SubjectRequest(models.Model):
         choices=IdentityStatus.choices,
         default=IdentityStatus.PENDING,
     )
+    # The latest check; ``identity_checks`` keeps every one.
     identity_method = models.CharField(
         _("identity check method"), max_length=200, blank=True
     )
@@ -215,6 +217,39 @@ class RequestEvent(models.Model):
     @property
     def action_label(self) -> str:
         return self.ACTION_LABELS.get(self.action, self.action)
+
+
+class IdentityCheck(models.Model):
+    """One check of the requester's identity. A failed check followed by a
+    successful one both stay on the record."""
+
+    request = models.ForeignKey(
+        SubjectRequest, on_delete=models.CASCADE, related_name="identity_checks"
+    )
+    verified = models.BooleanField(_("verified"))
+    method = models.CharField(_("identity check method"), max_length=200)
+    checked_at = models.DateTimeField(_("identity checked at"))
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
+        ordering = ["checked_at", "pk"]
+
+    def __str__(self):
+        return f"{self.request_id} {self.checked_at:%Y-%m-%d}"
+
+    @property
+    def result_label(self) -> str:
+        status = SubjectRequest.IdentityStatus
+        return str((status.VERIFIED if self.verified else status.FAILED).label)
 
 
 class ErasureProof(models.Model):

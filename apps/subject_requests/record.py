@@ -27,6 +27,8 @@ from apps.core.pdf import pdf_paragraph
 from apps.subject_requests import labels
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.selectors import days_late
+from apps.subject_requests.selectors import extension_notices
+from apps.subject_requests.selectors import identity_checks
 from apps.subject_requests.selectors import request_timeline
 
 
@@ -74,18 +76,25 @@ def _linked_text(request: SubjectRequest) -> str:
 
 
 def _identity_text(request: SubjectRequest) -> str:
-    parts = [request.get_identity_status_display(), request.identity_method]
-    if request.identity_checked_at:
-        parts.append(format_datetime(request.identity_checked_at))
-    return " · ".join(part for part in parts if part)
+    """Return the identity status, then one line per check."""
+    lines = [request.get_identity_status_display()]
+    checks = list(identity_checks(request))
+    for check in checks:
+        parts = [format_datetime(check.checked_at), check.result_label, check.method]
+        if check.checked_by:
+            parts.append(check.checked_by.get_username())
+        lines.append(" · ".join(parts))
+    if not checks and request.identity_checked_at:
+        lines[0] += " · " + " · ".join(
+            [request.identity_method, format_datetime(request.identity_checked_at)]
+        )
+    return "\n".join(lines)
 
 
 def _extension_notice_text(request: SubjectRequest) -> str:
-    if request.extension_informed_on is None:
-        return ""
-    return (
-        f"{format_date(request.extension_informed_on)} "
-        f"({request.get_extension_informed_by_display()})"
+    return "\n".join(
+        f"{format_date(notice.informed_on)} ({notice.informed_by})"
+        for notice in extension_notices(request)
     )
 
 

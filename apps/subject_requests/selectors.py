@@ -1,4 +1,6 @@
+import datetime
 import re
+from dataclasses import dataclass
 
 from django.db.models import Q
 
@@ -80,3 +82,48 @@ def request_deadline_summary(*, limit: int = 5) -> dict:
 
 def request_timeline(request: SubjectRequest):
     return request.events.select_related("actor").order_by("occurred_at", "pk")
+
+
+@dataclass(frozen=True)
+class ExtensionNotice:
+    """When and how the person was told of one extension, and its length."""
+
+    informed_on: datetime.date
+    informed_by: str
+    months: int
+
+
+def extension_notices(request: SubjectRequest) -> list[ExtensionNotice]:
+    """Return the notice of each extension, oldest first.
+
+    Each "extended" event records its own notice. An extension recorded
+    before notices were stored has none, so the request's latest notice
+    stands in for all of them.
+    """
+    channel_labels = dict(SubjectRequest.Channel.choices)
+    notices = []
+    for event in request.events.filter(action="extended").order_by("occurred_at"):
+        informed_on = event.details.get("informed_on")
+        if not informed_on:
+            continue
+        informed_by = event.details.get("informed_by", "")
+        notices.append(
+            ExtensionNotice(
+                informed_on=datetime.date.fromisoformat(informed_on),
+                informed_by=str(channel_labels.get(informed_by, informed_by)),
+                months=event.details.get("months", 0),
+            )
+        )
+    if not notices and request.extension_informed_on:
+        notices.append(
+            ExtensionNotice(
+                informed_on=request.extension_informed_on,
+                informed_by=request.get_extension_informed_by_display(),
+                months=request.extension_months,
+            )
+        )
+    return notices
+
+
+def identity_checks(request: SubjectRequest):
+    return request.identity_checks.select_related("checked_by")

@@ -27,6 +27,8 @@ from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.record import request_record_pdf
 from apps.subject_requests.selectors import days_late
 from apps.subject_requests.selectors import days_left
+from apps.subject_requests.selectors import extension_notices
+from apps.subject_requests.selectors import identity_checks
 from apps.subject_requests.selectors import request_list
 from apps.subject_requests.selectors import request_timeline
 from apps.subject_requests.services.common import requester_contacts
@@ -246,6 +248,8 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                     (event, labels.event_details_text(event.details))
                     for event in request_timeline(request_obj)
                 ],
+                "extension_notices": extension_notices(request_obj),
+                "identity_checks": list(identity_checks(request_obj)),
                 "proofs": _proof_rows(request_obj),
                 "can_change": user.has_perm(CHANGE_PERMISSION) and request_obj.is_open,
                 "identity_form": forms.IdentityForm(auto_id="identity_%s"),

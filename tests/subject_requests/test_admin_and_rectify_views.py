@@ -39,6 +39,8 @@ def test_admin_cannot_change_kind_or_status(client_for, superuser, make_request)
             "kind": "access",
             "status": "refused",
             "contacts": "",
+            "identity_checks-TOTAL_FORMS": "0",
+            "identity_checks-INITIAL_FORMS": "0",
             "events-TOTAL_FORMS": "0",
             "events-INITIAL_FORMS": "0",
         }
@@ -92,6 +94,8 @@ def test_admin_change_is_audited(client_for, superuser, make_request):
         {
             "handler": superuser.pk,
             "notes": "Called back on Monday.",
+            "identity_checks-TOTAL_FORMS": "0",
+            "identity_checks-INITIAL_FORMS": "0",
             "events-TOTAL_FORMS": "1",
             "events-INITIAL_FORMS": "1",
             "events-0-id": request.events.get().pk,
@@ -167,3 +171,12 @@ def test_rectify_page_records_not_needed(client_for, dpo, make_request, person):
     assert request.events.filter(action="rectification_not_needed").exists()
     texts = [str(m) for m in get_messages(response.wsgi_request)]
     assert texts == [f"Contact #{person.pk} recorded as accurate: it needs no change."]
+
+
+def test_admin_lists_identity_checks(client_for, superuser, make_request, dpo):
+    request = make_request(verified_by=dpo)
+    url = reverse("admin:subject_requests_subjectrequest_change", args=[request.pk])
+
+    response = client_for(superuser).get(url)
+
+    assert "Reply from the address on file" in response.content.decode()

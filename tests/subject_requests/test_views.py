@@ -787,6 +787,57 @@ def test_extension_notice_in_record(client_for, dpo, make_request):
     assert "person informed on" in text
 
 
+def _record_text(client, request) -> str:
+    from pypdf import PdfReader
+
+    response = client.get(_action("record", request))
+    reader = PdfReader(io.BytesIO(response.content))
+    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)
+
+
+def test_each_extension_notice_shown(client_for, dpo, make_request):
+    request = make_request(
+        verified_by=dpo, received_at=timezone.now() - datetime.timedelta(days=10)
+    )
+    client = client_for(dpo)
+    first_notice = timezone.localdate() - datetime.timedelta(days=2)
+    _extend(client, request, informed_on=first_notice.isoformat())
+
+    response = _extend(client, request, informed_by="phone")
+
+    html = response.content.decode()
+    request.refresh_from_db()
+    assert request.extension_months == 2
+    assert f'data-informed="{first_notice.isoformat()}"' in html
+    assert f'data-informed="{timezone.localdate().isoformat()}"' in html
+    assert "(letter) · 1 month more" in html
+    assert "(phone) · 1 month more" in html
+    record = _record_text(client, request)
+    assert "(letter)" in record
+    assert "(phone)" in record
+
+
+def test_each_identity_check_shown(client_for, dpo, make_request):
+    request = make_request()
+    client = client_for(dpo)
+    url = _action("identity", request)
+    client.post(url, {"verified": "0", "method": "Blurred ID card copy"})
+
+    response = client.post(
+        url, {"verified": "1", "method": "Second ID card copy"}, follow=True
+    )
+
+    html = response.content.decode()
+    assert 'data-verified="false"' in html
+    assert 'data-verified="true"' in html
+    assert f"Blurred ID card copy · {dpo.get_username()}" in html
+    assert f"Second ID card copy · {dpo.get_username()}" in html
+    assert html.index("Blurred ID card copy") < html.index("Second ID card copy")
+    record = _record_text(client, request)
+    assert "Blurred ID card copy" in record
+    assert "Second ID card copy" in record
+
+
 def test_extension_needs_notice_date(client_for, dpo, make_request):
     request = make_request(verified_by=dpo)
 

@@ -23,6 +23,7 @@ from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
+from apps.subject_requests.models import IdentityCheck
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add
@@ -138,10 +139,18 @@ def request_verify_identity(
     request.identity_checked_at = timezone.now()
     if verified and request.status == Status.RECEIVED:
         request.status = Status.IN_PROGRESS
-    if request.handler is None and getattr(actor, "is_authenticated", False):
-        request.handler = actor
+    user = actor if getattr(actor, "is_authenticated", False) else None
+    if request.handler is None and user is not None:
+        request.handler = user
     with transaction.atomic():
         request.save()
+        IdentityCheck.objects.create(
+            request=request,
+            verified=verified,
+            method=method,
+            checked_at=request.identity_checked_at,
+            checked_by=user,
+        )
         event_add(request, "identity_checked", actor, verified=verified)
         audit_record(
             action="subject_requests.identity.checked",
