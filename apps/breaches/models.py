@@ -159,11 +159,10 @@ class Breach(models.Model):
             "communication)."
         ),
     )
+    # The earliest of ``communications``, kept here so that lists of breaches
+    # can tell which still wait for one without a query per breach.
     communicated_at = models.DateTimeField(
-        _("data subjects informed at"), null=True, blank=True
-    )
-    communication_method = models.CharField(
-        _("how data subjects were informed"), max_length=200, blank=True
+        _("data subjects first informed at"), null=True, blank=True
     )
 
     status = models.CharField(

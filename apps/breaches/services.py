@@ -676,9 +676,9 @@ def breach_record_communication(
         ],
         batch_size=2000,
     )
-    breach.communicated_at = breach.communicated_at or communicated_at
-    breach.communication_method = method
-    breach.save(update_fields=["communicated_at", "communication_method", "updated_at"])
+    if breach.communicated_at is None or communicated_at < breach.communicated_at:
+        breach.communicated_at = communicated_at
+    breach.save(update_fields=["communicated_at", "updated_at"])
 
     _event_add(
         breach=breach,

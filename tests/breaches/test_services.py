@@ -293,6 +293,26 @@ def test_purge_deletes_closed_before_cutoff(db):
     assert event.details["breach_ids"] == [old.pk]
 
 
+def test_breach_keeps_earliest_communication(db, dpo):
+    activity = ActivityFactory()
+    ContactFactory(processing_activity=activity)
+    breach = BreachFactory(aware_at=timezone.now() - timedelta(days=2))
+    letter_at = timezone.now() - timedelta(hours=1)
+    email_at = timezone.now() - timedelta(days=1)
+
+    for communicated_at, method in ((letter_at, "Letter"), (email_at, "E-mail")):
+        breach_record_communication(
+            breach=breach,
+            communicated_at=communicated_at,
+            method=method,
+            activity_ids=[activity.pk],
+            actor=dpo,
+        )
+
+    breach.refresh_from_db()
+    assert breach.communicated_at == email_at
+
+
 def test_purge_with_nothing_to_do(db):
     assert breach_purge_closed(closed_before=timezone.now()) == 0
     assert not AuditEvent.objects.filter(action="breaches.breach.purged").exists()
