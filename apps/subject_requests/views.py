@@ -530,19 +530,17 @@ class LiftRestrictionView(RequestActionView):
 
 class ObjectView(RequestActionView):
     def perform(self, request_obj, form, **kwargs):
-        count = services.request_object(request=request_obj, actor=self.request.user)
-        grant = request_obj.events.filter(action="objected").order_by("-pk").first()
-        added = grant.details.get("suppression_added", 0) if grant else 0
+        grant = services.request_object(request=request_obj, actor=self.request.user)
         contacts = ngettext(
             "%(count)s contact marked objected",
             "%(count)s contacts marked objected",
-            count,
-        ) % {"count": count}
+            grant.contact_count,
+        ) % {"count": grant.contact_count}
         identifiers = ngettext(
             "%(count)s identifier added to the suppression list",
             "%(count)s identifiers added to the suppression list",
-            added,
-        ) % {"count": added}
+            grant.suppression_added,
+        ) % {"count": grant.suppression_added}
         messages.success(
             self.request,
             _("Objection granted: %(contacts)s, %(identifiers)s.")

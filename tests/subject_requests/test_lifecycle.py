@@ -280,7 +280,7 @@ def test_objection_finds_contacts_by_requester_email(make_request, dpo, person):
     marked = request_object(request=request, actor=dpo)
 
     person.refresh_from_db()
-    assert marked == 1
+    assert marked.contact_count == 1
     assert person.status == Contact.Status.OBJECTED
     assert is_suppressed(phone=PERSON["phone"])
 
@@ -295,7 +295,7 @@ def test_objection_by_phone_spares_colleague_with_email(make_request, dpo, perso
     marked = request_object(request=request, actor=dpo)
 
     person.refresh_from_db()
-    assert marked == 0
+    assert marked.contact_count == 0
     assert person.status == Contact.Status.ACTIVE
 
 
@@ -430,7 +430,7 @@ def test_objection_moves_unsubscribed_contact_to_objected(make_request, dpo, per
     marked = request_object(request=request, actor=dpo)
 
     person.refresh_from_db()
-    assert marked == 1
+    assert marked.contact_count == 1
     assert person.status == Contact.Status.OBJECTED
 
 
@@ -491,7 +491,7 @@ def test_repeated_objection_records_no_second_consent(make_request, dpo, person)
     withdrawn = ConsentRecord.objects.filter(
         contact=person, state=ConsentRecord.State.WITHDRAWN
     )
-    assert marked == 0
+    assert marked.contact_count == 0
     assert withdrawn.count() == 1
 
 
@@ -531,7 +531,8 @@ def test_objection_granted_twice_records_once(make_request, dpo, person):
 
     again = request_object(request=request, actor=dpo)
 
-    assert again == 0
+    assert again.contact_count == 0
+    assert again.suppression_added == 0
     assert request.events.filter(action="objected").count() == 1
 
 

@@ -338,6 +338,23 @@ def test_objection_by_phone_counts_suppressed_identifiers(
     )
 
 
+def test_objection_granted_again_adds_nothing(client_for, dpo, make_request):
+    request = make_request(
+        kind="objection", requester_email="", requester_phone="04 78 12 34 56"
+    )
+    client = client_for(dpo)
+    client.post(_action("object", request), HTTP_ACCEPT_LANGUAGE="en")
+
+    response = client.post(
+        _action("object", request), HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+
+    assert (
+        "Objection granted: 0 contacts marked objected, 0 identifiers added to "
+        "the suppression list." in response.content.decode()
+    )
+
+
 def test_rectify_records_fields(client_for, dpo, make_request, person):
     from apps.subject_requests.services import request_link_contacts
 

@@ -5,6 +5,8 @@ status of the requester's contacts and keeps them stored. Access and
 portability are in ``access``, erasure is in ``erasure``.
 """
 
+from dataclasses import dataclass
+
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -370,7 +372,15 @@ def _linked_contacts_transition(
     return len(ids)
 
 
-def request_object(*, request: SubjectRequest, actor) -> int:
+@dataclass(frozen=True)
+class ObjectionGrant:
+    """What one grant of an objection reached."""
+
+    contact_count: int
+    suppression_added: int
+
+
+def request_object(*, request: SubjectRequest, actor) -> ObjectionGrant:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
     The linked contacts and the contacts holding the requester's e-mail or
@@ -409,7 +419,7 @@ def request_object(*, request: SubjectRequest, actor) -> int:
         ids = withdrawn.contact_ids
         if granted_before and not (ids or recorded.added or recorded.objected):
             # A repeated grant that reached nothing new leaves no second entry.
-            return 0
+            return ObjectionGrant(contact_count=0, suppression_added=0)
         details = {
             "contact_ids": ids,
             "suppression_added": recorded.added,
@@ -423,4 +433,4 @@ def request_object(*, request: SubjectRequest, actor) -> int:
             count=len(ids),
             details=details,
         )
-    return len(ids)
+    return ObjectionGrant(contact_count=len(ids), suppression_added=recorded.added)
