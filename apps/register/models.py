@@ -299,44 +299,33 @@ class ProcessingActivity(models.Model):
         )
 
     def _review_dates_check(self) -> None:
+        """Reject every date out of place at once, each on its own field."""
         today = timezone.localdate()
+        errors = {}
         if self.started_on and self.started_on > today:
-            raise ValidationError(
-                {
-                    "started_on": _(
-                        "The processing start %(date)s is in the future. Enter the "
-                        "day it began, or leave it empty until then."
-                    )
-                    % {"date": self.started_on.isoformat()}
-                }
-            )
+            errors["started_on"] = _(
+                "The processing start %(date)s is in the future. Enter the "
+                "day it began, or leave it empty until then."
+            ) % {"date": self.started_on.isoformat()}
         if self.last_reviewed_on and self.last_reviewed_on > today:
-            raise ValidationError(
-                {
-                    "last_reviewed_on": _(
-                        "The last review %(date)s is in the future. Enter the day "
-                        "the activity was last reviewed."
-                    )
-                    % {"date": self.last_reviewed_on.isoformat()}
-                }
-            )
+            errors["last_reviewed_on"] = _(
+                "The last review %(date)s is in the future. Enter the day "
+                "the activity was last reviewed."
+            ) % {"date": self.last_reviewed_on.isoformat()}
         if (
             self.last_reviewed_on
             and self.next_review_on
             and self.next_review_on < self.last_reviewed_on
         ):
-            raise ValidationError(
-                {
-                    "next_review_on": _(
-                        "The next review %(next)s is before the last one "
-                        "%(last)s. Enter a later day."
-                    )
-                    % {
-                        "next": self.next_review_on.isoformat(),
-                        "last": self.last_reviewed_on.isoformat(),
-                    }
-                }
-            )
+            errors["next_review_on"] = _(
+                "The next review %(next)s is before the last one "
+                "%(last)s. Enter a later day."
+            ) % {
+                "next": self.next_review_on.isoformat(),
+                "last": self.last_reviewed_on.isoformat(),
+            }
+        if errors:
+            raise ValidationError(errors)
 
     def clean(self):
         """Reject a return to draft, review dates out of order, and a reference
@@ -346,8 +335,21 @@ class ProcessingActivity(models.Model):
         "trt-001" would be two activities to a reader.
         """
         super().clean()
-        self._draft_return_check()
-        self._review_dates_check()
+        errors = {}
+        checks = (
+            self._draft_return_check,
+            self._review_dates_check,
+            self._reference_case_check,
+        )
+        for check in checks:
+            try:
+                check()
+            except ValidationError as error:
+                errors.update(error.error_dict)
+        if errors:
+            raise ValidationError(errors)
+
+    def _reference_case_check(self) -> None:
         if not self.reference:
             return
         same_reference = ProcessingActivity.objects.filter(

@@ -205,6 +205,24 @@ def test_review_dates_out_of_order_rejected(db, dates, field):
     assert field in raised.value.message_dict
 
 
+def test_every_date_error_reported_at_once(db):
+    ActivityFactory(reference="QA-DATES")
+    activity = ActivityFactory.build(
+        reference="qa-dates",
+        started_on=timezone.localdate() + datetime.timedelta(days=3),
+        last_reviewed_on=datetime.date(2026, 3, 1),
+        next_review_on=datetime.date(2026, 2, 1),
+    )
+
+    with pytest.raises(ValidationError) as raised:
+        activity.full_clean()
+
+    errors = raised.value.message_dict
+    assert "started_on" in errors
+    assert "next_review_on" in errors
+    assert "reference" in errors
+
+
 def test_other_start_event_needs_description(db):
     rule = RetentionRule(
         activity=ActivityFactory(),
