@@ -61,6 +61,17 @@ WESTERN_ENCODINGS = {
 }
 
 
+# Encodings whose text may carry rows in another one: a vendor file pasted
+# together from two exports contains UTF-8 rows and Windows-1252 rows. Such files
+# are decoded as UTF-8 with ``errors="surrogateescape"``, which turns each byte
+# that is not UTF-8 into a code point of U+DC80 to U+DCFF, and the rows with
+# such code points are decoded again in the single-byte encoding.
+UTF8_ENCODINGS = ("utf-8", "utf-8-sig")
+UTF8_STRAY_ROW_ENCODING = "cp1252"
+_STRAY_BYTES = re.compile("[\udc80-\udcff]")
+_MULTIBYTE_CHARACTERS = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
 class UnreadableFile(ValueError):
     """A file that cannot be read as a table; the message says why and what to do."""
 
@@ -115,6 +126,18 @@ class FileLayout:
     date1904: bool = False
     # The sheets of a workbook that hold e-mail addresses or phone numbers.
     contact_sheets: list[str] = field(default_factory=list)
+
+    @property
+    def row_encodings(self) -> tuple[str, str]:
+        """Return the CSV's encoding of valid UTF-8 rows, then of the others.
+
+        Both are "" for a UTF-16 file, which is decoded as a whole.
+        """
+        if self.encoding in UTF8_ENCODINGS:
+            return self.encoding, UTF8_STRAY_ROW_ENCODING
+        if self.encoding.startswith("utf-16"):
+            return "", ""
+        return "utf-8", self.encoding
 
 
 def _compression_check(archive: zipfile.ZipFile) -> None:
@@ -180,6 +203,8 @@ def _detect_encoding(sample: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _mostly_utf8(sample):
+        return "utf-8"
     best = charset_normalizer.from_bytes(sample).best()
     if best is None:
         raise UnreadableFile(
@@ -199,6 +224,18 @@ def _detect_encoding(sample: bytes) -> str:
         return "cp1252"
     except UnicodeDecodeError:
         return "latin_1"
+
+
+def _mostly_utf8(sample: bytes) -> bool:
+    """Tell whether text that is not valid UTF-8 has more UTF-8 characters
+    than stray bytes.
+
+    Single-byte text almost never forms a valid multi-byte UTF-8 sequence, so
+    such sequences are UTF-8 rows beside rows in another encoding.
+    """
+    text = sample.decode("utf-8", errors="surrogateescape")
+    stray = len(_STRAY_BYTES.findall(text))
+    return len(_MULTIBYTE_CHARACTERS.findall(text)) > stray
 
 
 # Windows code pages of the non-Latin scripts of EU contact lists, tried
@@ -484,6 +521,8 @@ class FileReader:
     def __init__(self, path, layout: FileLayout):
         self.path = path
         self.layout = layout
+        # CSV rows decoded in another encoding than the file's, by row number.
+        self.recoded_rows: dict[int, str] = {}
         self.date1904 = False
         self._size = max(1, _file_size(path))
         self._position = 0
@@ -538,8 +577,16 @@ class FileReader:
     def _csv_rows(self):
         delimiter = self.layout.delimiter or ","
         width = len(self.layout.headers)
+        utf8, single_byte = self.layout.row_encodings
         with open(self.path, "rb") as binary:
-            text = io.TextIOWrapper(binary, encoding=self.layout.encoding, newline="")
+            if utf8:
+                text = io.TextIOWrapper(
+                    binary, encoding=utf8, errors="surrogateescape", newline=""
+                )
+            else:
+                text = io.TextIOWrapper(
+                    binary, encoding=self.layout.encoding, newline=""
+                )
             reader = csv.reader(text, delimiter=delimiter)
             number = 0
             line = 1
@@ -548,6 +595,8 @@ class FileReader:
                     number += 1
                     if number % 1024 == 0:
                         self._position = binary.tell()
+                    if utf8:
+                        row = self._row_decoded(number, row, single_byte)
                     if reader.line_num > line:
                         _unclosed_quote_check(
                             row, delimiter, line, reader.line_num, width=width
@@ -570,6 +619,25 @@ class FileReader:
                     % {"row": number + 1, "error": error}
                 ) from error
         self._position = self._size
+
+    def _row_decoded(self, number: int, row: list[str], single_byte: str) -> list:
+        """Return the row in the encoding of its own bytes, and note a change.
+
+        A row with stray bytes is decoded in ``single_byte``, and any other
+        row with non-ASCII text is UTF-8. A row in the encoding that the rest
+        of the file does not use goes into ``recoded_rows``.
+        """
+        joined = "".join(row)
+        if joined.isascii():
+            return row
+        if _STRAY_BYTES.search(joined):
+            row = [_single_byte_decode(cell, single_byte) for cell in row]
+            encoding = single_byte
+        else:
+            encoding = "utf-8"
+        if encoding != _encoding_name(self.layout.encoding):
+            self.recoded_rows[number] = encoding
+        return row
 
     def _open_xlsx(self):
         if self._workbook is None:
@@ -624,6 +692,23 @@ class FileReader:
             self._workbook.close()
             self._workbook = None
             self._handle.close()
+
+
+def _encoding_name(encoding: str) -> str:
+    return "utf-8" if encoding in UTF8_ENCODINGS else encoding
+
+
+def _single_byte_decode(cell: str, encoding: str) -> str:
+    """Decode again the bytes of a cell that ``surrogateescape`` kept.
+
+    Windows-1252 leaves five bytes undefined, so a cell with one of them is
+    read as Latin-1, as a file of such cells is.
+    """
+    data = cell.encode("utf-8", errors="surrogateescape")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        return data.decode("latin_1")
 
 
 def _row_like(line: str, delimiter: str, width: int) -> bool:

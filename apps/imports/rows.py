@@ -111,8 +111,11 @@ class RowNormalizer:
         acquired_on: datetime.date | None = None,
         processing_activity=None,
         phone_country: str = "",
+        recoded_rows: dict[int, str] | None = None,
     ):
         self.columns = {field: int(index) for index, field in mapping.items() if field}
+        # The reader's CSV rows in another encoding than the rest of the file.
+        self.recoded_rows = recoded_rows if recoded_rows is not None else {}
         self.nir_checked_fields = tuple(
             field for field in NIR_CHECKED_FIELDS if field in self.columns
         )
@@ -251,6 +254,9 @@ class RowNormalizer:
             )
         notes.extend(phone_problems)
 
+        encoding = self.recoded_rows.pop(row_number, None)
+        if encoding:
+            remarks.append(_recoded_remark(encoding))
         self._read_texts(cells, values, notes)
         self._read_others(cells, values, notes, remarks)
         rejection = self._read_collection_date(cells, values, notes)
@@ -524,6 +530,15 @@ class RowNormalizer:
             except InvalidValue:
                 continue
         return email_hash, phone_hash
+
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin-1"}
+
+
+def _recoded_remark(encoding: str) -> str:
+    return _(
+        "read as %(encoding)s, unlike the rest of the file: check its accented letters"
+    ) % {"encoding": ENCODING_LABELS.get(encoding, encoding)}
 
 
 def _date_as_read(cell, day: datetime.date) -> str:

@@ -178,8 +178,8 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
         for index, header in enumerate(layout.headers)
         if is_forbidden_header(header)
     }
-    normalizer = job_row_normalizer(job, layout)
     reader = FileReader(job.source_file.path, layout)
+    normalizer = job_row_normalizer(job, layout, reader)
     rows = []
     try:
         for number, cells in reader.data_rows():

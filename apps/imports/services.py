@@ -699,8 +699,14 @@ def _source_file_delete(job: ImportJob) -> bool:
     return True
 
 
-def job_row_normalizer(job: ImportJob, layout) -> RowNormalizer:
-    """Return the normaliser of the job's rows, with its mapping and terms."""
+def job_row_normalizer(
+    job: ImportJob, layout, reader: FileReader | None = None
+) -> RowNormalizer:
+    """Return the normaliser of the job's rows, with its mapping and terms.
+
+    Given the ``reader`` of the rows, it notes the rows that the reader
+    decoded in another encoding than the rest of the file.
+    """
     return RowNormalizer(
         mapping=job.mapping,
         headers=layout.headers,
@@ -709,6 +715,7 @@ def job_row_normalizer(job: ImportJob, layout) -> RowNormalizer:
         acquired_on=job.acquired_on,
         processing_activity=job.processing_activity,
         phone_country=job.phone_country,
+        recoded_rows=reader.recoded_rows if reader is not None else None,
     )
 
 
@@ -716,7 +723,7 @@ def _staging_feed(job: ImportJob) -> runner.StagingFeed:
     """Return the feed that reads the job's whole file into the staging table."""
     layout = job_layout(job)
     reader = FileReader(job.source_file.path, layout)
-    normalizer = job_row_normalizer(job, layout)
+    normalizer = job_row_normalizer(job, layout, reader)
     rows = (normalizer.normalize(number, cells) for number, cells in reader.data_rows())
     return runner.StagingFeed(job=job, reader=reader, rows=rows)
 

@@ -534,3 +534,62 @@ def test_error_email_keeps_phone(upload_root, write_file):
     assert result.outcome == "created"
     assert "#N/A is a spreadsheet error" in result.reason
     assert Contact.objects.get().phone == "+33612345678"
+
+
+def _utf8_rows(count: int) -> str:
+    return "".join(
+        f"Émile{index};Lefèvre;emile.lefevre{index}@example.com;;Société Ouest\n"
+        for index in range(count)
+    )
+
+
+def test_stray_windows_1252_row_in_utf8_file(upload_root, write_file):
+    stray = "Hélène;Mahé;helene.mahe@example.com;;Crème Brûlée\n".encode("cp1252")
+    content = (HEADER + _utf8_rows(3)).encode() + stray
+
+    job = import_file(write_file("mixed.csv", content))
+
+    assert job.encoding == "utf-8"
+    assert job.counts["created"] == 4
+    first = Contact.objects.get(email="emile.lefevre0@example.com")
+    assert (first.first_name, first.company) == ("Émile0", "Société Ouest")
+    stray_contact = Contact.objects.get(email="helene.mahe@example.com")
+    assert (stray_contact.first_name, stray_contact.last_name) == ("Hélène", "Mahé")
+    assert stray_contact.company == "Crème Brûlée"
+    noted = job.row_results.get(row_number=5)
+    assert "read as Windows-1252, unlike the rest of the file" in noted.reason
+    assert job.row_results.get(row_number=2).reason == ""
+
+
+def test_utf8_rows_in_windows_1252_file(upload_root, write_file):
+    from apps.contacts.suppression import suppression_add
+
+    suppression_add(reason="objected", emails=["inès.dupont434@example.com"])
+    rows = HEADER + "François;Noël;francois.noel@example.com;;Crème\n"
+    suppressed_row = "Inès;Dupont;inès.dupont434@example.com;;\n"
+    utf8_row = "Zoé;Kühn;zoe.kuhn@example.com;;\n"
+    content = rows.encode("cp1252") + (suppressed_row + utf8_row).encode()
+
+    job = import_file(write_file("mixed.csv", content))
+
+    assert job.encoding == "cp1252"
+    assert job.counts["created"] == 2
+    assert job.counts["suppressed"] == 1
+    assert Contact.objects.get(email="francois.noel@example.com").first_name == (
+        "François"
+    )
+    assert Contact.objects.get(email="zoe.kuhn@example.com").last_name == "Kühn"
+    assert "read as UTF-8" in job.row_results.get(row_number=4).reason
+
+
+def test_stray_row_after_detection_sample(upload_root, write_file):
+    content = (HEADER + _utf8_rows(20_000)).encode()
+    stray = "Hélène;Mahé;helene.mahe@example.com;;\n".encode("cp1252")
+    assert len(content) > 1024 * 1024
+
+    job = import_file(write_file("long.csv", content + stray))
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.counts["created"] == 20_001
+    assert Contact.objects.get(email="helene.mahe@example.com").last_name == "Mahé"
+    assert "Windows-1252" in job.row_results.get(row_number=20_002).reason

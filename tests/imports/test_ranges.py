@@ -16,6 +16,7 @@ from django.db import OperationalError
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
 from apps.contacts.suppression import suppression_add
+from apps.core.archives import MAX_CELL_CHARACTERS
 from apps.imports import merge
 from apps.imports import pipeline
 from apps.imports.models import ImportJob
@@ -166,17 +167,18 @@ def test_threaded_staging_gives_same_outcomes(
 
 @pytest.mark.django_db(transaction=True)
 def test_threaded_staging_error_fails_job(upload_root, write_file, monkeypatch):
-    # The byte that is invalid in UTF-8 comes after the 1 MB sample that
-    # encoding detection reads, so only the staging thread meets it.
+    # The quote that is never closed comes after the 1 MB sample that layout
+    # detection reads, so only the staging thread meets it.
     content = "Prénom;Nom;Courriel\n" + "".join(
         f"Personne{index};Nom;personne{index}@example.com\n" for index in range(30_000)
     )
-    path = write_file("broken.csv", content.encode() + b"Z;N;\xff@example.com\n")
+    unclosed = 'Z;N;"' + "x" * (MAX_CELL_CHARACTERS + 10) + "\n"
+    path = write_file("broken.csv", (content + unclosed).encode())
 
     job = _import_in_chunks(path, monkeypatch, 5_000)
 
     assert job.status == ImportJob.Status.FAILED
-    assert "is not valid utf-8 text" in job.error
+    assert "Row 30002 has a cell of more than" in job.error
     assert Contact.objects.count() == 0
     assert job.row_results.count() == 0
 
