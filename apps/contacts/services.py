@@ -32,7 +32,6 @@ from apps.contacts.models import Contact
 from apps.contacts.models import ContactList
 from apps.contacts.models import Provenance
 from apps.contacts.models import SuppressionEntry
-from apps.contacts.suppression import SuppressionRecorded
 from apps.contacts.suppression import suppression_add
 from apps.contacts.suppression import suppression_record
 from apps.contacts.suppression import suppression_rows_insert
@@ -697,8 +696,9 @@ def contacts_unsubscribe_batch(
     Every matching contact that is active or restricted becomes unsubscribed
     (or objected) with a withdrawn e-mail consent. An objection also moves
     unsubscribed contacts to objected and turns their unsubscribed suppression
-    entries into objections. Because an objection covers every channel, the
-    e-mail and phone of each contact it moves go on the suppression list too.
+    entries into objections. The e-mail and phone of each contact it moves go
+    on the suppression list too, as the unsubscribe link does, so that the
+    person does not come back in a later list under another address.
     One audit event records the counts, the contact ids and the fingerprint
     of the ``api_token`` that sent the batch, and each moved contact gets an
     event of its own. Repeating a batch changes nothing.
@@ -715,13 +715,11 @@ def contacts_unsubscribe_batch(
     contact_ids = withdrawn.contact_ids
     _withdrawals_record(withdrawn, reason=reason, source=source)
 
-    other_identifiers = SuppressionRecorded(added=0)
-    if reason == SuppressionEntry.Reason.OBJECTED:
-        other_identifiers = suppression_record(
-            reason=reason,
-            emails=withdrawn.emails - set(emails),
-            phones=withdrawn.phones - set(phones),
-        )
+    other_identifiers = suppression_record(
+        reason=reason,
+        emails=withdrawn.emails - set(emails),
+        phones=withdrawn.phones - set(phones),
+    )
 
     result = BatchUnsubscribeResult(
         added=recorded.added,

@@ -488,13 +488,14 @@ def test_objection_turns_unsubscribed_phone_into_objection(client):
     assert event.details["suppression_objected"] == 1
 
 
-def test_unsubscribe_leaves_contact_phone_unlisted(client):
+def test_unsubscribe_suppresses_contact_phone(client):
     contact = ContactFactory(email="lea.dubois@example.com", phone="+33612345678")
 
     body = _report(client, contact.email, "unsubscribed")
 
-    assert body["contact_identifiers_added"] == 0
-    assert not _phone_suppressed(client, contact.phone)
+    assert body["contact_identifiers_added"] == 1
+    assert _phone_suppressed(client, contact.phone)
+    assert _entry_reason(contact.phone) == SuppressionEntry.Reason.UNSUBSCRIBED
 
 
 def test_chunked_body_without_length_rejected(client):
