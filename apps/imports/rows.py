@@ -405,11 +405,11 @@ class RowNormalizer:
     def _read_collection_date(self, cells, values, notes) -> str | None:
         """Set ``collected_at`` from the row and return any reason to reject the row.
 
-        The date gets the checks of the list's acquisition date. One that is
-        impossible (before 2000, or later than the acquisition date or
-        today) is noted and left out, and the contact takes the acquisition
-        date. One past the retention period rejects the row, because the
-        next retention run would remove the contact.
+        The date gets the checks of the list's acquisition date. One later
+        than the acquisition date or today is noted and left out, and the
+        contact takes the acquisition date. One before 2000 or past the
+        retention period rejects the row: the acquisition date would start
+        a new retention period for data that the vendor dates far earlier.
         """
         collected = cells.get("collected_on")
         if collected is None:
@@ -422,20 +422,18 @@ class RowNormalizer:
         date_text = _date_as_read(collected, day)
 
         if day < ACQUIRED_ON_EARLIEST:
-            notes.append(
-                self._problem(
-                    "collected_on",
-                    _(
-                        "collection date %(date)s is before %(earliest)s, the "
-                        "earliest date accepted"
-                    )
-                    % {
-                        "date": date_text,
-                        "earliest": date_display(ACQUIRED_ON_EARLIEST),
-                    },
+            return self._problem(
+                "collected_on",
+                _(
+                    "collection date %(date)s is before %(earliest)s, the "
+                    "earliest date accepted, so the contact is too old to "
+                    "import. Correct the date if it is wrong."
                 )
+                % {
+                    "date": date_text,
+                    "earliest": date_display(ACQUIRED_ON_EARLIEST),
+                },
             )
-            return None
         if day > self.latest_collection:
             # The pipeline then uses the list's acquisition date.
             notes.append(

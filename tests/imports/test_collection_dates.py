@@ -38,16 +38,17 @@ def merge_path(request, monkeypatch):
     monkeypatch.setattr(pipeline, "set_based", lambda: request.param)
 
 
-def test_date_before_2000_left_out(merge_path, upload_root, write_file):
-    path = _file(write_file, ("ancien@example.com", "01/01/1900"))
+def test_date_before_2000_rejected(merge_path, upload_root, write_file):
+    path = _file(write_file, ("ancien@example.com", "01/01/1998"))
 
     job = import_file(path)
 
-    reason = job.row_results.get(row_number=2).reason
-    assert job.counts["created"] == 1
-    assert _collected_on("ancien@example.com") == RECENT_ACQUISITION
-    assert reason.startswith("Left out Date de collecte:")
-    assert "01/01/1900 is before 01/01/2000" in reason
+    result = job.row_results.get(row_number=2)
+    assert job.counts["rejected"] == 1
+    assert result.outcome == "rejected"
+    assert result.reason.startswith("Date de collecte:")
+    assert "01/01/1998 is before 01/01/2000" in result.reason
+    assert not Contact.objects.exists()
 
 
 def test_two_digit_year_00_rejected(merge_path, upload_root, write_file):
