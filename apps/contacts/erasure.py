@@ -517,6 +517,7 @@ def contacts_erase(
     erased_suppressions: Sequence[ErasedSuppression] = (),
     lock_held: bool = False,
     phones_select_contacts: bool = True,
+    contact_emails: Collection[str] | None = None,
 ) -> ContactsErased:
     """Delete the contacts with these ids, e-mails or phones and what refers to them.
 
@@ -539,11 +540,12 @@ def contacts_erase(
     and held until it ends, so a running import finishes before the erasure
     starts. A caller that took it already in this transaction passes
     ``lock_held``. With ``phones_select_contacts`` false, the phones still
-    select the other apps' rows but no contact.
+    select the other apps' rows but no contact. ``contact_emails``, when
+    given, are the e-mails that select contacts in place of ``emails``.
     """
     target_sql, params = _target_sql(
         contact_ids=[int(pk) for pk in contact_ids],
-        emails=emails,
+        emails=emails if contact_emails is None else contact_emails,
         phones=phones if phones_select_contacts else (),
         within=within,
     )

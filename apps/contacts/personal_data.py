@@ -137,6 +137,7 @@ def person_erase(
     actor=None,
     lock_held=False,
     phones_select_contacts=True,
+    contact_emails=None,
 ) -> PersonErased:
     """Erase as ``erase`` does and put the identifiers on the suppression list.
 
@@ -146,13 +147,15 @@ def person_erase(
     the contacts write lock (``contacts_write_lock_reading``). With
     ``phones_select_contacts`` false, the phones are suppressed and erased
     from the other apps' rows, but select no contact: the caller chose the
-    contacts that a shared phone may find.
+    contacts that a shared phone may find. ``contact_emails`` does the same
+    for the e-mails: only those it lists select contacts.
     """
     erased = contacts_erase(
         contact_ids=contact_ids,
         emails=emails,
         phones=phones,
         phones_select_contacts=phones_select_contacts,
+        contact_emails=contact_emails,
         suppression=suppression_rows(
             reason=reason, emails=emails, phones=phones, actor=actor
         ),

@@ -31,7 +31,6 @@ from apps.subject_requests.selectors import extension_notices
 from apps.subject_requests.selectors import identity_checks
 from apps.subject_requests.selectors import request_list
 from apps.subject_requests.selectors import request_timeline
-from apps.subject_requests.services.common import requester_contacts
 
 VIEW_PERMISSION = "subject_requests.view_subjectrequest"
 CHANGE_PERMISSION = "subject_requests.change_subjectrequest"
@@ -182,7 +181,7 @@ def _erasure_contacts(request_obj: SubjectRequest, user) -> list[str]:
     show_names = user.has_perm(MATCH_URL_PERMISSIONS["contact"])
     return [
         f"#{contact.pk} {contact.full_name}".strip() if show_names else f"#{contact.pk}"
-        for contact in requester_contacts(request_obj)
+        for contact in services.erasure_contacts(request_obj)
     ]
 
 

@@ -23,6 +23,7 @@ from apps.subject_requests.services import request_close
 from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_search
+from apps.subject_requests.services import request_set_aside_contacts
 from tests.contacts.factories import ContactFactory
 from tests.subject_requests.conftest import PERSON
 
@@ -887,3 +888,72 @@ def test_restriction_closes_after_other_erasure(
     request_close(request=restriction, actor=dpo)
 
     assert restriction.status == SubjectRequest.Status.CLOSED
+
+
+GENERIC_EMAIL = "contact@renaud-conseil.example.com"
+
+
+def test_generic_address_keeps_colleague(make_request, dpo):
+    colleague = ContactFactory(
+        first_name="Sophie",
+        last_name="Renaud",
+        email=GENERIC_EMAIL,
+        phone="+33611223344",
+    )
+    requester = ContactFactory(
+        first_name="Jean", last_name="Renaud", email=GENERIC_EMAIL, phone=""
+    )
+    request = make_request(
+        kind="erasure",
+        verified_by=dpo,
+        requester_name="Jean Renaud",
+        requester_email=GENERIC_EMAIL,
+        requester_phone="",
+    )
+
+    request_erase(request=request, actor=dpo)
+
+    assert Contact.objects.filter(pk=colleague.pk).exists()
+    assert not Contact.objects.filter(pk=requester.pk).exists()
+    assert not is_suppressed(phone=colleague.phone)
+
+
+def test_set_aside_homonym_kept(make_request, dpo):
+    homonym = ContactFactory(
+        first_name="Jean",
+        last_name="Renaud",
+        email=GENERIC_EMAIL,
+        phone="+33611223344",
+    )
+    request = make_request(
+        kind="erasure",
+        verified_by=dpo,
+        requester_name="Jean Renaud",
+        requester_email=GENERIC_EMAIL,
+        requester_phone="",
+    )
+    request_set_aside_contacts(request=request, contact_ids=[homonym.pk], actor=dpo)
+
+    request_erase(request=request, actor=dpo)
+
+    assert Contact.objects.filter(pk=homonym.pk).exists()
+    assert not is_suppressed(phone=homonym.phone)
+    assert is_suppressed(email=GENERIC_EMAIL)
+
+
+def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
+    colleague = ContactFactory(
+        first_name="Sophie", last_name="Renaud", email=GENERIC_EMAIL, phone=""
+    )
+    request = make_request(
+        kind="erasure",
+        verified_by=dpo,
+        requester_name="Jean Renaud",
+        requester_email=GENERIC_EMAIL,
+        requester_phone="",
+    )
+
+    url = reverse("subject_requests:request-detail", args=[request.pk])
+    html = client_for(dpo).get(url).content.decode()
+
+    assert f"#{colleague.pk} " not in html.split('id="erasure-contacts"')[1][:400]

@@ -285,6 +285,39 @@ def test_objection_finds_contacts_by_requester_email(make_request, dpo, person):
     assert is_suppressed(phone=PERSON["phone"])
 
 
+def test_objection_spares_set_aside_colleague(make_request, dpo):
+    from apps.contacts.suppression import is_suppressed
+    from apps.subject_requests.services import request_object
+    from apps.subject_requests.services import request_set_aside_contacts
+    from tests.contacts.factories import ContactFactory
+
+    shared = "info@proto-ind.example.com"
+    colleague = ContactFactory(
+        first_name="Bob", last_name="Proto", email=shared, phone="+33699887766"
+    )
+    homonym = ContactFactory(
+        first_name="Alice", last_name="Proto", email=shared, phone="+33699887700"
+    )
+    request = make_request(
+        kind="objection",
+        requester_name="Alice Proto",
+        requester_email=shared,
+        requester_phone="",
+    )
+    request_set_aside_contacts(request=request, contact_ids=[homonym.pk], actor=dpo)
+
+    marked = request_object(request=request, actor=dpo)
+
+    colleague.refresh_from_db()
+    homonym.refresh_from_db()
+    assert marked.contact_count == 0
+    assert colleague.status == Contact.Status.ACTIVE
+    assert homonym.status == Contact.Status.ACTIVE
+    assert not is_suppressed(phone=colleague.phone)
+    assert not is_suppressed(phone=homonym.phone)
+    assert is_suppressed(email=shared)
+
+
 def test_objection_by_phone_spares_colleague_with_email(make_request, dpo, person):
     from apps.subject_requests.services import request_object
 

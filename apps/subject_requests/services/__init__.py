@@ -20,6 +20,7 @@ from apps.subject_requests.services.common import ANSWER_KINDS
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import request_answers
 from apps.subject_requests.services.common import set_aside_contact_ids
+from apps.subject_requests.services.erasure import erasure_contacts
 from apps.subject_requests.services.erasure import request_erase
 from apps.subject_requests.services.lifecycle import receipt_time_check
 from apps.subject_requests.services.lifecycle import request_close
@@ -45,6 +46,7 @@ __all__ = [
     "RECTIFIABLE_FIELDS",
     "RequestError",
     "anonymised_contact_ids",
+    "erasure_contacts",
     "receipt_time_check",
     "request_answers",
     "request_build_package",

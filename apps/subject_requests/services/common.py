@@ -11,6 +11,7 @@ from apps.contacts.models import Contact
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
+from apps.imports.normalizers import email_is_generic
 from apps.subject_requests.models import RequestEvent
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.names import names_requester
@@ -122,22 +123,52 @@ def identifiers_of(request: SubjectRequest, contacts) -> tuple[set, set]:
 def requester_contacts(request: SubjectRequest):
     """Return the linked contacts and those holding the requester's identifiers.
 
-    As in an erasure, the phone finds only contacts without an e-mail whose
-    name is the requester's, because colleagues often share a switchboard
-    number. The ids come from a union of indexed reads, for the reason given
-    in ``_erased_contacts``.
+    As in an erasure, a generic address or the phone finds only contacts
+    whose name is the requester's (``shared_identifier_contact_ids``).
     """
-    queries = [request.contacts.values_list("pk", flat=True)]
-    if request.requester_email:
-        queries.append(
-            Contact.objects.filter(email=request.requester_email).values_list(
-                "pk", flat=True
-            )
+    ids = set(request.contacts.values_list("pk", flat=True))
+    email = request.requester_email
+    if email and not email_is_generic(email):
+        ids.update(Contact.objects.filter(email=email).values_list("pk", flat=True))
+    ids.update(
+        shared_identifier_contact_ids(
+            request,
+            emails=[email] if email else [],
+            phones=[request.requester_phone] if request.requester_phone else [],
         )
-    ids = set(queries[0].union(*queries[1:]))
-    if request.requester_phone:
-        ids.update(phone_contact_ids(request.requester_name, [request.requester_phone]))
+    )
     return Contact.objects.filter(pk__in=ids).order_by("pk")
+
+
+def personal_emails(emails) -> list[str]:
+    """Return the addresses of ``emails`` that are not generic (contact@, info@)."""
+    return [email for email in emails if email and not email_is_generic(email)]
+
+
+def shared_identifier_contact_ids(request: SubjectRequest, *, emails, phones) -> set:
+    """Return the contacts that the generic ``emails`` and the ``phones`` find.
+
+    Colleagues share a company address (contact@, info@) and a switchboard
+    number, so these find only contacts named like the requester (a phone
+    only those without an e-mail), and none that the DPO set aside as someone
+    else's and did not link since. A personal address finds every contact
+    that holds it, which callers look up themselves.
+    """
+    ids = set(phone_contact_ids(request.requester_name, phones))
+    generic = [email for email in emails if email and email_is_generic(email)]
+    if generic:
+        found = Contact.objects.filter(email__in=generic).values_list(
+            "pk", "first_name", "last_name"
+        )
+        ids.update(
+            pk
+            for pk, first_name, last_name in found
+            if names_requester(request.requester_name, f"{first_name} {last_name}")
+        )
+    if ids:
+        linked = set(request.contacts.values_list("pk", flat=True))
+        ids -= set_aside_contact_ids(request) - linked
+    return ids
 
 
 def set_aside_contact_ids(request: SubjectRequest) -> set[int]:
@@ -156,7 +187,8 @@ def answered_contacts(request: SubjectRequest):
     """Return ``requester_contacts`` without those the DPO set aside.
 
     A contact set aside or unlinked is someone else's, so an access or
-    portability package leaves it out, unless it was linked again since.
+    portability package leaves it out and an objection leaves it alone,
+    unless it was linked again since.
     """
     linked = set(request.contacts.values_list("pk", flat=True))
     return requester_contacts(request).exclude(

@@ -31,8 +31,9 @@ from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
 from apps.subject_requests.services.common import new_event
-from apps.subject_requests.services.common import phone_contact_ids
+from apps.subject_requests.services.common import personal_emails
 from apps.subject_requests.services.common import require_verified
+from apps.subject_requests.services.common import shared_identifier_contact_ids
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,35 @@ def _erased_contacts(request: SubjectRequest, extra_contact_ids):
         return linked
     extra = Contact.objects.filter(pk__in=list(extra_contact_ids)).values_list(*fields)
     return linked.union(extra)
+
+
+def _erasure_targets(request: SubjectRequest, linked, extra_pairs=()):
+    """Return the contact ids, e-mails and phones that an erasure removes.
+
+    ``linked`` holds ``(pk, email, phone)`` of the linked and extra contacts.
+    Their identifiers and the requester's find more contacts: generic ones by
+    the rules of ``shared_identifier_contact_ids``. The ids leave out the
+    contacts that hold a personal address, which the erasure's statement
+    selects by the address.
+    """
+    linked = list(linked)
+    emails, phones = identifiers_of(
+        request, [(email, phone) for _pk, email, phone in linked] + list(extra_pairs)
+    )
+    contact_ids = sorted(
+        {pk for pk, _email, _phone in linked}
+        | shared_identifier_contact_ids(request, emails=emails, phones=phones)
+    )
+    return contact_ids, emails, phones
+
+
+def erasure_contacts(request: SubjectRequest):
+    """Return the contacts that erasing the request would delete now."""
+    contact_ids, emails, _phones = _erasure_targets(
+        request, _erased_contacts(request, ())
+    )
+    holding = Contact.objects.filter(email__in=personal_emails(emails))
+    return Contact.objects.filter(pk__in=contact_ids).union(holding).order_by("pk")
 
 
 def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> dict:
@@ -167,7 +197,9 @@ def request_erase(
     ``extra_contact_ids`` and the identifiers. A caller that has already looked
     up the contacts passes them as ``extra_contact_ids`` instead of linking
     them first, which saves the link's writes that the erasure would delete
-    at once.
+    at once. The identifiers find more contacts, except that a generic
+    address or a phone finds only contacts named like the requester and none
+    that the DPO set aside (``shared_identifier_contact_ids``).
     The identifiers go on the suppression list, so a later import skips them.
     The request keeps the requester's identity as the proof of the response
     (GDPR Art. 5(2) accountability) until the retention job purges it. Only its
@@ -213,13 +245,7 @@ def request_erase(
         # statement reads the proof of an erasure of the same request that
         # committed meanwhile. SQLite runs one writer at a time.
         _claim_erasure(request)
-        emails, phones = identifiers_of(
-            request, [(email, phone) for _pk, email, phone in linked] + extra_pairs
-        )
-        contact_ids = sorted(
-            {pk for pk, _email, _phone in linked}
-            | set(phone_contact_ids(request.requester_name, phones))
-        )
+        contact_ids, emails, phones = _erasure_targets(request, linked, extra_pairs)
         others = _other_open_links(request, contact_ids, emails, phones)
         _pending_answers_check(request, others)
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
@@ -231,6 +257,7 @@ def request_erase(
             actor=actor,
             lock_held=True,
             phones_select_contacts=False,
+            contact_emails=personal_emails(emails),
         )
         counts = Counter(erased.counts)
         counts.update(

@@ -29,10 +29,10 @@ from apps.core.text import labelled
 from apps.imports.normalizers import email_is_generic
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
+from apps.subject_requests.services.common import answered_contacts
 from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
-from apps.subject_requests.services.common import requester_contacts
 from apps.subject_requests.services.common import require_kind
 from apps.subject_requests.services.common import require_open
 from apps.subject_requests.services.common import require_verified
@@ -384,9 +384,10 @@ def request_object(*, request: SubjectRequest, actor) -> ObjectionGrant:
     """Grant an objection to prospecting (Art. 21(2)-(3)): it is always granted.
 
     The linked contacts and the contacts holding the requester's e-mail or
-    phone are marked objected (with a withdrawn e-mail consent for those that
-    relied on consent), and every identifier of the requester and of those
-    contacts goes on the suppression list. A received request moves to in
+    phone, except those the DPO set aside as someone else's, are marked
+    objected (with a withdrawn e-mail consent for those that relied on
+    consent), and every identifier of the requester and of those contacts
+    goes on the suppression list. A received request moves to in
     progress. Granting again reaches the contacts linked since, and records
     nothing if there are none. No identity check is required because the
     objection discloses nothing and only stops prospecting, which the person
@@ -402,7 +403,7 @@ def request_object(*, request: SubjectRequest, actor) -> ObjectionGrant:
         # this read find the contacts the import created for the person, and
         # any later import checks the new suppression entries.
         contacts_write_lock()
-        contacts = list(requester_contacts(request))
+        contacts = list(answered_contacts(request))
         emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
         request.save(update_fields=["status"])
         recorded = suppression_record(
