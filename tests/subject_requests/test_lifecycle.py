@@ -216,6 +216,24 @@ def test_rectify_rejects_erased_email(make_request, dpo, person):
     assert person.email == PERSON["email"]
 
 
+def test_rectify_rejects_erased_phone(make_request, dpo, person):
+    from apps.contacts.suppression import suppression_add
+
+    suppression_add(reason="erased", emails=[], phones=["+33699001122"])
+    request = make_request(kind="rectification", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="was erased"):
+        request_rectify(
+            request=request,
+            contact_id=person.pk,
+            changes={"phone": "06 99 00 11 22"},
+            actor=dpo,
+        )
+    person.refresh_from_db()
+    assert person.phone == PERSON["phone"]
+
+
 def test_rectify_normalises_email(make_request, dpo, person):
     request = make_request(kind="rectification", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)

@@ -118,6 +118,8 @@ def request_rectify(
         )
     if "email" in changes and email and email != contact.email:
         _require_email_free(contact, email)
+    if "phone" in changes and phone and phone != contact.phone:
+        _require_phone_not_erased(phone)
 
     changed = [
         field for field, value in changes.items() if getattr(contact, field) != value
@@ -245,16 +247,36 @@ def _require_email_free(contact: Contact, email: str) -> None:
             )
             % {"email": email, "other": other}
         )
-    erased = SuppressionEntry.objects.filter(
-        identifier_hash=identifier_hash(email), reason=SuppressionEntry.Reason.ERASED
-    ).exists()
-    if erased:
+    if _erased(email):
         raise RequestError(
             _(
                 "%(email)s belongs to a person who was erased, so it cannot be "
                 "given to another contact."
             )
             % {"email": email}
+        )
+
+
+def _erased(identifier: str) -> bool:
+    return SuppressionEntry.objects.filter(
+        identifier_hash=identifier_hash(identifier),
+        reason=SuppressionEntry.Reason.ERASED,
+    ).exists()
+
+
+def _require_phone_not_erased(phone: str) -> None:
+    """Reject a phone that an erasure listed, as ``_require_email_free`` does.
+
+    Other contacts may share the phone, such as a switchboard number, so
+    only an erasure rejects it.
+    """
+    if _erased(phone):
+        raise RequestError(
+            _(
+                "%(phone)s belongs to a person who was erased, so it cannot be "
+                "given to another contact."
+            )
+            % {"phone": phone}
         )
 
 
