@@ -17,8 +17,8 @@ from email_validator import validate_email
 
 # French overseas departments and collectivities have their own country codes
 # (+262, +590, +594, +596, +508). French users still write their numbers in the
-# national form 0692..., 0690..., so a number invalid for FR is tried in these
-# regions before it is rejected.
+# 10-digit national form 0692..., 0690..., so such a number invalid for FR is
+# tried in these regions before it is rejected.
 FRENCH_OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "GF", "MQ", "PM")
 
 
@@ -124,7 +124,13 @@ def _phone_problem(error: phonenumbers.NumberParseException) -> str:
 
 
 def _french_overseas_number(text: str):
-    if text.startswith("+"):
+    """Return the overseas number that a French 10-digit national form gives.
+
+    A shorter number, such as a French mobile cut to 0612345, is not tried:
+    Saint-Pierre-et-Miquelon's 6-digit numbers would accept it.
+    """
+    digits = "".join(character for character in text if character.isdigit())
+    if text.startswith("+") or len(digits) != 10 or not digits.startswith("0"):
         return None
     for overseas in FRENCH_OVERSEAS_REGIONS:
         try:

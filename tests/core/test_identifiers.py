@@ -105,6 +105,12 @@ def test_normalize_phone_french_overseas_mobiles(raw, expected):
     assert normalize_phone(raw) == expected
 
 
+@pytest.mark.parametrize("raw", ["0612345", "04 12 34 5", "041234"])
+def test_normalize_phone_short_french_rejected(raw):
+    with pytest.raises(InvalidIdentifier):
+        normalize_phone(raw)
+
+
 def _message(normalizer, value: str) -> str:
     with pytest.raises(InvalidIdentifier) as caught:
         normalizer(value)
