@@ -434,14 +434,19 @@ def mapping_problems_with_columns(
             }
             problems.append(MappingProblem(message, columns))
         if field and field not in FIELDS:
+            column = (
+                _column_with_header(headers, int(index))
+                if in_file
+                else gettext("column %(index)s") % {"index": index}
+            )
             message = str(
                 _(
-                    "Unknown field %(field)s for column %(column)s: use one of "
+                    "Unknown field %(field)s for %(column)s: use one of "
                     "%(fields)s, or leave the column out."
                 )
             ) % {
                 "field": field,
-                "column": index,
+                "column": column,
                 "fields": ", ".join(value for value, _label in FIELD_CHOICES if value),
             }
             problems.append(MappingProblem(message, columns))

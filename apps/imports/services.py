@@ -167,7 +167,7 @@ def import_job_create(
             }
         )
 
-    vendor = Vendor.objects.filter(name=vendor_name).first()
+    vendor = vendor_by_name(vendor_name)
     existing = (
         ContactList.objects.filter(vendor=vendor, name=list_name).first()
         if vendor
@@ -944,9 +944,21 @@ def _vendor_for(job: ImportJob) -> Vendor:
     return job.vendor
 
 
+def vendor_by_name(name: str) -> Vendor | None:
+    """Return the vendor of that name in any letter case, or None.
+
+    "RDV" and "rdv" typed for one vendor must not split its lists and saved
+    mappings between two vendors.
+    """
+    return Vendor.objects.filter(name__iexact=name).order_by("pk").first()
+
+
 def _vendor_get_or_create(job: ImportJob) -> Vendor:
     if job.vendor is not None:
         return job.vendor
+    vendor = vendor_by_name(job.vendor_name)
+    if vendor is not None:
+        return vendor
     vendor, created = Vendor.objects.get_or_create(name=job.vendor_name)
     if created:
         audit_record(

@@ -100,6 +100,8 @@ def test_command_mapping_by_header(upload_root, tmp_path):
     ("args", "message"),
     [
         (["--acquired-on=2025-31-01"], "YYYY-MM-DD"),
+        (["--acquired-on=2026-02-30"], "no such day exists"),
+        (["--acquired-on=30/02/2026"], "write it as YYYY-MM-DD"),
         ([ACQUIRED, "--mapping={bad"], "not valid JSON"),
         ([ACQUIRED, '--mapping={"Fax": "phone"}'], "Fax"),
         ([ACQUIRED, '--mapping={"Courriel": "bogus"}'], "use one of email, "),
@@ -137,7 +139,8 @@ def test_command_missing_file_fails(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--acquired-on=2025-31-01"], "écrivez-la AAAA-MM-JJ"),
+        (["--acquired-on=2025-31-01"], "ce jour n’existe pas"),
+        (["--acquired-on=31/01/2025"], "écrivez-la AAAA-MM-JJ"),
         ([ACQUIRED, "--mapping={bad"], "n’est pas un JSON valide"),
         ([ACQUIRED, "--activity=NOPE"], "Aucun traitement n’a la référence 'NOPE'"),
     ],
@@ -304,6 +307,35 @@ def test_command_mapping_by_number_picks_column(upload_root, tmp_path):
     assert summary["mapping"].get("3", "") == ""
     assert Contact.objects.filter(email="jean.dupont@example.com").exists()
     assert not Contact.objects.filter(email="zoe.petit@example.com").exists()
+
+
+def test_command_unknown_field_names_column(upload_root, tmp_path):
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+
+    with pytest.raises(CommandError) as raised:
+        _run(
+            str(path),
+            "--vendor=V",
+            "--list=L",
+            ACQUIRED,
+            '--mapping={"Nom": "societe"}',
+        )
+
+    assert "Unknown field societe for column 2 (“Nom”)" in str(raised.value)
+
+
+def test_command_vendor_name_ignores_case(upload_root, tmp_path):
+    from apps.contacts.models import Vendor
+
+    path = tmp_path / "liste.csv"
+    path.write_bytes(FILE)
+    _run(str(path), "--vendor=RDV Données", "--list=L", ACQUIRED)
+
+    _run(str(path), "--vendor=rdv données", "--list=L", ACQUIRED)
+
+    assert list(Vendor.objects.values_list("name", flat=True)) == ["RDV Données"]
+    assert ContactList.objects.count() == 1
 
 
 def test_command_mapping_one_field_twice_fails(upload_root, tmp_path):

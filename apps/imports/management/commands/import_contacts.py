@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -33,14 +34,21 @@ from apps.register.models import ProcessingActivity
 CONSENT_CLAIMS = {"opt-in": ConsentClaim.OPT_IN, "opt-out": ConsentClaim.OPT_OUT}
 
 
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def _date(value: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value)
     except ValueError as error:
-        raise CommandError(
-            _("Invalid date %(value)r: write it as YYYY-MM-DD (2025-01-31).")
-            % {"value": value}
-        ) from error
+        if ISO_DATE.match(value.strip()):
+            message = _(
+                "Invalid date %(value)r: no such day exists (the format is "
+                "YYYY-MM-DD). Check the day and the month."
+            )
+        else:
+            message = _("Invalid date %(value)r: write it as YYYY-MM-DD (2025-01-31).")
+        raise CommandError(message % {"value": value}) from error
 
 
 PROFESSIONAL_USE_MESSAGE = gettext_lazy(
