@@ -97,7 +97,6 @@ HEADER_SYNONYMS = {
         "mobilephone",
         "tel mobile",
         "telephone mobile",
-        "numero telephone 2 dossier",
     ],
     "first_name": [
         "prenom",
@@ -208,6 +207,9 @@ SYNONYM_TO_FIELD = {
 # married or chosen name ("Nom d'usage"). The family name identifies the
 # person.
 SECONDARY_HEADERS = {"nom d usage"}
+# Words that mark a header as a second or backup column ("Téléphone 2",
+# "Autre téléphone"), which never replaces the main one.
+SECONDARY_HEADER_WORDS = {"2", "3", "secondaire", "autre", "other", "second"}
 
 # A bare "Name" is a company in exports of companies (Dolibarr's third
 # parties, Invoice Ninja's clients) and a person elsewhere. It is mapped to
@@ -343,7 +345,8 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
     because exports such as Invoice Ninja's list the company's columns before
     the contact's under the same header. The preview and the ``import_contacts`` command
     show ``duplicate_header_warnings`` for the columns left out that way. A
-    ``SECONDARY_HEADERS`` column never replaces another. A bare "Name" column
+    ``SECONDARY_HEADERS`` column, or one with a ``SECONDARY_HEADER_WORDS``
+    word, never replaces another. A bare "Name" column
     becomes the company as described at ``COMPANY_NAME_HEADERS``.
     """
     saved = saved or {}
@@ -359,7 +362,10 @@ def mapping_guess(headers: list, saved: dict | None = None) -> dict[str, str]:
             key = normalize_header(header)
             if key in COMPANY_NAME_HEADERS:
                 company_name_columns.append(str(index))
-            if key in SECONDARY_HEADERS and field in by_field:
+            secondary = key in SECONDARY_HEADERS or bool(
+                set(key.split()) & SECONDARY_HEADER_WORDS
+            )
+            if secondary and field in by_field:
                 continue
         if field and field in FIELDS:
             by_field[field] = str(index)

@@ -188,3 +188,24 @@ def test_saved_mapping_keys_number_repeated_headers():
         "Phone#2",
         "Phone#3",
     ]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["Courriel", "Téléphone", "Téléphone 2"],
+        ["Courriel", "Téléphone 2", "Téléphone"],
+        ["Courriel", "NUMERO TELEPHONE DOSSIER", "NUMERO TELEPHONE 2 DOSSIER"],
+        ["Courriel", "Téléphone", "Autre téléphone"],
+    ],
+)
+def test_second_phone_never_replaces_main(headers):
+    mapping = mapping_guess(headers)
+
+    main = next(
+        index
+        for index, header in enumerate(headers)
+        if index > 0 and "2" not in header and "Autre" not in header
+    )
+    assert mapping[str(main)] == "phone"
+    assert "mobile" not in mapping.values()
