@@ -543,10 +543,28 @@ class ContactSelectionForm(forms.Form):
         }
 
 
-class CommunicationForm(ContactSelectionForm):
+class CommunicationForm(IdentifierWarningMixin, ContactSelectionForm):
     communicated_at = local_datetime_field(_("Informed at"), repeated_hour="last")
     method = forms.CharField(
         label=_("How"),
         max_length=200,
         help_text=_("For example: e-mail from the DPO, letter, phone call."),
     )
+    keep_identifiers = keep_identifiers_field()
+
+    CHECKED_TEXT_FIELDS = ("method",)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.warn_about_identifiers(cleaned)
+        return cleaned
+
+    def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
+        return _(
+            "The means contains an e-mail address or a phone number "
+            "(%(found)s). The timeline, the breach register exports and the "
+            "access package of every person informed print it, so name the "
+            "sender by their role (e-mail from the DPO) unless the identifier "
+            "itself matters. To keep it, tick the box below the means and "
+            "record the communication again."
+        ) % {"found": ", ".join(found)}

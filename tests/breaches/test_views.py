@@ -1182,6 +1182,58 @@ def test_repeat_communication_warns(client_for, dpo, breach, affected):
     assert breach.communications.latest("pk").newly_informed_count == 0
 
 
+def test_communication_means_warns_then_saves(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    client = client_for(dpo)
+    url = reverse("breaches:breach-communication", args=[breach.pk])
+    method = "E-mail sent from dpo.perso@example.com"
+    data = {
+        "activities": [activity.pk],
+        "communicated_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+        "method": method,
+    }
+
+    warned = client.post(url, data)
+    confirmed = client.post(url, {**data, "keep_identifiers": "on"})
+
+    errors = str(warned.context["form"].errors["method"])
+    page = warned.content.decode()
+    assert warned.status_code == 200
+    assert "dpo.perso@example.com" in errors
+    assert "access package of every person informed" in errors
+    assert 'name="keep_identifiers"' in page
+    assert f'value="{method}"' in page
+    assert confirmed.status_code == 302
+    assert breach.communications.get().method == method
+
+
+def test_communication_means_phone_warns(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-communication", args=[breach.pk])
+
+    response = client_for(dpo).post(
+        url,
+        {
+            "activities": [activity.pk],
+            "communicated_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "method": "Call from 06 12 34 56 78",
+        },
+    )
+
+    assert "06 12 34 56 78" in str(response.context["form"].errors["method"])
+    assert not BreachCommunication.objects.exists()
+
+
+def test_subjects_page_hides_keep_box(client_for, dpo, breach, affected):
+    activity, _contacts = affected
+    url = reverse("breaches:breach-subjects", args=[breach.pk])
+
+    response = client_for(dpo).get(url, {"selected": "1", "activities": activity.pk})
+
+    assert 'name="method"' in response.content.decode()
+    assert 'name="keep_identifiers"' not in response.content.decode()
+
+
 def test_note_identifiers_warn_then_save(client_for, dpo, breach):
     text = "Appel de jean.dupont@example.com au 06 12 34 56 78"
     client = client_for(dpo)
