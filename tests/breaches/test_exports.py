@@ -7,12 +7,14 @@ import zipfile
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -399,11 +401,63 @@ def test_command_in_site_language(register, tmp_path, settings):
 def test_command_unwritable_output_fails(register, tmp_path, caplog):
     output = tmp_path / "missing-folder" / "register.csv"
 
-    with pytest.raises(CommandError, match="Cannot write"):
+    with pytest.raises(CommandError, match="missing-folder does not exist"):
         call_command("export_breaches", "--format", "csv", "--output", str(output))
 
     assert not AuditEvent.objects.filter(action="breaches.register.exported").exists()
     assert "breaches.register.exported" not in caplog.text
+
+
+def test_command_missing_folder_in_french(db, tmp_path):
+    output = tmp_path / "missing-folder" / "register.csv"
+
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    assert str(raised.value) == (
+        f"Le dossier {output.parent} n'existe pas ; créez-le ou choisissez un "
+        "autre --output."
+    )
+
+
+def test_command_output_folder_in_french(db, tmp_path):
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_breaches", "--format", "csv", "--output", str(tmp_path))
+
+    assert str(raised.value) == (
+        f"{tmp_path} est un dossier ; indiquez un nom de fichier dans --output."
+    )
+
+
+def test_command_permission_denied_in_french(db, tmp_path, monkeypatch):
+    output = tmp_path / "register.csv"
+    open_path = Path.open
+
+    def open_denied(path, *args, **kwargs):
+        if path == output:
+            raise PermissionError(13, "Permission denied")
+        return open_path(path, *args, **kwargs)
+
+    # Root bypasses file permission bits and the suite may run as root,
+    # so the test simulates the denial.
+    monkeypatch.setattr(Path, "open", open_denied)
+
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    assert str(raised.value).startswith(
+        f"Impossible d'écrire {output} : permission refusée."
+    )
+
+
+def test_command_other_write_error_in_french(db, tmp_path):
+    output = tmp_path / ("x" * 300 + ".csv")
+
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_breaches", "--format", "csv", "--output", str(output))
+
+    assert str(raised.value).startswith(f"Impossible d'écrire {output} : ")
+    assert "File name too long" in str(raised.value)
 
 
 def test_command_rejects_unknown_format(db, tmp_path):
