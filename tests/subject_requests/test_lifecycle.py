@@ -2,6 +2,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from django.utils import translation
 
 from apps.contacts.models import Contact
 from apps.core.identifiers import identifier_hash
@@ -459,6 +460,22 @@ def test_objection_not_granted_cannot_close(make_request, dpo):
 
     request.refresh_from_db()
     assert request.status == SubjectRequest.Status.RECEIVED
+
+
+def test_objection_close_hint_omits_refusal(make_request, dpo):
+    request = make_request(kind="objection")
+
+    with pytest.raises(RequestError) as english:
+        request_close(request=request, actor=dpo)
+    with translation.override("fr"), pytest.raises(RequestError) as french:
+        request_close(request=request, actor=dpo)
+
+    assert "grant it" in str(english.value)
+    assert "Refuse it" not in str(english.value)
+    assert "cannot be refused" in str(english.value)
+    assert "accordez-la" in str(french.value)
+    assert "Refusez" not in str(french.value)
+    assert "ne peut donc pas être refusée" in str(french.value)
 
 
 def test_closed_objection_cannot_close_again(make_request, dpo, person):

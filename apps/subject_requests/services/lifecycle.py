@@ -401,8 +401,9 @@ def _require_objection_granted(request: SubjectRequest) -> None:
         raise RequestError(
             _(
                 "The objection %(ref)s is not granted yet: grant it, which stops "
-                "every message to the person, then close the request. Refuse it "
-                "with a reason if it cannot be granted."
+                "every message to the person, then close the request. An "
+                "objection to prospecting is always granted (GDPR Art. 21(3)), "
+                "so it cannot be refused."
             )
             % {"ref": request.reference}
         )
