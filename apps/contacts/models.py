@@ -302,7 +302,7 @@ class Contact(models.Model):
             self.email = normalize_email(self.email) if self.email else ""
         except InvalidIdentifier:
             errors["email"] = _(
-                "Enter a valid e-mail address, such as jean.dupont@example.com."
+                "Enter a valid e-mail address, such as jean.dupont@company.com."
             )
         try:
             self.phone = _phone_normalized(self.phone, self.country)

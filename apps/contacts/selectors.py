@@ -143,12 +143,12 @@ def _email_search_error(text: str, error: InvalidIdentifier) -> str:
     if reason:
         return _(
             "The search “%(text)s” is not a valid e-mail address (%(reason)s): "
-            "type a whole address, such as jean.dupont@example.com, or a name "
+            "type a whole address, such as jean.dupont@company.com, or a name "
             "without @."
         ) % {"text": text, "reason": reason}
     return _(
         "The search “%(text)s” is not a valid e-mail address: type a whole "
-        "address, such as jean.dupont@example.com, or a name without @."
+        "address, such as jean.dupont@company.com, or a name without @."
     ) % {"text": text}
 
 

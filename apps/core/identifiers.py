@@ -37,7 +37,7 @@ def normalize_email(value: str) -> str:
     text = unicodedata.normalize("NFC", (value or "").strip()).lower()
     if not text:
         raise InvalidIdentifier(
-            _("The e-mail address is empty. Enter one such as name@example.com.")
+            _("The e-mail address is empty. Enter one such as name@company.com.")
         )
     try:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=True)
@@ -46,7 +46,7 @@ def normalize_email(value: str) -> str:
         raise InvalidIdentifier(
             _(
                 "“%(value)s” is not a valid e-mail address (%(problem)s). Correct "
-                "it so that it reads like name@example.com."
+                "it so that it reads like name@company.com."
             )
             % {"value": value, "problem": _email_problem(error)}
         ) from error

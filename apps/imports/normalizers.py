@@ -239,7 +239,7 @@ def _email_problem(error: EmailNotValidError) -> str:
         # A message added by a later email-validator, in English: the page
         # shows a reason in the user's language instead.
         logger.info("email-validator message without a translation: %s", text)
-        return _("not in the form name@example.com")
+        return _("not in the form name@company.com")
     return reason % {"characters": match.group(1)}
 
 

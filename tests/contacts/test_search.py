@@ -195,8 +195,19 @@ def test_bad_address_search_gives_reason(text, reason):
     message = str(raised.value)
     assert f"“{text}”" in message
     assert f"({reason})" in message
-    assert "jean.dupont@example.com" in message
+    assert "jean.dupont@company.com" in message
     assert "@-sign" not in message
+
+
+def test_reserved_domain_search_hint_in_french(sales_user, client_for):
+    response = client_for(sales_user).get(
+        reverse("contacts:contact-list"), {"q": "dates@example.test"}
+    )
+
+    error = response.context["search_error"]
+    assert "un domaine réservé" in error
+    assert "jean.dupont@entreprise.fr" in error
+    assert "example.com" not in error
 
 
 def test_bad_address_search_in_french(sales_user, client_for):

@@ -1,6 +1,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils import translation
 
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
@@ -185,6 +186,19 @@ def test_contact_phone_read_in_its_country():
 
     assert contact.country == "DE"
     assert contact.phone == "+49301234567"
+
+
+def test_contact_email_hint_in_french():
+    contact = Contact(email="dates@example.test", collected_at=timezone.now())
+
+    with translation.override("fr"):
+        with pytest.raises(ValidationError) as error:
+            contact.full_clean()
+        # The model's messages are lazy, so they are read in French here.
+        message = " ".join(error.value.message_dict["email"])
+
+    assert "jean.dupont@entreprise.fr" in message
+    assert "example.com" not in message
 
 
 @pytest.mark.parametrize(

@@ -140,7 +140,7 @@ def test_email_error_names_value_reason_and_fix():
 
     assert "“pas-une-adresse”" in message
     assert "no @ sign" in message
-    assert "name@example.com" in message
+    assert "name@company.com" in message
     assert "An email address must have an @-sign" not in message
 
 
@@ -150,6 +150,23 @@ def test_email_error_reason_in_french():
 
     assert "pas de signe @" in message
     assert "must have an @-sign" not in message
+
+
+@pytest.mark.parametrize("value", ["", "dates@example.test"])
+def test_email_error_hint_not_reserved(value):
+    with translation.override("fr"):
+        message = _message(normalize_email, value)
+
+    assert "nom@entreprise.fr" in message
+    assert "example.com" not in message
+
+
+def test_reserved_domain_error_in_french():
+    with translation.override("fr"):
+        message = _message(normalize_email, "dates@example.test")
+
+    assert "« dates@example.test »" in message
+    assert "un domaine réservé" in message
 
 
 def test_email_error_keeps_library_cause():

@@ -5,11 +5,13 @@ import random
 
 import pytest
 from django.utils import translation
+from email_validator import EmailNotValidError
 
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
 from apps.imports.normalizers import InvalidValue
+from apps.imports.normalizers import _email_problem
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
@@ -213,6 +215,19 @@ def test_email_reason_in_users_language(value, french):
 
     assert french in str(raised.value)
     assert "@-sign" not in str(raised.value)
+
+
+def test_unknown_email_reason_hint_not_reserved():
+    # A message that no listed email-validator message matches, as a later
+    # release could add.
+    error = EmailNotValidError("The address is unusual in a new way.")
+
+    english = _email_problem(error)
+    with translation.override("fr"):
+        french = _email_problem(error)
+
+    assert english == "not in the form name@company.com"
+    assert french == "pas de la forme nom@entreprise.fr"
 
 
 @pytest.mark.parametrize(
