@@ -215,7 +215,13 @@ class LoadedVersionMixin:
         return cleaned_data
 
 
-class OrganisationForm(forms.ModelForm):
+class OrganisationForm(LoadedVersionMixin, forms.ModelForm):
+    loaded_version = LoadedVersionField()
+    version_missing_message = _(
+        "The page does not say which version of the organisation profile it "
+        "shows, so saving it could undo a later change. Reload the page and "
+        "enter your changes again."
+    )
     # No ``max_length``, on the field or in the browser: the browser would cut
     # "France" to "Fr" without a word, and Django's error would not name the
     # value, so ``clean_country`` checks the code.

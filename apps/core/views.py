@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -7,7 +8,6 @@ from django.views.generic import ListView
 from django.views.generic import TemplateView
 from django.views.generic import UpdateView
 
-from apps.core.audit import audit_record
 from apps.core.audit import audit_target_urls
 from apps.core.dashboard import dashboard_panels_for
 from apps.core.forms import AuditFilterForm
@@ -15,6 +15,7 @@ from apps.core.forms import OrganisationForm
 from apps.core.models import Organisation
 from apps.core.permissions import RolePermissionMixin
 from apps.core.selectors import audit_event_list
+from apps.core.services import organisation_update
 
 
 class DashboardView(LoginRequiredMixin, TemplateView):
@@ -80,12 +81,15 @@ class OrganisationView(RolePermissionMixin, UpdateView):
         return self.handle_no_permission()
 
     def form_valid(self, form):
-        organisation = form.save()
-        audit_record(
-            action="core.organisation.changed",
-            actor=self.request.user,
-            target=organisation,
-            details={"fields": sorted(form.changed_data)},
-        )
+        try:
+            organisation_update(
+                organisation=self.object,
+                values={name: form.cleaned_data[name] for name in form.Meta.fields},
+                actor=self.request.user,
+                loaded_version=form.cleaned_data["loaded_version"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+            return self.form_invalid(form)
         messages.success(self.request, _("Organisation profile saved."))
         return redirect(self.success_url)

@@ -37,9 +37,9 @@ def test_demo_organisation_saves_unchanged():
     seed_demo(password="demo-password-for-tests", stdout=io.StringIO())
     organisation = Organisation.current()
 
-    form = OrganisationForm(
-        data=forms.model_to_dict(organisation), instance=organisation
-    )
+    data = forms.model_to_dict(organisation)
+    data["loaded_version"] = organisation.updated_at.isoformat()
+    form = OrganisationForm(data=data, instance=organisation)
 
     assert form.is_valid(), form.errors
 

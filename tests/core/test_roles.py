@@ -41,10 +41,16 @@ def test_dashboard_renders_for_each_role(request, client_for, persona):
 
 def test_compliance_officer_edits_organisation(client_for, compliance_officer):
     client = client_for(compliance_officer)
+    loaded = client.get(reverse("core:organisation")).context["form"]["loaded_version"]
 
     response = client.post(
         reverse("core:organisation"),
-        {"name": "Exemple SAS", "country": "FR", "dpo_name": "Alex Martin"},
+        {
+            "name": "Exemple SAS",
+            "country": "FR",
+            "dpo_name": "Alex Martin",
+            "loaded_version": loaded.value(),
+        },
     )
 
     assert response.status_code == 302
