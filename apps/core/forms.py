@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.core.models import Organisation
+from apps.core.text import newlines_unified
 
 # Earlier years are typing mistakes, and year 1 cannot even be converted to
 # UTC (OverflowError), which SQLite's constraint checks attempt.
@@ -215,6 +216,12 @@ class LoadedVersionMixin:
         return cleaned_data
 
 
+# The maximum length of the profile's multi-line texts: a postal address, or a
+# name with one. Every register export prints them, and the PDF repeats the
+# address in the header of each page.
+ORGANISATION_TEXT_MAX_LENGTH = 1_000
+
+
 class OrganisationForm(LoadedVersionMixin, forms.ModelForm):
     loaded_version = LoadedVersionField()
     version_missing_message = _(
@@ -305,6 +312,32 @@ class OrganisationForm(LoadedVersionMixin, forms.ModelForm):
 
     def clean_dpo_phone(self) -> str:
         return _phone_checked(self.cleaned_data["dpo_phone"])
+
+    def clean_address(self) -> str:
+        return _length_checked(self.cleaned_data["address"])
+
+    def clean_eu_representative(self) -> str:
+        return _length_checked(self.cleaned_data["eu_representative"])
+
+    def clean_dpo_address(self) -> str:
+        return _length_checked(self.cleaned_data["dpo_address"])
+
+
+def _length_checked(value: str) -> str:
+    """Return ``value`` if it has at most ``ORGANISATION_TEXT_MAX_LENGTH``
+    characters, a line break counting as one, or raise ValidationError."""
+    length = len(newlines_unified(value))
+    if length > ORGANISATION_TEXT_MAX_LENGTH:
+        raise forms.ValidationError(
+            _(
+                "This text has %(length)d characters, above the maximum of "
+                "%(max)d. Keep only the postal address and the name it goes "
+                "with."
+            ),
+            code="max_length",
+            params={"length": length, "max": ORGANISATION_TEXT_MAX_LENGTH},
+        )
+    return value
 
 
 def french_registration_checks(digits: str) -> bool:

@@ -4,6 +4,7 @@ import pytest
 from django import forms
 
 from apps.core.demo import seed_demo
+from apps.core.forms import ORGANISATION_TEXT_MAX_LENGTH
 from apps.core.forms import OrganisationForm
 from apps.core.models import Organisation
 from apps.register.layout import organisation_rows
@@ -116,3 +117,22 @@ def test_browser_line_breaks_stored_as_lf():
     dpo = rows["Délégué à la protection des données (DPO) :"]
     assert "8 bis, rue Çà-et-Là, 75011 Paris" in dpo
     assert "\r" not in dpo
+
+
+@pytest.mark.parametrize("field", ["address", "eu_representative", "dpo_address"])
+def test_text_above_limit_rejected(field):
+    form = _form(**{field: "x" * (ORGANISATION_TEXT_MAX_LENGTH + 1)})
+
+    assert not form.is_valid()
+    assert form.errors[field][0].startswith(
+        f"This text has {ORGANISATION_TEXT_MAX_LENGTH + 1:d} characters, above "
+        f"the maximum of {ORGANISATION_TEXT_MAX_LENGTH:d}."
+    )
+
+
+def test_text_limit_counts_crlf_as_one():
+    lines = ["x" * 99] * 10
+    form = _form(address="\r\n".join(lines))
+
+    assert len("\r\n".join(lines)) > ORGANISATION_TEXT_MAX_LENGTH
+    assert form.is_valid(), form.errors

@@ -17,6 +17,7 @@ from apps.core.models import AuditEvent
 from apps.core.models import Organisation
 from apps.core.pdf import pdf_fonts
 from apps.core.text import newlines_unified
+from apps.register import pdf
 from apps.register.exports import _sheet_name
 from apps.register.exports import register_export
 from apps.register.imports import register_import
@@ -434,6 +435,60 @@ def test_pdf_header_name_stops_before_the_title(register, organisation):
     assert name.endswith("…")
     assert name_x + stringWidth(name, bold, 11) < title_x
     assert title.startswith("Registre")
+
+
+def _fitted_one_by_one(text: str, font: str, size: float, width: float) -> str:
+    """Return ``_fitted``'s result by dropping one character at a time."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return pdf._PARTIAL_CODE_POINT.sub("", text).rstrip() + "…"
+
+
+@pytest.mark.parametrize("width", [0, 5, 40, 200, 500])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 rue de l'Église, 69002 Lyon",
+        "Maison Lefèvre & Fils – Cafés torréfiés SAS " * 3,
+        "iiiii WWWWW iiiii WWWWW [U+1F680] fusée",
+        "",
+    ],
+)
+def test_fitted_matches_one_by_one(text, width):
+    regular, _bold = pdf_fonts()
+
+    fitted = pdf._fitted(text, regular, 8, width)
+
+    assert fitted == _fitted_one_by_one(text, regular, 8, width)
+
+
+def test_fitted_measures_long_text_few_times(monkeypatch):
+    regular, _bold = pdf_fonts()
+    measures = []
+
+    def counted(text, font, size):
+        measures.append(len(text))
+        return stringWidth(text, font, size)
+
+    monkeypatch.setattr(pdf, "stringWidth", counted)
+    fitted = pdf._fitted("12 rue de l'Église " * 1_000, regular, 8, 500)
+
+    assert fitted.endswith("…")
+    assert stringWidth(fitted, regular, 8) <= 500
+    assert len(measures) < 40
+
+
+def test_pdf_header_cuts_long_address(register, organisation):
+    organisation.address = "12 rue de l'Église " * 1_000
+    organisation.save()
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    header = reader.pages[-1].extract_text()
+
+    assert "12 rue de l'Église 12 rue" in header
+    assert "…" in header
 
 
 def _odf_texts(content: bytes) -> list[str]:
