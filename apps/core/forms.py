@@ -168,6 +168,29 @@ def plausible_dates(model_field, **kwargs):
     return model_field.formfield(**kwargs)
 
 
+class MultiLineTextField(forms.CharField):
+    """Text from a textarea, with every line break written as LF.
+
+    Browsers submit CRLF line breaks and the stored text has LF, so without
+    this a form's ``changed_data`` lists a text that did not change.
+    """
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        return newlines_unified(text) if isinstance(text, str) else text
+
+
+def model_form_field(model_field, **kwargs):
+    """Return the form field of ``model_field``: a ``PlausibleDateField`` for a
+    date, a ``MultiLineTextField`` for a text.
+
+    Set it as a model form's ``formfield_callback``.
+    """
+    if isinstance(model_field, models.TextField):
+        kwargs.setdefault("form_class", MultiLineTextField)
+    return plausible_dates(model_field, **kwargs)
+
+
 class LoadedVersionField(forms.CharField):
     """A hidden copy of the record's ``updated_at`` when its edit page was opened.
 
@@ -253,6 +276,7 @@ class OrganisationForm(LoadedVersionMixin, forms.ModelForm):
             "dpo_phone",
             "dpo_address",
         ]
+        formfield_callback = model_form_field
         widgets = {
             "address": forms.Textarea(attrs={"rows": 3}),
             "eu_representative": forms.Textarea(attrs={"rows": 3}),

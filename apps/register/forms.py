@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from apps.core.forms import LoadedVersionField
 from apps.core.forms import LoadedVersionMixin
-from apps.core.forms import plausible_dates
+from apps.core.forms import model_form_field
 from apps.register.models import DURATION_MIN_MESSAGE
 from apps.register.models import DataSubjectCategory
 from apps.register.models import LawfulBasis
@@ -88,7 +88,7 @@ class ActivityForm(LoadedVersionMixin, forms.ModelForm):
     class Meta:
         model = ProcessingActivity
         fields = ACTIVITY_FIELDS
-        formfield_callback = plausible_dates
+        formfield_callback = model_form_field
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "purposes": forms.Textarea(attrs={"rows": 3}),
@@ -172,7 +172,7 @@ def _part_formset(model, part: str, widgets: dict | None = None, form=None):
         extra=1,
         can_delete=True,
         widgets=widgets or {},
-        formfield_callback=plausible_dates,
+        formfield_callback=model_form_field,
     )
 
 

@@ -136,3 +136,20 @@ def test_text_limit_counts_crlf_as_one():
 
     assert len("\r\n".join(lines)) > ORGANISATION_TEXT_MAX_LENGTH
     assert form.is_valid(), form.errors
+
+
+def test_crlf_text_not_changed():
+    organisation = Organisation.objects.create(
+        name="Exemple SAS", address="1 rue\nB", dpo_address="2 rue\nC"
+    )
+    data = forms.model_to_dict(organisation)
+    data["address"] = "1 rue\r\nB"
+    data["dpo_address"] = "2 rue\rC"
+    data["loaded_version"] = organisation.updated_at.isoformat()
+
+    form = OrganisationForm(data=data, instance=organisation)
+
+    assert form.is_valid(), form.errors
+    assert "address" not in form.changed_data
+    assert "dpo_address" not in form.changed_data
+    assert form.cleaned_data["address"] == "1 rue\nB"

@@ -198,3 +198,19 @@ def test_read_only_profile_hides_version(client_for, dpo):
 
     assert "loaded_version" not in response.text
     assert "Loaded version" not in response.text
+
+
+def test_unchanged_browser_save_records_nothing(client_for, compliance_officer):
+    """GIVEN a stored address with LF line breaks
+    WHEN the profile is saved unchanged from a browser, which sends CRLF
+    THEN the audit trail records no change of the address."""
+    organisation = _organisation()
+    organisation.address = "12 rue de l'Église\n69002 Lyon"
+    organisation.save()
+    client = client_for(compliance_officer)
+    data = _profile_post(client, address="12 rue de l'Église\r\n69002 Lyon")
+
+    response = client.post(reverse("core:organisation"), data)
+
+    assert response.status_code == 302
+    assert not AuditEvent.objects.filter(action="core.organisation.changed").exists()

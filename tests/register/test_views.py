@@ -20,6 +20,7 @@ from apps.breaches.models import Breach
 from apps.contacts.models import Contact
 from apps.core.models import AuditEvent
 from apps.register.forms import PART_FORMSETS
+from apps.register.forms import ActivityForm
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.models import LawfulBasis
 from apps.register.models import ProcessingActivity
@@ -267,6 +268,46 @@ def test_stale_edit_does_not_undo_later_save(client_for, compliance_officer):
     assert second.status_code == 400
     assert "after you opened the page" in second.text
     assert activity.name == "Saved first"
+
+
+def test_crlf_resave_adds_no_version(client_for, compliance_officer):
+    """GIVEN an activity whose texts have LF line breaks
+    WHEN its edit form is saved unchanged from a browser, which sends CRLF
+    THEN neither its history nor the audit trail records a change."""
+    client = client_for(compliance_officer)
+    client.post(
+        reverse("register:activity-create"),
+        _activity_post(purposes="Mesurer\r\nComparer"),
+    )
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    url = reverse("register:activity-edit", args=[activity.pk])
+    form = client.get(url).context["form"]
+    data = _activity_post(purposes="Mesurer\r\nComparer")
+    data.update(_management("transfers", total=1, initial=1))
+    data["transfers-0-id"] = str(activity.transfers.get().pk)
+    data["transfers-0-activity"] = str(activity.pk)
+    data["loaded_version"] = form.initial["loaded_version"]
+    versions = activity.history.count()
+
+    response = client.post(url, data)
+
+    assert response.status_code == 302
+    assert activity.history.count() == versions
+    assert not AuditEvent.objects.filter(action="register.activity.changed").exists()
+
+
+def test_activity_form_crlf_not_changed(compliance_officer):
+    activity = complete_activity(compliance_officer, purposes="Mesurer\nComparer")
+    data = {
+        name: value
+        for name, value in model_to_dict(activity).items()
+        if value is not None
+    }
+    data["purposes"] = "Mesurer\r\nComparer"
+
+    form = ActivityForm(data=data, instance=activity)
+
+    assert "purposes" not in form.changed_data
 
 
 def test_sales_cannot_create_activity(client_for, sales_user):
