@@ -11,6 +11,7 @@ is chosen, so the reader skips that placeholder.
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.text import text_shortened
 from apps.register.cells import ERROR
@@ -54,19 +55,25 @@ SAFEGUARDS = {
 _RETENTION = re.compile(
     r"^(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s,]*"
     r"(?:(?:à compter|à partir)\s+)?"
-    # The event keeps its article ("du versement de la paie"), because the
-    # French rule sentence reads "à compter du versement de la paie".
+    # The preposition is left out ("du versement de la paie" gives "versement
+    # de la paie"), because the rule's sentence quotes an event typed in words.
+    r"(?:(?:du|des|de)\s+|d')?"
     r"(?P<event>.*)$"
 )
 _UNITS = {"an": "years", "ans": "years", "année": "years", "années": "years"}
 _UNITS |= {"mois": "months", "jour": "days", "jours": "days"}
 
-_ACTOR_ROWS = (
-    "responsable du traitement",
-    "délégué à la protection des données",
-    "société du dpo (si celui-ci est externe)",
-    "représentant",
-)
+# The template's rows of contact details that the organisation profile
+# replaces, with the words that follow "The contact details" in the message.
+# They are whole phrases because French merges "de" with the article ("du").
+_ACTOR_ROWS = {
+    "responsable du traitement": gettext_lazy("of the controller"),
+    "délégué à la protection des données": gettext_lazy(
+        "of the data protection officer"
+    ),
+    "société du dpo (si celui-ci est externe)": gettext_lazy("of the DPO's company"),
+    "représentant": gettext_lazy("of the representative"),
+}
 
 PLACEHOLDER = "sélectionnez un élément dans cette liste"
 
@@ -200,10 +207,10 @@ class CnilRecordReader:
                     index,
                     1,
                     _(
-                        "The contact details of %(actor)s are not imported: the "
+                        "The contact details %(actor)s are not imported: the "
                         "organisation profile holds the controller and the DPO."
                     )
-                    % {"actor": cell_text(row[0]).split("\n")[-1]},
+                    % {"actor": _ACTOR_ROWS[label]},
                 )
         elif section == "purposes":
             value = self.text(row, 1)

@@ -7,6 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
@@ -306,12 +307,12 @@ class ProcessingActivity(models.Model):
             errors["started_on"] = _(
                 "The processing start %(date)s is in the future. Enter the "
                 "day it began, or leave it empty until then."
-            ) % {"date": self.started_on.isoformat()}
+            ) % {"date": date_format(self.started_on, "SHORT_DATE_FORMAT")}
         if self.last_reviewed_on and self.last_reviewed_on > today:
             errors["last_reviewed_on"] = _(
                 "The last review %(date)s is in the future. Enter the day "
                 "the activity was last reviewed."
-            ) % {"date": self.last_reviewed_on.isoformat()}
+            ) % {"date": date_format(self.last_reviewed_on, "SHORT_DATE_FORMAT")}
         if (
             self.last_reviewed_on
             and self.next_review_on
@@ -321,8 +322,8 @@ class ProcessingActivity(models.Model):
                 "The next review %(next)s is before the last one "
                 "%(last)s. Enter a later day."
             ) % {
-                "next": self.next_review_on.isoformat(),
-                "last": self.last_reviewed_on.isoformat(),
+                "next": date_format(self.next_review_on, "SHORT_DATE_FORMAT"),
+                "last": date_format(self.last_reviewed_on, "SHORT_DATE_FORMAT"),
             }
         if errors:
             raise ValidationError(errors)
@@ -435,8 +436,7 @@ class RetentionRule(models.Model):
         blank=True,
         help_text=_(
             "The starting event in words, when it is none of the listed ones, "
-            "written to follow “from” in the rule's sentence: “the payment of "
-            "the salary”."
+            "such as “payment of the salary”."
         ),
     )
     action = models.CharField(
@@ -499,15 +499,28 @@ class RetentionRule(models.Model):
     def describe(self) -> str:
         """Return the rule as a sentence, e.g. "Contacts: 3 years from collection,
         then delete"."""
-        return _(
-            "%(category)s: %(duration)s %(unit)s from %(event)s, then %(action)s"
-        ) % {
+        values = {
             "category": self.data_category,
             "duration": self.duration,
             "unit": self.unit_label(),
             "event": self.start_event_label(),
             "action": self.get_action_display(),
         }
+        if self.start_event == self.StartEvent.OTHER and self.start_event_other:
+            # The event is quoted, because the words typed may or may not
+            # start with the preposition that the listed events carry in
+            # French ("du", "de la").
+            return (
+                _(
+                    "%(category)s: %(duration)s %(unit)s from the event “%(event)s”, "
+                    "then %(action)s"
+                )
+                % values
+            )
+        return (
+            _("%(category)s: %(duration)s %(unit)s from %(event)s, then %(action)s")
+            % values
+        )
 
     def unit_label(self) -> str:
         """Return the unit in the singular or plural form that ``duration`` needs."""
@@ -694,7 +707,7 @@ class Processor(models.Model):
                         "The agreement's signature date %(date)s is in the future. "
                         "Enter the day it was signed, or leave it empty until then."
                     )
-                    % {"date": self.dpa_signed_on.isoformat()}
+                    % {"date": date_format(self.dpa_signed_on, "SHORT_DATE_FORMAT")}
                 }
             )
 

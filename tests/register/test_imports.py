@@ -90,7 +90,7 @@ def test_cnil_transfer_and_retention():
     assert rule.duration == 5
     assert rule.unit == RetentionRule.Unit.YEARS
     assert rule.start_event == RetentionRule.StartEvent.OTHER
-    assert rule.start_event_other == "du versement de la paie"
+    assert rule.start_event_other == "versement de la paie"
 
 
 @needs_cnil_file
@@ -574,6 +574,28 @@ def test_read_and_save_errors_both_reported(tmp_path):
     assert "“longtemps” is not a retention period" in errors[(4, "E")]
     assert "150 years is above the maximum of 100 years" in errors[(5, "E")]
     assert report.activities == []
+
+
+def test_cnil_actor_rows_named_in_french(tmp_path):
+    rows = [
+        ["Acteurs", "Nom", "Adresse"],
+        ["Responsable du traitement", "Exemple SAS", "1 rue Exemple"],
+        ["Représentant", "Rep SARL", "2 rue Exemple"],
+        *_cnil_record_rows([], []),
+    ]
+    path = _cnil_like_workbook(tmp_path / "fiche.xlsx", rows)
+
+    with translation.override("fr"):
+        report = register_import(path=path, dry_run=True)
+
+    notes = [problem.message for problem in _problems(report, "info")]
+    assert any(
+        note.startswith("Les coordonnées du responsable du traitement ne sont pas")
+        for note in notes
+    ), notes
+    assert any(
+        note.startswith("Les coordonnées du représentant ne sont pas") for note in notes
+    ), notes
 
 
 def test_save_error_uses_french_labels(tmp_path):

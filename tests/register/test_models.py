@@ -86,10 +86,10 @@ def test_describe_uses_free_text_event():
         start_event_other="versement de la paie",
     )
 
-    with translation.override("en"):
+    with translation.override("fr"):
         text = rule.describe()
 
-    assert "from versement de la paie" in text
+    assert "à compter de l'événement « versement de la paie »" in text
 
 
 @pytest.mark.parametrize(
@@ -296,3 +296,33 @@ def test_former_activity_in_force_is_not_deleted(db):
 
     assert "BACK-10 is a draft now, but its history shows" in error.value.messages[0]
     assert ProcessingActivity.objects.filter(pk=activity.pk).exists()
+
+
+def test_review_date_errors_in_french_format():
+    activity = ActivityFactory.build(
+        started_on=datetime.date(2030, 1, 1),
+        last_reviewed_on=datetime.date(2026, 3, 1),
+        next_review_on=datetime.date(2026, 2, 1),
+    )
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        activity.clean()
+
+    errors = caught.value.message_dict
+    assert "01/01/2030" in errors["started_on"][0]
+    assert "01/02/2026" in errors["next_review_on"][0]
+    assert "01/03/2026" in errors["next_review_on"][0]
+
+
+def test_future_signature_error_in_french_format():
+    processor = Processor(
+        activity=ActivityFactory(),
+        name="Routeur SA",
+        dpa_signed_on=timezone.localdate() + datetime.timedelta(days=1),
+    )
+    tomorrow = processor.dpa_signed_on.strftime("%d/%m/%Y")
+
+    with translation.override("fr"), pytest.raises(ValidationError) as caught:
+        processor.clean()
+
+    assert tomorrow in caught.value.message_dict["dpa_signed_on"][0]

@@ -245,6 +245,21 @@ def test_edit_without_version_rejected(client_for, compliance_officer, version):
     assert activity.name == "Enquête de satisfaction"
 
 
+def test_list_review_without_date_to_schedule(client_for, compliance_officer):
+    complete_activity(compliance_officer, next_review_on=None)
+    complete_activity(
+        compliance_officer, reference="OLD-1", next_review_on=datetime.date(2020, 1, 1)
+    )
+
+    response = client_for(compliance_officer).get(
+        reverse("register:activity-list"), HTTP_ACCEPT_LANGUAGE="fr"
+    )
+
+    assert "à planifier" in response.text
+    assert "échue" in response.text
+    assert "échus" not in response.text
+
+
 def test_stale_edit_does_not_undo_later_save(client_for, compliance_officer):
     client = client_for(compliance_officer)
     client.post(reverse("register:activity-create"), _activity_post())
@@ -267,6 +282,7 @@ def test_stale_edit_does_not_undo_later_save(client_for, compliance_officer):
     assert first.status_code == 302
     assert second.status_code == 400
     assert "after you opened the page" in second.text
+    assert second.text.count("after you opened the page") == 1
     assert activity.name == "Saved first"
 
 
