@@ -15,20 +15,18 @@ from apps.core.models import Organisation
 from apps.register import spreadsheets
 from apps.register.cells import column_letter
 from apps.register.layout import CONTROLLERS_SERVED_LABEL
-from apps.register.layout import NO
 from apps.register.layout import PART_TABLES
 from apps.register.layout import RECORD_FIELDS
 from apps.register.layout import RECORD_TITLE
 from apps.register.layout import SUMMARY_SHEET
-from apps.register.layout import YES
 from apps.register.layout import RecordPart
 from apps.register.layout import choice_label
 from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
 from apps.register.layout import record_parts
 from apps.register.layout import register_titles
+from apps.register.layout import sensitive_data_label
 from apps.register.models import ProcessingActivity
-from apps.register.models import Sensitivity
 from apps.register.pdf import register_pdf
 from apps.register.services import activity_missing_items
 from apps.register.spreadsheets import Sheet
@@ -227,10 +225,6 @@ def _summary_sheet(parts: list[RecordPart], organisation: Organisation) -> Sheet
 def _summary_row(activity: ProcessingActivity, *, processor_record: bool) -> list:
     """Return the activity's summary row, under ``PROCESSOR_SUMMARY_HEADERS`` in
     the processor's record and under ``SUMMARY_HEADERS`` otherwise."""
-    sensitive = any(
-        item.sensitivity != Sensitivity.STANDARD
-        for item in activity.data_categories.all()
-    )
     missing = activity_missing_items(activity=activity)
     if processor_record:
         basis_or_controllers = activity.controllers_served
@@ -245,7 +239,7 @@ def _summary_row(activity: ProcessingActivity, *, processor_record: bool) -> lis
         activity.purposes,
         format_value("date", activity.created_at),
         format_value("date", activity.updated_at),
-        YES if sensitive else NO,
+        sensitive_data_label(activity),
         ", ".join(str(item.label) for item in missing),
     ]
 

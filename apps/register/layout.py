@@ -155,6 +155,16 @@ NO = "Non"
 UNKNOWN = "À décider"
 
 
+def sensitive_data_label(activity: ProcessingActivity) -> str:
+    """Return the summary's "Données sensibles ?" value: "Oui" when a data
+    category of ``activity`` is special (Art. 9) or criminal (Art. 10)."""
+    sensitive = any(
+        item.sensitivity != Sensitivity.STANDARD
+        for item in activity.data_categories.all()
+    )
+    return YES if sensitive else NO
+
+
 def normalize_label(value) -> str:
     """Return a comparable form of a label: NFKC, lower case, plain apostrophes,
     single spaces, without a trailing colon."""

@@ -35,6 +35,7 @@ from apps.register.layout import format_value
 from apps.register.layout import organisation_rows
 from apps.register.layout import record_parts
 from apps.register.layout import register_titles
+from apps.register.layout import sensitive_data_label
 from apps.register.services import activity_missing_items
 
 
@@ -150,7 +151,8 @@ def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
 
 
 def _summary_table(part: RecordPart, text, bold) -> Table:
-    """Return the record's table of activities with their missing items.
+    """Return the record's table of activities with their dates, sensitive
+    data and missing items, as in the spreadsheet's summary.
 
     The processor's record (Art. 30(2)(a)) also names the controllers that
     each activity is carried out for.
@@ -162,25 +164,32 @@ def _summary_table(part: RecordPart, text, bold) -> Table:
             activity.reference,
             activity.name,
             format_value("status", activity.status),
+            format_value("date", activity.created_at),
+            format_value("date", activity.updated_at),
+            sensitive_data_label(activity),
             ", ".join(str(item.label) for item in missing) or "—",
         ]
         if part.processor_record:
             row.insert(2, activity.controllers_served or "—")
         rows.append(row)
 
+    headers = [
+        "N° / RÉF",
+        "Nom du traitement",
+        "Statut",
+        "Date de création de la fiche",
+        "Dernière mise à jour de la fiche",
+        "Données sensibles ?",
+        "Éléments manquants",
+    ]
     if part.processor_record:
-        headers = [
-            "N° / RÉF",
-            "Nom du traitement",
-            CONTROLLERS_SERVED_LABEL,
-            "Statut",
-            "Éléments manquants",
-        ]
-        widths = [2.5 * cm, 4.5 * cm, 4.5 * cm, 2.5 * cm, 4 * cm]
+        headers.insert(2, CONTROLLERS_SERVED_LABEL)
+        widths = [1.9, 2.6, 2.6, 2.2, 2.3, 2.3, 2, 2.1]
     else:
-        headers = ["N° / RÉF", "Nom du traitement", "Statut", "Éléments manquants"]
-        widths = [3 * cm, 6 * cm, 2.5 * cm, 6.5 * cm]
-    return _grid([headers, *rows], text, bold, widths=widths)
+        widths = [2.2, 3.8, 2.2, 2.3, 2.3, 2, 3.2]
+    # The widths, in centimetres, fill the 18 cm between the page's margins,
+    # and keep a date, "En vigueur" and "sensibles" on one line.
+    return _grid([headers, *rows], text, bold, widths=[width * cm for width in widths])
 
 
 def _activity_story(activity, text, styles, regular, bold):
@@ -312,8 +321,8 @@ def _fitted(text: str, font: str, size: float, width: float) -> str:
     if stringWidth(text, font, size) <= width:
         return text
     # A longer prefix is never narrower, so a binary search finds the longest
-    # one that fits with "…" in about log2(len(text)) measures, where dropping
-    # one character at a time measured once per character cut, on every page.
+    # one that fits with "…" in about log2(len(text)) measures. Dropping one
+    # character at a time measured the text once per character cut.
     fitting, too_wide = 0, len(text)
     while too_wide - fitting > 1:
         middle = (fitting + too_wide) // 2

@@ -10,6 +10,7 @@ from odf.opendocument import load as odf_load
 from odf.text import P
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from reportlab.lib.units import cm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from apps.core.exports import neutralize_formula
@@ -23,8 +24,11 @@ from apps.register.exports import register_export
 from apps.register.imports import register_import
 from apps.register.layout import PROCESSOR_SUMMARY_TITLE
 from apps.register.layout import choice_label
+from apps.register.layout import format_value
+from apps.register.layout import record_parts
 from apps.register.models import ProcessingActivity
 from apps.register.models import RetentionRule
+from apps.register.models import Sensitivity
 from apps.register.pdf import words_breakable
 from apps.register.selectors import activities_for_export
 from apps.register.selectors import register_snapshot
@@ -628,6 +632,65 @@ def test_processor_summary_names_controllers(
     assert "Base légale" not in processor_header
     assert processor_row[0] == "SST-001"
     assert processor_row[4] == "Client Exemple SA, 1 rue Exemple, Paris"
+
+
+def _pdf_summary(monkeypatch, *, processor_record: bool):
+    """Return the header, rows and column widths of the PDF's summary table of
+    the controller's record, or of the processor's, and its activities."""
+    tables = []
+    grid = pdf._grid
+
+    def recorded(rows, *args, **kwargs):
+        tables.append((rows, kwargs["widths"]))
+        return grid(rows, *args, **kwargs)
+
+    monkeypatch.setattr(pdf, "_grid", recorded)
+    activities = activities_for_export(user=_Reader())
+    part = next(
+        part
+        for part in record_parts(activities, processor_record=False)
+        if part.processor_record == processor_record
+    )
+    pdf._summary_table(part, str, "Helvetica-Bold")
+    (header, *rows), widths = tables[0]
+    return header, rows, widths, part.activities
+
+
+@pytest.mark.parametrize("processor_record", [False, True])
+def test_pdf_summary_has_spreadsheet_columns(
+    register, processor_activity, monkeypatch, processor_record
+):
+    header, rows, widths, activities = _pdf_summary(
+        monkeypatch, processor_record=processor_record
+    )
+
+    first = dict(zip(header, rows[0], strict=True))
+    assert header[-4:] == [
+        "Date de création de la fiche",
+        "Dernière mise à jour de la fiche",
+        "Données sensibles ?",
+        "Éléments manquants",
+    ]
+    assert first["Date de création de la fiche"] == format_value(
+        "date", activities[0].created_at
+    )
+    assert first["Dernière mise à jour de la fiche"] == format_value(
+        "date", activities[0].updated_at
+    )
+    assert first["Données sensibles ?"] == "Non"
+    assert round(sum(widths) / cm, 6) <= 18
+
+
+def test_pdf_summary_marks_sensitive_data(register, monkeypatch):
+    register[0].data_categories.update(sensitivity=Sensitivity.SPECIAL)
+
+    header, rows, _widths, _activities = _pdf_summary(
+        monkeypatch, processor_record=False
+    )
+
+    sensitive = dict((row[0], row[header.index("Données sensibles ?")]) for row in rows)
+    assert sensitive[register[0].reference] == "Oui"
+    assert sensitive[register[1].reference] == "Non"
 
 
 def test_processor_pdf_summary_names_controllers(register, processor_activity):
