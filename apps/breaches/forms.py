@@ -86,9 +86,9 @@ def keep_identifiers_field() -> forms.BooleanField:
 class IdentifierWarningMixin:
     """Warn about e-mail addresses and phone numbers in a form's free text.
 
-    The form declares ``keep_identifiers = keep_identifiers_field()``, names
-    the checked fields in ``CHECKED_TEXT_FIELDS`` and calls
-    ``warn_about_identifiers`` from ``clean``. A checked field that contains
+    The form declares ``keep_identifiers = keep_identifiers_field()`` and
+    names the checked fields in ``CHECKED_TEXT_FIELDS``, which ``clean``
+    checks after the form's own cleaning. A checked field that contains
     an identifier gets an error unless the user ticks the box, because the
     identifier may matter, such as the address an attacker used.
     """
@@ -114,6 +114,11 @@ class IdentifierWarningMixin:
         """
         saved = set(identifiers_in_text(self.saved_text(name)))
         return [value for value in identifiers_in_text(text) if value not in saved]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.warn_about_identifiers(cleaned)
+        return cleaned
 
     def warn_about_identifiers(self, cleaned: dict) -> None:
         """Add a warning to each checked field with new identifiers, unless kept."""
@@ -345,7 +350,6 @@ class BreachForm(LoadedVersionMixin, IdentifierWarningMixin, forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         self._require_aware_at_change_reason(cleaned)
-        self.warn_about_identifiers(cleaned)
 
         natures = (
             "affects_confidentiality",
@@ -404,11 +408,6 @@ class NoteForm(IdentifierWarningMixin, forms.Form):
 
     CHECKED_TEXT_FIELDS = ("text",)
 
-    def clean(self):
-        cleaned = super().clean()
-        self.warn_about_identifiers(cleaned)
-        return cleaned
-
     def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
         return _(
             "This note contains an e-mail address or a phone number "
@@ -462,11 +461,6 @@ class NotificationForm(IdentifierWarningMixin, forms.Form):
         if name == "delay_reasons":
             return self.breach.delay_reasons
         return ""
-
-    def clean(self):
-        cleaned = super().clean()
-        self.warn_about_identifiers(cleaned)
-        return cleaned
 
     def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
         if name == "delay_reasons":
@@ -553,11 +547,6 @@ class CommunicationForm(IdentifierWarningMixin, ContactSelectionForm):
     keep_identifiers = keep_identifiers_field()
 
     CHECKED_TEXT_FIELDS = ("method",)
-
-    def clean(self):
-        cleaned = super().clean()
-        self.warn_about_identifiers(cleaned)
-        return cleaned
 
     def identifiers_warning(self, name: str, found: tuple[str, ...]) -> str:
         return _(

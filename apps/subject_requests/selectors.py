@@ -86,7 +86,7 @@ def request_timeline(request: SubjectRequest):
 
 @dataclass(frozen=True)
 class ExtensionNotice:
-    """When and how the person was told of one extension, and its length."""
+    """The date and channel of one extension notice, and the extension's length."""
 
     informed_on: datetime.date
     informed_by: str
@@ -97,8 +97,8 @@ def extension_notices(request: SubjectRequest) -> list[ExtensionNotice]:
     """Return the notice of each extension, oldest first.
 
     Each "extended" event records its own notice. An extension recorded
-    before notices were stored has none, so the request's latest notice
-    stands in for all of them.
+    before notices were stored has none, so the request's latest notice is
+    used for all of them.
     """
     channel_labels = dict(SubjectRequest.Channel.choices)
     notices = []

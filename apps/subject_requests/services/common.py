@@ -149,10 +149,10 @@ def shared_identifier_contact_ids(request: SubjectRequest, *, emails, phones) ->
     """Return the contacts that the generic ``emails`` and the ``phones`` find.
 
     Colleagues share a company address (contact@, info@) and a switchboard
-    number, so these find only contacts named like the requester (a phone
-    only those without an e-mail), and none that the DPO set aside as someone
-    else's and did not link since. A personal address finds every contact
-    that holds it, which callers look up themselves.
+    number, so these find only contacts named like the requester, and a
+    phone only those without an e-mail. They find no contact that the DPO set
+    aside as someone else's and did not link since. Callers look up the
+    contacts of a personal address themselves, because it finds them all.
     """
     ids = set(phone_contact_ids(request.requester_name, phones))
     generic = [email for email in emails if email and email_is_generic(email)]

@@ -61,7 +61,7 @@ def _erased_contacts(request: SubjectRequest, extra_contact_ids):
 def _erasure_targets(request: SubjectRequest, linked, extra_pairs=()):
     """Return the contact ids, e-mails and phones that an erasure removes.
 
-    ``linked`` holds ``(pk, email, phone)`` of the linked and extra contacts.
+    ``linked`` contains ``(pk, email, phone)`` of the linked and extra contacts.
     Their identifiers and the requester's find more contacts: generic ones by
     the rules of ``shared_identifier_contact_ids``. The ids leave out the
     contacts that hold a personal address, which the erasure's statement

@@ -396,7 +396,7 @@ def _linked_contacts_transition(
 
 @dataclass(frozen=True)
 class ObjectionGrant:
-    """What one grant of an objection reached."""
+    """The counts of contacts marked and identifiers listed by one objection grant."""
 
     contact_count: int
     suppression_added: int
