@@ -227,19 +227,21 @@ def _register_import(
 
     report.applied = not (report.has_errors or dry_run)
     if report.applied:
+        outcomes = {
+            outcome: sum(
+                1 for entry in report.activities if entry["outcome"] == outcome
+            )
+            for outcome in ("created", "updated", "unchanged", "skipped")
+        }
         audit_record(
             action="register.imported",
             actor=actor,
             actor_label=actor_label,
             target_type="register.processingactivity",
-            count=len(report.activities),
+            # The activities that the import changed, as other events count.
+            count=outcomes["created"] + outcomes["updated"],
             details={
-                "outcomes": {
-                    outcome: sum(
-                        1 for entry in report.activities if entry["outcome"] == outcome
-                    )
-                    for outcome in ("created", "updated", "unchanged", "skipped")
-                },
+                "outcomes": outcomes,
                 "rows_removed": sum(
                     1
                     for entry in report.activities

@@ -6,6 +6,7 @@ from django.core.management import CommandError
 from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
+from django.utils import translation
 
 from apps.core.audit import audit_actor_name
 from apps.core.models import AuditEvent
@@ -32,22 +33,39 @@ def test_export_register_writes_file(compliance_officer, tmp_path, capsys, file_
 def test_export_to_missing_folder_is_not_audited(compliance_officer, tmp_path):
     complete_activity(compliance_officer)
 
-    with pytest.raises(CommandError, match="Cannot write"):
-        call_command(
-            "export_register", format="csv", output=str(tmp_path / "no" / "x.csv")
-        )
+    output = tmp_path / "no" / "x.csv"
 
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_register", format="csv", output=str(output))
+
+    assert str(raised.value) == (
+        f"Le dossier {output.parent} n'existe pas ; créez-le ou choisissez un "
+        "autre --output."
+    )
     assert not AuditEvent.objects.filter(action="register.exported").exists()
 
 
+def test_export_to_folder_path_in_french(compliance_officer, tmp_path):
+    complete_activity(compliance_officer)
+
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_register", format="csv", output=str(tmp_path))
+
+    assert str(raised.value) == (
+        f"{tmp_path} est un dossier ; indiquez un nom de fichier dans --output."
+    )
+
+
 def test_export_unknown_activity_fails(tmp_path):
-    with pytest.raises(CommandError, match="NOPE"):
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
         call_command(
             "export_register",
             format="csv",
             output=str(tmp_path / "x.csv"),
             activity="NOPE",
         )
+
+    assert str(raised.value).startswith("Aucun traitement n’a la référence 'NOPE'")
 
 
 def test_import_register_dry_run(compliance_officer, tmp_path, capsys):
@@ -171,3 +189,20 @@ def test_import_register_removal_names_command(
 
     assert changed.actor_label == "manage.py import_register"
     assert removal.history_change_reason == "manage.py import_register"
+
+
+def test_import_register_event_counts_changed_activities(
+    compliance_officer, tmp_path, capsys
+):
+    complete_activity(compliance_officer, reference="CMD-7")
+    changed = complete_activity(compliance_officer, reference="CMD-8")
+    output = tmp_path / "register.xlsx"
+    call_command("export_register", format="xlsx", output=str(output))
+    changed.delete()
+
+    call_command("import_register", str(output))
+
+    imported = AuditEvent.objects.get(action="register.imported")
+    assert imported.count == 1
+    assert imported.details["outcomes"]["created"] == 1
+    assert imported.details["outcomes"]["unchanged"] == 1

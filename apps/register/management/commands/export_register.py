@@ -4,7 +4,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
+from apps.core.management.output import command_output_open
 from apps.register.exports import FORMATS
 from apps.register.exports import ExportError
 from apps.register.exports import register_export
@@ -55,8 +57,11 @@ class Command(BaseCommand):
             ).first()
             if found is None:
                 raise CommandError(
-                    f"No processing activity has the reference {activity!r}; "
-                    "check the reference on the register page."
+                    _(
+                        "No processing activity has the reference %(reference)r; "
+                        "check the reference on the register page."
+                    )
+                    % {"reference": activity}
                 )
             pk = found.pk
 
@@ -65,8 +70,11 @@ class Command(BaseCommand):
             activities = activities.filter(role=ProcessingActivity.Role.PROCESSOR)
         activities = list(activities)
         path = Path(output)
-        # The export's audit event is rolled back when the file cannot be written.
-        with transaction.atomic():
+        # The file is opened before the export, so that an unwritable path
+        # fails before the export is audited. A write that fails later rolls
+        # the audit event back.
+        stream = command_output_open(path)
+        with stream, transaction.atomic():
             try:
                 content = register_export(
                     activities=activities,
@@ -76,13 +84,7 @@ class Command(BaseCommand):
                 )
             except ExportError as error:
                 raise CommandError(str(error)) from error
-            try:
-                path.write_bytes(content)
-            except OSError as error:
-                raise CommandError(
-                    f"Cannot write {path}: {error.strerror}. Check that the folder "
-                    "exists and is writable."
-                ) from error
+            stream.write(content)
 
         summary = {
             "output": str(path),

@@ -3,9 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.core.management.base import CommandError
-from django.utils.translation import gettext as _
 
-from apps.core.files import private_open
+from apps.core.management.output import command_output_open
 from apps.subject_requests.management.request_option import REQUEST_HELP
 from apps.subject_requests.management.request_option import request_from_option
 from apps.subject_requests.package import DEFAULT_LANGUAGE
@@ -46,14 +45,7 @@ class Command(BaseCommand):
     def handle(self, *args, request, output, portability, language, **options):
         subject_request = request_from_option(request)
         path = Path(output)
-        if not path.parent.is_dir():
-            raise CommandError(
-                _(
-                    "The folder %(folder)s does not exist; create it or choose "
-                    "another --output."
-                )
-                % {"folder": path.parent}
-            )
+        stream = command_output_open(path, private=True)
         try:
             data = request_build_package(
                 request=subject_request,
@@ -63,9 +55,11 @@ class Command(BaseCommand):
                 language=language,
             )
         except RequestError as error:
+            stream.close()
+            path.unlink()
             raise CommandError(str(error)) from error
 
-        with private_open(path, "wb") as stream:
+        with stream:
             stream.write(data)
         summary = {
             "request": subject_request.pk,
