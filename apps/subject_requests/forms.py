@@ -77,6 +77,10 @@ class RequestCreateForm(forms.Form):
     )
     notes = forms.CharField(
         label=_("Notes"),
+        help_text=_(
+            "The person receives these notes in the answer to a later access "
+            "request, so write nothing about anyone else."
+        ),
         required=False,
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),

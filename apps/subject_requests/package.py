@@ -18,6 +18,7 @@ import zipfile
 from django.db import models
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -342,11 +343,18 @@ REQUEST_COLUMNS = (
     "reference",
     "kind",
     "channel",
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "requester_address",
     "received_on",
     "due_on",
+    "extension_reason",
     "status",
+    "refusal_reason",
     "response_sent_at",
     "closed_at",
+    "notes",
 )
 SUPPRESSION_COLUMNS = ("identifier", "kind", "reason", "listed_at")
 IMPORT_COLUMNS = (
@@ -478,13 +486,37 @@ def _breach_communication_text(communication: dict) -> str:
     }
 
 
+# The details of an earlier request shown under its summary line, in order.
+REQUEST_DETAIL_FIELDS = (
+    "requester_name",
+    "requester_email",
+    "requester_phone",
+    "requester_address",
+    "channel",
+    "due_on",
+    "extension_reason",
+    "refusal_reason",
+    "response_sent_at",
+    "notes",
+)
+
+
 def _readable_request(item) -> dict:
+    details = [
+        (
+            capfirst(SubjectRequest._meta.get_field(name).verbose_name),
+            _display(SubjectRequest, name, item[name]),
+        )
+        for name in REQUEST_DETAIL_FIELDS
+        if item[name]
+    ]
     return {
         **item,
         "kind_label": _display(SubjectRequest, "kind", item["kind"]),
         "status_label": _display(SubjectRequest, "status", item["status"]),
         "received_on_label": format_date(item["received_on"]),
         "closed_at_label": format_datetime(item["closed_at"]),
+        "details": details,
     }
 
 
@@ -684,6 +716,8 @@ def _pdf_other_sources(content, heading, line) -> None:
                 "status": item["status_label"],
             }
         )
+        for label, value in item["details"]:
+            line(_("%(label)s: %(value)s") % {"label": label, "value": value})
 
     heading(_("Suppression list"))
     if not content["suppression_list"]:

@@ -26,6 +26,7 @@ from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
 from apps.imports.normalizers import cell_text
+from apps.imports.normalizers import email_is_generic
 from apps.imports.personal_data import _IdentifierProbe
 from apps.imports.personal_data import cell_emails
 from apps.imports.personal_data import cell_phones
@@ -64,10 +65,11 @@ def _text(value) -> str:
 
 
 def earlier_requests(*, request, emails, phones) -> list[dict]:
-    """Return the person's other requests: kind, channel, dates and status.
+    """Return the person's other requests: what they gave, dates, status, notes.
 
-    A request found by the phone alone counts only if it names the requester,
-    as for contacts: a colleague may have written from the same switchboard.
+    A request found by a phone or a generic address (contact@, info@) counts
+    only if it names the requester, as for contacts: a colleague may have
+    written from the same switchboard or mailbox.
     """
     condition = Q(pk__in=[])
     if emails:
@@ -79,7 +81,7 @@ def earlier_requests(*, request, emails, phones) -> list[dict]:
         for earlier in SubjectRequest.objects.filter(condition)
         .exclude(pk=request.pk)
         .order_by("received_at", "pk")
-        if earlier.requester_email
+        if (earlier.requester_email and not email_is_generic(earlier.requester_email))
         or names_requester(request.requester_name, earlier.requester_name)
     ]
     return [
@@ -87,11 +89,18 @@ def earlier_requests(*, request, emails, phones) -> list[dict]:
             "reference": earlier.reference,
             "kind": earlier.kind,
             "channel": earlier.channel,
+            "requester_name": earlier.requester_name,
+            "requester_email": earlier.requester_email,
+            "requester_phone": earlier.requester_phone,
+            "requester_address": earlier.requester_address,
             "received_on": _text(earlier.received_on),
             "due_on": _text(earlier.due_on),
+            "extension_reason": earlier.extension_reason,
             "status": earlier.status,
+            "refusal_reason": earlier.refusal_reason,
             "response_sent_at": _text(earlier.response_sent_at),
             "closed_at": _text(earlier.closed_at),
+            "notes": earlier.notes,
         }
         for earlier in requests
     ]

@@ -99,10 +99,13 @@ def test_package_lists_earlier_requests(make_request, dpo, person):
     """GIVEN an earlier objection by the person, closed, and another person's
     request
     WHEN the person's access package is built
-    THEN it lists the objection with its dates and status, and nothing of the
-    other request."""
+    THEN it lists the objection with its dates, status, what the person gave
+    and the notes on it, and nothing of the other request."""
     earlier = make_request(
-        kind="objection", received_at=timezone.now() - datetime.timedelta(days=20)
+        kind="objection",
+        received_at=timezone.now() - datetime.timedelta(days=20),
+        requester_address="12 rue des Exemples\n75011 Paris",
+        notes="Rappelée le lendemain ; identité confirmée par courrier.",
     )
     request_object(request=earlier, actor=dpo)
     request_close(request=earlier, actor=dpo)
@@ -123,7 +126,12 @@ def test_package_lists_earlier_requests(make_request, dpo, person):
     assert item["status"] == "closed"
     assert item["received_on"] == earlier.received_on.isoformat()
     assert item["closed_at"]
-    assert "requester_name" not in item
+    assert item["requester_address"] == "12 rue des Exemples\n75011 Paris"
+    assert item["notes"] == earlier.notes
+    [line] = _csv(archive, "requests.csv")
+    assert line["requester_email"] == PERSON["email"]
+    assert line["requester_address"] == "12 rue des Exemples\n75011 Paris"
+    assert line["notes"] == earlier.notes
     assert "Bastien" not in _whole_package(archive)
     assert request.reference not in json.dumps(content["earlier_requests"])
 
@@ -142,6 +150,23 @@ def test_package_skips_request_sharing_only_phone(make_request, dpo, person):
     references = [item["reference"] for item in content["earlier_requests"]]
     assert references == [phone_only.reference]
     assert COLLEAGUE_EMAIL not in _whole_package(archive)
+
+
+def test_package_skips_colleague_request_on_generic_address(make_request, dpo, person):
+    shared = "contact@quincaillerie-exemple.fr"
+    make_request(
+        requester_name="Hugo Collègue",
+        requester_email=shared,
+        requester_address="3 avenue du Collègue, 69001 Lyon",
+    )
+    own = make_request(requester_email=shared, requester_phone="")
+    request = make_request(requester_email=shared, verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    references = [item["reference"] for item in content["earlier_requests"]]
+    assert references == [own.reference]
+    assert "Collègue" not in _whole_package(archive)
 
 
 def test_package_lists_suppression_entries(make_request, dpo, person):
@@ -396,7 +421,7 @@ def test_package_lists_row_result_of_deleted_file(make_request, dpo, person, act
 
 def test_package_html_names_each_source(make_request, dpo, person, vendor_upload):
     suppression_add(reason="objected", emails=[PERSON["email"]])
-    earlier = make_request(kind="objection")
+    earlier = make_request(kind="objection", notes="Called back on Monday.")
     request = make_request(verified_by=dpo)
 
     _content_json, archive = _content(request, dpo)
@@ -404,6 +429,7 @@ def test_package_html_names_each_source(make_request, dpo, person, vendor_upload
 
     assert "<h2>Your earlier requests</h2>" in html
     assert f"<td>{earlier.reference}</td>" in html
+    assert "Notes: Called back on Monday." in html
     assert "<h2>Suppression list</h2>" in html
     assert "<td>objected</td>" in html
     assert "<h2>Vendor files and import rows</h2>" in html
@@ -418,7 +444,7 @@ def test_package_pdf_names_each_source(make_request, dpo, person, vendor_upload)
     from apps.subject_requests import package
 
     suppression_add(reason="objected", emails=[PERSON["email"]])
-    make_request(kind="objection")
+    make_request(kind="objection", requester_address="12 rue des Exemples")
     request = make_request(verified_by=dpo)
 
     content = package.package_content(request=request, contacts=request.contacts.all())
@@ -429,6 +455,7 @@ def test_package_pdf_names_each_source(make_request, dpo, person, vendor_upload)
 
     assert "Your earlier requests" in text
     assert "objection (Art. 21)" in text
+    assert "Requester's postal address: 12 rue des Exemples" in text
     assert f"{PERSON['email']} (e-mail): objected" in text
     assert "List Salon 2026 from Fichiers Exemple SARL" in text
     assert "row 2" in text
