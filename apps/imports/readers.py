@@ -26,6 +26,7 @@ import charset_normalizer
 import openpyxl
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from apps.core.archives import MAX_CELL_CHARACTERS
@@ -679,7 +680,11 @@ class FileReader:
             # Declared dimensions can be wrong (a million empty rows, or none
             # at all), so iterate over the rows the sheet really stores.
             sheet.reset_dimensions()
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            rows = enumerate(sheet.iter_rows(values_only=True), start=1)
+            merges = _xlsx_row_merges(sheet)
+            if merges:
+                rows = _merged_values_copied(rows, merges)
+            for number, row in rows:
                 yield number, _trim(row)
         else:
             for sheet_name, rows in _ods_sheets(self.path):
@@ -692,6 +697,83 @@ class FileReader:
             self._workbook.close()
             self._workbook = None
             self._handle.close()
+
+
+# A merged range in a worksheet's XML, such as <mergeCell ref="A2:A5"/>.
+_MERGE_CELL = re.compile(
+    rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})([0-9]+):([A-Z]{1,3})([0-9]+)"'
+)
+_MERGE_SCAN_CHUNK = 1 << 20
+
+
+def _xlsx_row_merges(sheet) -> list[tuple[int, int, int, int]]:
+    """Return the merged ranges of ``sheet`` that span several rows.
+
+    Each range is ``(first row, last row, first column, last column)``,
+    1-based, sorted by first row. openpyxl's read-only mode skips the merged
+    ranges, which the XML lists after the rows, so the sheet's XML is scanned
+    once more for them.
+    """
+    merges = set()
+    tail = b""
+    # NOTE: _get_source is openpyxl's own (private) way to open the sheet's XML.
+    with sheet._get_source() as source:
+        while chunk := source.read(_MERGE_SCAN_CHUNK):
+            text = tail + chunk
+            if b"mergeCell" in text:
+                merges.update(_MERGE_CELL.findall(text))
+            tail = text[-200:]
+    ranges = []
+    for first_column, first_row, last_column, last_row in merges:
+        first, last = int(first_row), int(last_row)
+        if last > first:
+            ranges.append(
+                (
+                    first,
+                    last,
+                    column_index_from_string(first_column.decode()),
+                    column_index_from_string(last_column.decode()),
+                )
+            )
+    return sorted(ranges)
+
+
+def _merged_values_copied(rows, merges):
+    """Yield the rows with the top value of each merged column copied down.
+
+    A vendor merges a company's cell over the rows of its people, and only
+    the top cell keeps the value. Values are copied down their own column
+    only: a range merged across columns, such as a title over two headers,
+    leaves the columns to its right empty.
+    """
+    pending = iter(merges)
+    upcoming = next(pending, None)
+    active = []
+    for number, cells in rows:
+        active = [merge for merge in active if merge[0] >= number]
+        row = list(cells)
+        for _last_row, first_column, last_column, values in active:
+            _padded(row, last_column)
+            row[first_column - 1 : last_column] = values
+        while upcoming is not None and upcoming[0] <= number:
+            first_row, last_row, first_column, last_column = upcoming
+            if first_row == number:
+                _padded(row, last_column)
+                active.append(
+                    (
+                        last_row,
+                        first_column,
+                        last_column,
+                        row[first_column - 1 : last_column],
+                    )
+                )
+            upcoming = next(pending, None)
+        yield number, row
+
+
+def _padded(row: list, width: int) -> None:
+    if len(row) < width:
+        row.extend([None] * (width - len(row)))
 
 
 def _encoding_name(encoding: str) -> str:
@@ -773,6 +855,8 @@ _CELLS = {f"{_TABLE_NS}table-cell", f"{_TABLE_NS}covered-table-cell"}
 _NAME = f"{_TABLE_NS}name"
 _ROWS_REPEATED = f"{_TABLE_NS}number-rows-repeated"
 _COLUMNS_REPEATED = f"{_TABLE_NS}number-columns-repeated"
+_ROWS_SPANNED = f"{_TABLE_NS}number-rows-spanned"
+_COVERED_CELL = f"{_TABLE_NS}covered-table-cell"
 # The lexical form of an XML Schema positiveInteger, which the repeat counts
 # are: an optional plus sign and ASCII digits, with spaces around.
 _REPEAT_COUNT = re.compile(r"\s*\+?[0-9]+\s*")
@@ -874,7 +958,11 @@ def _repeat_count(element, attribute: str, row: int) -> int:
 
 
 def _ods_rows(events):
+    """Yield the rows of a table, with the top value of a merged column copied
+    down into the cells it covers, as ``_merged_values_copied`` does."""
     number = copies = 0
+    # Column index -> (top value, last row) of each range merged over rows.
+    spans = {}
     for event, element in events:
         if event == "end" and element.tag == _TABLE:
             return
@@ -885,7 +973,15 @@ def _ods_rows(events):
             if cell.tag not in _CELLS:
                 continue
             repeat = _repeat_count(cell, _COLUMNS_REPEATED, number + 1)
-            cells.extend([_ods_cell(cell)] * min(repeat, _MAX_REPEAT))
+            column = len(cells)
+            value = _ods_cell(cell)
+            if cell.tag == _COVERED_CELL:
+                top_value, last_row = spans.get(column, (None, 0))
+                if last_row > number:
+                    value = top_value
+            elif _REPEAT_COUNT.fullmatch(cell.get(_ROWS_SPANNED, "")):
+                spans[column] = (value, number + int(cell.get(_ROWS_SPANNED)))
+            cells.extend([value] * min(repeat, _MAX_REPEAT))
         row = _trim(cells)
         repeat = _repeat_count(element, _ROWS_REPEATED, number + 1)
         element.clear()

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -593,3 +594,105 @@ def test_stray_row_after_detection_sample(upload_root, write_file):
     assert job.counts["created"] == 20_001
     assert Contact.objects.get(email="helene.mahe@example.com").last_name == "Mahé"
     assert "Windows-1252" in job.row_results.get(row_number=20_002).reason
+
+
+MERGED_ROWS = [
+    ["Prénom", "Nom", "E-mail", "Société"],
+    ["Anne", "Dupuis", "anne.dupuis@example.com", "Exemple Industries"],
+    ["Luc", "Morel", "luc.morel@example.com", None],
+    ["Inès", "Roy", "ines.roy@example.com", None],
+    ["Paul", "Lenoir", "paul.lenoir@example.com", "Autre Exemple SA"],
+]
+
+
+def _merged_xlsx() -> bytes:
+    """A workbook with a title merged across columns above the headers, and
+    the first company merged over its three people's rows."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Salon 2026 : liste des visiteurs"])
+    for row in MERGED_ROWS:
+        sheet.append(row)
+    sheet.merge_cells("A1:D1")
+    sheet.merge_cells("D3:D5")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _ods_cell_xml(value, *, rows_spanned=0) -> str:
+    if value is None:
+        return (
+            "<table:covered-table-cell/>" if rows_spanned < 0 else "<table:table-cell/>"
+        )
+    span = f' table:number-rows-spanned="{rows_spanned}"' if rows_spanned > 0 else ""
+    return (
+        f'<table:table-cell office:value-type="string"{span}>'
+        f"<text:p>{value}</text:p></table:table-cell>"
+    )
+
+
+def _merged_ods() -> bytes:
+    """An ODS sheet with the first company merged over three rows, written as
+    a spreadsheet program does: a spanning cell, then covered cells."""
+    rows = []
+    for index, row in enumerate(MERGED_ROWS):
+        cells = [_ods_cell_xml(value) for value in row[:3]]
+        if index == 1:
+            cells.append(_ods_cell_xml(row[3], rows_spanned=3))
+        elif row[3] is None:
+            cells.append(_ods_cell_xml(None, rows_spanned=-1))
+        else:
+            cells.append(_ods_cell_xml(row[3]))
+        rows.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<office:document-content"
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        ' office:version="1.2"><office:body><office:spreadsheet>'
+        f'<table:table table:name="Contacts">{"".join(rows)}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<manifest:manifest"
+        ' xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2">'
+        '<manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml"'
+        ' manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            "META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED
+        )
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("fusion.xlsx", _merged_xlsx), ("fusion.ods", _merged_ods)],
+)
+def test_merged_company_cell_fills_its_rows(name, content, upload_root, write_file):
+    job = import_file(write_file(name, content()))
+
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert job.counts["created"] == 4
+    companies = dict(Contact.objects.values_list("last_name", "company"))
+    assert companies == {
+        "Dupuis": "Exemple Industries",
+        "Morel": "Exemple Industries",
+        "Roy": "Exemple Industries",
+        "Lenoir": "Autre Exemple SA",
+    }
