@@ -712,17 +712,21 @@ def _xlsx_row_merges(sheet) -> list[tuple[int, int, int, int]]:
     Each range is ``(first row, last row, first column, last column)``,
     1-based, sorted by first row. openpyxl's read-only mode skips the merged
     ranges, which the XML lists after the rows, so the sheet's XML is scanned
-    once more for them.
+    once more for them. A sheet damaged part-way gives no ranges: its rows
+    stop the reading at the damage, as without merged cells.
     """
     merges = set()
     tail = b""
     # NOTE: _get_source is openpyxl's own (private) way to open the sheet's XML.
-    with sheet._get_source() as source:
-        while chunk := source.read(_MERGE_SCAN_CHUNK):
-            text = tail + chunk
-            if b"mergeCell" in text:
-                merges.update(_MERGE_CELL.findall(text))
-            tail = text[-200:]
+    try:
+        with sheet._get_source() as source:
+            while chunk := source.read(_MERGE_SCAN_CHUNK):
+                text = tail + chunk
+                if b"mergeCell" in text:
+                    merges.update(_MERGE_CELL.findall(text))
+                tail = text[-200:]
+    except DAMAGED_WORKBOOK_ERRORS:
+        return []
     ranges = []
     for first_column, first_row, last_column, last_row in merges:
         first, last = int(first_row), int(last_row)

@@ -9,6 +9,7 @@ import tablib
 
 from apps.contacts.models import Contact
 from apps.imports.models import ImportJob
+from apps.imports.readers import FileReader
 from apps.imports.readers import UnreadableFile
 from apps.imports.readers import layout_detect
 from apps.imports.services import ImportInputError
@@ -69,18 +70,25 @@ def test_corrupted_sheet_start_is_rejected(upload_root, write_file):
     assert _stored_files(upload_root) == []
 
 
-def test_corrupted_rows_rejected_at_upload(upload_root, write_file):
-    """Damage far past the rows read for the layout rejects the upload, because
-    the whole sheet is read once for its merged cells before any row is
-    imported."""
+def test_corrupted_rows_raise_unreadable_file(write_file):
+    """Damage past the rows read for the layout shows up while rows are read."""
     path = write_file("abime.xlsx", sheet_corrupted(_xlsx(3000), at=0.8))
+    layout = layout_detect(path)
+    reader = FileReader(path, layout)
 
     with pytest.raises(UnreadableFile, match=DAMAGED):
-        layout_detect(path)
-    with pytest.raises(ImportInputError, match=DAMAGED):
-        import_file_created(path)
-    assert not ImportJob.objects.exists()
-    assert _stored_files(upload_root) == []
+        for _row in reader.data_rows():
+            pass
+    reader.close()
+
+
+def test_corrupted_rows_fail_the_job(upload_root, write_file):
+    path = write_file("abime.xlsx", sheet_corrupted(_xlsx(3000), at=0.8))
+
+    job = import_file(path)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert DAMAGED in job.error
 
 
 @pytest.mark.parametrize(
