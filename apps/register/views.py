@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.core.dates import format_datetime
 from apps.core.models import Organisation
 from apps.core.permissions import RolePermissionMixin
 from apps.core.text import labelled
@@ -167,12 +168,25 @@ class ActivityEditView(RolePermissionMixin, View):
         return activity.get()
 
     def get(self, request, *args, **kwargs):
+        deleted = self._deleted_redirect(
+            _("%(reference)s was deleted on %(when)s, so it cannot be edited.")
+        )
+        if deleted:
+            return deleted
         activity = self.get_activity()
         form = ActivityForm(instance=activity)
         formsets = self._formsets(activity)
         return self._render(activity, form, formsets)
 
     def post(self, request, *args, **kwargs):
+        deleted = self._deleted_redirect(
+            _(
+                "%(reference)s was deleted on %(when)s, after this form was "
+                "opened, so your changes were not saved."
+            )
+        )
+        if deleted:
+            return deleted
         activity = self.get_activity()
         form = ActivityForm(request.POST, instance=activity)
         formsets = self._formsets(activity, data=request.POST)
@@ -208,6 +222,22 @@ class ActivityEditView(RolePermissionMixin, View):
             _("Activity %(reference)s saved.") % {"reference": saved.reference},
         )
         return redirect("register:activity-detail", pk=saved.pk)
+
+    def _deleted_redirect(self, message: str):
+        """Return a redirect to the history of a deleted activity, with
+        ``message``, or None if the activity was not deleted."""
+        if "pk" not in self.kwargs:
+            return None
+        deleted = deleted_activity(user=self.request.user, pk=self.kwargs["pk"])
+        if deleted is None:
+            return None
+        activity, deleted_at = deleted
+        messages.error(
+            self.request,
+            message
+            % {"reference": activity.reference, "when": format_datetime(deleted_at)},
+        )
+        return redirect("register:activity-history", pk=self.kwargs["pk"])
 
     def _formsets(self, activity, data=None):
         user = self.request.user

@@ -846,6 +846,28 @@ def test_officer_deletes_unused_activity(client_for, compliance_officer):
     assert event.details == {"reference": "TRT-DEL"}
 
 
+def test_save_after_deletion_names_it(client_for, compliance_officer):
+    """GIVEN a draft open for editing in one tab and deleted in another,
+    WHEN the first tab saves, THEN the page says the draft was deleted and
+    that nothing was saved, instead of a bare "not found"."""
+    activity = ActivityFactory(
+        reference="TRT-DEL", status=ProcessingActivity.Status.DRAFT
+    )
+    client = client_for(compliance_officer)
+    edit_url = reverse("register:activity-edit", args=[activity.pk])
+    client.post(reverse("register:activity-delete", args=[activity.pk]))
+
+    saved = client.post(edit_url, _activity_post(reference="TRT-DEL"), follow=True)
+    opened = client.get(edit_url, follow=True)
+
+    history_url = reverse("register:activity-history", args=[activity.pk])
+    assert saved.redirect_chain == [(history_url, 302)]
+    assert "TRT-DEL was deleted on" in saved.text
+    assert "so your changes were not saved" in saved.text
+    assert "so it cannot be edited" in opened.text
+    assert not ProcessingActivity.objects.filter(reference="TRT-DEL").exists()
+
+
 def test_activity_in_use_is_not_deleted(client_for, compliance_officer):
     activity = ActivityFactory(reference="TRT-USED")
     Contact.objects.create(
