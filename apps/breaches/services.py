@@ -740,20 +740,34 @@ def breach_close(*, breach: Breach, actor=None, closed_at: datetime | None = Non
 
 
 @transaction.atomic
-def breach_purge_closed(*, closed_before: datetime) -> int:
+def breach_purge_closed(
+    *,
+    closed_before: datetime,
+    activity_id: int | None = None,
+    activity_cutoffs: dict[int, datetime | None] | None = None,
+    dry_run: bool = False,
+) -> int:
     """Delete the breaches closed before ``closed_before``; return how many.
 
-    The retention job calls this with the end of the period in the register's
-    retention rule for breach records. Timelines, alerts, notifications and
-    communication lists go with their breach.
+    The retention job calls this once per activity with a breach-record rule.
+    ``activity_cutoffs`` gives the end of each such activity's longest rule,
+    None for a rule that keeps the records for good. A breach then goes only
+    once the rules of all the activities it concerns have ended, or those of
+    every activity when none of its own has a rule. It goes in the call for
+    the activity whose rule ends last, so that each breach counts once.
+    Without ``activity_cutoffs``, every breach closed before the cutoff goes.
+    Timelines, alerts, notifications and communication lists go with their
+    breach. A dry run counts and changes nothing.
     """
     _require_aware(closed_before, "closed_before")
     breaches = Breach.objects.filter(
         status=Breach.Status.CLOSED, closed_at__lt=closed_before
     )
     breach_ids = list(breaches.values_list("pk", flat=True))
-    if not breach_ids:
-        return 0
+    if activity_cutoffs is not None:
+        breach_ids = _breaches_governed_by(breach_ids, activity_id, activity_cutoffs)
+    if dry_run or not breach_ids:
+        return len(breach_ids)
 
     Breach.objects.filter(pk__in=breach_ids).delete()
     audit_record(
@@ -765,3 +779,31 @@ def breach_purge_closed(*, closed_before: datetime) -> int:
     )
     logger.info("purged %d closed breaches", len(breach_ids))
     return len(breach_ids)
+
+
+def _breaches_governed_by(
+    breach_ids: list[int],
+    activity_id: int | None,
+    activity_cutoffs: dict[int, datetime | None],
+) -> list[int]:
+    """Return the breaches whose longest applicable rule is ``activity_id``'s.
+
+    The caller has already kept only breaches closed before that rule's
+    cutoff, which is then the earliest cutoff of their rules.
+    """
+    concerned: dict[int, list[int]] = {pk: [] for pk in breach_ids}
+    links = Breach.activities.through.objects.filter(breach_id__in=breach_ids)
+    for breach_pk, linked_activity_pk in links.values_list(
+        "breach_id", "processingactivity_id"
+    ):
+        concerned[breach_pk].append(linked_activity_pk)
+    governed = []
+    for breach_pk, activity_ids in concerned.items():
+        applicable = [pk for pk in activity_ids if pk in activity_cutoffs]
+        applicable = applicable or list(activity_cutoffs)
+        if any(activity_cutoffs[pk] is None for pk in applicable):
+            continue
+        longest = min(applicable, key=lambda pk: (activity_cutoffs[pk], pk))
+        if longest == activity_id:
+            governed.append(breach_pk)
+    return governed

@@ -71,6 +71,7 @@ class NotApplied:
     START_EVENT_NOT_RECORDED = "start_event_not_recorded"
     ARCHIVE_OUTSIDE_REGISTRE = "archive_outside_registre"
     PERIOD_BEFORE_YEAR_ONE = "period_before_year_one"
+    LONGER_RULE = "longer_rule"
 
 
 # The rule fields that ``RetentionRule.describe`` words: register entries (a
@@ -150,6 +151,13 @@ def _period_before_year_one(params: dict) -> str:
     ) % {"duration": params["duration"], "unit": rule.get_unit_display()}
 
 
+def _longer_rule(params: dict) -> str:
+    return _(
+        "A longer rule of %(activity)s keeps these records, so this rule "
+        "removes nothing."
+    ) % {"activity": params["activity"]}
+
+
 LABEL_TEXTS = {
     StepLabel.RENTED_LISTS: _rented_lists_label,
     StepLabel.RULE: _rule_label,
@@ -161,6 +169,7 @@ NOT_APPLIED_TEXTS = {
     NotApplied.START_EVENT_NOT_RECORDED: _start_event_not_recorded,
     NotApplied.ARCHIVE_OUTSIDE_REGISTRE: _archive_outside_registre,
     NotApplied.PERIOD_BEFORE_YEAR_ONE: _period_before_year_one,
+    NotApplied.LONGER_RULE: _longer_rule,
 }
 
 
@@ -222,6 +231,8 @@ class Step:
     # The restricted contacts that ``due`` would select but the job keeps.
     restricted_kept: Q | None = None
     ended_list_ids: tuple[int, ...] = ()
+    # Keyword arguments of a purge step's function, besides its cutoff.
+    purge_arguments: dict = field(default_factory=dict)
     not_applied_code: str = ""
     not_applied_params: dict = field(default_factory=dict)
     label: str = field(init=False)
@@ -380,6 +391,72 @@ def _unreachable_rule_step(rule, activity) -> Step:
     )
 
 
+def _purge_steps(purge_rules) -> list[Step]:
+    """Return the steps of the rules for closed requests and breach records.
+
+    A record is removed only once every rule that covers it has ended, so the
+    longest rule governs. Subject requests name no activity, so the longest
+    request rule of the register applies to all of them. A breach follows
+    the longest breach rule of the activities it concerns, or the longest
+    breach rule of the register when none of them has one. The other rules
+    remove nothing, and their steps name the activity that keeps the records.
+    A rule whose period cannot end (cutoff None) keeps them for good.
+    """
+    requests = [item for item in purge_rules if item[0].record_type != BREACH]
+    longest_request = _longest(requests)
+    breach_cutoffs: dict[int, datetime | None] = {}
+    longest_breach_rules: dict[int, RetentionRule] = {}
+    for rule, activity, cutoff in purge_rules:
+        if rule.record_type != BREACH:
+            continue
+        current = longest_breach_rules.get(activity.pk)
+        if current is None or _keeps_longer(cutoff, breach_cutoffs[activity.pk]):
+            longest_breach_rules[activity.pk] = rule
+            breach_cutoffs[activity.pk] = cutoff
+
+    steps = []
+    for rule, activity, cutoff in purge_rules:
+        if cutoff is None:
+            steps.append(_unreachable_rule_step(rule, activity))
+        elif rule.record_type == BREACH:
+            if longest_breach_rules[activity.pk] == rule:
+                step = _purge_step(rule, activity, StepKind.BREACHES, cutoff)
+                step.purge_arguments = {
+                    "activity_id": activity.pk,
+                    "activity_cutoffs": breach_cutoffs,
+                }
+            else:
+                step = _longer_rule_step(rule, activity, activity.reference)
+            steps.append(step)
+        elif longest_request[0] == rule:
+            steps.append(_purge_step(rule, activity, StepKind.SUBJECT_REQUESTS, cutoff))
+        else:
+            steps.append(
+                _longer_rule_step(rule, activity, longest_request[1].reference)
+            )
+    return steps
+
+
+BREACH = RetentionRule.RecordType.BREACH
+
+
+def _keeps_longer(cutoff: datetime | None, other: datetime | None) -> bool:
+    """Tell whether a rule ending at ``cutoff`` keeps records longer than one
+    ending at ``other``: an earlier cutoff, or None (kept for good)."""
+    if other is None:
+        return False
+    return cutoff is None or cutoff < other
+
+
+def _longest(purge_rules):
+    """Return the ``(rule, activity, cutoff)`` that keeps records longest."""
+    longest = None
+    for item in purge_rules:
+        if longest is None or _keeps_longer(item[2], longest[2]):
+            longest = item
+    return longest or (None, None, None)
+
+
 def _purge_step(rule, activity, kind, cutoff) -> Step:
     return Step(
         key=f"{kind}:rule:{rule.pk}",
@@ -391,6 +468,22 @@ def _purge_step(rule, activity, kind, cutoff) -> Step:
         activity_reference=activity.reference,
         rule_id=rule.pk,
         cutoff=cutoff,
+    )
+
+
+def _longer_rule_step(rule, activity, keeping_reference: str) -> Step:
+    kind = RECORD_TYPE_STEP_KINDS[rule.record_type]
+    return Step(
+        key=f"{kind}:rule:{rule.pk}",
+        kind=kind,
+        action="purge",
+        label_code=StepLabel.RULE,
+        label_params=_rule_label_params(rule),
+        activity_id=activity.pk,
+        activity_reference=activity.reference,
+        rule_id=rule.pk,
+        not_applied_code=NotApplied.LONGER_RULE,
+        not_applied_params={"activity": keeping_reference},
     )
 
 
@@ -442,7 +535,7 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
     """Return the steps of a run that applies the register as of ``as_of``."""
     rented = _rented_lists_step(as_of=as_of)
     contact_steps: list[Step] = []
-    purge_steps: list[Step] = []
+    purge_rules: list[tuple[RetentionRule, ProcessingActivity, datetime | None]] = []
     governed: set[int] = set()
     for activity in _activities_applied():
         in_force = activity.status == ProcessingActivity.Status.IN_FORCE
@@ -458,22 +551,13 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
             except (OverflowError, ValueError):
                 # The register keeps these records for good: the default rule
                 # must not remove them either.
-                step = _unreachable_rule_step(rule, activity)
-                if record_type == RetentionRule.RecordType.CONTACT:
-                    governed.add(activity.pk)
-                    contact_steps.append(step)
-                else:
-                    purge_steps.append(step)
-                continue
-            if record_type == RetentionRule.RecordType.SUBJECT_REQUEST:
-                purge_steps.append(
-                    _purge_step(rule, activity, StepKind.SUBJECT_REQUESTS, cutoff)
-                )
-            elif record_type == RetentionRule.RecordType.BREACH:
-                purge_steps.append(
-                    _purge_step(rule, activity, StepKind.BREACHES, cutoff)
-                )
-            elif record_type == RetentionRule.RecordType.CONTACT:
+                cutoff = None
+            if record_type != RetentionRule.RecordType.CONTACT:
+                purge_rules.append((rule, activity, cutoff))
+            elif cutoff is None:
+                governed.add(activity.pk)
+                contact_steps.append(_unreachable_rule_step(rule, activity))
+            else:
                 start_q = contact_start_q(start_event=rule.start_event, cutoff=cutoff)
                 step = _contact_rule_step(rule, activity, cutoff, start_q)
                 if step.due is not None:
@@ -483,6 +567,7 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
                         removed_before |= step.due
                 contact_steps.append(step)
 
+    purge_steps = _purge_steps(purge_rules)
     default = _default_contacts_step(governed, as_of)
     default.preview = default.due & ~rented.due
     leftovers = Step(

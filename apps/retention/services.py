@@ -719,7 +719,9 @@ class _StepExecutor:
         if "dry_run" not in inspect.signature(purge).parameters:
             entry["status"] = "not_previewed"
             return
-        result = purge(**{argument: step.cutoff, "dry_run": True})
+        result = purge(
+            **{argument: step.cutoff, "dry_run": True, **step.purge_arguments}
+        )
         entry.update(_purge_counts(result, dry_run=True))
 
     # Real run --------------------------------------------------------------
@@ -891,7 +893,7 @@ class _StepExecutor:
             )
             return
         with transaction.atomic():
-            result = purge(**{argument: step.cutoff})
+            result = purge(**{argument: step.cutoff, **step.purge_arguments})
         entry.update(_purge_counts(result))
 
     def _step_audit(self, step: Step, entry: dict) -> None:

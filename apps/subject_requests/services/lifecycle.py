@@ -675,11 +675,14 @@ def request_refuse(
     return request
 
 
-def request_purge_closed(*, closed_before: datetime.datetime) -> int:
+def request_purge_closed(
+    *, closed_before: datetime.datetime, dry_run: bool = False
+) -> int:
     """Delete requests closed or refused before the cutoff, with their events.
 
-    The retention job calls this with the register's rule for closed requests
-    (5 years by default). Returns how many requests were deleted.
+    The retention job calls this with the register's longest rule for closed
+    requests (5 years by default). Returns how many requests were deleted,
+    or would be in a dry run, which changes nothing.
     """
     if timezone.is_naive(closed_before):
         raise RequestError(
@@ -689,6 +692,8 @@ def request_purge_closed(*, closed_before: datetime.datetime) -> int:
     requests = SubjectRequest.objects.filter(
         status__in=[Status.CLOSED, Status.REFUSED], closed_at__lt=closed_before
     )
+    if dry_run:
+        return requests.count()
     with transaction.atomic():
         ids = list(requests.values_list("pk", flat=True))
         if not ids:
