@@ -9,15 +9,24 @@ from django.utils.translation import gettext
 _LINE_BREAK = re.compile(r"\r\n?|[\x0b\x0c]")
 
 
+# The C0 control characters that XML 1.0, and so XLSX and ODS, cannot hold:
+# all but tab, line feed and carriage return, and NUL, which the register
+# import reports and the forms reject.
+_XML_INVALID_CONTROLS = re.compile(r"[\x01-\x08\x0e-\x1f]")
+
+
 def newlines_unified(text: str) -> str:
-    """Return ``text`` with every kind of line break written as LF.
+    """Return ``text`` with every kind of line break written as LF, without the
+    other control characters.
 
     Browsers submit textarea content with CRLF line breaks, CSV files may use
     CRLF or the bare CR of old Mac programs, text pasted from Word carries
     vertical tabs, and spreadsheet cells use LF. The register stores LF only,
-    so the same text compares equal whatever its source.
+    so the same text compares equal whatever its source. Other control
+    characters, such as ESC pasted from a terminal, are invisible and the
+    spreadsheet exports cannot write them, so they are dropped.
     """
-    return _LINE_BREAK.sub("\n", text)
+    return _XML_INVALID_CONTROLS.sub("", _LINE_BREAK.sub("\n", text))
 
 
 def text_excerpt(text: str, length: int = 60) -> str:

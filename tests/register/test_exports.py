@@ -408,6 +408,12 @@ def test_form_text_line_breaks_unified():
     assert newlines_unified(text) == "un\ndeux\ntrois\nquatre"
 
 
+def test_form_text_control_characters_dropped():
+    text = "page\x1bESC\x07bell\tfin"
+
+    assert newlines_unified(text) == "pageESCbell\tfin"
+
+
 def test_pdf_header_joins_address_lines(register, organisation):
     organisation.address = "12 rue de l'Église\r\nZA du Pré-Vert\r\n69002 Lyon"
     organisation.save()

@@ -1,5 +1,6 @@
 import datetime
 import io
+import json
 import os
 import stat
 import time
@@ -9,6 +10,7 @@ from django import forms as forms_module
 from django.contrib.admin import site as admin_site
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.forms.models import model_to_dict
 from django.test import Client
 from django.urls import reverse
@@ -1717,3 +1719,26 @@ def test_list_invalid_filter_shows_error(client_for, compliance_officer):
     assert 'role="alert"' in content
     assert "bogus" in content
     assert response.context["activities"] == []
+
+
+@pytest.mark.parametrize("file_format", ["xlsx", "ods"])
+def test_pasted_control_characters_round_trip(
+    client_for, compliance_officer, tmp_path, capsys, file_format
+):
+    """GIVEN purposes pasted with ESC and BEL characters, which XLSX and ODS
+    cannot hold, WHEN the register is exported and the file re-imported,
+    THEN the activity reads as unchanged."""
+    client_for(compliance_officer).post(
+        reverse("register:activity-create"),
+        _activity_post(purposes="Prospection\x1b[0m B2B\x07 ciblée"),
+    )
+    output = tmp_path / f"register.{file_format}"
+    call_command("export_register", format=file_format, output=str(output))
+    capsys.readouterr()
+
+    call_command("import_register", str(output), dry_run=True)
+
+    activity = ProcessingActivity.objects.get(reference="TRT-900")
+    summary = json.loads(capsys.readouterr().out)
+    assert activity.purposes == "Prospection[0m B2B ciblée"
+    assert [entry["outcome"] for entry in summary["activities"]] == ["unchanged"]
