@@ -4,6 +4,7 @@ Every export goes through ``register_export``, which writes the audit event.
 """
 
 import re
+import unicodedata
 from collections.abc import Sequence
 
 from django.utils import timezone
@@ -172,7 +173,13 @@ def export_filename(
     stamp = timezone.localdate().isoformat()
     suffix = FORMATS[file_format][1]
     if activity is not None:
-        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", activity.reference).strip("-")
+        # Accented letters keep their base letter: "ÉT/2026" gives "ET-2026".
+        ascii_reference = (
+            unicodedata.normalize("NFKD", activity.reference)
+            .encode("ascii", "ignore")
+            .decode()
+        )
+        slug = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_reference).strip("-")
         return f"registre-{slug}-{stamp}.{suffix}"
     if processor_record:
         return f"registre-sous-traitant-{stamp}.{suffix}"

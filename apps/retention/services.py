@@ -712,12 +712,15 @@ class _StepExecutor:
         self._purge_preview(step, entry)
 
     def _purge_preview(self, step: Step, entry: dict) -> None:
+        # A step that cannot be counted has no count, rather than 0.
         purge, argument = _purge_function(step.kind)
         if purge is None:
             entry["status"] = "unavailable"
+            entry["would_remove"] = None
             return
         if "dry_run" not in inspect.signature(purge).parameters:
             entry["status"] = "not_previewed"
+            entry["would_remove"] = None
             return
         result = purge(
             **{argument: step.cutoff, "dry_run": True, **step.purge_arguments}

@@ -10,6 +10,7 @@ from django.utils import translation
 
 from apps.core.audit import audit_actor_name
 from apps.core.models import AuditEvent
+from apps.register.exports import export_filename
 from apps.register.models import ProcessingActivity
 from tests.register.factories import complete_activity
 
@@ -206,3 +207,24 @@ def test_import_register_event_counts_changed_activities(
     assert imported.count == 1
     assert imported.details["outcomes"]["created"] == 1
     assert imported.details["outcomes"]["unchanged"] == 1
+
+
+def test_import_register_unreadable_file_line(tmp_path, capsys):
+    path = tmp_path / "fake.xlsx"
+    path.write_bytes(b"not a workbook")
+
+    with pytest.raises(CommandError):
+        call_command("import_register", str(path), dry_run=True)
+
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ")
+    assert not line.startswith("error: :")
+    assert "fake.xlsx" in line
+
+
+def test_export_file_name_keeps_accented_letters(db):
+    activity = ProcessingActivity(reference="ÉT/2026:[Q1]*?\\ x")
+
+    name = export_filename(file_format="xlsx", activity=activity)
+
+    assert name.startswith("registre-ET-2026-Q1-x-")

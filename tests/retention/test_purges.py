@@ -88,7 +88,9 @@ def test_purge_without_preview_is_not_counted(monkeypatch, breach_rule):
 
     run, _ = retention_apply(trigger="command", dry_run=True, as_of=AS_OF)
 
-    assert _step(run, f"breaches:rule:{breach_rule.pk}")["status"] == "not_previewed"
+    step = _step(run, f"breaches:rule:{breach_rule.pk}")
+    assert step["status"] == "not_previewed"
+    assert step["would_remove"] is None
 
 
 def test_import_leftovers_step_runs_every_time(db):

@@ -69,7 +69,8 @@ class Command(BaseCommand):
                 )
                 if part
             )
-            self.stderr.write(f"{problem.level}: {place}: {problem.message}")
+            prefix = f"{problem.level}: {place}" if place else problem.level
+            self.stderr.write(f"{prefix}: {problem.message}")
         if report.has_errors:
             errors = sum(1 for problem in report.problems if problem.level == ERROR)
             raise CommandError(
