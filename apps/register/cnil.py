@@ -54,7 +54,7 @@ SAFEGUARDS = {
 
 _RETENTION = re.compile(
     r"^(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s,]*"
-    r"(?:(?:à compter|à partir)\s+)?"
+    r"(?:(?:à compter|à partir|après)\s+)?"
     # The preposition is left out ("du versement de la paie" gives "versement
     # de la paie"), because the rule's sentence quotes an event typed in words.
     r"(?:(?:du|des|de)\s+|d')?"
@@ -306,6 +306,18 @@ class CnilRecordReader:
             )
             return None
         event_text = match.group("event").strip()
+        if not event_text:
+            self.problem(
+                ERROR,
+                index,
+                4,
+                _(
+                    "“%(value)s” does not say from which event the period runs; "
+                    "add it, e.g. '%(value)s à compter de la collecte'."
+                )
+                % {"value": text_shortened(text)},
+            )
+            return None
         event = _start_event(normalize_label(event_text))
         return {
             "data_category": category,

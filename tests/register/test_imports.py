@@ -151,6 +151,43 @@ def test_cnil_record_errors_name_cells(tmp_path):
     assert not ProcessingActivity.objects.exists()
 
 
+def test_cnil_period_without_event_asks_for_it(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Vidéo"],
+            ["N° / RÉF", "VIDEO-02"],
+            ["Données sensibles"],
+            ["Images", "Enregistrements", None, None, "30 jours"],
+        ],
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = {(p.sheet, p.row, p.column): p.message for p in _problems(report)}
+
+    assert errors[("Fiche paie", 4, "E")] == (
+        "“30 jours” does not say from which event the period runs; add it, "
+        "e.g. '30 jours à compter de la collecte'."
+    )
+
+
+def test_cnil_period_after_event_drops_the_word(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Enquête"],
+            ["N° / RÉF", "ENQ-1"],
+            ["Données sensibles"],
+            ["Réponses", "Questionnaires", None, None, "1 an après la clôture"],
+        ],
+    )
+
+    register_import(path=path, dry_run=False)
+
+    rule = ProcessingActivity.objects.get(reference="ENQ-1").retention_rules.get()
+    assert rule.start_event_other == "la clôture"
+
+
 def test_privacy_shield_is_a_warning(tmp_path):
     path = _cnil_like_workbook(
         tmp_path / "fiche.xlsx",
