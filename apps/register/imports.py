@@ -417,12 +417,12 @@ def _activity_entry(
         "export_time_known": item.exported_at is not None,
         "version": version,
         "needs_overwrite": needs_overwrite,
-        # A new activity's values are all in the file, so none is listed.
+        # A new activity's fields and rows are listed with their values, so
+        # that what was read from the file can be checked before confirming.
         "fields": [asdict(change) for change in outcome.field_changes],
         "rows": [
             {**change.as_dict(), "part_label": _part_label(change.part)}
             for change in outcome.row_changes
-            if result != "created"
         ],
         "rows_kept": sum(
             1 for change in outcome.row_changes if change.action == RowAction.KEPT

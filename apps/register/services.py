@@ -436,12 +436,14 @@ def activity_write(
     if errors:
         raise RegisterError(errors)
 
-    # Described before writing, while new rows have no id yet.
-    field_changes = (
-        []
-        if creating
-        else value_changes(ProcessingActivity, before, _field_values(activity))
-    )
+    # Described before writing, while new rows have no id yet. A new
+    # activity lists its filled-in fields, as an added row does.
+    if creating:
+        field_changes = row_values(ProcessingActivity, _field_values(activity))
+    else:
+        field_changes = value_changes(
+            ProcessingActivity, before, _field_values(activity)
+        )
     row_changes = [
         change for part, plan in plans.items() for change in plan.changes(part)
     ]

@@ -1599,9 +1599,33 @@ def test_import_preview_french_wording(client_for, compliance_officer, tmp_path)
     assert f"Description : «{nbsp}{nbsp}» → «{nbsp}Nouvelle description{nbsp}»" in text
     assert (
         f"Destinataire «{nbsp}Service commercial{nbsp}» : conservation, car la "
-        "ligne manque dans le fichier" in text
+        "ligne manque dans le fichier ; catégorie de destinataires : "
+        f"«{nbsp}Service commercial{nbsp}»" in text
     )
+    assert f"«{nbsp}{nbsp}» → «{nbsp}Service commercial" not in text
     assert "absence dans le fichier" not in text
+
+
+def test_import_preview_lists_new_activity(client_for, compliance_officer, tmp_path):
+    """GIVEN an export whose activity was deleted since, WHEN it is uploaded
+    again, THEN the preview lists the values and rows that the new activity
+    will have, so that they can be checked before confirming."""
+    activity = complete_activity(compliance_officer, reference="NEW-1")
+    client = client_for(compliance_officer)
+    export = client.get(reverse("register:register-export", args=["xlsx"]))
+    activity.delete()
+    upload = SimpleUploadedFile("registre.xlsx", export.content)
+
+    preview = client.post(
+        reverse("register:import"), {"file": upload}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    [entry] = preview.context["report"].activities
+    assert entry["outcome"] == "created"
+    [purposes] = [change for change in entry["fields"] if change["field"] == "purposes"]
+    assert purposes["new"] == activity.purposes
+    assert f"Purposes: “{activity.purposes}”" in preview.text
+    assert "Recipient “Service commercial”: added" in preview.text
 
 
 def test_history_of_deleted_draft_in_french(client_for, compliance_officer):
