@@ -143,14 +143,14 @@ def _record_story(part: RecordPart, organisation, text, styles, regular, bold):
         )
     )
     story.append(Spacer(1, 0.4 * cm))
-    story.append(_summary_table(part, text, bold))
+    story.append(_summary_table(part, styles["body"], regular, bold))
     for activity in part.activities:
         story.append(PageBreak())
         story.extend(_activity_story(activity, text, styles, regular, bold))
     return story
 
 
-def _summary_table(part: RecordPart, text, bold) -> Table:
+def _summary_table(part: RecordPart, body: ParagraphStyle, regular, bold) -> Table:
     """Return the record's table of activities with their dates, sensitive
     data and missing items, as in the spreadsheet's summary.
 
@@ -184,12 +184,18 @@ def _summary_table(part: RecordPart, text, bold) -> Table:
     ]
     if part.processor_record:
         headers.insert(2, CONTROLLERS_SERVED_LABEL)
-        widths = [1.9, 2.6, 2.6, 2.2, 2.3, 2.3, 2, 2.1]
-    else:
-        widths = [2.2, 3.8, 2.2, 2.3, 2.3, 2, 3.2]
-    # The widths, in centimetres, fill the 18 cm between the page's margins,
-    # and keep a date, "En vigueur" and "sensibles" on one line.
-    return _grid([headers, *rows], text, bold, widths=[width * cm for width in widths])
+    # The columns fill the 18 cm between the page's margins, each as wide as
+    # its longest word at least, so that references and addresses stay whole.
+    table_rows = [headers, *rows]
+    widths, size = _table_layout(
+        table_rows, total=18 * cm, font=regular, size=body.fontSize
+    )
+    table_style = ParagraphStyle(
+        "table", parent=body, fontSize=size, leading=size * 1.2
+    )
+    return _grid(
+        table_rows, partial(_paragraph, style=table_style), bold, widths=widths
+    )
 
 
 def _activity_story(activity, text, styles, regular, bold):

@@ -657,7 +657,8 @@ def _pdf_summary(monkeypatch, *, processor_record: bool):
         for part in record_parts(activities, processor_record=False)
         if part.processor_record == processor_record
     )
-    pdf._summary_table(part, str, "Helvetica-Bold")
+    body = pdf._styles("Helvetica", "Helvetica-Bold")["body"]
+    pdf._summary_table(part, body, "Helvetica", "Helvetica-Bold")
     (header, *rows), widths = tables[0]
     return header, rows, widths, part.activities
 
@@ -685,6 +686,21 @@ def test_pdf_summary_has_spreadsheet_columns(
     )
     assert first["Données sensibles ?"] == "Non"
     assert round(sum(widths) / cm, 6) <= 18
+
+
+def test_pdf_summary_keeps_references_whole(register, processor_activity):
+    ProcessingActivity.objects.filter(pk=register[0].pk).update(
+        reference="HEB-CLIENTS-2026"
+    )
+    ProcessingActivity.objects.filter(pk=processor_activity.pk).update(
+        controllers_served="dpo@client-exemple.example.com"
+    )
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    pages = [page.extract_text() for page in reader.pages]
+
+    assert "HEB-CLIENTS-2026" in pages[0]
+    assert any("dpo@client-exemple.example.com" in page for page in pages)
 
 
 def test_pdf_summary_marks_sensitive_data(register, monkeypatch):
