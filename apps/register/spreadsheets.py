@@ -189,6 +189,10 @@ def csv_write(rows: list[list]) -> bytes:
 def _csv_text(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, datetime.datetime):
+        # A space rather than ISO 8601's "T", so that spreadsheet programs
+        # read the export's time as a date and time, not as text.
+        return value.isoformat(sep=" ")
     if isinstance(value, datetime.date):
         return value.isoformat()
     return str(value)

@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+import re
 import zipfile
 
 import pytest
@@ -806,7 +807,7 @@ def test_csv_names_controller_and_dpo(register):
         assert row["Adresse mél"] == "contact@exemplaire.example"
         assert row["Représentant dans l'UE"] == "Représentant Exemple GmbH, Berlin"
         assert row[dpo].startswith("Bruno Fictif · dpo@exemplaire.example")
-        assert row["Date de l'export"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", row["Date de l'export"])
 
 
 def test_processor_csv_names_processor(processor_activity):
