@@ -8,11 +8,13 @@ from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services import RequestError
 from apps.subject_requests.services import request_build_package
 from apps.subject_requests.services import request_close
+from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_extend
 from apps.subject_requests.services import request_lift_restriction
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_rectify
 from apps.subject_requests.services import request_rectify_not_needed
+from apps.subject_requests.services import request_refuse
 from apps.subject_requests.services import request_restrict
 from apps.subject_requests.services import request_search
 from apps.subject_requests.services import request_set_aside_contacts
@@ -346,3 +348,40 @@ def test_set_aside_twice_records_once(make_request, dpo, bystander):
 
     assert again == 0
     assert request.events.filter(action="contacts_set_aside").count() == 1
+
+
+def test_erased_request_cannot_be_refused(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "erasure", [person])
+    request_erase(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match="it was already carried out"):
+        request_refuse(request=request, reason="Demande excessive", actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.IN_PROGRESS
+
+
+def test_rectified_request_cannot_be_refused(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "rectification", [person])
+    request_rectify(
+        request=request,
+        contact_id=person.pk,
+        changes={"job_title": "Directrice des achats"},
+        actor=dpo,
+    )
+
+    with pytest.raises(RequestError, match="it was already carried out"):
+        request_refuse(request=request, reason="Demande excessive", actor=dpo)
+
+
+def test_restricted_request_refused_after_lifting(make_request, dpo, person):
+    request = _linked_request(make_request, dpo, "restriction", [person])
+    request_restrict(request=request, actor=dpo)
+
+    with pytest.raises(RequestError, match="lift the restriction first"):
+        request_refuse(request=request, reason="Demande infondée", actor=dpo)
+    request_lift_restriction(request=request, actor=dpo)
+    request_refuse(request=request, reason="Demande infondée", actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.REFUSED

@@ -655,6 +655,7 @@ def request_refuse(
             )
             % {"ref": request.reference}
         )
+    _require_not_carried_out(request)
     reason = reason.strip()
     if not reason:
         raise RequestError(
@@ -673,6 +674,40 @@ def request_refuse(
             action="subject_requests.request.refused", actor=actor, target=request
         )
     return request
+
+
+# Timeline events after which the person's request has been met, at least in
+# part, so that a refusal would tell them something untrue.
+CARRIED_OUT_EVENTS = ("erased", "rectified")
+
+
+def _require_not_carried_out(request: SubjectRequest) -> None:
+    """Raise ``RequestError`` if the request was carried out, or its contacts
+    are still restricted by it."""
+    actions = list(
+        request.events.filter(
+            action__in=[*CARRIED_OUT_EVENTS, "restricted", "restriction_lifted"]
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("action", flat=True)
+    )
+    if any(action in CARRIED_OUT_EVENTS for action in actions):
+        raise RequestError(
+            _(
+                "%(ref)s cannot be refused: it was already carried out, as its "
+                "timeline shows. Close it once the answer is sent."
+            )
+            % {"ref": request.reference}
+        )
+    if actions and actions[-1] == "restricted":
+        raise RequestError(
+            _(
+                "%(ref)s cannot be refused while its contacts are restricted: "
+                "lift the restriction first, or close the request once the "
+                "answer is sent."
+            )
+            % {"ref": request.reference}
+        )
 
 
 def request_purge_closed(
