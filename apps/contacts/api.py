@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.services import WithdrawalSource
 from apps.contacts.services import contacts_unsubscribe_batch
+from apps.contacts.suppression import restricted_identifiers
 from apps.contacts.suppression import suppressed_hashes
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import identifier_hash
@@ -321,18 +322,33 @@ def _api_view(*keys: str):
 
 @_api_view("emails", "phones")
 def suppression_check(request, body):
-    """Return, for each address, whether it is on the suppression list."""
+    """Return, for each address, whether nothing may be sent to it: it is on
+    the suppression list, or a contact's processing is restricted with it."""
     emails = _normalise(body.get("emails", []), normalize_email)
     phones = _normalise(body.get("phones", []), normalize_phone)
     hashes = [identifier_hash(value) for _raw, value, _e in emails + phones if value]
     suppressed = suppressed_hashes(hashes)
+    restricted = restricted_identifiers(
+        emails=[value for _raw, value, _e in emails if value],
+        phones=[value for _raw, value, _e in phones if value],
+    )
+
+    def reason(value: str) -> str | None:
+        if not value:
+            return None
+        if identifier_hash(value) in suppressed:
+            return "suppression_list"
+        if value in restricted:
+            return "restricted"
+        return None
 
     def describe(rows):
         return [
             {
                 "input": raw,
                 "normalized": value or None,
-                "suppressed": bool(value) and identifier_hash(value) in suppressed,
+                "suppressed": reason(value) is not None,
+                "reason": reason(value),
                 "error": error or None,
             }
             for raw, value, error in rows

@@ -13,6 +13,7 @@ from django.db import connection
 from django.db import transaction
 from django.utils import timezone
 
+from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.core.identifiers import identifier_hash
 
@@ -181,3 +182,15 @@ def suppressed_hashes(hashes: Iterable[str]) -> set[str]:
 def is_suppressed(*, email: str = "", phone: str = "") -> bool:
     hashes = [identifier_hash(value) for value in (email, phone) if value]
     return bool(hashes) and bool(suppressed_hashes(hashes))
+
+
+def restricted_identifiers(*, emails: list[str], phones: list[str]) -> set[str]:
+    """Return the e-mails and phones of contacts whose processing is restricted.
+
+    Such a contact leaves every campaign file (GDPR Art. 18), but a sending
+    tool that loaded an earlier file still holds its identifiers.
+    """
+    restricted = Contact.objects.filter(status=Contact.Status.RESTRICTED)
+    found = set(restricted.filter(email__in=emails).values_list("email", flat=True))
+    found.update(restricted.filter(phone__in=phones).values_list("phone", flat=True))
+    return found

@@ -46,6 +46,7 @@ def test_check_reports_suppressed(client):
     results = response.json()["emails"]
     assert response.status_code == 200
     assert results[0]["suppressed"] is True
+    assert results[0]["reason"] == "suppression_list"
     assert results[0]["normalized"] == "ana.martin@example.com"
     assert results[1]["suppressed"] is False
     assert results[2]["suppressed"] is False
@@ -60,6 +61,33 @@ def test_check_handles_phones(client):
     )
 
     assert response.json()["phones"][0]["suppressed"] is True
+
+
+def test_check_reports_restricted_contact(client):
+    """GIVEN a contact whose processing the person asked to restrict, which
+    a sending tool may still hold from an earlier campaign file, WHEN the
+    tool checks its identifiers, THEN nothing may be sent to them."""
+    ContactFactory(
+        email="limitee@example.com",
+        phone="+33655443322",
+        status=Contact.Status.RESTRICTED,
+    )
+    ContactFactory(email="active@example.com", phone="+33655443311")
+
+    response = _post(
+        client,
+        "contacts:api-suppression-check",
+        {
+            "emails": ["limitee@example.com", "active@example.com"],
+            "phones": ["06 55 44 33 22"],
+        },
+    )
+
+    emails = response.json()["emails"]
+    [phone] = response.json()["phones"]
+    assert (emails[0]["suppressed"], emails[0]["reason"]) == (True, "restricted")
+    assert (emails[1]["suppressed"], emails[1]["reason"]) == (False, None)
+    assert (phone["suppressed"], phone["reason"]) == (True, "restricted")
 
 
 @pytest.mark.parametrize("token", ["", "wrong-token"])
