@@ -1,9 +1,7 @@
 from dataclasses import dataclass
+from itertools import combinations
 
 from django.db.models import Q
-from django.db.models import Value
-from django.db.models.functions import Concat
-from django.db.models.functions import Lower
 from django.urls import NoReverseMatch
 from django.urls import reverse
 
@@ -15,6 +13,7 @@ from apps.contacts.models import CampaignExportContact
 from apps.contacts.models import ConsentRecord
 from apps.contacts.models import Contact
 from apps.contacts.models import Provenance
+from apps.contacts.search import name_words
 from apps.contacts.suppression import ErasedSuppression
 from apps.contacts.suppression import suppression_actor_id
 from apps.contacts.suppression import suppression_rows
@@ -29,28 +28,60 @@ def _contact_url(contact_id: int) -> str:
         return ""
 
 
+def _name_candidates(requester_words: list[set[str]]) -> Q:
+    """Return a condition on ``search_text`` that every contact named like one
+    of the requesters meets: it contains two of their words, or their only
+    word. ``_names_match`` then checks the name itself."""
+    condition = Q(pk__in=[])
+    for words in requester_words:
+        if len(words) == 1:
+            pairs = [(*words, *words)]
+        else:
+            pairs = combinations(sorted(words), 2)
+        for first, second in pairs:
+            condition |= Q(search_text__contains=first) & Q(
+                search_text__contains=second
+            )
+    return condition
+
+
+def _names_match(contact: Contact, requester_words: list[set[str]]) -> bool:
+    """Tell whether every word of the contact's name is a word of a requester's
+    name, in any order, case and accents: "Mme Élodie MARTIN" and "Martin
+    Elodie" name contact "Élodie Martin". A contact without a first name or
+    without a last name matches only a requester's name of the same words,
+    since a surname alone could be anyone's."""
+    words = name_words(f"{contact.first_name} {contact.last_name}")
+    whole_name = bool(contact.first_name.strip() and contact.last_name.strip())
+    return any(
+        words <= requester and (whole_name or words == requester)
+        for requester in requester_words
+        if words
+    )
+
+
 def find(*, emails, phones, names) -> list[PersonalDataMatch]:
     condition = Q(pk__in=[])
     if emails:
         condition |= Q(email__in=list(emails))
     if phones:
         condition |= Q(phone__in=list(phones))
-    lowered = [name.strip().lower() for name in names if name.strip()]
-    contacts = Contact.objects.annotate(
-        full_name_lower=Lower(Concat("first_name", Value(" "), "last_name"))
-    )
-    if lowered:
-        condition |= Q(full_name_lower__in=lowered)
+    requester_words = [words for words in map(name_words, names) if words]
+    if requester_words:
+        condition |= _name_candidates(requester_words)
 
     matches = []
-    for contact in contacts.filter(condition):
+    for contact in Contact.objects.filter(condition):
         reasons = []
         if contact.email and contact.email in emails:
             reasons.append("email")
         if contact.phone and contact.phone in phones:
             reasons.append("phone")
-        if contact.full_name_lower in lowered:
+        if _names_match(contact, requester_words):
             reasons.append("name")
+        if not reasons:
+            # Found by the words of its company or e-mail, not its name.
+            continue
         matched_on = ", ".join(reasons)
         matches.append(
             PersonalDataMatch(

@@ -13,6 +13,7 @@
   nested ``REPLACE`` per accented letter overflowed SQLite's parser stack.
 """
 
+import re
 import unicodedata
 
 from django.db import models
@@ -85,6 +86,11 @@ def fold_search_text(text: str | None) -> str | None:
     return "".join(
         FOLDED_LETTERS.get(character, character) for character in text
     ).lower()
+
+
+def name_words(text: str) -> set[str]:
+    """Return the words of a name, folded like ``search_text``."""
+    return set(re.findall(r"\w+", fold_search_text(text or "")))
 
 
 class FoldedText(models.Func):

@@ -4,14 +4,7 @@ Colleagues often share a switchboard number, so a record found by the
 requester's phone alone belongs to them only if its name is theirs.
 """
 
-import re
-
-from apps.contacts.search import fold_search_text
-
-
-def name_words(text: str) -> set[str]:
-    """Return the words of a name, without accents or case."""
-    return set(re.findall(r"\w+", fold_search_text(text or "")))
+from apps.contacts.search import name_words
 
 
 def names_requester(requester_name: str, name: str) -> bool:

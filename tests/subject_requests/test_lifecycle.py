@@ -36,6 +36,46 @@ def test_earlier_request_found_as_personal_data(make_request):
     assert found[0].matched_on == "email"
 
 
+@pytest.mark.parametrize(
+    "requester_name",
+    [
+        "Maelle Quintard-Exemple",
+        "QUINTARD-EXEMPLE Maëlle",
+        "Mme Maëlle Quintard-Exemple",
+    ],
+)
+def test_name_search_ignores_accents_order_case(person, requester_name):
+    """GIVEN the contact "Maëlle Quintard-Exemple", WHEN a requester's name
+    is written without its accents, surname first or with a title, THEN the
+    search finds the contact by its name."""
+    matches = personal_data_find(emails=[], phones=[], names=[requester_name])
+
+    found = [m for m in matches if m.kind == "contact"]
+    assert [(m.record_id, m.matched_on) for m in found] == [(person.pk, "name")]
+
+
+def test_name_search_skips_other_names(person, activity):
+    Contact.objects.create(
+        first_name="Hugo",
+        last_name="Maëlle",
+        company="Quintard-Exemple SA",
+        processing_activity=activity,
+        collected_at=timezone.now(),
+    )
+    Contact.objects.create(
+        last_name="Quintard-Exemple",
+        processing_activity=activity,
+        collected_at=timezone.now(),
+    )
+
+    matches = personal_data_find(
+        emails=[], phones=[], names=["Maëlle Quintard-Exemple"]
+    )
+
+    found = [m.record_id for m in matches if m.kind == "contact"]
+    assert found == [person.pk]
+
+
 def test_search_lists_sources_and_matches(make_request, dpo, person):
     earlier = make_request()
     request = make_request()
