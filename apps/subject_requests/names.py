@@ -15,3 +15,9 @@ def names_requester(requester_name: str, name: str) -> bool:
     """
     words = name_words(name)
     return bool(words) and words <= name_words(requester_name)
+
+
+def requesters_named_alike(first: str, second: str) -> bool:
+    """Tell whether two requesters' names name the same person, either one
+    with more words than the other: "Mme Anne Roux" and "Anne ROUX"."""
+    return names_requester(first, second) or names_requester(second, first)

@@ -36,6 +36,7 @@ from apps.imports.readers import layout_detect
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.names import name_words
 from apps.subject_requests.names import names_requester
+from apps.subject_requests.names import requesters_named_alike
 
 # The staged fields that the package shows when the uploaded file is gone.
 STAGED_FIELDS = (
@@ -82,7 +83,7 @@ def earlier_requests(*, request, emails, phones) -> list[dict]:
         .exclude(pk=request.pk)
         .order_by("received_at", "pk")
         if (earlier.requester_email and not email_is_generic(earlier.requester_email))
-        or names_requester(request.requester_name, earlier.requester_name)
+        or requesters_named_alike(request.requester_name, earlier.requester_name)
     ]
     return [
         {

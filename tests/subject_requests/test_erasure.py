@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils import translation
 
 from apps.contacts.models import CampaignExport
@@ -957,3 +958,57 @@ def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
     html = client_for(dpo).get(url).content.decode()
 
     assert f"#{colleague.pk} " not in html.split('id="erasure-contacts"')[1][:400]
+
+
+def test_colleague_request_from_generic_address_allows_erasure(
+    make_request, dpo, activity
+):
+    """GIVEN a colleague's open access request from the company's info@
+    address, WHEN the person erases their contact at that address, THEN the
+    erasure goes ahead: the colleague's request is not the person's."""
+    shared = "info@roux-exemple.fr"
+    anne = Contact.objects.create(
+        first_name="Anne",
+        last_name="Roux",
+        email=shared,
+        processing_activity=activity,
+        collected_at=timezone.now(),
+    )
+    make_request(requester_name="Marc Leroy", requester_email=shared, verified_by=dpo)
+    erasure = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        requester_name="Anne Roux",
+        requester_email=shared,
+        requester_phone="",
+        verified_by=dpo,
+    )
+    request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
+
+    request_erase(request=erasure, actor=dpo)
+
+    assert not Contact.objects.filter(pk=anne.pk).exists()
+
+
+def test_own_request_from_generic_address_blocks_erasure(make_request, dpo, activity):
+    shared = "info@roux-exemple.fr"
+    anne = Contact.objects.create(
+        first_name="Anne",
+        last_name="Roux",
+        email=shared,
+        processing_activity=activity,
+        collected_at=timezone.now(),
+    )
+    access = make_request(
+        requester_name="Mme Anne Roux", requester_email=shared, verified_by=dpo
+    )
+    erasure = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        requester_name="Anne Roux",
+        requester_email=shared,
+        requester_phone="",
+        verified_by=dpo,
+    )
+    request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match=f"open request {access.reference}"):
+        request_erase(request=erasure, actor=dpo)

@@ -27,6 +27,7 @@ from apps.subject_requests.erasure import search_after_erasure
 from apps.subject_requests.erasure import search_without_contacts
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
+from apps.subject_requests.names import requesters_named_alike
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
@@ -88,13 +89,11 @@ def erasure_contacts(request: SubjectRequest):
 
 
 def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> dict:
-    """Return the other open requests of the person, each with the ids of its
-    contacts that the erasure deletes.
+    """Return the other open requests that share the erased contacts or
+    identifiers, each with the ids of its contacts that the erasure deletes.
 
-    A request concerns the person when it links one of the contacts, was
-    made from one of the e-mail addresses, or gives no e-mail and one of the
-    phones. A request with its own e-mail and a shared phone, such as a
-    colleague's behind one switchboard, is someone else's.
+    Their stored searches lose the erased contacts, and ``_persons_requests``
+    tells which of them are the person's own.
     """
     others = (
         SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN_STATUSES)
@@ -119,6 +118,27 @@ def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> d
     ):
         links[by_pk[subjectrequest_id]].append(contact_id)
     return links
+
+
+def _persons_requests(request: SubjectRequest, links: dict, emails) -> dict:
+    """Return the requests of ``links`` that are the person's.
+
+    A request concerns the person when it links one of the contacts, was
+    made from one of their personal e-mail addresses, or gives no e-mail and
+    one of the phones. A request made from a generic address (contact@,
+    info@) concerns them only if it names them, because colleagues share such
+    a mailbox. A request with its own e-mail and a shared phone is someone
+    else's.
+    """
+    personal = set(personal_emails(emails))
+    return {
+        other: linked
+        for other, linked in links.items()
+        if linked
+        or not other.requester_email
+        or other.requester_email in personal
+        or requesters_named_alike(request.requester_name, other.requester_name)
+    }
 
 
 def _other_searches_update(others, contact_ids) -> None:
@@ -247,7 +267,7 @@ def request_erase(
         _claim_erasure(request)
         contact_ids, emails, phones = _erasure_targets(request, linked, extra_pairs)
         others = _other_open_links(request, contact_ids, emails, phones)
-        _pending_answers_check(request, others)
+        _pending_answers_check(request, _persons_requests(request, others, emails))
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
             contact_ids=contact_ids,
