@@ -29,12 +29,14 @@ class InvalidIdentifier(ValueError):
 def normalize_email(value: str) -> str:
     """Return the matching form of an e-mail address.
 
-    Trims, applies Unicode NFC and lower-cases the whole address: mailbox
+    Trims, applies Unicode NFKC and lower-cases the whole address: mailbox
     providers treat local parts case-insensitively in practice, and matching
     must not let ``Jean.Dupont@`` escape a suppression of ``jean.dupont@``.
-    Accented local parts (SMTPUTF8) are accepted. No DNS lookup is made.
+    NFKC also turns full-width letters (ｊｅａｎ@) into ASCII ones, so such a
+    copy does not escape it either. Accented local parts (SMTPUTF8) are
+    accepted. No DNS lookup is made.
     """
-    text = unicodedata.normalize("NFC", (value or "").strip()).lower()
+    text = unicodedata.normalize("NFKC", (value or "").strip()).lower()
     if not text:
         raise InvalidIdentifier(
             _("The e-mail address is empty. Enter one such as name@company.com.")

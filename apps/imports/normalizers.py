@@ -115,7 +115,7 @@ def email_normalize(value: str) -> str:
         ):
             return lowered
     else:
-        lowered = unicodedata.normalize("NFC", text).lower()
+        lowered = unicodedata.normalize("NFKC", text).lower()
         match = _EMAIL_FAST_LATIN.fullmatch(lowered)
         # Accented French local parts (inès.dupont@) are common in vendor
         # files. email-validator accepts short ones with Latin-1 letters and
@@ -163,7 +163,7 @@ def email_normalize_for_import(value: str) -> str:
 
 
 def _email_normalize_slow(text: str) -> str:
-    normalized = unicodedata.normalize("NFC", text).lower()
+    normalized = unicodedata.normalize("NFKC", text).lower()
     if not normalized:
         raise InvalidValue(_("empty e-mail address"))
     try:

@@ -335,3 +335,10 @@ def test_email_reasons_in_french(value, reason):
 
     assert reason in str(raised.value)
     assert "@-sign" not in str(raised.value)
+
+
+def test_full_width_address_reads_as_ascii():
+    full_width = "ｅｒｉｃ.ｅｆｆａｃｅ@exemple.fr"
+
+    assert email_normalize(full_width) == "eric.efface@exemple.fr"
+    assert normalize_email(full_width) == "eric.efface@exemple.fr"

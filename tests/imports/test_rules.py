@@ -76,6 +76,18 @@ def test_suppressed_address_is_never_created(upload_root, write_file):
     assert not Contact.objects.filter(email="oppose.martin@example.com").exists()
 
 
+def test_full_width_address_of_erased_person_is_suppressed(upload_root, write_file):
+    """GIVEN an erased person's address on the suppression list, WHEN a vendor
+    file writes it in full-width letters, THEN the row is suppressed."""
+    suppression_add(reason="erased", emails=["eric.efface@exemple.fr"])
+    content = "Prénom;Nom;E-mail\nEric;Efface;ｅｒｉｃ.ｅｆｆａｃｅ@exemple.fr\n"
+
+    job = import_file(write_file("pleine-chasse.csv", content))
+
+    assert job.counts["suppressed"] == 1
+    assert not Contact.objects.exists()
+
+
 def test_suppressed_phone_is_skipped(upload_root, write_file):
     suppression_add(reason="objected", phones=["+33798765432"])
 
