@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 
+from apps.contacts.search import FoldedText
+from apps.contacts.search import fold_search_text
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import SubjectRequest
@@ -38,7 +40,9 @@ def request_list(*, status: str = "open", query: str = ""):
         requests = requests.filter(status=status)
     if query:
         reference = query.upper().removeprefix("DSR-").lstrip("0")
-        condition = Q(requester_name__icontains=query) | Q(
+        # Names match whatever their accents: "Élodie" finds "Elodie MARTIN".
+        requests = requests.annotate(folded_name=FoldedText("requester_name"))
+        condition = Q(folded_name__contains=fold_search_text(query)) | Q(
             requester_email__icontains=query
         )
         if reference.isdigit():

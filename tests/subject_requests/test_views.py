@@ -555,6 +555,19 @@ def test_list_accepts_known_status(client_for, dpo, make_request, status):
     assert ("DSR-" in response.text) == (status != "closed")
 
 
+@pytest.mark.parametrize("query", ["elodie", "ÉLODIE", "Élodie Martin"])
+def test_list_search_ignores_accents(client_for, dpo, make_request, query):
+    request = make_request(
+        requester_name="Elodie MARTIN", requester_email="e.m@acme-exemple.fr"
+    )
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-list"), {"q": query}
+    )
+
+    assert request.reference in response.text
+
+
 def test_anonymised_match_not_offered_to_link(client_for, dpo, make_request, person):
     """GIVEN a search that matched a contact
     WHEN retention anonymises that contact
