@@ -9,23 +9,45 @@ another import is creating, and an erasure never races an import of the same
 person.
 """
 
+import time
+from collections.abc import Callable
+
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
 CONTACTS_WRITE_LOCK_KEY = 0x5245_4749_4D50
 
 
-def contacts_write_lock() -> None:
+# How often a long wait for the lock reports that its caller is alive.
+LOCK_WAIT_REPORT_SECONDS = 5.0
+
+
+def contacts_write_lock(*, on_wait: Callable[[], None] | None = None) -> None:
     """Wait for the contacts write lock and hold it until the transaction ends.
 
     Call it inside ``transaction.atomic`` before reading or locking contacts.
     A transaction may take it more than once. Other databases serialise
-    writers themselves, so this does nothing there.
+    writers themselves, so this does nothing there. ``on_wait``, when given,
+    is called about every ``LOCK_WAIT_REPORT_SECONDS`` while another
+    transaction holds the lock, so that a job can show it is waiting, not
+    stalled.
     """
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY])
+        if on_wait is None:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY]
+            )
+            return
+        while True:
+            cursor.execute(
+                "SELECT pg_try_advisory_xact_lock(%s)", [CONTACTS_WRITE_LOCK_KEY]
+            )
+            if cursor.fetchone()[0]:
+                return
+            on_wait()
+            time.sleep(LOCK_WAIT_REPORT_SECONDS)
 
 
 def contacts_export_lock() -> None:

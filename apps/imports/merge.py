@@ -26,6 +26,7 @@ from apps.imports import pipeline
 from apps.imports.models import ImportJob
 from apps.imports.models import RowResult
 from apps.imports.models import StagingRow
+from apps.imports.runner import heartbeat_write
 
 
 class SimpleMerge:
@@ -62,8 +63,10 @@ class RangeMerge:
         # finishing import could queue its ACCESS EXCLUSIVE lock on the
         # staging table behind this transaction while this transaction's
         # staging thread waited behind that lock: a deadlock that PostgreSQL
-        # cannot see, because this transaction waits in Python.
-        contacts_write_lock()
+        # cannot see, because this transaction waits in Python. While another
+        # import, an erasure or a retention batch holds the lock, the job's
+        # heartbeat goes on, so that its page does not call it stalled.
+        contacts_write_lock(on_wait=lambda: heartbeat_write(job.pk))
 
     def merge(self, first_row: int, last_row: int) -> None:
         """Merge the staged rows numbered ``first_row`` to ``last_row``."""

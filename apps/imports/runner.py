@@ -201,6 +201,16 @@ class StagingFeed:
         thread.join()
 
 
+def heartbeat_write(job_id: int) -> None:
+    """Save the job's heartbeat from a thread of its own, so that it is seen
+    while the caller's transaction is still open (PostgreSQL only)."""
+    if connection.vendor != "postgresql":
+        return
+    thread = threading.Thread(target=progress_write, args=(job_id, 0))
+    thread.start()
+    thread.join()
+
+
 def progress_write(job_id: int, progress: int) -> None:
     # The lock timeout guarantees that the merge, which waits for this
     # thread, cannot deadlock on a lock that it holds itself.

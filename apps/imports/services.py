@@ -750,6 +750,14 @@ def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
             if dry_run:
                 return _dry_run(job)
             return _real_run(job)
+        except _RunSuperseded:
+            job.refresh_from_db()
+            logger.info(
+                "import job %s became %s while this run waited; it stops",
+                job.pk,
+                job.status,
+            )
+            return job
         except (UnreadableFile, ImportInputError) as error:
             return _fail(job, str(error), dry_run=dry_run)
         except (FileNotFoundError, PermissionError) as error:
@@ -799,6 +807,10 @@ def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
             raise
 
 
+class _RunSuperseded(Exception):
+    """The job left the running status while its run waited for the lock."""
+
+
 def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
     if dry_run:
         pipeline.staging_clear(job.pk)
@@ -806,10 +818,13 @@ def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
             status=Status.PENDING, dry_run_summary={"error": message}
         )
     else:
-        ImportJob.objects.filter(pk=job.pk).update(
+        # A job that another run finished, or that was cancelled, keeps
+        # that status: this run's failure changes nothing it wrote.
+        failed = ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING).update(
             status=Status.FAILED, error=message, finished_at=timezone.now()
         )
-        _failure_audit(job, cause="run")
+        if failed:
+            _failure_audit(job, cause="run")
     logger.warning("import job %s stopped: %s", job.pk, message)
     job.refresh_from_db()
     return job
@@ -901,6 +916,10 @@ def _real_run(job: ImportJob) -> ImportJob:
     with _staging_feed(job) as feed, transaction.atomic():
         contact_list = _contact_list_for(job)
         merger = merge.merger_for(job=job, contact_list=contact_list, write=True)
+        # The merger waited for the contacts write lock, maybe for long: the
+        # job may have finished in another run, or been cancelled, meanwhile.
+        if not ImportJob.objects.filter(pk=job.pk, status=Status.RUNNING).exists():
+            raise _RunSuperseded
         for first_row, last_row in feed:
             merger.merge(first_row, last_row)
         merger.finish()

@@ -124,3 +124,67 @@ def test_objection_during_import_waits_and_reaches_its_contact():
     assert errors == []
     contact = Contact.objects.get(email="personne7@example.com")
     assert contact.status == Contact.Status.OBJECTED
+
+
+def _hold_contacts_lock(locked: threading.Event, release: threading.Event):
+    """Hold the contacts write lock, as a long import or erasure does, until
+    ``release`` is set."""
+    with transaction.atomic():
+        contacts_write_lock()
+        locked.set()
+        release.wait(timeout=60)
+
+
+def test_run_waiting_for_lock_keeps_heartbeat(upload_root, write_file, monkeypatch):
+    """GIVEN another transaction holding the contacts write lock, WHEN a job's
+    run waits for it, THEN the job's heartbeat goes on, so that its page does
+    not call it stalled and offer to resume it."""
+    monkeypatch.setattr("apps.contacts.locks.LOCK_WAIT_REPORT_SECONDS", 0.2)
+    job = _queued_job(write_file("people.csv", CONTENT), "Liste A")
+    locked, release = threading.Event(), threading.Event()
+    heartbeats = []
+
+    def watch():
+        locked.wait(timeout=30)
+        time.sleep(0.5)
+        start = ImportJob.objects.get(pk=job.pk).heartbeat_at
+        time.sleep(1.0)
+        heartbeats.extend([start, ImportJob.objects.get(pk=job.pk).heartbeat_at])
+        release.set()
+
+    errors = _in_threads(
+        lambda: _hold_contacts_lock(locked, release),
+        lambda: (locked.wait(timeout=30), import_job_run(job_id=job.pk)),
+        watch,
+    )
+
+    job.refresh_from_db()
+    assert errors == []
+    assert heartbeats[1] > heartbeats[0]
+    assert job.status == ImportJob.Status.DONE
+
+
+def test_run_after_job_finished_elsewhere_changes_nothing(upload_root, write_file):
+    """GIVEN a run waiting for the lock, WHEN the job is finished by another
+    run meanwhile, THEN the waiting run stops without writing and leaves the
+    job's status as it found it."""
+    job = _queued_job(write_file("people.csv", CONTENT), "Liste A")
+    locked, release = threading.Event(), threading.Event()
+
+    def finish_elsewhere():
+        locked.wait(timeout=30)
+        time.sleep(0.5)
+        ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.DONE)
+        release.set()
+
+    errors = _in_threads(
+        lambda: _hold_contacts_lock(locked, release),
+        lambda: (locked.wait(timeout=30), import_job_run(job_id=job.pk)),
+        finish_elsewhere,
+    )
+
+    job.refresh_from_db()
+    assert errors == []
+    assert job.status == ImportJob.Status.DONE
+    assert job.error == ""
+    assert Contact.objects.count() == 0
