@@ -127,6 +127,8 @@ class FileLayout:
     date1904: bool = False
     # The sheets of a workbook that hold e-mail addresses or phone numbers.
     contact_sheets: list[str] = field(default_factory=list)
+    # The sheets that the spreadsheet program does not show.
+    hidden_sheets: list[str] = field(default_factory=list)
 
     @property
     def row_encodings(self) -> tuple[str, str]:
@@ -418,6 +420,7 @@ def layout_detect(path, *, sheet_name: str = "") -> FileLayout:
     reader = FileReader(path, layout)
     if layout.file_format != "csv":
         layout.sheet_names = reader.sheet_names()
+        layout.hidden_sheets = reader.hidden_sheet_names()
         if len(layout.sheet_names) < 2:
             layout.sheet_name = reader.choose_sheet(sheet_name)
         else:
@@ -440,9 +443,11 @@ def _contact_sheet(reader: "FileReader", layout: FileLayout, chosen: str = "") -
     most rows wins (counted up to ``SHEET_ROWS_COMPARED``), the first one on
     a tie. Without such a sheet, the first sheet that is not blank is chosen.
     A sheet ``chosen`` by the user is read instead, if the workbook has it.
-    Every sheet of contacts is listed in ``layout.contact_sheets``.
+    Every sheet of contacts is listed in ``layout.contact_sheets``. A hidden
+    sheet, often a vendor's archive or opt-out list, is chosen only when no
+    visible sheet holds contacts.
     """
-    best_name, best_rows = "", 0
+    best = {True: ("", 0), False: ("", 0)}
     for name in layout.sheet_names:
         layout.sheet_name = name
         try:
@@ -453,11 +458,12 @@ def _contact_sheet(reader: "FileReader", layout: FileLayout, chosen: str = "") -
             continue
         layout.contact_sheets.append(name)
         rows = sum(1 for _row in islice(reader.data_rows(), SHEET_ROWS_COMPARED))
-        if rows > best_rows:
-            best_name, best_rows = name, rows
+        visible = name not in layout.hidden_sheets
+        if rows > best[visible][1]:
+            best[visible] = (name, rows)
     if chosen:
         return reader.choose_sheet(chosen)
-    return best_name or reader.choose_sheet("")
+    return best[True][0] or best[False][0] or reader.choose_sheet("")
 
 
 def _holds_identifiers(reader: "FileReader", layout: FileLayout) -> bool:
@@ -543,6 +549,19 @@ class FileReader:
         except DAMAGED_WORKBOOK_ERRORS as error:
             raise _damaged_workbook(self.path, error) from error
 
+    def hidden_sheet_names(self) -> list[str]:
+        """Return the sheets that the spreadsheet program hides."""
+        if self.layout.file_format == "xlsx":
+            return [
+                sheet.title
+                for sheet in self._open_xlsx().worksheets
+                if sheet.sheet_state != "visible"
+            ]
+        try:
+            return _ods_hidden_tables(self.path)
+        except (KeyError, *DAMAGED_WORKBOOK_ERRORS) as error:
+            raise _damaged_workbook(self.path, error) from error
+
     def choose_sheet(self, requested: str) -> str:
         names = self.sheet_names()
         if requested:
@@ -555,7 +574,9 @@ class FileReader:
                     % {"sheet": requested, "sheets": ", ".join(names)}
                 )
             return requested
-        for name in names:
+        hidden = set(self.hidden_sheet_names())
+        # Visible sheets first, in workbook order, then the hidden ones.
+        for name in sorted(names, key=lambda name: name in hidden):
             for _number, row in self._sheet_rows(name):
                 if not _is_blank(row):
                     return name
@@ -921,6 +942,35 @@ def _ods_sheets(path, names_only=False):
                 else:
                     yield name, _ods_rows(events)
     return
+
+
+_STYLE_NS = "{urn:oasis:names:tc:opendocument:xmlns:style:1.0}"
+
+
+def _ods_hidden_tables(path) -> list[str]:
+    """Return the tables of an ODS file whose style hides them.
+
+    A hidden table has a table style with ``table:display="false"``; the
+    automatic styles come before the tables in content.xml.
+    """
+    hidden_styles = set()
+    hidden = []
+    with zipfile.ZipFile(path) as archive, archive.open("content.xml") as content:
+        events = ElementTree.iterparse(content, events=("start", "end"))
+        for event, element in events:
+            if event == "end" and element.tag == f"{_STYLE_NS}style":
+                properties = element.find(f"{_STYLE_NS}table-properties")
+                if (
+                    element.get(f"{_STYLE_NS}family") == "table"
+                    and properties is not None
+                    and properties.get(f"{_TABLE_NS}display") == "false"
+                ):
+                    hidden_styles.add(element.get(f"{_STYLE_NS}name"))
+            elif event == "start" and element.tag == _TABLE:
+                if element.get(f"{_TABLE_NS}style-name") in hidden_styles:
+                    hidden.append(element.get(_NAME, ""))
+                _skip_table(events)
+    return hidden
 
 
 def _skip_table(events):

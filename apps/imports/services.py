@@ -305,11 +305,26 @@ def job_layout(job: ImportJob):
 
 
 def other_contact_sheets_warning(job: ImportJob) -> str:
-    """Return the warning of a workbook with contacts on sheets the job skips."""
+    """Return the warning of a workbook whose sheet read is hidden, or with
+    contacts on sheets the job skips."""
     layout = job_layout(job)
+    warnings = []
+    if layout.sheet_name in layout.hidden_sheets:
+        warnings.append(
+            _(
+                "The sheet %(sheet)s is hidden in the workbook: vendors often "
+                "keep an archive or an opt-out list there. Check that its people "
+                "are meant to be imported, or read another sheet."
+            )
+            % {"sheet": f"“{layout.sheet_name}”"}
+        )
     others = [name for name in layout.contact_sheets if name != layout.sheet_name]
-    if not others:
-        return ""
+    if others:
+        warnings.append(_skipped_sheets_warning(layout, others))
+    return " ".join(warnings)
+
+
+def _skipped_sheets_warning(layout, others: list[str]) -> str:
     return ngettext(
         "The sheet %(others)s of this workbook also holds e-mail addresses or "
         "phone numbers, and this import reads only the sheet %(sheet)s. Import "

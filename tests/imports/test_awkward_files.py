@@ -696,3 +696,91 @@ def test_merged_company_cell_fills_its_rows(name, content, upload_root, write_fi
         "Roy": "Exemple Industries",
         "Lenoir": "Autre Exemple SA",
     }
+
+
+def _hidden_archive_xlsx(state: str) -> bytes:
+    """A workbook whose first sheet, hidden, holds 30 archived people and
+    whose visible sheet holds 10."""
+    workbook = openpyxl.Workbook()
+    archive = workbook.active
+    archive.title = "Archive"
+    archive.append(["E-mail", "Nom"])
+    for n in range(30):
+        archive.append([f"archive{n}@example.com", "Ancien"])
+    archive.sheet_state = state
+    contacts = workbook.create_sheet("Contacts")
+    contacts.append(["E-mail", "Nom"])
+    for n in range(10):
+        contacts.append([f"contact{n}@example.com", "Actuel"])
+    workbook.active = 1
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _hidden_archive_ods() -> bytes:
+    def table(name, style, prefix, count):
+        rows = [
+            "<table:table-row>"
+            + "".join(_ods_cell_xml(value) for value in ("E-mail", "Nom"))
+            + "</table:table-row>"
+        ]
+        for n in range(count):
+            cells = (f"{prefix}{n}@example.com", "Nom")
+            rows.append(
+                "<table:table-row>"
+                + "".join(_ods_cell_xml(value) for value in cells)
+                + "</table:table-row>"
+            )
+        return (
+            f'<table:table table:name="{name}" table:style-name="{style}">'
+            f"{''.join(rows)}</table:table>"
+        )
+
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<office:document-content"
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        ' office:version="1.2"><office:automatic-styles>'
+        '<style:style style:name="ta1" style:family="table">'
+        '<style:table-properties table:display="true"/></style:style>'
+        '<style:style style:name="ta2" style:family="table">'
+        '<style:table-properties table:display="false"/></style:style>'
+        "</office:automatic-styles><office:body><office:spreadsheet>"
+        + table("Archive", "ta2", "archive", 30)
+        + table("Contacts", "ta1", "contact", 10)
+        + "</office:spreadsheet></office:body></office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("cache.xlsx", lambda: _hidden_archive_xlsx("hidden")),
+        ("cache-fort.xlsx", lambda: _hidden_archive_xlsx("veryHidden")),
+        ("cache.ods", _hidden_archive_ods),
+    ],
+)
+def test_hidden_sheet_not_chosen_over_visible(name, content, upload_root, write_file):
+    """GIVEN a hidden sheet of 30 people before a visible sheet of 10,
+    WHEN the workbook is uploaded, THEN the visible sheet is read; reading
+    the hidden one on purpose warns that it is hidden."""
+    job = import_file_created(write_file(name, content()))
+
+    assert job.sheet_name == "Contacts"
+    job = import_job_sheet_choose(job=job, sheet_name="Archive")
+    assert "The sheet “Archive” is hidden in the workbook" in (
+        other_contact_sheets_warning(job)
+    )
