@@ -16,6 +16,7 @@ from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
 from apps.imports.mapping import column_label
 from apps.imports.mapping import is_nir
+from apps.imports.mapping import normalize_header
 from apps.imports.normalizers import InvalidValue
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
@@ -120,6 +121,13 @@ class RowNormalizer:
             field for field in NIR_CHECKED_FIELDS if field in self.columns
         )
         self.headers = headers
+        self._header_keys = _header_keys(headers)
+        self._header_texts = {
+            str(header).strip().casefold() for header in headers if header
+        }
+        # Where each header column's value is in the rows, once a repeated
+        # header row gave another column order; None while it is the header's.
+        self._column_order: list[int | None] | None = None
         # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
         self.delimiter = delimiter
         self.date1904 = date1904
@@ -207,6 +215,14 @@ class RowNormalizer:
         values = dict.fromkeys(STAGING_COLUMNS, "")
         values["row_number"] = row_number
         values["collected_at"] = None
+        repeated = self._header_repeat(cells)
+        if repeated:
+            return self._rejected(values, repeated, {})
+        if self._column_order is not None:
+            cells = [
+                cells[index] if index is not None and index < len(cells) else None
+                for index in self._column_order
+            ]
         overflow = self._overflow(cells)
         cells = self._present(cells)
         if overflow and self.delimiter:
@@ -279,6 +295,54 @@ class RowNormalizer:
             reasons.append(overflow)
         values["reason"] = "; ".join(reasons)
         return tuple(values[column] for column in STAGING_COLUMNS)
+
+    def _header_repeat(self, cells: list) -> str:
+        """Return the reason of a row that repeats the header row, or "".
+
+        Two exports pasted into one file repeat the header, maybe with the
+        columns in another order. The rows below such a row are then read
+        in its order, so that no value lands in another column.
+        """
+        if not self._may_repeat_header(cells):
+            return ""
+        keys = _header_keys(cells)
+        filled = [key for key in keys if key]
+        if len(filled) < 2 or not set(filled) <= set(self._header_keys):
+            return ""
+        positions = _key_positions(keys)
+        order = [
+            index if numbered is None else positions.get(numbered)
+            for index, numbered in enumerate(_numbered(self._header_keys))
+        ]
+        if order == list(range(len(order))):
+            self._column_order = None
+            return _(
+                "this row repeats the header row; the rows below are read as before"
+            )
+        self._column_order = order
+        return _(
+            "this row repeats the header row with its columns in another "
+            "order; the rows below are read in that order"
+        )
+
+    def _may_repeat_header(self, cells: list) -> bool:
+        """Tell cheaply whether a row could be a header: a data row almost
+        always has an "@" in its e-mail column, and otherwise at least two
+        of its cells are not written as header cells."""
+        email = self.columns.get("email")
+        if email is not None and self._column_order is not None:
+            email = (
+                self._column_order[email] if email < len(self._column_order) else None
+            )
+        if email is not None and email < len(cells):
+            value = cells[email]
+            if isinstance(value, str) and "@" in value:
+                return False
+        matches = 0
+        for cell in cells:
+            if isinstance(cell, str) and cell.strip().casefold() in self._header_texts:
+                matches += 1
+        return matches >= 2
 
     def _overflow(self, cells: list) -> str:
         """Return the problem of a row with values beyond the header's last column.
@@ -531,6 +595,36 @@ class RowNormalizer:
 
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin-1"}
+
+
+def _header_keys(cells) -> list[str]:
+    """Return the comparison form of each cell, "" for an empty one."""
+    return [
+        normalize_header(cell_text(cell)) if cell not in (None, "") else ""
+        for cell in cells
+    ]
+
+
+def _numbered(keys: list[str]) -> list[tuple[str, int] | None]:
+    """Return each key with its occurrence number, so that two columns
+    named alike ("Phone", "Phone") keep their order; None for an empty one."""
+    seen: dict[str, int] = {}
+    numbered = []
+    for key in keys:
+        if not key:
+            numbered.append(None)
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        numbered.append((key, seen[key]))
+    return numbered
+
+
+def _key_positions(keys: list[str]) -> dict:
+    return {
+        numbered: index
+        for index, numbered in enumerate(_numbered(keys))
+        if numbered is not None
+    }
 
 
 def _recoded_remark(encoding: str) -> str:

@@ -784,3 +784,52 @@ def test_hidden_sheet_not_chosen_over_visible(name, content, upload_root, write_
     assert "The sheet “Archive” is hidden in the workbook" in (
         other_contact_sheets_warning(job)
     )
+
+
+def test_repeated_header_in_other_order_reorders_rows(upload_root, write_file):
+    """GIVEN two exports pasted into one file, the second with its first and
+    last names swapped, WHEN it is imported, THEN the second header row is
+    rejected as a header and the rows below it keep their names right."""
+    content = (
+        "Prénom;Nom;E-mail\n"
+        "Anne;Dupuis;anne.dupuis@example.com\n"
+        "Luc;Morel;luc.morel@example.com\n"
+        "Nom;Prénom;E-mail\n"
+        "Durand;Chloé;chloe.durand@example.com\n"
+        "Roux;Denis;denis.roux@example.com\n"
+    )
+
+    job = import_file(write_file("deux-exports.csv", content))
+
+    header = job.row_results.get(row_number=4)
+    names = dict(Contact.objects.values_list("email", "first_name"))
+    assert job.counts == {
+        "created": 4,
+        "merged": 0,
+        "duplicate": 0,
+        "suppressed": 0,
+        "rejected": 1,
+    }
+    assert header.reason == (
+        "this row repeats the header row with its columns in another order; "
+        "the rows below are read in that order"
+    )
+    assert names["chloe.durand@example.com"] == "Chloé"
+    assert names["denis.roux@example.com"] == "Denis"
+    assert names["anne.dupuis@example.com"] == "Anne"
+
+
+def test_repeated_header_in_same_order_is_named(upload_root, write_file):
+    content = (
+        "Prénom;Nom;E-mail\n"
+        "Anne;Dupuis;anne.dupuis@example.com\n"
+        "Prénom;Nom;E-mail\n"
+        "Luc;Morel;luc.morel@example.com\n"
+    )
+
+    job = import_file(write_file("repete.csv", content))
+
+    assert job.counts["created"] == 2
+    assert job.row_results.get(row_number=3).reason == (
+        "this row repeats the header row; the rows below are read as before"
+    )
