@@ -461,6 +461,15 @@ def import_job_start(
     ``professional_use_confirmed`` (see ``professional_use_check``).
     """
     job_pending_check(job, action=job_actions.START)
+    if (job.dry_run_summary or {}).get("file_error"):
+        raise ImportInputError(
+            _(
+                "The dry run stopped on a problem of the file: %(error)s Correct "
+                "the file and upload it again; importing it would stop the same "
+                "way."
+            )
+            % {"error": job.dry_run_summary["error"]}
+        )
     _mapping_required(job)
     # The activity may have been retired since the upload.
     activity_in_force_check(job.processing_activity)
@@ -773,7 +782,9 @@ def import_job_run(*, job_id: int, dry_run: bool = False) -> ImportJob | None:
                 job.status,
             )
             return job
-        except (UnreadableFile, ImportInputError) as error:
+        except UnreadableFile as error:
+            return _fail(job, str(error), dry_run=dry_run, file_error=True)
+        except ImportInputError as error:
             return _fail(job, str(error), dry_run=dry_run)
         except (FileNotFoundError, PermissionError) as error:
             logger.error(
@@ -826,11 +837,16 @@ class _RunSuperseded(Exception):
     """The job left the running status while its run waited for the lock."""
 
 
-def _fail(job: ImportJob, message: str, *, dry_run: bool) -> ImportJob:
+def _fail(
+    job: ImportJob, message: str, *, dry_run: bool, file_error: bool = False
+) -> ImportJob:
+    """Record that a run stopped. ``file_error`` marks a problem of the file
+    itself, which a dry run reports and a real import would meet again."""
     if dry_run:
         pipeline.staging_clear(job.pk)
         ImportJob.objects.filter(pk=job.pk).update(
-            status=Status.PENDING, dry_run_summary={"error": message}
+            status=Status.PENDING,
+            dry_run_summary={"error": message, "file_error": file_error},
         )
     else:
         # A job that another run finished, or that was cancelled, keeps

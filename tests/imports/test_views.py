@@ -937,3 +937,30 @@ def test_reloaded_action_url_shows_the_job(
 
     assert response.status_code == 302
     assert response.url == reverse("imports:job-detail", args=[job.pk])
+
+
+def test_dry_run_file_error_blocks_import(
+    sales_user, client_for, upload_root, write_file
+):
+    """GIVEN a file whose row 3,000 holds an overlong cell, past the rows that
+    the upload reads, WHEN its dry run stops on it, THEN the page shows the
+    error once, offers no import, and a start is rejected with the reason."""
+    from apps.core.archives import MAX_CELL_CHARACTERS
+    from apps.imports.services import ImportInputError
+
+    content = "Prénom;Nom;Courriel\n" + "".join(
+        f"Personne{index};Nom;personne{index}@example.com\n" for index in range(3000)
+    )
+    content += "Z;Nom;" + "x" * (MAX_CELL_CHARACTERS + 10) + "\n"
+    job = import_file_checked(write_file("long.csv", content))
+
+    page = client_for(sales_user).get(
+        reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert job.status == ImportJob.Status.PENDING
+    assert job.dry_run_summary["file_error"] is True
+    assert page.text.count("has a cell of more than") == 1
+    assert reverse("imports:job-start", args=[job.pk]) not in page.text
+    with pytest.raises(ImportInputError, match="The dry run stopped on a problem"):
+        import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
