@@ -42,12 +42,15 @@ def start_cutoff(*, duration: relativedelta, as_of: date) -> datetime:
     """Return the instant before which a start event makes a record due on ``as_of``.
 
     A start on day D is due when D + duration <= as_of, that is when the start
-    comes before midnight (Europe/Paris) of the day after ``as_of - duration``.
-    NOTE: a start on 29 February can become due one day late (1 March) under a
-    rule in years, because ``as_of - duration`` lands on 29 February only when
-    ``as_of`` itself is a 29 February.
+    comes before midnight (Europe/Paris) of the day after the last such day.
+    That day is ``as_of - duration``, or a few days later at a month's end:
+    month and year arithmetic ends a shorter month on its last day, so
+    31 October + 1 month is 30 November, as the contact page shows, and a
+    start on 29 February 2024 ends a year later on 28 February 2025.
     """
     last_due_day = as_of - duration
+    while last_due_day + timedelta(days=1) + duration <= as_of:
+        last_due_day += timedelta(days=1)
     return datetime.combine(
         last_due_day + timedelta(days=1), time.min, tzinfo=RETENTION_TIME_ZONE
     )

@@ -39,6 +39,30 @@ def test_cutoff_is_midnight_after_last_due_day():
     assert cutoff == datetime(2023, 12, 5, 0, 0, tzinfo=RETENTION_TIME_ZONE)
 
 
+@pytest.mark.parametrize(
+    ("duration", "as_of", "last_due_day"),
+    [
+        (relativedelta(months=1), date(2026, 11, 30), date(2026, 10, 31)),
+        (relativedelta(months=1), date(2026, 11, 29), date(2026, 10, 29)),
+        (relativedelta(months=1), date(2027, 2, 28), date(2027, 1, 31)),
+        (relativedelta(months=1), date(2027, 3, 30), date(2027, 2, 28)),
+        (relativedelta(years=1), date(2025, 2, 28), date(2024, 2, 29)),
+        (relativedelta(years=3), date(2026, 12, 4), date(2023, 12, 4)),
+    ],
+)
+def test_cutoff_follows_month_end_days(duration, as_of, last_due_day):
+    """The last start day due on ``as_of`` is the one whose end day, as the
+    contact page computes it (start + duration), is ``as_of`` at the latest."""
+    cutoff = start_cutoff(duration=duration, as_of=as_of)
+
+    expected = datetime.combine(
+        last_due_day + timedelta(days=1), time.min, tzinfo=RETENTION_TIME_ZONE
+    )
+    assert cutoff == expected
+    assert last_due_day + duration <= as_of
+    assert last_due_day + timedelta(days=1) + duration > as_of
+
+
 def test_cutoff_in_summer_time_is_paris_midnight():
     cutoff = start_cutoff(duration=relativedelta(days=10), as_of=date(2026, 7, 11))
 
