@@ -513,11 +513,12 @@ def _default_contacts_step(governed_activity_ids, as_of: date) -> Step:
 def _activities_applied():
     """Return the activities whose retention rules a run applies.
 
-    An activity in force applies all its rules. A retired activity, and a
-    draft that has contacts, apply only their contact rules, so that their
-    contacts stay under the limits that the register sets for them and not
-    under the longer default prospect rule. A draft gets contacts only when a
-    register import or the admin sets it back to draft.
+    An activity in force or retired applies all its rules: a retired
+    activity's contacts stay under the limits that the register sets for
+    them and not under the longer default prospect rule, and its breach and
+    request records are kept as long as its rules say. A draft that has
+    contacts applies only its contact rules. A draft gets contacts only when
+    a register import or the admin sets it back to draft.
     """
     statuses = ProcessingActivity.Status
     has_contacts = Exists(Contact.objects.filter(processing_activity=OuterRef("pk")))
@@ -538,13 +539,15 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
     purge_rules: list[tuple[RetentionRule, ProcessingActivity, datetime | None]] = []
     governed: set[int] = set()
     for activity in _activities_applied():
-        in_force = activity.status == ProcessingActivity.Status.IN_FORCE
+        draft = activity.status == ProcessingActivity.Status.DRAFT
         removed_before = Q(pk__in=[])
         for rule in activity.retention_rules.all():
             record_type = rule.record_type
             if record_type not in RECORD_TYPE_STEP_KINDS:
                 continue
-            if not in_force and record_type != RetentionRule.RecordType.CONTACT:
+            # A retired activity's records of requests and breaches stay as
+            # long as its rules say, as its contacts do.
+            if draft and record_type != RetentionRule.RecordType.CONTACT:
                 continue
             try:
                 cutoff = start_cutoff(duration=rule_duration(rule), as_of=as_of)

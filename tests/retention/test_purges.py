@@ -254,3 +254,19 @@ def test_longest_request_rule_governs(activity):
     assert _step(run, f"subject_requests:rule:{shorter.pk}")["status"] == (
         "not_applied"
     )
+
+
+def test_retired_activity_rule_keeps_its_breaches(breach_rule):
+    """GIVEN a retired activity whose register keeps breach records for 10
+    years, and a breach of it closed 6 years ago, WHEN the job runs, THEN
+    the breach stays: the register's 5-year rule of another activity does
+    not shorten it."""
+    retired = ActivityFactory(status="retired")
+    long_rule = _breach_rule(retired, duration=10)
+    breach = _closed_breach(6, retired)
+
+    run, _ = retention_apply(trigger="command", as_of=AS_OF)
+
+    assert Breach.objects.filter(pk=breach.pk).exists()
+    assert _step(run, f"breaches:rule:{long_rule.pk}")["removed"] == 0
+    assert _step(run, f"breaches:rule:{breach_rule.pk}")["removed"] == 0

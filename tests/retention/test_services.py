@@ -464,10 +464,24 @@ def test_retired_activity_is_not_under_default(db, expired_at):
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
-def test_retired_activity_purge_rules_not_applied(db):
+def test_retired_activity_purge_rules_applied(db):
     retired = ActivityFactory(status="retired")
     rule = RuleFactory(
         activity=retired,
+        record_type=RetentionRule.RecordType.SUBJECT_REQUEST,
+        start_event=RetentionRule.StartEvent.REQUEST_CLOSED,
+    )
+
+    run, _ = _apply()
+
+    assert _step(run, f"subject_requests:rule:{rule.pk}")["status"] == "done"
+
+
+def test_draft_purge_rules_not_applied(db):
+    draft = ActivityFactory(status="draft")
+    ContactFactory(processing_activity=draft)
+    rule = RuleFactory(
+        activity=draft,
         record_type=RetentionRule.RecordType.SUBJECT_REQUEST,
         start_event=RetentionRule.StartEvent.REQUEST_CLOSED,
     )
