@@ -105,3 +105,14 @@ def test_next_run_follows_beat_schedule():
     assert first.at == datetime(2026, 6, 1, 1, 15, tzinfo=UTC)
     assert second.at == datetime(2026, 6, 2, 1, 15, tzinfo=UTC)
     assert second.local_day.isoformat() == "2026-06-02"
+
+
+def test_lost_runs_closed_every_five_minutes():
+    """A run whose worker died shows as running until this task closes it."""
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["close-lost-retention-runs"]
+
+    assert entry["task"] == "apps.retention.tasks.close_lost_retention_runs"
+    assert entry["schedule"].minute == set(range(0, 60, 5))
+    assert entry["schedule"].hour == set(range(24))
