@@ -11,6 +11,7 @@ import datetime
 import io
 import logging
 import math
+import os
 import re
 import unicodedata
 import zipfile
@@ -702,7 +703,7 @@ class FileReader:
             # at all), so iterate over the rows the sheet really stores.
             sheet.reset_dimensions()
             rows = enumerate(sheet.iter_rows(values_only=True), start=1)
-            merges = _xlsx_row_merges(sheet)
+            merges = _row_merges_cached(self.path, name, sheet)
             if merges:
                 rows = _merged_values_copied(rows, merges)
             for number, row in rows:
@@ -725,6 +726,23 @@ _MERGE_CELL = re.compile(
     rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})([0-9]+):([A-Z]{1,3})([0-9]+)"'
 )
 _MERGE_SCAN_CHUNK = 1 << 20
+
+
+# The merged ranges of recently read sheets, by file, size, modification
+# time and sheet: a job page reads the first rows of a file several times.
+_ROW_MERGES_CACHE: dict[tuple, list[tuple[int, int, int, int]]] = {}
+_ROW_MERGES_CACHE_SIZE = 16
+
+
+def _row_merges_cached(path, name: str, sheet) -> list[tuple[int, int, int, int]]:
+    """Return ``_xlsx_row_merges(sheet)``, scanning each file's sheet once."""
+    status = os.stat(path)
+    key = (str(path), status.st_size, status.st_mtime_ns, name)
+    if key not in _ROW_MERGES_CACHE:
+        if len(_ROW_MERGES_CACHE) >= _ROW_MERGES_CACHE_SIZE:
+            _ROW_MERGES_CACHE.pop(next(iter(_ROW_MERGES_CACHE)))
+        _ROW_MERGES_CACHE[key] = _xlsx_row_merges(sheet)
+    return _ROW_MERGES_CACHE[key]
 
 
 def _xlsx_row_merges(sheet) -> list[tuple[int, int, int, int]]:

@@ -833,3 +833,25 @@ def test_repeated_header_in_same_order_is_named(upload_root, write_file):
     assert job.row_results.get(row_number=3).reason == (
         "this row repeats the header row; the rows below are read as before"
     )
+
+
+def test_merged_ranges_scanned_once_per_file(write_file, monkeypatch):
+    """The scan for merged cells reads a sheet's whole XML, so a page that
+    reads a file's first rows several times scans it once."""
+    from apps.imports import readers
+
+    scans = []
+    scan = readers._xlsx_row_merges
+    monkeypatch.setattr(
+        readers, "_xlsx_row_merges", lambda sheet: scans.append(1) or scan(sheet)
+    )
+    path = write_file("fusion-cache.xlsx", _merged_xlsx())
+
+    for _attempt in range(3):
+        layout = readers.layout_detect(path)
+        reader = readers.FileReader(path, layout)
+        rows = list(reader.data_rows())
+        reader.close()
+
+    assert len(scans) == 1
+    assert rows[2][1][3] == "Exemple Industries"
