@@ -66,7 +66,7 @@ class _IdentifierProbe:
 
     Normalising every cell of a large file takes seconds per hundred thousand
     rows, so a row's cells are normalised only when the row could match. The
-    normal form of an address is its lower-cased NFC text, which therefore
+    normal form of an address is its lower-cased NFKC text, which therefore
     contains the local part. The digits of any written form of a phone
     number contain its last six digits, since formats differ only in their
     prefixes and separators. Letters, as in ``1-800-FLOWERS``, count as the
@@ -99,7 +99,7 @@ class _IdentifierProbe:
         return any(self._cell_holds(text) for text in texts)
 
     def _may_hold(self, text: str) -> bool:
-        folded = text.lower() if text.isascii() else normalize("NFC", text).lower()
+        folded = text.lower() if text.isascii() else normalize("NFKC", text).lower()
         if any(local in folded for local in self.local_parts):
             return True
         digits = _NOT_DIGIT.sub("", text)
@@ -116,7 +116,7 @@ class _IdentifierProbe:
         the digits of one short line, because the digits of a whole file, or
         of a long binary line, contain any six digits by chance.
         """
-        folded = text.lower()
+        folded = text.lower() if text.isascii() else normalize("NFKC", text).lower()
         if any(local in folded for local in self.local_parts):
             return True
         if not self.phone_tails:
@@ -143,6 +143,9 @@ def cell_emails(text: str) -> set[str]:
     A cell may hold one address, or several with a name around them, such as
     "Nina Durand <nina@example.com>, assistante@example.com".
     """
+    if not text.isascii():
+        # Full-width letters and at signs (＠) are read as the normaliser reads them.
+        text = normalize("NFKC", text)
     if "@" not in text:
         return set()
     found = set()

@@ -289,3 +289,31 @@ def test_unreadable_upload_of_other_people_kept(upload_root, tmp_path):
     job.refresh_from_db()
     assert counts["import_source_file"] == 0
     assert job.source_file
+
+
+def test_erase_deletes_file_with_full_width_address(upload_root, tmp_path):
+    """GIVEN a kept upload that writes the person's address in full-width
+    letters, which the importer reads as the same address, WHEN the person
+    is erased, THEN that upload is deleted too."""
+    path = tmp_path / "pleine-chasse.csv"
+    path.write_text(
+        "Prénom;Nom;E-mail\nEric;Martin;ｅｒｉｃ.ｍａｒｔｉｎ＠ａｃｍｅ－ｅｘｅｍｐｌｅ．ｆｒ\n",
+        encoding="utf-8",
+    )
+    with path.open("rb") as upload:
+        job = import_job_create(
+            upload=upload,
+            file_name=path.name,
+            vendor_name="V",
+            list_name="L",
+            acquired_on=RECENT_ACQUISITION,
+            processing_activity=prospecting_activity(),
+        )
+
+    counts = personal_data_erase(
+        contact_ids=[], emails=["eric.martin@acme-exemple.fr"], phones=[]
+    )
+
+    job.refresh_from_db()
+    assert counts["import_source_file"] == 1
+    assert not job.source_file
