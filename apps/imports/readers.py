@@ -1044,16 +1044,21 @@ def _ods_rows(events):
         for cell in element:
             if cell.tag not in _CELLS:
                 continue
-            repeat = _repeat_count(cell, _COLUMNS_REPEATED, number + 1)
+            repeat = min(
+                _repeat_count(cell, _COLUMNS_REPEATED, number + 1), _MAX_REPEAT
+            )
             column = len(cells)
             value = _ods_cell(cell)
             if cell.tag == _COVERED_CELL:
-                top_value, last_row = spans.get(column, (None, 0))
-                if last_row > number:
-                    value = top_value
-            elif _REPEAT_COUNT.fullmatch(cell.get(_ROWS_SPANNED, "")):
+                # One element may cover several columns, each under its own
+                # spanning cell or under none (a block merged both ways).
+                for offset in range(repeat):
+                    top_value, last_row = spans.get(column + offset, (None, 0))
+                    cells.append(top_value if last_row > number else value)
+                continue
+            if _REPEAT_COUNT.fullmatch(cell.get(_ROWS_SPANNED, "")):
                 spans[column] = (value, number + int(cell.get(_ROWS_SPANNED)))
-            cells.extend([value] * min(repeat, _MAX_REPEAT))
+            cells.extend([value] * repeat)
         row = _trim(cells)
         repeat = _repeat_count(element, _ROWS_REPEATED, number + 1)
         element.clear()

@@ -855,3 +855,47 @@ def test_merged_ranges_scanned_once_per_file(write_file, monkeypatch):
 
     assert len(scans) == 1
     assert rows[2][1][3] == "Exemple Industries"
+
+
+def test_ods_block_merged_both_ways_fills_its_column(upload_root, write_file):
+    """GIVEN an ODS block merged over two columns and three rows, whose
+    lower rows cover both columns with one repeated element as LibreOffice
+    writes it, WHEN it is imported, THEN the company fills its own column
+    and the city beside it stays empty."""
+    covered_pair = '<table:covered-table-cell table:number-columns-repeated="2"/>'
+    top = (
+        '<table:table-cell office:value-type="string" '
+        'table:number-rows-spanned="3" table:number-columns-spanned="2">'
+        "<text:p>ACME</text:p></table:table-cell><table:covered-table-cell/>"
+    )
+    rows = [
+        "".join(_ods_cell_xml(value) for value in ("Société", "Ville", "E-mail")),
+        top + _ods_cell_xml("ov0@example.com"),
+        covered_pair + _ods_cell_xml("ov1@example.com"),
+        covered_pair + _ods_cell_xml("ov2@example.com"),
+    ]
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        "<office:document-content"
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+        ' office:version="1.2"><office:body><office:spreadsheet>'
+        '<table:table table:name="Contacts">'
+        + "".join(f"<table:table-row>{row}</table:table-row>" for row in rows)
+        + "</table:table></office:spreadsheet></office:body>"
+        "</office:document-content>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(
+            "mimetype",
+            "application/vnd.oasis.opendocument.spreadsheet",
+            compress_type=zipfile.ZIP_STORED,
+        )
+        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
+
+    import_file(write_file("bloc.ods", buffer.getvalue()))
+
+    contacts = Contact.objects.order_by("email").values_list("company", "city")
+    assert list(contacts) == [("ACME", ""), ("ACME", ""), ("ACME", "")]
