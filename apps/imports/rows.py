@@ -14,7 +14,9 @@ from apps.contacts.search import fold_search_text
 from apps.imports.list_terms import ACQUIRED_ON_EARLIEST
 from apps.imports.list_terms import date_display
 from apps.imports.list_terms import removal_limit
+from apps.imports.mapping import IGNORE
 from apps.imports.mapping import column_label
+from apps.imports.mapping import field_for_header
 from apps.imports.mapping import is_nir
 from apps.imports.mapping import normalize_header
 from apps.imports.normalizers import InvalidValue
@@ -122,8 +124,12 @@ class RowNormalizer:
         )
         self.headers = headers
         self._header_keys = _header_keys(headers)
-        self._header_texts = {
-            str(header).strip().casefold() for header in headers if header
+        # The header cells that a repeated header row must have: those of
+        # the mapped columns, without which the rows below could not be read.
+        self._required_keys = {
+            self._header_keys[index]
+            for index in self.columns.values()
+            if index < len(self._header_keys) and self._header_keys[index]
         }
         # Where each header column's value is in the rows, once a repeated
         # header row gave another column order; None while it is the header's.
@@ -306,8 +312,12 @@ class RowNormalizer:
         if not self._may_repeat_header(cells):
             return ""
         keys = _header_keys(cells)
-        filled = [key for key in keys if key]
-        if len(filled) < 2 or not set(filled) <= set(self._header_keys):
+        filled = set(key for key in keys if key)
+        if (
+            len(filled) < 2
+            or not filled <= set(self._header_keys)
+            or not self._required_keys <= filled
+        ):
             return ""
         positions = _key_positions(keys)
         order = [
@@ -327,22 +337,22 @@ class RowNormalizer:
 
     def _may_repeat_header(self, cells: list) -> bool:
         """Tell cheaply whether a row could be a header: a data row almost
-        always has an "@" in its e-mail column, and otherwise at least two
-        of its cells are not written as header cells."""
-        email = self.columns.get("email")
-        if email is not None and self._column_order is not None:
-            email = (
-                self._column_order[email] if email < len(self._column_order) else None
-            )
-        if email is not None and email < len(cells):
-            value = cells[email]
-            if isinstance(value, str) and "@" in value:
+        always has an "@" in its e-mail column or a digit in its phone
+        columns, and a header has neither."""
+        for field in ("email", "phone", "mobile"):
+            index = self.columns.get(field)
+            if index is not None and self._column_order is not None:
+                order = self._column_order
+                index = order[index] if index < len(order) else None
+            if index is None or index >= len(cells):
+                continue
+            value = cells[index]
+            if value is None or value == "":
+                continue
+            text = value if isinstance(value, str) else str(value)
+            if "@" in text if field == "email" else any(c.isdigit() for c in text):
                 return False
-        matches = 0
-        for cell in cells:
-            if isinstance(cell, str) and cell.strip().casefold() in self._header_texts:
-                matches += 1
-        return matches >= 2
+        return True
 
     def _overflow(self, cells: list) -> str:
         """Return the problem of a row with values beyond the header's last column.
@@ -598,11 +608,18 @@ ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin
 
 
 def _header_keys(cells) -> list[str]:
-    """Return the comparison form of each cell, "" for an empty one."""
-    return [
-        normalize_header(cell_text(cell)) if cell not in (None, "") else ""
-        for cell in cells
-    ]
+    """Return the comparison form of each cell, "" for an empty one: the
+    field it names ("E-mail" and "Courriel" alike), else its normalised text."""
+    keys = []
+    for cell in cells:
+        if cell in (None, ""):
+            keys.append("")
+            continue
+        field = field_for_header(cell)
+        keys.append(
+            f"field:{field}" if field != IGNORE else normalize_header(cell_text(cell))
+        )
+    return keys
 
 
 def _numbered(keys: list[str]) -> list[tuple[str, int] | None]:

@@ -899,3 +899,35 @@ def test_ods_block_merged_both_ways_fills_its_column(upload_root, write_file):
 
     contacts = Contact.objects.order_by("email").values_list("company", "city")
     assert list(contacts) == [("ACME", ""), ("ACME", ""), ("ACME", "")]
+
+
+def test_repeated_header_with_synonyms_reorders_rows(upload_root, write_file):
+    content = (
+        "Prénom;Nom;Email;Société\n"
+        "Anne;Dupuis;anne.dupuis@example.com;Exemple SA\n"
+        "NOM;PRENOM;E-MAIL;SOCIETE\n"
+        "Durand;Paul;paul.durand@example.com;Autre SA\n"
+    )
+
+    job = import_file(write_file("synonymes.csv", content))
+
+    paul = Contact.objects.get(email="paul.durand@example.com")
+    assert (paul.first_name, paul.last_name) == ("Paul", "Durand")
+    assert "repeats the header row" in job.row_results.get(row_number=3).reason
+
+
+def test_row_of_two_header_words_is_not_a_header(upload_root, write_file):
+    """A section row that holds two header words, but not the e-mail and
+    phone headers, leaves the rows below it as they were."""
+    content = (
+        "Prénom;Nom;Société;Fonction;Téléphone;Email\n"
+        "Anne;Dupuis;Exemple SA;Achats;0612345678;anne.dupuis@example.com\n"
+        ";;Société;Fonction;;\n"
+        "Luc;Morel;Autre SA;Ventes;0698765432;luc.morel@example.com\n"
+    )
+
+    job = import_file(write_file("section.csv", content))
+
+    assert job.counts["created"] == 2
+    assert job.counts["rejected"] == 1
+    assert "repeats the header" not in job.row_results.get(row_number=3).reason
