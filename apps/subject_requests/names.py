@@ -17,7 +17,38 @@ def names_requester(requester_name: str, name: str) -> bool:
     return bool(words) and words <= name_words(requester_name)
 
 
+# Civilities that a requester may or may not write before their name.
+TITLES = frozenset(
+    {
+        "m",
+        "mr",
+        "mme",
+        "mlle",
+        "mrs",
+        "ms",
+        "miss",
+        "madame",
+        "monsieur",
+        "mademoiselle",
+        "dr",
+        "docteur",
+        "pr",
+        "professeur",
+        "me",
+        "maitre",
+    }
+)
+
+
 def requesters_named_alike(first: str, second: str) -> bool:
-    """Tell whether two requesters' names name the same person, either one
-    with more words than the other: "Mme Anne Roux" and "Anne ROUX"."""
-    return names_requester(first, second) or names_requester(second, first)
+    """Tell whether two requesters' names name the same person.
+
+    Civilities are left out, so "Mme Anne Roux" and "Anne ROUX" match. A
+    name may have more words than the other ("Anne Marie Roux"), but a
+    surname alone ("Roux") matches only "Roux": it could be anyone's.
+    """
+    words = [name_words(name) - TITLES for name in (first, second)]
+    shorter, longer = sorted(words, key=len)
+    if not shorter:
+        return False
+    return shorter == longer or (len(shorter) >= 2 and shorter <= longer)

@@ -960,12 +960,13 @@ def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
     assert f"#{colleague.pk} " not in html.split('id="erasure-contacts"')[1][:400]
 
 
-def test_colleague_request_from_generic_address_allows_erasure(
+def test_colleague_request_from_generic_address_blocks_erasure(
     make_request, dpo, activity
 ):
     """GIVEN a colleague's open access request from the company's info@
     address, WHEN the person erases their contact at that address, THEN the
-    erasure goes ahead: the colleague's request is not the person's."""
+    erasure waits for that answer, whose files and identifiers it would
+    change, and the message does not call the request the person's."""
     shared = "info@roux-exemple.fr"
     anne = Contact.objects.create(
         first_name="Anne",
@@ -974,7 +975,9 @@ def test_colleague_request_from_generic_address_allows_erasure(
         processing_activity=activity,
         collected_at=timezone.now(),
     )
-    make_request(requester_name="Marc Leroy", requester_email=shared, verified_by=dpo)
+    access = make_request(
+        requester_name="Marc Leroy", requester_email=shared, verified_by=dpo
+    )
     erasure = make_request(
         kind=SubjectRequest.Kind.ERASURE,
         requester_name="Anne Roux",
@@ -984,9 +987,12 @@ def test_colleague_request_from_generic_address_allows_erasure(
     )
     request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
 
-    request_erase(request=erasure, actor=dpo)
+    with pytest.raises(RequestError) as raised:
+        request_erase(request=erasure, actor=dpo)
 
-    assert not Contact.objects.filter(pk=anne.pk).exists()
+    assert f"The open request {access.reference}" in str(raised.value)
+    assert "same shared address or phone" in str(raised.value)
+    assert Contact.objects.filter(pk=anne.pk).exists()
 
 
 def test_own_request_from_generic_address_blocks_erasure(make_request, dpo, activity):

@@ -565,3 +565,23 @@ def test_package_hash_recorded_for_proof(make_request, dpo, person):
     assert request.events.get(action="access_package_built").details["sha256"] == (
         digest
     )
+
+
+def test_package_skips_colleague_requests_for_surname_only(make_request, dpo, person):
+    """A request signed with a surname alone from a shared mailbox does not
+    receive the colleagues' requests that share that surname."""
+    shared = "contact@dupont-exemple.fr"
+    make_request(
+        requester_name="M. Marc DUPONT",
+        requester_email=shared,
+        requester_address="12 rue du Port",
+    )
+    make_request(requester_name="Paul Dupont", requester_email=shared)
+    request = make_request(
+        requester_name="Dupont", requester_email=shared, verified_by=dpo
+    )
+
+    content, archive = _content(request, dpo)
+
+    assert content["earlier_requests"] == []
+    assert "12 rue du Port" not in _whole_package(archive)

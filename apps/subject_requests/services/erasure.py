@@ -150,20 +150,39 @@ def _other_searches_update(others, contact_ids) -> None:
             other.save(update_fields=["last_search"])
 
 
-def _pending_answers_check(request: SubjectRequest, others) -> None:
-    """Raise while an open access or portability request of the person waits."""
+def _pending_answers_check(request: SubjectRequest, others, persons) -> None:
+    """Raise while an open access or portability request waits, whose answer
+    the erasure would change.
+
+    ``persons`` are the person's own requests. The others came from the same
+    shared address or phone: the erasure deletes the files and suppresses the
+    identifiers that their answers must show, so they wait too, and the
+    message says they may be a colleague's.
+    """
     waiting = [other for other in others if other.kind in DATA_ANSWER_KINDS]
     if not waiting:
         return
-    raise RequestError(
-        _(
+    own = [other for other in waiting if other in persons]
+    shared = [other for other in waiting if other not in persons]
+    if own:
+        message = _(
             "The person also has the open request %(refs)s, whose answer must "
             "show the data held when it was received. Answer and close it "
             "first, then erase under %(ref)s."
         )
+    else:
+        message = _(
+            "The open request %(refs)s came from the same shared address or "
+            "phone, maybe from a colleague. Its answer must show the data held "
+            "when it was received, which this erasure would change: answer and "
+            "close it first, then erase under %(ref)s."
+        )
+    raise RequestError(
+        message
         % {
             "refs": ", ".join(
-                f"{other.reference} ({other.get_kind_display()})" for other in waiting
+                f"{other.reference} ({other.get_kind_display()})"
+                for other in own or shared
             ),
             "ref": request.reference,
         }
@@ -267,7 +286,9 @@ def request_erase(
         _claim_erasure(request)
         contact_ids, emails, phones = _erasure_targets(request, linked, extra_pairs)
         others = _other_open_links(request, contact_ids, emails, phones)
-        _pending_answers_check(request, _persons_requests(request, others, emails))
+        _pending_answers_check(
+            request, others, _persons_requests(request, others, emails)
+        )
         tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
         erased = person_erase(
             contact_ids=contact_ids,
