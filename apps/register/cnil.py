@@ -60,6 +60,22 @@ _RETENTION = re.compile(
     r"(?:(?:du|des|de)\s+|d')?"
     r"(?P<event>.*)$"
 )
+# The words that introduce a start event, left alone at the end of a period.
+_BARE_PREPOSITIONS = frozenset(
+    {
+        "après",
+        "de",
+        "du",
+        "des",
+        "d",
+        "à compter",
+        "à compter de",
+        "à partir",
+        "à partir de",
+        "dès",
+        "depuis",
+    }
+)
 _UNITS = {"an": "years", "ans": "years", "année": "years", "années": "years"}
 _UNITS |= {"mois": "months", "jour": "days", "jours": "days"}
 
@@ -306,6 +322,9 @@ class CnilRecordReader:
             )
             return None
         event_text = match.group("event").strip()
+        if normalize_label(event_text).rstrip("'’ ") in _BARE_PREPOSITIONS:
+            # "30 jours après" or "6 mois à compter de" names no event either.
+            event_text = ""
         if not event_text:
             self.problem(
                 ERROR,
@@ -313,9 +332,12 @@ class CnilRecordReader:
                 4,
                 _(
                     "“%(value)s” does not say from which event the period runs; "
-                    "add it, e.g. '%(value)s à compter de la collecte'."
+                    "add it, e.g. '%(period)s à compter de la collecte'."
                 )
-                % {"value": text_shortened(text)},
+                % {
+                    "value": text_shortened(text),
+                    "period": f"{match.group('duration')} {match.group('unit')}",
+                },
             )
             return None
         event = _start_event(normalize_label(event_text))

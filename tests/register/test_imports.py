@@ -151,14 +151,17 @@ def test_cnil_record_errors_name_cells(tmp_path):
     assert not ProcessingActivity.objects.exists()
 
 
-def test_cnil_period_without_event_asks_for_it(tmp_path):
+@pytest.mark.parametrize(
+    "period", ["30 jours", "30 jours après", "30 jours à compter de", "30 jours du"]
+)
+def test_cnil_period_without_event_asks_for_it(tmp_path, period):
     path = _cnil_like_workbook(
         tmp_path / "fiche.xlsx",
         [
             ["Nom du traitement", "Vidéo"],
             ["N° / RÉF", "VIDEO-02"],
             ["Données sensibles"],
-            ["Images", "Enregistrements", None, None, "30 jours"],
+            ["Images", "Enregistrements", None, None, period],
         ],
     )
 
@@ -166,7 +169,7 @@ def test_cnil_period_without_event_asks_for_it(tmp_path):
     errors = {(p.sheet, p.row, p.column): p.message for p in _problems(report)}
 
     assert errors[("Fiche paie", 4, "E")] == (
-        "“30 jours” does not say from which event the period runs; add it, "
+        f"“{period}” does not say from which event the period runs; add it, "
         "e.g. '30 jours à compter de la collecte'."
     )
 
