@@ -385,3 +385,37 @@ def test_restricted_request_refused_after_lifting(make_request, dpo, person):
 
     request.refresh_from_db()
     assert request.status == Status.REFUSED
+
+
+def test_namesake_set_aside_after_package_allows_close(make_request, dpo, person):
+    """GIVEN a package built for the linked contact, WHEN the DPO then sets
+    aside a namesake that the package left out, THEN the request closes:
+    the package still covers exactly what it covered."""
+    namesake = Contact.objects.create(
+        first_name=PERSON["first_name"],
+        last_name=PERSON["last_name"],
+        email="homonyme@autre-exemple.fr",
+        processing_activity=person.processing_activity,
+        collected_at=timezone.now(),
+    )
+    request = _linked_request(make_request, dpo, "access", [person])
+    request_search(request=request, actor=dpo)
+    request_build_package(request=request, actor=dpo)
+    request_set_aside_contacts(request=request, contact_ids=[namesake.pk], actor=dpo)
+
+    request_close(request=request, actor=dpo)
+
+    request.refresh_from_db()
+    assert request.status == Status.CLOSED
+
+
+def test_covered_contact_set_aside_after_package_blocks_close(
+    make_request, dpo, person
+):
+    request = make_request(kind="access", verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_build_package(request=request, actor=dpo)
+    request_set_aside_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    with pytest.raises(RequestError, match="changed after the last package"):
+        request_close(request=request, actor=dpo)

@@ -506,11 +506,8 @@ def _require_package_current(request: SubjectRequest) -> None:
         pk__gt=last_package.pk,
         action__in=["contacts_linked", "contact_unlinked", "contacts_set_aside"],
     )
-    # A link that added no contact changed nothing that the package covers.
-    if any(
-        event.action == "contact_unlinked" or event.details.get("contact_ids")
-        for event in later_changes
-    ):
+    covered = set(last_package.details.get("contact_ids", []))
+    if any(_changes_package(event, covered) for event in later_changes):
         raise RequestError(
             _(
                 "The contacts linked to %(ref)s changed after the last package "
@@ -519,6 +516,21 @@ def _require_package_current(request: SubjectRequest) -> None:
             )
             % {"ref": request.reference}
         )
+
+
+def _changes_package(event, covered: set[int]) -> bool:
+    """Tell whether a link, unlink or set-aside changes what a package covered.
+
+    ``covered`` holds the ids of the package's contacts. Linking a contact
+    that it covered already, or setting aside one that it left out (a
+    namesake found by the name alone), changes nothing.
+    """
+    if event.action == "contact_unlinked":
+        return True
+    contact_ids = set(event.details.get("contact_ids", []))
+    if event.action == "contacts_linked":
+        return bool(contact_ids - covered)
+    return bool(contact_ids & covered)
 
 
 def _require_rectified(request: SubjectRequest) -> None:
