@@ -40,11 +40,13 @@ def request_list(*, status: str = "open", query: str = ""):
         requests = requests.filter(status=status)
     if query:
         reference = query.upper().removeprefix("DSR-").lstrip("0")
-        # Names match whatever their accents: "Élodie" finds "Elodie MARTIN".
+        # Names match whatever their accents and word order: "martin élodie"
+        # finds "Elodie MARTIN".
         requests = requests.annotate(folded_name=FoldedText("requester_name"))
-        condition = Q(folded_name__contains=fold_search_text(query)) | Q(
-            requester_email__icontains=query
-        )
+        name_condition = Q()
+        for word in fold_search_text(query).split():
+            name_condition &= Q(folded_name__contains=word)
+        condition = name_condition | Q(requester_email__icontains=query.strip())
         if reference.isdigit():
             condition |= Q(pk=int(reference))
         requests = requests.filter(condition)
