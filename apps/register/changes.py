@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from apps.core.text import text_shortened
 
 # Fields that Registre maintains itself, which the preview does not list.
-_HIDDEN_FIELDS = {"id", "activity_id", "created_at", "updated_at"}
+# A new activity's notice token is drawn again when it is saved.
+_HIDDEN_FIELDS = {"id", "activity_id", "created_at", "updated_at", "notice_token"}
 
 
 class RowAction:

@@ -228,3 +228,32 @@ def test_export_file_name_keeps_accented_letters(db):
     name = export_filename(file_format="xlsx", activity=activity)
 
     assert name.startswith("registre-ET-2026-Q1-x-")
+
+
+def test_export_output_under_a_file_in_french(compliance_officer, tmp_path):
+    complete_activity(compliance_officer)
+    blocker = tmp_path / "reg.pdf"
+    blocker.write_bytes(b"")
+
+    with translation.override("fr"), pytest.raises(CommandError) as raised:
+        call_command("export_register", format="pdf", output=str(blocker / "x.pdf"))
+
+    assert str(raised.value) == (
+        f"{blocker} est un fichier, pas un dossier ; choisissez un autre --output."
+    )
+
+
+def test_processor_record_of_controller_activity_rejected(compliance_officer, tmp_path):
+    complete_activity(compliance_officer, reference="CTRL-1")
+
+    with pytest.raises(CommandError, match="CTRL-1 is not carried out as a processor"):
+        call_command(
+            "export_register",
+            format="csv",
+            output=str(tmp_path / "x.csv"),
+            activity="CTRL-1",
+            processor_record=True,
+        )
+
+    assert not (tmp_path / "x.csv").exists()
+    assert not AuditEvent.objects.filter(action="register.exported").exists()

@@ -1626,6 +1626,7 @@ def test_import_preview_lists_new_activity(client_for, compliance_officer, tmp_p
     assert purposes["new"] == activity.purposes
     assert f"Purposes: “{activity.purposes}”" in preview.text
     assert "Recipient “Service commercial”: added" in preview.text
+    assert all(change["field"] != "notice_token" for change in entry["fields"])
 
 
 def test_history_of_deleted_draft_in_french(client_for, compliance_officer):

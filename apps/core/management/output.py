@@ -17,6 +17,11 @@ def command_output_open(path: Path, *, private: bool = False) -> BinaryIO:
     English, because Python sets only the LC_CTYPE locale at start-up. So the
     common causes get a translated message of their own.
     """
+    if path.parent.exists() and not path.parent.is_dir():
+        raise CommandError(
+            _("%(folder)s is a file, not a folder; choose another --output.")
+            % {"folder": path.parent}
+        )
     if not path.parent.is_dir():
         raise CommandError(
             _(

@@ -51,6 +51,7 @@ class Command(BaseCommand):
         self, *args, format, output, activity=None, processor_record=False, **options
     ):
         pk = None
+        found = None
         if activity:
             found = ProcessingActivity.objects.filter(
                 reference__iexact=activity
@@ -67,6 +68,15 @@ class Command(BaseCommand):
 
         activities = activities_for_export(user=_SystemUser(), pk=pk)
         if processor_record:
+            if found is not None and found.role != ProcessingActivity.Role.PROCESSOR:
+                raise CommandError(
+                    _(
+                        "%(reference)s is not carried out as a processor, so it "
+                        "has no place in the processor's record; leave out "
+                        "--processor-record to export it."
+                    )
+                    % {"reference": found.reference}
+                )
             activities = activities.filter(role=ProcessingActivity.Role.PROCESSOR)
         activities = list(activities)
         path = Path(output)
