@@ -319,8 +319,23 @@ def other_contact_sheets_warning(job: ImportJob) -> str:
             % {"sheet": f"“{layout.sheet_name}”"}
         )
     others = [name for name in layout.contact_sheets if name != layout.sheet_name]
-    if others:
-        warnings.append(_skipped_sheets_warning(layout, others))
+    visible = [name for name in others if name not in layout.hidden_sheets]
+    hidden = [name for name in others if name in layout.hidden_sheets]
+    if visible:
+        warnings.append(_skipped_sheets_warning(layout, visible))
+    if hidden:
+        warnings.append(
+            ngettext(
+                "The hidden sheet %(sheets)s also holds e-mail addresses or phone "
+                "numbers, and it is not read: vendors often keep an archive or an "
+                "opt-out list there.",
+                "The hidden sheets %(sheets)s also hold e-mail addresses or phone "
+                "numbers, and they are not read: vendors often keep an archive or "
+                "an opt-out list there.",
+                len(hidden),
+            )
+            % {"sheets": ", ".join(f"“{name}”" for name in hidden)}
+        )
     return " ".join(warnings)
 
 

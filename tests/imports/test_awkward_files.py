@@ -779,7 +779,10 @@ def test_hidden_sheet_not_chosen_over_visible(name, content, upload_root, write_
     the hidden one on purpose warns that it is hidden."""
     job = import_file_created(write_file(name, content()))
 
+    warning = other_contact_sheets_warning(job)
     assert job.sheet_name == "Contacts"
+    assert "The hidden sheet “Archive” also holds" in warning
+    assert "Import it as a job of its own" not in warning
     job = import_job_sheet_choose(job=job, sheet_name="Archive")
     assert "The sheet “Archive” is hidden in the workbook" in (
         other_contact_sheets_warning(job)
