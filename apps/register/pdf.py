@@ -282,10 +282,13 @@ def _table_layout(rows, *, total: float, font: str, size: float):
     than its column then wraps inside the word.
     """
     longest = [0.0] * len(rows[0])
+    # A word wider than a third of the table (a long hyphenated name) wraps
+    # in its column rather than squeezing every other column.
+    widest = total / 3
     for row in rows:
         for index, value in enumerate(row):
             for word in str(format_value("text", value)).split():
-                width = stringWidth(word[:_LONG_WORD], font, size)
+                width = min(stringWidth(word[:_LONG_WORD], font, size), widest)
                 longest[index] = max(longest[index], width)
     room = total - _CELL_PADDING * len(longest)
     words_width = sum(longest) or 1.0

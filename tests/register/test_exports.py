@@ -704,6 +704,19 @@ def test_pdf_summary_keeps_references_whole(register, processor_activity):
     assert any("dpo@client-exemple.example.com" in page for page in pages)
 
 
+def test_pdf_summary_long_name_leaves_dates_whole(register):
+    ProcessingActivity.objects.filter(pk=register[0].pk).update(
+        name="Registre-des-violations-de-données-personnelles-et-notifications-CNIL"
+    )
+
+    reader = PdfReader(io.BytesIO(_export("pdf")))
+    first_page = reader.pages[0].extract_text()
+
+    assert re.search(r"\d\d/\d\d/\d{4}", first_page)
+    assert "sensibles" in first_page
+    assert "Brouillon" in first_page or "En vigueur" in first_page
+
+
 def test_pdf_summary_marks_sensitive_data(register, monkeypatch):
     register[0].data_categories.update(sensitivity=Sensitivity.SPECIAL)
 
