@@ -632,28 +632,19 @@ def _ods_cell_xml(value, *, rows_spanned=0) -> str:
     )
 
 
-def _merged_ods() -> bytes:
-    """An ODS sheet with the first company merged over three rows, written as
-    a spreadsheet program does: a spanning cell, then covered cells."""
-    rows = []
-    for index, row in enumerate(MERGED_ROWS):
-        cells = [_ods_cell_xml(value) for value in row[:3]]
-        if index == 1:
-            cells.append(_ods_cell_xml(row[3], rows_spanned=3))
-        elif row[3] is None:
-            cells.append(_ods_cell_xml(None, rows_spanned=-1))
-        else:
-            cells.append(_ods_cell_xml(row[3]))
-        rows.append(f"<table:table-row>{''.join(cells)}</table:table-row>")
+def _ods_bytes(tables: str, styles: str = "") -> bytes:
+    """Return an ODS file whose content.xml holds ``tables`` (table elements)
+    and the automatic ``styles``, as a spreadsheet program lays it out."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         "<office:document-content"
         ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
         ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
-        ' office:version="1.2"><office:body><office:spreadsheet>'
-        f'<table:table table:name="Contacts">{"".join(rows)}</table:table>'
-        "</office:spreadsheet></office:body></office:document-content>"
+        f' office:version="1.2"><office:automatic-styles>{styles}'
+        "</office:automatic-styles><office:body><office:spreadsheet>"
+        f"{tables}</office:spreadsheet></office:body></office:document-content>"
     )
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?>'
@@ -678,6 +669,29 @@ def _merged_ods() -> bytes:
             "META-INF/manifest.xml", manifest, compress_type=zipfile.ZIP_DEFLATED
         )
     return buffer.getvalue()
+
+
+def _ods_table(name: str, rows: list[str], style: str = "") -> str:
+    """Return a table element of the cells' XML ``rows``."""
+    style_attribute = f' table:style-name="{style}"' if style else ""
+    body = "".join(f"<table:table-row>{row}</table:table-row>" for row in rows)
+    return f'<table:table table:name="{name}"{style_attribute}>{body}</table:table>'
+
+
+def _merged_ods() -> bytes:
+    """An ODS sheet with the first company merged over three rows, written as
+    a spreadsheet program does: a spanning cell, then covered cells."""
+    rows = []
+    for index, row in enumerate(MERGED_ROWS):
+        cells = [_ods_cell_xml(value) for value in row[:3]]
+        if index == 1:
+            cells.append(_ods_cell_xml(row[3], rows_spanned=3))
+        elif row[3] is None:
+            cells.append(_ods_cell_xml(None, rows_spanned=-1))
+        else:
+            cells.append(_ods_cell_xml(row[3]))
+        rows.append("".join(cells))
+    return _ods_bytes(_ods_table("Contacts", rows))
 
 
 @pytest.mark.parametrize(
@@ -719,50 +733,25 @@ def _hidden_archive_xlsx(state: str) -> bytes:
 
 
 def _hidden_archive_ods() -> bytes:
-    def table(name, style, prefix, count):
-        rows = [
-            "<table:table-row>"
-            + "".join(_ods_cell_xml(value) for value in ("E-mail", "Nom"))
-            + "</table:table-row>"
-        ]
-        for n in range(count):
-            cells = (f"{prefix}{n}@example.com", "Nom")
-            rows.append(
-                "<table:table-row>"
-                + "".join(_ods_cell_xml(value) for value in cells)
-                + "</table:table-row>"
+    def rows(prefix, count):
+        header = "".join(_ods_cell_xml(value) for value in ("E-mail", "Nom"))
+        return [header] + [
+            "".join(
+                _ods_cell_xml(value) for value in (f"{prefix}{n}@example.com", "Nom")
             )
-        return (
-            f'<table:table table:name="{name}" table:style-name="{style}">'
-            f"{''.join(rows)}</table:table>"
-        )
+            for n in range(count)
+        ]
 
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        "<office:document-content"
-        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
-        ' xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0"'
-        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
-        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
-        ' office:version="1.2"><office:automatic-styles>'
+    styles = (
         '<style:style style:name="ta1" style:family="table">'
         '<style:table-properties table:display="true"/></style:style>'
         '<style:style style:name="ta2" style:family="table">'
         '<style:table-properties table:display="false"/></style:style>'
-        "</office:automatic-styles><office:body><office:spreadsheet>"
-        + table("Archive", "ta2", "archive", 30)
-        + table("Contacts", "ta1", "contact", 10)
-        + "</office:spreadsheet></office:body></office:document-content>"
     )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "mimetype",
-            "application/vnd.oasis.opendocument.spreadsheet",
-            compress_type=zipfile.ZIP_STORED,
-        )
-        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
+    tables = _ods_table("Archive", rows("archive", 30), "ta2") + _ods_table(
+        "Contacts", rows("contact", 10), "ta1"
+    )
+    return _ods_bytes(tables, styles)
 
 
 @pytest.mark.parametrize(
@@ -877,28 +866,8 @@ def test_ods_block_merged_both_ways_fills_its_column(upload_root, write_file):
         covered_pair + _ods_cell_xml("ov1@example.com"),
         covered_pair + _ods_cell_xml("ov2@example.com"),
     ]
-    content = (
-        '<?xml version="1.0" encoding="UTF-8"?>'
-        "<office:document-content"
-        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
-        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
-        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
-        ' office:version="1.2"><office:body><office:spreadsheet>'
-        '<table:table table:name="Contacts">'
-        + "".join(f"<table:table-row>{row}</table:table-row>" for row in rows)
-        + "</table:table></office:spreadsheet></office:body>"
-        "</office:document-content>"
-    )
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "mimetype",
-            "application/vnd.oasis.opendocument.spreadsheet",
-            compress_type=zipfile.ZIP_STORED,
-        )
-        archive.writestr("content.xml", content, compress_type=zipfile.ZIP_DEFLATED)
 
-    import_file(write_file("bloc.ods", buffer.getvalue()))
+    import_file(write_file("bloc.ods", _ods_bytes(_ods_table("Contacts", rows))))
 
     contacts = Contact.objects.order_by("email").values_list("company", "city")
     assert list(contacts) == [("ACME", ""), ("ACME", ""), ("ACME", "")]

@@ -960,6 +960,30 @@ def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
     assert f"#{colleague.pk} " not in html.split('id="erasure-contacts"')[1][:400]
 
 
+SHARED_MAILBOX = "info@roux-exemple.fr"
+
+
+def _shared_mailbox_erasure(make_request, dpo, activity):
+    """Return Anne's contact at the shared info@ address and her erasure
+    request from it, verified and linked."""
+    anne = Contact.objects.create(
+        first_name="Anne",
+        last_name="Roux",
+        email=SHARED_MAILBOX,
+        processing_activity=activity,
+        collected_at=timezone.now(),
+    )
+    erasure = make_request(
+        kind=SubjectRequest.Kind.ERASURE,
+        requester_name="Anne Roux",
+        requester_email=SHARED_MAILBOX,
+        requester_phone="",
+        verified_by=dpo,
+    )
+    request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
+    return anne, erasure
+
+
 def test_colleague_request_from_generic_address_blocks_erasure(
     make_request, dpo, activity
 ):
@@ -967,25 +991,10 @@ def test_colleague_request_from_generic_address_blocks_erasure(
     address, WHEN the person erases their contact at that address, THEN the
     erasure waits for that answer, whose files and identifiers it would
     change, and the message does not call the request the person's."""
-    shared = "info@roux-exemple.fr"
-    anne = Contact.objects.create(
-        first_name="Anne",
-        last_name="Roux",
-        email=shared,
-        processing_activity=activity,
-        collected_at=timezone.now(),
-    )
     access = make_request(
-        requester_name="Marc Leroy", requester_email=shared, verified_by=dpo
+        requester_name="Marc Leroy", requester_email=SHARED_MAILBOX, verified_by=dpo
     )
-    erasure = make_request(
-        kind=SubjectRequest.Kind.ERASURE,
-        requester_name="Anne Roux",
-        requester_email=shared,
-        requester_phone="",
-        verified_by=dpo,
-    )
-    request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
+    anne, erasure = _shared_mailbox_erasure(make_request, dpo, activity)
 
     with pytest.raises(RequestError) as raised:
         request_erase(request=erasure, actor=dpo)
@@ -996,25 +1005,12 @@ def test_colleague_request_from_generic_address_blocks_erasure(
 
 
 def test_own_request_from_generic_address_blocks_erasure(make_request, dpo, activity):
-    shared = "info@roux-exemple.fr"
-    anne = Contact.objects.create(
-        first_name="Anne",
-        last_name="Roux",
-        email=shared,
-        processing_activity=activity,
-        collected_at=timezone.now(),
-    )
     access = make_request(
-        requester_name="Mme Anne Roux", requester_email=shared, verified_by=dpo
+        requester_name="Mme Anne Roux", requester_email=SHARED_MAILBOX, verified_by=dpo
     )
-    erasure = make_request(
-        kind=SubjectRequest.Kind.ERASURE,
-        requester_name="Anne Roux",
-        requester_email=shared,
-        requester_phone="",
-        verified_by=dpo,
-    )
-    request_link_contacts(request=erasure, contact_ids=[anne.pk], actor=dpo)
+    _anne, erasure = _shared_mailbox_erasure(make_request, dpo, activity)
 
-    with pytest.raises(RequestError, match=f"open request {access.reference}"):
+    with pytest.raises(
+        RequestError, match=f"The person also has the open request {access.reference}"
+    ):
         request_erase(request=erasure, actor=dpo)
