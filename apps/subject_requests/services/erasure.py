@@ -93,7 +93,7 @@ def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> d
     identifiers, each with the ids of its contacts that the erasure deletes.
 
     Their stored searches lose the erased contacts, and ``_persons_requests``
-    tells which of them are the person's own.
+    returns those that are the person's own.
     """
     others = (
         SubjectRequest.objects.filter(status__in=SubjectRequest.OPEN_STATUSES)

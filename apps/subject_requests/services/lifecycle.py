@@ -521,7 +521,7 @@ def _require_package_current(request: SubjectRequest) -> None:
 def _changes_package(event, covered: set[int]) -> bool:
     """Tell whether a link, unlink or set-aside changes what a package covered.
 
-    ``covered`` holds the ids of the package's contacts. Linking a contact
+    ``covered`` contains the ids of the package's contacts. Linking a contact
     that it covered already, or setting aside one that it left out (a
     namesake found by the name alone), changes nothing.
     """
