@@ -334,15 +334,21 @@ def _detect_delimiter(text: str) -> str:
 
 
 def _header_index(rows: list[list]) -> int:
-    """Return the index of the row that looks most like a header."""
-    best_index, best_score = None, 0
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    """Return the index of the row that looks most like a header.
+
+    A row's score is the number of fields its cells name. The first row
+    that names at least two fields and half as many as the best row wins,
+    so a header repeated further down with one more column (two exports
+    pasted together) does not turn the rows above it into a preamble.
+    """
+    scores = []
+    for row in rows[:HEADER_SEARCH_ROWS]:
         fields = {field_for_header(cell) for cell in row if cell not in (None, "")}
-        score = len(fields - {""})
-        if score > best_score:
-            best_index, best_score = index, score
-    if best_index is not None:
-        return best_index
+        scores.append(len(fields - {""}))
+    best_score = max(scores, default=0)
+    if best_score:
+        enough = max(2, (best_score + 1) // 2) if best_score >= 2 else best_score
+        return next(index for index, score in enumerate(scores) if score >= enough)
     for index, row in enumerate(rows):
         if sum(1 for cell in row if cell not in (None, "")) >= 1:
             return index

@@ -903,3 +903,22 @@ def test_row_of_two_header_words_is_not_a_header(upload_root, write_file):
     assert job.counts["created"] == 2
     assert job.counts["rejected"] == 1
     assert "repeats the header" not in job.row_results.get(row_number=3).reason
+
+
+def test_later_header_with_extra_column_keeps_rows_above(upload_root, write_file):
+    """GIVEN two exports pasted together, the second with one more column,
+    WHEN the file is imported, THEN the first header is the file's header and
+    no row above the second one is skipped."""
+    content = (
+        "Prénom;Nom;Email;Société\n"
+        "Anne;Dupuis;anne.dupuis@example.com;Exemple SA\n"
+        "Luc;Morel;luc.morel@example.com;Exemple SA\n"
+        "Prénom;Nom;Email;Société;Ville\n"
+        "Paul;Durand;paul.durand@example.com;Autre SA;Lyon\n"
+    )
+
+    job = import_file(write_file("colonne-en-plus.csv", content))
+
+    assert job.row_count == 4
+    assert Contact.objects.filter(email="anne.dupuis@example.com").exists()
+    assert job.counts["created"] + job.counts["rejected"] == 4
