@@ -188,7 +188,7 @@ def restricted_identifiers(*, emails: list[str], phones: list[str]) -> set[str]:
     """Return the e-mails and phones of contacts whose processing is restricted.
 
     Such a contact leaves every campaign file (GDPR Art. 18), but a sending
-    tool that loaded an earlier file still holds its identifiers.
+    tool that loaded an earlier file still has its identifiers.
     """
     restricted = Contact.objects.filter(status=Contact.Status.RESTRICTED)
     found = set(restricted.filter(email__in=emails).values_list("email", flat=True))

@@ -337,8 +337,8 @@ def _header_index(rows: list[list]) -> int:
     """Return the index of the row that looks most like a header.
 
     A row's score is the number of fields its cells name. The first row
-    that names at least two fields and half as many as the best row wins,
-    so a header repeated further down with one more column (two exports
+    that names at least two fields, and half as many as the best row, wins.
+    So a header repeated further down with one more column (two exports
     pasted together) does not turn the rows above it into a preamble.
     """
     scores = []

@@ -350,7 +350,11 @@ class RowNormalizer:
             if value is None or value == "":
                 continue
             text = value if isinstance(value, str) else str(value)
-            if "@" in text if field == "email" else any(c.isdigit() for c in text):
+            if field == "email":
+                identifier_like = "@" in text
+            else:
+                identifier_like = any(character.isdigit() for character in text)
+            if identifier_like:
                 return False
         return True
 

@@ -457,7 +457,8 @@ def _longest(purge_rules):
     return longest or (None, None, None)
 
 
-def _purge_step(rule, activity, kind, cutoff) -> Step:
+def _purge_step(rule, activity, kind, cutoff=None, **fields) -> Step:
+    """Return the step of a rule for closed requests or breach records."""
     return Step(
         key=f"{kind}:rule:{rule.pk}",
         kind=kind,
@@ -468,20 +469,17 @@ def _purge_step(rule, activity, kind, cutoff) -> Step:
         activity_reference=activity.reference,
         rule_id=rule.pk,
         cutoff=cutoff,
+        **fields,
     )
 
 
 def _longer_rule_step(rule, activity, keeping_reference: str) -> Step:
-    kind = RECORD_TYPE_STEP_KINDS[rule.record_type]
-    return Step(
-        key=f"{kind}:rule:{rule.pk}",
-        kind=kind,
-        action="purge",
-        label_code=StepLabel.RULE,
-        label_params=_rule_label_params(rule),
-        activity_id=activity.pk,
-        activity_reference=activity.reference,
-        rule_id=rule.pk,
+    """Return the step of a rule that a longer rule of ``keeping_reference``
+    overrides, so that it removes nothing."""
+    return _purge_step(
+        rule,
+        activity,
+        RECORD_TYPE_STEP_KINDS[rule.record_type],
         not_applied_code=NotApplied.LONGER_RULE,
         not_applied_params={"activity": keeping_reference},
     )
@@ -516,7 +514,7 @@ def _activities_applied():
     An activity in force or retired applies all its rules: a retired
     activity's contacts stay under the limits that the register sets for
     them and not under the longer default prospect rule, and its breach and
-    request records are kept as long as its rules say. A draft that has
+    request records are kept for the periods of its rules. A draft that has
     contacts applies only its contact rules. A draft gets contacts only when
     a register import or the admin sets it back to draft.
     """
@@ -545,8 +543,8 @@ def retention_plan(*, as_of: date, now: datetime) -> list[Step]:
             record_type = rule.record_type
             if record_type not in RECORD_TYPE_STEP_KINDS:
                 continue
-            # A retired activity's records of requests and breaches stay as
-            # long as its rules say, as its contacts do.
+            # A retired activity's records of requests and breaches are kept
+            # for the periods of its rules, as its contacts are.
             if draft and record_type != RetentionRule.RecordType.CONTACT:
                 continue
             try:

@@ -633,8 +633,8 @@ def _ods_cell_xml(value, *, rows_spanned=0) -> str:
 
 
 def _ods_bytes(tables: str, styles: str = "") -> bytes:
-    """Return an ODS file whose content.xml holds ``tables`` (table elements)
-    and the automatic ``styles``, as a spreadsheet program lays it out."""
+    """Return an ODS file whose content.xml contains ``tables`` (table
+    elements) and the automatic ``styles``, laid out as LibreOffice does."""
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         "<office:document-content"
@@ -713,8 +713,8 @@ def test_merged_company_cell_fills_its_rows(name, content, upload_root, write_fi
 
 
 def _hidden_archive_xlsx(state: str) -> bytes:
-    """A workbook whose first sheet, hidden, holds 30 archived people and
-    whose visible sheet holds 10."""
+    """Return a workbook whose hidden first sheet lists 30 archived people
+    and whose visible sheet lists 10."""
     workbook = openpyxl.Workbook()
     archive = workbook.active
     archive.title = "Archive"
@@ -764,8 +764,8 @@ def _hidden_archive_ods() -> bytes:
 )
 def test_hidden_sheet_not_chosen_over_visible(name, content, upload_root, write_file):
     """GIVEN a hidden sheet of 30 people before a visible sheet of 10,
-    WHEN the workbook is uploaded, THEN the visible sheet is read; reading
-    the hidden one on purpose warns that it is hidden."""
+    WHEN the workbook is uploaded, THEN the visible sheet is read. Reading
+    the hidden one on purpose gets a warning that it is hidden."""
     job = import_file_created(write_file(name, content()))
 
     warning = other_contact_sheets_warning(job)
@@ -850,10 +850,10 @@ def test_merged_ranges_scanned_once_per_file(write_file, monkeypatch):
 
 
 def test_ods_block_merged_both_ways_fills_its_column(upload_root, write_file):
-    """GIVEN an ODS block merged over two columns and three rows, whose
-    lower rows cover both columns with one repeated element as LibreOffice
-    writes it, WHEN it is imported, THEN the company fills its own column
-    and the city beside it stays empty."""
+    """GIVEN an ODS block merged over two columns and three rows. Its lower
+    rows cover both columns with one repeated element, as LibreOffice writes
+    it. WHEN it is imported, THEN the company fills its own column and the
+    city beside it stays empty."""
     covered_pair = '<table:covered-table-cell table:number-columns-repeated="2"/>'
     top = (
         '<table:table-cell office:value-type="string" '
@@ -888,8 +888,8 @@ def test_repeated_header_with_synonyms_reorders_rows(upload_root, write_file):
     assert "repeats the header row" in job.row_results.get(row_number=3).reason
 
 
-def test_row_of_two_header_words_is_not_a_header(upload_root, write_file):
-    """A section row that holds two header words, but not the e-mail and
+def test_section_row_not_a_header(upload_root, write_file):
+    """A section row that contains two header words, but not the e-mail and
     phone headers, leaves the rows below it as they were."""
     content = (
         "Prénom;Nom;Société;Fonction;Téléphone;Email\n"

@@ -942,7 +942,7 @@ def test_reloaded_action_url_shows_the_job(
 def test_dry_run_file_error_blocks_import(
     sales_user, client_for, upload_root, write_file
 ):
-    """GIVEN a file whose row 3,000 holds an overlong cell, past the rows that
+    """GIVEN a file whose row 3,000 contains an overlong cell, past the rows that
     the upload reads, WHEN its dry run stops on it, THEN the page shows the
     error once, offers no import, and a start is rejected with the reason."""
     from apps.core.archives import MAX_CELL_CHARACTERS

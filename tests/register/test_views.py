@@ -850,8 +850,8 @@ def test_officer_deletes_unused_activity(client_for, compliance_officer):
 
 def test_save_after_deletion_names_it(client_for, compliance_officer):
     """GIVEN a draft open for editing in one tab and deleted in another,
-    WHEN the first tab saves, THEN the page says the draft was deleted and
-    that nothing was saved, instead of a bare "not found"."""
+    WHEN the first tab saves, THEN the page shows that the draft was deleted
+    and that nothing was saved, instead of a bare "not found"."""
     activity = ActivityFactory(
         reference="TRT-DEL", status=ProcessingActivity.Status.DRAFT
     )

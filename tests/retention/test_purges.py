@@ -125,9 +125,9 @@ def short_breach_rule(db):
 
 
 def test_breach_kept_by_its_activity_rule(breach_rule, short_breach_rule):
-    """GIVEN a breach of an activity that keeps breach records for 5 years,
-    closed a year ago, and another activity's one-month breach rule,
-    WHEN the job runs, THEN the breach stays: only the rules of the
+    """GIVEN a breach closed a year ago, of an activity that keeps breach
+    records for 5 years, and another activity's one-month breach rule.
+    WHEN the job runs, THEN the breach stays, because only the rules of the
     activities it concerns apply to it."""
     kept = _closed_breach(1, breach_rule.activity)
     short_own = _closed_breach(1, short_breach_rule.activity)
