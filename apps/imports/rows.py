@@ -134,6 +134,8 @@ class RowNormalizer:
         # Where each header column's value is in the rows, once a repeated
         # header row gave another column order; None while it is the header's.
         self._column_order: list[int | None] | None = None
+        # The number of columns of the header that the rows now follow.
+        self._width = len(headers)
         # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
         self.delimiter = delimiter
         self.date1904 = date1904
@@ -224,12 +226,12 @@ class RowNormalizer:
         repeated = self._header_repeat(cells)
         if repeated:
             return self._rejected(values, repeated, {})
+        overflow = self._overflow(cells)
         if self._column_order is not None:
             cells = [
                 cells[index] if index is not None and index < len(cells) else None
                 for index in self._column_order
             ]
-        overflow = self._overflow(cells)
         cells = self._present(cells)
         if overflow and self.delimiter:
             return self._rejected(values, overflow, cells)
@@ -306,17 +308,21 @@ class RowNormalizer:
         """Return the reason of a row that repeats the header row, or "".
 
         Two exports pasted into one file repeat the header, maybe with the
-        columns in another order. The rows below such a row are then read
-        in its order, so that no value lands in another column.
+        columns in another order, or with columns added when every column of
+        the first header is there. The rows below such a row are then read in
+        its order, so that no value lands in another column, and the values
+        of its added columns are left out as those of unmapped columns are.
         """
         if not self._may_repeat_header(cells):
             return ""
         keys = _header_keys(cells)
         filled = set(key for key in keys if key)
+        known = set(key for key in self._header_keys if key)
+        added = filled - known
         if (
             len(filled) < 2
-            or not filled <= set(self._header_keys)
             or not self._required_keys <= filled
+            or (added and not known <= filled)
         ):
             return ""
         positions = _key_positions(keys)
@@ -324,12 +330,29 @@ class RowNormalizer:
             index if numbered is None else positions.get(numbered)
             for index, numbered in enumerate(_numbered(self._header_keys))
         ]
+        if added:
+            self._column_order = order
+            self._width = _filled_width(cells)
+            names = [
+                cell_text(cell).strip()
+                for cell, key in zip(cells, keys, strict=True)
+                if key in added
+            ]
+            return ngettext(
+                "this row repeats the header row with one more column; the "
+                "rows below are read in its order, without its column %(columns)s",
+                "this row repeats the header row with more columns; the rows "
+                "below are read in its order, without its columns %(columns)s",
+                len(names),
+            ) % {"columns": ", ".join(f"“{name}”" for name in names)}
         if order == list(range(len(order))):
             self._column_order = None
+            self._width = len(self.headers)
             return _(
                 "this row repeats the header row; the rows below are read as before"
             )
         self._column_order = order
+        self._width = _filled_width(cells)
         return _(
             "this row repeats the header row with its columns in another "
             "order; the rows below are read in that order"
@@ -367,7 +390,7 @@ class RowNormalizer:
         in columns without a header are only left out. Empty cells after the
         last value (trailing delimiters) do not count.
         """
-        width = len(self.headers)
+        width = self._width
         if not width or not any(cell_text(cell).strip() for cell in cells[width:]):
             return ""
         if not self.delimiter:
@@ -375,9 +398,7 @@ class RowNormalizer:
                 "Left out the values after the header's last column, which "
                 "have no header"
             )
-        values = len(cells)
-        while not cell_text(cells[values - 1]).strip():
-            values -= 1
+        values = _filled_width(cells)
         delimiter = "TAB" if self.delimiter == "\t" else f"“{self.delimiter}”"
         return ngettext(
             "%(values)s values for %(columns)s column: a value probably contains "
@@ -624,6 +645,14 @@ def _header_keys(cells) -> list[str]:
             f"field:{field}" if field != IGNORE else normalize_header(cell_text(cell))
         )
     return keys
+
+
+def _filled_width(cells: list) -> int:
+    """Return the number of cells up to the last non-empty one."""
+    width = len(cells)
+    while width and not cell_text(cells[width - 1]).strip():
+        width -= 1
+    return width
 
 
 def _numbered(keys: list[str]) -> list[tuple[str, int] | None]:

@@ -907,18 +907,65 @@ def test_section_row_not_a_header(upload_root, write_file):
 
 def test_later_header_with_extra_column_keeps_rows_above(upload_root, write_file):
     """GIVEN two exports pasted together, the second with one more column,
-    WHEN the file is imported, THEN the first header is the file's header and
-    no row above the second one is skipped."""
+    WHEN the file is imported, THEN the first header is the file's header, no
+    row above the second one is skipped, and the rows below the second header
+    are read in its order, without the added column."""
     content = (
         "Prénom;Nom;Email;Société\n"
         "Anne;Dupuis;anne.dupuis@example.com;Exemple SA\n"
         "Luc;Morel;luc.morel@example.com;Exemple SA\n"
-        "Prénom;Nom;Email;Société;Ville\n"
-        "Paul;Durand;paul.durand@example.com;Autre SA;Lyon\n"
+        "Ville;Nom;Prénom;Email;Société\n"
+        "Lyon;Durand;Paul;paul.durand@example.com;Autre SA\n"
     )
 
     job = import_file(write_file("colonne-en-plus.csv", content))
 
+    paul = Contact.objects.get(email="paul.durand@example.com")
     assert job.row_count == 4
+    assert job.counts["created"] == 3
+    assert job.counts["rejected"] == 1
     assert Contact.objects.filter(email="anne.dupuis@example.com").exists()
-    assert job.counts["created"] + job.counts["rejected"] == 4
+    assert (paul.first_name, paul.last_name, paul.company) == (
+        "Paul",
+        "Durand",
+        "Autre SA",
+    )
+    assert paul.city == ""
+    assert job.row_results.get(row_number=4).reason == (
+        "this row repeats the header row with one more column; the rows below "
+        "are read in its order, without its column “Ville”"
+    )
+
+
+def test_later_header_missing_a_column_not_followed(upload_root, write_file):
+    """A row that names some of the header's columns and one of its own is
+    not a repeated header: it is read as data."""
+    content = (
+        "Prénom;Nom;Email;Société\n"
+        "Anne;Dupuis;anne.dupuis@example.com;Exemple SA\n"
+        "Prénom;Nom;Email;Ville\n"
+        "Luc;Morel;luc.morel@example.com;Exemple SA\n"
+    )
+
+    job = import_file(write_file("autre-colonne.csv", content))
+
+    assert job.counts["created"] == 2
+    assert job.counts["rejected"] == 1
+    assert "repeats the header" not in job.row_results.get(row_number=3).reason
+
+
+def test_values_past_reordered_header_rejected(upload_root, write_file):
+    """GIVEN a repeated header in another order, WHEN a row below it has more
+    values than that header, THEN the row is rejected for it, not cut short."""
+    content = (
+        "Prénom;Nom;E-mail\n"
+        "Anne;Dupuis;anne.dupuis@example.com\n"
+        "Nom;Prénom;E-mail\n"
+        "Durand;Chloé;chloe.durand@example.com;Lyon\n"
+    )
+
+    job = import_file(write_file("decale.csv", content))
+
+    assert job.counts["created"] == 1
+    assert job.counts["rejected"] == 2
+    assert job.row_results.get(row_number=4).reason.startswith("4 values for 3 columns")
