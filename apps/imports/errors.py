@@ -1,4 +1,4 @@
-"""The error that import services raise for input their rules reject."""
+"""The errors that import services raise for input their rules reject."""
 
 
 class ImportInputError(ValueError):
@@ -11,3 +11,10 @@ class ImportInputError(ValueError):
     def __init__(self, message: str, *, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class DryRunFileError(ImportInputError):
+    """A start rejected because the job's dry run stopped on a problem of its file.
+
+    The job's page already shows that problem, so a view need not repeat it.
+    """

@@ -41,6 +41,7 @@ from apps.imports import job_actions
 from apps.imports import merge
 from apps.imports import pipeline
 from apps.imports import runner
+from apps.imports.errors import DryRunFileError
 from apps.imports.errors import ImportInputError
 from apps.imports.job_actions import job_action_rejected
 from apps.imports.job_actions import job_pending_check
@@ -477,7 +478,7 @@ def import_job_start(
     """
     job_pending_check(job, action=job_actions.START)
     if (job.dry_run_summary or {}).get("file_error"):
-        raise ImportInputError(
+        raise DryRunFileError(
             _(
                 "The dry run stopped on a problem of the file: %(error)s Correct "
                 "the file and upload it again; importing it would stop the same "

@@ -26,6 +26,7 @@ from apps.core.exports import xlsx_bytes
 from apps.core.permissions import RolePermissionMixin
 from apps.imports import job_actions
 from apps.imports import services
+from apps.imports.errors import DryRunFileError
 from apps.imports.forms import MappingForm
 from apps.imports.forms import SheetForm
 from apps.imports.forms import UploadForm
@@ -253,6 +254,14 @@ class JobActionView(RolePermissionMixin, View):
         job = get_object_or_404(ImportJob, pk=pk)
         try:
             getattr(self, f"do_{self.action}")(job)
+        except DryRunFileError:
+            messages.error(
+                request,
+                _(
+                    "The import was not started: its dry run stopped on the "
+                    "problem of the file shown below."
+                ),
+            )
         except services.ImportInputError as error:
             messages.error(request, str(error))
         except UnreadableFile as error:

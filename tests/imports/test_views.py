@@ -939,20 +939,27 @@ def test_reloaded_action_url_shows_the_job(
     assert response.url == reverse("imports:job-detail", args=[job.pk])
 
 
+def _overlong_cell_job_checked(write_file):
+    """Return a dry-run job whose row 3,000 has an overlong cell, past the rows
+    that the upload reads."""
+    from apps.core.archives import MAX_CELL_CHARACTERS
+
+    content = "Prénom;Nom;Courriel\n" + "".join(
+        f"Personne{index};Nom;personne{index}@example.com\n" for index in range(3000)
+    )
+    content += "Z;Nom;" + "x" * (MAX_CELL_CHARACTERS + 10) + "\n"
+    return import_file_checked(write_file("long.csv", content))
+
+
 def test_dry_run_file_error_blocks_import(
     sales_user, client_for, upload_root, write_file
 ):
     """GIVEN a file whose row 3,000 contains an overlong cell, past the rows that
     the upload reads, WHEN its dry run stops on it, THEN the page shows the
     error once, offers no import, and a start is rejected with the reason."""
-    from apps.core.archives import MAX_CELL_CHARACTERS
     from apps.imports.services import ImportInputError
 
-    content = "Prénom;Nom;Courriel\n" + "".join(
-        f"Personne{index};Nom;personne{index}@example.com\n" for index in range(3000)
-    )
-    content += "Z;Nom;" + "x" * (MAX_CELL_CHARACTERS + 10) + "\n"
-    job = import_file_checked(write_file("long.csv", content))
+    job = _overlong_cell_job_checked(write_file)
 
     page = client_for(sales_user).get(
         reverse("imports:job-detail", args=[job.pk]), HTTP_ACCEPT_LANGUAGE="en"
@@ -964,3 +971,24 @@ def test_dry_run_file_error_blocks_import(
     assert reverse("imports:job-start", args=[job.pk]) not in page.text
     with pytest.raises(ImportInputError, match="The dry run stopped on a problem"):
         import_job_start(job=job, enqueue=False, professional_use_confirmed=True)
+
+
+def test_stale_start_after_file_error_shows_error_once(
+    sales_user, client_for, upload_root, write_file
+):
+    """GIVEN a page loaded before the dry run stopped on a problem of the file,
+    WHEN its Import button is posted, THEN the job stays pending and the page
+    shows the problem once, under a message saying that nothing started."""
+    job = _overlong_cell_job_checked(write_file)
+
+    page = client_for(sales_user).post(
+        reverse("imports:job-start", args=[job.pk]),
+        {"professional_use_confirmed": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.PENDING
+    assert page.text.count("has a cell of more than") == 1
+    assert "The import was not started" in page.text
