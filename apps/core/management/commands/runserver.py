@@ -1,0 +1,30 @@
+"""Django's development server, with static files that answer 404 to a path
+leading out of their folders.
+
+``django.contrib.staticfiles`` lets ``SuspiciousFileOperation`` escape its
+handler for a path such as ``/static/../x`` (Django 5.2), which then answers
+500 with a traceback in the log. The file is refused either way.
+"""
+
+from django.contrib.staticfiles.handlers import StaticFilesHandler
+from django.contrib.staticfiles.management.commands.runserver import (
+    Command as StaticFilesRunserverCommand,
+)
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import Http404
+
+
+class OutsidePathRejectingStaticFilesHandler(StaticFilesHandler):
+    def serve(self, request):
+        try:
+            return super().serve(request)
+        except SuspiciousFileOperation as error:
+            raise Http404("Static file not found.") from error
+
+
+class Command(StaticFilesRunserverCommand):
+    def get_handler(self, *args, **options):
+        handler = super().get_handler(*args, **options)
+        if isinstance(handler, StaticFilesHandler):
+            return OutsidePathRejectingStaticFilesHandler(handler.application)
+        return handler
