@@ -413,11 +413,29 @@ def text_clean(value, max_length: int) -> str:
         text = text[1:]
     if len(text) > max_length:
         raise InvalidValue(_("longer than %(max)d characters") % {"max": max_length})
-    if text.startswith(("=", "@")) or (
-        text.startswith(("+", "-")) and not text[1:2].isdigit()
-    ):
+    if _looks_like_formula(text):
         raise InvalidValue(_("looks like a spreadsheet formula"))
     return text
+
+
+# The syntax a formula after +, - or @ needs: a function call, a DDE link
+# (cmd|' /C calc'!A0), a sheet reference or a comparison.
+_FORMULA_SYNTAX = re.compile(r"[(|!=]")
+
+
+def _looks_like_formula(text: str) -> bool:
+    """Tell whether a text value would run as a formula in a spreadsheet.
+
+    A value starting with "=" is one. A value starting with +, - or @ is one
+    only with formula syntax after it, so that a company such as "@Home
+    Conseil" or a title such as "- Directeur" is kept. Every export puts an
+    apostrophe before such text anyway (``apps.core.exports``).
+    """
+    if text.startswith("="):
+        return True
+    if not text.startswith(("+", "-", "@")):
+        return False
+    return bool(_FORMULA_SYNTAX.search(text))
 
 
 def cell_text(value) -> str:

@@ -178,12 +178,35 @@ def test_text_clean_rejects_formulas():
         text_clean('=HYPERLINK("http://example.com")', 200)
 
 
-@pytest.mark.parametrize("value", ["'=1+1", "'@Home Conseil", "'+Simple SAS"])
-def test_text_clean_guard_apostrophe_still_formula(value):
+@pytest.mark.parametrize(
+    "value",
+    [
+        "'=1+1",
+        "'@SUM(1+1)*cmd|' /C calc'!A0",
+        "+cmd|' /C calc'!A0",
+        "-2+3+cmd|' /C calc'!A0",
+        '@HYPERLINK("http://example.com")',
+    ],
+)
+def test_text_clean_rejects_formula_forms(value):
     """A value from Registre's own CSV download loses the guard apostrophe,
     and is then left out as a formula like the original value was."""
     with pytest.raises(InvalidValue, match="formula"):
         text_clean(value, 200)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("@Home Conseil", "@Home Conseil"),
+        ("'@Home Conseil", "@Home Conseil"),
+        ("'+Simple SAS", "+Simple SAS"),
+        ("- Directeur commercial", "- Directeur commercial"),
+        ("+ de Services", "+ de Services"),
+    ],
+)
+def test_text_clean_keeps_sign_text_without_formula(value, expected):
+    assert text_clean(value, 200) == expected
 
 
 def test_text_clean_keeps_negative_number_text():
