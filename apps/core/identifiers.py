@@ -21,6 +21,14 @@ from email_validator import validate_email
 # tried in these regions before it is rejected.
 FRENCH_OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "GF", "MQ", "PM")
 
+# Invisible formatting characters that copies from web pages and word
+# processors leave in an address: soft hyphen, zero-width spaces and joiners,
+# direction marks, the word joiner and the byte-order mark. No address
+# contains them, and one left in would let a copy escape the suppression list.
+INVISIBLE_CHARACTERS = re.compile(
+    "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+
 
 class InvalidIdentifier(ValueError):
     """An e-mail address or phone number that cannot be normalised."""
@@ -29,14 +37,16 @@ class InvalidIdentifier(ValueError):
 def normalize_email(value: str) -> str:
     """Return the matching form of an e-mail address.
 
-    Trims, applies Unicode NFKC and lower-cases the whole address: mailbox
+    Drops invisible formatting characters (``INVISIBLE_CHARACTERS``), trims,
+    applies Unicode NFKC and lower-cases the whole address: mailbox
     providers treat local parts case-insensitively in practice, and matching
     must not let ``Jean.Dupont@`` escape a suppression of ``jean.dupont@``.
     NFKC also turns full-width letters (ｊｅａｎ@) into ASCII ones, so such a
     copy does not escape it either. Accented local parts (SMTPUTF8) are
     accepted. No DNS lookup is made.
     """
-    text = unicodedata.normalize("NFKC", (value or "").strip()).lower()
+    text = INVISIBLE_CHARACTERS.sub("", value or "")
+    text = unicodedata.normalize("NFKC", text.strip()).lower()
     if not text:
         raise InvalidIdentifier(
             _("The e-mail address is empty. Enter one such as name@company.com.")

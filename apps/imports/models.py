@@ -306,6 +306,10 @@ class StagingRow(models.Model):
     city = models.CharField(max_length=100, blank=True)
     country = models.CharField(max_length=2, blank=True)
     collected_at = models.DateTimeField(null=True, blank=True)
+    # The space-separated hashes of the row's other identifiers, for the
+    # suppression check only: a phone that the mobile replaced, the values of
+    # unmapped e-mail and phone columns, and more addresses of a rejected cell.
+    other_hashes = models.TextField(blank=True, default="")
     contact_id = models.BigIntegerField(null=True, blank=True)
     new_contact_id = models.BigIntegerField(null=True, blank=True)
 

@@ -8,6 +8,7 @@ compares both on generated values. Every ``*_error`` message names the problem
 but never repeats the value, because row reasons must not hold personal data.
 """
 
+import contextlib
 import datetime
 import functools
 import logging
@@ -24,6 +25,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email
 
 from apps.core.exports import neutralize_formula
+from apps.core.identifiers import INVISIBLE_CHARACTERS
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_phone
 from apps.imports.phone_country_names import COUNTRY_NAMES as PHONE_COUNTRY_NAMES
@@ -115,6 +117,7 @@ def email_normalize(value: str) -> str:
         ):
             return lowered
     else:
+        text = INVISIBLE_CHARACTERS.sub("", text).strip()
         lowered = unicodedata.normalize("NFKC", text).lower()
         match = _EMAIL_FAST_LATIN.fullmatch(lowered)
         # Accented French local parts (inès.dupont@) are common in vendor
@@ -295,13 +298,17 @@ def email_candidates(value: str) -> list[str]:
         # A mailto link may end with a query: ?subject=...
         text = text[7:].split("?", 1)[0]
     candidates = []
-    for part in re.split(r"[,;\s]+", text):
+    for part in re.split(r"[,;/|\s]+", text):
         part = email_display_name_remove(part) or part
         part = part.strip("<>").rstrip(".")
         try:
             candidates.append(email_normalize(part))
         except InvalidValue:
             continue
+    if not candidates and text.count("@") == 1:
+        # An address typed with spaces around its dots and at sign.
+        with contextlib.suppress(InvalidValue):
+            candidates.append(email_normalize("".join(text.split())))
     return candidates
 
 

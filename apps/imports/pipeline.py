@@ -178,6 +178,7 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
         "last": last_row,
         "suppressed_email": reasons["suppressed_email"],
         "suppressed_phone": reasons["suppressed_phone"],
+        "suppressed_other": reasons["suppressed_other"],
         "duplicate_email": reasons["duplicate_email"],
         "duplicate_other": reasons["duplicate_other"],
     }
@@ -190,6 +191,10 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
     listed_phone = (
         f"s.phone_hash <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
         "WHERE e.identifier_hash = s.phone_hash)"
+    )
+    listed_other = (
+        f"s.other_hashes <> '' AND EXISTS (SELECT 1 FROM {suppression} e "
+        "WHERE e.identifier_hash = ANY(string_to_array(s.other_hashes, ' ')))"
     )
     # A row can be the first of its key unless it was rejected or is on the
     # suppression list. Only listed rows are suppressed without a contact.
@@ -241,9 +246,10 @@ def chunk_classify(*, job_id: int, first_row: int, last_row: int) -> None:
             cursor,
             f"""UPDATE {staging} s SET outcome = 'suppressed',
             reason = CASE WHEN {listed_email} THEN %(suppressed_email)s
-                ELSE %(suppressed_phone)s END
+                WHEN {listed_phone} THEN %(suppressed_phone)s
+                ELSE %(suppressed_other)s END
             WHERE {_in_range("s")} AND s.outcome IN ('', 'rejected')
-            AND (({listed_email}) OR ({listed_phone}))""",
+            AND (({listed_email}) OR ({listed_phone}) OR ({listed_other}))""",
             params,
         )
         execute_logged(
@@ -367,6 +373,10 @@ def _reasons() -> dict[str, str]:
     return {
         "suppressed_email": _("the e-mail address is on the suppression list"),
         "suppressed_phone": _("the phone number is on the suppression list"),
+        "suppressed_other": _(
+            "another e-mail address or phone number of the row is on the "
+            "suppression list"
+        ),
         "blocked": _("the matching contact objected or unsubscribed"),
         "restricted": _(
             "the matching contact's processing is restricted (GDPR Art. 18)"
@@ -425,6 +435,7 @@ def merge_simple(
             for h in (row.email_hash, row.phone_hash, row.email_base_hash)
             if h
         }
+        hashes.update(h for row in chunk for h in row.other_hashes.split())
         suppressed = suppressed_hashes(hashes) if hashes else set()
         for row in chunk:
             if row.outcome == "":
@@ -505,6 +516,9 @@ def _suppression_classify(row, suppressed, reasons) -> bool:
         return True
     if row.phone_hash and row.phone_hash in suppressed:
         row.outcome, row.reason = Outcome.SUPPRESSED, reasons["suppressed_phone"]
+        return True
+    if set(row.other_hashes.split()) & suppressed:
+        row.outcome, row.reason = Outcome.SUPPRESSED, reasons["suppressed_other"]
         return True
     return False
 

@@ -54,7 +54,10 @@ STAGING_COLUMNS = (
     "city",
     "country",
     "collected_at",
+    "other_hashes",
 )
+# The fields whose unmapped columns the suppression check still reads.
+OTHER_IDENTIFIER_FIELDS = {"email": "email", "phone": "phone", "mobile": "phone"}
 TEXT_LIMITS = {
     "first_name": 150,
     "last_name": 150,
@@ -136,6 +139,14 @@ class RowNormalizer:
         self._column_order: list[int | None] | None = None
         # The number of columns of the header that the rows now follow.
         self._width = len(headers)
+        # Unmapped columns headed as an e-mail or phone ("E-mail 2",
+        # "Tél. fixe"), as (index, "email" or "phone"): a person who objected
+        # stays out when the file gives their address only there.
+        self.other_identifier_columns = [
+            (index, OTHER_IDENTIFIER_FIELDS[field])
+            for index, field in enumerate(map(field_for_header, headers))
+            if field in OTHER_IDENTIFIER_FIELDS and index not in self.columns.values()
+        ]
         # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
         self.delimiter = delimiter
         self.date1904 = date1904
@@ -232,6 +243,8 @@ class RowNormalizer:
                 cells[index] if index is not None and index < len(cells) else None
                 for index in self._column_order
             ]
+        other_hashes = self._other_column_hashes(cells)
+        values["other_hashes"] = other_hashes
         cells = self._present(cells)
         if overflow and self.delimiter:
             return self._rejected(values, overflow, cells)
@@ -264,7 +277,12 @@ class RowNormalizer:
         phone_problems = []
         for field in ("mobile", "phone"):
             raw_phone = cells.get(field)
-            if raw_phone is None or values["phone"]:
+            if raw_phone is None:
+                continue
+            if values["phone"]:
+                # The mobile column wins, but the suppression list still
+                # reads the other number.
+                self._other_phone_hash(cell_text(raw_phone), region, other_hashes)
                 continue
             try:
                 values["phone"] = self._phone(cell_text(raw_phone), region)
@@ -294,6 +312,9 @@ class RowNormalizer:
                 values["email_base_hash"] = self._hash(base)
         if values["phone"]:
             values["phone_hash"] = self._hash(values["phone"])
+            other_hashes.discard(values["phone_hash"])
+        other_hashes.discard(values["email_hash"])
+        values["other_hashes"] = " ".join(sorted(other_hashes))
         values["match_key"] = self._match_key(values)
         reasons = []
         if notes:
@@ -603,30 +624,56 @@ class RowNormalizer:
                 ("email", "phone", "first_name", "last_name", "company", "city"), ""
             )
         )
-        values["email_hash"], values["phone_hash"] = self._readable_hashes(cells)
+        email_hashes, phone_hashes = self._readable_hashes(cells)
+        values["email_hash"] = email_hashes[0] if email_hashes else ""
+        values["phone_hash"] = phone_hashes[0] if phone_hashes else ""
+        others = set(email_hashes[1:] + phone_hashes[1:])
+        others.update(values["other_hashes"] or ())
+        values["other_hashes"] = " ".join(sorted(others))
         values["outcome"] = REJECTED
         values["reason"] = reason
         return tuple(values[column] for column in STAGING_COLUMNS)
 
-    def _readable_hashes(self, cells: dict) -> tuple[str, str]:
-        """Return the hashes of the row's first readable e-mail and phone."""
-        email_hash = phone_hash = ""
+    def _readable_hashes(self, cells: dict) -> tuple[list[str], list[str]]:
+        """Return the hashes of the e-mails and of the phones that the row's
+        mapped cells still hold in a readable form, the first ones first."""
+        email_hashes = []
         raw_email = cells.get("email")
         if raw_email is not None:
             text = cell_text(raw_email)
             address = email_display_name_remove(text) or text
-            candidates = email_candidates(address)
-            if candidates:
-                email_hash = self._hash(candidates[0])
+            email_hashes = [self._hash(email) for email in email_candidates(address)]
+        phone_hashes: set[str] = set()
+        ordered = []
         for field in ("mobile", "phone"):
             raw_phone = cells.get(field)
-            if raw_phone is None or phone_hash:
+            if raw_phone is None:
                 continue
-            try:
-                phone_hash = self._hash(self._phone(cell_text(raw_phone), self.region))
-            except InvalidValue:
+            self._other_phone_hash(cell_text(raw_phone), self.region, phone_hashes)
+            ordered.extend(sorted(phone_hashes - set(ordered)))
+        return email_hashes, ordered
+
+    def _other_column_hashes(self, cells: list) -> set[str]:
+        """Return the hashes of the e-mails and phones in the row's unmapped
+        identifier columns."""
+        hashes: set[str] = set()
+        width = len(cells)
+        for index, kind in self.other_identifier_columns:
+            if index >= width or cells[index] in (None, ""):
                 continue
-        return email_hash, phone_hash
+            text = cell_text(cells[index])
+            if kind == "email":
+                hashes.update(self._hash(email) for email in email_candidates(text))
+            else:
+                self._other_phone_hash(text, self.region, hashes)
+        return hashes
+
+    def _other_phone_hash(self, text: str, region: str, hashes: set[str]) -> None:
+        """Add the hash of phone ``text`` to ``hashes`` when it reads as valid."""
+        try:
+            hashes.add(self._hash(self._phone(text, region)))
+        except InvalidValue:
+            return
 
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin-1"}

@@ -203,11 +203,13 @@ def job_preview(job: ImportJob, *, limit: int = 10) -> list[PreviewRow]:
 def _identifier_hashes(staged: tuple) -> set[str]:
     from apps.imports.rows import STAGING_COLUMNS
 
-    return {
+    hashes = {
         staged[STAGING_COLUMNS.index(name)]
         for name in ("email_hash", "email_base_hash", "phone_hash")
         if staged[STAGING_COLUMNS.index(name)]
     }
+    hashes.update(staged[STAGING_COLUMNS.index("other_hashes")].split())
+    return hashes
 
 
 # A phone number inside a cell's text: digits with spaces, dots, dashes or

@@ -15,6 +15,7 @@ from apps.imports.normalizers import _email_problem
 from apps.imports.normalizers import cell_text
 from apps.imports.normalizers import country_normalize
 from apps.imports.normalizers import date_parse
+from apps.imports.normalizers import email_candidates
 from apps.imports.normalizers import email_display_name_remove
 from apps.imports.normalizers import email_normalize
 from apps.imports.normalizers import email_normalize_for_import
@@ -343,10 +344,10 @@ def test_text_clean_drops_control_characters():
 @pytest.mark.parametrize(
     ("value", "reason"),
     [
-        ("a\u200b@example.com", "des caractères invisibles ou dangereux : U+200B"),
+        ("a\u2028@example.com", "des caractères invisibles ou dangereux : U+2028"),
         (
-            "a\u200b\u00ad@example.com",
-            "des caractères invisibles ou dangereux : U+00AD, U+200B",
+            "a\u2029\u2028@example.com",
+            "des caractères invisibles ou dangereux : U+2028, U+2029",
         ),
         ('"a b"@example.com', "des guillemets avant le signe @"),
         ("ab@[1.2.3.4]", "une adresse IP au lieu d’un domaine"),
@@ -365,3 +366,34 @@ def test_full_width_address_reads_as_ascii():
 
     assert email_normalize(full_width) == "eric.efface@exemple.fr"
     assert normalize_email(full_width) == "eric.efface@exemple.fr"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "Paul.Durand@Example.com\u200b",
+        "\ufeffpaul.durand@example.com",
+        "paul.\u00addurand@exam\u200dple.com",
+        "paul.durand\u200e@example.com",
+    ],
+)
+def test_email_invisible_characters_dropped(value):
+    """Zero-width spaces, soft hyphens, joiners and direction marks copied
+    with an address are dropped, by the import and by the matching form."""
+    assert email_normalize(value) == "paul.durand@example.com"
+    assert normalize_email(value) == "paul.durand@example.com"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            "new@acme.example / paul@example.com",
+            ["new@acme.example", "paul@example.com"],
+        ),
+        ("new@acme.example|paul@example.com", ["new@acme.example", "paul@example.com"]),
+        ("paul . durand @ example.com", ["paul.durand@example.com"]),
+    ],
+)
+def test_email_candidates_split_and_spaced(value, expected):
+    assert email_candidates(value) == expected

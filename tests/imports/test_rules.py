@@ -451,7 +451,7 @@ def test_bulk_staging_path_stores_rows(upload_root, write_file):
     """The bulk_create staging used on SQLite stores rows like COPY does."""
     job = import_file(write_file("mixed.csv", MIXED))
     row = (2, "", "", "e:x@example.com", "x@example.com", "", "hash", "", "")
-    row += ("Jean", "Dupont", "", "", "", "", "", "", "", None)
+    row += ("Jean", "Dupont", "", "", "", "", "", "", "", None, "")
 
     written = pipeline._bulk_chunk(job.pk, iter([row]))
 
@@ -589,6 +589,82 @@ def test_preview_hides_suppressed_rejected_rows(upload_root, write_file):
     preview = job_preview(job)
 
     assert [row.suppressed for row in preview] == [True, True, True, False]
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_suppressed_phone_beside_mobile_is_suppressed(
+    set_based, upload_root, write_file, monkeypatch
+):
+    """GIVEN an erased person's landline on the suppression list, WHEN a row
+    gives it in the phone column beside a new mobile, THEN the row is
+    suppressed, although the mobile is the number the import keeps."""
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    suppression_add(reason="erased", phones=["+33180307435"])
+    content = (
+        "Prénom;Nom;E-mail;Téléphone;Portable\n"
+        "Inès;Dupont;ines.autre@example.com;01 80 30 74 35;06 11 22 33 45\n"
+        "Luc;Morel;luc.morel@example.com;01 80 30 74 36;06 11 22 33 46\n"
+    )
+
+    job = import_file(write_file("fixe-et-portable.csv", content))
+
+    result = job.row_results.get(row_number=2)
+    assert job.counts["suppressed"] == 1
+    assert job.counts["created"] == 1
+    assert result.outcome == "suppressed"
+    assert result.reason == (
+        "another e-mail address or phone number of the row is on the suppression list"
+    )
+    assert not Contact.objects.filter(email="ines.autre@example.com").exists()
+
+
+@pytest.mark.parametrize("set_based", [True, False])
+def test_suppressed_address_in_unmapped_email_column(
+    set_based, upload_root, write_file, monkeypatch
+):
+    """GIVEN a person who objected, WHEN a file gives their address only in a
+    second e-mail column that the mapping leaves out, THEN the row is
+    suppressed and no contact is created or merged."""
+    monkeypatch.setattr(pipeline, "set_based", lambda: set_based)
+    suppression_add(reason="objected", emails=["paul.durand@example.com"])
+    content = (
+        "Prénom;Nom;E-mail;E-mail 2\n"
+        "Paul;Durand;paul.durand.pro@acme.example;Paul.Durand@example.com\n"
+        "Luc;Morel;luc.morel@example.com;\n"
+    )
+    path = write_file("deux-adresses.csv", content)
+    job = import_file_created(path)
+    assert job.mapping == {"0": "first_name", "1": "last_name", "2": "email"}
+
+    job = import_file(path)
+
+    assert job.counts["suppressed"] == 1
+    assert job.counts["created"] == 1
+    assert not Contact.objects.filter(last_name="Durand").exists()
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "paul.durand@example.com\u200b",
+        "paul . durand @ example.com",
+        "nouvelle@acme.example / paul.durand@example.com",
+    ],
+)
+def test_suppressed_address_written_oddly(upload_root, write_file, cell):
+    """An objector's address with an invisible character, with spaces, or
+    after another address is suppressed, not rejected with its cells."""
+    from apps.imports.selectors import job_rejected_export
+
+    suppression_add(reason="objected", emails=["paul.durand@example.com"])
+    content = f"Email;Nom\n{cell};Durand\nautre.personne@example.com;Autre\n"
+
+    job = import_file(write_file("liste.csv", content.encode()))
+
+    assert job.counts["suppressed"] == 1
+    assert job.counts["rejected"] == 0
+    _headers, rows = job_rejected_export(job)
+    assert list(rows) == []
 
 
 @pytest.mark.parametrize(
