@@ -645,6 +645,36 @@ class PersonalDataCategory(models.Model):
     def __str__(self):
         return self.label
 
+    def clean(self):
+        """Reject standard sensitivity for a category that the reference lists
+        mark as Art. 9 or Art. 10 data, such as health data picked from the
+        suggestions without changing the sensitivity."""
+        if self.sensitivity != Sensitivity.STANDARD or not self.label.strip():
+            return
+        listed = (
+            ReferenceTerm.objects.filter(
+                kind=ReferenceTerm.Kind.PERSONAL_DATA, label__iexact=self.label.strip()
+            )
+            .exclude(sensitivity=Sensitivity.STANDARD)
+            .values_list("sensitivity", flat=True)
+            .first()
+        )
+        if listed is None:
+            return
+        raise ValidationError(
+            {
+                "sensitivity": _(
+                    "The reference lists mark “%(label)s” as “%(sensitivity)s”. "
+                    "Choose that sensitivity, or correct the reference list if "
+                    "the category is not such data."
+                )
+                % {
+                    "label": self.label.strip(),
+                    "sensitivity": Sensitivity(listed).label,
+                }
+            }
+        )
+
 
 class Recipient(models.Model):
     """A category of recipients of the data (Art. 30(1)(d))."""

@@ -6,6 +6,8 @@ from django.db.models import Q
 
 from apps.contacts.search import FoldedText
 from apps.contacts.search import fold_search_text
+from apps.core.identifiers import InvalidIdentifier
+from apps.core.identifiers import normalize_phone
 from apps.subject_requests.dates import local_date
 from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import SubjectRequest
@@ -49,8 +51,21 @@ def request_list(*, status: str = "open", query: str = ""):
         condition = name_condition | Q(requester_email__icontains=query.strip())
         if reference.isdigit():
             condition |= Q(pk=int(reference))
+        phone = _phone_query(query)
+        if phone:
+            condition |= Q(requester_phone=phone)
         requests = requests.filter(condition)
     return requests
+
+
+def _phone_query(query: str) -> str:
+    """Return the E.164 form of a query written as a phone number, or ""."""
+    if sum(character.isdigit() for character in query) < 8:
+        return ""
+    try:
+        return normalize_phone(query)
+    except InvalidIdentifier:
+        return ""
 
 
 def days_left(request: SubjectRequest, today=None) -> int:

@@ -511,6 +511,50 @@ def test_every_part_error_is_reported():
     assert not ProcessingActivity.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("label", "sensitivity_label"),
+    [
+        ("Données concernant la santé", "Special category (Art. 9)"),
+        (
+            "données relatives aux condamnations pénales ou infractions ",
+            "Criminal convictions and offences (Art. 10)",
+        ),
+    ],
+)
+def test_listed_special_category_needs_its_sensitivity(label, sensitivity_label):
+    """GIVEN a category picked from the reference lists, where it is Art. 9 or
+    Art. 10 data, WHEN it is saved as standard data, THEN the row's
+    sensitivity is rejected with the listed one."""
+    data = _data()
+    data.parts["data_categories"] = [
+        {"label": label, "details": "", "sensitivity": Sensitivity.STANDARD}
+    ]
+
+    with translation.override("en"), pytest.raises(RegisterError) as caught:
+        activity_save(data=data)
+
+    places = {(e.part, e.row, e.field) for e in caught.value.field_errors}
+    message = caught.value.message_dict["data_categories"][0]
+    assert places == {("data_categories", 0, "sensitivity")}
+    assert f"mark “{label.strip()}” as “{sensitivity_label}”" in message
+    assert not ProcessingActivity.objects.exists()
+
+
+def test_listed_special_category_saved_as_special():
+    data = _data()
+    data.parts["data_categories"] = [
+        {
+            "label": "Données concernant la santé",
+            "details": "",
+            "sensitivity": Sensitivity.SPECIAL,
+        }
+    ]
+
+    activity = activity_save(data=data)
+
+    assert activity.data_categories.get().sensitivity == Sensitivity.SPECIAL
+
+
 def test_part_error_names_field_label():
     data = _data()
     data.parts["retention_rules"][0]["start_event"] = "other"

@@ -570,6 +570,21 @@ def test_list_search_ignores_accents(client_for, dpo, make_request, query):
     assert request.reference in response.text
 
 
+@pytest.mark.parametrize(
+    "query", ["+33643536373", "06 43 53 63 73", "06.43.53.63.73", "0033 6 43 53 63 73"]
+)
+def test_list_search_finds_phone(client_for, dpo, make_request, query):
+    request = make_request(requester_name="Anne Roux", requester_phone="+33643536373")
+    other = make_request(requester_name="Luc Morel", requester_phone="+33643536374")
+
+    response = client_for(dpo).get(
+        reverse("subject_requests:request-list"), {"q": query}
+    )
+
+    assert request.reference in response.text
+    assert other.reference not in response.text
+
+
 def test_anonymised_match_not_offered_to_link(client_for, dpo, make_request, person):
     """GIVEN a search that matched a contact
     WHEN retention anonymises that contact
