@@ -169,6 +169,7 @@ def person_erase(
     lock_held=False,
     phones_select_contacts=True,
     contact_emails=None,
+    replaced_hashes=None,
 ) -> PersonErased:
     """Erase as ``erase`` does and put the identifiers on the suppression list.
 
@@ -179,7 +180,9 @@ def person_erase(
     ``phones_select_contacts`` false, the phones are suppressed and erased
     from the other apps' rows, but select no contact: the caller chose the
     contacts that a shared phone may find. ``contact_emails`` does the same
-    for the e-mails: only those it lists select contacts.
+    for the e-mails: only those it lists select contacts. ``replaced_hashes``
+    maps the hashes of identifiers that rectifications replaced to their kind:
+    they are suppressed too.
     """
     erased = contacts_erase(
         contact_ids=contact_ids,
@@ -188,7 +191,11 @@ def person_erase(
         phones_select_contacts=phones_select_contacts,
         contact_emails=contact_emails,
         suppression=suppression_rows(
-            reason=reason, emails=emails, phones=phones, actor=actor
+            reason=reason,
+            emails=emails,
+            phones=phones,
+            hashes=replaced_hashes,
+            actor=actor,
         ),
         erased_suppressions=[ErasedSuppression(reason, suppression_actor_id(actor))],
         lock_held=lock_held,

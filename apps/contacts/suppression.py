@@ -7,6 +7,7 @@ changes the entry's reason instead of adding a second entry.
 """
 
 from collections.abc import Iterable
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import connection
@@ -47,17 +48,27 @@ def suppression_rows(
     reason: str,
     emails: Iterable[str] = (),
     phones: Iterable[str] = (),
+    hashes: Mapping[str, str] | None = None,
     actor=None,
 ) -> dict[str, tuple]:
-    """Return the entries for these identifiers: hash to (kind, reason, date, user)."""
+    """Return the entries for these identifiers: hash to (kind, reason, date, user).
+
+    ``hashes`` maps identifiers already hashed to their kind, for those whose
+    clear value is no longer kept.
+    """
     created_by = suppression_actor_id(actor)
     now = timezone.now()
-    return {
-        identifier_hash(value): (kind, reason, now, created_by)
+    rows = {
+        hashed: (kind, reason, now, created_by)
+        for hashed, kind in (hashes or {}).items()
+    }
+    rows.update(
+        (identifier_hash(value), (kind, reason, now, created_by))
         for kind, values in ((Kind.EMAIL, emails), (Kind.PHONE, phones))
         for value in values
         if value
-    }
+    )
+    return rows
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ def suppression_record(
     reason: str,
     emails: Iterable[str] = (),
     phones: Iterable[str] = (),
+    hashes: Mapping[str, str] | None = None,
     actor=None,
 ) -> SuppressionRecorded:
     """Add the identifiers to the suppression list and count what changed.
@@ -107,7 +119,9 @@ def suppression_record(
     Entries with any other reason stay as they are, so an *erased* entry keeps
     recording the erasure.
     """
-    rows = suppression_rows(reason=reason, emails=emails, phones=phones, actor=actor)
+    rows = suppression_rows(
+        reason=reason, emails=emails, phones=phones, hashes=hashes, actor=actor
+    )
     added = suppression_rows_insert(rows)
 
     objected = 0

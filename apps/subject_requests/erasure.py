@@ -8,6 +8,7 @@ lets its proof list each kind of suppression entry the erasure added, and
 import logging
 from collections import Counter
 from collections.abc import Collection
+from collections.abc import Mapping
 
 from django.db.models import Q
 
@@ -36,10 +37,12 @@ class SuppressionTally:
         contact_ids: Collection[int],
         emails: Collection[str],
         phones: Collection[str],
+        replaced_hashes: Mapping[str, str] | None = None,
     ):
         self.kinds = _suppressed_identifiers(
             contact_ids=contact_ids, emails=emails, phones=phones
         )
+        self.kinds.update(replaced_hashes or {})
         self.listed_before = set(
             SuppressionEntry.objects.filter(
                 identifier_hash__in=list(self.kinds)

@@ -140,6 +140,20 @@ class ExtendForm(forms.Form):
     )
 
 
+class LiftRestrictionForm(forms.Form):
+    informed_on = forms.DateField(
+        label=_("Person informed on"),
+        help_text=_(
+            "The day the person was told that the restriction would be lifted, "
+            "which must come first (GDPR Art. 18(3))."
+        ),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    informed_by = forms.ChoiceField(
+        label=_("Informed by"), choices=SubjectRequest.Channel.choices
+    )
+
+
 class LinkForm(forms.Form):
     contact_ids = forms.TypedMultipleChoiceField(
         label=_("Contacts found"), coerce=int, widget=forms.CheckboxSelectMultiple

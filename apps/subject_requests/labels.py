@@ -222,10 +222,16 @@ DETAIL_FORMATS = {
 }
 
 
+# Details that the job reads but a reader cannot use: keyed hashes.
+HIDDEN_DETAILS = {"replaced_hashes"}
+
+
 def event_details(details: dict) -> list[tuple[str, str]]:
     """Return an event's details as (label, value) pairs in the active language."""
     pairs = []
     for key, value in details.items():
+        if key in HIDDEN_DETAILS:
+            continue
         label, render = DETAIL_FORMATS.get(key, (key, str))
         pairs.append((str(label), render(value)))
     return pairs

@@ -112,21 +112,29 @@ def suppression_entries(*, emails, phones) -> list[dict]:
 
     Each entry gives the identifier, its kind, the reason and the date. The
     keyed hash stays out: it is the key that matches the list, not the
-    person's data.
+    person's data. A generic address (contact@, info@) gives neither reason
+    nor date, because colleagues share it: they would tell the person that a
+    colleague objected or was erased, and when.
     """
     identifiers = {identifier_hash(value): value for value in (*emails, *phones)}
     entries = SuppressionEntry.objects.filter(
         identifier_hash__in=list(identifiers)
     ).order_by("created_at", "pk")
-    return [
-        {
-            "identifier": identifiers[entry.identifier_hash],
-            "kind": entry.kind,
-            "reason": entry.reason,
-            "listed_at": _text(entry.created_at),
-        }
-        for entry in entries
-    ]
+    listed = []
+    for entry in entries:
+        identifier = identifiers[entry.identifier_hash]
+        shared = entry.kind == SuppressionEntry.Kind.EMAIL and email_is_generic(
+            identifier
+        )
+        listed.append(
+            {
+                "identifier": identifier,
+                "kind": entry.kind,
+                "reason": "" if shared else entry.reason,
+                "listed_at": "" if shared else _text(entry.created_at),
+            }
+        )
+    return listed
 
 
 @dataclass

@@ -185,6 +185,18 @@ def _erasure_contacts(request_obj: SubjectRequest, user) -> list[str]:
     ]
 
 
+def _shared_holders(request_obj: SubjectRequest) -> int:
+    """Count the contacts that share a generic e-mail or a phone with the
+    person, for the warning above the erasure or objection button."""
+    if not request_obj.is_open:
+        return 0
+    if request_obj.kind == SubjectRequest.Kind.ERASURE:
+        return services.erasure_shared_holders(request_obj)
+    if request_obj.kind == SubjectRequest.Kind.OBJECTION:
+        return services.objection_shared_holders(request_obj)
+    return 0
+
+
 def _link_choice_label(match: dict) -> str:
     """Return a contact's label for the link form, flagging a name-only match.
 
@@ -267,7 +279,15 @@ class RequestDetailView(RolePermissionMixin, TemplateView):
                 "package_form": forms.PackageForm(auto_id="package_%s"),
                 "portability_form": forms.PackageForm(auto_id="portability_%s"),
                 "erase_form": forms.EraseForm(auto_id="erase_%s"),
+                "lift_form": forms.LiftRestrictionForm(
+                    auto_id="lift_%s",
+                    initial={
+                        "informed_on": timezone.localdate(),
+                        "informed_by": request_obj.channel,
+                    },
+                ),
                 "erasure_contacts": _erasure_contacts(request_obj, user),
+                "shared_holders": _shared_holders(request_obj),
                 "verified": request_obj.identity_status
                 == SubjectRequest.IdentityStatus.VERIFIED,
                 "answers": services.request_answers(request_obj),
@@ -512,9 +532,11 @@ class RestrictView(RequestActionView):
 
 
 class LiftRestrictionView(RequestActionView):
+    form_class = forms.LiftRestrictionForm
+
     def perform(self, request_obj, form, **kwargs):
         count = services.request_lift_restriction(
-            request=request_obj, actor=self.request.user
+            request=request_obj, actor=self.request.user, **form.cleaned_data
         )
         messages.success(
             self.request,

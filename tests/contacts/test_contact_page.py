@@ -363,11 +363,11 @@ def test_audit_lists_request_objection(dpo, sales_user, client_for):
 
 
 def test_audit_lists_request_restriction(dpo, sales_user, client_for):
-    from apps.subject_requests.services import request_lift_restriction
     from apps.subject_requests.services import request_link_contacts
     from apps.subject_requests.services import request_restrict
     from apps.subject_requests.services import request_unlink_contact
     from apps.subject_requests.services import request_verify_identity
+    from tests.subject_requests.conftest import restriction_lift
 
     contact = ContactFactory()
     request = _subject_request("restriction")
@@ -376,7 +376,7 @@ def test_audit_lists_request_restriction(dpo, sales_user, client_for):
     )
     request_link_contacts(request=request, contact_ids=[contact.pk], actor=dpo)
     request_restrict(request=request, actor=dpo)
-    request_lift_restriction(request=request, actor=dpo)
+    restriction_lift(request, dpo)
 
     request_unlink_contact(request=request, contact_id=contact.pk, actor=dpo)
 

@@ -149,3 +149,15 @@ def access_answered_close(request: SubjectRequest, actor) -> SubjectRequest:
     """Build the access package of ``request``, the response it needs, then close it."""
     request_build_package(request=request, actor=actor)
     return request_close(request=request, actor=actor)
+
+
+def restriction_lift(request: SubjectRequest, actor) -> int:
+    """Lift the request's restriction, the person having been told today."""
+    from apps.subject_requests.services import request_lift_restriction
+
+    return request_lift_restriction(
+        request=request,
+        actor=actor,
+        informed_on=timezone.localdate(),
+        informed_by=SubjectRequest.Channel.EMAIL,
+    )

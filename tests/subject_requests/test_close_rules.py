@@ -10,7 +10,6 @@ from apps.subject_requests.services import request_build_package
 from apps.subject_requests.services import request_close
 from apps.subject_requests.services import request_erase
 from apps.subject_requests.services import request_extend
-from apps.subject_requests.services import request_lift_restriction
 from apps.subject_requests.services import request_link_contacts
 from apps.subject_requests.services import request_rectify
 from apps.subject_requests.services import request_rectify_not_needed
@@ -21,6 +20,7 @@ from apps.subject_requests.services import request_set_aside_contacts
 from apps.subject_requests.services import request_unlink_contact
 from apps.subject_requests.services.common import event_add
 from tests.subject_requests.conftest import PERSON
+from tests.subject_requests.conftest import restriction_lift
 
 pytestmark = pytest.mark.postgres
 
@@ -154,7 +154,7 @@ def test_restriction_lifted_and_unlinked_cannot_close(make_request, dpo, person)
     request_search(request=request, actor=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
     request_restrict(request=request, actor=dpo)
-    request_lift_restriction(request=request, actor=dpo)
+    restriction_lift(request, dpo)
     request_unlink_contact(request=request, contact_id=person.pk, actor=dpo)
 
     with pytest.raises(RequestError, match="has not been carried out: restrict"):
@@ -164,7 +164,7 @@ def test_restriction_lifted_and_unlinked_cannot_close(make_request, dpo, person)
 def test_restriction_lifted_cannot_close(make_request, dpo, person):
     request = _linked_request(make_request, dpo, "restriction", [person])
     request_restrict(request=request, actor=dpo)
-    request_lift_restriction(request=request, actor=dpo)
+    restriction_lift(request, dpo)
 
     with pytest.raises(RequestError, match=f"contacts #{person.pk} are still"):
         request_close(request=request, actor=dpo)
@@ -380,7 +380,7 @@ def test_restricted_request_refused_after_lifting(make_request, dpo, person):
 
     with pytest.raises(RequestError, match="lift the restriction first"):
         request_refuse(request=request, reason="Demande infondée", actor=dpo)
-    request_lift_restriction(request=request, actor=dpo)
+    restriction_lift(request, dpo)
     request_refuse(request=request, reason="Demande infondée", actor=dpo)
 
     request.refresh_from_db()

@@ -16,6 +16,7 @@ from apps.contacts.models import Contact
 from apps.contacts.models import SuppressionEntry
 from apps.contacts.suppression import is_suppressed
 from apps.contacts.suppression import suppression_add
+from apps.core.identifiers import identifier_hash
 from apps.core.models import AuditEvent
 from apps.subject_requests.models import ErasureProof
 from apps.subject_requests.models import SubjectRequest
@@ -348,14 +349,14 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """Erasure sends nine statements when no upload is kept and the person
+    """Erasure sends ten statements when no upload is kept and the person
     has no other open request.
 
     They are the write lock with the linked contacts, then the claim, which
-    clears the stored search's matches unless a proof exists. Four reads
+    clears the stored search's matches unless a proof exists. Five reads
     follow: the contacts without an e-mail that the phones find, the person's
-    other open requests, the identifiers the erasure suppresses, and those
-    already listed. One
+    other open requests, the identifiers that rectifications replaced, the
+    identifiers the erasure suppresses, and those already listed. One
     statement then deletes the contacts with every row that refers to them or
     contains their identifiers, and adds the suppression entries. Then come the
     proof, and the timeline and audit events together."""
@@ -368,7 +369,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
         for query in captured.captured_queries
         if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) == 9
+    assert len(statements) == 10
     assert proof.suppression_added == 2
     assert is_suppressed(email=PERSON["email"])
     event = erasure_request.events.get(action="erased")
@@ -800,6 +801,57 @@ def test_rectification_suppresses_replaced_address(
         assert entry.reason == SuppressionEntry.Reason.RECTIFIED
 
 
+def _phone_rectified(make_request, dpo, person, new_phone="06 99 88 77 66"):
+    from apps.subject_requests.services import request_rectify
+
+    request = make_request(kind=SubjectRequest.Kind.RECTIFICATION, verified_by=dpo)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    request_rectify(
+        request=request, contact_id=person.pk, changes={"phone": new_phone}, actor=dpo
+    )
+    return request
+
+
+def test_rectified_phone_stays_off_list_until_objection(make_request, dpo, person):
+    """GIVEN a contact whose phone a rectification replaced, WHEN the person
+    later objects from their e-mail only, THEN the replaced phone goes on the
+    suppression list with the current one, and the timeline shows no hash."""
+    from apps.subject_requests.labels import event_details_text
+    from apps.subject_requests.services import request_object
+
+    rectification = _phone_rectified(make_request, dpo, person)
+    assert not is_suppressed(phone=PERSON["phone"])
+    objection = make_request(kind=SubjectRequest.Kind.OBJECTION, requester_phone="")
+    request_search(request=objection, actor=dpo)
+    request_link_contacts(request=objection, contact_ids=[person.pk], actor=dpo)
+
+    request_object(request=objection, actor=dpo)
+
+    rectified = rectification.events.get(action="rectified")
+    assert is_suppressed(phone=PERSON["phone"])
+    assert is_suppressed(phone="+33699887766")
+    assert "replaced_hashes" not in event_details_text(rectified.details)
+
+
+def test_erasure_suppresses_phone_replaced_earlier(make_request, dpo, person):
+    _phone_rectified(make_request, dpo, person)
+    erasure = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+    request_search(request=erasure, actor=dpo)
+    request_link_contacts(request=erasure, contact_ids=[person.pk], actor=dpo)
+
+    proof = request_erase(request=erasure, actor=dpo)
+
+    entry = SuppressionEntry.objects.get(
+        identifier_hash=identifier_hash(PERSON["phone"])
+    )
+    assert entry.reason == SuppressionEntry.Reason.ERASED
+    assert entry.kind == SuppressionEntry.Kind.PHONE
+    assert proof.suppression_counts == {"email": 1, "phone": 2}
+
+
 def test_erase_subject_refuses_another_persons_address(make_request, dpo, bystander):
     """GIVEN an erasure request of one person,
     WHEN the command is given another person's address,
@@ -958,6 +1010,50 @@ def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
     html = client_for(dpo).get(url).content.decode()
 
     assert f"#{colleague.pk} " not in html.split('id="erasure-contacts"')[1][:400]
+
+
+def test_erasure_page_warns_of_shared_address(client_for, make_request, dpo):
+    """GIVEN a colleague at the requester's contact@ address, WHEN the DPO
+    opens the erasure, THEN the page says one other contact keeps the
+    address but loses it to the suppression list."""
+    ContactFactory(first_name="Sophie", last_name="Renaud", email=GENERIC_EMAIL)
+    ContactFactory(first_name="Jean", last_name="Renaud", email=GENERIC_EMAIL)
+    request = make_request(
+        kind="erasure",
+        verified_by=dpo,
+        requester_name="Jean Renaud",
+        requester_email=GENERIC_EMAIL,
+        requester_phone="",
+    )
+
+    url = reverse("subject_requests:request-detail", args=[request.pk])
+    html = client_for(dpo).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    warning = html.split('id="erasure-shared">')[1].split("</p>")[0]
+    assert warning.startswith("1 other contact shares the person's e-mail")
+    assert "The erasure keeps that contact" in warning
+
+
+def test_objection_page_warns_of_shared_phone(client_for, make_request, dpo, person):
+    ContactFactory(
+        first_name="Luc", last_name="Standard", email="", phone=PERSON["phone"]
+    )
+    request = make_request(kind=SubjectRequest.Kind.OBJECTION)
+    request_search(request=request, actor=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+
+    url = reverse("subject_requests:request-detail", args=[request.pk])
+    html = client_for(dpo).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert 'id="objection-shared">1 other contact shares' in html
+
+
+def test_erasure_page_no_warning_without_colleague(client_for, erasure_request, dpo):
+    url = reverse("subject_requests:request-detail", args=[erasure_request.pk])
+    html = client_for(dpo).get(url).content.decode()
+
+    assert 'id="erasure-contacts"' in html
+    assert 'id="erasure-shared"' not in html
 
 
 SHARED_MAILBOX = "info@roux-exemple.fr"

@@ -393,8 +393,8 @@ def test_objection_by_phone_spares_colleague_with_email(make_request, dpo, perso
 
 def test_restricted_contact_not_contactable(make_request, dpo, person):
     from apps.contacts.services import contacts_contactable
-    from apps.subject_requests.services import request_lift_restriction
     from apps.subject_requests.services import request_restrict
+    from tests.subject_requests.conftest import restriction_lift
 
     request = make_request(kind="restriction", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
@@ -404,7 +404,7 @@ def test_restricted_contact_not_contactable(make_request, dpo, person):
     restricted = contacts_contactable(Contact.objects.filter(pk=person.pk))
     assert not restricted.exists()
 
-    request_lift_restriction(request=request, actor=dpo)
+    restriction_lift(request, dpo)
     person.refresh_from_db()
     assert person.status == Contact.Status.ACTIVE
 
@@ -417,8 +417,8 @@ def test_unsubscribe_keeps_restriction_until_lifted(make_request, dpo, person):
     from apps.contacts.services import WithdrawalSource
     from apps.contacts.services import contact_unsubscribe
     from apps.contacts.suppression import is_suppressed
-    from apps.subject_requests.services import request_lift_restriction
     from apps.subject_requests.services import request_restrict
+    from tests.subject_requests.conftest import restriction_lift
 
     request = make_request(kind="restriction", verified_by=dpo)
     request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
@@ -427,7 +427,7 @@ def test_unsubscribe_keeps_restriction_until_lifted(make_request, dpo, person):
     contact_unsubscribe(contact=person, source=WithdrawalSource.LINK)
     person.refresh_from_db()
     restricted_status = person.status
-    lifted = request_lift_restriction(request=request, actor=dpo)
+    lifted = restriction_lift(request, dpo)
     person.refresh_from_db()
 
     assert restricted_status == Contact.Status.RESTRICTED

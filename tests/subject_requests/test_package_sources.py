@@ -169,6 +169,22 @@ def test_package_skips_colleague_request_on_generic_address(make_request, dpo, p
     assert "Collègue" not in _whole_package(archive)
 
 
+def test_package_hides_reason_of_shared_address(make_request, dpo):
+    """A colleague's erasure put the shared contact@ address on the list: the
+    person's package lists the address without the reason or the date."""
+    shared = "contact@quincaillerie-exemple.fr"
+    suppression_add(reason="erased", emails=[shared])
+    request = make_request(requester_email=shared, requester_phone="", verified_by=dpo)
+
+    content, archive = _content(request, dpo)
+
+    entry = content["suppression_list"][0]
+    assert entry["identifier"] == shared
+    assert entry["reason"] == ""
+    assert entry["listed_at"] == ""
+    assert "erased" not in _csv(archive, "suppression.csv")[0].values()
+
+
 def test_package_lists_suppression_entries(make_request, dpo, person):
     suppression_add(reason="objected", emails=[PERSON["email"]])
     suppression_add(reason="unsubscribed", emails=[OTHER_PERSON[2]])

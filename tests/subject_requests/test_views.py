@@ -274,9 +274,40 @@ def test_restrict_and_lift(client_for, dpo, make_request, person):
     person.refresh_from_db()
     assert person.status == Contact.Status.RESTRICTED
 
-    client.post(_action("lift-restriction", request))
+    client.post(
+        _action("lift-restriction", request),
+        {"informed_on": timezone.localdate().isoformat(), "informed_by": "email"},
+    )
     person.refresh_from_db()
     assert person.status == Contact.Status.ACTIVE
+
+
+def test_lift_restriction_needs_notice_date(client_for, dpo, make_request, person):
+    """GIVEN a restricted contact, WHEN the DPO lifts the restriction without
+    the day the person was told, or with a day in the future, THEN it stays
+    restricted and the page names the date to give."""
+    from apps.subject_requests.services import request_link_contacts
+
+    request = make_request(kind="restriction", verified_by=dpo)
+    request_link_contacts(request=request, contact_ids=[person.pk], actor=dpo)
+    client = client_for(dpo)
+    client.post(_action("restrict", request))
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    missing = client.post(
+        _action("lift-restriction", request), {"informed_by": "email"}, follow=True
+    )
+    future = client.post(
+        _action("lift-restriction", request),
+        {"informed_on": tomorrow.isoformat(), "informed_by": "email"},
+        follow=True,
+    )
+
+    person.refresh_from_db()
+    assert person.status == Contact.Status.RESTRICTED
+    assert "Person informed on: This field is required." in missing.text
+    assert "is in the future; tell the person first" in future.text
+    assert not request.events.filter(action="restriction_lifted").exists()
 
 
 def test_answer_of_another_kind_is_rejected(client_for, dpo, make_request, person):

@@ -21,6 +21,7 @@ from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import request_answers
 from apps.subject_requests.services.common import set_aside_contact_ids
 from apps.subject_requests.services.erasure import erasure_contacts
+from apps.subject_requests.services.erasure import erasure_shared_holders
 from apps.subject_requests.services.erasure import request_erase
 from apps.subject_requests.services.lifecycle import receipt_time_check
 from apps.subject_requests.services.lifecycle import request_close
@@ -35,6 +36,7 @@ from apps.subject_requests.services.linking import request_search
 from apps.subject_requests.services.linking import request_set_aside_contacts
 from apps.subject_requests.services.linking import request_unlink_contact
 from apps.subject_requests.services.rights import RECTIFIABLE_FIELDS
+from apps.subject_requests.services.rights import objection_shared_holders
 from apps.subject_requests.services.rights import request_lift_restriction
 from apps.subject_requests.services.rights import request_object
 from apps.subject_requests.services.rights import request_rectify
@@ -47,6 +49,8 @@ __all__ = [
     "RequestError",
     "anonymised_contact_ids",
     "erasure_contacts",
+    "erasure_shared_holders",
+    "objection_shared_holders",
     "receipt_time_check",
     "request_answers",
     "request_build_package",

@@ -5,13 +5,16 @@ identity and kind, the answers that each kind allows (``ANSWER_KINDS``), the
 timeline events, and the look-up of the requester's identifiers and contacts.
 """
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.contacts.models import Contact
+from apps.core.dates import format_date
 from apps.core.identifiers import InvalidIdentifier
 from apps.core.identifiers import normalize_email
 from apps.core.identifiers import normalize_phone
 from apps.imports.normalizers import email_is_generic
+from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import RequestEvent
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.names import names_requester
@@ -35,6 +38,51 @@ def event_add(request: SubjectRequest, action: str, actor=None, **details):
     event = new_event(request, action, actor, **details)
     event.save()
     return event
+
+
+def rectified_identifier_hashes(contact_ids) -> dict[str, str]:
+    """Return the hashes, mapped to their kind, of the phones and generic
+    addresses that rectifications of these contacts replaced."""
+    hashes: dict[str, str] = {}
+    if not contact_ids:
+        return hashes
+    events = RequestEvent.objects.filter(
+        action="rectified", details__contact_id__in=list(contact_ids)
+    ).values_list("details__replaced_hashes", flat=True)
+    for replaced in events:
+        hashes.update(replaced or {})
+    return hashes
+
+
+def notice_date_check(
+    request: SubjectRequest,
+    informed_on,
+    informed_by: str,
+    *,
+    before_receipt: str,
+    future: str,
+    now=None,
+) -> None:
+    """Reject a notice to the person through an unknown channel, or dated
+    before the receipt or in the future, with the caller's messages."""
+    if informed_by not in SubjectRequest.Channel.values:
+        raise RequestError(
+            _("Unknown way of informing the person %(value)r; use one of %(choices)s.")
+            % {
+                "value": informed_by,
+                "choices": ", ".join(SubjectRequest.Channel.values),
+            }
+        )
+    if informed_on < request.received_on:
+        raise RequestError(
+            before_receipt
+            % {
+                "date": format_date(informed_on),
+                "received": format_date(request.received_on),
+            }
+        )
+    if informed_on > today_local(now):
+        raise RequestError(future % {"date": format_date(informed_on)})
 
 
 def require_open(request: SubjectRequest) -> None:
@@ -169,6 +217,16 @@ def shared_identifier_contact_ids(request: SubjectRequest, *, emails, phones) ->
         linked = set(request.contacts.values_list("pk", flat=True))
         ids -= set_aside_contact_ids(request) - linked
     return ids
+
+
+def shared_identifier_holders(*, contact_ids, emails, phones) -> int:
+    """Count the other contacts that hold one of the generic ``emails`` or the
+    ``phones``: an erasure or objection keeps them, but suppresses that e-mail
+    or phone, so they can no longer be reached through it."""
+    generic = [email for email in emails if email and email_is_generic(email)]
+    condition = Q(email__in=generic) | Q(phone__in=[phone for phone in phones if phone])
+    holders = Contact.objects.filter(condition).exclude(pk__in=list(contact_ids))
+    return holders.exclude(status=Contact.Status.ANONYMISED).count()
 
 
 def set_aside_contact_ids(request: SubjectRequest) -> set[int]:

@@ -33,8 +33,10 @@ from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
 from apps.subject_requests.services.common import new_event
 from apps.subject_requests.services.common import personal_emails
+from apps.subject_requests.services.common import rectified_identifier_hashes
 from apps.subject_requests.services.common import require_verified
 from apps.subject_requests.services.common import shared_identifier_contact_ids
+from apps.subject_requests.services.common import shared_identifier_holders
 
 logger = logging.getLogger(__name__)
 
@@ -86,6 +88,20 @@ def erasure_contacts(request: SubjectRequest):
     )
     holding = Contact.objects.filter(email__in=personal_emails(emails))
     return Contact.objects.filter(pk__in=contact_ids).union(holding).order_by("pk")
+
+
+def erasure_shared_holders(request: SubjectRequest) -> int:
+    """Count the contacts that the erasure keeps but whose shared e-mail or
+    phone it suppresses (``shared_identifier_holders``)."""
+    contact_ids, emails, phones = _erasure_targets(
+        request, _erased_contacts(request, ())
+    )
+    erased = set(contact_ids) | set(
+        Contact.objects.filter(email__in=personal_emails(emails)).values_list(
+            "pk", flat=True
+        )
+    )
+    return shared_identifier_holders(contact_ids=erased, emails=emails, phones=phones)
 
 
 def _other_open_links(request: SubjectRequest, contact_ids, emails, phones) -> dict:
@@ -289,7 +305,13 @@ def request_erase(
         _pending_answers_check(
             request, others, _persons_requests(request, others, emails)
         )
-        tally = SuppressionTally(contact_ids=contact_ids, emails=emails, phones=phones)
+        replaced = rectified_identifier_hashes(contact_ids)
+        tally = SuppressionTally(
+            contact_ids=contact_ids,
+            emails=emails,
+            phones=phones,
+            replaced_hashes=replaced,
+        )
         erased = person_erase(
             contact_ids=contact_ids,
             emails=emails,
@@ -299,6 +321,7 @@ def request_erase(
             lock_held=True,
             phones_select_contacts=False,
             contact_emails=personal_emails(emails),
+            replaced_hashes=replaced,
         )
         counts = Counter(erased.counts)
         counts.update(

@@ -22,12 +22,12 @@ from apps.subject_requests.dates import GDPR_APPLIES_FROM
 from apps.subject_requests.dates import MAX_EXTENSION_MONTHS
 from apps.subject_requests.dates import due_date
 from apps.subject_requests.dates import local_date
-from apps.subject_requests.dates import today_local
 from apps.subject_requests.models import IdentityCheck
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import identifiers_normalized
+from apps.subject_requests.services.common import notice_date_check
 from apps.subject_requests.services.common import require_open
 from apps.subject_requests.services.common import require_verified
 from apps.subject_requests.services.common import set_aside_contact_ids
@@ -250,33 +250,20 @@ def request_extend(
 
 def _extension_notice_check(request, informed_on, informed_by, now) -> None:
     """Reject a notice dated before the receipt or in the future."""
-    if informed_by not in SubjectRequest.Channel.values:
-        raise RequestError(
-            _("Unknown way of informing the person %(value)r; use one of %(choices)s.")
-            % {
-                "value": informed_by,
-                "choices": ", ".join(SubjectRequest.Channel.values),
-            }
-        )
-    if informed_on < request.received_on:
-        raise RequestError(
-            _(
-                "The person cannot have been informed of the extension on %(date)s, "
-                "before the request was received on %(received)s."
-            )
-            % {
-                "date": format_date(informed_on),
-                "received": format_date(request.received_on),
-            }
-        )
-    if informed_on > today_local(now):
-        raise RequestError(
-            _(
-                "The date the person was informed, %(date)s, is in the future; inform "
-                "the person first, then record the extension."
-            )
-            % {"date": format_date(informed_on)}
-        )
+    notice_date_check(
+        request,
+        informed_on,
+        informed_by,
+        before_receipt=_(
+            "The person cannot have been informed of the extension on %(date)s, "
+            "before the request was received on %(received)s."
+        ),
+        future=_(
+            "The date the person was informed, %(date)s, is in the future; inform "
+            "the person first, then record the extension."
+        ),
+        now=now,
+    )
 
 
 def request_close(

@@ -5,6 +5,7 @@ status of the requester's contacts and keeps them stored. Access and
 portability are in ``access``, erasure is in ``erasure``.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import NON_FIELD_ERRORS
@@ -33,9 +34,12 @@ from apps.subject_requests.services.common import answered_contacts
 from apps.subject_requests.services.common import event_add
 from apps.subject_requests.services.common import identifiers_normalized
 from apps.subject_requests.services.common import identifiers_of
+from apps.subject_requests.services.common import notice_date_check
+from apps.subject_requests.services.common import rectified_identifier_hashes
 from apps.subject_requests.services.common import require_kind
 from apps.subject_requests.services.common import require_open
 from apps.subject_requests.services.common import require_verified
+from apps.subject_requests.services.common import shared_identifier_holders
 
 Status = SubjectRequest.Status
 
@@ -134,6 +138,7 @@ def request_rectify(
             % {"id": contact.pk}
         )
     previous_email = contact.email
+    replaced = _replaced_identifier_hashes(contact, changes, changed)
     for field in changed:
         setattr(contact, field, changes[field])
     try:
@@ -146,7 +151,10 @@ def request_rectify(
         replaced_suppressed = _replaced_address_suppress(
             previous_email, contact.email, actor
         )
-        event_add(request, "rectified", actor, contact_id=contact.pk, fields=changed)
+        details = {"contact_id": contact.pk, "fields": changed}
+        if replaced:
+            details["replaced_hashes"] = replaced
+        event_add(request, "rectified", actor, **details)
         audit_record(
             action="subject_requests.contact.rectified",
             actor=actor,
@@ -159,6 +167,29 @@ def request_rectify(
             },
         )
     return changed
+
+
+def _replaced_identifier_hashes(
+    contact: Contact, changes: dict, changed: list[str]
+) -> dict[str, str]:
+    """Return the hashes of the identifiers that the rectification replaces and
+    leaves off the suppression list, mapped to their kind.
+
+    The rectified event keeps them, so that the person's later objection or
+    erasure suppresses the replaced phone or generic address as well.
+    """
+    replaced = {}
+    if "phone" in changed and contact.phone and contact.phone != changes["phone"]:
+        replaced[identifier_hash(contact.phone)] = SuppressionEntry.Kind.PHONE
+    previous_email = contact.email
+    if (
+        "email" in changed
+        and previous_email
+        and previous_email != changes["email"]
+        and email_is_generic(previous_email)
+    ):
+        replaced[identifier_hash(previous_email)] = SuppressionEntry.Kind.EMAIL
+    return replaced
 
 
 def _replaced_address_suppress(previous: str, current: str, actor) -> bool:
@@ -323,15 +354,37 @@ def request_restrict(*, request: SubjectRequest, actor) -> int:
     )
 
 
-def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
+def request_lift_restriction(
+    *,
+    request: SubjectRequest,
+    actor,
+    informed_on: datetime.date,
+    informed_by: str,
+) -> int:
     """Lift the restriction of the linked contacts.
 
-    A contact whose e-mail or phone went on the suppression list while it was
-    restricted (an unsubscribe link, the e-mailing tool) becomes unsubscribed,
-    not active.
+    GDPR Art. 18(3) has the person informed before the restriction is
+    lifted, so ``informed_on`` (the day they were told, through
+    ``informed_by``) must fall between the receipt and today. The timeline
+    records both. A contact whose e-mail or phone went on the suppression
+    list while it was restricted (an unsubscribe link, the e-mailing tool)
+    becomes unsubscribed, not active.
     """
     require_open(request)
     require_kind(request, "restrict")
+    notice_date_check(
+        request,
+        informed_on,
+        informed_by,
+        before_receipt=_(
+            "The person cannot have been told of the lifting on %(date)s, "
+            "before the request was received on %(received)s."
+        ),
+        future=_(
+            "The date the person was told, %(date)s, is in the future; tell the "
+            "person first, then lift the restriction."
+        ),
+    )
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -342,6 +395,7 @@ def request_lift_restriction(*, request: SubjectRequest, actor) -> int:
         unchanged_message=_(
             "No contact linked to %(ref)s is restricted, so no restriction was lifted."
         ),
+        details={"informed_on": str(informed_on), "informed_by": informed_by},
     )
 
 
@@ -367,12 +421,14 @@ def _linked_contacts_transition(
     event: str,
     unchanged_message: str,
     then=None,
+    details: dict | None = None,
 ) -> int:
     """Move the linked contacts in ``from_status`` to ``to_status`` and record it.
 
     ``then``, if given, receives the ids moved, in the same transaction. When
     no linked contact is in ``from_status``, nothing is recorded and
-    ``RequestError`` carries ``unchanged_message``.
+    ``RequestError`` carries ``unchanged_message``. ``details`` go into the
+    timeline's event beside the contacts' ids.
     """
     contacts = _require_linked(request)
     with transaction.atomic():
@@ -383,7 +439,7 @@ def _linked_contacts_transition(
             raise RequestError(unchanged_message % {"ref": request.reference})
         if then is not None:
             then(ids)
-        event_add(request, event, actor, contact_ids=ids)
+        event_add(request, event, actor, contact_ids=ids, **(details or {}))
         audit_record(
             action=f"subject_requests.contacts.{event}",
             actor=actor,
@@ -400,6 +456,16 @@ class ObjectionGrant:
 
     contact_count: int
     suppression_added: int
+
+
+def objection_shared_holders(request: SubjectRequest) -> int:
+    """Count the contacts that granting the objection keeps contactable
+    elsewhere but whose shared e-mail or phone it suppresses."""
+    contacts = list(answered_contacts(request))
+    emails, phones = identifiers_of(request, [(c.email, c.phone) for c in contacts])
+    return shared_identifier_holders(
+        contact_ids=[c.pk for c in contacts], emails=emails, phones=phones
+    )
 
 
 def request_object(*, request: SubjectRequest, actor) -> ObjectionGrant:
@@ -432,6 +498,7 @@ def request_object(*, request: SubjectRequest, actor) -> ObjectionGrant:
             reason=SuppressionEntry.Reason.OBJECTED,
             emails=emails,
             phones=phones,
+            hashes=rectified_identifier_hashes([c.pk for c in contacts]),
             actor=actor,
         )
         withdrawn = contacts_withdraw(
