@@ -10,6 +10,7 @@ is chosen, so the reader skips that placeholder.
 
 import re
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -52,6 +53,16 @@ SAFEGUARDS = {
     "dérogations": Transfer.Safeguard.DEROGATION,
 }
 
+# "1 an et 6 mois ...": a period of years and months, counted in months.
+_YEARS_AND_MONTHS = re.compile(
+    r"^(?P<years>\d+)\s*(?:ans?|années?)\s*(?:et|,)?\s*"
+    r"(?P<months>\d+)\s*mois\b\s*(?P<rest>.*)$"
+)
+# "Jusqu'à la fin de la relation commerciale + 3 ans": the event first.
+_UNTIL_EVENT_PLUS = re.compile(
+    r"^jusqu'\s*(?:à|au|aux)\s+(?:la\s+|l')?(?P<event>.+?)\s*\+\s*"
+    r"(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s.]*$"
+)
 _RETENTION = re.compile(
     r"^(?P<duration>\d+)\s*(?P<unit>ans?|années?|mois|jours?)\b[\s,]*"
     r"(?:(?:à compter|à partir|après)\s+)?"
@@ -307,7 +318,7 @@ class CnilRecordReader:
 
     def _retention_rule(self, category, text, index) -> dict | None:
 
-        match = _RETENTION.match(normalize_label(text))
+        match = _period_match(normalize_label(text))
         if match is None:
             self.problem(
                 ERROR,
@@ -321,7 +332,8 @@ class CnilRecordReader:
                 % {"value": text_shortened(text)},
             )
             return None
-        event_text = match.group("event").strip()
+        # A full stop or comma after the period ("3 ans.") is not an event.
+        event_text = match["event"].strip(" .,;")
         if normalize_label(event_text).rstrip("'’ ") in _BARE_PREPOSITIONS:
             # "30 jours après" or "6 mois à compter de" names no event either.
             event_text = ""
@@ -336,7 +348,7 @@ class CnilRecordReader:
                 )
                 % {
                     "value": text_shortened(text),
-                    "period": f"{match.group('duration')} {match.group('unit')}",
+                    "period": f"{match['duration']} {match['unit']}",
                 },
             )
             return None
@@ -344,14 +356,14 @@ class CnilRecordReader:
         return {
             "data_category": category,
             "record_type": RetentionRule.RecordType.OTHER,
-            "duration": int(match.group("duration")),
-            "unit": _UNITS[match.group("unit")],
+            "duration": int(match["duration"]),
+            "unit": _UNITS[match["unit"]],
             "start_event": event,
             "start_event_other": event_text
             if event == RetentionRule.StartEvent.OTHER
             else "",
             "action": RetentionRule.Action.DELETE,
-            "notes": _("Imported from the CNIL template: %(text)s") % {"text": text},
+            "notes": _imported_note(text),
         }
 
     def _transfer_row(self, index, row) -> None:
@@ -409,6 +421,30 @@ class CnilRecordReader:
                 "documentation": documentation,
             }
         )
+
+
+def _period_match(text: str) -> dict | None:
+    """Return the duration, unit and event text of a retention period, or None.
+
+    Besides "5 ans à compter de la fin du contrat", it reads "1 an et 6 mois
+    ..." as 18 months and "jusqu'à la fin du contrat + 3 ans" as 3 years from
+    the end of the contract.
+    """
+    if match := _YEARS_AND_MONTHS.match(text):
+        months = 12 * int(match.group("years")) + int(match.group("months"))
+        rest = _RETENTION.match(f"{months} mois {match.group('rest')}")
+        return rest.groupdict() if rest else None
+    if match := _UNTIL_EVENT_PLUS.match(text):
+        return match.groupdict()
+    match = _RETENTION.match(text)
+    return match.groupdict() if match else None
+
+
+def _imported_note(text: str) -> str:
+    """Return the rule's note, in French like the template it comes from, so
+    that the same file reads the same whoever imports it."""
+    with translation.override("fr"):
+        return _("Imported from the CNIL template: %(text)s") % {"text": text}
 
 
 def _start_event(event: str) -> str:

@@ -167,9 +167,14 @@ def export_filename(
     file_format: str,
     activity: ProcessingActivity | None = None,
     processor_record: bool = False,
+    extract: bool = False,
 ):
     """Return the download's file name; the processor's record (Art. 30(2))
-    is named "registre-sous-traitant", as the CSV has no title to say so."""
+    is named "registre-sous-traitant", as the CSV has no title to say so.
+
+    ``extract`` marks a file of the activities that a filtered list shows,
+    named "extrait" so that it is not taken for the whole register.
+    """
     stamp = timezone.localdate().isoformat()
     suffix = FORMATS[file_format][1]
     if activity is not None:
@@ -181,9 +186,10 @@ def export_filename(
         )
         slug = re.sub(r"[^A-Za-z0-9_-]+", "-", ascii_reference).strip("-")
         return f"registre-{slug}-{stamp}.{suffix}"
-    if processor_record:
-        return f"registre-sous-traitant-{stamp}.{suffix}"
-    return f"registre-{stamp}.{suffix}"
+    name = "registre-sous-traitant" if processor_record else "registre"
+    if extract:
+        name += "-extrait"
+    return f"{name}-{stamp}.{suffix}"
 
 
 def register_sheets(

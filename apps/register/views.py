@@ -336,6 +336,7 @@ class RegisterExportView(RolePermissionMixin, View):
             raise Http404(_("Unknown export format."))
         pks = None
         role = ""
+        extract = False
         if pk is None and request.GET:
             form = ActivityFilterForm(request.GET)
             if not form.is_valid():
@@ -351,6 +352,9 @@ class RegisterExportView(RolePermissionMixin, View):
                 )
             ]
             role = form.cleaned_data["role"]
+            extract = any(
+                value for name, value in form.cleaned_data.items() if name != "role"
+            )
         activities = list(activities_for_export(user=request.user, pk=pk, pks=pks))
         if pk is not None and not activities:
             raise Http404(_("No such processing activity."))
@@ -375,6 +379,7 @@ class RegisterExportView(RolePermissionMixin, View):
             file_format=file_format,
             activity=activities[0] if pk else None,
             processor_record=processor_record,
+            extract=extract,
         )
         response = HttpResponse(content, content_type=FORMATS[file_format][0])
         response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -191,6 +191,89 @@ def test_cnil_period_after_event_drops_the_word(tmp_path):
     assert rule.start_event_other == "la clôture"
 
 
+@pytest.mark.parametrize(
+    ("period", "duration", "unit", "start_event", "other"),
+    [
+        ("1 an et 6 mois à compter de la collecte", 18, "months", "collection", ""),
+        ("2 ans, 3 mois après la fin du contrat", 27, "months", "end_of_contract", ""),
+        (
+            "Jusqu'à la fin de la relation commerciale + 3 ans",
+            3,
+            "years",
+            "end_of_contract",
+            "",
+        ),
+        (
+            "Jusqu’au départ du salarié + 5 ans",
+            5,
+            "years",
+            "other",
+            "départ du salarié",
+        ),
+        ("5 ans à compter de la collecte.", 5, "years", "collection", ""),
+    ],
+)
+def test_cnil_period_forms_read(tmp_path, period, duration, unit, start_event, other):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Clients"],
+            ["N° / RÉF", "CLI-1"],
+            ["Données sensibles"],
+            ["Identité", "Noms", None, None, period],
+        ],
+    )
+
+    report = register_import(path=path, dry_run=False)
+
+    rule = ProcessingActivity.objects.get(reference="CLI-1").retention_rules.get()
+    assert _problems(report) == []
+    assert (rule.duration, rule.unit) == (duration, unit)
+    assert rule.start_event == start_event
+    assert rule.start_event_other == other
+
+
+@pytest.mark.parametrize("period", ["3 ans.", "1 an et 6 mois"])
+def test_cnil_period_with_punctuation_asks_for_event(tmp_path, period):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Vidéo"],
+            ["N° / RÉF", "VIDEO-02"],
+            ["Données sensibles"],
+            ["Images", "Enregistrements", None, None, period],
+        ],
+    )
+
+    report = register_import(path=path, dry_run=True)
+    errors = {(p.sheet, p.row, p.column): p.message for p in _problems(report)}
+
+    assert (
+        "does not say from which event the period runs"
+        in (errors[("Fiche paie", 4, "E")])
+    )
+
+
+def test_cnil_note_in_french_whatever_the_language(tmp_path):
+    path = _cnil_like_workbook(
+        tmp_path / "fiche.xlsx",
+        [
+            ["Nom du traitement", "Clients"],
+            ["N° / RÉF", "CLI-1"],
+            ["Données sensibles"],
+            ["Identité", "Noms", None, None, "5 ans à compter de la collecte"],
+        ],
+    )
+
+    with translation.override("en"):
+        register_import(path=path, dry_run=False)
+
+    rule = ProcessingActivity.objects.get(reference="CLI-1").retention_rules.get()
+    assert rule.notes == (
+        "Importé du modèle de la CNIL : 5 ans à compter de la collecte"
+    )
+
+
 def test_privacy_shield_is_a_warning(tmp_path):
     path = _cnil_like_workbook(
         tmp_path / "fiche.xlsx",

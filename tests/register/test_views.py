@@ -966,6 +966,26 @@ def test_processor_export_titles_file(client_for, compliance_officer):
     assert "registre-sous-traitant-" in response["Content-Disposition"]
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", "registre-20"),
+        ("?status=draft", "registre-extrait-20"),
+        ("?search=zzzz", "registre-extrait-20"),
+        ("?role=processor", "registre-sous-traitant-20"),
+        ("?role=processor&status=draft", "registre-sous-traitant-extrait-20"),
+    ],
+)
+def test_filtered_export_named_extract(client_for, compliance_officer, query, expected):
+    complete_activity(compliance_officer, reference="TRT-001")
+
+    response = client_for(compliance_officer).get(
+        reverse("register:register-export", args=["csv"]) + query
+    )
+
+    assert f'filename="{expected}' in response["Content-Disposition"]
+
+
 def test_import_nul_character_is_rejected(client_for, compliance_officer):
     upload = SimpleUploadedFile(
         "register.csv",
