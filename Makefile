@@ -17,4 +17,5 @@ format:
 check-deploy:
 	REGISTRE_ENV=production SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
 	IDENTIFIER_HASH_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(50))') \
-	ALLOWED_HOSTS=registre.example.test .venv/bin/python manage.py check --deploy --fail-level WARNING
+	ALLOWED_HOSTS=registre.example.test SITE_URL=https://registre.example.test \
+	.venv/bin/python manage.py check --deploy --fail-level WARNING

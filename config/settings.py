@@ -21,6 +21,21 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # them empty: DATABASE_URL= would otherwise be an unreadable database URL.
 env.ENVIRON = {key: value for key, value in os.environ.items() if value != ""}
 
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    """Return the whole number in variable ``name``, or raise a message naming it."""
+    try:
+        value = env.int(name, default=default)
+    except ValueError:
+        value = None
+    if value is None or value < minimum:
+        raise ImproperlyConfigured(
+            f"{name}={env.str(name)!r} is invalid: write a whole number of at "
+            f"least {minimum}, or leave it empty for {default}."
+        )
+    return value
+
+
 REGISTRE_ENV = env.str("REGISTRE_ENV", default="development")
 if REGISTRE_ENV not in {"development", "production"}:
     raise ImproperlyConfigured(
@@ -129,13 +144,28 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 
-DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'registre.sqlite3'}"
-    )
-}
+
+def database_from_env() -> dict:
+    """Return the database that DATABASE_URL names, or raise a message naming it."""
+    try:
+        database = env.db(
+            "DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'registre.sqlite3'}"
+        )
+    except (ValueError, KeyError) as error:
+        database = {"error": error}
+    if not database.get("ENGINE"):
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not a database URL Registre can read "
+            f"({database.get('error', 'no known scheme')}). Write it as "
+            "postgres://USER:PASSWORD@HOST:5432/NAME, with any / : @ or % in the "
+            "password percent-encoded (/ as %2F), or leave it empty for SQLite."
+        )
+    return database
+
+
+DATABASES = {"default": database_from_env()}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", 60))
+DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Page queries are short; PostgreSQL's JIT compilation added about a second
     # to list pages over millions of contacts without making them faster.
@@ -153,7 +183,7 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # at once. SQLite cannot make a transaction that has read wait for the
     # write lock (it fails at once to avoid a deadlock), so transactions take
     # the write lock when they begin.
-    sqlite_options.setdefault("timeout", env.int("SQLITE_TIMEOUT", 30))
+    sqlite_options.setdefault("timeout", env_int("SQLITE_TIMEOUT", 30))
     sqlite_options.setdefault("transaction_mode", "IMMEDIATE")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -176,11 +206,16 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Login throttling (django-axes): lock a username and address pair after
 # AXES_FAILURE_LIMIT failures for AXES_COOLOFF_MINUTES.
-AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_MINUTES", 15) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+if PRODUCTION and not AXES_ENABLED:
+    raise ImproperlyConfigured(
+        "AXES_ENABLED=false turns off the login lock, which production needs "
+        "against password guessing; remove the variable."
+    )
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 
@@ -201,12 +236,12 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(DATA_DIR / "media")))
 
 # Uploaded vendor files can be large; Django streams anything above
 # FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file.
-MAX_UPLOAD_SIZE = env.int("MAX_UPLOAD_SIZE_MB", default=200) * 1024 * 1024
+MAX_UPLOAD_SIZE = env_int("MAX_UPLOAD_SIZE_MB", 200, minimum=1) * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
-IMPORT_FILE_RETENTION_HOURS = env.int("IMPORT_FILE_RETENTION_HOURS", default=72)
-FORM_SUBMISSION_RETENTION_DAYS = env.int("FORM_SUBMISSION_RETENTION_DAYS", default=7)
+IMPORT_FILE_RETENTION_HOURS = env_int("IMPORT_FILE_RETENTION_HOURS", 72)
+FORM_SUBMISSION_RETENTION_DAYS = env_int("FORM_SUBMISSION_RETENTION_DAYS", 7)
 # Uploaded vendor files contain personal data: they stay outside MEDIA_ROOT,
 # which development serves, and are never reachable by URL.
 IMPORT_UPLOAD_ROOT = Path(
@@ -228,6 +263,12 @@ REGISTER_IMPORT_ROOT = Path(
 
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="FR")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+if PRODUCTION and not SITE_URL.startswith("https://"):
+    raise ImproperlyConfigured(
+        f"SITE_URL={SITE_URL!r} is not an https:// address. In production the "
+        "links of campaign files and mails start with it: set it to the "
+        "site's public address, such as https://registre.example.com."
+    )
 
 # Without EMAIL_URL, mails are written as files in DATA_DIR/mail, which keeps
 # them out of the JSON that management commands print on stdout.
@@ -281,11 +322,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
     SESSION_COOKIE_SECURE = True

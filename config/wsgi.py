@@ -1,7 +1,19 @@
+"""The WSGI entry point that gunicorn serves.
+
+A server started on this module is a production server unless its
+environment says otherwise, so that the production checks of
+``config.settings`` reject the repository's development keys there.
+``runserver`` imports this module after loading the settings, which it
+leaves as they were.
+"""
+
 import os
 
+from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+if not settings.configured:
+    os.environ.setdefault("REGISTRE_ENV", "production")
 
 application = get_wsgi_application()

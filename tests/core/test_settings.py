@@ -61,10 +61,60 @@ def test_production_check_deploy_is_clean(tmp_path):
         SECRET_KEY="k3y-" + STRONG,
         IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
         ALLOWED_HOSTS="registre.example.test",
+        SITE_URL="https://registre.example.test",
     )
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("site_url", ["", "http://registre.example.test"])
+def test_production_requires_https_site_url(tmp_path, site_url):
+    result = _run_check(
+        tmp_path,
+        REGISTRE_ENV="production",
+        SECRET_KEY="k3y-" + STRONG,
+        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
+        ALLOWED_HOSTS="registre.example.test",
+        SITE_URL=site_url,
+    )
+
+    assert result.returncode != 0
+    assert "SITE_URL=" in result.stderr
+    assert "is not an https:// address" in result.stderr
+
+
+def _wsgi_import(tmp_path, **environment) -> subprocess.CompletedProcess:
+    env = {
+        "PATH": os.environ["PATH"],
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        **environment,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", "import config.wsgi; print('loaded')"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_wsgi_server_defaults_to_production(tmp_path):
+    """A gunicorn started on config.wsgi without REGISTRE_ENV runs the
+    production checks, so the repository's development keys stop it."""
+    result = _wsgi_import(tmp_path)
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is a development value" in result.stderr
+
+
+def test_wsgi_server_in_development_when_asked(tmp_path):
+    result = _wsgi_import(tmp_path, REGISTRE_ENV="development")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "loaded"
 
 
 @pytest.mark.parametrize("value", ["staging", "prod"])
@@ -200,3 +250,44 @@ def test_production_rejects_short_api_token(tmp_path):
 
     assert result.returncode != 0
     assert "API_TOKENS: token 2 is shorter than 32 characters" in result.stderr
+
+
+def test_production_rejects_login_lock_off(tmp_path):
+    result = _run_check(
+        tmp_path,
+        REGISTRE_ENV="production",
+        SECRET_KEY="k3y-" + STRONG,
+        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
+        ALLOWED_HOSTS="registre.example.test",
+        SITE_URL="https://registre.example.test",
+        AXES_ENABLED="false",
+    )
+
+    assert result.returncode != 0
+    assert "AXES_ENABLED=false turns off the login lock" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["not-a-url", "postgres//localhost/x", "postgres://u:a/b@localhost/x"]
+)
+def test_unreadable_database_url_named(tmp_path, url):
+    result = _run_check(tmp_path, DATABASE_URL=url)
+
+    assert result.returncode != 0
+    assert "DATABASE_URL is not a database URL Registre can read" in result.stderr
+    assert "percent-encoded" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MAX_UPLOAD_SIZE_MB", "abc"),
+        ("MAX_UPLOAD_SIZE_MB", "-1"),
+        ("SQLITE_TIMEOUT", "soon"),
+    ],
+)
+def test_invalid_number_variable_named(tmp_path, name, value):
+    result = _run_check(tmp_path, **{name: value})
+
+    assert result.returncode != 0
+    assert f"{name}={value!r} is invalid: write a whole number" in result.stderr
