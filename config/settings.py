@@ -122,6 +122,11 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+if PRODUCTION:
+    # gunicorn serves the collected static files itself (STATIC_ROOT), so
+    # the pages keep their styles and scripts behind any reverse proxy.
+    # runserver serves them from the apps in development.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "config.urls"
 

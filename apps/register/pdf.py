@@ -108,8 +108,13 @@ def _styles(regular: str, bold: str) -> dict[str, ParagraphStyle]:
         "body": ParagraphStyle(
             "body", parent=base["BodyText"], fontName=regular, fontSize=8.5
         ),
-        "heading": ParagraphStyle("heading", parent=base["Heading1"], fontName=bold),
-        "subheading": ParagraphStyle("sub", parent=base["Heading3"], fontName=bold),
+        # A heading moves to the next page with the table it introduces.
+        "heading": ParagraphStyle(
+            "heading", parent=base["Heading1"], fontName=bold, keepWithNext=1
+        ),
+        "subheading": ParagraphStyle(
+            "sub", parent=base["Heading3"], fontName=bold, keepWithNext=1
+        ),
     }
 
 

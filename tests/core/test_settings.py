@@ -291,3 +291,70 @@ def test_invalid_number_variable_named(tmp_path, name, value):
 
     assert result.returncode != 0
     assert f"{name}={value!r} is invalid: write a whole number" in result.stderr
+
+
+STATIC_REQUEST_SCRIPT = """
+import io
+import sys
+
+from config.wsgi import application
+
+environ = {
+    "REQUEST_METHOD": "GET",
+    "PATH_INFO": "/static/css/registre.css",
+    "QUERY_STRING": "",
+    "SERVER_NAME": "registre.example.test",
+    "SERVER_PORT": "443",
+    "SERVER_PROTOCOL": "HTTP/1.1",
+    "HTTP_HOST": "registre.example.test",
+    "HTTP_X_FORWARDED_PROTO": "https",
+    "wsgi.url_scheme": "https",
+    "wsgi.input": io.BytesIO(),
+    "wsgi.errors": sys.stderr,
+    "wsgi.version": (1, 0),
+    "wsgi.multithread": False,
+    "wsgi.multiprocess": False,
+    "wsgi.run_once": False,
+}
+statuses = []
+
+
+def start_response(status, headers, exc_info=None):
+    statuses.append(status)
+
+
+body = b"".join(application(environ, start_response))
+print(statuses[0])
+print(body.decode())
+"""
+
+
+def test_production_server_serves_static_files(tmp_path):
+    """GIVEN collected static files, WHEN gunicorn's WSGI application gets a
+    request for one in production, THEN it answers with the file."""
+    static_root = tmp_path / "static"
+    (static_root / "css").mkdir(parents=True)
+    (static_root / "css" / "registre.css").write_text("body { margin: 0 }")
+    env = {
+        "PATH": os.environ["PATH"],
+        "REGISTRE_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "STATIC_ROOT": str(static_root),
+        "SECRET_KEY": "k3y-" + STRONG,
+        "IDENTIFIER_HASH_KEY": "h4sh-" + STRONG,
+        "ALLOWED_HOSTS": "registre.example.test",
+        "SITE_URL": "https://registre.example.test",
+    }
+
+    result = subprocess.run(
+        [sys.executable, "-c", STATIC_REQUEST_SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "200 OK"
+    assert "body { margin: 0 }" in result.stdout

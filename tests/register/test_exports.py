@@ -355,6 +355,25 @@ def test_pdf_splits_value_longer_than_page(register):
     assert text.count("qualifiés par le service") >= 150
 
 
+def test_pdf_heading_stays_with_its_table(register):
+    """GIVEN descriptions of growing length, which push the first section
+    heading down the page, WHEN the register is exported as PDF, THEN no
+    page ends with a section heading whose table starts on the next page."""
+    from apps.register.layout import PART_TABLES
+
+    titles = [title for title, _columns in PART_TABLES.values()]
+    sentence = "Les prospects sont qualifiés par le service commercial. "
+    for repeats in range(30, 66, 4):
+        ProcessingActivity.objects.update(description=sentence * repeats)
+
+        reader = PdfReader(io.BytesIO(_export("pdf")))
+
+        for page in reader.pages:
+            lines = [line for line in page.extract_text().splitlines() if line]
+            body = [line for line in lines if not line.startswith("Page ")]
+            assert body[-1].strip() not in titles, (repeats, body[-3:])
+
+
 def test_pdf_keeps_words_whole(register):
     reader = PdfReader(io.BytesIO(_export("pdf")))
     text = "\n".join(page.extract_text() for page in reader.pages)
