@@ -22,11 +22,12 @@ from email_validator import validate_email
 FRENCH_OVERSEAS_REGIONS = ("RE", "YT", "GP", "BL", "MF", "GF", "MQ", "PM")
 
 # Invisible formatting characters that copies from web pages and word
-# processors leave in an address: soft hyphen, zero-width spaces and joiners,
-# direction marks, the word joiner and the byte-order mark. No address
-# contains them, and one left in would let a copy escape the suppression list.
+# processors leave in an address: soft hyphen, Arabic letter mark, Mongolian
+# vowel separator, zero-width spaces and joiners, direction marks, embeddings
+# and isolates, the word joiner and the byte-order mark. No address contains
+# them, and one left in would let a copy escape the suppression list.
 INVISIBLE_CHARACTERS = re.compile(
-    "[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 
 

@@ -298,17 +298,18 @@ def email_candidates(value: str) -> list[str]:
         # A mailto link may end with a query: ?subject=...
         text = text[7:].split("?", 1)[0]
     candidates = []
-    for part in re.split(r"[,;/|\s]+", text):
-        part = email_display_name_remove(part) or part
-        part = part.strip("<>").rstrip(".")
-        try:
-            candidates.append(email_normalize(part))
-        except InvalidValue:
-            continue
-    if not candidates and text.count("@") == 1:
-        # An address typed with spaces around its dots and at sign.
-        with contextlib.suppress(InvalidValue):
-            candidates.append(email_normalize("".join(text.split())))
+    for segment in re.split(r"[,;/|]+", text):
+        found = []
+        for part in segment.split():
+            part = email_display_name_remove(part) or part
+            part = part.strip("<>").rstrip(".")
+            with contextlib.suppress(InvalidValue):
+                found.append(email_normalize(part))
+        if not found and segment.count("@") == 1:
+            # An address typed with spaces around its dots and at sign.
+            with contextlib.suppress(InvalidValue):
+                found.append(email_normalize("".join(segment.split())))
+        candidates.extend(found)
     return candidates
 
 

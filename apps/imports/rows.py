@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import hmac
+import re
 
 from django.conf import settings
 from django.utils import timezone
@@ -238,13 +239,13 @@ class RowNormalizer:
         if repeated:
             return self._rejected(values, repeated, {})
         overflow = self._overflow(cells)
+        other_hashes = self._other_column_hashes(cells)
+        values["other_hashes"] = other_hashes
         if self._column_order is not None:
             cells = [
                 cells[index] if index is not None and index < len(cells) else None
                 for index in self._column_order
             ]
-        other_hashes = self._other_column_hashes(cells)
-        values["other_hashes"] = other_hashes
         cells = self._present(cells)
         if overflow and self.delimiter:
             return self._rejected(values, overflow, cells)
@@ -288,6 +289,8 @@ class RowNormalizer:
                 values["phone"] = self._phone(cell_text(raw_phone), region)
             except InvalidValue as error:
                 phone_problems.append(self._problem(field, error))
+                # A cell of several numbers is invalid, but each is checked.
+                self._other_phone_hash(cell_text(raw_phone), region, other_hashes)
         if not values["email"] and not values["phone"]:
             if phone_problems:
                 return self._rejected(values, "; ".join(phone_problems), cells)
@@ -338,12 +341,13 @@ class RowNormalizer:
             return ""
         keys = _header_keys(cells)
         filled = set(key for key in keys if key)
-        known = set(key for key in self._header_keys if key)
-        added = filled - known
+        numbered_keys = _numbered(keys)
+        known = set(item for item in _numbered(self._header_keys) if item)
+        added = set(item for item in numbered_keys if item) - known
         if (
             len(filled) < 2
             or not self._required_keys <= filled
-            or (added and not known <= filled)
+            or (added and not known <= set(numbered_keys))
         ):
             return ""
         positions = _key_positions(keys)
@@ -354,10 +358,11 @@ class RowNormalizer:
         if added:
             self._column_order = order
             self._width = _filled_width(cells)
+            self._other_columns_follow(keys, order)
             names = [
                 cell_text(cell).strip()
-                for cell, key in zip(cells, keys, strict=True)
-                if key in added
+                for cell, numbered in zip(cells, numbered_keys, strict=True)
+                if numbered in added
             ]
             return ngettext(
                 "this row repeats the header row with one more column; the "
@@ -369,15 +374,33 @@ class RowNormalizer:
         if order == list(range(len(order))):
             self._column_order = None
             self._width = len(self.headers)
+            self._other_columns_follow(keys, order)
             return _(
                 "this row repeats the header row; the rows below are read as before"
             )
         self._column_order = order
         self._width = _filled_width(cells)
+        self._other_columns_follow(keys, order)
         return _(
             "this row repeats the header row with its columns in another "
             "order; the rows below are read in that order"
         )
+
+    def _other_columns_follow(self, keys: list[str], order: list) -> None:
+        """Point the unmapped identifier columns at a repeated header's
+        positions, its added columns included."""
+        mapped = {
+            order[index]
+            for index in self.columns.values()
+            if index < len(order) and order[index] is not None
+        }
+        self.other_identifier_columns = [
+            (index, OTHER_IDENTIFIER_FIELDS[key.removeprefix("field:")])
+            for index, key in enumerate(keys)
+            if key.removeprefix("field:") in OTHER_IDENTIFIER_FIELDS
+            and key.startswith("field:")
+            and index not in mapped
+        ]
 
     def _may_repeat_header(self, cells: list) -> bool:
         """Tell cheaply whether a row could be a header: a data row almost
@@ -642,7 +665,13 @@ class RowNormalizer:
         if raw_email is not None:
             text = cell_text(raw_email)
             address = email_display_name_remove(text) or text
-            email_hashes = [self._hash(email) for email in email_candidates(address)]
+            emails = email_candidates(address)
+            email_hashes = [self._hash(email) for email in emails]
+            email_hashes += [
+                self._hash(email_without_subaddress(email))
+                for email in emails
+                if email_without_subaddress(email) != email
+            ]
         phone_hashes: set[str] = set()
         ordered = []
         for field in ("mobile", "phone"):
@@ -663,17 +692,30 @@ class RowNormalizer:
                 continue
             text = cell_text(cells[index])
             if kind == "email":
-                hashes.update(self._hash(email) for email in email_candidates(text))
+                self._other_email_hashes(text, hashes)
             else:
                 self._other_phone_hash(text, self.region, hashes)
         return hashes
 
+    def _other_email_hashes(self, text: str, hashes: set[str]) -> None:
+        """Add the hashes of the addresses in ``text``, with and without their
+        sub-address ("+promo"), as the mapped e-mail column is checked."""
+        for email in email_candidates(text):
+            hashes.add(self._hash(email))
+            base = email_without_subaddress(email)
+            if base != email:
+                hashes.add(self._hash(base))
+
     def _other_phone_hash(self, text: str, region: str, hashes: set[str]) -> None:
-        """Add the hash of phone ``text`` to ``hashes`` when it reads as valid."""
-        try:
-            hashes.add(self._hash(self._phone(text, region)))
-        except InvalidValue:
-            return
+        """Add the hash of phone ``text`` to ``hashes`` when it reads as valid,
+        or of each number it lists ("06 12 34 56 78 / 01 45 00 00 00")."""
+        for part in (text, *_PHONE_LIST_SEPARATOR.split(text)):
+            try:
+                hashes.add(self._hash(self._phone(part, region)))
+            except InvalidValue:
+                continue
+            if part == text:
+                return
 
 
 ENCODING_LABELS = {"utf-8": "UTF-8", "cp1252": "Windows-1252", "latin_1": "Latin-1"}
@@ -692,6 +734,10 @@ def _header_keys(cells) -> list[str]:
             f"field:{field}" if field != IGNORE else normalize_header(cell_text(cell))
         )
     return keys
+
+
+# Separators of several phone numbers written in one cell.
+_PHONE_LIST_SEPARATOR = re.compile(r"[/,;|]")
 
 
 def _filled_width(cells: list) -> int:

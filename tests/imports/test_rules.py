@@ -644,6 +644,78 @@ def test_suppressed_address_in_unmapped_email_column(
 
 
 @pytest.mark.parametrize(
+    ("header", "cell"),
+    [
+        ("Tél. fixe", "06 99 88 77 66 / 01 80 30 74 35"),
+        ("E-mail 2", "paul.durand+promo@example.com"),
+        ("E-mail 2", "\u2066paul.durand@example.com\u2069"),
+        ("E-mail 2", '"q1@example.org; paul . durand @ example.com"'),
+    ],
+)
+def test_listed_identifier_in_other_forms_suppressed(
+    upload_root, write_file, header, cell
+):
+    """A listed phone among several numbers of a cell, a listed address with
+    a sub-address, between direction isolates, or spaced beside another one,
+    in a column that the mapping leaves out, suppresses the row."""
+    suppression_add(
+        reason="erased", emails=["paul.durand@example.com"], phones=["+33180307435"]
+    )
+    content = (
+        f"Prénom;Nom;E-mail;Portable;{header}\n"
+        f"Paul;Durand;paul.nouveau@acme.example;06 11 22 33 45;{cell}\n"
+        "Luc;Morel;luc.morel@example.com;06 11 22 33 46;\n"
+    )
+
+    job = import_file(write_file("formes.csv", content))
+
+    assert job.counts["suppressed"] == 1
+    assert job.counts["created"] == 1
+    assert not Contact.objects.filter(last_name="Durand").exists()
+
+
+def test_listed_phone_among_numbers_of_mapped_cell(upload_root, write_file):
+    suppression_add(reason="erased", phones=["+33180307435"])
+    content = (
+        "Prénom;Nom;E-mail;Téléphone\n"
+        "Paul;Durand;paul.nouveau@acme.example;06 99 88 77 66 / 01 80 30 74 35\n"
+    )
+
+    job = import_file(write_file("deux-numeros.csv", content))
+
+    assert job.counts["suppressed"] == 1
+    assert not Contact.objects.exists()
+
+
+def test_repeated_header_adding_email_column_checked(upload_root, write_file):
+    """GIVEN a second export whose header adds "E-mail 2" and "Ville", WHEN a
+    row below it gives a listed address in "E-mail 2", THEN the row is
+    suppressed and the header's reason names both added columns."""
+    suppression_add(reason="erased", emails=["paul.durand@example.com"])
+    content = (
+        "Email;Prénom;Nom\n"
+        "anne.dupuis@example.com;Anne;Dupuis\n"
+        "Email;Prénom;E-mail 2;Nom;Ville\n"
+        "paul.nouveau@acme.example;Paul;paul.durand@example.com;Durand;Lyon\n"
+        "luc.morel@example.com;Luc;;Morel;Lyon\n"
+    )
+
+    job = import_file(write_file("entete-plus.csv", content))
+
+    assert job.counts == {
+        "created": 2,
+        "merged": 0,
+        "duplicate": 0,
+        "suppressed": 1,
+        "rejected": 1,
+    }
+    assert job.row_results.get(row_number=3).reason == (
+        "this row repeats the header row with more columns; the rows below are "
+        "read in its order, without its columns “E-mail 2”, “Ville”"
+    )
+
+
+@pytest.mark.parametrize(
     "cell",
     [
         "paul.durand@example.com\u200b",
