@@ -80,7 +80,10 @@ if PRODUCTION:
         if value.startswith(DEVELOPMENT_SECRET_PREFIX) or len(value) < 32:
             raise ImproperlyConfigured(
                 f"{name} is a development value or shorter than 32 characters; "
-                "set a long random value in the environment for production."
+                "set a long random value in the environment for production. "
+                "REGISTRE_ENV is production, the default of a server started "
+                "on config.wsgi such as gunicorn: set REGISTRE_ENV=development "
+                "to run one on a workstation."
             )
     if DEBUG:
         raise ImproperlyConfigured(

@@ -58,6 +58,10 @@ _YEARS_AND_MONTHS = re.compile(
     r"^(?P<years>\d+)\s*(?:ans?|années?)\s*(?:et|,)?\s*"
     r"(?P<months>\d+)\s*mois\b\s*(?P<rest>.*)$"
 )
+# "1 an et demi ...": a year and a half, counted in months.
+_YEARS_AND_HALF = re.compile(
+    r"^(?P<years>\d+)\s*(?:ans?|années?)\s+et\s+demie?\b\s*(?P<rest>.*)$"
+)
 # "Jusqu'à la fin de la relation commerciale + 3 ans": the event first.
 _UNTIL_EVENT_PLUS = re.compile(
     r"^jusqu'\s*(?:à|au|aux)\s+(?:la\s+|l')?(?P<event>.+?)\s*\+\s*"
@@ -332,8 +336,11 @@ class CnilRecordReader:
                 % {"value": text_shortened(text)},
             )
             return None
-        # A full stop or comma after the period ("3 ans.") is not an event.
+        # A full stop or comma after the period ("3 ans.") is not an event,
+        # and neither is the rest of a period that was not read ("et 2 semaines").
         event_text = match["event"].strip(" .,;")
+        if event_text.startswith(("et ", "+")):
+            event_text = ""
         if normalize_label(event_text).rstrip("'’ ") in _BARE_PREPOSITIONS:
             # "30 jours après" or "6 mois à compter de" names no event either.
             event_text = ""
@@ -427,11 +434,15 @@ def _period_match(text: str) -> dict | None:
     """Return the duration, unit and event text of a retention period, or None.
 
     Besides "5 ans à compter de la fin du contrat", it reads "1 an et 6 mois
-    ..." as 18 months and "jusqu'à la fin du contrat + 3 ans" as 3 years from
-    the end of the contract.
+    ..." and "1 an et demi ..." as 18 months, and "jusqu'à la fin du contrat
+    + 3 ans" as 3 years from the end of the contract.
     """
     if match := _YEARS_AND_MONTHS.match(text):
         months = 12 * int(match.group("years")) + int(match.group("months"))
+        rest = _RETENTION.match(f"{months} mois {match.group('rest')}")
+        return rest.groupdict() if rest else None
+    if match := _YEARS_AND_HALF.match(text):
+        months = 12 * int(match.group("years")) + 6
         rest = _RETENTION.match(f"{months} mois {match.group('rest')}")
         return rest.groupdict() if rest else None
     if match := _UNTIL_EVENT_PLUS.match(text):

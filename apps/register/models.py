@@ -649,15 +649,20 @@ class PersonalDataCategory(models.Model):
         """Reject standard sensitivity for a category that the reference lists
         mark as Art. 9 or Art. 10 data, such as health data picked from the
         suggestions without changing the sensitivity."""
+        from apps.register.layout import normalize_label
+
         if self.sensitivity != Sensitivity.STANDARD or not self.label.strip():
             return
-        listed = (
-            ReferenceTerm.objects.filter(
-                kind=ReferenceTerm.Kind.PERSONAL_DATA, label__iexact=self.label.strip()
-            )
+        # Labels compare as the register import compares them: whatever the
+        # case, apostrophes and spacing.
+        label = normalize_label(self.label)
+        terms = (
+            ReferenceTerm.objects.filter(kind=ReferenceTerm.Kind.PERSONAL_DATA)
             .exclude(sensitivity=Sensitivity.STANDARD)
-            .values_list("sensitivity", flat=True)
-            .first()
+            .values_list("label", "sensitivity")
+        )
+        listed = next(
+            (kind for text, kind in terms if normalize_label(text) == label), None
         )
         if listed is None:
             return

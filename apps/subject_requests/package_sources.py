@@ -112,8 +112,9 @@ def suppression_entries(*, emails, phones) -> list[dict]:
 
     Each entry gives the identifier, its kind, the reason and the date. The
     keyed hash stays out: it is the key that matches the list, not the
-    person's data. A generic address (contact@, info@) gives neither reason
-    nor date, because colleagues share it: they would tell the person that a
+    person's data. A phone number and a generic address (contact@, info@)
+    give neither reason nor date, because colleagues may share them (a
+    switchboard, a shared mailbox): they would tell the person that a
     colleague objected or was erased, and when.
     """
     identifiers = {identifier_hash(value): value for value in (*emails, *phones)}
@@ -123,7 +124,7 @@ def suppression_entries(*, emails, phones) -> list[dict]:
     listed = []
     for entry in entries:
         identifier = identifiers[entry.identifier_hash]
-        shared = entry.kind == SuppressionEntry.Kind.EMAIL and email_is_generic(
+        shared = entry.kind == SuppressionEntry.Kind.PHONE or email_is_generic(
             identifier
         )
         listed.append(

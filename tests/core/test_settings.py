@@ -110,6 +110,13 @@ def test_wsgi_server_defaults_to_production(tmp_path):
     assert "SECRET_KEY is a development value" in result.stderr
 
 
+def test_wsgi_server_with_empty_environment_name(tmp_path):
+    result = _wsgi_import(tmp_path, REGISTRE_ENV="")
+
+    assert result.returncode != 0
+    assert "the default of a server started on config.wsgi" in result.stderr
+
+
 def test_wsgi_server_in_development_when_asked(tmp_path):
     result = _wsgi_import(tmp_path, REGISTRE_ENV="development")
 

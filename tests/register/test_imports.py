@@ -195,6 +195,7 @@ def test_cnil_period_after_event_drops_the_word(tmp_path):
     ("period", "duration", "unit", "start_event", "other"),
     [
         ("1 an et 6 mois à compter de la collecte", 18, "months", "collection", ""),
+        ("1 an et demi à compter de la collecte", 18, "months", "collection", ""),
         ("2 ans, 3 mois après la fin du contrat", 27, "months", "end_of_contract", ""),
         (
             "Jusqu'à la fin de la relation commerciale + 3 ans",
@@ -233,7 +234,9 @@ def test_cnil_period_forms_read(tmp_path, period, duration, unit, start_event, o
     assert rule.start_event_other == other
 
 
-@pytest.mark.parametrize("period", ["3 ans.", "1 an et 6 mois"])
+@pytest.mark.parametrize(
+    "period", ["3 ans.", "1 an et 6 mois", "2 ans et 3 semaines après la collecte"]
+)
 def test_cnil_period_with_punctuation_asks_for_event(tmp_path, period):
     path = _cnil_like_workbook(
         tmp_path / "fiche.xlsx",

@@ -519,6 +519,10 @@ def test_every_part_error_is_reported():
             "données relatives aux condamnations pénales ou infractions ",
             "Criminal convictions and offences (Art. 10)",
         ),
+        (
+            "Données révélant l’origine  raciale ou ethnique",
+            "Special category (Art. 9)",
+        ),
     ],
 )
 def test_listed_special_category_needs_its_sensitivity(label, sensitivity_label):

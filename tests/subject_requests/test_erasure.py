@@ -349,14 +349,15 @@ def test_erase_subject_skips_linking(make_request, dpo, person, capsys):
 
 
 def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
-    """Erasure sends ten statements when no upload is kept and the person
+    """Erasure sends eleven statements when no upload is kept and the person
     has no other open request.
 
     They are the write lock with the linked contacts, then the claim, which
-    clears the stored search's matches unless a proof exists. Five reads
+    clears the stored search's matches unless a proof exists. Six reads
     follow: the contacts without an e-mail that the phones find, the person's
-    other open requests, the identifiers that rectifications replaced, the
-    identifiers the erasure suppresses, and those already listed. One
+    other open requests, the contacts holding the person's e-mail and the
+    identifiers that rectifications of any of them replaced, the identifiers
+    the erasure suppresses, and those already listed. One
     statement then deletes the contacts with every row that refers to them or
     contains their identifiers, and adds the suppression entries. Then come the
     proof, and the timeline and audit events together."""
@@ -369,7 +370,7 @@ def test_erasure_statements(erasure_request, dpo, person, settings, tmp_path):
         for query in captured.captured_queries
         if not query["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
     ]
-    assert len(statements) == 10
+    assert len(statements) == 11
     assert proof.suppression_added == 2
     assert is_suppressed(email=PERSON["email"])
     event = erasure_request.events.get(action="erased")
@@ -832,6 +833,20 @@ def test_rectified_phone_stays_off_list_until_objection(make_request, dpo, perso
     assert is_suppressed(phone=PERSON["phone"])
     assert is_suppressed(phone="+33699887766")
     assert "replaced_hashes" not in event_details_text(rectified.details)
+
+
+def test_erasure_by_email_suppresses_replaced_phone(make_request, dpo, person):
+    """GIVEN a rectified phone, WHEN an erasure finds the contact by the
+    request's e-mail without a link, THEN the replaced phone is suppressed."""
+    _phone_rectified(make_request, dpo, person)
+    erasure = make_request(
+        kind=SubjectRequest.Kind.ERASURE, verified_by=dpo, requester_phone=""
+    )
+
+    request_erase(request=erasure, actor=dpo)
+
+    assert not Contact.objects.filter(pk=person.pk).exists()
+    assert is_suppressed(phone=PERSON["phone"])
 
 
 def test_erasure_suppresses_phone_replaced_earlier(make_request, dpo, person):

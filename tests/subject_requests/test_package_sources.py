@@ -169,6 +169,22 @@ def test_package_skips_colleague_request_on_generic_address(make_request, dpo, p
     assert "Collègue" not in _whole_package(archive)
 
 
+def test_package_hides_reason_of_listed_phone(make_request, dpo):
+    """A colleague's objection put the shared switchboard on the list: the
+    person's package lists the number without the reason or the date."""
+    suppression_add(reason="objected", phones=["+33145000000"])
+    request = make_request(requester_phone="01 45 00 00 00", verified_by=dpo)
+
+    content, _archive = _content(request, dpo)
+
+    entry = next(
+        item for item in content["suppression_list"] if item["kind"] == "phone"
+    )
+    assert entry["identifier"] == "+33145000000"
+    assert entry["reason"] == ""
+    assert entry["listed_at"] == ""
+
+
 def test_package_hides_reason_of_shared_address(make_request, dpo):
     """A colleague's erasure put the shared contact@ address on the list: the
     person's package lists the address without the reason or the date."""

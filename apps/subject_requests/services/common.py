@@ -40,14 +40,19 @@ def event_add(request: SubjectRequest, action: str, actor=None, **details):
     return event
 
 
-def rectified_identifier_hashes(contact_ids) -> dict[str, str]:
+def rectified_identifier_hashes(contact_ids, *, emails=()) -> dict[str, str]:
     """Return the hashes, mapped to their kind, of the phones and generic
-    addresses that rectifications of these contacts replaced."""
+    addresses that rectifications replaced, of these contacts and of those
+    holding one of ``emails``."""
     hashes: dict[str, str] = {}
-    if not contact_ids:
+    ids = set(contact_ids)
+    if emails:
+        holders = Contact.objects.filter(email__in=list(emails))
+        ids.update(holders.values_list("pk", flat=True))
+    if not ids:
         return hashes
     events = RequestEvent.objects.filter(
-        action="rectified", details__contact_id__in=list(contact_ids)
+        action="rectified", details__contact_id__in=list(ids)
     ).values_list("details__replaced_hashes", flat=True)
     for replaced in events:
         hashes.update(replaced or {})

@@ -305,7 +305,9 @@ def request_erase(
         _pending_answers_check(
             request, others, _persons_requests(request, others, emails)
         )
-        replaced = rectified_identifier_hashes(contact_ids)
+        replaced = rectified_identifier_hashes(
+            contact_ids, emails=personal_emails(emails)
+        )
         tally = SuppressionTally(
             contact_ids=contact_ids,
             emails=emails,
