@@ -303,9 +303,17 @@ def test_lift_restriction_needs_notice_date(client_for, dpo, make_request, perso
         follow=True,
     )
 
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    before = client.post(
+        _action("lift-restriction", request),
+        {"informed_on": yesterday.isoformat(), "informed_by": "email"},
+        follow=True,
+    )
+
     person.refresh_from_db()
     assert person.status == Contact.Status.RESTRICTED
     assert "Person informed on: This field is required." in missing.text
+    assert "that the restriction would be lifted: it was placed on" in before.text
     assert "is in the future; tell the person first" in future.text
     assert not request.events.filter(action="restriction_lifted").exists()
 

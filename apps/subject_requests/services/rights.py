@@ -25,9 +25,11 @@ from apps.contacts.services import contacts_withdraw
 from apps.contacts.suppression import suppressed_hashes
 from apps.contacts.suppression import suppression_record
 from apps.core.audit import audit_record
+from apps.core.dates import format_date
 from apps.core.identifiers import identifier_hash
 from apps.core.text import labelled
 from apps.imports.normalizers import email_is_generic
+from apps.subject_requests.dates import local_date
 from apps.subject_requests.models import SubjectRequest
 from apps.subject_requests.services.common import RequestError
 from apps.subject_requests.services.common import answered_contacts
@@ -385,6 +387,7 @@ def request_lift_restriction(
             "person first, then lift the restriction."
         ),
     )
+    _notice_after_restriction_check(request, informed_on)
     return _linked_contacts_transition(
         request=request,
         actor=actor,
@@ -397,6 +400,27 @@ def request_lift_restriction(
         ),
         details={"informed_on": str(informed_on), "informed_by": informed_by},
     )
+
+
+def _notice_after_restriction_check(request: SubjectRequest, informed_on) -> None:
+    """Reject a notice of the lifting dated before the restriction itself."""
+    restricted = (
+        request.events.filter(action="restricted").order_by("-occurred_at").first()
+    )
+    if restricted is None:
+        return
+    restricted_on = local_date(restricted.occurred_at)
+    if informed_on < restricted_on:
+        raise RequestError(
+            _(
+                "The person cannot have been told on %(date)s that the restriction "
+                "would be lifted: it was placed on %(restricted)s."
+            )
+            % {
+                "date": format_date(informed_on),
+                "restricted": format_date(restricted_on),
+            }
+        )
 
 
 def _suppressed_unsubscribe(ids: list[int]) -> None:
