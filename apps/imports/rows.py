@@ -59,6 +59,58 @@ STAGING_COLUMNS = (
 )
 # The fields whose unmapped columns the suppression check still reads.
 OTHER_IDENTIFIER_FIELDS = {"email": "email", "phone": "phone", "mobile": "phone"}
+# The words of a header that names an e-mail or phone field, and those that
+# qualify it as the person's own ("E-mail 2", "Mail pro", "Tél. fixe"). Any
+# other word names someone else's ("E-mail référent", "Mail assistante") or a
+# shared line ("Standard"), which must not suppress the person.
+_IDENTIFIER_WORDS = frozenset(
+    [
+        "e",
+        "mail",
+        "email",
+        "mails",
+        "courriel",
+        "adresse",
+        "electronique",
+        "tel",
+        "telephone",
+        "phone",
+        "portable",
+        "mobile",
+        "gsm",
+        "fixe",
+        "numero",
+        "n",
+        "no",
+        "de",
+        "du",
+    ]
+)
+_OWN_QUALIFIERS = frozenset(
+    [
+        "pro",
+        "professionnel",
+        "professionnelle",
+        "perso",
+        "personnel",
+        "personnelle",
+        "secondaire",
+        "autre",
+        "principal",
+        "principale",
+        "direct",
+        "directe",
+        "bureau",
+        "travail",
+        "ligne",
+        "work",
+        "business",
+        "personal",
+        "other",
+        "secondary",
+        "main",
+    ]
+)
 TEXT_LIMITS = {
     "first_name": 150,
     "last_name": 150,
@@ -145,8 +197,12 @@ class RowNormalizer:
         # stays out when the file gives their address only there.
         self.other_identifier_columns = [
             (index, OTHER_IDENTIFIER_FIELDS[field])
-            for index, field in enumerate(map(field_for_header, headers))
-            if field in OTHER_IDENTIFIER_FIELDS and index not in self.columns.values()
+            for index, (header, field) in enumerate(
+                zip(headers, map(field_for_header, headers), strict=True)
+            )
+            if field in OTHER_IDENTIFIER_FIELDS
+            and index not in self.columns.values()
+            and _names_own_identifier(header)
         ]
         # The CSV delimiter, or "" for a spreadsheet, whose cells cannot shift.
         self.delimiter = delimiter
@@ -358,7 +414,7 @@ class RowNormalizer:
         if added:
             self._column_order = order
             self._width = _filled_width(cells)
-            self._other_columns_follow(keys, order)
+            self._other_columns_follow(cells, keys, order)
             names = [
                 cell_text(cell).strip()
                 for cell, numbered in zip(cells, numbered_keys, strict=True)
@@ -374,19 +430,19 @@ class RowNormalizer:
         if order == list(range(len(order))):
             self._column_order = None
             self._width = len(self.headers)
-            self._other_columns_follow(keys, order)
+            self._other_columns_follow(cells, keys, order)
             return _(
                 "this row repeats the header row; the rows below are read as before"
             )
         self._column_order = order
         self._width = _filled_width(cells)
-        self._other_columns_follow(keys, order)
+        self._other_columns_follow(cells, keys, order)
         return _(
             "this row repeats the header row with its columns in another "
             "order; the rows below are read in that order"
         )
 
-    def _other_columns_follow(self, keys: list[str], order: list) -> None:
+    def _other_columns_follow(self, cells: list, keys: list[str], order: list) -> None:
         """Point the unmapped identifier columns at a repeated header's
         positions, its added columns included."""
         mapped = {
@@ -396,10 +452,11 @@ class RowNormalizer:
         }
         self.other_identifier_columns = [
             (index, OTHER_IDENTIFIER_FIELDS[key.removeprefix("field:")])
-            for index, key in enumerate(keys)
+            for index, (cell, key) in enumerate(zip(cells, keys, strict=True))
             if key.removeprefix("field:") in OTHER_IDENTIFIER_FIELDS
             and key.startswith("field:")
             and index not in mapped
+            and _names_own_identifier(cell_text(cell))
         ]
 
     def _may_repeat_header(self, cells: list) -> bool:
@@ -736,8 +793,19 @@ def _header_keys(cells) -> list[str]:
     return keys
 
 
-# Separators of several phone numbers written in one cell.
-_PHONE_LIST_SEPARATOR = re.compile(r"[/,;|]")
+# Separators of several phone numbers written in one cell: punctuation, a
+# line break (Alt+Enter in a spreadsheet), a spaced dash, or "ou".
+_PHONE_LIST_SEPARATOR = re.compile(r"[/,;|\n]|\s+-\s+|\s+(?:ou|or|et|and)\s+")
+
+
+def _names_own_identifier(header: str) -> bool:
+    """Tell whether an e-mail or phone header names the person's own, with
+    words such as "2", "pro" or "fixe" beside the field's words only."""
+    words = normalize_header(header).replace("-", " ").split()
+    return all(
+        word in _IDENTIFIER_WORDS or word in _OWN_QUALIFIERS or word.isdigit()
+        for word in words
+    )
 
 
 def _filled_width(cells: list) -> int:

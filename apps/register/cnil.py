@@ -58,9 +58,11 @@ _YEARS_AND_MONTHS = re.compile(
     r"^(?P<years>\d+)\s*(?:ans?|années?)\s*(?:et|,)?\s*"
     r"(?P<months>\d+)\s*mois\b\s*(?P<rest>.*)$"
 )
-# "1 an et demi ...": a year and a half, counted in months.
+# "1 an et demi", "1 an 1/2" or "1 an ½" (1⁄2 once NFKC-normalised): a year
+# and a half, counted in months.
 _YEARS_AND_HALF = re.compile(
-    r"^(?P<years>\d+)\s*(?:ans?|années?)\s+et\s+demie?\b\s*(?P<rest>.*)$"
+    r"^(?P<years>\d+)\s*(?:ans?|années?)(?:\s+et\s+demie?\b|\s*1\s*[/⁄]\s*2)"
+    r"\s*(?P<rest>.*)$"
 )
 # "Jusqu'à la fin de la relation commerciale + 3 ans": the event first.
 _UNTIL_EVENT_PLUS = re.compile(

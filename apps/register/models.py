@@ -1,3 +1,4 @@
+import re
 import uuid
 
 from dateutil.relativedelta import relativedelta
@@ -649,20 +650,16 @@ class PersonalDataCategory(models.Model):
         """Reject standard sensitivity for a category that the reference lists
         mark as Art. 9 or Art. 10 data, such as health data picked from the
         suggestions without changing the sensitivity."""
-        from apps.register.layout import normalize_label
-
         if self.sensitivity != Sensitivity.STANDARD or not self.label.strip():
             return
-        # Labels compare as the register import compares them: whatever the
-        # case, apostrophes and spacing.
-        label = normalize_label(self.label)
+        label = _category_key(self.label)
         terms = (
             ReferenceTerm.objects.filter(kind=ReferenceTerm.Kind.PERSONAL_DATA)
             .exclude(sensitivity=Sensitivity.STANDARD)
             .values_list("label", "sensitivity")
         )
         listed = next(
-            (kind for text, kind in terms if normalize_label(text) == label), None
+            (kind for text, kind in terms if _category_key(text) == label), None
         )
         if listed is None:
             return
@@ -679,6 +676,15 @@ class PersonalDataCategory(models.Model):
                 }
             }
         )
+
+
+def _category_key(label: str) -> str:
+    """Return the form in which two category labels compare: whatever the
+    case, the apostrophe and the spacing around it, and a final full stop."""
+    from apps.register.layout import normalize_label
+
+    text = re.sub(r"\s*['‘ʼ´`]\s*", "'", normalize_label(label))
+    return text.rstrip(" .")
 
 
 class Recipient(models.Model):

@@ -647,6 +647,8 @@ def test_suppressed_address_in_unmapped_email_column(
     ("header", "cell"),
     [
         ("Tél. fixe", "06 99 88 77 66 / 01 80 30 74 35"),
+        ("Tél. fixe", '"06 99 88 77 66\n01 80 30 74 35"'),
+        ("Tél. fixe", "06 99 88 77 66 ou 01 80 30 74 35"),
         ("E-mail 2", "paul.durand+promo@example.com"),
         ("E-mail 2", "\u2066paul.durand@example.com\u2069"),
         ("E-mail 2", '"q1@example.org; paul . durand @ example.com"'),
@@ -672,6 +674,27 @@ def test_listed_identifier_in_other_forms_suppressed(
     assert job.counts["suppressed"] == 1
     assert job.counts["created"] == 1
     assert not Contact.objects.filter(last_name="Durand").exists()
+
+
+@pytest.mark.parametrize(
+    "header", ["E-mail référent", "Mail assistante", "Email commercial"]
+)
+def test_someone_elses_listed_address_not_suppressing(upload_root, write_file, header):
+    """GIVEN a listed case worker's address, WHEN a file gives it in an
+    unmapped column that names someone else, THEN the people of the file are
+    imported: the address is not theirs."""
+    suppression_add(reason="objected", emails=["referent@agence.example"])
+    content = (
+        f"Prénom;Nom;E-mail;{header}\n"
+        "Anne;Dupuis;anne.dupuis@example.com;referent@agence.example\n"
+        "Luc;Morel;luc.morel@example.com;referent@agence.example\n"
+    )
+    mapping = {"0": "first_name", "1": "last_name", "2": "email", "3": ""}
+
+    job = import_file(write_file("referent.csv", content), mapping=mapping)
+
+    assert job.counts["created"] == 2
+    assert job.counts["suppressed"] == 0
 
 
 def test_listed_phone_among_numbers_of_mapped_cell(upload_root, write_file):

@@ -196,6 +196,14 @@ def test_cnil_period_after_event_drops_the_word(tmp_path):
     [
         ("1 an et 6 mois à compter de la collecte", 18, "months", "collection", ""),
         ("1 an et demi à compter de la collecte", 18, "months", "collection", ""),
+        (
+            "1 an 1/2 à compter de la fin du contrat",
+            18,
+            "months",
+            "end_of_contract",
+            "",
+        ),
+        ("1 an ½ à compter de la fin du contrat", 18, "months", "end_of_contract", ""),
         ("2 ans, 3 mois après la fin du contrat", 27, "months", "end_of_contract", ""),
         (
             "Jusqu'à la fin de la relation commerciale + 3 ans",

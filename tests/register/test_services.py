@@ -523,6 +523,11 @@ def test_every_part_error_is_reported():
             "Données révélant l’origine  raciale ou ethnique",
             "Special category (Art. 9)",
         ),
+        (
+            "Données révélant l‘ origine raciale ou ethnique.",
+            "Special category (Art. 9)",
+        ),
+        ("Données révélant l`origine raciale ou ethnique", "Special category (Art. 9)"),
     ],
 )
 def test_listed_special_category_needs_its_sensitivity(label, sensitivity_label):
