@@ -7,6 +7,14 @@ import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 STRONG = "x" * 50
+# A production configuration that passes every check.
+PRODUCTION = {
+    "REGISTRE_ENV": "production",
+    "SECRET_KEY": "k3y-" + STRONG,
+    "IDENTIFIER_HASH_KEY": "h4sh-" + STRONG,
+    "ALLOWED_HOSTS": "registre.example.test",
+    "SITE_URL": "https://registre.example.test",
+}
 
 
 def _run_check(tmp_path, **environment):
@@ -55,14 +63,7 @@ def test_production_rejects_development_hash_key(tmp_path):
 
 
 def test_production_check_deploy_is_clean(tmp_path):
-    result = _run_check(
-        tmp_path,
-        REGISTRE_ENV="production",
-        SECRET_KEY="k3y-" + STRONG,
-        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
-        ALLOWED_HOSTS="registre.example.test",
-        SITE_URL="https://registre.example.test",
-    )
+    result = _run_check(tmp_path, **PRODUCTION)
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -70,14 +71,7 @@ def test_production_check_deploy_is_clean(tmp_path):
 
 @pytest.mark.parametrize("site_url", ["", "http://registre.example.test"])
 def test_production_requires_https_site_url(tmp_path, site_url):
-    result = _run_check(
-        tmp_path,
-        REGISTRE_ENV="production",
-        SECRET_KEY="k3y-" + STRONG,
-        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
-        ALLOWED_HOSTS="registre.example.test",
-        SITE_URL=site_url,
-    )
+    result = _run_check(tmp_path, **{**PRODUCTION, "SITE_URL": site_url})
 
     assert result.returncode != 0
     assert "SITE_URL=" in result.stderr
@@ -260,15 +254,7 @@ def test_production_rejects_short_api_token(tmp_path):
 
 
 def test_production_rejects_login_lock_off(tmp_path):
-    result = _run_check(
-        tmp_path,
-        REGISTRE_ENV="production",
-        SECRET_KEY="k3y-" + STRONG,
-        IDENTIFIER_HASH_KEY="h4sh-" + STRONG,
-        ALLOWED_HOSTS="registre.example.test",
-        SITE_URL="https://registre.example.test",
-        AXES_ENABLED="false",
-    )
+    result = _run_check(tmp_path, **PRODUCTION, AXES_ENABLED="false")
 
     assert result.returncode != 0
     assert "AXES_ENABLED=false turns off the login lock" in result.stderr
@@ -347,10 +333,7 @@ def test_production_server_serves_static_files(tmp_path):
         "REGISTRE_DATA_DIR": str(tmp_path),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "STATIC_ROOT": str(static_root),
-        "SECRET_KEY": "k3y-" + STRONG,
-        "IDENTIFIER_HASH_KEY": "h4sh-" + STRONG,
-        "ALLOWED_HOSTS": "registre.example.test",
-        "SITE_URL": "https://registre.example.test",
+        **{name: value for name, value in PRODUCTION.items() if name != "REGISTRE_ENV"},
     }
 
     result = subprocess.run(
