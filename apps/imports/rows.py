@@ -192,9 +192,9 @@ class RowNormalizer:
         self._column_order: list[int | None] | None = None
         # The number of columns of the header that the rows now follow.
         self._width = len(headers)
-        # Unmapped columns headed as an e-mail or phone ("E-mail 2",
-        # "Tél. fixe"), as (index, "email" or "phone"): a person who objected
-        # stays out when the file gives their address only there.
+        # Unmapped columns headed as the person's own e-mail or phone
+        # ("E-mail 2", "Tél. fixe"), as (index, "email" or "phone"): a person
+        # who objected stays out when the file gives their address only there.
         self.other_identifier_columns = [
             (index, OTHER_IDENTIFIER_FIELDS[field])
             for index, (header, field) in enumerate(
