@@ -368,9 +368,9 @@ def request_lift_restriction(
     GDPR Art. 18(3) has the person informed before the restriction is
     lifted, so ``informed_on`` (the day they were told, through
     ``informed_by``) must fall between the restriction (or the receipt) and
-    today. The timeline records both. A contact whose e-mail or phone went on the suppression
-    list while it was restricted (an unsubscribe link, the e-mailing tool)
-    becomes unsubscribed, not active.
+    today. The timeline records both. A contact whose e-mail or phone went on
+    the suppression list while it was restricted (an unsubscribe link, the
+    e-mailing tool) becomes unsubscribed, not active.
     """
     require_open(request)
     require_kind(request, "restrict")
