@@ -1,7 +1,7 @@
 """The WSGI entry point that gunicorn serves.
 
 A server started on this module is a production server unless REGISTRE_ENV
-(in the environment or in .env) says otherwise, so that the production checks
+(in the environment or in .env) sets otherwise, so that the production checks
 of ``config.settings`` reject the repository's development keys there.
 ``runserver`` imports this module after loading the settings, which it leaves
 as they were.

@@ -454,8 +454,8 @@ def _period_match(text: str) -> dict | None:
 
 
 def _imported_note(text: str) -> str:
-    """Return the rule's note, in French like the template it comes from, so
-    that the same file reads the same whoever imports it."""
+    """Return the rule's note in French, the template's language, so that the
+    same file gives the same note in any user's language."""
     with translation.override("fr"):
         return _("Imported from the CNIL template: %(text)s") % {"text": text}
 

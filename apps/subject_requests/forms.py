@@ -116,6 +116,21 @@ class IdentityForm(forms.Form):
     )
 
 
+def _informed_on_field(help_text) -> forms.DateField:
+    """Return the field of the day the person was informed of a decision."""
+    return forms.DateField(
+        label=_("Person informed on"),
+        help_text=help_text,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+def _informed_by_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=_("Informed by"), choices=SubjectRequest.Channel.choices
+    )
+
+
 class ExtendForm(forms.Form):
     months = forms.TypedChoiceField(
         label=_("Extend by"),
@@ -127,31 +142,23 @@ class ExtendForm(forms.Form):
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    informed_on = forms.DateField(
-        label=_("Person informed on"),
-        help_text=_(
+    informed_on = _informed_on_field(
+        _(
             "The day the person was informed of the extension and its reasons, "
             "within the first month (GDPR Art. 12(3))."
-        ),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        )
     )
-    informed_by = forms.ChoiceField(
-        label=_("Informed by"), choices=SubjectRequest.Channel.choices
-    )
+    informed_by = _informed_by_field()
 
 
 class LiftRestrictionForm(forms.Form):
-    informed_on = forms.DateField(
-        label=_("Person informed on"),
-        help_text=_(
-            "The day the person was told that the restriction would be lifted, "
-            "which must come first (GDPR Art. 18(3))."
-        ),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    informed_on = _informed_on_field(
+        _(
+            "The day the person was informed that the restriction would be "
+            "lifted, which must come first (GDPR Art. 18(3))."
+        )
     )
-    informed_by = forms.ChoiceField(
-        label=_("Informed by"), choices=SubjectRequest.Channel.choices
-    )
+    informed_by = _informed_by_field()
 
 
 class LinkForm(forms.Form):

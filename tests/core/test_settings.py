@@ -324,7 +324,7 @@ print(body.decode())
 
 def test_production_server_serves_static_files(tmp_path):
     """GIVEN collected static files, WHEN gunicorn's WSGI application gets a
-    request for one in production, THEN it answers with the file."""
+    request for one in production, THEN it returns the file."""
     static_root = tmp_path / "static"
     (static_root / "css").mkdir(parents=True)
     (static_root / "css" / "registre.css").write_text("body { margin: 0 }")

@@ -152,7 +152,7 @@ def access_answered_close(request: SubjectRequest, actor) -> SubjectRequest:
 
 
 def restriction_lift(request: SubjectRequest, actor) -> int:
-    """Lift the request's restriction, the person having been told today."""
+    """Lift the request's restriction, the person having been informed today."""
     from apps.subject_requests.services import request_lift_restriction
 
     return request_lift_restriction(

@@ -1029,7 +1029,7 @@ def test_erasure_page_lists_only_erased(client_for, make_request, dpo):
 
 def test_erasure_page_warns_of_shared_address(client_for, make_request, dpo):
     """GIVEN a colleague at the requester's contact@ address, WHEN the DPO
-    opens the erasure, THEN the page says one other contact keeps the
+    opens the erasure, THEN the page shows that one other contact keeps the
     address but loses it to the suppression list."""
     ContactFactory(first_name="Sophie", last_name="Renaud", email=GENERIC_EMAIL)
     ContactFactory(first_name="Jean", last_name="Renaud", email=GENERIC_EMAIL)

@@ -284,7 +284,7 @@ def test_restrict_and_lift(client_for, dpo, make_request, person):
 
 def test_lift_restriction_needs_notice_date(client_for, dpo, make_request, person):
     """GIVEN a restricted contact, WHEN the DPO lifts the restriction without
-    the day the person was told, or with a day in the future, THEN it stays
+    the day the person was informed, or with a day in the future, THEN it stays
     restricted and the page names the date to give."""
     from apps.subject_requests.services import request_link_contacts
 

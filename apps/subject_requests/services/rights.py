@@ -366,7 +366,7 @@ def request_lift_restriction(
     """Lift the restriction of the linked contacts.
 
     GDPR Art. 18(3) has the person informed before the restriction is
-    lifted, so ``informed_on`` (the day they were told, through
+    lifted, so ``informed_on`` (the day they were informed, through
     ``informed_by``) must fall between the restriction (or the receipt) and
     today. The timeline records both. A contact whose e-mail or phone went on
     the suppression list while it was restricted (an unsubscribe link, the

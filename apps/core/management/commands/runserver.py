@@ -1,9 +1,9 @@
-"""Django's development server, with static files that answer 404 to a path
-leading out of their folders.
+"""Django's development server, which returns 404 for a static file path
+leading out of the static folders.
 
 ``django.contrib.staticfiles`` lets ``SuspiciousFileOperation`` escape its
-handler for a path such as ``/static/../x`` (Django 5.2), which then answers
-500 with a traceback in the log. The file is refused either way.
+handler for a path such as ``/static/../x`` (Django 5.2), which then returns
+500 with a traceback in the log. The file is rejected either way.
 """
 
 from django.contrib.staticfiles.handlers import StaticFilesHandler
